@@ -1,0 +1,108 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"regexp"
+	"strconv"
+)
+
+// Config is the configuration of `openprofiles serve`. Every field has a
+// flag and an OPENPROFILES_* environment variable; a flag wins.
+type Config struct {
+	Addr         string
+	DataDir      string
+	Region       string
+	AccountID    string
+	MaxDomains   int
+	MaxBodyBytes int64
+	LogLevel     string
+
+	// Root credentials; when both are empty the first start generates them
+	// into the data dir.
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Addr:         "127.0.0.1:8720",
+		DataDir:      "./openprofiles-data",
+		Region:       "us-east-1",
+		AccountID:    "000000000000",
+		MaxDomains:   100,
+		MaxBodyBytes: 10 << 20,
+		LogLevel:     "info",
+	}
+}
+
+// envString returns the variable's value, or def when it is unset.
+func envString(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(getenv func(string) string, name string, def int64) (int64, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: not an integer", name, v)
+	}
+	return n, nil
+}
+
+// bind registers the flags of c on fs, with defaults taken from the environment.
+func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
+	d := DefaultConfig()
+	maxDomains, err := envInt(getenv, "OPENPROFILES_MAX_DOMAINS", int64(d.MaxDomains))
+	if err != nil {
+		return err
+	}
+	maxBody, err := envInt(getenv, "OPENPROFILES_MAX_BODY_BYTES", d.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	fs.StringVar(&c.Addr, "addr", envString(getenv, "OPENPROFILES_ADDR", d.Addr), "address to listen on (`host:port`; env OPENPROFILES_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", envString(getenv, "OPENPROFILES_DATA_DIR", d.DataDir), "`directory` of the database and generated secrets (env OPENPROFILES_DATA_DIR)")
+	fs.StringVar(&c.Region, "region", envString(getenv, "OPENPROFILES_REGION", d.Region), "AWS `region` the server answers as; clients must sign for it (env OPENPROFILES_REGION)")
+	fs.StringVar(&c.AccountID, "account-id", envString(getenv, "OPENPROFILES_ACCOUNT_ID", d.AccountID), "12-digit AWS account `id` used in ARNs (env OPENPROFILES_ACCOUNT_ID)")
+	fs.IntVar(&c.MaxDomains, "max-domains", int(maxDomains), "quota of domains in the account (env OPENPROFILES_MAX_DOMAINS)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", maxBody, "largest request body accepted, in bytes (env OPENPROFILES_MAX_BODY_BYTES)")
+	fs.StringVar(&c.LogLevel, "log-level", envString(getenv, "OPENPROFILES_LOG_LEVEL", d.LogLevel), "`level` of logs: debug, info, warn or error (env OPENPROFILES_LOG_LEVEL)")
+	c.AccessKeyID = getenv("OPENPROFILES_ACCESS_KEY_ID")
+	c.SecretAccessKey = getenv("OPENPROFILES_SECRET_ACCESS_KEY")
+	return nil
+}
+
+var accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	switch {
+	case !accountIDRE.MatchString(c.AccountID):
+		return fmt.Errorf("--account-id %q: want 12 digits", c.AccountID)
+	case !regionRE.MatchString(c.Region):
+		return fmt.Errorf("--region %q: want an AWS region name such as us-east-1", c.Region)
+	case c.DataDir == "":
+		return fmt.Errorf("--data-dir is required")
+	case c.MaxDomains < 1:
+		return fmt.Errorf("--max-domains must be at least 1")
+	case c.MaxBodyBytes < 1024:
+		return fmt.Errorf("--max-body-bytes must be at least 1024")
+	case (c.AccessKeyID == "") != (c.SecretAccessKey == ""):
+		return fmt.Errorf("set both OPENPROFILES_ACCESS_KEY_ID and OPENPROFILES_SECRET_ACCESS_KEY, or neither")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}

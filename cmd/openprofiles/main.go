@@ -1,0 +1,63 @@
+// Command openprofiles is the OpenProfiles server and its command-line
+// client: `openprofiles serve` runs the Customer Profiles API on embedded
+// SQLite; the other subcommands talk to a running server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	} else if err != nil {
+		fmt.Fprintln(os.Stderr, "openprofiles:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `OpenProfiles: a self-hosted Amazon Connect Customer Profiles service.
+
+Usage:
+
+	openprofiles <command> [flags]
+
+Commands:
+
+	serve      run the server (Customer Profiles API on embedded SQLite)
+	domains    list or show domains of a running server
+	version    print the version
+
+Run 'openprofiles <command> --help' for the flags of a command.
+`
+
+// Run runs the subcommand named by args[0].
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr, getenv)
+	case "domains":
+		return runDomains(ctx, args[1:], stdout, stderr, getenv)
+	case "version", "--version":
+		return runVersion(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

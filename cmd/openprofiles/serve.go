@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/awsapi"
+	"github.com/openprofiles/profiles/service"
+	"github.com/openprofiles/profiles/sigv4"
+	"github.com/openprofiles/profiles/sqlite"
+)
+
+// shutdownTimeout bounds how long in-flight requests may drain on a signal.
+const shutdownTimeout = 30 * time.Second
+
+// Main is the running server: `openprofiles serve` and the end-to-end tests
+// use it alike.
+type Main struct {
+	Config Config
+	Stdout io.Writer // where first-start instructions go
+	Logger *slog.Logger
+
+	DB      *sqlite.DB
+	Service *service.Service
+	API     *awsapi.Server
+
+	ln     net.Listener
+	server *http.Server
+	served chan error
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("openprofiles serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c Config
+	if err := c.bind(fs, getenv); err != nil {
+		return err
+	}
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: openprofiles serve [flags]
+
+Runs the Customer Profiles API (AWS REST-JSON, SigV4 service "profile") on
+embedded SQLite in the data dir. Root credentials come from
+OPENPROFILES_ACCESS_KEY_ID and OPENPROFILES_SECRET_ACCESS_KEY; when they are
+unset, the first start generates them into DATA-DIR/credentials (mode 0600).
+SIGINT or SIGTERM drains in-flight requests and closes the store.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	m := &Main{Config: c, Stdout: stdout, Logger: newLogger(stderr, c.LogLevel)}
+	if err := m.Open(); err != nil {
+		return err
+	}
+	m.Logger.Info("listening", "addr", m.Addr(), "data_dir", c.DataDir, "region", c.Region, "account_id", c.AccountID)
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("shutting down")
+	case err := <-m.served:
+		m.Close()
+		return err
+	}
+	return m.Close()
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// Open opens the store, wires the services and starts serving on
+// Config.Addr. It returns once the listener is open.
+func (m *Main) Open() error {
+	c := &m.Config
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	if m.Stdout == nil {
+		m.Stdout = io.Discard
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	keyID, secret, created, err := rootCredentials(c)
+	if err != nil {
+		return err
+	}
+
+	m.DB = sqlite.NewDB(filepath.Join(c.DataDir, "openprofiles.db"))
+	m.DB.Logger = m.Logger
+	if err := m.DB.Open(); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+
+	m.Service = service.New(m.DB, c.Region, c.AccountID, []byte(secret))
+	m.Service.Logger = m.Logger
+	m.Service.MaxDomains = c.MaxDomains
+
+	rootARN := "arn:aws:iam::" + c.AccountID + ":root"
+	m.API = &awsapi.Server{
+		Domains: m.Service,
+		Tags:    m.Service,
+		Verifier: &sigv4.Verifier{
+			Region:   c.Region,
+			Services: []string{"profile"},
+			Lookup: func(ctx context.Context, id string) (sigv4.Credential, bool, error) {
+				if id != keyID {
+					return sigv4.Credential{}, false, nil
+				}
+				return sigv4.Credential{Secret: secret, Principal: rootARN}, true, nil
+			},
+		},
+		Logger:       m.Logger,
+		MaxBodyBytes: c.MaxBodyBytes,
+	}
+	m.API.Init()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", m.healthz)
+	mux.Handle("/", m.API)
+
+	m.ln, err = net.Listen("tcp", c.Addr)
+	if err != nil {
+		m.DB.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	m.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	m.served = make(chan error, 1)
+	go func() {
+		if err := m.server.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
+			m.served <- err
+		}
+		close(m.served)
+	}()
+
+	if created {
+		fmt.Fprintf(m.Stdout, `OpenProfiles generated root credentials (access key %s) into %s (mode 0600).
+Use them with the AWS CLI and SDKs:
+
+	export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=%s
+	aws customer-profiles list-domains --endpoint-url http://%s
+
+`, keyID, filepath.Join(c.DataDir, credentialsFile), absPath(filepath.Join(c.DataDir, credentialsFile)), credentialsProfile, m.Addr())
+	}
+	return nil
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// Addr returns the address the server listens on.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// URL returns the base URL of the server.
+func (m *Main) URL() string { return "http://" + m.Addr() }
+
+// Close stops accepting requests, waits for in-flight ones (up to
+// shutdownTimeout) and closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
+	}
+	if m.DB != nil {
+		if err := m.DB.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// healthz answers 200 when the store answers, 503 otherwise. It needs no
+// signature.
+func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	if err := m.DB.Ping(ctx); err != nil {
+		m.Logger.Error("health check failed", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, `{"status":"unavailable"}`)
+		return
+	}
+	fmt.Fprintln(w, `{"status":"ok"}`)
+}
+
+var _ profiles.Store = (*sqlite.DB)(nil)

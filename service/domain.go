@@ -1,0 +1,220 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/openprofiles/profiles"
+)
+
+// Rules of the model that every transport must honour, checked here too so
+// that callers other than the AWS API (the web console, the CLI) get them.
+var (
+	domainNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+	dayOfWeek    = []string{"SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"}
+)
+
+const (
+	maxExpirationDays = 1098
+	maxTags           = 50
+	defaultPageSize   = 100
+	maxPageSize       = 100
+)
+
+// CreateDomain creates a domain.
+func (s *Service) CreateDomain(ctx context.Context, d *profiles.Domain) (*profiles.Domain, error) {
+	if err := validateDomainName(d.Name); err != nil {
+		return nil, err
+	}
+	d = cloneDomain(d)
+	if err := validateSettings(d); err != nil {
+		return nil, err
+	}
+	if err := validateTags(d.Tags); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	d.CreatedAt, d.LastUpdatedAt = now, now
+	setStatuses(d)
+	if err := s.Store.CreateDomain(ctx, d, s.maxDomains()); err != nil {
+		switch profiles.ErrorCode(err) {
+		case profiles.ECONFLICT:
+			return nil, profiles.Errorf(profiles.ECONFLICT, "Domain %s already exists.", d.Name)
+		case profiles.EQUOTA:
+			return nil, profiles.Errorf(profiles.EQUOTA, "The account already has the maximum number of domains (%d).", s.maxDomains())
+		}
+		return nil, err
+	}
+	return d, nil
+}
+
+// GetDomain returns a domain and its statistics.
+func (s *Service) GetDomain(ctx context.Context, name string) (*profiles.Domain, *profiles.DomainStats, error) {
+	d, err := s.Store.FindDomain(ctx, name)
+	if err != nil {
+		return nil, nil, domainErr(err, name)
+	}
+	st, err := s.Store.DomainStats(ctx, name)
+	if err != nil {
+		return nil, nil, domainErr(err, name)
+	}
+	return d, st, nil
+}
+
+// UpdateDomain changes what upd sends and leaves the rest.
+func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.DomainUpdate) (*profiles.Domain, error) {
+	if err := validateTags(upd.Tags); err != nil {
+		return nil, err
+	}
+	d, err := s.Store.UpdateDomain(ctx, name, func(d *profiles.Domain) error {
+		if upd.DefaultExpirationDays != nil {
+			d.DefaultExpirationDays = *upd.DefaultExpirationDays
+		}
+		if upd.DefaultEncryptionKey != nil {
+			d.DefaultEncryptionKey = *upd.DefaultEncryptionKey
+		}
+		if upd.DeadLetterQueueURL != nil {
+			d.DeadLetterQueueURL = *upd.DeadLetterQueueURL
+		}
+		if upd.Matching != nil {
+			d.Matching = upd.Matching
+		}
+		if upd.RuleBasedMatching != nil {
+			d.RuleBasedMatching = upd.RuleBasedMatching
+		}
+		if upd.DataStore != nil {
+			d.DataStore = upd.DataStore
+		}
+		if len(upd.Tags) > 0 && d.Tags == nil {
+			d.Tags = map[string]string{}
+		}
+		for k, v := range upd.Tags {
+			d.Tags[k] = v
+		}
+		if len(d.Tags) > maxTags {
+			return profiles.Errorf(profiles.EQUOTA, "A resource can have at most %d tags.", maxTags)
+		}
+		if err := validateSettings(d); err != nil {
+			return err
+		}
+		setStatuses(d)
+		d.LastUpdatedAt = s.now()
+		return nil
+	})
+	if err != nil {
+		return nil, domainErr(err, name)
+	}
+	return d, nil
+}
+
+// DeleteDomain deletes a domain and everything it holds.
+func (s *Service) DeleteDomain(ctx context.Context, name string) error {
+	return domainErr(s.Store.DeleteDomain(ctx, name), name)
+}
+
+// ListDomains returns one page of domains in name order.
+func (s *Service) ListDomains(ctx context.Context, page profiles.Page) ([]*profiles.Domain, string, error) {
+	size, err := pageSize(page.MaxResults)
+	if err != nil {
+		return nil, "", err
+	}
+	after := ""
+	if page.Token != "" {
+		if after, err = s.tokens.decode("ListDomains", page.Token); err != nil {
+			return nil, "", err
+		}
+	}
+	ds, err := s.Store.ListDomains(ctx, after, size+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(ds) > size {
+		ds = ds[:size]
+		next = s.tokens.encode("ListDomains", ds[size-1].Name)
+	}
+	return ds, next, nil
+}
+
+// DomainARN returns the ARN of the named domain.
+func (s *Service) DomainARN(name string) string {
+	return fmt.Sprintf("arn:aws:profile:%s:%s:domains/%s", s.Region, s.AccountID, name)
+}
+
+func pageSize(n int) (int, error) {
+	switch {
+	case n == 0:
+		return defaultPageSize, nil
+	case n < 0 || n > maxPageSize:
+		return 0, profiles.Errorf(profiles.EINVALID, "MaxResults must be between 1 and %d.", maxPageSize)
+	}
+	return n, nil
+}
+
+// domainErr words a store's ENOTFOUND as AWS does; other errors pass.
+func domainErr(err error, name string) error {
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return profiles.Errorf(profiles.ENOTFOUND, "Domain %s not found.", name)
+	}
+	return err
+}
+
+func validateDomainName(name string) error {
+	if !domainNameRE.MatchString(name) {
+		return profiles.Errorf(profiles.EINVALID, "DomainName %q must be 1 to 64 letters, digits, '_' or '-'.", name)
+	}
+	return nil
+}
+
+func validateSettings(d *profiles.Domain) error {
+	if d.DefaultExpirationDays < 1 || d.DefaultExpirationDays > maxExpirationDays {
+		return profiles.Errorf(profiles.EINVALID, "DefaultExpirationDays must be between 1 and %d.", maxExpirationDays)
+	}
+	if u := d.DeadLetterQueueURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		return profiles.Errorf(profiles.EINVALID, "DeadLetterQueueUrl %q is not an SQS queue URL.", u)
+	}
+	if m := d.Matching; m != nil && m.JobSchedule != nil {
+		if !slices.Contains(dayOfWeek, m.JobSchedule.DayOfTheWeek) {
+			return profiles.Errorf(profiles.EINVALID, "Matching.JobSchedule.DayOfTheWeek must be one of %s.", strings.Join(dayOfWeek, ", "))
+		}
+	}
+	return nil
+}
+
+func validateTags(tags map[string]string) error {
+	if len(tags) > maxTags {
+		return profiles.Errorf(profiles.EQUOTA, "A resource can have at most %d tags.", maxTags)
+	}
+	for k, v := range tags {
+		switch {
+		case k == "" || len(k) > 128:
+			return profiles.Errorf(profiles.EINVALID, "Tag key %q must be 1 to 128 characters.", k)
+		case strings.HasPrefix(k, "aws:"):
+			return profiles.Errorf(profiles.EINVALID, "Tag key %q: the prefix 'aws:' is reserved.", k)
+		case len(v) > 256:
+			return profiles.Errorf(profiles.EINVALID, "The value of tag %q is longer than 256 characters.", k)
+		}
+	}
+	return nil
+}
+
+// setStatuses fills the fields the service owns: a rule-based matching that
+// is on is ACTIVE (a new configuration applies to the next ingestion).
+func setStatuses(d *profiles.Domain) {
+	if r := d.RuleBasedMatching; r != nil {
+		r.Status = ""
+		if r.Enabled {
+			r.Status = "ACTIVE"
+		}
+	}
+}
+
+func cloneDomain(d *profiles.Domain) *profiles.Domain {
+	c := *d
+	c.Tags = maps.Clone(d.Tags)
+	return &c
+}
