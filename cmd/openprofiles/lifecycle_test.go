@@ -1,0 +1,271 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+)
+
+func TestRestartKeepsEverything(t *testing.T) {
+	c := main.DefaultConfig()
+	c.Addr, c.DataDir = "127.0.0.1:0", t.TempDir()
+	c.AccessKeyID, c.SecretAccessKey = testKeyID, testSecret
+
+	m := MustOpenMain(t, c)
+	in := fullCreateInput("keep")
+	if _, err := MustClient(t, m).CreateDomain(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	before, err := MustClient(t, m).GetDomain(t.Context(), &customerprofiles.GetDomainInput{DomainName: in.DomainName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	m2 := MustOpenMain(t, c)
+	after, err := MustClient(t, m2).GetDomain(t.Context(), &customerprofiles.GetDomainInput{DomainName: in.DomainName})
+	if err != nil {
+		t.Fatalf("GetDomain after restart: %v", err)
+	}
+	if fmt.Sprintf("%+v", derefAll(after)) != fmt.Sprintf("%+v", derefAll(before)) {
+		t.Fatalf("domain changed across restart:\nbefore %+v\nafter  %+v", derefAll(before), derefAll(after))
+	}
+}
+
+// derefAll renders a GetDomain output with its pointers followed.
+func derefAll(o *customerprofiles.GetDomainOutput) string {
+	return fmt.Sprintf("%s %d %s %s %v %v %v %v %v %v", aws.ToString(o.DomainName), aws.ToInt32(o.DefaultExpirationDays),
+		aws.ToString(o.DefaultEncryptionKey), aws.ToString(o.DeadLetterQueueUrl), o.Tags, o.CreatedAt.UnixMilli(), o.LastUpdatedAt.UnixMilli(),
+		*o.Matching.AutoMerging.MinAllowedConfidenceScoreForMerging, o.RuleBasedMatching.MatchingRules, *o.DataStore.Enabled)
+}
+
+func TestGeneratedCredentials(t *testing.T) {
+	c := main.DefaultConfig()
+	c.Addr, c.DataDir = "127.0.0.1:0", t.TempDir()
+	var out bytes.Buffer
+	m := &main.Main{Config: c, Stdout: &out}
+	if err := m.Open(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(c.DataDir, "credentials")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("credentials file: %v", err)
+	}
+	if got, want := fi.Mode().Perm(), os.FileMode(0o600); got != want {
+		t.Errorf("credentials mode %v, want %v", got, want)
+	}
+	if !strings.Contains(out.String(), "AWS_SHARED_CREDENTIALS_FILE="+path) || !strings.Contains(out.String(), "--endpoint-url") {
+		t.Errorf("first start did not say how to use the credentials:\n%s", out.String())
+	}
+	content, _ := os.ReadFile(path)
+	if strings.Contains(out.String(), secretOf(string(content))) {
+		t.Errorf("the secret was printed")
+	}
+
+	// The generated file works as an AWS shared credentials file.
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", path)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_PROFILE", "openprofiles")
+	var stdout bytes.Buffer
+	err = main.Run(t.Context(), []string{"domains", "list", "--endpoint", m.URL()}, nil, &stdout, io.Discard, os.Getenv)
+	if err != nil {
+		t.Fatalf("domains list with the generated credentials: %v", err)
+	}
+	if got := strings.Join(strings.Fields(stdout.String()), ""); got != `{"Items":[]}` {
+		t.Errorf("domains list printed %q", got)
+	}
+	m.Close()
+
+	// A second start reuses them and prints nothing.
+	out.Reset()
+	m = &main.Main{Config: c, Stdout: &out}
+	if err := m.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if out.Len() != 0 {
+		t.Errorf("second start printed %q", out.String())
+	}
+	content2, _ := os.ReadFile(path)
+	if !bytes.Equal(content, content2) {
+		t.Errorf("credentials changed on the second start")
+	}
+}
+
+func secretOf(content string) string {
+	for _, line := range strings.Split(content, "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "aws_secret_access_key" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "no secret in file"
+}
+
+// TestServe runs the serve subcommand as a user does, and stops it as
+// SIGINT does (by cancelling its context): the request in flight finishes.
+func TestServe(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	env := map[string]string{
+		"OPENPROFILES_ADDR":              addr,
+		"OPENPROFILES_DATA_DIR":          dir,
+		"OPENPROFILES_ACCESS_KEY_ID":     testKeyID,
+		"OPENPROFILES_SECRET_ACCESS_KEY": testSecret,
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- main.Run(ctx, []string{"serve"}, nil, io.Discard, &logs, func(k string) string { return env[k] }) }()
+	waitHealthy(t, "http://"+addr)
+
+	client := customerprofiles.New(customerprofiles.Options{
+		BaseEndpoint: aws.String("http://" + addr), Region: testRegion,
+		Credentials: staticCreds(), RetryMaxAttempts: 1,
+	})
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("served"), DefaultExpirationDays: aws.Int32(5)}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Start a signed request whose body arrives slowly, then stop the server
+	// while it is in flight: it must still be served.
+	body := []byte(`{"DefaultExpirationDays": 9}`)
+	req := mustSignedRequestTo(t, "http://"+addr, "PUT", "/domains/served", body, signOpts{})
+	pr, pw := io.Pipe()
+	req.Body, req.ContentLength = pr, int64(len(body))
+	var wg sync.WaitGroup
+	var status int
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("in-flight request: %v", err)
+			return
+		}
+		status = resp.StatusCode
+		resp.Body.Close()
+	}()
+	pw.Write(body[:10])
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	time.Sleep(100 * time.Millisecond)
+	pw.Write(body[10:])
+	pw.Close()
+	wg.Wait()
+	if err := <-done; err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	if status != 200 {
+		t.Errorf("in-flight request got status %d, want 200 (drained)", status)
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Errorf("server still answers after shutdown")
+	}
+
+	// Logs: one JSON line per request, with no secret in them.
+	l := logs.String()
+	if !strings.Contains(l, `"operation":"CreateDomain"`) || !strings.Contains(l, `"principal":"arn:aws:iam::000000000000:root"`) || !strings.Contains(l, `"latency_ms"`) {
+		t.Errorf("no request log line for CreateDomain:\n%s", l)
+	}
+	if strings.Contains(l, testSecret) {
+		t.Errorf("logs contain the secret")
+	}
+
+	// The store was closed cleanly: a new server opens the same data dir.
+	m2 := MustOpenMain(t, func() main.Config {
+		c := main.DefaultConfig()
+		c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", dir, testKeyID, testSecret
+		return c
+	}())
+	if _, err := MustClient(t, m2).GetDomain(t.Context(), &customerprofiles.GetDomainInput{DomainName: aws.String("served")}); err != nil {
+		t.Fatalf("domain after restart: %v", err)
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := main.Run(t.Context(), []string{"version"}, nil, &out, &errb, os.Getenv); err != nil || !strings.HasPrefix(out.String(), "openprofiles ") {
+		t.Errorf("version: %v %q", err, out.String())
+	}
+	out.Reset()
+	err := main.Run(t.Context(), []string{"serve", "--help"}, nil, &out, &errb, func(string) string { return "" })
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("serve --help: err=%v", err)
+	}
+	for _, f := range []string{"-addr", "-data-dir", "-region", "-account-id", "OPENPROFILES_ADDR", "OPENPROFILES_DATA_DIR", "OPENPROFILES_REGION", "OPENPROFILES_ACCOUNT_ID", "127.0.0.1:8720", "./openprofiles-data", "us-east-1", "000000000000"} {
+		if !strings.Contains(errb.String(), f) {
+			t.Errorf("serve --help does not document %s", f)
+		}
+	}
+	bad := []struct {
+		env  map[string]string
+		word string
+	}{
+		{map[string]string{"OPENPROFILES_ACCOUNT_ID": "12"}, "account-id"},
+		{map[string]string{"OPENPROFILES_REGION": "mars"}, "region"},
+		{map[string]string{"OPENPROFILES_ACCESS_KEY_ID": "AK"}, "OPENPROFILES_SECRET_ACCESS_KEY"},
+		{map[string]string{"OPENPROFILES_MAX_DOMAINS": "lots"}, "OPENPROFILES_MAX_DOMAINS"},
+	}
+	for _, b := range bad {
+		b.env["OPENPROFILES_DATA_DIR"] = t.TempDir()
+		err := main.Run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0"}, nil, io.Discard, io.Discard, func(k string) string { return b.env[k] })
+		if err == nil || !strings.Contains(err.Error(), b.word) {
+			t.Errorf("serve with %v: err=%v, want one naming %s", b.env, err, b.word)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func waitHealthy(t *testing.T, url string) {
+	t.Helper()
+	for range 100 {
+		if resp, err := http.Get(url + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("server at %s never became healthy", url)
+}
