@@ -139,7 +139,9 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var logs syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- main.Run(ctx, []string{"serve"}, nil, io.Discard, &logs, func(k string) string { return env[k] }) }()
+	go func() {
+		done <- main.Run(ctx, []string{"serve"}, nil, io.Discard, &logs, func(k string) string { return env[k] })
+	}()
 	waitHealthy(t, "http://"+addr)
 
 	client := customerprofiles.New(customerprofiles.Options{
