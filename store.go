@@ -4,22 +4,26 @@ import "context"
 
 // Store is the persistence SPI. Every implementation passes the conformance
 // suite in package storetest. Every method that changes more than one row
-// does it in one transaction.
+// does it in one transaction. Times are kept to the millisecond and read back
+// in UTC.
 type Store interface {
 	// Ping returns nil when the store can serve requests.
 	Ping(ctx context.Context) error
 
 	// CreateDomain inserts d. Returns ECONFLICT if a domain of that name
 	// exists and EQUOTA if the store already holds limit domains (limit <= 0
-	// means no limit); the check and the insert are atomic.
+	// means no limit); the check and the insert are atomic. A zero CreatedAt
+	// becomes the store's current time and a zero LastUpdatedAt CreatedAt.
 	CreateDomain(ctx context.Context, d *Domain, limit int) error
 
 	// FindDomain returns the named domain. Returns ENOTFOUND.
 	FindDomain(ctx context.Context, name string) (*Domain, error)
 
 	// UpdateDomain reads the named domain, calls fn on it and stores the
-	// result, all in one transaction. fn's error aborts the update and is
-	// returned as is. Returns ENOTFOUND.
+	// result, all in one transaction, and returns the domain as FindDomain
+	// would. fn's error aborts the update and is returned as is; fn must be
+	// quick and must not call the store. Renaming the domain in fn returns
+	// EINVALID. Returns ENOTFOUND.
 	UpdateDomain(ctx context.Context, name string, fn func(*Domain) error) (*Domain, error)
 
 	// DeleteDomain deletes the named domain and everything it holds in one
@@ -27,12 +31,13 @@ type Store interface {
 	DeleteDomain(ctx context.Context, name string) error
 
 	// ListDomains returns up to limit domains whose names sort after the
-	// name after ("" for the start), in byte order of their names.
+	// name after ("" for the start), in byte order of their names; limit <= 0
+	// returns all of them.
 	ListDomains(ctx context.Context, after string, limit int) ([]*Domain, error)
 
 	// DomainStats counts what the named domain holds. Returns ENOTFOUND.
 	DomainStats(ctx context.Context, name string) (*DomainStats, error)
 
-	// Close releases the store. In-flight calls finish first.
+	// Close releases the store. Callers stop calling it first.
 	Close() error
 }

@@ -1,0 +1,287 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// CreateDomain inserts d. Zero CreatedAt and LastUpdatedAt are set to the
+// current time; on success d holds the times as stored (milliseconds, UTC).
+// Returns ECONFLICT if the name is taken and EQUOTA if the database holds
+// limit domains already (limit <= 0: no limit).
+func (db *DB) CreateDomain(ctx context.Context, d *profiles.Domain, limit int) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: create domain: %w", err)
+	}
+	defer tx.Rollback()
+
+	if err := createDomain(ctx, tx, d, limit, db.now()); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: create domain: %w", err)
+	}
+	return nil
+}
+
+// FindDomain returns the named domain. Returns ENOTFOUND.
+func (db *DB) FindDomain(ctx context.Context, name string) (*profiles.Domain, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find domain: %w", err)
+	}
+	defer tx.Rollback()
+	return findDomainByName(ctx, tx, name)
+}
+
+// UpdateDomain reads the named domain, calls fn on it and stores the
+// result, in one transaction that holds the write lock throughout, so
+// concurrent updates never lose each other's changes. fn's error is
+// returned as is. fn must not change the name (EINVALID). Timestamps are
+// stored as fn leaves them. fn runs while this DB's one writer connection is
+// taken: it must be quick and must not call the DB. Returns ENOTFOUND.
+func (db *DB) UpdateDomain(ctx context.Context, name string, fn func(*profiles.Domain) error) (*profiles.Domain, error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: update domain: %w", err)
+	}
+	defer tx.Rollback()
+
+	d, err := updateDomain(ctx, tx, name, fn)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: update domain: %w", err)
+	}
+	return d, nil
+}
+
+// DeleteDomain deletes the named domain; the rows of the tables that
+// reference it go with it (ON DELETE CASCADE), in the same transaction.
+// Returns ENOTFOUND.
+func (db *DB) DeleteDomain(ctx context.Context, name string) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete domain: %w", err)
+	}
+	defer tx.Rollback()
+
+	if err := deleteDomain(ctx, tx, name); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: delete domain: %w", err)
+	}
+	return nil
+}
+
+// ListDomains returns up to limit domains (limit <= 0: all) whose names
+// sort after after, in byte order of their names.
+func (db *DB) ListDomains(ctx context.Context, after string, limit int) ([]*profiles.Domain, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list domains: %w", err)
+	}
+	defer tx.Rollback()
+	return listDomains(ctx, tx, after, limit)
+}
+
+// DomainStats counts what the named domain holds. Returns ENOTFOUND.
+func (db *DB) DomainStats(ctx context.Context, name string) (*profiles.DomainStats, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: domain stats: %w", err)
+	}
+	defer tx.Rollback()
+	return domainStats(ctx, tx, name)
+}
+
+// domainColumns are the columns scanDomain reads, in order.
+const domainColumns = `name, default_expiration_days, default_encryption_key, dead_letter_queue_url,
+	settings, tags, created_at, updated_at`
+
+// createDomain inserts d unless the name is taken or the quota reached.
+// Inside a write transaction the checks and the insert are atomic.
+func createDomain(ctx context.Context, tx *sql.Tx, d *profiles.Domain, limit int, now time.Time) error {
+	if exists, err := domainExists(ctx, tx, d.Name); err != nil {
+		return fmt.Errorf("sqlite: create domain: %w", err)
+	} else if exists {
+		return profiles.Errorf(profiles.ECONFLICT, "domain %q already exists", d.Name)
+	}
+	if limit > 0 {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM domains`).Scan(&n); err != nil {
+			return fmt.Errorf("sqlite: create domain: %w", err)
+		} else if n >= limit {
+			return profiles.Errorf(profiles.EQUOTA, "the maximum of %d domains has been reached", limit)
+		}
+	}
+
+	created, updated := d.CreatedAt, d.LastUpdatedAt
+	if created.IsZero() {
+		created = now
+	}
+	if updated.IsZero() {
+		updated = created
+	}
+	settings, err := encodeSettings(d)
+	if err != nil {
+		return fmt.Errorf("sqlite: create domain: %w", err)
+	}
+	tags, err := encodeTags(d.Tags)
+	if err != nil {
+		return fmt.Errorf("sqlite: create domain: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO domains (`+domainColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.Name, d.DefaultExpirationDays, d.DefaultEncryptionKey, d.DeadLetterQueueURL,
+		settings, tags, created.UnixMilli(), updated.UnixMilli(),
+	); isUniqueViolation(err) {
+		return profiles.Errorf(profiles.ECONFLICT, "domain %q already exists", d.Name)
+	} else if err != nil {
+		return fmt.Errorf("sqlite: create domain: %w", err)
+	}
+	d.CreatedAt, d.LastUpdatedAt = fromMillis(created.UnixMilli()), fromMillis(updated.UnixMilli())
+	return nil
+}
+
+// domainExists reports whether the named domain exists.
+func domainExists(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM domains WHERE name = ?`, name).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// findDomainByName returns the named domain. Returns ENOTFOUND.
+func findDomainByName(ctx context.Context, tx *sql.Tx, name string) (*profiles.Domain, error) {
+	row := tx.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM domains WHERE name = ?`, name)
+	d, err := scanDomain(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: find domain: %w", err)
+	}
+	return d, nil
+}
+
+// updateDomain applies fn to the named domain and stores the result.
+func updateDomain(ctx context.Context, tx *sql.Tx, name string, fn func(*profiles.Domain) error) (*profiles.Domain, error) {
+	d, err := findDomainByName(ctx, tx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(d); err != nil {
+		return nil, err
+	}
+	if d.Name != name {
+		return nil, profiles.Errorf(profiles.EINVALID, "domain %q cannot be renamed to %q", name, d.Name)
+	}
+
+	settings, err := encodeSettings(d)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: update domain: %w", err)
+	}
+	tags, err := encodeTags(d.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: update domain: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE domains SET
+			default_expiration_days = ?, default_encryption_key = ?, dead_letter_queue_url = ?,
+			settings = ?, tags = ?, created_at = ?, updated_at = ?
+		WHERE name = ?`,
+		d.DefaultExpirationDays, d.DefaultEncryptionKey, d.DeadLetterQueueURL,
+		settings, tags, d.CreatedAt.UnixMilli(), d.LastUpdatedAt.UnixMilli(),
+		name,
+	); err != nil {
+		return nil, fmt.Errorf("sqlite: update domain: %w", err)
+	}
+	// Return what a FindDomain would: times truncated, empty tags as nil.
+	return findDomainByName(ctx, tx, name)
+}
+
+// deleteDomain deletes the named domain. Returns ENOTFOUND.
+func deleteDomain(ctx context.Context, tx *sql.Tx, name string) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM domains WHERE name = ?`, name)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete domain: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: delete domain: %w", err)
+	} else if n == 0 {
+		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
+	}
+	return nil
+}
+
+// listDomains returns up to limit domains (limit <= 0: all) named after
+// after, in byte order.
+func listDomains(ctx context.Context, tx *sql.Tx, after string, limit int) ([]*profiles.Domain, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+domainColumns+` FROM domains
+		WHERE name > ? ORDER BY name LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list domains: %w", err)
+	}
+	defer rows.Close()
+
+	var ds []*profiles.Domain
+	for rows.Next() {
+		d, err := scanDomain(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list domains: %w", err)
+		}
+		ds = append(ds, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list domains: %w", err)
+	}
+	return ds, nil
+}
+
+// domainStats counts what the named domain holds. Returns ENOTFOUND.
+func domainStats(ctx context.Context, tx *sql.Tx, name string) (*profiles.DomainStats, error) {
+	if exists, err := domainExists(ctx, tx, name); err != nil {
+		return nil, fmt.Errorf("sqlite: domain stats: %w", err)
+	} else if !exists {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
+	}
+	// Profiles and objects do not exist yet: a domain holds nothing.
+	return &profiles.DomainStats{}, nil
+}
+
+// scanDomain reads the domainColumns of one row.
+func scanDomain(row interface{ Scan(...any) error }) (*profiles.Domain, error) {
+	var d profiles.Domain
+	var settings, tags string
+	var created, updated int64
+	if err := row.Scan(&d.Name, &d.DefaultExpirationDays, &d.DefaultEncryptionKey, &d.DeadLetterQueueURL,
+		&settings, &tags, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := decodeSettings(&d, settings); err != nil {
+		return nil, err
+	}
+	var err error
+	if d.Tags, err = decodeTags(tags); err != nil {
+		return nil, fmt.Errorf("domain %q: %w", d.Name, err)
+	}
+	d.CreatedAt, d.LastUpdatedAt = fromMillis(created), fromMillis(updated)
+	return &d, nil
+}
+
+// fromMillis returns the UTC time of unix milliseconds ms.
+func fromMillis(ms int64) time.Time {
+	return time.UnixMilli(ms).UTC()
+}

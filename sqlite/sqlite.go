@@ -1,0 +1,298 @@
+// Package sqlite implements profiles.Store on SQLite, through the pure-Go
+// driver modernc.org/sqlite. It is the embedded default store: one database
+// file, in WAL mode, with its schema in embedded, versioned migrations.
+//
+// A DB holds two connection pools on the same file. Every write transaction
+// runs on the writer pool, which has a single connection and begins its
+// transactions with BEGIN IMMEDIATE: writers of this process queue in
+// database/sql instead of polling SQLite's lock, and a transaction that reads
+// before it writes holds the write lock from its first statement, so a
+// check-then-insert (the domain quota) or a read-modify-write (UpdateDomain)
+// is atomic. Reads run on the reader pool, whose connections are read-only
+// (query_only) and never wait for the writer: WAL gives each read
+// transaction a snapshot. busy_timeout covers the remaining contention, with
+// other processes that open the same file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// BusyTimeout is how long a statement waits for a lock held by another
+// connection (in practice: another process) before failing with SQLITE_BUSY.
+const BusyTimeout = 5 * time.Second
+
+// ErrSchemaTooNew is returned by Open when the database was migrated by a
+// newer version of this program than the running one.
+var ErrSchemaTooNew = errors.New("database schema is newer than this program")
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+var _ profiles.Store = (*DB)(nil)
+
+// DB is a profiles.Store on one SQLite database file.
+type DB struct {
+	path string
+	wdb  *sql.DB // writer pool: one connection, BEGIN IMMEDIATE
+	rdb  *sql.DB // reader pool: query_only connections, deferred BEGIN
+
+	// Now returns the current time. It stamps domains created without
+	// timestamps and applied migrations. Defaults to time.Now.
+	Now func() time.Time
+
+	// Logger receives migration and other operational messages. Defaults
+	// to a logger that discards everything.
+	Logger *slog.Logger
+}
+
+// NewDB returns a DB on the database file at path. Call Open before use.
+func NewDB(path string) *DB {
+	return &DB{
+		path:   path,
+		Now:    time.Now,
+		Logger: slog.New(slog.DiscardHandler),
+	}
+}
+
+// Open opens the database file, creating it and its directory if needed,
+// and migrates its schema to the latest version. It returns ErrSchemaTooNew
+// (wrapped) if the file has a schema version this program does not know.
+func (db *DB) Open() (err error) {
+	if db.path == "" {
+		return errors.New("sqlite: open: database path required")
+	}
+	if db.Now == nil {
+		db.Now = time.Now
+	}
+	if db.Logger == nil {
+		db.Logger = slog.New(slog.DiscardHandler)
+	}
+	abs, err := filepath.Abs(db.path)
+	if err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	migrations, err := loadMigrations(migrationFS)
+	if err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+
+	// The writer opens first: the first connection switches a new file to
+	// WAL, which the read-only connections cannot do.
+	if db.wdb, err = sql.Open("sqlite", dsn(abs, "_txlock=immediate")); err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	db.wdb.SetMaxOpenConns(1)
+	db.wdb.SetMaxIdleConns(1)
+	db.wdb.SetConnMaxLifetime(0)
+	db.wdb.SetConnMaxIdleTime(0)
+
+	ctx := context.Background()
+	if err := db.migrate(ctx, migrations); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+	}
+
+	if db.rdb, err = sql.Open("sqlite", dsn(abs, "_pragma=query_only(1)")); err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	db.rdb.SetMaxOpenConns(n)
+	db.rdb.SetMaxIdleConns(n)
+	db.rdb.SetConnMaxLifetime(0)
+	db.rdb.SetConnMaxIdleTime(0)
+	if err := db.rdb.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	return nil
+}
+
+// dsn returns the data source name of the database file at the absolute
+// path abs with the pragmas every connection gets, plus extra parameters.
+// The driver runs the _pragma values on each new connection of a pool.
+func dsn(abs string, extra ...string) string {
+	params := []string{
+		"_pragma=busy_timeout(" + strconv.FormatInt(BusyTimeout.Milliseconds(), 10) + ")",
+		"_pragma=foreign_keys(1)",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(NORMAL)",
+	}
+	// A "file:" name is a SQLite URI: escape '?', '#', '%' and the like.
+	u := url.URL{Path: filepath.ToSlash(abs)}
+	return "file:" + u.EscapedPath() + "?" + strings.Join(append(params, extra...), "&")
+}
+
+// Close closes both pools. Calls in flight finish first. Close may be called
+// more than once.
+func (db *DB) Close() error {
+	var errs []error
+	if db.rdb != nil {
+		if err := db.rdb.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("sqlite: close readers: %w", err))
+		}
+	}
+	if db.wdb != nil {
+		if err := db.wdb.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("sqlite: close writer: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ping runs a query on the reader pool.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.rdb.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// beginWrite begins a write transaction (BEGIN IMMEDIATE on the writer).
+func (db *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	return db.wdb.BeginTx(ctx, nil)
+}
+
+// beginRead begins a read transaction: a consistent snapshot that neither
+// waits for nor blocks the writer.
+func (db *DB) beginRead(ctx context.Context) (*sql.Tx, error) {
+	return db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+}
+
+// now returns the current time at the precision the database keeps.
+func (db *DB) now() time.Time {
+	return time.UnixMilli(db.Now().UnixMilli()).UTC()
+}
+
+// isUniqueViolation reports whether err is a PRIMARY KEY or UNIQUE
+// constraint failure. It looks at the extended result code, not the text.
+func isUniqueViolation(err error) bool {
+	var e *msqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// A migration is one embedded SQL file, migrations/NNNN_name.sql.
+type migration struct {
+	version int
+	name    string // file name
+	sql     string
+}
+
+var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
+
+// loadMigrations reads migrations/*.sql from fsys in version order. The
+// versions must be 1, 2, 3, … without gaps or duplicates.
+func loadMigrations(fsys fs.FS) ([]migration, error) {
+	names, err := fs.Glob(fsys, "migrations/*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, errors.New("migrations: none found")
+	}
+	var ms []migration
+	for i, name := range names { // fs.Glob sorts
+		base := path.Base(name)
+		m := migrationName.FindStringSubmatch(base)
+		if m == nil {
+			return nil, fmt.Errorf("migrations: %s: name is not NNNN_name.sql", base)
+		}
+		version, _ := strconv.Atoi(m[1])
+		if version != i+1 {
+			return nil, fmt.Errorf("migrations: %s: version %d, want %d", base, version, i+1)
+		}
+		buf, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("migrations: %w", err)
+		}
+		ms = append(ms, migration{version: version, name: base, sql: string(buf)})
+	}
+	return ms, nil
+}
+
+// migrate applies the migrations the database lacks, in order, each in its
+// own transaction, and records each in schema_migrations.
+func (db *DB) migrate(ctx context.Context, ms []migration) error {
+	if _, err := db.wdb.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER NOT NULL PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at TEXT    NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+
+	latest := ms[len(ms)-1].version
+	var current int
+	if err := db.wdb.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if current > latest {
+		return fmt.Errorf("%w: version %d, this program knows up to %d; run a newer openprofiles", ErrSchemaTooNew, current, latest)
+	}
+
+	for _, m := range ms {
+		if err := db.applyMigration(ctx, m); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// applyMigration applies m unless it is recorded as applied. The check is
+// inside the (immediate) transaction, so two processes opening the same
+// file at once apply it once.
+func (db *DB) applyMigration(ctx context.Context, m migration) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+		return err
+	} else if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.version, m.name, db.now().Format(time.RFC3339Nano)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	db.Logger.Info("applied migration", "version", m.version, "name", m.name, "path", db.path)
+	return nil
+}

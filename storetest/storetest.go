@@ -1,0 +1,266 @@
+// Package storetest is the conformance suite of profiles.Store: every
+// implementation runs the same cases from its own tests.
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Run(t, func(tb testing.TB) profiles.Store { return MustOpenDB(tb) })
+//	}
+//
+// Besides the contract written on profiles.Store, the suite holds every store
+// to these rules, so that the service sees the same behaviour whatever the
+// store:
+//
+//   - Times are kept to the millisecond and read back in UTC: a stored
+//     time t reads back as t.Truncate(time.Millisecond).UTC().
+//   - CreateDomain sets a zero CreatedAt to the store's current time and a
+//     zero LastUpdatedAt to CreatedAt, and on success leaves in d the times
+//     as stored. Other fields, and UpdateDomain results, are stored as given.
+//   - Nil settings (Matching, RuleBasedMatching, DataStore and any nested
+//     pointer) read back as nil; empty slices and maps may read back as nil,
+//     and nil or empty Tags both mean "no tags".
+//   - UpdateDomain returns the domain as FindDomain would return it, and
+//     returns EINVALID, changing nothing, if fn changes the name.
+//   - ListDomains with limit <= 0 returns all remaining domains.
+//
+// Concurrency cases are named Concurrent…; run them alone, many times, with
+// e.g. go test -race -count=20 -run 'Store//Concurrent'.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/openprofiles/profiles"
+)
+
+// Run runs the suite. open returns a new, empty store; it is called once per
+// subtest, and the suite closes it.
+func Run(t *testing.T, open func(tb testing.TB) profiles.Store) {
+	t.Run("Ping", func(t *testing.T) {
+		t.Run("OK", func(t *testing.T) {
+			s := mustOpen(t, open)
+			if err := s.Ping(t.Context()); err != nil {
+				t.Fatalf("Ping: %v", err)
+			}
+		})
+	})
+	t.Run("CreateDomain", func(t *testing.T) { testCreateDomain(t, open) })
+	t.Run("FindDomain", func(t *testing.T) { testFindDomain(t, open) })
+	t.Run("UpdateDomain", func(t *testing.T) { testUpdateDomain(t, open) })
+	t.Run("DeleteDomain", func(t *testing.T) { testDeleteDomain(t, open) })
+	t.Run("ListDomains", func(t *testing.T) { testListDomains(t, open) })
+	t.Run("DomainStats", func(t *testing.T) { testDomainStats(t, open) })
+}
+
+// mustOpen opens a store and closes it when t ends.
+func mustOpen(t *testing.T, open func(tb testing.TB) profiles.Store) profiles.Store {
+	t.Helper()
+	s := open(t)
+	if s == nil {
+		t.Fatal("open returned a nil store")
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// fullDomain returns a domain named name with every field set to a value
+// that is not its zero value (CreateDomain/OK checks that it stays so when
+// Domain grows), times below the millisecond and outside UTC.
+func fullDomain(name string) *profiles.Domain {
+	east := time.FixedZone("UTC+2", 2*60*60)
+	return &profiles.Domain{
+		Name:                  name,
+		DefaultExpirationDays: 366,
+		DefaultEncryptionKey:  "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		DeadLetterQueueURL:    "https://sqs.us-east-1.amazonaws.com/123456789012/" + name + "-dlq",
+		Matching: &profiles.MatchingSettings{
+			Enabled:     true,
+			JobSchedule: &profiles.JobSchedule{DayOfTheWeek: "SUNDAY", Time: "03:30"},
+			AutoMerging: &profiles.AutoMerging{
+				Enabled: true,
+				Consolidation: &profiles.Consolidation{MatchingAttributesList: [][]string{
+					{"PhoneNumber"},
+					{"EmailAddress", "FirstName", "LastName"},
+				}},
+				ConflictResolution:                  &profiles.ConflictResolution{ConflictResolvingModel: "SOURCE", SourceName: "CTR"},
+				MinAllowedConfidenceScoreForMerging: new(0.30000000000000004), // needs 17 digits
+			},
+			ExportingConfig: &profiles.ExportingConfig{S3Exporting: &profiles.S3Exporting{
+				S3BucketName: "matches", S3KeyName: "exports/" + name + "/",
+			}},
+		},
+		RuleBasedMatching: &profiles.RuleBasedMatchingSettings{
+			Enabled:                        true,
+			MatchingRules:                  [][]string{{"Address.City", "PhoneNumber"}, {"EmailAddress"}},
+			Status:                         "ACTIVE",
+			MaxAllowedRuleLevelForMerging:  new(1),
+			MaxAllowedRuleLevelForMatching: new(2),
+			AttributeTypesSelector: &profiles.AttributeTypesSelector{
+				AttributeMatchingModel: "MANY_TO_MANY",
+				Address:                []string{"Address", "ShippingAddress"},
+				PhoneNumber:            []string{"PhoneNumber", "MobilePhoneNumber"},
+				EmailAddress:           []string{"EmailAddress", "PersonalEmailAddress"},
+			},
+			ConflictResolution: &profiles.ConflictResolution{ConflictResolvingModel: "RECENCY", SourceName: "web"},
+			ExportingConfig: &profiles.ExportingConfig{S3Exporting: &profiles.S3Exporting{
+				S3BucketName: "rules", S3KeyName: "rules/",
+			}},
+		},
+		DataStore: &profiles.DataStoreSettings{
+			Enabled:   true,
+			Readiness: &profiles.Readiness{ProgressPercentage: new(0), Message: "préparation… \"quoted\""},
+		},
+		Tags:          map[string]string{"team": "support", "env": "prod", "empty": "", "ünï": "✓"},
+		CreatedAt:     time.Date(2024, 2, 29, 23, 59, 58, 123456789, east),
+		LastUpdatedAt: time.Date(2025, 1, 2, 3, 4, 5, 987654321, east),
+	}
+}
+
+// stored returns what a store returns for d: times to the millisecond in UTC.
+func stored(d *profiles.Domain) *profiles.Domain {
+	out := *d
+	out.CreatedAt = d.CreatedAt.Truncate(time.Millisecond).UTC()
+	out.LastUpdatedAt = d.LastUpdatedAt.Truncate(time.Millisecond).UTC()
+	return &out
+}
+
+// checkDomain reports how got differs from want, and a time not in UTC.
+func checkDomain(tb testing.TB, op string, got, want *profiles.Domain) {
+	tb.Helper()
+	if got == nil {
+		tb.Errorf("%s: got nil domain, want %q", op, want.Name)
+		return
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		tb.Errorf("%s: domain mismatch (-want +got):\n%s", op, diff)
+	}
+	if loc := got.CreatedAt.Location(); loc != time.UTC {
+		tb.Errorf("%s: CreatedAt location=%v, want UTC", op, loc)
+	}
+	if loc := got.LastUpdatedAt.Location(); loc != time.UTC {
+		tb.Errorf("%s: LastUpdatedAt location=%v, want UTC", op, loc)
+	}
+}
+
+// checkCode fails tb unless err has the error code want.
+func checkCode(tb testing.TB, op string, err error, want string) {
+	tb.Helper()
+	if got := profiles.ErrorCode(err); got != want {
+		tb.Fatalf("%s: code=%q, want %q (err: %v)", op, got, want, err)
+	}
+}
+
+// mustCreateDomain creates d with no limit or fails tb.
+func mustCreateDomain(tb testing.TB, ctx context.Context, s profiles.Store, d *profiles.Domain) {
+	tb.Helper()
+	if err := s.CreateDomain(ctx, d, 0); err != nil {
+		tb.Fatalf("CreateDomain(%q): %v", d.Name, err)
+	}
+}
+
+// mustFindDomain returns the named domain or fails tb.
+func mustFindDomain(tb testing.TB, ctx context.Context, s profiles.Store, name string) *profiles.Domain {
+	tb.Helper()
+	d, err := s.FindDomain(ctx, name)
+	if err != nil {
+		tb.Fatalf("FindDomain(%q): %v", name, err)
+	}
+	return d
+}
+
+// mustCreateDomains creates domains of the given names, with no settings.
+func mustCreateDomains(tb testing.TB, ctx context.Context, s profiles.Store, names ...string) {
+	tb.Helper()
+	for _, name := range names {
+		mustCreateDomain(tb, ctx, s, &profiles.Domain{Name: name, DefaultExpirationDays: 7})
+	}
+}
+
+// listNames returns the names of all domains, listed in one call.
+func listNames(tb testing.TB, ctx context.Context, s profiles.Store) []string {
+	tb.Helper()
+	ds, err := s.ListDomains(ctx, "", 0)
+	if err != nil {
+		tb.Fatalf("ListDomains: %v", err)
+	}
+	return names(ds)
+}
+
+func names(ds []*profiles.Domain) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+// concurrently calls f(0) … f(n-1) in n goroutines released at once, and
+// counts the error codes of the results ("" for success).
+func concurrently(n int, f func(i int) error) (codes map[string]int, errs []error) {
+	errs = make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	codes = map[string]int{}
+	for _, err := range errs {
+		codes[profiles.ErrorCode(err)]++
+	}
+	return codes, errs
+}
+
+// checkCodes fails tb unless codes are want, and logs unexpected errors.
+func checkCodes(tb testing.TB, op string, codes, want map[string]int, errs []error) {
+	tb.Helper()
+	if diff := cmp.Diff(want, codes); diff != "" {
+		for _, err := range errs {
+			if code := profiles.ErrorCode(err); want[code] == 0 {
+				tb.Logf("%s: unexpected error: %v", op, err)
+			}
+		}
+		tb.Fatalf("%s: error codes mismatch (-want +got):\n%s", op, diff)
+	}
+}
+
+// zeroFields returns the paths of the fields of v, recursively through
+// pointers to structs, structs and slices, that hold their zero value or
+// are empty.
+func zeroFields(path string, v reflect.Value) []string {
+	if v.IsZero() || ((v.Kind() == reflect.Slice || v.Kind() == reflect.Map) && v.Len() == 0) {
+		return []string{path}
+	}
+	var out []string
+	switch v.Kind() {
+	case reflect.Pointer: // a pointer to a zero number is set
+		if v.Elem().Kind() == reflect.Struct {
+			out = zeroFields(path, v.Elem())
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			return nil
+		}
+		for i := range v.NumField() {
+			out = append(out, zeroFields(path+"."+v.Type().Field(i).Name, v.Field(i))...)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			out = append(out, zeroFields(fmt.Sprintf("%s[%d]", path, i), v.Index(i))...)
+		}
+	}
+	return out
+}
