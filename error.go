@@ -19,10 +19,47 @@ const (
 )
 
 // Error is an error a caller should see: a code from the list above and a
-// message safe to send to the caller.
+// message safe to send to the caller. Reason, when set, is a stable name of
+// an ingestion failure (the Reason* constants) that travels with the object
+// to the dead-letter queue.
 type Error struct {
 	Code    string
 	Message string
+	Reason  string
+}
+
+// Reasons an object could not be ingested, with the messages of the product
+// brief. The messages are part of the API: keep them as they are.
+const (
+	ReasonKeyMissing     = "KEY_MISSING"
+	ReasonRateExceeded   = "RATE_EXCEEDED"
+	ReasonObjectTooLarge = "OBJECT_TOO_LARGE"
+	ReasonAmbiguousKeys  = "AMBIGUOUS_KEYS"
+	ReasonNoProfile      = "NO_PROFILE"
+	ReasonProfileQuota   = "PROFILE_QUOTA"
+	ReasonInvalidObject  = "INVALID_OBJECT"
+)
+
+// Messages of the product brief for ingestion failures.
+const (
+	MsgKeyMissing     = "The UNIQUE key or PROFILE key doesn't exist in the profile object"
+	MsgRateExceeded   = "Too many objects ingested to the profile per second"
+	MsgObjectTooLarge = "Your data contains a profile object larger than %d bytes"
+	MsgAmbiguousKeys  = "All the keys in this object are linked to multiple profiles"
+)
+
+// IngestErrorf returns an *Error with an ingestion failure reason.
+func IngestErrorf(code, reason, format string, args ...any) *Error {
+	return &Error{Code: code, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorReason returns the Reason of the first *Error in err's chain.
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

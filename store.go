@@ -1,6 +1,9 @@
 package profiles
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store is the persistence SPI. Every implementation passes the conformance
 // suite in package storetest. Every method that changes more than one row
@@ -37,6 +40,20 @@ type Store interface {
 
 	// DomainStats counts what the named domain holds. Returns ENOTFOUND.
 	DomainStats(ctx context.Context, name string) (*DomainStats, error)
+
+	// Update runs fn in one read-write transaction: fn's changes are all
+	// committed when it returns nil and none of them when it returns an
+	// error, which Update returns as is. Concurrent Updates behave as if run
+	// one after another. fn must not keep tx after it returns.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+
+	// View runs fn in one read-only transaction that sees one consistent
+	// state; Tx's writing methods return an error there.
+	View(ctx context.Context, fn func(tx Tx) error) error
+
+	// DeleteExpired deletes up to limit objects (with their keys) whose
+	// ExpiresAt is at or before now, and returns how many it deleted.
+	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
 
 	// Close releases the store. Callers stop calling it first.
 	Close() error

@@ -25,11 +25,14 @@ type handler func(ctx context.Context, c *call) (any, error)
 // Server serves the Customer Profiles API. Set the fields, then call Init
 // once before serving.
 type Server struct {
-	Domains  profiles.DomainService
-	Tags     profiles.TagService
-	Verifier *sigv4.Verifier
-	Logger   *slog.Logger
-	Now      func() time.Time
+	Domains     profiles.DomainService
+	Tags        profiles.TagService
+	ObjectTypes profiles.ObjectTypeService
+	Ingest      profiles.IngestService
+	Search      profiles.SearchService
+	Verifier    *sigv4.Verifier
+	Logger      *slog.Logger
+	Now         func() time.Time
 
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
@@ -44,6 +47,9 @@ func (s *Server) Init() {
 	s.handlers = map[string]handler{}
 	s.registerDomainHandlers()
 	s.registerTagHandlers()
+	s.registerObjectTypeHandlers()
+	s.registerObjectHandlers()
+	s.registerProfileHandlers()
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}

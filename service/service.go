@@ -27,7 +27,8 @@ type Service struct {
 	// MaxDomains is the quota of domains; 0 means DefaultMaxDomains.
 	MaxDomains int
 
-	tokens tokens
+	tokens  tokens
+	limiter *limiter
 }
 
 var (
@@ -47,6 +48,7 @@ func New(store profiles.Store, region, accountID string, tokenSecret []byte) *Se
 		Logger:    slog.New(slog.DiscardHandler),
 		Now:       time.Now,
 		tokens:    tokens{key: h.Sum(nil)},
+		limiter:   newLimiter(DefaultIngestRate, DefaultIngestBurst),
 	}
 }
 
@@ -54,6 +56,12 @@ func New(store profiles.Store, region, accountID string, tokenSecret []byte) *Se
 // stores keep.
 func (s *Service) now() time.Time {
 	return s.Now().UTC().Truncate(time.Millisecond)
+}
+
+// SetIngestRate sets the per-profile ingestion rate (objects per second,
+// 0 for no limit) and burst.
+func (s *Service) SetIngestRate(rate float64, burst int) {
+	s.limiter = newLimiter(rate, burst)
 }
 
 func (s *Service) maxDomains() int {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"time"
 )
 
 // Config is the configuration of `openprofiles serve`. Every field has a
@@ -17,6 +18,12 @@ type Config struct {
 	MaxDomains   int
 	MaxBodyBytes int64
 	LogLevel     string
+
+	// Per-profile ingestion rate (objects per second; 0: no limit) and burst.
+	IngestRate  float64
+	IngestBurst int
+	// How often expired profile objects are deleted from disk.
+	SweepInterval time.Duration
 
 	// Root credentials; when both are empty the first start generates them
 	// into the data dir.
@@ -34,6 +41,10 @@ func DefaultConfig() Config {
 		MaxDomains:   100,
 		MaxBodyBytes: 10 << 20,
 		LogLevel:     "info",
+
+		IngestRate:    100,
+		IngestBurst:   100,
+		SweepInterval: time.Minute,
 	}
 }
 
@@ -43,6 +54,18 @@ func envString(getenv func(string) string, name, def string) string {
 		return v
 	}
 	return def
+}
+
+func envFloat(getenv func(string) string, name string, def float64) (float64, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: not a number", name, v)
+	}
+	return f, nil
 }
 
 func envInt(getenv func(string) string, name string, def int64) (int64, error) {
@@ -75,6 +98,23 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	fs.IntVar(&c.MaxDomains, "max-domains", int(maxDomains), "quota of domains in the account (env OPENPROFILES_MAX_DOMAINS)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", maxBody, "largest request body accepted, in bytes (env OPENPROFILES_MAX_BODY_BYTES)")
 	fs.StringVar(&c.LogLevel, "log-level", envString(getenv, "OPENPROFILES_LOG_LEVEL", d.LogLevel), "`level` of logs: debug, info, warn or error (env OPENPROFILES_LOG_LEVEL)")
+	rate, err := envFloat(getenv, "OPENPROFILES_INGEST_RATE", d.IngestRate)
+	if err != nil {
+		return err
+	}
+	burst, err := envInt(getenv, "OPENPROFILES_INGEST_BURST", int64(d.IngestBurst))
+	if err != nil {
+		return err
+	}
+	sweep := d.SweepInterval
+	if v := getenv("OPENPROFILES_SWEEP_INTERVAL"); v != "" {
+		if sweep, err = time.ParseDuration(v); err != nil {
+			return fmt.Errorf("OPENPROFILES_SWEEP_INTERVAL=%q: not a duration", v)
+		}
+	}
+	fs.Float64Var(&c.IngestRate, "ingest-rate", rate, "objects per second one profile may ingest; 0 for no limit (env OPENPROFILES_INGEST_RATE)")
+	fs.IntVar(&c.IngestBurst, "ingest-burst", int(burst), "burst of objects one profile may ingest at once (env OPENPROFILES_INGEST_BURST)")
+	fs.DurationVar(&c.SweepInterval, "sweep-interval", sweep, "how often expired objects are deleted from disk (env OPENPROFILES_SWEEP_INTERVAL)")
 	c.AccessKeyID = getenv("OPENPROFILES_ACCESS_KEY_ID")
 	c.SecretAccessKey = getenv("OPENPROFILES_SECRET_ACCESS_KEY")
 	return nil
@@ -96,6 +136,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--max-domains must be at least 1")
 	case c.MaxBodyBytes < 1024:
 		return fmt.Errorf("--max-body-bytes must be at least 1024")
+	case c.IngestRate < 0 || c.IngestBurst < 1:
+		return fmt.Errorf("--ingest-rate must be >= 0 and --ingest-burst >= 1")
+	case c.SweepInterval <= 0:
+		return fmt.Errorf("--sweep-interval must be positive")
 	case (c.AccessKeyID == "") != (c.SecretAccessKey == ""):
 		return fmt.Errorf("set both OPENPROFILES_ACCESS_KEY_ID and OPENPROFILES_SECRET_ACCESS_KEY, or neither")
 	}

@@ -29,14 +29,17 @@ type Main struct {
 	Config Config
 	Stdout io.Writer // where first-start instructions go
 	Logger *slog.Logger
+	Now    func() time.Time // the clock of the store and the services; nil: time.Now
 
 	DB      *sqlite.DB
 	Service *service.Service
 	API     *awsapi.Server
 
-	ln     net.Listener
-	server *http.Server
-	served chan error
+	ln          net.Listener
+	server      *http.Server
+	served      chan error
+	stopSweeper context.CancelFunc
+	sweeperDone chan struct{}
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -99,6 +102,9 @@ func (m *Main) Open() error {
 	if m.Stdout == nil {
 		m.Stdout = io.Discard
 	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -109,6 +115,7 @@ func (m *Main) Open() error {
 
 	m.DB = sqlite.NewDB(filepath.Join(c.DataDir, "openprofiles.db"))
 	m.DB.Logger = m.Logger
+	m.DB.Now = m.Now
 	if err := m.DB.Open(); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -116,11 +123,16 @@ func (m *Main) Open() error {
 	m.Service = service.New(m.DB, c.Region, c.AccountID, []byte(secret))
 	m.Service.Logger = m.Logger
 	m.Service.MaxDomains = c.MaxDomains
+	m.Service.Now = m.Now
+	m.Service.SetIngestRate(c.IngestRate, c.IngestBurst)
 
 	rootARN := "arn:aws:iam::" + c.AccountID + ":root"
 	m.API = &awsapi.Server{
-		Domains: m.Service,
-		Tags:    m.Service,
+		Domains:     m.Service,
+		Tags:        m.Service,
+		ObjectTypes: m.Service,
+		Ingest:      m.Service,
+		Search:      m.Service,
 		Verifier: &sigv4.Verifier{
 			Region:   c.Region,
 			Services: []string{"profile"},
@@ -152,6 +164,13 @@ func (m *Main) Open() error {
 			m.served <- err
 		}
 		close(m.served)
+	}()
+
+	sweepCtx, stop := context.WithCancel(context.Background())
+	m.stopSweeper, m.sweeperDone = stop, make(chan struct{})
+	go func() {
+		defer close(m.sweeperDone)
+		m.Service.RunSweeper(sweepCtx, c.SweepInterval)
 	}()
 
 	if created {
@@ -189,6 +208,10 @@ func (m *Main) Close() error {
 		if err := m.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shutdown: %w", err))
 		}
+	}
+	if m.stopSweeper != nil {
+		m.stopSweeper()
+		<-m.sweeperDone
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {

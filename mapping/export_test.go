@@ -1,0 +1,7 @@
+package mapping
+
+// Internal functions under test, for the external test package.
+var (
+	JavaLayout     = javaLayout
+	ParseTimestamp = parseTimestamp
+)

@@ -1,0 +1,172 @@
+package profiles
+
+import (
+	"context"
+	"time"
+)
+
+// Profile is a standard customer profile. Its fields are kept flat, by the
+// path a mapping Target uses after `_profile.`: "FirstName",
+// "Address.City", "Attributes.tier". StandardFields lists the scalar paths;
+// each of AddressKinds takes the AddressFields; "Attributes." takes any name.
+type Profile struct {
+	DomainName string
+	ID         string // 32 lower-case hex characters
+	Fields     map[string]string
+	// Sources says where each field's value came from; a field without an
+	// entry was set through the profile API.
+	Sources       map[string]FieldSource
+	CreatedAt     time.Time
+	LastUpdatedAt time.Time
+}
+
+// FieldSource is the provenance of a profile field set by ingestion.
+type FieldSource struct {
+	ObjectType string    // the object type whose object set the value
+	Priority   int       // that type's SourcePriority (0: none, ranks lowest)
+	UpdatedAt  time.Time // the object's source-last-updated time
+}
+
+// Scalar fields of the standard profile.
+var StandardFields = []string{
+	"AccountNumber", "AdditionalInformation", "PartyType", "PartyTypeString", "BusinessName",
+	"FirstName", "MiddleName", "LastName", "BirthDate", "Gender", "GenderString",
+	"PhoneNumber", "MobilePhoneNumber", "HomePhoneNumber", "BusinessPhoneNumber",
+	"EmailAddress", "PersonalEmailAddress", "BusinessEmailAddress", "ProfileType",
+}
+
+// AddressKinds are the address fields of the standard profile, each made of AddressFields.
+var AddressKinds = []string{"Address", "ShippingAddress", "MailingAddress", "BillingAddress"}
+
+// AddressFields are the parts of an address.
+var AddressFields = []string{"Address1", "Address2", "Address3", "Address4", "City", "County", "State", "Province", "Country", "PostalCode"}
+
+// ProfileObject is one ingested JSON object, attached to a profile.
+type ProfileObject struct {
+	DomainName     string
+	ObjectTypeName string
+	// UniqueKey identifies the object within its type (the API's
+	// ProfileObjectUniqueKey); it derives from the value of the type's
+	// UNIQUE key, so ingesting the same value again replaces the object.
+	UniqueKey         string
+	ProfileID         string
+	Data              []byte // the JSON object as received
+	SourceLastUpdated time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	ExpiresAt         time.Time
+}
+
+// Key is one searchable index entry pointing at a profile. Value is the
+// normalised (and, later, blind-indexed) form; stores treat it as opaque.
+type Key struct {
+	DomainName string
+	Name       string
+	Value      string
+	ProfileID  string
+	// Origin says what maintains the key: KeyOriginProfile for the standard
+	// keys derived from the profile's fields, KeyOriginAPI for AddProfileKey,
+	// or the object type name of the object that produced it (with ObjectKey
+	// its UniqueKey).
+	Origin    string
+	ObjectKey string
+}
+
+// Key origins that are not object types (object type names never start with
+// "_" … except reserved standard types, which never produce keys).
+const (
+	KeyOriginProfile = "_profile"
+	KeyOriginAPI     = "_api"
+)
+
+// ProfileUsage is what a profile's objects take.
+type ProfileUsage struct {
+	Objects int
+	Bytes   int64
+}
+
+// IngestService takes profile objects in.
+type IngestService interface {
+	// PutProfileObject maps obj with the named object type, finds or creates
+	// the profile it belongs to and stores it, atomically. It returns the
+	// object's unique key. Returns ENOTFOUND (domain, object type), EINVALID
+	// (not a JSON object, too large, no UNIQUE or PROFILE key, ambiguous
+	// keys, no profile and creation not allowed), EQUOTA (per-profile
+	// limits) and ETHROTTLED (per-profile ingestion rate); the messages of
+	// IngestError codes are the brief's.
+	PutProfileObject(ctx context.Context, domain, objectType, obj string) (string, error)
+
+	// ListProfileObjects returns one page of a profile's objects of one type,
+	// newest first, optionally only those holding key filterKey with one of
+	// filterValues. Returns ENOTFOUND, EINVALID.
+	ListProfileObjects(ctx context.Context, domain, objectType, profileID string, filterKey string, filterValues []string, page Page) ([]*ProfileObject, string, error)
+
+	// DeleteProfileObject deletes one object and the keys it produced.
+	// Returns ENOTFOUND.
+	DeleteProfileObject(ctx context.Context, domain, objectType, profileID, uniqueKey string) error
+}
+
+// Tx is one transaction on a store's profile data. Reads do not see objects
+// whose ExpiresAt has passed (by the store's clock). Every method returns
+// ENOTFOUND for a missing domain.
+type Tx interface {
+	// FindObjectType returns a domain's object type. Returns ENOTFOUND.
+	FindObjectType(ctx context.Context, domain, name string) (*ObjectType, error)
+	// PutObjectType inserts or replaces an object type; CreatedAt is kept
+	// from the existing one. Returns EQUOTA if it is new and the domain has
+	// limit object types already (limit <= 0: none).
+	PutObjectType(ctx context.Context, t *ObjectType, limit int) error
+	// ListObjectTypes returns up to limit object types named after after, in
+	// byte order (limit <= 0: all).
+	ListObjectTypes(ctx context.Context, domain, after string, limit int) ([]*ObjectType, error)
+	// DeleteObjectType deletes an object type, its objects and their keys. Returns ENOTFOUND.
+	DeleteObjectType(ctx context.Context, domain, name string) error
+
+	// FindProfile returns a profile. Returns ENOTFOUND.
+	FindProfile(ctx context.Context, domain, id string) (*Profile, error)
+	// PutProfile inserts or replaces a profile.
+	PutProfile(ctx context.Context, p *Profile) error
+	// DeleteProfile deletes a profile with its objects and keys. Returns ENOTFOUND.
+	DeleteProfile(ctx context.Context, domain, id string) error
+
+	// FindProfileIDs returns the distinct ids of the profiles holding key
+	// name = value, in byte order.
+	FindProfileIDs(ctx context.Context, domain, name, value string) ([]string, error)
+	// PutKeys adds keys; a key already there (same domain, name, value,
+	// profile, origin and object key) is left as it is.
+	PutKeys(ctx context.Context, keys []Key) error
+	// DeleteKeys deletes the keys of a profile with the given origin (and,
+	// for object origins, object key; "" deletes all of that origin).
+	DeleteKeys(ctx context.Context, domain, profileID, origin, objectKey string) error
+	// ListKeys returns every key of a profile.
+	ListKeys(ctx context.Context, domain, profileID string) ([]Key, error)
+
+	// FindObject returns an object by type and unique key. Returns ENOTFOUND.
+	FindObject(ctx context.Context, domain, objectType, uniqueKey string) (*ProfileObject, error)
+	// PutObject inserts or replaces an object (by type and unique key).
+	PutObject(ctx context.Context, o *ProfileObject) error
+	// DeleteObject deletes an object and the keys it produced. Returns ENOTFOUND.
+	DeleteObject(ctx context.Context, domain, objectType, uniqueKey string) error
+	// ListObjects returns up to limit objects of a profile and type, newest
+	// (UpdatedAt, then UniqueKey) first, starting after the cursor returned
+	// as the last element's position by a previous call ("" for the start).
+	// When filterKey is set, only objects that produced a key filterKey with
+	// one of filterValues are returned.
+	ListObjects(ctx context.Context, q ObjectQuery) ([]*ProfileObject, error)
+	// ProfileUsage counts a profile's objects (all types, or one type) and their bytes.
+	ProfileUsage(ctx context.Context, domain, profileID, objectType string) (ProfileUsage, error)
+}
+
+// ObjectQuery selects objects for Tx.ListObjects.
+type ObjectQuery struct {
+	DomainName   string
+	ObjectType   string
+	ProfileID    string
+	FilterKey    string
+	FilterValues []string
+	// After is the position (UpdatedAt, UniqueKey) of the last object of the
+	// previous page; zero for the first page.
+	AfterUpdatedAt time.Time
+	AfterUniqueKey string
+	Limit          int
+}

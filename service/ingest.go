@@ -1,0 +1,330 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/mapping"
+)
+
+var _ profiles.IngestService = (*Service)(nil)
+
+// PutProfileObject maps obj with the object type, finds or creates its
+// profile and stores object, keys and profile fields in one transaction.
+//
+// Profile resolution: the profile of the stored object with the same UNIQUE
+// key, else the keys (see resolve). With no profile found, one is created
+// if the object type allows it.
+func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj string) (string, error) {
+	if len(obj) > profiles.MaxObjectSize {
+		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonObjectTooLarge, profiles.MsgObjectTooLarge, profiles.MaxObjectSize)
+	}
+	d, err := s.Store.FindDomain(ctx, domain)
+	if err != nil {
+		return "", domainErr(err, domain)
+	}
+	var uniqueKey string
+	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
+		t, err := s.findObjectType(ctx, tx, domain, objectType)
+		if err != nil {
+			return err
+		}
+		in := &ingestion{s: s, tx: tx, domain: d, t: t, data: []byte(obj), now: s.now()}
+		uniqueKey, err = in.run(ctx)
+		return err
+	})
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND && !isTypeNotFound(err) {
+		return "", profiles.Errorf(profiles.ENOTFOUND, "Domain %s not found.", domain)
+	} else if err != nil {
+		return "", err
+	}
+	return uniqueKey, nil
+}
+
+// ingestion is one object on its way in.
+type ingestion struct {
+	s      *Service
+	tx     profiles.Tx
+	domain *profiles.Domain
+	t      *profiles.ObjectType
+	data   []byte
+	now    time.Time
+
+	res       *mapping.Result
+	uniqueKey string
+}
+
+func (in *ingestion) run(ctx context.Context) (string, error) {
+	res, err := mapping.Map(in.t, in.data)
+	if err != nil {
+		var e *profiles.Error
+		if errors.As(err, &e) && e.Reason == "" {
+			e.Reason = profiles.ReasonInvalidObject
+		}
+		return "", err
+	}
+	in.res = res
+	unique, ok := in.keyWith(profiles.IdentifierUnique)
+	if !ok {
+		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonKeyMissing, profiles.MsgKeyMissing)
+	}
+	in.uniqueKey = objectKey(in.t.Name, unique.Name, unique.Value)
+	updated := res.SourceLastUpdated
+	if updated.IsZero() {
+		updated = in.now
+	}
+
+	old, err := in.tx.FindObject(ctx, in.domain.Name, in.t.Name, in.uniqueKey)
+	if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return "", err
+	}
+	if old != nil && updated.Before(old.SourceLastUpdated) {
+		// An older version of an object never replaces a newer one.
+		return in.uniqueKey, nil
+	}
+
+	profileID := ""
+	if old != nil {
+		profileID = old.ProfileID
+	} else if profileID, err = in.resolve(ctx); err != nil {
+		return "", err
+	}
+	created := false
+	var p *profiles.Profile
+	if profileID == "" {
+		if !in.t.AllowProfileCreation {
+			return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonNoProfile,
+				"No profile matches the keys of this object, and object type %s does not allow profile creation", in.t.Name)
+		}
+		p = &profiles.Profile{DomainName: in.domain.Name, ID: newProfileID(), Fields: map[string]string{}, Sources: map[string]profiles.FieldSource{}, CreatedAt: in.now}
+		created = true
+	} else if p, err = in.tx.FindProfile(ctx, in.domain.Name, profileID); err != nil {
+		return "", err
+	}
+
+	if err := in.checkQuotas(ctx, p.ID, old); err != nil {
+		return "", err
+	}
+	if !in.s.limiter.allow(in.domain.Name+"/"+p.ID, in.now) {
+		return "", profiles.IngestErrorf(profiles.ETHROTTLED, profiles.ReasonRateExceeded, profiles.MsgRateExceeded)
+	}
+
+	in.mergeFields(p, updated, created)
+	p.LastUpdatedAt = in.now
+	if err := in.tx.PutProfile(ctx, p); err != nil {
+		return "", err
+	}
+	if err := in.s.putStandardKeys(ctx, in.tx, p); err != nil {
+		return "", err
+	}
+
+	o := &profiles.ProfileObject{
+		DomainName: in.domain.Name, ObjectTypeName: in.t.Name, UniqueKey: in.uniqueKey, ProfileID: p.ID,
+		Data: in.data, SourceLastUpdated: updated, CreatedAt: in.now, UpdatedAt: in.now,
+		ExpiresAt: in.now.AddDate(0, 0, in.expirationDays()),
+	}
+	if old != nil {
+		o.CreatedAt = old.CreatedAt
+	}
+	if err := in.tx.PutObject(ctx, o); err != nil {
+		return "", err
+	}
+	if err := in.tx.DeleteKeys(ctx, in.domain.Name, p.ID, in.t.Name, in.uniqueKey); err != nil {
+		return "", err
+	}
+	var keys []profiles.Key
+	for _, k := range res.Keys {
+		switch {
+		case hasIdentifier(k.Identifiers, profiles.IdentifierLookupOnly):
+			continue // used to find the profile, never stored
+		case hasIdentifier(k.Identifiers, profiles.IdentifierNewOnly) && !created:
+			continue // stored only on a profile this object created
+		}
+		keys = append(keys, profiles.Key{
+			DomainName: in.domain.Name, Name: k.Name, Value: in.s.indexValue(k.Name, k.Value),
+			ProfileID: p.ID, Origin: in.t.Name, ObjectKey: in.uniqueKey,
+		})
+	}
+	if err := in.tx.PutKeys(ctx, keys); err != nil {
+		return "", err
+	}
+	return in.uniqueKey, nil
+}
+
+// keyWith returns the first key of the result carrying identifier id.
+func (in *ingestion) keyWith(id string) (mapping.Key, bool) {
+	for _, k := range in.res.Keys {
+		if hasIdentifier(k.Identifiers, id) {
+			return k, true
+		}
+	}
+	return mapping.Key{}, false
+}
+
+// resolve finds the profile of a new object through its keys, in rounds:
+// PROFILE keys that are not SECONDARY, then SECONDARY ones, then the keys
+// that link standard objects. A key value held by one profile finds it; one
+// held by several is ambiguous and ignored. Two keys of a round that find
+// different profiles, or every key being ambiguous, refuse the object. It
+// returns "" when no key finds a profile.
+func (in *ingestion) resolve(ctx context.Context) (string, error) {
+	rounds := []func(ids []string) bool{
+		func(ids []string) bool {
+			return hasIdentifier(ids, profiles.IdentifierProfile) && !hasIdentifier(ids, profiles.IdentifierSecondary)
+		},
+		func(ids []string) bool {
+			return hasIdentifier(ids, profiles.IdentifierProfile) && hasIdentifier(ids, profiles.IdentifierSecondary)
+		},
+		func(ids []string) bool {
+			return !hasIdentifier(ids, profiles.IdentifierProfile) &&
+				(hasIdentifier(ids, profiles.IdentifierAsset) || hasIdentifier(ids, profiles.IdentifierCase) || hasIdentifier(ids, profiles.IdentifierOrder))
+		},
+	}
+	keys, ambiguous := 0, 0
+	for _, inRound := range rounds {
+		found := ""
+		for _, k := range in.res.Keys {
+			if !inRound(k.Identifiers) {
+				continue
+			}
+			keys++
+			ids, err := in.tx.FindProfileIDs(ctx, in.domain.Name, k.Name, in.s.indexValue(k.Name, k.Value))
+			if err != nil {
+				return "", err
+			}
+			switch {
+			case len(ids) == 0:
+			case len(ids) > 1:
+				ambiguous++
+			case found != "" && found != ids[0]:
+				return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonAmbiguousKeys, profiles.MsgAmbiguousKeys)
+			default:
+				found = ids[0]
+			}
+		}
+		if found != "" {
+			return found, nil
+		}
+	}
+	switch {
+	case keys == 0:
+		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonKeyMissing, profiles.MsgKeyMissing)
+	case ambiguous == keys:
+		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonAmbiguousKeys, profiles.MsgAmbiguousKeys)
+	}
+	return "", nil
+}
+
+// checkQuotas refuses an object that would take a profile past its limits.
+func (in *ingestion) checkQuotas(ctx context.Context, profileID string, old *profiles.ProfileObject) error {
+	all, err := in.tx.ProfileUsage(ctx, in.domain.Name, profileID, "")
+	if err != nil {
+		return err
+	}
+	count, bytes := all.Objects+1, all.Bytes+int64(len(in.data))
+	if old != nil {
+		count, bytes = count-1, bytes-int64(len(old.Data))
+	}
+	if count > profiles.MaxObjectsPerProfile {
+		return profiles.IngestErrorf(profiles.EQUOTA, profiles.ReasonProfileQuota, "Profile %s already holds the maximum of %d objects", profileID, profiles.MaxObjectsPerProfile)
+	}
+	if bytes > profiles.MaxObjectBytesPerProfile {
+		return profiles.IngestErrorf(profiles.EQUOTA, profiles.ReasonProfileQuota, "The objects of profile %s would exceed %d bytes", profileID, profiles.MaxObjectBytesPerProfile)
+	}
+	if max := in.t.MaxProfileObjectCount; max > 0 && old == nil {
+		typ, err := in.tx.ProfileUsage(ctx, in.domain.Name, profileID, in.t.Name)
+		if err != nil {
+			return err
+		}
+		if typ.Objects+1 > max {
+			return profiles.IngestErrorf(profiles.EQUOTA, profiles.ReasonProfileQuota, "Profile %s already holds the maximum of %d objects of type %s (MaxProfileObjectCount)", profileID, max, in.t.Name)
+		}
+	}
+	return nil
+}
+
+// mergeFields writes the mapped fields into the profile. A value set
+// through the profile API is never overwritten by ingestion; a value from a
+// type of better SourcePriority (lower number; none ranks lowest) is kept;
+// between equals, the newer source wins.
+func (in *ingestion) mergeFields(p *profiles.Profile, updated time.Time, created bool) {
+	if created && len(in.res.Fields) == 0 {
+		// An inferred profile: nothing maps to it, but it is found by the
+		// first email and phone of the object.
+		if in.res.FirstEmail != "" {
+			in.res.Fields = map[string]string{"EmailAddress": in.res.FirstEmail}
+		}
+		if in.res.FirstPhone != "" {
+			if in.res.Fields == nil {
+				in.res.Fields = map[string]string{}
+			}
+			in.res.Fields["PhoneNumber"] = in.res.FirstPhone
+		}
+	}
+	if p.Sources == nil {
+		p.Sources = map[string]profiles.FieldSource{}
+	}
+	if p.Fields == nil {
+		p.Fields = map[string]string{}
+	}
+	src := profiles.FieldSource{ObjectType: in.t.Name, Priority: in.t.SourcePriority, UpdatedAt: updated}
+	for _, name := range slices.Sorted(maps.Keys(in.res.Fields)) {
+		old, fromObject := p.Sources[name]
+		if _, set := p.Fields[name]; set && !fromObject {
+			continue // set through the profile API
+		}
+		if fromObject && !wins(src, old) {
+			continue
+		}
+		p.Fields[name] = in.res.Fields[name]
+		p.Sources[name] = src
+	}
+}
+
+// wins reports whether a value from source a replaces one from source b.
+func wins(a, b profiles.FieldSource) bool {
+	rank := func(p int) int {
+		if p == 0 {
+			return 1 << 30
+		}
+		return p
+	}
+	if rank(a.Priority) != rank(b.Priority) {
+		return rank(a.Priority) < rank(b.Priority)
+	}
+	return !a.UpdatedAt.Before(b.UpdatedAt)
+}
+
+func (in *ingestion) expirationDays() int {
+	if in.t.ExpirationDays > 0 {
+		return in.t.ExpirationDays
+	}
+	return in.domain.DefaultExpirationDays
+}
+
+// objectKey derives an object's ProfileObjectUniqueKey from its type and the
+// value of its UNIQUE key.
+func objectKey(objectType, keyName, value string) string {
+	h := sha256.Sum256([]byte(objectType + "\x00" + keyName + "\x00" + value))
+	return base64.RawURLEncoding.EncodeToString(h[:18])
+}
+
+// newProfileID returns a random profile id: 32 lower-case hex characters.
+func newProfileID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// indexValue is the form a normalised key value is stored and looked up in.
+func (s *Service) indexValue(keyName, value string) string {
+	return value
+}

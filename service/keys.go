@@ -1,0 +1,86 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/mapping"
+)
+
+// Standard search keys, maintained from a profile's own fields.
+const (
+	KeyProfileID = "_profileId"
+	KeyPhone     = "_phone"
+	KeyEmail     = "_email"
+	KeyAccount   = "_account"
+	KeyFullName  = "_fullName"
+)
+
+var (
+	phoneFields = []string{"PhoneNumber", "MobilePhoneNumber", "HomePhoneNumber", "BusinessPhoneNumber"}
+	emailFields = []string{"EmailAddress", "PersonalEmailAddress", "BusinessEmailAddress"}
+)
+
+// standardKeys returns the standard keys of a profile.
+func (s *Service) standardKeys(p *profiles.Profile) []profiles.Key {
+	key := func(name, value string) profiles.Key {
+		return profiles.Key{DomainName: p.DomainName, Name: name, Value: s.indexValue(name, value), ProfileID: p.ID, Origin: profiles.KeyOriginProfile}
+	}
+	keys := []profiles.Key{key(KeyProfileID, p.ID)}
+	for _, f := range phoneFields {
+		if v := mapping.Normalize(profiles.ContentPhone, p.Fields[f]); v != "" {
+			keys = append(keys, key(KeyPhone, v))
+		}
+	}
+	for _, f := range emailFields {
+		if v := mapping.Normalize(profiles.ContentEmail, p.Fields[f]); v != "" {
+			keys = append(keys, key(KeyEmail, v))
+		}
+	}
+	if v := mapping.Normalize(profiles.ContentString, p.Fields["AccountNumber"]); v != "" {
+		keys = append(keys, key(KeyAccount, v))
+	}
+	full := strings.Join([]string{p.Fields["FirstName"], p.Fields["MiddleName"], p.Fields["LastName"]}, " ")
+	if v := mapping.Normalize(profiles.ContentName, full); v != "" {
+		keys = append(keys, key(KeyFullName, v))
+	}
+	return keys
+}
+
+// putStandardKeys replaces the standard keys of a profile.
+func (s *Service) putStandardKeys(ctx context.Context, tx profiles.Tx, p *profiles.Profile) error {
+	if err := tx.DeleteKeys(ctx, p.DomainName, p.ID, profiles.KeyOriginProfile, ""); err != nil {
+		return err
+	}
+	return tx.PutKeys(ctx, s.standardKeys(p))
+}
+
+// keyContentType returns how values of a key name are normalised: the
+// standard keys by their kind, other keys by the content type of the first
+// field of their definition in the domain's object types (STRING when the
+// key is unknown or spans several fields).
+func (s *Service) keyContentType(ctx context.Context, tx profiles.Tx, domain, keyName string) (string, error) {
+	switch keyName {
+	case KeyPhone:
+		return profiles.ContentPhone, nil
+	case KeyEmail:
+		return profiles.ContentEmail, nil
+	case KeyFullName:
+		return profiles.ContentName, nil
+	case KeyProfileID, KeyAccount:
+		return profiles.ContentString, nil
+	}
+	types, err := tx.ListObjectTypes(ctx, domain, "", 0)
+	if err != nil {
+		return "", err
+	}
+	for _, t := range types {
+		for _, def := range t.Keys[keyName] {
+			if len(def.FieldNames) == 1 {
+				return t.Fields[def.FieldNames[0]].ContentType, nil
+			}
+		}
+	}
+	return profiles.ContentString, nil
+}

@@ -1,0 +1,115 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/mapping"
+)
+
+// ListProfileObjects returns one page of a profile's objects of one type,
+// newest first.
+func (s *Service) ListProfileObjects(ctx context.Context, domain, objectType, profileID, filterKey string, filterValues []string, page profiles.Page) ([]*profiles.ProfileObject, string, error) {
+	size, err := pageSize(page.MaxResults)
+	if err != nil {
+		return nil, "", err
+	}
+	q := profiles.ObjectQuery{DomainName: domain, ObjectType: objectType, ProfileID: profileID, FilterKey: filterKey, Limit: size + 1}
+	scope := "ListProfileObjects/" + domain + "/" + objectType + "/" + profileID + "/" + filterKey + "/" + strings.Join(filterValues, "\x00")
+	if page.Token != "" {
+		cursor, err := s.tokens.decode(scope, page.Token)
+		if err != nil {
+			return nil, "", err
+		}
+		ms, key, _ := strings.Cut(cursor, "/")
+		n, _ := strconv.ParseInt(ms, 10, 64)
+		q.AfterUpdatedAt, q.AfterUniqueKey = time.UnixMilli(n).UTC(), key
+	}
+	if _, err := s.Store.FindDomain(ctx, domain); err != nil {
+		return nil, "", domainErr(err, domain)
+	}
+	var objs []*profiles.ProfileObject
+	err = s.Store.View(ctx, func(tx profiles.Tx) error {
+		if _, err := s.findObjectType(ctx, tx, domain, objectType); err != nil {
+			return err
+		}
+		if _, err := tx.FindProfile(ctx, domain, profileID); err != nil {
+			return profiles.Errorf(profiles.ENOTFOUND, "Profile %s not found in domain %s.", profileID, domain)
+		}
+		if filterKey != "" {
+			ct, err := s.keyContentType(ctx, tx, domain, filterKey)
+			if err != nil {
+				return err
+			}
+			for _, v := range filterValues {
+				if n := mapping.Normalize(ct, v); n != "" {
+					q.FilterValues = append(q.FilterValues, s.indexValue(filterKey, n))
+				}
+			}
+			if len(q.FilterValues) == 0 {
+				return nil
+			}
+		}
+		objs, err = tx.ListObjects(ctx, q)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(objs) > size {
+		objs = objs[:size]
+		last := objs[size-1]
+		next = s.tokens.encode(scope, strconv.FormatInt(last.UpdatedAt.UnixMilli(), 10)+"/"+last.UniqueKey)
+	}
+	return objs, next, nil
+}
+
+// DeleteProfileObject deletes one object of a profile and its keys.
+func (s *Service) DeleteProfileObject(ctx context.Context, domain, objectType, profileID, uniqueKey string) error {
+	if _, err := s.Store.FindDomain(ctx, domain); err != nil {
+		return domainErr(err, domain)
+	}
+	return s.Store.Update(ctx, func(tx profiles.Tx) error {
+		o, err := tx.FindObject(ctx, domain, objectType, uniqueKey)
+		if err != nil || o.ProfileID != profileID {
+			return profiles.Errorf(profiles.ENOTFOUND, "Profile object %s of type %s not found on profile %s.", uniqueKey, objectType, profileID)
+		}
+		return tx.DeleteObject(ctx, domain, objectType, uniqueKey)
+	})
+}
+
+// Sweep deletes expired objects until none is left, in batches. Reads hide
+// expired objects already; this frees their space.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := s.Store.DeleteExpired(ctx, s.now(), 1000)
+		total += n
+		if err != nil || n < 1000 {
+			return total, err
+		}
+	}
+}
+
+// RunSweeper calls Sweep every interval until ctx ends.
+func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+				s.Logger.Error("sweep expired objects", "err", err)
+			} else if n > 0 {
+				s.Logger.Log(ctx, slog.LevelInfo, "swept expired objects", "count", n)
+			}
+		}
+	}
+}
