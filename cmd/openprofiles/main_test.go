@@ -52,13 +52,19 @@ func MustOpenMain(tb testing.TB, c main.Config) *main.Main {
 }
 
 // newClient returns the real SDK client for m, signing with the given key.
+// Its idle connections are closed when the test ends, before the server
+// shuts down (a server waits up to 5 s for connections that never sent a
+// request).
 func newClient(tb testing.TB, m *main.Main, keyID, secret, region string) *customerprofiles.Client {
 	tb.Helper()
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	tb.Cleanup(transport.CloseIdleConnections)
 	return customerprofiles.New(customerprofiles.Options{
 		BaseEndpoint:     aws.String(m.URL()),
 		Region:           region,
 		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       &http.Client{Transport: transport},
 	})
 }
 

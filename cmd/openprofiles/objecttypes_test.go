@@ -1,0 +1,246 @@
+package main_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestObjectTypes_CRUD(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	in := contactType("contact")
+	in.DomainName = aws.String(e.domain)
+	in.ExpirationDays = aws.Int32(90)
+	in.EncryptionKey = aws.String("arn:aws:kms:us-east-1:000000000000:key/abc")
+	in.SourceLastUpdatedTimestampFormat = aws.String("yyyy-MM-dd'T'HH:mm:ssXXX")
+	in.MaxProfileObjectCount = aws.Int32(50)
+	in.SourcePriority = aws.Int32(2)
+	in.Tags = map[string]string{"owner": "crm"}
+	put, err := e.client.PutProfileObjectType(ctx, in)
+	if err != nil {
+		t.Fatalf("PutProfileObjectType: %v", err)
+	}
+	got, err := e.client.GetProfileObjectType(ctx, &customerprofiles.GetProfileObjectTypeInput{DomainName: in.DomainName, ObjectTypeName: in.ObjectTypeName})
+	if err != nil {
+		t.Fatalf("GetProfileObjectType: %v", err)
+	}
+	want := &customerprofiles.GetProfileObjectTypeOutput{
+		ObjectTypeName: in.ObjectTypeName, Description: in.Description, ExpirationDays: in.ExpirationDays, EncryptionKey: in.EncryptionKey,
+		AllowProfileCreation: true, SourceLastUpdatedTimestampFormat: in.SourceLastUpdatedTimestampFormat,
+		MaxProfileObjectCount: in.MaxProfileObjectCount, MaxAvailableProfileObjectCount: aws.Int32(50), SourcePriority: in.SourcePriority,
+		Fields: in.Fields, Keys: in.Keys, Tags: in.Tags, CreatedAt: put.CreatedAt, LastUpdatedAt: put.LastUpdatedAt,
+	}
+	opts := []cmp.Option{
+		cmpopts.IgnoreFields(customerprofiles.GetProfileObjectTypeOutput{}, "ResultMetadata"),
+		cmpopts.IgnoreUnexported(customerprofiles.GetProfileObjectTypeOutput{}, types.ObjectTypeField{}, types.ObjectTypeKey{}),
+	}
+	if diff := cmp.Diff(want, got, opts...); diff != "" {
+		t.Fatalf("GetProfileObjectType (-want +got):\n%s", diff)
+	}
+
+	t.Run("ReplaceKeepsCreatedAt", func(t *testing.T) {
+		in.Description = aws.String("CRM contacts, v2")
+		again, err := e.client.PutProfileObjectType(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.CreatedAt.Equal(*put.CreatedAt) || aws.ToString(again.Description) != "CRM contacts, v2" {
+			t.Fatalf("replace: CreatedAt %v (was %v), Description %q", again.CreatedAt, put.CreatedAt, aws.ToString(again.Description))
+		}
+	})
+	t.Run("List", func(t *testing.T) {
+		e.putType(contactType("another"))
+		out, err := e.client.ListProfileObjectTypes(ctx, &customerprofiles.ListProfileObjectTypesInput{DomainName: in.DomainName})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, it := range out.Items {
+			names = append(names, aws.ToString(it.ObjectTypeName))
+		}
+		if diff := cmp.Diff([]string{"another", "contact"}, names); diff != "" {
+			t.Fatalf("names (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("DeleteRemovesObjects", func(t *testing.T) {
+		e.mustPut("contact", map[string]any{"id": "c1", "email": "del@example.com"})
+		pid := aws.ToString(e.mustOne("_email", "del@example.com").ProfileId)
+		if _, err := e.client.DeleteProfileObjectType(ctx, &customerprofiles.DeleteProfileObjectTypeInput{DomainName: in.DomainName, ObjectTypeName: in.ObjectTypeName}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.client.GetProfileObjectType(ctx, &customerprofiles.GetProfileObjectTypeInput{DomainName: in.DomainName, ObjectTypeName: in.ObjectTypeName})
+		var nf *types.ResourceNotFoundException
+		if !errors.As(err, &nf) {
+			t.Fatalf("get after delete: %v, want ResourceNotFoundException", err)
+		}
+		e.putType(contactType("contact"))
+		if got := len(e.objects("contact", pid)); got != 0 {
+			t.Fatalf("%d objects survived their type's deletion", got)
+		}
+	})
+}
+
+func TestObjectTypes_InvalidMappings(t *testing.T) {
+	e := newIngestEnv(t)
+	tests := []struct {
+		name  string
+		edit  func(in *customerprofiles.PutProfileObjectTypeInput)
+		words []string
+	}{
+		{"UnknownTarget", func(in *customerprofiles.PutProfileObjectTypeInput) {
+			in.Fields["first"] = field("_source.name.first", "_profile.FirstNaem", "NAME")
+		}, []string{"first", "_profile.FirstNaem"}},
+		{"BadSource", func(in *customerprofiles.PutProfileObjectTypeInput) {
+			in.Fields["first"] = field("name.first", "_profile.FirstName", "NAME")
+		}, []string{"first", "name.first"}},
+		{"TwoUniqueKeys", func(in *customerprofiles.PutProfileObjectTypeInput) {
+			in.Keys["other"] = key([]string{"email"}, types.StandardIdentifierUnique)
+		}, []string{"UNIQUE", "contactId", "other"}},
+		{"NoUniqueKey", func(in *customerprofiles.PutProfileObjectTypeInput) {
+			delete(in.Keys, "contactId")
+		}, []string{"UNIQUE"}},
+		{"KeyOverMissingField", func(in *customerprofiles.PutProfileObjectTypeInput) {
+			in.Keys["_phone"] = key([]string{"mobile"}, types.StandardIdentifierProfile)
+		}, []string{"_phone", "mobile"}},
+		{"TooManyKeys", func(in *customerprofiles.PutProfileObjectTypeInput) {
+			for i := range 9 {
+				in.Keys[fmt.Sprintf("k%d", i)] = key([]string{"email"}, types.StandardIdentifierProfile)
+			}
+		}, []string{"10"}},
+		{"ReservedName", func(in *customerprofiles.PutProfileObjectTypeInput) {
+			in.ObjectTypeName = aws.String("_custom")
+		}, []string{"_custom"}},
+		{"TemplateWithFields", func(in *customerprofiles.PutProfileObjectTypeInput) {
+			in.TemplateId = aws.String("CTR")
+		}, []string{"CTR", "Fields"}},
+		{"UnknownTemplate", func(in *customerprofiles.PutProfileObjectTypeInput) {
+			in.TemplateId, in.Fields, in.Keys = aws.String("Nope"), nil, nil
+		}, []string{"Nope"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := contactType("bad")
+			in.DomainName = aws.String(e.domain)
+			tt.edit(in)
+			_, err := e.client.PutProfileObjectType(t.Context(), in)
+			wantAPIError(t, err, "BadRequestException", tt.words...)
+		})
+	}
+
+	t.Run("HundredTypesPerDomain", func(t *testing.T) {
+		for i := range 100 {
+			e.putType(contactType(fmt.Sprintf("t%03d", i)))
+		}
+		in := contactType("t100")
+		in.DomainName = aws.String(e.domain)
+		_, err := e.client.PutProfileObjectType(t.Context(), in)
+		wantAPIError(t, err, "BadRequestException", "100")
+		// Replacing one of the hundred is still fine.
+		e.putType(contactType("t042"))
+	})
+}
+
+func TestTemplates(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	out, err := e.client.ListProfileObjectTypeTemplates(ctx, &customerprofiles.ListProfileObjectTypeTemplatesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, it := range out.Items {
+		ids[aws.ToString(it.TemplateId)] = true
+	}
+	for _, id := range []string{"CTR", "CTR-NoInferred", "CTR-AutoAssociateOnly", "Salesforce-Account", "Salesforce-Contact", "Zendesk-users", "ServiceNow-sys_user", "Marketo-leads", "Segment-Identify", "Shopify-Customer"} {
+		if !ids[id] {
+			t.Errorf("template %s not listed", id)
+		}
+	}
+	tpl, err := e.client.GetProfileObjectTypeTemplate(ctx, &customerprofiles.GetProfileObjectTypeTemplateInput{TemplateId: aws.String("Salesforce-Contact")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tpl.Keys["_salesforceContactId"]; !ok || aws.ToString(tpl.SourceName) == "" {
+		t.Fatalf("Salesforce-Contact template: %+v", tpl)
+	}
+	_, err = e.client.GetProfileObjectTypeTemplate(ctx, &customerprofiles.GetProfileObjectTypeTemplateInput{TemplateId: aws.String("Nope")})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Fatalf("unknown template: %v", err)
+	}
+
+	t.Run("TypeFromTemplate", func(t *testing.T) {
+		e.putType(&customerprofiles.PutProfileObjectTypeInput{ObjectTypeName: aws.String("sfcontact"), Description: aws.String("contacts"), TemplateId: aws.String("Salesforce-Contact")})
+		got, err := e.client.GetProfileObjectType(ctx, &customerprofiles.GetProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("sfcontact")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Fields) != len(tpl.Fields) || aws.ToString(got.TemplateId) != "Salesforce-Contact" || got.AllowProfileCreation != aws.ToBool(&tpl.AllowProfileCreation) {
+			t.Fatalf("type from template: %d fields (template %d), TemplateId %q", len(got.Fields), len(tpl.Fields), aws.ToString(got.TemplateId))
+		}
+		e.mustPut("sfcontact", map[string]any{"Id": "003A000001", "AccountId": "001A000001", "FirstName": "Grace", "LastName": "Hopper", "Email": "grace@example.com", "LastModifiedDate": "2024-05-01T10:00:00.000+0000"})
+		p := e.mustOne("_salesforceContactId", "003A000001")
+		if aws.ToString(p.FirstName) != "Grace" || aws.ToString(p.EmailAddress) != "grace@example.com" {
+			t.Fatalf("profile from Salesforce-Contact: %+v", p)
+		}
+	})
+	t.Run("ImplicitTemplateType", func(t *testing.T) {
+		// CTR is usable without PutProfileObjectType: a voice contact creates
+		// an inferred profile found by the caller's number.
+		got, err := e.client.GetProfileObjectType(ctx, &customerprofiles.GetProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("CTR")})
+		if err != nil || aws.ToString(got.TemplateId) != "CTR" {
+			t.Fatalf("implicit CTR type: %v %v", got, err)
+		}
+		e.mustPut("CTR", map[string]any{"ContactId": "11111111-2222-3333-4444-555555555555", "Channel": "VOICE", "InitiationMethod": "INBOUND",
+			"CustomerEndpoint": map[string]any{"Address": "+1 555 0100 200", "Type": "TELEPHONE_NUMBER"}})
+		p := e.mustOne("_phone", "(555) 0100-200")
+		if aws.ToString(p.PhoneNumber) == "" {
+			t.Fatalf("inferred profile has no PhoneNumber: %+v", p)
+		}
+		if got := e.search("_email", "+1 555 0100 200"); len(got) != 0 {
+			t.Fatalf("a phone number became an email key")
+		}
+	})
+}
+
+func TestDetectProfileObjectType(t *testing.T) {
+	e := newIngestEnv(t)
+	out, err := e.client.DetectProfileObjectType(t.Context(), &customerprofiles.DetectProfileObjectTypeInput{
+		DomainName: aws.String(e.domain),
+		Objects: []string{
+			`{"id":"u1","email":"ann@example.com","phone":"+1 555 123 4567","firstName":"Ann","lastName":"Lee","updatedAt":"2024-06-01T10:00:00Z"}`,
+			`{"id":"u2","email":"bob@example.com","phone":"+1 555 765 4321","firstName":"Bob","lastName":"Ray","updatedAt":"2024-06-02T10:00:00Z"}`,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.DetectedProfileObjectTypes) != 1 {
+		t.Fatalf("%d proposals, want 1", len(out.DetectedProfileObjectTypes))
+	}
+	d := out.DetectedProfileObjectTypes[0]
+	targets := map[string]bool{}
+	for _, f := range d.Fields {
+		targets[aws.ToString(f.Target)] = true
+	}
+	for _, want := range []string{"_profile.EmailAddress", "_profile.PhoneNumber", "_profile.FirstName", "_profile.LastName"} {
+		if !targets[want] {
+			t.Errorf("no field targets %s: %+v", want, d.Fields)
+		}
+	}
+	if _, ok := d.Keys["_email"]; !ok {
+		t.Errorf("no _email key proposed: %+v", d.Keys)
+	}
+	// The proposal is a valid object type as it is.
+	e.putType(&customerprofiles.PutProfileObjectTypeInput{ObjectTypeName: aws.String("detected"), Description: aws.String("detected"), Fields: d.Fields, Keys: d.Keys, AllowProfileCreation: true, SourceLastUpdatedTimestampFormat: d.SourceLastUpdatedTimestampFormat})
+
+	_, err = e.client.DetectProfileObjectType(t.Context(), &customerprofiles.DetectProfileObjectTypeInput{DomainName: aws.String(e.domain), Objects: []string{`"just a string"`}})
+	wantAPIError(t, err, "BadRequestException")
+}
