@@ -107,8 +107,14 @@ type IngestService interface {
 }
 
 // Tx is one transaction on a store's profile data. Reads do not see objects
-// whose ExpiresAt has passed (by the store's clock). Every method returns
-// ENOTFOUND for a missing domain.
+// whose ExpiresAt has passed (by the store's clock), nor the keys those
+// objects produced. Every method returns ENOTFOUND for a missing domain; a
+// missing profile used only as a filter gives an empty result. After a
+// writing method fails, fn must return an error (PostgreSQL aborts the
+// transaction); after a Find returns ENOTFOUND it may go on. Puts write the
+// stored CreatedAt and updated times back into their argument: a zero
+// CreatedAt keeps the existing row's or becomes the store's now. Profile
+// fields must be valid UTF-8.
 type Tx interface {
 	// FindObjectType returns a domain's object type. Returns ENOTFOUND.
 	FindObjectType(ctx context.Context, domain, name string) (*ObjectType, error)
@@ -147,14 +153,17 @@ type Tx interface {
 	PutObject(ctx context.Context, o *ProfileObject) error
 	// DeleteObject deletes an object and the keys it produced. Returns ENOTFOUND.
 	DeleteObject(ctx context.Context, domain, objectType, uniqueKey string) error
-	// ListObjects returns up to limit objects of a profile and type, newest
-	// (UpdatedAt, then UniqueKey) first, starting after the cursor returned
-	// as the last element's position by a previous call ("" for the start).
-	// When filterKey is set, only objects that produced a key filterKey with
-	// one of filterValues are returned.
+	// ListObjects returns up to q.Limit objects of a profile and type, newest
+	// (UpdatedAt, then UniqueKey) first, after the position q.After* (zero
+	// for the first page). With q.FilterKey set, only objects that produced a
+	// key of that name with one of q.FilterValues on the listed profile are
+	// returned; no values gives nothing.
 	ListObjects(ctx context.Context, q ObjectQuery) ([]*ProfileObject, error)
 	// ProfileUsage counts a profile's objects (all types, or one type) and their bytes.
 	ProfileUsage(ctx context.Context, domain, profileID, objectType string) (ProfileUsage, error)
+	// ListProfileIDs returns up to limit profile ids after after, in byte
+	// order (limit <= 0: all).
+	ListProfileIDs(ctx context.Context, domain, after string, limit int) ([]string, error)
 }
 
 // ObjectQuery selects objects for Tx.ListObjects.

@@ -38,7 +38,10 @@ type Store interface {
 	// returns all of them.
 	ListDomains(ctx context.Context, after string, limit int) ([]*Domain, error)
 
-	// DomainStats counts what the named domain holds. Returns ENOTFOUND.
+	// DomainStats counts what the named domain holds: its profiles, its live
+	// objects, their size (the bytes of the objects' data plus the names and
+	// values of the profiles' fields) and the metering count (each profile
+	// counts max(1, ceil(objects/100))). Returns ENOTFOUND.
 	DomainStats(ctx context.Context, name string) (*DomainStats, error)
 
 	// Update runs fn in one read-write transaction: fn's changes are all
@@ -52,7 +55,8 @@ type Store interface {
 	View(ctx context.Context, fn func(tx Tx) error) error
 
 	// DeleteExpired deletes up to limit objects (with their keys) whose
-	// ExpiresAt is at or before now, and returns how many it deleted.
+	// ExpiresAt is at or before now (limit <= 0: all), and returns how many
+	// it deleted.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
 
 	// Close releases the store. Callers stop calling it first.

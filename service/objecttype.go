@@ -144,10 +144,14 @@ func (s *Service) ListObjectTypes(ctx context.Context, domain string, page profi
 	return ts, next, nil
 }
 
-// DeleteObjectType deletes an object type and its objects.
+// DeleteObjectType deletes an object type and its objects, and scrubs the
+// profile fields whose value came from the type, in one transaction.
 func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) error {
 	err := s.Store.Update(ctx, func(tx profiles.Tx) error {
-		return tx.DeleteObjectType(ctx, domain, name)
+		if err := tx.DeleteObjectType(ctx, domain, name); err != nil {
+			return err
+		}
+		return s.scrubFields(ctx, tx, domain, name)
 	})
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
 		if _, derr := s.Store.FindDomain(ctx, domain); derr != nil {
@@ -156,6 +160,43 @@ func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) err
 		return typeNotFound(domain, name)
 	}
 	return err
+}
+
+// scrubFields removes from every profile of the domain the fields whose
+// value came from objects of the type.
+func (s *Service) scrubFields(ctx context.Context, tx profiles.Tx, domain, objectType string) error {
+	after := ""
+	for {
+		ids, err := tx.ListProfileIDs(ctx, domain, after, 500)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		for _, id := range ids {
+			p, err := tx.FindProfile(ctx, domain, id)
+			if err != nil {
+				return err
+			}
+			changed := false
+			for field, src := range p.Sources {
+				if src.ObjectType == objectType {
+					delete(p.Fields, field)
+					delete(p.Sources, field)
+					changed = true
+				}
+			}
+			if !changed {
+				continue
+			}
+			p.LastUpdatedAt = s.now()
+			if err := tx.PutProfile(ctx, p); err != nil {
+				return err
+			}
+			if err := s.putStandardKeys(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		after = ids[len(ids)-1]
+	}
 }
 
 // GetTemplate returns a built-in template.

@@ -100,7 +100,7 @@ func (db *DB) DomainStats(ctx context.Context, name string) (*profiles.DomainSta
 		return nil, fmt.Errorf("sqlite: domain stats: %w", err)
 	}
 	defer tx.Rollback()
-	return domainStats(ctx, tx, name)
+	return domainStats(ctx, tx, name, db.now().UnixMilli())
 }
 
 // domainColumns are the columns scanDomain reads, in order.
@@ -250,16 +250,41 @@ func listDomains(ctx context.Context, tx *sql.Tx, after string, limit int) ([]*p
 	return ds, nil
 }
 
-// domainStats counts what the named domain holds. Returns ENOTFOUND.
-func domainStats(ctx context.Context, tx *sql.Tx, name string) (*profiles.DomainStats, error) {
+// domainStats counts what the named domain holds, leaving out objects
+// expired at now (unix ms). TotalSize is the bytes of the data of its live
+// objects plus the bytes of the field names and values of its profiles.
+// MeteringProfileCount counts each profile as max(1, ⌈live objects/100⌉)
+// profiles: 1 for 0–100 objects, 2 for 101–200, 3 for 201–300. The objects
+// are read from the index objects_by_profile alone, one profile after the
+// other.
+// Returns ENOTFOUND.
+func domainStats(ctx context.Context, tx *sql.Tx, name string, now int64) (*profiles.DomainStats, error) {
 	if exists, err := domainExists(ctx, tx, name); err != nil {
 		return nil, fmt.Errorf("sqlite: domain stats: %w", err)
 	} else if !exists {
 		return nil, profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
 	}
-	// Profiles and objects do not exist yet: a domain holds nothing.
-	return &profiles.DomainStats{}, nil
+	var st profiles.DomainStats
+	var profileBytes, extra int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(size), 0) FROM profiles WHERE domain = ?`,
+		name).Scan(&st.ProfileCount, &profileBytes); err != nil {
+		return nil, fmt.Errorf("sqlite: domain stats: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, objectStatsSQL, name, now).Scan(&st.ObjectCount, &st.TotalSize, &extra); err != nil {
+		return nil, fmt.Errorf("sqlite: domain stats: %w", err)
+	}
+	st.TotalSize += profileBytes
+	st.MeteringProfileCount = st.ProfileCount + extra
+	return &st, nil
 }
+
+// objectStatsSQL counts the live objects of a domain, their bytes, and the
+// metered profiles beyond one per profile: ⌈n/100⌉ - 1 for a profile of n >
+// 100 objects. Its parameters are the domain and now.
+const objectStatsSQL = `SELECT COALESCE(SUM(n), 0), COALESCE(SUM(bytes), 0),
+		COALESCE(SUM(CASE WHEN n > 100 THEN (n - 1) / 100 ELSE 0 END), 0)
+	FROM (SELECT COUNT(*) AS n, SUM(o.size) AS bytes FROM objects o
+		WHERE o.domain = ? AND ` + liveObject + ` GROUP BY o.profile_id)`
 
 // scanDomain reads the domainColumns of one row.
 func scanDomain(row interface{ Scan(...any) error }) (*profiles.Domain, error) {

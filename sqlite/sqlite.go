@@ -7,11 +7,19 @@
 // transactions with BEGIN IMMEDIATE: writers of this process queue in
 // database/sql instead of polling SQLite's lock, and a transaction that reads
 // before it writes holds the write lock from its first statement, so a
-// check-then-insert (the domain quota) or a read-modify-write (UpdateDomain)
-// is atomic. Reads run on the reader pool, whose connections are read-only
-// (query_only) and never wait for the writer: WAL gives each read
-// transaction a snapshot. busy_timeout covers the remaining contention, with
-// other processes that open the same file.
+// check-then-insert (the domain and object type quotas), a read-modify-write
+// (UpdateDomain) or a find-or-create in Update is atomic. Reads (View) run
+// on the reader pool, whose connections are read-only (query_only) and never
+// wait for the writer: WAL gives each read transaction a snapshot.
+// busy_timeout covers the remaining contention, with other processes that
+// open the same file.
+//
+// Profile data (migration 0002) lives in four tables that reference their
+// domain ON DELETE CASCADE: object_types, profiles, objects (which reference
+// their profile ON DELETE CASCADE) and keys (likewise). Objects that have
+// expired stay until DeleteExpired removes them, but every read leaves them,
+// and the keys they produced, out. TestQueryPlans checks that the frequent
+// queries read index ranges.
 package sqlite
 
 import (
@@ -56,8 +64,11 @@ type DB struct {
 	wdb  *sql.DB // writer pool: one connection, BEGIN IMMEDIATE
 	rdb  *sql.DB // reader pool: query_only connections, deferred BEGIN
 
-	// Now returns the current time. It stamps domains created without
-	// timestamps and applied migrations. Defaults to time.Now.
+	// Now returns the current time. It stamps domains, object types,
+	// profiles and objects stored without timestamps, and applied
+	// migrations; reads hide the objects whose ExpiresAt is at or before
+	// it (a transaction reads it once, when it begins). It must be safe
+	// for concurrent use. Defaults to time.Now.
 	Now func() time.Time
 
 	// Logger receives migration and other operational messages. Defaults

@@ -18,7 +18,9 @@ import (
 )
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(tb testing.TB) profiles.Store { return MustOpenDB(tb) })
+	storetest.Run(t, func(tb testing.TB, now func() time.Time) profiles.Store {
+		return mustOpenDBAt(tb, filepath.Join(tb.TempDir(), "profiles.db"), now)
+	})
 }
 
 // MustOpenDB opens a DB on a new file in a temporary directory and closes
@@ -111,7 +113,10 @@ func TestDB_Migrations(t *testing.T) {
 		if err := db.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
-		want := []migrationRow{{Version: 1, Name: "0001_domains.sql", AppliedAt: "2026-03-01T12:00:00Z"}}
+		want := []migrationRow{
+			{Version: 1, Name: "0001_domains.sql", AppliedAt: "2026-03-01T12:00:00Z"},
+			{Version: 2, Name: "0002_profiles.sql", AppliedAt: "2026-03-01T12:00:00Z"},
+		}
 		if diff := cmp.Diff(want, readMigrations(t, ctx, path)); diff != "" {
 			t.Fatalf("schema_migrations after first open (-want +got):\n%s", diff)
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/openprofiles/profiles"
 )
 
-func testCreateDomain(t *testing.T, open func(tb testing.TB) profiles.Store) {
+func testCreateDomain(t *testing.T, open OpenFunc) {
 	t.Run("OK", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		d := fullDomain("full")
@@ -64,12 +64,14 @@ func testCreateDomain(t *testing.T, open func(tb testing.TB) profiles.Store) {
 	})
 
 	t.Run("ZeroTimesSetByStore", func(t *testing.T) {
-		ctx, s := t.Context(), mustOpen(t, open)
+		ctx := t.Context()
+		s, clock := mustOpenClock(t, open)
+		clock.Set(time.Date(2026, 7, 14, 9, 30, 0, 123456789, time.UTC))
 		d := &profiles.Domain{Name: "d", DefaultExpirationDays: 7}
 		mustCreateDomain(t, ctx, s, d)
 		got := mustFindDomain(t, ctx, s, "d")
-		if got.CreatedAt.IsZero() {
-			t.Errorf("FindDomain: CreatedAt is zero, want the store's time")
+		if want := storedTime(clock.Now()); !got.CreatedAt.Equal(want) {
+			t.Errorf("FindDomain: CreatedAt=%v, want the store's time %v", got.CreatedAt, want)
 		}
 		if got, want := got.LastUpdatedAt, got.CreatedAt; !got.Equal(want) {
 			t.Errorf("FindDomain: LastUpdatedAt=%v, want CreatedAt %v", got, want)
@@ -148,7 +150,7 @@ func testCreateDomain(t *testing.T, open func(tb testing.TB) profiles.Store) {
 	})
 }
 
-func testFindDomain(t *testing.T, open func(tb testing.TB) profiles.Store) {
+func testFindDomain(t *testing.T, open OpenFunc) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		mustCreateDomains(t, ctx, s, "a", "c")
@@ -159,7 +161,7 @@ func testFindDomain(t *testing.T, open func(tb testing.TB) profiles.Store) {
 	})
 }
 
-func testUpdateDomain(t *testing.T, open func(tb testing.TB) profiles.Store) {
+func testUpdateDomain(t *testing.T, open OpenFunc) {
 	t.Run("OK", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		mustCreateDomain(t, ctx, s, fullDomain("d"))
@@ -281,7 +283,7 @@ func testUpdateDomain(t *testing.T, open func(tb testing.TB) profiles.Store) {
 	})
 }
 
-func testDeleteDomain(t *testing.T, open func(tb testing.TB) profiles.Store) {
+func testDeleteDomain(t *testing.T, open OpenFunc) {
 	t.Run("OK", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		mustCreateDomain(t, ctx, s, fullDomain("a"))
@@ -319,9 +321,10 @@ func testDeleteDomain(t *testing.T, open func(tb testing.TB) profiles.Store) {
 		}
 		checkDomain(t, "FindDomain", mustFindDomain(t, ctx, s, "d"), again)
 	})
+	testDeleteDomainData(t, open)
 }
 
-func testListDomains(t *testing.T, open func(tb testing.TB) profiles.Store) {
+func testListDomains(t *testing.T, open OpenFunc) {
 	t.Run("Empty", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		for _, limit := range []int{0, 1, 100} {
@@ -432,7 +435,7 @@ func testListDomains(t *testing.T, open func(tb testing.TB) profiles.Store) {
 	})
 }
 
-func testDomainStats(t *testing.T, open func(tb testing.TB) profiles.Store) {
+func testDomainStats(t *testing.T, open OpenFunc) {
 	t.Run("OK", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		mustCreateDomain(t, ctx, s, fullDomain("d"))
@@ -451,4 +454,5 @@ func testDomainStats(t *testing.T, open func(tb testing.TB) profiles.Store) {
 		_, err := s.DomainStats(ctx, "e")
 		checkCode(t, "DomainStats", err, profiles.ENOTFOUND)
 	})
+	testDomainStatsCounts(t, open)
 }

@@ -2,24 +2,81 @@
 // implementation runs the same cases from its own tests.
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(tb testing.TB) profiles.Store { return MustOpenDB(tb) })
+//		storetest.Run(t, func(tb testing.TB, now func() time.Time) profiles.Store {
+//			return MustOpenDB(tb, now) // a new, empty store whose clock is now
+//		})
 //	}
 //
-// Besides the contract written on profiles.Store, the suite holds every store
-// to these rules, so that the service sees the same behaviour whatever the
-// store:
+// Every store is opened with a clock of the suite's (now): it starts at
+// 2026-06-01T12:00:00Z and moves only when a case moves it, which is how the
+// cases test expiry. A store must use it wherever the contract says "the
+// store's current time" or "the store's clock".
+//
+// Besides the contract written on profiles.Store and profiles.Tx, the suite
+// holds every store to these rules, so that the service sees the same
+// behaviour whatever the store:
 //
 //   - Times are kept to the millisecond and read back in UTC: a stored
-//     time t reads back as t.Truncate(time.Millisecond).UTC().
+//     time t reads back as t.Truncate(time.Millisecond).UTC(). The zero
+//     time reads back as the zero time.
+//   - Empty slices and maps may read back as nil, and nil or empty Tags
+//     both mean "no tags".
+//   - A limit <= 0 means no limit (ListDomains, ListObjectTypes,
+//     ListObjects, DeleteExpired).
+//
+// Domains:
+//
 //   - CreateDomain sets a zero CreatedAt to the store's current time and a
 //     zero LastUpdatedAt to CreatedAt, and on success leaves in d the times
 //     as stored. Other fields, and UpdateDomain results, are stored as given.
 //   - Nil settings (Matching, RuleBasedMatching, DataStore and any nested
-//     pointer) read back as nil; empty slices and maps may read back as nil,
-//     and nil or empty Tags both mean "no tags".
+//     pointer) read back as nil.
 //   - UpdateDomain returns the domain as FindDomain would return it, and
 //     returns EINVALID, changing nothing, if fn changes the name.
-//   - ListDomains with limit <= 0 returns all remaining domains.
+//   - DomainStats: TotalSize is the sum of len(Data) of the domain's live
+//     objects plus, for each profile, the sum of len(name)+len(value) of its
+//     Fields. MeteringProfileCount counts each profile as
+//     max(1, ⌈live objects/100⌉) profiles: 1 for 0–100 objects, 2 for
+//     101–200, 3 for 201–300.
+//
+// Transactions (Update, View, Tx):
+//
+//   - Every Tx method returns ENOTFOUND for a missing domain, whose message
+//     names the domain, even where it would otherwise return nothing
+//     (ListObjectTypes, FindProfileIDs, ListKeys, DeleteKeys, ListObjects,
+//     ProfileUsage). A Find or Delete of a missing item returns ENOTFOUND
+//     naming the item. A missing profile is not an error where the profile
+//     is only a filter: it has no keys, no objects and no usage.
+//   - After a Find returns ENOTFOUND, fn may go on using tx (find or
+//     create). After a writing method returns an error, fn returns an
+//     error: a store may have aborted its transaction (PostgreSQL does on
+//     a constraint violation). The suite never goes on.
+//   - Writing methods in View return an error (any code) and change nothing.
+//   - Put methods set CreatedAt and LastUpdatedAt (UpdatedAt) of their
+//     argument to the times as stored. PutObjectType keeps the CreatedAt of
+//     the type it replaces; PutProfile and PutObject store CreatedAt as
+//     given, but a zero one keeps that of the row replaced, or becomes the
+//     store's current time for a new row. A zero LastUpdatedAt (UpdatedAt)
+//     becomes the store's current time.
+//   - PutProfile replaces Fields and Sources as a whole. PutObject replaces
+//     every field of an object of the same type and unique key, profile
+//     included, and leaves keys alone; ListObjects then lists it under its
+//     new profile only.
+//   - An object is expired when its ExpiresAt is not zero and is at or
+//     before the store's clock. Reads do not see it, nor the keys it
+//     produced (keys with Origin its type and ObjectKey its UniqueKey), nor
+//     its data in usage and statistics; DeleteObject returns ENOTFOUND.
+//     PutObject over an expired object first drops it and its keys, as
+//     DeleteExpired would have. DeleteExpired compares with its argument
+//     now, not with the clock.
+//   - DeleteObject deletes the keys its object produced on its profile;
+//     DeleteObjectType deletes the type's objects and every key whose Origin
+//     is the type, and returns ENOTFOUND for a type with no definition (a
+//     template used by name) without deleting anything.
+//   - DeleteKeys deleting nothing is not an error. ListKeys returns keys in
+//     an order of the store's; the suite sorts them.
+//   - ListObjects with a FilterKey and no FilterValues returns nothing. A
+//     filter matches keys of the listed profile only.
 //
 // Concurrency cases are named Concurrent…; run them alone, many times, with
 // e.g. go test -race -count=20 -run 'Store//Concurrent'.
@@ -38,9 +95,12 @@ import (
 	"github.com/openprofiles/profiles"
 )
 
-// Run runs the suite. open returns a new, empty store; it is called once per
-// subtest, and the suite closes it.
-func Run(t *testing.T, open func(tb testing.TB) profiles.Store) {
+// OpenFunc returns a new, empty store whose clock is now. The suite calls
+// it once per case and closes the store.
+type OpenFunc func(tb testing.TB, now func() time.Time) profiles.Store
+
+// Run runs the suite.
+func Run(t *testing.T, open OpenFunc) {
 	t.Run("Ping", func(t *testing.T) {
 		t.Run("OK", func(t *testing.T) {
 			s := mustOpen(t, open)
@@ -55,12 +115,58 @@ func Run(t *testing.T, open func(tb testing.TB) profiles.Store) {
 	t.Run("DeleteDomain", func(t *testing.T) { testDeleteDomain(t, open) })
 	t.Run("ListDomains", func(t *testing.T) { testListDomains(t, open) })
 	t.Run("DomainStats", func(t *testing.T) { testDomainStats(t, open) })
+	t.Run("Update", func(t *testing.T) { testUpdate(t, open) })
+	t.Run("View", func(t *testing.T) { testView(t, open) })
+	t.Run("ObjectType", func(t *testing.T) { testObjectType(t, open) })
+	t.Run("Profile", func(t *testing.T) { testProfile(t, open) })
+	t.Run("Key", func(t *testing.T) { testKey(t, open) })
+	t.Run("Object", func(t *testing.T) { testObject(t, open) })
+	t.Run("Expiry", func(t *testing.T) { testExpiry(t, open) })
+}
+
+// clock is the clock of a store under test. It starts at clockStart and
+// moves only when a case moves it.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// clockStart is where every store's clock starts.
+func clockStart() time.Time { return time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC) }
+
+// Now returns the clock's time.
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Add moves the clock by d.
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Set sets the clock to t.
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
 }
 
 // mustOpen opens a store and closes it when t ends.
-func mustOpen(t *testing.T, open func(tb testing.TB) profiles.Store) profiles.Store {
+func mustOpen(t *testing.T, open OpenFunc) profiles.Store {
 	t.Helper()
-	s := open(t)
+	s, _ := mustOpenClock(t, open)
+	return s
+}
+
+// mustOpenClock opens a store and closes it when t ends, and returns its clock.
+func mustOpenClock(t *testing.T, open OpenFunc) (profiles.Store, *clock) {
+	t.Helper()
+	c := &clock{now: clockStart()}
+	s := open(t, c.Now)
 	if s == nil {
 		t.Fatal("open returned a nil store")
 	}
@@ -69,7 +175,7 @@ func mustOpen(t *testing.T, open func(tb testing.TB) profiles.Store) profiles.St
 			t.Errorf("Close: %v", err)
 		}
 	})
-	return s
+	return s, c
 }
 
 // fullDomain returns a domain named name with every field set to a value

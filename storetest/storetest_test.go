@@ -15,13 +15,18 @@ import (
 // TestRun runs the suite on memStore, a minimal store that keeps the
 // contract, to check that the suite asks for nothing beyond it.
 func TestRun(t *testing.T) {
-	storetest.Run(t, func(testing.TB) profiles.Store { return &memStore{domains: map[string]*profiles.Domain{}} })
+	storetest.Run(t, func(_ testing.TB, now func() time.Time) profiles.Store {
+		return &memStore{now: now, st: memState{domains: map[string]*profiles.Domain{}, data: map[string]*memData{}}}
+	})
 }
 
-// memStore keeps domains in a map, under one lock, as deep copies.
+// memStore keeps everything in maps, under one lock, as deep copies. Update
+// works on a copy of the maps (stored values are never changed in place,
+// only replaced) and keeps it if fn succeeds.
 type memStore struct {
-	mu      sync.Mutex
-	domains map[string]*profiles.Domain
+	now func() time.Time
+	mu  sync.RWMutex
+	st  memState
 }
 
 func (s *memStore) Ping(ctx context.Context) error { return nil }
@@ -30,27 +35,28 @@ func (s *memStore) Close() error                   { return nil }
 func (s *memStore) CreateDomain(ctx context.Context, d *profiles.Domain, limit int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.domains[d.Name]; ok {
+	if _, ok := s.st.domains[d.Name]; ok {
 		return profiles.Errorf(profiles.ECONFLICT, "domain %q already exists", d.Name)
-	} else if limit > 0 && len(s.domains) >= limit {
+	} else if limit > 0 && len(s.st.domains) >= limit {
 		return profiles.Errorf(profiles.EQUOTA, "limit reached")
 	}
 	if d.CreatedAt.IsZero() {
-		d.CreatedAt = time.Now()
+		d.CreatedAt = s.now()
 	}
 	if d.LastUpdatedAt.IsZero() {
 		d.LastUpdatedAt = d.CreatedAt
 	}
 	d.CreatedAt = d.CreatedAt.Truncate(time.Millisecond).UTC()
 	d.LastUpdatedAt = d.LastUpdatedAt.Truncate(time.Millisecond).UTC()
-	s.domains[d.Name] = clone(d)
+	s.st.domains[d.Name] = clone(d)
+	s.st.data[d.Name] = newMemData()
 	return nil
 }
 
 func (s *memStore) FindDomain(ctx context.Context, name string) (*profiles.Domain, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d, ok := s.domains[name]
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.st.domains[name]
 	if !ok {
 		return nil, profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
 	}
@@ -60,7 +66,7 @@ func (s *memStore) FindDomain(ctx context.Context, name string) (*profiles.Domai
 func (s *memStore) UpdateDomain(ctx context.Context, name string, fn func(*profiles.Domain) error) (*profiles.Domain, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.domains[name]
+	old, ok := s.st.domains[name]
 	if !ok {
 		return nil, profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
 	}
@@ -72,17 +78,18 @@ func (s *memStore) UpdateDomain(ctx context.Context, name string, fn func(*profi
 	}
 	d.CreatedAt = d.CreatedAt.Truncate(time.Millisecond).UTC()
 	d.LastUpdatedAt = d.LastUpdatedAt.Truncate(time.Millisecond).UTC()
-	s.domains[name] = clone(d)
+	s.st.domains[name] = clone(d)
 	return d, nil
 }
 
 func (s *memStore) DeleteDomain(ctx context.Context, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.domains[name]; !ok {
+	if _, ok := s.st.domains[name]; !ok {
 		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
 	}
-	delete(s.domains, name)
+	delete(s.st.domains, name)
+	delete(s.st.data, name)
 	return nil
 }
 
@@ -90,7 +97,7 @@ func (s *memStore) ListDomains(ctx context.Context, after string, limit int) ([]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var names []string
-	for name := range s.domains {
+	for name := range s.st.domains {
 		if name > after {
 			names = append(names, name)
 		}
@@ -101,18 +108,36 @@ func (s *memStore) ListDomains(ctx context.Context, after string, limit int) ([]
 	}
 	var ds []*profiles.Domain
 	for _, name := range names {
-		ds = append(ds, clone(s.domains[name]))
+		ds = append(ds, clone(s.st.domains[name]))
 	}
 	return ds, nil
 }
 
 func (s *memStore) DomainStats(ctx context.Context, name string) (*profiles.DomainStats, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.domains[name]; !ok {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.st.data[name]
+	if !ok {
 		return nil, profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
 	}
-	return &profiles.DomainStats{}, nil
+	now := s.now()
+	var st profiles.DomainStats
+	objects := map[string]int64{}
+	for _, o := range d.objects {
+		if live(o, now) {
+			st.ObjectCount++
+			st.TotalSize += int64(len(o.Data))
+			objects[o.ProfileID]++
+		}
+	}
+	for id, p := range d.profiles {
+		st.ProfileCount++
+		st.MeteringProfileCount += 1 + max(0, objects[id]-1)/100
+		for k, v := range p.Fields {
+			st.TotalSize += int64(len(k) + len(v))
+		}
+	}
+	return &st, nil
 }
 
 // clone deep-copies d through JSON.

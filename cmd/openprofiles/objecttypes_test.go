@@ -69,8 +69,10 @@ func TestObjectTypes_CRUD(t *testing.T) {
 			t.Fatalf("names (-want +got):\n%s", diff)
 		}
 	})
-	t.Run("DeleteRemovesObjects", func(t *testing.T) {
-		e.mustPut("contact", map[string]any{"id": "c1", "email": "del@example.com"})
+	t.Run("DeleteRemovesObjectsAndScrubsFields", func(t *testing.T) {
+		e.putType(contactType("other"))
+		e.mustPut("contact", map[string]any{"id": "c1", "email": "del@example.com", "name": map[string]any{"first": "Del"}})
+		e.mustPut("other", map[string]any{"id": "o1", "email": "del@example.com", "address": map[string]any{"city": "Oslo"}})
 		pid := aws.ToString(e.mustOne("_email", "del@example.com").ProfileId)
 		if _, err := e.client.DeleteProfileObjectType(ctx, &customerprofiles.DeleteProfileObjectTypeInput{DomainName: in.DomainName, ObjectTypeName: in.ObjectTypeName}); err != nil {
 			t.Fatal(err)
@@ -79,6 +81,10 @@ func TestObjectTypes_CRUD(t *testing.T) {
 		var nf *types.ResourceNotFoundException
 		if !errors.As(err, &nf) {
 			t.Fatalf("get after delete: %v, want ResourceNotFoundException", err)
+		}
+		p := e.mustOne("_profileId", pid)
+		if p.FirstName != nil || p.Address == nil || aws.ToString(p.Address.City) != "Oslo" {
+			t.Fatalf("after deleting type contact: FirstName %v (want scrubbed), Address %+v (want kept)", p.FirstName, p.Address)
 		}
 		e.putType(contactType("contact"))
 		if got := len(e.objects("contact", pid)); got != 0 {

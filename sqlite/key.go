@@ -1,0 +1,146 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/openprofiles/profiles"
+)
+
+// FindProfileIDs returns the distinct ids of the profiles holding key
+// name = value, in byte order, leaving out keys of expired objects. It reads
+// a range of the primary key of keys, already in profile id order, and
+// looks up the object of each object key. Returns ENOTFOUND.
+func (t *tx) FindProfileIDs(ctx context.Context, domain, name, value string) ([]string, error) {
+	rows, err := t.stx.QueryContext(ctx, findProfileIDsSQL, domain, name, value, t.now)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find profile ids: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: find profile ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: find profile ids: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, t.notFound(ctx, domain, "")
+	}
+	return ids, nil
+}
+
+// findProfileIDsSQL selects the profile ids of the live keys with a domain,
+// name and value; its last parameter is tx.now.
+const findProfileIDsSQL = `SELECT DISTINCT k.profile_id FROM keys k
+	WHERE k.domain = ? AND k.name = ? AND k.value = ? AND ` + liveKey + `
+	ORDER BY k.profile_id`
+
+// listKeysSQL selects the live keys of a domain and profile; its last
+// parameter is tx.now.
+const listKeysSQL = `SELECT k.name, k.value, k.origin, k.object_key FROM keys k
+	WHERE k.domain = ? AND k.profile_id = ? AND ` + liveKey + `
+	ORDER BY k.origin, k.object_key, k.name, k.value`
+
+// keysPerInsert is how many keys one INSERT statement adds: 6 parameters
+// each, well below SQLite's limit of 32766.
+const keysPerInsert = 100
+
+// PutKeys adds keys, each to its own domain and profile; a key already there
+// is left as it is (INSERT OR IGNORE). Each statement adds up to
+// keysPerInsert keys, all or none. Returns ENOTFOUND for a missing domain or
+// profile; the transaction should then be abandoned.
+func (t *tx) PutKeys(ctx context.Context, keys []profiles.Key) error {
+	if err := t.writable("put keys"); err != nil {
+		return err
+	}
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), keysPerInsert)]
+		keys = keys[len(chunk):]
+
+		args := make([]any, 0, 6*len(chunk))
+		for _, k := range chunk {
+			args = append(args, k.DomainName, k.Name, k.Value, k.ProfileID, k.Origin, k.ObjectKey)
+		}
+		_, err := t.stx.ExecContext(ctx, `INSERT OR IGNORE INTO keys (domain, name, value, profile_id, origin, object_key)
+			VALUES (?, ?, ?, ?, ?, ?)`+strings.Repeat(", (?, ?, ?, ?, ?, ?)", len(chunk)-1), args...)
+		if isForeignKeyViolation(err) {
+			return t.missingOwner(ctx, chunk)
+		} else if err != nil {
+			return fmt.Errorf("sqlite: put keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// missingOwner returns ENOTFOUND for the first missing domain or profile
+// that keys name.
+func (t *tx) missingOwner(ctx context.Context, keys []profiles.Key) error {
+	for _, k := range keys {
+		var n int
+		if err := t.stx.QueryRowContext(ctx, `SELECT COUNT(*) FROM profiles WHERE domain = ? AND id = ?`,
+			k.DomainName, k.ProfileID).Scan(&n); err != nil {
+			return fmt.Errorf("sqlite: put keys: %w", err)
+		} else if n == 0 {
+			return t.notFound(ctx, k.DomainName, "profile %q not found in domain %q", k.ProfileID, k.DomainName)
+		}
+	}
+	return fmt.Errorf("sqlite: put keys: a foreign key failed, yet every domain and profile exists")
+}
+
+// DeleteKeys deletes the keys of a profile with the given origin and, if
+// objectKey is not "", object key. Deleting none is not an error. Returns
+// ENOTFOUND for a missing domain.
+func (t *tx) DeleteKeys(ctx context.Context, domain, profileID, origin, objectKey string) error {
+	if err := t.writable("delete keys"); err != nil {
+		return err
+	}
+	query := `DELETE FROM keys WHERE domain = ? AND profile_id = ? AND origin = ?`
+	args := []any{domain, profileID, origin}
+	if objectKey != "" {
+		query += ` AND object_key = ?`
+		args = append(args, objectKey)
+	}
+	res, err := t.stx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete keys: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: delete keys: %w", err)
+	} else if n == 0 {
+		return t.notFound(ctx, domain, "")
+	}
+	return nil
+}
+
+// ListKeys returns the keys of a profile, leaving out keys of expired
+// objects, ordered by origin, object key, name and value: the order of the
+// index keys_by_profile, which it reads. Returns ENOTFOUND
+// for a missing domain; a missing profile has no keys.
+func (t *tx) ListKeys(ctx context.Context, domain, profileID string) ([]profiles.Key, error) {
+	rows, err := t.stx.QueryContext(ctx, listKeysSQL, domain, profileID, t.now)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list keys: %w", err)
+	}
+	defer rows.Close()
+	var keys []profiles.Key
+	for rows.Next() {
+		k := profiles.Key{DomainName: domain, ProfileID: profileID}
+		if err := rows.Scan(&k.Name, &k.Value, &k.Origin, &k.ObjectKey); err != nil {
+			return nil, fmt.Errorf("sqlite: list keys: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list keys: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil, t.notFound(ctx, domain, "")
+	}
+	return keys, nil
+}

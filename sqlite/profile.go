@@ -1,0 +1,175 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/openprofiles/profiles"
+)
+
+// FindProfile returns a profile. Returns ENOTFOUND, naming the domain if it
+// is missing and the profile otherwise.
+func (t *tx) FindProfile(ctx context.Context, domain, id string) (*profiles.Profile, error) {
+	p := profiles.Profile{DomainName: domain, ID: id}
+	var data []byte
+	var created, updated int64
+	err := t.stx.QueryRowContext(ctx, `SELECT data, created_at, updated_at FROM profiles
+		WHERE domain = ? AND id = ?`, domain, id).Scan(&data, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, t.notFound(ctx, domain, "profile %q not found in domain %q", id, domain)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: find profile: %w", err)
+	}
+	if err := decodeProfile(&p, data); err != nil {
+		return nil, fmt.Errorf("sqlite: find profile: %w", err)
+	}
+	p.CreatedAt, p.LastUpdatedAt = fromMillis(created), fromMillis(updated)
+	return &p, nil
+}
+
+// PutProfile inserts or replaces a profile: its Fields and Sources are
+// replaced as a whole. A zero CreatedAt keeps that of the profile replaced,
+// or is the transaction's time for a new one; a zero LastUpdatedAt is the
+// transaction's time. On success p holds the times as stored. Returns
+// ENOTFOUND for a missing domain.
+func (t *tx) PutProfile(ctx context.Context, p *profiles.Profile) error {
+	if err := t.writable("put profile"); err != nil {
+		return err
+	}
+	data, err := encodeProfile(p)
+	if err != nil {
+		return fmt.Errorf("sqlite: put profile: %w", err)
+	}
+	var created, updated int64
+	err = t.stx.QueryRowContext(ctx, `INSERT INTO profiles (domain, id, data, size, created_at, updated_at)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+		ON CONFLICT (domain, id) DO UPDATE SET data = excluded.data, size = excluded.size,
+			created_at = CASE WHEN ?7 THEN profiles.created_at ELSE excluded.created_at END,
+			updated_at = excluded.updated_at
+		RETURNING created_at, updated_at`,
+		p.DomainName, p.ID, data, profileSize(p), stamp(p.CreatedAt, t.now), stamp(p.LastUpdatedAt, t.now),
+		p.CreatedAt.IsZero(),
+	).Scan(&created, &updated)
+	if isForeignKeyViolation(err) {
+		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", p.DomainName)
+	} else if err != nil {
+		return fmt.Errorf("sqlite: put profile: %w", err)
+	}
+	p.CreatedAt, p.LastUpdatedAt = fromMillis(created), fromMillis(updated)
+	return nil
+}
+
+// DeleteProfile deletes a profile; its objects and keys go with it (ON
+// DELETE CASCADE). Returns ENOTFOUND.
+func (t *tx) DeleteProfile(ctx context.Context, domain, id string) error {
+	if err := t.writable("delete profile"); err != nil {
+		return err
+	}
+	res, err := t.stx.ExecContext(ctx, `DELETE FROM profiles WHERE domain = ? AND id = ?`, domain, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete profile: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: delete profile: %w", err)
+	} else if n == 0 {
+		return t.notFound(ctx, domain, "profile %q not found in domain %q", id, domain)
+	}
+	return nil
+}
+
+// profileSize is what a profile counts in DomainStats.TotalSize: the bytes
+// of its field names and values.
+func profileSize(p *profiles.Profile) int64 {
+	var n int64
+	for k, v := range p.Fields {
+		n += int64(len(k) + len(v))
+	}
+	return n
+}
+
+// The data column of profiles is opaque to SQL: encodeProfile makes it and
+// decodeProfile reads it, so that they alone change when profile data gets
+// encrypted. Today it is JSON, which starts with '{'; another format will
+// start with another byte.
+
+type profileJSON struct {
+	Fields  map[string]string          `json:"fields,omitempty"`
+	Sources map[string]fieldSourceJSON `json:"sources,omitempty"`
+}
+
+type fieldSourceJSON struct {
+	ObjectType string `json:"objectType"`
+	Priority   int    `json:"priority,omitempty"`
+	UpdatedAt  int64  `json:"updatedAt"` // unix milliseconds
+}
+
+// encodeProfile returns the data column of p. JSON would replace invalid
+// UTF-8 silently, so it is refused.
+func encodeProfile(p *profiles.Profile) ([]byte, error) {
+	j := profileJSON{Fields: p.Fields}
+	for k, v := range p.Fields {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return nil, fmt.Errorf("profile %q: field %q is not valid UTF-8", p.ID, k)
+		}
+	}
+	if len(p.Sources) > 0 {
+		j.Sources = make(map[string]fieldSourceJSON, len(p.Sources))
+		for k, s := range p.Sources {
+			if !utf8.ValidString(k) || !utf8.ValidString(s.ObjectType) {
+				return nil, fmt.Errorf("profile %q: source of field %q is not valid UTF-8", p.ID, k)
+			}
+			j.Sources[k] = fieldSourceJSON{ObjectType: s.ObjectType, Priority: s.Priority, UpdatedAt: s.UpdatedAt.UnixMilli()}
+		}
+	}
+	buf, err := json.Marshal(j)
+	if err != nil {
+		return nil, fmt.Errorf("encode profile %q: %w", p.ID, err)
+	}
+	return buf, nil
+}
+
+// decodeProfile sets the Fields and Sources of p from the data column.
+func decodeProfile(p *profiles.Profile, data []byte) error {
+	var j profileJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return fmt.Errorf("decode profile %q of domain %q: %w", p.ID, p.DomainName, err)
+	}
+	p.Fields = j.Fields
+	if len(j.Sources) > 0 {
+		p.Sources = make(map[string]profiles.FieldSource, len(j.Sources))
+		for k, s := range j.Sources {
+			p.Sources[k] = profiles.FieldSource{ObjectType: s.ObjectType, Priority: s.Priority, UpdatedAt: fromMillis(s.UpdatedAt)}
+		}
+	}
+	return nil
+}
+
+// ListProfileIDs returns up to limit profile ids after after, in byte order
+// (limit <= 0: all). Returns ENOTFOUND for a missing domain.
+func (t *tx) ListProfileIDs(ctx context.Context, domain, after string, limit int) ([]string, error) {
+	rows, err := t.stx.QueryContext(ctx, `SELECT id FROM profiles WHERE domain = ? AND id > ? ORDER BY id LIMIT ?`,
+		domain, after, limitOrAll(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list profile ids: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: list profile ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list profile ids: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, t.notFound(ctx, domain, "")
+	}
+	return ids, nil
+}

@@ -1,0 +1,223 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Update runs fn in one write transaction on the writer connection. The
+// transaction begins with BEGIN IMMEDIATE, so it holds the write lock from
+// its first statement: concurrent Updates run one after another, and a
+// find-then-create in fn (FindProfileIDs, then PutProfile and PutKeys) is
+// atomic. fn's error rolls everything back and is returned as is.
+//
+// fn runs while this DB's one writer connection is taken: it must not call
+// the DB (that waits for itself), and the longer it runs the longer other
+// writers wait. The transaction sees the store's time (Now) of its start.
+func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
+	stx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: update: %w", err)
+	}
+	defer stx.Rollback()
+
+	if err := fn(&tx{stx: stx, now: db.now().UnixMilli()}); err != nil {
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: update: %w", err)
+	}
+	return nil
+}
+
+// View runs fn in one read transaction on the reader pool: a snapshot that
+// neither waits for nor blocks the writer. Tx's writing methods return an
+// error. fn's error is returned as is.
+func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
+	stx, err := db.beginRead(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: view: %w", err)
+	}
+	defer stx.Rollback()
+	return fn(&tx{stx: stx, now: db.now().UnixMilli(), readOnly: true})
+}
+
+// DeleteExpired deletes, in one write transaction, up to limit objects
+// (limit <= 0: all) whose ExpiresAt is at or before now, soonest expired
+// first, with the keys they produced, and returns how many it deleted.
+func (db *DB) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	stx, err := db.beginWrite(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete expired: %w", err)
+	}
+	defer stx.Rollback()
+
+	n, err := deleteExpired(ctx, stx, now.UnixMilli(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete expired: %w", err)
+	}
+	if err := stx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: delete expired: %w", err)
+	}
+	return n, nil
+}
+
+// deleteExpired deletes up to limit objects that expired at or before now
+// (unix ms), and their keys.
+func deleteExpired(ctx context.Context, stx *sql.Tx, now int64, limit int) (int, error) {
+	rows, err := stx.QueryContext(ctx, selectExpiredSQL, now, limitOrAll(limit))
+	if err != nil {
+		return 0, err
+	}
+	var expired []objectRef
+	for rows.Next() {
+		var o objectRef
+		if err := rows.Scan(&o.domain, &o.objectType, &o.uniqueKey, &o.profileID); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		expired = append(expired, o)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, err
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(expired) == 0 {
+		return 0, nil
+	}
+
+	delObject, err := stx.PrepareContext(ctx, `DELETE FROM objects WHERE domain = ? AND object_type = ? AND unique_key = ?`)
+	if err != nil {
+		return 0, err
+	}
+	defer delObject.Close()
+	delKeys, err := stx.PrepareContext(ctx, deleteObjectKeys)
+	if err != nil {
+		return 0, err
+	}
+	defer delKeys.Close()
+	for _, o := range expired {
+		if _, err := delObject.ExecContext(ctx, o.domain, o.objectType, o.uniqueKey); err != nil {
+			return 0, err
+		}
+		if _, err := delKeys.ExecContext(ctx, o.domain, o.profileID, o.objectType, o.uniqueKey); err != nil {
+			return 0, err
+		}
+	}
+	return len(expired), nil
+}
+
+// selectExpiredSQL selects up to a limit of objects expired at a time,
+// soonest expired first; its parameters are the time and the limit.
+const selectExpiredSQL = `SELECT domain, object_type, unique_key, profile_id FROM objects
+	WHERE expires_at > 0 AND expires_at <= ? ORDER BY expires_at LIMIT ?`
+
+// objectRef names one object row.
+type objectRef struct {
+	domain, objectType, uniqueKey, profileID string
+}
+
+var _ profiles.Tx = (*tx)(nil)
+
+// tx is a profiles.Tx on one SQL transaction.
+//
+// Reads hide expired objects: those with 0 < expires_at <= now, now being
+// the store's time when the transaction began. They also hide the keys of
+// such objects (a key whose object_key is not empty and names, with its
+// origin as the type, an expired object). Methods that find nothing tell a missing domain
+// (ENOTFOUND) from an empty one with one more query, on that path only.
+type tx struct {
+	stx      *sql.Tx
+	now      int64 // unix milliseconds
+	readOnly bool
+}
+
+// liveObject is the condition, on objects aliased o, that o has not
+// expired; its one parameter is tx.now.
+const liveObject = `(o.expires_at = 0 OR o.expires_at > ?)`
+
+// liveKey is the condition, on keys aliased k, that k was not produced by
+// an object that has expired; its one parameter is tx.now. The subquery is
+// a lookup by the primary key of objects.
+const liveKey = `(k.object_key = '' OR NOT EXISTS (SELECT 1 FROM objects o
+	WHERE o.domain = k.domain AND o.object_type = k.origin AND o.unique_key = k.object_key
+		AND o.expires_at > 0 AND o.expires_at <= ?))`
+
+// deleteObjectKeys deletes the keys an object produced; its parameters are
+// domain, profile id, object type and unique key.
+const deleteObjectKeys = `DELETE FROM keys WHERE domain = ? AND profile_id = ? AND origin = ? AND object_key = ?`
+
+// errReadOnly is returned by the writing methods of a View's Tx.
+var errReadOnly = errors.New("read-only transaction (View): use Update to write")
+
+// writable returns an error for op in a read-only transaction.
+func (t *tx) writable(op string) error {
+	if t.readOnly {
+		return fmt.Errorf("sqlite: %s: %w", op, errReadOnly)
+	}
+	return nil
+}
+
+// notFound returns ENOTFOUND "domain … not found" if the domain is missing;
+// otherwise ENOTFOUND with the message format and args, or nil for an
+// empty format.
+func (t *tx) notFound(ctx context.Context, domain, format string, args ...any) error {
+	if ok, err := domainExists(ctx, t.stx, domain); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	} else if !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", domain)
+	}
+	if format == "" {
+		return nil
+	}
+	return profiles.Errorf(profiles.ENOTFOUND, format, args...)
+}
+
+// isForeignKeyViolation reports whether err is a FOREIGN KEY constraint
+// failure: a row that references a missing domain or profile.
+func isForeignKeyViolation(err error) bool {
+	var e *msqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// stamp returns the unix milliseconds to store for a time: t's, or now's
+// for a zero t.
+func stamp(t time.Time, now int64) int64 {
+	if t.IsZero() {
+		return now
+	}
+	return t.UnixMilli()
+}
+
+// expiresMillis returns the expires_at column of t: 0 for a zero t (never).
+func expiresMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromExpires returns the ExpiresAt of the expires_at column.
+func fromExpires(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return fromMillis(ms)
+}
+
+// limitOrAll returns limit, or -1 (SQLite: no limit) for limit <= 0.
+func limitOrAll(limit int) int {
+	if limit <= 0 {
+		return -1
+	}
+	return limit
+}

@@ -1,0 +1,249 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// expiring is a domain "d" with profile 1 holding, of type CTR, object
+// "live" (never expires) and object "soon" (expires an hour after the
+// clock's start), each with a key of its own, and a key "_phone" from both
+// objects and from the profile; and profile 2 holding only object "only"
+// (expires with "soon") and its key.
+type expiring struct {
+	live, soon, only *profiles.ProfileObject
+	expiresAt        time.Time
+	profileKey       profiles.Key
+}
+
+func newExpiring(tb testing.TB, ctx context.Context, s profiles.Store) *expiring {
+	tb.Helper()
+	e := &expiring{expiresAt: clockStart().Add(time.Hour)}
+	e.live = newObject("d", "CTR", "live", profileID(1), clockStart())
+	e.soon = newObject("d", "CTR", "soon", profileID(1), clockStart().Add(time.Minute))
+	e.soon.ExpiresAt = e.expiresAt
+	e.only = newObject("d", "CTR", "only", profileID(2), clockStart())
+	e.only.ExpiresAt = e.expiresAt
+	e.profileKey = profiles.Key{DomainName: "d", Name: "_phone", Value: "+1", ProfileID: profileID(1), Origin: profiles.KeyOriginProfile}
+	mustCreateDomains(tb, ctx, s, "d")
+	mustPut(tb, ctx, s,
+		&profiles.Profile{DomainName: "d", ID: profileID(1)}, &profiles.Profile{DomainName: "d", ID: profileID(2)},
+		e.live, e.soon, e.only, e.keys(e.live, e.soon, e.only))
+	return e
+}
+
+// keys returns the keys of objects os, and the profile key if os has live.
+func (e *expiring) keys(os ...*profiles.ProfileObject) []profiles.Key {
+	var out []profiles.Key
+	for _, o := range os {
+		out = append(out, objectKey(o, "contactId", o.UniqueKey))
+		if o.ProfileID == profileID(1) {
+			out = append(out, objectKey(o, "_phone", "+1"))
+		}
+		if o == e.live {
+			out = append(out, e.profileKey)
+		}
+	}
+	return sortedKeys(out...)
+}
+
+// check checks that exactly objects os of the three are visible, through
+// every read, in both View and Update.
+func (e *expiring) check(tb testing.TB, ctx context.Context, s profiles.Store, os ...*profiles.ProfileObject) {
+	tb.Helper()
+	visible := func(o *profiles.ProfileObject) bool {
+		for _, v := range os {
+			if v == o {
+				return true
+			}
+		}
+		return false
+	}
+	var want profiles.DomainStats
+	want.ProfileCount, want.MeteringProfileCount = 2, 2
+	for _, o := range os {
+		want.ObjectCount++
+		want.TotalSize += int64(len(o.Data))
+	}
+	checkEqual(tb, "DomainStats", want, mustStats(tb, ctx, s, "d"))
+
+	for _, run := range []func(context.Context, func(profiles.Tx) error) error{s.View, s.Update} {
+		if err := run(ctx, func(tx profiles.Tx) error {
+			for _, o := range []*profiles.ProfileObject{e.live, e.soon, e.only} {
+				got, err := tx.FindObject(ctx, "d", "CTR", o.UniqueKey)
+				if visible(o) {
+					if err != nil {
+						return fmt.Errorf("FindObject(%s): %w", o.UniqueKey, err)
+					}
+					checkEqual(tb, "FindObject", storedObject(o), got)
+				} else {
+					checkNotFound(tb, "FindObject("+o.UniqueKey+")", err, o.UniqueKey)
+				}
+				ids, err := tx.FindProfileIDs(ctx, "d", "contactId", o.UniqueKey)
+				if err != nil {
+					return err
+				}
+				if want := []string{o.ProfileID}; visible(o) {
+					checkEqual(tb, "FindProfileIDs(contactId "+o.UniqueKey+")", want, ids)
+				} else {
+					checkEqual(tb, "FindProfileIDs(contactId "+o.UniqueKey+")", []string(nil), ids)
+				}
+			}
+			for i, objects := range [][]*profiles.ProfileObject{{e.live, e.soon}, {e.only}} {
+				id := profileID(i + 1)
+				var wantList []*profiles.ProfileObject
+				var wantUsage profiles.ProfileUsage
+				var wantKeys []*profiles.ProfileObject
+				for _, o := range objects {
+					if visible(o) {
+						wantList = append([]*profiles.ProfileObject{storedObject(o)}, wantList...) // newest first
+						wantUsage.Objects++
+						wantUsage.Bytes += int64(len(o.Data))
+						wantKeys = append(wantKeys, o)
+					}
+				}
+				list, err := tx.ListObjects(ctx, profiles.ObjectQuery{DomainName: "d", ObjectType: "CTR", ProfileID: id})
+				if err != nil {
+					return err
+				}
+				checkEqual(tb, "ListObjects("+id+")", wantList, list)
+				filtered, err := tx.ListObjects(ctx, profiles.ObjectQuery{DomainName: "d", ObjectType: "CTR", ProfileID: id,
+					FilterKey: "contactId", FilterValues: []string{"live", "soon", "only"}})
+				if err != nil {
+					return err
+				}
+				checkEqual(tb, "ListObjects("+id+", filter)", uniqueKeys(wantList), uniqueKeys(filtered))
+				usage, err := tx.ProfileUsage(ctx, "d", id, "CTR")
+				if err != nil {
+					return err
+				}
+				checkEqual(tb, "ProfileUsage("+id+")", wantUsage, usage)
+				keys, err := tx.ListKeys(ctx, "d", id)
+				if err != nil {
+					return err
+				}
+				sortKeys(keys)
+				checkEqual(tb, "ListKeys("+id+")", e.keys(wantKeys...), keys)
+			}
+			ids, err := tx.FindProfileIDs(ctx, "d", "_phone", "+1")
+			if err != nil {
+				return err
+			}
+			// Profile 1 holds the key from its fields whatever its objects.
+			checkEqual(tb, "FindProfileIDs(_phone)", []string{profileID(1)}, ids)
+			return nil
+		}); err != nil {
+			tb.Fatalf("read: %v", err)
+		}
+	}
+}
+
+func testExpiry(t *testing.T, open OpenFunc) {
+	t.Run("ExpiredObjectsInvisible", func(t *testing.T) {
+		ctx := t.Context()
+		s, clock := mustOpenClock(t, open)
+		e := newExpiring(t, ctx, s)
+		e.check(t, ctx, s, e.live, e.soon, e.only)
+
+		clock.Set(e.expiresAt.Add(-time.Millisecond))
+		e.check(t, ctx, s, e.live, e.soon, e.only)
+
+		clock.Set(e.expiresAt) // at ExpiresAt: expired
+		e.check(t, ctx, s, e.live)
+		err := s.Update(ctx, func(tx profiles.Tx) error { return tx.DeleteObject(ctx, "d", "CTR", "soon") })
+		checkNotFound(t, "DeleteObject(expired)", err, "soon")
+
+		clock.Set(e.expiresAt.Add(-time.Second)) // not deleted: visible again
+		e.check(t, ctx, s, e.live, e.soon, e.only)
+	})
+
+	t.Run("PutObjectOverExpiredDropsItsKeys", func(t *testing.T) {
+		ctx := t.Context()
+		s, clock := mustOpenClock(t, open)
+		e := newExpiring(t, ctx, s)
+		clock.Set(e.expiresAt.Add(time.Minute))
+		again := newObject("d", "CTR", "soon", profileID(1), clock.Now())
+		again.CreatedAt = time.Time{}
+		mustPut(t, ctx, s, again)
+		if got, want := again.CreatedAt, storedTime(clock.Now()); !got.Equal(want) {
+			t.Errorf("PutObject over an expired object: CreatedAt=%v, want %v (a new object)", got, want)
+		}
+		got, err := findObject(t, ctx, s, "d", "CTR", "soon")
+		if err != nil {
+			t.Fatalf("FindObject: %v", err)
+		}
+		checkEqual(t, "FindObject", storedObject(again), got)
+		checkEqual(t, "ListKeys", e.keys(e.live), mustListKeys(t, ctx, s, "d", profileID(1)))
+
+		clock.Set(clockStart()) // the old object's keys are gone, not hidden
+		checkEqual(t, "ListKeys(earlier clock)", e.keys(e.live), mustListKeys(t, ctx, s, "d", profileID(1)))
+	})
+
+	t.Run("DeleteExpiredDeletesObjectsAndKeys", func(t *testing.T) {
+		ctx := t.Context()
+		s, _ := mustOpenClock(t, open)
+		e := newExpiring(t, ctx, s)
+		for _, tt := range []struct {
+			now  time.Time
+			want int
+		}{
+			{e.expiresAt.Add(-time.Millisecond), 0},
+			{e.expiresAt, 2},
+			{e.expiresAt.Add(time.Hour), 0},
+		} {
+			n, err := s.DeleteExpired(ctx, tt.now, 10)
+			if err != nil {
+				t.Fatalf("DeleteExpired(%v): %v", tt.now, err)
+			} else if n != tt.want {
+				t.Errorf("DeleteExpired(%v): %d, want %d", tt.now, n, tt.want)
+			}
+		}
+		// The clock never moved: what is missing is deleted, not hidden.
+		e.check(t, ctx, s, e.live)
+	})
+
+	t.Run("DeleteExpiredRespectsLimit", func(t *testing.T) {
+		ctx, s := t.Context(), mustOpen(t, open)
+		mustCreateDomains(t, ctx, s, "d")
+		p := &profiles.Profile{DomainName: "d", ID: profileID(1)}
+		values := []any{p}
+		var keys []profiles.Key
+		for i := range 5 {
+			o := newObject("d", "CTR", fmt.Sprintf("x%d", i), p.ID, clockStart())
+			o.ExpiresAt = clockStart().Add(time.Duration(i+1) * time.Minute)
+			values = append(values, o)
+			keys = append(keys, objectKey(o, "contactId", o.UniqueKey))
+		}
+		later := newObject("d", "CTR", "later", p.ID, clockStart())
+		later.ExpiresAt = clockStart().Add(time.Hour)
+		never := newObject("d", "CTR", "never", p.ID, clockStart())
+		mustPut(t, ctx, s, append(values, later, never, keys)...)
+
+		var counts []int
+		for range 5 {
+			n, err := s.DeleteExpired(ctx, clockStart().Add(10*time.Minute), 2)
+			if err != nil {
+				t.Fatalf("DeleteExpired: %v", err)
+			}
+			counts = append(counts, n)
+		}
+		checkEqual(t, "DeleteExpired counts", []int{2, 2, 1, 0, 0}, counts)
+		list := mustListObjects(t, ctx, s, profiles.ObjectQuery{DomainName: "d", ObjectType: "CTR", ProfileID: p.ID})
+		checkEqual(t, "ListObjects", []string{"never", "later"}, uniqueKeys(list))
+		checkEqual(t, "ListKeys", []profiles.Key(nil), mustListKeys(t, ctx, s, "d", p.ID))
+
+		for _, limit := range []int{0, -1} {
+			o := newObject("d", "CTR", fmt.Sprintf("nolimit%d", limit), p.ID, clockStart())
+			o.ExpiresAt = clockStart().Add(time.Minute)
+			mustPut(t, ctx, s, o)
+			if n, err := s.DeleteExpired(ctx, clockStart().Add(2*time.Hour), limit); err != nil || n != 2 {
+				t.Errorf("DeleteExpired(limit %d): %d, %v; want 2 (all), nil", limit, n, err)
+			}
+			mustPut(t, ctx, s, later)
+		}
+	})
+}

@@ -1,0 +1,457 @@
+package storetest_test
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// memState is everything a memStore holds.
+type memState struct {
+	domains map[string]*profiles.Domain
+	data    map[string]*memData // by domain name
+}
+
+// memData is a domain's profile data.
+type memData struct {
+	types    map[string]*profiles.ObjectType
+	profiles map[string]*profiles.Profile
+	objects  map[[2]string]*profiles.ProfileObject // by type and unique key
+	keys     map[profiles.Key]bool
+}
+
+func newMemData() *memData {
+	return &memData{
+		types:    map[string]*profiles.ObjectType{},
+		profiles: map[string]*profiles.Profile{},
+		objects:  map[[2]string]*profiles.ProfileObject{},
+		keys:     map[profiles.Key]bool{},
+	}
+}
+
+// clone copies the maps of st; the values they hold are shared, and never
+// changed in place.
+func (st memState) clone() memState {
+	out := memState{domains: maps.Clone(st.domains), data: map[string]*memData{}}
+	for name, d := range st.data {
+		out.data[name] = &memData{
+			types:    maps.Clone(d.types),
+			profiles: maps.Clone(d.profiles),
+			objects:  maps.Clone(d.objects),
+			keys:     maps.Clone(d.keys),
+		}
+	}
+	return out
+}
+
+func (s *memStore) Update(ctx context.Context, fn func(profiles.Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st.clone()
+	if err := fn(&memTx{st: &st, now: s.now()}); err != nil {
+		return err
+	}
+	s.st = st
+	return nil
+}
+
+func (s *memStore) View(ctx context.Context, fn func(profiles.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return fn(&memTx{st: &s.st, now: s.now(), readOnly: true})
+}
+
+func (s *memStore) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, d := range s.st.data {
+		for k, o := range d.objects {
+			if limit > 0 && n == limit {
+				return n, nil
+			}
+			if !live(o, now) {
+				dropObject(d, o)
+				delete(d.objects, k)
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// live reports whether o has not expired at now.
+func live(o *profiles.ProfileObject, now time.Time) bool {
+	return o.ExpiresAt.IsZero() || o.ExpiresAt.After(now)
+}
+
+// dropObject deletes the keys o produced on its profile.
+func dropObject(d *memData, o *profiles.ProfileObject) {
+	for k := range d.keys {
+		if k.ProfileID == o.ProfileID && k.Origin == o.ObjectTypeName && k.ObjectKey == o.UniqueKey {
+			delete(d.keys, k)
+		}
+	}
+}
+
+// memTx is a profiles.Tx on a memState.
+type memTx struct {
+	st       *memState
+	now      time.Time
+	readOnly bool
+}
+
+var errReadOnly = errors.New("memStore: write in View")
+
+func (tx *memTx) data(domain string) (*memData, error) {
+	d, ok := tx.st.data[domain]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", domain)
+	}
+	return d, nil
+}
+
+// write returns the data of domain for a writing method.
+func (tx *memTx) write(domain string) (*memData, error) {
+	if tx.readOnly {
+		return nil, errReadOnly
+	}
+	return tx.data(domain)
+}
+
+func (tx *memTx) liveKey(d *memData, k profiles.Key) bool {
+	if k.ObjectKey == "" {
+		return true
+	}
+	o := d.objects[[2]string{k.Origin, k.ObjectKey}]
+	return o == nil || live(o, tx.now)
+}
+
+func (tx *memTx) FindObjectType(ctx context.Context, domain, name string) (*profiles.ObjectType, error) {
+	d, err := tx.data(domain)
+	if err != nil {
+		return nil, err
+	}
+	ot, ok := d.types[name]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "object type %q not found", name)
+	}
+	return deepCopy(ot), nil
+}
+
+func (tx *memTx) PutObjectType(ctx context.Context, ot *profiles.ObjectType, limit int) error {
+	d, err := tx.write(ot.DomainName)
+	if err != nil {
+		return err
+	}
+	if old, ok := d.types[ot.Name]; ok {
+		ot.CreatedAt = old.CreatedAt
+	} else if limit > 0 && len(d.types) >= limit {
+		return profiles.Errorf(profiles.EQUOTA, "too many object types")
+	} else {
+		ot.CreatedAt = stamp(ot.CreatedAt, tx.now)
+	}
+	ot.LastUpdatedAt = stamp(ot.LastUpdatedAt, tx.now)
+	d.types[ot.Name] = deepCopy(ot)
+	return nil
+}
+
+func (tx *memTx) ListObjectTypes(ctx context.Context, domain, after string, limit int) ([]*profiles.ObjectType, error) {
+	d, err := tx.data(domain)
+	if err != nil {
+		return nil, err
+	}
+	var out []*profiles.ObjectType
+	for _, name := range slices.Sorted(maps.Keys(d.types)) {
+		if name > after && (limit <= 0 || len(out) < limit) {
+			out = append(out, deepCopy(d.types[name]))
+		}
+	}
+	return out, nil
+}
+
+func (tx *memTx) DeleteObjectType(ctx context.Context, domain, name string) error {
+	d, err := tx.write(domain)
+	if err != nil {
+		return err
+	}
+	if _, ok := d.types[name]; !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "object type %q not found", name)
+	}
+	delete(d.types, name)
+	for k, o := range d.objects {
+		if o.ObjectTypeName == name {
+			delete(d.objects, k)
+		}
+	}
+	for k := range d.keys {
+		if k.Origin == name {
+			delete(d.keys, k)
+		}
+	}
+	return nil
+}
+
+func (tx *memTx) FindProfile(ctx context.Context, domain, id string) (*profiles.Profile, error) {
+	d, err := tx.data(domain)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := d.profiles[id]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "profile %q not found", id)
+	}
+	return deepCopy(p), nil
+}
+
+func (tx *memTx) PutProfile(ctx context.Context, p *profiles.Profile) error {
+	d, err := tx.write(p.DomainName)
+	if err != nil {
+		return err
+	}
+	if old, ok := d.profiles[p.ID]; ok && p.CreatedAt.IsZero() {
+		p.CreatedAt = old.CreatedAt
+	}
+	p.CreatedAt, p.LastUpdatedAt = stamp(p.CreatedAt, tx.now), stamp(p.LastUpdatedAt, tx.now)
+	stored := deepCopy(p)
+	for k, src := range stored.Sources {
+		src.UpdatedAt = ms(src.UpdatedAt)
+		stored.Sources[k] = src
+	}
+	d.profiles[p.ID] = stored
+	return nil
+}
+
+func (tx *memTx) DeleteProfile(ctx context.Context, domain, id string) error {
+	d, err := tx.write(domain)
+	if err != nil {
+		return err
+	}
+	if _, ok := d.profiles[id]; !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "profile %q not found", id)
+	}
+	delete(d.profiles, id)
+	for k, o := range d.objects {
+		if o.ProfileID == id {
+			delete(d.objects, k)
+		}
+	}
+	for k := range d.keys {
+		if k.ProfileID == id {
+			delete(d.keys, k)
+		}
+	}
+	return nil
+}
+
+func (tx *memTx) FindProfileIDs(ctx context.Context, domain, name, value string) ([]string, error) {
+	d, err := tx.data(domain)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for k := range d.keys {
+		if k.Name == name && k.Value == value && tx.liveKey(d, k) && !slices.Contains(ids, k.ProfileID) {
+			ids = append(ids, k.ProfileID)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func (tx *memTx) PutKeys(ctx context.Context, keys []profiles.Key) error {
+	if tx.readOnly {
+		return errReadOnly
+	}
+	for _, k := range keys {
+		d, err := tx.data(k.DomainName)
+		if err != nil {
+			return err
+		}
+		if _, ok := d.profiles[k.ProfileID]; !ok {
+			return profiles.Errorf(profiles.ENOTFOUND, "profile %q not found", k.ProfileID)
+		}
+	}
+	for _, k := range keys {
+		tx.st.data[k.DomainName].keys[k] = true
+	}
+	return nil
+}
+
+func (tx *memTx) DeleteKeys(ctx context.Context, domain, profileID, origin, objectKey string) error {
+	d, err := tx.write(domain)
+	if err != nil {
+		return err
+	}
+	for k := range d.keys {
+		if k.ProfileID == profileID && k.Origin == origin && (objectKey == "" || k.ObjectKey == objectKey) {
+			delete(d.keys, k)
+		}
+	}
+	return nil
+}
+
+func (tx *memTx) ListKeys(ctx context.Context, domain, profileID string) ([]profiles.Key, error) {
+	d, err := tx.data(domain)
+	if err != nil {
+		return nil, err
+	}
+	var out []profiles.Key
+	for k := range d.keys {
+		if k.ProfileID == profileID && tx.liveKey(d, k) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+func (tx *memTx) FindObject(ctx context.Context, domain, objectType, uniqueKey string) (*profiles.ProfileObject, error) {
+	d, err := tx.data(domain)
+	if err != nil {
+		return nil, err
+	}
+	o, ok := d.objects[[2]string{objectType, uniqueKey}]
+	if !ok || !live(o, tx.now) {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "object %q not found", uniqueKey)
+	}
+	return deepCopy(o), nil
+}
+
+func (tx *memTx) PutObject(ctx context.Context, o *profiles.ProfileObject) error {
+	d, err := tx.write(o.DomainName)
+	if err != nil {
+		return err
+	}
+	if _, ok := d.profiles[o.ProfileID]; !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "profile %q not found", o.ProfileID)
+	}
+	k := [2]string{o.ObjectTypeName, o.UniqueKey}
+	if old, ok := d.objects[k]; ok && !live(old, tx.now) {
+		dropObject(d, old)
+		delete(d.objects, k)
+	}
+	if old, ok := d.objects[k]; ok && o.CreatedAt.IsZero() {
+		o.CreatedAt = old.CreatedAt
+	}
+	o.CreatedAt, o.UpdatedAt = stamp(o.CreatedAt, tx.now), stamp(o.UpdatedAt, tx.now)
+	stored := deepCopy(o)
+	stored.SourceLastUpdated = ms(o.SourceLastUpdated)
+	if !o.ExpiresAt.IsZero() {
+		stored.ExpiresAt = ms(o.ExpiresAt)
+	}
+	d.objects[k] = stored
+	return nil
+}
+
+func (tx *memTx) DeleteObject(ctx context.Context, domain, objectType, uniqueKey string) error {
+	d, err := tx.write(domain)
+	if err != nil {
+		return err
+	}
+	k := [2]string{objectType, uniqueKey}
+	o, ok := d.objects[k]
+	if !ok || !live(o, tx.now) {
+		return profiles.Errorf(profiles.ENOTFOUND, "object %q not found", uniqueKey)
+	}
+	dropObject(d, o)
+	delete(d.objects, k)
+	return nil
+}
+
+func (tx *memTx) ListObjects(ctx context.Context, q profiles.ObjectQuery) ([]*profiles.ProfileObject, error) {
+	d, err := tx.data(q.DomainName)
+	if err != nil {
+		return nil, err
+	}
+	cursor := !q.AfterUpdatedAt.IsZero() || q.AfterUniqueKey != ""
+	var out []*profiles.ProfileObject
+	for _, o := range d.objects {
+		if o.ProfileID != q.ProfileID || o.ObjectTypeName != q.ObjectType || !live(o, tx.now) {
+			continue
+		}
+		if cursor && newestFirst(o, q.AfterUpdatedAt, q.AfterUniqueKey) <= 0 {
+			continue
+		}
+		if q.FilterKey != "" && !slices.ContainsFunc(q.FilterValues, func(v string) bool {
+			return d.keys[profiles.Key{DomainName: q.DomainName, Name: q.FilterKey, Value: v, ProfileID: o.ProfileID, Origin: o.ObjectTypeName, ObjectKey: o.UniqueKey}]
+		}) {
+			continue
+		}
+		out = append(out, deepCopy(o))
+	}
+	slices.SortFunc(out, func(a, b *profiles.ProfileObject) int { return newestFirst(a, b.UpdatedAt, b.UniqueKey) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+// newestFirst compares o with the position (updated, uniqueKey) in the
+// order of ListObjects: > 0 if o comes after it.
+func newestFirst(o *profiles.ProfileObject, updated time.Time, uniqueKey string) int {
+	return cmp.Or(updated.Compare(o.UpdatedAt), strings.Compare(uniqueKey, o.UniqueKey))
+}
+
+func (tx *memTx) ProfileUsage(ctx context.Context, domain, profileID, objectType string) (profiles.ProfileUsage, error) {
+	d, err := tx.data(domain)
+	if err != nil {
+		return profiles.ProfileUsage{}, err
+	}
+	var u profiles.ProfileUsage
+	for _, o := range d.objects {
+		if o.ProfileID == profileID && (objectType == "" || o.ObjectTypeName == objectType) && live(o, tx.now) {
+			u.Objects++
+			u.Bytes += int64(len(o.Data))
+		}
+	}
+	return u, nil
+}
+
+// ms returns t to the millisecond, in UTC.
+func ms(t time.Time) time.Time { return t.Truncate(time.Millisecond).UTC() }
+
+// stamp returns t as stored, or now for a zero t.
+func stamp(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return ms(now)
+	}
+	return ms(t)
+}
+
+// deepCopy copies v through JSON.
+func deepCopy[T any](v *T) *T {
+	buf, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	var out T
+	if err := json.Unmarshal(buf, &out); err != nil {
+		panic(err)
+	}
+	return &out
+}
+
+func (tx *memTx) ListProfileIDs(ctx context.Context, domain, after string, limit int) ([]string, error) {
+	d, err := tx.data(domain)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for id := range d.profiles {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
+	return ids, nil
+}
