@@ -8,7 +8,8 @@ import (
 // Profile is a standard customer profile. Its fields are kept flat, by the
 // path a mapping Target uses after `_profile.`: "FirstName",
 // "Address.City", "Attributes.tier". StandardFields lists the scalar paths;
-// each of AddressKinds takes the AddressFields; "Attributes." takes any name.
+// each of AddressKinds takes the AddressFields; "Attributes." takes any name;
+// "EngagementPreferences" holds the JSON of the API's EngagementPreferences.
 type Profile struct {
 	DomainName string
 	ID         string // 32 lower-case hex characters
@@ -132,7 +133,8 @@ type Tx interface {
 	FindProfile(ctx context.Context, domain, id string) (*Profile, error)
 	// PutProfile inserts or replaces a profile.
 	PutProfile(ctx context.Context, p *Profile) error
-	// DeleteProfile deletes a profile with its objects and keys. Returns ENOTFOUND.
+	// DeleteProfile deletes a profile with its objects and keys; its history
+	// stays. Returns ENOTFOUND.
 	DeleteProfile(ctx context.Context, domain, id string) error
 
 	// FindProfileIDs returns the distinct ids of the profiles holding key
@@ -164,6 +166,27 @@ type Tx interface {
 	// ListProfileIDs returns up to limit profile ids after after, in byte
 	// order (limit <= 0: all).
 	ListProfileIDs(ctx context.Context, domain, after string, limit int) ([]string, error)
+
+	// DeleteKeyValues deletes a profile's keys of that name with one of the
+	// values, whatever their origin, and returns how many it deleted (keys of
+	// expired objects are neither deleted nor counted).
+	DeleteKeyValues(ctx context.Context, domain, profileID, name string, values []string) (int, error)
+	// MoveProfileData moves the objects of profile from, and its keys except
+	// those of origin KeyOriginProfile, to profile to (a key the target has
+	// already is dropped); expired objects move too. Returns EINVALID when
+	// from == to and ENOTFOUND when the domain or either profile is missing.
+	MoveProfileData(ctx context.Context, domain, from, to string) error
+
+	// PutHistory adds a history record; zero times become now. Returns
+	// ECONFLICT for an id the profile has already, ENOTFOUND for a missing
+	// domain.
+	PutHistory(ctx context.Context, r *HistoryRecord) error
+	// FindHistory returns one history record. Returns ENOTFOUND.
+	FindHistory(ctx context.Context, domain, profileID, id string) (*HistoryRecord, error)
+	// ListHistory returns up to q.Limit records of a profile, newest
+	// (CreatedAt, then ID) first, after the position q.After*, filtered by
+	// the set fields of q.
+	ListHistory(ctx context.Context, q HistoryQuery) ([]*HistoryRecord, error)
 }
 
 // ObjectQuery selects objects for Tx.ListObjects.

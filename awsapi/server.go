@@ -30,6 +30,7 @@ type Server struct {
 	ObjectTypes profiles.ObjectTypeService
 	Ingest      profiles.IngestService
 	Search      profiles.SearchService
+	Profiles    profiles.ProfileService
 	Verifier    *sigv4.Verifier
 	Logger      *slog.Logger
 	Now         func() time.Time
@@ -131,6 +132,7 @@ func (s *Server) serve(w http.ResponseWriter, c *call) (int, error) {
 		return 0, fmt.Errorf("verify signature: %w", err)
 	}
 	c.principal = id.Principal
+	r = r.WithContext(profiles.NewContextWithPrincipal(r.Context(), id.Principal))
 
 	rt, labels, pathKnown := s.router.match(r.Method, r.URL.EscapedPath())
 	if rt == nil {

@@ -156,6 +156,14 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	if err := in.tx.PutKeys(ctx, keys); err != nil {
 		return "", err
 	}
+	if created {
+		if err := in.s.recordProfile(ctx, in.tx, p, profiles.ActionCreated); err != nil {
+			return "", err
+		}
+	}
+	if err := in.s.record(ctx, in.tx, p, profiles.ActionIngested, in.t.Name, in.uniqueKey, in.data); err != nil {
+		return "", err
+	}
 	return in.uniqueKey, nil
 }
 

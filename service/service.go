@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -29,6 +30,7 @@ type Service struct {
 
 	tokens  tokens
 	limiter *limiter
+	seq     atomic.Uint64 // orders the history records of one process
 }
 
 var (

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
@@ -101,7 +102,7 @@ func TestLoadMigrations(t *testing.T) {
 		want    []int
 		wantErr bool
 	}{
-		{"Embedded", nil, []int{1, 2}, false},
+		{"Embedded", nil, []int{1, 2, 3}, false},
 		{"InOrder", []string{"0002_b.sql", "0001_a.sql", "0003_c.sql"}, []int{1, 2, 3}, false},
 		{"Gap", []string{"0001_a.sql", "0003_c.sql"}, nil, true},
 		{"Duplicate", []string{"0001_a.sql", "0001_b.sql"}, nil, true},
@@ -149,7 +150,7 @@ func TestMigrate(t *testing.T) {
 	}
 	ms := append(embedded, migration{
 		version: len(embedded) + 1,
-		name:    "0002_two.sql",
+		name:    fmt.Sprintf("%04d_two.sql", len(embedded)+1),
 		sql:     "CREATE TABLE a (x INTEGER);\nINSERT INTO a VALUES (1);\nCREATE TABLE b (y INTEGER);",
 	})
 	for range 2 {
@@ -164,7 +165,7 @@ func TestMigrate(t *testing.T) {
 		t.Errorf("rows in a and b: %d, want 1 (applied once)", rows)
 	}
 
-	bad := append(ms, migration{version: len(ms) + 1, name: "0003_bad.sql", sql: "CREATE TABLE c (z);\nSELECT nope FROM missing;"})
+	bad := append(ms, migration{version: len(ms) + 1, name: fmt.Sprintf("%04d_bad.sql", len(ms)+1), sql: "CREATE TABLE c (z);\nSELECT nope FROM missing;"})
 	if err := db.migrate(ctx, bad); err == nil {
 		t.Fatal("migrate(bad): err=nil, want an error")
 	}

@@ -144,3 +144,49 @@ func (t *tx) ListKeys(ctx context.Context, domain, profileID string) ([]profiles
 	}
 	return keys, nil
 }
+
+// valuesPerDelete is how many values one statement of DeleteKeyValues
+// deletes, well below SQLite's limit of 32766 parameters.
+const valuesPerDelete = 500
+
+// DeleteKeyValues deletes the live keys of a profile with that name and one
+// of the values, whatever their origin, and returns how many it deleted.
+// Keys of expired objects are left for DeleteExpired, as reads do not see
+// them. Each statement reads ranges of the primary key of keys. Returns
+// ENOTFOUND for a missing domain; a missing profile has no keys.
+func (t *tx) DeleteKeyValues(ctx context.Context, domain, profileID, name string, values []string) (int, error) {
+	if err := t.writable("delete key values"); err != nil {
+		return 0, err
+	}
+	var n int64
+	for len(values) > 0 {
+		chunk := values[:min(len(values), valuesPerDelete)]
+		values = values[len(chunk):]
+		query, args := deleteKeyValuesSQL(domain, profileID, name, chunk, t.now)
+		res, err := t.stx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: delete key values: %w", err)
+		}
+		m, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: delete key values: %w", err)
+		}
+		n += m
+	}
+	if n == 0 {
+		return 0, t.notFound(ctx, domain, "")
+	}
+	return int(n), nil
+}
+
+// deleteKeyValuesSQL returns a statement of DeleteKeyValues and its
+// parameters; values must not be empty.
+func deleteKeyValuesSQL(domain, profileID, name string, values []string, now int64) (string, []any) {
+	args := []any{domain, name, profileID}
+	for _, v := range values {
+		args = append(args, v)
+	}
+	return `DELETE FROM keys AS k WHERE k.domain = ? AND k.name = ? AND k.profile_id = ?
+		AND k.value IN (?` + strings.Repeat(", ?", len(values)-1) + `) AND ` + liveKey,
+		append(args, now)
+}

@@ -21,6 +21,10 @@ func TestQueryPlans(t *testing.T) {
 	pageSQL, pageArgs := listObjectsSQL(after, now)
 	allUsageSQL, allUsageArgs := profileUsageSQL("d", "p", "", now)
 	typeUsageSQL, typeUsageArgs := profileUsageSQL("d", "p", "CTR", now)
+	historySQL, historyArgs := listHistorySQL(profiles.HistoryQuery{DomainName: "d", ProfileID: "p", Limit: 7})
+	historyPageSQL, historyPageArgs := listHistorySQL(profiles.HistoryQuery{DomainName: "d", ProfileID: "p", Limit: 7,
+		AfterCreatedAt: time.Now(), AfterID: "h", ObjectTypeName: "CTR", ActionType: profiles.ActionIngested, PerformedBy: "arn"})
+	deleteValuesSQL, deleteValuesArgs := deleteKeyValuesSQL("d", "p", "n", []string{"a", "b"}, now)
 	for _, tt := range []struct {
 		name  string
 		query string
@@ -36,6 +40,9 @@ func TestQueryPlans(t *testing.T) {
 		{"ProfileUsageOfType", typeUsageSQL, typeUsageArgs, []string{"COVERING INDEX objects_by_profile (domain=? AND profile_id=? AND object_type=?)"}},
 		{"DomainStats", objectStatsSQL, []any{"d", now}, []string{"COVERING INDEX objects_by_profile (domain=?)"}},
 		{"DeleteExpired", selectExpiredSQL, []any{now, 100}, []string{"objects_by_expiry (expires_at>? AND expires_at<?)"}},
+		{"ListHistory", historySQL, historyArgs, []string{"history_by_profile (domain=? AND profile_id=?)"}},
+		{"ListHistoryPageFiltered", historyPageSQL, historyPageArgs, []string{"history_by_profile (domain=? AND profile_id=? AND (created_at,id)<(?,?))"}},
+		{"DeleteKeyValues", deleteValuesSQL, deleteValuesArgs, []string{"PRIMARY KEY (domain=? AND name=? AND value=? AND profile_id=?)"}},
 		{"DeleteObjectKeys", deleteObjectKeys, []any{"d", "p", "CTR", "u"}, []string{"keys_by_profile (domain=? AND profile_id=? AND origin=? AND object_key=?)"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

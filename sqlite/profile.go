@@ -64,7 +64,7 @@ func (t *tx) PutProfile(ctx context.Context, p *profiles.Profile) error {
 }
 
 // DeleteProfile deletes a profile; its objects and keys go with it (ON
-// DELETE CASCADE). Returns ENOTFOUND.
+// DELETE CASCADE), its history stays. Returns ENOTFOUND.
 func (t *tx) DeleteProfile(ctx context.Context, domain, id string) error {
 	if err := t.writable("delete profile"); err != nil {
 		return err
@@ -77,6 +77,48 @@ func (t *tx) DeleteProfile(ctx context.Context, domain, id string) error {
 		return fmt.Errorf("sqlite: delete profile: %w", err)
 	} else if n == 0 {
 		return t.notFound(ctx, domain, "profile %q not found in domain %q", id, domain)
+	}
+	return nil
+}
+
+// MoveProfileData moves, in this transaction, every object of profile from
+// (expired ones too, so that objects and their keys stay together) to
+// profile to, and every key of from whose origin is not KeyOriginProfile; a
+// key that to holds already (same name, value, origin and object key) is
+// dropped instead. Keys of origin KeyOriginProfile stay on from. Objects
+// keep their times. Returns EINVALID when from is to, and ENOTFOUND naming
+// the domain or the profile that is missing.
+func (t *tx) MoveProfileData(ctx context.Context, domain, from, to string) error {
+	if err := t.writable("move profile data"); err != nil {
+		return err
+	}
+	if from == to {
+		return profiles.Errorf(profiles.EINVALID, "cannot move the data of profile %q to itself", from)
+	}
+	for _, id := range []string{from, to} {
+		var n int
+		if err := t.stx.QueryRowContext(ctx, `SELECT COUNT(*) FROM profiles WHERE domain = ? AND id = ?`,
+			domain, id).Scan(&n); err != nil {
+			return fmt.Errorf("sqlite: move profile data: %w", err)
+		} else if n == 0 {
+			return t.notFound(ctx, domain, "profile %q not found in domain %q", id, domain)
+		}
+	}
+	for _, stmt := range []struct {
+		query string
+		args  []any
+	}{
+		{`UPDATE objects SET profile_id = ? WHERE domain = ? AND profile_id = ?`, []any{to, domain, from}},
+		// Keys: copy what to lacks, then delete from's, those copied and
+		// those to had already.
+		{`INSERT OR IGNORE INTO keys (domain, name, value, profile_id, origin, object_key)
+			SELECT domain, name, value, ?, origin, object_key FROM keys
+			WHERE domain = ? AND profile_id = ? AND origin <> ?`, []any{to, domain, from, profiles.KeyOriginProfile}},
+		{`DELETE FROM keys WHERE domain = ? AND profile_id = ? AND origin <> ?`, []any{domain, from, profiles.KeyOriginProfile}},
+	} {
+		if _, err := t.stx.ExecContext(ctx, stmt.query, stmt.args...); err != nil {
+			return fmt.Errorf("sqlite: move profile data: %w", err)
+		}
 	}
 	return nil
 }

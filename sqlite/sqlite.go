@@ -18,8 +18,10 @@
 // domain ON DELETE CASCADE: object_types, profiles, objects (which reference
 // their profile ON DELETE CASCADE) and keys (likewise). Objects that have
 // expired stay until DeleteExpired removes them, but every read leaves them,
-// and the keys they produced, out. TestQueryPlans checks that the frequent
-// queries read index ranges.
+// and the keys they produced, out. History records (migration 0003) live in
+// table history, which references its domain ON DELETE CASCADE but not its
+// profile: a deleted profile keeps its history. TestQueryPlans checks that
+// the frequent queries read index ranges.
 package sqlite
 
 import (

@@ -183,6 +183,60 @@ func testExpiry(t *testing.T, open OpenFunc) {
 		checkEqual(t, "ListKeys(earlier clock)", e.keys(e.live), mustListKeys(t, ctx, s, "d", profileID(1)))
 	})
 
+	t.Run("DeleteKeyValuesCountsLiveKeys", func(t *testing.T) {
+		ctx := t.Context()
+		s, clock := mustOpenClock(t, open)
+		e := newExpiring(t, ctx, s)
+		clock.Set(e.expiresAt)
+		var n int
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) (err error) {
+			n, err = tx.DeleteKeyValues(ctx, "d", profileID(1), "_phone", []string{"+1"})
+			return err
+		})
+		// The profile's key and live's; soon's is not seen.
+		if n != 2 {
+			t.Errorf("DeleteKeyValues: %d, want 2", n)
+		}
+		checkEqual(t, "ListKeys", sortedKeys(objectKey(e.live, "contactId", "live")), mustListKeys(t, ctx, s, "d", profileID(1)))
+	})
+
+	t.Run("MoveProfileDataMovesExpiredObjects", func(t *testing.T) {
+		ctx := t.Context()
+		s, clock := mustOpenClock(t, open)
+		e := newExpiring(t, ctx, s)
+		clock.Set(e.expiresAt)
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) error { return tx.MoveProfileData(ctx, "d", profileID(1), profileID(2)) })
+
+		// Expired objects are hidden, not deleted: they moved too.
+		clock.Set(clockStart())
+		want := []*profiles.ProfileObject{storedObject(e.soon), storedObject(e.only), storedObject(e.live)} // newest first
+		var wantKeys []profiles.Key
+		want[0].ProfileID, want[2].ProfileID = profileID(2), profileID(2)
+		for _, k := range e.keys(e.live, e.soon, e.only) {
+			if k.Origin != profiles.KeyOriginProfile {
+				k.ProfileID = profileID(2)
+				wantKeys = append(wantKeys, k)
+			}
+		}
+		checkEqual(t, "ListObjects(2)", want, mustListObjects(t, ctx, s, profiles.ObjectQuery{DomainName: "d", ObjectType: "CTR", ProfileID: profileID(2)}))
+		checkEqual(t, "ListKeys(2)", sortedKeys(wantKeys...), mustListKeys(t, ctx, s, "d", profileID(2)))
+		checkEqual(t, "ListKeys(1)", []profiles.Key{e.profileKey}, mustListKeys(t, ctx, s, "d", profileID(1)))
+
+		// DeleteExpired deletes them with their keys, from their new profile.
+		if n, err := s.DeleteExpired(ctx, e.expiresAt, 0); err != nil || n != 2 {
+			t.Fatalf("DeleteExpired: %d, %v; want 2, nil", n, err)
+		}
+		checkEqual(t, "ListObjects(2) after DeleteExpired", []string{"live"},
+			uniqueKeys(mustListObjects(t, ctx, s, profiles.ObjectQuery{DomainName: "d", ObjectType: "CTR", ProfileID: profileID(2)})))
+		var left []profiles.Key
+		for _, k := range wantKeys {
+			if k.ObjectKey == "live" {
+				left = append(left, k)
+			}
+		}
+		checkEqual(t, "ListKeys(2) after DeleteExpired", sortedKeys(left...), mustListKeys(t, ctx, s, "d", profileID(2)))
+	})
+
 	t.Run("DeleteExpiredDeletesObjectsAndKeys", func(t *testing.T) {
 		ctx := t.Context()
 		s, _ := mustOpenClock(t, open)

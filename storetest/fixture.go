@@ -185,6 +185,14 @@ func times(v any) []time.Time {
 		for _, o := range v {
 			out = append(out, times(o)...)
 		}
+	case *profiles.HistoryRecord:
+		if v != nil {
+			out = append(out, v.CreatedAt, v.LastUpdatedAt)
+		}
+	case []*profiles.HistoryRecord:
+		for _, r := range v {
+			out = append(out, times(r)...)
+		}
 	}
 	return out
 }
@@ -359,4 +367,91 @@ func profileBytes(p *profiles.Profile) int64 {
 		n += int64(len(k) + len(v))
 	}
 	return n
+}
+
+// historyID returns the i-th history record id: 32 lower-case hex
+// characters, unlike any profileID.
+func historyID(i int) string { return fmt.Sprintf("%032x", 0xa1_0000+i) }
+
+// fullHistory returns a history record with every field set to a value
+// that is not its zero value, content that is neither JSON nor UTF-8 and
+// holds a NUL byte, times below the millisecond and outside UTC.
+func fullHistory(domain, profileID, id string) *profiles.HistoryRecord {
+	east := time.FixedZone("UTC+2", 2*60*60)
+	return &profiles.HistoryRecord{
+		DomainName:     domain,
+		ProfileID:      profileID,
+		ID:             id,
+		ActionType:     profiles.ActionIngested,
+		ObjectTypeName: "CTR",
+		ObjectKey:      "contact-1 « é »",
+		PerformedBy:    "arn:aws:iam::123456789012:role/Agent",
+		Content:        []byte("{\"a\": \"é\\u00e9\"}\x00\xff\xfe not JSON \x80"),
+		CreatedAt:      time.Date(2026, 5, 1, 8, 0, 0, 123456789, east),
+		LastUpdatedAt:  time.Date(2026, 5, 1, 8, 0, 1, 999999, east),
+	}
+}
+
+// newHistory returns a record of a profile with the given action, object
+// type and performer, created at created.
+func newHistory(domain, profileID, id, action, objectType, performedBy string, created time.Time) *profiles.HistoryRecord {
+	return &profiles.HistoryRecord{
+		DomainName: domain, ProfileID: profileID, ID: id,
+		ActionType: action, ObjectTypeName: objectType, PerformedBy: performedBy,
+		Content:   fmt.Appendf(nil, `{"id":%q}`, id),
+		CreatedAt: created, LastUpdatedAt: created,
+	}
+}
+
+// storedHistory returns what a store returns for r.
+func storedHistory(r *profiles.HistoryRecord) *profiles.HistoryRecord {
+	out := *r
+	out.CreatedAt, out.LastUpdatedAt = storedTime(r.CreatedAt), storedTime(r.LastUpdatedAt)
+	return &out
+}
+
+// findHistory returns FindHistory's results in a View.
+func findHistory(tb testing.TB, ctx context.Context, s profiles.Store, domain, profileID, id string) (*profiles.HistoryRecord, error) {
+	tb.Helper()
+	var r *profiles.HistoryRecord
+	var ferr error
+	mustView(tb, ctx, s, func(tx profiles.Tx) error {
+		r, ferr = tx.FindHistory(ctx, domain, profileID, id)
+		return nil
+	})
+	return r, ferr
+}
+
+// mustListHistory returns ListHistory(q) or fails tb.
+func mustListHistory(tb testing.TB, ctx context.Context, s profiles.Store, q profiles.HistoryQuery) []*profiles.HistoryRecord {
+	tb.Helper()
+	var rs []*profiles.HistoryRecord
+	mustView(tb, ctx, s, func(tx profiles.Tx) (err error) {
+		rs, err = tx.ListHistory(ctx, q)
+		return err
+	})
+	return rs
+}
+
+// mustPutHistory adds records in one Update or fails tb. The records get
+// the stored times.
+func mustPutHistory(tb testing.TB, ctx context.Context, s profiles.Store, rs ...*profiles.HistoryRecord) {
+	tb.Helper()
+	mustUpdate(tb, ctx, s, func(tx profiles.Tx) error {
+		for _, r := range rs {
+			if err := tx.PutHistory(ctx, r); err != nil {
+				return fmt.Errorf("PutHistory(%q): %w", r.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// historyIDs returns the ids of rs.
+func historyIDs(rs []*profiles.HistoryRecord) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.ID)
+	}
+	return out
 }

@@ -124,6 +124,91 @@ func testKey(t *testing.T, open OpenFunc) {
 		}
 	})
 
+	t.Run("DeleteKeyValues", func(t *testing.T) {
+		p1, p2 := profileID(1), profileID(2)
+		key := func(domain, id, name, value, origin, objectKey string) profiles.Key {
+			return profiles.Key{DomainName: domain, Name: name, Value: value, ProfileID: id, Origin: origin, ObjectKey: objectKey}
+		}
+		all := []profiles.Key{
+			key("d", p1, "_email", "a", profiles.KeyOriginProfile, ""),
+			key("d", p1, "_email", "a", profiles.KeyOriginAPI, ""),
+			key("d", p1, "_email", "a", "Web", "w1"),
+			key("d", p1, "_email", "b", "Web", "w2"),
+			key("d", p1, "_email", "c", profiles.KeyOriginAPI, ""),
+			key("d", p1, "_phone", "a", profiles.KeyOriginProfile, ""),
+			key("d", p2, "_email", "a", profiles.KeyOriginProfile, ""),
+			key("d", p2, "_email", "b", profiles.KeyOriginAPI, ""),
+			key("e", p1, "_email", "a", profiles.KeyOriginAPI, ""),
+		}
+		for _, tt := range []struct {
+			name    string
+			id, key string
+			values  []string
+			gone    []int // indexes in all
+		}{
+			{"EveryOrigin", p1, "_email", []string{"a"}, []int{0, 1, 2}},
+			{"SeveralValues", p1, "_email", []string{"b", "a"}, []int{0, 1, 2, 3}},
+			{"RepeatedValues", p1, "_email", []string{"b", "c", "b"}, []int{3, 4}},
+			{"OtherName", p1, "_phone", []string{"a"}, []int{5}},
+			{"OtherProfile", p2, "_email", []string{"a", "b", "c"}, []int{6, 7}},
+			{"CaseSensitive", p1, "_email", []string{"A"}, nil},
+			{"NoMatch", p1, "_email", []string{"z"}, nil},
+			{"NoValues", p1, "_email", nil, nil},
+			{"MissingProfile", profileID(3), "_email", []string{"a"}, nil},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				ctx, s := t.Context(), mustOpen(t, open)
+				mustCreateDomains(t, ctx, s, "d", "e")
+				mustPut(t, ctx, s, &profiles.Profile{DomainName: "d", ID: p1}, &profiles.Profile{DomainName: "d", ID: p2},
+					&profiles.Profile{DomainName: "e", ID: p1}, all)
+				var n int
+				mustUpdate(t, ctx, s, func(tx profiles.Tx) (err error) {
+					n, err = tx.DeleteKeyValues(ctx, "d", tt.id, tt.key, tt.values)
+					return err
+				})
+				if n != len(tt.gone) {
+					t.Errorf("DeleteKeyValues: %d, want %d", n, len(tt.gone))
+				}
+				want := map[string][]profiles.Key{}
+				for i, k := range all {
+					if !slices.Contains(tt.gone, i) {
+						want[k.DomainName] = append(want[k.DomainName], k)
+					}
+				}
+				got := append(mustListKeys(t, ctx, s, "d", p1), mustListKeys(t, ctx, s, "d", p2)...)
+				checkEqual(t, "ListKeys(d)", sortedKeys(want["d"]...), sortedKeys(got...))
+				checkEqual(t, "ListKeys(e)", sortedKeys(want["e"]...), mustListKeys(t, ctx, s, "e", p1))
+			})
+		}
+	})
+
+	t.Run("DeleteKeyValuesMany", func(t *testing.T) {
+		ctx, s := t.Context(), mustOpen(t, open)
+		mustCreateDomains(t, ctx, s, "d")
+		var keys, kept []profiles.Key
+		var values []string
+		for i := range 1200 {
+			k := profiles.Key{DomainName: "d", Name: "k", Value: fmt.Sprintf("v%04d", i), ProfileID: profileID(1), Origin: profiles.KeyOriginAPI}
+			keys = append(keys, k)
+			if i%12 == 0 {
+				kept = append(kept, k)
+			} else {
+				values = append(values, k.Value)
+			}
+		}
+		values = append(values, "missing")
+		mustPut(t, ctx, s, &profiles.Profile{DomainName: "d", ID: profileID(1)}, keys)
+		var n int
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) (err error) {
+			n, err = tx.DeleteKeyValues(ctx, "d", profileID(1), "k", values)
+			return err
+		})
+		if want := len(keys) - len(kept); n != want {
+			t.Errorf("DeleteKeyValues: %d, want %d", n, want)
+		}
+		checkEqual(t, "ListKeys", sortedKeys(kept...), mustListKeys(t, ctx, s, "d", profileID(1)))
+	})
+
 	t.Run("ListKeysMissingProfile", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		mustCreateDomains(t, ctx, s, "d")
@@ -152,6 +237,10 @@ func testKey(t *testing.T, open OpenFunc) {
 			{"ListMissingDomain", func(tx profiles.Tx) error { _, err := tx.ListKeys(ctx, "x", profileID(1)); return err }, []string{"domain", `"x"`}},
 			{"DeleteMissingDomain", func(tx profiles.Tx) error {
 				return tx.DeleteKeys(ctx, "x", profileID(1), profiles.KeyOriginAPI, "")
+			}, []string{"domain", `"x"`}},
+			{"DeleteValuesMissingDomain", func(tx profiles.Tx) error {
+				_, err := tx.DeleteKeyValues(ctx, "x", profileID(1), "n", []string{"v"})
+				return err
 			}, []string{"domain", `"x"`}},
 		} {
 			t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,7 @@ type memData struct {
 	profiles map[string]*profiles.Profile
 	objects  map[[2]string]*profiles.ProfileObject // by type and unique key
 	keys     map[profiles.Key]bool
+	history  map[[2]string]*profiles.HistoryRecord // by profile id and id
 }
 
 func newMemData() *memData {
@@ -33,6 +34,7 @@ func newMemData() *memData {
 		profiles: map[string]*profiles.Profile{},
 		objects:  map[[2]string]*profiles.ProfileObject{},
 		keys:     map[profiles.Key]bool{},
+		history:  map[[2]string]*profiles.HistoryRecord{},
 	}
 }
 
@@ -46,6 +48,7 @@ func (st memState) clone() memState {
 			profiles: maps.Clone(d.profiles),
 			objects:  maps.Clone(d.objects),
 			keys:     maps.Clone(d.keys),
+			history:  maps.Clone(d.history),
 		}
 	}
 	return out
@@ -454,4 +457,104 @@ func (tx *memTx) ListProfileIDs(ctx context.Context, domain, after string, limit
 		ids = ids[:limit]
 	}
 	return ids, nil
+}
+
+func (tx *memTx) DeleteKeyValues(ctx context.Context, domain, profileID, name string, values []string) (int, error) {
+	d, err := tx.write(domain)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for k := range d.keys {
+		if k.ProfileID == profileID && k.Name == name && slices.Contains(values, k.Value) && tx.liveKey(d, k) {
+			delete(d.keys, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (tx *memTx) MoveProfileData(ctx context.Context, domain, from, to string) error {
+	d, err := tx.write(domain)
+	if err != nil {
+		return err
+	}
+	if from == to {
+		return profiles.Errorf(profiles.EINVALID, "same profile")
+	}
+	for _, id := range []string{from, to} {
+		if _, ok := d.profiles[id]; !ok {
+			return profiles.Errorf(profiles.ENOTFOUND, "profile %q not found", id)
+		}
+	}
+	for k, o := range d.objects {
+		if o.ProfileID == from {
+			moved := deepCopy(o)
+			moved.ProfileID = to
+			d.objects[k] = moved
+		}
+	}
+	for k := range d.keys {
+		if k.ProfileID == from && k.Origin != profiles.KeyOriginProfile {
+			delete(d.keys, k)
+			k.ProfileID = to
+			d.keys[k] = true
+		}
+	}
+	return nil
+}
+
+func (tx *memTx) PutHistory(ctx context.Context, r *profiles.HistoryRecord) error {
+	d, err := tx.write(r.DomainName)
+	if err != nil {
+		return err
+	}
+	k := [2]string{r.ProfileID, r.ID}
+	if _, ok := d.history[k]; ok {
+		return profiles.Errorf(profiles.ECONFLICT, "history record %q exists", r.ID)
+	}
+	r.CreatedAt, r.LastUpdatedAt = stamp(r.CreatedAt, tx.now), stamp(r.LastUpdatedAt, tx.now)
+	d.history[k] = deepCopy(r)
+	return nil
+}
+
+func (tx *memTx) FindHistory(ctx context.Context, domain, profileID, id string) (*profiles.HistoryRecord, error) {
+	d, err := tx.data(domain)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := d.history[[2]string{profileID, id}]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "history record %q not found", id)
+	}
+	return deepCopy(r), nil
+}
+
+func (tx *memTx) ListHistory(ctx context.Context, q profiles.HistoryQuery) ([]*profiles.HistoryRecord, error) {
+	d, err := tx.data(q.DomainName)
+	if err != nil {
+		return nil, err
+	}
+	cursor := !q.AfterCreatedAt.IsZero() || q.AfterID != ""
+	var out []*profiles.HistoryRecord
+	for _, r := range d.history {
+		if r.ProfileID != q.ProfileID || (cursor && newestHistoryFirst(r, q.AfterCreatedAt, q.AfterID) <= 0) ||
+			(q.ObjectTypeName != "" && r.ObjectTypeName != q.ObjectTypeName) ||
+			(q.ActionType != "" && r.ActionType != q.ActionType) ||
+			(q.PerformedBy != "" && r.PerformedBy != q.PerformedBy) {
+			continue
+		}
+		out = append(out, deepCopy(r))
+	}
+	slices.SortFunc(out, func(a, b *profiles.HistoryRecord) int { return newestHistoryFirst(a, b.CreatedAt, b.ID) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+// newestHistoryFirst compares r with the position (created, id) in the
+// order of ListHistory: > 0 if r comes after it.
+func newestHistoryFirst(r *profiles.HistoryRecord, created time.Time, id string) int {
+	return cmp.Or(created.Compare(r.CreatedAt), strings.Compare(id, r.ID))
 }

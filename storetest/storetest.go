@@ -22,7 +22,7 @@
 //   - Empty slices and maps may read back as nil, and nil or empty Tags
 //     both mean "no tags".
 //   - A limit <= 0 means no limit (ListDomains, ListObjectTypes,
-//     ListObjects, DeleteExpired).
+//     ListObjects, ListHistory, DeleteExpired).
 //
 // Domains:
 //
@@ -43,8 +43,8 @@
 //
 //   - Every Tx method returns ENOTFOUND for a missing domain, whose message
 //     names the domain, even where it would otherwise return nothing
-//     (ListObjectTypes, FindProfileIDs, ListKeys, DeleteKeys, ListObjects,
-//     ProfileUsage). A Find or Delete of a missing item returns ENOTFOUND
+//     (ListObjectTypes, FindProfileIDs, ListKeys, DeleteKeys,
+//     DeleteKeyValues, ListObjects, ProfileUsage, ListHistory). A Find or Delete of a missing item returns ENOTFOUND
 //     naming the item. A missing profile is not an error where the profile
 //     is only a filter: it has no keys, no objects and no usage.
 //   - After a Find returns ENOTFOUND, fn may go on using tx (find or
@@ -77,6 +77,23 @@
 //     an order of the store's; the suite sorts them.
 //   - ListObjects with a FilterKey and no FilterValues returns nothing. A
 //     filter matches keys of the listed profile only.
+//   - DeleteKeyValues counts the keys it deleted that reads saw: keys of
+//     expired objects are not counted (whether they are deleted then or by
+//     DeleteExpired is the store's choice). No values delete nothing.
+//   - MoveProfileData moves every object of from (expired ones too, with
+//     their keys) and keeps the objects' times; it returns EINVALID when
+//     from is to, and ENOTFOUND naming the missing domain or profile.
+//
+// History:
+//
+//   - PutHistory does not need the profile to exist; DeleteProfile keeps
+//     the profile's history, DeleteDomain deletes it. A record's id already
+//     held by the same domain and profile gives ECONFLICT. Zero times
+//     become the store's current time, and the stored times are written
+//     back into the record. Content reads back byte for byte.
+//   - ListHistory pages like ListObjects: newest (CreatedAt, then ID, both
+//     descending) first, strictly after the position AfterCreatedAt/AfterID
+//     when either is set. Its filters compare whole values, case-sensitively.
 //
 // Concurrency cases are named Concurrent…; run them alone, many times, with
 // e.g. go test -race -count=20 -run 'Store//Concurrent'.
@@ -122,6 +139,8 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Key", func(t *testing.T) { testKey(t, open) })
 	t.Run("Object", func(t *testing.T) { testObject(t, open) })
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, open) })
+	t.Run("MoveProfileData", func(t *testing.T) { testMoveProfileData(t, open) })
+	t.Run("History", func(t *testing.T) { testHistory(t, open) })
 }
 
 // clock is the clock of a store under test. It starts at clockStart and

@@ -404,6 +404,16 @@ func testView(t *testing.T, open OpenFunc) {
 				return tx.PutObject(ctx, newObject("d", "CTR", "new", profileID(1), clockStart()))
 			}},
 			{"DeleteObject", func(ctx context.Context, tx profiles.Tx) error { return tx.DeleteObject(ctx, "d", "CTR", "contact-1") }},
+			{"DeleteKeyValues", func(ctx context.Context, tx profiles.Tx) error {
+				_, err := tx.DeleteKeyValues(ctx, "d", profileID(1), "_phone", []string{"+33612345678"})
+				return err
+			}},
+			{"MoveProfileData", func(ctx context.Context, tx profiles.Tx) error {
+				return tx.MoveProfileData(ctx, "d", profileID(1), profileID(2))
+			}},
+			{"PutHistory", func(ctx context.Context, tx profiles.Tx) error {
+				return tx.PutHistory(ctx, fullHistory("d", profileID(1), historyID(1)))
+			}},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				ctx, s := t.Context(), mustOpen(t, open)
@@ -423,6 +433,8 @@ func testView(t *testing.T, open OpenFunc) {
 				checkWorld(t, ctx, s, w)
 				_, err = findObject(t, ctx, s, "d", "CTR", "new")
 				checkCode(t, "FindObject(new)", err, profiles.ENOTFOUND)
+				_, err = findHistory(t, ctx, s, "d", profileID(1), historyID(1))
+				checkCode(t, "FindHistory", err, profiles.ENOTFOUND)
 			})
 		}
 	})

@@ -133,6 +133,7 @@ func (m *Main) Open() error {
 		ObjectTypes: m.Service,
 		Ingest:      m.Service,
 		Search:      m.Service,
+		Profiles:    m.Service,
 		Verifier: &sigv4.Verifier{
 			Region:   c.Region,
 			Services: []string{"profile"},

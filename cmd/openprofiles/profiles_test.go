@@ -1,0 +1,404 @@
+package main_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+)
+
+func (e *ingestEnv) createProfile(in *customerprofiles.CreateProfileInput) string {
+	e.t.Helper()
+	in.DomainName = aws.String(e.domain)
+	out, err := e.client.CreateProfile(e.t.Context(), in)
+	if err != nil {
+		e.t.Fatalf("CreateProfile: %v", err)
+	}
+	return aws.ToString(out.ProfileId)
+}
+
+func (e *ingestEnv) getProfile(id string) types.Profile {
+	e.t.Helper()
+	out, err := e.client.BatchGetProfile(e.t.Context(), &customerprofiles.BatchGetProfileInput{DomainName: aws.String(e.domain), ProfileIds: []string{id}})
+	if err != nil {
+		e.t.Fatalf("BatchGetProfile: %v", err)
+	}
+	if len(out.Profiles) != 1 {
+		e.t.Fatalf("BatchGetProfile %s: %d profiles, errors %+v", id, len(out.Profiles), out.Errors)
+	}
+	return out.Profiles[0]
+}
+
+func (e *ingestEnv) history(id string) []types.ProfileHistoryRecord {
+	e.t.Helper()
+	out, err := e.client.ListProfileHistoryRecords(e.t.Context(), &customerprofiles.ListProfileHistoryRecordsInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), MaxResults: aws.Int32(100)})
+	if err != nil {
+		e.t.Fatalf("ListProfileHistoryRecords: %v", err)
+	}
+	return out.ProfileHistoryRecords
+}
+
+func actions(recs []types.ProfileHistoryRecord) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, string(r.ActionType))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestProfiles_CreateUpdateDelete(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	id := e.createProfile(&customerprofiles.CreateProfileInput{
+		FirstName: aws.String("Grace"), MiddleName: aws.String("Brewster"), LastName: aws.String("Hopper"),
+		BirthDate: aws.String("1906-12-09"), Gender: types.GenderFemale, GenderString: aws.String("woman"),
+		PartyType: types.PartyTypeIndividual, PartyTypeString: aws.String("person"),
+		PhoneNumber: aws.String("+1 (555) 010-0001"), MobilePhoneNumber: aws.String("555 010 0002"), HomePhoneNumber: aws.String("+15550100003"), BusinessPhoneNumber: aws.String("15550100004"),
+		EmailAddress: aws.String("grace@example.com"), PersonalEmailAddress: aws.String("Grace.H@Example.org"), BusinessEmailAddress: aws.String("ghopper@navy.example"),
+		Address:         &types.Address{Address1: aws.String("1 Main St"), City: aws.String("Arlington"), State: aws.String("VA"), PostalCode: aws.String("22201"), Country: aws.String("US")},
+		ShippingAddress: &types.Address{City: aws.String("Norfolk")}, MailingAddress: &types.Address{County: aws.String("Fairfax")}, BillingAddress: &types.Address{Province: aws.String("ON")},
+		Attributes:    map[string]string{"rank": "Rear Admiral", "language": "COBOL"},
+		AccountNumber: aws.String("ACC-1"), BusinessName: aws.String("US Navy"), AdditionalInformation: aws.String("Pioneer"),
+		ProfileType: types.ProfileTypeProfile,
+		EngagementPreferences: &types.EngagementPreferences{
+			Email: []types.ContactPreference{{KeyName: aws.String("_email"), KeyValue: aws.String("grace@example.com"), ContactType: types.ContactTypeEmailAddress}},
+		},
+	})
+	if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+		t.Fatalf("ProfileId %q", id)
+	}
+	p := e.getProfile(id)
+	if aws.ToString(p.MiddleName) != "Brewster" || p.Gender != types.GenderFemale || aws.ToString(p.GenderString) != "woman" || p.PartyType != types.PartyTypeIndividual ||
+		aws.ToString(p.BusinessPhoneNumber) != "15550100004" || aws.ToString(p.PersonalEmailAddress) != "Grace.H@Example.org" ||
+		aws.ToString(p.Address.City) != "Arlington" || aws.ToString(p.BillingAddress.Province) != "ON" || p.Attributes["language"] != "COBOL" ||
+		aws.ToString(p.AccountNumber) != "ACC-1" || p.ProfileType != types.ProfileTypeProfile || p.EngagementPreferences == nil ||
+		aws.ToString(p.EngagementPreferences.Email[0].KeyValue) != "grace@example.com" {
+		b, _ := json.Marshal(p)
+		t.Fatalf("profile read back: %s", b)
+	}
+
+	t.Run("StandardKeys", func(t *testing.T) {
+		for _, q := range []struct{ key, value string }{
+			{"_profileId", id}, {"_phone", "555-010-0002"}, {"_phone", "+1 555 010 0004"}, {"_email", "GRACE.H@example.org"},
+			{"_email", "ghopper@NAVY.example"}, {"_account", "ACC-1"}, {"_fullName", "grace  brewster HOPPER"},
+		} {
+			if got := e.search(q.key, q.value); len(got) != 1 || aws.ToString(got[0].ProfileId) != id {
+				t.Errorf("SearchProfiles %s=%q found %d profiles", q.key, q.value, len(got))
+			}
+		}
+	})
+	t.Run("UpdateIsPartial", func(t *testing.T) {
+		_, err := e.client.UpdateProfile(ctx, &customerprofiles.UpdateProfileInput{
+			DomainName: aws.String(e.domain), ProfileId: aws.String(id),
+			FirstName: aws.String("Amazing Grace"), MiddleName: aws.String(""), // change one, remove one
+			Address:    &types.UpdateAddress{City: aws.String("New York"), State: aws.String("")},
+			Attributes: map[string]string{"rank": "", "era": "1950s"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := e.getProfile(id)
+		if aws.ToString(p.FirstName) != "Amazing Grace" || p.MiddleName != nil || aws.ToString(p.LastName) != "Hopper" {
+			t.Errorf("names after update: %q %v %q", aws.ToString(p.FirstName), p.MiddleName, aws.ToString(p.LastName))
+		}
+		if aws.ToString(p.Address.City) != "New York" || p.Address.State != nil || aws.ToString(p.Address.PostalCode) != "22201" {
+			t.Errorf("address after update: %+v", p.Address)
+		}
+		if _, ok := p.Attributes["rank"]; ok || p.Attributes["era"] != "1950s" || p.Attributes["language"] != "COBOL" {
+			t.Errorf("attributes after update: %v", p.Attributes)
+		}
+		if got := e.search("_fullName", "amazing grace hopper"); len(got) != 1 {
+			t.Errorf("_fullName not maintained after update")
+		}
+	})
+	t.Run("IngestionKeepsOffAPIValues", func(t *testing.T) {
+		e.putType(contactType("contact"))
+		e.mustPut("contact", map[string]any{"id": "c1", "email": "grace@example.com", "name": map[string]any{"first": "Robot", "last": "Hopper"}, "tier": "gold"})
+		p := e.getProfile(id)
+		if aws.ToString(p.FirstName) != "Amazing Grace" {
+			t.Errorf("ingestion overwrote FirstName set through the API: %q", aws.ToString(p.FirstName))
+		}
+		if p.Attributes["tier"] != "gold" {
+			t.Errorf("ingestion did not set a field the API never set: %v", p.Attributes)
+		}
+	})
+	t.Run("Errors", func(t *testing.T) {
+		_, err := e.client.UpdateProfile(ctx, &customerprofiles.UpdateProfileInput{DomainName: aws.String(e.domain), ProfileId: aws.String(strings.Repeat("0", 32)), FirstName: aws.String("x")})
+		var nf *types.ResourceNotFoundException
+		if !errors.As(err, &nf) {
+			t.Errorf("update of a missing profile: %v", err)
+		}
+		_, err = e.client.UpdateProfile(ctx, &customerprofiles.UpdateProfileInput{DomainName: aws.String(e.domain), ProfileId: aws.String("NOT-HEX"), FirstName: aws.String("x")})
+		wantAPIError(t, err, "BadRequestException", "ProfileId")
+		big := map[string]string{}
+		for i := range 1100 {
+			big[fmt.Sprintf("a%04d", i)] = strings.Repeat("x", 250)
+		}
+		_, err = e.client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String(e.domain), Attributes: big})
+		wantAPIError(t, err, "BadRequestException", "250000")
+	})
+	t.Run("DeleteTakesObjectsAndKeys", func(t *testing.T) {
+		if _, err := e.client.DeleteProfile(ctx, &customerprofiles.DeleteProfileInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.search("_email", "grace@example.com"); len(got) != 0 {
+			t.Errorf("deleted profile still found")
+		}
+		out, err := e.client.BatchGetProfile(ctx, &customerprofiles.BatchGetProfileInput{DomainName: aws.String(e.domain), ProfileIds: []string{id}})
+		if err != nil || len(out.Profiles) != 0 || len(out.Errors) != 1 || aws.ToString(out.Errors[0].ProfileId) != id {
+			t.Fatalf("BatchGetProfile after delete: %+v %v", out, err)
+		}
+		d, _ := e.client.GetDomain(ctx, &customerprofiles.GetDomainInput{DomainName: aws.String(e.domain)})
+		if d.Stats.ObjectCount != 0 || d.Stats.ProfileCount != 0 {
+			t.Errorf("stats after delete: %+v", d.Stats)
+		}
+		// Its history survives, ending with the deletion.
+		if got := actions(e.history(id)); !slices.Contains(got, "DELETED_BY_CUSTOMER") || !slices.Contains(got, "CREATED") || !slices.Contains(got, "INGESTED") {
+			t.Errorf("history of the deleted profile: %v", got)
+		}
+	})
+}
+
+func TestProfiles_Search(t *testing.T) {
+	e := newIngestEnv(t)
+	ann := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Ann"), LastName: aws.String("Lee"), PhoneNumber: aws.String("+1 555 000 1111"), EmailAddress: aws.String("ann@example.com"), AccountNumber: aws.String("A1")})
+	bob := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Bob"), LastName: aws.String("Lee"), PhoneNumber: aws.String("(555) 000-2222"), EmailAddress: aws.String("bob@example.com"), AccountNumber: aws.String("A1")})
+	search := func(in *customerprofiles.SearchProfilesInput) []string {
+		t.Helper()
+		in.DomainName = aws.String(e.domain)
+		out, err := e.client.SearchProfiles(t.Context(), in)
+		if err != nil {
+			t.Fatalf("SearchProfiles: %v", err)
+		}
+		var ids []string
+		for _, p := range out.Items {
+			ids = append(ids, aws.ToString(p.ProfileId))
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	both := []string{ann, bob}
+	slices.Sort(both)
+	tests := []struct {
+		name string
+		in   *customerprofiles.SearchProfilesInput
+		want []string
+	}{
+		{"PhoneAnyFormat", &customerprofiles.SearchProfilesInput{KeyName: aws.String("_phone"), Values: []string{"5550001111"}}, []string{ann}},
+		{"EmailAnyCase", &customerprofiles.SearchProfilesInput{KeyName: aws.String("_email"), Values: []string{" BOB@Example.COM "}}, []string{bob}},
+		{"SeveralValues", &customerprofiles.SearchProfilesInput{KeyName: aws.String("_email"), Values: []string{"ann@example.com", "bob@example.com"}}, both},
+		{"And", &customerprofiles.SearchProfilesInput{KeyName: aws.String("_account"), Values: []string{"A1"}, LogicalOperator: types.LogicalOperatorAnd,
+			AdditionalSearchKeys: []types.AdditionalSearchKey{{KeyName: aws.String("_phone"), Values: []string{"+15550002222"}}}}, []string{bob}},
+		{"Or", &customerprofiles.SearchProfilesInput{KeyName: aws.String("_email"), Values: []string{"ann@example.com"}, LogicalOperator: types.LogicalOperatorOr,
+			AdditionalSearchKeys: []types.AdditionalSearchKey{{KeyName: aws.String("_phone"), Values: []string{"555-000-2222"}}}}, both},
+		{"AndNothing", &customerprofiles.SearchProfilesInput{KeyName: aws.String("_email"), Values: []string{"ann@example.com"}, LogicalOperator: types.LogicalOperatorAnd,
+			AdditionalSearchKeys: []types.AdditionalSearchKey{{KeyName: aws.String("_phone"), Values: []string{"555-000-2222"}}}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := search(tt.in); !slices.Equal(got, tt.want) {
+				t.Fatalf("found %v, want %v", got, tt.want)
+			}
+		})
+	}
+	t.Run("UnknownKey", func(t *testing.T) {
+		_, err := e.client.SearchProfiles(t.Context(), &customerprofiles.SearchProfilesInput{DomainName: aws.String(e.domain), KeyName: aws.String("shoeSize"), Values: []string{"9"}})
+		wantAPIError(t, err, "BadRequestException", "shoeSize")
+	})
+	t.Run("Paging", func(t *testing.T) {
+		var ids []string
+		for i := range 25 {
+			ids = append(ids, e.createProfile(&customerprofiles.CreateProfileInput{AccountNumber: aws.String("PAGED"), FirstName: aws.String(fmt.Sprint(i))}))
+		}
+		slices.Sort(ids)
+		var got []string
+		var token *string
+		for {
+			out, err := e.client.SearchProfiles(t.Context(), &customerprofiles.SearchProfilesInput{DomainName: aws.String(e.domain), KeyName: aws.String("_account"), Values: []string{"PAGED"}, NextToken: token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Items) > 20 {
+				t.Fatalf("page of %d, default is 20", len(out.Items))
+			}
+			for _, p := range out.Items {
+				got = append(got, aws.ToString(p.ProfileId))
+			}
+			if token = out.NextToken; token == nil {
+				break
+			}
+		}
+		if !slices.Equal(got, ids) {
+			t.Fatalf("paged search returned %d profiles, want the 25 in id order", len(got))
+		}
+	})
+}
+
+func TestProfiles_Keys(t *testing.T) {
+	e := newIngestEnv(t)
+	e.putType(contactType("contact"))
+	id := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Kay")})
+	ctx := t.Context()
+	if _, err := e.client.AddProfileKey(ctx, &customerprofiles.AddProfileKeyInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), KeyName: aws.String("_phone"), Values: []string{"+44 20 7946 0958"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.search("_phone", "0044 20 7946 0958"); len(got) != 1 {
+		t.Fatalf("added key not found: %d", len(got))
+	}
+	// Objects now find the profile through the added key.
+	e.mustPut("contact", map[string]any{"id": "c1", "phone": "+442079460958"})
+	if got := len(e.objects("contact", id)); got != 1 {
+		t.Fatalf("the object did not attach through the added key (%d objects)", got)
+	}
+	if _, err := e.client.DeleteProfileKey(ctx, &customerprofiles.DeleteProfileKeyInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), KeyName: aws.String("_phone"), Values: []string{"+44 20 7946 0958"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.search("_phone", "+442079460958"); len(got) != 0 {
+		t.Fatalf("deleted key still found")
+	}
+	_, err := e.client.DeleteProfileKey(ctx, &customerprofiles.DeleteProfileKeyInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), KeyName: aws.String("_phone"), Values: []string{"+44 20 7946 0958"}})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Errorf("deleting a missing key: %v", err)
+	}
+	_, err = e.client.AddProfileKey(ctx, &customerprofiles.AddProfileKeyInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), KeyName: aws.String("nope"), Values: []string{"1"}})
+	wantAPIError(t, err, "BadRequestException", "nope")
+	got := actions(e.history(id))
+	if !slices.Contains(got, "ADDED_PROFILE_KEY") || !slices.Contains(got, "DELETED_PROFILE_KEY") || !slices.Contains(got, "INGESTED") {
+		t.Errorf("history: %v", got)
+	}
+
+	t.Run("AttributeValues", func(t *testing.T) {
+		e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Ann"), Address: &types.Address{City: aws.String("Lyon")}, Attributes: map[string]string{"tier": "gold"}})
+		e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Ann"), Address: &types.Address{City: aws.String("Oslo")}, Attributes: map[string]string{"tier": "silver"}})
+		for _, tt := range []struct {
+			attr string
+			want []string
+		}{{"FirstName", []string{"Ann", "Kay"}}, {"Address.City", []string{"Lyon", "Oslo"}}, {"tier", []string{"gold", "silver"}}} {
+			out, err := e.client.ListProfileAttributeValues(ctx, &customerprofiles.ListProfileAttributeValuesInput{DomainName: aws.String(e.domain), AttributeName: aws.String(tt.attr)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, it := range out.Items {
+				got = append(got, aws.ToString(it.Value))
+			}
+			if !slices.Equal(got, tt.want) || out.StatusCode != 200 {
+				t.Errorf("%s values %v (status %d), want %v", tt.attr, got, out.StatusCode, tt.want)
+			}
+		}
+	})
+}
+
+func TestProfiles_Merge(t *testing.T) {
+	e := newIngestEnv(t)
+	e.putType(contactType("contact"))
+	e.putType(&customerprofiles.PutProfileObjectTypeInput{
+		ObjectTypeName: aws.String("order"), Description: aws.String("orders"), AllowProfileCreation: true,
+		Fields: map[string]types.ObjectTypeField{"id": field("_source.id", "", "STRING"), "email": field("_source.email", "", "EMAIL_ADDRESS")},
+		Keys: map[string][]types.ObjectTypeKey{
+			"orderId": key([]string{"id"}, types.StandardIdentifierUnique),
+			"_email":  key([]string{"email"}, types.StandardIdentifierProfile),
+		},
+	})
+	main := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Jon"), LastName: aws.String("Main"), EmailAddress: aws.String("jon@example.com"),
+		Address: &types.Address{City: aws.String("Paris"), PostalCode: aws.String("75001")}})
+	e.mustPut("contact", map[string]any{"id": "c-main", "email": "jon@example.com"})
+	e.mustPut("contact", map[string]any{"id": "c-dup", "email": "jonathan@example.com", "name": map[string]any{"first": "Jonathan", "last": "Dup"}, "address": map[string]any{"city": "Lyon"}})
+	e.mustPut("order", map[string]any{"id": "o-1", "email": "jonathan@example.com"})
+	dup := aws.ToString(e.mustOne("_email", "jonathan@example.com").ProfileId)
+	third := e.createProfile(&customerprofiles.CreateProfileInput{MiddleName: aws.String("T"), PhoneNumber: aws.String("+1 555 999 0000")})
+
+	_, err := e.client.MergeProfiles(t.Context(), &customerprofiles.MergeProfilesInput{
+		DomainName: aws.String(e.domain), MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{dup, third},
+		FieldSourceProfileIds: &types.FieldSourceProfileIds{LastName: aws.String(dup), Address: aws.String(dup)},
+	})
+	if err != nil {
+		t.Fatalf("MergeProfiles: %v", err)
+	}
+	p := e.getProfile(main)
+	if aws.ToString(p.FirstName) != "Jon" || aws.ToString(p.LastName) != "Dup" || aws.ToString(p.MiddleName) != "T" || aws.ToString(p.PhoneNumber) != "+1 555 999 0000" {
+		t.Errorf("merged names/phone: %q %q %q %q", aws.ToString(p.FirstName), aws.ToString(p.MiddleName), aws.ToString(p.LastName), aws.ToString(p.PhoneNumber))
+	}
+	if p.Address == nil || aws.ToString(p.Address.City) != "Lyon" || p.Address.PostalCode != nil {
+		t.Errorf("address must come whole from the duplicate: %+v", p.Address)
+	}
+	if got := len(e.objects("contact", main)); got != 2 {
+		t.Errorf("main has %d contacts, want 2", got)
+	}
+	if got := len(e.objects("order", main)); got != 1 {
+		t.Errorf("main has %d orders, want 1", got)
+	}
+	for _, q := range []struct{ key, value string }{{"_email", "jonathan@example.com"}, {"_phone", "5559990000"}, {"orderId", "o-1"}} {
+		if got := e.search(q.key, q.value); len(got) != 1 || aws.ToString(got[0].ProfileId) != main {
+			t.Errorf("%s=%s does not find the main profile after the merge", q.key, q.value)
+		}
+	}
+	out, _ := e.client.BatchGetProfile(t.Context(), &customerprofiles.BatchGetProfileInput{DomainName: aws.String(e.domain), ProfileIds: []string{dup, third}})
+	if len(out.Profiles) != 0 {
+		t.Errorf("merged profiles still exist")
+	}
+	if got := actions(e.history(main)); !slices.Contains(got, "MERGED") {
+		t.Errorf("main history %v lacks MERGED", got)
+	}
+	if got := actions(e.history(dup)); !slices.Contains(got, "DELETED_BY_MERGE") {
+		t.Errorf("duplicate history %v lacks DELETED_BY_MERGE", got)
+	}
+
+	t.Run("Errors", func(t *testing.T) {
+		_, err := e.client.MergeProfiles(t.Context(), &customerprofiles.MergeProfilesInput{DomainName: aws.String(e.domain), MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{main}})
+		wantAPIError(t, err, "BadRequestException", "itself")
+		_, err = e.client.MergeProfiles(t.Context(), &customerprofiles.MergeProfilesInput{DomainName: aws.String(e.domain), MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{dup}})
+		var nf *types.ResourceNotFoundException
+		if !errors.As(err, &nf) || !strings.Contains(nf.ErrorMessage(), dup) {
+			t.Errorf("merging a missing profile: %v", err)
+		}
+		other := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("O")})
+		_, err = e.client.MergeProfiles(t.Context(), &customerprofiles.MergeProfilesInput{DomainName: aws.String(e.domain), MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{other},
+			FieldSourceProfileIds: &types.FieldSourceProfileIds{FirstName: aws.String(strings.Repeat("a", 32))}})
+		wantAPIError(t, err, "BadRequestException", "FirstName")
+		if aws.ToString(e.getProfile(other).FirstName) != "O" {
+			t.Errorf("a refused merge changed the profile")
+		}
+	})
+}
+
+func TestProfiles_History(t *testing.T) {
+	e := newIngestEnv(t)
+	id := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("H")})
+	for i := range 3 {
+		if _, err := e.client.UpdateProfile(t.Context(), &customerprofiles.UpdateProfileInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), LastName: aws.String(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs := e.history(id)
+	if len(recs) != 4 || recs[0].ActionType != types.ActionTypeUpdated || recs[3].ActionType != types.ActionTypeCreated {
+		t.Fatalf("history %v, want 3 UPDATED then CREATED, newest first", actions(recs))
+	}
+	if !strings.HasPrefix(aws.ToString(recs[0].PerformedBy), "arn:aws:iam::000000000000:") || aws.ToString(recs[0].ObjectTypeName) != "_profile" {
+		t.Errorf("record: %+v", recs[0])
+	}
+	got, err := e.client.GetProfileHistoryRecord(t.Context(), &customerprofiles.GetProfileHistoryRecordInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), Id: recs[0].Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(aws.ToString(got.Content), `"LastName":"2"`) {
+		t.Errorf("content of the last update: %s", aws.ToString(got.Content))
+	}
+	out, err := e.client.ListProfileHistoryRecords(t.Context(), &customerprofiles.ListProfileHistoryRecordsInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), ActionType: types.ActionTypeCreated})
+	if err != nil || len(out.ProfileHistoryRecords) != 1 {
+		t.Errorf("filter by action: %v %v", out, err)
+	}
+	_, err = e.client.GetProfileHistoryRecord(t.Context(), &customerprofiles.GetProfileHistoryRecordInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), Id: aws.String(strings.Repeat("f", 32))})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Errorf("missing record: %v", err)
+	}
+}

@@ -1,0 +1,100 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// record adds a history record about profile p.
+func (s *Service) record(ctx context.Context, tx profiles.Tx, p *profiles.Profile, action, objectType, objectKey string, content []byte) error {
+	by := profiles.PrincipalFromContext(ctx)
+	if by == "" {
+		by = "openprofiles"
+	}
+	now := s.now()
+	return tx.PutHistory(ctx, &profiles.HistoryRecord{
+		DomainName: p.DomainName, ProfileID: p.ID, ID: s.newHistoryID(now), ActionType: action,
+		ObjectTypeName: objectType, ObjectKey: objectKey, PerformedBy: by, Content: content,
+		CreatedAt: now, LastUpdatedAt: now,
+	})
+}
+
+// newHistoryID returns a record id that sorts by time: 6 bytes of unix
+// milliseconds, 4 of a per-process sequence, 6 random; 32 hex characters.
+func (s *Service) newHistoryID(now time.Time) string {
+	var b [16]byte
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		b[5-i] = byte(ms >> (8 * i))
+	}
+	binary.BigEndian.PutUint32(b[6:10], uint32(s.seq.Add(1)))
+	rand.Read(b[10:])
+	return hex.EncodeToString(b[:])
+}
+
+// recordProfile adds a history record whose content is the profile.
+func (s *Service) recordProfile(ctx context.Context, tx profiles.Tx, p *profiles.Profile, action string) error {
+	content, err := json.Marshal(p.Fields)
+	if err != nil {
+		return err
+	}
+	return s.record(ctx, tx, p, action, profiles.ProfileObjectTypeName, "", content)
+}
+
+// ListProfileHistory returns one page of a profile's history, newest first.
+func (s *Service) ListProfileHistory(ctx context.Context, domain, profileID string, filter profiles.HistoryQuery, page profiles.Page) ([]*profiles.HistoryRecord, string, error) {
+	size, err := pageSize(page.MaxResults)
+	if err != nil {
+		return nil, "", err
+	}
+	q := profiles.HistoryQuery{DomainName: domain, ProfileID: profileID, ObjectTypeName: filter.ObjectTypeName,
+		ActionType: filter.ActionType, PerformedBy: filter.PerformedBy, Limit: size + 1}
+	scope := strings.Join([]string{"ListProfileHistoryRecords", domain, profileID, q.ObjectTypeName, q.ActionType, q.PerformedBy}, "/")
+	if page.Token != "" {
+		cursor, err := s.tokens.decode(scope, page.Token)
+		if err != nil {
+			return nil, "", err
+		}
+		ms, id, _ := strings.Cut(cursor, "/")
+		n, _ := strconv.ParseInt(ms, 10, 64)
+		q.AfterCreatedAt, q.AfterID = time.UnixMilli(n).UTC(), id
+	}
+	var recs []*profiles.HistoryRecord
+	err = s.view(ctx, domain, func(tx profiles.Tx) error {
+		var err error
+		recs, err = tx.ListHistory(ctx, q)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(recs) > size {
+		recs = recs[:size]
+		last := recs[size-1]
+		next = s.tokens.encode(scope, strconv.FormatInt(last.CreatedAt.UnixMilli(), 10)+"/"+last.ID)
+	}
+	return recs, next, nil
+}
+
+// GetProfileHistory returns one history record.
+func (s *Service) GetProfileHistory(ctx context.Context, domain, profileID, id string) (*profiles.HistoryRecord, error) {
+	var r *profiles.HistoryRecord
+	err := s.view(ctx, domain, func(tx profiles.Tx) error {
+		var err error
+		r, err = tx.FindHistory(ctx, domain, profileID, id)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return profiles.Errorf(profiles.ENOTFOUND, "History record %s of profile %s not found.", id, profileID)
+		}
+		return err
+	})
+	return r, err
+}

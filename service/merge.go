@@ -1,0 +1,128 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/openprofiles/profiles"
+)
+
+// MaxMergedProfiles is how many profiles one MergeProfiles call may merge.
+const MaxMergedProfiles = 20
+
+// MergeProfiles merges profiles into the main one in one transaction.
+func (s *Service) MergeProfiles(ctx context.Context, domain, mainID string, merged []string, fieldSources map[string]string) error {
+	if len(merged) == 0 || len(merged) > MaxMergedProfiles {
+		return profiles.Errorf(profiles.EINVALID, "ProfileIdsToBeMerged must hold 1 to %d profile ids.", MaxMergedProfiles)
+	}
+	seen := map[string]bool{}
+	for _, id := range merged {
+		switch {
+		case id == mainID:
+			return profiles.Errorf(profiles.EINVALID, "Profile %s cannot be merged into itself.", id)
+		case seen[id]:
+			return profiles.Errorf(profiles.EINVALID, "Profile %s is listed twice in ProfileIdsToBeMerged.", id)
+		}
+		seen[id] = true
+	}
+	for field, src := range fieldSources {
+		if src != mainID && !seen[src] {
+			return profiles.Errorf(profiles.EINVALID, "FieldSourceProfileIds.%s names profile %s, which is neither the main profile nor one being merged.", field, src)
+		}
+		if !isMergeField(field) {
+			return profiles.Errorf(profiles.EINVALID, "FieldSourceProfileIds: %q is not a profile field.", field)
+		}
+	}
+	return s.update(ctx, domain, func(tx profiles.Tx) error {
+		main, err := s.findProfile(ctx, tx, domain, mainID)
+		if err != nil {
+			return err
+		}
+		byID := map[string]*profiles.Profile{mainID: main}
+		others := make([]*profiles.Profile, 0, len(merged))
+		for _, id := range merged {
+			p, err := s.findProfile(ctx, tx, domain, id)
+			if err != nil {
+				return err
+			}
+			byID[id] = p
+			others = append(others, p)
+		}
+
+		result := mergeFields(main, others, byID, fieldSources)
+		for _, p := range others {
+			if err := tx.MoveProfileData(ctx, domain, p.ID, mainID); err != nil {
+				return err
+			}
+			if err := tx.DeleteProfile(ctx, domain, p.ID); err != nil {
+				return err
+			}
+			if err := s.recordProfile(ctx, tx, p, profiles.ActionDeletedByMerge); err != nil {
+				return err
+			}
+		}
+		main.Fields, main.Sources = result.Fields, result.Sources
+		if err := checkProfileSize(main); err != nil {
+			return err
+		}
+		main.LastUpdatedAt = s.now()
+		if err := tx.PutProfile(ctx, main); err != nil {
+			return err
+		}
+		if err := s.putStandardKeys(ctx, tx, main); err != nil {
+			return err
+		}
+		return s.recordProfile(ctx, tx, main, profiles.ActionMerged)
+	})
+}
+
+// isMergeField reports whether a FieldSourceProfileIds entry names a field
+// or group of fields.
+func isMergeField(field string) bool {
+	return slices.Contains(profiles.StandardFields, field) || slices.Contains(profiles.AddressKinds, field) ||
+		field == engagementField || strings.HasPrefix(field, "Attributes.") && len(field) > len("Attributes.")
+}
+
+// group is the FieldSourceProfileIds entry that decides a field: an address
+// part goes with its address.
+func group(field string) string {
+	if kind, _, ok := strings.Cut(field, "."); ok && slices.Contains(profiles.AddressKinds, kind) {
+		return kind
+	}
+	return field
+}
+
+// mergeFields chooses every field of the merged profile: from the profile
+// fieldSources names for its group, else the main profile's, else the
+// first merged profile's that has a value for the group.
+func mergeFields(main *profiles.Profile, others []*profiles.Profile, byID map[string]*profiles.Profile, fieldSources map[string]string) *profiles.Profile {
+	out := &profiles.Profile{Fields: map[string]string{}, Sources: map[string]profiles.FieldSource{}}
+	chosen := map[string]*profiles.Profile{} // group -> profile
+	all := append([]*profiles.Profile{main}, others...)
+	for _, p := range all {
+		for field := range p.Fields {
+			g := group(field)
+			if _, ok := chosen[g]; ok {
+				continue
+			}
+			if id, ok := fieldSources[g]; ok {
+				chosen[g] = byID[id]
+			} else {
+				chosen[g] = p
+			}
+		}
+	}
+	for _, p := range all {
+		for field, v := range p.Fields {
+			if chosen[group(field)] != p {
+				continue
+			}
+			out.Fields[field] = v
+			if src, ok := p.Sources[field]; ok {
+				out.Sources[field] = src
+			}
+		}
+	}
+	return out
+}
