@@ -1,0 +1,174 @@
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// mustOpen opens a DB on a new schema, configured by configure if not nil,
+// and closes it when tb ends.
+func mustOpen(tb testing.TB, configure func(*DB)) *DB {
+	tb.Helper()
+	db := NewDB(MustSchema(tb))
+	if configure != nil {
+		configure(db)
+	}
+	if err := db.Open(); err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestPool(t *testing.T) {
+	t.Run("Defaults", func(t *testing.T) {
+		db := mustOpen(t, nil)
+		if got, want := db.pool.Config().MaxConns, int32(4*runtime.GOMAXPROCS(0)); got != want {
+			t.Errorf("MaxConns=%d, want %d", got, want)
+		}
+		var timeout, app string
+		if err := db.pool.QueryRow(t.Context(), `SELECT current_setting('statement_timeout'), current_setting('application_name')`).Scan(&timeout, &app); err != nil {
+			t.Fatalf("read settings: %v", err)
+		}
+		if timeout != "30s" || app != "openprofiles" {
+			t.Errorf("statement_timeout=%q, application_name=%q; want 30s, openprofiles", timeout, app)
+		}
+	})
+
+	t.Run("Configured", func(t *testing.T) {
+		db := mustOpen(t, func(db *DB) {
+			db.MaxConns = 3
+			db.StatementTimeout = 50 * time.Millisecond
+		})
+		if got := db.pool.Config().MaxConns; got != 3 {
+			t.Errorf("MaxConns=%d, want 3", got)
+		}
+		_, err := db.pool.Exec(t.Context(), `SELECT pg_sleep(5)`)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+			t.Fatalf("a statement longer than the timeout: err=%v, want query_canceled (57014)", err)
+		}
+	})
+
+	t.Run("NoStatementTimeout", func(t *testing.T) {
+		db := mustOpen(t, func(db *DB) { db.StatementTimeout = -1 })
+		var timeout string
+		if err := db.pool.QueryRow(t.Context(), `SELECT current_setting('statement_timeout')`).Scan(&timeout); err != nil {
+			t.Fatalf("read settings: %v", err)
+		} else if timeout != "0" {
+			t.Errorf("statement_timeout=%q, want 0", timeout)
+		}
+	})
+}
+
+func TestLoadMigrations(t *testing.T) {
+	file := &fstest.MapFile{Data: []byte("CREATE TABLE t (x int);")}
+	for _, tt := range []struct {
+		name    string
+		files   []string
+		want    []int
+		wantErr bool
+	}{
+		{"Embedded", nil, []int{1, 2, 3}, false},
+		{"InOrder", []string{"0002_b.sql", "0001_a.sql", "0003_c.sql"}, []int{1, 2, 3}, false},
+		{"Gap", []string{"0001_a.sql", "0003_c.sql"}, nil, true},
+		{"Duplicate", []string{"0001_a.sql", "0001_b.sql"}, nil, true},
+		{"StartsAfterOne", []string{"0002_b.sql"}, nil, true},
+		{"BadName", []string{"0001-a.sql"}, nil, true},
+		{"ShortVersion", []string{"1_a.sql"}, nil, true},
+		{"None", []string{}, nil, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var ms []migration
+			var err error
+			if tt.files == nil {
+				ms, err = loadMigrations(migrationFS)
+			} else {
+				mfs := fstest.MapFS{"migrations/README": &fstest.MapFile{}}
+				for _, name := range tt.files {
+					mfs["migrations/"+name] = file
+				}
+				ms, err = loadMigrations(mfs)
+			}
+			if gotErr := err != nil; gotErr != tt.wantErr {
+				t.Fatalf("loadMigrations: err=%v, want error %v", err, tt.wantErr)
+			}
+			var got []int
+			for _, m := range ms {
+				got = append(got, m.version)
+				if m.sql == "" {
+					t.Errorf("migration %s: empty SQL", m.name)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("versions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMigrate applies migrations of several statements, each in its own
+// transaction: a failing one leaves nothing behind, and none runs twice.
+// The connection comes back as it was: no lock, the statement timeout of
+// the pool.
+func TestMigrate(t *testing.T) {
+	ctx, db := t.Context(), mustOpen(t, nil)
+	embedded, err := loadMigrations(migrationFS)
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
+	}
+	ms := append(embedded, migration{
+		version: len(embedded) + 1,
+		name:    fmt.Sprintf("%04d_two.sql", len(embedded)+1),
+		sql:     "CREATE TABLE a (x int);\nINSERT INTO a VALUES (1);\nCREATE TABLE b (y int);",
+	})
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("Acquire: %v", err)
+	}
+	defer conn.Release()
+	for range 2 {
+		if err := db.migrate(ctx, conn.Conn(), ms); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+	}
+	var rows, locks int
+	var timeout string
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b),
+			(SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()),
+			current_setting('statement_timeout')`).Scan(&rows, &locks, &timeout); err != nil {
+		t.Fatalf("read migrated tables: %v", err)
+	}
+	if rows != 1 || locks != 0 || timeout != "30s" {
+		t.Errorf("rows in a and b %d, advisory locks %d, statement_timeout %q; want 1 (applied once), 0, 30s", rows, locks, timeout)
+	}
+
+	bad := append(ms, migration{version: len(ms) + 1, name: fmt.Sprintf("%04d_bad.sql", len(ms)+1), sql: "CREATE TABLE c (z int);\nSELECT nope FROM missing;"})
+	if err := db.migrate(ctx, conn.Conn(), bad); err == nil {
+		t.Fatal("migrate(bad): err=nil, want an error")
+	}
+	conn.Conn().Close(ctx) // as Open does after a failure
+	other, err := pgx.Connect(ctx, db.dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer other.Close(ctx)
+	var tables, versions int
+	if err := other.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'c'`).Scan(&tables); err != nil {
+		t.Fatalf("read schema: %v", err)
+	}
+	if err := other.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&versions); err != nil {
+		t.Fatalf("read schema_migrations: %v", err)
+	}
+	if tables != 0 || versions != len(ms) {
+		t.Errorf("after failed migration: table c %d, versions %d; want 0, %d", tables, versions, len(ms))
+	}
+}

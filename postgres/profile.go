@@ -1,0 +1,211 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/openprofiles/profiles"
+)
+
+// FindProfile returns a profile. Returns ENOTFOUND, naming the domain if it
+// is missing and the profile otherwise.
+func (t *tx) FindProfile(ctx context.Context, domain, id string) (*profiles.Profile, error) {
+	p := profiles.Profile{DomainName: domain, ID: id}
+	var data []byte
+	var created, updated int64
+	err := t.ptx.QueryRow(ctx, `SELECT data, created_at, updated_at FROM profiles
+		WHERE domain = $1 AND id = $2`, domain, id).Scan(&data, &created, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, t.notFound(ctx, domain, "profile %q not found in domain %q", id, domain)
+	} else if err != nil {
+		return nil, t.wrap("find profile", err)
+	}
+	if err := decodeProfile(&p, data); err != nil {
+		return nil, fmt.Errorf("postgres: find profile: %w", err)
+	}
+	p.CreatedAt, p.LastUpdatedAt = fromMillis(created), fromMillis(updated)
+	return &p, nil
+}
+
+// PutProfile inserts or replaces a profile: its Fields and Sources are
+// replaced as a whole. A zero CreatedAt keeps that of the profile replaced,
+// or is the transaction's time for a new one; a zero LastUpdatedAt is the
+// transaction's time. On success p holds the times as stored. Returns
+// ENOTFOUND for a missing domain, and leaves the transaction usable.
+func (t *tx) PutProfile(ctx context.Context, p *profiles.Profile) error {
+	if err := t.writable("put profile"); err != nil {
+		return err
+	}
+	data, err := encodeProfile(p)
+	if err != nil {
+		return fmt.Errorf("postgres: put profile: %w", err)
+	}
+	var created, updated int64
+	err = t.ptx.QueryRow(ctx, `INSERT INTO profiles AS p (domain, id, data, size, created_at, updated_at)
+		SELECT $1, $2, $3::bytea, $4::bigint, $5::bigint, $6::bigint WHERE EXISTS (SELECT 1 FROM domains WHERE name = $1)
+		ON CONFLICT (domain, id) DO UPDATE SET data = excluded.data, size = excluded.size,
+			created_at = CASE WHEN $7::boolean THEN p.created_at ELSE excluded.created_at END,
+			updated_at = excluded.updated_at
+		RETURNING created_at, updated_at`,
+		p.DomainName, p.ID, data, profileSize(p), stamp(p.CreatedAt, t.now), stamp(p.LastUpdatedAt, t.now),
+		p.CreatedAt.IsZero(),
+	).Scan(&created, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", p.DomainName)
+	} else if err != nil {
+		return t.wrap("put profile", err)
+	}
+	t.setTime(&p.CreatedAt, created)
+	t.setTime(&p.LastUpdatedAt, updated)
+	return nil
+}
+
+// DeleteProfile deletes a profile; its objects and keys go with it (ON
+// DELETE CASCADE). Returns ENOTFOUND.
+func (t *tx) DeleteProfile(ctx context.Context, domain, id string) error {
+	if err := t.writable("delete profile"); err != nil {
+		return err
+	}
+	tag, err := t.ptx.Exec(ctx, `DELETE FROM profiles WHERE domain = $1 AND id = $2`, domain, id)
+	if err != nil {
+		return t.wrap("delete profile", err)
+	} else if tag.RowsAffected() == 0 {
+		return t.notFound(ctx, domain, "profile %q not found in domain %q", id, domain)
+	}
+	return nil
+}
+
+// MoveProfileData moves, in one statement, every object of profile from
+// (expired ones too, so that objects and their keys stay together) to
+// profile to, and every key of from whose origin is not KeyOriginProfile; a
+// key that to holds already (same name, value, origin and object key) is
+// dropped instead. Keys of origin KeyOriginProfile stay on from. Objects
+// keep their times. Returns EINVALID when from is to, and ENOTFOUND naming
+// the domain or the profile that is missing.
+func (t *tx) MoveProfileData(ctx context.Context, domain, from, to string) error {
+	if err := t.writable("move profile data"); err != nil {
+		return err
+	}
+	if from == to {
+		return profiles.Errorf(profiles.EINVALID, "cannot move the data of profile %q to itself", from)
+	}
+	var fromOK, toOK bool
+	if err := t.ptx.QueryRow(ctx, `SELECT
+			EXISTS (SELECT 1 FROM profiles WHERE domain = $1 AND id = $2),
+			EXISTS (SELECT 1 FROM profiles WHERE domain = $1 AND id = $3)`,
+		domain, from, to).Scan(&fromOK, &toOK); err != nil {
+		return t.wrap("move profile data", err)
+	}
+	for _, p := range []struct {
+		id string
+		ok bool
+	}{{from, fromOK}, {to, toOK}} {
+		if !p.ok {
+			return t.notFound(ctx, domain, "profile %q not found in domain %q", p.id, domain)
+		}
+	}
+	// Keys: copy what to lacks, and delete all of from's but those of its
+	// fields; both see the keys as they were before the statement.
+	if _, err := t.ptx.Exec(ctx, `WITH moved_objects AS (
+			UPDATE objects SET profile_id = $3 WHERE domain = $1 AND profile_id = $2),
+		copied_keys AS (
+			INSERT INTO keys (domain, name, value, profile_id, origin, object_key)
+			SELECT domain, name, value, $3::text, origin, object_key FROM keys
+			WHERE domain = $1 AND profile_id = $2 AND origin <> $4
+			ON CONFLICT DO NOTHING)
+		DELETE FROM keys WHERE domain = $1 AND profile_id = $2 AND origin <> $4`,
+		domain, from, to, profiles.KeyOriginProfile); err != nil {
+		return t.wrap("move profile data", err)
+	}
+	return nil
+}
+
+// ListProfileIDs returns up to limit profile ids after after, in byte order
+// (limit <= 0: all). Returns ENOTFOUND for a missing domain.
+func (t *tx) ListProfileIDs(ctx context.Context, domain, after string, limit int) ([]string, error) {
+	rows, err := t.ptx.Query(ctx, `SELECT id FROM profiles WHERE domain = $1 AND id > $2 ORDER BY id LIMIT $3::bigint`,
+		domain, after, limitOrAll(limit))
+	if err != nil {
+		return nil, t.wrap("list profile ids", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, t.wrap("list profile ids", err)
+	}
+	if len(ids) == 0 {
+		return nil, t.notFound(ctx, domain, "")
+	}
+	return ids, nil
+}
+
+// profileSize is what a profile counts in DomainStats.TotalSize: the bytes
+// of its field names and values.
+func profileSize(p *profiles.Profile) int64 {
+	var n int64
+	for k, v := range p.Fields {
+		n += int64(len(k) + len(v))
+	}
+	return n
+}
+
+// The data column of profiles is opaque to SQL: encodeProfile makes it and
+// decodeProfile reads it, so that they alone change when profile data gets
+// encrypted. Today it is JSON, which starts with '{'; another format will
+// start with another byte. The bytes are the same as package sqlite's: change
+// both or neither.
+
+type profileJSON struct {
+	Fields  map[string]string          `json:"fields,omitempty"`
+	Sources map[string]fieldSourceJSON `json:"sources,omitempty"`
+}
+
+type fieldSourceJSON struct {
+	ObjectType string `json:"objectType"`
+	Priority   int    `json:"priority,omitempty"`
+	UpdatedAt  int64  `json:"updatedAt"` // unix milliseconds
+}
+
+// encodeProfile returns the data column of p. JSON would replace invalid
+// UTF-8 silently, so it is refused.
+func encodeProfile(p *profiles.Profile) ([]byte, error) {
+	j := profileJSON{Fields: p.Fields}
+	for k, v := range p.Fields {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return nil, fmt.Errorf("profile %q: field %q is not valid UTF-8", p.ID, k)
+		}
+	}
+	if len(p.Sources) > 0 {
+		j.Sources = make(map[string]fieldSourceJSON, len(p.Sources))
+		for k, s := range p.Sources {
+			if !utf8.ValidString(k) || !utf8.ValidString(s.ObjectType) {
+				return nil, fmt.Errorf("profile %q: source of field %q is not valid UTF-8", p.ID, k)
+			}
+			j.Sources[k] = fieldSourceJSON{ObjectType: s.ObjectType, Priority: s.Priority, UpdatedAt: s.UpdatedAt.UnixMilli()}
+		}
+	}
+	buf, err := json.Marshal(j)
+	if err != nil {
+		return nil, fmt.Errorf("encode profile %q: %w", p.ID, err)
+	}
+	return buf, nil
+}
+
+// decodeProfile sets the Fields and Sources of p from the data column.
+func decodeProfile(p *profiles.Profile, data []byte) error {
+	var j profileJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return fmt.Errorf("decode profile %q of domain %q: %w", p.ID, p.DomainName, err)
+	}
+	p.Fields = j.Fields
+	if len(j.Sources) > 0 {
+		p.Sources = make(map[string]profiles.FieldSource, len(j.Sources))
+		for k, s := range j.Sources {
+			p.Sources[k] = profiles.FieldSource{ObjectType: s.ObjectType, Priority: s.Priority, UpdatedAt: fromMillis(s.UpdatedAt)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,333 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/openprofiles/profiles"
+)
+
+// Update runs fn in one SERIALIZABLE transaction and commits it if fn
+// returns nil. Concurrent Updates, in this process or another, behave as if
+// run one after another: when PostgreSQL cannot guarantee it, it fails a
+// transaction with a serialization failure, and Update runs fn again in a
+// new transaction (see the package doc), up to MaxAttempts times.
+//
+// So fn may run more than once: it must have no side effects outside tx,
+// and must build the values it stores inside fn (Update restores the
+// times that a failed attempt's Puts wrote back into their arguments before
+// it runs fn again). fn's error rolls everything back and is returned as
+// is, unless it comes from a serialization failure. The transaction sees
+// the store's time (Now) of its start.
+func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
+	return db.serializable(ctx, "update", func(ptx pgx.Tx, now int64) (*tx, error) {
+		t := &tx{ptx: ptx, now: now}
+		return t, fn(t)
+	})
+}
+
+// View runs fn in one REPEATABLE READ, READ ONLY transaction: one
+// snapshot, which neither waits for nor blocks writers. Tx's writing
+// methods return an error. fn's error is returned as is.
+func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
+	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return wrap("view", err)
+	}
+	defer ptx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(&tx{ptx: ptx, now: db.now().UnixMilli(), readOnly: true}); err != nil {
+		return err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return wrap("view", err)
+	}
+	return nil
+}
+
+// DeleteExpired deletes, in one statement, up to limit objects (limit <= 0:
+// all) whose ExpiresAt is at or before now, soonest expired first, with the
+// keys they produced, and returns how many it deleted. Objects that another
+// transaction holds are left for a later call (SKIP LOCKED): several nodes
+// may sweep at once without waiting for each other.
+func (db *DB) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	var n int
+	err := db.serializable(ctx, "delete expired", func(ptx pgx.Tx, _ int64) (*tx, error) {
+		t := &tx{ptx: ptx}
+		return t, t.wrap("delete expired", ptx.QueryRow(ctx, deleteExpiredSQL, now.UnixMilli(), limitOrAll(limit)).Scan(&n))
+	})
+	return n, err
+}
+
+// deleteExpiredSQL deletes up to $2 (NULL: all) objects expired at $1,
+// soonest expired first, and their keys, and counts them.
+const deleteExpiredSQL = `WITH expired AS (
+		SELECT domain, object_type, unique_key FROM objects
+		WHERE expires_at > 0 AND expires_at <= $1 ORDER BY expires_at LIMIT $2::bigint
+		FOR UPDATE SKIP LOCKED),
+	gone AS (DELETE FROM objects o USING expired e
+		WHERE o.domain = e.domain AND o.object_type = e.object_type AND o.unique_key = e.unique_key
+		RETURNING o.domain, o.profile_id, o.object_type, o.unique_key),
+	keys_gone AS (DELETE FROM keys k USING gone g
+		WHERE k.domain = g.domain AND k.profile_id = g.profile_id AND k.origin = g.object_type AND k.object_key = g.unique_key)
+	SELECT count(*) FROM gone`
+
+// serializable runs attempt in a SERIALIZABLE transaction and commits it,
+// again and again while it fails with a serialization failure or a
+// deadlock, up to MaxAttempts times, pausing a random time between
+// attempts that grows with each. attempt gets the store's time at the
+// start of the attempt and returns its tx (nil if it made none), whose
+// rollback undoes what the attempt wrote into its arguments.
+func (db *DB) serializable(ctx context.Context, op string, attempt func(pgx.Tx, int64) (*tx, error)) error {
+	return db.retry(ctx, op, pgx.TxOptions{IsoLevel: pgx.Serializable}, attempt)
+}
+
+// retry is serializable at the isolation level of opts.
+func (db *DB) retry(ctx context.Context, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) error {
+	maxAttempts := db.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	for n := 1; ; n++ {
+		conflict, err := db.try(ctx, op, opts, attempt)
+		if err == nil || !conflict {
+			return err
+		}
+		if n >= maxAttempts {
+			return fmt.Errorf("%w (%s: gave up after %d attempts)", err, op, n)
+		}
+		db.Logger.Debug("retrying transaction", "op", op, "attempt", n, "err", err)
+		if err := sleep(ctx, backoff(n)); err != nil {
+			return fmt.Errorf("postgres: %s: %w", op, err)
+		}
+	}
+}
+
+// try runs one attempt and reports whether it failed for a conflict with
+// another transaction (and may succeed if tried again).
+func (db *DB) try(ctx context.Context, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) (conflict bool, err error) {
+	ptx, err := db.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return false, wrap(op, err)
+	}
+	defer ptx.Rollback(context.WithoutCancel(ctx))
+
+	t, err := attempt(ptx, db.now().UnixMilli())
+	if err == nil {
+		err = ptx.Commit(ctx)
+		if err != nil {
+			err = wrap(op, err)
+		}
+	}
+	if err == nil {
+		return false, nil
+	}
+	conflict = isConflict(err) || (t != nil && t.conflict)
+	if conflict && t != nil {
+		t.undoArgs()
+	}
+	return conflict, err
+}
+
+// backoff returns the pause before attempt n+1: a random time up to
+// 2ms × 2^(n-1), at most 250ms, and at least a quarter of it.
+func backoff(n int) time.Duration {
+	d := min(2*time.Millisecond<<min(n-1, 16), 250*time.Millisecond)
+	return d/4 + rand.N(d-d/4+1)
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// isConflict reports whether err is a serialization failure or a deadlock:
+// the transaction may succeed if run again.
+func isConflict(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01")
+}
+
+// isUniqueViolation reports whether err is a PRIMARY KEY or UNIQUE
+// constraint failure.
+func isUniqueViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23505"
+}
+
+// isForeignKeyViolation reports whether err is a FOREIGN KEY constraint
+// failure: a row that references a missing domain or profile. The writing
+// methods check their references first, so this happens only when another
+// transaction deletes the domain or profile meanwhile.
+func isForeignKeyViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23503"
+}
+
+// isBadText reports whether err says a text value cannot be stored: it
+// holds a NUL character or is not valid UTF-8.
+func isBadText(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && (e.Code == "22021" || e.Code == "22P05")
+}
+
+// wrap returns err of op for the caller: EINVALID for text PostgreSQL
+// cannot store, and a wrapped error otherwise. It returns nil for nil.
+func wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case isBadText(err):
+		return profiles.Errorf(profiles.EINVALID, "a name, id, key or value holds a NUL character or is not valid UTF-8")
+	case isForeignKeyViolation(err):
+		return profiles.Errorf(profiles.ENOTFOUND, "the domain or profile was deleted meanwhile")
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+var _ profiles.Tx = (*tx)(nil)
+
+// tx is a profiles.Tx on one PostgreSQL transaction.
+//
+// Reads hide expired objects: those with 0 < expires_at <= now, now being
+// the store's time when the transaction began. They also hide the keys of
+// such objects (a key whose object_key is not empty and names, with its
+// origin as the type, an expired object). Methods that find nothing tell a
+// missing domain (ENOTFOUND) from an empty one with one more query, on that
+// path only. Writing methods check that the domain or profile they write
+// to exists in the statement that writes, so that a missing one is an
+// ENOTFOUND that leaves the transaction usable.
+type tx struct {
+	ptx      pgx.Tx
+	now      int64 // unix milliseconds
+	readOnly bool
+
+	// conflict is set when a statement failed with a serialization failure
+	// or a deadlock: whatever fn returns, the attempt is tried again.
+	conflict bool
+	// undo holds the times that Puts overwrote in their arguments, to
+	// restore them before fn runs again.
+	undo []savedTime
+}
+
+// savedTime is a time a Put overwrote: where, and what it was.
+type savedTime struct {
+	p *time.Time
+	v time.Time
+}
+
+// setTime sets *p to the time of unix milliseconds ms, and keeps what *p
+// was for undoArgs.
+func (t *tx) setTime(p *time.Time, ms int64) {
+	t.undo = append(t.undo, savedTime{p, *p})
+	*p = fromMillis(ms)
+}
+
+// wrap returns err of op as wrap does, and notes a conflict.
+func (t *tx) wrap(op string, err error) error {
+	if isConflict(err) {
+		t.conflict = true
+	}
+	return wrap(op, err)
+}
+
+// undoArgs restores the arguments of the Puts of a failed attempt.
+func (t *tx) undoArgs() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		*t.undo[i].p = t.undo[i].v
+	}
+	t.undo = nil
+}
+
+// liveObject is the condition, on objects aliased o, that o has not
+// expired at $n, n being the number of the parameter holding tx.now.
+func liveObject(n int) string {
+	return fmt.Sprintf(`(o.expires_at = 0 OR o.expires_at > $%d)`, n)
+}
+
+// liveKey is the condition, on keys aliased k, that k was not produced by
+// an object expired at $n. The subquery is a lookup by the primary key of
+// objects, row by row: a scalar subquery, which the planner cannot turn
+// into a scan of every expired object (as it may a NOT EXISTS) that would
+// make every insert of an expiring object conflict with the reader.
+func liveKey(n int) string {
+	return fmt.Sprintf(`(k.object_key = '' OR COALESCE((SELECT x.expires_at = 0 OR x.expires_at > $%d FROM objects x
+	WHERE x.domain = k.domain AND x.object_type = k.origin AND x.unique_key = k.object_key), true))`, n)
+}
+
+// errReadOnly is returned by the writing methods of a View's Tx.
+var errReadOnly = errors.New("read-only transaction (View): use Update to write")
+
+// writable returns an error for op in a read-only transaction.
+func (t *tx) writable(op string) error {
+	if t.readOnly {
+		return fmt.Errorf("postgres: %s: %w", op, errReadOnly)
+	}
+	return nil
+}
+
+// notFound returns ENOTFOUND "domain … not found" if the domain is missing;
+// otherwise ENOTFOUND with the message format and args, or nil for an
+// empty format.
+func (t *tx) notFound(ctx context.Context, domain, format string, args ...any) error {
+	if ok, err := domainExists(ctx, t.ptx, domain); err != nil {
+		return t.wrap("find domain", err)
+	} else if !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", domain)
+	}
+	if format == "" {
+		return nil
+	}
+	return profiles.Errorf(profiles.ENOTFOUND, format, args...)
+}
+
+// stamp returns the unix milliseconds to store for a time: t's, or now's
+// for a zero t.
+func stamp(t time.Time, now int64) int64 {
+	if t.IsZero() {
+		return now
+	}
+	return t.UnixMilli()
+}
+
+// expiresMillis returns the expires_at column of t: 0 for a zero t (never).
+func expiresMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromExpires returns the ExpiresAt of the expires_at column.
+func fromExpires(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return fromMillis(ms)
+}
+
+// fromMillis returns the UTC time of unix milliseconds ms.
+func fromMillis(ms int64) time.Time {
+	return time.UnixMilli(ms).UTC()
+}
+
+// limitOrAll returns the value of a LIMIT: limit, or NULL (no limit) for
+// limit <= 0.
+func limitOrAll(limit int) *int64 {
+	if limit <= 0 {
+		return nil
+	}
+	n := int64(limit)
+	return &n
+}
