@@ -38,6 +38,9 @@ const (
 	ReasonNoProfile      = "NO_PROFILE"
 	ReasonProfileQuota   = "PROFILE_QUOTA"
 	ReasonInvalidObject  = "INVALID_OBJECT"
+	ReasonKMSKeyAccess   = "KMS_KEY_ACCESS"
+	ReasonKMSKeyInvalid  = "KMS_KEY_INVALID"
+	ReasonKMSKeyState    = "KMS_KEY_STATE"
 )
 
 // Messages of the product brief for ingestion failures.
@@ -46,6 +49,9 @@ const (
 	MsgRateExceeded   = "Too many objects ingested to the profile per second"
 	MsgObjectTooLarge = "Your data contains a profile object larger than %d bytes"
 	MsgAmbiguousKeys  = "All the keys in this object are linked to multiple profiles"
+	MsgKMSKeyAccess   = "Customer Profiles can't ingest the object because the EncryptionKey doesn't exist in the region, the EncryptionKey doesn't have usage permission for Customer Profiles, or the EncryptionKey doesn't have GenerateDataKey permission"
+	MsgKMSKeyInvalid  = "The KMS key is invalid"
+	MsgKMSKeyState    = "Customer Profiles cannot ingest the object because of an invalid KMS key"
 )
 
 // IngestErrorf returns an *Error with an ingestion failure reason.

@@ -47,3 +47,6 @@ type KeyManager interface {
 	// cannot read policies tries the operations instead.
 	CheckServiceAccess(ctx context.Context, keyID, sourceAccount, sourceARN string) error
 }
+
+// RootARN returns the ARN of an account's root user.
+func RootARN(accountID string) string { return "arn:aws:iam::" + accountID + ":root" }

@@ -19,7 +19,10 @@ func (t *tx) PutHistory(ctx context.Context, r *profiles.HistoryRecord) error {
 	if err := t.writable("put history"); err != nil {
 		return err
 	}
-	content := r.Content
+	content, err := t.seal(ctx, historyRecord(r.DomainName, r.ProfileID, r.ID), r.Content)
+	if err != nil {
+		return fmt.Errorf("postgres: put history: %w", err)
+	}
 	if content == nil {
 		content = []byte{} // NOT NULL
 	}
@@ -58,6 +61,9 @@ func (t *tx) FindHistory(ctx context.Context, domain, profileID, id string) (*pr
 	} else if err != nil {
 		return nil, t.wrap("find history", err)
 	}
+	if err := t.openHistory(ctx, r); err != nil {
+		return nil, fmt.Errorf("postgres: find history: %w", err)
+	}
 	return r, nil
 }
 
@@ -79,6 +85,9 @@ func (t *tx) ListHistory(ctx context.Context, q profiles.HistoryQuery) ([]*profi
 	}
 	if len(out) == 0 {
 		return nil, t.notFound(ctx, q.DomainName, "")
+	}
+	if err := t.openHistory(ctx, out...); err != nil {
+		return nil, fmt.Errorf("postgres: list history: %w", err)
 	}
 	return out, nil
 }

@@ -22,6 +22,9 @@ func (t *tx) FindObject(ctx context.Context, domain, objectType, uniqueKey strin
 	} else if err != nil {
 		return nil, t.wrap("find object", err)
 	}
+	if err := t.openObjects(ctx, o); err != nil {
+		return nil, fmt.Errorf("postgres: find object: %w", err)
+	}
 	return o, nil
 }
 
@@ -64,14 +67,17 @@ func (t *tx) PutObject(ctx context.Context, o *profiles.ProfileObject) error {
 	if err := t.writable("put object"); err != nil {
 		return err
 	}
-	data := o.Data
+	data, err := t.seal(ctx, objectRecord(o.DomainName, o.ObjectTypeName, o.UniqueKey), o.Data)
+	if err != nil {
+		return fmt.Errorf("postgres: put object: %w", err)
+	}
 	if data == nil {
 		data = []byte{} // NOT NULL
 	}
 	put := func() (created, updated int64, err error) {
 		err = t.ptx.QueryRow(ctx, putObjectSQL,
 			o.DomainName, o.ObjectTypeName, o.UniqueKey, o.ProfileID,
-			data, len(data), o.SourceLastUpdated.UnixMilli(), stamp(o.CreatedAt, t.now), stamp(o.UpdatedAt, t.now),
+			data, len(o.Data), o.SourceLastUpdated.UnixMilli(), stamp(o.CreatedAt, t.now), stamp(o.UpdatedAt, t.now),
 			expiresMillis(o.ExpiresAt), o.CreatedAt.IsZero(), t.now,
 		).Scan(&created, &updated)
 		return created, updated, err
@@ -138,6 +144,9 @@ func (t *tx) ListObjects(ctx context.Context, q profiles.ObjectQuery) ([]*profil
 	}
 	if len(out) == 0 {
 		return nil, t.notFound(ctx, q.DomainName, "")
+	}
+	if err := t.openObjects(ctx, out...); err != nil {
+		return nil, fmt.Errorf("postgres: list objects: %w", err)
 	}
 	return out, nil
 }

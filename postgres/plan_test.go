@@ -42,6 +42,12 @@ func TestQueryPlans(t *testing.T) {
 		{"DeleteKeyValues", deleteKeyValuesSQL, []any{"d", "n", "p", []string{"a", "b"}, now}, []string{"Index Scan using keys_"}},
 		{"ListHistory", historySQL, historyArgs, []string{"history_by_profile"}},
 		{"ListHistoryPageFiltered", historyPageSQL, historyPageArgs, []string{"history_by_profile"}},
+		{"ListKMSKeys", listKMSKeysSQL, []any{"k", 7}, []string{"kms_keys_pkey"}},
+		{"ListKMSAliases", listKMSAliasesSQL, []any{"alias/a", 7}, []string{"kms_aliases_pkey"}},
+		{"ListKMSAliasesOfKey", listKMSAliasesOfKeySQL, []any{"k", "alias/a", 7}, []string{"kms_aliases_by_key"}},
+		{"ListKMSGrants", listKMSGrantsSQL, []any{"k", "g", 7}, []string{"kms_grants_pkey"}},
+		{"FindKMSGrant", findKMSGrantSQL, []any{"k", "g"}, []string{"kms_grants_"}},
+		{"FindKMSGrantByToken", findKMSGrantByTokenSQL, []any{"t"}, []string{"kms_grants_by_token"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()

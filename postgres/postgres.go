@@ -83,6 +83,10 @@ type DB struct {
 	// debug level. Defaults to a logger that discards everything.
 	Logger *slog.Logger
 
+	// Sealer encrypts profiles, objects and history contents at rest; nil
+	// keeps them in plaintext. Set it before Open.
+	Sealer profiles.Sealer
+
 	// MaxConns is the size of the connection pool; 0 means 4 × GOMAXPROCS.
 	// Set before Open.
 	MaxConns int

@@ -24,6 +24,9 @@ func (t *tx) FindProfile(ctx context.Context, domain, id string) (*profiles.Prof
 	} else if err != nil {
 		return nil, t.wrap("find profile", err)
 	}
+	if data, err = t.open(ctx, profileRecord(domain, id), data); err != nil {
+		return nil, fmt.Errorf("postgres: find profile: %w", err)
+	}
 	if err := decodeProfile(&p, data); err != nil {
 		return nil, fmt.Errorf("postgres: find profile: %w", err)
 	}
@@ -42,6 +45,9 @@ func (t *tx) PutProfile(ctx context.Context, p *profiles.Profile) error {
 	}
 	data, err := encodeProfile(p)
 	if err != nil {
+		return fmt.Errorf("postgres: put profile: %w", err)
+	}
+	if data, err = t.seal(ctx, profileRecord(p.DomainName, p.ID), data); err != nil {
 		return fmt.Errorf("postgres: put profile: %w", err)
 	}
 	var created, updated int64

@@ -26,7 +26,7 @@ import (
 // the store's time (Now) of its start.
 func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
 	return db.serializable(ctx, "update", func(ptx pgx.Tx, now int64) (*tx, error) {
-		t := &tx{ptx: ptx, now: now}
+		t := &tx{ptx: ptx, now: now, sealer: db.Sealer}
 		return t, fn(t)
 	})
 }
@@ -40,7 +40,7 @@ func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
 		return wrap("view", err)
 	}
 	defer ptx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(&tx{ptx: ptx, now: db.now().UnixMilli(), readOnly: true}); err != nil {
+	if err := fn(&tx{ptx: ptx, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer}); err != nil {
 		return err
 	}
 	if err := ptx.Commit(ctx); err != nil {
@@ -212,6 +212,7 @@ type tx struct {
 	ptx      pgx.Tx
 	now      int64 // unix milliseconds
 	readOnly bool
+	sealer   profiles.Sealer
 
 	// conflict is set when a statement failed with a serialization failure
 	// or a deadlock: whatever fn returns, the attempt is tried again.
@@ -330,4 +331,56 @@ func limitOrAll(limit int) *int64 {
 	}
 	n := int64(limit)
 	return &n
+}
+
+// seal encrypts a record's data for storage (as is without a Sealer).
+func (t *tx) seal(ctx context.Context, r profiles.RecordRef, data []byte) ([]byte, error) {
+	if t.sealer == nil {
+		return data, nil
+	}
+	return t.sealer.Seal(ctx, r, data)
+}
+
+// open decrypts what seal stored.
+func (t *tx) open(ctx context.Context, r profiles.RecordRef, data []byte) ([]byte, error) {
+	if t.sealer == nil {
+		return data, nil
+	}
+	return t.sealer.Open(ctx, r, data)
+}
+
+func profileRecord(domain, id string) profiles.RecordRef {
+	return profiles.RecordRef{Domain: domain, Kind: profiles.RecordProfile, ID: id}
+}
+
+func objectRecord(domain, objectType, uniqueKey string) profiles.RecordRef {
+	return profiles.RecordRef{Domain: domain, Kind: profiles.RecordObject, ObjectType: objectType, ID: uniqueKey}
+}
+
+func historyRecord(domain, profileID, id string) profiles.RecordRef {
+	return profiles.RecordRef{Domain: domain, Kind: profiles.RecordHistory, ID: profileID + "/" + id}
+}
+
+// openObjects decrypts the data of objects read from the table.
+func (t *tx) openObjects(ctx context.Context, objs ...*profiles.ProfileObject) error {
+	for _, o := range objs {
+		data, err := t.open(ctx, objectRecord(o.DomainName, o.ObjectTypeName, o.UniqueKey), o.Data)
+		if err != nil {
+			return err
+		}
+		o.Data = data
+	}
+	return nil
+}
+
+// openHistory decrypts the contents of history records read from the table.
+func (t *tx) openHistory(ctx context.Context, recs ...*profiles.HistoryRecord) error {
+	for _, r := range recs {
+		content, err := t.open(ctx, historyRecord(r.DomainName, r.ProfileID, r.ID), r.Content)
+		if err != nil {
+			return err
+		}
+		r.Content = content
+	}
+	return nil
 }

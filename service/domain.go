@@ -37,6 +37,9 @@ func (s *Service) CreateDomain(ctx context.Context, d *profiles.Domain) (*profil
 	if err := validateTags(d.Tags); err != nil {
 		return nil, err
 	}
+	if err := s.checkKey(ctx, d.DefaultEncryptionKey, s.DomainARN(d.Name), "DefaultEncryptionKey"); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	d.CreatedAt, d.LastUpdatedAt = now, now
 	setStatuses(d)
@@ -70,6 +73,12 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 	if err := validateTags(upd.Tags); err != nil {
 		return nil, err
 	}
+	if upd.DefaultEncryptionKey != nil {
+		if err := s.checkKey(ctx, *upd.DefaultEncryptionKey, s.DomainARN(name), "DefaultEncryptionKey"); err != nil {
+			return nil, err
+		}
+	}
+	defer s.crypt.forget(name)
 	d, err := s.Store.UpdateDomain(ctx, name, func(d *profiles.Domain) error {
 		if upd.DefaultExpirationDays != nil {
 			d.DefaultExpirationDays = *upd.DefaultExpirationDays
@@ -113,6 +122,7 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 
 // DeleteDomain deletes a domain and everything it holds.
 func (s *Service) DeleteDomain(ctx context.Context, name string) error {
+	defer s.crypt.forget(name)
 	return domainErr(s.Store.DeleteDomain(ctx, name), name)
 }
 
@@ -138,6 +148,41 @@ func (s *Service) ListDomains(ctx context.Context, page profiles.Page) ([]*profi
 		next = s.tokens.encode("ListDomains", ds[size-1].Name)
 	}
 	return ds, next, nil
+}
+
+// ObjectTypeARN returns the ARN of an object type.
+func (s *Service) ObjectTypeARN(domain, objectType string) string {
+	return s.DomainARN(domain) + "/objects/" + objectType
+}
+
+// checkKey makes sure the service may use a KMS key for the resource arn:
+// the key exists, is enabled and its policy lets the service principal use
+// it. An empty key id is the service's default key. Returns EINVALID
+// saying what is missing.
+func (s *Service) checkKey(ctx context.Context, keyID, arn, field string) error {
+	if keyID == "" || s.Keys == nil {
+		return nil
+	}
+	md, err := s.Keys.DescribeKey(ctx, keyID)
+	switch profiles.ErrorCode(err) {
+	case "":
+	case profiles.ENOTFOUND:
+		return profiles.Errorf(profiles.EINVALID, "%s %s: no such KMS key in region %s.", field, keyID, s.Region)
+	case profiles.EFORBIDDEN:
+		return profiles.Errorf(profiles.EINVALID, "%s %s cannot be used: %s", field, keyID, profiles.ErrorMessage(err))
+	default:
+		return err
+	}
+	if md.State != "Enabled" {
+		return profiles.Errorf(profiles.EINVALID, "%s %s is %s; it must be Enabled.", field, md.ARN, md.State)
+	}
+	if err := s.Keys.CheckServiceAccess(ctx, keyID, s.AccountID, arn); err != nil {
+		if profiles.ErrorCode(err) == profiles.EFORBIDDEN {
+			return profiles.Errorf(profiles.EINVALID, "%s %s: %s", field, md.ARN, profiles.ErrorMessage(err))
+		}
+		return err
+	}
+	return nil
 }
 
 // DomainARN returns the ARN of the named domain.

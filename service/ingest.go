@@ -44,9 +44,24 @@ func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj 
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND && !isTypeNotFound(err) {
 		return "", profiles.Errorf(profiles.ENOTFOUND, "Domain %s not found.", domain)
 	} else if err != nil {
-		return "", err
+		return "", ingestKMSError(err)
 	}
 	return uniqueKey, nil
+}
+
+// ingestKMSError gives a KMS failure during ingestion the brief's message
+// for its reason; other errors pass.
+func ingestKMSError(err error) error {
+	reason := profiles.ErrorReason(err)
+	msg := map[string]string{
+		profiles.ReasonKMSKeyAccess:  profiles.MsgKMSKeyAccess,
+		profiles.ReasonKMSKeyInvalid: profiles.MsgKMSKeyInvalid,
+		profiles.ReasonKMSKeyState:   profiles.MsgKMSKeyState,
+	}[reason]
+	if msg == "" {
+		return err
+	}
+	return profiles.IngestErrorf(profiles.ErrorCode(err), reason, "%s", msg)
 }
 
 // ingestion is one object on its way in.
@@ -149,7 +164,7 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 			continue // stored only on a profile this object created
 		}
 		keys = append(keys, profiles.Key{
-			DomainName: in.domain.Name, Name: k.Name, Value: in.s.indexValue(k.Name, k.Value),
+			DomainName: in.domain.Name, Name: k.Name, Value: in.s.indexValue(in.domain.Name, k.Name, k.Value),
 			ProfileID: p.ID, Origin: in.t.Name, ObjectKey: in.uniqueKey,
 		})
 	}
@@ -204,7 +219,7 @@ func (in *ingestion) resolve(ctx context.Context) (string, error) {
 				continue
 			}
 			keys++
-			ids, err := in.tx.FindProfileIDs(ctx, in.domain.Name, k.Name, in.s.indexValue(k.Name, k.Value))
+			ids, err := in.tx.FindProfileIDs(ctx, in.domain.Name, k.Name, in.s.indexValue(in.domain.Name, k.Name, k.Value))
 			if err != nil {
 				return "", err
 			}
@@ -330,9 +345,4 @@ func newProfileID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// indexValue is the form a normalised key value is stored and looked up in.
-func (s *Service) indexValue(keyName, value string) string {
-	return value
 }

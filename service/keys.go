@@ -25,7 +25,7 @@ var (
 // standardKeys returns the standard keys of a profile.
 func (s *Service) standardKeys(p *profiles.Profile) []profiles.Key {
 	key := func(name, value string) profiles.Key {
-		return profiles.Key{DomainName: p.DomainName, Name: name, Value: s.indexValue(name, value), ProfileID: p.ID, Origin: profiles.KeyOriginProfile}
+		return profiles.Key{DomainName: p.DomainName, Name: name, Value: s.indexValue(p.DomainName, name, value), ProfileID: p.ID, Origin: profiles.KeyOriginProfile}
 	}
 	keys := []profiles.Key{key(KeyProfileID, p.ID)}
 	for _, f := range phoneFields {

@@ -37,8 +37,8 @@ func (s *Service) ListProfileObjects(ctx context.Context, domain, objectType, pr
 		if _, err := s.findObjectType(ctx, tx, domain, objectType); err != nil {
 			return err
 		}
-		if _, err := tx.FindProfile(ctx, domain, profileID); err != nil {
-			return profiles.Errorf(profiles.ENOTFOUND, "Profile %s not found in domain %s.", profileID, domain)
+		if _, err := s.findProfile(ctx, tx, domain, profileID); err != nil {
+			return err
 		}
 		if filterKey != "" {
 			ct, err := s.keyContentType(ctx, tx, domain, filterKey)
@@ -47,7 +47,7 @@ func (s *Service) ListProfileObjects(ctx context.Context, domain, objectType, pr
 			}
 			for _, v := range filterValues {
 				if n := mapping.Normalize(ct, v); n != "" {
-					q.FilterValues = append(q.FilterValues, s.indexValue(filterKey, n))
+					q.FilterValues = append(q.FilterValues, s.indexValue(domain, filterKey, n))
 				}
 			}
 			if len(q.FilterValues) == 0 {
@@ -76,6 +76,9 @@ func (s *Service) DeleteProfileObject(ctx context.Context, domain, objectType, p
 	}
 	return s.Store.Update(ctx, func(tx profiles.Tx) error {
 		o, err := tx.FindObject(ctx, domain, objectType, uniqueKey)
+		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			return err
+		}
 		if err != nil || o.ProfileID != profileID {
 			return profiles.Errorf(profiles.ENOTFOUND, "Profile object %s of type %s not found on profile %s.", uniqueKey, objectType, profileID)
 		}
@@ -96,8 +99,10 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	}
 }
 
-// RunSweeper calls Sweep every interval until ctx ends.
-func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
+// RunSweeper calls Sweep, then each of more (other clean-ups, such as
+// deleting KMS keys whose deletion date passed), every interval until ctx
+// ends.
+func (s *Service) RunSweeper(ctx context.Context, interval time.Duration, more ...func(context.Context) (int, error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -109,6 +114,11 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 				s.Logger.Error("sweep expired objects", "err", err)
 			} else if n > 0 {
 				s.Logger.Log(ctx, slog.LevelInfo, "swept expired objects", "count", n)
+			}
+			for _, f := range more {
+				if _, err := f(ctx); err != nil && ctx.Err() == nil {
+					s.Logger.Error("sweep", "err", err)
+				}
 			}
 		}
 	}

@@ -46,6 +46,10 @@ func (s *Service) PutObjectType(ctx context.Context, t *profiles.ObjectType) (*p
 	if err := mapping.Validate(t); err != nil {
 		return nil, err
 	}
+	if err := s.checkKey(ctx, t.EncryptionKey, s.ObjectTypeARN(t.DomainName, t.Name), "EncryptionKey"); err != nil {
+		return nil, err
+	}
+	defer s.crypt.forget(t.DomainName)
 	now := s.now()
 	t.CreatedAt, t.LastUpdatedAt = now, now
 	err := s.Store.Update(ctx, func(tx profiles.Tx) error {

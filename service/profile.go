@@ -235,7 +235,7 @@ func (s *Service) keyValues(ctx context.Context, tx profiles.Tx, domain, keyName
 		if n == "" {
 			return nil, profiles.Errorf(profiles.EINVALID, "Value %q is not a valid %s for key %s.", v, ct, keyName)
 		}
-		out = append(out, s.indexValue(keyName, n))
+		out = append(out, s.indexValue(domain, keyName, n))
 	}
 	return out, nil
 }

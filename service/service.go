@@ -28,9 +28,16 @@ type Service struct {
 	// MaxDomains is the quota of domains; 0 means DefaultMaxDomains.
 	MaxDomains int
 
-	tokens  tokens
-	limiter *limiter
-	seq     atomic.Uint64 // orders the history records of one process
+	// Keys is the key manager of the domains' KMS keys; DefaultKey the key
+	// of domains that name none (a service-owned key).
+	Keys       profiles.KeyManager
+	DefaultKey string
+
+	tokens      tokens
+	indexSecret []byte
+	crypt       *crypt
+	limiter     *limiter
+	seq         atomic.Uint64 // orders the history records of one process
 }
 
 var (
@@ -38,21 +45,33 @@ var (
 	_ profiles.TagService    = (*Service)(nil)
 )
 
-// New returns a Service on store. tokenSecret keys the paging tokens: nodes
-// that serve the same store must share it.
-func New(store profiles.Store, region, accountID string, tokenSecret []byte) *Service {
-	h := hmac.New(sha256.New, tokenSecret)
+// New returns a Service on store. secret keys the paging tokens and the
+// blind index of search keys: nodes that serve the same store must share it,
+// and it must not change while the store holds data.
+func New(store profiles.Store, region, accountID string, secret []byte) *Service {
+	h := hmac.New(sha256.New, secret)
 	h.Write([]byte("openprofiles paging tokens"))
-	return &Service{
-		Store:     store,
-		Region:    region,
-		AccountID: accountID,
-		Logger:    slog.New(slog.DiscardHandler),
-		Now:       time.Now,
-		tokens:    tokens{key: h.Sum(nil)},
-		limiter:   newLimiter(DefaultIngestRate, DefaultIngestBurst),
+	ix := hmac.New(sha256.New, secret)
+	ix.Write([]byte("openprofiles blind index"))
+	s := &Service{
+		Store:       store,
+		Region:      region,
+		AccountID:   accountID,
+		Logger:      slog.New(slog.DiscardHandler),
+		Now:         time.Now,
+		tokens:      tokens{key: h.Sum(nil)},
+		limiter:     newLimiter(DefaultIngestRate, DefaultIngestBurst),
+		indexSecret: ix.Sum(nil),
 	}
+	s.crypt = newCrypt(s, DefaultCryptConfig)
+	return s
 }
+
+// Sealer returns the envelope encryption stores seal records with.
+func (s *Service) Sealer() profiles.Sealer { return s.crypt }
+
+// SetCryptConfig tunes the envelope encryption (data-key cache).
+func (s *Service) SetCryptConfig(cfg CryptConfig) { s.crypt = newCrypt(s, cfg) }
 
 // now returns the current time in UTC at the millisecond precision the
 // stores keep.

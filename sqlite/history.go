@@ -19,7 +19,10 @@ func (t *tx) PutHistory(ctx context.Context, r *profiles.HistoryRecord) error {
 	if err := t.writable("put history"); err != nil {
 		return err
 	}
-	content := r.Content
+	content, err := t.seal(ctx, historyRecord(r.DomainName, r.ProfileID, r.ID), r.Content)
+	if err != nil {
+		return fmt.Errorf("sqlite: put history: %w", err)
+	}
 	if content == nil {
 		content = []byte{} // NOT NULL
 	}
@@ -58,6 +61,9 @@ func (t *tx) FindHistory(ctx context.Context, domain, profileID, id string) (*pr
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: find history: %w", err)
 	}
+	if r.Content, err = t.open(ctx, historyRecord(r.DomainName, r.ProfileID, r.ID), r.Content); err != nil {
+		return nil, fmt.Errorf("sqlite: find history: %w", err)
+	}
 	return r, nil
 }
 
@@ -84,6 +90,12 @@ func (t *tx) ListHistory(ctx context.Context, q profiles.HistoryQuery) ([]*profi
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list history: %w", err)
+	}
+	rows.Close()
+	for _, r := range out {
+		if r.Content, err = t.open(ctx, historyRecord(r.DomainName, r.ProfileID, r.ID), r.Content); err != nil {
+			return nil, fmt.Errorf("sqlite: list history: %w", err)
+		}
 	}
 	if len(out) == 0 {
 		return nil, t.notFound(ctx, q.DomainName, "")

@@ -22,7 +22,17 @@ func (t *tx) FindObject(ctx context.Context, domain, objectType, uniqueKey strin
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: find object: %w", err)
 	}
+	if err := t.openObject(ctx, o); err != nil {
+		return nil, fmt.Errorf("sqlite: find object: %w", err)
+	}
 	return o, nil
+}
+
+// openObject decrypts the data of an object read from the table.
+func (t *tx) openObject(ctx context.Context, o *profiles.ProfileObject) error {
+	data, err := t.open(ctx, objectRecord(o.DomainName, o.ObjectTypeName, o.UniqueKey), o.Data)
+	o.Data = data
+	return err
 }
 
 // PutObject inserts or replaces (by type and unique key) an object; a
@@ -48,7 +58,10 @@ func (t *tx) PutObject(ctx context.Context, o *profiles.ProfileObject) error {
 		return fmt.Errorf("sqlite: put object: %w", err)
 	}
 
-	data := o.Data
+	data, err := t.seal(ctx, objectRecord(o.DomainName, o.ObjectTypeName, o.UniqueKey), o.Data)
+	if err != nil {
+		return fmt.Errorf("sqlite: put object: %w", err)
+	}
 	if data == nil {
 		data = []byte{} // NOT NULL
 	}
@@ -63,7 +76,7 @@ func (t *tx) PutObject(ctx context.Context, o *profiles.ProfileObject) error {
 			updated_at = excluded.updated_at, expires_at = excluded.expires_at
 		RETURNING created_at, updated_at`,
 		o.DomainName, o.ObjectTypeName, o.UniqueKey, o.ProfileID,
-		data, len(data), o.SourceLastUpdated.UnixMilli(), stamp(o.CreatedAt, t.now), stamp(o.UpdatedAt, t.now),
+		data, len(o.Data), o.SourceLastUpdated.UnixMilli(), stamp(o.CreatedAt, t.now), stamp(o.UpdatedAt, t.now),
 		expiresMillis(o.ExpiresAt), o.CreatedAt.IsZero(),
 	).Scan(&created, &updated)
 	if isForeignKeyViolation(err) {
@@ -122,6 +135,12 @@ func (t *tx) ListObjects(ctx context.Context, q profiles.ObjectQuery) ([]*profil
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list objects: %w", err)
+	}
+	rows.Close()
+	for _, o := range out {
+		if err := t.openObject(ctx, o); err != nil {
+			return nil, fmt.Errorf("sqlite: list objects: %w", err)
+		}
 	}
 	if len(out) == 0 {
 		return nil, t.notFound(ctx, q.DomainName, "")

@@ -76,6 +76,10 @@ type DB struct {
 	// Logger receives migration and other operational messages. Defaults
 	// to a logger that discards everything.
 	Logger *slog.Logger
+
+	// Sealer encrypts profiles, objects and history contents at rest; nil
+	// keeps them in plaintext. Set it before Open.
+	Sealer profiles.Sealer
 }
 
 // NewDB returns a DB on the database file at path. Call Open before use.

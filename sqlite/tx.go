@@ -28,7 +28,7 @@ func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
 	}
 	defer stx.Rollback()
 
-	if err := fn(&tx{stx: stx, now: db.now().UnixMilli()}); err != nil {
+	if err := fn(&tx{stx: stx, now: db.now().UnixMilli(), sealer: db.Sealer}); err != nil {
 		return err
 	}
 	if err := stx.Commit(); err != nil {
@@ -46,7 +46,7 @@ func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
 		return fmt.Errorf("sqlite: view: %w", err)
 	}
 	defer stx.Rollback()
-	return fn(&tx{stx: stx, now: db.now().UnixMilli(), readOnly: true})
+	return fn(&tx{stx: stx, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer})
 }
 
 // DeleteExpired deletes, in one write transaction, up to limit objects
@@ -139,6 +139,35 @@ type tx struct {
 	stx      *sql.Tx
 	now      int64 // unix milliseconds
 	readOnly bool
+	sealer   profiles.Sealer
+}
+
+// seal encrypts a record's data for storage (as is without a Sealer).
+func (t *tx) seal(ctx context.Context, r profiles.RecordRef, data []byte) ([]byte, error) {
+	if t.sealer == nil {
+		return data, nil
+	}
+	return t.sealer.Seal(ctx, r, data)
+}
+
+// open decrypts what seal stored.
+func (t *tx) open(ctx context.Context, r profiles.RecordRef, data []byte) ([]byte, error) {
+	if t.sealer == nil {
+		return data, nil
+	}
+	return t.sealer.Open(ctx, r, data)
+}
+
+func profileRecord(domain, id string) profiles.RecordRef {
+	return profiles.RecordRef{Domain: domain, Kind: profiles.RecordProfile, ID: id}
+}
+
+func objectRecord(domain, objectType, uniqueKey string) profiles.RecordRef {
+	return profiles.RecordRef{Domain: domain, Kind: profiles.RecordObject, ObjectType: objectType, ID: uniqueKey}
+}
+
+func historyRecord(domain, profileID, id string) profiles.RecordRef {
+	return profiles.RecordRef{Domain: domain, Kind: profiles.RecordHistory, ID: profileID + "/" + id}
 }
 
 // liveObject is the condition, on objects aliased o, that o has not

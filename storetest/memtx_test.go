@@ -17,6 +17,7 @@ import (
 type memState struct {
 	domains map[string]*profiles.Domain
 	data    map[string]*memData // by domain name
+	kms     *memKMS             // profiles.KMSStore; outside transactions
 }
 
 // memData is a domain's profile data.
@@ -41,7 +42,7 @@ func newMemData() *memData {
 // clone copies the maps of st; the values they hold are shared, and never
 // changed in place.
 func (st memState) clone() memState {
-	out := memState{domains: maps.Clone(st.domains), data: map[string]*memData{}}
+	out := memState{domains: maps.Clone(st.domains), data: map[string]*memData{}, kms: st.kms}
 	for name, d := range st.data {
 		out.data[name] = &memData{
 			types:    maps.Clone(d.types),
@@ -557,4 +558,221 @@ func (tx *memTx) ListHistory(ctx context.Context, q profiles.HistoryQuery) ([]*p
 // order of ListHistory: > 0 if r comes after it.
 func newestHistoryFirst(r *profiles.HistoryRecord, created time.Time, id string) int {
 	return cmp.Or(created.Compare(r.CreatedAt), strings.Compare(id, r.ID))
+}
+
+// memKMS is the profiles.KMSStore part of a memStore.
+type memKMS struct {
+	keys    map[string]*profiles.KMSKey
+	aliases map[string]*profiles.KMSAlias
+	grants  map[string]*profiles.KMSGrant // by grant id
+}
+
+// kmsState returns the KMS maps, made on first use; s.mu is held.
+func (s *memStore) kmsState() *memKMS {
+	if s.st.kms == nil {
+		s.st.kms = &memKMS{keys: map[string]*profiles.KMSKey{}, aliases: map[string]*profiles.KMSAlias{},
+			grants: map[string]*profiles.KMSGrant{}}
+	}
+	return s.st.kms
+}
+
+// optMS returns t as stored, a zero t as the zero time.
+func optMS(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return ms(t)
+}
+
+func (s *memStore) CreateKMSKey(ctx context.Context, k *profiles.KMSKey) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.kmsState()
+	if _, ok := st.keys[k.KeyID]; ok {
+		return profiles.Errorf(profiles.ECONFLICT, "key %q exists", k.KeyID)
+	}
+	k.CreatedAt, k.DeletionDate = stamp(k.CreatedAt, s.now()), optMS(k.DeletionDate)
+	st.keys[k.KeyID] = deepCopy(k)
+	return nil
+}
+
+func (s *memStore) FindKMSKey(ctx context.Context, keyID string) (*profiles.KMSKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.kmsState().keys[keyID]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "key %q not found", keyID)
+	}
+	return deepCopy(k), nil
+}
+
+func (s *memStore) UpdateKMSKey(ctx context.Context, keyID string, fn func(*profiles.KMSKey) error) (*profiles.KMSKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.kmsState()
+	old, ok := st.keys[keyID]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "key %q not found", keyID)
+	}
+	k := deepCopy(old)
+	if err := fn(k); err != nil {
+		return nil, err
+	}
+	if k.KeyID != old.KeyID || k.ARN != old.ARN || string(k.WrappedMaterial) != string(old.WrappedMaterial) {
+		return nil, profiles.Errorf(profiles.EINVALID, "immutable field changed")
+	}
+	k.CreatedAt, k.DeletionDate = optMS(k.CreatedAt), optMS(k.DeletionDate)
+	st.keys[keyID] = deepCopy(k)
+	return k, nil
+}
+
+func (s *memStore) DeleteKMSKey(ctx context.Context, keyID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.kmsState()
+	if _, ok := st.keys[keyID]; !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "key %q not found", keyID)
+	}
+	delete(st.keys, keyID)
+	maps.DeleteFunc(st.aliases, func(_ string, a *profiles.KMSAlias) bool { return a.KeyID == keyID })
+	maps.DeleteFunc(st.grants, func(_ string, g *profiles.KMSGrant) bool { return g.KeyID == keyID })
+	return nil
+}
+
+// kmsPage returns the values of m whose names sort after after and keep
+// says to keep, in name order, up to limit (<= 0: all), deep-copied.
+func kmsPage[T any](m map[string]*T, after string, limit int, keep func(*T) bool) []*T {
+	var out []*T
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		if name > after && keep(m[name]) && (limit <= 0 || len(out) < limit) {
+			out = append(out, deepCopy(m[name]))
+		}
+	}
+	return out
+}
+
+func (s *memStore) ListKMSKeys(ctx context.Context, after string, limit int) ([]*profiles.KMSKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return kmsPage(s.kmsState().keys, after, limit, func(*profiles.KMSKey) bool { return true }), nil
+}
+
+func (s *memStore) CreateKMSAlias(ctx context.Context, a *profiles.KMSAlias) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.kmsState()
+	if _, ok := st.keys[a.KeyID]; !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "key %q not found", a.KeyID)
+	} else if _, ok := st.aliases[a.Name]; ok {
+		return profiles.Errorf(profiles.ECONFLICT, "alias %q exists", a.Name)
+	}
+	a.CreatedAt, a.LastUpdatedAt = stamp(a.CreatedAt, s.now()), stamp(a.LastUpdatedAt, s.now())
+	st.aliases[a.Name] = deepCopy(a)
+	return nil
+}
+
+func (s *memStore) FindKMSAlias(ctx context.Context, name string) (*profiles.KMSAlias, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.kmsState().aliases[name]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "alias %q not found", name)
+	}
+	return deepCopy(a), nil
+}
+
+func (s *memStore) UpdateKMSAlias(ctx context.Context, name, keyID string, updatedAt time.Time) (*profiles.KMSAlias, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.kmsState()
+	a, ok := st.aliases[name]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "alias %q not found", name)
+	} else if _, ok := st.keys[keyID]; !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "key %q not found", keyID)
+	}
+	a = deepCopy(a)
+	a.KeyID, a.LastUpdatedAt = keyID, stamp(updatedAt, s.now())
+	st.aliases[name] = a
+	return deepCopy(a), nil
+}
+
+func (s *memStore) DeleteKMSAlias(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.kmsState()
+	if _, ok := st.aliases[name]; !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "alias %q not found", name)
+	}
+	delete(st.aliases, name)
+	return nil
+}
+
+func (s *memStore) ListKMSAliases(ctx context.Context, keyID, after string, limit int) ([]*profiles.KMSAlias, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return kmsPage(s.kmsState().aliases, after, limit, func(a *profiles.KMSAlias) bool {
+		return keyID == "" || a.KeyID == keyID
+	}), nil
+}
+
+func (s *memStore) CreateKMSGrant(ctx context.Context, g *profiles.KMSGrant) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.kmsState()
+	if _, ok := st.keys[g.KeyID]; !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "key %q not found", g.KeyID)
+	} else if _, ok := st.grants[g.GrantID]; ok {
+		return profiles.Errorf(profiles.ECONFLICT, "grant %q exists", g.GrantID)
+	}
+	for _, other := range st.grants {
+		if other.Token == g.Token {
+			return profiles.Errorf(profiles.ECONFLICT, "token taken")
+		}
+	}
+	g.CreatedAt = stamp(g.CreatedAt, s.now())
+	st.grants[g.GrantID] = deepCopy(g)
+	return nil
+}
+
+func (s *memStore) FindKMSGrant(ctx context.Context, keyID, grantID string) (*profiles.KMSGrant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.kmsState().grants[grantID]
+	if !ok || g.KeyID != keyID {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "grant %q not found", grantID)
+	}
+	return deepCopy(g), nil
+}
+
+func (s *memStore) FindKMSGrantByToken(ctx context.Context, token string) (*profiles.KMSGrant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, g := range s.kmsState().grants {
+		if g.Token == token {
+			return deepCopy(g), nil
+		}
+	}
+	return nil, profiles.Errorf(profiles.ENOTFOUND, "grant token not found")
+}
+
+func (s *memStore) ListKMSGrants(ctx context.Context, keyID, after string, limit int) ([]*profiles.KMSGrant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.kmsState()
+	if _, ok := st.keys[keyID]; !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "key %q not found", keyID)
+	}
+	return kmsPage(st.grants, after, limit, func(g *profiles.KMSGrant) bool { return g.KeyID == keyID }), nil
+}
+
+func (s *memStore) DeleteKMSGrant(ctx context.Context, keyID, grantID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.kmsState()
+	if g, ok := st.grants[grantID]; !ok || g.KeyID != keyID {
+		return profiles.Errorf(profiles.ENOTFOUND, "grant %q not found", grantID)
+	}
+	delete(st.grants, grantID)
+	return nil
 }

@@ -141,6 +141,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, open) })
 	t.Run("MoveProfileData", func(t *testing.T) { testMoveProfileData(t, open) })
 	t.Run("History", func(t *testing.T) { testHistory(t, open) })
+	t.Run("KMS", func(t *testing.T) { testKMS(t, open) })
 }
 
 // clock is the clock of a store under test. It starts at clockStart and

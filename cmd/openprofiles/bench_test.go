@@ -16,7 +16,7 @@ func BenchmarkAPI_GetDomain(b *testing.B) {
 	m := MustRunMain(b)
 	client := MustClient(b, m)
 	ctx := b.Context()
-	in := fullCreateInput("bench")
+	in := fullCreateInput(b, m, "bench")
 	if _, err := client.CreateDomain(ctx, in); err != nil {
 		b.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func BenchmarkAPI_CreateDomain(b *testing.B) {
 func BenchmarkAPI_GetDomainParallel(b *testing.B) {
 	m := MustRunMain(b)
 	client := MustClient(b, m)
-	if _, err := client.CreateDomain(b.Context(), fullCreateInput("bench")); err != nil {
+	if _, err := client.CreateDomain(b.Context(), fullCreateInput(b, m, "bench")); err != nil {
 		b.Fatal(err)
 	}
 	b.RunParallel(func(pb *testing.PB) {

@@ -25,6 +25,16 @@ type Config struct {
 	// How often expired profile objects are deleted from disk.
 	SweepInterval time.Duration
 
+	// How long an unwrapped data key is used and cached, and how often the
+	// state and policy of a KMS key in use are checked again.
+	DataKeyMaxAge       time.Duration
+	KMSKeyCheckInterval time.Duration
+
+	// Secrets from the environment (base64); when empty they are generated
+	// into the data dir at first start. Nodes of one store share them.
+	ServerSecret string
+	KMSRootKey   string
+
 	// Root credentials; when both are empty the first start generates them
 	// into the data dir.
 	AccessKeyID     string
@@ -45,6 +55,9 @@ func DefaultConfig() Config {
 		IngestRate:    100,
 		IngestBurst:   100,
 		SweepInterval: time.Minute,
+
+		DataKeyMaxAge:       5 * time.Minute,
+		KMSKeyCheckInterval: 5 * time.Second,
 	}
 }
 
@@ -66,6 +79,18 @@ func envFloat(getenv func(string) string, name string, def float64) (float64, er
 		return 0, fmt.Errorf("%s=%q: not a number", name, v)
 	}
 	return f, nil
+}
+
+func envDuration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: not a duration", name, v)
+	}
+	return d, nil
 }
 
 func envInt(getenv func(string) string, name string, def int64) (int64, error) {
@@ -106,15 +131,25 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	sweep := d.SweepInterval
-	if v := getenv("OPENPROFILES_SWEEP_INTERVAL"); v != "" {
-		if sweep, err = time.ParseDuration(v); err != nil {
-			return fmt.Errorf("OPENPROFILES_SWEEP_INTERVAL=%q: not a duration", v)
-		}
+	sweep, err := envDuration(getenv, "OPENPROFILES_SWEEP_INTERVAL", d.SweepInterval)
+	if err != nil {
+		return err
 	}
 	fs.Float64Var(&c.IngestRate, "ingest-rate", rate, "objects per second one profile may ingest; 0 for no limit (env OPENPROFILES_INGEST_RATE)")
 	fs.IntVar(&c.IngestBurst, "ingest-burst", int(burst), "burst of objects one profile may ingest at once (env OPENPROFILES_INGEST_BURST)")
 	fs.DurationVar(&c.SweepInterval, "sweep-interval", sweep, "how often expired objects are deleted from disk (env OPENPROFILES_SWEEP_INTERVAL)")
+	dkAge, err := envDuration(getenv, "OPENPROFILES_DATA_KEY_MAX_AGE", d.DataKeyMaxAge)
+	if err != nil {
+		return err
+	}
+	keyCheck, err := envDuration(getenv, "OPENPROFILES_KMS_KEY_CHECK_INTERVAL", d.KMSKeyCheckInterval)
+	if err != nil {
+		return err
+	}
+	fs.DurationVar(&c.DataKeyMaxAge, "data-key-max-age", dkAge, "how long an unwrapped data key is used and cached; 0 asks the KMS every time (env OPENPROFILES_DATA_KEY_MAX_AGE)")
+	fs.DurationVar(&c.KMSKeyCheckInterval, "kms-key-check-interval", keyCheck, "how often the state and policy of a KMS key in use are checked again (env OPENPROFILES_KMS_KEY_CHECK_INTERVAL)")
+	c.ServerSecret = getenv("OPENPROFILES_SERVER_SECRET")
+	c.KMSRootKey = getenv("OPENPROFILES_KMS_ROOT_KEY")
 	c.AccessKeyID = getenv("OPENPROFILES_ACCESS_KEY_ID")
 	c.SecretAccessKey = getenv("OPENPROFILES_SECRET_ACCESS_KEY")
 	return nil
@@ -140,6 +175,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--ingest-rate must be >= 0 and --ingest-burst >= 1")
 	case c.SweepInterval <= 0:
 		return fmt.Errorf("--sweep-interval must be positive")
+	case c.DataKeyMaxAge < 0 || c.KMSKeyCheckInterval < 0:
+		return fmt.Errorf("--data-key-max-age and --kms-key-check-interval must not be negative")
 	case (c.AccessKeyID == "") != (c.SecretAccessKey == ""):
 		return fmt.Errorf("set both OPENPROFILES_ACCESS_KEY_ID and OPENPROFILES_SECRET_ACCESS_KEY, or neither")
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -86,4 +87,42 @@ func randomString(n int, alphabet string) string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// secretFile holds the server secret: it keys paging tokens and the blind
+// index of search keys, so it must not change while the store holds data,
+// and every node of one store must share it (OPENPROFILES_SERVER_SECRET).
+const secretFile = "server.secret"
+
+// serverSecret returns the server secret: from the environment value when
+// set (base64), else from the data dir, else newly generated there.
+func serverSecret(dataDir, fromEnv string) ([]byte, error) {
+	if fromEnv != "" {
+		b, err := base64.StdEncoding.DecodeString(fromEnv)
+		if err != nil || len(b) < 32 {
+			return nil, fmt.Errorf("OPENPROFILES_SERVER_SECRET must be at least 32 bytes in base64")
+		}
+		return b, nil
+	}
+	path := filepath.Join(dataDir, secretFile)
+	if b, err := os.ReadFile(path); err == nil {
+		s, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(s) < 32 {
+			return nil, fmt.Errorf("%s: not a base64 secret of at least 32 bytes", path)
+		}
+		return s, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	s := make([]byte, 32)
+	rand.Read(s)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("write server secret: %w", err)
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(s) + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write server secret: %w", err)
+	}
+	return s, f.Close()
 }

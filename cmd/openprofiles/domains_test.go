@@ -17,11 +17,14 @@ import (
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
 
-func fullCreateInput(name string) *customerprofiles.CreateDomainInput {
+// fullCreateInput sets every member of CreateDomain, with a key of the
+// server's built-in KMS that the service may use.
+func fullCreateInput(tb testing.TB, m *main.Main, name string) *customerprofiles.CreateDomainInput {
+	tb.Helper()
 	return &customerprofiles.CreateDomainInput{
 		DomainName:            aws.String(name),
 		DefaultExpirationDays: aws.Int32(366),
-		DefaultEncryptionKey:  aws.String("arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+		DefaultEncryptionKey:  aws.String(mustServiceKey(tb, m)),
 		DeadLetterQueueUrl:    aws.String("https://sqs.us-east-1.amazonaws.com/000000000000/profiles-dlq"),
 		Matching: &types.MatchingRequest{
 			Enabled:     aws.Bool(true),
@@ -64,7 +67,7 @@ func TestDomain_CRUD(t *testing.T) {
 	m := MustRunMain(t)
 	client := MustClient(t, m)
 	ctx := t.Context()
-	in := fullCreateInput("CustomerProfiles-ExampleCorp")
+	in := fullCreateInput(t, m, "CustomerProfiles-ExampleCorp")
 
 	before := time.Now().Add(-time.Second)
 	created, err := client.CreateDomain(ctx, in)

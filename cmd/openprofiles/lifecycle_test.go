@@ -28,7 +28,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	c.AccessKeyID, c.SecretAccessKey = testKeyID, testSecret
 
 	m := MustOpenMain(t, c)
-	in := fullCreateInput("keep")
+	in := fullCreateInput(t, m, "keep")
 	if _, err := MustClient(t, m).CreateDomain(t.Context(), in); err != nil {
 		t.Fatal(err)
 	}

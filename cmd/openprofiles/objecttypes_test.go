@@ -18,7 +18,7 @@ func TestObjectTypes_CRUD(t *testing.T) {
 	in := contactType("contact")
 	in.DomainName = aws.String(e.domain)
 	in.ExpirationDays = aws.Int32(90)
-	in.EncryptionKey = aws.String("arn:aws:kms:us-east-1:000000000000:key/abc")
+	in.EncryptionKey = aws.String(mustServiceKey(t, e.m))
 	in.SourceLastUpdatedTimestampFormat = aws.String("yyyy-MM-dd'T'HH:mm:ssXXX")
 	in.MaxProfileObjectCount = aws.Int32(50)
 	in.SourcePriority = aws.Int32(2)

@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/awsapi"
+	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/service"
 	"github.com/openprofiles/profiles/sigv4"
 	"github.com/openprofiles/profiles/sqlite"
@@ -32,6 +34,7 @@ type Main struct {
 	Now    func() time.Time // the clock of the store and the services; nil: time.Now
 
 	DB      *sqlite.DB
+	KMS     *localkms.KMS
 	Service *service.Service
 	API     *awsapi.Server
 
@@ -120,30 +123,54 @@ func (m *Main) Open() error {
 		return fmt.Errorf("open store: %w", err)
 	}
 
-	m.Service = service.New(m.DB, c.Region, c.AccountID, []byte(secret))
+	serverSecret, err := serverSecret(c.DataDir, c.ServerSecret)
+	if err != nil {
+		m.DB.Close()
+		return err
+	}
+	rootKey, err := localkms.LoadOrCreateRootKey(c.DataDir, c.KMSRootKey)
+	if err != nil {
+		m.DB.Close()
+		return err
+	}
+	m.KMS = &localkms.KMS{Store: m.DB, Region: c.Region, AccountID: c.AccountID, RootKey: rootKey, Now: m.Now}
+	defaultKey, err := m.KMS.EnsureDefaultKey(context.Background())
+	if err != nil {
+		m.DB.Close()
+		return fmt.Errorf("default KMS key: %w", err)
+	}
+
+	m.Service = service.New(m.DB, c.Region, c.AccountID, serverSecret)
 	m.Service.Logger = m.Logger
 	m.Service.MaxDomains = c.MaxDomains
 	m.Service.Now = m.Now
 	m.Service.SetIngestRate(c.IngestRate, c.IngestBurst)
+	m.Service.Keys, m.Service.DefaultKey = m.KMS, defaultKey
+	m.Service.SetCryptConfig(service.CryptConfig{DataKeyMaxAge: c.DataKeyMaxAge, CacheSize: 1000, KeyStateTTL: c.KMSKeyCheckInterval})
+	m.DB.Sealer = m.Service.Sealer()
 
-	rootARN := "arn:aws:iam::" + c.AccountID + ":root"
+	rootARN := profiles.RootARN(c.AccountID)
+	lookup := func(ctx context.Context, id string) (sigv4.Credential, bool, error) {
+		if id != keyID {
+			return sigv4.Credential{}, false, nil
+		}
+		return sigv4.Credential{Secret: secret, Principal: rootARN}, true, nil
+	}
+	kmsAPI := m.KMS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localkms.SigningService}, Lookup: lookup},
+		func(ctx context.Context, principal, action, resource string) error {
+			if principal == rootARN {
+				return nil
+			}
+			return profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to perform: %s on resource: %s", principal, action, resource)
+		}, m.Logger)
 	m.API = &awsapi.Server{
-		Domains:     m.Service,
-		Tags:        m.Service,
-		ObjectTypes: m.Service,
-		Ingest:      m.Service,
-		Search:      m.Service,
-		Profiles:    m.Service,
-		Verifier: &sigv4.Verifier{
-			Region:   c.Region,
-			Services: []string{"profile"},
-			Lookup: func(ctx context.Context, id string) (sigv4.Credential, bool, error) {
-				if id != keyID {
-					return sigv4.Credential{}, false, nil
-				}
-				return sigv4.Credential{Secret: secret, Principal: rootARN}, true, nil
-			},
-		},
+		Domains:      m.Service,
+		Tags:         m.Service,
+		ObjectTypes:  m.Service,
+		Ingest:       m.Service,
+		Search:       m.Service,
+		Profiles:     m.Service,
+		Verifier:     &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
 		Logger:       m.Logger,
 		MaxBodyBytes: c.MaxBodyBytes,
 	}
@@ -151,7 +178,15 @@ func (m *Main) Open() error {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", m.healthz)
-	mux.Handle("/", m.API)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The built-in KMS shares the address: its JSON protocol names the
+		// operation in X-Amz-Target.
+		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), localkms.TargetPrefix) {
+			kmsAPI.ServeHTTP(w, r)
+			return
+		}
+		m.API.ServeHTTP(w, r)
+	}))
 
 	m.ln, err = net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -171,7 +206,7 @@ func (m *Main) Open() error {
 	m.stopSweeper, m.sweeperDone = stop, make(chan struct{})
 	go func() {
 		defer close(m.sweeperDone)
-		m.Service.RunSweeper(sweepCtx, c.SweepInterval)
+		m.Service.RunSweeper(sweepCtx, c.SweepInterval, m.KMS.DeleteDueKeys)
 	}()
 
 	if created {

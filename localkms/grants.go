@@ -1,0 +1,229 @@
+package localkms
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"maps"
+	"slices"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/iam"
+)
+
+// grantOperations are the operations a grant of a symmetric key may allow.
+func grantOperation(op string) bool {
+	switch op {
+	case "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
+		"ReEncryptFrom", "ReEncryptTo", "CreateGrant", "RetireGrant", "DescribeKey":
+		return true
+	}
+	return false
+}
+
+type createGrantInput struct {
+	KeyId             string
+	GranteePrincipal  string
+	RetiringPrincipal string
+	Operations        []string
+	Constraints       *grantConstraints
+	Name              string
+	GrantTokens       []string
+	DryRun            bool
+}
+
+type createGrantOutput struct {
+	GrantId    string
+	GrantToken string
+}
+
+func (k *KMS) createGrant(ctx context.Context, c *caller, in *createGrantInput) (any, error) {
+	if in.GranteePrincipal == "" {
+		return nil, validationf("1 validation error detected: Value null at 'granteePrincipal' failed to satisfy constraint: Member must not be null")
+	}
+	if len(in.Operations) == 0 {
+		return nil, validationf("1 validation error detected: Value at 'operations' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
+	for _, op := range in.Operations {
+		if !grantOperation(op) {
+			return nil, validationf("Grant operation %s is not valid for a symmetric encryption KMS key.", op)
+		}
+	}
+	var equals, subset map[string]string
+	if in.Constraints != nil {
+		equals, subset = in.Constraints.EncryptionContextEquals, in.Constraints.EncryptionContextSubset
+		if len(equals) > 0 && len(subset) > 0 {
+			return nil, validationf("A grant may have EncryptionContextEquals or EncryptionContextSubset, not both.")
+		}
+	}
+	if in.DryRun {
+		return nil, kmsErrorf(ExUnsupportedOperation, profiles.EINVALID, "DryRun is not supported.")
+	}
+	key, err := k.resolveFor(ctx, c, "kms:CreateGrant", in.KeyId)
+	if err != nil {
+		return nil, err
+	}
+	if err := usable(key); err != nil {
+		return nil, err
+	}
+	ops := slices.Sorted(slices.Values(in.Operations))
+	ops = slices.Compact(ops)
+
+	// A grant of the same name and parameters is the same grant (AWS
+	// makes CreateGrant idempotent this way).
+	if in.Name != "" {
+		grants, err := k.Store.ListKMSGrants(ctx, key.KeyID, "", 0)
+		if err != nil {
+			return nil, storeError("list grants", err)
+		}
+		for _, g := range grants {
+			if g.Name == in.Name && g.GranteePrincipal == in.GranteePrincipal && g.RetiringPrincipal == in.RetiringPrincipal &&
+				slices.Equal(g.Operations, ops) && maps.Equal(g.EncryptionContextEquals, equals) &&
+				maps.Equal(g.EncryptionContextSubset, subset) {
+				return createGrantOutput{g.GrantID, g.Token}, nil
+			}
+		}
+	}
+
+	var id [32]byte
+	var token [48]byte
+	rand.Read(id[:])
+	rand.Read(token[:])
+	g := &profiles.KMSGrant{
+		GrantID: hex.EncodeToString(id[:]), Token: base64.RawURLEncoding.EncodeToString(token[:]),
+		KeyID: key.KeyID, Name: in.Name, GranteePrincipal: in.GranteePrincipal,
+		RetiringPrincipal: in.RetiringPrincipal, IssuingAccount: k.rootARN(), Operations: ops,
+		EncryptionContextEquals: equals, EncryptionContextSubset: subset, CreatedAt: k.now(),
+	}
+	if err := k.Store.CreateKMSGrant(ctx, g); err != nil {
+		return nil, storeError("create grant", err)
+	}
+	return createGrantOutput{g.GrantID, g.Token}, nil
+}
+
+type listGrantsInput struct {
+	KeyId            string
+	Limit            *int32
+	Marker           *string
+	GrantId          string
+	GranteePrincipal string
+}
+
+type listGrantsOutput struct {
+	Grants     []grantEntry
+	Truncated  bool
+	NextMarker string `json:",omitempty"`
+}
+
+func (k *KMS) listGrants(ctx context.Context, c *caller, in *listGrantsInput) (any, error) {
+	limit, err := pageLimit(in.Limit, 100, 50)
+	if err != nil {
+		return nil, err
+	}
+	after, err := decodeMarker(in.Marker)
+	if err != nil {
+		return nil, err
+	}
+	key, err := k.resolveFor(ctx, c, "kms:ListGrants", in.KeyId)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := k.Store.ListKMSGrants(ctx, key.KeyID, after, 0)
+	if err != nil {
+		return nil, storeError("list grants", err)
+	}
+	out := listGrantsOutput{Grants: []grantEntry{}}
+	for _, g := range grants {
+		if (in.GrantId != "" && g.GrantID != in.GrantId) || (in.GranteePrincipal != "" && g.GranteePrincipal != in.GranteePrincipal) {
+			continue
+		}
+		if len(out.Grants) == limit {
+			out.Truncated, out.NextMarker = true, encodeMarker(out.Grants[limit-1].GrantId)
+			break
+		}
+		out.Grants = append(out.Grants, k.grantEntry(key, g))
+	}
+	return out, nil
+}
+
+type grantInput struct {
+	KeyId      string
+	GrantId    string
+	GrantToken string
+}
+
+func (k *KMS) revokeGrant(ctx context.Context, c *caller, in *grantInput) (any, error) {
+	if in.GrantId == "" {
+		return nil, validationf("1 validation error detected: Value null at 'grantId' failed to satisfy constraint: Member must not be null")
+	}
+	key, err := k.resolveFor(ctx, c, "kms:RevokeGrant", in.KeyId)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.Store.DeleteKMSGrant(ctx, key.KeyID, in.GrantId); errIs(err, profiles.ENOTFOUND) {
+		return nil, notFoundf("Grant %s of key %s is not found.", in.GrantId, key.ARN)
+	} else if err != nil {
+		return nil, storeError("delete grant", err)
+	}
+	return struct{}{}, nil
+}
+
+// retireGrant retires a grant named by its token, or by key and grant id.
+// The caller must be the grant's retiring principal, its grantee when the
+// grant allows RetireGrant, or allowed kms:RetireGrant by the key policy.
+func (k *KMS) retireGrant(ctx context.Context, c *caller, in *grantInput) (any, error) {
+	var g *profiles.KMSGrant
+	var err error
+	switch {
+	case in.GrantToken != "":
+		g, err = k.Store.FindKMSGrantByToken(ctx, in.GrantToken)
+		if errIs(err, profiles.ENOTFOUND) {
+			return nil, kmsErrorf(ExInvalidGrantToken, profiles.EINVALID, "The grant token is not valid.")
+		}
+	case in.KeyId != "" && in.GrantId != "":
+		var key *profiles.KMSKey
+		if key, err = k.resolve(ctx, in.KeyId); err != nil {
+			return nil, err
+		}
+		g, err = k.Store.FindKMSGrant(ctx, key.KeyID, in.GrantId)
+		if errIs(err, profiles.ENOTFOUND) {
+			return nil, kmsErrorf(ExInvalidGrantID, profiles.EINVALID, "Grant %s of key %s is not found.", in.GrantId, key.ARN)
+		}
+	default:
+		return nil, validationf("RetireGrant needs GrantToken, or KeyId and GrantId.")
+	}
+	if err != nil {
+		return nil, storeError("find grant", err)
+	}
+	key, err := k.resolve(ctx, g.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	if c.authorize != nil {
+		if err := c.authorize(ctx, c.principal, "kms:RetireGrant", key.ARN); err != nil {
+			return nil, err
+		}
+	}
+	if !(c.principal == g.RetiringPrincipal ||
+		(c.principal == g.GranteePrincipal && slices.Contains(g.Operations, "RetireGrant")) ||
+		k.policyAllows(key, c.principal, "kms:RetireGrant")) {
+		return nil, accessDeniedf("User: %s is not authorized to perform: kms:RetireGrant on grant %s of %s",
+			c.principal, g.GrantID, key.ARN)
+	}
+	if err := k.Store.DeleteKMSGrant(ctx, g.KeyID, g.GrantID); err != nil && !errIs(err, profiles.ENOTFOUND) {
+		return nil, storeError("delete grant", err)
+	}
+	return struct{}{}, nil
+}
+
+// policyAllows reports whether the key policy allows the principal the
+// action.
+func (k *KMS) policyAllows(key *profiles.KMSKey, principal, action string) bool {
+	pol, err := iam.Parse([]byte(key.Policy))
+	if err != nil {
+		return false
+	}
+	r := &iam.Request{Principal: principal, Action: action, Resource: key.ARN, Context: requestContext(k.AccountID, principal, nil)}
+	return pol.Evaluate(r) == iam.Allow
+}

@@ -1,0 +1,217 @@
+package localkms_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/openprofiles/profiles/localkms"
+)
+
+// adminOnly is a key policy that names user/admin only: it does not
+// delegate to the account, so other users need a grant.
+const adminOnly = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+ "Principal":{"AWS":"arn:aws:iam::000000000000:user/admin"},"Action":"kms:*","Resource":"*"}]}`
+
+func TestAPI_Grants(t *testing.T) {
+	s := MustServer(t)
+	ctx := t.Context()
+	admin, alice := s.Client("AKADMIN"), s.Client("AKALICE")
+	id := s.MustCreateKey(t, adminOnly)
+	ec := map[string]string{"aws:profile:domain": "d1"}
+	dk, err := admin.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(id), KeySpec: types.DataKeySpecAes256, EncryptionContext: ec})
+	if err != nil {
+		t.Fatalf("GenerateDataKey(admin): %v", err)
+	}
+
+	// Without a grant, alice may not decrypt.
+	_, err = alice.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: dk.CiphertextBlob, EncryptionContext: ec})
+	checkAPIError(t, "Decrypt(alice, no grant)", err, localkms.ExAccessDenied)
+
+	g, err := admin.CreateGrant(ctx, &kms.CreateGrantInput{
+		KeyId:             aws.String(id),
+		GranteePrincipal:  aws.String("arn:aws:iam::000000000000:user/alice"),
+		RetiringPrincipal: aws.String("arn:aws:iam::000000000000:user/admin"),
+		Operations:        []types.GrantOperation{types.GrantOperationDecrypt, types.GrantOperationRetireGrant},
+		Constraints:       &types.GrantConstraints{EncryptionContextSubset: ec},
+		Name:              aws.String("alice-decrypt"),
+	})
+	if err != nil {
+		t.Fatalf("CreateGrant: %v", err)
+	}
+	again, err := admin.CreateGrant(ctx, &kms.CreateGrantInput{
+		KeyId:             aws.String(id),
+		GranteePrincipal:  aws.String("arn:aws:iam::000000000000:user/alice"),
+		RetiringPrincipal: aws.String("arn:aws:iam::000000000000:user/admin"),
+		Operations:        []types.GrantOperation{types.GrantOperationRetireGrant, types.GrantOperationDecrypt},
+		Constraints:       &types.GrantConstraints{EncryptionContextSubset: ec},
+		Name:              aws.String("alice-decrypt"),
+	})
+	if err != nil {
+		t.Fatalf("CreateGrant(same again): %v", err)
+	}
+	if aws.ToString(again.GrantId) != aws.ToString(g.GrantId) {
+		t.Errorf("CreateGrant of the same name and parameters: grant %s, want %s", aws.ToString(again.GrantId), aws.ToString(g.GrantId))
+	}
+
+	dec, err := alice.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: dk.CiphertextBlob, EncryptionContext: ec})
+	if err != nil {
+		t.Fatalf("Decrypt(alice, grant): %v", err)
+	}
+	if !bytes.Equal(dec.Plaintext, dk.Plaintext) {
+		t.Errorf("Decrypt(alice) differs")
+	}
+	// The grant allows Decrypt only, and only within its constraints.
+	_, err = alice.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(id), KeySpec: types.DataKeySpecAes256, EncryptionContext: ec})
+	checkAPIError(t, "GenerateDataKey(alice, grant for Decrypt)", err, localkms.ExAccessDenied)
+	other, err := admin.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x"), EncryptionContext: map[string]string{"aws:profile:domain": "d2"}})
+	if err != nil {
+		t.Fatalf("Encrypt: %v", err)
+	}
+	_, err = alice.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: other.CiphertextBlob, EncryptionContext: map[string]string{"aws:profile:domain": "d2"}})
+	checkAPIError(t, "Decrypt(alice, context outside the grant's constraints)", err, localkms.ExAccessDenied)
+
+	list, err := admin.ListGrants(ctx, &kms.ListGrantsInput{KeyId: aws.String(id)})
+	if err != nil {
+		t.Fatalf("ListGrants: %v", err)
+	}
+	if len(list.Grants) != 1 {
+		t.Fatalf("ListGrants: %d grants, want 1", len(list.Grants))
+	}
+	lg := list.Grants[0]
+	if aws.ToString(lg.GrantId) != aws.ToString(g.GrantId) || aws.ToString(lg.Name) != "alice-decrypt" ||
+		aws.ToString(lg.GranteePrincipal) != "arn:aws:iam::000000000000:user/alice" ||
+		aws.ToString(lg.KeyId) != "arn:aws:kms:us-east-1:000000000000:key/"+id ||
+		lg.Constraints == nil || lg.Constraints.EncryptionContextSubset["aws:profile:domain"] != "d1" ||
+		len(lg.Operations) != 2 || aws.ToString(lg.IssuingAccount) != rootARN {
+		t.Errorf("ListGrants: %+v", lg)
+	}
+
+	// Alice retires her grant (it allows RetireGrant); then she is denied.
+	if _, err := alice.RetireGrant(ctx, &kms.RetireGrantInput{GrantToken: g.GrantToken}); err != nil {
+		t.Fatalf("RetireGrant: %v", err)
+	}
+	_, err = alice.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: dk.CiphertextBlob, EncryptionContext: ec})
+	checkAPIError(t, "Decrypt(alice, retired grant)", err, localkms.ExAccessDenied)
+	_, err = alice.RetireGrant(ctx, &kms.RetireGrantInput{GrantToken: g.GrantToken})
+	checkAPIError(t, "RetireGrant(retired)", err, localkms.ExInvalidGrantToken)
+
+	// Revoke.
+	g2, err := admin.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(id),
+		GranteePrincipal: aws.String("arn:aws:iam::000000000000:user/alice"), Operations: []types.GrantOperation{types.GrantOperationEncrypt}})
+	if err != nil {
+		t.Fatalf("CreateGrant: %v", err)
+	}
+	if _, err := alice.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x")}); err != nil {
+		t.Fatalf("Encrypt(alice, grant): %v", err)
+	}
+	_, err = alice.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: aws.String(id), GrantId: g2.GrantId})
+	checkAPIError(t, "RevokeGrant(alice)", err, localkms.ExAccessDenied)
+	if _, err := admin.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: aws.String(id), GrantId: g2.GrantId}); err != nil {
+		t.Fatalf("RevokeGrant: %v", err)
+	}
+	_, err = alice.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x")})
+	checkAPIError(t, "Encrypt(alice, revoked grant)", err, localkms.ExAccessDenied)
+	_, err = admin.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: aws.String(id), GrantId: g2.GrantId})
+	checkAPIError(t, "RevokeGrant(revoked)", err, localkms.ExNotFound)
+
+	_, err = admin.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(id),
+		GranteePrincipal: aws.String("x"), Operations: []types.GrantOperation{types.GrantOperationSign}})
+	checkAPIError(t, "CreateGrant(Sign)", err, localkms.ExValidation)
+}
+
+func TestAPI_Authorization(t *testing.T) {
+	s := MustServer(t)
+	ctx := t.Context()
+	id := s.MustCreateKey(t, "")
+	alice := s.Client("AKALICE")
+
+	// The default policy delegates to the account: the authorize callback
+	// decides for alice.
+	if _, err := alice.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)}); err != nil {
+		t.Fatalf("DescribeKey(alice, default policy): %v", err)
+	}
+	s.Deny("arn:aws:iam::000000000000:user/alice", "kms:DescribeKey")
+	_, err := alice.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+	checkAPIError(t, "DescribeKey(alice, denied by the callback)", err, localkms.ExAccessDenied)
+	s.Deny("arn:aws:iam::000000000000:user/alice", "kms:CreateKey")
+	_, err = alice.CreateKey(ctx, &kms.CreateKeyInput{})
+	checkAPIError(t, "CreateKey(alice, denied by the callback)", err, localkms.ExAccessDenied)
+
+	// An explicit Deny of the key policy wins over the callback.
+	deny := `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"},
+ {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::000000000000:user/alice"},"Action":"kms:Encrypt","Resource":"*"}]}`
+	id2 := s.MustCreateKey(t, deny)
+	_, err = alice.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(id2), Plaintext: []byte("x")})
+	checkAPIError(t, "Encrypt(alice, explicit deny)", err, localkms.ExAccessDenied)
+	if _, err := s.Client("AKROOT").Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(id2), Plaintext: []byte("x")}); err != nil {
+		t.Fatalf("Encrypt(root): %v", err)
+	}
+}
+
+// signedPost sends a KMS API request signed by accessKeyID for service.
+func signedPost(t *testing.T, url, target, body, accessKeyID, service string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url+"/", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	if target != "" {
+		req.Header.Set("X-Amz-Target", target)
+	}
+	sum := sha256Hex(body)
+	creds := aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secretOf(accessKeyID)}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, sum, service, testRegion, time.Now()); err != nil {
+		t.Fatalf("sign: %v", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestAPI_Protocol(t *testing.T) {
+	s := MustServer(t)
+	for _, tt := range []struct {
+		name, target, body, key, service string
+		status                           int
+		exception                        string
+	}{
+		{"UnknownOperation", "TrentService.Frobnicate", "{}", "AKROOT", "kms", 400, localkms.ExUnknownOperation},
+		{"NoTarget", "", "{}", "AKROOT", "kms", 400, localkms.ExUnknownOperation},
+		{"OtherService", "TrentService.ListKeys", "{}", "AKROOT", "profile", 403, "InvalidSignatureException"},
+		{"UnknownAccessKey", "TrentService.ListKeys", "{}", "AKNOBODY", "kms", 403, "UnrecognizedClientException"},
+		{"BadJSON", "TrentService.ListKeys", "{", "AKROOT", "kms", 400, localkms.ExSerialization},
+		{"OK", "TrentService.ListKeys", "", "AKROOT", "kms", 200, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := signedPost(t, s.URL, tt.target, tt.body, tt.key, tt.service)
+			if resp.Header.Get("x-amzn-RequestId") == "" {
+				t.Errorf("no x-amzn-RequestId")
+			}
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d (%s)", resp.StatusCode, tt.status, body)
+			}
+			if tt.exception != "" && !strings.Contains(body, `"__type":"`+tt.exception+`"`) {
+				t.Errorf("body %s, want __type %s", body, tt.exception)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
+				t.Errorf("Content-Type %q", ct)
+			}
+		})
+	}
+}
