@@ -25,8 +25,17 @@ func MustOpenService(tb testing.TB) *service.Service {
 	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "bench", DefaultExpirationDays: 30}); err != nil {
 		tb.Fatal(err)
 	}
-	_, err := s.PutObjectType(ctx, &profiles.ObjectType{
-		DomainName: "bench", Name: "contact", Description: "contacts", AllowProfileCreation: true,
+	if _, err := s.PutObjectType(ctx, contactType("bench")); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// contactType is an object type of contacts: id (UNIQUE), email (PROFILE),
+// phone (PROFILE, SECONDARY), names and city.
+func contactType(domain string) *profiles.ObjectType {
+	return &profiles.ObjectType{
+		DomainName: domain, Name: "contact", Description: "contacts", AllowProfileCreation: true,
 		Fields: map[string]profiles.ObjectTypeField{
 			"id":    {Source: "_source.id"},
 			"email": {Source: "_source.email", Target: "_profile.EmailAddress", ContentType: profiles.ContentEmail},
@@ -40,11 +49,7 @@ func MustOpenService(tb testing.TB) *service.Service {
 			"_email":    {{StandardIdentifiers: []string{profiles.IdentifierProfile}, FieldNames: []string{"email"}}},
 			"_phone":    {{StandardIdentifiers: []string{profiles.IdentifierProfile, profiles.IdentifierSecondary}, FieldNames: []string{"phone"}}},
 		},
-	})
-	if err != nil {
-		tb.Fatal(err)
 	}
-	return s
 }
 
 func contact(i, person int) string {

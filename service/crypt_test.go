@@ -1,0 +1,134 @@
+package service_test
+
+import (
+	"bytes"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/localkms"
+	"github.com/openprofiles/profiles/service"
+	"github.com/openprofiles/profiles/sqlite"
+)
+
+// MustOpenEncrypted returns a service whose store seals records with keys
+// of a built-in KMS, with one domain "enc" on the service's default key.
+func MustOpenEncrypted(tb testing.TB, cfg service.CryptConfig) (*service.Service, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "enc.db")
+	db := sqlite.NewDB(path)
+	if err := db.Open(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: time.Now}
+	key, err := k.EnsureDefaultKey(tb.Context())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := service.New(db, "us-east-1", "000000000000", []byte("secret-secret-secret-secret-0123"))
+	s.Keys, s.DefaultKey = k, key
+	s.SetCryptConfig(cfg)
+	db.Sealer = s.Sealer()
+	s.SetIngestRate(0, 1)
+	if _, err := s.CreateDomain(tb.Context(), &profiles.Domain{Name: "enc", DefaultExpirationDays: 30}); err != nil {
+		tb.Fatal(err)
+	}
+	return s, path
+}
+
+func TestSealer(t *testing.T) {
+	s, _ := MustOpenEncrypted(t, service.DefaultCryptConfig)
+	ctx := t.Context()
+	sealer := s.Sealer()
+	ref := profiles.RecordRef{Domain: "enc", Kind: profiles.RecordProfile, ID: "p1"}
+	plain := []byte(`{"FirstName":"Ada"}`)
+	sealed, err := sealer.Seal(ctx, ref, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("Ada")) {
+		t.Fatalf("sealed record holds the plaintext")
+	}
+	got, err := sealer.Open(ctx, ref, sealed)
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("Open=%q, %v; want %q", got, err, plain)
+	}
+
+	// The authenticated data binds the record to its domain, kind, type and
+	// id: the same bytes anywhere else do not open.
+	for _, other := range []profiles.RecordRef{
+		{Domain: "enc", Kind: profiles.RecordProfile, ID: "p2"},
+		{Domain: "other", Kind: profiles.RecordProfile, ID: "p1"},
+		{Domain: "enc", Kind: profiles.RecordObject, ID: "p1"},
+		{Domain: "enc", Kind: profiles.RecordObject, ObjectType: "x", ID: "p1"},
+	} {
+		if _, err := sealer.Open(ctx, other, sealed); profiles.ErrorCode(err) != profiles.EINVALID && profiles.ErrorCode(err) != profiles.EFORBIDDEN {
+			t.Errorf("record of %+v opened as %+v: err=%v", ref, other, err)
+		}
+	}
+	tampered := bytes.Clone(sealed)
+	tampered[len(tampered)-1] ^= 1
+	if _, err := sealer.Open(ctx, ref, tampered); profiles.ErrorCode(err) != profiles.EINVALID || profiles.ErrorReason(err) != profiles.ReasonKMSKeyInvalid {
+		t.Errorf("tampered record: err=%v, want EINVALID with reason %s", err, profiles.ReasonKMSKeyInvalid)
+	}
+	// Records written in plaintext (before encryption) still read.
+	if got, err := sealer.Open(ctx, ref, plain); err != nil || !bytes.Equal(got, plain) {
+		t.Errorf("plaintext record: %q %v", got, err)
+	}
+}
+
+func TestSealer_CopiedRowDoesNotOpen(t *testing.T) {
+	s, dbPath := MustOpenEncrypted(t, service.DefaultCryptConfig)
+	ctx := t.Context()
+	a, err := s.CreateProfile(ctx, "enc", map[string]string{"FirstName": "Ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.CreateProfile(ctx, "enc", map[string]string{"FirstName": "Bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Copy Ann's sealed row over Bob's, as someone with the file could.
+	raw, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `UPDATE profiles SET data = (SELECT data FROM profiles WHERE id = ?) WHERE id = ?`, a.ID, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, missing, err := s.BatchGetProfiles(ctx, "enc", []string{b.ID})
+	if profiles.ErrorCode(err) != profiles.EINVALID || len(missing) != 0 {
+		t.Fatalf("reading a copied row: err=%v; want EINVALID", err)
+	}
+}
+
+// BenchmarkPutProfileObject_Encrypted measures ingestion with envelope
+// encryption, with the data-key cache and without it (every record asks the
+// built-in KMS for a data key).
+func BenchmarkPutProfileObject_Encrypted(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		cfg  service.CryptConfig
+	}{
+		{"Cached", service.DefaultCryptConfig},
+		{"NoCache", service.CryptConfig{DataKeyMaxAge: 0, CacheSize: 1, KeyStateTTL: 0}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			s, _ := MustOpenEncrypted(b, tt.cfg)
+			if _, err := s.PutObjectType(b.Context(), contactType("enc")); err != nil {
+				b.Fatal(err)
+			}
+			i := 0
+			for b.Loop() {
+				i++
+				if _, err := s.PutProfileObject(b.Context(), "enc", "contact", contact(i, i%100)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
