@@ -28,6 +28,8 @@
 // waits for writers. UpdateDomain locks its row (READ COMMITTED, SELECT …
 // FOR UPDATE), so its fn runs once. CreateDomain with a limit locks the
 // domains table against other writers of domains for the time of its check.
+// The KMSStore methods (kms.go) lock rows at READ COMMITTED likewise:
+// UpdateKMSKey locks its key, so its fn runs once.
 //
 // The database connection string is any that pgx accepts; its search_path
 // parameter places the tables in a schema of the database. Every statement

@@ -30,6 +30,11 @@ type Config struct {
 	DataKeyMaxAge       time.Duration
 	KMSKeyCheckInterval time.Duration
 
+	// An external AWS-KMS-compatible service for the domains' keys (""
+	// for the built-in KMS), and the key of domains that name none there.
+	KMSEndpoint   string
+	KMSDefaultKey string
+
 	// Secrets from the environment (base64); when empty they are generated
 	// into the data dir at first start. Nodes of one store share them.
 	ServerSecret string
@@ -148,6 +153,8 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	}
 	fs.DurationVar(&c.DataKeyMaxAge, "data-key-max-age", dkAge, "how long an unwrapped data key is used and cached; 0 asks the KMS every time (env OPENPROFILES_DATA_KEY_MAX_AGE)")
 	fs.DurationVar(&c.KMSKeyCheckInterval, "kms-key-check-interval", keyCheck, "how often the state and policy of a KMS key in use are checked again (env OPENPROFILES_KMS_KEY_CHECK_INTERVAL)")
+	fs.StringVar(&c.KMSEndpoint, "kms-endpoint", getenv("OPENPROFILES_KMS_ENDPOINT"), "`URL` of an external AWS-KMS-compatible service for the domains' keys, signed with the standard AWS credentials; empty: the built-in KMS (env OPENPROFILES_KMS_ENDPOINT)")
+	fs.StringVar(&c.KMSDefaultKey, "kms-default-key", getenv("OPENPROFILES_KMS_DEFAULT_KEY"), "`key` (id, ARN or alias) of the external KMS for domains that name none (env OPENPROFILES_KMS_DEFAULT_KEY)")
 	c.ServerSecret = getenv("OPENPROFILES_SERVER_SECRET")
 	c.KMSRootKey = getenv("OPENPROFILES_KMS_ROOT_KEY")
 	c.AccessKeyID = getenv("OPENPROFILES_ACCESS_KEY_ID")

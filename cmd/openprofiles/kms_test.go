@@ -19,6 +19,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/keytest"
 )
 
 // MustKMSClient returns the real AWS KMS client for the server's built-in KMS.
@@ -229,4 +230,46 @@ func TestEncryptionAtRest(t *testing.T) {
 	}
 	m.Close()
 	scan("stopped")
+}
+
+// TestKMS_External runs a domain on a key of a real local-kms server, the
+// open-source AWS-KMS-compatible service, through --kms-endpoint.
+func TestKMS_External(t *testing.T) {
+	url := keytest.StartLocalKMS(t, "000000000000", testRegion)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXTERNALKMS")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "external-kms-secret")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	ext := kms.New(kms.Options{BaseEndpoint: aws.String(url), Region: testRegion, RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXTERNALKMS", "external-kms-secret", "")})
+	ctx := t.Context()
+	created, err := ext.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("profiles")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := aws.ToString(created.KeyMetadata.Arn)
+
+	m := MustRunMain(t, func(c *main.Config) { c.KMSEndpoint, c.KMSKeyCheckInterval = url, 0 })
+	e := &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: "external"}
+	if _, err := e.client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(e.domain), DefaultExpirationDays: aws.Int32(30), DefaultEncryptionKey: aws.String(key)}); err != nil {
+		t.Fatalf("CreateDomain with an external key: %v", err)
+	}
+	_, err = e.client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("nokey"), DefaultExpirationDays: aws.Int32(30),
+		DefaultEncryptionKey: aws.String("arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000")})
+	wantAPIError(t, err, "BadRequestException", "no such KMS key")
+
+	e.putType(contactType("contact"))
+	e.mustPut("contact", map[string]any{"id": "c1", "email": "ext@example.com", "name": map[string]any{"first": "Ext"}})
+	if got := aws.ToString(e.mustOne("_email", "ext@example.com").FirstName); got != "Ext" {
+		t.Fatalf("FirstName=%q", got)
+	}
+	if _, err := ext.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.put("contact", map[string]any{"id": "c2", "email": "ext2@example.com"})
+	wantAPIError(t, err, "AccessDeniedException", "Customer Profiles cannot ingest the object because of an invalid KMS key")
+	if _, err := ext.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustPut("contact", map[string]any{"id": "c2", "email": "ext2@example.com"})
 }

@@ -14,8 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/openprofiles/profiles"
+
 	"github.com/openprofiles/profiles/awsapi"
+	"github.com/openprofiles/profiles/awskms"
 	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/service"
 	"github.com/openprofiles/profiles/sigv4"
@@ -146,6 +149,16 @@ func (m *Main) Open() error {
 	m.Service.Now = m.Now
 	m.Service.SetIngestRate(c.IngestRate, c.IngestBurst)
 	m.Service.Keys, m.Service.DefaultKey = m.KMS, defaultKey
+	if c.KMSEndpoint != "" {
+		// The domains' keys live in an external KMS, reached with the
+		// standard AWS credentials of this process.
+		awsCfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(c.Region))
+		if err != nil {
+			m.DB.Close()
+			return fmt.Errorf("external KMS credentials: %w", err)
+		}
+		m.Service.Keys, m.Service.DefaultKey = awskms.New(c.KMSEndpoint, c.Region, awsCfg.Credentials), c.KMSDefaultKey
+	}
 	m.Service.SetCryptConfig(service.CryptConfig{DataKeyMaxAge: c.DataKeyMaxAge, CacheSize: 1000, KeyStateTTL: c.KMSKeyCheckInterval})
 	m.DB.Sealer = m.Service.Sealer()
 
