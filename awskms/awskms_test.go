@@ -27,7 +27,6 @@ const (
 	testSecret  = "test-secret"
 )
 
-
 var testCreds = credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")
 
 // TestManager_LocalKMS runs the suite on a Manager that calls the built-in
