@@ -147,6 +147,11 @@ type DomainService interface {
 
 	// DomainARN returns the ARN of the named domain.
 	DomainARN(name string) string
+
+	// EncryptionKeyARN returns the ARN of the KMS key the domain's data is
+	// encrypted with (the service's default key when it names none).
+	// Returns ENOTFOUND.
+	EncryptionKeyARN(ctx context.Context, name string) (string, error)
 }
 
 // TagService tags resources by ARN.

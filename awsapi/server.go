@@ -31,9 +31,14 @@ type Server struct {
 	Ingest      profiles.IngestService
 	Search      profiles.SearchService
 	Profiles    profiles.ProfileService
-	Verifier    *sigv4.Verifier
-	Logger      *slog.Logger
-	Now         func() time.Time
+
+	// Authorizer, when set, decides every call; Region names the region in
+	// the aws:RequestedRegion condition key.
+	Authorizer profiles.Authorizer
+	Region     string
+	Verifier   *sigv4.Verifier
+	Logger     *slog.Logger
+	Now        func() time.Time
 
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
@@ -144,6 +149,9 @@ func (s *Server) serve(w http.ResponseWriter, c *call) (int, error) {
 			fmt.Sprintf("No operation matches %s %s.", r.Method, r.URL.Path)}
 	}
 	c.operation, c.labels = rt.Operation, labels
+	if err := s.authorize(r.Context(), c); err != nil {
+		return 0, err
+	}
 	h := s.handlers[rt.Operation]
 	if h == nil {
 		return 0, profiles.Errorf(profiles.ENOTIMPLEMENTED, "OpenProfiles does not implement the %s operation yet.", rt.Operation)

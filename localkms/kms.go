@@ -475,3 +475,24 @@ func (k *KMS) EnsureDefaultKey(ctx context.Context) (string, error) {
 	}
 	return arn, nil
 }
+
+var _ profiles.KeyPolicyChecker = (*KMS)(nil)
+
+// KeyPolicyAllows reports whether the key's policy, or one of its grants,
+// lets the principal perform the action on the key. A statement naming the
+// account hands the decision to the principal's identity policies: it
+// allows here, and the caller checks those. Returns ENOTFOUND.
+func (k *KMS) KeyPolicyAllows(ctx context.Context, keyID, principal, action string) (bool, error) {
+	key, err := k.resolve(ctx, keyID)
+	if err != nil {
+		return false, err
+	}
+	err = k.allow(ctx, &caller{principal: principal}, action, key, nil)
+	switch {
+	case err == nil:
+		return true, nil
+	case errIs(err, profiles.EFORBIDDEN):
+		return false, nil
+	}
+	return false, err
+}

@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,11 +34,19 @@ type Service struct {
 	Keys       profiles.KeyManager
 	DefaultKey string
 
+	// IAM persists principals, access keys and policies; Audit, when set,
+	// receives one record per authorisation decision.
+	IAM   profiles.IAMStore
+	Audit *slog.Logger
+
 	tokens      tokens
 	indexSecret []byte
 	crypt       *crypt
 	limiter     *limiter
 	seq         atomic.Uint64 // orders the history records of one process
+
+	mu       sync.Mutex // guards policies
+	policies policyCache
 }
 
 var (

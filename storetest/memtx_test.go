@@ -18,6 +18,7 @@ type memState struct {
 	domains map[string]*profiles.Domain
 	data    map[string]*memData // by domain name
 	kms     *memKMS             // profiles.KMSStore; outside transactions
+	iam     *memIAM             // profiles.IAMStore; outside transactions
 }
 
 // memData is a domain's profile data.
@@ -42,7 +43,7 @@ func newMemData() *memData {
 // clone copies the maps of st; the values they hold are shared, and never
 // changed in place.
 func (st memState) clone() memState {
-	out := memState{domains: maps.Clone(st.domains), data: map[string]*memData{}, kms: st.kms}
+	out := memState{domains: maps.Clone(st.domains), data: map[string]*memData{}, kms: st.kms, iam: st.iam}
 	for name, d := range st.data {
 		out.data[name] = &memData{
 			types:    maps.Clone(d.types),
@@ -774,5 +775,258 @@ func (s *memStore) DeleteKMSGrant(ctx context.Context, keyID, grantID string) er
 		return profiles.Errorf(profiles.ENOTFOUND, "grant %q not found", grantID)
 	}
 	delete(st.grants, grantID)
+	return nil
+}
+
+// memIAM is the profiles.IAMStore part of a memStore.
+type memIAM struct {
+	principals map[string]*profiles.Principal
+	keys       map[string]*profiles.AccessKey          // by id
+	policies   map[[2]string]*profiles.PrincipalPolicy // by principal and name
+}
+
+// iamState returns the IAM maps, made on first use; s.mu is held.
+func (s *memStore) iamState() *memIAM {
+	if s.st.iam == nil {
+		s.st.iam = &memIAM{principals: map[string]*profiles.Principal{}, keys: map[string]*profiles.AccessKey{},
+			policies: map[[2]string]*profiles.PrincipalPolicy{}}
+	}
+	return s.st.iam
+}
+
+func iamPrincipalNotFound(name string) error {
+	return profiles.Errorf(profiles.ENOTFOUND, "principal %q not found", name)
+}
+
+// activeKeys counts the active keys of principal but the key except.
+func (st *memIAM) activeKeys(principal, except string) int {
+	n := 0
+	for _, k := range st.keys {
+		if k.PrincipalName == principal && k.ID != except && k.Status == profiles.AccessKeyActive {
+			n++
+		}
+	}
+	return n
+}
+
+func validKeyStatus(status string) error {
+	if status != profiles.AccessKeyActive && status != profiles.AccessKeyInactive {
+		return profiles.Errorf(profiles.EINVALID, "bad status %q", status)
+	}
+	return nil
+}
+
+func (s *memStore) CreatePrincipal(ctx context.Context, p *profiles.Principal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.iamState()
+	if p.Type != profiles.PrincipalUser && p.Type != profiles.PrincipalRole {
+		return profiles.Errorf(profiles.EINVALID, "bad type %q", p.Type)
+	} else if _, ok := st.principals[p.Name]; ok {
+		return profiles.Errorf(profiles.ECONFLICT, "principal %q exists", p.Name)
+	}
+	p.CreatedAt = stamp(p.CreatedAt, s.now())
+	st.principals[p.Name] = deepCopy(p)
+	return nil
+}
+
+func (s *memStore) FindPrincipal(ctx context.Context, name string) (*profiles.Principal, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.iamState().principals[name]
+	if !ok {
+		return nil, iamPrincipalNotFound(name)
+	}
+	return deepCopy(p), nil
+}
+
+func (s *memStore) ListPrincipals(ctx context.Context, typ, after string, limit int) ([]*profiles.Principal, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return kmsPage(s.iamState().principals, after, limit, func(p *profiles.Principal) bool {
+		return typ == "" || p.Type == typ
+	}), nil
+}
+
+func (s *memStore) DeletePrincipal(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.iamState()
+	if _, ok := st.principals[name]; !ok {
+		return iamPrincipalNotFound(name)
+	}
+	delete(st.principals, name)
+	maps.DeleteFunc(st.keys, func(_ string, k *profiles.AccessKey) bool { return k.PrincipalName == name })
+	maps.DeleteFunc(st.policies, func(k [2]string, _ *profiles.PrincipalPolicy) bool { return k[0] == name })
+	return nil
+}
+
+func (s *memStore) CreateAccessKey(ctx context.Context, k *profiles.AccessKey) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.iamState()
+	if err := validKeyStatus(k.Status); err != nil {
+		return err
+	} else if _, ok := st.principals[k.PrincipalName]; !ok {
+		return iamPrincipalNotFound(k.PrincipalName)
+	} else if _, ok := st.keys[k.ID]; ok {
+		return profiles.Errorf(profiles.ECONFLICT, "access key %q exists", k.ID)
+	} else if k.Status == profiles.AccessKeyActive && st.activeKeys(k.PrincipalName, "") >= profiles.MaxActiveAccessKeys {
+		return profiles.Errorf(profiles.EQUOTA, "too many active keys")
+	}
+	k.CreatedAt, k.LastUsedAt = stamp(k.CreatedAt, s.now()), optMS(k.LastUsedAt)
+	st.keys[k.ID] = deepCopy(k)
+	return nil
+}
+
+func (s *memStore) FindAccessKey(ctx context.Context, id string) (*profiles.AccessKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.iamState().keys[id]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "access key %q not found", id)
+	}
+	return deepCopy(k), nil
+}
+
+func (s *memStore) ListAccessKeys(ctx context.Context, principal string) ([]*profiles.AccessKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.iamState()
+	if _, ok := st.principals[principal]; !ok {
+		return nil, iamPrincipalNotFound(principal)
+	}
+	var out []*profiles.AccessKey
+	for _, k := range st.keys {
+		if k.PrincipalName == principal {
+			out = append(out, deepCopy(k))
+		}
+	}
+	slices.SortFunc(out, func(a, b *profiles.AccessKey) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// key returns the key id of principal, or ENOTFOUND naming what is
+// missing; s.mu is held.
+func (st *memIAM) key(principal, id string) (*profiles.AccessKey, error) {
+	if _, ok := st.principals[principal]; !ok {
+		return nil, iamPrincipalNotFound(principal)
+	}
+	k, ok := st.keys[id]
+	if !ok || k.PrincipalName != principal {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "access key %q not found", id)
+	}
+	return k, nil
+}
+
+func (s *memStore) UpdateAccessKeyStatus(ctx context.Context, principal, id, status string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.iamState()
+	if err := validKeyStatus(status); err != nil {
+		return err
+	}
+	k, err := st.key(principal, id)
+	if err != nil {
+		return err
+	}
+	if status == profiles.AccessKeyActive && st.activeKeys(principal, id) >= profiles.MaxActiveAccessKeys {
+		return profiles.Errorf(profiles.EQUOTA, "too many active keys")
+	}
+	k = deepCopy(k)
+	k.Status = status
+	st.keys[id] = k
+	return nil
+}
+
+func (s *memStore) TouchAccessKey(ctx context.Context, id string, t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.iamState()
+	k, ok := st.keys[id]
+	if !ok {
+		return nil
+	}
+	if used := stamp(t, s.now()); used.After(k.LastUsedAt) {
+		k = deepCopy(k)
+		k.LastUsedAt = used
+		st.keys[id] = k
+	}
+	return nil
+}
+
+func (s *memStore) DeleteAccessKey(ctx context.Context, principal, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.iamState()
+	if _, err := st.key(principal, id); err != nil {
+		return err
+	}
+	delete(st.keys, id)
+	return nil
+}
+
+func (s *memStore) PutPrincipalPolicy(ctx context.Context, p *profiles.PrincipalPolicy) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.iamState()
+	if _, ok := st.principals[p.PrincipalName]; !ok {
+		return iamPrincipalNotFound(p.PrincipalName)
+	}
+	p.UpdatedAt = stamp(p.UpdatedAt, s.now())
+	st.policies[[2]string{p.PrincipalName, p.PolicyName}] = deepCopy(p)
+	return nil
+}
+
+// policy returns a policy of principal, or ENOTFOUND naming what is
+// missing; s.mu is held.
+func (st *memIAM) policy(principal, name string) (*profiles.PrincipalPolicy, error) {
+	if _, ok := st.principals[principal]; !ok {
+		return nil, iamPrincipalNotFound(principal)
+	}
+	p, ok := st.policies[[2]string{principal, name}]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "policy %q not found", name)
+	}
+	return p, nil
+}
+
+func (s *memStore) FindPrincipalPolicy(ctx context.Context, principal, name string) (*profiles.PrincipalPolicy, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.iamState().policy(principal, name)
+	if err != nil {
+		return nil, err
+	}
+	return deepCopy(p), nil
+}
+
+func (s *memStore) ListPrincipalPolicies(ctx context.Context, principal string) ([]*profiles.PrincipalPolicy, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.iamState()
+	if _, ok := st.principals[principal]; !ok {
+		return nil, iamPrincipalNotFound(principal)
+	}
+	var out []*profiles.PrincipalPolicy
+	for k, p := range st.policies {
+		if k[0] == principal {
+			out = append(out, deepCopy(p))
+		}
+	}
+	slices.SortFunc(out, func(a, b *profiles.PrincipalPolicy) int { return strings.Compare(a.PolicyName, b.PolicyName) })
+	return out, nil
+}
+
+func (s *memStore) DeletePrincipalPolicy(ctx context.Context, principal, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.iamState()
+	if _, err := st.policy(principal, name); err != nil {
+		return err
+	}
+	delete(st.policies, [2]string{principal, name})
 	return nil
 }

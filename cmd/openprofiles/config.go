@@ -35,6 +35,11 @@ type Config struct {
 	KMSEndpoint   string
 	KMSDefaultKey string
 
+	// Where the audit trail goes: a file (rotated at AuditMaxBytes, keeping
+	// 5), "-" for stdout; "" is audit.log in the data dir.
+	AuditLog      string
+	AuditMaxBytes int64
+
 	// Secrets from the environment (base64); when empty they are generated
 	// into the data dir at first start. Nodes of one store share them.
 	ServerSecret string
@@ -61,6 +66,7 @@ func DefaultConfig() Config {
 		IngestBurst:   100,
 		SweepInterval: time.Minute,
 
+		AuditMaxBytes:       50 << 20,
 		DataKeyMaxAge:       5 * time.Minute,
 		KMSKeyCheckInterval: 5 * time.Second,
 	}
@@ -155,6 +161,8 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	fs.DurationVar(&c.KMSKeyCheckInterval, "kms-key-check-interval", keyCheck, "how often the state and policy of a KMS key in use are checked again (env OPENPROFILES_KMS_KEY_CHECK_INTERVAL)")
 	fs.StringVar(&c.KMSEndpoint, "kms-endpoint", getenv("OPENPROFILES_KMS_ENDPOINT"), "`URL` of an external AWS-KMS-compatible service for the domains' keys, signed with the standard AWS credentials; empty: the built-in KMS (env OPENPROFILES_KMS_ENDPOINT)")
 	fs.StringVar(&c.KMSDefaultKey, "kms-default-key", getenv("OPENPROFILES_KMS_DEFAULT_KEY"), "`key` (id, ARN or alias) of the external KMS for domains that name none (env OPENPROFILES_KMS_DEFAULT_KEY)")
+	fs.StringVar(&c.AuditLog, "audit-log", getenv("OPENPROFILES_AUDIT_LOG"), "`file` of the audit trail (JSON lines, rotated), or - for stdout; default audit.log in the data dir (env OPENPROFILES_AUDIT_LOG)")
+	c.AuditMaxBytes = d.AuditMaxBytes
 	c.ServerSecret = getenv("OPENPROFILES_SERVER_SECRET")
 	c.KMSRootKey = getenv("OPENPROFILES_KMS_ROOT_KEY")
 	c.AccessKeyID = getenv("OPENPROFILES_ACCESS_KEY_ID")

@@ -36,6 +36,7 @@ Commands:
 
 	serve      run the server (Customer Profiles API on embedded SQLite)
 	domains    list or show domains of a running server
+	iam        manage users, roles, access keys and policies (like 'aws iam')
 	version    print the version
 
 Run 'openprofiles <command> --help' for the flags of a command.
@@ -52,6 +53,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr, getenv)
 	case "domains":
 		return runDomains(ctx, args[1:], stdout, stderr, getenv)
+	case "iam":
+		return runIAM(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

@@ -19,6 +19,7 @@ import (
 
 	"github.com/openprofiles/profiles/awsapi"
 	"github.com/openprofiles/profiles/awskms"
+	"github.com/openprofiles/profiles/iamapi"
 	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/service"
 	"github.com/openprofiles/profiles/sigv4"
@@ -41,6 +42,7 @@ type Main struct {
 	Service *service.Service
 	API     *awsapi.Server
 
+	audit       *rotatingFile
 	ln          net.Listener
 	server      *http.Server
 	served      chan error
@@ -161,21 +163,27 @@ func (m *Main) Open() error {
 	}
 	m.Service.SetCryptConfig(service.CryptConfig{DataKeyMaxAge: c.DataKeyMaxAge, CacheSize: 1000, KeyStateTTL: c.KMSKeyCheckInterval})
 	m.DB.Sealer = m.Service.Sealer()
+	m.Service.IAM = m.DB
+	if m.Service.Audit, err = m.openAudit(); err != nil {
+		m.DB.Close()
+		return err
+	}
 
+	// Callers sign with the root key, or with an access key of a principal.
 	rootARN := profiles.RootARN(c.AccountID)
 	lookup := func(ctx context.Context, id string) (sigv4.Credential, bool, error) {
-		if id != keyID {
-			return sigv4.Credential{}, false, nil
+		if id == keyID {
+			return sigv4.Credential{Secret: secret, Principal: rootARN}, true, nil
 		}
-		return sigv4.Credential{Secret: secret, Principal: rootARN}, true, nil
+		secret, principal, ok, err := m.Service.LookupAccessKey(ctx, id)
+		return sigv4.Credential{Secret: secret, Principal: principal}, ok, err
 	}
 	kmsAPI := m.KMS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localkms.SigningService}, Lookup: lookup},
 		func(ctx context.Context, principal, action, resource string) error {
-			if principal == rootARN {
-				return nil
-			}
-			return profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to perform: %s on resource: %s", principal, action, resource)
+			return m.Service.Authorize(ctx, &profiles.AuthRequest{Principal: principal, Action: action, Resource: resource,
+				Context: map[string][]string{"aws:PrincipalArn": {principal}}})
 		}, m.Logger)
+	iamAPI := iamapi.Handler(m.Service, m.Service, &sigv4.Verifier{Region: c.Region, Services: []string{iamapi.SigningService}, Lookup: lookup}, c.AccountID, m.Logger)
 	m.API = &awsapi.Server{
 		Domains:      m.Service,
 		Tags:         m.Service,
@@ -184,6 +192,8 @@ func (m *Main) Open() error {
 		Search:       m.Service,
 		Profiles:     m.Service,
 		Verifier:     &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
+		Authorizer:   m.Service,
+		Region:       c.Region,
 		Logger:       m.Logger,
 		MaxBodyBytes: c.MaxBodyBytes,
 	}
@@ -194,8 +204,12 @@ func (m *Main) Open() error {
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The built-in KMS shares the address: its JSON protocol names the
 		// operation in X-Amz-Target.
-		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), localkms.TargetPrefix) {
+		switch target := r.Header.Get("X-Amz-Target"); {
+		case strings.HasPrefix(target, localkms.TargetPrefix):
 			kmsAPI.ServeHTTP(w, r)
+			return
+		case strings.HasPrefix(target, iamapi.TargetPrefix):
+			iamAPI.ServeHTTP(w, r)
 			return
 		}
 		m.API.ServeHTTP(w, r)
@@ -234,6 +248,23 @@ Use them with the AWS CLI and SDKs:
 	return nil
 }
 
+// openAudit opens the audit trail: a JSON line per authorisation decision.
+func (m *Main) openAudit() (*slog.Logger, error) {
+	var w io.Writer = m.Stdout
+	if m.Config.AuditLog != "-" {
+		path := m.Config.AuditLog
+		if path == "" {
+			path = filepath.Join(m.Config.DataDir, "audit.log")
+		}
+		f, err := openRotatingFile(path, m.Config.AuditMaxBytes, 5)
+		if err != nil {
+			return nil, err
+		}
+		m.audit, w = f, f
+	}
+	return slog.New(slog.NewJSONHandler(w, nil)), nil
+}
+
 func absPath(p string) string {
 	if a, err := filepath.Abs(p); err == nil {
 		return a
@@ -261,6 +292,9 @@ func (m *Main) Close() error {
 	if m.stopSweeper != nil {
 		m.stopSweeper()
 		<-m.sweeperDone
+	}
+	if m.audit != nil {
+		m.audit.Close()
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {

@@ -1,0 +1,67 @@
+package profiles
+
+import "context"
+
+// AuthRequest is a call to authorise: who does what to which resource, with
+// the condition keys of the request (aws:SourceIp, aws:CurrentTime, …).
+type AuthRequest struct {
+	Principal string // ARN of the caller
+	Action    string // e.g. "profile:SearchProfiles", "kms:Decrypt", "iam:CreateUser"
+	Resource  string // ARN, or "*"
+	Context   map[string][]string
+	RequestID string // for the audit trail
+}
+
+// Authorizer decides whether a caller may act, from the caller's identity
+// policies (and, for KMS keys, the key's policy). The account's root
+// principal may do everything.
+type Authorizer interface {
+	// Authorize returns nil when the request is allowed and an EFORBIDDEN
+	// error naming the action and the resource (never the policy) when not.
+	Authorize(ctx context.Context, r *AuthRequest) error
+}
+
+// KeyPolicyChecker is implemented by key managers that can evaluate a key's
+// own policy for a principal (the built-in KMS); an external key manager
+// cannot, and then the identity policies alone decide.
+type KeyPolicyChecker interface {
+	// KeyPolicyAllows reports whether the key's policy (or a grant) lets
+	// the principal perform the action on the key. Returns ENOTFOUND.
+	KeyPolicyAllows(ctx context.Context, keyID, principal, action string) (bool, error)
+}
+
+// IAMService manages the account's principals, their access keys and their
+// inline identity policies.
+type IAMService interface {
+	// CreatePrincipal creates a user or a role. Returns EINVALID for a bad
+	// name and ECONFLICT when the name is taken.
+	CreatePrincipal(ctx context.Context, typ, name string) (*Principal, error)
+	// GetPrincipal returns a principal of the type. Returns ENOTFOUND.
+	GetPrincipal(ctx context.Context, typ, name string) (*Principal, error)
+	// ListPrincipals returns one page of the principals of the type.
+	ListPrincipals(ctx context.Context, typ string, page Page) ([]*Principal, string, error)
+	// DeletePrincipal deletes a principal with its keys and policies. Returns ENOTFOUND.
+	DeletePrincipal(ctx context.Context, typ, name string) error
+
+	// CreateAccessKey makes a new active access key for a principal and
+	// returns it with its secret (shown this once). Returns ENOTFOUND and
+	// EQUOTA (two active keys already).
+	CreateAccessKey(ctx context.Context, principal string) (*AccessKey, string, error)
+	// ListAccessKeys returns a principal's access keys. Returns ENOTFOUND.
+	ListAccessKeys(ctx context.Context, principal string) ([]*AccessKey, error)
+	// UpdateAccessKey sets a key Active or Inactive. Returns ENOTFOUND,
+	// EINVALID, EQUOTA.
+	UpdateAccessKey(ctx context.Context, principal, id, status string) error
+	// DeleteAccessKey deletes a key. Returns ENOTFOUND.
+	DeleteAccessKey(ctx context.Context, principal, id string) error
+
+	// PutPolicy attaches (or replaces) an inline policy. Returns ENOTFOUND,
+	// and EINVALID for a malformed document with the position of the error.
+	PutPolicy(ctx context.Context, principal, name, document string) error
+	// GetPolicy returns an inline policy. Returns ENOTFOUND.
+	GetPolicy(ctx context.Context, principal, name string) (*PrincipalPolicy, error)
+	// ListPolicies returns the names of a principal's inline policies.
+	ListPolicies(ctx context.Context, principal string) ([]string, error)
+	// DeletePolicy detaches an inline policy. Returns ENOTFOUND.
+	DeletePolicy(ctx context.Context, principal, name string) error
+}

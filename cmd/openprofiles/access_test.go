@@ -1,0 +1,221 @@
+package main_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+
+	"github.com/openprofiles/profiles"
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+)
+
+// mustUser creates a user with the given inline policies (name → document)
+// and returns a Customer Profiles client signing with a new key of theirs.
+func mustUser(t *testing.T, m *main.Main, name string, policies map[string]string) *customerprofiles.Client {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := m.Service.CreatePrincipal(ctx, profiles.PrincipalUser, name); err != nil {
+		t.Fatal(err)
+	}
+	for pn, doc := range policies {
+		if err := m.Service.PutPolicy(ctx, name, pn, doc); err != nil {
+			t.Fatalf("PutPolicy %s: %v", pn, err)
+		}
+	}
+	k, secret, err := m.Service.CreateAccessKey(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newClient(t, m, k.ID, secret, testRegion)
+}
+
+func policy(statements ...string) string {
+	return `{"Version":"2012-10-17","Statement":[` + strings.Join(statements, ",") + `]}`
+}
+
+func TestAccess(t *testing.T) {
+	m := MustRunMain(t)
+	root := MustClient(t, m)
+	ctx := t.Context()
+	e := &ingestEnv{t: t, m: m, client: root, domain: "acme"}
+	if _, err := root.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30), Tags: map[string]string{"team": "support"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("other"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	e.putType(contactType("contact"))
+	e.mustPut("contact", map[string]any{"id": "c1", "email": "reader@example.com"})
+	key, err := m.Service.EncryptionKeyARN(ctx, "acme")
+	if err != nil || key == "" {
+		t.Fatalf("domain key: %q %v", key, err)
+	}
+	decrypt := `{"Effect":"Allow","Action":"kms:Decrypt","Resource":"` + key + `"}`
+	search := func(c *customerprofiles.Client) error {
+		_, err := c.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String("acme"), KeyName: aws.String("_email"), Values: []string{"reader@example.com"}})
+		return err
+	}
+	put := func(c *customerprofiles.Client, id string) error {
+		_, err := c.PutProfileObject(ctx, &customerprofiles.PutProfileObjectInput{DomainName: aws.String("acme"), ObjectTypeName: aws.String("contact"),
+			Object: aws.String(`{"id":"` + id + `","email":"reader@example.com"}`)})
+		return err
+	}
+
+	t.Run("NoPolicy", func(t *testing.T) {
+		c := mustUser(t, m, "nobody", nil)
+		_, err := c.ListDomains(ctx, &customerprofiles.ListDomainsInput{})
+		wantAPIError(t, err, "AccessDeniedException", "profile:ListDomains", "arn:aws:iam::000000000000:user/nobody")
+	})
+	t.Run("AgentReadsAndWrites", func(t *testing.T) {
+		c := mustUser(t, m, "agent", map[string]string{"agent": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"arn:aws:profile:us-east-1:000000000000:domains/acme*"}`, decrypt)})
+		if err := search(c); err != nil {
+			t.Fatalf("agent search: %v", err)
+		}
+		if err := put(c, "a1"); err != nil {
+			t.Fatalf("agent put: %v", err)
+		}
+		_, err := c.GetDomain(ctx, &customerprofiles.GetDomainInput{DomainName: aws.String("other")})
+		wantAPIError(t, err, "AccessDeniedException", "domains/other")
+	})
+	t.Run("ReaderWithoutDecrypt", func(t *testing.T) {
+		// profile:* but no kms:Decrypt: writes work, reads are refused
+		// naming kms:Decrypt and the key.
+		c := mustUser(t, m, "writer", map[string]string{"all": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`)})
+		if err := put(c, "w1"); err != nil {
+			t.Fatalf("writer put: %v", err)
+		}
+		wantAPIError(t, search(c), "AccessDeniedException", "kms:Decrypt", key)
+	})
+	t.Run("IntegrationMayOnlyWrite", func(t *testing.T) {
+		c := mustUser(t, m, "integration", map[string]string{"write": policy(`{"Effect":"Allow","Action":["profile:PutProfileObject"],"Resource":"*"}`)})
+		if err := put(c, "i1"); err != nil {
+			t.Fatalf("integration put: %v", err)
+		}
+		wantAPIError(t, search(c), "AccessDeniedException", "profile:SearchProfiles")
+	})
+	t.Run("AuditorMayOnlyList", func(t *testing.T) {
+		c := mustUser(t, m, "auditor", map[string]string{"list": policy(`{"Effect":"Allow","Action":["profile:List*","profile:GetDomain"],"Resource":"*"}`)})
+		if _, err := c.ListDomains(ctx, &customerprofiles.ListDomainsInput{}); err != nil {
+			t.Fatalf("auditor list: %v", err)
+		}
+		_, err := c.DeleteDomain(ctx, &customerprofiles.DeleteDomainInput{DomainName: aws.String("other")})
+		wantAPIError(t, err, "AccessDeniedException", "profile:DeleteDomain")
+	})
+	t.Run("DenyOverridesAllow", func(t *testing.T) {
+		c := mustUser(t, m, "careful", map[string]string{
+			"allow": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`, decrypt),
+			"deny":  policy(`{"Effect":"Deny","Action":"profile:DeleteDomain","Resource":"*"}`),
+		})
+		if err := search(c); err != nil {
+			t.Fatalf("search: %v", err)
+		}
+		_, err := c.DeleteDomain(ctx, &customerprofiles.DeleteDomainInput{DomainName: aws.String("other")})
+		wantAPIError(t, err, "AccessDeniedException", "profile:DeleteDomain")
+	})
+	t.Run("ConditionOnSourceIP", func(t *testing.T) {
+		inside := mustUser(t, m, "inside", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:ListDomains","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}`)})
+		outside := mustUser(t, m, "outside", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:ListDomains","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`)})
+		if _, err := inside.ListDomains(ctx, &customerprofiles.ListDomainsInput{}); err != nil {
+			t.Fatalf("from 127.0.0.1 with a loopback condition: %v", err)
+		}
+		_, err := outside.ListDomains(ctx, &customerprofiles.ListDomainsInput{})
+		wantAPIError(t, err, "AccessDeniedException")
+	})
+	t.Run("ConditionOnTags", func(t *testing.T) {
+		c := mustUser(t, m, "support", map[string]string{"p": policy(
+			`{"Effect":"Allow","Action":"profile:GetDomain","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"support"}}}`,
+			`{"Effect":"Allow","Action":"profile:CreateDomain","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"support"}}}`)})
+		if _, err := c.GetDomain(ctx, &customerprofiles.GetDomainInput{DomainName: aws.String("acme")}); err != nil {
+			t.Fatalf("GetDomain of a domain tagged team=support: %v", err)
+		}
+		_, err := c.GetDomain(ctx, &customerprofiles.GetDomainInput{DomainName: aws.String("other")})
+		wantAPIError(t, err, "AccessDeniedException")
+		if _, err := c.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("tagged"), DefaultExpirationDays: aws.Int32(1), Tags: map[string]string{"team": "support"}}); err != nil {
+			t.Fatalf("CreateDomain with the required tag: %v", err)
+		}
+		_, err = c.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("untagged"), DefaultExpirationDays: aws.Int32(1)})
+		wantAPIError(t, err, "AccessDeniedException")
+	})
+	t.Run("KeyRotation", func(t *testing.T) {
+		c1 := mustUser(t, m, "rotator", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:ListDomains","Resource":"*"}`)})
+		k2, secret2, err := m.Service.CreateAccessKey(ctx, "rotator")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2 := newClient(t, m, k2.ID, secret2, testRegion)
+		keys, _ := m.Service.ListAccessKeys(ctx, "rotator")
+		if _, err := c1.ListDomains(ctx, &customerprofiles.ListDomainsInput{}); err != nil {
+			t.Fatalf("old key before deactivation: %v", err)
+		}
+		if err := m.Service.UpdateAccessKey(ctx, "rotator", keys[0].ID, profiles.AccessKeyInactive); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c1.ListDomains(ctx, &customerprofiles.ListDomainsInput{})
+		wantAPIError(t, err, "UnrecognizedClientException")
+		if _, err := c2.ListDomains(ctx, &customerprofiles.ListDomainsInput{}); err != nil {
+			t.Fatalf("new key: %v", err)
+		}
+	})
+	t.Run("KeyPolicyMustAllowTheReader", func(t *testing.T) {
+		// A key whose policy lets only the account root and the service use
+		// it: even with kms:Decrypt in their identity policy, users cannot
+		// read the domain.
+		only := `{"Version":"2012-10-17","Statement":[` +
+			`{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalArn":"arn:aws:iam::000000000000:root"}}},` +
+			`{"Sid":"Service","Effect":"Allow","Principal":{"Service":"profile.amazonaws.com"},"Action":["kms:GenerateDataKey","kms:Decrypt","kms:CreateGrant"],"Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"000000000000"}}}]}`
+		strict := mustCreateKey(t, MustKMSClient(t, m), only)
+		if _, err := root.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("strict"), DefaultExpirationDays: aws.Int32(1), DefaultEncryptionKey: aws.String(strict)}); err != nil {
+			t.Fatal(err)
+		}
+		c := mustUser(t, m, "keyless", map[string]string{"p": policy(`{"Effect":"Allow","Action":["profile:*","kms:Decrypt"],"Resource":"*"}`)})
+		_, err := c.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String("strict"), KeyName: aws.String("_email"), Values: []string{"x@example.com"}})
+		wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt", strict)
+		// The same user reads a domain whose key policy hands kms:Decrypt to
+		// the account's identity policies.
+		if _, err := c.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String("acme"), KeyName: aws.String("_email"), Values: []string{"x@example.com"}}); err != nil {
+			t.Fatalf("search acme: %v", err)
+		}
+	})
+
+	t.Run("AuditLog", func(t *testing.T) {
+		f, err := os.Open(filepath.Join(m.Config.DataDir, "audit.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		var allow, deny int
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var rec map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+				t.Fatalf("audit line %q: %v", sc.Text(), err)
+			}
+			for _, k := range []string{"time", "principal", "action", "resource", "outcome", "request_id", "source_ip"} {
+				if _, ok := rec[k]; !ok {
+					t.Fatalf("audit record without %s: %s", k, sc.Text())
+				}
+			}
+			if strings.Contains(sc.Text(), testSecret) || strings.Contains(sc.Text(), "reader@example.com") {
+				t.Fatalf("audit record holds a secret or profile data: %s", sc.Text())
+			}
+			switch rec["outcome"] {
+			case "allow":
+				allow++
+			case "deny":
+				deny++
+			}
+			if rec["principal"] == "arn:aws:iam::000000000000:user/nobody" && rec["outcome"] != "deny" {
+				t.Errorf("nobody was allowed: %s", sc.Text())
+			}
+		}
+		if allow == 0 || deny == 0 {
+			t.Fatalf("audit log: %d allows, %d denials", allow, deny)
+		}
+	})
+}

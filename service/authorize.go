@@ -1,0 +1,105 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/iam"
+)
+
+var _ profiles.Authorizer = (*Service)(nil)
+
+// Authorize decides a request from the caller's identity policies (the
+// account's root principal may do everything) and, for KMS actions on a key
+// of a key manager that can tell, the key's own policy too. Each decision
+// goes to the audit log.
+func (s *Service) Authorize(ctx context.Context, r *profiles.AuthRequest) error {
+	allowed, reason, err := s.decide(ctx, r)
+	outcome := "allow"
+	if err != nil {
+		outcome = "error"
+	} else if !allowed {
+		outcome = "deny"
+	}
+	if s.Audit != nil {
+		s.Audit.LogAttrs(ctx, slog.LevelInfo, "authorize",
+			slog.String("request_id", r.RequestID),
+			slog.String("principal", r.Principal),
+			slog.String("action", r.Action),
+			slog.String("resource", r.Resource),
+			slog.String("outcome", outcome),
+			slog.String("source_ip", first(r.Context["aws:SourceIp"])),
+			slog.String("reason", reason),
+		)
+	}
+	if err != nil {
+		return err
+	}
+	if !allowed {
+		return profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to perform: %s on resource: %s", r.Principal, r.Action, r.Resource)
+	}
+	return nil
+}
+
+func (s *Service) decide(ctx context.Context, r *profiles.AuthRequest) (bool, string, error) {
+	if r.Principal == profiles.RootARN(s.AccountID) {
+		return true, "account root", nil
+	}
+	name, ok := s.principalName(r.Principal)
+	if !ok || s.IAM == nil {
+		return false, "unknown principal", nil
+	}
+	identity, err := s.identityPolicies(ctx, name)
+	if err != nil {
+		return false, "", err
+	}
+	req := &iam.Request{Principal: r.Principal, Action: r.Action, Resource: r.Resource, Context: r.Context}
+	allowed, reason := iam.Authorize(req, identity, nil)
+	if !allowed {
+		return false, reason, nil
+	}
+	// The key's own policy must allow KMS actions too, where it can be read.
+	if strings.HasPrefix(r.Action, "kms:") && r.Resource != "*" {
+		if kp, ok := s.Keys.(profiles.KeyPolicyChecker); ok {
+			ok, err := kp.KeyPolicyAllows(ctx, r.Resource, r.Principal, r.Action)
+			if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+				return false, "", err
+			}
+			if !ok {
+				return false, "the key policy does not allow it", nil
+			}
+		}
+	}
+	return true, reason, nil
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+// EncryptionKeyARN returns the ARN of the KMS key of a domain's data.
+func (s *Service) EncryptionKeyARN(ctx context.Context, name string) (string, error) {
+	d, err := s.Store.FindDomain(ctx, name)
+	if err != nil {
+		return "", domainErr(err, name)
+	}
+	keyID := d.DefaultEncryptionKey
+	if keyID == "" {
+		keyID = s.DefaultKey
+	}
+	if keyID == "" || s.Keys == nil {
+		return "", nil
+	}
+	md, err := s.Keys.DescribeKey(ctx, keyID)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return keyID, nil // authorise on the name the domain holds
+	} else if err != nil {
+		return "", err
+	}
+	return md.ARN, nil
+}
