@@ -105,6 +105,13 @@ type IngestService interface {
 	// DeleteProfileObject deletes one object and the keys it produced.
 	// Returns ENOTFOUND.
 	DeleteProfileObject(ctx context.Context, domain, objectType, profileID, uniqueKey string) error
+
+	// IngestAsync ingests an object that arrived asynchronously from source
+	// ("import", "contact", "integration:<name>") with the same pipeline as
+	// PutProfileObject; a failure also goes, with the object, to the
+	// domain's dead-letter queue (or to the spool while the queue cannot be
+	// reached). It returns the same errors as PutProfileObject.
+	IngestAsync(ctx context.Context, domain, objectType, obj, source string) (string, error)
 }
 
 // Tx is one transaction on a store's profile data. Reads do not see objects

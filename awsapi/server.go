@@ -93,11 +93,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := s.serve(w, c)
 	level, errType := slog.LevelInfo, ""
 	if err != nil {
-		var we *wireError
-		if !errors.As(err, &we) {
-			ex := exceptions[profiles.ErrorCode(err)]
-			we = &wireError{Type: ex.Type, Status: ex.Status, Message: profiles.ErrorMessage(err)}
-		}
+		we := toWireError(err)
 		if we.Status >= 500 && we.Status != http.StatusNotImplemented {
 			level = slog.LevelError
 			s.Logger.Error("request failed", "request_id", c.requestID, "operation", c.operation, "err", err)
@@ -130,11 +126,8 @@ func (s *Server) serve(w http.ResponseWriter, c *call) (int, error) {
 	c.body = body
 
 	id, err := s.Verifier.Verify(r, body)
-	var sigErr *sigv4.Error
-	if errors.As(err, &sigErr) {
-		return 0, &wireError{sigErr.Code, sigErr.Status, sigErr.Message}
-	} else if err != nil {
-		return 0, fmt.Errorf("verify signature: %w", err)
+	if err != nil {
+		return 0, err
 	}
 	c.principal = id.Principal
 	r = r.WithContext(profiles.NewContextWithPrincipal(r.Context(), id.Principal))
@@ -197,4 +190,20 @@ func newRequestID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// toWireError turns an error into what goes on the wire: SigV4 failures and
+// protocol errors as they are, coded errors from the one table, anything
+// else as an internal error.
+func toWireError(err error) *wireError {
+	var we *wireError
+	var sigErr *sigv4.Error
+	switch {
+	case errors.As(err, &we):
+		return we
+	case errors.As(err, &sigErr):
+		return &wireError{sigErr.Code, sigErr.Status, sigErr.Message}
+	}
+	ex := exceptions[profiles.ErrorCode(err)]
+	return &wireError{Type: ex.Type, Status: ex.Status, Message: profiles.ErrorMessage(err)}
 }

@@ -40,6 +40,9 @@ func (s *Service) CreateDomain(ctx context.Context, d *profiles.Domain) (*profil
 	if err := s.checkKey(ctx, d.DefaultEncryptionKey, s.DomainARN(d.Name), "DefaultEncryptionKey"); err != nil {
 		return nil, err
 	}
+	if err := s.checkQueue(ctx, d.DeadLetterQueueURL, d.Name); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	d.CreatedAt, d.LastUpdatedAt = now, now
 	setStatuses(d)
@@ -75,6 +78,11 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 	}
 	if upd.DefaultEncryptionKey != nil {
 		if err := s.checkKey(ctx, *upd.DefaultEncryptionKey, s.DomainARN(name), "DefaultEncryptionKey"); err != nil {
+			return nil, err
+		}
+	}
+	if upd.DeadLetterQueueURL != nil {
+		if err := s.checkQueue(ctx, *upd.DeadLetterQueueURL, name); err != nil {
 			return nil, err
 		}
 	}

@@ -39,6 +39,9 @@ type Service struct {
 	IAM   profiles.IAMStore
 	Audit *slog.Logger
 
+	// Queues sends dead letters (nil: failures are only reported).
+	Queues profiles.DeadLetters
+
 	tokens      tokens
 	indexSecret []byte
 	crypt       *crypt
@@ -47,6 +50,7 @@ type Service struct {
 
 	mu       sync.Mutex // guards policies
 	policies policyCache
+	spool    spool
 }
 
 var (

@@ -36,6 +36,8 @@ Commands:
 
 	serve      run the server (Customer Profiles API on embedded SQLite)
 	domains    list or show domains of a running server
+	import     ingest a file of JSON objects (failures go to the dead-letter queue)
+	dlq        list, replay or purge a domain's dead-letter queue
 	iam        manage users, roles, access keys and policies (like 'aws iam')
 	version    print the version
 
@@ -53,6 +55,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr, getenv)
 	case "domains":
 		return runDomains(ctx, args[1:], stdout, stderr, getenv)
+	case "import":
+		return runImport(ctx, args[1:], stdout, stderr, getenv)
+	case "dlq":
+		return runDlq(ctx, args[1:], stdout, stderr, getenv)
 	case "iam":
 		return runIAM(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":

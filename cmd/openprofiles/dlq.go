@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
+
+	"github.com/openprofiles/profiles/service"
+)
+
+// runDlq runs `openprofiles dlq list|replay|purge --domain D`, which work
+// on the domain's dead-letter queue through the SQS API.
+func runDlq(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("openprofiles dlq", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf clientFlags
+	cf.bind(fs, getenv)
+	domain := fs.String("domain", "", "`name` of the domain (required)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage:
+
+	openprofiles dlq list   --domain D [flags]   print the dead letters (hides them from other readers for 10 s)
+	openprofiles dlq replay --domain D [flags]   ingest each dead letter again: delete it on success, keep it
+	                                             with one more attempt and the new error on failure
+	openprofiles dlq purge  --domain D [flags]   delete every dead letter
+
+The queue is the domain's DeadLetterQueueUrl. A dead letter is JSON:
+DomainName, ObjectTypeName, Source, ErrorCode, ErrorMessage, Object (the
+original object), FirstFailureAt, Attempts.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 {
+		fs.Usage()
+		return flag.ErrHelp
+	}
+	verb := args[0]
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *domain == "" {
+		fs.Usage()
+		return fmt.Errorf("dlq: --domain is required")
+	}
+	cfg, err := cf.awsConfig(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	profilesClient := customerprofiles.NewFromConfig(cfg, func(o *customerprofiles.Options) { o.BaseEndpoint = aws.String(cf.endpoint) })
+	d, err := profilesClient.GetDomain(ctx, &customerprofiles.GetDomainInput{DomainName: domain})
+	if err != nil {
+		return err
+	}
+	queueURL := aws.ToString(d.DeadLetterQueueUrl)
+	if queueURL == "" {
+		return fmt.Errorf("dlq: domain %s has no DeadLetterQueueUrl", *domain)
+	}
+	u, err := url.Parse(queueURL)
+	if err != nil {
+		return fmt.Errorf("dlq: DeadLetterQueueUrl %q: %w", queueURL, err)
+	}
+	queues := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(u.Scheme + "://" + u.Host) })
+	q := &dlq{profiles: profilesClient, queues: queues, url: queueURL, stdout: stdout}
+	switch verb {
+	case "list":
+		return q.list(ctx)
+	case "replay":
+		return q.replay(ctx)
+	case "purge":
+		if _, err := queues.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: &queueURL}); err != nil {
+			return err
+		}
+		return printJSON(stdout, map[string]any{"Purged": queueURL})
+	}
+	fs.Usage()
+	return fmt.Errorf("dlq: unknown verb %q", verb)
+}
+
+type dlq struct {
+	profiles *customerprofiles.Client
+	queues   *sqs.Client
+	url      string
+	stdout   io.Writer
+}
+
+// receiveAll receives every message once, hiding each for visibility.
+func (q *dlq) receiveAll(ctx context.Context, visibility time.Duration, fn func(body, handle string) error) error {
+	seen := map[string]bool{}
+	for {
+		out, err := q.queues.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &q.url, MaxNumberOfMessages: 10,
+			VisibilityTimeout: int32(visibility.Seconds()), WaitTimeSeconds: 0})
+		if err != nil {
+			return err
+		}
+		fresh := 0
+		for _, m := range out.Messages {
+			if seen[aws.ToString(m.MessageId)] {
+				continue
+			}
+			seen[aws.ToString(m.MessageId)] = true
+			fresh++
+			if err := fn(aws.ToString(m.Body), aws.ToString(m.ReceiptHandle)); err != nil {
+				return err
+			}
+		}
+		if fresh == 0 {
+			return nil
+		}
+	}
+}
+
+func (q *dlq) list(ctx context.Context) error {
+	items := []any{}
+	err := q.receiveAll(ctx, 10*time.Second, func(body, _ string) error {
+		var dl service.DeadLetter
+		if json.Unmarshal([]byte(body), &dl) != nil {
+			items = append(items, map[string]any{"Unreadable": body})
+			return nil
+		}
+		items = append(items, dl)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return printJSON(q.stdout, map[string]any{"QueueUrl": q.url, "DeadLetters": items})
+}
+
+func (q *dlq) replay(ctx context.Context) error {
+	// Take every message first (hidden for the run), so that the ones sent
+	// back with one more attempt are not tried again in this run.
+	type received struct{ body, handle string }
+	var msgs []received
+	if err := q.receiveAll(ctx, 5*time.Minute, func(body, handle string) error {
+		msgs = append(msgs, received{body, handle})
+		return nil
+	}); err != nil {
+		return err
+	}
+	var replayed, failed int
+	for _, m := range msgs {
+		if err := q.replayOne(ctx, m.body, m.handle, &replayed, &failed); err != nil {
+			return err
+		}
+	}
+	return printJSON(q.stdout, map[string]any{"Replayed": replayed, "StillFailing": failed})
+}
+
+// replayOne ingests one dead letter again and deletes it; one that fails
+// again is sent back with one more attempt and the new error.
+func (q *dlq) replayOne(ctx context.Context, body, handle string, replayed, failed *int) error {
+	var dl service.DeadLetter
+	if err := json.Unmarshal([]byte(body), &dl); err != nil {
+		*failed++ // not ours: leave it
+		return nil
+	}
+	_, err := q.profiles.PutProfileObject(ctx, &customerprofiles.PutProfileObjectInput{
+		DomainName: aws.String(dl.DomainName), ObjectTypeName: aws.String(dl.ObjectTypeName), Object: aws.String(dl.Object)})
+	if err != nil {
+		// Keep it: a new message with one more attempt and the new error.
+		*failed++
+		dl.Attempts++
+		var ae smithy.APIError
+		if errors.As(err, &ae) {
+			dl.ErrorMessage = ae.ErrorMessage()
+		} else {
+			dl.ErrorMessage = err.Error()
+		}
+		b, _ := json.Marshal(dl)
+		if _, err := q.queues.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.url, MessageBody: aws.String(string(b))}); err != nil {
+			return err
+		}
+	} else {
+		*replayed++
+	}
+	_, err = q.queues.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &q.url, ReceiptHandle: aws.String(handle)})
+	return err
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/openprofiles/profiles/awsapi"
+)
+
+// importBatch is how many objects one import request carries.
+const importBatch = 500
+
+// runImport runs `openprofiles import`: it sends the objects of a file to
+// the server's import endpoint, in batches, showing progress, and prints
+// the counts. Failed objects are in the domain's dead-letter queue.
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("openprofiles import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf clientFlags
+	cf.bind(fs, getenv)
+	domain := fs.String("domain", "", "`name` of the domain (required)")
+	objectType := fs.String("object-type", "", "`name` of the object type (required)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: openprofiles import --domain D --object-type T [flags] FILE
+
+Ingests the JSON objects of FILE (JSON Lines, or one JSON array; - reads
+standard input) through the asynchronous ingestion path: each object finds
+or creates its profile as with PutProfileObject, and each one that fails goes
+to the domain's dead-letter queue with its error. Prints the counts, and the
+first failures, as JSON.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *domain == "" || *objectType == "" || fs.NArg() != 1 {
+		fs.Usage()
+		return fmt.Errorf("import: --domain, --object-type and one FILE are required")
+	}
+	var in io.Reader = os.Stdin
+	if name := fs.Arg(0); name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	objects, err := readObjects(in)
+	if err != nil {
+		return err
+	}
+	cfg, err := cf.awsConfig(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	endpoint := strings.TrimRight(cf.endpoint, "/") + awsapi.ImportPath + url.PathEscape(*domain) + "/object-types/" + url.PathEscape(*objectType)
+	client := &http.Client{Timeout: 10 * time.Minute}
+	var total awsapi.ImportResult
+	start := time.Now()
+	for i := 0; i < len(objects); i += importBatch {
+		batch := objects[i:min(i+importBatch, len(objects))]
+		body := []byte(strings.Join(batch, "\n"))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		creds, err := cfg.Credentials.Retrieve(ctx)
+		if err != nil {
+			return fmt.Errorf("AWS credentials: %w", err)
+		}
+		sum := sha256.Sum256(body)
+		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "profile", cfg.Region, time.Now()); err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			e := apiError("Import", resp, b)
+			fmt.Fprintln(stderr, e.Error())
+			return fmt.Errorf("import: %s", e.Code)
+		}
+		var res awsapi.ImportResult
+		if err := json.Unmarshal(b, &res); err != nil {
+			return fmt.Errorf("import: bad answer: %w", err)
+		}
+		total.Ingested += res.Ingested
+		total.Failed += res.Failed
+		for _, f := range res.Failures {
+			if len(total.Failures) < 100 {
+				f.Index += i
+				total.Failures = append(total.Failures, f)
+			}
+		}
+		if !*quiet {
+			progress(stderr, i+len(batch), len(objects), total, time.Since(start))
+		}
+	}
+	if !*quiet {
+		fmt.Fprintln(stderr)
+	}
+	return printJSON(stdout, total)
+}
+
+// progress draws the progress bar on one terminal line.
+func progress(w io.Writer, done, total int, res awsapi.ImportResult, elapsed time.Duration) {
+	const width = 30
+	filled := width
+	if total > 0 {
+		filled = done * width / total
+	}
+	rate := float64(done) / max(elapsed.Seconds(), 0.001)
+	fmt.Fprintf(w, "\r[%s%s] %d/%d objects  %d ingested  %d failed  %.0f/s",
+		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), done, total, res.Ingested, res.Failed, rate)
+}
+
+// readObjects reads a JSON array of objects, or JSON Lines, into the
+// objects' texts.
+func readObjects(r io.Reader) ([]string, error) {
+	br := bufio.NewReader(r)
+	for {
+		c, err := br.Peek(1)
+		if err != nil {
+			return nil, nil // empty
+		}
+		if c[0] == ' ' || c[0] == '\n' || c[0] == '\r' || c[0] == '\t' {
+			br.ReadByte()
+			continue
+		}
+		if c[0] == '[' {
+			var items []json.RawMessage
+			if err := json.NewDecoder(br).Decode(&items); err != nil {
+				return nil, fmt.Errorf("import: the file is not a JSON array: %w", err)
+			}
+			out := make([]string, len(items))
+			for i, it := range items {
+				var b bytes.Buffer
+				json.Compact(&b, it)
+				out[i] = b.String()
+			}
+			return out, nil
+		}
+		break
+	}
+	var out []string
+	sc := bufio.NewScanner(br)
+	sc.Buffer(make([]byte, 1<<20), 4<<20)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out, sc.Err()
+}

@@ -1,0 +1,205 @@
+package service
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// DeadLetter is the message OpenProfiles writes to a domain's dead-letter
+// queue when an object that arrived asynchronously cannot be ingested. Its
+// JSON form is documented in the README; Object is the original object,
+// unchanged.
+type DeadLetter struct {
+	Version        int       `json:"Version"`
+	DomainName     string    `json:"DomainName"`
+	ObjectTypeName string    `json:"ObjectTypeName"`
+	Source         string    `json:"Source"`    // "import", "contact", "integration:<name>"
+	ErrorCode      string    `json:"ErrorCode"` // a profiles.Reason* value, or INTERNAL
+	ErrorMessage   string    `json:"ErrorMessage"`
+	Object         string    `json:"Object"`
+	FirstFailureAt time.Time `json:"FirstFailureAt"`
+	Attempts       int       `json:"Attempts"`
+}
+
+// IngestAsync ingests an object that arrived asynchronously (from source).
+// When it fails, the object and the error go to the domain's dead-letter
+// queue, or, while the queue cannot be reached, to the durable local spool;
+// the error is returned too, for the caller's counts. Nothing is lost.
+func (s *Service) IngestAsync(ctx context.Context, domain, objectType, obj, source string) (string, error) {
+	key, err := s.PutProfileObject(ctx, domain, objectType, obj)
+	if err == nil {
+		return key, nil
+	}
+	if ctx.Err() != nil {
+		return "", err
+	}
+	dl := DeadLetter{Version: 1, DomainName: domain, ObjectTypeName: objectType, Source: source,
+		ErrorCode: deadLetterCode(err), ErrorMessage: profiles.ErrorMessage(err), Object: obj,
+		FirstFailureAt: s.now(), Attempts: 1}
+	if derr := s.deadLetter(ctx, &dl); derr != nil {
+		return "", fmt.Errorf("%w (and the dead-letter queue: %v)", err, derr)
+	}
+	return "", err
+}
+
+// deadLetterCode is the stable code of a failure: its reason, else the
+// error code.
+func deadLetterCode(err error) string {
+	if r := profiles.ErrorReason(err); r != "" {
+		return r
+	}
+	switch profiles.ErrorCode(err) {
+	case profiles.ENOTFOUND:
+		return "NOT_FOUND"
+	case profiles.EINVALID:
+		return "INVALID"
+	case profiles.EQUOTA:
+		return "QUOTA"
+	case profiles.ETHROTTLED:
+		return profiles.ReasonRateExceeded
+	case profiles.EFORBIDDEN:
+		return "FORBIDDEN"
+	}
+	return "INTERNAL"
+}
+
+// deadLetter sends a dead letter to the domain's queue; while the queue
+// cannot be reached it goes to the spool. A domain without a queue keeps
+// nothing: the caller reports the failure.
+func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
+	d, err := s.Store.FindDomain(ctx, dl.DomainName)
+	if err != nil || d.DeadLetterQueueURL == "" || s.Queues == nil {
+		return nil
+	}
+	body, err := json.Marshal(dl)
+	if err != nil {
+		return err
+	}
+	err = s.Queues.Send(ctx, d.DeadLetterQueueURL, string(body), s.AccountID, s.DomainARN(dl.DomainName))
+	switch profiles.ErrorCode(err) {
+	case "":
+		return nil
+	case profiles.EINTERNAL: // unreachable: keep it and try again later
+		s.Logger.Warn("dead-letter queue unreachable; spooled", "domain", dl.DomainName, "err", err)
+		return s.spool.add(spooled{URL: d.DeadLetterQueueURL, Domain: dl.DomainName, Body: string(body)})
+	}
+	return err
+}
+
+// CheckDeadLetterQueue makes sure the service may send to a queue for a
+// domain. Returns EINVALID saying what is missing.
+func (s *Service) checkQueue(ctx context.Context, url, domain string) error {
+	if url == "" || s.Queues == nil {
+		return nil
+	}
+	err := s.Queues.CheckQueue(ctx, url, s.AccountID, s.DomainARN(domain))
+	switch profiles.ErrorCode(err) {
+	case "":
+		return nil
+	case profiles.ENOTFOUND, profiles.EFORBIDDEN, profiles.EINVALID:
+		return profiles.Errorf(profiles.EINVALID, "DeadLetterQueueUrl %s: %s", url, profiles.ErrorMessage(err))
+	}
+	return err
+}
+
+// spooled is a dead letter waiting for its queue.
+type spooled struct {
+	URL    string `json:"url"`
+	Domain string `json:"domain"`
+	Body   string `json:"body"`
+}
+
+// spool is the durable local spool: dead letters that could not be sent,
+// one JSON line each, in a file of the data dir, until the queue is back.
+type spool struct {
+	mu   sync.Mutex
+	path string
+}
+
+// SetSpool sets the file of the spool of undelivered dead letters.
+func (s *Service) SetSpool(path string) { s.spool.path = path }
+
+func (sp *spool) add(m spooled) error {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.path == "" {
+		return errors.New("no spool for undelivered dead letters")
+	}
+	f, err := os.OpenFile(sp.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(m)
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// DeliverSpooled sends the spooled dead letters whose queues can be reached
+// again and keeps the others; it returns how many it delivered.
+func (s *Service) DeliverSpooled(ctx context.Context) (int, error) {
+	sp := &s.spool
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.path == "" {
+		return 0, nil
+	}
+	f, err := os.Open(sp.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	var keep []spooled
+	delivered := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 4<<20)
+	for sc.Scan() {
+		var m spooled
+		if json.Unmarshal(sc.Bytes(), &m) != nil {
+			continue
+		}
+		if err := s.Queues.Send(ctx, m.URL, m.Body, s.AccountID, s.DomainARN(m.Domain)); err != nil {
+			keep = append(keep, m)
+			continue
+		}
+		delivered++
+	}
+	f.Close()
+	if err := sc.Err(); err != nil {
+		return delivered, err
+	}
+	if delivered == 0 {
+		return 0, nil
+	}
+	// Rewrite the spool with what is left, atomically.
+	tmp := sp.path + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return delivered, err
+	}
+	for _, m := range keep {
+		b, _ := json.Marshal(m)
+		out.Write(append(b, '\n'))
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return delivered, err
+	}
+	out.Close()
+	return delivered, os.Rename(tmp, sp.path)
+}
