@@ -19,6 +19,7 @@ type memState struct {
 	data    map[string]*memData // by domain name
 	kms     *memKMS             // profiles.KMSStore; outside transactions
 	iam     *memIAM             // profiles.IAMStore; outside transactions
+	queues  *memQueues          // profiles.QueueStore; outside transactions
 }
 
 // memData is a domain's profile data.
@@ -43,7 +44,7 @@ func newMemData() *memData {
 // clone copies the maps of st; the values they hold are shared, and never
 // changed in place.
 func (st memState) clone() memState {
-	out := memState{domains: maps.Clone(st.domains), data: map[string]*memData{}, kms: st.kms, iam: st.iam}
+	out := memState{domains: maps.Clone(st.domains), data: map[string]*memData{}, kms: st.kms, iam: st.iam, queues: st.queues}
 	for name, d := range st.data {
 		out.data[name] = &memData{
 			types:    maps.Clone(d.types),
@@ -1029,4 +1030,205 @@ func (s *memStore) DeletePrincipalPolicy(ctx context.Context, principal, name st
 	}
 	delete(st.policies, [2]string{principal, name})
 	return nil
+}
+
+// memQueues is the profiles.QueueStore part of a memStore.
+type memQueues struct {
+	queues   map[string]*profiles.Queue
+	messages map[string]map[string]*profiles.StoredMessage // by queue name and id
+}
+
+// queueState returns the queue maps, made on first use; s.mu is held.
+func (s *memStore) queueState() *memQueues {
+	if s.st.queues == nil {
+		s.st.queues = &memQueues{queues: map[string]*profiles.Queue{}, messages: map[string]map[string]*profiles.StoredMessage{}}
+	}
+	return s.st.queues
+}
+
+// queueMessages returns the messages of a queue, or ENOTFOUND.
+func (st *memQueues) queueMessages(name string) (map[string]*profiles.StoredMessage, error) {
+	if _, ok := st.queues[name]; !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "queue %q not found", name)
+	}
+	return st.messages[name], nil
+}
+
+// byHandle returns the message of a queue whose last receipt handle is
+// handle, or ENOTFOUND.
+func (st *memQueues) byHandle(queue, handle string) (*profiles.StoredMessage, error) {
+	msgs, err := st.queueMessages(queue)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range msgs {
+		if handle != "" && m.ReceiptHandle == handle {
+			return m, nil
+		}
+	}
+	return nil, profiles.Errorf(profiles.ENOTFOUND, "no message with receipt handle %q", handle)
+}
+
+func (s *memStore) CreateQueue(ctx context.Context, q *profiles.Queue) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.queueState()
+	if _, ok := st.queues[q.Name]; ok {
+		return profiles.Errorf(profiles.ECONFLICT, "queue %q exists", q.Name)
+	}
+	q.CreatedAt = stamp(q.CreatedAt, s.now())
+	q.UpdatedAt = stamp(q.UpdatedAt, q.CreatedAt)
+	st.queues[q.Name] = deepCopy(q)
+	st.messages[q.Name] = map[string]*profiles.StoredMessage{}
+	return nil
+}
+
+func (s *memStore) FindQueue(ctx context.Context, name string) (*profiles.Queue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, ok := s.queueState().queues[name]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "queue %q not found", name)
+	}
+	return deepCopy(q), nil
+}
+
+func (s *memStore) ListQueues(ctx context.Context, prefix, after string, limit int) ([]*profiles.Queue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return kmsPage(s.queueState().queues, after, limit, func(q *profiles.Queue) bool {
+		return strings.HasPrefix(q.Name, prefix)
+	}), nil
+}
+
+func (s *memStore) UpdateQueue(ctx context.Context, name string, fn func(*profiles.Queue) error) (*profiles.Queue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.queueState()
+	old, ok := st.queues[name]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "queue %q not found", name)
+	}
+	q := deepCopy(old)
+	if err := fn(q); err != nil {
+		return nil, err
+	} else if q.Name != name {
+		return nil, profiles.Errorf(profiles.EINVALID, "rename")
+	}
+	q.CreatedAt, q.UpdatedAt = stamp(q.CreatedAt, s.now()), stamp(q.UpdatedAt, s.now())
+	st.queues[name] = deepCopy(q)
+	return deepCopy(q), nil
+}
+
+func (s *memStore) DeleteQueue(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.queueState()
+	if _, err := st.queueMessages(name); err != nil {
+		return err
+	}
+	delete(st.queues, name)
+	delete(st.messages, name)
+	return nil
+}
+
+func (s *memStore) PutMessage(ctx context.Context, m *profiles.StoredMessage) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msgs, err := s.queueState().queueMessages(m.QueueName)
+	if err != nil {
+		return err
+	} else if _, ok := msgs[m.ID]; ok {
+		return profiles.Errorf(profiles.ECONFLICT, "message %q exists", m.ID)
+	}
+	m.SentAt = stamp(m.SentAt, s.now())
+	m.VisibleAt, m.FirstReceive = stamp(m.VisibleAt, m.SentAt), optMS(m.FirstReceive)
+	msgs[m.ID] = deepCopy(m)
+	return nil
+}
+
+func (s *memStore) ReceiveMessages(ctx context.Context, queue string, max int, now time.Time, visibility, retention time.Duration, handle func() string) ([]*profiles.StoredMessage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msgs, err := s.queueState().queueMessages(queue)
+	if err != nil {
+		return nil, err
+	} else if max < 1 {
+		return nil, profiles.Errorf(profiles.EINVALID, "max %d", max)
+	}
+	now = ms(now)
+	var visible []*profiles.StoredMessage
+	for id, m := range msgs {
+		if m.VisibleAt.After(now) {
+			continue
+		} else if retention > 0 && !m.SentAt.After(now.Add(-retention)) {
+			delete(msgs, id)
+			continue
+		}
+		visible = append(visible, m)
+	}
+	slices.SortFunc(visible, func(a, b *profiles.StoredMessage) int {
+		return cmp.Or(a.SentAt.Compare(b.SentAt), strings.Compare(a.ID, b.ID))
+	})
+	var out []*profiles.StoredMessage
+	for _, m := range visible[:min(max, len(visible))] {
+		m.VisibleAt, m.ReceiptHandle = ms(now.Add(visibility)), handle()
+		m.ReceiveCount++
+		if m.FirstReceive.IsZero() {
+			m.FirstReceive = now
+		}
+		out = append(out, deepCopy(m))
+	}
+	return out, nil
+}
+
+func (s *memStore) DeleteMessage(ctx context.Context, queue, handle string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.queueState()
+	m, err := st.byHandle(queue, handle)
+	if err != nil {
+		return err
+	}
+	delete(st.messages[queue], m.ID)
+	return nil
+}
+
+func (s *memStore) ChangeVisibility(ctx context.Context, queue, handle string, visibleAt time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.queueState().byHandle(queue, handle)
+	if err != nil {
+		return err
+	}
+	m.VisibleAt = ms(visibleAt)
+	return nil
+}
+
+func (s *memStore) PurgeQueue(ctx context.Context, queue string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msgs, err := s.queueState().queueMessages(queue)
+	if err != nil {
+		return err
+	}
+	clear(msgs)
+	return nil
+}
+
+func (s *memStore) CountMessages(ctx context.Context, queue string, now time.Time) (visible, hidden int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msgs, err := s.queueState().queueMessages(queue)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, m := range msgs {
+		if m.VisibleAt.After(ms(now)) {
+			hidden++
+		} else {
+			visible++
+		}
+	}
+	return visible, hidden, nil
 }

@@ -143,6 +143,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("History", func(t *testing.T) { testHistory(t, open) })
 	t.Run("KMS", func(t *testing.T) { testKMS(t, open) })
 	t.Run("IAM", func(t *testing.T) { testIAM(t, open) })
+	t.Run("Queue", func(t *testing.T) { testQueue(t, open) })
 }
 
 // clock is the clock of a store under test. It starts at clockStart and
