@@ -3,12 +3,16 @@ package service
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/openprofiles/profiles"
 )
@@ -27,7 +31,17 @@ type DeadLetter struct {
 	Object         string    `json:"Object"`
 	FirstFailureAt time.Time `json:"FirstFailureAt"`
 	Attempts       int       `json:"Attempts"`
+	// An object too large for a queue message (256 KiB) is cut: the
+	// message holds its first part, and the server keeps it whole in
+	// ObjectFile (in its data dir).
+	ObjectTruncated bool   `json:"ObjectTruncated,omitempty"`
+	ObjectSize      int    `json:"ObjectSize,omitempty"`
+	ObjectFile      string `json:"ObjectFile,omitempty"`
 }
+
+// maxDeadLetterBytes is the largest message body sent to a queue (SQS's
+// limit, less room for the other members).
+const maxDeadLetterBytes = 256*1024 - 4096
 
 // IngestAsync ingests an object that arrived asynchronously (from source).
 // When it fails, the object and the error go to the domain's dead-letter
@@ -83,6 +97,11 @@ func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 	if err != nil {
 		return err
 	}
+	if len(body) > maxDeadLetterBytes {
+		if body, err = s.truncate(dl); err != nil {
+			return err
+		}
+	}
 	err = s.Queues.Send(ctx, d.DeadLetterQueueURL, string(body), s.AccountID, s.DomainARN(dl.DomainName))
 	switch profiles.ErrorCode(err) {
 	case "":
@@ -92,6 +111,35 @@ func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 		return s.spool.add(spooled{URL: d.DeadLetterQueueURL, Domain: dl.DomainName, Body: string(body)})
 	}
 	return err
+}
+
+// truncate keeps a too large object whole in a file beside the spool and
+// cuts the message's copy to fit a queue message.
+func (s *Service) truncate(dl *DeadLetter) ([]byte, error) {
+	if s.spool.path == "" {
+		return nil, errors.New("no data dir to keep a large dead letter in")
+	}
+	sum := sha256.Sum256([]byte(dl.Object))
+	dir := filepath.Join(filepath.Dir(s.spool.path), "dlq-objects")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, hex.EncodeToString(sum[:])+".json")
+	if err := os.WriteFile(file, []byte(dl.Object), 0o600); err != nil {
+		return nil, err
+	}
+	dl.ObjectTruncated, dl.ObjectSize, dl.ObjectFile = true, len(dl.Object), file
+	obj := dl.Object
+	for n := len(obj) / 2; ; n /= 2 {
+		for n > 0 && !utf8.RuneStart(obj[n]) {
+			n--
+		}
+		dl.Object = obj[:n]
+		body, err := json.Marshal(dl)
+		if err != nil || len(body) <= maxDeadLetterBytes {
+			return body, err
+		}
+	}
 }
 
 // CheckDeadLetterQueue makes sure the service may send to a queue for a

@@ -153,7 +153,11 @@ func TestAccess(t *testing.T) {
 		if _, err := c1.ListDomains(ctx, &customerprofiles.ListDomainsInput{}); err != nil {
 			t.Fatalf("old key before deactivation: %v", err)
 		}
-		if err := m.Service.UpdateAccessKey(ctx, "rotator", keys[0].ID, profiles.AccessKeyInactive); err != nil {
+		old := keys[0].ID
+		if old == k2.ID {
+			old = keys[1].ID
+		}
+		if err := m.Service.UpdateAccessKey(ctx, "rotator", old, profiles.AccessKeyInactive); err != nil {
 			t.Fatal(err)
 		}
 		_, err = c1.ListDomains(ctx, &customerprofiles.ListDomainsInput{})

@@ -35,6 +35,10 @@ type Config struct {
 	KMSEndpoint   string
 	KMSDefaultKey string
 
+	// An external SQS-compatible service for dead-letter queues ("" for
+	// the built-in queues).
+	SQSEndpoint string
+
 	// Where the audit trail goes: a file (rotated at AuditMaxBytes, keeping
 	// 5), "-" for stdout; "" is audit.log in the data dir.
 	AuditLog      string
@@ -163,6 +167,7 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	fs.StringVar(&c.KMSDefaultKey, "kms-default-key", getenv("OPENPROFILES_KMS_DEFAULT_KEY"), "`key` (id, ARN or alias) of the external KMS for domains that name none (env OPENPROFILES_KMS_DEFAULT_KEY)")
 	fs.StringVar(&c.AuditLog, "audit-log", getenv("OPENPROFILES_AUDIT_LOG"), "`file` of the audit trail (JSON lines, rotated), or - for stdout; default audit.log in the data dir (env OPENPROFILES_AUDIT_LOG)")
 	c.AuditMaxBytes = d.AuditMaxBytes
+	fs.StringVar(&c.SQSEndpoint, "sqs-endpoint", getenv("OPENPROFILES_SQS_ENDPOINT"), "`URL` of an external SQS-compatible service for dead-letter queues, signed with the standard AWS credentials; empty: the built-in queues (env OPENPROFILES_SQS_ENDPOINT)")
 	c.ServerSecret = getenv("OPENPROFILES_SERVER_SECRET")
 	c.KMSRootKey = getenv("OPENPROFILES_KMS_ROOT_KEY")
 	c.AccessKeyID = getenv("OPENPROFILES_ACCESS_KEY_ID")

@@ -25,7 +25,7 @@ func fullCreateInput(tb testing.TB, m *main.Main, name string) *customerprofiles
 		DomainName:            aws.String(name),
 		DefaultExpirationDays: aws.Int32(366),
 		DefaultEncryptionKey:  aws.String(mustServiceKey(tb, m)),
-		DeadLetterQueueUrl:    aws.String("https://sqs.us-east-1.amazonaws.com/000000000000/profiles-dlq"),
+		DeadLetterQueueUrl:    aws.String(mustServiceQueue(tb, m, "profiles-dlq-"+strings.ToLower(name))),
 		Matching: &types.MatchingRequest{
 			Enabled:     aws.Bool(true),
 			JobSchedule: &types.JobSchedule{DayOfTheWeek: types.JobScheduleDayOfTheWeekMonday, Time: aws.String("03:30")},

@@ -19,8 +19,10 @@ import (
 
 	"github.com/openprofiles/profiles/awsapi"
 	"github.com/openprofiles/profiles/awskms"
+	"github.com/openprofiles/profiles/awssqs"
 	"github.com/openprofiles/profiles/iamapi"
 	"github.com/openprofiles/profiles/localkms"
+	"github.com/openprofiles/profiles/localsqs"
 	"github.com/openprofiles/profiles/service"
 	"github.com/openprofiles/profiles/sigv4"
 	"github.com/openprofiles/profiles/sqlite"
@@ -39,6 +41,7 @@ type Main struct {
 
 	DB      *sqlite.DB
 	KMS     *localkms.KMS
+	SQS     *localsqs.SQS
 	Service *service.Service
 	API     *awsapi.Server
 
@@ -164,6 +167,19 @@ func (m *Main) Open() error {
 	m.Service.SetCryptConfig(service.CryptConfig{DataKeyMaxAge: c.DataKeyMaxAge, CacheSize: 1000, KeyStateTTL: c.KMSKeyCheckInterval})
 	m.DB.Sealer = m.Service.Sealer()
 	m.Service.IAM = m.DB
+	m.SQS = &localsqs.SQS{Store: m.DB, Region: c.Region, AccountID: c.AccountID, BaseURL: m.URL, Now: m.Now}
+	m.Service.Queues = m.SQS
+	m.Service.SetSpool(filepath.Join(c.DataDir, "dlq-spool.jsonl"))
+	if c.SQSEndpoint != "" {
+		// Dead-letter queues live in an external SQS-compatible service,
+		// reached with the standard AWS credentials of this process.
+		awsCfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(c.Region))
+		if err != nil {
+			m.DB.Close()
+			return fmt.Errorf("external SQS credentials: %w", err)
+		}
+		m.Service.Queues = awssqs.New(c.SQSEndpoint, c.Region, awsCfg.Credentials)
+	}
 	if m.Service.Audit, err = m.openAudit(); err != nil {
 		m.DB.Close()
 		return err
@@ -179,6 +195,11 @@ func (m *Main) Open() error {
 		return sigv4.Credential{Secret: secret, Principal: principal}, ok, err
 	}
 	kmsAPI := m.KMS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localkms.SigningService}, Lookup: lookup},
+		func(ctx context.Context, principal, action, resource string) error {
+			return m.Service.Authorize(ctx, &profiles.AuthRequest{Principal: principal, Action: action, Resource: resource,
+				Context: map[string][]string{"aws:PrincipalArn": {principal}}})
+		}, m.Logger)
+	sqsAPI := m.SQS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localsqs.SigningService}, Lookup: lookup},
 		func(ctx context.Context, principal, action, resource string) error {
 			return m.Service.Authorize(ctx, &profiles.AuthRequest{Principal: principal, Action: action, Resource: resource,
 				Context: map[string][]string{"aws:PrincipalArn": {principal}}})
@@ -211,6 +232,12 @@ func (m *Main) Open() error {
 		case strings.HasPrefix(target, iamapi.TargetPrefix):
 			iamAPI.ServeHTTP(w, r)
 			return
+		case strings.HasPrefix(target, localsqs.TargetPrefix):
+			sqsAPI.ServeHTTP(w, r)
+			return
+		case strings.HasPrefix(r.URL.Path, awsapi.ImportPath):
+			m.API.ServeImport(w, r)
+			return
 		}
 		m.API.ServeHTTP(w, r)
 	}))
@@ -233,7 +260,7 @@ func (m *Main) Open() error {
 	m.stopSweeper, m.sweeperDone = stop, make(chan struct{})
 	go func() {
 		defer close(m.sweeperDone)
-		m.Service.RunSweeper(sweepCtx, c.SweepInterval, m.KMS.DeleteDueKeys)
+		m.Service.RunSweeper(sweepCtx, c.SweepInterval, m.KMS.DeleteDueKeys, m.Service.DeliverSpooled)
 	}()
 
 	if created {

@@ -1,0 +1,356 @@
+package main_test
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/service"
+)
+
+// MustSQSClient returns the real AWS SQS client for a server's built-in queues.
+func MustSQSClient(tb testing.TB, url string) *sqs.Client {
+	tb.Helper()
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	tb.Cleanup(transport.CloseIdleConnections)
+	return sqs.New(sqs.Options{
+		BaseEndpoint: aws.String(url), Region: testRegion, RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(testKeyID, testSecret, ""),
+		HTTPClient:  &http.Client{Transport: transport},
+	})
+}
+
+// queuePolicy is the brief's statement, with the confused-deputy conditions.
+func queuePolicy(name string) string {
+	return `{"Version":"2012-10-17","Statement":[{"Sid":"Customer Profiles SQS policy","Effect":"Allow",` +
+		`"Principal":{"Service":"profile.amazonaws.com"},"Action":"SQS:SendMessage","Resource":"arn:aws:sqs:us-east-1:000000000000:` + name + `",` +
+		`"Condition":{"StringEquals":{"aws:SourceAccount":"000000000000"},"ArnLike":{"aws:SourceArn":"arn:aws:profile:us-east-1:000000000000:domains/*"}}}]}`
+}
+
+// mustServiceQueue creates a queue of the built-in queue service that the
+// service may send dead letters to.
+func mustServiceQueue(tb testing.TB, m *main.Main, name string) string {
+	tb.Helper()
+	return mustQueue(tb, MustSQSClient(tb, m.URL()), name, queuePolicy(name))
+}
+
+func mustQueue(t testing.TB, q *sqs.Client, name, policy string) string {
+	t.Helper()
+	attrs := map[string]string{}
+	if policy != "" {
+		attrs["Policy"] = policy
+	}
+	out, err := q.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	if err != nil {
+		t.Fatalf("CreateQueue: %v", err)
+	}
+	return aws.ToString(out.QueueUrl)
+}
+
+// deadLetters receives every message of a queue (hiding them for a minute).
+func deadLetters(t *testing.T, q *sqs.Client, url string) []service.DeadLetter {
+	t.Helper()
+	var out []service.DeadLetter
+	for {
+		res, err := q.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Messages) == 0 {
+			return out
+		}
+		for _, m := range res.Messages {
+			var dl service.DeadLetter
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &dl); err != nil {
+				t.Fatalf("dead letter %q: %v", aws.ToString(m.Body), err)
+			}
+			out = append(out, dl)
+		}
+	}
+}
+
+func runCLI(t *testing.T, m *main.Main, args ...string) (string, error) {
+	t.Helper()
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_REGION", testRegion)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	var out, errb bytes.Buffer
+	at := 1 // after the command, and the verb of dlq
+	if args[0] == "dlq" {
+		at = 2
+	}
+	args = append(append(append([]string{}, args[:at]...), "--endpoint", m.URL()), args[at:]...)
+	err := main.Run(t.Context(), args, nil, &out, &errb, os.Getenv)
+	if err != nil {
+		return out.String() + errb.String(), err
+	}
+	return out.String(), nil
+}
+
+func TestDLQ_DomainWiring(t *testing.T) {
+	m := MustRunMain(t)
+	q := MustSQSClient(t, m.URL())
+	client := MustClient(t, m)
+	ctx := t.Context()
+	good := mustQueue(t, q, "profiles-dlq", queuePolicy("profiles-dlq"))
+	bare := mustQueue(t, q, "bare", "")
+	wrongSource := mustQueue(t, q, "wrong", strings.ReplaceAll(queuePolicy("wrong"), "domains/*", "domains/someone-else"))
+	create := func(name, url string) error {
+		_, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(name), DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(url)})
+		return err
+	}
+	if err := create("good", good); err != nil {
+		t.Fatalf("domain with a good queue: %v", err)
+	}
+	wantAPIError(t, create("bare", bare), "BadRequestException", "profile.amazonaws.com", "SQS:SendMessage", "arn:aws:sqs:us-east-1:000000000000:bare")
+	wantAPIError(t, create("wrong", wrongSource), "BadRequestException", "SQS:SendMessage")
+	wantAPIError(t, create("missing", m.URL()+"/000000000000/nope"), "BadRequestException", "nope")
+	_, err := client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("good"), DeadLetterQueueUrl: aws.String(bare)})
+	wantAPIError(t, err, "BadRequestException", "SQS:SendMessage")
+}
+
+// TestDLQ_ErrorRows reproduces each error row of the product brief through
+// the import path and finds each in the dead-letter queue.
+func TestDLQ_ErrorRows(t *testing.T) {
+	m := MustRunMain(t, func(c *main.Config) { c.IngestRate, c.IngestBurst, c.KMSKeyCheckInterval, c.DataKeyMaxAge = 1, 2, 0, 0 })
+	q := MustSQSClient(t, m.URL())
+	k := MustKMSClient(t, m)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	url := mustQueue(t, q, "dlq", queuePolicy("dlq"))
+	key := mustCreateKey(t, k, keyPolicy("arn:aws:profile:us-east-1:000000000000:domains/*", serviceActions...))
+	e := &ingestEnv{t: t, m: m, client: client, domain: "rows"}
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("rows"), DefaultExpirationDays: aws.Int32(30),
+		DeadLetterQueueUrl: aws.String(url), DefaultEncryptionKey: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	e.putType(contactType("contact"))
+	importFile := func(lines ...string) string {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "objects.jsonl")
+		os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600)
+		out, err := runCLI(t, m, "import", "--domain", "rows", "--object-type", "contact", "--quiet", path)
+		if err != nil {
+			t.Fatalf("import: %v\n%s", err, out)
+		}
+		return out
+	}
+	obj := func(fields map[string]any) string { b, _ := json.Marshal(fields); return string(b) }
+
+	// Rows 1, 2, 6 and 7: the object itself or the profile's pace.
+	// Two profiles share a phone number.
+	e.createProfile(&customerprofiles.CreateProfileInput{EmailAddress: aws.String("a@example.com"), PhoneNumber: aws.String("+1 555 000 0001")})
+	e.createProfile(&customerprofiles.CreateProfileInput{EmailAddress: aws.String("b@example.com"), PhoneNumber: aws.String("+1 555 000 0001")})
+	out := importFile(
+		obj(map[string]any{"email": "no-unique-key@example.com"}),                                          // KEY_MISSING
+		obj(map[string]any{"id": "big", "email": "big@example.com", "tier": strings.Repeat("é", 200_000)}), // OBJECT_TOO_LARGE
+		obj(map[string]any{"id": "amb", "phone": "+15550000001"}),                                          // AMBIGUOUS_KEYS
+		obj(map[string]any{"id": "r1", "email": "rate@example.com"}),
+		obj(map[string]any{"id": "r2", "email": "rate@example.com"}),
+		obj(map[string]any{"id": "r3", "email": "rate@example.com"}), // RATE_EXCEEDED
+	)
+	var res struct{ Ingested, Failed int }
+	json.Unmarshal([]byte(out), &res)
+	if res.Ingested != 2 || res.Failed != 4 {
+		t.Fatalf("import: %s, want 2 ingested and 4 failed", out)
+	}
+
+	// Row 5: the key is disabled.
+	if _, err := k.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	importFile(obj(map[string]any{"id": "s1", "email": "state@example.com"}))
+	if _, err := k.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	// Row 3: the key policy no longer lets the service use the key.
+	if _, err := k.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(key), PolicyName: aws.String("default"), Policy: aws.String(keyPolicy(""))}); err != nil {
+		t.Fatal(err)
+	}
+	importFile(obj(map[string]any{"id": "p1", "email": "policy@example.com"}))
+	if _, err := k.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(key), PolicyName: aws.String("default"),
+		Policy: aws.String(keyPolicy("arn:aws:profile:us-east-1:000000000000:domains/*", serviceActions...))}); err != nil {
+		t.Fatal(err)
+	}
+	// Row 4: a stored record that does not decrypt (copied over another).
+	pa, pb := aws.ToString(e.mustOne("_email", "a@example.com").ProfileId), aws.ToString(e.mustOne("_email", "b@example.com").ProfileId)
+	raw, err := sql.Open("sqlite", filepath.Join(m.Config.DataDir, "openprofiles.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `UPDATE profiles SET data = (SELECT data FROM profiles WHERE id = ?) WHERE id = ?`, pa, pb); err != nil {
+		t.Fatal(err)
+	}
+	importFile(obj(map[string]any{"id": "i1", "email": "b@example.com"}))
+
+	letters := deadLetters(t, q, url)
+	var codes []string
+	byCode := map[string]service.DeadLetter{}
+	for _, dl := range letters {
+		codes = append(codes, dl.ErrorCode)
+		byCode[dl.ErrorCode] = dl
+		if dl.DomainName != "rows" || dl.ObjectTypeName != "contact" || dl.Source != "import" || dl.Attempts != 1 || dl.FirstFailureAt.IsZero() || dl.Object == "" {
+			t.Errorf("dead letter %+v", dl)
+		}
+	}
+	slices.Sort(codes)
+	want := []string{"AMBIGUOUS_KEYS", "KEY_MISSING", "KMS_KEY_ACCESS", "KMS_KEY_INVALID", "KMS_KEY_STATE", "OBJECT_TOO_LARGE", "RATE_EXCEEDED"}
+	if !slices.Equal(codes, want) {
+		t.Fatalf("dead letters %v, want %v", codes, want)
+	}
+	for code, msg := range map[string]string{
+		"KEY_MISSING":      "The UNIQUE key or PROFILE key doesn't exist in the profile object",
+		"RATE_EXCEEDED":    "Too many objects ingested to the profile per second",
+		"KMS_KEY_ACCESS":   "Customer Profiles can't ingest the object because the EncryptionKey doesn't exist in the region",
+		"KMS_KEY_INVALID":  "The KMS key is invalid",
+		"KMS_KEY_STATE":    "Customer Profiles cannot ingest the object because of an invalid KMS key",
+		"OBJECT_TOO_LARGE": "Your data contains a profile object larger than 256000 bytes",
+		"AMBIGUOUS_KEYS":   "All the keys in this object are linked to multiple profiles",
+	} {
+		if !strings.Contains(byCode[code].ErrorMessage, msg) {
+			t.Errorf("%s: message %q does not hold %q", code, byCode[code].ErrorMessage, msg)
+		}
+	}
+	if got := byCode["KEY_MISSING"].Object; got != obj(map[string]any{"email": "no-unique-key@example.com"}) {
+		t.Errorf("the dead letter changed the object: %s", got)
+	}
+	// The object too large for a message is cut there and kept whole.
+	big := byCode["OBJECT_TOO_LARGE"]
+	if !big.ObjectTruncated || big.ObjectSize < 256000 || !strings.HasPrefix(obj(map[string]any{"id": "big", "email": "big@example.com", "tier": strings.Repeat("é", 200_000)}), big.Object) {
+		t.Errorf("large dead letter: truncated %v, size %d", big.ObjectTruncated, big.ObjectSize)
+	}
+	if whole, err := os.ReadFile(big.ObjectFile); err != nil || len(whole) != big.ObjectSize {
+		t.Errorf("the large object is not kept whole in %s: %d bytes, %v", big.ObjectFile, len(whole), err)
+	}
+}
+
+// TestDLQ_Replay fixes the cause of failures and replays the queue.
+func TestDLQ_Replay(t *testing.T) {
+	m := MustRunMain(t, func(c *main.Config) { c.KMSKeyCheckInterval, c.DataKeyMaxAge = 0, 0 })
+	q := MustSQSClient(t, m.URL())
+	k := MustKMSClient(t, m)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	url := mustQueue(t, q, "dlq", queuePolicy("dlq"))
+	key := mustCreateKey(t, k, keyPolicy("arn:aws:profile:us-east-1:000000000000:domains/*", serviceActions...))
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("replay"), DefaultExpirationDays: aws.Int32(30),
+		DeadLetterQueueUrl: aws.String(url), DefaultEncryptionKey: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	e := &ingestEnv{t: t, m: m, client: client, domain: "replay"}
+	e.putType(contactType("contact"))
+	if _, err := k.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "objects.json")
+	var objs []map[string]any
+	for i := range 5 {
+		objs = append(objs, map[string]any{"id": fmt.Sprint(i), "email": fmt.Sprintf("r%d@example.com", i)})
+	}
+	b, _ := json.Marshal(objs) // a JSON array this time
+	os.WriteFile(path, b, 0o600)
+	if out, err := runCLI(t, m, "import", "--domain", "replay", "--object-type", "contact", "--quiet", path); err != nil || !strings.Contains(out, `"Failed": 5`) {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	out, err := runCLI(t, m, "dlq", "list", "--domain", "replay")
+	if err != nil || strings.Count(out, `"ErrorCode": "KMS_KEY_STATE"`) != 5 {
+		t.Fatalf("dlq list: %v\n%s", err, out)
+	}
+	time.Sleep(11 * time.Second) // list hides the letters for 10 s
+	// Replaying before the fix keeps them, with one more attempt.
+	if out, err := runCLI(t, m, "dlq", "replay", "--domain", "replay"); err != nil || !strings.Contains(out, `"StillFailing": 5`) {
+		t.Fatalf("replay before the fix: %v\n%s", err, out)
+	}
+	letters := deadLetters(t, q, url)
+	if len(letters) != 5 || letters[0].Attempts != 2 {
+		t.Fatalf("after a failed replay: %d letters, attempts %d", len(letters), letters[0].Attempts)
+	}
+	// Make them visible again, fix the cause, replay.
+	if _, err := runCLI(t, m, "dlq", "purge", "--domain", "replay"); err != nil {
+		t.Fatal(err)
+	}
+	for _, dl := range letters {
+		b, _ := json.Marshal(dl)
+		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := k.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCLI(t, m, "dlq", "replay", "--domain", "replay"); err != nil || !strings.Contains(out, `"Replayed": 5`) {
+		t.Fatalf("replay after the fix: %v\n%s", err, out)
+	}
+	for i := range 5 {
+		e.mustOne("_email", fmt.Sprintf("r%d@example.com", i))
+	}
+	if got := deadLetters(t, q, url); len(got) != 0 {
+		t.Fatalf("%d dead letters left after a good replay", len(got))
+	}
+}
+
+// TestDLQ_OutageSpool stops the external queue server while objects fail:
+// their dead letters wait in the spool and reach the queue when it is back.
+func TestDLQ_OutageSpool(t *testing.T) {
+	// The external SQS-compatible server: another OpenProfiles server.
+	qc := main.DefaultConfig()
+	qc.Addr, qc.DataDir, qc.AccessKeyID, qc.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+	queues := MustOpenMain(t, qc)
+	qc.Addr = queues.Addr() // restart on the same address
+	url := mustQueue(t, MustSQSClient(t, queues.URL()), "external-dlq", queuePolicy("external-dlq"))
+
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	m := MustRunMain(t, func(c *main.Config) { c.SQSEndpoint = queues.URL() })
+	client := MustClient(t, m)
+	if _, err := client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("ext"), DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(url)}); err != nil {
+		t.Fatalf("domain on an external queue: %v", err)
+	}
+	e := &ingestEnv{t: t, m: m, client: client, domain: "ext"}
+	e.putType(contactType("contact"))
+
+	if err := queues.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "objects.jsonl")
+	os.WriteFile(path, []byte(`{"email":"no-key-1@example.com"}`+"\n"+`{"email":"no-key-2@example.com"}`+"\n"), 0o600)
+	if out, err := runCLI(t, m, "import", "--domain", "ext", "--object-type", "contact", "--quiet", path); err != nil || !strings.Contains(out, `"Failed": 2`) {
+		t.Fatalf("import during the outage: %v\n%s", err, out)
+	}
+	if n, _ := m.Service.DeliverSpooled(t.Context()); n != 0 {
+		t.Fatalf("delivered %d dead letters to a stopped queue", n)
+	}
+
+	queues = MustOpenMain(t, qc)
+	n, err := m.Service.DeliverSpooled(t.Context())
+	if err != nil || n != 2 {
+		t.Fatalf("DeliverSpooled after the outage: %d, %v; want 2", n, err)
+	}
+	letters := deadLetters(t, MustSQSClient(t, queues.URL()), url)
+	if len(letters) != 2 || letters[0].ErrorCode != "KEY_MISSING" {
+		t.Fatalf("external queue holds %+v", letters)
+	}
+	if n, _ := m.Service.DeliverSpooled(t.Context()); n != 0 {
+		t.Fatalf("the spool delivered %d letters twice", n)
+	}
+}
