@@ -25,12 +25,13 @@ type handler func(ctx context.Context, c *call) (any, error)
 // Server serves the Customer Profiles API. Set the fields, then call Init
 // once before serving.
 type Server struct {
-	Domains     profiles.DomainService
-	Tags        profiles.TagService
-	ObjectTypes profiles.ObjectTypeService
-	Ingest      profiles.IngestService
-	Search      profiles.SearchService
-	Profiles    profiles.ProfileService
+	Domains      profiles.DomainService
+	Tags         profiles.TagService
+	ObjectTypes  profiles.ObjectTypeService
+	Ingest       profiles.IngestService
+	Search       profiles.SearchService
+	Profiles     profiles.ProfileService
+	Integrations profiles.IntegrationService
 
 	// Authorizer, when set, decides every call; Region names the region in
 	// the aws:RequestedRegion condition key.
@@ -56,6 +57,7 @@ func (s *Server) Init() {
 	s.registerObjectTypeHandlers()
 	s.registerObjectHandlers()
 	s.registerProfileHandlers()
+	s.registerIntegrationHandlers()
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -42,6 +42,9 @@ type Service struct {
 	// Queues sends dead letters (nil: failures are only reported).
 	Queues profiles.DeadLetters
 
+	// Integrations persists integrations and contact-center instances.
+	Integrations profiles.IntegrationStore
+
 	tokens      tokens
 	indexSecret []byte
 	crypt       *crypt

@@ -20,6 +20,8 @@ type memState struct {
 	kms     *memKMS             // profiles.KMSStore; outside transactions
 	iam     *memIAM             // profiles.IAMStore; outside transactions
 	queues  *memQueues          // profiles.QueueStore; outside transactions
+
+	instances map[string]*profiles.Instance // profiles.IntegrationStore; by id; outside transactions
 }
 
 // memData is a domain's profile data.
@@ -29,6 +31,10 @@ type memData struct {
 	objects  map[[2]string]*profiles.ProfileObject // by type and unique key
 	keys     map[profiles.Key]bool
 	history  map[[2]string]*profiles.HistoryRecord // by profile id and id
+
+	// integrations are the domain's, by Uri: deleting the domain deletes
+	// them. Outside transactions (profiles.IntegrationStore).
+	integrations map[string]*profiles.Integration
 }
 
 func newMemData() *memData {
@@ -38,13 +44,16 @@ func newMemData() *memData {
 		objects:  map[[2]string]*profiles.ProfileObject{},
 		keys:     map[profiles.Key]bool{},
 		history:  map[[2]string]*profiles.HistoryRecord{},
+
+		integrations: map[string]*profiles.Integration{},
 	}
 }
 
 // clone copies the maps of st; the values they hold are shared, and never
 // changed in place.
 func (st memState) clone() memState {
-	out := memState{domains: maps.Clone(st.domains), data: map[string]*memData{}, kms: st.kms, iam: st.iam, queues: st.queues}
+	out := memState{domains: maps.Clone(st.domains), data: map[string]*memData{}, kms: st.kms, iam: st.iam, queues: st.queues,
+		instances: st.instances}
 	for name, d := range st.data {
 		out.data[name] = &memData{
 			types:    maps.Clone(d.types),
@@ -52,6 +61,8 @@ func (st memState) clone() memState {
 			objects:  maps.Clone(d.objects),
 			keys:     maps.Clone(d.keys),
 			history:  maps.Clone(d.history),
+
+			integrations: maps.Clone(d.integrations),
 		}
 	}
 	return out
@@ -1231,4 +1242,149 @@ func (s *memStore) CountMessages(ctx context.Context, queue string, now time.Tim
 		}
 	}
 	return visible, hidden, nil
+}
+
+// The profiles.IntegrationStore part of a memStore: integrations live in
+// their domain's memData, instances in memState.instances.
+
+// integrationOwner returns the domain whose integrations hold uri, and
+// false if none does; s.mu is held.
+func (s *memStore) integrationOwner(uri string) (string, bool) {
+	for name, d := range s.st.data {
+		if _, ok := d.integrations[uri]; ok {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// integrationData returns the data of a domain, or ENOTFOUND.
+func (s *memStore) integrationData(domain string) (*memData, error) {
+	d, ok := s.st.data[domain]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", domain)
+	}
+	return d, nil
+}
+
+func (s *memStore) PutIntegration(ctx context.Context, in *profiles.Integration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.integrationData(in.DomainName)
+	if err != nil {
+		return err
+	}
+	if owner, ok := s.integrationOwner(in.URI); ok && owner != in.DomainName {
+		return profiles.Errorf(profiles.ECONFLICT, "Uri %s is associated with domain %s", in.URI, owner)
+	}
+	if old, ok := d.integrations[in.URI]; ok {
+		in.CreatedAt = old.CreatedAt
+	}
+	in.CreatedAt, in.LastUpdatedAt = stamp(in.CreatedAt, s.now()), stamp(in.LastUpdatedAt, s.now())
+	d.integrations[in.URI] = deepCopy(in)
+	return nil
+}
+
+func (s *memStore) FindIntegration(ctx context.Context, domain, uri string) (*profiles.Integration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.integrationData(domain)
+	if err != nil {
+		return nil, err
+	}
+	in, ok := d.integrations[uri]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "no integration of Uri %s in domain %s", uri, domain)
+	}
+	return deepCopy(in), nil
+}
+
+func (s *memStore) FindIntegrationByURI(ctx context.Context, uri string) (*profiles.Integration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	owner, ok := s.integrationOwner(uri)
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "no integration of Uri %s", uri)
+	}
+	return deepCopy(s.st.data[owner].integrations[uri]), nil
+}
+
+func (s *memStore) ListIntegrations(ctx context.Context, domain, after string, limit int) ([]*profiles.Integration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.integrationData(domain)
+	if err != nil {
+		return nil, err
+	}
+	return kmsPage(d.integrations, after, limit, func(*profiles.Integration) bool { return true }), nil
+}
+
+func (s *memStore) DeleteIntegration(ctx context.Context, domain, uri string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.integrationData(domain)
+	if err != nil {
+		return err
+	} else if _, ok := d.integrations[uri]; !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "no integration of Uri %s in domain %s", uri, domain)
+	}
+	delete(d.integrations, uri)
+	return nil
+}
+
+func (s *memStore) MoveIntegration(ctx context.Context, uri, to string) (*profiles.Integration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.integrationData(to)
+	if err != nil {
+		return nil, err
+	}
+	owner, ok := s.integrationOwner(uri)
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "no integration of Uri %s", uri)
+	}
+	in := deepCopy(s.st.data[owner].integrations[uri])
+	delete(s.st.data[owner].integrations, uri)
+	in.DomainName, in.LastUpdatedAt = to, ms(s.now())
+	d.integrations[uri] = deepCopy(in)
+	return in, nil
+}
+
+func (s *memStore) PutInstance(ctx context.Context, in *profiles.Instance) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.instances == nil {
+		s.st.instances = map[string]*profiles.Instance{}
+	}
+	for _, old := range s.st.instances {
+		if old.ID == in.ID || old.ARN == in.ARN {
+			return profiles.Errorf(profiles.ECONFLICT, "instance %q or ARN %s exists", in.ID, in.ARN)
+		}
+	}
+	in.CreatedAt = stamp(in.CreatedAt, s.now())
+	s.st.instances[in.ID] = deepCopy(in)
+	return nil
+}
+
+func (s *memStore) FindInstance(ctx context.Context, id string) (*profiles.Instance, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.st.instances[id]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "instance %q not found", id)
+	}
+	return deepCopy(in), nil
+}
+
+func (s *memStore) ListInstances(ctx context.Context) ([]*profiles.Instance, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*profiles.Instance
+	for _, in := range s.st.instances {
+		out = append(out, deepCopy(in))
+	}
+	slices.SortFunc(out, func(a, b *profiles.Instance) int {
+		return cmp.Or(strings.Compare(a.Alias, b.Alias), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
 }

@@ -144,6 +144,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("KMS", func(t *testing.T) { testKMS(t, open) })
 	t.Run("IAM", func(t *testing.T) { testIAM(t, open) })
 	t.Run("Queue", func(t *testing.T) { testQueue(t, open) })
+	t.Run("Integration", func(t *testing.T) { testIntegration(t, open) })
 }
 
 // clock is the clock of a store under test. It starts at clockStart and

@@ -39,6 +39,8 @@ Commands:
 	import     ingest a file of JSON objects (failures go to the dead-letter queue)
 	dlq        list, replay or purge a domain's dead-letter queue
 	iam        manage users, roles, access keys and policies (like 'aws iam')
+	instances  create, list and switch contact-center instances
+	contacts   send or simulate contact records of an instance
 	version    print the version
 
 Run 'openprofiles <command> --help' for the flags of a command.
@@ -61,6 +63,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDlq(ctx, args[1:], stdout, stderr, getenv)
 	case "iam":
 		return runIAM(ctx, args[1:], stdout, stderr, getenv)
+	case "instances":
+		return runInstances(ctx, args[1:], stdout, stderr, getenv)
+	case "contacts":
+		return runContacts(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

@@ -20,6 +20,7 @@ import (
 	"github.com/openprofiles/profiles/awsapi"
 	"github.com/openprofiles/profiles/awskms"
 	"github.com/openprofiles/profiles/awssqs"
+	"github.com/openprofiles/profiles/connect"
 	"github.com/openprofiles/profiles/iamapi"
 	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/localsqs"
@@ -167,6 +168,7 @@ func (m *Main) Open() error {
 	m.Service.SetCryptConfig(service.CryptConfig{DataKeyMaxAge: c.DataKeyMaxAge, CacheSize: 1000, KeyStateTTL: c.KMSKeyCheckInterval})
 	m.DB.Sealer = m.Service.Sealer()
 	m.Service.IAM = m.DB
+	m.Service.Integrations = m.DB
 	m.SQS = &localsqs.SQS{Store: m.DB, Region: c.Region, AccountID: c.AccountID, BaseURL: m.URL, Now: m.Now}
 	m.Service.Queues = m.SQS
 	m.Service.SetSpool(filepath.Join(c.DataDir, "dlq-spool.jsonl"))
@@ -212,6 +214,7 @@ func (m *Main) Open() error {
 		Ingest:       m.Service,
 		Search:       m.Service,
 		Profiles:     m.Service,
+		Integrations: m.Service,
 		Verifier:     &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
 		Authorizer:   m.Service,
 		Region:       c.Region,
@@ -219,6 +222,10 @@ func (m *Main) Open() error {
 		MaxBodyBytes: c.MaxBodyBytes,
 	}
 	m.API.Init()
+	intake := &connect.Intake{Integrations: m.Service, Ingest: m.Service, Authorizer: m.Service,
+		Verifier: &sigv4.Verifier{Region: c.Region, Services: []string{connect.SigningService}, Lookup: lookup},
+		Region:   c.Region, AccountID: c.AccountID, Logger: m.Logger}
+	contactRecords, connectAdmin := intake.Handler(), intake.AdminHandler()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", m.healthz)
@@ -235,8 +242,14 @@ func (m *Main) Open() error {
 		case strings.HasPrefix(target, localsqs.TargetPrefix):
 			sqsAPI.ServeHTTP(w, r)
 			return
+		case strings.HasPrefix(target, connect.TargetPrefix):
+			connectAdmin.ServeHTTP(w, r)
+			return
 		case strings.HasPrefix(r.URL.Path, awsapi.ImportPath):
 			m.API.ServeImport(w, r)
+			return
+		case strings.HasPrefix(r.URL.Path, connect.Path):
+			contactRecords.ServeHTTP(w, r)
 			return
 		}
 		m.API.ServeHTTP(w, r)

@@ -1,0 +1,277 @@
+// Package connect is the contact-center intake: contact trace records (the
+// CTR JSON of Amazon Connect) come in for an instance, go to the domain the
+// instance is associated with as CTR profile objects, and each one finds or
+// creates its profile (voice by phone number, chat by email) through the
+// asynchronous ingestion path, whose failures go to the domain's
+// dead-letter queue.
+//
+// Two HTTP APIs share the server's address, both SigV4-signed for the
+// service "profile":
+//
+//   - Handler: POST Path+"{InstanceId}/contact-records" with one record, a
+//     JSON array of records or JSON Lines; the answer is a Result.
+//   - AdminHandler: POST / with X-Amz-Target TargetPrefix+"<Operation>"
+//     (CreateInstance, ListInstances, SwitchInstance) in the AWS JSON 1.1
+//     protocol, for `openprofiles instances`.
+//
+// The rules live behind profiles.IntegrationService and
+// profiles.IngestService; this package splits, authenticates, authorises
+// and encodes.
+package connect
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/sigv4"
+)
+
+// Source is the source the intake gives IngestAsync: it travels with a
+// failed record to the dead-letter queue.
+const Source = "contact"
+
+// DefaultObjectType is the object type records go to when the instance's
+// integration names none: the built-in CTR template.
+const DefaultObjectType = "CTR"
+
+// Intake takes contact records in for the instances of the account. Set
+// the fields before serving; Authorizer, Verifier and Region/AccountID are
+// needed by the handlers only.
+type Intake struct {
+	Integrations profiles.IntegrationService
+	Ingest       profiles.IngestService
+	Authorizer   profiles.Authorizer
+	Verifier     *sigv4.Verifier
+	Region       string
+	AccountID    string
+	Logger       *slog.Logger     // nil: discard
+	Now          func() time.Time // the clock of condition keys; nil: time.Now
+}
+
+// Result is the answer of the intake: how many records went in, how many
+// failed, and what became of each one, in the order received.
+type Result struct {
+	Accepted int            `json:"Accepted"`
+	Failed   int            `json:"Failed"`
+	Records  []RecordResult `json:"Records"`
+}
+
+// RecordResult is what became of one record: the unique key of its profile
+// object, or the error code (an ingestion Reason such as INVALID_OBJECT or
+// KEY_MISSING, else the error code) and message of its failure. A failed
+// record is in the domain's dead-letter queue when the domain has one.
+type RecordResult struct {
+	Index                  int    `json:"Index"`
+	ContactId              string `json:"ContactId,omitempty"`
+	ProfileObjectUniqueKey string `json:"ProfileObjectUniqueKey,omitempty"`
+	ErrorCode              string `json:"ErrorCode,omitempty"`
+	Message                string `json:"Message,omitempty"`
+}
+
+func (in *Intake) logger() *slog.Logger {
+	if in.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return in.Logger
+}
+
+func (in *Intake) now() time.Time {
+	if in.Now == nil {
+		return time.Now()
+	}
+	return in.Now()
+}
+
+// Integration returns the integration that associates an instance with its
+// domain. An instance associated with no domain (or unknown) is EINVALID:
+// its records cannot be kept anywhere, and the message says how to
+// associate it.
+func (in *Intake) Integration(ctx context.Context, instanceID string) (*profiles.Integration, error) {
+	integ, err := in.Integrations.InstanceIntegration(ctx, instanceID)
+	switch profiles.ErrorCode(err) {
+	case "":
+		return integ, nil
+	case profiles.ENOTFOUND:
+		return nil, profiles.Errorf(profiles.EINVALID, "%s Its contact records cannot be kept: nothing was ingested.", profiles.ErrorMessage(err))
+	}
+	return nil, err
+}
+
+// ObjectType returns the object type an integration sends contact records
+// to: its ObjectTypeName, else its ObjectTypeNames["CTR"] (or the first
+// one, by event type), else DefaultObjectType.
+func ObjectType(integ *profiles.Integration) string {
+	if integ.ObjectTypeName != "" {
+		return integ.ObjectTypeName
+	}
+	if t := integ.ObjectTypeNames["CTR"]; t != "" {
+		return t
+	}
+	events := make([]string, 0, len(integ.ObjectTypeNames))
+	for e := range integ.ObjectTypeNames {
+		events = append(events, e)
+	}
+	slices.Sort(events)
+	for _, e := range events {
+		if t := integ.ObjectTypeNames[e]; t != "" {
+			return t
+		}
+	}
+	return DefaultObjectType
+}
+
+// Accept ingests the contact records of body (one JSON record, a JSON
+// array of records, or JSON Lines) into the domain the instance is
+// associated with. Each record goes through IngestAsync on its own: one
+// that fails (also one that is not a JSON object, sent as it is) is
+// counted with its error and is in the domain's dead-letter queue; the
+// others go in. Sending a record with the same ContactId again updates it.
+//
+// Returns EINVALID when the instance is associated with no domain or the
+// body holds no record or an unreadable array (then nothing is ingested),
+// and, with the result so far, the error that makes every further record
+// fail: the domain or object type gone (ENOTFOUND) or ctx done.
+func (in *Intake) Accept(ctx context.Context, instanceID string, body []byte) (*Result, error) {
+	integ, err := in.Integration(ctx, instanceID)
+	if err != nil {
+		return nil, err
+	}
+	return in.accept(ctx, integ, body)
+}
+
+func (in *Intake) accept(ctx context.Context, integ *profiles.Integration, body []byte) (*Result, error) {
+	records, err := Split(body)
+	if err != nil {
+		return nil, err
+	}
+	objectType := ObjectType(integ)
+	res := &Result{Records: make([]RecordResult, 0, len(records))}
+	for i, rec := range records {
+		r := RecordResult{Index: i, ContactId: contactID(rec)}
+		key, err := in.Ingest.IngestAsync(ctx, integ.DomainName, objectType, rec, Source)
+		if err == nil {
+			r.ProfileObjectUniqueKey = key
+			res.Accepted++
+			res.Records = append(res.Records, r)
+			continue
+		}
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		code := profiles.ErrorCode(err)
+		if code == profiles.ENOTFOUND && profiles.ErrorReason(err) == "" {
+			return res, err // the domain or the object type is gone
+		}
+		if code == profiles.EINTERNAL {
+			in.logger().Error("contact record not ingested", "domain", integ.DomainName, "contact_id", r.ContactId, "err", err)
+		}
+		r.ErrorCode, r.Message = errorCode(err), profiles.ErrorMessage(err)
+		res.Failed++
+		res.Records = append(res.Records, r)
+	}
+	return res, nil
+}
+
+// errorCode is the stable code of a record's failure: its ingestion reason,
+// else its error code in upper case (INVALID, NOT_FOUND, …).
+func errorCode(err error) string {
+	if r := profiles.ErrorReason(err); r != "" {
+		return r
+	}
+	return strings.ToUpper(profiles.ErrorCode(err))
+}
+
+// contactID returns the ContactId of a record, "" when it has none or is
+// not a JSON object.
+func contactID(rec string) string {
+	var v struct{ ContactId any }
+	if json.Unmarshal([]byte(rec), &v) != nil {
+		return ""
+	}
+	s, _ := v.ContactId.(string)
+	return s
+}
+
+// Split returns the records of a body as texts: the items of a JSON array,
+// or the JSON values one after the other (one record, pretty-printed or
+// not, or JSON Lines), each compacted. When the body is not such a stream,
+// each non-blank line that holds JSON of its own makes it JSON Lines, and
+// every line is a record as it is (a malformed one then fails on its own);
+// else the whole body is one (malformed) record. Returns EINVALID for an
+// empty body or a JSON array that cannot be read.
+func Split(body []byte) ([]string, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, profiles.Errorf(profiles.EINVALID, "The body holds no contact record: send one JSON record, a JSON array of records or JSON Lines.")
+	}
+	if trimmed[0] == '[' {
+		var items []json.RawMessage
+		if err := json.Unmarshal(trimmed, &items); err != nil {
+			return nil, profiles.Errorf(profiles.EINVALID, "The body is not a JSON array of contact records: %v", err)
+		}
+		if len(items) == 0 {
+			return nil, profiles.Errorf(profiles.EINVALID, "The JSON array holds no contact record.")
+		}
+		out := make([]string, len(items))
+		for i, it := range items {
+			out[i] = compact(it)
+		}
+		return out, nil
+	}
+	if out, ok := splitStream(trimmed); ok {
+		return out, nil
+	}
+	lines := splitLines(trimmed)
+	for _, l := range lines {
+		if len(lines) > 1 && json.Valid([]byte(l)) {
+			return lines, nil
+		}
+	}
+	return []string{string(trimmed)}, nil
+}
+
+// splitStream reads a body as a stream of JSON values.
+func splitStream(body []byte) ([]string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var out []string
+	for dec.More() {
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		out = append(out, compact(v))
+	}
+	// dec.More is false at a stray closing delimiter as well as at the end.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return out, len(out) > 0
+}
+
+func splitLines(body []byte) []string {
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 64<<10), len(body)+1)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func compact(v json.RawMessage) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, v); err != nil {
+		return string(v)
+	}
+	return b.String()
+}

@@ -1,0 +1,221 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"maps"
+	"regexp"
+	"strings"
+
+	"github.com/openprofiles/profiles"
+)
+
+var _ profiles.IntegrationService = (*Service)(nil)
+
+var (
+	instanceARNRE = regexp.MustCompile(`^arn:aws:connect:([a-z0-9-]+):([0-9]{12}):instance/([A-Za-z0-9-]{1,100})$`)
+	aliasRE       = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]{0,61}$`)
+)
+
+// InstanceARN returns the ARN of a contact-center instance of the account.
+func (s *Service) InstanceARN(id string) string {
+	return fmt.Sprintf("arn:aws:connect:%s:%s:instance/%s", s.Region, s.AccountID, id)
+}
+
+// PutIntegration creates or replaces an integration.
+func (s *Service) PutIntegration(ctx context.Context, in *profiles.Integration) (*profiles.Integration, error) {
+	c := *in
+	c.Tags = maps.Clone(in.Tags)
+	if c.URI == "" {
+		return nil, profiles.Errorf(profiles.EINVALID, "Uri is required.")
+	}
+	if c.ObjectTypeName == "" && len(c.ObjectTypeNames) == 0 {
+		return nil, profiles.Errorf(profiles.EINVALID, "ObjectTypeName or ObjectTypeNames is required.")
+	}
+	if err := validateTags(c.Tags); err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.FindDomain(ctx, c.DomainName); err != nil {
+		return nil, domainErr(err, c.DomainName)
+	}
+	for _, t := range append([]string{c.ObjectTypeName}, mapValues(c.ObjectTypeNames)...) {
+		if t == "" {
+			continue
+		}
+		if _, err := s.GetObjectType(ctx, c.DomainName, t); err != nil {
+			return nil, err
+		}
+	}
+	if m := instanceARNRE.FindStringSubmatch(c.URI); m != nil {
+		if m[1] != s.Region || m[2] != s.AccountID {
+			return nil, profiles.Errorf(profiles.EINVALID, "Instance %s is not in region %s of account %s.", c.URI, s.Region, s.AccountID)
+		}
+		if err := s.registerInstance(ctx, m[3], m[3]); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	c.CreatedAt, c.LastUpdatedAt = now, now
+	if old, err := s.Integrations.FindIntegration(ctx, c.DomainName, c.URI); err == nil {
+		c.CreatedAt = old.CreatedAt
+	}
+	if err := s.Integrations.PutIntegration(ctx, &c); err != nil {
+		if profiles.ErrorCode(err) == profiles.ECONFLICT {
+			return nil, profiles.Errorf(profiles.ECONFLICT, "%s is already associated with another domain: %s. Delete that integration first, or move it with `openprofiles instances switch`.", c.URI, profiles.ErrorMessage(err))
+		}
+		return nil, err
+	}
+	return &c, nil
+}
+
+func mapValues(m map[string]string) []string {
+	var out []string
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// registerInstance registers an instance id unless it is known.
+func (s *Service) registerInstance(ctx context.Context, id, alias string) error {
+	if _, err := s.Integrations.FindInstance(ctx, id); err == nil {
+		return nil
+	} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return err
+	}
+	err := s.Integrations.PutInstance(ctx, &profiles.Instance{ID: id, ARN: s.InstanceARN(id), Alias: alias, CreatedAt: s.now()})
+	if profiles.ErrorCode(err) == profiles.ECONFLICT {
+		return nil // registered meanwhile
+	}
+	return err
+}
+
+// GetIntegration returns a domain's integration.
+func (s *Service) GetIntegration(ctx context.Context, domain, uri string) (*profiles.Integration, error) {
+	in, err := s.Integrations.FindIntegration(ctx, domain, uri)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		if _, derr := s.Store.FindDomain(ctx, domain); derr != nil {
+			return nil, domainErr(derr, domain)
+		}
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "Integration %s not found in domain %s.", uri, domain)
+	}
+	return in, err
+}
+
+// ListIntegrations returns one page of a domain's integrations.
+func (s *Service) ListIntegrations(ctx context.Context, domain string, page profiles.Page) ([]*profiles.Integration, string, error) {
+	size, err := pageSize(page.MaxResults)
+	if err != nil {
+		return nil, "", err
+	}
+	scope := "ListIntegrations/" + domain
+	after := ""
+	if page.Token != "" {
+		if after, err = s.tokens.decode(scope, page.Token); err != nil {
+			return nil, "", err
+		}
+	}
+	list, err := s.Integrations.ListIntegrations(ctx, domain, after, size+1)
+	if err != nil {
+		return nil, "", domainErr(err, domain)
+	}
+	next := ""
+	if len(list) > size {
+		list = list[:size]
+		next = s.tokens.encode(scope, list[size-1].URI)
+	}
+	return list, next, nil
+}
+
+// DeleteIntegration deletes an integration.
+func (s *Service) DeleteIntegration(ctx context.Context, domain, uri string) error {
+	if _, err := s.GetIntegration(ctx, domain, uri); err != nil {
+		return err
+	}
+	return s.Integrations.DeleteIntegration(ctx, domain, uri)
+}
+
+// ListAccountIntegrations returns the integrations of a Uri.
+func (s *Service) ListAccountIntegrations(ctx context.Context, uri string, page profiles.Page) ([]*profiles.Integration, string, error) {
+	if _, err := pageSize(page.MaxResults); err != nil {
+		return nil, "", err
+	}
+	in, err := s.Integrations.FindIntegrationByURI(ctx, uri)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return []*profiles.Integration{}, "", nil
+	} else if err != nil {
+		return nil, "", err
+	}
+	return []*profiles.Integration{in}, "", nil
+}
+
+// CreateInstance registers a contact-center instance.
+func (s *Service) CreateInstance(ctx context.Context, alias string) (*profiles.Instance, error) {
+	if !aliasRE.MatchString(alias) {
+		return nil, profiles.Errorf(profiles.EINVALID, "Instance alias %q must be 1 to 62 letters, digits, '_' or '-', starting with a letter or digit.", alias)
+	}
+	id := newUUID()
+	in := &profiles.Instance{ID: id, ARN: s.InstanceARN(id), Alias: alias, CreatedAt: s.now()}
+	if err := s.Integrations.PutInstance(ctx, in); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// ListInstances returns every instance with its domain.
+func (s *Service) ListInstances(ctx context.Context) ([]*profiles.InstanceView, error) {
+	list, err := s.Integrations.ListInstances(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*profiles.InstanceView, 0, len(list))
+	for _, in := range list {
+		v := &profiles.InstanceView{Instance: *in}
+		if integ, err := s.Integrations.FindIntegrationByURI(ctx, in.ARN); err == nil {
+			v.DomainName = integ.DomainName
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// SwitchInstance moves an instance's association to another domain.
+func (s *Service) SwitchInstance(ctx context.Context, instanceARN, domain string) (*profiles.Integration, error) {
+	m := instanceARNRE.FindStringSubmatch(instanceARN)
+	if m == nil {
+		return nil, profiles.Errorf(profiles.EINVALID, "%q is not a contact-center instance ARN (arn:aws:connect:REGION:ACCOUNT:instance/ID).", instanceARN)
+	}
+	if _, err := s.Store.FindDomain(ctx, domain); err != nil {
+		return nil, domainErr(err, domain)
+	}
+	in, err := s.Integrations.FindIntegrationByURI(ctx, instanceARN)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		// Not associated yet: associate it with the CTR template.
+		return s.PutIntegration(ctx, &profiles.Integration{DomainName: domain, URI: instanceARN, ObjectTypeName: "CTR"})
+	} else if err != nil {
+		return nil, err
+	}
+	if in.DomainName == domain {
+		return in, nil
+	}
+	return s.Integrations.MoveIntegration(ctx, instanceARN, domain)
+}
+
+// InstanceIntegration returns the integration of an instance's domain.
+func (s *Service) InstanceIntegration(ctx context.Context, instanceID string) (*profiles.Integration, error) {
+	in, err := s.Integrations.FindIntegrationByURI(ctx, s.InstanceARN(instanceID))
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "Instance %s is associated with no Customer Profiles domain: associate it with PutIntegration (Uri = its ARN, ObjectTypeName CTR).", s.InstanceARN(instanceID))
+	}
+	return in, err
+}
+
+// newUUID returns a random UUID (version 4).
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return strings.ToLower(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]))
+}
