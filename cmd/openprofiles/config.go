@@ -13,6 +13,7 @@ import (
 type Config struct {
 	Addr         string
 	DataDir      string
+	Store        string // "sqlite" (in the data dir) or a postgres:// URL
 	Region       string
 	AccountID    string
 	MaxDomains   int
@@ -132,6 +133,7 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 		return err
 	}
 	fs.StringVar(&c.Addr, "addr", envString(getenv, "OPENPROFILES_ADDR", d.Addr), "address to listen on (`host:port`; env OPENPROFILES_ADDR)")
+	fs.StringVar(&c.Store, "store", envString(getenv, "OPENPROFILES_STORE", "sqlite"), "where data lives: `sqlite` (a file in the data dir) or a PostgreSQL URL postgres://user@host:5432/db (env OPENPROFILES_STORE)")
 	fs.StringVar(&c.DataDir, "data-dir", envString(getenv, "OPENPROFILES_DATA_DIR", d.DataDir), "`directory` of the database and generated secrets (env OPENPROFILES_DATA_DIR)")
 	fs.StringVar(&c.Region, "region", envString(getenv, "OPENPROFILES_REGION", d.Region), "AWS `region` the server answers as; clients must sign for it (env OPENPROFILES_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", envString(getenv, "OPENPROFILES_ACCOUNT_ID", d.AccountID), "12-digit AWS account `id` used in ARNs (env OPENPROFILES_ACCOUNT_ID)")

@@ -24,6 +24,7 @@ import (
 	"github.com/openprofiles/profiles/iamapi"
 	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/localsqs"
+	"github.com/openprofiles/profiles/postgres"
 	"github.com/openprofiles/profiles/service"
 	"github.com/openprofiles/profiles/sigv4"
 	"github.com/openprofiles/profiles/sqlite"
@@ -40,7 +41,7 @@ type Main struct {
 	Logger *slog.Logger
 	Now    func() time.Time // the clock of the store and the services; nil: time.Now
 
-	DB      *sqlite.DB
+	DB      Store
 	KMS     *localkms.KMS
 	SQS     *localsqs.SQS
 	Service *service.Service
@@ -125,9 +126,9 @@ func (m *Main) Open() error {
 		return err
 	}
 
-	m.DB = sqlite.NewDB(filepath.Join(c.DataDir, "openprofiles.db"))
-	m.DB.Logger = m.Logger
-	m.DB.Now = m.Now
+	if m.DB, err = openStore(c, m.Logger, m.Now); err != nil {
+		return err
+	}
 	if err := m.DB.Open(); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -166,7 +167,7 @@ func (m *Main) Open() error {
 		m.Service.Keys, m.Service.DefaultKey = awskms.New(c.KMSEndpoint, c.Region, awsCfg.Credentials), c.KMSDefaultKey
 	}
 	m.Service.SetCryptConfig(service.CryptConfig{DataKeyMaxAge: c.DataKeyMaxAge, CacheSize: 1000, KeyStateTTL: c.KMSKeyCheckInterval})
-	m.DB.Sealer = m.Service.Sealer()
+	m.DB.SetSealer(m.Service.Sealer())
 	m.Service.IAM = m.DB
 	m.Service.Integrations = m.DB
 	m.SQS = &localsqs.SQS{Store: m.DB, Region: c.Region, AccountID: c.AccountID, BaseURL: m.URL, Now: m.Now}
@@ -359,4 +360,42 @@ func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, `{"status":"ok"}`)
 }
 
-var _ profiles.Store = (*sqlite.DB)(nil)
+// Store is what the server keeps its data in: every SPI of the root package.
+type Store interface {
+	profiles.Store
+	profiles.KMSStore
+	profiles.IAMStore
+	profiles.QueueStore
+	profiles.IntegrationStore
+	Open() error
+	SetSealer(profiles.Sealer)
+}
+
+var (
+	_ Store = (*sqliteStore)(nil)
+	_ Store = (*postgresStore)(nil)
+)
+
+type sqliteStore struct{ *sqlite.DB }
+
+func (s sqliteStore) SetSealer(sl profiles.Sealer) { s.DB.Sealer = sl }
+
+type postgresStore struct{ *postgres.DB }
+
+func (s postgresStore) SetSealer(sl profiles.Sealer) { s.DB.Sealer = sl }
+
+// openStore returns the store the configuration names: SQLite in the data
+// dir, or PostgreSQL for a postgres:// URL.
+func openStore(c *Config, logger *slog.Logger, now func() time.Time) (Store, error) {
+	if strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://") {
+		db := postgres.NewDB(c.Store)
+		db.Logger, db.Now = logger, now
+		return postgresStore{db}, nil
+	}
+	if c.Store != "" && c.Store != "sqlite" {
+		return nil, fmt.Errorf("--store %q: want sqlite or a postgres:// URL", c.Store)
+	}
+	db := sqlite.NewDB(filepath.Join(c.DataDir, "openprofiles.db"))
+	db.Logger, db.Now = logger, now
+	return sqliteStore{db}, nil
+}
