@@ -11,14 +11,18 @@ import (
 // Config is the configuration of `openprofiles serve`. Every field has a
 // flag and an OPENPROFILES_* environment variable; a flag wins.
 type Config struct {
-	Addr         string
-	DataDir      string
-	Store        string // "sqlite" (in the data dir) or a postgres:// URL
-	Region       string
-	AccountID    string
-	MaxDomains   int
-	MaxBodyBytes int64
-	LogLevel     string
+	Addr    string
+	DataDir string
+	Store   string // "sqlite" (in the data dir) or a postgres:// URL
+	// PostgreSQL: connections in the pool (0: 4 × GOMAXPROCS) and the
+	// statement timeout (0: 30 s).
+	PGMaxConns         int
+	PGStatementTimeout time.Duration
+	Region             string
+	AccountID          string
+	MaxDomains         int
+	MaxBodyBytes       int64
+	LogLevel           string
 
 	// Per-profile ingestion rate (objects per second; 0: no limit) and burst.
 	IngestRate  float64
@@ -134,6 +138,16 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	}
 	fs.StringVar(&c.Addr, "addr", envString(getenv, "OPENPROFILES_ADDR", d.Addr), "address to listen on (`host:port`; env OPENPROFILES_ADDR)")
 	fs.StringVar(&c.Store, "store", envString(getenv, "OPENPROFILES_STORE", "sqlite"), "where data lives: `sqlite` (a file in the data dir) or a PostgreSQL URL postgres://user@host:5432/db (env OPENPROFILES_STORE)")
+	pgConns, err := envInt(getenv, "OPENPROFILES_PG_MAX_CONNS", 0)
+	if err != nil {
+		return err
+	}
+	pgTimeout, err := envDuration(getenv, "OPENPROFILES_PG_STATEMENT_TIMEOUT", 0)
+	if err != nil {
+		return err
+	}
+	fs.IntVar(&c.PGMaxConns, "pg-max-conns", int(pgConns), "PostgreSQL: connections in the pool; 0 is 4 × the number of CPUs (env OPENPROFILES_PG_MAX_CONNS)")
+	fs.DurationVar(&c.PGStatementTimeout, "pg-statement-timeout", pgTimeout, "PostgreSQL: bound on every statement; 0 is 30s (env OPENPROFILES_PG_STATEMENT_TIMEOUT)")
 	fs.StringVar(&c.DataDir, "data-dir", envString(getenv, "OPENPROFILES_DATA_DIR", d.DataDir), "`directory` of the database and generated secrets (env OPENPROFILES_DATA_DIR)")
 	fs.StringVar(&c.Region, "region", envString(getenv, "OPENPROFILES_REGION", d.Region), "AWS `region` the server answers as; clients must sign for it (env OPENPROFILES_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", envString(getenv, "OPENPROFILES_ACCOUNT_ID", d.AccountID), "12-digit AWS account `id` used in ARNs (env OPENPROFILES_ACCOUNT_ID)")

@@ -390,6 +390,7 @@ func openStore(c *Config, logger *slog.Logger, now func() time.Time) (Store, err
 	if strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://") {
 		db := postgres.NewDB(c.Store)
 		db.Logger, db.Now = logger, now
+		db.MaxConns, db.StatementTimeout = c.PGMaxConns, c.PGStatementTimeout
 		return postgresStore{db}, nil
 	}
 	if c.Store != "" && c.Store != "sqlite" {
