@@ -71,8 +71,15 @@ var _ profiles.Store = (*DB)(nil)
 
 // DB is a profiles.Store on one PostgreSQL database (or schema).
 type DB struct {
-	dsn  string
-	pool *pgxpool.Pool
+	dsn string
+	// pool serves the single calls of the store; txPool the profile-data
+	// transactions of Update and View. A transaction's Sealer looks up
+	// domains and KMS keys through pool, so it never waits for a
+	// connection held by another transaction of the same pool (which, with
+	// every connection in a transaction, would wait forever).
+	pool     *pgxpool.Pool
+	txPool   *pgxpool.Pool
+	viewPool *pgxpool.Pool // View's, for the same reason (a sealer lookup inside an Update goes through a View)
 
 	// Now returns the current time. It stamps domains, object types,
 	// profiles and objects stored without timestamps, and applied
@@ -154,10 +161,21 @@ func (db *DB) Open() (err error) {
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return fmt.Errorf("postgres: open: %w", err)
 	}
+	if db.txPool, err = pgxpool.NewWithConfig(ctx, cfg.Copy()); err != nil {
+		db.pool.Close()
+		return fmt.Errorf("postgres: open: %w", err)
+	}
+	if db.viewPool, err = pgxpool.NewWithConfig(ctx, cfg.Copy()); err != nil {
+		db.pool.Close()
+		db.txPool.Close()
+		return fmt.Errorf("postgres: open: %w", err)
+	}
 	defer func() {
 		if err != nil {
 			db.pool.Close()
-			db.pool = nil
+			db.txPool.Close()
+			db.viewPool.Close()
+			db.pool, db.txPool, db.viewPool = nil, nil, nil
 		}
 	}()
 	conn, err := db.pool.Acquire(ctx)
@@ -178,6 +196,12 @@ func (db *DB) Open() (err error) {
 func (db *DB) Close() error {
 	if db.pool != nil {
 		db.pool.Close()
+	}
+	if db.txPool != nil {
+		db.txPool.Close()
+	}
+	if db.viewPool != nil {
+		db.viewPool.Close()
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/openprofiles/profiles"
 )
 
@@ -25,7 +26,7 @@ import (
 // is, unless it comes from a serialization failure. The transaction sees
 // the store's time (Now) of its start.
 func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
-	return db.serializable(ctx, "update", func(ptx pgx.Tx, now int64) (*tx, error) {
+	return db.serializableOn(ctx, db.txPool, "update", func(ptx pgx.Tx, now int64) (*tx, error) {
 		t := &tx{ptx: ptx, now: now, sealer: db.Sealer}
 		return t, fn(t)
 	})
@@ -35,7 +36,7 @@ func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
 // snapshot, which neither waits for nor blocks writers. Tx's writing
 // methods return an error. fn's error is returned as is.
 func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
-	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	ptx, err := db.viewPool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return wrap("view", err)
 	}
@@ -83,17 +84,27 @@ const deleteExpiredSQL = `WITH expired AS (
 // start of the attempt and returns its tx (nil if it made none), whose
 // rollback undoes what the attempt wrote into its arguments.
 func (db *DB) serializable(ctx context.Context, op string, attempt func(pgx.Tx, int64) (*tx, error)) error {
-	return db.retry(ctx, op, pgx.TxOptions{IsoLevel: pgx.Serializable}, attempt)
+	return db.retryOn(ctx, db.pool, op, pgx.TxOptions{IsoLevel: pgx.Serializable}, attempt)
+}
+
+// serializableOn is serializable on the connections of pool.
+func (db *DB) serializableOn(ctx context.Context, pool *pgxpool.Pool, op string, attempt func(pgx.Tx, int64) (*tx, error)) error {
+	return db.retryOn(ctx, pool, op, pgx.TxOptions{IsoLevel: pgx.Serializable}, attempt)
 }
 
 // retry is serializable at the isolation level of opts.
 func (db *DB) retry(ctx context.Context, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) error {
+	return db.retryOn(ctx, db.pool, op, opts, attempt)
+}
+
+// retryOn is retry on the connections of pool.
+func (db *DB) retryOn(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) error {
 	maxAttempts := db.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
 	}
 	for n := 1; ; n++ {
-		conflict, err := db.try(ctx, op, opts, attempt)
+		conflict, err := db.try(ctx, pool, op, opts, attempt)
 		if err == nil || !conflict {
 			return err
 		}
@@ -109,8 +120,8 @@ func (db *DB) retry(ctx context.Context, op string, opts pgx.TxOptions, attempt 
 
 // try runs one attempt and reports whether it failed for a conflict with
 // another transaction (and may succeed if tried again).
-func (db *DB) try(ctx context.Context, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) (conflict bool, err error) {
-	ptx, err := db.pool.BeginTx(ctx, opts)
+func (db *DB) try(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) (conflict bool, err error) {
+	ptx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return false, wrap(op, err)
 	}

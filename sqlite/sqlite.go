@@ -65,6 +65,11 @@ type DB struct {
 	path string
 	wdb  *sql.DB // writer pool: one connection, BEGIN IMMEDIATE
 	rdb  *sql.DB // reader pool: query_only connections, deferred BEGIN
+	// vdb is the reader pool of View: a View's Sealer reads KMS keys and
+	// domains through rdb, so it never waits for a connection that another
+	// View holds (which, with every connection in a View, would wait
+	// forever).
+	vdb *sql.DB
 
 	// Now returns the current time. It stamps domains, object types,
 	// profiles and objects stored without timestamps, and applied
@@ -147,6 +152,13 @@ func (db *DB) Open() (err error) {
 	if err := db.rdb.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
+	if db.vdb, err = sql.Open("sqlite", dsn(abs, "_pragma=query_only(1)")); err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	db.vdb.SetMaxOpenConns(n)
+	db.vdb.SetMaxIdleConns(n)
+	db.vdb.SetConnMaxLifetime(0)
+	db.vdb.SetConnMaxIdleTime(0)
 	return nil
 }
 
@@ -172,6 +184,11 @@ func (db *DB) Close() error {
 	if db.rdb != nil {
 		if err := db.rdb.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("sqlite: close readers: %w", err))
+		}
+	}
+	if db.vdb != nil {
+		if err := db.vdb.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("sqlite: close view readers: %w", err))
 		}
 	}
 	if db.wdb != nil {

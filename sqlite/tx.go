@@ -41,7 +41,7 @@ func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
 // neither waits for nor blocks the writer. Tx's writing methods return an
 // error. fn's error is returned as is.
 func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
-	stx, err := db.beginRead(ctx)
+	stx, err := db.vdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("sqlite: view: %w", err)
 	}
