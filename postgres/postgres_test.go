@@ -467,8 +467,8 @@ func TestUpdate_Retries(t *testing.T) {
 			var pgErr *pgconn.PgError
 			if err == nil {
 				continue
-			} else if failed++; !errors.As(err, &pgErr) || pgErr.Code != "40001" {
-				t.Errorf("Update %d: %v, want a serialization failure (40001)", i, err)
+			} else if failed++; !errors.As(err, &pgErr) || pgErr.Code != "40001" || profiles.ErrorCode(err) != profiles.ETHROTTLED {
+				t.Errorf("Update %d: %v, want a serialization failure (40001) coded ETHROTTLED", i, err)
 			} else {
 				t.Logf("Update %d: %v", i, err)
 			}

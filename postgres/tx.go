@@ -109,7 +109,9 @@ func (db *DB) retryOn(ctx context.Context, pool *pgxpool.Pool, op string, opts p
 			return err
 		}
 		if n >= maxAttempts {
-			return fmt.Errorf("%w (%s: gave up after %d attempts)", err, op, n)
+			// Busy, not broken: ETHROTTLED makes callers (and AWS SDKs) retry.
+			busy := profiles.Errorf(profiles.ETHROTTLED, "Too many concurrent changes to the same data; retry the request.")
+			return fmt.Errorf("%w: %w (%s: gave up after %d attempts)", busy, err, op, n)
 		}
 		db.Logger.Debug("retrying transaction", "op", op, "attempt", n, "err", err)
 		if err := sleep(ctx, backoff(n)); err != nil {
