@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/rowcodec"
 )
 
 // CreateDomain inserts d. Zero CreatedAt and LastUpdatedAt are set to the
@@ -164,11 +165,11 @@ func (t *tx) createDomain(ctx context.Context, d *profiles.Domain, limit int, no
 	if updated.IsZero() {
 		updated = created
 	}
-	settings, err := encodeSettings(d)
+	settings, err := rowcodec.EncodeSettings(d)
 	if err != nil {
 		return created, updated, fmt.Errorf("postgres: create domain: %w", err)
 	}
-	tags, err := encodeTags(d.Tags)
+	tags, err := rowcodec.EncodeTags(d.Tags)
 	if err != nil {
 		return created, updated, fmt.Errorf("postgres: create domain: %w", err)
 	}
@@ -222,11 +223,11 @@ func (t *tx) updateDomain(ctx context.Context, name string, fn func(*profiles.Do
 		return nil, profiles.Errorf(profiles.EINVALID, "domain %q cannot be renamed to %q", name, d.Name)
 	}
 
-	settings, err := encodeSettings(d)
+	settings, err := rowcodec.EncodeSettings(d)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: update domain: %w", err)
 	}
-	tags, err := encodeTags(d.Tags)
+	tags, err := rowcodec.EncodeTags(d.Tags)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: update domain: %w", err)
 	}
@@ -255,11 +256,11 @@ func scanDomain(row pgx.Row) (*profiles.Domain, error) {
 		&settings, &tags, &created, &updated); err != nil {
 		return nil, err
 	}
-	if err := decodeSettings(&d, settings); err != nil {
+	if err := rowcodec.DecodeSettings(&d, settings); err != nil {
 		return nil, err
 	}
 	var err error
-	if d.Tags, err = decodeTags(tags); err != nil {
+	if d.Tags, err = rowcodec.DecodeTags(tags); err != nil {
 		return nil, fmt.Errorf("domain %q: %w", d.Name, err)
 	}
 	d.CreatedAt, d.LastUpdatedAt = fromMillis(created), fromMillis(updated)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/rowcodec"
 )
 
 var _ profiles.IntegrationStore = (*DB)(nil)
@@ -301,7 +302,7 @@ func arnTaken(arn, id string) error {
 // encodeIntegration returns the object_type_names, event_trigger_names and
 // tags columns of in.
 func encodeIntegration(in *profiles.Integration) (names, triggers, tags string, err error) {
-	if names, err = encodeTags(in.ObjectTypeNames); err != nil {
+	if names, err = rowcodec.EncodeTags(in.ObjectTypeNames); err != nil {
 		return "", "", "", fmt.Errorf("object type names: %w", err)
 	}
 	buf := []byte("[]")
@@ -310,7 +311,7 @@ func encodeIntegration(in *profiles.Integration) (names, triggers, tags string, 
 			return "", "", "", fmt.Errorf("event trigger names: %w", err)
 		}
 	}
-	if tags, err = encodeTags(in.Tags); err != nil {
+	if tags, err = rowcodec.EncodeTags(in.Tags); err != nil {
 		return "", "", "", err
 	}
 	return names, string(buf), tags, nil
@@ -325,7 +326,7 @@ func scanIntegration(row pgx.Row) (*profiles.Integration, error) {
 		return nil, err
 	}
 	var err error
-	if in.ObjectTypeNames, err = decodeTags(names); err != nil {
+	if in.ObjectTypeNames, err = rowcodec.DecodeTags(names); err != nil {
 		return nil, fmt.Errorf("integration %q: object type names: %w", in.URI, err)
 	}
 	if err := json.Unmarshal([]byte(triggers), &in.EventTriggerNames); err != nil {
@@ -334,7 +335,7 @@ func scanIntegration(row pgx.Row) (*profiles.Integration, error) {
 	if len(in.EventTriggerNames) == 0 {
 		in.EventTriggerNames = nil
 	}
-	if in.Tags, err = decodeTags(tags); err != nil {
+	if in.Tags, err = rowcodec.DecodeTags(tags); err != nil {
 		return nil, fmt.Errorf("integration %q: %w", in.URI, err)
 	}
 	in.CreatedAt, in.LastUpdatedAt = fromMillis(created), fromMillis(updated)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/rowcodec"
 )
 
 var _ profiles.KMSStore = (*DB)(nil)
@@ -57,7 +58,7 @@ const (
 // holds the times as stored. Returns ECONFLICT if the id is taken.
 func (db *DB) CreateKMSKey(ctx context.Context, k *profiles.KMSKey) error {
 	const op = "create kms key"
-	tags, err := encodeTags(k.Tags)
+	tags, err := rowcodec.EncodeTags(k.Tags)
 	if err != nil {
 		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
@@ -104,7 +105,7 @@ func (db *DB) UpdateKMSKey(ctx context.Context, keyID string, fn func(*profiles.
 		if k.KeyID != keyID || k.ARN != arn || string(k.WrappedMaterial) != string(material) {
 			return profiles.Errorf(profiles.EINVALID, "the id, ARN and material of KMS key %q cannot change", keyID)
 		}
-		tags, err := encodeTags(k.Tags)
+		tags, err := rowcodec.EncodeTags(k.Tags)
 		if err != nil {
 			return fmt.Errorf("postgres: %s: %w", op, err)
 		}
@@ -238,11 +239,11 @@ func (db *DB) CreateKMSGrant(ctx context.Context, g *profiles.KMSGrant) error {
 	if err != nil {
 		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
-	equals, err := encodeTags(g.EncryptionContextEquals)
+	equals, err := rowcodec.EncodeTags(g.EncryptionContextEquals)
 	if err != nil {
 		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
-	subset, err := encodeTags(g.EncryptionContextSubset)
+	subset, err := rowcodec.EncodeTags(g.EncryptionContextSubset)
 	if err != nil {
 		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
@@ -416,7 +417,7 @@ func scanKMSKey(row pgx.Row) (*profiles.KMSKey, error) {
 		return nil, err
 	}
 	var err error
-	if k.Tags, err = decodeTags(tags); err != nil {
+	if k.Tags, err = rowcodec.DecodeTags(tags); err != nil {
 		return nil, fmt.Errorf("kms key %q: %w", k.KeyID, err)
 	}
 	k.CreatedAt, k.DeletionDate = fromMillis(created), fromExpires(deletion)
@@ -450,10 +451,10 @@ func scanKMSGrant(row pgx.Row) (*profiles.KMSGrant, error) {
 		g.Operations = nil
 	}
 	var err error
-	if g.EncryptionContextEquals, err = decodeTags(equals); err != nil {
+	if g.EncryptionContextEquals, err = rowcodec.DecodeTags(equals); err != nil {
 		return nil, fmt.Errorf("kms grant %q: %w", g.GrantID, err)
 	}
-	if g.EncryptionContextSubset, err = decodeTags(subset); err != nil {
+	if g.EncryptionContextSubset, err = rowcodec.DecodeTags(subset); err != nil {
 		return nil, fmt.Errorf("kms grant %q: %w", g.GrantID, err)
 	}
 	g.CreatedAt = fromMillis(created)

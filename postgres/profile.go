@@ -2,13 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/rowcodec"
 )
 
 // FindProfile returns a profile. Returns ENOTFOUND, naming the domain if it
@@ -27,7 +26,7 @@ func (t *tx) FindProfile(ctx context.Context, domain, id string) (*profiles.Prof
 	if data, err = t.open(ctx, profileRecord(domain, id), data); err != nil {
 		return nil, fmt.Errorf("postgres: find profile: %w", err)
 	}
-	if err := decodeProfile(&p, data); err != nil {
+	if err := rowcodec.DecodeProfile(&p, data); err != nil {
 		return nil, fmt.Errorf("postgres: find profile: %w", err)
 	}
 	p.CreatedAt, p.LastUpdatedAt = fromMillis(created), fromMillis(updated)
@@ -43,7 +42,7 @@ func (t *tx) PutProfile(ctx context.Context, p *profiles.Profile) error {
 	if err := t.writable("put profile"); err != nil {
 		return err
 	}
-	data, err := encodeProfile(p)
+	data, err := rowcodec.EncodeProfile(p)
 	if err != nil {
 		return fmt.Errorf("postgres: put profile: %w", err)
 	}
@@ -57,7 +56,7 @@ func (t *tx) PutProfile(ctx context.Context, p *profiles.Profile) error {
 			created_at = CASE WHEN $7::boolean THEN p.created_at ELSE excluded.created_at END,
 			updated_at = excluded.updated_at
 		RETURNING created_at, updated_at`,
-		p.DomainName, p.ID, data, profileSize(p), stamp(p.CreatedAt, t.now), stamp(p.LastUpdatedAt, t.now),
+		p.DomainName, p.ID, data, rowcodec.ProfileSize(p), stamp(p.CreatedAt, t.now), stamp(p.LastUpdatedAt, t.now),
 		p.CreatedAt.IsZero(),
 	).Scan(&created, &updated)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -146,72 +145,4 @@ func (t *tx) ListProfileIDs(ctx context.Context, domain, after string, limit int
 		return nil, t.notFound(ctx, domain, "")
 	}
 	return ids, nil
-}
-
-// profileSize is what a profile counts in DomainStats.TotalSize: the bytes
-// of its field names and values.
-func profileSize(p *profiles.Profile) int64 {
-	var n int64
-	for k, v := range p.Fields {
-		n += int64(len(k) + len(v))
-	}
-	return n
-}
-
-// The data column of profiles is opaque to SQL: encodeProfile makes it and
-// decodeProfile reads it, so that they alone change when profile data gets
-// encrypted. Today it is JSON, which starts with '{'; another format will
-// start with another byte. The bytes are the same as package sqlite's: change
-// both or neither.
-
-type profileJSON struct {
-	Fields  map[string]string          `json:"fields,omitempty"`
-	Sources map[string]fieldSourceJSON `json:"sources,omitempty"`
-}
-
-type fieldSourceJSON struct {
-	ObjectType string `json:"objectType"`
-	Priority   int    `json:"priority,omitempty"`
-	UpdatedAt  int64  `json:"updatedAt"` // unix milliseconds
-}
-
-// encodeProfile returns the data column of p. JSON would replace invalid
-// UTF-8 silently, so it is refused.
-func encodeProfile(p *profiles.Profile) ([]byte, error) {
-	j := profileJSON{Fields: p.Fields}
-	for k, v := range p.Fields {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return nil, fmt.Errorf("profile %q: field %q is not valid UTF-8", p.ID, k)
-		}
-	}
-	if len(p.Sources) > 0 {
-		j.Sources = make(map[string]fieldSourceJSON, len(p.Sources))
-		for k, s := range p.Sources {
-			if !utf8.ValidString(k) || !utf8.ValidString(s.ObjectType) {
-				return nil, fmt.Errorf("profile %q: source of field %q is not valid UTF-8", p.ID, k)
-			}
-			j.Sources[k] = fieldSourceJSON{ObjectType: s.ObjectType, Priority: s.Priority, UpdatedAt: s.UpdatedAt.UnixMilli()}
-		}
-	}
-	buf, err := json.Marshal(j)
-	if err != nil {
-		return nil, fmt.Errorf("encode profile %q: %w", p.ID, err)
-	}
-	return buf, nil
-}
-
-// decodeProfile sets the Fields and Sources of p from the data column.
-func decodeProfile(p *profiles.Profile, data []byte) error {
-	var j profileJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return fmt.Errorf("decode profile %q of domain %q: %w", p.ID, p.DomainName, err)
-	}
-	p.Fields = j.Fields
-	if len(j.Sources) > 0 {
-		p.Sources = make(map[string]profiles.FieldSource, len(j.Sources))
-		for k, s := range j.Sources {
-			p.Sources[k] = profiles.FieldSource{ObjectType: s.ObjectType, Priority: s.Priority, UpdatedAt: fromMillis(s.UpdatedAt)}
-		}
-	}
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/rowcodec"
 )
 
 // CreateDomain inserts d. Zero CreatedAt and LastUpdatedAt are set to the
@@ -131,11 +132,11 @@ func createDomain(ctx context.Context, tx *sql.Tx, d *profiles.Domain, limit int
 	if updated.IsZero() {
 		updated = created
 	}
-	settings, err := encodeSettings(d)
+	settings, err := rowcodec.EncodeSettings(d)
 	if err != nil {
 		return fmt.Errorf("sqlite: create domain: %w", err)
 	}
-	tags, err := encodeTags(d.Tags)
+	tags, err := rowcodec.EncodeTags(d.Tags)
 	if err != nil {
 		return fmt.Errorf("sqlite: create domain: %w", err)
 	}
@@ -187,11 +188,11 @@ func updateDomain(ctx context.Context, tx *sql.Tx, name string, fn func(*profile
 		return nil, profiles.Errorf(profiles.EINVALID, "domain %q cannot be renamed to %q", name, d.Name)
 	}
 
-	settings, err := encodeSettings(d)
+	settings, err := rowcodec.EncodeSettings(d)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: update domain: %w", err)
 	}
-	tags, err := encodeTags(d.Tags)
+	tags, err := rowcodec.EncodeTags(d.Tags)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: update domain: %w", err)
 	}
@@ -295,11 +296,11 @@ func scanDomain(row interface{ Scan(...any) error }) (*profiles.Domain, error) {
 		&settings, &tags, &created, &updated); err != nil {
 		return nil, err
 	}
-	if err := decodeSettings(&d, settings); err != nil {
+	if err := rowcodec.DecodeSettings(&d, settings); err != nil {
 		return nil, err
 	}
 	var err error
-	if d.Tags, err = decodeTags(tags); err != nil {
+	if d.Tags, err = rowcodec.DecodeTags(tags); err != nil {
 		return nil, fmt.Errorf("domain %q: %w", d.Name, err)
 	}
 	d.CreatedAt, d.LastUpdatedAt = fromMillis(created), fromMillis(updated)

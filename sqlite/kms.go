@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/rowcodec"
 )
 
 var _ profiles.KMSStore = (*DB)(nil)
@@ -29,7 +30,7 @@ func (db *DB) CreateKMSKey(ctx context.Context, k *profiles.KMSKey) error {
 	if created.IsZero() {
 		created = db.now()
 	}
-	tags, err := encodeTags(k.Tags)
+	tags, err := rowcodec.EncodeTags(k.Tags)
 	if err != nil {
 		return fmt.Errorf("sqlite: create kms key: %w", err)
 	}
@@ -80,7 +81,7 @@ func (db *DB) UpdateKMSKey(ctx context.Context, keyID string, fn func(*profiles.
 	if k.KeyID != keyID || k.ARN != arn || string(k.WrappedMaterial) != string(material) {
 		return nil, profiles.Errorf(profiles.EINVALID, "the id, ARN and material of KMS key %q cannot change", keyID)
 	}
-	tags, err := encodeTags(k.Tags)
+	tags, err := rowcodec.EncodeTags(k.Tags)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: update kms key: %w", err)
 	}
@@ -250,11 +251,11 @@ func (db *DB) CreateKMSGrant(ctx context.Context, g *profiles.KMSGrant) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: create kms grant: %w", err)
 	}
-	equals, err := encodeTags(g.EncryptionContextEquals)
+	equals, err := rowcodec.EncodeTags(g.EncryptionContextEquals)
 	if err != nil {
 		return fmt.Errorf("sqlite: create kms grant: %w", err)
 	}
-	subset, err := encodeTags(g.EncryptionContextSubset)
+	subset, err := rowcodec.EncodeTags(g.EncryptionContextSubset)
 	if err != nil {
 		return fmt.Errorf("sqlite: create kms grant: %w", err)
 	}
@@ -400,7 +401,7 @@ func scanKMSKey(row kmsRow) (*profiles.KMSKey, error) {
 		return nil, err
 	}
 	var err error
-	if k.Tags, err = decodeTags(tags); err != nil {
+	if k.Tags, err = rowcodec.DecodeTags(tags); err != nil {
 		return nil, fmt.Errorf("kms key %q: %w", k.KeyID, err)
 	}
 	k.CreatedAt, k.DeletionDate = fromMillis(created), kmsTime(deletion)
@@ -432,10 +433,10 @@ func scanKMSGrant(row kmsRow) (*profiles.KMSGrant, error) {
 		g.Operations = nil
 	}
 	var err error
-	if g.EncryptionContextEquals, err = decodeTags(equals); err != nil {
+	if g.EncryptionContextEquals, err = rowcodec.DecodeTags(equals); err != nil {
 		return nil, fmt.Errorf("kms grant %q: %w", g.GrantID, err)
 	}
-	if g.EncryptionContextSubset, err = decodeTags(subset); err != nil {
+	if g.EncryptionContextSubset, err = rowcodec.DecodeTags(subset); err != nil {
 		return nil, fmt.Errorf("kms grant %q: %w", g.GrantID, err)
 	}
 	g.CreatedAt = fromMillis(created)

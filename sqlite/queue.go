@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/rowcodec"
 )
 
 var _ profiles.QueueStore = (*DB)(nil)
@@ -135,7 +136,7 @@ func (db *DB) DeleteQueue(ctx context.Context, name string) error {
 // a missing queue and ECONFLICT if the queue holds a message of m's id.
 func (db *DB) PutMessage(ctx context.Context, m *profiles.StoredMessage) error {
 	const op = "put message"
-	attrs, err := encodeTags(m.Attributes)
+	attrs, err := rowcodec.EncodeTags(m.Attributes)
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
@@ -339,10 +340,10 @@ func prefixEnd(prefix string) (string, bool) {
 
 // encodeQueueMaps returns the attributes and tags columns of q.
 func encodeQueueMaps(q *profiles.Queue) (attrs, tags string, err error) {
-	if attrs, err = encodeTags(q.Attributes); err != nil {
+	if attrs, err = rowcodec.EncodeTags(q.Attributes); err != nil {
 		return "", "", fmt.Errorf("attributes: %w", err)
 	}
-	if tags, err = encodeTags(q.Tags); err != nil {
+	if tags, err = rowcodec.EncodeTags(q.Tags); err != nil {
 		return "", "", err
 	}
 	return attrs, tags, nil
@@ -356,10 +357,10 @@ func scanQueue(row kmsRow) (*profiles.Queue, error) {
 		return nil, err
 	}
 	var err error
-	if q.Attributes, err = decodeTags(attrs); err != nil {
+	if q.Attributes, err = rowcodec.DecodeTags(attrs); err != nil {
 		return nil, fmt.Errorf("queue %q: attributes: %w", q.Name, err)
 	}
-	if q.Tags, err = decodeTags(tags); err != nil {
+	if q.Tags, err = rowcodec.DecodeTags(tags); err != nil {
 		return nil, fmt.Errorf("queue %q: %w", q.Name, err)
 	}
 	q.CreatedAt, q.UpdatedAt = fromMillis(created), fromMillis(updated)
@@ -375,7 +376,7 @@ func scanMessage(row kmsRow) (*profiles.StoredMessage, error) {
 		return nil, err
 	}
 	var err error
-	if m.Attributes, err = decodeTags(attrs); err != nil {
+	if m.Attributes, err = rowcodec.DecodeTags(attrs); err != nil {
 		return nil, fmt.Errorf("message %q of queue %q: attributes: %w", m.ID, m.QueueName, err)
 	}
 	m.SentAt, m.VisibleAt, m.FirstReceive = fromMillis(sent), fromMillis(visible), kmsTime(first)

@@ -1,4 +1,4 @@
-package postgres
+package rowcodec
 
 import (
 	"encoding/json"
@@ -12,8 +12,7 @@ import (
 // own, written out field by field, so that renaming a field of a root type
 // cannot silently change what is stored: such a change fails to compile here
 // and needs a migration. A nil setting is left out; an absent key reads back
-// as nil. The form is the same as package sqlite's, byte for byte, so that
-// rows can be copied from one store to the other: change both or neither.
+// as nil.
 
 type settingsJSON struct {
 	Matching          *matchingJSON          `json:"matching,omitempty"`
@@ -86,8 +85,8 @@ type readinessJSON struct {
 	Message            string `json:"message,omitempty"`
 }
 
-// encodeSettings returns the settings column of d.
-func encodeSettings(d *profiles.Domain) (string, error) {
+// EncodeSettings returns the settings column of d.
+func EncodeSettings(d *profiles.Domain) (string, error) {
 	s := settingsJSON{}
 	if m := d.Matching; m != nil {
 		s.Matching = &matchingJSON{
@@ -158,8 +157,8 @@ func encodeExporting(e *profiles.ExportingConfig) *exportingConfigJSON {
 	return out
 }
 
-// decodeSettings sets the settings of d from the settings column.
-func decodeSettings(d *profiles.Domain, text string) error {
+// DecodeSettings sets the settings of d from the settings column.
+func DecodeSettings(d *profiles.Domain, text string) error {
 	var s settingsJSON
 	if err := json.Unmarshal([]byte(text), &s); err != nil {
 		return fmt.Errorf("decode settings of domain %q: %w", d.Name, err)
@@ -229,8 +228,8 @@ func decodeExporting(e *exportingConfigJSON) *profiles.ExportingConfig {
 	return out
 }
 
-// encodeTags returns the tags column: a JSON object, "{}" for no tags.
-func encodeTags(tags map[string]string) (string, error) {
+// EncodeTags returns the tags column: a JSON object, "{}" for no tags.
+func EncodeTags(tags map[string]string) (string, error) {
 	if len(tags) == 0 {
 		return "{}", nil
 	}
@@ -241,8 +240,8 @@ func encodeTags(tags map[string]string) (string, error) {
 	return string(buf), nil
 }
 
-// decodeTags returns the tags of the tags column, nil for none.
-func decodeTags(text string) (map[string]string, error) {
+// DecodeTags returns the tags of the tags column, nil for none.
+func DecodeTags(text string) (map[string]string, error) {
 	var tags map[string]string
 	if err := json.Unmarshal([]byte(text), &tags); err != nil {
 		return nil, fmt.Errorf("decode tags: %w", err)
