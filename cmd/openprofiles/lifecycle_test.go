@@ -231,6 +231,8 @@ func TestCommandLine(t *testing.T) {
 		{map[string]string{"OPENPROFILES_REGION": "mars"}, "region"},
 		{map[string]string{"OPENPROFILES_ACCESS_KEY_ID": "AK"}, "OPENPROFILES_SECRET_ACCESS_KEY"},
 		{map[string]string{"OPENPROFILES_MAX_DOMAINS": "lots"}, "OPENPROFILES_MAX_DOMAINS"},
+		{map[string]string{"OPENPROFILES_STORE": "mysql://db/profiles"}, "--store"},
+		{map[string]string{"OPENPROFILES_PG_MAX_CONNS": "many"}, "OPENPROFILES_PG_MAX_CONNS"},
 	}
 	for _, b := range bad {
 		b.env["OPENPROFILES_DATA_DIR"] = t.TempDir()
