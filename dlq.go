@@ -41,6 +41,15 @@ type DeadLetters interface {
 
 	// Purge deletes every message of the queue.
 	Purge(ctx context.Context, url string) error
+
+	// ChangeVisibility makes a received message visible to receivers again
+	// after d (0: at once). Returns EINVALID for a handle that is not, or
+	// no longer, the message's.
+	ChangeVisibility(ctx context.Context, url, receiptHandle string, d time.Duration) error
+
+	// Depth returns the approximate number of messages in the queue,
+	// visible or not.
+	Depth(ctx context.Context, url string) (int, error)
 }
 
 // Queue is a queue of the built-in queue service.

@@ -15,6 +15,7 @@ type KeyMetadata struct {
 	ARN         string
 	State       string // Enabled, Disabled, PendingDeletion, …
 	Description string
+	Aliases     []string // alias names (alias/…), when the key manager lists them
 	CreatedAt   time.Time
 }
 

@@ -273,3 +273,33 @@ func sqsError(op, queueURL string, err error) error {
 	}
 	return fmt.Errorf("awssqs: %s %s: %w", op, queueURL, err)
 }
+
+// ChangeVisibility makes a received message visible again after d (0: at
+// once), rounded up to seconds. Returns ENOTFOUND, and EINVALID for a
+// handle the service refuses.
+func (q *Queues) ChangeVisibility(ctx context.Context, queueURL, receiptHandle string, d time.Duration) error {
+	secs := ceilSeconds(d)
+	if secs < 0 || secs > 43200 {
+		return profiles.Errorf(profiles.EINVALID, "SQS ChangeMessageVisibility %s: VisibilityTimeout %v: must be from 0 to 12 h", queueURL, d)
+	}
+	_, err := q.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(queueURL),
+		ReceiptHandle: aws.String(receiptHandle), VisibilityTimeout: int32(secs)})
+	if err != nil {
+		return sqsError("ChangeMessageVisibility", queueURL, err)
+	}
+	return nil
+}
+
+// Depth returns the queue's ApproximateNumberOfMessages plus
+// ApproximateNumberOfMessagesNotVisible. Returns ENOTFOUND.
+func (q *Queues) Depth(ctx context.Context, queueURL string) (int, error) {
+	out, err := q.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages,
+			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	if err != nil {
+		return 0, sqsError("GetQueueAttributes", queueURL, err)
+	}
+	visible, _ := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
+	hidden, _ := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
+	return visible + hidden, nil
+}

@@ -235,3 +235,37 @@ func testCheckQueue(t *testing.T, h *Harness) {
 		})
 	}
 }
+
+func testChangeVisibilityAndDepth(t *testing.T, h *Harness) {
+	url := h.newQueue(t)
+	if n, err := h.DL.Depth(t.Context(), url); err != nil || n != 0 {
+		t.Fatalf("Depth of a new queue = %d, %v; want 0", n, err)
+	}
+	mustSend(t, h, url, "one")
+	mustSend(t, h, url, "two")
+	got := receiveN(t, h, url, 2)
+	if n, err := h.DL.Depth(t.Context(), url); err != nil || n != 2 {
+		t.Errorf("Depth with two messages in flight = %d, %v; want 2", n, err)
+	}
+	// Hidden for the visibility timeout until made visible again.
+	if again := receive(t, h, url, 10, 0, visibility); len(again) != 0 {
+		t.Fatalf("Receive while hidden: %d messages, want 0", len(again))
+	}
+	if err := h.DL.ChangeVisibility(t.Context(), url, got[0].ReceiptHandle, 0); err != nil {
+		t.Fatalf("ChangeVisibility(0): %v", err)
+	}
+	back := receiveN(t, h, url, 1)
+	if back[0].ID != got[0].ID || back[0].Body != got[0].Body {
+		t.Errorf("after ChangeVisibility(0) received %q (%s), want %q (%s)", back[0].Body, back[0].ID, got[0].Body, got[0].ID)
+	}
+	if err := h.DL.Delete(t.Context(), url, back[0].ReceiptHandle); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if n, err := h.DL.Depth(t.Context(), url); err != nil || n != 1 {
+		t.Errorf("Depth after a delete = %d, %v; want 1", n, err)
+	}
+	err := h.DL.ChangeVisibility(t.Context(), url, "not-a-handle", 0)
+	checkCode(t, "ChangeVisibility(bad handle)", err, profiles.EINVALID)
+	_, err = h.DL.Depth(t.Context(), url+"-missing")
+	checkCode(t, "Depth(missing queue)", err, profiles.ENOTFOUND)
+}

@@ -82,6 +82,7 @@ func Run(t *testing.T, h func(tb testing.TB) *Harness) {
 	t.Run("BadReceiptHandle", func(t *testing.T) { testBadReceiptHandle(t, mustOpen(t, h)) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, mustOpen(t, h)) })
 	t.Run("CheckQueue", func(t *testing.T) { testCheckQueue(t, mustOpen(t, h)) })
+	t.Run("ChangeVisibilityAndDepth", func(t *testing.T) { testChangeVisibilityAndDepth(t, mustOpen(t, h)) })
 }
 
 func mustOpen(tb testing.TB, open func(tb testing.TB) *Harness) *Harness {

@@ -47,16 +47,25 @@ func rootStatement(accountID string) string {
 // is keyARN, or "*" (the key the policy is attached to) when keyARN is
 // empty, as when the policy goes with CreateKey.
 func ServicePolicy(accountID, region, keyARN string) string {
-	if keyARN == "" {
-		keyARN = "*"
-	}
-	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	return `{
   "Version": "2012-10-17",
   "Id": "openprofiles-domain-key",
   "Statement": [
     ` + rootStatement(accountID) + `,
-    {
+    ` + ServiceStatement(accountID, region, keyARN) + `
+  ]
+}`
+}
+
+// ServiceStatement returns the statement of ServicePolicy that lets
+// profiles.ServicePrincipal use the key keyARN ("" or "*": the key the
+// policy is attached to) for the domains of the account in the region.
+func ServiceStatement(accountID, region, keyARN string) string {
+	if keyARN == "" {
+		keyARN = "*"
+	}
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	return `{
       "Sid": "Allow Customer Profiles to use the key",
       "Effect": "Allow",
       "Principal": {"Service": "` + profiles.ServicePrincipal + `"},
@@ -66,9 +75,7 @@ func ServicePolicy(accountID, region, keyARN string) string {
         "StringEquals": {"aws:SourceAccount": ` + q(accountID) + `},
         "ArnLike": {"aws:SourceArn": ` + q("arn:aws:profile:"+region+":"+accountID+":domains/*") + `}
       }
-    }
-  ]
-}`
+    }`
 }
 
 // CheckServiceAccess returns nil when the key is enabled and its policy

@@ -11,33 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/openprofiles/profiles"
 )
 
 // DeadLetter is the message OpenProfiles writes to a domain's dead-letter
-// queue when an object that arrived asynchronously cannot be ingested. Its
-// JSON form is documented in the README; Object is the original object,
-// unchanged.
-type DeadLetter struct {
-	Version        int       `json:"Version"`
-	DomainName     string    `json:"DomainName"`
-	ObjectTypeName string    `json:"ObjectTypeName"`
-	Source         string    `json:"Source"`    // "import", "contact", "integration:<name>"
-	ErrorCode      string    `json:"ErrorCode"` // a profiles.Reason* value, or INTERNAL
-	ErrorMessage   string    `json:"ErrorMessage"`
-	Object         string    `json:"Object"`
-	FirstFailureAt time.Time `json:"FirstFailureAt"`
-	Attempts       int       `json:"Attempts"`
-	// An object too large for a queue message (256 KiB) is cut: the
-	// message holds its first part, and the server keeps it whole in
-	// ObjectFile (in its data dir).
-	ObjectTruncated bool   `json:"ObjectTruncated,omitempty"`
-	ObjectSize      int    `json:"ObjectSize,omitempty"`
-	ObjectFile      string `json:"ObjectFile,omitempty"`
-}
+// queue (profiles.DeadLetter).
+type DeadLetter = profiles.DeadLetter
 
 // maxDeadLetterBytes is the largest message body sent to a queue (SQS's
 // limit, less room for the other members).

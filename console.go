@@ -1,0 +1,36 @@
+package profiles
+
+import "context"
+
+// KeyAdmin is the key management the web console offers when the domains'
+// keys live in the built-in KMS. Callers authorise (kms:CreateKey,
+// kms:CreateAlias, kms:ListKeys) before they call.
+type KeyAdmin interface {
+	// CreateServiceKey creates a symmetric key whose policy lets the
+	// account administer it and ServicePrincipal use it for the account's
+	// domains, with an alias ("alias/…", optional). Returns EINVALID for a
+	// bad alias or description and ECONFLICT for an alias taken.
+	CreateServiceKey(ctx context.Context, description, alias string) (*KeyMetadata, error)
+	// ListKeys returns the keys of the account with their aliases.
+	ListKeys(ctx context.Context) ([]*KeyMetadata, error)
+	// ServiceKeyStatement returns the key policy statement that lets
+	// ServicePrincipal use a key for the account's domains.
+	ServiceKeyStatement() string
+}
+
+// QueueAdmin is the queue management the web console offers when the
+// dead-letter queues live in the built-in queue service. Callers authorise
+// (sqs:CreateQueue, sqs:ListQueues) before they call.
+type QueueAdmin interface {
+	// CreateServiceQueue creates a queue whose policy lets
+	// ServicePrincipal send to it for the account's domains. Returns
+	// EINVALID for a bad name and ECONFLICT for a name taken.
+	CreateServiceQueue(ctx context.Context, name string) (*Queue, error)
+	// ListQueues returns the queues of the account.
+	ListQueues(ctx context.Context) ([]*Queue, error)
+	// ServiceQueueStatement returns the queue policy statement that lets
+	// ServicePrincipal send to the named queue for the account's domains.
+	ServiceQueueStatement(queueName string) string
+	// QueueARN returns the ARN of the named queue.
+	QueueARN(name string) string
+}

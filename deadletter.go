@@ -1,0 +1,73 @@
+package profiles
+
+import (
+	"context"
+	"time"
+)
+
+// DeadLetter is the message OpenProfiles writes to a domain's dead-letter
+// queue when an object that arrived asynchronously cannot be ingested. Its
+// JSON form is documented in the README; Object is the original object,
+// unchanged.
+type DeadLetter struct {
+	Version        int       `json:"Version"`
+	DomainName     string    `json:"DomainName"`
+	ObjectTypeName string    `json:"ObjectTypeName"`
+	Source         string    `json:"Source"`    // "import", "contact", "integration:<name>"
+	ErrorCode      string    `json:"ErrorCode"` // a Reason* value, or INTERNAL
+	ErrorMessage   string    `json:"ErrorMessage"`
+	Object         string    `json:"Object"`
+	FirstFailureAt time.Time `json:"FirstFailureAt"`
+	Attempts       int       `json:"Attempts"`
+	// An object too large for a queue message (256 KiB) is cut: the
+	// message holds its first part, and the server keeps it whole in
+	// ObjectFile (in its data dir).
+	ObjectTruncated bool   `json:"ObjectTruncated,omitempty"`
+	ObjectSize      int    `json:"ObjectSize,omitempty"`
+	ObjectFile      string `json:"ObjectFile,omitempty"`
+}
+
+// DeadLetterEntry is a message of a domain's dead-letter queue as read
+// back: Letter is nil when the body is not a dead letter (a message someone
+// else sent to the queue); Body is the message as it is.
+type DeadLetterEntry struct {
+	ID           string
+	SentAt       time.Time
+	ReceiveCount int
+	Letter       *DeadLetter
+	Body         string
+}
+
+// DeadLetterService reads and replays the dead letters of a domain's
+// queue (its DeadLetterQueueUrl). Returns ENOTFOUND for a missing domain and
+// EINVALID for a domain without a dead-letter queue.
+type DeadLetterService interface {
+	// ListDeadLetters returns up to max messages of the queue, oldest
+	// first as the queue gives them, and leaves them in it.
+	ListDeadLetters(ctx context.Context, domain string, max int) ([]*DeadLetterEntry, error)
+	// ReplayDeadLetters ingests the dead letters with the given message IDs
+	// (all of them when ids is nil) again: each one ingested is deleted;
+	// each one that fails again is sent back with one more attempt and the
+	// new error.
+	ReplayDeadLetters(ctx context.Context, domain string, ids []string) (replayed, failed int, err error)
+	// DeleteDeadLetters deletes the messages with the given IDs and returns
+	// how many it found.
+	DeleteDeadLetters(ctx context.Context, domain string, ids []string) (int, error)
+	// DeadLetterDepth returns the approximate number of messages in the
+	// domain's queue.
+	DeadLetterDepth(ctx context.Context, domain string) (int, error)
+}
+
+// IngestBucket counts the ingestion outcomes of a domain in one interval.
+type IngestBucket struct {
+	Start    time.Time
+	Ingested int
+	Failed   int
+}
+
+// IngestStats reports recent ingestion activity.
+type IngestStats interface {
+	// IngestHistory returns the outcomes of the domain's ingestion in
+	// buckets of width d, oldest first, ending with the current one.
+	IngestHistory(domain string, n int, d time.Duration) []IngestBucket
+}
