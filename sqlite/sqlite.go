@@ -128,7 +128,7 @@ func (db *DB) Open() (err error) {
 
 	// The writer opens first: the first connection switches a new file to
 	// WAL, which the read-only connections cannot do.
-	if db.wdb, err = sql.Open("sqlite", dsn(abs, "_txlock=immediate")); err != nil {
+	if db.wdb, err = sql.Open("sqlite", WriterDSN(abs)); err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
 	db.wdb.SetMaxOpenConns(1)
@@ -161,6 +161,12 @@ func (db *DB) Open() (err error) {
 	db.vdb.SetConnMaxIdleTime(0)
 	return nil
 }
+
+// WriterDSN returns the data source name of the writer connection of a
+// DB on the database file at the absolute path abs: the same pragmas
+// (durability, WAL, busy timeout) and BEGIN IMMEDIATE. The bench command's
+// raw scenario writes with it, to compare the store with SQLite itself.
+func WriterDSN(abs string) string { return dsn(abs, "_txlock=immediate") }
 
 // dsn returns the data source name of the database file at the absolute
 // path abs with the pragmas every connection gets, plus extra parameters.

@@ -41,6 +41,7 @@ Commands:
 	iam        manage users, roles, access keys and policies (like 'aws iam')
 	instances  create, list and switch contact-center instances
 	contacts   send or simulate contact records of an instance
+	bench      measure ingestion, search and import (starts its own server)
 	version    print the version
 
 Run 'openprofiles <command> --help' for the flags of a command.
@@ -67,6 +68,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runInstances(ctx, args[1:], stdout, stderr, getenv)
 	case "contacts":
 		return runContacts(ctx, args[1:], stdout, stderr, getenv)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

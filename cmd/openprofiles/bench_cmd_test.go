@@ -1,0 +1,73 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+)
+
+// TestBenchCommand runs `openprofiles bench` at a tiny scale against the
+// server it starts (the real binary as a child process) and checks the
+// shape of its output, never its timings.
+func TestBenchCommand(t *testing.T) {
+	bin := mustBuildBinary(t)
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "--server-bin", bin, "--objects", "40", "--profiles", "30", "--searches", "30", "--concurrency", "4", "--import-concurrency", "2", "--json"}
+	if err := main.Run(t.Context(), args, nil, &stdout, &stderr, func(string) string { return "" }); err != nil {
+		t.Fatalf("bench: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	type result struct {
+		Scenario         string   `json:"scenario"`
+		Ops              int      `json:"ops"`
+		Errors           int      `json:"errors"`
+		OpsPerSec        *float64 `json:"ops_per_sec"`
+		P50ms            *float64 `json:"p50_ms"`
+		P99ms            *float64 `json:"p99_ms"`
+		RawOpsPerSec     float64  `json:"raw_ops_per_sec"`
+		RatioToRaw       float64  `json:"ratio_to_raw"`
+		ServerPeakRSSMB  float64  `json:"server_peak_rss_mb"`
+		ServerCPUSeconds *float64 `json:"server_cpu_seconds"`
+	}
+	var got []result
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var r result
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		got = append(got, r)
+	}
+	wantOps := map[string]int{"ingest": 40, "raw": 40, "search": 30, "import": 40}
+	if len(got) != 4 {
+		t.Fatalf("got %d JSON objects, want 4:\n%s", len(got), stdout.String())
+	}
+	for i, name := range []string{"ingest", "raw", "search", "import"} {
+		r := got[i]
+		if r.Scenario != name || r.Ops != wantOps[name] || r.Errors != 0 {
+			t.Errorf("result %d: scenario %q, %d ops, %d errors; want %q, %d ops, no error", i, r.Scenario, r.Ops, r.Errors, name, wantOps[name])
+		}
+		if r.OpsPerSec == nil || *r.OpsPerSec <= 0 || r.P50ms == nil || r.P99ms == nil || *r.P99ms < *r.P50ms {
+			t.Errorf("%s: ops_per_sec, p50_ms, p99_ms missing or inconsistent: %+v", name, r)
+		}
+		if name != "raw" && r.ServerPeakRSSMB <= 0 {
+			t.Errorf("%s: no server peak RSS", name)
+		}
+	}
+	if ing := got[0]; ing.RawOpsPerSec != *got[1].OpsPerSec || ing.RatioToRaw <= 0 {
+		t.Errorf("ingest: raw_ops_per_sec %v, ratio_to_raw %v; want raw's %v and a ratio", ing.RawOpsPerSec, ing.RatioToRaw, *got[1].OpsPerSec)
+	}
+
+	// The table: a header and one row per scenario.
+	stdout.Reset()
+	args = []string{"bench", "--server-bin", bin, "--scenarios", "ingest,raw", "--objects", "10", "--concurrency", "2"}
+	if err := main.Run(t.Context(), args, nil, &stdout, &stderr, func(string) string { return "" }); err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) < 3 || !strings.Contains(lines[0], "ops/s") || !strings.Contains(lines[0], "ratio") ||
+		!strings.HasPrefix(strings.TrimSpace(lines[1]), "ingest") || !strings.HasPrefix(strings.TrimSpace(lines[2]), "raw") {
+		t.Errorf("table:\n%s", stdout.String())
+	}
+}
