@@ -41,13 +41,17 @@ type ImportFailure struct {
 
 // ServeImport serves the bulk-import endpoint.
 func (s *Server) ServeImport(w http.ResponseWriter, r *http.Request) {
+	start := s.Now()
 	c := &call{r: r, requestID: newRequestID(), query: r.URL.Query(), operation: "Import"}
 	w.Header().Set("x-amzn-RequestId", c.requestID)
 	if err := s.serveImport(w, c); err != nil {
 		we := toWireError(err)
 		s.Logger.Info("request", "request_id", c.requestID, "operation", "Import", "principal", c.principal, "status", we.Status, "error", we.Type)
 		writeError(w, we)
+		s.Metrics.observe("Import", we.Status, we.Type, s.Now().Sub(start))
+		return
 	}
+	s.Metrics.observe("Import", http.StatusOK, "", s.Now().Sub(start))
 }
 
 func (s *Server) serveImport(w http.ResponseWriter, c *call) error {

@@ -44,6 +44,9 @@ type Server struct {
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 
+	// Metrics, when set, counts requests, errors and latencies.
+	Metrics *Metrics
+
 	router   *router
 	handlers map[string]handler
 }
@@ -103,6 +106,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status, errType = we.Status, we.Type
 		writeError(w, we)
 	}
+	latency := s.Now().Sub(start)
+	s.Metrics.observe(c.operation, status, errType, latency)
 	s.Logger.Log(r.Context(), level, "request",
 		"request_id", c.requestID,
 		"operation", c.operation,
@@ -110,7 +115,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"method", r.Method,
 		"status", status,
 		"error", errType,
-		"latency_ms", float64(s.Now().Sub(start).Microseconds())/1000,
+		"latency_ms", float64(latency.Microseconds())/1000,
 	)
 }
 

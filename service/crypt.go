@@ -226,7 +226,9 @@ func (c *crypt) sealingKey(ctx context.Context, domain, keyID, sourceARN string)
 	c.mu.Lock()
 	dk, ok := c.sealing[name]
 	c.mu.Unlock()
-	if ok && now.Sub(dk.created) < c.cfg.DataKeyMaxAge {
+	hit := ok && now.Sub(dk.created) < c.cfg.DataKeyMaxAge
+	c.s.Metrics.dataKey("seal", hit)
+	if hit {
 		if err := c.checkState(ctx, keyID, now, sourceARN); err != nil {
 			return nil, err
 		}
@@ -259,7 +261,9 @@ func (c *crypt) openingKey(ctx context.Context, domain, keyID string, wrapped []
 	c.mu.Lock()
 	dk, ok := c.opening[openingHash(domain, wrapped)]
 	c.mu.Unlock()
-	if ok && now.Sub(dk.created) < c.cfg.DataKeyMaxAge {
+	hit := ok && now.Sub(dk.created) < c.cfg.DataKeyMaxAge
+	c.s.Metrics.dataKey("open", hit)
+	if hit {
 		if err := c.checkState(ctx, keyID, now, ""); err != nil {
 			return nil, err
 		}

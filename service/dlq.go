@@ -70,8 +70,11 @@ func deadLetterCode(err error) string {
 // cannot be reached it goes to the spool. A domain without a queue keeps
 // nothing: the caller reports the failure.
 func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
+	result := "failed"
+	defer func() { s.Metrics.deadLetter(result) }()
 	d, err := s.Store.FindDomain(ctx, dl.DomainName)
 	if err != nil || d.DeadLetterQueueURL == "" || s.Queues == nil {
+		result = "none"
 		return nil
 	}
 	body, err := json.Marshal(dl)
@@ -86,10 +89,15 @@ func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 	err = s.Queues.Send(ctx, d.DeadLetterQueueURL, string(body), s.AccountID, s.DomainARN(dl.DomainName))
 	switch profiles.ErrorCode(err) {
 	case "":
+		result = "queued"
 		return nil
 	case profiles.EINTERNAL: // unreachable: keep it and try again later
 		s.Logger.Warn("dead-letter queue unreachable; spooled", "domain", dl.DomainName, "err", err)
-		return s.spool.add(spooled{URL: d.DeadLetterQueueURL, Domain: dl.DomainName, Body: string(body)})
+		if err := s.spool.add(spooled{URL: d.DeadLetterQueueURL, Domain: dl.DomainName, Body: string(body)}); err != nil {
+			return err
+		}
+		result = "spooled"
+		return nil
 	}
 	return err
 }

@@ -23,7 +23,7 @@ var _ profiles.IngestService = (*Service)(nil)
 // Profile resolution: the profile of the stored object with the same UNIQUE
 // key, else the keys (see resolve). With no profile found, one is created
 // if the object type allows it.
-func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj string) (string, error) {
+func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj string) (key string, err error) {
 	if len(obj) > profiles.MaxObjectSize {
 		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonObjectTooLarge, profiles.MsgObjectTooLarge, profiles.MaxObjectSize)
 	}
@@ -31,7 +31,8 @@ func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj 
 	if err != nil {
 		return "", domainErr(err, domain)
 	}
-	var uniqueKey string
+	defer func() { s.ingestStats.record(domain, s.now(), err != nil) }()
+	var uniqueKey, outcome string
 	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
 		t, err := s.findObjectType(ctx, tx, domain, objectType)
 		if err != nil {
@@ -39,8 +40,14 @@ func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj 
 		}
 		in := &ingestion{s: s, tx: tx, domain: d, t: t, data: []byte(obj), now: s.now()}
 		uniqueKey, err = in.run(ctx)
+		outcome = in.outcome
 		return err
 	})
+	if err != nil {
+		s.Metrics.ingest(deadLetterCode(err))
+	} else {
+		s.Metrics.ingest(outcome)
+	}
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND && !isTypeNotFound(err) {
 		return "", profiles.Errorf(profiles.ENOTFOUND, "Domain %s not found.", domain)
 	} else if err != nil {
@@ -75,6 +82,7 @@ type ingestion struct {
 
 	res       *mapping.Result
 	uniqueKey string
+	outcome   string // created, matched or stale
 }
 
 func (in *ingestion) run(ctx context.Context) (string, error) {
@@ -103,6 +111,7 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	}
 	if old != nil && updated.Before(old.SourceLastUpdated) {
 		// An older version of an object never replaces a newer one.
+		in.outcome = "stale"
 		return in.uniqueKey, nil
 	}
 
@@ -113,6 +122,7 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 		return "", err
 	}
 	created := false
+	in.outcome = "matched"
 	var p *profiles.Profile
 	if profileID == "" {
 		if !in.t.AllowProfileCreation {
@@ -120,7 +130,7 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 				"No profile matches the keys of this object, and object type %s does not allow profile creation", in.t.Name)
 		}
 		p = &profiles.Profile{DomainName: in.domain.Name, ID: newProfileID(), Fields: map[string]string{}, Sources: map[string]profiles.FieldSource{}, CreatedAt: in.now}
-		created = true
+		created, in.outcome = true, "created"
 	} else if p, err = in.tx.FindProfile(ctx, in.domain.Name, profileID); err != nil {
 		return "", err
 	}

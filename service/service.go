@@ -45,11 +45,17 @@ type Service struct {
 	// Integrations persists integrations and contact-center instances.
 	Integrations profiles.IntegrationStore
 
+	// Metrics, when set, counts ingestion outcomes, dead letters and
+	// data-key cache hits.
+	Metrics *Metrics
+
 	tokens      tokens
 	indexSecret []byte
 	crypt       *crypt
 	limiter     *limiter
 	seq         atomic.Uint64 // orders the history records of one process
+
+	ingestStats ingestStats
 
 	mu       sync.Mutex // guards policies
 	policies policyCache

@@ -85,6 +85,16 @@ type DB struct {
 	// Sealer encrypts profiles, objects and history contents at rest; nil
 	// keeps them in plaintext. Set it before Open.
 	Sealer profiles.Sealer
+
+	// OnCommit, when set, is called after each write transaction of
+	// Update that committed something or failed: how many Updates it
+	// carried (group commit), how long it held the writer, and its error.
+	// It must be quick. Set it before Open.
+	OnCommit func(updates int, held time.Duration, err error)
+
+	updates       chan *update  // Updates waiting for the committer
+	quit          chan struct{} // closed by Close: the committer stops
+	committerDone chan struct{}
 }
 
 // NewDB returns a DB on the database file at path. Call Open before use.
@@ -140,6 +150,8 @@ func (db *DB) Open() (err error) {
 	if err := db.migrate(ctx, migrations); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 	}
+	db.updates, db.quit, db.committerDone = make(chan *update), make(chan struct{}), make(chan struct{})
+	go db.commitLoop()
 
 	if db.rdb, err = sql.Open("sqlite", dsn(abs, "_pragma=query_only(1)")); err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)
@@ -187,6 +199,14 @@ func dsn(abs string, extra ...string) string {
 // more than once.
 func (db *DB) Close() error {
 	var errs []error
+	if db.quit != nil {
+		select {
+		case <-db.quit:
+		default:
+			close(db.quit)
+		}
+		<-db.committerDone
+	}
 	if db.rdb != nil {
 		if err := db.rdb.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("sqlite: close readers: %w", err))

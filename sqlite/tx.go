@@ -12,29 +12,148 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Update runs fn in one write transaction on the writer connection. The
-// transaction begins with BEGIN IMMEDIATE, so it holds the write lock from
-// its first statement: concurrent Updates run one after another, and a
-// find-then-create in fn (FindProfileIDs, then PutProfile and PutKeys) is
-// atomic. fn's error rolls everything back and is returned as is.
+// Update runs fn in a write transaction on the writer connection, and
+// returns once that transaction is committed (durable at the store's
+// synchronous level) or fn has failed. fn's error rolls back everything fn
+// did and is returned as is.
 //
-// fn runs while this DB's one writer connection is taken: it must not call
-// the DB (that waits for itself), and the longer it runs the longer other
-// writers wait. The transaction sees the store's time (Now) of its start.
+// Group commit: Updates that arrive while the writer is busy wait in a
+// queue; the committer then runs up to MaxGroupCommit of them one after
+// another in one transaction, each fn inside its own SAVEPOINT, and commits
+// once. A failing fn is rolled back to its savepoint without touching the
+// others; a failing COMMIT fails every fn of the group. Concurrent Updates
+// thus still behave as if run one after another (each sees the writes of
+// those before it), and a find-then-create in fn (FindProfileIDs, then
+// PutProfile and PutKeys) is atomic; many of them cost one commit.
+//
+// fn runs on the committer's goroutine while this DB's one writer
+// connection is taken: it must not call the DB (that waits for itself), and
+// the longer it runs the longer other writers wait. Its statements are not
+// interrupted when ctx is cancelled (an interrupt would roll back the whole
+// group); a ctx done before fn starts returns ctx's error without running
+// fn. The transaction sees the store's time (Now) of fn's start.
 func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
-	stx, err := db.beginWrite(ctx)
-	if err != nil {
-		return fmt.Errorf("sqlite: update: %w", err)
-	}
-	defer stx.Rollback()
-
-	if err := fn(&tx{stx: stx, now: db.now().UnixMilli(), sealer: db.Sealer}); err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: update: %w", err)
+	u := &update{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.updates <- u:
+	case <-db.quit:
+		return errors.New("sqlite: update: store closed")
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return nil
+	return <-u.done
+}
+
+// MaxGroupCommit bounds how many Updates one transaction carries.
+const MaxGroupCommit = 256
+
+// update is one Update waiting for the committer.
+type update struct {
+	ctx  context.Context
+	fn   func(profiles.Tx) error
+	done chan error // receives fn's error or the commit's, exactly once
+}
+
+// commitLoop runs the queued Updates in groups until quit is closed.
+func (db *DB) commitLoop() {
+	defer close(db.committerDone)
+	group := make([]*update, 0, MaxGroupCommit)
+	for {
+		select {
+		case u := <-db.updates:
+			group = append(group[:0], u)
+		case <-db.quit:
+			return
+		}
+	drain:
+		for len(group) < MaxGroupCommit {
+			select {
+			case u := <-db.updates:
+				group = append(group, u)
+			default:
+				break drain
+			}
+		}
+		db.commitGroup(group)
+	}
+}
+
+// commitGroup runs a group of Updates in one transaction and answers each.
+func (db *DB) commitGroup(group []*update) {
+	start := time.Now()
+	errs := make([]error, len(group))
+	committed := 0
+	err := func() error {
+		ctx := context.Background()
+		stx, err := db.beginWrite(ctx)
+		if err != nil {
+			return fmt.Errorf("sqlite: update: %w", err)
+		}
+		defer stx.Rollback()
+		single := len(group) == 1
+		for i, u := range group {
+			if errs[i] = u.ctx.Err(); errs[i] != nil {
+				continue
+			}
+			if !single {
+				if _, err := stx.ExecContext(ctx, `SAVEPOINT u`); err != nil {
+					return fmt.Errorf("sqlite: update: %w", err)
+				}
+			}
+			errs[i] = runUpdate(u, &tx{stx: sqlTx{stx, true}, now: db.now().UnixMilli(), sealer: db.Sealer})
+			switch {
+			case single && errs[i] != nil:
+				return nil // nothing to commit
+			case single:
+			case errs[i] != nil:
+				// Undo fn's writes only. Should that fail, the transaction is
+				// gone (SQLite rolls back on some I/O errors): fail the group.
+				if _, err := stx.ExecContext(ctx, `ROLLBACK TO u`); err != nil {
+					return fmt.Errorf("sqlite: update: %w", err)
+				}
+				if _, err := stx.ExecContext(ctx, `RELEASE u`); err != nil {
+					return fmt.Errorf("sqlite: update: %w", err)
+				}
+			default:
+				if _, err := stx.ExecContext(ctx, `RELEASE u`); err != nil {
+					return fmt.Errorf("sqlite: update: %w", err)
+				}
+			}
+			if errs[i] == nil {
+				committed++
+			}
+		}
+		if committed == 0 {
+			return nil
+		}
+		if err := stx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: update: %w", err)
+		}
+		return nil
+	}()
+	if db.OnCommit != nil && (committed > 0 || err != nil) {
+		db.OnCommit(committed, time.Since(start), err)
+	}
+	for i, u := range group {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+		u.done <- errs[i]
+	}
+}
+
+// runUpdate calls u.fn, turning a panic into an error: it runs on the
+// committer's goroutine, where a panic would stop the server.
+func runUpdate(u *update, t *tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqlite: update: panic: %v", r)
+		}
+	}()
+	return u.fn(t)
 }
 
 // View runs fn in one read transaction on the reader pool: a snapshot that
@@ -46,7 +165,7 @@ func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
 		return fmt.Errorf("sqlite: view: %w", err)
 	}
 	defer stx.Rollback()
-	return fn(&tx{stx: stx, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer})
+	return fn(&tx{stx: sqlTx{Tx: stx}, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer})
 }
 
 // DeleteExpired deletes, in one write transaction, up to limit objects
@@ -128,6 +247,34 @@ type objectRef struct {
 
 var _ profiles.Tx = (*tx)(nil)
 
+// sqlTx is the SQL transaction of a tx. In a group of Updates (detached)
+// its statements ignore the cancellation of the caller's context: SQLite
+// answers an interrupted write by rolling back the whole transaction, the
+// other Updates of the group included.
+type sqlTx struct {
+	*sql.Tx
+	detached bool
+}
+
+func (t sqlTx) ctx(ctx context.Context) context.Context {
+	if t.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
+func (t sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(t.ctx(ctx), query, args...)
+}
+
+func (t sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(t.ctx(ctx), query, args...)
+}
+
+func (t sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(t.ctx(ctx), query, args...)
+}
+
 // tx is a profiles.Tx on one SQL transaction.
 //
 // Reads hide expired objects: those with 0 < expires_at <= now, now being
@@ -136,7 +283,7 @@ var _ profiles.Tx = (*tx)(nil)
 // origin as the type, an expired object). Methods that find nothing tell a missing domain
 // (ENOTFOUND) from an empty one with one more query, on that path only.
 type tx struct {
-	stx      *sql.Tx
+	stx      sqlTx
 	now      int64 // unix milliseconds
 	readOnly bool
 	sealer   profiles.Sealer
@@ -200,7 +347,7 @@ func (t *tx) writable(op string) error {
 // otherwise ENOTFOUND with the message format and args, or nil for an
 // empty format.
 func (t *tx) notFound(ctx context.Context, domain, format string, args ...any) error {
-	if ok, err := domainExists(ctx, t.stx, domain); err != nil {
+	if ok, err := domainExists(t.stx.ctx(ctx), t.stx.Tx, domain); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	} else if !ok {
 		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", domain)

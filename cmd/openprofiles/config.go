@@ -23,6 +23,8 @@ type Config struct {
 	MaxDomains         int
 	MaxBodyBytes       int64
 	LogLevel           string
+	// Metrics serves GET /metrics (Prometheus text format, unsigned).
+	Metrics bool
 
 	// Per-profile ingestion rate (objects per second; 0: no limit) and burst.
 	IngestRate  float64
@@ -70,6 +72,7 @@ func DefaultConfig() Config {
 		MaxDomains:   100,
 		MaxBodyBytes: 10 << 20,
 		LogLevel:     "info",
+		Metrics:      true,
 
 		IngestRate:    100,
 		IngestBurst:   100,
@@ -153,6 +156,7 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	fs.StringVar(&c.AccountID, "account-id", envString(getenv, "OPENPROFILES_ACCOUNT_ID", d.AccountID), "12-digit AWS account `id` used in ARNs (env OPENPROFILES_ACCOUNT_ID)")
 	fs.IntVar(&c.MaxDomains, "max-domains", int(maxDomains), "quota of domains in the account (env OPENPROFILES_MAX_DOMAINS)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", maxBody, "largest request body accepted, in bytes (env OPENPROFILES_MAX_BODY_BYTES)")
+	fs.BoolVar(&c.Metrics, "metrics", getenv("OPENPROFILES_METRICS") != "false", "serve GET /metrics in the Prometheus text format, without signature (env OPENPROFILES_METRICS=false turns it off)")
 	fs.StringVar(&c.LogLevel, "log-level", envString(getenv, "OPENPROFILES_LOG_LEVEL", d.LogLevel), "`level` of logs: debug, info, warn or error (env OPENPROFILES_LOG_LEVEL)")
 	rate, err := envFloat(getenv, "OPENPROFILES_INGEST_RATE", d.IngestRate)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/openprofiles/profiles"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/openprofiles/profiles/awsapi"
 	"github.com/openprofiles/profiles/awskms"
@@ -46,6 +47,7 @@ type Main struct {
 	SQS     *localsqs.SQS
 	Service *service.Service
 	API     *awsapi.Server
+	Metrics *prometheus.Registry // served on GET /metrics (metrics.go)
 
 	audit       *rotatingFile
 	ln          net.Listener
@@ -129,6 +131,8 @@ func (m *Main) Open() error {
 	if m.DB, err = openStore(c, m.Logger, m.Now); err != nil {
 		return err
 	}
+	m.Metrics = newMetrics()
+	m.instrumentStore()
 	if err := m.DB.Open(); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -223,6 +227,7 @@ func (m *Main) Open() error {
 		MaxBodyBytes: c.MaxBodyBytes,
 	}
 	m.API.Init()
+	m.instrumentServices()
 	intake := &connect.Intake{Integrations: m.Service, Ingest: m.Service, Authorizer: m.Service,
 		Verifier: &sigv4.Verifier{Region: c.Region, Services: []string{connect.SigningService}, Lookup: lookup},
 		Region:   c.Region, AccountID: c.AccountID, Logger: m.Logger}
@@ -230,6 +235,9 @@ func (m *Main) Open() error {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", m.healthz)
+	if c.Metrics {
+		mux.Handle("GET /metrics", m.metricsHandler())
+	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The built-in KMS shares the address: its JSON protocol names the
 		// operation in X-Amz-Target.

@@ -1,0 +1,57 @@
+package service
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics counts what the service does, for an operator's dashboard:
+// ingestion outcomes, dead letters and the data-key cache. A nil *Metrics
+// counts nothing. Labels never carry customer data (no domain names, no
+// keys): only outcomes and reason codes.
+type Metrics struct {
+	ingested    *prometheus.CounterVec
+	deadLetters *prometheus.CounterVec
+	dataKeys    *prometheus.CounterVec
+}
+
+// NewMetrics registers the service's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "openprofiles_ingest_objects_total",
+			Help: "Profile objects ingested (PutProfileObject, import, contact records), by outcome: created (a new profile), matched (an existing profile), stale (an older version, skipped), or the failure's reason code.",
+		}, []string{"outcome"}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "openprofiles_dead_letters_total",
+			Help: "Failed asynchronous ingestions, by where they went: queued (the domain's dead-letter queue), spooled (the local spool, queue unreachable), failed (neither), none (the domain has no queue).",
+		}, []string{"result"}),
+		dataKeys: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "openprofiles_data_key_cache_total",
+			Help: "Look-ups of the data-key cache of envelope encryption, by use (seal, open) and result (hit, miss: a KMS call).",
+		}, []string{"use", "result"}),
+	}
+	reg.MustRegister(m.ingested, m.deadLetters, m.dataKeys)
+	return m
+}
+
+func (m *Metrics) ingest(outcome string) {
+	if m != nil {
+		m.ingested.WithLabelValues(outcome).Inc()
+	}
+}
+
+func (m *Metrics) deadLetter(result string) {
+	if m != nil {
+		m.deadLetters.WithLabelValues(result).Inc()
+	}
+}
+
+func (m *Metrics) dataKey(use string, hit bool) {
+	if m != nil {
+		result := "miss"
+		if hit {
+			result = "hit"
+		}
+		m.dataKeys.WithLabelValues(use, result).Inc()
+	}
+}
