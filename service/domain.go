@@ -131,6 +131,7 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 // DeleteDomain deletes a domain and everything it holds.
 func (s *Service) DeleteDomain(ctx context.Context, name string) error {
 	defer s.crypt.forget(name)
+	defer s.ingestStats.forget(name)
 	return domainErr(s.Store.DeleteDomain(ctx, name), name)
 }
 

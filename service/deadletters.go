@@ -1,0 +1,192 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+var _ profiles.DeadLetterService = (*Service)(nil)
+
+// deadLetterHold is how long ListDeadLetters and the replay hide the
+// messages they take from other receivers before they hand them back.
+const deadLetterHold = 2 * time.Minute
+
+// maxDeadLetterScan bounds how many messages one call reads.
+const maxDeadLetterScan = 1000
+
+// taken is a message received from a dead-letter queue and hidden.
+type taken struct {
+	msg   profiles.QueueMessage
+	entry *profiles.DeadLetterEntry
+}
+
+// domainQueue returns the dead-letter queue URL of a domain.
+func (s *Service) domainQueue(ctx context.Context, domain string) (string, error) {
+	d, err := s.Store.FindDomain(ctx, domain)
+	if err != nil {
+		return "", domainErr(err, domain)
+	}
+	if d.DeadLetterQueueURL == "" || s.Queues == nil {
+		return "", profiles.Errorf(profiles.EINVALID, "Domain %s has no dead-letter queue (DeadLetterQueueUrl).", domain)
+	}
+	return d.DeadLetterQueueURL, nil
+}
+
+// take receives up to max messages of the queue, hiding them for
+// deadLetterHold. The caller hands back those it keeps with release.
+func (s *Service) take(ctx context.Context, url string, max int) ([]taken, error) {
+	var out []taken
+	seen := map[string]bool{}
+	for len(out) < max {
+		msgs, err := s.Queues.Receive(ctx, url, min(10, max-len(out)), 0, deadLetterHold)
+		if err != nil {
+			s.release(context.WithoutCancel(ctx), url, out)
+			return nil, err
+		}
+		fresh := 0
+		for _, m := range msgs {
+			if seen[m.ID] {
+				continue
+			}
+			seen[m.ID] = true
+			fresh++
+			e := &profiles.DeadLetterEntry{ID: m.ID, SentAt: m.SentAt, ReceiveCount: m.ReceiveCount, Body: m.Body}
+			var dl profiles.DeadLetter
+			if json.Unmarshal([]byte(m.Body), &dl) == nil && dl.DomainName != "" {
+				e.Letter = &dl
+			}
+			out = append(out, taken{msg: m, entry: e})
+		}
+		if fresh == 0 {
+			break
+		}
+	}
+	return out, nil
+}
+
+// release makes the messages visible again.
+func (s *Service) release(ctx context.Context, url string, ts []taken) {
+	for _, t := range ts {
+		if err := s.Queues.ChangeVisibility(ctx, url, t.msg.ReceiptHandle, 0); err != nil {
+			s.Logger.Warn("dead letter not handed back; visible again after the hold", "queue", url, "id", t.msg.ID, "err", err)
+		}
+	}
+}
+
+// ListDeadLetters returns up to max (1–1000) messages of the domain's
+// dead-letter queue and leaves them in it (visible again at once).
+func (s *Service) ListDeadLetters(ctx context.Context, domain string, max int) ([]*profiles.DeadLetterEntry, error) {
+	if max < 1 || max > maxDeadLetterScan {
+		return nil, profiles.Errorf(profiles.EINVALID, "max %d: must be from 1 to %d", max, maxDeadLetterScan)
+	}
+	url, err := s.domainQueue(ctx, domain)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := s.take(ctx, url, max)
+	if err != nil {
+		return nil, err
+	}
+	s.release(context.WithoutCancel(ctx), url, ts)
+	out := make([]*profiles.DeadLetterEntry, len(ts))
+	for i, t := range ts {
+		out[i] = t.entry
+	}
+	return out, nil
+}
+
+// ReplayDeadLetters ingests the dead letters with the given message IDs
+// (nil: every one) again. Each ingested one is deleted; each that fails
+// again is replaced by a message with one more attempt and the new error.
+// Messages that are not dead letters are left alone.
+func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []string) (replayed, failed int, err error) {
+	url, err := s.domainQueue(ctx, domain)
+	if err != nil {
+		return 0, 0, err
+	}
+	ts, err := s.take(ctx, url, maxDeadLetterScan)
+	if err != nil {
+		return 0, 0, err
+	}
+	var keep []taken
+	for i, t := range ts {
+		if ids != nil && !slices.Contains(ids, t.msg.ID) || t.entry.Letter == nil {
+			keep = append(keep, t)
+			continue
+		}
+		if ctx.Err() != nil {
+			keep = append(keep, ts[i:]...)
+			break
+		}
+		dl := t.entry.Letter
+		obj := dl.Object
+		if dl.ObjectTruncated && dl.ObjectFile != "" {
+			if whole, err := os.ReadFile(dl.ObjectFile); err == nil {
+				obj = string(whole)
+			}
+		}
+		_, perr := s.PutProfileObject(ctx, dl.DomainName, dl.ObjectTypeName, obj)
+		if perr != nil {
+			failed++
+			again := *dl
+			again.Attempts++
+			again.ErrorCode, again.ErrorMessage = deadLetterCode(perr), profiles.ErrorMessage(perr)
+			if err := s.deadLetter(ctx, &again); err != nil {
+				keep = append(keep, ts[i:]...)
+				s.release(context.WithoutCancel(ctx), url, keep)
+				return replayed, failed, err
+			}
+		} else {
+			replayed++
+		}
+		if err := s.Queues.Delete(ctx, url, t.msg.ReceiptHandle); err != nil {
+			s.release(context.WithoutCancel(ctx), url, append(keep, ts[i+1:]...))
+			return replayed, failed, err
+		}
+	}
+	s.release(context.WithoutCancel(ctx), url, keep)
+	return replayed, failed, nil
+}
+
+// DeleteDeadLetters deletes the messages of the domain's dead-letter queue
+// with the given IDs and returns how many it deleted.
+func (s *Service) DeleteDeadLetters(ctx context.Context, domain string, ids []string) (int, error) {
+	url, err := s.domainQueue(ctx, domain)
+	if err != nil {
+		return 0, err
+	}
+	ts, err := s.take(ctx, url, maxDeadLetterScan)
+	if err != nil {
+		return 0, err
+	}
+	var keep []taken
+	deleted := 0
+	for i, t := range ts {
+		if !slices.Contains(ids, t.msg.ID) {
+			keep = append(keep, t)
+			continue
+		}
+		if err := s.Queues.Delete(ctx, url, t.msg.ReceiptHandle); err != nil {
+			s.release(context.WithoutCancel(ctx), url, append(keep, ts[i+1:]...))
+			return deleted, err
+		}
+		deleted++
+	}
+	s.release(context.WithoutCancel(ctx), url, keep)
+	return deleted, nil
+}
+
+// DeadLetterDepth returns the approximate number of messages in the
+// domain's dead-letter queue.
+func (s *Service) DeadLetterDepth(ctx context.Context, domain string) (int, error) {
+	url, err := s.domainQueue(ctx, domain)
+	if err != nil {
+		return 0, err
+	}
+	return s.Queues.Depth(ctx, url)
+}
