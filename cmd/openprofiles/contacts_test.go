@@ -34,7 +34,7 @@ func newContactEnv(t *testing.T) *contactEnv {
 	clock := &testClock{now: time.Now().UTC().Truncate(time.Second)}
 	c := main.DefaultConfig()
 	c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
-	m := &main.Main{Config: c, Now: clock.Now}
+	m := &main.Main{Config: withTestStore(t, c), Now: clock.Now}
 	if err := m.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -191,14 +190,7 @@ func TestDLQ_ErrorRows(t *testing.T) {
 	}
 	// Row 4: a stored record that does not decrypt (copied over another).
 	pa, pb := aws.ToString(e.mustOne("_email", "a@example.com").ProfileId), aws.ToString(e.mustOne("_email", "b@example.com").ProfileId)
-	raw, err := sql.Open("sqlite", filepath.Join(m.Config.DataDir, "openprofiles.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if _, err := raw.ExecContext(ctx, `UPDATE profiles SET data = (SELECT data FROM profiles WHERE id = ?) WHERE id = ?`, pa, pb); err != nil {
-		t.Fatal(err)
-	}
+	mustRawExec(t, m, `UPDATE profiles SET data = (SELECT data FROM profiles WHERE id = ?) WHERE id = ?`, pa, pb)
 	importFile(obj(map[string]any{"id": "i1", "email": "b@example.com"}))
 
 	letters := deadLetters(t, q, url)

@@ -180,29 +180,14 @@ func TestKMS_DisableAndEnable(t *testing.T) {
 }
 
 // TestEncryptionAtRest ingests known names, emails and phones and looks for
-// them in the raw database files.
+// them in the raw database files of SQLite (TestPostgres_EncryptionAtRest
+// looks in the rows of PostgreSQL).
 func TestEncryptionAtRest(t *testing.T) {
 	c := main.DefaultConfig()
 	c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+	c.Store = "sqlite" // the test reads SQLite's files
 	m := MustOpenMain(t, c)
-	e := &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: "atrest"}
-	if _, err := e.client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String(e.domain), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
-	e.putType(contactType("contact"))
-	secrets := []string{}
-	for i := range 20 {
-		first, last := fmt.Sprintf("Zebulon%02d", i), fmt.Sprintf("Quixotic%02d", i)
-		email := fmt.Sprintf("zq%02d@secret-mail.example", i)
-		phone := fmt.Sprintf("+1 555 31%02d 999", i)
-		e.mustPut("contact", map[string]any{"id": fmt.Sprintf("c%d", i), "email": email, "phone": phone, "name": map[string]any{"first": first, "last": last}, "tier": "Platinum-Tier-" + last})
-		secrets = append(secrets, first, last, email, fmt.Sprintf("+155531%02d999", i), fmt.Sprintf("zebulon%02d", i), "Platinum-Tier-"+last)
-	}
-	id := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Ottoline"), EmailAddress: aws.String("ottoline@secret-mail.example"), PhoneNumber: aws.String("+44 20 7946 0999")})
-	secrets = append(secrets, "Ottoline", "ottoline@secret-mail.example", "+442079460999", "ottoline")
-	if got := aws.ToString(e.getProfile(id).FirstName); got != "Ottoline" {
-		t.Fatalf("profile reads back %q", got)
-	}
+	secrets := mustIngestSecrets(t, m)
 	// Read every file of the data dir, main database and WAL alike, while the
 	// server runs and after it stopped.
 	scan := func(when string) {
@@ -230,6 +215,31 @@ func TestEncryptionAtRest(t *testing.T) {
 	}
 	m.Close()
 	scan("stopped")
+}
+
+// mustIngestSecrets ingests known names, emails, phones and attributes into
+// a new domain of m, and returns them as they might be stored in plaintext.
+func mustIngestSecrets(t *testing.T, m *main.Main) []string {
+	t.Helper()
+	e := &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: "atrest"}
+	if _, err := e.client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String(e.domain), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	e.putType(contactType("contact"))
+	secrets := []string{}
+	for i := range 20 {
+		first, last := fmt.Sprintf("Zebulon%02d", i), fmt.Sprintf("Quixotic%02d", i)
+		email := fmt.Sprintf("zq%02d@secret-mail.example", i)
+		phone := fmt.Sprintf("+1 555 31%02d 999", i)
+		e.mustPut("contact", map[string]any{"id": fmt.Sprintf("c%d", i), "email": email, "phone": phone, "name": map[string]any{"first": first, "last": last}, "tier": "Platinum-Tier-" + last})
+		secrets = append(secrets, first, last, email, fmt.Sprintf("+155531%02d999", i), fmt.Sprintf("zebulon%02d", i), "Platinum-Tier-"+last)
+	}
+	id := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Ottoline"), EmailAddress: aws.String("ottoline@secret-mail.example"), PhoneNumber: aws.String("+44 20 7946 0999")})
+	secrets = append(secrets, "Ottoline", "ottoline@secret-mail.example", "+442079460999", "ottoline")
+	if got := aws.ToString(e.getProfile(id).FirstName); got != "Ottoline" {
+		t.Fatalf("profile reads back %q", got)
+	}
+	return secrets
 }
 
 // TestKMS_External runs a domain on a key of a real local-kms server, the

@@ -60,6 +60,7 @@ func derefAll(o *customerprofiles.GetDomainOutput) string {
 func TestGeneratedCredentials(t *testing.T) {
 	c := main.DefaultConfig()
 	c.Addr, c.DataDir = "127.0.0.1:0", t.TempDir()
+	c = withTestStore(t, c)
 	var out bytes.Buffer
 	m := &main.Main{Config: c, Stdout: &out}
 	if err := m.Open(); err != nil {
@@ -135,6 +136,7 @@ func TestServe(t *testing.T) {
 		"OPENPROFILES_DATA_DIR":          dir,
 		"OPENPROFILES_ACCESS_KEY_ID":     testKeyID,
 		"OPENPROFILES_SECRET_ACCESS_KEY": testSecret,
+		"OPENPROFILES_STORE":             testStore(t, dir),
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	var logs syncBuffer

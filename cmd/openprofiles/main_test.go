@@ -40,10 +40,11 @@ func MustRunMain(tb testing.TB, edit ...func(*main.Config)) *main.Main {
 	return MustOpenMain(tb, c)
 }
 
-// MustOpenMain starts the real server with config c.
+// MustOpenMain starts the real server with config c, on the test's store
+// (see testStore) when c names none.
 func MustOpenMain(tb testing.TB, c main.Config) *main.Main {
 	tb.Helper()
-	m := &main.Main{Config: c}
+	m := &main.Main{Config: withTestStore(tb, c)}
 	if err := m.Open(); err != nil {
 		tb.Fatalf("open main: %v", err)
 	}

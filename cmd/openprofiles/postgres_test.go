@@ -1,12 +1,10 @@
 package main_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,40 +13,6 @@ import (
 
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
-
-// mustPostgresDatabase creates a fresh database on the test PostgreSQL
-// server (OPENPROFILES_TEST_POSTGRES, as for package postgres) and returns
-// its URL; it is dropped when the test ends. The test fails, never skips,
-// without a server.
-func mustPostgresDatabase(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("OPENPROFILES_TEST_POSTGRES")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("PostgreSQL at %s: %v (scripts/test starts it)", admin, err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "openprofiles_e2e_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		conn.Close(ctx)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // TestPostgres_TwoNodes runs two servers on one PostgreSQL database: what
 // one node ingests, the other finds, and a restart keeps everything.
@@ -94,5 +58,55 @@ func TestPostgres_TwoNodes(t *testing.T) {
 	e2 := &ingestEnv{t: t, m: a2, client: MustClient(t, a2), domain: "shared"}
 	if got := len(e2.objects("contact", aws.ToString(e2.mustOne("_email", "pg@example.com").ProfileId))); got != 2 {
 		t.Fatalf("after restart: %d objects", got)
+	}
+}
+
+// TestPostgres_EncryptionAtRest ingests known names, emails and phones on
+// PostgreSQL and looks for them in every column of every row of the
+// database, as the server sent them (the bytes of bytea columns as they
+// are, text as UTF-8).
+func TestPostgres_EncryptionAtRest(t *testing.T) {
+	c := main.DefaultConfig()
+	c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+	c.Store = mustPostgresDatabase(t)
+	m := MustOpenMain(t, c)
+	secrets := mustIngestSecrets(t, m)
+
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, c.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var tables []string
+	rows, _ := conn.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
+	if tables, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	scannedRows, sawDomain := 0, false
+	for _, table := range tables {
+		// The binary format: bytea columns come as their bytes.
+		rows, err := conn.Query(ctx, `SELECT * FROM `+pgx.Identifier{table}.Sanitize(), pgx.QueryResultFormats{pgx.BinaryFormatCode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			scannedRows++
+			for i, v := range rows.RawValues() {
+				b := bytes.ToLower(v)
+				sawDomain = sawDomain || bytes.Equal(b, []byte("atrest"))
+				for _, s := range secrets {
+					if bytes.Contains(b, bytes.ToLower([]byte(s))) {
+						t.Errorf("table %s, column %s holds %q in plaintext", table, rows.FieldDescriptions()[i].Name, s)
+					}
+				}
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(tables) < 10 || scannedRows < 100 || !sawDomain {
+		t.Fatalf("scanned %d rows of %d tables; saw the domain name, stored as is: %v", scannedRows, len(tables), sawDomain)
 	}
 }
