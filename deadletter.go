@@ -58,8 +58,8 @@ type DeadLetterService interface {
 	DeadLetterDepth(ctx context.Context, domain string) (int, error)
 }
 
-// IngestBucket counts the ingestion outcomes of a domain in one interval.
-type IngestBucket struct {
+// IngestCount counts the ingestion outcomes of a domain in one interval.
+type IngestCount struct {
 	Start    time.Time
 	Ingested int
 	Failed   int
@@ -69,5 +69,5 @@ type IngestBucket struct {
 type IngestStats interface {
 	// IngestHistory returns the outcomes of the domain's ingestion in
 	// buckets of width d, oldest first, ending with the current one.
-	IngestHistory(domain string, n int, d time.Duration) []IngestBucket
+	IngestHistory(domain string, n int, d time.Duration) []IngestCount
 }

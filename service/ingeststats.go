@@ -60,11 +60,11 @@ func (st *ingestStats) forget(domain string) {
 // IngestHistory returns the domain's ingestion outcomes in n buckets of
 // width d (a whole number of minutes, at least one), oldest first, the last
 // one holding the current minute. Outcomes older than a day are forgotten.
-func (s *Service) IngestHistory(domain string, n int, d time.Duration) []profiles.IngestBucket {
+func (s *Service) IngestHistory(domain string, n int, d time.Duration) []profiles.IngestCount {
 	width := max(int64(d/time.Minute), 1)
 	now := s.now().Unix() / 60
 	first := now - int64(n)*width + 1
-	out := make([]profiles.IngestBucket, n)
+	out := make([]profiles.IngestCount, n)
 	for b := range out {
 		out[b].Start = time.Unix((first+int64(b)*width)*60, 0).UTC()
 	}
