@@ -138,17 +138,38 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	if err := in.checkQuotas(ctx, p.ID, old); err != nil {
 		return "", err
 	}
-	if !in.s.limiter.allow(in.domain.Name+"/"+p.ID, in.now) {
-		return "", profiles.IngestErrorf(profiles.ETHROTTLED, profiles.ReasonRateExceeded, profiles.MsgRateExceeded)
-	}
 
+	var oldStandard []profiles.Key
+	if !created {
+		oldStandard = in.s.standardKeys(p)
+	}
 	in.mergeFields(p, updated, created)
 	p.LastUpdatedAt = in.now
 	if err := in.tx.PutProfile(ctx, p); err != nil {
 		return "", err
 	}
-	if err := in.s.putStandardKeys(ctx, in.tx, p); err != nil {
+	// The standard keys follow the profile's fields: a new profile has
+	// none yet, and unchanged fields keep theirs.
+	if created {
+		if err := in.tx.PutKeys(ctx, in.s.standardKeys(p)); err != nil {
+			return "", err
+		}
+	} else if !slices.Equal(oldStandard, in.s.standardKeys(p)) {
+		if err := in.s.putStandardKeys(ctx, in.tx, p); err != nil {
+			return "", err
+		}
+	}
+
+	// The profile's ingestion rate: its bucket, in the store, is written
+	// once the profile is.
+	if bucket, ok, err := in.s.limiter.take(ctx, in.tx, in.domain.Name, p.ID, created, in.now); err != nil {
 		return "", err
+	} else if !ok {
+		return "", profiles.IngestErrorf(profiles.ETHROTTLED, profiles.ReasonRateExceeded, profiles.MsgRateExceeded)
+	} else if bucket != nil {
+		if err := in.tx.PutIngestBucket(ctx, bucket); err != nil {
+			return "", err
+		}
 	}
 
 	o := &profiles.ProfileObject{
@@ -162,8 +183,10 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	if err := in.tx.PutObject(ctx, o); err != nil {
 		return "", err
 	}
-	if err := in.tx.DeleteKeys(ctx, in.domain.Name, p.ID, in.t.Name, in.uniqueKey); err != nil {
-		return "", err
+	if old != nil { // a new object has no keys yet (PutObject removed those of an expired one)
+		if err := in.tx.DeleteKeys(ctx, in.domain.Name, old.ProfileID, in.t.Name, in.uniqueKey); err != nil {
+			return "", err
+		}
 	}
 	var keys []profiles.Key
 	for _, k := range res.Keys {

@@ -154,7 +154,7 @@ func createDomain(ctx context.Context, tx *sql.Tx, d *profiles.Domain, limit int
 }
 
 // domainExists reports whether the named domain exists.
-func domainExists(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
+func domainExists(ctx context.Context, tx queryRower, name string) (bool, error) {
 	var n int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM domains WHERE name = ?`, name).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {

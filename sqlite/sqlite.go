@@ -92,9 +92,12 @@ type DB struct {
 	// It must be quick. Set it before Open.
 	OnCommit func(updates int, held time.Duration, err error)
 
+	wstmts        *stmtCache    // the writer's prepared statements
 	updates       chan *update  // Updates waiting for the committer
 	quit          chan struct{} // closed by Close: the committer stops
 	committerDone chan struct{}
+	cdb           *sql.DB // the checkpointer's connection (checkpoint.go)
+	cpDone        chan struct{}
 }
 
 // NewDB returns a DB on the database file at path. Call Open before use.
@@ -150,8 +153,15 @@ func (db *DB) Open() (err error) {
 	if err := db.migrate(ctx, migrations); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 	}
+	db.wstmts = newStmtCache()
 	db.updates, db.quit, db.committerDone = make(chan *update), make(chan struct{}), make(chan struct{})
 	go db.commitLoop()
+	if db.cdb, err = sql.Open("sqlite", dsn(abs)); err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	db.cdb.SetMaxOpenConns(1)
+	db.cpDone = make(chan struct{})
+	go db.checkpointLoop(db.cdb, db.quit, db.cpDone)
 
 	if db.rdb, err = sql.Open("sqlite", dsn(abs, "_pragma=query_only(1)")); err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)
@@ -178,7 +188,16 @@ func (db *DB) Open() (err error) {
 // DB on the database file at the absolute path abs: the same pragmas
 // (durability, WAL, busy timeout) and BEGIN IMMEDIATE. The bench command's
 // raw scenario writes with it, to compare the store with SQLite itself.
-func WriterDSN(abs string) string { return dsn(abs, "_txlock=immediate") }
+func WriterDSN(abs string) string {
+	return dsn(abs, "_txlock=immediate", "_pragma=cache_size(-"+strconv.Itoa(WriterCacheKiB)+")",
+		"_pragma=wal_autocheckpoint("+strconv.Itoa(WriterAutoCheckpointPages)+")",
+		"_pragma=journal_size_limit(67108864)")
+}
+
+// WriterCacheKiB is the page cache of the writer connection: the pages of
+// the indexes that ingestion updates stay in memory instead of being read
+// again from the file (SQLite's default is 2 MiB).
+const WriterCacheKiB = 64 << 10
 
 // dsn returns the data source name of the database file at the absolute
 // path abs with the pragmas every connection gets, plus extra parameters.
@@ -206,6 +225,13 @@ func (db *DB) Close() error {
 			close(db.quit)
 		}
 		<-db.committerDone
+		db.wstmts.close()
+	}
+	if db.cpDone != nil {
+		<-db.cpDone
+		if err := db.cdb.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("sqlite: close checkpointer: %w", err))
+		}
 	}
 	if db.rdb != nil {
 		if err := db.rdb.Close(); err != nil {

@@ -103,7 +103,7 @@ func (db *DB) commitGroup(group []*update) {
 					return fmt.Errorf("sqlite: update: %w", err)
 				}
 			}
-			errs[i] = runUpdate(u, &tx{stx: sqlTx{stx, true}, now: db.now().UnixMilli(), sealer: db.Sealer})
+			errs[i] = runUpdate(u, &tx{stx: sqlTx{stx, true, db.wstmts}, now: db.now().UnixMilli(), sealer: db.Sealer})
 			switch {
 			case single && errs[i] != nil:
 				return nil // nothing to commit
@@ -143,6 +143,7 @@ func (db *DB) commitGroup(group []*update) {
 		}
 		u.done <- errs[i]
 	}
+	db.wstmts.prepareWanted(context.Background(), db.wdb)
 }
 
 // runUpdate calls u.fn, turning a panic into an error: it runs on the
@@ -251,9 +252,23 @@ var _ profiles.Tx = (*tx)(nil)
 // its statements ignore the cancellation of the caller's context: SQLite
 // answers an interrupted write by rolling back the whole transaction, the
 // other Updates of the group included.
+// Those statements are prepared once, through stmts (nil: none).
 type sqlTx struct {
 	*sql.Tx
 	detached bool
+	stmts    *stmtCache
+}
+
+// prepared returns the transaction's form of query's prepared statement,
+// or nil.
+func (t sqlTx) prepared(ctx context.Context, query string) *sql.Stmt {
+	if t.stmts == nil {
+		return nil
+	}
+	if s := t.stmts.get(query); s != nil {
+		return t.Tx.StmtContext(ctx, s)
+	}
+	return nil
 }
 
 func (t sqlTx) ctx(ctx context.Context) context.Context {
@@ -264,15 +279,27 @@ func (t sqlTx) ctx(ctx context.Context) context.Context {
 }
 
 func (t sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.Tx.ExecContext(t.ctx(ctx), query, args...)
+	ctx = t.ctx(ctx)
+	if s := t.prepared(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
 }
 
 func (t sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.Tx.QueryContext(t.ctx(ctx), query, args...)
+	ctx = t.ctx(ctx)
+	if s := t.prepared(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
 }
 
 func (t sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.Tx.QueryRowContext(t.ctx(ctx), query, args...)
+	ctx = t.ctx(ctx)
+	if s := t.prepared(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // tx is a profiles.Tx on one SQL transaction.
@@ -347,7 +374,7 @@ func (t *tx) writable(op string) error {
 // otherwise ENOTFOUND with the message format and args, or nil for an
 // empty format.
 func (t *tx) notFound(ctx context.Context, domain, format string, args ...any) error {
-	if ok, err := domainExists(t.stx.ctx(ctx), t.stx.Tx, domain); err != nil {
+	if ok, err := domainExists(ctx, t.stx, domain); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	} else if !ok {
 		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", domain)

@@ -1,0 +1,73 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// maxCachedStmts bounds the prepared statements a stmtCache keeps; the
+// statements of the store are constants, or built from a few shapes.
+const maxCachedStmts = 512
+
+// stmtCache keeps the writer's prepared statements, so that a write
+// transaction does not parse its SQL again (SQLite's parser and planner
+// were a fifth of the ingestion's CPU time). A statement is prepared on the
+// writer pool, which has one connection: never while a transaction holds
+// it (that would wait for itself). A query seen in a transaction is
+// therefore run unprepared and noted; the committer prepares the noted
+// ones between transactions, and later transactions use them through
+// Tx.StmtContext.
+type stmtCache struct {
+	mu     sync.Mutex
+	stmts  map[string]*sql.Stmt
+	wanted map[string]struct{}
+}
+
+func newStmtCache() *stmtCache {
+	return &stmtCache{stmts: map[string]*sql.Stmt{}, wanted: map[string]struct{}{}}
+}
+
+// get returns the prepared statement of query, or nil (and notes query).
+func (c *stmtCache) get(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.stmts[query]; s != nil {
+		return s
+	}
+	if len(c.stmts)+len(c.wanted) < maxCachedStmts {
+		c.wanted[query] = struct{}{}
+	}
+	return nil
+}
+
+// prepareWanted prepares the noted queries on db. The caller holds no
+// connection of db.
+func (c *stmtCache) prepareWanted(ctx context.Context, db *sql.DB) {
+	c.mu.Lock()
+	var queries []string
+	for q := range c.wanted {
+		queries = append(queries, q)
+	}
+	clear(c.wanted)
+	c.mu.Unlock()
+	for _, q := range queries {
+		s, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			continue // it runs unprepared
+		}
+		c.mu.Lock()
+		c.stmts[q] = s
+		c.mu.Unlock()
+	}
+}
+
+// close closes the prepared statements.
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, s := range c.stmts {
+		s.Close()
+		delete(c.stmts, q)
+	}
+}
