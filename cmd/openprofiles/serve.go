@@ -29,6 +29,7 @@ import (
 	"github.com/openprofiles/profiles/service"
 	"github.com/openprofiles/profiles/sigv4"
 	"github.com/openprofiles/profiles/sqlite"
+	"github.com/openprofiles/profiles/ui"
 )
 
 // shutdownTimeout bounds how long in-flight requests may drain on a signal.
@@ -48,6 +49,7 @@ type Main struct {
 	Service *service.Service
 	API     *awsapi.Server
 	Metrics *prometheus.Registry // served on GET /metrics (metrics.go)
+	UI      *ui.Server           // the web console under /console/ (console.go)
 
 	audit       *rotatingFile
 	ln          net.Listener
@@ -235,6 +237,8 @@ func (m *Main) Open() error {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", m.healthz)
+	mux.Handle(ui.Prefix, m.consoleHandler(lookup, serverSecret))
+	mux.HandleFunc("GET /{$}", ui.RedirectHome)
 	if c.Metrics {
 		mux.Handle("GET /metrics", m.metricsHandler())
 	}

@@ -1,0 +1,221 @@
+package main_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+)
+
+// The console's end-to-end tests drive Debian's Chromium headless
+// (scripts/test installs it) against the real server on loopback.
+// Screenshots of the main pages go to $OPENPROFILES_SCREENSHOTS, or a
+// directory under the system's temp dir that the test log names; with
+// OPENPROFILES_UPDATE_SCREENSHOTS=1 they also replace docs/screenshots/.
+
+// chromiumPath finds the browser: $OPENPROFILES_CHROMIUM, else Debian's.
+func chromiumPath(tb testing.TB) string {
+	if p := os.Getenv("OPENPROFILES_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	tb.Fatal("no Chromium: install Debian's chromium (apt-get install -y chromium; scripts/test does) or set OPENPROFILES_CHROMIUM")
+	return ""
+}
+
+var (
+	shotsOnce sync.Once
+	shotsDir  string
+)
+
+func screenshotDir(tb testing.TB) string {
+	shotsOnce.Do(func() {
+		shotsDir = os.Getenv("OPENPROFILES_SCREENSHOTS")
+		if shotsDir == "" {
+			shotsDir = filepath.Join(os.TempDir(), "openprofiles-ui-screenshots")
+		}
+		os.MkdirAll(shotsDir, 0o755)
+	})
+	return shotsDir
+}
+
+// browser is one headless Chromium tab on a server.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+}
+
+func mustBrowser(t *testing.T, m *main.Main) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return &browser{t: t, ctx: ctx, base: m.URL()}
+}
+
+func (b *browser) timeout() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(b.ctx, 30*time.Second)
+}
+
+// open loads a page and returns its HTTP status.
+func (b *browser) open(path string) int64 {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(b.base+path))
+	if err != nil {
+		b.t.Fatalf("open %s: %v", path, err)
+	}
+	return resp.Status
+}
+
+// click clicks what sel finds and waits for the page it leads to; it
+// returns that page's response.
+func (b *browser) click(sel string) *network.Response {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	if err != nil {
+		b.t.Fatalf("click %s on %s: %v\n%s", sel, b.location(), err, b.text("main"))
+	}
+	return resp
+}
+
+// check clicks what sel finds, such as a radio button, without waiting
+// for a page.
+func (b *browser) check(sel string) {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)); err != nil {
+		b.t.Fatalf("click %s: %v", sel, err)
+	}
+}
+
+func (b *browser) fill(sel, value string) {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(sel), value)); err != nil {
+		b.t.Fatalf("fill %s: %v", sel, err)
+	}
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeReady))
+	if err != nil {
+		b.t.Fatalf("text of %s on %s: %v", sel, b.location(), err)
+	}
+	return s
+}
+
+func (b *browser) value(sel string) string {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("value of %s: %v", sel, err)
+	}
+	return s
+}
+
+func (b *browser) count(sel string) int {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int]("document.querySelectorAll("+jsString(sel)+").length"))
+	if err != nil {
+		b.t.Fatalf("count %s: %v", sel, err)
+	}
+	return n
+}
+
+func (b *browser) location() string {
+	ctx, cancel := b.timeout()
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	return loc
+}
+
+// mustContain fails unless the text of sel holds every word.
+func (b *browser) mustContain(sel string, words ...string) string {
+	b.t.Helper()
+	got := b.text(sel)
+	for _, w := range words {
+		if !strings.Contains(got, w) {
+			b.t.Fatalf("%s on %s lacks %q:\n%s", sel, b.location(), w, got)
+		}
+	}
+	return got
+}
+
+// shot saves a screenshot of the page as name.png.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(screenshotDir(b.t), name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", path)
+	if os.Getenv("OPENPROFILES_UPDATE_SCREENSHOTS") == "1" {
+		os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name+".png"), png, 0o644)
+	}
+}
+
+// signIn signs in with an access key, by keyboard only: the ID field has
+// the focus, Tab moves to the secret, Enter sends the form.
+func (b *browser) signIn(keyID, secret string) {
+	b.t.Helper()
+	if st := b.open("/console/"); st != http.StatusOK {
+		b.t.Fatalf("GET /console/ (to the sign-in page): %d", st)
+	}
+	if !strings.Contains(b.location(), "/console/signin") {
+		b.t.Fatalf("without a session /console/ led to %s, want the sign-in page", b.location())
+	}
+	ctx, cancel := b.timeout()
+	defer cancel()
+	_, err := chromedp.RunResponse(ctx, chromedp.SendKeys(chromedp.CSS("#access_key_id"), keyID+"\t"+secret+"\r"))
+	if err != nil {
+		b.t.Fatalf("sign in: %v", err)
+	}
+	if strings.Contains(b.location(), "/console/signin") {
+		b.t.Fatalf("still on the sign-in page: %s", b.text("main"))
+	}
+}
+
+func jsString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}

@@ -1,0 +1,478 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/openprofiles/profiles"
+)
+
+// The activation console follows the product brief: an instance's Customer
+// Profiles page → Enable customer profiles → domain name → dead-letter
+// queue → KMS key → Submit → summary.
+
+var domainNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, Prefix+"instances", http.StatusSeeOther)
+}
+
+func (s *Server) instances(w http.ResponseWriter, r *http.Request) {
+	if err := s.allow(r, "connect:ListInstances", "*"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	list, err := s.Integrations.ListInstances(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "instances", &page{Title: "Contact-center instances", Nav: "instances", Data: list})
+}
+
+// instanceData is the Customer Profiles page of an instance.
+type instanceData struct {
+	Instance *profiles.InstanceView
+	Domain   *profiles.Domain // nil: not enabled
+	KeyARN   string
+	KeyNames []string
+	Others   []*profiles.Domain // domains it could move to
+	Moved    string
+}
+
+func (s *Server) findInstance(r *http.Request) (*profiles.InstanceView, error) {
+	if err := s.allow(r, "connect:ListInstances", "*"); err != nil {
+		return nil, err
+	}
+	list, err := s.Integrations.ListInstances(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	id := r.PathValue("id")
+	for _, in := range list {
+		if in.ID == id {
+			return in, nil
+		}
+	}
+	return nil, profiles.Errorf(profiles.ENOTFOUND, "Instance %s not found.", id)
+}
+
+func (s *Server) instance(w http.ResponseWriter, r *http.Request) {
+	in, err := s.findInstance(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := &instanceData{Instance: in}
+	if in.DomainName != "" {
+		if err := s.allow(r, "profile:GetDomain", s.Domains.DomainARN(in.DomainName)); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		dom, _, err := s.Domains.GetDomain(r.Context(), in.DomainName)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.Domain = dom
+		d.KeyARN, _ = s.Domains.EncryptionKeyARN(r.Context(), dom.Name)
+		d.KeyNames = s.keyNames(r, d.KeyARN)
+		if err := s.allow(r, "profile:ListDomains", "*"); err == nil {
+			all, _, _ := s.Domains.ListDomains(r.Context(), profiles.Page{MaxResults: 100})
+			for _, o := range all {
+				if o.Name != dom.Name {
+					d.Others = append(d.Others, o)
+				}
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "instance", &page{Title: "Customer Profiles — " + in.Alias, Nav: "instances", Domain: in.DomainName, Data: d})
+}
+
+// keyNames returns the aliases of a key of the built-in KMS.
+func (s *Server) keyNames(r *http.Request, arn string) []string {
+	if s.Keys == nil || arn == "" {
+		return nil
+	}
+	keys, err := s.Keys.ListKeys(r.Context())
+	if err != nil {
+		return nil
+	}
+	for _, k := range keys {
+		if k.ARN == arn {
+			return k.Aliases
+		}
+	}
+	return nil
+}
+
+// wizard is the state of the activation form, carried from step to step in
+// the form itself.
+type wizard struct {
+	Instance *profiles.InstanceView
+	Step     string // domain, queue, key
+	Errors   map[string]string
+
+	DomainName string
+
+	QueueChoice string // new, existing, none
+	QueueName   string // for new
+	QueueURL    string // for existing (or created)
+	Queues      []*profiles.Queue
+	Statement   string // the queue policy statement the service needs
+
+	KeyChoice      string // new, existing
+	KeyAlias       string
+	KeyDescription string
+	KeyARN         string // for existing (or created)
+	Keys           []*profiles.KeyMetadata
+	KeyStatement   string
+
+	BuiltinQueues, BuiltinKeys bool
+}
+
+func (s *Server) newWizard(r *http.Request, in *profiles.InstanceView) *wizard {
+	f := r.PostForm
+	wz := &wizard{Instance: in, Errors: map[string]string{}, BuiltinQueues: s.Queues != nil, BuiltinKeys: s.Keys != nil,
+		DomainName:  strings.TrimSpace(f.Get("domain_name")),
+		QueueChoice: f.Get("queue_choice"), QueueName: strings.TrimSpace(f.Get("queue_name")), QueueURL: strings.TrimSpace(f.Get("queue_url")),
+		KeyChoice: f.Get("key_choice"), KeyAlias: strings.TrimSpace(f.Get("key_alias")),
+		KeyDescription: strings.TrimSpace(f.Get("key_description")), KeyARN: strings.TrimSpace(f.Get("key_arn"))}
+	if wz.DomainName == "" {
+		wz.DomainName = "CustomerProfiles-" + sanitize(in.Alias)
+	}
+	if wz.QueueChoice == "" {
+		wz.QueueChoice = "new"
+		if s.Queues == nil {
+			wz.QueueChoice = "existing"
+		}
+	}
+	if wz.QueueName == "" {
+		wz.QueueName = wz.DomainName + "-DLQ"
+	}
+	if wz.KeyChoice == "" {
+		wz.KeyChoice = "new"
+		if s.Keys == nil {
+			wz.KeyChoice = "existing"
+		}
+	}
+	if wz.KeyAlias == "" {
+		wz.KeyAlias = "alias/" + wz.DomainName
+	}
+	if wz.KeyDescription == "" {
+		wz.KeyDescription = "Encrypts the profiles of " + wz.DomainName
+	}
+	return wz
+}
+
+func sanitize(alias string) string {
+	var b strings.Builder
+	for _, c := range alias {
+		if c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			b.WriteRune(c)
+		}
+	}
+	out := b.String()
+	if len(out) > 40 {
+		out = out[:40]
+	}
+	return out
+}
+
+func (s *Server) enableStart(w http.ResponseWriter, r *http.Request) {
+	in, err := s.findInstance(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if in.DomainName != "" {
+		http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(in.ID), http.StatusSeeOther)
+		return
+	}
+	r.PostForm = url.Values{}
+	wz := s.newWizard(r, in)
+	wz.Step = "domain"
+	s.renderWizard(w, r, http.StatusOK, wz)
+}
+
+func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int, wz *wizard) {
+	if wz.Step == "queue" && s.Queues != nil {
+		wz.Queues, _ = s.Queues.ListQueues(r.Context())
+		wz.Statement = s.Queues.ServiceQueueStatement(wz.QueueName)
+	}
+	if wz.Step == "key" && s.Keys != nil {
+		wz.Keys, _ = s.Keys.ListKeys(r.Context())
+		wz.KeyStatement = s.Keys.ServiceKeyStatement()
+	}
+	if len(wz.Errors) > 0 && status == http.StatusOK {
+		status = http.StatusBadRequest
+	}
+	titles := map[string]string{"domain": "Create domain", "queue": "Dead-letter queue", "key": "Encryption key"}
+	s.render(w, r, status, "enable", &page{Title: titles[wz.Step] + " — " + wz.Instance.Alias, Nav: "instances", Data: wz})
+}
+
+// enableStep handles the submission of one step: "next" moves on when the
+// step is valid; "back" returns to the previous step; the last step's
+// "submit" creates what was chosen and the domain, and associates it.
+func (s *Server) enableStep(w http.ResponseWriter, r *http.Request) {
+	in, err := s.findInstance(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if in.DomainName != "" {
+		http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(in.ID), http.StatusSeeOther)
+		return
+	}
+	wz := s.newWizard(r, in)
+	step, action := r.PostForm.Get("step"), r.PostForm.Get("action")
+	if action == "back" {
+		wz.Step = map[string]string{"queue": "domain", "key": "queue"}[step]
+		if wz.Step == "" {
+			wz.Step = "domain"
+		}
+		s.renderWizard(w, r, http.StatusOK, wz)
+		return
+	}
+	switch step {
+	case "domain":
+		wz.Step = "domain"
+		if s.checkDomainStep(r, wz) {
+			wz.Step = "queue"
+		}
+	case "queue":
+		wz.Step = "queue"
+		if s.checkQueueStep(r, wz) {
+			wz.Step = "key"
+		}
+	case "key":
+		wz.Step = "key"
+		if s.checkKeyStep(wz) && s.activate(w, r, wz) {
+			return
+		}
+	default:
+		wz.Step = "domain"
+	}
+	s.renderWizard(w, r, http.StatusOK, wz)
+}
+
+func (s *Server) checkDomainStep(r *http.Request, wz *wizard) bool {
+	switch {
+	case !domainNameRE.MatchString(wz.DomainName):
+		wz.Errors["domain_name"] = "The domain name must be 1 to 64 letters, digits, hyphens (-) and underscores (_)."
+		return false
+	}
+	if _, _, err := s.Domains.GetDomain(r.Context(), wz.DomainName); err == nil {
+		wz.Errors["domain_name"] = "A domain named " + wz.DomainName + " exists already. Choose another name."
+		return false
+	}
+	if err := s.allow(r, "profile:CreateDomain", s.Domains.DomainARN(wz.DomainName)); err != nil {
+		wz.Errors["domain_name"] = profiles.ErrorMessage(err)
+		return false
+	}
+	return true
+}
+
+func (s *Server) checkQueueStep(r *http.Request, wz *wizard) bool {
+	switch wz.QueueChoice {
+	case "none":
+		wz.QueueURL = ""
+	case "new":
+		if s.Queues == nil {
+			wz.Errors["queue_choice"] = "Queues live in an external SQS service here: enter the URL of an existing queue."
+			return false
+		}
+		if !queueNameRE.MatchString(wz.QueueName) {
+			wz.Errors["queue_name"] = "The queue name must be 1 to 80 letters, digits, hyphens (-) and underscores (_)."
+			return false
+		}
+		if err := s.allow(r, "sqs:CreateQueue", s.Queues.QueueARN(wz.QueueName)); err != nil {
+			wz.Errors["queue_name"] = profiles.ErrorMessage(err)
+			return false
+		}
+	case "existing":
+		if wz.QueueURL == "" {
+			wz.Errors["queue_url"] = "Choose a queue, or create a new one."
+			return false
+		}
+	default:
+		wz.Errors["queue_choice"] = "Choose a dead-letter queue option."
+		return false
+	}
+	return true
+}
+
+var queueNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,80}$`)
+
+func (s *Server) checkKeyStep(wz *wizard) bool {
+	switch wz.KeyChoice {
+	case "new":
+		if s.Keys == nil {
+			wz.Errors["key_choice"] = "Keys live in an external KMS here: enter the ARN of an existing key."
+			return false
+		}
+		if wz.KeyAlias != "" && !strings.HasPrefix(wz.KeyAlias, "alias/") {
+			wz.Errors["key_alias"] = "An alias begins with alias/, e.g. alias/" + wz.DomainName + "."
+			return false
+		}
+	case "existing":
+		if wz.KeyARN == "" {
+			wz.Errors["key_arn"] = "Choose a key, or create a new one."
+			return false
+		}
+	default:
+		wz.Errors["key_choice"] = "Choose an encryption key option."
+		return false
+	}
+	return true
+}
+
+// activate creates the new queue and key when asked, then the domain, and
+// associates the instance with it. On a failure it shows the error beside
+// the field it concerns and keeps what was already made (a created queue
+// or key becomes the "existing" choice), so that nothing is made twice.
+func (s *Server) activate(w http.ResponseWriter, r *http.Request, wz *wizard) bool {
+	ctx := r.Context()
+	if !s.checkDomainStep(r, wz) {
+		wz.Step = "domain"
+		return false
+	}
+	if wz.QueueChoice == "new" {
+		if !s.checkQueueStep(r, wz) {
+			wz.Step = "queue"
+			return false
+		}
+		q, err := s.Queues.CreateServiceQueue(ctx, wz.QueueName)
+		if err != nil {
+			return s.stepError(w, r, wz, "queue", "queue_name", err)
+		}
+		wz.QueueChoice, wz.QueueURL = "existing", q.URL
+		s.Logger.Info("ui: dead-letter queue created", "queue", q.URL, "principal", sessionOf(r).Principal)
+	}
+	if wz.KeyChoice == "new" {
+		if err := s.allow(r, "kms:CreateKey", "*"); err != nil {
+			return s.stepError(w, r, wz, "key", "key_alias", err)
+		}
+		if wz.KeyAlias != "" {
+			if err := s.allow(r, "kms:CreateAlias", "arn:aws:kms:"+s.Region+":"+s.AccountID+":"+wz.KeyAlias); err != nil {
+				return s.stepError(w, r, wz, "key", "key_alias", err)
+			}
+		}
+		k, err := s.Keys.CreateServiceKey(ctx, wz.KeyDescription, wz.KeyAlias)
+		if err != nil {
+			return s.stepError(w, r, wz, "key", "key_alias", err)
+		}
+		wz.KeyChoice, wz.KeyARN = "existing", k.ARN
+		s.Logger.Info("ui: KMS key created", "key", k.ARN, "principal", sessionOf(r).Principal)
+	}
+	_, err := s.Domains.CreateDomain(ctx, &profiles.Domain{Name: wz.DomainName, DefaultExpirationDays: 366,
+		DefaultEncryptionKey: wz.KeyARN, DeadLetterQueueURL: wz.QueueURL})
+	if err != nil {
+		msg := profiles.ErrorMessage(err)
+		field := "key_arn"
+		if strings.Contains(msg, "DeadLetterQueueUrl") {
+			return s.stepError(w, r, wz, "queue", "queue_url", err)
+		}
+		if strings.Contains(msg, "does not allow") && s.Keys != nil {
+			err = profiles.Errorf(profiles.EINVALID, "%s Add the statement shown above to the key's policy, or create a new key here.", msg)
+		}
+		return s.stepError(w, r, wz, "key", field, err)
+	}
+	if err := s.allow(r, "profile:PutIntegration", s.Domains.DomainARN(wz.DomainName)); err != nil {
+		s.fail(w, r, err)
+		return true
+	}
+	if _, err := s.Integrations.SwitchInstance(ctx, wz.Instance.ARN, wz.DomainName); err != nil {
+		s.fail(w, r, err)
+		return true
+	}
+	s.Logger.Info("ui: customer profiles enabled", "instance", wz.Instance.ARN, "domain", wz.DomainName, "principal", sessionOf(r).Principal)
+	http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(wz.Instance.ID)+"?done="+url.QueryEscape("Customer Profiles is enabled: domain "+wz.DomainName+" was created."), http.StatusSeeOther)
+	return true
+}
+
+// stepError shows err beside the field of the step; errors that are not
+// the user's to fix go to the error page.
+func (s *Server) stepError(w http.ResponseWriter, r *http.Request, wz *wizard, step, field string, err error) bool {
+	msg, ok := userError(err)
+	if !ok {
+		s.fail(w, r, err)
+		return true
+	}
+	wz.Step, wz.Errors[field] = step, msg
+	return false
+}
+
+// changeDomain moves the instance's association to another domain; its
+// profiles stay in the domain they are in.
+func (s *Server) changeDomain(w http.ResponseWriter, r *http.Request) {
+	in, err := s.findInstance(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	to := r.PostForm.Get("domain")
+	if to == "" {
+		s.fail(w, r, profiles.Errorf(profiles.EINVALID, "Choose the domain to associate the instance with."))
+		return
+	}
+	if err := s.allow(r, "profile:PutIntegration", s.Domains.DomainARN(to)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if in.DomainName != "" {
+		if err := s.allow(r, "profile:DeleteIntegration", s.Domains.DomainARN(in.DomainName)); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if _, err := s.Integrations.SwitchInstance(r.Context(), in.ARN, to); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(in.ID)+"?done="+url.QueryEscape("The instance now uses domain "+to+". Its profiles stayed in "+in.DomainName+"."), http.StatusSeeOther)
+}
+
+// DisplayNameTag is the domain tag that holds the name the console shows
+// for a domain. A domain's name is part of its ARN and of the encryption
+// context of everything it stores, so it cannot change (as on AWS);
+// renaming in the console sets this tag.
+const DisplayNameTag = "openprofiles:DisplayName"
+
+func (s *Server) rename(w http.ResponseWriter, r *http.Request) {
+	domain := r.PathValue("domain")
+	name := strings.TrimSpace(r.PostForm.Get("display_name"))
+	arn := s.Domains.DomainARN(domain)
+	if err := s.allow(r, "profile:TagResource", arn); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len([]rune(name)) > 256 {
+		s.fail(w, r, profiles.Errorf(profiles.EINVALID, "The display name must be at most 256 characters."))
+		return
+	}
+	var err error
+	if name == "" {
+		err = s.Tags.UntagResource(r.Context(), arn, []string{DisplayNameTag})
+	} else {
+		err = s.Tags.TagResource(r.Context(), arn, map[string]string{DisplayNameTag: name})
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	back := safeNext(r.PostForm.Get("next"))
+	if back == Prefix {
+		back = Prefix + "domains/" + url.PathEscape(domain)
+	}
+	http.Redirect(w, r, back+"?done="+url.QueryEscape("Domain "+domain+" is now shown as "+orDefault(name, domain)+"."), http.StatusSeeOther)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,261 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// profileForm is the create and edit form of a profile.
+type profileForm struct {
+	ID         string // "" when creating
+	Values     map[string]string
+	Attributes string // one name=value per line
+	Errors     map[string]string
+}
+
+// formFields are the standard fields the form offers, in order, with the
+// kind of input.
+var formFields = []struct{ Name, Type, Autocomplete string }{
+	{"FirstName", "text", "given-name"}, {"MiddleName", "text", "additional-name"}, {"LastName", "text", "family-name"},
+	{"BusinessName", "text", "organization"}, {"AccountNumber", "text", "off"},
+	{"PhoneNumber", "tel", "tel"}, {"MobilePhoneNumber", "tel", "off"}, {"HomePhoneNumber", "tel", "off"}, {"BusinessPhoneNumber", "tel", "off"},
+	{"EmailAddress", "email", "email"}, {"PersonalEmailAddress", "email", "off"}, {"BusinessEmailAddress", "email", "off"},
+	{"BirthDate", "text", "bday"},
+}
+
+// addressFields are the parts of the (home) address the form offers.
+var addressFields = []string{"Address1", "Address2", "City", "State", "PostalCode", "Country"}
+
+// FormField is one input of the form, for the template.
+type FormField struct {
+	Name, Label, Type, Autocomplete, Value, Error string
+}
+
+// Inputs returns the form's standard inputs.
+func (f *profileForm) Inputs() []FormField {
+	out := make([]FormField, 0, len(formFields))
+	for _, ff := range formFields {
+		out = append(out, FormField{Name: ff.Name, Label: label(ff.Name), Type: ff.Type, Autocomplete: ff.Autocomplete,
+			Value: f.Values[ff.Name], Error: f.Errors[ff.Name]})
+	}
+	return out
+}
+
+// AddressInputs returns the form's address inputs.
+func (f *profileForm) AddressInputs() []FormField {
+	out := make([]FormField, 0, len(addressFields))
+	for _, part := range addressFields {
+		name := "Address." + part
+		out = append(out, FormField{Name: name, Label: label(part), Type: "text", Value: f.Values[name], Error: f.Errors[name]})
+	}
+	return out
+}
+
+var (
+	emailRE     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	birthDateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	attrNameRE  = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,255}$`)
+)
+
+// readForm reads and checks a posted profile form, returning the fields to
+// set (every offered field, "" to clear) and the errors by input name.
+func readForm(r *http.Request, old *profiles.Profile) (*profileForm, map[string]string) {
+	f := &profileForm{Values: map[string]string{}, Errors: map[string]string{}, Attributes: r.PostForm.Get("attributes")}
+	fields := map[string]string{}
+	for _, ff := range formFields {
+		v := strings.TrimSpace(r.PostForm.Get(ff.Name))
+		f.Values[ff.Name], fields[ff.Name] = v, v
+		switch {
+		case v == "":
+		case ff.Type == "email" && !emailRE.MatchString(v):
+			f.Errors[ff.Name] = label(ff.Name) + " must look like name@example.com."
+		case ff.Type == "tel" && countDigits(v) < 7:
+			f.Errors[ff.Name] = label(ff.Name) + " must have at least 7 digits, e.g. +1 206 555 0100."
+		case ff.Type == "tel" && countDigits(v) > 15:
+			f.Errors[ff.Name] = label(ff.Name) + " has more than 15 digits."
+		case ff.Name == "BirthDate" && !validDate(v):
+			f.Errors[ff.Name] = "Birth date must be a date as YYYY-MM-DD, e.g. 1985-04-23."
+		case len([]rune(v)) > 255:
+			f.Errors[ff.Name] = label(ff.Name) + " must be at most 255 characters."
+		}
+	}
+	for _, part := range addressFields {
+		name := "Address." + part
+		v := strings.TrimSpace(r.PostForm.Get(name))
+		f.Values[name], fields[name] = v, v
+		if len([]rune(v)) > 255 {
+			f.Errors[name] = label(part) + " must be at most 255 characters."
+		}
+	}
+	seen := map[string]bool{}
+	for i, line := range strings.Split(f.Attributes, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || !attrNameRE.MatchString(k) {
+			f.Errors["attributes"] = "Line " + strconv.Itoa(i+1) + ": write one attribute per line as name=value (names: letters, digits, _ . : -)."
+			break
+		}
+		fields["Attributes."+k], seen[k] = v, true
+	}
+	if old != nil {
+		for k := range old.Fields {
+			if name, ok := strings.CutPrefix(k, "Attributes."); ok && !seen[name] {
+				fields[k] = "" // removed from the list: clear it
+			}
+		}
+	}
+	if len(f.Errors) == 0 {
+		empty := true
+		for _, v := range fields {
+			empty = empty && v == ""
+		}
+		if empty && old == nil {
+			f.Errors["FirstName"] = "Fill in at least one field, e.g. a name, a phone number or an email address."
+		}
+	}
+	return f, fields
+}
+
+func validDate(v string) bool {
+	if !birthDateRE.MatchString(v) {
+		return false
+	}
+	_, err := time.Parse("2006-01-02", v)
+	return err == nil
+}
+
+func countDigits(s string) int {
+	n := 0
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
+func formOf(p *profiles.Profile) *profileForm {
+	f := &profileForm{ID: p.ID, Values: map[string]string{}, Errors: map[string]string{}}
+	var attrs []string
+	for k, v := range p.Fields {
+		if name, ok := strings.CutPrefix(k, "Attributes."); ok {
+			attrs = append(attrs, name+"="+v)
+		} else {
+			f.Values[k] = v
+		}
+	}
+	sort.Strings(attrs)
+	f.Attributes = strings.Join(attrs, "\n")
+	return f
+}
+
+func (s *Server) newProfile(w http.ResponseWriter, r *http.Request) {
+	domain := r.PathValue("domain")
+	if err := s.allowData(r, "profile:CreateProfile", domain); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := &profileForm{Values: map[string]string{}, Errors: map[string]string{}}
+	// A search that found nothing pre-fills the form with what was typed.
+	if q := strings.TrimSpace(r.URL.Query().Get("q")); q != "" {
+		switch {
+		case strings.Contains(q, "@"):
+			f.Values["EmailAddress"] = q
+		case countDigits(q) >= 7:
+			f.Values["PhoneNumber"] = q
+		default:
+			first, last, _ := strings.Cut(q, " ")
+			f.Values["FirstName"], f.Values["LastName"] = first, last
+		}
+	}
+	s.render(w, r, http.StatusOK, "profileform", &page{Title: "New profile — " + domain, Nav: "workspace", Domain: domain, Data: f})
+}
+
+func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
+	domain := r.PathValue("domain")
+	if err := s.allowData(r, "profile:CreateProfile", domain); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, fields := readForm(r, nil)
+	p := &page{Title: "New profile — " + domain, Nav: "workspace", Domain: domain, Data: f}
+	if len(f.Errors) > 0 {
+		p.Error = "The profile was not created: correct the fields marked below."
+		s.render(w, r, http.StatusBadRequest, "profileform", p)
+		return
+	}
+	prof, err := s.Profiles.CreateProfile(r.Context(), domain, fields)
+	if msg, ok := userError(err); ok {
+		p.Error = msg
+		s.render(w, r, http.StatusBadRequest, "profileform", p)
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+prof.ID+"?done="+url.QueryEscape("Profile created."), http.StatusSeeOther)
+}
+
+func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) {
+	domain, id := r.PathValue("domain"), r.PathValue("id")
+	if err := s.allowData(r, "profile:UpdateProfile", domain); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	prof, err := s.findProfile(r, domain, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "profileform", &page{Title: "Edit " + displayName(prof) + " — " + domain, Nav: "workspace", Domain: domain, Data: formOf(prof)})
+}
+
+func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
+	domain, id := r.PathValue("domain"), r.PathValue("id")
+	if err := s.allowData(r, "profile:UpdateProfile", domain); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	old, err := s.findProfile(r, domain, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, fields := readForm(r, old)
+	f.ID = id
+	p := &page{Title: "Edit " + displayName(old) + " — " + domain, Nav: "workspace", Domain: domain, Data: f}
+	if len(f.Errors) > 0 {
+		p.Error = "The profile was not saved: correct the fields marked below."
+		s.render(w, r, http.StatusBadRequest, "profileform", p)
+		return
+	}
+	changes := map[string]string{}
+	for k, v := range fields {
+		if old.Fields[k] != v {
+			changes[k] = v
+		}
+	}
+	if len(changes) > 0 {
+		_, err = s.Profiles.UpdateProfile(r.Context(), domain, id, changes)
+		if msg, ok := userError(err); ok {
+			p.Error = msg
+			s.render(w, r, http.StatusBadRequest, "profileform", p)
+			return
+		} else if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	http.Redirect(w, r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id+"?done="+url.QueryEscape("Profile saved."), http.StatusSeeOther)
+}

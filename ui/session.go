@@ -1,0 +1,259 @@
+package ui
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "op_session"
+	preCookie     = "op_signin" // binds the sign-in form's CSRF token before there is a session
+)
+
+// session is who is signed in. The cookie holds it in JSON with an HMAC;
+// every request re-checks that the access key still exists, is active and
+// belongs to the same principal, so deactivating a key ends its sessions.
+type session struct {
+	Principal   string `json:"p"`
+	AccessKeyID string `json:"k"`
+	Expires     int64  `json:"e"`
+	Nonce       string `json:"n"`
+}
+
+// Name is the principal's short name for display ("root" for the account).
+func (s *session) Name() string {
+	if strings.HasSuffix(s.Principal, ":root") {
+		return "root"
+	}
+	if i := strings.LastIndexByte(s.Principal, '/'); i >= 0 {
+		return s.Principal[i+1:]
+	}
+	return s.Principal
+}
+
+type sessionKey struct{}
+
+func sessionOf(r *http.Request) *session {
+	s, _ := r.Context().Value(sessionKey{}).(*session)
+	return s
+}
+
+func (s *Server) mac(parts ...string) []byte {
+	h := hmac.New(sha256.New, s.Secret)
+	h.Write([]byte("openprofiles console"))
+	for _, p := range parts {
+		h.Write([]byte{0})
+		h.Write([]byte(p))
+	}
+	return h.Sum(nil)
+}
+
+func (s *Server) encodeSession(sess *session) string {
+	b, _ := json.Marshal(sess)
+	payload := base64.RawURLEncoding.EncodeToString(b)
+	return payload + "." + base64.RawURLEncoding.EncodeToString(s.mac("session", payload))
+}
+
+func (s *Server) decodeSession(v string) (*session, bool) {
+	payload, sig, ok := strings.Cut(v, ".")
+	if !ok {
+		return nil, false
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, s.mac("session", payload)) {
+		return nil, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return nil, false
+	}
+	var sess session
+	if json.Unmarshal(b, &sess) != nil || s.Now().Unix() >= sess.Expires || sess.Nonce == "" {
+		return nil, false
+	}
+	return &sess, true
+}
+
+// csrfToken is the token of every form of a session.
+func (s *Server) csrfToken(sess *session) string {
+	return base64.RawURLEncoding.EncodeToString(s.mac("csrf", sess.Nonce))
+}
+
+func validToken(got, want string) bool {
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func newNonce() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: Prefix, MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+}
+
+// authed wraps a page that needs a session: without one a GET goes to the
+// sign-in page, anything else gets 401. A POST must carry the session's
+// CSRF token in the form field "csrf", else it is refused with 403 and
+// changes nothing.
+func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess := s.currentSession(r)
+		if sess == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, Prefix+"signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			http.Error(w, "Sign in first: your session has ended.", http.StatusUnauthorized)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+			if !validToken(r.PostFormValue("csrf"), s.csrfToken(sess)) {
+				s.Logger.Warn("ui: form without a valid CSRF token refused", "path", r.URL.Path, "principal", sess.Principal)
+				s.render(w, r, http.StatusForbidden, "error", &page{Title: "Forbidden",
+					Error: "This form was not sent from a page of this console (its CSRF token is missing or wrong). Nothing was changed."})
+				return
+			}
+		}
+		h(w, r)
+	}
+}
+
+// currentSession returns the valid session of the request, or nil.
+func (s *Server) currentSession(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	sess, ok := s.decodeSession(c.Value)
+	if !ok {
+		return nil
+	}
+	_, principal, ok, err := s.Lookup(r.Context(), sess.AccessKeyID)
+	if err != nil || !ok || principal != sess.Principal {
+		return nil
+	}
+	return sess
+}
+
+type signinData struct {
+	Next        string
+	AccessKeyID string
+}
+
+func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) {
+	pre := newNonce()
+	s.setCookie(w, r, preCookie, pre, 3600)
+	s.render(w, r, http.StatusOK, "signin", &page{Title: "Sign in", CSRF: base64.RawURLEncoding.EncodeToString(s.mac("signin", pre)),
+		Data: signinData{Next: safeNext(r.URL.Query().Get("next"))}})
+}
+
+func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	id, secret := strings.TrimSpace(r.PostFormValue("access_key_id")), strings.TrimSpace(r.PostFormValue("secret_access_key"))
+	next := safeNext(r.PostFormValue("next"))
+	pre, err := r.Cookie(preCookie)
+	if err != nil || !validToken(r.PostFormValue("csrf"), base64.RawURLEncoding.EncodeToString(s.mac("signin", pre.Value))) {
+		s.render(w, r, http.StatusForbidden, "error", &page{Title: "Forbidden",
+			Error: "This sign-in form was not sent from this console's sign-in page (CSRF token missing or wrong). Open the sign-in page again."})
+		return
+	}
+	retry := func(msg string) {
+		fresh := newNonce()
+		s.setCookie(w, r, preCookie, fresh, 3600)
+		s.render(w, r, http.StatusUnauthorized, "signin", &page{Title: "Sign in", Error: msg,
+			CSRF: base64.RawURLEncoding.EncodeToString(s.mac("signin", fresh)), Data: signinData{Next: next, AccessKeyID: id}})
+	}
+	if id == "" || secret == "" {
+		retry("Enter both the access key ID and the secret access key.")
+		return
+	}
+	want, principal, ok, err := s.Lookup(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !ok || subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1 {
+		s.Logger.Info("ui: sign-in refused", "accessKeyId", id)
+		retry("The access key ID or the secret access key is wrong, or the key is inactive.")
+		return
+	}
+	sess := &session{Principal: principal, AccessKeyID: id, Expires: s.Now().Add(s.SessionTTL).Unix(), Nonce: newNonce()}
+	s.setCookie(w, r, sessionCookie, s.encodeSession(sess), int(s.SessionTTL/time.Second))
+	s.setCookie(w, r, preCookie, "", -1)
+	s.Logger.Info("ui: signed in", "principal", principal, "accessKeyId", id)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
+	s.setCookie(w, r, sessionCookie, "", -1)
+	http.Redirect(w, r, Prefix+"signin", http.StatusSeeOther)
+}
+
+// safeNext keeps a redirection target inside the console.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return Prefix
+	}
+	return next
+}
+
+// allow authorises the signed-in principal to act on the resource, as the
+// API would.
+func (s *Server) allow(r *http.Request, action, resource string) error {
+	if s.Authorizer == nil {
+		return nil
+	}
+	sess := sessionOf(r)
+	return s.Authorizer.Authorize(r.Context(), &profiles.AuthRequest{Principal: sess.Principal, Action: action,
+		Resource: resource, Context: s.conditions(r, sess)})
+}
+
+// allowData authorises reading the profile data of a domain: the action on
+// the domain and kms:Decrypt on its key, as the API's readers need.
+func (s *Server) allowData(r *http.Request, action, domain string) error {
+	if err := s.allow(r, action, s.Domains.DomainARN(domain)); err != nil {
+		return err
+	}
+	key, err := s.Domains.EncryptionKeyARN(r.Context(), domain)
+	if err != nil || key == "" {
+		return err
+	}
+	return s.allow(r, "kms:Decrypt", key)
+}
+
+func (s *Server) conditions(r *http.Request, sess *session) map[string][]string {
+	now := s.Now().UTC()
+	secure := "false"
+	if r.TLS != nil {
+		secure = "true"
+	}
+	cond := map[string][]string{
+		"aws:CurrentTime":     {now.Format("2006-01-02T15:04:05Z")},
+		"aws:PrincipalArn":    {sess.Principal},
+		"aws:SecureTransport": {secure},
+		"aws:RequestedRegion": {s.Region},
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		cond["aws:SourceIp"] = []string{host}
+	}
+	return cond
+}

@@ -1,0 +1,329 @@
+package ui
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// The agent workspace: search, a profile with its contact history, create
+// and edit.
+
+// searchData is the search page.
+type searchData struct {
+	Query   string
+	By      string
+	KeyName string
+	Ran     bool
+	Results []*profiles.FoundProfile
+	Took    time.Duration
+	Denied  string // why the caller may not read profile data
+}
+
+// searchBy are the choices of the search form.
+var searchBy = []struct{ Value, Label string }{
+	{"auto", "Anything (phone, email, name, account)"}, {"phone", "Phone number"}, {"email", "Email address"},
+	{"name", "Full name"}, {"account", "Account number"}, {"id", "Profile ID"}, {"key", "Another key…"},
+}
+
+var nonPhone = regexp.MustCompile(`[^0-9+()\-. /x]`)
+
+// searchQuery turns what an agent typed into a search: by phone when it
+// looks like one, by email when it has an @, else by name, account number
+// or profile ID. Phones and emails are normalised by the service, so any
+// format finds them.
+func searchQuery(q, by, keyName string) (profiles.SearchQuery, error) {
+	one := func(k string) profiles.SearchQuery {
+		return profiles.SearchQuery{Key: profiles.SearchKey{KeyName: k, Values: []string{q}}}
+	}
+	any := func(keys ...string) profiles.SearchQuery {
+		sq := one(keys[0])
+		for _, k := range keys[1:] {
+			sq.Additional = append(sq.Additional, profiles.SearchKey{KeyName: k, Values: []string{q}})
+		}
+		sq.LogicalOperator = "OR"
+		return sq
+	}
+	switch by {
+	case "phone":
+		return one("_phone"), nil
+	case "email":
+		return one("_email"), nil
+	case "name":
+		return one("_fullName"), nil
+	case "account":
+		return one("_account"), nil
+	case "id":
+		return one("_profileId"), nil
+	case "key":
+		if keyName == "" {
+			return profiles.SearchQuery{}, profiles.Errorf(profiles.EINVALID, "Enter the name of the key to search by, e.g. _ctrContactId.")
+		}
+		return one(keyName), nil
+	}
+	digits := 0
+	for _, c := range q {
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	switch {
+	case strings.Contains(q, "@"):
+		return one("_email"), nil
+	case digits >= 7 && !nonPhone.MatchString(q):
+		return any("_phone", "_account"), nil
+	}
+	return any("_fullName", "_account", "_profileId"), nil
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	domain := r.PathValue("domain")
+	qs := r.URL.Query()
+	d := &searchData{Query: strings.TrimSpace(qs.Get("q")), By: qs.Get("by"), KeyName: strings.TrimSpace(qs.Get("key"))}
+	if d.By == "" {
+		d.By = "auto"
+	}
+	p := &page{Title: "Profiles — " + domain, Nav: "workspace", Domain: domain, Data: d}
+	if err := s.allowData(r, "profile:SearchProfiles", domain); err != nil {
+		if profiles.ErrorCode(err) != profiles.EFORBIDDEN {
+			s.fail(w, r, err)
+			return
+		}
+		d.Denied = profiles.ErrorMessage(err)
+		s.render(w, r, http.StatusForbidden, "search", p)
+		return
+	}
+	if d.Query != "" {
+		sq, err := searchQuery(d.Query, d.By, d.KeyName)
+		if err == nil {
+			start := time.Now()
+			d.Results, _, err = s.Search.SearchProfiles(r.Context(), domain, sq, profiles.Page{MaxResults: 50})
+			d.Took = time.Since(start).Round(time.Millisecond / 10)
+		}
+		if msg, ok := userError(err); ok {
+			p.Error = msg
+		} else if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.Ran = true
+		if len(d.Results) == 1 && qs.Get("open") == "1" {
+			http.Redirect(w, r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+d.Results[0].Profile.ID, http.StatusSeeOther)
+			return
+		}
+	}
+	s.render(w, r, http.StatusOK, "search", p)
+}
+
+// contact is a contact record of a profile's contact history.
+type contact struct {
+	ContactID   string
+	Channel     string
+	Method      string
+	Start       time.Time
+	End         time.Time
+	Duration    time.Duration
+	Agent       string
+	Queue       string
+	QueueWait   time.Duration
+	Disconnect  string
+	HasDuration bool
+}
+
+// objectGroup is the objects of one type attached to a profile.
+type objectGroup struct {
+	Type    string
+	Objects []string // indented JSON
+}
+
+// profileData is the profile page.
+type profileData struct {
+	Profile    *profiles.Profile
+	Standard   []field
+	Addresses  []address
+	Attributes []field
+	Contacts   []contact
+	Objects    []objectGroup
+	Denied     string
+	NoObjects  string // why objects could not be listed
+	FormErrors map[string]string
+	Form       *profileForm
+}
+
+type field struct{ Name, Label, Value string }
+
+type address struct {
+	Kind   string
+	Fields []field
+}
+
+func (s *Server) findProfile(r *http.Request, domain, id string) (*profiles.Profile, error) {
+	found, _, err := s.Search.SearchProfiles(r.Context(), domain,
+		profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_profileId", Values: []string{id}}}, profiles.Page{MaxResults: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "Profile %s not found in domain %s.", id, domain)
+	}
+	return found[0].Profile, nil
+}
+
+func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
+	domain, id := r.PathValue("domain"), r.PathValue("id")
+	d := &profileData{}
+	p := &page{Title: "Profile — " + domain, Nav: "workspace", Domain: domain, Data: d}
+	if err := s.allowData(r, "profile:SearchProfiles", domain); err != nil {
+		if profiles.ErrorCode(err) != profiles.EFORBIDDEN {
+			s.fail(w, r, err)
+			return
+		}
+		d.Denied = profiles.ErrorMessage(err)
+		s.render(w, r, http.StatusForbidden, "profile", p)
+		return
+	}
+	prof, err := s.findProfile(r, domain, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Profile = prof
+	d.Standard, d.Addresses, d.Attributes = layoutFields(prof)
+	p.Title = displayName(prof) + " — " + domain
+	if err := s.allowData(r, "profile:ListProfileObjects", domain); err != nil {
+		d.NoObjects = profiles.ErrorMessage(err)
+	} else {
+		s.loadObjects(r, domain, id, d)
+	}
+	s.render(w, r, http.StatusOK, "profile", p)
+}
+
+// loadObjects reads the contact history (objects of the CTR types) and the
+// other objects of a profile, by type.
+func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData) {
+	ctx := r.Context()
+	names := []string{"CTR"}
+	types, _, err := s.ObjectTypes.ListObjectTypes(ctx, domain, profiles.Page{MaxResults: 100})
+	if err == nil {
+		for _, t := range types {
+			if !slices.Contains(names, t.Name) {
+				names = append(names, t.Name)
+			}
+		}
+	}
+	for _, name := range names {
+		objs, _, err := s.Ingest.ListProfileObjects(ctx, domain, name, id, "", nil, profiles.Page{MaxResults: 100})
+		if err != nil || len(objs) == 0 {
+			continue
+		}
+		group := objectGroup{Type: name}
+		for _, o := range objs {
+			if c, ok := parseContact(o.Data); ok {
+				d.Contacts = append(d.Contacts, c)
+				continue
+			}
+			var v any
+			if json.Unmarshal(o.Data, &v) == nil {
+				b, _ := json.MarshalIndent(v, "", "  ")
+				group.Objects = append(group.Objects, string(b))
+			} else {
+				group.Objects = append(group.Objects, string(o.Data))
+			}
+		}
+		if len(group.Objects) > 0 {
+			d.Objects = append(d.Objects, group)
+		}
+	}
+	sort.Slice(d.Contacts, func(i, j int) bool { return d.Contacts[i].Start.After(d.Contacts[j].Start) })
+}
+
+// parseContact reads a contact record (CTR JSON) of the contact history.
+func parseContact(data []byte) (contact, bool) {
+	var ctr struct {
+		ContactID           string `json:"ContactId"`
+		Channel             string
+		InitiationMethod    string
+		InitiationTimestamp string
+		DisconnectTimestamp string
+		DisconnectReason    string
+		Agent               *struct{ Username, ARN string }
+		Queue               *struct {
+			Name     string
+			Duration int
+		}
+	}
+	if json.Unmarshal(data, &ctr) != nil || ctr.ContactID == "" || ctr.InitiationTimestamp == "" {
+		return contact{}, false
+	}
+	c := contact{ContactID: ctr.ContactID, Channel: ctr.Channel, Method: ctr.InitiationMethod, Disconnect: ctr.DisconnectReason}
+	c.Start, _ = time.Parse(time.RFC3339, ctr.InitiationTimestamp)
+	if end, err := time.Parse(time.RFC3339, ctr.DisconnectTimestamp); err == nil && !c.Start.IsZero() {
+		c.End, c.Duration, c.HasDuration = end, end.Sub(c.Start), true
+	}
+	if ctr.Agent != nil {
+		c.Agent = orDefault(ctr.Agent.Username, ctr.Agent.ARN)
+	}
+	if ctr.Queue != nil {
+		c.Queue, c.QueueWait = ctr.Queue.Name, time.Duration(ctr.Queue.Duration)*time.Second
+	}
+	return c, true
+}
+
+// labels are the display names of the standard fields.
+var labels = map[string]string{
+	"AccountNumber": "Account number", "AdditionalInformation": "Additional information", "PartyType": "Party type",
+	"PartyTypeString": "Party type", "BusinessName": "Business name", "FirstName": "First name", "MiddleName": "Middle name",
+	"LastName": "Last name", "BirthDate": "Birth date", "Gender": "Gender", "GenderString": "Gender",
+	"PhoneNumber": "Phone number", "MobilePhoneNumber": "Mobile phone", "HomePhoneNumber": "Home phone",
+	"BusinessPhoneNumber": "Business phone", "EmailAddress": "Email address", "PersonalEmailAddress": "Personal email",
+	"BusinessEmailAddress": "Business email", "ProfileType": "Profile type",
+	"Address": "Address", "ShippingAddress": "Shipping address", "MailingAddress": "Mailing address", "BillingAddress": "Billing address",
+	"Address1": "Address line 1", "Address2": "Address line 2", "Address3": "Address line 3", "Address4": "Address line 4",
+	"City": "City", "County": "County", "State": "State", "Province": "Province", "Country": "Country", "PostalCode": "Postal code",
+}
+
+func label(name string) string { return orDefault(labels[name], name) }
+
+func layoutFields(p *profiles.Profile) (std []field, addrs []address, attrs []field) {
+	for _, f := range profiles.StandardFields {
+		if v := p.Fields[f]; v != "" {
+			std = append(std, field{Name: f, Label: label(f), Value: v})
+		}
+	}
+	for _, kind := range profiles.AddressKinds {
+		a := address{Kind: label(kind)}
+		for _, part := range profiles.AddressFields {
+			if v := p.Fields[kind+"."+part]; v != "" {
+				a.Fields = append(a.Fields, field{Name: kind + "." + part, Label: label(part), Value: v})
+			}
+		}
+		if len(a.Fields) > 0 {
+			addrs = append(addrs, a)
+		}
+	}
+	for k, v := range p.Fields {
+		if name, ok := strings.CutPrefix(k, "Attributes."); ok {
+			attrs = append(attrs, field{Name: k, Label: name, Value: v})
+		}
+	}
+	sort.Slice(attrs, func(i, j int) bool { return attrs[i].Label < attrs[j].Label })
+	return std, addrs, attrs
+}
+
+func displayName(p *profiles.Profile) string {
+	name := strings.TrimSpace(strings.Join(strings.Fields(p.Fields["FirstName"]+" "+p.Fields["MiddleName"]+" "+p.Fields["LastName"]), " "))
+	if name == "" {
+		name = p.Fields["BusinessName"]
+	}
+	if name == "" {
+		name = "Profile " + p.ID
+	}
+	return name
+}
