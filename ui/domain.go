@@ -58,12 +58,12 @@ type chart struct {
 }
 
 type bar struct {
-	X, W               int
-	OkY, OkH, FY, FH   int
-	Label, Title       string
-	ShowLabel          bool
-	Ingested, Failed   int
-	Start              time.Time
+	X, W             int
+	OkY, OkH, FY, FH int
+	Label, Title     string
+	ShowLabel        bool
+	Ingested, Failed int
+	Start            time.Time
 }
 
 // chartHeight is the drawing height of the bars, in SVG units.
