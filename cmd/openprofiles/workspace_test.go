@@ -1,0 +1,367 @@
+package main_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/chromedp/chromedp"
+
+	"github.com/openprofiles/profiles"
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+)
+
+// mustAgent creates a user with the policy statements and an access key,
+// and returns the key.
+func mustAgent(t *testing.T, m *main.Main, name string, statements ...string) (id, secret string) {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := m.Service.CreatePrincipal(ctx, profiles.PrincipalUser, name); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Service.PutPolicy(ctx, name, "agent", policy(statements...)); err != nil {
+		t.Fatal(err)
+	}
+	k, secret, err := m.Service.CreateAccessKey(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.ID, secret
+}
+
+const (
+	agentProfiles = `{"Effect":"Allow","Action":["profile:*","connect:ListInstances"],"Resource":"*"}`
+	agentDecrypt  = `{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}`
+)
+
+// TestWorkspace_Agent: an agent signs in, searches by a phone number
+// written differently from the contact records, opens the profile, reads
+// its contact history, then creates a profile (a validation message
+// first) and edits it.
+func TestWorkspace_Agent(t *testing.T) {
+	e := newContactEnv(t)
+	e.createDomain("sales", "")
+	east := e.createInstance("east")
+	if err := e.associate("sales", east.Arn); err != nil {
+		t.Fatal(err)
+	}
+	at := e.clock.Now().Add(-24 * time.Hour)
+	e.mustPost(east.Id,
+		ctr(east.Arn, "v-1", "+12065550100", at),
+		ctr(east.Arn, "v-2", "+1 206 555 0100", at.Add(time.Hour)),
+		ctr(east.Arn, "chat-1", "ana.silva@example.com", at.Add(2*time.Hour)),
+	)
+	id, secret := mustAgent(t, e.m, "grace", agentProfiles, agentDecrypt)
+
+	b := mustBrowser(t, e.m)
+	b.signIn(id, secret)
+	b.open("/console/domains/sales/profiles")
+	b.shot("workspace-search")
+	b.fill("#q", "(206) 555-0100")
+	b.click(`form.search button`)
+	b.mustContain("#results", "1 result")
+	b.shot("workspace-results")
+
+	b.click(`.results a`)
+	b.mustContain("#contact-history", "VOICE", "grace.kim", "Billing", "4m 00s", "v-1", "v-2")
+	if n := b.count("#contact-history li"); n != 2 {
+		t.Errorf("contact history shows %d contacts, want 2", n)
+	}
+	history := b.text("#contact-history")
+	if strings.Index(history, "v-2") > strings.Index(history, "v-1") {
+		t.Errorf("contact history is not newest first:\n%s", history)
+	}
+	b.shot("workspace-profile")
+
+	// Create: a bad email is refused beside the field, nothing is created.
+	b.open("/console/domains/sales/profiles/new")
+	b.fill("#FirstName", "Mateo")
+	b.fill("#LastName", "Jackson")
+	b.fill("#EmailAddress", "mateo.example.com")
+	b.fill("#PhoneNumber", "+44 20 7946 0958")
+	b.fill("#Address\\.City", "London")
+	b.fill("#attributes", "tier=gold\nlanguage=es")
+	if r := b.click("#save"); r.Status != http.StatusBadRequest {
+		t.Errorf("a bad email: status %d, want 400", r.Status)
+	}
+	b.mustContain("#EmailAddress-error", "name@example.com")
+	if b.value("#FirstName") != "Mateo" {
+		t.Error("the form lost what was typed")
+	}
+	b.shot("workspace-create-error")
+	b.fill("#EmailAddress", "Mateo.Jackson@Example.com")
+	b.click("#save")
+	b.mustContain(".flash", "Profile created")
+	b.mustContain("#profile-name", "Mateo Jackson")
+	b.mustContain("#standard-fields", "Mateo.Jackson@Example.com", "+44 20 7946 0958")
+	b.mustContain("#attributes", "tier", "gold", "language", "es")
+	newID := b.text("#profile-id")
+
+	// Edit: change the last name, drop an attribute.
+	b.click(`a[href$="/edit"]`)
+	b.fill("#LastName", "Jackson-Silva")
+	b.fill("#attributes", "tier=platinum")
+	b.click("#save")
+	b.mustContain(".flash", "Profile saved")
+	b.mustContain("#profile-name", "Mateo Jackson-Silva")
+	if attrs := b.text("#attributes"); !strings.Contains(attrs, "platinum") || strings.Contains(attrs, "language") {
+		t.Errorf("attributes after the edit: %s", attrs)
+	}
+
+	// The email finds it whatever its case; the API agrees.
+	b.open("/console/domains/sales/profiles?q=" + url.QueryEscape("mateo.jackson@example.COM"))
+	b.mustContain("#results", "1 result", "Mateo Jackson-Silva")
+	if ids := e.profilesOf("sales", "_email", "mateo.jackson@example.com"); len(ids) != 1 || ids[0] != newID {
+		t.Errorf("SearchProfiles by email: %v, want [%s]", ids, newID)
+	}
+
+	// Readable in a phone-sized window: nothing wider than the screen.
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+		t.Fatal(err)
+	}
+	b.open("/console/domains/sales/profiles/" + newID)
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("document.documentElement.scrollWidth > window.innerWidth"))
+	if err != nil || wide {
+		t.Errorf("the profile page scrolls sideways at 390 px (err %v)", err)
+	}
+	b.shot("workspace-profile-phone")
+}
+
+// TestWorkspace_NoDecrypt: a principal allowed every profile action but not
+// kms:Decrypt on the domain's key sees no profile data.
+func TestWorkspace_NoDecrypt(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("vault"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("vault"),
+		FirstName: aws.String("Secretia"), PhoneNumber: aws.String("+12065550111")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, secret := mustAgent(t, m, "nodecrypt", agentProfiles)
+	b := mustBrowser(t, m)
+	b.signIn(id, secret)
+	if st := b.open("/console/domains/vault/profiles?q=%2B12065550111"); st != http.StatusForbidden {
+		t.Errorf("search without kms:Decrypt: status %d, want 403", st)
+	}
+	b.mustContain("#denied", "kms:Decrypt")
+	b.shot("workspace-no-decrypt")
+	if st := b.open("/console/domains/vault/profiles/" + aws.ToString(out.ProfileId)); st != http.StatusForbidden {
+		t.Errorf("profile page without kms:Decrypt: status %d, want 403", st)
+	}
+	if page := b.text("body"); strings.Contains(page, "Secretia") || strings.Contains(page, "555") {
+		t.Errorf("profile data shown without kms:Decrypt:\n%s", page)
+	}
+	// The overview (counts only) is not profile data.
+	if st := b.open("/console/domains/vault"); st != http.StatusOK {
+		t.Errorf("overview: %d", st)
+	}
+	b.mustContain("#count-profiles", "1")
+}
+
+// TestConsole_CSRF: a form post without the session's CSRF token changes
+// nothing, from a browser (a form the page did not serve) or a plain
+// client with the session cookie.
+func TestConsole_CSRF(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("guarded"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	b := mustBrowser(t, m)
+	b.signIn(testKeyID, testSecret)
+	b.open("/console/domains/guarded/profiles/new")
+	// A forged form: same fields, no token, posted by the browser with the
+	// session cookie.
+	forge := `(() => { const f = document.createElement("form"); f.method = "post"; f.action = "/console/domains/guarded/profiles/new";
+		const i = document.createElement("input"); i.name = "FirstName"; i.value = "Forged"; f.appendChild(i);
+		document.body.appendChild(f); f.submit(); return true; })()`
+	rctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(rctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](forge)(ctx, tg)
+		return err
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusForbidden {
+		t.Errorf("forged post: status %d, want 403", resp.Status)
+	}
+	b.mustContain("main", "CSRF token is missing or wrong", "Nothing was changed")
+	b.shot("csrf-refused")
+
+	// A plain client with a valid session and a wrong token: refused too.
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	defer hc.CloseIdleConnections()
+	signinHTML := get(t, hc, m.URL()+"/console/signin")
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(signinHTML)[1]
+	r, err := hc.PostForm(m.URL()+"/console/signin", url.Values{"csrf": {token}, "access_key_id": {testKeyID}, "secret_access_key": {testSecret}})
+	if err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("sign in: %v %v", err, r)
+	}
+	r.Body.Close()
+	r, err = hc.PostForm(m.URL()+"/console/domains/guarded/profiles/new", url.Values{"csrf": {"forged"}, "FirstName": {"Forged"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusForbidden {
+		t.Errorf("post with a wrong token: %d, want 403", r.StatusCode)
+	}
+	found, err := client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String("guarded"),
+		KeyName: aws.String("_fullName"), Values: []string{"Forged"}})
+	if err != nil || len(found.Items) != 0 {
+		t.Errorf("a forged post created profiles: %v %v", found, err)
+	}
+	// The session cookie is HttpOnly and SameSite=Strict.
+	raw := signinCookie(t, m)
+	if !strings.Contains(raw, "HttpOnly") || !strings.Contains(raw, "SameSite=Strict") {
+		t.Errorf("session cookie %q is not HttpOnly and SameSite=Strict", raw)
+	}
+}
+
+func get(t *testing.T, hc *http.Client, u string) string {
+	t.Helper()
+	r, err := hc.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return b.String()
+}
+
+// signinCookie signs in with a client that does not follow redirections
+// and returns the Set-Cookie header of the session.
+func signinCookie(t *testing.T, m *main.Main) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	defer hc.CloseIdleConnections()
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get(t, hc, m.URL()+"/console/signin"))[1]
+	r, err := hc.PostForm(m.URL()+"/console/signin", url.Values{"csrf": {token}, "access_key_id": {testKeyID}, "secret_access_key": {testSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	for _, v := range r.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(v, "op_session=") {
+			return v
+		}
+	}
+	t.Fatalf("no session cookie: %d %v", r.StatusCode, r.Header)
+	return ""
+}
+
+// TestConsole_DeadLetters: objects that failed (their object type did not
+// exist yet) are listed with error, source and object; one is replayed,
+// one deleted, the rest replayed together; the overview counts them and
+// charts the failures.
+func TestConsole_DeadLetters(t *testing.T) {
+	m := MustRunMain(t, func(c *main.Config) { c.KMSKeyCheckInterval, c.DataKeyMaxAge = 0, 0 })
+	client := MustClient(t, m)
+	ctx := t.Context()
+	queue := mustServiceQueue(t, m, "ops-dlq")
+	k := MustKMSClient(t, m)
+	key := mustServiceKey(t, m)
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("ops"), DefaultExpirationDays: aws.Int32(30),
+		DeadLetterQueueUrl: aws.String(queue), DefaultEncryptionKey: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	(&ingestEnv{t: t, m: m, client: client, domain: "ops"}).putType(contactType("contact"))
+	// The domain's key is disabled: every object of the import fails.
+	if _, err := k.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "contacts.json")
+	var objs []map[string]any
+	for i := range 4 {
+		objs = append(objs, map[string]any{"id": fmt.Sprint(i), "email": fmt.Sprintf("dl%d@example.com", i)})
+	}
+	data, _ := json.Marshal(objs)
+	os.WriteFile(path, data, 0o600)
+	if out, err := runCLI(t, m, "import", "--domain", "ops", "--object-type", "contact", "--quiet", path); err != nil || !strings.Contains(out, `"Failed": 4`) {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+
+	b := mustBrowser(t, m)
+	b.signIn(testKeyID, testSecret)
+	b.open("/console/domains/ops")
+	b.mustContain("#count-dlq", "4")
+	b.mustContain("#chart-title", "Ingestion")
+	if n := b.count("svg.chart rect.failed"); n != 1 {
+		t.Errorf("the chart has %d failure bars, want 1 (this hour)", n)
+	}
+	b.shot("domain-overview")
+
+	b.open("/console/domains/ops/dlq")
+	letters := b.mustContain("#dead-letters", "KMS_KEY_STATE", "import", "contact", "dl0@example.com")
+	if n := b.count("#dead-letters > li"); n != 4 {
+		t.Fatalf("%d dead letters listed, want 4:\n%s", n, letters)
+	}
+	b.shot("dead-letters")
+
+	// Replaying before the cause is fixed keeps the letter, one attempt more.
+	b.click(`#dead-letters > li:first-child button[value="replay-one"]`)
+	b.mustContain(".flash", "0 ingested, 1 failed again")
+	b.mustContain("#dead-letters", "attempts 2")
+
+	// Fix the cause: the key is enabled again.
+	if _, err := k.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	b.click(`#dead-letters > li:first-child button[value="replay-one"]`)
+	b.mustContain(".flash", "1 ingested, 0 failed")
+	b.click(`#dead-letters > li:first-child button[value="delete-one"]`)
+	b.mustContain(".flash", "Deleted 1")
+	if n := b.count("#dead-letters > li"); n != 2 {
+		t.Errorf("%d dead letters left, want 2", n)
+	}
+	b.click("#replay-all")
+	b.mustContain(".flash", "2 ingested, 0 failed")
+	b.mustContain("#no-dead-letters", "No dead letter")
+
+	found := 0
+	for i := range 4 {
+		out, err := client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String("ops"),
+			KeyName: aws.String("_email"), Values: []string{fmt.Sprintf("dl%d@example.com", i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found += len(out.Items)
+	}
+	if found != 3 {
+		t.Errorf("%d profiles after the replays, want 3 (one letter was deleted)", found)
+	}
+	if n, err := m.Service.DeadLetterDepth(ctx, "ops"); err != nil || n != 0 {
+		t.Errorf("queue depth %d, %v; want 0", n, err)
+	}
+}
