@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/openprofiles/profiles"
 )
@@ -20,6 +22,11 @@ import (
 // object goes through the asynchronous ingestion path: failures go to the
 // domain's dead-letter queue. The answer counts them.
 const ImportPath = "/openprofiles/import/domains/"
+
+// importWorkers is how many objects of one import request are ingested at
+// once. Objects of one request are thus not applied in file order: two
+// versions of one object are ordered by their _sourceLastUpdatedTimestamp.
+const importWorkers = 32
 
 // maxImportBody bounds one import request; the client sends large files in
 // several requests.
@@ -93,9 +100,27 @@ func (s *Server) serveImport(w http.ResponseWriter, c *call) error {
 	if _, err := s.ObjectTypes.GetObjectType(ctx, domain, objectType); err != nil {
 		return err
 	}
+	// The objects go in concurrently, so that the store commits many of
+	// them in one transaction (group commit); the answer lists failures by
+	// index, in order.
+	errs := make([]error, len(objects))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(importWorkers, len(objects)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(objects) {
+					return
+				}
+				_, errs[i] = s.Ingest.IngestAsync(ctx, domain, objectType, objects[i], "import")
+			}
+		})
+	}
+	wg.Wait()
 	var res ImportResult
-	for i, obj := range objects {
-		if _, err := s.Ingest.IngestAsync(ctx, domain, objectType, obj, "import"); err != nil {
+	for i, err := range errs {
+		if err != nil {
 			res.Failed++
 			if len(res.Failures) < 100 {
 				res.Failures = append(res.Failures, ImportFailure{Index: i, ErrorCode: importCode(err), Message: profiles.ErrorMessage(err)})
