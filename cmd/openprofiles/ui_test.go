@@ -21,7 +21,8 @@ import (
 // (scripts/test installs it) against the real server on loopback.
 // Screenshots of the main pages go to $OPENPROFILES_SCREENSHOTS, or a
 // directory under the system's temp dir that the test log names; with
-// OPENPROFILES_UPDATE_SCREENSHOTS=1 they also replace docs/screenshots/.
+// OPENPROFILES_UPDATE_SCREENSHOTS=1 they also refresh the ones kept in
+// docs/screenshots/ for the README.
 
 // chromiumPath finds the browser: $OPENPROFILES_CHROMIUM, else Debian's.
 func chromiumPath(tb testing.TB) string {
@@ -190,8 +191,12 @@ func (b *browser) shot(name string) {
 		b.t.Fatal(err)
 	}
 	b.t.Logf("screenshot: %s", path)
-	if os.Getenv("OPENPROFILES_UPDATE_SCREENSHOTS") == "1" {
-		os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name+".png"), png, 0o644)
+	// The README shows a few of them: refresh those that are there.
+	doc := filepath.Join("..", "..", "docs", "screenshots", name+".png")
+	if _, err := os.Stat(doc); err == nil && os.Getenv("OPENPROFILES_UPDATE_SCREENSHOTS") == "1" {
+		if err := os.WriteFile(doc, png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
 	}
 }
 
