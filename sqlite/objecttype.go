@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/internal/rowcodec"
@@ -15,7 +16,7 @@ import (
 func (t *tx) FindObjectType(ctx context.Context, domain, name string) (*profiles.ObjectType, error) {
 	row := t.stx.QueryRowContext(ctx, `SELECT `+objectTypeColumns+` FROM object_types
 		WHERE domain = ? AND name = ?`, domain, name)
-	ot, err := scanObjectType(row)
+	ot, err := t.types.scan(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, t.notFound(ctx, domain, "object type %q not found in domain %q", name, domain)
 	} else if err != nil {
@@ -138,6 +139,52 @@ func scanObjectType(row interface{ Scan(...any) error }) (*profiles.ObjectType, 
 	if err := rowcodec.DecodeObjectType(&ot, data); err != nil {
 		return nil, err
 	}
+	ot.CreatedAt, ot.LastUpdatedAt = fromMillis(created), fromMillis(updated)
+	return &ot, nil
+}
+
+// typeCache keeps decoded object types by their stored form, so that
+// ingestion, which reads its object type in every transaction, does not
+// decode the same JSON each time. Callers share the decoded Fields and
+// Keys, which they only read. It is safe for concurrent use; nil decodes
+// every time.
+type typeCache struct {
+	mu    sync.Mutex
+	types map[string]*profiles.ObjectType // data column -> decoded, without row fields
+}
+
+// maxCachedTypes bounds a typeCache; past it, the cache starts again.
+const maxCachedTypes = 1024
+
+// scan reads a row of objectTypeColumns.
+func (c *typeCache) scan(row interface{ Scan(...any) error }) (*profiles.ObjectType, error) {
+	if c == nil {
+		return scanObjectType(row)
+	}
+	var ot profiles.ObjectType
+	var data string
+	var created, updated int64
+	if err := row.Scan(&ot.DomainName, &ot.Name, &data, &created, &updated); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	decoded := c.types[data]
+	c.mu.Unlock()
+	if decoded == nil {
+		decoded = &profiles.ObjectType{}
+		if err := rowcodec.DecodeObjectType(decoded, data); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if len(c.types) >= maxCachedTypes {
+			clear(c.types)
+		}
+		c.types[data] = decoded
+		c.mu.Unlock()
+	}
+	domain, name := ot.DomainName, ot.Name
+	ot = *decoded
+	ot.DomainName, ot.Name = domain, name
 	ot.CreatedAt, ot.LastUpdatedAt = fromMillis(created), fromMillis(updated)
 	return &ot, nil
 }

@@ -92,7 +92,8 @@ type DB struct {
 	// It must be quick. Set it before Open.
 	OnCommit func(updates int, held time.Duration, err error)
 
-	wstmts        *stmtCache    // the writer's prepared statements
+	wstmts        *stmtCache // the writer's prepared statements
+	types         *typeCache
 	updates       chan *update  // Updates waiting for the committer
 	quit          chan struct{} // closed by Close: the committer stops
 	committerDone chan struct{}
@@ -103,6 +104,7 @@ type DB struct {
 // NewDB returns a DB on the database file at path. Call Open before use.
 func NewDB(path string) *DB {
 	return &DB{
+		types:  &typeCache{types: map[string]*profiles.ObjectType{}},
 		path:   path,
 		Now:    time.Now,
 		Logger: slog.New(slog.DiscardHandler),

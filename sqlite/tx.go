@@ -103,7 +103,7 @@ func (db *DB) commitGroup(group []*update) {
 					return fmt.Errorf("sqlite: update: %w", err)
 				}
 			}
-			errs[i] = runUpdate(u, &tx{stx: sqlTx{stx, true, db.wstmts}, now: db.now().UnixMilli(), sealer: db.Sealer})
+			errs[i] = runUpdate(u, &tx{stx: sqlTx{stx, true, db.wstmts}, now: db.now().UnixMilli(), sealer: db.Sealer, types: db.types})
 			switch {
 			case single && errs[i] != nil:
 				return nil // nothing to commit
@@ -166,7 +166,7 @@ func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
 		return fmt.Errorf("sqlite: view: %w", err)
 	}
 	defer stx.Rollback()
-	return fn(&tx{stx: sqlTx{Tx: stx}, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer})
+	return fn(&tx{stx: sqlTx{Tx: stx}, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer, types: db.types})
 }
 
 // DeleteExpired deletes, in one write transaction, up to limit objects
@@ -314,6 +314,7 @@ type tx struct {
 	now      int64 // unix milliseconds
 	readOnly bool
 	sealer   profiles.Sealer
+	types    *typeCache
 }
 
 // seal encrypts a record's data for storage (as is without a Sealer).
