@@ -223,8 +223,18 @@ func (s *Server) allow(r *http.Request, action, resource string) error {
 		return nil
 	}
 	sess := sessionOf(r)
+	cond := s.conditions(r, sess)
+	// A domain's tags are its aws:ResourceTag/… keys, as in the API.
+	if domain, ok := strings.CutPrefix(resource, "arn:aws:profile:"+s.Region+":"+s.AccountID+":domains/"); ok && s.Tags != nil {
+		domain, _, _ = strings.Cut(domain, "/")
+		if tags, err := s.Tags.ListTagsForResource(r.Context(), s.Domains.DomainARN(domain)); err == nil {
+			for k, v := range tags {
+				cond["aws:ResourceTag/"+k] = []string{v}
+			}
+		}
+	}
 	return s.Authorizer.Authorize(r.Context(), &profiles.AuthRequest{Principal: sess.Principal, Action: action,
-		Resource: resource, Context: s.conditions(r, sess)})
+		Resource: resource, Context: cond})
 }
 
 // allowData authorises reading the profile data of a domain: the action on

@@ -1,12 +1,19 @@
 package main_test
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
 
 // TestConsole_Activation walks the product brief's activation in the
@@ -152,4 +159,102 @@ func TestConsole_ActivationErrors(t *testing.T) {
 	b.mustContain("#summary-domain", "Acme")
 	b.mustContain("#summary-dlq", queue)
 	b.mustContain("#summary-key", good)
+}
+
+// TestPostgres_ConsoleAcrossNodes: a console session made on one node works
+// on another node of the same store (they share the server secret), forms
+// included, so a load balancer needs no stickiness.
+func TestPostgres_ConsoleAcrossNodes(t *testing.T) {
+	dsn := mustPostgresDatabase(t)
+	secret, root := make([]byte, 32), make([]byte, 32)
+	rand.Read(secret)
+	rand.Read(root)
+	node := func() main.Config {
+		c := main.DefaultConfig()
+		c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+		c.Store = dsn
+		c.ServerSecret = base64.StdEncoding.EncodeToString(secret)
+		c.KMSRootKey = base64.StdEncoding.EncodeToString(root)
+		return c
+	}
+	a, b := MustOpenMain(t, node()), MustOpenMain(t, node())
+	if _, err := MustClient(t, a).CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("shared"),
+		DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	// Cookies are not scoped by port: the jar sends the session made on a
+	// to b, as a browser behind one host name would.
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	defer hc.CloseIdleConnections()
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get(t, hc, a.URL()+"/console/signin"))[1]
+	r, err := hc.PostForm(a.URL()+"/console/signin", url.Values{"csrf": {token}, "access_key_id": {testKeyID}, "secret_access_key": {testSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	page := get(t, hc, b.URL()+"/console/domains/shared/profiles/new")
+	if !strings.Contains(page, "New profile") {
+		t.Fatalf("node b did not take node a's session:\n%s", page)
+	}
+	formToken := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	r, err = hc.PostForm(b.URL()+"/console/domains/shared/profiles/new", url.Values{"csrf": {formToken}, "FirstName": {"Noor"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Request.URL.Path, "/console/domains/shared/profiles/") {
+		t.Fatalf("create on node b: %d %s", r.StatusCode, r.Request.URL)
+	}
+	found, err := MustClient(t, a).SearchProfiles(t.Context(), &customerprofiles.SearchProfilesInput{DomainName: aws.String("shared"),
+		KeyName: aws.String("_fullName"), Values: []string{"Noor"}})
+	if err != nil || len(found.Items) != 1 {
+		t.Fatalf("node a finds %v, %v; want the profile made through node b", found, err)
+	}
+}
+
+// mustConsoleSession signs in to the console at base with a plain HTTP
+// client and returns it (its cookie jar holds the session).
+func mustConsoleSession(t *testing.T, base, keyID, secret string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	t.Cleanup(hc.CloseIdleConnections)
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get(t, hc, base+"/console/signin"))[1]
+	r, err := hc.PostForm(base+"/console/signin", url.Values{"csrf": {token}, "access_key_id": {keyID}, "secret_access_key": {secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if strings.HasSuffix(r.Request.URL.Path, "/signin") {
+		t.Fatalf("sign-in refused: %d", r.StatusCode)
+	}
+	return hc
+}
+
+// TestConsole_ResourceTags: the console evaluates policies with the
+// domain's tags as aws:ResourceTag/… condition keys, as the API does.
+func TestConsole_ResourceTags(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	for name, tags := range map[string]map[string]string{"east": {"team": "east"}, "west": {"team": "west"}} {
+		if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(name),
+			DefaultExpirationDays: aws.Int32(30), Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, secret := mustAgent(t, m, "east-agent",
+		`{"Effect":"Allow","Action":"profile:*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"east"}}}`, agentDecrypt)
+	hc := mustConsoleSession(t, m.URL(), id, secret)
+	for domain, want := range map[string]int{"east": http.StatusOK, "west": http.StatusForbidden} {
+		r, err := hc.Get(m.URL() + "/console/domains/" + domain + "/profiles?q=ana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != want {
+			t.Errorf("search in %s: %d, want %d", domain, r.StatusCode, want)
+		}
+	}
 }
