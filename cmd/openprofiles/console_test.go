@@ -215,7 +215,7 @@ func TestPostgres_ConsoleAcrossNodes(t *testing.T) {
 
 // mustConsoleSession signs in to the console at base with a plain HTTP
 // client and returns it (its cookie jar holds the session).
-func mustConsoleSession(t *testing.T, base, keyID, secret string) *http.Client {
+func mustConsoleSession(t testing.TB, base, keyID, secret string) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}

@@ -240,7 +240,7 @@ func TestConsole_CSRF(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, hc *http.Client, u string) string {
+func get(t testing.TB, hc *http.Client, u string) string {
 	t.Helper()
 	r, err := hc.Get(u)
 	if err != nil {
