@@ -40,18 +40,32 @@ func TestConsole_Activation(t *testing.T) {
 	b.mustContain("main", "Customer Profiles", "No domain is enabled", "Enable customer profiles")
 	b.shot("instance-not-enabled")
 
+	// The whole activation works from the keyboard: the first Tab reaches
+	// the skip link; links open with Enter; Enter in a field sends its
+	// step (the step's primary button comes first in each form).
+	b.press("\t")
+	if got := b.focused(); !strings.Contains(got, "Skip to content") {
+		t.Errorf("the first Tab focuses %q, want the skip link", got)
+	}
+	b.focus("a.button")
+	b.pressAndWait("\r")
+
 	// Step 1: the domain's friendly name, checked in place.
-	b.click("a.button")
+	if got := b.focused(); !strings.HasPrefix(got, "#domain_name") {
+		t.Errorf("the domain step starts with the focus on %q, want #domain_name", got)
+	}
 	if got := b.value("#domain_name"); got != "CustomerProfiles-ExampleCorp" {
 		t.Errorf("proposed domain name %q, want CustomerProfiles-ExampleCorp", got)
 	}
 	b.fill("#domain_name", "bad name!")
-	if r := b.click(`button[value="next"]`); r.Status != http.StatusBadRequest {
+	b.focus("#domain_name")
+	if r := b.pressAndWait("\r"); r.Status != http.StatusBadRequest {
 		t.Errorf("a bad domain name: status %d, want 400", r.Status)
 	}
 	b.mustContain("#domain_name_error", "1 to 64 letters")
 	b.fill("#domain_name", "CustomerProfiles-ExampleCorp")
-	b.click(`button[value="next"]`)
+	b.focus("#domain_name")
+	b.pressAndWait("\r")
 
 	// Step 2: a new queue, its policy statement filled in and shown.
 	b.mustContain("main", "Dead-letter queue", "CustomerProfiles-ExampleCorp")
@@ -60,7 +74,8 @@ func TestConsole_Activation(t *testing.T) {
 		t.Errorf("queue policy statement: %s", b.value("#queue_policy"))
 	}
 	b.shot("enable-queue")
-	b.click(`button[value="next"]`)
+	b.focus("#queue_name")
+	b.pressAndWait("\r")
 
 	// Step 3: a new symmetric key with an alias and a description.
 	b.mustContain("main", "Encryption key", "Review")
@@ -70,7 +85,8 @@ func TestConsole_Activation(t *testing.T) {
 	b.fill("#key_alias", "alias/example-corp")
 	b.fill("#key_description", "Profiles of ExampleCorp")
 	b.shot("enable-key")
-	if r := b.click("#submit"); r.Status != http.StatusOK {
+	b.focus("#key_description")
+	if r := b.pressAndWait("\r"); r.Status != http.StatusOK {
 		t.Fatalf("Submit: status %d\n%s", r.Status, b.text("main"))
 	}
 

@@ -177,9 +177,72 @@ func (b *browser) mustContain(sel string, words ...string) string {
 	return got
 }
 
-// shot saves a screenshot of the page as name.png.
+// unlabelled returns the names of the form fields of the page that have
+// no label (a label for their id, or aria-label).
+func (b *browser) unlabelled() []string {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+		.filter(e => !(e.id && document.querySelector('label[for="' + e.id + '"]')) && !e.getAttribute("aria-label"))
+		.map(e => e.name || e.outerHTML)`))
+	if err != nil {
+		b.t.Fatalf("labels: %v", err)
+	}
+	return names
+}
+
+// focus moves the keyboard focus to what sel finds.
+func (b *browser) focus(sel string) {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS(sel))); err != nil {
+		b.t.Fatalf("focus %s: %v", sel, err)
+	}
+}
+
+// press sends keys to the page's focused element.
+func (b *browser) press(keys string) {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(keys)); err != nil {
+		b.t.Fatalf("keys %q: %v", keys, err)
+	}
+}
+
+// pressAndWait sends keys that lead to another page and waits for it.
+func (b *browser) pressAndWait(keys string) *network.Response {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.KeyEvent(keys))
+	if err != nil {
+		b.t.Fatalf("keys %q on %s: %v", keys, b.location(), err)
+	}
+	return resp
+}
+
+// focused describes the element that has the keyboard focus.
+func (b *browser) focused() string {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(e => (e.id ? "#" + e.id + " " : "") + (e.className ? "." + e.className + " " : "") + e.textContent.trim())(document.activeElement)`))
+	if err != nil {
+		b.t.Fatalf("focused: %v", err)
+	}
+	return s
+}
+
+// shot saves a screenshot of the page as name.png, after checking that
+// every form field of the page has a label.
 func (b *browser) shot(name string) {
 	b.t.Helper()
+	if bad := b.unlabelled(); len(bad) > 0 {
+		b.t.Errorf("page %s (%s) has form fields without a label: %v", name, b.location(), bad)
+	}
 	ctx, cancel := b.timeout()
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
