@@ -93,6 +93,8 @@ type DB struct {
 	OnCommit func(updates int, held time.Duration, err error)
 
 	wstmts        *stmtCache // the writer's prepared statements
+	vstmts        *stmtCache // View's prepared statements
+	vprepDone     chan struct{}
 	types         *typeCache
 	updates       chan *update  // Updates waiting for the committer
 	quit          chan struct{} // closed by Close: the committer stops
@@ -183,6 +185,9 @@ func (db *DB) Open() (err error) {
 	db.vdb.SetMaxIdleConns(n)
 	db.vdb.SetConnMaxLifetime(0)
 	db.vdb.SetConnMaxIdleTime(0)
+	db.vstmts = newStmtCache()
+	db.vstmts.wake, db.vprepDone = make(chan struct{}, 1), make(chan struct{})
+	go db.vstmts.runPreparer(db.vdb, db.quit, db.vprepDone)
 	return nil
 }
 
@@ -228,6 +233,10 @@ func (db *DB) Close() error {
 		}
 		<-db.committerDone
 		db.wstmts.close()
+	}
+	if db.vprepDone != nil {
+		<-db.vprepDone
+		db.vstmts.close()
 	}
 	if db.cpDone != nil {
 		<-db.cpDone

@@ -18,14 +18,32 @@ const maxCachedStmts = 512
 // therefore run unprepared and noted; the committer prepares the noted
 // ones between transactions, and later transactions use them through
 // Tx.StmtContext.
+//
+// The readers of View share one too: there a preparer goroutine, woken by
+// wake, prepares the noted queries on the pool while holding no connection
+// of its own, so it only waits for a free connection, never for itself.
 type stmtCache struct {
 	mu     sync.Mutex
 	stmts  map[string]*sql.Stmt
 	wanted map[string]struct{}
+	wake   chan struct{} // nil: the owner prepares (the writer's committer)
 }
 
 func newStmtCache() *stmtCache {
 	return &stmtCache{stmts: map[string]*sql.Stmt{}, wanted: map[string]struct{}{}}
+}
+
+// runPreparer prepares the queries noted on db until quit is closed.
+func (c *stmtCache) runPreparer(db *sql.DB, quit <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case <-quit:
+			return
+		case <-c.wake:
+			c.prepareWanted(context.Background(), db)
+		}
+	}
 }
 
 // get returns the prepared statement of query, or nil (and notes query).
@@ -37,6 +55,12 @@ func (c *stmtCache) get(query string) *sql.Stmt {
 	}
 	if len(c.stmts)+len(c.wanted) < maxCachedStmts {
 		c.wanted[query] = struct{}{}
+		if c.wake != nil {
+			select {
+			case c.wake <- struct{}{}:
+			default:
+			}
+		}
 	}
 	return nil
 }

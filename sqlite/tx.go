@@ -166,7 +166,7 @@ func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
 		return fmt.Errorf("sqlite: view: %w", err)
 	}
 	defer stx.Rollback()
-	return fn(&tx{stx: sqlTx{Tx: stx}, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer, types: db.types})
+	return fn(&tx{stx: sqlTx{Tx: stx, stmts: db.vstmts}, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer, types: db.types})
 }
 
 // DeleteExpired deletes, in one write transaction, up to limit objects
