@@ -174,6 +174,14 @@ type Tx interface {
 	// order (limit <= 0: all).
 	ListProfileIDs(ctx context.Context, domain, after string, limit int) ([]string, error)
 
+	// FindIngestBucket returns the ingestion token bucket of a profile.
+	// Returns ENOTFOUND when the profile has none.
+	FindIngestBucket(ctx context.Context, domain, profileID string) (*IngestBucket, error)
+	// PutIngestBucket inserts or replaces the ingestion token bucket of a
+	// profile, which goes when the profile is deleted. Returns ENOTFOUND
+	// for a missing domain or profile.
+	PutIngestBucket(ctx context.Context, b *IngestBucket) error
+
 	// DeleteKeyValues deletes a profile's keys of that name with one of the
 	// values, whatever their origin, and returns how many it deleted (keys of
 	// expired objects are neither deleted nor counted).

@@ -105,6 +105,13 @@ type DB struct {
 	// value no bound. Set before Open. Migrations run without it.
 	StatementTimeout time.Duration
 
+	// OnCommit, when set, is called after each Update that committed, with
+	// updates 1 (an Update is a transaction of its own) and the time from
+	// the start of the attempt that committed to its commit; and after each
+	// whose fn succeeded but whose transaction failed (updates 0 and the
+	// error). It must be quick. Set it before Open.
+	OnCommit func(updates int, held time.Duration, err error)
+
 	// MaxAttempts is how many times a transaction that fails with a
 	// serialization failure or a deadlock is attempted before its error is
 	// returned; 0 means DefaultMaxAttempts.

@@ -99,6 +99,7 @@ func TestDB_Migrations(t *testing.T) {
 		{Version: 5, Name: "0005_iam.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 		{Version: 6, Name: "0006_queues.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 		{Version: 7, Name: "0007_integrations.sql", AppliedAt: "2026-03-01T12:00:00Z"},
+		{Version: 8, Name: "0008_ingest_buckets.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 	}
 
 	t.Run("RecordedOnce", func(t *testing.T) {

@@ -26,10 +26,23 @@ import (
 // is, unless it comes from a serialization failure. The transaction sees
 // the store's time (Now) of its start.
 func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
-	return db.serializableOn(ctx, db.txPool, "update", func(ptx pgx.Tx, now int64) (*tx, error) {
+	start := time.Now()
+	var fnErr error
+	err := db.serializableOn(ctx, db.txPool, "update", func(ptx pgx.Tx, now int64) (*tx, error) {
+		start = time.Now()
 		t := &tx{ptx: ptx, now: now, sealer: db.Sealer}
-		return t, fn(t)
+		fnErr = fn(t)
+		return t, fnErr
 	})
+	if db.OnCommit != nil {
+		switch {
+		case err == nil:
+			db.OnCommit(1, time.Since(start), nil)
+		case fnErr == nil:
+			db.OnCommit(0, time.Since(start), err)
+		}
+	}
+	return err
 }
 
 // View runs fn in one REPEATABLE READ, READ ONLY transaction: one

@@ -138,9 +138,6 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	if err := in.checkQuotas(ctx, p.ID, old); err != nil {
 		return "", err
 	}
-	if !in.s.limiter.allow(in.domain.Name+"/"+p.ID, in.now) {
-		return "", profiles.IngestErrorf(profiles.ETHROTTLED, profiles.ReasonRateExceeded, profiles.MsgRateExceeded)
-	}
 
 	var oldStandard []profiles.Key
 	if !created {
@@ -159,6 +156,18 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 		}
 	} else if !slices.Equal(oldStandard, in.s.standardKeys(p)) {
 		if err := in.s.putStandardKeys(ctx, in.tx, p); err != nil {
+			return "", err
+		}
+	}
+
+	// The profile's ingestion rate: its bucket, in the store, is written
+	// once the profile is.
+	if bucket, ok, err := in.s.limiter.take(ctx, in.tx, in.domain.Name, p.ID, created, in.now); err != nil {
+		return "", err
+	} else if !ok {
+		return "", profiles.IngestErrorf(profiles.ETHROTTLED, profiles.ReasonRateExceeded, profiles.MsgRateExceeded)
+	} else if bucket != nil {
+		if err := in.tx.PutIngestBucket(ctx, bucket); err != nil {
 			return "", err
 		}
 	}

@@ -1,8 +1,10 @@
 package service
 
 import (
-	"sync"
+	"context"
 	"time"
+
+	"github.com/openprofiles/profiles"
 )
 
 // DefaultIngestRate and DefaultIngestBurst bound how fast objects may be
@@ -12,59 +14,52 @@ const (
 	DefaultIngestBurst = 100
 )
 
-// maxBuckets bounds the limiter's memory: past it, full buckets are dropped.
-const maxBuckets = 100_000
-
-// limiter is a token bucket per key. It is per process: several nodes each
-// allow the rate.
+// limiter is the rule of the per-profile ingestion token buckets: a bucket
+// holds up to burst tokens, gains rate tokens a second, and each object
+// ingested takes one. The buckets live in the store
+// (profiles.IngestBucket), read and written in the transaction of the
+// ingestion, so that every node of one store takes from the same bucket,
+// and concurrent ingestions into one profile take one token each as if
+// one after another. A transaction that fails or is refused takes
+// nothing; one that the store runs again takes once.
 type limiter struct {
-	rate  float64 // tokens per second
+	rate  float64 // tokens per second; 0: no limit
 	burst float64
-
-	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
 }
 
 func newLimiter(rate float64, burst int) *limiter {
-	return &limiter{rate: rate, burst: float64(burst), buckets: map[string]*bucket{}}
+	return &limiter{rate: rate, burst: float64(burst)}
 }
 
-// allow takes a token from key's bucket at time now, if it has one.
-func (l *limiter) allow(key string, now time.Time) bool {
+// take takes a token from the bucket of a profile in tx at now. It returns
+// the bucket to store (nil when there is no limit), and false when the
+// bucket is empty. A new profile (created) has a full bucket. A bucket
+// counted at a later time than now (by a node whose clock is ahead of this
+// one's) does not fill until now catches up.
+func (l *limiter) take(ctx context.Context, tx profiles.Tx, domain, profileID string, created bool, now time.Time) (*profiles.IngestBucket, bool, error) {
 	if l.rate <= 0 {
-		return true
+		return nil, true, nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= maxBuckets {
-			l.prune(now)
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
-	}
-	if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
-		b.tokens = min(l.burst, b.tokens+elapsed*l.rate)
-		b.last = now
-	}
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
-// prune drops the buckets that have refilled: they behave as new ones.
-func (l *limiter) prune(now time.Time) {
-	for k, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
-			delete(l.buckets, k)
+	b := &profiles.IngestBucket{DomainName: domain, ProfileID: profileID, Tokens: l.burst, UpdatedAt: now}
+	if !created {
+		old, err := tx.FindIngestBucket(ctx, domain, profileID)
+		switch {
+		case err == nil:
+			b.Tokens = old.Tokens
+			if elapsed := now.Sub(old.UpdatedAt).Seconds(); elapsed > 0 {
+				b.Tokens = min(l.burst, b.Tokens+elapsed*l.rate)
+			} else {
+				b.UpdatedAt = old.UpdatedAt
+			}
+		case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+			// No bucket yet: a full one.
+		default:
+			return nil, false, err
 		}
 	}
+	if b.Tokens < 1 {
+		return nil, false, nil
+	}
+	b.Tokens--
+	return b, true, nil
 }

@@ -102,7 +102,7 @@ func TestLoadMigrations(t *testing.T) {
 		want    []int
 		wantErr bool
 	}{
-		{"Embedded", nil, []int{1, 2, 3, 4, 5, 6, 7}, false},
+		{"Embedded", nil, []int{1, 2, 3, 4, 5, 6, 7, 8}, false},
 		{"InOrder", []string{"0002_b.sql", "0001_a.sql", "0003_c.sql"}, []int{1, 2, 3}, false},
 		{"Gap", []string{"0001_a.sql", "0003_c.sql"}, nil, true},
 		{"Duplicate", []string{"0001_a.sql", "0001_b.sql"}, nil, true},

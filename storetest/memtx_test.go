@@ -31,6 +31,7 @@ type memData struct {
 	objects  map[[2]string]*profiles.ProfileObject // by type and unique key
 	keys     map[profiles.Key]bool
 	history  map[[2]string]*profiles.HistoryRecord // by profile id and id
+	buckets  map[string]profiles.IngestBucket      // by profile id
 
 	// integrations are the domain's, by Uri: deleting the domain deletes
 	// them. Outside transactions (profiles.IntegrationStore).
@@ -44,6 +45,7 @@ func newMemData() *memData {
 		objects:  map[[2]string]*profiles.ProfileObject{},
 		keys:     map[profiles.Key]bool{},
 		history:  map[[2]string]*profiles.HistoryRecord{},
+		buckets:  map[string]profiles.IngestBucket{},
 
 		integrations: map[string]*profiles.Integration{},
 	}
@@ -61,6 +63,7 @@ func (st memState) clone() memState {
 			objects:  maps.Clone(d.objects),
 			keys:     maps.Clone(d.keys),
 			history:  maps.Clone(d.history),
+			buckets:  maps.Clone(d.buckets),
 
 			integrations: maps.Clone(d.integrations),
 		}
@@ -255,6 +258,7 @@ func (tx *memTx) DeleteProfile(ctx context.Context, domain, id string) error {
 		return profiles.Errorf(profiles.ENOTFOUND, "profile %q not found", id)
 	}
 	delete(d.profiles, id)
+	delete(d.buckets, id)
 	for k, o := range d.objects {
 		if o.ProfileID == id {
 			delete(d.objects, k)
@@ -265,6 +269,32 @@ func (tx *memTx) DeleteProfile(ctx context.Context, domain, id string) error {
 			delete(d.keys, k)
 		}
 	}
+	return nil
+}
+
+func (tx *memTx) FindIngestBucket(ctx context.Context, domain, profileID string) (*profiles.IngestBucket, error) {
+	d, err := tx.data(domain)
+	if err != nil {
+		return nil, err
+	}
+	b, ok := d.buckets[profileID]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "profile %q has no ingest bucket", profileID)
+	}
+	return &b, nil
+}
+
+func (tx *memTx) PutIngestBucket(ctx context.Context, b *profiles.IngestBucket) error {
+	d, err := tx.write(b.DomainName)
+	if err != nil {
+		return err
+	}
+	if _, ok := d.profiles[b.ProfileID]; !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "profile %q not found", b.ProfileID)
+	}
+	stored := *b
+	stored.UpdatedAt = stamp(b.UpdatedAt, tx.now)
+	d.buckets[b.ProfileID] = stored
 	return nil
 }
 

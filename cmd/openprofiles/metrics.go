@@ -27,10 +27,13 @@ func newMetrics() *prometheus.Registry {
 	return reg
 }
 
-// instrumentStore counts the write transactions of the SQLite store (the
-// PostgreSQL store has no such hook yet). Call it before the store opens.
+// instrumentStore counts the write transactions of the store (on
+// PostgreSQL each Update is a transaction of its own). Call it before the
+// store opens.
 func (m *Main) instrumentStore() {
-	s, ok := m.DB.(sqliteStore)
+	s, ok := m.DB.(interface {
+		SetOnCommit(func(updates int, held time.Duration, err error))
+	})
 	if !ok {
 		return
 	}
@@ -49,7 +52,7 @@ func (m *Main) instrumentStore() {
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 	})
 	m.Metrics.MustRegister(txs, size, held)
-	s.DB.OnCommit = func(updates int, d time.Duration, err error) {
+	s.SetOnCommit(func(updates int, d time.Duration, err error) {
 		if err != nil {
 			txs.WithLabelValues("failed").Inc()
 			return
@@ -57,7 +60,7 @@ func (m *Main) instrumentStore() {
 		txs.WithLabelValues("committed").Inc()
 		size.Observe(float64(updates))
 		held.Observe(d.Seconds())
-	}
+	})
 }
 
 // instrumentServices gives the service and the API their metrics.

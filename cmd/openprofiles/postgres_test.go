@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,23 +16,32 @@ import (
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
 
-// TestPostgres_TwoNodes runs two servers on one PostgreSQL database: what
-// one node ingests, the other finds, and a restart keeps everything.
-func TestPostgres_TwoNodes(t *testing.T) {
-	dsn := mustPostgresDatabase(t)
+// nodeConfigs returns a function that makes the configuration of one more
+// server node on the database dsn, each with a data dir of its own, after
+// the edits.
+func nodeConfigs(t *testing.T, dsn string, edit ...func(*main.Config)) func() main.Config {
 	secret := make([]byte, 32)
 	rand.Read(secret)
 	root := make([]byte, 32)
 	rand.Read(root)
-	node := func() main.Config {
+	return func() main.Config {
 		c := main.DefaultConfig()
 		c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
 		c.Store = dsn
 		// Nodes of one store share the server secret and the KMS root key.
 		c.ServerSecret = base64.StdEncoding.EncodeToString(secret)
 		c.KMSRootKey = base64.StdEncoding.EncodeToString(root)
+		for _, e := range edit {
+			e(&c)
+		}
 		return c
 	}
+}
+
+// TestPostgres_TwoNodes runs two servers on one PostgreSQL database: what
+// one node ingests, the other finds, and a restart keeps everything.
+func TestPostgres_TwoNodes(t *testing.T) {
+	node := nodeConfigs(t, mustPostgresDatabase(t))
 	a, b := MustOpenMain(t, node()), MustOpenMain(t, node())
 	ea := &ingestEnv{t: t, m: a, client: MustClient(t, a), domain: "shared"}
 	eb := &ingestEnv{t: t, m: b, client: MustClient(t, b), domain: "shared"}
@@ -109,4 +120,68 @@ func TestPostgres_EncryptionAtRest(t *testing.T) {
 	if len(tables) < 10 || scannedRows < 100 || !sawDomain {
 		t.Fatalf("scanned %d rows of %d tables; saw the domain name, stored as is: %v", scannedRows, len(tables), sawDomain)
 	}
+}
+
+// TestPostgres_LimitsAcrossNodes: the per-profile ingestion rate and the
+// per-profile quotas hold for two nodes on one database as for one: puts
+// into one profile through both nodes at once take from one token bucket,
+// and count against one quota.
+func TestPostgres_LimitsAcrossNodes(t *testing.T) {
+	// burst puts at once through both nodes, on a profile that has taken
+	// one token of burst, or holds one object of at most max of its type:
+	// exactly want of them pass, the others fail with code and words.
+	run := func(t *testing.T, edit func(*main.Config), maxObjects int32, puts, want int, code string, words ...string) {
+		node := nodeConfigs(t, mustPostgresDatabase(t), edit)
+		a, b := MustOpenMain(t, node()), MustOpenMain(t, node())
+		envs := []*ingestEnv{
+			{t: t, m: a, client: MustClient(t, a), domain: "limits"},
+			{t: t, m: b, client: MustClient(t, b), domain: "limits"},
+		}
+		if _, err := envs[0].client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("limits"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+			t.Fatal(err)
+		}
+		typ := contactType("contact")
+		if maxObjects > 0 {
+			typ.MaxProfileObjectCount = aws.Int32(maxObjects)
+		}
+		envs[0].putType(typ)
+		envs[0].mustPut("contact", map[string]any{"id": "c0", "email": "limits@example.com"})
+
+		errs := make([]error, puts)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range puts {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = envs[i%2].put("contact", map[string]any{"id": fmt.Sprintf("c%d", i+1), "email": "limits@example.com"})
+			})
+		}
+		close(start)
+		wg.Wait()
+		passed := 0
+		for _, err := range errs {
+			if err == nil {
+				passed++
+				continue
+			}
+			wantAPIError(t, err, code, words...)
+		}
+		if passed != want {
+			t.Errorf("%d of %d puts through two nodes passed, want %d", passed, puts, want)
+		}
+		p := envs[1].mustOne("_email", "limits@example.com")
+		if got := len(envs[1].objects("contact", aws.ToString(p.ProfileId))); got != want+1 {
+			t.Errorf("the profile holds %d objects, want %d", got, want+1)
+		}
+	}
+	t.Run("Rate", func(t *testing.T) {
+		// A bucket of 5 that refills once in 1000 s: one node alone would
+		// let 4 more in, and so would the other.
+		run(t, func(c *main.Config) { c.IngestRate, c.IngestBurst = 0.001, 5 }, 0, 10, 4,
+			"ThrottlingException", "Too many objects ingested to the profile per second")
+	})
+	t.Run("Quota", func(t *testing.T) {
+		run(t, func(c *main.Config) { c.IngestRate = 0 }, 3, 10, 2,
+			"BadRequestException", "MaxProfileObjectCount")
+	})
 }

@@ -396,6 +396,11 @@ type postgresStore struct{ *postgres.DB }
 
 func (s postgresStore) SetSealer(sl profiles.Sealer) { s.DB.Sealer = sl }
 
+// SetOnCommit sets the hook of the store's write transactions (metrics.go).
+func (s sqliteStore) SetOnCommit(f func(int, time.Duration, error)) { s.DB.OnCommit = f }
+
+func (s postgresStore) SetOnCommit(f func(int, time.Duration, error)) { s.DB.OnCommit = f }
+
 // openStore returns the store the configuration names: SQLite in the data
 // dir, or PostgreSQL for a postgres:// URL.
 func openStore(c *Config, logger *slog.Logger, now func() time.Time) (Store, error) {
