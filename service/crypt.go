@@ -392,9 +392,16 @@ func (s *Service) indexValue(domain, keyName, value string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// indexKey returns the domain's blind-index key, derived once per domain
+// and kept (a few dozen bytes per domain).
 func (s *Service) indexKey(domain string) []byte {
+	if k, ok := s.indexKeys.Load(domain); ok {
+		return k.([]byte)
+	}
 	m := hmac.New(sha256.New, s.indexSecret)
 	m.Write([]byte("openprofiles blind index\x00"))
 	m.Write([]byte(domain))
-	return m.Sum(nil)
+	k := m.Sum(nil)
+	s.indexKeys.Store(domain, k)
+	return k
 }

@@ -135,8 +135,10 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 		return "", err
 	}
 
-	if err := in.checkQuotas(ctx, p.ID, old); err != nil {
-		return "", err
+	if !created { // a new profile holds nothing yet
+		if err := in.checkQuotas(ctx, p.ID, old); err != nil {
+			return "", err
+		}
 	}
 
 	var oldStandard []profiles.Key
@@ -149,12 +151,9 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 		return "", err
 	}
 	// The standard keys follow the profile's fields: a new profile has
-	// none yet, and unchanged fields keep theirs.
-	if created {
-		if err := in.tx.PutKeys(ctx, in.s.standardKeys(p)); err != nil {
-			return "", err
-		}
-	} else if !slices.Equal(oldStandard, in.s.standardKeys(p)) {
+	// none yet (they go in with the object's keys, below), and unchanged
+	// fields keep theirs.
+	if !created && !slices.Equal(oldStandard, in.s.standardKeys(p)) {
 		if err := in.s.putStandardKeys(ctx, in.tx, p); err != nil {
 			return "", err
 		}
@@ -189,6 +188,9 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 		}
 	}
 	var keys []profiles.Key
+	if created {
+		keys = in.s.standardKeys(p)
+	}
 	for _, k := range res.Keys {
 		switch {
 		case hasIdentifier(k.Identifiers, profiles.IdentifierLookupOnly):

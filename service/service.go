@@ -51,6 +51,7 @@ type Service struct {
 
 	tokens      tokens
 	indexSecret []byte
+	indexKeys   sync.Map // domain -> its blind-index key (indexKey)
 	crypt       *crypt
 	limiter     *limiter
 	seq         atomic.Uint64 // orders the history records of one process
