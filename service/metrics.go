@@ -1,6 +1,10 @@
 package service
 
 import (
+	"context"
+	"math"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -54,4 +58,37 @@ func (m *Metrics) dataKey(use string, hit bool) {
 		}
 		m.dataKeys.WithLabelValues(use, result).Inc()
 	}
+}
+
+// QueueDepthCollector reports, at each scrape, how many messages wait in
+// the dead-letter queues of all domains (one gauge, summed: no domain
+// label). Each scrape asks each queue (for an external SQS, one call per
+// domain with a queue), within 5 seconds.
+func (s *Service) QueueDepthCollector() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "openprofiles_dead_letter_queue_depth",
+		Help: "Messages waiting in the dead-letter queues of all domains (approximate).",
+	}, func() float64 {
+		if s.Queues == nil {
+			return 0
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		domains, err := s.Store.ListDomains(ctx, "", 0)
+		if err != nil {
+			return math.NaN()
+		}
+		total := 0
+		for _, d := range domains {
+			if d.DeadLetterQueueURL == "" {
+				continue
+			}
+			n, err := s.Queues.Depth(ctx, d.DeadLetterQueueURL)
+			if err != nil {
+				return math.NaN()
+			}
+			total += n
+		}
+		return float64(total)
+	})
 }

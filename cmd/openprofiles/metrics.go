@@ -66,6 +66,7 @@ func (m *Main) instrumentStore() {
 // instrumentServices gives the service and the API their metrics.
 func (m *Main) instrumentServices() {
 	m.Service.Metrics = service.NewMetrics(m.Metrics)
+	m.Metrics.MustRegister(m.Service.QueueDepthCollector())
 	m.API.Metrics = awsapi.NewMetrics(m.Metrics)
 }
 

@@ -3,6 +3,8 @@ package main_test
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -90,5 +92,34 @@ func TestMetrics_Off(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode == 200 {
 		t.Errorf("GET /metrics with metrics off: %s, want an error", resp.Status)
+	}
+}
+
+// TestMetrics_DeadLetters: a failed import counts as a queued dead letter
+// and shows in the queue depth.
+func TestMetrics_DeadLetters(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	queue := mustServiceQueue(t, m, "metrics-dlq")
+	if _, err := client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("dl"),
+		DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(queue)}); err != nil {
+		t.Fatal(err)
+	}
+	in := contactType("contact")
+	in.DomainName = aws.String("dl")
+	if _, err := client.PutProfileObjectType(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "objects.jsonl")
+	os.WriteFile(path, []byte(`{"id":"ok1","email":"a@example.com"}`+"\n"+`{"email":"no-id@example.com"}`+"\n"), 0o600)
+	if out, err := runCLI(t, m, "import", "--domain", "dl", "--object-type", "contact", "--quiet", path); err != nil || !strings.Contains(out, `"Failed": 1`) {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	got := scrape(t, m.URL())
+	if got[`openprofiles_dead_letters_total{result="queued"}`] != 1 || got[`openprofiles_dead_letter_queue_depth`] != 1 {
+		t.Errorf("dead letters queued %v, queue depth %v; want 1 and 1", got[`openprofiles_dead_letters_total{result="queued"}`], got[`openprofiles_dead_letter_queue_depth`])
+	}
+	if got[`openprofiles_api_requests_total{operation="Import",status="200"}`] != 1 {
+		t.Errorf("Import requests: %v, want 1", got[`openprofiles_api_requests_total{operation="Import",status="200"}`])
 	}
 }
