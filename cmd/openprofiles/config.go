@@ -25,6 +25,8 @@ type Config struct {
 	LogLevel           string
 	// Metrics serves GET /metrics (Prometheus text format, unsigned).
 	Metrics bool
+	// Console serves the web console and agent workspace under /console/.
+	Console bool
 
 	// Per-profile ingestion rate (objects per second; 0: no limit) and burst.
 	IngestRate  float64
@@ -73,6 +75,7 @@ func DefaultConfig() Config {
 		MaxBodyBytes: 10 << 20,
 		LogLevel:     "info",
 		Metrics:      true,
+		Console:      true,
 
 		IngestRate:    100,
 		IngestBurst:   100,
@@ -157,6 +160,7 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	fs.IntVar(&c.MaxDomains, "max-domains", int(maxDomains), "quota of domains in the account (env OPENPROFILES_MAX_DOMAINS)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", maxBody, "largest request body accepted, in bytes (env OPENPROFILES_MAX_BODY_BYTES)")
 	fs.BoolVar(&c.Metrics, "metrics", getenv("OPENPROFILES_METRICS") != "false", "serve GET /metrics in the Prometheus text format, without signature (env OPENPROFILES_METRICS=false turns it off)")
+	fs.BoolVar(&c.Console, "console", getenv("OPENPROFILES_CONSOLE") != "false", "serve the web console and agent workspace under /console/ (env OPENPROFILES_CONSOLE=false turns it off)")
 	fs.StringVar(&c.LogLevel, "log-level", envString(getenv, "OPENPROFILES_LOG_LEVEL", d.LogLevel), "`level` of logs: debug, info, warn or error (env OPENPROFILES_LOG_LEVEL)")
 	rate, err := envFloat(getenv, "OPENPROFILES_INGEST_RATE", d.IngestRate)
 	if err != nil {

@@ -274,3 +274,29 @@ func TestConsole_ResourceTags(t *testing.T) {
 		}
 	}
 }
+
+// TestConsole_Off: --console=false serves no page (an API-only node): the
+// paths fall to the API, which refuses unsigned requests.
+func TestConsole_Off(t *testing.T) {
+	on := MustRunMain(t)
+	off := MustRunMain(t, func(c *main.Config) { c.Console = false })
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	defer hc.CloseIdleConnections()
+	for _, tc := range []struct {
+		m          *main.Main
+		path       string
+		wantStatus int
+	}{
+		{on, "/", http.StatusSeeOther}, {on, "/console/signin", http.StatusOK},
+		{off, "/", http.StatusForbidden}, {off, "/console/signin", http.StatusForbidden}, {off, "/console/static/style.css", http.StatusForbidden},
+	} {
+		r, err := hc.Get(tc.m.URL() + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != tc.wantStatus {
+			t.Errorf("GET %s (console %v): %d, want %d", tc.path, tc.m.Config.Console, r.StatusCode, tc.wantStatus)
+		}
+	}
+}

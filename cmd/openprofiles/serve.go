@@ -237,8 +237,10 @@ func (m *Main) Open() error {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", m.healthz)
-	mux.Handle(ui.Prefix, m.consoleHandler(lookup, serverSecret))
-	mux.HandleFunc("GET /{$}", ui.RedirectHome)
+	if c.Console {
+		mux.Handle(ui.Prefix, m.consoleHandler(lookup, serverSecret))
+		mux.HandleFunc("GET /{$}", ui.RedirectHome)
+	}
 	if c.Metrics {
 		mux.Handle("GET /metrics", m.metricsHandler())
 	}
