@@ -13,10 +13,8 @@ package iamapi
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +23,7 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/jsonproto"
 	"github.com/openprofiles/profiles/sigv4"
 )
 
@@ -62,22 +61,33 @@ func Handler(svc profiles.IAMService, auth profiles.Authorizer, verifier *sigv4.
 	if svc == nil || auth == nil || verifier == nil {
 		panic("iamapi: Handler needs an IAMService, an Authorizer and a sigv4.Verifier")
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	h := &handler{svc: svc, auth: auth, accountID: accountID, now: time.Now}
+	ops := map[string]jsonproto.Op{}
+	for name, f := range h.operations() {
+		ops[name] = func(ctx context.Context, c *jsonproto.Call) (any, error) {
+			return f(ctx, &call{h: h, r: c.Request, operation: c.Operation, principal: c.Principal}, c.Body)
+		}
 	}
-	h := &handler{svc: svc, auth: auth, verifier: verifier, accountID: accountID, logger: logger, now: time.Now}
-	h.ops = h.operations()
-	return h
+	return &jsonproto.API{
+		Name: "iam", TargetPrefix: TargetPrefix, SigningService: SigningService, ContentType: ContentType,
+		MaxBodyBytes: MaxBodyBytes, Verifier: verifier, Logger: logger, NewRequestID: newRequestID, Ops: ops,
+		BadMethod: func(method string) error {
+			return unknownOperationf("The IAM API takes POST requests, not %s.", method)
+		},
+		TooLarge:   func(max int64) error { return validationf("The request body exceeds %d bytes.", max) },
+		Unreadable: func() error { return serializationf("Could not read the request body.") },
+		UnknownOperation: func(name, target string) error {
+			return unknownOperationf("The IAM operation %q is not known here (X-Amz-Target %q).", name, target)
+		},
+		WriteError: writeError,
+	}
 }
 
 type handler struct {
 	svc       profiles.IAMService
 	auth      profiles.Authorizer
-	verifier  *sigv4.Verifier
 	accountID string
-	logger    *slog.Logger
 	now       func() time.Time
-	ops       map[string]opFunc
 }
 
 // opFunc serves one operation from its JSON body.
@@ -100,90 +110,6 @@ type call struct {
 	r         *http.Request
 	operation string
 	principal string // ARN of the caller
-}
-
-// requestLog is what the log line of a request says.
-type requestLog struct {
-	id, operation, principal string
-}
-
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	req := &requestLog{id: newRequestID()}
-	w.Header().Set("x-amzn-RequestId", req.id)
-	out, err := h.serve(w, r, req)
-	status, exception := http.StatusOK, ""
-	if err == nil {
-		b, merr := json.Marshal(out)
-		if merr != nil {
-			err = fmt.Errorf("iamapi: encode %s output: %w", req.operation, merr)
-		} else {
-			w.Header().Set("Content-Type", ContentType)
-			w.WriteHeader(status)
-			w.Write(b)
-		}
-	}
-	level := slog.LevelInfo
-	if err != nil {
-		var message string
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			exception, status, message = se.Code, se.Status, se.Message
-		} else {
-			exception, status, message = wireError(err)
-		}
-		if status >= 500 {
-			level = slog.LevelError
-			h.logger.Error("iam request failed", "request_id", req.id, "operation", req.operation, "err", err)
-		}
-		writeError(w, status, exception, message)
-	}
-	h.logger.Log(r.Context(), level, "iam request",
-		"request_id", req.id,
-		"operation", req.operation,
-		"principal", req.principal,
-		"status", status,
-		"error", exception,
-		"latency_ms", float64(time.Since(start).Microseconds())/1000,
-	)
-}
-
-// serve authenticates and runs one request, and returns the output to
-// encode or the error to answer.
-func (h *handler) serve(w http.ResponseWriter, r *http.Request, req *requestLog) (any, error) {
-	target := r.Header.Get("X-Amz-Target")
-	name, ok := strings.CutPrefix(target, TargetPrefix)
-	req.operation = name
-	if r.Method != http.MethodPost {
-		return nil, unknownOperationf("The IAM API takes POST requests, not %s.", r.Method)
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, validationf("The request body exceeds %d bytes.", MaxBodyBytes)
-	} else if err != nil {
-		return nil, serializationf("Could not read the request body.")
-	}
-
-	id, err := h.verifier.Verify(r, body)
-	if err != nil {
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			return nil, se
-		}
-		return nil, fmt.Errorf("iamapi: verify signature: %w", err)
-	}
-	if id.Service != SigningService {
-		return nil, &sigv4.Error{Code: sigv4.InvalidSignature, Status: http.StatusForbidden,
-			Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", SigningService)}
-	}
-	req.principal = id.Principal
-
-	f := h.ops[name]
-	if !ok || f == nil {
-		return nil, unknownOperationf("The IAM operation %q is not known here (X-Amz-Target %q).", name, clip(target))
-	}
-	return f(r.Context(), &call{h: h, r: r, operation: name, principal: id.Principal}, body)
 }
 
 // authorize asks the Authorizer whether the caller may run the call's
@@ -235,15 +161,19 @@ func (h *handler) arn(typ, name string) string {
 	return "arn:aws:iam::" + h.accountID + ":" + typ + "/" + name
 }
 
-func writeError(w http.ResponseWriter, status int, exception, message string) {
-	b, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{exception, message})
-	w.Header().Set("Content-Type", ContentType)
+// writeError answers err as an IAM error: JSON {"__type", "message"}.
+func writeError(w http.ResponseWriter, err error) (int, string) {
+	var exception, message string
+	var status int
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		exception, status, message = se.Code, se.Status, se.Message
+	} else {
+		exception, status, message = wireError(err)
+	}
 	w.Header().Set("X-Amzn-ErrorType", exception)
-	w.WriteHeader(status)
-	w.Write(b)
+	jsonproto.WriteError(w, ContentType, status, exception, message)
+	return status, exception
 }
 
 // newRequestID returns a random (version 4) UUID.
@@ -253,13 +183,4 @@ func newRequestID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
-// clip shortens client-supplied text echoed in a message.
-func clip(s string) string {
-	const max = 256
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
 }

@@ -2,16 +2,12 @@ package localkms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/jsonproto"
 	"github.com/openprofiles/profiles/sigv4"
 )
 
@@ -90,111 +86,40 @@ func (k *KMS) Handler(verifier *sigv4.Verifier, authorize func(ctx context.Conte
 	if verifier == nil {
 		panic("localkms: Handler needs a sigv4.Verifier")
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &handler{kms: k, verifier: verifier, authorize: authorize, logger: logger, ops: k.operations()}
-}
-
-type handler struct {
-	kms       *KMS
-	verifier  *sigv4.Verifier
-	authorize func(ctx context.Context, principal, action, resource string) error
-	logger    *slog.Logger
-	ops       map[string]opFunc
-}
-
-// request is what the log line of a request says.
-type request struct {
-	id, operation, principal string
-}
-
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	req := &request{id: newUUID()}
-	w.Header().Set("x-amzn-RequestId", req.id)
-	out, err := h.serve(w, r, req)
-	status, exception := http.StatusOK, ""
-	if err == nil {
-		b, merr := json.Marshal(out)
-		if merr != nil {
-			err = fmt.Errorf("localkms: encode %s output: %w", req.operation, merr)
-		} else {
-			w.Header().Set("Content-Type", contentType)
-			w.WriteHeader(status)
-			w.Write(b)
+	ops := map[string]jsonproto.Op{}
+	for name, f := range k.operations() {
+		ops[name] = func(ctx context.Context, c *jsonproto.Call) (any, error) {
+			return f(ctx, &caller{principal: c.Principal, authorize: authorize}, c.Body)
 		}
 	}
-	level := slog.LevelInfo
-	if err != nil {
-		var message string
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			exception, status, message = se.Code, se.Status, se.Message
-		} else {
-			exception, status, message = wireError(err)
-		}
-		if status >= 500 {
-			level = slog.LevelError
-			h.logger.Error("kms request failed", "request_id", req.id, "operation", req.operation, "err", err)
-		}
-		writeError(w, status, exception, message)
+	return &jsonproto.API{
+		Name: "kms", TargetPrefix: TargetPrefix, SigningService: SigningService, ContentType: contentType,
+		MaxBodyBytes: MaxBodyBytes, Verifier: verifier, Logger: logger, NewRequestID: newUUID, Ops: ops,
+		BadMethod: func(method string) error {
+			return kmsErrorf(ExUnknownOperation, profiles.EINVALID, "The KMS API takes POST requests, not %s.", method)
+		},
+		TooLarge: func(max int64) error { return validationf("The request body exceeds %d bytes.", max) },
+		Unreadable: func() error {
+			return kmsErrorf(ExSerialization, profiles.EINVALID, "Could not read the request body.")
+		},
+		UnknownOperation: func(name, target string) error {
+			return kmsErrorf(ExUnknownOperation, profiles.EINVALID, "The KMS operation %q is not known here (X-Amz-Target %q).", name, target)
+		},
+		WriteError: writeError,
 	}
-	h.logger.Log(r.Context(), level, "kms request",
-		"request_id", req.id,
-		"operation", req.operation,
-		"principal", req.principal,
-		"status", status,
-		"error", exception,
-		"latency_ms", float64(time.Since(start).Microseconds())/1000,
-	)
 }
 
-// serve authenticates and runs one request, and returns the output to
-// encode or the error to answer.
-func (h *handler) serve(w http.ResponseWriter, r *http.Request, req *request) (any, error) {
-	name, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
-	req.operation = name
-	if r.Method != http.MethodPost {
-		return nil, kmsErrorf(ExUnknownOperation, profiles.EINVALID, "The KMS API takes POST requests, not %s.", r.Method)
+// writeError answers err as a KMS error: JSON {"__type", "message"}.
+func writeError(w http.ResponseWriter, err error) (int, string) {
+	var exception, message string
+	var status int
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		exception, status, message = se.Code, se.Status, se.Message
+	} else {
+		exception, status, message = wireError(err)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, validationf("The request body exceeds %d bytes.", MaxBodyBytes)
-	} else if err != nil {
-		return nil, kmsErrorf(ExSerialization, profiles.EINVALID, "Could not read the request body.")
-	}
-
-	id, err := h.verifier.Verify(r, body)
-	if err != nil {
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			return nil, se
-		}
-		return nil, fmt.Errorf("localkms: verify signature: %w", err)
-	}
-	if id.Service != SigningService {
-		return nil, &sigv4.Error{Code: sigv4.InvalidSignature, Status: http.StatusForbidden,
-			Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", SigningService)}
-	}
-	req.principal = id.Principal
-
-	f := h.ops[name]
-	if !ok || f == nil {
-		return nil, kmsErrorf(ExUnknownOperation, profiles.EINVALID, "The KMS operation %q is not known here (X-Amz-Target %q).",
-			name, r.Header.Get("X-Amz-Target"))
-	}
-	return f(r.Context(), &caller{principal: id.Principal, authorize: h.authorize}, body)
-}
-
-func writeError(w http.ResponseWriter, status int, exception, message string) {
-	b, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{exception, message})
-	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Amzn-ErrorType", exception)
-	w.WriteHeader(status)
-	w.Write(b)
+	jsonproto.WriteError(w, contentType, status, exception, message)
+	return status, exception
 }

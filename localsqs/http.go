@@ -2,17 +2,14 @@ package localsqs
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/jsonproto"
 	"github.com/openprofiles/profiles/sigv4"
 )
 
@@ -92,123 +89,44 @@ func (s *SQS) Handler(verifier *sigv4.Verifier, authorize func(ctx context.Conte
 	if verifier == nil {
 		panic("localsqs: Handler needs a sigv4.Verifier")
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &handler{sqs: s, verifier: verifier, authorize: authorize, logger: logger, ops: s.operations()}
-}
-
-type handler struct {
-	sqs       *SQS
-	verifier  *sigv4.Verifier
-	authorize func(ctx context.Context, principal, action, resource string) error
-	logger    *slog.Logger
-	ops       map[string]opFunc
-}
-
-// request is what the log line of a request says.
-type request struct {
-	id, operation, principal string
-}
-
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	req := &request{id: newUUID()}
-	w.Header().Set("x-amzn-RequestId", req.id)
-	out, err := h.serve(w, r, req)
-	status, exception := http.StatusOK, ""
-	if err == nil {
-		b, merr := json.Marshal(out)
-		if merr != nil {
-			err = fmt.Errorf("localsqs: encode %s output: %w", req.operation, merr)
-		} else {
-			w.Header().Set("Content-Type", contentType)
-			w.WriteHeader(status)
-			w.Write(b)
-		}
-	}
-	level := slog.LevelInfo
-	if err != nil && r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
-		// The client went away (during a long poll): nobody to answer.
-		status, exception, err = 499, "ClientClosedRequest", nil
-	}
-	if err != nil {
-		typ, query, st, message := wireError(err)
-		status, exception = st, exceptionName(typ)
-		if status >= 500 {
-			level = slog.LevelError
-			h.logger.Error("sqs request failed", "request_id", req.id, "operation", req.operation, "err", err)
-		}
-		writeError(w, status, typ, query, message)
-	}
-	h.logger.Log(r.Context(), level, "sqs request",
-		"request_id", req.id,
-		"operation", req.operation,
-		"principal", req.principal,
-		"status", status,
-		"error", exception,
-		"latency_ms", float64(time.Since(start).Microseconds())/1000,
-	)
-}
-
-// serve authenticates and runs one request, and returns the output to
-// encode or the error to answer.
-func (h *handler) serve(w http.ResponseWriter, r *http.Request, req *request) (any, error) {
-	name, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
-	req.operation = name
-	if r.Method != http.MethodPost {
-		return nil, sqsErrorf(ExUnknownOperation, profiles.EINVALID, "The SQS API takes POST requests, not %s.", r.Method)
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, invalidParameterf("The request body exceeds %d bytes.", MaxBodyBytes)
-	} else if err != nil {
-		return nil, sqsErrorf(ExSerialization, profiles.EINVALID, "Could not read the request body.")
-	}
-
-	id, err := h.verifier.Verify(r, body)
-	if err != nil {
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			return nil, se
-		}
-		return nil, fmt.Errorf("localsqs: verify signature: %w", err)
-	}
-	if id.Service != SigningService {
-		return nil, &sigv4.Error{Code: sigv4.InvalidSignature, Status: http.StatusForbidden,
-			Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", SigningService)}
-	}
-	req.principal = id.Principal
-
-	f := h.ops[name]
-	if !ok || f == nil {
-		for _, u := range unsupported {
-			if ok && name == u {
-				return nil, sqsErrorf(ExUnsupportedOperation, profiles.ENOTIMPLEMENTED,
-					"The built-in queue service does not support %s.", name)
+	ops := map[string]jsonproto.Op{}
+	for name, f := range s.operations() {
+		ops[name] = func(ctx context.Context, c *jsonproto.Call) (any, error) {
+			r := c.Request
+			scheme := "http"
+			if r.TLS != nil {
+				scheme = "https"
 			}
+			ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+			return f(ctx, &caller{principal: c.Principal, authorize: authorize, base: scheme + "://" + r.Host,
+				context: requestContext(s.now(), ip, r.TLS != nil)}, c.Body)
 		}
-		return nil, sqsErrorf(ExUnknownOperation, profiles.EINVALID, "The SQS operation %q is not known here (X-Amz-Target %q).",
-			name, r.Header.Get("X-Amz-Target"))
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
+	return &jsonproto.API{
+		Name: "sqs", TargetPrefix: TargetPrefix, SigningService: SigningService, ContentType: contentType,
+		MaxBodyBytes: MaxBodyBytes, Verifier: verifier, Logger: logger, NewRequestID: newUUID, Ops: ops,
+		BadMethod: func(method string) error {
+			return sqsErrorf(ExUnknownOperation, profiles.EINVALID, "The SQS API takes POST requests, not %s.", method)
+		},
+		TooLarge: func(max int64) error { return invalidParameterf("The request body exceeds %d bytes.", max) },
+		Unreadable: func() error {
+			return sqsErrorf(ExSerialization, profiles.EINVALID, "Could not read the request body.")
+		},
+		UnknownOperation: func(name, target string) error {
+			if slices.Contains(unsupported, name) && strings.HasPrefix(target, TargetPrefix) {
+				return sqsErrorf(ExUnsupportedOperation, profiles.ENOTIMPLEMENTED, "The built-in queue service does not support %s.", name)
+			}
+			return sqsErrorf(ExUnknownOperation, profiles.EINVALID, "The SQS operation %q is not known here (X-Amz-Target %q).", name, target)
+		},
+		WriteError: writeError,
 	}
-	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-	c := &caller{principal: id.Principal, authorize: h.authorize, base: scheme + "://" + r.Host,
-		context: requestContext(h.sqs.now(), ip, r.TLS != nil)}
-	return f(r.Context(), c, body)
 }
 
-func writeError(w http.ResponseWriter, status int, typ, query, message string) {
-	b, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{typ, message})
-	w.Header().Set("Content-Type", contentType)
+// writeError answers err as an SQS error: JSON {"__type", "message"} with
+// the query-compatible error code in x-amzn-query-error.
+func writeError(w http.ResponseWriter, err error) (int, string) {
+	typ, query, status, message := wireError(err)
 	w.Header().Set("x-amzn-query-error", query)
-	w.WriteHeader(status)
-	w.Write(b)
+	jsonproto.WriteError(w, contentType, status, typ, message)
+	return status, exceptionName(typ)
 }
