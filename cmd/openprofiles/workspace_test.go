@@ -364,4 +364,22 @@ func TestConsole_DeadLetters(t *testing.T) {
 	if n, err := m.Service.DeadLetterDepth(ctx, "ops"); err != nil || n != 0 {
 		t.Errorf("queue depth %d, %v; want 0", n, err)
 	}
+
+	// A replayed object is on its profile's page, under its type; a
+	// search that finds one profile opens it at once with open=1.
+	for i := range 4 {
+		email := fmt.Sprintf("dl%d@example.com", i)
+		out, _ := client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String("ops"),
+			KeyName: aws.String("_email"), Values: []string{email}})
+		if len(out.Items) == 0 {
+			continue // the deleted one
+		}
+		b.open("/console/domains/ops/profiles?open=1&q=" + url.QueryEscape(email))
+		if !strings.HasSuffix(b.location(), "/profiles/"+aws.ToString(out.Items[0].ProfileId)) {
+			t.Fatalf("open=1 with one result led to %s", b.location())
+		}
+		b.mustContain("#objects-contact", "contact objects", "(1)")
+		b.mustContain("main", email)
+		break
+	}
 }
