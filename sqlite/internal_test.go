@@ -33,9 +33,10 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 		pool      *sql.DB
 		n         int
 		queryOnly int64
+		tempStore int64 // 2: MEMORY (the writer's savepoint sub-journals), 0: default
 	}{
-		{"Writer", db.wdb, 1, 0},
-		{"Readers", db.rdb, 4, 1},
+		{"Writer", db.wdb, 1, 0, 2},
+		{"Readers", db.rdb, 4, 1, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()
@@ -46,14 +47,14 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 				}
 				defer conn.Close()
 				got := map[string]int64{}
-				for _, pragma := range []string{"busy_timeout", "foreign_keys", "synchronous", "query_only"} {
+				for _, pragma := range []string{"busy_timeout", "foreign_keys", "synchronous", "query_only", "temp_store"} {
 					var v int64
 					if err := conn.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&v); err != nil {
 						t.Fatalf("conn %d: PRAGMA %s: %v", i, pragma, err)
 					}
 					got[pragma] = v
 				}
-				want := map[string]int64{"query_only": tt.queryOnly}
+				want := map[string]int64{"query_only": tt.queryOnly, "temp_store": tt.tempStore}
 				for k, v := range common {
 					want[k] = v
 				}
