@@ -22,6 +22,7 @@ func (t *tx) FindObjectType(ctx context.Context, domain, name string) (*profiles
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: find object type: %w", err)
 	}
+	t.domain = domain // its types go with it
 	return ot, nil
 }
 

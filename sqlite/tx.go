@@ -315,6 +315,9 @@ type tx struct {
 	readOnly bool
 	sealer   profiles.Sealer
 	types    *typeCache
+	// domain is a domain this transaction has seen exist: a Tx neither
+	// creates nor deletes domains, so notFound need not ask again.
+	domain string
 }
 
 // seal encrypts a record's data for storage (as is without a Sealer).
@@ -375,10 +378,13 @@ func (t *tx) writable(op string) error {
 // otherwise ENOTFOUND with the message format and args, or nil for an
 // empty format.
 func (t *tx) notFound(ctx context.Context, domain, format string, args ...any) error {
-	if ok, err := domainExists(ctx, t.stx, domain); err != nil {
-		return fmt.Errorf("sqlite: %w", err)
-	} else if !ok {
-		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", domain)
+	if domain == "" || domain != t.domain {
+		if ok, err := domainExists(ctx, t.stx, domain); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		} else if !ok {
+			return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", domain)
+		}
+		t.domain = domain
 	}
 	if format == "" {
 		return nil
