@@ -44,14 +44,14 @@ func TestConsole_Activation(t *testing.T) {
 	// the skip link; links open with Enter; Enter in a field sends its
 	// step (the step's primary button comes first in each form).
 	b.press("\t")
-	if got := b.focused(); !strings.Contains(got, "Skip to content") {
+	if got := b.waitFocused("Skip to content"); !strings.Contains(got, "Skip to content") {
 		t.Errorf("the first Tab focuses %q, want the skip link", got)
 	}
 	b.focus("a.button")
 	b.pressAndWait("\r")
 
 	// Step 1: the domain's friendly name, checked in place.
-	if got := b.focused(); !strings.HasPrefix(got, "#domain_name") {
+	if got := b.waitFocused("#domain_name"); !strings.HasPrefix(got, "#domain_name") {
 		t.Errorf("the domain step starts with the focus on %q, want #domain_name", got)
 	}
 	if got := b.value("#domain_name"); got != "CustomerProfiles-ExampleCorp" {
