@@ -19,6 +19,8 @@ import (
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/localkms"
+	"github.com/openprofiles/profiles/postgres"
+	"github.com/openprofiles/profiles/postgres/pgtest"
 	"github.com/openprofiles/profiles/sigv4"
 	"github.com/openprofiles/profiles/sqlite"
 )
@@ -83,7 +85,8 @@ func (s *server) authorize(ctx context.Context, principal, action, resource stri
 	return nil
 }
 
-// MustServer returns a new KMS with an empty store, serving the KMS API.
+// MustServer returns a new KMS with an empty SQLite store, serving the KMS
+// API.
 func MustServer(tb testing.TB) *server {
 	tb.Helper()
 	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "kms.db"))
@@ -91,6 +94,22 @@ func MustServer(tb testing.TB) *server {
 		tb.Fatalf("Open: %v", err)
 	}
 	tb.Cleanup(func() { db.Close() })
+	return mustServerOn(tb, db)
+}
+
+// MustPostgresServer is MustServer on a fresh PostgreSQL database.
+func MustPostgresServer(tb testing.TB) *server {
+	tb.Helper()
+	db := postgres.NewDB(pgtest.MustDatabase(tb, "openprofiles_kms"))
+	if err := db.Open(); err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return mustServerOn(tb, db)
+}
+
+func mustServerOn(tb testing.TB, db profiles.KMSStore) *server {
+	tb.Helper()
 	root, err := localkms.LoadOrCreateRootKey(tb.TempDir(), "")
 	if err != nil {
 		tb.Fatalf("LoadOrCreateRootKey: %v", err)

@@ -12,18 +12,24 @@ import (
 // TestKeyManager runs the conformance suite on KMS as a
 // profiles.KeyManager; its keys are made through its KMS API.
 func TestKeyManager(t *testing.T) {
-	keytest.Run(t, func(tb testing.TB) *keytest.Harness {
-		s := MustServer(tb)
-		return &keytest.Harness{
-			Manager:      s.KMS,
-			AccountID:    testAccount,
-			Region:       testRegion,
-			NewKey:       s.MustCreateKey,
-			NewAlias:     s.MustCreateAlias,
-			Disable:      s.MustDisable,
-			ChecksPolicy: true,
-		}
-	})
+	keytest.Run(t, func(tb testing.TB) *keytest.Harness { return harness(MustServer(tb)) })
+}
+
+// TestKeyManager_PostgreSQL runs it with the keys in PostgreSQL.
+func TestKeyManager_PostgreSQL(t *testing.T) {
+	keytest.Run(t, func(tb testing.TB) *keytest.Harness { return harness(MustPostgresServer(tb)) })
+}
+
+func harness(s *server) *keytest.Harness {
+	return &keytest.Harness{
+		Manager:      s.KMS,
+		AccountID:    testAccount,
+		Region:       testRegion,
+		NewKey:       s.MustCreateKey,
+		NewAlias:     s.MustCreateAlias,
+		Disable:      s.MustDisable,
+		ChecksPolicy: true,
+	}
 }
 
 // MustCreateAlias makes the alias name the key.

@@ -22,22 +22,28 @@ import (
 // TestDeadLetters runs the conformance suite on SQS as a
 // profiles.DeadLetters; its queues are made through its SQS API.
 func TestDeadLetters(t *testing.T) {
-	dlqtest.Run(t, func(tb testing.TB) *dlqtest.Harness {
-		s := MustRealServer(tb)
-		var n atomic.Int64
-		return &dlqtest.Harness{
-			DL: s.SQS,
-			NewQueue: func(tb testing.TB, policy string) string {
-				attrs := map[string]string{}
-				if policy != "" {
-					attrs["Policy"] = policy
-				}
-				return s.MustCreateQueue(tb, "dlqtest-"+strconv.FormatInt(n.Add(1), 10), attrs)
-			},
-			Account: testAccount, Region: testRegion,
-			ChecksPolicy: true, ChecksHandles: true,
-		}
-	})
+	dlqtest.Run(t, func(tb testing.TB) *dlqtest.Harness { return harness(MustRealServer(tb)) })
+}
+
+// TestDeadLetters_PostgreSQL runs it with the queues in PostgreSQL.
+func TestDeadLetters_PostgreSQL(t *testing.T) {
+	dlqtest.Run(t, func(tb testing.TB) *dlqtest.Harness { return harness(MustPostgresServer(tb)) })
+}
+
+func harness(s *server) *dlqtest.Harness {
+	var n atomic.Int64
+	return &dlqtest.Harness{
+		DL: s.SQS,
+		NewQueue: func(tb testing.TB, policy string) string {
+			attrs := map[string]string{}
+			if policy != "" {
+				attrs["Policy"] = policy
+			}
+			return s.MustCreateQueue(tb, "dlqtest-"+strconv.FormatInt(n.Add(1), 10), attrs)
+		},
+		Account: testAccount, Region: testRegion,
+		ChecksPolicy: true, ChecksHandles: true,
+	}
 }
 
 func TestServicePolicyStatement(t *testing.T) {

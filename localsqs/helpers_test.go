@@ -17,6 +17,8 @@ import (
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/localsqs"
+	"github.com/openprofiles/profiles/postgres"
+	"github.com/openprofiles/profiles/postgres/pgtest"
 	"github.com/openprofiles/profiles/sigv4"
 	"github.com/openprofiles/profiles/sqlite"
 )
@@ -97,6 +99,22 @@ func mustServer(tb testing.TB, now func() time.Time) *server {
 		tb.Fatalf("Open: %v", err)
 	}
 	tb.Cleanup(func() { db.Close() })
+	return mustServerOn(tb, db, now)
+}
+
+// MustPostgresServer is MustRealServer on a fresh PostgreSQL database.
+func MustPostgresServer(tb testing.TB) *server {
+	tb.Helper()
+	db := postgres.NewDB(pgtest.MustDatabase(tb, "openprofiles_sqs"))
+	if err := db.Open(); err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return mustServerOn(tb, db, nil)
+}
+
+func mustServerOn(tb testing.TB, db profiles.QueueStore, now func() time.Time) *server {
+	tb.Helper()
 	s := &server{SQS: &localsqs.SQS{Store: db, Region: testRegion, AccountID: testAccount, Now: now}}
 	v := &sigv4.Verifier{
 		Region:   testRegion,

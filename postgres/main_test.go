@@ -2,17 +2,15 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openprofiles/profiles/postgres/pgtest"
 )
 
 // The tests run on the PostgreSQL server of OPENPROFILES_TEST_POSTGRES (a
@@ -21,7 +19,7 @@ import (
 // random name for the package's run and drops it at the end; each test (or
 // conformance case) works in a schema of its own there. The tests fail,
 // never skip, when the server cannot be reached: CI must run them.
-const defaultServer = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+const defaultServer = pgtest.DefaultServer
 
 // testDatabase is the connection string of the database of this run, and
 // admin a pool on it; TestMain sets both.
@@ -58,46 +56,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// createDatabase creates a database of a random name on the server of
-// server, and returns its connection string and a function that drops it.
 func createDatabase(server string) (dsn string, drop func() error, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, server)
-	if err != nil {
-		return "", nil, err
-	}
-	defer conn.Close(context.Background())
-	name := "openprofiles_test_" + strings.ToLower(rand.Text()[:12])
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
-		return "", nil, err
-	}
-	u, err := url.Parse(server)
-	if err != nil {
-		return "", nil, fmt.Errorf("OPENPROFILES_TEST_POSTGRES must be a postgres:// URL: %w", err)
-	}
-	u.Path = "/" + name
-	drop = func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(context.Background())
-		_, err = conn.Exec(ctx, `DROP DATABASE `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
-		return err
-	}
-	return u.String(), drop, nil
+	return pgtest.CreateDatabase(server, "openprofiles_test")
 }
 
-// redact returns dsn without its password.
-func redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable)"
-}
+func redact(dsn string) string { return pgtest.Redact(dsn) }
 
 // MustSchema creates a new, empty schema in the test database and returns
 // the connection string that uses it. (Exported for the package's external

@@ -2,10 +2,7 @@ package main_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/postgres/pgtest"
 )
 
 // The end-to-end tests run on the store OPENPROFILES_TEST_STORE names:
@@ -27,8 +25,6 @@ import (
 // about SQLite itself (its files, its rows) sets Store to "sqlite".
 const (
 	storeEnv         = "OPENPROFILES_TEST_STORE"
-	postgresEnv      = "OPENPROFILES_TEST_POSTGRES"
-	defaultPGServer  = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	sqliteStoreValue = "sqlite"
 )
 
@@ -76,39 +72,7 @@ func onPostgres() bool { return os.Getenv(storeEnv) == "postgres" }
 // without a server.
 func mustPostgresDatabase(tb testing.TB) string {
 	tb.Helper()
-	admin := os.Getenv(postgresEnv)
-	if admin == "" {
-		admin = defaultPGServer
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		tb.Fatalf("PostgreSQL at %s: %v (scripts/test starts it)", redactDSN(admin), err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "openprofiles_e2e_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		conn.Close(ctx)
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-func redactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable)"
+	return pgtest.MustDatabase(tb, "openprofiles_e2e")
 }
 
 // mustRawExec runs one statement directly on the database of m, bypassing
