@@ -31,14 +31,11 @@ func (db *DB) CreateDomain(ctx context.Context, d *profiles.Domain, limit int) e
 	return nil
 }
 
-// FindDomain returns the named domain. Returns ENOTFOUND.
+// FindDomain returns the named domain. Returns ENOTFOUND. Each request
+// asks for its domain (often twice: its tags authorise it), so this is one
+// prepared statement, which needs no transaction to read one row.
 func (db *DB) FindDomain(ctx context.Context, name string) (*profiles.Domain, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: find domain: %w", err)
-	}
-	defer tx.Rollback()
-	return findDomainByName(ctx, tx, name)
+	return findDomainByName(ctx, preparedDB{db.rdb, db.rstmts}, name)
 }
 
 // UpdateDomain reads the named domain, calls fn on it and stores the
@@ -164,7 +161,7 @@ func domainExists(ctx context.Context, tx queryRower, name string) (bool, error)
 }
 
 // findDomainByName returns the named domain. Returns ENOTFOUND.
-func findDomainByName(ctx context.Context, tx *sql.Tx, name string) (*profiles.Domain, error) {
+func findDomainByName(ctx context.Context, tx queryRower, name string) (*profiles.Domain, error) {
 	row := tx.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM domains WHERE name = ?`, name)
 	d, err := scanDomain(row)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -95,6 +95,8 @@ type DB struct {
 	wstmts        *stmtCache // the writer's prepared statements
 	vstmts        *stmtCache // View's prepared statements
 	vprepDone     chan struct{}
+	rstmts        *stmtCache // the reader pool's (FindDomain, on every request)
+	rprepDone     chan struct{}
 	types         *typeCache
 	updates       chan *update  // Updates waiting for the committer
 	quit          chan struct{} // closed by Close: the committer stops
@@ -178,6 +180,9 @@ func (db *DB) Open() (err error) {
 	if err := db.rdb.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
+	db.rstmts = newStmtCache()
+	db.rstmts.wake, db.rprepDone = make(chan struct{}, 1), make(chan struct{})
+	go db.rstmts.runPreparer(db.rdb, db.quit, db.rprepDone)
 	if db.vdb, err = sql.Open("sqlite", dsn(abs, "_pragma=query_only(1)")); err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -242,6 +247,10 @@ func (db *DB) Close() error {
 	if db.vprepDone != nil {
 		<-db.vprepDone
 		db.vstmts.close()
+	}
+	if db.rprepDone != nil {
+		<-db.rprepDone
+		db.rstmts.close()
 	}
 	if db.cpDone != nil {
 		<-db.cpDone

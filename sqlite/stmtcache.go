@@ -95,3 +95,17 @@ func (c *stmtCache) close() {
 		delete(c.stmts, q)
 	}
 }
+
+// preparedDB runs single-row queries on a pool through its prepared
+// statements (unprepared, and noted, until they are).
+type preparedDB struct {
+	db    *sql.DB
+	stmts *stmtCache
+}
+
+func (p preparedDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := p.stmts.get(query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return p.db.QueryRowContext(ctx, query, args...)
+}
