@@ -201,7 +201,7 @@ func (k *KMS) retireGrant(ctx context.Context, c *caller, in *grantInput) (any, 
 		return nil, err
 	}
 	if c.authorize != nil {
-		if err := c.authorize(ctx, c.principal, "kms:RetireGrant", key.ARN); err != nil {
+		if err := c.authorize(ctx, c.principal, "kms:RetireGrant", key.ARN, c.cond); err != nil {
 			return nil, err
 		}
 	}

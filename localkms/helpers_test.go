@@ -76,7 +76,7 @@ func (s *server) Deny(principal, action string) {
 	s.denied[principal+" "+action] = true
 }
 
-func (s *server) authorize(ctx context.Context, principal, action, resource string) error {
+func (s *server) authorize(ctx context.Context, principal, action, resource string, cond map[string][]string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.denied[principal+" "+action] {

@@ -76,20 +76,20 @@ func (k *KMS) operations() map[string]opFunc {
 // internal errors (whose details are logged, not sent).
 //
 // Each operation is authorised by authorize(ctx, principal, "kms:<Op>",
-// resource), with the key ARN as resource, or "*" for CreateKey, ListKeys
+// resource, the request's condition keys), with the key ARN as resource, or "*" for CreateKey, ListKeys
 // and ListAliases, and then by the key's policy and grants for the
 // principal (see allow). verifier is required; a nil authorize leaves the
 // key policy alone to decide. authorize's errors are answered as they are: an EFORBIDDEN
 // *profiles.Error becomes an AccessDeniedException. logger (nil: discard)
 // gets one line per request.
-func (k *KMS) Handler(verifier *sigv4.Verifier, authorize func(ctx context.Context, principal, action, resource string) error, logger *slog.Logger) http.Handler {
+func (k *KMS) Handler(verifier *sigv4.Verifier, authorize Authorize, logger *slog.Logger) http.Handler {
 	if verifier == nil {
 		panic("localkms: Handler needs a sigv4.Verifier")
 	}
 	ops := map[string]jsonproto.Op{}
 	for name, f := range k.operations() {
 		ops[name] = func(ctx context.Context, c *jsonproto.Call) (any, error) {
-			return f(ctx, &caller{principal: c.Principal, authorize: authorize}, c.Body)
+			return f(ctx, &caller{principal: c.Principal, authorize: authorize, cond: jsonproto.Conditions(c.Request, k.now())}, c.Body)
 		}
 	}
 	return &jsonproto.API{

@@ -139,8 +139,14 @@ func (k *KMS) checkLockout(pol *iam.Policy, principal, keyARN string) error {
 // caller is who calls the KMS API, and the identity check of the server.
 type caller struct {
 	principal string
-	authorize func(ctx context.Context, principal, action, resource string) error
+	authorize Authorize
+	cond      map[string][]string // condition keys of the request
 }
+
+// Authorize decides whether principal may do action on resource by the
+// identity policies, given the request's condition keys (aws:SourceIp,
+// aws:CurrentTime, …); it returns an EFORBIDDEN error to refuse.
+type Authorize func(ctx context.Context, principal, action, resource string, cond map[string][]string) error
 
 // allow authorises the caller's action (kms:<Op>) on a resource ("*" or a
 // key ARN) by the authorize callback and, for a key, by the key's policy
@@ -155,7 +161,7 @@ func (k *KMS) allow(ctx context.Context, c *caller, action string, key *profiles
 		resource = key.ARN
 	}
 	if c.authorize != nil {
-		if err := c.authorize(ctx, c.principal, action, resource); err != nil {
+		if err := c.authorize(ctx, c.principal, action, resource, c.cond); err != nil {
 			return err
 		}
 	}

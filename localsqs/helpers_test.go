@@ -66,7 +66,7 @@ type server struct {
 	URL   string
 }
 
-func authorize(ctx context.Context, principal, action, resource string) error {
+func authorize(ctx context.Context, principal, action, resource string, cond map[string][]string) error {
 	if principal == rootARN {
 		return nil
 	}

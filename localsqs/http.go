@@ -3,7 +3,6 @@ package localsqs
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -80,12 +79,13 @@ var unsupported = []string{"AddPermission", "RemovePermission", "ListDeadLetterS
 //
 // Each operation is authorised as sqs:<Op> (the batch operations as the
 // operation they batch) on the queue ARN, or "*" for CreateQueue and
-// ListQueues, by authorize(ctx, principal, action, resource) and the
+// ListQueues, by authorize(ctx, principal, action, resource, the request's
+// condition keys) and the
 // queue's policy (see allow). verifier is required; a nil authorize lets
 // the queue policies alone refuse. authorize's errors are answered as they
 // are: an EFORBIDDEN *profiles.Error becomes AccessDenied. logger (nil:
 // discard) gets one line per request.
-func (s *SQS) Handler(verifier *sigv4.Verifier, authorize func(ctx context.Context, principal, action, resource string) error, logger *slog.Logger) http.Handler {
+func (s *SQS) Handler(verifier *sigv4.Verifier, authorize Authorize, logger *slog.Logger) http.Handler {
 	if verifier == nil {
 		panic("localsqs: Handler needs a sigv4.Verifier")
 	}
@@ -97,9 +97,8 @@ func (s *SQS) Handler(verifier *sigv4.Verifier, authorize func(ctx context.Conte
 			if r.TLS != nil {
 				scheme = "https"
 			}
-			ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 			return f(ctx, &caller{principal: c.Principal, authorize: authorize, base: scheme + "://" + r.Host,
-				context: requestContext(s.now(), ip, r.TLS != nil)}, c.Body)
+				context: jsonproto.Conditions(r, s.now())}, c.Body)
 		}
 	}
 	return &jsonproto.API{

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/iam"
@@ -73,10 +70,15 @@ func parsePolicy(doc string) (*iam.Policy, error) {
 // caller is who calls the SQS API, and the identity check of the server.
 type caller struct {
 	principal string
-	authorize func(ctx context.Context, principal, action, resource string) error
+	authorize Authorize
 	base      string              // scheme://host the request came to
 	context   map[string][]string // condition keys of the request
 }
+
+// Authorize decides whether principal may do action on resource by the
+// identity policies, given the request's condition keys (aws:SourceIp,
+// aws:CurrentTime, …); it returns an EFORBIDDEN error to refuse.
+type Authorize func(ctx context.Context, principal, action, resource string, cond map[string][]string) error
 
 // allow authorises the caller's action (sqs:<Op>) on a queue (nil: the
 // resource "*"), as SQS does within an account: an explicit Deny of the
@@ -93,7 +95,7 @@ func (s *SQS) allow(ctx context.Context, c *caller, action string, q *profiles.Q
 	}
 	var denied error
 	if c.authorize != nil {
-		denied = c.authorize(ctx, c.principal, action, resource)
+		denied = c.authorize(ctx, c.principal, action, resource, c.context)
 		if denied != nil && profiles.ErrorCode(denied) != profiles.EFORBIDDEN {
 			return denied
 		}
@@ -117,17 +119,4 @@ func (s *SQS) allow(ctx context.Context, c *caller, action string, q *profiles.Q
 		return nil
 	}
 	return denied
-}
-
-// requestContext returns the condition keys of an API request.
-func requestContext(now time.Time, sourceIP string, secure bool) map[string][]string {
-	m := map[string][]string{
-		"aws:CurrentTime":     {now.UTC().Format(time.RFC3339)},
-		"aws:EpochTime":       {strconv.FormatInt(now.Unix(), 10)},
-		"aws:SecureTransport": {strconv.FormatBool(secure)},
-	}
-	if sourceIP != "" {
-		m["aws:SourceIp"] = []string{strings.Trim(sourceIP, "[]")}
-	}
-	return m
 }

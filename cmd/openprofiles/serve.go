@@ -204,15 +204,9 @@ func (m *Main) Open() error {
 		return sigv4.Credential{Secret: secret, Principal: principal}, ok, err
 	}
 	kmsAPI := m.KMS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localkms.SigningService}, Lookup: lookup},
-		func(ctx context.Context, principal, action, resource string) error {
-			return m.Service.Authorize(ctx, &profiles.AuthRequest{Principal: principal, Action: action, Resource: resource,
-				Context: map[string][]string{"aws:PrincipalArn": {principal}}})
-		}, m.Logger)
+		m.authorizeWith, m.Logger)
 	sqsAPI := m.SQS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localsqs.SigningService}, Lookup: lookup},
-		func(ctx context.Context, principal, action, resource string) error {
-			return m.Service.Authorize(ctx, &profiles.AuthRequest{Principal: principal, Action: action, Resource: resource,
-				Context: map[string][]string{"aws:PrincipalArn": {principal}}})
-		}, m.Logger)
+		m.authorizeWith, m.Logger)
 	iamAPI := iamapi.Handler(m.Service, m.Service, &sigv4.Verifier{Region: c.Region, Services: []string{iamapi.SigningService}, Lookup: lookup}, c.AccountID, m.Logger)
 	m.API = &awsapi.Server{
 		Domains:      m.Service,
@@ -301,6 +295,17 @@ Use them with the AWS CLI and SDKs:
 `, keyID, filepath.Join(c.DataDir, credentialsFile), absPath(filepath.Join(c.DataDir, credentialsFile)), credentialsProfile, m.Addr())
 	}
 	return nil
+}
+
+// authorizeWith is the authorisation of the built-in KMS and queue
+// service's APIs: the caller's identity policies, with the request's
+// condition keys and aws:PrincipalArn.
+func (m *Main) authorizeWith(ctx context.Context, principal, action, resource string, cond map[string][]string) error {
+	keys := map[string][]string{"aws:PrincipalArn": {principal}, "aws:RequestedRegion": {m.Config.Region}}
+	for k, v := range cond {
+		keys[k] = v
+	}
+	return m.Service.Authorize(ctx, &profiles.AuthRequest{Principal: principal, Action: action, Resource: resource, Context: keys})
 }
 
 // openAudit opens the audit trail: a JSON line per authorisation decision.
