@@ -51,7 +51,7 @@ type Service struct {
 
 	tokens      tokens
 	indexSecret []byte
-	indexKeys   sync.Map // domain -> its blind-index key (indexKey)
+	indexKeys   sync.Map // domain -> *sync.Pool of HMACs under its blind-index key (indexHasher)
 	crypt       *crypt
 	limiter     *limiter
 	seq         atomic.Uint64 // orders the history records of one process
