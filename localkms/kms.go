@@ -179,7 +179,7 @@ func (k *KMS) Decrypt(ctx context.Context, keyID string, ciphertext []byte, encr
 }
 
 // resolve returns the key named by a key id, key ARN, alias name or alias
-// ARN. A key whose deletion date has passed is deleted first. Returns
+// ARN. A key whose deletion date has passed does not exist. Returns
 // ENOTFOUND (NotFoundException), and EINVALID for an empty name.
 func (k *KMS) resolve(ctx context.Context, name string) (*profiles.KMSKey, error) {
 	if name == "" {
@@ -215,9 +215,10 @@ func (k *KMS) resolve(ctx context.Context, name string) (*profiles.KMSKey, error
 		return nil, storeError("find key", err)
 	}
 	if k.due(key) {
-		if err := k.Store.DeleteKMSKey(ctx, key.KeyID); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
-			return nil, storeError("delete key", err)
-		}
+		// Gone for every caller from its deletion date; DeleteDueKeys
+		// removes the row. (Deleting here would write to the store from
+		// inside a caller's transaction: a lookup of the sealer within a
+		// SQLite Update would wait for the writer it holds.)
 		return nil, notFoundf("Key '%s' does not exist", key.ARN)
 	}
 	return key, nil
@@ -229,9 +230,9 @@ func (k *KMS) due(key *profiles.KMSKey) bool {
 }
 
 // DeleteDueKeys deletes the keys whose deletion date has passed, with
-// their aliases and grants, and returns how many it deleted. Lookups
-// delete such keys anyway; a server may call it now and then to purge
-// keys nobody asks for.
+// their aliases and grants, and returns how many it deleted. Lookups treat
+// such keys as deleted already; the server's sweeper calls this to remove
+// them.
 func (k *KMS) DeleteDueKeys(ctx context.Context) (int, error) {
 	n, after := 0, ""
 	for {

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -282,4 +284,53 @@ func TestKMS_External(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.mustPut("contact", map[string]any{"id": "c2", "email": "ext2@example.com"})
+}
+
+// TestKMS_KeyPastDeletionDate: once a domain key's deletion date has
+// passed, ingestion and reads fail at once with the brief's KMS error (no
+// wait on the store), and the sweeper removes the key.
+func TestKMS_KeyPastDeletionDate(t *testing.T) {
+	clock := &testClock{now: time.Now().UTC().Truncate(time.Second)}
+	c := main.DefaultConfig()
+	c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+	c.KMSKeyCheckInterval, c.DataKeyMaxAge = 0, 0
+	m := &main.Main{Config: withTestStore(t, c), Now: clock.Now}
+	if err := m.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	client, k := MustClient(t, m), MustKMSClient(t, m)
+	ctx := t.Context()
+	key := mustServiceKey(t, m)
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("doomed"),
+		DefaultExpirationDays: aws.Int32(30), DefaultEncryptionKey: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	e := &ingestEnv{t: t, m: m, client: client, domain: "doomed"}
+	e.putType(contactType("contact"))
+	e.mustPut("contact", map[string]any{"id": "c1", "email": "doomed@example.com"})
+	if _, err := k.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(key), PendingWindowInDays: aws.Int32(7)}); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(8 * 24 * time.Hour)
+
+	// Several writers at once, each inside a store transaction that looks
+	// the key up: none may hang.
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = e.put("contact", map[string]any{"id": fmt.Sprintf("c%d", i+2), "email": "doomed@example.com"})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		wantAPIError(t, err, "AccessDeniedException", "EncryptionKey doesn't exist")
+	}
+	if _, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(key)}); err == nil || !strings.Contains(err.Error(), "NotFound") {
+		t.Errorf("DescribeKey after the deletion date: %v, want NotFoundException", err)
+	}
+	if n, err := m.KMS.DeleteDueKeys(ctx); err != nil || n != 1 {
+		t.Errorf("DeleteDueKeys: %d, %v; want the one key", n, err)
+	}
 }
