@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
-	"testing/fstest"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/openprofiles/profiles/internal/migrate"
 )
 
 // mustOpen opens a DB on a new schema, configured by configure if not nil,
@@ -69,49 +69,17 @@ func TestPool(t *testing.T) {
 	})
 }
 
-func TestLoadMigrations(t *testing.T) {
-	file := &fstest.MapFile{Data: []byte("CREATE TABLE t (x int);")}
-	for _, tt := range []struct {
-		name    string
-		files   []string
-		want    []int
-		wantErr bool
-	}{
-		{"Embedded", nil, []int{1, 2, 3, 4, 5, 6, 7, 8}, false},
-		{"InOrder", []string{"0002_b.sql", "0001_a.sql", "0003_c.sql"}, []int{1, 2, 3}, false},
-		{"Gap", []string{"0001_a.sql", "0003_c.sql"}, nil, true},
-		{"Duplicate", []string{"0001_a.sql", "0001_b.sql"}, nil, true},
-		{"StartsAfterOne", []string{"0002_b.sql"}, nil, true},
-		{"BadName", []string{"0001-a.sql"}, nil, true},
-		{"ShortVersion", []string{"1_a.sql"}, nil, true},
-		{"None", []string{}, nil, true},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var ms []migration
-			var err error
-			if tt.files == nil {
-				ms, err = loadMigrations(migrationFS)
-			} else {
-				mfs := fstest.MapFS{"migrations/README": &fstest.MapFile{}}
-				for _, name := range tt.files {
-					mfs["migrations/"+name] = file
-				}
-				ms, err = loadMigrations(mfs)
-			}
-			if gotErr := err != nil; gotErr != tt.wantErr {
-				t.Fatalf("loadMigrations: err=%v, want error %v", err, tt.wantErr)
-			}
-			var got []int
-			for _, m := range ms {
-				got = append(got, m.version)
-				if m.sql == "" {
-					t.Errorf("migration %s: empty SQL", m.name)
-				}
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("versions (-want +got):\n%s", diff)
-			}
-		})
+// TestEmbeddedMigrations: the migrations built in load (package migrate
+// checks their names and order).
+func TestEmbeddedMigrations(t *testing.T) {
+	ms, err := migrate.Load(migrationFS)
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("migrate.Load: %d migrations, %v", len(ms), err)
+	}
+	for i, m := range ms {
+		if m.Version != i+1 || m.SQL == "" {
+			t.Errorf("migration %d: %s, version %d", i, m.Name, m.Version)
+		}
 	}
 }
 
@@ -121,14 +89,14 @@ func TestLoadMigrations(t *testing.T) {
 // the pool.
 func TestMigrate(t *testing.T) {
 	ctx, db := t.Context(), mustOpen(t, nil)
-	embedded, err := loadMigrations(migrationFS)
+	embedded, err := migrate.Load(migrationFS)
 	if err != nil {
 		t.Fatalf("loadMigrations: %v", err)
 	}
-	ms := append(embedded, migration{
-		version: len(embedded) + 1,
-		name:    fmt.Sprintf("%04d_two.sql", len(embedded)+1),
-		sql:     "CREATE TABLE a (x int);\nINSERT INTO a VALUES (1);\nCREATE TABLE b (y int);",
+	ms := append(embedded, migrate.Migration{
+		Version: len(embedded) + 1,
+		Name:    fmt.Sprintf("%04d_two.sql", len(embedded)+1),
+		SQL:     "CREATE TABLE a (x int);\nINSERT INTO a VALUES (1);\nCREATE TABLE b (y int);",
 	})
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
@@ -151,7 +119,7 @@ func TestMigrate(t *testing.T) {
 		t.Errorf("rows in a and b %d, advisory locks %d, statement_timeout %q; want 1 (applied once), 0, 30s", rows, locks, timeout)
 	}
 
-	bad := append(ms, migration{version: len(ms) + 1, name: fmt.Sprintf("%04d_bad.sql", len(ms)+1), sql: "CREATE TABLE c (z int);\nSELECT nope FROM missing;"})
+	bad := append(ms, migrate.Migration{Version: len(ms) + 1, Name: fmt.Sprintf("%04d_bad.sql", len(ms)+1), SQL: "CREATE TABLE c (z int);\nSELECT nope FROM missing;"})
 	if err := db.migrate(ctx, conn.Conn(), bad); err == nil {
 		t.Fatal("migrate(bad): err=nil, want an error")
 	}

@@ -41,10 +41,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"path"
-	"regexp"
 	"runtime"
 	"strconv"
 	"time"
@@ -52,6 +49,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/migrate"
 )
 
 // Defaults of the DB fields.
@@ -142,7 +140,7 @@ func (db *DB) Open() (err error) {
 	if db.Logger == nil {
 		db.Logger = slog.New(slog.DiscardHandler)
 	}
-	migrations, err := loadMigrations(migrationFS)
+	migrations, err := migrate.Load(migrationFS)
 	if err != nil {
 		return fmt.Errorf("postgres: open: %w", err)
 	}
@@ -226,45 +224,6 @@ func (db *DB) now() time.Time {
 	return time.UnixMilli(db.Now().UnixMilli()).UTC()
 }
 
-// A migration is one embedded SQL file, migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string // file name
-	sql     string
-}
-
-var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
-
-// loadMigrations reads migrations/*.sql from fsys in version order. The
-// versions must be 1, 2, 3, … without gaps or duplicates.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("migrations: %w", err)
-	}
-	if len(names) == 0 {
-		return nil, errors.New("migrations: none found")
-	}
-	var ms []migration
-	for i, name := range names { // fs.Glob sorts
-		base := path.Base(name)
-		m := migrationName.FindStringSubmatch(base)
-		if m == nil {
-			return nil, fmt.Errorf("migrations: %s: name is not NNNN_name.sql", base)
-		}
-		version, _ := strconv.Atoi(m[1])
-		if version != i+1 {
-			return nil, fmt.Errorf("migrations: %s: version %d, want %d", base, version, i+1)
-		}
-		buf, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("migrations: %w", err)
-		}
-		ms = append(ms, migration{version: version, name: base, sql: string(buf)})
-	}
-	return ms, nil
-}
-
 // migrationLock is the first half of the key of the session-level advisory
 // lock that migrate holds; the second is a hash of the schema.
 const migrationLock = 0x6f70_7066 // "oppf"
@@ -275,7 +234,7 @@ const migrationLock = 0x6f70_7066 // "oppf"
 // open the same database at once migrate one after another, and the later
 // ones find nothing left to do. On success it leaves conn as it found it;
 // on failure the caller closes conn.
-func (db *DB) migrate(ctx context.Context, conn *pgx.Conn, ms []migration) error {
+func (db *DB) migrate(ctx context.Context, conn *pgx.Conn, ms []migrate.Migration) error {
 	const key = `hashtext(COALESCE(current_schema(), ''))`
 	if _, err := conn.Exec(ctx, `SET statement_timeout = 0`); err != nil {
 		return err
@@ -296,7 +255,7 @@ func (db *DB) migrate(ctx context.Context, conn *pgx.Conn, ms []migration) error
 }
 
 // migrateLocked is migrate once the lock is held.
-func (db *DB) migrateLocked(ctx context.Context, conn *pgx.Conn, ms []migration) error {
+func (db *DB) migrateLocked(ctx context.Context, conn *pgx.Conn, ms []migrate.Migration) error {
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    integer NOT NULL PRIMARY KEY,
 		name       text    NOT NULL,
@@ -304,7 +263,7 @@ func (db *DB) migrateLocked(ctx context.Context, conn *pgx.Conn, ms []migration)
 	)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 	var current int
 	if err := conn.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
@@ -313,18 +272,18 @@ func (db *DB) migrateLocked(ctx context.Context, conn *pgx.Conn, ms []migration)
 		return fmt.Errorf("%w: version %d, this program knows up to %d; run a newer openprofiles", ErrSchemaTooNew, current, latest)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
 		if err := db.applyMigration(ctx, conn, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
 }
 
 // applyMigration applies m and records it, in one transaction.
-func (db *DB) applyMigration(ctx context.Context, conn *pgx.Conn, m migration) error {
+func (db *DB) applyMigration(ctx context.Context, conn *pgx.Conn, m migrate.Migration) error {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return err
@@ -332,16 +291,16 @@ func (db *DB) applyMigration(ctx context.Context, conn *pgx.Conn, m migration) e
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// Without arguments, pgx sends the file in the simple protocol, which
 	// runs several statements.
-	if _, err := tx.Exec(ctx, m.sql); err != nil {
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-		m.version, m.name, db.now().Format(time.RFC3339Nano)); err != nil {
+		m.Version, m.Name, db.now().Format(time.RFC3339Nano)); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
-	db.Logger.Info("applied migration", "version", m.version, "name", m.name)
+	db.Logger.Info("applied migration", "version", m.Version, "name", m.Name)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/openprofiles/profiles/internal/migrate"
 	"github.com/openprofiles/profiles/storetest"
 )
 
@@ -19,11 +20,11 @@ import (
 // version and the store holds the same data the same way.
 func TestMigrate_FromPreviousVersion(t *testing.T) {
 	ctx := context.Background()
-	ms, err := loadMigrations(migrationFS)
+	ms, err := migrate.Load(migrationFS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 	for v, fixture := range mustFixtures(t, latest) {
 		t.Run(fmt.Sprintf("FromVersion%d", v), func(t *testing.T) {
 			dsn := MustSchema(t)

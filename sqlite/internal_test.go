@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/openprofiles/profiles/internal/migrate"
 )
 
 func mustOpen(tb testing.TB) *DB {
@@ -95,49 +96,17 @@ func TestWriteTxIsImmediate(t *testing.T) {
 	}
 }
 
-func TestLoadMigrations(t *testing.T) {
-	file := &fstest.MapFile{Data: []byte("CREATE TABLE t (x);")}
-	for _, tt := range []struct {
-		name    string
-		files   []string
-		want    []int
-		wantErr bool
-	}{
-		{"Embedded", nil, []int{1, 2, 3, 4, 5, 6, 7, 8}, false},
-		{"InOrder", []string{"0002_b.sql", "0001_a.sql", "0003_c.sql"}, []int{1, 2, 3}, false},
-		{"Gap", []string{"0001_a.sql", "0003_c.sql"}, nil, true},
-		{"Duplicate", []string{"0001_a.sql", "0001_b.sql"}, nil, true},
-		{"StartsAfterOne", []string{"0002_b.sql"}, nil, true},
-		{"BadName", []string{"0001-a.sql"}, nil, true},
-		{"ShortVersion", []string{"1_a.sql"}, nil, true},
-		{"None", []string{}, nil, true},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var ms []migration
-			var err error
-			if tt.files == nil {
-				ms, err = loadMigrations(migrationFS)
-			} else {
-				mfs := fstest.MapFS{"migrations/README": &fstest.MapFile{}}
-				for _, name := range tt.files {
-					mfs["migrations/"+name] = file
-				}
-				ms, err = loadMigrations(mfs)
-			}
-			if gotErr := err != nil; gotErr != tt.wantErr {
-				t.Fatalf("loadMigrations: err=%v, want error %v", err, tt.wantErr)
-			}
-			var got []int
-			for _, m := range ms {
-				got = append(got, m.version)
-				if m.sql == "" {
-					t.Errorf("migration %s: empty SQL", m.name)
-				}
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("versions (-want +got):\n%s", diff)
-			}
-		})
+// TestEmbeddedMigrations: the migrations built in load (package migrate
+// checks their names and order).
+func TestEmbeddedMigrations(t *testing.T) {
+	ms, err := migrate.Load(migrationFS)
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("migrate.Load: %d migrations, %v", len(ms), err)
+	}
+	for i, m := range ms {
+		if m.Version != i+1 || m.SQL == "" {
+			t.Errorf("migration %d: %s, version %d", i, m.Name, m.Version)
+		}
 	}
 }
 
@@ -145,14 +114,14 @@ func TestLoadMigrations(t *testing.T) {
 // transaction: a failing one leaves nothing behind, and none runs twice.
 func TestMigrate(t *testing.T) {
 	ctx, db := t.Context(), mustOpen(t)
-	embedded, err := loadMigrations(migrationFS)
+	embedded, err := migrate.Load(migrationFS)
 	if err != nil {
 		t.Fatalf("loadMigrations: %v", err)
 	}
-	ms := append(embedded, migration{
-		version: len(embedded) + 1,
-		name:    fmt.Sprintf("%04d_two.sql", len(embedded)+1),
-		sql:     "CREATE TABLE a (x INTEGER);\nINSERT INTO a VALUES (1);\nCREATE TABLE b (y INTEGER);",
+	ms := append(embedded, migrate.Migration{
+		Version: len(embedded) + 1,
+		Name:    fmt.Sprintf("%04d_two.sql", len(embedded)+1),
+		SQL:     "CREATE TABLE a (x INTEGER);\nINSERT INTO a VALUES (1);\nCREATE TABLE b (y INTEGER);",
 	})
 	for range 2 {
 		if err := db.migrate(ctx, ms); err != nil {
@@ -166,7 +135,7 @@ func TestMigrate(t *testing.T) {
 		t.Errorf("rows in a and b: %d, want 1 (applied once)", rows)
 	}
 
-	bad := append(ms, migration{version: len(ms) + 1, name: fmt.Sprintf("%04d_bad.sql", len(ms)+1), sql: "CREATE TABLE c (z);\nSELECT nope FROM missing;"})
+	bad := append(ms, migrate.Migration{Version: len(ms) + 1, Name: fmt.Sprintf("%04d_bad.sql", len(ms)+1), SQL: "CREATE TABLE c (z);\nSELECT nope FROM missing;"})
 	if err := db.migrate(ctx, bad); err == nil {
 		t.Fatal("migrate(bad): err=nil, want an error")
 	}

@@ -30,19 +30,17 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/migrate"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -135,7 +133,7 @@ func (db *DB) Open() (err error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
-	migrations, err := loadMigrations(migrationFS)
+	migrations, err := migrate.Load(migrationFS)
 	if err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -311,48 +309,9 @@ func isUniqueViolation(err error) bool {
 	return e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
 
-// A migration is one embedded SQL file, migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string // file name
-	sql     string
-}
-
-var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
-
-// loadMigrations reads migrations/*.sql from fsys in version order. The
-// versions must be 1, 2, 3, … without gaps or duplicates.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("migrations: %w", err)
-	}
-	if len(names) == 0 {
-		return nil, errors.New("migrations: none found")
-	}
-	var ms []migration
-	for i, name := range names { // fs.Glob sorts
-		base := path.Base(name)
-		m := migrationName.FindStringSubmatch(base)
-		if m == nil {
-			return nil, fmt.Errorf("migrations: %s: name is not NNNN_name.sql", base)
-		}
-		version, _ := strconv.Atoi(m[1])
-		if version != i+1 {
-			return nil, fmt.Errorf("migrations: %s: version %d, want %d", base, version, i+1)
-		}
-		buf, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("migrations: %w", err)
-		}
-		ms = append(ms, migration{version: version, name: base, sql: string(buf)})
-	}
-	return ms, nil
-}
-
 // migrate applies the migrations the database lacks, in order, each in its
 // own transaction, and records each in schema_migrations.
-func (db *DB) migrate(ctx context.Context, ms []migration) error {
+func (db *DB) migrate(ctx context.Context, ms []migrate.Migration) error {
 	if _, err := db.wdb.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER NOT NULL PRIMARY KEY,
 		name       TEXT    NOT NULL,
@@ -361,7 +320,7 @@ func (db *DB) migrate(ctx context.Context, ms []migration) error {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 	var current int
 	if err := db.wdb.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
@@ -372,7 +331,7 @@ func (db *DB) migrate(ctx context.Context, ms []migration) error {
 
 	for _, m := range ms {
 		if err := db.applyMigration(ctx, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
@@ -381,7 +340,7 @@ func (db *DB) migrate(ctx context.Context, ms []migration) error {
 // applyMigration applies m unless it is recorded as applied. The check is
 // inside the (immediate) transaction, so two processes opening the same
 // file at once apply it once.
-func (db *DB) applyMigration(ctx context.Context, m migration) error {
+func (db *DB) applyMigration(ctx context.Context, m migrate.Migration) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return err
@@ -389,21 +348,21 @@ func (db *DB) applyMigration(ctx context.Context, m migration) error {
 	defer tx.Rollback()
 
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 		return err
 	} else if n > 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, db.now().Format(time.RFC3339Nano)); err != nil {
+		m.Version, m.Name, db.now().Format(time.RFC3339Nano)); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	db.Logger.Info("applied migration", "version", m.version, "name", m.name, "path", db.path)
+	db.Logger.Info("applied migration", "version", m.Version, "name", m.Name, "path", db.path)
 	return nil
 }

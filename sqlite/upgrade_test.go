@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/openprofiles/profiles/internal/migrate"
 	"github.com/openprofiles/profiles/storetest"
 )
 
@@ -18,11 +19,11 @@ import (
 // writes the data. From an empty database, Open migrates to the latest
 // version and the store holds the same data the same way.
 func TestMigrate_FromPreviousVersion(t *testing.T) {
-	ms, err := loadMigrations(migrationFS)
+	ms, err := migrate.Load(migrationFS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 	fixtures := mustFixtures(t, latest)
 	for v, fixture := range fixtures {
 		t.Run(fmt.Sprintf("FromVersion%d", v), func(t *testing.T) {
@@ -88,7 +89,7 @@ func mustFixtures(t *testing.T, latest int) map[int]string {
 
 // mustMigrateTo creates the database file path at the schema version of
 // the last of ms.
-func mustMigrateTo(t *testing.T, path string, ms []migration) {
+func mustMigrateTo(t *testing.T, path string, ms []migrate.Migration) {
 	t.Helper()
 	db := NewDB(path)
 	var err error
@@ -98,7 +99,7 @@ func mustMigrateTo(t *testing.T, path string, ms []migration) {
 	defer db.wdb.Close()
 	db.wdb.SetMaxOpenConns(1)
 	if err := db.migrate(context.Background(), ms); err != nil {
-		t.Fatalf("migrate to version %d: %v", ms[len(ms)-1].version, err)
+		t.Fatalf("migrate to version %d: %v", ms[len(ms)-1].Version, err)
 	}
 }
 
