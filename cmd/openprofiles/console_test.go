@@ -300,3 +300,61 @@ func TestConsole_Off(t *testing.T) {
 		}
 	}
 }
+
+// TestConsole_SessionEnds: signing out ends the session in the browser, and
+// deactivating the access key ends every session made with it.
+func TestConsole_SessionEnds(t *testing.T) {
+	m := MustRunMain(t)
+	id, secret := mustAgent(t, m, "shift", agentProfiles)
+	noRedirect := func(hc *http.Client) *http.Client {
+		c := *hc
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		return &c
+	}
+	status := func(hc *http.Client, path string) (int, string) {
+		r, err := noRedirect(hc).Get(m.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode, r.Header.Get("Location")
+	}
+
+	// Sign out: the cookie is gone, pages lead to the sign-in page again.
+	hc := mustConsoleSession(t, m.URL(), id, secret)
+	if st, _ := status(hc, "/console/domains"); st != http.StatusOK {
+		t.Fatalf("signed in: %d", st)
+	}
+	page := get(t, hc, m.URL()+"/console/domains")
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	r, err := hc.PostForm(m.URL()+"/console/signout", url.Values{"csrf": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if st, loc := status(hc, "/console/domains"); st != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/signin") {
+		t.Errorf("after sign-out: %d %s, want the sign-in page", st, loc)
+	}
+
+	// Deactivating the key ends the session at the next request.
+	hc = mustConsoleSession(t, m.URL(), id, secret)
+	if err := m.Service.UpdateAccessKey(t.Context(), "shift", id, "Inactive"); err != nil {
+		t.Fatal(err)
+	}
+	if st, loc := status(hc, "/console/domains"); st != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/signin") {
+		t.Errorf("after deactivating the key: %d %s, want the sign-in page", st, loc)
+	}
+	// And the key no longer signs in.
+	jar, _ := cookiejar.New(nil)
+	fresh := &http.Client{Jar: jar}
+	defer fresh.CloseIdleConnections()
+	tok := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get(t, fresh, m.URL()+"/console/signin"))[1]
+	r, err = noRedirect(fresh).PostForm(m.URL()+"/console/signin", url.Values{"csrf": {tok}, "access_key_id": {id}, "secret_access_key": {secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("sign-in with an inactive key: %d, want 401", r.StatusCode)
+	}
+}
