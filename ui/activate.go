@@ -131,6 +131,8 @@ type wizard struct {
 	KeyStatement   string
 
 	BuiltinQueues, BuiltinKeys bool
+
+	Existing []*profiles.Domain // domains the instance could use instead
 }
 
 func (s *Server) newWizard(r *http.Request, in *profiles.InstanceView) *wizard {
@@ -198,6 +200,9 @@ func (s *Server) enableStart(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int, wz *wizard) {
+	if wz.Step == "domain" && s.allow(r, "profile:ListDomains", "*") == nil {
+		wz.Existing, _, _ = s.Domains.ListDomains(r.Context(), profiles.Page{MaxResults: 100})
+	}
 	if wz.Step == "queue" && s.Queues != nil {
 		wz.Queues, _ = s.Queues.ListQueues(r.Context())
 		wz.Statement = s.Queues.ServiceQueueStatement(wz.QueueName)
@@ -432,7 +437,11 @@ func (s *Server) changeDomain(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(in.ID)+"?done="+url.QueryEscape("The instance now uses domain "+to+". Its profiles stayed in "+in.DomainName+"."), http.StatusSeeOther)
+	done := "Customer Profiles is enabled: the instance uses domain " + to + "."
+	if in.DomainName != "" {
+		done = "The instance now uses domain " + to + ". Its profiles stayed in " + in.DomainName + "."
+	}
+	http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(in.ID)+"?done="+url.QueryEscape(done), http.StatusSeeOther)
 }
 
 // DisplayNameTag is the domain tag that holds the name the console shows

@@ -175,6 +175,17 @@ func TestConsole_ActivationErrors(t *testing.T) {
 	b.mustContain("#summary-domain", "Acme")
 	b.mustContain("#summary-dlq", queue)
 	b.mustContain("#summary-key", good)
+
+	// A second instance can use the existing domain instead of a new one.
+	other, err := m.Service.CreateInstance(ctx, "Acme-West")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.open("/console/instances/" + other.ID + "/enable")
+	b.mustContain("#use-existing", "Or use an existing domain")
+	b.click("#use-domain")
+	b.mustContain(".flash", "Customer Profiles is enabled: the instance uses domain Acme.")
+	b.mustContain("#summary-domain", "Acme")
 }
 
 // TestPostgres_ConsoleAcrossNodes: a console session made on one node works
