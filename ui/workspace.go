@@ -145,16 +145,17 @@ type objectGroup struct {
 
 // profileData is the profile page.
 type profileData struct {
-	Profile    *profiles.Profile
-	Standard   []field
-	Addresses  []address
-	Attributes []field
-	Contacts   []contact
-	Objects    []objectGroup
-	Denied     string
-	NoObjects  string // why objects could not be listed
-	FormErrors map[string]string
-	Form       *profileForm
+	Profile     *profiles.Profile
+	Standard    []field
+	Addresses   []address
+	Attributes  []field
+	Contacts    []contact
+	ContactsCut bool // the contact history holds more than is shown
+	Objects     []objectGroup
+	Denied      string
+	NoObjects   string // why objects could not be listed
+	FormErrors  map[string]string
+	Form        *profileForm
 }
 
 type field struct{ Name, Label, Value string }
@@ -223,6 +224,7 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 		if err != nil || len(objs) == 0 {
 			continue
 		}
+		d.ContactsCut = d.ContactsCut || name == "CTR" && len(objs) == 100
 		group := objectGroup{Type: name}
 		for _, o := range objs {
 			if c, ok := parseContact(o.Data); ok {
