@@ -181,6 +181,13 @@ type Tx interface {
 	// profile, which goes when the profile is deleted. Returns ENOTFOUND
 	// for a missing domain or profile.
 	PutIngestBucket(ctx context.Context, b *IngestBucket) error
+	// TakeIngestToken takes one token at now from the ingestion token
+	// bucket of a profile (a missing bucket is a full one) by the rule of
+	// IngestBucket.Take with rate and burst, and stores the bucket, as one
+	// read and write. It returns false, changing nothing, when the bucket
+	// has less than one token. Returns ENOTFOUND for a missing domain or
+	// profile.
+	TakeIngestToken(ctx context.Context, domain, profileID string, rate, burst float64, now time.Time) (bool, error)
 
 	// DeleteKeyValues deletes a profile's keys of that name with one of the
 	// values, whatever their origin, and returns how many it deleted (keys of

@@ -11,6 +11,7 @@ import (
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/postgres"
+	"github.com/openprofiles/profiles/storetest"
 )
 
 // benchObject is a contact record of about 1 KB.
@@ -178,4 +179,9 @@ func BenchmarkFindProfileIDs(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkIngestBucket: see storetest.BenchIngestBucket.
+func BenchmarkIngestBucket(b *testing.B) {
+	storetest.BenchIngestBucket(b, func(tb testing.TB) profiles.Store { return MustOpenDB(tb) })
 }

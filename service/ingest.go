@@ -161,14 +161,10 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 
 	// The profile's ingestion rate: its bucket, in the store, is written
 	// once the profile is.
-	if bucket, ok, err := in.s.limiter.take(ctx, in.tx, in.domain.Name, p.ID, created, in.now); err != nil {
+	if ok, err := in.s.limiter.take(ctx, in.tx, in.domain.Name, p.ID, in.now); err != nil {
 		return "", err
 	} else if !ok {
 		return "", profiles.IngestErrorf(profiles.ETHROTTLED, profiles.ReasonRateExceeded, profiles.MsgRateExceeded)
-	} else if bucket != nil {
-		if err := in.tx.PutIngestBucket(ctx, bucket); err != nil {
-			return "", err
-		}
 	}
 
 	o := &profiles.ProfileObject{

@@ -31,35 +31,13 @@ func newLimiter(rate float64, burst int) *limiter {
 	return &limiter{rate: rate, burst: float64(burst)}
 }
 
-// take takes a token from the bucket of a profile in tx at now. It returns
-// the bucket to store (nil when there is no limit), and false when the
-// bucket is empty. A new profile (created) has a full bucket. A bucket
-// counted at a later time than now (by a node whose clock is ahead of this
-// one's) does not fill until now catches up.
-func (l *limiter) take(ctx context.Context, tx profiles.Tx, domain, profileID string, created bool, now time.Time) (*profiles.IngestBucket, bool, error) {
+// take takes a token from the bucket of a profile in tx at now (a new
+// profile's bucket, which does not exist yet, is full), by the rule of
+// profiles.IngestBucket.Take, which the store applies in one statement. It
+// returns false when the bucket is empty.
+func (l *limiter) take(ctx context.Context, tx profiles.Tx, domain, profileID string, now time.Time) (bool, error) {
 	if l.rate <= 0 {
-		return nil, true, nil
+		return true, nil
 	}
-	b := &profiles.IngestBucket{DomainName: domain, ProfileID: profileID, Tokens: l.burst, UpdatedAt: now}
-	if !created {
-		old, err := tx.FindIngestBucket(ctx, domain, profileID)
-		switch {
-		case err == nil:
-			b.Tokens = old.Tokens
-			if elapsed := now.Sub(old.UpdatedAt).Seconds(); elapsed > 0 {
-				b.Tokens = min(l.burst, b.Tokens+elapsed*l.rate)
-			} else {
-				b.UpdatedAt = old.UpdatedAt
-			}
-		case profiles.ErrorCode(err) == profiles.ENOTFOUND:
-			// No bucket yet: a full one.
-		default:
-			return nil, false, err
-		}
-	}
-	if b.Tokens < 1 {
-		return nil, false, nil
-	}
-	b.Tokens--
-	return b, true, nil
+	return tx.TakeIngestToken(ctx, domain, profileID, l.rate, l.burst, now)
 }

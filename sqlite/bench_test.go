@@ -10,6 +10,7 @@ import (
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/sqlite"
+	"github.com/openprofiles/profiles/storetest"
 )
 
 // benchObject is a contact record of about 1 KB.
@@ -159,4 +160,9 @@ func BenchmarkFindProfileIDs(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkIngestBucket: see storetest.BenchIngestBucket.
+func BenchmarkIngestBucket(b *testing.B) {
+	storetest.BenchIngestBucket(b, func(tb testing.TB) profiles.Store { return MustOpenDB(tb) })
 }

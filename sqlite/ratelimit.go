@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/openprofiles/profiles"
 )
@@ -44,3 +45,51 @@ func (t *tx) PutIngestBucket(ctx context.Context, b *profiles.IngestBucket) erro
 	}
 	return nil
 }
+
+// TakeIngestToken takes one token from the ingestion token bucket of a
+// profile by the rule of profiles.IngestBucket.Take, in one statement: an
+// upsert that inserts a full bucket less one token, or fills the bucket it
+// finds and takes a token, only if it then holds one (the elapsed seconds
+// as time.Duration.Seconds computes them, so that the result is Take's to
+// the bit). No row changed is an empty bucket, or a missing profile when
+// burst < 1. Returns ENOTFOUND naming the missing domain or profile.
+func (t *tx) TakeIngestToken(ctx context.Context, domain, profileID string, rate, burst float64, now time.Time) (bool, error) {
+	if err := t.writable("take ingest token"); err != nil {
+		return false, err
+	}
+	res, err := t.stx.ExecContext(ctx, takeIngestTokenSQL, domain, profileID, rate, burst, now.UnixNano(), now.UnixMilli())
+	if isForeignKeyViolation(err) {
+		return false, t.notFound(ctx, domain, "profile %q not found in domain %q", profileID, domain)
+	} else if err != nil {
+		return false, fmt.Errorf("sqlite: take ingest token: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return false, fmt.Errorf("sqlite: take ingest token: %w", err)
+	} else if n == 1 {
+		return true, nil
+	}
+	var n int
+	if err := t.stx.QueryRowContext(ctx, `SELECT COUNT(*) FROM profiles WHERE domain = ? AND id = ?`, domain, profileID).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlite: take ingest token: %w", err)
+	} else if n == 0 {
+		return false, t.notFound(ctx, domain, "profile %q not found in domain %q", profileID, domain)
+	}
+	return false, nil
+}
+
+// takeIngestTokenSQL is the statement of TakeIngestToken; its parameters
+// are the domain, the profile id, the rate, the burst, and now in
+// nanoseconds and in milliseconds. elapsedNanos is now less the bucket's
+// time; filled is the bucket's tokens once filled.
+var takeIngestTokenSQL = func() string {
+	const elapsedNanos = `(?5 - ingest_buckets.updated_at * 1000000)`
+	const filled = `(CASE WHEN ` + elapsedNanos + ` > 0
+		THEN min(?4, ingest_buckets.tokens + ((` + elapsedNanos + ` / 1000000000) + (` + elapsedNanos + ` % 1000000000) / 1e9) * ?3)
+		ELSE ingest_buckets.tokens END)`
+	return `INSERT INTO ingest_buckets (domain, profile_id, tokens, updated_at)
+		SELECT ?1, ?2, ?4 - 1, ?6 WHERE ?4 >= 1
+		ON CONFLICT (domain, profile_id) DO UPDATE SET
+			tokens = ` + filled + ` - 1,
+			updated_at = CASE WHEN ` + elapsedNanos + ` > 0 THEN ?6 ELSE ingest_buckets.updated_at END
+		WHERE ` + filled + ` >= 1`
+}()

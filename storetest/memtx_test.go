@@ -298,6 +298,27 @@ func (tx *memTx) PutIngestBucket(ctx context.Context, b *profiles.IngestBucket) 
 	return nil
 }
 
+func (tx *memTx) TakeIngestToken(ctx context.Context, domain, profileID string, rate, burst float64, now time.Time) (bool, error) {
+	d, err := tx.write(domain)
+	if err != nil {
+		return false, err
+	}
+	if _, ok := d.profiles[profileID]; !ok {
+		return false, profiles.Errorf(profiles.ENOTFOUND, "profile %q not found", profileID)
+	}
+	b, ok := d.buckets[profileID]
+	if !ok {
+		b = profiles.IngestBucket{DomainName: domain, ProfileID: profileID, Tokens: burst, UpdatedAt: now}
+	}
+	b, ok = b.Take(rate, burst, now)
+	if !ok {
+		return false, nil
+	}
+	b.UpdatedAt = ms(b.UpdatedAt)
+	d.buckets[profileID] = b
+	return true, nil
+}
+
 func (tx *memTx) FindProfileIDs(ctx context.Context, domain, name, value string) ([]string, error) {
 	d, err := tx.data(domain)
 	if err != nil {
