@@ -21,6 +21,7 @@ func (t *tx) FindObjectType(ctx context.Context, domain, name string) (*profiles
 	} else if err != nil {
 		return nil, t.wrap("find object type", err)
 	}
+	t.domain = domain // its types go with it
 	return ot, nil
 }
 

@@ -246,6 +246,10 @@ type tx struct {
 	// undo holds the times that Puts overwrote in their arguments, to
 	// restore them before fn runs again.
 	undo []savedTime
+	// domain is a domain this transaction has seen exist. A Tx neither
+	// creates nor deletes domains, and Update and View see one snapshot,
+	// so notFound need not ask again.
+	domain string
 }
 
 // savedTime is a time a Put overwrote: where, and what it was.
@@ -308,10 +312,13 @@ func (t *tx) writable(op string) error {
 // otherwise ENOTFOUND with the message format and args, or nil for an
 // empty format.
 func (t *tx) notFound(ctx context.Context, domain, format string, args ...any) error {
-	if ok, err := domainExists(ctx, t.ptx, domain); err != nil {
-		return t.wrap("find domain", err)
-	} else if !ok {
-		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", domain)
+	if domain == "" || domain != t.domain {
+		if ok, err := domainExists(ctx, t.ptx, domain); err != nil {
+			return t.wrap("find domain", err)
+		} else if !ok {
+			return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", domain)
+		}
+		t.domain = domain
 	}
 	if format == "" {
 		return nil
