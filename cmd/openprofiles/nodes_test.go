@@ -211,12 +211,19 @@ func (n *nodeProcess) put(t *testing.T, domain, id, email string) error {
 	return err
 }
 
+// readRetries lets the SDK retry a read that failed in transit (as any SDK
+// user's reads do): the node clients otherwise make one attempt, so that a
+// put that fails is seen as not acknowledged. Under a loaded CI machine a
+// keep-alive connection has been seen to fail in transit
+// ("use of closed network connection") after the node answered 200.
+func readRetries(o *customerprofiles.Options) { o.RetryMaxAttempts = 3 }
+
 // mustSearchOne returns the id of the one profile the node finds by email.
 func (n *nodeProcess) mustSearchOne(t *testing.T, domain, email string) string {
 	t.Helper()
 	out, err := n.client.SearchProfiles(t.Context(), &customerprofiles.SearchProfilesInput{
 		DomainName: aws.String(domain), KeyName: aws.String("_email"), Values: []string{email}, MaxResults: aws.Int32(100),
-	})
+	}, readRetries)
 	if err != nil {
 		t.Fatalf("%s: SearchProfiles: %v", n.name, err)
 	}
@@ -239,7 +246,7 @@ func (n *nodeProcess) mustObjectIDs(t *testing.T, domain, profileID string) []st
 		out, err := n.client.ListProfileObjects(t.Context(), &customerprofiles.ListProfileObjectsInput{
 			DomainName: aws.String(domain), ObjectTypeName: aws.String("contact"), ProfileId: aws.String(profileID),
 			MaxResults: aws.Int32(100), NextToken: token,
-		})
+		}, readRetries)
 		if err != nil {
 			t.Fatalf("%s: ListProfileObjects: %v", n.name, err)
 		}
