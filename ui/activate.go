@@ -15,8 +15,19 @@ import (
 
 var domainNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
+// home sends the principal to the first section its policies open: the
+// instances (administrators), else the domains (agents).
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, Prefix+"instances", http.StatusSeeOther)
+	switch {
+	case s.allow(r, "connect:ListInstances", "*") == nil:
+		http.Redirect(w, r, Prefix+"instances", http.StatusSeeOther)
+	case s.allow(r, "profile:ListDomains", "*") == nil:
+		http.Redirect(w, r, Prefix+"domains", http.StatusSeeOther)
+	default:
+		s.fail(w, r, profiles.Errorf(profiles.EFORBIDDEN, "You are signed in as %s, whose policies allow neither "+
+			"connect:ListInstances (the activation console) nor profile:ListDomains (the domains and their profiles). "+
+			"Ask an administrator for them.", sessionOf(r).Principal))
+	}
 }
 
 func (s *Server) instances(w http.ResponseWriter, r *http.Request) {

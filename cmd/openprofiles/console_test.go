@@ -3,6 +3,7 @@ package main_test
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -367,5 +368,34 @@ func TestConsole_SessionEnds(t *testing.T) {
 	r.Body.Close()
 	if r.StatusCode != http.StatusUnauthorized {
 		t.Errorf("sign-in with an inactive key: %d, want 401", r.StatusCode)
+	}
+}
+
+// TestConsole_Home: after sign-in an administrator lands on the instances,
+// an agent who may not list instances on the domains, and a principal
+// allowed neither gets a page saying which permissions are missing.
+func TestConsole_Home(t *testing.T) {
+	m := MustRunMain(t)
+	for _, tc := range []struct {
+		user, statement, want string
+	}{
+		{"admin", `{"Effect":"Allow","Action":["connect:ListInstances","profile:*"],"Resource":"*"}`, "/console/instances"},
+		{"agent", `{"Effect":"Allow","Action":"profile:*","Resource":"*"}`, "/console/domains"},
+		{"nobody", `{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}`, ""},
+	} {
+		id, secret := mustAgent(t, m, tc.user, tc.statement)
+		hc := mustConsoleSession(t, m.URL(), id, secret)
+		r, err := hc.Get(m.URL() + "/console/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		switch {
+		case tc.want != "" && (r.StatusCode != http.StatusOK || r.Request.URL.Path != tc.want):
+			t.Errorf("%s lands on %s (%d), want %s", tc.user, r.Request.URL.Path, r.StatusCode, tc.want)
+		case tc.want == "" && (r.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "profile:ListDomains")):
+			t.Errorf("%s: %d, want 403 naming the missing permissions", tc.user, r.StatusCode)
+		}
 	}
 }
