@@ -3,10 +3,9 @@ package awsapi
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"strconv"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/iam"
 )
 
 // readsProfileData names the operations that return profile data: their
@@ -57,21 +56,9 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 // the tags it sends (aws:RequestTag/…) and the tags of the domain it acts on
 // (aws:ResourceTag/…).
 func (s *Server) conditionKeys(ctx context.Context, c *call, domain string) map[string][]string {
-	now := s.Now().UTC()
-	secure := "false"
-	if c.r.TLS != nil {
-		secure = "true"
-	}
-	cond := map[string][]string{
-		"aws:CurrentTime":     {now.Format("2006-01-02T15:04:05Z")},
-		"aws:EpochTime":       {strconv.FormatInt(now.Unix(), 10)},
-		"aws:SecureTransport": {secure},
-		"aws:PrincipalArn":    {c.principal},
-		"aws:RequestedRegion": {s.Region},
-	}
-	if host, _, err := net.SplitHostPort(c.r.RemoteAddr); err == nil {
-		cond["aws:SourceIp"] = []string{host}
-	}
+	cond := iam.RequestContext(c.r, s.Now())
+	cond["aws:PrincipalArn"] = []string{c.principal}
+	cond["aws:RequestedRegion"] = []string{s.Region}
 	var body struct {
 		Tags     map[string]string
 		LowerTag map[string]string `json:"tags"`

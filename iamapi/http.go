@@ -16,13 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/iam"
 	"github.com/openprofiles/profiles/internal/jsonproto"
 	"github.com/openprofiles/profiles/sigv4"
 )
@@ -126,16 +125,8 @@ func (c *call) authorize(ctx context.Context, resource string) error {
 
 // conditionKeys returns the global condition keys of the request.
 func (c *call) conditionKeys() map[string][]string {
-	ip := c.r.RemoteAddr
-	if host, _, err := net.SplitHostPort(ip); err == nil {
-		ip = host
-	}
-	keys := map[string][]string{
-		"aws:SourceIp":        {ip},
-		"aws:CurrentTime":     {c.h.now().UTC().Format(time.RFC3339)},
-		"aws:SecureTransport": {strconv.FormatBool(c.r.TLS != nil)},
-		"aws:PrincipalArn":    {c.principal},
-	}
+	keys := iam.RequestContext(c.r, c.h.now())
+	keys["aws:PrincipalArn"] = []string{c.principal}
 	if name := userNameOf(c.principal); name != "" {
 		keys["aws:username"] = []string{name}
 	}

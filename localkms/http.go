@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/iam"
 	"github.com/openprofiles/profiles/internal/jsonproto"
 	"github.com/openprofiles/profiles/sigv4"
 )
@@ -89,7 +90,7 @@ func (k *KMS) Handler(verifier *sigv4.Verifier, authorize Authorize, logger *slo
 	ops := map[string]jsonproto.Op{}
 	for name, f := range k.operations() {
 		ops[name] = func(ctx context.Context, c *jsonproto.Call) (any, error) {
-			return f(ctx, &caller{principal: c.Principal, authorize: authorize, cond: jsonproto.Conditions(c.Request, k.now())}, c.Body)
+			return f(ctx, &caller{principal: c.Principal, authorize: authorize, cond: iam.RequestContext(c.Request, k.now())}, c.Body)
 		}
 	}
 	return &jsonproto.API{

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/iam"
 	"github.com/openprofiles/profiles/internal/jsonproto"
 	"github.com/openprofiles/profiles/sigv4"
 )
@@ -98,7 +99,7 @@ func (s *SQS) Handler(verifier *sigv4.Verifier, authorize Authorize, logger *slo
 				scheme = "https"
 			}
 			return f(ctx, &caller{principal: c.Principal, authorize: authorize, base: scheme + "://" + r.Host,
-				context: jsonproto.Conditions(r, s.now())}, c.Body)
+				context: iam.RequestContext(r, s.now())}, c.Body)
 		}
 	}
 	return &jsonproto.API{

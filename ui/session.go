@@ -8,13 +8,13 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/iam"
 )
 
 // Cookie names.
@@ -251,19 +251,8 @@ func (s *Server) allowData(r *http.Request, action, domain string) error {
 }
 
 func (s *Server) conditions(r *http.Request, sess *session) map[string][]string {
-	now := s.Now().UTC()
-	secure := "false"
-	if r.TLS != nil {
-		secure = "true"
-	}
-	cond := map[string][]string{
-		"aws:CurrentTime":     {now.Format("2006-01-02T15:04:05Z")},
-		"aws:PrincipalArn":    {sess.Principal},
-		"aws:SecureTransport": {secure},
-		"aws:RequestedRegion": {s.Region},
-	}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		cond["aws:SourceIp"] = []string{host}
-	}
+	cond := iam.RequestContext(r, s.Now())
+	cond["aws:PrincipalArn"] = []string{sess.Principal}
+	cond["aws:RequestedRegion"] = []string{s.Region}
 	return cond
 }

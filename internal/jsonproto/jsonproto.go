@@ -15,9 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -163,19 +161,4 @@ func WriteError(w http.ResponseWriter, contentType string, status int, typ, mess
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	w.Write(b)
-}
-
-// Conditions returns the global condition keys of a request at now, for
-// the policies that decide on it: aws:CurrentTime, aws:EpochTime,
-// aws:SecureTransport and aws:SourceIp.
-func Conditions(r *http.Request, now time.Time) map[string][]string {
-	m := map[string][]string{
-		"aws:CurrentTime":     {now.UTC().Format(time.RFC3339)},
-		"aws:EpochTime":       {strconv.FormatInt(now.Unix(), 10)},
-		"aws:SecureTransport": {strconv.FormatBool(r.TLS != nil)},
-	}
-	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && ip != "" {
-		m["aws:SourceIp"] = []string{strings.Trim(ip, "[]")}
-	}
-	return m
 }
