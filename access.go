@@ -10,6 +10,12 @@ type AuthRequest struct {
 	Resource  string // ARN, or "*"
 	Context   map[string][]string
 	RequestID string // for the audit trail
+	// Tags, when set, returns the condition keys that cost work to find
+	// (aws:RequestTag/…, aws:TagKeys and aws:ResourceTag/…: a read of the
+	// request body and of the resource's tags). The Authorizer adds them to
+	// Context before it evaluates any policy, and does not call it for the
+	// account root, which no policy restricts.
+	Tags func(ctx context.Context) map[string][]string
 }
 
 // Authorizer decides whether a caller may act, from the caller's identity

@@ -36,9 +36,10 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 	case domain != "":
 		resource = s.Domains.DomainARN(domain)
 	}
-	cond := s.conditionKeys(ctx, c, domain)
+	cond := s.conditionKeys(c)
 	err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "profile:" + c.operation,
-		Resource: resource, Context: cond, RequestID: c.requestID})
+		Resource: resource, Context: cond, RequestID: c.requestID,
+		Tags: func(ctx context.Context) map[string][]string { return s.tagKeys(ctx, c, domain) }})
 	if err != nil || !readsProfileData[c.operation] || domain == "" {
 		return err
 	}
@@ -52,13 +53,20 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 		Resource: key, Context: cond, RequestID: c.requestID})
 }
 
-// conditionKeys returns the condition keys of a request: the global ones,
-// the tags it sends (aws:RequestTag/…) and the tags of the domain it acts on
-// (aws:ResourceTag/…).
-func (s *Server) conditionKeys(ctx context.Context, c *call, domain string) map[string][]string {
+// conditionKeys returns the global condition keys of a request.
+func (s *Server) conditionKeys(c *call) map[string][]string {
 	cond := iam.RequestContext(c.r, s.Now())
 	cond["aws:PrincipalArn"] = []string{c.principal}
 	cond["aws:RequestedRegion"] = []string{s.Region}
+	return cond
+}
+
+// tagKeys returns the condition keys of the tags a request sends
+// (aws:RequestTag/…, aws:TagKeys) and of the domain it acts on
+// (aws:ResourceTag/…): the authorizer asks for them only when a policy is
+// evaluated, since they cost a decode of the body and a read of the store.
+func (s *Server) tagKeys(ctx context.Context, c *call, domain string) map[string][]string {
+	cond := map[string][]string{}
 	var body struct {
 		Tags     map[string]string
 		LowerTag map[string]string `json:"tags"`

@@ -150,11 +150,35 @@ type Key struct {
 // longer than its profile field allows, when the _sourceLastUpdatedTimestamp
 // value does not match the type's format, and when t itself cannot be
 // applied (bad source, target or format, a key naming an unknown field).
+// Compile once and call Mapper.Map to map many objects of one type.
 func Map(t *profiles.ObjectType, obj []byte) (*Result, error) {
+	m, err := Compile(t)
+	if err != nil {
+		return nil, err
+	}
+	return m.Map(obj)
+}
+
+// Mapper is an object type made ready to map objects: what Map does, with
+// the type's sources, targets, keys and timestamp format parsed once. It
+// keeps nothing of t but what it parsed, and is safe for concurrent use.
+type Mapper struct {
+	c      *compiled
+	format string // the type's SourceLastUpdatedTimestampFormat, for errors
+}
+
+// Compile checks and prepares t for Map; its errors are Map's for t.
+func Compile(t *profiles.ObjectType) (*Mapper, error) {
 	c, err := compile(t)
 	if err != nil {
 		return nil, err
 	}
+	return &Mapper{c: c, format: t.SourceLastUpdatedTimestampFormat}, nil
+}
+
+// Map applies the mapper's object type to obj, as Map does.
+func (m *Mapper) Map(obj []byte) (*Result, error) {
+	c := m.c
 	root, err := decodeObject(obj)
 	if err != nil {
 		return nil, profiles.Errorf(profiles.EINVALID, "The object must be a JSON object: %s", err)
@@ -190,7 +214,7 @@ func Map(t *profiles.ObjectType, obj []byte) (*Result, error) {
 	if c.tsField >= 0 && present[c.tsField] {
 		ts, err := parseTimestamp(c.layout, values[c.tsField])
 		if err != nil {
-			return nil, timestampError(t.SourceLastUpdatedTimestampFormat, values[c.tsField])
+			return nil, timestampError(m.format, values[c.tsField])
 		}
 		res.SourceLastUpdated = ts
 	}
@@ -313,7 +337,7 @@ func compile(t *profiles.ObjectType) (*compiled, error) {
 	}
 	for _, name := range sortedKeys(t.Keys) {
 		for _, def := range t.Keys[name] {
-			k := ckey{name: name, ids: def.StandardIdentifiers}
+			k := ckey{name: name, ids: slices.Clone(def.StandardIdentifiers)}
 			for _, fn := range def.FieldNames {
 				i, ok := index[fn]
 				if !ok {

@@ -51,6 +51,15 @@ func (s *Service) decide(ctx context.Context, r *profiles.AuthRequest) (bool, st
 	if !ok || s.IAM == nil {
 		return false, "unknown principal", nil
 	}
+	if r.Tags != nil {
+		for k, v := range r.Tags(ctx) {
+			if r.Context == nil {
+				r.Context = map[string][]string{}
+			}
+			r.Context[k] = v
+		}
+		r.Tags = nil // added once, should r be authorised again
+	}
 	identity, err := s.identityPolicies(ctx, name)
 	if err != nil {
 		return false, "", err

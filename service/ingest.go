@@ -32,13 +32,15 @@ func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj 
 		return "", domainErr(err, domain)
 	}
 	defer func() { s.ingestStats.record(domain, s.now(), err != nil) }()
+	data := []byte(obj)
+	pre := s.premap(domain, objectType, data)
 	var uniqueKey, outcome string
 	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
 		t, err := s.findObjectType(ctx, tx, domain, objectType)
 		if err != nil {
 			return err
 		}
-		in := &ingestion{s: s, tx: tx, domain: d, t: t, data: []byte(obj), now: s.now()}
+		in := &ingestion{s: s, tx: tx, domain: d, t: t, data: data, pre: pre, now: s.now()}
 		uniqueKey, err = in.run(ctx)
 		outcome = in.outcome
 		return err
@@ -78,15 +80,17 @@ type ingestion struct {
 	domain *profiles.Domain
 	t      *profiles.ObjectType
 	data   []byte
+	pre    *premapped // data mapped before the transaction, or nil
 	now    time.Time
 
 	res       *mapping.Result
+	index     []string // the stored form of each of res.Keys' values (indexValue)
 	uniqueKey string
 	outcome   string // created, matched or stale
 }
 
 func (in *ingestion) run(ctx context.Context) (string, error) {
-	res, err := mapping.Map(in.t, in.data)
+	res, err := in.mapObject()
 	if err != nil {
 		var e *profiles.Error
 		if errors.As(err, &e) && e.Reason == "" {
@@ -187,7 +191,7 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	if created {
 		keys = in.s.standardKeys(p)
 	}
-	for _, k := range res.Keys {
+	for i, k := range res.Keys {
 		switch {
 		case hasIdentifier(k.Identifiers, profiles.IdentifierLookupOnly):
 			continue // used to find the profile, never stored
@@ -195,7 +199,7 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 			continue // stored only on a profile this object created
 		}
 		keys = append(keys, profiles.Key{
-			DomainName: in.domain.Name, Name: k.Name, Value: in.s.indexValue(in.domain.Name, k.Name, k.Value),
+			DomainName: in.domain.Name, Name: k.Name, Value: in.index[i],
 			ProfileID: p.ID, Origin: in.t.Name, ObjectKey: in.uniqueKey,
 		})
 	}
@@ -211,6 +215,60 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return in.uniqueKey, nil
+}
+
+// premapped is an object mapped before its transaction (premap).
+type premapped struct {
+	mapper *mapping.Mapper
+	res    *mapping.Result
+	index  []string
+}
+
+// premap maps an object before its transaction with the mapping last
+// compiled for its type, and derives the stored form of its key values:
+// the JSON decoding and the HMACs then run on the request's goroutine, in
+// parallel with other requests, instead of inside the transaction, where
+// they would hold SQLite's one writer. It returns nil when there is no such
+// mapping yet or the object does not map; ingestion then maps inside.
+func (s *Service) premap(domain, objectType string, data []byte) *premapped {
+	m := s.mappers.peek(domain, objectType)
+	if m == nil {
+		return nil
+	}
+	res, err := m.Map(data)
+	if err != nil {
+		return nil // told inside, with the type the transaction reads
+	}
+	return &premapped{mapper: m, res: res, index: s.indexValues(domain, res.Keys)}
+}
+
+// mapObject maps the object with its type as the transaction read it: the
+// premapped result when the type still compiles to the mapping that made
+// it (mappers compares the definitions), else anew.
+func (in *ingestion) mapObject() (*mapping.Result, error) {
+	m, err := in.s.mappers.get(in.t)
+	if err != nil {
+		return nil, err
+	}
+	if in.pre != nil && in.pre.mapper == m {
+		in.index = in.pre.index
+		return in.pre.res, nil
+	}
+	res, err := m.Map(in.data)
+	if err != nil {
+		return nil, err
+	}
+	in.index = in.s.indexValues(in.domain.Name, res.Keys)
+	return res, nil
+}
+
+// indexValues returns the stored form of each key's value.
+func (s *Service) indexValues(domain string, keys []mapping.Key) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = s.indexValue(domain, k.Name, k.Value)
+	}
+	return out
 }
 
 // keyWith returns the first key of the result carrying identifier id.
@@ -245,12 +303,12 @@ func (in *ingestion) resolve(ctx context.Context) (string, error) {
 	keys, ambiguous := 0, 0
 	for _, inRound := range rounds {
 		found := ""
-		for _, k := range in.res.Keys {
+		for i, k := range in.res.Keys {
 			if !inRound(k.Identifiers) {
 				continue
 			}
 			keys++
-			ids, err := in.tx.FindProfileIDs(ctx, in.domain.Name, k.Name, in.s.indexValue(in.domain.Name, k.Name, k.Value))
+			ids, err := in.tx.FindProfileIDs(ctx, in.domain.Name, k.Name, in.index[i])
 			if err != nil {
 				return "", err
 			}
@@ -310,17 +368,16 @@ func (in *ingestion) checkQuotas(ctx context.Context, profileID string, old *pro
 // type of better SourcePriority (lower number; none ranks lowest) is kept;
 // between equals, the newer source wins.
 func (in *ingestion) mergeFields(p *profiles.Profile, updated time.Time, created bool) {
-	if created && len(in.res.Fields) == 0 {
+	fields := in.res.Fields // read only: a retried transaction maps with the same result
+	if created && len(fields) == 0 {
 		// An inferred profile: nothing maps to it, but it is found by the
 		// first email and phone of the object.
+		fields = map[string]string{}
 		if in.res.FirstEmail != "" {
-			in.res.Fields = map[string]string{"EmailAddress": in.res.FirstEmail}
+			fields["EmailAddress"] = in.res.FirstEmail
 		}
 		if in.res.FirstPhone != "" {
-			if in.res.Fields == nil {
-				in.res.Fields = map[string]string{}
-			}
-			in.res.Fields["PhoneNumber"] = in.res.FirstPhone
+			fields["PhoneNumber"] = in.res.FirstPhone
 		}
 	}
 	if p.Sources == nil {
@@ -330,7 +387,7 @@ func (in *ingestion) mergeFields(p *profiles.Profile, updated time.Time, created
 		p.Fields = map[string]string{}
 	}
 	src := profiles.FieldSource{ObjectType: in.t.Name, Priority: in.t.SourcePriority, UpdatedAt: updated}
-	for _, name := range slices.Sorted(maps.Keys(in.res.Fields)) {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
 		old, fromObject := p.Sources[name]
 		if _, set := p.Fields[name]; set && !fromObject {
 			continue // set through the profile API
@@ -338,7 +395,7 @@ func (in *ingestion) mergeFields(p *profiles.Profile, updated time.Time, created
 		if fromObject && !wins(src, old) {
 			continue
 		}
-		p.Fields[name] = in.res.Fields[name]
+		p.Fields[name] = fields[name]
 		p.Sources[name] = src
 	}
 }

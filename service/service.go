@@ -57,6 +57,7 @@ type Service struct {
 	seq         atomic.Uint64 // orders the history records of one process
 
 	ingestStats ingestStats
+	mappers     mappers // compiled object types of ingestion (mappers.go)
 
 	mu       sync.Mutex // guards policies
 	policies policyCache

@@ -65,20 +65,17 @@ func (t *tx) PutObject(ctx context.Context, o *profiles.ProfileObject) error {
 	if data == nil {
 		data = []byte{} // NOT NULL
 	}
-	var created, updated int64
-	err = t.stx.QueryRowContext(ctx, `INSERT INTO objects (domain, object_type, unique_key, profile_id,
-			data, size, source_last_updated, created_at, updated_at, expires_at)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-		ON CONFLICT (domain, object_type, unique_key) DO UPDATE SET
-			profile_id = excluded.profile_id, data = excluded.data, size = excluded.size,
-			source_last_updated = excluded.source_last_updated,
-			created_at = CASE WHEN ?11 THEN objects.created_at ELSE excluded.created_at END,
-			updated_at = excluded.updated_at, expires_at = excluded.expires_at
-		RETURNING created_at, updated_at`,
-		o.DomainName, o.ObjectTypeName, o.UniqueKey, o.ProfileID,
-		data, len(o.Data), o.SourceLastUpdated.UnixMilli(), stamp(o.CreatedAt, t.now), stamp(o.UpdatedAt, t.now),
-		expiresMillis(o.ExpiresAt), o.CreatedAt.IsZero(),
-	).Scan(&created, &updated)
+	// The stored created_at is known unless CreatedAt is zero (an existing
+	// row keeps its own): only then is it read back (RETURNING costs a
+	// buffered result row).
+	created, updated := stamp(o.CreatedAt, t.now), stamp(o.UpdatedAt, t.now)
+	args := []any{o.DomainName, o.ObjectTypeName, o.UniqueKey, o.ProfileID,
+		data, len(o.Data), o.SourceLastUpdated.UnixMilli(), created, updated, expiresMillis(o.ExpiresAt), o.CreatedAt.IsZero()}
+	if o.CreatedAt.IsZero() {
+		err = t.stx.QueryRowContext(ctx, putObjectSQL+` RETURNING created_at`, args...).Scan(&created)
+	} else {
+		_, err = t.stx.ExecContext(ctx, putObjectSQL, args...)
+	}
 	if isForeignKeyViolation(err) {
 		return t.notFound(ctx, o.DomainName, "profile %q not found in domain %q", o.ProfileID, o.DomainName)
 	} else if err != nil {
@@ -87,6 +84,17 @@ func (t *tx) PutObject(ctx context.Context, o *profiles.ProfileObject) error {
 	o.CreatedAt, o.UpdatedAt = fromMillis(created), fromMillis(updated)
 	return nil
 }
+
+// putObjectSQL inserts or replaces an object; ?11 true keeps the created_at
+// of a row that exists.
+const putObjectSQL = `INSERT INTO objects (domain, object_type, unique_key, profile_id,
+		data, size, source_last_updated, created_at, updated_at, expires_at)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+	ON CONFLICT (domain, object_type, unique_key) DO UPDATE SET
+		profile_id = excluded.profile_id, data = excluded.data, size = excluded.size,
+		source_last_updated = excluded.source_last_updated,
+		created_at = CASE WHEN ?11 THEN objects.created_at ELSE excluded.created_at END,
+		updated_at = excluded.updated_at, expires_at = excluded.expires_at`
 
 // DeleteObject deletes a live object and the keys it produced on its
 // profile (origin its type, object key its unique key). Returns ENOTFOUND.

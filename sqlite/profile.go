@@ -49,16 +49,15 @@ func (t *tx) PutProfile(ctx context.Context, p *profiles.Profile) error {
 	if data, err = t.seal(ctx, profileRecord(p.DomainName, p.ID), data); err != nil {
 		return fmt.Errorf("sqlite: put profile: %w", err)
 	}
-	var created, updated int64
-	err = t.stx.QueryRowContext(ctx, `INSERT INTO profiles (domain, id, data, size, created_at, updated_at)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-		ON CONFLICT (domain, id) DO UPDATE SET data = excluded.data, size = excluded.size,
-			created_at = CASE WHEN ?7 THEN profiles.created_at ELSE excluded.created_at END,
-			updated_at = excluded.updated_at
-		RETURNING created_at, updated_at`,
-		p.DomainName, p.ID, data, rowcodec.ProfileSize(p), stamp(p.CreatedAt, t.now), stamp(p.LastUpdatedAt, t.now),
-		p.CreatedAt.IsZero(),
-	).Scan(&created, &updated)
+	// created_at is read back only when CreatedAt is zero (a profile that
+	// exists keeps its own), as in PutObject.
+	created, updated := stamp(p.CreatedAt, t.now), stamp(p.LastUpdatedAt, t.now)
+	args := []any{p.DomainName, p.ID, data, rowcodec.ProfileSize(p), created, updated, p.CreatedAt.IsZero()}
+	if p.CreatedAt.IsZero() {
+		err = t.stx.QueryRowContext(ctx, putProfileSQL+` RETURNING created_at`, args...).Scan(&created)
+	} else {
+		_, err = t.stx.ExecContext(ctx, putProfileSQL, args...)
+	}
 	if isForeignKeyViolation(err) {
 		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", p.DomainName)
 	} else if err != nil {
@@ -67,6 +66,14 @@ func (t *tx) PutProfile(ctx context.Context, p *profiles.Profile) error {
 	p.CreatedAt, p.LastUpdatedAt = fromMillis(created), fromMillis(updated)
 	return nil
 }
+
+// putProfileSQL inserts or replaces a profile; ?7 true keeps the created_at
+// of a row that exists.
+const putProfileSQL = `INSERT INTO profiles (domain, id, data, size, created_at, updated_at)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+	ON CONFLICT (domain, id) DO UPDATE SET data = excluded.data, size = excluded.size,
+		created_at = CASE WHEN ?7 THEN profiles.created_at ELSE excluded.created_at END,
+		updated_at = excluded.updated_at`
 
 // DeleteProfile deletes a profile; its objects and keys go with it (ON
 // DELETE CASCADE), its history stays. Returns ENOTFOUND.

@@ -94,16 +94,17 @@ func (db *DB) commitGroup(group []*update) {
 		}
 		defer stx.Rollback()
 		single := len(group) == 1
+		st := sqlTx{Tx: stx, detached: true, stmts: db.wstmts, bound: map[string]*sql.Stmt{}}
 		for i, u := range group {
 			if errs[i] = u.ctx.Err(); errs[i] != nil {
 				continue
 			}
 			if !single {
-				if _, err := stx.ExecContext(ctx, `SAVEPOINT u`); err != nil {
+				if _, err := st.ExecContext(ctx, `SAVEPOINT u`); err != nil {
 					return fmt.Errorf("sqlite: update: %w", err)
 				}
 			}
-			errs[i] = runUpdate(u, &tx{stx: sqlTx{stx, true, db.wstmts}, now: db.now().UnixMilli(), sealer: db.Sealer, types: db.types})
+			errs[i] = runUpdate(u, &tx{stx: st, now: db.now().UnixMilli(), sealer: db.Sealer, types: db.types})
 			switch {
 			case single && errs[i] != nil:
 				return nil // nothing to commit
@@ -111,14 +112,14 @@ func (db *DB) commitGroup(group []*update) {
 			case errs[i] != nil:
 				// Undo fn's writes only. Should that fail, the transaction is
 				// gone (SQLite rolls back on some I/O errors): fail the group.
-				if _, err := stx.ExecContext(ctx, `ROLLBACK TO u`); err != nil {
+				if _, err := st.ExecContext(ctx, `ROLLBACK TO u`); err != nil {
 					return fmt.Errorf("sqlite: update: %w", err)
 				}
-				if _, err := stx.ExecContext(ctx, `RELEASE u`); err != nil {
+				if _, err := st.ExecContext(ctx, `RELEASE u`); err != nil {
 					return fmt.Errorf("sqlite: update: %w", err)
 				}
 			default:
-				if _, err := stx.ExecContext(ctx, `RELEASE u`); err != nil {
+				if _, err := st.ExecContext(ctx, `RELEASE u`); err != nil {
 					return fmt.Errorf("sqlite: update: %w", err)
 				}
 			}
@@ -166,7 +167,7 @@ func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
 		return fmt.Errorf("sqlite: view: %w", err)
 	}
 	defer stx.Rollback()
-	return fn(&tx{stx: sqlTx{Tx: stx, stmts: db.vstmts}, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer, types: db.types})
+	return fn(&tx{stx: sqlTx{Tx: stx, stmts: db.vstmts, bound: map[string]*sql.Stmt{}}, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer, types: db.types})
 }
 
 // DeleteExpired deletes, in one write transaction, up to limit objects
@@ -252,11 +253,14 @@ var _ profiles.Tx = (*tx)(nil)
 // its statements ignore the cancellation of the caller's context: SQLite
 // answers an interrupted write by rolling back the whole transaction, the
 // other Updates of the group included.
-// Those statements are prepared once, through stmts (nil: none).
+// Those statements are prepared once, through stmts (nil: none), and
+// bound to the transaction once (bound: the transaction's forms, by query,
+// shared by the copies of one sqlTx).
 type sqlTx struct {
 	*sql.Tx
 	detached bool
 	stmts    *stmtCache
+	bound    map[string]*sql.Stmt
 }
 
 // prepared returns the transaction's form of query's prepared statement,
@@ -265,10 +269,18 @@ func (t sqlTx) prepared(ctx context.Context, query string) *sql.Stmt {
 	if t.stmts == nil {
 		return nil
 	}
-	if s := t.stmts.get(query); s != nil {
-		return t.Tx.StmtContext(ctx, s)
+	if s := t.bound[query]; s != nil {
+		return s
 	}
-	return nil
+	s := t.stmts.get(query)
+	if s == nil {
+		return nil
+	}
+	s = t.Tx.StmtContext(ctx, s)
+	if t.bound != nil {
+		t.bound[query] = s
+	}
+	return s
 }
 
 func (t sqlTx) ctx(ctx context.Context) context.Context {

@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -82,6 +83,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	serverArgs := fs.String("server-args", "", "extra space-separated `flags` for the started server's serve command")
 	fs.StringVar(&c.ackFile, "ack-file", "", "append the number and unique key of every acknowledged ingest object to this `file`")
 	fs.BoolVar(&c.jsonOut, "json", false, "print one JSON object per scenario instead of the table")
+	cpuProfile := fs.String("cpuprofile", "", "write the CPU profile of this bench process (the client; the raw scenario's writer) to `file`; profile the server with its --debug-addr")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: openprofiles bench [flags]
 
@@ -130,6 +132,17 @@ Flags:
 		return errors.New("bench: --concurrency and --import-concurrency must be at least 1")
 	case c.endpoint != "" && slices.Contains(c.scenarios, "raw"):
 		return errors.New("bench: the raw scenario needs the started server's store: drop --endpoint or run --scenarios without raw")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	return c.run(ctx, stdout, stderr, getenv)
 }

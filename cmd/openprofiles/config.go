@@ -27,6 +27,9 @@ type Config struct {
 	Metrics bool
 	// Console serves the web console and agent workspace under /console/.
 	Console bool
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on a
+	// listener of its own at that address, unsigned: keep it on loopback.
+	DebugAddr string
 
 	// Per-profile ingestion rate (objects per second; 0: no limit) and burst.
 	IngestRate  float64
@@ -161,6 +164,7 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", maxBody, "largest request body accepted, in bytes (env OPENPROFILES_MAX_BODY_BYTES)")
 	fs.BoolVar(&c.Metrics, "metrics", getenv("OPENPROFILES_METRICS") != "false", "serve GET /metrics in the Prometheus text format, without signature (env OPENPROFILES_METRICS=false turns it off)")
 	fs.BoolVar(&c.Console, "console", getenv("OPENPROFILES_CONSOLE") != "false", "serve the web console and agent workspace under /console/ (env OPENPROFILES_CONSOLE=false turns it off)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", getenv("OPENPROFILES_DEBUG_ADDR"), "serve Go's profiler (/debug/pprof/) on this `host:port`, unsigned, on a listener of its own; empty: off (env OPENPROFILES_DEBUG_ADDR)")
 	fs.StringVar(&c.LogLevel, "log-level", envString(getenv, "OPENPROFILES_LOG_LEVEL", d.LogLevel), "`level` of logs: debug, info, warn or error (env OPENPROFILES_LOG_LEVEL)")
 	rate, err := envFloat(getenv, "OPENPROFILES_INGEST_RATE", d.IngestRate)
 	if err != nil {

@@ -54,6 +54,8 @@ type Main struct {
 	audit       *rotatingFile
 	ln          net.Listener
 	server      *http.Server
+	debug       *http.Server // the profiler on Config.DebugAddr (debug.go)
+	debugAddr   string
 	served      chan error
 	stopSweeper context.CancelFunc
 	sweeperDone chan struct{}
@@ -278,6 +280,14 @@ func (m *Main) Open() error {
 		close(m.served)
 	}()
 
+	if c.DebugAddr != "" {
+		if err := m.serveDebug(c.DebugAddr); err != nil {
+			m.server.Close()
+			m.DB.Close()
+			return err
+		}
+	}
+
 	sweepCtx, stop := context.WithCancel(context.Background())
 	m.stopSweeper, m.sweeperDone = stop, make(chan struct{})
 	go func() {
@@ -348,6 +358,9 @@ func (m *Main) Close() error {
 		if err := m.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shutdown: %w", err))
 		}
+	}
+	if m.debug != nil {
+		m.debug.Close()
 	}
 	if m.stopSweeper != nil {
 		m.stopSweeper()
