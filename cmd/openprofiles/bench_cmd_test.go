@@ -3,6 +3,8 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -59,9 +61,11 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("ingest: raw_ops_per_sec %v, ratio_to_raw %v; want raw's %v and a ratio", ing.RawOpsPerSec, ing.RatioToRaw, *got[1].OpsPerSec)
 	}
 
-	// The table: a header and one row per scenario.
+	// The table: a header and one row per scenario; --cpuprofile writes the
+	// bench process's CPU profile (gzipped protobuf).
 	stdout.Reset()
-	args = []string{"bench", "--server-bin", bin, "--scenarios", "ingest,raw", "--objects", "10", "--concurrency", "2"}
+	profile := filepath.Join(t.TempDir(), "client.pprof")
+	args = []string{"bench", "--server-bin", bin, "--scenarios", "ingest,raw", "--objects", "10", "--concurrency", "2", "--cpuprofile", profile}
 	if err := main.Run(t.Context(), args, nil, &stdout, &stderr, func(string) string { return "" }); err != nil {
 		t.Fatalf("bench: %v\n%s", err, stderr.String())
 	}
@@ -69,5 +73,8 @@ func TestBenchCommand(t *testing.T) {
 	if len(lines) < 3 || !strings.Contains(lines[0], "ops/s") || !strings.Contains(lines[0], "ratio") ||
 		!strings.HasPrefix(strings.TrimSpace(lines[1]), "ingest") || !strings.HasPrefix(strings.TrimSpace(lines[2]), "raw") {
 		t.Errorf("table:\n%s", stdout.String())
+	}
+	if b, err := os.ReadFile(profile); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("--cpuprofile: %d bytes, %v; want a gzipped profile", len(b), err)
 	}
 }
