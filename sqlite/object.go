@@ -13,11 +13,17 @@ import (
 // FindObject returns a live object by type and unique key. Returns
 // ENOTFOUND, naming the domain if it is missing and the object otherwise.
 func (t *tx) FindObject(ctx context.Context, domain, objectType, uniqueKey string) (*profiles.ProfileObject, error) {
+	// The row is read expired or not, so that a missing one can be told
+	// from an expired one: PutObject need not look for an expired row in
+	// the way of a key that has none (t.absent).
 	row := t.stx.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects o
-		WHERE o.domain = ? AND o.object_type = ? AND o.unique_key = ? AND `+liveObject,
-		domain, objectType, uniqueKey, t.now)
+		WHERE o.domain = ? AND o.object_type = ? AND o.unique_key = ?`,
+		domain, objectType, uniqueKey)
 	o, err := scanObject(row)
 	if errors.Is(err, sql.ErrNoRows) {
+		t.absent = objectRef{domain: domain, objectType: objectType, uniqueKey: uniqueKey}
+	}
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !t.live(o) {
 		return nil, t.notFound(ctx, domain, "object %q of type %q not found in domain %q", uniqueKey, objectType, domain)
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: find object: %w", err)
@@ -46,6 +52,12 @@ func (t *tx) PutObject(ctx context.Context, o *profiles.ProfileObject) error {
 	if err := t.writable("put object"); err != nil {
 		return err
 	}
+	if t.absent.domain != "" && t.absent == (objectRef{domain: o.DomainName, objectType: o.ObjectTypeName, uniqueKey: o.UniqueKey}) {
+		// FindObject saw no row for the key in this Update, and nothing
+		// but PutObject adds one: no expired object is in the way.
+		t.absent = objectRef{}
+		return t.putObject(ctx, o)
+	}
 	var expiredOf string
 	err := t.stx.QueryRowContext(ctx, `DELETE FROM objects
 		WHERE domain = ? AND object_type = ? AND unique_key = ? AND expires_at > 0 AND expires_at <= ?
@@ -57,7 +69,11 @@ func (t *tx) PutObject(ctx context.Context, o *profiles.ProfileObject) error {
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlite: put object: %w", err)
 	}
+	return t.putObject(ctx, o)
+}
 
+// putObject is PutObject once no expired object is in the way.
+func (t *tx) putObject(ctx context.Context, o *profiles.ProfileObject) error {
 	data, err := t.seal(ctx, objectRecord(o.DomainName, o.ObjectTypeName, o.UniqueKey), o.Data)
 	if err != nil {
 		return fmt.Errorf("sqlite: put object: %w", err)
@@ -212,6 +228,11 @@ func profileUsageSQL(domain, profileID, objectType string, now int64) (string, [
 
 // objectColumns are the columns, of objects aliased o, that scanObject
 // reads, in order.
+// live reports whether an object read in the transaction has not expired.
+func (t *tx) live(o *profiles.ProfileObject) bool {
+	return o.ExpiresAt.IsZero() || o.ExpiresAt.UnixMilli() > t.now
+}
+
 const objectColumns = `o.domain, o.object_type, o.unique_key, o.profile_id, o.data,
 	o.source_last_updated, o.created_at, o.updated_at, o.expires_at`
 

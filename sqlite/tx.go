@@ -330,6 +330,10 @@ type tx struct {
 	// domain is a domain this transaction has seen exist: a Tx neither
 	// creates nor deletes domains, so notFound need not ask again.
 	domain string
+	// absent is the last object key FindObject found no row for (none
+	// expired either); PutObject, the only writer that adds object rows,
+	// clears it.
+	absent objectRef
 }
 
 // seal encrypts a record's data for storage (as is without a Sealer).

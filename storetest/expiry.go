@@ -183,6 +183,37 @@ func testExpiry(t *testing.T, open OpenFunc) {
 		checkEqual(t, "ListKeys(earlier clock)", e.keys(e.live), mustListKeys(t, ctx, s, "d", profileID(1)))
 	})
 
+	// Ingestion's order: FindObject (not found: expired, or no row at all),
+	// then PutObject in the same Update. The expired object's keys still go.
+	t.Run("FindThenPutObjectOverExpired", func(t *testing.T) {
+		ctx := t.Context()
+		s, clock := mustOpenClock(t, open)
+		e := newExpiring(t, ctx, s)
+		clock.Set(e.expiresAt.Add(time.Minute))
+		again := newObject("d", "CTR", "soon", profileID(1), clock.Now())
+		fresh := newObject("d", "CTR", "fresh", profileID(1), clock.Now())
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) error {
+			for _, o := range []*profiles.ProfileObject{again, fresh} {
+				if _, err := tx.FindObject(ctx, "d", "CTR", o.UniqueKey); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+					t.Errorf("FindObject(%s) before PutObject: %v, want ENOTFOUND", o.UniqueKey, err)
+				}
+				if err := tx.PutObject(ctx, o); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, o := range []*profiles.ProfileObject{again, fresh} {
+			got, err := findObject(t, ctx, s, "d", "CTR", o.UniqueKey)
+			if err != nil {
+				t.Fatalf("FindObject(%s): %v", o.UniqueKey, err)
+			}
+			checkEqual(t, "FindObject("+o.UniqueKey+")", storedObject(o), got)
+		}
+		clock.Set(clockStart()) // the old object's keys are gone, not hidden
+		checkEqual(t, "ListKeys(earlier clock)", e.keys(e.live), mustListKeys(t, ctx, s, "d", profileID(1)))
+	})
+
 	t.Run("DeleteKeyValuesCountsLiveKeys", func(t *testing.T) {
 		ctx := t.Context()
 		s, clock := mustOpenClock(t, open)
