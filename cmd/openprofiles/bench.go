@@ -45,17 +45,22 @@ type benchConfig struct {
 // object with --json. Latencies are of one request (for import and the
 // search load: one request of importBatch objects).
 type benchResult struct {
-	Scenario         string  `json:"scenario"`
-	Ops              int     `json:"ops"`
-	Errors           int     `json:"errors"`
-	Concurrency      int     `json:"concurrency"`
-	Seconds          float64 `json:"seconds"`
-	OpsPerSec        float64 `json:"ops_per_sec"`
-	P50ms            float64 `json:"p50_ms"`
-	P95ms            float64 `json:"p95_ms"`
-	P99ms            float64 `json:"p99_ms"`
-	RawOpsPerSec     float64 `json:"raw_ops_per_sec,omitempty"`
-	RatioToRaw       float64 `json:"ratio_to_raw,omitempty"`
+	Scenario     string  `json:"scenario"`
+	Ops          int     `json:"ops"`
+	Errors       int     `json:"errors"`
+	Concurrency  int     `json:"concurrency"`
+	Seconds      float64 `json:"seconds"`
+	OpsPerSec    float64 `json:"ops_per_sec"`
+	P50ms        float64 `json:"p50_ms"`
+	P95ms        float64 `json:"p95_ms"`
+	P99ms        float64 `json:"p99_ms"`
+	RawOpsPerSec float64 `json:"raw_ops_per_sec,omitempty"`
+	RatioToRaw   float64 `json:"ratio_to_raw,omitempty"`
+	// The server's own latency of the scenario's operation, from its
+	// /metrics histogram: upper bounds of the buckets holding p50 and p99
+	// (-1: above the last bucket, 10 s).
+	ServerP50ms      float64 `json:"server_p50_ms,omitempty"`
+	ServerP99ms      float64 `json:"server_p99_ms,omitempty"`
 	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
 	ServerPeakRSSMB  float64 `json:"server_peak_rss_mb,omitempty"`
 	Note             string  `json:"note,omitempty"`
@@ -197,6 +202,11 @@ func (c *benchConfig) run(ctx context.Context, stdout, stderr io.Writer, getenv 
 		var r benchResult
 		var err error
 		before := srv.usage()
+		op := benchOperation[s]
+		var latBefore latencyHistogram
+		if op != "" {
+			latBefore, _ = cl.scrapeLatency(ctx, op) // nil without /metrics: no server latency
+		}
 		switch s {
 		case "ingest":
 			r, err = c.runIngest(ctx, cl)
@@ -209,6 +219,11 @@ func (c *benchConfig) run(ctx context.Context, stdout, stderr io.Writer, getenv 
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)
+		}
+		if latBefore != nil {
+			if latAfter, err := cl.scrapeLatency(ctx, op); err == nil {
+				r.ServerP50ms, r.ServerP99ms = quantileBound(latBefore, latAfter, 0.50), quantileBound(latBefore, latAfter, 0.99)
+			}
 		}
 		if s != "raw" && srv != nil {
 			after := srv.usage()
@@ -249,16 +264,19 @@ func (c *benchConfig) run(ctx context.Context, stdout, stderr io.Writer, getenv 
 
 func printBenchTable(w io.Writer, results []benchResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tops\terrors\tconc\tseconds\tops/s\tp50 ms\tp95 ms\tp99 ms\traw ops/s\tratio\tsrv CPU s\tsrv peak RSS MB\t")
+	fmt.Fprintln(tw, "scenario\tops\terrors\tconc\tseconds\tops/s\tp50 ms\tp95 ms\tp99 ms\tsrv p50 ≤ ms\tsrv p99 ≤ ms\traw ops/s\tratio\tsrv CPU s\tsrv peak RSS MB\t")
 	opt := func(v float64, format string) string {
-		if v == 0 {
+		switch {
+		case v == 0:
 			return "-"
+		case v < 0:
+			return "> 10000"
 		}
 		return fmt.Sprintf(format, v)
 	}
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, r.Ops, r.Errors, r.Concurrency,
-			r.Seconds, r.OpsPerSec, opt(r.P50ms, "%.2f"), opt(r.P95ms, "%.2f"), opt(r.P99ms, "%.2f"),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, r.Ops, r.Errors, r.Concurrency,
+			r.Seconds, r.OpsPerSec, opt(r.P50ms, "%.2f"), opt(r.P95ms, "%.2f"), opt(r.P99ms, "%.2f"), opt(r.ServerP50ms, "%g"), opt(r.ServerP99ms, "%g"),
 			opt(r.RawOpsPerSec, "%.0f"), opt(r.RatioToRaw, "%.2f"), opt(r.ServerCPUSeconds, "%.1f"), opt(r.ServerPeakRSSMB, "%.0f"))
 	}
 	tw.Flush()

@@ -31,6 +31,8 @@ func TestBenchCommand(t *testing.T) {
 		RawOpsPerSec     float64  `json:"raw_ops_per_sec"`
 		RatioToRaw       float64  `json:"ratio_to_raw"`
 		ServerPeakRSSMB  float64  `json:"server_peak_rss_mb"`
+		ServerP50ms      float64  `json:"server_p50_ms"`
+		ServerP99ms      float64  `json:"server_p99_ms"`
 		ServerCPUSeconds *float64 `json:"server_cpu_seconds"`
 	}
 	var got []result
@@ -55,6 +57,11 @@ func TestBenchCommand(t *testing.T) {
 		}
 		if name != "raw" && r.ServerPeakRSSMB <= 0 {
 			t.Errorf("%s: no server peak RSS", name)
+		}
+		// The server's own latency, read from its /metrics histogram: bucket
+		// bounds, p99's at least p50's; raw has no server operation.
+		if srv := r.ServerP50ms > 0 && r.ServerP99ms >= r.ServerP50ms; srv != (name != "raw") {
+			t.Errorf("%s: server_p50_ms %v, server_p99_ms %v", name, r.ServerP50ms, r.ServerP99ms)
 		}
 	}
 	if ing := got[0]; ing.RawOpsPerSec != *got[1].OpsPerSec || ing.RatioToRaw <= 0 {
