@@ -38,6 +38,7 @@ type benchConfig struct {
 	serverArgs        []string
 	ackFile           string
 	jsonOut           bool
+	skipLoad          bool
 	cf                clientFlags
 }
 
@@ -88,6 +89,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	serverArgs := fs.String("server-args", "", "extra space-separated `flags` for the started server's serve command")
 	fs.StringVar(&c.ackFile, "ack-file", "", "append the number and unique key of every acknowledged ingest object to this `file`")
 	fs.BoolVar(&c.jsonOut, "json", false, "print one JSON object per scenario instead of the table")
+	fs.BoolVar(&c.skipLoad, "skip-load", false, "search: do not load --profiles profiles, search those an earlier run loaded (same --data-dir or --endpoint), e.g. at another --concurrency")
 	cpuProfile := fs.String("cpuprofile", "", "write the CPU profile of this bench process (the client; the raw scenario's writer) to `file`; profile the server with its --debug-addr")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: openprofiles bench [flags]
@@ -418,9 +420,12 @@ func (c *benchConfig) runSearch(ctx context.Context, cl *benchClient) (benchResu
 	if err := c.setupDomain(ctx, cl, domain); err != nil {
 		return benchResult{}, err
 	}
-	load := c.importObjects(ctx, cl, domain, c.profiles, c.profiles)
-	if load.Errors > 0 {
-		return benchResult{}, fmt.Errorf("loading %d profiles: %d import requests failed", c.profiles, load.Errors)
+	var load benchResult
+	if !c.skipLoad {
+		load = c.importObjects(ctx, cl, domain, c.profiles, c.profiles)
+		if load.Errors > 0 {
+			return benchResult{}, fmt.Errorf("loading %d profiles: %d import requests failed", c.profiles, load.Errors)
+		}
 	}
 	path := "/domains/" + domain + "/profiles/search"
 	var missing atomic.Int64
@@ -450,6 +455,9 @@ func (c *benchConfig) runSearch(ctx context.Context, cl *benchClient) (benchResu
 	})
 	r.Note = fmt.Sprintf("%d profiles loaded through the import endpoint in %.1fs (%.0f/s); %d searches found nothing",
 		c.profiles, load.Seconds, load.OpsPerSec, missing.Load())
+	if c.skipLoad {
+		r.Note = fmt.Sprintf("%d profiles loaded by an earlier run; %d searches found nothing", c.profiles, missing.Load())
+	}
 	if missing.Load() > 0 {
 		r.Errors += int(missing.Load())
 	}

@@ -84,4 +84,26 @@ func TestBenchCommand(t *testing.T) {
 	if b, err := os.ReadFile(profile); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 		t.Errorf("--cpuprofile: %d bytes, %v; want a gzipped profile", len(b), err)
 	}
+
+	// --skip-load searches the profiles an earlier run loaded into the same
+	// data dir: every search finds its profile (a miss counts as an error).
+	dir := t.TempDir()
+	for _, extra := range [][]string{nil, {"--skip-load"}} {
+		stdout.Reset()
+		args = append([]string{"bench", "--server-bin", bin, "--scenarios", "search", "--profiles", "20", "--searches", "20",
+			"--concurrency", "2", "--data-dir", dir, "--json"}, extra...)
+		if err := main.Run(t.Context(), args, nil, &stdout, &stderr, func(string) string { return "" }); err != nil {
+			t.Fatalf("bench %v: %v\n%s", extra, err, stderr.String())
+		}
+		var r struct {
+			Errors int    `json:"errors"`
+			Note   string `json:"note"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil || r.Errors != 0 {
+			t.Fatalf("bench %v: %v, %s", extra, err, stdout.String())
+		}
+		if loaded := strings.Contains(r.Note, "earlier run"); loaded != (extra != nil) {
+			t.Errorf("bench %v: note %q", extra, r.Note)
+		}
+	}
 }
