@@ -16,17 +16,26 @@ import (
 // changes nothing of durability: a transaction is durable (to a process
 // crash) once its frames are in the WAL.
 
-// CheckpointInterval is how often the checkpointer runs. Under steady
-// writes its PASSIVE checkpoints never quite finish (frames keep coming),
-// so the WAL grows to WriterAutoCheckpointPages and the writer then
-// checkpoints once, on its own time, to restart the WAL: it copies what
-// the checkpointer had not yet copied and syncs, while every writer waits.
-// The more often the checkpointer runs, the less that is: at 50 ms instead
-// of 200 ms ingestion's p99 fell by a third to a half, its throughput
-// within the runs' spread; 20 ms gained little more for more CPU
-// (BENCHMARKS.md). An idle checkpoint (nothing new in the WAL) costs a
-// look at the WAL index and its locks, no disk I/O.
+// CheckpointInterval is the pause between two checkpoints of the
+// checkpointer. Under steady writes its PASSIVE checkpoints never quite
+// finish (frames keep coming), so only the writer can restart the WAL: past
+// WriterAutoCheckpointPages it checkpoints once, inside a commit, copying
+// what the checkpointer had not yet copied and syncing, while every writer
+// waits. The more often the checkpointer runs, the less that is (at 50 ms
+// instead of 200 ms ingestion's p99 fell by a third, BENCHMARKS.md); but
+// the writer's checkpoint gives up at once (SQLITE_BUSY) while one of the
+// checkpointer's runs, and a checkpointer that ran back to back left it no
+// gap: the WAL grew to hundreds of MiB before a restart. So the pause is
+// taken after each checkpoint, not on a clock, and is longer once the WAL
+// is due for a restart (RestartPause), leaving the writer the lock. An
+// idle checkpoint (nothing new in the WAL) costs a look at the WAL index
+// and its locks, no disk I/O.
 const CheckpointInterval = 50 * time.Millisecond
+
+// RestartPause is the checkpointer's pause once the WAL has reached
+// WriterAutoCheckpointPages: several commits' time, for the writer's own
+// checkpoint to restart the WAL.
+const RestartPause = 250 * time.Millisecond
 
 // WriterAutoCheckpointPages is the WAL size, in pages, past which the
 // writer checkpoints at commit.
@@ -35,16 +44,23 @@ const WriterAutoCheckpointPages = 16_000
 // checkpointLoop runs PASSIVE checkpoints on cdb until quit is closed.
 func (db *DB) checkpointLoop(cdb *sql.DB, quit <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	t := time.NewTicker(CheckpointInterval)
+	t := time.NewTimer(CheckpointInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-quit:
 			return
 		case <-t.C:
-			if _, err := cdb.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
-				db.Logger.Warn("sqlite: checkpoint", "err", err)
-			}
 		}
+		var busy, walPages, copied int
+		err := cdb.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &walPages, &copied)
+		if err != nil {
+			db.Logger.Warn("sqlite: checkpoint", "err", err)
+		}
+		pause := CheckpointInterval
+		if walPages >= WriterAutoCheckpointPages {
+			pause = RestartPause
+		}
+		t.Reset(pause)
 	}
 }
