@@ -10,9 +10,9 @@ import (
 // database file. SQLite runs them by default inside the commit that takes
 // the WAL past 1,000 pages, on the writer's time (a tenth of ingestion's
 // CPU, with an fsync). Here a checkpointer runs PASSIVE checkpoints on a
-// connection of its own every CheckpointInterval, beside the writer, which
+// connection of its own, CheckpointInterval apart, beside the writer, which
 // they neither block nor wait for; the writer checkpoints itself only past
-// WriterAutoCheckpointPages, should the checkpointer fall behind. This
+// WriterAutoCheckpointPages, to restart the WAL (see below). This
 // changes nothing of durability: a transaction is durable (to a process
 // crash) once its frames are in the WAL.
 
@@ -21,11 +21,12 @@ import (
 // finish (frames keep coming), so only the writer can restart the WAL: past
 // WriterAutoCheckpointPages it checkpoints once, inside a commit, copying
 // what the checkpointer had not yet copied and syncing, while every writer
-// waits. The more often the checkpointer runs, the less that is (at 50 ms
-// instead of 200 ms ingestion's p99 fell by a third, BENCHMARKS.md); but
-// the writer's checkpoint gives up at once (SQLITE_BUSY) while one of the
-// checkpointer's runs, and a checkpointer that ran back to back left it no
-// gap: the WAL grew to hundreds of MiB before a restart. So the pause is
+// waits. The more often the checkpointer runs, the less that is (with
+// this 50 ms pause instead of a 200 ms clock ingestion's p99 fell by a
+// fifth, BENCHMARKS.md); but the writer's checkpoint gives up at once
+// (SQLITE_BUSY) while one of the checkpointer's runs, and a checkpointer
+// that ran back to back on a 50 ms clock left it no gap: the WAL grew to
+// hundreds of MiB before a restart. So the pause is
 // taken after each checkpoint, not on a clock, and is longer once the WAL
 // is due for a restart (RestartPause), leaving the writer the lock. An
 // idle checkpoint (nothing new in the WAL) costs a look at the WAL index
