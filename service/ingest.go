@@ -145,8 +145,12 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 		}
 	}
 
+	// The standard keys follow the profile's fields: a new profile has
+	// none yet (they go in with the object's keys, below), and unchanged
+	// fields keep theirs.
 	var oldStandard []profiles.Key
-	if !created {
+	standardMayChange := !created && mayChangeStandardKeys(p, in.res.Fields)
+	if standardMayChange {
 		oldStandard = in.s.standardKeys(p)
 	}
 	in.mergeFields(p, updated, created)
@@ -154,10 +158,7 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	if err := in.tx.PutProfile(ctx, p); err != nil {
 		return "", err
 	}
-	// The standard keys follow the profile's fields: a new profile has
-	// none yet (they go in with the object's keys, below), and unchanged
-	// fields keep theirs.
-	if !created && !slices.Equal(oldStandard, in.s.standardKeys(p)) {
+	if standardMayChange && !slices.Equal(oldStandard, in.s.standardKeys(p)) {
 		if err := in.s.putStandardKeys(ctx, in.tx, p); err != nil {
 			return "", err
 		}

@@ -39,3 +39,46 @@ func TestPutProfileObject_TypeChanged(t *testing.T) {
 		t.Fatalf("Address.City = %q, want none: the object was mapped with the old type", got)
 	}
 }
+
+// TestPutProfileObject_StandardKeysFollowFields: an object that changes a
+// field the standard keys are made of replaces them; one that changes
+// none keeps them.
+func TestPutProfileObject_StandardKeysFollowFields(t *testing.T) {
+	ctx := t.Context()
+	s := MustOpenService(t)
+	search := func(key, value string) []string {
+		t.Helper()
+		found, _, err := s.SearchProfiles(ctx, "bench", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: key, Values: []string{value}}}, profiles.Page{})
+		if err != nil {
+			t.Fatalf("SearchProfiles %s %q: %v", key, value, err)
+		}
+		var ids []string
+		for _, f := range found {
+			ids = append(ids, f.Profile.ID)
+		}
+		return ids
+	}
+	if _, err := s.PutProfileObject(ctx, "bench", "contact", contact(1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	ids := search("_fullName", "Ann Lee")
+	if len(ids) != 1 {
+		t.Fatalf("_fullName Ann Lee finds %v, want one profile", ids)
+	}
+	// Same email (the same profile), another last name; then the same again,
+	// and one with the same fields.
+	for i, obj := range []string{
+		`{"id":"c2","email":"person1@example.com","phone":"+1 555 0000001","first":"Ann","last":"Ng","city":"Lyon"}`,
+		`{"id":"c3","email":"person1@example.com","phone":"+1 555 0000001","first":"Ann","last":"Ng","city":"Paris"}`,
+	} {
+		if _, err := s.PutProfileObject(ctx, "bench", "contact", obj); err != nil {
+			t.Fatalf("object %d: %v", i, err)
+		}
+		if got := search("_fullName", "Ann Ng"); len(got) != 1 || got[0] != ids[0] {
+			t.Fatalf("after object %d: _fullName Ann Ng finds %v, want %v", i, got, ids)
+		}
+		if got := search("_fullName", "Ann Lee"); len(got) != 0 {
+			t.Fatalf("after object %d: _fullName Ann Lee finds %v, want none", i, got)
+		}
+	}
+}

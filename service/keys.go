@@ -22,6 +22,23 @@ var (
 	emailFields = []string{"EmailAddress", "PersonalEmailAddress", "BusinessEmailAddress"}
 )
 
+// nameFields are the fields of the _fullName key, in order.
+var nameFields = []string{"FirstName", "MiddleName", "LastName"}
+
+// mayChangeStandardKeys reports whether writing fields into p may change
+// its standard keys: whether one of the fields standardKeys reads (besides
+// the id) would get another value.
+func mayChangeStandardKeys(p *profiles.Profile, fields map[string]string) bool {
+	for _, group := range [][]string{phoneFields, emailFields, {"AccountNumber"}, nameFields} {
+		for _, f := range group {
+			if v, ok := fields[f]; ok && v != p.Fields[f] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // standardKeys returns the standard keys of a profile.
 func (s *Service) standardKeys(p *profiles.Profile) []profiles.Key {
 	key := func(name, value string) profiles.Key {
@@ -41,7 +58,11 @@ func (s *Service) standardKeys(p *profiles.Profile) []profiles.Key {
 	if v := mapping.Normalize(profiles.ContentString, p.Fields["AccountNumber"]); v != "" {
 		keys = append(keys, key(KeyAccount, v))
 	}
-	full := strings.Join([]string{p.Fields["FirstName"], p.Fields["MiddleName"], p.Fields["LastName"]}, " ")
+	names := make([]string, len(nameFields))
+	for i, f := range nameFields {
+		names[i] = p.Fields[f]
+	}
+	full := strings.Join(names, " ")
 	if v := mapping.Normalize(profiles.ContentName, full); v != "" {
 		keys = append(keys, key(KeyFullName, v))
 	}

@@ -71,6 +71,10 @@ func (db *DB) DeleteDomain(ctx context.Context, name string) error {
 	}
 	defer tx.Rollback()
 
+	// Its object types go: the committer must not remember them. This
+	// transaction holds the one writer connection, so no group is reading
+	// the cache meanwhile; a rollback only costs the cache its entries.
+	db.wtypes.changed()
 	if err := deleteDomain(ctx, tx, name); err != nil {
 		return err
 	}

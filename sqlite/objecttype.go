@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/internal/rowcodec"
@@ -13,7 +14,17 @@ import (
 
 // FindObjectType returns a domain's object type. Returns ENOTFOUND, naming
 // the domain if it is missing and the object type otherwise.
+// In the committer's transactions, the type may come from writerTypes.
 func (t *tx) FindObjectType(ctx context.Context, domain, name string) (*profiles.ObjectType, error) {
+	cache := t.cachedTypes()
+	var gen uint64
+	if cache != nil {
+		if ot := cache.get(domain, name); ot != nil {
+			t.domain = domain
+			return ot, nil
+		}
+		gen = cache.gen.Load()
+	}
 	row := t.stx.QueryRowContext(ctx, `SELECT `+objectTypeColumns+` FROM object_types
 		WHERE domain = ? AND name = ?`, domain, name)
 	ot, err := t.types.scan(row)
@@ -23,6 +34,9 @@ func (t *tx) FindObjectType(ctx context.Context, domain, name string) (*profiles
 		return nil, fmt.Errorf("sqlite: find object type: %w", err)
 	}
 	t.domain = domain // its types go with it
+	if cache != nil {
+		cache.put(domain, name, gen, ot)
+	}
 	return ot, nil
 }
 
@@ -35,6 +49,7 @@ func (t *tx) PutObjectType(ctx context.Context, ot *profiles.ObjectType, limit i
 	if err := t.writable("put object type"); err != nil {
 		return err
 	}
+	t.typesChanged()
 	var created int64
 	err := t.stx.QueryRowContext(ctx, `SELECT created_at FROM object_types WHERE domain = ? AND name = ?`,
 		ot.DomainName, ot.Name).Scan(&created)
@@ -106,6 +121,7 @@ func (t *tx) DeleteObjectType(ctx context.Context, domain, name string) error {
 	if err := t.writable("delete object type"); err != nil {
 		return err
 	}
+	t.typesChanged()
 	res, err := t.stx.ExecContext(ctx, `DELETE FROM object_types WHERE domain = ? AND name = ?`, domain, name)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete object type: %w", err)
@@ -188,4 +204,101 @@ func (c *typeCache) scan(row interface{ Scan(...any) error }) (*profiles.ObjectT
 	ot.DomainName, ot.Name = domain, name
 	ot.CreatedAt, ot.LastUpdatedAt = fromMillis(created), fromMillis(updated)
 	return &ot, nil
+}
+
+// writerTypes remembers the object types the committer's transactions have
+// read, so that ingestion, which reads its type in every Update, does not
+// query it each time. An entry holds while gen, the count of changes to
+// object types, is the one it was read at. gen moves on when:
+//
+//   - a transaction of the committer writes or deletes an object type (the
+//     rest of its group then neither reads nor fills the cache, so that a
+//     type a savepoint or a failed COMMIT rolls back is never remembered);
+//   - DeleteDomain deletes a domain, and its types with it;
+//   - a group starts after another connection (another process) committed
+//     (PRAGMA data_version).
+//
+// Only the committer reads and fills it; DeleteDomain, on another goroutine
+// but while it holds the one writer connection, moves gen.
+type writerTypes struct {
+	gen   atomic.Uint64
+	mu    sync.Mutex
+	types map[[2]string]cachedType // (domain, name) -> type
+
+	// dataVersion is the writer connection's PRAGMA data_version when the
+	// last group began (the committer's).
+	dataVersion int64
+}
+
+// cachedType is an object type as read at a generation.
+type cachedType struct {
+	gen uint64
+	ot  *profiles.ObjectType
+}
+
+func newWriterTypes() *writerTypes {
+	return &writerTypes{types: map[[2]string]cachedType{}}
+}
+
+// get returns a copy of the remembered type, or nil.
+func (c *writerTypes) get(domain, name string) *profiles.ObjectType {
+	c.mu.Lock()
+	e, ok := c.types[[2]string{domain, name}]
+	c.mu.Unlock()
+	if !ok || e.gen != c.gen.Load() {
+		return nil
+	}
+	ot := *e.ot // Fields and Keys are shared, read only (see typeCache)
+	return &ot
+}
+
+// put remembers a type read at generation gen (loaded before the read).
+func (c *writerTypes) put(domain, name string, gen uint64, ot *profiles.ObjectType) {
+	cp := *ot
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.types) >= maxCachedTypes {
+		clear(c.types)
+	}
+	c.types[[2]string{domain, name}] = cachedType{gen: gen, ot: &cp}
+}
+
+// changed makes every entry stale.
+func (c *writerTypes) changed() { c.gen.Add(1) }
+
+// beginGroup makes every entry stale if another connection has committed
+// since the last group; stx is the group's transaction.
+func (c *writerTypes) beginGroup(ctx context.Context, stx sqlTx) error {
+	var v int64
+	if err := stx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		return err
+	}
+	if v != c.dataVersion {
+		c.dataVersion = v
+		c.changed()
+	}
+	return nil
+}
+
+// updateGroup is what the transactions of one group of Updates share.
+type updateGroup struct {
+	types        *writerTypes
+	typesChanged bool // an Update of the group wrote object types
+}
+
+// cachedTypes returns the writer's type cache if t may use it: t is in a
+// group of the committer that has not changed object types.
+func (t *tx) cachedTypes() *writerTypes {
+	if t.group == nil || t.group.typesChanged {
+		return nil
+	}
+	return t.group.types
+}
+
+// typesChanged notes that t wrote object types (see writerTypes).
+func (t *tx) typesChanged() {
+	if t.group != nil {
+		t.group.typesChanged = true
+		t.group.types.changed()
+	}
 }

@@ -96,6 +96,7 @@ type DB struct {
 	rstmts        *stmtCache // the reader pool's (FindDomain, on every request)
 	rprepDone     chan struct{}
 	types         *typeCache
+	wtypes        *writerTypes  // the committer's object types (objecttype.go)
 	updates       chan *update  // Updates waiting for the committer
 	quit          chan struct{} // closed by Close: the committer stops
 	committerDone chan struct{}
@@ -107,6 +108,7 @@ type DB struct {
 func NewDB(path string) *DB {
 	return &DB{
 		types:  &typeCache{types: map[string]*profiles.ObjectType{}},
+		wtypes: newWriterTypes(),
 		path:   path,
 		Now:    time.Now,
 		Logger: slog.New(slog.DiscardHandler),

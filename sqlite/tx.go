@@ -95,6 +95,10 @@ func (db *DB) commitGroup(group []*update) {
 		defer stx.Rollback()
 		single := len(group) == 1
 		st := sqlTx{Tx: stx, detached: true, stmts: db.wstmts, bound: map[string]*sql.Stmt{}}
+		g := &updateGroup{types: db.wtypes}
+		if err := g.types.beginGroup(ctx, st); err != nil {
+			return fmt.Errorf("sqlite: update: %w", err)
+		}
 		for i, u := range group {
 			if errs[i] = u.ctx.Err(); errs[i] != nil {
 				continue
@@ -104,7 +108,7 @@ func (db *DB) commitGroup(group []*update) {
 					return fmt.Errorf("sqlite: update: %w", err)
 				}
 			}
-			errs[i] = runUpdate(u, &tx{stx: st, now: db.now().UnixMilli(), sealer: db.Sealer, types: db.types})
+			errs[i] = runUpdate(u, &tx{stx: st, now: db.now().UnixMilli(), sealer: db.Sealer, types: db.types, group: g})
 			switch {
 			case single && errs[i] != nil:
 				return nil // nothing to commit
@@ -327,6 +331,7 @@ type tx struct {
 	readOnly bool
 	sealer   profiles.Sealer
 	types    *typeCache
+	group    *updateGroup // the committer's group; nil outside one
 	// domain is a domain this transaction has seen exist: a Tx neither
 	// creates nor deletes domains, so notFound need not ask again.
 	domain string
