@@ -15,7 +15,7 @@ import (
 func (t *tx) FindObjectType(ctx context.Context, domain, name string) (*profiles.ObjectType, error) {
 	row := t.ptx.QueryRow(ctx, `SELECT `+objectTypeColumns+` FROM object_types
 		WHERE domain = $1 AND name = $2`, domain, name)
-	ot, err := scanObjectType(row)
+	ot, err := scanObjectType(row, t.types)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, t.notFound(ctx, domain, "object type %q not found in domain %q", name, domain)
 	} else if err != nil {
@@ -85,7 +85,7 @@ func (t *tx) ListObjectTypes(ctx context.Context, domain, after string, limit in
 	defer rows.Close()
 	var out []*profiles.ObjectType
 	for rows.Next() {
-		ot, err := scanObjectType(rows)
+		ot, err := scanObjectType(rows, t.types)
 		if err != nil {
 			return nil, t.wrap("list object types", err)
 		}
@@ -126,15 +126,16 @@ func (t *tx) DeleteObjectType(ctx context.Context, domain, name string) error {
 // objectTypeColumns are the columns scanObjectType reads, in order.
 const objectTypeColumns = `domain, name, data, created_at, updated_at`
 
-// scanObjectType reads the objectTypeColumns of one row.
-func scanObjectType(row pgx.Row) (*profiles.ObjectType, error) {
+// scanObjectType reads the objectTypeColumns of one row, decoding its
+// data through types.
+func scanObjectType(row pgx.Row, types *rowcodec.ObjectTypeCache) (*profiles.ObjectType, error) {
 	var ot profiles.ObjectType
 	var data string
 	var created, updated int64
 	if err := row.Scan(&ot.DomainName, &ot.Name, &data, &created, &updated); err != nil {
 		return nil, err
 	}
-	if err := rowcodec.DecodeObjectType(&ot, data); err != nil {
+	if err := types.Decode(&ot, data); err != nil {
 		return nil, err
 	}
 	ot.CreatedAt, ot.LastUpdatedAt = fromMillis(created), fromMillis(updated)

@@ -50,6 +50,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/internal/migrate"
+	"github.com/openprofiles/profiles/internal/rowcodec"
 )
 
 // Defaults of the DB fields.
@@ -114,6 +115,8 @@ type DB struct {
 	// serialization failure or a deadlock is attempted before its error is
 	// returned; 0 means DefaultMaxAttempts.
 	MaxAttempts int
+
+	types *rowcodec.ObjectTypeCache // decoded object types (rowcodec)
 }
 
 // NewDB returns a DB on the database named by dsn, a connection string
@@ -123,6 +126,7 @@ func NewDB(dsn string) *DB {
 		dsn:    dsn,
 		Now:    time.Now,
 		Logger: slog.New(slog.DiscardHandler),
+		types:  rowcodec.NewObjectTypeCache(),
 	}
 }
 

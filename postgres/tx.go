@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/rowcodec"
 )
 
 // Update runs fn in one SERIALIZABLE transaction and commits it if fn
@@ -30,7 +31,7 @@ func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
 	var fnErr error
 	err := db.serializableOn(ctx, db.txPool, "update", func(ptx pgx.Tx, now int64) (*tx, error) {
 		start = time.Now()
-		t := &tx{ptx: ptx, now: now, sealer: db.Sealer}
+		t := &tx{ptx: ptx, now: now, sealer: db.Sealer, types: db.types}
 		fnErr = fn(t)
 		return t, fnErr
 	})
@@ -54,7 +55,7 @@ func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
 		return wrap("view", err)
 	}
 	defer ptx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(&tx{ptx: ptx, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer}); err != nil {
+	if err := fn(&tx{ptx: ptx, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer, types: db.types}); err != nil {
 		return err
 	}
 	if err := ptx.Commit(ctx); err != nil {
@@ -239,6 +240,7 @@ type tx struct {
 	now      int64 // unix milliseconds
 	readOnly bool
 	sealer   profiles.Sealer
+	types    *rowcodec.ObjectTypeCache
 
 	// conflict is set when a statement failed with a serialization failure
 	// or a deadlock: whatever fn returns, the attempt is tried again.

@@ -27,7 +27,7 @@ func (t *tx) FindObjectType(ctx context.Context, domain, name string) (*profiles
 	}
 	row := t.stx.QueryRowContext(ctx, `SELECT `+objectTypeColumns+` FROM object_types
 		WHERE domain = ? AND name = ?`, domain, name)
-	ot, err := t.types.scan(row)
+	ot, err := scanObjectType(row, t.types)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, t.notFound(ctx, domain, "object type %q not found in domain %q", name, domain)
 	} else if err != nil {
@@ -98,7 +98,7 @@ func (t *tx) ListObjectTypes(ctx context.Context, domain, after string, limit in
 	defer rows.Close()
 	var out []*profiles.ObjectType
 	for rows.Next() {
-		ot, err := scanObjectType(rows)
+		ot, err := scanObjectType(rows, t.types)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: list object types: %w", err)
 		}
@@ -145,63 +145,18 @@ func (t *tx) DeleteObjectType(ctx context.Context, domain, name string) error {
 // objectTypeColumns are the columns scanObjectType reads, in order.
 const objectTypeColumns = `domain, name, data, created_at, updated_at`
 
-// scanObjectType reads the objectTypeColumns of one row.
-func scanObjectType(row interface{ Scan(...any) error }) (*profiles.ObjectType, error) {
+// scanObjectType reads the objectTypeColumns of one row, decoding its
+// data through types.
+func scanObjectType(row interface{ Scan(...any) error }, types *rowcodec.ObjectTypeCache) (*profiles.ObjectType, error) {
 	var ot profiles.ObjectType
 	var data string
 	var created, updated int64
 	if err := row.Scan(&ot.DomainName, &ot.Name, &data, &created, &updated); err != nil {
 		return nil, err
 	}
-	if err := rowcodec.DecodeObjectType(&ot, data); err != nil {
+	if err := types.Decode(&ot, data); err != nil {
 		return nil, err
 	}
-	ot.CreatedAt, ot.LastUpdatedAt = fromMillis(created), fromMillis(updated)
-	return &ot, nil
-}
-
-// typeCache keeps decoded object types by their stored form, so that
-// ingestion, which reads its object type in every transaction, does not
-// decode the same JSON each time. Callers share the decoded Fields and
-// Keys, which they only read. It is safe for concurrent use; nil decodes
-// every time.
-type typeCache struct {
-	mu    sync.Mutex
-	types map[string]*profiles.ObjectType // data column -> decoded, without row fields
-}
-
-// maxCachedTypes bounds a typeCache; past it, the cache starts again.
-const maxCachedTypes = 1024
-
-// scan reads a row of objectTypeColumns.
-func (c *typeCache) scan(row interface{ Scan(...any) error }) (*profiles.ObjectType, error) {
-	if c == nil {
-		return scanObjectType(row)
-	}
-	var ot profiles.ObjectType
-	var data string
-	var created, updated int64
-	if err := row.Scan(&ot.DomainName, &ot.Name, &data, &created, &updated); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	decoded := c.types[data]
-	c.mu.Unlock()
-	if decoded == nil {
-		decoded = &profiles.ObjectType{}
-		if err := rowcodec.DecodeObjectType(decoded, data); err != nil {
-			return nil, err
-		}
-		c.mu.Lock()
-		if len(c.types) >= maxCachedTypes {
-			clear(c.types)
-		}
-		c.types[data] = decoded
-		c.mu.Unlock()
-	}
-	domain, name := ot.DomainName, ot.Name
-	ot = *decoded
-	ot.DomainName, ot.Name = domain, name
 	ot.CreatedAt, ot.LastUpdatedAt = fromMillis(created), fromMillis(updated)
 	return &ot, nil
 }
@@ -248,7 +203,7 @@ func (c *writerTypes) get(domain, name string) *profiles.ObjectType {
 	if !ok || e.gen != c.gen.Load() {
 		return nil
 	}
-	ot := *e.ot // Fields and Keys are shared, read only (see typeCache)
+	ot := *e.ot // Fields, Keys and Tags are shared, read only (see rowcodec.ObjectTypeCache)
 	return &ot
 }
 
@@ -257,7 +212,7 @@ func (c *writerTypes) put(domain, name string, gen uint64, ot *profiles.ObjectTy
 	cp := *ot
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.types) >= maxCachedTypes {
+	if len(c.types) >= rowcodec.MaxCachedObjectTypes {
 		clear(c.types)
 	}
 	c.types[[2]string{domain, name}] = cachedType{gen: gen, ot: &cp}

@@ -41,6 +41,7 @@ import (
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/internal/migrate"
+	"github.com/openprofiles/profiles/internal/rowcodec"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -95,7 +96,7 @@ type DB struct {
 	vprepDone     chan struct{}
 	rstmts        *stmtCache // the reader pool's (FindDomain, on every request)
 	rprepDone     chan struct{}
-	types         *typeCache
+	types         *rowcodec.ObjectTypeCache
 	wtypes        *writerTypes  // the committer's object types (objecttype.go)
 	updates       chan *update  // Updates waiting for the committer
 	quit          chan struct{} // closed by Close: the committer stops
@@ -107,7 +108,7 @@ type DB struct {
 // NewDB returns a DB on the database file at path. Call Open before use.
 func NewDB(path string) *DB {
 	return &DB{
-		types:  &typeCache{types: map[string]*profiles.ObjectType{}},
+		types:  rowcodec.NewObjectTypeCache(),
 		wtypes: newWriterTypes(),
 		path:   path,
 		Now:    time.Now,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/rowcodec"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -330,7 +331,7 @@ type tx struct {
 	now      int64 // unix milliseconds
 	readOnly bool
 	sealer   profiles.Sealer
-	types    *typeCache
+	types    *rowcodec.ObjectTypeCache
 	group    *updateGroup // the committer's group; nil outside one
 	// domain is a domain this transaction has seen exist: a Tx neither
 	// creates nor deletes domains, so notFound need not ask again.

@@ -72,3 +72,35 @@ func TestSettingsAndObjectTypeRoundTrip(t *testing.T) {
 		t.Fatalf("object type round trip (-want +got):\n%s", diff)
 	}
 }
+
+// TestObjectTypeCache: a cached decoding is DecodeObjectType's, keeps the
+// row's own fields, and is a copy each time (top-level fields changed by
+// one caller are not another's).
+func TestObjectTypeCache(t *testing.T) {
+	ot := &profiles.ObjectType{Description: "contacts", ExpirationDays: 30,
+		Fields: map[string]profiles.ObjectTypeField{"id": {Source: "_source.id"}},
+		Keys:   map[string][]profiles.ObjectTypeKey{"id": {{StandardIdentifiers: []string{"UNIQUE"}, FieldNames: []string{"id"}}}}}
+	data, err := rowcodec.EncodeObjectType(ot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	for _, c := range []*rowcodec.ObjectTypeCache{rowcodec.NewObjectTypeCache(), nil} {
+		for i, name := range []string{"a", "b"} {
+			got := &profiles.ObjectType{DomainName: "d", Name: name, CreatedAt: at, LastUpdatedAt: at}
+			if err := c.Decode(got, data); err != nil {
+				t.Fatal(err)
+			}
+			want := *ot
+			want.DomainName, want.Name, want.CreatedAt, want.LastUpdatedAt = "d", name, at, at
+			if diff := cmp.Diff(&want, got); diff != "" {
+				t.Fatalf("decoding %d (cache %v) (-want +got):\n%s", i, c != nil, diff)
+			}
+			got.Description = "changed by a caller"
+		}
+	}
+	err = rowcodec.NewObjectTypeCache().Decode(&profiles.ObjectType{DomainName: "d", Name: "broken"}, "{")
+	if err == nil || !strings.Contains(err.Error(), `"broken"`) {
+		t.Fatalf("Decode of bad data = %v, want an error naming the type", err)
+	}
+}
