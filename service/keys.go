@@ -77,31 +77,49 @@ func (s *Service) putStandardKeys(ctx context.Context, tx profiles.Tx, p *profil
 	return tx.PutKeys(ctx, s.standardKeys(p))
 }
 
-// keyContentType returns how values of a key name are normalised: the
-// standard keys by their kind, other keys by the content type of the first
-// field of their definition in the domain's object types (STRING when the
-// key is unknown or spans several fields).
+// keyContentType returns how values of a key name are normalised in a
+// domain (contentTypeOf), reading its object types only for keys that are
+// not standard.
 func (s *Service) keyContentType(ctx context.Context, tx profiles.Tx, domain, keyName string) (string, error) {
-	switch keyName {
-	case KeyPhone:
-		return profiles.ContentPhone, nil
-	case KeyEmail:
-		return profiles.ContentEmail, nil
-	case KeyFullName:
-		return profiles.ContentName, nil
-	case KeyProfileID, KeyAccount:
-		return profiles.ContentString, nil
+	if ct, ok := standardContentType(keyName); ok {
+		return ct, nil
 	}
 	types, err := tx.ListObjectTypes(ctx, domain, "", 0)
 	if err != nil {
 		return "", err
 	}
+	return contentTypeOf(keyName, types), nil
+}
+
+// standardContentType returns how values of a standard key are normalised.
+func standardContentType(keyName string) (string, bool) {
+	switch keyName {
+	case KeyPhone:
+		return profiles.ContentPhone, true
+	case KeyEmail:
+		return profiles.ContentEmail, true
+	case KeyFullName:
+		return profiles.ContentName, true
+	case KeyProfileID, KeyAccount:
+		return profiles.ContentString, true
+	}
+	return "", false
+}
+
+// contentTypeOf returns how values of a key name are normalised, given a
+// domain's object types: the standard keys by their kind, other keys by
+// the content type of the first field of their definition in the types
+// (STRING when the key is unknown or spans several fields).
+func contentTypeOf(keyName string, types []*profiles.ObjectType) string {
+	if ct, ok := standardContentType(keyName); ok {
+		return ct
+	}
 	for _, t := range types {
 		for _, def := range t.Keys[keyName] {
 			if len(def.FieldNames) == 1 {
-				return t.Fields[def.FieldNames[0]].ContentType, nil
+				return t.Fields[def.FieldNames[0]].ContentType
 			}
 		}
 	}
-	return profiles.ContentString, nil
+	return profiles.ContentString
 }

@@ -218,17 +218,14 @@ func (s *Service) DeleteProfileKey(ctx context.Context, domain, id, keyName stri
 
 // keyValues checks a key name and returns its values in stored form.
 func (s *Service) keyValues(ctx context.Context, tx profiles.Tx, domain, keyName string, values []string) ([]string, error) {
-	known, err := s.knownKeys(ctx, tx, domain)
+	types, err := tx.ListObjectTypes(ctx, domain, "", 0)
 	if err != nil {
 		return nil, err
 	}
-	if !known[keyName] {
+	if !knownKeys(types)[keyName] {
 		return nil, profiles.Errorf(profiles.EINVALID, "Key %q is not a key of domain %s: use a standard key or a key of one of its object types.", keyName, domain)
 	}
-	ct, err := s.keyContentType(ctx, tx, domain, keyName)
-	if err != nil {
-		return nil, err
-	}
+	ct := contentTypeOf(keyName, types)
 	var out []string
 	for _, v := range values {
 		n := mapping.Normalize(ct, v)

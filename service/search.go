@@ -61,10 +61,13 @@ func (s *Service) SearchProfiles(ctx context.Context, domain string, q profiles.
 
 	var found []*profiles.FoundProfile
 	err := s.Store.View(ctx, func(tx profiles.Tx) error {
-		known, err := s.knownKeys(ctx, tx, domain)
+		// The domain's types, read once: they say which key names are
+		// valid and how each normalises its values.
+		types, err := tx.ListObjectTypes(ctx, domain, "", 0)
 		if err != nil {
 			return err
 		}
+		known := knownKeys(types)
 		// For each key, the profiles each of its values finds.
 		matches := map[string][]profiles.SearchKey{} // profile id -> what found it
 		var sets []map[string]bool
@@ -72,10 +75,7 @@ func (s *Service) SearchProfiles(ctx context.Context, domain string, q profiles.
 			if !known[k.KeyName] {
 				return profiles.Errorf(profiles.EINVALID, "Key %q is not a search key of domain %s: use a standard key or a key of one of its object types.", k.KeyName, domain)
 			}
-			ct, err := s.keyContentType(ctx, tx, domain, k.KeyName)
-			if err != nil {
-				return err
-			}
+			ct := contentTypeOf(k.KeyName, types)
 			set := map[string]bool{}
 			for _, v := range k.Values {
 				n := mapping.Normalize(ct, v)
@@ -123,23 +123,19 @@ func (s *Service) SearchProfiles(ctx context.Context, domain string, q profiles.
 	return found, next, nil
 }
 
-// knownKeys returns the key names valid in a domain: the predefined ones and
-// those of its object types.
-func (s *Service) knownKeys(ctx context.Context, tx profiles.Tx, domain string) (map[string]bool, error) {
+// knownKeys returns the key names valid in a domain of the given object
+// types: the predefined ones and those of its types.
+func knownKeys(types []*profiles.ObjectType) map[string]bool {
 	known := map[string]bool{}
 	for _, k := range predefinedKeys {
 		known[k] = true
-	}
-	types, err := tx.ListObjectTypes(ctx, domain, "", 0)
-	if err != nil {
-		return nil, err
 	}
 	for _, t := range types {
 		for k := range t.Keys {
 			known[k] = true
 		}
 	}
-	return known, nil
+	return known
 }
 
 func addFoundBy(items []profiles.SearchKey, key, value string) []profiles.SearchKey {

@@ -51,13 +51,12 @@ func (db *DB) CreateKMSKey(ctx context.Context, k *profiles.KMSKey) error {
 }
 
 // FindKMSKey returns the key of the given id. Returns ENOTFOUND.
+//
+// Requests that return profile data resolve their domain's key, so this is
+// one prepared statement, which needs no transaction to read one row (as
+// FindDomain).
 func (db *DB) FindKMSKey(ctx context.Context, keyID string) (*profiles.KMSKey, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: find kms key: %w", err)
-	}
-	defer tx.Rollback()
-	return findKMSKey(ctx, tx, keyID)
+	return findKMSKey(ctx, preparedDB{db.rdb, db.rstmts}, keyID)
 }
 
 // UpdateKMSKey reads the key, calls fn on it and stores the result in one
@@ -358,7 +357,7 @@ func (db *DB) findKMSGrant(ctx context.Context, where string, notFound error, ar
 	return g, nil
 }
 
-func findKMSKey(ctx context.Context, tx *sql.Tx, keyID string) (*profiles.KMSKey, error) {
+func findKMSKey(ctx context.Context, tx queryRower, keyID string) (*profiles.KMSKey, error) {
 	k, err := scanKMSKey(tx.QueryRowContext(ctx, `SELECT `+kmsKeyColumns+` FROM kms_keys WHERE id = ?`, keyID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, profiles.Errorf(profiles.ENOTFOUND, "KMS key %q not found", keyID)
