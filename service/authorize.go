@@ -104,6 +104,11 @@ func (s *Service) EncryptionKeyARN(ctx context.Context, name string) (string, er
 	if keyID == "" || s.Keys == nil {
 		return "", nil
 	}
+	if isKeyARN(keyID) {
+		// DescribeKey answers a key ARN with that ARN, or with not found
+		// (and then the name is the answer): no need to ask on every read.
+		return keyID, nil
+	}
 	md, err := s.Keys.DescribeKey(ctx, keyID)
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
 		return keyID, nil // authorise on the name the domain holds
@@ -111,4 +116,10 @@ func (s *Service) EncryptionKeyARN(ctx context.Context, name string) (string, er
 		return "", err
 	}
 	return md.ARN, nil
+}
+
+// isKeyARN reports whether name is the ARN of a KMS key (not of an alias).
+func isKeyARN(name string) bool {
+	parts := strings.SplitN(name, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[2] == "kms" && strings.HasPrefix(parts[5], "key/")
 }

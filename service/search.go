@@ -55,17 +55,14 @@ func (s *Service) SearchProfiles(ctx context.Context, domain string, q profiles.
 			return nil, "", err
 		}
 	}
-	if _, err := s.Store.FindDomain(ctx, domain); err != nil {
-		return nil, "", domainErr(err, domain)
-	}
-
 	var found []*profiles.FoundProfile
 	err := s.Store.View(ctx, func(tx profiles.Tx) error {
 		// The domain's types, read once: they say which key names are
-		// valid and how each normalises its values.
+		// valid and how each normalises its values. This is also where a
+		// missing domain is told (ENOTFOUND).
 		types, err := tx.ListObjectTypes(ctx, domain, "", 0)
 		if err != nil {
-			return err
+			return domainErr(err, domain)
 		}
 		known := knownKeys(types)
 		// For each key, the profiles each of its values finds.

@@ -32,3 +32,12 @@ func TestSearchProfiles_KeyContentType(t *testing.T) {
 		t.Fatalf("search by an unknown key: err = %v, want EINVALID", err)
 	}
 }
+
+// TestSearchProfiles_MissingDomain: the error names the domain as AWS does.
+func TestSearchProfiles_MissingDomain(t *testing.T) {
+	s := MustOpenService(t)
+	_, _, err := s.SearchProfiles(t.Context(), "nope", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{"a@example.com"}}}, profiles.Page{})
+	if profiles.ErrorCode(err) != profiles.ENOTFOUND || profiles.ErrorMessage(err) != "Domain nope not found." {
+		t.Fatalf("SearchProfiles in a missing domain: err = %v, want ENOTFOUND Domain nope not found.", err)
+	}
+}
