@@ -21,15 +21,19 @@ func (s *Service) record(ctx context.Context, tx profiles.Tx, p *profiles.Profil
 	}
 	now := s.now()
 	return tx.PutHistory(ctx, &profiles.HistoryRecord{
-		DomainName: p.DomainName, ProfileID: p.ID, ID: s.newHistoryID(now), ActionType: action,
+		DomainName: p.DomainName, ProfileID: p.ID, ID: s.newID(now), ActionType: action,
 		ObjectTypeName: objectType, ObjectKey: objectKey, PerformedBy: by, Content: content,
 		CreatedAt: now, LastUpdatedAt: now,
 	})
 }
 
-// newHistoryID returns a record id that sorts by time: 6 bytes of unix
-// milliseconds, 4 of a per-process sequence, 6 random; 32 hex characters.
-func (s *Service) newHistoryID(now time.Time) string {
+// newID returns an id that sorts by time: 6 bytes of unix milliseconds, 4
+// of a per-process sequence, 6 random; 32 lower-case hex characters, the
+// form of an AWS profile id. History records and profiles use it: ids of
+// the same moment sit side by side in the store's indexes, so that a
+// transaction of many new profiles writes a few index pages at their end
+// instead of one page anywhere in each index per profile.
+func (s *Service) newID(now time.Time) string {
 	var b [16]byte
 	ms := uint64(now.UnixMilli())
 	for i := range 6 {

@@ -2,10 +2,8 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"maps"
 	"slices"
@@ -133,7 +131,7 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 			return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonNoProfile,
 				"No profile matches the keys of this object, and object type %s does not allow profile creation", in.t.Name)
 		}
-		p = &profiles.Profile{DomainName: in.domain.Name, ID: newProfileID(), Fields: map[string]string{}, Sources: map[string]profiles.FieldSource{}, CreatedAt: in.now}
+		p = &profiles.Profile{DomainName: in.domain.Name, ID: in.s.newID(in.now), Fields: map[string]string{}, Sources: map[string]profiles.FieldSource{}, CreatedAt: in.now}
 		created, in.outcome = true, "created"
 	} else if p, err = in.tx.FindProfile(ctx, in.domain.Name, profileID); err != nil {
 		return "", err
@@ -427,11 +425,4 @@ func (in *ingestion) expirationDays() int {
 func objectKey(objectType, keyName, value string) string {
 	h := sha256.Sum256([]byte(objectType + "\x00" + keyName + "\x00" + value))
 	return base64.RawURLEncoding.EncodeToString(h[:18])
-}
-
-// newProfileID returns a random profile id: 32 lower-case hex characters.
-func newProfileID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

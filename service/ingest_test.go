@@ -1,6 +1,8 @@
 package service_test
 
 import (
+	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/openprofiles/profiles"
@@ -79,6 +81,43 @@ func TestPutProfileObject_StandardKeysFollowFields(t *testing.T) {
 		}
 		if got := search("_fullName", "Ann Lee"); len(got) != 0 {
 			t.Fatalf("after object %d: _fullName Ann Lee finds %v, want none", i, got)
+		}
+	}
+}
+
+// TestProfileIDs_SortByCreation: profile ids are 32 lower-case hex
+// characters (an AWS profile id's form) that sort in the order the profiles
+// were created, whether by ingestion or by CreateProfile, so that new
+// profiles go in at the end of the store's indexes.
+func TestProfileIDs_SortByCreation(t *testing.T) {
+	ctx := t.Context()
+	s := MustOpenService(t)
+	var ids []string
+	for i := range 20 {
+		if i%2 == 0 {
+			if _, err := s.PutProfileObject(ctx, "bench", "contact", contact(i, i)); err != nil {
+				t.Fatal(err)
+			}
+			found, _, err := s.SearchProfiles(ctx, "bench", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{fmt.Sprintf("person%d@example.com", i)}}}, profiles.Page{})
+			if err != nil || len(found) != 1 {
+				t.Fatalf("search person%d: %d found, %v", i, len(found), err)
+			}
+			ids = append(ids, found[0].Profile.ID)
+			continue
+		}
+		p, err := s.CreateProfile(ctx, "bench", map[string]string{"FirstName": "Ann"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	for i, id := range ids {
+		if !hex32.MatchString(id) {
+			t.Fatalf("profile id %q is not 32 lower-case hex characters", id)
+		}
+		if i > 0 && id <= ids[i-1] {
+			t.Fatalf("profile %d's id %s does not sort after profile %d's %s", i, id, i-1, ids[i-1])
 		}
 	}
 }
