@@ -29,10 +29,10 @@ func (s *Service) record(ctx context.Context, tx profiles.Tx, p *profiles.Profil
 
 // newID returns an id that sorts by time: 6 bytes of unix milliseconds, 4
 // of a per-process sequence, 6 random; 32 lower-case hex characters, the
-// form of an AWS profile id. History records and profiles use it: ids of
-// the same moment sit side by side in the store's indexes, so that a
-// transaction of many new profiles writes a few index pages at their end
-// instead of one page anywhere in each index per profile.
+// form of an AWS profile id. History records use it, and profiles with
+// SortedProfileIDs: ids of the same moment sit side by side in the store's
+// indexes, so that a transaction of many new rows writes a few index pages
+// at their end instead of one page anywhere in each index per row.
 func (s *Service) newID(now time.Time) string {
 	var b [16]byte
 	ms := uint64(now.UnixMilli())
@@ -41,6 +41,17 @@ func (s *Service) newID(now time.Time) string {
 	}
 	binary.BigEndian.PutUint32(b[6:10], uint32(s.seq.Add(1)))
 	rand.Read(b[10:])
+	return hex.EncodeToString(b[:])
+}
+
+// newProfileID returns the id of a new profile: 32 lower-case hex
+// characters, sorting by time (newID) if s.SortedProfileIDs, else random.
+func (s *Service) newProfileID(now time.Time) string {
+	if s.SortedProfileIDs {
+		return s.newID(now)
+	}
+	var b [16]byte
+	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 

@@ -131,7 +131,7 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 			return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonNoProfile,
 				"No profile matches the keys of this object, and object type %s does not allow profile creation", in.t.Name)
 		}
-		p = &profiles.Profile{DomainName: in.domain.Name, ID: in.s.newID(in.now), Fields: map[string]string{}, Sources: map[string]profiles.FieldSource{}, CreatedAt: in.now}
+		p = &profiles.Profile{DomainName: in.domain.Name, ID: in.s.newProfileID(in.now), Fields: map[string]string{}, Sources: map[string]profiles.FieldSource{}, CreatedAt: in.now}
 		created, in.outcome = true, "created"
 	} else if p, err = in.tx.FindProfile(ctx, in.domain.Name, profileID); err != nil {
 		return "", err

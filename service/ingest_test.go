@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/service"
 )
 
 // TestPutProfileObject_TypeChanged: an object is mapped before its
@@ -85,15 +86,41 @@ func TestPutProfileObject_StandardKeysFollowFields(t *testing.T) {
 	}
 }
 
-// TestProfileIDs_SortByCreation: profile ids are 32 lower-case hex
-// characters (an AWS profile id's form) that sort in the order the profiles
-// were created, whether by ingestion or by CreateProfile, so that new
-// profiles go in at the end of the store's indexes.
+// TestProfileIDs_SortByCreation: with SortedProfileIDs, profile ids sort
+// in the order the profiles were created, whether by ingestion or by
+// CreateProfile, so that new profiles go in at the end of the store's
+// indexes; without it (the default, and PostgreSQL's), they are random.
+// Both are 32 lower-case hex characters, an AWS profile id's form.
 func TestProfileIDs_SortByCreation(t *testing.T) {
+	for _, sorted := range []bool{true, false} {
+		s := MustOpenService(t)
+		s.SortedProfileIDs = sorted
+		ids := createProfiles(t, s, 20)
+		hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
+		inOrder := true
+		for i, id := range ids {
+			if !hex32.MatchString(id) {
+				t.Fatalf("sorted=%v: profile id %q is not 32 lower-case hex characters", sorted, id)
+			}
+			if i > 0 && id <= ids[i-1] {
+				inOrder = false
+				if sorted {
+					t.Fatalf("profile %d's id %s does not sort after profile %d's %s", i, id, i-1, ids[i-1])
+				}
+			}
+		}
+		if !sorted && inOrder {
+			t.Fatalf("random ids came in creation order: %v", ids)
+		}
+	}
+}
+
+// createProfiles creates n profiles, alternately by ingestion and by
+// CreateProfile, and returns their ids in creation order.
+func createProfiles(t *testing.T, s *service.Service, n int) []string {
 	ctx := t.Context()
-	s := MustOpenService(t)
 	var ids []string
-	for i := range 20 {
+	for i := range n {
 		if i%2 == 0 {
 			if _, err := s.PutProfileObject(ctx, "bench", "contact", contact(i, i)); err != nil {
 				t.Fatal(err)
@@ -111,13 +138,5 @@ func TestProfileIDs_SortByCreation(t *testing.T) {
 		}
 		ids = append(ids, p.ID)
 	}
-	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
-	for i, id := range ids {
-		if !hex32.MatchString(id) {
-			t.Fatalf("profile id %q is not 32 lower-case hex characters", id)
-		}
-		if i > 0 && id <= ids[i-1] {
-			t.Fatalf("profile %d's id %s does not sort after profile %d's %s", i, id, i-1, ids[i-1])
-		}
-	}
+	return ids
 }

@@ -66,7 +66,7 @@ func checkProfileSize(p *profiles.Profile) error {
 
 // CreateProfile creates a profile through the profile API.
 func (s *Service) CreateProfile(ctx context.Context, domain string, fields map[string]string) (*profiles.Profile, error) {
-	p := &profiles.Profile{DomainName: domain, ID: s.newID(s.now()), Fields: map[string]string{}, Sources: map[string]profiles.FieldSource{}}
+	p := &profiles.Profile{DomainName: domain, ID: s.newProfileID(s.now()), Fields: map[string]string{}, Sources: map[string]profiles.FieldSource{}}
 	for k, v := range fields {
 		if err := validateField(k, v); err != nil {
 			return nil, err

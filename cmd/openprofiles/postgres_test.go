@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -184,4 +185,45 @@ func TestPostgres_LimitsAcrossNodes(t *testing.T) {
 		run(t, func(c *main.Config) { c.IngestRate = 0 }, 3, 10, 2,
 			"BadRequestException", "MaxProfileObjectCount")
 	})
+}
+
+// TestProfileIDs_ByStore: on SQLite new profiles get ids that sort by
+// creation time (written side by side by its one writer); on PostgreSQL
+// random ones (concurrent SERIALIZABLE transactions inserting into one
+// index page would fail each other). Both are 32 lower-case hex characters.
+func TestProfileIDs_ByStore(t *testing.T) {
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
+			var m *main.Main
+			if store == "sqlite" {
+				m = MustRunMain(t)
+			} else {
+				m = MustOpenMain(t, nodeConfigs(t, mustPostgresDatabase(t))())
+			}
+			client := MustClient(t, m)
+			ctx := t.Context()
+			if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("ids"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			inOrder := true
+			for i := range 12 {
+				out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("ids"), FirstName: aws.String(fmt.Sprint("Ann", i))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				id := aws.ToString(out.ProfileId)
+				if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+					t.Fatalf("ProfileId %q is not 32 lower-case hex characters", id)
+				}
+				if i > 0 && id <= ids[i-1] {
+					inOrder = false
+				}
+				ids = append(ids, id)
+			}
+			if want := store == "sqlite"; inOrder != want {
+				t.Fatalf("ids in creation order: %v, want %v: %v", inOrder, want, ids)
+			}
+		})
+	}
 }

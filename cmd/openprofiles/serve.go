@@ -181,6 +181,9 @@ func (m *Main) Open() error {
 	m.Service.MaxDomains = c.MaxDomains
 	m.Service.Now = m.Now
 	m.Service.SetIngestRate(c.IngestRate, c.IngestBurst)
+	// New profiles side by side suit SQLite's one writer; PostgreSQL's
+	// concurrent transactions would conflict on that one index page.
+	_, m.Service.SortedProfileIDs = m.DB.(sqliteStore)
 	m.Service.Keys, m.Service.DefaultKey = m.KMS, defaultKey
 	if c.KMSEndpoint != "" {
 		// The domains' keys live in an external KMS, reached with the
