@@ -195,8 +195,8 @@ func TestProfileIDs_ByStore(t *testing.T) {
 	for _, store := range []string{"sqlite", "postgres"} {
 		t.Run(store, func(t *testing.T) {
 			var m *main.Main
-			if store == "sqlite" {
-				m = MustRunMain(t)
+			if store == "sqlite" { // whatever store the other tests of this run use
+				m = MustRunMain(t, func(c *main.Config) { c.Store = "sqlite" })
 			} else {
 				m = MustOpenMain(t, nodeConfigs(t, mustPostgresDatabase(t))())
 			}
