@@ -133,11 +133,11 @@ type profileReader struct {
 
 var errCorrupt = errors.New("corrupt")
 
-// count reads a count of items of at least min bytes each, refusing one
+// count reads a count of items of at least minBytes bytes each, refusing one
 // the data left cannot hold (so that no map is sized by a corrupt count).
-func (r *profileReader) count(min int) int {
+func (r *profileReader) count(minBytes int) int {
 	n := r.uvarint()
-	if n > uint64(len(r.data)/min) {
+	if n > uint64(len(r.data)/minBytes) {
 		r.err = errCorrupt
 		return 0
 	}
