@@ -210,11 +210,7 @@ func BenchmarkProfileDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for b.Loop() {
-		if err := rowcodec.DecodeProfile(&profiles.Profile{}, data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchDecode(b, data)
 }
 
 // BenchmarkProfileDecodeJSON decodes the earlier JSON form of the same
@@ -230,6 +226,11 @@ func BenchmarkProfileDecodeJSON(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchDecode(b, data)
+}
+
+// benchDecode decodes the data column data, b.N times.
+func benchDecode(b *testing.B, data []byte) {
 	for b.Loop() {
 		if err := rowcodec.DecodeProfile(&profiles.Profile{}, data); err != nil {
 			b.Fatal(err)
