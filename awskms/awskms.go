@@ -37,6 +37,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 )
 
 var _ profiles.KeyManager = (*Manager)(nil)
@@ -55,9 +56,10 @@ type Manager struct {
 // New returns a Manager that calls the KMS API at endpoint (e.g.
 // http://127.0.0.1:4599; "" for AWS KMS of the region) in region, signing
 // with creds. For other settings (retries, HTTP client), build the client
-// with kms.New or kms.NewFromConfig and set Manager.Client.
+// with kms.New or kms.NewFromConfig (with an sdkhttp.Client as its HTTP
+// client) and set Manager.Client.
 func New(endpoint, region string, creds aws.CredentialsProvider) *Manager {
-	o := kms.Options{Region: region, Credentials: creds}
+	o := kms.Options{Region: region, Credentials: creds, HTTPClient: sdkhttp.New(nil)}
 	if endpoint != "" {
 		o.BaseEndpoint = aws.String(endpoint)
 	}

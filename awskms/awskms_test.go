@@ -14,6 +14,7 @@ import (
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/awskms"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 	"github.com/openprofiles/profiles/keytest"
 	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/sigv4"
@@ -119,7 +120,7 @@ func harness(tb testing.TB, url string) *keytest.Harness {
 }
 
 func newClient(url string) *kms.Client {
-	return kms.New(kms.Options{Region: testRegion, Credentials: testCreds, BaseEndpoint: aws.String(url)})
+	return kms.New(kms.Options{Region: testRegion, Credentials: testCreds, BaseEndpoint: aws.String(url), HTTPClient: sdkhttp.New(nil)})
 }
 
 // mustServeLocalKMS serves a new localkms on a SQLite store, with the test

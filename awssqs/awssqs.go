@@ -62,6 +62,7 @@ import (
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/iam"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 )
 
 var _ profiles.DeadLetters = (*Queues)(nil)
@@ -75,9 +76,10 @@ type Queues struct {
 // New returns Queues that call the SQS API at endpoint (e.g.
 // http://127.0.0.1:4566; "" for Amazon SQS of the region) in region,
 // signing with creds. For other settings (retries, HTTP client), build the
-// client with sqs.New or sqs.NewFromConfig and set Queues.Client.
+// client with sqs.New or sqs.NewFromConfig (with an sdkhttp.Client as its HTTP
+// client) and set Queues.Client.
 func New(endpoint, region string, creds aws.CredentialsProvider) *Queues {
-	o := sqs.Options{Region: region, Credentials: creds}
+	o := sqs.Options{Region: region, Credentials: creds, HTTPClient: sdkhttp.New(nil)}
 	if endpoint != "" {
 		o.BaseEndpoint = aws.String(endpoint)
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 )
 
 // LocalKMSModule is the version of the open-source local-kms server the
@@ -107,7 +109,7 @@ func StartLocalKMS(tb testing.TB, accountID, region string) string {
 	}
 
 	// Wait until it answers the KMS API.
-	c := kms.New(kms.Options{Region: region, Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCALKMS", "local-kms-secret", ""), BaseEndpoint: aws.String(url), RetryMaxAttempts: 1})
+	c := kms.New(kms.Options{Region: region, Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCALKMS", "local-kms-secret", ""), BaseEndpoint: aws.String(url), RetryMaxAttempts: 1, HTTPClient: sdkhttp.New(nil)})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(tb.Context(), 2*time.Second)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/postgres"
 	"github.com/openprofiles/profiles/postgres/pgtest"
@@ -146,6 +147,7 @@ func newClient(url, accessKeyID, secret string) *kms.Client {
 		BaseEndpoint:     aws.String(url),
 		Credentials:      credentials.NewStaticCredentialsProvider(accessKeyID, secret, ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       sdkhttp.New(nil),
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 )
 
 func TestAPI_Authorization(t *testing.T) {
@@ -69,7 +70,7 @@ func TestAPI_Signature(t *testing.T) {
 		{"wrong secret", "AKROOT", "wrong", "SignatureDoesNotMatch"},
 	} {
 		c := sqs.New(sqs.Options{Region: testRegion, BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1,
-			Credentials: credentials.NewStaticCredentialsProvider(tc.key, tc.secret, "")})
+			Credentials: credentials.NewStaticCredentialsProvider(tc.key, tc.secret, ""), HTTPClient: sdkhttp.New(nil)})
 		_, err := c.ListQueues(t.Context(), &sqs.ListQueuesInput{})
 		checkAPIError(t, "ListQueues("+tc.name+")", err, tc.code)
 		checkStatus(t, "ListQueues("+tc.name+")", err, http.StatusForbidden)

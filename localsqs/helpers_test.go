@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 	"github.com/openprofiles/profiles/localsqs"
 	"github.com/openprofiles/profiles/postgres"
 	"github.com/openprofiles/profiles/postgres/pgtest"
@@ -140,6 +141,7 @@ func (s *server) Client(accessKeyID string) *sqs.Client {
 		BaseEndpoint:     aws.String(s.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider(accessKeyID, secretOf(accessKeyID), ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       sdkhttp.New(nil),
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 	"github.com/openprofiles/profiles/sigv4"
 )
 
@@ -71,6 +72,7 @@ func MustClient(tb testing.TB, srv *httptest.Server, secret string) *customerpro
 		BaseEndpoint:     aws.String(srv.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider(testKeyID, secret, ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       sdkhttp.New(nil),
 	})
 }
 

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 )
 
 // clientFlags are the flags every client subcommand shares. Credentials and
@@ -42,6 +44,7 @@ func (f *clientFlags) awsConfig(ctx context.Context, getenv func(string) string)
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	cfg.HTTPClient = sdkhttp.New(cfg.HTTPClient)
 	return cfg, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 )
 
 // TestAccess_KMSAndSQSConditions: the built-in KMS and queue service's APIs
@@ -30,9 +31,9 @@ func TestAccess_KMSAndSQSConditions(t *testing.T) {
 		t.Cleanup(transport.CloseIdleConnections)
 		creds := credentials.NewStaticCredentialsProvider(id, secret, "")
 		k := kms.New(kms.Options{BaseEndpoint: aws.String(m.URL()), Region: testRegion, RetryMaxAttempts: 1,
-			Credentials: creds, HTTPClient: &http.Client{Transport: transport}})
+			Credentials: creds, HTTPClient: sdkhttp.New(&http.Client{Transport: transport})})
 		q := sqs.New(sqs.Options{BaseEndpoint: aws.String(m.URL()), Region: testRegion, RetryMaxAttempts: 1,
-			Credentials: creds, HTTPClient: &http.Client{Transport: transport}})
+			Credentials: creds, HTTPClient: sdkhttp.New(&http.Client{Transport: transport})})
 		_, kerr := k.ListKeys(ctx, &kms.ListKeysInput{})
 		_, qerr := q.ListQueues(ctx, &sqs.ListQueuesInput{})
 		for name, err := range map[string]error{"kms:ListKeys": kerr, "sqs:ListQueues": qerr} {

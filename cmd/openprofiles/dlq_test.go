@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 	"github.com/openprofiles/profiles/service"
 )
 
@@ -30,7 +31,7 @@ func MustSQSClient(tb testing.TB, url string) *sqs.Client {
 	return sqs.New(sqs.Options{
 		BaseEndpoint: aws.String(url), Region: testRegion, RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider(testKeyID, testSecret, ""),
-		HTTPClient:  &http.Client{Transport: transport},
+		HTTPClient:  sdkhttp.New(&http.Client{Transport: transport}),
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 	"github.com/openprofiles/profiles/keytest"
 )
 
@@ -32,7 +33,7 @@ func MustKMSClient(tb testing.TB, m *main.Main) *kms.Client {
 	return kms.New(kms.Options{
 		BaseEndpoint: aws.String(m.URL()), Region: testRegion, RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider(testKeyID, testSecret, ""),
-		HTTPClient:  &http.Client{Transport: transport},
+		HTTPClient:  sdkhttp.New(&http.Client{Transport: transport}),
 	})
 }
 
@@ -253,7 +254,7 @@ func TestKMS_External(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	ext := kms.New(kms.Options{BaseEndpoint: aws.String(url), Region: testRegion, RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXTERNALKMS", "external-kms-secret", "")})
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXTERNALKMS", "external-kms-secret", ""), HTTPClient: sdkhttp.New(nil)})
 	ctx := t.Context()
 	created, err := ext.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("profiles")})
 	if err != nil {

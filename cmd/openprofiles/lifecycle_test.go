@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 )
 
 func TestRestartKeepsEverything(t *testing.T) {
@@ -148,7 +149,7 @@ func TestServe(t *testing.T) {
 
 	client := customerprofiles.New(customerprofiles.Options{
 		BaseEndpoint: aws.String("http://" + addr), Region: testRegion,
-		Credentials: staticCreds(), RetryMaxAttempts: 1,
+		Credentials: staticCreds(), RetryMaxAttempts: 1, HTTPClient: sdkhttp.New(nil),
 	})
 	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("served"), DefaultExpirationDays: aws.Int32(5)}); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 )
 
 const (
@@ -65,7 +66,7 @@ func newClient(tb testing.TB, m *main.Main, keyID, secret, region string) *custo
 		Region:           region,
 		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
 		RetryMaxAttempts: 1,
-		HTTPClient:       &http.Client{Transport: transport},
+		HTTPClient:       sdkhttp.New(&http.Client{Transport: transport}),
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
 )
 
 // nodeProcess is one `openprofiles serve` process.
@@ -153,7 +154,7 @@ func startNode(t *testing.T, bin, name, dataDir string, env []string) (*nodeProc
 		Region:           testRegion,
 		Credentials:      credentials.NewStaticCredentialsProvider(testKeyID, testSecret, ""),
 		RetryMaxAttempts: 1,
-		HTTPClient:       &http.Client{Transport: n.transport, Timeout: 30 * time.Second},
+		HTTPClient:       sdkhttp.New(&http.Client{Transport: n.transport, Timeout: 30 * time.Second}),
 	})
 	return n, nil
 }
@@ -313,7 +314,7 @@ func TestPostgres_ThreeProcesses(t *testing.T) {
 	k := kms.New(kms.Options{
 		BaseEndpoint: aws.String(n1.url), Region: testRegion, RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider(testKeyID, testSecret, ""),
-		HTTPClient:  &http.Client{Transport: n1.transport, Timeout: 30 * time.Second},
+		HTTPClient:  sdkhttp.New(&http.Client{Transport: n1.transport, Timeout: 30 * time.Second}),
 	})
 	keyOut, err := k.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("profiles"),
 		Policy: aws.String(keyPolicy("arn:aws:profile:us-east-1:000000000000:domains/*", serviceActions...))})
