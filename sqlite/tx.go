@@ -371,8 +371,15 @@ func historyRecord(domain, profileID, id string) profiles.RecordRef {
 }
 
 // liveObject is the condition, on objects aliased o, that o has not
-// expired; its one parameter is tx.now.
-const liveObject = `(o.expires_at = 0 OR o.expires_at > ?)`
+// expired (expires_at is 0 or after now); its one parameter is tx.now.
+//
+// It is written as the negation of "expired" on purpose: with o.expires_at
+// > ?, SQLite compares the bound value with the 0 of the partial index
+// objects_by_expiry (WHERE expires_at > 0) while planning, which makes the
+// prepared statement expire at every new time bound and be compiled again
+// at each execution (5 times the cost of a ProfileUsage; see BENCHMARKS.md
+// and TestLiveObject_NotRecompiled).
+const liveObject = `NOT (o.expires_at > 0 AND o.expires_at <= ?)`
 
 // liveKey is the condition, on keys aliased k, that k was not produced by
 // an object that has expired; its one parameter is tx.now. The subquery is
