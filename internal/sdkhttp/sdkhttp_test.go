@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,10 +89,13 @@ func TestClient_LargeBodiesOnABusyTransport(t *testing.T) {
 // TestClient_Bodies checks that Do sends the body, its length and a GetBody
 // that replays it, and leaves requests without a body alone.
 func TestClient_Bodies(t *testing.T) {
+	var mu sync.Mutex
 	var got []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
 		got = append(got, r.Method+" "+string(b))
+		mu.Unlock()
 		if r.ContentLength != int64(len(b)) {
 			t.Errorf("%s: Content-Length %d for %d bytes", r.Method, r.ContentLength, len(b))
 		}
@@ -112,6 +116,8 @@ func TestClient_Bodies(t *testing.T) {
 		t.Fatalf("GET: %v", err)
 	}
 	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
 	if len(got) != 2 || got[0] != "POST hello" || got[1] != "GET " {
 		t.Errorf("server saw %q", got)
 	}
