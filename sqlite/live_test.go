@@ -78,3 +78,47 @@ func TestLiveObject_NotRecompiled(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLiveObject runs ProfileUsage's statement on a profile with five
+// objects, a new time each run, in liveObject's form and in its earlier
+// form, which SQLite compiled again at every run.
+func BenchmarkLiveObject(b *testing.B) {
+	db := mustOpen(b)
+	ctx := context.Background()
+	raw, err := sql.Open("sqlite", dsn(db.path))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	for _, q := range []string{
+		`INSERT INTO domains (name, default_expiration_days, default_encryption_key, dead_letter_queue_url, settings, tags, created_at, updated_at)
+			VALUES ('d', 1, '', '', '{}', '{}', 0, 0)`,
+		`INSERT INTO profiles VALUES ('d', 'p', x'00', 1, 0, 0)`,
+		`INSERT INTO objects VALUES ('d', 't', 'o0', 'p', x'00', 10, 0, 0, 0, 0), ('d', 't', 'o1', 'p', x'00', 10, 0, 0, 0, 1000),
+			('d', 't', 'o2', 'p', x'00', 10, 0, 0, 0, 2000), ('d', 't', 'o3', 'p', x'00', 10, 0, 0, 0, 3000), ('d', 't', 'o4', 'p', x'00', 10, 0, 0, 0, 4000)`,
+	} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	usage, _ := profileUsageSQL("d", "p", "", 0)
+	for _, form := range []struct{ name, query string }{
+		{"now", usage},
+		{"earlier", strings.Replace(usage, liveObject, `(o.expires_at = 0 OR o.expires_at > ?)`, 1)},
+	} {
+		b.Run(form.name, func(b *testing.B) {
+			st, err := raw.PrepareContext(ctx, form.query)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			var n, size int64
+			for now := int64(0); b.Loop(); now++ {
+				if err := st.QueryRowContext(ctx, "d", "p", now).Scan(&n, &size); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

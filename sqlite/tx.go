@@ -377,8 +377,8 @@ func historyRecord(domain, profileID, id string) profiles.RecordRef {
 // > ?, SQLite compares the bound value with the 0 of the partial index
 // objects_by_expiry (WHERE expires_at > 0) while planning, which makes the
 // prepared statement expire at every new time bound and be compiled again
-// at each execution (5 times the cost of a ProfileUsage; see BENCHMARKS.md
-// and TestLiveObject_NotRecompiled).
+// at each execution (6 times the cost of a ProfileUsage: BenchmarkLiveObject,
+// TestLiveObject_NotRecompiled).
 const liveObject = `NOT (o.expires_at > 0 AND o.expires_at <= ?)`
 
 // liveKey is the condition, on keys aliased k, that k was not produced by

@@ -19,22 +19,20 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
-// Doer is what the SDK calls to send a request (aws.HTTPClient).
-type Doer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
 // Client sends each request through Base with a request body of its own.
 type Client struct {
-	Base Doer
+	Base aws.HTTPClient
 }
+
+var _ aws.HTTPClient = (*Client)(nil)
 
 // New returns a Client over base, or over the SDK's default client when base
 // is nil.
-func New(base Doer) *Client {
+func New(base aws.HTTPClient) *Client {
 	if base == nil {
 		base = awshttp.NewBuildableClient()
 	}
