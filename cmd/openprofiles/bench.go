@@ -102,8 +102,11 @@ is SigV4-signed and goes over HTTP.
   ingest  --objects PutProfileObject calls (~1 KB objects, email, phone and a
           UNIQUE id; half of them reach existing profiles) at --concurrency
   raw     the same rows (object blob, key rows, profile row, sizes as the
-          server stored them) written straight into SQLite with the server's
-          durability settings, one writer committing what is queued
+          server stored them) written straight into the server's store with
+          its durability settings: into SQLite, one writer committing what
+          is queued; or, when --server-args has --store postgres://…, into a
+          new schema of that database (dropped afterwards), one transaction
+          per object on as many connections as the server's pool
   search  --profiles profiles loaded through the import endpoint, then
           --searches SearchProfiles by email, phone and a custom key
   import  --objects objects through the bulk import endpoint
@@ -155,6 +158,11 @@ Flags:
 }
 
 func (c *benchConfig) run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string) error {
+	// The started server's configuration: raw writes into its store.
+	serverCfg, err := benchServerConfig(c.serverArgs, getenv)
+	if err != nil {
+		return err
+	}
 	var cl *benchClient
 	var srv *benchServer
 	if c.endpoint != "" {
@@ -213,7 +221,7 @@ func (c *benchConfig) run(ctx context.Context, stdout, stderr io.Writer, getenv 
 		case "ingest":
 			r, err = c.runIngest(ctx, cl)
 		case "raw":
-			r, err = c.runRaw(ctx, srv, stderr)
+			r, err = c.runRaw(ctx, srv, serverCfg)
 		case "search":
 			r, err = c.runSearch(ctx, cl)
 		case "import":

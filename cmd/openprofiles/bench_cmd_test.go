@@ -2,14 +2,48 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
+
+// benchJSON is one line of `openprofiles bench --json`.
+type benchJSON struct {
+	Scenario         string   `json:"scenario"`
+	Ops              int      `json:"ops"`
+	Errors           int      `json:"errors"`
+	OpsPerSec        *float64 `json:"ops_per_sec"`
+	P50ms            *float64 `json:"p50_ms"`
+	P99ms            *float64 `json:"p99_ms"`
+	RawOpsPerSec     float64  `json:"raw_ops_per_sec"`
+	RatioToRaw       float64  `json:"ratio_to_raw"`
+	ServerPeakRSSMB  float64  `json:"server_peak_rss_mb"`
+	ServerP50ms      float64  `json:"server_p50_ms"`
+	ServerP99ms      float64  `json:"server_p99_ms"`
+	ServerCPUSeconds *float64 `json:"server_cpu_seconds"`
+	Note             string   `json:"note"`
+}
+
+// decodeBenchJSON decodes the lines of `openprofiles bench --json`.
+func decodeBenchJSON(t *testing.T, out string) []benchJSON {
+	t.Helper()
+	var got []benchJSON
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r benchJSON
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		got = append(got, r)
+	}
+	return got
+}
 
 // TestBenchCommand runs `openprofiles bench` at a tiny scale against the
 // server it starts (the real binary as a child process) and checks the
@@ -21,28 +55,7 @@ func TestBenchCommand(t *testing.T) {
 	if err := main.Run(t.Context(), args, nil, &stdout, &stderr, func(string) string { return "" }); err != nil {
 		t.Fatalf("bench: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
 	}
-	type result struct {
-		Scenario         string   `json:"scenario"`
-		Ops              int      `json:"ops"`
-		Errors           int      `json:"errors"`
-		OpsPerSec        *float64 `json:"ops_per_sec"`
-		P50ms            *float64 `json:"p50_ms"`
-		P99ms            *float64 `json:"p99_ms"`
-		RawOpsPerSec     float64  `json:"raw_ops_per_sec"`
-		RatioToRaw       float64  `json:"ratio_to_raw"`
-		ServerPeakRSSMB  float64  `json:"server_peak_rss_mb"`
-		ServerP50ms      float64  `json:"server_p50_ms"`
-		ServerP99ms      float64  `json:"server_p99_ms"`
-		ServerCPUSeconds *float64 `json:"server_cpu_seconds"`
-	}
-	var got []result
-	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-		var r result
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("line %q: %v", line, err)
-		}
-		got = append(got, r)
-	}
+	got := decodeBenchJSON(t, stdout.String())
 	wantOps := map[string]int{"ingest": 40, "raw": 40, "search": 30, "import": 40}
 	if len(got) != 4 {
 		t.Fatalf("got %d JSON objects, want 4:\n%s", len(got), stdout.String())
@@ -54,6 +67,9 @@ func TestBenchCommand(t *testing.T) {
 		}
 		if r.OpsPerSec == nil || *r.OpsPerSec <= 0 || r.P50ms == nil || r.P99ms == nil || *r.P99ms < *r.P50ms {
 			t.Errorf("%s: ops_per_sec, p50_ms, p99_ms missing or inconsistent: %+v", name, r)
+		}
+		if name == "raw" && !strings.HasPrefix(r.Note, "SQLite: ") {
+			t.Errorf("raw note %q: want SQLite rows (the started server's store)", r.Note)
 		}
 		if name != "raw" && r.ServerPeakRSSMB <= 0 {
 			t.Errorf("%s: no server peak RSS", name)
@@ -105,5 +121,49 @@ func TestBenchCommand(t *testing.T) {
 		if loaded := strings.Contains(r.Note, "earlier run"); loaded != (extra != nil) {
 			t.Errorf("bench %v: note %q", extra, r.Note)
 		}
+	}
+}
+
+// TestBenchCommand_Postgres runs ingest and raw with the started server on
+// PostgreSQL (--store in --server-args): raw then writes into that
+// database, in a schema of its own that it drops afterwards, and ingest's
+// ratio is to PostgreSQL's raw, not SQLite's.
+func TestBenchCommand_Postgres(t *testing.T) {
+	bin := mustBuildBinary(t)
+	dsn := mustPostgresDatabase(t)
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "--server-bin", bin, "--scenarios", "ingest,raw", "--objects", "20", "--concurrency", "4",
+		"--json", "--server-args", "--store " + dsn}
+	if err := main.Run(t.Context(), args, nil, &stdout, &stderr, func(string) string { return "" }); err != nil {
+		t.Fatalf("bench: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	got := decodeBenchJSON(t, stdout.String())
+	if len(got) != 2 || got[0].Scenario != "ingest" || got[1].Scenario != "raw" {
+		t.Fatalf("got %s", stdout.String())
+	}
+	for _, r := range got {
+		if r.Ops != 20 || r.Errors != 0 || r.OpsPerSec == nil || *r.OpsPerSec <= 0 {
+			t.Errorf("%s: %d ops, %d errors, %v ops/s; want 20, none, a rate", r.Scenario, r.Ops, r.Errors, r.OpsPerSec)
+		}
+	}
+	if raw := got[1]; !strings.HasPrefix(raw.Note, "PostgreSQL: ") || !strings.Contains(raw.Note, "as the ingest scenario stored them") {
+		t.Errorf("raw note %q: want PostgreSQL rows of the sizes ingest stored", raw.Note)
+	}
+	if got[0].RatioToRaw <= 0 {
+		t.Errorf("ingest: ratio_to_raw %v", got[0].RatioToRaw)
+	}
+
+	// The server stored ingest's objects in the database; raw's schema is gone.
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var objects, rawSchemas int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM objects WHERE domain = 'bench'`).Scan(&objects); err != nil || objects != 20 {
+		t.Errorf("ingest's objects in the server's database: %d, %v; want 20", objects, err)
+	}
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'openprofiles_raw_%'`).Scan(&rawSchemas); err != nil || rawSchemas != 0 {
+		t.Errorf("raw schemas left: %d, %v; want none", rawSchemas, err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -25,9 +24,12 @@ type rawShape struct {
 	measured                  bool
 }
 
+// defaultRawShape is the estimate of rawShape without an ingest scenario.
+var defaultRawShape = rawShape{objectBytes: 1400, profileBytes: 700, keysPerObject: 5, keyValueBytes: 43}
+
 // measureShape reads the average sizes of what the ingest scenario stored.
 func measureShape(ctx context.Context, dbPath, domain string) rawShape {
-	s := rawShape{objectBytes: 1400, profileBytes: 700, keysPerObject: 5, keyValueBytes: 43}
+	s := defaultRawShape
 	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(5000)")
 	if err != nil {
 		return s
@@ -52,16 +54,26 @@ type rawWrite struct {
 	done                 chan error
 }
 
-// runRaw writes the rows of c.objects objects straight into a new SQLite
+// runRaw is the raw scenario on the store of the started server, whose
+// configuration is cfg: PostgreSQL (runRawPostgres) or SQLite.
+func (c *benchConfig) runRaw(ctx context.Context, srv *benchServer, cfg *Config) (benchResult, error) {
+	if isPostgresStore(cfg.Store) {
+		return c.runRawPostgres(ctx, cfg)
+	}
+	return c.runRawSQLite(ctx, srv)
+}
+
+// runRawSQLite writes the rows of c.objects objects straight into a new SQLite
 // database of the store's schema, with the store's writer settings (WAL,
-// synchronous=NORMAL, BEGIN IMMEDIATE, one connection): c.concurrency
+// synchronous=NORMAL, BEGIN IMMEDIATE, one connection) and its
+// checkpointer (a sqlite.DB open on the file meanwhile): c.concurrency
 // producers queue objects, one writer commits what is queued in one
 // transaction (at most c.concurrency objects) and acknowledges each after
 // the commit. Like ingest, half of the objects create a profile and half
 // update one; each writes its object blob, its key rows and its profile
 // row, of the sizes the ingest scenario stored.
-func (c *benchConfig) runRaw(ctx context.Context, srv *benchServer, stderr io.Writer) (benchResult, error) {
-	shape := rawShape{objectBytes: 1400, profileBytes: 700, keysPerObject: 5, keyValueBytes: 43}
+func (c *benchConfig) runRawSQLite(ctx context.Context, srv *benchServer) (benchResult, error) {
+	shape := defaultRawShape
 	if srv != nil {
 		shape = measureShape(ctx, benchDBPath(srv.dataDir), c.domain)
 	}
@@ -71,13 +83,14 @@ func (c *benchConfig) runRaw(ctx context.Context, srv *benchServer, stderr io.Wr
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "raw.db")
+	// The store stays open while raw writes: its checkpointer copies the
+	// WAL into the file beside the writer, as it does for the server.
 	store := sqlite.NewDB(path)
 	if err := store.Open(); err != nil {
 		return benchResult{}, err
 	}
-	err = store.CreateDomain(ctx, &profiles.Domain{Name: "raw", DefaultExpirationDays: 366}, 0)
-	store.Close()
-	if err != nil {
+	defer store.Close()
+	if err := store.CreateDomain(ctx, &profiles.Domain{Name: "raw", DefaultExpirationDays: 366}, 0); err != nil {
 		return benchResult{}, err
 	}
 	db, err := sql.Open("sqlite", sqlite.WriterDSN(path))
@@ -87,18 +100,7 @@ func (c *benchConfig) runRaw(ctx context.Context, srv *benchServer, stderr io.Wr
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 
-	// Random bytes do not compress: rows as large on disk as sealed ones.
-	noise := make([]byte, 1<<20)
-	rand.Read(noise)
-	blob := func(i, n int) []byte {
-		off := (i * 7919) % (len(noise) - n)
-		return noise[off : off+n]
-	}
-	text := func(i, n int) string {
-		b := base64.RawURLEncoding.EncodeToString(blob(i, n))
-		return b[:n]
-	}
-
+	blob, text := rawNoise()
 	queue := make(chan *rawWrite, c.concurrency)
 	writerDone := make(chan struct{})
 	go func() {
@@ -120,10 +122,27 @@ func (c *benchConfig) runRaw(ctx context.Context, srv *benchServer, stderr io.Wr
 	})
 	close(queue)
 	<-writerDone
-	r.Note = fmt.Sprintf("per object: a %d-byte object blob, %d key rows (%d-byte values), a %d-byte profile row (sizes %s); transactions of up to %d objects",
+	r.Note = fmt.Sprintf("SQLite: per object: a %d-byte object blob, %d key rows (%d-byte values), a %d-byte profile row (sizes %s); transactions of up to %d objects, the store's checkpointer beside",
 		shape.objectBytes, shape.keysPerObject, shape.keyValueBytes, shape.profileBytes,
 		map[bool]string{true: "as the ingest scenario stored them", false: "estimated"}[shape.measured], c.concurrency)
 	return r, nil
+}
+
+// rawNoise returns blob(i, n), n random bytes, and text(i, n), n random
+// characters, both the same for the same i and n. Random bytes do not
+// compress: rows as large on disk as sealed ones.
+func rawNoise() (blob func(i, n int) []byte, text func(i, n int) string) {
+	noise := make([]byte, 1<<20)
+	rand.Read(noise)
+	blob = func(i, n int) []byte {
+		off := (i * 7919) % (len(noise) - n)
+		return noise[off : off+n]
+	}
+	text = func(i, n int) string {
+		b := base64.RawURLEncoding.EncodeToString(blob(i, n))
+		return b[:n]
+	}
+	return blob, text
 }
 
 // rawWriter commits what the queue holds, one transaction at a time.
