@@ -167,3 +167,18 @@ func TestBenchCommand_Postgres(t *testing.T) {
 		t.Errorf("raw schemas left: %d, %v; want none", rawSchemas, err)
 	}
 }
+
+// TestBenchCommand_BadServerArgs: --server-args are parsed as serve parses
+// them before anything starts, and a flag serve does not know is named.
+func TestBenchCommand_BadServerArgs(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "--server-bin", "/nonexistent/openprofiles", "--scenarios", "raw", "--objects", "2",
+		"--server-args", "--no-such-flag 1"}
+	err := main.Run(t.Context(), args, nil, &stdout, &stderr, func(string) string { return "" })
+	if err == nil || !strings.Contains(err.Error(), "--server-args") || !strings.Contains(err.Error(), "no-such-flag") {
+		t.Fatalf("bench with an unknown server flag: %v; want an error naming --server-args and the flag", err)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout %q: want nothing measured", stdout.String())
+	}
+}
