@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,5 +146,82 @@ func TestNodes_SweepOnce(t *testing.T) {
 	})
 	if err != nil {
 		t.Error(err)
+	}
+}
+
+// TestNodes_DeleteDomainDuringWrites: writers on two nodes keep adding
+// profiles, objects, keys and history records to a domain while a third
+// node deletes it; once the deletion returned no write succeeds, and no row
+// of the domain is left in any table (objects and keys reach their domain
+// through their profile, see migration 0010). Five rounds, the domain
+// created anew each time.
+func TestNodes_DeleteDomainDuringWrites(t *testing.T) {
+	ctx, dsn := t.Context(), postgres.MustSchema(t)
+	nodes := []*postgres.DB{mustOpenDBAt(t, dsn, nil), mustOpenDBAt(t, dsn, nil), mustOpenDBAt(t, dsn, nil)}
+	conn := mustConnect(t, dsn)
+	var seq atomic.Int64
+	write := func(db *postgres.DB) error {
+		n := seq.Add(1)
+		id := fmt.Sprintf("%032x", n)
+		return db.Update(ctx, func(tx profiles.Tx) error {
+			if err := tx.PutProfile(ctx, &profiles.Profile{DomainName: "d", ID: id}); err != nil {
+				return err
+			}
+			key := fmt.Sprintf("o%d", n)
+			if err := tx.PutObject(ctx, &profiles.ProfileObject{DomainName: "d", ObjectTypeName: "T", UniqueKey: key,
+				ProfileID: id, Data: []byte(`{}`)}); err != nil {
+				return err
+			}
+			if err := tx.PutKeys(ctx, []profiles.Key{{DomainName: "d", Name: "k", Value: key, ProfileID: id, Origin: "T", ObjectKey: key}}); err != nil {
+				return err
+			}
+			return tx.PutHistory(ctx, &profiles.HistoryRecord{DomainName: "d", ProfileID: id, ID: fmt.Sprintf("%032x", n),
+				ActionType: "CREATED", ObjectTypeName: "T", Content: []byte(`{}`)})
+		})
+	}
+	for round := range 5 {
+		if err := nodes[2].CreateDomain(ctx, &profiles.Domain{Name: "d"}, 0); err != nil {
+			t.Fatalf("round %d: CreateDomain: %v", round, err)
+		}
+		var deleted atomic.Bool
+		var written atomic.Int64
+		var wg sync.WaitGroup
+		for w := range 6 {
+			wg.Go(func() {
+				for {
+					gone := deleted.Load() // read before the write starts
+					err := write(nodes[w%2])
+					switch {
+					case err == nil && gone:
+						t.Errorf("round %d: a write that began after DeleteDomain returned succeeded", round)
+						return
+					case err == nil:
+						written.Add(1)
+					case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+						return // the domain is gone
+					default:
+						t.Errorf("round %d: write: %v", round, err)
+						return
+					}
+				}
+			})
+		}
+		for written.Load() < 20 {
+			time.Sleep(time.Millisecond)
+		}
+		if err := nodes[2].DeleteDomain(ctx, "d"); err != nil {
+			t.Fatalf("round %d: DeleteDomain: %v", round, err)
+		}
+		deleted.Store(true)
+		wg.Wait()
+		for _, table := range []string{"profiles", "objects", "keys", "history", "ingest_buckets", "object_types"} {
+			var n int
+			if err := conn.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE domain = 'd'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 0 {
+				t.Errorf("round %d: %d rows of the deleted domain left in %s (%d writes succeeded)", round, n, table, written.Load())
+			}
+		}
 	}
 }
