@@ -87,6 +87,7 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 		}
 	}
 	defer s.crypt.forget(name)
+	defer s.domains.forget(name)
 	d, err := s.Store.UpdateDomain(ctx, name, func(d *profiles.Domain) error {
 		if upd.DefaultExpirationDays != nil {
 			d.DefaultExpirationDays = *upd.DefaultExpirationDays
@@ -131,6 +132,7 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 // DeleteDomain deletes a domain and everything it holds.
 func (s *Service) DeleteDomain(ctx context.Context, name string) error {
 	defer s.crypt.forget(name)
+	defer s.domains.forget(name)
 	defer s.ingestStats.forget(name)
 	return domainErr(s.Store.DeleteDomain(ctx, name), name)
 }

@@ -25,7 +25,7 @@ func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj 
 	if len(obj) > profiles.MaxObjectSize {
 		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonObjectTooLarge, profiles.MsgObjectTooLarge, profiles.MaxObjectSize)
 	}
-	d, err := s.Store.FindDomain(ctx, domain)
+	d, err := s.ingestDomain(ctx, domain)
 	if err != nil {
 		return "", domainErr(err, domain)
 	}
@@ -43,6 +43,15 @@ func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj 
 		outcome = in.outcome
 		return err
 	})
+	if isTypeNotFound(err) {
+		// The domain ingestDomain kept may be gone: tell that first.
+		if _, derr := s.Store.FindDomain(ctx, domain); profiles.ErrorCode(derr) == profiles.ENOTFOUND {
+			err = derr
+		}
+	}
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND && !isTypeNotFound(err) {
+		s.domains.forget(domain)
+	}
 	if err != nil {
 		s.Metrics.ingest(deadLetterCode(err))
 	} else {

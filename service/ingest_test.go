@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/service"
@@ -139,4 +140,62 @@ func createProfiles(t *testing.T, s *service.Service, n int) []string {
 		ids = append(ids, p.ID)
 	}
 	return ids
+}
+
+// TestPutProfileObject_DomainChanges: ingestion keeps the domain it read
+// for a second (domaincache.go). A change through this service applies to
+// the next object; one made beside it (another node, here the store
+// itself) within that second; a domain deleted beside it fails the next
+// ingestion at once.
+func TestPutProfileObject_DomainChanges(t *testing.T) {
+	ctx := t.Context()
+	s := MustOpenService(t)
+	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return clock }
+	expiryDays := func(i int) int {
+		t.Helper()
+		key, err := s.PutProfileObject(ctx, "bench", "contact", contact(i, i))
+		if err != nil {
+			t.Fatalf("object %d: %v", i, err)
+		}
+		var o *profiles.ProfileObject
+		err = s.Store.View(ctx, func(tx profiles.Tx) error {
+			o, err = tx.FindObject(ctx, "bench", "contact", key)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("object %d: %v", i, err)
+		}
+		return int(o.ExpiresAt.Sub(clock) / (24 * time.Hour))
+	}
+	if got := expiryDays(1); got != 30 {
+		t.Fatalf("object 1 expires in %d days, want the domain's 30", got)
+	}
+
+	days := 40
+	if _, err := s.UpdateDomain(ctx, "bench", &profiles.DomainUpdate{DefaultExpirationDays: &days}); err != nil {
+		t.Fatal(err)
+	}
+	if got := expiryDays(2); got != 40 {
+		t.Fatalf("after UpdateDomain through the service, object 2 expires in %d days, want 40", got)
+	}
+
+	if _, err := s.Store.UpdateDomain(ctx, "bench", func(d *profiles.Domain) error {
+		d.DefaultExpirationDays = 50
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(time.Second)
+	if got := expiryDays(3); got != 50 {
+		t.Fatalf("a second after UpdateDomain beside the service, object 3 expires in %d days, want 50", got)
+	}
+
+	if err := s.Store.DeleteDomain(ctx, "bench"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.PutProfileObject(ctx, "bench", "contact", contact(4, 4))
+	if profiles.ErrorCode(err) != profiles.ENOTFOUND || profiles.ErrorMessage(err) != "Domain bench not found." {
+		t.Fatalf("after DeleteDomain beside the service: err = %v, want ENOTFOUND Domain bench not found.", err)
+	}
 }

@@ -65,7 +65,8 @@ type Service struct {
 	seq         atomic.Uint64 // orders the history records of one process
 
 	ingestStats ingestStats
-	mappers     mappers // compiled object types of ingestion (mappers.go)
+	mappers     mappers     // compiled object types of ingestion (mappers.go)
+	domains     domainCache // the domains ingestion reads (domaincache.go)
 
 	mu       sync.Mutex // guards policies
 	policies policyCache
