@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/postgres"
 	"github.com/openprofiles/profiles/storetest"
@@ -184,4 +187,59 @@ func BenchmarkFindProfileIDs(b *testing.B) {
 // BenchmarkIngestBucket: see storetest.BenchIngestBucket.
 func BenchmarkIngestBucket(b *testing.B) {
 	storetest.BenchIngestBucket(b, func(tb testing.TB) profiles.Store { return MustOpenDB(tb) })
+}
+
+// BenchmarkRoundTrips prices a round trip to PostgreSQL: each op is one
+// SERIALIZABLE transaction of ten primary-key look-ups, sent one at a time
+// (twelve round trips with BEGIN and COMMIT) or in one batch (three), by
+// eight goroutines. The difference between the two, over nine, is what a
+// round trip costs the client and the server together on this machine.
+func BenchmarkRoundTrips(b *testing.B) {
+	ctx, dsn := b.Context(), postgres.MustSchema(b)
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.MaxConns = 8
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	const rows, perTx = 10000, 10
+	if _, err := pool.Exec(ctx, `CREATE TABLE rt (k text PRIMARY KEY, v bigint);
+		INSERT INTO rt SELECT 'k' || g, g FROM generate_series(1, 10000) g`); err != nil {
+		b.Fatal(err)
+	}
+	var seq atomic.Int64
+	for _, batched := range []bool{false, true} {
+		b.Run(map[bool]string{false: "sequential", true: "batched"}[batched], func(b *testing.B) {
+			b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					n := seq.Add(perTx)
+					err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(tx pgx.Tx) error {
+						if batched {
+							batch := &pgx.Batch{}
+							for j := range int64(perTx) {
+								batch.Queue(`SELECT v FROM rt WHERE k = $1`, fmt.Sprintf("k%d", (n+j)%rows+1))
+							}
+							return tx.SendBatch(ctx, batch).Close()
+						}
+						for j := range int64(perTx) {
+							var v int64
+							if err := tx.QueryRow(ctx, `SELECT v FROM rt WHERE k = $1`, fmt.Sprintf("k%d", (n+j)%rows+1)).Scan(&v); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
