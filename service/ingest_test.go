@@ -1,13 +1,17 @@
 package service_test
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/service"
+	"github.com/openprofiles/profiles/sqlite"
 )
 
 // TestPutProfileObject_TypeChanged: an object is mapped before its
@@ -197,5 +201,63 @@ func TestPutProfileObject_DomainChanges(t *testing.T) {
 	_, err := s.PutProfileObject(ctx, "bench", "contact", contact(4, 4))
 	if profiles.ErrorCode(err) != profiles.ENOTFOUND || profiles.ErrorMessage(err) != "Domain bench not found." {
 		t.Fatalf("after DeleteDomain beside the service: err = %v, want ENOTFOUND Domain bench not found.", err)
+	}
+}
+
+// findDomainCounter is the store of a service, counting FindDomain calls.
+type findDomainCounter struct {
+	profiles.Store
+	calls atomic.Int64
+}
+
+func (c *findDomainCounter) FindDomain(ctx context.Context, name string) (*profiles.Domain, error) {
+	c.calls.Add(1)
+	return c.Store.FindDomain(ctx, name)
+}
+
+// TestPutProfileObject_ReadsDomainOnce: ingestions within a second read
+// their domain from the store once between them; after UpdateDomain
+// through the service, once more.
+func TestPutProfileObject_ReadsDomainOnce(t *testing.T) {
+	ctx := t.Context()
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "p.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store := &findDomainCounter{Store: db}
+	s := service.New(store, "us-east-1", "000000000000", []byte("secret"))
+	s.SetIngestRate(0, 1)
+	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return clock }
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "bench", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutObjectType(ctx, contactType("bench")); err != nil {
+		t.Fatal(err)
+	}
+	ingest := func(from, to int) int64 {
+		t.Helper()
+		before := store.calls.Load()
+		for i := from; i < to; i++ {
+			if _, err := s.PutProfileObject(ctx, "bench", "contact", contact(i, i)); err != nil {
+				t.Fatalf("object %d: %v", i, err)
+			}
+		}
+		return store.calls.Load() - before
+	}
+	if n := ingest(0, 20); n != 1 {
+		t.Errorf("20 ingestions read the domain %d times, want 1", n)
+	}
+	days := 40
+	if _, err := s.UpdateDomain(ctx, "bench", &profiles.DomainUpdate{DefaultExpirationDays: &days}); err != nil {
+		t.Fatal(err)
+	}
+	if n := ingest(20, 40); n != 1 {
+		t.Errorf("after UpdateDomain, 20 ingestions read the domain %d times, want 1", n)
+	}
+	clock = clock.Add(time.Second)
+	if n := ingest(40, 41); n != 1 {
+		t.Errorf("a second later, an ingestion read the domain %d times, want 1", n)
 	}
 }
