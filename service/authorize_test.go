@@ -2,12 +2,10 @@ package service_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/service"
-	"github.com/openprofiles/profiles/sqlite"
 )
 
 // TestAuthorize_TagsOnlyForPolicies: the condition keys that cost a
@@ -15,11 +13,7 @@ import (
 // evaluated, and decide them; the account root is never asked for them.
 func TestAuthorize_TagsOnlyForPolicies(t *testing.T) {
 	ctx := t.Context()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "auth.db"))
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := MustOpenSQLite(t)
 	s := service.New(db, "us-east-1", "000000000000", []byte("secret-secret-secret-secret-0123"))
 	s.IAM = db
 	p, err := s.CreatePrincipal(ctx, profiles.PrincipalUser, "agent")

@@ -10,15 +10,23 @@ import (
 	"github.com/openprofiles/profiles/sqlite"
 )
 
-// MustOpenService returns a service on a new SQLite store with one domain
-// and a contact object type.
-func MustOpenService(tb testing.TB) *service.Service {
+// MustOpenSQLite returns a new SQLite store in a temp dir, closed when tb
+// ends.
+func MustOpenSQLite(tb testing.TB) *sqlite.DB {
 	tb.Helper()
-	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "bench.db"))
+	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "profiles.db"))
 	if err := db.Open(); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// MustOpenService returns a service on a new SQLite store with one domain
+// and a contact object type.
+func MustOpenService(tb testing.TB) *service.Service {
+	tb.Helper()
+	db := MustOpenSQLite(tb)
 	s := service.New(db, "us-east-1", "000000000000", []byte("secret"))
 	s.SetIngestRate(0, 1)
 	ctx := tb.Context()

@@ -3,7 +3,6 @@ package service_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"sync/atomic"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/service"
-	"github.com/openprofiles/profiles/sqlite"
 )
 
 // TestPutProfileObject_TypeChanged: an object is mapped before its
@@ -220,11 +218,7 @@ func (c *findDomainCounter) FindDomain(ctx context.Context, name string) (*profi
 // through the service, once more.
 func TestPutProfileObject_ReadsDomainOnce(t *testing.T) {
 	ctx := t.Context()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "p.db"))
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := MustOpenSQLite(t)
 	store := &findDomainCounter{Store: db}
 	s := service.New(store, "us-east-1", "000000000000", []byte("secret"))
 	s.SetIngestRate(0, 1)
