@@ -37,6 +37,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -103,6 +104,7 @@ type DB struct {
 	committerDone chan struct{}
 	cdb           *sql.DB // the checkpointer's connection (checkpoint.go)
 	cpDone        chan struct{}
+	pagesWritten  atomic.Int64 // pages the writer wrote to the WAL (pages.go)
 }
 
 // NewDB returns a DB on the database file at path. Call Open before use.

@@ -149,6 +149,7 @@ func (db *DB) commitGroup(group []*update) {
 		}
 		u.done <- errs[i]
 	}
+	db.countPagesWritten(context.Background())
 	db.wstmts.prepareWanted(context.Background(), db.wdb)
 }
 

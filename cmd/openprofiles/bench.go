@@ -64,7 +64,11 @@ type benchResult struct {
 	ServerP99ms      float64 `json:"server_p99_ms,omitempty"`
 	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
 	ServerPeakRSSMB  float64 `json:"server_peak_rss_mb,omitempty"`
-	Note             string  `json:"note,omitempty"`
+	// Database pages the store's writer wrote to its write-ahead log per
+	// operation (SQLite: the server's openprofiles_store_pages_written_total,
+	// or raw's own writer).
+	PagesPerOp float64 `json:"pages_written_per_op,omitempty"`
+	Note       string  `json:"note,omitempty"`
 }
 
 var benchScenarios = []string{"ingest", "raw", "search", "import"}
@@ -213,9 +217,11 @@ func (c *benchConfig) run(ctx context.Context, stdout, stderr io.Writer, getenv 
 		var err error
 		before := srv.usage()
 		op := benchOperation[s]
-		var latBefore latencyHistogram
+		var metBefore serverMetrics
+		metOK := false
 		if op != "" {
-			latBefore, _ = cl.scrapeLatency(ctx, op) // nil without /metrics: no server latency
+			metBefore, err = cl.scrapeMetrics(ctx, op)
+			metOK = err == nil // not without /metrics: no server figures
 		}
 		switch s {
 		case "ingest":
@@ -230,9 +236,12 @@ func (c *benchConfig) run(ctx context.Context, stdout, stderr io.Writer, getenv 
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)
 		}
-		if latBefore != nil {
-			if latAfter, err := cl.scrapeLatency(ctx, op); err == nil {
-				r.ServerP50ms, r.ServerP99ms = quantileBound(latBefore, latAfter, 0.50), quantileBound(latBefore, latAfter, 0.99)
+		if metOK {
+			if metAfter, err := cl.scrapeMetrics(ctx, op); err == nil {
+				r.ServerP50ms, r.ServerP99ms = quantileBound(metBefore.latency, metAfter.latency, 0.50), quantileBound(metBefore.latency, metAfter.latency, 0.99)
+				if s != "search" { // search's load writes, its searches do not
+					r.PagesPerOp = pagesPerOp(metBefore, metAfter, r.Ops)
+				}
 			}
 		}
 		if s != "raw" && srv != nil {
@@ -274,7 +283,7 @@ func (c *benchConfig) run(ctx context.Context, stdout, stderr io.Writer, getenv 
 
 func printBenchTable(w io.Writer, results []benchResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tops\terrors\tconc\tseconds\tops/s\tp50 ms\tp95 ms\tp99 ms\tsrv p50 ≤ ms\tsrv p99 ≤ ms\traw ops/s\tratio\tsrv CPU s\tsrv peak RSS MB\t")
+	fmt.Fprintln(tw, "scenario\tops\terrors\tconc\tseconds\tops/s\tp50 ms\tp95 ms\tp99 ms\tsrv p50 ≤ ms\tsrv p99 ≤ ms\traw ops/s\tratio\tsrv CPU s\tsrv peak RSS MB\tpages/op\t")
 	opt := func(v float64, format string) string {
 		switch {
 		case v == 0:
@@ -285,9 +294,9 @@ func printBenchTable(w io.Writer, results []benchResult) {
 		return fmt.Sprintf(format, v)
 	}
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, r.Ops, r.Errors, r.Concurrency,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, r.Ops, r.Errors, r.Concurrency,
 			r.Seconds, r.OpsPerSec, opt(r.P50ms, "%.2f"), opt(r.P95ms, "%.2f"), opt(r.P99ms, "%.2f"), opt(r.ServerP50ms, "%g"), opt(r.ServerP99ms, "%g"),
-			opt(r.RawOpsPerSec, "%.0f"), opt(r.RatioToRaw, "%.2f"), opt(r.ServerCPUSeconds, "%.1f"), opt(r.ServerPeakRSSMB, "%.0f"))
+			opt(r.RawOpsPerSec, "%.0f"), opt(r.RatioToRaw, "%.2f"), opt(r.ServerCPUSeconds, "%.1f"), opt(r.ServerPeakRSSMB, "%.0f"), opt(r.PagesPerOp, "%.1f"))
 	}
 	tw.Flush()
 	for _, r := range results {

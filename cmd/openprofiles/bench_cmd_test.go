@@ -28,6 +28,7 @@ type benchJSON struct {
 	ServerP50ms      float64  `json:"server_p50_ms"`
 	ServerP99ms      float64  `json:"server_p99_ms"`
 	ServerCPUSeconds *float64 `json:"server_cpu_seconds"`
+	PagesPerOp       float64  `json:"pages_written_per_op"`
 	Note             string   `json:"note"`
 }
 
@@ -79,6 +80,11 @@ func TestBenchCommand(t *testing.T) {
 		if srv := r.ServerP50ms > 0 && r.ServerP99ms >= r.ServerP50ms; srv != (name != "raw") {
 			t.Errorf("%s: server_p50_ms %v, server_p99_ms %v", name, r.ServerP50ms, r.ServerP99ms)
 		}
+		// Pages the SQLite writer wrote per object: every write scenario
+		// writes at least its object's page; search only reads.
+		if writes := r.PagesPerOp >= 1; writes != (name != "search") {
+			t.Errorf("%s: pages_written_per_op %v", name, r.PagesPerOp)
+		}
 	}
 	if ing := got[0]; ing.RawOpsPerSec != *got[1].OpsPerSec || ing.RatioToRaw <= 0 {
 		t.Errorf("ingest: raw_ops_per_sec %v, ratio_to_raw %v; want raw's %v and a ratio", ing.RawOpsPerSec, ing.RatioToRaw, *got[1].OpsPerSec)
@@ -93,7 +99,7 @@ func TestBenchCommand(t *testing.T) {
 		t.Fatalf("bench: %v\n%s", err, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if len(lines) < 3 || !strings.Contains(lines[0], "ops/s") || !strings.Contains(lines[0], "ratio") ||
+	if len(lines) < 3 || !strings.Contains(lines[0], "ops/s") || !strings.Contains(lines[0], "ratio") || !strings.Contains(lines[0], "pages/op") ||
 		!strings.HasPrefix(strings.TrimSpace(lines[1]), "ingest") || !strings.HasPrefix(strings.TrimSpace(lines[2]), "raw") {
 		t.Errorf("table:\n%s", stdout.String())
 	}
@@ -151,6 +157,11 @@ func TestBenchCommand_Postgres(t *testing.T) {
 	}
 	if got[0].RatioToRaw <= 0 {
 		t.Errorf("ingest: ratio_to_raw %v", got[0].RatioToRaw)
+	}
+	for _, r := range got {
+		if r.PagesPerOp != 0 {
+			t.Errorf("%s: pages_written_per_op %v on PostgreSQL, which does not count them", r.Scenario, r.PagesPerOp)
+		}
 	}
 
 	// The server stored ingest's objects in the database; raw's schema is gone.

@@ -20,40 +20,62 @@ var benchOperation = map[string]string{"ingest": "PutProfileObject", "search": "
 // openprofiles_api_request_duration_seconds histogram.
 type latencyHistogram map[float64]uint64
 
-// scrapeLatency reads the operation's latency histogram from the server's
-// GET /metrics (unsigned). A server without metrics answers an error.
-func (c *benchClient) scrapeLatency(ctx context.Context, operation string) (latencyHistogram, error) {
+// serverMetrics is what a scenario reads from the server's /metrics
+// before and after it runs.
+type serverMetrics struct {
+	latency latencyHistogram
+	// pagesWritten is openprofiles_store_pages_written_total (SQLite's
+	// writer); -1 when the server has no such metric.
+	pagesWritten float64
+}
+
+// scrapeMetrics reads the operation's latency histogram and the store's
+// pages written from the server's GET /metrics (unsigned). A server without
+// metrics answers an error.
+func (c *benchClient) scrapeMetrics(ctx context.Context, operation string) (serverMetrics, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/metrics", nil)
 	if err != nil {
-		return nil, err
+		return serverMetrics{}, err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, err
+		return serverMetrics{}, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
-		return nil, fmt.Errorf("GET /metrics: %s", resp.Status)
+		return serverMetrics{}, fmt.Errorf("GET /metrics: %s", resp.Status)
 	}
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("GET /metrics: %w", err)
+		return serverMetrics{}, fmt.Errorf("GET /metrics: %w", err)
 	}
-	h := latencyHistogram{}
+	m := serverMetrics{latency: latencyHistogram{}, pagesWritten: -1}
 	if f := families["openprofiles_api_request_duration_seconds"]; f != nil {
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
 				if l.GetName() == "operation" && l.GetValue() == operation {
-					for _, b := range m.GetHistogram().GetBucket() {
-						h[b.GetUpperBound()] = b.GetCumulativeCount()
+					for _, b := range s.GetHistogram().GetBucket() {
+						m.latency[b.GetUpperBound()] = b.GetCumulativeCount()
 					}
-					h[math.Inf(1)] = m.GetHistogram().GetSampleCount()
+					m.latency[math.Inf(1)] = s.GetHistogram().GetSampleCount()
 				}
 			}
 		}
 	}
-	return h, nil
+	if f := families["openprofiles_store_pages_written_total"]; f != nil && len(f.GetMetric()) == 1 {
+		m.pagesWritten = f.GetMetric()[0].GetCounter().GetValue()
+	}
+	return m, nil
+}
+
+// pagesPerOp returns the pages the store wrote per operation between two
+// scrapes, or 0 when the server does not count them or no operation ran.
+func pagesPerOp(before, after serverMetrics, ops int) float64 {
+	if before.pagesWritten < 0 || after.pagesWritten < 0 || ops == 0 {
+		return 0
+	}
+	return math.Round((after.pagesWritten-before.pagesWritten)/float64(ops)*100) / 100
 }
 
 // quantileBound returns the upper bound, in milliseconds, of the histogram

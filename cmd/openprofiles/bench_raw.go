@@ -100,6 +100,10 @@ func (c *benchConfig) runRawSQLite(ctx context.Context, srv *benchServer) (bench
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 
+	if _, err := sqlite.TakePagesWritten(ctx, db); err != nil { // from here on
+		return benchResult{}, err
+	}
+
 	blob, text := rawNoise()
 	queue := make(chan *rawWrite, c.concurrency)
 	writerDone := make(chan struct{})
@@ -122,6 +126,13 @@ func (c *benchConfig) runRawSQLite(ctx context.Context, srv *benchServer) (bench
 	})
 	close(queue)
 	<-writerDone
+	pages, err := sqlite.TakePagesWritten(ctx, db)
+	if err != nil {
+		return benchResult{}, err
+	}
+	if r.Ops > 0 {
+		r.PagesPerOp = math.Round(float64(pages)/float64(r.Ops)*100) / 100
+	}
 	r.Note = fmt.Sprintf("SQLite: per object: a %d-byte object blob, %d key rows (%d-byte values), a %d-byte profile row (sizes %s); transactions of up to %d objects, the store's checkpointer beside",
 		shape.objectBytes, shape.keysPerObject, shape.keyValueBytes, shape.profileBytes,
 		map[bool]string{true: "as the ingest scenario stored them", false: "estimated"}[shape.measured], c.concurrency)

@@ -15,10 +15,11 @@ import (
 // The server's metrics, served in the Prometheus text format on GET
 // /metrics (unless --metrics=false). Each layer counts what it owns: the
 // API (awsapi) its requests, the service ingestion outcomes, dead letters
-// and the data-key cache, the SQLite store its write transactions and
-// group commits (wired here); the Go runtime and the process come from
-// client_golang's collectors. Like most exporters the endpoint needs no
-// signature: no label holds a domain name, a key or other customer data.
+// and the data-key cache, the store its write transactions, group commits
+// and (SQLite) the pages its writer writes (wired here); the Go runtime and
+// the process come from client_golang's collectors. Like most exporters
+// the endpoint needs no signature: no label holds a domain name, a key or
+// other customer data.
 
 // newMetrics returns the registry with the runtime and process collectors.
 func newMetrics() *prometheus.Registry {
@@ -52,6 +53,12 @@ func (m *Main) instrumentStore() {
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 	})
 	m.Metrics.MustRegister(txs, size, held)
+	if p, ok := m.DB.(interface{ PagesWritten() int64 }); ok {
+		m.Metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "openprofiles_store_pages_written_total",
+			Help: "Database pages the SQLite writer wrote to its write-ahead log: what the write transactions changed, in pages (each written once per transaction).",
+		}, func() float64 { return float64(p.PagesWritten()) }))
+	}
 	s.SetOnCommit(func(updates int, d time.Duration, err error) {
 		if err != nil {
 			txs.WithLabelValues("failed").Inc()

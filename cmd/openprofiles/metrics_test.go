@@ -70,6 +70,7 @@ func TestMetrics(t *testing.T) {
 		{`openprofiles_ingest_objects_total{outcome="KEY_MISSING"}`, 1},
 		{`openprofiles_store_transactions_total{result="committed"}`, 3},
 		{`openprofiles_store_group_commit_updates_count`, 3},
+		{`openprofiles_store_pages_written_total`, 3}, // a profile, an object, keys: a page of each at least
 		{`openprofiles_data_key_cache_total{result="hit",use="seal"}`, 1},
 		{`openprofiles_data_key_cache_total{result="miss",use="seal"}`, 1},
 	} {
