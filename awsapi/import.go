@@ -24,9 +24,12 @@ import (
 const ImportPath = "/openprofiles/import/domains/"
 
 // importWorkers is how many objects of one import request are ingested at
-// once. Objects of one request are thus not applied in file order: two
-// versions of one object are ordered by their _sourceLastUpdatedTimestamp.
-const importWorkers = 32
+// once: enough for one request of openprofiles import (500 objects) to fill
+// a group commit of the SQLite store (sqlite.MaxGroupCommit), whose larger
+// transactions write fewer pages an object (BENCHMARKS.md, tenth pass).
+// Objects of one request are thus not applied in file order: two versions
+// of one object are ordered by their _sourceLastUpdatedTimestamp.
+const importWorkers = 256
 
 // maxImportBody bounds one import request; the client sends large files in
 // several requests.
