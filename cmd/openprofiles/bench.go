@@ -146,6 +146,8 @@ Flags:
 		return errors.New("bench: --concurrency and --import-concurrency must be at least 1")
 	case c.endpoint != "" && slices.Contains(c.scenarios, "raw"):
 		return errors.New("bench: the raw scenario needs the started server's store: drop --endpoint or run --scenarios without raw")
+	case c.endpoint != "" && len(c.serverArgs) > 0:
+		return errors.New("bench: --server-args configure the server bench starts; with --endpoint none is started: drop one of them")
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -162,10 +164,14 @@ Flags:
 }
 
 func (c *benchConfig) run(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string) error {
-	// The started server's configuration: raw writes into its store.
-	serverCfg, err := benchServerConfig(c.serverArgs, getenv)
-	if err != nil {
-		return err
+	// The started server's configuration (none with --endpoint): raw
+	// writes into its store.
+	var serverCfg *Config
+	if c.endpoint == "" {
+		var err error
+		if serverCfg, err = benchServerConfig(c.serverArgs, getenv); err != nil {
+			return err
+		}
 	}
 	var cl *benchClient
 	var srv *benchServer

@@ -180,7 +180,8 @@ func TestBenchCommand_Postgres(t *testing.T) {
 }
 
 // TestBenchCommand_BadServerArgs: --server-args are parsed as serve parses
-// them before anything starts, and a flag serve does not know is named.
+// them before anything starts, and a flag serve does not know is named;
+// with --endpoint they are refused, and serve's settings are not read.
 func TestBenchCommand_BadServerArgs(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"bench", "--server-bin", "/nonexistent/openprofiles", "--scenarios", "raw", "--objects", "2",
@@ -191,5 +192,30 @@ func TestBenchCommand_BadServerArgs(t *testing.T) {
 	}
 	if stdout.Len() != 0 {
 		t.Errorf("stdout %q: want nothing measured", stdout.String())
+	}
+
+	// With --endpoint no server is started: --server-args would be ignored,
+	// so they are refused, and the environment's server settings (which
+	// configure a started server) are not read at all.
+	args = []string{"bench", "--endpoint", "http://127.0.0.1:1", "--scenarios", "ingest", "--objects", "2",
+		"--server-args", "--store postgres://nowhere"}
+	err = main.Run(t.Context(), args, nil, &stdout, &stderr, func(string) string { return "" })
+	if err == nil || !strings.Contains(err.Error(), "--server-args") || !strings.Contains(err.Error(), "--endpoint") {
+		t.Errorf("bench --endpoint --server-args: %v; want an error naming both", err)
+	}
+	badServerEnv := func(k string) string {
+		if k == "OPENPROFILES_MAX_DOMAINS" {
+			return "many"
+		}
+		return ""
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDBENCH")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	args = []string{"bench", "--endpoint", "http://127.0.0.1:1", "--scenarios", "ingest", "--objects", "2"}
+	err = main.Run(t.Context(), args, nil, &stdout, &stderr, badServerEnv)
+	t.Logf("bench --endpoint (nothing listens there): %v", err)
+	if err == nil || strings.Contains(err.Error(), "MAX_DOMAINS") || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Errorf("bench --endpoint with a bad OPENPROFILES_MAX_DOMAINS: %v; want the endpoint's error, not the server setting's", err)
 	}
 }
