@@ -316,7 +316,7 @@ func (in *ingestion) resolve(ctx context.Context) (string, error) {
 				continue
 			}
 			keys++
-			ids, err := in.tx.FindProfileIDs(ctx, in.domain.Name, k.Name, in.index[i])
+			ids, err := in.s.findProfileIDs(ctx, in.tx, in.domain.Name, k.Name, k.Value, in.index[i])
 			if err != nil {
 				return "", err
 			}

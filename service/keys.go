@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/openprofiles/profiles"
@@ -39,12 +40,15 @@ func mayChangeStandardKeys(p *profiles.Profile, fields map[string]string) bool {
 	return false
 }
 
-// standardKeys returns the standard keys of a profile.
+// standardKeys returns the standard keys of a profile. _profileId has no
+// key row: a profile is found by its id in its own table (findProfileIDs),
+// which spares every new profile a row, and a page, in the keys index.
+// Profiles stored before kept theirs until their standard keys change.
 func (s *Service) standardKeys(p *profiles.Profile) []profiles.Key {
 	key := func(name, value string) profiles.Key {
 		return profiles.Key{DomainName: p.DomainName, Name: name, Value: s.indexValue(p.DomainName, name, value), ProfileID: p.ID, Origin: profiles.KeyOriginProfile}
 	}
-	keys := []profiles.Key{key(KeyProfileID, p.ID)}
+	var keys []profiles.Key
 	for _, f := range phoneFields {
 		if v := mapping.Normalize(profiles.ContentPhone, p.Fields[f]); v != "" {
 			keys = append(keys, key(KeyPhone, v))
@@ -67,6 +71,25 @@ func (s *Service) standardKeys(p *profiles.Profile) []profiles.Key {
 		keys = append(keys, key(KeyFullName, v))
 	}
 	return keys
+}
+
+// findProfileIDs returns the ids of the profiles that hold value under the
+// key keyName: those of the key rows with its index form (indexValue), and,
+// for _profileId, the profile whose id it is, if there is one (profiles
+// have no _profileId row of their own; objects may map a key of that name,
+// and profiles stored before this kept theirs).
+func (s *Service) findProfileIDs(ctx context.Context, tx profiles.Tx, domain, keyName, value, index string) ([]string, error) {
+	ids, err := tx.FindProfileIDs(ctx, domain, keyName, index)
+	if err != nil || keyName != KeyProfileID || value == "" || slices.Contains(ids, value) {
+		return ids, err
+	}
+	switch _, err := tx.FindProfile(ctx, domain, value); {
+	case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+		return ids, nil
+	case err != nil:
+		return nil, err
+	}
+	return append(ids, value), nil
 }
 
 // putStandardKeys replaces the standard keys of a profile.

@@ -79,7 +79,7 @@ func (s *Service) SearchProfiles(ctx context.Context, domain string, q profiles.
 				if n == "" {
 					continue
 				}
-				ids, err := tx.FindProfileIDs(ctx, domain, k.KeyName, s.indexValue(domain, k.KeyName, n))
+				ids, err := s.findProfileIDs(ctx, tx, domain, k.KeyName, n, s.indexValue(domain, k.KeyName, n))
 				if err != nil {
 					return err
 				}
