@@ -48,7 +48,8 @@ func TestSearchProfiles_MissingDomain(t *testing.T) {
 // TestSearchProfiles_ProfileID: a profile has no _profileId key row, yet a
 // search by _profileId finds it by its id, once even when a key row holds
 // the id too (an added key here; profiles stored by earlier versions kept
-// such a row); an unknown or deleted id finds nothing; and an object type
+// such a row), and still after that row is deleted; an unknown or deleted
+// id finds nothing; and an object type
 // whose PROFILE key is _profileId attaches its objects to the profile of
 // that id.
 func TestSearchProfiles_ProfileID(t *testing.T) {
@@ -101,6 +102,17 @@ func TestSearchProfiles_ProfileID(t *testing.T) {
 	}
 	if got := search(ann.ID); !slices.Equal(got, []string{ann.ID}) {
 		t.Errorf("search by Ann's id, with a key row of it: %v, want [%s] once", got, ann.ID)
+	}
+	// Deleting that key deletes the row; the id itself stays a search key,
+	// and there is then no key left to delete.
+	if err := s.DeleteProfileKey(ctx, "d", ann.ID, service.KeyProfileID, []string{ann.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(ann.ID); !slices.Equal(got, []string{ann.ID}) {
+		t.Errorf("search by Ann's id after DeleteProfileKey: %v, want [%s]", got, ann.ID)
+	}
+	if err := s.DeleteProfileKey(ctx, "d", ann.ID, service.KeyProfileID, []string{ann.ID}); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("DeleteProfileKey of the id again: %v, want ENOTFOUND", err)
 	}
 	if got := search("0123456789abcdef0123456789abcdef"); len(got) != 0 {
 		t.Errorf("search by an unknown id: %v, want none", got)
