@@ -12,8 +12,9 @@ import (
 // written to the write-ahead log since Open: the physical size of what the
 // store's transactions changed (a page is written once per transaction that
 // changes it, however many rows of it changed). The committer adds the
-// count after each group; writes outside it (migrations, the first
-// statements of Open) are counted with the next group.
+// count after each group, before it answers the group's Updates; writes
+// outside it (migrations, the first statements of Open) are counted with
+// the next group.
 func (db *DB) PagesWritten() int64 { return db.pagesWritten.Load() }
 
 // countPagesWritten adds the pages the writer connection wrote since the

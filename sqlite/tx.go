@@ -140,6 +140,9 @@ func (db *DB) commitGroup(group []*update) {
 		}
 		return nil
 	}()
+	// Counted before the answers: PagesWritten includes an Update's pages
+	// when the Update returns.
+	db.countPagesWritten(context.Background())
 	if db.OnCommit != nil && (committed > 0 || err != nil) {
 		db.OnCommit(committed, time.Since(start), err)
 	}
@@ -149,7 +152,6 @@ func (db *DB) commitGroup(group []*update) {
 		}
 		u.done <- errs[i]
 	}
-	db.countPagesWritten(context.Background())
 	db.wstmts.prepareWanted(context.Background(), db.wdb)
 }
 
