@@ -70,12 +70,20 @@ func (c *benchClient) scrapeMetrics(ctx context.Context, operation string) (serv
 }
 
 // pagesPerOp returns the pages the store wrote per operation between two
-// scrapes, or 0 when the server does not count them or no operation ran.
+// scrapes, or 0 when the server does not count them.
 func pagesPerOp(before, after serverMetrics, ops int) float64 {
-	if before.pagesWritten < 0 || after.pagesWritten < 0 || ops == 0 {
+	if before.pagesWritten < 0 || after.pagesWritten < 0 {
 		return 0
 	}
-	return math.Round((after.pagesWritten-before.pagesWritten)/float64(ops)*100) / 100
+	return perOp(after.pagesWritten-before.pagesWritten, ops)
+}
+
+// perOp returns total/ops to two decimals, 0 when no operation ran.
+func perOp(total float64, ops int) float64 {
+	if ops == 0 {
+		return 0
+	}
+	return math.Round(total/float64(ops)*100) / 100
 }
 
 // quantileBound returns the upper bound, in milliseconds, of the histogram

@@ -23,3 +23,18 @@ func TestQuantileBound(t *testing.T) {
 		t.Errorf("nothing counted: %v, want 0", got)
 	}
 }
+
+// TestPagesPerOp: pages written between two scrapes per operation, none
+// when the server does not count pages or nothing ran.
+func TestPagesPerOp(t *testing.T) {
+	before, after := serverMetrics{pagesWritten: 1000}, serverMetrics{pagesWritten: 4333}
+	if got := pagesPerOp(before, after, 300); got != 11.11 {
+		t.Errorf("3,333 pages for 300 ops: %v, want 11.11", got)
+	}
+	if got := pagesPerOp(serverMetrics{pagesWritten: -1}, serverMetrics{pagesWritten: -1}, 300); got != 0 {
+		t.Errorf("no pages metric: %v, want 0", got)
+	}
+	if got := pagesPerOp(before, after, 0); got != 0 {
+		t.Errorf("no operation: %v, want 0", got)
+	}
+}

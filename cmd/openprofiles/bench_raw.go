@@ -130,9 +130,7 @@ func (c *benchConfig) runRawSQLite(ctx context.Context, srv *benchServer) (bench
 	if err != nil {
 		return benchResult{}, err
 	}
-	if r.Ops > 0 {
-		r.PagesPerOp = math.Round(float64(pages)/float64(r.Ops)*100) / 100
-	}
+	r.PagesPerOp = perOp(float64(pages), r.Ops)
 	r.Note = fmt.Sprintf("SQLite: per object: a %d-byte object blob, %d key rows (%d-byte values), a %d-byte profile row (sizes %s); transactions of up to %d objects, the store's checkpointer beside",
 		shape.objectBytes, shape.keysPerObject, shape.keyValueBytes, shape.profileBytes,
 		map[bool]string{true: "as the ingest scenario stored them", false: "estimated"}[shape.measured], c.concurrency)
