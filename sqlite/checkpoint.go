@@ -13,8 +13,9 @@ import (
 // connection of its own, CheckpointInterval apart, beside the writer, which
 // they neither block nor wait for; the writer checkpoints itself only past
 // WriterAutoCheckpointPages, to restart the WAL (see below). This
-// changes nothing of durability: a transaction is durable (to a process
-// crash) once its frames are in the WAL.
+// changes nothing of durability: a transaction is durable once its frames
+// are in the WAL and synced, which its commit does (synchronous=FULL, see
+// dsn).
 
 // CheckpointInterval is the pause between two checkpoints of the
 // checkpointer while the WAL grows. Under steady writes its PASSIVE

@@ -28,7 +28,9 @@ func mustOpen(tb testing.TB) *DB {
 // once, so that each is a separate SQLite connection, and checks each.
 func TestPragmasOnEveryConnection(t *testing.T) {
 	db := mustOpen(t)
-	common := map[string]int64{"busy_timeout": 5000, "foreign_keys": 1, "synchronous": 1}
+	// synchronous 2 (FULL): a commit syncs the WAL, so an acknowledged
+	// write survives a power loss.
+	common := map[string]int64{"busy_timeout": 5000, "foreign_keys": 1, "synchronous": 2}
 	for _, tt := range []struct {
 		name      string
 		pool      *sql.DB

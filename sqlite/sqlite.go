@@ -22,6 +22,9 @@
 // table history, which references its domain ON DELETE CASCADE but not its
 // profile: a deleted profile keeps its history. TestQueryPlans checks that
 // the frequent queries read index ranges.
+//
+// A write method returns once its transaction's WAL frames are synced to
+// disk (walsync.go): durable through a power loss.
 package sqlite
 
 import (
@@ -102,7 +105,8 @@ type DB struct {
 	updates       chan *update  // Updates waiting for the committer
 	quit          chan struct{} // closed by Close: the committer stops
 	committerDone chan struct{}
-	cdb           *sql.DB // the checkpointer's connection (checkpoint.go)
+	syncer        *WALSyncer // syncs the WAL before group commits are answered (walsync.go)
+	cdb           *sql.DB    // the checkpointer's connection (checkpoint.go)
 	cpDone        chan struct{}
 	pagesWritten  atomic.Int64 // pages the writer wrote to the WAL (pages.go)
 }
@@ -164,6 +168,7 @@ func (db *DB) Open() (err error) {
 	}
 	db.wstmts = newStmtCache()
 	db.updates, db.quit, db.committerDone = make(chan *update), make(chan struct{}), make(chan struct{})
+	db.syncer = NewWALSyncer(abs)
 	go db.commitLoop()
 	if db.cdb, err = sql.Open("sqlite", dsn(abs)); err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)
@@ -222,12 +227,19 @@ const WriterCacheKiB = 64 << 10
 // dsn returns the data source name of the database file at the absolute
 // path abs with the pragmas every connection gets, plus extra parameters.
 // The driver runs the _pragma values on each new connection of a pool.
+//
+// synchronous=FULL: in WAL mode every COMMIT syncs the WAL before it
+// returns, so what a write method returned survives a power loss or a
+// kernel crash, not only the process being killed; checkpoints sync the WAL
+// and the database file as under NORMAL. The committer's group
+// transactions commit with NORMAL and are synced by a WALSyncer before they
+// are answered (walsync.go).
 func dsn(abs string, extra ...string) string {
 	params := []string{
 		"_pragma=busy_timeout(" + strconv.FormatInt(BusyTimeout.Milliseconds(), 10) + ")",
 		"_pragma=foreign_keys(1)",
 		"_pragma=journal_mode(WAL)",
-		"_pragma=synchronous(NORMAL)",
+		"_pragma=synchronous(FULL)",
 	}
 	// A "file:" name is a SQLite URI: escape '?', '#', '%' and the like.
 	u := url.URL{Path: filepath.ToSlash(abs)}
@@ -245,6 +257,7 @@ func (db *DB) Close() error {
 			close(db.quit)
 		}
 		<-db.committerDone
+		db.syncer.Close() // answers the last groups
 		db.wstmts.close()
 	}
 	if db.vprepDone != nil {

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -14,8 +16,8 @@ import (
 )
 
 // Update runs fn in a write transaction on the writer connection, and
-// returns once that transaction is committed (durable at the store's
-// synchronous level) or fn has failed. fn's error rolls back everything fn
+// returns once that transaction is committed (its WAL frames synced to
+// disk: durable through a power loss, see dsn) or fn has failed. fn's error rolls back everything fn
 // did and is returned as is.
 //
 // Group commit: Updates that arrive while the writer is busy wait in a
@@ -89,7 +91,12 @@ func (db *DB) commitGroup(group []*update) {
 	committed := 0
 	err := func() error {
 		ctx := context.Background()
-		stx, err := db.beginWrite(ctx)
+		conn, err := db.groupConn(ctx)
+		if err != nil {
+			return fmt.Errorf("sqlite: update: %w", err)
+		}
+		defer db.releaseGroupConn(conn)
+		stx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("sqlite: update: %w", err)
 		}
@@ -146,13 +153,47 @@ func (db *DB) commitGroup(group []*update) {
 	if db.OnCommit != nil && (committed > 0 || err != nil) {
 		db.OnCommit(committed, time.Since(start), err)
 	}
-	for i, u := range group {
-		if errs[i] == nil {
-			errs[i] = err
+	group = slices.Clone(group) // commitLoop reuses its slice for the next group
+	answer := func(err error) {
+		for i, u := range group {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+			u.done <- errs[i]
 		}
-		u.done <- errs[i]
+	}
+	if committed > 0 && err == nil {
+		db.syncer.Then(answer) // once the WAL is synced (walsync.go)
+	} else {
+		answer(err)
 	}
 	db.wstmts.prepareWanted(context.Background(), db.wdb)
+}
+
+// groupConn takes the writer connection for a group transaction and
+// switches it to synchronous=NORMAL: the group's COMMIT does not sync, the
+// WALSyncer does before the group is answered (walsync.go).
+func (db *DB) groupConn(ctx context.Context) (*sql.Conn, error) {
+	conn, err := db.wdb.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// releaseGroupConn gives the writer connection back with synchronous=FULL,
+// which the other writes on it rely on to be durable when they return.
+// Should that fail, the connection is discarded rather than reused.
+func (db *DB) releaseGroupConn(conn *sql.Conn) {
+	if _, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`); err != nil {
+		db.Logger.Error("sqlite: writer connection back to synchronous=FULL failed; discarding it", "error", err)
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	conn.Close()
 }
 
 // runUpdate calls u.fn, turning a panic into an error: it runs on the

@@ -65,11 +65,12 @@ func (c *benchConfig) runRaw(ctx context.Context, srv *benchServer, cfg *Config)
 
 // runRawSQLite writes the rows of c.objects objects straight into a new SQLite
 // database of the store's schema, with the store's writer settings (WAL,
-// synchronous=NORMAL, BEGIN IMMEDIATE, one connection) and its
-// checkpointer (a sqlite.DB open on the file meanwhile): c.concurrency
-// producers queue objects, one writer commits what is queued in one
-// transaction (at most c.concurrency objects) and acknowledges each after
-// the commit. Like ingest, half of the objects create a profile and half
+// BEGIN IMMEDIATE, one connection) and durability (a group's COMMIT does
+// not sync, a sqlite.WALSyncer syncs the WAL before the group is
+// acknowledged) and its checkpointer (a sqlite.DB open on the file
+// meanwhile): c.concurrency producers queue objects, one writer commits
+// what is queued in one transaction (at most c.concurrency objects) and
+// acknowledges each once the WAL is synced after the commit. Like ingest, half of the objects create a profile and half
 // update one; each writes its object blob, its key rows and its profile
 // row, of the sizes the ingest scenario stored.
 func (c *benchConfig) runRawSQLite(ctx context.Context, srv *benchServer) (benchResult, error) {
@@ -99,6 +100,14 @@ func (c *benchConfig) runRawSQLite(ctx context.Context, srv *benchServer) (bench
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	// As the store's group commits: COMMIT without a sync, then a WALSyncer
+	// syncs the WAL before the objects are acknowledged.
+	if _, err := db.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		return benchResult{}, err
+	}
+	syncer := sqlite.NewWALSyncer(path)
 
 	if _, err := sqlite.TakePagesWritten(ctx, db); err != nil { // from here on
 		return benchResult{}, err
@@ -109,7 +118,7 @@ func (c *benchConfig) runRawSQLite(ctx context.Context, srv *benchServer) (bench
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		c.rawWriter(ctx, db, queue, shape, blob)
+		c.rawWriter(ctx, db, syncer, queue, shape, blob)
 	}()
 
 	half := c.objects / 2
@@ -126,6 +135,7 @@ func (c *benchConfig) runRawSQLite(ctx context.Context, srv *benchServer) (bench
 	})
 	close(queue)
 	<-writerDone
+	syncer.Close()
 	pages, err := sqlite.TakePagesWritten(ctx, db)
 	if err != nil {
 		return benchResult{}, err
@@ -155,7 +165,7 @@ func rawNoise() (blob func(i, n int) []byte, text func(i, n int) string) {
 }
 
 // rawWriter commits what the queue holds, one transaction at a time.
-func (c *benchConfig) rawWriter(ctx context.Context, db *sql.DB, queue chan *rawWrite, shape rawShape, blob func(i, n int) []byte) {
+func (c *benchConfig) rawWriter(ctx context.Context, db *sql.DB, syncer *sqlite.WALSyncer, queue chan *rawWrite, shape rawShape, blob func(i, n int) []byte) {
 	var stmts [3]*sql.Stmt
 	for i, q := range []string{
 		`INSERT INTO profiles (domain, id, data, size, created_at, updated_at)
@@ -216,8 +226,15 @@ func (c *benchConfig) rawWriter(ctx context.Context, db *sql.DB, queue chan *raw
 			}
 			return tx.Commit()
 		}()
-		for _, w := range batch {
-			w.done <- err
+		answer := func(err error) {
+			for _, w := range batch {
+				w.done <- err
+			}
+		}
+		if err == nil {
+			syncer.Then(answer)
+		} else {
+			answer(err)
 		}
 	}
 }

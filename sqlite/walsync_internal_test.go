@@ -1,0 +1,181 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// TestWALSyncer_AnswersAfterASyncThatBeganLater: an answer queued while a
+// sync runs waits for the next sync, which serves everything queued
+// meanwhile; a sync's error reaches every answer it serves.
+func TestWALSyncer_AnswersAfterASyncThatBeganLater(t *testing.T) {
+	started, release := make(chan int, 4), make(chan error)
+	var syncs int
+	s := (&WALSyncer{}).start(func() error {
+		syncs++
+		started <- syncs
+		return <-release
+	})
+	defer s.Close()
+
+	answered := make(chan string, 8)
+	s.Then(func(err error) { answered <- "a:" + errText(err) })
+	if n := <-started; n != 1 {
+		t.Fatalf("first sync is number %d", n)
+	}
+	// Queued while sync 1 runs: sync 1 began before them.
+	for _, name := range []string{"b", "c", "d"} {
+		s.Then(func(err error) { answered <- name + ":" + errText(err) })
+	}
+	select {
+	case a := <-answered:
+		t.Fatalf("%s answered before its sync completed", a)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release <- nil
+	if a := <-answered; a != "a:ok" {
+		t.Fatalf("after sync 1: %s, want a:ok", a)
+	}
+	if n := <-started; n != 2 {
+		t.Fatalf("second sync is number %d", n)
+	}
+	select {
+	case a := <-answered:
+		t.Fatalf("%s answered by the sync that began before it was queued", a)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release <- errors.New("disk on fire")
+	var got []string
+	for range 3 {
+		got = append(got, <-answered)
+	}
+	if strings.Join(got, " ") != "b:disk on fire c:disk on fire d:disk on fire" {
+		t.Fatalf("after sync 2: %v, want b, c and d with its error", got)
+	}
+	if syncs != 2 {
+		t.Errorf("%d syncs for two batches", syncs)
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return err.Error()
+}
+
+// TestWALSyncer_CloseAnswersWhatIsQueued: Close syncs for what is queued
+// before it stops, and may be called twice.
+func TestWALSyncer_CloseAnswersWhatIsQueued(t *testing.T) {
+	var syncs atomic.Int32
+	s := (&WALSyncer{}).start(func() error { syncs.Add(1); return nil })
+	var answers atomic.Int32
+	for range 10 {
+		s.Then(func(err error) {
+			if err == nil {
+				answers.Add(1)
+			}
+		})
+	}
+	s.Close()
+	s.Close()
+	if answers.Load() != 10 || syncs.Load() < 1 {
+		t.Fatalf("after Close: %d answers, %d syncs; want 10 answers", answers.Load(), syncs.Load())
+	}
+}
+
+// TestWALSyncer_RealFile syncs the WAL of a real database, and names the
+// file when it cannot.
+func TestWALSyncer_RealFile(t *testing.T) {
+	db := mustOpen(t)
+	if err := db.CreateDomain(t.Context(), &profiles.Domain{Name: "d", DefaultExpirationDays: 1}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(db.path + "-wal"); err != nil {
+		t.Fatalf("no WAL beside the database: %v", err)
+	}
+	if err := db.syncer.syncWAL(); err != nil {
+		t.Fatalf("syncWAL: %v", err)
+	}
+	missing := NewWALSyncer(db.path + "-missing")
+	defer missing.Close()
+	if err := missing.syncWAL(); err == nil || !strings.Contains(err.Error(), "-missing-wal") {
+		t.Fatalf("syncWAL of a missing file: %v, want an error naming it", err)
+	}
+}
+
+// TestUpdate_ReturnsAfterTheWALSync: an Update returns only once a sync of
+// the WAL that began after its group's COMMIT has completed; the group
+// commits with synchronous=NORMAL and leaves the writer connection at FULL
+// for the other writes, which sync in their own COMMIT.
+func TestUpdate_ReturnsAfterTheWALSync(t *testing.T) {
+	ctx, db := t.Context(), mustOpen(t)
+	if err := db.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 1}, 0); err != nil {
+		t.Fatal(err)
+	}
+	const id = "0123456789abcdef0123456789abcdef"
+	// Replace the store's syncer with one whose sync waits for the test.
+	db.syncer.Close()
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	db.syncer = (&WALSyncer{}).start(func() error {
+		started <- struct{}{}
+		<-release
+		return nil
+	})
+
+	var inGroup int64
+	returned := make(chan error, 1)
+	go func() {
+		returned <- db.Update(ctx, func(ptx profiles.Tx) error {
+			if err := ptx.(*tx).stx.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&inGroup); err != nil {
+				return err
+			}
+			return ptx.PutProfile(ctx, &profiles.Profile{DomainName: "d", ID: id, Fields: map[string]string{"FirstName": "Ada"}})
+		})
+	}()
+	select {
+	case <-started:
+	case err := <-returned:
+		t.Fatalf("Update returned (%v) before the WAL was synced", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no sync after the Update's commit")
+	}
+	// Committed, visible, not yet answered.
+	if err := db.View(ctx, func(ptx profiles.Tx) error {
+		_, err := ptx.FindProfile(ctx, "d", id)
+		return err
+	}); err != nil {
+		t.Fatalf("FindProfile before the sync completed: %v", err)
+	}
+	select {
+	case err := <-returned:
+		t.Fatalf("Update returned (%v) while the WAL sync ran", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-returned; err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if inGroup != 1 {
+		t.Errorf("synchronous in a group transaction = %d, want 1 (NORMAL)", inGroup)
+	}
+	conn, err := db.wdb.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var after int64
+	if err := conn.QueryRowContext(context.Background(), `PRAGMA synchronous`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != 2 {
+		t.Errorf("synchronous of the writer connection after a group = %d, want 2 (FULL)", after)
+	}
+}
