@@ -95,6 +95,11 @@ type DB struct {
 	// It must be quick. Set it before Open.
 	OnCommit func(updates int, held time.Duration, err error)
 
+	// OnSync, when set, is called after each sync of the WAL that answers
+	// group commits (walsync.go): how many groups it answered, how long
+	// it took, its error. It must be quick. Set it before Open.
+	OnSync func(groups int, took time.Duration, err error)
+
 	wstmts        *stmtCache // the writer's prepared statements
 	vstmts        *stmtCache // View's prepared statements
 	vprepDone     chan struct{}
@@ -168,7 +173,8 @@ func (db *DB) Open() (err error) {
 	}
 	db.wstmts = newStmtCache()
 	db.updates, db.quit, db.committerDone = make(chan *update), make(chan struct{}), make(chan struct{})
-	db.syncer = NewWALSyncer(abs)
+	db.syncer = &WALSyncer{walPath: abs + "-wal", onSync: db.OnSync}
+	db.syncer.start(db.syncer.syncWAL)
 	go db.commitLoop()
 	if db.cdb, err = sql.Open("sqlite", dsn(abs)); err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 )
 
 // Durability. Every connection runs with synchronous=FULL (see dsn): a
@@ -31,6 +32,9 @@ type WALSyncer struct {
 	done    chan struct{}
 	closing sync.Once
 	sync    func() error // syncWAL, or a test's
+	// onSync, when set, is called after each sync: how many answers it
+	// served, how long it took, its error.
+	onSync func(answers int, took time.Duration, err error)
 }
 
 // NewWALSyncer returns a WALSyncer of the database file at dbPath, whose
@@ -78,7 +82,11 @@ func (s *WALSyncer) run() {
 				break drain
 			}
 		}
+		start := time.Now()
 		err := s.sync()
+		if s.onSync != nil {
+			s.onSync(len(waiting), time.Since(start), err)
+		}
 		for _, a := range waiting {
 			a(err)
 		}

@@ -59,6 +59,17 @@ func (m *Main) instrumentStore() {
 			Help: "Database pages the SQLite writer wrote to its write-ahead log: what the write transactions changed, in pages (each written once per transaction).",
 		}, func() float64 { return float64(p.PagesWritten()) }))
 	}
+	if o, ok := m.DB.(interface {
+		SetOnSync(func(groups int, took time.Duration, err error))
+	}); ok {
+		syncs := prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "openprofiles_store_wal_sync_seconds",
+			Help:    "SQLite: time a sync (fsync) of the write-ahead log took; group commits are answered after the sync that follows their COMMIT.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		})
+		m.Metrics.MustRegister(syncs)
+		o.SetOnSync(func(_ int, d time.Duration, _ error) { syncs.Observe(d.Seconds()) })
+	}
 	s.SetOnCommit(func(updates int, d time.Duration, err error) {
 		if err != nil {
 			txs.WithLabelValues("failed").Inc()

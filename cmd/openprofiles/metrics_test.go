@@ -87,6 +87,16 @@ func TestMetrics(t *testing.T) {
 	} else if moved := pages - before[`openprofiles_store_pages_written_total`]; !ok || moved < 3 {
 		t.Errorf("openprofiles_store_pages_written_total moved by %v (present: %v), want at least 3", moved, ok)
 	}
+	// SQLite syncs its WAL before it answers group commits (at least one
+	// sync for the two objects stored); PostgreSQL has no such metric.
+	syncs, ok := after[`openprofiles_store_wal_sync_seconds_count`]
+	if onPostgres() {
+		if ok {
+			t.Errorf("openprofiles_store_wal_sync_seconds on PostgreSQL: %v", syncs)
+		}
+	} else if moved := syncs - before[`openprofiles_store_wal_sync_seconds_count`]; !ok || moved < 1 {
+		t.Errorf("openprofiles_store_wal_sync_seconds_count moved by %v (present: %v), want at least 1", moved, ok)
+	}
 	if after["go_goroutines"] <= 0 || after["process_resident_memory_bytes"] <= 0 {
 		t.Errorf("runtime and process metrics missing")
 	}

@@ -440,6 +440,9 @@ func (s postgresStore) SetSealer(sl profiles.Sealer) { s.DB.Sealer = sl }
 // SetOnCommit sets the hook of the store's write transactions (metrics.go).
 func (s sqliteStore) SetOnCommit(f func(int, time.Duration, error)) { s.DB.OnCommit = f }
 
+// SetOnSync sets the hook of SQLite's syncs of its write-ahead log (metrics.go).
+func (s sqliteStore) SetOnSync(f func(int, time.Duration, error)) { s.DB.OnSync = f }
+
 func (s postgresStore) SetOnCommit(f func(int, time.Duration, error)) { s.DB.OnCommit = f }
 
 // openStore returns the store the configuration names: SQLite in the data
