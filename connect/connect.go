@@ -28,6 +28,8 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -134,11 +136,16 @@ func ObjectType(integ *profiles.Integration) string {
 // that fails (also one that is not a JSON object, sent as it is) is
 // counted with its error and is in the domain's dead-letter queue; the
 // others go in. Sending a record with the same ContactId again updates it.
+// Up to intakeWorkers records of a body are ingested at once, so records
+// of one body are not applied in their order: two versions of one contact
+// in one body are ordered by their LastUpdateTimestamp.
 //
 // Returns EINVALID when the instance is associated with no domain or the
 // body holds no record or an unreadable array (then nothing is ingested),
-// and, with the result so far, the error that makes every further record
-// fail: the domain or object type gone (ENOTFOUND) or ctx done.
+// and, with the results of the records before it, the error that makes
+// every further record fail: the domain or object type gone (ENOTFOUND) or
+// ctx done. Records after it are not ingested, but for those already in
+// flight when it came.
 func (in *Intake) Accept(ctx context.Context, instanceID string, body []byte) (*Result, error) {
 	integ, err := in.Integration(ctx, instanceID)
 	if err != nil {
@@ -153,10 +160,33 @@ func (in *Intake) accept(ctx context.Context, integ *profiles.Integration, body 
 		return nil, err
 	}
 	objectType := ObjectType(integ)
+	keys, errs, ran := make([]string, len(records)), make([]error, len(records)), make([]bool, len(records))
+	var next atomic.Int64
+	var stop atomic.Bool // a record failed in a way every further one would
+	var wg sync.WaitGroup
+	for range min(intakeWorkers, len(records)) {
+		wg.Go(func() {
+			for !stop.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= len(records) {
+					return
+				}
+				keys[i], errs[i] = in.Ingest.IngestAsync(ctx, integ.DomainName, objectType, records[i], Source)
+				ran[i] = true
+				if errs[i] != nil && (ctx.Err() != nil || failsEveryRecord(errs[i])) {
+					stop.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
 	res := &Result{Records: make([]RecordResult, 0, len(records))}
 	for i, rec := range records {
 		r := RecordResult{Index: i, ContactId: contactID(rec)}
-		key, err := in.Ingest.IngestAsync(ctx, integ.DomainName, objectType, rec, Source)
+		if !ran[i] { // an earlier record stopped the others (it returns below first)
+			break
+		}
+		key, err := keys[i], errs[i]
 		if err == nil {
 			r.ProfileObjectUniqueKey = key
 			res.Accepted++
@@ -166,11 +196,10 @@ func (in *Intake) accept(ctx context.Context, integ *profiles.Integration, body 
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		code := profiles.ErrorCode(err)
-		if code == profiles.ENOTFOUND && profiles.ErrorReason(err) == "" {
-			return res, err // the domain or the object type is gone
+		if failsEveryRecord(err) {
+			return res, err
 		}
-		if code == profiles.EINTERNAL {
+		if profiles.ErrorCode(err) == profiles.EINTERNAL {
 			in.logger().Error("contact record not ingested", "domain", integ.DomainName, "contact_id", r.ContactId, "err", err)
 		}
 		r.ErrorCode, r.Message = errorCode(err), profiles.ErrorMessage(err)
@@ -178,6 +207,18 @@ func (in *Intake) accept(ctx context.Context, integ *profiles.Integration, body 
 		res.Records = append(res.Records, r)
 	}
 	return res, nil
+}
+
+// intakeWorkers is how many records of one body are ingested at once:
+// concurrent ingestions share the store's group commits (on SQLite, one
+// transaction and one sync of its write-ahead log), where records taken
+// one after another each wait for a commit and a sync of their own.
+const intakeWorkers = 64
+
+// failsEveryRecord tells an error after which every further record of the
+// body would fail: the domain or the object type gone.
+func failsEveryRecord(err error) bool {
+	return profiles.ErrorCode(err) == profiles.ENOTFOUND && profiles.ErrorReason(err) == ""
 }
 
 // errorCode is the stable code of a record's failure: its ingestion reason,

@@ -276,8 +276,9 @@ func TestAccept(t *testing.T) {
 	if got, want := ingest.calls, slices.Repeat([]string{"sales CTR contact"}, 4); !slices.Equal(got, want) {
 		t.Errorf("IngestAsync calls = %q, want %q", got, want)
 	}
-	// The malformed record went as it was, to be dead-lettered.
-	if got, want := ingest.deadLetters, []string{`INVALID_OBJECT {"ContactId": "broken"`, `KEY_MISSING {"Channel":"VOICE"}`}; !slices.Equal(got, want) {
+	// The malformed record went as it was, to be dead-lettered (records of
+	// one body are ingested concurrently: in any order).
+	if got, want := slices.Sorted(slices.Values(ingest.deadLetters)), []string{`INVALID_OBJECT {"ContactId": "broken"`, `KEY_MISSING {"Channel":"VOICE"}`}; !slices.Equal(got, want) {
 		t.Errorf("dead letters = %q, want %q", got, want)
 	}
 
@@ -314,12 +315,72 @@ func TestAccept_DomainGone(t *testing.T) {
 	integ.associate("sales", profiles.Integration{ObjectTypeNames: map[string]string{"CTR": "Contacts"}})
 	ingest.fail = profiles.Errorf(profiles.ENOTFOUND, "Domain sales not found.")
 	in := &connect.Intake{Integrations: integ, Ingest: ingest}
-	body := record("c1", "VOICE", "+1") + "\n" + record("c2", "VOICE", "+1")
-	_, err := in.Accept(t.Context(), instanceID, []byte(body))
+	var records []string
+	for i := range 300 {
+		records = append(records, record(fmt.Sprintf("c%d", i), "VOICE", "+1"))
+	}
+	_, err := in.Accept(t.Context(), instanceID, []byte(strings.Join(records, "\n")))
 	if profiles.ErrorCode(err) != profiles.ENOTFOUND {
 		t.Fatalf("err = %v, want ENOTFOUND", err)
 	}
-	if got, want := ingest.calls, []string{"sales Contacts contact"}; !slices.Equal(got, want) {
-		t.Errorf("calls = %q, want %q (stop at the first)", got, want)
+	// Records are ingested up to 64 at once; once one has failed so, no
+	// further record is taken: each of the 64 workers fails at its first.
+	if n := len(ingest.calls); n < 1 || n > 64 || ingest.calls[0] != "sales Contacts contact" {
+		t.Errorf("calls = %d (%q…), want 1 to 64 (stop after the first failure)", n, ingest.calls[0])
+	}
+}
+
+// barrierIngest answers no record until n are being ingested at once (or
+// a few seconds passed), and remembers the most it saw at once.
+type barrierIngest struct {
+	*fakeIngest
+	n       int
+	mu      sync.Mutex
+	now     int
+	most    int
+	arrived chan struct{}
+}
+
+func (b *barrierIngest) IngestAsync(ctx context.Context, domain, objectType, obj, source string) (string, error) {
+	b.mu.Lock()
+	b.now++
+	b.most = max(b.most, b.now)
+	if b.now == b.n {
+		close(b.arrived)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.arrived:
+	case <-time.After(5 * time.Second):
+	}
+	b.mu.Lock()
+	b.now--
+	b.mu.Unlock()
+	return b.fakeIngest.IngestAsync(ctx, domain, objectType, obj, source)
+}
+
+// TestAccept_RecordsAtOnce: the records of one body are ingested
+// concurrently (so that they share the store's group commits), and each is
+// answered in the body's order.
+func TestAccept_RecordsAtOnce(t *testing.T) {
+	integ := newFakeIntegrations("sales")
+	integ.associate("sales", profiles.Integration{})
+	ingest := &barrierIngest{fakeIngest: newFakeIngest(), n: 16, arrived: make(chan struct{})}
+	in := &connect.Intake{Integrations: integ, Ingest: ingest}
+	var records []string
+	for i := range 16 {
+		records = append(records, record(fmt.Sprintf("c%d", i), "VOICE", "+1"))
+	}
+	res, err := in.Accept(t.Context(), instanceID, []byte(strings.Join(records, "\n")))
+	if err != nil || res.Accepted != 16 {
+		t.Fatalf("Accept = %+v, %v; want 16 accepted", res, err)
+	}
+	if ingest.most != 16 {
+		t.Errorf("at most %d records ingested at once, want all 16", ingest.most)
+	}
+	for i, r := range res.Records {
+		if r.Index != i || r.ContactId != fmt.Sprintf("c%d", i) || r.ProfileObjectUniqueKey != fmt.Sprintf("ctr-c%d", i) {
+			t.Errorf("record %d answered as %+v", i, r)
+		}
 	}
 }
