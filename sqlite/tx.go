@@ -16,9 +16,9 @@ import (
 )
 
 // Update runs fn in a write transaction on the writer connection, and
-// returns once that transaction is committed (its WAL frames synced to
-// disk: durable through a power loss, see dsn) or fn has failed. fn's error rolls back everything fn
-// did and is returned as is.
+// returns once that transaction is committed and its WAL frames are synced
+// to disk (durable through a power loss, walsync.go) or fn has failed.
+// fn's error rolls back everything fn did and is returned as is.
 //
 // Group commit: Updates that arrive while the writer is busy wait in a
 // queue; the committer then runs up to MaxGroupCommit of them one after

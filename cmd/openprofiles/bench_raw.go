@@ -70,9 +70,10 @@ func (c *benchConfig) runRaw(ctx context.Context, srv *benchServer, cfg *Config)
 // acknowledged) and its checkpointer (a sqlite.DB open on the file
 // meanwhile): c.concurrency producers queue objects, one writer commits
 // what is queued in one transaction (at most c.concurrency objects) and
-// acknowledges each once the WAL is synced after the commit. Like ingest, half of the objects create a profile and half
-// update one; each writes its object blob, its key rows and its profile
-// row, of the sizes the ingest scenario stored.
+// acknowledges each once the WAL is synced after the commit. Like ingest,
+// half of the objects create a profile and half update one; each writes
+// its object blob, its key rows and its profile row, of the sizes the
+// ingest scenario stored.
 func (c *benchConfig) runRawSQLite(ctx context.Context, srv *benchServer) (benchResult, error) {
 	shape := defaultRawShape
 	if srv != nil {
