@@ -91,9 +91,11 @@ func first(v []string) string {
 	return v[0]
 }
 
-// EncryptionKeyARN returns the ARN of the KMS key of a domain's data.
+// EncryptionKeyARN returns the ARN of the KMS key of a domain's data. It
+// reads the domain as the store held it at most domainTTL ago
+// (domaincache.go): a key set through another node is checked from then on.
 func (s *Service) EncryptionKeyARN(ctx context.Context, name string) (string, error) {
-	d, err := s.Store.FindDomain(ctx, name)
+	d, err := s.recentDomain(ctx, name)
 	if err != nil {
 		return "", domainErr(err, name)
 	}

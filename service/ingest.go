@@ -25,7 +25,7 @@ func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj 
 	if len(obj) > profiles.MaxObjectSize {
 		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonObjectTooLarge, profiles.MsgObjectTooLarge, profiles.MaxObjectSize)
 	}
-	d, err := s.ingestDomain(ctx, domain)
+	d, err := s.recentDomain(ctx, domain)
 	if err != nil {
 		return "", domainErr(err, domain)
 	}
@@ -44,7 +44,7 @@ func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj 
 		return err
 	})
 	if isTypeNotFound(err) {
-		// The domain ingestDomain kept may be gone: tell that first.
+		// The domain recentDomain kept may be gone: tell that first.
 		if _, derr := s.Store.FindDomain(ctx, domain); profiles.ErrorCode(derr) == profiles.ENOTFOUND {
 			err = derr
 		}
