@@ -50,6 +50,7 @@ func (s *Service) PutObjectType(ctx context.Context, t *profiles.ObjectType) (*p
 		return nil, err
 	}
 	defer s.crypt.forget(t.DomainName)
+	defer s.domains.forget(t.DomainName) // search's types
 	now := s.now()
 	t.CreatedAt, t.LastUpdatedAt = now, now
 	err := s.Store.Update(ctx, func(tx profiles.Tx) error {
@@ -151,6 +152,7 @@ func (s *Service) ListObjectTypes(ctx context.Context, domain string, page profi
 // DeleteObjectType deletes an object type and its objects, and scrubs the
 // profile fields whose value came from the type, in one transaction.
 func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) error {
+	defer s.domains.forget(domain) // search's types
 	err := s.Store.Update(ctx, func(tx profiles.Tx) error {
 		if err := tx.DeleteObjectType(ctx, domain, name); err != nil {
 			return err

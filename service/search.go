@@ -57,10 +57,10 @@ func (s *Service) SearchProfiles(ctx context.Context, domain string, q profiles.
 	}
 	var found []*profiles.FoundProfile
 	err := s.Store.View(ctx, func(tx profiles.Tx) error {
-		// The domain's types, read once: they say which key names are
-		// valid and how each normalises its values. This is also where a
-		// missing domain is told (ENOTFOUND).
-		types, err := tx.ListObjectTypes(ctx, domain, "", 0)
+		// The domain's types, read at most a second ago (domaincache.go):
+		// they say which key names are valid and how each normalises its
+		// values. This is also where a missing domain is told (ENOTFOUND).
+		types, err := s.recentTypes(ctx, tx, domain)
 		if err != nil {
 			return domainErr(err, domain)
 		}
@@ -81,7 +81,8 @@ func (s *Service) SearchProfiles(ctx context.Context, domain string, q profiles.
 				}
 				ids, err := s.findProfileIDs(ctx, tx, domain, k.KeyName, n, s.indexValue(domain, k.KeyName, n))
 				if err != nil {
-					return err
+					// ENOTFOUND: the domain, deleted since its types were kept.
+					return domainErr(err, domain)
 				}
 				for _, id := range ids {
 					set[id] = true
