@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
-	"github.com/openprofiles/profiles/service"
 )
 
 // describeCounter is a key manager that answers DescribeKey for one alias
@@ -57,9 +56,8 @@ func TestEncryptionKeyARN(t *testing.T) {
 func TestEncryptionKeyARN_DomainChanges(t *testing.T) {
 	ctx := t.Context()
 	store := &findDomainCounter{Store: MustOpenSQLite(t)}
-	s := service.New(store, "us-east-1", "000000000000", []byte("secret"))
 	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	s.Now = func() time.Time { return clock }
+	s := serviceOn(store, &clock)
 	const k2, k3 = "arn:aws:kms:us-east-1:000000000000:key/k2", "arn:aws:kms:us-east-1:000000000000:key/k3"
 	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30, DefaultEncryptionKey: k2}); err != nil {
 		t.Fatal(err)

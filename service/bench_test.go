@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/service"
@@ -20,6 +21,15 @@ func MustOpenSQLite(tb testing.TB) *sqlite.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// serviceOn returns a service on store with no ingestion rate limit, whose
+// clock reads *clock (tests move it).
+func serviceOn(store profiles.Store, clock *time.Time) *service.Service {
+	s := service.New(store, "us-east-1", "000000000000", []byte("secret"))
+	s.SetIngestRate(0, 1)
+	s.Now = func() time.Time { return *clock }
+	return s
 }
 
 // MustOpenService returns a service on a new SQLite store with one domain

@@ -218,12 +218,9 @@ func (c *findDomainCounter) FindDomain(ctx context.Context, name string) (*profi
 // through the service, once more.
 func TestPutProfileObject_ReadsDomainOnce(t *testing.T) {
 	ctx := t.Context()
-	db := MustOpenSQLite(t)
-	store := &findDomainCounter{Store: db}
-	s := service.New(store, "us-east-1", "000000000000", []byte("secret"))
-	s.SetIngestRate(0, 1)
+	store := &findDomainCounter{Store: MustOpenSQLite(t)}
 	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	s.Now = func() time.Time { return clock }
+	s := serviceOn(store, &clock)
 	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "bench", DefaultExpirationDays: 30}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
-	"github.com/openprofiles/profiles/service"
 )
 
 // typesCounter is the store of a service, counting the ListObjectTypes
@@ -39,10 +38,8 @@ func (t countingTx) ListObjectTypes(ctx context.Context, domain, after string, l
 func TestSearchProfiles_TypesChanges(t *testing.T) {
 	ctx := t.Context()
 	store := &typesCounter{Store: MustOpenSQLite(t)}
-	s := service.New(store, "us-east-1", "000000000000", []byte("secret"))
-	s.SetIngestRate(0, 1)
 	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	s.Now = func() time.Time { return clock }
+	s := serviceOn(store, &clock)
 	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
 		t.Fatal(err)
 	}
