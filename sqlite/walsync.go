@@ -20,7 +20,11 @@ import (
 // eleventh pass). Between its COMMIT and the sync, a group's writes are
 // visible to readers and to the next group; a power loss in that window
 // loses that group and every later one, none of which was answered (the
-// WAL is replayed up to its last complete, synced commit).
+// WAL is replayed up to its last complete, synced commit). Should a sync
+// fail, the Updates it was to answer return its error although their
+// writes are committed and visible: whether the disk holds them is not
+// known, and a caller that retries may apply a write twice (an ingestion
+// is idempotent through its object's unique key; a CreateProfile is not).
 
 // WALSyncer syncs the write-ahead log of one database file for the
 // commits queued since its last sync, many at a time, and then calls
