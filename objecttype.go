@@ -111,4 +111,5 @@ const (
 	MaxObjectsPerProfile     = 1000
 	MaxObjectBytesPerProfile = 50 << 20
 	MaxObjectSize            = 256000
+	MaxBatchObjects          = 10 // objects of one BatchPutProfileObject call
 )

@@ -97,6 +97,13 @@ type IngestService interface {
 	// IngestError codes are the brief's.
 	PutProfileObject(ctx context.Context, domain, objectType, obj string) (string, error)
 
+	// PutProfileObjects ingests up to MaxBatchObjects objects of one type,
+	// each as PutProfileObject does, and returns each one's unique key or
+	// error in the order of objs. A missing domain or object type fails the
+	// call (err: ENOTFOUND); another failure is one object's (errs[i]).
+	// Versions of one object (the same unique key) are applied in order.
+	PutProfileObjects(ctx context.Context, domain, objectType string, objs []string) (keys []string, errs []error, err error)
+
 	// ListProfileObjects returns one page of a profile's objects of one type,
 	// newest first, optionally only those holding key filterKey with one of
 	// filterValues. Returns ENOTFOUND, EINVALID.

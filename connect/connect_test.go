@@ -177,6 +177,10 @@ func (f *fakeIngest) PutProfileObject(ctx context.Context, domain, objectType, o
 	return "", profiles.Errorf(profiles.ENOTIMPLEMENTED, "PutProfileObject")
 }
 
+func (f *fakeIngest) PutProfileObjects(ctx context.Context, domain, objectType string, objs []string) ([]string, []error, error) {
+	return nil, nil, profiles.Errorf(profiles.ENOTIMPLEMENTED, "PutProfileObjects")
+}
+
 func (f *fakeIngest) ListProfileObjects(ctx context.Context, domain, objectType, profileID, filterKey string, filterValues []string, page profiles.Page) ([]*profiles.ProfileObject, string, error) {
 	return nil, "", profiles.Errorf(profiles.ENOTIMPLEMENTED, "ListProfileObjects")
 }

@@ -22,6 +22,12 @@ var _ profiles.IngestService = (*Service)(nil)
 // key, else the keys (see resolve). With no profile found, one is created
 // if the object type allows it.
 func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj string) (key string, err error) {
+	return s.putObject(ctx, domain, objectType, obj, nil)
+}
+
+// putObject is PutProfileObject of an object that may have been mapped
+// already (pre, else nil: it is mapped here).
+func (s *Service) putObject(ctx context.Context, domain, objectType, obj string, pre *premapped) (key string, err error) {
 	if len(obj) > profiles.MaxObjectSize {
 		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonObjectTooLarge, profiles.MsgObjectTooLarge, profiles.MaxObjectSize)
 	}
@@ -31,7 +37,9 @@ func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj 
 	}
 	defer func() { s.ingestStats.record(domain, s.now(), err != nil) }()
 	data := []byte(obj)
-	pre := s.premap(domain, objectType, data)
+	if pre == nil {
+		pre = s.premap(domain, objectType, data)
+	}
 	var uniqueKey, outcome string
 	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
 		t, err := s.findObjectType(ctx, tx, domain, objectType)

@@ -71,7 +71,16 @@ type benchResult struct {
 	Note       string  `json:"note,omitempty"`
 }
 
-var benchScenarios = []string{"ingest", "raw", "search", "import"}
+// benchScenarios are the scenarios there are; defaultScenarios, those a
+// run without --scenarios runs.
+var (
+	benchScenarios   = []string{"ingest", "raw", "search", "import", "batch"}
+	defaultScenarios = []string{"ingest", "raw", "search", "import"}
+)
+
+// batchSize is how many objects a BatchPutProfileObject call of the batch
+// scenario holds: the API's most.
+const batchSize = 10
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("openprofiles bench", flag.ContinueOnError)
@@ -79,8 +88,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	var c benchConfig
 	fs.StringVar(&c.cf.profile, "profile", "", "with --endpoint: AWS shared-config `profile` to take credentials from")
 	fs.StringVar(&c.cf.region, "region", "", "with --endpoint: AWS `region` to sign for (default: AWS_REGION or us-east-1)")
-	scenarios := fs.String("scenarios", strings.Join(benchScenarios, ","), "comma-separated `list` of scenarios to run: ingest, raw, search, import")
-	fs.IntVar(&c.objects, "objects", 200_000, "objects of the ingest, raw and import scenarios")
+	scenarios := fs.String("scenarios", strings.Join(defaultScenarios, ","), "comma-separated `list` of scenarios to run: "+strings.Join(benchScenarios, ", "))
+	fs.IntVar(&c.objects, "objects", 200_000, "objects of the ingest, raw, import and batch scenarios")
 	fs.IntVar(&c.profiles, "profiles", 1_000_000, "profiles loaded before the search scenario")
 	fs.IntVar(&c.searches, "searches", 30_000, "SearchProfiles calls of the search scenario")
 	fs.IntVar(&c.concurrency, "concurrency", 64, "requests in flight at once")
@@ -114,6 +123,8 @@ is SigV4-signed and goes over HTTP.
   search  --profiles profiles loaded through the import endpoint, then
           --searches SearchProfiles by email, phone and a custom key
   import  --objects objects through the bulk import endpoint
+  batch   ingest's objects in BatchPutProfileObject calls of 10, --concurrency
+          calls in flight (not run unless named in --scenarios)
 
 CPU seconds and peak RSS are those of the started server process
 (/proc/PID/stat and VmHWM); they are not known for --endpoint.
@@ -238,6 +249,8 @@ func (c *benchConfig) run(ctx context.Context, stdout, stderr io.Writer, getenv 
 			r, err = c.runSearch(ctx, cl)
 		case "import":
 			r, err = c.runImport(ctx, cl)
+		case "batch":
+			r, err = c.runBatch(ctx, cl)
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)
@@ -484,6 +497,37 @@ func (c *benchConfig) runSearch(ctx context.Context, cl *benchClient) (benchResu
 	if missing.Load() > 0 {
 		r.Errors += int(missing.Load())
 	}
+	return r, nil
+}
+
+// runBatch sends ingest's objects, c.objects from offset, in
+// BatchPutProfileObject calls of batchSize, into the domain NAME-batch.
+func (c *benchConfig) runBatch(ctx context.Context, cl *benchClient) (benchResult, error) {
+	domain := c.domain + "-batch"
+	if err := c.setupDomain(ctx, cl, domain); err != nil {
+		return benchResult{}, err
+	}
+	half := c.objects / 2
+	path := "/domains/" + domain + "/profiles/objects/batch-put-profile-object"
+	type item struct{ Id, Object string }
+	calls := (c.objects + batchSize - 1) / batchSize
+	r := c.loop(ctx, "batch", calls, c.concurrency, func(ctx context.Context, b int) (int, error) {
+		var items []item
+		for k := b * batchSize; k < min((b+1)*batchSize, c.objects); k++ {
+			items = append(items, item{fmt.Sprint("item", len(items)), benchObject(c.offset+k, c.offset+k%half)})
+		}
+		body, _ := json.Marshal(map[string]any{"ObjectTypeName": "contact", "Items": items})
+		status, out, err := cl.do(ctx, "PUT", path, body)
+		if err != nil {
+			return 0, err
+		}
+		var res struct{ Successful, Failed []json.RawMessage }
+		if status != 200 || json.Unmarshal(out, &res) != nil || len(res.Failed) > 0 {
+			return len(res.Successful), fmt.Errorf("BatchPutProfileObject: %d %.300s", status, out)
+		}
+		return len(res.Successful), nil
+	})
+	r.Note = fmt.Sprintf("%d objects a call, %d calls in flight; latencies are of one call", batchSize, c.concurrency)
 	return r, nil
 }
 

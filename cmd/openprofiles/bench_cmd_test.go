@@ -107,6 +107,18 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("--cpuprofile: %d bytes, %v; want a gzipped profile", len(b), err)
 	}
 
+	// The batch scenario, run only when named: 25 objects in calls of 10,
+	// 10 and 5, measured by the server as BatchPutProfileObject.
+	stdout.Reset()
+	args = []string{"bench", "--server-bin", bin, "--scenarios", "batch", "--objects", "25", "--concurrency", "2", "--json"}
+	if err := main.Run(t.Context(), args, nil, &stdout, &stderr, func(string) string { return "" }); err != nil {
+		t.Fatalf("bench batch: %v\n%s", err, stderr.String())
+	}
+	if got := decodeBenchJSON(t, stdout.String()); len(got) != 1 || got[0].Scenario != "batch" || got[0].Ops != 25 || got[0].Errors != 0 ||
+		got[0].ServerP50ms <= 0 || got[0].PagesPerOp < 1 {
+		t.Errorf("batch: %s", stdout.String())
+	}
+
 	// --skip-load searches the profiles an earlier run loaded into the same
 	// data dir: every search finds its profile (a miss counts as an error).
 	dir := t.TempDir()

@@ -13,7 +13,7 @@ import (
 
 // benchOperation is the API operation whose server-side latency a scenario
 // reports (none for raw).
-var benchOperation = map[string]string{"ingest": "PutProfileObject", "search": "SearchProfiles", "import": "Import"}
+var benchOperation = map[string]string{"ingest": "PutProfileObject", "search": "SearchProfiles", "import": "Import", "batch": "BatchPutProfileObject"}
 
 // latencyHistogram is the cumulative count of one operation's requests per
 // upper bound (seconds, +Inf last) of the server's
