@@ -32,6 +32,7 @@ type Server struct {
 	Search       profiles.SearchService
 	Profiles     profiles.ProfileService
 	Integrations profiles.IntegrationService
+	Layouts      profiles.LayoutService
 
 	// Authorizer, when set, decides every call; Region names the region in
 	// the aws:RequestedRegion condition key.
@@ -58,6 +59,7 @@ func (s *Server) Init() {
 	s.registerDomainHandlers()
 	s.registerTagHandlers()
 	s.registerObjectTypeHandlers()
+	s.registerLayoutHandlers()
 	s.registerObjectHandlers()
 	s.registerProfileHandlers()
 	s.registerIntegrationHandlers()

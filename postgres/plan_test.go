@@ -48,6 +48,7 @@ func TestQueryPlans(t *testing.T) {
 		{"ListKMSGrants", listKMSGrantsSQL, []any{"k", "g", 7}, []string{"kms_grants_pkey"}},
 		{"FindKMSGrant", findKMSGrantSQL, []any{"k", "g"}, []string{"kms_grants_"}},
 		{"FindKMSGrantByToken", findKMSGrantByTokenSQL, []any{"t"}, []string{"kms_grants_by_token"}},
+		{"ListConfigs", listConfigsSQL, []any{"d", profiles.ConfigLayout, "l", 7}, []string{"configs_pkey"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()

@@ -45,6 +45,9 @@ type Service struct {
 	// Integrations persists integrations and contact-center instances.
 	Integrations profiles.IntegrationStore
 
+	// Configs persists domain configs such as layouts.
+	Configs profiles.ConfigStore
+
 	// Metrics, when set, counts ingestion outcomes, dead letters and
 	// data-key cache hits.
 	Metrics *Metrics

@@ -36,6 +36,10 @@ type memData struct {
 	// integrations are the domain's, by Uri: deleting the domain deletes
 	// them. Outside transactions (profiles.IntegrationStore).
 	integrations map[string]*profiles.Integration
+
+	// configs are the domain's, by kind and name; outside transactions
+	// (profiles.ConfigStore).
+	configs map[[2]string]*profiles.DomainConfig
 }
 
 func newMemData() *memData {
@@ -48,6 +52,7 @@ func newMemData() *memData {
 		buckets:  map[string]profiles.IngestBucket{},
 
 		integrations: map[string]*profiles.Integration{},
+		configs:      map[[2]string]*profiles.DomainConfig{},
 	}
 }
 
@@ -66,6 +71,7 @@ func (st memState) clone() memState {
 			buckets:  maps.Clone(d.buckets),
 
 			integrations: maps.Clone(d.integrations),
+			configs:      maps.Clone(d.configs),
 		}
 	}
 	return out
@@ -1437,5 +1443,101 @@ func (s *memStore) ListInstances(ctx context.Context) ([]*profiles.Instance, err
 	slices.SortFunc(out, func(a, b *profiles.Instance) int {
 		return cmp.Or(strings.Compare(a.Alias, b.Alias), strings.Compare(a.ID, b.ID))
 	})
+	return out, nil
+}
+
+// The profiles.ConfigStore part of a memStore: configs live in their
+// domain's memData.
+
+func (s *memStore) CreateConfig(ctx context.Context, c *profiles.DomainConfig, limit int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.integrationData(c.DomainName)
+	if err != nil {
+		return err
+	}
+	if _, ok := d.configs[[2]string{c.Kind, c.Name}]; ok {
+		return profiles.Errorf(profiles.ECONFLICT, "%s %s exists", c.Kind, c.Name)
+	}
+	n := 0
+	for k := range d.configs {
+		if k[0] == c.Kind {
+			n++
+		}
+	}
+	if limit > 0 && n >= limit {
+		return profiles.Errorf(profiles.EQUOTA, "%d configs of kind %s", n, c.Kind)
+	}
+	c.CreatedAt = stamp(c.CreatedAt, s.now())
+	c.LastUpdatedAt = stamp(c.LastUpdatedAt, c.CreatedAt)
+	d.configs[[2]string{c.Kind, c.Name}] = deepCopy(c)
+	return nil
+}
+
+func (s *memStore) FindConfig(ctx context.Context, domain, kind, name string) (*profiles.DomainConfig, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.findConfig(domain, kind, name)
+}
+
+// findConfig returns a copy of a config; s.mu is held.
+func (s *memStore) findConfig(domain, kind, name string) (*profiles.DomainConfig, error) {
+	d, err := s.integrationData(domain)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := d.configs[[2]string{kind, name}]
+	if !ok {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "no %s %s", kind, name)
+	}
+	return deepCopy(c), nil
+}
+
+func (s *memStore) UpdateConfig(ctx context.Context, domain, kind, name string, fn func(*profiles.DomainConfig) error) (*profiles.DomainConfig, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, err := s.findConfig(domain, kind, name)
+	if err != nil {
+		return nil, err
+	}
+	c := deepCopy(old)
+	if err := fn(c); err != nil {
+		return nil, err
+	}
+	if c.DomainName != domain || c.Kind != kind || c.Name != name || !c.CreatedAt.Equal(old.CreatedAt) {
+		return nil, profiles.Errorf(profiles.EINVALID, "changes what identifies the config")
+	}
+	c.LastUpdatedAt = ms(s.now())
+	s.st.data[domain].configs[[2]string{kind, name}] = deepCopy(c)
+	return c, nil
+}
+
+func (s *memStore) DeleteConfig(ctx context.Context, domain, kind, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.findConfig(domain, kind, name); err != nil {
+		return err
+	}
+	delete(s.st.data[domain].configs, [2]string{kind, name})
+	return nil
+}
+
+func (s *memStore) ListConfigs(ctx context.Context, domain, kind, after string, limit int) ([]*profiles.DomainConfig, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.integrationData(domain)
+	if err != nil {
+		return nil, err
+	}
+	var out []*profiles.DomainConfig
+	for k, c := range d.configs {
+		if k[0] == kind && k[1] > after {
+			out = append(out, deepCopy(c))
+		}
+	}
+	slices.SortFunc(out, func(a, b *profiles.DomainConfig) int { return strings.Compare(a.Name, b.Name) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
 	return out, nil
 }

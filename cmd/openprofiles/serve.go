@@ -199,6 +199,7 @@ func (m *Main) Open() error {
 	m.DB.SetSealer(m.Service.Sealer())
 	m.Service.IAM = m.DB
 	m.Service.Integrations = m.DB
+	m.Service.Configs = m.DB
 	m.SQS = &localsqs.SQS{Store: m.DB, Region: c.Region, AccountID: c.AccountID, BaseURL: m.URL, Now: m.Now}
 	m.Service.Queues = m.SQS
 	m.Service.SetSpool(filepath.Join(c.DataDir, "dlq-spool.jsonl"))
@@ -239,6 +240,7 @@ func (m *Main) Open() error {
 		Search:       m.Service,
 		Profiles:     m.Service,
 		Integrations: m.Service,
+		Layouts:      m.Service,
 		Verifier:     &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
 		Authorizer:   m.Service,
 		Region:       c.Region,
@@ -420,6 +422,7 @@ type Store interface {
 	profiles.IAMStore
 	profiles.QueueStore
 	profiles.IntegrationStore
+	profiles.ConfigStore
 	Open() error
 	SetSealer(profiles.Sealer)
 }
