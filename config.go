@@ -21,7 +21,8 @@ type DomainConfig struct {
 
 // Kinds of DomainConfig.
 const (
-	ConfigLayout = "layout" // CreateDomainLayout and the other layout operations
+	ConfigLayout              = "layout"               // CreateDomainLayout and the other layout operations
+	ConfigCalculatedAttribute = "calculated-attribute" // CreateCalculatedAttributeDefinition and the others
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

@@ -34,6 +34,8 @@ type Server struct {
 	Integrations profiles.IntegrationService
 	Layouts      profiles.LayoutService
 
+	CalculatedAttributes profiles.CalculatedAttributeService
+
 	// Authorizer, when set, decides every call; Region names the region in
 	// the aws:RequestedRegion condition key.
 	Authorizer profiles.Authorizer
@@ -60,6 +62,7 @@ func (s *Server) Init() {
 	s.registerTagHandlers()
 	s.registerObjectTypeHandlers()
 	s.registerLayoutHandlers()
+	s.registerCalculatedAttributeHandlers()
 	s.registerObjectHandlers()
 	s.registerProfileHandlers()
 	s.registerIntegrationHandlers()

@@ -223,6 +223,40 @@ func (m *Mapper) Map(obj []byte) (*Result, error) {
 	return res, nil
 }
 
+// FieldValues returns the value of each of the type's fields that obj
+// holds, by field name, as Map reads them (not normalised), for callers
+// that compute with an object's fields rather than map it into a profile.
+func (m *Mapper) FieldValues(obj []byte) (map[string]string, error) {
+	root, err := decodeObject(obj)
+	if err != nil {
+		return nil, profiles.Errorf(profiles.EINVALID, "The object must be a JSON object: %s", err)
+	}
+	out := make(map[string]string, len(m.c.fields))
+	for _, f := range m.c.fields {
+		if v, ok := f.src.eval(root); ok {
+			out[f.name] = v
+		}
+	}
+	return out, nil
+}
+
+// ValueAt returns the scalar at a dotted path of obj ("generatedAt.timestamp";
+// a number indexes an array), as a field with the source "_source.<path>"
+// reads it; false when obj holds none there. It returns EINVALID when obj
+// is not a JSON object or path is malformed.
+func ValueAt(obj []byte, path string) (string, bool, error) {
+	src, err := parseSource(sourceRoot + "." + path)
+	if err != nil {
+		return "", false, profiles.Errorf(profiles.EINVALID, "Path %q %s", path, err)
+	}
+	root, err := decodeObject(obj)
+	if err != nil {
+		return "", false, profiles.Errorf(profiles.EINVALID, "The object must be a JSON object: %s", err)
+	}
+	v, ok := src.eval(root)
+	return v, ok, nil
+}
+
 // keyValues builds the keys of an object from its field values.
 func (c *compiled) keyValues(values []string, present []bool) []Key {
 	normal := make([]string, len(values))

@@ -92,25 +92,9 @@ func (s *Service) DeleteLayout(ctx context.Context, domain, name string) error {
 
 // ListLayouts returns one page of a domain's layouts, by name.
 func (s *Service) ListLayouts(ctx context.Context, domain string, page profiles.Page) ([]*profiles.Layout, string, error) {
-	size, err := pageSize(page.MaxResults)
+	list, next, err := s.listConfigs(ctx, domain, profiles.ConfigLayout, "ListDomainLayouts", page)
 	if err != nil {
 		return nil, "", err
-	}
-	scope := "ListDomainLayouts/" + domain
-	after := ""
-	if page.Token != "" {
-		if after, err = s.tokens.decode(scope, page.Token); err != nil {
-			return nil, "", err
-		}
-	}
-	list, err := s.Configs.ListConfigs(ctx, domain, profiles.ConfigLayout, after, size+1)
-	if err != nil {
-		return nil, "", domainErr(err, domain)
-	}
-	next := ""
-	if len(list) > size {
-		list = list[:size]
-		next = s.tokens.encode(scope, list[size-1].Name)
 	}
 	out := make([]*profiles.Layout, len(list))
 	for i, c := range list {

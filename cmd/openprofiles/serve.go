@@ -241,11 +241,13 @@ func (m *Main) Open() error {
 		Profiles:     m.Service,
 		Integrations: m.Service,
 		Layouts:      m.Service,
-		Verifier:     &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
-		Authorizer:   m.Service,
-		Region:       c.Region,
-		Logger:       m.Logger,
-		MaxBodyBytes: c.MaxBodyBytes,
+
+		CalculatedAttributes: m.Service,
+		Verifier:             &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
+		Authorizer:           m.Service,
+		Region:               c.Region,
+		Logger:               m.Logger,
+		MaxBodyBytes:         c.MaxBodyBytes,
 	}
 	m.API.Init()
 	m.instrumentServices()
