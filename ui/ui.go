@@ -51,6 +51,9 @@ type Server struct {
 	DeadLetters  profiles.DeadLetterService
 	Stats        profiles.IngestStats
 	Tags         profiles.TagService
+	// Calculated computes a profile's calculated attributes for its page;
+	// nil: the page shows none.
+	Calculated profiles.CalculatedAttributeService
 	// Keys and Queues create and list keys and queues of the built-in KMS
 	// and queue service; nil when those live outside (the pages then ask
 	// for an ARN or URL).

@@ -152,6 +152,7 @@ type profileData struct {
 	Contacts    []contact
 	ContactsCut bool // the contact history holds more than is shown
 	Objects     []objectGroup
+	Calculated  []*profiles.CalculatedValue
 	Denied      string
 	NoObjects   string // why objects could not be listed
 	FormErrors  map[string]string
@@ -202,6 +203,10 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 		d.NoObjects = profiles.ErrorMessage(err)
 	} else {
 		s.loadObjects(r, domain, id, d)
+	}
+	if s.Calculated != nil && s.allowData(r, "profile:ListCalculatedAttributesForProfile", domain) == nil {
+		// The domain's first 100, by name; a failure leaves the section out.
+		d.Calculated, _, _ = s.Calculated.CalculatedValues(r.Context(), domain, id, profiles.Page{MaxResults: 100})
 	}
 	s.render(w, r, http.StatusOK, "profile", p)
 }

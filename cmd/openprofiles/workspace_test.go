@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/chromedp/chromedp"
 
@@ -64,6 +65,13 @@ func TestWorkspace_Agent(t *testing.T) {
 		ctr(east.Arn, "chat-1", "ana.silva@example.com", at.Add(2*time.Hour)),
 	)
 	id, secret := mustAgent(t, e.m, "grace", agentProfiles, agentDecrypt)
+	// Contacts counted from the contact records, on the profile's page.
+	if _, err := e.client.CreateCalculatedAttributeDefinition(t.Context(), &customerprofiles.CreateCalculatedAttributeDefinitionInput{
+		DomainName: aws.String("sales"), CalculatedAttributeName: aws.String("contacts"), DisplayName: aws.String("Contacts so far"),
+		AttributeDetails: &types.AttributeDetails{Attributes: []types.AttributeItem{{Name: aws.String("contactId")}}, Expression: aws.String("{CTR.contactId}")},
+		Statistic:        types.StatisticCount, UseHistoricalData: aws.Bool(true)}); err != nil {
+		t.Fatalf("CreateCalculatedAttributeDefinition: %v", err)
+	}
 
 	b := mustBrowser(t, e.m)
 	b.signIn(id, secret)
@@ -76,6 +84,7 @@ func TestWorkspace_Agent(t *testing.T) {
 
 	b.click(`.results a`)
 	b.mustContain("#contact-history", "VOICE", "grace.kim", "Billing", "4m 00s", "v-1", "v-2")
+	b.mustContain("#calculated", "Contacts so far", "2")
 	if n := b.count("#contact-history li"); n != 2 {
 		t.Errorf("contact history shows %d contacts, want 2", n)
 	}
