@@ -23,6 +23,8 @@ type DomainConfig struct {
 const (
 	ConfigLayout              = "layout"               // CreateDomainLayout and the other layout operations
 	ConfigCalculatedAttribute = "calculated-attribute" // CreateCalculatedAttributeDefinition and the others
+	ConfigSegment             = "segment"              // CreateSegmentDefinition and the others
+	ConfigSegmentEstimate     = "segment-estimate"     // CreateSegmentEstimate's results
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

@@ -35,6 +35,7 @@ type Server struct {
 	Layouts      profiles.LayoutService
 
 	CalculatedAttributes profiles.CalculatedAttributeService
+	Segments             profiles.SegmentService
 
 	// Authorizer, when set, decides every call; Region names the region in
 	// the aws:RequestedRegion condition key.
@@ -63,6 +64,7 @@ func (s *Server) Init() {
 	s.registerObjectTypeHandlers()
 	s.registerLayoutHandlers()
 	s.registerCalculatedAttributeHandlers()
+	s.registerSegmentHandlers()
 	s.registerObjectHandlers()
 	s.registerProfileHandlers()
 	s.registerIntegrationHandlers()

@@ -59,7 +59,7 @@ func (s *Service) CreateCalculatedAttribute(ctx context.Context, a *profiles.Cal
 func (s *Service) GetCalculatedAttribute(ctx context.Context, domain, name string) (*profiles.CalculatedAttribute, error) {
 	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigCalculatedAttribute, name)
 	if err != nil {
-		return nil, s.calcErr(ctx, err, domain, name)
+		return nil, s.configErr(ctx, err, domain, "Calculated attribute", name)
 	}
 	return calcFromConfig(c)
 }
@@ -93,14 +93,14 @@ func (s *Service) UpdateCalculatedAttribute(ctx context.Context, domain, name st
 		return err
 	})
 	if err != nil {
-		return nil, s.calcErr(ctx, err, domain, name)
+		return nil, s.configErr(ctx, err, domain, "Calculated attribute", name)
 	}
 	return calcFromConfig(c)
 }
 
 // DeleteCalculatedAttribute deletes a definition.
 func (s *Service) DeleteCalculatedAttribute(ctx context.Context, domain, name string) error {
-	return s.calcErr(ctx, s.Configs.DeleteConfig(ctx, domain, profiles.ConfigCalculatedAttribute, name), domain, name)
+	return s.configErr(ctx, s.Configs.DeleteConfig(ctx, domain, profiles.ConfigCalculatedAttribute, name), domain, "Calculated attribute", name)
 }
 
 // ListCalculatedAttributes returns one page of a domain's definitions, by
@@ -143,18 +143,6 @@ func (s *Service) listConfigs(ctx context.Context, domain, kind, op string, page
 		next = s.tokens.encode(scope, list[size-1].Name)
 	}
 	return list, next, nil
-}
-
-// calcErr words a store's ENOTFOUND as the API does: the domain's when it
-// is missing, else the definition's. Other errors pass.
-func (s *Service) calcErr(ctx context.Context, err error, domain, name string) error {
-	if profiles.ErrorCode(err) != profiles.ENOTFOUND {
-		return err
-	}
-	if _, derr := s.Store.FindDomain(ctx, domain); derr != nil {
-		return domainErr(derr, domain)
-	}
-	return profiles.Errorf(profiles.ENOTFOUND, "Calculated attribute %s not found in domain %s.", name, domain)
 }
 
 func calcFromConfig(c *profiles.DomainConfig) (*profiles.CalculatedAttribute, error) {

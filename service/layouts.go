@@ -53,7 +53,7 @@ func (s *Service) CreateLayout(ctx context.Context, l *profiles.Layout) (*profil
 func (s *Service) GetLayout(ctx context.Context, domain, name string) (*profiles.Layout, error) {
 	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigLayout, name)
 	if err != nil {
-		return nil, s.layoutErr(ctx, err, domain, name)
+		return nil, s.configErr(ctx, err, domain, "Layout", name)
 	}
 	return layoutFromConfig(c)
 }
@@ -80,14 +80,14 @@ func (s *Service) UpdateLayout(ctx context.Context, domain, name string, u profi
 		return err
 	})
 	if err != nil {
-		return nil, s.layoutErr(ctx, err, domain, name)
+		return nil, s.configErr(ctx, err, domain, "Layout", name)
 	}
 	return layoutFromConfig(c)
 }
 
 // DeleteLayout deletes a domain layout.
 func (s *Service) DeleteLayout(ctx context.Context, domain, name string) error {
-	return s.layoutErr(ctx, s.Configs.DeleteConfig(ctx, domain, profiles.ConfigLayout, name), domain, name)
+	return s.configErr(ctx, s.Configs.DeleteConfig(ctx, domain, profiles.ConfigLayout, name), domain, "Layout", name)
 }
 
 // ListLayouts returns one page of a domain's layouts, by name.
@@ -103,18 +103,6 @@ func (s *Service) ListLayouts(ctx context.Context, domain string, page profiles.
 		}
 	}
 	return out, next, nil
-}
-
-// layoutErr words a store's ENOTFOUND as the API does: the domain's when
-// it is missing, else the layout's. Other errors pass.
-func (s *Service) layoutErr(ctx context.Context, err error, domain, name string) error {
-	if profiles.ErrorCode(err) != profiles.ENOTFOUND {
-		return err
-	}
-	if _, derr := s.Store.FindDomain(ctx, domain); derr != nil {
-		return domainErr(derr, domain)
-	}
-	return profiles.Errorf(profiles.ENOTFOUND, "Layout %s not found in domain %s.", name, domain)
 }
 
 // validateLayout checks what the API model does not: the layout is a JSON

@@ -243,6 +243,7 @@ func (m *Main) Open() error {
 		Layouts:      m.Service,
 
 		CalculatedAttributes: m.Service,
+		Segments:             m.Service,
 		Verifier:             &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
 		Authorizer:           m.Service,
 		Region:               c.Region,
