@@ -25,6 +25,7 @@ const (
 	ConfigCalculatedAttribute = "calculated-attribute" // CreateCalculatedAttributeDefinition and the others
 	ConfigSegment             = "segment"              // CreateSegmentDefinition and the others
 	ConfigSegmentEstimate     = "segment-estimate"     // CreateSegmentEstimate's results
+	ConfigEventTrigger        = "event-trigger"        // CreateEventTrigger and the others
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

@@ -36,6 +36,7 @@ type Server struct {
 
 	CalculatedAttributes profiles.CalculatedAttributeService
 	Segments             profiles.SegmentService
+	EventTriggers        profiles.EventTriggerService
 
 	// Authorizer, when set, decides every call; Region names the region in
 	// the aws:RequestedRegion condition key.
@@ -65,6 +66,7 @@ func (s *Server) Init() {
 	s.registerLayoutHandlers()
 	s.registerCalculatedAttributeHandlers()
 	s.registerSegmentHandlers()
+	s.registerEventTriggerHandlers()
 	s.registerObjectHandlers()
 	s.registerProfileHandlers()
 	s.registerIntegrationHandlers()

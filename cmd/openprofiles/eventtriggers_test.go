@@ -1,0 +1,123 @@
+package main_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+)
+
+func bigOrder() []types.EventTriggerCondition {
+	return []types.EventTriggerCondition{{LogicalOperator: types.EventTriggerLogicalOperatorAll,
+		EventTriggerDimensions: []types.EventTriggerDimension{{ObjectAttributes: []types.ObjectAttribute{
+			{FieldName: aws.String("total"), ComparisonOperator: types.ComparisonOperatorGreaterThan, Values: []string{"100"}},
+			{Source: aws.String("_source.channel"), ComparisonOperator: types.ComparisonOperatorInclusive, Values: []string{"web", "phone"}},
+		}}}}}
+}
+
+// TestEventTriggers drives the five event-trigger operations through the
+// SDK: create with conditions, a segment filter and limits, read back,
+// partial update, paging, delete, and the checks against the domain.
+func TestEventTriggers(t *testing.T) {
+	e := newIngestEnv(t)
+	e.putType(ordersType())
+	e.putType(contactType("contact"))
+	if err := e.createSegment("everyone", &types.SegmentGroup{Groups: []types.Group{{Dimensions: []types.Dimension{
+		&types.DimensionMemberProfileAttributes{Value: types.ProfileAttributes{FirstName: &types.ProfileDimension{
+			DimensionType: types.StringDimensionTypeExclusive, Values: []string{"nobody"}}}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := e.client.CreateEventTrigger(t.Context(), &customerprofiles.CreateEventTriggerInput{
+		DomainName: aws.String(e.domain), EventTriggerName: aws.String("big-order"), ObjectTypeName: aws.String("Orders"),
+		Description: aws.String("orders over 100"), EventTriggerConditions: bigOrder(), SegmentFilter: aws.String("everyone"),
+		EventTriggerLimits: &types.EventTriggerLimits{EventExpiration: aws.Int64(60000), Periods: []types.Period{
+			{Unit: types.PeriodUnitDays, Value: aws.Int32(1), MaxInvocationsPerProfile: aws.Int32(2)}}},
+		Tags: map[string]string{"team": "sales"},
+	})
+	if err != nil {
+		t.Fatalf("CreateEventTrigger: %v", err)
+	}
+	if created.CreatedAt == nil || aws.ToString(created.SegmentFilter) != "everyone" || len(created.EventTriggerConditions) != 1 ||
+		aws.ToInt64(created.EventTriggerLimits.EventExpiration) != 60000 || created.Tags["team"] != "sales" {
+		t.Fatalf("CreateEventTrigger answered %+v", created)
+	}
+	got, err := e.client.GetEventTrigger(t.Context(), &customerprofiles.GetEventTriggerInput{DomainName: aws.String(e.domain), EventTriggerName: aws.String("big-order")})
+	if err != nil {
+		t.Fatalf("GetEventTrigger: %v", err)
+	}
+	attrs := got.EventTriggerConditions[0].EventTriggerDimensions[0].ObjectAttributes
+	if len(attrs) != 2 || aws.ToString(attrs[0].FieldName) != "total" || aws.ToString(attrs[1].Source) != "_source.channel" ||
+		attrs[1].Values[1] != "phone" || aws.ToInt32(got.EventTriggerLimits.Periods[0].MaxInvocationsPerProfile) != 2 {
+		t.Fatalf("GetEventTrigger answered %+v", got)
+	}
+
+	// An update changes what it sends.
+	up, err := e.client.UpdateEventTrigger(t.Context(), &customerprofiles.UpdateEventTriggerInput{DomainName: aws.String(e.domain),
+		EventTriggerName: aws.String("big-order"), Description: aws.String("orders over 100, any channel")})
+	if err != nil || aws.ToString(up.Description) != "orders over 100, any channel" || aws.ToString(up.SegmentFilter) != "everyone" ||
+		len(up.EventTriggerConditions) != 1 || !up.CreatedAt.Equal(*created.CreatedAt) {
+		t.Fatalf("UpdateEventTrigger: %+v, %v", up, err)
+	}
+
+	t.Run("Errors", func(t *testing.T) {
+		create := func(name, objectType string, conds []types.EventTriggerCondition, segment *string, limits *types.EventTriggerLimits) error {
+			_, err := e.client.CreateEventTrigger(t.Context(), &customerprofiles.CreateEventTriggerInput{DomainName: aws.String(e.domain),
+				EventTriggerName: aws.String(name), ObjectTypeName: aws.String(objectType), EventTriggerConditions: conds, SegmentFilter: segment,
+				EventTriggerLimits: limits})
+			return err
+		}
+		one := func(a types.ObjectAttribute) []types.EventTriggerCondition {
+			return []types.EventTriggerCondition{{LogicalOperator: types.EventTriggerLogicalOperatorAny,
+				EventTriggerDimensions: []types.EventTriggerDimension{{ObjectAttributes: []types.ObjectAttribute{a}}}}}
+		}
+		wantAPIError(t, create("x", "Nope", bigOrder(), nil, nil), "BadRequestException", "Nope")
+		wantAPIError(t, create("x", "Orders", one(types.ObjectAttribute{FieldName: aws.String("nope"), ComparisonOperator: types.ComparisonOperatorInclusive, Values: []string{"a"}}), nil, nil),
+			"BadRequestException", "FieldName", "nope")
+		wantAPIError(t, create("x", "Orders", one(types.ObjectAttribute{ComparisonOperator: types.ComparisonOperatorInclusive, Values: []string{"a"}}), nil, nil),
+			"BadRequestException", "FieldName or Source")
+		wantAPIError(t, create("x", "Orders", one(types.ObjectAttribute{Source: aws.String("channel"), ComparisonOperator: types.ComparisonOperatorInclusive, Values: []string{"a"}}), nil, nil),
+			"BadRequestException", "Source", "_source")
+		wantAPIError(t, create("x", "Orders", one(types.ObjectAttribute{FieldName: aws.String("total"), ComparisonOperator: types.ComparisonOperatorLessThan, Values: []string{"cheap"}}), nil, nil),
+			"BadRequestException", "ObjectAttributes[0]", "number")
+		wantAPIError(t, create("x", "Orders", bigOrder(), aws.String("ghost"), nil), "BadRequestException", "SegmentFilter", "ghost")
+		wantAPIError(t, create("x", "Orders", bigOrder(), nil, &types.EventTriggerLimits{Periods: []types.Period{
+			{Unit: types.PeriodUnitHours, Value: aws.Int32(1), Unlimited: true, MaxInvocationsPerProfile: aws.Int32(3)}}}), "BadRequestException", "Periods[0]")
+		wantAPIError(t, create("big-order", "Orders", bigOrder(), nil, nil), "BadRequestException", "big-order", "already exists")
+		_, err := e.client.UpdateEventTrigger(t.Context(), &customerprofiles.UpdateEventTriggerInput{DomainName: aws.String(e.domain),
+			EventTriggerName: aws.String("big-order"), ObjectTypeName: aws.String("contact")})
+		wantAPIError(t, err, "BadRequestException", "FieldName", "total") // Orders' fields are not contact's
+		_, err = e.client.GetEventTrigger(t.Context(), &customerprofiles.GetEventTriggerInput{DomainName: aws.String(e.domain), EventTriggerName: aws.String("ghost")})
+		wantAPIError(t, err, "ResourceNotFoundException", "ghost")
+		_, err = e.client.ListEventTriggers(t.Context(), &customerprofiles.ListEventTriggersInput{DomainName: aws.String("nope")})
+		wantAPIError(t, err, "ResourceNotFoundException", "nope")
+	})
+
+	t.Run("ListAndDelete", func(t *testing.T) {
+		for _, name := range []string{"a-trigger", "z-trigger"} {
+			if _, err := e.client.CreateEventTrigger(t.Context(), &customerprofiles.CreateEventTriggerInput{DomainName: aws.String(e.domain),
+				EventTriggerName: aws.String(name), ObjectTypeName: aws.String("Orders"), EventTriggerConditions: bigOrder()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var names []string
+		p := customerprofiles.NewListEventTriggersPaginator(e.client, &customerprofiles.ListEventTriggersInput{DomainName: aws.String(e.domain), MaxResults: aws.Int32(2)})
+		for p.HasMorePages() {
+			out, err := p.NextPage(t.Context())
+			if err != nil {
+				t.Fatalf("ListEventTriggers: %v", err)
+			}
+			for _, it := range out.Items {
+				names = append(names, aws.ToString(it.EventTriggerName))
+			}
+		}
+		if len(names) != 3 || names[0] != "a-trigger" || names[1] != "big-order" || names[2] != "z-trigger" {
+			t.Fatalf("listed %v", names)
+		}
+		if _, err := e.client.DeleteEventTrigger(t.Context(), &customerprofiles.DeleteEventTriggerInput{DomainName: aws.String(e.domain), EventTriggerName: aws.String("big-order")}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.client.DeleteEventTrigger(t.Context(), &customerprofiles.DeleteEventTriggerInput{DomainName: aws.String(e.domain), EventTriggerName: aws.String("big-order")})
+		wantAPIError(t, err, "ResourceNotFoundException", "big-order")
+	})
+}

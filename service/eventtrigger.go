@@ -1,0 +1,204 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/openprofiles/profiles"
+)
+
+var _ profiles.EventTriggerService = (*Service)(nil)
+
+// triggerDoc is what an event trigger's config holds.
+type triggerDoc struct {
+	ObjectTypeName string                           `json:"objectTypeName"`
+	Description    string                           `json:"description,omitempty"`
+	Conditions     []profiles.EventTriggerCondition `json:"conditions"`
+	SegmentFilter  string                           `json:"segmentFilter,omitempty"`
+	Limits         *profiles.EventTriggerLimits     `json:"limits,omitempty"`
+	Tags           map[string]string                `json:"tags,omitempty"`
+}
+
+// CreateEventTrigger checks a trigger against the domain and stores it.
+func (s *Service) CreateEventTrigger(ctx context.Context, t *profiles.EventTrigger) (*profiles.EventTrigger, error) {
+	doc := triggerDoc{ObjectTypeName: t.ObjectTypeName, Description: t.Description, Conditions: t.Conditions,
+		SegmentFilter: t.SegmentFilter, Limits: t.Limits, Tags: t.Tags}
+	if err := s.checkTrigger(ctx, t.DomainName, &doc); err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	c := &profiles.DomainConfig{DomainName: t.DomainName, Kind: profiles.ConfigEventTrigger, Name: t.Name, Data: data}
+	switch err := s.Configs.CreateConfig(ctx, c, profiles.MaxEventTriggersPerDomain); profiles.ErrorCode(err) {
+	case "":
+	case profiles.ENOTFOUND:
+		return nil, domainErr(err, t.DomainName)
+	case profiles.ECONFLICT:
+		return nil, profiles.Errorf(profiles.EINVALID, "Event trigger %s already exists in domain %s.", t.Name, t.DomainName)
+	case profiles.EQUOTA:
+		return nil, profiles.Errorf(profiles.EQUOTA, "Domain %s already has %d event triggers, the most it may have.", t.DomainName, profiles.MaxEventTriggersPerDomain)
+	default:
+		return nil, err
+	}
+	return triggerFromConfig(c)
+}
+
+// GetEventTrigger returns a trigger.
+func (s *Service) GetEventTrigger(ctx context.Context, domain, name string) (*profiles.EventTrigger, error) {
+	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigEventTrigger, name)
+	if err != nil {
+		return nil, s.configErr(ctx, err, domain, "Event trigger", name)
+	}
+	return triggerFromConfig(c)
+}
+
+// UpdateEventTrigger changes the fields of u that are set, and checks the
+// trigger they make.
+func (s *Service) UpdateEventTrigger(ctx context.Context, domain, name string, u profiles.EventTriggerUpdate) (*profiles.EventTrigger, error) {
+	old, err := s.GetEventTrigger(ctx, domain, name)
+	if err != nil {
+		return nil, err
+	}
+	doc := triggerDoc{ObjectTypeName: old.ObjectTypeName, Description: old.Description, Conditions: old.Conditions,
+		SegmentFilter: old.SegmentFilter, Limits: old.Limits, Tags: old.Tags}
+	applyTriggerUpdate(&doc, u)
+	if err := s.checkTrigger(ctx, domain, &doc); err != nil {
+		return nil, err
+	}
+	c, err := s.Configs.UpdateConfig(ctx, domain, profiles.ConfigEventTrigger, name, func(c *profiles.DomainConfig) error {
+		// Applied to the trigger as stored now, which a concurrent update
+		// may have changed since the check.
+		var cur triggerDoc
+		if err := json.Unmarshal(c.Data, &cur); err != nil {
+			return fmt.Errorf("event trigger %s: %w", name, err)
+		}
+		applyTriggerUpdate(&cur, u)
+		data, err := json.Marshal(cur)
+		c.Data = data
+		return err
+	})
+	if err != nil {
+		return nil, s.configErr(ctx, err, domain, "Event trigger", name)
+	}
+	return triggerFromConfig(c)
+}
+
+func applyTriggerUpdate(doc *triggerDoc, u profiles.EventTriggerUpdate) {
+	set(&doc.ObjectTypeName, u.ObjectTypeName)
+	set(&doc.Description, u.Description)
+	set(&doc.SegmentFilter, u.SegmentFilter)
+	if u.Conditions != nil {
+		doc.Conditions = u.Conditions
+	}
+	if u.Limits != nil {
+		doc.Limits = u.Limits
+	}
+}
+
+// DeleteEventTrigger deletes a trigger.
+func (s *Service) DeleteEventTrigger(ctx context.Context, domain, name string) error {
+	return s.configErr(ctx, s.Configs.DeleteConfig(ctx, domain, profiles.ConfigEventTrigger, name), domain, "Event trigger", name)
+}
+
+// ListEventTriggers returns one page of a domain's triggers, by name.
+func (s *Service) ListEventTriggers(ctx context.Context, domain string, page profiles.Page) ([]*profiles.EventTrigger, string, error) {
+	list, next, err := s.listConfigs(ctx, domain, profiles.ConfigEventTrigger, "ListEventTriggers", page)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*profiles.EventTrigger, len(list))
+	for i, c := range list {
+		if out[i], err = triggerFromConfig(c); err != nil {
+			return nil, "", err
+		}
+	}
+	return out, next, nil
+}
+
+func triggerFromConfig(c *profiles.DomainConfig) (*profiles.EventTrigger, error) {
+	var doc triggerDoc
+	if err := json.Unmarshal(c.Data, &doc); err != nil {
+		return nil, fmt.Errorf("event trigger %s of domain %s: %w", c.Name, c.DomainName, err)
+	}
+	return &profiles.EventTrigger{DomainName: c.DomainName, Name: c.Name, ObjectTypeName: doc.ObjectTypeName, Description: doc.Description,
+		Conditions: doc.Conditions, SegmentFilter: doc.SegmentFilter, Limits: doc.Limits, Tags: doc.Tags,
+		CreatedAt: c.CreatedAt, LastUpdatedAt: c.LastUpdatedAt}, nil
+}
+
+// checkTrigger checks a trigger against the domain: its object type and
+// the fields its conditions name exist, Source paths are _source paths,
+// values suit their operators, the segment filter exists, and each limit
+// period is either unlimited or has a maximum.
+func (s *Service) checkTrigger(ctx context.Context, domain string, doc *triggerDoc) error {
+	bad := func(format string, args ...any) error { return profiles.Errorf(profiles.EINVALID, format, args...) }
+	if _, err := s.Store.FindDomain(ctx, domain); err != nil {
+		return domainErr(err, domain)
+	}
+	var t *profiles.ObjectType
+	err := s.Store.View(ctx, func(tx profiles.Tx) error {
+		var err error
+		t, err = s.findObjectType(ctx, tx, domain, doc.ObjectTypeName)
+		return err
+	})
+	if isTypeNotFound(err) {
+		return bad("ObjectTypeName: domain %s has no object type %s.", domain, doc.ObjectTypeName)
+	} else if err != nil {
+		return err
+	}
+	if len(doc.Conditions) == 0 {
+		return bad("EventTriggerConditions must hold at least one condition.")
+	}
+	for i, c := range doc.Conditions {
+		where := fmt.Sprintf("EventTriggerConditions[%d]", i)
+		if !slices.Contains([]string{"ANY", "ALL", "NONE"}, c.LogicalOperator) {
+			return bad("%s.LogicalOperator %q must be ANY, ALL or NONE.", where, c.LogicalOperator)
+		}
+		if len(c.Dimensions) == 0 {
+			return bad("%s.EventTriggerDimensions must hold at least one dimension.", where)
+		}
+		for j, d := range c.Dimensions {
+			if len(d) == 0 {
+				return bad("%s.EventTriggerDimensions[%d].ObjectAttributes must hold at least one attribute.", where, j)
+			}
+			for k, a := range d {
+				awhere := fmt.Sprintf("%s.EventTriggerDimensions[%d].ObjectAttributes[%d]", where, j, k)
+				switch {
+				case (a.FieldName == "") == (a.Source == ""):
+					return bad("%s needs FieldName or Source, not both.", awhere)
+				case a.FieldName != "":
+					if _, ok := t.Fields[a.FieldName]; !ok {
+						return bad("%s.FieldName: object type %s has no field %s.", awhere, t.Name, a.FieldName)
+					}
+				case !strings.HasPrefix(a.Source, "_source.") || strings.Contains(a.Source, ".."):
+					return bad("%s.Source %q must be a path of the object such as _source.order.total.", awhere, a.Source)
+				}
+				if err := checkFilterCondition(profiles.CalcFilterCondition{DimensionType: a.ComparisonOperator, Values: a.Values}); err != nil {
+					return bad("%s: %s", awhere, err)
+				}
+			}
+		}
+	}
+	if doc.SegmentFilter != "" {
+		if _, err := s.GetSegmentDefinition(ctx, domain, doc.SegmentFilter); profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return bad("SegmentFilter: domain %s has no segment definition %s.", domain, doc.SegmentFilter)
+		} else if err != nil {
+			return err
+		}
+	}
+	if l := doc.Limits; l != nil {
+		if l.EventExpiration < 0 {
+			return bad("EventTriggerLimits.EventExpiration must not be negative.")
+		}
+		for i, p := range l.Periods {
+			if p.Unlimited == (p.MaxInvocationsPerProfile > 0) {
+				return bad("EventTriggerLimits.Periods[%d] needs MaxInvocationsPerProfile or Unlimited, not both.", i)
+			}
+		}
+	}
+	return nil
+}
