@@ -37,6 +37,7 @@ type Server struct {
 	CalculatedAttributes profiles.CalculatedAttributeService
 	Segments             profiles.SegmentService
 	EventTriggers        profiles.EventTriggerService
+	Matching             profiles.MatchingService
 
 	// Authorizer, when set, decides every call; Region names the region in
 	// the aws:RequestedRegion condition key.
@@ -67,6 +68,7 @@ func (s *Server) Init() {
 	s.registerCalculatedAttributeHandlers()
 	s.registerSegmentHandlers()
 	s.registerEventTriggerHandlers()
+	s.registerMatchingHandlers()
 	s.registerObjectHandlers()
 	s.registerProfileHandlers()
 	s.registerIntegrationHandlers()

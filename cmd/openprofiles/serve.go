@@ -245,6 +245,7 @@ func (m *Main) Open() error {
 		CalculatedAttributes: m.Service,
 		Segments:             m.Service,
 		EventTriggers:        m.Service,
+		Matching:             m.Service,
 		Verifier:             &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
 		Authorizer:           m.Service,
 		Region:               c.Region,

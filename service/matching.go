@@ -1,0 +1,341 @@
+package service
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/mapping"
+)
+
+var _ profiles.MatchingService = (*Service)(nil)
+
+// Rule-based matching, computed when asked from every profile of the
+// domain (as AWS's matching job would have): at rule level 1, profiles
+// whose values are equal for every attribute of the rule are linked, and
+// each connected set of two or more is a match group; the profiles left
+// are linked at level 2 with the next rule, and so on up to
+// MaxAllowedRuleLevelForMatching. A profile is thus in one group at most,
+// of the first level that matches it. A value shared by more than
+// maxMatchCardinality profiles links none of them (AWS skips such
+// low-cardinality values).
+
+// maxMatchCardinality is how many profiles may share a rule level's values
+// before they stop linking them.
+const maxMatchCardinality = 500
+
+// maxTuplesPerLevel bounds the combinations of values a profile offers at
+// one level (several emails, several addresses).
+const maxTuplesPerLevel = 64
+
+// ListRuleBasedMatches returns one page of the domain's match ids, sorted.
+func (s *Service) ListRuleBasedMatches(ctx context.Context, domain string, page profiles.Page) ([]string, string, error) {
+	size, err := pageSize(page.MaxResults)
+	if err != nil {
+		return nil, "", err
+	}
+	groups, _, err := s.matchGroups(ctx, domain)
+	if err != nil {
+		return nil, "", err
+	}
+	scope := "ListRuleBasedMatches/" + domain
+	after := ""
+	if page.Token != "" {
+		if after, err = s.tokens.decode(scope, page.Token); err != nil {
+			return nil, "", err
+		}
+	}
+	var ids []string
+	for _, g := range groups {
+		if g.MatchID > after {
+			ids = append(ids, g.MatchID)
+		}
+	}
+	next := ""
+	if len(ids) > size {
+		ids = ids[:size]
+		next = s.tokens.encode(scope, ids[size-1])
+	}
+	return ids, next, nil
+}
+
+// GetSimilarProfiles returns the match group of a profile (found by a
+// search key) or of a match id, one page of its profile ids.
+func (s *Service) GetSimilarProfiles(ctx context.Context, domain, matchType, searchKey, searchValue string, page profiles.Page) (*profiles.SimilarProfiles, string, error) {
+	switch matchType {
+	case "RULE_BASED_MATCHING":
+	case "ML_BASED_MATCHING":
+		return nil, "", profiles.Errorf(profiles.ENOTIMPLEMENTED, "OpenProfiles does not run ML-based matching; use MatchType RULE_BASED_MATCHING.")
+	default:
+		return nil, "", profiles.Errorf(profiles.EINVALID, "MatchType %q must be RULE_BASED_MATCHING or ML_BASED_MATCHING.", matchType)
+	}
+	size, err := pageSize(page.MaxResults)
+	if err != nil {
+		return nil, "", err
+	}
+	groups, byProfile, err := s.matchGroups(ctx, domain)
+	if err != nil {
+		return nil, "", err
+	}
+	var g *profiles.SimilarProfiles
+	if searchKey == "MatchId" {
+		i, found := slices.BinarySearchFunc(groups, searchValue, func(g *profiles.SimilarProfiles, id string) int { return cmp.Compare(g.MatchID, id) })
+		if !found {
+			return nil, "", profiles.Errorf(profiles.ENOTFOUND, "Match %s not found in domain %s.", searchValue, domain)
+		}
+		g = groups[i]
+	} else {
+		// The profiles the key finds: their group, when they have one.
+		found, _, err := s.SearchProfiles(ctx, domain, profiles.SearchQuery{Key: profiles.SearchKey{KeyName: searchKey, Values: []string{searchValue}}}, profiles.Page{MaxResults: 100})
+		if err != nil {
+			return nil, "", err
+		} else if len(found) == 0 {
+			return nil, "", profiles.Errorf(profiles.ENOTFOUND, "No profile of domain %s has %s %s.", domain, searchKey, searchValue)
+		}
+		for _, f := range found {
+			switch fg := byProfile[f.Profile.ID]; {
+			case fg == nil:
+			case g == nil:
+				g = fg
+			case fg != g:
+				return nil, "", profiles.Errorf(profiles.EINVALID, "%s %s finds profiles of several match groups; name one profile, for example with _profileId.", searchKey, searchValue)
+			}
+		}
+		if g == nil {
+			return &profiles.SimilarProfiles{}, "", nil
+		}
+	}
+	scope := "GetSimilarProfiles/" + domain + "/" + g.MatchID
+	after := ""
+	if page.Token != "" {
+		if after, err = s.tokens.decode(scope, page.Token); err != nil {
+			return nil, "", err
+		}
+	}
+	out := &profiles.SimilarProfiles{MatchID: g.MatchID, RuleLevel: g.RuleLevel}
+	for _, id := range g.ProfileIDs {
+		if id > after {
+			out.ProfileIDs = append(out.ProfileIDs, id)
+		}
+	}
+	next := ""
+	if len(out.ProfileIDs) > size {
+		out.ProfileIDs = out.ProfileIDs[:size]
+		next = s.tokens.encode(scope, out.ProfileIDs[size-1])
+	}
+	return out, next, nil
+}
+
+// matchGroups computes the domain's match groups, sorted by match id, and
+// the group of each grouped profile.
+func (s *Service) matchGroups(ctx context.Context, domain string) ([]*profiles.SimilarProfiles, map[string]*profiles.SimilarProfiles, error) {
+	d, err := s.Store.FindDomain(ctx, domain)
+	if err != nil {
+		return nil, nil, domainErr(err, domain)
+	}
+	r := d.RuleBasedMatching
+	if r == nil || !r.Enabled || len(r.MatchingRules) == 0 {
+		return nil, nil, profiles.Errorf(profiles.EINVALID, "Rule-based matching is not enabled on domain %s: set RuleBasedMatching with MatchingRules (UpdateDomain).", domain)
+	}
+	levels := r.MatchingRules
+	if m := r.MaxAllowedRuleLevelForMatching; m != nil && *m > 0 && *m < len(levels) {
+		levels = levels[:*m]
+	}
+	// Every profile's values for every level, in one snapshot.
+	var ids []string
+	var tuples [][][]string // [profile][level] -> the level's value tuples
+	err = s.Store.View(ctx, func(tx profiles.Tx) error {
+		ids, tuples = ids[:0], tuples[:0]
+		after := ""
+		for {
+			page, err := tx.ListProfileIDs(ctx, domain, after, 500)
+			if err != nil || len(page) == 0 {
+				return err
+			}
+			for _, id := range page {
+				p, err := tx.FindProfile(ctx, domain, id)
+				if err != nil {
+					return err
+				}
+				ids = append(ids, id)
+				t := make([][]string, len(levels))
+				for l, rule := range levels {
+					t[l] = ruleTuples(p, rule, r.AttributeTypesSelector)
+				}
+				tuples = append(tuples, t)
+			}
+			after = page[len(page)-1]
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+
+	grouped := make([]bool, len(ids))
+	var groups []*profiles.SimilarProfiles
+	byProfile := map[string]*profiles.SimilarProfiles{}
+	for l := range levels {
+		holders := map[string][]int{} // tuple -> profiles not yet grouped
+		for i := range ids {
+			if grouped[i] {
+				continue
+			}
+			for _, t := range tuples[i][l] {
+				holders[t] = append(holders[t], i)
+			}
+		}
+		parent := map[int]int{}
+		var find func(int) int
+		find = func(i int) int {
+			p, ok := parent[i]
+			if !ok || p == i {
+				return i
+			}
+			root := find(p)
+			parent[i] = root
+			return root
+		}
+		for _, hs := range holders {
+			if len(hs) < 2 || len(hs) > maxMatchCardinality {
+				continue
+			}
+			for _, h := range hs {
+				if _, ok := parent[h]; !ok {
+					parent[h] = h
+				}
+			}
+			for _, h := range hs[1:] {
+				if a, b := find(hs[0]), find(h); a != b {
+					parent[max(a, b)] = min(a, b)
+				}
+			}
+		}
+		members := map[int][]int{}
+		for i := range parent {
+			members[find(i)] = append(members[find(i)], i)
+		}
+		for _, ms := range members {
+			if len(ms) < 2 {
+				continue
+			}
+			g := &profiles.SimilarProfiles{RuleLevel: l + 1}
+			for _, i := range ms {
+				grouped[i] = true
+				g.ProfileIDs = append(g.ProfileIDs, ids[i])
+			}
+			slices.Sort(g.ProfileIDs)
+			g.MatchID = matchID(domain, l+1, g.ProfileIDs[0])
+			for _, id := range g.ProfileIDs {
+				byProfile[id] = g
+			}
+			groups = append(groups, g)
+		}
+	}
+	slices.SortFunc(groups, func(a, b *profiles.SimilarProfiles) int { return cmp.Compare(a.MatchID, b.MatchID) })
+	return groups, byProfile, nil
+}
+
+// matchID names a group by its level and its first profile: the same while
+// the group keeps that profile.
+func matchID(domain string, level int, first string) string {
+	h := sha256.Sum256([]byte(domain + "\x00" + strconv.Itoa(level) + "\x00" + first))
+	return hex.EncodeToString(h[:16])
+}
+
+// ruleTuples returns the combinations of a profile's values for the
+// attributes of one rule (none when an attribute has no value).
+func ruleTuples(p *profiles.Profile, rule []string, sel *profiles.AttributeTypesSelector) []string {
+	tuples := []string{""}
+	for _, attr := range rule {
+		values := ruleValues(p, attr, sel)
+		if len(values) == 0 {
+			return nil
+		}
+		var next []string
+		for _, t := range tuples {
+			for _, v := range values {
+				if len(next) < maxTuplesPerLevel {
+					next = append(next, t+"\x00"+v)
+				}
+			}
+		}
+		tuples = next
+	}
+	return tuples
+}
+
+// ruleValues returns a profile's normalised values for one rule attribute:
+// the generic EmailAddress, PhoneNumber and Address.<part> read the fields
+// AttributeTypesSelector names (each value tagged with its field unless the
+// model is MANY_TO_MANY, so that ONE_TO_ONE compares a field with itself).
+func ruleValues(p *profiles.Profile, attr string, sel *profiles.AttributeTypesSelector) []string {
+	manyToMany := sel != nil && sel.AttributeMatchingModel == "MANY_TO_MANY"
+	pick := func(fields []string, def string) []string {
+		if len(fields) == 0 {
+			return []string{def}
+		}
+		return fields
+	}
+	var out []string
+	add := func(field, ctype, v string) {
+		if n := mapping.Normalize(ctype, v); n != "" {
+			if !manyToMany {
+				n = field + "=" + n
+			}
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	switch {
+	case attr == "EmailAddress":
+		var fields []string
+		if sel != nil {
+			fields = sel.EmailAddress
+		}
+		for _, f := range pick(fields, "EmailAddress") {
+			add(f, profiles.ContentEmail, p.Fields[f])
+		}
+	case attr == "PhoneNumber":
+		var fields []string
+		if sel != nil {
+			fields = sel.PhoneNumber
+		}
+		for _, f := range pick(fields, "PhoneNumber") {
+			add(f, profiles.ContentPhone, p.Fields[f])
+		}
+	case strings.HasPrefix(attr, "Address."):
+		part := strings.TrimPrefix(attr, "Address.")
+		var kinds []string
+		if sel != nil {
+			kinds = sel.Address
+		}
+		for _, kind := range pick(kinds, "Address") {
+			v := p.Fields[kind+"."+part]
+			if part == "Address" { // the street lines, together
+				var lines []string
+				for _, l := range []string{"Address1", "Address2", "Address3", "Address4"} {
+					if x := p.Fields[kind+"."+l]; x != "" {
+						lines = append(lines, x)
+					}
+				}
+				v = strings.Join(lines, " ")
+			}
+			add(kind, profiles.ContentName, v)
+		}
+	case attr == "Gender":
+		v := p.Fields["GenderString"]
+		if v == "" {
+			v = p.Fields["Gender"]
+		}
+		add(attr, profiles.ContentName, v)
+	default:
+		add(attr, profiles.ContentName, p.Fields[attr])
+	}
+	return out
+}
