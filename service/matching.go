@@ -5,9 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/mapping"
@@ -15,8 +18,8 @@ import (
 
 var _ profiles.MatchingService = (*Service)(nil)
 
-// Rule-based matching, computed when asked from every profile of the
-// domain (as AWS's matching job would have): at rule level 1, profiles
+// Rule-based matching, computed when asked (and kept matchTTL) from every
+// profile of the domain (as AWS's matching job would have): at rule level 1, profiles
 // whose values are equal for every attribute of the rule are linked, and
 // each connected set of two or more is a match group; the profiles left
 // are linked at level 2 with the next rule, and so on up to
@@ -24,6 +27,48 @@ var _ profiles.MatchingService = (*Service)(nil)
 // of the first level that matches it. A value shared by more than
 // maxMatchCardinality profiles links none of them (AWS skips such
 // low-cardinality values).
+
+// matchTTL is how long a node keeps a domain's match groups: the pages of
+// ListRuleBasedMatches and the GetSimilarProfiles calls of that time read
+// one computation (each reads every profile of the domain) instead of one
+// each. Profiles changed meanwhile join or leave groups at most this late;
+// new matching rules apply at once.
+const matchTTL = 30 * time.Second
+
+// matchCache keeps each domain's last match groups. The zero value is
+// ready; it is safe for concurrent use.
+type matchCache struct {
+	mu   sync.Mutex
+	sets map[string]*matchSet // by domain
+}
+
+// matchSet is one computation of a domain's match groups.
+type matchSet struct {
+	at        time.Time
+	rules     string // the RuleBasedMatching settings it used, as JSON
+	groups    []*profiles.SimilarProfiles
+	byProfile map[string]*profiles.SimilarProfiles
+}
+
+// get returns the domain's groups if computed with rules less than
+// matchTTL before now.
+func (c *matchCache) get(domain, rules string, now time.Time) *matchSet {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m := c.sets[domain]; m != nil && m.rules == rules && now.Sub(m.at) < matchTTL && !now.Before(m.at) {
+		return m
+	}
+	return nil
+}
+
+func (c *matchCache) put(domain string, m *matchSet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sets == nil || len(c.sets) >= 1000 {
+		c.sets = map[string]*matchSet{}
+	}
+	c.sets[domain] = m
+}
 
 // maxMatchCardinality is how many profiles may share a rule level's values
 // before they stop linking them.
@@ -142,6 +187,11 @@ func (s *Service) matchGroups(ctx context.Context, domain string) ([]*profiles.S
 	if r == nil || !r.Enabled || len(r.MatchingRules) == 0 {
 		return nil, nil, profiles.Errorf(profiles.EINVALID, "Rule-based matching is not enabled on domain %s: set RuleBasedMatching with MatchingRules (UpdateDomain).", domain)
 	}
+	rulesKey, _ := json.Marshal(r)
+	now := s.now()
+	if m := s.matches.get(domain, string(rulesKey), now); m != nil {
+		return m.groups, m.byProfile, nil
+	}
 	levels := r.MatchingRules
 	if m := r.MaxAllowedRuleLevelForMatching; m != nil && *m > 0 && *m < len(levels) {
 		levels = levels[:*m]
@@ -237,6 +287,7 @@ func (s *Service) matchGroups(ctx context.Context, domain string) ([]*profiles.S
 		}
 	}
 	slices.SortFunc(groups, func(a, b *profiles.SimilarProfiles) int { return cmp.Compare(a.MatchID, b.MatchID) })
+	s.matches.put(domain, &matchSet{at: now, rules: string(rulesKey), groups: groups, byProfile: byProfile})
 	return groups, byProfile, nil
 }
 

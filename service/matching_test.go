@@ -3,6 +3,7 @@ package service_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/openprofiles/profiles"
 )
@@ -43,5 +44,58 @@ func TestRuleBasedMatching_LowCardinality(t *testing.T) {
 		if id != g.ProfileIDs[0] && id != g.ProfileIDs[1] {
 			t.Errorf("profile %s is not in the group %v", id, g.ProfileIDs)
 		}
+	}
+}
+
+// TestRuleBasedMatching_Kept: a node keeps a domain's match groups for 30
+// seconds (matchTTL); a profile added meanwhile joins its group after
+// that, and new matching rules apply at once.
+func TestRuleBasedMatching_Kept(t *testing.T) {
+	clock := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	s := serviceOn(MustOpenSQLite(t), &clock)
+	ctx := t.Context()
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	add := func(email, city string) string {
+		p, err := s.CreateProfile(ctx, "d", map[string]string{"EmailAddress": email, "Address.City": city})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	rules := func(rule ...string) {
+		if _, err := s.UpdateDomain(ctx, "d", &profiles.DomainUpdate{RuleBasedMatching: &profiles.RuleBasedMatchingSettings{
+			Enabled: true, MatchingRules: [][]string{rule}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := func(id string) int {
+		t.Helper()
+		g, _, err := s.GetSimilarProfiles(ctx, "d", "RULE_BASED_MATCHING", "_profileId", id, profiles.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(g.ProfileIDs)
+	}
+	a := add("ann@example.com", "Lyon")
+	add("ann@example.com", "Paris")
+	rules("EmailAddress")
+	if n := size(a); n != 2 {
+		t.Fatalf("group of %d, want 2", n)
+	}
+	add("ANN@example.com", "Lyon")
+	clock = clock.Add(29 * time.Second)
+	if n := size(a); n != 2 {
+		t.Errorf("29 s later: group of %d, want the 2 computed before", n)
+	}
+	clock = clock.Add(2 * time.Second)
+	if n := size(a); n != 3 {
+		t.Errorf("31 s later: group of %d, want 3", n)
+	}
+	add("ann@example.com", "Lyon")
+	rules("EmailAddress", "Address.City")
+	if n := size(a); n != 3 {
+		t.Errorf("new rules: group of %d, want 3 (email and Lyon) at once", n)
 	}
 }

@@ -70,6 +70,7 @@ type Service struct {
 	ingestStats ingestStats
 	mappers     mappers     // compiled object types of ingestion (mappers.go)
 	domains     domainCache // the domains ingestion reads (domaincache.go)
+	matches     matchCache  // the domains' last match groups (matching.go)
 
 	mu       sync.Mutex // guards policies
 	policies policyCache
