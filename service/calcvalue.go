@@ -47,13 +47,16 @@ func (s *Service) CalculatedValues(ctx context.Context, domain, profileID string
 	if err != nil {
 		return nil, "", err
 	}
+	// A definition that no longer checks (its object type or field was
+	// deleted since) is listed without a value rather than failing the
+	// others.
+	attrs := make([]*profiles.CalculatedAttribute, len(list))
 	plans := make([]*calcPlan, len(list))
 	for i, c := range list {
-		a, err := calcFromConfig(c)
-		if err != nil {
+		if attrs[i], err = calcFromConfig(c); err != nil {
 			return nil, "", err
 		}
-		if plans[i], err = s.calcPlan(ctx, a); err != nil {
+		if plans[i], err = s.calcPlan(ctx, attrs[i]); err != nil && profiles.ErrorCode(err) != profiles.EINVALID {
 			return nil, "", err
 		}
 	}
@@ -63,7 +66,11 @@ func (s *Service) CalculatedValues(ctx context.Context, domain, profileID string
 			return err
 		}
 		out = out[:0]
-		for _, p := range plans {
+		for i, p := range plans {
+			if p == nil {
+				out = append(out, &profiles.CalculatedValue{ProfileID: profileID, Name: attrs[i].Name, DisplayName: attrs[i].DisplayName})
+				continue
+			}
 			v, err := s.calcValue(ctx, tx, p, profileID, nil)
 			if err != nil {
 				return err

@@ -243,6 +243,35 @@ func TestCalculatedAttributes(t *testing.T) {
 		}
 	})
 
+	t.Run("TypeDeleted", func(t *testing.T) {
+		// A definition whose object type was deleted: reading it says why,
+		// and the profile's list still answers, without its value.
+		typ := contactType("gone")
+		e.putType(typ)
+		if _, err := e.createCalc(calcDef{name: "zz_gone", expr: "{gone.id}", stat: "COUNT", attrs: []string{"id"}, historical: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.client.DeleteProfileObjectType(t.Context(), &customerprofiles.DeleteProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("gone")}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.client.GetCalculatedAttributeForProfile(t.Context(), &customerprofiles.GetCalculatedAttributeForProfileInput{
+			DomainName: aws.String(e.domain), ProfileId: aws.String(ann), CalculatedAttributeName: aws.String("zz_gone")})
+		wantAPIError(t, err, "BadRequestException", "gone")
+		out, err := e.client.ListCalculatedAttributesForProfile(t.Context(), &customerprofiles.ListCalculatedAttributesForProfileInput{
+			DomainName: aws.String(e.domain), ProfileId: aws.String(ann), MaxResults: aws.Int32(100)})
+		if err != nil {
+			t.Fatalf("ListCalculatedAttributesForProfile: %v", err)
+		}
+		last := out.Items[len(out.Items)-1]
+		if aws.ToString(last.CalculatedAttributeName) != "zz_gone" || last.Value != nil || len(out.Items) != len(want)+1 {
+			t.Errorf("listed %d items, the last %s = %v; want zz_gone without a value", len(out.Items), aws.ToString(last.CalculatedAttributeName), aws.ToString(last.Value))
+		}
+		if _, err := e.client.DeleteCalculatedAttributeDefinition(t.Context(), &customerprofiles.DeleteCalculatedAttributeDefinitionInput{
+			DomainName: aws.String(e.domain), CalculatedAttributeName: aws.String("zz_gone")}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("Errors", func(t *testing.T) {
 		for _, tt := range []struct {
 			d     calcDef
