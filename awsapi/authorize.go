@@ -16,7 +16,7 @@ var readsProfileData = map[string]bool{
 	"GetMatches": true, "GetSimilarProfiles": true, "ListRuleBasedMatches": true,
 	"GetCalculatedAttributeForProfile": true, "ListCalculatedAttributesForProfile": true,
 	"BatchGetCalculatedAttributeForProfile": true, "GetProfileRecommendations": true,
-	"GetSegmentMembership": true, "ListObjectTypeAttributeValues": true, "GetObjectTypeAttributeStatistics": true,
+	"GetSegmentMembership": true, "CreateSegmentEstimate": true, "GetSegmentEstimate": true, "ListObjectTypeAttributeValues": true, "GetObjectTypeAttributeStatistics": true,
 }
 
 // authorize checks that the caller may call the operation: profile:<Op> on

@@ -51,6 +51,9 @@ func (s *Server) batchPutProfileObject(ctx context.Context, c *call) (any, error
 	for i, it := range in.Items {
 		if errs[i] != nil {
 			we := toWireError(errs[i])
+			if we.Status >= 500 {
+				s.Logger.Error("batch item failed", "request_id", c.requestID, "id", *it.Id, "error", errs[i].Error())
+			}
 			out.Failed = append(out.Failed, BatchPutProfileObjectErrorItem{Id: it.Id, Code: &we.Status, Message: &we.Message})
 			continue
 		}

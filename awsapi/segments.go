@@ -23,7 +23,9 @@ func (s *Server) registerSegmentHandlers() {
 
 // errSegmentSQL answers the enhanced (SQL) segments, which OpenProfiles
 // does not run.
-var errSegmentSQL = profiles.Errorf(profiles.ENOTIMPLEMENTED, "OpenProfiles does not run SegmentSqlQuery (enhanced segments); define the segment with SegmentGroups.")
+func errSegmentSQL() error {
+	return profiles.Errorf(profiles.ENOTIMPLEMENTED, "OpenProfiles does not run SegmentSqlQuery (enhanced segments); define the segment with SegmentGroups.")
+}
 
 func (s *Server) createSegmentDefinition(ctx context.Context, c *call) (any, error) {
 	in, err := bindCreateSegmentDefinition(c)
@@ -31,7 +33,7 @@ func (s *Server) createSegmentDefinition(ctx context.Context, c *call) (any, err
 		return nil, err
 	}
 	if in.SegmentSqlQuery != nil {
-		return nil, errSegmentSQL
+		return nil, errSegmentSQL()
 	}
 	if in.SegmentGroups == nil {
 		return nil, profiles.Errorf(profiles.EINVALID, "SegmentGroups is required.")
@@ -131,7 +133,7 @@ func (s *Server) createSegmentEstimate(ctx context.Context, c *call) (any, error
 		return nil, err
 	}
 	if in.SegmentSqlQuery != nil {
-		return nil, errSegmentSQL
+		return nil, errSegmentSQL()
 	}
 	if in.SegmentQuery == nil {
 		return nil, profiles.Errorf(profiles.EINVALID, "SegmentQuery is required.")

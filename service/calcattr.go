@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/mapping"
 )
 
 var _ profiles.CalculatedAttributeService = (*Service)(nil)
@@ -274,6 +275,9 @@ func (p *calcPlan) checkConditions() error {
 				return bad("Conditions.Range.TimestampSource %q must be {%s.path.in.the.object}.", r.TimestampSource, p.t.Name)
 			}
 			p.tsPath = m[2]
+			if _, _, err := mapping.ValueAt([]byte("{}"), p.tsPath); err != nil {
+				return bad("Conditions.Range.TimestampSource %q: %s", r.TimestampSource, profiles.ErrorMessage(err))
+			}
 		}
 		switch r.TimestampFormat {
 		case "", "EPOCHMILLI", "ISO_8601":

@@ -145,13 +145,13 @@ type calcItem struct {
 func calculate(p *calcPlan, m *mapping.Mapper, objs []*profiles.ProfileObject, now time.Time, override *profiles.CalcValueRange) *profiles.CalculatedValue {
 	a, c := p.a, p.a.Conditions
 	var from, to time.Time // the window; zero: open
-	if c != nil && c.Range != nil {
+	switch {
+	case override != nil: // in place of the definition's range, or where it has none
+		from, to = now.AddDate(0, 0, -override.Start), now.AddDate(0, 0, -override.End)
+	case c != nil && c.Range != nil:
 		start, end := c.Range.Value, 0
 		if c.Range.ValueRange != nil {
 			start, end = c.Range.ValueRange.Start, c.Range.ValueRange.End
-		}
-		if override != nil {
-			start, end = override.Start, override.End
 		}
 		from, to = now.AddDate(0, 0, -start), now.AddDate(0, 0, -end)
 	}

@@ -107,3 +107,27 @@ func TestCalculate_Empty(t *testing.T) {
 		}
 	}
 }
+
+// TestCalculate_OverrideWithoutRange: a range override applies to a
+// definition that has no range of its own.
+func TestCalculate_OverrideWithoutRange(t *testing.T) {
+	typ := &profiles.ObjectType{DomainName: "d", Name: "T", Fields: map[string]profiles.ObjectTypeField{"n": {Source: "_source.n"}},
+		Keys: map[string][]profiles.ObjectTypeKey{"n": {{StandardIdentifiers: []string{"UNIQUE"}, FieldNames: []string{"n"}}}}}
+	m, err := mapping.Compile(typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	objs := []*profiles.ProfileObject{
+		{Data: []byte(`{"n":100}`), SourceLastUpdated: now.AddDate(0, 0, -50), UpdatedAt: now},
+		{Data: []byte(`{"n":5}`), SourceLastUpdated: now.AddDate(0, 0, -2), UpdatedAt: now},
+	}
+	a := &profiles.CalculatedAttribute{Name: "c", Attributes: []string{"n"}, Expression: "{T.n}", Statistic: profiles.StatisticSum, UseHistoricalData: true}
+	p := &calcPlan{a: a, t: typ, fields: []string{"n"}}
+	if v := calculate(p, m, objs, now, nil).Value; v != "105" {
+		t.Errorf("no range: %s, want 105", v)
+	}
+	if v := calculate(p, m, objs, now, &profiles.CalcValueRange{Start: 10}).Value; v != "5" {
+		t.Errorf("the last 10 days: %s, want 5", v)
+	}
+}

@@ -1,13 +1,16 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/mapping"
 )
 
 var _ profiles.EventTriggerService = (*Service)(nil)
@@ -58,35 +61,49 @@ func (s *Service) GetEventTrigger(ctx context.Context, domain, name string) (*pr
 }
 
 // UpdateEventTrigger changes the fields of u that are set, and checks the
-// trigger they make.
+// trigger they make. The check reads the domain outside the update's
+// transaction: the update stores the trigger only if it is still the one
+// checked, else checks again (a concurrent update changed it).
 func (s *Service) UpdateEventTrigger(ctx context.Context, domain, name string, u profiles.EventTriggerUpdate) (*profiles.EventTrigger, error) {
-	old, err := s.GetEventTrigger(ctx, domain, name)
-	if err != nil {
-		return nil, err
-	}
-	doc := triggerDoc{ObjectTypeName: old.ObjectTypeName, Description: old.Description, Conditions: old.Conditions,
-		SegmentFilter: old.SegmentFilter, Limits: old.Limits, Tags: old.Tags}
-	applyTriggerUpdate(&doc, u)
-	if err := s.checkTrigger(ctx, domain, &doc); err != nil {
-		return nil, err
-	}
-	c, err := s.Configs.UpdateConfig(ctx, domain, profiles.ConfigEventTrigger, name, func(c *profiles.DomainConfig) error {
-		// Applied to the trigger as stored now, which a concurrent update
-		// may have changed since the check.
-		var cur triggerDoc
-		if err := json.Unmarshal(c.Data, &cur); err != nil {
-			return fmt.Errorf("event trigger %s: %w", name, err)
+	for try := 0; ; try++ {
+		c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigEventTrigger, name)
+		if err != nil {
+			return nil, s.configErr(ctx, err, domain, "Event trigger", name)
 		}
-		applyTriggerUpdate(&cur, u)
-		data, err := json.Marshal(cur)
-		c.Data = data
-		return err
-	})
-	if err != nil {
-		return nil, s.configErr(ctx, err, domain, "Event trigger", name)
+		checked := c.Data
+		var doc triggerDoc
+		if err := json.Unmarshal(checked, &doc); err != nil {
+			return nil, fmt.Errorf("event trigger %s: %w", name, err)
+		}
+		applyTriggerUpdate(&doc, u)
+		if err := s.checkTrigger(ctx, domain, &doc); err != nil {
+			return nil, err
+		}
+		data, err := json.Marshal(doc)
+		if err != nil {
+			return nil, err
+		}
+		c, err = s.Configs.UpdateConfig(ctx, domain, profiles.ConfigEventTrigger, name, func(c *profiles.DomainConfig) error {
+			if !bytes.Equal(c.Data, checked) {
+				return errChangedMeanwhile
+			}
+			c.Data = data
+			return nil
+		})
+		if errors.Is(err, errChangedMeanwhile) && try < 5 {
+			continue
+		} else if errors.Is(err, errChangedMeanwhile) {
+			return nil, profiles.Errorf(profiles.ETHROTTLED, "Event trigger %s keeps changing under this update; retry.", name)
+		} else if err != nil {
+			return nil, s.configErr(ctx, err, domain, "Event trigger", name)
+		}
+		return triggerFromConfig(c)
 	}
-	return triggerFromConfig(c)
 }
+
+// errChangedMeanwhile aborts an update whose config changed since it was
+// checked.
+var errChangedMeanwhile = errors.New("changed meanwhile")
 
 func applyTriggerUpdate(doc *triggerDoc, u profiles.EventTriggerUpdate) {
 	set(&doc.ObjectTypeName, u.ObjectTypeName)
@@ -174,8 +191,12 @@ func (s *Service) checkTrigger(ctx context.Context, domain string, doc *triggerD
 					if _, ok := t.Fields[a.FieldName]; !ok {
 						return bad("%s.FieldName: object type %s has no field %s.", awhere, t.Name, a.FieldName)
 					}
-				case !strings.HasPrefix(a.Source, "_source.") || strings.Contains(a.Source, ".."):
+				case !strings.HasPrefix(a.Source, "_source."):
 					return bad("%s.Source %q must be a path of the object such as _source.order.total.", awhere, a.Source)
+				default:
+					if _, _, err := mapping.ValueAt([]byte("{}"), strings.TrimPrefix(a.Source, "_source.")); err != nil {
+						return bad("%s.Source %q must be a path of the object such as _source.order.total.", awhere, a.Source)
+					}
 				}
 				if err := checkFilterCondition(profiles.CalcFilterCondition{DimensionType: a.ComparisonOperator, Values: a.Values}); err != nil {
 					return bad("%s: %s", awhere, err)

@@ -111,8 +111,9 @@ func validateLayout(layoutType, layout string) error {
 	if layoutType != "PROFILE_EXPLORER" {
 		return profiles.Errorf(profiles.EINVALID, "LayoutType %q is not supported: PROFILE_EXPLORER is.", layoutType)
 	}
-	if !json.Valid([]byte(layout)) {
-		return profiles.Errorf(profiles.EINVALID, "Layout must be a JSON document.")
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(layout), &doc); err != nil || doc == nil {
+		return profiles.Errorf(profiles.EINVALID, "Layout must be a JSON object.")
 	}
 	return nil
 }

@@ -38,8 +38,26 @@ const matchTTL = 30 * time.Second
 // matchCache keeps each domain's last match groups. The zero value is
 // ready; it is safe for concurrent use.
 type matchCache struct {
-	mu   sync.Mutex
-	sets map[string]*matchSet // by domain
+	mu      sync.Mutex
+	sets    map[string]*matchSet   // by domain
+	running map[string]*sync.Mutex // by domain: held while computing
+}
+
+// lock holds the domain's computation lock until the returned func is
+// called.
+func (c *matchCache) lock(domain string) func() {
+	c.mu.Lock()
+	if c.running == nil {
+		c.running = map[string]*sync.Mutex{}
+	}
+	l := c.running[domain]
+	if l == nil {
+		l = &sync.Mutex{}
+		c.running[domain] = l
+	}
+	c.mu.Unlock()
+	l.Lock()
+	return l.Unlock
 }
 
 // matchSet is one computation of a domain's match groups.
@@ -187,8 +205,17 @@ func (s *Service) matchGroups(ctx context.Context, domain string) ([]*profiles.S
 	if r == nil || !r.Enabled || len(r.MatchingRules) == 0 {
 		return nil, nil, profiles.Errorf(profiles.EINVALID, "Rule-based matching is not enabled on domain %s: set RuleBasedMatching with MatchingRules (UpdateDomain).", domain)
 	}
-	rulesKey, _ := json.Marshal(r)
+	// The key: the rules, and the domain's creation (a domain deleted and
+	// made again is another domain).
+	rulesKey, _ := json.Marshal(struct {
+		Created time.Time
+		Rules   *profiles.RuleBasedMatchingSettings
+	}{d.CreatedAt, r})
 	now := s.now()
+	// One computation at a time per domain: calls that come meanwhile wait
+	// for it and read what it kept.
+	unlock := s.matches.lock(domain)
+	defer unlock()
 	if m := s.matches.get(domain, string(rulesKey), now); m != nil {
 		return m.groups, m.byProfile, nil
 	}
@@ -196,31 +223,17 @@ func (s *Service) matchGroups(ctx context.Context, domain string) ([]*profiles.S
 	if m := r.MaxAllowedRuleLevelForMatching; m != nil && *m > 0 && *m < len(levels) {
 		levels = levels[:*m]
 	}
-	// Every profile's values for every level, in one snapshot.
+	// Every profile's values for every level.
 	var ids []string
 	var tuples [][][]string // [profile][level] -> the level's value tuples
-	err = s.Store.View(ctx, func(tx profiles.Tx) error {
-		ids, tuples = ids[:0], tuples[:0]
-		after := ""
-		for {
-			page, err := tx.ListProfileIDs(ctx, domain, after, 500)
-			if err != nil || len(page) == 0 {
-				return err
-			}
-			for _, id := range page {
-				p, err := tx.FindProfile(ctx, domain, id)
-				if err != nil {
-					return err
-				}
-				ids = append(ids, id)
-				t := make([][]string, len(levels))
-				for l, rule := range levels {
-					t[l] = ruleTuples(p, rule, r.AttributeTypesSelector)
-				}
-				tuples = append(tuples, t)
-			}
-			after = page[len(page)-1]
+	err = s.eachProfile(ctx, domain, func(_ profiles.Tx, p *profiles.Profile) error {
+		ids = append(ids, p.ID)
+		t := make([][]string, len(levels))
+		for l, rule := range levels {
+			t[l] = ruleTuples(p, rule, r.AttributeTypesSelector)
 		}
+		tuples = append(tuples, t)
+		return nil
 	})
 	if err != nil {
 		return nil, nil, err

@@ -101,11 +101,14 @@ func (s *Service) SegmentMembership(ctx context.Context, domain, name string, pr
 	if err != nil {
 		return nil, nil, err
 	}
+	ev, err := s.newSegmentEval(ctx, domain, name, d.Groups)
+	if err != nil {
+		return nil, nil, err
+	}
 	var members []profiles.SegmentMember
 	var errs map[string]error
 	err = s.Store.View(ctx, func(tx profiles.Tx) error {
 		members, errs = members[:0], map[string]error{}
-		ev := s.newSegmentEval(ctx, tx, domain)
 		for _, id := range profileIDs {
 			p, err := s.findProfile(ctx, tx, domain, id)
 			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
@@ -114,7 +117,7 @@ func (s *Service) SegmentMembership(ctx context.Context, domain, name string, pr
 			} else if err != nil {
 				return err
 			}
-			in, err := ev.holds(p, name, d.Groups)
+			in, err := ev.holds(ctx, tx, p)
 			if err != nil {
 				return err
 			}
@@ -138,29 +141,17 @@ func (s *Service) CreateSegmentEstimate(ctx context.Context, domain string, q pr
 	if err := s.checkSegmentGroups(ctx, domain, "", q); err != nil {
 		return nil, err
 	}
+	ev, err := s.newSegmentEval(ctx, domain, "", q)
+	if err != nil {
+		return nil, err
+	}
 	n := 0
-	err := s.Store.View(ctx, func(tx profiles.Tx) error {
-		n = 0
-		ev := s.newSegmentEval(ctx, tx, domain)
-		after := ""
-		for {
-			ids, err := tx.ListProfileIDs(ctx, domain, after, 500)
-			if err != nil || len(ids) == 0 {
-				return err
-			}
-			for _, id := range ids {
-				p, err := s.findProfile(ctx, tx, domain, id)
-				if err != nil {
-					return err
-				}
-				if in, err := ev.holds(p, "", q); err != nil {
-					return err
-				} else if in {
-					n++
-				}
-			}
-			after = ids[len(ids)-1]
+	err = s.eachProfile(ctx, domain, func(tx profiles.Tx, p *profiles.Profile) error {
+		in, err := ev.holds(ctx, tx, p)
+		if in {
+			n++
 		}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -169,7 +160,9 @@ func (s *Service) CreateSegmentEstimate(ctx context.Context, domain string, q pr
 	c := &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigSegmentEstimate, Name: s.newID(s.now()), Data: data}
 	for try := 0; ; try++ {
 		err := s.Configs.CreateConfig(ctx, c, maxEstimatesKept)
-		if profiles.ErrorCode(err) != profiles.EQUOTA || try > 0 {
+		if profiles.ErrorCode(err) == profiles.EQUOTA && try > 0 {
+			return nil, profiles.Errorf(profiles.ETHROTTLED, "Too many segment estimates are being created in domain %s at once; retry.", domain)
+		} else if profiles.ErrorCode(err) != profiles.EQUOTA {
 			if err != nil {
 				return nil, domainErr(err, domain)
 			}
@@ -295,70 +288,133 @@ func (s *Service) checkSegmentGroups(ctx context.Context, domain, self string, q
 			}
 		}
 	}
+	// A segment deleted and defined again may be named as a source by the
+	// segments it names: refuse the loop.
+	if self != "" {
+		e, err := s.newSegmentEval(ctx, domain, "", q)
+		if err != nil {
+			return err
+		}
+		for _, d := range e.defs {
+			if d == nil {
+				continue
+			}
+			for _, g := range d.Groups.Groups {
+				if slices.Contains(g.SourceSegments, self) {
+					return bad("SegmentGroups: segment %s would be a source of itself, through %s.", self, d.Name)
+				}
+			}
+		}
+	}
 	return nil
 }
 
-// segmentEval evaluates segments in one transaction, reading each
-// definition and calculated attribute once.
+// segmentEval evaluates one segment's criteria. Everything it reads
+// besides profiles and their objects (the source segments, the calculated
+// attributes) it reads when made, before any transaction: evaluation then
+// runs inside one (a transaction must not wait for another's connection).
 type segmentEval struct {
-	s      *Service
-	ctx    context.Context
-	tx     profiles.Tx
-	domain string
-	plans  map[string]*calcPlan
-	defs   map[string]*profiles.SegmentDefinition
-}
-
-func (s *Service) newSegmentEval(ctx context.Context, tx profiles.Tx, domain string) *segmentEval {
-	return &segmentEval{s: s, ctx: ctx, tx: tx, domain: domain, plans: map[string]*calcPlan{}, defs: map[string]*profiles.SegmentDefinition{}}
+	s     *Service
+	name  string // the segment evaluated; "" for a query
+	q     profiles.SegmentGroups
+	defs  map[string]*profiles.SegmentDefinition // source segments; nil: deleted
+	plans map[string]*calcPlan                   // calculated attributes; nil: deleted or no longer valid
 }
 
 // maxSegmentDepth bounds the chain of source segments.
 const maxSegmentDepth = 10
 
-// holds reports whether q (the criteria of the segment name, "" for a
-// query) holds profile p.
-func (e *segmentEval) holds(p *profiles.Profile, name string, q profiles.SegmentGroups) (bool, error) {
-	return e.holdsAt(p, q, []string{name})
-}
-
-func (e *segmentEval) holdsAt(p *profiles.Profile, q profiles.SegmentGroups, path []string) (bool, error) {
-	var firstErr error
-	in := quantify(orAll(q.Include), len(q.Groups), func(i int) bool {
-		ok, err := e.group(p, q.Groups[i], path)
-		if err != nil && firstErr == nil {
-			firstErr = err
+// newSegmentEval reads the source segments of q (transitively, up to
+// maxSegmentDepth) and the calculated attributes they all name.
+func (s *Service) newSegmentEval(ctx context.Context, domain, name string, q profiles.SegmentGroups) (*segmentEval, error) {
+	e := &segmentEval{s: s, name: name, q: q, defs: map[string]*profiles.SegmentDefinition{}, plans: map[string]*calcPlan{}}
+	queue := []profiles.SegmentGroups{q}
+	for depth := 0; len(queue) > 0 && depth <= maxSegmentDepth; depth++ {
+		var next []profiles.SegmentGroups
+		for _, groups := range queue {
+			for _, g := range groups.Groups {
+				for _, src := range g.SourceSegments {
+					if _, seen := e.defs[src]; seen || src == name {
+						continue
+					}
+					d, err := s.GetSegmentDefinition(ctx, domain, src)
+					if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+						return nil, err
+					}
+					e.defs[src] = d
+					if d != nil {
+						next = append(next, d.Groups)
+					}
+				}
+				for _, dim := range g.Dimensions {
+					for attr := range dim.Calculated {
+						if _, seen := e.plans[attr]; seen {
+							continue
+						}
+						p, err := s.plannedCalc(ctx, domain, attr)
+						if err != nil {
+							return nil, err
+						}
+						e.plans[attr] = p
+					}
+				}
+			}
 		}
-		return ok
-	})
-	return in, firstErr
+		queue = next
+	}
+	return e, nil
 }
 
-// group reports whether one group holds p: its dimensions by Type, and its
-// source segments by SourceType, when it has them.
-func (e *segmentEval) group(p *profiles.Profile, g profiles.SegmentGroup, path []string) (bool, error) {
+// plannedCalc returns the checked calculated attribute of that name, or
+// nil when it was deleted or no longer checks (its type or field deleted).
+func (s *Service) plannedCalc(ctx context.Context, domain, name string) (*calcPlan, error) {
+	a, err := s.GetCalculatedAttribute(ctx, domain, name)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	p, err := s.calcPlan(ctx, a)
+	if profiles.ErrorCode(err) == profiles.EINVALID {
+		return nil, nil
+	}
+	return p, err
+}
+
+// holds reports whether the segment holds profile p, in tx.
+func (e *segmentEval) holds(ctx context.Context, tx profiles.Tx, p *profiles.Profile) (bool, error) {
+	return e.holdsAt(ctx, tx, p, e.q, []string{e.name})
+}
+
+func (e *segmentEval) holdsAt(ctx context.Context, tx profiles.Tx, p *profiles.Profile, q profiles.SegmentGroups, path []string) (bool, error) {
 	var firstErr error
 	keep := func(err error) {
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}
-	ok := len(g.Dimensions) == 0 || quantify(orAll(g.Type), len(g.Dimensions), func(i int) bool {
-		in, err := e.dimension(p, g.Dimensions[i])
-		keep(err)
-		return in
-	})
-	if ok && len(g.SourceSegments) > 0 {
-		ok = quantify(orAll(g.SourceType), len(g.SourceSegments), func(i int) bool {
-			in, err := e.source(p, g.SourceSegments[i], path)
+	in := quantify(orAll(q.Include), len(q.Groups), func(i int) bool {
+		g := q.Groups[i]
+		// A group holds p by Type of its dimensions and, when it names
+		// source segments, by SourceType of its membership in them.
+		ok := len(g.Dimensions) == 0 || quantify(orAll(g.Type), len(g.Dimensions), func(j int) bool {
+			in, err := e.dimension(ctx, tx, p, g.Dimensions[j])
 			keep(err)
 			return in
 		})
-	}
-	return ok, firstErr
+		if ok && len(g.SourceSegments) > 0 {
+			ok = quantify(orAll(g.SourceType), len(g.SourceSegments), func(j int) bool {
+				in, err := e.source(ctx, tx, p, g.SourceSegments[j], path)
+				keep(err)
+				return in
+			})
+		}
+		return ok
+	})
+	return in, firstErr
 }
 
-func (e *segmentEval) dimension(p *profiles.Profile, d profiles.SegmentDimension) (bool, error) {
+func (e *segmentEval) dimension(ctx context.Context, tx profiles.Tx, p *profiles.Profile, d profiles.SegmentDimension) (bool, error) {
 	for path, c := range d.Profile {
 		v, ok := p.Fields[path]
 		if !holds(c, v, ok) {
@@ -366,13 +422,11 @@ func (e *segmentEval) dimension(p *profiles.Profile, d profiles.SegmentDimension
 		}
 	}
 	for name, c := range d.Calculated {
-		plan, err := e.plan(name)
-		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-			return false, nil // deleted since the segment was defined
-		} else if err != nil {
-			return false, err
+		plan := e.plans[name]
+		if plan == nil {
+			return false, nil // deleted, or no longer valid, since the segment was defined
 		}
-		v, err := e.s.calcValue(e.ctx, e.tx, plan, p.ID, c.Range)
+		v, err := e.s.calcValue(ctx, tx, plan, p.ID, c.Range)
 		if err != nil {
 			return false, err
 		}
@@ -385,42 +439,48 @@ func (e *segmentEval) dimension(p *profiles.Profile, d profiles.SegmentDimension
 
 // source reports whether the segment name holds p; a segment deleted since
 // holds nobody.
-func (e *segmentEval) source(p *profiles.Profile, name string, path []string) (bool, error) {
+func (e *segmentEval) source(ctx context.Context, tx profiles.Tx, p *profiles.Profile, name string, path []string) (bool, error) {
 	if slices.Contains(path, name) || len(path) > maxSegmentDepth {
 		return false, profiles.Errorf(profiles.EINVALID, "Segment sources loop or nest too deep: %s.", strings.Join(append(path, name), " → "))
 	}
-	d, ok := e.defs[name]
-	if !ok {
-		var err error
-		d, err = e.s.GetSegmentDefinition(e.ctx, e.domain, name)
-		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-			d = nil
-		} else if err != nil {
-			return false, err
-		}
-		e.defs[name] = d
-	}
+	d := e.defs[name]
 	if d == nil {
 		return false, nil
 	}
-	return e.holdsAt(p, d.Groups, append(path, name))
+	return e.holdsAt(ctx, tx, p, d.Groups, append(path, name))
 }
 
-// plan returns the checked calculated attribute of that name.
-func (e *segmentEval) plan(name string) (*calcPlan, error) {
-	if p, ok := e.plans[name]; ok {
-		return p, nil
+// eachProfile calls fn with every profile of the domain, in pages of 500,
+// each page in a transaction of its own: a scan of a large domain holds no
+// snapshot (on SQLite, no checkpoint) for its whole length. A profile
+// deleted between pages is skipped.
+func (s *Service) eachProfile(ctx context.Context, domain string, fn func(profiles.Tx, *profiles.Profile) error) error {
+	after := ""
+	for {
+		var ids []string
+		err := s.Store.View(ctx, func(tx profiles.Tx) error {
+			var err error
+			if ids, err = tx.ListProfileIDs(ctx, domain, after, 500); err != nil {
+				return domainErr(err, domain)
+			}
+			for _, id := range ids {
+				p, err := tx.FindProfile(ctx, domain, id)
+				if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+					continue
+				} else if err != nil {
+					return err
+				}
+				if err := fn(tx, p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		after = ids[len(ids)-1]
 	}
-	a, err := e.s.GetCalculatedAttribute(e.ctx, e.domain, name)
-	if err != nil {
-		return nil, err
-	}
-	p, err := e.s.calcPlan(e.ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	e.plans[name] = p
-	return p, nil
 }
 
 func orAll(q string) string {

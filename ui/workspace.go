@@ -206,7 +206,10 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.Calculated != nil && s.allowData(r, "profile:ListCalculatedAttributesForProfile", domain) == nil {
 		// The domain's first 100, by name; a failure leaves the section out.
-		d.Calculated, _, _ = s.Calculated.CalculatedValues(r.Context(), domain, id, profiles.Page{MaxResults: 100})
+		var err error
+		if d.Calculated, _, err = s.Calculated.CalculatedValues(r.Context(), domain, id, profiles.Page{MaxResults: 100}); err != nil {
+			s.Logger.Warn("calculated attributes of a profile page", "domain", domain, "error", err.Error())
+		}
 	}
 	s.render(w, r, http.StatusOK, "profile", p)
 }

@@ -289,6 +289,8 @@ func TestCalculatedAttributes(t *testing.T) {
 			{calcDef{name: "x", expr: "{Orders.total}", stat: "SUM", attrs: []string{"total"},
 				filter: &types.Filter{Include: types.IncludeAll, Groups: []types.FilterGroup{{Type: types.TypeAll, Dimensions: []types.FilterDimension{{Attributes: map[string]types.FilterAttributeDimension{
 					"total": {DimensionType: types.FilterDimensionTypeGreaterThan, Values: []string{"ten"}}}}}}}}}, []string{"Filter", "number"}},
+			{calcDef{name: "x", expr: "{Orders.total}", stat: "SUM", attrs: []string{"total"},
+				conditions: &types.Conditions{Range: &types.Range{Value: aws.Int32(3), Unit: types.UnitDays, TimestampSource: aws.String("{Orders.a..b}")}}}, []string{"TimestampSource"}},
 			{calcDef{name: "total_spend", expr: "{Orders.total}", stat: "SUM", attrs: []string{"total"}}, []string{"total_spend", "already exists"}},
 		} {
 			_, err := e.createCalc(tt.d)

@@ -78,6 +78,8 @@ func TestEventTriggers(t *testing.T) {
 			"BadRequestException", "FieldName or Source")
 		wantAPIError(t, create("x", "Orders", one(types.ObjectAttribute{Source: aws.String("channel"), ComparisonOperator: types.ComparisonOperatorInclusive, Values: []string{"a"}}), nil, nil),
 			"BadRequestException", "Source", "_source")
+		wantAPIError(t, create("x", "Orders", one(types.ObjectAttribute{Source: aws.String("_source."), ComparisonOperator: types.ComparisonOperatorInclusive, Values: []string{"a"}}), nil, nil),
+			"BadRequestException", "Source", "_source")
 		wantAPIError(t, create("x", "Orders", one(types.ObjectAttribute{FieldName: aws.String("total"), ComparisonOperator: types.ComparisonOperatorLessThan, Values: []string{"cheap"}}), nil, nil),
 			"BadRequestException", "ObjectAttributes[0]", "number")
 		wantAPIError(t, create("x", "Orders", bigOrder(), aws.String("ghost"), nil), "BadRequestException", "SegmentFilter", "ghost")

@@ -1,6 +1,9 @@
 package main_test
 
 import (
+	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,6 +124,81 @@ func TestSegments(t *testing.T) {
 		}
 		_, err = e.client.GetSegmentEstimate(t.Context(), &customerprofiles.GetSegmentEstimateInput{DomainName: aws.String(e.domain), EstimateId: aws.String("nope")})
 		wantAPIError(t, err, "ResourceNotFoundException", "nope")
+	})
+
+	t.Run("ConcurrentMembership", func(t *testing.T) {
+		// Many membership reads of a segment on a calculated attribute at
+		// once: each runs in one read transaction and reads nothing
+		// outside it (a read waiting for another's connection would hang
+		// them all once the pool is taken).
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for range 64 {
+			wg.Go(func() {
+				out, err := e.client.GetSegmentMembership(ctx, &customerprofiles.GetSegmentMembershipInput{DomainName: aws.String(e.domain),
+					SegmentDefinitionName: aws.String("gold_or_big"), ProfileIds: []string{ann, bob, cat}})
+				if err == nil && len(out.Profiles) != 3 {
+					err = fmt.Errorf("%d results", len(out.Profiles))
+				}
+				if err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("LoopsAndDeletedAttributes", func(t *testing.T) {
+		// b_src names a_src; a_src is deleted and defined again naming
+		// b_src: refused, it would be its own source.
+		lyon := &types.SegmentGroup{Groups: []types.Group{{Dimensions: []types.Dimension{
+			&types.DimensionMemberProfileAttributes{Value: types.ProfileAttributes{Address: &types.AddressDimension{City: inclusive("Lyon")}}}}}}}
+		from := func(src string) *types.SegmentGroup {
+			return &types.SegmentGroup{Groups: []types.Group{{SourceSegments: []types.SourceSegment{{SegmentDefinitionName: aws.String(src)}}}}}
+		}
+		if err := e.createSegment("a_src", lyon); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.createSegment("b_src", from("a_src")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.client.DeleteSegmentDefinition(t.Context(), &customerprofiles.DeleteSegmentDefinitionInput{DomainName: aws.String(e.domain), SegmentDefinitionName: aws.String("a_src")}); err != nil {
+			t.Fatal(err)
+		}
+		wantAPIError(t, e.createSegment("a_src", from("b_src")), "BadRequestException", "a_src", "source of itself")
+
+		// A segment on a calculated attribute whose object type was
+		// deleted holds nobody through it; the call still answers.
+		gone := contactType("gone")
+		e.putType(gone)
+		if _, err := e.createCalc(calcDef{name: "gone_count", expr: "{gone.id}", stat: "COUNT", attrs: []string{"id"}, historical: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.createSegment("on_gone", &types.SegmentGroup{Groups: []types.Group{{Dimensions: []types.Dimension{
+			&types.DimensionMemberCalculatedAttributes{Value: map[string]types.CalculatedAttributeDimension{
+				"gone_count": {DimensionType: types.AttributeDimensionTypeGreaterThanOrEqual, Values: []string{"0"}}}}}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.membership("on_gone", ann); got[ann] != "PRESENT" {
+			t.Errorf("before the type's deletion: %v", got)
+		}
+		if _, err := e.client.DeleteProfileObjectType(t.Context(), &customerprofiles.DeleteProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("gone")}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.membership("on_gone", ann); got[ann] != "ABSENT" {
+			t.Errorf("after the type's deletion: %v, want ABSENT", got)
+		}
+		for _, name := range []string{"b_src", "on_gone"} {
+			if _, err := e.client.DeleteSegmentDefinition(t.Context(), &customerprofiles.DeleteSegmentDefinitionInput{DomainName: aws.String(e.domain), SegmentDefinitionName: aws.String(name)}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	})
 
 	t.Run("ReadListDelete", func(t *testing.T) {
