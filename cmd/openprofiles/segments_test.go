@@ -127,15 +127,15 @@ func TestSegments(t *testing.T) {
 	})
 
 	t.Run("ConcurrentMembership", func(t *testing.T) {
-		// Many membership reads of a segment on a calculated attribute at
-		// once: each runs in one read transaction and reads nothing
+		// 256 membership reads of a segment on a calculated attribute at
+		// once (enough to hang them all before e415287): each runs in one read transaction and reads nothing
 		// outside it (a read waiting for another's connection would hang
 		// them all once the pool is taken).
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
 		var wg sync.WaitGroup
-		errs := make(chan error, 64)
-		for range 64 {
+		errs := make(chan error, 256)
+		for range 256 {
 			wg.Go(func() {
 				out, err := e.client.GetSegmentMembership(ctx, &customerprofiles.GetSegmentMembershipInput{DomainName: aws.String(e.domain),
 					SegmentDefinitionName: aws.String("gold_or_big"), ProfileIds: []string{ann, bob, cat}})
