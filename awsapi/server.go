@@ -38,6 +38,7 @@ type Server struct {
 	Segments             profiles.SegmentService
 	EventTriggers        profiles.EventTriggerService
 	Matching             profiles.MatchingService
+	TypeAttributes       profiles.TypeAttributeService
 
 	// Authorizer, when set, decides every call; Region names the region in
 	// the aws:RequestedRegion condition key.
@@ -69,6 +70,7 @@ func (s *Server) Init() {
 	s.registerSegmentHandlers()
 	s.registerEventTriggerHandlers()
 	s.registerMatchingHandlers()
+	s.registerTypeAttributeHandlers()
 	s.registerObjectHandlers()
 	s.registerProfileHandlers()
 	s.registerIntegrationHandlers()

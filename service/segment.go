@@ -450,11 +450,24 @@ func (e *segmentEval) source(ctx context.Context, tx profiles.Tx, p *profiles.Pr
 	return e.holdsAt(ctx, tx, p, d.Groups, append(path, name))
 }
 
-// eachProfile calls fn with every profile of the domain, in pages of 500,
-// each page in a transaction of its own: a scan of a large domain holds no
-// snapshot (on SQLite, no checkpoint) for its whole length. A profile
-// deleted between pages is skipped.
+// eachProfile calls fn with every profile of the domain (eachProfileID).
+// A profile deleted meanwhile is skipped.
 func (s *Service) eachProfile(ctx context.Context, domain string, fn func(profiles.Tx, *profiles.Profile) error) error {
+	return s.eachProfileID(ctx, domain, func(tx profiles.Tx, id string) error {
+		p, err := tx.FindProfile(ctx, domain, id)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		return fn(tx, p)
+	})
+}
+
+// eachProfileID calls fn with the id of every profile of the domain, in
+// pages of 500, each page in a transaction of its own: a scan of a large
+// domain holds no snapshot (on SQLite, no checkpoint) for its whole length.
+func (s *Service) eachProfileID(ctx context.Context, domain string, fn func(profiles.Tx, string) error) error {
 	after := ""
 	for {
 		var ids []string
@@ -464,13 +477,7 @@ func (s *Service) eachProfile(ctx context.Context, domain string, fn func(profil
 				return domainErr(err, domain)
 			}
 			for _, id := range ids {
-				p, err := tx.FindProfile(ctx, domain, id)
-				if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-					continue
-				} else if err != nil {
-					return err
-				}
-				if err := fn(tx, p); err != nil {
+				if err := fn(tx, id); err != nil {
 					return err
 				}
 			}

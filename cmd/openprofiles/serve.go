@@ -246,6 +246,7 @@ func (m *Main) Open() error {
 		Segments:             m.Service,
 		EventTriggers:        m.Service,
 		Matching:             m.Service,
+		TypeAttributes:       m.Service,
 		Verifier:             &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
 		Authorizer:           m.Service,
 		Region:               c.Region,
