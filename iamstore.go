@@ -84,6 +84,14 @@ type IAMStore interface {
 	// DeleteAccessKey deletes a principal's access key. Returns ENOTFOUND.
 	DeleteAccessKey(ctx context.Context, principal, id string) error
 
+	// RevokeSession records that the console session of this id (its
+	// nonce) was ended before it expires; revoking it again changes
+	// nothing. Revocations whose expiry has passed (by the store's clock)
+	// may be dropped, here or later.
+	RevokeSession(ctx context.Context, id string, expires time.Time) error
+	// SessionRevoked reports whether the session of this id was revoked.
+	SessionRevoked(ctx context.Context, id string) (bool, error)
+
 	// PutPrincipalPolicy inserts or replaces an inline policy. Returns
 	// ENOTFOUND for a missing principal.
 	PutPrincipalPolicy(ctx context.Context, p *PrincipalPolicy) error

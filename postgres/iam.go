@@ -455,3 +455,28 @@ func scanPolicy(row pgx.Row) (*profiles.PrincipalPolicy, error) {
 	p.UpdatedAt = fromMillis(updated)
 	return &p, nil
 }
+
+// RevokeSession records the console session id as ended until expires,
+// and drops the revocations of sessions that have expired, in one
+// transaction.
+func (db *DB) RevokeSession(ctx context.Context, id string, expires time.Time) error {
+	return db.iamWrite(ctx, "revoke session", func(t *tx) error {
+		if _, err := t.ptx.Exec(ctx, `DELETE FROM revoked_sessions WHERE expires_at <= $1`, t.now); err != nil {
+			return t.wrap("revoke session", err)
+		}
+		if _, err := t.ptx.Exec(ctx, `INSERT INTO revoked_sessions (id, expires_at) VALUES ($1, $2)
+			ON CONFLICT (id) DO UPDATE SET expires_at = greatest(revoked_sessions.expires_at, excluded.expires_at)`, id, expires.UnixMilli()); err != nil {
+			return t.wrap("revoke session", err)
+		}
+		return nil
+	})
+}
+
+// SessionRevoked reports whether the console session id was revoked.
+func (db *DB) SessionRevoked(ctx context.Context, id string) (bool, error) {
+	var revoked bool
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE id = $1)`, id).Scan(&revoked); err != nil {
+		return false, wrap("session revoked", err)
+	}
+	return revoked, nil
+}

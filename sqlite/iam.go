@@ -399,3 +399,37 @@ func scanPolicy(row kmsRow) (*profiles.PrincipalPolicy, error) {
 	p.UpdatedAt = fromMillis(updated)
 	return &p, nil
 }
+
+// RevokeSession records the console session id as ended until expires,
+// and drops the revocations of sessions that have expired, in one write
+// transaction.
+func (db *DB) RevokeSession(ctx context.Context, id string, expires time.Time) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: revoke session: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM revoked_sessions WHERE expires_at <= ?`, db.now().UnixMilli()); err != nil {
+		return fmt.Errorf("sqlite: revoke session: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO revoked_sessions (id, expires_at) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`, id, expires.UnixMilli()); err != nil {
+		return fmt.Errorf("sqlite: revoke session: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: revoke session: %w", err)
+	}
+	return nil
+}
+
+// SessionRevoked reports whether the console session id was revoked.
+func (db *DB) SessionRevoked(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := db.rdb.QueryRowContext(ctx, `SELECT 1 FROM revoked_sessions WHERE id = ?`, id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("sqlite: session revoked: %w", err)
+	}
+	return true, nil
+}

@@ -124,6 +124,7 @@ func TestDB_Migrations(t *testing.T) {
 			{Version: 8, Name: "0008_ingest_buckets.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 			{Version: 9, Name: "0009_binary_profile_rows.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 			{Version: 10, Name: "0010_configs.sql", AppliedAt: "2026-03-01T12:00:00Z"},
+			{Version: 11, Name: "0011_revoked_sessions.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 		}
 		if diff := cmp.Diff(want, readMigrations(t, ctx, path)); diff != "" {
 			t.Fatalf("schema_migrations after first open (-want +got):\n%s", diff)

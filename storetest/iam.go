@@ -48,6 +48,46 @@ func testIAM(t *testing.T, open OpenFunc) {
 	t.Run("Principal", func(t *testing.T) { testIAMPrincipal(t, open) })
 	t.Run("AccessKey", func(t *testing.T) { testIAMAccessKey(t, open) })
 	t.Run("Policy", func(t *testing.T) { testIAMPolicy(t, open) })
+	t.Run("RevokedSession", func(t *testing.T) { testIAMRevokedSession(t, open) })
+}
+
+// testIAMRevokedSession: a revoked session reads as revoked, others not;
+// revoking again is harmless; a revocation may go once its session has
+// expired, and never before.
+func testIAMRevokedSession(t *testing.T, open OpenFunc) {
+	ctx := t.Context()
+	is, clock := mustOpenIAM(t, open)
+	revoked := func(id string) bool {
+		t.Helper()
+		ok, err := is.SessionRevoked(ctx, id)
+		if err != nil {
+			t.Fatalf("SessionRevoked(%s): %v", id, err)
+		}
+		return ok
+	}
+	if revoked("s1") {
+		t.Fatal("a session nobody revoked reads as revoked")
+	}
+	soon, later := clock.Now().Add(time.Hour), clock.Now().Add(8*time.Hour)
+	for _, r := range []struct {
+		id      string
+		expires time.Time
+	}{{"s1", soon}, {"s2", later}, {"s1", soon}} {
+		if err := is.RevokeSession(ctx, r.id, r.expires); err != nil {
+			t.Fatalf("RevokeSession(%s): %v", r.id, err)
+		}
+	}
+	if !revoked("s1") || !revoked("s2") || revoked("s3") {
+		t.Fatalf("revoked s1 %v, s2 %v, s3 %v; want true, true, false", revoked("s1"), revoked("s2"), revoked("s3"))
+	}
+	// Past s1's expiry, the next revocation may drop s1's; s2's stays.
+	clock.Add(2 * time.Hour)
+	if err := is.RevokeSession(ctx, "s3", later); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked("s2") || !revoked("s3") {
+		t.Errorf("after s1 expired: s2 %v, s3 %v; want both revoked", revoked("s2"), revoked("s3"))
+	}
 }
 
 // mustOpenIAM opens a store and returns it as an IAMStore, or fails t if the

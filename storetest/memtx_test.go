@@ -852,13 +852,14 @@ type memIAM struct {
 	principals map[string]*profiles.Principal
 	keys       map[string]*profiles.AccessKey          // by id
 	policies   map[[2]string]*profiles.PrincipalPolicy // by principal and name
+	revoked    map[string]time.Time                    // console sessions, by id: their expiry
 }
 
 // iamState returns the IAM maps, made on first use; s.mu is held.
 func (s *memStore) iamState() *memIAM {
 	if s.st.iam == nil {
 		s.st.iam = &memIAM{principals: map[string]*profiles.Principal{}, keys: map[string]*profiles.AccessKey{},
-			policies: map[[2]string]*profiles.PrincipalPolicy{}}
+			policies: map[[2]string]*profiles.PrincipalPolicy{}, revoked: map[string]time.Time{}}
 	}
 	return s.st.iam
 }
@@ -1540,4 +1541,26 @@ func (s *memStore) ListConfigs(ctx context.Context, domain, kind, after string, 
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+func (s *memStore) RevokeSession(ctx context.Context, id string, expires time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.iamState()
+	for k, e := range st.revoked {
+		if !e.After(s.now()) {
+			delete(st.revoked, k)
+		}
+	}
+	if e, ok := st.revoked[id]; !ok || expires.After(e) {
+		st.revoked[id] = expires
+	}
+	return nil
+}
+
+func (s *memStore) SessionRevoked(ctx context.Context, id string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.iamState().revoked[id]
+	return ok, nil
 }

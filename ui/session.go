@@ -151,6 +151,13 @@ func (s *Server) currentSession(r *http.Request) *session {
 	if err != nil || !ok || principal != sess.Principal {
 		return nil
 	}
+	if s.SessionRevoked != nil {
+		// Signed out (a copy of the cookie, kept elsewhere, ends too). An
+		// error ends the session as well: refuse rather than guess.
+		if revoked, err := s.SessionRevoked(r.Context(), sess.Nonce); err != nil || revoked {
+			return nil
+		}
+	}
 	return sess
 }
 
@@ -203,8 +210,18 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// signout ends the session: the browser drops its cookie, and the store
+// records the session as revoked, so that a copy of the cookie is refused
+// by every node until it would have expired.
 func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
 	s.setCookie(w, r, sessionCookie, "", -1)
+	if sess := sessionOf(r); s.RevokeSession != nil && sess != nil {
+		if err := s.RevokeSession(r.Context(), sess.Nonce, time.Unix(sess.Expires, 0)); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.Logger.Info("ui: signed out", "principal", sess.Principal)
+	}
 	http.Redirect(w, r, Prefix+"signin", http.StatusSeeOther)
 }
 

@@ -62,6 +62,11 @@ type Server struct {
 	Authorizer profiles.Authorizer
 	// Lookup returns the secret and principal ARN of an access key.
 	Lookup func(ctx context.Context, accessKeyID string) (secret, principal string, ok bool, err error)
+	// RevokeSession records a signed-out session until it expires, and
+	// SessionRevoked says whether a session was signed out, for every node
+	// (the IAM store's); nil: signing out only drops the browser's cookie.
+	RevokeSession  func(ctx context.Context, id string, expires time.Time) error
+	SessionRevoked func(ctx context.Context, id string) (bool, error)
 	// Secret signs session cookies and CSRF tokens; nodes of one store
 	// share it.
 	Secret     []byte

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -391,4 +392,79 @@ func TestConsole_DeadLetters(t *testing.T) {
 		b.mustContain("main", email)
 		break
 	}
+}
+
+// TestConsole_SignOutEndsTheSession: after signing out, a copy of the
+// session cookie taken before is refused: the revocation is in the store
+// (which every node of it reads), not only in the browser.
+func TestConsole_SignOutEndsTheSession(t *testing.T) {
+	m := MustRunMain(t)
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	defer hc.CloseIdleConnections()
+	signinHTML := get(t, hc, m.URL()+"/console/signin")
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(signinHTML)[1]
+	r, err := hc.PostForm(m.URL()+"/console/signin", url.Values{"csrf": {token}, "access_key_id": {testKeyID}, "secret_access_key": {testSecret}})
+	if err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("sign in: %v %v", err, r)
+	}
+	r.Body.Close()
+	u, _ := url.Parse(m.URL() + "/console/")
+	var copied *http.Cookie
+	for _, c := range jar.Cookies(u) {
+		if c.Name == "op_session" {
+			copied = c
+		}
+	}
+	if copied == nil {
+		t.Fatal("no session cookie after signing in")
+	}
+	// withCookie asks for a page with only the copied cookie, not following
+	// redirects: 200 for a live session, 303 to the sign-in page otherwise.
+	withCookie := func(base string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+"/console/domains", nil)
+		req.AddCookie(copied)
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		defer c.CloseIdleConnections()
+		r, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	if st := withCookie(m.URL()); st != http.StatusOK {
+		t.Fatalf("the copied cookie before signing out: %d, want 200", st)
+	}
+	page := get(t, hc, m.URL()+"/console/domains")
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	r, err = hc.PostForm(m.URL()+"/console/signout", url.Values{"csrf": {csrf}})
+	if err != nil || r.StatusCode != http.StatusOK || !strings.HasSuffix(r.Request.URL.Path, "/console/signin") {
+		t.Fatalf("sign out: %v %v", err, r)
+	}
+	r.Body.Close()
+	if st := withCookie(m.URL()); st != http.StatusSeeOther {
+		t.Errorf("the copied cookie after signing out: %d, want 303 to the sign-in page", st)
+	}
+	if revoked, err := m.DB.SessionRevoked(t.Context(), sessionID(t, copied.Value)); err != nil || !revoked {
+		t.Errorf("the store's record of the session: revoked %v, %v", revoked, err)
+	}
+}
+
+// sessionID reads the id (nonce) of a console session cookie's payload.
+func sessionID(t *testing.T, cookie string) string {
+	t.Helper()
+	payload, _, _ := strings.Cut(cookie, ".")
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		N string `json:"n"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil || s.N == "" {
+		t.Fatalf("session payload %s: %v", b, err)
+	}
+	return s.N
 }
