@@ -48,6 +48,11 @@ type PrincipalPolicy struct {
 	UpdatedAt     time.Time
 }
 
+// RevocationGrace is how long a revoked console session stays recorded
+// after it expired: nodes whose clocks run behind the store's still refuse
+// it.
+const RevocationGrace = 10 * time.Minute
+
 // IAMStore persists principals, access keys and identity policies. Every
 // store implements it and passes its cases in storetest. A zero CreatedAt or
 // UpdatedAt becomes the store's now, written back into the argument; an
@@ -86,8 +91,8 @@ type IAMStore interface {
 
 	// RevokeSession records that the console session of this id (its
 	// nonce) was ended before it expires; revoking it again changes
-	// nothing. Revocations whose expiry has passed (by the store's clock)
-	// may be dropped, here or later.
+	// nothing. Revocations whose expiry passed RevocationGrace ago (by the
+	// store's clock) may be dropped, here or later, never sooner.
 	RevokeSession(ctx context.Context, id string, expires time.Time) error
 	// SessionRevoked reports whether the session of this id was revoked.
 	SessionRevoked(ctx context.Context, id string) (bool, error)

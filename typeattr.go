@@ -37,7 +37,7 @@ type TypeAttributeService interface {
 	// values, the most recently updated first.
 	ListAttributeValues(ctx context.Context, domain, objectType, attribute string, page Page) ([]AttributeValue, string, error)
 	// AttributeStatistics computes the statistics of an attribute's
-	// numeric values. Returns EINVALID when the domain has no data store
-	// enabled (as on AWS) or no object holds a number there.
+	// numeric values (Count 0: no object holds a number there). Returns
+	// EINVALID when the domain has no data store enabled, as on AWS.
 	AttributeStatistics(ctx context.Context, domain, objectType, attribute string) (*AttributeStatistics, error)
 }

@@ -51,6 +51,9 @@ func (s *Server) getObjectTypeAttributeStatistics(ctx context.Context, c *call) 
 	if err != nil {
 		return nil, err
 	}
+	if st.Count == 0 { // no numeric value: no statistics, as on AWS
+		return &GetObjectTypeAttributeStatisticsResponse{CalculatedAt: NewTimestamp(s.Now()), Statistics: &GetObjectTypeAttributeStatisticsStats{}}, nil
+	}
 	return &GetObjectTypeAttributeStatisticsResponse{CalculatedAt: NewTimestamp(s.Now()), Statistics: &GetObjectTypeAttributeStatisticsStats{
 		Minimum: &st.Minimum, Maximum: &st.Maximum, Average: &st.Average, StandardDeviation: &st.StdDeviation,
 		Percentiles: &GetObjectTypeAttributeStatisticsPercentiles{P5: &st.P5, P25: &st.P25, P50: &st.P50, P75: &st.P75, P95: &st.P95}}}, nil

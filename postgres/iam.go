@@ -461,7 +461,7 @@ func scanPolicy(row pgx.Row) (*profiles.PrincipalPolicy, error) {
 // transaction.
 func (db *DB) RevokeSession(ctx context.Context, id string, expires time.Time) error {
 	return db.iamWrite(ctx, "revoke session", func(t *tx) error {
-		if _, err := t.ptx.Exec(ctx, `DELETE FROM revoked_sessions WHERE expires_at <= $1`, t.now); err != nil {
+		if _, err := t.ptx.Exec(ctx, `DELETE FROM revoked_sessions WHERE expires_at <= $1`, t.now-profiles.RevocationGrace.Milliseconds()); err != nil {
 			return t.wrap("revoke session", err)
 		}
 		if _, err := t.ptx.Exec(ctx, `INSERT INTO revoked_sessions (id, expires_at) VALUES ($1, $2)

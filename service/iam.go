@@ -333,3 +333,15 @@ func (s *Service) forgetPolicies(name string) {
 	delete(s.policies.entries, name)
 	s.mu.Unlock()
 }
+
+// RevokeConsoleSession records that a console session (by its id) was
+// signed out, until it expires: every node then refuses a copy of its
+// cookie.
+func (s *Service) RevokeConsoleSession(ctx context.Context, id string, expires time.Time) error {
+	return s.IAM.RevokeSession(ctx, id, expires)
+}
+
+// ConsoleSessionRevoked reports whether a console session was signed out.
+func (s *Service) ConsoleSessionRevoked(ctx context.Context, id string) (bool, error) {
+	return s.IAM.SessionRevoked(ctx, id)
+}

@@ -60,15 +60,12 @@ func (s *Service) ListTypeAttributes(ctx context.Context, domain, objectType str
 // across the domain's objects of the type, the most recently updated first
 // (then by value).
 func (s *Service) ListAttributeValues(ctx context.Context, domain, objectType, attribute string, page profiles.Page) ([]profiles.AttributeValue, string, error) {
-	size := 100 // the API's default here
-	if page.MaxResults != 0 {
-		var err error
-		if size, err = pageSize(page.MaxResults); err != nil {
-			return nil, "", err
-		}
+	size, err := pageSize(page.MaxResults)
+	if err != nil {
+		return nil, "", err
 	}
 	last := map[string]time.Time{}
-	err := s.eachAttributeValue(ctx, domain, objectType, attribute, func(v string, at time.Time) {
+	err = s.eachAttributeValue(ctx, domain, objectType, attribute, func(v string, at time.Time) {
 		if at.After(last[v]) {
 			last[v] = at
 		}
@@ -132,20 +129,27 @@ func (s *Service) AttributeStatistics(ctx context.Context, domain, objectType, a
 		return nil, err
 	}
 	if len(nums) == 0 {
-		return nil, profiles.Errorf(profiles.EINVALID, "No object of type %s holds a number in %s.", objectType, attribute)
+		return &profiles.AttributeStatistics{}, nil // no number: no statistics, as on AWS
 	}
 	slices.Sort(nums)
-	st := &profiles.AttributeStatistics{Count: len(nums), Minimum: nums[0], Maximum: nums[len(nums)-1]}
+	// Computed on values scaled into [-1, 1], so that no sum or square
+	// overflows, then scaled back.
+	scale := math.Max(math.Abs(nums[0]), math.Abs(nums[len(nums)-1]))
+	if scale == 0 {
+		scale = 1
+	}
 	var sum float64
 	for _, f := range nums {
-		sum += f
+		sum += f / scale
 	}
-	st.Average = sum / float64(len(nums))
+	mean := sum / float64(len(nums))
 	var sq float64
 	for _, f := range nums {
-		sq += (f - st.Average) * (f - st.Average)
+		d := f/scale - mean
+		sq += d * d
 	}
-	st.StdDeviation = math.Sqrt(sq / float64(len(nums)))
+	st := &profiles.AttributeStatistics{Count: len(nums), Minimum: nums[0], Maximum: nums[len(nums)-1],
+		Average: mean * scale, StdDeviation: math.Sqrt(sq/float64(len(nums))) * scale}
 	st.P5, st.P25, st.P50, st.P75, st.P95 = percentile(nums, 5), percentile(nums, 25), percentile(nums, 50), percentile(nums, 75), percentile(nums, 95)
 	return st, nil
 }
@@ -155,7 +159,8 @@ func percentile(sorted []float64, p float64) float64 {
 	pos := p / 100 * float64(len(sorted)-1)
 	lo := int(math.Floor(pos))
 	hi := min(lo+1, len(sorted)-1)
-	return sorted[lo] + (sorted[hi]-sorted[lo])*(pos-float64(lo))
+	f := pos - float64(lo)
+	return sorted[lo]*(1-f) + sorted[hi]*f
 }
 
 // eachAttributeValue calls fn with the value of attribute in every object

@@ -409,7 +409,7 @@ func (db *DB) RevokeSession(ctx context.Context, id string, expires time.Time) e
 		return fmt.Errorf("sqlite: revoke session: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM revoked_sessions WHERE expires_at <= ?`, db.now().UnixMilli()); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM revoked_sessions WHERE expires_at <= ?`, db.now().Add(-profiles.RevocationGrace).UnixMilli()); err != nil {
 		return fmt.Errorf("sqlite: revoke session: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO revoked_sessions (id, expires_at) VALUES (?, ?)

@@ -1548,7 +1548,7 @@ func (s *memStore) RevokeSession(ctx context.Context, id string, expires time.Ti
 	defer s.mu.Unlock()
 	st := s.iamState()
 	for k, e := range st.revoked {
-		if !e.After(s.now()) {
+		if !e.After(s.now().Add(-profiles.RevocationGrace)) {
 			delete(st.revoked, k)
 		}
 	}

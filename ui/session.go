@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -113,7 +114,13 @@ func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value s
 // changes nothing.
 func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sess := s.currentSession(r)
+		sess, err := s.currentSession(r)
+		if err != nil {
+			// The store cannot say whether the session was signed out:
+			// refuse, and say why, rather than look signed out.
+			s.fail(w, r, fmt.Errorf("checking the console session: %w", err))
+			return
+		}
 		if sess == nil {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, Prefix+"signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -137,28 +144,30 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// currentSession returns the valid session of the request, or nil.
-func (s *Server) currentSession(r *http.Request) *session {
+// currentSession returns the valid session of the request, nil for none,
+// or the error that kept it from telling (then the request is refused).
+func (s *Server) currentSession(r *http.Request) (*session, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	sess, ok := s.decodeSession(c.Value)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	_, principal, ok, err := s.Lookup(r.Context(), sess.AccessKeyID)
 	if err != nil || !ok || principal != sess.Principal {
-		return nil
+		return nil, nil
 	}
 	if s.SessionRevoked != nil {
-		// Signed out (a copy of the cookie, kept elsewhere, ends too). An
-		// error ends the session as well: refuse rather than guess.
-		if revoked, err := s.SessionRevoked(r.Context(), sess.Nonce); err != nil || revoked {
-			return nil
+		// Signed out: a copy of the cookie, kept elsewhere, ends too.
+		if revoked, err := s.SessionRevoked(r.Context(), sess.Nonce); err != nil {
+			return nil, err
+		} else if revoked {
+			return nil, nil
 		}
 	}
-	return sess
+	return sess, nil
 }
 
 type signinData struct {
@@ -214,14 +223,16 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 // records the session as revoked, so that a copy of the cookie is refused
 // by every node until it would have expired.
 func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
-	s.setCookie(w, r, sessionCookie, "", -1)
 	if sess := sessionOf(r); s.RevokeSession != nil && sess != nil {
-		if err := s.RevokeSession(r.Context(), sess.Nonce, time.Unix(sess.Expires, 0)); err != nil {
-			s.fail(w, r, err)
+		// Revoked first, whether or not the browser waits for the answer;
+		// should it fail, the cookie stays, to sign out again.
+		if err := s.RevokeSession(context.WithoutCancel(r.Context()), sess.Nonce, time.Unix(sess.Expires, 0)); err != nil {
+			s.fail(w, r, fmt.Errorf("signing out: %w", err))
 			return
 		}
 		s.Logger.Info("ui: signed out", "principal", sess.Principal)
 	}
+	s.setCookie(w, r, sessionCookie, "", -1)
 	http.Redirect(w, r, Prefix+"signin", http.StatusSeeOther)
 }
 

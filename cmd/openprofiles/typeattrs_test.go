@@ -89,7 +89,18 @@ func TestObjectTypeAttributes(t *testing.T) {
 	wantAPIError(t, err, "BadRequestException", "colour", "channel")
 	_, err = e.client.ListObjectTypeAttributes(ctx, &customerprofiles.ListObjectTypeAttributesInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("Nope")})
 	wantAPIError(t, err, "ResourceNotFoundException", "Nope")
-	_, err = e.client.GetObjectTypeAttributeStatistics(ctx, &customerprofiles.GetObjectTypeAttributeStatisticsInput{DomainName: aws.String(e.domain),
+	// A field with no number has no statistics (not an error); huge
+	// numbers do not overflow them.
+	none, err := e.client.GetObjectTypeAttributeStatistics(ctx, &customerprofiles.GetObjectTypeAttributeStatisticsInput{DomainName: aws.String(e.domain),
 		ObjectTypeName: aws.String("Orders"), AttributeName: aws.String("channel")})
-	wantAPIError(t, err, "BadRequestException", "number")
+	if err != nil || none.Statistics == nil || none.Statistics.Average != nil || none.CalculatedAt == nil {
+		t.Errorf("statistics of text: %+v, %v; want none", none, err)
+	}
+	e.mustPut("Orders", map[string]any{"id": "h1", "email": "ann@example.com", "price": 1.7e308})
+	e.mustPut("Orders", map[string]any{"id": "h2", "email": "bob@example.com", "price": -1.7e308})
+	huge, err := e.client.GetObjectTypeAttributeStatistics(ctx, &customerprofiles.GetObjectTypeAttributeStatisticsInput{DomainName: aws.String(e.domain),
+		ObjectTypeName: aws.String("Orders"), AttributeName: aws.String("price")})
+	if err != nil || !near(huge.Statistics.Average, 0) || !near(huge.Statistics.StandardDeviation, 1.7e308) {
+		t.Errorf("statistics of huge numbers: %+v, %v", huge, err)
+	}
 }
