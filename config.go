@@ -26,6 +26,8 @@ const (
 	ConfigSegment             = "segment"              // CreateSegmentDefinition and the others
 	ConfigSegmentEstimate     = "segment-estimate"     // CreateSegmentEstimate's results
 	ConfigEventTrigger        = "event-trigger"        // CreateEventTrigger and the others
+	ConfigUploadJob           = "upload-job"           // CreateUploadJob and the others
+	ConfigUploadFile          = "upload-file"          // an upload job's file, sealed, until the job has run
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

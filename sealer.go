@@ -7,6 +7,7 @@ const (
 	RecordProfile = "profile"
 	RecordObject  = "object"
 	RecordHistory = "history"
+	RecordUpload  = "upload" // an upload job's file
 )
 
 // RecordRef names a record a store keeps: the authenticated data of its

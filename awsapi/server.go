@@ -39,6 +39,7 @@ type Server struct {
 	EventTriggers        profiles.EventTriggerService
 	Matching             profiles.MatchingService
 	TypeAttributes       profiles.TypeAttributeService
+	Uploads              profiles.UploadJobService
 
 	// Authorizer, when set, decides every call; Region names the region in
 	// the aws:RequestedRegion condition key.
@@ -71,6 +72,7 @@ func (s *Server) Init() {
 	s.registerEventTriggerHandlers()
 	s.registerMatchingHandlers()
 	s.registerTypeAttributeHandlers()
+	s.registerUploadHandlers()
 	s.registerObjectHandlers()
 	s.registerProfileHandlers()
 	s.registerIntegrationHandlers()

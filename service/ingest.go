@@ -28,23 +28,34 @@ func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj 
 // putObject is PutProfileObject of an object that may have been mapped
 // already (pre, else nil: it is mapped here).
 func (s *Service) putObject(ctx context.Context, domain, objectType, obj string, pre *premapped) (key string, err error) {
+	key, _, err = s.ingestObject(ctx, domain, objectType, nil, obj, pre)
+	return key, err
+}
+
+// ingestObject is putObject with the object type t, when set, in place of
+// the domain's type of that name (an upload job's type, which the domain
+// does not keep), and the outcome: created, matched or stale.
+func (s *Service) ingestObject(ctx context.Context, domain, objectType string, fixed *profiles.ObjectType, obj string, pre *premapped) (key, outcome string, err error) {
 	if len(obj) > profiles.MaxObjectSize {
-		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonObjectTooLarge, profiles.MsgObjectTooLarge, profiles.MaxObjectSize)
+		return "", "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonObjectTooLarge, profiles.MsgObjectTooLarge, profiles.MaxObjectSize)
 	}
 	d, err := s.recentDomain(ctx, domain)
 	if err != nil {
-		return "", domainErr(err, domain)
+		return "", "", domainErr(err, domain)
 	}
 	defer func() { s.ingestStats.record(domain, s.now(), err != nil) }()
 	data := []byte(obj)
 	if pre == nil {
 		pre = s.premap(domain, objectType, data)
 	}
-	var uniqueKey, outcome string
+	var uniqueKey string
 	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
-		t, err := s.findObjectType(ctx, tx, domain, objectType)
-		if err != nil {
-			return err
+		t := fixed
+		if t == nil {
+			var err error
+			if t, err = s.findObjectType(ctx, tx, domain, objectType); err != nil {
+				return err
+			}
 		}
 		in := &ingestion{s: s, tx: tx, domain: d, t: t, data: data, pre: pre, now: s.now()}
 		uniqueKey, err = in.run(ctx)
@@ -66,11 +77,11 @@ func (s *Service) putObject(ctx context.Context, domain, objectType, obj string,
 		s.Metrics.ingest(outcome)
 	}
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND && !isTypeNotFound(err) {
-		return "", profiles.Errorf(profiles.ENOTFOUND, "Domain %s not found.", domain)
+		return "", "", profiles.Errorf(profiles.ENOTFOUND, "Domain %s not found.", domain)
 	} else if err != nil {
-		return "", ingestKMSError(err)
+		return "", "", ingestKMSError(err)
 	}
-	return uniqueKey, nil
+	return uniqueKey, outcome, nil
 }
 
 // ingestKMSError gives a KMS failure during ingestion the brief's message

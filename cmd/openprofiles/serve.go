@@ -247,6 +247,7 @@ func (m *Main) Open() error {
 		EventTriggers:        m.Service,
 		Matching:             m.Service,
 		TypeAttributes:       m.Service,
+		Uploads:              m.Service,
 		Verifier:             &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
 		Authorizer:           m.Service,
 		Region:               c.Region,
@@ -287,6 +288,9 @@ func (m *Main) Open() error {
 			return
 		case strings.HasPrefix(r.URL.Path, awsapi.ImportPath):
 			m.API.ServeImport(w, r)
+			return
+		case strings.HasPrefix(r.URL.Path, service.UploadPath):
+			m.API.ServeUpload(w, r, service.UploadPath, service.UploadMD5)
 			return
 		case strings.HasPrefix(r.URL.Path, connect.Path):
 			contactRecords.ServeHTTP(w, r)

@@ -1,0 +1,163 @@
+package main_test
+
+import (
+	"crypto/md5"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+)
+
+func (e *ingestEnv) createUploadJob(name string) string {
+	e.t.Helper()
+	out, err := e.client.CreateUploadJob(e.t.Context(), &customerprofiles.CreateUploadJobInput{DomainName: aws.String(e.domain),
+		DisplayName: aws.String(name), UniqueKey: aws.String("email"), DataExpiry: aws.Int32(7),
+		Fields: map[string]types.ObjectTypeField{
+			"email": field("_source.email", "_profile.EmailAddress", "EMAIL_ADDRESS"),
+			"first": field("_source.first", "_profile.FirstName", "NAME"),
+			"city":  field("_source.city", "_profile.Address.City", "STRING"),
+		}})
+	if err != nil {
+		e.t.Fatalf("CreateUploadJob: %v", err)
+	}
+	return aws.ToString(out.JobId)
+}
+
+// putUpload PUTs a file to a job's upload URL as a client of S3 would,
+// with the client token as a customer-provided key.
+func (e *ingestEnv) putUpload(id, csv string, token func(string) string) int {
+	e.t.Helper()
+	p, err := e.client.GetUploadJobPath(e.t.Context(), &customerprofiles.GetUploadJobPathInput{DomainName: aws.String(e.domain), JobId: aws.String(id)})
+	if err != nil {
+		e.t.Fatalf("GetUploadJobPath: %v", err)
+	}
+	if p.ValidUntil == nil || !p.ValidUntil.After(time.Now()) {
+		e.t.Errorf("ValidUntil %v", p.ValidUntil)
+	}
+	key := token(aws.ToString(p.ClientToken))
+	raw, _ := base64.StdEncoding.DecodeString(key)
+	sum := md5.Sum(raw)
+	req, _ := http.NewRequest("PUT", aws.ToString(p.Url), strings.NewReader(csv))
+	req.Header.Set("x-amz-server-side-encryption-customer-algorithm", "AES256")
+	req.Header.Set("x-amz-server-side-encryption-customer-key", key)
+	req.Header.Set("x-amz-server-side-encryption-customer-key-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r.Body.Close()
+	return r.StatusCode
+}
+
+// waitUpload polls a job until it has finished.
+func (e *ingestEnv) waitUpload(id string) *customerprofiles.GetUploadJobOutput {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := e.client.GetUploadJob(e.t.Context(), &customerprofiles.GetUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(id)})
+		if err != nil {
+			e.t.Fatalf("GetUploadJob: %v", err)
+		}
+		if out.Status != types.UploadJobStatusInProgress || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestUploadJobs drives an upload job through the SDK and an HTTP PUT to
+// its URL: create, upload the CSV with the client token, start, poll to
+// the end; the rows became profiles, the rows of one key in file order,
+// and the failures are counted. Then the refusals.
+func TestUploadJobs(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	id := e.createUploadJob("crm-export.csv")
+	_, err := e.client.StartUploadJob(ctx, &customerprofiles.StartUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(id)})
+	wantAPIError(t, err, "BadRequestException", "no file")
+
+	csv := "email,first,city\n" +
+		"ann@example.com,Ann,Lyon\n" +
+		"bob@example.com,Bob,Paris\n" +
+		"ANN@example.com,Annie,Lyon\n" + // Ann's key again: her profile, the later row kept
+		",Nobody,Nice\n" + // no unique key
+		"cat@example.com,Cat\n" // a column short
+	if st := e.putUpload(id, csv, func(tok string) string { return "d3Jvbmd3cm9uZ3dyb25nd3Jvbmd3cm9uZ3dyb25nISE=" }); st != http.StatusForbidden {
+		t.Errorf("PUT with a wrong client token: %d, want 403", st)
+	}
+	if st := e.putUpload(id, csv, func(tok string) string { return tok }); st != http.StatusOK {
+		t.Fatalf("PUT the file: %d", st)
+	}
+	if _, err := e.client.StartUploadJob(ctx, &customerprofiles.StartUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(id)}); err != nil {
+		t.Fatalf("StartUploadJob: %v", err)
+	}
+	job := e.waitUpload(id)
+	r := job.ResultsSummary
+	if job.Status != types.UploadJobStatusPartiallySucceeded || aws.ToInt64(r.CreatedRecords) != 2 || aws.ToInt64(r.UpdatedRecords) != 1 ||
+		aws.ToInt64(r.FailedRecords) != 2 || job.CompletedAt == nil || aws.ToString(job.UniqueKey) != "email" || aws.ToInt32(job.DataExpiry) != 7 {
+		t.Fatalf("job %s, results %+v, %+v", job.Status, *r, job)
+	}
+	ann := e.mustOne("_email", "ann@example.com")
+	if aws.ToString(ann.FirstName) != "Annie" || ann.Address == nil || aws.ToString(ann.Address.City) != "Lyon" {
+		t.Errorf("Ann's profile: %+v (the later row's name, Annie, expected)", ann)
+	}
+	e.mustOne("_email", "bob@example.com")
+	if ps := e.search("_email", "cat@example.com"); len(ps) != 0 {
+		t.Errorf("the short row made a profile: %+v", ps)
+	}
+
+	// Once started, a job takes no file and no second start.
+	_, err = e.client.GetUploadJobPath(ctx, &customerprofiles.GetUploadJobPathInput{DomainName: aws.String(e.domain), JobId: aws.String(id)})
+	wantAPIError(t, err, "BadRequestException", "no longer")
+	_, err = e.client.StartUploadJob(ctx, &customerprofiles.StartUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(id)})
+	wantAPIError(t, err, "BadRequestException", "once")
+
+	t.Run("StopAndList", func(t *testing.T) {
+		stopped := e.createUploadJob("never.csv")
+		if _, err := e.client.StopUploadJob(ctx, &customerprofiles.StopUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(stopped)}); err != nil {
+			t.Fatalf("StopUploadJob: %v", err)
+		}
+		if j := e.waitUpload(stopped); j.Status != types.UploadJobStatusStopped {
+			t.Errorf("stopped job: %s", j.Status)
+		}
+		_, err := e.client.StopUploadJob(ctx, &customerprofiles.StopUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(stopped)})
+		wantAPIError(t, err, "BadRequestException", "STOPPED")
+		list, err := e.client.ListUploadJobs(ctx, &customerprofiles.ListUploadJobsInput{DomainName: aws.String(e.domain), MaxResults: aws.Int32(1)})
+		if err != nil || len(list.Items) != 1 || aws.ToString(list.Items[0].JobId) != stopped || list.NextToken == nil {
+			t.Fatalf("ListUploadJobs page 1: %+v, %v", list, err)
+		}
+		list, err = e.client.ListUploadJobs(ctx, &customerprofiles.ListUploadJobsInput{DomainName: aws.String(e.domain), MaxResults: aws.Int32(1), NextToken: list.NextToken})
+		if err != nil || len(list.Items) != 1 || aws.ToString(list.Items[0].JobId) != id {
+			t.Fatalf("ListUploadJobs page 2: %+v, %v", list, err)
+		}
+	})
+
+	t.Run("NotCSV", func(t *testing.T) {
+		bad := e.createUploadJob("broken.csv")
+		if st := e.putUpload(bad, "email,first\n\"unterminated,Ann\n", func(tok string) string { return tok }); st != http.StatusOK {
+			t.Fatalf("PUT: %d", st)
+		}
+		if _, err := e.client.StartUploadJob(ctx, &customerprofiles.StartUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(bad)}); err != nil {
+			t.Fatal(err)
+		}
+		if j := e.waitUpload(bad); j.Status != types.UploadJobStatusFailed || j.StatusReason != types.StatusReasonValidationFailure {
+			t.Errorf("a file that is not CSV: %s %s", j.Status, j.StatusReason)
+		}
+	})
+
+	t.Run("Errors", func(t *testing.T) {
+		_, err := e.client.CreateUploadJob(ctx, &customerprofiles.CreateUploadJobInput{DomainName: aws.String(e.domain), DisplayName: aws.String("x"),
+			UniqueKey: aws.String("id"), Fields: map[string]types.ObjectTypeField{"email": field("_source.email", "_profile.EmailAddress", "EMAIL_ADDRESS")}})
+		wantAPIError(t, err, "BadRequestException", "UniqueKey", "id")
+		_, err = e.client.CreateUploadJob(ctx, &customerprofiles.CreateUploadJobInput{DomainName: aws.String(e.domain), DisplayName: aws.String("x"),
+			UniqueKey: aws.String("email"), Fields: map[string]types.ObjectTypeField{"email": field("_source.email", "_profile.Nope", "STRING")}})
+		wantAPIError(t, err, "BadRequestException", "Nope")
+		_, err = e.client.GetUploadJob(ctx, &customerprofiles.GetUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String("0123456789abcdef0123456789abcdef")})
+		wantAPIError(t, err, "ResourceNotFoundException", "0123456789abcdef0123456789abcdef")
+	})
+}
