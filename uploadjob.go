@@ -56,6 +56,9 @@ type UploadJobService interface {
 	// token (a previous one stops working). Returns EINVALID once the job
 	// has started.
 	UploadJobPath(ctx context.Context, domain, id, baseURL string) (*UploadJobPath, error)
+	// CheckUpload tells whether a PUT of a job's file may go on (the
+	// same checks as Upload's, before the file is read).
+	CheckUpload(ctx context.Context, domain, id, signature, clientToken string) error
 	// Upload keeps a job's file (sealed under the domain's key until the
 	// job has run), given the URL's signature and the client token;
 	// EFORBIDDEN when they are wrong or expired, EINVALID once the job has

@@ -2,7 +2,10 @@ package awsapi
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -118,7 +121,7 @@ func (s *Server) stopUploadJob(ctx context.Context, c *call) (any, error) {
 // client token in x-amz-server-side-encryption-customer-key, its MD5 in
 // -key-MD5, algorithm AES256). The URL's signature and the token authorise
 // it; errors are S3-style XML.
-func (s *Server) ServeUpload(w http.ResponseWriter, r *http.Request, uploadPath string, md5Of func(string) string) {
+func (s *Server) ServeUpload(w http.ResponseWriter, r *http.Request, uploadPath string) {
 	s3err := func(status int, code, msg string) {
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(status)
@@ -137,16 +140,18 @@ func (s *Server) ServeUpload(w http.ResponseWriter, r *http.Request, uploadPath 
 	}
 	token := r.Header.Get("x-amz-server-side-encryption-customer-key")
 	if r.Header.Get("x-amz-server-side-encryption-customer-algorithm") != "AES256" || token == "" ||
-		r.Header.Get("x-amz-server-side-encryption-customer-key-MD5") != md5Of(token) {
+		r.Header.Get("x-amz-server-side-encryption-customer-key-MD5") != customerKeyMD5(token) {
 		s3err(http.StatusBadRequest, "InvalidArgument", "Send the client token of GetUploadJobPath in x-amz-server-side-encryption-customer-key, its MD5 in x-amz-server-side-encryption-customer-key-MD5 and AES256 in x-amz-server-side-encryption-customer-algorithm.")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, profiles.MaxUploadBytes))
-	if err != nil {
+	tooLarge := func() {
 		s3err(http.StatusRequestEntityTooLarge, "EntityTooLarge", fmt.Sprintf("An upload job's file holds at most %d bytes.", profiles.MaxUploadBytes))
+	}
+	if r.ContentLength > profiles.MaxUploadBytes {
+		tooLarge()
 		return
 	}
-	if err := s.Uploads.Upload(r.Context(), domain, id, r.URL.Query().Get("signature"), token, body); err != nil {
+	answer := func(err error) {
 		switch profiles.ErrorCode(err) {
 		case profiles.EFORBIDDEN:
 			s3err(http.StatusForbidden, "AccessDenied", profiles.ErrorMessage(err))
@@ -158,10 +163,36 @@ func (s *Server) ServeUpload(w http.ResponseWriter, r *http.Request, uploadPath 
 			s.Logger.Error("upload failed", "domain", domain, "job", id, "error", err.Error())
 			s3err(http.StatusInternalServerError, "InternalError", "Internal error.")
 		}
+	}
+	// Who may upload is known before a byte of the body is read.
+	signature := r.URL.Query().Get("signature")
+	if err := s.Uploads.CheckUpload(r.Context(), domain, id, signature, token); err != nil {
+		answer(err)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, profiles.MaxUploadBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		tooLarge()
+		return
+	} else if err != nil {
+		s3err(http.StatusBadRequest, "IncompleteBody", "The file was not received whole.")
+		return
+	}
+	if err := s.Uploads.Upload(r.Context(), domain, id, signature, token, body); err != nil {
+		answer(err)
 		return
 	}
 	s.Logger.Info("upload job file received", "domain", domain, "job", id, "bytes", len(body))
 	w.WriteHeader(http.StatusOK)
+}
+
+// customerKeyMD5 is the x-amz-server-side-encryption-customer-key-MD5 of
+// a key, as S3 computes it: the MD5 of the decoded key, in base64.
+func customerKeyMD5(key string) string {
+	raw, _ := base64.StdEncoding.DecodeString(key)
+	h := md5.Sum(raw)
+	return base64.StdEncoding.EncodeToString(h[:])
 }
 
 func xmlEscape(s string) string {

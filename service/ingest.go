@@ -58,8 +58,8 @@ func (s *Service) ingestObject(ctx context.Context, domain, objectType string, f
 			}
 		}
 		in := &ingestion{s: s, tx: tx, domain: d, t: t, data: data, pre: pre, now: s.now()}
-		uniqueKey, err = in.run(ctx)
-		outcome = in.outcome
+		k, err := in.run(ctx)
+		uniqueKey, outcome = k, in.outcome
 		return err
 	})
 	if isTypeNotFound(err) {

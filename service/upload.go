@@ -3,7 +3,6 @@ package service
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -46,7 +45,13 @@ const (
 	uploadHeartbeat = 5 * time.Second
 	uploadStale     = 2 * time.Minute
 	uploadWorkers   = 32
-	maxUploadJobs   = 1000 // kept a domain; past it, the oldest finished go
+	// uploadThrottleWait bounds how long a row waits for its profile's
+	// ingestion rate before it fails.
+	uploadThrottleWait = 30 * time.Second
+	maxUploadJobs      = 1000 // kept a domain; past it, the oldest finished go
+	// uploadUnstartedTTL is how long a job never started is kept when the
+	// domain needs room for new ones.
+	uploadUnstartedTTL = 24 * time.Hour
 )
 
 type uploadDoc struct {
@@ -58,6 +63,7 @@ type uploadDoc struct {
 	StatusReason string                              `json:"statusReason,omitempty"`
 	Message      string                              `json:"message,omitempty"`
 	Uploaded     bool                                `json:"uploaded,omitempty"`
+	File         string                              `json:"file,omitempty"`      // name of the file's config
 	TokenHash    string                              `json:"tokenHash,omitempty"` // SHA-256 of the current client token
 	Created      int                                 `json:"created,omitempty"`
 	Updated      int                                 `json:"updated,omitempty"`
@@ -67,7 +73,9 @@ type uploadDoc struct {
 
 // uploadType is the object type of a job's rows.
 func uploadType(domain, id string, doc *uploadDoc) *profiles.ObjectType {
-	return &profiles.ObjectType{DomainName: domain, Name: "upload-" + id, Description: "rows of upload job " + id,
+	// A name no object type of the API can have (a space): the job's
+	// objects never mix with a type's.
+	return &profiles.ObjectType{DomainName: domain, Name: "upload job " + id, Description: "rows of upload job " + id,
 		AllowProfileCreation: true, ExpirationDays: doc.DataExpiry, Fields: doc.Fields,
 		Keys: map[string][]profiles.ObjectTypeKey{doc.UniqueKey: {{
 			StandardIdentifiers: []string{profiles.IdentifierUnique, profiles.IdentifierProfile}, FieldNames: []string{doc.UniqueKey}}}}}
@@ -112,7 +120,9 @@ func (s *Service) CreateUploadJob(ctx context.Context, j *profiles.UploadJob) (*
 	return s.uploadFromConfig(c)
 }
 
-// dropOldUploadJobs deletes up to 100 of the oldest finished jobs.
+// dropOldUploadJobs deletes up to 100 of the oldest jobs that are
+// finished, or were created more than uploadUnstartedTTL ago and never
+// started, with their files.
 func (s *Service) dropOldUploadJobs(ctx context.Context, domain string) error {
 	list, err := s.Configs.ListConfigs(ctx, domain, profiles.ConfigUploadJob, "", maxUploadJobs)
 	if err != nil {
@@ -120,22 +130,27 @@ func (s *Service) dropOldUploadJobs(ctx context.Context, domain string) error {
 	}
 	dropped := 0
 	for _, c := range list {
-		j, err := s.uploadFromConfig(c)
-		if err != nil || j.Status == "CREATED" || j.Status == "IN_PROGRESS" {
+		var doc uploadDoc
+		if json.Unmarshal(c.Data, &doc) != nil {
+			continue
+		}
+		j, _ := s.uploadFromConfig(c)
+		switch {
+		case j == nil, j.Status == "IN_PROGRESS":
+			continue
+		case j.Status == "CREATED" && s.now().Sub(c.CreatedAt) < uploadUnstartedTTL:
 			continue
 		}
 		if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigUploadJob, c.Name); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
 			return err
 		}
-		if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigUploadFile, c.Name); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
-			return err
-		}
+		s.dropUploadFile(ctx, domain, doc.File)
 		if dropped++; dropped == 100 {
 			break
 		}
 	}
 	if dropped == 0 {
-		return profiles.Errorf(profiles.EQUOTA, "Domain %s has %d upload jobs not finished; finish or stop some first.", domain, maxUploadJobs)
+		return profiles.Errorf(profiles.EQUOTA, "Domain %s has %d upload jobs running or created within a day; stop some first.", domain, maxUploadJobs)
 	}
 	return nil
 }
@@ -151,9 +166,11 @@ func (s *Service) GetUploadJob(ctx context.Context, domain, id string) (*profile
 
 // ListUploadJobs returns one page of a domain's jobs, newest first.
 func (s *Service) ListUploadJobs(ctx context.Context, domain string, page profiles.Page) ([]*profiles.UploadJob, string, error) {
-	size, err := pageSize(page.MaxResults)
-	if err != nil {
-		return nil, "", err
+	size := page.MaxResults // the API allows up to 500 here
+	if size == 0 {
+		size = defaultPageSize
+	} else if size < 0 || size > 500 {
+		return nil, "", profiles.Errorf(profiles.EINVALID, "MaxResults must be between 1 and 500.")
 	}
 	list, err := s.Configs.ListConfigs(ctx, domain, profiles.ConfigUploadJob, "", 0)
 	if err != nil {
@@ -214,27 +231,23 @@ func tokenHash(token string) string {
 	return base64.StdEncoding.EncodeToString(h[:])
 }
 
-// UploadMD5 is the x-amz-server-side-encryption-customer-key-MD5 of a
-// client token, as S3 computes it: the MD5 of the decoded key, in base64.
-func UploadMD5(clientToken string) string {
-	raw, _ := base64.StdEncoding.DecodeString(clientToken)
-	h := md5.Sum(raw)
-	return base64.StdEncoding.EncodeToString(h[:])
+// CheckUpload tells whether a PUT of a job's file may go on: the URL's
+// signature and expiry, the job, its client token and its state. The
+// upload endpoint asks it before reading the body.
+func (s *Service) CheckUpload(ctx context.Context, domain, id, signature, clientToken string) error {
+	_, err := s.checkUpload(ctx, domain, id, signature, clientToken)
+	return err
 }
 
-// Upload keeps a job's file, sealed under the domain's key.
-func (s *Service) Upload(ctx context.Context, domain, id, signature, clientToken string, file []byte) error {
+func (s *Service) checkUpload(ctx context.Context, domain, id, signature, clientToken string) (func(*uploadDoc) error, error) {
 	forbidden := profiles.Errorf(profiles.EFORBIDDEN, "The upload URL or client token of job %s is wrong or has expired: ask GetUploadJobPath for new ones.", id)
 	ms, err := s.tokens.decode(uploadScope(domain, id), signature)
 	if err != nil {
-		return forbidden
+		return nil, forbidden
 	}
 	n, _ := strconv.ParseInt(ms, 10, 64)
 	if !s.now().Before(time.UnixMilli(n)) {
-		return forbidden
-	}
-	if len(file) > profiles.MaxUploadBytes {
-		return profiles.Errorf(profiles.EINVALID, "An upload job's file holds at most %d bytes.", profiles.MaxUploadBytes)
+		return nil, forbidden
 	}
 	check := func(doc *uploadDoc) error {
 		if doc.TokenHash == "" || subtle.ConstantTimeCompare([]byte(doc.TokenHash), []byte(tokenHash(clientToken))) != 1 {
@@ -247,38 +260,59 @@ func (s *Service) Upload(ctx context.Context, domain, id, signature, clientToken
 	}
 	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigUploadJob, id)
 	if err != nil {
-		return s.configErr(ctx, err, domain, "Upload job", id)
+		return nil, s.configErr(ctx, err, domain, "Upload job", id)
 	}
 	var doc uploadDoc
 	if err := json.Unmarshal(c.Data, &doc); err != nil {
-		return fmt.Errorf("upload job %s: %w", id, err)
+		return nil, fmt.Errorf("upload job %s: %w", id, err)
 	}
-	if err := check(&doc); err != nil {
-		return err
-	}
-	sealed, err := s.crypt.Seal(ctx, profiles.RecordRef{Domain: domain, Kind: profiles.RecordUpload, ID: id}, file)
+	return check, check(&doc)
+}
+
+// Upload keeps a job's file, sealed under the domain's key, under a name
+// of its own that the job then records (replacing, and deleting, an
+// earlier file) if its token is still the one given.
+func (s *Service) Upload(ctx context.Context, domain, id, signature, clientToken string, file []byte) error {
+	check, err := s.checkUpload(ctx, domain, id, signature, clientToken)
 	if err != nil {
 		return err
 	}
-	// The file (replacing an earlier one), then the job says it has one,
-	// if its token is still the one given.
-	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigUploadFile, id); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+	if len(file) > profiles.MaxUploadBytes {
+		return profiles.Errorf(profiles.EINVALID, "An upload job's file holds at most %d bytes.", profiles.MaxUploadBytes)
+	}
+	name := id + "." + s.newID(s.now())
+	sealed, err := s.crypt.Seal(ctx, profiles.RecordRef{Domain: domain, Kind: profiles.RecordUpload, ID: name}, file)
+	if err != nil {
 		return err
 	}
-	if err := s.Configs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigUploadFile, Name: id, Data: sealed}, 0); err != nil {
+	if err := s.Configs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigUploadFile, Name: name, Data: sealed}, 0); err != nil {
 		return s.configErr(ctx, err, domain, "Upload job", id)
 	}
+	var previous string
 	_, err = s.updateUpload(ctx, domain, id, func(doc *uploadDoc) error {
 		if err := check(doc); err != nil {
 			return err
 		}
-		doc.Uploaded = true
+		previous, doc.File, doc.Uploaded = doc.File, name, true
 		return nil
 	})
-	if err != nil { // stopped, started or given a new token meanwhile: the file goes
-		s.Configs.DeleteConfig(ctx, domain, profiles.ConfigUploadFile, id)
+	if err != nil { // stopped, started or given a new token meanwhile
+		s.dropUploadFile(ctx, domain, name)
+		return err
 	}
-	return err
+	s.dropUploadFile(ctx, domain, previous)
+	return nil
+}
+
+// dropUploadFile deletes a file config ("" for none); a failure is logged,
+// the file then stays until its domain goes.
+func (s *Service) dropUploadFile(ctx context.Context, domain, name string) {
+	if name == "" {
+		return
+	}
+	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigUploadFile, name); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		s.Logger.Error("upload job file not deleted", "domain", domain, "file", name, "error", err.Error())
+	}
 }
 
 // StartUploadJob starts a job on this node.
@@ -301,37 +335,85 @@ func (s *Service) StartUploadJob(ctx context.Context, domain, id string) error {
 	return nil
 }
 
-// StopUploadJob stops a job that has not finished; a job not started
-// loses its file at once (a running one, when its run sees the stop).
+// StopUploadJob stops a job that has not finished (a run sees it within a
+// second), and deletes its file (a run read it when it started).
 func (s *Service) StopUploadJob(ctx context.Context, domain, id string) error {
-	var was string
+	var file string
 	_, err := s.updateUpload(ctx, domain, id, func(doc *uploadDoc) error {
 		if doc.Status != "CREATED" && doc.Status != "IN_PROGRESS" {
 			return profiles.Errorf(profiles.EINVALID, "Upload job %s is %s: only a job not finished can stop.", id, doc.Status)
 		}
-		was, doc.Status, doc.CompletedAt = doc.Status, "STOPPED", s.now()
+		file, doc.File = doc.File, ""
+		doc.Status, doc.CompletedAt = "STOPPED", s.now()
 		return nil
 	})
-	if err == nil && was == "CREATED" {
-		if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigUploadFile, id); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
-			return err
-		}
+	if err == nil {
+		s.dropUploadFile(ctx, domain, file)
 	}
 	return err
 }
 
-// errUploadStopped ends a run whose job was stopped.
-var errUploadStopped = errors.New("upload job stopped")
+// uploadRow is one data row of a job's file, as the object it becomes;
+// bad says why the row cannot be (a short or long row).
+type uploadRow struct {
+	obj string
+	bad string
+}
+
+// parseUpload reads a job's whole file before any row goes in: it must be
+// CSV (a leading byte-order mark is dropped) whose first row names
+// distinct columns, among them every column a field's source reads.
+func parseUpload(file []byte, doc *uploadDoc) ([]uploadRow, error) {
+	file = bytes.TrimPrefix(file, []byte("\xef\xbb\xbf"))
+	r := csv.NewReader(bytes.NewReader(file))
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("The file is not CSV with a header row: %v", err)
+	}
+	header = slices.Clone(header)
+	for i, col := range header {
+		if slices.Contains(header[:i], col) {
+			return nil, fmt.Errorf("The header names column %q twice.", col)
+		}
+	}
+	for name, f := range doc.Fields {
+		if col, ok := strings.CutPrefix(f.Source, "_source."); ok && !strings.Contains(col, ".") && !slices.Contains(header, col) {
+			return nil, fmt.Errorf("Field %s reads column %q, which the header does not name.", name, col)
+		}
+	}
+	var rows []uploadRow
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return rows, nil
+		} else if errors.Is(err, csv.ErrFieldCount) {
+			rows = append(rows, uploadRow{bad: fmt.Sprintf("Row %d has %d columns; the header names %d.", len(rows)+2, len(rec), len(header))})
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("The file stops being CSV: %v", err)
+		}
+		obj := make(map[string]string, len(header))
+		for i, col := range header {
+			obj[col] = rec[i]
+		}
+		b, _ := json.Marshal(obj)
+		rows = append(rows, uploadRow{obj: string(b)})
+	}
+}
 
 // runUpload ingests a job's rows, and says how far it got.
 func (s *Service) runUpload(ctx context.Context, domain, id string, doc *uploadDoc) {
 	var created, updated, failed atomic.Int64
-	var firstErr atomic.Value
+	var stopped atomic.Bool
+	var firstErr atomic.Value // error
+	// progress saves the counts; a job stopped meanwhile keeps them and
+	// its state, and the run ends.
 	progress := func(final bool) error {
 		_, err := s.updateUpload(ctx, domain, id, func(d *uploadDoc) error {
-			d.Created, d.Updated, d.Failed = int(created.Load()), int(updated.Load()), int(failed.Load())
+			d.Created, d.Updated, d.Failed, d.File = int(created.Load()), int(updated.Load()), int(failed.Load()), ""
 			if d.Status == "STOPPED" {
-				return errUploadStopped
+				stopped.Store(true)
+				return nil
 			}
 			if !final {
 				return nil
@@ -342,8 +424,11 @@ func (s *Service) runUpload(ctx context.Context, domain, id string, doc *uploadD
 				d.Status = "SUCCEEDED"
 			case d.Created+d.Updated == 0:
 				d.Status, d.StatusReason = "FAILED", "VALIDATION_FAILURE"
-				if m, ok := firstErr.Load().(string); ok {
-					d.Message = m
+				if e, ok := firstErr.Load().(error); ok {
+					d.Message = profiles.ErrorMessage(e)
+					if code := profiles.ErrorCode(e); code != profiles.EINVALID && code != profiles.EQUOTA {
+						d.StatusReason = "INTERNAL_FAILURE"
+					}
 				}
 			default:
 				d.Status = "PARTIALLY_SUCCEEDED"
@@ -356,59 +441,54 @@ func (s *Service) runUpload(ctx context.Context, domain, id string, doc *uploadD
 		s.Logger.Error("upload job failed", "domain", domain, "job", id, "reason", reason, "error", msg)
 		s.updateUpload(ctx, domain, id, func(d *uploadDoc) error {
 			if d.Status == "IN_PROGRESS" {
-				d.Status, d.StatusReason, d.Message, d.CompletedAt = "FAILED", reason, msg, s.now()
+				d.Status, d.StatusReason, d.Message, d.CompletedAt, d.File = "FAILED", reason, msg, s.now(), ""
 			}
 			return nil
 		})
 	}
-	defer s.Configs.DeleteConfig(ctx, domain, profiles.ConfigUploadFile, id)
 
-	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigUploadFile, id)
+	// The file, read whole, then deleted: the run holds it from here.
+	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigUploadFile, doc.File)
 	if err != nil {
 		fail("INTERNAL_FAILURE", "The job's file is gone.")
 		return
 	}
-	file, err := s.crypt.Open(ctx, profiles.RecordRef{Domain: domain, Kind: profiles.RecordUpload, ID: id}, c.Data)
+	file, err := s.crypt.Open(ctx, profiles.RecordRef{Domain: domain, Kind: profiles.RecordUpload, ID: doc.File}, c.Data)
+	s.dropUploadFile(ctx, domain, doc.File)
 	if err != nil {
 		fail("INTERNAL_FAILURE", profiles.ErrorMessage(err))
 		return
 	}
+	rows, err := parseUpload(file, doc)
+	if err != nil {
+		fail("VALIDATION_FAILURE", err.Error())
+		return
+	}
 	t := uploadType(domain, id, doc)
-	if _, err := s.mappers.get(t); err != nil {
+	m, err := s.mappers.get(t)
+	if err != nil {
 		fail("VALIDATION_FAILURE", profiles.ErrorMessage(err))
 		return
 	}
-	r := csv.NewReader(bytes.NewReader(file))
-	header, err := r.Read()
-	if err != nil {
-		fail("VALIDATION_FAILURE", fmt.Sprintf("The file is not CSV with a header row: %v", err))
-		return
-	}
-	header = slices.Clone(header)
-	// Rows go to workers by their unique key's column: the rows of one key
-	// are ingested by one worker, in the file's order (the last one is
-	// kept, as if sent one after the other).
-	keyCol := -1
-	if src := doc.Fields[doc.UniqueKey].Source; strings.HasPrefix(src, "_source.") {
-		keyCol = slices.Index(header, strings.TrimPrefix(src, "_source."))
-	}
-	queues := make([]chan []string, uploadWorkers)
+
+	// Rows go to workers by their unique key as ingestion compares it
+	// (normalised): the rows of one key are ingested by one worker, in the
+	// file's order, so the last one is kept.
+	queues := make([]chan string, uploadWorkers)
 	var wg sync.WaitGroup
 	for w := range queues {
-		queues[w] = make(chan []string, 16)
-		rows := queues[w]
+		queues[w] = make(chan string, 16)
+		q := queues[w]
 		wg.Go(func() {
-			for row := range rows {
-				obj := make(map[string]string, len(header))
-				for i, col := range header {
-					obj[col] = row[i]
+			for obj := range q {
+				if stopped.Load() {
+					continue
 				}
-				b, _ := json.Marshal(obj)
-				_, outcome, err := s.ingestObject(ctx, domain, t.Name, t, string(b), nil)
+				outcome, err := s.ingestUploadRow(ctx, domain, t, obj)
 				switch {
 				case err != nil:
 					failed.Add(1)
-					firstErr.CompareAndSwap(nil, profiles.ErrorMessage(err))
+					firstErr.CompareAndSwap(nil, err)
 				case outcome == "created":
 					created.Add(1)
 				default:
@@ -417,43 +497,80 @@ func (s *Service) runUpload(ctx context.Context, domain, id string, doc *uploadD
 			}
 		})
 	}
-	closeAll := func() {
-		for _, q := range queues {
-			close(q)
+	// A stop is seen within a second; the counts are saved every
+	// uploadHeartbeat (which tells the job's readers this node still runs it).
+	done := make(chan struct{})
+	var watch sync.WaitGroup
+	watch.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		last := s.now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			if j, err := s.GetUploadJob(ctx, domain, id); err == nil && j.Status == "STOPPED" {
+				stopped.Store(true)
+			}
+			if s.now().Sub(last) >= uploadHeartbeat {
+				last = s.now()
+				progress(false)
+			}
 		}
-		wg.Wait()
-	}
-	last := time.Now()
-	stopped := false
-	for n := 0; !stopped; n++ {
-		row, err := r.Read()
-		if err == io.EOF {
+	})
+	for n, row := range rows {
+		if stopped.Load() {
 			break
-		} else if errors.Is(err, csv.ErrFieldCount) {
+		}
+		if row.bad != "" {
 			failed.Add(1)
-			firstErr.CompareAndSwap(nil, err.Error())
+			firstErr.CompareAndSwap(nil, profiles.Errorf(profiles.EINVALID, "%s", row.bad))
 			continue
-		} else if err != nil {
-			closeAll()
-			progress(false)
-			fail("VALIDATION_FAILURE", fmt.Sprintf("The file stops being CSV: %v", err))
-			return
 		}
 		w := n % uploadWorkers
-		if keyCol >= 0 {
-			h := fnv.New32a()
-			h.Write([]byte(row[keyCol]))
-			w = int(h.Sum32() % uploadWorkers)
+		if res, err := m.Map([]byte(row.obj)); err == nil {
+			for _, k := range res.Keys {
+				if hasIdentifier(k.Identifiers, profiles.IdentifierUnique) {
+					h := fnv.New32a()
+					h.Write([]byte(k.Value))
+					w = int(h.Sum32() % uploadWorkers)
+					break
+				}
+			}
 		}
-		queues[w] <- row
-		if time.Since(last) >= uploadHeartbeat {
-			last = time.Now()
-			stopped = errors.Is(progress(false), errUploadStopped)
-		}
+		queues[w] <- row.obj
 	}
-	closeAll()
-	if err := progress(true); err != nil && !errors.Is(err, errUploadStopped) {
+	for _, q := range queues {
+		close(q)
+	}
+	wg.Wait()
+	close(done)
+	watch.Wait()
+	if err := progress(true); err != nil {
 		fail("INTERNAL_FAILURE", profiles.ErrorMessage(err))
+		return
+	}
+	msg := ""
+	if e, ok := firstErr.Load().(error); ok {
+		msg = profiles.ErrorMessage(e)
+	}
+	s.Logger.Info("upload job ended", "domain", domain, "job", id, "stopped", stopped.Load(), "created", created.Load(),
+		"updated", updated.Load(), "failed", failed.Load(), "first_failure", msg)
+}
+
+// ingestUploadRow ingests one row, waiting out the per-profile ingestion
+// rate (rows of one profile come one after another): a row fails for it
+// only after uploadThrottleWait.
+func (s *Service) ingestUploadRow(ctx context.Context, domain string, t *profiles.ObjectType, obj string) (string, error) {
+	deadline := time.Now().Add(uploadThrottleWait)
+	for {
+		_, outcome, err := s.ingestObject(ctx, domain, t.Name, t, obj, nil)
+		if profiles.ErrorCode(err) != profiles.ETHROTTLED || time.Now().After(deadline) {
+			return outcome, err
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

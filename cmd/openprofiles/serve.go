@@ -290,7 +290,7 @@ func (m *Main) Open() error {
 			m.API.ServeImport(w, r)
 			return
 		case strings.HasPrefix(r.URL.Path, service.UploadPath):
-			m.API.ServeUpload(w, r, service.UploadPath, service.UploadMD5)
+			m.API.ServeUpload(w, r, service.UploadPath)
 			return
 		case strings.HasPrefix(r.URL.Path, connect.Path):
 			contactRecords.ServeHTTP(w, r)

@@ -3,6 +3,7 @@ package main_test
 import (
 	"crypto/md5"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -137,16 +138,56 @@ func TestUploadJobs(t *testing.T) {
 		}
 	})
 
-	t.Run("NotCSV", func(t *testing.T) {
-		bad := e.createUploadJob("broken.csv")
-		if st := e.putUpload(bad, "email,first\n\"unterminated,Ann\n", func(tok string) string { return tok }); st != http.StatusOK {
+	run := func(name, csv string) *customerprofiles.GetUploadJobOutput {
+		t.Helper()
+		job := e.createUploadJob(name)
+		if st := e.putUpload(job, csv, func(tok string) string { return tok }); st != http.StatusOK {
 			t.Fatalf("PUT: %d", st)
 		}
-		if _, err := e.client.StartUploadJob(ctx, &customerprofiles.StartUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(bad)}); err != nil {
+		if _, err := e.client.StartUploadJob(ctx, &customerprofiles.StartUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(job)}); err != nil {
 			t.Fatal(err)
 		}
-		if j := e.waitUpload(bad); j.Status != types.UploadJobStatusFailed || j.StatusReason != types.StatusReasonValidationFailure {
-			t.Errorf("a file that is not CSV: %s %s", j.Status, j.StatusReason)
+		return e.waitUpload(job)
+	}
+
+	t.Run("NotCSV", func(t *testing.T) {
+		// A file that is not CSV all through, that names a column twice,
+		// or lacks a column a field reads: the job fails and no row goes
+		// in, not even those before the fault.
+		for name, csv := range map[string]string{
+			"bad quote": "email,first,city\ndan@example.com,Dan,Lyon\n\"unterminated,Ann,Lyon\n",
+			"twice":     "email,first,city,email\ndan@example.com,Dan,Lyon,x@example.com\n",
+			"no first":  "email,city\ndan@example.com,Lyon\n",
+		} {
+			if j := run(name, csv); j.Status != types.UploadJobStatusFailed || j.StatusReason != types.StatusReasonValidationFailure {
+				t.Errorf("%s: %s %s", name, j.Status, j.StatusReason)
+			}
+		}
+		if ps := e.search("_email", "dan@example.com"); len(ps) != 0 {
+			t.Errorf("a failed file put rows in: %+v", ps)
+		}
+		// A byte-order mark (Excel's CSV UTF-8) is not part of the header.
+		if j := run("bom.csv", "\ufeffemail,first,city\neve@example.com,Eve,Metz\n"); j.Status != types.UploadJobStatusSucceeded {
+			t.Errorf("a file with a BOM: %s %s", j.Status, j.StatusReason)
+		}
+		e.mustOne("_email", "eve@example.com")
+	})
+
+	t.Run("ManyRowsOfOneProfile", func(t *testing.T) {
+		// 150 rows of one customer, spelled differently: more than the
+		// per-profile ingestion burst, all in file order; the last is kept.
+		var b strings.Builder
+		b.WriteString("email,first,city\n")
+		spellings := []string{"fay@example.com", "FAY@example.com", " fay@example.com", "Fay@Example.COM"}
+		for i := range 150 {
+			fmt.Fprintf(&b, "%s,Fay%d,Lille\n", spellings[i%len(spellings)], i)
+		}
+		j := run("fay.csv", b.String())
+		if j.Status != types.UploadJobStatusSucceeded || aws.ToInt64(j.ResultsSummary.CreatedRecords) != 1 || aws.ToInt64(j.ResultsSummary.UpdatedRecords) != 149 {
+			t.Fatalf("job %s %+v", j.Status, *j.ResultsSummary)
+		}
+		if p := e.mustOne("_email", "fay@example.com"); aws.ToString(p.FirstName) != "Fay149" {
+			t.Errorf("FirstName %q, want the last row's, Fay149", aws.ToString(p.FirstName))
 		}
 	})
 
