@@ -71,6 +71,7 @@ type Service struct {
 	mappers     mappers     // compiled object types of ingestion (mappers.go)
 	domains     domainCache // the domains ingestion reads (domaincache.go)
 	matches     matchCache  // the domains' last match groups (matching.go)
+	bg          background  // work beyond requests: upload jobs (upload.go)
 
 	mu       sync.Mutex // guards policies
 	policies policyCache

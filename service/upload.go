@@ -330,9 +330,41 @@ func (s *Service) StartUploadJob(ctx context.Context, domain, id string) error {
 	if err != nil {
 		return err
 	}
-	// The run outlives the request (its principal stays in the context).
-	go s.runUpload(context.WithoutCancel(ctx), domain, id, doc)
+	// The run outlives the request, not the service (Close); it keeps the
+	// request's principal.
+	runCtx := profiles.NewContextWithPrincipal(s.bg.context(), profiles.PrincipalFromContext(ctx))
+	s.bg.wg.Go(func() { s.runUpload(runCtx, domain, id, doc) })
 	return nil
+}
+
+// background holds the work a service runs beyond a request (upload
+// jobs): Close cancels it and waits for it.
+type background struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func (b *background) context() context.Context {
+	b.once.Do(func() { b.ctx, b.cancel = context.WithCancel(context.Background()) })
+	return b.ctx
+}
+
+// Close stops the service's background work (a running upload job ends
+// FAILED, with the rows it ingested counted) and waits for it until ctx
+// is done.
+func (s *Service) Close(ctx context.Context) error {
+	s.bg.context()
+	s.bg.cancel()
+	done := make(chan struct{})
+	go func() { s.bg.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("background work still running: %w", ctx.Err())
+	}
 }
 
 // StopUploadJob stops a job that has not finished (a run sees it within a
@@ -402,7 +434,10 @@ func parseUpload(file []byte, doc *uploadDoc) ([]uploadRow, error) {
 }
 
 // runUpload ingests a job's rows, and says how far it got.
-func (s *Service) runUpload(ctx context.Context, domain, id string, doc *uploadDoc) {
+func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uploadDoc) {
+	// Rows are ingested with runCtx (cancelled when the service closes);
+	// the job's state is written with ctx, which outlives it.
+	ctx := context.WithoutCancel(runCtx)
 	var created, updated, failed atomic.Int64
 	var stopped atomic.Bool
 	var firstErr atomic.Value // error
@@ -481,10 +516,10 @@ func (s *Service) runUpload(ctx context.Context, domain, id string, doc *uploadD
 		q := queues[w]
 		wg.Go(func() {
 			for obj := range q {
-				if stopped.Load() {
+				if stopped.Load() || runCtx.Err() != nil {
 					continue
 				}
-				outcome, err := s.ingestUploadRow(ctx, domain, t, obj)
+				outcome, err := s.ingestUploadRow(runCtx, domain, t, obj)
 				switch {
 				case err != nil:
 					failed.Add(1)
@@ -521,7 +556,7 @@ func (s *Service) runUpload(ctx context.Context, domain, id string, doc *uploadD
 		}
 	})
 	for n, row := range rows {
-		if stopped.Load() {
+		if stopped.Load() || runCtx.Err() != nil {
 			break
 		}
 		if row.bad != "" {
@@ -548,6 +583,11 @@ func (s *Service) runUpload(ctx context.Context, domain, id string, doc *uploadD
 	wg.Wait()
 	close(done)
 	watch.Wait()
+	if runCtx.Err() != nil && !stopped.Load() {
+		progress(false)
+		fail("INTERNAL_FAILURE", "The server stopped while the job ran; the counts are of the rows it ingested.")
+		return
+	}
 	if err := progress(true); err != nil {
 		fail("INTERNAL_FAILURE", profiles.ErrorMessage(err))
 		return
@@ -570,7 +610,11 @@ func (s *Service) ingestUploadRow(ctx context.Context, domain string, t *profile
 		if profiles.ErrorCode(err) != profiles.ETHROTTLED || time.Now().After(deadline) {
 			return outcome, err
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

@@ -399,6 +399,13 @@ func (m *Main) Close() error {
 		m.stopSweeper()
 		<-m.sweeperDone
 	}
+	if m.Service != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		if err := m.Service.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("service: %w", err))
+		}
+		cancel()
+	}
 	if m.audit != nil {
 		m.audit.Close()
 	}

@@ -202,3 +202,38 @@ func TestUploadJobs(t *testing.T) {
 		wantAPIError(t, err, "ResourceNotFoundException", "0123456789abcdef0123456789abcdef")
 	})
 }
+
+// TestUploadJobs_ServerStops: a job running when its server stops ends
+// FAILED (INTERNAL_FAILURE) with what it ingested counted, and the server
+// stops without waiting for the rest of the file.
+func TestUploadJobs_ServerStops(t *testing.T) {
+	e := newIngestEnv(t)
+	id := e.createUploadJob("big.csv")
+	var b strings.Builder
+	b.WriteString("email,first,city\n")
+	for i := range 50000 {
+		fmt.Fprintf(&b, "p%d@example.com,P%d,Lyon\n", i, i)
+	}
+	if st := e.putUpload(id, b.String(), func(tok string) string { return tok }); st != http.StatusOK {
+		t.Fatalf("PUT: %d", st)
+	}
+	if _, err := e.client.StartUploadJob(t.Context(), &customerprofiles.StartUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.m.Config
+	start := time.Now()
+	e.m.Close()
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("closing took %v with a job running", d)
+	}
+	m := MustOpenMain(t, cfg)
+	e.client = MustClient(t, m)
+	j, err := e.client.GetUploadJob(t.Context(), &customerprofiles.GetUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := j.ResultsSummary
+	if j.Status != types.UploadJobStatusFailed || j.StatusReason != types.StatusReasonInternalFailure || aws.ToInt64(r.CreatedRecords) >= 50000 {
+		t.Errorf("job after its server stopped: %s %s, %+v", j.Status, j.StatusReason, *r)
+	}
+}
