@@ -220,17 +220,8 @@ func TestConsole_CSRF(t *testing.T) {
 	b.shot("csrf-refused")
 
 	// A plain client with a valid session and a wrong token: refused too.
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar}
-	defer hc.CloseIdleConnections()
-	signinHTML := get(t, hc, m.URL()+"/console/signin")
-	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(signinHTML)[1]
-	r, err := hc.PostForm(m.URL()+"/console/signin", url.Values{"csrf": {token}, "access_key_id": {testKeyID}, "secret_access_key": {testSecret}})
-	if err != nil || r.StatusCode != http.StatusOK {
-		t.Fatalf("sign in: %v %v", err, r)
-	}
-	r.Body.Close()
-	r, err = hc.PostForm(m.URL()+"/console/domains/guarded/profiles/new", url.Values{"csrf": {"forged"}, "FirstName": {"Forged"}})
+	hc, _ := signedInClient(t, m)
+	r, err := hc.PostForm(m.URL()+"/console/domains/guarded/profiles/new", url.Values{"csrf": {"forged"}, "FirstName": {"Forged"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,16 +390,7 @@ func TestConsole_DeadLetters(t *testing.T) {
 // (which every node of it reads), not only in the browser.
 func TestConsole_SignOutEndsTheSession(t *testing.T) {
 	m := MustRunMain(t)
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar}
-	defer hc.CloseIdleConnections()
-	signinHTML := get(t, hc, m.URL()+"/console/signin")
-	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(signinHTML)[1]
-	r, err := hc.PostForm(m.URL()+"/console/signin", url.Values{"csrf": {token}, "access_key_id": {testKeyID}, "secret_access_key": {testSecret}})
-	if err != nil || r.StatusCode != http.StatusOK {
-		t.Fatalf("sign in: %v %v", err, r)
-	}
-	r.Body.Close()
+	hc, jar := signedInClient(t, m)
 	u, _ := url.Parse(m.URL() + "/console/")
 	var copied *http.Cookie
 	for _, c := range jar.Cookies(u) {
@@ -439,7 +421,7 @@ func TestConsole_SignOutEndsTheSession(t *testing.T) {
 	}
 	page := get(t, hc, m.URL()+"/console/domains")
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
-	r, err = hc.PostForm(m.URL()+"/console/signout", url.Values{"csrf": {csrf}})
+	r, err := hc.PostForm(m.URL()+"/console/signout", url.Values{"csrf": {csrf}})
 	if err != nil || r.StatusCode != http.StatusOK || !strings.HasSuffix(r.Request.URL.Path, "/console/signin") {
 		t.Fatalf("sign out: %v %v", err, r)
 	}
@@ -467,4 +449,21 @@ func sessionID(t *testing.T, cookie string) string {
 		t.Fatalf("session payload %s: %v", b, err)
 	}
 	return s.N
+}
+
+// signedInClient returns a plain HTTP client signed in to m's console with
+// the test's root key, and its cookie jar.
+func signedInClient(t *testing.T, m *main.Main) (*http.Client, *cookiejar.Jar) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	t.Cleanup(hc.CloseIdleConnections)
+	signinHTML := get(t, hc, m.URL()+"/console/signin")
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(signinHTML)[1]
+	r, err := hc.PostForm(m.URL()+"/console/signin", url.Values{"csrf": {token}, "access_key_id": {testKeyID}, "secret_access_key": {testSecret}})
+	if err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("sign in: %v %v", err, r)
+	}
+	r.Body.Close()
+	return hc, jar
 }
