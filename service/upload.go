@@ -44,7 +44,10 @@ const (
 	uploadURLTTL    = time.Hour
 	uploadHeartbeat = 5 * time.Second
 	uploadStale     = 2 * time.Minute
-	uploadWorkers   = 32
+	// uploadWorkers ingest a job's rows at once: enough to fill the SQLite
+	// store's group commits (sqlite.MaxGroupCommit), as the import
+	// endpoint does (BENCHMARKS.md, twelfth pass: +49 % rows/s over 32).
+	uploadWorkers = 256
 	// uploadThrottleWait bounds how long a row waits for its profile's
 	// ingestion rate before it fails.
 	uploadThrottleWait = 30 * time.Second
