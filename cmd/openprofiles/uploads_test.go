@@ -1,10 +1,13 @@
 package main_test
 
 import (
+	"bufio"
 	"crypto/md5"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +238,33 @@ func TestUploadJobs_ServerStops(t *testing.T) {
 	r := j.ResultsSummary
 	if j.Status != types.UploadJobStatusFailed || j.StatusReason != types.StatusReasonInternalFailure || aws.ToInt64(r.CreatedRecords) >= 50000 {
 		t.Errorf("job after its server stopped: %s %s, %+v", j.Status, j.StatusReason, *r)
+	}
+}
+
+// TestUploadJobs_CheckedBeforeTheBody: a PUT to an upload URL with a forged
+// signature is refused from its headers, before the server reads a body
+// (here announced at 60 MiB and never sent).
+func TestUploadJobs_CheckedBeforeTheBody(t *testing.T) {
+	e := newIngestEnv(t)
+	id := e.createUploadJob("forged.csv")
+	token := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	sum := md5.Sum(make([]byte, 32))
+	u, _ := url.Parse(e.m.URL())
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "PUT /openprofiles/uploads/%s/%s?signature=forged HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n"+
+		"x-amz-server-side-encryption-customer-algorithm: AES256\r\nx-amz-server-side-encryption-customer-key: %s\r\n"+
+		"x-amz-server-side-encryption-customer-key-MD5: %s\r\n\r\n", e.domain, id, u.Host, 60<<20, token, base64.StdEncoding.EncodeToString(sum[:]))
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer before the body: %v", err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusForbidden {
+		t.Errorf("forged signature: %d, want 403", r.StatusCode)
 	}
 }
