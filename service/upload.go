@@ -144,6 +144,19 @@ func (s *Service) dropOldUploadJobs(ctx context.Context, domain string) error {
 		case j.Status == "CREATED" && s.now().Sub(c.CreatedAt) < uploadUnstartedTTL:
 			continue
 		}
+		// A job about to be started meanwhile must not go: it is first
+		// marked STOPPED (which no start takes), if it still may go.
+		if j.Status == "CREATED" {
+			if _, err := s.updateUpload(ctx, domain, c.Name, func(d *uploadDoc) error {
+				if d.Status != "CREATED" {
+					return errChangedMeanwhile
+				}
+				d.Status = "STOPPED"
+				return nil
+			}); err != nil {
+				continue
+			}
+		}
 		if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigUploadJob, c.Name); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
 			return err
 		}
@@ -238,18 +251,21 @@ func tokenHash(token string) string {
 // signature and expiry, the job, its client token and its state. The
 // upload endpoint asks it before reading the body.
 func (s *Service) CheckUpload(ctx context.Context, domain, id, signature, clientToken string) error {
-	_, err := s.checkUpload(ctx, domain, id, signature, clientToken)
+	_, err := s.checkUpload(ctx, domain, id, signature, clientToken, true)
 	return err
 }
 
-func (s *Service) checkUpload(ctx context.Context, domain, id, signature, clientToken string) (func(*uploadDoc) error, error) {
+// checkUpload checks an upload, and returns the check of the job's state
+// for the update that records the file. The URL's expiry is checked
+// (withExpiry) before the body only: a file that began on time is taken.
+func (s *Service) checkUpload(ctx context.Context, domain, id, signature, clientToken string, withExpiry bool) (func(*uploadDoc) error, error) {
 	forbidden := profiles.Errorf(profiles.EFORBIDDEN, "The upload URL or client token of job %s is wrong or has expired: ask GetUploadJobPath for new ones.", id)
 	ms, err := s.tokens.decode(uploadScope(domain, id), signature)
 	if err != nil {
 		return nil, forbidden
 	}
 	n, _ := strconv.ParseInt(ms, 10, 64)
-	if !s.now().Before(time.UnixMilli(n)) {
+	if withExpiry && !s.now().Before(time.UnixMilli(n)) {
 		return nil, forbidden
 	}
 	check := func(doc *uploadDoc) error {
@@ -276,7 +292,7 @@ func (s *Service) checkUpload(ctx context.Context, domain, id, signature, client
 // of its own that the job then records (replacing, and deleting, an
 // earlier file) if its token is still the one given.
 func (s *Service) Upload(ctx context.Context, domain, id, signature, clientToken string, file []byte) error {
-	check, err := s.checkUpload(ctx, domain, id, signature, clientToken)
+	check, err := s.checkUpload(ctx, domain, id, signature, clientToken, false)
 	if err != nil {
 		return err
 	}
@@ -443,7 +459,7 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 	ctx := context.WithoutCancel(runCtx)
 	var created, updated, failed atomic.Int64
 	var stopped atomic.Bool
-	var firstErr atomic.Value // error
+	var firstErr firstError
 	// progress saves the counts; a job stopped meanwhile keeps them and
 	// its state, and the run ends.
 	progress := func(final bool) error {
@@ -462,7 +478,7 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 				d.Status = "SUCCEEDED"
 			case d.Created+d.Updated == 0:
 				d.Status, d.StatusReason = "FAILED", "VALIDATION_FAILURE"
-				if e, ok := firstErr.Load().(error); ok {
+				if e := firstErr.get(); e != nil {
 					d.Message = profiles.ErrorMessage(e)
 					if code := profiles.ErrorCode(e); code != profiles.EINVALID && code != profiles.EQUOTA {
 						d.StatusReason = "INTERNAL_FAILURE"
@@ -508,6 +524,10 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 		fail("VALIDATION_FAILURE", profiles.ErrorMessage(err))
 		return
 	}
+	// jobCtx ends with the service, or when the job is stopped: a row
+	// waiting out its profile's ingestion rate then gives up at once.
+	jobCtx, cancelJob := context.WithCancel(runCtx)
+	defer cancelJob()
 
 	// Rows go to workers by their unique key as ingestion compares it
 	// (normalised): the rows of one key are ingested by one worker, in the
@@ -519,14 +539,17 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 		q := queues[w]
 		wg.Go(func() {
 			for obj := range q {
-				if stopped.Load() || runCtx.Err() != nil {
+				if jobCtx.Err() != nil {
 					continue
 				}
-				outcome, err := s.ingestUploadRow(runCtx, domain, t, obj)
+				outcome, err := s.ingestUploadRow(jobCtx, domain, t, obj)
 				switch {
+				case err != nil && jobCtx.Err() != nil:
+					// interrupted (stopped, or the server stops): not a
+					// failure of the row's
 				case err != nil:
 					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err)
+					firstErr.set(err)
 				case outcome == "created":
 					created.Add(1)
 				default:
@@ -551,6 +574,7 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 			}
 			if j, err := s.GetUploadJob(ctx, domain, id); err == nil && j.Status == "STOPPED" {
 				stopped.Store(true)
+				cancelJob()
 			}
 			if s.now().Sub(last) >= uploadHeartbeat {
 				last = s.now()
@@ -559,12 +583,12 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 		}
 	})
 	for n, row := range rows {
-		if stopped.Load() || runCtx.Err() != nil {
+		if stopped.Load() || jobCtx.Err() != nil {
 			break
 		}
 		if row.bad != "" {
 			failed.Add(1)
-			firstErr.CompareAndSwap(nil, profiles.Errorf(profiles.EINVALID, "%s", row.bad))
+			firstErr.set(profiles.Errorf(profiles.EINVALID, "%s", row.bad))
 			continue
 		}
 		w := n % uploadWorkers
@@ -596,11 +620,31 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 		return
 	}
 	msg := ""
-	if e, ok := firstErr.Load().(error); ok {
+	if e := firstErr.get(); e != nil {
 		msg = profiles.ErrorMessage(e)
 	}
 	s.Logger.Info("upload job ended", "domain", domain, "job", id, "stopped", stopped.Load(), "created", created.Load(),
 		"updated", updated.Load(), "failed", failed.Load(), "first_failure", msg)
+}
+
+// firstError keeps the first error set.
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) set(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // ingestUploadRow ingests one row, waiting out the per-profile ingestion

@@ -208,12 +208,14 @@ func TestUploadJobs(t *testing.T) {
 
 // TestUploadJobs_ServerStops: a job running when its server stops ends
 // FAILED (INTERNAL_FAILURE) with what it ingested counted, and the server
-// stops without waiting for the rest of the file.
+// stops without waiting for the rest of the file (nor crashing: a row's
+// failure, then interrupted rows, once made it panic).
 func TestUploadJobs_ServerStops(t *testing.T) {
 	e := newIngestEnv(t)
 	id := e.createUploadJob("big.csv")
 	var b strings.Builder
 	b.WriteString("email,first,city\n")
+	b.WriteString("short@example.com,Short\n") // fails: the first failure is a row's
 	for i := range 50000 {
 		fmt.Fprintf(&b, "p%d@example.com,P%d,Lyon\n", i, i)
 	}
@@ -223,6 +225,7 @@ func TestUploadJobs_ServerStops(t *testing.T) {
 	if _, err := e.client.StartUploadJob(t.Context(), &customerprofiles.StartUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(id)}); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(500 * time.Millisecond) // rows in flight when the server stops
 	cfg := e.m.Config
 	start := time.Now()
 	e.m.Close()
@@ -236,8 +239,12 @@ func TestUploadJobs_ServerStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := j.ResultsSummary
-	if j.Status != types.UploadJobStatusFailed || j.StatusReason != types.StatusReasonInternalFailure || aws.ToInt64(r.CreatedRecords) >= 50000 {
-		t.Errorf("job after its server stopped: %s %s, %+v", j.Status, j.StatusReason, *r)
+	t.Logf("when the server stopped: created %d, failed %d", aws.ToInt64(r.CreatedRecords), aws.ToInt64(r.FailedRecords))
+	// At most the short row failed: the rows the stop interrupted (up to
+	// 256 in flight) are not failures.
+	if j.Status != types.UploadJobStatusFailed || j.StatusReason != types.StatusReasonInternalFailure ||
+		aws.ToInt64(r.CreatedRecords) >= 50000 || aws.ToInt64(r.FailedRecords) > 1 {
+		t.Errorf("job after its server stopped: %s %s, created %d, failed %d", j.Status, j.StatusReason, aws.ToInt64(r.CreatedRecords), aws.ToInt64(r.FailedRecords))
 	}
 }
 
