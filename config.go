@@ -28,6 +28,7 @@ const (
 	ConfigEventTrigger        = "event-trigger"        // CreateEventTrigger and the others
 	ConfigUploadJob           = "upload-job"           // CreateUploadJob and the others
 	ConfigUploadFile          = "upload-file"          // an upload job's file, sealed, until the job has run
+	ConfigDomainObjectType    = "domain-object-type"   // PutDomainObjectType and the others
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

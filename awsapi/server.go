@@ -40,6 +40,7 @@ type Server struct {
 	Matching             profiles.MatchingService
 	TypeAttributes       profiles.TypeAttributeService
 	Uploads              profiles.UploadJobService
+	DomainObjectTypes    profiles.DomainObjectTypeService
 
 	// Authorizer, when set, decides every call; Region names the region in
 	// the aws:RequestedRegion condition key.
@@ -73,6 +74,7 @@ func (s *Server) Init() {
 	s.registerMatchingHandlers()
 	s.registerTypeAttributeHandlers()
 	s.registerUploadHandlers()
+	s.registerDomainObjectTypeHandlers()
 	s.registerObjectHandlers()
 	s.registerProfileHandlers()
 	s.registerIntegrationHandlers()

@@ -248,6 +248,7 @@ func (m *Main) Open() error {
 		Matching:             m.Service,
 		TypeAttributes:       m.Service,
 		Uploads:              m.Service,
+		DomainObjectTypes:    m.Service,
 		Verifier:             &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
 		Authorizer:           m.Service,
 		Region:               c.Region,
