@@ -1,7 +1,10 @@
 package service_test
 
 import (
+	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,5 +100,53 @@ func TestRuleBasedMatching_Kept(t *testing.T) {
 	rules("EmailAddress", "Address.City")
 	if n := size(a); n != 3 {
 		t.Errorf("new rules: group of %d, want 3 (email and Lyon) at once", n)
+	}
+}
+
+// viewCounter counts a store's read transactions.
+type viewCounter struct {
+	profiles.Store
+	views atomic.Int64
+}
+
+func (c *viewCounter) View(ctx context.Context, fn func(profiles.Tx) error) error {
+	c.views.Add(1)
+	return c.Store.View(ctx, fn)
+}
+
+// TestRuleBasedMatching_OneComputationAtATime: calls that find a domain's
+// groups not kept wait for the one computing them, then read what it kept,
+// instead of each reading every profile.
+func TestRuleBasedMatching_OneComputationAtATime(t *testing.T) {
+	clock := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	store := &viewCounter{Store: MustOpenSQLite(t)}
+	s := serviceOn(store, &clock)
+	ctx := t.Context()
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		if _, err := s.CreateProfile(ctx, "d", map[string]string{"EmailAddress": fmt.Sprintf("p%d@example.com", i%20)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.UpdateDomain(ctx, "d", &profiles.DomainUpdate{RuleBasedMatching: &profiles.RuleBasedMatchingSettings{
+		Enabled: true, MatchingRules: [][]string{{"EmailAddress"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	before := store.views.Load()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			ids, _, err := s.ListRuleBasedMatches(ctx, "d", profiles.Page{})
+			if err != nil || len(ids) != 20 {
+				t.Errorf("ListRuleBasedMatches: %d groups, %v; want 20", len(ids), err)
+			}
+		})
+	}
+	wg.Wait()
+	// One computation: a page of profiles and the empty page after it.
+	if n := store.views.Load() - before; n != 2 {
+		t.Errorf("8 calls at once read %d pages of profiles, want the 2 of one computation", n)
 	}
 }
