@@ -29,6 +29,7 @@ const (
 	ConfigUploadJob           = "upload-job"           // CreateUploadJob and the others
 	ConfigUploadFile          = "upload-file"          // an upload job's file, sealed, until the job has run
 	ConfigDomainObjectType    = "domain-object-type"   // PutDomainObjectType and the others
+	ConfigEventStream         = "event-stream"         // CreateEventStream and the others
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

@@ -212,6 +212,11 @@ type Tx interface {
 	PutHistory(ctx context.Context, r *HistoryRecord) error
 	// FindHistory returns one history record. Returns ENOTFOUND.
 	FindHistory(ctx context.Context, domain, profileID, id string) (*HistoryRecord, error)
+	// PutStreamEvents adds events for event streams (EventOutbox), setting
+	// each one's Seq and, when zero, CreatedAt (now). Returns ENOTFOUND for
+	// a missing domain.
+	PutStreamEvents(ctx context.Context, events []*StreamEvent) error
+
 	// ListHistory returns up to q.Limit records of a profile, newest
 	// (CreatedAt, then ID) first, after the position q.After*, filtered by
 	// the set fields of q.

@@ -8,6 +8,7 @@ const (
 	RecordObject  = "object"
 	RecordHistory = "history"
 	RecordUpload  = "upload" // an upload job's file
+	RecordEvent   = "event"  // an event waiting for an event stream
 )
 
 // RecordRef names a record a store keeps: the authenticated data of its

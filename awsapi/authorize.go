@@ -17,6 +17,8 @@ var readsProfileData = map[string]bool{
 	"GetCalculatedAttributeForProfile": true, "ListCalculatedAttributesForProfile": true,
 	"BatchGetCalculatedAttributeForProfile": true, "GetProfileRecommendations": true,
 	"GetSegmentMembership": true, "CreateSegmentEstimate": true, "GetSegmentEstimate": true, "ListObjectTypeAttributeValues": true, "GetObjectTypeAttributeStatistics": true,
+	// An event stream sends the domain's profiles and objects out.
+	"CreateEventStream": true,
 }
 
 // authorize checks that the caller may call the operation: profile:<Op> on

@@ -37,6 +37,7 @@ type Server struct {
 	CalculatedAttributes profiles.CalculatedAttributeService
 	Segments             profiles.SegmentService
 	EventTriggers        profiles.EventTriggerService
+	EventStreams         profiles.EventStreamService
 	Matching             profiles.MatchingService
 	TypeAttributes       profiles.TypeAttributeService
 	Uploads              profiles.UploadJobService
@@ -71,6 +72,7 @@ func (s *Server) Init() {
 	s.registerCalculatedAttributeHandlers()
 	s.registerSegmentHandlers()
 	s.registerEventTriggerHandlers()
+	s.registerEventStreamHandlers()
 	s.registerMatchingHandlers()
 	s.registerTypeAttributeHandlers()
 	s.registerUploadHandlers()

@@ -33,6 +33,7 @@ type domainCache struct {
 	mu      sync.Mutex
 	domains map[string]kept[*profiles.Domain]
 	types   map[string]kept[[]*profiles.ObjectType] // as search reads them
+	streams map[string]kept[[]string]               // names of event streams (recentStreams)
 	// gen counts the forgets of each domain name: what a request read
 	// before a forget (in a snapshot that may predate the change) is not
 	// kept after it.
@@ -104,6 +105,19 @@ func (c *domainCache) forget(name string) {
 	c.mu.Lock()
 	delete(c.domains, name)
 	delete(c.types, name)
+	delete(c.streams, name)
+	if c.gen == nil {
+		c.gen = map[string]uint64{}
+	}
+	c.gen[name]++
+	c.mu.Unlock()
+}
+
+// forgetStreams drops the event streams kept of a domain: one was created
+// or deleted through this node.
+func (c *domainCache) forgetStreams(name string) {
+	c.mu.Lock()
+	delete(c.streams, name)
 	if c.gen == nil {
 		c.gen = map[string]uint64{}
 	}

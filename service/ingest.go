@@ -48,6 +48,10 @@ func (s *Service) ingestObject(ctx context.Context, domain, objectType string, f
 	if pre == nil {
 		pre = s.premap(domain, objectType, data)
 	}
+	streams, err := s.recentStreams(ctx, domain)
+	if err != nil {
+		return "", "", err
+	}
 	var uniqueKey string
 	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
 		t := fixed
@@ -57,7 +61,7 @@ func (s *Service) ingestObject(ctx context.Context, domain, objectType string, f
 				return err
 			}
 		}
-		in := &ingestion{s: s, tx: tx, domain: d, t: t, data: data, pre: pre, now: s.now()}
+		in := &ingestion{s: s, tx: tx, domain: d, t: t, data: data, pre: pre, now: s.now(), streams: streams}
 		k, err := in.run(ctx)
 		uniqueKey, outcome = k, in.outcome
 		return err
@@ -70,6 +74,9 @@ func (s *Service) ingestObject(ctx context.Context, domain, objectType string, f
 	}
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND && !isTypeNotFound(err) {
 		s.domains.forget(domain)
+	}
+	if err == nil && len(streams) > 0 {
+		s.wakeDelivery()
 	}
 	if err != nil {
 		s.Metrics.ingest(deadLetterCode(err))
@@ -108,6 +115,9 @@ type ingestion struct {
 	data   []byte
 	pre    *premapped // data mapped before the transaction, or nil
 	now    time.Time
+	// streams are the domain's event streams (recentStreams), which get
+	// the object's event and, when it changes, the profile's.
+	streams []string
 
 	res       *mapping.Result
 	index     []string // the stored form of each of res.Keys' values (indexValue)
@@ -179,6 +189,10 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	if standardMayChange {
 		oldStandard = in.s.standardKeys(p)
 	}
+	var before map[string]string
+	if len(in.streams) > 0 && !created {
+		before = maps.Clone(p.Fields)
+	}
 	in.mergeFields(p, updated, created)
 	p.LastUpdatedAt = in.now
 	if err := in.tx.PutProfile(ctx, p); err != nil {
@@ -241,7 +255,36 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	if err := in.s.record(ctx, in.tx, p, profiles.ActionIngested, in.t.Name, in.uniqueKey, in.data); err != nil {
 		return "", err
 	}
+	if len(in.streams) > 0 {
+		if err := in.putEvents(ctx, p, o, old == nil, created, created || !maps.Equal(before, p.Fields)); err != nil {
+			return "", err
+		}
+	}
 	return in.uniqueKey, nil
+}
+
+// putEvents writes the events of the domain's event streams: the object's
+// (CREATED for a new object, else UPDATED) and, when the profile is new or
+// its fields changed, the profile's.
+func (in *ingestion) putEvents(ctx context.Context, p *profiles.Profile, o *profiles.ProfileObject, newObject, newProfile, profileChanged bool) error {
+	if profileChanged {
+		kind := "UPDATED"
+		if newProfile {
+			kind = "CREATED"
+		}
+		ev, err := in.s.profileEvent(p, kind, in.now)
+		if err != nil {
+			return err
+		}
+		if err := in.s.putEvents(ctx, in.tx, in.streams, ev, p.ID); err != nil {
+			return err
+		}
+	}
+	kind := "UPDATED"
+	if newObject {
+		kind = "CREATED"
+	}
+	return in.s.putEvents(ctx, in.tx, in.streams, objectEvent(o, kind, in.now), p.ID)
 }
 
 // premapped is an object mapped before its transaction (premap).

@@ -34,7 +34,11 @@ func (s *Service) MergeProfiles(ctx context.Context, domain, mainID string, merg
 			return profiles.Errorf(profiles.EINVALID, "FieldSourceProfileIds: %q is not a profile field.", field)
 		}
 	}
-	return s.update(ctx, domain, func(tx profiles.Tx) error {
+	streams, err := s.recentStreams(ctx, domain)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, domain, func(tx profiles.Tx) error {
 		main, err := s.findProfile(ctx, tx, domain, mainID)
 		if err != nil {
 			return err
@@ -73,8 +77,15 @@ func (s *Service) MergeProfiles(ctx context.Context, domain, mainID string, merg
 		if err := s.putStandardKeys(ctx, tx, main); err != nil {
 			return err
 		}
-		return s.recordProfile(ctx, tx, main, profiles.ActionMerged)
+		if err := s.recordProfile(ctx, tx, main, profiles.ActionMerged); err != nil {
+			return err
+		}
+		return s.putProfileEvent(ctx, tx, streams, main, "UPDATED")
 	})
+	if err == nil && len(streams) > 0 {
+		s.wakeDelivery()
+	}
+	return err
 }
 
 // isMergeField reports whether a FieldSourceProfileIds entry names a field

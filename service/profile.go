@@ -80,17 +80,27 @@ func (s *Service) CreateProfile(ctx context.Context, domain string, fields map[s
 	}
 	now := s.now()
 	p.CreatedAt, p.LastUpdatedAt = now, now
-	err := s.update(ctx, domain, func(tx profiles.Tx) error {
+	streams, err := s.recentStreams(ctx, domain)
+	if err != nil {
+		return nil, err
+	}
+	err = s.update(ctx, domain, func(tx profiles.Tx) error {
 		if err := tx.PutProfile(ctx, p); err != nil {
 			return err
 		}
 		if err := s.putStandardKeys(ctx, tx, p); err != nil {
 			return err
 		}
-		return s.recordProfile(ctx, tx, p, profiles.ActionCreated)
+		if err := s.recordProfile(ctx, tx, p, profiles.ActionCreated); err != nil {
+			return err
+		}
+		return s.putProfileEvent(ctx, tx, streams, p, "CREATED")
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(streams) > 0 {
+		s.wakeDelivery()
 	}
 	return p, nil
 }
@@ -103,7 +113,11 @@ func (s *Service) UpdateProfile(ctx context.Context, domain, id string, changes 
 		}
 	}
 	var p *profiles.Profile
-	err := s.update(ctx, domain, func(tx profiles.Tx) error {
+	streams, err := s.recentStreams(ctx, domain)
+	if err != nil {
+		return nil, err
+	}
+	err = s.update(ctx, domain, func(tx profiles.Tx) error {
 		var err error
 		if p, err = s.findProfile(ctx, tx, domain, id); err != nil {
 			return err
@@ -126,10 +140,16 @@ func (s *Service) UpdateProfile(ctx context.Context, domain, id string, changes 
 		if err := s.putStandardKeys(ctx, tx, p); err != nil {
 			return err
 		}
-		return s.recordProfile(ctx, tx, p, profiles.ActionUpdated)
+		if err := s.recordProfile(ctx, tx, p, profiles.ActionUpdated); err != nil {
+			return err
+		}
+		return s.putProfileEvent(ctx, tx, streams, p, "UPDATED")
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(streams) > 0 {
+		s.wakeDelivery()
 	}
 	return p, nil
 }

@@ -48,6 +48,15 @@ type Service struct {
 	// Configs persists domain configs such as layouts.
 	Configs profiles.ConfigStore
 
+	// Outbox keeps the events of event streams until they are delivered
+	// to Streams, the Kinesis data streams (nil: no event streams; see
+	// StartEventDelivery).
+	Outbox  profiles.EventOutbox
+	Streams profiles.StreamDestinations
+	// EventRetryInterval is how long an event not delivered waits before it
+	// is sent again (0: DefaultEventRetryInterval).
+	EventRetryInterval time.Duration
+
 	// Metrics, when set, counts ingestion outcomes, dead letters and
 	// data-key cache hits.
 	Metrics *Metrics
@@ -71,7 +80,8 @@ type Service struct {
 	mappers     mappers     // compiled object types of ingestion (mappers.go)
 	domains     domainCache // the domains ingestion reads (domaincache.go)
 	matches     matchCache  // the domains' last match groups (matching.go)
-	bg          background  // work beyond requests: upload jobs (upload.go)
+	bg          background  // work beyond requests: upload jobs (upload.go), event delivery
+	delivery    delivery    // the event streams' delivery loop (eventdelivery.go)
 
 	mu       sync.Mutex // guards policies
 	policies policyCache

@@ -22,6 +22,8 @@ type memState struct {
 	queues  *memQueues          // profiles.QueueStore; outside transactions
 
 	instances map[string]*profiles.Instance // profiles.IntegrationStore; by id; outside transactions
+
+	seq int64 // the last StreamEvent.Seq
 }
 
 // memData is a domain's profile data.
@@ -40,6 +42,14 @@ type memData struct {
 	// configs are the domain's, by kind and name; outside transactions
 	// (profiles.ConfigStore).
 	configs map[[2]string]*profiles.DomainConfig
+
+	// events wait for event streams, by Seq, with when their claim lapses.
+	events map[int64]*memEvent
+}
+
+type memEvent struct {
+	e            profiles.StreamEvent
+	claimedUntil time.Time
 }
 
 func newMemData() *memData {
@@ -53,6 +63,7 @@ func newMemData() *memData {
 
 		integrations: map[string]*profiles.Integration{},
 		configs:      map[[2]string]*profiles.DomainConfig{},
+		events:       map[int64]*memEvent{},
 	}
 }
 
@@ -60,7 +71,7 @@ func newMemData() *memData {
 // changed in place.
 func (st memState) clone() memState {
 	out := memState{domains: maps.Clone(st.domains), data: map[string]*memData{}, kms: st.kms, iam: st.iam, queues: st.queues,
-		instances: st.instances}
+		instances: st.instances, seq: st.seq}
 	for name, d := range st.data {
 		out.data[name] = &memData{
 			types:    maps.Clone(d.types),
@@ -72,6 +83,7 @@ func (st memState) clone() memState {
 
 			integrations: maps.Clone(d.integrations),
 			configs:      maps.Clone(d.configs),
+			events:       maps.Clone(d.events),
 		}
 	}
 	return out
@@ -586,6 +598,21 @@ func (tx *memTx) PutHistory(ctx context.Context, r *profiles.HistoryRecord) erro
 	}
 	r.CreatedAt, r.LastUpdatedAt = stamp(r.CreatedAt, tx.now), stamp(r.LastUpdatedAt, tx.now)
 	d.history[k] = deepCopy(r)
+	return nil
+}
+
+func (tx *memTx) PutStreamEvents(ctx context.Context, events []*profiles.StreamEvent) error {
+	for _, e := range events {
+		d, err := tx.write(e.DomainName)
+		if err != nil {
+			return err
+		}
+		tx.st.seq++
+		e.Seq, e.CreatedAt, e.Attempts = tx.st.seq, stamp(e.CreatedAt, tx.now), 0
+		c := *e
+		c.Data = slices.Clone(e.Data)
+		d.events[c.Seq] = &memEvent{e: c}
+	}
 	return nil
 }
 
@@ -1563,4 +1590,76 @@ func (s *memStore) SessionRevoked(ctx context.Context, id string) (bool, error) 
 	defer s.mu.Unlock()
 	_, ok := s.iamState().revoked[id]
 	return ok, nil
+}
+
+// The outbox (profiles.EventOutbox) works on the committed state, in place,
+// under the store's lock.
+
+func (s *memStore) ClaimStreamEvents(ctx context.Context, now time.Time, lease, retention time.Duration, limit int) ([]*profiles.StreamEvent, int, error) {
+	if limit < 1 {
+		return nil, 0, profiles.Errorf(profiles.EINVALID, "limit %d", limit)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now = now.UTC().Truncate(time.Millisecond)
+	dropped := 0
+	var ready []*memEvent
+	for _, d := range s.st.data {
+		for seq, m := range d.events {
+			if retention > 0 && m.e.CreatedAt.Before(now.Add(-retention)) {
+				delete(d.events, seq)
+				dropped++
+			} else if !m.claimedUntil.After(now) {
+				ready = append(ready, m)
+			}
+		}
+	}
+	slices.SortFunc(ready, func(a, b *memEvent) int { return cmp.Compare(a.e.Seq, b.e.Seq) })
+	var out []*profiles.StreamEvent
+	for _, m := range ready[:min(len(ready), limit)] {
+		m.claimedUntil = now.Add(lease.Truncate(time.Millisecond))
+		m.e.Attempts++
+		c := m.e
+		c.Data = slices.Clone(m.e.Data)
+		out = append(out, &c)
+	}
+	return out, dropped, nil
+}
+
+func (s *memStore) DeleteStreamEvents(ctx context.Context, seqs []int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.st.data {
+		for _, seq := range seqs {
+			delete(d.events, seq)
+		}
+	}
+	return nil
+}
+
+func (s *memStore) PurgeStreamEvents(ctx context.Context, domain, stream string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.st.data[domain]; ok {
+		for seq, m := range d.events {
+			if m.e.StreamName == stream {
+				delete(d.events, seq)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *memStore) CountStreamEvents(ctx context.Context, domain, stream string) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	if d, ok := s.st.data[domain]; ok {
+		for _, m := range d.events {
+			if m.e.StreamName == stream {
+				n++
+			}
+		}
+	}
+	return n, nil
 }

@@ -51,6 +51,13 @@ type Config struct {
 	// the built-in queues).
 	SQSEndpoint string
 
+	// An external Kinesis-compatible service for event streams ("": no
+	// event streams).
+	KinesisEndpoint string
+	// How long an event its Kinesis data stream did not take waits before
+	// it is sent again.
+	EventRetryInterval time.Duration
+
 	// Where the audit trail goes: a file (rotated at AuditMaxBytes, keeping
 	// 5), "-" for stdout; "" is audit.log in the data dir.
 	AuditLog      string
@@ -70,15 +77,16 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Addr:         "127.0.0.1:8720",
-		DataDir:      "./openprofiles-data",
-		Region:       "us-east-1",
-		AccountID:    "000000000000",
-		MaxDomains:   100,
-		MaxBodyBytes: 10 << 20,
-		LogLevel:     "info",
-		Metrics:      true,
-		Console:      true,
+		Addr:               "127.0.0.1:8720",
+		DataDir:            "./openprofiles-data",
+		Region:             "us-east-1",
+		AccountID:          "000000000000",
+		EventRetryInterval: 30 * time.Second,
+		MaxDomains:         100,
+		MaxBodyBytes:       10 << 20,
+		LogLevel:           "info",
+		Metrics:            true,
+		Console:            true,
 
 		IngestRate:    100,
 		IngestBurst:   100,
@@ -196,6 +204,12 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	fs.StringVar(&c.AuditLog, "audit-log", getenv("OPENPROFILES_AUDIT_LOG"), "`file` of the audit trail (JSON lines, rotated), or - for stdout; default audit.log in the data dir (env OPENPROFILES_AUDIT_LOG)")
 	c.AuditMaxBytes = d.AuditMaxBytes
 	fs.StringVar(&c.SQSEndpoint, "sqs-endpoint", getenv("OPENPROFILES_SQS_ENDPOINT"), "`URL` of an external SQS-compatible service for dead-letter queues, signed with the standard AWS credentials; empty: the built-in queues (env OPENPROFILES_SQS_ENDPOINT)")
+	fs.StringVar(&c.KinesisEndpoint, "kinesis-endpoint", getenv("OPENPROFILES_KINESIS_ENDPOINT"), "`URL` of a Kinesis-compatible service (Amazon Kinesis Data Streams: https://kinesis.REGION.amazonaws.com) whose data streams event streams write to, signed with the standard AWS credentials; empty: CreateEventStream is refused (env OPENPROFILES_KINESIS_ENDPOINT)")
+	retry, err := envDuration(getenv, "OPENPROFILES_EVENT_RETRY_INTERVAL", d.EventRetryInterval)
+	if err != nil {
+		return err
+	}
+	fs.DurationVar(&c.EventRetryInterval, "event-retry-interval", retry, "how long an event its Kinesis data stream did not take waits before it is sent again (env OPENPROFILES_EVENT_RETRY_INTERVAL)")
 	c.ServerSecret = getenv("OPENPROFILES_SERVER_SECRET")
 	c.KMSRootKey = getenv("OPENPROFILES_KMS_ROOT_KEY")
 	c.AccessKeyID = getenv("OPENPROFILES_ACCESS_KEY_ID")

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/openprofiles/profiles/awsapi"
+	"github.com/openprofiles/profiles/awskinesis"
 	"github.com/openprofiles/profiles/awskms"
 	"github.com/openprofiles/profiles/awssqs"
 	"github.com/openprofiles/profiles/connect"
@@ -213,6 +214,17 @@ func (m *Main) Open() error {
 		}
 		m.Service.Queues = awssqs.New(c.SQSEndpoint, c.Region, awsCfg.Credentials)
 	}
+	m.Service.Outbox, m.Service.EventRetryInterval = m.DB, c.EventRetryInterval
+	if c.KinesisEndpoint != "" {
+		// Event streams write to Kinesis data streams of an external
+		// Kinesis-compatible service, with the standard AWS credentials.
+		awsCfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(c.Region))
+		if err != nil {
+			m.DB.Close()
+			return fmt.Errorf("external Kinesis credentials: %w", err)
+		}
+		m.Service.Streams = awskinesis.New(c.KinesisEndpoint, c.Region, awsCfg.Credentials)
+	}
 	if m.Service.Audit, err = m.openAudit(); err != nil {
 		m.DB.Close()
 		return err
@@ -245,6 +257,7 @@ func (m *Main) Open() error {
 		CalculatedAttributes: m.Service,
 		Segments:             m.Service,
 		EventTriggers:        m.Service,
+		EventStreams:         m.Service,
 		Matching:             m.Service,
 		TypeAttributes:       m.Service,
 		Uploads:              m.Service,
@@ -328,6 +341,7 @@ func (m *Main) Open() error {
 		defer close(m.sweeperDone)
 		m.Service.RunSweeper(sweepCtx, c.SweepInterval, m.KMS.DeleteDueKeys, m.Service.DeliverSpooled)
 	}()
+	m.Service.StartEventDelivery()
 
 	if created {
 		fmt.Fprintf(m.Stdout, `OpenProfiles generated root credentials (access key %s) into %s (mode 0600).
@@ -441,6 +455,7 @@ type Store interface {
 	profiles.QueueStore
 	profiles.IntegrationStore
 	profiles.ConfigStore
+	profiles.EventOutbox
 	Open() error
 	SetSealer(profiles.Sealer)
 }

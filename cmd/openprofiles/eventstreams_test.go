@@ -1,0 +1,356 @@
+package main_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/smithy-go"
+
+	"github.com/openprofiles/profiles/awskinesis/kinesalite"
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+)
+
+// streamEvent is a record an event stream wrote, decoded.
+type streamEvent struct {
+	PartitionKey           string
+	SchemaVersion          *int
+	EventID                string `json:"EventId"`
+	EventTimestamp         string
+	EventType              string
+	DomainName             string
+	ObjectTypeName         string
+	AssociatedProfileID    string `json:"AssociatedProfileId"`
+	ProfileObjectUniqueKey string
+	Object                 map[string]any
+	IsMessageRealTime      bool
+}
+
+// streamsEnv is a server whose event streams write to kinesalite, a
+// Kinesis emulator on loopback.
+type streamsEnv struct {
+	*ingestEnv
+	kinesis string // kinesalite's endpoint
+}
+
+func newStreamsEnv(t *testing.T, edit ...func(*main.Config)) *streamsEnv {
+	t.Helper()
+	endpoint := kinesalite.StartIn(t, testRegion, "000000000000")
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	e := newIngestEnv(t, append([]func(*main.Config){func(c *main.Config) { c.KinesisEndpoint = endpoint }}, edit...)...)
+	return &streamsEnv{ingestEnv: e, kinesis: endpoint}
+}
+
+func (e *streamsEnv) createEventStream(name, uri string) (*customerprofiles.CreateEventStreamOutput, error) {
+	return e.client.CreateEventStream(e.t.Context(), &customerprofiles.CreateEventStreamInput{DomainName: aws.String(e.domain),
+		EventStreamName: aws.String(name), Uri: aws.String(uri), Tags: map[string]string{"team": "crm"}})
+}
+
+// events returns the records of a Kinesis stream once it holds at least
+// n, decoded; it fails the test after 20 s.
+func (e *streamsEnv) events(stream string, n int) []streamEvent {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		recs := kinesalite.ReadAll(e.t, e.kinesis, testRegion, stream)
+		if len(recs) >= n || time.Now().After(deadline) {
+			var out []streamEvent
+			for _, r := range recs {
+				var ev streamEvent
+				if err := json.Unmarshal(r.Data, &ev); err != nil {
+					e.t.Fatalf("record %s of %s is not JSON: %v: %s", r.SequenceNumber, stream, err, r.Data)
+				}
+				ev.PartitionKey = r.PartitionKey
+				out = append(out, ev)
+			}
+			if len(out) < n {
+				e.t.Fatalf("stream %s holds %d records after 20 s, want %d: %+v", stream, len(out), n, out)
+			}
+			return out
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestEventStreams drives the four event-stream operations through the SDK
+// and reads what the server wrote to a real Kinesis protocol server: the
+// events of new and updated profiles and of ingested objects, in the
+// payload of Customer Profiles' real-time export.
+func TestEventStreams(t *testing.T) {
+	e := newStreamsEnv(t)
+	ctx := t.Context()
+	e.putType(contactType("contact"))
+	arn := kinesalite.CreateStream(t, e.kinesis, testRegion, "profile-events", 2)
+
+	// The destination is checked.
+	_, err := e.createEventStream("bad", "not-an-arn")
+	wantAPIError(t, err, "BadRequestException", "Uri", "ARN of a Kinesis data stream")
+	_, err = e.createEventStream("bad", "arn:aws:kinesis:eu-west-3:000000000000:stream/profile-events")
+	wantAPIError(t, err, "BadRequestException", "region", testRegion)
+	_, err = e.createEventStream("bad", "arn:aws:kinesis:"+testRegion+":000000000000:stream/missing")
+	wantAPIError(t, err, "BadRequestException", "does not exist")
+	_, err = e.client.CreateEventStream(ctx, &customerprofiles.CreateEventStreamInput{DomainName: aws.String("nope"),
+		EventStreamName: aws.String("s"), Uri: aws.String(arn)})
+	wantAPIError(t, err, "ResourceNotFoundException", "nope")
+
+	created, err := e.createEventStream("crm-sync", arn)
+	if err != nil {
+		t.Fatalf("CreateEventStream: %v", err)
+	}
+	wantARN := "arn:aws:profile:" + testRegion + ":000000000000:domains/" + e.domain + "/event-streams/crm-sync"
+	if aws.ToString(created.EventStreamArn) != wantARN || created.Tags["team"] != "crm" {
+		t.Fatalf("CreateEventStream answered %+v", created)
+	}
+	_, err = e.createEventStream("crm-sync", arn)
+	wantAPIError(t, err, "BadRequestException", "already exists")
+
+	got, err := e.client.GetEventStream(ctx, &customerprofiles.GetEventStreamInput{DomainName: aws.String(e.domain), EventStreamName: aws.String("crm-sync")})
+	if err != nil {
+		t.Fatalf("GetEventStream: %v", err)
+	}
+	if aws.ToString(got.EventStreamArn) != wantARN || got.State != types.EventStreamStateRunning || got.CreatedAt == nil ||
+		aws.ToString(got.DestinationDetails.Uri) != arn || got.DestinationDetails.Status != types.EventStreamDestinationStatusHealthy ||
+		got.DestinationDetails.UnhealthySince != nil || got.Tags["team"] != "crm" {
+		t.Fatalf("GetEventStream answered %+v, destination %+v", got, got.DestinationDetails)
+	}
+
+	// Changes after the stream's creation reach it.
+	k1 := e.mustPut("contact", map[string]any{"id": "c1", "email": "ann@example.com", "name": map[string]any{"first": "Ann", "last": "Lee"},
+		"address": map[string]any{"city": "Lyon"}, "tier": "gold"})
+	p := e.mustOne("_email", "ann@example.com")
+	id := aws.ToString(p.ProfileId)
+	e.mustPut("contact", map[string]any{"id": "c1", "email": "ann@example.com", "name": map[string]any{"first": "Anne", "last": "Lee"}})
+	made, err := e.client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String(e.domain), FirstName: aws.String("Bob")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.UpdateProfile(ctx, &customerprofiles.UpdateProfileInput{DomainName: aws.String(e.domain), ProfileId: made.ProfileId,
+		LastName: aws.String("Stone")}); err != nil {
+		t.Fatal(err)
+	}
+
+	evs := e.events("profile-events", 6)
+	byProfile := map[string][]streamEvent{}
+	for _, ev := range evs {
+		if ev.SchemaVersion == nil || *ev.SchemaVersion != 0 || ev.EventID == "" || !ev.IsMessageRealTime || ev.DomainName != e.domain ||
+			ev.PartitionKey != ev.AssociatedProfileID {
+			t.Errorf("event %+v: want SchemaVersion 0, an EventId, IsMessageRealTime, DomainName %s, partition key = profile id", ev, e.domain)
+		}
+		if _, err := time.Parse(time.RFC3339, ev.EventTimestamp); err != nil {
+			t.Errorf("EventTimestamp %q: %v", ev.EventTimestamp, err)
+		}
+		byProfile[ev.AssociatedProfileID] = append(byProfile[ev.AssociatedProfileID], ev)
+	}
+	// One profile's events are on one shard, in order.
+	ann := byProfile[id]
+	kinds := func(evs []streamEvent) []string {
+		var out []string
+		for _, ev := range evs {
+			out = append(out, ev.ObjectTypeName+" "+ev.EventType)
+		}
+		return out
+	}
+	if want := []string{"_profile CREATED", "contact CREATED", "_profile UPDATED", "contact UPDATED"}; !slices.Equal(kinds(ann), want) {
+		t.Fatalf("events of profile %s: %v, want %v", id, kinds(ann), want)
+	}
+	if obj := ann[0].Object; obj["ProfileId"] != id || obj["FirstName"] != "Ann" || obj["Address"].(map[string]any)["City"] != "Lyon" ||
+		obj["Attributes"].(map[string]any)["tier"] != "gold" || obj["EmailAddress"] != "ann@example.com" {
+		t.Errorf("profile CREATED object: %v", obj)
+	}
+	if ev := ann[1]; ev.ProfileObjectUniqueKey != k1 || ev.Object["id"] != "c1" || ev.Object["name"].(map[string]any)["first"] != "Ann" {
+		t.Errorf("object CREATED event: %+v, want unique key %s and the object as ingested", ev, k1)
+	}
+	if ann[2].Object["FirstName"] != "Anne" || ann[3].Object["name"].(map[string]any)["first"] != "Anne" || ann[3].ProfileObjectUniqueKey != k1 {
+		t.Errorf("UPDATED events: %+v", ann[2:])
+	}
+	if bob := byProfile[aws.ToString(made.ProfileId)]; !slices.Equal(kinds(bob), []string{"_profile CREATED", "_profile UPDATED"}) ||
+		bob[1].Object["LastName"] != "Stone" || bob[1].Object["FirstName"] != "Bob" {
+		t.Errorf("events of the profile API's profile: %+v", bob)
+	}
+
+	// An object that changes nothing of its profile sends the object's event only.
+	k2 := e.mustPut("contact", map[string]any{"id": "c2", "email": "ann@example.com"})
+	var last []streamEvent
+	for _, ev := range e.events("profile-events", 7) {
+		if ev.AssociatedProfileID == id {
+			last = append(last, ev)
+		}
+	}
+	if want := []string{"_profile CREATED", "contact CREATED", "_profile UPDATED", "contact UPDATED", "contact CREATED"}; !slices.Equal(kinds(last), want) ||
+		last[4].ProfileObjectUniqueKey != k2 {
+		t.Fatalf("after an object changing no field: %v, want %v", kinds(last), want)
+	}
+
+	list, err := e.client.ListEventStreams(ctx, &customerprofiles.ListEventStreamsInput{DomainName: aws.String(e.domain)})
+	if err != nil || len(list.Items) != 1 || aws.ToString(list.Items[0].EventStreamName) != "crm-sync" ||
+		aws.ToString(list.Items[0].DestinationSummary.Uri) != arn || list.Items[0].State != types.EventStreamStateRunning {
+		t.Fatalf("ListEventStreams: %+v, %v", list, err)
+	}
+
+	// Deleted: nothing more is sent, and it is gone.
+	if _, err := e.client.DeleteEventStream(ctx, &customerprofiles.DeleteEventStreamInput{DomainName: aws.String(e.domain), EventStreamName: aws.String("crm-sync")}); err != nil {
+		t.Fatalf("DeleteEventStream: %v", err)
+	}
+	e.mustPut("contact", map[string]any{"id": "c3", "email": "cy@example.com"})
+	if _, err := e.m.Service.DeliverEvents(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(kinesalite.ReadAll(t, e.kinesis, testRegion, "profile-events")); n != 7 {
+		t.Errorf("after DeleteEventStream the stream holds %d records, want 7", n)
+	}
+	_, err = e.client.GetEventStream(ctx, &customerprofiles.GetEventStreamInput{DomainName: aws.String(e.domain), EventStreamName: aws.String("crm-sync")})
+	wantAPIError(t, err, "ResourceNotFoundException", "crm-sync")
+	_, err = e.client.DeleteEventStream(ctx, &customerprofiles.DeleteEventStreamInput{DomainName: aws.String(e.domain), EventStreamName: aws.String("crm-sync")})
+	wantAPIError(t, err, "ResourceNotFoundException", "crm-sync")
+}
+
+// TestEventStreams_DestinationDown: events written while the Kinesis data
+// stream is gone wait in the store; the stream reads UNHEALTHY with why,
+// and once the data stream is back every event is delivered and the stream
+// reads HEALTHY again.
+func TestEventStreams_DestinationDown(t *testing.T) {
+	e := newStreamsEnv(t, func(c *main.Config) { c.EventRetryInterval = 200 * time.Millisecond })
+	ctx := t.Context()
+	e.putType(contactType("contact"))
+	arn := kinesalite.CreateStream(t, e.kinesis, testRegion, "down", 1)
+	if _, err := e.createEventStream("s", arn); err != nil {
+		t.Fatal(err)
+	}
+	kc := kinesalite.Client(e.kinesis, testRegion)
+	if _, err := kc.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("down")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		e.mustPut("contact", map[string]any{"id": fmt.Sprint("d", i), "email": fmt.Sprint("d", i, "@example.com")})
+	}
+	var got *customerprofiles.GetEventStreamOutput
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		got, err = e.client.GetEventStream(ctx, &customerprofiles.GetEventStreamInput{DomainName: aws.String(e.domain), EventStreamName: aws.String("s")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.DestinationDetails.Status == types.EventStreamDestinationStatusUnhealthy || time.Now().After(deadline) {
+			break
+		}
+	}
+	if d := got.DestinationDetails; d.Status != types.EventStreamDestinationStatusUnhealthy || d.UnhealthySince == nil ||
+		!containsAll(aws.ToString(d.Message), "PutRecords", arn) {
+		t.Fatalf("destination while the data stream is gone: %+v, message %q", d, aws.ToString(d.Message))
+	}
+
+	kinesalite.CreateStream(t, e.kinesis, testRegion, "down", 1)
+	evs := e.events("down", 10) // 5 new profiles, 5 new objects
+	keys := map[string]bool{}
+	for _, ev := range evs {
+		keys[ev.ObjectTypeName+" "+ev.EventType+" "+ev.AssociatedProfileID] = true
+	}
+	if len(keys) != 10 {
+		t.Errorf("delivered after the outage: %d distinct events of %d records, want 10", len(keys), len(evs))
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		got, _ = e.client.GetEventStream(ctx, &customerprofiles.GetEventStreamInput{DomainName: aws.String(e.domain), EventStreamName: aws.String("s")})
+		if got.DestinationDetails.Status == types.EventStreamDestinationStatusHealthy || time.Now().After(deadline) {
+			break
+		}
+	}
+	if d := got.DestinationDetails; d.Status != types.EventStreamDestinationStatusHealthy || d.UnhealthySince != nil || d.Message != nil {
+		t.Fatalf("destination after the outage: %+v", d)
+	}
+}
+
+// TestEventStreams_ParallelWriters: 64 ingestions at once on 8 profiles'
+// keys; every acknowledged object has its event on the stream, exactly
+// once per version here (the destination never failed).
+func TestEventStreams_ParallelWriters(t *testing.T) {
+	e := newStreamsEnv(t)
+	e.putType(contactType("contact"))
+	arn := kinesalite.CreateStream(t, e.kinesis, testRegion, "busy", 4)
+	if _, err := e.createEventStream("s", arn); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	for i := range 64 {
+		wg.Go(func() {
+			for {
+				k, err := e.put("contact", map[string]any{"id": fmt.Sprint("p", i), "email": fmt.Sprint("shared", i%8, "@example.com")})
+				if isThrottled(err) {
+					time.Sleep(20 * time.Millisecond)
+					continue
+				}
+				if err != nil {
+					t.Errorf("PutProfileObject %d: %v", i, err)
+					return
+				}
+				mu.Lock()
+				acked[k] = true
+				mu.Unlock()
+				return
+			}
+		})
+	}
+	wg.Wait()
+	evs := e.events("busy", 64+8) // 64 objects, 8 new profiles (objects that change no field send none)
+	objects := map[string]int{}
+	profiles := map[string]int{}
+	for _, ev := range evs {
+		switch ev.ObjectTypeName {
+		case "contact":
+			objects[ev.ProfileObjectUniqueKey]++
+		case "_profile":
+			if ev.EventType == "CREATED" {
+				profiles[ev.AssociatedProfileID]++
+			}
+		}
+	}
+	for k := range acked {
+		if objects[k] != 1 {
+			t.Errorf("object %s: %d events, want 1", k, objects[k])
+		}
+	}
+	if len(objects) != 64 || len(profiles) != 8 {
+		t.Errorf("events of %d objects and %d new profiles, want 64 and 8", len(objects), len(profiles))
+	}
+}
+
+// TestEventStreams_NoKinesis: without --kinesis-endpoint, CreateEventStream
+// says what the server lacks.
+func TestEventStreams_NoKinesis(t *testing.T) {
+	e := newIngestEnv(t)
+	_, err := e.client.CreateEventStream(t.Context(), &customerprofiles.CreateEventStreamInput{DomainName: aws.String(e.domain),
+		EventStreamName: aws.String("s"), Uri: aws.String("arn:aws:kinesis:" + testRegion + ":000000000000:stream/x")})
+	wantAPIError(t, err, "BadRequestException", "--kinesis-endpoint")
+	list, err := e.client.ListEventStreams(t.Context(), &customerprofiles.ListEventStreamsInput{DomainName: aws.String(e.domain)})
+	if err != nil || len(list.Items) != 0 {
+		t.Fatalf("ListEventStreams: %+v, %v", list, err)
+	}
+}
+
+func containsAll(s string, words ...string) bool {
+	for _, w := range words {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func isThrottled(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ThrottlingException"
+}

@@ -1,0 +1,134 @@
+package profiles
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// An EventStream subscribes a Kinesis data stream (Uri, the stream's ARN)
+// to a domain's changes: every profile created or updated and every object
+// ingested after the stream was created is sent to it as one JSON record
+// (StreamEventPayload), at least once.
+type EventStream struct {
+	DomainName string
+	Name       string
+	Arn        string
+	Uri        string // arn:aws:kinesis:REGION:ACCOUNT:stream/NAME
+	State      string // EventStreamRunning or EventStreamStopped
+	// StoppedSince is when State became EventStreamStopped.
+	StoppedSince time.Time
+	// Status is the destination's health: DestinationHealthy, or
+	// DestinationUnhealthy since UnhealthySince because of Message.
+	Status         string
+	UnhealthySince time.Time
+	Message        string
+	// Pending counts the events waiting for delivery.
+	Pending   int
+	Tags      map[string]string
+	CreatedAt time.Time
+}
+
+// States and destination statuses of an event stream.
+const (
+	EventStreamRunning   = "RUNNING"
+	EventStreamStopped   = "STOPPED"
+	DestinationHealthy   = "HEALTHY"
+	DestinationUnhealthy = "UNHEALTHY"
+)
+
+// MaxEventStreamsPerDomain is the quota of event streams of a domain.
+const MaxEventStreamsPerDomain = 5
+
+// EventStreamService manages event streams. Every method returns ENOTFOUND
+// for a missing domain or stream.
+type EventStreamService interface {
+	// CreateEventStream checks that the destination exists and can be
+	// written (EINVALID naming what is wrong: the ARN, its region or
+	// account, the stream, the credentials, no destination service
+	// configured) and creates the stream. Returns EINVALID when one of that
+	// name exists and EQUOTA past MaxEventStreamsPerDomain.
+	CreateEventStream(ctx context.Context, es *EventStream) (*EventStream, error)
+	GetEventStream(ctx context.Context, domain, name string) (*EventStream, error)
+	// DeleteEventStream deletes the stream and the events it has not
+	// delivered yet.
+	DeleteEventStream(ctx context.Context, domain, name string) error
+	// ListEventStreams returns one page of a domain's event streams, by name.
+	ListEventStreams(ctx context.Context, domain string, page Page) ([]*EventStream, string, error)
+}
+
+// StreamRecord is one record for a Kinesis data stream.
+type StreamRecord struct {
+	PartitionKey string
+	Data         []byte
+}
+
+// StreamDestinations writes records to Kinesis data streams, named by their
+// ARNs. Package awskinesis implements it over the Kinesis API.
+type StreamDestinations interface {
+	// CheckStream returns nil when the stream exists and can take records.
+	// Returns ENOTFOUND for a missing stream, EFORBIDDEN when the
+	// credentials may not use it, EINVALID for an ARN that is not a Kinesis
+	// stream's; other errors (the service unreachable) are internal.
+	CheckStream(ctx context.Context, streamARN string) error
+	// PutRecords writes up to 500 records to the stream in one call and
+	// returns the indexes of the records the stream refused (throttled or
+	// failed: the caller sends them again). An error means none was written
+	// and carries the codes of CheckStream (ETHROTTLED for a stream over its
+	// throughput).
+	PutRecords(ctx context.Context, streamARN string, records []StreamRecord) (failed []int, err error)
+}
+
+// StreamEvent is one event of a domain waiting in the store for delivery to
+// one event stream: a change writes one per event stream of its domain, in
+// the change's transaction (Tx.PutStreamEvents), so that an acknowledged
+// change is delivered even if the process dies right after.
+type StreamEvent struct {
+	DomainName   string
+	StreamName   string
+	ID           string // the payload's EventId, the same for every stream of one change
+	Seq          int64  // assigned by the store on insert, increasing
+	PartitionKey string // the profile id: a profile's events go to one shard
+	// Data is the payload as the service sealed it (the store keeps it byte
+	// for byte).
+	Data      []byte
+	CreatedAt time.Time
+	Attempts  int // claims so far, this one included
+}
+
+// EventOutbox delivers the stream events stores keep. Deleting a domain
+// deletes its events.
+type EventOutbox interface {
+	// ClaimStreamEvents deletes the events created before now-retention,
+	// then takes up to limit events whose last claim has lapsed at now (or
+	// that were never claimed), lowest Seq first, claims each until
+	// now+lease with Attempts+1, and returns them with how many it deleted;
+	// atomically, so that concurrent claimers (also on other nodes) never
+	// get the same event while it is claimed.
+	ClaimStreamEvents(ctx context.Context, now time.Time, lease, retention time.Duration, limit int) ([]*StreamEvent, int, error)
+	// DeleteStreamEvents deletes events by Seq (delivered); unknown ones are
+	// ignored.
+	DeleteStreamEvents(ctx context.Context, seqs []int64) error
+	// PurgeStreamEvents deletes the events of one event stream of a domain.
+	PurgeStreamEvents(ctx context.Context, domain, stream string) error
+	// CountStreamEvents counts the events of one event stream of a domain.
+	CountStreamEvents(ctx context.Context, domain, stream string) (int, error)
+}
+
+// StreamEventPayload is the JSON record an event stream delivers, as
+// Customer Profiles' real-time export writes it. ObjectTypeName is
+// "_profile" for a profile's event (Object: the profile as the API shows
+// it), else the ingested object's type (Object: the object as ingested,
+// AssociatedProfileId and ProfileObjectUniqueKey set).
+type StreamEventPayload struct {
+	SchemaVersion          int             `json:"SchemaVersion"`
+	EventID                string          `json:"EventId"`
+	EventTimestamp         string          `json:"EventTimestamp"` // RFC 3339, UTC, milliseconds
+	EventType              string          `json:"EventType"`      // CREATED or UPDATED
+	DomainName             string          `json:"DomainName"`
+	ObjectTypeName         string          `json:"ObjectTypeName"`
+	AssociatedProfileID    string          `json:"AssociatedProfileId,omitempty"`
+	ProfileObjectUniqueKey string          `json:"ProfileObjectUniqueKey,omitempty"`
+	Object                 json.RawMessage `json:"Object"`
+	IsMessageRealTime      bool            `json:"IsMessageRealTime"`
+}

@@ -1,0 +1,259 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+var _ profiles.EventStreamService = (*Service)(nil)
+
+// streamDoc is what an event stream's config holds: its destination, and
+// the destination's health as the delivery loop last saw it.
+type streamDoc struct {
+	Uri            string            `json:"uri"`
+	Tags           map[string]string `json:"tags,omitempty"`
+	Status         string            `json:"status"`
+	UnhealthySince time.Time         `json:"unhealthySince,omitzero"`
+	Message        string            `json:"message,omitempty"`
+}
+
+// CreateEventStream checks the destination (a Kinesis data stream of this
+// server's region that the destination service has) and stores the stream;
+// every change of the domain from then on is delivered to it.
+func (s *Service) CreateEventStream(ctx context.Context, es *profiles.EventStream) (*profiles.EventStream, error) {
+	if _, err := s.Store.FindDomain(ctx, es.DomainName); err != nil {
+		return nil, domainErr(err, es.DomainName)
+	}
+	if err := s.checkDestination(ctx, es.Uri); err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(streamDoc{Uri: es.Uri, Tags: es.Tags, Status: profiles.DestinationHealthy})
+	if err != nil {
+		return nil, err
+	}
+	c := &profiles.DomainConfig{DomainName: es.DomainName, Kind: profiles.ConfigEventStream, Name: es.Name, Data: data}
+	switch err := s.Configs.CreateConfig(ctx, c, profiles.MaxEventStreamsPerDomain); profiles.ErrorCode(err) {
+	case "":
+	case profiles.ENOTFOUND:
+		return nil, domainErr(err, es.DomainName)
+	case profiles.ECONFLICT:
+		return nil, profiles.Errorf(profiles.EINVALID, "Event stream %s already exists in domain %s.", es.Name, es.DomainName)
+	case profiles.EQUOTA:
+		return nil, profiles.Errorf(profiles.EQUOTA, "Domain %s already has %d event streams, the most it may have.", es.DomainName, profiles.MaxEventStreamsPerDomain)
+	default:
+		return nil, err
+	}
+	s.domains.forgetStreams(es.DomainName)
+	return s.streamFromConfig(ctx, c)
+}
+
+// checkDestination checks a destination ARN: a Kinesis data stream of this
+// server's region, which the destination service has and lets this
+// server write to.
+func (s *Service) checkDestination(ctx context.Context, uri string) error {
+	bad := func(format string, args ...any) error { return profiles.Errorf(profiles.EINVALID, format, args...) }
+	parts := strings.SplitN(uri, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "kinesis" || !strings.HasPrefix(parts[5], "stream/") || len(parts[5]) == len("stream/") {
+		return bad("Uri %q must be the ARN of a Kinesis data stream: arn:aws:kinesis:%s:ACCOUNT:stream/NAME.", uri, s.Region)
+	}
+	if parts[3] != s.Region {
+		return bad("Uri %q: the Kinesis data stream must be in the domain's region, %s.", uri, s.Region)
+	}
+	if s.Streams == nil {
+		return bad("Event streams need a Kinesis-compatible service, and this server has none: start it with --kinesis-endpoint.")
+	}
+	switch err := s.Streams.CheckStream(ctx, uri); profiles.ErrorCode(err) {
+	case "":
+		return nil
+	case profiles.ENOTFOUND:
+		return bad("Uri: the Kinesis data stream %s does not exist.", uri)
+	case profiles.EFORBIDDEN, profiles.EINVALID:
+		return bad("Uri: the Kinesis data stream %s cannot take records: %s", uri, profiles.ErrorMessage(err))
+	default:
+		return fmt.Errorf("check Kinesis data stream %s: %w", uri, err)
+	}
+}
+
+// GetEventStream returns an event stream with its destination's health.
+func (s *Service) GetEventStream(ctx context.Context, domain, name string) (*profiles.EventStream, error) {
+	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigEventStream, name)
+	if err != nil {
+		return nil, s.configErr(ctx, err, domain, "Event stream", name)
+	}
+	return s.streamFromConfig(ctx, c)
+}
+
+// DeleteEventStream deletes an event stream and the events it has not
+// delivered.
+func (s *Service) DeleteEventStream(ctx context.Context, domain, name string) error {
+	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigEventStream, name); err != nil {
+		return s.configErr(ctx, err, domain, "Event stream", name)
+	}
+	s.domains.forgetStreams(domain)
+	if s.Outbox != nil {
+		// Events a node put after this (it knew the stream for up to
+		// domainTTL) are dropped by the delivery loop, which finds no stream.
+		return s.Outbox.PurgeStreamEvents(ctx, domain, name)
+	}
+	return nil
+}
+
+// ListEventStreams returns one page of a domain's event streams, by name.
+func (s *Service) ListEventStreams(ctx context.Context, domain string, page profiles.Page) ([]*profiles.EventStream, string, error) {
+	list, next, err := s.listConfigs(ctx, domain, profiles.ConfigEventStream, "ListEventStreams", page)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*profiles.EventStream, len(list))
+	for i, c := range list {
+		if out[i], err = s.streamFromConfig(ctx, c); err != nil {
+			return nil, "", err
+		}
+	}
+	return out, next, nil
+}
+
+func (s *Service) streamFromConfig(ctx context.Context, c *profiles.DomainConfig) (*profiles.EventStream, error) {
+	doc, err := decodeStreamDoc(c)
+	if err != nil {
+		return nil, err
+	}
+	es := &profiles.EventStream{DomainName: c.DomainName, Name: c.Name, Arn: s.eventStreamARN(c.DomainName, c.Name), Uri: doc.Uri,
+		State: profiles.EventStreamRunning, Status: doc.Status, UnhealthySince: doc.UnhealthySince, Message: doc.Message,
+		Tags: doc.Tags, CreatedAt: c.CreatedAt}
+	if s.Outbox != nil {
+		if es.Pending, err = s.Outbox.CountStreamEvents(ctx, c.DomainName, c.Name); err != nil {
+			return nil, err
+		}
+	}
+	return es, nil
+}
+
+func decodeStreamDoc(c *profiles.DomainConfig) (*streamDoc, error) {
+	var doc streamDoc
+	if err := json.Unmarshal(c.Data, &doc); err != nil {
+		return nil, fmt.Errorf("event stream %s of domain %s: %w", c.Name, c.DomainName, err)
+	}
+	return &doc, nil
+}
+
+func (s *Service) eventStreamARN(domain, name string) string {
+	return s.DomainARN(domain) + "/event-streams/" + name
+}
+
+// recentStreams returns the names of a domain's event streams as read at
+// most domainTTL ago: a stream created through another node gets the
+// changes made here from at most that long after its creation (README).
+// Call it before the change's transaction.
+func (s *Service) recentStreams(ctx context.Context, domain string) ([]string, error) {
+	if s.Outbox == nil || s.Configs == nil {
+		return nil, nil
+	}
+	c := &s.domains
+	return recent(c, &c.streams, domain, s.Now(), func() ([]string, error) {
+		list, err := s.Configs.ListConfigs(ctx, domain, profiles.ConfigEventStream, "", 0)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, nil // the change's transaction tells
+		} else if err != nil {
+			return nil, err
+		}
+		names := make([]string, len(list))
+		for i, c := range list {
+			names[i] = c.Name
+		}
+		return names, nil
+	})
+}
+
+// profileEventType is the ObjectTypeName of a profile's events.
+const profileEventType = "_profile"
+
+// putEvents writes one event (payload) for each of streams in tx, sealed
+// under the domain's key, and asks the delivery loop to run once tx has
+// committed (wakeDelivery).
+func (s *Service) putEvents(ctx context.Context, tx profiles.Tx, streams []string, p profiles.StreamEventPayload, partitionKey string) error {
+	if len(streams) == 0 {
+		return nil
+	}
+	p.EventID = s.newID(s.now())
+	p.SchemaVersion, p.IsMessageRealTime = 0, true
+	data, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	events := make([]*profiles.StreamEvent, len(streams))
+	for i, name := range streams {
+		sealed, err := s.crypt.Seal(ctx, eventRecord(p.DomainName, name, p.EventID), data)
+		if err != nil {
+			return err
+		}
+		events[i] = &profiles.StreamEvent{DomainName: p.DomainName, StreamName: name, ID: p.EventID, PartitionKey: partitionKey, Data: sealed}
+	}
+	return tx.PutStreamEvents(ctx, events)
+}
+
+func eventRecord(domain, stream, id string) profiles.RecordRef {
+	return profiles.RecordRef{Domain: domain, Kind: profiles.RecordEvent, ObjectType: stream, ID: id}
+}
+
+// profileEvent returns the payload of a profile's event.
+func (s *Service) profileEvent(p *profiles.Profile, eventType string, at time.Time) (profiles.StreamEventPayload, error) {
+	doc, err := profileDocument(p)
+	return profiles.StreamEventPayload{EventTimestamp: eventTime(at), EventType: eventType, DomainName: p.DomainName,
+		ObjectTypeName: profileEventType, AssociatedProfileID: p.ID, Object: doc}, err
+}
+
+// putProfileEvent writes a profile's event (eventType CREATED or UPDATED)
+// for each of streams in tx.
+func (s *Service) putProfileEvent(ctx context.Context, tx profiles.Tx, streams []string, p *profiles.Profile, eventType string) error {
+	if len(streams) == 0 {
+		return nil
+	}
+	ev, err := s.profileEvent(p, eventType, p.LastUpdatedAt)
+	if err != nil {
+		return err
+	}
+	return s.putEvents(ctx, tx, streams, ev, p.ID)
+}
+
+// objectEvent returns the payload of an ingested object's event.
+func objectEvent(o *profiles.ProfileObject, eventType string, at time.Time) profiles.StreamEventPayload {
+	obj := json.RawMessage(o.Data)
+	if !json.Valid(obj) {
+		obj, _ = json.Marshal(string(o.Data))
+	}
+	return profiles.StreamEventPayload{EventTimestamp: eventTime(at), EventType: eventType, DomainName: o.DomainName,
+		ObjectTypeName: o.ObjectTypeName, AssociatedProfileID: o.ProfileID, ProfileObjectUniqueKey: o.UniqueKey, Object: obj}
+}
+
+func eventTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// profileDocument returns a profile as the API shows it: ProfileId, the
+// scalar fields, addresses and Attributes as objects, EngagementPreferences
+// as its JSON.
+func profileDocument(p *profiles.Profile) (json.RawMessage, error) {
+	doc := map[string]any{"ProfileId": p.ID}
+	for k, v := range p.Fields {
+		if k == engagementField && json.Valid([]byte(v)) {
+			doc[k] = json.RawMessage(v)
+			continue
+		}
+		group, name, nested := strings.Cut(k, ".")
+		if !nested {
+			doc[k] = v
+			continue
+		}
+		m, ok := doc[group].(map[string]string)
+		if !ok {
+			m = map[string]string{}
+			doc[group] = m
+		}
+		m[name] = v
+	}
+	return json.Marshal(doc)
+}

@@ -1,0 +1,209 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// The stream event cases hold stores that implement Tx.PutStreamEvents and
+// profiles.EventOutbox to their contract. Every store of this project
+// implements them. Besides the contract:
+//
+//   - Events read back as put: Data byte for byte, CreatedAt to the
+//     millisecond in UTC; Seq increases with every put, also across
+//     transactions.
+//   - An Update whose fn fails puts no event.
+//   - Concurrent claimers never get the same event while it is claimed.
+
+func testStreamEvents(t *testing.T, open OpenFunc) {
+	t.Run("PutClaimDelete", func(t *testing.T) {
+		ctx := t.Context()
+		s, ob, clock := mustOpenOutbox(t, open)
+		mustCreateDomains(t, ctx, s, "d", "e")
+		at := time.Date(2026, 3, 4, 5, 6, 7, 891234567, time.FixedZone("x", 3600))
+		first := []*profiles.StreamEvent{
+			{DomainName: "d", StreamName: "s1", ID: "ev1", PartitionKey: "p1", Data: []byte("one"), CreatedAt: at},
+			{DomainName: "d", StreamName: "s2", ID: "ev1", PartitionKey: "p1", Data: []byte("one")},
+		}
+		mustPutStreamEvents(t, ctx, s, first...)
+		if first[0].Seq <= 0 || first[1].Seq <= first[0].Seq {
+			t.Fatalf("PutStreamEvents: Seq %d, %d: want increasing, > 0", first[0].Seq, first[1].Seq)
+		}
+		if !first[0].CreatedAt.Equal(storedTime(at)) || !first[1].CreatedAt.Equal(storedTime(clock.Now())) {
+			t.Errorf("PutStreamEvents: CreatedAt %v, %v; want %v, %v", first[0].CreatedAt, first[1].CreatedAt, storedTime(at), storedTime(clock.Now()))
+		}
+		second := &profiles.StreamEvent{DomainName: "e", StreamName: "s1", ID: "ev2", PartitionKey: "p2", Data: []byte{}}
+		mustPutStreamEvents(t, ctx, s, second)
+		if second.Seq <= first[1].Seq {
+			t.Fatalf("PutStreamEvents (second transaction): Seq %d after %d", second.Seq, first[1].Seq)
+		}
+		// A failed Update puts nothing.
+		_ = s.Update(ctx, func(tx profiles.Tx) error {
+			if err := tx.PutStreamEvents(ctx, []*profiles.StreamEvent{{DomainName: "d", StreamName: "s1", ID: "gone", PartitionKey: "p", Data: []byte("x")}}); err != nil {
+				return err
+			}
+			return fmt.Errorf("abort")
+		})
+
+		got, dropped, err := ob.ClaimStreamEvents(ctx, clock.Now(), time.Minute, 0, 2)
+		if err != nil || dropped != 0 {
+			t.Fatalf("ClaimStreamEvents: %v, dropped %d", err, dropped)
+		}
+		want := []*profiles.StreamEvent{
+			{DomainName: "d", StreamName: "s1", ID: "ev1", Seq: first[0].Seq, PartitionKey: "p1", Data: []byte("one"), CreatedAt: storedTime(at), Attempts: 1},
+			{DomainName: "d", StreamName: "s2", ID: "ev1", Seq: first[1].Seq, PartitionKey: "p1", Data: []byte("one"), CreatedAt: storedTime(clock.Now()), Attempts: 1},
+		}
+		checkKMS(t, "ClaimStreamEvents (lowest Seq first)", want, got)
+
+		// Claimed events are not claimed again until the lease lapses.
+		got, _, err = ob.ClaimStreamEvents(ctx, clock.Now(), time.Minute, 0, 10)
+		if err != nil || len(got) != 1 || got[0].ID != "ev2" || len(got[0].Data) != 0 {
+			t.Fatalf("ClaimStreamEvents (second): %v, %v; want ev2 only, with empty data", describeEvents(got), err)
+		}
+		mustCountStreamEvents(t, ctx, ob, "d", "s1", 1)
+		mustCountStreamEvents(t, ctx, ob, "d", "s2", 1)
+		mustCountStreamEvents(t, ctx, ob, "d", "none", 0)
+
+		if err := ob.DeleteStreamEvents(ctx, []int64{first[0].Seq, 999999}); err != nil {
+			t.Fatalf("DeleteStreamEvents: %v", err)
+		}
+		mustCountStreamEvents(t, ctx, ob, "d", "s1", 0)
+		if err := ob.DeleteStreamEvents(ctx, nil); err != nil {
+			t.Fatalf("DeleteStreamEvents(none): %v", err)
+		}
+
+		clock.Add(time.Minute)
+		got, _, err = ob.ClaimStreamEvents(ctx, clock.Now(), time.Minute, 0, 10)
+		if err != nil || len(got) != 2 || got[0].Seq != first[1].Seq || got[0].Attempts != 2 || got[1].ID != "ev2" || got[1].Attempts != 2 {
+			t.Fatalf("ClaimStreamEvents (lease lapsed): %v, %v; want s2's ev1 and ev2, attempt 2", describeEvents(got), err)
+		}
+		if _, _, err := ob.ClaimStreamEvents(ctx, clock.Now(), time.Minute, 0, 0); profiles.ErrorCode(err) != profiles.EINVALID {
+			t.Errorf("ClaimStreamEvents(limit 0): %v, want EINVALID", err)
+		}
+	})
+
+	t.Run("RetentionPurgeAndDomain", func(t *testing.T) {
+		ctx := t.Context()
+		s, ob, clock := mustOpenOutbox(t, open)
+		mustCreateDomains(t, ctx, s, "d", "e")
+		old := &profiles.StreamEvent{DomainName: "d", StreamName: "s", ID: "old", PartitionKey: "p", Data: []byte("o")}
+		mustPutStreamEvents(t, ctx, s, old)
+		clock.Add(2 * time.Hour)
+		young := &profiles.StreamEvent{DomainName: "d", StreamName: "s", ID: "young", PartitionKey: "p", Data: []byte("y")}
+		mustPutStreamEvents(t, ctx, s, young)
+		got, dropped, err := ob.ClaimStreamEvents(ctx, clock.Now(), time.Nanosecond, time.Hour, 10)
+		if err != nil || dropped != 1 || len(got) != 1 || got[0].ID != "young" {
+			t.Fatalf("ClaimStreamEvents(retention 1h): %v, dropped %d, %v; want young, 1 dropped", describeEvents(got), dropped, err)
+		}
+
+		mustPutStreamEvents(t, ctx, s,
+			&profiles.StreamEvent{DomainName: "d", StreamName: "other", ID: "a", PartitionKey: "p", Data: []byte("a")},
+			&profiles.StreamEvent{DomainName: "e", StreamName: "s", ID: "b", PartitionKey: "p", Data: []byte("b")})
+		if err := ob.PurgeStreamEvents(ctx, "d", "s"); err != nil {
+			t.Fatalf("PurgeStreamEvents: %v", err)
+		}
+		mustCountStreamEvents(t, ctx, ob, "d", "s", 0)
+		mustCountStreamEvents(t, ctx, ob, "d", "other", 1)
+		mustCountStreamEvents(t, ctx, ob, "e", "s", 1)
+
+		if err := s.DeleteDomain(ctx, "d"); err != nil {
+			t.Fatalf("DeleteDomain: %v", err)
+		}
+		mustCountStreamEvents(t, ctx, ob, "d", "other", 0)
+		clock.Add(time.Minute)
+		got, _, err = ob.ClaimStreamEvents(ctx, clock.Now(), time.Minute, 0, 10)
+		if err != nil || len(got) != 1 || got[0].ID != "b" {
+			t.Fatalf("ClaimStreamEvents after DeleteDomain: %v, %v; want e's b only", describeEvents(got), err)
+		}
+
+		err = s.Update(ctx, func(tx profiles.Tx) error {
+			return tx.PutStreamEvents(ctx, []*profiles.StreamEvent{{DomainName: "nope", StreamName: "s", ID: "x", PartitionKey: "p", Data: []byte("x")}})
+		})
+		checkNotFound(t, "PutStreamEvents(missing domain)", err, "nope")
+		err = s.View(ctx, func(tx profiles.Tx) error {
+			return tx.PutStreamEvents(ctx, []*profiles.StreamEvent{{DomainName: "e", StreamName: "s", ID: "x", PartitionKey: "p", Data: []byte("x")}})
+		})
+		if err == nil {
+			t.Errorf("PutStreamEvents in a View: no error")
+		}
+	})
+
+	t.Run("ConcurrentClaims", func(t *testing.T) {
+		ctx := t.Context()
+		s, ob, clock := mustOpenOutbox(t, open)
+		mustCreateDomains(t, ctx, s, "d")
+		const n = 200
+		for i := range n / 20 {
+			var evs []*profiles.StreamEvent
+			for j := range 20 {
+				evs = append(evs, &profiles.StreamEvent{DomainName: "d", StreamName: "s", ID: fmt.Sprint(i*20 + j), PartitionKey: "p", Data: []byte("x")})
+			}
+			mustPutStreamEvents(t, ctx, s, evs...)
+		}
+		var mu sync.Mutex
+		var seen []int64
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for {
+					got, _, err := ob.ClaimStreamEvents(ctx, clock.Now(), time.Hour, 0, 7)
+					if err != nil {
+						t.Errorf("ClaimStreamEvents: %v", err)
+						return
+					}
+					if len(got) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, e := range got {
+						seen = append(seen, e.Seq)
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		slices.Sort(seen)
+		if len(seen) != n || len(slices.Compact(slices.Clone(seen))) != n {
+			t.Fatalf("8 concurrent claimers got %d events, %d distinct; want each of %d once", len(seen), len(slices.Compact(slices.Clone(seen))), n)
+		}
+	})
+}
+
+func describeEvents(evs []*profiles.StreamEvent) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, fmt.Sprintf("%d %s/%s %s attempts %d", e.Seq, e.DomainName, e.StreamName, e.ID, e.Attempts))
+	}
+	return out
+}
+
+func mustOpenOutbox(t *testing.T, open OpenFunc) (profiles.Store, profiles.EventOutbox, *clock) {
+	t.Helper()
+	s, c := mustOpenClock(t, open)
+	ob, ok := s.(profiles.EventOutbox)
+	if !ok {
+		t.Fatalf("%T does not implement profiles.EventOutbox: every store must (event streams deliver from it)", s)
+	}
+	return s, ob, c
+}
+
+func mustPutStreamEvents(tb testing.TB, ctx context.Context, s profiles.Store, evs ...*profiles.StreamEvent) {
+	tb.Helper()
+	if err := s.Update(ctx, func(tx profiles.Tx) error { return tx.PutStreamEvents(ctx, evs) }); err != nil {
+		tb.Fatalf("PutStreamEvents: %v", err)
+	}
+}
+
+func mustCountStreamEvents(tb testing.TB, ctx context.Context, ob profiles.EventOutbox, domain, stream string, want int) {
+	tb.Helper()
+	if n, err := ob.CountStreamEvents(ctx, domain, stream); err != nil || n != want {
+		tb.Errorf("CountStreamEvents(%s, %s) = %d, %v; want %d", domain, stream, n, err, want)
+	}
+}
