@@ -23,11 +23,11 @@ import (
 
 // Settings of the delivery loop.
 const (
-	deliveryBatch = 500              // events a claim takes: one PutRecords call at most per stream
+	deliveryBatch = 500 // events a claim takes: one PutRecords call at most per stream
 	// DefaultEventRetryInterval is how long an event the destination did
 	// not take waits before it is sent again (Service.EventRetryInterval).
 	DefaultEventRetryInterval = 30 * time.Second
-	deliveryPoll  = time.Second      // how often a node looks for events other nodes wrote
+	deliveryPoll              = time.Second // how often a node looks for events other nodes wrote
 	// EventRetention is how long an event waits for its destination.
 	EventRetention = 24 * time.Hour
 )
