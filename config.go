@@ -21,15 +21,17 @@ type DomainConfig struct {
 
 // Kinds of DomainConfig.
 const (
-	ConfigLayout              = "layout"               // CreateDomainLayout and the other layout operations
-	ConfigCalculatedAttribute = "calculated-attribute" // CreateCalculatedAttributeDefinition and the others
-	ConfigSegment             = "segment"              // CreateSegmentDefinition and the others
-	ConfigSegmentEstimate     = "segment-estimate"     // CreateSegmentEstimate's results
-	ConfigEventTrigger        = "event-trigger"        // CreateEventTrigger and the others
-	ConfigUploadJob           = "upload-job"           // CreateUploadJob and the others
-	ConfigUploadFile          = "upload-file"          // an upload job's file, sealed, until the job has run
-	ConfigDomainObjectType    = "domain-object-type"   // PutDomainObjectType and the others
-	ConfigEventStream         = "event-stream"         // CreateEventStream and the others
+	ConfigLayout              = "layout"                      // CreateDomainLayout and the other layout operations
+	ConfigCalculatedAttribute = "calculated-attribute"        // CreateCalculatedAttributeDefinition and the others
+	ConfigSegment             = "segment"                     // CreateSegmentDefinition and the others
+	ConfigSegmentEstimate     = "segment-estimate"            // CreateSegmentEstimate's results
+	ConfigEventTrigger        = "event-trigger"               // CreateEventTrigger and the others
+	ConfigUploadJob           = "upload-job"                  // CreateUploadJob and the others
+	ConfigUploadFile          = "upload-file"                 // an upload job's file, sealed, until the job has run
+	ConfigDomainObjectType    = "domain-object-type"          // PutDomainObjectType and the others
+	ConfigEventStream         = "event-stream"                // CreateEventStream and the others
+	ConfigIdentityJob         = "identity-resolution-job"     // an identity resolution job (Domain.Matching)
+	ConfigIdentityMatches     = "identity-resolution-matches" // the match groups of a completed job, by job id
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

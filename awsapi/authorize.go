@@ -19,6 +19,8 @@ var readsProfileData = map[string]bool{
 	"GetSegmentMembership": true, "CreateSegmentEstimate": true, "GetSegmentEstimate": true, "ListObjectTypeAttributeValues": true, "GetObjectTypeAttributeStatistics": true,
 	// An event stream sends the domain's profiles and objects out.
 	"CreateEventStream": true,
+	// Counts of profiles alike.
+	"GetAutoMergingPreview": true,
 }
 
 // authorize checks that the caller may call the operation: profile:<Op> on

@@ -25,6 +25,9 @@ func (s *Server) getSimilarProfiles(ctx context.Context, c *call) (any, error) {
 	if g.RuleLevel > 0 {
 		out.RuleLevel = &g.RuleLevel
 	}
+	if g.MatchID != "" && *in.MatchType == "ML_BASED_MATCHING" {
+		out.ConfidenceScore = &g.ConfidenceScore
+	}
 	return out, nil
 }
 

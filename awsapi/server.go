@@ -38,6 +38,7 @@ type Server struct {
 	Segments             profiles.SegmentService
 	EventTriggers        profiles.EventTriggerService
 	EventStreams         profiles.EventStreamService
+	IdentityResolution   profiles.IdentityResolutionService
 	Matching             profiles.MatchingService
 	TypeAttributes       profiles.TypeAttributeService
 	Uploads              profiles.UploadJobService
@@ -73,6 +74,7 @@ func (s *Server) Init() {
 	s.registerSegmentHandlers()
 	s.registerEventTriggerHandlers()
 	s.registerEventStreamHandlers()
+	s.registerIdentityResolutionHandlers()
 	s.registerMatchingHandlers()
 	s.registerTypeAttributeHandlers()
 	s.registerUploadHandlers()

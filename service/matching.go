@@ -130,18 +130,20 @@ func (s *Service) ListRuleBasedMatches(ctx context.Context, domain string, page 
 // GetSimilarProfiles returns the match group of a profile (found by a
 // search key) or of a match id, one page of its profile ids.
 func (s *Service) GetSimilarProfiles(ctx context.Context, domain, matchType, searchKey, searchValue string, page profiles.Page) (*profiles.SimilarProfiles, string, error) {
-	switch matchType {
-	case "RULE_BASED_MATCHING":
-	case "ML_BASED_MATCHING":
-		return nil, "", profiles.Errorf(profiles.ENOTIMPLEMENTED, "OpenProfiles does not run ML-based matching; use MatchType RULE_BASED_MATCHING.")
-	default:
-		return nil, "", profiles.Errorf(profiles.EINVALID, "MatchType %q must be RULE_BASED_MATCHING or ML_BASED_MATCHING.", matchType)
-	}
 	size, err := pageSize(page.MaxResults)
 	if err != nil {
 		return nil, "", err
 	}
-	groups, byProfile, err := s.matchGroups(ctx, domain)
+	var groups []*profiles.SimilarProfiles
+	var byProfile map[string]*profiles.SimilarProfiles
+	switch matchType {
+	case "RULE_BASED_MATCHING":
+		groups, byProfile, err = s.matchGroups(ctx, domain)
+	case "ML_BASED_MATCHING":
+		groups, byProfile, err = s.similarityGroups(ctx, domain)
+	default:
+		return nil, "", profiles.Errorf(profiles.EINVALID, "MatchType %q must be RULE_BASED_MATCHING or ML_BASED_MATCHING.", matchType)
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -173,14 +175,14 @@ func (s *Service) GetSimilarProfiles(ctx context.Context, domain, matchType, sea
 			return &profiles.SimilarProfiles{}, "", nil
 		}
 	}
-	scope := "GetSimilarProfiles/" + domain + "/" + g.MatchID
+	scope := "GetSimilarProfiles/" + domain + "/" + matchType + "/" + g.MatchID
 	after := ""
 	if page.Token != "" {
 		if after, err = s.tokens.decode(scope, page.Token); err != nil {
 			return nil, "", err
 		}
 	}
-	out := &profiles.SimilarProfiles{MatchID: g.MatchID, RuleLevel: g.RuleLevel}
+	out := &profiles.SimilarProfiles{MatchID: g.MatchID, RuleLevel: g.RuleLevel, ConfidenceScore: g.ConfidenceScore}
 	for _, id := range g.ProfileIDs {
 		if id > after {
 			out.ProfileIDs = append(out.ProfileIDs, id)

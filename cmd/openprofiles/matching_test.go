@@ -136,7 +136,7 @@ func TestRuleBasedMatching(t *testing.T) {
 	t.Run("Errors", func(t *testing.T) {
 		_, err := e.client.GetSimilarProfiles(t.Context(), &customerprofiles.GetSimilarProfilesInput{DomainName: aws.String(e.domain),
 			MatchType: types.MatchTypeMlBasedMatching, SearchKey: aws.String("_profileId"), SearchValue: aws.String(a)})
-		wantAPIError(t, err, "NotImplementedException", "ML-based")
+		wantAPIError(t, err, "BadRequestException", "Matching is not enabled") // ML-based: TestIdentityResolution
 		_, err = e.client.GetSimilarProfiles(t.Context(), &customerprofiles.GetSimilarProfilesInput{DomainName: aws.String(e.domain),
 			MatchType: types.MatchTypeRuleBasedMatching, SearchKey: aws.String("_email"), SearchValue: aws.String("nobody@example.com")})
 		wantAPIError(t, err, "ResourceNotFoundException", "nobody@example.com")

@@ -258,6 +258,7 @@ func (m *Main) Open() error {
 		Segments:             m.Service,
 		EventTriggers:        m.Service,
 		EventStreams:         m.Service,
+		IdentityResolution:   m.Service,
 		Matching:             m.Service,
 		TypeAttributes:       m.Service,
 		Uploads:              m.Service,
@@ -339,7 +340,7 @@ func (m *Main) Open() error {
 	m.stopSweeper, m.sweeperDone = stop, make(chan struct{})
 	go func() {
 		defer close(m.sweeperDone)
-		m.Service.RunSweeper(sweepCtx, c.SweepInterval, m.KMS.DeleteDueKeys, m.Service.DeliverSpooled)
+		m.Service.RunSweeper(sweepCtx, c.SweepInterval, m.KMS.DeleteDueKeys, m.Service.DeliverSpooled, m.Service.RunIdentityResolution)
 	}()
 	m.Service.StartEventDelivery()
 

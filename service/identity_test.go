@@ -1,0 +1,51 @@
+package service
+
+import (
+	"math"
+	"testing"
+)
+
+func TestJaroWinkler(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want float64
+	}{
+		{"martha", "marhta", 0.9611},
+		{"dwayne", "duane", 0.84},
+		{"dixon", "dicksonx", 0.8133},
+		{"ann", "anne", 0.9417},
+		{"ann", "bob", 0},
+		{"", "x", 0},
+		{"lee", "lee", 1},
+	} {
+		if got := jaroWinkler(c.a, c.b); math.Abs(got-c.want) > 0.0001 {
+			t.Errorf("jaroWinkler(%q, %q) = %.4f, want %.4f", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestPairScore(t *testing.T) {
+	ann := identityFeatures{emails: []string{"ann@example.com"}, phones: []string{"+33612345678"}, first: "ann", last: "lee"}
+	for _, c := range []struct {
+		name  string
+		b     identityFeatures
+		match bool
+		want  float64
+	}{
+		{"same email and name", identityFeatures{emails: []string{"ann@example.com"}, first: "ann", last: "lee"}, true, 0.9933},
+		{"same phone, name alike", identityFeatures{phones: []string{"+33612345678"}, first: "anne", last: "lee"}, true, 0.982},
+		{"shared email, another first name", identityFeatures{emails: []string{"ann@example.com"}, first: "bob", last: "lee"}, false, 0.1192},
+		{"same email, other birth date", identityFeatures{emails: []string{"ann@example.com"}, first: "ann", last: "lee", birth: "1990-01-01"}, true, 0.9933},
+		{"nothing shared", identityFeatures{first: "ann", last: "lee"}, false, 0.2689},
+	} {
+		a := ann
+		if c.b.birth != "" {
+			a.birth = "1991-02-02" // both known, different: −6
+			c.want, c.match = 0.2689, false
+		}
+		got := pairScore(a, c.b)
+		if math.Abs(got-c.want) > 0.0001 || (got >= matchThreshold) != c.match {
+			t.Errorf("%s: pairScore = %.4f, want %.4f (match %v)", c.name, got, c.want, c.match)
+		}
+	}
+}
