@@ -23,8 +23,6 @@ type EventStream struct {
 	Status         string
 	UnhealthySince time.Time
 	Message        string
-	// Pending counts the events waiting for delivery.
-	Pending   int
 	Tags      map[string]string
 	CreatedAt time.Time
 }
@@ -44,9 +42,9 @@ const MaxEventStreamsPerDomain = 5
 // for a missing domain or stream.
 type EventStreamService interface {
 	// CreateEventStream checks that the destination exists and can be
-	// written (EINVALID naming what is wrong: the ARN, its region or
-	// account, the stream, the credentials, no destination service
-	// configured) and creates the stream. Returns EINVALID when one of that
+	// written (EINVALID naming what is wrong: the ARN, its region, the
+	// stream, its account (the credentials' must hold it), no destination
+	// service configured) and creates the stream. Returns EINVALID when one of that
 	// name exists and EQUOTA past MaxEventStreamsPerDomain.
 	CreateEventStream(ctx context.Context, es *EventStream) (*EventStream, error)
 	GetEventStream(ctx context.Context, domain, name string) (*EventStream, error)
@@ -101,8 +99,10 @@ type StreamEvent struct {
 type EventOutbox interface {
 	// ClaimStreamEvents deletes the events created before now-retention,
 	// then takes up to limit events whose last claim has lapsed at now (or
-	// that were never claimed), lowest Seq first, claims each until
-	// now+lease with Attempts+1, and returns them with how many it deleted;
+	// that were never claimed): those never claimed first, lowest Seq
+	// first, then those whose claim lapsed first; it claims each until
+	// now+lease with Attempts+1, and returns them, by Seq, with how many it
+	// deleted;
 	// atomically, so that concurrent claimers (also on other nodes) never
 	// get the same event while it is claimed.
 	ClaimStreamEvents(ctx context.Context, now time.Time, lease, retention time.Duration, limit int) ([]*StreamEvent, int, error)

@@ -40,13 +40,13 @@ const (
 			FOR UPDATE SKIP LOCKED) e
 		WHERE s.seq = e.seq`
 	// claimEventsSQL claims until $2, with attempts + 1, up to $3 events
-	// whose claim has lapsed at $1 (or that were never claimed), lowest seq
-	// first, that no other transaction holds, and returns them as claimed
+	// whose claim has lapsed at $1 (or that were never claimed), never
+	// claimed first (by seq), then the claims lapsed first, that no other transaction holds, and returns them as claimed
 	// (streamEventColumns), by seq.
 	claimEventsSQL = `WITH claimed AS (
 			UPDATE stream_events s SET claimed_until = $2, attempts = s.attempts + 1
 			FROM (SELECT seq FROM stream_events WHERE claimed_until <= $1
-				ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) c
+				ORDER BY claimed_until, seq LIMIT $3 FOR UPDATE SKIP LOCKED) c
 			WHERE s.seq = c.seq
 			RETURNING ` + streamEventColumns + `)
 		SELECT * FROM claimed ORDER BY seq`

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -23,7 +24,7 @@ import (
 
 // Settings of the delivery loop.
 const (
-	deliveryBatch = 500 // events a claim takes: one PutRecords call at most per stream
+	deliveryBatch = 200 // events a claim takes
 	// DefaultEventRetryInterval is how long an event the destination did
 	// not take waits before it is sent again (Service.EventRetryInterval).
 	DefaultEventRetryInterval = 30 * time.Second
@@ -32,10 +33,45 @@ const (
 	EventRetention = 24 * time.Hour
 )
 
-// delivery is the delivery loop's wake-up call.
+// Kinesis's limits on PutRecords.
+const (
+	maxRecordBytes  = 1 << 20 // the data and partition key of a record
+	maxRequestBytes = 5 << 20 // of the records of one call
+	maxPutRecords   = 500
+)
+
+// delivery is the delivery loop's state: its wake-up call, and until when
+// it leaves alone each stream whose destination failed.
 type delivery struct {
 	once sync.Once
 	wake chan struct{}
+
+	mu      sync.Mutex
+	backoff map[[2]string]time.Time // domain, stream -> until
+}
+
+// waiting reports whether the stream's destination failed less than the
+// retry interval ago: its events stay claimed, not sent, until then.
+func (d *delivery) waiting(domain, stream string, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	until, ok := d.backoff[[2]string{domain, stream}]
+	return ok && now.Before(until)
+}
+
+// failed records that the stream's destination failed: leave it until.
+// A zero until clears it.
+func (d *delivery) failed(domain, stream string, until time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if until.IsZero() {
+		delete(d.backoff, [2]string{domain, stream})
+		return
+	}
+	if d.backoff == nil || len(d.backoff) > 10000 {
+		d.backoff = map[[2]string]time.Time{}
+	}
+	d.backoff[[2]string{domain, stream}] = until
 }
 
 func (d *delivery) ch() chan struct{} {
@@ -109,17 +145,18 @@ func (s *Service) DeliverEvents(ctx context.Context) (int, error) {
 		groups[k] = append(groups[k], e)
 	}
 	var done []int64
+	var errs []error
 	for _, k := range order {
 		delivered, err := s.deliverStream(ctx, k.domain, k.name, groups[k])
 		if err != nil {
-			return len(events), err
+			errs = append(errs, fmt.Errorf("stream %s of domain %s: %w", k.name, k.domain, err))
 		}
 		done = append(done, delivered...)
 	}
 	if err := s.Outbox.DeleteStreamEvents(ctx, done); err != nil {
-		return len(events), err
+		errs = append(errs, err)
 	}
-	return len(events), nil
+	return len(events), errors.Join(errs...)
 }
 
 // deliverStream sends events of one stream and returns the Seqs of those
@@ -146,46 +183,80 @@ func (s *Service) deliverStream(ctx context.Context, domain, name string, events
 		s.setHealth(ctx, domain, name, doc, "No Kinesis-compatible service is configured (--kinesis-endpoint): events wait for one.")
 		return nil, nil
 	}
-	records := make([]profiles.StreamRecord, 0, len(events))
-	sent := make([]*profiles.StreamEvent, 0, len(events))
-	var openErr error
+	now := s.now()
+	if s.delivery.waiting(domain, name, now) {
+		return nil, nil // its destination failed a moment ago: the events stay claimed
+	}
+	var (
+		delivered []int64
+		problem   string // why some events were not delivered
+		batch     []profiles.StreamRecord
+		batchOf   []*profiles.StreamEvent
+		size      int
+	)
+	send := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		callCtx, cancel := context.WithTimeout(ctx, s.putRecordsTimeout())
+		failed, err := s.Streams.PutRecords(callCtx, doc.Uri, batch)
+		cancel()
+		if err != nil {
+			problem = fmt.Sprintf("Kinesis PutRecords to %s failed: %s", doc.Uri, profiles.ErrorMessage(err))
+			return false
+		}
+		refused := map[int]bool{}
+		for _, i := range failed {
+			refused[i] = true
+		}
+		for i, e := range batchOf {
+			if !refused[i] {
+				delivered = append(delivered, e.Seq)
+			}
+		}
+		if len(failed) == len(batch) {
+			problem = fmt.Sprintf("The Kinesis data stream %s refused every record (throttled).", doc.Uri)
+			return false
+		}
+		batch, batchOf, size = batch[:0], batchOf[:0], 0
+		return true
+	}
 	for _, e := range events {
 		data, err := s.crypt.Open(ctx, eventRecord(domain, name, e.ID), e.Data)
 		if err != nil {
-			openErr = err
+			problem = "Events cannot be decrypted: " + profiles.ErrorMessage(err)
+			break // the others would fail alike
+		}
+		n := len(data) + len(e.PartitionKey)
+		if n > maxRecordBytes {
+			// Kinesis can never take it: drop it, and say so.
+			s.Logger.Error("event streams: an event is larger than a Kinesis record may be; dropped", "domain", domain, "stream", name, "event", e.ID, "bytes", n)
+			delivered = append(delivered, e.Seq)
 			continue
 		}
-		records = append(records, profiles.StreamRecord{PartitionKey: e.PartitionKey, Data: data})
-		sent = append(sent, e)
-	}
-	if len(records) == 0 {
-		s.setHealth(ctx, domain, name, doc, "Events cannot be decrypted: "+profiles.ErrorMessage(openErr))
-		return nil, nil
-	}
-	failed, err := s.Streams.PutRecords(ctx, doc.Uri, records)
-	if err != nil {
-		s.setHealth(ctx, domain, name, doc, fmt.Sprintf("Kinesis PutRecords to %s failed (%d events wait): %s", doc.Uri, len(events), profiles.ErrorMessage(err)))
-		return nil, nil
-	}
-	refused := map[int]bool{}
-	for _, i := range failed {
-		refused[i] = true
-	}
-	var delivered []int64
-	for i, e := range sent {
-		if !refused[i] {
-			delivered = append(delivered, e.Seq)
+		if len(batch) == maxPutRecords || size+n > maxRequestBytes {
+			if !send() {
+				break
+			}
 		}
+		batch, batchOf, size = append(batch, profiles.StreamRecord{PartitionKey: e.PartitionKey, Data: data}), append(batchOf, e), size+n
 	}
-	switch {
-	case len(delivered) == 0:
-		s.setHealth(ctx, domain, name, doc, fmt.Sprintf("Kinesis data stream %s refused every record (throttled).", doc.Uri))
-	case openErr != nil:
-		s.setHealth(ctx, domain, name, doc, "Some events cannot be decrypted: "+profiles.ErrorMessage(openErr))
-	default:
-		s.setHealth(ctx, domain, name, doc, "")
+	if problem == "" {
+		send()
 	}
+	if problem != "" && len(delivered) == 0 && ctx.Err() == nil {
+		s.delivery.failed(domain, name, now.Add(s.eventRetryInterval()))
+	} else if problem == "" {
+		s.delivery.failed(domain, name, time.Time{})
+	}
+	s.setHealth(ctx, domain, name, doc, problem)
 	return delivered, nil
+}
+
+// putRecordsTimeout bounds a PutRecords call: well within the claim of its
+// events, so that no other node sends them while it runs.
+func (s *Service) putRecordsTimeout() time.Duration {
+	return min(10*time.Second, s.eventRetryInterval()/2)
 }
 
 // setHealth records the destination's health: healthy for an empty
@@ -196,7 +267,10 @@ func (s *Service) setHealth(ctx context.Context, domain, name string, doc *strea
 	if message != "" {
 		status = profiles.DestinationUnhealthy
 	}
-	if doc.Status == status && doc.Message == message {
+	if len(message) > 1000 {
+		message = message[:997] + "..."
+	}
+	if doc.Status == status && doc.Message == message || ctx.Err() != nil {
 		return
 	}
 	if message != "" {

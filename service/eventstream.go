@@ -126,11 +126,6 @@ func (s *Service) streamFromConfig(ctx context.Context, c *profiles.DomainConfig
 	es := &profiles.EventStream{DomainName: c.DomainName, Name: c.Name, Arn: s.eventStreamARN(c.DomainName, c.Name), Uri: doc.Uri,
 		State: profiles.EventStreamRunning, Status: doc.Status, UnhealthySince: doc.UnhealthySince, Message: doc.Message,
 		Tags: doc.Tags, CreatedAt: c.CreatedAt}
-	if s.Outbox != nil {
-		if es.Pending, err = s.Outbox.CountStreamEvents(ctx, c.DomainName, c.Name); err != nil {
-			return nil, err
-		}
-	}
 	return es, nil
 }
 

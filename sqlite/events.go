@@ -1,8 +1,10 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +17,14 @@ var _ profiles.EventOutbox = (*DB)(nil)
 // events in its own transaction (PutStreamEvents, on the group commit's
 // writer); claims and deletes are write transactions of their own.
 
-const streamEventColumns = `seq, domain, stream, id, partition_key, data, created_at, attempts`
+const streamEventColumns = `e.seq, e.domain, e.stream, e.id, e.partition_key, d.data, e.created_at, e.attempts`
+
+// claimEventsSQL selects up to ? (2) events whose claim lapsed at ? (1),
+// never claimed first (by seq), then those whose claim lapsed first: a
+// range of stream_events_by_claim that stops at the limit.
+const claimEventsSQL = `SELECT ` + streamEventColumns + ` FROM stream_events e
+	JOIN stream_event_data d ON d.seq = e.seq
+	WHERE e.claimed_until <= ? ORDER BY e.claimed_until, e.seq LIMIT ?`
 
 // PutStreamEvents inserts events, setting each one's Seq and, when zero,
 // CreatedAt (the transaction's time). Returns ENOTFOUND for a missing
@@ -27,12 +36,15 @@ func (t *tx) PutStreamEvents(ctx context.Context, events []*profiles.StreamEvent
 	for _, e := range events {
 		created := stamp(e.CreatedAt, t.now)
 		var seq int64
-		err := t.stx.QueryRowContext(ctx, `INSERT INTO stream_events (domain, stream, id, partition_key, data, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
-			e.DomainName, e.StreamName, e.ID, e.PartitionKey, nonNil(e.Data), created).Scan(&seq)
+		err := t.stx.QueryRowContext(ctx, `INSERT INTO stream_events (domain, stream, id, partition_key, created_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING seq`,
+			e.DomainName, e.StreamName, e.ID, e.PartitionKey, created).Scan(&seq)
 		if isForeignKeyViolation(err) {
 			return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", e.DomainName)
 		} else if err != nil {
+			return fmt.Errorf("sqlite: put stream events: %w", err)
+		}
+		if _, err := t.stx.ExecContext(ctx, `INSERT INTO stream_event_data (seq, data) VALUES (?, ?)`, seq, nonNil(e.Data)); err != nil {
 			return fmt.Errorf("sqlite: put stream events: %w", err)
 		}
 		e.Seq, e.CreatedAt = seq, fromMillis(created)
@@ -63,8 +75,7 @@ func (db *DB) ClaimStreamEvents(ctx context.Context, now time.Time, lease, reten
 		n, _ := res.RowsAffected()
 		dropped = int(n)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+streamEventColumns+` FROM stream_events
-		WHERE claimed_until <= ? ORDER BY seq LIMIT ?`, at, limit)
+	rows, err := tx.QueryContext(ctx, claimEventsSQL, at, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
@@ -86,6 +97,7 @@ func (db *DB) ClaimStreamEvents(ctx context.Context, now time.Time, lease, reten
 	if err := tx.Commit(); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
+	slices.SortFunc(events, func(a, b *profiles.StreamEvent) int { return cmp.Compare(a.Seq, b.Seq) })
 	return events, dropped, nil
 }
 

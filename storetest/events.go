@@ -134,6 +134,30 @@ func testStreamEvents(t *testing.T, open OpenFunc) {
 		}
 	})
 
+	t.Run("NeverClaimedFirst", func(t *testing.T) {
+		// An event never claimed goes before one whose claim lapsed: a
+		// destination that keeps failing does not hold back new events.
+		ctx := t.Context()
+		s, ob, clock := mustOpenOutbox(t, open)
+		mustCreateDomains(t, ctx, s, "d")
+		old := &profiles.StreamEvent{DomainName: "d", StreamName: "broken", ID: "old", PartitionKey: "p", Data: []byte("o")}
+		mustPutStreamEvents(t, ctx, s, old)
+		if got, _, err := ob.ClaimStreamEvents(ctx, clock.Now(), time.Second, 0, 1); err != nil || len(got) != 1 || got[0].ID != "old" {
+			t.Fatalf("ClaimStreamEvents: %v, %v", describeEvents(got), err)
+		}
+		clock.Add(time.Minute)
+		fresh := &profiles.StreamEvent{DomainName: "d", StreamName: "ok", ID: "new", PartitionKey: "p", Data: []byte("n")}
+		mustPutStreamEvents(t, ctx, s, fresh)
+		got, _, err := ob.ClaimStreamEvents(ctx, clock.Now(), time.Second, 0, 1)
+		if err != nil || len(got) != 1 || got[0].ID != "new" {
+			t.Fatalf("ClaimStreamEvents(limit 1): %v, %v; want the never-claimed event first", describeEvents(got), err)
+		}
+		got, _, err = ob.ClaimStreamEvents(ctx, clock.Now(), time.Second, 0, 1)
+		if err != nil || len(got) != 1 || got[0].ID != "old" || got[0].Attempts != 2 {
+			t.Fatalf("ClaimStreamEvents(then): %v, %v; want the lapsed one, attempt 2", describeEvents(got), err)
+		}
+	})
+
 	t.Run("ConcurrentClaims", func(t *testing.T) {
 		ctx := t.Context()
 		s, ob, clock := mustOpenOutbox(t, open)

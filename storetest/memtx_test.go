@@ -1614,7 +1614,9 @@ func (s *memStore) ClaimStreamEvents(ctx context.Context, now time.Time, lease, 
 			}
 		}
 	}
-	slices.SortFunc(ready, func(a, b *memEvent) int { return cmp.Compare(a.e.Seq, b.e.Seq) })
+	slices.SortFunc(ready, func(a, b *memEvent) int {
+		return cmp.Or(a.claimedUntil.Compare(b.claimedUntil), cmp.Compare(a.e.Seq, b.e.Seq))
+	})
 	var out []*profiles.StreamEvent
 	for _, m := range ready[:min(len(ready), limit)] {
 		m.claimedUntil = now.Add(lease.Truncate(time.Millisecond))
@@ -1623,6 +1625,7 @@ func (s *memStore) ClaimStreamEvents(ctx context.Context, now time.Time, lease, 
 		c.Data = slices.Clone(m.e.Data)
 		out = append(out, &c)
 	}
+	slices.SortFunc(out, func(a, b *profiles.StreamEvent) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, dropped, nil
 }
 

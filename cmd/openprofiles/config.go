@@ -241,6 +241,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--data-key-max-age and --kms-key-check-interval must not be negative")
 	case (c.AccessKeyID == "") != (c.SecretAccessKey == ""):
 		return fmt.Errorf("set both OPENPROFILES_ACCESS_KEY_ID and OPENPROFILES_SECRET_ACCESS_KEY, or neither")
+	case c.EventRetryInterval < time.Second:
+		return fmt.Errorf("--event-retry-interval must be at least 1s")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

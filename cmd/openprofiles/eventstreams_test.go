@@ -222,7 +222,7 @@ func TestEventStreams(t *testing.T) {
 // and once the data stream is back every event is delivered and the stream
 // reads HEALTHY again.
 func TestEventStreams_DestinationDown(t *testing.T) {
-	e := newStreamsEnv(t, func(c *main.Config) { c.EventRetryInterval = 200 * time.Millisecond })
+	e := newStreamsEnv(t, func(c *main.Config) { c.EventRetryInterval = time.Second })
 	ctx := t.Context()
 	e.putType(contactType("contact"))
 	arn := kinesalite.CreateStream(t, e.kinesis, testRegion, "down", 1)

@@ -9,9 +9,12 @@
 -- transactions, so concurrent ingestions that insert here do not conflict.
 -- data is the payload as the service sealed it, stored and read back byte
 -- for byte. Deleting a domain deletes its events (ON DELETE CASCADE);
--- stream_events_by_stream serves PurgeStreamEvents and CountStreamEvents,
--- stream_events_by_age the retention's delete. Times are unix
--- milliseconds.
+-- stream_events_by_claim serves the claim (never claimed first, by seq,
+-- then lapsed claims; it stops at the limit), stream_events_by_stream
+-- PurgeStreamEvents and CountStreamEvents, stream_events_by_age the
+-- retention's delete. Unlike SQLite's, the payload stays in the row:
+-- PostgreSQL keeps a large one out of line (TOAST) and a claim's update
+-- does not copy it. Times are unix milliseconds.
 CREATE TABLE stream_events (
 	seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	domain        text COLLATE "C" NOT NULL REFERENCES domains (name) ON DELETE CASCADE,
@@ -24,5 +27,6 @@ CREATE TABLE stream_events (
 	attempts      integer NOT NULL DEFAULT 0
 );
 
+CREATE INDEX stream_events_by_claim ON stream_events (claimed_until, seq);
 CREATE INDEX stream_events_by_stream ON stream_events (domain, stream);
 CREATE INDEX stream_events_by_age ON stream_events (created_at);

@@ -1,0 +1,165 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/service"
+)
+
+// recordingStreams is a profiles.StreamDestinations that keeps what it is
+// sent, and fails every call to the streams in down. The end-to-end tests
+// use a real Kinesis protocol server (cmd/openprofiles); this one counts
+// calls and sizes, which a real server does not tell.
+type recordingStreams struct {
+	mu    sync.Mutex
+	down  map[string]bool
+	calls map[string][]int // stream ARN -> bytes of each call's records
+	got   map[string][]profiles.StreamRecord
+}
+
+func (r *recordingStreams) CheckStream(ctx context.Context, arn string) error { return nil }
+
+func (r *recordingStreams) PutRecords(ctx context.Context, arn string, records []profiles.StreamRecord) ([]int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, rec := range records {
+		n += len(rec.Data) + len(rec.PartitionKey)
+	}
+	r.calls[arn] = append(r.calls[arn], n)
+	if r.down[arn] {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "stream %s not found", arn)
+	}
+	r.got[arn] = append(r.got[arn], records...)
+	return nil, nil
+}
+
+func (r *recordingStreams) count(arn string) (calls, records int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.calls[arn]), len(r.got[arn])
+}
+
+const (
+	brokenARN = "arn:aws:kinesis:us-east-1:000000000000:stream/broken"
+	okARN     = "arn:aws:kinesis:us-east-1:000000000000:stream/ok"
+)
+
+func openDelivery(t *testing.T) (*service.Service, *recordingStreams, *time.Time) {
+	t.Helper()
+	s, _ := MustOpenEncrypted(t, service.DefaultCryptConfig)
+	dest := &recordingStreams{down: map[string]bool{}, calls: map[string][]int{}, got: map[string][]profiles.StreamRecord{}}
+	now := time.Now().UTC()
+	s.Now = func() time.Time { return now }
+	s.Streams, s.Outbox, s.Configs = dest, s.Store.(profiles.EventOutbox), s.Store.(profiles.ConfigStore)
+	s.EventRetryInterval = time.Minute
+	return s, dest, &now
+}
+
+func mustCreateStream(t *testing.T, s *service.Service, name, arn string) {
+	t.Helper()
+	if _, err := s.CreateEventStream(t.Context(), &profiles.EventStream{DomainName: "enc", Name: name, Uri: arn}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDeliverEvents_BrokenDestinationWaits: once a destination fails, its
+// stream's events are claimed and left alone until the retry interval has
+// passed (one call, not one per claim), and the other streams' events go.
+func TestDeliverEvents_BrokenDestinationWaits(t *testing.T) {
+	s, dest, now := openDelivery(t)
+	ctx := t.Context()
+	mustCreateStream(t, s, "broken", brokenARN)
+	dest.down[brokenARN] = true
+	for range 150 { // 150 events of the broken stream, before the other exists
+		if _, err := s.CreateProfile(ctx, "enc", map[string]string{"FirstName": "Ann"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustCreateStream(t, s, "ok", okARN)
+	for range 150 { // 150 more for each
+		if _, err := s.CreateProfile(ctx, "enc", map[string]string{"FirstName": "Bob"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		n, err := s.DeliverEvents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if calls, _ := dest.count(brokenARN); calls != 1 {
+		t.Errorf("the broken destination was called %d times in one retry interval, want 1", calls)
+	}
+	if _, records := dest.count(okARN); records != 150 {
+		t.Errorf("the healthy stream got %d records, want 150", records)
+	}
+	es, err := s.GetEventStream(ctx, "enc", "broken")
+	if err != nil || es.Status != profiles.DestinationUnhealthy || !strings.Contains(es.Message, "not found") {
+		t.Fatalf("broken stream: %+v, %v", es, err)
+	}
+
+	// After the retry interval, with the destination back: every event.
+	*now = now.Add(time.Minute)
+	dest.down[brokenARN] = false
+	for {
+		n, err := s.DeliverEvents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if _, records := dest.count(brokenARN); records != 300 {
+		t.Errorf("the broken stream got %d records after it came back, want 300", records)
+	}
+	if es, _ := s.GetEventStream(ctx, "enc", "broken"); es.Status != profiles.DestinationHealthy || es.Message != "" {
+		t.Errorf("broken stream after: %+v", es)
+	}
+}
+
+// TestDeliverEvents_RequestSize: records go in calls of at most 5 MiB.
+func TestDeliverEvents_RequestSize(t *testing.T) {
+	s, dest, _ := openDelivery(t)
+	ctx := t.Context()
+	mustCreateStream(t, s, "ok", okARN)
+	if _, err := s.PutObjectType(ctx, contactType("enc")); err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 200_000)
+	for i := range 40 { // ~8 MB of object events, and 40 small profile events
+		if _, err := s.PutProfileObject(ctx, "enc", "contact", fmt.Sprintf(`{"id":"c%d","email":"p%d@example.com","notes":%q}`, i, i, big)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.DeliverEvents(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dest.mu.Lock()
+	calls := append([]int(nil), dest.calls[okARN]...)
+	got := len(dest.got[okARN])
+	dest.mu.Unlock()
+	if len(calls) < 2 || got != 80 {
+		t.Fatalf("calls of %v bytes delivering %d records; want 80 records in at least 2 calls", calls, got)
+	}
+	for _, n := range calls {
+		if n > 5<<20 {
+			t.Errorf("a call of %d bytes: more than 5 MiB", n)
+		}
+	}
+	var ev profiles.StreamEventPayload
+	if err := json.Unmarshal(dest.got[okARN][0].Data, &ev); err != nil || ev.ObjectTypeName != "_profile" {
+		t.Errorf("record: %v, %+v", err, ev)
+	}
+}
