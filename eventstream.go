@@ -23,8 +23,8 @@ type EventStream struct {
 	Status         string
 	UnhealthySince time.Time
 	Message        string
-	Tags      map[string]string
-	CreatedAt time.Time
+	Tags           map[string]string
+	CreatedAt      time.Time
 }
 
 // States and destination statuses of an event stream.
