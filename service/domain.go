@@ -238,6 +238,11 @@ func validateSettings(d *profiles.Domain) error {
 			return profiles.Errorf(profiles.EINVALID, "Matching.JobSchedule.DayOfTheWeek must be one of %s.", strings.Join(dayOfWeek, ", "))
 		}
 	}
+	if m := d.Matching; m != nil && m.AutoMerging != nil && m.AutoMerging.Enabled {
+		if err := checkAutoMerging(m.AutoMerging); err != nil {
+			return profiles.Errorf(profiles.EINVALID, "Matching.AutoMerging: %s", profiles.ErrorMessage(err))
+		}
+	}
 	return nil
 }
 

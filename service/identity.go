@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -20,13 +22,13 @@ import (
 var _ profiles.IdentityResolutionService = (*Service)(nil)
 
 // Identity resolution (Domain.Matching): a job runs on each domain's
-// JobSchedule (default Saturday 00:00 UTC; the first as soon as the
-// sweeper sees Matching enabled), on one node: the job's id derives from
+// JobSchedule (default Saturday 00:00 UTC; the first as soon as
+// StartIdentityResolution's loop sees Matching enabled), on one node: the job's id derives from
 // its scheduled time, and the node that creates its config runs it. The
 // job reads every profile, links pairs of profiles that share an email,
 // phone number, account number, or last name with a birth date or with a
 // first initial and postal code (a value held by more than
-// maxMatchCardinality profiles links none), scores each pair (pairScore)
+// maxSimilarBlock profiles links none), scores each pair (pairScore)
 // and groups the profiles of pairs scored at least matchThreshold. With
 // AutoMerging on, the profiles of a group scored at least
 // MinAllowedConfidenceScoreForMerging that meet one of the Consolidation
@@ -36,8 +38,11 @@ var _ profiles.IdentityResolutionService = (*Service)(nil)
 
 // Settings of identity resolution jobs.
 const (
-	matchThreshold     = 0.5
+	matchThreshold     = 0.5                 // a pair matches when scored above it
+	maxSimilarBlock    = 100                 // profiles sharing one value that are paired; more pair none
+	maxJobsPerWeek     = 3                   // jobs a domain runs in 7 days at most (AWS's quota)
 	identityJobTTL     = 30 * 24 * time.Hour // JobExpirationTime after the start
+	identityHeartbeat  = time.Minute         // how often a running job records that it runs
 	identityStaleAfter = 10 * time.Minute    // a job not finished nor updated for this long failed with its node
 	previewSample      = 1000                // match groups GetAutoMergingPreview counts at most
 )
@@ -62,9 +67,30 @@ type matchesDoc struct {
 	Groups      []profiles.MatchGroup `json:"groups"`
 }
 
+// StartIdentityResolution looks for due identity resolution jobs every
+// interval, and runs them, in the background; Close stops it (a running
+// job ends FAILED, or PARTIAL_SUCCESS when it merged some).
+func (s *Service) StartIdentityResolution(interval time.Duration) {
+	ctx := s.bg.context()
+	s.bg.wg.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := s.RunIdentityResolution(ctx); err != nil && ctx.Err() == nil {
+					s.Logger.Error("identity resolution", "err", err)
+				}
+			}
+		}
+	})
+}
+
 // RunIdentityResolution runs the identity resolution jobs that are due,
-// one domain after the other, and returns how many it ran. The sweeper
-// calls it.
+// one domain after the other, and returns how many it ran
+// (StartIdentityResolution calls it).
 func (s *Service) RunIdentityResolution(ctx context.Context) (int, error) {
 	n, after := 0, ""
 	for {
@@ -76,9 +102,10 @@ func (s *Service) RunIdentityResolution(ctx context.Context) (int, error) {
 			if d.Matching == nil || !d.Matching.Enabled {
 				continue
 			}
-			ran, err := s.runDueJob(ctx, d)
-			if err != nil {
-				return n, fmt.Errorf("identity resolution of domain %s: %w", d.Name, err)
+			ran, err := s.runDueJob(ctx, d.Name)
+			if err != nil && ctx.Err() == nil {
+				// Logged: the other domains' jobs go on.
+				s.Logger.Error("identity resolution", "domain", d.Name, "err", err)
 			}
 			if ran {
 				n++
@@ -120,8 +147,18 @@ func identityJobID(domain string, slot time.Time) string {
 }
 
 // runDueJob runs the domain's job of its latest slot unless a job of that
-// slot (or a later one) exists, or another node created it first.
-func (s *Service) runDueJob(ctx context.Context, d *profiles.Domain) (bool, error) {
+// slot (or a later one) exists, maxJobsPerWeek ran in the last 7 days, or
+// another node created it first.
+func (s *Service) runDueJob(ctx context.Context, domain string) (bool, error) {
+	d, err := s.Store.FindDomain(ctx, domain) // as it is now, not as listed
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if d.Matching == nil || !d.Matching.Enabled {
+		return false, nil
+	}
 	now := s.now()
 	slot := scheduledSlot(d.Matching.JobSchedule, now)
 	jobs, err := s.Configs.ListConfigs(ctx, d.Name, profiles.ConfigIdentityJob, "", 0)
@@ -130,14 +167,21 @@ func (s *Service) runDueJob(ctx context.Context, d *profiles.Domain) (bool, erro
 	} else if err != nil {
 		return false, err
 	}
-	if len(jobs) > 0 {
-		last, err := decodeJobDoc(jobs[len(jobs)-1])
+	recent := 0
+	for i, c := range jobs {
+		doc, err := decodeJobDoc(c)
 		if err != nil {
 			return false, err
 		}
-		if !last.Slot.Before(slot) {
+		if i == len(jobs)-1 && !doc.Slot.Before(slot) {
 			return false, nil
 		}
+		if now.Sub(doc.StartTime) < 7*24*time.Hour {
+			recent++
+		}
+	}
+	if recent >= maxJobsPerWeek {
+		return false, nil // a schedule changed often: the next slot will do
 	}
 	id := identityJobID(d.Name, slot)
 	doc := &identityJobDoc{Slot: slot, Status: "PENDING", StartTime: now, LastUpdatedAt: now}
@@ -157,31 +201,58 @@ func (s *Service) runDueJob(ctx context.Context, d *profiles.Domain) (bool, erro
 }
 
 // runJob finds the domain's matches, keeps them, merges when asked, and
-// records each step in the job's config.
+// records each step in the job's config, and that it runs every
+// identityHeartbeat.
 func (s *Service) runJob(ctx context.Context, d *profiles.Domain, id string, doc *identityJobDoc) {
+	var mu sync.Mutex // guards doc: the heartbeat saves it too
 	save := func() {
+		mu.Lock()
 		doc.LastUpdatedAt = s.now()
 		data, _ := json.Marshal(doc)
-		if _, err := s.Configs.UpdateConfig(ctx, d.Name, profiles.ConfigIdentityJob, id, func(c *profiles.DomainConfig) error {
+		mu.Unlock()
+		if _, err := s.Configs.UpdateConfig(context.WithoutCancel(ctx), d.Name, profiles.ConfigIdentityJob, id, func(c *profiles.DomainConfig) error {
 			c.Data = data
 			return nil
 		}); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
 			s.Logger.Error("identity resolution: record the job", "domain", d.Name, "job", id, "err", err)
 		}
 	}
-	fail := func(err error) {
-		s.Logger.Error("identity resolution job failed", "domain", d.Name, "job", id, "err", err)
-		doc.Status, doc.EndTime, doc.Message = "FAILED", s.now(), "The job failed: "+profiles.ErrorMessage(err)
+	set := func(f func()) {
+		mu.Lock()
+		f()
+		mu.Unlock()
 		save()
 	}
-	doc.Status = "FIND_MATCHING"
-	save()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		t := time.NewTicker(identityHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				save()
+			}
+		}
+	}()
+	fail := func(err error) {
+		s.Logger.Error("identity resolution job failed", "domain", d.Name, "job", id, "err", err)
+		set(func() {
+			doc.Status, doc.EndTime, doc.Message = "FAILED", s.now(), "The job failed: "+profiles.ErrorMessage(err)
+			if doc.MergesDone > 0 {
+				doc.Status = "PARTIAL_SUCCESS" // some data was merged
+			}
+		})
+	}
+	set(func() { doc.Status = "FIND_MATCHING" })
 	groups, reviewed, err := s.findSimilar(ctx, d.Name)
 	if err != nil {
 		fail(err)
 		return
 	}
-	doc.ProfilesReviewed, doc.MatchesFound = reviewed, int64(len(groups))
+	set(func() { doc.ProfilesReviewed, doc.MatchesFound = reviewed, int64(len(groups)) })
 	data, _ := json.Marshal(matchesDoc{GeneratedAt: s.now(), Groups: groups})
 	if err := s.Configs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: d.Name, Kind: profiles.ConfigIdentityMatches, Name: id, Data: data}, 0); err != nil {
 		fail(err)
@@ -190,24 +261,33 @@ func (s *Service) runJob(ctx context.Context, d *profiles.Domain, id string, doc
 	var notes []string
 	status := "COMPLETED"
 	if doc.AutoMerging != nil {
-		doc.Status = "MERGING"
-		save()
-		merged, failed, err := s.autoMerge(ctx, d.Name, groups, doc.AutoMerging)
-		doc.MergesDone = merged
+		// Merged with the settings of now, if they still say to merge: a
+		// merge cannot be undone.
+		now, err := s.Store.FindDomain(ctx, d.Name)
 		if err != nil {
 			fail(err)
 			return
 		}
-		if failed > 0 {
-			status = "PARTIAL_SUCCESS"
-			notes = append(notes, fmt.Sprintf("%d match groups could not be merged (profiles changed or deleted meanwhile); the next job tries again.", failed))
+		if m := now.Matching; m == nil || !m.Enabled || m.AutoMerging == nil || !m.AutoMerging.Enabled || !reflect.DeepEqual(m.AutoMerging, doc.AutoMerging) {
+			notes = append(notes, "Auto-merging was turned off or changed while the job ran: nothing was merged; the next job merges with the new settings.")
+		} else {
+			set(func() { doc.Status = "MERGING" })
+			merged, failed, err := s.autoMerge(ctx, d.Name, groups, doc.AutoMerging, func(n int64) { set(func() { doc.MergesDone = n }) })
+			set(func() { doc.MergesDone = merged })
+			if err != nil {
+				fail(err)
+				return
+			}
+			if failed > 0 {
+				status = "PARTIAL_SUCCESS"
+				notes = append(notes, fmt.Sprintf("%d merges did not happen (their profiles changed or were deleted meanwhile); the next job tries again.", failed))
+			}
 		}
 	}
 	if e := d.Matching.ExportingConfig; e != nil && e.S3Exporting != nil {
 		notes = append(notes, "Exporting to S3 is not supported: read the matches with GetMatches.")
 	}
-	doc.Status, doc.EndTime, doc.Message = status, s.now(), strings.Join(notes, " ")
-	save()
+	set(func() { doc.Status, doc.EndTime, doc.Message = status, s.now(), strings.Join(notes, " ") })
 }
 
 // pruneJobs deletes the domain's jobs past their expiration, with their
@@ -488,7 +568,7 @@ func groupProfiles(ctx context.Context, tx profiles.Tx, domain string, g profile
 // mergeSets splits a group's profiles into the sets that would merge: two
 // profiles are in one set when they meet one Consolidation criterion
 // (equal normalised values for every attribute it lists; no list merges
-// the whole group). Only sets of two or more are returned.
+// nothing). Only sets of two or more are returned.
 func mergeSets(ps []*profiles.Profile, am *profiles.AutoMerging) [][]*profiles.Profile {
 	parent := make([]int, len(ps))
 	for i := range parent {
@@ -502,8 +582,8 @@ func mergeSets(ps []*profiles.Profile, am *profiles.AutoMerging) [][]*profiles.P
 		return parent[i]
 	}
 	meets := func(a, b *profiles.Profile) bool {
-		if am.Consolidation == nil || len(am.Consolidation.MatchingAttributesList) == 0 {
-			return true
+		if am.Consolidation == nil {
+			return false
 		}
 	criteria:
 		for _, attrs := range am.Consolidation.MatchingAttributesList {
@@ -539,10 +619,16 @@ func mergeSets(ps []*profiles.Profile, am *profiles.AutoMerging) [][]*profiles.P
 
 // autoMerge merges the merge sets of the groups, and returns how many
 // profiles it merged into others and how many sets failed.
-func (s *Service) autoMerge(ctx context.Context, domain string, groups []profiles.MatchGroup, am *profiles.AutoMerging) (int64, int, error) {
+func (s *Service) autoMerge(ctx context.Context, domain string, groups []profiles.MatchGroup, am *profiles.AutoMerging, progress func(int64)) (int64, int, error) {
 	var merged int64
 	failed := 0
-	for _, g := range groups {
+	for i, g := range groups {
+		if err := ctx.Err(); err != nil {
+			return merged, failed, err
+		}
+		if i%100 == 99 {
+			progress(merged)
+		}
 		if !mergeScoreOK(g, am) {
 			continue
 		}
@@ -566,12 +652,25 @@ func (s *Service) autoMerge(ctx context.Context, domain string, groups []profile
 			for len(others) > 0 {
 				batch := others[:min(len(others), MaxMergedProfiles)]
 				others = others[len(batch):]
-				if err := s.MergeProfiles(ctx, domain, main, batch, sourcesIn(sources, main, batch)); err != nil {
+				expect := map[string]time.Time{}
+				for _, p := range set {
+					if (p.ID == main || slices.Contains(batch, p.ID)) && !p.LastUpdatedAt.IsZero() {
+						expect[p.ID] = p.LastUpdatedAt
+					}
+				}
+				if err := s.mergeProfiles(ctx, domain, main, batch, sourcesIn(sources, main, batch), expect); err != nil {
 					s.Logger.Warn("identity resolution: merge failed", "domain", domain, "match", g.MatchID, "err", err)
 					failed++
 					break
 				}
 				merged += int64(len(batch))
+				// The main profile changed with the merge: the next
+				// batch does not expect its time.
+				for _, p := range set {
+					if p.ID == main {
+						p.LastUpdatedAt = time.Time{}
+					}
+				}
 			}
 		}
 	}
@@ -686,8 +785,11 @@ func (f identityFeatures) blockingKeys() []string {
 // the logistic function of the sum of the evidence's weights (a shared
 // email +6, phone +5, account number +6; first and last names alike (a
 // Jaro–Winkler similarity of 0.9 or more each) +3, similar (0.8) +1.5,
-// either different (under 0.75) −4; birth dates equal +3, different −6;
-// the same street and postal code +3, postal code only +1) from −4.
+// last names different (under 0.75) −4; birth dates equal +3; the same
+// street and postal code +3, postal code only +1) from −4. Different first
+// names (under 0.75) or different birth dates make two people whatever
+// else they share (a household's email, phone and address): the sum is
+// then at most −4 (0.018).
 func pairScore(a, b identityFeatures) float64 {
 	shares := func(x, y []string) bool {
 		return slices.ContainsFunc(x, func(v string) bool { return slices.Contains(y, v) })
@@ -702,14 +804,17 @@ func pairScore(a, b identityFeatures) float64 {
 	if a.account != "" && a.account == b.account {
 		w += 6
 	}
+	veto := false // two people, whatever else they share (a household)
 	if a.first != "" && b.first != "" && a.last != "" && b.last != "" {
 		first, last := jaroWinkler(a.first, b.first), jaroWinkler(a.last, b.last)
 		switch {
+		case first < 0.75:
+			veto = true
 		case first >= 0.9 && last >= 0.9:
 			w += 3
 		case first >= 0.8 && last >= 0.8:
 			w += 1.5
-		case first < 0.75 || last < 0.75:
+		case last < 0.75:
 			w -= 4
 		}
 	}
@@ -717,7 +822,7 @@ func pairScore(a, b identityFeatures) float64 {
 		if a.birth == b.birth {
 			w += 3
 		} else {
-			w -= 6
+			veto = true
 		}
 	}
 	if a.postalCode != "" && a.postalCode == b.postalCode {
@@ -726,6 +831,9 @@ func pairScore(a, b identityFeatures) float64 {
 		} else {
 			w++
 		}
+	}
+	if veto {
+		w = min(w, -4)
 	}
 	return math.Round(10000/(1+math.Exp(-w))) / 10000
 }
@@ -740,7 +848,7 @@ func (s *Service) findSimilar(ctx context.Context, domain string) ([]profiles.Ma
 	err := s.eachProfile(ctx, domain, func(_ profiles.Tx, p *profiles.Profile) error {
 		f := featuresOf(p)
 		for _, k := range f.blockingKeys() {
-			if b := blocks[k]; len(b) <= maxMatchCardinality {
+			if b := blocks[k]; len(b) <= maxSimilarBlock {
 				blocks[k] = append(b, len(ids))
 			}
 		}
@@ -758,8 +866,11 @@ func (s *Service) findSimilar(ctx context.Context, domain string) ([]profiles.Ma
 	seen := map[[2]int]bool{}
 	var edges []edge
 	for _, b := range blocks {
-		if len(b) < 2 || len(b) > maxMatchCardinality {
+		if len(b) < 2 || len(b) > maxSimilarBlock {
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
 		}
 		for i, x := range b {
 			for _, y := range b[i+1:] {
@@ -767,7 +878,7 @@ func (s *Service) findSimilar(ctx context.Context, domain string) ([]profiles.Ma
 					continue
 				}
 				seen[[2]int{x, y}] = true
-				if sc := pairScore(feats[x], feats[y]); sc >= matchThreshold {
+				if sc := pairScore(feats[x], feats[y]); sc > matchThreshold {
 					edges = append(edges, edge{x, y, sc})
 				}
 			}

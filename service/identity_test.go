@@ -25,7 +25,8 @@ func TestJaroWinkler(t *testing.T) {
 }
 
 func TestPairScore(t *testing.T) {
-	ann := identityFeatures{emails: []string{"ann@example.com"}, phones: []string{"+33612345678"}, first: "ann", last: "lee"}
+	ann := identityFeatures{emails: []string{"ann@example.com"}, phones: []string{"+33612345678"}, first: "ann", last: "lee",
+		street: "1 rue x", postalCode: "69001"}
 	for _, c := range []struct {
 		name  string
 		b     identityFeatures
@@ -34,17 +35,21 @@ func TestPairScore(t *testing.T) {
 	}{
 		{"same email and name", identityFeatures{emails: []string{"ann@example.com"}, first: "ann", last: "lee"}, true, 0.9933},
 		{"same phone, name alike", identityFeatures{phones: []string{"+33612345678"}, first: "anne", last: "lee"}, true, 0.982},
-		{"shared email, another first name", identityFeatures{emails: []string{"ann@example.com"}, first: "bob", last: "lee"}, false, 0.1192},
-		{"same email, other birth date", identityFeatures{emails: []string{"ann@example.com"}, first: "ann", last: "lee", birth: "1990-01-01"}, true, 0.9933},
+		{"shared email, another first name", identityFeatures{emails: []string{"ann@example.com"}, first: "bob", last: "lee"}, false, 0.018},
+		// A household: email, phone and address shared, two first names.
+		{"household", identityFeatures{emails: []string{"ann@example.com"}, phones: []string{"+33612345678"}, first: "bob", last: "lee",
+			street: "1 rue x", postalCode: "69001"}, false, 0.018},
+		{"phone and address, no names", identityFeatures{phones: []string{"+33612345678"}, street: "1 rue x", postalCode: "69001"}, true, 0.982},
+		{"same email and name, other birth date", identityFeatures{emails: []string{"ann@example.com"}, first: "ann", last: "lee", birth: "1990-01-01"}, false, 0.018},
 		{"nothing shared", identityFeatures{first: "ann", last: "lee"}, false, 0.2689},
+		{"phone only", identityFeatures{phones: []string{"+33612345678"}}, true, 0.7311},
 	} {
 		a := ann
 		if c.b.birth != "" {
-			a.birth = "1991-02-02" // both known, different: −6
-			c.want, c.match = 0.2689, false
+			a.birth = "1991-02-02" // both known, different: two people
 		}
 		got := pairScore(a, c.b)
-		if math.Abs(got-c.want) > 0.0001 || (got >= matchThreshold) != c.match {
+		if math.Abs(got-c.want) > 0.0001 || (got > matchThreshold) != c.match {
 			t.Errorf("%s: pairScore = %.4f, want %.4f (match %v)", c.name, got, c.want, c.match)
 		}
 	}

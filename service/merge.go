@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/openprofiles/profiles"
 )
@@ -13,6 +14,18 @@ const MaxMergedProfiles = 20
 
 // MergeProfiles merges profiles into the main one in one transaction.
 func (s *Service) MergeProfiles(ctx context.Context, domain, mainID string, merged []string, fieldSources map[string]string) error {
+	return s.mergeProfiles(ctx, domain, mainID, merged, fieldSources, nil)
+}
+
+// errChangedSinceRead fails a merge whose profiles changed since the
+// caller read them (mergeProfiles' expect).
+var errChangedSinceRead = profiles.Errorf(profiles.ECONFLICT, "A profile changed since it was read for this merge.")
+
+// mergeProfiles is MergeProfiles that, when expect is set, merges only if
+// every profile it names still has that LastUpdatedAt in the merge's
+// transaction (else errChangedSinceRead): the caller decided the merge on
+// what it read.
+func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merged []string, fieldSources map[string]string, expect map[string]time.Time) error {
 	if len(merged) == 0 || len(merged) > MaxMergedProfiles {
 		return profiles.Errorf(profiles.EINVALID, "ProfileIdsToBeMerged must hold 1 to %d profile ids.", MaxMergedProfiles)
 	}
@@ -54,6 +67,11 @@ func (s *Service) MergeProfiles(ctx context.Context, domain, mainID string, merg
 			others = append(others, p)
 		}
 
+		for id, at := range expect {
+			if p := byID[id]; p == nil || !p.LastUpdatedAt.Equal(at) {
+				return errChangedSinceRead
+			}
+		}
 		result := mergeFields(main, others, byID, fieldSources)
 		for _, p := range others {
 			if err := tx.MoveProfileData(ctx, domain, p.ID, mainID); err != nil {

@@ -125,6 +125,15 @@ func TestIdentityResolution(t *testing.T) {
 		t.Errorf("preview with MinAllowedConfidenceScoreForMerging 0.9: %d merged, want 0", p.NumberOfProfilesWillBeMerged)
 	}
 
+	// Auto-merging needs its criteria: without them it would merge whole groups.
+	_, err = e.client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: dn, Matching: &types.MatchingRequest{Enabled: aws.Bool(true),
+		AutoMerging: &types.AutoMerging{Enabled: aws.Bool(true)}}})
+	wantAPIError(t, err, "BadRequestException", "Consolidation")
+	_, err = e.client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: dn, Matching: &types.MatchingRequest{Enabled: aws.Bool(true),
+		AutoMerging: &types.AutoMerging{Enabled: aws.Bool(true), Consolidation: consolidation("EmailAddress"),
+			ConflictResolution: &types.ConflictResolution{ConflictResolvingModel: types.ConflictResolvingModelSource}}}})
+	wantAPIError(t, err, "BadRequestException", "SourceName")
+
 	// Auto-merging on: the next Sunday's job merges ann into Ann (the
 	// profile updated last is the main one), and keeps every field.
 	if _, err := e.client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: dn, Matching: &types.MatchingRequest{Enabled: aws.Bool(true),
