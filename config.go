@@ -32,6 +32,7 @@ const (
 	ConfigEventStream         = "event-stream"                // CreateEventStream and the others
 	ConfigIdentityJob         = "identity-resolution-job"     // an identity resolution job (Domain.Matching)
 	ConfigIdentityMatches     = "identity-resolution-matches" // the match groups of a completed job, by job id
+	ConfigSegmentSnapshot     = "segment-snapshot"            // CreateSegmentSnapshot's exports
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

@@ -98,3 +98,42 @@ type SegmentService interface {
 	CreateSegmentEstimate(ctx context.Context, domain string, q SegmentGroups) (*SegmentEstimate, error)
 	GetSegmentEstimate(ctx context.Context, domain, id string) (*SegmentEstimate, error)
 }
+
+// A SegmentSnapshot is an export of a segment's profiles, as they were
+// when it ran, to an S3 object (CreateSegmentSnapshot).
+type SegmentSnapshot struct {
+	DomainName     string
+	SegmentName    string
+	ID             string
+	DataFormat     string // CSV or JSONL
+	DestinationURI string // s3://bucket/prefix
+	EncryptionKey  string // a KMS key ARN the object is encrypted with (S3 SSE-KMS), or ""
+	RoleArn        string // kept and returned; OpenProfiles writes with its own credentials
+	Status         string // IN_PROGRESS, COMPLETED or FAILED
+	StatusMessage  string
+	CreatedAt      time.Time
+}
+
+// SegmentSnapshotService exports segments. Methods return ENOTFOUND for a
+// missing domain, segment or snapshot.
+type SegmentSnapshotService interface {
+	// CreateSegmentSnapshot checks the request (EINVALID naming what is
+	// wrong: the format, the destination, no S3 service configured) and
+	// starts the export in the background.
+	CreateSegmentSnapshot(ctx context.Context, s *SegmentSnapshot) (*SegmentSnapshot, error)
+	GetSegmentSnapshot(ctx context.Context, domain, segment, id string) (*SegmentSnapshot, error)
+}
+
+// ObjectDestinations writes objects to S3 buckets. Package awss3
+// implements it over the S3 API.
+type ObjectDestinations interface {
+	// CheckBucket returns nil when the bucket of the s3://bucket/prefix URI
+	// exists and the credentials may use it. Returns EINVALID for a URI that
+	// is not s3://bucket[/prefix], ENOTFOUND for a missing bucket,
+	// EFORBIDDEN when access is denied; other errors are internal.
+	CheckBucket(ctx context.Context, uri string) error
+	// PutObject writes body as the object key of bucket, with its content
+	// type, encrypted with the KMS key kmsKeyARN when it is not "" (S3
+	// SSE-KMS). Errors as CheckBucket's.
+	PutObject(ctx context.Context, bucket, key string, body []byte, contentType, kmsKeyARN string) error
+}

@@ -21,6 +21,8 @@ var readsProfileData = map[string]bool{
 	"CreateEventStream": true,
 	// Counts of profiles alike.
 	"GetAutoMergingPreview": true,
+	// An export of a segment's profiles.
+	"CreateSegmentSnapshot": true,
 }
 
 // authorize checks that the caller may call the operation: profile:<Op> on

@@ -39,6 +39,7 @@ type Server struct {
 	EventTriggers        profiles.EventTriggerService
 	EventStreams         profiles.EventStreamService
 	IdentityResolution   profiles.IdentityResolutionService
+	Snapshots            profiles.SegmentSnapshotService
 	Matching             profiles.MatchingService
 	TypeAttributes       profiles.TypeAttributeService
 	Uploads              profiles.UploadJobService
@@ -75,6 +76,7 @@ func (s *Server) Init() {
 	s.registerEventTriggerHandlers()
 	s.registerEventStreamHandlers()
 	s.registerIdentityResolutionHandlers()
+	s.registerSnapshotHandlers()
 	s.registerMatchingHandlers()
 	s.registerTypeAttributeHandlers()
 	s.registerUploadHandlers()

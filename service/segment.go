@@ -158,26 +158,8 @@ func (s *Service) CreateSegmentEstimate(ctx context.Context, domain string, q pr
 	}
 	data, _ := json.Marshal(estimateDoc{Status: "SUCCEEDED", Estimate: n})
 	c := &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigSegmentEstimate, Name: s.newID(s.now()), Data: data}
-	for try := 0; ; try++ {
-		err := s.Configs.CreateConfig(ctx, c, maxEstimatesKept)
-		if profiles.ErrorCode(err) == profiles.EQUOTA && try > 0 {
-			return nil, profiles.Errorf(profiles.ETHROTTLED, "Too many segment estimates are being created in domain %s at once; retry.", domain)
-		} else if profiles.ErrorCode(err) != profiles.EQUOTA {
-			if err != nil {
-				return nil, domainErr(err, domain)
-			}
-			break
-		}
-		// Full: the oldest go (ids sort by time).
-		old, err := s.Configs.ListConfigs(ctx, domain, profiles.ConfigSegmentEstimate, "", 100)
-		if err != nil {
-			return nil, domainErr(err, domain)
-		}
-		for _, o := range old {
-			if err := s.Configs.DeleteConfig(ctx, domain, o.Kind, o.Name); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
-				return nil, err
-			}
-		}
+	if err := s.createEvictingOldest(ctx, c, maxEstimatesKept, "segment estimates"); err != nil {
+		return nil, err
 	}
 	return estimateFromConfig(c)
 }

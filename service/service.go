@@ -53,6 +53,9 @@ type Service struct {
 	// StartEventDelivery).
 	Outbox  profiles.EventOutbox
 	Streams profiles.StreamDestinations
+	// Objects writes segment snapshots to S3 buckets (nil: no snapshots).
+	Objects profiles.ObjectDestinations
+
 	// EventRetryInterval is how long an event not delivered waits before it
 	// is sent again (0: DefaultEventRetryInterval).
 	EventRetryInterval time.Duration

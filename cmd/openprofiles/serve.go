@@ -22,6 +22,7 @@ import (
 	"github.com/openprofiles/profiles/awsapi"
 	"github.com/openprofiles/profiles/awskinesis"
 	"github.com/openprofiles/profiles/awskms"
+	"github.com/openprofiles/profiles/awss3"
 	"github.com/openprofiles/profiles/awssqs"
 	"github.com/openprofiles/profiles/connect"
 	"github.com/openprofiles/profiles/iamapi"
@@ -225,6 +226,16 @@ func (m *Main) Open() error {
 		}
 		m.Service.Streams = awskinesis.New(c.KinesisEndpoint, c.Region, awsCfg.Credentials)
 	}
+	if c.S3Endpoint != "" {
+		// Segment snapshots are written to buckets of an external
+		// S3-compatible service, with the standard AWS credentials.
+		awsCfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(c.Region))
+		if err != nil {
+			m.DB.Close()
+			return fmt.Errorf("external S3 credentials: %w", err)
+		}
+		m.Service.Objects = awss3.New(c.S3Endpoint, c.Region, awsCfg.Credentials)
+	}
 	if m.Service.Audit, err = m.openAudit(); err != nil {
 		m.DB.Close()
 		return err
@@ -259,6 +270,7 @@ func (m *Main) Open() error {
 		EventTriggers:        m.Service,
 		EventStreams:         m.Service,
 		IdentityResolution:   m.Service,
+		Snapshots:            m.Service,
 		Matching:             m.Service,
 		TypeAttributes:       m.Service,
 		Uploads:              m.Service,
@@ -340,9 +352,10 @@ func (m *Main) Open() error {
 	m.stopSweeper, m.sweeperDone = stop, make(chan struct{})
 	go func() {
 		defer close(m.sweeperDone)
-		m.Service.RunSweeper(sweepCtx, c.SweepInterval, m.KMS.DeleteDueKeys, m.Service.DeliverSpooled, m.Service.RunIdentityResolution)
+		m.Service.RunSweeper(sweepCtx, c.SweepInterval, m.KMS.DeleteDueKeys, m.Service.DeliverSpooled)
 	}()
 	m.Service.StartEventDelivery()
+	m.Service.StartIdentityResolution(c.SweepInterval)
 
 	if created {
 		fmt.Fprintf(m.Stdout, `OpenProfiles generated root credentials (access key %s) into %s (mode 0600).

@@ -1,0 +1,217 @@
+// Package awss3 is a profiles.ObjectDestinations over an external service
+// that speaks the Amazon S3 API: Amazon S3 itself, or an S3-compatible
+// service or emulator such as fauxqs. It calls the service through
+// aws-sdk-go-v2/service/s3 (the S3 REST-XML protocol) with the credentials
+// it is given.
+//
+// # Addressing
+//
+// Destinations are named by URI, s3://BUCKET or s3://BUCKET/PREFIX. Without
+// an endpoint the client calls Amazon S3 of the region, virtual-hosted-style
+// (BUCKET.s3.REGION.amazonaws.com). With an endpoint it calls it path-style
+// (ENDPOINT/BUCKET/KEY), which S3-compatible services and emulators serve
+// without DNS names for each bucket.
+//
+// # Checksums
+//
+// The client New builds sends a checksum only when the operation requires
+// one (RequestChecksumCalculation WhenRequired; PutObject does not). The
+// body is protected by the SigV4 signature of its SHA-256 over HTTP and by
+// TLS over HTTPS. With the SDK's other setting, WhenSupported (the default
+// of clients from config.LoadDefaultConfig), PutObject adds a CRC32 of the
+// body: as an x-amz-checksum-crc32 header over HTTP, and over HTTPS in the
+// trailer of an aws-chunked body, which some S3-compatible services refuse.
+// fauxqs accepts both forms (it stores the checksum without checking it);
+// to have CRC32s, set Buckets.Client to a client with WhenSupported.
+//
+// # Encryption
+//
+// PutObject with a KMS key ARN asks for SSE-KMS (x-amz-server-side-encryption:
+// aws:kms with the key as x-amz-server-side-encryption-aws-kms-key-id): the
+// service encrypts the object with a data key of that key, and needs the
+// credentials to be allowed kms:GenerateDataKey on it. Emulators may store
+// the object unencrypted: fauxqs accepts and ignores the headers.
+//
+// # Errors
+//
+// Errors of the service become root error codes (S3 error codes, or, for
+// the responses to HEAD requests, which have no body, the HTTP status text
+// the SDK reports):
+//
+//	NoSuchBucket, NotFound (404)                                ENOTFOUND
+//	AccessDenied, Forbidden (403), AllAccessDisabled,
+//	AccountProblem, KMS.* (the object's KMS key)                EFORBIDDEN
+//	InvalidBucketName, InvalidArgument, InvalidRequest,
+//	KeyTooLongError, EntityTooLarge, InvalidStorageClass,
+//	PermanentRedirect, MovedPermanently (301: a bucket of
+//	another region), AuthorizationHeaderMalformed               EINVALID
+//	SlowDown, TooManyRequests, RequestLimitExceeded             ETHROTTLED
+//
+// Anything else (the service unreachable, 5xx, credentials it refuses) is
+// returned wrapped, an internal error: the caller tries again later.
+package awss3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
+)
+
+var _ profiles.ObjectDestinations = (*Buckets)(nil)
+
+// Buckets is the buckets of an S3-compatible service.
+type Buckets struct {
+	Client *s3.Client
+}
+
+// New returns Buckets that call the S3 API at endpoint (e.g.
+// http://127.0.0.1:4566, path-style; "" for Amazon S3 of the region,
+// virtual-hosted-style) in region, signing with creds. For other settings
+// (retries, checksums, HTTP client), build the client with s3.New or
+// s3.NewFromConfig (with an sdkhttp.Client as its HTTP client) and set
+// Buckets.Client.
+func New(endpoint, region string, creds aws.CredentialsProvider) *Buckets {
+	o := s3.Options{Region: region, Credentials: creds, HTTPClient: sdkhttp.New(nil),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired}
+	if endpoint != "" {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.UsePathStyle = true
+	}
+	return &Buckets{Client: s3.New(o)}
+}
+
+// bucketRE is a loose check of bucket names: S3 has more rules (a letter or
+// digit first and last, no "..", not an IP address, …) that the service
+// enforces.
+var bucketRE = regexp.MustCompile(`^[a-z0-9.-]{3,63}$`)
+
+// ParseURI returns the bucket and the prefix of an S3 URI, s3://BUCKET (the
+// prefix is "") or s3://BUCKET/PREFIX (the prefix is everything after the
+// slash that ends the bucket, as it is: "some/prefix" of
+// s3://bucket/some/prefix, "some/prefix/" of s3://bucket/some/prefix/).
+// Returns EINVALID naming the URI when it is not one, or its bucket name is
+// not 3 to 63 lowercase letters, digits, dots and hyphens.
+func ParseURI(uri string) (bucket, prefix string, err error) {
+	rest, ok := strings.CutPrefix(uri, "s3://")
+	if !ok {
+		return "", "", profiles.Errorf(profiles.EINVALID, "%q is not an S3 URI (s3://BUCKET or s3://BUCKET/PREFIX)", uri)
+	}
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	if !bucketRE.MatchString(bucket) {
+		return "", "", profiles.Errorf(profiles.EINVALID,
+			"S3 URI %q: bucket %q: a bucket name is 3 to 63 lowercase letters, digits, dots and hyphens", uri, bucket)
+	}
+	return bucket, prefix, nil
+}
+
+// CheckBucket returns nil when the bucket of the s3://BUCKET[/PREFIX] URI
+// exists and the credentials may use it (HeadBucket). Returns EINVALID for
+// a bad URI, ENOTFOUND for a missing bucket and EFORBIDDEN when access is
+// denied.
+func (b *Buckets) CheckBucket(ctx context.Context, uri string) error {
+	bucket, _, err := ParseURI(uri)
+	if err != nil {
+		return err
+	}
+	if _, err := b.Client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		return s3Error("HeadBucket", bucket, bucket, err)
+	}
+	return nil
+}
+
+// PutObject writes body as the object key of bucket with the content type
+// (none: the service's default), replacing any object of that key, and
+// encrypted with SSE-KMS under the KMS key kmsKeyARN when it is not "".
+// Returns EINVALID for a bad bucket name or an empty key; otherwise the
+// codes of the package documentation.
+func (b *Buckets) PutObject(ctx context.Context, bucket, key string, body []byte, contentType, kmsKeyARN string) error {
+	if !bucketRE.MatchString(bucket) {
+		return profiles.Errorf(profiles.EINVALID, "S3 bucket %q: a bucket name is 3 to 63 lowercase letters, digits, dots and hyphens", bucket)
+	}
+	if key == "" {
+		return profiles.Errorf(profiles.EINVALID, "S3 PutObject %s: the object key is empty", bucket)
+	}
+	in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body)))}
+	if contentType != "" {
+		in.ContentType = aws.String(contentType)
+	}
+	if kmsKeyARN != "" {
+		in.ServerSideEncryption = types.ServerSideEncryptionAwsKms
+		in.SSEKMSKeyId = aws.String(kmsKeyARN)
+	}
+	if _, err := b.Client.PutObject(ctx, in); err != nil {
+		return s3Error("PutObject", bucket, bucket+"/"+key, err)
+	}
+	return nil
+}
+
+// codes maps S3 error codes to root error codes.
+var codes = map[string]string{
+	"NoSuchBucket": profiles.ENOTFOUND,
+	"NotFound":     profiles.ENOTFOUND,
+
+	"AccessDenied":      profiles.EFORBIDDEN,
+	"Forbidden":         profiles.EFORBIDDEN,
+	"AllAccessDisabled": profiles.EFORBIDDEN,
+	"AccountProblem":    profiles.EFORBIDDEN,
+
+	"InvalidBucketName":            profiles.EINVALID,
+	"InvalidArgument":              profiles.EINVALID,
+	"InvalidRequest":               profiles.EINVALID,
+	"KeyTooLongError":              profiles.EINVALID,
+	"EntityTooLarge":               profiles.EINVALID,
+	"InvalidStorageClass":          profiles.EINVALID,
+	"PermanentRedirect":            profiles.EINVALID,
+	"MovedPermanently":             profiles.EINVALID,
+	"AuthorizationHeaderMalformed": profiles.EINVALID,
+
+	"SlowDown":             profiles.ETHROTTLED,
+	"TooManyRequests":      profiles.ETHROTTLED,
+	"RequestLimitExceeded": profiles.ETHROTTLED,
+}
+
+// s3Error maps an error of the S3 client for the bucket, calling op on
+// target (the bucket or bucket/key), to a root error code (see the package
+// documentation), or wraps it.
+func s3Error(op, bucket, target string, err error) error {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code := ae.ErrorCode()
+		detail := code
+		if m := ae.ErrorMessage(); m != "" {
+			detail += ": " + m
+		}
+		c, ok := codes[code]
+		if !ok && strings.HasPrefix(code, "KMS.") {
+			c, ok = profiles.EFORBIDDEN, true
+		}
+		switch {
+		case !ok:
+		case c == profiles.ENOTFOUND:
+			return profiles.Errorf(c, "S3 bucket %s not found (%s %s: %s)", bucket, op, target, detail)
+		case c == profiles.EFORBIDDEN:
+			return profiles.Errorf(c, "S3 %s %s: access denied (%s)", op, target, detail)
+		case code == "PermanentRedirect" || code == "MovedPermanently":
+			return profiles.Errorf(c, "S3 %s %s: %s: the bucket is in another region than the S3 client's", op, target, detail)
+		default:
+			return profiles.Errorf(c, "S3 %s %s: %s", op, target, detail)
+		}
+	}
+	var ipe smithy.InvalidParamsError
+	if errors.As(err, &ipe) {
+		return profiles.Errorf(profiles.EINVALID, "S3 %s %s: %v", op, target, err)
+	}
+	return fmt.Errorf("awss3: %s %s: %w", op, target, err)
+}
