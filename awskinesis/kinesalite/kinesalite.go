@@ -19,10 +19,8 @@
 package kinesalite
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/openprofiles/profiles/internal/sdkhttp"
+	"github.com/openprofiles/profiles/internal/testproc"
 )
 
 // Version is the version of kinesalite Start runs.
@@ -109,41 +108,7 @@ server.listen(0, '127.0.0.1', function() { var a = server.address(); console.log
 		}
 	}
 	cmd.Env = append(cmd.Env, "AWS_REGION="+region, "AWS_ACCOUNT_ID="+account)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start kinesalite (%s -e … %s): %v", node, module, err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	tb.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-				break
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case url := <-found:
-		return url
-	case <-exited:
-		tb.Fatalf("kinesalite exited before listening: %s", stderr.String())
-	case <-time.After(30 * time.Second):
-		tb.Fatalf("kinesalite did not listen within 30 s: %s", stderr.String())
-	}
-	return ""
+	return testproc.Start(tb, "kinesalite", cmd, listeningRE)
 }
 
 // Client returns a Kinesis client of the kinesalite at endpoint, signing

@@ -26,22 +26,19 @@
 package fauxqs
 
 import (
-	"bufio"
 	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/openprofiles/profiles/internal/sdkhttp"
+	"github.com/openprofiles/profiles/internal/testproc"
 )
 
 // Version is the version of fauxqs Start runs.
@@ -90,42 +87,7 @@ func Start(tb testing.TB) string {
 	}
 	cmd := exec.Command(node, cli)
 	cmd.Env = append(os.Environ(), "FAUXQS_PORT=0", "FAUXQS_LOGGER=true", "FAUXQS_DEFAULT_REGION="+Region)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start fauxqs (%s %s): %v", node, cli, err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	tb.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-				break
-			}
-		}
-		io.Copy(io.Discard, stdout) // the request log
-	}()
-	select {
-	case url := <-found:
-		return url
-	case <-exited:
-		tb.Fatalf("fauxqs exited before listening: %s", stderr.String())
-	case <-time.After(30 * time.Second):
-		tb.Fatalf("fauxqs did not listen within 30 s: %s", stderr.String())
-	}
-	return ""
+	return testproc.Start(tb, "fauxqs", cmd, listeningRE)
 }
 
 // S3Client returns an S3 client of the fauxqs at endpoint, path-style,
