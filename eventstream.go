@@ -83,7 +83,7 @@ type StreamDestinations interface {
 // change is delivered even if the process dies right after.
 type StreamEvent struct {
 	DomainName   string
-	StreamName   string
+	StreamName   string // the event stream, as the service names it in the outbox
 	ID           string // the payload's EventId, the same for every stream of one change
 	Seq          int64  // assigned by the store on insert, increasing
 	PartitionKey string // the profile id: a profile's events go to one shard

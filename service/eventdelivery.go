@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -159,9 +160,10 @@ func (s *Service) DeliverEvents(ctx context.Context) (int, error) {
 	return len(events), errors.Join(errs...)
 }
 
-// deliverStream sends events of one stream and returns the Seqs of those
-// delivered, or to drop (their stream is gone).
-func (s *Service) deliverStream(ctx context.Context, domain, name string, events []*profiles.StreamEvent) ([]int64, error) {
+// deliverStream sends events of one stream (by its outbox name) and
+// returns the Seqs of those delivered, or to drop (their stream is gone).
+func (s *Service) deliverStream(ctx context.Context, domain, outbox string, events []*profiles.StreamEvent) ([]int64, error) {
+	name, _, _ := strings.Cut(outbox, "#")
 	seqs := func(evs []*profiles.StreamEvent) []int64 {
 		out := make([]int64, len(evs))
 		for i, e := range evs {
@@ -170,8 +172,8 @@ func (s *Service) deliverStream(ctx context.Context, domain, name string, events
 		return out
 	}
 	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigEventStream, name)
-	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-		return seqs(events), nil // the stream was deleted
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND || err == nil && outboxName(c) != outbox {
+		return seqs(events), nil // the stream was deleted (and maybe made again)
 	} else if err != nil {
 		return nil, err
 	}
@@ -184,7 +186,7 @@ func (s *Service) deliverStream(ctx context.Context, domain, name string, events
 		return nil, nil
 	}
 	now := s.now()
-	if s.delivery.waiting(domain, name, now) {
+	if s.delivery.waiting(domain, outbox, now) {
 		return nil, nil // its destination failed a moment ago: the events stay claimed
 	}
 	var (
@@ -222,7 +224,7 @@ func (s *Service) deliverStream(ctx context.Context, domain, name string, events
 		return true
 	}
 	for _, e := range events {
-		data, err := s.crypt.Open(ctx, eventRecord(domain, name, e.ID), e.Data)
+		data, err := s.crypt.Open(ctx, eventRecord(domain, outbox, e.ID), e.Data)
 		if err != nil {
 			problem = "Events cannot be decrypted: " + profiles.ErrorMessage(err)
 			break // the others would fail alike
@@ -245,9 +247,9 @@ func (s *Service) deliverStream(ctx context.Context, domain, name string, events
 		send()
 	}
 	if problem != "" && len(delivered) == 0 && ctx.Err() == nil {
-		s.delivery.failed(domain, name, now.Add(s.eventRetryInterval()))
+		s.delivery.failed(domain, outbox, now.Add(s.eventRetryInterval()))
 	} else if problem == "" {
-		s.delivery.failed(domain, name, time.Time{})
+		s.delivery.failed(domain, outbox, time.Time{})
 	}
 	s.setHealth(ctx, domain, name, doc, problem)
 	return delivered, nil

@@ -163,3 +163,50 @@ func TestDeliverEvents_RequestSize(t *testing.T) {
 		t.Errorf("record: %v, %+v", err, ev)
 	}
 }
+
+// TestDeliverEvents_StreamMadeAgain: a node that still knows an event
+// stream deleted and made again under the same name (for up to a second)
+// writes its events under the old one's generation: they go nowhere, not
+// to the new stream's destination.
+func TestDeliverEvents_StreamMadeAgain(t *testing.T) {
+	s, dest, _ := openDelivery(t)
+	ctx := t.Context()
+	// A second node on the same store, whose clock (and so its cache of
+	// the domain's streams) stands still.
+	other := service.New(s.Store, "us-east-1", "000000000000", []byte("secret-secret-secret-secret-0123"))
+	other.Keys, other.DefaultKey, other.Now = s.Keys, s.DefaultKey, s.Now
+	other.Configs, other.Outbox, other.Streams = s.Configs, s.Outbox, s.Streams
+	other.SetIngestRate(0, 1)
+
+	const first, second = "arn:aws:kinesis:us-east-1:000000000000:stream/first", "arn:aws:kinesis:us-east-1:000000000000:stream/second"
+	mustCreateStream(t, s, "s", first)
+	if _, err := other.CreateProfile(ctx, "enc", map[string]string{"FirstName": "Ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeliverEvents(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteEventStream(ctx, "enc", "s"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond) // another creation time
+	mustCreateStream(t, s, "s", second)
+	if _, err := other.CreateProfile(ctx, "enc", map[string]string{"FirstName": "Bob"}); err != nil { // the old generation's
+		t.Fatal(err)
+	}
+	if _, err := s.CreateProfile(ctx, "enc", map[string]string{"FirstName": "Cy"}); err != nil { // the new one's
+		t.Fatal(err)
+	}
+	if _, err := s.DeliverEvents(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, n := dest.count(first); n != 1 {
+		t.Errorf("the first destination got %d records, want 1 (Ann's)", n)
+	}
+	dest.mu.Lock()
+	got := dest.got[second]
+	dest.mu.Unlock()
+	if len(got) != 1 || !strings.Contains(string(got[0].Data), `"FirstName":"Cy"`) {
+		t.Errorf("the second destination got %d records, want Cy's only", len(got))
+	}
+}

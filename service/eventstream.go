@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,16 +92,29 @@ func (s *Service) GetEventStream(ctx context.Context, domain, name string) (*pro
 // DeleteEventStream deletes an event stream and the events it has not
 // delivered.
 func (s *Service) DeleteEventStream(ctx context.Context, domain, name string) error {
-	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigEventStream, name); err != nil {
+	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigEventStream, name)
+	if err == nil {
+		err = s.Configs.DeleteConfig(ctx, domain, profiles.ConfigEventStream, name)
+	}
+	if err != nil {
 		return s.configErr(ctx, err, domain, "Event stream", name)
 	}
 	s.domains.forgetStreams(domain)
 	if s.Outbox != nil {
 		// Events a node put after this (it knew the stream for up to
-		// domainTTL) are dropped by the delivery loop, which finds no stream.
-		return s.Outbox.PurgeStreamEvents(ctx, domain, name)
+		// domainTTL) are dropped by the delivery loop, which finds no
+		// stream of their generation.
+		return s.Outbox.PurgeStreamEvents(ctx, domain, outboxName(c))
 	}
 	return nil
+}
+
+// outboxName is the StreamName of an event stream's events in the outbox:
+// its name and generation (its creation time), so that the events of a
+// stream deleted and created again under the same name never go to the
+// new one's destination.
+func outboxName(c *profiles.DomainConfig) string {
+	return c.Name + "#" + strconv.FormatInt(c.CreatedAt.UnixMilli(), 10)
 }
 
 // ListEventStreams returns one page of a domain's event streams, by name.
@@ -141,7 +155,8 @@ func (s *Service) eventStreamARN(domain, name string) string {
 	return s.DomainARN(domain) + "/event-streams/" + name
 }
 
-// recentStreams returns the names of a domain's event streams as read at
+// recentStreams returns the outbox names (outboxName) of a domain's event
+// streams as read at
 // most domainTTL ago: a stream created through another node gets the
 // changes made here from at most that long after its creation (README).
 // Call it before the change's transaction.
@@ -159,7 +174,7 @@ func (s *Service) recentStreams(ctx context.Context, domain string) ([]string, e
 		}
 		names := make([]string, len(list))
 		for i, c := range list {
-			names[i] = c.Name
+			names[i] = outboxName(c)
 		}
 		return names, nil
 	})
