@@ -3,6 +3,7 @@ package awsapi
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/iam"
@@ -46,8 +47,17 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 	err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "profile:" + c.operation,
 		Resource: resource, Context: cond, RequestID: c.requestID,
 		Tags: func(ctx context.Context) map[string][]string { return s.tagKeys(ctx, c, domain) }})
-	if err != nil || !readsProfileData[c.operation] || domain == "" {
+	if err != nil {
 		return err
+	}
+	for _, d := range destinations(c) {
+		if err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: d[0], Resource: d[1],
+			Context: cond, RequestID: c.requestID}); err != nil {
+			return err
+		}
+	}
+	if !readsProfileData[c.operation] || domain == "" {
+		return nil
 	}
 	key, err := s.Domains.EncryptionKeyARN(ctx, domain)
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND || err == nil && key == "" {
@@ -57,6 +67,44 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 	}
 	return s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "kms:Decrypt",
 		Resource: key, Context: cond, RequestID: c.requestID})
+}
+
+// destinations returns the actions and resources (action, ARN) of where
+// an operation sends profile data, which the caller must also be allowed
+// to use: the server writes there with its own credentials, so without
+// this check a caller could send a domain's data wherever the server may
+// write. CreateEventStream needs kinesis:PutRecords on its stream;
+// CreateSegmentSnapshot s3:PutObject on its destination
+// (arn:aws:s3:::BUCKET/PREFIX), kms:GenerateDataKey on its EncryptionKey
+// and iam:PassRole on its RoleArn, when given. Malformed values are left
+// to the operation, which refuses them.
+func destinations(c *call) [][2]string {
+	var body struct{ Uri, DestinationUri, EncryptionKey, RoleArn string }
+	switch c.operation {
+	case "CreateEventStream", "CreateSegmentSnapshot":
+		if json.Unmarshal(c.body, &body) != nil {
+			return nil
+		}
+	default:
+		return nil
+	}
+	var out [][2]string
+	if c.operation == "CreateEventStream" && body.Uri != "" {
+		out = append(out, [2]string{"kinesis:PutRecords", body.Uri})
+	}
+	if c.operation == "CreateSegmentSnapshot" {
+		if rest, ok := strings.CutPrefix(body.DestinationUri, "s3://"); ok && rest != "" {
+			bucket, prefix, _ := strings.Cut(rest, "/")
+			out = append(out, [2]string{"s3:PutObject", "arn:aws:s3:::" + bucket + "/" + strings.Trim(prefix, "/")})
+		}
+		if body.EncryptionKey != "" {
+			out = append(out, [2]string{"kms:GenerateDataKey", body.EncryptionKey})
+		}
+		if body.RoleArn != "" {
+			out = append(out, [2]string{"iam:PassRole", body.RoleArn})
+		}
+	}
+	return out
 }
 
 // conditionKeys returns the global condition keys of a request.

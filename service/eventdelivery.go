@@ -204,7 +204,10 @@ func (s *Service) deliverStream(ctx context.Context, domain, outbox string, even
 		failed, err := s.Streams.PutRecords(callCtx, doc.Uri, batch)
 		cancel()
 		if err != nil {
-			problem = fmt.Sprintf("Kinesis PutRecords to %s failed: %s", doc.Uri, profiles.ErrorMessage(err))
+			// Kinesis's own messages can name the server's credentials:
+			// logged, not shown.
+			s.Logger.Warn("event streams: PutRecords failed", "domain", domain, "stream", name, "uri", doc.Uri, "err", err)
+			problem = destinationFailure(err, doc.Uri)
 			return false
 		}
 		refused := map[int]bool{}
@@ -255,6 +258,22 @@ func (s *Service) deliverStream(ctx context.Context, domain, outbox string, even
 	return delivered, nil
 }
 
+// destinationFailure words why a Kinesis data stream did not take records,
+// by error code.
+func destinationFailure(err error, uri string) string {
+	switch profiles.ErrorCode(err) {
+	case profiles.ENOTFOUND:
+		return fmt.Sprintf("The Kinesis data stream %s does not exist.", uri)
+	case profiles.EFORBIDDEN:
+		return fmt.Sprintf("This server may not write to the Kinesis data stream %s (or use its KMS key).", uri)
+	case profiles.ETHROTTLED:
+		return fmt.Sprintf("The Kinesis data stream %s throttled the records.", uri)
+	case profiles.EINVALID:
+		return fmt.Sprintf("The Kinesis data stream %s refused the records (the server's log says why).", uri)
+	}
+	return fmt.Sprintf("Kinesis PutRecords to %s failed (the server's log says why).", uri)
+}
+
 // putRecordsTimeout bounds a PutRecords call: well within the claim of its
 // events, so that no other node sends them while it runs.
 func (s *Service) putRecordsTimeout() time.Duration {
@@ -269,9 +288,7 @@ func (s *Service) setHealth(ctx context.Context, domain, name string, doc *strea
 	if message != "" {
 		status = profiles.DestinationUnhealthy
 	}
-	if len(message) > 1000 {
-		message = message[:997] + "..."
-	}
+	message = truncate(message, 1000)
 	if doc.Status == status && doc.Message == message || ctx.Err() != nil {
 		return
 	}

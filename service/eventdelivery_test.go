@@ -52,7 +52,7 @@ const (
 	okARN     = "arn:aws:kinesis:us-east-1:000000000000:stream/ok"
 )
 
-func openDelivery(t *testing.T) (*service.Service, *recordingStreams, *time.Time) {
+func openDelivery(t testing.TB) (*service.Service, *recordingStreams, *time.Time) {
 	t.Helper()
 	s, _ := MustOpenEncrypted(t, service.DefaultCryptConfig)
 	dest := &recordingStreams{down: map[string]bool{}, calls: map[string][]int{}, got: map[string][]profiles.StreamRecord{}}
@@ -63,7 +63,7 @@ func openDelivery(t *testing.T) (*service.Service, *recordingStreams, *time.Time
 	return s, dest, &now
 }
 
-func mustCreateStream(t *testing.T, s *service.Service, name, arn string) {
+func mustCreateStream(t testing.TB, s *service.Service, name, arn string) {
 	t.Helper()
 	if _, err := s.CreateEventStream(t.Context(), &profiles.EventStream{DomainName: "enc", Name: name, Uri: arn}); err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func TestDeliverEvents_BrokenDestinationWaits(t *testing.T) {
 		t.Errorf("the healthy stream got %d records, want 150", records)
 	}
 	es, err := s.GetEventStream(ctx, "enc", "broken")
-	if err != nil || es.Status != profiles.DestinationUnhealthy || !strings.Contains(es.Message, "not found") {
+	if err != nil || es.Status != profiles.DestinationUnhealthy || !strings.Contains(es.Message, "does not exist") {
 		t.Fatalf("broken stream: %+v, %v", es, err)
 	}
 

@@ -73,8 +73,13 @@ func (s *Service) checkDestination(ctx context.Context, uri string) error {
 		return nil
 	case profiles.ENOTFOUND:
 		return bad("Uri: the Kinesis data stream %s does not exist.", uri)
-	case profiles.EFORBIDDEN, profiles.EINVALID:
-		return bad("Uri: the Kinesis data stream %s cannot take records: %s", uri, profiles.ErrorMessage(err))
+	case profiles.EFORBIDDEN:
+		s.Logger.Warn("event streams: Kinesis data stream refused", "uri", uri, "err", err)
+		return bad("Uri: this server may not write to the Kinesis data stream %s (its credentials need kinesis:DescribeStreamSummary and kinesis:PutRecords on it).", uri)
+	case profiles.EINVALID:
+		// Kinesis's own messages can name the server's credentials.
+		s.Logger.Warn("event streams: Kinesis data stream refused", "uri", uri, "err", err)
+		return bad("Uri: the Kinesis data stream %s cannot take records (not ACTIVE, or of another account than the server's credentials; the server's log says why).", uri)
 	default:
 		return fmt.Errorf("check Kinesis data stream %s: %w", uri, err)
 	}

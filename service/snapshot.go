@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/openprofiles/profiles"
 )
@@ -27,8 +30,14 @@ var _ profiles.SegmentSnapshotService = (*Service)(nil)
 // Settings of segment snapshots.
 const (
 	maxSnapshotsKept   = 1000             // a domain's last snapshots
+	maxExportBytes     = 1 << 30          // the largest export (it is built in memory)
+	maxExportsRunning  = 2                // exports a node runs at once; others wait
+	snapshotHeartbeat  = time.Minute      // how often a running export records that it runs
 	snapshotStaleAfter = 10 * time.Minute // one IN_PROGRESS and not updated for this long failed with its node
 )
+
+// exportSlots are the node's running exports.
+var exportSlots = make(chan struct{}, maxExportsRunning)
 
 // snapshotDoc is what a snapshot's config holds.
 type snapshotDoc struct {
@@ -62,14 +71,33 @@ func (s *Service) CreateSegmentSnapshot(ctx context.Context, snap *profiles.Segm
 	if s.Objects == nil {
 		return nil, bad("Segment snapshots need an S3-compatible service, and this server has none: start it with --s3-endpoint.")
 	}
+	if k := snap.EncryptionKey; k != "" && !strings.HasPrefix(k, "arn:") && !strings.HasPrefix(k, "alias/") {
+		return nil, bad("EncryptionKey %q must be the ARN (or alias/NAME) of a KMS key.", k)
+	}
+	// S3's own messages can name the server's credentials: they are
+	// logged, not sent.
 	switch err := s.Objects.CheckBucket(ctx, snap.DestinationURI); profiles.ErrorCode(err) {
 	case "":
 	case profiles.ENOTFOUND:
 		return nil, bad("DestinationUri: the S3 bucket %s does not exist.", bucket)
-	case profiles.EFORBIDDEN, profiles.EINVALID:
-		return nil, bad("DestinationUri: the S3 bucket %s cannot be written: %s", bucket, profiles.ErrorMessage(err))
+	case profiles.EFORBIDDEN:
+		s.Logger.Warn("segment snapshot: S3 bucket refused", "bucket", bucket, "err", err)
+		return nil, bad("DestinationUri: this server may not use the S3 bucket %s (its credentials need s3:ListBucket and s3:PutObject on it).", bucket)
+	case profiles.EINVALID:
+		s.Logger.Warn("segment snapshot: S3 bucket refused", "bucket", bucket, "err", err)
+		return nil, bad("DestinationUri: the S3 bucket %s cannot be used (the server's log says why).", bucket)
 	default:
 		return nil, fmt.Errorf("check S3 bucket %s: %w", bucket, err)
+	}
+	// One export of a domain at a time: each reads the whole domain.
+	running, err := s.Configs.ListConfigs(ctx, snap.DomainName, profiles.ConfigSegmentSnapshot, "", 0)
+	if err != nil {
+		return nil, domainErr(err, snap.DomainName)
+	}
+	for _, c := range running {
+		if other, err := s.snapshotFromConfig(c); err == nil && other.Status == "IN_PROGRESS" {
+			return nil, profiles.Errorf(profiles.ETHROTTLED, "Snapshot %s of domain %s is running: create this one when it has finished.", other.ID, snap.DomainName)
+		}
 	}
 	doc := &snapshotDoc{Segment: snap.SegmentName, DataFormat: snap.DataFormat, DestinationURI: snap.DestinationURI,
 		EncryptionKey: snap.EncryptionKey, RoleArn: snap.RoleArn, Status: "IN_PROGRESS", UpdatedAt: s.now()}
@@ -78,9 +106,17 @@ func (s *Service) CreateSegmentSnapshot(ctx context.Context, snap *profiles.Segm
 	if err := s.createEvictingOldest(ctx, c, maxSnapshotsKept, "segment snapshots"); err != nil {
 		return nil, err
 	}
-	// The export outlives the request, not the service (Close).
+	// The export outlives the request, not the service (Close); a node
+	// runs maxExportsRunning at once, the others wait.
 	runCtx := profiles.NewContextWithPrincipal(s.bg.context(), profiles.PrincipalFromContext(ctx))
-	s.bg.wg.Go(func() { s.runSnapshot(runCtx, snap.DomainName, c.Name, doc) })
+	s.bg.wg.Go(func() {
+		select {
+		case exportSlots <- struct{}{}:
+			defer func() { <-exportSlots }()
+		case <-runCtx.Done():
+		}
+		s.runSnapshot(runCtx, snap.DomainName, c.Name, doc)
+	})
 	return s.snapshotFromConfig(c)
 }
 
@@ -120,35 +156,100 @@ func parseS3URI(uri string) (bucket, prefix string, err error) {
 	return bucket, strings.Trim(prefix, "/"), nil
 }
 
-// runSnapshot exports the segment and records how it went.
+// runSnapshot exports the segment and records how it went, and that it
+// runs every snapshotHeartbeat.
 func (s *Service) runSnapshot(ctx context.Context, domain, id string, doc *snapshotDoc) {
+	var mu sync.Mutex // guards doc: the heartbeat saves it too
+	save := func() {
+		mu.Lock()
+		doc.UpdatedAt = s.now()
+		data, _ := json.Marshal(doc)
+		mu.Unlock()
+		// Recorded even when the service is closing.
+		_, err := s.Configs.UpdateConfig(context.WithoutCancel(ctx), domain, profiles.ConfigSegmentSnapshot, id, func(c *profiles.DomainConfig) error {
+			c.Data = data
+			return nil
+		})
+		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			s.Logger.Error("segment snapshot: record its status", "domain", domain, "snapshot", id, "err", err)
+		}
+	}
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(snapshotHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				save()
+			}
+		}
+	}()
 	n, where, err := s.exportSegment(ctx, domain, id, doc)
+	close(stop)
+	mu.Lock()
 	switch {
-	case ctx.Err() != nil:
-		doc.Status, doc.StatusMessage = "FAILED", "The server stopped before the export finished."
-	case err != nil:
-		s.Logger.Error("segment snapshot failed", "domain", domain, "snapshot", id, "err", err)
-		doc.Status, doc.StatusMessage = "FAILED", "The export failed: "+profiles.ErrorMessage(err)
-	default:
+	case err == nil:
 		noun := "profiles"
 		if n == 1 {
 			noun = "profile"
 		}
 		doc.Status, doc.StatusMessage = "COMPLETED", fmt.Sprintf("Exported %d %s to %s.", n, noun, where)
+	case ctx.Err() != nil:
+		doc.Status, doc.StatusMessage = "FAILED", "The server stopped before the export finished."
+	default:
+		s.Logger.Error("segment snapshot failed", "domain", domain, "snapshot", id, "err", err)
+		doc.Status, doc.StatusMessage = "FAILED", truncate(snapshotFailure(err, doc), 1000)
 	}
-	if len(doc.StatusMessage) > 1000 {
-		doc.StatusMessage = doc.StatusMessage[:997] + "..."
+	mu.Unlock()
+	save()
+}
+
+// errWrite marks an error of the S3 service (exportSegment's PutObject).
+type errWrite struct{ err error }
+
+func (e errWrite) Error() string { return e.err.Error() }
+func (e errWrite) Unwrap() error { return e.err }
+
+// snapshotFailure words why an export failed for its caller: the S3
+// service's own messages can name the server's credentials, so they are
+// logged and replaced by one per error code.
+func snapshotFailure(err error, doc *snapshotDoc) string {
+	var w errWrite
+	if !errors.As(err, &w) {
+		switch profiles.ErrorCode(err) {
+		case profiles.ENOTFOUND, profiles.EINVALID:
+			return "The export failed: " + profiles.ErrorMessage(err)
+		}
+		return "The export failed (the server's log says why)."
 	}
-	doc.UpdatedAt = s.now()
-	data, _ := json.Marshal(doc)
-	// Recorded even when the service is closing.
-	_, err = s.Configs.UpdateConfig(context.WithoutCancel(ctx), domain, profiles.ConfigSegmentSnapshot, id, func(c *profiles.DomainConfig) error {
-		c.Data = data
-		return nil
-	})
-	if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
-		s.Logger.Error("segment snapshot: record its status", "domain", domain, "snapshot", id, "err", err)
+	bucket, _, _ := parseS3URI(doc.DestinationURI)
+	switch profiles.ErrorCode(err) {
+	case profiles.ENOTFOUND:
+		return fmt.Sprintf("The S3 bucket %s does not exist.", bucket)
+	case profiles.EFORBIDDEN:
+		if doc.EncryptionKey != "" {
+			return fmt.Sprintf("This server may not write to the S3 bucket %s, or use the KMS key %s.", bucket, doc.EncryptionKey)
+		}
+		return fmt.Sprintf("This server may not write to the S3 bucket %s.", bucket)
+	case profiles.ETHROTTLED:
+		return fmt.Sprintf("The S3 bucket %s throttled the export: create the snapshot again.", bucket)
 	}
+	return fmt.Sprintf("The export could not be written to the S3 bucket %s (the server's log says why).", bucket)
+}
+
+// truncate cuts s to at most n bytes, on a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // exportSegment writes the segment's members to the destination and
@@ -162,46 +263,60 @@ func (s *Service) exportSegment(ctx context.Context, domain, id string, doc *sna
 	if err != nil {
 		return 0, "", err
 	}
-	var members []*profiles.Profile
+	// JSON lines are written as members are found; CSV needs every
+	// column first, so it keeps the members' fields.
+	var buf bytes.Buffer
+	var rows []profiles.Profile
+	n := 0
 	err = s.eachProfile(ctx, domain, func(tx profiles.Tx, p *profiles.Profile) error {
 		in, err := ev.holds(ctx, tx, p)
-		if in {
-			members = append(members, p)
+		if err != nil || !in {
+			return err
 		}
-		return err
+		n++
+		if doc.DataFormat == "JSONL" {
+			line, err := profileDocument(p)
+			if err != nil {
+				return err
+			}
+			buf.Write(line)
+			buf.WriteByte('\n')
+		} else {
+			rows = append(rows, profiles.Profile{ID: p.ID, Fields: p.Fields})
+			for k, v := range p.Fields {
+				buf.Grow(len(k) + len(v)) // counts toward the limit below
+			}
+		}
+		if buf.Cap() > maxExportBytes {
+			return profiles.Errorf(profiles.EINVALID, "The export is larger than %d MiB, the most a snapshot may be.", maxExportBytes>>20)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, "", err
 	}
-	body, ext, contentType, err := encodeSnapshot(members, doc.DataFormat)
-	if err != nil {
-		return 0, "", err
+	ext, contentType := ".jsonl", "application/x-ndjson"
+	if doc.DataFormat == "CSV" {
+		buf.Reset()
+		if err := writeCSV(&buf, rows); err != nil {
+			return 0, "", err
+		}
+		ext, contentType = ".csv", "text/csv"
 	}
 	bucket, prefix, err := parseS3URI(doc.DestinationURI)
 	if err != nil {
 		return 0, "", err
 	}
 	key := strings.TrimPrefix(prefix+"/"+domain+"/"+doc.Segment+"/"+id+ext, "/")
-	if err := s.Objects.PutObject(ctx, bucket, key, body, contentType, doc.EncryptionKey); err != nil {
-		return 0, "", err
+	if err := s.Objects.PutObject(ctx, bucket, key, buf.Bytes(), contentType, doc.EncryptionKey); err != nil {
+		return 0, "", errWrite{err}
 	}
-	return len(members), "s3://" + bucket + "/" + key, nil
+	return n, "s3://" + bucket + "/" + key, nil
 }
 
-// encodeSnapshot writes profiles as JSON lines or CSV.
-func encodeSnapshot(ps []*profiles.Profile, format string) (body []byte, ext, contentType string, err error) {
-	var buf bytes.Buffer
-	if format == "JSONL" {
-		for _, p := range ps {
-			line, err := profileDocument(p)
-			if err != nil {
-				return nil, "", "", err
-			}
-			buf.Write(line)
-			buf.WriteByte('\n')
-		}
-		return buf.Bytes(), ".jsonl", "application/x-ndjson", nil
-	}
+// writeCSV writes profiles as CSV: ProfileId, then one column per field
+// any of them has, sorted.
+func writeCSV(buf *bytes.Buffer, ps []profiles.Profile) error {
 	columns := map[string]bool{}
 	for _, p := range ps {
 		for k := range p.Fields {
@@ -209,7 +324,7 @@ func encodeSnapshot(ps []*profiles.Profile, format string) (body []byte, ext, co
 		}
 	}
 	header := append([]string{"ProfileId"}, slices.Sorted(maps.Keys(columns))...)
-	w := csv.NewWriter(&buf)
+	w := csv.NewWriter(buf)
 	w.Write(header)
 	for _, p := range ps {
 		row := make([]string, len(header))
@@ -220,7 +335,7 @@ func encodeSnapshot(ps []*profiles.Profile, format string) (body []byte, ext, co
 		w.Write(row)
 	}
 	w.Flush()
-	return buf.Bytes(), ".csv", "text/csv", w.Error()
+	return w.Error()
 }
 
 // GetSegmentSnapshot returns a snapshot of a segment.

@@ -194,6 +194,18 @@ func TestEventStreams(t *testing.T) {
 		t.Fatalf("after an object changing no field: %v, want %v", kinds(last), want)
 	}
 
+	// The server writes with its own credentials: a caller must also be
+	// allowed to write to the data stream.
+	key, err := e.m.Service.EncryptionKeyARN(ctx, e.domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := mustUser(t, e.m, "integrator", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`,
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"`+key+`"}`)})
+	_, err = other.CreateEventStream(ctx, &customerprofiles.CreateEventStreamInput{DomainName: aws.String(e.domain),
+		EventStreamName: aws.String("theirs"), Uri: aws.String(arn)})
+	wantAPIError(t, err, "AccessDeniedException", "kinesis:PutRecords", arn)
+
 	list, err := e.client.ListEventStreams(ctx, &customerprofiles.ListEventStreamsInput{DomainName: aws.String(e.domain)})
 	if err != nil || len(list.Items) != 1 || aws.ToString(list.Items[0].EventStreamName) != "crm-sync" ||
 		aws.ToString(list.Items[0].DestinationSummary.Uri) != arn || list.Items[0].State != types.EventStreamStateRunning {
@@ -248,7 +260,7 @@ func TestEventStreams_DestinationDown(t *testing.T) {
 		}
 	}
 	if d := got.DestinationDetails; d.Status != types.EventStreamDestinationStatusUnhealthy || d.UnhealthySince == nil ||
-		!containsAll(aws.ToString(d.Message), "PutRecords", arn) {
+		!containsAll(aws.ToString(d.Message), "does not exist", arn) {
 		t.Fatalf("destination while the data stream is gone: %+v, message %q", d, aws.ToString(d.Message))
 	}
 

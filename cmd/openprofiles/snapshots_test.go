@@ -126,6 +126,27 @@ func TestSegmentSnapshots(t *testing.T) {
 	_, err = e.client.GetSegmentSnapshot(ctx, &customerprofiles.GetSegmentSnapshotInput{DomainName: dn, SegmentDefinitionName: seg,
 		SnapshotId: aws.String("0123456789abcdef0123456789abcdef")})
 	wantAPIError(t, err, "ResourceNotFoundException", "0123456789abcdef0123456789abcdef")
+
+	// The server writes with its own credentials: a caller must also be
+	// allowed to write where the export goes.
+	key, err := e.m.Service.EncryptionKeyARN(ctx, e.domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := []string{`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`, `{"Effect":"Allow","Action":"kms:Decrypt","Resource":"` + key + `"}`}
+	analyst := mustUser(t, e.m, "analyst", map[string]string{"p": policy(base...)})
+	in := &customerprofiles.CreateSegmentSnapshotInput{DomainName: dn, SegmentDefinitionName: seg, DataFormat: types.DataFormatCsv,
+		DestinationUri: aws.String("s3://exports/analyst")}
+	_, err = analyst.CreateSegmentSnapshot(ctx, in)
+	wantAPIError(t, err, "AccessDeniedException", "s3:PutObject", "arn:aws:s3:::exports/analyst")
+	exporter := mustUser(t, e.m, "exporter", map[string]string{"p": policy(append(base,
+		`{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::exports/*"}`)...)})
+	if _, err := exporter.CreateSegmentSnapshot(ctx, in); err != nil {
+		t.Fatalf("CreateSegmentSnapshot with s3:PutObject on the bucket: %v", err)
+	}
+	in.RoleArn = aws.String("arn:aws:iam::000000000000:role/exports")
+	_, err = exporter.CreateSegmentSnapshot(ctx, in)
+	wantAPIError(t, err, "AccessDeniedException", "iam:PassRole")
 }
 
 // TestSegmentSnapshots_NoS3: without --s3-endpoint, CreateSegmentSnapshot
