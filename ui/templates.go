@@ -9,7 +9,7 @@ import (
 
 // pageNames are the pages; each template file defines "content" and is
 // parsed with layout.html.
-var pageNames = []string{"signin", "error", "instances", "instance", "enable", "domains", "overview", "search", "profile", "profileform", "dlq"}
+var pageNames = []string{"signin", "error", "instances", "instance", "enable", "domains", "overview", "search", "profile", "profileform", "merge", "dlq"}
 
 var funcs = template.FuncMap{
 	"when": func(t time.Time) string {

@@ -54,6 +54,10 @@ type Server struct {
 	// Calculated computes a profile's calculated attributes for its page;
 	// nil: the page shows none.
 	Calculated profiles.CalculatedAttributeService
+	// Matching finds a profile's possible duplicates for its page
+	// (identity resolution's and rule-based matching's groups); nil: the
+	// page shows none.
+	Matching profiles.MatchingService
 	// Keys and Queues create and list keys and queues of the built-in KMS
 	// and queue service; nil when those live outside (the pages then ask
 	// for an ARN or URL).
@@ -116,6 +120,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /console/domains/{domain}/profiles/{id}", s.authed(s.profile))
 	mux.HandleFunc("GET /console/domains/{domain}/profiles/{id}/edit", s.authed(s.editProfile))
 	mux.HandleFunc("POST /console/domains/{domain}/profiles/{id}/edit", s.authed(s.updateProfile))
+	mux.HandleFunc("GET /console/domains/{domain}/profiles/{id}/merge", s.authed(s.mergePage))
+	mux.HandleFunc("POST /console/domains/{domain}/profiles/{id}/merge", s.authed(s.mergeProfile))
 	mux.HandleFunc("GET /console/domains/{domain}/dlq", s.authed(s.dlq))
 	mux.HandleFunc("POST /console/domains/{domain}/dlq", s.authed(s.dlqAction))
 

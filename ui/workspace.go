@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -153,6 +154,8 @@ type profileData struct {
 	ContactsCut bool // the contact history holds more than is shown
 	Objects     []objectGroup
 	Calculated  []*profiles.CalculatedValue
+	Duplicates  []duplicate
+	CanMerge    bool // the principal may merge a duplicate into this profile
 	Denied      string
 	NoObjects   string // why objects could not be listed
 	FormErrors  map[string]string
@@ -160,6 +163,11 @@ type profileData struct {
 }
 
 type field struct{ Name, Label, Value string }
+
+// duplicate is a profile that matching found alike, and how.
+type duplicate struct {
+	ID, Name, How string
+}
 
 type address struct {
 	Kind   string
@@ -211,7 +219,110 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 			s.Logger.Warn("calculated attributes of a profile page", "domain", domain, "error", err.Error())
 		}
 	}
+	if s.Matching != nil && s.allowData(r, "profile:GetSimilarProfiles", domain) == nil {
+		d.Duplicates = s.duplicates(r, domain, id)
+		d.CanMerge = len(d.Duplicates) > 0 && s.allow(r, "profile:MergeProfiles", s.Domains.DomainARN(domain)) == nil
+	}
 	s.render(w, r, http.StatusOK, "profile", p)
+}
+
+// maxDuplicates is how many possible duplicates a profile page shows.
+const maxDuplicates = 10
+
+// duplicates returns the profiles in a profile's match groups: the last
+// identity resolution job's, then rule-based matching's, when the domain
+// has them on (a matching that is off, or fails, adds none).
+func (s *Server) duplicates(r *http.Request, domain, id string) []duplicate {
+	var out []duplicate
+	seen := map[string]bool{id: true}
+	for _, matchType := range []string{"ML_BASED_MATCHING", "RULE_BASED_MATCHING"} {
+		g, _, err := s.Matching.GetSimilarProfiles(r.Context(), domain, matchType, "_profileId", id, profiles.Page{MaxResults: 100})
+		if err != nil {
+			if profiles.ErrorCode(err) != profiles.EINVALID { // EINVALID: not enabled
+				s.Logger.Warn("possible duplicates of a profile page", "domain", domain, "match", matchType, "error", err.Error())
+			}
+			continue
+		}
+		how := fmt.Sprintf("identity resolution, confidence %.2f", g.ConfidenceScore)
+		if matchType == "RULE_BASED_MATCHING" {
+			how = fmt.Sprintf("matching rule %d", g.RuleLevel)
+		}
+		for _, other := range g.ProfileIDs {
+			if seen[other] || len(out) == maxDuplicates {
+				continue
+			}
+			seen[other] = true
+			p, err := s.findProfile(r, domain, other)
+			if err != nil {
+				continue // merged or deleted since the match was found
+			}
+			out = append(out, duplicate{ID: other, Name: displayName(p), How: how})
+		}
+	}
+	return out
+}
+
+// mergeData is what the merge page shows: both profiles' fields.
+type mergeData struct {
+	Main, Other *profiles.Profile
+	Both        []mergeColumn
+}
+
+type mergeColumn struct{ Fields []field }
+
+// mergePage asks to confirm the merge of ?other into the profile, showing
+// both.
+func (s *Server) mergePage(w http.ResponseWriter, r *http.Request) {
+	domain, id := r.PathValue("domain"), r.PathValue("id")
+	if err := s.allowData(r, "profile:MergeProfiles", domain); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := &mergeData{}
+	for _, pid := range []string{id, r.URL.Query().Get("other")} {
+		p, err := s.findProfile(r, domain, pid)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		std, addrs, attrs := layoutFields(p)
+		col := mergeColumn{Fields: std}
+		for _, a := range addrs {
+			for _, f := range a.Fields {
+				f.Label = a.Kind + " · " + f.Label
+				col.Fields = append(col.Fields, f)
+			}
+		}
+		col.Fields = append(col.Fields, attrs...)
+		d.Both = append(d.Both, col)
+		if d.Main == nil {
+			d.Main = p
+		} else {
+			d.Other = p
+		}
+	}
+	if d.Main.ID == d.Other.ID {
+		s.fail(w, r, profiles.Errorf(profiles.EINVALID, "A profile cannot be merged into itself."))
+		return
+	}
+	s.render(w, r, http.StatusOK, "merge", &page{Title: "Merge — " + domain, Nav: "workspace", Domain: domain, Data: d})
+}
+
+// mergeProfile merges the profile of the form's "other" into the page's
+// profile (MergeProfiles: its objects and keys move, its fields fill the
+// gaps), and returns to the page.
+func (s *Server) mergeProfile(w http.ResponseWriter, r *http.Request) {
+	domain, id := r.PathValue("domain"), r.PathValue("id")
+	if err := s.allowData(r, "profile:MergeProfiles", domain); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	other := r.PostFormValue("other")
+	if err := s.Profiles.MergeProfiles(r.Context(), domain, id, []string{other}, nil); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id+"?done="+url.QueryEscape("Profile "+other+" merged into this one."), http.StatusSeeOther)
 }
 
 // loadObjects reads the contact history (objects of the CTR types) and the

@@ -468,3 +468,72 @@ func signedInClient(t *testing.T, m *main.Main) (*http.Client, *cookiejar.Jar) {
 	r.Body.Close()
 	return hc, jar
 }
+
+// TestWorkspace_Duplicates: a profile's page lists the profiles identity
+// resolution found alike, and an agent merges one into it; an agent who
+// may not merge sees the list without the button.
+func TestWorkspace_Duplicates(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	dn := aws.String("sales")
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: dn, DefaultExpirationDays: aws.Int32(30),
+		Matching: &types.MatchingRequest{Enabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(in customerprofiles.CreateProfileInput) string {
+		in.DomainName = dn
+		out, err := client.CreateProfile(ctx, &in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.ProfileId)
+	}
+	ann := create(customerprofiles.CreateProfileInput{FirstName: aws.String("Ann"), LastName: aws.String("Lee"), EmailAddress: aws.String("ann@example.com")})
+	dup := create(customerprofiles.CreateProfileInput{FirstName: aws.String("Ann"), LastName: aws.String("Lee"), EmailAddress: aws.String("ANN@example.com"),
+		PhoneNumber: aws.String("+12065550142")})
+	create(customerprofiles.CreateProfileInput{FirstName: aws.String("Zoe"), LastName: aws.String("Martin"), EmailAddress: aws.String("zoe@example.com")})
+	if n, err := m.Service.RunIdentityResolution(ctx); err != nil || n != 1 {
+		t.Fatalf("RunIdentityResolution: %d, %v", n, err)
+	}
+
+	// An agent who may read but not merge.
+	id, secret := mustAgent(t, m, "reader", `{"Effect":"Allow","Action":["profile:SearchProfiles","profile:ListProfileObjects","profile:GetSimilarProfiles"],"Resource":"*"}`, agentDecrypt)
+	b := mustBrowser(t, m)
+	b.signIn(id, secret)
+	if st := b.open("/console/domains/sales/profiles/" + ann); st != http.StatusOK {
+		t.Fatalf("profile page: %d", st)
+	}
+	b.mustContain("#duplicates", "Ann Lee", "identity resolution, confidence 0.99")
+	if n := b.count("#duplicates a.merge"); n != 0 {
+		t.Errorf("%d merge buttons for an agent without profile:MergeProfiles", n)
+	}
+
+	id, secret = mustAgent(t, m, "merger", agentProfiles, agentDecrypt)
+	b = mustBrowser(t, m)
+	b.signIn(id, secret)
+	b.open("/console/domains/sales/profiles/" + ann)
+	if n := b.count("#duplicates li"); n != 1 {
+		t.Fatalf("%d possible duplicates listed, want 1 (Zoe is no one's)", n)
+	}
+	b.shot("workspace-duplicates")
+	b.click(`#duplicates li[data-profile="` + dup + `"] a.merge`)
+	// A page to confirm, with both profiles: nothing merged yet.
+	b.mustContain("main", "Merge a duplicate", "cannot be undone", "+12065550142")
+	if labels := b.unlabelled(); len(labels) != 0 {
+		t.Errorf("unlabelled controls on the merge page: %v", labels)
+	}
+	b.shot("workspace-merge")
+	b.click(`#merge-form button`)
+	if loc := b.location(); !strings.Contains(loc, "/profiles/"+ann) {
+		t.Fatalf("after the merge: at %s", loc)
+	}
+	b.mustContain("main", "merged into this one")
+	b.mustContain(`dd[data-field="PhoneNumber"]`, "+12065550142")
+	if n := b.count("#duplicates"); n != 0 {
+		t.Errorf("the merged profile is still listed as a duplicate")
+	}
+	if st := b.open("/console/domains/sales/profiles/" + dup); st != http.StatusNotFound {
+		t.Errorf("the merged profile's page: %d, want 404", st)
+	}
+}
