@@ -223,22 +223,13 @@ func (s *Service) runJob(ctx context.Context, d *profiles.Domain, id string, doc
 		mu.Unlock()
 		save()
 	}
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		t := time.NewTicker(identityHeartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				save()
-			}
-		}
-	}()
+	// The heartbeat stops before the last save, so that none of its saves
+	// (of a state read before) lands after it.
+	stopHeartbeat := sync.OnceFunc(every(identityHeartbeat, save))
+	defer stopHeartbeat()
 	fail := func(err error) {
 		s.Logger.Error("identity resolution job failed", "domain", d.Name, "job", id, "err", err)
+		stopHeartbeat()
 		set(func() {
 			doc.Status, doc.EndTime, doc.Message = "FAILED", s.now(), "The job failed: "+profiles.ErrorMessage(err)
 			if doc.MergesDone > 0 {
@@ -287,6 +278,7 @@ func (s *Service) runJob(ctx context.Context, d *profiles.Domain, id string, doc
 	if e := d.Matching.ExportingConfig; e != nil && e.S3Exporting != nil {
 		notes = append(notes, "Exporting to S3 is not supported: read the matches with GetMatches.")
 	}
+	stopHeartbeat()
 	set(func() { doc.Status, doc.EndTime, doc.Message = status, s.now(), strings.Join(notes, " ") })
 }
 
@@ -932,6 +924,26 @@ func (s *Service) findSimilar(ctx context.Context, domain string) ([]profiles.Ma
 	}
 	slices.SortFunc(groups, func(a, b profiles.MatchGroup) int { return cmp.Compare(a.MatchID, b.MatchID) })
 	return groups, int64(len(ids)), nil
+}
+
+// every calls f every interval, on a goroutine of its own, until the
+// returned stop is called (once; it waits for a call under way).
+func every(interval time.Duration, f func()) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
+	return func() { close(done); <-exited }
 }
 
 // jaroWinkler is the Jaro–Winkler similarity of two strings (1: equal).

@@ -174,21 +174,9 @@ func (s *Service) runSnapshot(ctx context.Context, domain, id string, doc *snaps
 			s.Logger.Error("segment snapshot: record its status", "domain", domain, "snapshot", id, "err", err)
 		}
 	}
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(snapshotHeartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				save()
-			}
-		}
-	}()
+	stop := every(snapshotHeartbeat, save)
 	n, where, err := s.exportSegment(ctx, domain, id, doc)
-	close(stop)
+	stop()
 	mu.Lock()
 	switch {
 	case err == nil:
