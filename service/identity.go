@@ -419,6 +419,10 @@ func (s *Service) lastMatches(ctx context.Context, domain string) (*matchesDoc, 
 		if j.Status != "COMPLETED" && j.Status != "PARTIAL_SUCCESS" {
 			continue
 		}
+		key := domain + "/" + j.JobID + "/" + strconv.FormatInt(j.StartTime.UnixMilli(), 10)
+		if doc := s.matchDocs.get(key); doc != nil {
+			return doc, nil
+		}
 		c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigIdentityMatches, j.JobID)
 		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
 			continue
@@ -429,9 +433,35 @@ func (s *Service) lastMatches(ctx context.Context, domain string) (*matchesDoc, 
 		if err := json.Unmarshal(c.Data, &doc); err != nil {
 			return nil, fmt.Errorf("matches of job %s of domain %s: %w", j.JobID, domain, err)
 		}
+		s.matchDocs.put(key, &doc)
 		return &doc, nil
 	}
 	return nil, nil
+}
+
+// matchDocCache keeps the match groups of the last jobs read, which never
+// change once written (a job's id, with its start, names one computation):
+// the pages of GetMatches and the GetSimilarProfiles calls then parse a
+// domain's groups (megabytes at a large domain) once per node, not once
+// each. Shared: read only.
+type matchDocCache struct {
+	mu sync.Mutex
+	m  map[string]*matchesDoc
+}
+
+func (c *matchDocCache) get(key string) *matchesDoc {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *matchDocCache) put(key string, doc *matchesDoc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 16 {
+		c.m = map[string]*matchesDoc{}
+	}
+	c.m[key] = doc
 }
 
 // GetMatches returns one page of the last completed job's match groups.
