@@ -956,26 +956,6 @@ func (s *Service) findSimilar(ctx context.Context, domain string) ([]profiles.Ma
 	return groups, int64(len(ids)), nil
 }
 
-// every calls f every interval, on a goroutine of its own, until the
-// returned stop is called (once; it waits for a call under way).
-func every(interval time.Duration, f func()) (stop func()) {
-	done, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				f()
-			}
-		}
-	}()
-	return func() { close(done); <-exited }
-}
-
 // jaroWinkler is the Jaro–Winkler similarity of two strings (1: equal).
 func jaroWinkler(a, b string) float64 {
 	ra, rb := []rune(a), []rune(b)

@@ -143,3 +143,23 @@ func (s *Service) maxDomains() int {
 	}
 	return s.MaxDomains
 }
+
+// every calls f every interval, on a goroutine of its own, until the
+// returned stop is called (once; it waits for a call under way).
+func every(interval time.Duration, f func()) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
+	return func() { close(done); <-exited }
+}
