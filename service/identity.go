@@ -776,10 +776,26 @@ func featuresOf(p *profiles.Profile) identityFeatures {
 	}
 	name := func(k string) string { return mapping.Normalize(profiles.ContentName, p.Fields[k]) }
 	f.first, f.last = name("FirstName"), name("LastName")
-	f.birth, f.account = strings.TrimSpace(p.Fields["BirthDate"]), strings.TrimSpace(p.Fields["AccountNumber"])
+	f.birth, f.account = birthDate(p.Fields["BirthDate"]), strings.TrimSpace(p.Fields["AccountNumber"])
 	f.street = name("Address.Address1")
 	f.postalCode = strings.ReplaceAll(name("Address.PostalCode"), " ", "")
 	return f
+}
+
+// birthDate returns a birth date as YYYY-MM-DD when it is written in an
+// unambiguous form of that order (1990-01-02, 1990/01/02, 19900102,
+// 1990-01-02T00:00:00Z), else as written (trimmed, lower-cased): 02/01/1990
+// may be either of two days.
+func birthDate(v string) string {
+	v = strings.ToLower(strings.TrimSpace(v))
+	for _, layout := range []string{"2006-01-02", "2006/01/02", "20060102"} {
+		if len(v) >= len(layout) {
+			if t, err := time.Parse(layout, v[:len(layout)]); err == nil && (len(v) == len(layout) || v[len(layout)] == 't' || v[len(layout)] == ' ') {
+				return t.Format("2006-01-02")
+			}
+		}
+	}
+	return v
 }
 
 // blockingKeys are the values that make two profiles a pair to score.

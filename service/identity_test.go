@@ -54,3 +54,15 @@ func TestPairScore(t *testing.T) {
 		}
 	}
 }
+
+func TestBirthDate(t *testing.T) {
+	for in, want := range map[string]string{
+		"1990-01-02": "1990-01-02", " 1990/01/02 ": "1990-01-02", "19900102": "1990-01-02",
+		"1990-01-02T00:00:00Z": "1990-01-02", "1990-01-02 08:00": "1990-01-02",
+		"02/01/1990": "02/01/1990", "1990-13-02": "1990-13-02", "Jan 2 1990": "jan 2 1990", "": "",
+	} {
+		if got := birthDate(in); got != want {
+			t.Errorf("birthDate(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
