@@ -592,17 +592,7 @@ func groupProfiles(ctx context.Context, tx profiles.Tx, domain string, g profile
 // (equal normalised values for every attribute it lists; no list merges
 // nothing). Only sets of two or more are returned.
 func mergeSets(ps []*profiles.Profile, am *profiles.AutoMerging) [][]*profiles.Profile {
-	parent := make([]int, len(ps))
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(i int) int {
-		if parent[i] != i {
-			parent[i] = find(parent[i])
-		}
-		return parent[i]
-	}
+	sets := unionFind{}
 	meets := func(a, b *profiles.Profile) bool {
 		if am.Consolidation == nil {
 			return false
@@ -621,21 +611,27 @@ func mergeSets(ps []*profiles.Profile, am *profiles.AutoMerging) [][]*profiles.P
 	}
 	for i := range ps {
 		for j := i + 1; j < len(ps); j++ {
-			if find(i) != find(j) && meets(ps[i], ps[j]) {
-				parent[find(j)] = find(i)
+			if sets.find(i) != sets.find(j) && meets(ps[i], ps[j]) {
+				sets.union(i, j)
 			}
 		}
 	}
-	sets := map[int][]*profiles.Profile{}
-	for i, p := range ps {
-		sets[find(i)] = append(sets[find(i)], p)
-	}
 	var out [][]*profiles.Profile
-	for i := range ps {
-		if set := sets[i]; len(set) > 1 {
-			out = append(out, set)
+	for _, ms := range sets.sets() {
+		if len(ms) < 2 {
+			continue
 		}
+		slices.Sort(ms)
+		set := make([]*profiles.Profile, len(ms))
+		for k, m := range ms {
+			set[k] = ps[m]
+		}
+		out = append(out, set)
 	}
+	// In the order of their first profiles, as the group lists them.
+	slices.SortFunc(out, func(a, b []*profiles.Profile) int {
+		return cmp.Compare(slices.Index(ps, a[0]), slices.Index(ps, b[0]))
+	})
 	return out
 }
 
@@ -927,20 +923,10 @@ func (s *Service) findSimilar(ctx context.Context, domain string) ([]profiles.Ma
 	slices.SortFunc(edges, func(p, q edge) int {
 		return cmp.Or(cmp.Compare(q.score, p.score), cmp.Compare(p.a, q.a), cmp.Compare(p.b, q.b))
 	})
-	parent := map[int]int{}
+	sets := unionFind{}
 	score := map[int]float64{}
-	var find func(int) int
-	find = func(i int) int {
-		p, ok := parent[i]
-		if !ok || p == i {
-			return i
-		}
-		r := find(p)
-		parent[i] = r
-		return r
-	}
 	for _, e := range edges {
-		ra, rb := find(e.a), find(e.b)
+		ra, rb := sets.find(e.a), sets.find(e.b)
 		if ra == rb {
 			continue
 		}
@@ -950,14 +936,13 @@ func (s *Service) findSimilar(ctx context.Context, domain string) ([]profiles.Ma
 				s = min(s, v)
 			}
 		}
-		root := min(ra, rb)
-		parent[ra], parent[rb] = root, root
-		score[root] = s
+		score[sets.union(ra, rb)] = s
 	}
 	members := map[int][]string{}
-	for i := range parent {
-		r := find(i)
-		members[r] = append(members[r], ids[i])
+	for r, ms := range sets.sets() {
+		for _, i := range ms {
+			members[r] = append(members[r], ids[i])
+		}
 	}
 	var groups []profiles.MatchGroup
 	for r, ms := range members {

@@ -66,3 +66,19 @@ func TestBirthDate(t *testing.T) {
 		}
 	}
 }
+
+func TestUnionFind(t *testing.T) {
+	u := unionFind{}
+	if got := u.union(5, 3); got != 3 {
+		t.Errorf("union(5, 3) = %d, want the smallest member, 3", got)
+	}
+	u.union(9, 7)
+	if got := u.union(7, 5); got != 3 || u.find(9) != 3 {
+		t.Errorf("union(7, 5) = %d, find(9) = %d; want 3 and 3", got, u.find(9))
+	}
+	u.union(11, 12)
+	sets := u.sets()
+	if len(sets) != 2 || len(sets[3]) != 4 || len(sets[11]) != 2 || u.find(42) != 42 {
+		t.Errorf("sets %v, find(42) %d", sets, u.find(42))
+	}
+}

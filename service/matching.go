@@ -254,37 +254,16 @@ func (s *Service) matchGroups(ctx context.Context, domain string) ([]*profiles.S
 				holders[t] = append(holders[t], i)
 			}
 		}
-		parent := map[int]int{}
-		var find func(int) int
-		find = func(i int) int {
-			p, ok := parent[i]
-			if !ok || p == i {
-				return i
-			}
-			root := find(p)
-			parent[i] = root
-			return root
-		}
+		sets := unionFind{}
 		for _, hs := range holders {
 			if len(hs) < 2 || len(hs) > maxMatchCardinality {
 				continue
 			}
-			for _, h := range hs {
-				if _, ok := parent[h]; !ok {
-					parent[h] = h
-				}
-			}
 			for _, h := range hs[1:] {
-				if a, b := find(hs[0]), find(h); a != b {
-					parent[max(a, b)] = min(a, b)
-				}
+				sets.union(hs[0], h)
 			}
 		}
-		members := map[int][]int{}
-		for i := range parent {
-			members[find(i)] = append(members[find(i)], i)
-		}
-		for _, ms := range members {
+		for _, ms := range sets.sets() {
 			if len(ms) < 2 {
 				continue
 			}
@@ -304,6 +283,40 @@ func (s *Service) matchGroups(ctx context.Context, domain string) ([]*profiles.S
 	slices.SortFunc(groups, func(a, b *profiles.SimilarProfiles) int { return cmp.Compare(a.MatchID, b.MatchID) })
 	s.matches.put(domain, &matchSet{at: now, rules: string(rulesKey), groups: groups, byProfile: byProfile})
 	return groups, byProfile, nil
+}
+
+// unionFind joins integers into sets, each named by its smallest member
+// (its root). The zero value holds none; sets holds only the integers
+// joined.
+type unionFind map[int]int
+
+// find returns the root of i's set (i for an integer never joined).
+func (u unionFind) find(i int) int {
+	p, ok := u[i]
+	if !ok || p == i {
+		return i
+	}
+	root := u.find(p)
+	u[i] = root
+	return root
+}
+
+// union joins the sets of a and b and returns the root of the set made.
+func (u unionFind) union(a, b int) int {
+	ra, rb := u.find(a), u.find(b)
+	root := min(ra, rb)
+	u[ra], u[rb] = root, root
+	return root
+}
+
+// sets returns the members of each set joined, by root.
+func (u unionFind) sets() map[int][]int {
+	out := map[int][]int{}
+	for i := range u {
+		r := u.find(i)
+		out[r] = append(out[r], i)
+	}
+	return out
 }
 
 // matchID names a group by its level and its first profile: the same while
