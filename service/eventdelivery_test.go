@@ -63,6 +63,20 @@ func openDelivery(t testing.TB) (*service.Service, *recordingStreams, *time.Time
 	return s, dest, &now
 }
 
+// drain delivers until no event is left to claim.
+func drain(t testing.TB, s *service.Service) {
+	t.Helper()
+	for {
+		n, err := s.DeliverEvents(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
 func mustCreateStream(t testing.TB, s *service.Service, name, arn string) {
 	t.Helper()
 	if _, err := s.CreateEventStream(t.Context(), &profiles.EventStream{DomainName: "enc", Name: name, Uri: arn}); err != nil {
@@ -89,15 +103,7 @@ func TestDeliverEvents_BrokenDestinationWaits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for {
-		n, err := s.DeliverEvents(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-	}
+	drain(t, s)
 	if calls, _ := dest.count(brokenARN); calls != 1 {
 		t.Errorf("the broken destination was called %d times in one retry interval, want 1", calls)
 	}
@@ -112,15 +118,7 @@ func TestDeliverEvents_BrokenDestinationWaits(t *testing.T) {
 	// After the retry interval, with the destination back: every event.
 	*now = now.Add(time.Minute)
 	dest.down[brokenARN] = false
-	for {
-		n, err := s.DeliverEvents(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-	}
+	drain(t, s)
 	if _, records := dest.count(brokenARN); records != 300 {
 		t.Errorf("the broken stream got %d records after it came back, want 300", records)
 	}
