@@ -33,6 +33,10 @@ const (
 	ConfigIdentityJob         = "identity-resolution-job"     // an identity resolution job (Domain.Matching)
 	ConfigIdentityMatches     = "identity-resolution-matches" // the match groups of a completed job, by job id
 	ConfigSegmentSnapshot     = "segment-snapshot"            // CreateSegmentSnapshot's exports
+	ConfigRecommender         = "recommender"                 // CreateRecommender and the others
+	ConfigRecommenderModel    = "recommender-model"           // a trained version of a recommender, by version name
+	ConfigRecommenderSchema   = "recommender-schema"          // CreateRecommenderSchema and the others
+	ConfigRecommenderFilter   = "recommender-filter"          // CreateRecommenderFilter and the others
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

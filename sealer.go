@@ -9,6 +9,7 @@ const (
 	RecordHistory = "history"
 	RecordUpload  = "upload" // an upload job's file
 	RecordEvent   = "event"  // an event waiting for an event stream
+	RecordModel   = "model"  // a recommender's trained version (its catalog)
 )
 
 // RecordRef names a record a store keeps: the authenticated data of its

@@ -44,6 +44,7 @@ type Server struct {
 	TypeAttributes       profiles.TypeAttributeService
 	Uploads              profiles.UploadJobService
 	DomainObjectTypes    profiles.DomainObjectTypeService
+	Recommenders         profiles.RecommenderService
 
 	// Authorizer, when set, decides every call; Region names the region in
 	// the aws:RequestedRegion condition key.
@@ -84,6 +85,7 @@ func (s *Server) Init() {
 	s.registerObjectHandlers()
 	s.registerProfileHandlers()
 	s.registerIntegrationHandlers()
+	s.registerRecommenderHandlers()
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -420,7 +420,7 @@ func (s *Service) lastMatches(ctx context.Context, domain string) (*matchesDoc, 
 			continue
 		}
 		key := domain + "/" + j.JobID + "/" + strconv.FormatInt(j.StartTime.UnixMilli(), 10)
-		if doc := s.matchDocs.get(key); doc != nil {
+		if doc, ok := s.matchDocs.get(key); ok {
 			return doc, nil
 		}
 		c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigIdentityMatches, j.JobID)
@@ -439,27 +439,29 @@ func (s *Service) lastMatches(ctx context.Context, domain string) (*matchesDoc, 
 	return nil, nil
 }
 
-// matchDocCache keeps the match groups of the last jobs read, which never
-// change once written (a job's id, with its start, names one computation):
-// the pages of GetMatches and the GetSimilarProfiles calls then parse a
-// domain's groups (megabytes at a large domain) once per node, not once
-// each. Shared: read only.
-type matchDocCache struct {
+// docCache keeps the last documents parsed that never change once
+// written: identity resolution jobs' match groups (a job's id, with its
+// start, names one computation; the pages of GetMatches and the
+// GetSimilarProfiles calls then parse a domain's groups, megabytes at a
+// large domain, once per node, not once each) and recommenders' trained
+// versions. Shared: read only.
+type docCache[T any] struct {
 	mu sync.Mutex
-	m  map[string]*matchesDoc
+	m  map[string]T
 }
 
-func (c *matchDocCache) get(key string) *matchesDoc {
+func (c *docCache[T]) get(key string) (T, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[key]
+	v, ok := c.m[key]
+	return v, ok
 }
 
-func (c *matchDocCache) put(key string, doc *matchesDoc) {
+func (c *docCache[T]) put(key string, doc T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= 16 {
-		c.m = map[string]*matchesDoc{}
+		c.m = map[string]T{}
 	}
 	c.m[key] = doc
 }

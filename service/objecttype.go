@@ -17,8 +17,8 @@ var objectTypeNameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z_0-9-]{0,254}$`)
 // PutObjectType creates or replaces an object type.
 func (s *Service) PutObjectType(ctx context.Context, t *profiles.ObjectType) (*profiles.ObjectType, error) {
 	t = cloneObjectType(t)
-	if !objectTypeNameRE.MatchString(t.Name) {
-		return nil, profiles.Errorf(profiles.EINVALID, "ObjectTypeName %q must start with a letter and hold only letters, digits, '_' and '-' (names starting with '_' are reserved for standard object types).", t.Name)
+	if !objectTypeNameRE.MatchString(t.Name) && t.Name != profiles.RecommenderEventsType {
+		return nil, profiles.Errorf(profiles.EINVALID, "ObjectTypeName %q must start with a letter and hold only letters, digits, '_' and '-' (names starting with '_' are reserved for standard object types; of those, %s, the interaction events recommenders learn from, is yours to define).", t.Name, profiles.RecommenderEventsType)
 	}
 	if t.Description == "" {
 		return nil, profiles.Errorf(profiles.EINVALID, "Description is required.")

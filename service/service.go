@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/recommend"
 )
 
 // DefaultMaxDomains is the default quota of domains per account.
@@ -80,12 +81,13 @@ type Service struct {
 	seq         atomic.Uint64 // orders the history records of one process
 
 	ingestStats ingestStats
-	mappers     mappers       // compiled object types of ingestion (mappers.go)
-	domains     domainCache   // the domains ingestion reads (domaincache.go)
-	matches     matchCache    // the domains' last match groups (matching.go)
-	matchDocs   matchDocCache // identity resolution jobs' groups (identity.go)
-	bg          background    // work beyond requests: upload jobs (upload.go), event delivery
-	delivery    delivery      // the event streams' delivery loop (eventdelivery.go)
+	mappers     mappers                    // compiled object types of ingestion (mappers.go)
+	domains     domainCache                // the domains ingestion reads (domaincache.go)
+	matches     matchCache                 // the domains' last match groups (matching.go)
+	matchDocs   docCache[*matchesDoc]      // identity resolution jobs' groups (identity.go)
+	models      docCache[*recommend.Model] // recommenders' trained versions (recommender.go)
+	bg          background                 // work beyond requests: upload jobs (upload.go), event delivery
+	delivery    delivery                   // the event streams' delivery loop (eventdelivery.go)
 
 	mu       sync.Mutex // guards policies
 	policies policyCache

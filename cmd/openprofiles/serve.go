@@ -275,6 +275,7 @@ func (m *Main) Open() error {
 		TypeAttributes:       m.Service,
 		Uploads:              m.Service,
 		DomainObjectTypes:    m.Service,
+		Recommenders:         m.Service,
 		Verifier:             &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
 		Authorizer:           m.Service,
 		Region:               c.Region,
@@ -356,6 +357,7 @@ func (m *Main) Open() error {
 	}()
 	m.Service.StartEventDelivery()
 	m.Service.StartIdentityResolution(c.SweepInterval)
+	m.Service.StartRecommenderTraining(c.SweepInterval)
 
 	if created {
 		fmt.Fprintf(m.Stdout, `OpenProfiles generated root credentials (access key %s) into %s (mode 0600).
