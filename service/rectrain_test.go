@@ -1,0 +1,152 @@
+package service_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/service"
+)
+
+// openRecommenders returns a service (on an encrypted SQLite store) whose
+// domain "enc" has events: three profiles bought a widget with a gadget,
+// Ann bought the widget; and a popular-items recommender "pop".
+func openRecommenders(t *testing.T) (*service.Service, *time.Time, string) {
+	t.Helper()
+	s, _ := MustOpenEncrypted(t, service.DefaultCryptConfig)
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	s.Configs = s.Store.(profiles.ConfigStore)
+	ctx := t.Context()
+	if _, err := s.PutObjectType(ctx, &profiles.ObjectType{DomainName: "enc", Name: profiles.RecommenderEventsType, Description: "events",
+		AllowProfileCreation: true,
+		Fields: map[string]profiles.ObjectTypeField{"id": {Source: "_source.EventId"}, "email": {Source: "_source.Email", Target: "_profile.EmailAddress"}},
+		Keys: map[string][]profiles.ObjectTypeKey{"id": {{StandardIdentifiers: []string{"UNIQUE"}, FieldNames: []string{"id"}}},
+			"_email": {{StandardIdentifiers: []string{"PROFILE"}, FieldNames: []string{"email"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	put := func(email, item string) string {
+		n++
+		id, err := s.PutProfileObject(ctx, "enc", profiles.RecommenderEventsType, fmt.Sprintf(
+			`{"EventId":"e%d","Email":%q,"EventType":"purchase","EventTimestamp":%d,"Item":{"Id":%q,"Name":"Secret %s","Size":{"Width":3}}}`,
+			n, email, now.Add(-time.Duration(n)*time.Minute).Unix(), item, item))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	for i := range 3 {
+		put(fmt.Sprintf("b%d@example.com", i), "widget")
+		put(fmt.Sprintf("b%d@example.com", i), "gadget")
+	}
+	put("ann@example.com", "widget")
+	found, _, err := s.SearchProfiles(ctx, "enc", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{"ann@example.com"}}}, profiles.Page{})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("search ann: %v, %v", found, err)
+	}
+	if _, err := s.CreateRecommender(ctx, &profiles.Recommender{DomainName: "enc", Name: "pop", RecipeName: "recommended-for-you"}); err != nil {
+		t.Fatal(err)
+	}
+	return s, &now, found[0].Profile.ID
+}
+
+// TestRecommender_VersionSealed: a trained version holds the items'
+// attributes (profile data) sealed under the domain's key, and opens for
+// GetProfileRecommendations.
+func TestRecommender_VersionSealed(t *testing.T) {
+	s, _, ann := openRecommenders(t)
+	ctx := t.Context()
+	if n, err := s.RunRecommenderTraining(ctx); err != nil || n != 1 {
+		t.Fatalf("RunRecommenderTraining: %d, %v", n, err)
+	}
+	r, err := s.GetRecommender(ctx, "enc", "pop", 1)
+	if err != nil || r.Status != "ACTIVE" {
+		t.Fatalf("GetRecommender: %+v, %v", r, err)
+	}
+	c, err := s.Configs.FindConfig(ctx, "enc", profiles.ConfigRecommenderModel, r.ActiveVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(c.Data, []byte("Secret")) || json.Valid(c.Data) {
+		t.Fatalf("stored version %s is not sealed: %.80q", r.ActiveVersion, c.Data)
+	}
+	recs, err := s.GetProfileRecommendations(ctx, &profiles.RecommendationsRequest{DomainName: "enc", ProfileID: ann, RecommenderName: "pop",
+		MetadataColumns: []string{"Size.Width"}})
+	if err != nil || len(recs) != 1 || recs[0].Item.ID != "gadget" || recs[0].Item.Name != "Secret gadget" || recs[0].Item.Attributes["Size.Width"] != "3" {
+		t.Fatalf("GetProfileRecommendations: %+v, %v; want the gadget, its name and nested width", recs, err)
+	}
+}
+
+// TestRecommender_Lease: a recommender another node is training (its lease
+// runs) is left alone; once the lease has run out (the node died), the next
+// loop trains it.
+func TestRecommender_Lease(t *testing.T) {
+	s, now, _ := openRecommenders(t)
+	ctx := t.Context()
+	if _, err := s.Configs.UpdateConfig(ctx, "enc", profiles.ConfigRecommender, "pop", func(c *profiles.DomainConfig) error {
+		var doc map[string]any
+		json.Unmarshal(c.Data, &doc)
+		doc["status"], doc["leaseUntil"] = "IN_PROGRESS", now.Add(10*time.Minute)
+		c.Data, _ = json.Marshal(doc)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RunRecommenderTraining(ctx); err != nil || n != 0 {
+		t.Fatalf("RunRecommenderTraining under another node's lease: %d, %v; want none", n, err)
+	}
+	*now = now.Add(11 * time.Minute)
+	if n, err := s.RunRecommenderTraining(ctx); err != nil || n != 1 {
+		t.Fatalf("RunRecommenderTraining after the lease: %d, %v; want 1", n, err)
+	}
+	if r, err := s.GetRecommender(ctx, "enc", "pop", 0); err != nil || r.Status != "ACTIVE" || r.ActiveVersion == "" {
+		t.Fatalf("GetRecommender: %+v, %v", r, err)
+	}
+}
+
+// TestRecommender_VersionsKept: the versions past the newest five are
+// deleted; DeleteRecommender deletes the rest.
+func TestRecommender_VersionsKept(t *testing.T) {
+	s, now, ann := openRecommenders(t)
+	ctx := t.Context()
+	var first string
+	for i := range 7 {
+		if i > 0 {
+			if _, err := s.UpdateRecommender(ctx, "enc", "pop", profiles.RecommenderChange{Config: &profiles.RecommenderConfig{}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := s.RunRecommenderTraining(ctx); err != nil || n != 1 {
+			t.Fatalf("training %d: %d, %v", i, n, err)
+		}
+		if i == 0 {
+			r, _ := s.GetRecommender(ctx, "enc", "pop", 0)
+			first = r.ActiveVersion
+		}
+		*now = now.Add(time.Second)
+	}
+	r, err := s.GetRecommender(ctx, "enc", "pop", 5)
+	if err != nil || len(r.TrainingMetrics) != 5 || r.TrainingMetrics[0].VersionName != r.ActiveVersion || r.ActiveVersion == first {
+		t.Fatalf("GetRecommender: %+v, %v; want 5 versions, the newest active", r, err)
+	}
+	if _, err := s.Configs.FindConfig(ctx, "enc", profiles.ConfigRecommenderModel, first); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("the first version: %v, want it deleted", err)
+	}
+	models, err := s.Configs.ListConfigs(ctx, "enc", profiles.ConfigRecommenderModel, "", 0)
+	if err != nil || len(models) != 5 {
+		t.Fatalf("stored versions: %d, %v; want 5", len(models), err)
+	}
+	if _, err := s.GetProfileRecommendations(ctx, &profiles.RecommendationsRequest{DomainName: "enc", ProfileID: ann, RecommenderName: "pop"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRecommender(ctx, "enc", "pop"); err != nil {
+		t.Fatal(err)
+	}
+	if models, _ := s.Configs.ListConfigs(ctx, "enc", profiles.ConfigRecommenderModel, "", 0); len(models) != 0 {
+		t.Fatalf("%d versions left after DeleteRecommender", len(models))
+	}
+}
