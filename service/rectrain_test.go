@@ -23,7 +23,7 @@ func openRecommenders(t *testing.T) (*service.Service, *time.Time, string) {
 	ctx := t.Context()
 	if _, err := s.PutObjectType(ctx, &profiles.ObjectType{DomainName: "enc", Name: profiles.RecommenderEventsType, Description: "events",
 		AllowProfileCreation: true,
-		Fields: map[string]profiles.ObjectTypeField{"id": {Source: "_source.EventId"}, "email": {Source: "_source.Email", Target: "_profile.EmailAddress"}},
+		Fields:               map[string]profiles.ObjectTypeField{"id": {Source: "_source.EventId"}, "email": {Source: "_source.Email", Target: "_profile.EmailAddress"}},
 		Keys: map[string][]profiles.ObjectTypeKey{"id": {{StandardIdentifiers: []string{"UNIQUE"}, FieldNames: []string{"id"}}},
 			"_email": {{StandardIdentifiers: []string{"PROFILE"}, FieldNames: []string{"email"}}}}}); err != nil {
 		t.Fatal(err)
