@@ -465,8 +465,10 @@ func (p *filterParser) parseComparison() (*filterCond, error) {
 		if column == "" {
 			return nil, p.errorf(colOff, "expected a column name after %q", dataset+".")
 		}
-		if strings.Contains(column, ".") {
-			return nil, p.errorf(colOff, "invalid column name %q", column)
+		for _, part := range strings.Split(column, ".") {
+			if part == "" {
+				return nil, p.errorf(colOff, "invalid column name %q", column)
+			}
 		}
 		c.kind = condItems
 		p.columns[column] = true
@@ -662,7 +664,10 @@ type boundCond struct {
 	column string              // Items column, lower-cased
 	strs   []string            // IN list, or the one operand of "="
 	set    map[string]struct{} // the IN list, when it is long
-	num    float64             // operand of <, >, <=, >=
+	num    float64             // operand of <, >, <=, >=; of "=" when numeric
+	// numeric: the operand of "=" is a number, so "=" also holds for an
+	// equal number written otherwise (10 and "10.00").
+	numeric bool
 }
 
 type boundStatement struct {
@@ -740,7 +745,9 @@ func (f *Filter) bind(c *filterCond, values map[string]string) (boundCond, error
 	case c.op == opIn || c.op == opNotIn:
 		for _, v := range c.values {
 			if v.kind == tokPlaceholder {
-				bc.strs = append(bc.strs, strings.Split(values[v.text], ",")...)
+				for _, one := range strings.Split(values[v.text], ",") {
+					bc.strs = append(bc.strs, unquoteValue(one))
+				}
 			} else {
 				bc.strs = append(bc.strs, v.text)
 			}
@@ -758,10 +765,11 @@ func (f *Filter) bind(c *filterCond, values map[string]string) (boundCond, error
 	case c.op == opEq:
 		v := c.values[0]
 		if v.kind == tokPlaceholder {
-			bc.strs = []string{values[v.text]}
+			bc.strs = []string{unquoteValue(values[v.text])}
 		} else {
 			bc.strs = []string{v.text}
 		}
+		bc.num, bc.numeric = parseFiniteNumber(bc.strs[0])
 	default: // <, >, <=, >=
 		v := c.values[0]
 		bc.num = v.num
@@ -775,6 +783,17 @@ func (f *Filter) bind(c *filterCond, values map[string]string) (boundCond, error
 		}
 	}
 	return bc, nil
+}
+
+// unquoteValue returns one value of a placeholder as a comparison uses it:
+// without the spaces around it and, when it has them, the double quotes
+// Personalize's examples put around each value ("\"Comedy\",\"Drama\"").
+func unquoteValue(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	return v
 }
 
 // parseFiniteNumber parses an item's value or a placeholder's value as a finite
@@ -844,7 +863,17 @@ func (c *boundCond) holds(attr func(string) (string, bool), interacted func(stri
 	case opNotIn:
 		return !ok || !c.has(v)
 	case opEq:
-		return ok && v == c.strs[0]
+		if !ok {
+			return false
+		}
+		if v == c.strs[0] {
+			return true
+		}
+		if c.numeric { // 10 = "10.00"
+			n, isNum := parseFiniteNumber(v)
+			return isNum && n == c.num
+		}
+		return false
 	}
 	if !ok {
 		return false

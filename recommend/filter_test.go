@@ -118,7 +118,7 @@ func TestParseFilterErrors(t *testing.T) {
 		{w + `Items.A = "x")`, `position 35: expected "AND", "OR", "|" or the end of the expression, found ")"`},
 		{w + `Items.A = "x" AND`, `position 39: expected Items.<column> or Interactions.EVENT_TYPE, found the end of the expression`},
 		{w + `Items. = "x"`, `position 28: expected a column name after "Items."`},
-		{w + `Items.a.b = "x"`, `position 28: invalid column name "a.b"`},
+		{w + `Items.a..b = "x"`, `position 28: invalid column name "a..b"`},
 		// lexical errors
 		{w + `Items.A = "x`, `position 32: string is not terminated (missing closing ")`},
 		{w + `Items.A = "x\`, `position 32: string is not terminated (missing closing ")`},
@@ -275,12 +275,14 @@ func TestKeep(t *testing.T) {
 		{`INCLUDE ItemID WHERE Items.YEAR IN (2001)`, nil, comedy, true},   // numbers in lists compare as written
 		{`INCLUDE ItemID WHERE Items.PRICE IN (9.50)`, nil, comedy, false}, // ... so 9.50 is not "9.5"
 		{`INCLUDE ItemID WHERE Items.PRICE IN (-1, 9.5)`, nil, comedy, true},
-		// = is string equality
+		// = is string equality, or numeric equality of two numbers
 		{`INCLUDE ItemID WHERE Items.GENRE = "Comedy"`, nil, comedy, true},
 		{`INCLUDE ItemID WHERE Items.GENRE = "Comedy"`, nil, drama, false},
 		{`INCLUDE ItemID WHERE Items.GENRE = "Comedy"`, nil, bare, false},
 		{`INCLUDE ItemID WHERE Items.PRICE = 20`, nil, drama, true},
-		{`INCLUDE ItemID WHERE Items.PRICE = 20.0`, nil, drama, false},
+		{`INCLUDE ItemID WHERE Items.PRICE = 20.0`, nil, drama, true}, // equal numbers
+		{`INCLUDE ItemID WHERE Items.PRICE = "20.5"`, nil, drama, false},
+		{`INCLUDE ItemID WHERE Items.GENRE = 20`, nil, drama, false},
 		{`INCLUDE ItemID WHERE Items.GENRE = $G`, map[string]string{"G": "Comedy"}, comedy, true},
 		{`INCLUDE ItemID WHERE Items.GENRE = $G`, map[string]string{"G": "Comedy,Drama"}, comedy, false}, // one value with =
 		// numeric comparisons
@@ -361,8 +363,9 @@ func TestKeepPlaceholderLists(t *testing.T) {
 		{"Comedy,Drama", "Drama", true},
 		{"Comedy,Drama", "Comedy,Drama", false},
 		{"Comedy,Drama", "Horror", true},
-		{"Comedy, Drama", "Drama", false},
-		{"Comedy, Drama", " Drama", true},
+		{"Comedy, Drama", "Drama", true}, // spaces around a value go
+		{"Comedy, Drama", " Drama", false},
+		{`"Comedy","Drama"`, "Drama", true}, // as do quotes around it
 		{"Comedy", "Comedy", true},
 		{"", "", true},
 		{"", "Comedy", false},

@@ -71,7 +71,8 @@ func Evaluate(events []Event, p Params) map[string]float64 {
 	prec, ndcg := map[int]float64{}, map[int]float64{}
 	recommended := map[string]bool{}
 	popSum, popN := 0.0, 0
-	for profile, item := range held {
+	for _, profile := range sortedKeys(held) {
+		item := held[profile]
 		req := Request{History: hist[profile], Max: metricsK}
 		if p.Recipe == PersonalizedRanking {
 			req.Candidates = []string{item}

@@ -85,7 +85,8 @@ func (m *Model) candidates(r Request, hist map[string]float64, latest *Event) []
 		}
 		total := 0.0
 		acc := map[string]float64{}
-		for id, wi := range hist {
+		for _, id := range sortedKeys(hist) {
+			wi := hist[id]
 			total += wi
 			for _, n := range m.Neighbours[id] {
 				if _, seen := hist[n.ID]; !seen {
@@ -109,9 +110,10 @@ func (m *Model) candidates(r Request, hist map[string]float64, latest *Event) []
 		}
 		return m.fill(slices.Clone(m.Neighbours[seed]), func(id string) bool { return id == seed })
 	case PersonalizedRanking:
+		order := sortedKeys(hist)
 		total := 0.0
-		for _, wi := range hist {
-			total += wi
+		for _, id := range order {
+			total += hist[id]
 		}
 		seen := map[string]bool{}
 		list := make([]Scored, 0, len(r.Candidates))
@@ -123,8 +125,8 @@ func (m *Model) candidates(r Request, hist map[string]float64, latest *Event) []
 			v := m.Pop[c]
 			if total > 0 {
 				v = 0
-				for id, wi := range hist {
-					v += wi * m.neighbour(id, c)
+				for _, id := range order {
+					v += hist[id] * m.neighbour(id, c)
 				}
 				v = min(1, v/total)
 			}

@@ -42,14 +42,21 @@ const (
 	PersonalizedRanking   = "personalized-ranking"
 )
 
-// Recipes lists the recipes, in the order ListRecommenderRecipes gives them.
-var Recipes = []string{RecommendedForYou, SimilarItems, FrequentlyPairedItems, PopularItems, TrendingNow, PersonalizedRanking}
+// Recipes returns the recipes, in the order ListRecommenderRecipes gives
+// them.
+func Recipes() []string {
+	return []string{RecommendedForYou, SimilarItems, FrequentlyPairedItems, PopularItems, TrendingNow, PersonalizedRanking}
+}
 
 // Limits of a model.
 const (
-	MaxNeighbours      = 50   // similar or paired items kept per item
-	MaxRanked          = 1000 // items of a model's global ranking
-	maxProfileItems    = 100  // the items of a profile, by weight, that pair with each other
+	MaxNeighbours   = 50   // similar or paired items kept per item
+	MaxRanked       = 1000 // items of a model's global ranking
+	MaxProfileItems = 50   // a profile's items (its heaviest; for pairs, its latest events) that pair with each other
+	// MaxPairs bounds the pairs of items a training counts (its memory):
+	// once it has that many, the profiles after (in id order) add to
+	// those only.
+	MaxPairs           = 20_000_000
 	TrendWindow        = 7 * 24 * time.Hour
 	PairWindow         = time.Hour // two events of a profile this close pair their items
 	metricsSample      = 500       // profiles whose last item is held out to measure a model
@@ -208,7 +215,7 @@ func Train(events []Event, catalog map[string]*Item, p Params) *Model {
 	case RecommendedForYou, SimilarItems, PersonalizedRanking:
 		m.Neighbours = cosineNeighbours(byProfile)
 	case FrequentlyPairedItems:
-		m.Neighbours = pairedNeighbours(events, w, len(byProfile))
+		m.Neighbours = pairedNeighbours(events, w)
 	}
 	return m
 }
@@ -241,36 +248,87 @@ func sortScored(s []Scored) {
 	})
 }
 
-// pairKey is an unordered pair of items (a < b).
-type pairKey struct{ a, b string }
+// itemIndex numbers items, so that pairs of items are two integers.
+type itemIndex struct {
+	ids []string
+	of  map[string]uint32
+}
 
-func keyOf(a, b string) pairKey {
+func (x *itemIndex) id(item string) uint32 {
+	if n, ok := x.of[item]; ok {
+		return n
+	}
+	if x.of == nil {
+		x.of = map[string]uint32{}
+	}
+	n := uint32(len(x.ids))
+	x.ids = append(x.ids, item)
+	x.of[item] = n
+	return n
+}
+
+// pair is an unordered pair of item numbers.
+func pair(a, b uint32) uint64 {
 	if a > b {
 		a, b = b, a
 	}
-	return pairKey{a, b}
+	return uint64(a)<<32 | uint64(b)
+}
+
+// pairCounter adds up values of pairs, at most MaxPairs of them.
+type pairCounter map[uint64]float64
+
+func (c pairCounter) add(a, b uint32, v float64) {
+	k := pair(a, b)
+	if _, ok := c[k]; ok || len(c) < MaxPairs {
+		c[k] += v
+	}
+}
+
+// sortedKeys returns a map's keys in order: sums taken in that order are
+// the same at every run.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // cosineNeighbours returns each item's most similar items: the cosine of
 // the two items' vectors of profile weights. A profile pairs only its
-// maxProfileItems heaviest items.
+// MaxProfileItems heaviest items.
 func cosineNeighbours(byProfile map[string]map[string]float64) map[string][]Scored {
-	dot := map[pairKey]float64{}
-	norm := map[string]float64{}
-	for _, u := range byProfile {
-		items := heaviest(u, maxProfileItems)
+	var x itemIndex
+	dot := pairCounter{}
+	norm := map[uint32]float64{}
+	for _, p := range sortedKeys(byProfile) {
+		items := heaviest(byProfile[p], MaxProfileItems)
+		nums := make([]uint32, len(items))
+		for i, it := range items {
+			nums[i] = x.id(it.ID)
+			norm[nums[i]] += it.Score * it.Score
+		}
 		for i, a := range items {
-			norm[a.ID] += a.Score * a.Score
-			for _, b := range items[i+1:] {
-				dot[keyOf(a.ID, b.ID)] += a.Score * b.Score
+			for j := i + 1; j < len(items); j++ {
+				dot.add(nums[i], nums[j], a.Score*items[j].Score)
 			}
 		}
 	}
 	nb := map[string][]Scored{}
 	for k, d := range dot {
-		s := min(1, d/math.Sqrt(norm[k.a]*norm[k.b]))
-		nb[k.a] = append(nb[k.a], Scored{k.b, s})
-		nb[k.b] = append(nb[k.b], Scored{k.a, s})
+		a, b := uint32(k>>32), uint32(k)
+		den := math.Sqrt(norm[a]) * math.Sqrt(norm[b])
+		if !(den > 0) {
+			continue // weights too small to tell
+		}
+		sim := min(1, d/den)
+		if !(sim > 0) {
+			continue
+		}
+		nb[x.ids[a]] = append(nb[x.ids[a]], Scored{x.ids[b], sim})
+		nb[x.ids[b]] = append(nb[x.ids[b]], Scored{x.ids[a], sim})
 	}
 	return trimNeighbours(nb)
 }
@@ -290,8 +348,9 @@ func heaviest(u map[string]float64, limit int) []Scored {
 
 // pairedNeighbours returns, for each item a, the items b that profiles
 // interacted with within PairWindow of an event on a, scored by the share
-// of a's profiles that did.
-func pairedNeighbours(events []Event, w weigher, profiles int) map[string][]Scored {
+// of a's profiles that did. A profile's latest MaxProfileItems events
+// pair.
+func pairedNeighbours(events []Event, w weigher) map[string][]Scored {
 	byProfile := map[string][]*Event{}
 	for i := range events {
 		e := &events[i]
@@ -299,34 +358,46 @@ func pairedNeighbours(events []Event, w weigher, profiles int) map[string][]Scor
 			byProfile[e.ProfileID] = append(byProfile[e.ProfileID], e)
 		}
 	}
-	pairs := map[pairKey]float64{}
-	with := map[string]float64{} // profiles that interacted with the item
-	for _, es := range byProfile {
-		slices.SortFunc(es, func(a, b *Event) int { return a.At.Compare(b.At) })
-		seen := map[pairKey]bool{}
-		items := map[string]bool{}
+	var x itemIndex
+	pairs := pairCounter{}
+	with := map[uint32]float64{} // profiles that interacted with the item
+	for _, p := range sortedKeys(byProfile) {
+		es := byProfile[p]
+		slices.SortFunc(es, func(a, b *Event) int {
+			if c := a.At.Compare(b.At); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.ItemID, b.ItemID)
+		})
+		seen := map[uint32]bool{}
+		for _, e := range es {
+			if n := x.id(e.ItemID); !seen[n] {
+				seen[n] = true
+				with[n]++
+			}
+		}
+		if len(es) > MaxProfileItems {
+			es = es[len(es)-MaxProfileItems:]
+		}
+		paired := map[uint64]bool{}
 		for i, a := range es {
-			items[a.ItemID] = true
 			for _, b := range es[i+1:] {
 				if b.At.Sub(a.At) > PairWindow {
 					break
 				}
-				if a.ItemID != b.ItemID {
-					seen[keyOf(a.ItemID, b.ItemID)] = true
+				na, nb := x.id(a.ItemID), x.id(b.ItemID)
+				if na != nb && !paired[pair(na, nb)] {
+					paired[pair(na, nb)] = true
+					pairs.add(na, nb, 1)
 				}
 			}
-		}
-		for k := range seen {
-			pairs[k]++
-		}
-		for id := range items {
-			with[id]++
 		}
 	}
 	nb := map[string][]Scored{}
 	for k, n := range pairs {
-		nb[k.a] = append(nb[k.a], Scored{k.b, n / with[k.a]})
-		nb[k.b] = append(nb[k.b], Scored{k.a, n / with[k.b]})
+		a, b := uint32(k>>32), uint32(k)
+		nb[x.ids[a]] = append(nb[x.ids[a]], Scored{x.ids[b], min(1, n/with[a])})
+		nb[x.ids[b]] = append(nb[x.ids[b]], Scored{x.ids[a], min(1, n/with[b])})
 	}
 	return trimNeighbours(nb)
 }

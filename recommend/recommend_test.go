@@ -1,7 +1,9 @@
 package recommend
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -164,7 +166,7 @@ func randomEvents(profiles, items, perProfile int) []Event {
 
 func TestEvaluate(t *testing.T) {
 	es := randomEvents(300, 200, 8)
-	for _, recipe := range Recipes {
+	for _, recipe := range Recipes() {
 		got := Evaluate(es, Params{Recipe: recipe, Now: now})
 		for _, k := range []string{"hit", "recall", "coverage", "mean_reciprocal_rank_at_25", "precision_at_5", "normalized_discounted_cumulative_gain_at_25"} {
 			if v, ok := got[k]; !ok || v < 0 || v > 1 {
@@ -188,7 +190,7 @@ func TestEvaluate(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	es := randomEvents(200, 100, 6)
 	hist := es[:6]
-	for _, recipe := range Recipes {
+	for _, recipe := range Recipes() {
 		var first []Recommendation
 		for i := range 5 {
 			shuffled := slices.Clone(es)
@@ -214,6 +216,19 @@ func BenchmarkTrain(b *testing.B) {
 			b.ReportMetric(float64(len(es)), "events")
 		})
 	}
+	// An import: 100 profiles' 1,000 events each, all at one time.
+	var bulk []Event
+	for p := range 100 {
+		for i := range 1000 {
+			bulk = append(bulk, ev(fmt.Sprintf("p%03d", p), fmt.Sprintf("i%04d", (p*7+i)%2000), "buy", now))
+		}
+	}
+	b.Run("frequently-paired-items/bulk", func(b *testing.B) {
+		for b.Loop() {
+			Train(bulk, nil, Params{Recipe: FrequentlyPairedItems, Now: now})
+		}
+		b.ReportMetric(float64(len(bulk)), "events")
+	})
 }
 
 func BenchmarkRecommend(b *testing.B) {
@@ -222,5 +237,59 @@ func BenchmarkRecommend(b *testing.B) {
 	hist := es[:10]
 	for b.Loop() {
 		m.Recommend(Request{History: hist, Max: 25})
+	}
+}
+
+// TestTinyWeights: weights too small to square give no similarity, never
+// NaN (a model must encode as JSON).
+func TestTinyWeights(t *testing.T) {
+	tiny := 1e-200
+	es := randomEvents(50, 20, 5)
+	for _, recipe := range Recipes() {
+		m := Train(es, nil, Params{Recipe: recipe, Now: now, Events: []EventParams{{Type: "buy", Weight: &tiny}, {Type: "view", Weight: &tiny}}})
+		if _, err := json.Marshal(m); err != nil {
+			t.Fatalf("%s: %v", recipe, err)
+		}
+		for _, r := range m.Recommend(Request{History: es[:5], Candidates: []string{"i0001", "i0002"}, Max: 10}) {
+			if math.IsNaN(r.Score) || r.Score < 0 || r.Score > 1 {
+				t.Fatalf("%s: score %v", recipe, r.Score)
+			}
+		}
+	}
+}
+
+// TestPairsBounded: a profile's events pair only its latest
+// MaxProfileItems (events imported at one time all fall in one window).
+func TestPairsBounded(t *testing.T) {
+	var es []Event
+	for i := range 1000 {
+		es = append(es, ev("bulk", fmt.Sprintf("i%04d", i), "buy", now))
+	}
+	m := Train(es, nil, Params{Recipe: FrequentlyPairedItems, Now: now})
+	paired := 0
+	for _, n := range m.Neighbours {
+		paired += len(n)
+	}
+	if want := MaxProfileItems * (MaxProfileItems - 1); paired != want {
+		t.Fatalf("%d neighbour entries, want %d (the latest %d items pair)", paired, want, MaxProfileItems)
+	}
+}
+
+// TestNestedColumnFilter: item columns of nested objects (Size.Width) can
+// be filtered on.
+func TestNestedColumnFilter(t *testing.T) {
+	m := Train([]Event{ev("p", "small", "buy", now), ev("p", "big", "buy", now)},
+		map[string]*Item{"small": {ID: "small", Attributes: map[string]string{"Size.Width": "2"}}, "big": {ID: "big", Attributes: map[string]string{"Size.Width": "20"}}},
+		Params{Recipe: PopularItems, Now: now})
+	f, err := ParseFilter(`EXCLUDE ItemID WHERE Items.Size.Width >= 10`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.Bind(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(m.Recommend(Request{Max: 5, Filter: b})); !slices.Equal(got, []string{"small"}) {
+		t.Fatalf("got %v, want small", got)
 	}
 }

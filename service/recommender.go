@@ -29,15 +29,19 @@ const maxRecommenderVersions = 5
 
 // recommenderDoc is what a recommender's config holds.
 type recommenderDoc struct {
-	Recipe        string                        `json:"recipe"`
-	Schema        string                        `json:"schema,omitempty"`
-	Description   string                        `json:"description,omitempty"`
-	Config        *profiles.RecommenderConfig   `json:"config,omitempty"`
-	Status        string                        `json:"status"`
-	FailureReason string                        `json:"failureReason,omitempty"`
-	LatestUpdate  *profiles.RecommenderUpdate   `json:"latestUpdate,omitempty"`
-	ActiveVersion string                        `json:"activeVersion,omitempty"`
-	Versions      []profiles.RecommenderMetrics `json:"versions,omitempty"` // newest first
+	Recipe        string                      `json:"recipe"`
+	Schema        string                      `json:"schema,omitempty"`
+	Description   string                      `json:"description,omitempty"`
+	Config        *profiles.RecommenderConfig `json:"config,omitempty"`
+	Status        string                      `json:"status"`
+	FailureReason string                      `json:"failureReason,omitempty"`
+	LatestUpdate  *profiles.RecommenderUpdate `json:"latestUpdate,omitempty"`
+	ActiveVersion string                      `json:"activeVersion,omitempty"`
+	Versions      []versionDoc                `json:"versions,omitempty"` // newest first
+	// Generation counts the changes of the configuration and of the
+	// active version: a training records its version only if it is the
+	// one it started with (rectrain.go).
+	Generation int64 `json:"generation,omitempty"`
 	// TrainedAt is when the last training ended (TrainingFrequency counts
 	// from it).
 	TrainedAt time.Time `json:"trainedAt,omitzero"`
@@ -45,6 +49,16 @@ type recommenderDoc struct {
 	// extends it (rectrain.go).
 	LeaseUntil time.Time         `json:"leaseUntil,omitzero"`
 	Tags       map[string]string `json:"tags,omitempty"`
+}
+
+// versionDoc is a kept version: its name (the ConfigRecommenderModel), the
+// end of its training, its metrics and the configuration it was trained
+// with.
+type versionDoc struct {
+	Name    string                      `json:"name"`
+	Time    time.Time                   `json:"time"`
+	Metrics map[string]float64          `json:"metrics,omitempty"`
+	Config  *profiles.RecommenderConfig `json:"config,omitempty"`
 }
 
 // schemaDoc is what a recommender schema's config holds.
@@ -88,8 +102,8 @@ func (s *Service) ListRecommenderRecipes(ctx context.Context, page profiles.Page
 	if page.Token != "" {
 		return nil, "", profiles.Errorf(profiles.EINVALID, "NextToken is not valid: every recipe fits on the first page.")
 	}
-	out := make([]profiles.RecommenderRecipe, len(recommend.Recipes))
-	for i, r := range recommend.Recipes {
+	out := make([]profiles.RecommenderRecipe, len(recommend.Recipes()))
+	for i, r := range recommend.Recipes() {
 		out[i] = profiles.RecommenderRecipe{Name: r, Description: recipeDescriptions[r]}
 	}
 	return out, "", nil
@@ -98,8 +112,8 @@ func (s *Service) ListRecommenderRecipes(ctx context.Context, page profiles.Page
 // CreateRecommender checks a recommender and stores it PENDING: the
 // training loop trains it.
 func (s *Service) CreateRecommender(ctx context.Context, r *profiles.Recommender) (*profiles.Recommender, error) {
-	if !slices.Contains(recommend.Recipes, r.RecipeName) {
-		return nil, profiles.Errorf(profiles.EINVALID, "RecommenderRecipeName must be one of %s.", strings.Join(recommend.Recipes, ", "))
+	if !slices.Contains(recommend.Recipes(), r.RecipeName) {
+		return nil, profiles.Errorf(profiles.EINVALID, "RecommenderRecipeName must be one of %s.", strings.Join(recommend.Recipes(), ", "))
 	}
 	if err := s.checkRecommenderConfig(ctx, r.DomainName, r.SchemaName, r.Config, "RecommenderConfig"); err != nil {
 		return nil, err
@@ -226,7 +240,9 @@ func (s *Service) recommenderFromConfig(c *profiles.DomainConfig, metrics int) (
 		RecipeName: doc.Recipe, SchemaName: doc.Schema, Description: doc.Description, Config: doc.Config,
 		Status: doc.Status, FailureReason: doc.FailureReason, CreatedAt: c.CreatedAt, LastUpdatedAt: c.LastUpdatedAt,
 		LatestUpdate: doc.LatestUpdate, ActiveVersion: doc.ActiveVersion, Tags: doc.Tags}
-	r.TrainingMetrics = doc.Versions[:min(metrics, len(doc.Versions))]
+	for _, v := range doc.Versions[:min(metrics, len(doc.Versions))] {
+		r.TrainingMetrics = append(r.TrainingMetrics, profiles.RecommenderMetrics{Time: v.Time, Metrics: v.Metrics, VersionName: v.Name})
+	}
 	return r, nil
 }
 
@@ -274,18 +290,26 @@ func (s *Service) UpdateRecommender(ctx context.Context, domain, name string, ch
 	now := s.now()
 	c, err := s.changeRecommender(ctx, domain, name, func(doc *recommenderDoc) error {
 		if ch.VersionName != nil {
-			if !slices.ContainsFunc(doc.Versions, func(v profiles.RecommenderMetrics) bool { return v.VersionName == *ch.VersionName }) {
+			if doc.LatestUpdate != nil && (doc.LatestUpdate.Status == "PENDING" || doc.LatestUpdate.Status == "IN_PROGRESS") {
+				return profiles.Errorf(profiles.EINVALID, "Recommender %s is training a new configuration: change its version once that is done.", name)
+			}
+			i := slices.IndexFunc(doc.Versions, func(v versionDoc) bool { return v.Name == *ch.VersionName })
+			if i < 0 {
 				return profiles.Errorf(profiles.EINVALID, "RecommenderVersionName: recommender %s has no version %s (it keeps its %d newest).", name, *ch.VersionName, maxRecommenderVersions)
 			}
 			doc.ActiveVersion = *ch.VersionName
+			doc.Config = doc.Versions[i].Config // the configuration that made it
+			doc.Generation++
 		}
 		set(&doc.Description, ch.Description)
 		if ch.Config != nil {
 			if doc.Schema != cur.SchemaName {
 				return errChangedMeanwhile
 			}
+			doc.Generation++
 			if doc.ActiveVersion == "" {
-				// Never trained: train the new configuration first.
+				// Never trained: train the new configuration (again, if
+				// a training of the old one runs).
 				doc.Config, doc.Status, doc.FailureReason = ch.Config, "PENDING", ""
 				return nil
 			}
@@ -339,32 +363,47 @@ func (s *Service) DeleteRecommender(ctx context.Context, domain, name string) er
 	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigRecommender, name); err != nil {
 		return s.configErr(ctx, err, domain, "Recommender", name)
 	}
-	// The versions go after the recommender: one a training stores
-	// meanwhile is deleted by that training (rectrain.go).
+	// The versions go after the recommender (a failure leaves them until
+	// the domain goes); one a training stores meanwhile is deleted by that
+	// training (rectrain.go).
 	if doc, err := decodeRecommender(c); err == nil {
 		for _, v := range doc.Versions {
-			s.deleteModel(ctx, domain, v.VersionName)
+			s.deleteModel(ctx, domain, v.Name)
 		}
 	}
-	return s.deleteModels(ctx, domain, name)
+	s.deleteModels(ctx, domain, name)
+	return nil
 }
 
 // deleteModels deletes every stored version of a recommender (those of
 // trainings that ended after it was read, too).
-func (s *Service) deleteModels(ctx context.Context, domain, name string) error {
-	list, err := s.Configs.ListConfigs(ctx, domain, profiles.ConfigRecommenderModel, name+"/", 0)
-	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	for _, c := range list {
-		if !strings.HasPrefix(c.Name, name+"/") {
-			break
+func (s *Service) deleteModels(ctx context.Context, domain, name string) {
+	s.eachModel(ctx, domain, name, func(c *profiles.DomainConfig) { s.deleteModel(ctx, domain, c.Name) })
+}
+
+// eachModel calls fn with each stored version of a recommender, a few at a
+// time (they are large).
+func (s *Service) eachModel(ctx context.Context, domain, name string, fn func(*profiles.DomainConfig)) {
+	after := name + "/"
+	for {
+		list, err := s.Configs.ListConfigs(ctx, domain, profiles.ConfigRecommenderModel, after, 4)
+		if err != nil {
+			if profiles.ErrorCode(err) != profiles.ENOTFOUND {
+				s.Logger.Error("recommender: list versions", "domain", domain, "recommender", name, "err", err)
+			}
+			return
 		}
-		s.deleteModel(ctx, domain, c.Name)
+		for _, c := range list {
+			if !strings.HasPrefix(c.Name, name+"/") {
+				return
+			}
+			fn(c)
+		}
+		if len(list) < 4 {
+			return
+		}
+		after = list[len(list)-1].Name
 	}
-	return nil
 }
 
 func (s *Service) deleteModel(ctx context.Context, domain, version string) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -30,9 +31,10 @@ import (
 const (
 	recommenderLease      = 10 * time.Minute
 	recommenderHeartbeat  = time.Minute
-	maxEventsPerProfile   = 1000 // a profile's newest events that count
-	maxItemAttributes     = 50   // attributes kept of an item
-	maxItemAttributeBytes = 1000 // of each value
+	maxEventsPerProfile   = 1000      // a profile's newest events that count
+	maxItemAttributes     = 50        // attributes kept of an item
+	maxItemAttributeChars = 1000      // of each value (the longest a CatalogItem member holds)
+	maxTrainingEvents     = 2_000_000 // a training reads at most these (profiles in id order)
 )
 
 // StartRecommenderTraining looks for due recommenders every interval and
@@ -93,9 +95,10 @@ func (s *Service) RunRecommenderTraining(ctx context.Context) (int, error) {
 	}
 }
 
-// trainingDue reports whether a recommender should be trained at now.
+// trainingDue reports whether a recommender should be trained at now. A
+// stopped one is not (its update trains once it is started).
 func trainingDue(doc *recommenderDoc, now time.Time) bool {
-	if doc.LeaseUntil.After(now) {
+	if doc.LeaseUntil.After(now) || doc.Status == "INACTIVE" {
 		return false
 	}
 	switch {
@@ -113,7 +116,10 @@ func trainingDue(doc *recommenderDoc, now time.Time) bool {
 var errNotDue = errors.New("not due")
 
 // train claims a recommender and trains it. It returns false when another
-// node had it or it was no longer due.
+// node had it or it was no longer due. The training records its version
+// only if it still holds the lease and nothing changed the recommender's
+// configuration or active version meanwhile (Generation): a change made
+// during a training trains next, or (a roll back) stands.
 func (s *Service) train(ctx context.Context, domain, name string) (bool, error) {
 	now := s.now()
 	lease := now.Add(recommenderLease)
@@ -165,19 +171,24 @@ func (s *Service) train(ctx context.Context, domain, name string) (bool, error) 
 	}
 	version, metrics, trainErr := s.trainVersion(ctx, domain, name, &doc, cfg)
 	stopHeartbeat()
-	if ctx.Err() != nil && trainErr != nil {
-		trainErr = fmt.Errorf("the server stopped during the training")
-	}
+	stopped := ctx.Err() != nil
 	ended := s.now()
+	recorded := false
 	_, err = s.changeRecommender(context.WithoutCancel(ctx), domain, name, func(d *recommenderDoc) error {
+		recorded = false
 		if !ours(d) {
 			return errNotDue // another node took it over: its training counts
 		}
 		d.LeaseUntil = time.Time{}
-		if trainErr != nil {
+		switch {
+		case d.Generation != doc.Generation:
+			return nil // changed meanwhile: the change trains next, or stands
+		case stopped:
+			return nil // the server stops: the next loop (of any node) trains it again
+		case trainErr != nil:
 			reason := profiles.ErrorMessage(trainErr)
 			switch {
-			case update != nil && d.LatestUpdate != nil && d.LatestUpdate.CreatedAt.Equal(update.CreatedAt):
+			case update != nil:
 				d.LatestUpdate.Status, d.LatestUpdate.FailureReason, d.LatestUpdate.LastUpdatedAt = "FAILED", reason, ended
 			case d.Status == "IN_PROGRESS":
 				d.Status, d.FailureReason = "FAILED", reason
@@ -186,13 +197,11 @@ func (s *Service) train(ctx context.Context, domain, name string) (bool, error) 
 			}
 			return nil
 		}
-		if update != nil && (d.LatestUpdate == nil || !d.LatestUpdate.CreatedAt.Equal(update.CreatedAt)) {
-			return errNotDue // updated again meanwhile: that one trains next
-		}
-		d.Versions = slices.Insert(d.Versions, 0, profiles.RecommenderMetrics{Time: ended, Metrics: metrics, VersionName: version})
+		recorded = true
+		d.Versions = slices.Insert(d.Versions, 0, versionDoc{Name: version, Time: ended, Metrics: metrics, Config: cfg})
 		d.ActiveVersion, d.TrainedAt = version, ended
 		if update != nil {
-			d.Config = update.Config
+			d.Config = cfg
 			d.LatestUpdate.Status, d.LatestUpdate.VersionName, d.LatestUpdate.LastUpdatedAt = "ACTIVE", version, ended
 		}
 		if d.Status == "IN_PROGRESS" {
@@ -200,39 +209,43 @@ func (s *Service) train(ctx context.Context, domain, name string) (bool, error) 
 		}
 		return nil
 	})
+	bg := context.WithoutCancel(ctx)
 	switch {
-	case err == nil && trainErr == nil:
-		// Versions past the newest maxRecommenderVersions go.
-		if cur, err := s.GetRecommender(ctx, domain, name, 0); err == nil {
-			s.pruneVersions(ctx, domain, name, cur.ActiveVersion)
-		}
-	case trainErr == nil && version != "":
-		s.deleteModel(context.WithoutCancel(ctx), domain, version) // not recorded: nobody reads it
+	case err == nil && recorded:
+		s.pruneVersions(bg, domain, name)
+	case version != "" && (err == nil || errors.Is(err, errNotDue) || profiles.ErrorCode(err) == profiles.ENOTFOUND):
+		// Not recorded: nobody reads it. (After another error, the
+		// version may be recorded: pruneVersions deletes it later if not.)
+		s.deleteModel(bg, domain, version)
+	}
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		s.deleteModels(bg, domain, name) // deleted meanwhile
 	}
 	if errors.Is(err, errNotDue) || profiles.ErrorCode(err) == profiles.ENOTFOUND {
-		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-			s.deleteModels(context.WithoutCancel(ctx), domain, name) // deleted meanwhile
-		}
 		return true, nil
 	}
-	if trainErr != nil {
+	if trainErr != nil && !stopped {
 		s.Logger.Warn("recommender training failed", "domain", domain, "recommender", name, "err", trainErr)
 	}
 	return true, err
 }
 
-// pruneVersions deletes the versions a recommender no longer lists: those
-// past the newest maxRecommenderVersions (never the active one).
-func (s *Service) pruneVersions(ctx context.Context, domain, name, active string) {
+// pruneVersions deletes the versions a recommender no longer keeps: those
+// past the newest maxRecommenderVersions (never the active one), and
+// stored ones it does not list (of trainings that ended without
+// recording theirs) older than a lease.
+func (s *Service) pruneVersions(ctx context.Context, domain, name string) {
 	var dropped []string
+	var listed map[string]bool
 	_, err := s.changeRecommender(ctx, domain, name, func(d *recommenderDoc) error {
-		dropped = dropped[:0]
+		dropped, listed = dropped[:0], map[string]bool{}
 		keep := d.Versions[:0]
 		for i, v := range d.Versions {
-			if i < maxRecommenderVersions || v.VersionName == d.ActiveVersion {
+			if i < maxRecommenderVersions || v.Name == d.ActiveVersion {
 				keep = append(keep, v)
+				listed[v.Name] = true
 			} else {
-				dropped = append(dropped, v.VersionName)
+				dropped = append(dropped, v.Name)
 			}
 		}
 		d.Versions = keep
@@ -244,6 +257,12 @@ func (s *Service) pruneVersions(ctx context.Context, domain, name, active string
 	for _, v := range dropped {
 		s.deleteModel(ctx, domain, v)
 	}
+	old := s.now().Add(-recommenderLease)
+	s.eachModel(ctx, domain, name, func(c *profiles.DomainConfig) {
+		if !listed[c.Name] && c.CreatedAt.Before(old) {
+			s.deleteModel(ctx, domain, c.Name)
+		}
+	})
 }
 
 // trainVersion reads the domain's events, measures and trains the recipe
@@ -268,7 +287,7 @@ func (s *Service) trainVersion(ctx context.Context, domain, name string, doc *re
 	}
 	data, err := json.Marshal(m)
 	if err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("recommender %s: encode the model: %w", name, err)
 	}
 	for at := s.now().UTC().Truncate(time.Second); ; at = at.Add(time.Second) {
 		version := name + "/" + at.Format("2006-01-02T15-04-05Z")
@@ -369,7 +388,7 @@ func (s *Service) allEvents(ctx context.Context, domain string, keep func(string
 		if err != nil {
 			return nil, nil, domainErr(err, domain)
 		}
-		if len(ids) < 500 {
+		if len(ids) < 500 || len(events) >= maxTrainingEvents {
 			return events, catalog, nil
 		}
 		after = ids[len(ids)-1]
@@ -467,7 +486,8 @@ func addToCatalog(catalog map[string]*recommend.Item, e recommend.Event, item ma
 	attrs := map[string]string{}
 	var walk func(prefix string, m map[string]any)
 	walk = func(prefix string, m map[string]any) {
-		for k, v := range m {
+		for _, k := range slices.Sorted(maps.Keys(m)) { // which 50 are kept: the same at every run
+			v := m[k]
 			name := prefix + k
 			if sub, ok := v.(map[string]any); ok {
 				walk(name+".", sub)
@@ -478,9 +498,7 @@ func addToCatalog(catalog map[string]*recommend.Item, e recommend.Event, item ma
 				continue
 			}
 			if col, ok := keep(name); ok {
-				if len(val) > maxItemAttributeBytes {
-					val = strings.ToValidUTF8(val[:maxItemAttributeBytes], "")
-				}
+				val = cutChars(val, maxItemAttributeChars)
 				attrs[col] = val
 			}
 		}
@@ -491,6 +509,10 @@ func addToCatalog(catalog map[string]*recommend.Item, e recommend.Event, item ma
 	}
 }
 
+// errModelGone: a version was deleted after its recommender was read (a
+// newer one replaced it).
+var errModelGone = errors.New("recommender version deleted")
+
 // model returns a recommender's version, parsed once per node.
 func (s *Service) model(ctx context.Context, domain, version string) (*recommend.Model, error) {
 	key := domain + "\x00" + version
@@ -498,12 +520,14 @@ func (s *Service) model(ctx context.Context, domain, version string) (*recommend
 		return m, nil
 	}
 	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigRecommenderModel, version)
-	if err != nil {
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return nil, errModelGone
+	} else if err != nil {
 		return nil, fmt.Errorf("recommender version %s of domain %s: %w", version, domain, err)
 	}
 	data, err := s.crypt.Open(ctx, profiles.RecordRef{Domain: domain, Kind: profiles.RecordModel, ID: version}, c.Data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("recommender version %s of domain %s: %w", version, domain, err)
 	}
 	var m recommend.Model
 	if err := json.Unmarshal(data, &m); err != nil {
@@ -516,7 +540,7 @@ func (s *Service) model(ctx context.Context, domain, version string) (*recommend
 // GetProfileRecommendations returns a profile's recommendations from the
 // active version of an ACTIVE recommender.
 func (s *Service) GetProfileRecommendations(ctx context.Context, r *profiles.RecommendationsRequest) ([]profiles.Recommendation, error) {
-	rec, err := s.GetRecommender(ctx, r.DomainName, r.RecommenderName, 0)
+	rec, m, err := s.activeModel(ctx, r.DomainName, r.RecommenderName)
 	if err != nil {
 		return nil, err
 	}
@@ -557,10 +581,6 @@ func (s *Service) GetProfileRecommendations(ctx context.Context, r *profiles.Rec
 	if req.Caps, err = diversityCaps(rec, r.Diversity, req.Max); err != nil {
 		return nil, err
 	}
-	m, err := s.model(ctx, r.DomainName, rec.ActiveVersion)
-	if err != nil {
-		return nil, err
-	}
 	err = s.Store.View(ctx, func(tx profiles.Tx) error {
 		if _, err := s.findProfile(ctx, tx, r.DomainName, r.ProfileID); err != nil {
 			return err
@@ -580,6 +600,25 @@ func (s *Service) GetProfileRecommendations(ctx context.Context, r *profiles.Rec
 		out[i] = profiles.Recommendation{Item: catalogItem(rc.Item, r.MetadataColumns), Score: rc.Score}
 	}
 	return out, nil
+}
+
+// activeModel reads a recommender and, when it has one, its active
+// version (nil otherwise), reading both again if the version went
+// meanwhile.
+func (s *Service) activeModel(ctx context.Context, domain, name string) (*profiles.Recommender, *recommend.Model, error) {
+	for try := 0; ; try++ {
+		rec, err := s.GetRecommender(ctx, domain, name, 0)
+		if err != nil || rec.ActiveVersion == "" {
+			return rec, nil, err
+		}
+		m, err := s.model(ctx, domain, rec.ActiveVersion)
+		if errors.Is(err, errModelGone) && try < 2 {
+			continue
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("recommender %s: %w", name, err)
+		}
+		return rec, m, nil
+	}
 }
 
 // boundFilter reads a filter and binds its placeholders.
@@ -639,19 +678,36 @@ func catalogItem(it *recommend.Item, metadata []string) profiles.CatalogItem {
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"Name", &ci.Name}, {"Code", &ci.Code}, {"Type", &ci.Type}, {"Category", &ci.Category}, {"Description", &ci.Description},
-		{"AdditionalInformation", &ci.AdditionalInformation}, {"ImageLink", &ci.ImageLink}, {"Link", &ci.Link}, {"Price", &ci.Price}} {
-		*f.dst = itemAttribute(it, f.name)
+		max  int // the model's length of the member
+	}{{"Name", &ci.Name, 255}, {"Code", &ci.Code, 255}, {"Type", &ci.Type, 255}, {"Category", &ci.Category, 255},
+		{"Description", &ci.Description, 255}, {"AdditionalInformation", &ci.AdditionalInformation, 1000},
+		{"ImageLink", &ci.ImageLink, 1000}, {"Link", &ci.Link, 1000}, {"Price", &ci.Price, 255}} {
+		*f.dst = cutChars(itemAttribute(it, f.name), f.max)
 	}
 	for _, col := range metadata {
 		if v := itemAttribute(it, col); v != "" {
 			if ci.Attributes == nil {
 				ci.Attributes = map[string]string{}
 			}
-			ci.Attributes[col] = v
+			ci.Attributes[cutChars(col, 255)] = cutChars(v, 255)
 		}
 	}
 	return ci
+}
+
+// cutChars returns s cut to at most n characters.
+func cutChars(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for at := range s {
+		if i == n {
+			return s[:at]
+		}
+		i++
+	}
+	return s
 }
 
 func itemAttribute(it *recommend.Item, name string) string {

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -148,5 +149,140 @@ func TestRecommender_VersionsKept(t *testing.T) {
 	}
 	if models, _ := s.Configs.ListConfigs(ctx, "enc", profiles.ConfigRecommenderModel, "", 0); len(models) != 0 {
 		t.Fatalf("%d versions left after DeleteRecommender", len(models))
+	}
+}
+
+// hookedConfigs runs once, after a training stores its version (and
+// before it records it), what a concurrent request would do.
+type hookedConfigs struct {
+	profiles.ConfigStore
+	meanwhile func()
+}
+
+func (h *hookedConfigs) CreateConfig(ctx context.Context, c *profiles.DomainConfig, limit int) error {
+	err := h.ConfigStore.CreateConfig(ctx, c, limit)
+	if f := h.meanwhile; err == nil && c.Kind == profiles.ConfigRecommenderModel && f != nil {
+		h.meanwhile = nil
+		f()
+	}
+	return err
+}
+
+func mustTrain(t *testing.T, s *service.Service, want int) {
+	t.Helper()
+	if n, err := s.RunRecommenderTraining(t.Context()); err != nil || n != want {
+		t.Fatalf("RunRecommenderTraining: %d, %v; want %d", n, err, want)
+	}
+}
+
+func mustModels(t *testing.T, s *service.Service, want int) {
+	t.Helper()
+	if models, err := s.Configs.ListConfigs(t.Context(), "enc", profiles.ConfigRecommenderModel, "", 0); err != nil || len(models) != want {
+		t.Fatalf("%d stored versions, %v; want %d", len(models), err, want)
+	}
+}
+
+// TestRecommender_ChangedDuringTraining: what changes a recommender while
+// it trains wins: a second update trains next (the lease is free at once),
+// a roll back stands, a new configuration of a recommender never trained
+// trains next; the training's version goes.
+func TestRecommender_ChangedDuringTraining(t *testing.T) {
+	s, now, _ := openRecommenders(t)
+	ctx := t.Context()
+	hooked := &hookedConfigs{ConfigStore: s.Configs}
+	s.Configs = hooked
+	weight := func(w float64) *profiles.RecommenderConfig {
+		return &profiles.RecommenderConfig{EventsConfig: &profiles.RecommenderEventsConfig{EventParametersList: []profiles.RecommenderEventParameters{{EventType: "purchase", EventWeight: &w}}}}
+	}
+	update := func(c *profiles.RecommenderConfig) {
+		if _, err := s.UpdateRecommender(ctx, "enc", "pop", profiles.RecommenderChange{Config: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Never trained, given a new configuration during its first training.
+	hooked.meanwhile = func() { update(weight(0.5)) }
+	mustTrain(t, s, 1)
+	r, _ := s.GetRecommender(ctx, "enc", "pop", 5)
+	if r.Status != "PENDING" || r.ActiveVersion != "" {
+		t.Fatalf("after a training whose configuration changed: %+v; want PENDING, no version", r)
+	}
+	mustModels(t, s, 0)
+	mustTrain(t, s, 1)
+	r, _ = s.GetRecommender(ctx, "enc", "pop", 5)
+	if r.Status != "ACTIVE" || len(r.TrainingMetrics) != 1 {
+		t.Fatalf("after the next training: %+v", r)
+	}
+	first := r.ActiveVersion
+
+	// An update, updated again while it trains.
+	*now = now.Add(time.Second)
+	update(weight(0.7))
+	hooked.meanwhile = func() { update(weight(0.9)) }
+	mustTrain(t, s, 1)
+	mustModels(t, s, 1)
+	mustTrain(t, s, 1) // the second update, at once: no lease left behind
+	r, _ = s.GetRecommender(ctx, "enc", "pop", 5)
+	if r.LatestUpdate.Status != "ACTIVE" || *r.Config.EventsConfig.EventParametersList[0].EventWeight != 0.9 || len(r.TrainingMetrics) != 2 {
+		t.Fatalf("after the second update's training: %+v (update %+v)", r, r.LatestUpdate)
+	}
+
+	// A roll back during a scheduled training stands.
+	freq := 1
+	*now = now.Add(time.Second)
+	update(&profiles.RecommenderConfig{TrainingFrequency: &freq})
+	mustTrain(t, s, 1)
+	*now = now.Add(25 * time.Hour)
+	hooked.meanwhile = func() {
+		if _, err := s.UpdateRecommender(ctx, "enc", "pop", profiles.RecommenderChange{VersionName: &first}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustTrain(t, s, 1)
+	r, _ = s.GetRecommender(ctx, "enc", "pop", 5)
+	if r.ActiveVersion != first || *r.Config.EventsConfig.EventParametersList[0].EventWeight != 0.5 {
+		t.Fatalf("after a roll back during a training: active %s (config %+v), want %s and its configuration", r.ActiveVersion, r.Config, first)
+	}
+	mustModels(t, s, 3)
+}
+
+// TestRecommender_Stopped: a stopped recommender's update trains only once
+// it is started.
+func TestRecommender_Stopped(t *testing.T) {
+	s, _, _ := openRecommenders(t)
+	ctx := t.Context()
+	mustTrain(t, s, 1)
+	if err := s.StopRecommender(ctx, "enc", "pop"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateRecommender(ctx, "enc", "pop", profiles.RecommenderChange{Config: &profiles.RecommenderConfig{}}); err != nil {
+		t.Fatal(err)
+	}
+	mustTrain(t, s, 0)
+	if err := s.StartRecommender(ctx, "enc", "pop"); err != nil {
+		t.Fatal(err)
+	}
+	mustTrain(t, s, 1)
+}
+
+// TestRecommender_ServerStops: a training cut short by the server's stop
+// leaves the recommender as it was, free for the next loop to train.
+func TestRecommender_ServerStops(t *testing.T) {
+	s, _, _ := openRecommenders(t)
+	hooked := &hookedConfigs{ConfigStore: s.Configs}
+	s.Configs = hooked
+	ctx, cancel := context.WithCancel(t.Context())
+	hooked.meanwhile = cancel
+	if n, err := s.RunRecommenderTraining(ctx); err != nil || n != 1 {
+		t.Fatalf("RunRecommenderTraining: %d, %v", n, err)
+	}
+	r, _ := s.GetRecommender(t.Context(), "enc", "pop", 0)
+	if r.Status != "IN_PROGRESS" || r.FailureReason != "" {
+		t.Fatalf("after a stop: %+v; want IN_PROGRESS", r)
+	}
+	mustModels(t, s, 0)
+	mustTrain(t, s, 1)
+	if r, _ := s.GetRecommender(t.Context(), "enc", "pop", 0); r.Status != "ACTIVE" {
+		t.Fatalf("after the next training: %+v", r)
 	}
 }
