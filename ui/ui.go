@@ -58,6 +58,9 @@ type Server struct {
 	// (identity resolution's and rule-based matching's groups); nil: the
 	// page shows none.
 	Matching profiles.MatchingService
+	// Recommenders recommends items to a profile for its page (the
+	// domain's first active recommenders'); nil: the page shows none.
+	Recommenders profiles.RecommenderService
 	// Keys and Queues create and list keys and queues of the built-in KMS
 	// and queue service; nil when those live outside (the pages then ask
 	// for an ARN or URL).

@@ -156,6 +156,7 @@ type profileData struct {
 	Calculated  []*profiles.CalculatedValue
 	Duplicates  []duplicate
 	CanMerge    bool // the principal may merge a duplicate into this profile
+	Recommended []recommended
 	Denied      string
 	NoObjects   string // why objects could not be listed
 	FormErrors  map[string]string
@@ -163,6 +164,12 @@ type profileData struct {
 }
 
 type field struct{ Name, Label, Value string }
+
+// recommended is what one recommender recommends to a profile.
+type recommended struct {
+	Recommender, Recipe string
+	Items               []profiles.Recommendation
+}
 
 // duplicate is a profile that matching found alike, and how.
 type duplicate struct {
@@ -223,7 +230,45 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 		d.Duplicates = s.duplicates(r, domain, id)
 		d.CanMerge = len(d.Duplicates) > 0 && s.allow(r, "profile:MergeProfiles", s.Domains.DomainARN(domain)) == nil
 	}
+	if s.Recommenders != nil && s.allowData(r, "profile:GetProfileRecommendations", domain) == nil {
+		d.Recommended = s.recommended(r, domain, id)
+	}
 	s.render(w, r, http.StatusOK, "profile", p)
+}
+
+// A profile page shows the items of its domain's first
+// maxPageRecommenders active recommenders (by name; personalized-ranking
+// ones rank given items, so none of those), maxPageRecommendations each.
+const (
+	maxPageRecommenders    = 3
+	maxPageRecommendations = 5
+)
+
+// recommended returns what the domain's active recommenders recommend to
+// a profile; a recommender that fails (it is being replaced, say) is left
+// out.
+func (s *Server) recommended(r *http.Request, domain, id string) []recommended {
+	recs, _, err := s.Recommenders.ListRecommenders(r.Context(), domain, profiles.Page{MaxResults: 100})
+	if err != nil {
+		s.Logger.Warn("recommendations of a profile page", "domain", domain, "error", err.Error())
+		return nil
+	}
+	var out []recommended
+	for _, rec := range recs {
+		if rec.Status != "ACTIVE" || rec.RecipeName == "personalized-ranking" || len(out) == maxPageRecommenders {
+			continue
+		}
+		items, err := s.Recommenders.GetProfileRecommendations(r.Context(), &profiles.RecommendationsRequest{DomainName: domain,
+			ProfileID: id, RecommenderName: rec.Name, MaxResults: maxPageRecommendations})
+		if err != nil {
+			s.Logger.Warn("recommendations of a profile page", "domain", domain, "recommender", rec.Name, "error", err.Error())
+			continue
+		}
+		if len(items) > 0 {
+			out = append(out, recommended{Recommender: rec.Name, Recipe: rec.RecipeName, Items: items})
+		}
+	}
+	return out
 }
 
 // maxDuplicates is how many possible duplicates a profile page shows.

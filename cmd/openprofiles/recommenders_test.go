@@ -3,6 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"sync"
@@ -446,4 +447,61 @@ func TestRecommenders(t *testing.T) {
 	}
 	_, err = e.client.GetRecommenderSchema(ctx, &customerprofiles.GetRecommenderSchemaInput{DomainName: dn, RecommenderSchemaName: aws.String("shop")})
 	wantAPIError(t, err, "ResourceNotFoundException", "shop")
+}
+
+// TestWorkspace_Recommendations: a profile's page in the agent workspace
+// lists what the domain's active recommenders recommend to it (Chromium),
+// to agents allowed profile:GetProfileRecommendations.
+func TestWorkspace_Recommendations(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	dn := aws.String(e.domain)
+	e.putType(webAnalyticsType())
+	at := time.Now().Add(-time.Hour)
+	for i := range 3 {
+		who := fmt.Sprintf("buyer%d@example.com", i)
+		e.putEvent(2*i, who, "purchase", shoes, at)
+		e.putEvent(2*i+1, who, "purchase", socks, at.Add(time.Minute))
+	}
+	e.putEvent(10, "ann@example.com", "view", shoes, at)
+	search, err := e.client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: dn, KeyName: aws.String("_email"), Values: []string{"ann@example.com"}})
+	if err != nil || len(search.Items) != 1 {
+		t.Fatalf("SearchProfiles ann: %+v, %v", search, err)
+	}
+	ann := aws.ToString(search.Items[0].ProfileId)
+	for name, recipe := range map[string]types.RecommenderRecipeName{"for-you": types.RecommenderRecipeNameRecommendedForYou,
+		"ranking": types.RecommenderRecipeNamePersonalizedRanking, "stopped": types.RecommenderRecipeNamePopularItems} {
+		if _, err := e.client.CreateRecommender(ctx, &customerprofiles.CreateRecommenderInput{DomainName: dn, RecommenderName: aws.String(name), RecommenderRecipeName: recipe}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := e.m.Service.RunRecommenderTraining(ctx); err != nil || n != 3 {
+		t.Fatalf("RunRecommenderTraining: %d, %v", n, err)
+	}
+	if _, err := e.client.StopRecommender(ctx, &customerprofiles.StopRecommenderInput{DomainName: dn, RecommenderName: aws.String("stopped")}); err != nil {
+		t.Fatal(err)
+	}
+
+	id, secret := mustAgent(t, e.m, "seller", `{"Effect":"Allow","Action":["profile:SearchProfiles","profile:ListProfileObjects","profile:GetProfileRecommendations"],"Resource":"*"}`, agentDecrypt)
+	b := mustBrowser(t, e.m)
+	b.signIn(id, secret)
+	if st := b.open("/console/domains/ingest/profiles/" + ann); st != http.StatusOK {
+		t.Fatalf("profile page: %d", st)
+	}
+	b.mustContain(`ol[data-recommender="for-you"] li[data-item="socks-1"]`, "Wool socks", "socks", "9.50", "score")
+	if n := b.count("ol.recommendations"); n != 1 {
+		t.Errorf("%d recommenders listed, want 1 (not the ranking one, nor the stopped one)", n)
+	}
+	if n := b.count(`li[data-item="shoes-1"]`); n != 0 {
+		t.Errorf("shoes-1, which Ann saw, is recommended")
+	}
+	b.shot("workspace-recommendations")
+
+	id, secret = mustAgent(t, e.m, "reader", `{"Effect":"Allow","Action":["profile:SearchProfiles","profile:ListProfileObjects"],"Resource":"*"}`, agentDecrypt)
+	b = mustBrowser(t, e.m)
+	b.signIn(id, secret)
+	b.open("/console/domains/ingest/profiles/" + ann)
+	if n := b.count("#recommended"); n != 0 {
+		t.Errorf("recommendations shown to an agent without profile:GetProfileRecommendations")
+	}
 }
