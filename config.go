@@ -37,6 +37,7 @@ const (
 	ConfigRecommenderModel    = "recommender-model"           // a trained version of a recommender, by version name
 	ConfigRecommenderSchema   = "recommender-schema"          // CreateRecommenderSchema and the others
 	ConfigRecommenderFilter   = "recommender-filter"          // CreateRecommenderFilter and the others
+	ConfigWorkflow            = "workflow"                    // CreateIntegrationWorkflow and the others
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

@@ -76,8 +76,11 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 // write. CreateEventStream needs kinesis:PutRecords on its stream;
 // CreateSegmentSnapshot s3:PutObject on its destination
 // (arn:aws:s3:::BUCKET/PREFIX), kms:GenerateDataKey on its EncryptionKey
-// and iam:PassRole on its RoleArn, when given. Malformed values are left
-// to the operation, which refuses them.
+// and iam:PassRole on its RoleArn, when given. CreateIntegrationWorkflow
+// reads a bucket the same way: it needs s3:ListBucket on the bucket,
+// s3:GetObject on its objects (arn:aws:s3:::BUCKET/PREFIX*) and
+// iam:PassRole on its RoleArn. Malformed values are left to the
+// operation, which refuses them.
 func destinations(c *call) [][2]string {
 	var body struct{ Uri, DestinationUri, EncryptionKey, RoleArn string }
 	switch c.operation {
@@ -85,6 +88,8 @@ func destinations(c *call) [][2]string {
 		if json.Unmarshal(c.body, &body) != nil {
 			return nil
 		}
+	case "CreateIntegrationWorkflow":
+		return workflowSources(c)
 	default:
 		return nil
 	}
@@ -148,4 +153,35 @@ func (s *Server) tagKeys(ctx context.Context, c *call, domain string) map[string
 		}
 	}
 	return cond
+}
+
+// workflowSources returns what CreateIntegrationWorkflow's caller must be
+// allowed: to read its S3 source and to pass its role.
+func workflowSources(c *call) [][2]string {
+	var body struct {
+		RoleArn           string
+		IntegrationConfig struct {
+			AppflowIntegration struct {
+				FlowDefinition struct {
+					SourceFlowConfig struct {
+						SourceConnectorProperties struct {
+							S3 struct{ BucketName, BucketPrefix string }
+						}
+					}
+				}
+			}
+		}
+	}
+	if json.Unmarshal(c.body, &body) != nil {
+		return nil
+	}
+	var out [][2]string
+	if s3 := body.IntegrationConfig.AppflowIntegration.FlowDefinition.SourceFlowConfig.SourceConnectorProperties.S3; s3.BucketName != "" {
+		out = append(out, [2]string{"s3:ListBucket", "arn:aws:s3:::" + s3.BucketName},
+			[2]string{"s3:GetObject", "arn:aws:s3:::" + s3.BucketName + "/" + s3.BucketPrefix + "*"})
+	}
+	if body.RoleArn != "" {
+		out = append(out, [2]string{"iam:PassRole", body.RoleArn})
+	}
+	return out
 }

@@ -45,6 +45,7 @@ type Server struct {
 	Uploads              profiles.UploadJobService
 	DomainObjectTypes    profiles.DomainObjectTypeService
 	Recommenders         profiles.RecommenderService
+	Workflows            profiles.WorkflowService
 
 	// Authorizer, when set, decides every call; Region names the region in
 	// the aws:RequestedRegion condition key.
@@ -86,6 +87,7 @@ func (s *Server) Init() {
 	s.registerProfileHandlers()
 	s.registerIntegrationHandlers()
 	s.registerRecommenderHandlers()
+	s.registerWorkflowHandlers()
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -1,8 +1,8 @@
-// Package awss3 is a profiles.ObjectDestinations over an external service
-// that speaks the Amazon S3 API: Amazon S3 itself, or an S3-compatible
-// service or emulator such as fauxqs. It calls the service through
-// aws-sdk-go-v2/service/s3 (the S3 REST-XML protocol) with the credentials
-// it is given.
+// Package awss3 is a profiles.ObjectDestinations and a
+// profiles.ObjectSources over an external service that speaks the Amazon S3
+// API: Amazon S3 itself, or an S3-compatible service or emulator such as
+// fauxqs. It calls the service through aws-sdk-go-v2/service/s3 (the S3
+// REST-XML protocol) with the credentials it is given.
 //
 // # Addressing
 //
@@ -38,7 +38,7 @@
 // the responses to HEAD requests, which have no body, the HTTP status text
 // the SDK reports):
 //
-//	NoSuchBucket, NotFound (404)                                ENOTFOUND
+//	NoSuchBucket, NoSuchKey, NotFound (404)                     ENOTFOUND
 //	AccessDenied, Forbidden (403), AllAccessDisabled,
 //	AccountProblem, KMS.* (the object's KMS key)                EFORBIDDEN
 //	InvalidBucketName, InvalidArgument, InvalidRequest,
@@ -56,7 +56,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -68,7 +71,10 @@ import (
 	"github.com/openprofiles/profiles/internal/sdkhttp"
 )
 
-var _ profiles.ObjectDestinations = (*Buckets)(nil)
+var (
+	_ profiles.ObjectDestinations = (*Buckets)(nil)
+	_ profiles.ObjectSources      = (*Buckets)(nil)
+)
 
 // Buckets is the buckets of an S3-compatible service.
 type Buckets struct {
@@ -157,9 +163,86 @@ func (b *Buckets) PutObject(ctx context.Context, bucket, key string, body []byte
 	return nil
 }
 
+// ListObjects returns the objects of bucket whose keys begin with prefix
+// ("" for all), in key order (ascending UTF-8 bytes, as S3 lists them),
+// reading every page of ListObjectsV2; LastModified is in UTC. No object is
+// an empty slice. Returns EINVALID for a bad bucket name; otherwise the
+// codes of the package documentation (ENOTFOUND for a missing bucket).
+func (b *Buckets) ListObjects(ctx context.Context, bucket, prefix string) ([]profiles.SourceObject, error) {
+	if !bucketRE.MatchString(bucket) {
+		return nil, profiles.Errorf(profiles.EINVALID, "S3 bucket %q: a bucket name is 3 to 63 lowercase letters, digits, dots and hyphens", bucket)
+	}
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	objs := []profiles.SourceObject{}
+	for p := s3.NewListObjectsV2Paginator(b.Client, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, s3Error("ListObjectsV2", bucket, bucket+"/"+prefix, err)
+		}
+		for _, o := range page.Contents {
+			objs = append(objs, profiles.SourceObject{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size),
+				LastModified: aws.ToTime(o.LastModified).UTC()})
+		}
+	}
+	// S3 lists in this order already; services that speak its API may not:
+	// fauxqs sorts with a locale's collation (a, B, c), and over more than
+	// one page skips the keys that order puts after a page's last key but
+	// bytes put before it, which no sort here brings back.
+	slices.SortFunc(objs, func(x, y profiles.SourceObject) int { return strings.Compare(x.Key, y.Key) })
+	return objs, nil
+}
+
+// GetObject returns the body of the object key of bucket. It reads at most
+// max bytes of it: an object of more (by its Content-Length, else by what
+// the body holds) is EINVALID naming the object and the limit, and the rest
+// of its body is not read. Returns EINVALID for a bad bucket name, an empty
+// key or a negative max; otherwise the codes of the package documentation
+// (ENOTFOUND for a missing bucket or object).
+func (b *Buckets) GetObject(ctx context.Context, bucket, key string, max int64) ([]byte, error) {
+	if !bucketRE.MatchString(bucket) {
+		return nil, profiles.Errorf(profiles.EINVALID, "S3 bucket %q: a bucket name is 3 to 63 lowercase letters, digits, dots and hyphens", bucket)
+	}
+	if key == "" {
+		return nil, profiles.Errorf(profiles.EINVALID, "S3 GetObject %s: the object key is empty", bucket)
+	}
+	if max < 0 {
+		return nil, profiles.Errorf(profiles.EINVALID, "S3 GetObject %s/%s: the size limit %d is negative", bucket, key, max)
+	}
+	out, err := b.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, s3Error("GetObject", bucket, bucket+"/"+key, err)
+	}
+	defer out.Body.Close()
+	n := aws.ToInt64(out.ContentLength) // 0 when not given
+	if n > max {
+		return nil, profiles.Errorf(profiles.EINVALID, "S3 object %s/%s is %d bytes, more than the limit of %d bytes", bucket, key, n, max)
+	}
+	var buf bytes.Buffer
+	size := bytes.MinRead // room to read EOF without growing
+	if n > 0 {
+		size += int(n)
+	}
+	buf.Grow(size)
+	limit := max
+	if limit < math.MaxInt64 {
+		limit++ // one more byte than max tells a body of more
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(out.Body, limit)); err != nil {
+		return nil, fmt.Errorf("awss3: GetObject %s/%s: read body: %w", bucket, key, err)
+	}
+	if int64(buf.Len()) > max {
+		return nil, profiles.Errorf(profiles.EINVALID, "S3 object %s/%s is more than the limit of %d bytes", bucket, key, max)
+	}
+	return buf.Bytes(), nil
+}
+
 // codes maps S3 error codes to root error codes.
 var codes = map[string]string{
 	"NoSuchBucket": profiles.ENOTFOUND,
+	"NoSuchKey":    profiles.ENOTFOUND,
 	"NotFound":     profiles.ENOTFOUND,
 
 	"AccessDenied":      profiles.EFORBIDDEN,
@@ -199,6 +282,8 @@ func s3Error(op, bucket, target string, err error) error {
 		}
 		switch {
 		case !ok:
+		case code == "NoSuchKey":
+			return profiles.Errorf(c, "S3 object %s not found (%s: %s)", target, op, detail)
 		case c == profiles.ENOTFOUND:
 			return profiles.Errorf(c, "S3 bucket %s not found (%s %s: %s)", bucket, op, target, detail)
 		case c == profiles.EFORBIDDEN:

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -80,6 +81,13 @@ func (r *recorder) last(tb testing.TB) http.Header {
 		tb.Fatal("no request was sent")
 	}
 	return r.headers[len(r.headers)-1]
+}
+
+// sent returns the number of requests sent.
+func (r *recorder) sent() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.headers)
 }
 
 // startFauxqs starts fauxqs and returns its endpoint and Buckets from New
@@ -282,6 +290,227 @@ func TestPutObject_KMS(t *testing.T) {
 	}
 }
 
+// MustPutObjects writes the objects (key to body) to bucket, a few at a
+// time. tb fails on error.
+func MustPutObjects(tb testing.TB, b *awss3.Buckets, bucket string, objects map[string][]byte) {
+	tb.Helper()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	errs := make(chan error, len(objects))
+	for key, body := range objects {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := b.PutObject(tb.Context(), bucket, key, body, "", ""); err != nil {
+				errs <- fmt.Errorf("PutObject %s/%s: %w", bucket, key, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		tb.Fatal(err)
+	}
+}
+
+// listed is a profiles.SourceObject without its time, which tests check
+// apart.
+type listed struct {
+	Key  string
+	Size int64
+}
+
+// TestListObjects lists more objects than fit in one page of ListObjectsV2
+// (1,000 keys), beside objects the prefix leaves out.
+func TestListObjects(t *testing.T) {
+	endpoint, b, rec := startFauxqs(t)
+	ctx := t.Context()
+	fauxqs.CreateBucket(t, endpoint, testRegion, "imports")
+	fauxqs.CreateBucket(t, endpoint, testRegion, "empty")
+
+	objects := map[string][]byte{}
+	var in []listed // the objects under in/, in key order
+	in = append(in, listed{"in/_SUCCESS", 0})
+	objects["in/_SUCCESS"] = nil
+	for i := range 1100 {
+		key := fmt.Sprintf("in/part-%04d.csv", i)
+		objects[key] = bytes.Repeat([]byte("x"), i%13)
+		in = append(in, listed{key, int64(i % 13)})
+	}
+	out := []listed{{"a.csv", 3}, {"in", 2}, {"inbox/part-0000.csv", 5}, {"other/in/part-0000.csv", 4}, {"z", 1}}
+	for _, o := range out {
+		objects[o.Key] = bytes.Repeat([]byte("y"), int(o.Size))
+	}
+	all := append([]listed{out[0], out[1]}, in...)
+	all = append(all, out[2:]...)
+	MustPutObjects(t, b, "imports", objects)
+	// Keys that differ in case, in S3's order (ascending UTF-8 bytes:
+	// upper case first), in a bucket of their own. fauxqs lists them in
+	// another order.
+	fauxqs.CreateBucket(t, endpoint, testRegion, "cases")
+	cases := []listed{{"B.csv", 1}, {"D.csv", 1}, {"_x.csv", 1}, {"a.csv", 1}, {"c.csv", 1}, {"\u00e9.csv", 1}}
+	caseObjects := map[string][]byte{}
+	for _, o := range cases {
+		caseObjects[o.Key] = []byte("c")
+	}
+	MustPutObjects(t, b, "cases", caseObjects)
+
+	for _, tt := range []struct {
+		name, bucket, prefix string
+		want                 []listed
+		pages                int // requests ListObjects sends
+	}{
+		{"prefix", "imports", "in/", in, 2},
+		{"all", "imports", "", all, 2},
+		{"part of a page", "imports", "in/part-10", in[1001:], 1},
+		{"prefix without slash", "imports", "in", append(append([]listed{out[1]}, in...), out[2]), 2},
+		{"no object under the prefix", "imports", "nothing/", []listed{}, 1},
+		{"empty bucket", "empty", "", []listed{}, 1},
+		{"key order", "cases", "", cases, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sent := rec.sent()
+			objs, err := b.ListObjects(ctx, tt.bucket, tt.prefix)
+			if err != nil {
+				t.Fatalf("ListObjects(%q, %q): %v", tt.bucket, tt.prefix, err)
+			}
+			if objs == nil {
+				t.Errorf("ListObjects(%q, %q) = nil, want a slice", tt.bucket, tt.prefix)
+			}
+			got := []listed{}
+			for _, o := range objs {
+				got = append(got, listed{o.Key, o.Size})
+				if o.LastModified.IsZero() || o.LastModified.Location() != time.UTC {
+					t.Errorf("object %s: LastModified %v, want a time in UTC", o.Key, o.LastModified)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ListObjects(%q, %q) (-want +got):\n%s", tt.bucket, tt.prefix, diff)
+			}
+			if got := rec.sent() - sent; got != tt.pages {
+				t.Errorf("ListObjects(%q, %q) sent %d requests, want %d", tt.bucket, tt.prefix, got, tt.pages)
+			}
+		})
+	}
+
+	_, err := b.ListObjects(ctx, "no-such-bucket", "in/")
+	if profiles.ErrorCode(err) != profiles.ENOTFOUND || !strings.Contains(err.Error(), "no-such-bucket") {
+		t.Errorf("ListObjects(missing bucket): %v, want ENOTFOUND naming no-such-bucket", err)
+	}
+	for _, bucket := range []string{"Imports", "im", ""} {
+		if _, err := b.ListObjects(ctx, bucket, ""); profiles.ErrorCode(err) != profiles.EINVALID || !strings.Contains(err.Error(), fmt.Sprintf("%q", bucket)) {
+			t.Errorf("ListObjects(%q): %v, want EINVALID naming the bucket", bucket, err)
+		}
+	}
+}
+
+func TestGetObject(t *testing.T) {
+	endpoint, b, _ := startFauxqs(t)
+	ctx := t.Context()
+	fauxqs.CreateBucket(t, endpoint, testRegion, "imports")
+	csv := []byte("ProfileId,FirstName\n1,Ann\n2,Bob\n")
+	big := make([]byte, 3<<20)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range big {
+		big[i] = byte(r.Uint32())
+	}
+	MustPutObjects(t, b, "imports", map[string][]byte{"in/a.csv": csv, "in/big.bin": big, "in/_SUCCESS": nil})
+
+	n := int64(len(csv))
+	for _, tt := range []struct {
+		bucket, key string
+		max         int64
+		want        []byte // when code is ""
+		code        string
+		in          []string // text the error carries
+	}{
+		{"imports", "in/a.csv", 1 << 20, csv, "", nil},
+		{"imports", "in/a.csv", n, csv, "", nil},
+		{"imports", "in/a.csv", n - 1, nil, profiles.EINVALID, []string{"imports/in/a.csv", fmt.Sprintf("limit of %d bytes", n-1)}},
+		{"imports", "in/a.csv", 0, nil, profiles.EINVALID, []string{"imports/in/a.csv", "limit of 0 bytes"}},
+		{"imports", "in/big.bin", 3 << 20, big, "", nil},
+		{"imports", "in/big.bin", 1 << 20, nil, profiles.EINVALID, []string{"imports/in/big.bin", "limit of 1048576 bytes"}},
+		{"imports", "in/_SUCCESS", 0, []byte{}, "", nil},
+		{"imports", "in/no-such-key.csv", 1 << 20, nil, profiles.ENOTFOUND, []string{"imports/in/no-such-key.csv"}},
+		{"no-such-bucket", "in/a.csv", 1 << 20, nil, profiles.ENOTFOUND, []string{"no-such-bucket"}},
+		{"Imports", "in/a.csv", 1 << 20, nil, profiles.EINVALID, []string{`"Imports"`}},
+		{"imports", "", 1 << 20, nil, profiles.EINVALID, []string{"key is empty"}},
+		{"imports", "in/a.csv", -1, nil, profiles.EINVALID, []string{"imports/in/a.csv", "-1"}},
+	} {
+		got, err := b.GetObject(ctx, tt.bucket, tt.key, tt.max)
+		if tt.code == "" {
+			if err != nil || got == nil || !bytes.Equal(got, tt.want) {
+				t.Errorf("GetObject(%q, %q, %d) = %d bytes, %v; want the %d bytes written", tt.bucket, tt.key, tt.max, len(got), err, len(tt.want))
+			}
+			continue
+		}
+		if profiles.ErrorCode(err) != tt.code || got != nil {
+			t.Errorf("GetObject(%q, %q, %d) = %d bytes, %v; want %s", tt.bucket, tt.key, tt.max, len(got), err, tt.code)
+			continue
+		}
+		for _, s := range tt.in {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("GetObject(%q, %q, %d): %v, want an error carrying %q", tt.bucket, tt.key, tt.max, err, s)
+			}
+		}
+	}
+}
+
+// TestGetObject_Limit checks GetObject against a server that sends the
+// body of the object without a Content-Length (chunked), or gives a
+// Content-Length it does not send the body of.
+func TestGetObject_Limit(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		contentLength int64 // -1: none, a chunked body
+		body          int64 // bytes sent; -1: until the client goes
+		max           int64
+		code          string // "" for the body
+		in            string // text the error carries
+	}{
+		{"chunked, max bytes", -1, 4096, 4096, "", ""},
+		{"chunked, under max", -1, 10, 4096, "", ""},
+		{"chunked, one more than max", -1, 4097, 4096, profiles.EINVALID, "imports/in/a.csv is more than the limit of 4096 bytes"},
+		{"chunked, endless", -1, -1, 1 << 20, profiles.EINVALID, "imports/in/a.csv is more than the limit of 1048576 bytes"},
+		{"content length over max", 10 << 20, 100, 1 << 20, profiles.EINVALID, "imports/in/a.csv is 10485760 bytes, more than the limit of 1048576 bytes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			chunk := bytes.Repeat([]byte("0123456789abcdef"), 2048) // 32 KiB
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.contentLength >= 0 {
+					w.Header().Set("Content-Length", fmt.Sprint(tt.contentLength))
+				}
+				w.Header().Set("Content-Type", "text/csv")
+				w.WriteHeader(http.StatusOK)
+				for left := tt.body; left != 0 && r.Context().Err() == nil; {
+					p := chunk
+					if left > 0 {
+						p = p[:min(left, int64(len(p)))]
+						left -= int64(len(p))
+					}
+					if _, err := w.Write(p); err != nil {
+						return
+					}
+					w.(http.Flusher).Flush()
+				}
+			}))
+			t.Cleanup(srv.Close)
+			b := awss3.New(srv.URL, testRegion, credentials.NewStaticCredentialsProvider("AKTEST", "secret", ""))
+			b.Client = s3.New(b.Client.Options(), func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+			got, err := b.GetObject(t.Context(), "imports", "in/a.csv", tt.max)
+			if tt.code == "" {
+				if err != nil || int64(len(got)) != tt.body {
+					t.Errorf("GetObject = %d bytes, %v; want %d bytes", len(got), err, tt.body)
+				}
+				return
+			}
+			if profiles.ErrorCode(err) != tt.code || !strings.Contains(err.Error(), tt.in) || got != nil {
+				t.Errorf("GetObject = %d bytes, %v; want %s carrying %q", len(got), err, tt.code, tt.in)
+			}
+		})
+	}
+}
+
 // TestErrors checks the mapping of errors fauxqs does not give: a server
 // answers each request with the status and S3 error document of the case.
 func TestErrors(t *testing.T) {
@@ -295,6 +524,7 @@ func TestErrors(t *testing.T) {
 		{"access denied", 403, "AccessDenied", profiles.EFORBIDDEN, profiles.EFORBIDDEN, "Forbidden", "AccessDenied"},
 		{"kms key", 400, "KMS.NotFoundException", profiles.EINTERNAL, profiles.EFORBIDDEN, "BadRequest", "KMS.NotFoundException"},
 		{"no such bucket", 404, "NoSuchBucket", profiles.ENOTFOUND, profiles.ENOTFOUND, "exports", "exports"},
+		{"no such key", 404, "NoSuchKey", profiles.ENOTFOUND, profiles.ENOTFOUND, "exports", "exports/p/"},
 		{"another region", 301, "PermanentRedirect", profiles.EINVALID, profiles.EINVALID, "another region", "another region"},
 		{"throttled", 503, "SlowDown", profiles.EINTERNAL, profiles.ETHROTTLED, "ServiceUnavailable", "SlowDown"},
 		{"server error", 500, "InternalError", profiles.EINTERNAL, profiles.EINTERNAL, "InternalServerError", "InternalError"},
@@ -317,6 +547,15 @@ func TestErrors(t *testing.T) {
 			err = b.PutObject(t.Context(), "exports", "p/k", []byte("x"), "text/plain", "arn:aws:kms:us-east-1:000000000000:key/k")
 			if profiles.ErrorCode(err) != tt.put || !strings.Contains(err.Error(), tt.putIn) {
 				t.Errorf("PutObject: %v, want %s carrying %q", err, tt.put, tt.putIn)
+			}
+			// ListObjects and GetObject map errors as PutObject does.
+			_, err = b.ListObjects(t.Context(), "exports", "p/")
+			if profiles.ErrorCode(err) != tt.put || !strings.Contains(err.Error(), tt.putIn) {
+				t.Errorf("ListObjects: %v, want %s carrying %q", err, tt.put, tt.putIn)
+			}
+			_, err = b.GetObject(t.Context(), "exports", "p/k", 1<<20)
+			if profiles.ErrorCode(err) != tt.put || !strings.Contains(err.Error(), tt.putIn) {
+				t.Errorf("GetObject: %v, want %s carrying %q", err, tt.put, tt.putIn)
 			}
 		})
 	}

@@ -56,6 +56,9 @@ type Service struct {
 	Streams profiles.StreamDestinations
 	// Objects writes segment snapshots to S3 buckets (nil: no snapshots).
 	Objects profiles.ObjectDestinations
+	// Sources reads the S3 buckets of integration workflows (nil: no
+	// workflows).
+	Sources profiles.ObjectSources
 
 	// EventRetryInterval is how long an event not delivered waits before it
 	// is sent again (0: DefaultEventRetryInterval).

@@ -234,7 +234,8 @@ func (m *Main) Open() error {
 			m.DB.Close()
 			return fmt.Errorf("external S3 credentials: %w", err)
 		}
-		m.Service.Objects = awss3.New(c.S3Endpoint, c.Region, awsCfg.Credentials)
+		b := awss3.New(c.S3Endpoint, c.Region, awsCfg.Credentials)
+		m.Service.Objects, m.Service.Sources = b, b
 	}
 	if m.Service.Audit, err = m.openAudit(); err != nil {
 		m.DB.Close()
@@ -276,6 +277,7 @@ func (m *Main) Open() error {
 		Uploads:              m.Service,
 		DomainObjectTypes:    m.Service,
 		Recommenders:         m.Service,
+		Workflows:            m.Service,
 		Verifier:             &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
 		Authorizer:           m.Service,
 		Region:               c.Region,
@@ -358,6 +360,7 @@ func (m *Main) Open() error {
 	m.Service.StartEventDelivery()
 	m.Service.StartIdentityResolution(c.SweepInterval)
 	m.Service.StartRecommenderTraining(c.SweepInterval)
+	m.Service.StartWorkflows(c.SweepInterval)
 
 	if created {
 		fmt.Fprintf(m.Stdout, `OpenProfiles generated root credentials (access key %s) into %s (mode 0600).

@@ -1,0 +1,265 @@
+package main_test
+
+import (
+	"bytes"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/internal/fauxqs"
+)
+
+// newWorkflowEnv starts a server on clock that reads the S3 buckets of a
+// real S3 protocol server (fauxqs), and returns it with that endpoint.
+func newWorkflowEnv(t *testing.T, clock *testClock) (*ingestEnv, string) {
+	t.Helper()
+	endpoint := fauxqs.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	c := main.DefaultConfig()
+	c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey, c.S3Endpoint = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret, endpoint
+	m := &main.Main{Config: withTestStore(t, c), Now: clock.Now}
+	if err := m.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	e := &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: "ingest"}
+	if _, err := e.client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String(e.domain), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	return e, endpoint
+}
+
+func putS3(t *testing.T, endpoint, bucket, key, body string) {
+	t.Helper()
+	if _, err := fauxqs.S3Client(endpoint, testRegion).PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: bytes.NewReader([]byte(body))}); err != nil {
+		t.Fatalf("PutObject %s: %v", key, err)
+	}
+}
+
+// crmType is an object type for CRM records as a flow maps them.
+func crmType() *customerprofiles.PutProfileObjectTypeInput {
+	return &customerprofiles.PutProfileObjectTypeInput{
+		ObjectTypeName: aws.String("crm"), Description: aws.String("CRM contacts"), AllowProfileCreation: true,
+		Fields: map[string]types.ObjectTypeField{
+			"id":    field("_source.Id", "", "STRING"),
+			"email": field("_source.Email", "_profile.EmailAddress", "EMAIL_ADDRESS"),
+			"first": field("_source.FirstName", "_profile.FirstName", "NAME"),
+			"city":  field("_source.City", "_profile.Address.City", "STRING"),
+		},
+		Keys: map[string][]types.ObjectTypeKey{
+			"id":     key([]string{"id"}, types.StandardIdentifierUnique),
+			"_email": key([]string{"email"}, types.StandardIdentifierProfile),
+		},
+	}
+}
+
+func s3Task(typ types.TaskType, op types.S3ConnectorOperator, src []string, dst string, props map[string]string) types.Task {
+	t := types.Task{TaskType: typ, SourceFields: src, ConnectorOperator: &types.ConnectorOperator{S3: op}, TaskProperties: props}
+	if dst != "" {
+		t.DestinationField = aws.String(dst)
+	}
+	return t
+}
+
+// crmFlow reads s3://crm/contacts/: keeps five columns, drops rows scored
+// 10 or less and rows without an email, masks the first name's end... and
+// maps the columns onto crmType's fields.
+func crmFlow(name string, trigger *types.TriggerConfig) *types.FlowDefinition {
+	return &types.FlowDefinition{FlowName: aws.String(name), KmsArn: aws.String("arn:aws:kms:us-east-1:000000000000:key/flow"),
+		SourceFlowConfig: &types.SourceFlowConfig{ConnectorType: types.SourceConnectorTypeS3,
+			SourceConnectorProperties: &types.SourceConnectorProperties{S3: &types.S3SourceProperties{BucketName: aws.String("crm"), BucketPrefix: aws.String("contacts/")}}},
+		Tasks: []types.Task{
+			s3Task(types.TaskTypeFilter, types.S3ConnectorOperatorProjection, []string{"id", "email", "first", "city", "score"}, "", nil),
+			s3Task(types.TaskTypeFilter, types.S3ConnectorOperatorGreaterThan, []string{"score"}, "", map[string]string{"VALUE": "10", "DATA_TYPE": "integer"}),
+			s3Task(types.TaskTypeValidate, types.S3ConnectorOperatorValidateNonNull, []string{"email"}, "", map[string]string{"VALIDATION_ACTION": "DropRecord"}),
+			s3Task(types.TaskTypeTruncate, types.S3ConnectorOperatorNoOp, []string{"city"}, "", map[string]string{"TRUNCATE_LENGTH": "4"}),
+			s3Task(types.TaskTypeMap, types.S3ConnectorOperatorNoOp, []string{"id"}, "Id", nil),
+			s3Task(types.TaskTypeMap, types.S3ConnectorOperatorNoOp, []string{"email"}, "Email", nil),
+			s3Task(types.TaskTypeMap, types.S3ConnectorOperatorNoOp, []string{"first"}, "FirstName", nil),
+			s3Task(types.TaskTypeMap, types.S3ConnectorOperatorNoOp, []string{"city"}, "City", nil),
+		},
+		TriggerConfig: trigger}
+}
+
+// TestWorkflows drives integration workflows through the SDK: a flow from
+// a real S3 protocol server's bucket (CSV and JSON lines files) into an
+// object type, its tasks, steps and metrics; a scheduled flow that sets up
+// an integration and then reads only new files; refusals; deletion.
+func TestWorkflows(t *testing.T) {
+	clock := &testClock{now: time.Now().UTC()}
+	e, endpoint := newWorkflowEnv(t, clock)
+	ctx := t.Context()
+	dn := aws.String(e.domain)
+	e.putType(crmType())
+	fauxqs.CreateBucket(t, endpoint, testRegion, "crm")
+	putS3(t, endpoint, "crm", "contacts/2026-01.csv", "id,email,first,city,score,secret\n"+
+		"c1,ann@example.com,Ann,Lyon,50,x\n"+
+		"c2,bob@example.com,Bob,Paris,5,x\n"+ // score too low
+		"c3,,Cy,Nice,90,x\n") // no email
+	putS3(t, endpoint, "crm", "contacts/2026-02.jsonl", `{"id":"c4","email":"dee@example.com","first":"Dee","city":"Marseille","score":20}`+"\n"+
+		`{"id":"c5","email":"eve@example.com","first":"Eve","city":"Lille","score":11}`)
+	putS3(t, endpoint, "crm", "elsewhere/2026-01.csv", "id,email,first,city,score\nz1,zed@example.com,Zed,Caen,99\n")
+	role := aws.String("arn:aws:iam::000000000000:role/flows")
+	onDemand := &types.TriggerConfig{TriggerType: types.TriggerTypeOndemand}
+
+	// Refusals, each naming what is wrong.
+	for _, c := range []struct {
+		name string
+		edit func(*types.FlowDefinition)
+		code string
+		want string
+	}{
+		{"salesforce", func(f *types.FlowDefinition) { f.SourceFlowConfig.ConnectorType = types.SourceConnectorTypeSalesforce }, "BadRequestException", "S3 only"},
+		{"arithmetic", func(f *types.FlowDefinition) {
+			f.Tasks = append(f.Tasks, s3Task(types.TaskTypeArithmetic, types.S3ConnectorOperatorAddition, []string{"score"}, "", nil))
+		}, "BadRequestException", "Tasks[8].TaskType"},
+		{"cron", func(f *types.FlowDefinition) {
+			f.TriggerConfig = &types.TriggerConfig{TriggerType: types.TriggerTypeScheduled, TriggerProperties: &types.TriggerProperties{
+				Scheduled: &types.ScheduledTriggerProperties{ScheduleExpression: aws.String("cron(0 * * * ? *)")}}}
+		}, "BadRequestException", "rate("},
+	} {
+		f := crmFlow("bad", onDemand)
+		c.edit(f)
+		_, err := e.client.CreateIntegrationWorkflow(ctx, &customerprofiles.CreateIntegrationWorkflowInput{DomainName: dn, WorkflowType: types.WorkflowTypeAppflowIntegration,
+			ObjectTypeName: aws.String("crm"), RoleArn: role, IntegrationConfig: &types.IntegrationConfig{AppflowIntegration: &types.AppflowIntegration{FlowDefinition: f}}})
+		t.Run(c.name, func(t *testing.T) { wantAPIError(t, err, c.code, c.want) })
+	}
+	_, err := e.client.CreateIntegrationWorkflow(ctx, &customerprofiles.CreateIntegrationWorkflowInput{DomainName: dn, WorkflowType: types.WorkflowTypeAppflowIntegration,
+		ObjectTypeName: aws.String("nope"), RoleArn: role, IntegrationConfig: &types.IntegrationConfig{AppflowIntegration: &types.AppflowIntegration{FlowDefinition: crmFlow("xx", onDemand)}}})
+	wantAPIError(t, err, "ResourceNotFoundException", "nope")
+
+	// An on-demand flow: the history, once.
+	created, err := e.client.CreateIntegrationWorkflow(ctx, &customerprofiles.CreateIntegrationWorkflowInput{DomainName: dn, WorkflowType: types.WorkflowTypeAppflowIntegration,
+		ObjectTypeName: aws.String("crm"), RoleArn: role, IntegrationConfig: &types.IntegrationConfig{AppflowIntegration: &types.AppflowIntegration{FlowDefinition: crmFlow("crm-once", onDemand)}}})
+	if err != nil || len(aws.ToString(created.WorkflowId)) != 32 {
+		t.Fatalf("CreateIntegrationWorkflow: %+v, %v", created, err)
+	}
+	once := created.WorkflowId
+	w, err := e.client.GetWorkflow(ctx, &customerprofiles.GetWorkflowInput{DomainName: dn, WorkflowId: once})
+	if err != nil || w.Status != types.StatusNotStarted || w.WorkflowType != types.WorkflowTypeAppflowIntegration {
+		t.Fatalf("GetWorkflow before its run: %+v, %v", w, err)
+	}
+	if n, err := e.m.Service.RunWorkflows(ctx); err != nil || n != 1 {
+		t.Fatalf("RunWorkflows: %d, %v", n, err)
+	}
+	w, err = e.client.GetWorkflow(ctx, &customerprofiles.GetWorkflowInput{DomainName: dn, WorkflowId: once})
+	if err != nil || w.Status != types.StatusComplete || w.Metrics.AppflowIntegration == nil ||
+		w.Metrics.AppflowIntegration.RecordsProcessed != 3 || w.Metrics.AppflowIntegration.StepsCompleted != 1 ||
+		w.Attributes.AppflowIntegration.SourceConnectorType != types.SourceConnectorTypeS3 || aws.ToString(w.Attributes.AppflowIntegration.RoleArn) != aws.ToString(role) {
+		t.Fatalf("GetWorkflow after its run: %+v (%+v), %v", w, w.Metrics.AppflowIntegration, err)
+	}
+	steps, err := e.client.GetWorkflowSteps(ctx, &customerprofiles.GetWorkflowStepsInput{DomainName: dn, WorkflowId: once})
+	if err != nil || len(steps.Items) != 1 || steps.Items[0].AppflowIntegration.Status != types.StatusComplete ||
+		steps.Items[0].AppflowIntegration.RecordsProcessed != 3 || aws.ToString(steps.Items[0].AppflowIntegration.FlowName) != "crm-once" {
+		t.Fatalf("GetWorkflowSteps: %+v, %v", steps, err)
+	}
+	emails := func() []string {
+		t.Helper()
+		var out []string
+		for _, em := range []string{"ann@example.com", "bob@example.com", "dee@example.com", "eve@example.com", "fay@example.com", "zed@example.com"} {
+			found, err := e.client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: dn, KeyName: aws.String("_email"), Values: []string{em}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(found.Items) == 1 {
+				out = append(out, em)
+				if em == "dee@example.com" && (aws.ToString(found.Items[0].FirstName) != "Dee" || aws.ToString(found.Items[0].Address.City) != "Mars") {
+					t.Errorf("dee's profile: %+v (city truncated to 4: Mars)", found.Items[0])
+				}
+			}
+		}
+		return out
+	}
+	if got := emails(); !slices.Equal(got, []string{"ann@example.com", "dee@example.com", "eve@example.com"}) {
+		t.Fatalf("profiles after the flow: %v; want ann, dee, eve (bob scored 5, cy has no email, zed is elsewhere)", got)
+	}
+	if n, _ := e.m.Service.RunWorkflows(ctx); n != 0 {
+		t.Fatalf("an on-demand workflow ran again: %d", n)
+	}
+
+	// A scheduled flow: its history in one batch, then new files only.
+	scheduled := &types.TriggerConfig{TriggerType: types.TriggerTypeScheduled, TriggerProperties: &types.TriggerProperties{
+		Scheduled: &types.ScheduledTriggerProperties{ScheduleExpression: aws.String("rate(5 minutes)"), DataPullMode: types.DataPullModeIncremental}}}
+	created, err = e.client.CreateIntegrationWorkflow(ctx, &customerprofiles.CreateIntegrationWorkflowInput{DomainName: dn, WorkflowType: types.WorkflowTypeAppflowIntegration,
+		ObjectTypeName: aws.String("crm"), RoleArn: role, IntegrationConfig: &types.IntegrationConfig{AppflowIntegration: &types.AppflowIntegration{
+			FlowDefinition: crmFlow("crm-sync", scheduled),
+			Batches:        []types.Batch{{StartTime: aws.Time(time.Now().Add(-time.Hour)), EndTime: aws.Time(time.Now().Add(time.Minute))}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sync := created.WorkflowId
+	if n, err := e.m.Service.RunWorkflows(ctx); err != nil || n != 1 {
+		t.Fatalf("RunWorkflows: %d, %v", n, err)
+	}
+	integrations, err := e.client.ListIntegrations(ctx, &customerprofiles.ListIntegrationsInput{DomainName: dn})
+	if err != nil || len(integrations.Items) != 1 || aws.ToString(integrations.Items[0].Uri) != "arn:aws:appflow:us-east-1:000000000000:flow/crm-sync" {
+		t.Fatalf("ListIntegrations: %+v, %v; want the flow's", integrations, err)
+	}
+	time.Sleep(1100 * time.Millisecond) // S3 times are to the second
+	putS3(t, endpoint, "crm", "contacts/2026-03.csv", "id,email,first,city,score\nc6,fay@example.com,Fay,Metz,70\n")
+	if n, _ := e.m.Service.RunWorkflows(ctx); n != 0 {
+		t.Fatalf("RunWorkflows before the next pull: %d ran", n)
+	}
+	clock.add(6 * time.Minute)
+	if n, err := e.m.Service.RunWorkflows(ctx); err != nil || n != 1 {
+		t.Fatalf("RunWorkflows after 5 minutes: %d, %v", n, err)
+	}
+	steps, err = e.client.GetWorkflowSteps(ctx, &customerprofiles.GetWorkflowStepsInput{DomainName: dn, WorkflowId: sync})
+	if err != nil || len(steps.Items) != 2 || steps.Items[0].AppflowIntegration.RecordsProcessed != 3 ||
+		aws.ToString(steps.Items[0].AppflowIntegration.BatchRecordsStartTime) == "" ||
+		steps.Items[1].AppflowIntegration.RecordsProcessed != 1 {
+		t.Fatalf("GetWorkflowSteps of the scheduled flow: %+v, %v; want 3 records, then the new file's 1", steps, err)
+	}
+	if got := emails(); !slices.Contains(got, "fay@example.com") {
+		t.Fatalf("profiles after the pull: %v; want fay's", got)
+	}
+
+	// A file that is neither CSV nor JSON fails its step and the workflow.
+	putS3(t, endpoint, "crm", "broken/x.json", "not json")
+	f := crmFlow("broken", onDemand)
+	f.SourceFlowConfig.SourceConnectorProperties.S3.BucketPrefix = aws.String("broken/")
+	created, err = e.client.CreateIntegrationWorkflow(ctx, &customerprofiles.CreateIntegrationWorkflowInput{DomainName: dn, WorkflowType: types.WorkflowTypeAppflowIntegration,
+		ObjectTypeName: aws.String("crm"), RoleArn: role, IntegrationConfig: &types.IntegrationConfig{AppflowIntegration: &types.AppflowIntegration{FlowDefinition: f}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.m.Service.RunWorkflows(ctx); err != nil || n != 1 {
+		t.Fatalf("RunWorkflows: %d, %v", n, err)
+	}
+	w, err = e.client.GetWorkflow(ctx, &customerprofiles.GetWorkflowInput{DomainName: dn, WorkflowId: created.WorkflowId})
+	if err != nil || w.Status != types.StatusFailed || !strings.Contains(aws.ToString(w.ErrorDescription), "broken/x.json") {
+		t.Fatalf("GetWorkflow of a broken file: %+v, %v", w, err)
+	}
+
+	// Lists, newest first, and filters.
+	list, err := e.client.ListWorkflows(ctx, &customerprofiles.ListWorkflowsInput{DomainName: dn})
+	if err != nil || len(list.Items) != 3 || aws.ToString(list.Items[0].WorkflowId) != aws.ToString(created.WorkflowId) {
+		t.Fatalf("ListWorkflows: %+v, %v", list, err)
+	}
+	list, err = e.client.ListWorkflows(ctx, &customerprofiles.ListWorkflowsInput{DomainName: dn, Status: types.StatusComplete, MaxResults: aws.Int32(1)})
+	if err != nil || len(list.Items) != 1 || list.NextToken == nil {
+		t.Fatalf("ListWorkflows COMPLETE, 1: %+v, %v", list, err)
+	}
+
+	// Deletion takes the integration with it.
+	if _, err := e.client.DeleteWorkflow(ctx, &customerprofiles.DeleteWorkflowInput{DomainName: dn, WorkflowId: sync}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.GetWorkflow(ctx, &customerprofiles.GetWorkflowInput{DomainName: dn, WorkflowId: sync})
+	wantAPIError(t, err, "ResourceNotFoundException", aws.ToString(sync))
+	if integrations, err := e.client.ListIntegrations(ctx, &customerprofiles.ListIntegrationsInput{DomainName: dn}); err != nil || len(integrations.Items) != 0 {
+		t.Fatalf("ListIntegrations after DeleteWorkflow: %+v, %v", integrations, err)
+	}
+}
