@@ -449,9 +449,9 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		}
 		n, bad, newest, err := s.runStep(ctx, domain, id, &doc, tasks, w.after, w.batch, alive)
 		step.Records, step.LastUpdatedAt, step.Status = n, s.now(), "COMPLETE"
-		step.Message = fmt.Sprintf("%d records ingested.", n)
+		step.Message = records(n) + " ingested."
 		if bad > 0 {
-			step.Message = fmt.Sprintf("%d records ingested, %d failed (sent to the dead-letter queue).", n, bad)
+			step.Message = fmt.Sprintf("%s ingested, %d failed (sent to the dead-letter queue).", records(n), bad)
 		}
 		if err != nil {
 			step.Status, step.Message = "FAILED", cutChars(profiles.ErrorMessage(err), 255)
@@ -494,6 +494,14 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		}
 	})
 	return true, nil
+}
+
+// records says n records.
+func records(n int64) string {
+	if n == 1 {
+		return "1 record"
+	}
+	return fmt.Sprintf("%d records", n)
 }
 
 func countComplete(steps []profiles.WorkflowStep) int {
