@@ -96,6 +96,7 @@ type WorkflowBatch struct {
 
 // WorkflowStep is one run of a workflow's flow.
 type WorkflowStep struct {
+	Seq           int64 // its number: 1, 2, …
 	FlowName      string
 	Status        string // NOT_STARTED, IN_PROGRESS, COMPLETE, FAILED
 	Message       string

@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -34,7 +35,7 @@ func (s *Server) createIntegrationWorkflow(ctx context.Context, c *call) (any, e
 	if err != nil {
 		return nil, err
 	}
-	msg := "Workflow " + out.ID + " created: it starts within a minute (GetWorkflow, GetWorkflowSteps)."
+	msg := "Workflow " + out.ID + " created: it starts at the server's next sweep (GetWorkflow, GetWorkflowSteps)."
 	return &CreateIntegrationWorkflowResponse{WorkflowId: &out.ID, Message: &msg}, nil
 }
 
@@ -88,10 +89,16 @@ func (s *Server) getWorkflow(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	connector := w.Flow.ConnectorType
+	// ConnectorProfileName is required on the wire; an S3 flow has no
+	// connector profile: its bucket stands for it.
+	profile := w.Flow.ConnectorProfileName
+	if profile == "" {
+		profile = w.Flow.S3Bucket
+	}
 	return &GetWorkflowResponse{WorkflowId: &w.ID, WorkflowType: &w.Type, Status: &w.Status, ErrorDescription: optional(w.ErrorDescription),
 		StartDate: NewTimestamp(w.CreatedAt), LastUpdatedAt: NewTimestamp(w.LastUpdatedAt),
 		Attributes: &WorkflowAttributes{AppflowIntegration: &AppflowIntegrationWorkflowAttributes{SourceConnectorType: &connector,
-			ConnectorProfileName: optional(w.Flow.ConnectorProfileName), RoleArn: optional(w.RoleArn)}},
+			ConnectorProfileName: optional(profile), RoleArn: optional(w.RoleArn)}},
 		Metrics: &WorkflowMetrics{AppflowIntegration: &AppflowIntegrationWorkflowMetrics{RecordsProcessed: &w.RecordsProcessed,
 			StepsCompleted: &w.StepsCompleted, TotalSteps: &w.TotalSteps}}}, nil
 }
@@ -129,7 +136,7 @@ func (s *Server) listWorkflows(ctx context.Context, c *call) (any, error) {
 	out := &ListWorkflowsResponse{Items: []ListWorkflowsItem{}, NextToken: optional(next)}
 	for _, w := range list {
 		out.Items = append(out.Items, ListWorkflowsItem{WorkflowId: &w.ID, WorkflowType: &w.Type, Status: &w.Status,
-			StatusDescription: optional(w.ErrorDescription), CreatedAt: NewTimestamp(w.CreatedAt), LastUpdatedAt: NewTimestamp(w.LastUpdatedAt)})
+			StatusDescription: optional(workflowStatusDescription(w)), CreatedAt: NewTimestamp(w.CreatedAt), LastUpdatedAt: NewTimestamp(w.LastUpdatedAt)})
 	}
 	return out, nil
 }
@@ -143,4 +150,19 @@ func (s *Server) deleteWorkflow(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	return &DeleteWorkflowResponse{}, nil
+}
+
+// workflowStatusDescription says what a workflow's status means (a member
+// the model requires): its error, else a sentence of its progress.
+func workflowStatusDescription(w *profiles.Workflow) string {
+	if w.ErrorDescription != "" {
+		return w.ErrorDescription
+	}
+	switch w.Status {
+	case "NOT_STARTED":
+		return "Not started yet."
+	case "IN_PROGRESS":
+		return fmt.Sprintf("Reading the source: %d of %d steps done.", w.StepsCompleted, w.TotalSteps)
+	}
+	return fmt.Sprintf("%d records ingested in %d steps.", w.RecordsProcessed, w.StepsCompleted)
 }

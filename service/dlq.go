@@ -36,13 +36,20 @@ func (s *Service) IngestAsync(ctx context.Context, domain, objectType, obj, sour
 	if ctx.Err() != nil {
 		return "", err
 	}
+	return "", s.sendToDeadLetters(ctx, domain, objectType, obj, source, err)
+}
+
+// sendToDeadLetters sends an object that failed with err, and err, to the
+// domain's dead-letter queue (or the spool), and returns err (with the
+// queue's error, if it failed too).
+func (s *Service) sendToDeadLetters(ctx context.Context, domain, objectType, obj, source string, err error) error {
 	dl := DeadLetter{Version: 1, DomainName: domain, ObjectTypeName: objectType, Source: source,
 		ErrorCode: deadLetterCode(err), ErrorMessage: profiles.ErrorMessage(err), Object: obj,
 		FirstFailureAt: s.now(), Attempts: 1}
 	if derr := s.deadLetter(ctx, &dl); derr != nil {
-		return "", fmt.Errorf("%w (and the dead-letter queue: %v)", err, derr)
+		return fmt.Errorf("%w (and the dead-letter queue: %v)", err, derr)
 	}
-	return "", err
+	return err
 }
 
 // deadLetterCode is the stable code of a failure: its reason, else the

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/openprofiles/profiles"
 )
@@ -55,7 +56,12 @@ func compileTasks(tasks []profiles.FlowTask) ([]flowTask, error) {
 		ft := flowTask{FlowTask: t, value: t.Properties["VALUE"], lower: t.Properties["LOWER_BOUND"], upper: t.Properties["UPPER_BOUND"]}
 		ft.Operator = op
 		if v := t.Properties["VALUES"]; v != "" {
-			ft.values = strings.Split(v, ",")
+			if op != "EQUAL_TO" && op != "NOT_EQUAL_TO" {
+				return nil, profiles.Errorf(profiles.EINVALID, "%s: VALUES goes with EQUAL_TO and NOT_EQUAL_TO; %s takes VALUE.", at, op)
+			}
+			for _, one := range strings.Split(v, ",") {
+				ft.values = append(ft.values, strings.TrimSpace(one))
+			}
 		}
 		switch {
 		case t.Type == "Map" && t.DestinationField == "":
@@ -66,6 +72,9 @@ func compileTasks(tasks []profiles.FlowTask) ([]flowTask, error) {
 			return nil, profiles.Errorf(profiles.EINVALID, "%s: %s needs the VALUE task property.", at, op)
 		case t.Type == "Mask":
 			ft.maskValue = cmp.Or(t.Properties["MASK_VALUE"], "*")
+			if utf8.RuneCountInString(ft.maskValue) != 1 {
+				return nil, profiles.Errorf(profiles.EINVALID, "%s: MASK_VALUE must be one character.", at)
+			}
 			if op != "MASK_ALL" {
 				n, err := strconv.Atoi(t.Properties["MASK_LENGTH"])
 				if err != nil || n < 0 {

@@ -29,6 +29,7 @@ func TestApplyTasks(t *testing.T) {
 			task("Map", "NO_OP", []string{"id"}, "Id", nil)}, map[string]any{"Id": "c1"}, ""},
 		{"numbers compare as numbers", []profiles.FlowTask{task("Filter", "GREATER_THAN", []string{"score"}, "", map[string]string{"VALUE": "9"})}, record(), ""},
 		{"equal to one of", []profiles.FlowTask{task("Filter", "EQUAL_TO", []string{"city"}, "", map[string]string{"VALUES": "Lyon,Nice"})}, nil, ""},
+		{"equal to one of, spaced", []profiles.FlowTask{task("Filter", "EQUAL_TO", []string{"city"}, "", map[string]string{"VALUES": "Lyon, Marseille"})}, record(), ""},
 		{"missing field filtered out", []profiles.FlowTask{task("Filter", "EQUAL_TO", []string{"nope"}, "", map[string]string{"VALUE": "x"})}, nil, ""},
 		{"validate drops", []profiles.FlowTask{task("Validate", "VALIDATE_NON_NULL", []string{"empty"}, "", nil)}, nil, ""},
 		{"validate terminates", []profiles.FlowTask{task("Validate", "VALIDATE_NUMERIC", []string{"city"}, "", map[string]string{"VALIDATION_ACTION": "TerminateFlow"})},
@@ -74,6 +75,8 @@ func TestCompileTasksRefuses(t *testing.T) {
 		{profiles.FlowTask{Type: "Truncate", SourceFields: []string{"a"}}, "TRUNCATE_LENGTH"},
 		{profiles.FlowTask{Type: "Validate", Operator: "VALIDATE_NON_NULL", SourceFields: []string{"a"}, Properties: map[string]string{"VALIDATION_ACTION": "Ignore"}}, "VALIDATION_ACTION"},
 		{profiles.FlowTask{Type: "Filter", Operator: "PROJECTION"}, "SourceFields"},
+		{profiles.FlowTask{Type: "Filter", Operator: "LESS_THAN", SourceFields: []string{"a"}, Properties: map[string]string{"VALUES": "1,2"}}, "VALUE"},
+		{profiles.FlowTask{Type: "Mask", Operator: "MASK_ALL", SourceFields: []string{"a"}, Properties: map[string]string{"MASK_VALUE": "**"}}, "one character"},
 	} {
 		_, err := compileTasks([]profiles.FlowTask{c.task})
 		if err == nil || !strings.Contains(profiles.ErrorMessage(err), c.want) {
@@ -82,7 +85,17 @@ func TestCompileTasksRefuses(t *testing.T) {
 	}
 }
 
-func TestParseRecords(t *testing.T) {
+// parseRecords collects a file's records (eachRecord).
+func parseRecords(key string, data []byte) ([]map[string]any, error) {
+	var out []map[string]any
+	err := eachRecord(key, data, func(r map[string]any) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+func TestEachRecord(t *testing.T) {
 	for _, c := range []struct {
 		key, data string
 		want      int
@@ -96,6 +109,8 @@ func TestParseRecords(t *testing.T) {
 		{"a.json", "not json", 0, "JSON lines"},
 		{"a.json", "[1,2]", 0, "JSON array"},
 		{"a.csv", "id,\"x\n", 0, "not CSV"},
+		{"a.csv", "id,email\n1\n2,b@x,extra\n", 2, ""}, // ragged rows
+		{"a.json", `[{"id":1},{"id":2}`, 0, "JSON array"},
 	} {
 		got, err := parseRecords(c.key, []byte(c.data))
 		if c.err != "" {

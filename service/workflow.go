@@ -36,6 +36,11 @@ const (
 	workflowHeartbeat  = time.Minute
 	maxWorkflowSteps   = 100      // steps kept; older ones go
 	maxSourceFileBytes = 64 << 20 // an S3 object a step reads at most
+	// settleTime: a scheduled flow leaves files modified this close to its
+	// listing to the next pull (S3 times are to the second, and a file may
+	// land in the second just read).
+	settleTime          = 2 * time.Second
+	maxScheduleInterval = 365 * 24 * time.Hour
 )
 
 // workflowDoc is what a workflow's config holds.
@@ -48,13 +53,20 @@ type workflowDoc struct {
 	ErrorDescription string                   `json:"errorDescription,omitempty"`
 	Records          int64                    `json:"records"`
 	TotalSteps       int64                    `json:"totalSteps"`
-	Steps            []profiles.WorkflowStep  `json:"steps,omitempty"`
-	// Watermark is the newest last-modified time read: an incremental
-	// pull reads the objects modified after it.
-	Watermark  time.Time         `json:"watermark,omitzero"`
-	NextPull   time.Time         `json:"nextPull,omitzero"`
-	LeaseUntil time.Time         `json:"leaseUntil,omitzero"`
-	Tags       map[string]string `json:"tags,omitempty"`
+	StepsCompleted   int64                    `json:"stepsCompleted"`
+	// HistoryDone counts the history's windows (Batches, or the one of all
+	// files) read to the end: a run goes on from there.
+	HistoryDone int                     `json:"historyDone"`
+	StepSeq     int64                   `json:"stepSeq"` // the number of the last step
+	Steps       []profiles.WorkflowStep `json:"steps,omitempty"`
+	// Watermark and WatermarkKey are the last file read to the end (files
+	// are read by last-modified time, then key): an incremental pull reads
+	// the files after it.
+	Watermark    time.Time         `json:"watermark,omitzero"`
+	WatermarkKey string            `json:"watermarkKey,omitempty"`
+	NextPull     time.Time         `json:"nextPull,omitzero"`
+	LeaseUntil   time.Time         `json:"leaseUntil,omitzero"`
+	Tags         map[string]string `json:"tags,omitempty"`
 }
 
 // rateRE is the schedule expression OpenProfiles runs: rate(N unit).
@@ -68,7 +80,10 @@ func scheduleInterval(expr string) (time.Duration, error) {
 	}
 	n, _ := strconv.Atoi(m[1])
 	unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[m[2][0]]
-	return time.Duration(n) * unit, nil
+	if d := time.Duration(n) * unit; d <= maxScheduleInterval {
+		return d, nil
+	}
+	return 0, profiles.Errorf(profiles.EINVALID, "ScheduleExpression %q: the interval is at most 365 days.", expr)
 }
 
 // CreateIntegrationWorkflow checks a workflow and stores it NOT_STARTED:
@@ -113,6 +128,15 @@ func (s *Service) CreateIntegrationWorkflow(ctx context.Context, w *profiles.Wor
 	if _, err := s.GetObjectType(ctx, w.DomainName, w.ObjectTypeName); err != nil {
 		return nil, err
 	}
+	others, err := s.Configs.ListConfigs(ctx, w.DomainName, profiles.ConfigWorkflow, "", 0)
+	if err != nil {
+		return nil, domainErr(err, w.DomainName)
+	}
+	for _, c := range others {
+		if d, err := decodeWorkflow(c); err == nil && d.Flow.Name == f.Name {
+			return nil, profiles.Errorf(profiles.EINVALID, "FlowName %s is the flow of workflow %s already: a flow has one workflow.", f.Name, c.Name)
+		}
+	}
 	steps := int64(max(1, len(w.Batches)))
 	doc := workflowDoc{ObjectTypeName: w.ObjectTypeName, RoleArn: w.RoleArn, Flow: *f, Batches: w.Batches,
 		Status: "NOT_STARTED", TotalSteps: steps, Tags: w.Tags}
@@ -140,12 +164,8 @@ func workflowFromConfig(c *profiles.DomainConfig) (*profiles.Workflow, error) {
 	}
 	w := &profiles.Workflow{DomainName: c.DomainName, ID: c.Name, Type: "APPFLOW_INTEGRATION", ObjectTypeName: doc.ObjectTypeName,
 		RoleArn: doc.RoleArn, Flow: doc.Flow, Batches: doc.Batches, Status: doc.Status, ErrorDescription: doc.ErrorDescription,
-		CreatedAt: c.CreatedAt, LastUpdatedAt: c.LastUpdatedAt, RecordsProcessed: doc.Records, TotalSteps: doc.TotalSteps, Tags: doc.Tags}
-	for _, st := range doc.Steps {
-		if st.Status == "COMPLETE" {
-			w.StepsCompleted++
-		}
-	}
+		CreatedAt: c.CreatedAt, LastUpdatedAt: c.LastUpdatedAt, RecordsProcessed: doc.Records, TotalSteps: doc.TotalSteps,
+		StepsCompleted: doc.StepsCompleted, Tags: doc.Tags}
 	return w, nil
 }
 
@@ -166,11 +186,23 @@ func (s *Service) GetWorkflow(ctx context.Context, domain, id string) (*profiles
 	return workflowFromConfig(c)
 }
 
-// GetWorkflowSteps returns one page of a workflow's steps, oldest first.
+// GetWorkflowSteps returns one page of a workflow's steps, oldest first
+// (the token holds the number of the page's last step).
 func (s *Service) GetWorkflowSteps(ctx context.Context, domain, id string, page profiles.Page) ([]profiles.WorkflowStep, string, error) {
 	size, err := pageSize(page.MaxResults)
 	if err != nil {
 		return nil, "", err
+	}
+	scope := "GetWorkflowSteps/" + domain + "/" + id
+	var after int64
+	if page.Token != "" {
+		at, err := s.tokens.decode(scope, page.Token)
+		if err != nil {
+			return nil, "", err
+		}
+		if after, err = strconv.ParseInt(at, 10, 64); err != nil {
+			return nil, "", profiles.Errorf(profiles.EINVALID, "NextToken is not valid.")
+		}
 	}
 	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigWorkflow, id)
 	if err != nil {
@@ -180,46 +212,43 @@ func (s *Service) GetWorkflowSteps(ctx context.Context, domain, id string, page 
 	if err != nil {
 		return nil, "", err
 	}
-	return pageOf(s, doc.Steps, "GetWorkflowSteps/"+domain+"/"+id, page.Token, size)
-}
-
-// pageOf returns one page of list (the position in the token) and the next
-// token.
-func pageOf[T any](s *Service, list []T, scope, token string, size int) ([]T, string, error) {
-	from := 0
-	if token != "" {
-		at, err := s.tokens.decode(scope, token)
-		if err != nil {
-			return nil, "", err
-		}
-		if from, err = strconv.Atoi(at); err != nil || from < 0 {
-			return nil, "", profiles.Errorf(profiles.EINVALID, "NextToken is not valid.")
+	out := []profiles.WorkflowStep{}
+	for _, st := range doc.Steps {
+		if st.Seq > after {
+			out = append(out, st)
 		}
 	}
-	if from >= len(list) {
-		return []T{}, "", nil
+	if len(out) <= size {
+		return out, "", nil
 	}
-	end := min(len(list), from+size)
-	next := ""
-	if end < len(list) {
-		next = s.tokens.encode(scope, strconv.Itoa(end))
-	}
-	return list[from:end], next, nil
+	out = out[:size]
+	return out, s.tokens.encode(scope, strconv.FormatInt(out[size-1].Seq, 10)), nil
 }
 
 // ListWorkflows returns one page of a domain's workflows, newest first,
-// those q selects.
+// those q selects (the token holds the page's last id: ids sort by
+// creation time).
 func (s *Service) ListWorkflows(ctx context.Context, domain string, q profiles.WorkflowQuery, page profiles.Page) ([]*profiles.Workflow, string, error) {
 	size, err := pageSize(page.MaxResults)
 	if err != nil {
 		return nil, "", err
 	}
+	scope := fmt.Sprintf("ListWorkflows/%s/%s/%s/%d/%d", domain, q.Type, q.Status, q.From.UnixMilli(), q.To.UnixMilli())
+	before := ""
+	if page.Token != "" {
+		if before, err = s.tokens.decode(scope, page.Token); err != nil {
+			return nil, "", err
+		}
+	}
 	list, err := s.Configs.ListConfigs(ctx, domain, profiles.ConfigWorkflow, "", 0)
 	if err != nil {
 		return nil, "", domainErr(err, domain)
 	}
-	var out []*profiles.Workflow
-	for _, c := range slices.Backward(list) { // ids sort by creation time
+	out := []*profiles.Workflow{}
+	for _, c := range slices.Backward(list) {
+		if before != "" && c.Name >= before {
+			continue
+		}
 		w, err := workflowFromConfig(c)
 		if err != nil {
 			return nil, "", err
@@ -228,9 +257,12 @@ func (s *Service) ListWorkflows(ctx context.Context, domain string, q profiles.W
 			!q.From.IsZero() && w.CreatedAt.Before(q.From) || !q.To.IsZero() && w.CreatedAt.After(q.To) {
 			continue
 		}
+		if len(out) == size {
+			return out, s.tokens.encode(scope, out[size-1].ID), nil
+		}
 		out = append(out, w)
 	}
-	return pageOf(s, out, "ListWorkflows/"+domain, page.Token, size)
+	return out, "", nil
 }
 
 // DeleteWorkflow deletes a workflow and the integration it set up.
@@ -345,8 +377,8 @@ func (s *Service) changeWorkflow(ctx context.Context, domain, id string, fn func
 	return err
 }
 
-// runWorkflow claims a due workflow and runs its steps: the history
-// (every batch) on its first run, one pull of new objects after.
+// runWorkflow claims a due workflow and runs its steps: the history's
+// windows not read yet on its first run(s), one pull of new files after.
 func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, error) {
 	now := s.now()
 	lease := now.Add(workflowLease)
@@ -361,7 +393,7 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		}
 		for i := range d.Steps {
 			if d.Steps[i].Status == "IN_PROGRESS" { // its node stopped
-				d.Steps[i].Status, d.Steps[i].Message, d.Steps[i].LastUpdatedAt = "FAILED", "The node running the step stopped; the next step went on.", now
+				d.Steps[i].Status, d.Steps[i].Message, d.Steps[i].LastUpdatedAt = "FAILED", "Interrupted: the node running the step stopped; the next step reads its files again.", now
 			}
 		}
 		doc = *d
@@ -375,6 +407,8 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 	var mu sync.Mutex // guards lease and lost
 	lost := false     // the workflow was deleted or taken over
 	ours := func(d *workflowDoc) bool { return d.LeaseUntil.Equal(lease) }
+	// save records fn's change if the workflow is still this run's,
+	// extending the lease; false when it could not.
 	save := func(fn func(*workflowDoc)) bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -392,6 +426,9 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		})
 		if err != nil {
 			lost = errors.Is(err, errNotDue) || profiles.ErrorCode(err) == profiles.ENOTFOUND
+			if !lost {
+				s.Logger.Error("workflow: record progress", "domain", domain, "workflow", id, "err", err)
+			}
 			return false
 		}
 		lease = next
@@ -399,7 +436,15 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 	}
 	stopHeartbeat := sync.OnceFunc(every(workflowHeartbeat, func() { save(func(*workflowDoc) {}) }))
 	defer stopHeartbeat()
+	// alive says whether to go on: the run still holds the workflow (read
+	// again every few seconds, so that a deleted workflow stops soon) and
+	// the server does not stop.
+	lastCheck := time.Now()
 	alive := func() bool {
+		if time.Since(lastCheck) > 5*time.Second {
+			lastCheck = time.Now()
+			save(func(*workflowDoc) {})
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		return !lost && ctx.Err() == nil
@@ -409,34 +454,34 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 	if err != nil {
 		return true, err
 	}
-	type window struct {
-		after, until time.Time // (after, until]; zero: open
-		batch        *profiles.WorkflowBatch
-	}
-	var windows []window
 	history := doc.Status == "IN_PROGRESS"
+	scheduled := doc.Flow.TriggerType == "Scheduled"
+	var windows []flowWindow
 	switch {
 	case history && len(doc.Batches) > 0:
-		for i := range doc.Batches {
-			windows = append(windows, window{batch: &doc.Batches[i]})
+		for i := doc.HistoryDone; i < len(doc.Batches); i++ {
+			windows = append(windows, flowWindow{batch: &doc.Batches[i]})
 		}
-	case history || doc.Flow.Schedule.DataPullMode == "Complete":
-		windows = []window{{}}
+	case history:
+		if doc.HistoryDone == 0 {
+			windows = []flowWindow{{}}
+		}
+	case doc.Flow.Schedule.DataPullMode == "Complete":
+		windows = []flowWindow{{}}
 	default:
-		windows = []window{{after: doc.Watermark}}
-	}
-	if history && len(doc.Steps) > 0 {
-		windows = windows[min(len(windows), countComplete(doc.Steps)):] // a node died: go on where it stopped
+		windows = []flowWindow{{after: doc.Watermark, afterKey: doc.WatermarkKey}}
 	}
 	failed := ""
+	var historyCap time.Time // files modified after it are the pulls'
 	for _, w := range windows {
 		if !alive() {
 			break
 		}
 		started := s.now()
 		step := profiles.WorkflowStep{FlowName: doc.Flow.Name, Status: "IN_PROGRESS", CreatedAt: started, LastUpdatedAt: started,
-			// The window of last-modified times read: (after, now], or
-			// the batch's.
+			Message: fmt.Sprintf("Reading s3://%s/%s.", doc.Flow.S3Bucket, doc.Flow.S3Prefix),
+			// The window of last-modified times read: after the last file
+			// read, to now; or the batch's.
 			BatchStart: w.after.UTC().Format(time.RFC3339), BatchEnd: started.UTC().Format(time.RFC3339)}
 		if w.after.IsZero() {
 			step.BatchStart = time.Unix(0, 0).UTC().Format(time.RFC3339)
@@ -444,28 +489,54 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		if w.batch != nil {
 			step.BatchStart, step.BatchEnd = w.batch.Start.UTC().Format(time.RFC3339), w.batch.End.UTC().Format(time.RFC3339)
 		}
-		if !save(func(d *workflowDoc) { d.Steps = appendStep(d.Steps, step) }) {
-			break
-		}
-		n, bad, newest, err := s.runStep(ctx, domain, id, &doc, tasks, w.after, w.batch, alive)
-		step.Records, step.LastUpdatedAt, step.Status = n, s.now(), "COMPLETE"
-		step.Message = records(n) + " ingested."
-		if bad > 0 {
-			step.Message = fmt.Sprintf("%s ingested, %d failed (sent to the dead-letter queue).", records(n), bad)
-		}
-		if err != nil {
-			step.Status, step.Message = "FAILED", cutChars(profiles.ErrorMessage(err), 255)
-			failed = step.Message
+		if scheduled {
+			w.until = started.Add(-settleTime)
+			historyCap = w.until
 		}
 		if !save(func(d *workflowDoc) {
-			d.Steps[len(d.Steps)-1] = step
-			d.Records += n
-			if newest.After(d.Watermark) {
-				d.Watermark = newest
+			d.StepSeq++
+			step.Seq = d.StepSeq
+			if !history {
+				d.TotalSteps++
 			}
-		}) || failed != "" {
+			d.Steps = appendStep(d.Steps, step)
+		}) {
+			failed = "The workflow's progress could not be recorded."
 			break
 		}
+		res := s.runStep(ctx, domain, id, &doc, tasks, w, alive)
+		step.Records, step.LastUpdatedAt = res.ingested, s.now()
+		switch {
+		case res.interrupted:
+			step.Status, step.Message = "FAILED", "Interrupted (the server stopped, or the workflow was deleted); the next step reads these files again."
+		case res.err != nil:
+			step.Status, step.Message = "FAILED", cutChars(profiles.ErrorMessage(res.err), 255)
+			failed = step.Message
+		default:
+			step.Status, step.Message = "COMPLETE", res.summary()
+		}
+		if save(func(d *workflowDoc) {
+			d.Steps[len(d.Steps)-1] = step
+			d.Records += res.ingested
+			if res.newest.After(d.Watermark) || res.newest.Equal(d.Watermark) && res.newestKey > d.WatermarkKey {
+				d.Watermark, d.WatermarkKey = res.newest, res.newestKey
+			}
+			if step.Status == "COMPLETE" {
+				d.StepsCompleted++
+				if history {
+					d.HistoryDone++
+				}
+			}
+			if len(res.skipped) > 0 {
+				d.ErrorDescription = cutChars("Files skipped: "+strings.Join(res.skipped, "; "), 255)
+			}
+		}) && failed == "" && !res.interrupted {
+			continue
+		}
+		if failed == "" && !res.interrupted {
+			failed = "The workflow's progress could not be recorded."
+		}
+		break
 	}
 	stopHeartbeat()
 	if !alive() {
@@ -474,9 +545,8 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		save(func(d *workflowDoc) { d.LeaseUntil = time.Time{} })
 		return true, nil
 	}
-	if history && failed == "" && doc.Flow.TriggerType == "Scheduled" {
-		if _, err := s.PutIntegration(ctx, &profiles.Integration{DomainName: domain, URI: s.flowARN(doc.Flow.Name),
-			ObjectTypeName: doc.ObjectTypeName, RoleARN: doc.RoleArn}); err != nil {
+	if history && failed == "" && scheduled {
+		if err := s.setUpFlowIntegration(ctx, domain, id, &doc); err != nil {
 			failed = "The integration for the flow's new data was not set up: " + cutChars(profiles.ErrorMessage(err), 180)
 		}
 	}
@@ -487,13 +557,39 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 			d.Status, d.ErrorDescription = "FAILED", failed
 		case history:
 			d.Status = "COMPLETE"
+			if n := len(d.Batches); n > 0 {
+				// The pulls read what came after the batches (and after
+				// what the history left to them).
+				end := d.Batches[n-1].End
+				if !historyCap.IsZero() && historyCap.Before(end) {
+					end = historyCap
+				}
+				if end.After(d.Watermark) {
+					d.Watermark, d.WatermarkKey = end, ""
+				}
+			}
+		case failed != "":
+			d.ErrorDescription = cutChars("The last pull failed: "+failed, 255)
 		}
-		if d.Flow.TriggerType == "Scheduled" {
-			every, _ := scheduleInterval(d.Flow.Schedule.Expression)
-			d.NextPull = s.now().Add(every)
+		if scheduled {
+			interval, _ := scheduleInterval(d.Flow.Schedule.Expression)
+			d.NextPull = s.now().Add(interval)
 		}
 	})
 	return true, nil
+}
+
+// setUpFlowIntegration records the integration of a scheduled flow; if the
+// workflow was deleted meanwhile, it deletes it again.
+func (s *Service) setUpFlowIntegration(ctx context.Context, domain, id string, doc *workflowDoc) error {
+	uri := s.flowARN(doc.Flow.Name)
+	if _, err := s.PutIntegration(ctx, &profiles.Integration{DomainName: domain, URI: uri, ObjectTypeName: doc.ObjectTypeName, RoleARN: doc.RoleArn}); err != nil {
+		return err
+	}
+	if _, err := s.GetWorkflow(ctx, domain, id); profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return s.DeleteIntegration(context.WithoutCancel(ctx), domain, uri)
+	}
+	return nil
 }
 
 // records says n records.
@@ -502,16 +598,6 @@ func records(n int64) string {
 		return "1 record"
 	}
 	return fmt.Sprintf("%d records", n)
-}
-
-func countComplete(steps []profiles.WorkflowStep) int {
-	n := 0
-	for _, st := range steps {
-		if st.Status == "COMPLETE" {
-			n++
-		}
-	}
-	return n
 }
 
 // appendStep appends a step, dropping the oldest past maxWorkflowSteps.
@@ -523,106 +609,237 @@ func appendStep(steps []profiles.WorkflowStep, st profiles.WorkflowStep) []profi
 	return steps
 }
 
-// runStep reads the source's objects modified after after (and within the
-// batch, when set), oldest first, and ingests their records. It returns
-// how many records were ingested and failed, and the newest last-modified
-// time read. A record a Validate task with TerminateFlow refuses, or an
-// object that cannot be read, ends the step with an error.
-func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowDoc, tasks []flowTask, after time.Time, batch *profiles.WorkflowBatch, alive func() bool) (int64, int64, time.Time, error) {
+// flowWindow is what a step reads: the files after (after, afterKey) in
+// (last-modified, key) order, modified before until (zero: any time), and
+// within the batch's times when it has one.
+type flowWindow struct {
+	after    time.Time
+	afterKey string
+	until    time.Time
+	batch    *profiles.WorkflowBatch
+}
+
+func (w flowWindow) holds(o profiles.SourceObject) bool {
+	switch {
+	case strings.HasSuffix(o.Key, "/"):
+		return false // a "folder"
+	case !w.after.IsZero() && (o.LastModified.Before(w.after) || o.LastModified.Equal(w.after) && o.Key <= w.afterKey):
+		return false
+	case !w.until.IsZero() && !o.LastModified.Before(w.until):
+		return false // the next pull's
+	case w.batch != nil && (o.LastModified.Before(w.batch.Start) || !o.LastModified.Before(w.batch.End)):
+		return false
+	}
+	return true
+}
+
+// stepResult is what a step did.
+type stepResult struct {
+	ingested, failed int64
+	skipped          []string // files that cannot be read, and why
+	newest           time.Time
+	newestKey        string // the last file read to the end (or skipped)
+	interrupted      bool   // stopped before its end: read again next time
+	err              error  // the step failed: its files from the failed one on are read again next time
+}
+
+func (r *stepResult) summary() string {
+	msg := records(r.ingested) + " ingested."
+	if r.failed > 0 {
+		msg = fmt.Sprintf("%s ingested, %d failed (each sent to the domain's dead-letter queue, when it has one).", records(r.ingested), r.failed)
+	}
+	if len(r.skipped) > 0 {
+		n := fmt.Sprintf("%d files", len(r.skipped))
+		if len(r.skipped) == 1 {
+			n = "1 file"
+		}
+		msg += fmt.Sprintf(" %s skipped: %s", n, strings.Join(r.skipped, "; "))
+	}
+	return cutChars(msg, 255)
+}
+
+// runStep reads the files of a window, by last-modified time then key,
+// and ingests their records. A file deleted since the listing is passed
+// over; one that is not CSV or JSON, or too large, is skipped and named;
+// one S3 will not give (throttled, forbidden) ends the step with an error,
+// as does a record a Validate task with TerminateFlow refuses.
+func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowDoc, tasks []flowTask, w flowWindow, alive func() bool) stepResult {
+	var res stepResult
 	f := doc.Flow
 	objs, err := s.Sources.ListObjects(ctx, f.S3Bucket, f.S3Prefix)
 	if err != nil {
-		return 0, 0, time.Time{}, profiles.Errorf(profiles.ErrorCode(err), "S3 bucket %s: %s", f.S3Bucket, profiles.ErrorMessage(err))
+		res.err = profiles.Errorf(cmp.Or(profiles.ErrorCode(err), profiles.EINTERNAL), "S3 bucket %s: %s", f.S3Bucket, profiles.ErrorMessage(err))
+		return res
 	}
-	objs = slices.DeleteFunc(objs, func(o profiles.SourceObject) bool {
-		return strings.HasSuffix(o.Key, "/") || !after.IsZero() && !o.LastModified.After(after) ||
-			batch != nil && (o.LastModified.Before(batch.Start) || !o.LastModified.Before(batch.End))
-	})
+	objs = slices.DeleteFunc(objs, func(o profiles.SourceObject) bool { return !w.holds(o) })
 	slices.SortFunc(objs, func(a, b profiles.SourceObject) int {
 		if c := a.LastModified.Compare(b.LastModified); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Key, b.Key)
 	})
-	var n, bad int64
-	var newest time.Time
 	for _, o := range objs {
 		if !alive() {
-			return n, bad, newest, nil
+			res.interrupted = true
+			return res
 		}
+		done := func() { res.newest, res.newestKey = o.LastModified, o.Key }
 		data, err := s.Sources.GetObject(ctx, f.S3Bucket, o.Key, maxSourceFileBytes)
-		if err != nil {
-			return n, bad, newest, profiles.Errorf(cmp.Or(profiles.ErrorCode(err), profiles.EINTERNAL), "s3://%s/%s: %s", f.S3Bucket, o.Key, profiles.ErrorMessage(err))
+		switch profiles.ErrorCode(err) {
+		case "":
+		case profiles.ENOTFOUND:
+			done() // deleted since the listing
+			continue
+		case profiles.EINVALID:
+			res.skipped = append(res.skipped, fmt.Sprintf("s3://%s/%s: %s", f.S3Bucket, o.Key, profiles.ErrorMessage(err)))
+			done()
+			continue
+		default:
+			if ctx.Err() != nil {
+				res.interrupted = true
+				return res
+			}
+			res.err = profiles.Errorf(cmp.Or(profiles.ErrorCode(err), profiles.EINTERNAL), "s3://%s/%s: %s", f.S3Bucket, o.Key, profiles.ErrorMessage(err))
+			return res
 		}
-		records, err := parseRecords(o.Key, data)
-		if err != nil {
-			return n, bad, newest, profiles.Errorf(profiles.EINVALID, "s3://%s/%s: %s", f.S3Bucket, o.Key, err.Error())
-		}
-		for i, r := range records {
+		n := 0
+		perr := eachRecord(o.Key, data, func(r map[string]any) error {
+			n++
+			if n%100 == 0 && !alive() {
+				return errStepInterrupted
+			}
 			out, keep, err := applyTasks(tasks, r)
 			if err != nil {
-				return n, bad, newest, profiles.Errorf(profiles.EINVALID, "s3://%s/%s, record %d: %s", f.S3Bucket, o.Key, i+1, err.Error())
+				return profiles.Errorf(profiles.EINVALID, "s3://%s/%s, record %d: %s", f.S3Bucket, o.Key, n, err.Error())
 			}
 			if !keep {
-				continue
+				return nil
 			}
 			obj, err := json.Marshal(out)
 			if err != nil {
-				return n, bad, newest, err
+				return err
 			}
-			if _, err := s.IngestAsync(ctx, domain, doc.ObjectTypeName, string(obj), "workflow:"+id); err != nil {
-				bad++ // in the dead-letter queue, with its error
-				continue
+			switch err := s.ingestFlowRecord(ctx, domain, doc.ObjectTypeName, string(obj), "workflow:"+id); {
+			case err == nil:
+				res.ingested++
+			case ctx.Err() != nil:
+				return errStepInterrupted
+			default:
+				res.failed++
 			}
-			n++
+			return nil
+		})
+		switch {
+		case perr == nil:
+			done()
+		case errors.Is(perr, errStepInterrupted):
+			res.interrupted = true
+			return res
+		case errors.As(perr, new(*recordsError)):
+			res.skipped = append(res.skipped, fmt.Sprintf("s3://%s/%s: %s (from record %d)", f.S3Bucket, o.Key, perr.Error(), n+1))
+			done()
+		default: // TerminateFlow, or worse
+			res.err = perr
+			return res
 		}
-		newest = o.LastModified
 	}
-	return n, bad, newest, nil
+	return res
 }
 
-// parseRecords reads a file's records: CSV with a header row when its key
-// ends in .csv, else a JSON array of objects or JSON objects one after the
-// other (JSON lines).
-func parseRecords(key string, data []byte) ([]map[string]any, error) {
+var errStepInterrupted = errors.New("step interrupted")
+
+// ingestFlowRecord ingests one record, waiting out the per-profile
+// ingestion rate (a file's records of one profile come one after
+// another) up to uploadThrottleWait; a record that fails goes to the
+// domain's dead-letter queue.
+func (s *Service) ingestFlowRecord(ctx context.Context, domain, objectType, obj, source string) error {
+	deadline := time.Now().Add(uploadThrottleWait)
+	for {
+		_, err := s.PutProfileObject(ctx, domain, objectType, obj)
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case profiles.ErrorCode(err) == profiles.ETHROTTLED && time.Now().Before(deadline):
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+			continue
+		}
+		return s.sendToDeadLetters(ctx, domain, objectType, obj, source, err)
+	}
+}
+
+// recordsError: a file is not CSV or JSON from some point on.
+type recordsError struct{ msg string }
+
+func (e *recordsError) Error() string { return e.msg }
+
+// eachRecord calls fn with each record of a file, one at a time: CSV with
+// a header row when its key ends in .csv (rows may be shorter or longer
+// than the header; empty cells are left out), else a JSON array of
+// objects or JSON objects one after the other (JSON lines). fn's error
+// stops it and is returned; a file that stops being CSV or JSON is a
+// *recordsError (the records before it were given to fn).
+func eachRecord(key string, data []byte, fn func(map[string]any) error) error {
 	if strings.HasSuffix(strings.ToLower(key), ".csv") {
 		rd := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
-		rows, err := rd.ReadAll()
-		if err != nil {
-			return nil, fmt.Errorf("not CSV: %v", err)
+		rd.FieldsPerRecord = -1
+		rd.ReuseRecord = true
+		header, err := rd.Read()
+		if err == io.EOF {
+			return nil
+		} else if err != nil {
+			return &recordsError{fmt.Sprintf("not CSV: %v", err)}
 		}
-		if len(rows) == 0 {
-			return nil, nil
-		}
-		var out []map[string]any
-		for _, row := range rows[1:] {
+		header = slices.Clone(header)
+		for {
+			row, err := rd.Read()
+			if err == io.EOF {
+				return nil
+			} else if err != nil {
+				return &recordsError{fmt.Sprintf("not CSV: %v", err)}
+			}
 			r := map[string]any{}
-			for i, h := range rows[0] {
+			for i, h := range header {
 				if i < len(row) && row[i] != "" {
 					r[h] = row[i]
 				}
 			}
-			out = append(out, r)
+			if err := fn(r); err != nil {
+				return err
+			}
 		}
-		return out, nil
 	}
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
+	array := false
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '[' {
-		var out []map[string]any
-		if err := d.Decode(&out); err != nil {
-			return nil, fmt.Errorf("not a JSON array of objects: %v", err)
+		if _, err := d.Token(); err != nil {
+			return &recordsError{fmt.Sprintf("not a JSON array of objects: %v", err)}
 		}
-		return out, nil
+		array = true
 	}
-	var out []map[string]any
-	for {
+	for array && d.More() || !array {
 		var r map[string]any
-		if err := d.Decode(&r); err == io.EOF {
-			return out, nil
+		err := d.Decode(&r)
+		if err == io.EOF && !array {
+			return nil
 		} else if err != nil {
-			return nil, fmt.Errorf("not JSON objects (JSON lines): %v", err)
+			if array {
+				return &recordsError{fmt.Sprintf("not a JSON array of objects: %v", err)}
+			}
+			return &recordsError{fmt.Sprintf("not JSON objects (JSON lines): %v", err)}
 		}
-		out = append(out, r)
+		if err := fn(r); err != nil {
+			return err
+		}
 	}
+	if t, err := d.Token(); err != nil || t != json.Delim(']') { // the array's end
+		return &recordsError{fmt.Sprintf("not a JSON array of objects: it does not end (%v)", err)}
+	}
+	return nil
 }

@@ -1,0 +1,214 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/service"
+)
+
+// scriptedSource is an S3 bucket in memory whose GetObject can fail or
+// run a hook; the end-to-end tests use a real S3 protocol server
+// (cmd/openprofiles), this one makes failures and timing happen on cue.
+type scriptedSource struct {
+	mu    sync.Mutex
+	files map[string]profiles.SourceObject
+	data  map[string]string
+	fail  map[string]error // key -> error of its next GetObject
+	onGet func(key string)
+}
+
+func (s *scriptedSource) put(key, data string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[key] = profiles.SourceObject{Key: key, Size: int64(len(data)), LastModified: at}
+	s.data[key] = data
+}
+
+func (s *scriptedSource) ListObjects(ctx context.Context, bucket, prefix string) ([]profiles.SourceObject, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []profiles.SourceObject
+	for _, o := range s.files {
+		if strings.HasPrefix(o.Key, prefix) {
+			out = append(out, o)
+		}
+	}
+	slices.SortFunc(out, func(a, b profiles.SourceObject) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+func (s *scriptedSource) GetObject(ctx context.Context, bucket, key string, max int64) ([]byte, error) {
+	s.mu.Lock()
+	err := s.fail[key]
+	delete(s.fail, key)
+	hook := s.onGet
+	d := s.data[key]
+	s.mu.Unlock()
+	if hook != nil {
+		hook(key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []byte(d), nil
+}
+
+// openWorkflows returns a service with a "crm" object type in domain "enc",
+// reading src.
+func openWorkflows(t *testing.T) (*service.Service, *scriptedSource, *time.Time) {
+	t.Helper()
+	s, _ := MustOpenEncrypted(t, service.DefaultCryptConfig)
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	s.Configs, s.Integrations = s.Store.(profiles.ConfigStore), s.Store.(profiles.IntegrationStore)
+	src := &scriptedSource{files: map[string]profiles.SourceObject{}, data: map[string]string{}, fail: map[string]error{}}
+	s.Sources = src
+	if _, err := s.PutObjectType(t.Context(), &profiles.ObjectType{DomainName: "enc", Name: "crm", Description: "crm", AllowProfileCreation: true,
+		Fields: map[string]profiles.ObjectTypeField{"id": {Source: "_source.id"}, "email": {Source: "_source.email", Target: "_profile.EmailAddress"}},
+		Keys: map[string][]profiles.ObjectTypeKey{"id": {{StandardIdentifiers: []string{"UNIQUE"}, FieldNames: []string{"id"}}},
+			"_email": {{StandardIdentifiers: []string{"PROFILE"}, FieldNames: []string{"email"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	return s, src, &now
+}
+
+func jsonl(ids ...string) string {
+	var b strings.Builder
+	for _, id := range ids {
+		fmt.Fprintf(&b, "{\"id\":%q,\"email\":\"%s@example.com\"}\n", id, id)
+	}
+	return b.String()
+}
+
+func createFlow(t *testing.T, s *service.Service, trigger string) string {
+	t.Helper()
+	f := profiles.FlowDefinition{Name: "f-" + trigger, ConnectorType: "S3", S3Bucket: "b", S3Prefix: "in/", TriggerType: trigger}
+	if trigger == "Scheduled" {
+		f.Schedule = &profiles.FlowSchedule{Expression: "rate(5 minutes)"}
+	}
+	w, err := s.CreateIntegrationWorkflow(t.Context(), &profiles.Workflow{DomainName: "enc", Type: "APPFLOW_INTEGRATION", ObjectTypeName: "crm", Flow: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.ID
+}
+
+// ingested says which of ids have a profile.
+func ingested(t *testing.T, s *service.Service, ids ...string) []string {
+	t.Helper()
+	var out []string
+	for _, id := range ids {
+		found, _, err := s.SearchProfiles(t.Context(), "enc", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{id + "@example.com"}}}, profiles.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) == 1 {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// TestWorkflow_StoppedMidStep: a step cut short by the server's stop is not
+// complete; the next run reads its files again, and nothing is lost.
+func TestWorkflow_StoppedMidStep(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	src.put("in/a.json", jsonl("a1", "a2"), now.Add(-time.Hour))
+	src.put("in/b.json", jsonl("b1"), now.Add(-time.Hour+time.Second))
+	id := createFlow(t, s, "OnDemand")
+	ctx, cancel := context.WithCancel(t.Context())
+	src.onGet = func(key string) {
+		if key == "in/a.json" {
+			cancel()
+		}
+	}
+	if _, err := s.RunWorkflows(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := s.GetWorkflow(t.Context(), "enc", id)
+	if w.Status != "IN_PROGRESS" || w.StepsCompleted != 0 {
+		t.Fatalf("after a stop: %+v; want IN_PROGRESS, no step complete", w)
+	}
+	src.onGet = nil
+	if n, err := s.RunWorkflows(t.Context()); err != nil || n != 1 {
+		t.Fatalf("RunWorkflows: %d, %v", n, err)
+	}
+	w, _ = s.GetWorkflow(t.Context(), "enc", id)
+	if got := ingested(t, s, "a1", "a2", "b1"); w.Status != "COMPLETE" || len(got) != 3 {
+		t.Fatalf("after the next run: %+v, ingested %v; want all three", w, got)
+	}
+	steps, _, _ := s.GetWorkflowSteps(t.Context(), "enc", id, profiles.Page{})
+	if len(steps) != 2 || steps[0].Status != "FAILED" || steps[1].Status != "COMPLETE" || steps[1].Records != 3 {
+		t.Fatalf("steps: %+v", steps)
+	}
+}
+
+// TestWorkflow_Watermark: pulls read every file once, those sharing the
+// second of the last one read and those after a file S3 would not give
+// (read at the next pull) among them.
+func TestWorkflow_Watermark(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	t0 := now.Add(-time.Hour).Truncate(time.Second)
+	src.put("in/a.json", jsonl("a"), t0)
+	id := createFlow(t, s, "Scheduled")
+	if n, err := s.RunWorkflows(t.Context()); err != nil || n != 1 {
+		t.Fatalf("history: %d, %v", n, err)
+	}
+	t1 := now.Add(time.Minute).Truncate(time.Second)
+	src.put("in/b.json", jsonl("b"), t1)
+	src.put("in/c.json", jsonl("c"), t1) // the same second as b
+	src.fail["in/c.json"] = profiles.Errorf(profiles.ETHROTTLED, "SlowDown")
+	*now = now.Add(6 * time.Minute)
+	if n, err := s.RunWorkflows(t.Context()); err != nil || n != 1 {
+		t.Fatalf("pull: %d, %v", n, err)
+	}
+	if got := ingested(t, s, "a", "b", "c"); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("after the failed pull: %v; want a, b", got)
+	}
+	if w, _ := s.GetWorkflow(t.Context(), "enc", id); !strings.Contains(w.ErrorDescription, "in/c.json") {
+		t.Errorf("ErrorDescription %q: want the file that failed", w.ErrorDescription)
+	}
+	src.put("in/d.json", jsonl("d"), t1) // lands in that second too, after the listing
+	*now = now.Add(6 * time.Minute)
+	if n, err := s.RunWorkflows(t.Context()); err != nil || n != 1 {
+		t.Fatalf("pull: %d, %v", n, err)
+	}
+	if got := ingested(t, s, "a", "b", "c", "d"); len(got) != 4 {
+		t.Fatalf("after the next pull: %v; want all four", got)
+	}
+	steps, _, _ := s.GetWorkflowSteps(t.Context(), "enc", id, profiles.Page{})
+	var recs []int64
+	for _, st := range steps {
+		recs = append(recs, st.Records)
+	}
+	if !slices.Equal(recs, []int64{1, 1, 2}) {
+		t.Fatalf("records a step: %v, want 1, 1, 2 (a; b; c and d)", recs)
+	}
+}
+
+// TestWorkflow_Throttled: a file's records of one profile wait out the
+// per-profile ingestion rate instead of failing.
+func TestWorkflow_Throttled(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	s.Now = func() time.Time { return time.Now().UTC() } // the rate's tokens come with time
+	s.SetIngestRate(20, 5)
+	var b strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&b, "{\"id\":\"r%d\",\"email\":\"same@example.com\"}\n", i)
+	}
+	src.put("in/a.json", b.String(), now.Add(-time.Hour))
+	id := createFlow(t, s, "OnDemand")
+	if n, err := s.RunWorkflows(t.Context()); err != nil || n != 1 {
+		t.Fatalf("RunWorkflows: %d, %v", n, err)
+	}
+	if w, _ := s.GetWorkflow(t.Context(), "enc", id); w.RecordsProcessed != 30 || w.Status != "COMPLETE" {
+		t.Fatalf("%+v: want 30 records ingested", w)
+	}
+}
