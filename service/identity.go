@@ -71,51 +71,27 @@ type matchesDoc struct {
 // interval, and runs them, in the background; Close stops it (a running
 // job ends FAILED, or PARTIAL_SUCCESS when it merged some).
 func (s *Service) StartIdentityResolution(interval time.Duration) {
-	ctx := s.bg.context()
-	s.bg.wg.Go(func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := s.RunIdentityResolution(ctx); err != nil && ctx.Err() == nil {
-					s.Logger.Error("identity resolution", "err", err)
-				}
-			}
-		}
-	})
+	s.runEvery(interval, "identity resolution", s.RunIdentityResolution)
 }
 
 // RunIdentityResolution runs the identity resolution jobs that are due,
 // one domain after the other, and returns how many it ran
 // (StartIdentityResolution calls it).
 func (s *Service) RunIdentityResolution(ctx context.Context) (int, error) {
-	n, after := 0, ""
-	for {
-		domains, err := s.Store.ListDomains(ctx, after, 100)
-		if err != nil {
-			return n, err
+	return s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
+		if d.Matching == nil || !d.Matching.Enabled {
+			return 0, nil
 		}
-		for _, d := range domains {
-			if d.Matching == nil || !d.Matching.Enabled {
-				continue
-			}
-			ran, err := s.runDueJob(ctx, d.Name)
-			if err != nil && ctx.Err() == nil {
-				// Logged: the other domains' jobs go on.
-				s.Logger.Error("identity resolution", "domain", d.Name, "err", err)
-			}
-			if ran {
-				n++
-			}
+		ran, err := s.runDueJob(ctx, d.Name)
+		if err != nil && ctx.Err() == nil {
+			// Logged: the other domains' jobs go on.
+			s.Logger.Error("identity resolution", "domain", d.Name, "err", err)
 		}
-		if len(domains) < 100 {
-			return n, nil
+		if ran {
+			return 1, nil
 		}
-		after = domains[len(domains)-1].Name
-	}
+		return 0, nil
+	})
 }
 
 // scheduledSlot returns the latest time of the schedule at or before now.

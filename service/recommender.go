@@ -257,21 +257,28 @@ func decodeRecommender(c *profiles.DomainConfig) (*recommenderDoc, error) {
 // changeRecommender applies fn to a recommender's doc in one transaction;
 // fn's error aborts.
 func (s *Service) changeRecommender(ctx context.Context, domain, name string, fn func(*recommenderDoc) error) (*profiles.DomainConfig, error) {
-	c, err := s.Configs.UpdateConfig(ctx, domain, profiles.ConfigRecommender, name, func(c *profiles.DomainConfig) error {
-		doc, err := decodeRecommender(c)
-		if err != nil {
-			return err
-		}
-		if err := fn(doc); err != nil {
-			return err
-		}
-		c.Data, err = json.Marshal(doc)
-		return err
-	})
+	c, err := changeDoc(ctx, s.Configs, domain, profiles.ConfigRecommender, name, fn)
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
 		return nil, s.configErr(ctx, err, domain, "Recommender", name)
 	}
 	return c, err
+}
+
+// changeDoc applies fn to the JSON document (a T) of a config in one
+// transaction; fn's error aborts, and is returned as is.
+func changeDoc[T any](ctx context.Context, configs profiles.ConfigStore, domain, kind, name string, fn func(*T) error) (*profiles.DomainConfig, error) {
+	return configs.UpdateConfig(ctx, domain, kind, name, func(c *profiles.DomainConfig) error {
+		var doc T
+		if err := json.Unmarshal(c.Data, &doc); err != nil {
+			return fmt.Errorf("%s %s of domain %s: %w", kind, name, domain, err)
+		}
+		if err := fn(&doc); err != nil {
+			return err
+		}
+		var err error
+		c.Data, err = json.Marshal(doc)
+		return err
+	})
 }
 
 // UpdateRecommender changes a recommender's description, trains a new

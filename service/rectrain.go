@@ -40,59 +40,44 @@ const (
 // StartRecommenderTraining looks for due recommenders every interval and
 // trains them, in the background; Close stops it.
 func (s *Service) StartRecommenderTraining(interval time.Duration) {
-	ctx := s.bg.context()
-	s.bg.wg.Go(func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := s.RunRecommenderTraining(ctx); err != nil && ctx.Err() == nil {
-					s.Logger.Error("recommender training", "err", err)
-				}
-			}
-		}
-	})
+	s.runEvery(interval, "recommender training", s.RunRecommenderTraining)
 }
 
 // RunRecommenderTraining trains the recommenders that are due, one after
 // the other, and returns how many it trained (successfully or not).
 func (s *Service) RunRecommenderTraining(ctx context.Context) (int, error) {
-	n, after := 0, ""
-	for {
-		domains, err := s.Store.ListDomains(ctx, after, 100)
-		if err != nil {
-			return n, err
-		}
-		for _, d := range domains {
-			recs, err := s.Configs.ListConfigs(ctx, d.Name, profiles.ConfigRecommender, "", 0)
-			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-				continue
-			} else if err != nil {
-				return n, err
-			}
-			for _, c := range recs {
-				doc, err := decodeRecommender(c)
-				if err != nil || !trainingDue(doc, s.now()) {
-					continue
-				}
-				ran, err := s.train(ctx, d.Name, c.Name)
-				if err != nil && ctx.Err() == nil {
-					// Logged: the other recommenders go on.
-					s.Logger.Error("recommender training", "domain", d.Name, "recommender", c.Name, "err", err)
-				}
-				if ran {
-					n++
-				}
-			}
-		}
-		if len(domains) < 100 {
-			return n, nil
-		}
-		after = domains[len(domains)-1].Name
+	return s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
+		return s.eachDue(ctx, d.Name, profiles.ConfigRecommender, func(c *profiles.DomainConfig) bool {
+			doc, err := decodeRecommender(c)
+			return err == nil && trainingDue(doc, s.now())
+		}, s.train)
+	})
+}
+
+// eachDue calls run with each of a domain's configs of kind that due
+// says are due, one after the other, and returns how many it ran. A run's
+// error is logged: the others go on.
+func (s *Service) eachDue(ctx context.Context, domain, kind string, due func(*profiles.DomainConfig) bool, run func(ctx context.Context, domain, name string) (bool, error)) (int, error) {
+	list, err := s.Configs.ListConfigs(ctx, domain, kind, "", 0)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return 0, nil // the domain went meanwhile
+	} else if err != nil {
+		return 0, err
 	}
+	n := 0
+	for _, c := range list {
+		if !due(c) {
+			continue
+		}
+		ran, err := run(ctx, domain, c.Name)
+		if err != nil && ctx.Err() == nil {
+			s.Logger.Error(kind, "domain", domain, "name", c.Name, "err", err)
+		}
+		if ran {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // trainingDue reports whether a recommender should be trained at now. A

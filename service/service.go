@@ -5,6 +5,7 @@
 package service
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"log/slog"
@@ -167,4 +168,47 @@ func every(interval time.Duration, f func()) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-exited }
+}
+
+// runEvery runs run every interval in the background, until Close; its
+// errors (but those of the stop) are logged under name.
+func (s *Service) runEvery(interval time.Duration, name string, run func(context.Context) (int, error)) {
+	ctx := s.bg.context()
+	s.bg.wg.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := run(ctx); err != nil && ctx.Err() == nil {
+					s.Logger.Error(name, "err", err)
+				}
+			}
+		}
+	})
+}
+
+// eachDomain calls fn with every domain, read 100 at a time, and returns
+// how many times fn said it did something; fn's error stops it.
+func (s *Service) eachDomain(ctx context.Context, fn func(d *profiles.Domain) (int, error)) (int, error) {
+	n, after := 0, ""
+	for {
+		domains, err := s.Store.ListDomains(ctx, after, 100)
+		if err != nil {
+			return n, err
+		}
+		for _, d := range domains {
+			k, err := fn(d)
+			n += k
+			if err != nil {
+				return n, err
+			}
+		}
+		if len(domains) < 100 {
+			return n, nil
+		}
+		after = domains[len(domains)-1].Name
+	}
 }

@@ -289,21 +289,7 @@ func (s *Service) flowARN(name string) string {
 // StartWorkflows runs due workflows every interval, in the background;
 // Close stops it.
 func (s *Service) StartWorkflows(interval time.Duration) {
-	ctx := s.bg.context()
-	s.bg.wg.Go(func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := s.RunWorkflows(ctx); err != nil && ctx.Err() == nil {
-					s.Logger.Error("workflows", "err", err)
-				}
-			}
-		}
-	})
+	s.runEvery(interval, "workflows", s.RunWorkflows)
 }
 
 // RunWorkflows runs the steps that are due, one workflow after the other,
@@ -312,38 +298,12 @@ func (s *Service) RunWorkflows(ctx context.Context) (int, error) {
 	if s.Sources == nil {
 		return 0, nil
 	}
-	n, after := 0, ""
-	for {
-		domains, err := s.Store.ListDomains(ctx, after, 100)
-		if err != nil {
-			return n, err
-		}
-		for _, d := range domains {
-			list, err := s.Configs.ListConfigs(ctx, d.Name, profiles.ConfigWorkflow, "", 0)
-			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-				continue
-			} else if err != nil {
-				return n, err
-			}
-			for _, c := range list {
-				doc, err := decodeWorkflow(c)
-				if err != nil || !workflowDue(doc, s.now()) {
-					continue
-				}
-				ran, err := s.runWorkflow(ctx, d.Name, c.Name)
-				if err != nil && ctx.Err() == nil {
-					s.Logger.Error("workflow", "domain", d.Name, "workflow", c.Name, "err", err)
-				}
-				if ran {
-					n++
-				}
-			}
-		}
-		if len(domains) < 100 {
-			return n, nil
-		}
-		after = domains[len(domains)-1].Name
-	}
+	return s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
+		return s.eachDue(ctx, d.Name, profiles.ConfigWorkflow, func(c *profiles.DomainConfig) bool {
+			doc, err := decodeWorkflow(c)
+			return err == nil && workflowDue(doc, s.now())
+		}, s.runWorkflow)
+	})
 }
 
 // workflowDue reports whether a workflow has a step to run at now.
@@ -363,17 +323,7 @@ func workflowDue(doc *workflowDoc, now time.Time) bool {
 
 // changeWorkflow applies fn to a workflow's doc in one transaction.
 func (s *Service) changeWorkflow(ctx context.Context, domain, id string, fn func(*workflowDoc) error) error {
-	_, err := s.Configs.UpdateConfig(ctx, domain, profiles.ConfigWorkflow, id, func(c *profiles.DomainConfig) error {
-		doc, err := decodeWorkflow(c)
-		if err != nil {
-			return err
-		}
-		if err := fn(doc); err != nil {
-			return err
-		}
-		c.Data, err = json.Marshal(doc)
-		return err
-	})
+	_, err := changeDoc(ctx, s.Configs, domain, profiles.ConfigWorkflow, id, fn)
 	return err
 }
 
