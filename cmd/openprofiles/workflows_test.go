@@ -267,6 +267,32 @@ func TestWorkflows(t *testing.T) {
 		t.Fatalf("ListWorkflows COMPLETE, 1: %+v, %v", list, err)
 	}
 
+	// The server reads with its own credentials: a caller must also be
+	// allowed to read the bucket, and to pass the role.
+	base := `{"Effect":"Allow","Action":"profile:*","Resource":"*"}`
+	in := &customerprofiles.CreateIntegrationWorkflowInput{DomainName: dn, WorkflowType: types.WorkflowTypeAppflowIntegration,
+		ObjectTypeName: aws.String("crm"), RoleArn: role, IntegrationConfig: &types.IntegrationConfig{AppflowIntegration: &types.AppflowIntegration{FlowDefinition: crmFlow("crm-agent", onDemand)}}}
+	for _, c := range []struct {
+		user, want string
+		extra      []string
+	}{
+		{"nobucket", "s3:ListBucket", nil},
+		{"noobjects", "arn:aws:s3:::crm/contacts/*", []string{`{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::crm"}`}},
+		{"norole", "iam:PassRole", []string{`{"Effect":"Allow","Action":["s3:ListBucket","s3:GetObject"],"Resource":["arn:aws:s3:::crm","arn:aws:s3:::crm/*"]}`}},
+	} {
+		u := mustUser(t, e.m, c.user, map[string]string{"p": policy(append([]string{base}, c.extra...)...)})
+		_, err := u.CreateIntegrationWorkflow(ctx, in)
+		wantAPIError(t, err, "AccessDeniedException", c.want)
+	}
+	mover := mustUser(t, e.m, "mover", map[string]string{"p": policy(base,
+		`{"Effect":"Allow","Action":["s3:ListBucket","s3:GetObject"],"Resource":["arn:aws:s3:::crm","arn:aws:s3:::crm/*"]}`,
+		`{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::000000000000:role/flows"}`)})
+	if _, err := mover.CreateIntegrationWorkflow(ctx, in); err != nil {
+		t.Fatalf("CreateIntegrationWorkflow allowed to read the bucket and pass the role: %v", err)
+	}
+	_, err = mover.CreateIntegrationWorkflow(ctx, in)
+	wantAPIError(t, err, "BadRequestException", "crm-agent")
+
 	// Deletion takes the integration with it.
 	if _, err := e.client.DeleteWorkflow(ctx, &customerprofiles.DeleteWorkflowInput{DomainName: dn, WorkflowId: sync}); err != nil {
 		t.Fatal(err)
