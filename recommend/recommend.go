@@ -56,7 +56,7 @@ const (
 	// MaxPairs bounds the pairs of items a training counts (its memory):
 	// once it has that many, the profiles after (in id order) add to
 	// those only.
-	MaxPairs           = 20_000_000
+	MaxPairs           = 5_000_000
 	TrendWindow        = 7 * 24 * time.Hour
 	PairWindow         = time.Hour // two events of a profile this close pair their items
 	metricsSample      = 500       // profiles whose last item is held out to measure a model

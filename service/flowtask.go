@@ -217,12 +217,12 @@ func filterHolds(t flowTask, v string) bool {
 	switch t.Operator {
 	case "EQUAL_TO":
 		if len(t.values) > 0 {
-			return slices.Contains(t.values, v)
+			return slices.ContainsFunc(t.values, func(x string) bool { return compare(v, x) == 0 })
 		}
 		return compare(v, t.value) == 0
 	case "NOT_EQUAL_TO":
 		if len(t.values) > 0 {
-			return !slices.Contains(t.values, v)
+			return !slices.ContainsFunc(t.values, func(x string) bool { return compare(v, x) == 0 })
 		}
 		return compare(v, t.value) != 0
 	case "LESS_THAN":

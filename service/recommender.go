@@ -306,6 +306,7 @@ func (s *Service) UpdateRecommender(ctx context.Context, domain, name string, ch
 			}
 			doc.ActiveVersion = *ch.VersionName
 			doc.Config = doc.Versions[i].Config // the configuration that made it
+			doc.TrainedAt = now                 // it stands TrainingFrequency days
 			doc.Generation++
 		}
 		set(&doc.Description, ch.Description)

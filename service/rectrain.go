@@ -367,6 +367,10 @@ func (s *Service) allEvents(ctx context.Context, domain string, keep func(string
 				if events, err = profileEvents(ctx, tx, domain, id, events, catalog, keep); err != nil {
 					return err
 				}
+				if len(events) >= maxTrainingEvents {
+					ids = nil // read enough: the loop below stops
+					break
+				}
 			}
 			return nil
 		})
@@ -593,7 +597,7 @@ func (s *Service) GetProfileRecommendations(ctx context.Context, r *profiles.Rec
 func (s *Service) activeModel(ctx context.Context, domain, name string) (*profiles.Recommender, *recommend.Model, error) {
 	for try := 0; ; try++ {
 		rec, err := s.GetRecommender(ctx, domain, name, 0)
-		if err != nil || rec.ActiveVersion == "" {
+		if err != nil || rec.ActiveVersion == "" || rec.Status != "ACTIVE" {
 			return rec, nil, err
 		}
 		m, err := s.model(ctx, domain, rec.ActiveVersion)

@@ -227,23 +227,33 @@ func TestRecommender_ChangedDuringTraining(t *testing.T) {
 		t.Fatalf("after the second update's training: %+v (update %+v)", r, r.LatestUpdate)
 	}
 
-	// A roll back during a scheduled training stands.
+	// A roll back during a scheduled training stands, and for a
+	// TrainingFrequency: the version rolled back to (daily) is not due
+	// again before a day.
 	freq := 1
 	*now = now.Add(time.Second)
 	update(&profiles.RecommenderConfig{TrainingFrequency: &freq})
 	mustTrain(t, s, 1)
+	r, _ = s.GetRecommender(ctx, "enc", "pop", 0)
+	daily := r.ActiveVersion
 	*now = now.Add(25 * time.Hour)
 	hooked.meanwhile = func() {
-		if _, err := s.UpdateRecommender(ctx, "enc", "pop", profiles.RecommenderChange{VersionName: &first}); err != nil {
+		if _, err := s.UpdateRecommender(ctx, "enc", "pop", profiles.RecommenderChange{VersionName: &daily}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	mustTrain(t, s, 1)
 	r, _ = s.GetRecommender(ctx, "enc", "pop", 5)
-	if r.ActiveVersion != first || *r.Config.EventsConfig.EventParametersList[0].EventWeight != 0.5 {
-		t.Fatalf("after a roll back during a training: active %s (config %+v), want %s and its configuration", r.ActiveVersion, r.Config, first)
+	if r.ActiveVersion != daily || r.Config.TrainingFrequency == nil || *r.Config.TrainingFrequency != 1 {
+		t.Fatalf("after a roll back during a training: active %s (config %+v), want %s and its configuration", r.ActiveVersion, r.Config, daily)
 	}
 	mustModels(t, s, 3)
+	mustTrain(t, s, 0)
+	*now = now.Add(23 * time.Hour)
+	mustTrain(t, s, 0)
+	*now = now.Add(2 * time.Hour)
+	mustTrain(t, s, 1) // a day after the roll back
+	_ = first
 }
 
 // TestRecommender_Stopped: a stopped recommender's update trains only once

@@ -40,6 +40,8 @@ const (
 	// listing to the next pull (S3 times are to the second, and a file may
 	// land in the second just read).
 	settleTime          = 2 * time.Second
+	pullLookback        = 15 * time.Minute // how late a file may become visible and still be read
+	maxFileFailures     = 3                // failed reads of one file before it is skipped
 	maxScheduleInterval = 365 * 24 * time.Hour
 )
 
@@ -62,8 +64,16 @@ type workflowDoc struct {
 	// Watermark and WatermarkKey are the last file read to the end (files
 	// are read by last-modified time, then key): an incremental pull reads
 	// the files after it.
-	Watermark    time.Time         `json:"watermark,omitzero"`
-	WatermarkKey string            `json:"watermarkKey,omitempty"`
+	Watermark    time.Time `json:"watermark,omitzero"`
+	WatermarkKey string    `json:"watermarkKey,omitempty"`
+	// Recent holds the files read (key: last-modified time) modified
+	// within pullLookback before the watermark: a pull reads that span
+	// again for files that became visible late (a multipart upload's time
+	// is its start), and skips these.
+	Recent map[string]time.Time `json:"recent,omitempty"`
+	// FileFailures counts the failed reads of a file a step stopped at;
+	// at maxFileFailures it is skipped.
+	FileFailures map[string]int    `json:"fileFailures,omitempty"`
 	NextPull     time.Time         `json:"nextPull,omitzero"`
 	LeaseUntil   time.Time         `json:"leaseUntil,omitzero"`
 	Tags         map[string]string `json:"tags,omitempty"`
@@ -128,14 +138,26 @@ func (s *Service) CreateIntegrationWorkflow(ctx context.Context, w *profiles.Wor
 	if _, err := s.GetObjectType(ctx, w.DomainName, w.ObjectTypeName); err != nil {
 		return nil, err
 	}
-	others, err := s.Configs.ListConfigs(ctx, w.DomainName, profiles.ConfigWorkflow, "", 0)
-	if err != nil {
+	if _, err := s.Store.FindDomain(ctx, w.DomainName); err != nil {
 		return nil, domainErr(err, w.DomainName)
 	}
-	for _, c := range others {
-		if d, err := decodeWorkflow(c); err == nil && d.Flow.Name == f.Name {
-			return nil, profiles.Errorf(profiles.EINVALID, "FlowName %s is the flow of workflow %s already: a flow has one workflow.", f.Name, c.Name)
+	// A flow's ARN names the integration a scheduled flow sets up, in any
+	// domain of the account: a flow name has one workflow in all of them.
+	if _, err := s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
+		others, err := s.Configs.ListConfigs(ctx, d.Name, profiles.ConfigWorkflow, "", 0)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return 0, nil
+		} else if err != nil {
+			return 0, err
 		}
+		for _, c := range others {
+			if doc, err := decodeWorkflow(c); err == nil && doc.Flow.Name == f.Name {
+				return 0, profiles.Errorf(profiles.EINVALID, "FlowName %s is the flow of workflow %s (domain %s) already: a flow has one workflow.", f.Name, c.Name, d.Name)
+			}
+		}
+		return 0, nil
+	}); err != nil {
+		return nil, err
 	}
 	steps := int64(max(1, len(w.Batches)))
 	doc := workflowDoc{ObjectTypeName: w.ObjectTypeName, RoleArn: w.RoleArn, Flow: *f, Batches: w.Batches,
@@ -419,9 +441,15 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 	case doc.Flow.Schedule.DataPullMode == "Complete":
 		windows = []flowWindow{{}}
 	default:
-		windows = []flowWindow{{after: doc.Watermark, afterKey: doc.WatermarkKey}}
+		w := flowWindow{after: doc.Watermark, afterKey: doc.WatermarkKey, seen: doc.Recent}
+		if !w.after.IsZero() {
+			w.after, w.afterKey = w.after.Add(-pullLookback), ""
+		}
+		windows = []flowWindow{w}
 	}
 	failed := ""
+	transient := false       // a write to the store failed: the next sweep goes on
+	skippedAny := false      // files were skipped
 	var historyCap time.Time // files modified after it are the pulls'
 	for _, w := range windows {
 		if !alive() {
@@ -451,7 +479,7 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 			}
 			d.Steps = appendStep(d.Steps, step)
 		}) {
-			failed = "The workflow's progress could not be recorded."
+			transient = true
 			break
 		}
 		res := s.runStep(ctx, domain, id, &doc, tasks, w, alive)
@@ -465,11 +493,30 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		default:
 			step.Status, step.Message = "COMPLETE", res.summary()
 		}
+		skippedAny = skippedAny || len(res.skipped) > 0
 		if save(func(d *workflowDoc) {
 			d.Steps[len(d.Steps)-1] = step
 			d.Records += res.ingested
 			if res.newest.After(d.Watermark) || res.newest.Equal(d.Watermark) && res.newestKey > d.WatermarkKey {
 				d.Watermark, d.WatermarkKey = res.newest, res.newestKey
+			}
+			if d.Recent == nil {
+				d.Recent = map[string]time.Time{}
+			}
+			for key, at := range res.read {
+				d.Recent[key] = at
+				delete(d.FileFailures, key)
+			}
+			for key, at := range d.Recent {
+				if at.Before(d.Watermark.Add(-pullLookback)) {
+					delete(d.Recent, key)
+				}
+			}
+			if res.failedKey != "" {
+				if d.FileFailures == nil {
+					d.FileFailures = map[string]int{}
+				}
+				d.FileFailures[res.failedKey]++
 			}
 			if step.Status == "COMPLETE" {
 				d.StepsCompleted++
@@ -484,19 +531,19 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 			continue
 		}
 		if failed == "" && !res.interrupted {
-			failed = "The workflow's progress could not be recorded."
+			transient = true
 		}
 		break
 	}
 	stopHeartbeat()
-	if !alive() {
-		// Deleted, taken over, or the server stops: free the lease so the
-		// next run (of any node) goes on.
+	if !alive() || transient {
+		// Deleted, taken over, the server stops, or the store failed: free
+		// the lease so the next run (of any node) goes on.
 		save(func(d *workflowDoc) { d.LeaseUntil = time.Time{} })
 		return true, nil
 	}
 	if history && failed == "" && scheduled {
-		if err := s.setUpFlowIntegration(ctx, domain, id, &doc); err != nil {
+		if err := s.setUpFlowIntegration(context.WithoutCancel(ctx), domain, id, &doc); err != nil {
 			failed = "The integration for the flow's new data was not set up: " + cutChars(profiles.ErrorMessage(err), 180)
 		}
 	}
@@ -520,6 +567,8 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 			}
 		case failed != "":
 			d.ErrorDescription = cutChars("The last pull failed: "+failed, 255)
+		case !skippedAny:
+			d.ErrorDescription = "" // the pull went well: the last one's error is past
 		}
 		if scheduled {
 			interval, _ := scheduleInterval(d.Flow.Schedule.Expression)
@@ -567,6 +616,7 @@ type flowWindow struct {
 	afterKey string
 	until    time.Time
 	batch    *profiles.WorkflowBatch
+	seen     map[string]time.Time // files read already (key: last-modified time)
 }
 
 func (w flowWindow) holds(o profiles.SourceObject) bool {
@@ -580,6 +630,9 @@ func (w flowWindow) holds(o profiles.SourceObject) bool {
 	case w.batch != nil && (o.LastModified.Before(w.batch.Start) || !o.LastModified.Before(w.batch.End)):
 		return false
 	}
+	if at, ok := w.seen[o.Key]; ok && at.Equal(o.LastModified) {
+		return false // read already
+	}
 	return true
 }
 
@@ -588,9 +641,11 @@ type stepResult struct {
 	ingested, failed int64
 	skipped          []string // files that cannot be read, and why
 	newest           time.Time
-	newestKey        string // the last file read to the end (or skipped)
-	interrupted      bool   // stopped before its end: read again next time
-	err              error  // the step failed: its files from the failed one on are read again next time
+	newestKey        string               // the last file read to the end (or skipped)
+	read             map[string]time.Time // the files read to the end (or skipped)
+	failedKey        string               // the file the step stopped at
+	interrupted      bool                 // stopped before its end: read again next time
+	err              error                // the step failed: its files from the failed one on are read again next time
 }
 
 func (r *stepResult) summary() string {
@@ -633,7 +688,25 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			res.interrupted = true
 			return res
 		}
-		done := func() { res.newest, res.newestKey = o.LastModified, o.Key }
+		done := func() {
+			if res.newest.IsZero() || o.LastModified.After(res.newest) || o.LastModified.Equal(res.newest) && o.Key > res.newestKey {
+				res.newest, res.newestKey = o.LastModified, o.Key
+			}
+			if res.read == nil {
+				res.read = map[string]time.Time{}
+			}
+			res.read[o.Key] = o.LastModified
+		}
+		// giveUp: the file failed maxFileFailures times: skip it.
+		giveUp := func(why string) bool {
+			if doc.FileFailures[o.Key] < maxFileFailures-1 {
+				res.failedKey = o.Key
+				return false
+			}
+			res.skipped = append(res.skipped, fmt.Sprintf("s3://%s/%s: %s (failed %d times)", f.S3Bucket, o.Key, why, maxFileFailures))
+			done()
+			return true
+		}
 		data, err := s.Sources.GetObject(ctx, f.S3Bucket, o.Key, maxSourceFileBytes)
 		switch profiles.ErrorCode(err) {
 		case "":
@@ -649,8 +722,46 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 				res.interrupted = true
 				return res
 			}
+			if giveUp(profiles.ErrorMessage(err)) {
+				continue
+			}
 			res.err = profiles.Errorf(cmp.Or(profiles.ErrorCode(err), profiles.EINTERNAL), "s3://%s/%s: %s", f.S3Bucket, o.Key, profiles.ErrorMessage(err))
 			return res
+		}
+		// Records go in batches of MaxBatchObjects (PutProfileObjects: the
+		// batch's objects commit together); one throttled waits out the
+		// rate alone, one that fails goes to the dead-letter queue.
+		var batch []string
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			objs := batch
+			batch = nil
+			_, errs, err := s.PutProfileObjects(ctx, domain, doc.ObjectTypeName, objs)
+			if ctx.Err() != nil {
+				return errStepInterrupted
+			}
+			for i, obj := range objs {
+				e := err
+				if e == nil {
+					e = errs[i]
+				}
+				if profiles.ErrorCode(e) == profiles.ETHROTTLED {
+					e = s.ingestFlowRecord(ctx, domain, doc.ObjectTypeName, obj, "workflow:"+id)
+					if ctx.Err() != nil {
+						return errStepInterrupted
+					}
+				} else if e != nil {
+					s.sendToDeadLetters(ctx, domain, doc.ObjectTypeName, obj, "workflow:"+id, e)
+				}
+				if e == nil {
+					res.ingested++
+				} else {
+					res.failed++
+				}
+			}
+			return nil
 		}
 		n := 0
 		perr := eachRecord(o.Key, data, func(r map[string]any) error {
@@ -669,16 +780,16 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			if err != nil {
 				return err
 			}
-			switch err := s.ingestFlowRecord(ctx, domain, doc.ObjectTypeName, string(obj), "workflow:"+id); {
-			case err == nil:
-				res.ingested++
-			case ctx.Err() != nil:
-				return errStepInterrupted
-			default:
-				res.failed++
+			if batch = append(batch, string(obj)); len(batch) == profiles.MaxBatchObjects {
+				return flush()
 			}
 			return nil
 		})
+		if !errors.Is(perr, errStepInterrupted) {
+			if err := flush(); err != nil {
+				perr = err
+			}
+		}
 		switch {
 		case perr == nil:
 			done()
@@ -689,6 +800,9 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			res.skipped = append(res.skipped, fmt.Sprintf("s3://%s/%s: %s (from record %d)", f.S3Bucket, o.Key, perr.Error(), n+1))
 			done()
 		default: // TerminateFlow, or worse
+			if giveUp(profiles.ErrorMessage(perr)) {
+				continue
+			}
 			res.err = perr
 			return res
 		}
@@ -764,6 +878,7 @@ func eachRecord(key string, data []byte, fn func(map[string]any) error) error {
 			}
 		}
 	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	array := false

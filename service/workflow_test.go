@@ -236,3 +236,93 @@ func BenchmarkWorkflowStep(b *testing.B) {
 	}
 	b.ReportMetric(2000, "records/op")
 }
+
+// TestWorkflow_LateAndFailingFiles: a file that becomes visible after a
+// pull with an older time (a multipart upload's) is read by the next one;
+// a file S3 keeps refusing is skipped at its third failure and named; a
+// clean pull clears the error.
+func TestWorkflow_LateAndFailingFiles(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	src.put("in/a.json", jsonl("a"), now.Add(-time.Hour))
+	id := createFlow(t, s, "Scheduled")
+	pull := func() {
+		t.Helper()
+		*now = now.Add(6 * time.Minute)
+		if n, err := s.RunWorkflows(t.Context()); err != nil || n != 1 {
+			t.Fatalf("RunWorkflows: %d, %v", n, err)
+		}
+	}
+	if n, err := s.RunWorkflows(t.Context()); err != nil || n != 1 {
+		t.Fatalf("history: %d, %v", n, err)
+	}
+	src.put("in/b.json", jsonl("b"), now.Add(time.Minute))
+	pull()
+	src.put("in/late.json", jsonl("late"), now.Add(-5*time.Minute)) // older than b, visible only now
+	pull()
+	if got := ingested(t, s, "a", "b", "late"); len(got) != 3 {
+		t.Fatalf("ingested %v; want a, b and the late file", got)
+	}
+	src.put("in/bad.json", jsonl("bad"), now.Add(time.Minute))
+	src.put("in/z.json", jsonl("z"), now.Add(2*time.Minute))
+	for i := range 3 {
+		src.fail["in/bad.json"] = profiles.Errorf(profiles.EFORBIDDEN, "AccessDenied")
+		pull()
+		w, _ := s.GetWorkflow(t.Context(), "enc", id)
+		if i < 2 && (!strings.Contains(w.ErrorDescription, "in/bad.json") || len(ingested(t, s, "z")) != 0) {
+			t.Fatalf("pull %d: %q, z ingested %v; want the failure named, z not yet read", i+1, w.ErrorDescription, ingested(t, s, "z"))
+		}
+	}
+	w, _ := s.GetWorkflow(t.Context(), "enc", id)
+	if got := ingested(t, s, "z", "bad"); !slices.Equal(got, []string{"z"}) || !strings.Contains(w.ErrorDescription, "failed 3 times") {
+		t.Fatalf("after the third failure: ingested %v, %q; want z, and bad.json named as skipped", got, w.ErrorDescription)
+	}
+	pull()
+	if w, _ := s.GetWorkflow(t.Context(), "enc", id); w.ErrorDescription != "" || w.Status != "COMPLETE" {
+		t.Fatalf("after a clean pull: %+v; want no error left", w)
+	}
+}
+
+// failingConfigs fails the next update of a workflow when armed.
+type failingConfigs struct {
+	profiles.ConfigStore
+	mu   sync.Mutex
+	fail int // updates to let through before failing one; <0: none
+}
+
+func (f *failingConfigs) UpdateConfig(ctx context.Context, domain, kind, name string, fn func(*profiles.DomainConfig) error) (*profiles.DomainConfig, error) {
+	f.mu.Lock()
+	fail := kind == profiles.ConfigWorkflow && f.fail == 0
+	if kind == profiles.ConfigWorkflow && f.fail >= 0 {
+		f.fail--
+	}
+	f.mu.Unlock()
+	if fail {
+		return nil, fmt.Errorf("disk I/O error")
+	}
+	return f.ConfigStore.UpdateConfig(ctx, domain, kind, name, fn)
+}
+
+// TestWorkflow_StoreFails: a write of the workflow's progress that fails
+// leaves it to the next sweep, not FAILED.
+func TestWorkflow_StoreFails(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	f := &failingConfigs{ConfigStore: s.Configs, fail: -1}
+	s.Configs = f
+	src.put("in/a.json", jsonl("a"), now.Add(-time.Hour))
+	id := createFlow(t, s, "OnDemand")
+	f.mu.Lock()
+	f.fail = 1 // the claim passes, the step's start fails
+	f.mu.Unlock()
+	if _, err := s.RunWorkflows(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if w, _ := s.GetWorkflow(t.Context(), "enc", id); w.Status != "IN_PROGRESS" {
+		t.Fatalf("after a failed write: %+v; want IN_PROGRESS", w)
+	}
+	if n, err := s.RunWorkflows(t.Context()); err != nil || n != 1 {
+		t.Fatalf("the next sweep: %d, %v", n, err)
+	}
+	if w, _ := s.GetWorkflow(t.Context(), "enc", id); w.Status != "COMPLETE" || len(ingested(t, s, "a")) != 1 {
+		t.Fatalf("after the next sweep: %+v", w)
+	}
+}
