@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -21,9 +22,10 @@ type ObjectSources interface {
 	// ListObjects returns the objects of bucket whose keys start with
 	// prefix ("" for all), in key order, every page of them.
 	ListObjects(ctx context.Context, bucket, prefix string) ([]SourceObject, error)
-	// GetObject returns the bytes of an object; EINVALID when it holds
-	// more than max bytes.
-	GetObject(ctx context.Context, bucket, key string, max int64) ([]byte, error)
+	// OpenObject returns the body of an object to read: EINVALID when it
+	// holds more than max bytes (at once, or from the Read that finds it
+	// out). The caller closes it.
+	OpenObject(ctx context.Context, bucket, key string, max int64) (io.ReadCloser, error)
 }
 
 // A Workflow (CreateIntegrationWorkflow, type APPFLOW_INTEGRATION) runs a

@@ -195,13 +195,34 @@ func (b *Buckets) ListObjects(ctx context.Context, bucket, prefix string) ([]pro
 	return objs, nil
 }
 
-// GetObject returns the body of the object key of bucket. It reads at most
-// max bytes of it: an object of more (by its Content-Length, else by what
-// the body holds) is EINVALID naming the object and the limit, and the rest
-// of its body is not read. Returns EINVALID for a bad bucket name, an empty
-// key or a negative max; otherwise the codes of the package documentation
-// (ENOTFOUND for a missing bucket or object).
+// GetObject returns the bytes of an object, at most max of them: EINVALID
+// for a larger one (said by its Content-Length, without reading it, or
+// found reading it). Otherwise the codes of OpenObject.
 func (b *Buckets) GetObject(ctx context.Context, bucket, key string, max int64) ([]byte, error) {
+	body, err := b.OpenObject(ctx, bucket, key, max)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	var buf bytes.Buffer
+	if l, ok := body.(*limitedBody); ok && l.length > 0 {
+		buf.Grow(int(l.length) + bytes.MinRead) // room to read EOF without growing
+	}
+	if _, err := buf.ReadFrom(body); err != nil {
+		if pe := (*profiles.Error)(nil); errors.As(err, &pe) {
+			return nil, err // too large
+		}
+		return nil, fmt.Errorf("awss3: GetObject %s/%s: read body: %w", bucket, key, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// OpenObject returns the body of an object to read, at most max bytes of
+// it: an object whose Content-Length says more is EINVALID at once, and a
+// body that turns out longer makes Read return EINVALID. Returns EINVALID
+// for a bad bucket name, an empty key or a negative max; otherwise the
+// codes of the package documentation. The caller closes the body.
+func (b *Buckets) OpenObject(ctx context.Context, bucket, key string, max int64) (io.ReadCloser, error) {
 	if !bucketRE.MatchString(bucket) {
 		return nil, profiles.Errorf(profiles.EINVALID, "S3 bucket %q: a bucket name is 3 to 63 lowercase letters, digits, dots and hyphens", bucket)
 	}
@@ -215,29 +236,41 @@ func (b *Buckets) GetObject(ctx context.Context, bucket, key string, max int64) 
 	if err != nil {
 		return nil, s3Error("GetObject", bucket, bucket+"/"+key, err)
 	}
-	defer out.Body.Close()
 	n := aws.ToInt64(out.ContentLength) // 0 when not given
 	if n > max {
+		out.Body.Close()
 		return nil, profiles.Errorf(profiles.EINVALID, "S3 object %s/%s is %d bytes, more than the limit of %d bytes", bucket, key, n, max)
 	}
-	var buf bytes.Buffer
-	size := bytes.MinRead // room to read EOF without growing
-	if n > 0 {
-		size += int(n)
-	}
-	buf.Grow(size)
-	limit := max
-	if limit < math.MaxInt64 {
-		limit++ // one more byte than max tells a body of more
-	}
-	if _, err := buf.ReadFrom(io.LimitReader(out.Body, limit)); err != nil {
-		return nil, fmt.Errorf("awss3: GetObject %s/%s: read body: %w", bucket, key, err)
-	}
-	if int64(buf.Len()) > max {
-		return nil, profiles.Errorf(profiles.EINVALID, "S3 object %s/%s is more than the limit of %d bytes", bucket, key, max)
-	}
-	return buf.Bytes(), nil
+	return &limitedBody{body: out.Body, max: max, length: n, name: bucket + "/" + key}, nil
 }
+
+// limitedBody reads an object's body, failing (EINVALID) past max bytes.
+type limitedBody struct {
+	body   io.ReadCloser
+	max    int64
+	read   int64
+	length int64 // Content-Length, 0 when not given
+	name   string
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.read > l.max {
+		return 0, profiles.Errorf(profiles.EINVALID, "S3 object %s is more than the limit of %d bytes", l.name, l.max)
+	}
+	if l.max < math.MaxInt64 {
+		if room := l.max - l.read + 1; room < int64(len(p)) {
+			p = p[:room] // one byte more than max tells a body of more
+		}
+	}
+	n, err := l.body.Read(p)
+	l.read += int64(n)
+	if l.read > l.max {
+		return n - int(l.read-l.max), profiles.Errorf(profiles.EINVALID, "S3 object %s is more than the limit of %d bytes", l.name, l.max)
+	}
+	return n, err
+}
+
+func (l *limitedBody) Close() error { return l.body.Close() }
 
 // codes maps S3 error codes to root error codes.
 var codes = map[string]string{

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -88,7 +89,7 @@ func TestCompileTasksRefuses(t *testing.T) {
 // parseRecords collects a file's records (eachRecord).
 func parseRecords(key string, data []byte) ([]map[string]any, error) {
 	var out []map[string]any
-	err := eachRecord(key, data, func(r map[string]any) error {
+	err := eachRecord(key, bytes.NewReader(data), func(r map[string]any) error {
 		out = append(out, r)
 		return nil
 	})

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -707,7 +708,7 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			done()
 			return true
 		}
-		data, err := s.Sources.GetObject(ctx, f.S3Bucket, o.Key, maxSourceFileBytes)
+		body, err := s.Sources.OpenObject(ctx, f.S3Bucket, o.Key, maxSourceFileBytes)
 		switch profiles.ErrorCode(err) {
 		case "":
 		case profiles.ENOTFOUND:
@@ -764,7 +765,7 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			return nil
 		}
 		n := 0
-		perr := eachRecord(o.Key, data, func(r map[string]any) error {
+		perr := eachRecord(o.Key, body, func(r map[string]any) error {
 			n++
 			if n%100 == 0 && !alive() {
 				return errStepInterrupted
@@ -785,6 +786,7 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			}
 			return nil
 		})
+		body.Close()
 		if !errors.Is(perr, errStepInterrupted) {
 			if err := flush(); err != nil {
 				perr = err
@@ -842,22 +844,27 @@ type recordsError struct{ msg string }
 
 func (e *recordsError) Error() string { return e.msg }
 
-// eachRecord calls fn with each record of a file, one at a time: CSV with
-// a header row when its key ends in .csv (rows may be shorter or longer
-// than the header; empty cells are left out), else a JSON array of
-// objects or JSON objects one after the other (JSON lines). fn's error
-// stops it and is returned; a file that stops being CSV or JSON is a
-// *recordsError (the records before it were given to fn).
-func eachRecord(key string, data []byte, fn func(map[string]any) error) error {
+// eachRecord calls fn with each record of a file, read as it goes: CSV
+// with a header row when its key ends in .csv (rows may be shorter or
+// longer than the header; empty cells are left out), else a JSON array of
+// objects or JSON objects one after the other (JSON lines); a byte-order
+// mark is passed over. fn's error stops it and is returned; a file that
+// stops being CSV or JSON, or that cannot be read to its end (too large),
+// is a *recordsError (the records before were given to fn).
+func eachRecord(key string, r io.Reader, fn func(map[string]any) error) error {
+	br := bufio.NewReader(r)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
 	if strings.HasSuffix(strings.ToLower(key), ".csv") {
-		rd := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
+		rd := csv.NewReader(br)
 		rd.FieldsPerRecord = -1
 		rd.ReuseRecord = true
 		header, err := rd.Read()
 		if err == io.EOF {
 			return nil
 		} else if err != nil {
-			return &recordsError{fmt.Sprintf("not CSV: %v", err)}
+			return &recordsError{fmt.Sprintf("not CSV: %s", readError(err))}
 		}
 		header = slices.Clone(header)
 		for {
@@ -865,7 +872,7 @@ func eachRecord(key string, data []byte, fn func(map[string]any) error) error {
 			if err == io.EOF {
 				return nil
 			} else if err != nil {
-				return &recordsError{fmt.Sprintf("not CSV: %v", err)}
+				return &recordsError{fmt.Sprintf("not CSV: %s", readError(err))}
 			}
 			r := map[string]any{}
 			for i, h := range header {
@@ -878,15 +885,26 @@ func eachRecord(key string, data []byte, fn func(map[string]any) error) error {
 			}
 		}
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
+	// JSON: an array when its first byte (past spaces) is '['.
 	array := false
-	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '[' {
-		if _, err := d.Token(); err != nil {
-			return &recordsError{fmt.Sprintf("not a JSON array of objects: %v", err)}
+	for {
+		b, err := br.ReadByte()
+		if err == io.EOF {
+			return nil
+		} else if err != nil {
+			return &recordsError{readError(err)}
 		}
-		array = true
+		if b == ' ' || b == '\t' || b == '\n' || b == '\r' {
+			continue
+		}
+		array = b == '['
+		br.UnreadByte()
+		break
+	}
+	d := json.NewDecoder(br)
+	d.UseNumber()
+	if array {
+		d.Token() // the '['
 	}
 	for array && d.More() || !array {
 		var r map[string]any
@@ -895,9 +913,9 @@ func eachRecord(key string, data []byte, fn func(map[string]any) error) error {
 			return nil
 		} else if err != nil {
 			if array {
-				return &recordsError{fmt.Sprintf("not a JSON array of objects: %v", err)}
+				return &recordsError{fmt.Sprintf("not a JSON array of objects: %s", readError(err))}
 			}
-			return &recordsError{fmt.Sprintf("not JSON objects (JSON lines): %v", err)}
+			return &recordsError{fmt.Sprintf("not JSON objects (JSON lines): %s", readError(err))}
 		}
 		if err := fn(r); err != nil {
 			return err
@@ -907,4 +925,14 @@ func eachRecord(key string, data []byte, fn func(map[string]any) error) error {
 		return &recordsError{fmt.Sprintf("not a JSON array of objects: it does not end (%v)", err)}
 	}
 	return nil
+}
+
+// readError words an error met reading a file: the source's own message
+// (a file over the size limit says so), else the parser's.
+func readError(err error) string {
+	var pe *profiles.Error
+	if errors.As(err, &pe) {
+		return profiles.ErrorMessage(err)
+	}
+	return err.Error()
 }

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -13,14 +14,14 @@ import (
 	"github.com/openprofiles/profiles/service"
 )
 
-// scriptedSource is an S3 bucket in memory whose GetObject can fail or
+// scriptedSource is an S3 bucket in memory whose OpenObject can fail or
 // run a hook; the end-to-end tests use a real S3 protocol server
 // (cmd/openprofiles), this one makes failures and timing happen on cue.
 type scriptedSource struct {
 	mu    sync.Mutex
 	files map[string]profiles.SourceObject
 	data  map[string]string
-	fail  map[string]error // key -> error of its next GetObject
+	fail  map[string]error // key -> error of its next OpenObject
 	onGet func(key string)
 }
 
@@ -44,7 +45,7 @@ func (s *scriptedSource) ListObjects(ctx context.Context, bucket, prefix string)
 	return out, nil
 }
 
-func (s *scriptedSource) GetObject(ctx context.Context, bucket, key string, max int64) ([]byte, error) {
+func (s *scriptedSource) OpenObject(ctx context.Context, bucket, key string, max int64) (io.ReadCloser, error) {
 	s.mu.Lock()
 	err := s.fail[key]
 	delete(s.fail, key)
@@ -57,7 +58,7 @@ func (s *scriptedSource) GetObject(ctx context.Context, bucket, key string, max 
 	if err != nil {
 		return nil, err
 	}
-	return []byte(d), nil
+	return io.NopCloser(strings.NewReader(d)), nil
 }
 
 // openWorkflows returns a service with a "crm" object type in domain "enc",
