@@ -311,21 +311,59 @@ func (s *Service) flowARN(name string) string {
 
 // StartWorkflows runs due workflows every interval, in the background;
 // Close stops it.
+//
+// Each workflow runs on a goroutine of its own, at most
+// maxRunningWorkflows at once on a node: a long history does not hold up
+// the other workflows' pulls.
 func (s *Service) StartWorkflows(interval time.Duration) {
-	s.runEvery(interval, "workflows", s.RunWorkflows)
+	if s.Sources == nil {
+		return
+	}
+	var mu sync.Mutex
+	running := map[string]bool{} // domain/id of the workflows running here
+	s.runEvery(interval, "workflows", func(ctx context.Context) (int, error) {
+		return s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
+			return s.eachDue(ctx, d.Name, profiles.ConfigWorkflow, s.workflowIsDue, func(ctx context.Context, domain, id string) (bool, error) {
+				key := domain + "/" + id
+				mu.Lock()
+				defer mu.Unlock()
+				if running[key] || len(running) >= maxRunningWorkflows {
+					return false, nil // the next sweep
+				}
+				running[key] = true
+				s.bg.wg.Go(func() {
+					defer func() {
+						mu.Lock()
+						delete(running, key)
+						mu.Unlock()
+					}()
+					if _, err := s.runWorkflow(ctx, domain, id); err != nil && ctx.Err() == nil {
+						s.Logger.Error("workflow", "domain", domain, "workflow", id, "err", err)
+					}
+				})
+				return true, nil
+			})
+		})
+	})
+}
+
+// maxRunningWorkflows is how many workflows a node runs at once.
+const maxRunningWorkflows = 4
+
+func (s *Service) workflowIsDue(c *profiles.DomainConfig) bool {
+	doc, err := decodeWorkflow(c)
+	return err == nil && workflowDue(doc, s.now())
 }
 
 // RunWorkflows runs the steps that are due, one workflow after the other,
-// and returns how many workflows ran.
+// and returns how many workflows ran (StartWorkflows runs them side by
+// side).
 func (s *Service) RunWorkflows(ctx context.Context) (int, error) {
 	if s.Sources == nil {
 		return 0, nil
 	}
 	return s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
-		return s.eachDue(ctx, d.Name, profiles.ConfigWorkflow, func(c *profiles.DomainConfig) bool {
-			doc, err := decodeWorkflow(c)
-			return err == nil && workflowDue(doc, s.now())
-		}, s.runWorkflow)
+		return s.eachDue(ctx, d.Name, profiles.ConfigWorkflow, s.workflowIsDue, s.runWorkflow)
 	})
 }
 

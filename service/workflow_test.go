@@ -327,3 +327,47 @@ func TestWorkflow_StoreFails(t *testing.T) {
 		t.Fatalf("after the next sweep: %+v", w)
 	}
 }
+
+// TestStartWorkflows: the background loop runs workflows side by side: one
+// stuck reading a file does not hold up another's.
+func TestStartWorkflows(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	s.Now = func() time.Time { return time.Now().UTC() }
+	src.put("in/slow.json", jsonl("slow"), now.Add(-time.Hour))
+	release := make(chan struct{})
+	src.onGet = func(key string) {
+		if key == "in/slow.json" {
+			<-release
+		}
+	}
+	slow := createFlow(t, s, "OnDemand")
+	f := profiles.FlowDefinition{Name: "quick", ConnectorType: "S3", S3Bucket: "b", S3Prefix: "quick/", TriggerType: "OnDemand"}
+	src.put("quick/a.json", jsonl("quick"), now.Add(-time.Hour))
+	quick, err := s.CreateIntegrationWorkflow(t.Context(), &profiles.Workflow{DomainName: "enc", Type: "APPFLOW_INTEGRATION", ObjectTypeName: "crm", Flow: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.StartWorkflows(10 * time.Millisecond)
+	defer s.Close(context.Background())
+	status := func(id string) string {
+		w, err := s.GetWorkflow(t.Context(), "enc", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.Status
+	}
+	for deadline := time.Now().Add(20 * time.Second); status(quick.ID) != "COMPLETE"; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the quick workflow is %s while the slow one reads", status(quick.ID))
+		}
+	}
+	if st := status(slow); st != "IN_PROGRESS" {
+		t.Fatalf("the slow workflow is %s, want IN_PROGRESS", st)
+	}
+	close(release)
+	for deadline := time.Now().Add(20 * time.Second); status(slow) != "COMPLETE"; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the slow workflow is %s after its file came", status(slow))
+		}
+	}
+}
