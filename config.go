@@ -38,6 +38,7 @@ const (
 	ConfigRecommenderSchema   = "recommender-schema"          // CreateRecommenderSchema and the others
 	ConfigRecommenderFilter   = "recommender-filter"          // CreateRecommenderFilter and the others
 	ConfigWorkflow            = "workflow"                    // CreateIntegrationWorkflow and the others
+	ConfigWorkflowFlow        = "workflow-flow"               // a flow name, reserved for its workflow (its id)
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

@@ -22,6 +22,9 @@ type ObjectSources interface {
 	// ListObjects returns the objects of bucket whose keys start with
 	// prefix ("" for all), in key order, every page of them.
 	ListObjects(ctx context.Context, bucket, prefix string) ([]SourceObject, error)
+	// CheckBucket returns nil when the bucket of the s3://bucket[/prefix]
+	// URI exists and the credentials may use it.
+	CheckBucket(ctx context.Context, uri string) error
 	// OpenObject returns the body of an object to read: EINVALID when it
 	// holds more than max bytes (at once, or from the Read that finds it
 	// out). The caller closes it.

@@ -43,13 +43,20 @@ func (s *Service) IngestAsync(ctx context.Context, domain, objectType, obj, sour
 // domain's dead-letter queue (or the spool), and returns err (with the
 // queue's error, if it failed too).
 func (s *Service) sendToDeadLetters(ctx context.Context, domain, objectType, obj, source string, err error) error {
-	dl := DeadLetter{Version: 1, DomainName: domain, ObjectTypeName: objectType, Source: source,
-		ErrorCode: deadLetterCode(err), ErrorMessage: profiles.ErrorMessage(err), Object: obj,
-		FirstFailureAt: s.now(), Attempts: 1}
-	if derr := s.deadLetter(ctx, &dl); derr != nil {
+	if derr := s.deadLetterObject(ctx, domain, objectType, obj, source, err); derr != nil {
 		return fmt.Errorf("%w (and the dead-letter queue: %v)", err, derr)
 	}
 	return err
+}
+
+// deadLetterObject sends an object that failed with err, and err, to the
+// domain's dead-letter queue (or the spool), and returns the queue's
+// error.
+func (s *Service) deadLetterObject(ctx context.Context, domain, objectType, obj, source string, err error) error {
+	dl := DeadLetter{Version: 1, DomainName: domain, ObjectTypeName: objectType, Source: source,
+		ErrorCode: deadLetterCode(err), ErrorMessage: profiles.ErrorMessage(err), Object: obj,
+		FirstFailureAt: s.now(), Attempts: 1}
+	return s.deadLetter(ctx, &dl)
 }
 
 // deadLetterCode is the stable code of a failure: its reason, else the

@@ -48,8 +48,11 @@ const (
 
 // workflowDoc is what a workflow's config holds.
 type workflowDoc struct {
-	ObjectTypeName   string                   `json:"objectTypeName"`
-	RoleArn          string                   `json:"roleArn"`
+	ObjectTypeName string `json:"objectTypeName"`
+	RoleArn        string `json:"roleArn"`
+	// Principal created the workflow: each file read needs its
+	// s3:GetObject on the file, as its policies say at the time.
+	Principal        string                   `json:"principal,omitempty"`
 	Flow             profiles.FlowDefinition  `json:"flow"`
 	Batches          []profiles.WorkflowBatch `json:"batches,omitempty"`
 	Status           string                   `json:"status"`
@@ -81,13 +84,13 @@ type workflowDoc struct {
 }
 
 // rateRE is the schedule expression OpenProfiles runs: rate(N unit).
-var rateRE = regexp.MustCompile(`^rate\(\s*([1-9][0-9]{0,5})\s+(minutes?|hours?|days?)\s*\)$`)
+var rateRE = regexp.MustCompile(`^rate\(\s*([1-9][0-9]{0,5})\s*(minutes?|hours?|days?)\s*\)$`)
 
 // scheduleInterval returns the interval of a rate expression.
 func scheduleInterval(expr string) (time.Duration, error) {
 	m := rateRE.FindStringSubmatch(strings.TrimSpace(expr))
 	if m == nil {
-		return 0, profiles.Errorf(profiles.EINVALID, "ScheduleExpression %q: OpenProfiles runs rate(N minutes|hours|days) schedules, not cron expressions.", expr)
+		return 0, profiles.Errorf(profiles.EINVALID, "ScheduleExpression %q: OpenProfiles runs rate(N minutes), rate(N hours) and rate(N days) schedules (cron expressions are not supported).", expr)
 	}
 	n, _ := strconv.Atoi(m[1])
 	unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[m[2][0]]
@@ -142,39 +145,58 @@ func (s *Service) CreateIntegrationWorkflow(ctx context.Context, w *profiles.Wor
 	if _, err := s.Store.FindDomain(ctx, w.DomainName); err != nil {
 		return nil, domainErr(err, w.DomainName)
 	}
+	if err := s.Sources.CheckBucket(ctx, "s3://"+f.S3Bucket); err != nil {
+		return nil, profiles.Errorf(profiles.ErrorCode(err), "SourceConnectorProperties.S3.BucketName %s: %s", f.S3Bucket, profiles.ErrorMessage(err))
+	}
 	// A flow's ARN names the integration a scheduled flow sets up, in any
 	// domain of the account: a flow name has one workflow in all of them.
+	// Another domain's integration of that ARN (or workflow) is looked for;
+	// in this domain, the name is reserved (ConfigWorkflowFlow) with the
+	// workflow, atomically.
 	if _, err := s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
-		others, err := s.Configs.ListConfigs(ctx, d.Name, profiles.ConfigWorkflow, "", 0)
-		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		if d.Name == w.DomainName {
 			return 0, nil
-		} else if err != nil {
+		}
+		_, err := s.Configs.FindConfig(ctx, d.Name, profiles.ConfigWorkflowFlow, f.Name)
+		if err == nil {
+			return 0, profiles.Errorf(profiles.EINVALID, "FlowName %s is the flow of another workflow of this account: a flow has one workflow.", f.Name)
+		} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
 			return 0, err
 		}
-		for _, c := range others {
-			if doc, err := decodeWorkflow(c); err == nil && doc.Flow.Name == f.Name {
-				return 0, profiles.Errorf(profiles.EINVALID, "FlowName %s is the flow of workflow %s (domain %s) already: a flow has one workflow.", f.Name, c.Name, d.Name)
-			}
+		if _, err := s.Integrations.FindIntegration(ctx, d.Name, s.flowARN(f.Name)); err == nil {
+			return 0, profiles.Errorf(profiles.EINVALID, "FlowName %s names an integration of this account already (%s).", f.Name, s.flowARN(f.Name))
 		}
 		return 0, nil
 	}); err != nil {
 		return nil, err
 	}
 	steps := int64(max(1, len(w.Batches)))
-	doc := workflowDoc{ObjectTypeName: w.ObjectTypeName, RoleArn: w.RoleArn, Flow: *f, Batches: w.Batches,
+	doc := workflowDoc{ObjectTypeName: w.ObjectTypeName, RoleArn: w.RoleArn, Principal: profiles.PrincipalFromContext(ctx), Flow: *f, Batches: w.Batches,
 		Status: "NOT_STARTED", TotalSteps: steps, Tags: w.Tags}
 	data, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
 	c := &profiles.DomainConfig{DomainName: w.DomainName, Kind: profiles.ConfigWorkflow, Name: s.newID(s.now()), Data: data}
+	reservation := &profiles.DomainConfig{DomainName: w.DomainName, Kind: profiles.ConfigWorkflowFlow, Name: f.Name, Data: []byte(`"` + c.Name + `"`)}
+	switch err := s.Configs.CreateConfig(ctx, reservation, 0); profiles.ErrorCode(err) {
+	case "":
+	case profiles.ENOTFOUND:
+		return nil, domainErr(err, w.DomainName)
+	case profiles.ECONFLICT:
+		return nil, profiles.Errorf(profiles.EINVALID, "FlowName %s is the flow of another workflow of this domain: a flow has one workflow.", f.Name)
+	default:
+		return nil, err
+	}
 	switch err := s.Configs.CreateConfig(ctx, c, profiles.MaxWorkflowsPerDomain); profiles.ErrorCode(err) {
 	case "":
 	case profiles.ENOTFOUND:
 		return nil, domainErr(err, w.DomainName)
 	case profiles.EQUOTA:
+		s.Configs.DeleteConfig(ctx, w.DomainName, profiles.ConfigWorkflowFlow, f.Name)
 		return nil, profiles.Errorf(profiles.EQUOTA, "Domain %s already has %d workflows, the most it may have.", w.DomainName, profiles.MaxWorkflowsPerDomain)
 	default:
+		s.Configs.DeleteConfig(ctx, w.DomainName, profiles.ConfigWorkflowFlow, f.Name)
 		return nil, err
 	}
 	return workflowFromConfig(c)
@@ -296,6 +318,9 @@ func (s *Service) DeleteWorkflow(ctx context.Context, domain, id string) error {
 	}
 	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigWorkflow, id); err != nil {
 		return s.configErr(ctx, err, domain, "Workflow", id)
+	}
+	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigWorkflowFlow, w.Flow.Name); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return err
 	}
 	if w.Flow.TriggerType == "Scheduled" {
 		if err := s.DeleteIntegration(ctx, domain, s.flowARN(w.Flow.Name)); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
@@ -487,8 +512,10 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		windows = []flowWindow{w}
 	}
 	failed := ""
-	transient := false       // a write to the store failed: the next sweep goes on
+	transient := false       // a write to the store failed, or S3 or the service: the next sweep goes on
+	retry := ""              // why
 	skippedAny := false      // files were skipped
+	failedRecords := false   // records went to the dead-letter queue
 	var historyCap time.Time // files modified after it are the pulls'
 	for _, w := range windows {
 		if !alive() {
@@ -526,6 +553,9 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		switch {
 		case res.interrupted:
 			step.Status, step.Message = "FAILED", "Interrupted (the server stopped, or the workflow was deleted); the next step reads these files again."
+		case res.err != nil && res.retry:
+			step.Status, step.Message = "FAILED", cutChars(profiles.ErrorMessage(res.err), 255)
+			retry = step.Message
 		case res.err != nil:
 			step.Status, step.Message = "FAILED", cutChars(profiles.ErrorMessage(res.err), 255)
 			failed = step.Message
@@ -533,6 +563,7 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 			step.Status, step.Message = "COMPLETE", res.summary()
 		}
 		skippedAny = skippedAny || len(res.skipped) > 0
+		failedRecords = failedRecords || res.failed > 0
 		if save(func(d *workflowDoc) {
 			d.Steps[len(d.Steps)-1] = step
 			d.Records += res.ingested
@@ -566,7 +597,13 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 			if len(res.skipped) > 0 {
 				d.ErrorDescription = cutChars("Files skipped: "+strings.Join(res.skipped, "; "), 255)
 			}
-		}) && failed == "" && !res.interrupted {
+			if res.failed > 0 {
+				d.ErrorDescription = cutChars(fmt.Sprintf("%d records failed in step %d (each sent to the domain's dead-letter queue, when it has one).", res.failed, step.Seq), 255)
+			}
+			if retry != "" {
+				d.ErrorDescription = cutChars("Retrying at the next sweep: "+retry, 255)
+			}
+		}) && failed == "" && retry == "" && !res.interrupted {
 			continue
 		}
 		if failed == "" && !res.interrupted {
@@ -606,7 +643,7 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 			}
 		case failed != "":
 			d.ErrorDescription = cutChars("The last pull failed: "+failed, 255)
-		case !skippedAny:
+		case !skippedAny && !failedRecords:
 			d.ErrorDescription = "" // the pull went well: the last one's error is past
 		}
 		if scheduled {
@@ -684,6 +721,7 @@ type stepResult struct {
 	read             map[string]time.Time // the files read to the end (or skipped)
 	failedKey        string               // the file the step stopped at
 	interrupted      bool                 // stopped before its end: read again next time
+	retry            bool                 // err is passing (S3 or the service): the next sweep tries again
 	err              error                // the step failed: its files from the failed one on are read again next time
 }
 
@@ -711,8 +749,13 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 	var res stepResult
 	f := doc.Flow
 	objs, err := s.Sources.ListObjects(ctx, f.S3Bucket, f.S3Prefix)
+	if err != nil && !isCoded(err) {
+		s.Logger.Warn("workflow: list the bucket", "domain", domain, "workflow", id, "bucket", f.S3Bucket, "err", err)
+	}
 	if err != nil {
-		res.err = profiles.Errorf(cmp.Or(profiles.ErrorCode(err), profiles.EINTERNAL), "S3 bucket %s: %s", f.S3Bucket, profiles.ErrorMessage(err))
+		code := profiles.ErrorCode(err)
+		res.err = profiles.Errorf(cmp.Or(code, profiles.EINTERNAL), "S3 bucket %s: %s", f.S3Bucket, profiles.ErrorMessage(err))
+		res.retry = code == profiles.ETHROTTLED || code == profiles.EINTERNAL
 		return res
 	}
 	objs = slices.DeleteFunc(objs, func(o profiles.SourceObject) bool { return !w.holds(o) })
@@ -746,7 +789,23 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			done()
 			return true
 		}
+		if doc.Principal != "" {
+			// The server reads with its own credentials: the creator must
+			// (still) be allowed this file.
+			switch err := s.Authorize(ctx, &profiles.AuthRequest{Principal: doc.Principal, Action: "s3:GetObject", Resource: "arn:aws:s3:::" + f.S3Bucket + "/" + o.Key}); {
+			case profiles.ErrorCode(err) == profiles.EFORBIDDEN:
+				res.skipped = append(res.skipped, fmt.Sprintf("s3://%s/%s: the workflow's creator may not read it (s3:GetObject)", f.S3Bucket, o.Key))
+				done()
+				continue
+			case err != nil:
+				res.err = err
+				return res
+			}
+		}
 		body, err := s.Sources.OpenObject(ctx, f.S3Bucket, o.Key, maxSourceFileBytes)
+		if err != nil && !isCoded(err) {
+			s.Logger.Warn("workflow: read a file", "domain", domain, "workflow", id, "key", o.Key, "err", err)
+		}
 		switch profiles.ErrorCode(err) {
 		case "":
 		case profiles.ENOTFOUND:
@@ -764,7 +823,9 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			if giveUp(profiles.ErrorMessage(err)) {
 				continue
 			}
-			res.err = profiles.Errorf(cmp.Or(profiles.ErrorCode(err), profiles.EINTERNAL), "s3://%s/%s: %s", f.S3Bucket, o.Key, profiles.ErrorMessage(err))
+			code := profiles.ErrorCode(err)
+			res.err = profiles.Errorf(cmp.Or(code, profiles.EINTERNAL), "s3://%s/%s: %s", f.S3Bucket, o.Key, profiles.ErrorMessage(err))
+			res.retry = code == profiles.ETHROTTLED || code == profiles.EINTERNAL
 			return res
 		}
 		// Records go in batches of MaxBatchObjects (PutProfileObjects: the
@@ -791,12 +852,20 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 					if ctx.Err() != nil {
 						return errStepInterrupted
 					}
-				} else if e != nil {
-					s.sendToDeadLetters(ctx, domain, doc.ObjectTypeName, obj, "workflow:"+id, e)
 				}
-				if e == nil {
+				switch {
+				case e == nil:
 					res.ingested++
-				} else {
+				case !recordFault(e):
+					// Not this record's fault (the store, the key, the
+					// object type): the step stops, the file is read again.
+					s.Logger.Warn("workflow: ingest a record", "domain", domain, "workflow", id, "key", o.Key, "err", e)
+					return &ingestError{e}
+				default:
+					if dlqErr := s.deadLetterObject(ctx, domain, doc.ObjectTypeName, obj, "workflow:"+id, e); dlqErr != nil {
+						s.Logger.Warn("workflow: dead-letter a record", "domain", domain, "workflow", id, "key", o.Key, "err", dlqErr)
+						return &ingestError{dlqErr}
+					}
 					res.failed++
 				}
 			}
@@ -830,9 +899,13 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 				perr = err
 			}
 		}
+		var ie *ingestError
 		switch {
 		case perr == nil:
 			done()
+		case errors.As(perr, &ie):
+			res.err, res.retry = profiles.Errorf(profiles.EINTERNAL, "s3://%s/%s: records could not be ingested (%s); the file is read again at the next sweep.", f.S3Bucket, o.Key, profiles.ErrorMessage(ie.err)), true
+			return res
 		case errors.Is(perr, errStepInterrupted):
 			res.interrupted = true
 			return res
@@ -851,6 +924,28 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 }
 
 var errStepInterrupted = errors.New("step interrupted")
+
+// ingestError: a record could not be ingested for a reason not its own.
+type ingestError struct{ err error }
+
+func (e *ingestError) Error() string { return e.err.Error() }
+
+// recordFault reports whether an ingestion failed for the record itself
+// (what it holds, or its profile's quota): it goes to the dead-letter
+// queue. Other failures are the service's, and pass.
+func recordFault(err error) bool {
+	switch profiles.ErrorCode(err) {
+	case profiles.EINVALID, profiles.EQUOTA, profiles.ECONFLICT:
+		return true
+	}
+	return false
+}
+
+// isCoded reports whether err carries a code of its own (a *profiles.Error).
+func isCoded(err error) bool {
+	var pe *profiles.Error
+	return errors.As(err, &pe)
+}
 
 // ingestFlowRecord ingests one record, waiting out the per-profile
 // ingestion rate (a file's records of one profile come one after

@@ -32,6 +32,8 @@ func (s *scriptedSource) put(key, data string, at time.Time) {
 	s.data[key] = data
 }
 
+func (s *scriptedSource) CheckBucket(ctx context.Context, uri string) error { return nil }
+
 func (s *scriptedSource) ListObjects(ctx context.Context, bucket, prefix string) ([]profiles.SourceObject, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -369,5 +371,37 @@ func TestStartWorkflows(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the slow workflow is %s after its file came", status(slow))
 		}
+	}
+}
+
+// TestWorkflow_ServiceFails: records that cannot be ingested for a reason
+// not their own (here, their object type is gone) stop the step; the
+// workflow retries at the next sweep and loses nothing.
+func TestWorkflow_ServiceFails(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	src.put("in/a.json", jsonl("a1", "a2"), now.Add(-time.Hour))
+	id := createFlow(t, s, "OnDemand")
+	typ, err := s.GetObjectType(t.Context(), "enc", "crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteObjectType(t.Context(), "enc", "crm"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunWorkflows(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := s.GetWorkflow(t.Context(), "enc", id)
+	if w.Status != "IN_PROGRESS" || !strings.Contains(w.ErrorDescription, "Retrying at the next sweep") {
+		t.Fatalf("with the object type gone: %+v; want IN_PROGRESS, retrying", w)
+	}
+	if _, err := s.PutObjectType(t.Context(), typ); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RunWorkflows(t.Context()); err != nil || n != 1 {
+		t.Fatalf("RunWorkflows: %d, %v", n, err)
+	}
+	if w, _ := s.GetWorkflow(t.Context(), "enc", id); w.Status != "COMPLETE" || len(ingested(t, s, "a1", "a2")) != 2 {
+		t.Fatalf("after the object type came back: %+v, ingested %v", w, ingested(t, s, "a1", "a2"))
 	}
 }

@@ -230,7 +230,8 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 		d.Duplicates = s.duplicates(r, domain, id)
 		d.CanMerge = len(d.Duplicates) > 0 && s.allow(r, "profile:MergeProfiles", s.Domains.DomainARN(domain)) == nil
 	}
-	if s.Recommenders != nil && s.allowData(r, "profile:GetProfileRecommendations", domain) == nil {
+	if s.Recommenders != nil && s.allowData(r, "profile:GetProfileRecommendations", domain) == nil &&
+		s.allow(r, "profile:ListRecommenders", s.Domains.DomainARN(domain)) == nil {
 		d.Recommended = s.recommended(r, domain, id)
 	}
 	s.render(w, r, http.StatusOK, "profile", p)

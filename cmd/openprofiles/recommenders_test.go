@@ -482,7 +482,7 @@ func TestWorkspace_Recommendations(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	id, secret := mustAgent(t, e.m, "seller", `{"Effect":"Allow","Action":["profile:SearchProfiles","profile:ListProfileObjects","profile:GetProfileRecommendations"],"Resource":"*"}`, agentDecrypt)
+	id, secret := mustAgent(t, e.m, "seller", `{"Effect":"Allow","Action":["profile:SearchProfiles","profile:ListProfileObjects","profile:GetProfileRecommendations","profile:ListRecommenders"],"Resource":"*"}`, agentDecrypt)
 	b := mustBrowser(t, e.m)
 	b.signIn(id, secret)
 	if st := b.open("/console/domains/ingest/profiles/" + ann); st != http.StatusOK {
@@ -497,11 +497,16 @@ func TestWorkspace_Recommendations(t *testing.T) {
 	}
 	b.shot("workspace-recommendations")
 
-	id, secret = mustAgent(t, e.m, "reader", `{"Effect":"Allow","Action":["profile:SearchProfiles","profile:ListProfileObjects"],"Resource":"*"}`, agentDecrypt)
-	b = mustBrowser(t, e.m)
-	b.signIn(id, secret)
-	b.open("/console/domains/ingest/profiles/" + ann)
-	if n := b.count("#recommended"); n != 0 {
-		t.Errorf("recommendations shown to an agent without profile:GetProfileRecommendations")
+	for _, c := range []struct{ name, actions string }{
+		{"reader", `"profile:SearchProfiles","profile:ListProfileObjects","profile:ListRecommenders"`},
+		{"nolist", `"profile:SearchProfiles","profile:ListProfileObjects","profile:GetProfileRecommendations"`},
+	} {
+		id, secret = mustAgent(t, e.m, c.name, `{"Effect":"Allow","Action":[`+c.actions+`],"Resource":"*"}`, agentDecrypt)
+		b = mustBrowser(t, e.m)
+		b.signIn(id, secret)
+		b.open("/console/domains/ingest/profiles/" + ann)
+		if n := b.count("#recommended"); n != 0 {
+			t.Errorf("recommendations shown to %s, allowed only %s", c.name, c.actions)
+		}
 	}
 }

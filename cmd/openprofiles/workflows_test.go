@@ -293,6 +293,34 @@ func TestWorkflows(t *testing.T) {
 	_, err = mover.CreateIntegrationWorkflow(ctx, in)
 	wantAPIError(t, err, "BadRequestException", "crm-agent")
 
+	// Each file read needs its creator's s3:GetObject on it: a Deny on a
+	// part of the prefix skips those files.
+	putS3(t, endpoint, "crm", "restricted/ok.csv", "id,email,first,city,score\nr1,ray@example.com,Ray,Pau,50\n")
+	putS3(t, endpoint, "crm", "restricted/secret.csv", "id,email,first,city,score\nr2,sue@example.com,Sue,Pau,50\n")
+	careful := mustUser(t, e.m, "careful", map[string]string{"p": policy(base,
+		`{"Effect":"Allow","Action":["s3:*","iam:PassRole"],"Resource":"*"}`,
+		`{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::crm/restricted/secret*"}`)})
+	rf := crmFlow("restricted", onDemand)
+	rf.SourceFlowConfig.SourceConnectorProperties.S3.BucketPrefix = aws.String("restricted/")
+	restricted, err := careful.CreateIntegrationWorkflow(ctx, &customerprofiles.CreateIntegrationWorkflowInput{DomainName: dn, WorkflowType: types.WorkflowTypeAppflowIntegration,
+		ObjectTypeName: aws.String("crm"), RoleArn: role, IntegrationConfig: &types.IntegrationConfig{AppflowIntegration: &types.AppflowIntegration{FlowDefinition: rf}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.m.Service.RunWorkflows(ctx); err != nil || n != 2 { // mover's and careful's
+		t.Fatalf("RunWorkflows: %d, %v", n, err)
+	}
+	w, err = e.client.GetWorkflow(ctx, &customerprofiles.GetWorkflowInput{DomainName: dn, WorkflowId: restricted.WorkflowId})
+	if err != nil || w.Status != types.StatusComplete || !strings.Contains(aws.ToString(w.ErrorDescription), "restricted/secret.csv") {
+		t.Fatalf("GetWorkflow of a flow with a denied file: %+v (%q), %v", w, aws.ToString(w.ErrorDescription), err)
+	}
+	for em, want := range map[string]int{"ray@example.com": 1, "sue@example.com": 0} {
+		found, err := e.client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: dn, KeyName: aws.String("_email"), Values: []string{em}})
+		if err != nil || len(found.Items) != want {
+			t.Errorf("%s: %d profiles, %v; want %d", em, len(found.Items), err, want)
+		}
+	}
+
 	// Deletion takes the integration with it.
 	if _, err := e.client.DeleteWorkflow(ctx, &customerprofiles.DeleteWorkflowInput{DomainName: dn, WorkflowId: sync}); err != nil {
 		t.Fatal(err)
