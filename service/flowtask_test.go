@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openprofiles/profiles"
 )
@@ -127,5 +128,17 @@ func TestEachRecord(t *testing.T) {
 	rows, _ := parseRecords("a.csv", []byte("id,email\n1,\n"))
 	if _, ok := rows[0]["email"]; ok {
 		t.Errorf("an empty CSV cell became a field: %v", rows[0])
+	}
+}
+
+func TestScheduleInterval(t *testing.T) {
+	for expr, want := range map[string]time.Duration{
+		"rate(5minutes)": 5 * time.Minute, "rate(1 hours)": time.Hour, "rate( 2 days )": 48 * time.Hour, "rate(1 minute)": time.Minute,
+		"rate(365 days)": 365 * 24 * time.Hour, "rate(366 days)": 0, "rate(106752 days)": 0, "cron(0 * * * ? *)": 0, "rate(0 minutes)": 0,
+	} {
+		got, err := scheduleInterval(expr)
+		if got != want || (want == 0) != (err != nil) {
+			t.Errorf("scheduleInterval(%q) = %v, %v; want %v", expr, got, err, want)
+		}
 	}
 }

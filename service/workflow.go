@@ -94,8 +94,8 @@ func scheduleInterval(expr string) (time.Duration, error) {
 	}
 	n, _ := strconv.Atoi(m[1])
 	unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[m[2][0]]
-	if d := time.Duration(n) * unit; d <= maxScheduleInterval {
-		return d, nil
+	if time.Duration(n) <= maxScheduleInterval/unit { // no overflow
+		return time.Duration(n) * unit, nil
 	}
 	return 0, profiles.Errorf(profiles.EINVALID, "ScheduleExpression %q: the interval is at most 365 days.", expr)
 }
