@@ -542,10 +542,13 @@ func (c *testClock) add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func newIngestEnvClock(t *testing.T, clock *testClock) *ingestEnv {
+func newIngestEnvClock(t *testing.T, clock *testClock, edit ...func(*main.Config)) *ingestEnv {
 	t.Helper()
 	c := main.DefaultConfig()
 	c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+	for _, f := range edit {
+		f(&c)
+	}
 	m := &main.Main{Config: withTestStore(t, c), Now: clock.Now}
 	if err := m.Open(); err != nil {
 		t.Fatal(err)

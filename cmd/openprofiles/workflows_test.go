@@ -26,17 +26,7 @@ func newWorkflowEnv(t *testing.T, clock *testClock) (*ingestEnv, string) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	c := main.DefaultConfig()
-	c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey, c.S3Endpoint = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret, endpoint
-	m := &main.Main{Config: withTestStore(t, c), Now: clock.Now}
-	if err := m.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	e := &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: "ingest"}
-	if _, err := e.client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String(e.domain), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e := newIngestEnvClock(t, clock, func(c *main.Config) { c.S3Endpoint = endpoint })
 	return e, endpoint
 }
 
