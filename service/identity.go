@@ -409,57 +409,10 @@ func (s *Service) lastMatches(ctx context.Context, domain string) (*matchesDoc, 
 		if err := json.Unmarshal(c.Data, &doc); err != nil {
 			return nil, fmt.Errorf("matches of job %s of domain %s: %w", j.JobID, domain, err)
 		}
-		s.matchDocs.put(key, &doc)
+		s.matchDocs.put(key, &doc, 2*len(c.Data))
 		return &doc, nil
 	}
 	return nil, nil
-}
-
-// docCache keeps the last documents parsed that never change once
-// written: identity resolution jobs' match groups (a job's id, with its
-// start, names one computation; the pages of GetMatches and the
-// GetSimilarProfiles calls then parse a domain's groups, megabytes at a
-// large domain, once per node, not once each) and recommenders' trained
-// versions. It holds docCacheSize documents; a new one pushes out the one
-// used longest ago. Shared: read only.
-type docCache[T any] struct {
-	mu    sync.Mutex
-	m     map[string]T
-	order []string // keys, the one used last at the end
-}
-
-const docCacheSize = 32
-
-func (c *docCache[T]) get(key string) (T, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[key]
-	if ok {
-		c.touch(key)
-	}
-	return v, ok
-}
-
-func (c *docCache[T]) put(key string, doc T) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]T{}
-	}
-	if _, ok := c.m[key]; !ok && len(c.m) >= docCacheSize {
-		delete(c.m, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.m[key] = doc
-	c.touch(key)
-}
-
-// touch moves key to the end of order.
-func (c *docCache[T]) touch(key string) {
-	if i := slices.Index(c.order, key); i >= 0 {
-		c.order = slices.Delete(c.order, i, i+1)
-	}
-	c.order = append(c.order, key)
 }
 
 // GetMatches returns one page of the last completed job's match groups.

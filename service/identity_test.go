@@ -2,7 +2,6 @@ package service
 
 import (
 	"math"
-	"strconv"
 	"testing"
 )
 
@@ -81,28 +80,5 @@ func TestUnionFind(t *testing.T) {
 	sets := u.sets()
 	if len(sets) != 2 || len(sets[3]) != 4 || len(sets[11]) != 2 || u.find(42) != 42 {
 		t.Errorf("sets %v, find(42) %d", sets, u.find(42))
-	}
-}
-
-// TestDocCache: the document used longest ago goes first.
-func TestDocCache(t *testing.T) {
-	var c docCache[int]
-	for i := range docCacheSize {
-		c.put(strconv.Itoa(i), i)
-	}
-	if _, ok := c.get("0"); !ok { // used now: kept
-		t.Fatal("0 missing")
-	}
-	c.put("new", -1)
-	if _, ok := c.get("1"); ok {
-		t.Error("1, used longest ago, is still there")
-	}
-	for _, k := range []string{"0", "2", "new"} {
-		if _, ok := c.get(k); !ok {
-			t.Errorf("%s missing", k)
-		}
-	}
-	if len(c.m) != docCacheSize || len(c.order) != docCacheSize {
-		t.Errorf("%d documents, %d keys; want %d", len(c.m), len(c.order), docCacheSize)
 	}
 }

@@ -502,28 +502,26 @@ func addToCatalog(catalog map[string]*recommend.Item, e recommend.Event, item ma
 // newer one replaced it).
 var errModelGone = errors.New("recommender version deleted")
 
-// model returns a recommender's version, parsed once per node.
+// model returns a recommender's version, opened and parsed once per node
+// (concurrent requests for it wait for the one reading it).
 func (s *Service) model(ctx context.Context, domain, version string) (*recommend.Model, error) {
-	key := domain + "\x00" + version
-	if m, ok := s.models.get(key); ok {
-		return m, nil
-	}
-	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigRecommenderModel, version)
-	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-		return nil, errModelGone
-	} else if err != nil {
-		return nil, fmt.Errorf("recommender version %s of domain %s: %w", version, domain, err)
-	}
-	data, err := s.crypt.Open(ctx, profiles.RecordRef{Domain: domain, Kind: profiles.RecordModel, ID: version}, c.Data)
-	if err != nil {
-		return nil, fmt.Errorf("recommender version %s of domain %s: %w", version, domain, err)
-	}
-	var m recommend.Model
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("recommender version %s of domain %s: %w", version, domain, err)
-	}
-	s.models.put(key, &m)
-	return &m, nil
+	return s.models.load(domain+"\x00"+version, func() (*recommend.Model, int, error) {
+		c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigRecommenderModel, version)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, 0, errModelGone
+		} else if err != nil {
+			return nil, 0, fmt.Errorf("recommender version %s of domain %s: %w", version, domain, err)
+		}
+		data, err := s.crypt.Open(ctx, profiles.RecordRef{Domain: domain, Kind: profiles.RecordModel, ID: version}, c.Data)
+		if err != nil {
+			return nil, 0, fmt.Errorf("recommender version %s of domain %s: %w", version, domain, err)
+		}
+		var m recommend.Model
+		if err := json.Unmarshal(data, &m); err != nil {
+			return nil, 0, fmt.Errorf("recommender version %s of domain %s: %w", version, domain, err)
+		}
+		return &m, 3 * len(data), nil // parsed maps take about thrice their JSON
+	})
 }
 
 // GetProfileRecommendations returns a profile's recommendations from the
