@@ -20,7 +20,7 @@ func (s *Server) putIntegration(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	if in.FlowDefinition != nil {
-		return nil, profiles.Errorf(profiles.ENOTIMPLEMENTED, "OpenProfiles does not run AppFlow flows (FlowDefinition); integrations by Uri only.")
+		return nil, profiles.Errorf(profiles.ENOTIMPLEMENTED, "PutIntegration takes a Uri only: OpenProfiles runs flows (FlowDefinition, from S3) as integration workflows (CreateIntegrationWorkflow).")
 	}
 	out, err := s.Integrations.PutIntegration(ctx, &profiles.Integration{
 		DomainName: *in.DomainName, URI: deref(in.Uri), ObjectTypeName: deref(in.ObjectTypeName), ObjectTypeNames: in.ObjectTypeNames,

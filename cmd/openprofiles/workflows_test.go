@@ -311,6 +311,11 @@ func TestWorkflows(t *testing.T) {
 		}
 	}
 
+	// PutIntegration with a flow points to the workflows.
+	_, err = e.client.PutIntegration(ctx, &customerprofiles.PutIntegrationInput{DomainName: dn, ObjectTypeName: aws.String("crm"),
+		FlowDefinition: crmFlow("via-put", onDemand)})
+	wantAPIError(t, err, "NotImplementedException", "CreateIntegrationWorkflow")
+
 	// Deletion takes the integration with it.
 	if _, err := e.client.DeleteWorkflow(ctx, &customerprofiles.DeleteWorkflowInput{DomainName: dn, WorkflowId: sync}); err != nil {
 		t.Fatal(err)
