@@ -304,11 +304,7 @@ func (s *Service) listJobs(ctx context.Context, domain string) ([]*profiles.Iden
 }
 
 func decodeJobDoc(c *profiles.DomainConfig) (*identityJobDoc, error) {
-	var doc identityJobDoc
-	if err := json.Unmarshal(c.Data, &doc); err != nil {
-		return nil, fmt.Errorf("identity resolution job %s of domain %s: %w", c.Name, c.DomainName, err)
-	}
-	return &doc, nil
+	return decodeDoc[identityJobDoc](c)
 }
 
 func (s *Service) jobFromConfig(c *profiles.DomainConfig) (*profiles.IdentityResolutionJob, error) {

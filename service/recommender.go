@@ -247,9 +247,14 @@ func (s *Service) recommenderFromConfig(c *profiles.DomainConfig, metrics int) (
 }
 
 func decodeRecommender(c *profiles.DomainConfig) (*recommenderDoc, error) {
-	var doc recommenderDoc
+	return decodeDoc[recommenderDoc](c)
+}
+
+// decodeDoc reads the JSON document (a T) of a config.
+func decodeDoc[T any](c *profiles.DomainConfig) (*T, error) {
+	var doc T
 	if err := json.Unmarshal(c.Data, &doc); err != nil {
-		return nil, fmt.Errorf("recommender %s of domain %s: %w", c.Name, c.DomainName, err)
+		return nil, fmt.Errorf("%s %s of domain %s: %w", c.Kind, c.Name, c.DomainName, err)
 	}
 	return &doc, nil
 }
@@ -268,14 +273,13 @@ func (s *Service) changeRecommender(ctx context.Context, domain, name string, fn
 // transaction; fn's error aborts, and is returned as is.
 func changeDoc[T any](ctx context.Context, configs profiles.ConfigStore, domain, kind, name string, fn func(*T) error) (*profiles.DomainConfig, error) {
 	return configs.UpdateConfig(ctx, domain, kind, name, func(c *profiles.DomainConfig) error {
-		var doc T
-		if err := json.Unmarshal(c.Data, &doc); err != nil {
-			return fmt.Errorf("%s %s of domain %s: %w", kind, name, domain, err)
-		}
-		if err := fn(&doc); err != nil {
+		doc, err := decodeDoc[T](c)
+		if err != nil {
 			return err
 		}
-		var err error
+		if err := fn(doc); err != nil {
+			return err
+		}
 		c.Data, err = json.Marshal(doc)
 		return err
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -271,6 +272,40 @@ func TestRecommender_Stopped(t *testing.T) {
 	mustTrain(t, s, 0)
 	if err := s.StartRecommender(ctx, "enc", "pop"); err != nil {
 		t.Fatal(err)
+	}
+	mustTrain(t, s, 1)
+	if err := s.StartRecommender(ctx, "enc", "pop"); profiles.ErrorCode(err) != profiles.EINVALID {
+		t.Errorf("StartRecommender of an ACTIVE one: %v, want EINVALID", err)
+	}
+	if _, _, err := s.ListRecommenderRecipes(ctx, profiles.Page{Token: "x"}); profiles.ErrorCode(err) != profiles.EINVALID {
+		t.Errorf("ListRecommenderRecipes with a token: %v, want EINVALID (one page)", err)
+	}
+}
+
+// TestRecommender_StartFailed: a recommender that failed to train (no
+// events of its event types) trains again once started.
+func TestRecommender_StartFailed(t *testing.T) {
+	s, _, _ := openRecommenders(t)
+	ctx := t.Context()
+	w := 1.0
+	if _, err := s.CreateRecommender(ctx, &profiles.Recommender{DomainName: "enc", Name: "views", RecipeName: "popular-items",
+		Config: &profiles.RecommenderConfig{EventsConfig: &profiles.RecommenderEventsConfig{EventParametersList: []profiles.RecommenderEventParameters{{EventType: "view", EventWeight: &w}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRecommender(ctx, "enc", "pop"); err != nil {
+		t.Fatal(err)
+	}
+	mustTrain(t, s, 1)
+	r, _ := s.GetRecommender(ctx, "enc", "views", 0)
+	if r.Status != "FAILED" || !strings.Contains(r.FailureReason, "event type") {
+		t.Fatalf("%+v: want FAILED, naming the event types", r)
+	}
+	mustTrain(t, s, 0) // FAILED is not retried by itself
+	if err := s.StartRecommender(ctx, "enc", "views"); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.GetRecommender(ctx, "enc", "views", 0); r.Status != "PENDING" {
+		t.Fatalf("after StartRecommender: %s, want PENDING", r.Status)
 	}
 	mustTrain(t, s, 1)
 }

@@ -215,11 +215,7 @@ func workflowFromConfig(c *profiles.DomainConfig) (*profiles.Workflow, error) {
 }
 
 func decodeWorkflow(c *profiles.DomainConfig) (*workflowDoc, error) {
-	var doc workflowDoc
-	if err := json.Unmarshal(c.Data, &doc); err != nil {
-		return nil, fmt.Errorf("workflow %s of domain %s: %w", c.Name, c.DomainName, err)
-	}
-	return &doc, nil
+	return decodeDoc[workflowDoc](c)
 }
 
 // GetWorkflow returns a workflow.

@@ -253,8 +253,8 @@ func TestWorkflows(t *testing.T) {
 		t.Fatalf("ListWorkflows: %+v, %v", list, err)
 	}
 	list, err = e.client.ListWorkflows(ctx, &customerprofiles.ListWorkflowsInput{DomainName: dn, Status: types.StatusComplete, MaxResults: aws.Int32(1)})
-	if err != nil || len(list.Items) != 1 || list.NextToken == nil {
-		t.Fatalf("ListWorkflows COMPLETE, 1: %+v, %v", list, err)
+	if err != nil || len(list.Items) != 1 || list.NextToken == nil || aws.ToString(list.Items[0].StatusDescription) == "" {
+		t.Fatalf("ListWorkflows COMPLETE, 1: %+v, %v; want a StatusDescription (required)", list, err)
 	}
 
 	// The server reads with its own credentials: a caller must also be
