@@ -8,6 +8,10 @@ import (
 // Integration sends objects from a source (Uri: an Amazon Connect instance
 // ARN, an AppFlow flow, …) into a domain's object types. A Uri belongs to
 // one domain at most.
+//
+// An integration of a flow (PutIntegration with a FlowDefinition) has the
+// flow's ARN as Uri, and a workflow runs the flow (WorkflowID): the two go
+// together (deleting one deletes the other).
 type Integration struct {
 	DomainName        string
 	URI               string
@@ -19,6 +23,12 @@ type Integration struct {
 	Tags              map[string]string
 	CreatedAt         time.Time
 	LastUpdatedAt     time.Time
+	// Flow, given to PutIntegration, is the flow the integration runs.
+	// It is kept by the workflow, not with the integration.
+	Flow *FlowDefinition
+	// WorkflowID is the workflow that runs the flow of the integration's
+	// Uri, if any (found by the flow's name when read, not stored).
+	WorkflowID string
 }
 
 // Instance is a contact-center instance known to OpenProfiles.
@@ -72,15 +82,18 @@ type InstanceView struct {
 type IntegrationService interface {
 	// PutIntegration creates or replaces an integration. A Uri that is a
 	// contact-center instance ARN associates that instance with the domain
-	// (registering it, alias = its id, when unknown). Returns ENOTFOUND,
-	// EINVALID, and ECONFLICT naming the domain the Uri belongs to.
+	// (registering it, alias = its id, when unknown). With a Flow, it
+	// creates the workflow that runs the flow (or replaces the flow of
+	// the domain's workflow of that flow name), and the Uri is the flow's
+	// ARN. Returns ENOTFOUND, EINVALID, and ECONFLICT naming the domain the
+	// Uri belongs to.
 	PutIntegration(ctx context.Context, in *Integration) (*Integration, error)
 	// GetIntegration returns a domain's integration. Returns ENOTFOUND.
 	GetIntegration(ctx context.Context, domain, uri string) (*Integration, error)
 	// ListIntegrations returns one page of a domain's integrations.
 	ListIntegrations(ctx context.Context, domain string, page Page) ([]*Integration, string, error)
-	// DeleteIntegration deletes an integration (an instance's association).
-	// Returns ENOTFOUND.
+	// DeleteIntegration deletes an integration (an instance's association),
+	// and the workflow of its flow if it has one. Returns ENOTFOUND.
 	DeleteIntegration(ctx context.Context, domain, uri string) error
 	// ListAccountIntegrations returns the integrations of a Uri: which
 	// domain an instance belongs to.

@@ -79,7 +79,8 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 // and iam:PassRole on its RoleArn, when given. CreateIntegrationWorkflow
 // reads a bucket the same way: it needs s3:ListBucket on the bucket,
 // s3:GetObject on its objects (arn:aws:s3:::BUCKET/PREFIX*) and
-// iam:PassRole on its RoleArn. Malformed values are left to the
+// iam:PassRole on its RoleArn; so does PutIntegration with a
+// FlowDefinition. Malformed values are left to the
 // operation, which refuses them.
 func destinations(c *call) [][2]string {
 	var body struct{ Uri, DestinationUri, EncryptionKey, RoleArn string }
@@ -88,7 +89,7 @@ func destinations(c *call) [][2]string {
 		if json.Unmarshal(c.body, &body) != nil {
 			return nil
 		}
-	case "CreateIntegrationWorkflow":
+	case "CreateIntegrationWorkflow", "PutIntegration":
 		return workflowSources(c)
 	default:
 		return nil
@@ -155,28 +156,36 @@ func (s *Server) tagKeys(ctx context.Context, c *call, domain string) map[string
 	return cond
 }
 
-// workflowSources returns what CreateIntegrationWorkflow's caller must be
-// allowed: to read its S3 source and to pass its role.
+// workflowSources returns what the caller of CreateIntegrationWorkflow, or
+// of PutIntegration with a FlowDefinition, must be allowed: to read the
+// flow's S3 source and to pass its role.
 func workflowSources(c *call) [][2]string {
+	type flow struct {
+		SourceFlowConfig struct {
+			SourceConnectorProperties struct {
+				S3 struct{ BucketName, BucketPrefix string }
+			}
+		}
+	}
 	var body struct {
 		RoleArn           string
+		FlowDefinition    *flow // PutIntegration's
 		IntegrationConfig struct {
-			AppflowIntegration struct {
-				FlowDefinition struct {
-					SourceFlowConfig struct {
-						SourceConnectorProperties struct {
-							S3 struct{ BucketName, BucketPrefix string }
-						}
-					}
-				}
-			}
+			AppflowIntegration struct{ FlowDefinition flow }
 		}
 	}
 	if json.Unmarshal(c.body, &body) != nil {
 		return nil
 	}
+	f := body.IntegrationConfig.AppflowIntegration.FlowDefinition
+	if c.operation == "PutIntegration" {
+		if body.FlowDefinition == nil {
+			return nil // an integration of a Uri
+		}
+		f = *body.FlowDefinition
+	}
 	var out [][2]string
-	if s3 := body.IntegrationConfig.AppflowIntegration.FlowDefinition.SourceFlowConfig.SourceConnectorProperties.S3; s3.BucketName != "" {
+	if s3 := f.SourceFlowConfig.SourceConnectorProperties.S3; s3.BucketName != "" {
 		out = append(out, [2]string{"s3:ListBucket", "arn:aws:s3:::" + s3.BucketName},
 			[2]string{"s3:GetObject", "arn:aws:s3:::" + s3.BucketName + "/" + s3.BucketPrefix + "*"})
 	}

@@ -19,13 +19,15 @@ func (s *Server) putIntegration(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.FlowDefinition != nil {
-		return nil, profiles.Errorf(profiles.ENOTIMPLEMENTED, "PutIntegration takes a Uri only: OpenProfiles runs flows (FlowDefinition, from S3) as integration workflows (CreateIntegrationWorkflow).")
-	}
-	out, err := s.Integrations.PutIntegration(ctx, &profiles.Integration{
+	put := &profiles.Integration{
 		DomainName: *in.DomainName, URI: deref(in.Uri), ObjectTypeName: deref(in.ObjectTypeName), ObjectTypeNames: in.ObjectTypeNames,
 		RoleARN: deref(in.RoleArn), EventTriggerNames: in.EventTriggerNames, Scope: deref(in.Scope), Tags: in.Tags,
-	})
+	}
+	if in.FlowDefinition != nil {
+		flow := flowFromWire(in.FlowDefinition)
+		put.Flow = &flow
+	}
+	out, err := s.Integrations.PutIntegration(ctx, put)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +87,7 @@ func integrationToWire(in *profiles.Integration) *GetIntegrationResponse {
 	return &GetIntegrationResponse{
 		DomainName: &in.DomainName, Uri: &in.URI, ObjectTypeName: optional(in.ObjectTypeName), ObjectTypeNames: in.ObjectTypeNames,
 		RoleArn: optional(in.RoleARN), EventTriggerNames: in.EventTriggerNames, Scope: optional(in.Scope), Tags: tagsToWire(in.Tags),
-		CreatedAt: NewTimestamp(in.CreatedAt), LastUpdatedAt: NewTimestamp(in.LastUpdatedAt),
+		CreatedAt: NewTimestamp(in.CreatedAt), LastUpdatedAt: NewTimestamp(in.LastUpdatedAt), WorkflowId: optional(in.WorkflowID),
 	}
 }
 
@@ -96,7 +98,7 @@ func integrationItems(list []*profiles.Integration) []ListIntegrationItem {
 		items = append(items, ListIntegrationItem{
 			DomainName: w.DomainName, Uri: w.Uri, ObjectTypeName: w.ObjectTypeName, ObjectTypeNames: w.ObjectTypeNames,
 			RoleArn: w.RoleArn, EventTriggerNames: w.EventTriggerNames, Scope: w.Scope, Tags: w.Tags,
-			CreatedAt: w.CreatedAt, LastUpdatedAt: w.LastUpdatedAt,
+			CreatedAt: w.CreatedAt, LastUpdatedAt: w.LastUpdatedAt, WorkflowId: w.WorkflowId,
 		})
 	}
 	return items

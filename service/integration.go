@@ -25,6 +25,9 @@ func (s *Service) InstanceARN(id string) string {
 
 // PutIntegration creates or replaces an integration.
 func (s *Service) PutIntegration(ctx context.Context, in *profiles.Integration) (*profiles.Integration, error) {
+	if in.Flow != nil {
+		return s.putFlowIntegration(ctx, in)
+	}
 	c := *in
 	c.Tags = maps.Clone(in.Tags)
 	if c.URI == "" {
@@ -66,6 +69,9 @@ func (s *Service) PutIntegration(ctx context.Context, in *profiles.Integration) 
 		}
 		return nil, err
 	}
+	if err := s.withWorkflowID(ctx, &c); err != nil {
+		return nil, err
+	}
 	return &c, nil
 }
 
@@ -99,8 +105,13 @@ func (s *Service) GetIntegration(ctx context.Context, domain, uri string) (*prof
 			return nil, domainErr(derr, domain)
 		}
 		return nil, profiles.Errorf(profiles.ENOTFOUND, "Integration %s not found in domain %s.", uri, domain)
+	} else if err != nil {
+		return nil, err
 	}
-	return in, err
+	if err := s.withWorkflowID(ctx, in); err != nil {
+		return nil, err
+	}
+	return in, nil
 }
 
 // ListIntegrations returns one page of a domain's integrations.
@@ -125,13 +136,24 @@ func (s *Service) ListIntegrations(ctx context.Context, domain string, page prof
 		list = list[:size]
 		next = s.tokens.encode(scope, list[size-1].URI)
 	}
+	if err := s.withWorkflowID(ctx, list...); err != nil {
+		return nil, "", err
+	}
 	return list, next, nil
 }
 
-// DeleteIntegration deletes an integration.
+// DeleteIntegration deletes an integration, and the workflow of its flow
+// if it has one.
 func (s *Service) DeleteIntegration(ctx context.Context, domain, uri string) error {
-	if _, err := s.GetIntegration(ctx, domain, uri); err != nil {
+	in, err := s.GetIntegration(ctx, domain, uri)
+	if err != nil {
 		return err
+	}
+	if in.WorkflowID != "" {
+		name, _ := s.flowName(uri)
+		if err := s.deleteWorkflow(ctx, domain, in.WorkflowID, name); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			return err
+		}
 	}
 	return s.Integrations.DeleteIntegration(ctx, domain, uri)
 }
@@ -145,6 +167,9 @@ func (s *Service) ListAccountIntegrations(ctx context.Context, uri string, page 
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
 		return []*profiles.Integration{}, "", nil
 	} else if err != nil {
+		return nil, "", err
+	}
+	if err := s.withWorkflowID(ctx, in); err != nil {
 		return nil, "", err
 	}
 	return []*profiles.Integration{in}, "", nil

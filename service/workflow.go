@@ -81,6 +81,9 @@ type workflowDoc struct {
 	NextPull     time.Time         `json:"nextPull,omitzero"`
 	LeaseUntil   time.Time         `json:"leaseUntil,omitzero"`
 	Tags         map[string]string `json:"tags,omitempty"`
+	// ViaIntegration: the flow came with PutIntegration, which put its
+	// integration; a scheduled flow's first run does not set one up.
+	ViaIntegration bool `json:"viaIntegration,omitempty"`
 }
 
 // rateRE is the schedule expression OpenProfiles runs: rate(N unit).
@@ -103,55 +106,73 @@ func scheduleInterval(expr string) (time.Duration, error) {
 // CreateIntegrationWorkflow checks a workflow and stores it NOT_STARTED:
 // the workflow loop runs it.
 func (s *Service) CreateIntegrationWorkflow(ctx context.Context, w *profiles.Workflow) (*profiles.Workflow, error) {
+	return s.createWorkflow(ctx, w, false)
+}
+
+// checkWorkflow checks what a workflow runs: its type, its flow (an S3
+// source the server may read, tasks, trigger), its batches and its object
+// type.
+func (s *Service) checkWorkflow(ctx context.Context, w *profiles.Workflow) error {
 	if s.Sources == nil {
-		return nil, profiles.Errorf(profiles.EINVALID, "This server reads no S3 buckets: start it with --s3-endpoint to run integration workflows.")
+		return profiles.Errorf(profiles.EINVALID, "This server reads no S3 buckets: start it with --s3-endpoint to run flows (integration workflows).")
 	}
 	if w.Type != "APPFLOW_INTEGRATION" {
-		return nil, profiles.Errorf(profiles.EINVALID, "WorkflowType must be APPFLOW_INTEGRATION.")
+		return profiles.Errorf(profiles.EINVALID, "WorkflowType must be APPFLOW_INTEGRATION.")
 	}
 	f := &w.Flow
 	if f.ConnectorType != "S3" {
-		return nil, profiles.Errorf(profiles.EINVALID, "SourceFlowConfig.ConnectorType %q: OpenProfiles runs flows from S3 only (the other connectors are Amazon AppFlow's).", f.ConnectorType)
+		return profiles.Errorf(profiles.EINVALID, "SourceFlowConfig.ConnectorType %q: OpenProfiles runs flows from S3 only (the other connectors are Amazon AppFlow's).", f.ConnectorType)
 	}
 	if f.S3Bucket == "" {
-		return nil, profiles.Errorf(profiles.EINVALID, "SourceFlowConfig.SourceConnectorProperties.S3.BucketName is required.")
+		return profiles.Errorf(profiles.EINVALID, "SourceFlowConfig.SourceConnectorProperties.S3.BucketName is required.")
 	}
 	if _, err := compileTasks(f.Tasks); err != nil {
-		return nil, err
+		return err
 	}
 	switch f.TriggerType {
 	case "OnDemand":
 	case "Scheduled":
 		if f.Schedule == nil {
-			return nil, profiles.Errorf(profiles.EINVALID, "TriggerConfig.TriggerProperties.Scheduled is required with TriggerType Scheduled.")
+			return profiles.Errorf(profiles.EINVALID, "TriggerConfig.TriggerProperties.Scheduled is required with TriggerType Scheduled.")
 		}
 		if _, err := scheduleInterval(f.Schedule.Expression); err != nil {
-			return nil, err
+			return err
 		}
 		if f.Schedule.DataPullMode == "" {
 			f.Schedule.DataPullMode = "Incremental"
 		}
 	default:
-		return nil, profiles.Errorf(profiles.EINVALID, "TriggerConfig.TriggerType %q: OpenProfiles runs OnDemand and Scheduled flows (Event triggers come from the SaaS connectors).", f.TriggerType)
+		return profiles.Errorf(profiles.EINVALID, "TriggerConfig.TriggerType %q: OpenProfiles runs OnDemand and Scheduled flows (Event triggers come from the SaaS connectors).", f.TriggerType)
 	}
 	for i, b := range w.Batches {
 		if b.Start.IsZero() || b.End.IsZero() || !b.Start.Before(b.End) {
-			return nil, profiles.Errorf(profiles.EINVALID, "Batches[%d]: StartTime must come before EndTime.", i)
+			return profiles.Errorf(profiles.EINVALID, "Batches[%d]: StartTime must come before EndTime.", i)
 		}
 	}
 	if _, err := s.GetObjectType(ctx, w.DomainName, w.ObjectTypeName); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := s.Store.FindDomain(ctx, w.DomainName); err != nil {
-		return nil, domainErr(err, w.DomainName)
+		return domainErr(err, w.DomainName)
 	}
 	if err := s.Sources.CheckBucket(ctx, "s3://"+f.S3Bucket); err != nil {
-		return nil, profiles.Errorf(profiles.ErrorCode(err), "SourceConnectorProperties.S3.BucketName %s: %s", f.S3Bucket, profiles.ErrorMessage(err))
+		return profiles.Errorf(profiles.ErrorCode(err), "SourceConnectorProperties.S3.BucketName %s: %s", f.S3Bucket, profiles.ErrorMessage(err))
 	}
-	// A flow's ARN names the integration a scheduled flow sets up, in any
-	// domain of the account: a flow name has one workflow in all of them.
-	// Another domain's integration of that ARN (or workflow) is looked for;
-	// in this domain, the name is reserved (ConfigWorkflowFlow) with the
+	return nil
+}
+
+// createWorkflow checks a workflow and stores it NOT_STARTED, reserving
+// its flow name. viaIntegration: PutIntegration puts the flow's
+// integration (a scheduled flow's run does not set it up).
+func (s *Service) createWorkflow(ctx context.Context, w *profiles.Workflow, viaIntegration bool) (*profiles.Workflow, error) {
+	if err := s.checkWorkflow(ctx, w); err != nil {
+		return nil, err
+	}
+	f := &w.Flow
+	// A flow's ARN names the integration of the flow, in any domain of
+	// the account: a flow name has one workflow in all of them. Another
+	// domain's integration of that ARN (or workflow) is looked for; in
+	// this domain, the name is reserved (ConfigWorkflowFlow) with the
 	// workflow, atomically.
 	if _, err := s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
 		if d.Name == w.DomainName {
@@ -172,7 +193,7 @@ func (s *Service) CreateIntegrationWorkflow(ctx context.Context, w *profiles.Wor
 	}
 	steps := int64(max(1, len(w.Batches)))
 	doc := workflowDoc{ObjectTypeName: w.ObjectTypeName, RoleArn: w.RoleArn, Principal: profiles.PrincipalFromContext(ctx), Flow: *f, Batches: w.Batches,
-		Status: "NOT_STARTED", TotalSteps: steps, Tags: w.Tags}
+		Status: "NOT_STARTED", TotalSteps: steps, Tags: w.Tags, ViaIntegration: viaIntegration}
 	data, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
@@ -306,22 +327,28 @@ func (s *Service) ListWorkflows(ctx context.Context, domain string, q profiles.W
 	return out, "", nil
 }
 
-// DeleteWorkflow deletes a workflow and the integration it set up.
+// DeleteWorkflow deletes a workflow and the integration of its flow.
 func (s *Service) DeleteWorkflow(ctx context.Context, domain, id string) error {
 	w, err := s.GetWorkflow(ctx, domain, id)
 	if err != nil {
 		return err
 	}
+	if err := s.deleteWorkflow(ctx, domain, id, w.Flow.Name); err != nil {
+		return err
+	}
+	if err := s.Integrations.DeleteIntegration(ctx, domain, s.flowARN(w.Flow.Name)); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return err
+	}
+	return nil
+}
+
+// deleteWorkflow deletes a workflow and the reservation of its flow name.
+func (s *Service) deleteWorkflow(ctx context.Context, domain, id, flow string) error {
 	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigWorkflow, id); err != nil {
 		return s.configErr(ctx, err, domain, "Workflow", id)
 	}
-	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigWorkflowFlow, w.Flow.Name); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigWorkflowFlow, flow); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
 		return err
-	}
-	if w.Flow.TriggerType == "Scheduled" {
-		if err := s.DeleteIntegration(ctx, domain, s.flowARN(w.Flow.Name)); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
-			return err
-		}
 	}
 	return nil
 }
@@ -614,7 +641,7 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		save(func(d *workflowDoc) { d.LeaseUntil = time.Time{} })
 		return true, nil
 	}
-	if history && failed == "" && scheduled {
+	if history && failed == "" && scheduled && !doc.ViaIntegration {
 		if err := s.setUpFlowIntegration(context.WithoutCancel(ctx), domain, id, &doc); err != nil {
 			failed = "The integration for the flow's new data was not set up: " + cutChars(profiles.ErrorMessage(err), 180)
 		}
@@ -650,10 +677,16 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 	return true, nil
 }
 
-// setUpFlowIntegration records the integration of a scheduled flow; if the
-// workflow was deleted meanwhile, it deletes it again.
+// setUpFlowIntegration records the integration of a scheduled flow unless
+// it has one (PutIntegration's); if the workflow was deleted meanwhile, it
+// deletes it again.
 func (s *Service) setUpFlowIntegration(ctx context.Context, domain, id string, doc *workflowDoc) error {
 	uri := s.flowARN(doc.Flow.Name)
+	if _, err := s.Integrations.FindIntegration(ctx, domain, uri); err == nil {
+		return nil
+	} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return err
+	}
 	if _, err := s.PutIntegration(ctx, &profiles.Integration{DomainName: domain, URI: uri, ObjectTypeName: doc.ObjectTypeName, RoleARN: doc.RoleArn}); err != nil {
 		return err
 	}

@@ -18,7 +18,8 @@ import (
 )
 
 // newWorkflowEnv starts a server on clock that reads the S3 buckets of a
-// real S3 protocol server (fauxqs), and returns it with that endpoint.
+// real S3 protocol server (fauxqs), with crmType and a bucket "crm", and
+// returns it with that endpoint.
 func newWorkflowEnv(t *testing.T, clock *testClock) (*ingestEnv, string) {
 	t.Helper()
 	endpoint := fauxqs.Start(t)
@@ -27,6 +28,8 @@ func newWorkflowEnv(t *testing.T, clock *testClock) (*ingestEnv, string) {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	e := newIngestEnvClock(t, clock, func(c *main.Config) { c.S3Endpoint = endpoint })
+	e.putType(crmType())
+	fauxqs.CreateBucket(t, endpoint, testRegion, "crm")
 	return e, endpoint
 }
 
@@ -92,8 +95,6 @@ func TestWorkflows(t *testing.T) {
 	e, endpoint := newWorkflowEnv(t, clock)
 	ctx := t.Context()
 	dn := aws.String(e.domain)
-	e.putType(crmType())
-	fauxqs.CreateBucket(t, endpoint, testRegion, "crm")
 	putS3(t, endpoint, "crm", "contacts/2026-01.csv", "id,email,first,city,score,secret\n"+
 		"c1,ann@example.com,Ann,Lyon,50,x\n"+
 		"c2,bob@example.com,Bob,Paris,5,x\n"+ // score too low
@@ -311,11 +312,6 @@ func TestWorkflows(t *testing.T) {
 		}
 	}
 
-	// PutIntegration with a flow points to the workflows.
-	_, err = e.client.PutIntegration(ctx, &customerprofiles.PutIntegrationInput{DomainName: dn, ObjectTypeName: aws.String("crm"),
-		FlowDefinition: crmFlow("via-put", onDemand)})
-	wantAPIError(t, err, "NotImplementedException", "CreateIntegrationWorkflow")
-
 	// Deletion takes the integration with it.
 	if _, err := e.client.DeleteWorkflow(ctx, &customerprofiles.DeleteWorkflowInput{DomainName: dn, WorkflowId: sync}); err != nil {
 		t.Fatal(err)
@@ -324,5 +320,93 @@ func TestWorkflows(t *testing.T) {
 	wantAPIError(t, err, "ResourceNotFoundException", aws.ToString(sync))
 	if integrations, err := e.client.ListIntegrations(ctx, &customerprofiles.ListIntegrationsInput{DomainName: dn}); err != nil || len(integrations.Items) != 0 {
 		t.Fatalf("ListIntegrations after DeleteWorkflow: %+v, %v", integrations, err)
+	}
+}
+
+// TestPutIntegration_Flow: PutIntegration with a FlowDefinition, as the
+// AWS console's S3 integration sends it, runs the flow as a workflow; the
+// integration (its Uri the flow's ARN) names the workflow, and the two go
+// together.
+func TestPutIntegration_Flow(t *testing.T) {
+	clock := &testClock{now: time.Now().UTC()}
+	e, endpoint := newWorkflowEnv(t, clock)
+	ctx := t.Context()
+	dn := aws.String(e.domain)
+	putS3(t, endpoint, "crm", "contacts/2026-01.csv", "id,email,first,city,score\nc1,ann@example.com,Ann,Lyon,50\nc2,bob@example.com,Bob,Paris,5\n")
+	scheduled := &types.TriggerConfig{TriggerType: types.TriggerTypeScheduled, TriggerProperties: &types.TriggerProperties{
+		Scheduled: &types.ScheduledTriggerProperties{ScheduleExpression: aws.String("rate(1 hours)")}}}
+	arn := "arn:aws:appflow:us-east-1:000000000000:flow/crm-put"
+
+	for _, c := range []struct {
+		name string
+		in   customerprofiles.PutIntegrationInput
+		want string
+	}{
+		{"another uri", customerprofiles.PutIntegrationInput{Uri: aws.String("arn:aws:appflow:us-east-1:000000000000:flow/other")}, arn},
+		{"event types", customerprofiles.PutIntegrationInput{ObjectTypeNames: map[string]string{"SegmentIdentify": "crm"}}, "ObjectTypeNames"},
+		{"no object type", customerprofiles.PutIntegrationInput{}, "ObjectTypeName is required"},
+	} {
+		in := c.in
+		in.DomainName, in.FlowDefinition = dn, crmFlow("crm-put", scheduled)
+		if c.name != "no object type" && in.ObjectTypeNames == nil {
+			in.ObjectTypeName = aws.String("crm")
+		}
+		_, err := e.client.PutIntegration(ctx, &in)
+		t.Run(c.name, func(t *testing.T) { wantAPIError(t, err, "BadRequestException", c.want) })
+	}
+	// The caller must be allowed to read the bucket, as for
+	// CreateIntegrationWorkflow.
+	u := mustUser(t, e.m, "nobucket", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`)})
+	_, err := u.PutIntegration(ctx, &customerprofiles.PutIntegrationInput{DomainName: dn, ObjectTypeName: aws.String("crm"), FlowDefinition: crmFlow("crm-put", scheduled)})
+	wantAPIError(t, err, "AccessDeniedException", "s3:ListBucket")
+
+	put, err := e.client.PutIntegration(ctx, &customerprofiles.PutIntegrationInput{DomainName: dn, ObjectTypeName: aws.String("crm"),
+		FlowDefinition: crmFlow("crm-put", scheduled), Tags: map[string]string{"team": "crm"}})
+	if err != nil || aws.ToString(put.Uri) != arn || len(aws.ToString(put.WorkflowId)) != 32 || put.Tags["team"] != "crm" {
+		t.Fatalf("PutIntegration with a FlowDefinition: %+v, %v; want Uri %s and a WorkflowId", put, err, arn)
+	}
+	// A scheduled flow leaves the files of its last 2 seconds to the next
+	// pull: the server's clock follows the S3 service's here.
+	time.Sleep(2100 * time.Millisecond)
+	clock.mu.Lock()
+	clock.now = time.Now().UTC()
+	clock.mu.Unlock()
+	if n, err := e.m.Service.RunWorkflows(ctx); err != nil || n != 1 {
+		t.Fatalf("RunWorkflows: %d, %v", n, err)
+	}
+	w, err := e.client.GetWorkflow(ctx, &customerprofiles.GetWorkflowInput{DomainName: dn, WorkflowId: put.WorkflowId})
+	if err != nil || w.Status != types.StatusComplete || w.Metrics.AppflowIntegration.RecordsProcessed != 1 {
+		t.Fatalf("GetWorkflow of the integration's flow: %+v, %v; want COMPLETE, ann's record (bob scored 5)", w, err)
+	}
+	got, err := e.client.GetIntegration(ctx, &customerprofiles.GetIntegrationInput{DomainName: dn, Uri: aws.String(arn)})
+	if err != nil || aws.ToString(got.WorkflowId) != aws.ToString(put.WorkflowId) || got.Tags["team"] != "crm" || aws.ToString(got.ObjectTypeName) != "crm" {
+		t.Fatalf("GetIntegration after the first run: %+v, %v", got, err)
+	}
+	list, err := e.client.ListIntegrations(ctx, &customerprofiles.ListIntegrationsInput{DomainName: dn})
+	if err != nil || len(list.Items) != 1 || aws.ToString(list.Items[0].WorkflowId) != aws.ToString(put.WorkflowId) {
+		t.Fatalf("ListIntegrations: %+v, %v", list, err)
+	}
+	account, err := e.client.ListAccountIntegrations(ctx, &customerprofiles.ListAccountIntegrationsInput{Uri: aws.String(arn)})
+	if err != nil || len(account.Items) != 1 || aws.ToString(account.Items[0].WorkflowId) != aws.ToString(put.WorkflowId) {
+		t.Fatalf("ListAccountIntegrations: %+v, %v", account, err)
+	}
+
+	// Put again, without the score filter: the same workflow, its next
+	// pull with the new tasks.
+	f := crmFlow("crm-put", scheduled)
+	f.Tasks = slices.Delete(f.Tasks, 1, 2)
+	again, err := e.client.PutIntegration(ctx, &customerprofiles.PutIntegrationInput{DomainName: dn, Uri: aws.String(arn), ObjectTypeName: aws.String("crm"), FlowDefinition: f})
+	if err != nil || aws.ToString(again.WorkflowId) != aws.ToString(put.WorkflowId) || !aws.ToTime(again.CreatedAt).Equal(aws.ToTime(put.CreatedAt)) {
+		t.Fatalf("PutIntegration again: %+v, %v; want the same workflow and CreatedAt", again, err)
+	}
+
+	// Deleting the integration deletes its workflow.
+	if _, err := e.client.DeleteIntegration(ctx, &customerprofiles.DeleteIntegrationInput{DomainName: dn, Uri: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.GetWorkflow(ctx, &customerprofiles.GetWorkflowInput{DomainName: dn, WorkflowId: put.WorkflowId})
+	wantAPIError(t, err, "ResourceNotFoundException", aws.ToString(put.WorkflowId))
+	if wl, err := e.client.ListWorkflows(ctx, &customerprofiles.ListWorkflowsInput{DomainName: dn}); err != nil || len(wl.Items) != 0 {
+		t.Fatalf("ListWorkflows after DeleteIntegration: %+v, %v", wl, err)
 	}
 }

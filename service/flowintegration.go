@@ -1,0 +1,166 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// Integrations of flows: PutIntegration with a FlowDefinition. AWS creates
+// an Amazon AppFlow flow and an integration whose Uri is the flow's ARN;
+// OpenProfiles runs the flow as an integration workflow (the one
+// CreateIntegrationWorkflow creates, without batches: its first run reads
+// all the source's files) and keeps the integration beside it. The
+// workflow is found by the flow's name (its reservation,
+// ConfigWorkflowFlow); deleting the integration deletes the workflow, and
+// the other way round.
+
+// putFlowIntegration creates or replaces the workflow of in.Flow, then puts
+// the integration of the flow's ARN.
+func (s *Service) putFlowIntegration(ctx context.Context, in *profiles.Integration) (*profiles.Integration, error) {
+	f := *in.Flow
+	if f.Name == "" {
+		return nil, profiles.Errorf(profiles.EINVALID, "FlowDefinition.FlowName is required.")
+	}
+	uri := s.flowARN(f.Name)
+	if in.URI != "" && in.URI != uri {
+		return nil, profiles.Errorf(profiles.EINVALID, "Uri %s: the Uri of an integration with a FlowDefinition is its flow's ARN, %s (or leave Uri out).", in.URI, uri)
+	}
+	if len(in.ObjectTypeNames) > 0 {
+		return nil, profiles.Errorf(profiles.EINVALID, "ObjectTypeNames maps the event types of SaaS applications: a flow from S3 ingests into one ObjectTypeName.")
+	}
+	if in.ObjectTypeName == "" {
+		return nil, profiles.Errorf(profiles.EINVALID, "ObjectTypeName is required with a FlowDefinition.")
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	w := &profiles.Workflow{DomainName: in.DomainName, Type: "APPFLOW_INTEGRATION", ObjectTypeName: in.ObjectTypeName, RoleArn: in.RoleARN, Flow: f}
+	id, err := s.flowWorkflowID(ctx, in.DomainName, f.Name)
+	switch profiles.ErrorCode(err) {
+	case "":
+		if _, err := s.GetWorkflow(ctx, in.DomainName, id); profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			// The reservation outlived its workflow (a deletion cut short).
+			if err := s.Configs.DeleteConfig(ctx, in.DomainName, profiles.ConfigWorkflowFlow, f.Name); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+				return nil, err
+			}
+			id = ""
+		} else if err != nil {
+			return nil, err
+		}
+	case profiles.ENOTFOUND:
+	default:
+		return nil, err
+	}
+	created := id == ""
+	if created {
+		out, err := s.createWorkflow(ctx, w, true)
+		if err != nil {
+			return nil, err
+		}
+		id = out.ID
+	} else if err := s.replaceFlow(ctx, in.DomainName, id, w); err != nil {
+		return nil, err
+	}
+	c := *in
+	c.URI, c.Flow = uri, nil
+	out, err := s.PutIntegration(ctx, &c)
+	if err != nil {
+		if created {
+			if derr := s.deleteWorkflow(context.WithoutCancel(ctx), in.DomainName, id, f.Name); derr != nil {
+				s.Logger.Error("integration: delete the workflow of a refused integration", "domain", in.DomainName, "workflow", id, "err", derr)
+			}
+		}
+		return nil, err
+	}
+	out.WorkflowID = id
+	return out, nil
+}
+
+func (s *Service) flowWorkflowNotFound(domain, flow string) error {
+	return profiles.Errorf(profiles.ENOTFOUND, "Flow %s has no workflow in domain %s.", flow, domain)
+}
+
+// flowWorkflowID returns the id of a domain's workflow of a flow name.
+// Returns ENOTFOUND.
+func (s *Service) flowWorkflowID(ctx context.Context, domain, flow string) (string, error) {
+	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigWorkflowFlow, flow)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return "", s.flowWorkflowNotFound(domain, flow)
+	} else if err != nil {
+		return "", err
+	}
+	var id string
+	if err := json.Unmarshal(c.Data, &id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// flowName returns the flow name of a Uri that is the ARN of a flow of
+// this account and region.
+func (s *Service) flowName(uri string) (string, bool) {
+	name, ok := strings.CutPrefix(uri, s.flowARN(""))
+	return name, ok && name != ""
+}
+
+// withWorkflowID sets the WorkflowID of integrations of flows that have a
+// workflow in their domain.
+func (s *Service) withWorkflowID(ctx context.Context, list ...*profiles.Integration) error {
+	for _, in := range list {
+		name, ok := s.flowName(in.URI)
+		if !ok {
+			continue
+		}
+		switch id, err := s.flowWorkflowID(ctx, in.DomainName, name); profiles.ErrorCode(err) {
+		case "":
+			in.WorkflowID = id
+		case profiles.ENOTFOUND:
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+// replaceFlow gives a workflow the flow, object type and role of w, as
+// PutIntegration does for a flow name that has a workflow. The workflow
+// starts over (its history read again) when its source (bucket or
+// prefix) changed, when it failed, and for an OnDemand flow (which runs
+// once for each PutIntegration); otherwise a scheduled flow's next pull
+// goes on from the last file read, with the new tasks. A step running
+// stops: the next sweep runs the new flow.
+func (s *Service) replaceFlow(ctx context.Context, domain, id string, w *profiles.Workflow) error {
+	if err := s.checkWorkflow(ctx, w); err != nil {
+		return err
+	}
+	principal := profiles.PrincipalFromContext(ctx)
+	now := s.now()
+	return s.changeWorkflow(ctx, domain, id, func(d *workflowDoc) error {
+		f := w.Flow
+		again := d.Flow.S3Bucket != f.S3Bucket || d.Flow.S3Prefix != f.S3Prefix || f.TriggerType == "OnDemand" ||
+			d.Status == "FAILED" || d.Flow.Name != f.Name
+		d.Flow, d.ObjectTypeName, d.RoleArn, d.Principal, d.ViaIntegration = f, w.ObjectTypeName, w.RoleArn, principal, true
+		d.LeaseUntil = time.Time{} // a run of the flow replaced stops at its next save
+		for i := range d.Steps {
+			if d.Steps[i].Status == "IN_PROGRESS" {
+				d.Steps[i].Status, d.Steps[i].Message, d.Steps[i].LastUpdatedAt = "FAILED", "Interrupted: PutIntegration replaced the flow.", now
+			}
+		}
+		switch {
+		case again:
+			d.Status, d.ErrorDescription = "NOT_STARTED", ""
+			d.Batches, d.HistoryDone, d.TotalSteps = nil, 0, d.StepsCompleted+1
+			d.Watermark, d.WatermarkKey, d.Recent, d.FileFailures, d.NextPull = time.Time{}, "", nil, nil, time.Time{}
+		case f.TriggerType == "Scheduled" && d.Status == "COMPLETE":
+			interval, _ := scheduleInterval(f.Schedule.Expression)
+			if next := now.Add(interval); d.NextPull.After(next) {
+				d.NextPull = next // a shorter interval counts from now
+			}
+		}
+		return nil
+	})
+}
