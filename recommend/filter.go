@@ -685,8 +685,9 @@ type Bound struct {
 // error naming it; values for names the filter does not have are an error naming them too.
 // A bound placeholder used with <,>,<=,>= must be a number (error naming it otherwise).
 //
-// In an IN or NOT IN list a placeholder's value is split on commas into
-// several values; with the other operators it is one value.
+// In an IN or NOT IN list a placeholder's value is split on commas (outside
+// double quotes) into several values; with the other operators it is one
+// value.
 func (f *Filter) Bind(values map[string]string) (*Bound, error) {
 	var missing, extra []string
 	for _, name := range f.placeholders {
@@ -745,7 +746,7 @@ func (f *Filter) bind(c *filterCond, values map[string]string) (boundCond, error
 	case c.op == opIn || c.op == opNotIn:
 		for _, v := range c.values {
 			if v.kind == tokPlaceholder {
-				for _, one := range strings.Split(values[v.text], ",") {
+				for _, one := range splitValues(values[v.text]) {
 					bc.strs = append(bc.strs, unquoteValue(one))
 				}
 			} else {
@@ -783,6 +784,27 @@ func (f *Filter) bind(c *filterCond, values map[string]string) (boundCond, error
 		}
 	}
 	return bc, nil
+}
+
+// splitValues splits a placeholder's value for an IN list on its commas,
+// but not on those inside double quotes: "\"Sci-Fi, Drama\",\"Comedy\""
+// is two values. A value that opens a quote without closing it runs to the
+// end.
+func splitValues(v string) []string {
+	var out []string
+	start, quoted := 0, false
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			quoted = !quoted
+		case ',':
+			if !quoted {
+				out = append(out, v[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, v[start:])
 }
 
 // unquoteValue returns one value of a placeholder as a comparison uses it:

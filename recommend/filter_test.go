@@ -347,7 +347,8 @@ func TestKeep(t *testing.T) {
 }
 
 // TestKeepPlaceholderLists checks that a placeholder's value in an IN list is
-// split on commas, exactly (no trimming, no unquoting), alongside literals.
+// split on commas outside double quotes, each value without the spaces and
+// the quotes around it, alongside literals.
 func TestKeepPlaceholderLists(t *testing.T) {
 	f, err := ParseFilter(`INCLUDE ItemID WHERE Items.GENRE IN ("Horror", $GENRES)`)
 	if err != nil {
@@ -366,6 +367,11 @@ func TestKeepPlaceholderLists(t *testing.T) {
 		{"Comedy, Drama", "Drama", true}, // spaces around a value go
 		{"Comedy, Drama", " Drama", false},
 		{`"Comedy","Drama"`, "Drama", true}, // as do quotes around it
+		{`"Sci-Fi, Drama","Comedy"`, "Sci-Fi, Drama", true}, // a comma inside quotes is the value's
+		{`"Sci-Fi, Drama","Comedy"`, "Drama", false},
+		{`"Sci-Fi, Drama", Comedy`, "Comedy", true},
+		{`"Sci-Fi, Drama`, "Sci-Fi, Drama", false}, // an unclosed quote runs to the end, quote and all
+		{`"Sci-Fi, Drama`, `"Sci-Fi, Drama`, true},
 		{"Comedy", "Comedy", true},
 		{"", "", true},
 		{"", "Comedy", false},
