@@ -366,7 +366,7 @@ func TestKeepPlaceholderLists(t *testing.T) {
 		{"Comedy,Drama", "Horror", true},
 		{"Comedy, Drama", "Drama", true}, // spaces around a value go
 		{"Comedy, Drama", " Drama", false},
-		{`"Comedy","Drama"`, "Drama", true}, // as do quotes around it
+		{`"Comedy","Drama"`, "Drama", true},                 // as do quotes around it
 		{`"Sci-Fi, Drama","Comedy"`, "Sci-Fi, Drama", true}, // a comma inside quotes is the value's
 		{`"Sci-Fi, Drama","Comedy"`, "Drama", false},
 		{`"Sci-Fi, Drama", Comedy`, "Comedy", true},
