@@ -33,7 +33,7 @@ var (
 
 // AccessDeniedException is the model's AccessDeniedException shape.
 type AccessDeniedException struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *AccessDeniedException) validate(v *validator, path string) {
@@ -42,9 +42,9 @@ func (s *AccessDeniedException) validate(v *validator, path string) {
 // AddProfileKeyRequest is the model's AddProfileKeyRequest shape.
 type AddProfileKeyRequest struct {
 	DomainName *string  `json:"-"`
-	KeyName    *string  `json:"KeyName,omitempty"`
-	ProfileId  *string  `json:"ProfileId,omitempty"`
-	Values     []string `json:"Values,omitempty"`
+	KeyName    *string  `json:"KeyName,omitzero"`
+	ProfileId  *string  `json:"ProfileId,omitzero"`
+	Values     []string `json:"Values,omitzero"`
 }
 
 func (s *AddProfileKeyRequest) validate(v *validator, path string) {
@@ -72,8 +72,8 @@ func (s *AddProfileKeyRequest) validate(v *validator, path string) {
 
 // AddProfileKeyResponse is the model's AddProfileKeyResponse shape.
 type AddProfileKeyResponse struct {
-	KeyName *string  `json:"KeyName,omitempty"`
-	Values  []string `json:"Values,omitempty"`
+	KeyName *string  `json:"KeyName,omitzero"`
+	Values  []string `json:"Values,omitzero"`
 }
 
 func (s *AddProfileKeyResponse) validate(v *validator, path string) {
@@ -90,8 +90,8 @@ func (s *AddProfileKeyResponse) validate(v *validator, path string) {
 
 // AdditionalSearchKey is the model's AdditionalSearchKey shape.
 type AdditionalSearchKey struct {
-	KeyName *string  `json:"KeyName,omitempty"`
-	Values  []string `json:"Values,omitempty"`
+	KeyName *string  `json:"KeyName,omitzero"`
+	Values  []string `json:"Values,omitzero"`
 }
 
 func (s *AdditionalSearchKey) validate(v *validator, path string) {
@@ -110,16 +110,16 @@ func (s *AdditionalSearchKey) validate(v *validator, path string) {
 
 // Address is the model's Address shape.
 type Address struct {
-	Address1   *string `json:"Address1,omitempty"`
-	Address2   *string `json:"Address2,omitempty"`
-	Address3   *string `json:"Address3,omitempty"`
-	Address4   *string `json:"Address4,omitempty"`
-	City       *string `json:"City,omitempty"`
-	Country    *string `json:"Country,omitempty"`
-	County     *string `json:"County,omitempty"`
-	PostalCode *string `json:"PostalCode,omitempty"`
-	Province   *string `json:"Province,omitempty"`
-	State      *string `json:"State,omitempty"`
+	Address1   *string `json:"Address1,omitzero"`
+	Address2   *string `json:"Address2,omitzero"`
+	Address3   *string `json:"Address3,omitzero"`
+	Address4   *string `json:"Address4,omitzero"`
+	City       *string `json:"City,omitzero"`
+	Country    *string `json:"Country,omitzero"`
+	County     *string `json:"County,omitzero"`
+	PostalCode *string `json:"PostalCode,omitzero"`
+	Province   *string `json:"Province,omitzero"`
+	State      *string `json:"State,omitzero"`
 }
 
 func (s *Address) validate(v *validator, path string) {
@@ -157,12 +157,12 @@ func (s *Address) validate(v *validator, path string) {
 
 // AddressDimension is the model's AddressDimension shape.
 type AddressDimension struct {
-	City       *ProfileDimension `json:"City,omitempty"`
-	Country    *ProfileDimension `json:"Country,omitempty"`
-	County     *ProfileDimension `json:"County,omitempty"`
-	PostalCode *ProfileDimension `json:"PostalCode,omitempty"`
-	Province   *ProfileDimension `json:"Province,omitempty"`
-	State      *ProfileDimension `json:"State,omitempty"`
+	City       *ProfileDimension `json:"City,omitzero"`
+	Country    *ProfileDimension `json:"Country,omitzero"`
+	County     *ProfileDimension `json:"County,omitzero"`
+	PostalCode *ProfileDimension `json:"PostalCode,omitzero"`
+	Province   *ProfileDimension `json:"Province,omitzero"`
+	State      *ProfileDimension `json:"State,omitzero"`
 }
 
 func (s *AddressDimension) validate(v *validator, path string) {
@@ -188,8 +188,8 @@ func (s *AddressDimension) validate(v *validator, path string) {
 
 // AppflowIntegration is the model's AppflowIntegration shape.
 type AppflowIntegration struct {
-	Batches        []Batch         `json:"Batches,omitempty"`
-	FlowDefinition *FlowDefinition `json:"FlowDefinition,omitempty"`
+	Batches        []Batch         `json:"Batches,omitzero"`
+	FlowDefinition *FlowDefinition `json:"FlowDefinition,omitzero"`
 }
 
 func (s *AppflowIntegration) validate(v *validator, path string) {
@@ -206,9 +206,9 @@ func (s *AppflowIntegration) validate(v *validator, path string) {
 
 // AppflowIntegrationWorkflowAttributes is the model's AppflowIntegrationWorkflowAttributes shape.
 type AppflowIntegrationWorkflowAttributes struct {
-	ConnectorProfileName *string `json:"ConnectorProfileName,omitempty"`
-	RoleArn              *string `json:"RoleArn,omitempty"`
-	SourceConnectorType  *string `json:"SourceConnectorType,omitempty"`
+	ConnectorProfileName *string `json:"ConnectorProfileName,omitzero"`
+	RoleArn              *string `json:"RoleArn,omitzero"`
+	SourceConnectorType  *string `json:"SourceConnectorType,omitzero"`
 }
 
 func (s *AppflowIntegrationWorkflowAttributes) validate(v *validator, path string) {
@@ -228,9 +228,9 @@ func (s *AppflowIntegrationWorkflowAttributes) validate(v *validator, path strin
 
 // AppflowIntegrationWorkflowMetrics is the model's AppflowIntegrationWorkflowMetrics shape.
 type AppflowIntegrationWorkflowMetrics struct {
-	RecordsProcessed *int64 `json:"RecordsProcessed,omitempty"`
-	StepsCompleted   *int64 `json:"StepsCompleted,omitempty"`
-	TotalSteps       *int64 `json:"TotalSteps,omitempty"`
+	RecordsProcessed *int64 `json:"RecordsProcessed,omitzero"`
+	StepsCompleted   *int64 `json:"StepsCompleted,omitzero"`
+	TotalSteps       *int64 `json:"TotalSteps,omitzero"`
 }
 
 func (s *AppflowIntegrationWorkflowMetrics) validate(v *validator, path string) {
@@ -241,14 +241,14 @@ func (s *AppflowIntegrationWorkflowMetrics) validate(v *validator, path string) 
 
 // AppflowIntegrationWorkflowStep is the model's AppflowIntegrationWorkflowStep shape.
 type AppflowIntegrationWorkflowStep struct {
-	BatchRecordsEndTime   *string    `json:"BatchRecordsEndTime,omitempty"`
-	BatchRecordsStartTime *string    `json:"BatchRecordsStartTime,omitempty"`
-	CreatedAt             *Timestamp `json:"CreatedAt,omitempty"`
-	ExecutionMessage      *string    `json:"ExecutionMessage,omitempty"`
-	FlowName              *string    `json:"FlowName,omitempty"`
-	LastUpdatedAt         *Timestamp `json:"LastUpdatedAt,omitempty"`
-	RecordsProcessed      *int64     `json:"RecordsProcessed,omitempty"`
-	Status                *string    `json:"Status,omitempty"`
+	BatchRecordsEndTime   *string    `json:"BatchRecordsEndTime,omitzero"`
+	BatchRecordsStartTime *string    `json:"BatchRecordsStartTime,omitzero"`
+	CreatedAt             *Timestamp `json:"CreatedAt,omitzero"`
+	ExecutionMessage      *string    `json:"ExecutionMessage,omitzero"`
+	FlowName              *string    `json:"FlowName,omitzero"`
+	LastUpdatedAt         *Timestamp `json:"LastUpdatedAt,omitzero"`
+	RecordsProcessed      *int64     `json:"RecordsProcessed,omitzero"`
+	Status                *string    `json:"Status,omitzero"`
 }
 
 func (s *AppflowIntegrationWorkflowStep) validate(v *validator, path string) {
@@ -280,8 +280,8 @@ func (s *AppflowIntegrationWorkflowStep) validate(v *validator, path string) {
 
 // AttributeDetails is the model's AttributeDetails shape.
 type AttributeDetails struct {
-	Attributes []AttributeItem `json:"Attributes,omitempty"`
-	Expression *string         `json:"Expression,omitempty"`
+	Attributes []AttributeItem `json:"Attributes,omitzero"`
+	Expression *string         `json:"Expression,omitzero"`
 }
 
 func (s *AttributeDetails) validate(v *validator, path string) {
@@ -300,8 +300,8 @@ func (s *AttributeDetails) validate(v *validator, path string) {
 
 // AttributeDimension is the model's AttributeDimension shape.
 type AttributeDimension struct {
-	DimensionType *string  `json:"DimensionType,omitempty"`
-	Values        []string `json:"Values,omitempty"`
+	DimensionType *string  `json:"DimensionType,omitzero"`
+	Values        []string `json:"Values,omitzero"`
 }
 
 func (s *AttributeDimension) validate(v *validator, path string) {
@@ -320,7 +320,7 @@ func (s *AttributeDimension) validate(v *validator, path string) {
 
 // AttributeItem is the model's AttributeItem shape.
 type AttributeItem struct {
-	Name *string `json:"Name,omitempty"`
+	Name *string `json:"Name,omitzero"`
 }
 
 func (s *AttributeItem) validate(v *validator, path string) {
@@ -333,10 +333,10 @@ func (s *AttributeItem) validate(v *validator, path string) {
 
 // AttributeTypesSelector is the model's AttributeTypesSelector shape.
 type AttributeTypesSelector struct {
-	Address                []string `json:"Address,omitempty"`
-	AttributeMatchingModel *string  `json:"AttributeMatchingModel,omitempty"`
-	EmailAddress           []string `json:"EmailAddress,omitempty"`
-	PhoneNumber            []string `json:"PhoneNumber,omitempty"`
+	Address                []string `json:"Address,omitzero"`
+	AttributeMatchingModel *string  `json:"AttributeMatchingModel,omitzero"`
+	EmailAddress           []string `json:"EmailAddress,omitzero"`
+	PhoneNumber            []string `json:"PhoneNumber,omitzero"`
 }
 
 func (s *AttributeTypesSelector) validate(v *validator, path string) {
@@ -366,7 +366,7 @@ func (s *AttributeTypesSelector) validate(v *validator, path string) {
 
 // AttributeValueItem is the model's AttributeValueItem shape.
 type AttributeValueItem struct {
-	Value *string `json:"Value,omitempty"`
+	Value *string `json:"Value,omitzero"`
 }
 
 func (s *AttributeValueItem) validate(v *validator, path string) {
@@ -377,10 +377,10 @@ func (s *AttributeValueItem) validate(v *validator, path string) {
 
 // AutoMerging is the model's AutoMerging shape.
 type AutoMerging struct {
-	ConflictResolution                  *ConflictResolution `json:"ConflictResolution,omitempty"`
-	Consolidation                       *Consolidation      `json:"Consolidation,omitempty"`
-	Enabled                             *bool               `json:"Enabled,omitempty"`
-	MinAllowedConfidenceScoreForMerging *float64            `json:"MinAllowedConfidenceScoreForMerging,omitempty"`
+	ConflictResolution                  *ConflictResolution `json:"ConflictResolution,omitzero"`
+	Consolidation                       *Consolidation      `json:"Consolidation,omitzero"`
+	Enabled                             *bool               `json:"Enabled,omitzero"`
+	MinAllowedConfidenceScoreForMerging *float64            `json:"MinAllowedConfidenceScoreForMerging,omitzero"`
 }
 
 func (s *AutoMerging) validate(v *validator, path string) {
@@ -398,7 +398,7 @@ func (s *AutoMerging) validate(v *validator, path string) {
 
 // BadRequestException is the model's BadRequestException shape.
 type BadRequestException struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *BadRequestException) validate(v *validator, path string) {
@@ -406,8 +406,8 @@ func (s *BadRequestException) validate(v *validator, path string) {
 
 // Batch is the model's Batch shape.
 type Batch struct {
-	EndTime   *Timestamp `json:"EndTime,omitempty"`
-	StartTime *Timestamp `json:"StartTime,omitempty"`
+	EndTime   *Timestamp `json:"EndTime,omitzero"`
+	StartTime *Timestamp `json:"StartTime,omitzero"`
 }
 
 func (s *Batch) validate(v *validator, path string) {
@@ -417,9 +417,9 @@ func (s *Batch) validate(v *validator, path string) {
 
 // BatchGetCalculatedAttributeForProfileError is the model's BatchGetCalculatedAttributeForProfileError shape.
 type BatchGetCalculatedAttributeForProfileError struct {
-	Code      *string `json:"Code,omitempty"`
-	Message   *string `json:"Message,omitempty"`
-	ProfileId *string `json:"ProfileId,omitempty"`
+	Code      *string `json:"Code,omitzero"`
+	Message   *string `json:"Message,omitzero"`
+	ProfileId *string `json:"ProfileId,omitzero"`
 }
 
 func (s *BatchGetCalculatedAttributeForProfileError) validate(v *validator, path string) {
@@ -440,9 +440,9 @@ func (s *BatchGetCalculatedAttributeForProfileError) validate(v *validator, path
 // BatchGetCalculatedAttributeForProfileRequest is the model's BatchGetCalculatedAttributeForProfileRequest shape.
 type BatchGetCalculatedAttributeForProfileRequest struct {
 	CalculatedAttributeName *string             `json:"-"`
-	ConditionOverrides      *ConditionOverrides `json:"ConditionOverrides,omitempty"`
+	ConditionOverrides      *ConditionOverrides `json:"ConditionOverrides,omitzero"`
 	DomainName              *string             `json:"-"`
-	ProfileIds              []string            `json:"ProfileIds,omitempty"`
+	ProfileIds              []string            `json:"ProfileIds,omitzero"`
 }
 
 func (s *BatchGetCalculatedAttributeForProfileRequest) validate(v *validator, path string) {
@@ -470,9 +470,9 @@ func (s *BatchGetCalculatedAttributeForProfileRequest) validate(v *validator, pa
 
 // BatchGetCalculatedAttributeForProfileResponse is the model's BatchGetCalculatedAttributeForProfileResponse shape.
 type BatchGetCalculatedAttributeForProfileResponse struct {
-	CalculatedAttributeValues []CalculatedAttributeValue                   `json:"CalculatedAttributeValues,omitempty"`
-	ConditionOverrides        *ConditionOverrides                          `json:"ConditionOverrides,omitempty"`
-	Errors                    []BatchGetCalculatedAttributeForProfileError `json:"Errors,omitempty"`
+	CalculatedAttributeValues []CalculatedAttributeValue                   `json:"CalculatedAttributeValues,omitzero"`
+	ConditionOverrides        *ConditionOverrides                          `json:"ConditionOverrides,omitzero"`
+	Errors                    []BatchGetCalculatedAttributeForProfileError `json:"Errors,omitzero"`
 }
 
 func (s *BatchGetCalculatedAttributeForProfileResponse) validate(v *validator, path string) {
@@ -493,9 +493,9 @@ func (s *BatchGetCalculatedAttributeForProfileResponse) validate(v *validator, p
 
 // BatchGetProfileError is the model's BatchGetProfileError shape.
 type BatchGetProfileError struct {
-	Code      *string `json:"Code,omitempty"`
-	Message   *string `json:"Message,omitempty"`
-	ProfileId *string `json:"ProfileId,omitempty"`
+	Code      *string `json:"Code,omitzero"`
+	Message   *string `json:"Message,omitzero"`
+	ProfileId *string `json:"ProfileId,omitzero"`
 }
 
 func (s *BatchGetProfileError) validate(v *validator, path string) {
@@ -516,7 +516,7 @@ func (s *BatchGetProfileError) validate(v *validator, path string) {
 // BatchGetProfileRequest is the model's BatchGetProfileRequest shape.
 type BatchGetProfileRequest struct {
 	DomainName *string  `json:"-"`
-	ProfileIds []string `json:"ProfileIds,omitempty"`
+	ProfileIds []string `json:"ProfileIds,omitzero"`
 }
 
 func (s *BatchGetProfileRequest) validate(v *validator, path string) {
@@ -536,8 +536,8 @@ func (s *BatchGetProfileRequest) validate(v *validator, path string) {
 
 // BatchGetProfileResponse is the model's BatchGetProfileResponse shape.
 type BatchGetProfileResponse struct {
-	Errors   []BatchGetProfileError `json:"Errors,omitempty"`
-	Profiles []Profile              `json:"Profiles,omitempty"`
+	Errors   []BatchGetProfileError `json:"Errors,omitzero"`
+	Profiles []Profile              `json:"Profiles,omitzero"`
 }
 
 func (s *BatchGetProfileResponse) validate(v *validator, path string) {
@@ -555,9 +555,9 @@ func (s *BatchGetProfileResponse) validate(v *validator, path string) {
 
 // BatchPutProfileObjectErrorItem is the model's BatchPutProfileObjectErrorItem shape.
 type BatchPutProfileObjectErrorItem struct {
-	Code    *int    `json:"Code,omitempty"`
-	Id      *string `json:"Id,omitempty"`
-	Message *string `json:"Message,omitempty"`
+	Code    *int    `json:"Code,omitzero"`
+	Id      *string `json:"Id,omitzero"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *BatchPutProfileObjectErrorItem) validate(v *validator, path string) {
@@ -578,8 +578,8 @@ func (s *BatchPutProfileObjectErrorItem) validate(v *validator, path string) {
 // BatchPutProfileObjectRequest is the model's BatchPutProfileObjectRequest shape.
 type BatchPutProfileObjectRequest struct {
 	DomainName     *string                            `json:"-"`
-	Items          []BatchPutProfileObjectRequestItem `json:"Items,omitempty"`
-	ObjectTypeName *string                            `json:"ObjectTypeName,omitempty"`
+	Items          []BatchPutProfileObjectRequestItem `json:"Items,omitzero"`
+	ObjectTypeName *string                            `json:"ObjectTypeName,omitzero"`
 }
 
 func (s *BatchPutProfileObjectRequest) validate(v *validator, path string) {
@@ -604,8 +604,8 @@ func (s *BatchPutProfileObjectRequest) validate(v *validator, path string) {
 
 // BatchPutProfileObjectRequestItem is the model's BatchPutProfileObjectRequestItem shape.
 type BatchPutProfileObjectRequestItem struct {
-	Id     *string `json:"Id,omitempty"`
-	Object *string `json:"Object,omitempty"`
+	Id     *string `json:"Id,omitzero"`
+	Object *string `json:"Object,omitzero"`
 }
 
 func (s *BatchPutProfileObjectRequestItem) validate(v *validator, path string) {
@@ -622,8 +622,8 @@ func (s *BatchPutProfileObjectRequestItem) validate(v *validator, path string) {
 
 // BatchPutProfileObjectResponse is the model's BatchPutProfileObjectResponse shape.
 type BatchPutProfileObjectResponse struct {
-	Failed     []BatchPutProfileObjectErrorItem    `json:"Failed,omitempty"`
-	Successful []BatchPutProfileObjectResponseItem `json:"Successful,omitempty"`
+	Failed     []BatchPutProfileObjectErrorItem    `json:"Failed,omitzero"`
+	Successful []BatchPutProfileObjectResponseItem `json:"Successful,omitzero"`
 }
 
 func (s *BatchPutProfileObjectResponse) validate(v *validator, path string) {
@@ -641,8 +641,8 @@ func (s *BatchPutProfileObjectResponse) validate(v *validator, path string) {
 
 // BatchPutProfileObjectResponseItem is the model's BatchPutProfileObjectResponseItem shape.
 type BatchPutProfileObjectResponseItem struct {
-	Id                     *string `json:"Id,omitempty"`
-	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitempty"`
+	Id                     *string `json:"Id,omitzero"`
+	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitzero"`
 }
 
 func (s *BatchPutProfileObjectResponseItem) validate(v *validator, path string) {
@@ -659,9 +659,9 @@ func (s *BatchPutProfileObjectResponseItem) validate(v *validator, path string) 
 
 // CalculatedAttributeDimension is the model's CalculatedAttributeDimension shape.
 type CalculatedAttributeDimension struct {
-	ConditionOverrides *ConditionOverrides `json:"ConditionOverrides,omitempty"`
-	DimensionType      *string             `json:"DimensionType,omitempty"`
-	Values             []string            `json:"Values,omitempty"`
+	ConditionOverrides *ConditionOverrides `json:"ConditionOverrides,omitzero"`
+	DimensionType      *string             `json:"DimensionType,omitzero"`
+	Values             []string            `json:"Values,omitzero"`
 }
 
 func (s *CalculatedAttributeDimension) validate(v *validator, path string) {
@@ -683,12 +683,12 @@ func (s *CalculatedAttributeDimension) validate(v *validator, path string) {
 
 // CalculatedAttributeValue is the model's CalculatedAttributeValue shape.
 type CalculatedAttributeValue struct {
-	CalculatedAttributeName *string    `json:"CalculatedAttributeName,omitempty"`
-	DisplayName             *string    `json:"DisplayName,omitempty"`
-	IsDataPartial           *string    `json:"IsDataPartial,omitempty"`
-	LastObjectTimestamp     *Timestamp `json:"LastObjectTimestamp,omitempty"`
-	ProfileId               *string    `json:"ProfileId,omitempty"`
-	Value                   *string    `json:"Value,omitempty"`
+	CalculatedAttributeName *string    `json:"CalculatedAttributeName,omitzero"`
+	DisplayName             *string    `json:"DisplayName,omitzero"`
+	IsDataPartial           *string    `json:"IsDataPartial,omitzero"`
+	LastObjectTimestamp     *Timestamp `json:"LastObjectTimestamp,omitzero"`
+	ProfileId               *string    `json:"ProfileId,omitzero"`
+	Value                   *string    `json:"Value,omitzero"`
 }
 
 func (s *CalculatedAttributeValue) validate(v *validator, path string) {
@@ -713,19 +713,19 @@ func (s *CalculatedAttributeValue) validate(v *validator, path string) {
 
 // CatalogItem is the model's CatalogItem shape.
 type CatalogItem struct {
-	AdditionalInformation *string           `json:"AdditionalInformation,omitempty"`
-	Attributes            map[string]string `json:"Attributes,omitempty"`
-	Category              *string           `json:"Category,omitempty"`
-	Code                  *string           `json:"Code,omitempty"`
-	CreatedAt             *Timestamp        `json:"CreatedAt,omitempty"`
-	Description           *string           `json:"Description,omitempty"`
-	Id                    *string           `json:"Id,omitempty"`
-	ImageLink             *string           `json:"ImageLink,omitempty"`
-	Link                  *string           `json:"Link,omitempty"`
-	Name                  *string           `json:"Name,omitempty"`
-	Price                 *string           `json:"Price,omitempty"`
-	Type                  *string           `json:"Type,omitempty"`
-	UpdatedAt             *Timestamp        `json:"UpdatedAt,omitempty"`
+	AdditionalInformation *string           `json:"AdditionalInformation,omitzero"`
+	Attributes            map[string]string `json:"Attributes,omitzero"`
+	Category              *string           `json:"Category,omitzero"`
+	Code                  *string           `json:"Code,omitzero"`
+	CreatedAt             *Timestamp        `json:"CreatedAt,omitzero"`
+	Description           *string           `json:"Description,omitzero"`
+	Id                    *string           `json:"Id,omitzero"`
+	ImageLink             *string           `json:"ImageLink,omitzero"`
+	Link                  *string           `json:"Link,omitzero"`
+	Name                  *string           `json:"Name,omitzero"`
+	Price                 *string           `json:"Price,omitzero"`
+	Type                  *string           `json:"Type,omitzero"`
+	UpdatedAt             *Timestamp        `json:"UpdatedAt,omitzero"`
 }
 
 func (s *CatalogItem) validate(v *validator, path string) {
@@ -769,7 +769,7 @@ func (s *CatalogItem) validate(v *validator, path string) {
 
 // ConditionOverrides is the model's ConditionOverrides shape.
 type ConditionOverrides struct {
-	Range *RangeOverride `json:"Range,omitempty"`
+	Range *RangeOverride `json:"Range,omitzero"`
 }
 
 func (s *ConditionOverrides) validate(v *validator, path string) {
@@ -780,9 +780,9 @@ func (s *ConditionOverrides) validate(v *validator, path string) {
 
 // Conditions is the model's Conditions shape.
 type Conditions struct {
-	ObjectCount *int       `json:"ObjectCount,omitempty"`
-	Range       *Range     `json:"Range,omitempty"`
-	Threshold   *Threshold `json:"Threshold,omitempty"`
+	ObjectCount *int       `json:"ObjectCount,omitzero"`
+	Range       *Range     `json:"Range,omitzero"`
+	Threshold   *Threshold `json:"Threshold,omitzero"`
 }
 
 func (s *Conditions) validate(v *validator, path string) {
@@ -799,8 +799,8 @@ func (s *Conditions) validate(v *validator, path string) {
 
 // ConflictResolution is the model's ConflictResolution shape.
 type ConflictResolution struct {
-	ConflictResolvingModel *string `json:"ConflictResolvingModel,omitempty"`
-	SourceName             *string `json:"SourceName,omitempty"`
+	ConflictResolvingModel *string `json:"ConflictResolvingModel,omitzero"`
+	SourceName             *string `json:"SourceName,omitzero"`
 }
 
 func (s *ConflictResolution) validate(v *validator, path string) {
@@ -815,11 +815,11 @@ func (s *ConflictResolution) validate(v *validator, path string) {
 
 // ConnectorOperator is the model's ConnectorOperator shape.
 type ConnectorOperator struct {
-	Marketo    *string `json:"Marketo,omitempty"`
-	S3         *string `json:"S3,omitempty"`
-	Salesforce *string `json:"Salesforce,omitempty"`
-	ServiceNow *string `json:"ServiceNow,omitempty"`
-	Zendesk    *string `json:"Zendesk,omitempty"`
+	Marketo    *string `json:"Marketo,omitzero"`
+	S3         *string `json:"S3,omitzero"`
+	Salesforce *string `json:"Salesforce,omitzero"`
+	ServiceNow *string `json:"ServiceNow,omitzero"`
+	Zendesk    *string `json:"Zendesk,omitzero"`
 }
 
 func (s *ConnectorOperator) validate(v *validator, path string) {
@@ -842,7 +842,7 @@ func (s *ConnectorOperator) validate(v *validator, path string) {
 
 // Consolidation is the model's Consolidation shape.
 type Consolidation struct {
-	MatchingAttributesList [][]string `json:"MatchingAttributesList,omitempty"`
+	MatchingAttributesList [][]string `json:"MatchingAttributesList,omitzero"`
 }
 
 func (s *Consolidation) validate(v *validator, path string) {
@@ -860,10 +860,10 @@ func (s *Consolidation) validate(v *validator, path string) {
 
 // ContactPreference is the model's ContactPreference shape.
 type ContactPreference struct {
-	ContactType *string `json:"ContactType,omitempty"`
-	KeyName     *string `json:"KeyName,omitempty"`
-	KeyValue    *string `json:"KeyValue,omitempty"`
-	ProfileId   *string `json:"ProfileId,omitempty"`
+	ContactType *string `json:"ContactType,omitzero"`
+	KeyName     *string `json:"KeyName,omitzero"`
+	KeyValue    *string `json:"KeyValue,omitzero"`
+	ProfileId   *string `json:"ProfileId,omitzero"`
 }
 
 func (s *ContactPreference) validate(v *validator, path string) {
@@ -884,16 +884,16 @@ func (s *ContactPreference) validate(v *validator, path string) {
 
 // CreateCalculatedAttributeDefinitionRequest is the model's CreateCalculatedAttributeDefinitionRequest shape.
 type CreateCalculatedAttributeDefinitionRequest struct {
-	AttributeDetails        *AttributeDetails `json:"AttributeDetails,omitempty"`
+	AttributeDetails        *AttributeDetails `json:"AttributeDetails,omitzero"`
 	CalculatedAttributeName *string           `json:"-"`
-	Conditions              *Conditions       `json:"Conditions,omitempty"`
-	Description             *string           `json:"Description,omitempty"`
-	DisplayName             *string           `json:"DisplayName,omitempty"`
+	Conditions              *Conditions       `json:"Conditions,omitzero"`
+	Description             *string           `json:"Description,omitzero"`
+	DisplayName             *string           `json:"DisplayName,omitzero"`
 	DomainName              *string           `json:"-"`
-	Filter                  *Filter           `json:"Filter,omitempty"`
-	Statistic               *string           `json:"Statistic,omitempty"`
-	Tags                    map[string]string `json:"Tags,omitempty"`
-	UseHistoricalData       *bool             `json:"UseHistoricalData,omitempty"`
+	Filter                  *Filter           `json:"Filter,omitzero"`
+	Statistic               *string           `json:"Statistic,omitzero"`
+	Tags                    map[string]string `json:"Tags,omitzero"`
+	UseHistoricalData       *bool             `json:"UseHistoricalData,omitzero"`
 }
 
 func (s *CreateCalculatedAttributeDefinitionRequest) validate(v *validator, path string) {
@@ -940,19 +940,19 @@ func (s *CreateCalculatedAttributeDefinitionRequest) validate(v *validator, path
 
 // CreateCalculatedAttributeDefinitionResponse is the model's CreateCalculatedAttributeDefinitionResponse shape.
 type CreateCalculatedAttributeDefinitionResponse struct {
-	AttributeDetails        *AttributeDetails `json:"AttributeDetails,omitempty"`
-	CalculatedAttributeName *string           `json:"CalculatedAttributeName,omitempty"`
-	Conditions              *Conditions       `json:"Conditions,omitempty"`
-	CreatedAt               *Timestamp        `json:"CreatedAt,omitempty"`
-	Description             *string           `json:"Description,omitempty"`
-	DisplayName             *string           `json:"DisplayName,omitempty"`
-	Filter                  *Filter           `json:"Filter,omitempty"`
-	LastUpdatedAt           *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	Readiness               *Readiness        `json:"Readiness,omitempty"`
-	Statistic               *string           `json:"Statistic,omitempty"`
-	Status                  *string           `json:"Status,omitempty"`
-	Tags                    map[string]string `json:"Tags,omitempty"`
-	UseHistoricalData       *bool             `json:"UseHistoricalData,omitempty"`
+	AttributeDetails        *AttributeDetails `json:"AttributeDetails,omitzero"`
+	CalculatedAttributeName *string           `json:"CalculatedAttributeName,omitzero"`
+	Conditions              *Conditions       `json:"Conditions,omitzero"`
+	CreatedAt               *Timestamp        `json:"CreatedAt,omitzero"`
+	Description             *string           `json:"Description,omitzero"`
+	DisplayName             *string           `json:"DisplayName,omitzero"`
+	Filter                  *Filter           `json:"Filter,omitzero"`
+	LastUpdatedAt           *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	Readiness               *Readiness        `json:"Readiness,omitzero"`
+	Statistic               *string           `json:"Statistic,omitzero"`
+	Status                  *string           `json:"Status,omitzero"`
+	Tags                    map[string]string `json:"Tags,omitzero"`
+	UseHistoricalData       *bool             `json:"UseHistoricalData,omitzero"`
 }
 
 func (s *CreateCalculatedAttributeDefinitionResponse) validate(v *validator, path string) {
@@ -997,14 +997,14 @@ func (s *CreateCalculatedAttributeDefinitionResponse) validate(v *validator, pat
 
 // CreateDomainLayoutRequest is the model's CreateDomainLayoutRequest shape.
 type CreateDomainLayoutRequest struct {
-	Description          *string           `json:"Description,omitempty"`
-	DisplayName          *string           `json:"DisplayName,omitempty"`
+	Description          *string           `json:"Description,omitzero"`
+	DisplayName          *string           `json:"DisplayName,omitzero"`
 	DomainName           *string           `json:"-"`
-	IsDefault            *bool             `json:"IsDefault,omitempty"`
-	Layout               *string           `json:"Layout,omitempty"`
+	IsDefault            *bool             `json:"IsDefault,omitzero"`
+	Layout               *string           `json:"Layout,omitzero"`
 	LayoutDefinitionName *string           `json:"-"`
-	LayoutType           *string           `json:"LayoutType,omitempty"`
-	Tags                 map[string]string `json:"Tags,omitempty"`
+	LayoutType           *string           `json:"LayoutType,omitzero"`
+	Tags                 map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *CreateDomainLayoutRequest) validate(v *validator, path string) {
@@ -1047,16 +1047,16 @@ func (s *CreateDomainLayoutRequest) validate(v *validator, path string) {
 
 // CreateDomainLayoutResponse is the model's CreateDomainLayoutResponse shape.
 type CreateDomainLayoutResponse struct {
-	CreatedAt            *Timestamp        `json:"CreatedAt,omitempty"`
-	Description          *string           `json:"Description,omitempty"`
-	DisplayName          *string           `json:"DisplayName,omitempty"`
-	IsDefault            *bool             `json:"IsDefault,omitempty"`
-	LastUpdatedAt        *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	Layout               *string           `json:"Layout,omitempty"`
-	LayoutDefinitionName *string           `json:"LayoutDefinitionName,omitempty"`
-	LayoutType           *string           `json:"LayoutType,omitempty"`
-	Tags                 map[string]string `json:"Tags,omitempty"`
-	Version              *string           `json:"Version,omitempty"`
+	CreatedAt            *Timestamp        `json:"CreatedAt,omitzero"`
+	Description          *string           `json:"Description,omitzero"`
+	DisplayName          *string           `json:"DisplayName,omitzero"`
+	IsDefault            *bool             `json:"IsDefault,omitzero"`
+	LastUpdatedAt        *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	Layout               *string           `json:"Layout,omitzero"`
+	LayoutDefinitionName *string           `json:"LayoutDefinitionName,omitzero"`
+	LayoutType           *string           `json:"LayoutType,omitzero"`
+	Tags                 map[string]string `json:"Tags,omitzero"`
+	Version              *string           `json:"Version,omitzero"`
 }
 
 func (s *CreateDomainLayoutResponse) validate(v *validator, path string) {
@@ -1099,14 +1099,14 @@ func (s *CreateDomainLayoutResponse) validate(v *validator, path string) {
 
 // CreateDomainRequest is the model's CreateDomainRequest shape.
 type CreateDomainRequest struct {
-	DataStore             *DataStoreRequest         `json:"DataStore,omitempty"`
-	DeadLetterQueueUrl    *string                   `json:"DeadLetterQueueUrl,omitempty"`
-	DefaultEncryptionKey  *string                   `json:"DefaultEncryptionKey,omitempty"`
-	DefaultExpirationDays *int                      `json:"DefaultExpirationDays,omitempty"`
+	DataStore             *DataStoreRequest         `json:"DataStore,omitzero"`
+	DeadLetterQueueUrl    *string                   `json:"DeadLetterQueueUrl,omitzero"`
+	DefaultEncryptionKey  *string                   `json:"DefaultEncryptionKey,omitzero"`
+	DefaultExpirationDays *int                      `json:"DefaultExpirationDays,omitzero"`
 	DomainName            *string                   `json:"-"`
-	Matching              *MatchingRequest          `json:"Matching,omitempty"`
-	RuleBasedMatching     *RuleBasedMatchingRequest `json:"RuleBasedMatching,omitempty"`
-	Tags                  map[string]string         `json:"Tags,omitempty"`
+	Matching              *MatchingRequest          `json:"Matching,omitzero"`
+	RuleBasedMatching     *RuleBasedMatchingRequest `json:"RuleBasedMatching,omitzero"`
+	Tags                  map[string]string         `json:"Tags,omitzero"`
 }
 
 func (s *CreateDomainRequest) validate(v *validator, path string) {
@@ -1146,16 +1146,16 @@ func (s *CreateDomainRequest) validate(v *validator, path string) {
 
 // CreateDomainResponse is the model's CreateDomainResponse shape.
 type CreateDomainResponse struct {
-	CreatedAt             *Timestamp                 `json:"CreatedAt,omitempty"`
-	DataStore             *DataStoreResponse         `json:"DataStore,omitempty"`
-	DeadLetterQueueUrl    *string                    `json:"DeadLetterQueueUrl,omitempty"`
-	DefaultEncryptionKey  *string                    `json:"DefaultEncryptionKey,omitempty"`
-	DefaultExpirationDays *int                       `json:"DefaultExpirationDays,omitempty"`
-	DomainName            *string                    `json:"DomainName,omitempty"`
-	LastUpdatedAt         *Timestamp                 `json:"LastUpdatedAt,omitempty"`
-	Matching              *MatchingResponse          `json:"Matching,omitempty"`
-	RuleBasedMatching     *RuleBasedMatchingResponse `json:"RuleBasedMatching,omitempty"`
-	Tags                  map[string]string          `json:"Tags,omitempty"`
+	CreatedAt             *Timestamp                 `json:"CreatedAt,omitzero"`
+	DataStore             *DataStoreResponse         `json:"DataStore,omitzero"`
+	DeadLetterQueueUrl    *string                    `json:"DeadLetterQueueUrl,omitzero"`
+	DefaultEncryptionKey  *string                    `json:"DefaultEncryptionKey,omitzero"`
+	DefaultExpirationDays *int                       `json:"DefaultExpirationDays,omitzero"`
+	DomainName            *string                    `json:"DomainName,omitzero"`
+	LastUpdatedAt         *Timestamp                 `json:"LastUpdatedAt,omitzero"`
+	Matching              *MatchingResponse          `json:"Matching,omitzero"`
+	RuleBasedMatching     *RuleBasedMatchingResponse `json:"RuleBasedMatching,omitzero"`
+	Tags                  map[string]string          `json:"Tags,omitzero"`
 }
 
 func (s *CreateDomainResponse) validate(v *validator, path string) {
@@ -1199,8 +1199,8 @@ func (s *CreateDomainResponse) validate(v *validator, path string) {
 type CreateEventStreamRequest struct {
 	DomainName      *string           `json:"-"`
 	EventStreamName *string           `json:"-"`
-	Tags            map[string]string `json:"Tags,omitempty"`
-	Uri             *string           `json:"Uri,omitempty"`
+	Tags            map[string]string `json:"Tags,omitzero"`
+	Uri             *string           `json:"Uri,omitzero"`
 }
 
 func (s *CreateEventStreamRequest) validate(v *validator, path string) {
@@ -1230,8 +1230,8 @@ func (s *CreateEventStreamRequest) validate(v *validator, path string) {
 
 // CreateEventStreamResponse is the model's CreateEventStreamResponse shape.
 type CreateEventStreamResponse struct {
-	EventStreamArn *string           `json:"EventStreamArn,omitempty"`
-	Tags           map[string]string `json:"Tags,omitempty"`
+	EventStreamArn *string           `json:"EventStreamArn,omitzero"`
+	Tags           map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *CreateEventStreamResponse) validate(v *validator, path string) {
@@ -1251,14 +1251,14 @@ func (s *CreateEventStreamResponse) validate(v *validator, path string) {
 
 // CreateEventTriggerRequest is the model's CreateEventTriggerRequest shape.
 type CreateEventTriggerRequest struct {
-	Description            *string                 `json:"Description,omitempty"`
+	Description            *string                 `json:"Description,omitzero"`
 	DomainName             *string                 `json:"-"`
-	EventTriggerConditions []EventTriggerCondition `json:"EventTriggerConditions,omitempty"`
-	EventTriggerLimits     *EventTriggerLimits     `json:"EventTriggerLimits,omitempty"`
+	EventTriggerConditions []EventTriggerCondition `json:"EventTriggerConditions,omitzero"`
+	EventTriggerLimits     *EventTriggerLimits     `json:"EventTriggerLimits,omitzero"`
 	EventTriggerName       *string                 `json:"-"`
-	ObjectTypeName         *string                 `json:"ObjectTypeName,omitempty"`
-	SegmentFilter          *string                 `json:"SegmentFilter,omitempty"`
-	Tags                   map[string]string       `json:"Tags,omitempty"`
+	ObjectTypeName         *string                 `json:"ObjectTypeName,omitzero"`
+	SegmentFilter          *string                 `json:"SegmentFilter,omitzero"`
+	Tags                   map[string]string       `json:"Tags,omitzero"`
 }
 
 func (s *CreateEventTriggerRequest) validate(v *validator, path string) {
@@ -1306,15 +1306,15 @@ func (s *CreateEventTriggerRequest) validate(v *validator, path string) {
 
 // CreateEventTriggerResponse is the model's CreateEventTriggerResponse shape.
 type CreateEventTriggerResponse struct {
-	CreatedAt              *Timestamp              `json:"CreatedAt,omitempty"`
-	Description            *string                 `json:"Description,omitempty"`
-	EventTriggerConditions []EventTriggerCondition `json:"EventTriggerConditions,omitempty"`
-	EventTriggerLimits     *EventTriggerLimits     `json:"EventTriggerLimits,omitempty"`
-	EventTriggerName       *string                 `json:"EventTriggerName,omitempty"`
-	LastUpdatedAt          *Timestamp              `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName         *string                 `json:"ObjectTypeName,omitempty"`
-	SegmentFilter          *string                 `json:"SegmentFilter,omitempty"`
-	Tags                   map[string]string       `json:"Tags,omitempty"`
+	CreatedAt              *Timestamp              `json:"CreatedAt,omitzero"`
+	Description            *string                 `json:"Description,omitzero"`
+	EventTriggerConditions []EventTriggerCondition `json:"EventTriggerConditions,omitzero"`
+	EventTriggerLimits     *EventTriggerLimits     `json:"EventTriggerLimits,omitzero"`
+	EventTriggerName       *string                 `json:"EventTriggerName,omitzero"`
+	LastUpdatedAt          *Timestamp              `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName         *string                 `json:"ObjectTypeName,omitzero"`
+	SegmentFilter          *string                 `json:"SegmentFilter,omitzero"`
+	Tags                   map[string]string       `json:"Tags,omitzero"`
 }
 
 func (s *CreateEventTriggerResponse) validate(v *validator, path string) {
@@ -1355,11 +1355,11 @@ func (s *CreateEventTriggerResponse) validate(v *validator, path string) {
 // CreateIntegrationWorkflowRequest is the model's CreateIntegrationWorkflowRequest shape.
 type CreateIntegrationWorkflowRequest struct {
 	DomainName        *string            `json:"-"`
-	IntegrationConfig *IntegrationConfig `json:"IntegrationConfig,omitempty"`
-	ObjectTypeName    *string            `json:"ObjectTypeName,omitempty"`
-	RoleArn           *string            `json:"RoleArn,omitempty"`
-	Tags              map[string]string  `json:"Tags,omitempty"`
-	WorkflowType      *string            `json:"WorkflowType,omitempty"`
+	IntegrationConfig *IntegrationConfig `json:"IntegrationConfig,omitzero"`
+	ObjectTypeName    *string            `json:"ObjectTypeName,omitzero"`
+	RoleArn           *string            `json:"RoleArn,omitzero"`
+	Tags              map[string]string  `json:"Tags,omitzero"`
+	WorkflowType      *string            `json:"WorkflowType,omitzero"`
 }
 
 func (s *CreateIntegrationWorkflowRequest) validate(v *validator, path string) {
@@ -1398,8 +1398,8 @@ func (s *CreateIntegrationWorkflowRequest) validate(v *validator, path string) {
 
 // CreateIntegrationWorkflowResponse is the model's CreateIntegrationWorkflowResponse shape.
 type CreateIntegrationWorkflowResponse struct {
-	Message    *string `json:"Message,omitempty"`
-	WorkflowId *string `json:"WorkflowId,omitempty"`
+	Message    *string `json:"Message,omitzero"`
+	WorkflowId *string `json:"WorkflowId,omitzero"`
 }
 
 func (s *CreateIntegrationWorkflowResponse) validate(v *validator, path string) {
@@ -1415,32 +1415,32 @@ func (s *CreateIntegrationWorkflowResponse) validate(v *validator, path string) 
 
 // CreateProfileRequest is the model's CreateProfileRequest shape.
 type CreateProfileRequest struct {
-	AccountNumber         *string                `json:"AccountNumber,omitempty"`
-	AdditionalInformation *string                `json:"AdditionalInformation,omitempty"`
-	Address               *Address               `json:"Address,omitempty"`
-	Attributes            map[string]string      `json:"Attributes,omitempty"`
-	BillingAddress        *Address               `json:"BillingAddress,omitempty"`
-	BirthDate             *string                `json:"BirthDate,omitempty"`
-	BusinessEmailAddress  *string                `json:"BusinessEmailAddress,omitempty"`
-	BusinessName          *string                `json:"BusinessName,omitempty"`
-	BusinessPhoneNumber   *string                `json:"BusinessPhoneNumber,omitempty"`
+	AccountNumber         *string                `json:"AccountNumber,omitzero"`
+	AdditionalInformation *string                `json:"AdditionalInformation,omitzero"`
+	Address               *Address               `json:"Address,omitzero"`
+	Attributes            map[string]string      `json:"Attributes,omitzero"`
+	BillingAddress        *Address               `json:"BillingAddress,omitzero"`
+	BirthDate             *string                `json:"BirthDate,omitzero"`
+	BusinessEmailAddress  *string                `json:"BusinessEmailAddress,omitzero"`
+	BusinessName          *string                `json:"BusinessName,omitzero"`
+	BusinessPhoneNumber   *string                `json:"BusinessPhoneNumber,omitzero"`
 	DomainName            *string                `json:"-"`
-	EmailAddress          *string                `json:"EmailAddress,omitempty"`
-	EngagementPreferences *EngagementPreferences `json:"EngagementPreferences,omitempty"`
-	FirstName             *string                `json:"FirstName,omitempty"`
-	Gender                *string                `json:"Gender,omitempty"`
-	GenderString          *string                `json:"GenderString,omitempty"`
-	HomePhoneNumber       *string                `json:"HomePhoneNumber,omitempty"`
-	LastName              *string                `json:"LastName,omitempty"`
-	MailingAddress        *Address               `json:"MailingAddress,omitempty"`
-	MiddleName            *string                `json:"MiddleName,omitempty"`
-	MobilePhoneNumber     *string                `json:"MobilePhoneNumber,omitempty"`
-	PartyType             *string                `json:"PartyType,omitempty"`
-	PartyTypeString       *string                `json:"PartyTypeString,omitempty"`
-	PersonalEmailAddress  *string                `json:"PersonalEmailAddress,omitempty"`
-	PhoneNumber           *string                `json:"PhoneNumber,omitempty"`
-	ProfileType           *string                `json:"ProfileType,omitempty"`
-	ShippingAddress       *Address               `json:"ShippingAddress,omitempty"`
+	EmailAddress          *string                `json:"EmailAddress,omitzero"`
+	EngagementPreferences *EngagementPreferences `json:"EngagementPreferences,omitzero"`
+	FirstName             *string                `json:"FirstName,omitzero"`
+	Gender                *string                `json:"Gender,omitzero"`
+	GenderString          *string                `json:"GenderString,omitzero"`
+	HomePhoneNumber       *string                `json:"HomePhoneNumber,omitzero"`
+	LastName              *string                `json:"LastName,omitzero"`
+	MailingAddress        *Address               `json:"MailingAddress,omitzero"`
+	MiddleName            *string                `json:"MiddleName,omitzero"`
+	MobilePhoneNumber     *string                `json:"MobilePhoneNumber,omitzero"`
+	PartyType             *string                `json:"PartyType,omitzero"`
+	PartyTypeString       *string                `json:"PartyTypeString,omitzero"`
+	PersonalEmailAddress  *string                `json:"PersonalEmailAddress,omitzero"`
+	PhoneNumber           *string                `json:"PhoneNumber,omitzero"`
+	ProfileType           *string                `json:"ProfileType,omitzero"`
+	ShippingAddress       *Address               `json:"ShippingAddress,omitzero"`
 }
 
 func (s *CreateProfileRequest) validate(v *validator, path string) {
@@ -1531,7 +1531,7 @@ func (s *CreateProfileRequest) validate(v *validator, path string) {
 
 // CreateProfileResponse is the model's CreateProfileResponse shape.
 type CreateProfileResponse struct {
-	ProfileId *string `json:"ProfileId,omitempty"`
+	ProfileId *string `json:"ProfileId,omitzero"`
 }
 
 func (s *CreateProfileResponse) validate(v *validator, path string) {
@@ -1543,12 +1543,12 @@ func (s *CreateProfileResponse) validate(v *validator, path string) {
 
 // CreateRecommenderFilterRequest is the model's CreateRecommenderFilterRequest shape.
 type CreateRecommenderFilterRequest struct {
-	Description                 *string           `json:"Description,omitempty"`
+	Description                 *string           `json:"Description,omitzero"`
 	DomainName                  *string           `json:"-"`
-	RecommenderFilterExpression *string           `json:"RecommenderFilterExpression,omitempty"`
+	RecommenderFilterExpression *string           `json:"RecommenderFilterExpression,omitzero"`
 	RecommenderFilterName       *string           `json:"-"`
-	RecommenderSchemaName       *string           `json:"RecommenderSchemaName,omitempty"`
-	Tags                        map[string]string `json:"Tags,omitempty"`
+	RecommenderSchemaName       *string           `json:"RecommenderSchemaName,omitzero"`
+	Tags                        map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *CreateRecommenderFilterRequest) validate(v *validator, path string) {
@@ -1585,8 +1585,8 @@ func (s *CreateRecommenderFilterRequest) validate(v *validator, path string) {
 
 // CreateRecommenderFilterResponse is the model's CreateRecommenderFilterResponse shape.
 type CreateRecommenderFilterResponse struct {
-	RecommenderFilterArn *string           `json:"RecommenderFilterArn,omitempty"`
-	Tags                 map[string]string `json:"Tags,omitempty"`
+	RecommenderFilterArn *string           `json:"RecommenderFilterArn,omitzero"`
+	Tags                 map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *CreateRecommenderFilterResponse) validate(v *validator, path string) {
@@ -1606,13 +1606,13 @@ func (s *CreateRecommenderFilterResponse) validate(v *validator, path string) {
 
 // CreateRecommenderRequest is the model's CreateRecommenderRequest shape.
 type CreateRecommenderRequest struct {
-	Description           *string            `json:"Description,omitempty"`
+	Description           *string            `json:"Description,omitzero"`
 	DomainName            *string            `json:"-"`
-	RecommenderConfig     *RecommenderConfig `json:"RecommenderConfig,omitempty"`
+	RecommenderConfig     *RecommenderConfig `json:"RecommenderConfig,omitzero"`
 	RecommenderName       *string            `json:"-"`
-	RecommenderRecipeName *string            `json:"RecommenderRecipeName,omitempty"`
-	RecommenderSchemaName *string            `json:"RecommenderSchemaName,omitempty"`
-	Tags                  map[string]string  `json:"Tags,omitempty"`
+	RecommenderRecipeName *string            `json:"RecommenderRecipeName,omitzero"`
+	RecommenderSchemaName *string            `json:"RecommenderSchemaName,omitzero"`
+	Tags                  map[string]string  `json:"Tags,omitzero"`
 }
 
 func (s *CreateRecommenderRequest) validate(v *validator, path string) {
@@ -1652,8 +1652,8 @@ func (s *CreateRecommenderRequest) validate(v *validator, path string) {
 
 // CreateRecommenderResponse is the model's CreateRecommenderResponse shape.
 type CreateRecommenderResponse struct {
-	RecommenderArn *string           `json:"RecommenderArn,omitempty"`
-	Tags           map[string]string `json:"Tags,omitempty"`
+	RecommenderArn *string           `json:"RecommenderArn,omitzero"`
+	Tags           map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *CreateRecommenderResponse) validate(v *validator, path string) {
@@ -1674,9 +1674,9 @@ func (s *CreateRecommenderResponse) validate(v *validator, path string) {
 // CreateRecommenderSchemaRequest is the model's CreateRecommenderSchemaRequest shape.
 type CreateRecommenderSchemaRequest struct {
 	DomainName            *string                             `json:"-"`
-	Fields                map[string][]RecommenderSchemaField `json:"Fields,omitempty"`
+	Fields                map[string][]RecommenderSchemaField `json:"Fields,omitzero"`
 	RecommenderSchemaName *string                             `json:"-"`
-	Tags                  map[string]string                   `json:"Tags,omitempty"`
+	Tags                  map[string]string                   `json:"Tags,omitzero"`
 }
 
 func (s *CreateRecommenderSchemaRequest) validate(v *validator, path string) {
@@ -1712,12 +1712,12 @@ func (s *CreateRecommenderSchemaRequest) validate(v *validator, path string) {
 
 // CreateRecommenderSchemaResponse is the model's CreateRecommenderSchemaResponse shape.
 type CreateRecommenderSchemaResponse struct {
-	CreatedAt             *Timestamp                          `json:"CreatedAt,omitempty"`
-	Fields                map[string][]RecommenderSchemaField `json:"Fields,omitempty"`
-	RecommenderSchemaArn  *string                             `json:"RecommenderSchemaArn,omitempty"`
-	RecommenderSchemaName *string                             `json:"RecommenderSchemaName,omitempty"`
-	Status                *string                             `json:"Status,omitempty"`
-	Tags                  map[string]string                   `json:"Tags,omitempty"`
+	CreatedAt             *Timestamp                          `json:"CreatedAt,omitzero"`
+	Fields                map[string][]RecommenderSchemaField `json:"Fields,omitzero"`
+	RecommenderSchemaArn  *string                             `json:"RecommenderSchemaArn,omitzero"`
+	RecommenderSchemaName *string                             `json:"RecommenderSchemaName,omitzero"`
+	Status                *string                             `json:"Status,omitzero"`
+	Tags                  map[string]string                   `json:"Tags,omitzero"`
 }
 
 func (s *CreateRecommenderSchemaResponse) validate(v *validator, path string) {
@@ -1757,14 +1757,14 @@ func (s *CreateRecommenderSchemaResponse) validate(v *validator, path string) {
 
 // CreateSegmentDefinitionRequest is the model's CreateSegmentDefinitionRequest shape.
 type CreateSegmentDefinitionRequest struct {
-	Description           *string           `json:"Description,omitempty"`
-	DisplayName           *string           `json:"DisplayName,omitempty"`
+	Description           *string           `json:"Description,omitzero"`
+	DisplayName           *string           `json:"DisplayName,omitzero"`
 	DomainName            *string           `json:"-"`
 	SegmentDefinitionName *string           `json:"-"`
-	SegmentGroups         *SegmentGroup     `json:"SegmentGroups,omitempty"`
-	SegmentSort           *SegmentSort      `json:"SegmentSort,omitempty"`
-	SegmentSqlQuery       *string           `json:"SegmentSqlQuery,omitempty"`
-	Tags                  map[string]string `json:"Tags,omitempty"`
+	SegmentGroups         *SegmentGroup     `json:"SegmentGroups,omitzero"`
+	SegmentSort           *SegmentSort      `json:"SegmentSort,omitzero"`
+	SegmentSqlQuery       *string           `json:"SegmentSqlQuery,omitzero"`
+	Tags                  map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *CreateSegmentDefinitionRequest) validate(v *validator, path string) {
@@ -1806,12 +1806,12 @@ func (s *CreateSegmentDefinitionRequest) validate(v *validator, path string) {
 
 // CreateSegmentDefinitionResponse is the model's CreateSegmentDefinitionResponse shape.
 type CreateSegmentDefinitionResponse struct {
-	CreatedAt             *Timestamp        `json:"CreatedAt,omitempty"`
-	Description           *string           `json:"Description,omitempty"`
-	DisplayName           *string           `json:"DisplayName,omitempty"`
-	SegmentDefinitionArn  *string           `json:"SegmentDefinitionArn,omitempty"`
-	SegmentDefinitionName *string           `json:"SegmentDefinitionName,omitempty"`
-	Tags                  map[string]string `json:"Tags,omitempty"`
+	CreatedAt             *Timestamp        `json:"CreatedAt,omitzero"`
+	Description           *string           `json:"Description,omitzero"`
+	DisplayName           *string           `json:"DisplayName,omitzero"`
+	SegmentDefinitionArn  *string           `json:"SegmentDefinitionArn,omitzero"`
+	SegmentDefinitionName *string           `json:"SegmentDefinitionName,omitzero"`
+	Tags                  map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *CreateSegmentDefinitionResponse) validate(v *validator, path string) {
@@ -1842,8 +1842,8 @@ func (s *CreateSegmentDefinitionResponse) validate(v *validator, path string) {
 // CreateSegmentEstimateRequest is the model's CreateSegmentEstimateRequest shape.
 type CreateSegmentEstimateRequest struct {
 	DomainName      *string                `json:"-"`
-	SegmentQuery    *SegmentGroupStructure `json:"SegmentQuery,omitempty"`
-	SegmentSqlQuery *string                `json:"SegmentSqlQuery,omitempty"`
+	SegmentQuery    *SegmentGroupStructure `json:"SegmentQuery,omitzero"`
+	SegmentSqlQuery *string                `json:"SegmentSqlQuery,omitzero"`
 }
 
 func (s *CreateSegmentEstimateRequest) validate(v *validator, path string) {
@@ -1862,8 +1862,8 @@ func (s *CreateSegmentEstimateRequest) validate(v *validator, path string) {
 
 // CreateSegmentEstimateResponse is the model's CreateSegmentEstimateResponse shape.
 type CreateSegmentEstimateResponse struct {
-	DomainName *string `json:"DomainName,omitempty"`
-	EstimateId *string `json:"EstimateId,omitempty"`
+	DomainName *string `json:"DomainName,omitzero"`
+	EstimateId *string `json:"EstimateId,omitzero"`
 	StatusCode *int    `json:"-"`
 }
 
@@ -1886,11 +1886,11 @@ func (s *CreateSegmentEstimateResponse) httpStatus() int {
 
 // CreateSegmentSnapshotRequest is the model's CreateSegmentSnapshotRequest shape.
 type CreateSegmentSnapshotRequest struct {
-	DataFormat            *string `json:"DataFormat,omitempty"`
-	DestinationUri        *string `json:"DestinationUri,omitempty"`
+	DataFormat            *string `json:"DataFormat,omitzero"`
+	DestinationUri        *string `json:"DestinationUri,omitzero"`
 	DomainName            *string `json:"-"`
-	EncryptionKey         *string `json:"EncryptionKey,omitempty"`
-	RoleArn               *string `json:"RoleArn,omitempty"`
+	EncryptionKey         *string `json:"EncryptionKey,omitzero"`
+	RoleArn               *string `json:"RoleArn,omitzero"`
 	SegmentDefinitionName *string `json:"-"`
 }
 
@@ -1923,7 +1923,7 @@ func (s *CreateSegmentSnapshotRequest) validate(v *validator, path string) {
 
 // CreateSegmentSnapshotResponse is the model's CreateSegmentSnapshotResponse shape.
 type CreateSegmentSnapshotResponse struct {
-	SnapshotId *string `json:"SnapshotId,omitempty"`
+	SnapshotId *string `json:"SnapshotId,omitzero"`
 }
 
 func (s *CreateSegmentSnapshotResponse) validate(v *validator, path string) {
@@ -1935,11 +1935,11 @@ func (s *CreateSegmentSnapshotResponse) validate(v *validator, path string) {
 
 // CreateUploadJobRequest is the model's CreateUploadJobRequest shape.
 type CreateUploadJobRequest struct {
-	DataExpiry  *int                       `json:"DataExpiry,omitempty"`
-	DisplayName *string                    `json:"DisplayName,omitempty"`
+	DataExpiry  *int                       `json:"DataExpiry,omitzero"`
+	DisplayName *string                    `json:"DisplayName,omitzero"`
 	DomainName  *string                    `json:"-"`
-	Fields      map[string]ObjectTypeField `json:"Fields,omitempty"`
-	UniqueKey   *string                    `json:"UniqueKey,omitempty"`
+	Fields      map[string]ObjectTypeField `json:"Fields,omitzero"`
+	UniqueKey   *string                    `json:"UniqueKey,omitzero"`
 }
 
 func (s *CreateUploadJobRequest) validate(v *validator, path string) {
@@ -1971,7 +1971,7 @@ func (s *CreateUploadJobRequest) validate(v *validator, path string) {
 
 // CreateUploadJobResponse is the model's CreateUploadJobResponse shape.
 type CreateUploadJobResponse struct {
-	JobId *string `json:"JobId,omitempty"`
+	JobId *string `json:"JobId,omitzero"`
 }
 
 func (s *CreateUploadJobResponse) validate(v *validator, path string) {
@@ -1983,7 +1983,7 @@ func (s *CreateUploadJobResponse) validate(v *validator, path string) {
 
 // DataStoreRequest is the model's DataStoreRequest shape.
 type DataStoreRequest struct {
-	Enabled *bool `json:"Enabled,omitempty"`
+	Enabled *bool `json:"Enabled,omitzero"`
 }
 
 func (s *DataStoreRequest) validate(v *validator, path string) {
@@ -1991,8 +1991,8 @@ func (s *DataStoreRequest) validate(v *validator, path string) {
 
 // DataStoreResponse is the model's DataStoreResponse shape.
 type DataStoreResponse struct {
-	Enabled   *bool      `json:"Enabled,omitempty"`
-	Readiness *Readiness `json:"Readiness,omitempty"`
+	Enabled   *bool      `json:"Enabled,omitzero"`
+	Readiness *Readiness `json:"Readiness,omitzero"`
 }
 
 func (s *DataStoreResponse) validate(v *validator, path string) {
@@ -2003,8 +2003,8 @@ func (s *DataStoreResponse) validate(v *validator, path string) {
 
 // DateDimension is the model's DateDimension shape.
 type DateDimension struct {
-	DimensionType *string  `json:"DimensionType,omitempty"`
-	Values        []string `json:"Values,omitempty"`
+	DimensionType *string  `json:"DimensionType,omitzero"`
+	Values        []string `json:"Values,omitzero"`
 }
 
 func (s *DateDimension) validate(v *validator, path string) {
@@ -2065,7 +2065,7 @@ func (s *DeleteDomainLayoutRequest) validate(v *validator, path string) {
 
 // DeleteDomainLayoutResponse is the model's DeleteDomainLayoutResponse shape.
 type DeleteDomainLayoutResponse struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *DeleteDomainLayoutResponse) validate(v *validator, path string) {
@@ -2113,7 +2113,7 @@ func (s *DeleteDomainRequest) validate(v *validator, path string) {
 
 // DeleteDomainResponse is the model's DeleteDomainResponse shape.
 type DeleteDomainResponse struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *DeleteDomainResponse) validate(v *validator, path string) {
@@ -2167,7 +2167,7 @@ func (s *DeleteEventTriggerRequest) validate(v *validator, path string) {
 
 // DeleteEventTriggerResponse is the model's DeleteEventTriggerResponse shape.
 type DeleteEventTriggerResponse struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *DeleteEventTriggerResponse) validate(v *validator, path string) {
@@ -2177,7 +2177,7 @@ func (s *DeleteEventTriggerResponse) validate(v *validator, path string) {
 // DeleteIntegrationRequest is the model's DeleteIntegrationRequest shape.
 type DeleteIntegrationRequest struct {
 	DomainName *string `json:"-"`
-	Uri        *string `json:"Uri,omitempty"`
+	Uri        *string `json:"Uri,omitzero"`
 }
 
 func (s *DeleteIntegrationRequest) validate(v *validator, path string) {
@@ -2194,7 +2194,7 @@ func (s *DeleteIntegrationRequest) validate(v *validator, path string) {
 
 // DeleteIntegrationResponse is the model's DeleteIntegrationResponse shape.
 type DeleteIntegrationResponse struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *DeleteIntegrationResponse) validate(v *validator, path string) {
@@ -2204,9 +2204,9 @@ func (s *DeleteIntegrationResponse) validate(v *validator, path string) {
 // DeleteProfileKeyRequest is the model's DeleteProfileKeyRequest shape.
 type DeleteProfileKeyRequest struct {
 	DomainName *string  `json:"-"`
-	KeyName    *string  `json:"KeyName,omitempty"`
-	ProfileId  *string  `json:"ProfileId,omitempty"`
-	Values     []string `json:"Values,omitempty"`
+	KeyName    *string  `json:"KeyName,omitzero"`
+	ProfileId  *string  `json:"ProfileId,omitzero"`
+	Values     []string `json:"Values,omitzero"`
 }
 
 func (s *DeleteProfileKeyRequest) validate(v *validator, path string) {
@@ -2234,7 +2234,7 @@ func (s *DeleteProfileKeyRequest) validate(v *validator, path string) {
 
 // DeleteProfileKeyResponse is the model's DeleteProfileKeyResponse shape.
 type DeleteProfileKeyResponse struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *DeleteProfileKeyResponse) validate(v *validator, path string) {
@@ -2243,9 +2243,9 @@ func (s *DeleteProfileKeyResponse) validate(v *validator, path string) {
 // DeleteProfileObjectRequest is the model's DeleteProfileObjectRequest shape.
 type DeleteProfileObjectRequest struct {
 	DomainName             *string `json:"-"`
-	ObjectTypeName         *string `json:"ObjectTypeName,omitempty"`
-	ProfileId              *string `json:"ProfileId,omitempty"`
-	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitempty"`
+	ObjectTypeName         *string `json:"ObjectTypeName,omitzero"`
+	ProfileId              *string `json:"ProfileId,omitzero"`
+	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitzero"`
 }
 
 func (s *DeleteProfileObjectRequest) validate(v *validator, path string) {
@@ -2271,7 +2271,7 @@ func (s *DeleteProfileObjectRequest) validate(v *validator, path string) {
 
 // DeleteProfileObjectResponse is the model's DeleteProfileObjectResponse shape.
 type DeleteProfileObjectResponse struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *DeleteProfileObjectResponse) validate(v *validator, path string) {
@@ -2298,7 +2298,7 @@ func (s *DeleteProfileObjectTypeRequest) validate(v *validator, path string) {
 
 // DeleteProfileObjectTypeResponse is the model's DeleteProfileObjectTypeResponse shape.
 type DeleteProfileObjectTypeResponse struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *DeleteProfileObjectTypeResponse) validate(v *validator, path string) {
@@ -2308,7 +2308,7 @@ func (s *DeleteProfileObjectTypeResponse) validate(v *validator, path string) {
 // DeleteProfileRequest is the model's DeleteProfileRequest shape.
 type DeleteProfileRequest struct {
 	DomainName *string `json:"-"`
-	ProfileId  *string `json:"ProfileId,omitempty"`
+	ProfileId  *string `json:"ProfileId,omitzero"`
 }
 
 func (s *DeleteProfileRequest) validate(v *validator, path string) {
@@ -2325,7 +2325,7 @@ func (s *DeleteProfileRequest) validate(v *validator, path string) {
 
 // DeleteProfileResponse is the model's DeleteProfileResponse shape.
 type DeleteProfileResponse struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *DeleteProfileResponse) validate(v *validator, path string) {
@@ -2352,7 +2352,7 @@ func (s *DeleteRecommenderFilterRequest) validate(v *validator, path string) {
 
 // DeleteRecommenderFilterResponse is the model's DeleteRecommenderFilterResponse shape.
 type DeleteRecommenderFilterResponse struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *DeleteRecommenderFilterResponse) validate(v *validator, path string) {
@@ -2432,7 +2432,7 @@ func (s *DeleteSegmentDefinitionRequest) validate(v *validator, path string) {
 
 // DeleteSegmentDefinitionResponse is the model's DeleteSegmentDefinitionResponse shape.
 type DeleteSegmentDefinitionResponse struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *DeleteSegmentDefinitionResponse) validate(v *validator, path string) {
@@ -2468,9 +2468,9 @@ func (s *DeleteWorkflowResponse) validate(v *validator, path string) {
 
 // DestinationSummary is the model's DestinationSummary shape.
 type DestinationSummary struct {
-	Status         *string    `json:"Status,omitempty"`
-	UnhealthySince *Timestamp `json:"UnhealthySince,omitempty"`
-	Uri            *string    `json:"Uri,omitempty"`
+	Status         *string    `json:"Status,omitzero"`
+	UnhealthySince *Timestamp `json:"UnhealthySince,omitzero"`
+	Uri            *string    `json:"Uri,omitzero"`
 }
 
 func (s *DestinationSummary) validate(v *validator, path string) {
@@ -2487,7 +2487,7 @@ func (s *DestinationSummary) validate(v *validator, path string) {
 // DetectProfileObjectTypeRequest is the model's DetectProfileObjectTypeRequest shape.
 type DetectProfileObjectTypeRequest struct {
 	DomainName *string  `json:"-"`
-	Objects    []string `json:"Objects,omitempty"`
+	Objects    []string `json:"Objects,omitzero"`
 }
 
 func (s *DetectProfileObjectTypeRequest) validate(v *validator, path string) {
@@ -2507,7 +2507,7 @@ func (s *DetectProfileObjectTypeRequest) validate(v *validator, path string) {
 
 // DetectProfileObjectTypeResponse is the model's DetectProfileObjectTypeResponse shape.
 type DetectProfileObjectTypeResponse struct {
-	DetectedProfileObjectTypes []DetectedProfileObjectType `json:"DetectedProfileObjectTypes,omitempty"`
+	DetectedProfileObjectTypes []DetectedProfileObjectType `json:"DetectedProfileObjectTypes,omitzero"`
 }
 
 func (s *DetectProfileObjectTypeResponse) validate(v *validator, path string) {
@@ -2520,9 +2520,9 @@ func (s *DetectProfileObjectTypeResponse) validate(v *validator, path string) {
 
 // DetectedProfileObjectType is the model's DetectedProfileObjectType shape.
 type DetectedProfileObjectType struct {
-	Fields                           map[string]ObjectTypeField `json:"Fields,omitempty"`
-	Keys                             map[string][]ObjectTypeKey `json:"Keys,omitempty"`
-	SourceLastUpdatedTimestampFormat *string                    `json:"SourceLastUpdatedTimestampFormat,omitempty"`
+	Fields                           map[string]ObjectTypeField `json:"Fields,omitzero"`
+	Keys                             map[string][]ObjectTypeKey `json:"Keys,omitzero"`
+	SourceLastUpdatedTimestampFormat *string                    `json:"SourceLastUpdatedTimestampFormat,omitzero"`
 }
 
 func (s *DetectedProfileObjectType) validate(v *validator, path string) {
@@ -2549,8 +2549,8 @@ func (s *DetectedProfileObjectType) validate(v *validator, path string) {
 
 // Dimension is the model's Dimension shape.
 type Dimension struct {
-	CalculatedAttributes map[string]CalculatedAttributeDimension `json:"CalculatedAttributes,omitempty"`
-	ProfileAttributes    *ProfileAttributes                      `json:"ProfileAttributes,omitempty"`
+	CalculatedAttributes map[string]CalculatedAttributeDimension `json:"CalculatedAttributes,omitzero"`
+	ProfileAttributes    *ProfileAttributes                      `json:"ProfileAttributes,omitzero"`
 }
 
 func (s *Dimension) validate(v *validator, path string) {
@@ -2568,9 +2568,9 @@ func (s *Dimension) validate(v *validator, path string) {
 
 // DiversityColumn is the model's DiversityColumn shape.
 type DiversityColumn struct {
-	CapType *string `json:"CapType,omitempty"`
-	Name    *string `json:"Name,omitempty"`
-	Target  *string `json:"Target,omitempty"`
+	CapType *string `json:"CapType,omitzero"`
+	Name    *string `json:"Name,omitzero"`
+	Target  *string `json:"Target,omitzero"`
 }
 
 func (s *DiversityColumn) validate(v *validator, path string) {
@@ -2591,7 +2591,7 @@ func (s *DiversityColumn) validate(v *validator, path string) {
 
 // DiversityConfig is the model's DiversityConfig shape.
 type DiversityConfig struct {
-	DiversityColumns []DiversityColumn `json:"DiversityColumns,omitempty"`
+	DiversityColumns []DiversityColumn `json:"DiversityColumns,omitzero"`
 }
 
 func (s *DiversityConfig) validate(v *validator, path string) {
@@ -2605,10 +2605,10 @@ func (s *DiversityConfig) validate(v *validator, path string) {
 
 // DomainObjectTypeField is the model's DomainObjectTypeField shape.
 type DomainObjectTypeField struct {
-	ContentType *string `json:"ContentType,omitempty"`
-	FeatureType *string `json:"FeatureType,omitempty"`
-	Source      *string `json:"Source,omitempty"`
-	Target      *string `json:"Target,omitempty"`
+	ContentType *string `json:"ContentType,omitzero"`
+	FeatureType *string `json:"FeatureType,omitzero"`
+	Source      *string `json:"Source,omitzero"`
+	Target      *string `json:"Target,omitzero"`
 }
 
 func (s *DomainObjectTypeField) validate(v *validator, path string) {
@@ -2630,11 +2630,11 @@ func (s *DomainObjectTypeField) validate(v *validator, path string) {
 
 // DomainObjectTypesListItem is the model's DomainObjectTypesListItem shape.
 type DomainObjectTypesListItem struct {
-	CreatedAt      *Timestamp        `json:"CreatedAt,omitempty"`
-	Description    *string           `json:"Description,omitempty"`
-	LastUpdatedAt  *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName *string           `json:"ObjectTypeName,omitempty"`
-	Tags           map[string]string `json:"Tags,omitempty"`
+	CreatedAt      *Timestamp        `json:"CreatedAt,omitzero"`
+	Description    *string           `json:"Description,omitzero"`
+	LastUpdatedAt  *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName *string           `json:"ObjectTypeName,omitzero"`
+	Tags           map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *DomainObjectTypesListItem) validate(v *validator, path string) {
@@ -2658,10 +2658,10 @@ func (s *DomainObjectTypesListItem) validate(v *validator, path string) {
 
 // DomainStats is the model's DomainStats shape.
 type DomainStats struct {
-	MeteringProfileCount *int64 `json:"MeteringProfileCount,omitempty"`
-	ObjectCount          *int64 `json:"ObjectCount,omitempty"`
-	ProfileCount         *int64 `json:"ProfileCount,omitempty"`
-	TotalSize            *int64 `json:"TotalSize,omitempty"`
+	MeteringProfileCount *int64 `json:"MeteringProfileCount,omitzero"`
+	ObjectCount          *int64 `json:"ObjectCount,omitzero"`
+	ProfileCount         *int64 `json:"ProfileCount,omitzero"`
+	TotalSize            *int64 `json:"TotalSize,omitzero"`
 }
 
 func (s *DomainStats) validate(v *validator, path string) {
@@ -2669,8 +2669,8 @@ func (s *DomainStats) validate(v *validator, path string) {
 
 // EngagementPreferences is the model's EngagementPreferences shape.
 type EngagementPreferences struct {
-	Email []ContactPreference `json:"Email,omitempty"`
-	Phone []ContactPreference `json:"Phone,omitempty"`
+	Email []ContactPreference `json:"Email,omitzero"`
+	Phone []ContactPreference `json:"Phone,omitzero"`
 }
 
 func (s *EngagementPreferences) validate(v *validator, path string) {
@@ -2688,9 +2688,9 @@ func (s *EngagementPreferences) validate(v *validator, path string) {
 
 // EventParameters is the model's EventParameters shape.
 type EventParameters struct {
-	EventType           *string  `json:"EventType,omitempty"`
-	EventValueThreshold *float64 `json:"EventValueThreshold,omitempty"`
-	EventWeight         *float64 `json:"EventWeight,omitempty"`
+	EventType           *string  `json:"EventType,omitzero"`
+	EventValueThreshold *float64 `json:"EventValueThreshold,omitzero"`
+	EventWeight         *float64 `json:"EventWeight,omitzero"`
 }
 
 func (s *EventParameters) validate(v *validator, path string) {
@@ -2705,10 +2705,10 @@ func (s *EventParameters) validate(v *validator, path string) {
 
 // EventStreamDestinationDetails is the model's EventStreamDestinationDetails shape.
 type EventStreamDestinationDetails struct {
-	Message        *string    `json:"Message,omitempty"`
-	Status         *string    `json:"Status,omitempty"`
-	UnhealthySince *Timestamp `json:"UnhealthySince,omitempty"`
-	Uri            *string    `json:"Uri,omitempty"`
+	Message        *string    `json:"Message,omitzero"`
+	Status         *string    `json:"Status,omitzero"`
+	UnhealthySince *Timestamp `json:"UnhealthySince,omitzero"`
+	Uri            *string    `json:"Uri,omitzero"`
 }
 
 func (s *EventStreamDestinationDetails) validate(v *validator, path string) {
@@ -2727,13 +2727,13 @@ func (s *EventStreamDestinationDetails) validate(v *validator, path string) {
 
 // EventStreamSummary is the model's EventStreamSummary shape.
 type EventStreamSummary struct {
-	DestinationSummary *DestinationSummary `json:"DestinationSummary,omitempty"`
-	DomainName         *string             `json:"DomainName,omitempty"`
-	EventStreamArn     *string             `json:"EventStreamArn,omitempty"`
-	EventStreamName    *string             `json:"EventStreamName,omitempty"`
-	State              *string             `json:"State,omitempty"`
-	StoppedSince       *Timestamp          `json:"StoppedSince,omitempty"`
-	Tags               map[string]string   `json:"Tags,omitempty"`
+	DestinationSummary *DestinationSummary `json:"DestinationSummary,omitzero"`
+	DomainName         *string             `json:"DomainName,omitzero"`
+	EventStreamArn     *string             `json:"EventStreamArn,omitzero"`
+	EventStreamName    *string             `json:"EventStreamName,omitzero"`
+	State              *string             `json:"State,omitzero"`
+	StoppedSince       *Timestamp          `json:"StoppedSince,omitzero"`
+	Tags               map[string]string   `json:"Tags,omitzero"`
 }
 
 func (s *EventStreamSummary) validate(v *validator, path string) {
@@ -2770,8 +2770,8 @@ func (s *EventStreamSummary) validate(v *validator, path string) {
 
 // EventTriggerCondition is the model's EventTriggerCondition shape.
 type EventTriggerCondition struct {
-	EventTriggerDimensions []EventTriggerDimension `json:"EventTriggerDimensions,omitempty"`
-	LogicalOperator        *string                 `json:"LogicalOperator,omitempty"`
+	EventTriggerDimensions []EventTriggerDimension `json:"EventTriggerDimensions,omitzero"`
+	LogicalOperator        *string                 `json:"LogicalOperator,omitzero"`
 }
 
 func (s *EventTriggerCondition) validate(v *validator, path string) {
@@ -2790,7 +2790,7 @@ func (s *EventTriggerCondition) validate(v *validator, path string) {
 
 // EventTriggerDimension is the model's EventTriggerDimension shape.
 type EventTriggerDimension struct {
-	ObjectAttributes []ObjectAttribute `json:"ObjectAttributes,omitempty"`
+	ObjectAttributes []ObjectAttribute `json:"ObjectAttributes,omitzero"`
 }
 
 func (s *EventTriggerDimension) validate(v *validator, path string) {
@@ -2805,8 +2805,8 @@ func (s *EventTriggerDimension) validate(v *validator, path string) {
 
 // EventTriggerLimits is the model's EventTriggerLimits shape.
 type EventTriggerLimits struct {
-	EventExpiration *int64   `json:"EventExpiration,omitempty"`
-	Periods         []Period `json:"Periods,omitempty"`
+	EventExpiration *int64   `json:"EventExpiration,omitzero"`
+	Periods         []Period `json:"Periods,omitzero"`
 }
 
 func (s *EventTriggerLimits) validate(v *validator, path string) {
@@ -2820,12 +2820,12 @@ func (s *EventTriggerLimits) validate(v *validator, path string) {
 
 // EventTriggerSummaryItem is the model's EventTriggerSummaryItem shape.
 type EventTriggerSummaryItem struct {
-	CreatedAt        *Timestamp        `json:"CreatedAt,omitempty"`
-	Description      *string           `json:"Description,omitempty"`
-	EventTriggerName *string           `json:"EventTriggerName,omitempty"`
-	LastUpdatedAt    *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName   *string           `json:"ObjectTypeName,omitempty"`
-	Tags             map[string]string `json:"Tags,omitempty"`
+	CreatedAt        *Timestamp        `json:"CreatedAt,omitzero"`
+	Description      *string           `json:"Description,omitzero"`
+	EventTriggerName *string           `json:"EventTriggerName,omitzero"`
+	LastUpdatedAt    *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName   *string           `json:"ObjectTypeName,omitzero"`
+	Tags             map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *EventTriggerSummaryItem) validate(v *validator, path string) {
@@ -2852,7 +2852,7 @@ func (s *EventTriggerSummaryItem) validate(v *validator, path string) {
 
 // EventsConfig is the model's EventsConfig shape.
 type EventsConfig struct {
-	EventParametersList []EventParameters `json:"EventParametersList,omitempty"`
+	EventParametersList []EventParameters `json:"EventParametersList,omitzero"`
 }
 
 func (s *EventsConfig) validate(v *validator, path string) {
@@ -2867,7 +2867,7 @@ func (s *EventsConfig) validate(v *validator, path string) {
 
 // ExportingConfig is the model's ExportingConfig shape.
 type ExportingConfig struct {
-	S3Exporting *S3ExportingConfig `json:"S3Exporting,omitempty"`
+	S3Exporting *S3ExportingConfig `json:"S3Exporting,omitzero"`
 }
 
 func (s *ExportingConfig) validate(v *validator, path string) {
@@ -2878,7 +2878,7 @@ func (s *ExportingConfig) validate(v *validator, path string) {
 
 // ExportingLocation is the model's ExportingLocation shape.
 type ExportingLocation struct {
-	S3Exporting *S3ExportingLocation `json:"S3Exporting,omitempty"`
+	S3Exporting *S3ExportingLocation `json:"S3Exporting,omitzero"`
 }
 
 func (s *ExportingLocation) validate(v *validator, path string) {
@@ -2889,8 +2889,8 @@ func (s *ExportingLocation) validate(v *validator, path string) {
 
 // ExtraLengthValueProfileDimension is the model's ExtraLengthValueProfileDimension shape.
 type ExtraLengthValueProfileDimension struct {
-	DimensionType *string  `json:"DimensionType,omitempty"`
-	Values        []string `json:"Values,omitempty"`
+	DimensionType *string  `json:"DimensionType,omitzero"`
+	Values        []string `json:"Values,omitzero"`
 }
 
 func (s *ExtraLengthValueProfileDimension) validate(v *validator, path string) {
@@ -2909,29 +2909,29 @@ func (s *ExtraLengthValueProfileDimension) validate(v *validator, path string) {
 
 // FieldSourceProfileIds is the model's FieldSourceProfileIds shape.
 type FieldSourceProfileIds struct {
-	AccountNumber         *string           `json:"AccountNumber,omitempty"`
-	AdditionalInformation *string           `json:"AdditionalInformation,omitempty"`
-	Address               *string           `json:"Address,omitempty"`
-	Attributes            map[string]string `json:"Attributes,omitempty"`
-	BillingAddress        *string           `json:"BillingAddress,omitempty"`
-	BirthDate             *string           `json:"BirthDate,omitempty"`
-	BusinessEmailAddress  *string           `json:"BusinessEmailAddress,omitempty"`
-	BusinessName          *string           `json:"BusinessName,omitempty"`
-	BusinessPhoneNumber   *string           `json:"BusinessPhoneNumber,omitempty"`
-	EmailAddress          *string           `json:"EmailAddress,omitempty"`
-	EngagementPreferences *string           `json:"EngagementPreferences,omitempty"`
-	FirstName             *string           `json:"FirstName,omitempty"`
-	Gender                *string           `json:"Gender,omitempty"`
-	HomePhoneNumber       *string           `json:"HomePhoneNumber,omitempty"`
-	LastName              *string           `json:"LastName,omitempty"`
-	MailingAddress        *string           `json:"MailingAddress,omitempty"`
-	MiddleName            *string           `json:"MiddleName,omitempty"`
-	MobilePhoneNumber     *string           `json:"MobilePhoneNumber,omitempty"`
-	PartyType             *string           `json:"PartyType,omitempty"`
-	PersonalEmailAddress  *string           `json:"PersonalEmailAddress,omitempty"`
-	PhoneNumber           *string           `json:"PhoneNumber,omitempty"`
-	ProfileType           *string           `json:"ProfileType,omitempty"`
-	ShippingAddress       *string           `json:"ShippingAddress,omitempty"`
+	AccountNumber         *string           `json:"AccountNumber,omitzero"`
+	AdditionalInformation *string           `json:"AdditionalInformation,omitzero"`
+	Address               *string           `json:"Address,omitzero"`
+	Attributes            map[string]string `json:"Attributes,omitzero"`
+	BillingAddress        *string           `json:"BillingAddress,omitzero"`
+	BirthDate             *string           `json:"BirthDate,omitzero"`
+	BusinessEmailAddress  *string           `json:"BusinessEmailAddress,omitzero"`
+	BusinessName          *string           `json:"BusinessName,omitzero"`
+	BusinessPhoneNumber   *string           `json:"BusinessPhoneNumber,omitzero"`
+	EmailAddress          *string           `json:"EmailAddress,omitzero"`
+	EngagementPreferences *string           `json:"EngagementPreferences,omitzero"`
+	FirstName             *string           `json:"FirstName,omitzero"`
+	Gender                *string           `json:"Gender,omitzero"`
+	HomePhoneNumber       *string           `json:"HomePhoneNumber,omitzero"`
+	LastName              *string           `json:"LastName,omitzero"`
+	MailingAddress        *string           `json:"MailingAddress,omitzero"`
+	MiddleName            *string           `json:"MiddleName,omitzero"`
+	MobilePhoneNumber     *string           `json:"MobilePhoneNumber,omitzero"`
+	PartyType             *string           `json:"PartyType,omitzero"`
+	PersonalEmailAddress  *string           `json:"PersonalEmailAddress,omitzero"`
+	PhoneNumber           *string           `json:"PhoneNumber,omitzero"`
+	ProfileType           *string           `json:"ProfileType,omitzero"`
+	ShippingAddress       *string           `json:"ShippingAddress,omitzero"`
 }
 
 func (s *FieldSourceProfileIds) validate(v *validator, path string) {
@@ -3011,8 +3011,8 @@ func (s *FieldSourceProfileIds) validate(v *validator, path string) {
 
 // Filter is the model's Filter shape.
 type Filter struct {
-	Groups  []FilterGroup `json:"Groups,omitempty"`
-	Include *string       `json:"Include,omitempty"`
+	Groups  []FilterGroup `json:"Groups,omitzero"`
+	Include *string       `json:"Include,omitzero"`
 }
 
 func (s *Filter) validate(v *validator, path string) {
@@ -3031,8 +3031,8 @@ func (s *Filter) validate(v *validator, path string) {
 
 // FilterAttributeDimension is the model's FilterAttributeDimension shape.
 type FilterAttributeDimension struct {
-	DimensionType *string  `json:"DimensionType,omitempty"`
-	Values        []string `json:"Values,omitempty"`
+	DimensionType *string  `json:"DimensionType,omitzero"`
+	Values        []string `json:"Values,omitzero"`
 }
 
 func (s *FilterAttributeDimension) validate(v *validator, path string) {
@@ -3051,7 +3051,7 @@ func (s *FilterAttributeDimension) validate(v *validator, path string) {
 
 // FilterDimension is the model's FilterDimension shape.
 type FilterDimension struct {
-	Attributes map[string]FilterAttributeDimension `json:"Attributes,omitempty"`
+	Attributes map[string]FilterAttributeDimension `json:"Attributes,omitzero"`
 }
 
 func (s *FilterDimension) validate(v *validator, path string) {
@@ -3067,8 +3067,8 @@ func (s *FilterDimension) validate(v *validator, path string) {
 
 // FilterGroup is the model's FilterGroup shape.
 type FilterGroup struct {
-	Dimensions []FilterDimension `json:"Dimensions,omitempty"`
-	Type       *string           `json:"Type,omitempty"`
+	Dimensions []FilterDimension `json:"Dimensions,omitzero"`
+	Type       *string           `json:"Type,omitzero"`
 }
 
 func (s *FilterGroup) validate(v *validator, path string) {
@@ -3087,12 +3087,12 @@ func (s *FilterGroup) validate(v *validator, path string) {
 
 // FlowDefinition is the model's FlowDefinition shape.
 type FlowDefinition struct {
-	Description      *string           `json:"Description,omitempty"`
-	FlowName         *string           `json:"FlowName,omitempty"`
-	KmsArn           *string           `json:"KmsArn,omitempty"`
-	SourceFlowConfig *SourceFlowConfig `json:"SourceFlowConfig,omitempty"`
-	Tasks            []Task            `json:"Tasks,omitempty"`
-	TriggerConfig    *TriggerConfig    `json:"TriggerConfig,omitempty"`
+	Description      *string           `json:"Description,omitzero"`
+	FlowName         *string           `json:"FlowName,omitzero"`
+	KmsArn           *string           `json:"KmsArn,omitzero"`
+	SourceFlowConfig *SourceFlowConfig `json:"SourceFlowConfig,omitzero"`
+	Tasks            []Task            `json:"Tasks,omitzero"`
+	TriggerConfig    *TriggerConfig    `json:"TriggerConfig,omitzero"`
 }
 
 func (s *FlowDefinition) validate(v *validator, path string) {
@@ -3128,8 +3128,8 @@ func (s *FlowDefinition) validate(v *validator, path string) {
 
 // FoundByKeyValue is the model's FoundByKeyValue shape.
 type FoundByKeyValue struct {
-	KeyName *string  `json:"KeyName,omitempty"`
-	Values  []string `json:"Values,omitempty"`
+	KeyName *string  `json:"KeyName,omitzero"`
+	Values  []string `json:"Values,omitzero"`
 }
 
 func (s *FoundByKeyValue) validate(v *validator, path string) {
@@ -3146,10 +3146,10 @@ func (s *FoundByKeyValue) validate(v *validator, path string) {
 
 // GetAutoMergingPreviewRequest is the model's GetAutoMergingPreviewRequest shape.
 type GetAutoMergingPreviewRequest struct {
-	ConflictResolution                  *ConflictResolution `json:"ConflictResolution,omitempty"`
-	Consolidation                       *Consolidation      `json:"Consolidation,omitempty"`
+	ConflictResolution                  *ConflictResolution `json:"ConflictResolution,omitzero"`
+	Consolidation                       *Consolidation      `json:"Consolidation,omitzero"`
 	DomainName                          *string             `json:"-"`
-	MinAllowedConfidenceScoreForMerging *float64            `json:"MinAllowedConfidenceScoreForMerging,omitempty"`
+	MinAllowedConfidenceScoreForMerging *float64            `json:"MinAllowedConfidenceScoreForMerging,omitzero"`
 }
 
 func (s *GetAutoMergingPreviewRequest) validate(v *validator, path string) {
@@ -3173,10 +3173,10 @@ func (s *GetAutoMergingPreviewRequest) validate(v *validator, path string) {
 
 // GetAutoMergingPreviewResponse is the model's GetAutoMergingPreviewResponse shape.
 type GetAutoMergingPreviewResponse struct {
-	DomainName                   *string `json:"DomainName,omitempty"`
-	NumberOfMatchesInSample      *int64  `json:"NumberOfMatchesInSample,omitempty"`
-	NumberOfProfilesInSample     *int64  `json:"NumberOfProfilesInSample,omitempty"`
-	NumberOfProfilesWillBeMerged *int64  `json:"NumberOfProfilesWillBeMerged,omitempty"`
+	DomainName                   *string `json:"DomainName,omitzero"`
+	NumberOfMatchesInSample      *int64  `json:"NumberOfMatchesInSample,omitzero"`
+	NumberOfProfilesInSample     *int64  `json:"NumberOfProfilesInSample,omitzero"`
+	NumberOfProfilesWillBeMerged *int64  `json:"NumberOfProfilesWillBeMerged,omitzero"`
 }
 
 func (s *GetAutoMergingPreviewResponse) validate(v *validator, path string) {
@@ -3208,19 +3208,19 @@ func (s *GetCalculatedAttributeDefinitionRequest) validate(v *validator, path st
 
 // GetCalculatedAttributeDefinitionResponse is the model's GetCalculatedAttributeDefinitionResponse shape.
 type GetCalculatedAttributeDefinitionResponse struct {
-	AttributeDetails        *AttributeDetails `json:"AttributeDetails,omitempty"`
-	CalculatedAttributeName *string           `json:"CalculatedAttributeName,omitempty"`
-	Conditions              *Conditions       `json:"Conditions,omitempty"`
-	CreatedAt               *Timestamp        `json:"CreatedAt,omitempty"`
-	Description             *string           `json:"Description,omitempty"`
-	DisplayName             *string           `json:"DisplayName,omitempty"`
-	Filter                  *Filter           `json:"Filter,omitempty"`
-	LastUpdatedAt           *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	Readiness               *Readiness        `json:"Readiness,omitempty"`
-	Statistic               *string           `json:"Statistic,omitempty"`
-	Status                  *string           `json:"Status,omitempty"`
-	Tags                    map[string]string `json:"Tags,omitempty"`
-	UseHistoricalData       *bool             `json:"UseHistoricalData,omitempty"`
+	AttributeDetails        *AttributeDetails `json:"AttributeDetails,omitzero"`
+	CalculatedAttributeName *string           `json:"CalculatedAttributeName,omitzero"`
+	Conditions              *Conditions       `json:"Conditions,omitzero"`
+	CreatedAt               *Timestamp        `json:"CreatedAt,omitzero"`
+	Description             *string           `json:"Description,omitzero"`
+	DisplayName             *string           `json:"DisplayName,omitzero"`
+	Filter                  *Filter           `json:"Filter,omitzero"`
+	LastUpdatedAt           *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	Readiness               *Readiness        `json:"Readiness,omitzero"`
+	Statistic               *string           `json:"Statistic,omitzero"`
+	Status                  *string           `json:"Status,omitzero"`
+	Tags                    map[string]string `json:"Tags,omitzero"`
+	UseHistoricalData       *bool             `json:"UseHistoricalData,omitzero"`
 }
 
 func (s *GetCalculatedAttributeDefinitionResponse) validate(v *validator, path string) {
@@ -3289,11 +3289,11 @@ func (s *GetCalculatedAttributeForProfileRequest) validate(v *validator, path st
 
 // GetCalculatedAttributeForProfileResponse is the model's GetCalculatedAttributeForProfileResponse shape.
 type GetCalculatedAttributeForProfileResponse struct {
-	CalculatedAttributeName *string    `json:"CalculatedAttributeName,omitempty"`
-	DisplayName             *string    `json:"DisplayName,omitempty"`
-	IsDataPartial           *string    `json:"IsDataPartial,omitempty"`
-	LastObjectTimestamp     *Timestamp `json:"LastObjectTimestamp,omitempty"`
-	Value                   *string    `json:"Value,omitempty"`
+	CalculatedAttributeName *string    `json:"CalculatedAttributeName,omitzero"`
+	DisplayName             *string    `json:"DisplayName,omitzero"`
+	IsDataPartial           *string    `json:"IsDataPartial,omitzero"`
+	LastObjectTimestamp     *Timestamp `json:"LastObjectTimestamp,omitzero"`
+	Value                   *string    `json:"Value,omitzero"`
 }
 
 func (s *GetCalculatedAttributeForProfileResponse) validate(v *validator, path string) {
@@ -3334,16 +3334,16 @@ func (s *GetDomainLayoutRequest) validate(v *validator, path string) {
 
 // GetDomainLayoutResponse is the model's GetDomainLayoutResponse shape.
 type GetDomainLayoutResponse struct {
-	CreatedAt            *Timestamp        `json:"CreatedAt,omitempty"`
-	Description          *string           `json:"Description,omitempty"`
-	DisplayName          *string           `json:"DisplayName,omitempty"`
-	IsDefault            *bool             `json:"IsDefault,omitempty"`
-	LastUpdatedAt        *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	Layout               *string           `json:"Layout,omitempty"`
-	LayoutDefinitionName *string           `json:"LayoutDefinitionName,omitempty"`
-	LayoutType           *string           `json:"LayoutType,omitempty"`
-	Tags                 map[string]string `json:"Tags,omitempty"`
-	Version              *string           `json:"Version,omitempty"`
+	CreatedAt            *Timestamp        `json:"CreatedAt,omitzero"`
+	Description          *string           `json:"Description,omitzero"`
+	DisplayName          *string           `json:"DisplayName,omitzero"`
+	IsDefault            *bool             `json:"IsDefault,omitzero"`
+	LastUpdatedAt        *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	Layout               *string           `json:"Layout,omitzero"`
+	LayoutDefinitionName *string           `json:"LayoutDefinitionName,omitzero"`
+	LayoutType           *string           `json:"LayoutType,omitzero"`
+	Tags                 map[string]string `json:"Tags,omitzero"`
+	Version              *string           `json:"Version,omitzero"`
 }
 
 func (s *GetDomainLayoutResponse) validate(v *validator, path string) {
@@ -3406,13 +3406,13 @@ func (s *GetDomainObjectTypeRequest) validate(v *validator, path string) {
 
 // GetDomainObjectTypeResponse is the model's GetDomainObjectTypeResponse shape.
 type GetDomainObjectTypeResponse struct {
-	CreatedAt      *Timestamp                       `json:"CreatedAt,omitempty"`
-	Description    *string                          `json:"Description,omitempty"`
-	EncryptionKey  *string                          `json:"EncryptionKey,omitempty"`
-	Fields         map[string]DomainObjectTypeField `json:"Fields,omitempty"`
-	LastUpdatedAt  *Timestamp                       `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName *string                          `json:"ObjectTypeName,omitempty"`
-	Tags           map[string]string                `json:"Tags,omitempty"`
+	CreatedAt      *Timestamp                       `json:"CreatedAt,omitzero"`
+	Description    *string                          `json:"Description,omitzero"`
+	EncryptionKey  *string                          `json:"EncryptionKey,omitzero"`
+	Fields         map[string]DomainObjectTypeField `json:"Fields,omitzero"`
+	LastUpdatedAt  *Timestamp                       `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName *string                          `json:"ObjectTypeName,omitzero"`
+	Tags           map[string]string                `json:"Tags,omitzero"`
 }
 
 func (s *GetDomainObjectTypeResponse) validate(v *validator, path string) {
@@ -3459,17 +3459,17 @@ func (s *GetDomainRequest) validate(v *validator, path string) {
 
 // GetDomainResponse is the model's GetDomainResponse shape.
 type GetDomainResponse struct {
-	CreatedAt             *Timestamp                 `json:"CreatedAt,omitempty"`
-	DataStore             *DataStoreResponse         `json:"DataStore,omitempty"`
-	DeadLetterQueueUrl    *string                    `json:"DeadLetterQueueUrl,omitempty"`
-	DefaultEncryptionKey  *string                    `json:"DefaultEncryptionKey,omitempty"`
-	DefaultExpirationDays *int                       `json:"DefaultExpirationDays,omitempty"`
-	DomainName            *string                    `json:"DomainName,omitempty"`
-	LastUpdatedAt         *Timestamp                 `json:"LastUpdatedAt,omitempty"`
-	Matching              *MatchingResponse          `json:"Matching,omitempty"`
-	RuleBasedMatching     *RuleBasedMatchingResponse `json:"RuleBasedMatching,omitempty"`
-	Stats                 *DomainStats               `json:"Stats,omitempty"`
-	Tags                  map[string]string          `json:"Tags,omitempty"`
+	CreatedAt             *Timestamp                 `json:"CreatedAt,omitzero"`
+	DataStore             *DataStoreResponse         `json:"DataStore,omitzero"`
+	DeadLetterQueueUrl    *string                    `json:"DeadLetterQueueUrl,omitzero"`
+	DefaultEncryptionKey  *string                    `json:"DefaultEncryptionKey,omitzero"`
+	DefaultExpirationDays *int                       `json:"DefaultExpirationDays,omitzero"`
+	DomainName            *string                    `json:"DomainName,omitzero"`
+	LastUpdatedAt         *Timestamp                 `json:"LastUpdatedAt,omitzero"`
+	Matching              *MatchingResponse          `json:"Matching,omitzero"`
+	RuleBasedMatching     *RuleBasedMatchingResponse `json:"RuleBasedMatching,omitzero"`
+	Stats                 *DomainStats               `json:"Stats,omitzero"`
+	Tags                  map[string]string          `json:"Tags,omitzero"`
 }
 
 func (s *GetDomainResponse) validate(v *validator, path string) {
@@ -3532,13 +3532,13 @@ func (s *GetEventStreamRequest) validate(v *validator, path string) {
 
 // GetEventStreamResponse is the model's GetEventStreamResponse shape.
 type GetEventStreamResponse struct {
-	CreatedAt          *Timestamp                     `json:"CreatedAt,omitempty"`
-	DestinationDetails *EventStreamDestinationDetails `json:"DestinationDetails,omitempty"`
-	DomainName         *string                        `json:"DomainName,omitempty"`
-	EventStreamArn     *string                        `json:"EventStreamArn,omitempty"`
-	State              *string                        `json:"State,omitempty"`
-	StoppedSince       *Timestamp                     `json:"StoppedSince,omitempty"`
-	Tags               map[string]string              `json:"Tags,omitempty"`
+	CreatedAt          *Timestamp                     `json:"CreatedAt,omitzero"`
+	DestinationDetails *EventStreamDestinationDetails `json:"DestinationDetails,omitzero"`
+	DomainName         *string                        `json:"DomainName,omitzero"`
+	EventStreamArn     *string                        `json:"EventStreamArn,omitzero"`
+	State              *string                        `json:"State,omitzero"`
+	StoppedSince       *Timestamp                     `json:"StoppedSince,omitzero"`
+	Tags               map[string]string              `json:"Tags,omitzero"`
 }
 
 func (s *GetEventStreamResponse) validate(v *validator, path string) {
@@ -3591,15 +3591,15 @@ func (s *GetEventTriggerRequest) validate(v *validator, path string) {
 
 // GetEventTriggerResponse is the model's GetEventTriggerResponse shape.
 type GetEventTriggerResponse struct {
-	CreatedAt              *Timestamp              `json:"CreatedAt,omitempty"`
-	Description            *string                 `json:"Description,omitempty"`
-	EventTriggerConditions []EventTriggerCondition `json:"EventTriggerConditions,omitempty"`
-	EventTriggerLimits     *EventTriggerLimits     `json:"EventTriggerLimits,omitempty"`
-	EventTriggerName       *string                 `json:"EventTriggerName,omitempty"`
-	LastUpdatedAt          *Timestamp              `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName         *string                 `json:"ObjectTypeName,omitempty"`
-	SegmentFilter          *string                 `json:"SegmentFilter,omitempty"`
-	Tags                   map[string]string       `json:"Tags,omitempty"`
+	CreatedAt              *Timestamp              `json:"CreatedAt,omitzero"`
+	Description            *string                 `json:"Description,omitzero"`
+	EventTriggerConditions []EventTriggerCondition `json:"EventTriggerConditions,omitzero"`
+	EventTriggerLimits     *EventTriggerLimits     `json:"EventTriggerLimits,omitzero"`
+	EventTriggerName       *string                 `json:"EventTriggerName,omitzero"`
+	LastUpdatedAt          *Timestamp              `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName         *string                 `json:"ObjectTypeName,omitzero"`
+	SegmentFilter          *string                 `json:"SegmentFilter,omitzero"`
+	Tags                   map[string]string       `json:"Tags,omitzero"`
 }
 
 func (s *GetEventTriggerResponse) validate(v *validator, path string) {
@@ -3657,17 +3657,17 @@ func (s *GetIdentityResolutionJobRequest) validate(v *validator, path string) {
 
 // GetIdentityResolutionJobResponse is the model's GetIdentityResolutionJobResponse shape.
 type GetIdentityResolutionJobResponse struct {
-	AutoMerging       *AutoMerging       `json:"AutoMerging,omitempty"`
-	DomainName        *string            `json:"DomainName,omitempty"`
-	ExportingLocation *ExportingLocation `json:"ExportingLocation,omitempty"`
-	JobEndTime        *Timestamp         `json:"JobEndTime,omitempty"`
-	JobExpirationTime *Timestamp         `json:"JobExpirationTime,omitempty"`
-	JobId             *string            `json:"JobId,omitempty"`
-	JobStartTime      *Timestamp         `json:"JobStartTime,omitempty"`
-	JobStats          *JobStats          `json:"JobStats,omitempty"`
-	LastUpdatedAt     *Timestamp         `json:"LastUpdatedAt,omitempty"`
-	Message           *string            `json:"Message,omitempty"`
-	Status            *string            `json:"Status,omitempty"`
+	AutoMerging       *AutoMerging       `json:"AutoMerging,omitzero"`
+	DomainName        *string            `json:"DomainName,omitzero"`
+	ExportingLocation *ExportingLocation `json:"ExportingLocation,omitzero"`
+	JobEndTime        *Timestamp         `json:"JobEndTime,omitzero"`
+	JobExpirationTime *Timestamp         `json:"JobExpirationTime,omitzero"`
+	JobId             *string            `json:"JobId,omitzero"`
+	JobStartTime      *Timestamp         `json:"JobStartTime,omitzero"`
+	JobStats          *JobStats          `json:"JobStats,omitzero"`
+	LastUpdatedAt     *Timestamp         `json:"LastUpdatedAt,omitzero"`
+	Message           *string            `json:"Message,omitzero"`
+	Status            *string            `json:"Status,omitzero"`
 }
 
 func (s *GetIdentityResolutionJobResponse) validate(v *validator, path string) {
@@ -3699,7 +3699,7 @@ func (s *GetIdentityResolutionJobResponse) validate(v *validator, path string) {
 // GetIntegrationRequest is the model's GetIntegrationRequest shape.
 type GetIntegrationRequest struct {
 	DomainName *string `json:"-"`
-	Uri        *string `json:"Uri,omitempty"`
+	Uri        *string `json:"Uri,omitzero"`
 }
 
 func (s *GetIntegrationRequest) validate(v *validator, path string) {
@@ -3716,18 +3716,18 @@ func (s *GetIntegrationRequest) validate(v *validator, path string) {
 
 // GetIntegrationResponse is the model's GetIntegrationResponse shape.
 type GetIntegrationResponse struct {
-	CreatedAt         *Timestamp        `json:"CreatedAt,omitempty"`
-	DomainName        *string           `json:"DomainName,omitempty"`
-	EventTriggerNames []string          `json:"EventTriggerNames,omitempty"`
-	IsUnstructured    *bool             `json:"IsUnstructured,omitempty"`
-	LastUpdatedAt     *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName    *string           `json:"ObjectTypeName,omitempty"`
-	ObjectTypeNames   map[string]string `json:"ObjectTypeNames,omitempty"`
-	RoleArn           *string           `json:"RoleArn,omitempty"`
-	Scope             *string           `json:"Scope,omitempty"`
-	Tags              map[string]string `json:"Tags,omitempty"`
-	Uri               *string           `json:"Uri,omitempty"`
-	WorkflowId        *string           `json:"WorkflowId,omitempty"`
+	CreatedAt         *Timestamp        `json:"CreatedAt,omitzero"`
+	DomainName        *string           `json:"DomainName,omitzero"`
+	EventTriggerNames []string          `json:"EventTriggerNames,omitzero"`
+	IsUnstructured    *bool             `json:"IsUnstructured,omitzero"`
+	LastUpdatedAt     *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName    *string           `json:"ObjectTypeName,omitzero"`
+	ObjectTypeNames   map[string]string `json:"ObjectTypeNames,omitzero"`
+	RoleArn           *string           `json:"RoleArn,omitzero"`
+	Scope             *string           `json:"Scope,omitzero"`
+	Tags              map[string]string `json:"Tags,omitzero"`
+	Uri               *string           `json:"Uri,omitzero"`
+	WorkflowId        *string           `json:"WorkflowId,omitzero"`
 }
 
 func (s *GetIntegrationResponse) validate(v *validator, path string) {
@@ -3803,10 +3803,10 @@ func (s *GetMatchesRequest) validate(v *validator, path string) {
 
 // GetMatchesResponse is the model's GetMatchesResponse shape.
 type GetMatchesResponse struct {
-	MatchGenerationDate *Timestamp  `json:"MatchGenerationDate,omitempty"`
-	Matches             []MatchItem `json:"Matches,omitempty"`
-	NextToken           *string     `json:"NextToken,omitempty"`
-	PotentialMatches    *int        `json:"PotentialMatches,omitempty"`
+	MatchGenerationDate *Timestamp  `json:"MatchGenerationDate,omitzero"`
+	Matches             []MatchItem `json:"Matches,omitzero"`
+	NextToken           *string     `json:"NextToken,omitzero"`
+	PotentialMatches    *int        `json:"PotentialMatches,omitzero"`
 }
 
 func (s *GetMatchesResponse) validate(v *validator, path string) {
@@ -3825,11 +3825,11 @@ func (s *GetMatchesResponse) validate(v *validator, path string) {
 
 // GetObjectTypeAttributeStatisticsPercentiles is the model's GetObjectTypeAttributeStatisticsPercentiles shape.
 type GetObjectTypeAttributeStatisticsPercentiles struct {
-	P25 *float64 `json:"P25,omitempty"`
-	P5  *float64 `json:"P5,omitempty"`
-	P50 *float64 `json:"P50,omitempty"`
-	P75 *float64 `json:"P75,omitempty"`
-	P95 *float64 `json:"P95,omitempty"`
+	P25 *float64 `json:"P25,omitzero"`
+	P5  *float64 `json:"P5,omitzero"`
+	P50 *float64 `json:"P50,omitzero"`
+	P75 *float64 `json:"P75,omitzero"`
+	P95 *float64 `json:"P95,omitzero"`
 }
 
 func (s *GetObjectTypeAttributeStatisticsPercentiles) validate(v *validator, path string) {
@@ -3866,8 +3866,8 @@ func (s *GetObjectTypeAttributeStatisticsRequest) validate(v *validator, path st
 
 // GetObjectTypeAttributeStatisticsResponse is the model's GetObjectTypeAttributeStatisticsResponse shape.
 type GetObjectTypeAttributeStatisticsResponse struct {
-	CalculatedAt *Timestamp                             `json:"CalculatedAt,omitempty"`
-	Statistics   *GetObjectTypeAttributeStatisticsStats `json:"Statistics,omitempty"`
+	CalculatedAt *Timestamp                             `json:"CalculatedAt,omitzero"`
+	Statistics   *GetObjectTypeAttributeStatisticsStats `json:"Statistics,omitzero"`
 }
 
 func (s *GetObjectTypeAttributeStatisticsResponse) validate(v *validator, path string) {
@@ -3880,11 +3880,11 @@ func (s *GetObjectTypeAttributeStatisticsResponse) validate(v *validator, path s
 
 // GetObjectTypeAttributeStatisticsStats is the model's GetObjectTypeAttributeStatisticsStats shape.
 type GetObjectTypeAttributeStatisticsStats struct {
-	Average           *float64                                     `json:"Average,omitempty"`
-	Maximum           *float64                                     `json:"Maximum,omitempty"`
-	Minimum           *float64                                     `json:"Minimum,omitempty"`
-	Percentiles       *GetObjectTypeAttributeStatisticsPercentiles `json:"Percentiles,omitempty"`
-	StandardDeviation *float64                                     `json:"StandardDeviation,omitempty"`
+	Average           *float64                                     `json:"Average,omitzero"`
+	Maximum           *float64                                     `json:"Maximum,omitzero"`
+	Minimum           *float64                                     `json:"Minimum,omitzero"`
+	Percentiles       *GetObjectTypeAttributeStatisticsPercentiles `json:"Percentiles,omitzero"`
+	StandardDeviation *float64                                     `json:"StandardDeviation,omitzero"`
 }
 
 func (s *GetObjectTypeAttributeStatisticsStats) validate(v *validator, path string) {
@@ -3923,14 +3923,14 @@ func (s *GetProfileHistoryRecordRequest) validate(v *validator, path string) {
 
 // GetProfileHistoryRecordResponse is the model's GetProfileHistoryRecordResponse shape.
 type GetProfileHistoryRecordResponse struct {
-	ActionType             *string    `json:"ActionType,omitempty"`
-	Content                *string    `json:"Content,omitempty"`
-	CreatedAt              *Timestamp `json:"CreatedAt,omitempty"`
-	Id                     *string    `json:"Id,omitempty"`
-	LastUpdatedAt          *Timestamp `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName         *string    `json:"ObjectTypeName,omitempty"`
-	PerformedBy            *string    `json:"PerformedBy,omitempty"`
-	ProfileObjectUniqueKey *string    `json:"ProfileObjectUniqueKey,omitempty"`
+	ActionType             *string    `json:"ActionType,omitzero"`
+	Content                *string    `json:"Content,omitzero"`
+	CreatedAt              *Timestamp `json:"CreatedAt,omitzero"`
+	Id                     *string    `json:"Id,omitzero"`
+	LastUpdatedAt          *Timestamp `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName         *string    `json:"ObjectTypeName,omitzero"`
+	PerformedBy            *string    `json:"PerformedBy,omitzero"`
+	ProfileObjectUniqueKey *string    `json:"ProfileObjectUniqueKey,omitzero"`
 }
 
 func (s *GetProfileHistoryRecordResponse) validate(v *validator, path string) {
@@ -3980,21 +3980,21 @@ func (s *GetProfileObjectTypeRequest) validate(v *validator, path string) {
 
 // GetProfileObjectTypeResponse is the model's GetProfileObjectTypeResponse shape.
 type GetProfileObjectTypeResponse struct {
-	AllowProfileCreation             *bool                      `json:"AllowProfileCreation,omitempty"`
-	CreatedAt                        *Timestamp                 `json:"CreatedAt,omitempty"`
-	Description                      *string                    `json:"Description,omitempty"`
-	EncryptionKey                    *string                    `json:"EncryptionKey,omitempty"`
-	ExpirationDays                   *int                       `json:"ExpirationDays,omitempty"`
-	Fields                           map[string]ObjectTypeField `json:"Fields,omitempty"`
-	Keys                             map[string][]ObjectTypeKey `json:"Keys,omitempty"`
-	LastUpdatedAt                    *Timestamp                 `json:"LastUpdatedAt,omitempty"`
-	MaxAvailableProfileObjectCount   *int                       `json:"MaxAvailableProfileObjectCount,omitempty"`
-	MaxProfileObjectCount            *int                       `json:"MaxProfileObjectCount,omitempty"`
-	ObjectTypeName                   *string                    `json:"ObjectTypeName,omitempty"`
-	SourceLastUpdatedTimestampFormat *string                    `json:"SourceLastUpdatedTimestampFormat,omitempty"`
-	SourcePriority                   *int                       `json:"SourcePriority,omitempty"`
-	Tags                             map[string]string          `json:"Tags,omitempty"`
-	TemplateId                       *string                    `json:"TemplateId,omitempty"`
+	AllowProfileCreation             *bool                      `json:"AllowProfileCreation,omitzero"`
+	CreatedAt                        *Timestamp                 `json:"CreatedAt,omitzero"`
+	Description                      *string                    `json:"Description,omitzero"`
+	EncryptionKey                    *string                    `json:"EncryptionKey,omitzero"`
+	ExpirationDays                   *int                       `json:"ExpirationDays,omitzero"`
+	Fields                           map[string]ObjectTypeField `json:"Fields,omitzero"`
+	Keys                             map[string][]ObjectTypeKey `json:"Keys,omitzero"`
+	LastUpdatedAt                    *Timestamp                 `json:"LastUpdatedAt,omitzero"`
+	MaxAvailableProfileObjectCount   *int                       `json:"MaxAvailableProfileObjectCount,omitzero"`
+	MaxProfileObjectCount            *int                       `json:"MaxProfileObjectCount,omitzero"`
+	ObjectTypeName                   *string                    `json:"ObjectTypeName,omitzero"`
+	SourceLastUpdatedTimestampFormat *string                    `json:"SourceLastUpdatedTimestampFormat,omitzero"`
+	SourcePriority                   *int                       `json:"SourcePriority,omitzero"`
+	Tags                             map[string]string          `json:"Tags,omitzero"`
+	TemplateId                       *string                    `json:"TemplateId,omitzero"`
 }
 
 func (s *GetProfileObjectTypeResponse) validate(v *validator, path string) {
@@ -4070,13 +4070,13 @@ func (s *GetProfileObjectTypeTemplateRequest) validate(v *validator, path string
 
 // GetProfileObjectTypeTemplateResponse is the model's GetProfileObjectTypeTemplateResponse shape.
 type GetProfileObjectTypeTemplateResponse struct {
-	AllowProfileCreation             *bool                      `json:"AllowProfileCreation,omitempty"`
-	Fields                           map[string]ObjectTypeField `json:"Fields,omitempty"`
-	Keys                             map[string][]ObjectTypeKey `json:"Keys,omitempty"`
-	SourceLastUpdatedTimestampFormat *string                    `json:"SourceLastUpdatedTimestampFormat,omitempty"`
-	SourceName                       *string                    `json:"SourceName,omitempty"`
-	SourceObject                     *string                    `json:"SourceObject,omitempty"`
-	TemplateId                       *string                    `json:"TemplateId,omitempty"`
+	AllowProfileCreation             *bool                      `json:"AllowProfileCreation,omitzero"`
+	Fields                           map[string]ObjectTypeField `json:"Fields,omitzero"`
+	Keys                             map[string][]ObjectTypeKey `json:"Keys,omitzero"`
+	SourceLastUpdatedTimestampFormat *string                    `json:"SourceLastUpdatedTimestampFormat,omitzero"`
+	SourceName                       *string                    `json:"SourceName,omitzero"`
+	SourceObject                     *string                    `json:"SourceObject,omitzero"`
+	TemplateId                       *string                    `json:"TemplateId,omitzero"`
 }
 
 func (s *GetProfileObjectTypeTemplateResponse) validate(v *validator, path string) {
@@ -4115,16 +4115,16 @@ func (s *GetProfileObjectTypeTemplateResponse) validate(v *validator, path strin
 
 // GetProfileRecommendationsRequest is the model's GetProfileRecommendationsRequest shape.
 type GetProfileRecommendationsRequest struct {
-	CandidateIds                  []string                       `json:"CandidateIds,omitempty"`
-	Context                       map[string]string              `json:"Context,omitempty"`
-	DiversityConfig               *RecommendationDiversityConfig `json:"DiversityConfig,omitempty"`
+	CandidateIds                  []string                       `json:"CandidateIds,omitzero"`
+	Context                       map[string]string              `json:"Context,omitzero"`
+	DiversityConfig               *RecommendationDiversityConfig `json:"DiversityConfig,omitzero"`
 	DomainName                    *string                        `json:"-"`
-	MaxResults                    *int                           `json:"MaxResults,omitempty"`
-	MetadataConfig                *MetadataConfig                `json:"MetadataConfig,omitempty"`
+	MaxResults                    *int                           `json:"MaxResults,omitzero"`
+	MetadataConfig                *MetadataConfig                `json:"MetadataConfig,omitzero"`
 	ProfileId                     *string                        `json:"-"`
-	RecommenderFilters            []RecommenderFilter            `json:"RecommenderFilters,omitempty"`
-	RecommenderName               *string                        `json:"RecommenderName,omitempty"`
-	RecommenderPromotionalFilters []RecommenderPromotionalFilter `json:"RecommenderPromotionalFilters,omitempty"`
+	RecommenderFilters            []RecommenderFilter            `json:"RecommenderFilters,omitzero"`
+	RecommenderName               *string                        `json:"RecommenderName,omitzero"`
+	RecommenderPromotionalFilters []RecommenderPromotionalFilter `json:"RecommenderPromotionalFilters,omitzero"`
 }
 
 func (s *GetProfileRecommendationsRequest) validate(v *validator, path string) {
@@ -4180,7 +4180,7 @@ func (s *GetProfileRecommendationsRequest) validate(v *validator, path string) {
 
 // GetProfileRecommendationsResponse is the model's GetProfileRecommendationsResponse shape.
 type GetProfileRecommendationsResponse struct {
-	Recommendations []Recommendation `json:"Recommendations,omitempty"`
+	Recommendations []Recommendation `json:"Recommendations,omitzero"`
 }
 
 func (s *GetProfileRecommendationsResponse) validate(v *validator, path string) {
@@ -4212,14 +4212,14 @@ func (s *GetRecommenderFilterRequest) validate(v *validator, path string) {
 
 // GetRecommenderFilterResponse is the model's GetRecommenderFilterResponse shape.
 type GetRecommenderFilterResponse struct {
-	CreatedAt                   *Timestamp        `json:"CreatedAt,omitempty"`
-	Description                 *string           `json:"Description,omitempty"`
-	FailureReason               *string           `json:"FailureReason,omitempty"`
-	RecommenderFilterExpression *string           `json:"RecommenderFilterExpression,omitempty"`
-	RecommenderFilterName       *string           `json:"RecommenderFilterName,omitempty"`
-	RecommenderSchemaName       *string           `json:"RecommenderSchemaName,omitempty"`
-	Status                      *string           `json:"Status,omitempty"`
-	Tags                        map[string]string `json:"Tags,omitempty"`
+	CreatedAt                   *Timestamp        `json:"CreatedAt,omitzero"`
+	Description                 *string           `json:"Description,omitzero"`
+	FailureReason               *string           `json:"FailureReason,omitzero"`
+	RecommenderFilterExpression *string           `json:"RecommenderFilterExpression,omitzero"`
+	RecommenderFilterName       *string           `json:"RecommenderFilterName,omitzero"`
+	RecommenderSchemaName       *string           `json:"RecommenderSchemaName,omitzero"`
+	Status                      *string           `json:"Status,omitzero"`
+	Tags                        map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *GetRecommenderFilterResponse) validate(v *validator, path string) {
@@ -4280,19 +4280,19 @@ func (s *GetRecommenderRequest) validate(v *validator, path string) {
 
 // GetRecommenderResponse is the model's GetRecommenderResponse shape.
 type GetRecommenderResponse struct {
-	ActiveRecommenderVersionName *string            `json:"ActiveRecommenderVersionName,omitempty"`
-	CreatedAt                    *Timestamp         `json:"CreatedAt,omitempty"`
-	Description                  *string            `json:"Description,omitempty"`
-	FailureReason                *string            `json:"FailureReason,omitempty"`
-	LastUpdatedAt                *Timestamp         `json:"LastUpdatedAt,omitempty"`
-	LatestRecommenderUpdate      *RecommenderUpdate `json:"LatestRecommenderUpdate,omitempty"`
-	RecommenderConfig            *RecommenderConfig `json:"RecommenderConfig,omitempty"`
-	RecommenderName              *string            `json:"RecommenderName,omitempty"`
-	RecommenderRecipeName        *string            `json:"RecommenderRecipeName,omitempty"`
-	RecommenderSchemaName        *string            `json:"RecommenderSchemaName,omitempty"`
-	Status                       *string            `json:"Status,omitempty"`
-	Tags                         map[string]string  `json:"Tags,omitempty"`
-	TrainingMetrics              []TrainingMetrics  `json:"TrainingMetrics,omitempty"`
+	ActiveRecommenderVersionName *string            `json:"ActiveRecommenderVersionName,omitzero"`
+	CreatedAt                    *Timestamp         `json:"CreatedAt,omitzero"`
+	Description                  *string            `json:"Description,omitzero"`
+	FailureReason                *string            `json:"FailureReason,omitzero"`
+	LastUpdatedAt                *Timestamp         `json:"LastUpdatedAt,omitzero"`
+	LatestRecommenderUpdate      *RecommenderUpdate `json:"LatestRecommenderUpdate,omitzero"`
+	RecommenderConfig            *RecommenderConfig `json:"RecommenderConfig,omitzero"`
+	RecommenderName              *string            `json:"RecommenderName,omitzero"`
+	RecommenderRecipeName        *string            `json:"RecommenderRecipeName,omitzero"`
+	RecommenderSchemaName        *string            `json:"RecommenderSchemaName,omitzero"`
+	Status                       *string            `json:"Status,omitzero"`
+	Tags                         map[string]string  `json:"Tags,omitzero"`
+	TrainingMetrics              []TrainingMetrics  `json:"TrainingMetrics,omitzero"`
 }
 
 func (s *GetRecommenderResponse) validate(v *validator, path string) {
@@ -4361,10 +4361,10 @@ func (s *GetRecommenderSchemaRequest) validate(v *validator, path string) {
 
 // GetRecommenderSchemaResponse is the model's GetRecommenderSchemaResponse shape.
 type GetRecommenderSchemaResponse struct {
-	CreatedAt             *Timestamp                          `json:"CreatedAt,omitempty"`
-	Fields                map[string][]RecommenderSchemaField `json:"Fields,omitempty"`
-	RecommenderSchemaName *string                             `json:"RecommenderSchemaName,omitempty"`
-	Status                *string                             `json:"Status,omitempty"`
+	CreatedAt             *Timestamp                          `json:"CreatedAt,omitzero"`
+	Fields                map[string][]RecommenderSchemaField `json:"Fields,omitzero"`
+	RecommenderSchemaName *string                             `json:"RecommenderSchemaName,omitzero"`
+	Status                *string                             `json:"Status,omitzero"`
 }
 
 func (s *GetRecommenderSchemaResponse) validate(v *validator, path string) {
@@ -4411,16 +4411,16 @@ func (s *GetSegmentDefinitionRequest) validate(v *validator, path string) {
 
 // GetSegmentDefinitionResponse is the model's GetSegmentDefinitionResponse shape.
 type GetSegmentDefinitionResponse struct {
-	CreatedAt             *Timestamp        `json:"CreatedAt,omitempty"`
-	Description           *string           `json:"Description,omitempty"`
-	DisplayName           *string           `json:"DisplayName,omitempty"`
-	SegmentDefinitionArn  *string           `json:"SegmentDefinitionArn,omitempty"`
-	SegmentDefinitionName *string           `json:"SegmentDefinitionName,omitempty"`
-	SegmentGroups         *SegmentGroup     `json:"SegmentGroups,omitempty"`
-	SegmentSort           *SegmentSort      `json:"SegmentSort,omitempty"`
-	SegmentSqlQuery       *string           `json:"SegmentSqlQuery,omitempty"`
-	SegmentType           *string           `json:"SegmentType,omitempty"`
-	Tags                  map[string]string `json:"Tags,omitempty"`
+	CreatedAt             *Timestamp        `json:"CreatedAt,omitzero"`
+	Description           *string           `json:"Description,omitzero"`
+	DisplayName           *string           `json:"DisplayName,omitzero"`
+	SegmentDefinitionArn  *string           `json:"SegmentDefinitionArn,omitzero"`
+	SegmentDefinitionName *string           `json:"SegmentDefinitionName,omitzero"`
+	SegmentGroups         *SegmentGroup     `json:"SegmentGroups,omitzero"`
+	SegmentSort           *SegmentSort      `json:"SegmentSort,omitzero"`
+	SegmentSqlQuery       *string           `json:"SegmentSqlQuery,omitzero"`
+	SegmentType           *string           `json:"SegmentType,omitzero"`
+	Tags                  map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *GetSegmentDefinitionResponse) validate(v *validator, path string) {
@@ -4480,11 +4480,11 @@ func (s *GetSegmentEstimateRequest) validate(v *validator, path string) {
 
 // GetSegmentEstimateResponse is the model's GetSegmentEstimateResponse shape.
 type GetSegmentEstimateResponse struct {
-	DomainName *string `json:"DomainName,omitempty"`
-	Estimate   *string `json:"Estimate,omitempty"`
-	EstimateId *string `json:"EstimateId,omitempty"`
-	Message    *string `json:"Message,omitempty"`
-	Status     *string `json:"Status,omitempty"`
+	DomainName *string `json:"DomainName,omitzero"`
+	Estimate   *string `json:"Estimate,omitzero"`
+	EstimateId *string `json:"EstimateId,omitzero"`
+	Message    *string `json:"Message,omitzero"`
+	Status     *string `json:"Status,omitzero"`
 	StatusCode *int    `json:"-"`
 }
 
@@ -4517,7 +4517,7 @@ func (s *GetSegmentEstimateResponse) httpStatus() int {
 // GetSegmentMembershipRequest is the model's GetSegmentMembershipRequest shape.
 type GetSegmentMembershipRequest struct {
 	DomainName            *string  `json:"-"`
-	ProfileIds            []string `json:"ProfileIds,omitempty"`
+	ProfileIds            []string `json:"ProfileIds,omitzero"`
 	SegmentDefinitionName *string  `json:"-"`
 }
 
@@ -4543,10 +4543,10 @@ func (s *GetSegmentMembershipRequest) validate(v *validator, path string) {
 
 // GetSegmentMembershipResponse is the model's GetSegmentMembershipResponse shape.
 type GetSegmentMembershipResponse struct {
-	Failures              []ProfileQueryFailures `json:"Failures,omitempty"`
-	LastComputedAt        *Timestamp             `json:"LastComputedAt,omitempty"`
-	Profiles              []ProfileQueryResult   `json:"Profiles,omitempty"`
-	SegmentDefinitionName *string                `json:"SegmentDefinitionName,omitempty"`
+	Failures              []ProfileQueryFailures `json:"Failures,omitzero"`
+	LastComputedAt        *Timestamp             `json:"LastComputedAt,omitzero"`
+	Profiles              []ProfileQueryResult   `json:"Profiles,omitzero"`
+	SegmentDefinitionName *string                `json:"SegmentDefinitionName,omitzero"`
 }
 
 func (s *GetSegmentMembershipResponse) validate(v *validator, path string) {
@@ -4592,13 +4592,13 @@ func (s *GetSegmentSnapshotRequest) validate(v *validator, path string) {
 
 // GetSegmentSnapshotResponse is the model's GetSegmentSnapshotResponse shape.
 type GetSegmentSnapshotResponse struct {
-	DataFormat     *string `json:"DataFormat,omitempty"`
-	DestinationUri *string `json:"DestinationUri,omitempty"`
-	EncryptionKey  *string `json:"EncryptionKey,omitempty"`
-	RoleArn        *string `json:"RoleArn,omitempty"`
-	SnapshotId     *string `json:"SnapshotId,omitempty"`
-	Status         *string `json:"Status,omitempty"`
-	StatusMessage  *string `json:"StatusMessage,omitempty"`
+	DataFormat     *string `json:"DataFormat,omitzero"`
+	DestinationUri *string `json:"DestinationUri,omitzero"`
+	EncryptionKey  *string `json:"EncryptionKey,omitzero"`
+	RoleArn        *string `json:"RoleArn,omitzero"`
+	SnapshotId     *string `json:"SnapshotId,omitzero"`
+	Status         *string `json:"Status,omitzero"`
+	StatusMessage  *string `json:"StatusMessage,omitzero"`
 }
 
 func (s *GetSegmentSnapshotResponse) validate(v *validator, path string) {
@@ -4632,11 +4632,11 @@ func (s *GetSegmentSnapshotResponse) validate(v *validator, path string) {
 // GetSimilarProfilesRequest is the model's GetSimilarProfilesRequest shape.
 type GetSimilarProfilesRequest struct {
 	DomainName  *string `json:"-"`
-	MatchType   *string `json:"MatchType,omitempty"`
+	MatchType   *string `json:"MatchType,omitzero"`
 	MaxResults  *int    `json:"-"`
 	NextToken   *string `json:"-"`
-	SearchKey   *string `json:"SearchKey,omitempty"`
-	SearchValue *string `json:"SearchValue,omitempty"`
+	SearchKey   *string `json:"SearchKey,omitzero"`
+	SearchValue *string `json:"SearchValue,omitzero"`
 }
 
 func (s *GetSimilarProfilesRequest) validate(v *validator, path string) {
@@ -4667,12 +4667,12 @@ func (s *GetSimilarProfilesRequest) validate(v *validator, path string) {
 
 // GetSimilarProfilesResponse is the model's GetSimilarProfilesResponse shape.
 type GetSimilarProfilesResponse struct {
-	ConfidenceScore *float64 `json:"ConfidenceScore,omitempty"`
-	MatchId         *string  `json:"MatchId,omitempty"`
-	MatchType       *string  `json:"MatchType,omitempty"`
-	NextToken       *string  `json:"NextToken,omitempty"`
-	ProfileIds      []string `json:"ProfileIds,omitempty"`
-	RuleLevel       *int     `json:"RuleLevel,omitempty"`
+	ConfidenceScore *float64 `json:"ConfidenceScore,omitzero"`
+	MatchId         *string  `json:"MatchId,omitzero"`
+	MatchType       *string  `json:"MatchType,omitzero"`
+	NextToken       *string  `json:"NextToken,omitzero"`
+	ProfileIds      []string `json:"ProfileIds,omitzero"`
+	RuleLevel       *int     `json:"RuleLevel,omitzero"`
 }
 
 func (s *GetSimilarProfilesResponse) validate(v *validator, path string) {
@@ -4716,9 +4716,9 @@ func (s *GetUploadJobPathRequest) validate(v *validator, path string) {
 
 // GetUploadJobPathResponse is the model's GetUploadJobPathResponse shape.
 type GetUploadJobPathResponse struct {
-	ClientToken *string    `json:"ClientToken,omitempty"`
-	Url         *string    `json:"Url,omitempty"`
-	ValidUntil  *Timestamp `json:"ValidUntil,omitempty"`
+	ClientToken *string    `json:"ClientToken,omitzero"`
+	Url         *string    `json:"Url,omitzero"`
+	ValidUntil  *Timestamp `json:"ValidUntil,omitzero"`
 }
 
 func (s *GetUploadJobPathResponse) validate(v *validator, path string) {
@@ -4752,16 +4752,16 @@ func (s *GetUploadJobRequest) validate(v *validator, path string) {
 
 // GetUploadJobResponse is the model's GetUploadJobResponse shape.
 type GetUploadJobResponse struct {
-	CompletedAt    *Timestamp                 `json:"CompletedAt,omitempty"`
-	CreatedAt      *Timestamp                 `json:"CreatedAt,omitempty"`
-	DataExpiry     *int                       `json:"DataExpiry,omitempty"`
-	DisplayName    *string                    `json:"DisplayName,omitempty"`
-	Fields         map[string]ObjectTypeField `json:"Fields,omitempty"`
-	JobId          *string                    `json:"JobId,omitempty"`
-	ResultsSummary *ResultsSummary            `json:"ResultsSummary,omitempty"`
-	Status         *string                    `json:"Status,omitempty"`
-	StatusReason   *string                    `json:"StatusReason,omitempty"`
-	UniqueKey      *string                    `json:"UniqueKey,omitempty"`
+	CompletedAt    *Timestamp                 `json:"CompletedAt,omitzero"`
+	CreatedAt      *Timestamp                 `json:"CreatedAt,omitzero"`
+	DataExpiry     *int                       `json:"DataExpiry,omitzero"`
+	DisplayName    *string                    `json:"DisplayName,omitzero"`
+	Fields         map[string]ObjectTypeField `json:"Fields,omitzero"`
+	JobId          *string                    `json:"JobId,omitzero"`
+	ResultsSummary *ResultsSummary            `json:"ResultsSummary,omitzero"`
+	Status         *string                    `json:"Status,omitzero"`
+	StatusReason   *string                    `json:"StatusReason,omitzero"`
+	UniqueKey      *string                    `json:"UniqueKey,omitzero"`
 }
 
 func (s *GetUploadJobResponse) validate(v *validator, path string) {
@@ -4815,14 +4815,14 @@ func (s *GetWorkflowRequest) validate(v *validator, path string) {
 
 // GetWorkflowResponse is the model's GetWorkflowResponse shape.
 type GetWorkflowResponse struct {
-	Attributes       *WorkflowAttributes `json:"Attributes,omitempty"`
-	ErrorDescription *string             `json:"ErrorDescription,omitempty"`
-	LastUpdatedAt    *Timestamp          `json:"LastUpdatedAt,omitempty"`
-	Metrics          *WorkflowMetrics    `json:"Metrics,omitempty"`
-	StartDate        *Timestamp          `json:"StartDate,omitempty"`
-	Status           *string             `json:"Status,omitempty"`
-	WorkflowId       *string             `json:"WorkflowId,omitempty"`
-	WorkflowType     *string             `json:"WorkflowType,omitempty"`
+	Attributes       *WorkflowAttributes `json:"Attributes,omitzero"`
+	ErrorDescription *string             `json:"ErrorDescription,omitzero"`
+	LastUpdatedAt    *Timestamp          `json:"LastUpdatedAt,omitzero"`
+	Metrics          *WorkflowMetrics    `json:"Metrics,omitzero"`
+	StartDate        *Timestamp          `json:"StartDate,omitzero"`
+	Status           *string             `json:"Status,omitzero"`
+	WorkflowId       *string             `json:"WorkflowId,omitzero"`
+	WorkflowType     *string             `json:"WorkflowType,omitzero"`
 }
 
 func (s *GetWorkflowResponse) validate(v *validator, path string) {
@@ -4874,10 +4874,10 @@ func (s *GetWorkflowStepsRequest) validate(v *validator, path string) {
 
 // GetWorkflowStepsResponse is the model's GetWorkflowStepsResponse shape.
 type GetWorkflowStepsResponse struct {
-	Items        []WorkflowStepItem `json:"Items,omitempty"`
-	NextToken    *string            `json:"NextToken,omitempty"`
-	WorkflowId   *string            `json:"WorkflowId,omitempty"`
-	WorkflowType *string            `json:"WorkflowType,omitempty"`
+	Items        []WorkflowStepItem `json:"Items,omitzero"`
+	NextToken    *string            `json:"NextToken,omitzero"`
+	WorkflowId   *string            `json:"WorkflowId,omitzero"`
+	WorkflowType *string            `json:"WorkflowType,omitzero"`
 }
 
 func (s *GetWorkflowStepsResponse) validate(v *validator, path string) {
@@ -4899,10 +4899,10 @@ func (s *GetWorkflowStepsResponse) validate(v *validator, path string) {
 
 // Group is the model's Group shape.
 type Group struct {
-	Dimensions     []Dimension     `json:"Dimensions,omitempty"`
-	SourceSegments []SourceSegment `json:"SourceSegments,omitempty"`
-	SourceType     *string         `json:"SourceType,omitempty"`
-	Type           *string         `json:"Type,omitempty"`
+	Dimensions     []Dimension     `json:"Dimensions,omitzero"`
+	SourceSegments []SourceSegment `json:"SourceSegments,omitzero"`
+	SourceType     *string         `json:"SourceType,omitzero"`
+	Type           *string         `json:"Type,omitzero"`
 }
 
 func (s *Group) validate(v *validator, path string) {
@@ -4926,14 +4926,14 @@ func (s *Group) validate(v *validator, path string) {
 
 // IdentityResolutionJob is the model's IdentityResolutionJob shape.
 type IdentityResolutionJob struct {
-	DomainName        *string            `json:"DomainName,omitempty"`
-	ExportingLocation *ExportingLocation `json:"ExportingLocation,omitempty"`
-	JobEndTime        *Timestamp         `json:"JobEndTime,omitempty"`
-	JobId             *string            `json:"JobId,omitempty"`
-	JobStartTime      *Timestamp         `json:"JobStartTime,omitempty"`
-	JobStats          *JobStats          `json:"JobStats,omitempty"`
-	Message           *string            `json:"Message,omitempty"`
-	Status            *string            `json:"Status,omitempty"`
+	DomainName        *string            `json:"DomainName,omitzero"`
+	ExportingLocation *ExportingLocation `json:"ExportingLocation,omitzero"`
+	JobEndTime        *Timestamp         `json:"JobEndTime,omitzero"`
+	JobId             *string            `json:"JobId,omitzero"`
+	JobStartTime      *Timestamp         `json:"JobStartTime,omitzero"`
+	JobStats          *JobStats          `json:"JobStats,omitzero"`
+	Message           *string            `json:"Message,omitzero"`
+	Status            *string            `json:"Status,omitzero"`
 }
 
 func (s *IdentityResolutionJob) validate(v *validator, path string) {
@@ -4961,7 +4961,7 @@ func (s *IdentityResolutionJob) validate(v *validator, path string) {
 
 // IncrementalPullConfig is the model's IncrementalPullConfig shape.
 type IncrementalPullConfig struct {
-	DatetimeTypeFieldName *string `json:"DatetimeTypeFieldName,omitempty"`
+	DatetimeTypeFieldName *string `json:"DatetimeTypeFieldName,omitzero"`
 }
 
 func (s *IncrementalPullConfig) validate(v *validator, path string) {
@@ -4973,7 +4973,7 @@ func (s *IncrementalPullConfig) validate(v *validator, path string) {
 
 // InferenceConfig is the model's InferenceConfig shape.
 type InferenceConfig struct {
-	MinProvisionedTPS *int `json:"MinProvisionedTPS,omitempty"`
+	MinProvisionedTPS *int `json:"MinProvisionedTPS,omitzero"`
 }
 
 func (s *InferenceConfig) validate(v *validator, path string) {
@@ -4984,7 +4984,7 @@ func (s *InferenceConfig) validate(v *validator, path string) {
 
 // IntegrationConfig is the model's IntegrationConfig shape.
 type IntegrationConfig struct {
-	AppflowIntegration *AppflowIntegration `json:"AppflowIntegration,omitempty"`
+	AppflowIntegration *AppflowIntegration `json:"AppflowIntegration,omitzero"`
 }
 
 func (s *IntegrationConfig) validate(v *validator, path string) {
@@ -4995,7 +4995,7 @@ func (s *IntegrationConfig) validate(v *validator, path string) {
 
 // InternalServerException is the model's InternalServerException shape.
 type InternalServerException struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *InternalServerException) validate(v *validator, path string) {
@@ -5003,8 +5003,8 @@ func (s *InternalServerException) validate(v *validator, path string) {
 
 // JobSchedule is the model's JobSchedule shape.
 type JobSchedule struct {
-	DayOfTheWeek *string `json:"DayOfTheWeek,omitempty"`
-	Time         *string `json:"Time,omitempty"`
+	DayOfTheWeek *string `json:"DayOfTheWeek,omitzero"`
+	Time         *string `json:"Time,omitzero"`
 }
 
 func (s *JobSchedule) validate(v *validator, path string) {
@@ -5021,9 +5021,9 @@ func (s *JobSchedule) validate(v *validator, path string) {
 
 // JobStats is the model's JobStats shape.
 type JobStats struct {
-	NumberOfMatchesFound     *int64 `json:"NumberOfMatchesFound,omitempty"`
-	NumberOfMergesDone       *int64 `json:"NumberOfMergesDone,omitempty"`
-	NumberOfProfilesReviewed *int64 `json:"NumberOfProfilesReviewed,omitempty"`
+	NumberOfMatchesFound     *int64 `json:"NumberOfMatchesFound,omitzero"`
+	NumberOfMergesDone       *int64 `json:"NumberOfMergesDone,omitzero"`
+	NumberOfProfilesReviewed *int64 `json:"NumberOfProfilesReviewed,omitzero"`
 }
 
 func (s *JobStats) validate(v *validator, path string) {
@@ -5031,14 +5031,14 @@ func (s *JobStats) validate(v *validator, path string) {
 
 // LayoutItem is the model's LayoutItem shape.
 type LayoutItem struct {
-	CreatedAt            *Timestamp        `json:"CreatedAt,omitempty"`
-	Description          *string           `json:"Description,omitempty"`
-	DisplayName          *string           `json:"DisplayName,omitempty"`
-	IsDefault            *bool             `json:"IsDefault,omitempty"`
-	LastUpdatedAt        *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	LayoutDefinitionName *string           `json:"LayoutDefinitionName,omitempty"`
-	LayoutType           *string           `json:"LayoutType,omitempty"`
-	Tags                 map[string]string `json:"Tags,omitempty"`
+	CreatedAt            *Timestamp        `json:"CreatedAt,omitzero"`
+	Description          *string           `json:"Description,omitzero"`
+	DisplayName          *string           `json:"DisplayName,omitzero"`
+	IsDefault            *bool             `json:"IsDefault,omitzero"`
+	LastUpdatedAt        *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	LayoutDefinitionName *string           `json:"LayoutDefinitionName,omitzero"`
+	LayoutType           *string           `json:"LayoutType,omitzero"`
+	Tags                 map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *LayoutItem) validate(v *validator, path string) {
@@ -5077,7 +5077,7 @@ type ListAccountIntegrationsRequest struct {
 	IncludeHidden *bool   `json:"-"`
 	MaxResults    *int    `json:"-"`
 	NextToken     *string `json:"-"`
-	Uri           *string `json:"Uri,omitempty"`
+	Uri           *string `json:"Uri,omitzero"`
 }
 
 func (s *ListAccountIntegrationsRequest) validate(v *validator, path string) {
@@ -5095,8 +5095,8 @@ func (s *ListAccountIntegrationsRequest) validate(v *validator, path string) {
 
 // ListAccountIntegrationsResponse is the model's ListAccountIntegrationsResponse shape.
 type ListAccountIntegrationsResponse struct {
-	Items     []ListIntegrationItem `json:"Items,omitempty"`
-	NextToken *string               `json:"NextToken,omitempty"`
+	Items     []ListIntegrationItem `json:"Items,omitzero"`
+	NextToken *string               `json:"NextToken,omitzero"`
 }
 
 func (s *ListAccountIntegrationsResponse) validate(v *validator, path string) {
@@ -5112,14 +5112,14 @@ func (s *ListAccountIntegrationsResponse) validate(v *validator, path string) {
 
 // ListCalculatedAttributeDefinitionItem is the model's ListCalculatedAttributeDefinitionItem shape.
 type ListCalculatedAttributeDefinitionItem struct {
-	CalculatedAttributeName *string           `json:"CalculatedAttributeName,omitempty"`
-	CreatedAt               *Timestamp        `json:"CreatedAt,omitempty"`
-	Description             *string           `json:"Description,omitempty"`
-	DisplayName             *string           `json:"DisplayName,omitempty"`
-	LastUpdatedAt           *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	Status                  *string           `json:"Status,omitempty"`
-	Tags                    map[string]string `json:"Tags,omitempty"`
-	UseHistoricalData       *bool             `json:"UseHistoricalData,omitempty"`
+	CalculatedAttributeName *string           `json:"CalculatedAttributeName,omitzero"`
+	CreatedAt               *Timestamp        `json:"CreatedAt,omitzero"`
+	Description             *string           `json:"Description,omitzero"`
+	DisplayName             *string           `json:"DisplayName,omitzero"`
+	LastUpdatedAt           *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	Status                  *string           `json:"Status,omitzero"`
+	Tags                    map[string]string `json:"Tags,omitzero"`
+	UseHistoricalData       *bool             `json:"UseHistoricalData,omitzero"`
 }
 
 func (s *ListCalculatedAttributeDefinitionItem) validate(v *validator, path string) {
@@ -5170,8 +5170,8 @@ func (s *ListCalculatedAttributeDefinitionsRequest) validate(v *validator, path 
 
 // ListCalculatedAttributeDefinitionsResponse is the model's ListCalculatedAttributeDefinitionsResponse shape.
 type ListCalculatedAttributeDefinitionsResponse struct {
-	Items     []ListCalculatedAttributeDefinitionItem `json:"Items,omitempty"`
-	NextToken *string                                 `json:"NextToken,omitempty"`
+	Items     []ListCalculatedAttributeDefinitionItem `json:"Items,omitzero"`
+	NextToken *string                                 `json:"NextToken,omitzero"`
 }
 
 func (s *ListCalculatedAttributeDefinitionsResponse) validate(v *validator, path string) {
@@ -5187,11 +5187,11 @@ func (s *ListCalculatedAttributeDefinitionsResponse) validate(v *validator, path
 
 // ListCalculatedAttributeForProfileItem is the model's ListCalculatedAttributeForProfileItem shape.
 type ListCalculatedAttributeForProfileItem struct {
-	CalculatedAttributeName *string    `json:"CalculatedAttributeName,omitempty"`
-	DisplayName             *string    `json:"DisplayName,omitempty"`
-	IsDataPartial           *string    `json:"IsDataPartial,omitempty"`
-	LastObjectTimestamp     *Timestamp `json:"LastObjectTimestamp,omitempty"`
-	Value                   *string    `json:"Value,omitempty"`
+	CalculatedAttributeName *string    `json:"CalculatedAttributeName,omitzero"`
+	DisplayName             *string    `json:"DisplayName,omitzero"`
+	IsDataPartial           *string    `json:"IsDataPartial,omitzero"`
+	LastObjectTimestamp     *Timestamp `json:"LastObjectTimestamp,omitzero"`
+	Value                   *string    `json:"Value,omitzero"`
 }
 
 func (s *ListCalculatedAttributeForProfileItem) validate(v *validator, path string) {
@@ -5239,8 +5239,8 @@ func (s *ListCalculatedAttributesForProfileRequest) validate(v *validator, path 
 
 // ListCalculatedAttributesForProfileResponse is the model's ListCalculatedAttributesForProfileResponse shape.
 type ListCalculatedAttributesForProfileResponse struct {
-	Items     []ListCalculatedAttributeForProfileItem `json:"Items,omitempty"`
-	NextToken *string                                 `json:"NextToken,omitempty"`
+	Items     []ListCalculatedAttributeForProfileItem `json:"Items,omitzero"`
+	NextToken *string                                 `json:"NextToken,omitzero"`
 }
 
 func (s *ListCalculatedAttributesForProfileResponse) validate(v *validator, path string) {
@@ -5256,10 +5256,10 @@ func (s *ListCalculatedAttributesForProfileResponse) validate(v *validator, path
 
 // ListDomainItem is the model's ListDomainItem shape.
 type ListDomainItem struct {
-	CreatedAt     *Timestamp        `json:"CreatedAt,omitempty"`
-	DomainName    *string           `json:"DomainName,omitempty"`
-	LastUpdatedAt *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	Tags          map[string]string `json:"Tags,omitempty"`
+	CreatedAt     *Timestamp        `json:"CreatedAt,omitzero"`
+	DomainName    *string           `json:"DomainName,omitzero"`
+	LastUpdatedAt *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	Tags          map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *ListDomainItem) validate(v *validator, path string) {
@@ -5303,8 +5303,8 @@ func (s *ListDomainLayoutsRequest) validate(v *validator, path string) {
 
 // ListDomainLayoutsResponse is the model's ListDomainLayoutsResponse shape.
 type ListDomainLayoutsResponse struct {
-	Items     []LayoutItem `json:"Items,omitempty"`
-	NextToken *string      `json:"NextToken,omitempty"`
+	Items     []LayoutItem `json:"Items,omitzero"`
+	NextToken *string      `json:"NextToken,omitzero"`
 }
 
 func (s *ListDomainLayoutsResponse) validate(v *validator, path string) {
@@ -5341,8 +5341,8 @@ func (s *ListDomainObjectTypesRequest) validate(v *validator, path string) {
 
 // ListDomainObjectTypesResponse is the model's ListDomainObjectTypesResponse shape.
 type ListDomainObjectTypesResponse struct {
-	Items     []DomainObjectTypesListItem `json:"Items,omitempty"`
-	NextToken *string                     `json:"NextToken,omitempty"`
+	Items     []DomainObjectTypesListItem `json:"Items,omitzero"`
+	NextToken *string                     `json:"NextToken,omitzero"`
 }
 
 func (s *ListDomainObjectTypesResponse) validate(v *validator, path string) {
@@ -5373,8 +5373,8 @@ func (s *ListDomainsRequest) validate(v *validator, path string) {
 
 // ListDomainsResponse is the model's ListDomainsResponse shape.
 type ListDomainsResponse struct {
-	Items     []ListDomainItem `json:"Items,omitempty"`
-	NextToken *string          `json:"NextToken,omitempty"`
+	Items     []ListDomainItem `json:"Items,omitzero"`
+	NextToken *string          `json:"NextToken,omitzero"`
 }
 
 func (s *ListDomainsResponse) validate(v *validator, path string) {
@@ -5411,8 +5411,8 @@ func (s *ListEventStreamsRequest) validate(v *validator, path string) {
 
 // ListEventStreamsResponse is the model's ListEventStreamsResponse shape.
 type ListEventStreamsResponse struct {
-	Items     []EventStreamSummary `json:"Items,omitempty"`
-	NextToken *string              `json:"NextToken,omitempty"`
+	Items     []EventStreamSummary `json:"Items,omitzero"`
+	NextToken *string              `json:"NextToken,omitzero"`
 }
 
 func (s *ListEventStreamsResponse) validate(v *validator, path string) {
@@ -5449,8 +5449,8 @@ func (s *ListEventTriggersRequest) validate(v *validator, path string) {
 
 // ListEventTriggersResponse is the model's ListEventTriggersResponse shape.
 type ListEventTriggersResponse struct {
-	Items     []EventTriggerSummaryItem `json:"Items,omitempty"`
-	NextToken *string                   `json:"NextToken,omitempty"`
+	Items     []EventTriggerSummaryItem `json:"Items,omitzero"`
+	NextToken *string                   `json:"NextToken,omitzero"`
 }
 
 func (s *ListEventTriggersResponse) validate(v *validator, path string) {
@@ -5487,8 +5487,8 @@ func (s *ListIdentityResolutionJobsRequest) validate(v *validator, path string) 
 
 // ListIdentityResolutionJobsResponse is the model's ListIdentityResolutionJobsResponse shape.
 type ListIdentityResolutionJobsResponse struct {
-	IdentityResolutionJobsList []IdentityResolutionJob `json:"IdentityResolutionJobsList,omitempty"`
-	NextToken                  *string                 `json:"NextToken,omitempty"`
+	IdentityResolutionJobsList []IdentityResolutionJob `json:"IdentityResolutionJobsList,omitzero"`
+	NextToken                  *string                 `json:"NextToken,omitzero"`
 }
 
 func (s *ListIdentityResolutionJobsResponse) validate(v *validator, path string) {
@@ -5504,18 +5504,18 @@ func (s *ListIdentityResolutionJobsResponse) validate(v *validator, path string)
 
 // ListIntegrationItem is the model's ListIntegrationItem shape.
 type ListIntegrationItem struct {
-	CreatedAt         *Timestamp        `json:"CreatedAt,omitempty"`
-	DomainName        *string           `json:"DomainName,omitempty"`
-	EventTriggerNames []string          `json:"EventTriggerNames,omitempty"`
-	IsUnstructured    *bool             `json:"IsUnstructured,omitempty"`
-	LastUpdatedAt     *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName    *string           `json:"ObjectTypeName,omitempty"`
-	ObjectTypeNames   map[string]string `json:"ObjectTypeNames,omitempty"`
-	RoleArn           *string           `json:"RoleArn,omitempty"`
-	Scope             *string           `json:"Scope,omitempty"`
-	Tags              map[string]string `json:"Tags,omitempty"`
-	Uri               *string           `json:"Uri,omitempty"`
-	WorkflowId        *string           `json:"WorkflowId,omitempty"`
+	CreatedAt         *Timestamp        `json:"CreatedAt,omitzero"`
+	DomainName        *string           `json:"DomainName,omitzero"`
+	EventTriggerNames []string          `json:"EventTriggerNames,omitzero"`
+	IsUnstructured    *bool             `json:"IsUnstructured,omitzero"`
+	LastUpdatedAt     *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName    *string           `json:"ObjectTypeName,omitzero"`
+	ObjectTypeNames   map[string]string `json:"ObjectTypeNames,omitzero"`
+	RoleArn           *string           `json:"RoleArn,omitzero"`
+	Scope             *string           `json:"Scope,omitzero"`
+	Tags              map[string]string `json:"Tags,omitzero"`
+	Uri               *string           `json:"Uri,omitzero"`
+	WorkflowId        *string           `json:"WorkflowId,omitzero"`
 }
 
 func (s *ListIntegrationItem) validate(v *validator, path string) {
@@ -5592,8 +5592,8 @@ func (s *ListIntegrationsRequest) validate(v *validator, path string) {
 
 // ListIntegrationsResponse is the model's ListIntegrationsResponse shape.
 type ListIntegrationsResponse struct {
-	Items     []ListIntegrationItem `json:"Items,omitempty"`
-	NextToken *string               `json:"NextToken,omitempty"`
+	Items     []ListIntegrationItem `json:"Items,omitzero"`
+	NextToken *string               `json:"NextToken,omitzero"`
 }
 
 func (s *ListIntegrationsResponse) validate(v *validator, path string) {
@@ -5609,8 +5609,8 @@ func (s *ListIntegrationsResponse) validate(v *validator, path string) {
 
 // ListObjectTypeAttributeItem is the model's ListObjectTypeAttributeItem shape.
 type ListObjectTypeAttributeItem struct {
-	AttributeName *string    `json:"AttributeName,omitempty"`
-	LastUpdatedAt *Timestamp `json:"LastUpdatedAt,omitempty"`
+	AttributeName *string    `json:"AttributeName,omitzero"`
+	LastUpdatedAt *Timestamp `json:"LastUpdatedAt,omitzero"`
 }
 
 func (s *ListObjectTypeAttributeItem) validate(v *validator, path string) {
@@ -5624,8 +5624,8 @@ func (s *ListObjectTypeAttributeItem) validate(v *validator, path string) {
 
 // ListObjectTypeAttributeValuesItem is the model's ListObjectTypeAttributeValuesItem shape.
 type ListObjectTypeAttributeValuesItem struct {
-	LastUpdatedAt *Timestamp `json:"LastUpdatedAt,omitempty"`
-	Value         *string    `json:"Value,omitempty"`
+	LastUpdatedAt *Timestamp `json:"LastUpdatedAt,omitzero"`
+	Value         *string    `json:"Value,omitzero"`
 }
 
 func (s *ListObjectTypeAttributeValuesItem) validate(v *validator, path string) {
@@ -5670,8 +5670,8 @@ func (s *ListObjectTypeAttributeValuesRequest) validate(v *validator, path strin
 
 // ListObjectTypeAttributeValuesResponse is the model's ListObjectTypeAttributeValuesResponse shape.
 type ListObjectTypeAttributeValuesResponse struct {
-	Items     []ListObjectTypeAttributeValuesItem `json:"Items,omitempty"`
-	NextToken *string                             `json:"NextToken,omitempty"`
+	Items     []ListObjectTypeAttributeValuesItem `json:"Items,omitzero"`
+	NextToken *string                             `json:"NextToken,omitzero"`
 }
 
 func (s *ListObjectTypeAttributeValuesResponse) validate(v *validator, path string) {
@@ -5714,8 +5714,8 @@ func (s *ListObjectTypeAttributesRequest) validate(v *validator, path string) {
 
 // ListObjectTypeAttributesResponse is the model's ListObjectTypeAttributesResponse shape.
 type ListObjectTypeAttributesResponse struct {
-	Items     []ListObjectTypeAttributeItem `json:"Items,omitempty"`
-	NextToken *string                       `json:"NextToken,omitempty"`
+	Items     []ListObjectTypeAttributeItem `json:"Items,omitzero"`
+	NextToken *string                       `json:"NextToken,omitzero"`
 }
 
 func (s *ListObjectTypeAttributesResponse) validate(v *validator, path string) {
@@ -5731,13 +5731,13 @@ func (s *ListObjectTypeAttributesResponse) validate(v *validator, path string) {
 
 // ListProfileHistoryRecordsRequest is the model's ListProfileHistoryRecordsRequest shape.
 type ListProfileHistoryRecordsRequest struct {
-	ActionType     *string `json:"ActionType,omitempty"`
+	ActionType     *string `json:"ActionType,omitzero"`
 	DomainName     *string `json:"-"`
 	MaxResults     *int    `json:"-"`
 	NextToken      *string `json:"-"`
-	ObjectTypeName *string `json:"ObjectTypeName,omitempty"`
-	PerformedBy    *string `json:"PerformedBy,omitempty"`
-	ProfileId      *string `json:"ProfileId,omitempty"`
+	ObjectTypeName *string `json:"ObjectTypeName,omitzero"`
+	PerformedBy    *string `json:"PerformedBy,omitzero"`
+	ProfileId      *string `json:"ProfileId,omitzero"`
 }
 
 func (s *ListProfileHistoryRecordsRequest) validate(v *validator, path string) {
@@ -5770,8 +5770,8 @@ func (s *ListProfileHistoryRecordsRequest) validate(v *validator, path string) {
 
 // ListProfileHistoryRecordsResponse is the model's ListProfileHistoryRecordsResponse shape.
 type ListProfileHistoryRecordsResponse struct {
-	NextToken             *string                `json:"NextToken,omitempty"`
-	ProfileHistoryRecords []ProfileHistoryRecord `json:"ProfileHistoryRecords,omitempty"`
+	NextToken             *string                `json:"NextToken,omitzero"`
+	ProfileHistoryRecords []ProfileHistoryRecord `json:"ProfileHistoryRecords,omitzero"`
 }
 
 func (s *ListProfileHistoryRecordsResponse) validate(v *validator, path string) {
@@ -5787,14 +5787,14 @@ func (s *ListProfileHistoryRecordsResponse) validate(v *validator, path string) 
 
 // ListProfileObjectTypeItem is the model's ListProfileObjectTypeItem shape.
 type ListProfileObjectTypeItem struct {
-	CreatedAt                      *Timestamp        `json:"CreatedAt,omitempty"`
-	Description                    *string           `json:"Description,omitempty"`
-	LastUpdatedAt                  *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	MaxAvailableProfileObjectCount *int              `json:"MaxAvailableProfileObjectCount,omitempty"`
-	MaxProfileObjectCount          *int              `json:"MaxProfileObjectCount,omitempty"`
-	ObjectTypeName                 *string           `json:"ObjectTypeName,omitempty"`
-	SourcePriority                 *int              `json:"SourcePriority,omitempty"`
-	Tags                           map[string]string `json:"Tags,omitempty"`
+	CreatedAt                      *Timestamp        `json:"CreatedAt,omitzero"`
+	Description                    *string           `json:"Description,omitzero"`
+	LastUpdatedAt                  *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	MaxAvailableProfileObjectCount *int              `json:"MaxAvailableProfileObjectCount,omitzero"`
+	MaxProfileObjectCount          *int              `json:"MaxProfileObjectCount,omitzero"`
+	ObjectTypeName                 *string           `json:"ObjectTypeName,omitzero"`
+	SourcePriority                 *int              `json:"SourcePriority,omitzero"`
+	Tags                           map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *ListProfileObjectTypeItem) validate(v *validator, path string) {
@@ -5828,9 +5828,9 @@ func (s *ListProfileObjectTypeItem) validate(v *validator, path string) {
 
 // ListProfileObjectTypeTemplateItem is the model's ListProfileObjectTypeTemplateItem shape.
 type ListProfileObjectTypeTemplateItem struct {
-	SourceName   *string `json:"SourceName,omitempty"`
-	SourceObject *string `json:"SourceObject,omitempty"`
-	TemplateId   *string `json:"TemplateId,omitempty"`
+	SourceName   *string `json:"SourceName,omitzero"`
+	SourceObject *string `json:"SourceObject,omitzero"`
+	TemplateId   *string `json:"TemplateId,omitzero"`
 }
 
 func (s *ListProfileObjectTypeTemplateItem) validate(v *validator, path string) {
@@ -5865,8 +5865,8 @@ func (s *ListProfileObjectTypeTemplatesRequest) validate(v *validator, path stri
 
 // ListProfileObjectTypeTemplatesResponse is the model's ListProfileObjectTypeTemplatesResponse shape.
 type ListProfileObjectTypeTemplatesResponse struct {
-	Items     []ListProfileObjectTypeTemplateItem `json:"Items,omitempty"`
-	NextToken *string                             `json:"NextToken,omitempty"`
+	Items     []ListProfileObjectTypeTemplateItem `json:"Items,omitzero"`
+	NextToken *string                             `json:"NextToken,omitzero"`
 }
 
 func (s *ListProfileObjectTypeTemplatesResponse) validate(v *validator, path string) {
@@ -5903,8 +5903,8 @@ func (s *ListProfileObjectTypesRequest) validate(v *validator, path string) {
 
 // ListProfileObjectTypesResponse is the model's ListProfileObjectTypesResponse shape.
 type ListProfileObjectTypesResponse struct {
-	Items     []ListProfileObjectTypeItem `json:"Items,omitempty"`
-	NextToken *string                     `json:"NextToken,omitempty"`
+	Items     []ListProfileObjectTypeItem `json:"Items,omitzero"`
+	NextToken *string                     `json:"NextToken,omitzero"`
 }
 
 func (s *ListProfileObjectTypesResponse) validate(v *validator, path string) {
@@ -5920,9 +5920,9 @@ func (s *ListProfileObjectTypesResponse) validate(v *validator, path string) {
 
 // ListProfileObjectsItem is the model's ListProfileObjectsItem shape.
 type ListProfileObjectsItem struct {
-	Object                 *string `json:"Object,omitempty"`
-	ObjectTypeName         *string `json:"ObjectTypeName,omitempty"`
-	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitempty"`
+	Object                 *string `json:"Object,omitzero"`
+	ObjectTypeName         *string `json:"ObjectTypeName,omitzero"`
+	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitzero"`
 }
 
 func (s *ListProfileObjectsItem) validate(v *validator, path string) {
@@ -5943,9 +5943,9 @@ type ListProfileObjectsRequest struct {
 	DomainName     *string       `json:"-"`
 	MaxResults     *int          `json:"-"`
 	NextToken      *string       `json:"-"`
-	ObjectFilter   *ObjectFilter `json:"ObjectFilter,omitempty"`
-	ObjectTypeName *string       `json:"ObjectTypeName,omitempty"`
-	ProfileId      *string       `json:"ProfileId,omitempty"`
+	ObjectFilter   *ObjectFilter `json:"ObjectFilter,omitzero"`
+	ObjectTypeName *string       `json:"ObjectTypeName,omitzero"`
+	ProfileId      *string       `json:"ProfileId,omitzero"`
 }
 
 func (s *ListProfileObjectsRequest) validate(v *validator, path string) {
@@ -5976,8 +5976,8 @@ func (s *ListProfileObjectsRequest) validate(v *validator, path string) {
 
 // ListProfileObjectsResponse is the model's ListProfileObjectsResponse shape.
 type ListProfileObjectsResponse struct {
-	Items     []ListProfileObjectsItem `json:"Items,omitempty"`
-	NextToken *string                  `json:"NextToken,omitempty"`
+	Items     []ListProfileObjectsItem `json:"Items,omitzero"`
+	NextToken *string                  `json:"NextToken,omitzero"`
 }
 
 func (s *ListProfileObjectsResponse) validate(v *validator, path string) {
@@ -6014,8 +6014,8 @@ func (s *ListRecommenderFiltersRequest) validate(v *validator, path string) {
 
 // ListRecommenderFiltersResponse is the model's ListRecommenderFiltersResponse shape.
 type ListRecommenderFiltersResponse struct {
-	NextToken          *string                    `json:"NextToken,omitempty"`
-	RecommenderFilters []RecommenderFilterSummary `json:"RecommenderFilters,omitempty"`
+	NextToken          *string                    `json:"NextToken,omitzero"`
+	RecommenderFilters []RecommenderFilterSummary `json:"RecommenderFilters,omitzero"`
 }
 
 func (s *ListRecommenderFiltersResponse) validate(v *validator, path string) {
@@ -6046,8 +6046,8 @@ func (s *ListRecommenderRecipesRequest) validate(v *validator, path string) {
 
 // ListRecommenderRecipesResponse is the model's ListRecommenderRecipesResponse shape.
 type ListRecommenderRecipesResponse struct {
-	NextToken          *string             `json:"NextToken,omitempty"`
-	RecommenderRecipes []RecommenderRecipe `json:"RecommenderRecipes,omitempty"`
+	NextToken          *string             `json:"NextToken,omitzero"`
+	RecommenderRecipes []RecommenderRecipe `json:"RecommenderRecipes,omitzero"`
 }
 
 func (s *ListRecommenderRecipesResponse) validate(v *validator, path string) {
@@ -6084,8 +6084,8 @@ func (s *ListRecommenderSchemasRequest) validate(v *validator, path string) {
 
 // ListRecommenderSchemasResponse is the model's ListRecommenderSchemasResponse shape.
 type ListRecommenderSchemasResponse struct {
-	NextToken          *string                    `json:"NextToken,omitempty"`
-	RecommenderSchemas []RecommenderSchemaSummary `json:"RecommenderSchemas,omitempty"`
+	NextToken          *string                    `json:"NextToken,omitzero"`
+	RecommenderSchemas []RecommenderSchemaSummary `json:"RecommenderSchemas,omitzero"`
 }
 
 func (s *ListRecommenderSchemasResponse) validate(v *validator, path string) {
@@ -6122,8 +6122,8 @@ func (s *ListRecommendersRequest) validate(v *validator, path string) {
 
 // ListRecommendersResponse is the model's ListRecommendersResponse shape.
 type ListRecommendersResponse struct {
-	NextToken    *string              `json:"NextToken,omitempty"`
-	Recommenders []RecommenderSummary `json:"Recommenders,omitempty"`
+	NextToken    *string              `json:"NextToken,omitzero"`
+	Recommenders []RecommenderSummary `json:"Recommenders,omitzero"`
 }
 
 func (s *ListRecommendersResponse) validate(v *validator, path string) {
@@ -6160,8 +6160,8 @@ func (s *ListRuleBasedMatchesRequest) validate(v *validator, path string) {
 
 // ListRuleBasedMatchesResponse is the model's ListRuleBasedMatchesResponse shape.
 type ListRuleBasedMatchesResponse struct {
-	MatchIds  []string `json:"MatchIds,omitempty"`
-	NextToken *string  `json:"NextToken,omitempty"`
+	MatchIds  []string `json:"MatchIds,omitzero"`
+	NextToken *string  `json:"NextToken,omitzero"`
 }
 
 func (s *ListRuleBasedMatchesResponse) validate(v *validator, path string) {
@@ -6198,8 +6198,8 @@ func (s *ListSegmentDefinitionsRequest) validate(v *validator, path string) {
 
 // ListSegmentDefinitionsResponse is the model's ListSegmentDefinitionsResponse shape.
 type ListSegmentDefinitionsResponse struct {
-	Items     []SegmentDefinitionItem `json:"Items,omitempty"`
-	NextToken *string                 `json:"NextToken,omitempty"`
+	Items     []SegmentDefinitionItem `json:"Items,omitzero"`
+	NextToken *string                 `json:"NextToken,omitzero"`
 }
 
 func (s *ListSegmentDefinitionsResponse) validate(v *validator, path string) {
@@ -6228,7 +6228,7 @@ func (s *ListTagsForResourceRequest) validate(v *validator, path string) {
 
 // ListTagsForResourceResponse is the model's ListTagsForResourceResponse shape.
 type ListTagsForResourceResponse struct {
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 }
 
 func (s *ListTagsForResourceResponse) validate(v *validator, path string) {
@@ -6265,8 +6265,8 @@ func (s *ListUploadJobsRequest) validate(v *validator, path string) {
 
 // ListUploadJobsResponse is the model's ListUploadJobsResponse shape.
 type ListUploadJobsResponse struct {
-	Items     []UploadJobItem `json:"Items,omitempty"`
-	NextToken *string         `json:"NextToken,omitempty"`
+	Items     []UploadJobItem `json:"Items,omitzero"`
+	NextToken *string         `json:"NextToken,omitzero"`
 }
 
 func (s *ListUploadJobsResponse) validate(v *validator, path string) {
@@ -6282,12 +6282,12 @@ func (s *ListUploadJobsResponse) validate(v *validator, path string) {
 
 // ListWorkflowsItem is the model's ListWorkflowsItem shape.
 type ListWorkflowsItem struct {
-	CreatedAt         *Timestamp `json:"CreatedAt,omitempty"`
-	LastUpdatedAt     *Timestamp `json:"LastUpdatedAt,omitempty"`
-	Status            *string    `json:"Status,omitempty"`
-	StatusDescription *string    `json:"StatusDescription,omitempty"`
-	WorkflowId        *string    `json:"WorkflowId,omitempty"`
-	WorkflowType      *string    `json:"WorkflowType,omitempty"`
+	CreatedAt         *Timestamp `json:"CreatedAt,omitzero"`
+	LastUpdatedAt     *Timestamp `json:"LastUpdatedAt,omitzero"`
+	Status            *string    `json:"Status,omitzero"`
+	StatusDescription *string    `json:"StatusDescription,omitzero"`
+	WorkflowId        *string    `json:"WorkflowId,omitzero"`
+	WorkflowType      *string    `json:"WorkflowType,omitzero"`
 }
 
 func (s *ListWorkflowsItem) validate(v *validator, path string) {
@@ -6316,10 +6316,10 @@ type ListWorkflowsRequest struct {
 	DomainName     *string    `json:"-"`
 	MaxResults     *int       `json:"-"`
 	NextToken      *string    `json:"-"`
-	QueryEndDate   *Timestamp `json:"QueryEndDate,omitempty"`
-	QueryStartDate *Timestamp `json:"QueryStartDate,omitempty"`
-	Status         *string    `json:"Status,omitempty"`
-	WorkflowType   *string    `json:"WorkflowType,omitempty"`
+	QueryEndDate   *Timestamp `json:"QueryEndDate,omitzero"`
+	QueryStartDate *Timestamp `json:"QueryStartDate,omitzero"`
+	Status         *string    `json:"Status,omitzero"`
+	WorkflowType   *string    `json:"WorkflowType,omitzero"`
 }
 
 func (s *ListWorkflowsRequest) validate(v *validator, path string) {
@@ -6344,8 +6344,8 @@ func (s *ListWorkflowsRequest) validate(v *validator, path string) {
 
 // ListWorkflowsResponse is the model's ListWorkflowsResponse shape.
 type ListWorkflowsResponse struct {
-	Items     []ListWorkflowsItem `json:"Items,omitempty"`
-	NextToken *string             `json:"NextToken,omitempty"`
+	Items     []ListWorkflowsItem `json:"Items,omitzero"`
+	NextToken *string             `json:"NextToken,omitzero"`
 }
 
 func (s *ListWorkflowsResponse) validate(v *validator, path string) {
@@ -6361,7 +6361,7 @@ func (s *ListWorkflowsResponse) validate(v *validator, path string) {
 
 // MarketoSourceProperties is the model's MarketoSourceProperties shape.
 type MarketoSourceProperties struct {
-	Object *string `json:"Object,omitempty"`
+	Object *string `json:"Object,omitzero"`
 }
 
 func (s *MarketoSourceProperties) validate(v *validator, path string) {
@@ -6374,9 +6374,9 @@ func (s *MarketoSourceProperties) validate(v *validator, path string) {
 
 // MatchItem is the model's MatchItem shape.
 type MatchItem struct {
-	ConfidenceScore *float64 `json:"ConfidenceScore,omitempty"`
-	MatchId         *string  `json:"MatchId,omitempty"`
-	ProfileIds      []string `json:"ProfileIds,omitempty"`
+	ConfidenceScore *float64 `json:"ConfidenceScore,omitzero"`
+	MatchId         *string  `json:"MatchId,omitzero"`
+	ProfileIds      []string `json:"ProfileIds,omitzero"`
 }
 
 func (s *MatchItem) validate(v *validator, path string) {
@@ -6392,10 +6392,10 @@ func (s *MatchItem) validate(v *validator, path string) {
 
 // MatchingRequest is the model's MatchingRequest shape.
 type MatchingRequest struct {
-	AutoMerging     *AutoMerging     `json:"AutoMerging,omitempty"`
-	Enabled         *bool            `json:"Enabled,omitempty"`
-	ExportingConfig *ExportingConfig `json:"ExportingConfig,omitempty"`
-	JobSchedule     *JobSchedule     `json:"JobSchedule,omitempty"`
+	AutoMerging     *AutoMerging     `json:"AutoMerging,omitzero"`
+	Enabled         *bool            `json:"Enabled,omitzero"`
+	ExportingConfig *ExportingConfig `json:"ExportingConfig,omitzero"`
+	JobSchedule     *JobSchedule     `json:"JobSchedule,omitzero"`
 }
 
 func (s *MatchingRequest) validate(v *validator, path string) {
@@ -6413,10 +6413,10 @@ func (s *MatchingRequest) validate(v *validator, path string) {
 
 // MatchingResponse is the model's MatchingResponse shape.
 type MatchingResponse struct {
-	AutoMerging     *AutoMerging     `json:"AutoMerging,omitempty"`
-	Enabled         *bool            `json:"Enabled,omitempty"`
-	ExportingConfig *ExportingConfig `json:"ExportingConfig,omitempty"`
-	JobSchedule     *JobSchedule     `json:"JobSchedule,omitempty"`
+	AutoMerging     *AutoMerging     `json:"AutoMerging,omitzero"`
+	Enabled         *bool            `json:"Enabled,omitzero"`
+	ExportingConfig *ExportingConfig `json:"ExportingConfig,omitzero"`
+	JobSchedule     *JobSchedule     `json:"JobSchedule,omitzero"`
 }
 
 func (s *MatchingResponse) validate(v *validator, path string) {
@@ -6433,7 +6433,7 @@ func (s *MatchingResponse) validate(v *validator, path string) {
 
 // MatchingRule is the model's MatchingRule shape.
 type MatchingRule struct {
-	Rule []string `json:"Rule,omitempty"`
+	Rule []string `json:"Rule,omitzero"`
 }
 
 func (s *MatchingRule) validate(v *validator, path string) {
@@ -6449,9 +6449,9 @@ func (s *MatchingRule) validate(v *validator, path string) {
 // MergeProfilesRequest is the model's MergeProfilesRequest shape.
 type MergeProfilesRequest struct {
 	DomainName            *string                `json:"-"`
-	FieldSourceProfileIds *FieldSourceProfileIds `json:"FieldSourceProfileIds,omitempty"`
-	MainProfileId         *string                `json:"MainProfileId,omitempty"`
-	ProfileIdsToBeMerged  []string               `json:"ProfileIdsToBeMerged,omitempty"`
+	FieldSourceProfileIds *FieldSourceProfileIds `json:"FieldSourceProfileIds,omitzero"`
+	MainProfileId         *string                `json:"MainProfileId,omitzero"`
+	ProfileIdsToBeMerged  []string               `json:"ProfileIdsToBeMerged,omitzero"`
 }
 
 func (s *MergeProfilesRequest) validate(v *validator, path string) {
@@ -6478,7 +6478,7 @@ func (s *MergeProfilesRequest) validate(v *validator, path string) {
 
 // MergeProfilesResponse is the model's MergeProfilesResponse shape.
 type MergeProfilesResponse struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *MergeProfilesResponse) validate(v *validator, path string) {
@@ -6486,7 +6486,7 @@ func (s *MergeProfilesResponse) validate(v *validator, path string) {
 
 // MetadataConfig is the model's MetadataConfig shape.
 type MetadataConfig struct {
-	MetadataColumns []string `json:"MetadataColumns,omitempty"`
+	MetadataColumns []string `json:"MetadataColumns,omitzero"`
 }
 
 func (s *MetadataConfig) validate(v *validator, path string) {
@@ -6500,10 +6500,10 @@ func (s *MetadataConfig) validate(v *validator, path string) {
 
 // ObjectAttribute is the model's ObjectAttribute shape.
 type ObjectAttribute struct {
-	ComparisonOperator *string  `json:"ComparisonOperator,omitempty"`
-	FieldName          *string  `json:"FieldName,omitempty"`
-	Source             *string  `json:"Source,omitempty"`
-	Values             []string `json:"Values,omitempty"`
+	ComparisonOperator *string  `json:"ComparisonOperator,omitzero"`
+	FieldName          *string  `json:"FieldName,omitzero"`
+	Source             *string  `json:"Source,omitzero"`
+	Values             []string `json:"Values,omitzero"`
 }
 
 func (s *ObjectAttribute) validate(v *validator, path string) {
@@ -6529,8 +6529,8 @@ func (s *ObjectAttribute) validate(v *validator, path string) {
 
 // ObjectFilter is the model's ObjectFilter shape.
 type ObjectFilter struct {
-	KeyName *string  `json:"KeyName,omitempty"`
-	Values  []string `json:"Values,omitempty"`
+	KeyName *string  `json:"KeyName,omitzero"`
+	Values  []string `json:"Values,omitzero"`
 }
 
 func (s *ObjectFilter) validate(v *validator, path string) {
@@ -6549,9 +6549,9 @@ func (s *ObjectFilter) validate(v *validator, path string) {
 
 // ObjectTypeField is the model's ObjectTypeField shape.
 type ObjectTypeField struct {
-	ContentType *string `json:"ContentType,omitempty"`
-	Source      *string `json:"Source,omitempty"`
-	Target      *string `json:"Target,omitempty"`
+	ContentType *string `json:"ContentType,omitzero"`
+	Source      *string `json:"Source,omitzero"`
+	Target      *string `json:"Target,omitzero"`
 }
 
 func (s *ObjectTypeField) validate(v *validator, path string) {
@@ -6568,8 +6568,8 @@ func (s *ObjectTypeField) validate(v *validator, path string) {
 
 // ObjectTypeKey is the model's ObjectTypeKey shape.
 type ObjectTypeKey struct {
-	FieldNames          []string `json:"FieldNames,omitempty"`
-	StandardIdentifiers []string `json:"StandardIdentifiers,omitempty"`
+	FieldNames          []string `json:"FieldNames,omitzero"`
+	StandardIdentifiers []string `json:"StandardIdentifiers,omitzero"`
 }
 
 func (s *ObjectTypeKey) validate(v *validator, path string) {
@@ -6588,10 +6588,10 @@ func (s *ObjectTypeKey) validate(v *validator, path string) {
 
 // Period is the model's Period shape.
 type Period struct {
-	MaxInvocationsPerProfile *int    `json:"MaxInvocationsPerProfile,omitempty"`
-	Unit                     *string `json:"Unit,omitempty"`
-	Unlimited                *bool   `json:"Unlimited,omitempty"`
-	Value                    *int    `json:"Value,omitempty"`
+	MaxInvocationsPerProfile *int    `json:"MaxInvocationsPerProfile,omitzero"`
+	Unit                     *string `json:"Unit,omitzero"`
+	Unlimited                *bool   `json:"Unlimited,omitzero"`
+	Value                    *int    `json:"Value,omitzero"`
 }
 
 func (s *Period) validate(v *validator, path string) {
@@ -6610,33 +6610,33 @@ func (s *Period) validate(v *validator, path string) {
 
 // Profile is the model's Profile shape.
 type Profile struct {
-	AccountNumber         *string                `json:"AccountNumber,omitempty"`
-	AdditionalInformation *string                `json:"AdditionalInformation,omitempty"`
-	Address               *Address               `json:"Address,omitempty"`
-	Attributes            map[string]string      `json:"Attributes,omitempty"`
-	BillingAddress        *Address               `json:"BillingAddress,omitempty"`
-	BirthDate             *string                `json:"BirthDate,omitempty"`
-	BusinessEmailAddress  *string                `json:"BusinessEmailAddress,omitempty"`
-	BusinessName          *string                `json:"BusinessName,omitempty"`
-	BusinessPhoneNumber   *string                `json:"BusinessPhoneNumber,omitempty"`
-	EmailAddress          *string                `json:"EmailAddress,omitempty"`
-	EngagementPreferences *EngagementPreferences `json:"EngagementPreferences,omitempty"`
-	FirstName             *string                `json:"FirstName,omitempty"`
-	FoundByItems          []FoundByKeyValue      `json:"FoundByItems,omitempty"`
-	Gender                *string                `json:"Gender,omitempty"`
-	GenderString          *string                `json:"GenderString,omitempty"`
-	HomePhoneNumber       *string                `json:"HomePhoneNumber,omitempty"`
-	LastName              *string                `json:"LastName,omitempty"`
-	MailingAddress        *Address               `json:"MailingAddress,omitempty"`
-	MiddleName            *string                `json:"MiddleName,omitempty"`
-	MobilePhoneNumber     *string                `json:"MobilePhoneNumber,omitempty"`
-	PartyType             *string                `json:"PartyType,omitempty"`
-	PartyTypeString       *string                `json:"PartyTypeString,omitempty"`
-	PersonalEmailAddress  *string                `json:"PersonalEmailAddress,omitempty"`
-	PhoneNumber           *string                `json:"PhoneNumber,omitempty"`
-	ProfileId             *string                `json:"ProfileId,omitempty"`
-	ProfileType           *string                `json:"ProfileType,omitempty"`
-	ShippingAddress       *Address               `json:"ShippingAddress,omitempty"`
+	AccountNumber         *string                `json:"AccountNumber,omitzero"`
+	AdditionalInformation *string                `json:"AdditionalInformation,omitzero"`
+	Address               *Address               `json:"Address,omitzero"`
+	Attributes            map[string]string      `json:"Attributes,omitzero"`
+	BillingAddress        *Address               `json:"BillingAddress,omitzero"`
+	BirthDate             *string                `json:"BirthDate,omitzero"`
+	BusinessEmailAddress  *string                `json:"BusinessEmailAddress,omitzero"`
+	BusinessName          *string                `json:"BusinessName,omitzero"`
+	BusinessPhoneNumber   *string                `json:"BusinessPhoneNumber,omitzero"`
+	EmailAddress          *string                `json:"EmailAddress,omitzero"`
+	EngagementPreferences *EngagementPreferences `json:"EngagementPreferences,omitzero"`
+	FirstName             *string                `json:"FirstName,omitzero"`
+	FoundByItems          []FoundByKeyValue      `json:"FoundByItems,omitzero"`
+	Gender                *string                `json:"Gender,omitzero"`
+	GenderString          *string                `json:"GenderString,omitzero"`
+	HomePhoneNumber       *string                `json:"HomePhoneNumber,omitzero"`
+	LastName              *string                `json:"LastName,omitzero"`
+	MailingAddress        *Address               `json:"MailingAddress,omitzero"`
+	MiddleName            *string                `json:"MiddleName,omitzero"`
+	MobilePhoneNumber     *string                `json:"MobilePhoneNumber,omitzero"`
+	PartyType             *string                `json:"PartyType,omitzero"`
+	PartyTypeString       *string                `json:"PartyTypeString,omitzero"`
+	PersonalEmailAddress  *string                `json:"PersonalEmailAddress,omitzero"`
+	PhoneNumber           *string                `json:"PhoneNumber,omitzero"`
+	ProfileId             *string                `json:"ProfileId,omitzero"`
+	ProfileType           *string                `json:"ProfileType,omitzero"`
+	ShippingAddress       *Address               `json:"ShippingAddress,omitzero"`
 }
 
 func (s *Profile) validate(v *validator, path string) {
@@ -6749,9 +6749,9 @@ func (s *ProfileAttributeValuesRequest) validate(v *validator, path string) {
 
 // ProfileAttributeValuesResponse is the model's ProfileAttributeValuesResponse shape.
 type ProfileAttributeValuesResponse struct {
-	AttributeName *string              `json:"AttributeName,omitempty"`
-	DomainName    *string              `json:"DomainName,omitempty"`
-	Items         []AttributeValueItem `json:"Items,omitempty"`
+	AttributeName *string              `json:"AttributeName,omitzero"`
+	DomainName    *string              `json:"DomainName,omitzero"`
+	Items         []AttributeValueItem `json:"Items,omitzero"`
 	StatusCode    *int                 `json:"-"`
 }
 
@@ -6779,28 +6779,28 @@ func (s *ProfileAttributeValuesResponse) httpStatus() int {
 
 // ProfileAttributes is the model's ProfileAttributes shape.
 type ProfileAttributes struct {
-	AccountNumber         *ProfileDimension                 `json:"AccountNumber,omitempty"`
-	AdditionalInformation *ExtraLengthValueProfileDimension `json:"AdditionalInformation,omitempty"`
-	Address               *AddressDimension                 `json:"Address,omitempty"`
-	Attributes            map[string]AttributeDimension     `json:"Attributes,omitempty"`
-	BillingAddress        *AddressDimension                 `json:"BillingAddress,omitempty"`
-	BirthDate             *DateDimension                    `json:"BirthDate,omitempty"`
-	BusinessEmailAddress  *ProfileDimension                 `json:"BusinessEmailAddress,omitempty"`
-	BusinessName          *ProfileDimension                 `json:"BusinessName,omitempty"`
-	BusinessPhoneNumber   *ProfileDimension                 `json:"BusinessPhoneNumber,omitempty"`
-	EmailAddress          *ProfileDimension                 `json:"EmailAddress,omitempty"`
-	FirstName             *ProfileDimension                 `json:"FirstName,omitempty"`
-	GenderString          *ProfileDimension                 `json:"GenderString,omitempty"`
-	HomePhoneNumber       *ProfileDimension                 `json:"HomePhoneNumber,omitempty"`
-	LastName              *ProfileDimension                 `json:"LastName,omitempty"`
-	MailingAddress        *AddressDimension                 `json:"MailingAddress,omitempty"`
-	MiddleName            *ProfileDimension                 `json:"MiddleName,omitempty"`
-	MobilePhoneNumber     *ProfileDimension                 `json:"MobilePhoneNumber,omitempty"`
-	PartyTypeString       *ProfileDimension                 `json:"PartyTypeString,omitempty"`
-	PersonalEmailAddress  *ProfileDimension                 `json:"PersonalEmailAddress,omitempty"`
-	PhoneNumber           *ProfileDimension                 `json:"PhoneNumber,omitempty"`
-	ProfileType           *ProfileTypeDimension             `json:"ProfileType,omitempty"`
-	ShippingAddress       *AddressDimension                 `json:"ShippingAddress,omitempty"`
+	AccountNumber         *ProfileDimension                 `json:"AccountNumber,omitzero"`
+	AdditionalInformation *ExtraLengthValueProfileDimension `json:"AdditionalInformation,omitzero"`
+	Address               *AddressDimension                 `json:"Address,omitzero"`
+	Attributes            map[string]AttributeDimension     `json:"Attributes,omitzero"`
+	BillingAddress        *AddressDimension                 `json:"BillingAddress,omitzero"`
+	BirthDate             *DateDimension                    `json:"BirthDate,omitzero"`
+	BusinessEmailAddress  *ProfileDimension                 `json:"BusinessEmailAddress,omitzero"`
+	BusinessName          *ProfileDimension                 `json:"BusinessName,omitzero"`
+	BusinessPhoneNumber   *ProfileDimension                 `json:"BusinessPhoneNumber,omitzero"`
+	EmailAddress          *ProfileDimension                 `json:"EmailAddress,omitzero"`
+	FirstName             *ProfileDimension                 `json:"FirstName,omitzero"`
+	GenderString          *ProfileDimension                 `json:"GenderString,omitzero"`
+	HomePhoneNumber       *ProfileDimension                 `json:"HomePhoneNumber,omitzero"`
+	LastName              *ProfileDimension                 `json:"LastName,omitzero"`
+	MailingAddress        *AddressDimension                 `json:"MailingAddress,omitzero"`
+	MiddleName            *ProfileDimension                 `json:"MiddleName,omitzero"`
+	MobilePhoneNumber     *ProfileDimension                 `json:"MobilePhoneNumber,omitzero"`
+	PartyTypeString       *ProfileDimension                 `json:"PartyTypeString,omitzero"`
+	PersonalEmailAddress  *ProfileDimension                 `json:"PersonalEmailAddress,omitzero"`
+	PhoneNumber           *ProfileDimension                 `json:"PhoneNumber,omitzero"`
+	ProfileType           *ProfileTypeDimension             `json:"ProfileType,omitzero"`
+	ShippingAddress       *AddressDimension                 `json:"ShippingAddress,omitzero"`
 }
 
 func (s *ProfileAttributes) validate(v *validator, path string) {
@@ -6877,8 +6877,8 @@ func (s *ProfileAttributes) validate(v *validator, path string) {
 
 // ProfileDimension is the model's ProfileDimension shape.
 type ProfileDimension struct {
-	DimensionType *string  `json:"DimensionType,omitempty"`
-	Values        []string `json:"Values,omitempty"`
+	DimensionType *string  `json:"DimensionType,omitzero"`
+	Values        []string `json:"Values,omitzero"`
 }
 
 func (s *ProfileDimension) validate(v *validator, path string) {
@@ -6897,13 +6897,13 @@ func (s *ProfileDimension) validate(v *validator, path string) {
 
 // ProfileHistoryRecord is the model's ProfileHistoryRecord shape.
 type ProfileHistoryRecord struct {
-	ActionType             *string    `json:"ActionType,omitempty"`
-	CreatedAt              *Timestamp `json:"CreatedAt,omitempty"`
-	Id                     *string    `json:"Id,omitempty"`
-	LastUpdatedAt          *Timestamp `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName         *string    `json:"ObjectTypeName,omitempty"`
-	PerformedBy            *string    `json:"PerformedBy,omitempty"`
-	ProfileObjectUniqueKey *string    `json:"ProfileObjectUniqueKey,omitempty"`
+	ActionType             *string    `json:"ActionType,omitzero"`
+	CreatedAt              *Timestamp `json:"CreatedAt,omitzero"`
+	Id                     *string    `json:"Id,omitzero"`
+	LastUpdatedAt          *Timestamp `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName         *string    `json:"ObjectTypeName,omitzero"`
+	PerformedBy            *string    `json:"PerformedBy,omitzero"`
+	ProfileObjectUniqueKey *string    `json:"ProfileObjectUniqueKey,omitzero"`
 }
 
 func (s *ProfileHistoryRecord) validate(v *validator, path string) {
@@ -6931,9 +6931,9 @@ func (s *ProfileHistoryRecord) validate(v *validator, path string) {
 
 // ProfileQueryFailures is the model's ProfileQueryFailures shape.
 type ProfileQueryFailures struct {
-	Message   *string `json:"Message,omitempty"`
-	ProfileId *string `json:"ProfileId,omitempty"`
-	Status    *int    `json:"Status,omitempty"`
+	Message   *string `json:"Message,omitzero"`
+	ProfileId *string `json:"ProfileId,omitzero"`
+	Status    *int    `json:"Status,omitzero"`
 }
 
 func (s *ProfileQueryFailures) validate(v *validator, path string) {
@@ -6943,9 +6943,9 @@ func (s *ProfileQueryFailures) validate(v *validator, path string) {
 
 // ProfileQueryResult is the model's ProfileQueryResult shape.
 type ProfileQueryResult struct {
-	Profile     *Profile `json:"Profile,omitempty"`
-	ProfileId   *string  `json:"ProfileId,omitempty"`
-	QueryResult *string  `json:"QueryResult,omitempty"`
+	Profile     *Profile `json:"Profile,omitzero"`
+	ProfileId   *string  `json:"ProfileId,omitzero"`
+	QueryResult *string  `json:"QueryResult,omitzero"`
 }
 
 func (s *ProfileQueryResult) validate(v *validator, path string) {
@@ -6961,8 +6961,8 @@ func (s *ProfileQueryResult) validate(v *validator, path string) {
 
 // ProfileTypeDimension is the model's ProfileTypeDimension shape.
 type ProfileTypeDimension struct {
-	DimensionType *string  `json:"DimensionType,omitempty"`
-	Values        []string `json:"Values,omitempty"`
+	DimensionType *string  `json:"DimensionType,omitzero"`
+	Values        []string `json:"Values,omitzero"`
 }
 
 func (s *ProfileTypeDimension) validate(v *validator, path string) {
@@ -6981,12 +6981,12 @@ func (s *ProfileTypeDimension) validate(v *validator, path string) {
 
 // PutDomainObjectTypeRequest is the model's PutDomainObjectTypeRequest shape.
 type PutDomainObjectTypeRequest struct {
-	Description    *string                          `json:"Description,omitempty"`
+	Description    *string                          `json:"Description,omitzero"`
 	DomainName     *string                          `json:"-"`
-	EncryptionKey  *string                          `json:"EncryptionKey,omitempty"`
-	Fields         map[string]DomainObjectTypeField `json:"Fields,omitempty"`
+	EncryptionKey  *string                          `json:"EncryptionKey,omitzero"`
+	Fields         map[string]DomainObjectTypeField `json:"Fields,omitzero"`
 	ObjectTypeName *string                          `json:"-"`
-	Tags           map[string]string                `json:"Tags,omitempty"`
+	Tags           map[string]string                `json:"Tags,omitzero"`
 }
 
 func (s *PutDomainObjectTypeRequest) validate(v *validator, path string) {
@@ -7026,13 +7026,13 @@ func (s *PutDomainObjectTypeRequest) validate(v *validator, path string) {
 
 // PutDomainObjectTypeResponse is the model's PutDomainObjectTypeResponse shape.
 type PutDomainObjectTypeResponse struct {
-	CreatedAt      *Timestamp                       `json:"CreatedAt,omitempty"`
-	Description    *string                          `json:"Description,omitempty"`
-	EncryptionKey  *string                          `json:"EncryptionKey,omitempty"`
-	Fields         map[string]DomainObjectTypeField `json:"Fields,omitempty"`
-	LastUpdatedAt  *Timestamp                       `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName *string                          `json:"ObjectTypeName,omitempty"`
-	Tags           map[string]string                `json:"Tags,omitempty"`
+	CreatedAt      *Timestamp                       `json:"CreatedAt,omitzero"`
+	Description    *string                          `json:"Description,omitzero"`
+	EncryptionKey  *string                          `json:"EncryptionKey,omitzero"`
+	Fields         map[string]DomainObjectTypeField `json:"Fields,omitzero"`
+	LastUpdatedAt  *Timestamp                       `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName *string                          `json:"ObjectTypeName,omitzero"`
+	Tags           map[string]string                `json:"Tags,omitzero"`
 }
 
 func (s *PutDomainObjectTypeResponse) validate(v *validator, path string) {
@@ -7066,14 +7066,14 @@ func (s *PutDomainObjectTypeResponse) validate(v *validator, path string) {
 // PutIntegrationRequest is the model's PutIntegrationRequest shape.
 type PutIntegrationRequest struct {
 	DomainName        *string           `json:"-"`
-	EventTriggerNames []string          `json:"EventTriggerNames,omitempty"`
-	FlowDefinition    *FlowDefinition   `json:"FlowDefinition,omitempty"`
-	ObjectTypeName    *string           `json:"ObjectTypeName,omitempty"`
-	ObjectTypeNames   map[string]string `json:"ObjectTypeNames,omitempty"`
-	RoleArn           *string           `json:"RoleArn,omitempty"`
-	Scope             *string           `json:"Scope,omitempty"`
-	Tags              map[string]string `json:"Tags,omitempty"`
-	Uri               *string           `json:"Uri,omitempty"`
+	EventTriggerNames []string          `json:"EventTriggerNames,omitzero"`
+	FlowDefinition    *FlowDefinition   `json:"FlowDefinition,omitzero"`
+	ObjectTypeName    *string           `json:"ObjectTypeName,omitzero"`
+	ObjectTypeNames   map[string]string `json:"ObjectTypeNames,omitzero"`
+	RoleArn           *string           `json:"RoleArn,omitzero"`
+	Scope             *string           `json:"Scope,omitzero"`
+	Tags              map[string]string `json:"Tags,omitzero"`
+	Uri               *string           `json:"Uri,omitzero"`
 }
 
 func (s *PutIntegrationRequest) validate(v *validator, path string) {
@@ -7125,18 +7125,18 @@ func (s *PutIntegrationRequest) validate(v *validator, path string) {
 
 // PutIntegrationResponse is the model's PutIntegrationResponse shape.
 type PutIntegrationResponse struct {
-	CreatedAt         *Timestamp        `json:"CreatedAt,omitempty"`
-	DomainName        *string           `json:"DomainName,omitempty"`
-	EventTriggerNames []string          `json:"EventTriggerNames,omitempty"`
-	IsUnstructured    *bool             `json:"IsUnstructured,omitempty"`
-	LastUpdatedAt     *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName    *string           `json:"ObjectTypeName,omitempty"`
-	ObjectTypeNames   map[string]string `json:"ObjectTypeNames,omitempty"`
-	RoleArn           *string           `json:"RoleArn,omitempty"`
-	Scope             *string           `json:"Scope,omitempty"`
-	Tags              map[string]string `json:"Tags,omitempty"`
-	Uri               *string           `json:"Uri,omitempty"`
-	WorkflowId        *string           `json:"WorkflowId,omitempty"`
+	CreatedAt         *Timestamp        `json:"CreatedAt,omitzero"`
+	DomainName        *string           `json:"DomainName,omitzero"`
+	EventTriggerNames []string          `json:"EventTriggerNames,omitzero"`
+	IsUnstructured    *bool             `json:"IsUnstructured,omitzero"`
+	LastUpdatedAt     *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName    *string           `json:"ObjectTypeName,omitzero"`
+	ObjectTypeNames   map[string]string `json:"ObjectTypeNames,omitzero"`
+	RoleArn           *string           `json:"RoleArn,omitzero"`
+	Scope             *string           `json:"Scope,omitzero"`
+	Tags              map[string]string `json:"Tags,omitzero"`
+	Uri               *string           `json:"Uri,omitzero"`
+	WorkflowId        *string           `json:"WorkflowId,omitzero"`
 }
 
 func (s *PutIntegrationResponse) validate(v *validator, path string) {
@@ -7192,8 +7192,8 @@ func (s *PutIntegrationResponse) validate(v *validator, path string) {
 // PutProfileObjectRequest is the model's PutProfileObjectRequest shape.
 type PutProfileObjectRequest struct {
 	DomainName     *string `json:"-"`
-	Object         *string `json:"Object,omitempty"`
-	ObjectTypeName *string `json:"ObjectTypeName,omitempty"`
+	Object         *string `json:"Object,omitzero"`
+	ObjectTypeName *string `json:"ObjectTypeName,omitzero"`
 }
 
 func (s *PutProfileObjectRequest) validate(v *validator, path string) {
@@ -7215,7 +7215,7 @@ func (s *PutProfileObjectRequest) validate(v *validator, path string) {
 
 // PutProfileObjectResponse is the model's PutProfileObjectResponse shape.
 type PutProfileObjectResponse struct {
-	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitempty"`
+	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitzero"`
 }
 
 func (s *PutProfileObjectResponse) validate(v *validator, path string) {
@@ -7226,19 +7226,19 @@ func (s *PutProfileObjectResponse) validate(v *validator, path string) {
 
 // PutProfileObjectTypeRequest is the model's PutProfileObjectTypeRequest shape.
 type PutProfileObjectTypeRequest struct {
-	AllowProfileCreation             *bool                      `json:"AllowProfileCreation,omitempty"`
-	Description                      *string                    `json:"Description,omitempty"`
+	AllowProfileCreation             *bool                      `json:"AllowProfileCreation,omitzero"`
+	Description                      *string                    `json:"Description,omitzero"`
 	DomainName                       *string                    `json:"-"`
-	EncryptionKey                    *string                    `json:"EncryptionKey,omitempty"`
-	ExpirationDays                   *int                       `json:"ExpirationDays,omitempty"`
-	Fields                           map[string]ObjectTypeField `json:"Fields,omitempty"`
-	Keys                             map[string][]ObjectTypeKey `json:"Keys,omitempty"`
-	MaxProfileObjectCount            *int                       `json:"MaxProfileObjectCount,omitempty"`
+	EncryptionKey                    *string                    `json:"EncryptionKey,omitzero"`
+	ExpirationDays                   *int                       `json:"ExpirationDays,omitzero"`
+	Fields                           map[string]ObjectTypeField `json:"Fields,omitzero"`
+	Keys                             map[string][]ObjectTypeKey `json:"Keys,omitzero"`
+	MaxProfileObjectCount            *int                       `json:"MaxProfileObjectCount,omitzero"`
 	ObjectTypeName                   *string                    `json:"-"`
-	SourceLastUpdatedTimestampFormat *string                    `json:"SourceLastUpdatedTimestampFormat,omitempty"`
-	SourcePriority                   *int                       `json:"SourcePriority,omitempty"`
-	Tags                             map[string]string          `json:"Tags,omitempty"`
-	TemplateId                       *string                    `json:"TemplateId,omitempty"`
+	SourceLastUpdatedTimestampFormat *string                    `json:"SourceLastUpdatedTimestampFormat,omitzero"`
+	SourcePriority                   *int                       `json:"SourcePriority,omitzero"`
+	Tags                             map[string]string          `json:"Tags,omitzero"`
+	TemplateId                       *string                    `json:"TemplateId,omitzero"`
 }
 
 func (s *PutProfileObjectTypeRequest) validate(v *validator, path string) {
@@ -7303,21 +7303,21 @@ func (s *PutProfileObjectTypeRequest) validate(v *validator, path string) {
 
 // PutProfileObjectTypeResponse is the model's PutProfileObjectTypeResponse shape.
 type PutProfileObjectTypeResponse struct {
-	AllowProfileCreation             *bool                      `json:"AllowProfileCreation,omitempty"`
-	CreatedAt                        *Timestamp                 `json:"CreatedAt,omitempty"`
-	Description                      *string                    `json:"Description,omitempty"`
-	EncryptionKey                    *string                    `json:"EncryptionKey,omitempty"`
-	ExpirationDays                   *int                       `json:"ExpirationDays,omitempty"`
-	Fields                           map[string]ObjectTypeField `json:"Fields,omitempty"`
-	Keys                             map[string][]ObjectTypeKey `json:"Keys,omitempty"`
-	LastUpdatedAt                    *Timestamp                 `json:"LastUpdatedAt,omitempty"`
-	MaxAvailableProfileObjectCount   *int                       `json:"MaxAvailableProfileObjectCount,omitempty"`
-	MaxProfileObjectCount            *int                       `json:"MaxProfileObjectCount,omitempty"`
-	ObjectTypeName                   *string                    `json:"ObjectTypeName,omitempty"`
-	SourceLastUpdatedTimestampFormat *string                    `json:"SourceLastUpdatedTimestampFormat,omitempty"`
-	SourcePriority                   *int                       `json:"SourcePriority,omitempty"`
-	Tags                             map[string]string          `json:"Tags,omitempty"`
-	TemplateId                       *string                    `json:"TemplateId,omitempty"`
+	AllowProfileCreation             *bool                      `json:"AllowProfileCreation,omitzero"`
+	CreatedAt                        *Timestamp                 `json:"CreatedAt,omitzero"`
+	Description                      *string                    `json:"Description,omitzero"`
+	EncryptionKey                    *string                    `json:"EncryptionKey,omitzero"`
+	ExpirationDays                   *int                       `json:"ExpirationDays,omitzero"`
+	Fields                           map[string]ObjectTypeField `json:"Fields,omitzero"`
+	Keys                             map[string][]ObjectTypeKey `json:"Keys,omitzero"`
+	LastUpdatedAt                    *Timestamp                 `json:"LastUpdatedAt,omitzero"`
+	MaxAvailableProfileObjectCount   *int                       `json:"MaxAvailableProfileObjectCount,omitzero"`
+	MaxProfileObjectCount            *int                       `json:"MaxProfileObjectCount,omitzero"`
+	ObjectTypeName                   *string                    `json:"ObjectTypeName,omitzero"`
+	SourceLastUpdatedTimestampFormat *string                    `json:"SourceLastUpdatedTimestampFormat,omitzero"`
+	SourcePriority                   *int                       `json:"SourcePriority,omitzero"`
+	Tags                             map[string]string          `json:"Tags,omitzero"`
+	TemplateId                       *string                    `json:"TemplateId,omitzero"`
 }
 
 func (s *PutProfileObjectTypeResponse) validate(v *validator, path string) {
@@ -7380,11 +7380,11 @@ func (s *PutProfileObjectTypeResponse) validate(v *validator, path string) {
 
 // Range is the model's Range shape.
 type Range struct {
-	TimestampFormat *string     `json:"TimestampFormat,omitempty"`
-	TimestampSource *string     `json:"TimestampSource,omitempty"`
-	Unit            *string     `json:"Unit,omitempty"`
-	Value           *int        `json:"Value,omitempty"`
-	ValueRange      *ValueRange `json:"ValueRange,omitempty"`
+	TimestampFormat *string     `json:"TimestampFormat,omitzero"`
+	TimestampSource *string     `json:"TimestampSource,omitzero"`
+	Unit            *string     `json:"Unit,omitzero"`
+	Value           *int        `json:"Value,omitzero"`
+	ValueRange      *ValueRange `json:"ValueRange,omitzero"`
 }
 
 func (s *Range) validate(v *validator, path string) {
@@ -7407,9 +7407,9 @@ func (s *Range) validate(v *validator, path string) {
 
 // RangeOverride is the model's RangeOverride shape.
 type RangeOverride struct {
-	End   *int    `json:"End,omitempty"`
-	Start *int    `json:"Start,omitempty"`
-	Unit  *string `json:"Unit,omitempty"`
+	End   *int    `json:"End,omitzero"`
+	Start *int    `json:"Start,omitzero"`
+	Unit  *string `json:"Unit,omitzero"`
 }
 
 func (s *RangeOverride) validate(v *validator, path string) {
@@ -7422,8 +7422,8 @@ func (s *RangeOverride) validate(v *validator, path string) {
 
 // Readiness is the model's Readiness shape.
 type Readiness struct {
-	Message            *string `json:"Message,omitempty"`
-	ProgressPercentage *int    `json:"ProgressPercentage,omitempty"`
+	Message            *string `json:"Message,omitzero"`
+	ProgressPercentage *int    `json:"ProgressPercentage,omitzero"`
 }
 
 func (s *Readiness) validate(v *validator, path string) {
@@ -7437,8 +7437,8 @@ func (s *Readiness) validate(v *validator, path string) {
 
 // Recommendation is the model's Recommendation shape.
 type Recommendation struct {
-	CatalogItem *CatalogItem `json:"CatalogItem,omitempty"`
-	Score       *float64     `json:"Score,omitempty"`
+	CatalogItem *CatalogItem `json:"CatalogItem,omitzero"`
+	Score       *float64     `json:"Score,omitzero"`
 }
 
 func (s *Recommendation) validate(v *validator, path string) {
@@ -7452,8 +7452,8 @@ func (s *Recommendation) validate(v *validator, path string) {
 
 // RecommendationDiversityConfig is the model's RecommendationDiversityConfig shape.
 type RecommendationDiversityConfig struct {
-	Enabled *bool          `json:"Enabled,omitempty"`
-	Values  map[string]int `json:"Values,omitempty"`
+	Enabled *bool          `json:"Enabled,omitzero"`
+	Values  map[string]int `json:"Values,omitzero"`
 }
 
 func (s *RecommendationDiversityConfig) validate(v *validator, path string) {
@@ -7470,12 +7470,12 @@ func (s *RecommendationDiversityConfig) validate(v *validator, path string) {
 
 // RecommenderConfig is the model's RecommenderConfig shape.
 type RecommenderConfig struct {
-	DiversityConfig   *DiversityConfig    `json:"DiversityConfig,omitempty"`
-	EventsConfig      *EventsConfig       `json:"EventsConfig,omitempty"`
-	ExcludedColumns   map[string][]string `json:"ExcludedColumns,omitempty"`
-	IncludedColumns   map[string][]string `json:"IncludedColumns,omitempty"`
-	InferenceConfig   *InferenceConfig    `json:"InferenceConfig,omitempty"`
-	TrainingFrequency *int                `json:"TrainingFrequency,omitempty"`
+	DiversityConfig   *DiversityConfig    `json:"DiversityConfig,omitzero"`
+	EventsConfig      *EventsConfig       `json:"EventsConfig,omitzero"`
+	ExcludedColumns   map[string][]string `json:"ExcludedColumns,omitzero"`
+	IncludedColumns   map[string][]string `json:"IncludedColumns,omitzero"`
+	InferenceConfig   *InferenceConfig    `json:"InferenceConfig,omitzero"`
+	TrainingFrequency *int                `json:"TrainingFrequency,omitzero"`
 }
 
 func (s *RecommenderConfig) validate(v *validator, path string) {
@@ -7513,8 +7513,8 @@ func (s *RecommenderConfig) validate(v *validator, path string) {
 
 // RecommenderFilter is the model's RecommenderFilter shape.
 type RecommenderFilter struct {
-	Name   *string           `json:"Name,omitempty"`
-	Values map[string]string `json:"Values,omitempty"`
+	Name   *string           `json:"Name,omitzero"`
+	Values map[string]string `json:"Values,omitzero"`
 }
 
 func (s *RecommenderFilter) validate(v *validator, path string) {
@@ -7534,14 +7534,14 @@ func (s *RecommenderFilter) validate(v *validator, path string) {
 
 // RecommenderFilterSummary is the model's RecommenderFilterSummary shape.
 type RecommenderFilterSummary struct {
-	CreatedAt                   *Timestamp        `json:"CreatedAt,omitempty"`
-	Description                 *string           `json:"Description,omitempty"`
-	FailureReason               *string           `json:"FailureReason,omitempty"`
-	RecommenderFilterExpression *string           `json:"RecommenderFilterExpression,omitempty"`
-	RecommenderFilterName       *string           `json:"RecommenderFilterName,omitempty"`
-	RecommenderSchemaName       *string           `json:"RecommenderSchemaName,omitempty"`
-	Status                      *string           `json:"Status,omitempty"`
-	Tags                        map[string]string `json:"Tags,omitempty"`
+	CreatedAt                   *Timestamp        `json:"CreatedAt,omitzero"`
+	Description                 *string           `json:"Description,omitzero"`
+	FailureReason               *string           `json:"FailureReason,omitzero"`
+	RecommenderFilterExpression *string           `json:"RecommenderFilterExpression,omitzero"`
+	RecommenderFilterName       *string           `json:"RecommenderFilterName,omitzero"`
+	RecommenderSchemaName       *string           `json:"RecommenderSchemaName,omitzero"`
+	Status                      *string           `json:"Status,omitzero"`
+	Tags                        map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *RecommenderFilterSummary) validate(v *validator, path string) {
@@ -7574,10 +7574,10 @@ func (s *RecommenderFilterSummary) validate(v *validator, path string) {
 
 // RecommenderPromotionalFilter is the model's RecommenderPromotionalFilter shape.
 type RecommenderPromotionalFilter struct {
-	Name                 *string           `json:"Name,omitempty"`
-	PercentPromotedItems *int              `json:"PercentPromotedItems,omitempty"`
-	PromotionName        *string           `json:"PromotionName,omitempty"`
-	Values               map[string]string `json:"Values,omitempty"`
+	Name                 *string           `json:"Name,omitzero"`
+	PercentPromotedItems *int              `json:"PercentPromotedItems,omitzero"`
+	PromotionName        *string           `json:"PromotionName,omitzero"`
+	Values               map[string]string `json:"Values,omitzero"`
 }
 
 func (s *RecommenderPromotionalFilter) validate(v *validator, path string) {
@@ -7604,8 +7604,8 @@ func (s *RecommenderPromotionalFilter) validate(v *validator, path string) {
 
 // RecommenderRecipe is the model's RecommenderRecipe shape.
 type RecommenderRecipe struct {
-	Description *string `json:"description,omitempty"`
-	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitzero"`
+	Name        *string `json:"name,omitzero"`
 }
 
 func (s *RecommenderRecipe) validate(v *validator, path string) {
@@ -7616,9 +7616,9 @@ func (s *RecommenderRecipe) validate(v *validator, path string) {
 
 // RecommenderSchemaField is the model's RecommenderSchemaField shape.
 type RecommenderSchemaField struct {
-	ContentType     *string `json:"ContentType,omitempty"`
-	FeatureType     *string `json:"FeatureType,omitempty"`
-	TargetFieldName *string `json:"TargetFieldName,omitempty"`
+	ContentType     *string `json:"ContentType,omitzero"`
+	FeatureType     *string `json:"FeatureType,omitzero"`
+	TargetFieldName *string `json:"TargetFieldName,omitzero"`
 }
 
 func (s *RecommenderSchemaField) validate(v *validator, path string) {
@@ -7636,10 +7636,10 @@ func (s *RecommenderSchemaField) validate(v *validator, path string) {
 
 // RecommenderSchemaSummary is the model's RecommenderSchemaSummary shape.
 type RecommenderSchemaSummary struct {
-	CreatedAt             *Timestamp                          `json:"CreatedAt,omitempty"`
-	Fields                map[string][]RecommenderSchemaField `json:"Fields,omitempty"`
-	RecommenderSchemaName *string                             `json:"RecommenderSchemaName,omitempty"`
-	Status                *string                             `json:"Status,omitempty"`
+	CreatedAt             *Timestamp                          `json:"CreatedAt,omitzero"`
+	Fields                map[string][]RecommenderSchemaField `json:"Fields,omitzero"`
+	RecommenderSchemaName *string                             `json:"RecommenderSchemaName,omitzero"`
+	Status                *string                             `json:"Status,omitzero"`
 }
 
 func (s *RecommenderSchemaSummary) validate(v *validator, path string) {
@@ -7667,17 +7667,17 @@ func (s *RecommenderSchemaSummary) validate(v *validator, path string) {
 
 // RecommenderSummary is the model's RecommenderSummary shape.
 type RecommenderSummary struct {
-	CreatedAt               *Timestamp         `json:"CreatedAt,omitempty"`
-	Description             *string            `json:"Description,omitempty"`
-	FailureReason           *string            `json:"FailureReason,omitempty"`
-	LastUpdatedAt           *Timestamp         `json:"LastUpdatedAt,omitempty"`
-	LatestRecommenderUpdate *RecommenderUpdate `json:"LatestRecommenderUpdate,omitempty"`
-	RecipeName              *string            `json:"RecipeName,omitempty"`
-	RecommenderConfig       *RecommenderConfig `json:"RecommenderConfig,omitempty"`
-	RecommenderName         *string            `json:"RecommenderName,omitempty"`
-	RecommenderSchemaName   *string            `json:"RecommenderSchemaName,omitempty"`
-	Status                  *string            `json:"Status,omitempty"`
-	Tags                    map[string]string  `json:"Tags,omitempty"`
+	CreatedAt               *Timestamp         `json:"CreatedAt,omitzero"`
+	Description             *string            `json:"Description,omitzero"`
+	FailureReason           *string            `json:"FailureReason,omitzero"`
+	LastUpdatedAt           *Timestamp         `json:"LastUpdatedAt,omitzero"`
+	LatestRecommenderUpdate *RecommenderUpdate `json:"LatestRecommenderUpdate,omitzero"`
+	RecipeName              *string            `json:"RecipeName,omitzero"`
+	RecommenderConfig       *RecommenderConfig `json:"RecommenderConfig,omitzero"`
+	RecommenderName         *string            `json:"RecommenderName,omitzero"`
+	RecommenderSchemaName   *string            `json:"RecommenderSchemaName,omitzero"`
+	Status                  *string            `json:"Status,omitzero"`
+	Tags                    map[string]string  `json:"Tags,omitzero"`
 }
 
 func (s *RecommenderSummary) validate(v *validator, path string) {
@@ -7716,12 +7716,12 @@ func (s *RecommenderSummary) validate(v *validator, path string) {
 
 // RecommenderUpdate is the model's RecommenderUpdate shape.
 type RecommenderUpdate struct {
-	CreatedAt              *Timestamp         `json:"CreatedAt,omitempty"`
-	FailureReason          *string            `json:"FailureReason,omitempty"`
-	LastUpdatedAt          *Timestamp         `json:"LastUpdatedAt,omitempty"`
-	RecommenderConfig      *RecommenderConfig `json:"RecommenderConfig,omitempty"`
-	RecommenderVersionName *string            `json:"RecommenderVersionName,omitempty"`
-	Status                 *string            `json:"Status,omitempty"`
+	CreatedAt              *Timestamp         `json:"CreatedAt,omitzero"`
+	FailureReason          *string            `json:"FailureReason,omitzero"`
+	LastUpdatedAt          *Timestamp         `json:"LastUpdatedAt,omitzero"`
+	RecommenderConfig      *RecommenderConfig `json:"RecommenderConfig,omitzero"`
+	RecommenderVersionName *string            `json:"RecommenderVersionName,omitzero"`
+	Status                 *string            `json:"Status,omitzero"`
 }
 
 func (s *RecommenderUpdate) validate(v *validator, path string) {
@@ -7739,7 +7739,7 @@ func (s *RecommenderUpdate) validate(v *validator, path string) {
 
 // ResourceNotFoundException is the model's ResourceNotFoundException shape.
 type ResourceNotFoundException struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *ResourceNotFoundException) validate(v *validator, path string) {
@@ -7747,9 +7747,9 @@ func (s *ResourceNotFoundException) validate(v *validator, path string) {
 
 // ResultsSummary is the model's ResultsSummary shape.
 type ResultsSummary struct {
-	CreatedRecords *int64 `json:"CreatedRecords,omitempty"`
-	FailedRecords  *int64 `json:"FailedRecords,omitempty"`
-	UpdatedRecords *int64 `json:"UpdatedRecords,omitempty"`
+	CreatedRecords *int64 `json:"CreatedRecords,omitzero"`
+	FailedRecords  *int64 `json:"FailedRecords,omitzero"`
+	UpdatedRecords *int64 `json:"UpdatedRecords,omitzero"`
 }
 
 func (s *ResultsSummary) validate(v *validator, path string) {
@@ -7757,13 +7757,13 @@ func (s *ResultsSummary) validate(v *validator, path string) {
 
 // RuleBasedMatchingRequest is the model's RuleBasedMatchingRequest shape.
 type RuleBasedMatchingRequest struct {
-	AttributeTypesSelector         *AttributeTypesSelector `json:"AttributeTypesSelector,omitempty"`
-	ConflictResolution             *ConflictResolution     `json:"ConflictResolution,omitempty"`
-	Enabled                        *bool                   `json:"Enabled,omitempty"`
-	ExportingConfig                *ExportingConfig        `json:"ExportingConfig,omitempty"`
-	MatchingRules                  []MatchingRule          `json:"MatchingRules,omitempty"`
-	MaxAllowedRuleLevelForMatching *int                    `json:"MaxAllowedRuleLevelForMatching,omitempty"`
-	MaxAllowedRuleLevelForMerging  *int                    `json:"MaxAllowedRuleLevelForMerging,omitempty"`
+	AttributeTypesSelector         *AttributeTypesSelector `json:"AttributeTypesSelector,omitzero"`
+	ConflictResolution             *ConflictResolution     `json:"ConflictResolution,omitzero"`
+	Enabled                        *bool                   `json:"Enabled,omitzero"`
+	ExportingConfig                *ExportingConfig        `json:"ExportingConfig,omitzero"`
+	MatchingRules                  []MatchingRule          `json:"MatchingRules,omitzero"`
+	MaxAllowedRuleLevelForMatching *int                    `json:"MaxAllowedRuleLevelForMatching,omitzero"`
+	MaxAllowedRuleLevelForMerging  *int                    `json:"MaxAllowedRuleLevelForMerging,omitzero"`
 }
 
 func (s *RuleBasedMatchingRequest) validate(v *validator, path string) {
@@ -7793,14 +7793,14 @@ func (s *RuleBasedMatchingRequest) validate(v *validator, path string) {
 
 // RuleBasedMatchingResponse is the model's RuleBasedMatchingResponse shape.
 type RuleBasedMatchingResponse struct {
-	AttributeTypesSelector         *AttributeTypesSelector `json:"AttributeTypesSelector,omitempty"`
-	ConflictResolution             *ConflictResolution     `json:"ConflictResolution,omitempty"`
-	Enabled                        *bool                   `json:"Enabled,omitempty"`
-	ExportingConfig                *ExportingConfig        `json:"ExportingConfig,omitempty"`
-	MatchingRules                  []MatchingRule          `json:"MatchingRules,omitempty"`
-	MaxAllowedRuleLevelForMatching *int                    `json:"MaxAllowedRuleLevelForMatching,omitempty"`
-	MaxAllowedRuleLevelForMerging  *int                    `json:"MaxAllowedRuleLevelForMerging,omitempty"`
-	Status                         *string                 `json:"Status,omitempty"`
+	AttributeTypesSelector         *AttributeTypesSelector `json:"AttributeTypesSelector,omitzero"`
+	ConflictResolution             *ConflictResolution     `json:"ConflictResolution,omitzero"`
+	Enabled                        *bool                   `json:"Enabled,omitzero"`
+	ExportingConfig                *ExportingConfig        `json:"ExportingConfig,omitzero"`
+	MatchingRules                  []MatchingRule          `json:"MatchingRules,omitzero"`
+	MaxAllowedRuleLevelForMatching *int                    `json:"MaxAllowedRuleLevelForMatching,omitzero"`
+	MaxAllowedRuleLevelForMerging  *int                    `json:"MaxAllowedRuleLevelForMerging,omitzero"`
+	Status                         *string                 `json:"Status,omitzero"`
 }
 
 func (s *RuleBasedMatchingResponse) validate(v *validator, path string) {
@@ -7832,8 +7832,8 @@ func (s *RuleBasedMatchingResponse) validate(v *validator, path string) {
 
 // S3ExportingConfig is the model's S3ExportingConfig shape.
 type S3ExportingConfig struct {
-	S3BucketName *string `json:"S3BucketName,omitempty"`
-	S3KeyName    *string `json:"S3KeyName,omitempty"`
+	S3BucketName *string `json:"S3BucketName,omitzero"`
+	S3KeyName    *string `json:"S3KeyName,omitzero"`
 }
 
 func (s *S3ExportingConfig) validate(v *validator, path string) {
@@ -7850,8 +7850,8 @@ func (s *S3ExportingConfig) validate(v *validator, path string) {
 
 // S3ExportingLocation is the model's S3ExportingLocation shape.
 type S3ExportingLocation struct {
-	S3BucketName *string `json:"S3BucketName,omitempty"`
-	S3KeyName    *string `json:"S3KeyName,omitempty"`
+	S3BucketName *string `json:"S3BucketName,omitzero"`
+	S3KeyName    *string `json:"S3KeyName,omitzero"`
 }
 
 func (s *S3ExportingLocation) validate(v *validator, path string) {
@@ -7867,8 +7867,8 @@ func (s *S3ExportingLocation) validate(v *validator, path string) {
 
 // S3SourceProperties is the model's S3SourceProperties shape.
 type S3SourceProperties struct {
-	BucketName   *string `json:"BucketName,omitempty"`
-	BucketPrefix *string `json:"BucketPrefix,omitempty"`
+	BucketName   *string `json:"BucketName,omitzero"`
+	BucketPrefix *string `json:"BucketPrefix,omitzero"`
 }
 
 func (s *S3SourceProperties) validate(v *validator, path string) {
@@ -7885,9 +7885,9 @@ func (s *S3SourceProperties) validate(v *validator, path string) {
 
 // SalesforceSourceProperties is the model's SalesforceSourceProperties shape.
 type SalesforceSourceProperties struct {
-	EnableDynamicFieldUpdate *bool   `json:"EnableDynamicFieldUpdate,omitempty"`
-	IncludeDeletedRecords    *bool   `json:"IncludeDeletedRecords,omitempty"`
-	Object                   *string `json:"Object,omitempty"`
+	EnableDynamicFieldUpdate *bool   `json:"EnableDynamicFieldUpdate,omitzero"`
+	IncludeDeletedRecords    *bool   `json:"IncludeDeletedRecords,omitzero"`
+	Object                   *string `json:"Object,omitzero"`
 }
 
 func (s *SalesforceSourceProperties) validate(v *validator, path string) {
@@ -7900,13 +7900,13 @@ func (s *SalesforceSourceProperties) validate(v *validator, path string) {
 
 // ScheduledTriggerProperties is the model's ScheduledTriggerProperties shape.
 type ScheduledTriggerProperties struct {
-	DataPullMode       *string    `json:"DataPullMode,omitempty"`
-	FirstExecutionFrom *Timestamp `json:"FirstExecutionFrom,omitempty"`
-	ScheduleEndTime    *Timestamp `json:"ScheduleEndTime,omitempty"`
-	ScheduleExpression *string    `json:"ScheduleExpression,omitempty"`
-	ScheduleOffset     *int64     `json:"ScheduleOffset,omitempty"`
-	ScheduleStartTime  *Timestamp `json:"ScheduleStartTime,omitempty"`
-	Timezone           *string    `json:"Timezone,omitempty"`
+	DataPullMode       *string    `json:"DataPullMode,omitzero"`
+	FirstExecutionFrom *Timestamp `json:"FirstExecutionFrom,omitzero"`
+	ScheduleEndTime    *Timestamp `json:"ScheduleEndTime,omitzero"`
+	ScheduleExpression *string    `json:"ScheduleExpression,omitzero"`
+	ScheduleOffset     *int64     `json:"ScheduleOffset,omitzero"`
+	ScheduleStartTime  *Timestamp `json:"ScheduleStartTime,omitzero"`
+	Timezone           *string    `json:"Timezone,omitzero"`
 }
 
 func (s *ScheduledTriggerProperties) validate(v *validator, path string) {
@@ -7929,13 +7929,13 @@ func (s *ScheduledTriggerProperties) validate(v *validator, path string) {
 
 // SearchProfilesRequest is the model's SearchProfilesRequest shape.
 type SearchProfilesRequest struct {
-	AdditionalSearchKeys []AdditionalSearchKey `json:"AdditionalSearchKeys,omitempty"`
+	AdditionalSearchKeys []AdditionalSearchKey `json:"AdditionalSearchKeys,omitzero"`
 	DomainName           *string               `json:"-"`
-	KeyName              *string               `json:"KeyName,omitempty"`
-	LogicalOperator      *string               `json:"LogicalOperator,omitempty"`
+	KeyName              *string               `json:"KeyName,omitzero"`
+	LogicalOperator      *string               `json:"LogicalOperator,omitzero"`
 	MaxResults           *int                  `json:"-"`
 	NextToken            *string               `json:"-"`
-	Values               []string              `json:"Values,omitempty"`
+	Values               []string              `json:"Values,omitzero"`
 }
 
 func (s *SearchProfilesRequest) validate(v *validator, path string) {
@@ -7974,8 +7974,8 @@ func (s *SearchProfilesRequest) validate(v *validator, path string) {
 
 // SearchProfilesResponse is the model's SearchProfilesResponse shape.
 type SearchProfilesResponse struct {
-	Items     []Profile `json:"Items,omitempty"`
-	NextToken *string   `json:"NextToken,omitempty"`
+	Items     []Profile `json:"Items,omitzero"`
+	NextToken *string   `json:"NextToken,omitzero"`
 }
 
 func (s *SearchProfilesResponse) validate(v *validator, path string) {
@@ -7991,13 +7991,13 @@ func (s *SearchProfilesResponse) validate(v *validator, path string) {
 
 // SegmentDefinitionItem is the model's SegmentDefinitionItem shape.
 type SegmentDefinitionItem struct {
-	CreatedAt             *Timestamp        `json:"CreatedAt,omitempty"`
-	Description           *string           `json:"Description,omitempty"`
-	DisplayName           *string           `json:"DisplayName,omitempty"`
-	SegmentDefinitionArn  *string           `json:"SegmentDefinitionArn,omitempty"`
-	SegmentDefinitionName *string           `json:"SegmentDefinitionName,omitempty"`
-	SegmentType           *string           `json:"SegmentType,omitempty"`
-	Tags                  map[string]string `json:"Tags,omitempty"`
+	CreatedAt             *Timestamp        `json:"CreatedAt,omitzero"`
+	Description           *string           `json:"Description,omitzero"`
+	DisplayName           *string           `json:"DisplayName,omitzero"`
+	SegmentDefinitionArn  *string           `json:"SegmentDefinitionArn,omitzero"`
+	SegmentDefinitionName *string           `json:"SegmentDefinitionName,omitzero"`
+	SegmentType           *string           `json:"SegmentType,omitzero"`
+	Tags                  map[string]string `json:"Tags,omitzero"`
 }
 
 func (s *SegmentDefinitionItem) validate(v *validator, path string) {
@@ -8029,8 +8029,8 @@ func (s *SegmentDefinitionItem) validate(v *validator, path string) {
 
 // SegmentGroup is the model's SegmentGroup shape.
 type SegmentGroup struct {
-	Groups  []Group `json:"Groups,omitempty"`
-	Include *string `json:"Include,omitempty"`
+	Groups  []Group `json:"Groups,omitzero"`
+	Include *string `json:"Include,omitzero"`
 }
 
 func (s *SegmentGroup) validate(v *validator, path string) {
@@ -8046,8 +8046,8 @@ func (s *SegmentGroup) validate(v *validator, path string) {
 
 // SegmentGroupStructure is the model's SegmentGroupStructure shape.
 type SegmentGroupStructure struct {
-	Groups  []Group `json:"Groups,omitempty"`
-	Include *string `json:"Include,omitempty"`
+	Groups  []Group `json:"Groups,omitzero"`
+	Include *string `json:"Include,omitzero"`
 }
 
 func (s *SegmentGroupStructure) validate(v *validator, path string) {
@@ -8063,7 +8063,7 @@ func (s *SegmentGroupStructure) validate(v *validator, path string) {
 
 // SegmentSort is the model's SegmentSort shape.
 type SegmentSort struct {
-	Attributes []SortAttribute `json:"Attributes,omitempty"`
+	Attributes []SortAttribute `json:"Attributes,omitzero"`
 }
 
 func (s *SegmentSort) validate(v *validator, path string) {
@@ -8078,7 +8078,7 @@ func (s *SegmentSort) validate(v *validator, path string) {
 
 // ServiceNowSourceProperties is the model's ServiceNowSourceProperties shape.
 type ServiceNowSourceProperties struct {
-	Object *string `json:"Object,omitempty"`
+	Object *string `json:"Object,omitzero"`
 }
 
 func (s *ServiceNowSourceProperties) validate(v *validator, path string) {
@@ -8091,10 +8091,10 @@ func (s *ServiceNowSourceProperties) validate(v *validator, path string) {
 
 // SortAttribute is the model's SortAttribute shape.
 type SortAttribute struct {
-	DataType *string `json:"DataType,omitempty"`
-	Name     *string `json:"Name,omitempty"`
-	Order    *string `json:"Order,omitempty"`
-	Type     *string `json:"Type,omitempty"`
+	DataType *string `json:"DataType,omitzero"`
+	Name     *string `json:"Name,omitzero"`
+	Order    *string `json:"Order,omitzero"`
+	Type     *string `json:"Type,omitzero"`
 }
 
 func (s *SortAttribute) validate(v *validator, path string) {
@@ -8117,11 +8117,11 @@ func (s *SortAttribute) validate(v *validator, path string) {
 
 // SourceConnectorProperties is the model's SourceConnectorProperties shape.
 type SourceConnectorProperties struct {
-	Marketo    *MarketoSourceProperties    `json:"Marketo,omitempty"`
-	S3         *S3SourceProperties         `json:"S3,omitempty"`
-	Salesforce *SalesforceSourceProperties `json:"Salesforce,omitempty"`
-	ServiceNow *ServiceNowSourceProperties `json:"ServiceNow,omitempty"`
-	Zendesk    *ZendeskSourceProperties    `json:"Zendesk,omitempty"`
+	Marketo    *MarketoSourceProperties    `json:"Marketo,omitzero"`
+	S3         *S3SourceProperties         `json:"S3,omitzero"`
+	Salesforce *SalesforceSourceProperties `json:"Salesforce,omitzero"`
+	ServiceNow *ServiceNowSourceProperties `json:"ServiceNow,omitzero"`
+	Zendesk    *ZendeskSourceProperties    `json:"Zendesk,omitzero"`
 }
 
 func (s *SourceConnectorProperties) validate(v *validator, path string) {
@@ -8144,10 +8144,10 @@ func (s *SourceConnectorProperties) validate(v *validator, path string) {
 
 // SourceFlowConfig is the model's SourceFlowConfig shape.
 type SourceFlowConfig struct {
-	ConnectorProfileName      *string                    `json:"ConnectorProfileName,omitempty"`
-	ConnectorType             *string                    `json:"ConnectorType,omitempty"`
-	IncrementalPullConfig     *IncrementalPullConfig     `json:"IncrementalPullConfig,omitempty"`
-	SourceConnectorProperties *SourceConnectorProperties `json:"SourceConnectorProperties,omitempty"`
+	ConnectorProfileName      *string                    `json:"ConnectorProfileName,omitzero"`
+	ConnectorType             *string                    `json:"ConnectorType,omitzero"`
+	IncrementalPullConfig     *IncrementalPullConfig     `json:"IncrementalPullConfig,omitzero"`
+	SourceConnectorProperties *SourceConnectorProperties `json:"SourceConnectorProperties,omitzero"`
 }
 
 func (s *SourceFlowConfig) validate(v *validator, path string) {
@@ -8170,7 +8170,7 @@ func (s *SourceFlowConfig) validate(v *validator, path string) {
 
 // SourceSegment is the model's SourceSegment shape.
 type SourceSegment struct {
-	SegmentDefinitionName *string `json:"SegmentDefinitionName,omitempty"`
+	SegmentDefinitionName *string `json:"SegmentDefinitionName,omitzero"`
 }
 
 func (s *SourceSegment) validate(v *validator, path string) {
@@ -8287,7 +8287,7 @@ func (s *StopUploadJobResponse) validate(v *validator, path string) {
 // TagResourceRequest is the model's TagResourceRequest shape.
 type TagResourceRequest struct {
 	ResourceArn *string           `json:"-"`
-	Tags        map[string]string `json:"tags,omitempty"`
+	Tags        map[string]string `json:"tags,omitzero"`
 }
 
 func (s *TagResourceRequest) validate(v *validator, path string) {
@@ -8316,11 +8316,11 @@ func (s *TagResourceResponse) validate(v *validator, path string) {
 
 // Task is the model's Task shape.
 type Task struct {
-	ConnectorOperator *ConnectorOperator `json:"ConnectorOperator,omitempty"`
-	DestinationField  *string            `json:"DestinationField,omitempty"`
-	SourceFields      []string           `json:"SourceFields,omitempty"`
-	TaskProperties    map[string]string  `json:"TaskProperties,omitempty"`
-	TaskType          *string            `json:"TaskType,omitempty"`
+	ConnectorOperator *ConnectorOperator `json:"ConnectorOperator,omitzero"`
+	DestinationField  *string            `json:"DestinationField,omitzero"`
+	SourceFields      []string           `json:"SourceFields,omitzero"`
+	TaskProperties    map[string]string  `json:"TaskProperties,omitzero"`
+	TaskType          *string            `json:"TaskType,omitzero"`
 }
 
 func (s *Task) validate(v *validator, path string) {
@@ -8353,8 +8353,8 @@ func (s *Task) validate(v *validator, path string) {
 
 // Threshold is the model's Threshold shape.
 type Threshold struct {
-	Operator *string `json:"Operator,omitempty"`
-	Value    *string `json:"Value,omitempty"`
+	Operator *string `json:"Operator,omitzero"`
+	Value    *string `json:"Value,omitzero"`
 }
 
 func (s *Threshold) validate(v *validator, path string) {
@@ -8370,7 +8370,7 @@ func (s *Threshold) validate(v *validator, path string) {
 
 // ThrottlingException is the model's ThrottlingException shape.
 type ThrottlingException struct {
-	Message *string `json:"Message,omitempty"`
+	Message *string `json:"Message,omitzero"`
 }
 
 func (s *ThrottlingException) validate(v *validator, path string) {
@@ -8378,9 +8378,9 @@ func (s *ThrottlingException) validate(v *validator, path string) {
 
 // TrainingMetrics is the model's TrainingMetrics shape.
 type TrainingMetrics struct {
-	Metrics                map[string]float64 `json:"Metrics,omitempty"`
-	RecommenderVersionName *string            `json:"RecommenderVersionName,omitempty"`
-	Time                   *Timestamp         `json:"Time,omitempty"`
+	Metrics                map[string]float64 `json:"Metrics,omitzero"`
+	RecommenderVersionName *string            `json:"RecommenderVersionName,omitzero"`
+	Time                   *Timestamp         `json:"Time,omitzero"`
 }
 
 func (s *TrainingMetrics) validate(v *validator, path string) {
@@ -8397,8 +8397,8 @@ func (s *TrainingMetrics) validate(v *validator, path string) {
 
 // TriggerConfig is the model's TriggerConfig shape.
 type TriggerConfig struct {
-	TriggerProperties *TriggerProperties `json:"TriggerProperties,omitempty"`
-	TriggerType       *string            `json:"TriggerType,omitempty"`
+	TriggerProperties *TriggerProperties `json:"TriggerProperties,omitzero"`
+	TriggerType       *string            `json:"TriggerType,omitzero"`
 }
 
 func (s *TriggerConfig) validate(v *validator, path string) {
@@ -8413,7 +8413,7 @@ func (s *TriggerConfig) validate(v *validator, path string) {
 
 // TriggerProperties is the model's TriggerProperties shape.
 type TriggerProperties struct {
-	Scheduled *ScheduledTriggerProperties `json:"Scheduled,omitempty"`
+	Scheduled *ScheduledTriggerProperties `json:"Scheduled,omitzero"`
 }
 
 func (s *TriggerProperties) validate(v *validator, path string) {
@@ -8453,16 +8453,16 @@ func (s *UntagResourceResponse) validate(v *validator, path string) {
 
 // UpdateAddress is the model's UpdateAddress shape.
 type UpdateAddress struct {
-	Address1   *string `json:"Address1,omitempty"`
-	Address2   *string `json:"Address2,omitempty"`
-	Address3   *string `json:"Address3,omitempty"`
-	Address4   *string `json:"Address4,omitempty"`
-	City       *string `json:"City,omitempty"`
-	Country    *string `json:"Country,omitempty"`
-	County     *string `json:"County,omitempty"`
-	PostalCode *string `json:"PostalCode,omitempty"`
-	Province   *string `json:"Province,omitempty"`
-	State      *string `json:"State,omitempty"`
+	Address1   *string `json:"Address1,omitzero"`
+	Address2   *string `json:"Address2,omitzero"`
+	Address3   *string `json:"Address3,omitzero"`
+	Address4   *string `json:"Address4,omitzero"`
+	City       *string `json:"City,omitzero"`
+	Country    *string `json:"Country,omitzero"`
+	County     *string `json:"County,omitzero"`
+	PostalCode *string `json:"PostalCode,omitzero"`
+	Province   *string `json:"Province,omitzero"`
+	State      *string `json:"State,omitzero"`
 }
 
 func (s *UpdateAddress) validate(v *validator, path string) {
@@ -8501,9 +8501,9 @@ func (s *UpdateAddress) validate(v *validator, path string) {
 // UpdateCalculatedAttributeDefinitionRequest is the model's UpdateCalculatedAttributeDefinitionRequest shape.
 type UpdateCalculatedAttributeDefinitionRequest struct {
 	CalculatedAttributeName *string     `json:"-"`
-	Conditions              *Conditions `json:"Conditions,omitempty"`
-	Description             *string     `json:"Description,omitempty"`
-	DisplayName             *string     `json:"DisplayName,omitempty"`
+	Conditions              *Conditions `json:"Conditions,omitzero"`
+	Description             *string     `json:"Description,omitzero"`
+	DisplayName             *string     `json:"DisplayName,omitzero"`
 	DomainName              *string     `json:"-"`
 }
 
@@ -8532,18 +8532,18 @@ func (s *UpdateCalculatedAttributeDefinitionRequest) validate(v *validator, path
 
 // UpdateCalculatedAttributeDefinitionResponse is the model's UpdateCalculatedAttributeDefinitionResponse shape.
 type UpdateCalculatedAttributeDefinitionResponse struct {
-	AttributeDetails        *AttributeDetails `json:"AttributeDetails,omitempty"`
-	CalculatedAttributeName *string           `json:"CalculatedAttributeName,omitempty"`
-	Conditions              *Conditions       `json:"Conditions,omitempty"`
-	CreatedAt               *Timestamp        `json:"CreatedAt,omitempty"`
-	Description             *string           `json:"Description,omitempty"`
-	DisplayName             *string           `json:"DisplayName,omitempty"`
-	LastUpdatedAt           *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	Readiness               *Readiness        `json:"Readiness,omitempty"`
-	Statistic               *string           `json:"Statistic,omitempty"`
-	Status                  *string           `json:"Status,omitempty"`
-	Tags                    map[string]string `json:"Tags,omitempty"`
-	UseHistoricalData       *bool             `json:"UseHistoricalData,omitempty"`
+	AttributeDetails        *AttributeDetails `json:"AttributeDetails,omitzero"`
+	CalculatedAttributeName *string           `json:"CalculatedAttributeName,omitzero"`
+	Conditions              *Conditions       `json:"Conditions,omitzero"`
+	CreatedAt               *Timestamp        `json:"CreatedAt,omitzero"`
+	Description             *string           `json:"Description,omitzero"`
+	DisplayName             *string           `json:"DisplayName,omitzero"`
+	LastUpdatedAt           *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	Readiness               *Readiness        `json:"Readiness,omitzero"`
+	Statistic               *string           `json:"Statistic,omitzero"`
+	Status                  *string           `json:"Status,omitzero"`
+	Tags                    map[string]string `json:"Tags,omitzero"`
+	UseHistoricalData       *bool             `json:"UseHistoricalData,omitzero"`
 }
 
 func (s *UpdateCalculatedAttributeDefinitionResponse) validate(v *validator, path string) {
@@ -8585,13 +8585,13 @@ func (s *UpdateCalculatedAttributeDefinitionResponse) validate(v *validator, pat
 
 // UpdateDomainLayoutRequest is the model's UpdateDomainLayoutRequest shape.
 type UpdateDomainLayoutRequest struct {
-	Description          *string `json:"Description,omitempty"`
-	DisplayName          *string `json:"DisplayName,omitempty"`
+	Description          *string `json:"Description,omitzero"`
+	DisplayName          *string `json:"DisplayName,omitzero"`
 	DomainName           *string `json:"-"`
-	IsDefault            *bool   `json:"IsDefault,omitempty"`
-	Layout               *string `json:"Layout,omitempty"`
+	IsDefault            *bool   `json:"IsDefault,omitzero"`
+	Layout               *string `json:"Layout,omitzero"`
 	LayoutDefinitionName *string `json:"-"`
-	LayoutType           *string `json:"LayoutType,omitempty"`
+	LayoutType           *string `json:"LayoutType,omitzero"`
 }
 
 func (s *UpdateDomainLayoutRequest) validate(v *validator, path string) {
@@ -8622,16 +8622,16 @@ func (s *UpdateDomainLayoutRequest) validate(v *validator, path string) {
 
 // UpdateDomainLayoutResponse is the model's UpdateDomainLayoutResponse shape.
 type UpdateDomainLayoutResponse struct {
-	CreatedAt            *Timestamp        `json:"CreatedAt,omitempty"`
-	Description          *string           `json:"Description,omitempty"`
-	DisplayName          *string           `json:"DisplayName,omitempty"`
-	IsDefault            *bool             `json:"IsDefault,omitempty"`
-	LastUpdatedAt        *Timestamp        `json:"LastUpdatedAt,omitempty"`
-	Layout               *string           `json:"Layout,omitempty"`
-	LayoutDefinitionName *string           `json:"LayoutDefinitionName,omitempty"`
-	LayoutType           *string           `json:"LayoutType,omitempty"`
-	Tags                 map[string]string `json:"Tags,omitempty"`
-	Version              *string           `json:"Version,omitempty"`
+	CreatedAt            *Timestamp        `json:"CreatedAt,omitzero"`
+	Description          *string           `json:"Description,omitzero"`
+	DisplayName          *string           `json:"DisplayName,omitzero"`
+	IsDefault            *bool             `json:"IsDefault,omitzero"`
+	LastUpdatedAt        *Timestamp        `json:"LastUpdatedAt,omitzero"`
+	Layout               *string           `json:"Layout,omitzero"`
+	LayoutDefinitionName *string           `json:"LayoutDefinitionName,omitzero"`
+	LayoutType           *string           `json:"LayoutType,omitzero"`
+	Tags                 map[string]string `json:"Tags,omitzero"`
+	Version              *string           `json:"Version,omitzero"`
 }
 
 func (s *UpdateDomainLayoutResponse) validate(v *validator, path string) {
@@ -8667,14 +8667,14 @@ func (s *UpdateDomainLayoutResponse) validate(v *validator, path string) {
 
 // UpdateDomainRequest is the model's UpdateDomainRequest shape.
 type UpdateDomainRequest struct {
-	DataStore             *DataStoreRequest         `json:"DataStore,omitempty"`
-	DeadLetterQueueUrl    *string                   `json:"DeadLetterQueueUrl,omitempty"`
-	DefaultEncryptionKey  *string                   `json:"DefaultEncryptionKey,omitempty"`
-	DefaultExpirationDays *int                      `json:"DefaultExpirationDays,omitempty"`
+	DataStore             *DataStoreRequest         `json:"DataStore,omitzero"`
+	DeadLetterQueueUrl    *string                   `json:"DeadLetterQueueUrl,omitzero"`
+	DefaultEncryptionKey  *string                   `json:"DefaultEncryptionKey,omitzero"`
+	DefaultExpirationDays *int                      `json:"DefaultExpirationDays,omitzero"`
 	DomainName            *string                   `json:"-"`
-	Matching              *MatchingRequest          `json:"Matching,omitempty"`
-	RuleBasedMatching     *RuleBasedMatchingRequest `json:"RuleBasedMatching,omitempty"`
-	Tags                  map[string]string         `json:"Tags,omitempty"`
+	Matching              *MatchingRequest          `json:"Matching,omitzero"`
+	RuleBasedMatching     *RuleBasedMatchingRequest `json:"RuleBasedMatching,omitzero"`
+	Tags                  map[string]string         `json:"Tags,omitzero"`
 }
 
 func (s *UpdateDomainRequest) validate(v *validator, path string) {
@@ -8713,16 +8713,16 @@ func (s *UpdateDomainRequest) validate(v *validator, path string) {
 
 // UpdateDomainResponse is the model's UpdateDomainResponse shape.
 type UpdateDomainResponse struct {
-	CreatedAt             *Timestamp                 `json:"CreatedAt,omitempty"`
-	DataStore             *DataStoreResponse         `json:"DataStore,omitempty"`
-	DeadLetterQueueUrl    *string                    `json:"DeadLetterQueueUrl,omitempty"`
-	DefaultEncryptionKey  *string                    `json:"DefaultEncryptionKey,omitempty"`
-	DefaultExpirationDays *int                       `json:"DefaultExpirationDays,omitempty"`
-	DomainName            *string                    `json:"DomainName,omitempty"`
-	LastUpdatedAt         *Timestamp                 `json:"LastUpdatedAt,omitempty"`
-	Matching              *MatchingResponse          `json:"Matching,omitempty"`
-	RuleBasedMatching     *RuleBasedMatchingResponse `json:"RuleBasedMatching,omitempty"`
-	Tags                  map[string]string          `json:"Tags,omitempty"`
+	CreatedAt             *Timestamp                 `json:"CreatedAt,omitzero"`
+	DataStore             *DataStoreResponse         `json:"DataStore,omitzero"`
+	DeadLetterQueueUrl    *string                    `json:"DeadLetterQueueUrl,omitzero"`
+	DefaultEncryptionKey  *string                    `json:"DefaultEncryptionKey,omitzero"`
+	DefaultExpirationDays *int                       `json:"DefaultExpirationDays,omitzero"`
+	DomainName            *string                    `json:"DomainName,omitzero"`
+	LastUpdatedAt         *Timestamp                 `json:"LastUpdatedAt,omitzero"`
+	Matching              *MatchingResponse          `json:"Matching,omitzero"`
+	RuleBasedMatching     *RuleBasedMatchingResponse `json:"RuleBasedMatching,omitzero"`
+	Tags                  map[string]string          `json:"Tags,omitzero"`
 }
 
 func (s *UpdateDomainResponse) validate(v *validator, path string) {
@@ -8763,13 +8763,13 @@ func (s *UpdateDomainResponse) validate(v *validator, path string) {
 
 // UpdateEventTriggerRequest is the model's UpdateEventTriggerRequest shape.
 type UpdateEventTriggerRequest struct {
-	Description            *string                 `json:"Description,omitempty"`
+	Description            *string                 `json:"Description,omitzero"`
 	DomainName             *string                 `json:"-"`
-	EventTriggerConditions []EventTriggerCondition `json:"EventTriggerConditions,omitempty"`
-	EventTriggerLimits     *EventTriggerLimits     `json:"EventTriggerLimits,omitempty"`
+	EventTriggerConditions []EventTriggerCondition `json:"EventTriggerConditions,omitzero"`
+	EventTriggerLimits     *EventTriggerLimits     `json:"EventTriggerLimits,omitzero"`
 	EventTriggerName       *string                 `json:"-"`
-	ObjectTypeName         *string                 `json:"ObjectTypeName,omitempty"`
-	SegmentFilter          *string                 `json:"SegmentFilter,omitempty"`
+	ObjectTypeName         *string                 `json:"ObjectTypeName,omitzero"`
+	SegmentFilter          *string                 `json:"SegmentFilter,omitzero"`
 }
 
 func (s *UpdateEventTriggerRequest) validate(v *validator, path string) {
@@ -8807,15 +8807,15 @@ func (s *UpdateEventTriggerRequest) validate(v *validator, path string) {
 
 // UpdateEventTriggerResponse is the model's UpdateEventTriggerResponse shape.
 type UpdateEventTriggerResponse struct {
-	CreatedAt              *Timestamp              `json:"CreatedAt,omitempty"`
-	Description            *string                 `json:"Description,omitempty"`
-	EventTriggerConditions []EventTriggerCondition `json:"EventTriggerConditions,omitempty"`
-	EventTriggerLimits     *EventTriggerLimits     `json:"EventTriggerLimits,omitempty"`
-	EventTriggerName       *string                 `json:"EventTriggerName,omitempty"`
-	LastUpdatedAt          *Timestamp              `json:"LastUpdatedAt,omitempty"`
-	ObjectTypeName         *string                 `json:"ObjectTypeName,omitempty"`
-	SegmentFilter          *string                 `json:"SegmentFilter,omitempty"`
-	Tags                   map[string]string       `json:"Tags,omitempty"`
+	CreatedAt              *Timestamp              `json:"CreatedAt,omitzero"`
+	Description            *string                 `json:"Description,omitzero"`
+	EventTriggerConditions []EventTriggerCondition `json:"EventTriggerConditions,omitzero"`
+	EventTriggerLimits     *EventTriggerLimits     `json:"EventTriggerLimits,omitzero"`
+	EventTriggerName       *string                 `json:"EventTriggerName,omitzero"`
+	LastUpdatedAt          *Timestamp              `json:"LastUpdatedAt,omitzero"`
+	ObjectTypeName         *string                 `json:"ObjectTypeName,omitzero"`
+	SegmentFilter          *string                 `json:"SegmentFilter,omitzero"`
+	Tags                   map[string]string       `json:"Tags,omitzero"`
 }
 
 func (s *UpdateEventTriggerResponse) validate(v *validator, path string) {
@@ -8855,33 +8855,33 @@ func (s *UpdateEventTriggerResponse) validate(v *validator, path string) {
 
 // UpdateProfileRequest is the model's UpdateProfileRequest shape.
 type UpdateProfileRequest struct {
-	AccountNumber         *string                `json:"AccountNumber,omitempty"`
-	AdditionalInformation *string                `json:"AdditionalInformation,omitempty"`
-	Address               *UpdateAddress         `json:"Address,omitempty"`
-	Attributes            map[string]string      `json:"Attributes,omitempty"`
-	BillingAddress        *UpdateAddress         `json:"BillingAddress,omitempty"`
-	BirthDate             *string                `json:"BirthDate,omitempty"`
-	BusinessEmailAddress  *string                `json:"BusinessEmailAddress,omitempty"`
-	BusinessName          *string                `json:"BusinessName,omitempty"`
-	BusinessPhoneNumber   *string                `json:"BusinessPhoneNumber,omitempty"`
+	AccountNumber         *string                `json:"AccountNumber,omitzero"`
+	AdditionalInformation *string                `json:"AdditionalInformation,omitzero"`
+	Address               *UpdateAddress         `json:"Address,omitzero"`
+	Attributes            map[string]string      `json:"Attributes,omitzero"`
+	BillingAddress        *UpdateAddress         `json:"BillingAddress,omitzero"`
+	BirthDate             *string                `json:"BirthDate,omitzero"`
+	BusinessEmailAddress  *string                `json:"BusinessEmailAddress,omitzero"`
+	BusinessName          *string                `json:"BusinessName,omitzero"`
+	BusinessPhoneNumber   *string                `json:"BusinessPhoneNumber,omitzero"`
 	DomainName            *string                `json:"-"`
-	EmailAddress          *string                `json:"EmailAddress,omitempty"`
-	EngagementPreferences *EngagementPreferences `json:"EngagementPreferences,omitempty"`
-	FirstName             *string                `json:"FirstName,omitempty"`
-	Gender                *string                `json:"Gender,omitempty"`
-	GenderString          *string                `json:"GenderString,omitempty"`
-	HomePhoneNumber       *string                `json:"HomePhoneNumber,omitempty"`
-	LastName              *string                `json:"LastName,omitempty"`
-	MailingAddress        *UpdateAddress         `json:"MailingAddress,omitempty"`
-	MiddleName            *string                `json:"MiddleName,omitempty"`
-	MobilePhoneNumber     *string                `json:"MobilePhoneNumber,omitempty"`
-	PartyType             *string                `json:"PartyType,omitempty"`
-	PartyTypeString       *string                `json:"PartyTypeString,omitempty"`
-	PersonalEmailAddress  *string                `json:"PersonalEmailAddress,omitempty"`
-	PhoneNumber           *string                `json:"PhoneNumber,omitempty"`
-	ProfileId             *string                `json:"ProfileId,omitempty"`
-	ProfileType           *string                `json:"ProfileType,omitempty"`
-	ShippingAddress       *UpdateAddress         `json:"ShippingAddress,omitempty"`
+	EmailAddress          *string                `json:"EmailAddress,omitzero"`
+	EngagementPreferences *EngagementPreferences `json:"EngagementPreferences,omitzero"`
+	FirstName             *string                `json:"FirstName,omitzero"`
+	Gender                *string                `json:"Gender,omitzero"`
+	GenderString          *string                `json:"GenderString,omitzero"`
+	HomePhoneNumber       *string                `json:"HomePhoneNumber,omitzero"`
+	LastName              *string                `json:"LastName,omitzero"`
+	MailingAddress        *UpdateAddress         `json:"MailingAddress,omitzero"`
+	MiddleName            *string                `json:"MiddleName,omitzero"`
+	MobilePhoneNumber     *string                `json:"MobilePhoneNumber,omitzero"`
+	PartyType             *string                `json:"PartyType,omitzero"`
+	PartyTypeString       *string                `json:"PartyTypeString,omitzero"`
+	PersonalEmailAddress  *string                `json:"PersonalEmailAddress,omitzero"`
+	PhoneNumber           *string                `json:"PhoneNumber,omitzero"`
+	ProfileId             *string                `json:"ProfileId,omitzero"`
+	ProfileType           *string                `json:"ProfileType,omitzero"`
+	ShippingAddress       *UpdateAddress         `json:"ShippingAddress,omitzero"`
 }
 
 func (s *UpdateProfileRequest) validate(v *validator, path string) {
@@ -8976,7 +8976,7 @@ func (s *UpdateProfileRequest) validate(v *validator, path string) {
 
 // UpdateProfileResponse is the model's UpdateProfileResponse shape.
 type UpdateProfileResponse struct {
-	ProfileId *string `json:"ProfileId,omitempty"`
+	ProfileId *string `json:"ProfileId,omitzero"`
 }
 
 func (s *UpdateProfileResponse) validate(v *validator, path string) {
@@ -8988,11 +8988,11 @@ func (s *UpdateProfileResponse) validate(v *validator, path string) {
 
 // UpdateRecommenderRequest is the model's UpdateRecommenderRequest shape.
 type UpdateRecommenderRequest struct {
-	Description            *string            `json:"Description,omitempty"`
+	Description            *string            `json:"Description,omitzero"`
 	DomainName             *string            `json:"-"`
-	RecommenderConfig      *RecommenderConfig `json:"RecommenderConfig,omitempty"`
+	RecommenderConfig      *RecommenderConfig `json:"RecommenderConfig,omitzero"`
 	RecommenderName        *string            `json:"-"`
-	RecommenderVersionName *string            `json:"RecommenderVersionName,omitempty"`
+	RecommenderVersionName *string            `json:"RecommenderVersionName,omitzero"`
 }
 
 func (s *UpdateRecommenderRequest) validate(v *validator, path string) {
@@ -9020,7 +9020,7 @@ func (s *UpdateRecommenderRequest) validate(v *validator, path string) {
 
 // UpdateRecommenderResponse is the model's UpdateRecommenderResponse shape.
 type UpdateRecommenderResponse struct {
-	RecommenderName *string `json:"RecommenderName,omitempty"`
+	RecommenderName *string `json:"RecommenderName,omitzero"`
 }
 
 func (s *UpdateRecommenderResponse) validate(v *validator, path string) {
@@ -9033,13 +9033,13 @@ func (s *UpdateRecommenderResponse) validate(v *validator, path string) {
 
 // UploadJobItem is the model's UploadJobItem shape.
 type UploadJobItem struct {
-	CompletedAt  *Timestamp `json:"CompletedAt,omitempty"`
-	CreatedAt    *Timestamp `json:"CreatedAt,omitempty"`
-	DataExpiry   *int       `json:"DataExpiry,omitempty"`
-	DisplayName  *string    `json:"DisplayName,omitempty"`
-	JobId        *string    `json:"JobId,omitempty"`
-	Status       *string    `json:"Status,omitempty"`
-	StatusReason *string    `json:"StatusReason,omitempty"`
+	CompletedAt  *Timestamp `json:"CompletedAt,omitzero"`
+	CreatedAt    *Timestamp `json:"CreatedAt,omitzero"`
+	DataExpiry   *int       `json:"DataExpiry,omitzero"`
+	DisplayName  *string    `json:"DisplayName,omitzero"`
+	JobId        *string    `json:"JobId,omitzero"`
+	Status       *string    `json:"Status,omitzero"`
+	StatusReason *string    `json:"StatusReason,omitzero"`
 }
 
 func (s *UploadJobItem) validate(v *validator, path string) {
@@ -9062,8 +9062,8 @@ func (s *UploadJobItem) validate(v *validator, path string) {
 
 // ValueRange is the model's ValueRange shape.
 type ValueRange struct {
-	End   *int `json:"End,omitempty"`
-	Start *int `json:"Start,omitempty"`
+	End   *int `json:"End,omitzero"`
+	Start *int `json:"Start,omitzero"`
 }
 
 func (s *ValueRange) validate(v *validator, path string) {
@@ -9073,7 +9073,7 @@ func (s *ValueRange) validate(v *validator, path string) {
 
 // WorkflowAttributes is the model's WorkflowAttributes shape.
 type WorkflowAttributes struct {
-	AppflowIntegration *AppflowIntegrationWorkflowAttributes `json:"AppflowIntegration,omitempty"`
+	AppflowIntegration *AppflowIntegrationWorkflowAttributes `json:"AppflowIntegration,omitzero"`
 }
 
 func (s *WorkflowAttributes) validate(v *validator, path string) {
@@ -9084,7 +9084,7 @@ func (s *WorkflowAttributes) validate(v *validator, path string) {
 
 // WorkflowMetrics is the model's WorkflowMetrics shape.
 type WorkflowMetrics struct {
-	AppflowIntegration *AppflowIntegrationWorkflowMetrics `json:"AppflowIntegration,omitempty"`
+	AppflowIntegration *AppflowIntegrationWorkflowMetrics `json:"AppflowIntegration,omitzero"`
 }
 
 func (s *WorkflowMetrics) validate(v *validator, path string) {
@@ -9095,7 +9095,7 @@ func (s *WorkflowMetrics) validate(v *validator, path string) {
 
 // WorkflowStepItem is the model's WorkflowStepItem shape.
 type WorkflowStepItem struct {
-	AppflowIntegration *AppflowIntegrationWorkflowStep `json:"AppflowIntegration,omitempty"`
+	AppflowIntegration *AppflowIntegrationWorkflowStep `json:"AppflowIntegration,omitzero"`
 }
 
 func (s *WorkflowStepItem) validate(v *validator, path string) {
@@ -9106,7 +9106,7 @@ func (s *WorkflowStepItem) validate(v *validator, path string) {
 
 // ZendeskSourceProperties is the model's ZendeskSourceProperties shape.
 type ZendeskSourceProperties struct {
-	Object *string `json:"Object,omitempty"`
+	Object *string `json:"Object,omitzero"`
 }
 
 func (s *ZendeskSourceProperties) validate(v *validator, path string) {

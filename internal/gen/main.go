@@ -244,7 +244,7 @@ func (g *generator) structure(b *bytes.Buffer, name string, s *Shape) error {
 		if err != nil {
 			return fmt.Errorf("%s.%s: %w", name, mn, err)
 		}
-		tag := fmt.Sprintf("`json:\"%s,omitempty\"`", mn)
+		tag := fmt.Sprintf("`json:\"%s,omitzero\"`", mn)
 		switch ref.Location {
 		case "":
 		case "uri", "querystring", "statusCode":

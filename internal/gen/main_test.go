@@ -46,7 +46,7 @@ func TestRun(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Name *string `json:\"-\"`",
-		"Size *int `json:\"Size,omitempty\"`",
+		"Size *int `json:\"Size,omitzero\"`",
 		`in.Name = c.label("Name")`,
 		`in.NextToken = c.queryString("next-token")`,
 		`v.required(join(path, "Name"), s.Name != nil)`,
