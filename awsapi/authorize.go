@@ -50,7 +50,11 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range destinations(c) {
+	dests, err := destinations(c)
+	if err != nil {
+		return err
+	}
+	for _, d := range dests {
 		if err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: d[0], Resource: d[1],
 			Context: cond, RequestID: c.requestID}); err != nil {
 			return err
@@ -80,35 +84,69 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 // reads a bucket the same way: it needs s3:ListBucket on the bucket,
 // s3:GetObject on its objects (arn:aws:s3:::BUCKET/PREFIX*) and
 // iam:PassRole on its RoleArn; so does PutIntegration with a
-// FlowDefinition. Malformed values are left to the
-// operation, which refuses them.
-func destinations(c *call) [][2]string {
-	var body struct{ Uri, DestinationUri, EncryptionKey, RoleArn string }
-	switch c.operation {
-	case "CreateEventStream", "CreateSegmentSnapshot":
-		if json.Unmarshal(c.body, &body) != nil {
-			return nil
-		}
-	case "CreateIntegrationWorkflow", "PutIntegration":
-		return workflowSources(c)
-	default:
-		return nil
-	}
+// FlowDefinition. The body is read into the operation's own request shape,
+// as the operation reads it (a body it would refuse is refused here);
+// malformed values are left to the operation, which refuses them.
+func destinations(c *call) ([][2]string, error) {
 	var out [][2]string
-	if c.operation == "CreateEventStream" && body.Uri != "" {
-		out = append(out, [2]string{"kinesis:PutRecords", body.Uri})
-	}
-	if c.operation == "CreateSegmentSnapshot" {
-		if rest, ok := strings.CutPrefix(body.DestinationUri, "s3://"); ok && rest != "" {
+	switch c.operation {
+	case "CreateEventStream":
+		var in CreateEventStreamRequest
+		if err := c.decodeBody(&in); err != nil {
+			return nil, err
+		}
+		if uri := deref(in.Uri); uri != "" {
+			out = append(out, [2]string{"kinesis:PutRecords", uri})
+		}
+	case "CreateSegmentSnapshot":
+		var in CreateSegmentSnapshotRequest
+		if err := c.decodeBody(&in); err != nil {
+			return nil, err
+		}
+		if rest, ok := strings.CutPrefix(deref(in.DestinationUri), "s3://"); ok && rest != "" {
 			bucket, prefix, _ := strings.Cut(rest, "/")
 			out = append(out, [2]string{"s3:PutObject", "arn:aws:s3:::" + bucket + "/" + strings.Trim(prefix, "/")})
 		}
-		if body.EncryptionKey != "" {
-			out = append(out, [2]string{"kms:GenerateDataKey", body.EncryptionKey})
+		if key := deref(in.EncryptionKey); key != "" {
+			out = append(out, [2]string{"kms:GenerateDataKey", key})
 		}
-		if body.RoleArn != "" {
-			out = append(out, [2]string{"iam:PassRole", body.RoleArn})
+		if role := deref(in.RoleArn); role != "" {
+			out = append(out, [2]string{"iam:PassRole", role})
 		}
+	case "CreateIntegrationWorkflow":
+		var in CreateIntegrationWorkflowRequest
+		if err := c.decodeBody(&in); err != nil {
+			return nil, err
+		}
+		if in.IntegrationConfig != nil && in.IntegrationConfig.AppflowIntegration != nil {
+			out = flowSources(in.IntegrationConfig.AppflowIntegration.FlowDefinition, deref(in.RoleArn))
+		}
+	case "PutIntegration":
+		var in PutIntegrationRequest
+		if err := c.decodeBody(&in); err != nil {
+			return nil, err
+		}
+		if in.FlowDefinition != nil { // else an integration of a Uri
+			out = flowSources(in.FlowDefinition, deref(in.RoleArn))
+		}
+	}
+	return out, nil
+}
+
+// flowSources returns what the caller of CreateIntegrationWorkflow, or of
+// PutIntegration with a FlowDefinition, must be allowed: to read the
+// flow's S3 source and to pass its role.
+func flowSources(f *FlowDefinition, role string) [][2]string {
+	var out [][2]string
+	if f != nil && f.SourceFlowConfig != nil && f.SourceFlowConfig.SourceConnectorProperties != nil && f.SourceFlowConfig.SourceConnectorProperties.S3 != nil {
+		s3 := f.SourceFlowConfig.SourceConnectorProperties.S3
+		if bucket := deref(s3.BucketName); bucket != "" {
+			out = append(out, [2]string{"s3:ListBucket", "arn:aws:s3:::" + bucket},
+				[2]string{"s3:GetObject", "arn:aws:s3:::" + bucket + "/" + deref(s3.BucketPrefix) + "*"})
+		}
+	}
+	if role != "" {
+		out = append(out, [2]string{"iam:PassRole", role})
 	}
 	return out
 }
@@ -154,43 +192,4 @@ func (s *Server) tagKeys(ctx context.Context, c *call, domain string) map[string
 		}
 	}
 	return cond
-}
-
-// workflowSources returns what the caller of CreateIntegrationWorkflow, or
-// of PutIntegration with a FlowDefinition, must be allowed: to read the
-// flow's S3 source and to pass its role.
-func workflowSources(c *call) [][2]string {
-	type flow struct {
-		SourceFlowConfig struct {
-			SourceConnectorProperties struct {
-				S3 struct{ BucketName, BucketPrefix string }
-			}
-		}
-	}
-	var body struct {
-		RoleArn           string
-		FlowDefinition    *flow // PutIntegration's
-		IntegrationConfig struct {
-			AppflowIntegration struct{ FlowDefinition flow }
-		}
-	}
-	if json.Unmarshal(c.body, &body) != nil {
-		return nil
-	}
-	f := body.IntegrationConfig.AppflowIntegration.FlowDefinition
-	if c.operation == "PutIntegration" {
-		if body.FlowDefinition == nil {
-			return nil // an integration of a Uri
-		}
-		f = *body.FlowDefinition
-	}
-	var out [][2]string
-	if s3 := f.SourceFlowConfig.SourceConnectorProperties.S3; s3.BucketName != "" {
-		out = append(out, [2]string{"s3:ListBucket", "arn:aws:s3:::" + s3.BucketName},
-			[2]string{"s3:GetObject", "arn:aws:s3:::" + s3.BucketName + "/" + s3.BucketPrefix + "*"})
-	}
-	if body.RoleArn != "" {
-		out = append(out, [2]string{"iam:PassRole", body.RoleArn})
-	}
-	return out
 }

@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,14 @@ import (
 // and returns a Customer Profiles client signing with a new key of theirs.
 func mustUser(t *testing.T, m *main.Main, name string, policies map[string]string) *customerprofiles.Client {
 	t.Helper()
+	id, secret := mustUserKey(t, m, name, policies)
+	return newClient(t, m, id, secret, testRegion)
+}
+
+// mustUserKey creates a user with the given inline policies and returns a
+// new access key of theirs, for requests the SDK cannot send.
+func mustUserKey(t *testing.T, m *main.Main, name string, policies map[string]string) (id, secret string) {
+	t.Helper()
 	ctx := t.Context()
 	if _, err := m.Service.CreatePrincipal(ctx, profiles.PrincipalUser, name); err != nil {
 		t.Fatal(err)
@@ -32,7 +41,36 @@ func mustUser(t *testing.T, m *main.Main, name string, policies map[string]strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newClient(t, m, k.ID, secret, testRegion)
+	return k.ID, secret
+}
+
+// TestDestinations_StrayMembers: the checks of where an operation reads or
+// sends data (kinesis:PutRecords, s3:…, iam:PassRole) read the body as the
+// operation does: a member the operation does not have, whatever its
+// type, neither hides the destination nor gets past the check.
+func TestDestinations_StrayMembers(t *testing.T) {
+	m := MustRunMain(t)
+	root := MustClient(t, m)
+	if _, err := root.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	id, secret := mustUserKey(t, m, "profilesonly", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`)})
+	flow := `{"FlowName":"f","KmsArn":"arn:aws:kms:us-east-1:000000000000:key/k","SourceFlowConfig":{"ConnectorType":"S3",
+		"SourceConnectorProperties":{"S3":{"BucketName":"secret","BucketPrefix":"p/"}}},"Tasks":[],"TriggerConfig":{"TriggerType":"OnDemand"}}`
+	for _, c := range []struct {
+		name, method, path, body, want string
+	}{
+		{"PutIntegration", "PUT", "/domains/acme/integrations", `{"ObjectTypeName":"crm","FlowDefinition":` + flow + `,"IntegrationConfig":1}`, "s3:ListBucket"},
+		{"CreateIntegrationWorkflow", "POST", "/domains/acme/workflows/integrations",
+			`{"WorkflowType":"APPFLOW_INTEGRATION","ObjectTypeName":"crm","IntegrationConfig":{"AppflowIntegration":{"FlowDefinition":` + flow + `}},"FlowDefinition":1}`, "s3:ListBucket"},
+		{"CreateEventStream", "POST", "/domains/acme/event-streams/s", `{"Uri":"arn:aws:kinesis:us-east-1:000000000000:stream/x","DestinationUri":5}`, "kinesis:PutRecords"},
+		{"CreateSegmentSnapshot", "POST", "/domains/acme/segments/seg/snapshots", `{"DataFormat":"CSV","DestinationUri":"s3://secret/out","Uri":5}`, "s3:PutObject"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := mustDo(t, mustSignedRequest(t, m, c.method, c.path, []byte(c.body), signOpts{keyID: id, secret: secret}))
+			checkError(t, r, http.StatusForbidden, "AccessDeniedException", c.want)
+		})
+	}
 }
 
 func policy(statements ...string) string {
