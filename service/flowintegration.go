@@ -39,13 +39,21 @@ func (s *Service) putFlowIntegration(ctx context.Context, in *profiles.Integrati
 		return nil, err
 	}
 	w := &profiles.Workflow{DomainName: in.DomainName, Type: "APPFLOW_INTEGRATION", ObjectTypeName: in.ObjectTypeName, RoleArn: in.RoleARN, Flow: f}
+	// The integration must be this domain's to put: checked before the
+	// workflow changes, so that a refusal leaves it as it was.
+	if other, err := s.Integrations.FindIntegrationByURI(ctx, uri); err == nil && other.DomainName != in.DomainName {
+		return nil, profiles.Errorf(profiles.ECONFLICT, "%s is already associated with another domain: %s.", uri, other.DomainName)
+	} else if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return nil, err
+	}
 	id, err := s.flowWorkflowID(ctx, in.DomainName, f.Name)
 	switch profiles.ErrorCode(err) {
 	case "":
 		if _, err := s.GetWorkflow(ctx, in.DomainName, id); profiles.ErrorCode(err) == profiles.ENOTFOUND {
-			// The reservation outlived its workflow (a deletion cut short).
-			if err := s.Configs.DeleteConfig(ctx, in.DomainName, profiles.ConfigWorkflowFlow, f.Name); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			if reclaimed, err := s.reclaimFlowName(ctx, in.DomainName, f.Name); err != nil {
 				return nil, err
+			} else if !reclaimed {
+				return nil, profiles.Errorf(profiles.ECONFLICT, "FlowName %s: its workflow is being created or deleted; try again in a moment.", f.Name)
 			}
 			id = ""
 		} else if err != nil {
@@ -78,6 +86,55 @@ func (s *Service) putFlowIntegration(ctx context.Context, in *profiles.Integrati
 	}
 	out.WorkflowID = id
 	return out, nil
+}
+
+// staleReservation is how old a flow name's reservation without its
+// workflow must be to be taken as left over: a workflow is created within
+// milliseconds of its reservation, and deleted just before it.
+const staleReservation = time.Minute
+
+// reclaimFlowName deletes the reservation of a flow name whose workflow is
+// gone (a deletion cut short by a store failure), and reports whether it
+// did: not while the workflow may still be on its way.
+func (s *Service) reclaimFlowName(ctx context.Context, domain, flow string) (bool, error) {
+	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigWorkflowFlow, flow)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return true, nil
+	} else if err != nil {
+		return false, err
+	}
+	var id string
+	if err := json.Unmarshal(c.Data, &id); err != nil {
+		return false, err
+	}
+	if s.now().Sub(c.CreatedAt) < staleReservation {
+		return false, nil
+	}
+	if _, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigWorkflow, id); err == nil {
+		return false, nil
+	} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return false, err
+	}
+	return true, s.releaseFlowName(ctx, domain, flow, id)
+}
+
+// releaseFlowName deletes the reservation of a flow name if it is the
+// workflow id's.
+func (s *Service) releaseFlowName(ctx context.Context, domain, flow, id string) error {
+	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigWorkflowFlow, flow)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var holder string
+	if err := json.Unmarshal(c.Data, &holder); err != nil || holder != id {
+		return err // another workflow's (or unreadable)
+	}
+	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigWorkflowFlow, flow); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return err
+	}
+	return nil
 }
 
 func (s *Service) flowWorkflowNotFound(domain, flow string) error {

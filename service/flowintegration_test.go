@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,5 +121,115 @@ func TestPutIntegration_FlowReplaced(t *testing.T) {
 	}
 	if next := putFlow(t, s, "other/", "OnDemand"); next.WorkflowID == in.WorkflowID {
 		t.Fatalf("PutIntegration after the deletion: %+v; want a new workflow", next)
+	}
+}
+
+// TestPutIntegration_FlowNameRaces: PutIntegrations of one new flow name
+// side by side leave one workflow, the integration's; a reservation left
+// by a deletion cut short is taken back once it is old, not while a
+// workflow may be on its way.
+func TestPutIntegration_FlowNameRaces(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	ctx := t.Context()
+	src.put("in/a.json", jsonl("a"), now.Add(-time.Hour))
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := &profiles.FlowDefinition{Name: "sync", ConnectorType: "S3", S3Bucket: "b", S3Prefix: "in/", TriggerType: "OnDemand"}
+			_, errs[i] = s.PutIntegration(ctx, &profiles.Integration{DomainName: "enc", ObjectTypeName: "crm", Flow: f})
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !strings.Contains(profiles.ErrorMessage(err), "sync"):
+			t.Errorf("a PutIntegration side by side: %v; want success or a refusal naming the flow", err)
+		}
+	}
+	list, _, err := s.ListWorkflows(ctx, "enc", profiles.WorkflowQuery{}, profiles.Page{})
+	if err != nil || len(list) != 1 || ok == 0 {
+		t.Fatalf("%d PutIntegrations succeeded, workflows %+v, %v; want one workflow", ok, list, err)
+	}
+	in, err := s.GetIntegration(ctx, "enc", "arn:aws:appflow:us-east-1:000000000000:flow/sync")
+	if err != nil || in.WorkflowID != list[0].ID {
+		t.Fatalf("integration %+v, %v; want workflow %s", in, err, list[0].ID)
+	}
+
+	// A reservation whose workflow is gone: refused while it is recent,
+	// taken back a minute on.
+	stale := &profiles.DomainConfig{DomainName: "enc", Kind: profiles.ConfigWorkflowFlow, Name: "left", Data: []byte(`"0123456789abcdef0123456789abcdef"`), CreatedAt: *now}
+	if err := s.Configs.CreateConfig(ctx, stale, 0); err != nil {
+		t.Fatal(err)
+	}
+	left := &profiles.FlowDefinition{Name: "left", ConnectorType: "S3", S3Bucket: "b", S3Prefix: "in/", TriggerType: "OnDemand"}
+	_, err = s.PutIntegration(ctx, &profiles.Integration{DomainName: "enc", ObjectTypeName: "crm", Flow: left})
+	if profiles.ErrorCode(err) != profiles.ECONFLICT || !strings.Contains(profiles.ErrorMessage(err), "try again") {
+		t.Fatalf("PutIntegration of a name reserved a moment ago, without its workflow: %v; want ECONFLICT, try again", err)
+	}
+	_, err = s.CreateIntegrationWorkflow(ctx, &profiles.Workflow{DomainName: "enc", Type: "APPFLOW_INTEGRATION", ObjectTypeName: "crm", Flow: *left})
+	if profiles.ErrorCode(err) != profiles.EINVALID {
+		t.Fatalf("CreateIntegrationWorkflow of a name reserved a moment ago: %v; want EINVALID", err)
+	}
+	*now = now.Add(2 * time.Minute)
+	if in, err := s.PutIntegration(ctx, &profiles.Integration{DomainName: "enc", ObjectTypeName: "crm", Flow: left}); err != nil || in.WorkflowID == "" {
+		t.Fatalf("PutIntegration of a name left reserved: %+v, %v; want it taken back", in, err)
+	}
+}
+
+// TestPutIntegration_FlowOfAnotherDomain: a flow's integration belongs to
+// its workflow's domain; a refused PutIntegration changes nothing.
+func TestPutIntegration_FlowOfAnotherDomain(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	ctx := t.Context()
+	src.put("in/a.json", jsonl("a"), now.Add(-time.Hour))
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "other", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutObjectType(ctx, &profiles.ObjectType{DomainName: "other", Name: "crm", Description: "crm", AllowProfileCreation: true,
+		Fields: map[string]profiles.ObjectTypeField{"id": {Source: "_source.id"}},
+		Keys:   map[string][]profiles.ObjectTypeKey{"id": {{StandardIdentifiers: []string{"UNIQUE", "PROFILE"}, FieldNames: []string{"id"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	id := createFlow(t, s, "OnDemand") // flow f-OnDemand in enc
+	arn := "arn:aws:appflow:us-east-1:000000000000:flow/f-OnDemand"
+	if _, err := s.PutIntegration(ctx, &profiles.Integration{DomainName: "other", URI: arn, ObjectTypeName: "crm"}); profiles.ErrorCode(err) != profiles.ECONFLICT {
+		t.Fatalf("PutIntegration of enc's flow in other: %v; want ECONFLICT", err)
+	}
+	// The flow of "took" is another domain's integration already: a
+	// PutIntegration with it is refused, and nothing is created.
+	took := "arn:aws:appflow:us-east-1:000000000000:flow/took"
+	if _, err := s.PutIntegration(ctx, &profiles.Integration{DomainName: "other", URI: took, ObjectTypeName: "crm"}); err != nil {
+		t.Fatal(err)
+	}
+	f := &profiles.FlowDefinition{Name: "took", ConnectorType: "S3", S3Bucket: "b", S3Prefix: "x/", TriggerType: "OnDemand"}
+	if _, err := s.PutIntegration(ctx, &profiles.Integration{DomainName: "enc", ObjectTypeName: "crm", Flow: f}); profiles.ErrorCode(err) != profiles.ECONFLICT {
+		t.Fatalf("PutIntegration of another domain's flow: %v; want ECONFLICT", err)
+	}
+	if list, _, _ := s.ListWorkflows(ctx, "enc", profiles.WorkflowQuery{}, profiles.Page{}); len(list) != 1 {
+		t.Fatalf("workflows: %+v; want enc's first only", list)
+	}
+
+	// CreateIntegrationWorkflow's flow put as an integration: the same
+	// workflow; DeleteWorkflow takes the integration (an on-demand flow's
+	// too).
+	same := &profiles.FlowDefinition{Name: "f-OnDemand", ConnectorType: "S3", S3Bucket: "b", S3Prefix: "in/", TriggerType: "OnDemand"}
+	in, err := s.PutIntegration(ctx, &profiles.Integration{DomainName: "enc", ObjectTypeName: "crm", Flow: same})
+	if err != nil || in.WorkflowID != id {
+		t.Fatalf("PutIntegration of CreateIntegrationWorkflow's flow: %+v, %v; want workflow %s", in, err, id)
+	}
+	if err := s.DeleteWorkflow(ctx, "enc", id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetIntegration(ctx, "enc", arn); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Fatalf("GetIntegration after DeleteWorkflow: %v; want ENOTFOUND", err)
+	}
+	if _, err := s.Configs.FindConfig(ctx, "enc", profiles.ConfigWorkflowFlow, "f-OnDemand"); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Fatalf("the flow name after DeleteWorkflow: %v; want free", err)
 	}
 }

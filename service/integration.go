@@ -50,6 +50,23 @@ func (s *Service) PutIntegration(ctx context.Context, in *profiles.Integration) 
 			return nil, err
 		}
 	}
+	if name, ok := s.flowName(c.URI); ok {
+		// The integration of a flow goes with its workflow: not in
+		// another domain than the workflow's.
+		if _, err := s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
+			if d.Name == c.DomainName {
+				return 0, nil
+			}
+			if _, err := s.Configs.FindConfig(ctx, d.Name, profiles.ConfigWorkflowFlow, name); err == nil {
+				return 0, profiles.Errorf(profiles.ECONFLICT, "%s is the flow of a workflow of domain %s: its integration belongs there.", c.URI, d.Name)
+			} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
+				return 0, err
+			}
+			return 0, nil
+		}); err != nil {
+			return nil, err
+		}
+	}
 	if m := instanceARNRE.FindStringSubmatch(c.URI); m != nil {
 		if m[1] != s.Region || m[2] != s.AccountID {
 			return nil, profiles.Errorf(profiles.EINVALID, "Instance %s is not in region %s of account %s.", c.URI, s.Region, s.AccountID)

@@ -199,13 +199,19 @@ func (s *Service) createWorkflow(ctx context.Context, w *profiles.Workflow, viaI
 		return nil, err
 	}
 	c := &profiles.DomainConfig{DomainName: w.DomainName, Kind: profiles.ConfigWorkflow, Name: s.newID(s.now()), Data: data}
-	reservation := &profiles.DomainConfig{DomainName: w.DomainName, Kind: profiles.ConfigWorkflowFlow, Name: f.Name, Data: []byte(`"` + c.Name + `"`)}
+	reservation := &profiles.DomainConfig{DomainName: w.DomainName, Kind: profiles.ConfigWorkflowFlow, Name: f.Name, Data: []byte(`"` + c.Name + `"`),
+		CreatedAt: s.now()} // on the service's clock, which reclaimFlowName reads
 	switch err := s.Configs.CreateConfig(ctx, reservation, 0); profiles.ErrorCode(err) {
 	case "":
 	case profiles.ENOTFOUND:
 		return nil, domainErr(err, w.DomainName)
 	case profiles.ECONFLICT:
-		return nil, profiles.Errorf(profiles.EINVALID, "FlowName %s is the flow of another workflow of this domain: a flow has one workflow.", f.Name)
+		if reclaimed, rerr := s.reclaimFlowName(ctx, w.DomainName, f.Name); rerr != nil || !reclaimed {
+			return nil, profiles.Errorf(profiles.EINVALID, "FlowName %s is the flow of another workflow of this domain: a flow has one workflow.", f.Name)
+		}
+		if err := s.Configs.CreateConfig(ctx, reservation, 0); err != nil {
+			return nil, profiles.Errorf(profiles.EINVALID, "FlowName %s is the flow of another workflow of this domain: a flow has one workflow.", f.Name)
+		}
 	default:
 		return nil, err
 	}
@@ -214,10 +220,10 @@ func (s *Service) createWorkflow(ctx context.Context, w *profiles.Workflow, viaI
 	case profiles.ENOTFOUND:
 		return nil, domainErr(err, w.DomainName)
 	case profiles.EQUOTA:
-		s.Configs.DeleteConfig(ctx, w.DomainName, profiles.ConfigWorkflowFlow, f.Name)
+		s.releaseFlowName(ctx, w.DomainName, f.Name, c.Name)
 		return nil, profiles.Errorf(profiles.EQUOTA, "Domain %s already has %d workflows, the most it may have.", w.DomainName, profiles.MaxWorkflowsPerDomain)
 	default:
-		s.Configs.DeleteConfig(ctx, w.DomainName, profiles.ConfigWorkflowFlow, f.Name)
+		s.releaseFlowName(ctx, w.DomainName, f.Name, c.Name)
 		return nil, err
 	}
 	return workflowFromConfig(c)
@@ -342,13 +348,20 @@ func (s *Service) DeleteWorkflow(ctx context.Context, domain, id string) error {
 	return nil
 }
 
-// deleteWorkflow deletes a workflow and the reservation of its flow name.
+// deleteWorkflow deletes a workflow and the reservation of its flow name
+// (if it is the workflow's: a workflow gone already still has its
+// reservation deleted). Returns ENOTFOUND, once the reservation is gone,
+// when the workflow was.
 func (s *Service) deleteWorkflow(ctx context.Context, domain, id, flow string) error {
-	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigWorkflow, id); err != nil {
-		return s.configErr(ctx, err, domain, "Workflow", id)
+	gone := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigWorkflow, id)
+	if gone != nil && profiles.ErrorCode(gone) != profiles.ENOTFOUND {
+		return gone
 	}
-	if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigWorkflowFlow, flow); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+	if err := s.releaseFlowName(ctx, domain, flow, id); err != nil {
 		return err
+	}
+	if gone != nil {
+		return s.configErr(ctx, gone, domain, "Workflow", id)
 	}
 	return nil
 }
@@ -641,9 +654,17 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		save(func(d *workflowDoc) { d.LeaseUntil = time.Time{} })
 		return true, nil
 	}
-	if history && failed == "" && scheduled && !doc.ViaIntegration {
-		if err := s.setUpFlowIntegration(context.WithoutCancel(ctx), domain, id, &doc); err != nil {
-			failed = "The integration for the flow's new data was not set up: " + cutChars(profiles.ErrorMessage(err), 180)
+	if history && failed == "" && scheduled {
+		// Read again whether PutIntegration took the flow meanwhile (it
+		// also takes the lease: the run stops here).
+		via := doc.ViaIntegration
+		if !save(func(d *workflowDoc) { via = d.ViaIntegration }) {
+			return true, nil
+		}
+		if !via {
+			if err := s.setUpFlowIntegration(context.WithoutCancel(ctx), domain, id, &doc); err != nil {
+				failed = "The integration for the flow's new data was not set up: " + cutChars(profiles.ErrorMessage(err), 180)
+			}
 		}
 	}
 	save(func(d *workflowDoc) {
