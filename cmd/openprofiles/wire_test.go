@@ -157,6 +157,24 @@ func TestWire(t *testing.T) {
 			t.Fatalf("CreatedAt=%v (%T), want epoch seconds as a JSON number", raw["CreatedAt"], raw["CreatedAt"])
 		}
 	})
+	t.Run("EmptyListsSent", func(t *testing.T) {
+		// An empty list or map goes out as [] or {}, not left out (a
+		// JavaScript client reads .Items.length); absent members stay out.
+		for _, c := range []struct{ method, path, want string }{
+			{"POST", "/domains/wire/workflows", `{"Items":[]}`},
+			{"GET", "/domains/wire/integrations", `{"Items":[]}`},
+			{"GET", "/tags/" + url.PathEscape("arn:aws:profile:us-east-1:000000000000:domains/wire"), `{"tags":{}}`},
+		} {
+			var body []byte
+			if c.method == "POST" {
+				body = []byte(`{}`)
+			}
+			r := mustDo(t, mustSignedRequest(t, m, c.method, c.path, body, signOpts{}))
+			if r.Status != 200 || string(r.Body) != c.want {
+				t.Errorf("%s %s: %d %s; want %s", c.method, c.path, r.Status, r.Body, c.want)
+			}
+		}
+	})
 	t.Run("Healthz", func(t *testing.T) {
 		resp, err := http.Get(m.URL() + "/healthz")
 		if err != nil {
