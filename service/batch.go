@@ -21,6 +21,13 @@ func (s *Service) PutProfileObjects(ctx context.Context, domain, objectType stri
 	if len(objs) > profiles.MaxBatchObjects {
 		return nil, nil, profiles.Errorf(profiles.EINVALID, "A batch holds at most %d objects; this one holds %d.", profiles.MaxBatchObjects, len(objs))
 	}
+	return s.putObjects(ctx, domain, objectType, objs)
+}
+
+// putObjects is PutProfileObjects without the API's bound on a batch: the
+// service's own bulk paths (workflows) send larger ones, to fill the
+// store's group commits.
+func (s *Service) putObjects(ctx context.Context, domain, objectType string, objs []string) (keys []string, errs []error, err error) {
 	t, err := s.GetObjectType(ctx, domain, objectType)
 	if err != nil {
 		return nil, nil, err

@@ -44,6 +44,9 @@ const (
 	pullLookback        = 15 * time.Minute // how late a file may become visible and still be read
 	maxFileFailures     = 3                // failed reads of one file before it is skipped
 	maxScheduleInterval = 365 * 24 * time.Hour
+	// flowBatch is how many records of a file go in at once: enough to
+	// fill a group commit of the SQLite store (sqlite.MaxGroupCommit).
+	flowBatch = 256
 )
 
 // workflowDoc is what a workflow's config holds.
@@ -878,8 +881,9 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			res.retry = code == profiles.ETHROTTLED || code == profiles.EINTERNAL
 			return res
 		}
-		// Records go in batches of MaxBatchObjects (PutProfileObjects: the
-		// batch's objects commit together); one throttled waits out the
+		// Records go in batches of flowBatch (as PutProfileObjects: the
+		// batch's objects go in at once and commit together, versions of
+		// one object in the file's order); one throttled waits out the
 		// rate alone, one that fails goes to the dead-letter queue.
 		var batch []string
 		flush := func() error {
@@ -888,7 +892,7 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			}
 			objs := batch
 			batch = nil
-			_, errs, err := s.PutProfileObjects(ctx, domain, doc.ObjectTypeName, objs)
+			_, errs, err := s.putObjects(ctx, domain, doc.ObjectTypeName, objs)
 			if ctx.Err() != nil {
 				return errStepInterrupted
 			}
@@ -938,7 +942,7 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			if err != nil {
 				return err
 			}
-			if batch = append(batch, string(obj)); len(batch) == profiles.MaxBatchObjects {
+			if batch = append(batch, string(obj)); len(batch) == flowBatch {
 				return flush()
 			}
 			return nil

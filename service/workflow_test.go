@@ -405,3 +405,33 @@ func TestWorkflow_ServiceFails(t *testing.T) {
 		t.Fatalf("after the object type came back: %+v, ingested %v", w, ingested(t, s, "a1", "a2"))
 	}
 }
+
+// TestWorkflow_VersionsInFileOrder: a file's records go in by the
+// hundreds at once; versions of one object (its UNIQUE key) still apply
+// in the file's order, the last one kept, across and within batches.
+func TestWorkflow_VersionsInFileOrder(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	ctx := t.Context()
+	var lines strings.Builder
+	for i := range 600 { // objects o0..o49, twelve versions each
+		fmt.Fprintf(&lines, "{\"id\":\"o%d\",\"email\":\"o%d@example.com\",\"version\":%d}\n", i%50, i%50, i)
+	}
+	src.put("in/a.json", lines.String(), now.Add(-time.Hour))
+	createFlow(t, s, "OnDemand")
+	if n, err := s.RunWorkflows(ctx); err != nil || n != 1 {
+		t.Fatalf("RunWorkflows: %d, %v", n, err)
+	}
+	for k := range 50 {
+		found, _, err := s.SearchProfiles(ctx, "enc", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{fmt.Sprintf("o%d@example.com", k)}}}, profiles.Page{})
+		if err != nil || len(found) != 1 {
+			t.Fatalf("o%d: %d profiles, %v", k, len(found), err)
+		}
+		objs, _, err := s.ListProfileObjects(ctx, "enc", "crm", found[0].Profile.ID, "", nil, profiles.Page{})
+		if err != nil || len(objs) != 1 {
+			t.Fatalf("o%d: objects %d, %v; want one", k, len(objs), err)
+		}
+		if want := fmt.Sprintf("\"version\":%d", 550+k); !strings.Contains(string(objs[0].Data), want) {
+			t.Fatalf("o%d: object %s; want the file's last version (%s)", k, string(objs[0].Data), want)
+		}
+	}
+}
