@@ -165,24 +165,25 @@ func (s *Server) conditionKeys(c *call) map[string][]string {
 // evaluated, since they cost a decode of the body and a read of the store.
 func (s *Server) tagKeys(ctx context.Context, c *call, domain string) map[string][]string {
 	cond := map[string][]string{}
-	var body struct {
-		Tags     map[string]string
-		LowerTag map[string]string `json:"tags"`
-	}
+	// One field for "Tags" (most operations) and "tags" (TagResource): the
+	// JSON decoder matches member names without regard to case and merges
+	// both spellings into it, as it does into the operation's own request.
+	var body struct{ Tags map[string]string }
 	if len(c.body) > 0 && json.Unmarshal(c.body, &body) == nil {
 		var keys []string
-		for _, tags := range []map[string]string{body.Tags, body.LowerTag} {
-			for k, v := range tags {
-				cond["aws:RequestTag/"+k] = []string{v}
-				keys = append(keys, k)
-			}
+		for k, v := range body.Tags {
+			cond["aws:RequestTag/"+k] = []string{v}
+			keys = append(keys, k)
 		}
 		if len(keys) > 0 {
 			cond["aws:TagKeys"] = keys
 		}
 	}
-	if keys := c.query["tagKeys"]; len(keys) > 0 {
+	if keys := c.query["tagKeys"]; len(keys) > 0 && c.operation == "UntagResource" {
 		cond["aws:TagKeys"] = keys
+	}
+	if domain == "" {
+		domain = s.arnDomain(c.labels["resourceArn"]) // TagResource, UntagResource, ListTagsForResource
 	}
 	if domain != "" && s.Tags != nil {
 		if tags, err := s.Tags.ListTagsForResource(ctx, s.Domains.DomainARN(domain)); err == nil {
@@ -192,4 +193,16 @@ func (s *Server) tagKeys(ctx context.Context, c *call, domain string) map[string
 		}
 	}
 	return cond
+}
+
+// arnDomain returns the name of the domain of this server's region and
+// account that a resource ARN names (arn:aws:profile:REGION:ACCOUNT:domains/NAME[/…]),
+// or "".
+func (s *Server) arnDomain(arn string) string {
+	rest, ok := strings.CutPrefix(arn, strings.TrimSuffix(s.Domains.DomainARN("x"), "x"))
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return name
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -260,4 +261,49 @@ func TestAccess(t *testing.T) {
 			t.Fatalf("audit log: %d allows, %d denials", allow, deny)
 		}
 	})
+}
+
+// TestAccess_TagConditionsNotSpoofed: the tag condition keys are those of
+// what the operation does: a tagKeys query parameter counts for
+// UntagResource only, "Tags" and "tags" in one body are read as the
+// operation reads them, and the tag operations carry the domain's tags
+// (aws:ResourceTag) from their resource ARN.
+func TestAccess_TagConditionsNotSpoofed(t *testing.T) {
+	m := MustRunMain(t)
+	root := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := root.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("kept"), DefaultExpirationDays: aws.Int32(30),
+		Tags: map[string]string{"protected": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	id, secret := mustUserKey(t, m, "tagger", map[string]string{"p": policy(
+		`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`,
+		`{"Effect":"Deny","Action":"profile:*","Resource":"*","Condition":{"ForAnyValue:StringEquals":{"aws:TagKeys":["owner"]}}}`,
+		`{"Effect":"Deny","Action":"profile:*","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/env":"prod"}}}`,
+		`{"Effect":"Deny","Action":["profile:UntagResource","profile:TagResource"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/protected":"true"}}}`)})
+	kept := url.PathEscape("arn:aws:profile:us-east-1:000000000000:domains/kept")
+	for _, c := range []struct {
+		name, method, path, body, want string
+	}{
+		{"tagKeys query", "POST", "/domains/spoof?tagKeys=harmless", `{"DefaultExpirationDays":30,"Tags":{"owner":"mallory"}}`, "profile:CreateDomain"},
+		{"Tags and tags", "POST", "/domains/spoof", `{"DefaultExpirationDays":30,"tags":{"env":"dev"},"Tags":{"env":"prod"}}`, "profile:CreateDomain"},
+		{"tags and Tags", "POST", "/tags/" + kept, `{"Tags":{"env":"dev"},"tags":{"env":"prod"}}`, "profile:TagResource"},
+		{"untag a protected domain", "DELETE", "/tags/" + kept + "?tagKeys=protected", "", "profile:UntagResource"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var body []byte
+			if c.body != "" {
+				body = []byte(c.body)
+			}
+			r := mustDo(t, mustSignedRequest(t, m, c.method, c.path, body, signOpts{keyID: id, secret: secret}))
+			checkError(t, r, http.StatusForbidden, "AccessDeniedException", c.want)
+		})
+	}
+	if _, err := root.GetDomain(ctx, &customerprofiles.GetDomainInput{DomainName: aws.String("spoof")}); err == nil {
+		t.Error("domain spoof was created")
+	}
+	tags, err := root.ListTagsForResource(ctx, &customerprofiles.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:profile:us-east-1:000000000000:domains/kept")})
+	if err != nil || len(tags.Tags) != 1 || tags.Tags["protected"] != "true" {
+		t.Errorf("tags of kept: %v, %v; want protected only", tags, err)
+	}
 }
