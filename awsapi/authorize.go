@@ -3,6 +3,7 @@ package awsapi
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"strings"
 
 	"github.com/openprofiles/profiles"
@@ -54,6 +55,11 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
+	domainDests, err := s.domainDestinations(ctx, c, domain)
+	if err != nil {
+		return err
+	}
+	dests = append(dests, domainDests...)
 	for _, d := range dests {
 		if err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: d[0], Resource: d[1],
 			Context: cond, RequestID: c.requestID}); err != nil {
@@ -131,6 +137,68 @@ func destinations(c *call) ([][2]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// domainDestinations returns what CreateDomain's and UpdateDomain's
+// caller must also be allowed: sqs:SendMessage on a dead-letter queue it
+// sets (the server sends failed objects there, in the clear, with its own
+// credentials); for UpdateDomain, kms:Decrypt on the domain's current key
+// when it sets a queue or another key (records sealed under the old key
+// stay readable by the new key's decrypters: only one who may read them
+// now may do that), and kms:GenerateDataKey on a new key.
+func (s *Server) domainDestinations(ctx context.Context, c *call, domain string) ([][2]string, error) {
+	var queue, key *string
+	switch c.operation {
+	case "CreateDomain":
+		var in CreateDomainRequest
+		if err := c.decodeBody(&in); err != nil {
+			return nil, err
+		}
+		queue = in.DeadLetterQueueUrl
+	case "UpdateDomain":
+		var in UpdateDomainRequest
+		if err := c.decodeBody(&in); err != nil {
+			return nil, err
+		}
+		queue, key = in.DeadLetterQueueUrl, in.DefaultEncryptionKey
+	default:
+		return nil, nil
+	}
+	var out [][2]string
+	if deref(queue) != "" {
+		out = append(out, [2]string{"sqs:SendMessage", queueARN(s.Region, *queue)})
+	}
+	if c.operation != "UpdateDomain" || (deref(queue) == "" && key == nil) {
+		return out, nil
+	}
+	current, err := s.Domains.EncryptionKeyARN(ctx, domain)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return out, nil // the operation answers for the missing domain
+	} else if err != nil {
+		return nil, err
+	}
+	changesKey := key != nil && *key != current
+	if current != "" && (deref(queue) != "" || changesKey) {
+		out = append(out, [2]string{"kms:Decrypt", current})
+	}
+	if changesKey && *key != "" {
+		out = append(out, [2]string{"kms:GenerateDataKey", *key})
+	}
+	return out, nil
+}
+
+// queueARN returns the ARN of an SQS queue URL (scheme://host/ACCOUNT/NAME)
+// in region; "*" for a URL of another shape (the operation refuses it).
+func queueARN(region, queueURL string) string {
+	u, err := url.Parse(queueURL)
+	if err != nil {
+		return "*"
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return "*"
+	}
+	return "arn:aws:sqs:" + region + ":" + parts[0] + ":" + parts[1]
 }
 
 // flowSources returns what the caller of CreateIntegrationWorkflow, or of

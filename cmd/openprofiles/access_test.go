@@ -307,3 +307,48 @@ func TestAccess_TagConditionsNotSpoofed(t *testing.T) {
 		t.Errorf("tags of kept: %v, %v; want protected only", tags, err)
 	}
 }
+
+// TestAccess_DomainKeyAndQueue: UpdateDomain's caller may not move a
+// domain to a key of theirs without kms:Decrypt on its key (the records
+// sealed before stay readable to the new key's decrypters), nor point its
+// dead-letter queue (failed objects, in the clear) at a queue without
+// sqs:SendMessage on it and kms:Decrypt on the domain's key.
+func TestAccess_DomainKeyAndQueue(t *testing.T) {
+	m := MustRunMain(t)
+	root := MustClient(t, m)
+	ctx := t.Context()
+	k1, k2 := mustServiceKey(t, m), mustServiceKey(t, m)
+	if _, err := root.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("sealed"), DefaultExpirationDays: aws.Int32(30),
+		DefaultEncryptionKey: aws.String(k1)}); err != nil {
+		t.Fatal(err)
+	}
+	e := &ingestEnv{t: t, m: m, client: root, domain: "sealed"}
+	e.putType(contactType("contact"))
+	e.mustPut("contact", map[string]any{"id": "c1", "email": "sealed@example.com"})
+	base := `{"Effect":"Allow","Action":"profile:*","Resource":"*"}`
+	ownKey := `{"Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"` + k2 + `"}`
+	rotator := mustUser(t, m, "rotator", map[string]string{"p": policy(base, ownKey, `{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}`)})
+	search := &customerprofiles.SearchProfilesInput{DomainName: aws.String("sealed"), KeyName: aws.String("_email"), Values: []string{"sealed@example.com"}}
+	_, err := rotator.SearchProfiles(ctx, search)
+	wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt")
+	_, err = rotator.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("sealed"), DefaultEncryptionKey: aws.String(k2)})
+	wantAPIError(t, err, "AccessDeniedException", k1)
+	_, err = rotator.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("sealed"), DeadLetterQueueUrl: aws.String("http://127.0.0.1:1/000000000000/mine")})
+	wantAPIError(t, err, "AccessDeniedException", k1)
+	noQueue := mustUser(t, m, "noqueue", map[string]string{"p": policy(base, ownKey)})
+	_, err = noQueue.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("leaky"), DefaultExpirationDays: aws.Int32(30),
+		DeadLetterQueueUrl: aws.String("http://127.0.0.1:1/000000000000/mine")})
+	wantAPIError(t, err, "AccessDeniedException", "sqs:SendMessage")
+	if d, err := root.GetDomain(ctx, &customerprofiles.GetDomainInput{DomainName: aws.String("sealed")}); err != nil || aws.ToString(d.DefaultEncryptionKey) != k1 || d.DeadLetterQueueUrl != nil {
+		t.Fatalf("domain after the refusals: %+v, %v; want key %s, no queue", d, err, k1)
+	}
+
+	// With kms:Decrypt on the old key, the move is allowed.
+	mover := mustUser(t, m, "mover", map[string]string{"p": policy(base, ownKey, `{"Effect":"Allow","Action":"kms:Decrypt","Resource":"`+k1+`"}`)})
+	if _, err := mover.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("sealed"), DefaultEncryptionKey: aws.String(k2)}); err != nil {
+		t.Fatalf("UpdateDomain by a caller who may decrypt with both keys: %v", err)
+	}
+	if _, err := mover.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("sealed"), DefaultEncryptionKey: aws.String(k2), DefaultExpirationDays: aws.Int32(20)}); err != nil {
+		t.Fatalf("UpdateDomain sending the same key again: %v", err)
+	}
+}
