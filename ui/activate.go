@@ -313,6 +313,12 @@ func (s *Server) checkQueueStep(r *http.Request, wz *wizard) bool {
 			wz.Errors["queue_url"] = "Choose a queue, or create a new one."
 			return false
 		}
+		// Failed objects go there in the clear, as with the API's
+		// CreateDomain: the caller must be allowed to send to it.
+		if err := s.allow(r, "sqs:SendMessage", s.dlqQueueARN(wz.QueueURL)); err != nil {
+			wz.Errors["queue_url"] = profiles.ErrorMessage(err)
+			return false
+		}
 	default:
 		wz.Errors["queue_choice"] = "Choose a dead-letter queue option."
 		return false
@@ -465,7 +471,12 @@ func (s *Server) rename(w http.ResponseWriter, r *http.Request) {
 	domain := r.PathValue("domain")
 	name := strings.TrimSpace(r.PostForm.Get("display_name"))
 	arn := s.Domains.DomainARN(domain)
-	if err := s.allow(r, "profile:TagResource", arn); err != nil {
+	// The tag calls' own actions and condition keys, as through the API.
+	action, cond := "profile:TagResource", map[string][]string{"aws:TagKeys": {DisplayNameTag}, "aws:RequestTag/" + DisplayNameTag: {name}}
+	if name == "" {
+		action, cond = "profile:UntagResource", map[string][]string{"aws:TagKeys": {DisplayNameTag}}
+	}
+	if err := s.allowWith(r, action, arn, cond); err != nil {
 		s.fail(w, r, err)
 		return
 	}

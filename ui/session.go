@@ -247,11 +247,19 @@ func safeNext(next string) string {
 // allow authorises the signed-in principal to act on the resource, as the
 // API would.
 func (s *Server) allow(r *http.Request, action, resource string) error {
+	return s.allowWith(r, action, resource, nil)
+}
+
+// allowWith is allow with more condition keys (a request's tags).
+func (s *Server) allowWith(r *http.Request, action, resource string, extra map[string][]string) error {
 	if s.Authorizer == nil {
 		return nil
 	}
 	sess := sessionOf(r)
 	cond := s.conditions(r, sess)
+	for k, v := range extra {
+		cond[k] = v
+	}
 	// A domain's tags are its aws:ResourceTag/… keys, as in the API.
 	if domain, ok := strings.CutPrefix(resource, "arn:aws:profile:"+s.Region+":"+s.AccountID+":domains/"); ok && s.Tags != nil {
 		domain, _, _ = strings.Cut(domain, "/")

@@ -399,3 +399,31 @@ func TestConsole_Home(t *testing.T) {
 		}
 	}
 }
+
+// TestConsole_RenameTagActions: renaming a domain in the console is
+// authorised as the tag calls it makes, with their condition keys:
+// clearing the name is profile:UntagResource, and a policy on the tag's
+// value holds.
+func TestConsole_RenameTagActions(t *testing.T) {
+	m := MustRunMain(t)
+	ctx := t.Context()
+	if _, err := MustClient(t, m).CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("named"), DefaultExpirationDays: aws.Int32(30),
+		Tags: map[string]string{"openprofiles:DisplayName": "Named"}}); err != nil {
+		t.Fatal(err)
+	}
+	id, secret := mustAgent(t, m, "renamer", `{"Effect":"Allow","Action":["profile:*","connect:ListInstances","kms:Decrypt"],"Resource":"*"}`,
+		`{"Effect":"Deny","Action":"profile:UntagResource","Resource":"*"}`,
+		`{"Effect":"Deny","Action":"profile:TagResource","Resource":"*","Condition":{"StringLike":{"aws:RequestTag/openprofiles:DisplayName":"*secret*"}}}`)
+	b := mustBrowser(t, m)
+	b.signIn(id, secret)
+	for _, name := range []string{"", "Top secret domain"} {
+		b.open("/console/domains/named")
+		b.fill("#display_name", name)
+		b.click(`form[action$="/rename"] button`)
+		b.mustContain("#page-error", "not authorized")
+	}
+	b.open("/console/domains/named")
+	b.fill("#display_name", "Renamed")
+	b.click(`form[action$="/rename"] button`)
+	b.mustContain(".flash", "now shown as Renamed")
+}

@@ -120,7 +120,11 @@ func (b *browser) fill(sel, value string) {
 	b.t.Helper()
 	ctx, cancel := b.timeout()
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(sel), value)); err != nil {
+	action := chromedp.SetValue(chromedp.CSS(sel), value)
+	if value == "" {
+		action = chromedp.Clear(chromedp.CSS(sel)) // SetValue refuses ""
+	}
+	if err := chromedp.Do(ctx, action); err != nil {
 		b.t.Fatalf("fill %s: %v", sel, err)
 	}
 }
