@@ -152,6 +152,11 @@ type DomainService interface {
 	// encrypted with (the service's default key when it names none).
 	// Returns ENOTFOUND.
 	EncryptionKeyARN(ctx context.Context, name string) (string, error)
+
+	// ObjectTypeKeyARN returns the ARN of an object type's own
+	// EncryptionKey, which seals its objects: "" when it has none (its
+	// objects are sealed under the domain's key) or does not exist.
+	ObjectTypeKeyARN(ctx context.Context, domain, objectType string) (string, error)
 }
 
 // TagService tags resources by ARN.

@@ -70,13 +70,34 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 		return nil
 	}
 	key, err := s.Domains.EncryptionKeyARN(ctx, domain)
-	if profiles.ErrorCode(err) == profiles.ENOTFOUND || err == nil && key == "" {
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
 		return nil // the operation answers for the missing domain
 	} else if err != nil {
 		return err
 	}
-	return s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "kms:Decrypt",
-		Resource: key, Context: cond, RequestID: c.requestID})
+	if key != "" {
+		if err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "kms:Decrypt",
+			Resource: key, Context: cond, RequestID: c.requestID}); err != nil {
+			return err
+		}
+	}
+	// Objects of a type with an EncryptionKey of its own are sealed under
+	// it: reading them needs kms:Decrypt on that key too.
+	if c.operation == "ListProfileObjects" {
+		var in ListProfileObjectsRequest
+		if err := c.decodeBody(&in); err != nil {
+			return err
+		}
+		typeKey, err := s.Domains.ObjectTypeKeyARN(ctx, domain, deref(in.ObjectTypeName))
+		if err != nil {
+			return err
+		}
+		if typeKey != "" && typeKey != key {
+			return s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "kms:Decrypt",
+				Resource: typeKey, Context: cond, RequestID: c.requestID})
+		}
+	}
+	return nil
 }
 
 // destinations returns the actions and resources (action, ARN) of where
@@ -149,6 +170,8 @@ func destinations(c *call) ([][2]string, error) {
 func (s *Server) domainDestinations(ctx context.Context, c *call, domain string) ([][2]string, error) {
 	var queue, key *string
 	switch c.operation {
+	case "PutProfileObjectType":
+		return s.objectTypeKeyChange(ctx, c, domain)
 	case "CreateDomain":
 		var in CreateDomainRequest
 		if err := c.decodeBody(&in); err != nil {
@@ -183,6 +206,33 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 	}
 	if changesKey && *key != "" {
 		out = append(out, [2]string{"kms:GenerateDataKey", *key})
+	}
+	return out, nil
+}
+
+// objectTypeKeyChange returns what PutProfileObjectType's caller must also
+// be allowed when it changes the type's own EncryptionKey: kms:Decrypt on
+// the key it had (the objects sealed under it stay readable to the new
+// key's decrypters) and kms:GenerateDataKey on the new one.
+func (s *Server) objectTypeKeyChange(ctx context.Context, c *call, domain string) ([][2]string, error) {
+	var in PutProfileObjectTypeRequest
+	if err := c.decodeBody(&in); err != nil {
+		return nil, err
+	}
+	current, err := s.Domains.ObjectTypeKeyARN(ctx, domain, c.labels["ObjectTypeName"])
+	if err != nil {
+		return nil, err
+	}
+	next := deref(in.EncryptionKey)
+	if next == current {
+		return nil, nil
+	}
+	var out [][2]string
+	if current != "" {
+		out = append(out, [2]string{"kms:Decrypt", current})
+	}
+	if next != "" {
+		out = append(out, [2]string{"kms:GenerateDataKey", next})
 	}
 	return out, nil
 }

@@ -103,6 +103,24 @@ func (s *Service) EncryptionKeyARN(ctx context.Context, name string) (string, er
 	if keyID == "" {
 		keyID = s.DefaultKey
 	}
+	return s.keyARN(ctx, keyID)
+}
+
+// ObjectTypeKeyARN returns the ARN of an object type's own EncryptionKey
+// ("" for none, or for a missing type).
+func (s *Service) ObjectTypeKeyARN(ctx context.Context, domain, objectType string) (string, error) {
+	t, err := s.GetObjectType(ctx, domain, objectType)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	return s.keyARN(ctx, t.EncryptionKey)
+}
+
+// keyARN returns the ARN of a key named by its ARN, id or alias ("" for
+// "" or without KMS).
+func (s *Service) keyARN(ctx context.Context, keyID string) (string, error) {
 	if keyID == "" || s.Keys == nil {
 		return "", nil
 	}

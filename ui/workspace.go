@@ -385,6 +385,11 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 		}
 	}
 	for _, name := range names {
+		// A type with a key of its own seals its objects under it: they
+		// show to an agent who may decrypt with that key too.
+		if key, err := s.Domains.ObjectTypeKeyARN(ctx, domain, name); err != nil || key != "" && s.allow(r, "kms:Decrypt", key) != nil {
+			continue
+		}
 		objs, _, err := s.Ingest.ListProfileObjects(ctx, domain, name, id, "", nil, profiles.Page{MaxResults: 100})
 		if err != nil || len(objs) == 0 {
 			continue

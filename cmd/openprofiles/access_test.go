@@ -352,3 +352,47 @@ func TestAccess_DomainKeyAndQueue(t *testing.T) {
 		t.Fatalf("UpdateDomain sending the same key again: %v", err)
 	}
 }
+
+// TestAccess_ObjectTypeKey: the objects of a type with an EncryptionKey of
+// its own are sealed under it: reading them needs kms:Decrypt on it as
+// well as on the domain's key, and moving the type to another key needs
+// kms:Decrypt on the one it had.
+func TestAccess_ObjectTypeKey(t *testing.T) {
+	m := MustRunMain(t)
+	root := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := root.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("typed"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	domainKey, err := m.Service.EncryptionKeyARN(ctx, "typed")
+	if err != nil || domainKey == "" {
+		t.Fatalf("domain key: %q, %v", domainKey, err)
+	}
+	typeKey, ownKey := mustServiceKey(t, m), mustServiceKey(t, m)
+	e := &ingestEnv{t: t, m: m, client: root, domain: "typed"}
+	secret := contactType("secret")
+	secret.EncryptionKey = aws.String(typeKey)
+	e.putType(secret)
+	e.putType(contactType("plain"))
+	e.mustPut("secret", map[string]any{"id": "s1", "email": "s@example.com"})
+	e.mustPut("plain", map[string]any{"id": "p1", "email": "s@example.com"})
+	found, err := root.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String("typed"), KeyName: aws.String("_email"), Values: []string{"s@example.com"}})
+	if err != nil || len(found.Items) != 1 {
+		t.Fatalf("SearchProfiles: %+v, %v", found, err)
+	}
+	pid := found.Items[0].ProfileId
+	agent := mustUser(t, m, "agent", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`,
+		`{"Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":["`+domainKey+`","`+ownKey+`"]}`)})
+	list := func(typ string) error {
+		_, err := agent.ListProfileObjects(ctx, &customerprofiles.ListProfileObjectsInput{DomainName: aws.String("typed"), ObjectTypeName: aws.String(typ), ProfileId: pid})
+		return err
+	}
+	if err := list("plain"); err != nil {
+		t.Fatalf("ListProfileObjects of a type under the domain's key: %v", err)
+	}
+	wantAPIError(t, list("secret"), "AccessDeniedException", typeKey)
+	moved := contactType("secret")
+	moved.DomainName, moved.EncryptionKey = aws.String("typed"), aws.String(ownKey)
+	_, err = agent.PutProfileObjectType(ctx, moved)
+	wantAPIError(t, err, "AccessDeniedException", typeKey)
+}
