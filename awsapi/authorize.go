@@ -105,8 +105,8 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 // to use: the server writes there with its own credentials, so without
 // this check a caller could send a domain's data wherever the server may
 // write. CreateEventStream needs kinesis:PutRecords on its stream;
-// CreateSegmentSnapshot s3:PutObject on its destination
-// (arn:aws:s3:::BUCKET/PREFIX), kms:GenerateDataKey on its EncryptionKey
+// CreateSegmentSnapshot s3:PutObject on the objects it writes
+// (arn:aws:s3:::BUCKET/PREFIX/DOMAIN/SEGMENT/*), kms:GenerateDataKey on its EncryptionKey
 // and iam:PassRole on its RoleArn, when given. CreateIntegrationWorkflow
 // reads a bucket the same way: it needs s3:ListBucket on the bucket,
 // s3:GetObject on its objects (arn:aws:s3:::BUCKET/PREFIX*) and
@@ -131,8 +131,10 @@ func destinations(c *call) ([][2]string, error) {
 			return nil, err
 		}
 		if rest, ok := strings.CutPrefix(deref(in.DestinationUri), "s3://"); ok && rest != "" {
+			// The export's object: PREFIX/DOMAIN/SEGMENT/ID.ext.
 			bucket, prefix, _ := strings.Cut(rest, "/")
-			out = append(out, [2]string{"s3:PutObject", "arn:aws:s3:::" + bucket + "/" + strings.Trim(prefix, "/")})
+			key := strings.TrimPrefix(strings.Trim(prefix, "/")+"/"+c.labels["DomainName"]+"/"+c.labels["SegmentDefinitionName"]+"/*", "/")
+			out = append(out, [2]string{"s3:PutObject", "arn:aws:s3:::" + bucket + "/" + key})
 		}
 		if key := deref(in.EncryptionKey); key != "" {
 			out = append(out, [2]string{"kms:GenerateDataKey", key})

@@ -72,6 +72,21 @@ func TestDestinations_StrayMembers(t *testing.T) {
 			checkError(t, r, http.StatusForbidden, "AccessDeniedException", c.want)
 		})
 	}
+	// A snapshot writes PREFIX/DOMAIN/SEGMENT/ID.ext: a Deny on the
+	// objects under a prefix holds for a destination of that prefix.
+	id, secret = mustUserKey(t, m, "exporter", map[string]string{"p": policy(`{"Effect":"Allow","Action":["profile:*","kms:Decrypt","s3:PutObject"],"Resource":"*"}`,
+		`{"Effect":"Deny","Action":"s3:PutObject","Resource":"arn:aws:s3:::exports/secret/*"}`)})
+	for _, c := range []struct {
+		name, method, path, body, want string
+	}{
+		{"snapshot under a denied prefix", "POST", "/domains/acme/segments/seg/snapshots", `{"DataFormat":"CSV","DestinationUri":"s3://exports/secret"}`,
+			"arn:aws:s3:::exports/secret/acme/seg/*"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := mustDo(t, mustSignedRequest(t, m, c.method, c.path, []byte(c.body), signOpts{keyID: id, secret: secret}))
+			checkError(t, r, http.StatusForbidden, "AccessDeniedException", c.want)
+		})
+	}
 }
 
 func policy(statements ...string) string {
