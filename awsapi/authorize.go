@@ -39,10 +39,8 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 	switch {
 	case c.labels["resourceArn"] != "":
 		resource = c.labels["resourceArn"]
-	case domain != "" && c.labels["ObjectTypeName"] != "":
-		resource = s.Domains.DomainARN(domain) + "/object-types/" + c.labels["ObjectTypeName"]
 	case domain != "":
-		resource = s.Domains.DomainARN(domain)
+		resource = s.Domains.DomainARN(domain) + subResource(c)
 	}
 	cond := s.conditionKeys(c)
 	err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "profile:" + c.operation,
@@ -98,6 +96,40 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 		}
 	}
 	return nil
+}
+
+// subResources are the resources within a domain that an operation's path
+// may name, by the path's label, and the part of the domain's ARN their
+// ARNs add: an operation on one is authorised on its ARN
+// (arn:aws:profile:REGION:ACCOUNT:domains/DOMAIN/segment-definitions/NAME),
+// as on AWS.
+var subResources = []struct{ label, kind string }{
+	{"ObjectTypeName", "object-types"},
+	{"SegmentDefinitionName", "segment-definitions"},
+	{"CalculatedAttributeName", "calculated-attributes"},
+	{"EventStreamName", "event-streams"},
+	{"EventTriggerName", "event-triggers"},
+	{"LayoutDefinitionName", "layouts"},
+	{"RecommenderName", "recommenders"},
+	{"RecommenderSchemaName", "recommender-schemas"},
+	{"RecommenderFilterName", "recommender-filters"},
+}
+
+// subResource returns what the ARN of the resource an operation's path
+// names adds to its domain's ARN ("" for the domain itself).
+func subResource(c *call) string {
+	for _, r := range subResources {
+		name := c.labels[r.label]
+		if name == "" {
+			continue
+		}
+		kind := r.kind
+		if r.label == "ObjectTypeName" && strings.Contains(c.operation, "DomainObjectType") {
+			kind = "domain-object-types"
+		}
+		return "/" + kind + "/" + name
+	}
+	return ""
 }
 
 // destinations returns the actions and resources (action, ARN) of where

@@ -411,3 +411,30 @@ func TestAccess_ObjectTypeKey(t *testing.T) {
 	_, err = agent.PutProfileObjectType(ctx, moved)
 	wantAPIError(t, err, "AccessDeniedException", typeKey)
 }
+
+// TestAccess_SubResourceARNs: an operation on a resource of a domain that
+// its path names is authorised on that resource's ARN: a Deny on one
+// segment holds, and an Allow on a domain's calculated attributes lets
+// their reads through without the domain.
+func TestAccess_SubResourceARNs(t *testing.T) {
+	m := MustRunMain(t)
+	root := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := root.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:profile:us-east-1:000000000000:domains/acme"
+	u := mustUser(t, m, "scoped", map[string]string{"p": policy(
+		`{"Effect":"Allow","Action":"profile:*","Resource":"`+arn+`"}`,
+		`{"Effect":"Allow","Action":"profile:GetCalculatedAttributeDefinition","Resource":"`+arn+`/calculated-attributes/*"}`,
+		`{"Effect":"Deny","Action":"profile:*","Resource":"`+arn+`/segment-definitions/vip"}`)})
+	_, err := u.DeleteSegmentDefinition(ctx, &customerprofiles.DeleteSegmentDefinitionInput{DomainName: aws.String("acme"), SegmentDefinitionName: aws.String("vip")})
+	wantAPIError(t, err, "AccessDeniedException", arn+"/segment-definitions/vip")
+	_, err = u.GetSegmentDefinition(ctx, &customerprofiles.GetSegmentDefinitionInput{DomainName: aws.String("acme"), SegmentDefinitionName: aws.String("other")})
+	wantAPIError(t, err, "AccessDeniedException", arn+"/segment-definitions/other") // the domain's Allow is not the segment's
+	_, err = u.GetCalculatedAttributeDefinition(ctx, &customerprofiles.GetCalculatedAttributeDefinitionInput{DomainName: aws.String("acme"), CalculatedAttributeName: aws.String("score")})
+	wantAPIError(t, err, "ResourceNotFoundException", "score")
+	if _, err := u.ListSegmentDefinitions(ctx, &customerprofiles.ListSegmentDefinitionsInput{DomainName: aws.String("acme")}); err != nil {
+		t.Fatalf("ListSegmentDefinitions on the domain: %v", err)
+	}
+}
