@@ -108,14 +108,15 @@ func (s *Service) EncryptionKeyARN(ctx context.Context, name string) (string, er
 
 // ObjectTypeKeyARN returns the ARN of an object type's own EncryptionKey
 // ("" for none, or for a missing type).
+//
+// It reads the type as the store held it at most metadataTTL ago, as the
+// sealing of its objects does.
 func (s *Service) ObjectTypeKeyARN(ctx context.Context, domain, objectType string) (string, error) {
-	t, err := s.GetObjectType(ctx, domain, objectType)
-	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-		return "", nil
-	} else if err != nil {
+	keyID, err := s.crypt.typeKeyID(ctx, domain, objectType)
+	if err != nil {
 		return "", err
 	}
-	return s.keyARN(ctx, t.EncryptionKey)
+	return s.keyARN(ctx, keyID)
 }
 
 // keyARN returns the ARN of a key named by its ARN, id or alias ("" for

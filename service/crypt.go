@@ -157,19 +157,7 @@ func (c *crypt) invalid(r profiles.RecordRef, why string) error {
 // DefaultEncryptionKey, else the service's default key.
 func (c *crypt) recordKey(ctx context.Context, r profiles.RecordRef) (keyID, sourceARN string, err error) {
 	if r.Kind == profiles.RecordObject && r.ObjectType != "" {
-		id, err := c.cachedKeyID(ctx, r.Domain+"\x00"+r.ObjectType, func() (string, error) {
-			var key string
-			err := c.s.Store.View(ctx, func(tx profiles.Tx) error {
-				t, err := tx.FindObjectType(ctx, r.Domain, r.ObjectType)
-				if err == nil {
-					key = t.EncryptionKey
-				} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
-					return err
-				}
-				return nil
-			})
-			return key, err
-		})
+		id, err := c.typeKeyID(ctx, r.Domain, r.ObjectType)
 		if err != nil || id != "" {
 			return id, c.s.ObjectTypeARN(r.Domain, r.ObjectType), err
 		}
@@ -188,6 +176,24 @@ func (c *crypt) recordKey(ctx context.Context, r profiles.RecordRef) (keyID, sou
 		return "", "", fmt.Errorf("service: no KMS key for domain %s and no default key", r.Domain)
 	}
 	return c.s.DefaultKey, c.s.DomainARN(r.Domain), nil
+}
+
+// typeKeyID returns an object type's own EncryptionKey ("" for none, or
+// for a missing type), as read at most metadataTTL ago.
+func (c *crypt) typeKeyID(ctx context.Context, domain, objectType string) (string, error) {
+	return c.cachedKeyID(ctx, domain+"\x00"+objectType, func() (string, error) {
+		var key string
+		err := c.s.Store.View(ctx, func(tx profiles.Tx) error {
+			t, err := tx.FindObjectType(ctx, domain, objectType)
+			if err == nil {
+				key = t.EncryptionKey
+			} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
+				return err
+			}
+			return nil
+		})
+		return key, err
+	})
 }
 
 func (c *crypt) cachedKeyID(ctx context.Context, name string, load func() (string, error)) (string, error) {
@@ -210,6 +216,13 @@ func (c *crypt) cachedKeyID(ctx context.Context, name string, load func() (strin
 
 // forget drops what is cached about a domain (its settings or key changed,
 // or it was deleted).
+// forgetType drops what this node knows of an object type's key.
+func (c *crypt) forgetType(domain, objectType string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.metadata, domain+"\x00"+objectType)
+}
+
 func (c *crypt) forget(domain string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -153,6 +153,7 @@ func (s *Service) ListObjectTypes(ctx context.Context, domain string, page profi
 // profile fields whose value came from the type, in one transaction.
 func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) error {
 	defer s.domains.forget(domain) // search's types
+	defer s.crypt.forgetType(domain, name)
 	err := s.Store.Update(ctx, func(tx profiles.Tx) error {
 		if err := tx.DeleteObjectType(ctx, domain, name); err != nil {
 			return err
