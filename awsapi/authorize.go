@@ -79,6 +79,34 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 			return err
 		}
 	}
+	// An event stream sends every object out: those of each type with a
+	// key of its own too.
+	if c.operation == "CreateEventStream" {
+		for page := (profiles.Page{MaxResults: 100}); ; {
+			types, next, err := s.ObjectTypes.ListObjectTypes(ctx, domain, page)
+			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+				return nil // the operation answers for the missing domain
+			} else if err != nil {
+				return err
+			}
+			for _, t := range types {
+				typeKey, err := s.Domains.ObjectTypeKeyARN(ctx, domain, t.Name)
+				if err != nil {
+					return err
+				}
+				if typeKey != "" && typeKey != key {
+					if err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "kms:Decrypt",
+						Resource: typeKey, Context: cond, RequestID: c.requestID}); err != nil {
+						return err
+					}
+				}
+			}
+			if next == "" {
+				break
+			}
+			page.Token = next
+		}
+	}
 	// Objects of a type with an EncryptionKey of its own are sealed under
 	// it: reading them needs kms:Decrypt on that key too.
 	if c.operation == "ListProfileObjects" {

@@ -396,7 +396,7 @@ func TestAccess_ObjectTypeKey(t *testing.T) {
 		t.Fatalf("SearchProfiles: %+v, %v", found, err)
 	}
 	pid := found.Items[0].ProfileId
-	agent := mustUser(t, m, "agent", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`,
+	agent := mustUser(t, m, "agent", map[string]string{"p": policy(`{"Effect":"Allow","Action":["profile:*","kinesis:PutRecords"],"Resource":"*"}`,
 		`{"Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":["`+domainKey+`","`+ownKey+`"]}`)})
 	list := func(typ string) error {
 		_, err := agent.ListProfileObjects(ctx, &customerprofiles.ListProfileObjectsInput{DomainName: aws.String("typed"), ObjectTypeName: aws.String(typ), ProfileId: pid})
@@ -406,6 +406,9 @@ func TestAccess_ObjectTypeKey(t *testing.T) {
 		t.Fatalf("ListProfileObjects of a type under the domain's key: %v", err)
 	}
 	wantAPIError(t, list("secret"), "AccessDeniedException", typeKey)
+	_, err = agent.CreateEventStream(ctx, &customerprofiles.CreateEventStreamInput{DomainName: aws.String("typed"), EventStreamName: aws.String("out"),
+		Uri: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/out")})
+	wantAPIError(t, err, "AccessDeniedException", typeKey) // the stream would send the type's objects
 	moved := contactType("secret")
 	moved.DomainName, moved.EncryptionKey = aws.String("typed"), aws.String(ownKey)
 	_, err = agent.PutProfileObjectType(ctx, moved)
