@@ -157,6 +157,11 @@ type DomainService interface {
 	// EncryptionKey, which seals its objects: "" when it has none (its
 	// objects are sealed under the domain's key) or does not exist.
 	ObjectTypeKeyARN(ctx context.Context, domain, objectType string) (string, error)
+
+	// KeyARN returns the ARN of a KMS key named by its ARN, id or alias
+	// ("" names the server's default key; "" when there is none). A key
+	// KMS does not know is returned as named.
+	KeyARN(ctx context.Context, key string) (string, error)
 }
 
 // TagService tags resources by ARN.

@@ -28,26 +28,30 @@ var readsProfileData = map[string]bool{
 }
 
 // authorize checks that the caller may call the operation: profile:<Op> on
-// the resource it acts on, and kms:Decrypt on the domain's key for the
-// operations that return profile data.
+// each resource it acts on, what it reads or sends elsewhere
+// (destinations), and kms:Decrypt on the domain's key for the operations
+// that return profile data (and on an object type's own key for its
+// objects).
 func (s *Server) authorize(ctx context.Context, c *call) error {
 	if s.Authorizer == nil {
 		return nil
 	}
 	domain := c.labels["DomainName"]
-	resource := "*"
-	switch {
-	case c.labels["resourceArn"] != "":
-		resource = c.labels["resourceArn"]
-	case domain != "":
-		resource = s.Domains.DomainARN(domain) + subResource(c)
-	}
 	cond := s.conditionKeys(c)
-	err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "profile:" + c.operation,
-		Resource: resource, Context: cond, RequestID: c.requestID,
-		Tags: func(ctx context.Context) map[string][]string { return s.tagKeys(ctx, c, domain) }})
+	allow := func(action, resource string) error {
+		return s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: action, Resource: resource,
+			Context: cond, RequestID: c.requestID})
+	}
+	resources, objectType, err := s.resources(c, domain)
 	if err != nil {
 		return err
+	}
+	for _, resource := range resources {
+		if err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "profile:" + c.operation,
+			Resource: resource, Context: cond, RequestID: c.requestID,
+			Tags: func(ctx context.Context) map[string][]string { return s.tagKeys(ctx, c, domain) }}); err != nil {
+			return err
+		}
 	}
 	dests, err := destinations(c)
 	if err != nil {
@@ -57,10 +61,8 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	dests = append(dests, domainDests...)
-	for _, d := range dests {
-		if err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: d[0], Resource: d[1],
-			Context: cond, RequestID: c.requestID}); err != nil {
+	for _, d := range append(dests, domainDests...) {
+		if err := allow(d[0], d[1]); err != nil {
 			return err
 		}
 	}
@@ -74,56 +76,109 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 		return err
 	}
 	if key != "" {
-		if err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "kms:Decrypt",
-			Resource: key, Context: cond, RequestID: c.requestID}); err != nil {
+		if err := allow("kms:Decrypt", key); err != nil {
 			return err
-		}
-	}
-	// An event stream sends every object out: those of each type with a
-	// key of its own too.
-	if c.operation == "CreateEventStream" {
-		for page := (profiles.Page{MaxResults: 100}); ; {
-			types, next, err := s.ObjectTypes.ListObjectTypes(ctx, domain, page)
-			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-				return nil // the operation answers for the missing domain
-			} else if err != nil {
-				return err
-			}
-			for _, t := range types {
-				typeKey, err := s.Domains.ObjectTypeKeyARN(ctx, domain, t.Name)
-				if err != nil {
-					return err
-				}
-				if typeKey != "" && typeKey != key {
-					if err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "kms:Decrypt",
-						Resource: typeKey, Context: cond, RequestID: c.requestID}); err != nil {
-						return err
-					}
-				}
-			}
-			if next == "" {
-				break
-			}
-			page.Token = next
 		}
 	}
 	// Objects of a type with an EncryptionKey of its own are sealed under
-	// it: reading them needs kms:Decrypt on that key too.
-	if c.operation == "ListProfileObjects" {
-		var in ListProfileObjectsRequest
-		if err := c.decodeBody(&in); err != nil {
+	// it: reading them needs kms:Decrypt on that key too. An event stream
+	// sends every type's objects out.
+	var types []string
+	switch {
+	case c.operation == "CreateEventStream":
+		if types, err = s.objectTypeNames(ctx, domain); err != nil {
 			return err
 		}
-		typeKey, err := s.Domains.ObjectTypeKeyARN(ctx, domain, deref(in.ObjectTypeName))
+	case objectType != "":
+		types = []string{objectType}
+	}
+	return s.allowTypeKeys(ctx, domain, key, types, allow)
+}
+
+// allowTypeKeys checks allow("kms:Decrypt", …) on the own keys of the
+// object types that have one other than the domain's key.
+func (s *Server) allowTypeKeys(ctx context.Context, domain, domainKey string, types []string, allow func(action, resource string) error) error {
+	for _, t := range types {
+		typeKey, err := s.Domains.ObjectTypeKeyARN(ctx, domain, t)
 		if err != nil {
 			return err
 		}
-		if typeKey != "" && typeKey != key {
-			return s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "kms:Decrypt",
-				Resource: typeKey, Context: cond, RequestID: c.requestID})
+		if typeKey != "" && typeKey != domainKey {
+			if err := allow("kms:Decrypt", typeKey); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// objectTypeNames returns the names of a domain's object types (none for
+// a missing domain: the operation answers for it).
+func (s *Server) objectTypeNames(ctx context.Context, domain string) ([]string, error) {
+	var names []string
+	for page := (profiles.Page{MaxResults: 100}); ; {
+		types, next, err := s.ObjectTypes.ListObjectTypes(ctx, domain, page)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		for _, t := range types {
+			names = append(names, t.Name)
+		}
+		if next == "" {
+			return names, nil
+		}
+		page.Token = next
+	}
+}
+
+// bodyObjectType names the operations on objects whose object type is in
+// the body, not the path.
+var bodyObjectType = map[string]bool{
+	"PutProfileObject": true, "BatchPutProfileObject": true, "DeleteProfileObject": true, "ListProfileObjects": true,
+}
+
+// resources returns the ARNs an operation acts on, each of which its
+// caller must be allowed profile:<Op> on, as AWS lists them: the domain's,
+// and the resource of the domain its path or body names (its object type,
+// segment definition, recommender, …); a tagging call's resource ARN; "*"
+// for account-wide calls. objectType is the object type it names.
+func (s *Server) resources(c *call, domain string) (arns []string, objectType string, err error) {
+	switch {
+	case c.labels["resourceArn"] != "":
+		return []string{c.labels["resourceArn"]}, "", nil
+	case domain == "":
+		return []string{"*"}, "", nil
+	}
+	arn := s.Domains.DomainARN(domain)
+	arns = []string{arn}
+	if sub := subResource(c); sub != "" {
+		arns = append(arns, arn+sub)
+	}
+	objectType = c.labels["ObjectTypeName"]
+	switch {
+	case bodyObjectType[c.operation] && objectType == "":
+		var in struct{ ObjectTypeName *string }
+		if err := c.decodeBody(&in); err != nil {
+			return nil, "", err
+		}
+		if objectType = deref(in.ObjectTypeName); objectType != "" {
+			arns = append(arns, arn+"/object-types/"+objectType)
+		}
+	case c.operation == "GetProfileRecommendations":
+		var in GetProfileRecommendationsRequest
+		if err := c.decodeBody(&in); err != nil {
+			return nil, "", err
+		}
+		if name := deref(in.RecommenderName); name != "" {
+			arns = append(arns, arn+"/recommenders/"+name)
+		}
+	}
+	if strings.Contains(c.operation, "DomainObjectType") {
+		objectType = "" // a domain object type holds no profile objects
+	}
+	return arns, objectType, nil
 }
 
 // subResources are the resources within a domain that an operation's path
@@ -239,7 +294,7 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 		if err := c.decodeBody(&in); err != nil {
 			return nil, err
 		}
-		queue = in.DeadLetterQueueUrl
+		queue, key = in.DeadLetterQueueUrl, in.DefaultEncryptionKey
 	case "UpdateDomain":
 		var in UpdateDomainRequest
 		if err := c.decodeBody(&in); err != nil {
@@ -253,7 +308,18 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 	if deref(queue) != "" {
 		out = append(out, [2]string{"sqs:SendMessage", queueARN(s.Region, *queue)})
 	}
-	if c.operation != "UpdateDomain" || (deref(queue) == "" && key == nil) {
+	if c.operation == "CreateDomain" {
+		// The domain's data will be sealed under the key it names.
+		if k := deref(key); k != "" {
+			arn, err := s.Domains.KeyARN(ctx, k)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, [2]string{"kms:GenerateDataKey", arn})
+		}
+		return out, nil
+	}
+	if deref(queue) == "" && key == nil {
 		return out, nil
 	}
 	current, err := s.Domains.EncryptionKeyARN(ctx, domain)
@@ -262,12 +328,37 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 	} else if err != nil {
 		return nil, err
 	}
-	changesKey := key != nil && *key != current
+	next := current
+	if key != nil {
+		// "" is the server's default key; ids and aliases are the ARNs
+		// they name.
+		if next, err = s.Domains.KeyARN(ctx, *key); err != nil {
+			return nil, err
+		}
+	}
+	changesKey := next != current
 	if current != "" && (deref(queue) != "" || changesKey) {
 		out = append(out, [2]string{"kms:Decrypt", current})
 	}
-	if changesKey && *key != "" {
-		out = append(out, [2]string{"kms:GenerateDataKey", *key})
+	if changesKey && next != "" {
+		out = append(out, [2]string{"kms:GenerateDataKey", next})
+	}
+	if deref(queue) != "" {
+		// Failed objects go to the queue in the clear, those of the types
+		// with keys of their own too.
+		types, err := s.objectTypeNames(ctx, domain)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range types {
+			typeKey, err := s.Domains.ObjectTypeKeyARN(ctx, domain, t)
+			if err != nil {
+				return nil, err
+			}
+			if typeKey != "" && typeKey != current {
+				out = append(out, [2]string{"kms:Decrypt", typeKey})
+			}
+		}
 	}
 	return out, nil
 }
@@ -285,7 +376,12 @@ func (s *Server) objectTypeKeyChange(ctx context.Context, c *call, domain string
 	if err != nil {
 		return nil, err
 	}
-	next := deref(in.EncryptionKey)
+	next := ""
+	if k := deref(in.EncryptionKey); k != "" {
+		if next, err = s.Domains.KeyARN(ctx, k); err != nil { // ids and aliases are the ARNs they name
+			return nil, err
+		}
+	}
 	if next == current {
 		return nil, nil
 	}

@@ -90,7 +90,7 @@ func (s *Server) serveImport(w http.ResponseWriter, c *call) error {
 	if err1 != nil || err2 != nil {
 		return profiles.Errorf(profiles.EINVALID, "Malformed import path.")
 	}
-	c.labels = map[string]string{"DomainName": domain}
+	c.labels = map[string]string{"DomainName": domain, "ObjectTypeName": objectType}
 	c.operation = "PutProfileObject"
 	if err := s.authorize(ctx, c); err != nil {
 		return err

@@ -119,6 +119,15 @@ func (s *Service) ObjectTypeKeyARN(ctx context.Context, domain, objectType strin
 	return s.keyARN(ctx, keyID)
 }
 
+// KeyARN returns the ARN of a key named by its ARN, id or alias; "" names
+// the server's default key.
+func (s *Service) KeyARN(ctx context.Context, key string) (string, error) {
+	if key == "" {
+		key = s.DefaultKey
+	}
+	return s.keyARN(ctx, key)
+}
+
 // keyARN returns the ARN of a key named by its ARN, id or alias ("" for
 // "" or without KMS).
 func (s *Service) keyARN(ctx context.Context, keyID string) (string, error) {

@@ -214,8 +214,6 @@ func (c *crypt) cachedKeyID(ctx context.Context, name string, load func() (strin
 	return id, nil
 }
 
-// forget drops what is cached about a domain (its settings or key changed,
-// or it was deleted).
 // forgetType drops what this node knows of an object type's key.
 func (c *crypt) forgetType(domain, objectType string) {
 	c.mu.Lock()
@@ -223,6 +221,8 @@ func (c *crypt) forgetType(domain, objectType string) {
 	delete(c.metadata, domain+"\x00"+objectType)
 }
 
+// forget drops what is cached about a domain (its settings or key changed,
+// or it was deleted).
 func (c *crypt) forget(domain string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

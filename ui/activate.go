@@ -361,11 +361,23 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, wz *wizard) bo
 		wz.Step = "domain"
 		return false
 	}
-	if wz.QueueChoice == "new" {
-		if !s.checkQueueStep(r, wz) {
-			wz.Step = "queue"
-			return false
+	// Every step is checked again: the wizard's state comes from the form.
+	if !s.checkQueueStep(r, wz) {
+		wz.Step = "queue"
+		return false
+	}
+	if !s.checkKeyStep(wz) {
+		wz.Step = "key"
+		return false
+	}
+	if wz.KeyChoice == "existing" {
+		// The domain's data will be sealed under it, as with the API's
+		// CreateDomain.
+		if err := s.allow(r, "kms:GenerateDataKey", wz.KeyARN); err != nil {
+			return s.stepError(w, r, wz, "key", "key_arn", err)
 		}
+	}
+	if wz.QueueChoice == "new" {
 		q, err := s.Queues.CreateServiceQueue(ctx, wz.QueueName)
 		if err != nil {
 			return s.stepError(w, r, wz, "queue", "queue_name", err)

@@ -390,6 +390,9 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 		if key, err := s.Domains.ObjectTypeKeyARN(ctx, domain, name); err != nil || key != "" && s.allow(r, "kms:Decrypt", key) != nil {
 			continue
 		}
+		if s.allow(r, "profile:ListProfileObjects", s.Domains.DomainARN(domain)+"/object-types/"+name) != nil {
+			continue // as ListProfileObjects through the API
+		}
 		objs, _, err := s.Ingest.ListProfileObjects(ctx, domain, name, id, "", nil, profiles.Page{MaxResults: 100})
 		if err != nil || len(objs) == 0 {
 			continue

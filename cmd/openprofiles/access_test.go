@@ -358,6 +358,17 @@ func TestAccess_DomainKeyAndQueue(t *testing.T) {
 		t.Fatalf("domain after the refusals: %+v, %v; want key %s, no queue", d, err, k1)
 	}
 
+	// A key named by its id is the key of its ARN.
+	_, err = rotator.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("sealed"), DefaultEncryptionKey: aws.String(k2[strings.LastIndex(k2, "/")+1:])})
+	wantAPIError(t, err, "AccessDeniedException", k1)
+	_, err = noQueue.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("theirs"), DefaultExpirationDays: aws.Int32(30),
+		DefaultEncryptionKey: aws.String(k1[strings.LastIndex(k1, "/")+1:])})
+	wantAPIError(t, err, "AccessDeniedException", "kms:GenerateDataKey") // a domain sealed under a key it may not use
+	if _, err := noQueue.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("theirs"), DefaultExpirationDays: aws.Int32(30),
+		DefaultEncryptionKey: aws.String(k2)}); err != nil {
+		t.Fatalf("CreateDomain with a key the caller may use: %v", err)
+	}
+
 	// With kms:Decrypt on the old key, the move is allowed.
 	mover := mustUser(t, m, "mover", map[string]string{"p": policy(base, ownKey, `{"Effect":"Allow","Action":"kms:Decrypt","Resource":"`+k1+`"}`)})
 	if _, err := mover.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("sealed"), DefaultEncryptionKey: aws.String(k2)}); err != nil {
@@ -365,6 +376,10 @@ func TestAccess_DomainKeyAndQueue(t *testing.T) {
 	}
 	if _, err := mover.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("sealed"), DefaultEncryptionKey: aws.String(k2), DefaultExpirationDays: aws.Int32(20)}); err != nil {
 		t.Fatalf("UpdateDomain sending the same key again: %v", err)
+	}
+	onlyNew := mustUser(t, m, "onlynew", map[string]string{"p": policy(base, ownKey)})
+	if _, err := onlyNew.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("sealed"), DefaultEncryptionKey: aws.String(k2[strings.LastIndex(k2, "/")+1:])}); err != nil {
+		t.Fatalf("UpdateDomain sending the same key again, by its id: %v", err)
 	}
 }
 
@@ -406,6 +421,31 @@ func TestAccess_ObjectTypeKey(t *testing.T) {
 		t.Fatalf("ListProfileObjects of a type under the domain's key: %v", err)
 	}
 	wantAPIError(t, list("secret"), "AccessDeniedException", typeKey)
+	// The type's values, and the history record of its object, hold it too.
+	_, err = agent.ListObjectTypeAttributeValues(ctx, &customerprofiles.ListObjectTypeAttributeValuesInput{DomainName: aws.String("typed"),
+		ObjectTypeName: aws.String("secret"), AttributeName: aws.String("email")})
+	wantAPIError(t, err, "AccessDeniedException", typeKey)
+	history, err := root.ListProfileHistoryRecords(ctx, &customerprofiles.ListProfileHistoryRecordsInput{DomainName: aws.String("typed"), ProfileId: pid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secretRecord, plainRecord *string
+	for _, h := range history.ProfileHistoryRecords {
+		switch aws.ToString(h.ObjectTypeName) {
+		case "secret":
+			secretRecord = h.Id
+		case "plain":
+			plainRecord = h.Id
+		}
+	}
+	if secretRecord == nil || plainRecord == nil {
+		t.Fatalf("history: %+v; want a record of each type's object", history.ProfileHistoryRecords)
+	}
+	_, err = agent.GetProfileHistoryRecord(ctx, &customerprofiles.GetProfileHistoryRecordInput{DomainName: aws.String("typed"), ProfileId: pid, Id: secretRecord})
+	wantAPIError(t, err, "AccessDeniedException", typeKey)
+	if _, err := agent.GetProfileHistoryRecord(ctx, &customerprofiles.GetProfileHistoryRecordInput{DomainName: aws.String("typed"), ProfileId: pid, Id: plainRecord}); err != nil {
+		t.Fatalf("GetProfileHistoryRecord of a type under the domain's key: %v", err)
+	}
 	_, err = agent.CreateEventStream(ctx, &customerprofiles.CreateEventStreamInput{DomainName: aws.String("typed"), EventStreamName: aws.String("out"),
 		Uri: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/out")})
 	wantAPIError(t, err, "AccessDeniedException", typeKey) // the stream would send the type's objects
@@ -416,9 +456,9 @@ func TestAccess_ObjectTypeKey(t *testing.T) {
 }
 
 // TestAccess_SubResourceARNs: an operation on a resource of a domain that
-// its path names is authorised on that resource's ARN: a Deny on one
-// segment holds, and an Allow on a domain's calculated attributes lets
-// their reads through without the domain.
+// its path or body names needs profile:<Op> on the domain's ARN and on
+// that resource's, as on AWS: a Deny on either holds, and an Allow on the
+// domain's ARN alone does not reach its segments.
 func TestAccess_SubResourceARNs(t *testing.T) {
 	m := MustRunMain(t)
 	root := MustClient(t, m)
@@ -426,6 +466,8 @@ func TestAccess_SubResourceARNs(t *testing.T) {
 	if _, err := root.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
 		t.Fatal(err)
 	}
+	e := &ingestEnv{t: t, m: m, client: root, domain: "acme"}
+	e.putType(contactType("secret"))
 	arn := "arn:aws:profile:us-east-1:000000000000:domains/acme"
 	u := mustUser(t, m, "scoped", map[string]string{"p": policy(
 		`{"Effect":"Allow","Action":"profile:*","Resource":"`+arn+`"}`,
@@ -440,4 +482,16 @@ func TestAccess_SubResourceARNs(t *testing.T) {
 	if _, err := u.ListSegmentDefinitions(ctx, &customerprofiles.ListSegmentDefinitionsInput{DomainName: aws.String("acme")}); err != nil {
 		t.Fatalf("ListSegmentDefinitions on the domain: %v", err)
 	}
+
+	// A Deny on the domain's ARN holds for its resources; one on an
+	// object type holds where the body names it.
+	d := mustUser(t, m, "denied", map[string]string{"p": policy(`{"Effect":"Allow","Action":["profile:*","kms:Decrypt"],"Resource":"*"}`,
+		`{"Effect":"Deny","Action":"profile:DeleteProfileObjectType","Resource":"`+arn+`"}`,
+		`{"Effect":"Deny","Action":"profile:*","Resource":"`+arn+`/object-types/secret"}`)})
+	_, err = d.DeleteProfileObjectType(ctx, &customerprofiles.DeleteProfileObjectTypeInput{DomainName: aws.String("acme"), ObjectTypeName: aws.String("plain")})
+	wantAPIError(t, err, "AccessDeniedException", arn)
+	_, err = d.PutProfileObject(ctx, &customerprofiles.PutProfileObjectInput{DomainName: aws.String("acme"), ObjectTypeName: aws.String("secret"), Object: aws.String(`{"id":"x","email":"x@example.com"}`)})
+	wantAPIError(t, err, "AccessDeniedException", arn+"/object-types/secret")
+	_, err = d.ListProfileObjects(ctx, &customerprofiles.ListProfileObjectsInput{DomainName: aws.String("acme"), ObjectTypeName: aws.String("secret"), ProfileId: aws.String("0123456789abcdef0123456789abcdef")})
+	wantAPIError(t, err, "AccessDeniedException", arn+"/object-types/secret")
 }

@@ -211,7 +211,7 @@ func TestBatchPutProfileObject_Access(t *testing.T) {
 	e := newIngestEnv(t)
 	e.putType(contactType("contact"))
 	single := mustUser(t, e.m, "single", map[string]string{"p": policy(`{"Effect":"Allow","Action":["profile:PutProfileObject"],"Resource":"*"}`)})
-	batcher := mustUser(t, e.m, "batcher", map[string]string{"p": policy(`{"Effect":"Allow","Action":["profile:BatchPutProfileObject"],"Resource":"arn:aws:profile:us-east-1:000000000000:domains/ingest"}`)})
+	batcher := mustUser(t, e.m, "batcher", map[string]string{"p": policy(`{"Effect":"Allow","Action":["profile:BatchPutProfileObject"],"Resource":"arn:aws:profile:us-east-1:000000000000:domains/ingest*"}`)})
 	in := func() *customerprofiles.BatchPutProfileObjectInput {
 		return &customerprofiles.BatchPutProfileObjectInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("contact"),
 			Items: []types.BatchPutProfileObjectRequestItem{batchItem("a", map[string]any{"id": "a1", "email": "a1@example.com"})}}
