@@ -427,3 +427,38 @@ func TestConsole_RenameTagActions(t *testing.T) {
 	b.click(`form[action$="/rename"] button`)
 	b.mustContain(".flash", "now shown as Renamed")
 }
+
+// TestConsole_ActivationRechecks: activation checks every step again (the
+// wizard's state comes from the form): a queue the user may not send to,
+// slipped into the key step's hidden fields, is refused, and no domain is
+// made.
+func TestConsole_ActivationRechecks(t *testing.T) {
+	m := MustRunMain(t)
+	ctx := t.Context()
+	inst, err := m.Service.CreateInstance(ctx, "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := mustServiceQueue(t, m, "victim-dlq")
+	good := mustServiceKey(t, m)
+	id, secret := mustAgent(t, m, "activator", `{"Effect":"Allow","Action":["profile:*","connect:*","kms:*","sqs:*"],"Resource":"*"}`,
+		`{"Effect":"Deny","Action":"sqs:SendMessage","Resource":"arn:aws:sqs:us-east-1:000000000000:victim-dlq"}`)
+	b := mustBrowser(t, m)
+	b.signIn(id, secret)
+	b.open("/console/instances/" + inst.ID + "/enable")
+	b.fill("#domain_name", "Acme")
+	b.click(`button[value="next"]`)
+	b.check("#queue_none")
+	b.click(`button[value="next"]`)
+	b.check("#key_existing")
+	b.fill("#key_arn", good)
+	b.forge(`input[type="hidden"][name="queue_choice"]`, "existing")
+	b.forge(`input[type="hidden"][name="queue_url"]`, victim)
+	if r := b.click("#submit"); r.Status != http.StatusBadRequest {
+		t.Errorf("activation with a forged queue: status %d, want 400", r.Status)
+	}
+	b.mustContain("#queue_url_error", "sqs:SendMessage")
+	if _, _, err := m.Service.GetDomain(ctx, "Acme"); err == nil {
+		t.Fatal("the domain was created with a queue its creator may not send to")
+	}
+}

@@ -140,6 +140,18 @@ func (b *browser) text(sel string) string {
 	return s
 }
 
+// forge sets the value of the first element sel matches, hidden ones too:
+// a form as a crafted request would send it.
+func (b *browser) forge(sel, value string) {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("(e => e ? (e.value = "+jsString(value)+", true) : false)(document.querySelector("+jsString(sel)+"))"))
+	if err != nil || !ok {
+		b.t.Fatalf("forge %s: %v, found %v", sel, err, ok)
+	}
+}
+
 func (b *browser) value(sel string) string {
 	b.t.Helper()
 	ctx, cancel := b.timeout()
