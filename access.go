@@ -14,8 +14,9 @@ type AuthRequest struct {
 	// (aws:RequestTag/…, aws:TagKeys and aws:ResourceTag/…: a read of the
 	// request body and of the resource's tags). The Authorizer adds them to
 	// Context before it evaluates any policy, and does not call it for the
-	// account root, which no policy restricts.
-	Tags func(ctx context.Context) map[string][]string
+	// account root, which no policy restricts. An error (the tags could
+	// not be read) refuses the request rather than evaluate without them.
+	Tags func(ctx context.Context) (map[string][]string, error)
 }
 
 // Authorizer decides whether a caller may act, from the caller's identity

@@ -49,7 +49,7 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 	for _, resource := range resources {
 		if err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "profile:" + c.operation,
 			Resource: resource, Context: cond, RequestID: c.requestID,
-			Tags: func(ctx context.Context) map[string][]string { return s.tagKeys(ctx, c, domain) }}); err != nil {
+			Tags: func(ctx context.Context) (map[string][]string, error) { return s.tagKeys(ctx, c, domain) }}); err != nil {
 			return err
 		}
 	}
@@ -439,7 +439,7 @@ func (s *Server) conditionKeys(c *call) map[string][]string {
 // (aws:RequestTag/…, aws:TagKeys) and of the domain it acts on
 // (aws:ResourceTag/…): the authorizer asks for them only when a policy is
 // evaluated, since they cost a decode of the body and a read of the store.
-func (s *Server) tagKeys(ctx context.Context, c *call, domain string) map[string][]string {
+func (s *Server) tagKeys(ctx context.Context, c *call, domain string) (map[string][]string, error) {
 	cond := map[string][]string{}
 	// One field for "Tags" (most operations) and "tags" (TagResource): the
 	// JSON decoder matches member names without regard to case and merges
@@ -462,13 +462,18 @@ func (s *Server) tagKeys(ctx context.Context, c *call, domain string) map[string
 		domain = s.arnDomain(c.labels["resourceArn"]) // TagResource, UntagResource, ListTagsForResource
 	}
 	if domain != "" && s.Tags != nil {
-		if tags, err := s.Tags.ListTagsForResource(ctx, s.Domains.DomainARN(domain)); err == nil {
+		tags, err := s.Tags.ListTagsForResource(ctx, s.Domains.DomainARN(domain))
+		switch profiles.ErrorCode(err) {
+		case "":
 			for k, v := range tags {
 				cond["aws:ResourceTag/"+k] = []string{v}
 			}
+		case profiles.ENOTFOUND: // the operation answers for the missing domain
+		default:
+			return nil, err // not evaluated without the resource's tags
 		}
 	}
-	return cond
+	return cond, nil
 }
 
 // arnDomain returns the name of the domain of this server's region and

@@ -52,7 +52,11 @@ func (s *Service) decide(ctx context.Context, r *profiles.AuthRequest) (bool, st
 		return false, "unknown principal", nil
 	}
 	if r.Tags != nil {
-		for k, v := range r.Tags(ctx) {
+		tags, err := r.Tags(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		for k, v := range tags {
 			if r.Context == nil {
 				r.Context = map[string][]string{}
 			}

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/openprofiles/profiles"
@@ -29,9 +30,12 @@ func TestAuthorize_TagsOnlyForPolicies(t *testing.T) {
 	request := func(principal, team string) *profiles.AuthRequest {
 		return &profiles.AuthRequest{Principal: principal, Action: "profile:GetDomain", Resource: "arn:aws:profile:us-east-1:000000000000:domains/d",
 			Context: map[string][]string{"aws:SourceIp": {"127.0.0.1"}},
-			Tags: func(context.Context) map[string][]string {
+			Tags: func(context.Context) (map[string][]string, error) {
 				asks++
-				return map[string][]string{"aws:ResourceTag/team": {team}}
+				if team == "unreadable" {
+					return nil, errors.New("the store is down")
+				}
+				return map[string][]string{"aws:ResourceTag/team": {team}}, nil
 			}}
 	}
 
@@ -56,5 +60,10 @@ func TestAuthorize_TagsOnlyForPolicies(t *testing.T) {
 	}
 	if err := s.Authorize(ctx, r); profiles.ErrorCode(err) != profiles.EFORBIDDEN || asks != 2 {
 		t.Fatalf("the same request again: %v after %d asks, want EFORBIDDEN after 2", err, asks)
+	}
+	// Tags that cannot be read refuse the request (a Deny on a tag must
+	// not lapse when the store fails).
+	if err := s.Authorize(ctx, request(p.ARN, "unreadable")); err == nil {
+		t.Fatal("agent, tags unreadable: allowed; want an error")
 	}
 }

@@ -263,10 +263,12 @@ func (s *Server) allowWith(r *http.Request, action, resource string, extra map[s
 	// A domain's tags are its aws:ResourceTag/… keys, as in the API.
 	if domain, ok := strings.CutPrefix(resource, "arn:aws:profile:"+s.Region+":"+s.AccountID+":domains/"); ok && s.Tags != nil {
 		domain, _, _ = strings.Cut(domain, "/")
-		if tags, err := s.Tags.ListTagsForResource(r.Context(), s.Domains.DomainARN(domain)); err == nil {
-			for k, v := range tags {
-				cond["aws:ResourceTag/"+k] = []string{v}
-			}
+		tags, err := s.Tags.ListTagsForResource(r.Context(), s.Domains.DomainARN(domain))
+		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			return err // not evaluated without the domain's tags
+		}
+		for k, v := range tags {
+			cond["aws:ResourceTag/"+k] = []string{v}
 		}
 	}
 	return s.Authorizer.Authorize(r.Context(), &profiles.AuthRequest{Principal: sess.Principal, Action: action,
