@@ -113,10 +113,19 @@ func (s *Service) EncryptionKeyARN(ctx context.Context, name string) (string, er
 // ObjectTypeKeyARN returns the ARN of an object type's own EncryptionKey
 // ("" for none, or for a missing type).
 //
-// It reads the type as the store held it at most metadataTTL ago, as the
-// sealing of its objects does.
+// It reads the type from the store (not the sealing's cache, up to
+// metadataTTL old on another node), so that a key just set holds at once.
 func (s *Service) ObjectTypeKeyARN(ctx context.Context, domain, objectType string) (string, error) {
-	keyID, err := s.crypt.typeKeyID(ctx, domain, objectType)
+	var keyID string
+	err := s.Store.View(ctx, func(tx profiles.Tx) error {
+		t, err := tx.FindObjectType(ctx, domain, objectType)
+		if err == nil {
+			keyID = t.EncryptionKey
+		} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			return err
+		}
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
