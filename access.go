@@ -61,6 +61,10 @@ type IAMService interface {
 	UpdateAccessKey(ctx context.Context, principal, id, status string) error
 	// DeleteAccessKey deletes a key. Returns ENOTFOUND.
 	DeleteAccessKey(ctx context.Context, principal, id string) error
+	// GetAccessKey returns an access key by id (its owner, status and
+	// LastUsedAt: the last minute a request signed with it verified, as
+	// recorded at most once a minute). Returns ENOTFOUND.
+	GetAccessKey(ctx context.Context, id string) (*AccessKey, error)
 
 	// PutPolicy attaches (or replaces) an inline policy. Returns ENOTFOUND,
 	// and EINVALID for a malformed document with the position of the error.

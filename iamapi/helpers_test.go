@@ -196,6 +196,18 @@ func (s *memIAM) DeleteAccessKey(ctx context.Context, principal, id string) erro
 	return nil
 }
 
+func (s *memIAM) GetAccessKey(ctx context.Context, id string) (*profiles.AccessKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range s.keys {
+		if k.ID == id {
+			c := *k
+			return &c, nil
+		}
+	}
+	return nil, profiles.Errorf(profiles.ENOTFOUND, "The access key %s cannot be found.", id)
+}
+
 func (s *memIAM) PutPolicy(ctx context.Context, principal, name, document string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

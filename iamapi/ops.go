@@ -24,6 +24,8 @@ func (h *handler) operations() map[string]opFunc {
 		"UpdateAccessKey": op(updateAccessKey),
 		"DeleteAccessKey": op(deleteAccessKey),
 
+		"GetAccessKeyLastUsed": op(getAccessKeyLastUsed),
+
 		"PutUserPolicy":    op(putPolicy(profiles.PrincipalUser)),
 		"GetUserPolicy":    op(getPolicy(profiles.PrincipalUser)),
 		"ListUserPolicies": op(listPolicies(profiles.PrincipalUser)),
@@ -264,6 +266,32 @@ func deleteAccessKey(ctx context.Context, c *call, in *accessKeyInput) (any, err
 		return nil, serviceError("delete access key", err)
 	}
 	return empty{}, nil
+}
+
+// getAccessKeyLastUsed answers when a key's signature last verified (to
+// the minute; OpenProfiles records no service or region: "N/A"), authorised
+// on the key's user. An unknown key is AccessDenied, as on AWS, so that a
+// key's existence is not told to callers who may not see it.
+func getAccessKeyLastUsed(ctx context.Context, c *call, in *accessKeyInput) (any, error) {
+	var ck checker
+	ck.accessKeyID(in.AccessKeyId)
+	if err := ck.err(); err != nil {
+		return nil, err
+	}
+	k, err := c.h.svc.GetAccessKey(ctx, in.AccessKeyId)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return nil, serviceError("get access key", profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on the access key %s.", c.principal, in.AccessKeyId))
+	} else if err != nil {
+		return nil, serviceError("get access key", err)
+	}
+	if err := c.authorize(ctx, c.h.arn(profiles.PrincipalUser, k.PrincipalName)); err != nil {
+		return nil, err
+	}
+	out := &getAccessKeyLastUsedOutput{UserName: k.PrincipalName, AccessKeyLastUsed: accessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}}
+	if !k.LastUsedAt.IsZero() {
+		out.AccessKeyLastUsed.LastUsedDate = isoDate(k.LastUsedAt)
+	}
+	return out, nil
 }
 
 // accessKeyCall validates, authorises and checks the user of a call on

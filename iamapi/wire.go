@@ -65,6 +65,17 @@ type accessKeyMetadata struct {
 	CreateDate  string
 }
 
+type accessKeyLastUsed struct {
+	LastUsedDate string `json:",omitempty"`
+	ServiceName  string
+	Region       string
+}
+
+type getAccessKeyLastUsedOutput struct {
+	UserName          string
+	AccessKeyLastUsed accessKeyLastUsed
+}
+
 // Inputs.
 
 type userNameInput struct{ UserName string }

@@ -177,6 +177,39 @@ func (s *Service) DeletePolicy(ctx context.Context, principal, name string) erro
 	return err
 }
 
+// GetAccessKey returns an access key by id.
+func (s *Service) GetAccessKey(ctx context.Context, id string) (*profiles.AccessKey, error) {
+	if s.IAM == nil {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "The access key %s cannot be found.", id)
+	}
+	k, err := s.IAM.FindAccessKey(ctx, id)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "The access key %s cannot be found.", id)
+	}
+	return k, err
+}
+
+// keyUseEvery is how often a key's use is recorded at most (LastUsedAt).
+const keyUseEvery = time.Minute
+
+// NoteKeyUse records that a request signed with an access key verified:
+// its LastUsedAt, written at most once a keyUseEvery per key and node. The
+// root key, which the store does not hold, is passed over; a write that
+// fails is logged, not the request's failure.
+func (s *Service) NoteKeyUse(ctx context.Context, id, principal string) {
+	if s.IAM == nil || principal == profiles.RootARN(s.AccountID) {
+		return
+	}
+	now := s.now()
+	if last, ok := s.keyUses.Load(id); ok && now.Sub(last.(time.Time)) < keyUseEvery {
+		return
+	}
+	s.keyUses.Store(id, now)
+	if err := s.IAM.TouchAccessKey(context.WithoutCancel(ctx), id, now); err != nil {
+		s.Logger.Warn("iam: record an access key's use", "key", id, "err", err)
+	}
+}
+
 // LookupAccessKey returns the secret and principal ARN of an active access
 // key, for SigV4 verification; ok is false for an unknown or inactive key.
 func (s *Service) LookupAccessKey(ctx context.Context, id string) (secret, principalARN string, ok bool, err error) {

@@ -80,6 +80,7 @@ type Service struct {
 	tokens      tokens
 	indexSecret []byte
 	indexKeys   sync.Map // domain -> *sync.Pool of HMACs under its blind-index key (indexHasher)
+	keyUses     sync.Map // access key id -> time.Time its use was last recorded (NoteKeyUse)
 	crypt       *crypt
 	limiter     *limiter
 	seq         atomic.Uint64 // orders the history records of one process

@@ -89,6 +89,9 @@ type Verifier struct {
 	Now func() time.Time
 	// MaxSkew is how far the request date may be from Now; 0 means 15 minutes.
 	MaxSkew time.Duration
+	// Verified, when set, is called with the identity of each request
+	// whose signature verifies (an access key's last use, say).
+	Verified func(ctx context.Context, id *Identity)
 }
 
 // Identity is who signed a request.
@@ -145,11 +148,12 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Identity, error) {
 	key := signingKey(cred.Secret, auth.scopeDate, auth.region, auth.service)
 	rawPath := requestPath(r)
 	c := canonicalizer{r: r, body: body, signedHeaders: auth.signedHeaders, payloadHash: payloadHash}
-	if c.matches(key, auth, rawPath) {
-		return &Identity{AccessKeyID: auth.accessKeyID, Principal: cred.Principal, Service: auth.service}, nil
-	}
-	if norm := normalizePath(rawPath); norm != rawPath && c.matches(key, auth, norm) {
-		return &Identity{AccessKeyID: auth.accessKeyID, Principal: cred.Principal, Service: auth.service}, nil
+	if c.matches(key, auth, rawPath) || func() bool { norm := normalizePath(rawPath); return norm != rawPath && c.matches(key, auth, norm) }() {
+		id := &Identity{AccessKeyID: auth.accessKeyID, Principal: cred.Principal, Service: auth.service}
+		if v.Verified != nil {
+			v.Verified(r.Context(), id)
+		}
+		return id, nil
 	}
 	return nil, errorf(InvalidSignature, http.StatusForbidden, msgMismatch)
 }

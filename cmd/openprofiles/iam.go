@@ -56,6 +56,7 @@ var iamVerbs = []iamVerb{
 	{name: "list-access-keys", op: "ListAccessKeys", summary: "list a user's access keys (never their secrets)", params: []iamParam{pUserOrSelf}, list: "AccessKeyMetadata"},
 	{name: "update-access-key", op: "UpdateAccessKey", summary: "make an access key Active or Inactive", params: []iamParam{pUserOrSelf, pKeyID, pStatus}},
 	{name: "delete-access-key", op: "DeleteAccessKey", summary: "delete an access key", params: []iamParam{pUserOrSelf, pKeyID}},
+	{name: "get-access-key-last-used", op: "GetAccessKeyLastUsed", summary: "show when an access key last signed a request that verified (to the minute)", params: []iamParam{pKeyID}},
 
 	{name: "put-user-policy", op: "PutUserPolicy", summary: "attach or replace an inline policy of a user", params: []iamParam{pUser, pPolicyName, pPolicyDoc}},
 	{name: "get-user-policy", op: "GetUserPolicy", summary: "show an inline policy of a user", params: []iamParam{pUser, pPolicyName}},

@@ -393,3 +393,34 @@ func TestIAM_Help(t *testing.T) {
 		t.Errorf("unknown verb accepted")
 	}
 }
+
+// TestIAM_AccessKeyLastUsed: a key's last use is the minute a request it
+// signed last verified (a bad signature is not a use); an unknown key is
+// refused as AccessDenied, as on AWS.
+func TestIAM_AccessKeyLastUsed(t *testing.T) {
+	m := MustRunMain(t)
+	cli := newIAMCLI(t, m)
+	cli.must("create-user", "--user-name", "bob")
+	cli.must("put-user-policy", "--user-name", "bob", "--policy-name", "profiles", "--policy-document", allowProfiles)
+	id, secret := cli.mustKey("bob")
+	out := cli.must("get-access-key-last-used", "--access-key-id", id)
+	used, _ := out["AccessKeyLastUsed"].(map[string]any)
+	if out["UserName"] != "bob" || used == nil || used["LastUsedDate"] != nil || used["ServiceName"] != "N/A" {
+		t.Fatalf("a key never used: %v", out)
+	}
+	wantAPIError(t, listDomainsAs(t, m, id, "not-the-secret-at-all-000000000000000000"), "InvalidSignatureException")
+	if out := cli.must("get-access-key-last-used", "--access-key-id", id); out["AccessKeyLastUsed"].(map[string]any)["LastUsedDate"] != nil {
+		t.Fatalf("after a bad signature: %v; want no use", out)
+	}
+	before := time.Now().Add(-time.Second)
+	if err := listDomainsAs(t, m, id, secret); err != nil {
+		t.Fatal(err)
+	}
+	out = cli.must("get-access-key-last-used", "--access-key-id", id)
+	date, _ := out["AccessKeyLastUsed"].(map[string]any)["LastUsedDate"].(string)
+	at, err := time.Parse("2006-01-02T15:04:05-07:00", date)
+	if err != nil || at.Before(before.Truncate(time.Second)) || at.After(time.Now().Add(time.Second)) {
+		t.Fatalf("after a use: %v (%v); want the time of the use", out, err)
+	}
+	cli.fail("AccessDenied", "GetAccessKeyLastUsed", "get-access-key-last-used", "--access-key-id", "AKIAUNKNOWN000000000")
+}

@@ -251,11 +251,13 @@ func (m *Main) Open() error {
 		secret, principal, ok, err := m.Service.LookupAccessKey(ctx, id)
 		return sigv4.Credential{Secret: secret, Principal: principal}, ok, err
 	}
-	kmsAPI := m.KMS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localkms.SigningService}, Lookup: lookup},
+	// A key's use is recorded (GetAccessKeyLastUsed) once its signature verifies.
+	verified := func(ctx context.Context, id *sigv4.Identity) { m.Service.NoteKeyUse(ctx, id.AccessKeyID, id.Principal) }
+	kmsAPI := m.KMS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localkms.SigningService}, Lookup: lookup, Verified: verified},
 		m.authorizeWith, m.Logger)
-	sqsAPI := m.SQS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localsqs.SigningService}, Lookup: lookup},
+	sqsAPI := m.SQS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localsqs.SigningService}, Lookup: lookup, Verified: verified},
 		m.authorizeWith, m.Logger)
-	iamAPI := iamapi.Handler(m.Service, m.Service, &sigv4.Verifier{Region: c.Region, Services: []string{iamapi.SigningService}, Lookup: lookup}, c.AccountID, m.Logger)
+	iamAPI := iamapi.Handler(m.Service, m.Service, &sigv4.Verifier{Region: c.Region, Services: []string{iamapi.SigningService}, Lookup: lookup, Verified: verified}, c.AccountID, m.Logger)
 	m.API = &awsapi.Server{
 		Domains:      m.Service,
 		Tags:         m.Service,
@@ -278,7 +280,7 @@ func (m *Main) Open() error {
 		DomainObjectTypes:    m.Service,
 		Recommenders:         m.Service,
 		Workflows:            m.Service,
-		Verifier:             &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup},
+		Verifier:             &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup, Verified: verified},
 		Authorizer:           m.Service,
 		Region:               c.Region,
 		Logger:               m.Logger,
@@ -287,7 +289,7 @@ func (m *Main) Open() error {
 	m.API.Init()
 	m.instrumentServices()
 	intake := &connect.Intake{Integrations: m.Service, Ingest: m.Service, Authorizer: m.Service,
-		Verifier: &sigv4.Verifier{Region: c.Region, Services: []string{connect.SigningService}, Lookup: lookup},
+		Verifier: &sigv4.Verifier{Region: c.Region, Services: []string{connect.SigningService}, Lookup: lookup, Verified: verified},
 		Region:   c.Region, AccountID: c.AccountID, Logger: m.Logger}
 	contactRecords, connectAdmin := intake.Handler(), intake.AdminHandler()
 
