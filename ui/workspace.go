@@ -259,6 +259,9 @@ func (s *Server) recommended(r *http.Request, domain, id string) []recommended {
 		if rec.Status != "ACTIVE" || rec.RecipeName == "personalized-ranking" || len(out) == maxPageRecommenders {
 			continue
 		}
+		if s.allow(r, "profile:GetProfileRecommendations", rec.Arn) != nil {
+			continue // as GetProfileRecommendations through the API: on the recommender too
+		}
 		items, err := s.Recommenders.GetProfileRecommendations(r.Context(), &profiles.RecommendationsRequest{DomainName: domain,
 			ProfileID: id, RecommenderName: rec.Name, MaxResults: maxPageRecommendations})
 		if err != nil {
