@@ -271,6 +271,7 @@ func TestAuthorization(t *testing.T) {
 		{"GetRolePolicy", in{"RoleName": "ops", "PolicyName": "p"}, role + "ops"},
 		{"ListRolePolicies", in{"RoleName": "ops"}, role + "ops"},
 		{"DeleteRolePolicy", in{"RoleName": "ops", "PolicyName": "p"}, role + "ops"},
+		{"GetAccessKeyLastUsed", in{"AccessKeyId": keyID}, user + "alice"},
 		{"DeleteAccessKey", in{"UserName": "alice", "AccessKeyId": keyID}, user + "alice"},
 		{"DeleteRole", in{"RoleName": "auditor"}, role + "auditor"},
 		{"DeleteUser", in{"UserName": "bob"}, user + "bob"},

@@ -278,13 +278,19 @@ func getAccessKeyLastUsed(ctx context.Context, c *call, in *accessKeyInput) (any
 	if err := ck.err(); err != nil {
 		return nil, err
 	}
+	// One refusal for a key that does not exist and for one the caller may
+	// not see: neither its existence nor its owner is told.
+	denied := serviceError("get access key", profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on the access key %s.", c.principal, in.AccessKeyId))
 	k, err := c.h.svc.GetAccessKey(ctx, in.AccessKeyId)
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-		return nil, serviceError("get access key", profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on the access key %s.", c.principal, in.AccessKeyId))
+		return nil, denied
 	} else if err != nil {
 		return nil, serviceError("get access key", err)
 	}
 	if err := c.authorize(ctx, c.h.arn(profiles.PrincipalUser, k.PrincipalName)); err != nil {
+		if profiles.ErrorCode(err) == profiles.EFORBIDDEN {
+			return nil, denied
+		}
 		return nil, err
 	}
 	out := &getAccessKeyLastUsedOutput{UserName: k.PrincipalName, AccessKeyLastUsed: accessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}}

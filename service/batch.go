@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/openprofiles/profiles"
 )
@@ -21,13 +22,16 @@ func (s *Service) PutProfileObjects(ctx context.Context, domain, objectType stri
 	if len(objs) > profiles.MaxBatchObjects {
 		return nil, nil, profiles.Errorf(profiles.EINVALID, "A batch holds at most %d objects; this one holds %d.", profiles.MaxBatchObjects, len(objs))
 	}
-	return s.putObjects(ctx, domain, objectType, objs)
+	return s.putObjects(ctx, domain, objectType, objs, 0)
 }
 
 // putObjects is PutProfileObjects without the API's bound on a batch: the
 // service's own bulk paths (workflows) send larger ones, to fill the
-// store's group commits.
-func (s *Service) putObjects(ctx context.Context, domain, objectType string, objs []string) (keys []string, errs []error, err error) {
+// store's group commits. An object the per-profile ingestion rate
+// throttles is tried again, every 20 ms for up to throttleWait, before the
+// next round starts (so that an older version never lands after a newer
+// one); 0 answers ETHROTTLED at once.
+func (s *Service) putObjects(ctx context.Context, domain, objectType string, objs []string, throttleWait time.Duration) (keys []string, errs []error, err error) {
 	t, err := s.GetObjectType(ctx, domain, objectType)
 	if err != nil {
 		return nil, nil, err
@@ -37,7 +41,20 @@ func (s *Service) putObjects(ctx context.Context, domain, objectType string, obj
 	for _, round := range rounds {
 		var wg sync.WaitGroup
 		for _, i := range round {
-			wg.Go(func() { keys[i], errs[i] = s.putObject(ctx, domain, objectType, objs[i], pre[i]) })
+			wg.Go(func() {
+				deadline := time.Now().Add(throttleWait)
+				for {
+					keys[i], errs[i] = s.putObject(ctx, domain, objectType, objs[i], pre[i])
+					if profiles.ErrorCode(errs[i]) != profiles.ETHROTTLED || !time.Now().Before(deadline) {
+						return
+					}
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(20 * time.Millisecond):
+					}
+				}
+			})
 		}
 		wg.Wait()
 	}
@@ -45,26 +62,35 @@ func (s *Service) putObjects(ctx context.Context, domain, objectType string, obj
 }
 
 // batchRounds maps the objects of a batch with their type, and splits them
-// into rounds to run one after the other: round n holds the (n+1)th
-// version of each object. An object that does not map (its failure is told
-// when it is ingested) is nobody's version: it goes in the first round, and
-// its pre is nil.
+// into rounds to run one after the other, so that objects that touch the
+// same thing apply in the batch's order: an object goes in the round after
+// the last one holding a version of it (its UNIQUE key) or an object of
+// the same profile key value (a PROFILE key: they update one profile's
+// fields). An object that does not map (its failure is told when it is
+// ingested) goes in the first round, and its pre is nil.
 func (s *Service) batchRounds(t *profiles.ObjectType, objs []string) (pre []*premapped, rounds [][]int) {
 	pre = make([]*premapped, len(objs))
 	m, err := s.mappers.get(t)
-	seen := map[string]int{} // unique key -> versions met so far
+	next := map[string]int{} // unique or profile key -> the round after its last object
 	for i, obj := range objs {
 		round := 0
 		if err == nil && len(obj) <= profiles.MaxObjectSize {
 			if res, merr := m.Map([]byte(obj)); merr == nil {
 				pre[i] = &premapped{mapper: m, res: res, index: s.indexValues(t.DomainName, res.Keys)}
+				var ids []string
 				for _, k := range res.Keys {
-					if hasIdentifier(k.Identifiers, profiles.IdentifierUnique) {
-						id := objectKey(t.Name, k.Name, k.Value)
-						round = seen[id]
-						seen[id]++
-						break
+					switch {
+					case hasIdentifier(k.Identifiers, profiles.IdentifierUnique):
+						ids = append(ids, "u\x00"+objectKey(t.Name, k.Name, k.Value))
+					case hasIdentifier(k.Identifiers, profiles.IdentifierProfile):
+						ids = append(ids, "p\x00"+k.Name+"\x00"+k.Value)
 					}
+				}
+				for _, id := range ids {
+					round = max(round, next[id])
+				}
+				for _, id := range ids {
+					next[id] = round + 1
 				}
 			}
 		}

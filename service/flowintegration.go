@@ -67,9 +67,27 @@ func (s *Service) putFlowIntegration(ctx context.Context, in *profiles.Integrati
 	if created {
 		out, err := s.createWorkflow(ctx, w, true)
 		if err != nil {
-			return nil, err
+			// A PutIntegration of the same flow beside this one may have
+			// made it: replace its flow instead.
+			won, ferr := s.flowWorkflowID(ctx, in.DomainName, f.Name)
+			if ferr != nil {
+				return nil, err
+			}
+			// Its workflow is stored just after its reservation.
+			rerr := s.replaceFlow(ctx, in.DomainName, won, w)
+			for try := 0; profiles.ErrorCode(rerr) == profiles.ENOTFOUND && try < 10; try++ {
+				time.Sleep(10 * time.Millisecond)
+				rerr = s.replaceFlow(ctx, in.DomainName, won, w)
+			}
+			if profiles.ErrorCode(rerr) == profiles.ENOTFOUND {
+				return nil, profiles.Errorf(profiles.ECONFLICT, "FlowName %s: its workflow is being created by another request; try again in a moment.", f.Name)
+			} else if rerr != nil {
+				return nil, rerr
+			}
+			id, created = won, false
+		} else {
+			id = out.ID
 		}
-		id = out.ID
 	} else if err := s.replaceFlow(ctx, in.DomainName, id, w); err != nil {
 		return nil, err
 	}
@@ -183,6 +201,11 @@ func (s *Service) withWorkflowID(ctx context.Context, list ...*profiles.Integrat
 	return nil
 }
 
+// flowHandover is how long a workflow whose flow PutIntegration replaced
+// during a run waits before the new flow runs: the run notices within
+// seconds (and a record's throttling wait, 30 s at most).
+const flowHandover = time.Minute
+
 // replaceFlow gives a workflow the flow, object type and role of w, as
 // PutIntegration does for a flow name that has a workflow. The workflow
 // starts over (its history read again) when its source (bucket or
@@ -201,7 +224,12 @@ func (s *Service) replaceFlow(ctx context.Context, domain, id string, w *profile
 		again := d.Flow.S3Bucket != f.S3Bucket || d.Flow.S3Prefix != f.S3Prefix || f.TriggerType == "OnDemand" ||
 			d.Status == "FAILED" || d.Flow.Name != f.Name
 		d.Flow, d.ObjectTypeName, d.RoleArn, d.Principal, d.ViaIntegration = f, w.ObjectTypeName, w.RoleArn, principal, true
-		d.LeaseUntil = time.Time{} // a run of the flow replaced stops at its next save
+		// A run of the flow replaced loses the lease at its next save, and
+		// stops; the new flow runs once the handover has passed, so that
+		// the two never write side by side.
+		if d.LeaseUntil.After(now) {
+			d.LeaseUntil = now.Add(flowHandover)
+		}
 		for i := range d.Steps {
 			if d.Steps[i].Status == "IN_PROGRESS" {
 				d.Steps[i].Status, d.Steps[i].Message, d.Steps[i].LastUpdatedAt = "FAILED", "Interrupted: PutIntegration replaced the flow.", now

@@ -89,6 +89,17 @@ func (s *Service) PutIntegration(ctx context.Context, in *profiles.Integration) 
 	if err := s.withWorkflowID(ctx, &c); err != nil {
 		return nil, err
 	}
+	if c.WorkflowID != "" && c.ObjectTypeName != "" {
+		// The integration of a flow and its workflow ingest into one
+		// object type, with one role.
+		err := s.changeWorkflow(ctx, c.DomainName, c.WorkflowID, func(d *workflowDoc) error {
+			d.ObjectTypeName, d.RoleArn = c.ObjectTypeName, c.RoleARN
+			return nil
+		})
+		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			return nil, err
+		}
+	}
 	return &c, nil
 }
 

@@ -883,8 +883,10 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 		}
 		// Records go in batches of flowBatch (as PutProfileObjects: the
 		// batch's objects go in at once and commit together, versions of
-		// one object in the file's order); one throttled waits out the
-		// rate alone, one that fails goes to the dead-letter queue.
+		// one object, and objects of one profile, in the file's order); one
+		// throttled waits out the rate (up to uploadThrottleWait) in its
+		// round, and goes to the dead-letter queue if it cannot, as one
+		// refused for what it holds does.
 		var batch []string
 		flush := func() error {
 			if len(batch) == 0 {
@@ -892,7 +894,7 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			}
 			objs := batch
 			batch = nil
-			_, errs, err := s.putObjects(ctx, domain, doc.ObjectTypeName, objs)
+			_, errs, err := s.putObjects(ctx, domain, doc.ObjectTypeName, objs, uploadThrottleWait)
 			if ctx.Err() != nil {
 				return errStepInterrupted
 			}
@@ -901,16 +903,10 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 				if e == nil {
 					e = errs[i]
 				}
-				if profiles.ErrorCode(e) == profiles.ETHROTTLED {
-					e = s.ingestFlowRecord(ctx, domain, doc.ObjectTypeName, obj, "workflow:"+id)
-					if ctx.Err() != nil {
-						return errStepInterrupted
-					}
-				}
 				switch {
 				case e == nil:
 					res.ingested++
-				case !recordFault(e):
+				case !recordFault(e) && profiles.ErrorCode(e) != profiles.ETHROTTLED:
 					// Not this record's fault (the store, the key, the
 					// object type): the step stops, the file is read again.
 					s.Logger.Warn("workflow: ingest a record", "domain", domain, "workflow", id, "key", o.Key, "err", e)
@@ -999,31 +995,6 @@ func recordFault(err error) bool {
 func isCoded(err error) bool {
 	var pe *profiles.Error
 	return errors.As(err, &pe)
-}
-
-// ingestFlowRecord ingests one record, waiting out the per-profile
-// ingestion rate (a file's records of one profile come one after
-// another) up to uploadThrottleWait; a record that fails goes to the
-// domain's dead-letter queue.
-func (s *Service) ingestFlowRecord(ctx context.Context, domain, objectType, obj, source string) error {
-	deadline := time.Now().Add(uploadThrottleWait)
-	for {
-		_, err := s.PutProfileObject(ctx, domain, objectType, obj)
-		switch {
-		case err == nil:
-			return nil
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case profiles.ErrorCode(err) == profiles.ETHROTTLED && time.Now().Before(deadline):
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(20 * time.Millisecond):
-			}
-			continue
-		}
-		return s.sendToDeadLetters(ctx, domain, objectType, obj, source, err)
-	}
 }
 
 // recordsError: a file is not CSV or JSON from some point on.

@@ -435,3 +435,50 @@ func TestWorkflow_VersionsInFileOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkflow_OrderUnderThrottling: when the per-profile rate throttles a
+// file's records, versions of one object and objects of one profile still
+// apply in the file's order (a throttled record waits in its round): the
+// last version is the one kept, and the profile holds the last row's name.
+func TestWorkflow_OrderUnderThrottling(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	ctx := t.Context()
+	s.Now = func() time.Time { return time.Now().UTC() } // the rate's tokens come with time
+	s.SetIngestRate(1000, 5)
+	if _, err := s.PutObjectType(ctx, &profiles.ObjectType{DomainName: "enc", Name: "named", Description: "named", AllowProfileCreation: true,
+		Fields: map[string]profiles.ObjectTypeField{"id": {Source: "_source.id"}, "email": {Source: "_source.email", Target: "_profile.EmailAddress"},
+			"name": {Source: "_source.name", Target: "_profile.FirstName"}},
+		Keys: map[string][]profiles.ObjectTypeKey{"id": {{StandardIdentifiers: []string{"UNIQUE"}, FieldNames: []string{"id"}}},
+			"_email": {{StandardIdentifiers: []string{"PROFILE"}, FieldNames: []string{"email"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	var versions, rows strings.Builder
+	for i := range 256 {
+		fmt.Fprintf(&versions, "{\"id\":\"one\",\"email\":\"one@example.com\",\"version\":%d}\n", i)
+	}
+	for i := range 200 {
+		fmt.Fprintf(&rows, "{\"id\":\"row%d\",\"email\":\"rows@example.com\",\"name\":\"v%d\"}\n", i, i)
+	}
+	src.put("in/versions.json", versions.String(), *now)
+	src.put("rows/rows.json", rows.String(), *now)
+	createFlow(t, s, "OnDemand")
+	if _, err := s.CreateIntegrationWorkflow(ctx, &profiles.Workflow{DomainName: "enc", Type: "APPFLOW_INTEGRATION", ObjectTypeName: "named",
+		Flow: profiles.FlowDefinition{Name: "rows", ConnectorType: "S3", S3Bucket: "b", S3Prefix: "rows/", TriggerType: "OnDemand"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RunWorkflows(ctx); err != nil || n != 2 {
+		t.Fatalf("RunWorkflows: %d, %v", n, err)
+	}
+	one, _, err := s.SearchProfiles(ctx, "enc", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{"one@example.com"}}}, profiles.Page{})
+	if err != nil || len(one) != 1 {
+		t.Fatalf("one: %d profiles, %v", len(one), err)
+	}
+	objs, _, err := s.ListProfileObjects(ctx, "enc", "crm", one[0].Profile.ID, "", nil, profiles.Page{})
+	if err != nil || len(objs) != 1 || !strings.Contains(string(objs[0].Data), `"version":255`) {
+		t.Fatalf("the object kept: %v, %v; want version 255, the file's last", objs, err)
+	}
+	found, _, err := s.SearchProfiles(ctx, "enc", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{"rows@example.com"}}}, profiles.Page{})
+	if err != nil || len(found) != 1 || found[0].Profile.Fields["FirstName"] != "v199" {
+		t.Fatalf("the profile of the rows: %+v, %v; want FirstName v199, the file's last row", found, err)
+	}
+}

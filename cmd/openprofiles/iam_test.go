@@ -422,5 +422,16 @@ func TestIAM_AccessKeyLastUsed(t *testing.T) {
 	if err != nil || at.Before(before.Truncate(time.Second)) || at.After(time.Now().Add(time.Second)) {
 		t.Fatalf("after a use: %v (%v); want the time of the use", out, err)
 	}
-	cli.fail("AccessDenied", "GetAccessKeyLastUsed", "get-access-key-last-used", "--access-key-id", "AKIAUNKNOWN000000000")
+	unknown := cli.fail("AccessDenied", "GetAccessKeyLastUsed", "get-access-key-last-used", "--access-key-id", "AKIAUNKNOWN000000000")
+
+	// A caller who may not see bob's key is told no more than of an
+	// unknown key: not whose it is.
+	cli.must("create-user", "--user-name", "eve")
+	eveID, eveSecret := cli.mustKey("eve")
+	t.Setenv("AWS_ACCESS_KEY_ID", eveID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", eveSecret)
+	msg := cli.fail("AccessDenied", "GetAccessKeyLastUsed", "get-access-key-last-used", "--access-key-id", id)
+	if strings.Contains(msg, "bob") {
+		t.Errorf("refusal for another's key %q names its owner (unknown key: %q)", msg, unknown)
+	}
 }
