@@ -159,6 +159,9 @@ func (s *Server) currentSession(r *http.Request) (*session, error) {
 	if err != nil || !ok || principal != sess.Principal {
 		return nil, nil
 	}
+	if s.KeyUsed != nil {
+		s.KeyUsed(r.Context(), sess.AccessKeyID, principal)
+	}
 	if s.SessionRevoked != nil {
 		// Signed out: a copy of the cookie, kept elsewhere, ends too.
 		if revoked, err := s.SessionRevoked(r.Context(), sess.Nonce); err != nil {
@@ -211,6 +214,9 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.Logger.Info("ui: sign-in refused", "accessKeyId", id)
 		retry("The access key ID or the secret access key is wrong, or the key is inactive.")
 		return
+	}
+	if s.KeyUsed != nil {
+		s.KeyUsed(r.Context(), id, principal)
 	}
 	sess := &session{Principal: principal, AccessKeyID: id, Expires: s.Now().Add(s.SessionTTL).Unix(), Nonce: newNonce()}
 	s.setCookie(w, r, sessionCookie, s.encodeSession(sess), int(s.SessionTTL/time.Second))

@@ -69,6 +69,9 @@ type Server struct {
 	Authorizer profiles.Authorizer
 	// Lookup returns the secret and principal ARN of an access key.
 	Lookup func(ctx context.Context, accessKeyID string) (secret, principal string, ok bool, err error)
+	// KeyUsed, when set, is told of each use of an access key: a sign-in,
+	// and each request of its session (an access key's last use).
+	KeyUsed func(ctx context.Context, accessKeyID, principal string)
 	// RevokeSession records a signed-out session until it expires, and
 	// SessionRevoked says whether a session was signed out, for every node
 	// (the IAM store's); nil: signing out only drops the browser's cookie.

@@ -26,7 +26,8 @@ func (m *Main) consoleHandler(lookup func(ctx context.Context, id string) (sigv4
 			cred, ok, err := lookup(ctx, id)
 			return cred.Secret, cred.Principal, ok, err
 		},
-		Secret: mac.Sum(nil), Region: m.Config.Region, AccountID: m.Config.AccountID,
+		KeyUsed: m.Service.NoteKeyUse,
+		Secret:  mac.Sum(nil), Region: m.Config.Region, AccountID: m.Config.AccountID,
 		Logger: m.Logger, Now: m.Now,
 	}
 	if m.Config.KMSEndpoint == "" {

@@ -416,6 +416,9 @@ func TestConsole_RenameTagActions(t *testing.T) {
 		`{"Effect":"Deny","Action":"profile:TagResource","Resource":"*","Condition":{"StringLike":{"aws:RequestTag/openprofiles:DisplayName":"*secret*"}}}`)
 	b := mustBrowser(t, m)
 	b.signIn(id, secret)
+	if k, err := m.Service.GetAccessKey(ctx, id); err != nil || k.LastUsedAt.IsZero() {
+		t.Errorf("the key after a console sign-in: %v; want it used (GetAccessKeyLastUsed)", err)
+	}
 	for _, name := range []string{"", "Top secret domain"} {
 		b.open("/console/domains/named")
 		b.fill("#display_name", name)
