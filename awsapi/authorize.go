@@ -98,18 +98,32 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 // allowTypeKeys checks allow("kms:Decrypt", …) on the own keys of the
 // object types that have one other than the domain's key.
 func (s *Server) allowTypeKeys(ctx context.Context, domain, domainKey string, types []string, allow func(action, resource string) error) error {
-	for _, t := range types {
-		typeKey, err := s.Domains.ObjectTypeKeyARN(ctx, domain, t)
-		if err != nil {
+	keys, err := s.typeKeys(ctx, domain, domainKey, types)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := allow("kms:Decrypt", k); err != nil {
 			return err
-		}
-		if typeKey != "" && typeKey != domainKey {
-			if err := allow("kms:Decrypt", typeKey); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
+}
+
+// typeKeys returns the own keys of the object types that have one other
+// than the domain's key.
+func (s *Server) typeKeys(ctx context.Context, domain, domainKey string, types []string) ([]string, error) {
+	var out []string
+	for _, t := range types {
+		typeKey, err := s.Domains.ObjectTypeKeyARN(ctx, domain, t)
+		if err != nil {
+			return nil, err
+		}
+		if typeKey != "" && typeKey != domainKey {
+			out = append(out, typeKey)
+		}
+	}
+	return out, nil
 }
 
 // objectTypeNames returns the names of a domain's object types (none for
@@ -350,14 +364,12 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 		if err != nil {
 			return nil, err
 		}
-		for _, t := range types {
-			typeKey, err := s.Domains.ObjectTypeKeyARN(ctx, domain, t)
-			if err != nil {
-				return nil, err
-			}
-			if typeKey != "" && typeKey != current {
-				out = append(out, [2]string{"kms:Decrypt", typeKey})
-			}
+		keys, err := s.typeKeys(ctx, domain, current, types)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			out = append(out, [2]string{"kms:Decrypt", k})
 		}
 	}
 	return out, nil

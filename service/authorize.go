@@ -116,6 +116,16 @@ func (s *Service) EncryptionKeyARN(ctx context.Context, name string) (string, er
 // It reads the type from the store (not the sealing's cache, up to
 // metadataTTL old on another node), so that a key just set holds at once.
 func (s *Service) ObjectTypeKeyARN(ctx context.Context, domain, objectType string) (string, error) {
+	keyID, err := s.storedTypeKey(ctx, domain, objectType)
+	if err != nil {
+		return "", err
+	}
+	return s.keyARN(ctx, keyID)
+}
+
+// storedTypeKey reads an object type's own EncryptionKey from the store
+// ("" for none, or for a missing type).
+func (s *Service) storedTypeKey(ctx context.Context, domain, objectType string) (string, error) {
 	var keyID string
 	err := s.Store.View(ctx, func(tx profiles.Tx) error {
 		t, err := tx.FindObjectType(ctx, domain, objectType)
@@ -126,10 +136,7 @@ func (s *Service) ObjectTypeKeyARN(ctx context.Context, domain, objectType strin
 		}
 		return nil
 	})
-	if err != nil {
-		return "", err
-	}
-	return s.keyARN(ctx, keyID)
+	return keyID, err
 }
 
 // KeyARN returns the ARN of a key named by its ARN, id or alias; "" names

@@ -182,17 +182,7 @@ func (c *crypt) recordKey(ctx context.Context, r profiles.RecordRef) (keyID, sou
 // for a missing type), as read at most metadataTTL ago.
 func (c *crypt) typeKeyID(ctx context.Context, domain, objectType string) (string, error) {
 	return c.cachedKeyID(ctx, domain+"\x00"+objectType, func() (string, error) {
-		var key string
-		err := c.s.Store.View(ctx, func(tx profiles.Tx) error {
-			t, err := tx.FindObjectType(ctx, domain, objectType)
-			if err == nil {
-				key = t.EncryptionKey
-			} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
-				return err
-			}
-			return nil
-		})
-		return key, err
+		return c.s.storedTypeKey(ctx, domain, objectType)
 	})
 }
 

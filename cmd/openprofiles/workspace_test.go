@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/chromedp/chromedp"
 
-	"github.com/openprofiles/profiles"
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
 
@@ -29,18 +28,7 @@ import (
 // and returns the key.
 func mustAgent(t *testing.T, m *main.Main, name string, statements ...string) (id, secret string) {
 	t.Helper()
-	ctx := t.Context()
-	if _, err := m.Service.CreatePrincipal(ctx, profiles.PrincipalUser, name); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Service.PutPolicy(ctx, name, "agent", policy(statements...)); err != nil {
-		t.Fatal(err)
-	}
-	k, secret, err := m.Service.CreateAccessKey(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k.ID, secret
+	return mustUserKey(t, m, name, map[string]string{"agent": policy(statements...)})
 }
 
 const (
