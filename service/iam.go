@@ -194,9 +194,11 @@ const keyUseEvery = time.Minute
 
 // NoteKeyUse records that a request signed with an access key verified:
 // its LastUsedAt, written at most once a keyUseEvery per key and node. The
-// root key, which the store does not hold, is passed over; a write that
-// fails is logged, not the request's failure.
-func (s *Service) NoteKeyUse(ctx context.Context, id, principal string) {
+// root key, which the store does not hold, is passed over. The write runs
+// beside the request, not in its way (on SQLite it waits for the one
+// writer); one that fails is logged and tried again at the key's next use.
+// Close waits for writes under way.
+func (s *Service) NoteKeyUse(_ context.Context, id, principal string) {
 	if s.IAM == nil || principal == profiles.RootARN(s.AccountID) {
 		return
 	}
@@ -205,9 +207,16 @@ func (s *Service) NoteKeyUse(ctx context.Context, id, principal string) {
 		return
 	}
 	s.keyUses.Store(id, now)
-	if err := s.IAM.TouchAccessKey(context.WithoutCancel(ctx), id, now); err != nil {
-		s.Logger.Warn("iam: record an access key's use", "key", id, "err", err)
+	bg := s.bg.context()
+	if bg.Err() != nil {
+		return
 	}
+	s.bg.wg.Go(func() {
+		if err := s.IAM.TouchAccessKey(bg, id, now); err != nil {
+			s.keyUses.CompareAndDelete(id, now)
+			s.Logger.Warn("iam: record an access key's use", "key", id, "err", err)
+		}
+	})
 }
 
 // LookupAccessKey returns the secret and principal ARN of an active access

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
@@ -416,8 +417,12 @@ func TestConsole_RenameTagActions(t *testing.T) {
 		`{"Effect":"Deny","Action":"profile:TagResource","Resource":"*","Condition":{"StringLike":{"aws:RequestTag/openprofiles:DisplayName":"*secret*"}}}`)
 	b := mustBrowser(t, m)
 	b.signIn(id, secret)
-	if k, err := m.Service.GetAccessKey(ctx, id); err != nil || k.LastUsedAt.IsZero() {
-		t.Errorf("the key after a console sign-in: %v; want it used (GetAccessKeyLastUsed)", err)
+	used := func() bool { k, err := m.Service.GetAccessKey(ctx, id); return err == nil && !k.LastUsedAt.IsZero() }
+	for deadline := time.Now().Add(10 * time.Second); !used() && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond) // the use is written beside the sign-in
+	}
+	if !used() {
+		t.Errorf("the key after a console sign-in: not used; want it used (GetAccessKeyLastUsed)")
 	}
 	for _, name := range []string{"", "Top secret domain"} {
 		b.open("/console/domains/named")
