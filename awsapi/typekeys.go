@@ -1,0 +1,91 @@
+package awsapi
+
+import (
+	"context"
+
+	"github.com/openprofiles/profiles"
+)
+
+// allowTypeKeys checks allow("kms:Decrypt", …) on the own keys of the
+// object types that have one other than the domain's key.
+func (s *Server) allowTypeKeys(ctx context.Context, domain, domainKey string, types []string, allow func(action, resource string) error) error {
+	keys, err := s.typeKeys(ctx, domain, domainKey, types)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := allow("kms:Decrypt", k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// typeKeys returns the own keys of the object types that have one other
+// than the domain's key.
+func (s *Server) typeKeys(ctx context.Context, domain, domainKey string, types []string) ([]string, error) {
+	var out []string
+	for _, t := range types {
+		typeKey, err := s.Domains.ObjectTypeKeyARN(ctx, domain, t)
+		if err != nil {
+			return nil, err
+		}
+		if typeKey != "" && typeKey != domainKey {
+			out = append(out, typeKey)
+		}
+	}
+	return out, nil
+}
+
+// objectTypeNames returns the names of a domain's object types (none for
+// a missing domain: the operation answers for it).
+func (s *Server) objectTypeNames(ctx context.Context, domain string) ([]string, error) {
+	var names []string
+	for page := (profiles.Page{MaxResults: 100}); ; {
+		types, next, err := s.ObjectTypes.ListObjectTypes(ctx, domain, page)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		for _, t := range types {
+			names = append(names, t.Name)
+		}
+		if next == "" {
+			return names, nil
+		}
+		page.Token = next
+	}
+}
+
+// objectTypeKeyChange returns what PutProfileObjectType's caller must also
+// be allowed when it changes the type's own EncryptionKey: kms:Decrypt on
+// the key it had (the objects sealed under it stay readable to the new
+// key's decrypters) and kms:GenerateDataKey on the new one.
+func (s *Server) objectTypeKeyChange(ctx context.Context, c *call, domain string) ([][2]string, error) {
+	var in PutProfileObjectTypeRequest
+	if err := c.decodeBody(&in); err != nil {
+		return nil, err
+	}
+	current, err := s.Domains.ObjectTypeKeyARN(ctx, domain, c.labels["ObjectTypeName"])
+	if err != nil {
+		return nil, err
+	}
+	next := ""
+	if k := deref(in.EncryptionKey); k != "" {
+		if next, err = s.Domains.KeyARN(ctx, k); err != nil { // ids and aliases are the ARNs they name
+			return nil, err
+		}
+	}
+	if next == current {
+		return nil, nil
+	}
+	var out [][2]string
+	if current != "" {
+		out = append(out, [2]string{"kms:Decrypt", current})
+	}
+	if next != "" {
+		out = append(out, [2]string{"kms:GenerateDataKey", next})
+	}
+	return out, nil
+}
