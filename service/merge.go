@@ -73,7 +73,9 @@ func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merg
 			}
 		}
 		result := mergeFields(main, others, byID, fieldSources)
+		var kept []profiles.Key // the merged profiles' standard keys, which move too
 		for _, p := range others {
+			kept = append(kept, s.mergedKeys(p, mainID)...)
 			if err := tx.MoveProfileData(ctx, domain, p.ID, mainID); err != nil {
 				return err
 			}
@@ -95,6 +97,9 @@ func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merg
 		if err := s.putStandardKeys(ctx, tx, main); err != nil {
 			return err
 		}
+		if err := tx.PutKeys(ctx, notStandardOf(s.standardKeys(main), kept)); err != nil {
+			return err
+		}
 		if err := s.recordProfile(ctx, tx, main, profiles.ActionMerged); err != nil {
 			return err
 		}
@@ -104,6 +109,39 @@ func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merg
 		s.wakeDelivery()
 	}
 	return err
+}
+
+// mergedKeys returns the standard keys of a profile merged into the one
+// of id mainID, and a _profileId key of its own id, as keys of the main
+// profile that AddProfileKey could have added (KeyOriginAPI): "all the
+// profile keys of the merged profiles move to the main profile", the
+// model says. Standard keys of the main profile are derived from its
+// fields, which keep only one profile's value of each; without this, an
+// email of a merged profile that lost to the main one's would find no
+// profile, and the next object carrying it would make a new one.
+func (s *Service) mergedKeys(p *profiles.Profile, mainID string) []profiles.Key {
+	keys := append(s.standardKeys(p), profiles.Key{DomainName: p.DomainName, Name: KeyProfileID, Value: s.indexValue(p.DomainName, KeyProfileID, p.ID)})
+	for i := range keys {
+		keys[i].ProfileID, keys[i].Origin = mainID, profiles.KeyOriginAPI
+	}
+	return keys
+}
+
+// notStandardOf returns the keys of kept whose name and value are not
+// among standard (a key of the profile's own fields says it already).
+func notStandardOf(standard, kept []profiles.Key) []profiles.Key {
+	has := make(map[[2]string]bool, len(standard))
+	for _, k := range standard {
+		has[[2]string{k.Name, k.Value}] = true
+	}
+	var out []profiles.Key
+	for _, k := range kept {
+		if !has[[2]string{k.Name, k.Value}] {
+			has[[2]string{k.Name, k.Value}] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // isMergeField reports whether a FieldSourceProfileIds entry names a field

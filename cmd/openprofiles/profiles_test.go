@@ -352,6 +352,33 @@ func TestProfiles_Merge(t *testing.T) {
 		t.Errorf("duplicate history %v lacks DELETED_BY_MERGE", got)
 	}
 
+	// The keys of a merged profile's own fields move too, whichever values
+	// the main profile keeps: its email, phone, name and id still find the
+	// main profile, and an object carrying them lands there.
+	t.Run("KeysOfLosingFields", func(t *testing.T) {
+		other := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Jo"), LastName: aws.String("Other"),
+			EmailAddress: aws.String("jo.other@example.com"), PhoneNumber: aws.String("+1 555 777 0000")})
+		if _, err := e.client.MergeProfiles(t.Context(), &customerprofiles.MergeProfilesInput{
+			DomainName: aws.String(e.domain), MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{other},
+		}); err != nil {
+			t.Fatalf("MergeProfiles: %v", err)
+		}
+		p := e.getProfile(main)
+		if aws.ToString(p.EmailAddress) != "jon@example.com" || aws.ToString(p.PhoneNumber) != "+1 555 999 0000" {
+			t.Fatalf("main profile's fields changed: %q %q", aws.ToString(p.EmailAddress), aws.ToString(p.PhoneNumber))
+		}
+		for _, q := range []struct{ key, value string }{{"_email", "jo.other@example.com"}, {"_phone", "+1 555 777 0000"}, {"_fullName", "Jo Other"},
+			{"_profileId", other}, {"_email", "jon@example.com"}} {
+			if got := e.search(q.key, q.value); len(got) != 1 || aws.ToString(got[0].ProfileId) != main {
+				t.Errorf("%s=%s finds %d profiles after the merge, want the main one", q.key, q.value, len(got))
+			}
+		}
+		e.mustPut("contact", map[string]any{"id": "c-other", "email": "jo.other@example.com"})
+		if got := e.search("contactId", "c-other"); len(got) != 1 || aws.ToString(got[0].ProfileId) != main {
+			t.Errorf("an object with the merged profile's email landed on %d other profiles, want the main one", len(got))
+		}
+	})
+
 	t.Run("Errors", func(t *testing.T) {
 		_, err := e.client.MergeProfiles(t.Context(), &customerprofiles.MergeProfilesInput{DomainName: aws.String(e.domain), MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{main}})
 		wantAPIError(t, err, "BadRequestException", "itself")
