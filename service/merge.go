@@ -152,10 +152,18 @@ func isMergeField(field string) bool {
 }
 
 // group is the FieldSourceProfileIds entry that decides a field: an address
-// part goes with its address.
+// part goes with its address, GenderString with Gender and PartyTypeString
+// with PartyType (the model names no entry for either: the two forms of one
+// fact come from one profile, or a merge could say MALE and "female").
 func group(field string) string {
 	if kind, _, ok := strings.Cut(field, "."); ok && slices.Contains(profiles.AddressKinds, kind) {
 		return kind
+	}
+	switch field {
+	case "GenderString":
+		return "Gender"
+	case "PartyTypeString":
+		return "PartyType"
 	}
 	return field
 }

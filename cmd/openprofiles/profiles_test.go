@@ -379,6 +379,37 @@ func TestProfiles_Merge(t *testing.T) {
 		}
 	})
 
+	// Gender and GenderString (PartyType and PartyTypeString) are one fact:
+	// FieldSourceProfileIds.Gender chooses both, and without it the main
+	// profile's form wins whole.
+	t.Run("GenderWithItsString", func(t *testing.T) {
+		mk := func(gender types.Gender, genderString, partyString string) string {
+			return e.createProfile(&customerprofiles.CreateProfileInput{Gender: gender, GenderString: aws.String(genderString), PartyTypeString: aws.String(partyString)})
+		}
+		for _, tt := range []struct {
+			name            string
+			chooseOther     bool
+			gender          types.Gender
+			genderS, partyS string
+		}{
+			{"chosen", true, types.GenderMale, "male", "business"},
+			{"main's", false, "", "female", "individual"},
+		} {
+			x, y := mk("", "female", "individual"), mk(types.GenderMale, "male", "business")
+			in := &customerprofiles.MergeProfilesInput{DomainName: aws.String(e.domain), MainProfileId: aws.String(x), ProfileIdsToBeMerged: []string{y}}
+			if tt.chooseOther {
+				in.FieldSourceProfileIds = &types.FieldSourceProfileIds{Gender: aws.String(y), PartyType: aws.String(y)}
+			}
+			if _, err := e.client.MergeProfiles(t.Context(), in); err != nil {
+				t.Fatalf("%s: MergeProfiles: %v", tt.name, err)
+			}
+			p := e.getProfile(x)
+			if p.Gender != tt.gender || aws.ToString(p.GenderString) != tt.genderS || aws.ToString(p.PartyTypeString) != tt.partyS {
+				t.Errorf("%s: Gender %q GenderString %q PartyTypeString %q, want %q %q %q", tt.name, p.Gender, aws.ToString(p.GenderString), aws.ToString(p.PartyTypeString), tt.gender, tt.genderS, tt.partyS)
+			}
+		}
+	})
+
 	t.Run("Errors", func(t *testing.T) {
 		_, err := e.client.MergeProfiles(t.Context(), &customerprofiles.MergeProfilesInput{DomainName: aws.String(e.domain), MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{main}})
 		wantAPIError(t, err, "BadRequestException", "itself")
