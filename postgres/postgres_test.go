@@ -519,3 +519,32 @@ func TestReadDuringUpdateDomain(t *testing.T) {
 		t.Errorf("FindDomain after update: DefaultExpirationDays=%d, want %d", got, want)
 	}
 }
+
+// TestUpdate_CommitsWhateverTheContext: once a transaction's work has
+// succeeded, its COMMIT does not give up when the request's context ends:
+// abandoned in flight, it could commit on the server while the caller,
+// told of a failure, retried what was written (a second profile).
+func TestUpdate_CommitsWhateverTheContext(t *testing.T) {
+	db := MustOpenDB(t)
+	if err := db.CreateDomain(t.Context(), &profiles.Domain{Name: "d"}, 0); err != nil {
+		t.Fatalf("CreateDomain: %v", err)
+	}
+	p := &profiles.Profile{DomainName: "d", ID: fmt.Sprintf("%032x", 7), Fields: map[string]string{"FirstName": "Kept"}}
+	ctx, cancel := context.WithCancel(t.Context())
+	err := db.Update(ctx, func(tx profiles.Tx) error {
+		if err := tx.PutProfile(ctx, p); err != nil {
+			return err
+		}
+		cancel() // the request ends as its work is done
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Update whose context ended after its work: %v; want it committed", err)
+	}
+	if err := db.View(t.Context(), func(tx profiles.Tx) error {
+		_, err := tx.FindProfile(t.Context(), "d", p.ID)
+		return err
+	}); err != nil {
+		t.Errorf("the profile after the Update: %v; want it stored", err)
+	}
+}

@@ -145,10 +145,7 @@ func (db *DB) try(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.T
 
 	t, err := attempt(ptx, db.now().UnixMilli())
 	if err == nil {
-		err = ptx.Commit(ctx)
-		if err != nil {
-			err = wrap(op, err)
-		}
+		err = db.commit(ctx, ptx, op)
 	}
 	if err == nil {
 		return false, nil
@@ -158,6 +155,28 @@ func (db *DB) try(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.T
 		t.undoArgs()
 	}
 	return conflict, err
+}
+
+// commitTimeout bounds a COMMIT, which runs whatever the request's context.
+const commitTimeout = 30 * time.Second
+
+// commit commits a transaction whose work succeeded. It does not give up
+// when ctx is done: a COMMIT abandoned in flight may still commit on the
+// server, and the caller, told of a failure, would retry what was written
+// (a second profile for a retried CreateProfile). An error that leaves the
+// outcome unknown (the connection failed) says so.
+func (db *DB) commit(ctx context.Context, ptx pgx.Tx, op string) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	err := ptx.Commit(cctx)
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pgErr):
+		return wrap(op, err) // the server refused it: nothing was written
+	}
+	return fmt.Errorf("postgres: %s: commit, whose outcome is unknown: %w", op, err)
 }
 
 // backoff returns the pause before attempt n+1: a random time up to
