@@ -80,9 +80,12 @@ type cachedKeyID struct {
 	at    time.Time
 }
 
-// metadataTTL bounds how long the KMS key of a domain or object type is
-// cached; a changed key applies to records sealed after it.
-const metadataTTL = 10 * time.Second
+// metadataTTL bounds how long the KMS key of an object type is cached; a
+// changed key applies to records sealed after it. A domain's key is read
+// with the domain (recentDomain), as old at most as domainTTL, which this
+// is too: a key changed, or a domain deleted and created again with
+// another key, through another node is used here a second later at most.
+const metadataTTL = domainTTL
 
 func newCrypt(s *Service, cfg CryptConfig) *crypt {
 	return &crypt{s: s, cfg: cfg, sealing: map[string]*dataKey{}, opening: map[[32]byte]*dataKey{},
@@ -162,15 +165,12 @@ func (c *crypt) recordKey(ctx context.Context, r profiles.RecordRef) (keyID, sou
 			return id, c.s.ObjectTypeARN(r.Domain, r.ObjectType), err
 		}
 	}
-	id, err := c.cachedKeyID(ctx, r.Domain, func() (string, error) {
-		d, err := c.s.Store.FindDomain(ctx, r.Domain)
-		if err != nil {
-			return "", err
-		}
-		return d.DefaultEncryptionKey, nil
-	})
-	if err != nil || id != "" {
-		return id, c.s.DomainARN(r.Domain), err
+	d, err := c.s.recentDomain(ctx, r.Domain) // as ingestion reads it: at most domainTTL old
+	if err != nil {
+		return "", "", err
+	}
+	if id := d.DefaultEncryptionKey; id != "" {
+		return id, c.s.DomainARN(r.Domain), nil
 	}
 	if c.s.DefaultKey == "" {
 		return "", "", fmt.Errorf("service: no KMS key for domain %s and no default key", r.Domain)
@@ -217,7 +217,7 @@ func (c *crypt) forget(domain string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k := range c.metadata {
-		if k == domain || len(k) > len(domain) && k[:len(domain)+1] == domain+"\x00" {
+		if len(k) > len(domain) && k[:len(domain)+1] == domain+"\x00" {
 			delete(c.metadata, k)
 		}
 	}

@@ -132,3 +132,68 @@ func BenchmarkPutProfileObject_Encrypted(b *testing.B) {
 		})
 	}
 }
+
+// TestSealer_DomainKeyOfAnotherNode: a node seals a domain's records with
+// the key the domain has in the store as of a second ago at most, also
+// when another node deleted the domain and created it again with another
+// key (the records would otherwise go under the old domain's key, which
+// may be deleted next).
+func TestSealer_DomainKeyOfAnotherNode(t *testing.T) {
+	ctx := t.Context()
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "nodes.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: now}
+	node := func() *service.Service {
+		s := service.New(db, "us-east-1", "000000000000", []byte("secret-secret-secret-secret-0123"))
+		s.Keys, s.Now = k, now
+		return s
+	}
+	a, b := node(), node()
+	var keys [2]string
+	for i := range keys {
+		md, err := k.CreateServiceKey(ctx, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[i] = md.ARN
+	}
+	ref := profiles.RecordRef{Domain: "d", Kind: profiles.RecordProfile, ID: "p1"}
+	sealedUnder := func(s *service.Service) string {
+		t.Helper()
+		sealed, err := s.Sealer().Seal(ctx, ref, []byte(`{"FirstName":"Ada"}`))
+		if err != nil {
+			t.Fatalf("Seal: %v", err)
+		}
+		for _, key := range keys {
+			if bytes.Contains(sealed, []byte(key)) {
+				return key
+			}
+		}
+		t.Fatalf("sealed under neither key")
+		return ""
+	}
+	if _, err := a.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30, DefaultEncryptionKey: keys[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sealedUnder(b); got != keys[0] {
+		t.Fatalf("node b seals under %s, want the domain's key %s", got, keys[0])
+	}
+	if err := a.DeleteDomain(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30, DefaultEncryptionKey: keys[1]}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sealedUnder(a); got != keys[1] {
+		t.Errorf("node a, which made the change, seals under %s, want the new key %s at once", got, keys[1])
+	}
+	clock = clock.Add(1100 * time.Millisecond)
+	if got := sealedUnder(b); got != keys[1] {
+		t.Errorf("node b a second after the domain was created again seals under %s, want its new key %s", got, keys[1])
+	}
+}
