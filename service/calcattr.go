@@ -365,7 +365,7 @@ func checkFilterCondition(c profiles.CalcFilterCondition) error {
 		}
 		for _, v := range c.Values {
 			if _, ok := parseCalcTime(v, ""); !ok {
-				return fmt.Errorf("%s compares dates: %q is not an ISO 8601 date or time, nor epoch milliseconds.", c.DimensionType, v)
+				return fmt.Errorf("%s compares dates: %q is not an ISO 8601 date or time, a date YYYYMMDD, nor an epoch time in seconds or milliseconds.", c.DimensionType, v)
 			}
 		}
 	default:

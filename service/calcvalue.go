@@ -417,19 +417,34 @@ func holds(c profiles.CalcFilterCondition, v string, ok bool) bool {
 	return false
 }
 
+// epochSecondsBelow tells an epoch time in seconds from one in
+// milliseconds: 10^11 is 1973 in milliseconds and the year 5138 in
+// seconds.
+const epochSecondsBelow = 1e11
+
 // parseCalcTime reads a time as format says (EPOCHMILLI, ISO_8601), or,
-// for "", as whichever of the two it is. Results are in UTC.
+// for "", as whichever of the two it is, or a date YYYYMMDD or YYYY/MM/DD
+// (as profiles' BirthDate may hold). An epoch time below epochSecondsBelow
+// is in seconds, else in milliseconds. Results are in UTC.
 func parseCalcTime(v, format string) (time.Time, bool) {
 	v = strings.TrimSpace(v)
+	if format == "" && len(v) == len("20060102") {
+		if t, err := time.Parse("20060102", v); err == nil { // a birth date, not a millisecond of 1970
+			return t, true
+		}
+	}
 	if format != "ISO_8601" {
 		if n, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(n, 0) && !math.IsNaN(n) {
+			if math.Abs(n) < epochSecondsBelow { // EPOCHMILLI reads "second/millisecond level precision"
+				n *= 1000
+			}
 			return time.UnixMilli(int64(n)).UTC(), true
 		}
 		if format == "EPOCHMILLI" {
 			return time.Time{}, false
 		}
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05.999999999", "2006-01-02"} {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05.999999999", "2006-01-02", "2006/01/02"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t.UTC(), true
 		}

@@ -131,3 +131,34 @@ func TestCalculate_OverrideWithoutRange(t *testing.T) {
 		t.Errorf("the last 10 days: %s, want 5", v)
 	}
 }
+
+// TestParseCalcTime: epoch times in seconds or milliseconds (EPOCHMILLI
+// reads both), ISO 8601, and the date forms of a profile's BirthDate, which
+// are not milliseconds of 1970.
+func TestParseCalcTime(t *testing.T) {
+	at := time.Date(2026, 5, 28, 20, 26, 40, 0, time.UTC)
+	day := time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		v, format string
+		want      time.Time
+		ok        bool
+	}{
+		{"1780000000000", "EPOCHMILLI", at, true},
+		{"1780000000", "EPOCHMILLI", at, true},
+		{"1780000000.5", "", at.Add(500 * time.Millisecond), true},
+		{"1780000000000", "", at, true},
+		{"2026-05-28T20:26:40Z", "ISO_8601", at, true},
+		{"2026-05-28T20:26:40Z", "EPOCHMILLI", time.Time{}, false},
+		{"1780000000", "ISO_8601", time.Time{}, false},
+		{"19900102", "", day, true},
+		{"1990/01/02", "", day, true},
+		{"1990-01-02", "", day, true},
+		{"19901302", "", time.Unix(19901302, 0).UTC(), true}, // no such date: seconds
+		{"soon", "", time.Time{}, false},
+	} {
+		got, ok := parseCalcTime(tt.v, tt.format)
+		if ok != tt.ok || !got.Equal(tt.want) {
+			t.Errorf("parseCalcTime(%q, %q) = %v, %v; want %v, %v", tt.v, tt.format, got, ok, tt.want, tt.ok)
+		}
+	}
+}
