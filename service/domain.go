@@ -243,6 +243,53 @@ func validateSettings(d *profiles.Domain) error {
 			return profiles.Errorf(profiles.EINVALID, "Matching.AutoMerging: %s", profiles.ErrorMessage(err))
 		}
 	}
+	if r := d.RuleBasedMatching; r != nil {
+		if err := checkRuleBasedMatching(r); err != nil {
+			return profiles.Errorf(profiles.EINVALID, "RuleBasedMatching.%s", profiles.ErrorMessage(err))
+		}
+	}
+	return nil
+}
+
+// ruleAttributes are the attributes a matching rule may compare, besides
+// Attributes.<name> (the model's MatchingRule).
+var ruleAttributes = []string{"AccountNumber", "Address.Address", "Address.City", "Address.Country", "Address.County",
+	"Address.PostalCode", "Address.State", "Address.Province", "BirthDate", "BusinessName", "EmailAddress", "FirstName",
+	"Gender", "LastName", "MiddleName", "PhoneNumber"}
+
+// checkRuleBasedMatching checks the rules' attributes and the fields
+// AttributeTypesSelector names; the error names the member at fault.
+func checkRuleBasedMatching(r *profiles.RuleBasedMatchingSettings) error {
+	if r.Enabled && len(r.MatchingRules) == 0 {
+		return profiles.Errorf(profiles.EINVALID, "MatchingRules must hold at least one rule when Enabled is true.")
+	}
+	for i, rule := range r.MatchingRules {
+		for j, attr := range rule {
+			if !slices.Contains(ruleAttributes, attr) && (!strings.HasPrefix(attr, "Attributes.") || attr == "Attributes.") {
+				return profiles.Errorf(profiles.EINVALID, "MatchingRules[%d].Rule[%d]: %q is not an attribute a rule may compare: one of %s, or Attributes.<name>.",
+					i, j, attr, strings.Join(ruleAttributes, ", "))
+			}
+		}
+	}
+	sel := r.AttributeTypesSelector
+	if sel == nil {
+		return nil
+	}
+	for _, list := range []struct {
+		member  string
+		names   []string
+		allowed []string
+	}{
+		{"Address", sel.Address, append(slices.Clone(profiles.AddressKinds), "MaillingAddress")},
+		{"PhoneNumber", sel.PhoneNumber, phoneFields},
+		{"EmailAddress", sel.EmailAddress, emailFields},
+	} {
+		for i, name := range list.names {
+			if !slices.Contains(list.allowed, name) {
+				return profiles.Errorf(profiles.EINVALID, "AttributeTypesSelector.%s[%d]: %q is not one of %s.", list.member, i, name, strings.Join(list.allowed, ", "))
+			}
+		}
+	}
 	return nil
 }
 

@@ -395,6 +395,9 @@ func ruleValues(p *profiles.Profile, attr string, sel *profiles.AttributeTypesSe
 			kinds = sel.Address
 		}
 		for _, kind := range pick(kinds, "Address") {
+			if kind == "MaillingAddress" { // as the model's documentation spells it
+				kind = "MailingAddress"
+			}
 			v := p.Fields[kind+"."+part]
 			if part == "Address" { // the street lines, together
 				var lines []string

@@ -39,7 +39,7 @@ func fullCreateInput(tb testing.TB, m *main.Main, name string) *customerprofiles
 		},
 		RuleBasedMatching: &types.RuleBasedMatchingRequest{
 			Enabled:                        aws.Bool(true),
-			MatchingRules:                  []types.MatchingRule{{Rule: []string{"EmailAddress"}}, {Rule: []string{"FirstName", "LastName", "Address"}}},
+			MatchingRules:                  []types.MatchingRule{{Rule: []string{"EmailAddress"}}, {Rule: []string{"FirstName", "LastName", "Address.City"}}},
 			MaxAllowedRuleLevelForMatching: aws.Int32(5),
 			MaxAllowedRuleLevelForMerging:  aws.Int32(3),
 			AttributeTypesSelector: &types.AttributeTypesSelector{
@@ -212,6 +212,16 @@ func TestDomain_Errors(t *testing.T) {
 		{"ReservedTag", &customerprofiles.CreateDomainInput{DomainName: aws.String("two"), DefaultExpirationDays: aws.Int32(1), Tags: map[string]string{"aws:x": "y"}}, []string{"Tags.aws:x"}},
 		{"BadEnum", &customerprofiles.CreateDomainInput{DomainName: aws.String("two"), DefaultExpirationDays: aws.Int32(1),
 			Matching: &types.MatchingRequest{Enabled: aws.Bool(true), JobSchedule: &types.JobSchedule{DayOfTheWeek: "FUNDAY", Time: aws.String("3:00")}}}, []string{"Matching.JobSchedule.DayOfTheWeek", "enum"}},
+		{"BadRuleAttribute", &customerprofiles.CreateDomainInput{DomainName: aws.String("two"), DefaultExpirationDays: aws.Int32(1),
+			RuleBasedMatching: &types.RuleBasedMatchingRequest{Enabled: aws.Bool(true), MatchingRules: []types.MatchingRule{{Rule: []string{"EmailAddress"}}, {Rule: []string{"FirstName", "Bogus"}}}}},
+			[]string{"RuleBasedMatching.MatchingRules[1].Rule[1]", "Bogus"}},
+		{"BadSelectorField", &customerprofiles.CreateDomainInput{DomainName: aws.String("two"), DefaultExpirationDays: aws.Int32(1),
+			RuleBasedMatching: &types.RuleBasedMatchingRequest{Enabled: aws.Bool(true), MatchingRules: []types.MatchingRule{{Rule: []string{"EmailAddress"}}},
+				AttributeTypesSelector: &types.AttributeTypesSelector{AttributeMatchingModel: types.AttributeMatchingModelOneToOne, EmailAddress: []string{"Nope"}}}},
+			[]string{"RuleBasedMatching.AttributeTypesSelector.EmailAddress[0]", "Nope"}},
+		{"RulesMissing", &customerprofiles.CreateDomainInput{DomainName: aws.String("two"), DefaultExpirationDays: aws.Int32(1),
+			RuleBasedMatching: &types.RuleBasedMatchingRequest{Enabled: aws.Bool(true)}},
+			[]string{"RuleBasedMatching.MatchingRules", "Enabled"}},
 		{"BadConfidence", &customerprofiles.CreateDomainInput{DomainName: aws.String("two"), DefaultExpirationDays: aws.Int32(1),
 			Matching: &types.MatchingRequest{Enabled: aws.Bool(true), AutoMerging: &types.AutoMerging{Enabled: aws.Bool(true), MinAllowedConfidenceScoreForMerging: aws.Float64(1.5)}}}, []string{"Matching.AutoMerging.MinAllowedConfidenceScoreForMerging"}},
 	}
