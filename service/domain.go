@@ -34,6 +34,9 @@ func (s *Service) CreateDomain(ctx context.Context, d *profiles.Domain) (*profil
 	if err := validateSettings(d); err != nil {
 		return nil, err
 	}
+	if err := validateRules(d.RuleBasedMatching); err != nil {
+		return nil, err
+	}
 	if err := validateTags(d.Tags); err != nil {
 		return nil, err
 	}
@@ -102,6 +105,9 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 			d.Matching = upd.Matching
 		}
 		if upd.RuleBasedMatching != nil {
+			if err := validateRules(upd.RuleBasedMatching); err != nil {
+				return err
+			}
 			d.RuleBasedMatching = upd.RuleBasedMatching
 		}
 		if upd.DataStore != nil {
@@ -243,10 +249,17 @@ func validateSettings(d *profiles.Domain) error {
 			return profiles.Errorf(profiles.EINVALID, "Matching.AutoMerging: %s", profiles.ErrorMessage(err))
 		}
 	}
-	if r := d.RuleBasedMatching; r != nil {
-		if err := checkRuleBasedMatching(r); err != nil {
-			return profiles.Errorf(profiles.EINVALID, "RuleBasedMatching.%s", profiles.ErrorMessage(err))
-		}
+	return nil
+}
+
+// validateRules checks RuleBasedMatching as a request gives it (a domain
+// stored before these checks keeps its rules until they are set again).
+func validateRules(r *profiles.RuleBasedMatchingSettings) error {
+	if r == nil {
+		return nil
+	}
+	if err := checkRuleBasedMatching(r); err != nil {
+		return profiles.Errorf(profiles.EINVALID, "RuleBasedMatching.%s", profiles.ErrorMessage(err))
 	}
 	return nil
 }
