@@ -30,11 +30,14 @@ var _ profiles.SegmentSnapshotService = (*Service)(nil)
 // Settings of segment snapshots.
 const (
 	maxSnapshotsKept   = 1000             // a domain's last snapshots
-	maxExportBytes     = 1 << 30          // the largest export (it is built in memory)
 	maxExportsRunning  = 2                // exports a node runs at once; others wait
 	snapshotHeartbeat  = time.Minute      // how often a running export records that it runs
 	snapshotStaleAfter = 10 * time.Minute // one IN_PROGRESS and not updated for this long failed with its node
 )
+
+// maxExportBytes is the largest export (it is built in memory); a
+// variable for tests.
+var maxExportBytes = 1 << 30
 
 // exportSlots are the node's running exports.
 var exportSlots = make(chan struct{}, maxExportsRunning)
@@ -255,7 +258,7 @@ func (s *Service) exportSegment(ctx context.Context, domain, id string, doc *sna
 	// column first, so it keeps the members' fields.
 	var buf bytes.Buffer
 	var rows []profiles.Profile
-	n := 0
+	n, size := 0, 0 // size: the bytes of the export so far (CSV: of its members' fields)
 	err = s.eachProfile(ctx, domain, func(tx profiles.Tx, p *profiles.Profile) error {
 		in, err := ev.holds(ctx, tx, p)
 		if err != nil || !in {
@@ -269,13 +272,15 @@ func (s *Service) exportSegment(ctx context.Context, domain, id string, doc *sna
 			}
 			buf.Write(line)
 			buf.WriteByte('\n')
+			size = buf.Len()
 		} else {
 			rows = append(rows, profiles.Profile{ID: p.ID, Fields: p.Fields})
+			size += len(p.ID)
 			for k, v := range p.Fields {
-				buf.Grow(len(k) + len(v)) // counts toward the limit below
+				size += len(k) + len(v)
 			}
 		}
-		if buf.Cap() > maxExportBytes {
+		if size > maxExportBytes {
 			return profiles.Errorf(profiles.EINVALID, "The export is larger than %d MiB, the most a snapshot may be.", maxExportBytes>>20)
 		}
 		return nil

@@ -2,11 +2,14 @@ package service_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/service"
 )
 
 // heldBuckets is a profiles.ObjectDestinations whose PutObject waits until
@@ -74,5 +77,49 @@ func TestSegmentSnapshot_OneExportAtATime(t *testing.T) {
 	}
 	if _, err := snap(); err != nil {
 		t.Fatalf("a snapshot once the first has finished: %v", err)
+	}
+}
+
+// TestSegmentSnapshot_SizeLimit: an export larger than the largest one
+// (built in memory) fails, in both formats; CSV keeps its members' fields
+// until the end, and they count too.
+func TestSegmentSnapshot_SizeLimit(t *testing.T) {
+	defer service.SetMaxExportBytes(200)()
+	s, _, _ := openDelivery(t)
+	ctx := t.Context()
+	dest := &heldBuckets{release: make(chan struct{})}
+	close(dest.release)
+	s.Objects = dest
+	t.Cleanup(func() { s.Close(context.Background()) })
+	if _, err := s.CreateSegmentDefinition(ctx, &profiles.SegmentDefinition{DomainName: "enc", Name: "everyone", DisplayName: "everyone",
+		Groups: profiles.SegmentGroups{Groups: []profiles.SegmentGroup{{Dimensions: []profiles.SegmentDimension{{
+			Profile: map[string]profiles.CalcFilterCondition{"FirstName": {DimensionType: "EXCLUSIVE", Values: []string{"nobody"}}}}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := s.CreateProfile(ctx, "enc", map[string]string{"FirstName": fmt.Sprintf("Ann%d", i), "AdditionalInformation": strings.Repeat("x", 40)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, format := range []string{"JSONL", "CSV"} {
+		snap, err := s.CreateSegmentSnapshot(ctx, &profiles.SegmentSnapshot{DomainName: "enc", SegmentName: "everyone", DataFormat: format, DestinationURI: "s3://exports/x"})
+		if err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			got, err := s.GetSegmentSnapshot(ctx, "enc", "everyone", snap.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status == "FAILED" && strings.Contains(got.StatusMessage, "larger than") {
+				break
+			}
+			if got.Status != "IN_PROGRESS" || time.Now().After(deadline) {
+				t.Fatalf("%s export of 5 profiles of ~60 bytes with a limit of 200: %+v; want FAILED, too large", format, got)
+			}
+		}
+	}
+	if len(dest.keys) != 0 {
+		t.Errorf("exports too large were written: %v", dest.keys)
 	}
 }
