@@ -11,9 +11,13 @@ import (
 // Config is the configuration of `openprofiles serve`. Every field has a
 // flag and an OPENPROFILES_* environment variable; a flag wins.
 type Config struct {
-	Addr    string
-	DataDir string
-	Store   string // "sqlite" (in the data dir) or a postgres:// URL
+	Addr string
+	// TLSCert and TLSKey, when set, are PEM files of the certificate (with
+	// its chain) and private key the server answers HTTPS with; empty:
+	// plain HTTP.
+	TLSCert, TLSKey string
+	DataDir         string
+	Store           string // "sqlite" (in the data dir) or a postgres:// URL
 	// PostgreSQL: connections in the pool (0: 4 × GOMAXPROCS) and the
 	// statement timeout (0: 30 s).
 	PGMaxConns         int
@@ -157,6 +161,8 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 		return err
 	}
 	fs.StringVar(&c.Addr, "addr", envString(getenv, "OPENPROFILES_ADDR", d.Addr), "address to listen on (`host:port`; env OPENPROFILES_ADDR)")
+	fs.StringVar(&c.TLSCert, "tls-cert", getenv("OPENPROFILES_TLS_CERT"), "PEM `file` of the certificate (and chain) to serve HTTPS with, read again when it changes; with --tls-key (env OPENPROFILES_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", getenv("OPENPROFILES_TLS_KEY"), "PEM `file` of the private key of --tls-cert (env OPENPROFILES_TLS_KEY)")
 	fs.StringVar(&c.Store, "store", envString(getenv, "OPENPROFILES_STORE", "sqlite"), "where data lives: `sqlite` (a file in the data dir) or a PostgreSQL URL postgres://user@host:5432/db (env OPENPROFILES_STORE)")
 	pgConns, err := envInt(getenv, "OPENPROFILES_PG_MAX_CONNS", 0)
 	if err != nil {
@@ -243,6 +249,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--sweep-interval must be positive")
 	case c.DataKeyMaxAge < 0 || c.KMSKeyCheckInterval < 0:
 		return fmt.Errorf("--data-key-max-age and --kms-key-check-interval must not be negative")
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return fmt.Errorf("set both --tls-cert and --tls-key, or neither")
 	case (c.AccessKeyID == "") != (c.SecretAccessKey == ""):
 		return fmt.Errorf("set both OPENPROFILES_ACCESS_KEY_ID and OPENPROFILES_SECRET_ACCESS_KEY, or neither")
 	case c.EventRetryInterval < time.Second:

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/openprofiles/profiles/service"
@@ -29,7 +32,7 @@ func runDlq(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
 
-	openprofiles dlq list   --domain D [flags]   print the dead letters (hides them from other readers for 10 s)
+	openprofiles dlq list   --domain D [flags]   print the dead letters (and leave them in the queue)
 	openprofiles dlq replay --domain D [flags]   ingest each dead letter again: delete it on success, keep it
 	                                             with one more attempt and the new error on failure
 	openprofiles dlq purge  --domain D [flags]   delete every dead letter
@@ -45,6 +48,13 @@ Flags:
 	if len(args) == 0 {
 		fs.Usage()
 		return flag.ErrHelp
+	}
+	if strings.HasPrefix(args[0], "-") { // flags before the verb: -h, or a verb missing
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		fs.Usage()
+		return fmt.Errorf("dlq: a verb (list, replay or purge) must come first")
 	}
 	verb := args[0]
 	if err := fs.Parse(args[1:]); err != nil {
@@ -121,9 +131,14 @@ func (q *dlq) receiveAll(ctx context.Context, visibility time.Duration, fn func(
 	}
 }
 
+// list prints the dead letters. It receives each once (hidden while it
+// reads the queue, so that none is listed twice) and then makes them
+// visible again: a replay right after finds them all.
 func (q *dlq) list(ctx context.Context) error {
 	items := []any{}
-	err := q.receiveAll(ctx, 10*time.Second, func(body, _ string) error {
+	var handles []string
+	err := q.receiveAll(ctx, 30*time.Second, func(body, handle string) error {
+		handles = append(handles, handle)
 		var dl service.DeadLetter
 		if json.Unmarshal([]byte(body), &dl) != nil {
 			items = append(items, map[string]any{"Unreadable": body})
@@ -132,10 +147,33 @@ func (q *dlq) list(ctx context.Context) error {
 		items = append(items, dl)
 		return nil
 	})
+	if rerr := q.release(context.WithoutCancel(ctx), handles); err == nil {
+		err = rerr
+	}
 	if err != nil {
 		return err
 	}
 	return printJSON(q.stdout, map[string]any{"QueueUrl": q.url, "DeadLetters": items})
+}
+
+// release makes received messages visible again at once.
+func (q *dlq) release(ctx context.Context, handles []string) error {
+	for len(handles) > 0 {
+		batch := handles[:min(len(handles), 10)]
+		handles = handles[len(batch):]
+		entries := make([]sqstypes.ChangeMessageVisibilityBatchRequestEntry, len(batch))
+		for i, h := range batch {
+			entries[i] = sqstypes.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(h), VisibilityTimeout: 0}
+		}
+		out, err := q.queues.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: &q.url, Entries: entries})
+		if err != nil {
+			return fmt.Errorf("dlq: the letters listed stay hidden until their visibility timeout: %w", err)
+		}
+		if len(out.Failed) > 0 {
+			return fmt.Errorf("dlq: %d letters listed stay hidden until their visibility timeout: %s", len(out.Failed), aws.ToString(out.Failed[0].Message))
+		}
+	}
+	return nil
 }
 
 func (q *dlq) replay(ctx context.Context) error {

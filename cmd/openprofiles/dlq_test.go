@@ -3,6 +3,8 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -250,6 +251,9 @@ func TestDLQ_Replay(t *testing.T) {
 	}
 	e := &ingestEnv{t: t, m: m, client: client, domain: "replay"}
 	e.putType(contactType("contact"))
+	if out, err := runCLI(t, m, "dlq", "--help"); !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "dlq replay") {
+		t.Errorf("dlq --help: %v\n%s; want the usage", err, out)
+	}
 	if _, err := k.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
 		t.Fatal(err)
 	}
@@ -267,8 +271,8 @@ func TestDLQ_Replay(t *testing.T) {
 	if err != nil || strings.Count(out, `"ErrorCode": "KMS_KEY_STATE"`) != 5 {
 		t.Fatalf("dlq list: %v\n%s", err, out)
 	}
-	time.Sleep(11 * time.Second) // list hides the letters for 10 s
-	// Replaying before the fix keeps them, with one more attempt.
+	// Listing leaves the letters visible: replaying right after, before
+	// the fix, keeps them, with one more attempt.
 	if out, err := runCLI(t, m, "dlq", "replay", "--domain", "replay"); err != nil || !strings.Contains(out, `"StillFailing": 5`) {
 		t.Fatalf("replay before the fix: %v\n%s", err, out)
 	}

@@ -331,15 +331,30 @@ func (m *Main) Open() error {
 		m.API.ServeHTTP(w, r)
 	}))
 
+	var certs *certFiles
+	if c.TLSCert != "" {
+		if certs, err = loadCertFiles(c.TLSCert, c.TLSKey, m.Logger); err != nil {
+			m.DB.Close()
+			return err
+		}
+	}
 	m.ln, err = net.Listen("tcp", c.Addr)
 	if err != nil {
 		m.DB.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
-	m.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// The server's own errors (a client that speaks plain HTTP to the
+	// HTTPS port, a connection cut during its handshake) are the
+	// clients' doing: logged at info, not on stderr.
+	m.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelInfo)}
+	serve := func() error { return m.server.Serve(m.ln) }
+	if certs != nil {
+		m.server.TLSConfig = certs.tlsConfig()
+		serve = func() error { return m.server.ServeTLS(m.ln, "", "") }
+	}
 	m.served = make(chan error, 1)
 	go func() {
-		if err := m.server.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := serve(); !errors.Is(err, http.ErrServerClosed) {
 			m.served <- err
 		}
 		close(m.served)
@@ -415,7 +430,12 @@ func absPath(p string) string {
 func (m *Main) Addr() string { return m.ln.Addr().String() }
 
 // URL returns the base URL of the server.
-func (m *Main) URL() string { return "http://" + m.Addr() }
+func (m *Main) URL() string {
+	if m.Config.TLSCert != "" {
+		return "https://" + m.Addr()
+	}
+	return "http://" + m.Addr()
+}
 
 // Close stops accepting requests, waits for in-flight ones (up to
 // shutdownTimeout) and closes the store.
