@@ -86,6 +86,9 @@ func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merg
 				return err
 			}
 		}
+		if err := checkMergedUsage(ctx, tx, domain, mainID); err != nil {
+			return err
+		}
 		main.Fields, main.Sources = result.Fields, result.Sources
 		if err := checkProfileSize(main); err != nil {
 			return err
@@ -109,6 +112,23 @@ func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merg
 		s.wakeDelivery()
 	}
 	return err
+}
+
+// checkMergedUsage refuses a merge that would leave the main profile with
+// more objects, or more bytes of them, than a profile may hold (ingestion
+// refuses the object that would; the merge is refused whole).
+func checkMergedUsage(ctx context.Context, tx profiles.Tx, domain, mainID string) error {
+	u, err := tx.ProfileUsage(ctx, domain, mainID, "")
+	if err != nil {
+		return err
+	}
+	if u.Objects > profiles.MaxObjectsPerProfile {
+		return profiles.Errorf(profiles.EQUOTA, "The merged profile would hold %d objects, more than the maximum of %d a profile may hold.", u.Objects, profiles.MaxObjectsPerProfile)
+	}
+	if u.Bytes > profiles.MaxObjectBytesPerProfile {
+		return profiles.Errorf(profiles.EQUOTA, "The objects of the merged profile would take %d bytes, more than the %d a profile may hold.", u.Bytes, profiles.MaxObjectBytesPerProfile)
+	}
+	return nil
 }
 
 // mergedKeys returns the standard keys of a profile merged into the one
