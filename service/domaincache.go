@@ -33,7 +33,7 @@ type domainCache struct {
 	mu      sync.Mutex
 	domains map[string]kept[*profiles.Domain]
 	types   map[string]kept[[]*profiles.ObjectType] // as search reads them
-	streams map[string]kept[[]string]               // names of event streams (recentStreams)
+	streams map[string]kept[[]streamRef]            // event streams (recentStreams)
 	// gen counts the forgets of each domain name: what a request read
 	// before a forget (in a snapshot that may predate the change) is not
 	// kept after it.

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/service"
 )
 
@@ -206,5 +208,63 @@ func TestDeliverEvents_StreamMadeAgain(t *testing.T) {
 	dest.mu.Unlock()
 	if len(got) != 1 || !strings.Contains(string(got[0].Data), `"FirstName":"Cy"`) {
 		t.Errorf("the second destination got %d records, want Cy's only", len(got))
+	}
+}
+
+// TestEventStreams_TypeKeys: a stream sends the objects of the object types
+// that had their own EncryptionKey when it was created (its creator was
+// checked for kms:Decrypt on them), not those of a type given its own key
+// later: their readers were never checked. A stream created after the key
+// was set sends them.
+func TestEventStreams_TypeKeys(t *testing.T) {
+	s, dest, _ := openDelivery(t)
+	ctx := t.Context()
+	k := s.Keys.(*localkms.KMS)
+	newKey := func() string {
+		md, err := k.CreateServiceKey(ctx, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return md.ARN
+	}
+	typ := func(name, key string) {
+		ot := contactType("enc")
+		ot.Name, ot.EncryptionKey = name, key
+		if _, err := s.PutObjectType(ctx, ot); err != nil {
+			t.Fatalf("PutObjectType %s: %v", name, err)
+		}
+	}
+	typ("plain", "")
+	typ("keyed", newKey())
+	typ("later", "")
+	const before, after = "arn:aws:kinesis:us-east-1:000000000000:stream/before", "arn:aws:kinesis:us-east-1:000000000000:stream/after"
+	mustCreateStream(t, s, "before", before)
+	typ("later", newKey())
+	mustCreateStream(t, s, "after", after)
+	for i, name := range []string{"plain", "keyed", "later"} {
+		if _, err := s.PutProfileObject(ctx, "enc", name, contact(i, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drain(t, s)
+	objectTypes := func(arn string) []string {
+		dest.mu.Lock()
+		defer dest.mu.Unlock()
+		var names []string
+		for _, r := range dest.got[arn] {
+			var ev struct{ ObjectTypeName string }
+			json.Unmarshal(r.Data, &ev)
+			if ev.ObjectTypeName != "_profile" {
+				names = append(names, ev.ObjectTypeName)
+			}
+		}
+		slices.Sort(names)
+		return names
+	}
+	if got := objectTypes(before); !slices.Equal(got, []string{"keyed", "plain"}) {
+		t.Errorf("the stream created before type later had its key sent objects of %v, want keyed and plain", got)
+	}
+	if got := objectTypes(after); !slices.Equal(got, []string{"keyed", "later", "plain"}) {
+		t.Errorf("the stream created after sent objects of %v, want all three", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,11 +17,19 @@ var _ profiles.EventStreamService = (*Service)(nil)
 // streamDoc is what an event stream's config holds: its destination, and
 // the destination's health as the delivery loop last saw it.
 type streamDoc struct {
-	Uri            string            `json:"uri"`
-	Tags           map[string]string `json:"tags,omitempty"`
-	Status         string            `json:"status"`
-	UnhealthySince time.Time         `json:"unhealthySince,omitzero"`
-	Message        string            `json:"message,omitempty"`
+	Uri  string            `json:"uri"`
+	Tags map[string]string `json:"tags,omitempty"`
+	// TypeKeys are the own EncryptionKeys of the object types that had one
+	// when the stream was created, whose objects it sends: its creator was
+	// allowed kms:Decrypt on them (awsapi). An object type given its own
+	// key, or another one, later is not sent (the creator was not checked
+	// for that key). KeysKept is false for a stream stored before this,
+	// which sends every type's objects.
+	TypeKeys       []string  `json:"typeKeys,omitempty"`
+	KeysKept       bool      `json:"keysKept,omitempty"`
+	Status         string    `json:"status"`
+	UnhealthySince time.Time `json:"unhealthySince,omitzero"`
+	Message        string    `json:"message,omitempty"`
 }
 
 // CreateEventStream checks the destination (a Kinesis data stream of this
@@ -33,7 +42,11 @@ func (s *Service) CreateEventStream(ctx context.Context, es *profiles.EventStrea
 	if err := s.checkDestination(ctx, es.Uri); err != nil {
 		return nil, err
 	}
-	data, err := json.Marshal(streamDoc{Uri: es.Uri, Tags: es.Tags, Status: profiles.DestinationHealthy})
+	keys, err := s.ownTypeKeys(ctx, es.DomainName)
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(streamDoc{Uri: es.Uri, Tags: es.Tags, Status: profiles.DestinationHealthy, TypeKeys: keys, KeysKept: true})
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +64,30 @@ func (s *Service) CreateEventStream(ctx context.Context, es *profiles.EventStrea
 	}
 	s.domains.forgetStreams(es.DomainName)
 	return s.streamFromConfig(ctx, c)
+}
+
+// ownTypeKeys returns the EncryptionKeys of a domain's object types that
+// have one other than the domain's key.
+func (s *Service) ownTypeKeys(ctx context.Context, domain string) ([]string, error) {
+	d, err := s.Store.FindDomain(ctx, domain)
+	if err != nil {
+		return nil, domainErr(err, domain)
+	}
+	var keys []string
+	err = s.Store.View(ctx, func(tx profiles.Tx) error {
+		types, err := tx.ListObjectTypes(ctx, domain, "", 0)
+		if err != nil {
+			return err
+		}
+		keys = keys[:0]
+		for _, t := range types {
+			if k := t.EncryptionKey; k != "" && k != d.DefaultEncryptionKey && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+		return nil
+	})
+	return keys, domainErr(err, domain)
 }
 
 // checkDestination checks a destination ARN: a Kinesis data stream of this
@@ -160,39 +197,63 @@ func (s *Service) eventStreamARN(domain, name string) string {
 	return s.DomainARN(domain) + "/event-streams/" + name
 }
 
-// recentStreams returns the outbox names (outboxName) of a domain's event
-// streams as read at
+// streamRef is what a change needs of an event stream: its outbox name
+// (outboxName) and which objects it takes (streamDoc.TypeKeys).
+type streamRef struct {
+	outbox   string
+	typeKeys []string
+	keysKept bool
+}
+
+// takes reports whether the stream sends the objects of a type whose own
+// key is typeKey ("" for a type sealed under the domain's key).
+func (r streamRef) takes(typeKey string) bool {
+	return typeKey == "" || !r.keysKept || slices.Contains(r.typeKeys, typeKey)
+}
+
+// recentStreams returns a domain's event streams as read at
 // most domainTTL ago: a stream created through another node gets the
 // changes made here from at most that long after its creation (README).
 // Call it before the change's transaction.
-func (s *Service) recentStreams(ctx context.Context, domain string) ([]string, error) {
+func (s *Service) recentStreams(ctx context.Context, domain string) ([]streamRef, error) {
 	if s.Outbox == nil || s.Configs == nil {
 		return nil, nil
 	}
 	c := &s.domains
-	return recent(c, &c.streams, domain, s.Now(), func() ([]string, error) {
+	return recent(c, &c.streams, domain, s.Now(), func() ([]streamRef, error) {
 		list, err := s.Configs.ListConfigs(ctx, domain, profiles.ConfigEventStream, "", 0)
 		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
 			return nil, nil // the change's transaction tells
 		} else if err != nil {
 			return nil, err
 		}
-		names := make([]string, len(list))
+		refs := make([]streamRef, len(list))
 		for i, c := range list {
-			names[i] = outboxName(c)
+			doc, err := decodeStreamDoc(c)
+			if err != nil {
+				return nil, err
+			}
+			refs[i] = streamRef{outbox: outboxName(c), typeKeys: doc.TypeKeys, keysKept: doc.KeysKept}
 		}
-		return names, nil
+		return refs, nil
 	})
 }
 
 // profileEventType is the ObjectTypeName of a profile's events.
 const profileEventType = "_profile"
 
-// putEvents writes one event (payload) for each of streams in tx, sealed
-// under the domain's key, and asks the delivery loop to run once tx has
-// committed (wakeDelivery).
-func (s *Service) putEvents(ctx context.Context, tx profiles.Tx, streams []string, p profiles.StreamEventPayload, partitionKey string) error {
-	if len(streams) == 0 {
+// putEvents writes one event (payload) for each of streams that takes it
+// (typeKey: the own key of the object type of an object's event, else "")
+// in tx, sealed under the domain's key, and asks the delivery loop to run
+// once tx has committed (wakeDelivery).
+func (s *Service) putEvents(ctx context.Context, tx profiles.Tx, streams []streamRef, p profiles.StreamEventPayload, partitionKey, typeKey string) error {
+	var names []string
+	for _, r := range streams {
+		if r.takes(typeKey) {
+			names = append(names, r.outbox)
+		}
+	}
+	if len(names) == 0 {
 		return nil
 	}
 	p.EventID = s.newID(s.now())
@@ -201,8 +262,8 @@ func (s *Service) putEvents(ctx context.Context, tx profiles.Tx, streams []strin
 	if err != nil {
 		return err
 	}
-	events := make([]*profiles.StreamEvent, len(streams))
-	for i, name := range streams {
+	events := make([]*profiles.StreamEvent, len(names))
+	for i, name := range names {
 		sealed, err := s.crypt.Seal(ctx, eventRecord(p.DomainName, name, p.EventID), data)
 		if err != nil {
 			return err
@@ -225,7 +286,7 @@ func (s *Service) profileEvent(p *profiles.Profile, eventType string, at time.Ti
 
 // putProfileEvent writes a profile's event (eventType CREATED or UPDATED)
 // for each of streams in tx.
-func (s *Service) putProfileEvent(ctx context.Context, tx profiles.Tx, streams []string, p *profiles.Profile, eventType string) error {
+func (s *Service) putProfileEvent(ctx context.Context, tx profiles.Tx, streams []streamRef, p *profiles.Profile, eventType string) error {
 	if len(streams) == 0 {
 		return nil
 	}
@@ -233,7 +294,7 @@ func (s *Service) putProfileEvent(ctx context.Context, tx profiles.Tx, streams [
 	if err != nil {
 		return err
 	}
-	return s.putEvents(ctx, tx, streams, ev, p.ID)
+	return s.putEvents(ctx, tx, streams, ev, p.ID, "")
 }
 
 // objectEvent returns the payload of an ingested object's event.

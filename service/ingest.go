@@ -117,7 +117,7 @@ type ingestion struct {
 	now    time.Time
 	// streams are the domain's event streams (recentStreams), which get
 	// the object's event and, when it changes, the profile's.
-	streams []string
+	streams []streamRef
 
 	res       *mapping.Result
 	index     []string // the stored form of each of res.Keys' values (indexValue)
@@ -276,7 +276,7 @@ func (in *ingestion) putEvents(ctx context.Context, p *profiles.Profile, o *prof
 		if err != nil {
 			return err
 		}
-		if err := in.s.putEvents(ctx, in.tx, in.streams, ev, p.ID); err != nil {
+		if err := in.s.putEvents(ctx, in.tx, in.streams, ev, p.ID, ""); err != nil {
 			return err
 		}
 	}
@@ -284,7 +284,11 @@ func (in *ingestion) putEvents(ctx context.Context, p *profiles.Profile, o *prof
 	if newObject {
 		kind = "CREATED"
 	}
-	return in.s.putEvents(ctx, in.tx, in.streams, objectEvent(o, kind, in.now), p.ID)
+	typeKey := in.t.EncryptionKey
+	if typeKey == in.domain.DefaultEncryptionKey {
+		typeKey = ""
+	}
+	return in.s.putEvents(ctx, in.tx, in.streams, objectEvent(o, kind, in.now), p.ID, typeKey)
 }
 
 // premapped is an object mapped before its transaction (premap).
