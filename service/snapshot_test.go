@@ -36,19 +36,28 @@ func (h *heldBuckets) PutObject(ctx context.Context, bucket, key string, body []
 	return nil
 }
 
-// TestSegmentSnapshot_OneExportAtATime: while a domain's export runs,
-// another is refused with ETHROTTLED; once it has finished, one is taken.
-func TestSegmentSnapshot_OneExportAtATime(t *testing.T) {
+// openSnapshots returns an encrypted service whose exports go to a
+// heldBuckets (closed when the test ends), with a segment "everyone" of
+// domain "enc".
+func openSnapshots(t *testing.T) (*service.Service, *heldBuckets) {
+	t.Helper()
 	s, _, _ := openDelivery(t)
-	ctx := t.Context()
 	dest := &heldBuckets{release: make(chan struct{})}
 	s.Objects = dest
 	t.Cleanup(func() { s.Close(context.Background()) })
-	if _, err := s.CreateSegmentDefinition(ctx, &profiles.SegmentDefinition{DomainName: "enc", Name: "everyone", DisplayName: "everyone",
+	if _, err := s.CreateSegmentDefinition(t.Context(), &profiles.SegmentDefinition{DomainName: "enc", Name: "everyone", DisplayName: "everyone",
 		Groups: profiles.SegmentGroups{Groups: []profiles.SegmentGroup{{Dimensions: []profiles.SegmentDimension{{
 			Profile: map[string]profiles.CalcFilterCondition{"FirstName": {DimensionType: "EXCLUSIVE", Values: []string{"nobody"}}}}}}}}}); err != nil {
 		t.Fatal(err)
 	}
+	return s, dest
+}
+
+// TestSegmentSnapshot_OneExportAtATime: while a domain's export runs,
+// another is refused with ETHROTTLED; once it has finished, one is taken.
+func TestSegmentSnapshot_OneExportAtATime(t *testing.T) {
+	s, dest := openSnapshots(t)
+	ctx := t.Context()
 	if _, err := s.CreateProfile(ctx, "enc", map[string]string{"FirstName": "Ann"}); err != nil {
 		t.Fatal(err)
 	}
@@ -85,17 +94,9 @@ func TestSegmentSnapshot_OneExportAtATime(t *testing.T) {
 // until the end, and they count too.
 func TestSegmentSnapshot_SizeLimit(t *testing.T) {
 	defer service.SetMaxExportBytes(200)()
-	s, _, _ := openDelivery(t)
-	ctx := t.Context()
-	dest := &heldBuckets{release: make(chan struct{})}
+	s, dest := openSnapshots(t)
 	close(dest.release)
-	s.Objects = dest
-	t.Cleanup(func() { s.Close(context.Background()) })
-	if _, err := s.CreateSegmentDefinition(ctx, &profiles.SegmentDefinition{DomainName: "enc", Name: "everyone", DisplayName: "everyone",
-		Groups: profiles.SegmentGroups{Groups: []profiles.SegmentGroup{{Dimensions: []profiles.SegmentDimension{{
-			Profile: map[string]profiles.CalcFilterCondition{"FirstName": {DimensionType: "EXCLUSIVE", Values: []string{"nobody"}}}}}}}}}); err != nil {
-		t.Fatal(err)
-	}
+	ctx := t.Context()
 	for i := range 5 {
 		if _, err := s.CreateProfile(ctx, "enc", map[string]string{"FirstName": fmt.Sprintf("Ann%d", i), "AdditionalInformation": strings.Repeat("x", 40)}); err != nil {
 			t.Fatal(err)
