@@ -45,11 +45,13 @@ type DeadLetterService interface {
 	// ListDeadLetters returns up to max messages of the queue, oldest
 	// first as the queue gives them, and leaves them in it.
 	ListDeadLetters(ctx context.Context, domain string, max int) ([]*DeadLetterEntry, error)
-	// ReplayDeadLetters ingests the dead letters with the given message IDs
-	// (all of them when ids is nil) again: each one ingested is deleted;
-	// each one that fails again is sent back with one more attempt and the
-	// new error.
-	ReplayDeadLetters(ctx context.Context, domain string, ids []string) (replayed, failed int, err error)
+	// ReplayDeadLetters ingests the domain's dead letters with the given
+	// message IDs (all of them when ids is nil) again, those of the object
+	// types allow lets through (nil: all; the others are kept and counted
+	// in refused): each one ingested is deleted; each one that fails again
+	// is sent back with one more attempt and the new error. A message that
+	// names another domain is not one of its dead letters.
+	ReplayDeadLetters(ctx context.Context, domain string, ids []string, allow func(objectType string) error) (replayed, failed, refused int, err error)
 	// DeleteDeadLetters deletes the messages with the given IDs and returns
 	// how many it found.
 	DeleteDeadLetters(ctx context.Context, domain string, ids []string) (int, error)

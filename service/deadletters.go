@@ -2,9 +2,13 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -37,9 +41,12 @@ func (s *Service) domainQueue(ctx context.Context, domain string) (string, error
 	return d.DeadLetterQueueURL, nil
 }
 
-// take receives up to max messages of the queue, hiding them for
-// deadLetterHold. The caller hands back those it keeps with release.
-func (s *Service) take(ctx context.Context, url string, max int) ([]taken, error) {
+// take receives up to max messages of the queue of domain, hiding them for
+// deadLetterHold. The caller hands back those it keeps with release. A
+// message is a dead letter of the domain (entry.Letter) only if it names
+// the domain: a queue may serve several domains, and anyone who may send
+// to it may write any message; the others are left as foreign messages.
+func (s *Service) take(ctx context.Context, domain, url string, max int) ([]taken, error) {
 	var out []taken
 	seen := map[string]bool{}
 	for len(out) < max {
@@ -57,7 +64,7 @@ func (s *Service) take(ctx context.Context, url string, max int) ([]taken, error
 			fresh++
 			e := &profiles.DeadLetterEntry{ID: m.ID, SentAt: m.SentAt, ReceiveCount: m.ReceiveCount, Body: m.Body}
 			var dl profiles.DeadLetter
-			if json.Unmarshal([]byte(m.Body), &dl) == nil && dl.DomainName != "" {
+			if json.Unmarshal([]byte(m.Body), &dl) == nil && dl.DomainName == domain {
 				e.Letter = &dl
 			}
 			out = append(out, taken{msg: m, entry: e})
@@ -88,7 +95,7 @@ func (s *Service) ListDeadLetters(ctx context.Context, domain string, max int) (
 	if err != nil {
 		return nil, err
 	}
-	ts, err := s.take(ctx, url, max)
+	ts, err := s.take(ctx, domain, url, max)
 	if err != nil {
 		return nil, err
 	}
@@ -100,18 +107,20 @@ func (s *Service) ListDeadLetters(ctx context.Context, domain string, max int) (
 	return out, nil
 }
 
-// ReplayDeadLetters ingests the dead letters with the given message IDs
-// (nil: every one) again. Each ingested one is deleted; each that fails
-// again is replaced by a message with one more attempt and the new error.
-// Messages that are not dead letters are left alone.
-func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []string) (replayed, failed int, err error) {
+// ReplayDeadLetters ingests the dead letters of the domain with the given
+// message IDs (nil: every one) again, those of an object type allow lets
+// the caller put objects of (nil: all). Each ingested one is deleted; each
+// that fails again is replaced by a message with one more attempt and the
+// new error. Messages that are not the domain's dead letters, and letters
+// allow refuses (counted in refused), are left alone.
+func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []string, allow func(objectType string) error) (replayed, failed, refused int, err error) {
 	url, err := s.domainQueue(ctx, domain)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	ts, err := s.take(ctx, url, maxDeadLetterScan)
+	ts, err := s.take(ctx, domain, url, maxDeadLetterScan)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	var keep []taken
 	for i, t := range ts {
@@ -124,11 +133,14 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			break
 		}
 		dl := t.entry.Letter
+		if allow != nil && allow(dl.ObjectTypeName) != nil {
+			refused++
+			keep = append(keep, t)
+			continue
+		}
 		obj := dl.Object
-		if dl.ObjectTruncated && dl.ObjectFile != "" {
-			if whole, err := os.ReadFile(dl.ObjectFile); err == nil {
-				obj = string(whole)
-			}
+		if whole, ok := s.wholeObject(dl); ok {
+			obj = whole
 		}
 		_, perr := s.PutProfileObject(ctx, dl.DomainName, dl.ObjectTypeName, obj)
 		if perr != nil {
@@ -139,18 +151,44 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			if err := s.deadLetter(ctx, &again); err != nil {
 				keep = append(keep, ts[i:]...)
 				s.release(context.WithoutCancel(ctx), url, keep)
-				return replayed, failed, err
+				return replayed, failed, refused, err
 			}
 		} else {
 			replayed++
 		}
 		if err := s.Queues.Delete(ctx, url, t.msg.ReceiptHandle); err != nil {
 			s.release(context.WithoutCancel(ctx), url, append(keep, ts[i+1:]...))
-			return replayed, failed, err
+			return replayed, failed, refused, err
 		}
 	}
 	s.release(context.WithoutCancel(ctx), url, keep)
-	return replayed, failed, nil
+	return replayed, failed, refused, nil
+}
+
+// wholeObject returns the whole object of a letter cut to fit a queue
+// message, from the file this node kept (truncate), if it has it. The file
+// must be one truncate wrote: in this node's dlq-objects, named by the
+// SHA-256 of what it holds, which begins with the letter's cut copy (a
+// message names a file; the queue takes messages from anyone who may send
+// to it).
+func (s *Service) wholeObject(dl *profiles.DeadLetter) (string, bool) {
+	if !dl.ObjectTruncated || dl.ObjectFile == "" || s.spool.path == "" {
+		return "", false
+	}
+	dir := filepath.Join(filepath.Dir(s.spool.path), "dlq-objects")
+	file := filepath.Clean(dl.ObjectFile)
+	if filepath.Dir(file) != dir {
+		return "", false
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256(data)
+	if filepath.Base(file) != hex.EncodeToString(sum[:])+".json" || !strings.HasPrefix(string(data), dl.Object) {
+		return "", false
+	}
+	return string(data), true
 }
 
 // DeleteDeadLetters deletes the messages of the domain's dead-letter queue
@@ -160,7 +198,7 @@ func (s *Service) DeleteDeadLetters(ctx context.Context, domain string, ids []st
 	if err != nil {
 		return 0, err
 	}
-	ts, err := s.take(ctx, url, maxDeadLetterScan)
+	ts, err := s.take(ctx, domain, url, maxDeadLetterScan)
 	if err != nil {
 		return 0, err
 	}

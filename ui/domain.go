@@ -248,12 +248,20 @@ func (s *Server) dlqAction(w http.ResponseWriter, r *http.Request) {
 			}
 			ids = []string{id}
 		}
-		replayed, failed, err := s.DeadLetters.ReplayDeadLetters(r.Context(), domain, ids)
+		// A letter is put as PutProfileObject would put it: the caller
+		// needs the action on its object type's ARN too.
+		allow := func(objectType string) error {
+			return s.allow(r, "profile:PutProfileObject", s.Domains.DomainARN(domain)+"/object-types/"+objectType)
+		}
+		replayed, failed, refused, err := s.DeadLetters.ReplayDeadLetters(r.Context(), domain, ids, allow)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		done = fmt.Sprintf("Replayed: %d ingested, %d failed again (kept with the new error).", replayed, failed)
+		if refused > 0 {
+			done += fmt.Sprintf(" %d not replayed: you may not put objects of their object type (profile:PutProfileObject).", refused)
+		}
 	case "delete-one":
 		if err := s.allowDLQ(r, d, "sqs:ReceiveMessage", "sqs:DeleteMessage"); err != nil {
 			s.fail(w, r, err)

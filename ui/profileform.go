@@ -209,7 +209,7 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) {
 	domain, id := r.PathValue("domain"), r.PathValue("id")
-	if err := s.allowData(r, "profile:UpdateProfile", domain); err != nil {
+	if err := s.allowDataFor(r, domain, "profile:UpdateProfile", "profile:SearchProfiles"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -223,7 +223,7 @@ func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 	domain, id := r.PathValue("domain"), r.PathValue("id")
-	if err := s.allowData(r, "profile:UpdateProfile", domain); err != nil {
+	if err := s.allowDataFor(r, domain, "profile:UpdateProfile", "profile:SearchProfiles"); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -294,6 +294,16 @@ func (s *Server) allowData(r *http.Request, action, domain string) error {
 	return s.allow(r, "kms:Decrypt", key)
 }
 
+// allowDataFor is allowData for a page that does action and shows the
+// profile's fields, which through the API only a reader (SearchProfiles)
+// sees: UpdateProfile and MergeProfiles return none.
+func (s *Server) allowDataFor(r *http.Request, domain, action, read string) error {
+	if err := s.allow(r, action, s.Domains.DomainARN(domain)); err != nil {
+		return err
+	}
+	return s.allowData(r, read, domain)
+}
+
 func (s *Server) conditions(r *http.Request, sess *session) map[string][]string {
 	cond := iam.RequestContext(r, s.Now())
 	cond["aws:PrincipalArn"] = []string{sess.Principal}

@@ -183,14 +183,18 @@ type address struct {
 
 func (s *Server) findProfile(r *http.Request, domain, id string) (*profiles.Profile, error) {
 	found, _, err := s.Search.SearchProfiles(r.Context(), domain,
-		profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_profileId", Values: []string{id}}}, profiles.Page{MaxResults: 1})
+		profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_profileId", Values: []string{id}}}, profiles.Page{MaxResults: 100})
 	if err != nil {
 		return nil, err
 	}
-	if len(found) == 0 {
-		return nil, profiles.Errorf(profiles.ENOTFOUND, "Profile %s not found in domain %s.", id, domain)
+	// _profileId also finds the profile another was merged into (its keys
+	// moved there); the page of an id is that profile's only.
+	for _, f := range found {
+		if f.Profile.ID == id {
+			return f.Profile, nil
+		}
 	}
-	return found[0].Profile, nil
+	return nil, profiles.Errorf(profiles.ENOTFOUND, "Profile %s not found in domain %s.", id, domain)
 }
 
 func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
@@ -323,7 +327,7 @@ type mergeColumn struct{ Fields []field }
 // both.
 func (s *Server) mergePage(w http.ResponseWriter, r *http.Request) {
 	domain, id := r.PathValue("domain"), r.PathValue("id")
-	if err := s.allowData(r, "profile:MergeProfiles", domain); err != nil {
+	if err := s.allowDataFor(r, domain, "profile:MergeProfiles", "profile:SearchProfiles"); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -2,12 +2,16 @@ package main_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/openprofiles/profiles"
 )
 
 // TestDeadLetterService: the dead letters of a domain as the console reads
@@ -56,7 +60,7 @@ func TestDeadLetterService(t *testing.T) {
 	}
 
 	(&ingestEnv{t: t, m: m, client: client, domain: "ops"}).putType(contactType("orders"))
-	replayed, failed, err := m.Service.ReplayDeadLetters(ctx, "ops", nil)
+	replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "ops", nil, nil)
 	if err != nil || replayed != 1 || failed != 0 {
 		after, _ := m.Service.ListDeadLetters(ctx, "ops", 10)
 		for _, e := range after {
@@ -100,5 +104,65 @@ func TestDeadLetterService(t *testing.T) {
 	}
 	if _, err := m.Service.DeadLetterDepth(ctx, "missing"); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("DeadLetterDepth of a missing domain: %v", err)
+	}
+}
+
+// TestDeadLetterService_ForgedLetters: whoever may send to a dead-letter
+// queue may write any message in it. A replay from a domain replays only
+// the letters that name it (a queue may serve several domains), reads a
+// cut object's whole copy only from a file this server kept for it (not any
+// file a message names), and leaves the letters the caller may not put.
+func TestDeadLetterService_ForgedLetters(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	queue := mustServiceQueue(t, m, "shared-dlq")
+	for _, d := range []string{"one", "two"} {
+		if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(d),
+			DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(queue)}); err != nil {
+			t.Fatal(err)
+		}
+		(&ingestEnv{t: t, m: m, client: client, domain: d}).putType(contactType("contact"))
+	}
+	secret := filepath.Join(t.TempDir(), "secret.json")
+	os.WriteFile(secret, []byte(`{"id":"leak","email":"leaked@example.com"}`), 0o600)
+	q := MustSQSClient(t, m.URL())
+	for _, letter := range []map[string]any{
+		{"Version": 1, "DomainName": "two", "ObjectTypeName": "contact", "Source": "import", "ErrorCode": "INTERNAL", "Attempts": 1,
+			"Object": `{"id":"t1","email":"two@example.com"}`},
+		{"Version": 1, "DomainName": "one", "ObjectTypeName": "contact", "Source": "import", "ErrorCode": "INTERNAL", "Attempts": 1,
+			"Object": `{"id":"o1","email":"one@example.com"}`, "ObjectTruncated": true, "ObjectFile": secret, "ObjectSize": 44},
+	} {
+		b, _ := json.Marshal(letter)
+		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(string(b))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := m.Service.ListDeadLetters(ctx, "one", 10)
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("ListDeadLetters(one): %d, %v", len(entries), err)
+	}
+	for _, e := range entries {
+		if e.Letter != nil && e.Letter.DomainName != "one" {
+			t.Errorf("domain one lists a letter of domain %s as its own", e.Letter.DomainName)
+		}
+	}
+	refuse := func(string) error { return profiles.Errorf(profiles.EFORBIDDEN, "no") }
+	if replayed, failed, refused, err := m.Service.ReplayDeadLetters(ctx, "one", nil, refuse); err != nil || replayed+failed != 0 || refused != 1 {
+		t.Fatalf("replay of one, its object type refused: %d replayed, %d failed, %d refused, %v; want 1 refused", replayed, failed, refused, err)
+	}
+	if replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "one", nil, nil); err != nil || replayed != 1 || failed != 0 {
+		t.Fatalf("replay of one: %d replayed, %d failed, %v; want its one letter", replayed, failed, err)
+	}
+	one := &ingestEnv{t: t, m: m, client: client, domain: "one"}
+	one.mustOne("_email", "one@example.com")
+	if got := one.search("_email", "leaked@example.com"); len(got) != 0 {
+		t.Errorf("the replay read the file a forged letter named")
+	}
+	if got := (&ingestEnv{t: t, m: m, client: client, domain: "two"}).search("_email", "two@example.com"); len(got) != 0 {
+		t.Errorf("replaying domain one's letters put domain two's letter into domain two")
+	}
+	if replayed, _, _, err := m.Service.ReplayDeadLetters(ctx, "two", nil, nil); err != nil || replayed != 1 {
+		t.Fatalf("replay of two: %d replayed, %v; want its letter", replayed, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -523,5 +524,39 @@ func TestWorkspace_Duplicates(t *testing.T) {
 	}
 	if st := b.open("/console/domains/sales/profiles/" + dup); st != http.StatusNotFound {
 		t.Errorf("the merged profile's page: %d, want 404", st)
+	}
+}
+
+// TestWorkspace_WritersSeeNoData: the edit and merge pages show a
+// profile's fields; through the API, UpdateProfile and MergeProfiles return
+// none, so these pages need profile:SearchProfiles as reading does.
+func TestWorkspace_WritersSeeNoData(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, name := range []string{"Secret", "Other"} {
+		out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, aws.ToString(out.ProfileId))
+	}
+	id, secret := mustAgent(t, m, "writer", agentProfiles, agentDecrypt,
+		`{"Effect":"Deny","Action":["profile:SearchProfiles","profile:BatchGetProfile"],"Resource":"*"}`)
+	hc := mustConsoleSession(t, m.URL(), id, secret)
+	for _, path := range []string{"/profiles/" + ids[0] + "/edit", "/profiles/" + ids[0] + "/merge?other=" + ids[1]} {
+		r, err := hc.Get(m.URL() + "/console/domains/d" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusForbidden || strings.Contains(string(body), "Secret") {
+			t.Errorf("%s for an agent who may not read profiles: %d; want 403 without the profile's fields", path, r.StatusCode)
+		}
 	}
 }
