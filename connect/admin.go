@@ -61,7 +61,7 @@ func (in *Intake) serveAdmin(ctx context.Context, q *request) (any, error) {
 		if err := decode(q.body, &v); err != nil {
 			return nil, err
 		}
-		if err := q.authorize(ctx, "connect:CreateInstance", "*"); err != nil {
+		if err := q.authorize(ctx, "connect:CreateInstance", "*", ""); err != nil {
 			return nil, err
 		}
 		inst, err := in.Integrations.CreateInstance(ctx, v.InstanceAlias)
@@ -76,7 +76,7 @@ func (in *Intake) serveAdmin(ctx context.Context, q *request) (any, error) {
 		if err := decode(q.body, &v); err != nil {
 			return nil, err
 		}
-		if err := q.authorize(ctx, "connect:ListInstances", "*"); err != nil {
+		if err := q.authorize(ctx, "connect:ListInstances", "*", ""); err != nil {
 			return nil, err
 		}
 		list, err := in.Integrations.ListInstances(ctx)
@@ -115,12 +115,12 @@ func (in *Intake) switchInstance(ctx context.Context, q *request, v *SwitchInsta
 		return nil, profiles.Errorf(profiles.EINVALID, "InstanceArn %q is not an instance ARN (arn:aws:connect:REGION:ACCOUNT:instance/ID).", clip(v.InstanceArn))
 	}
 	q.log = append(q.log, "instance", id, "domain", v.DomainName)
-	if err := q.authorize(ctx, "profile:PutIntegration", in.domainARN(v.DomainName)); err != nil {
+	if err := q.authorize(ctx, "profile:PutIntegration", in.domainARN(v.DomainName), v.DomainName); err != nil {
 		return nil, err
 	}
 	old, err := in.Integrations.InstanceIntegration(ctx, id)
 	if err == nil && old.DomainName != v.DomainName {
-		if err := q.authorize(ctx, "profile:DeleteIntegration", in.domainARN(old.DomainName)); err != nil {
+		if err := q.authorize(ctx, "profile:DeleteIntegration", in.domainARN(old.DomainName), old.DomainName); err != nil {
 			return nil, err
 		}
 	} else if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {

@@ -51,7 +51,10 @@ type Intake struct {
 	Integrations profiles.IntegrationService
 	Ingest       profiles.IngestService
 	Authorizer   profiles.Authorizer
-	Verifier     *sigv4.Verifier
+	// Tags reads a domain's tags, the aws:ResourceTag/… condition keys of
+	// the authorisation (nil: none).
+	Tags     profiles.TagService
+	Verifier *sigv4.Verifier
 	Region       string
 	AccountID    string
 	Logger       *slog.Logger     // nil: discard

@@ -217,8 +217,12 @@ func (in *Intake) serveRecords(ctx context.Context, q *request) (any, error) {
 		return nil, err
 	}
 	q.log = append(q.log, "domain", integ.DomainName)
-	if err := q.authorize(ctx, "profile:PutProfileObject", in.domainARN(integ.DomainName)); err != nil {
-		return nil, err
+	// As PutProfileObject through the API: on the domain's ARN and its
+	// object type's, with the domain's tags.
+	for _, arn := range []string{in.domainARN(integ.DomainName), in.domainARN(integ.DomainName) + "/object-types/" + ObjectType(integ)} {
+		if err := q.authorize(ctx, "profile:PutProfileObject", arn, integ.DomainName); err != nil {
+			return nil, err
+		}
 	}
 	res, err := in.accept(ctx, integ, q.body)
 	if err != nil {
@@ -228,12 +232,34 @@ func (in *Intake) serveRecords(ctx context.Context, q *request) (any, error) {
 	return res, nil
 }
 
-// authorize asks the Authorizer whether the caller may act on resource.
-func (q *request) authorize(ctx context.Context, action, resource string) error {
+// authorize asks the Authorizer whether the caller may act on resource, a
+// resource of domain (whose tags are its aws:ResourceTag/… keys).
+func (q *request) authorize(ctx context.Context, action, resource, domain string) error {
 	return q.in.Authorizer.Authorize(ctx, &profiles.AuthRequest{
 		Principal: q.principal, Action: action, Resource: resource,
-		Context: q.conditionKeys(), RequestID: q.id,
+		Context: q.conditionKeys(), RequestID: q.id, Tags: q.in.resourceTags(domain),
 	})
+}
+
+// resourceTags returns the AuthRequest.Tags of a resource of domain ("":
+// none).
+func (in *Intake) resourceTags(domain string) func(context.Context) (map[string][]string, error) {
+	if in.Tags == nil || domain == "" {
+		return nil
+	}
+	return func(ctx context.Context) (map[string][]string, error) {
+		tags, err := in.Tags.ListTagsForResource(ctx, in.domainARN(domain))
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, nil // the operation answers for the missing domain
+		} else if err != nil {
+			return nil, err // not evaluated without the resource's tags
+		}
+		cond := map[string][]string{}
+		for k, v := range tags {
+			cond["aws:ResourceTag/"+k] = []string{v}
+		}
+		return cond, nil
+	}
 }
 
 // conditionKeys returns the global condition keys of the request.

@@ -335,6 +335,25 @@ func TestContacts_Intake(t *testing.T) {
 	if got := e.history("sales", caller[0]); slices.Contains(got, "v-5") {
 		t.Errorf("a refused record went in: %v", got)
 	}
+
+	// As through the API: a Deny on the CTR object type's ARN, or on the
+	// domain's tags, refuses the records too.
+	if err := e.m.Service.TagResource(t.Context(), "arn:aws:profile:us-east-1:000000000000:domains/sales", map[string]string{"env": "prod"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, deny := range []string{
+		`{"Effect":"Deny","Action":"profile:PutProfileObject","Resource":"arn:aws:profile:us-east-1:000000000000:domains/sales/object-types/CTR"}`,
+		`{"Effect":"Deny","Action":"profile:PutProfileObject","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/env":"prod"}}}`,
+	} {
+		name := fmt.Sprintf("denied%d", i)
+		id, secret := mustUserKey(t, e.m, name, map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`, deny)})
+		body := []byte(ctr(east.Arn, "v-deny", "+12065550100", at))
+		r = mustDo(t, mustSignedRequest(t, e.m, http.MethodPost, connect.Path+east.Id+"/contact-records", body, signOpts{keyID: id, secret: secret}))
+		checkError(t, r, http.StatusForbidden, "AccessDeniedException", "profile:PutProfileObject")
+	}
+	if got := e.history("sales", caller[0]); slices.Contains(got, "v-deny") {
+		t.Errorf("a record denied on the object type or the domain's tags went in: %v", got)
+	}
 }
 
 func TestContacts_Simulate(t *testing.T) {

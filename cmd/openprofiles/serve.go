@@ -288,7 +288,7 @@ func (m *Main) Open() error {
 	}
 	m.API.Init()
 	m.instrumentServices()
-	intake := &connect.Intake{Integrations: m.Service, Ingest: m.Service, Authorizer: m.Service,
+	intake := &connect.Intake{Integrations: m.Service, Ingest: m.Service, Authorizer: m.Service, Tags: m.Service,
 		Verifier: &sigv4.Verifier{Region: c.Region, Services: []string{connect.SigningService}, Lookup: lookup, Verified: verified},
 		Region:   c.Region, AccountID: c.AccountID, Logger: m.Logger}
 	contactRecords, connectAdmin := intake.Handler(), intake.AdminHandler()
