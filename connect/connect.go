@@ -53,12 +53,12 @@ type Intake struct {
 	Authorizer   profiles.Authorizer
 	// Tags reads a domain's tags, the aws:ResourceTag/… condition keys of
 	// the authorisation (nil: none).
-	Tags     profiles.TagService
-	Verifier *sigv4.Verifier
-	Region       string
-	AccountID    string
-	Logger       *slog.Logger     // nil: discard
-	Now          func() time.Time // the clock of condition keys; nil: time.Now
+	Tags      profiles.TagService
+	Verifier  *sigv4.Verifier
+	Region    string
+	AccountID string
+	Logger    *slog.Logger     // nil: discard
+	Now       func() time.Time // the clock of condition keys; nil: time.Now
 }
 
 // Result is the answer of the intake: how many records went in, how many
