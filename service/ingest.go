@@ -359,8 +359,13 @@ func (in *ingestion) keyWith(id string) (mapping.Key, bool) {
 // PROFILE keys that are not SECONDARY, then SECONDARY ones, then the keys
 // that link standard objects. A key value held by one profile finds it; one
 // held by several is ambiguous and ignored. Two keys of a round that find
-// different profiles, or every key being ambiguous, refuse the object. It
-// returns "" when no key finds a profile.
+// different profiles, or every key that says something being ambiguous,
+// refuse the object. A key that is also the object's UNIQUE key and finds
+// nothing says nothing: a new object's own id is on no profile unless one
+// was given it (AddProfileKey, as agents associate a contact), so a contact
+// record whose phone number several profiles share is refused, not given
+// one more profile with that number. It returns "" when no key finds a
+// profile.
 func (in *ingestion) resolve(ctx context.Context) (string, error) {
 	rounds := []func(ids []string) bool{
 		func(ids []string) bool {
@@ -374,7 +379,7 @@ func (in *ingestion) resolve(ctx context.Context) (string, error) {
 				(hasIdentifier(ids, profiles.IdentifierAsset) || hasIdentifier(ids, profiles.IdentifierCase) || hasIdentifier(ids, profiles.IdentifierOrder))
 		},
 	}
-	keys, ambiguous := 0, 0
+	keys, telling, ambiguous := 0, 0, 0
 	for _, inRound := range rounds {
 		found := ""
 		for i, k := range in.res.Keys {
@@ -385,6 +390,9 @@ func (in *ingestion) resolve(ctx context.Context) (string, error) {
 			ids, err := in.s.findProfileIDs(ctx, in.tx, in.domain.Name, k.Name, k.Value, in.index[i])
 			if err != nil {
 				return "", err
+			}
+			if len(ids) > 0 || !hasIdentifier(k.Identifiers, profiles.IdentifierUnique) {
+				telling++
 			}
 			switch {
 			case len(ids) == 0:
@@ -403,7 +411,7 @@ func (in *ingestion) resolve(ctx context.Context) (string, error) {
 	switch {
 	case keys == 0:
 		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonKeyMissing, profiles.MsgKeyMissing)
-	case ambiguous == keys:
+	case telling > 0 && ambiguous == telling:
 		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonAmbiguousKeys, profiles.MsgAmbiguousKeys)
 	}
 	return "", nil

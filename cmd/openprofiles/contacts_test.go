@@ -318,6 +318,26 @@ func TestContacts_Intake(t *testing.T) {
 		t.Errorf("dead letter = %+v", dl)
 	}
 
+	// A number several profiles share (made through the API) is
+	// ambiguous: the record is refused as AMBIGUOUS_KEYS and kept in the
+	// dead-letter queue, rather than given one more profile with the
+	// number, which would make the next call from it more ambiguous still.
+	for range 2 {
+		if _, err := e.client.CreateProfile(t.Context(), &customerprofiles.CreateProfileInput{DomainName: aws.String("sales"),
+			PhoneNumber: aws.String("+13125550177")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 2 {
+		res, r := e.post(east.Id, ctr(east.Arn, fmt.Sprintf("shared-%d", i), "+13125550177", at))
+		if r.Status != http.StatusOK || res.Failed != 1 || res.Records[0].ErrorCode != profiles.ReasonAmbiguousKeys {
+			t.Fatalf("a call from a number two profiles share: %d %s; want AMBIGUOUS_KEYS", r.Status, r.Body)
+		}
+	}
+	if got := e.profilesOf("sales", "_phone", "+13125550177"); len(got) != 2 {
+		t.Errorf("profiles of the shared number after two calls: %d, want the 2 there were", len(got))
+	}
+
 	// A caller not allowed to put objects in the domain: nothing goes in.
 	if _, err := e.m.Service.CreatePrincipal(t.Context(), profiles.PrincipalUser, "reader"); err != nil {
 		t.Fatal(err)
