@@ -252,6 +252,18 @@ func (s *Service) SwitchInstance(ctx context.Context, instanceARN, domain string
 	if in.DomainName == domain {
 		return in, nil
 	}
+	// The integration moves with its object types: the new domain must
+	// have them (or they must be templates), else every record would fail.
+	for _, t := range append([]string{in.ObjectTypeName}, mapValues(in.ObjectTypeNames)...) {
+		if t == "" {
+			continue
+		}
+		if _, err := s.GetObjectType(ctx, domain, t); profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, profiles.Errorf(profiles.EINVALID, "Instance %s sends its contact records as object type %s, which domain %s does not have: create it there (PutProfileObjectType, e.g. with --template-id CTR), or associate the instance anew with PutIntegration.", instanceARN, t, domain)
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	return s.Integrations.MoveIntegration(ctx, instanceARN, domain)
 }
 

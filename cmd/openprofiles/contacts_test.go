@@ -250,6 +250,27 @@ func TestContacts_Instances(t *testing.T) {
 	if _, stderr, err := e.cli("instances", "switch", "--instance", east.Arn, "--domain", "nowhere"); err == nil || !strings.Contains(stderr, "nowhere") {
 		t.Errorf("switch to a missing domain: %v %q", err, stderr)
 	}
+
+	// An instance whose records are an object type of its domain's own
+	// does not move to a domain without that type: every record would fail.
+	west := e.createInstance("west")
+	if _, err := e.client.PutProfileObjectType(t.Context(), &customerprofiles.PutProfileObjectTypeInput{DomainName: aws.String("support"),
+		ObjectTypeName: aws.String("MyCTR"), TemplateId: aws.String("CTR"), Description: aws.String("contacts")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.PutIntegration(t.Context(), &customerprofiles.PutIntegrationInput{DomainName: aws.String("support"),
+		Uri: aws.String(west.Arn), ObjectTypeName: aws.String("MyCTR")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := e.cli("instances", "switch", "--instance", west.Arn, "--domain", "sales"); err == nil || !strings.Contains(stderr, "MyCTR") {
+		t.Errorf("switch to a domain without the instance's object type: %v %q; want it refused naming MyCTR", err, stderr)
+	}
+	e.mustCLI(&list, 0, "instances", "list", "--output", "json")
+	for _, inst := range list.InstanceSummaryList {
+		if inst.Id == west.Id && inst.DomainName != "support" {
+			t.Errorf("a refused switch moved the instance to %q", inst.DomainName)
+		}
+	}
 }
 
 func TestContacts_Intake(t *testing.T) {
