@@ -382,7 +382,10 @@ func (s *Server) mergeProfile(w http.ResponseWriter, r *http.Request) {
 // other objects of a profile, by type.
 func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData) {
 	ctx := r.Context()
-	names := []string{"CTR"}
+	// The contact-record templates, which an integration may name without
+	// the domain having a type of that name (the template is used
+	// implicitly), then the domain's types.
+	names := []string{"CTR", "CTR-NoInferred", "CTR-AutoAssociateOnly"}
 	types, _, err := s.ObjectTypes.ListObjectTypes(ctx, domain, profiles.Page{MaxResults: 100})
 	if err == nil {
 		for _, t := range types {
@@ -404,7 +407,7 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 		if err != nil || len(objs) == 0 {
 			continue
 		}
-		d.ContactsCut = d.ContactsCut || name == "CTR" && len(objs) == 100
+		d.ContactsCut = d.ContactsCut || strings.HasPrefix(name, "CTR") && len(objs) == 100
 		group := objectGroup{Type: name}
 		for _, o := range objs {
 			if c, ok := parseContact(o.Data); ok {

@@ -86,6 +86,12 @@ func TestCTRTemplates(t *testing.T) {
 			if got := tv.history(known); !slices.Equal(got, []string{"b-known"}) {
 				t.Errorf("known caller's history = %v, want [b-known]", got)
 			}
+			// The agent workspace shows it in the profile's contact history,
+			// whichever template the records are stored as.
+			page := get(t, mustConsoleSession(t, e.m.URL(), testKeyID, testSecret), e.m.URL()+"/console/domains/"+domain+"/profiles/"+known)
+			if !strings.Contains(page, "b-known") {
+				t.Errorf("the workspace's profile page does not show the contact b-known")
+			}
 
 			// (c) Ambiguous: two profiles share the number (a household).
 			const sharedPhone = "+14155550122"
