@@ -247,10 +247,12 @@ func contactID(rec string) string {
 // Split returns the records of a body as texts: the items of a JSON array,
 // or the JSON values one after the other (one record, pretty-printed or
 // not, or JSON Lines), each compacted. When the body is not such a stream,
-// each non-blank line that holds JSON of its own makes it JSON Lines, and
-// every line is a record as it is (a malformed one then fails on its own);
-// else the whole body is one (malformed) record. Returns EINVALID for an
-// empty body or a JSON array that cannot be read.
+// it is JSON Lines if most of its non-blank lines hold JSON of their own,
+// and every line is a record as it is (a malformed one then fails on its
+// own); else the whole body is one malformed record (a pretty-printed one
+// with a comma missing, say, whose lines are mostly not JSON: it is kept
+// whole in the dead-letter queue, not cut into a letter per line). Returns
+// EINVALID for an empty body or a JSON array that cannot be read.
 func Split(body []byte) ([]string, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -274,10 +276,14 @@ func Split(body []byte) ([]string, error) {
 		return out, nil
 	}
 	lines := splitLines(trimmed)
+	valid := 0
 	for _, l := range lines {
-		if len(lines) > 1 && json.Valid([]byte(l)) {
-			return lines, nil
+		if json.Valid([]byte(l)) {
+			valid++
 		}
+	}
+	if len(lines) > 1 && 2*valid > len(lines) {
+		return lines, nil
 	}
 	return []string{string(trimmed)}, nil
 }

@@ -214,6 +214,8 @@ func TestSplit(t *testing.T) {
 		{name: "JSON Lines", body: a + "\n\n" + b + "\n", want: []string{a, b}},
 		{name: "JSON Lines with a malformed line", body: a + "\n{\"ContactId\": \"x\",\n" + b, want: []string{a, `{"ContactId": "x",`, b}},
 		{name: "one malformed record", body: "{\"ContactId\": \"x\",\n\"Channel\": VOICE}", want: []string{"{\"ContactId\": \"x\",\n\"Channel\": VOICE}"}},
+		{name: "pretty-printed malformed record with a line of JSON", body: "{\n  \"ContactId\": \"x\"\n  \"Channel\": \"VOICE\",\n  \"MediaStreams\":\n  {\"Type\": \"AUDIO\"}\n}",
+			want: []string{"{\n  \"ContactId\": \"x\"\n  \"Channel\": \"VOICE\",\n  \"MediaStreams\":\n  {\"Type\": \"AUDIO\"}\n}"}},
 		{name: "not JSON", body: "hello", want: []string{"hello"}},
 		{name: "stray brace", body: a + "}", want: []string{a + "}"}},
 		{name: "empty", body: " \n", err: "no contact record"},

@@ -162,9 +162,9 @@ func TestHandler_Records(t *testing.T) {
 		t.Errorf("answer (-want +got):\n%s", diff)
 	}
 
-	// Authorised on the domain before anything went in.
-	if len(s.auth.requests) != 1 {
-		t.Fatalf("auth requests = %+v, want 1", s.auth.requests)
+	// Authorised on the domain and its object type before anything went in.
+	if len(s.auth.requests) != 2 || s.auth.requests[1].Resource != "arn:aws:profile:us-east-1:000000000000:domains/sales/object-types/CTR" {
+		t.Fatalf("auth requests = %+v, want the domain's and the object type's", s.auth.requests)
 	}
 	a := s.auth.requests[0]
 	if a.Principal != testUser || a.Action != "profile:PutProfileObject" || a.Resource != "arn:aws:profile:us-east-1:000000000000:domains/sales" || a.RequestID != r.ReqID {
