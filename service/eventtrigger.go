@@ -119,6 +119,19 @@ func applyTriggerUpdate(doc *triggerDoc, u profiles.EventTriggerUpdate) {
 
 // DeleteEventTrigger deletes a trigger.
 func (s *Service) DeleteEventTrigger(ctx context.Context, domain, name string) error {
+	// "You cannot delete an Event Trigger with an active Integration
+	// associated" (the model).
+	if s.Integrations != nil {
+		list, err := s.Integrations.ListIntegrations(ctx, domain, "", 0)
+		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			return err
+		}
+		for _, in := range list {
+			if slices.Contains(in.EventTriggerNames, name) {
+				return profiles.Errorf(profiles.EINVALID, "Event trigger %s is used by integration %s: remove it from the integration's EventTriggerNames (PutIntegration) first.", name, in.URI)
+			}
+		}
+	}
 	return s.configErr(ctx, s.Configs.DeleteConfig(ctx, domain, profiles.ConfigEventTrigger, name), domain, "Event trigger", name)
 }
 

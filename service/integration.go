@@ -50,6 +50,16 @@ func (s *Service) PutIntegration(ctx context.Context, in *profiles.Integration) 
 			return nil, err
 		}
 	}
+	for _, name := range c.EventTriggerNames {
+		if s.Configs == nil {
+			return nil, profiles.Errorf(profiles.EINVALID, "EventTriggerNames: this server keeps no event triggers.")
+		}
+		if _, err := s.Configs.FindConfig(ctx, c.DomainName, profiles.ConfigEventTrigger, name); profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, profiles.Errorf(profiles.EINVALID, "EventTriggerNames: domain %s has no event trigger %s.", c.DomainName, name)
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	if name, ok := s.flowName(c.URI); ok {
 		// The integration of a flow goes with its workflow: not in
 		// another domain than the workflow's.

@@ -116,10 +116,25 @@ func TestEventTriggers(t *testing.T) {
 		if len(names) != 3 || names[0] != "a-trigger" || names[1] != "big-order" || names[2] != "z-trigger" {
 			t.Fatalf("listed %v", names)
 		}
+		// An integration names only triggers that exist, and a trigger an
+		// integration names is not deleted (the model's DeleteEventTrigger).
+		const instance = "arn:aws:connect:us-east-1:000000000000:instance/11111111-2222-3333-4444-555555555555"
+		_, err := e.client.PutIntegration(t.Context(), &customerprofiles.PutIntegrationInput{DomainName: aws.String(e.domain),
+			Uri: aws.String(instance), ObjectTypeName: aws.String("Orders"), EventTriggerNames: []string{"no-such-trigger"}})
+		wantAPIError(t, err, "BadRequestException", "no-such-trigger")
+		if _, err := e.client.PutIntegration(t.Context(), &customerprofiles.PutIntegrationInput{DomainName: aws.String(e.domain),
+			Uri: aws.String(instance), ObjectTypeName: aws.String("Orders"), EventTriggerNames: []string{"big-order"}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.client.DeleteEventTrigger(t.Context(), &customerprofiles.DeleteEventTriggerInput{DomainName: aws.String(e.domain), EventTriggerName: aws.String("big-order")})
+		wantAPIError(t, err, "BadRequestException", instance)
+		if _, err := e.client.DeleteIntegration(t.Context(), &customerprofiles.DeleteIntegrationInput{DomainName: aws.String(e.domain), Uri: aws.String(instance)}); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := e.client.DeleteEventTrigger(t.Context(), &customerprofiles.DeleteEventTriggerInput{DomainName: aws.String(e.domain), EventTriggerName: aws.String("big-order")}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := e.client.DeleteEventTrigger(t.Context(), &customerprofiles.DeleteEventTriggerInput{DomainName: aws.String(e.domain), EventTriggerName: aws.String("big-order")})
+		_, err = e.client.DeleteEventTrigger(t.Context(), &customerprofiles.DeleteEventTriggerInput{DomainName: aws.String(e.domain), EventTriggerName: aws.String("big-order")})
 		wantAPIError(t, err, "ResourceNotFoundException", "big-order")
 	})
 }
