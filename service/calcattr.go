@@ -123,7 +123,12 @@ func (s *Service) ListCalculatedAttributes(ctx context.Context, domain string, p
 // listConfigs returns one page of a domain's configs of one kind, by name;
 // op scopes the paging tokens.
 func (s *Service) listConfigs(ctx context.Context, domain, kind, op string, page profiles.Page) ([]*profiles.DomainConfig, string, error) {
-	size, err := pageSize(page.MaxResults)
+	return s.listConfigsUpTo(ctx, domain, kind, op, page, maxPageSize)
+}
+
+// listConfigsUpTo is listConfigs with pages of up to max configs.
+func (s *Service) listConfigsUpTo(ctx context.Context, domain, kind, op string, page profiles.Page, max int) ([]*profiles.DomainConfig, string, error) {
+	size, err := pageSizeUpTo(page.MaxResults, max)
 	if err != nil {
 		return nil, "", err
 	}

@@ -207,12 +207,16 @@ func (s *Service) DomainARN(name string) string {
 	return fmt.Sprintf("arn:aws:profile:%s:%s:domains/%s", s.Region, s.AccountID, name)
 }
 
-func pageSize(n int) (int, error) {
+func pageSize(n int) (int, error) { return pageSizeUpTo(n, maxPageSize) }
+
+// pageSizeUpTo is pageSize for a list whose pages may hold up to max items
+// (the model's MaxSize500 lists: segment definitions, upload jobs).
+func pageSizeUpTo(n, max int) (int, error) {
 	switch {
 	case n == 0:
 		return defaultPageSize, nil
-	case n < 0 || n > maxPageSize:
-		return 0, profiles.Errorf(profiles.EINVALID, "MaxResults must be between 1 and %d.", maxPageSize)
+	case n < 0 || n > max:
+		return 0, profiles.Errorf(profiles.EINVALID, "MaxResults must be between 1 and %d.", max)
 	}
 	return n, nil
 }

@@ -82,7 +82,7 @@ func (s *Service) DeleteSegmentDefinition(ctx context.Context, domain, name stri
 // ListSegmentDefinitions returns one page of a domain's definitions, by
 // name.
 func (s *Service) ListSegmentDefinitions(ctx context.Context, domain string, page profiles.Page) ([]*profiles.SegmentDefinition, string, error) {
-	list, next, err := s.listConfigs(ctx, domain, profiles.ConfigSegment, "ListSegmentDefinitions", page)
+	list, next, err := s.listConfigsUpTo(ctx, domain, profiles.ConfigSegment, "ListSegmentDefinitions", page, 500)
 	if err != nil {
 		return nil, "", err
 	}

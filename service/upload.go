@@ -182,11 +182,9 @@ func (s *Service) GetUploadJob(ctx context.Context, domain, id string) (*profile
 
 // ListUploadJobs returns one page of a domain's jobs, newest first.
 func (s *Service) ListUploadJobs(ctx context.Context, domain string, page profiles.Page) ([]*profiles.UploadJob, string, error) {
-	size := page.MaxResults // the API allows up to 500 here
-	if size == 0 {
-		size = defaultPageSize
-	} else if size < 0 || size > 500 {
-		return nil, "", profiles.Errorf(profiles.EINVALID, "MaxResults must be between 1 and 500.")
+	size, err := pageSizeUpTo(page.MaxResults, 500) // the API allows up to 500 here
+	if err != nil {
+		return nil, "", err
 	}
 	list, err := s.Configs.ListConfigs(ctx, domain, profiles.ConfigUploadJob, "", 0)
 	if err != nil {

@@ -211,7 +211,8 @@ func TestSegments(t *testing.T) {
 			pa.Value.Address.City.Values[0] != "Lyon" || pa.Value.Attributes["tier"].Values[0] != "gold" {
 			t.Fatalf("GetSegmentDefinition answered %+v", got)
 		}
-		list, err := e.client.ListSegmentDefinitions(t.Context(), &customerprofiles.ListSegmentDefinitionsInput{DomainName: aws.String(e.domain)})
+		// The model lets pages of segment definitions hold up to 500.
+		list, err := e.client.ListSegmentDefinitions(t.Context(), &customerprofiles.ListSegmentDefinitionsInput{DomainName: aws.String(e.domain), MaxResults: aws.Int32(500)})
 		if err != nil || len(list.Items) != 5 || aws.ToString(list.Items[0].SegmentDefinitionName) != "big_spenders" {
 			t.Fatalf("ListSegmentDefinitions: %+v, %v", list, err)
 		}
