@@ -26,6 +26,12 @@ func (s *Service) PutDomainObjectType(ctx context.Context, t *profiles.DomainObj
 	if err != nil {
 		return nil, domainErr(err, t.DomainName)
 	}
+	if !objectTypeNameRE.MatchString(t.Name) {
+		return nil, profiles.Errorf(profiles.EINVALID, "ObjectTypeName %q must start with a letter and hold only letters, digits, '_' and '-' (names starting with '_' are reserved).", t.Name)
+	}
+	if err := s.checkKey(ctx, t.EncryptionKey, s.DomainARN(t.DomainName)+"/domain-object-types/"+t.Name, "EncryptionKey"); err != nil {
+		return nil, err
+	}
 	if len(t.Fields) == 0 {
 		return nil, profiles.Errorf(profiles.EINVALID, "Fields must define at least one field.")
 	}

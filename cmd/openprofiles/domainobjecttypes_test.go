@@ -53,6 +53,12 @@ func TestDomainObjectTypes(t *testing.T) {
 	wantAPIError(t, err, "BadRequestException", "Source", "_source")
 	_, err = put("Bad", "_source.a..b")
 	wantAPIError(t, err, "BadRequestException", "Source")
+	_, err = put("_reserved", "_source.sku")
+	wantAPIError(t, err, "BadRequestException", "ObjectTypeName", "_reserved")
+	_, err = e.client.PutDomainObjectType(ctx, &customerprofiles.PutDomainObjectTypeInput{DomainName: aws.String(e.domain),
+		ObjectTypeName: aws.String("Keyed"), EncryptionKey: aws.String("bogus"), Fields: map[string]types.DomainObjectTypeField{
+			"sku": {Source: aws.String("_source.sku"), Target: aws.String("_domainObject.Sku")}}})
+	wantAPIError(t, err, "BadRequestException", "EncryptionKey", "bogus")
 	if _, err := e.client.DeleteDomainObjectType(ctx, &customerprofiles.DeleteDomainObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("Item")}); err != nil {
 		t.Fatal(err)
 	}
