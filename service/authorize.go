@@ -77,10 +77,14 @@ func (s *Service) decide(ctx context.Context, r *profiles.AuthRequest) (bool, st
 	if strings.HasPrefix(r.Action, "kms:") && r.Resource != "*" {
 		if kp, ok := s.Keys.(profiles.KeyPolicyChecker); ok {
 			ok, err := kp.KeyPolicyAllows(ctx, r.Resource, r.Principal, r.Action)
-			if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			switch {
+			case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+				// No such key (an alias about to be made, a key deleted):
+				// no key policy to ask; the identity policies decide, and
+				// the operation answers for the missing key.
+			case err != nil:
 				return false, "", err
-			}
-			if !ok {
+			case !ok:
 				return false, "the key policy does not allow it", nil
 			}
 		}

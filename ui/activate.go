@@ -377,14 +377,9 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, wz *wizard) bo
 			return s.stepError(w, r, wz, "key", "key_arn", err)
 		}
 	}
-	if wz.QueueChoice == "new" {
-		q, err := s.Queues.CreateServiceQueue(ctx, wz.QueueName)
-		if err != nil {
-			return s.stepError(w, r, wz, "queue", "queue_name", err)
-		}
-		wz.QueueChoice, wz.QueueURL = "existing", q.URL
-		s.Logger.Info("ui: dead-letter queue created", "queue", q.URL, "principal", sessionOf(r).Principal)
-	}
+	// Every permission the activation needs is checked before anything is
+	// made: a refusal after the domain was created left it made and the
+	// instance not associated.
 	if wz.KeyChoice == "new" {
 		if err := s.allow(r, "kms:CreateKey", "*"); err != nil {
 			return s.stepError(w, r, wz, "key", "key_alias", err)
@@ -394,6 +389,20 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, wz *wizard) bo
 				return s.stepError(w, r, wz, "key", "key_alias", err)
 			}
 		}
+	}
+	if err := s.allow(r, "profile:PutIntegration", s.Domains.DomainARN(wz.DomainName)); err != nil {
+		s.fail(w, r, err)
+		return true
+	}
+	if wz.QueueChoice == "new" {
+		q, err := s.Queues.CreateServiceQueue(ctx, wz.QueueName)
+		if err != nil {
+			return s.stepError(w, r, wz, "queue", "queue_name", err)
+		}
+		wz.QueueChoice, wz.QueueURL = "existing", q.URL
+		s.Logger.Info("ui: dead-letter queue created", "queue", q.URL, "principal", sessionOf(r).Principal)
+	}
+	if wz.KeyChoice == "new" {
 		k, err := s.Keys.CreateServiceKey(ctx, wz.KeyDescription, wz.KeyAlias)
 		if err != nil {
 			return s.stepError(w, r, wz, "key", "key_alias", err)
@@ -413,10 +422,6 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, wz *wizard) bo
 			err = profiles.Errorf(profiles.EINVALID, "%s Add the statement shown above to the key's policy, or create a new key here.", msg)
 		}
 		return s.stepError(w, r, wz, "key", field, err)
-	}
-	if err := s.allow(r, "profile:PutIntegration", s.Domains.DomainARN(wz.DomainName)); err != nil {
-		s.fail(w, r, err)
-		return true
 	}
 	if _, err := s.Integrations.SwitchInstance(ctx, wz.Instance.ARN, wz.DomainName); err != nil {
 		s.fail(w, r, err)

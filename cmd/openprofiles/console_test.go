@@ -470,3 +470,47 @@ func TestConsole_ActivationRechecks(t *testing.T) {
 		t.Fatal("the domain was created with a queue its creator may not send to")
 	}
 }
+
+// TestConsole_ActivationByAnAdmin: an administrator who is not the root
+// enables Customer Profiles with a new key and its alias (kms:CreateAlias
+// on the alias, whose key does not exist yet: no key policy to ask); one
+// who may not associate the instance (profile:PutIntegration) is refused
+// before anything is made.
+func TestConsole_ActivationByAnAdmin(t *testing.T) {
+	m := MustRunMain(t)
+	ctx := t.Context()
+	for _, tt := range []struct {
+		name, instance string
+		deny           string
+		wantDomain     bool
+	}{
+		{name: "admin", instance: "Acme", wantDomain: true},
+		{name: "halfadmin", instance: "Beta", deny: `{"Effect":"Deny","Action":"profile:PutIntegration","Resource":"*"}`},
+	} {
+		inst, err := m.Service.CreateInstance(ctx, tt.instance)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statements := []string{`{"Effect":"Allow","Action":["profile:*","connect:*","kms:*","sqs:*"],"Resource":"*"}`}
+		if tt.deny != "" {
+			statements = append(statements, tt.deny)
+		}
+		id, secret := mustAgent(t, m, tt.name, statements...)
+		b := mustBrowser(t, m)
+		b.signIn(id, secret)
+		b.open("/console/instances/" + inst.ID + "/enable")
+		b.fill("#domain_name", tt.instance)
+		b.click(`button[value="next"]`)
+		b.check("#queue_none")
+		b.click(`button[value="next"]`)
+		b.check("#key_new")
+		r := b.click("#submit")
+		_, _, err = m.Service.GetDomain(ctx, tt.instance)
+		if tt.wantDomain && (r.Status != http.StatusOK || err != nil) {
+			t.Errorf("%s: activation with a new key: status %d, domain %v; want it enabled", tt.name, r.Status, err)
+		}
+		if !tt.wantDomain && (r.Status != http.StatusForbidden || err == nil) {
+			t.Errorf("%s: activation without profile:PutIntegration: status %d, domain made: %v; want 403 and no domain", tt.name, r.Status, err == nil)
+		}
+	}
+}
