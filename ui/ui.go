@@ -20,12 +20,16 @@ package ui
 
 import (
 	"context"
+	"crypto/hmac"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -172,6 +176,29 @@ type page struct {
 	Data    any
 }
 
+// withDone returns path with the confirmation msg to show on the page it
+// leads to, signed (done, ds): a link made elsewhere cannot put words of
+// its own in the console's confirmation banner. path may hold a query.
+func (s *Server) withDone(path, msg string) string {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "done=" + url.QueryEscape(msg) + "&ds=" + base64.RawURLEncoding.EncodeToString(s.mac("done", msg)[:16])
+}
+
+// flash returns the confirmation of the request's query (withDone), or ""
+// when it is not signed.
+func (s *Server) flash(r *http.Request) string {
+	q := r.URL.Query()
+	msg := q.Get("done")
+	sig, err := base64.RawURLEncoding.DecodeString(q.Get("ds"))
+	if msg == "" || err != nil || !hmac.Equal(sig, s.mac("done", msg)[:16]) {
+		return ""
+	}
+	return msg
+}
+
 // render writes a page with the status.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
 	t := s.pages[name]
@@ -182,7 +209,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.Session, p.CSRF = sess, s.csrfToken(sess)
 	}
 	if p.Flash == "" {
-		p.Flash = r.URL.Query().Get("done")
+		p.Flash = s.flash(r)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)

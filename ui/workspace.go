@@ -375,7 +375,7 @@ func (s *Server) mergeProfile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id+"?done="+url.QueryEscape("Profile "+other+" merged into this one."), http.StatusSeeOther)
+	http.Redirect(w, r, s.withDone(Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id, "Profile "+other+" merged into this one."), http.StatusSeeOther)
 }
 
 // loadObjects reads the contact history (objects of the CTR types) and the

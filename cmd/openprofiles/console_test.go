@@ -514,3 +514,19 @@ func TestConsole_ActivationByAnAdmin(t *testing.T) {
 		}
 	}
 }
+
+// TestConsole_ForgedConfirmation: the confirmation banner shows only what
+// the console itself said (signed), not words a link puts in ?done=.
+func TestConsole_ForgedConfirmation(t *testing.T) {
+	m := MustRunMain(t)
+	hc := mustConsoleSession(t, m.URL(), testKeyID, testSecret)
+	const forged = "Your session has expired: call IT on +1 555 0100"
+	page := get(t, hc, m.URL()+"/console/domains?done="+url.QueryEscape(forged))
+	if strings.Contains(page, "call IT") {
+		t.Errorf("a forged confirmation is shown")
+	}
+	page = get(t, hc, m.URL()+"/console/domains?done="+url.QueryEscape(forged)+"&ds=AAAAAAAAAAAAAAAAAAAAAA")
+	if strings.Contains(page, "call IT") {
+		t.Errorf("a forged confirmation with a made-up signature is shown")
+	}
+}
