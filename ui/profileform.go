@@ -17,7 +17,11 @@ type profileForm struct {
 	ID         string // "" when creating
 	Values     map[string]string
 	Attributes string // one name=value per line
-	Errors     map[string]string
+	// Kept are the attributes a name=value line cannot hold (a name with
+	// "=" or a line break, a value with a line break): shown, not
+	// editable here, and kept as they are.
+	Kept   []string
+	Errors map[string]string
 }
 
 // formFields are the standard fields the form offers, in order, with the
@@ -61,8 +65,14 @@ func (f *profileForm) AddressInputs() []FormField {
 var (
 	emailRE     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	birthDateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-	attrNameRE  = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,255}$`)
 )
+
+// lineAttribute reports whether an attribute can be a name=value line of
+// the form: the API takes any name of 1 to 255 characters and any value.
+func lineAttribute(name, value string) bool {
+	return name != "" && len([]rune(name)) <= 255 && strings.TrimSpace(name) == name &&
+		!strings.ContainsAny(name, "=\r\n") && !strings.ContainsAny(value, "\r\n")
+}
 
 // readForm reads and checks a posted profile form, returning the fields to
 // set (every offered field, "" to clear) and the errors by input name.
@@ -96,21 +106,24 @@ func readForm(r *http.Request, old *profiles.Profile) (*profileForm, map[string]
 	}
 	seen := map[string]bool{}
 	for i, line := range strings.Split(f.Attributes, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
+		line = strings.TrimSuffix(line, "\r")
+		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		k, v, ok := strings.Cut(line, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok || !attrNameRE.MatchString(k) {
-			f.Errors["attributes"] = "Line " + strconv.Itoa(i+1) + ": write one attribute per line as name=value (names: letters, digits, _ . : -)."
+		rawK, rawV, ok := strings.Cut(line, "=")
+		k, v := strings.TrimSpace(rawK), strings.TrimSpace(rawV)
+		if !ok || k == "" || len([]rune(k)) > 255 {
+			f.Errors["attributes"] = "Line " + strconv.Itoa(i+1) + ": write one attribute per line as name=value (a name of 1 to 255 characters, without =)."
 			break
+		}
+		if old != nil && old.Fields["Attributes."+k] == rawV {
+			v = rawV // as it was, spaces and all: untouched
 		}
 		fields["Attributes."+k], seen[k] = v, true
 	}
 	if old != nil {
-		for k := range old.Fields {
-			if name, ok := strings.CutPrefix(k, "Attributes."); ok && !seen[name] {
+		for k, v := range old.Fields {
+			if name, ok := strings.CutPrefix(k, "Attributes."); ok && !seen[name] && lineAttribute(name, v) {
 				fields[k] = "" // removed from the list: clear it
 			}
 		}
@@ -149,13 +162,18 @@ func formOf(p *profiles.Profile) *profileForm {
 	f := &profileForm{ID: p.ID, Values: map[string]string{}, Errors: map[string]string{}}
 	var attrs []string
 	for k, v := range p.Fields {
-		if name, ok := strings.CutPrefix(k, "Attributes."); ok {
-			attrs = append(attrs, name+"="+v)
-		} else {
+		name, ok := strings.CutPrefix(k, "Attributes.")
+		switch {
+		case !ok:
 			f.Values[k] = v
+		case lineAttribute(name, v):
+			attrs = append(attrs, name+"="+v)
+		default:
+			f.Kept = append(f.Kept, name)
 		}
 	}
 	sort.Strings(attrs)
+	sort.Strings(f.Kept)
 	f.Attributes = strings.Join(attrs, "\n")
 	return f
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -558,5 +560,58 @@ func TestWorkspace_WritersSeeNoData(t *testing.T) {
 		if r.StatusCode != http.StatusForbidden || strings.Contains(string(body), "Secret") {
 			t.Errorf("%s for an agent who may not read profiles: %d; want 403 without the profile's fields", path, r.StatusCode)
 		}
+	}
+}
+
+// TestWorkspace_EditKeepsAttributes: saving the edit form with one field
+// changed keeps every attribute as the API stored it: names of any
+// characters, values with spaces around them, and those a name=value line
+// cannot hold (a line break, an "=" in the name), which are listed as
+// kept rather than broken.
+func TestWorkspace_EditKeepsAttributes(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	attrs := map[string]string{"my attr": "x", "Ünï": "y", "padded": "  padded  ", "multi": "a\nb", "eq=name": "z", "plain": "p"}
+	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Edith"),
+		PhoneNumber: aws.String("+12065550100"), Attributes: attrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.ProfileId)
+	hc := mustConsoleSession(t, m.URL(), testKeyID, testSecret)
+	page := get(t, hc, m.URL()+"/console/domains/d/profiles/"+id+"/edit")
+	if !strings.Contains(page, "kept-attributes") {
+		t.Errorf("the edit form does not list the attributes it keeps")
+	}
+	form := url.Values{"csrf": {regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]}}
+	for _, m := range regexp.MustCompile(`<input id="([^"]+)" name="[^"]+" value="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	textarea := regexp.MustCompile(`(?s)<textarea id="attributes"[^>]*>(.*?)</textarea>`).FindStringSubmatch(page)[1]
+	form.Set("attributes", html.UnescapeString(strings.TrimPrefix(textarea, "\n")))
+	form.Set("PhoneNumber", "+12065550199")
+	r, err := hc.PostForm(m.URL()+"/console/domains/d/profiles/"+id+"/edit", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("save: %d\n%s", r.StatusCode, body)
+	}
+	found, err := client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String("d"), KeyName: aws.String("_profileId"), Values: []string{id}})
+	if err != nil || len(found.Items) != 1 {
+		t.Fatal(err)
+	}
+	p := found.Items[0]
+	if aws.ToString(p.PhoneNumber) != "+12065550199" {
+		t.Errorf("phone after save: %q", aws.ToString(p.PhoneNumber))
+	}
+	if !maps.Equal(p.Attributes, attrs) {
+		t.Errorf("attributes after a save that changed the phone: %q, want %q", p.Attributes, attrs)
 	}
 }
