@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,7 +27,15 @@ type searchData struct {
 	Results []*profiles.FoundProfile
 	Took    time.Duration
 	Denied  string // why the caller may not read profile data
+	// Page is the paging token of these results ("" for the first page),
+	// Next that of the page after them ("" for none).
+	Page, Next string
+	// From is the position of the first result (1-based).
+	From int
 }
+
+// searchPage is how many results a page of the workspace's search shows.
+const searchPage = 50
 
 // searchBy are the choices of the search form.
 var searchBy = []struct{ Value, Label string }{
@@ -87,7 +96,10 @@ func searchQuery(q, by, keyName string) (profiles.SearchQuery, error) {
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	domain := r.PathValue("domain")
 	qs := r.URL.Query()
-	d := &searchData{Query: strings.TrimSpace(qs.Get("q")), By: qs.Get("by"), KeyName: strings.TrimSpace(qs.Get("key"))}
+	d := &searchData{Query: strings.TrimSpace(qs.Get("q")), By: qs.Get("by"), KeyName: strings.TrimSpace(qs.Get("key")), Page: qs.Get("page"), From: 1}
+	if n, err := strconv.Atoi(qs.Get("from")); err == nil && n > 0 {
+		d.From = n
+	}
 	if d.By == "" {
 		d.By = "auto"
 	}
@@ -105,7 +117,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		sq, err := searchQuery(d.Query, d.By, d.KeyName)
 		if err == nil {
 			start := time.Now()
-			d.Results, _, err = s.Search.SearchProfiles(r.Context(), domain, sq, profiles.Page{MaxResults: 50})
+			d.Results, d.Next, err = s.Search.SearchProfiles(r.Context(), domain, sq, profiles.Page{MaxResults: searchPage, Token: d.Page})
 			d.Took = time.Since(start).Round(time.Millisecond / 10)
 		}
 		if msg, ok := userError(err); ok {

@@ -615,3 +615,40 @@ func TestWorkspace_EditKeepsAttributes(t *testing.T) {
 		t.Errorf("attributes after a save that changed the phone: %q, want %q", p.Attributes, attrs)
 	}
 }
+
+// TestWorkspace_SearchPages: a search with more matches than a page shows
+// goes on to the next page, and every match is shown once.
+func TestWorkspace_SearchPages(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	for range 55 {
+		if _, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Jo"), LastName: aws.String("Smith")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hc := mustConsoleSession(t, m.URL(), testKeyID, testSecret)
+	seen := map[string]bool{}
+	next := "/console/domains/d/profiles?q=" + url.QueryEscape("Jo Smith")
+	pages := 0
+	for next != "" && pages < 5 {
+		page := get(t, hc, m.URL()+next)
+		pages++
+		for _, id := range regexp.MustCompile(`href="/console/domains/d/profiles/([0-9a-f]{32})"`).FindAllStringSubmatch(page, -1) {
+			if seen[id[1]] {
+				t.Errorf("profile %s shown twice", id[1])
+			}
+			seen[id[1]] = true
+		}
+		next = ""
+		if m := regexp.MustCompile(`id="next-results" href="([^"]+)"`).FindStringSubmatch(page); m != nil {
+			next = html.UnescapeString(m[1])
+		}
+	}
+	if len(seen) != 55 || pages != 2 {
+		t.Errorf("%d profiles over %d pages, want 55 over 2", len(seen), pages)
+	}
+}
