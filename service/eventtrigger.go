@@ -29,7 +29,7 @@ type triggerDoc struct {
 func (s *Service) CreateEventTrigger(ctx context.Context, t *profiles.EventTrigger) (*profiles.EventTrigger, error) {
 	doc := triggerDoc{ObjectTypeName: t.ObjectTypeName, Description: t.Description, Conditions: t.Conditions,
 		SegmentFilter: t.SegmentFilter, Limits: t.Limits, Tags: t.Tags}
-	if err := s.checkTrigger(ctx, t.DomainName, &doc); err != nil {
+	if err := s.checkTrigger(ctx, t.DomainName, &doc, checkAll); err != nil {
 		return nil, err
 	}
 	data, err := json.Marshal(doc)
@@ -76,7 +76,11 @@ func (s *Service) UpdateEventTrigger(ctx context.Context, domain, name string, u
 			return nil, fmt.Errorf("event trigger %s: %w", name, err)
 		}
 		applyTriggerUpdate(&doc, u)
-		if err := s.checkTrigger(ctx, domain, &doc); err != nil {
+		// What the update leaves as it was is not checked again: the
+		// object type or segment it names may have been deleted since,
+		// and a new description must not need them back.
+		what := triggerChecks{conditions: u.ObjectTypeName != nil || u.Conditions != nil, segment: u.SegmentFilter != nil}
+		if err := s.checkTrigger(ctx, domain, &doc, what); err != nil {
 			return nil, err
 		}
 		data, err := json.Marshal(doc)
@@ -160,15 +164,52 @@ func triggerFromConfig(c *profiles.DomainConfig) (*profiles.EventTrigger, error)
 		CreatedAt: c.CreatedAt, LastUpdatedAt: c.LastUpdatedAt}, nil
 }
 
+// triggerChecks says which parts of a trigger checkTrigger checks against
+// the domain (its limits it always checks).
+type triggerChecks struct {
+	conditions bool // the object type and the fields the conditions name
+	segment    bool // the segment filter
+}
+
+var checkAll = triggerChecks{conditions: true, segment: true}
+
 // checkTrigger checks a trigger against the domain: its object type and
 // the fields its conditions name exist, Source paths are _source paths,
-// values suit their operators, the segment filter exists, and each limit
-// period is either unlimited or has a maximum.
-func (s *Service) checkTrigger(ctx context.Context, domain string, doc *triggerDoc) error {
+// values suit their operators, the segment filter exists (each as what
+// says), and each limit period is either unlimited or has a maximum.
+func (s *Service) checkTrigger(ctx context.Context, domain string, doc *triggerDoc, what triggerChecks) error {
 	bad := func(format string, args ...any) error { return profiles.Errorf(profiles.EINVALID, format, args...) }
 	if _, err := s.Store.FindDomain(ctx, domain); err != nil {
 		return domainErr(err, domain)
 	}
+	if what.conditions {
+		if err := s.checkTriggerConditions(ctx, domain, doc); err != nil {
+			return err
+		}
+	}
+	if doc.SegmentFilter != "" && what.segment {
+		if _, err := s.GetSegmentDefinition(ctx, domain, doc.SegmentFilter); profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return bad("SegmentFilter: domain %s has no segment definition %s.", domain, doc.SegmentFilter)
+		} else if err != nil {
+			return err
+		}
+	}
+	if l := doc.Limits; l != nil {
+		if l.EventExpiration < 0 {
+			return bad("EventTriggerLimits.EventExpiration must not be negative.")
+		}
+		for i, p := range l.Periods {
+			if p.Unlimited == (p.MaxInvocationsPerProfile > 0) {
+				return bad("EventTriggerLimits.Periods[%d] needs MaxInvocationsPerProfile or Unlimited, not both.", i)
+			}
+		}
+	}
+	return nil
+}
+
+// checkTriggerConditions checks a trigger's object type and conditions.
+func (s *Service) checkTriggerConditions(ctx context.Context, domain string, doc *triggerDoc) error {
+	bad := func(format string, args ...any) error { return profiles.Errorf(profiles.EINVALID, format, args...) }
 	var t *profiles.ObjectType
 	err := s.Store.View(ctx, func(tx profiles.Tx) error {
 		var err error
@@ -214,23 +255,6 @@ func (s *Service) checkTrigger(ctx context.Context, domain string, doc *triggerD
 				if err := checkFilterCondition(profiles.CalcFilterCondition{DimensionType: a.ComparisonOperator, Values: a.Values}); err != nil {
 					return bad("%s: %s", awhere, err)
 				}
-			}
-		}
-	}
-	if doc.SegmentFilter != "" {
-		if _, err := s.GetSegmentDefinition(ctx, domain, doc.SegmentFilter); profiles.ErrorCode(err) == profiles.ENOTFOUND {
-			return bad("SegmentFilter: domain %s has no segment definition %s.", domain, doc.SegmentFilter)
-		} else if err != nil {
-			return err
-		}
-	}
-	if l := doc.Limits; l != nil {
-		if l.EventExpiration < 0 {
-			return bad("EventTriggerLimits.EventExpiration must not be negative.")
-		}
-		for i, p := range l.Periods {
-			if p.Unlimited == (p.MaxInvocationsPerProfile > 0) {
-				return bad("EventTriggerLimits.Periods[%d] needs MaxInvocationsPerProfile or Unlimited, not both.", i)
 			}
 		}
 	}

@@ -95,6 +95,32 @@ func TestEventTriggers(t *testing.T) {
 		wantAPIError(t, err, "ResourceNotFoundException", "nope")
 	})
 
+	t.Run("ReferenceDeleted", func(t *testing.T) {
+		// A trigger whose object type was deleted since: an update that
+		// leaves the type alone goes through; one that names it again is
+		// checked.
+		e.putType(contactType("gone"))
+		if _, err := e.client.CreateEventTrigger(t.Context(), &customerprofiles.CreateEventTriggerInput{DomainName: aws.String(e.domain),
+			EventTriggerName: aws.String("orphan"), ObjectTypeName: aws.String("gone"), EventTriggerConditions: []types.EventTriggerCondition{{
+				LogicalOperator: types.EventTriggerLogicalOperatorAny, EventTriggerDimensions: []types.EventTriggerDimension{{ObjectAttributes: []types.ObjectAttribute{{
+					FieldName: aws.String("id"), ComparisonOperator: types.ComparisonOperatorExclusive, Values: []string{"x"}}}}}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.client.DeleteProfileObjectType(t.Context(), &customerprofiles.DeleteProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("gone")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.client.UpdateEventTrigger(t.Context(), &customerprofiles.UpdateEventTriggerInput{DomainName: aws.String(e.domain),
+			EventTriggerName: aws.String("orphan"), Description: aws.String("only the description")}); err != nil {
+			t.Errorf("UpdateEventTrigger of the description of a trigger whose type was deleted: %v", err)
+		}
+		_, err := e.client.UpdateEventTrigger(t.Context(), &customerprofiles.UpdateEventTriggerInput{DomainName: aws.String(e.domain),
+			EventTriggerName: aws.String("orphan"), ObjectTypeName: aws.String("gone")})
+		wantAPIError(t, err, "BadRequestException", "gone")
+		if _, err := e.client.DeleteEventTrigger(t.Context(), &customerprofiles.DeleteEventTriggerInput{DomainName: aws.String(e.domain), EventTriggerName: aws.String("orphan")}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("ListAndDelete", func(t *testing.T) {
 		for _, name := range []string{"a-trigger", "z-trigger"} {
 			if _, err := e.client.CreateEventTrigger(t.Context(), &customerprofiles.CreateEventTriggerInput{DomainName: aws.String(e.domain),
