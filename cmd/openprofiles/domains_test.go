@@ -3,6 +3,7 @@ package main_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"testing"
@@ -402,6 +403,47 @@ func TestTags(t *testing.T) {
 		if err != nil || len(out.Tags) != 1 {
 			t.Fatalf("tags after refused TagResource: %v %v, want the one tag unchanged", out.Tags, err)
 		}
+	})
+	// The resources of a domain are tagged through the ARNs the service
+	// gives them, as the domain is: an object type, a segment definition.
+	t.Run("Resources", func(t *testing.T) {
+		e := &ingestEnv{t: t, m: m, client: client, domain: "tagged"}
+		typ := contactType("contact")
+		typ.Tags = map[string]string{"owner": "crm"}
+		e.putType(typ)
+		if err := e.createSegment("everyone", &types.SegmentGroup{Groups: []types.Group{{Dimensions: []types.Dimension{
+			&types.DimensionMemberProfileAttributes{Value: types.ProfileAttributes{FirstName: &types.ProfileDimension{
+				DimensionType: types.StringDimensionTypeExclusive, Values: []string{"nobody"}}}}}}}}); err != nil {
+			t.Fatal(err)
+		}
+		seg, err := client.GetSegmentDefinition(ctx, &customerprofiles.GetSegmentDefinitionInput{DomainName: aws.String("tagged"), SegmentDefinitionName: aws.String("everyone")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, arn := range []string{"arn:aws:profile:us-east-1:000000000000:domains/tagged/object-types/contact", aws.ToString(seg.SegmentDefinitionArn)} {
+			if _, err := client.TagResource(ctx, &customerprofiles.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"env": "prod", "tmp": "x"}}); err != nil {
+				t.Fatalf("TagResource %s: %v", arn, err)
+			}
+			if _, err := client.UntagResource(ctx, &customerprofiles.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"tmp"}}); err != nil {
+				t.Fatalf("UntagResource %s: %v", arn, err)
+			}
+			out, err := client.ListTagsForResource(ctx, &customerprofiles.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+			if err != nil || out.Tags["env"] != "prod" || out.Tags["tmp"] != "" {
+				t.Errorf("ListTagsForResource %s: %v, %v", arn, out, err)
+			}
+		}
+		got, err := client.GetProfileObjectType(ctx, &customerprofiles.GetProfileObjectTypeInput{DomainName: aws.String("tagged"), ObjectTypeName: aws.String("contact")})
+		if err != nil || !maps.Equal(got.Tags, map[string]string{"owner": "crm", "env": "prod"}) || len(got.Keys) == 0 {
+			t.Errorf("the object type after tagging: tags %v, %v; want its own and env, and its keys kept", got.Tags, err)
+		}
+		seg, err = client.GetSegmentDefinition(ctx, &customerprofiles.GetSegmentDefinitionInput{DomainName: aws.String("tagged"), SegmentDefinitionName: aws.String("everyone")})
+		if err != nil || seg.Tags["env"] != "prod" || seg.SegmentGroups == nil {
+			t.Errorf("the segment after tagging: %+v, %v", seg, err)
+		}
+		_, err = client.ListTagsForResource(ctx, &customerprofiles.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:profile:us-east-1:000000000000:domains/tagged/segment-definitions/nope")})
+		wantAPIError(t, err, "ResourceNotFoundException", "nope")
+		_, err = client.ListTagsForResource(ctx, &customerprofiles.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:profile:us-east-1:000000000000:domains/tagged/profiles/x")})
+		wantAPIError(t, err, "BadRequestException", "not an ARN")
 	})
 }
 
