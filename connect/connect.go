@@ -247,11 +247,12 @@ func contactID(rec string) string {
 // Split returns the records of a body as texts: the items of a JSON array,
 // or the JSON values one after the other (one record, pretty-printed or
 // not, or JSON Lines), each compacted. When the body is not such a stream,
-// it is JSON Lines if most of its non-blank lines hold JSON of their own,
-// and every line is a record as it is (a malformed one then fails on its
-// own); else the whole body is one malformed record (a pretty-printed one
-// with a comma missing, say, whose lines are mostly not JSON: it is kept
-// whole in the dead-letter queue, not cut into a letter per line). Returns
+// it is JSON Lines if its first non-blank line, or at least half of them,
+// hold JSON of their own, and every line is a record as it is (a malformed
+// one then fails on its own); else the whole body is one malformed record
+// (a pretty-printed one with a comma missing, say, which begins with a
+// bare "{" and whose lines are mostly not JSON: it is kept whole in the
+// dead-letter queue, not cut into a letter per line). Returns
 // EINVALID for an empty body or a JSON array that cannot be read.
 func Split(body []byte) ([]string, error) {
 	trimmed := bytes.TrimSpace(body)
@@ -282,7 +283,7 @@ func Split(body []byte) ([]string, error) {
 			valid++
 		}
 	}
-	if len(lines) > 1 && 2*valid > len(lines) {
+	if len(lines) > 1 && (json.Valid([]byte(lines[0])) || 2*valid >= len(lines)) {
 		return lines, nil
 	}
 	return []string{string(trimmed)}, nil

@@ -216,6 +216,8 @@ func TestSplit(t *testing.T) {
 		{name: "one malformed record", body: "{\"ContactId\": \"x\",\n\"Channel\": VOICE}", want: []string{"{\"ContactId\": \"x\",\n\"Channel\": VOICE}"}},
 		{name: "pretty-printed malformed record with a line of JSON", body: "{\n  \"ContactId\": \"x\"\n  \"Channel\": \"VOICE\",\n  \"MediaStreams\":\n  {\"Type\": \"AUDIO\"}\n}",
 			want: []string{"{\n  \"ContactId\": \"x\"\n  \"Channel\": \"VOICE\",\n  \"MediaStreams\":\n  {\"Type\": \"AUDIO\"}\n}"}},
+		{name: "JSON Lines, the second malformed", body: a + "\n{\"ContactId\": \"x\",", want: []string{a, `{"ContactId": "x",`}},
+		{name: "JSON Lines, the first malformed", body: "{\"ContactId\": \"x\",\n" + a, want: []string{`{"ContactId": "x",`, a}},
 		{name: "not JSON", body: "hello", want: []string{"hello"}},
 		{name: "stray brace", body: a + "}", want: []string{a + "}"}},
 		{name: "empty", body: " \n", err: "no contact record"},
