@@ -3,10 +3,8 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/openprofiles/profiles"
@@ -167,32 +165,8 @@ func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) err
 			return domainErr(derr, domain)
 		}
 		return typeNotFound(domain, name)
-	} else if err != nil {
-		return err
 	}
-	return s.deleteTypeIntegrations(ctx, domain, name)
-}
-
-// deleteTypeIntegrations deletes the integrations that ingest into an
-// object type just deleted (OPERATIONS.md: the type goes with "its
-// integrations"), as DeleteIntegration does (a flow's workflow too).
-func (s *Service) deleteTypeIntegrations(ctx context.Context, domain, name string) error {
-	if s.Integrations == nil {
-		return nil
-	}
-	list, err := s.Integrations.ListIntegrations(ctx, domain, "", 0)
-	if err != nil {
-		return fmt.Errorf("object type %s deleted; its integrations were not: %w", name, err)
-	}
-	for _, in := range list {
-		if in.ObjectTypeName != name && !slices.Contains(mapValues(in.ObjectTypeNames), name) {
-			continue
-		}
-		if err := s.DeleteIntegration(ctx, domain, in.URI); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
-			return fmt.Errorf("object type %s deleted; its integration %s was not: %w", name, in.URI, err)
-		}
-	}
-	return nil
+	return err
 }
 
 // scrubFields removes from every profile of the domain the fields whose
