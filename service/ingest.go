@@ -355,17 +355,22 @@ func (in *ingestion) keyWith(id string) (mapping.Key, bool) {
 	return mapping.Key{}, false
 }
 
+// keyCTRContactID is the key of a contact record's id in the CTR templates.
+const keyCTRContactID = "_ctrContactId"
+
 // resolve finds the profile of a new object through its keys, in rounds:
 // PROFILE keys that are not SECONDARY, then SECONDARY ones, then the keys
 // that link standard objects. A key value held by one profile finds it; one
 // held by several is ambiguous and ignored. Two keys of a round that find
 // different profiles, or every key that says something being ambiguous,
-// refuse the object. A key that is also the object's UNIQUE key and finds
-// nothing says nothing: a new object's own id is on no profile unless one
-// was given it (AddProfileKey, as agents associate a contact), so a contact
-// record whose phone number several profiles share is refused, not given
-// one more profile with that number. It returns "" when no key finds a
-// profile.
+// refuse the object. A contact record's own id (_ctrContactId, UNIQUE and
+// PROFILE in the CTR templates) that finds nothing says nothing: it is on
+// no profile unless an agent associated the contact (AddProfileKey), so a
+// contact record whose phone number several profiles share is refused
+// (BEHAVIOUR.md §6.2), not given one more profile with that number, which
+// would make the next call from it more ambiguous still. Other keys keep
+// AWS's rule: an ambiguous key is ignored, and no profile found makes a new
+// one. It returns "" when no key finds a profile.
 func (in *ingestion) resolve(ctx context.Context) (string, error) {
 	rounds := []func(ids []string) bool{
 		func(ids []string) bool {
@@ -391,7 +396,7 @@ func (in *ingestion) resolve(ctx context.Context) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			if len(ids) > 0 || !hasIdentifier(k.Identifiers, profiles.IdentifierUnique) {
+			if len(ids) > 0 || k.Name != keyCTRContactID || !hasIdentifier(k.Identifiers, profiles.IdentifierUnique) {
 				telling++
 			}
 			switch {

@@ -252,3 +252,36 @@ func TestPutProfileObject_ReadsDomainOnce(t *testing.T) {
 		t.Errorf("a second later, an ingestion read the domain %d times, want 1", n)
 	}
 }
+
+// TestResolve_SharedEmailNewCustomer: AWS's rule for keys other than a
+// contact record's id: an email several profiles share is ignored, and a
+// record with a new customer id (UNIQUE and PROFILE) and that email makes
+// a new profile; it is not refused as ambiguous.
+func TestResolve_SharedEmailNewCustomer(t *testing.T) {
+	s := MustOpenService(t)
+	ctx := t.Context()
+	ot := &profiles.ObjectType{DomainName: "bench", Name: "crm", Description: "crm", AllowProfileCreation: true,
+		Fields: map[string]profiles.ObjectTypeField{
+			"id":    {Source: "_source.id"},
+			"email": {Source: "_source.email", Target: "_profile.EmailAddress", ContentType: profiles.ContentEmail},
+		},
+		Keys: map[string][]profiles.ObjectTypeKey{
+			"customerId": {{StandardIdentifiers: []string{profiles.IdentifierUnique, profiles.IdentifierProfile}, FieldNames: []string{"id"}}},
+			"_email":     {{StandardIdentifiers: []string{profiles.IdentifierProfile}, FieldNames: []string{"email"}}},
+		}}
+	if _, err := s.PutObjectType(ctx, ot); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.CreateProfile(ctx, "bench", map[string]string{"EmailAddress": "family@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.PutProfileObject(ctx, "bench", "crm", `{"id":"new-1","email":"family@example.com"}`); err != nil {
+		t.Fatalf("a new customer with a shared email: %v; want a new profile", err)
+	}
+	found, _, err := s.SearchProfiles(ctx, "bench", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{"family@example.com"}}}, profiles.Page{})
+	if err != nil || len(found) != 3 {
+		t.Errorf("profiles of the shared email: %d, %v; want the two and a new one", len(found), err)
+	}
+}
