@@ -268,3 +268,50 @@ func TestEventStreams_TypeKeys(t *testing.T) {
 		t.Errorf("the stream created after sent objects of %v, want all three", got)
 	}
 }
+
+// TestEventStreams_TypeKeyOfTheOldDomainKey: a type whose own key is the
+// domain's when the stream is created goes on being streamed after the
+// domain's key changes (its creator was checked for that key).
+func TestEventStreams_TypeKeyOfTheOldDomainKey(t *testing.T) {
+	s, dest, _ := openDelivery(t)
+	ctx := t.Context()
+	k := s.Keys.(*localkms.KMS)
+	var keys [2]string
+	for i := range keys {
+		md, err := k.CreateServiceKey(ctx, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[i] = md.ARN
+	}
+	one := keys[0]
+	if _, err := s.UpdateDomain(ctx, "enc", &profiles.DomainUpdate{DefaultEncryptionKey: &one}); err != nil {
+		t.Fatal(err)
+	}
+	ot := contactType("enc")
+	ot.Name, ot.EncryptionKey = "same", keys[0]
+	if _, err := s.PutObjectType(ctx, ot); err != nil {
+		t.Fatal(err)
+	}
+	const arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
+	mustCreateStream(t, s, "s", arn)
+	two := keys[1]
+	if _, err := s.UpdateDomain(ctx, "enc", &profiles.DomainUpdate{DefaultEncryptionKey: &two}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutProfileObject(ctx, "enc", "same", contact(1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, s)
+	dest.mu.Lock()
+	defer dest.mu.Unlock()
+	n := 0
+	for _, r := range dest.got[arn] {
+		if strings.Contains(string(r.Data), `"ObjectTypeName":"same"`) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d events of type same, want 1", n)
+	}
+}

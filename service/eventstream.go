@@ -66,8 +66,10 @@ func (s *Service) CreateEventStream(ctx context.Context, es *profiles.EventStrea
 	return s.streamFromConfig(ctx, c)
 }
 
-// ownTypeKeys returns the EncryptionKeys of a domain's object types that
-// have one other than the domain's key.
+// ownTypeKeys returns the keys a new event stream's creator was checked
+// for (kms:Decrypt): the domain's key and the EncryptionKeys of its object
+// types. A type whose own key is the domain's is kept too: should the
+// domain's key change, the type's objects are still under the key checked.
 func (s *Service) ownTypeKeys(ctx context.Context, domain string) ([]string, error) {
 	d, err := s.Store.FindDomain(ctx, domain)
 	if err != nil {
@@ -80,8 +82,11 @@ func (s *Service) ownTypeKeys(ctx context.Context, domain string) ([]string, err
 			return err
 		}
 		keys = keys[:0]
+		if d.DefaultEncryptionKey != "" {
+			keys = append(keys, d.DefaultEncryptionKey)
+		}
 		for _, t := range types {
-			if k := t.EncryptionKey; k != "" && k != d.DefaultEncryptionKey && !slices.Contains(keys, k) {
+			if k := t.EncryptionKey; k != "" && !slices.Contains(keys, k) {
 				keys = append(keys, k)
 			}
 		}
