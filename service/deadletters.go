@@ -172,7 +172,7 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 // message names a file; the queue takes messages from anyone who may send
 // to it).
 func (s *Service) wholeObject(dl *profiles.DeadLetter) (string, bool) {
-	if !dl.ObjectTruncated || dl.ObjectFile == "" || s.spool.path == "" {
+	if !dl.ObjectTruncated || dl.ObjectFile == "" || dl.Object == "" || s.spool.path == "" {
 		return "", false
 	}
 	dir := filepath.Join(filepath.Dir(s.spool.path), "dlq-objects")

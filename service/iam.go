@@ -189,8 +189,12 @@ func (s *Service) GetAccessKey(ctx context.Context, id string) (*profiles.Access
 	return k, err
 }
 
-// keyUseEvery is how often a key's use is recorded at most (LastUsedAt).
-const keyUseEvery = time.Minute
+// keyUseEvery is how often a key's use is recorded at most (LastUsedAt),
+// and keyUseWriteTimeout how long its write may take.
+const (
+	keyUseEvery        = time.Minute
+	keyUseWriteTimeout = 10 * time.Second
+)
 
 // NoteKeyUse records that a request signed with an access key verified:
 // its LastUsedAt, written at most once a keyUseEvery per key and node. The
@@ -212,7 +216,11 @@ func (s *Service) NoteKeyUse(_ context.Context, id, principal string) {
 		return
 	}
 	s.bg.wg.Go(func() {
-		if err := s.IAM.TouchAccessKey(bg, id, now); err != nil {
+		// Not cut short by Close, which waits for it: a write under way
+		// finishes (bounded).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(bg), keyUseWriteTimeout)
+		defer cancel()
+		if err := s.IAM.TouchAccessKey(ctx, id, now); err != nil {
 			s.keyUses.CompareAndDelete(id, now)
 			s.Logger.Warn("iam: record an access key's use", "key", id, "err", err)
 		}

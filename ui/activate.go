@@ -428,7 +428,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, wz *wizard) bo
 		return true
 	}
 	s.Logger.Info("ui: customer profiles enabled", "instance", wz.Instance.ARN, "domain", wz.DomainName, "principal", sessionOf(r).Principal)
-	http.Redirect(w, r, s.withDone(Prefix+"instances/"+url.PathEscape(wz.Instance.ID), "Customer Profiles is enabled: domain "+wz.DomainName+" was created."), http.StatusSeeOther)
+	http.Redirect(w, r, s.withDone(r, Prefix+"instances/"+url.PathEscape(wz.Instance.ID), "Customer Profiles is enabled: domain "+wz.DomainName+" was created."), http.StatusSeeOther)
 	return true
 }
 
@@ -475,7 +475,7 @@ func (s *Server) changeDomain(w http.ResponseWriter, r *http.Request) {
 	if in.DomainName != "" {
 		done = "The instance now uses domain " + to + ". Its profiles stayed in " + in.DomainName + "."
 	}
-	http.Redirect(w, r, s.withDone(Prefix+"instances/"+url.PathEscape(in.ID), done), http.StatusSeeOther)
+	http.Redirect(w, r, s.withDone(r, Prefix+"instances/"+url.PathEscape(in.ID), done), http.StatusSeeOther)
 }
 
 // DisplayNameTag is the domain tag that holds the name the console shows
@@ -515,7 +515,7 @@ func (s *Server) rename(w http.ResponseWriter, r *http.Request) {
 	if back == Prefix {
 		back = Prefix + "domains/" + url.PathEscape(domain)
 	}
-	http.Redirect(w, r, s.withDone(back, "Domain "+domain+" is now shown as "+orDefault(name, domain)+"."), http.StatusSeeOther)
+	http.Redirect(w, r, s.withDone(r, back, "Domain "+domain+" is now shown as "+orDefault(name, domain)+"."), http.StatusSeeOther)
 }
 
 func orDefault(s, def string) string {

@@ -277,5 +277,5 @@ func (s *Server) dlqAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, profiles.Errorf(profiles.EINVALID, "Unknown action: choose replay or delete."))
 		return
 	}
-	http.Redirect(w, r, s.withDone(Prefix+"domains/"+url.PathEscape(domain)+"/dlq", done), http.StatusSeeOther)
+	http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/dlq", done), http.StatusSeeOther)
 }

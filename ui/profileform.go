@@ -222,7 +222,7 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, s.withDone(Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+prof.ID, "Profile created."), http.StatusSeeOther)
+	http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+prof.ID, "Profile created."), http.StatusSeeOther)
 }
 
 func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) {
@@ -275,5 +275,5 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	http.Redirect(w, r, s.withDone(Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id, "Profile saved."), http.StatusSeeOther)
+	http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id, "Profile saved."), http.StatusSeeOther)
 }

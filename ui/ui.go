@@ -29,7 +29,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -177,23 +176,37 @@ type page struct {
 }
 
 // withDone returns path with the confirmation msg to show on the page it
-// leads to, signed (done, ds): a link made elsewhere cannot put words of
-// its own in the console's confirmation banner. path may hold a query.
-func (s *Server) withDone(path, msg string) string {
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
+// leads to, signed for the caller (done, ds): a link made elsewhere, or
+// for someone else, cannot put words of its own in the console's
+// confirmation banner. path may hold a query.
+func (s *Server) withDone(r *http.Request, path, msg string) string {
+	u, err := url.Parse(path)
+	if err != nil {
+		return path
 	}
-	return path + sep + "done=" + url.QueryEscape(msg) + "&ds=" + base64.RawURLEncoding.EncodeToString(s.mac("done", msg)[:16])
+	q := u.Query() // a confirmation the path held already is replaced
+	q.Set("done", msg)
+	q.Set("ds", base64.RawURLEncoding.EncodeToString(s.doneMAC(r, msg)))
+	u.RawQuery, u.Fragment = q.Encode(), ""
+	return u.String()
+}
+
+// doneMAC signs a confirmation for the caller of r.
+func (s *Server) doneMAC(r *http.Request, msg string) []byte {
+	principal := ""
+	if sess := sessionOf(r); sess != nil {
+		principal = sess.Principal
+	}
+	return s.mac("done", principal, msg)[:16]
 }
 
 // flash returns the confirmation of the request's query (withDone), or ""
-// when it is not signed.
+// when it is not signed for the caller.
 func (s *Server) flash(r *http.Request) string {
 	q := r.URL.Query()
 	msg := q.Get("done")
 	sig, err := base64.RawURLEncoding.DecodeString(q.Get("ds"))
-	if msg == "" || err != nil || !hmac.Equal(sig, s.mac("done", msg)[:16]) {
+	if msg == "" || err != nil || !hmac.Equal(sig, s.doneMAC(r, msg)) {
 		return ""
 	}
 	return msg

@@ -387,17 +387,21 @@ func (s *Server) mergeProfile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, s.withDone(Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id, "Profile "+other+" merged into this one."), http.StatusSeeOther)
+	http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id, "Profile "+other+" merged into this one."), http.StatusSeeOther)
 }
 
 // loadObjects reads the contact history (objects of the CTR types) and the
 // other objects of a profile, by type.
+// contactTypes are the contact-record templates: their objects are
+// contact history.
+var contactTypes = []string{"CTR", "CTR-NoInferred", "CTR-AutoAssociateOnly"}
+
 func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData) {
 	ctx := r.Context()
 	// The contact-record templates, which an integration may name without
 	// the domain having a type of that name (the template is used
 	// implicitly), then the domain's types.
-	names := []string{"CTR", "CTR-NoInferred", "CTR-AutoAssociateOnly"}
+	names := slices.Clone(contactTypes)
 	types, _, err := s.ObjectTypes.ListObjectTypes(ctx, domain, profiles.Page{MaxResults: 100})
 	if err == nil {
 		for _, t := range types {
@@ -419,7 +423,7 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 		if err != nil || len(objs) == 0 {
 			continue
 		}
-		d.ContactsCut = d.ContactsCut || strings.HasPrefix(name, "CTR") && len(objs) == 100
+		d.ContactsCut = d.ContactsCut || slices.Contains(contactTypes, name) && len(objs) == 100
 		group := objectGroup{Type: name}
 		for _, o := range objs {
 			if c, ok := parseContact(o.Data); ok {

@@ -1,59 +1,65 @@
 package main
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"os"
 	"sync"
-	"time"
 )
 
 // certFiles serves the certificate of --tls-cert and --tls-key, read again
-// at the first handshake after either file changes (a renewed certificate
-// needs no restart). A pair that does not load then is logged and the
-// previous one kept.
+// at the first handshake after either file's content changes (a renewed
+// certificate needs no restart; the files are a few kilobytes, read at
+// each handshake, not once per request). A pair that does not load then is
+// logged and the previous one kept.
 type certFiles struct {
 	certFile, keyFile string
 	logger            *slog.Logger
 
-	mu       sync.Mutex
-	cert     *tls.Certificate
-	modified [2]time.Time
+	mu   sync.Mutex
+	cert *tls.Certificate
+	seen [sha256.Size]byte // of the files' contents last tried
 }
 
 // loadCertFiles loads the pair once, so that a bad one stops the server
 // at its start.
 func loadCertFiles(certFile, keyFile string, logger *slog.Logger) (*certFiles, error) {
 	c := &certFiles{certFile: certFile, keyFile: keyFile, logger: logger}
-	mod, err := c.modTimes()
+	certPEM, keyPEM, sum, err := c.read()
 	if err != nil {
 		return nil, err
 	}
-	if err := c.load(mod); err != nil {
+	if err := c.load(certPEM, keyPEM, sum); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *certFiles) modTimes() ([2]time.Time, error) {
-	var mod [2]time.Time
-	for i, name := range []string{c.certFile, c.keyFile} {
-		fi, err := os.Stat(name)
-		if err != nil {
-			return mod, fmt.Errorf("tls: %w", err)
-		}
-		mod[i] = fi.ModTime()
+// read returns the files' contents and their hash.
+func (c *certFiles) read() (certPEM, keyPEM []byte, sum [sha256.Size]byte, err error) {
+	if certPEM, err = os.ReadFile(c.certFile); err != nil {
+		return nil, nil, sum, fmt.Errorf("tls: %w", err)
 	}
-	return mod, nil
+	if keyPEM, err = os.ReadFile(c.keyFile); err != nil {
+		return nil, nil, sum, fmt.Errorf("tls: %w", err)
+	}
+	h := sha256.New()
+	h.Write(certPEM)
+	h.Write([]byte{0})
+	h.Write(keyPEM)
+	h.Sum(sum[:0])
+	return certPEM, keyPEM, sum, nil
 }
 
-func (c *certFiles) load(mod [2]time.Time) error {
-	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+func (c *certFiles) load(certPEM, keyPEM []byte, sum [sha256.Size]byte) error {
+	c.seen = sum // tried once per content, not at every handshake
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return fmt.Errorf("tls: --tls-cert %s and --tls-key %s: %w", c.certFile, c.keyFile, err)
 	}
-	c.cert, c.modified = &cert, mod
+	c.cert = &cert
 	return nil
 }
 
@@ -61,9 +67,10 @@ func (c *certFiles) load(mod [2]time.Time) error {
 func (c *certFiles) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if mod, err := c.modTimes(); err == nil && mod != c.modified {
-		if err := c.load(mod); err != nil {
-			c.modified = mod // logged once per change, not at every handshake
+	if certPEM, keyPEM, sum, err := c.read(); err == nil && sum != c.seen {
+		// A pair caught half-written fails to load here and loads at the
+		// next handshake, once its content has changed again.
+		if err := c.load(certPEM, keyPEM, sum); err != nil {
 			c.logger.Error("tls: the changed certificate does not load; serving the previous one", "err", err)
 		} else {
 			c.logger.Info("tls: certificate loaded again", "file", c.certFile)
