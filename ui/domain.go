@@ -202,7 +202,10 @@ func (s *Server) dlq(w http.ResponseWriter, r *http.Request) {
 	if msg, ok := userError(err); ok {
 		p.Error = msg
 	} else if err != nil {
-		p.Error = "The dead-letter queue could not be read: " + err.Error()
+		// The details (a queue service's address, a store's error) are
+		// logged, not shown (DESIGN.md).
+		s.Logger.Error("ui: read a dead-letter queue", "domain", domain, "queue", d.DeadLetterQueueURL, "err", err)
+		p.Error = "The dead-letter queue could not be read right now; try again. The server's log has the details."
 	}
 	s.render(w, r, http.StatusOK, "dlq", p)
 }
