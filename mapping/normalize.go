@@ -43,7 +43,8 @@ func normalizeEmail(v string) string {
 }
 
 // normalizePhone writes a phone number as "+" and its digits. A value with
-// an "@" is an email address, not a phone: "".
+// an "@" is an email address, not a phone: "", as is one of fewer than
+// minPhoneDigits digits or only zeros.
 func normalizePhone(v string) string {
 	if strings.Contains(v, "@") {
 		return ""
@@ -67,7 +68,11 @@ func normalizePhone(v string) string {
 	if len(digits) >= 2 && digits[0] == '0' && digits[1] == '0' {
 		digits, international = digits[2:], true
 	}
-	if len(digits) == 0 {
+	if len(digits) < minPhoneDigits || strings.Trim(string(digits), "0") == "" {
+		// A short code (911) or a withheld caller's placeholder (+0,
+		// 0000000000) is no one's number: as a key it would tie every
+		// such caller to one profile, and show each one the others'
+		// contact history.
 		return ""
 	}
 	var b strings.Builder
@@ -79,6 +84,10 @@ func normalizePhone(v string) string {
 	b.Write(digits)
 	return b.String()
 }
+
+// minPhoneDigits is the fewest digits of a phone number that identifies a
+// person: the shortest numbers in use with their country code have seven.
+const minPhoneDigits = 7
 
 // stripExtension removes an extension (a mark and digits) from the end of a
 // phone number, when digits remain before it.

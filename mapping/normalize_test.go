@@ -47,10 +47,13 @@ func TestNormalize(t *testing.T) {
 		{"PhoneEmpty", profiles.ContentPhone, "", ""},
 		{"PhoneNoDigits", profiles.ContentPhone, "n/a", ""},
 		{"PhoneOnlyPlus", profiles.ContentPhone, "+", ""},
-		{"PhoneOnlyExtension", profiles.ContentPhone, "x123", "+123"},
+		{"PhoneOnlyExtension", profiles.ContentPhone, "x123", ""},
 		{"PhoneOnlyDoubleZero", profiles.ContentPhone, "00", ""},
-		{"PhoneLettersIgnored", profiles.ContentPhone, "1-800-FLOWERS", "+1800"},
-		{"PhoneShort", profiles.ContentPhone, "911", "+911"},
+		{"PhoneLettersIgnored", profiles.ContentPhone, "1-800-FLOWERS", ""}, // four digits: not a number
+		{"PhoneShort", profiles.ContentPhone, "911", ""},
+		{"PhoneWithheld", profiles.ContentPhone, "+0", ""},
+		{"PhoneAllZeros", profiles.ContentPhone, "000-000-0000", ""},
+		{"PhoneSevenDigits", profiles.ContentPhone, "+683 4002", "+6834002"},
 		{"PhoneNonASCIIDigits", profiles.ContentPhone, "５５５１２３４５６７", ""},
 
 		{"EmailCase", profiles.ContentEmail, "Jane.Doe@Example.COM", "jane.doe@example.com"},
