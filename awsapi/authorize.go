@@ -212,17 +212,24 @@ func (s *Server) tagKeys(ctx context.Context, c *call, domain string) (map[strin
 	if keys := c.query["tagKeys"]; len(keys) > 0 && c.operation == "UntagResource" {
 		cond["aws:TagKeys"] = keys
 	}
-	if domain == "" {
-		domain = s.arnDomain(c.labels["resourceArn"]) // TagResource, UntagResource, ListTagsForResource
+	// The tags of the resource acted on: the domain's, or, for the tagging
+	// calls, those of the resource their ARN names (a domain's object
+	// type, segment, …), so that a condition on a resource's own tags
+	// guards changing them.
+	tagged := ""
+	if domain != "" {
+		tagged = s.Domains.DomainARN(domain)
+	} else if arn := c.labels["resourceArn"]; s.arnDomain(arn) != "" { // TagResource, UntagResource, ListTagsForResource
+		tagged = arn
 	}
-	if domain != "" && s.Tags != nil {
-		tags, err := s.Tags.ListTagsForResource(ctx, s.Domains.DomainARN(domain))
+	if tagged != "" && s.Tags != nil {
+		tags, err := s.Tags.ListTagsForResource(ctx, tagged)
 		switch profiles.ErrorCode(err) {
 		case "":
 			for k, v := range tags {
 				cond["aws:ResourceTag/"+k] = []string{v}
 			}
-		case profiles.ENOTFOUND: // the operation answers for the missing domain
+		case profiles.ENOTFOUND, profiles.EINVALID: // the operation answers for the missing domain or resource, or the bad ARN
 		default:
 			return nil, err // not evaluated without the resource's tags
 		}

@@ -442,6 +442,20 @@ func TestTags(t *testing.T) {
 		}
 		_, err = client.ListTagsForResource(ctx, &customerprofiles.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:profile:us-east-1:000000000000:domains/tagged/segment-definitions/nope")})
 		wantAPIError(t, err, "ResourceNotFoundException", "nope")
+
+		// A condition on aws:ResourceTag guards a resource by its own tags:
+		// a protected object type cannot be untagged, whatever the domain's.
+		typeARN := aws.String("arn:aws:profile:us-east-1:000000000000:domains/tagged/object-types/contact")
+		if _, err := client.TagResource(ctx, &customerprofiles.TagResourceInput{ResourceArn: typeARN, Tags: map[string]string{"protected": "yes"}}); err != nil {
+			t.Fatal(err)
+		}
+		u := mustUser(t, m, "tagger", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`,
+			`{"Effect":"Deny","Action":["profile:TagResource","profile:UntagResource"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/protected":"yes"}}}`)})
+		_, err = u.UntagResource(ctx, &customerprofiles.UntagResourceInput{ResourceArn: typeARN, TagKeys: []string{"protected"}})
+		wantAPIError(t, err, "AccessDeniedException", "UntagResource")
+		if _, err := u.TagResource(ctx, &customerprofiles.TagResourceInput{ResourceArn: seg.SegmentDefinitionArn, Tags: map[string]string{"k": "v"}}); err != nil {
+			t.Errorf("TagResource on an unprotected segment of the domain: %v", err)
+		}
 		_, err = client.ListTagsForResource(ctx, &customerprofiles.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:profile:us-east-1:000000000000:domains/tagged/profiles/x")})
 		wantAPIError(t, err, "BadRequestException", "not an ARN")
 	})
