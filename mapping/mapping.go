@@ -266,6 +266,8 @@ func (c *compiled) keyValues(values []string, present []bool) []Key {
 next:
 	for _, k := range c.keys {
 		b.Reset()
+		// A key that finds or ties a profile takes no placeholder phone.
+		profileKey := slices.Contains(k.ids, profiles.IdentifierProfile) && !slices.Contains(k.ids, profiles.IdentifierUnique)
 		for j, fi := range k.fields {
 			if !present[fi] {
 				continue next
@@ -273,7 +275,7 @@ next:
 			if !done[fi] {
 				normal[fi], done[fi] = Normalize(c.fields[fi].ctype, values[fi]), true
 			}
-			if normal[fi] == "" {
+			if normal[fi] == "" || profileKey && c.fields[fi].ctype == profiles.ContentPhone && PhonePlaceholder(normal[fi]) {
 				continue next
 			}
 			if j > 0 {

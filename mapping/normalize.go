@@ -43,8 +43,7 @@ func normalizeEmail(v string) string {
 }
 
 // normalizePhone writes a phone number as "+" and its digits. A value with
-// an "@" is an email address, not a phone: "", as is one of fewer than
-// minPhoneDigits digits or only zeros.
+// an "@" is an email address, not a phone: "".
 func normalizePhone(v string) string {
 	if strings.Contains(v, "@") {
 		return ""
@@ -68,11 +67,7 @@ func normalizePhone(v string) string {
 	if len(digits) >= 2 && digits[0] == '0' && digits[1] == '0' {
 		digits, international = digits[2:], true
 	}
-	if len(digits) < minPhoneDigits || strings.Trim(string(digits), "0") == "" {
-		// A short code (911) or a withheld caller's placeholder (+0,
-		// 0000000000) is no one's number: as a key it would tie every
-		// such caller to one profile, and show each one the others'
-		// contact history.
+	if len(digits) == 0 {
 		return ""
 	}
 	var b strings.Builder
@@ -85,9 +80,24 @@ func normalizePhone(v string) string {
 	return b.String()
 }
 
-// minPhoneDigits is the fewest digits of a phone number that identifies a
-// person: the shortest numbers in use with their country code have seven.
-const minPhoneDigits = 7
+// PhonePlaceholder reports whether a normalised phone number (Normalize)
+// is no one's number: a short code (911), or a withheld caller's
+// placeholder (+0, +1 000 000 0000). Such a value makes no key that finds
+// or ties a profile (PROFILE keys, the standard _phone key): every caller
+// who shows it would land on one profile and see the others' contact
+// history. It still is a value: a UNIQUE key, searchable as stored before.
+func PhonePlaceholder(normalized string) bool {
+	digits, nonZero := 0, 0
+	for _, c := range normalized {
+		if c >= '0' && c <= '9' {
+			digits++
+			if c != '0' {
+				nonZero++
+			}
+		}
+	}
+	return digits < 7 || nonZero < 3
+}
 
 // stripExtension removes an extension (a mark and digits) from the end of a
 // phone number, when digits remain before it.

@@ -50,7 +50,7 @@ func (s *Service) standardKeys(p *profiles.Profile) []profiles.Key {
 	}
 	var keys []profiles.Key
 	for _, f := range phoneFields {
-		if v := mapping.Normalize(profiles.ContentPhone, p.Fields[f]); v != "" {
+		if v := mapping.Normalize(profiles.ContentPhone, p.Fields[f]); v != "" && !mapping.PhonePlaceholder(v) {
 			keys = append(keys, key(KeyPhone, v))
 		}
 	}

@@ -359,6 +359,22 @@ func TestContacts_Intake(t *testing.T) {
 		t.Errorf("profiles of the shared number after two calls: %d, want the 2 there were", len(got))
 	}
 
+	// Withheld numbers (+0, +1 000 000 0000) are no one's: each such call
+	// lands on a profile of its own, not on one shared by every withheld
+	// caller, whose contact history each would then see.
+	for i, withheld := range []string{"+0", "+0", "+1 000 000 0000"} {
+		e.mustPost(east.Id, ctr(east.Arn, fmt.Sprintf("anon-%d", i), withheld, at))
+	}
+	seen := map[string]bool{}
+	for i := range 3 {
+		found := e.profilesOf("sales", "_ctrContactId", fmt.Sprintf("anon-%d", i))
+		if len(found) != 1 || seen[found[0]] {
+			t.Errorf("withheld call anon-%d: profiles %v, want one of its own", i, found)
+		} else {
+			seen[found[0]] = true
+		}
+	}
+
 	// A caller not allowed to put objects in the domain: nothing goes in.
 	if _, err := e.m.Service.CreatePrincipal(t.Context(), profiles.PrincipalUser, "reader"); err != nil {
 		t.Fatal(err)
