@@ -115,11 +115,21 @@ func (s *Service) ListTagsForResource(ctx context.Context, arn string) (map[stri
 		}
 		return d.Tags, nil
 	case "object-types":
-		t, err := s.GetObjectType(ctx, r.domain, r.name)
-		if err != nil {
-			return nil, err
+		var tags map[string]string
+		err := s.Store.View(ctx, func(tx profiles.Tx) error {
+			t, err := tx.FindObjectType(ctx, r.domain, r.name) // a type of the domain's own, not a template used as one
+			if err == nil {
+				tags = t.Tags
+			}
+			return err
+		})
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			if _, derr := s.Store.FindDomain(ctx, r.domain); derr != nil {
+				return nil, domainErr(derr, r.domain)
+			}
+			return nil, typeNotFound(r.domain, r.name)
 		}
-		return t.Tags, nil
+		return tags, err
 	}
 	c, err := s.Configs.FindConfig(ctx, r.domain, taggedConfigs[r.label], r.name)
 	if err != nil {
