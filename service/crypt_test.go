@@ -154,14 +154,7 @@ func TestSealer_DomainKeyOfAnotherNode(t *testing.T) {
 		return s
 	}
 	a, b := node(), node()
-	var keys [2]string
-	for i := range keys {
-		md, err := k.CreateServiceKey(ctx, "", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys[i] = md.ARN
-	}
+	keys := mustServiceKeys(t, k, 2)
 	ref := profiles.RecordRef{Domain: "d", Kind: profiles.RecordProfile, ID: "p1"}
 	sealedUnder := func(s *service.Service) string {
 		t.Helper()
@@ -196,4 +189,19 @@ func TestSealer_DomainKeyOfAnotherNode(t *testing.T) {
 	if got := sealedUnder(b); got != keys[1] {
 		t.Errorf("node b a second after the domain was created again seals under %s, want its new key %s", got, keys[1])
 	}
+}
+
+// mustServiceKeys creates n keys of the built-in KMS that the service may
+// use, and returns their ARNs.
+func mustServiceKeys(t *testing.T, k *localkms.KMS, n int) []string {
+	t.Helper()
+	var arns []string
+	for range n {
+		md, err := k.CreateServiceKey(t.Context(), "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, md.ARN)
+	}
+	return arns
 }

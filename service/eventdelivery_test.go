@@ -219,14 +219,7 @@ func TestDeliverEvents_StreamMadeAgain(t *testing.T) {
 func TestEventStreams_TypeKeys(t *testing.T) {
 	s, dest, _ := openDelivery(t)
 	ctx := t.Context()
-	k := s.Keys.(*localkms.KMS)
-	newKey := func() string {
-		md, err := k.CreateServiceKey(ctx, "", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return md.ARN
-	}
+	newKey := func() string { return mustServiceKeys(t, s.Keys.(*localkms.KMS), 1)[0] }
 	typ := func(name, key string) {
 		ot := contactType("enc")
 		ot.Name, ot.EncryptionKey = name, key
@@ -275,15 +268,7 @@ func TestEventStreams_TypeKeys(t *testing.T) {
 func TestEventStreams_TypeKeyOfTheOldDomainKey(t *testing.T) {
 	s, dest, _ := openDelivery(t)
 	ctx := t.Context()
-	k := s.Keys.(*localkms.KMS)
-	var keys [2]string
-	for i := range keys {
-		md, err := k.CreateServiceKey(ctx, "", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys[i] = md.ARN
-	}
+	keys := mustServiceKeys(t, s.Keys.(*localkms.KMS), 2)
 	one := keys[0]
 	if _, err := s.UpdateDomain(ctx, "enc", &profiles.DomainUpdate{DefaultEncryptionKey: &one}); err != nil {
 		t.Fatal(err)
