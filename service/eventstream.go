@@ -19,12 +19,13 @@ var _ profiles.EventStreamService = (*Service)(nil)
 type streamDoc struct {
 	Uri  string            `json:"uri"`
 	Tags map[string]string `json:"tags,omitempty"`
-	// TypeKeys are the own EncryptionKeys of the object types that had one
-	// when the stream was created, whose objects it sends: its creator was
-	// allowed kms:Decrypt on them (awsapi). An object type given its own
-	// key, or another one, later is not sent (the creator was not checked
-	// for that key). KeysKept is false for a stream stored before this,
-	// which sends every type's objects.
+	// TypeKeys are the keys of the domain's data when the stream was
+	// created (the domain's key and its object types' own EncryptionKeys),
+	// which its creator was allowed kms:Decrypt on (awsapi): it sends the
+	// objects of a type whose own key is one of them, or that has none. An
+	// object type given another key later is not sent (the creator was not
+	// checked for that key). KeysKept is false for a stream stored before
+	// this, which sends every type's objects.
 	TypeKeys       []string  `json:"typeKeys,omitempty"`
 	KeysKept       bool      `json:"keysKept,omitempty"`
 	Status         string    `json:"status"`
@@ -42,7 +43,7 @@ func (s *Service) CreateEventStream(ctx context.Context, es *profiles.EventStrea
 	if err := s.checkDestination(ctx, es.Uri); err != nil {
 		return nil, err
 	}
-	keys, err := s.ownTypeKeys(ctx, es.DomainName)
+	keys, err := s.checkedKeys(ctx, es.DomainName)
 	if err != nil {
 		return nil, err
 	}
@@ -66,11 +67,11 @@ func (s *Service) CreateEventStream(ctx context.Context, es *profiles.EventStrea
 	return s.streamFromConfig(ctx, c)
 }
 
-// ownTypeKeys returns the keys a new event stream's creator was checked
+// checkedKeys returns the keys a new event stream's creator was checked
 // for (kms:Decrypt): the domain's key and the EncryptionKeys of its object
 // types. A type whose own key is the domain's is kept too: should the
 // domain's key change, the type's objects are still under the key checked.
-func (s *Service) ownTypeKeys(ctx context.Context, domain string) ([]string, error) {
+func (s *Service) checkedKeys(ctx context.Context, domain string) ([]string, error) {
 	d, err := s.Store.FindDomain(ctx, domain)
 	if err != nil {
 		return nil, domainErr(err, domain)
