@@ -175,9 +175,8 @@ func (s *Service) wholeObject(dl *profiles.DeadLetter) (string, bool) {
 	if !dl.ObjectTruncated || dl.ObjectFile == "" || dl.Object == "" || s.spool.path == "" {
 		return "", false
 	}
-	dir := filepath.Join(filepath.Dir(s.spool.path), "dlq-objects")
 	file := filepath.Clean(dl.ObjectFile)
-	if filepath.Dir(file) != dir {
+	if filepath.Dir(file) != s.dlqObjectsDir() {
 		return "", false
 	}
 	data, err := os.ReadFile(file)

@@ -116,6 +116,12 @@ func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 	return err
 }
 
+// dlqObjectsDir is where this node keeps the whole objects of dead letters
+// cut to fit a queue message: beside the spool, in the data dir.
+func (s *Service) dlqObjectsDir() string {
+	return filepath.Join(filepath.Dir(s.spool.path), "dlq-objects")
+}
+
 // truncate keeps a too large object whole in a file beside the spool and
 // cuts the message's copy to fit a queue message.
 func (s *Service) truncate(dl *DeadLetter) ([]byte, error) {
@@ -123,7 +129,7 @@ func (s *Service) truncate(dl *DeadLetter) ([]byte, error) {
 		return nil, errors.New("no data dir to keep a large dead letter in")
 	}
 	sum := sha256.Sum256([]byte(dl.Object))
-	dir := filepath.Join(filepath.Dir(s.spool.path), "dlq-objects")
+	dir := s.dlqObjectsDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
