@@ -212,7 +212,24 @@ func (in *Intake) serveRecords(ctx context.Context, q *request) (any, error) {
 			"Send contact records to POST " + Path + "{InstanceId}" + recordsSuffix + "."}
 	}
 	q.log = append(q.log, "instance", instanceID)
+	// A caller who may not send an instance's records is refused in the
+	// same words whether the instance is associated or not, and whichever
+	// domain: the answer must not tell which instances go where (which
+	// ListAccountIntegrations tells only to whom it allows).
+	refused := func() error {
+		return profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to send the contact records of instance %s (profile:PutProfileObject on the domain it is associated with, and on its object type).",
+			q.principal, clip(instanceID))
+	}
 	integ, err := in.Integration(ctx, instanceID)
+	if profiles.ErrorCode(err) == profiles.EINVALID {
+		// Only a caller who may put objects in any domain learns that the
+		// instance is associated with none.
+		if aerr := q.authorize(ctx, "profile:PutProfileObject", in.domainARN("*"), ""); profiles.ErrorCode(aerr) == profiles.EFORBIDDEN {
+			return nil, refused()
+		} else if aerr != nil {
+			return nil, aerr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +237,9 @@ func (in *Intake) serveRecords(ctx context.Context, q *request) (any, error) {
 	// As PutProfileObject through the API: on the domain's ARN and its
 	// object type's, with the domain's tags.
 	for _, arn := range []string{in.domainARN(integ.DomainName), in.domainARN(integ.DomainName) + "/object-types/" + ObjectType(integ)} {
-		if err := q.authorize(ctx, "profile:PutProfileObject", arn, integ.DomainName); err != nil {
+		if err := q.authorize(ctx, "profile:PutProfileObject", arn, integ.DomainName); profiles.ErrorCode(err) == profiles.EFORBIDDEN {
+			return nil, refused()
+		} else if err != nil {
 			return nil, err
 		}
 	}

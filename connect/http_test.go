@@ -181,13 +181,24 @@ func TestHandler_Errors(t *testing.T) {
 	s := newServer(t)
 	rec := record("c1", "VOICE", "+12065550100")
 
-	// No association: nothing can be kept.
+	// No association: nothing can be kept, which a caller who may put
+	// objects in any domain is told; another is refused as for an
+	// instance of a domain it may not use (the answer tells no one which
+	// instances are associated, nor with what).
 	checkError(t, s.post(t, instanceID, rec), http.StatusBadRequest, "BadRequestException", instanceID, "associated with no")
+	s.auth.deny["profile:PutProfileObject arn:aws:profile:us-east-1:000000000000:domains/*"] = true
+	unknown := s.post(t, instanceID, rec)
+	checkError(t, unknown, http.StatusForbidden, "AccessDeniedException", "profile:PutProfileObject", instanceID)
+	delete(s.auth.deny, "profile:PutProfileObject arn:aws:profile:us-east-1:000000000000:domains/*")
 
-	// Refused: nothing goes in.
+	// Refused: nothing goes in, and the domain is not named.
 	s.integ.associate("sales", profiles.Integration{ObjectTypeName: "CTR"})
 	s.auth.deny["profile:PutProfileObject arn:aws:profile:us-east-1:000000000000:domains/sales"] = true
-	checkError(t, s.post(t, instanceID, rec), http.StatusForbidden, "AccessDeniedException", "profile:PutProfileObject", "domains/sales")
+	denied := s.post(t, instanceID, rec)
+	checkError(t, denied, http.StatusForbidden, "AccessDeniedException", "profile:PutProfileObject", instanceID)
+	if strings.Contains(denied.Message, "sales") || denied.Message != unknown.Message {
+		t.Errorf("refusal for an associated instance %q differs from an unknown one's %q, or names the domain", denied.Message, unknown.Message)
+	}
 	if len(s.ingest.calls) != 0 {
 		t.Errorf("ingested %d records after a refusal", len(s.ingest.calls))
 	}
