@@ -13,7 +13,7 @@ type DeadLetter struct {
 	Version        int       `json:"Version"`
 	DomainName     string    `json:"DomainName"`
 	ObjectTypeName string    `json:"ObjectTypeName"`
-	Source         string    `json:"Source"`    // "import", "contact", "integration:<name>"
+	Source         string    `json:"Source"`    // "import", "contact", "workflow:<id>"
 	ErrorCode      string    `json:"ErrorCode"` // a Reason* value, or INTERNAL
 	ErrorMessage   string    `json:"ErrorMessage"`
 	Object         string    `json:"Object"`

@@ -114,7 +114,7 @@ type IngestService interface {
 	DeleteProfileObject(ctx context.Context, domain, objectType, profileID, uniqueKey string) error
 
 	// IngestAsync ingests an object that arrived asynchronously from source
-	// ("import", "contact", "integration:<name>") with the same pipeline as
+	// ("import", "contact", "workflow:<id>") with the same pipeline as
 	// PutProfileObject; a failure also goes, with the object, to the
 	// domain's dead-letter queue (or to the spool while the queue cannot be
 	// reached). It returns the same errors as PutProfileObject.
