@@ -34,7 +34,7 @@ type Authorizer interface {
 type KeyPolicyChecker interface {
 	// KeyPolicyAllows reports whether the key's policy (or a grant) lets
 	// the principal perform the action on the key. Returns ENOTFOUND.
-	KeyPolicyAllows(ctx context.Context, keyID, principal, action string) (bool, error)
+	KeyPolicyAllows(ctx context.Context, keyID, principal, action string, cond map[string][]string) (bool, error)
 }
 
 // IAMService manages the account's principals, their access keys and their

@@ -60,7 +60,11 @@ func (k *KMS) createGrant(ctx context.Context, c *caller, in *createGrantInput) 
 	if in.DryRun {
 		return nil, kmsErrorf(ExUnsupportedOperation, profiles.EINVALID, "DryRun is not supported.")
 	}
-	key, err := k.resolveFor(ctx, c, "kms:CreateGrant", in.KeyId)
+	key, err := k.resolve(ctx, in.KeyId)
+	if err != nil {
+		return nil, err
+	}
+	via, err := k.allowedBy(ctx, c, "kms:CreateGrant", key, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +73,14 @@ func (k *KMS) createGrant(ctx context.Context, c *caller, in *createGrantInput) 
 	}
 	ops := slices.Sorted(slices.Values(in.Operations))
 	ops = slices.Compact(ops)
+	if via != nil {
+		// Allowed through a grant: the new one may give no more than it
+		// (its operations, under constraints at least as strict), as on
+		// AWS; else a grantee with CreateGrant could give itself Decrypt.
+		if err := narrowerGrant(via, ops, equals, subset); err != nil {
+			return nil, err
+		}
+	}
 
 	// A grant of the same name and parameters is the same grant (AWS
 	// makes CreateGrant idempotent this way).
@@ -100,6 +112,34 @@ func (k *KMS) createGrant(ctx context.Context, c *caller, in *createGrantInput) 
 		return nil, storeError("create grant", err)
 	}
 	return createGrantOutput{g.GrantID, g.Token}, nil
+}
+
+// narrowerGrant checks that a grant made through grant via gives no more
+// than via: a subset of its operations, and an encryption-context
+// constraint at least as strict as via's.
+func narrowerGrant(via *profiles.KMSGrant, ops []string, equals, subset map[string]string) error {
+	for _, op := range ops {
+		if !slices.Contains(via.Operations, op) {
+			return accessDeniedf("The grant that allows this CreateGrant (%s) does not allow %s: a grant made through it may allow only %v.", via.GrantID, op, via.Operations)
+		}
+	}
+	switch {
+	case len(via.EncryptionContextEquals) > 0:
+		if !maps.Equal(equals, via.EncryptionContextEquals) {
+			return accessDeniedf("The grant that allows this CreateGrant (%s) requires EncryptionContextEquals %v: a grant made through it must require the same.", via.GrantID, via.EncryptionContextEquals)
+		}
+	case len(via.EncryptionContextSubset) > 0:
+		strict := equals
+		if len(strict) == 0 {
+			strict = subset
+		}
+		for k, v := range via.EncryptionContextSubset {
+			if got, ok := strict[k]; !ok || got != v {
+				return accessDeniedf("The grant that allows this CreateGrant (%s) requires the encryption context to hold %v: a grant made through it must require it too.", via.GrantID, via.EncryptionContextSubset)
+			}
+		}
+	}
+	return nil
 }
 
 type listGrantsInput struct {
@@ -200,7 +240,9 @@ func (k *KMS) retireGrant(ctx context.Context, c *caller, in *grantInput) (any, 
 	if err != nil {
 		return nil, err
 	}
-	if c.authorize != nil {
+	// The grant's retiring principal may retire it with no permission
+	// besides (as on AWS); anyone else needs kms:RetireGrant.
+	if c.authorize != nil && c.principal != g.RetiringPrincipal {
 		if err := c.authorize(ctx, c.principal, "kms:RetireGrant", key.ARN, c.cond); err != nil {
 			return nil, err
 		}

@@ -215,3 +215,80 @@ func TestAPI_Protocol(t *testing.T) {
 		})
 	}
 }
+
+// TestAPI_ConditionKeys: the key policy sees the request's global
+// condition keys (a Deny on aws:SourceIp holds), and the identity check
+// sees the encryption context (kms:EncryptionContext:…), as on AWS.
+func TestAPI_ConditionKeys(t *testing.T) {
+	s := MustServer(t)
+	ctx := t.Context()
+	deny := `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"},
+ {"Effect":"Deny","Principal":"*","Action":"kms:Encrypt","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}`
+	id := s.MustCreateKey(t, deny)
+	alice := s.Client("AKALICE")
+	_, err := alice.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(id), Plaintext: []byte("x")})
+	checkAPIError(t, "Encrypt from 127.0.0.1 under a key policy denying 127.0.0.0/8", err, localkms.ExAccessDenied)
+
+	open := s.MustCreateKey(t, "")
+	if _, err := alice.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(open), Plaintext: []byte("x"), EncryptionContext: map[string]string{"tenant": "secret"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Cond("kms:Encrypt")["kms:EncryptionContext:tenant"]; len(got) != 1 || got[0] != "secret" {
+		t.Errorf("the identity check saw kms:EncryptionContext:tenant = %v, want [secret]", got)
+	}
+}
+
+// TestAPI_GrantsThroughGrants: a grantee allowed CreateGrant by a grant
+// may give no more than its grant (AWS), and a grant's retiring principal
+// retires it with no permission besides.
+func TestAPI_GrantsThroughGrants(t *testing.T) {
+	s := MustServer(t)
+	ctx := t.Context()
+	admin, bob, carol := s.Client("AKADMIN"), s.Client("AKBOB"), s.Client("AKCAROL")
+	id := s.MustCreateKey(t, adminOnly)
+	if _, err := admin.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(id), GranteePrincipal: aws.String("arn:aws:iam::000000000000:user/bob"),
+		Operations: []types.GrantOperation{types.GrantOperationEncrypt, types.GrantOperationCreateGrant}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := bob.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(id), GranteePrincipal: aws.String("arn:aws:iam::000000000000:user/bob"),
+		Operations: []types.GrantOperation{types.GrantOperationDecrypt}})
+	checkAPIError(t, "CreateGrant(bob gives himself Decrypt through a grant of Encrypt)", err, localkms.ExAccessDenied)
+	if _, err := bob.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(id), GranteePrincipal: aws.String("arn:aws:iam::000000000000:user/carol"),
+		Operations: []types.GrantOperation{types.GrantOperationEncrypt}}); err != nil {
+		t.Errorf("CreateGrant(bob gives carol Encrypt, within his grant): %v", err)
+	}
+
+	g, err := admin.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(id), GranteePrincipal: aws.String("arn:aws:iam::000000000000:user/bob"),
+		RetiringPrincipal: aws.String("arn:aws:iam::000000000000:user/carol"), Operations: []types.GrantOperation{types.GrantOperationDecrypt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Deny("arn:aws:iam::000000000000:user/carol", "kms:RetireGrant")
+	if _, err := carol.RetireGrant(ctx, &kms.RetireGrantInput{GrantToken: g.GrantToken}); err != nil {
+		t.Errorf("RetireGrant by the grant's retiring principal: %v", err)
+	}
+}
+
+// TestKeyPolicyAllows_EncryptionContext: the service's check of a key's
+// policy and grants (KeyPolicyAllows) reads the encryption context from
+// the request's condition keys: a grant constrained to a context allows
+// within it only.
+func TestKeyPolicyAllows_EncryptionContext(t *testing.T) {
+	s := MustServer(t)
+	ctx := t.Context()
+	id := s.MustCreateKey(t, adminOnly)
+	if _, err := s.Client("AKADMIN").CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(id), GranteePrincipal: aws.String("arn:aws:iam::000000000000:user/alice"),
+		Operations: []types.GrantOperation{types.GrantOperationDecrypt}, Constraints: &types.GrantConstraints{EncryptionContextSubset: map[string]string{"t": "a"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		t    string
+		want bool
+	}{{"a", true}, {"b", false}} {
+		ok, err := s.KMS.KeyPolicyAllows(ctx, id, "arn:aws:iam::000000000000:user/alice", "kms:Decrypt", map[string][]string{"kms:EncryptionContext:t": {tt.t}})
+		if err != nil || ok != tt.want {
+			t.Errorf("KeyPolicyAllows with context t=%s: %v, %v; want %v", tt.t, ok, err, tt.want)
+		}
+	}
+}

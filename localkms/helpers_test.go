@@ -38,6 +38,8 @@ var testPrincipals = map[string]string{
 	"AKROOT":  rootARN,
 	"AKALICE": "arn:aws:iam::000000000000:user/alice",
 	"AKADMIN": "arn:aws:iam::000000000000:user/admin",
+	"AKBOB":   "arn:aws:iam::000000000000:user/bob",
+	"AKCAROL": "arn:aws:iam::000000000000:user/carol",
 }
 
 func secretOf(accessKeyID string) string { return "secret-" + strings.ToLower(accessKeyID) }
@@ -67,7 +69,16 @@ type server struct {
 	URL   string
 
 	mu     sync.Mutex
-	denied map[string]bool // "principal action" the authorize callback refuses
+	denied map[string]bool                // "principal action" the authorize callback refuses
+	conds  map[string]map[string][]string // the condition keys the callback last saw, by action
+}
+
+// Cond returns the condition keys the authorize callback last saw for
+// action.
+func (s *server) Cond(action string) map[string][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conds[action]
 }
 
 // Deny makes the authorize callback refuse action to principal.
@@ -80,6 +91,10 @@ func (s *server) Deny(principal, action string) {
 func (s *server) authorize(ctx context.Context, principal, action, resource string, cond map[string][]string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.conds == nil {
+		s.conds = map[string]map[string][]string{}
+	}
+	s.conds[action] = cond
 	if s.denied[principal+" "+action] {
 		return profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to perform: %s on resource: %s", principal, action, resource)
 	}

@@ -480,15 +480,17 @@ func (k *KMS) EnsureDefaultKey(ctx context.Context) (string, error) {
 var _ profiles.KeyPolicyChecker = (*KMS)(nil)
 
 // KeyPolicyAllows reports whether the key's policy, or one of its grants,
-// lets the principal perform the action on the key. A statement naming the
-// account hands the decision to the principal's identity policies: it
-// allows here, and the caller checks those. Returns ENOTFOUND.
-func (k *KMS) KeyPolicyAllows(ctx context.Context, keyID, principal, action string) (bool, error) {
+// lets the principal perform the action on the key, given the request's
+// condition keys (the global ones, and the encryption context as
+// kms:EncryptionContext:…). A statement naming the account hands the
+// decision to the principal's identity policies: it allows here, and the
+// caller checks those. Returns ENOTFOUND.
+func (k *KMS) KeyPolicyAllows(ctx context.Context, keyID, principal, action string, cond map[string][]string) (bool, error) {
 	key, err := k.resolve(ctx, keyID)
 	if err != nil {
 		return false, err
 	}
-	err = k.allow(ctx, &caller{principal: principal}, action, key, nil)
+	err = k.allow(ctx, &caller{principal: principal, cond: cond}, action, key, encryptionContextOf(cond))
 	switch {
 	case err == nil:
 		return true, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -156,42 +157,72 @@ type Authorize func(ctx context.Context, principal, action, resource string, con
 // constraints the encryption context meets allows. Returns EFORBIDDEN
 // (AccessDeniedException).
 func (k *KMS) allow(ctx context.Context, c *caller, action string, key *profiles.KMSKey, ec map[string]string) error {
+	_, err := k.allowedBy(ctx, c, action, key, ec)
+	return err
+}
+
+// allowedBy is allow, returning the grant that allowed the action (nil when
+// the identity and key policies did, or refused it).
+func (k *KMS) allowedBy(ctx context.Context, c *caller, action string, key *profiles.KMSKey, ec map[string]string) (*profiles.KMSGrant, error) {
 	resource := "*"
 	if key != nil {
 		resource = key.ARN
 	}
+	// Both policies see the request's global keys (aws:SourceIp,
+	// aws:SecureTransport, aws:CurrentTime, …) and the KMS keys of the
+	// request (kms:CallerAccount, kms:EncryptionContext:…), as on AWS.
+	cond := maps.Clone(c.cond)
+	if cond == nil {
+		cond = map[string][]string{}
+	}
+	maps.Copy(cond, requestContext(k.AccountID, c.principal, ec))
 	if c.authorize != nil {
-		if err := c.authorize(ctx, c.principal, action, resource, c.cond); err != nil {
-			return err
+		if err := c.authorize(ctx, c.principal, action, resource, cond); err != nil {
+			return nil, err
 		}
 	}
 	if key == nil {
-		return nil
+		return nil, nil
 	}
 	pol, err := iam.Parse([]byte(key.Policy))
 	if err != nil {
-		return fmt.Errorf("localkms: key %s: stored policy: %w", key.ARN, err)
+		return nil, fmt.Errorf("localkms: key %s: stored policy: %w", key.ARN, err)
 	}
-	r := &iam.Request{Principal: c.principal, Action: action, Resource: key.ARN, Context: requestContext(k.AccountID, c.principal, ec)}
+	r := &iam.Request{Principal: c.principal, Action: action, Resource: key.ARN, Context: cond}
 	switch pol.Evaluate(r) {
 	case iam.Allow:
-		return nil
+		return nil, nil
 	case iam.Deny:
-		return accessDeniedf("User: %s is not authorized to perform: %s on resource: %s with an explicit deny in a resource-based policy",
+		return nil, accessDeniedf("User: %s is not authorized to perform: %s on resource: %s with an explicit deny in a resource-based policy",
 			c.principal, action, key.ARN)
 	}
 	grants, err := k.Store.ListKMSGrants(ctx, key.KeyID, "", 0)
 	if err != nil {
-		return storeError("list grants", err)
+		return nil, storeError("list grants", err)
 	}
 	op := strings.TrimPrefix(action, "kms:")
 	for _, g := range grants {
 		if g.GranteePrincipal == c.principal && slices.Contains(g.Operations, op) && grantContextOK(g, op, ec) {
-			return nil
+			return g, nil
 		}
 	}
-	return accessDeniedf("User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action",
+	return nil, accessDeniedf("User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action",
 		c.principal, action, key.ARN, action)
+}
+
+// encryptionContextOf returns the encryption context that condition keys
+// carry (kms:EncryptionContext:<key>, as requestContext writes them).
+func encryptionContextOf(cond map[string][]string) map[string]string {
+	var ec map[string]string
+	for k, v := range cond {
+		if key, ok := strings.CutPrefix(k, "kms:EncryptionContext:"); ok && len(v) == 1 {
+			if ec == nil {
+				ec = map[string]string{}
+			}
+			ec[key] = v[0]
+		}
+	}
+	return ec
 }
 
 // requestContext returns the condition keys of a KMS request:

@@ -76,7 +76,7 @@ func (s *Service) decide(ctx context.Context, r *profiles.AuthRequest) (bool, st
 	// The key's own policy must allow KMS actions too, where it can be read.
 	if strings.HasPrefix(r.Action, "kms:") && r.Resource != "*" {
 		if kp, ok := s.Keys.(profiles.KeyPolicyChecker); ok {
-			ok, err := kp.KeyPolicyAllows(ctx, r.Resource, r.Principal, r.Action)
+			ok, err := kp.KeyPolicyAllows(ctx, r.Resource, r.Principal, r.Action, r.Context)
 			switch {
 			case profiles.ErrorCode(err) == profiles.ENOTFOUND:
 				// No such key (an alias about to be made, a key deleted):
