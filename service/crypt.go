@@ -137,7 +137,7 @@ func (c *crypt) Open(ctx context.Context, r profiles.RecordRef, sealed []byte) (
 	if !ok1 || !ok2 || len(rest) < 12+16 {
 		return nil, c.invalid(r, "its envelope is damaged")
 	}
-	dk, err := c.openingKey(ctx, r.Domain, string(keyID), wrapped)
+	dk, err := c.openingKey(ctx, r.Domain, string(keyID), c.sourceARN(ctx, r), wrapped)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +153,18 @@ func (c *crypt) Open(ctx context.Context, r profiles.RecordRef, sealed []byte) (
 func (c *crypt) invalid(r profiles.RecordRef, why string) error {
 	c.s.Logger.Error("sealed record does not open", "domain", r.Domain, "kind", r.Kind, "id", r.ID, "why", why)
 	return profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonKMSKeyInvalid, "%s: the %s record %s of domain %s cannot be decrypted.", profiles.MsgKMSKeyInvalid, r.Kind, r.ID, r.Domain)
+}
+
+// sourceARN returns the ARN the service uses a record's key for
+// (aws:SourceArn), as recordKey does when it seals: its object type's when
+// the type has a key of its own, else its domain's.
+func (c *crypt) sourceARN(ctx context.Context, r profiles.RecordRef) string {
+	if r.Kind == profiles.RecordObject && r.ObjectType != "" {
+		if id, err := c.typeKeyID(ctx, r.Domain, r.ObjectType); err == nil && id != "" {
+			return c.s.ObjectTypeARN(r.Domain, r.ObjectType)
+		}
+	}
+	return c.s.DomainARN(r.Domain)
 }
 
 // recordKey returns the KMS key of a record, and the ARN the service uses it
@@ -266,8 +278,11 @@ func (c *crypt) sealingKey(ctx context.Context, domain, keyID, sourceARN string)
 	return dk, nil
 }
 
-// openingKey returns the plaintext of a wrapped data key.
-func (c *crypt) openingKey(ctx context.Context, domain, keyID string, wrapped []byte) (*dataKey, error) {
+// openingKey returns the plaintext of a wrapped data key. The key's state
+// and policy are checked as for sealing (the policy must still let the
+// service use the key for sourceARN): a key policy that withdraws the
+// service makes the records it sealed unreadable, as on AWS.
+func (c *crypt) openingKey(ctx context.Context, domain, keyID, sourceARN string, wrapped []byte) (*dataKey, error) {
 	now := c.s.Now()
 	c.mu.Lock()
 	dk, ok := c.opening[openingHash(domain, wrapped)]
@@ -275,10 +290,13 @@ func (c *crypt) openingKey(ctx context.Context, domain, keyID string, wrapped []
 	hit := ok && now.Sub(dk.created) < c.cfg.DataKeyMaxAge
 	c.s.Metrics.dataKey("open", hit)
 	if hit {
-		if err := c.checkState(ctx, keyID, now, ""); err != nil {
+		if err := c.checkState(ctx, keyID, now, sourceARN); err != nil {
 			return nil, err
 		}
 		return dk, nil
+	}
+	if err := c.s.Keys.CheckServiceAccess(ctx, keyID, c.s.AccountID, sourceARN); err != nil {
+		return nil, c.kmsError(err, keyID, domain)
 	}
 	pt, err := c.s.Keys.Decrypt(ctx, keyID, wrapped, encryptionContext(domain))
 	if err != nil {
@@ -289,7 +307,7 @@ func (c *crypt) openingKey(ctx context.Context, domain, keyID string, wrapped []
 	}
 	c.mu.Lock()
 	c.cacheOpening(domain, dk)
-	c.checked[keyID+"\x00"] = now
+	c.checked[keyID+"\x00"+sourceARN] = now
 	c.mu.Unlock()
 	return dk, nil
 }

@@ -179,6 +179,13 @@ func TestKMS_DisableAndEnable(t *testing.T) {
 		if !errors.As(err, &ad) {
 			t.Fatalf("ingestion with a key the service may no longer use: %v", err)
 		}
+		// Reading what the key sealed is refused too, as AWS KMS would
+		// refuse the service's Decrypt.
+		_, err = e.client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String(e.domain),
+			KeyName: aws.String("_email"), Values: []string{"kms@example.com"}})
+		if !errors.As(err, &ad) {
+			t.Fatalf("a read of profiles sealed under a key the service may no longer use: %v, want AccessDeniedException", err)
+		}
 	})
 }
 
