@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"regexp"
 	"strings"
@@ -149,38 +150,56 @@ func (s *Service) ListObjectTypes(ctx context.Context, domain string, page profi
 	return ts, next, nil
 }
 
-// DeleteObjectType deletes an object type and its objects, and scrubs the
-// profile fields whose value came from the type, in one transaction.
+// DeleteObjectType deletes an object type and its objects in one
+// transaction, then scrubs the profile fields whose value came from the
+// type, a page of profiles a transaction (scrubPage): one transaction over
+// the whole domain held SQLite's one writer for the scan, and on
+// PostgreSQL conflicted with every concurrent profile write until its
+// retries gave up. The type is gone before the scrub starts, so no object
+// of it sets those fields again meanwhile.
 func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) error {
 	defer s.domains.forget(domain) // search's types
 	defer s.crypt.forgetType(domain, name)
 	err := s.Store.Update(ctx, func(tx profiles.Tx) error {
-		if err := tx.DeleteObjectType(ctx, domain, name); err != nil {
-			return err
-		}
-		return s.scrubFields(ctx, tx, domain, name)
+		return tx.DeleteObjectType(ctx, domain, name)
 	})
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
 		if _, derr := s.Store.FindDomain(ctx, domain); derr != nil {
 			return domainErr(derr, domain)
 		}
 		return typeNotFound(domain, name)
+	} else if err != nil {
+		return err
 	}
-	return err
+	for after := ""; ; {
+		next, err := s.scrubPage(ctx, domain, name, after)
+		if err != nil {
+			return fmt.Errorf("object type %s deleted; clearing the profile fields it set stopped: %w", name, err)
+		}
+		if next == "" {
+			return nil
+		}
+		after = next
+	}
 }
 
-// scrubFields removes from every profile of the domain the fields whose
-// value came from objects of the type.
-func (s *Service) scrubFields(ctx context.Context, tx profiles.Tx, domain, objectType string) error {
-	after := ""
-	for {
+// scrubPage removes, from a page of the domain's profiles after the id
+// after, the fields whose value came from objects of the type, in one
+// transaction. It returns the last id of the page ("" after the last).
+func (s *Service) scrubPage(ctx context.Context, domain, objectType, after string) (string, error) {
+	var last string
+	err := s.Store.Update(ctx, func(tx profiles.Tx) error {
 		ids, err := tx.ListProfileIDs(ctx, domain, after, 500)
 		if err != nil || len(ids) == 0 {
+			last = ""
 			return err
 		}
+		last = ids[len(ids)-1]
 		for _, id := range ids {
 			p, err := tx.FindProfile(ctx, domain, id)
-			if err != nil {
+			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+				continue // deleted or merged since the page was listed
+			} else if err != nil {
 				return err
 			}
 			changed := false
@@ -202,8 +221,12 @@ func (s *Service) scrubFields(ctx context.Context, tx profiles.Tx, domain, objec
 				return err
 			}
 		}
-		after = ids[len(ids)-1]
+		return nil
+	})
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return "", nil // the domain, deleted meanwhile: nothing left to clear
 	}
+	return last, err
 }
 
 // GetTemplate returns a built-in template.

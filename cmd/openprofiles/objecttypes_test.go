@@ -3,6 +3,8 @@ package main_test
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -10,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/openprofiles/profiles"
 )
 
 func TestObjectTypes_CRUD(t *testing.T) {
@@ -263,4 +267,59 @@ func TestDetectProfileObjectType(t *testing.T) {
 
 	_, err = e.client.DetectProfileObjectType(t.Context(), &customerprofiles.DetectProfileObjectTypeInput{DomainName: aws.String(e.domain), Objects: []string{`"just a string"`}})
 	wantAPIError(t, err, "BadRequestException")
+}
+
+// TestObjectTypes_DeleteUnderLoad: deleting a type whose objects set the
+// fields of many profiles goes through while other profiles are written
+// (on PostgreSQL, one transaction over the whole domain conflicted with
+// every concurrent profile write until its retries gave up), and clears
+// those fields on every profile.
+func TestObjectTypes_DeleteUnderLoad(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	e.putType(contactType("busy"))
+	const n = 1200 // more than two pages of the scrub
+	for i := 0; i < n; i += profiles.MaxBatchObjects {
+		var objs []string
+		for j := i; j < i+profiles.MaxBatchObjects; j++ {
+			objs = append(objs, fmt.Sprintf(`{"id":"b%d","email":"busy%d@example.com","name":{"first":"Busy"}}`, j, j))
+		}
+		if _, errs, err := e.m.Service.PutProfileObjects(ctx, e.domain, "busy", objs); err != nil || slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
+			t.Fatalf("PutProfileObjects: %v %v", err, errs)
+		}
+	}
+	var sample []string
+	for _, i := range []int{0, n / 2, n - 1} {
+		sample = append(sample, aws.ToString(e.mustOne("_email", fmt.Sprintf("busy%d@example.com", i)).ProfileId))
+	}
+	other := &ingestEnv{t: t, m: e.m, client: e.client, domain: "elsewhere"}
+	if _, err := e.client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(other.domain), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	other.putType(contactType("contact"))
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				other.put("contact", map[string]any{"id": fmt.Sprintf("w%d-%d", w, i%50), "email": fmt.Sprintf("w%d-%d@example.com", w, i%50), "name": map[string]any{"first": fmt.Sprint(i)}})
+			}
+		})
+	}
+	_, err := e.client.DeleteProfileObjectType(ctx, &customerprofiles.DeleteProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("busy")})
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("DeleteProfileObjectType while another domain is written: %v", err)
+	}
+	for _, id := range sample {
+		if p := e.mustOne("_profileId", id); p.FirstName != nil || p.EmailAddress != nil {
+			t.Errorf("profile %s keeps fields its deleted type set: %q %q", id, aws.ToString(p.FirstName), aws.ToString(p.EmailAddress))
+		}
+	}
 }
