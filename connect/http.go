@@ -199,6 +199,11 @@ func (q *request) authenticate(w http.ResponseWriter, maxBody int64) (any, error
 			Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", SigningService)}
 	}
 	q.principal = id.Principal
+	if q.r.Header.Get("X-Amz-Target") != "" { // the admin API names its operation there
+		if err := id.RequireSigned("X-Amz-Target"); err != nil {
+			return nil, err
+		}
+	}
 	return nil, nil
 }
 

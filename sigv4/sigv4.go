@@ -46,6 +46,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -99,6 +100,24 @@ type Identity struct {
 	AccessKeyID string
 	Principal   string
 	Service     string // service name of the credential scope
+	// SignedHeaders are the names, lower-case, of the headers the
+	// signature covers.
+	SignedHeaders []string
+}
+
+// Signed reports whether the signature covers the header (any case).
+func (id *Identity) Signed(header string) bool {
+	return slices.Contains(id.SignedHeaders, strings.ToLower(header))
+}
+
+// RequireSigned returns an IncompleteSignatureException unless the
+// signature covers the header: a protocol that reads the operation from a
+// header (X-Amz-Target) must not let it change in transit.
+func (id *Identity) RequireSigned(header string) error {
+	if id.Signed(header) {
+		return nil
+	}
+	return errorf(IncompleteSignature, http.StatusForbidden, "The request signature must cover the %s header (SignedHeaders).", header)
 }
 
 // Error is a verification failure with the AWS exception name and the HTTP
@@ -149,7 +168,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Identity, error) {
 	rawPath := requestPath(r)
 	c := canonicalizer{r: r, body: body, signedHeaders: auth.signedHeaders, payloadHash: payloadHash}
 	if c.matches(key, auth, rawPath) || func() bool { norm := normalizePath(rawPath); return norm != rawPath && c.matches(key, auth, norm) }() {
-		id := &Identity{AccessKeyID: auth.accessKeyID, Principal: cred.Principal, Service: auth.service}
+		id := &Identity{AccessKeyID: auth.accessKeyID, Principal: cred.Principal, Service: auth.service, SignedHeaders: auth.signedHeaders}
 		if v.Verified != nil {
 			v.Verified(r.Context(), id)
 		}

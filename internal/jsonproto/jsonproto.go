@@ -134,6 +134,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, c *Call) (any, error
 			Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", a.SigningService)}
 	}
 	c.Principal = id.Principal
+	if r.Header.Get("X-Amz-Target") != "" {
+		if err := id.RequireSigned("X-Amz-Target"); err != nil {
+			return nil, err // the operation is named there: it must not change in transit
+		}
+	}
 
 	op := a.Ops[name]
 	if !prefixed || op == nil {

@@ -113,6 +113,18 @@ func TestAPI(t *testing.T) {
 	if _, body, _ := do(get); !strings.Contains(body, "BadMethod") {
 		t.Errorf("GET: %s", body)
 	}
+	// An operation named in a header the signature does not cover is
+	// refused: it could have been changed in transit.
+	swapped, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{}`))
+	sum := sha256.Sum256([]byte(`{}`))
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "ada", SecretAccessKey: "secret"},
+		swapped, hex.EncodeToString(sum[:]), "test", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	swapped.Header.Set("X-Amz-Target", "TestService.Echo") // after signing
+	if status, body, _ := do(swapped); status != http.StatusForbidden || !strings.Contains(body, sigv4.IncompleteSignature) {
+		t.Errorf("X-Amz-Target not signed: %d %s; want 403 %s", status, body, sigv4.IncompleteSignature)
+	}
 	unsigned, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader([]byte(`{}`)))
 	unsigned.Header.Set("X-Amz-Target", "TestService.Echo")
 	if status, body, _ := do(unsigned); status != http.StatusForbidden && status != http.StatusBadRequest || strings.Contains(body, "Principal") {
