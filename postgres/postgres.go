@@ -95,7 +95,9 @@ type DB struct {
 	// keeps them in plaintext. Set it before Open.
 	Sealer profiles.Sealer
 
-	// MaxConns is the size of the connection pool; 0 means 4 × GOMAXPROCS.
+	// MaxConns is the size of each of the DB's three connection pools
+	// (general, write transactions, read transactions: up to 3 × MaxConns
+	// connections in all); 0 means 4 × GOMAXPROCS.
 	// Set before Open.
 	MaxConns int
 

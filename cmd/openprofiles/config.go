@@ -172,7 +172,7 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	fs.IntVar(&c.PGMaxConns, "pg-max-conns", int(pgConns), "PostgreSQL: connections in the pool; 0 is 4 × the number of CPUs (env OPENPROFILES_PG_MAX_CONNS)")
+	fs.IntVar(&c.PGMaxConns, "pg-max-conns", int(pgConns), "PostgreSQL: connections in each of a node's three pools (up to 3 × this in all); 0 is 4 × the number of CPUs (env OPENPROFILES_PG_MAX_CONNS)")
 	fs.DurationVar(&c.PGStatementTimeout, "pg-statement-timeout", pgTimeout, "PostgreSQL: bound on every statement; 0 is 30s (env OPENPROFILES_PG_STATEMENT_TIMEOUT)")
 	fs.StringVar(&c.DataDir, "data-dir", envString(getenv, "OPENPROFILES_DATA_DIR", d.DataDir), "`directory` of the database and generated secrets (env OPENPROFILES_DATA_DIR)")
 	fs.StringVar(&c.Region, "region", envString(getenv, "OPENPROFILES_REGION", d.Region), "AWS `region` the server answers as; clients must sign for it (env OPENPROFILES_REGION)")
