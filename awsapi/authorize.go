@@ -53,7 +53,7 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 	for _, resource := range resources {
 		if err := s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: "profile:" + c.operation,
 			Resource: resource, Context: cond, RequestID: c.requestID,
-			Tags: func(ctx context.Context) (map[string][]string, error) { return s.tagKeys(ctx, c, domain) }}); err != nil {
+			Tags: func(ctx context.Context) (map[string][]string, error) { return s.tagKeys(ctx, c, domain, resource) }}); err != nil {
 			return err
 		}
 	}
@@ -190,10 +190,11 @@ func (s *Server) conditionKeys(c *call) map[string][]string {
 }
 
 // tagKeys returns the condition keys of the tags a request sends
-// (aws:RequestTag/…, aws:TagKeys) and of the domain it acts on
-// (aws:ResourceTag/…): the authorizer asks for them only when a policy is
-// evaluated, since they cost a decode of the body and a read of the store.
-func (s *Server) tagKeys(ctx context.Context, c *call, domain string) (map[string][]string, error) {
+// (aws:RequestTag/…, aws:TagKeys) and of the resource a policy is
+// evaluated on (aws:ResourceTag/…): the authorizer asks for them only when
+// a policy is evaluated, since they cost a decode of the body and a read
+// of the store.
+func (s *Server) tagKeys(ctx context.Context, c *call, domain, resource string) (map[string][]string, error) {
 	cond := map[string][]string{}
 	// One field for "Tags" (most operations) and "tags" (TagResource): the
 	// JSON decoder matches member names without regard to case and merges
@@ -212,15 +213,15 @@ func (s *Server) tagKeys(ctx context.Context, c *call, domain string) (map[strin
 	if keys := c.query["tagKeys"]; len(keys) > 0 && c.operation == "UntagResource" {
 		cond["aws:TagKeys"] = keys
 	}
-	// The tags of the resource acted on: the domain's, or, for the tagging
-	// calls, those of the resource their ARN names (a domain's object
-	// type, segment, …), so that a condition on a resource's own tags
-	// guards changing them.
+	// The tags of the resource the policy is evaluated on, as AWS reads
+	// them: a domain's for its ARN, a resource's own for the ARN of a
+	// domain's object type, segment, … (those the tagging calls reach; the
+	// others have none).
 	tagged := ""
-	if domain != "" {
+	if s.arnDomain(resource) != "" {
+		tagged = resource
+	} else if domain != "" {
 		tagged = s.Domains.DomainARN(domain)
-	} else if arn := c.labels["resourceArn"]; s.arnDomain(arn) != "" { // TagResource, UntagResource, ListTagsForResource
-		tagged = arn
 	}
 	if tagged != "" && s.Tags != nil {
 		tags, err := s.Tags.ListTagsForResource(ctx, tagged)

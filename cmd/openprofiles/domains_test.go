@@ -456,6 +456,22 @@ func TestTags(t *testing.T) {
 		if _, err := u.TagResource(ctx, &customerprofiles.TagResourceInput{ResourceArn: seg.SegmentDefinitionArn, Tags: map[string]string{"k": "v"}}); err != nil {
 			t.Errorf("TagResource on an unprotected segment of the domain: %v", err)
 		}
+
+		// Every operation on the resource reads its own tags (not only the
+		// tagging calls): a secret object type is hidden and kept, the
+		// domain and its other resources are not.
+		if _, err := client.TagResource(ctx, &customerprofiles.TagResourceInput{ResourceArn: typeARN, Tags: map[string]string{"classification": "secret"}}); err != nil {
+			t.Fatal(err)
+		}
+		reader := mustUser(t, m, "reader", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`,
+			`{"Effect":"Deny","Action":"profile:*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/classification":"secret"}}}`)})
+		_, err = reader.GetProfileObjectType(ctx, &customerprofiles.GetProfileObjectTypeInput{DomainName: aws.String("tagged"), ObjectTypeName: aws.String("contact")})
+		wantAPIError(t, err, "AccessDeniedException", "object-types/contact")
+		_, err = reader.DeleteProfileObjectType(ctx, &customerprofiles.DeleteProfileObjectTypeInput{DomainName: aws.String("tagged"), ObjectTypeName: aws.String("contact")})
+		wantAPIError(t, err, "AccessDeniedException", "object-types/contact")
+		if _, err := reader.GetSegmentDefinition(ctx, &customerprofiles.GetSegmentDefinitionInput{DomainName: aws.String("tagged"), SegmentDefinitionName: aws.String("everyone")}); err != nil {
+			t.Errorf("GetSegmentDefinition of an unclassified segment: %v", err)
+		}
 		_, err = client.ListTagsForResource(ctx, &customerprofiles.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:profile:us-east-1:000000000000:domains/tagged/profiles/x")})
 		wantAPIError(t, err, "BadRequestException", "not an ARN")
 	})
