@@ -68,6 +68,9 @@ func (k *KMS) createGrant(ctx context.Context, c *caller, in *createGrantInput) 
 	if err != nil {
 		return nil, err
 	}
+	if err := k.notServiceOwned(ctx, key, "kms:CreateGrant"); err != nil {
+		return nil, err
+	}
 	if err := usable(key); err != nil {
 		return nil, err
 	}

@@ -292,3 +292,40 @@ func TestKeyPolicyAllows_EncryptionContext(t *testing.T) {
 		}
 	}
 }
+
+// TestAPI_ServiceOwnedKey: the service's own key (of domains without one)
+// is not for the account to manage, as an AWS-owned key is not: disabling,
+// scheduling its deletion, changing its policy, granting on it and moving
+// or deleting its alias are refused, to the root as to users.
+func TestAPI_ServiceOwnedKey(t *testing.T) {
+	s := MustServer(t)
+	ctx := t.Context()
+	arn, err := s.KMS.EnsureDefaultKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := s.MustCreateKey(t, "")
+	for _, who := range []string{"AKROOT", "AKALICE"} {
+		c := s.Client(who)
+		_, err := c.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(arn)})
+		checkAPIError(t, who+" DisableKey(service key)", err, localkms.ExAccessDenied)
+		_, err = c.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(localkms.DefaultKeyAlias)})
+		checkAPIError(t, who+" ScheduleKeyDeletion(service key)", err, localkms.ExAccessDenied)
+		_, err = c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(arn), PolicyName: aws.String("default"), Policy: aws.String(adminOnly)})
+		checkAPIError(t, who+" PutKeyPolicy(service key)", err, localkms.ExAccessDenied)
+		_, err = c.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(arn), GranteePrincipal: aws.String("arn:aws:iam::000000000000:user/alice"),
+			Operations: []types.GrantOperation{types.GrantOperationDecrypt}})
+		checkAPIError(t, who+" CreateGrant(service key)", err, localkms.ExAccessDenied)
+		_, err = c.UpdateAlias(ctx, &kms.UpdateAliasInput{AliasName: aws.String(localkms.DefaultKeyAlias), TargetKeyId: aws.String(other)})
+		checkAPIError(t, who+" UpdateAlias(service key's alias)", err, localkms.ExAccessDenied)
+		_, err = c.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(localkms.DefaultKeyAlias)})
+		checkAPIError(t, who+" DeleteAlias(service key's alias)", err, localkms.ExAccessDenied)
+	}
+	out, err := s.Client("AKROOT").DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(arn)})
+	if err != nil || out.KeyMetadata.KeyState != types.KeyStateEnabled {
+		t.Errorf("the service key after the attempts: %+v, %v; want it enabled", out, err)
+	}
+	if _, err := s.Client("AKROOT").DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(other)}); err != nil {
+		t.Errorf("DisableKey of an account key: %v", err)
+	}
+}

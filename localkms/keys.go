@@ -179,11 +179,31 @@ func (k *KMS) setState(ctx context.Context, c *caller, action, keyID string, fn 
 	if err != nil {
 		return nil, err
 	}
+	if err := k.notServiceOwned(ctx, key, action); err != nil {
+		return nil, err
+	}
 	key, err = k.Store.UpdateKMSKey(ctx, key.KeyID, fn)
 	if err != nil {
 		return nil, storeError("update key", err)
 	}
 	return key, nil
+}
+
+// notServiceOwned refuses an action that manages the service's own key
+// (the key of domains without one, DefaultKeyAlias), as AWS refuses
+// account users the management of AWS-owned keys: a user allowed kms:*
+// could disable or delete it and make every such domain unreadable.
+func (k *KMS) notServiceOwned(ctx context.Context, key *profiles.KMSKey, action string) error {
+	def, err := k.resolve(ctx, DefaultKeyAlias)
+	if errIs(err, profiles.ENOTFOUND) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if def.KeyID == key.KeyID {
+		return accessDeniedf("%s is the service's own key (%s): %s is not allowed on it.", key.ARN, DefaultKeyAlias, action)
+	}
+	return nil
 }
 
 // notPending refuses a change of a key pending deletion.
@@ -323,6 +343,9 @@ func (k *KMS) putKeyPolicy(ctx context.Context, c *caller, in *policyInput) (any
 		return nil, validationf("1 validation error detected: Value null at 'policy' failed to satisfy constraint: Member must not be null")
 	}
 	key, err := k.resolveFor(ctx, c, "kms:PutKeyPolicy", in.KeyId)
+	if err == nil {
+		err = k.notServiceOwned(ctx, key, "kms:PutKeyPolicy")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -422,6 +445,9 @@ func (k *KMS) findAlias(ctx context.Context, c *caller, action, name string) (*p
 }
 
 func (k *KMS) updateAlias(ctx context.Context, c *caller, in *aliasInput) (any, error) {
+	if in.AliasName == DefaultKeyAlias {
+		return nil, accessDeniedf("%s names the service's own key: it cannot be changed.", DefaultKeyAlias)
+	}
 	if _, err := k.findAlias(ctx, c, "kms:UpdateAlias", in.AliasName); err != nil {
 		return nil, err
 	}
@@ -436,6 +462,9 @@ func (k *KMS) updateAlias(ctx context.Context, c *caller, in *aliasInput) (any, 
 }
 
 func (k *KMS) deleteAlias(ctx context.Context, c *caller, in *aliasInput) (any, error) {
+	if in.AliasName == DefaultKeyAlias {
+		return nil, accessDeniedf("%s names the service's own key: it cannot be deleted.", DefaultKeyAlias)
+	}
 	if _, err := k.findAlias(ctx, c, "kms:DeleteAlias", in.AliasName); err != nil {
 		return nil, err
 	}
