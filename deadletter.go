@@ -20,8 +20,9 @@ type DeadLetter struct {
 	FirstFailureAt time.Time `json:"FirstFailureAt"`
 	Attempts       int       `json:"Attempts"`
 	// An object too large for a queue message (256 KiB) is cut: the
-	// message holds its first part, and the server keeps it whole in
-	// ObjectFile (in its data dir).
+	// message holds its first part, and the server keeps it whole in the
+	// file ObjectFile names (under dlq-objects in its data dir) until a
+	// replay ingests it.
 	ObjectTruncated bool   `json:"ObjectTruncated,omitempty"`
 	ObjectSize      int    `json:"ObjectSize,omitempty"`
 	ObjectFile      string `json:"ObjectFile,omitempty"`

@@ -138,9 +138,9 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			keep = append(keep, t)
 			continue
 		}
-		obj := dl.Object
-		if whole, ok := s.wholeObject(dl); ok {
-			obj = whole
+		obj, file := dl.Object, ""
+		if whole, path, ok := s.wholeObject(dl); ok {
+			obj, file = whole, path
 		}
 		_, perr := s.PutProfileObject(ctx, dl.DomainName, dl.ObjectTypeName, obj)
 		if perr != nil {
@@ -155,6 +155,9 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			}
 		} else {
 			replayed++
+			if file != "" {
+				os.Remove(file) // in, and in the store: the kept copy is not needed
+			}
 		}
 		if err := s.Queues.Delete(ctx, url, t.msg.ReceiptHandle); err != nil {
 			s.release(context.WithoutCancel(ctx), url, append(keep, ts[i+1:]...))
@@ -166,28 +169,32 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 }
 
 // wholeObject returns the whole object of a letter cut to fit a queue
-// message, from the file this node kept (truncate), if it has it. The file
-// must be one truncate wrote: in this node's dlq-objects, named by the
-// SHA-256 of what it holds, which begins with the letter's cut copy (a
+// message, and its file, from the file this node kept (truncate), if it
+// has it. The file must be one truncate wrote: in this node's dlq-objects
+// (the letter names it, or, from before, gives its path there), named by
+// the SHA-256 of what it holds, which begins with the letter's cut copy (a
 // message names a file; the queue takes messages from anyone who may send
 // to it).
-func (s *Service) wholeObject(dl *profiles.DeadLetter) (string, bool) {
+func (s *Service) wholeObject(dl *profiles.DeadLetter) (string, string, bool) {
 	if !dl.ObjectTruncated || dl.ObjectFile == "" || dl.Object == "" || s.spool.path == "" {
-		return "", false
+		return "", "", false
 	}
 	file := filepath.Clean(dl.ObjectFile)
-	if filepath.Dir(file) != s.dlqObjectsDir() {
-		return "", false
+	switch {
+	case !filepath.IsAbs(file) && !strings.ContainsAny(dl.ObjectFile, `/\`):
+		file = filepath.Join(s.dlqObjectsDir(), file)
+	case filepath.Dir(file) != s.dlqObjectsDir():
+		return "", "", false
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return "", false
+		return "", "", false
 	}
 	sum := sha256.Sum256(data)
 	if filepath.Base(file) != hex.EncodeToString(sum[:])+".json" || !strings.HasPrefix(string(data), dl.Object) {
-		return "", false
+		return "", "", false
 	}
-	return string(data), true
+	return string(data), file, true
 }
 
 // DeleteDeadLetters deletes the messages of the domain's dead-letter queue

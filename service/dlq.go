@@ -137,7 +137,8 @@ func (s *Service) truncate(dl *DeadLetter) ([]byte, error) {
 	if err := os.WriteFile(file, []byte(dl.Object), 0o600); err != nil {
 		return nil, err
 	}
-	dl.ObjectTruncated, dl.ObjectSize, dl.ObjectFile = true, len(dl.Object), file
+	// The message names the file, not where the data dir is.
+	dl.ObjectTruncated, dl.ObjectSize, dl.ObjectFile = true, len(dl.Object), filepath.Base(file)
 	obj := dl.Object
 	for n := len(obj) / 2; ; n /= 2 {
 		for n > 0 && !utf8.RuneStart(obj[n]) {

@@ -45,8 +45,11 @@ func TestDeadLetterService(t *testing.T) {
 		}
 	}
 	entries, _ := m.Service.ListDeadLetters(ctx, "ops", 10)
-	var foreignID string
+	var foreignID, keptFile string
 	for _, e := range entries {
+		if e.Letter != nil {
+			keptFile = filepath.Join(m.Config.DataDir, "dlq-objects", e.Letter.ObjectFile)
+		}
 		switch {
 		case e.Letter == nil:
 			foreignID = e.ID
@@ -79,6 +82,9 @@ func TestDeadLetterService(t *testing.T) {
 		ObjectTypeName: aws.String("orders"), ProfileId: out.Items[0].ProfileId})
 	if err != nil || len(objs.Items) != 1 || aws.ToString(objs.Items[0].Object) != string(obj) {
 		t.Fatalf("the replayed object: %v; want the whole object (%d bytes), not the cut copy", err, len(obj))
+	}
+	if _, err := os.Stat(keptFile); !os.IsNotExist(err) {
+		t.Errorf("the whole copy of a replayed letter is still kept (%s): %v", keptFile, err)
 	}
 
 	// The foreign message stayed; deleting it by ID empties the queue.

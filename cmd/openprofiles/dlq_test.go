@@ -231,7 +231,10 @@ func TestDLQ_ErrorRows(t *testing.T) {
 	if !big.ObjectTruncated || big.ObjectSize < 256000 || !strings.HasPrefix(obj(map[string]any{"id": "big", "email": "big@example.com", "tier": strings.Repeat("é", 200_000)}), big.Object) {
 		t.Errorf("large dead letter: truncated %v, size %d", big.ObjectTruncated, big.ObjectSize)
 	}
-	if whole, err := os.ReadFile(big.ObjectFile); err != nil || len(whole) != big.ObjectSize {
+	if strings.ContainsAny(big.ObjectFile, `/\`) {
+		t.Errorf("the letter gives the server's path %q, want the file's name", big.ObjectFile)
+	}
+	if whole, err := os.ReadFile(filepath.Join(m.Config.DataDir, "dlq-objects", big.ObjectFile)); err != nil || len(whole) != big.ObjectSize {
 		t.Errorf("the large object is not kept whole in %s: %d bytes, %v", big.ObjectFile, len(whole), err)
 	}
 }
