@@ -81,13 +81,21 @@ func deadLetterCode(err error) string {
 }
 
 // deadLetter sends a dead letter to the domain's queue; while the queue
-// cannot be reached it goes to the spool. A domain without a queue keeps
-// nothing: the caller reports the failure.
+// cannot be reached, or throttles, it goes to the spool. A domain without
+// a queue (or deleted) keeps nothing: the caller reports the failure. A
+// domain that cannot be read is an error, not "no queue": a replay then
+// keeps the message rather than delete it with nothing sent.
 func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 	result := "failed"
 	defer func() { s.Metrics.deadLetter(result) }()
 	d, err := s.Store.FindDomain(ctx, dl.DomainName)
-	if err != nil || d.DeadLetterQueueURL == "" || s.Queues == nil {
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		result = "none"
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if d.DeadLetterQueueURL == "" || s.Queues == nil {
 		result = "none"
 		return nil
 	}
@@ -105,8 +113,8 @@ func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 	case "":
 		result = "queued"
 		return nil
-	case profiles.EINTERNAL: // unreachable: keep it and try again later
-		s.Logger.Warn("dead-letter queue unreachable; spooled", "domain", dl.DomainName, "err", err)
+	case profiles.EINTERNAL, profiles.ETHROTTLED: // unreachable or busy: keep it and try again later
+		s.Logger.Warn("dead-letter queue unreachable or throttling; spooled", "domain", dl.DomainName, "err", err)
 		if err := s.spool.add(spooled{URL: d.DeadLetterQueueURL, Domain: dl.DomainName, Body: string(body)}); err != nil {
 			return err
 		}

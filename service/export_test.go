@@ -1,9 +1,16 @@
 package service
 
+import "context"
+
 // SetMaxExportBytes sets the largest segment export until the returned
 // function restores it.
 func SetMaxExportBytes(n int) (restore func()) {
 	old := maxExportBytes
 	maxExportBytes = n
 	return func() { maxExportBytes = old }
+}
+
+// DeadLetterObject is deadLetterObject, for tests.
+func (s *Service) DeadLetterObject(ctx context.Context, domain, objectType, obj, source string, err error) error {
+	return s.deadLetterObject(ctx, domain, objectType, obj, source, err)
 }
