@@ -137,7 +137,7 @@ func (c *crypt) Open(ctx context.Context, r profiles.RecordRef, sealed []byte) (
 	if !ok1 || !ok2 || len(rest) < 12+16 {
 		return nil, c.invalid(r, "its envelope is damaged")
 	}
-	dk, err := c.openingKey(ctx, r.Domain, string(keyID), c.sourceARN(ctx, r), wrapped)
+	dk, err := c.openingKey(ctx, r, string(keyID), wrapped)
 	if err != nil {
 		return nil, err
 	}
@@ -155,16 +155,18 @@ func (c *crypt) invalid(r profiles.RecordRef, why string) error {
 	return profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonKMSKeyInvalid, "%s: the %s record %s of domain %s cannot be decrypted.", profiles.MsgKMSKeyInvalid, r.Kind, r.ID, r.Domain)
 }
 
-// sourceARN returns the ARN the service uses a record's key for
-// (aws:SourceArn), as recordKey does when it seals: its object type's when
-// the type has a key of its own, else its domain's.
-func (c *crypt) sourceARN(ctx context.Context, r profiles.RecordRef) string {
+// sourceARNs are the ARNs the service may have used a record's key for
+// (aws:SourceArn) when it sealed it: its domain's, and for an object of a
+// type its type's (recordKey's choice, when the type has a key of its
+// own). They are found without reading the store: Open runs inside the
+// stores' read transactions, and one that waited for another connection
+// would hang them all once the pool is taken.
+func (c *crypt) sourceARNs(r profiles.RecordRef) []string {
+	arns := []string{c.s.DomainARN(r.Domain)}
 	if r.Kind == profiles.RecordObject && r.ObjectType != "" {
-		if id, err := c.typeKeyID(ctx, r.Domain, r.ObjectType); err == nil && id != "" {
-			return c.s.ObjectTypeARN(r.Domain, r.ObjectType)
-		}
+		arns = append(arns, c.s.ObjectTypeARN(r.Domain, r.ObjectType))
 	}
-	return c.s.DomainARN(r.Domain)
+	return arns
 }
 
 // recordKey returns the KMS key of a record, and the ARN the service uses it
@@ -278,11 +280,13 @@ func (c *crypt) sealingKey(ctx context.Context, domain, keyID, sourceARN string)
 	return dk, nil
 }
 
-// openingKey returns the plaintext of a wrapped data key. The key's state
-// and policy are checked as for sealing (the policy must still let the
-// service use the key for sourceARN): a key policy that withdraws the
-// service makes the records it sealed unreadable, as on AWS.
-func (c *crypt) openingKey(ctx context.Context, domain, keyID, sourceARN string, wrapped []byte) (*dataKey, error) {
+// openingKey returns the plaintext of a wrapped data key of record r. The
+// key's state and policy are checked as for sealing (the policy must still
+// let the service use the key for one of the record's sourceARNs): a key
+// policy that withdraws the service makes the records it sealed
+// unreadable, as on AWS.
+func (c *crypt) openingKey(ctx context.Context, r profiles.RecordRef, keyID string, wrapped []byte) (*dataKey, error) {
+	domain := r.Domain
 	now := c.s.Now()
 	c.mu.Lock()
 	dk, ok := c.opening[openingHash(domain, wrapped)]
@@ -290,13 +294,16 @@ func (c *crypt) openingKey(ctx context.Context, domain, keyID, sourceARN string,
 	hit := ok && now.Sub(dk.created) < c.cfg.DataKeyMaxAge
 	c.s.Metrics.dataKey("open", hit)
 	if hit {
-		if err := c.checkState(ctx, keyID, now, sourceARN); err != nil {
+		if err := c.checkState(ctx, keyID, now, ""); err != nil {
+			return nil, err
+		}
+		if err := c.checkOpenAccess(ctx, keyID, r, now, false); err != nil {
 			return nil, err
 		}
 		return dk, nil
 	}
-	if err := c.s.Keys.CheckServiceAccess(ctx, keyID, c.s.AccountID, sourceARN); err != nil {
-		return nil, c.kmsError(err, keyID, domain)
+	if err := c.checkOpenAccess(ctx, keyID, r, now, true); err != nil {
+		return nil, err
 	}
 	pt, err := c.s.Keys.Decrypt(ctx, keyID, wrapped, encryptionContext(domain))
 	if err != nil {
@@ -307,9 +314,35 @@ func (c *crypt) openingKey(ctx context.Context, domain, keyID, sourceARN string,
 	}
 	c.mu.Lock()
 	c.cacheOpening(domain, dk)
-	c.checked[keyID+"\x00"+sourceARN] = now
+	c.checked[keyID+"\x00"] = now
 	c.mu.Unlock()
 	return dk, nil
+}
+
+// checkOpenAccess checks, at most every KeyStateTTL unless now, that the
+// key's policy still lets the service use it for one of the record's
+// sourceARNs.
+func (c *crypt) checkOpenAccess(ctx context.Context, keyID string, r profiles.RecordRef, now time.Time, force bool) error {
+	name := keyID + "\x00open\x00" + r.Domain + "\x00" + r.ObjectType
+	c.mu.Lock()
+	last, ok := c.checked[name]
+	c.mu.Unlock()
+	if !force && ok && now.Sub(last) < c.cfg.KeyStateTTL {
+		return nil
+	}
+	var err error
+	for _, arn := range c.sourceARNs(r) {
+		if err = c.s.Keys.CheckServiceAccess(ctx, keyID, c.s.AccountID, arn); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return c.kmsError(err, keyID, r.Domain)
+	}
+	c.mu.Lock()
+	c.checked[name] = now
+	c.mu.Unlock()
+	return nil
 }
 
 // cacheOpening keeps an unwrapped data key of a domain; c.mu is held.

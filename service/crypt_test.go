@@ -2,8 +2,11 @@ package service_test
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,4 +207,70 @@ func mustServiceKeys(t *testing.T, k *localkms.KMS, n int) []string {
 		arns = append(arns, md.ARN)
 	}
 	return arns
+}
+
+// noNesting is a store whose View fails when called while another View
+// runs (the test using it runs one request at a time, so that is a View
+// inside a View): on SQLite a read transaction that waits for a second
+// connection hangs every reader once the pool is taken
+// (TestSegments/ConcurrentMembership).
+type noNesting struct {
+	profiles.Store
+	active, nested atomic.Int32
+}
+
+func (n *noNesting) View(ctx context.Context, fn func(profiles.Tx) error) error {
+	if n.active.Add(1) > 1 {
+		n.active.Add(-1)
+		n.nested.Add(1)
+		return errors.New("a read transaction inside another")
+	}
+	defer n.active.Add(-1)
+	return n.Store.View(ctx, fn)
+}
+
+// TestOpen_NoNestedView: opening records (inside the store's read
+// transactions) reads no store through another transaction, also when
+// the caches of the keys of objects' types have expired.
+func TestOpen_NoNestedView(t *testing.T) {
+	ctx := t.Context()
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "nest.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clock := time.Now()
+	now := func() time.Time { return clock }
+	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: now}
+	def, err := k.EnsureDefaultKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &noNesting{Store: db}
+	s := service.New(store, "us-east-1", "000000000000", []byte("secret-secret-secret-secret-0123"))
+	s.Keys, s.DefaultKey, s.Now = k, def, now
+	db.Sealer = s.Sealer()
+	s.SetIngestRate(0, 1)
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	ot := contactType("d")
+	ot.EncryptionKey = mustServiceKeys(t, k, 1)[0]
+	if _, err := s.PutObjectType(ctx, ot); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutProfileObject(ctx, "d", "contact", contact(1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	found, _, err := s.SearchProfiles(ctx, "d", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{"person1@example.com"}}}, profiles.Page{})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("SearchProfiles: %v, %v", found, err)
+	}
+	clock = clock.Add(time.Minute) // every cache of keys and checks expired
+	if _, _, err := s.ListProfileObjects(ctx, "d", "contact", found[0].Profile.ID, "", nil, profiles.Page{}); err != nil {
+		t.Errorf("ListProfileObjects: %v", err)
+	}
+	if n := store.nested.Load(); n != 0 {
+		t.Errorf("%d read transactions began inside another while records were opened", n)
+	}
 }
