@@ -157,6 +157,16 @@ func (s *Service) truncate(dl *DeadLetter) ([]byte, error) {
 		if err != nil || len(body) <= maxDeadLetterBytes {
 			return body, err
 		}
+		if n == 0 {
+			// Too large without the object: the error message is (an
+			// error quoting what failed); cut it too, once.
+			dl.ErrorMessage = truncate(dl.ErrorMessage, 1000)
+			body, err = json.Marshal(dl)
+			if err == nil && len(body) > maxDeadLetterBytes {
+				err = fmt.Errorf("a dead letter of domain %s is larger than a queue message even without its object", dl.DomainName)
+			}
+			return body, err
+		}
 	}
 }
 

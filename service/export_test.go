@@ -14,3 +14,6 @@ func SetMaxExportBytes(n int) (restore func()) {
 func (s *Service) DeadLetterObject(ctx context.Context, domain, objectType, obj, source string, err error) error {
 	return s.deadLetterObject(ctx, domain, objectType, obj, source, err)
 }
+
+// Truncate is truncate, for tests.
+func (s *Service) Truncate(dl *DeadLetter) ([]byte, error) { return s.truncate(dl) }
