@@ -193,7 +193,15 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	if len(in.streams) > 0 && !created {
 		before = maps.Clone(p.Fields)
 	}
+	size := profileSize(p)
 	in.mergeFields(p, updated, created)
+	// A profile holds at most MaxProfileSize bytes of fields, as
+	// CreateProfile and UpdateProfile enforce; one already past it (stored
+	// before) may keep its size, not grow.
+	if n := profileSize(p); n > MaxProfileSize && n > size {
+		return "", profiles.IngestErrorf(profiles.EQUOTA, profiles.ReasonProfileQuota,
+			"The object would make its profile %d bytes; a profile holds at most %d", n, MaxProfileSize)
+	}
 	p.LastUpdatedAt = in.now
 	if err := in.tx.PutProfile(ctx, p); err != nil {
 		return "", err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -283,5 +284,64 @@ func TestResolve_SharedEmailNewCustomer(t *testing.T) {
 	found, _, err := s.SearchProfiles(ctx, "bench", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{"family@example.com"}}}, profiles.Page{})
 	if err != nil || len(found) != 3 {
 		t.Errorf("profiles of the shared email: %d, %v; want the two and a new one", len(found), err)
+	}
+}
+
+// TestPutProfileObject_ProfileSizeLimit: ingestion keeps a profile within
+// MaxProfileSize, as CreateProfile and UpdateProfile do. Fields that share
+// a source can make a small object fill a profile past the limit; such an
+// object is refused (PROFILE_QUOTA), on a new profile as on an existing
+// one, and the profile is left as it was (it was written, 271 KB, and then
+// UpdateProfile refused every change to it).
+func TestPutProfileObject_ProfileSizeLimit(t *testing.T) {
+	s := MustOpenService(t)
+	ctx := t.Context()
+	wide := &profiles.ObjectType{DomainName: "bench", Name: "wide", Description: "wide", AllowProfileCreation: true,
+		Fields: map[string]profiles.ObjectTypeField{"id": {Source: "_source.id"}},
+		Keys: map[string][]profiles.ObjectTypeKey{
+			"wideId": {{StandardIdentifiers: []string{profiles.IdentifierUnique, profiles.IdentifierProfile}, FieldNames: []string{"id"}}},
+			"_email": {{StandardIdentifiers: []string{profiles.IdentifierProfile}, FieldNames: []string{"email"}}},
+		}}
+	wide.Fields["email"] = profiles.ObjectTypeField{Source: "_source.email", ContentType: profiles.ContentEmail}
+	for i := range 1000 {
+		wide.Fields[fmt.Sprintf("a%04d", i)] = profiles.ObjectTypeField{Source: "_source.v", Target: fmt.Sprintf("_profile.Attributes.a%04d", i)}
+	}
+	if _, err := s.PutObjectType(ctx, wide); err != nil {
+		t.Fatal(err)
+	}
+	v := strings.Repeat("x", 255)     // 1000 × (15 + 255) bytes > 250,000
+	small := strings.Repeat("x", 200) // 1000 × (15 + 200) bytes < 250,000
+
+	// A new profile.
+	_, err := s.PutProfileObject(ctx, "bench", "wide", `{"id":"w1","email":"w1@example.com","v":"`+v+`"}`)
+	if profiles.ErrorReason(err) != profiles.ReasonProfileQuota {
+		t.Fatalf("an object making a %d-byte profile: %v; want %s", 1000*(15+255), err, profiles.ReasonProfileQuota)
+	}
+	found, _, err := s.SearchProfiles(ctx, "bench", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "wideId", Values: []string{"w1"}}}, profiles.Page{})
+	if err != nil || len(found) != 0 {
+		t.Fatalf("profiles of the refused object: %d, %v; want none", len(found), err)
+	}
+
+	// An existing profile that fits, then an object that would make it too big.
+	p, err := s.CreateProfile(ctx, "bench", map[string]string{"EmailAddress": "w2@example.com", "FirstName": "Wen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutProfileObject(ctx, "bench", "wide", `{"id":"w2","email":"w2@example.com","v":"`+small+`"}`); err != nil {
+		t.Fatalf("an object that fits: %v", err)
+	}
+	_, err = s.PutProfileObject(ctx, "bench", "wide", `{"id":"w3","email":"w2@example.com","v":"`+v+`"}`)
+	if profiles.ErrorReason(err) != profiles.ReasonProfileQuota {
+		t.Fatalf("an object making an existing profile too big: %v; want %s", err, profiles.ReasonProfileQuota)
+	}
+	got, _, err := s.BatchGetProfiles(ctx, "bench", []string{p.ID})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("BatchGetProfiles: %d, %v", len(got), err)
+	}
+	if a := got[0].Fields["Attributes.a0000"]; a != small {
+		t.Errorf("Attributes.a0000 is %d characters; want the %d of the object that fit", len(a), len(small))
+	}
+	if _, err := s.UpdateProfile(ctx, "bench", p.ID, map[string]string{"FirstName": "Wendy"}); err != nil {
+		t.Errorf("UpdateProfile after the refused object: %v", err)
 	}
 }
