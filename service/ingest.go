@@ -231,6 +231,14 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	if err := in.tx.PutObject(ctx, o); err != nil {
 		return "", err
 	}
+	// NEW_ONLY keys go on a profile that this object created: now, or
+	// when an earlier version of it came in (its keys are replaced below).
+	newOnly := created
+	if old != nil && !created {
+		if newOnly, err = in.createdItsProfile(ctx, old); err != nil {
+			return "", err
+		}
+	}
 	if old != nil { // a new object has no keys yet (PutObject removed those of an expired one)
 		if err := in.tx.DeleteKeys(ctx, in.domain.Name, old.ProfileID, in.t.Name, in.uniqueKey); err != nil {
 			return "", err
@@ -244,7 +252,7 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 		switch {
 		case hasIdentifier(k.Identifiers, profiles.IdentifierLookupOnly):
 			continue // used to find the profile, never stored
-		case hasIdentifier(k.Identifiers, profiles.IdentifierNewOnly) && !created:
+		case hasIdentifier(k.Identifiers, profiles.IdentifierNewOnly) && !newOnly:
 			continue // stored only on a profile this object created
 		}
 		keys = append(keys, profiles.Key{
@@ -428,6 +436,39 @@ func (in *ingestion) resolve(ctx context.Context) (string, error) {
 		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonAmbiguousKeys, profiles.MsgAmbiguousKeys)
 	}
 	return "", nil
+}
+
+// createdItsProfile reports whether the stored version old of the object
+// created its profile: whether it left a NEW_ONLY key of the type on it,
+// which only an object that creates its profile does. It reads the
+// profile's keys only when the type has NEW_ONLY keys.
+func (in *ingestion) createdItsProfile(ctx context.Context, old *profiles.ProfileObject) (bool, error) {
+	// The names of keys that the type stores only as NEW_ONLY.
+	names := map[string]bool{}
+	for name, defs := range in.t.Keys {
+		names[name] = len(defs) > 0
+		for _, d := range defs {
+			if !hasIdentifier(d.StandardIdentifiers, profiles.IdentifierNewOnly) || hasIdentifier(d.StandardIdentifiers, profiles.IdentifierLookupOnly) {
+				names[name] = false
+			}
+		}
+		if !names[name] {
+			delete(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return false, nil
+	}
+	keys, err := in.tx.ListKeys(ctx, in.domain.Name, old.ProfileID)
+	if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return false, err
+	}
+	for _, k := range keys {
+		if k.Origin == in.t.Name && k.ObjectKey == old.UniqueKey && names[k.Name] {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // checkQuotas refuses an object that would take a profile past its limits.

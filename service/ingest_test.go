@@ -345,3 +345,62 @@ func TestPutProfileObject_ProfileSizeLimit(t *testing.T) {
 		t.Errorf("UpdateProfile after the refused object: %v", err)
 	}
 }
+
+// TestPutProfileObject_NewOnlyKeyKeptOnUpdate: the docs' ticket example
+// (BEHAVIOUR.md §3.3). A ticket whose email several profiles share makes
+// an inferred profile keyed by its NEW_ONLY key ticketEmail, and later
+// tickets from that address go to it. Updating the first ticket (the same
+// UNIQUE key) must keep that key: it replaced the object's keys with
+// those of an object that matched (not created) its profile, dropped
+// ticketEmail, and the next ticket made yet another profile.
+func TestPutProfileObject_NewOnlyKeyKeptOnUpdate(t *testing.T) {
+	s := MustOpenService(t)
+	ctx := t.Context()
+	ticket := &profiles.ObjectType{DomainName: "bench", Name: "ticket", Description: "tickets", AllowProfileCreation: true,
+		Fields: map[string]profiles.ObjectTypeField{
+			"id":     {Source: "_source.id"},
+			"email":  {Source: "_source.email", ContentType: profiles.ContentEmail},
+			"status": {Source: "_source.status"},
+		},
+		Keys: map[string][]profiles.ObjectTypeKey{
+			"_email":       {{StandardIdentifiers: []string{profiles.IdentifierProfile, profiles.IdentifierLookupOnly}, FieldNames: []string{"email"}}},
+			"ticketEmail":  {{StandardIdentifiers: []string{profiles.IdentifierProfile, profiles.IdentifierSecondary, profiles.IdentifierNewOnly}, FieldNames: []string{"email"}}},
+			"uniqueTicket": {{StandardIdentifiers: []string{profiles.IdentifierUnique}, FieldNames: []string{"id"}}},
+		}}
+	if _, err := s.PutObjectType(ctx, ticket); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.CreateProfile(ctx, "bench", map[string]string{"EmailAddress": "family@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	search := func(key string) []string {
+		t.Helper()
+		found, _, err := s.SearchProfiles(ctx, "bench", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: key, Values: []string{"family@example.com"}}}, profiles.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, f := range found {
+			ids = append(ids, f.Profile.ID)
+		}
+		return ids
+	}
+	for _, obj := range []string{
+		`{"id":"t1","email":"family@example.com","status":"open"}`,   // a new inferred profile
+		`{"id":"t2","email":"family@example.com","status":"open"}`,   // found by ticketEmail
+		`{"id":"t1","email":"family@example.com","status":"closed"}`, // t1 updated
+		`{"id":"t3","email":"family@example.com","status":"open"}`,   // found by ticketEmail
+	} {
+		if _, err := s.PutProfileObject(ctx, "bench", "ticket", obj); err != nil {
+			t.Fatalf("%s: %v", obj, err)
+		}
+	}
+	if ids := search("_email"); len(ids) != 3 {
+		t.Errorf("profiles with the email: %d; want the two and one inferred", len(ids))
+	}
+	if ids := search("ticketEmail"); len(ids) != 1 {
+		t.Errorf("profiles found by ticketEmail: %v; want the inferred one", ids)
+	}
+}
