@@ -404,3 +404,63 @@ func TestPutProfileObject_NewOnlyKeyKeptOnUpdate(t *testing.T) {
 		t.Errorf("profiles found by ticketEmail: %v; want the inferred one", ids)
 	}
 }
+
+// TestDeleteObjectType_Implicit: a template used as an object type without
+// being defined (an implicit type, BEHAVIOUR.md §3.4) can be deleted to
+// remove all the data ingested through it: its objects, their keys and the
+// profile fields they set. It answered not found, and the data stayed.
+func TestDeleteObjectType_Implicit(t *testing.T) {
+	s := MustOpenService(t)
+	ctx := t.Context()
+	customer := `{"id":207119551,"email":"bob@example.com","first_name":"Bob","updated_at":"2024-01-02T10:11:12-05:00"}`
+	if _, err := s.PutProfileObject(ctx, "bench", "Shopify-Customer", customer); err != nil {
+		t.Fatal(err)
+	}
+	search := func() []*profiles.Profile {
+		t.Helper()
+		found, _, err := s.SearchProfiles(ctx, "bench", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{"bob@example.com"}}}, profiles.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps []*profiles.Profile
+		for _, f := range found {
+			ps = append(ps, f.Profile)
+		}
+		return ps
+	}
+	ps := search()
+	if len(ps) != 1 || ps[0].Fields["FirstName"] != "Bob" {
+		t.Fatalf("profiles of the customer: %v; want one named Bob", ps)
+	}
+	id := ps[0].ID
+
+	if err := s.DeleteObjectType(ctx, "bench", "Shopify-Customer"); err != nil {
+		t.Fatalf("DeleteObjectType of the implicit type: %v", err)
+	}
+	objs, _, err := s.ListProfileObjects(ctx, "bench", "Shopify-Customer", id, "", nil, profiles.Page{})
+	if err != nil || len(objs) != 0 {
+		t.Errorf("objects of the deleted type: %d, %v; want none", len(objs), err)
+	}
+	found, _, err := s.SearchProfiles(ctx, "bench", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_shopifyCustomerId", Values: []string{"207119551"}}}, profiles.Page{})
+	if err != nil || len(found) != 0 {
+		t.Errorf("profiles found by the deleted type's key: %d, %v; want none", len(found), err)
+	}
+	got, _, err := s.BatchGetProfiles(ctx, "bench", []string{id})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("BatchGetProfiles: %d, %v", len(got), err)
+	}
+	if f := got[0].Fields; len(f) != 0 {
+		t.Errorf("profile fields after the type's deletion: %v; want none", f)
+	}
+	// The template is still there to be used again.
+	if _, err := s.PutProfileObject(ctx, "bench", "Shopify-Customer", customer); err != nil {
+		t.Errorf("the template after its implicit type's deletion: %v", err)
+	}
+	// A template never used is an implicit type too: deleting it removes nothing.
+	if err := s.DeleteObjectType(ctx, "bench", "Zendesk-users"); err != nil {
+		t.Errorf("DeleteObjectType of an unused template: %v", err)
+	}
+	if err := s.DeleteObjectType(ctx, "bench", "no-such-type"); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("DeleteObjectType of an unknown type: %v; want ENOTFOUND", err)
+	}
+}

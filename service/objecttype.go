@@ -151,7 +151,7 @@ func (s *Service) ListObjectTypes(ctx context.Context, domain string, page profi
 }
 
 // DeleteObjectType deletes an object type and its objects in one
-// transaction, then scrubs the profile fields whose value came from the
+// transaction (a template used as an implicit type too: BEHAVIOUR.md §3.4), then scrubs the profile fields whose value came from the
 // type, a page of profiles a transaction (scrubPage): one transaction over
 // the whole domain held SQLite's one writer for the scan, and on
 // PostgreSQL conflicted with every concurrent profile write until its
@@ -161,6 +161,20 @@ func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) err
 	defer s.domains.forget(domain) // search's types
 	defer s.crypt.forgetType(domain, name)
 	err := s.Store.Update(ctx, func(tx profiles.Tx) error {
+		// A template the domain does not define is its implicit type, whose
+		// deletion removes the data ingested through it: the store deletes
+		// a type it keeps, so the type is kept first, in this transaction.
+		if _, err := tx.FindObjectType(ctx, domain, name); profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			if tpl, ok := templates.Get(name); ok {
+				t := tpl.ObjectType
+				t.DomainName, t.Name, t.TemplateID = domain, name, tpl.ID
+				if err := tx.PutObjectType(ctx, &t, 0); err != nil {
+					return err
+				}
+			}
+		} else if err != nil {
+			return err
+		}
 		return tx.DeleteObjectType(ctx, domain, name)
 	})
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
