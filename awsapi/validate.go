@@ -52,6 +52,19 @@ func (v *validator) enum(path, s string, values []string) {
 	v.fail(path, "Member must satisfy enum value set: ["+strings.Join(values, ", ")+"]")
 }
 
+// union checks that exactly one member of a union is set.
+func (v *validator) union(path string, members []string, set ...bool) {
+	n := 0
+	for _, ok := range set {
+		if ok {
+			n++
+		}
+	}
+	if n != 1 {
+		v.fail(path, "Member must have exactly one of its members set: one of ["+strings.Join(members, ", ")+"]")
+	}
+}
+
 func bound(f float64) *float64 { return &f }
 
 func (v *validator) number(path string, n float64, min, max *float64) {

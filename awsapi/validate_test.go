@@ -28,6 +28,13 @@ func TestValidate(t *testing.T) {
 		{"NestedList", &CreateDomainRequest{DomainName: ptr("d"), DefaultExpirationDays: ptr(1),
 			RuleBasedMatching: &RuleBasedMatchingRequest{Enabled: ptr(true), MatchingRules: []MatchingRule{{Rule: []string{}}}}},
 			"1 validation error detected: Value at 'RuleBasedMatching.MatchingRules.1.member.Rule' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+		{"UnionOneMember", segmentWithDimension(Dimension{ProfileAttributes: &ProfileAttributes{}}), ""},
+		// A union (the model's Dimension) holds exactly one member: with
+		// both, a client reads back one of them (the Go SDK at random).
+		{"UnionTwoMembers", segmentWithDimension(Dimension{ProfileAttributes: &ProfileAttributes{}, CalculatedAttributes: map[string]CalculatedAttributeDimension{}}),
+			"1 validation error detected: Value at 'SegmentGroups.Groups.1.member.Dimensions.1.member' failed to satisfy constraint: Member must have exactly one of its members set: one of [CalculatedAttributes, ProfileAttributes]"},
+		{"UnionNoMember", segmentWithDimension(Dimension{}),
+			"1 validation error detected: Value at 'SegmentGroups.Groups.1.member.Dimensions.1.member' failed to satisfy constraint: Member must have exactly one of its members set: one of [CalculatedAttributes, ProfileAttributes]"},
 		{"Several", &CreateDomainRequest{DomainName: ptr(""), DefaultExpirationDays: ptr(0)},
 			"3 validation errors detected: Value at 'DefaultExpirationDays' failed to satisfy constraint: Member must have value greater than or equal to 1; " +
 				"Value at 'DomainName' failed to satisfy constraint: Member must have length greater than or equal to 1; " +
@@ -52,6 +59,11 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func segmentWithDimension(d Dimension) *CreateSegmentDefinitionRequest {
+	return &CreateSegmentDefinitionRequest{DomainName: ptr("d"), SegmentDefinitionName: ptr("s"), DisplayName: ptr("s"),
+		SegmentGroups: &SegmentGroup{Groups: []Group{{Dimensions: []Dimension{d}}}}}
 }
 
 func TestTimestamp(t *testing.T) {

@@ -2554,6 +2554,7 @@ type Dimension struct {
 }
 
 func (s *Dimension) validate(v *validator, path string) {
+	v.union(path, []string{"CalculatedAttributes", "ProfileAttributes"}, s.CalculatedAttributes != nil, s.ProfileAttributes != nil)
 	if s.CalculatedAttributes != nil {
 		for k2, e2 := range s.CalculatedAttributes {
 			v.length(join(join(path, "CalculatedAttributes"), k2), k2, 1, 255)

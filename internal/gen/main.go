@@ -96,6 +96,7 @@ type Shape struct {
 	Pattern   string               `json:"pattern"`
 	Enum      []string             `json:"enum"`
 	Exception bool                 `json:"exception"`
+	Union     bool                 `json:"union"`
 }
 
 type generator struct {
@@ -258,6 +259,16 @@ func (g *generator) structure(b *bytes.Buffer, name string, s *Shape) error {
 
 	// validate
 	fmt.Fprintf(b, "func (s *%s) validate(v *validator, path string) {\n", name)
+	if s.Union {
+		// A union holds exactly one of its members: a client's SDK reads
+		// back only one of them (the Go SDK whichever it meets first).
+		names := sortedKeys(s.Members)
+		set := make([]string, len(names))
+		for i, mn := range names {
+			set[i] = "s." + exported(mn) + " != nil"
+		}
+		fmt.Fprintf(b, "\tv.union(path, %#v, %s)\n", names, strings.Join(set, ", "))
+	}
 	for _, mn := range sortedKeys(s.Members) {
 		ref := s.Members[mn]
 		field := "s." + exported(mn)

@@ -52,6 +52,7 @@ func TestRun(t *testing.T) {
 		`v.required(join(path, "Name"), s.Name != nil)`,
 		`v.number(join(path, "Size"), float64(*s.Size), bound(1), bound(10))`,
 		`v.enum(join(path, "Color"), *s.Color, []string{"RED", "BLUE"})`,
+		`v.union(path, []string{"Round", "Square"}, s.Round != nil, s.Square != nil)`,
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(string(shapes)), " "), want) {
 			t.Errorf("shapes lack %q", want)
