@@ -47,7 +47,9 @@ func (c *call) decodeBody(in any) error {
 
 func wireType(kind string) string {
 	switch kind {
-	case "int", "int64", "float64":
+	case "int", "int32", "int64":
+		return "integer"
+	case "float64":
 		return "number"
 	case "bool":
 		return "boolean"

@@ -89,3 +89,22 @@ func TestTimestamp(t *testing.T) {
 		t.Errorf("unmarshal of a bad timestamp succeeded")
 	}
 }
+
+// TestDecodeBody_TypeErrors: a value of the wrong JSON type is refused
+// naming the member and the type the model wants (an integer member given
+// 5.5 read "must be of type number, not number 5.5").
+func TestDecodeBody_TypeErrors(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{`{"DefaultExpirationDays":5.5}`, "Malformed request body: value at 'DefaultExpirationDays' must be of type integer, not number 5.5"},
+		{`{"DefaultExpirationDays":"5"}`, "Malformed request body: value at 'DefaultExpirationDays' must be of type integer, not string"},
+		{`{"Matching":{"Enabled":1}}`, "Malformed request body: value at 'Matching.Enabled' must be of type boolean, not number"},
+		{`{"Tags":[]}`, "Malformed request body: value at 'Tags' must be of type object, not array"},
+	}
+	for _, tt := range tests {
+		c := &call{body: []byte(tt.body)}
+		err := c.decodeBody(new(CreateDomainRequest))
+		if got := profiles.ErrorMessage(err); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.body, got, tt.want)
+		}
+	}
+}

@@ -120,7 +120,7 @@ func TestWire(t *testing.T) {
 	})
 	t.Run("WrongType", func(t *testing.T) {
 		r := mustDo(t, mustSignedRequest(t, m, "PUT", "/domains/wire", []byte(`{"DefaultExpirationDays":"ten"}`), signOpts{}))
-		checkError(t, r, 400, "BadRequestException", "DefaultExpirationDays", "number")
+		checkError(t, r, 400, "BadRequestException", "DefaultExpirationDays", "integer")
 	})
 	t.Run("UnknownFieldsIgnored", func(t *testing.T) {
 		r := mustDo(t, mustSignedRequest(t, m, "PUT", "/domains/wire", []byte(`{"DefaultExpirationDays":12,"NoSuchMember":{"a":1}}`), signOpts{}))
