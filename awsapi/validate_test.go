@@ -28,6 +28,16 @@ func TestValidate(t *testing.T) {
 		{"NestedList", &CreateDomainRequest{DomainName: ptr("d"), DefaultExpirationDays: ptr(1),
 			RuleBasedMatching: &RuleBasedMatchingRequest{Enabled: ptr(true), MatchingRules: []MatchingRule{{Rule: []string{}}}}},
 			"1 validation error detected: Value at 'RuleBasedMatching.MatchingRules.1.member.Rule' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+		// An integer of the model is 32 bits: the SDKs read a larger one
+		// back cut to 32 bits (the Go SDK's int32(4294967297) is 1).
+		{"Int32Max", &UpdateCalculatedAttributeDefinitionRequest{DomainName: ptr("d"), CalculatedAttributeName: ptr("c"),
+			Conditions: &Conditions{ObjectCount: ptr(2147483647)}}, ""},
+		{"Int32Overflow", &UpdateCalculatedAttributeDefinitionRequest{DomainName: ptr("d"), CalculatedAttributeName: ptr("c"),
+			Conditions: &Conditions{ObjectCount: ptr(4294967297)}},
+			"1 validation error detected: Value at 'Conditions.ObjectCount' failed to satisfy constraint: Member must have value less than or equal to 2147483647"},
+		{"Int32Underflow", &UpdateCalculatedAttributeDefinitionRequest{DomainName: ptr("d"), CalculatedAttributeName: ptr("c"),
+			Conditions: &Conditions{Range: &Range{Unit: ptr("DAYS"), ValueRange: &ValueRange{Start: ptr(-2147483649), End: ptr(2147483647)}}}},
+			"1 validation error detected: Value at 'Conditions.Range.ValueRange.Start' failed to satisfy constraint: Member must have value greater than or equal to -2147483648"},
 		{"UnionOneMember", segmentWithDimension(Dimension{ProfileAttributes: &ProfileAttributes{}}), ""},
 		// A union (the model's Dimension) holds exactly one member: with
 		// both, a client reads back one of them (the Go SDK at random).

@@ -787,7 +787,7 @@ type Conditions struct {
 
 func (s *Conditions) validate(v *validator, path string) {
 	if s.ObjectCount != nil {
-		v.number(join(path, "ObjectCount"), float64(*s.ObjectCount), bound(1), nil)
+		v.number(join(path, "ObjectCount"), float64(*s.ObjectCount), bound(1), bound(2147483647))
 	}
 	if s.Range != nil {
 		s.Range.validate(v, join(path, "Range"))
@@ -1874,6 +1874,9 @@ func (s *CreateSegmentEstimateResponse) validate(v *validator, path string) {
 	}
 	if s.EstimateId != nil {
 		v.length(join(path, "EstimateId"), *s.EstimateId, 1, 255)
+	}
+	if s.StatusCode != nil {
+		v.number(join(path, "StatusCode"), float64(*s.StatusCode), bound(-2147483648), bound(2147483647))
 	}
 }
 
@@ -3820,7 +3823,7 @@ func (s *GetMatchesResponse) validate(v *validator, path string) {
 		v.length(join(path, "NextToken"), *s.NextToken, 1, 1024)
 	}
 	if s.PotentialMatches != nil {
-		v.number(join(path, "PotentialMatches"), float64(*s.PotentialMatches), bound(0), nil)
+		v.number(join(path, "PotentialMatches"), float64(*s.PotentialMatches), bound(0), bound(2147483647))
 	}
 }
 
@@ -4026,10 +4029,10 @@ func (s *GetProfileObjectTypeResponse) validate(v *validator, path string) {
 		}
 	}
 	if s.MaxAvailableProfileObjectCount != nil {
-		v.number(join(path, "MaxAvailableProfileObjectCount"), float64(*s.MaxAvailableProfileObjectCount), bound(0), nil)
+		v.number(join(path, "MaxAvailableProfileObjectCount"), float64(*s.MaxAvailableProfileObjectCount), bound(0), bound(2147483647))
 	}
 	if s.MaxProfileObjectCount != nil {
-		v.number(join(path, "MaxProfileObjectCount"), float64(*s.MaxProfileObjectCount), bound(1), nil)
+		v.number(join(path, "MaxProfileObjectCount"), float64(*s.MaxProfileObjectCount), bound(1), bound(2147483647))
 	}
 	v.required(join(path, "ObjectTypeName"), s.ObjectTypeName != nil)
 	if s.ObjectTypeName != nil {
@@ -4040,7 +4043,7 @@ func (s *GetProfileObjectTypeResponse) validate(v *validator, path string) {
 		v.length(join(path, "SourceLastUpdatedTimestampFormat"), *s.SourceLastUpdatedTimestampFormat, 1, 255)
 	}
 	if s.SourcePriority != nil {
-		v.number(join(path, "SourcePriority"), float64(*s.SourcePriority), bound(1), nil)
+		v.number(join(path, "SourcePriority"), float64(*s.SourcePriority), bound(1), bound(2147483647))
 	}
 	if s.Tags != nil {
 		v.count(join(path, "Tags"), len(s.Tags), 1, 50)
@@ -4505,6 +4508,9 @@ func (s *GetSegmentEstimateResponse) validate(v *validator, path string) {
 	}
 	if s.Status != nil {
 		v.enum(join(path, "Status"), *s.Status, []string{"RUNNING", "SUCCEEDED", "FAILED"})
+	}
+	if s.StatusCode != nil {
+		v.number(join(path, "StatusCode"), float64(*s.StatusCode), bound(-2147483648), bound(2147483647))
 	}
 }
 
@@ -5804,10 +5810,10 @@ func (s *ListProfileObjectTypeItem) validate(v *validator, path string) {
 		v.length(join(path, "Description"), *s.Description, 1, 1000)
 	}
 	if s.MaxAvailableProfileObjectCount != nil {
-		v.number(join(path, "MaxAvailableProfileObjectCount"), float64(*s.MaxAvailableProfileObjectCount), bound(0), nil)
+		v.number(join(path, "MaxAvailableProfileObjectCount"), float64(*s.MaxAvailableProfileObjectCount), bound(0), bound(2147483647))
 	}
 	if s.MaxProfileObjectCount != nil {
-		v.number(join(path, "MaxProfileObjectCount"), float64(*s.MaxProfileObjectCount), bound(1), nil)
+		v.number(join(path, "MaxProfileObjectCount"), float64(*s.MaxProfileObjectCount), bound(1), bound(2147483647))
 	}
 	v.required(join(path, "ObjectTypeName"), s.ObjectTypeName != nil)
 	if s.ObjectTypeName != nil {
@@ -5815,7 +5821,7 @@ func (s *ListProfileObjectTypeItem) validate(v *validator, path string) {
 		v.pattern(join(path, "ObjectTypeName"), *s.ObjectTypeName, pattern5, "", "^[a-zA-Z_][a-zA-Z_0-9-]*$")
 	}
 	if s.SourcePriority != nil {
-		v.number(join(path, "SourcePriority"), float64(*s.SourcePriority), bound(1), nil)
+		v.number(join(path, "SourcePriority"), float64(*s.SourcePriority), bound(1), bound(2147483647))
 	}
 	if s.Tags != nil {
 		v.count(join(path, "Tags"), len(s.Tags), 1, 50)
@@ -6769,6 +6775,9 @@ func (s *ProfileAttributeValuesResponse) validate(v *validator, path string) {
 			e2.validate(v, index(join(path, "Items"), i2))
 		}
 	}
+	if s.StatusCode != nil {
+		v.number(join(path, "StatusCode"), float64(*s.StatusCode), bound(-2147483648), bound(2147483647))
+	}
 }
 
 func (s *ProfileAttributeValuesResponse) httpStatus() int {
@@ -6940,6 +6949,9 @@ type ProfileQueryFailures struct {
 func (s *ProfileQueryFailures) validate(v *validator, path string) {
 	v.required(join(path, "Message"), s.Message != nil)
 	v.required(join(path, "ProfileId"), s.ProfileId != nil)
+	if s.Status != nil {
+		v.number(join(path, "Status"), float64(*s.Status), bound(-2147483648), bound(2147483647))
+	}
 }
 
 // ProfileQueryResult is the model's ProfileQueryResult shape.
@@ -7275,7 +7287,7 @@ func (s *PutProfileObjectTypeRequest) validate(v *validator, path string) {
 		}
 	}
 	if s.MaxProfileObjectCount != nil {
-		v.number(join(path, "MaxProfileObjectCount"), float64(*s.MaxProfileObjectCount), bound(1), nil)
+		v.number(join(path, "MaxProfileObjectCount"), float64(*s.MaxProfileObjectCount), bound(1), bound(2147483647))
 	}
 	v.required(join(path, "ObjectTypeName"), s.ObjectTypeName != nil)
 	if s.ObjectTypeName != nil {
@@ -7286,7 +7298,7 @@ func (s *PutProfileObjectTypeRequest) validate(v *validator, path string) {
 		v.length(join(path, "SourceLastUpdatedTimestampFormat"), *s.SourceLastUpdatedTimestampFormat, 1, 255)
 	}
 	if s.SourcePriority != nil {
-		v.number(join(path, "SourcePriority"), float64(*s.SourcePriority), bound(1), nil)
+		v.number(join(path, "SourcePriority"), float64(*s.SourcePriority), bound(1), bound(2147483647))
 	}
 	if s.Tags != nil {
 		v.count(join(path, "Tags"), len(s.Tags), 1, 50)
@@ -7349,10 +7361,10 @@ func (s *PutProfileObjectTypeResponse) validate(v *validator, path string) {
 		}
 	}
 	if s.MaxAvailableProfileObjectCount != nil {
-		v.number(join(path, "MaxAvailableProfileObjectCount"), float64(*s.MaxAvailableProfileObjectCount), bound(0), nil)
+		v.number(join(path, "MaxAvailableProfileObjectCount"), float64(*s.MaxAvailableProfileObjectCount), bound(0), bound(2147483647))
 	}
 	if s.MaxProfileObjectCount != nil {
-		v.number(join(path, "MaxProfileObjectCount"), float64(*s.MaxProfileObjectCount), bound(1), nil)
+		v.number(join(path, "MaxProfileObjectCount"), float64(*s.MaxProfileObjectCount), bound(1), bound(2147483647))
 	}
 	v.required(join(path, "ObjectTypeName"), s.ObjectTypeName != nil)
 	if s.ObjectTypeName != nil {
@@ -7363,7 +7375,7 @@ func (s *PutProfileObjectTypeResponse) validate(v *validator, path string) {
 		v.length(join(path, "SourceLastUpdatedTimestampFormat"), *s.SourceLastUpdatedTimestampFormat, 1, 255)
 	}
 	if s.SourcePriority != nil {
-		v.number(join(path, "SourcePriority"), float64(*s.SourcePriority), bound(1), nil)
+		v.number(join(path, "SourcePriority"), float64(*s.SourcePriority), bound(1), bound(2147483647))
 	}
 	if s.Tags != nil {
 		v.count(join(path, "Tags"), len(s.Tags), 1, 50)
@@ -7399,7 +7411,7 @@ func (s *Range) validate(v *validator, path string) {
 		v.enum(join(path, "Unit"), *s.Unit, []string{"DAYS"})
 	}
 	if s.Value != nil {
-		v.number(join(path, "Value"), float64(*s.Value), bound(0), bound(2.147483647e+09))
+		v.number(join(path, "Value"), float64(*s.Value), bound(0), bound(2147483647))
 	}
 	if s.ValueRange != nil {
 		s.ValueRange.validate(v, join(path, "ValueRange"))
@@ -7414,7 +7426,13 @@ type RangeOverride struct {
 }
 
 func (s *RangeOverride) validate(v *validator, path string) {
+	if s.End != nil {
+		v.number(join(path, "End"), float64(*s.End), bound(-2147483648), bound(2147483647))
+	}
 	v.required(join(path, "Start"), s.Start != nil)
+	if s.Start != nil {
+		v.number(join(path, "Start"), float64(*s.Start), bound(-2147483648), bound(2147483647))
+	}
 	v.required(join(path, "Unit"), s.Unit != nil)
 	if s.Unit != nil {
 		v.enum(join(path, "Unit"), *s.Unit, []string{"DAYS"})
@@ -9069,7 +9087,13 @@ type ValueRange struct {
 
 func (s *ValueRange) validate(v *validator, path string) {
 	v.required(join(path, "End"), s.End != nil)
+	if s.End != nil {
+		v.number(join(path, "End"), float64(*s.End), bound(-2147483648), bound(2147483647))
+	}
 	v.required(join(path, "Start"), s.Start != nil)
+	if s.Start != nil {
+		v.number(join(path, "Start"), float64(*s.Start), bound(-2147483648), bound(2147483647))
+	}
 }
 
 // WorkflowAttributes is the model's WorkflowAttributes shape.

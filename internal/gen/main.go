@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"go/format"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -311,6 +312,8 @@ func (g *generator) structure(b *bytes.Buffer, name string, s *Shape) error {
 	return nil
 }
 
+var minInt32, maxInt32 float64 = math.MinInt32, math.MaxInt32
+
 // check writes the constraint checks of shape name on the Go expression val.
 func (g *generator) check(b *bytes.Buffer, name, val, path string, depth int) error {
 	s := g.m.Shapes[name]
@@ -342,13 +345,24 @@ func (g *generator) check(b *bytes.Buffer, name, val, path string, depth int) er
 			fmt.Fprintf(b, "%sv.enum(%s, %s, %#v)\n", ind, path, val, s.Enum)
 		}
 	case "integer", "long", "double", "float":
-		if s.Min != nil || s.Max != nil {
-			mn, mx := "nil", "nil"
-			if s.Min != nil {
-				mn = fmt.Sprintf("bound(%v)", *s.Min)
+		smin, smax := s.Min, s.Max
+		if s.Type == "integer" {
+			// An integer of the model is 32 bits: the SDKs cut a larger
+			// value they read back (the Go SDK's int32(4294967297) is 1).
+			if smin == nil {
+				smin = &minInt32
 			}
-			if s.Max != nil {
-				mx = fmt.Sprintf("bound(%v)", *s.Max)
+			if smax == nil {
+				smax = &maxInt32
+			}
+		}
+		if smin != nil || smax != nil {
+			mn, mx := "nil", "nil"
+			if smin != nil {
+				mn = "bound(" + strconv.FormatFloat(*smin, 'f', -1, 64) + ")"
+			}
+			if smax != nil {
+				mx = "bound(" + strconv.FormatFloat(*smax, 'f', -1, 64) + ")"
 			}
 			fmt.Fprintf(b, "%sv.number(%s, float64(%s), %s, %s)\n", ind, path, val, mn, mx)
 		}

@@ -52,6 +52,7 @@ func TestRun(t *testing.T) {
 		`v.required(join(path, "Name"), s.Name != nil)`,
 		`v.number(join(path, "Size"), float64(*s.Size), bound(1), bound(10))`,
 		`v.enum(join(path, "Color"), *s.Color, []string{"RED", "BLUE"})`,
+		`v.number(join(path, "Count"), float64(*s.Count), bound(-2147483648), bound(2147483647))`,
 		`v.union(path, []string{"Round", "Square"}, s.Round != nil, s.Square != nil)`,
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(string(shapes)), " "), want) {
