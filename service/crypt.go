@@ -250,11 +250,19 @@ func (c *crypt) sealingKey(ctx context.Context, domain, keyID, sourceARN string)
 	dk, ok := c.sealing[name]
 	c.mu.Unlock()
 	hit := ok && now.Sub(dk.created) < c.cfg.DataKeyMaxAge
-	c.s.Metrics.dataKey("seal", hit)
 	if hit {
-		if err := c.checkState(ctx, keyID, now, sourceARN); err != nil {
+		// keyID may be an alias: the check also tells whether it still
+		// names the key the data key is under (else a new data key, under
+		// the key it names now).
+		switch err := c.checkState(ctx, keyID, now, sourceARN, dk.kmsKey); {
+		case errors.Is(err, errKeyMoved):
+			hit = false
+		case err != nil:
 			return nil, err
 		}
+	}
+	c.s.Metrics.dataKey("seal", hit)
+	if hit {
 		return dk, nil
 	}
 	// The envelope names the key by ARN: an alias may later point elsewhere.
@@ -294,7 +302,7 @@ func (c *crypt) openingKey(ctx context.Context, r profiles.RecordRef, keyID stri
 	hit := ok && now.Sub(dk.created) < c.cfg.DataKeyMaxAge
 	c.s.Metrics.dataKey("open", hit)
 	if hit {
-		if err := c.checkState(ctx, keyID, now, ""); err != nil {
+		if err := c.checkState(ctx, keyID, now, "", ""); err != nil {
 			return nil, err
 		}
 		if err := c.checkOpenAccess(ctx, keyID, r, now, false); err != nil {
@@ -369,10 +377,16 @@ func openingHash(domain string, wrapped []byte) [32]byte {
 	return sha256.Sum256(append([]byte(domain+"\x00"), wrapped...))
 }
 
+// errKeyMoved: the key name (an alias) checked no longer names the key
+// the cached data key is under (checkState).
+var errKeyMoved = errors.New("service: the KMS key name names another key now")
+
 // checkState makes sure a cached key is still usable, asking the key
 // manager at most every KeyStateTTL; for sealing (sourceARN set) the key
-// policy must still let the service use it.
-func (c *crypt) checkState(ctx context.Context, keyID string, now time.Time, sourceARN string) error {
+// policy must still let the service use it. When arn is set (the key the
+// cached data key is under, keyID maybe an alias of it), a keyID that now
+// names another key is errKeyMoved: the data key is not to be used.
+func (c *crypt) checkState(ctx context.Context, keyID string, now time.Time, sourceARN, arn string) error {
 	name := keyID + "\x00" + sourceARN
 	c.mu.Lock()
 	last, ok := c.checked[name]
@@ -383,6 +397,9 @@ func (c *crypt) checkState(ctx context.Context, keyID string, now time.Time, sou
 	md, err := c.s.Keys.DescribeKey(ctx, keyID)
 	if err != nil {
 		return c.kmsError(err, keyID, "")
+	}
+	if arn != "" && md.ARN != arn {
+		return errKeyMoved
 	}
 	if md.State != "Enabled" {
 		return c.kmsError(profiles.Errorf(profiles.EFORBIDDEN, "KMS key %s is %s", md.ARN, md.State), keyID, "")

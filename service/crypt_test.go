@@ -274,3 +274,67 @@ func TestOpen_NoNestedView(t *testing.T) {
 		t.Errorf("%d read transactions began inside another while records were opened", n)
 	}
 }
+
+// TestSealer_AliasMoved: a domain whose key is an alias has its records
+// sealed under the key the alias names as of the last key check
+// (KeyStateTTL), not under the key it named when the data key in use was
+// made: an alias moved to a new key (through any node, or the KMS itself)
+// and the old key disabled, records sealed a check later go under the new
+// key. Before, the check asked about the alias's new target and let the
+// old key's data key seal on for up to DataKeyMaxAge (5 minutes), under a
+// key that was disabled (records no node could read).
+func TestSealer_AliasMoved(t *testing.T) {
+	ctx := t.Context()
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "alias.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: now}
+	s := service.New(db, "us-east-1", "000000000000", []byte("secret-secret-secret-secret-0123"))
+	s.Keys, s.Now = k, now
+	s.SetCryptConfig(service.CryptConfig{DataKeyMaxAge: 5 * time.Minute, CacheSize: 100, KeyStateTTL: 5 * time.Second})
+	old, err := k.CreateServiceKey(ctx, "", "alias/crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := mustServiceKeys(t, k, 1)[0]
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30, DefaultEncryptionKey: "alias/crm"}); err != nil {
+		t.Fatal(err)
+	}
+	ref := profiles.RecordRef{Domain: "d", Kind: profiles.RecordProfile, ID: "p1"}
+	sealedUnder := func() string {
+		t.Helper()
+		sealed, err := s.Sealer().Seal(ctx, ref, []byte(`{"FirstName":"Ada"}`))
+		if err != nil {
+			t.Fatalf("Seal: %v", err)
+		}
+		for _, key := range []string{old.ARN, next} {
+			if bytes.Contains(sealed, []byte(key)) {
+				return key
+			}
+		}
+		t.Fatalf("sealed under neither key")
+		return ""
+	}
+	if got := sealedUnder(); got != old.ARN {
+		t.Fatalf("sealed under %s, want the alias's key %s", got, old.ARN)
+	}
+	// The alias moves to the new key and the old one is disabled.
+	nextID := next[len(next)-36:]
+	if _, err := db.UpdateKMSAlias(ctx, "alias/crm", nextID, clock); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateKMSKey(ctx, old.KeyID, func(key *profiles.KMSKey) error {
+		key.State = profiles.KeyStateDisabled
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(6 * time.Second) // past a key check, well within the data key's age
+	if got := sealedUnder(); got != next {
+		t.Errorf("a key check after the alias moved, sealed under %s (disabled), want the alias's new key %s", got, next)
+	}
+}
