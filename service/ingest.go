@@ -28,14 +28,17 @@ func (s *Service) PutProfileObject(ctx context.Context, domain, objectType, obj 
 // putObject is PutProfileObject of an object that may have been mapped
 // already (pre, else nil: it is mapped here).
 func (s *Service) putObject(ctx context.Context, domain, objectType, obj string, pre *premapped) (key string, err error) {
-	key, _, err = s.ingestObject(ctx, domain, objectType, nil, obj, pre)
+	key, _, err = s.ingestObject(ctx, domain, objectType, nil, time.Time{}, obj, pre)
 	return key, err
 }
 
 // ingestObject is putObject with the object type t, when set, in place of
 // the domain's type of that name (an upload job's type, which the domain
-// does not keep), and the outcome: created, matched or stale.
-func (s *Service) ingestObject(ctx context.Context, domain, objectType string, fixed *profiles.ObjectType, obj string, pre *premapped) (key, outcome string, err error) {
+// does not keep), and the outcome: created, matched or stale. A non-zero
+// born is the CreatedAt of the domain the object is for (an upload job's):
+// a domain of that name created since is another one, and the object
+// fails as for a missing domain (ENOTFOUND).
+func (s *Service) ingestObject(ctx context.Context, domain, objectType string, fixed *profiles.ObjectType, born time.Time, obj string, pre *premapped) (key, outcome string, err error) {
 	if len(obj) > profiles.MaxObjectSize {
 		return "", "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonObjectTooLarge, profiles.MsgObjectTooLarge, profiles.MaxObjectSize)
 	}
@@ -54,6 +57,16 @@ func (s *Service) ingestObject(ctx context.Context, domain, objectType string, f
 	}
 	var uniqueKey string
 	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
+		if !born.IsZero() {
+			// Checked in the transaction: on this node, a domain deleted
+			// and created again before it began was forgotten by then
+			// (through another node, within domainTTL).
+			if cur, err := s.recentDomain(ctx, domain); err != nil {
+				return err
+			} else if !cur.CreatedAt.Equal(born) {
+				return profiles.Errorf(profiles.ENOTFOUND, "domain %q was deleted and created again", domain)
+			}
+		}
 		t := fixed
 		if t == nil {
 			var err error

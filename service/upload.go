@@ -499,6 +499,16 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 		})
 	}
 
+	// The domain the job belongs to, as created then: one deleted and
+	// created again under its name (through any node) is another domain,
+	// which gets none of the job's rows.
+	d, err := s.Store.FindDomain(ctx, domain)
+	if err != nil {
+		fail("INTERNAL_FAILURE", profiles.ErrorMessage(domainErr(err, domain)))
+		return
+	}
+	born := d.CreatedAt
+
 	// The file, read whole, then deleted: the run holds it from here.
 	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigUploadFile, doc.File)
 	if err != nil {
@@ -540,7 +550,7 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 				if jobCtx.Err() != nil {
 					continue
 				}
-				outcome, err := s.ingestUploadRow(jobCtx, domain, t, obj)
+				outcome, err := s.ingestUploadRow(jobCtx, domain, born, t, obj)
 				switch {
 				case err != nil && jobCtx.Err() != nil:
 					// interrupted (stopped, or the server stops): not a
@@ -556,10 +566,13 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 			}
 		})
 	}
-	// A stop is seen within a second; the counts are saved every
-	// uploadHeartbeat (which tells the job's readers this node still runs it).
+	// A stop is seen within a second, and so is the job's end with its
+	// domain (deleted, maybe created again, through any node); the counts
+	// are saved every uploadHeartbeat (which tells the job's readers this
+	// node still runs it).
 	done := make(chan struct{})
 	var watch sync.WaitGroup
+	var gone atomic.Bool
 	watch.Go(func() {
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
@@ -570,7 +583,12 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 				return
 			case <-tick.C:
 			}
-			if j, err := s.GetUploadJob(ctx, domain, id); err == nil && j.Status == "STOPPED" {
+			j, err := s.GetUploadJob(ctx, domain, id)
+			switch {
+			case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+				gone.Store(true)
+				cancelJob()
+			case err == nil && j.Status == "STOPPED":
 				stopped.Store(true)
 				cancelJob()
 			}
@@ -581,7 +599,7 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 		}
 	})
 	for n, row := range rows {
-		if stopped.Load() || jobCtx.Err() != nil {
+		if stopped.Load() || gone.Load() || jobCtx.Err() != nil {
 			break
 		}
 		if row.bad != "" {
@@ -608,6 +626,10 @@ func (s *Service) runUpload(runCtx context.Context, domain, id string, doc *uplo
 	wg.Wait()
 	close(done)
 	watch.Wait()
+	if gone.Load() {
+		s.Logger.Info("upload job ended with its domain", "domain", domain, "job", id, "created", created.Load(), "updated", updated.Load())
+		return
+	}
 	if runCtx.Err() != nil && !stopped.Load() {
 		progress(false)
 		fail("INTERNAL_FAILURE", "The server stopped while the job ran; the counts are of the rows it ingested.")
@@ -647,11 +669,12 @@ func (f *firstError) get() error {
 
 // ingestUploadRow ingests one row, waiting out the per-profile ingestion
 // rate (rows of one profile come one after another): a row fails for it
-// only after uploadThrottleWait.
-func (s *Service) ingestUploadRow(ctx context.Context, domain string, t *profiles.ObjectType, obj string) (string, error) {
+// only after uploadThrottleWait. born is when the job's domain was created:
+// a domain of that name created since is another one, and the row fails.
+func (s *Service) ingestUploadRow(ctx context.Context, domain string, born time.Time, t *profiles.ObjectType, obj string) (string, error) {
 	deadline := time.Now().Add(uploadThrottleWait)
 	for {
-		_, outcome, err := s.ingestObject(ctx, domain, t.Name, t, obj, nil)
+		_, outcome, err := s.ingestObject(ctx, domain, t.Name, t, born, obj, nil)
 		if profiles.ErrorCode(err) != profiles.ETHROTTLED || time.Now().After(deadline) {
 			return outcome, err
 		}
