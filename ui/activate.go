@@ -156,6 +156,20 @@ func (s *Server) newWizard(r *http.Request, in *profiles.InstanceView) *wizard {
 	if wz.DomainName == "" {
 		wz.DomainName = "CustomerProfiles-" + sanitize(in.Alias)
 	}
+	// The queue name, key alias and key description proposed for the
+	// domain name the form was made for follow a new name; those the
+	// administrator changed stay as typed.
+	if was := strings.TrimSpace(f.Get("named_for")); was != "" && was != wz.DomainName {
+		if wz.QueueName == defaultQueueName(was) {
+			wz.QueueName = ""
+		}
+		if wz.KeyAlias == defaultKeyAlias(was) {
+			wz.KeyAlias = ""
+		}
+		if wz.KeyDescription == defaultKeyDescription(was) {
+			wz.KeyDescription = ""
+		}
+	}
 	if wz.QueueChoice == "" {
 		wz.QueueChoice = "new"
 		if s.Queues == nil {
@@ -163,7 +177,7 @@ func (s *Server) newWizard(r *http.Request, in *profiles.InstanceView) *wizard {
 		}
 	}
 	if wz.QueueName == "" {
-		wz.QueueName = wz.DomainName + "-DLQ"
+		wz.QueueName = defaultQueueName(wz.DomainName)
 	}
 	if wz.KeyChoice == "" {
 		wz.KeyChoice = "new"
@@ -172,13 +186,18 @@ func (s *Server) newWizard(r *http.Request, in *profiles.InstanceView) *wizard {
 		}
 	}
 	if wz.KeyAlias == "" {
-		wz.KeyAlias = "alias/" + wz.DomainName
+		wz.KeyAlias = defaultKeyAlias(wz.DomainName)
 	}
 	if wz.KeyDescription == "" {
-		wz.KeyDescription = "Encrypts the profiles of " + wz.DomainName
+		wz.KeyDescription = defaultKeyDescription(wz.DomainName)
 	}
 	return wz
 }
+
+// The names the activation proposes for a domain's new queue and key.
+func defaultQueueName(domain string) string      { return domain + "-DLQ" }
+func defaultKeyAlias(domain string) string       { return "alias/" + domain }
+func defaultKeyDescription(domain string) string { return "Encrypts the profiles of " + domain }
 
 func sanitize(alias string) string {
 	var b strings.Builder

@@ -530,3 +530,55 @@ func TestConsole_ForgedConfirmation(t *testing.T) {
 		t.Errorf("a forged confirmation with a made-up signature is shown")
 	}
 }
+
+// TestConsole_ActivationNamesFollowTheDomain: the new queue's name and
+// the new key's alias and description proposed from the domain name
+// follow the name the administrator types (they were made for the
+// proposed CustomerProfiles-{alias} and kept it: domain Acme-Corp got
+// queue CustomerProfiles-ExampleCorp-DLQ); a name the administrator
+// changed stays as typed when the domain name changes again.
+func TestConsole_ActivationNamesFollowTheDomain(t *testing.T) {
+	m := MustRunMain(t)
+	ctx := t.Context()
+	inst, err := m.Service.CreateInstance(ctx, "ExampleCorp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := mustBrowser(t, m)
+	b.signIn(testKeyID, testSecret)
+	b.open("/console/instances/" + inst.ID + "/enable")
+	b.fill("#domain_name", "Acme-Corp")
+	b.click(`button[value="next"]`)
+	if got := b.value("#queue_name"); got != "Acme-Corp-DLQ" {
+		t.Errorf("proposed queue name for domain Acme-Corp: %q, want Acme-Corp-DLQ", got)
+	}
+	if got := b.value("#queue_policy"); !strings.Contains(got, ":Acme-Corp-DLQ") {
+		t.Errorf("queue policy statement for domain Acme-Corp: %s", got)
+	}
+	b.click(`button[value="next"]`)
+	if got := b.value("#key_alias"); got != "alias/Acme-Corp" {
+		t.Errorf("proposed key alias for domain Acme-Corp: %q, want alias/Acme-Corp", got)
+	}
+	if got := b.value("#key_description"); got != "Encrypts the profiles of Acme-Corp" {
+		t.Errorf("proposed key description for domain Acme-Corp: %q", got)
+	}
+	// A queue name of one's own stays; the proposed alias follows.
+	b.click(`button[value="back"]`)
+	b.fill("#queue_name", "acme-failures")
+	b.click(`button[value="back"]`)
+	b.fill("#domain_name", "Acme-West")
+	b.click(`button[value="next"]`)
+	if got := b.value("#queue_name"); got != "acme-failures" {
+		t.Errorf("queue name typed before the domain name changed: %q, want acme-failures", got)
+	}
+	b.click(`button[value="next"]`)
+	if got := b.value("#key_alias"); got != "alias/Acme-West" {
+		t.Errorf("proposed key alias after the domain name changed: %q, want alias/Acme-West", got)
+	}
+	if r := b.click("#submit"); r.Status != http.StatusOK {
+		t.Fatalf("Submit: status %d\n%s", r.Status, b.text("main"))
+	}
+	b.mustContain("#summary-domain", "Acme-West")
+	b.mustContain("#summary-dlq", "/000000000000/acme-failures")
+	b.mustContain("#summary-key", "alias/Acme-West")
+}
