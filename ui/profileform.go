@@ -84,6 +84,10 @@ func readForm(r *http.Request, old *profiles.Profile) (*profileForm, map[string]
 		f.Values[ff.Name], fields[ff.Name] = v, v
 		switch {
 		case v == "":
+		case old != nil && v == old.Fields[ff.Name]:
+			// Unchanged: kept as stored, in whatever format the API or
+			// ingestion gave it (a birth date as 04/23/1985), so that it
+			// does not stop the agent from saving the fields they changed.
 		case ff.Type == "email" && !emailRE.MatchString(v):
 			f.Errors[ff.Name] = label(ff.Name) + " must look like name@example.com."
 		case ff.Type == "tel" && countDigits(v) < 7:
@@ -100,7 +104,7 @@ func readForm(r *http.Request, old *profiles.Profile) (*profileForm, map[string]
 		name := "Address." + part
 		v := strings.TrimSpace(r.PostForm.Get(name))
 		f.Values[name], fields[name] = v, v
-		if len([]rune(v)) > 255 {
+		if len([]rune(v)) > 255 && (old == nil || v != old.Fields[name]) {
 			f.Errors[name] = label(part) + " must be at most 255 characters."
 		}
 	}

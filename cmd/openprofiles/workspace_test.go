@@ -652,3 +652,44 @@ func TestWorkspace_SearchPages(t *testing.T) {
 		t.Errorf("%d profiles over %d pages, want 55 over 2", len(seen), pages)
 	}
 }
+
+// TestWorkspace_EditKeepsUnchangedFormats: a profile the API made with a
+// birth date as 04/23/1985 (the API takes any string) can be edited: the
+// fields the agent leaves alone are not checked against the form's
+// formats (they stopped every save until the agent rewrote the birth
+// date); a birth date the agent types is still checked.
+func TestWorkspace_EditKeepsUnchangedFormats(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("José"),
+		LastName: aws.String("Müller-Ødegård"), BirthDate: aws.String("04/23/1985"), BusinessPhoneNumber: aws.String("555-0100")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.ProfileId)
+	b := mustBrowser(t, m)
+	b.signIn(testKeyID, testSecret)
+	b.open("/console/domains/d/profiles/" + id + "/edit")
+	b.fill("#PhoneNumber", "+1 206 555 0142")
+	if r := b.click("#save"); r.Status != http.StatusOK {
+		t.Fatalf("save with only the phone changed: status %d\n%s", r.Status, b.text("main"))
+	}
+	b.mustContain(".flash", "Profile saved.")
+	b.mustContain(`dd[data-field="BirthDate"]`, "04/23/1985")
+	b.mustContain(`dd[data-field="PhoneNumber"]`, "+1 206 555 0142")
+	b.mustContain(`dd[data-field="BusinessPhoneNumber"]`, "555-0100")
+
+	b.open("/console/domains/d/profiles/" + id + "/edit")
+	b.fill("#BirthDate", "04/24/1985")
+	if r := b.click("#save"); r.Status != http.StatusBadRequest {
+		t.Errorf("a birth date typed as 04/24/1985: status %d, want 400", r.Status)
+	}
+	b.mustContain("#BirthDate-error", "YYYY-MM-DD")
+	if got := b.value("#BirthDate"); got != "04/24/1985" {
+		t.Errorf("the birth date typed was not kept: %q", got)
+	}
+}
