@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -22,6 +23,10 @@ type profileForm struct {
 	// editable here, and kept as they are.
 	Kept   []string
 	Errors map[string]string
+	// Orig is what the edit form was shown with (JSON of the fields and
+	// attributes the form edits): a save changes only what the agent
+	// changed from it, and finds what another agent changed meanwhile.
+	Orig string
 }
 
 // formFields are the standard fields the form offers, in order, with the
@@ -76,7 +81,11 @@ func lineAttribute(name, value string) bool {
 
 // readForm reads and checks a posted profile form, returning the fields to
 // set (every offered field, "" to clear) and the errors by input name.
-func readForm(r *http.Request, old *profiles.Profile) (*profileForm, map[string]string) {
+//
+// base holds the values the edit form was shown with (nil when creating):
+// a value the agent left as it was is not checked, and an attribute line
+// the agent deleted clears the attribute.
+func readForm(r *http.Request, base map[string]string) (*profileForm, map[string]string) {
 	f := &profileForm{Values: map[string]string{}, Errors: map[string]string{}, Attributes: r.PostForm.Get("attributes")}
 	fields := map[string]string{}
 	for _, ff := range formFields {
@@ -84,7 +93,8 @@ func readForm(r *http.Request, old *profiles.Profile) (*profileForm, map[string]
 		f.Values[ff.Name], fields[ff.Name] = v, v
 		switch {
 		case v == "":
-		case old != nil && v == old.Fields[ff.Name]:
+		case base != nil && v == strings.TrimSpace(base[ff.Name]):
+			fields[ff.Name] = base[ff.Name]
 			// Unchanged: kept as stored, in whatever format the API or
 			// ingestion gave it (a birth date as 04/23/1985), so that it
 			// does not stop the agent from saving the fields they changed.
@@ -104,7 +114,9 @@ func readForm(r *http.Request, old *profiles.Profile) (*profileForm, map[string]
 		name := "Address." + part
 		v := strings.TrimSpace(r.PostForm.Get(name))
 		f.Values[name], fields[name] = v, v
-		if len([]rune(v)) > 255 && (old == nil || v != old.Fields[name]) {
+		if base != nil && v == strings.TrimSpace(base[name]) {
+			fields[name] = base[name] // left alone: as stored
+		} else if len([]rune(v)) > 255 {
 			f.Errors[name] = label(part) + " must be at most 255 characters."
 		}
 	}
@@ -120,13 +132,13 @@ func readForm(r *http.Request, old *profiles.Profile) (*profileForm, map[string]
 			f.Errors["attributes"] = "Line " + strconv.Itoa(i+1) + ": write one attribute per line as name=value (a name of 1 to 255 characters, without =)."
 			break
 		}
-		if old != nil && old.Fields["Attributes."+k] == rawV {
+		if base != nil && base["Attributes."+k] == rawV {
 			v = rawV // as it was, spaces and all: untouched
 		}
 		fields["Attributes."+k], seen[k] = v, true
 	}
-	if old != nil {
-		for k, v := range old.Fields {
+	if base != nil {
+		for k, v := range base {
 			if name, ok := strings.CutPrefix(k, "Attributes."); ok && !seen[name] && lineAttribute(name, v) {
 				fields[k] = "" // removed from the list: clear it
 			}
@@ -137,7 +149,7 @@ func readForm(r *http.Request, old *profiles.Profile) (*profileForm, map[string]
 		for _, v := range fields {
 			empty = empty && v == ""
 		}
-		if empty && old == nil {
+		if empty && base == nil {
 			f.Errors["FirstName"] = "Fill in at least one field, e.g. a name, a phone number or an email address."
 		}
 	}
@@ -162,8 +174,31 @@ func countDigits(s string) int {
 	return n
 }
 
+// shown returns the values of a profile that the edit form edits: its
+// standard and address inputs, and the attributes a line can hold.
+func shown(p *profiles.Profile) map[string]string {
+	out := map[string]string{}
+	for _, ff := range formFields {
+		out[ff.Name] = p.Fields[ff.Name]
+	}
+	for _, part := range addressFields {
+		out["Address."+part] = p.Fields["Address."+part]
+	}
+	for k, v := range p.Fields {
+		if name, ok := strings.CutPrefix(k, "Attributes."); ok && lineAttribute(name, v) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func encodeOrig(m map[string]string) string {
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
 func formOf(p *profiles.Profile) *profileForm {
-	f := &profileForm{ID: p.ID, Values: map[string]string{}, Errors: map[string]string{}}
+	f := &profileForm{ID: p.ID, Values: map[string]string{}, Errors: map[string]string{}, Orig: encodeOrig(shown(p))}
 	var attrs []string
 	for k, v := range p.Fields {
 		name, ok := strings.CutPrefix(k, "Attributes.")
@@ -254,19 +289,39 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	f, fields := readForm(r, old)
-	f.ID = id
+	// The values the form was shown with; a form without them is compared
+	// with the profile as it is now.
+	base := shown(old)
+	if o := r.PostForm.Get("orig"); o != "" {
+		var m map[string]string
+		if json.Unmarshal([]byte(o), &m) == nil && m != nil {
+			base = m
+		}
+	}
+	f, fields := readForm(r, base)
+	f.ID, f.Orig = id, encodeOrig(base)
 	p := &page{Title: "Edit " + displayName(old) + " — " + domain, Nav: "workspace", Domain: domain, Data: f}
 	if len(f.Errors) > 0 {
 		p.Error = "The profile was not saved: correct the fields marked below."
 		s.render(w, r, http.StatusBadRequest, "profileform", p)
 		return
 	}
-	changes := map[string]string{}
+	// Only what the agent changed is saved: a field another agent changed
+	// meanwhile and this one left alone keeps the other's value. A field
+	// both changed, to different values, is shown to the agent first.
+	changes, conflicts := map[string]string{}, map[string]bool{}
 	for k, v := range fields {
-		if old.Fields[k] != v {
-			changes[k] = v
+		if v == base[k] || old.Fields[k] == v {
+			continue
 		}
+		if old.Fields[k] != base[k] {
+			conflicts[k] = true
+		}
+		changes[k] = v
+	}
+	if len(conflicts) > 0 {
+		s.renderConflict(w, r, p, f, old, base, fields, conflicts)
+		return
 	}
 	if len(changes) > 0 {
 		_, err = s.Profiles.UpdateProfile(r.Context(), domain, id, changes)
@@ -280,4 +335,64 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id, "Profile saved."), http.StatusSeeOther)
+}
+
+// renderConflict shows the edit form again when another agent changed,
+// while this one was editing, fields this one changed too: those keep the
+// agent's value with the other's beside them; every other field shows the
+// profile as it is now. Saving again replaces the other's values.
+func (s *Server) renderConflict(w http.ResponseWriter, r *http.Request, p *page, f *profileForm, old *profiles.Profile,
+	base, fields map[string]string, conflicts map[string]bool) {
+	now, cur := formOf(old), shown(old)
+	f.Orig, f.Kept = now.Orig, now.Kept
+	for k := range f.Values {
+		if fields[k] == base[k] {
+			f.Values[k] = cur[k] // left alone by the agent: as it is now
+		}
+	}
+	// The attributes as they are now, with the agent's changes on top.
+	attrs := map[string]string{}
+	for k, v := range cur {
+		if name, ok := strings.CutPrefix(k, "Attributes."); ok {
+			attrs[name] = v
+		}
+	}
+	var theirs []string
+	for k, v := range fields {
+		name, ok := strings.CutPrefix(k, "Attributes.")
+		if !ok || v == base[k] {
+			continue
+		}
+		if v == "" {
+			delete(attrs, name)
+		} else {
+			attrs[name] = v
+		}
+		if conflicts[k] {
+			theirs = append(theirs, name+" (now “"+old.Fields[k]+"”)")
+		}
+	}
+	lines := make([]string, 0, len(attrs))
+	for name, v := range attrs {
+		lines = append(lines, name+"="+v)
+	}
+	sort.Strings(lines)
+	sort.Strings(theirs)
+	f.Attributes = strings.Join(lines, "\n")
+	for k := range conflicts {
+		if _, ok := f.Values[k]; !ok {
+			continue
+		}
+		if old.Fields[k] == "" {
+			f.Errors[k] = "Cleared by someone else meanwhile; yours is below."
+		} else {
+			f.Errors[k] = "Changed by someone else meanwhile to “" + old.Fields[k] + "”; yours is below."
+		}
+	}
+	if len(theirs) > 0 {
+		f.Errors["attributes"] = "Changed by someone else meanwhile: " + strings.Join(theirs, ", ") + "; yours are below."
+	}
+	p.Error = "The profile was not saved: someone else changed it while you were editing. The fields marked below hold your " +
+		"values; the others show the profile as it is now. Save again to keep yours."
+	s.render(w, r, http.StatusConflict, "profileform", p)
 }

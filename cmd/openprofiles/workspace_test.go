@@ -693,3 +693,79 @@ func TestWorkspace_EditKeepsUnchangedFormats(t *testing.T) {
 		t.Errorf("the birth date typed was not kept: %q", got)
 	}
 }
+
+// TestWorkspace_EditLostUpdate: two agents edit one profile. A save
+// changes only what its agent changed: the email and attribute another
+// agent changed while the form was open stay (the form's stale values
+// overwrote them). When both changed the same field, the save stops and
+// shows the other's value beside the agent's, which a second save keeps.
+func TestWorkspace_EditLostUpdate(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Anna"),
+		LastName: aws.String("Lee"), EmailAddress: aws.String("anna@example.com"), Attributes: map[string]string{"tier": "gold", "lang": "fr"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.ProfileId)
+	other := func(in *customerprofiles.UpdateProfileInput) {
+		t.Helper()
+		in.DomainName, in.ProfileId = aws.String("d"), aws.String(id)
+		if _, err := client.UpdateProfile(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := func() types.Profile {
+		t.Helper()
+		found, err := client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String("d"), KeyName: aws.String("_profileId"), Values: []string{id}})
+		if err != nil || len(found.Items) != 1 {
+			t.Fatal(err)
+		}
+		return found.Items[0]
+	}
+	b := mustBrowser(t, m)
+	b.signIn(testKeyID, testSecret)
+
+	b.open("/console/domains/d/profiles/" + id + "/edit")
+	other(&customerprofiles.UpdateProfileInput{EmailAddress: aws.String("anna.lee@newmail.com"), Attributes: map[string]string{"tier": "platinum"}})
+	b.fill("#FirstName", "Annabel")
+	if r := b.click("#save"); r.Status != http.StatusOK {
+		t.Fatalf("save: status %d\n%s", r.Status, b.text("main"))
+	}
+	p := stored()
+	if aws.ToString(p.FirstName) != "Annabel" || aws.ToString(p.EmailAddress) != "anna.lee@newmail.com" || p.Attributes["tier"] != "platinum" || p.Attributes["lang"] != "fr" {
+		t.Errorf("after the save: first name %q, email %q, attributes %v; want Annabel, the other agent's anna.lee@newmail.com and tier=platinum, lang=fr",
+			aws.ToString(p.FirstName), aws.ToString(p.EmailAddress), p.Attributes)
+	}
+
+	// Both change the last name: the save stops and says so.
+	b.open("/console/domains/d/profiles/" + id + "/edit")
+	other(&customerprofiles.UpdateProfileInput{LastName: aws.String("Lee-Smith"), PhoneNumber: aws.String("+12065550100")})
+	b.fill("#LastName", "Leigh")
+	if r := b.click("#save"); r.Status != http.StatusConflict {
+		t.Errorf("a save over another agent's change of the same field: status %d, want 409", r.Status)
+	}
+	b.mustContain("#page-error", "someone else changed it")
+	b.mustContain("#LastName-error", "Lee-Smith")
+	if got := b.value("#LastName"); got != "Leigh" {
+		t.Errorf("the last name typed was not kept: %q", got)
+	}
+	if got := b.value("#PhoneNumber"); got != "+12065550100" {
+		t.Errorf("the phone the other agent set shows as %q", got)
+	}
+	if got := aws.ToString(stored().LastName); got != "Lee-Smith" {
+		t.Errorf("last name after the refused save: %q", got)
+	}
+	b.shot("workspace-edit-conflict")
+	if r := b.click("#save"); r.Status != http.StatusOK {
+		t.Fatalf("second save: status %d\n%s", r.Status, b.text("main"))
+	}
+	p = stored()
+	if aws.ToString(p.LastName) != "Leigh" || aws.ToString(p.PhoneNumber) != "+12065550100" || aws.ToString(p.EmailAddress) != "anna.lee@newmail.com" {
+		t.Errorf("after the second save: last name %q, phone %q, email %q", aws.ToString(p.LastName), aws.ToString(p.PhoneNumber), aws.ToString(p.EmailAddress))
+	}
+}
