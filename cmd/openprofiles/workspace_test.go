@@ -769,3 +769,44 @@ func TestWorkspace_EditLostUpdate(t *testing.T) {
 		t.Errorf("after the second save: last name %q, phone %q, email %q", aws.ToString(p.LastName), aws.ToString(p.PhoneNumber), aws.ToString(p.EmailAddress))
 	}
 }
+
+// TestWorkspace_LongValues: a profile whose name, email and attribute are
+// long words (the API takes 255 characters without a space) fits the
+// window: the name wraps, and the attribute's value keeps a readable
+// column (its name took the whole width, the page scrolled sideways
+// three windows wide and the value showed one character a line).
+func TestWorkspace_LongValues(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 200)
+	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Wolfeschlegel" + long),
+		EmailAddress: aws.String(long + "@example.com"), Attributes: map[string]string{"k" + long: "v" + long}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.ProfileId)
+	b := mustBrowser(t, m)
+	b.signIn(testKeyID, testSecret)
+	for _, path := range []string{"/console/domains/d/profiles/" + id, "/console/domains/d/profiles?q=" + long + "%40example.com",
+		"/console/domains/d/profiles/" + id + "/edit"} {
+		b.open(path)
+		ctx, cancel := b.timeout()
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("document.documentElement.scrollWidth > window.innerWidth"))
+		cancel()
+		if err != nil || wide {
+			t.Errorf("%s is wider than the window (%v)", path, err)
+		}
+	}
+	b.open("/console/domains/d/profiles/" + id)
+	ctx2, cancel := b.timeout()
+	defer cancel()
+	w, err := chromedp.Run(ctx2, chromedp.Evaluate[float64](`document.querySelector('dd[data-field="Attributes.k`+long+`"]').getBoundingClientRect().width`))
+	if err != nil || w < 150 {
+		t.Errorf("the long attribute's value is %v px wide (%v), want a readable column", w, err)
+	}
+	b.shot("workspace-long-values")
+}
