@@ -121,7 +121,11 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 			d.Took = time.Since(start).Round(time.Millisecond / 10)
 		}
 		if msg, ok := userError(err); ok {
+			// The search did not run: no "no profile matches" (and no
+			// offer to create one) under the error.
 			p.Error = msg
+			s.render(w, r, http.StatusBadRequest, "search", p)
+			return
 		} else if err != nil {
 			s.fail(w, r, err)
 			return

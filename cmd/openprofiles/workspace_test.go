@@ -810,3 +810,34 @@ func TestWorkspace_LongValues(t *testing.T) {
 	}
 	b.shot("workspace-long-values")
 }
+
+// TestWorkspace_SearchErrors: a search that cannot run (no key name for
+// "another key", a key the domain does not have, a stale page token)
+// shows why, and not "No profile matches. Create one." under it, which
+// led agents to create a profile that may exist.
+func TestWorkspace_SearchErrors(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	b := mustBrowser(t, m)
+	b.signIn(testKeyID, testSecret)
+	for _, tt := range []struct{ query, why string }{
+		{"q=abc&by=key", "Enter the name of the key"},
+		{"q=abc&by=key&key=nosuch", `Key "nosuch" is not a search key`},
+		{"q=abc&page=stale", "NextToken is invalid"},
+	} {
+		if st := b.open("/console/domains/d/profiles?" + tt.query); st != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", tt.query, st)
+		}
+		b.mustContain("#page-error", tt.why)
+		if got := b.text("main"); strings.Contains(got, "No profile matches") || strings.Contains(got, "result") {
+			t.Errorf("%s: the page says the search ran:\n%s", tt.query, got)
+		}
+		if got := b.value("#q"); got != "abc" {
+			t.Errorf("%s: the query typed was not kept: %q", tt.query, got)
+		}
+	}
+}
