@@ -223,10 +223,26 @@ func (s *Server) enableStart(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(in.ID), http.StatusSeeOther)
 		return
 	}
-	r.PostForm = url.Values{}
+	// A step is a page of its own, its state in the query (see
+	// enableStep), so that the browser's Back and Reload work.
+	q := r.URL.Query()
+	r.PostForm = q
 	wz := s.newWizard(r, in)
-	wz.Step = "domain"
+	wz.Step = q.Get("step")
+	if wz.Step != "queue" && wz.Step != "key" {
+		wz.Step = "domain"
+	}
 	s.renderWizard(w, r, http.StatusOK, wz)
+}
+
+// toStep sends the browser to a step of the wizard with its state (no
+// secret in it: names, a queue URL, a key ARN), after a post: the step is
+// then a page the browser's history can go back to without posting again.
+func (s *Server) toStep(w http.ResponseWriter, r *http.Request, wz *wizard, step string) {
+	q := url.Values{"step": {step}, "domain_name": {wz.DomainName}, "named_for": {wz.DomainName},
+		"queue_choice": {wz.QueueChoice}, "queue_name": {wz.QueueName}, "queue_url": {wz.QueueURL},
+		"key_choice": {wz.KeyChoice}, "key_alias": {wz.KeyAlias}, "key_description": {wz.KeyDescription}, "key_arn": {wz.KeyARN}}
+	http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(wz.Instance.ID)+"/enable?"+q.Encode(), http.StatusSeeOther)
 }
 
 func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int, wz *wizard) {
@@ -249,8 +265,10 @@ func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int
 }
 
 // enableStep handles the submission of one step: "next" moves on when the
-// step is valid; "back" returns to the previous step; the last step's
-// "submit" creates what was chosen and the domain, and associates it.
+// step is valid; "back" returns to the previous step (both by a redirection
+// to the step's page); the last step's "submit" creates what was chosen and
+// the domain, and associates it. A step with an error is shown again as the
+// answer to the post.
 func (s *Server) enableStep(w http.ResponseWriter, r *http.Request) {
 	in, err := s.findInstance(r)
 	if err != nil {
@@ -264,23 +282,25 @@ func (s *Server) enableStep(w http.ResponseWriter, r *http.Request) {
 	wz := s.newWizard(r, in)
 	step, action := r.PostForm.Get("step"), r.PostForm.Get("action")
 	if action == "back" {
-		wz.Step = map[string]string{"queue": "domain", "key": "queue"}[step]
-		if wz.Step == "" {
-			wz.Step = "domain"
+		prev := map[string]string{"queue": "domain", "key": "queue"}[step]
+		if prev == "" {
+			prev = "domain"
 		}
-		s.renderWizard(w, r, http.StatusOK, wz)
+		s.toStep(w, r, wz, prev)
 		return
 	}
 	switch step {
 	case "domain":
 		wz.Step = "domain"
 		if s.checkDomainStep(r, wz) {
-			wz.Step = "queue"
+			s.toStep(w, r, wz, "queue")
+			return
 		}
 	case "queue":
 		wz.Step = "queue"
 		if s.checkQueueStep(r, wz) {
-			wz.Step = "key"
+			s.toStep(w, r, wz, "key")
+			return
 		}
 	case "key":
 		wz.Step = "key"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/chromedp/chromedp"
 
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
@@ -581,4 +582,81 @@ func TestConsole_ActivationNamesFollowTheDomain(t *testing.T) {
 	b.mustContain("#summary-domain", "Acme-West")
 	b.mustContain("#summary-dlq", "/000000000000/acme-failures")
 	b.mustContain("#summary-key", "alias/Acme-West")
+}
+
+// TestConsole_ActivationBackButton: the browser's Back goes through the
+// activation's steps with what was typed (each step was the answer to a
+// post: Back asked to send the form again, or failed with
+// ERR_CACHE_MISS), and a step reloads as it was.
+func TestConsole_ActivationBackButton(t *testing.T) {
+	m := MustRunMain(t)
+	inst, err := m.Service.CreateInstance(t.Context(), "ExampleCorp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := mustBrowser(t, m)
+	b.signIn(testKeyID, testSecret)
+	b.open("/console/instances/" + inst.ID + "/enable")
+	b.fill("#domain_name", "Acme-Corp")
+	b.click(`button[value="next"]`)
+	b.fill("#queue_name", "acme-failures")
+	b.click(`button[value="next"]`)
+	b.mustContain("main", "Encryption key", "acme-failures")
+
+	// back goes one page back in the history as the Back button does, and
+	// waits for the page it shows.
+	back := func() {
+		t.Helper()
+		from := b.location()
+		ctx, cancel := b.timeout()
+		defer cancel()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[any]("history.back()")); err != nil {
+			t.Fatalf("Back on %s: %v", from, err)
+		}
+		for ctx.Err() == nil {
+			loc, _ := chromedp.Run(ctx, chromedp.Location())
+			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.readyState"))
+			if loc != from && state == "complete" {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("Back on %s: still there", from)
+	}
+	ctx, cancel := b.timeout()
+	_, err = chromedp.Run(ctx, chromedp.Reload())
+	cancel()
+	if err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	b.mustContain("main", "Encryption key", "acme-failures")
+	// chromedp's queries lose the page after a move in the history: the
+	// pages are read by script.
+	js := func(expr string) string {
+		t.Helper()
+		ctx, cancel := b.timeout()
+		defer cancel()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s on %s: %v", expr, b.location(), err)
+		}
+		return s
+	}
+	back()
+	if got := js(`document.querySelector("h2").textContent + " " + document.querySelector("#queue_name").value`); got != "Dead-letter queue acme-failures" {
+		t.Errorf("after Back: %q, want the queue step with acme-failures", got)
+	}
+	back()
+	if got := js(`document.querySelector("h2").textContent`); got != "Create domain" {
+		t.Errorf("after Back twice: %q, want the domain step", got)
+	}
+	b.open(strings.TrimPrefix(b.location(), m.URL()))
+	b.fill("#domain_name", "Acme-Corp")
+	// On from there, and Submit.
+	b.click(`button[value="next"]`)
+	b.click(`button[value="next"]`)
+	if r := b.click("#submit"); r.Status != http.StatusOK {
+		t.Fatalf("Submit: status %d\n%s", r.Status, b.text("main"))
+	}
+	b.mustContain("#summary-domain", "Acme-Corp")
 }
