@@ -423,16 +423,26 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 		if s.allow(r, "profile:ListProfileObjects", s.Domains.DomainARN(domain)+"/object-types/"+name) != nil {
 			continue // as ListProfileObjects through the API
 		}
-		objs, _, err := s.Ingest.ListProfileObjects(ctx, domain, name, id, "", nil, profiles.Page{MaxResults: 100})
+		objs, next, err := s.Ingest.ListProfileObjects(ctx, domain, name, id, "", nil, profiles.Page{MaxResults: 100})
+		// Contact records are listed by when they were ingested, not when
+		// the contact began (a backfill of old records comes last): the
+		// page reads up to maxContactScan of them to show the newest.
+		for slices.Contains(contactTypes, name) && err == nil && next != "" && len(objs) < maxContactScan {
+			var more []*profiles.ProfileObject
+			more, next, err = s.Ingest.ListProfileObjects(ctx, domain, name, id, "", nil, profiles.Page{MaxResults: 100, Token: next})
+			objs = append(objs, more...)
+		}
 		if err != nil || len(objs) == 0 {
 			continue
 		}
-		d.ContactsCut = d.ContactsCut || slices.Contains(contactTypes, name) && len(objs) == 100
 		group := objectGroup{Type: name}
 		for _, o := range objs {
 			if c, ok := parseContact(o.Data); ok {
 				d.Contacts = append(d.Contacts, c)
 				continue
+			}
+			if len(group.Objects) == 100 {
+				continue // the page says only 100 are shown
 			}
 			var v any
 			if json.Unmarshal(o.Data, &v) == nil {
@@ -446,8 +456,19 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 			d.Objects = append(d.Objects, group)
 		}
 	}
-	sort.Slice(d.Contacts, func(i, j int) bool { return d.Contacts[i].Start.After(d.Contacts[j].Start) })
+	sort.SliceStable(d.Contacts, func(i, j int) bool { return d.Contacts[i].Start.After(d.Contacts[j].Start) })
+	if len(d.Contacts) > maxContacts {
+		d.Contacts, d.ContactsCut = d.Contacts[:maxContacts], true
+	}
 }
+
+// A profile page shows the maxContacts newest contacts (by when they
+// began) of the newest maxContactScan contact records of each
+// contact-record type (by when they were ingested).
+const (
+	maxContacts    = 100
+	maxContactScan = 1000
+)
 
 // parseContact reads a contact record (CTR JSON) of the contact history.
 func parseContact(data []byte) (contact, bool) {

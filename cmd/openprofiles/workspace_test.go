@@ -841,3 +841,38 @@ func TestWorkspace_SearchErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkspace_ContactHistoryNewest: a profile with more contacts than
+// its page shows lists the newest by when they began, the contact of a
+// minute ago first, even when older records were ingested after it (a
+// backfill): the page showed the 100 last ingested, without today's call.
+func TestWorkspace_ContactHistoryNewest(t *testing.T) {
+	e := newContactEnv(t)
+	e.createDomain("sales", "")
+	east := e.createInstance("east")
+	if err := e.associate("sales", east.Arn); err != nil {
+		t.Fatal(err)
+	}
+	now := e.clock.Now()
+	records := []string{ctr(east.Arn, "today", "+12065550100", now.Add(-time.Minute))}
+	for i := range 100 {
+		records = append(records, ctr(east.Arn, fmt.Sprintf("old-%03d", i), "+12065550100", now.Add(-time.Duration(400-i)*24*time.Hour)))
+	}
+	e.mustPost(east.Id, records...)
+	ids := e.profilesOf("sales", "_phone", "+12065550100")
+	if len(ids) != 1 {
+		t.Fatalf("profiles of the caller: %v", ids)
+	}
+	b := mustBrowser(t, e.m)
+	b.signIn(testKeyID, testSecret)
+	b.open("/console/domains/sales/profiles/" + ids[0])
+	if n := b.count("#contact-history li"); n != 100 {
+		t.Errorf("%d contacts shown, want 100", n)
+	}
+	b.mustContain("#contact-history li:first-child", "today")
+	b.mustContain("#contact-history li:nth-child(2)", "old-099")
+	b.mustContain("#history ~ p", "The 100 newest contacts are shown")
+	if got := b.text("#contact-history"); strings.Contains(got, "old-000") {
+		t.Errorf("the oldest contact is shown among the 100 newest")
+	}
+}
