@@ -39,6 +39,7 @@ const (
 	ConfigRecommenderFilter   = "recommender-filter"          // CreateRecommenderFilter and the others
 	ConfigWorkflow            = "workflow"                    // CreateIntegrationWorkflow and the others
 	ConfigWorkflowFlow        = "workflow-flow"               // a flow name, reserved for its workflow (its id)
+	ConfigTypeScrub           = "object-type-scrub"           // a deleted object type whose profile fields are still being cleared, by type name
 )
 
 // ConfigStore persists domain configs. Deleting a domain deletes its

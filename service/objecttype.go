@@ -50,6 +50,11 @@ func (s *Service) PutObjectType(ctx context.Context, t *profiles.ObjectType) (*p
 	if err := s.checkKey(ctx, t.EncryptionKey, s.ObjectTypeARN(t.DomainName, t.Name), "EncryptionKey"); err != nil {
 		return nil, err
 	}
+	// A type of this name deleted earlier may still have fields on
+	// profiles: they are cleared before objects of this one set any.
+	if err := s.finishScrub(ctx, t.DomainName, t.Name); err != nil {
+		return nil, fmt.Errorf("clearing the fields of the deleted object type %s first: %w", t.Name, err)
+	}
 	defer s.crypt.forget(t.DomainName)
 	defer s.domains.forget(t.DomainName) // search's types
 	now := s.now()
@@ -148,99 +153,6 @@ func (s *Service) ListObjectTypes(ctx context.Context, domain string, page profi
 		next = s.tokens.encode(scope, ts[size-1].Name)
 	}
 	return ts, next, nil
-}
-
-// DeleteObjectType deletes an object type and its objects in one
-// transaction (a template used as an implicit type too: BEHAVIOUR.md §3.4), then scrubs the profile fields whose value came from the
-// type, a page of profiles a transaction (scrubPage): one transaction over
-// the whole domain held SQLite's one writer for the scan, and on
-// PostgreSQL conflicted with every concurrent profile write until its
-// retries gave up. The type is gone before the scrub starts, so no object
-// of it sets those fields again meanwhile.
-func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) error {
-	defer s.domains.forget(domain) // search's types
-	defer s.crypt.forgetType(domain, name)
-	err := s.Store.Update(ctx, func(tx profiles.Tx) error {
-		// A template the domain does not define is its implicit type, whose
-		// deletion removes the data ingested through it: the store deletes
-		// a type it keeps, so the type is kept first, in this transaction.
-		if _, err := tx.FindObjectType(ctx, domain, name); profiles.ErrorCode(err) == profiles.ENOTFOUND {
-			if tpl, ok := templates.Get(name); ok {
-				t := tpl.ObjectType
-				t.DomainName, t.Name, t.TemplateID = domain, name, tpl.ID
-				if err := tx.PutObjectType(ctx, &t, 0); err != nil {
-					return err
-				}
-			}
-		} else if err != nil {
-			return err
-		}
-		return tx.DeleteObjectType(ctx, domain, name)
-	})
-	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-		if _, derr := s.Store.FindDomain(ctx, domain); derr != nil {
-			return domainErr(derr, domain)
-		}
-		return typeNotFound(domain, name)
-	} else if err != nil {
-		return err
-	}
-	for after := ""; ; {
-		next, err := s.scrubPage(ctx, domain, name, after)
-		if err != nil {
-			return fmt.Errorf("object type %s deleted; clearing the profile fields it set stopped: %w", name, err)
-		}
-		if next == "" {
-			return nil
-		}
-		after = next
-	}
-}
-
-// scrubPage removes, from a page of the domain's profiles after the id
-// after, the fields whose value came from objects of the type, in one
-// transaction. It returns the last id of the page ("" after the last).
-func (s *Service) scrubPage(ctx context.Context, domain, objectType, after string) (string, error) {
-	var last string
-	err := s.Store.Update(ctx, func(tx profiles.Tx) error {
-		ids, err := tx.ListProfileIDs(ctx, domain, after, 500)
-		if err != nil || len(ids) == 0 {
-			last = ""
-			return err
-		}
-		last = ids[len(ids)-1]
-		for _, id := range ids {
-			p, err := tx.FindProfile(ctx, domain, id)
-			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-				continue // deleted or merged since the page was listed
-			} else if err != nil {
-				return err
-			}
-			changed := false
-			for field, src := range p.Sources {
-				if src.ObjectType == objectType {
-					delete(p.Fields, field)
-					delete(p.Sources, field)
-					changed = true
-				}
-			}
-			if !changed {
-				continue
-			}
-			p.LastUpdatedAt = s.now()
-			if err := tx.PutProfile(ctx, p); err != nil {
-				return err
-			}
-			if err := s.putStandardKeys(ctx, tx, p); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-		return "", nil // the domain, deleted meanwhile: nothing left to clear
-	}
-	return last, err
 }
 
 // GetTemplate returns a built-in template.

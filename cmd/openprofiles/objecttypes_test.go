@@ -6,14 +6,17 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/openprofiles/profiles"
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
 
 func TestObjectTypes_CRUD(t *testing.T) {
@@ -321,5 +324,80 @@ func TestObjectTypes_DeleteUnderLoad(t *testing.T) {
 		if p := e.mustOne("_profileId", id); p.FirstName != nil || p.EmailAddress != nil {
 			t.Errorf("profile %s keeps fields its deleted type set: %q %q", id, aws.ToString(p.FirstName), aws.ToString(p.EmailAddress))
 		}
+	}
+}
+
+// TestObjectTypes_DeleteScrubResumes: a DeleteProfileObjectType whose
+// clearing of the profile fields stops after the type is deleted (here the
+// domain's key is disabled, so no profile opens; a node killed there is
+// the same) leaves that work recorded, and the sweep finishes it, after a
+// restart too: the fields the deleted type set do not stay on the
+// profiles forever, with no type left to delete again. A type of the same
+// name created again keeps what its own objects set.
+func TestObjectTypes_DeleteScrubResumes(t *testing.T) {
+	fast := func(c *main.Config) {
+		c.KMSKeyCheckInterval, c.DataKeyMaxAge, c.SweepInterval = 0, 0, 100*time.Millisecond
+	}
+	m := MustRunMain(t, fast)
+	ctx := t.Context()
+	key := mustServiceKey(t, m)
+	e := &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: "scrub"}
+	if _, err := e.client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(e.domain), DefaultExpirationDays: aws.Int32(30),
+		DefaultEncryptionKey: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	e.putType(contactType("busy"))
+	const n = 1200 // more than two pages of the scrub
+	for i := 0; i < n; i += profiles.MaxBatchObjects {
+		var objs []string
+		for j := i; j < i+profiles.MaxBatchObjects; j++ {
+			objs = append(objs, fmt.Sprintf(`{"id":"b%d","email":"busy%d@example.com","name":{"first":"Busy"}}`, j, j))
+		}
+		if _, errs, err := m.Service.PutProfileObjects(ctx, e.domain, "busy", objs); err != nil || slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
+			t.Fatalf("PutProfileObjects: %v %v", err, errs)
+		}
+	}
+	var sample []string
+	for _, i := range []int{0, n / 2, n - 1} {
+		sample = append(sample, aws.ToString(e.mustOne("_email", fmt.Sprintf("busy%d@example.com", i)).ProfileId))
+	}
+
+	if _, err := MustKMSClient(t, m).DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.DeleteProfileObjectType(ctx, &customerprofiles.DeleteProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("busy")}); err != nil {
+		t.Errorf("DeleteProfileObjectType (the type is deleted; its fields are cleared later): %v", err)
+	}
+	if _, err := e.client.GetProfileObjectType(ctx, &customerprofiles.GetProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("busy")}); !errors.As(err, new(*types.ResourceNotFoundException)) {
+		t.Fatalf("GetProfileObjectType after the delete: %v, want ResourceNotFoundException", err)
+	}
+
+	// The server restarts; the key is enabled again.
+	m.Close()
+	m = MustOpenMain(t, m.Config)
+	e.m, e.client = m, MustClient(t, m)
+	if _, err := MustKMSClient(t, m).EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, id := range sample {
+		for {
+			p := e.mustOne("_profileId", id)
+			if p.FirstName == nil && p.EmailAddress == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("profile %s keeps fields its deleted type set: %q %q", id, aws.ToString(p.FirstName), aws.ToString(p.EmailAddress))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	// Created again, the type's new objects set fields that stay.
+	e.putType(contactType("busy"))
+	e.put("busy", map[string]any{"id": "b0", "email": "busy0@example.com", "name": map[string]any{"first": "Again"}})
+	time.Sleep(300 * time.Millisecond) // a few sweeps
+	if p := e.mustOne("_email", "busy0@example.com"); aws.ToString(p.FirstName) != "Again" {
+		t.Errorf("profile of the type created again: FirstName %q, want Again", aws.ToString(p.FirstName))
 	}
 }

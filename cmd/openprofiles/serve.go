@@ -378,6 +378,7 @@ func (m *Main) Open() error {
 	m.Service.StartIdentityResolution(c.SweepInterval)
 	m.Service.StartRecommenderTraining(c.SweepInterval)
 	m.Service.StartWorkflows(c.SweepInterval)
+	m.Service.StartTypeScrubs(c.SweepInterval)
 
 	if created {
 		fmt.Fprintf(m.Stdout, `OpenProfiles generated root credentials (access key %s) into %s (mode 0600).
