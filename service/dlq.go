@@ -209,12 +209,33 @@ func (sp *spool) add(m spooled) error {
 	if sp.path == "" {
 		return errors.New("no spool for undelivered dead letters")
 	}
-	f, err := os.OpenFile(sp.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(sp.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	b, _ := json.Marshal(m)
-	if _, err := f.Write(append(b, '\n')); err != nil {
+	line := append(b, '\n')
+	// A line cut short (a write that failed, the disk full, or a crash
+	// of the machine mid-write) is ended first: this letter must not be
+	// glued to it, which made both one line that does not parse, dropped
+	// by the next delivery.
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if size := fi.Size(); size > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, size-1); err != nil {
+			f.Close()
+			return err
+		}
+		if last[0] != '\n' {
+			line = append([]byte{'\n'}, line...)
+		}
+	}
+	if _, err := f.Write(line); err != nil {
+		f.Truncate(fi.Size()) // no part of this letter stays
 		f.Close()
 		return err
 	}

@@ -354,3 +354,48 @@ func TestDLQ_OutageSpool(t *testing.T) {
 		t.Fatalf("the spool delivered %d letters twice", n)
 	}
 }
+
+// TestDLQ_SpoolAfterTornLine: the spool ends with a line cut short (a
+// write that failed half-way, the disk full, or the machine crashing
+// mid-write); the dead letters spooled after it are delivered, not glued
+// to it into one line that does not parse and then dropped.
+func TestDLQ_SpoolAfterTornLine(t *testing.T) {
+	qc := main.DefaultConfig()
+	qc.Addr, qc.DataDir, qc.AccessKeyID, qc.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+	queues := MustOpenMain(t, qc)
+	qc.Addr = queues.Addr() // restart on the same address
+	url := mustQueue(t, MustSQSClient(t, queues.URL()), "external-dlq", queuePolicy("external-dlq"))
+
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	m := MustRunMain(t, func(c *main.Config) { c.SQSEndpoint = queues.URL() })
+	client := MustClient(t, m)
+	if _, err := client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("ext"), DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(url)}); err != nil {
+		t.Fatalf("domain on an external queue: %v", err)
+	}
+	e := &ingestEnv{t: t, m: m, client: client, domain: "ext"}
+	e.putType(contactType("contact"))
+
+	if err := queues.Close(); err != nil {
+		t.Fatal(err)
+	}
+	torn := `{"url":"` + url + `","domain":"ext","body":"{\"Version\":1,\"DomainName\":\"ext\",\"Obj`
+	if err := os.WriteFile(filepath.Join(m.Config.DataDir, "dlq-spool.jsonl"), []byte(torn), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "objects.jsonl")
+	os.WriteFile(path, []byte(`{"email":"no-key-1@example.com"}`+"\n"+`{"email":"no-key-2@example.com"}`+"\n"), 0o600)
+	if out, err := runCLI(t, m, "import", "--domain", "ext", "--object-type", "contact", "--quiet", path); err != nil || !strings.Contains(out, `"Failed": 2`) {
+		t.Fatalf("import during the outage: %v\n%s", err, out)
+	}
+
+	queues = MustOpenMain(t, qc)
+	if n, err := m.Service.DeliverSpooled(t.Context()); err != nil || n != 2 {
+		t.Errorf("DeliverSpooled after the outage: %d, %v; want the 2 letters spooled after the torn line", n, err)
+	}
+	if letters := deadLetters(t, MustSQSClient(t, queues.URL()), url); len(letters) != 2 {
+		t.Errorf("external queue holds %d letters, want 2: %+v", len(letters), letters)
+	}
+}
