@@ -10,6 +10,9 @@ func SetMaxExportBytes(n int) (restore func()) {
 	return func() { maxExportBytes = old }
 }
 
+// MaxExportsRunning is maxExportsRunning, for tests.
+const MaxExportsRunning = maxExportsRunning
+
 // DeadLetterObject is deadLetterObject, for tests.
 func (s *Service) DeadLetterObject(ctx context.Context, domain, objectType, obj, source string, err error) error {
 	return s.deadLetterObject(ctx, domain, objectType, obj, source, err)

@@ -301,6 +301,17 @@ func (s *Service) exportSegment(ctx context.Context, domain, id string, doc *sna
 		return 0, "", err
 	}
 	key := strings.TrimPrefix(prefix+"/"+domain+"/"+doc.Segment+"/"+id+ext, "/")
+	// The domain may have been deleted since the snapshot was created,
+	// and one of the same name created (through any node): what was read
+	// since is another domain's, which must not go to this snapshot's
+	// destination. The snapshot's config goes with its domain, and its id
+	// is not reused: found now, after every read, the domain is the one
+	// it was created in, and was all along.
+	if _, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigSegmentSnapshot, id); profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return 0, "", profiles.Errorf(profiles.ENOTFOUND, "Domain %s was deleted while the snapshot ran.", domain)
+	} else if err != nil {
+		return 0, "", err
+	}
 	if err := s.Objects.PutObject(ctx, bucket, key, buf.Bytes(), contentType, doc.EncryptionKey); err != nil {
 		return 0, "", errWrite{err}
 	}

@@ -1,8 +1,11 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,11 +23,15 @@ type heldBuckets struct {
 	release chan struct{}
 	mu      sync.Mutex
 	keys    []string
+	entered int // PutObject calls begun
 }
 
 func (h *heldBuckets) CheckBucket(ctx context.Context, uri string) error { return nil }
 
 func (h *heldBuckets) PutObject(ctx context.Context, bucket, key string, body []byte, contentType, kmsKeyARN string) error {
+	h.mu.Lock()
+	h.entered++
+	h.mu.Unlock()
 	select {
 	case <-h.release:
 	case <-ctx.Done():
@@ -45,12 +52,109 @@ func openSnapshots(t *testing.T) (*service.Service, *heldBuckets) {
 	dest := &heldBuckets{release: make(chan struct{})}
 	s.Objects = dest
 	t.Cleanup(func() { s.Close(context.Background()) })
-	if _, err := s.CreateSegmentDefinition(t.Context(), &profiles.SegmentDefinition{DomainName: "enc", Name: "everyone", DisplayName: "everyone",
+	createEveryone(t, s, "enc")
+	return s, dest
+}
+
+// createEveryone creates the segment "everyone" of a domain.
+func createEveryone(t *testing.T, s *service.Service, domain string) {
+	t.Helper()
+	if _, err := s.CreateSegmentDefinition(t.Context(), &profiles.SegmentDefinition{DomainName: domain, Name: "everyone", DisplayName: "everyone",
 		Groups: profiles.SegmentGroups{Groups: []profiles.SegmentGroup{{Dimensions: []profiles.SegmentDimension{{
 			Profile: map[string]profiles.CalcFilterCondition{"FirstName": {DimensionType: "EXCLUSIVE", Values: []string{"nobody"}}}}}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	return s, dest
+}
+
+// fillExportSlots starts, in domains of their own, as many exports as a
+// node runs at once, and returns once each holds its slot (writing to
+// dest, held until its release): the exports created next wait.
+func fillExportSlots(t *testing.T, s *service.Service, dest *heldBuckets) {
+	t.Helper()
+	ctx := t.Context()
+	for i := range service.MaxExportsRunning {
+		d := fmt.Sprintf("slot%d", i)
+		if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: d, DefaultExpirationDays: 30}); err != nil {
+			t.Fatal(err)
+		}
+		createEveryone(t, s, d)
+		if _, err := s.CreateSegmentSnapshot(ctx, &profiles.SegmentSnapshot{DomainName: d, SegmentName: "everyone", DataFormat: "JSONL", DestinationURI: "s3://exports/x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		dest.mu.Lock()
+		n := dest.entered
+		dest.mu.Unlock()
+		if n == service.MaxExportsRunning {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d exports writing, want %d", n, service.MaxExportsRunning)
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer for a logger that goroutines share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestSegmentSnapshot_DomainCreatedAgain: a snapshot whose domain is
+// deleted, and a domain of the same name created, before its export has
+// read the profiles (here: while it waits for a slot) writes nothing: the
+// new domain's members do not go to the deleted domain's snapshot. Before,
+// the export read the new domain and wrote its segment to the destination.
+func TestSegmentSnapshot_DomainCreatedAgain(t *testing.T) {
+	s, dest := openSnapshots(t)
+	ctx := t.Context()
+	var log lockedBuffer
+	s.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	fillExportSlots(t, s, dest)
+	snap, err := s.CreateSegmentSnapshot(ctx, &profiles.SegmentSnapshot{DomainName: "enc", SegmentName: "everyone", DataFormat: "JSONL", DestinationURI: "s3://exports/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteDomain(ctx, "enc"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // another creation time
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "enc", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	createEveryone(t, s, "enc")
+	if _, err := s.CreateProfile(ctx, "enc", map[string]string{"FirstName": "Bea"}); err != nil {
+		t.Fatal(err)
+	}
+	close(dest.release)
+	key := "x/enc/everyone/" + snap.ID + ".jsonl"
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		dest.mu.Lock()
+		written := slices.Contains(dest.keys, key)
+		dest.mu.Unlock()
+		if written {
+			t.Fatalf("the snapshot of the deleted domain was written, with the new domain's members: %s", key)
+		}
+		if strings.Contains(log.String(), snap.ID) {
+			break // its export ended, unwritten
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the export of snapshot %s never ended; log:\n%s", snap.ID, log.String())
+		}
+	}
 }
 
 // TestSegmentSnapshot_OneExportAtATime: while a domain's export runs,
