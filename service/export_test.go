@@ -1,6 +1,9 @@
 package service
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // SetMaxExportBytes sets the largest segment export until the returned
 // function restores it.
@@ -12,6 +15,14 @@ func SetMaxExportBytes(n int) (restore func()) {
 
 // MaxExportsRunning is maxExportsRunning, for tests.
 const MaxExportsRunning = maxExportsRunning
+
+// SetSnapshotHeartbeat sets how often a snapshot records that it runs
+// until the returned function restores it.
+func SetSnapshotHeartbeat(d time.Duration) (restore func()) {
+	old := snapshotHeartbeat
+	snapshotHeartbeat = d
+	return func() { snapshotHeartbeat = old }
+}
 
 // DeadLetterObject is deadLetterObject, for tests.
 func (s *Service) DeadLetterObject(ctx context.Context, domain, objectType, obj, source string, err error) error {

@@ -31,9 +31,12 @@ var _ profiles.SegmentSnapshotService = (*Service)(nil)
 const (
 	maxSnapshotsKept   = 1000             // a domain's last snapshots
 	maxExportsRunning  = 2                // exports a node runs at once; others wait
-	snapshotHeartbeat  = time.Minute      // how often a running export records that it runs
 	snapshotStaleAfter = 10 * time.Minute // one IN_PROGRESS and not updated for this long failed with its node
 )
+
+// snapshotHeartbeat is how often an export, running or waiting for a
+// slot, records that it is alive; a variable for tests.
+var snapshotHeartbeat = time.Minute
 
 // maxExportBytes is the largest export (it is built in memory); a
 // variable for tests.
@@ -109,17 +112,9 @@ func (s *Service) CreateSegmentSnapshot(ctx context.Context, snap *profiles.Segm
 	if err := s.createEvictingOldest(ctx, c, maxSnapshotsKept, "segment snapshots"); err != nil {
 		return nil, err
 	}
-	// The export outlives the request, not the service (Close); a node
-	// runs maxExportsRunning at once, the others wait.
+	// The export outlives the request, not the service (Close).
 	runCtx := profiles.NewContextWithPrincipal(s.bg.context(), profiles.PrincipalFromContext(ctx))
-	s.bg.wg.Go(func() {
-		select {
-		case exportSlots <- struct{}{}:
-			defer func() { <-exportSlots }()
-		case <-runCtx.Done():
-		}
-		s.runSnapshot(runCtx, snap.DomainName, c.Name, doc)
-	})
+	s.bg.wg.Go(func() { s.runSnapshot(runCtx, snap.DomainName, c.Name, doc) })
 	return s.snapshotFromConfig(c)
 }
 
@@ -160,7 +155,10 @@ func parseS3URI(uri string) (bucket, prefix string, err error) {
 }
 
 // runSnapshot exports the segment and records how it went, and that it
-// runs every snapshotHeartbeat.
+// is alive every snapshotHeartbeat: while it waits for a slot too (a node
+// runs maxExportsRunning at once, the others wait), or it would read
+// FAILED after snapshotStaleAfter, and another export of its domain could
+// start.
 func (s *Service) runSnapshot(ctx context.Context, domain, id string, doc *snapshotDoc) {
 	var mu sync.Mutex // guards doc: the heartbeat saves it too
 	save := func() {
@@ -178,6 +176,11 @@ func (s *Service) runSnapshot(ctx context.Context, domain, id string, doc *snaps
 		}
 	}
 	stop := every(snapshotHeartbeat, save)
+	select {
+	case exportSlots <- struct{}{}:
+		defer func() { <-exportSlots }()
+	case <-ctx.Done():
+	}
 	n, where, err := s.exportSegment(ctx, domain, id, doc)
 	stop()
 	mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,6 +155,39 @@ func TestSegmentSnapshot_DomainCreatedAgain(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the export of snapshot %s never ended; log:\n%s", snap.ID, log.String())
 		}
+	}
+}
+
+// TestSegmentSnapshot_WaitingIsAlive: a snapshot waiting for a slot (its
+// node runs as many exports as it may) reads IN_PROGRESS for as long as it
+// waits, and another export of its domain is refused meanwhile. Before, it
+// recorded nothing while waiting, and read FAILED after snapshotStaleAfter.
+func TestSegmentSnapshot_WaitingIsAlive(t *testing.T) {
+	t.Cleanup(service.SetSnapshotHeartbeat(10 * time.Millisecond)) // after the service's Close
+	s, dest := openSnapshots(t)
+	ctx := t.Context()
+	var ahead atomic.Int64 // how far the clock is put forward
+	s.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	fillExportSlots(t, s, dest)
+	defer close(dest.release)
+	snap := func() (*profiles.SegmentSnapshot, error) {
+		return s.CreateSegmentSnapshot(ctx, &profiles.SegmentSnapshot{DomainName: "enc", SegmentName: "everyone", DataFormat: "JSONL", DestinationURI: "s3://exports/x"})
+	}
+	waiting, err := snap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead.Store(int64(time.Hour)) // waited an hour
+	time.Sleep(200 * time.Millisecond)
+	got, err := s.GetSegmentSnapshot(ctx, "enc", "everyone", waiting.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != "IN_PROGRESS" {
+		t.Fatalf("a snapshot waiting an hour for a slot: %s (%s), want IN_PROGRESS", got.Status, got.StatusMessage)
+	}
+	if _, err := snap(); profiles.ErrorCode(err) != profiles.ETHROTTLED {
+		t.Fatalf("another snapshot of the domain while one waits: %v, want ETHROTTLED", err)
 	}
 }
 
