@@ -2,6 +2,7 @@ package service
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -283,20 +284,50 @@ func (s *Service) DeliverSpooled(ctx context.Context) (int, error) {
 	if delivered == 0 {
 		return 0, nil
 	}
-	// Rewrite the spool with what is left, atomically.
-	tmp := sp.path + ".tmp"
-	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return delivered, err
-	}
+	// Rewrite the spool with what is left. Should that fail (the disk
+	// full), the spool stays as it was: the letters delivered go again
+	// next time, as after a crash here, and none left is lost.
+	var rest bytes.Buffer
 	for _, m := range keep {
 		b, _ := json.Marshal(m)
-		out.Write(append(b, '\n'))
+		rest.Write(append(b, '\n'))
 	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return delivered, err
+	return delivered, writeFileDurably(sp.path, rest.Bytes())
+}
+
+// writeFileDurably replaces the file at path (or creates it, mode 0600)
+// with data, whole or not at all, even should the machine crash: data goes
+// to a new file beside it, synced, renamed over path, and the directory is
+// synced. On any error the file at path is as it was (but for an error
+// syncing the directory: it may then have been replaced).
+func writeFileDurably(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
 	}
-	out.Close()
-	return delivered, os.Rename(tmp, sp.path)
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
