@@ -142,8 +142,11 @@ func (s *Service) truncate(dl *DeadLetter) ([]byte, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	// Kept whole or not at all, through a crash of the machine too (the
+	// queue's message is sent next, and names it); a copy kept of the same
+	// object for an earlier letter stays whole should this write fail.
 	file := filepath.Join(dir, hex.EncodeToString(sum[:])+".json")
-	if err := os.WriteFile(file, []byte(dl.Object), 0o600); err != nil {
+	if err := writeFileDurably(file, []byte(dl.Object)); err != nil {
 		return nil, err
 	}
 	// The message names the file, not where the data dir is.

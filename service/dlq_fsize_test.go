@@ -96,3 +96,38 @@ func TestDeliverSpooled_RewriteFails(t *testing.T) {
 		t.Errorf("%d files left in the spool's directory, want the spool alone", len(files))
 	}
 }
+
+// TestTruncate_CopyKeptWhole: the whole copy of a dead letter cut to fit a
+// queue message is written whole or not at all: a second letter of the
+// same object that cannot be written (the disk full) leaves the first one's
+// copy as it was. Before, the copy was rewritten in place, and cut short.
+func TestTruncate_CopyKeptWhole(t *testing.T) {
+	obj := strings.Repeat("o", 300_000)
+	letter := func() *service.DeadLetter {
+		return &service.DeadLetter{Version: 1, DomainName: "d", ObjectTypeName: "t", Source: "import", ErrorCode: "INVALID_OBJECT", Object: obj}
+	}
+	if dir := childDir(); dir != "" {
+		s := service.New(nil, "us-east-1", "000000000000", []byte("secret"))
+		s.SetSpool(filepath.Join(dir, "spool.jsonl"))
+		limitFileSize(t, 1000)
+		if _, err := s.Truncate(letter()); err == nil {
+			t.Error("a dead letter cut with no room for its copy: nil error")
+		}
+		return
+	}
+	dir := t.TempDir()
+	s := service.New(nil, "us-east-1", "000000000000", []byte("secret"))
+	s.SetSpool(filepath.Join(dir, "spool.jsonl"))
+	dl := letter()
+	if _, err := s.Truncate(dl); err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "dlq-objects", dl.ObjectFile)
+	runChild(t, dir)
+	if got, err := os.ReadFile(copyPath); err != nil || string(got) != obj {
+		t.Errorf("copy after a second letter of its object failed to write: %d bytes, %v; want the object whole (%d bytes)", len(got), err, len(obj))
+	}
+	if files, _ := os.ReadDir(filepath.Dir(copyPath)); len(files) != 1 {
+		t.Errorf("%d files in dlq-objects, want the copy alone", len(files))
+	}
+}
