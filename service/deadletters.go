@@ -155,13 +155,17 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			}
 		} else {
 			replayed++
-			if file != "" {
-				os.Remove(file) // in, and in the store: the kept copy is not needed
-			}
 		}
 		if err := s.Queues.Delete(ctx, url, t.msg.ReceiptHandle); err != nil {
 			s.release(context.WithoutCancel(ctx), url, append(keep, ts[i+1:]...))
 			return replayed, failed, refused, err
+		}
+		// In, and in the store: the kept copy is not needed. Removed only
+		// once the message is gone, which a replay may find again until
+		// then (its delete failed, the server stopped); a crash between
+		// the two leaves the copy unnamed by any message, which is harmless.
+		if perr == nil && file != "" {
+			os.Remove(file)
 		}
 	}
 	s.release(context.WithoutCancel(ctx), url, keep)
