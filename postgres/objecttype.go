@@ -12,9 +12,17 @@ import (
 
 // FindObjectType returns a domain's object type. Returns ENOTFOUND, naming
 // the domain if it is missing and the object type otherwise.
+//
+// In a writing transaction it first takes the advisory lock of the type
+// shared, to the transaction's end (see DB.UpdateType): the lock is a one-time
+// filter of the statement, taken before the row is read, found or not (a
+// template used by name has no row), and costs no round trip.
 func (t *tx) FindObjectType(ctx context.Context, domain, name string) (*profiles.ObjectType, error) {
-	row := t.ptx.QueryRow(ctx, `SELECT `+objectTypeColumns+` FROM object_types
-		WHERE domain = $1 AND name = $2`, domain, name)
+	query := `SELECT ` + objectTypeColumns + ` FROM object_types WHERE domain = $1 AND name = $2`
+	if !t.readOnly {
+		query += ` AND (SELECT true FROM pg_advisory_xact_lock_shared(` + typeLock + `))`
+	}
+	row := t.ptx.QueryRow(ctx, query, domain, name)
 	ot, err := scanObjectType(row, t.types)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, t.notFound(ctx, domain, "object type %q not found in domain %q", name, domain)

@@ -50,7 +50,10 @@ func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) err
 	if err != nil {
 		return err
 	}
-	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
+	// UpdateType, not Update: on PostgreSQL the ingestions of the type
+	// running meanwhile would fail the deletion's serialization until its
+	// retries gave up (see postgres.DB.UpdateType).
+	err = s.Store.UpdateType(ctx, domain, name, func(tx profiles.Tx) error {
 		// A template the domain does not define is its implicit type, whose
 		// deletion removes the data ingested through it (BEHAVIOUR.md §3.4):
 		// the store deletes a type it keeps, so the type is kept first, in

@@ -100,6 +100,10 @@ func (s *memStore) Update(ctx context.Context, fn func(profiles.Tx) error) error
 	return nil
 }
 
+func (s *memStore) UpdateType(ctx context.Context, domain, name string, fn func(profiles.Tx) error) error {
+	return s.Update(ctx, fn)
+}
+
 func (s *memStore) View(ctx context.Context, fn func(profiles.Tx) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -313,6 +315,58 @@ func testObjectType(t *testing.T, open OpenFunc) {
 		if st := mustStats(t, ctx, s, "d"); st.ObjectCount != 1 {
 			t.Errorf("DomainStats: ObjectCount=%d, want 1", st.ObjectCount)
 		}
+	})
+
+	// UpdateType is Update for the deletion of a type: fn's changes are
+	// committed when it returns nil, none when it returns an error, and it
+	// may read and write the type it is for (on PostgreSQL, under the lock
+	// it holds on that type).
+	t.Run("UpdateType", func(t *testing.T) {
+		ctx, s := t.Context(), mustOpen(t, open)
+		mustCreateDomains(t, ctx, s, "d")
+		w := newWorld("d")
+		mustPut(t, ctx, s, w.values()...)
+		errStop := errors.New("stop")
+		err := s.UpdateType(ctx, "d", "CTR", func(tx profiles.Tx) error {
+			if err := tx.DeleteObjectType(ctx, "d", "CTR"); err != nil {
+				return err
+			}
+			return errStop
+		})
+		if err != errStop {
+			t.Fatalf("UpdateType(fn fails): %v, want fn's error", err)
+		}
+		checkWorld(t, ctx, s, w)
+
+		for range 2 { // the second finds the type gone
+			err = s.UpdateType(ctx, "d", "CTR", func(tx profiles.Tx) error {
+				ot, err := tx.FindObjectType(ctx, "d", "CTR")
+				if err != nil {
+					return err
+				}
+				if err := tx.PutObjectType(ctx, ot, 0); err != nil {
+					return err
+				}
+				return tx.DeleteObjectType(ctx, "d", "CTR")
+			})
+		}
+		checkNotFound(t, "UpdateType(deleted type)", err, "CTR")
+		_, err = findObjectType(t, ctx, s, "d", "CTR")
+		checkNotFound(t, "FindObjectType(deleted)", err, "CTR")
+		for _, uk := range []string{"contact-1", "contact-2"} {
+			_, err := findObject(t, ctx, s, "d", "CTR", uk)
+			checkNotFound(t, "FindObject("+uk+")", err, uk)
+		}
+		// The lock went with it: writers read the type again, from
+		// every connection.
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				err := s.Update(ctx, func(tx profiles.Tx) error { _, err := tx.FindObjectType(ctx, "d", "CTR"); return err })
+				checkNotFound(t, "FindObjectType(deleted) in Update", err, "CTR")
+			})
+		}
+		wg.Wait()
 	})
 
 	t.Run("DeleteLeavesObjectsOfUndefinedTypes", func(t *testing.T) {

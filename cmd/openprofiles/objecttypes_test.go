@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -399,5 +400,140 @@ func TestObjectTypes_DeleteScrubResumes(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // a few sweeps
 	if p := e.mustOne("_email", "busy0@example.com"); aws.ToString(p.FirstName) != "Again" {
 		t.Errorf("profile of the type created again: FirstName %q, want Again", aws.ToString(p.FirstName))
+	}
+}
+
+// TestObjectTypes_DeleteWhileIngesting: DeleteProfileObjectType goes
+// through while objects of that type, and of another type of the domain,
+// are being ingested (on PostgreSQL every ingestion of the type, reading
+// the type and writing what the deletion reads, made the deletion fail its
+// serialization until its retries gave up); once it returned no ingestion
+// into the type succeeds, no object or key of the type is left, and the
+// other type's objects are all there.
+func TestObjectTypes_DeleteWhileIngesting(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	e.putType(contactType("doomed"))
+	e.putType(contactType("kept"))
+	const writers, others, warm = 10, 2, 20
+	var deleted atomic.Bool
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	keptKeys := map[string]bool{}
+	var ready, wg sync.WaitGroup
+	ready.Add(writers + others)
+	for w := range writers {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if i == warm {
+					ready.Done()
+				}
+				select {
+				case <-stop: // the deletion failed
+					return
+				default:
+				}
+				gone := deleted.Load() // read before the put starts
+				_, err := e.m.Service.PutProfileObject(ctx, e.domain, "doomed", fmt.Sprintf(`{"id":"d%d-%d","email":"d%d-%d@example.com"}`, w, i, w, i%20))
+				switch {
+				case err == nil && gone:
+					t.Errorf("an object of the type was ingested after DeleteProfileObjectType returned")
+				case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+				case err != nil:
+					t.Errorf("PutProfileObject doomed: %v", err)
+				default:
+					continue
+				}
+				if i < warm {
+					ready.Done()
+				}
+				return
+			}
+		})
+	}
+	for w := range others {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if i == warm {
+					ready.Done()
+				}
+				select {
+				case <-stop:
+					if i < warm {
+						ready.Done()
+					}
+					return
+				default:
+				}
+				k, err := e.m.Service.PutProfileObject(ctx, e.domain, "kept", fmt.Sprintf(`{"id":"k%d-%d","email":"k%d-%d@example.com"}`, w, i, w, i%20))
+				if err != nil {
+					t.Errorf("PutProfileObject kept: %v", err)
+					if i < warm {
+						ready.Done()
+					}
+					return
+				}
+				mu.Lock()
+				keptKeys[k] = true
+				mu.Unlock()
+			}
+		})
+	}
+	ready.Wait() // every writer has ingested warm objects, and goes on
+	_, err := e.client.DeleteProfileObjectType(ctx, &customerprofiles.DeleteProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("doomed")},
+		func(o *customerprofiles.Options) { o.RetryMaxAttempts = 1 })
+	deleted.Store(err == nil)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("DeleteProfileObjectType while its objects are ingested: %v", err)
+	}
+
+	var doomedObjects, doomedKeys int
+	kept := map[string]bool{}
+	err = e.m.Service.Store.View(ctx, func(tx profiles.Tx) error {
+		ids, err := tx.ListProfileIDs(ctx, e.domain, "", 0)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			for _, typ := range []string{"doomed", "kept"} {
+				objs, err := tx.ListObjects(ctx, profiles.ObjectQuery{DomainName: e.domain, ObjectType: typ, ProfileID: id, Limit: 1000})
+				if err != nil {
+					return err
+				}
+				for _, o := range objs {
+					if typ == "doomed" {
+						doomedObjects++
+					} else {
+						kept[o.UniqueKey] = true
+					}
+				}
+			}
+			keys, err := tx.ListKeys(ctx, e.domain, id)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if k.Origin == "doomed" {
+					doomedKeys++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doomedObjects != 0 || doomedKeys != 0 {
+		t.Errorf("%d objects and %d keys of the deleted type left", doomedObjects, doomedKeys)
+	}
+	for k := range keptKeys {
+		if !kept[k] {
+			t.Errorf("object %s of the other type missing", k)
+		}
+	}
+	if len(kept) != len(keptKeys) {
+		t.Errorf("%d objects of the other type stored, %d ingested", len(kept), len(keptKeys))
 	}
 }
