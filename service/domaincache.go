@@ -113,6 +113,15 @@ func (c *domainCache) forget(name string) {
 	c.mu.Unlock()
 }
 
+// generation counts the forgets of the named domain through this node: a
+// change to it (or its deletion, or its creation) committed since an
+// earlier count is a larger count.
+func (c *domainCache) generation(name string) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen[name]
+}
+
 // forgetStreams drops the event streams kept of a domain: one was created
 // or deleted through this node.
 func (c *domainCache) forgetStreams(name string) {

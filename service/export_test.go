@@ -31,3 +31,10 @@ func (s *Service) DeadLetterObject(ctx context.Context, domain, objectType, obj,
 
 // Truncate is truncate, for tests.
 func (s *Service) Truncate(dl *DeadLetter) ([]byte, error) { return s.truncate(dl) }
+
+// IngestFor is ingestObject of an object for the domain created at born
+// (an upload job's row), for tests.
+func (s *Service) IngestFor(ctx context.Context, domain, objectType string, born time.Time, obj string) (string, error) {
+	key, _, err := s.ingestObject(ctx, domain, objectType, nil, born, obj, nil)
+	return key, err
+}

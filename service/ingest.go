@@ -42,9 +42,16 @@ func (s *Service) ingestObject(ctx context.Context, domain, objectType string, f
 	if len(obj) > profiles.MaxObjectSize {
 		return "", "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonObjectTooLarge, profiles.MsgObjectTooLarge, profiles.MaxObjectSize)
 	}
+	var gen uint64 // an upload job's row: the domain's forgets, before d is read
+	if !born.IsZero() {
+		gen = s.domains.generation(domain)
+	}
 	d, err := s.recentDomain(ctx, domain)
 	if err != nil {
 		return "", "", domainErr(err, domain)
+	}
+	if !born.IsZero() && !d.CreatedAt.Equal(born) {
+		return "", "", profiles.Errorf(profiles.ENOTFOUND, "Domain %s not found.", domain)
 	}
 	defer func() { s.ingestStats.record(domain, s.now(), err != nil) }()
 	data := []byte(obj)
@@ -56,17 +63,7 @@ func (s *Service) ingestObject(ctx context.Context, domain, objectType string, f
 		return "", "", err
 	}
 	var uniqueKey string
-	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
-		if !born.IsZero() {
-			// Checked in the transaction: on this node, a domain deleted
-			// and created again before it began was forgotten by then
-			// (through another node, within domainTTL).
-			if cur, err := s.recentDomain(ctx, domain); err != nil {
-				return err
-			} else if !cur.CreatedAt.Equal(born) {
-				return profiles.Errorf(profiles.ENOTFOUND, "domain %q was deleted and created again", domain)
-			}
-		}
+	ingest := func(tx profiles.Tx) error {
 		t := fixed
 		if t == nil {
 			var err error
@@ -78,7 +75,30 @@ func (s *Service) ingestObject(ctx context.Context, domain, objectType string, f
 		k, err := in.run(ctx)
 		uniqueKey, outcome = k, in.outcome
 		return err
-	})
+	}
+	for attempt := 0; ; attempt++ {
+		err = s.Store.Update(ctx, func(tx profiles.Tx) error {
+			if !born.IsZero() && s.domains.generation(domain) != gen {
+				// Checked in the transaction, with no store read (one
+				// nested in Update can hang the server): the domain
+				// changed through this node since d was read, maybe
+				// deleted and created again; d is read again below.
+				// Through another node, d is at most domainTTL old.
+				return errDomainForgotten
+			}
+			return ingest(tx)
+		})
+		if !errors.Is(err, errDomainForgotten) || attempt == 10 {
+			break
+		}
+		gen = s.domains.generation(domain)
+		if d, err = s.recentDomain(ctx, domain); err != nil {
+			return "", "", domainErr(err, domain)
+		}
+		if !d.CreatedAt.Equal(born) {
+			return "", "", profiles.Errorf(profiles.ENOTFOUND, "Domain %s not found.", domain)
+		}
+	}
 	if isTypeNotFound(err) {
 		// The domain recentDomain kept may be gone: tell that first.
 		if _, derr := s.Store.FindDomain(ctx, domain); profiles.ErrorCode(derr) == profiles.ENOTFOUND {
@@ -103,6 +123,10 @@ func (s *Service) ingestObject(ctx context.Context, domain, objectType string, f
 	}
 	return uniqueKey, outcome, nil
 }
+
+// errDomainForgotten ends an upload job's row's transaction begun after
+// its domain changed through this node (ingestObject reads it again).
+var errDomainForgotten = errors.New("the domain changed through this node")
 
 // ingestKMSError gives a KMS failure during ingestion the brief's message
 // for its reason; other errors pass.

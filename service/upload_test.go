@@ -2,8 +2,11 @@ package service_test
 
 import (
 	"bytes"
+	"context"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,5 +95,75 @@ func TestUploadJob_DomainCreatedAgain(t *testing.T) {
 	}
 	if err := s.Close(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// readsInUpdate is a store that counts the domain reads made while one of
+// its write transactions runs (a store read nested in Store.Update can
+// hang the server once the pools are taken).
+type readsInUpdate struct {
+	profiles.Store
+	active, nested atomic.Int32
+}
+
+func (r *readsInUpdate) Update(ctx context.Context, fn func(profiles.Tx) error) error {
+	r.active.Add(1)
+	defer r.active.Add(-1)
+	return r.Store.Update(ctx, fn)
+}
+
+func (r *readsInUpdate) FindDomain(ctx context.Context, name string) (*profiles.Domain, error) {
+	if r.active.Load() > 0 {
+		r.nested.Add(1)
+	}
+	return r.Store.FindDomain(ctx, name)
+}
+
+// TestUploadRow_NoReadInUpdate: an upload job's row checks that its domain
+// is the one the job started in without reading the domain inside the
+// ingestion's transaction, also when the domain kept by this node has
+// expired (domainTTL) meanwhile; a domain created again still gets none of
+// the job's rows. Before, the check read the domain from the store in the
+// transaction once the kept one had expired.
+func TestUploadRow_NoReadInUpdate(t *testing.T) {
+	ctx := t.Context()
+	store := &readsInUpdate{Store: MustOpenSQLite(t)}
+	s := service.New(store, "us-east-1", "000000000000", []byte("secret"))
+	s.SetIngestRate(0, 1)
+	var mu sync.Mutex
+	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { // each reading a domainTTL later: nothing kept is fresh
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Second)
+		return clock
+	}
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutObjectType(ctx, contactType("d")); err != nil {
+		t.Fatal(err)
+	}
+	d, err := store.FindDomain(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IngestFor(ctx, "d", "contact", d.CreatedAt, contact(1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if n := store.nested.Load(); n != 0 {
+		t.Errorf("%d domain reads inside the ingestion's transaction, want none", n)
+	}
+	if err := s.DeleteDomain(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutObjectType(ctx, contactType("d")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IngestFor(ctx, "d", "contact", d.CreatedAt, contact(2, 2)); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("a row of the deleted domain's job into the new one: %v, want ENOTFOUND", err)
 	}
 }
