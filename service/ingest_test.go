@@ -464,3 +464,45 @@ func TestDeleteObjectType_Implicit(t *testing.T) {
 		t.Errorf("DeleteObjectType of an unknown type: %v; want ENOTFOUND", err)
 	}
 }
+
+// TestDeleteObjectType_ImplicitScrubKeepsNewObjects: the clearing of the
+// profile fields of a deleted implicit type, finished later by the sweep
+// (its node killed mid-way), leaves the fields that objects ingested since
+// through the template (still an implicit type) set: a profile holding
+// objects of the type keeps them. Before, the sweep cleared them, while
+// their objects stayed.
+func TestDeleteObjectType_ImplicitScrubKeepsNewObjects(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpenSQLite(t)
+	s := service.New(db, "us-east-1", "000000000000", []byte("secret"))
+	s.Configs = db
+	s.SetIngestRate(0, 1)
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	const tpl = "Shopify-Customer"
+	if _, err := s.PutProfileObject(ctx, "d", tpl, `{"id":1,"email":"bob@example.com","first_name":"Bob"}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteObjectType(ctx, "d", tpl); err != nil {
+		t.Fatal(err)
+	}
+	// A customer ingested since, through the template.
+	if _, err := s.PutProfileObject(ctx, "d", tpl, `{"id":2,"email":"carol@example.com","first_name":"Carol"}`); err != nil {
+		t.Fatal(err)
+	}
+	// The scrub's record as a node killed mid-delete leaves it.
+	if err := db.CreateConfig(ctx, &profiles.DomainConfig{DomainName: "d", Kind: profiles.ConfigTypeScrub, Name: tpl, Data: []byte(`{}`)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RunTypeScrubs(ctx); n != 1 || err != nil {
+		t.Fatalf("RunTypeScrubs: %d, %v; want 1 scrub run", n, err)
+	}
+	found, _, err := s.SearchProfiles(ctx, "d", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{"carol@example.com"}}}, profiles.Page{})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("profiles of carol@example.com: %d, %v; want 1", len(found), err)
+	}
+	if f := found[0].Profile.Fields; f["FirstName"] != "Carol" {
+		t.Errorf("fields of the profile of an object ingested after the delete: %v; want FirstName Carol kept", f)
+	}
+}

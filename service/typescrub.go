@@ -233,16 +233,26 @@ func (s *Service) scrubPage(ctx context.Context, domain, objectType, after strin
 			} else if err != nil {
 				return err
 			}
-			changed := false
+			set := false
+			for _, src := range p.Sources {
+				set = set || src.ObjectType == objectType
+			}
+			if !set {
+				continue
+			}
+			// Objects of the type on the profile came in after the
+			// delete, through the template of that name (an implicit
+			// type, which stays usable): the fields are theirs.
+			if u, err := tx.ProfileUsage(ctx, domain, id, objectType); err != nil {
+				return err
+			} else if u.Objects > 0 {
+				continue
+			}
 			for field, src := range p.Sources {
 				if src.ObjectType == objectType {
 					delete(p.Fields, field)
 					delete(p.Sources, field)
-					changed = true
 				}
-			}
-			if !changed {
-				continue
 			}
 			p.LastUpdatedAt = s.now()
 			if err := tx.PutProfile(ctx, p); err != nil {
