@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"crypto/hmac"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -224,8 +226,16 @@ func (s *Server) enableStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A step is a page of its own, its state in the query (see
-	// enableStep), so that the browser's Back and Reload work.
+	// enableStep), so that the browser's Back and Reload work. The state
+	// is taken only from an address the console made for the caller: a
+	// link made elsewhere cannot choose a queue or key of its own, one
+	// Submit away.
 	q := r.URL.Query()
+	sig, err := base64.RawURLEncoding.DecodeString(q.Get("ws"))
+	q.Del("ws")
+	if err != nil || !hmac.Equal(sig, s.wizardMAC(r, in.ID, q)) {
+		q = url.Values{}
+	}
 	r.PostForm = q
 	wz := s.newWizard(r, in)
 	wz.Step = q.Get("step")
@@ -242,7 +252,18 @@ func (s *Server) toStep(w http.ResponseWriter, r *http.Request, wz *wizard, step
 	q := url.Values{"step": {step}, "domain_name": {wz.DomainName}, "named_for": {wz.DomainName},
 		"queue_choice": {wz.QueueChoice}, "queue_name": {wz.QueueName}, "queue_url": {wz.QueueURL},
 		"key_choice": {wz.KeyChoice}, "key_alias": {wz.KeyAlias}, "key_description": {wz.KeyDescription}, "key_arn": {wz.KeyARN}}
+	q.Set("ws", base64.RawURLEncoding.EncodeToString(s.wizardMAC(r, wz.Instance.ID, q)))
 	http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(wz.Instance.ID)+"/enable?"+q.Encode(), http.StatusSeeOther)
+}
+
+// wizardMAC signs the state of the wizard of an instance (without its
+// signature, ws) for the caller of r.
+func (s *Server) wizardMAC(r *http.Request, instance string, state url.Values) []byte {
+	principal := ""
+	if sess := sessionOf(r); sess != nil {
+		principal = sess.Principal
+	}
+	return s.mac("wizard", principal, instance, state.Encode())[:16]
 }
 
 func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int, wz *wizard) {

@@ -660,3 +660,40 @@ func TestConsole_ActivationBackButton(t *testing.T) {
 	}
 	b.mustContain("#summary-domain", "Acme-Corp")
 }
+
+// TestConsole_ActivationForgedLink: a step's page takes the wizard's state
+// from its address only when the console made that address for the
+// caller (a Next or Back): a link made elsewhere cannot open the last step
+// with a dead-letter queue (which gets failed objects in the clear) or a
+// key of its own already chosen, one Submit away. Before, any link did.
+func TestConsole_ActivationForgedLink(t *testing.T) {
+	m := MustRunMain(t)
+	inst, err := m.Service.CreateInstance(t.Context(), "ExampleCorp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := mustConsoleSession(t, m.URL(), testKeyID, testSecret)
+	enable := m.URL() + "/console/instances/" + inst.ID + "/enable"
+	const evil = "https://sqs.us-east-1.amazonaws.com/666666666666/evil"
+	forged := url.Values{"step": {"key"}, "domain_name": {"Acme"}, "named_for": {"Acme"},
+		"queue_choice": {"existing"}, "queue_url": {evil}, "key_choice": {"existing"},
+		"key_arn": {"arn:aws:kms:us-east-1:666666666666:key/evil"}}
+	for _, q := range []string{forged.Encode(), forged.Encode() + "&ws=AAAAAAAAAAAAAAAAAAAAAA"} {
+		page := get(t, hc, enable+"?"+q)
+		if strings.Contains(page, "666666666666") || !strings.Contains(page, `id="domain_name"`) {
+			t.Errorf("a forged link to the last step opens it with its state: %s", q)
+		}
+	}
+	// The console's own Next leads to the next step, state and all.
+	page := get(t, hc, enable)
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	r, err := hc.PostForm(enable, url.Values{"csrf": {token}, "step": {"domain"}, "action": {"next"}, "domain_name": {"Acme-Corp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK || r.Request.Method != http.MethodGet || !strings.Contains(string(body), `id="queue_name" name="queue_name" value="Acme-Corp-DLQ"`) {
+		t.Errorf("Next of the domain step: %d %s, want the queue step of Acme-Corp", r.StatusCode, r.Request.URL)
+	}
+}
