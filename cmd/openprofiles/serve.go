@@ -346,7 +346,12 @@ func (m *Main) Open() error {
 	// The server's own errors (a client that speaks plain HTTP to the
 	// HTTPS port, a connection cut during its handshake) are the
 	// clients' doing: logged at info, not on stderr.
-	m.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelInfo)}
+	// Slow clients are bounded: headers must arrive within 10 s and fit in
+	// maxHeaderBytes, a body within BodyTimeout, and an idle keep-alive
+	// connection is closed after IdleTimeout.
+	m.server = &http.Server{Handler: withBodyDeadline(mux, c.BodyTimeout), ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes: maxHeaderBytes, IdleTimeout: c.IdleTimeout,
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelInfo)}
 	serve := func() error { return m.server.Serve(m.ln) }
 	if certs != nil {
 		m.server.TLSConfig = certs.tlsConfig()

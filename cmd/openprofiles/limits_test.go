@@ -1,0 +1,85 @@
+package main_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+)
+
+// waitClosed reads what the server sends on conn until it closes the
+// connection, and fails when it is still open after bound.
+func waitClosed(t *testing.T, conn net.Conn, bound time.Duration) string {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(bound))
+	got, err := io.ReadAll(conn)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the server kept the connection open for %v (read so far: %q)", bound, got)
+	}
+	return string(got)
+}
+
+// A client that sends a request's headers and never finishes its body has
+// its connection closed once BodyTimeout has passed, on the API, the
+// import endpoint and the built-in JSON protocols alike.
+func TestSlowBody_ConnectionClosed(t *testing.T) {
+	m := MustRunMain(t, func(c *main.Config) { c.BodyTimeout = time.Second })
+	for _, path := range []string{"/domains/d/profiles/objects", "/openprofiles/import/domains/d/object-types/t", "/"} {
+		conn, err := net.Dial("tcp", m.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nX-Amz-Target: TrentService.ListKeys\r\nContent-Length: 1000\r\n\r\n0123456789", path, m.Addr())
+		got := waitClosed(t, conn, m.Config.BodyTimeout+20*time.Second)
+		if !strings.HasPrefix(got, "HTTP/1.1 4") {
+			t.Errorf("%s: answer %q, want a 4xx before the connection closes", path, got)
+		}
+	}
+}
+
+// A keep-alive connection left idle after its request is closed once
+// IdleTimeout has passed.
+func TestIdleConnection_Closed(t *testing.T) {
+	m := MustRunMain(t, func(c *main.Config) { c.IdleTimeout = time.Second })
+	conn, err := net.Dial("tcp", m.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", m.Addr())
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Close {
+		t.Fatalf("healthz: %d, close %v; want 200 on a kept-alive connection", resp.StatusCode, resp.Close)
+	}
+	waitClosed(t, conn, m.Config.IdleTimeout+20*time.Second)
+}
+
+// Request headers larger than 64 KB are refused with 431 before any
+// handler runs.
+func TestHugeHeaders_Refused(t *testing.T) {
+	m := MustRunMain(t)
+	req, _ := http.NewRequest(http.MethodGet, "http://"+m.Addr()+"/healthz", nil)
+	req.Header.Set("X-Padding", strings.Repeat("a", 100<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("status %d, want 431", resp.StatusCode)
+	}
+}
