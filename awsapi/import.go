@@ -69,12 +69,17 @@ func (s *Server) serveImport(w http.ResponseWriter, c *call) error {
 	if r.Method != http.MethodPost {
 		return &wireError{"MethodNotAllowedException", http.StatusMethodNotAllowed, "Use POST to import objects."}
 	}
+	// The body is read only of a request signed with a known key.
+	pending, err := s.Verifier.Check(r)
+	if err != nil {
+		return err
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImportBody))
 	if err != nil {
 		return &wireError{"RequestEntityTooLargeException", http.StatusRequestEntityTooLarge, fmt.Sprintf("An import request holds at most %d bytes: send the file in parts.", maxImportBody)}
 	}
 	c.body = body
-	id, err := s.Verifier.Verify(r, body)
+	id, err := pending.Verify(body)
 	if err != nil {
 		return err
 	}

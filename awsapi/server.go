@@ -149,6 +149,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve returns the status written, or an error to write.
 func (s *Server) serve(w http.ResponseWriter, c *call) (int, error) {
 	r := c.r
+	// The body is read only of a request signed with a known key.
+	pending, err := s.Verifier.Check(r)
+	if err != nil {
+		return 0, err
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -159,7 +164,7 @@ func (s *Server) serve(w http.ResponseWriter, c *call) (int, error) {
 	}
 	c.body = body
 
-	id, err := s.Verifier.Verify(r, body)
+	id, err := pending.Verify(body)
 	if err != nil {
 		return 0, err
 	}

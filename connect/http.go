@@ -181,6 +181,11 @@ func (q *request) authenticate(w http.ResponseWriter, maxBody int64) (any, error
 	if q.r.Method != http.MethodPost {
 		return nil, &wireError{"MethodNotAllowedException", http.StatusMethodNotAllowed, fmt.Sprintf("Use POST, not %s.", q.r.Method)}
 	}
+	// The body is read only of a request signed with a known key.
+	pending, err := q.in.Verifier.Check(q.r)
+	if err != nil {
+		return nil, err
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, q.r.Body, maxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -190,7 +195,7 @@ func (q *request) authenticate(w http.ResponseWriter, maxBody int64) (any, error
 		return nil, &wireError{"BadRequestException", http.StatusBadRequest, "Could not read the request body."}
 	}
 	q.body = body
-	id, err := q.in.Verifier.Verify(q.r, body)
+	id, err := pending.Verify(body)
 	if err != nil {
 		return nil, err
 	}

@@ -139,7 +139,35 @@ func errorf(code string, status int, format string, args ...any) *Error {
 // or an *Error with one of the codes MissingAuthenticationTokenException,
 // IncompleteSignatureException, UnrecognizedClientException or
 // InvalidSignatureException; any other error comes from Lookup.
+//
+// A server should rather call Check before it reads the body and then
+// Pending.Verify: Verify makes it read the body of any request, signed or
+// not.
 func (v *Verifier) Verify(r *http.Request, body []byte) (*Identity, error) {
+	p, err := v.Check(r)
+	if err != nil {
+		return nil, err
+	}
+	return p.Verify(body)
+}
+
+// Pending is a request whose signature's form, scope, date and access key
+// Check has found good; its signature, which covers the body, is not
+// verified yet.
+type Pending struct {
+	v    *Verifier
+	r    *http.Request
+	auth *requestAuth
+	cred Credential
+}
+
+// Check checks all that needs no body: the Authorization header, the
+// credential scope, the request date and that the access key is known
+// (the errors of Verify but InvalidSignatureException for a signature that
+// does not match). A server calls it before it reads the body, so that an
+// unsigned request, or one signed with a key it does not know, costs no
+// body read and no hashing.
+func (v *Verifier) Check(r *http.Request) (*Pending, error) {
 	auth, err := parseRequestAuth(r)
 	if err != nil {
 		return nil, err
@@ -158,7 +186,13 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Identity, error) {
 		return nil, errorf(UnrecognizedClient, http.StatusForbidden,
 			"The security token included in the request is invalid.")
 	}
+	return &Pending{v: v, r: r, auth: auth, cred: cred}, nil
+}
 
+// Verify checks the signature of the request given to Check, whose full
+// body is body, as Verifier.Verify does.
+func (p *Pending) Verify(body []byte) (*Identity, error) {
+	r, auth, cred := p.r, p.auth, p.cred
 	payloadHash, err := payloadHash(r, body)
 	if err != nil {
 		return nil, err
@@ -169,8 +203,8 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Identity, error) {
 	c := canonicalizer{r: r, body: body, signedHeaders: auth.signedHeaders, payloadHash: payloadHash}
 	if c.matches(key, auth, rawPath) || func() bool { norm := normalizePath(rawPath); return norm != rawPath && c.matches(key, auth, norm) }() {
 		id := &Identity{AccessKeyID: auth.accessKeyID, Principal: cred.Principal, Service: auth.service, SignedHeaders: auth.signedHeaders}
-		if v.Verified != nil {
-			v.Verified(r.Context(), id)
+		if p.v.Verified != nil {
+			p.v.Verified(r.Context(), id)
 		}
 		return id, nil
 	}

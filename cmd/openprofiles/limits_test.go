@@ -83,3 +83,36 @@ func TestHugeHeaders_Refused(t *testing.T) {
 		t.Fatalf("status %d, want 431", resp.StatusCode)
 	}
 }
+
+// An unsigned request is refused as soon as its headers arrive, on every
+// endpoint that reads a body: the server does not wait for (and hold) a
+// body of up to 64 MB it would then refuse.
+func TestUnsignedBody_RefusedBeforeRead(t *testing.T) {
+	m := MustRunMain(t)
+	for _, tc := range []struct{ path, target string }{
+		{"/domains/d/profiles/objects", ""},
+		{"/openprofiles/import/domains/d/object-types/t", ""},
+		{"/connect/instances/i/contact-records", ""},
+		{"/", "TrentService.ListKeys"},
+		{"/", "AWSIdentityManagementV20100508.ListUsers"},
+		{"/", "AmazonSQS.ListQueues"},
+	} {
+		conn, err := net.Dial("tcp", m.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nX-Amz-Target: %s\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKOPNOSUCHKEY0000000/20260101/us-east-1/profile/aws4_request, SignedHeaders=host, Signature=00\r\nX-Amz-Date: 20260101T000000Z\r\nContent-Length: %d\r\n\r\n",
+			tc.path, m.Addr(), tc.target, 60<<20)
+		// The body never comes: the answer must not wait for it.
+		conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s %s: no answer before the body: %v", tc.path, tc.target, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s %s: status %d, want 403 (or 400)", tc.path, tc.target, resp.StatusCode)
+		}
+	}
+}

@@ -112,6 +112,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, c *Call) (any, error
 	if r.Method != http.MethodPost {
 		return nil, a.BadMethod(r.Method)
 	}
+	// The body is read only of a request signed with a known key.
+	pending, err := a.Verifier.Check(r)
+	if err != nil {
+		return nil, a.verifyError(err)
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.MaxBodyBytes))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -121,13 +126,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, c *Call) (any, error
 	}
 	c.Body = body
 
-	id, err := a.Verifier.Verify(r, body)
+	id, err := pending.Verify(body)
 	if err != nil {
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			return nil, se
-		}
-		return nil, fmt.Errorf("%s: verify signature: %w", a.Name, err)
+		return nil, a.verifyError(err)
 	}
 	if id.Service != a.SigningService {
 		return nil, &sigv4.Error{Code: sigv4.InvalidSignature, Status: http.StatusForbidden,
@@ -145,6 +146,16 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, c *Call) (any, error
 		return nil, a.UnknownOperation(name, Clip(target))
 	}
 	return op(r.Context(), c)
+}
+
+// verifyError is a signature check's error as served: an *sigv4.Error as
+// it is, a failed key lookup wrapped.
+func (a *API) verifyError(err error) error {
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return se
+	}
+	return fmt.Errorf("%s: verify signature: %w", a.Name, err)
 }
 
 // Clip shortens a value echoed in an error message to 64 bytes.
