@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,6 +30,8 @@ func runDlq(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	var cf clientFlags
 	cf.bind(fs, getenv)
 	domain := fs.String("domain", "", "`name` of the domain (required)")
+	sqsEndpoint := fs.String("sqs-endpoint", getenv("OPENPROFILES_SQS_ENDPOINT"),
+		"`URL` of the queue service: an external SQS-compatible one (env OPENPROFILES_SQS_ENDPOINT; default: the built-in queues, at --endpoint)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
 
@@ -37,9 +40,12 @@ func runDlq(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	                                             with one more attempt and the new error on failure
 	openprofiles dlq purge  --domain D [flags]   delete every dead letter
 
-The queue is the domain's DeadLetterQueueUrl. A dead letter is JSON:
-DomainName, ObjectTypeName, Source, ErrorCode, ErrorMessage, Object (the
-original object), FirstFailureAt, Attempts.
+The queue is the domain's DeadLetterQueueUrl, reached at --endpoint (the
+built-in queues) or --sqs-endpoint, never at the host the URL names: whoever
+may update the domain sets the URL. A dead letter is JSON: DomainName,
+ObjectTypeName, Source, ErrorCode, ErrorMessage, Object (the original
+object), FirstFailureAt, Attempts. replay ingests only the letters of the
+domain; the others are left in the queue.
 
 Flags:
 `)
@@ -77,12 +83,16 @@ Flags:
 	if queueURL == "" {
 		return fmt.Errorf("dlq: domain %s has no DeadLetterQueueUrl", *domain)
 	}
-	u, err := url.Parse(queueURL)
-	if err != nil {
+	if _, err := url.Parse(queueURL); err != nil {
 		return fmt.Errorf("dlq: DeadLetterQueueUrl %q: %w", queueURL, err)
 	}
-	queues := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(u.Scheme + "://" + u.Host) })
-	q := &dlq{profiles: profilesClient, queues: queues, url: queueURL, stdout: stdout}
+	// The queue service is the one the operator names, not the URL's
+	// host: a principal who may update the domain would otherwise have
+	// this command send requests signed with the operator's credentials
+	// to a host of its choice. The queue services read the queue from
+	// the URL's path.
+	queues := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(cmp.Or(*sqsEndpoint, cf.endpoint)) })
+	q := &dlq{profiles: profilesClient, queues: queues, url: queueURL, domain: *domain, stdout: stdout}
 	switch verb {
 	case "list":
 		return q.list(ctx)
@@ -102,6 +112,7 @@ type dlq struct {
 	profiles *customerprofiles.Client
 	queues   *sqs.Client
 	url      string
+	domain   string // the letters of this domain are replayed
 	stdout   io.Writer
 }
 
@@ -188,12 +199,25 @@ func (q *dlq) replay(ctx context.Context) error {
 		return err
 	}
 	var replayed, failed int
+	var others []string // letters of other domains, and messages anyone may send: left alone
 	for _, m := range msgs {
+		var dl service.DeadLetter
+		if json.Unmarshal([]byte(m.body), &dl) == nil && dl.DomainName != q.domain {
+			others = append(others, m.handle)
+			continue
+		}
 		if err := q.replayOne(ctx, m.body, m.handle, &replayed, &failed); err != nil {
 			return err
 		}
 	}
-	return printJSON(q.stdout, map[string]any{"Replayed": replayed, "StillFailing": failed})
+	if err := q.release(context.WithoutCancel(ctx), others); err != nil {
+		return err
+	}
+	out := map[string]any{"Replayed": replayed, "StillFailing": failed}
+	if len(others) > 0 {
+		out["OtherDomains"] = len(others)
+	}
+	return printJSON(q.stdout, out)
 }
 
 // replayOne ingests one dead letter again and deletes it; one that fails

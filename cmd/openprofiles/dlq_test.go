@@ -7,10 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -397,5 +399,91 @@ func TestDLQ_SpoolAfterTornLine(t *testing.T) {
 	}
 	if letters := deadLetters(t, MustSQSClient(t, queues.URL()), url); len(letters) != 2 {
 		t.Errorf("external queue holds %d letters, want 2: %+v", len(letters), letters)
+	}
+}
+
+// TestDLQ_CLIStaysOnItsEndpoint: the built-in queue service takes queue
+// URLs of any host, so whoever may update a domain may set its
+// DeadLetterQueueUrl to a host of their own. `openprofiles dlq` must not
+// send its requests, signed with the operator's credentials, there (a
+// signature replayed to the server with that Host reads or purges the
+// queue): it reads the queue at --endpoint.
+func TestDLQ_CLIStaysOnItsEndpoint(t *testing.T) {
+	m := MustRunMain(t)
+	q := MustSQSClient(t, m.URL())
+	client := MustClient(t, m)
+	ctx := t.Context()
+	var got []string
+	var mu sync.Mutex
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("X-Amz-Target")+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.Write([]byte(`{"Messages":[]}`))
+	}))
+	defer elsewhere.Close()
+	url := mustQueue(t, q, "dlq", queuePolicy("dlq"))
+	foreign := elsewhere.URL + "/000000000000/dlq"
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30),
+		DeadLetterQueueUrl: aws.String(foreign)}); err != nil {
+		t.Fatal(err)
+	}
+	letter, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "d", ObjectTypeName: "contact", ErrorCode: "INTERNAL", Object: `{"id":"1"}`, Attempts: 1})
+	if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(letter))}); err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"list", "purge"} {
+		out, err := runCLI(t, m, "dlq", verb, "--domain", "d")
+		if err != nil {
+			t.Fatalf("dlq %s: %v\n%s", verb, err, out)
+		}
+		if verb == "list" && !strings.Contains(out, `"ErrorCode": "INTERNAL"`) {
+			t.Errorf("dlq list: got\n%s\nwant the letter of the server's queue", out)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) > 0 {
+		t.Errorf("dlq sent %d requests to the host of the DeadLetterQueueUrl, e.g. %s; want none", len(got), got[0])
+	}
+}
+
+// TestDLQ_ReplayOnlyTheDomain: a queue takes messages from anyone who may
+// send to it, and may serve several domains. `dlq replay --domain D`, run
+// with the operator's credentials, must not put objects into the domain a
+// message names when it is not D.
+func TestDLQ_ReplayOnlyTheDomain(t *testing.T) {
+	m := MustRunMain(t)
+	q := MustSQSClient(t, m.URL())
+	client := MustClient(t, m)
+	ctx := t.Context()
+	url := mustQueue(t, q, "shared", queuePolicy("shared"))
+	for _, d := range []string{"mine", "other"} {
+		if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(d), DefaultExpirationDays: aws.Int32(30),
+			DeadLetterQueueUrl: aws.String(url)}); err != nil {
+			t.Fatal(err)
+		}
+		(&ingestEnv{t: t, m: m, client: client, domain: d}).putType(contactType("contact"))
+	}
+	for _, l := range []service.DeadLetter{
+		{Version: 1, DomainName: "other", ObjectTypeName: "contact", ErrorCode: "INTERNAL", Object: `{"id":"p","email":"planted@example.com"}`, Attempts: 1},
+		{Version: 1, DomainName: "mine", ObjectTypeName: "contact", ErrorCode: "INTERNAL", Object: `{"id":"m","email":"mine@example.com"}`, Attempts: 1},
+	} {
+		b, _ := json.Marshal(l)
+		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := runCLI(t, m, "dlq", "replay", "--domain", "mine"); err != nil || !strings.Contains(out, `"Replayed": 1`) {
+		t.Fatalf("dlq replay: %v\n%s", err, out)
+	}
+	(&ingestEnv{t: t, m: m, client: client, domain: "mine"}).mustOne("_email", "mine@example.com")
+	if ps := (&ingestEnv{t: t, m: m, client: client, domain: "other"}).search("_email", "planted@example.com"); len(ps) != 0 {
+		t.Errorf("replay of domain mine put %d profiles into domain other; want none", len(ps))
+	}
+	left := deadLetters(t, q, url)
+	if len(left) != 1 || left[0].DomainName != "other" {
+		t.Errorf("left in the queue: %+v; want the letter of domain other, visible", left)
 	}
 }
