@@ -432,8 +432,13 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, wz *wizard) bo
 	}
 	if wz.KeyChoice == "existing" {
 		// The domain's data will be sealed under it, as with the API's
-		// CreateDomain.
-		if err := s.allow(r, "kms:GenerateDataKey", wz.KeyARN); err != nil {
+		// CreateDomain: a key named by id or alias counts as the ARN it
+		// names (a Deny on that ARN holds however the key is named).
+		arn, err := s.Domains.KeyARN(ctx, wz.KeyARN)
+		if err != nil {
+			return s.stepError(w, r, wz, "key", "key_arn", err)
+		}
+		if err := s.allow(r, "kms:GenerateDataKey", arn); err != nil {
 			return s.stepError(w, r, wz, "key", "key_arn", err)
 		}
 	}

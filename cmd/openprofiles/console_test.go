@@ -3,6 +3,7 @@ package main_test
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/chromedp/chromedp"
 
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
@@ -695,5 +697,40 @@ func TestConsole_ActivationForgedLink(t *testing.T) {
 	r.Body.Close()
 	if r.StatusCode != http.StatusOK || r.Request.Method != http.MethodGet || !strings.Contains(string(body), `id="queue_name" name="queue_name" value="Acme-Corp-DLQ"`) {
 		t.Errorf("Next of the domain step: %d %s, want the queue step of Acme-Corp", r.StatusCode, r.Request.URL)
+	}
+}
+
+// TestConsole_ActivationKeyByAlias: the wizard authorises
+// kms:GenerateDataKey on the key the domain's data will be sealed under,
+// as the API's CreateDomain does: a key named by alias or id counts as the
+// ARN it names, so that a Deny on that ARN holds however it is named.
+func TestConsole_ActivationKeyByAlias(t *testing.T) {
+	m := MustRunMain(t)
+	ctx := t.Context()
+	k := MustKMSClient(t, m)
+	key := mustServiceKey(t, m)
+	if _, err := k.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/guarded"), TargetKeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	id, secret := mustAgent(t, m, "activator", `{"Effect":"Allow","Action":["profile:*","connect:*","kms:*"],"Resource":"*"}`,
+		`{"Effect":"Deny","Action":"kms:GenerateDataKey","Resource":"`+key+`"}`)
+	hc := mustConsoleSession(t, m.URL(), id, secret)
+	for i, name := range []string{"alias/guarded", key[strings.LastIndex(key, "/")+1:]} {
+		inst, err := m.Service.CreateInstance(ctx, fmt.Sprintf("Inst%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := m.URL() + "/console/instances/" + inst.ID + "/enable"
+		token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get(t, hc, page))[1]
+		domain := fmt.Sprintf("Guarded%d", i)
+		r, err := hc.PostForm(page, url.Values{"csrf": {token}, "step": {"key"}, "action": {"next"}, "domain_name": {domain},
+			"queue_choice": {"none"}, "key_choice": {"existing"}, "key_arn": {name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if d, _, err := m.Service.GetDomain(ctx, domain); err == nil {
+			t.Errorf("key %s: domain made with key %s, which its creator may not kms:GenerateDataKey under (status %d)", name, d.DefaultEncryptionKey, r.StatusCode)
+		}
 	}
 }
