@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,6 +52,11 @@ const (
 // Manager is a key manager over an AWS-KMS-compatible service.
 type Manager struct {
 	Client *kms.Client
+	// Logger gets the service's messages of access denials, which name
+	// the principal of the credentials (User: arn:aws:iam::…): the errors
+	// Manager returns, which reach callers, leave them out. Nil: not
+	// logged.
+	Logger *slog.Logger
 }
 
 // New returns a Manager that calls the KMS API at endpoint (e.g.
@@ -70,7 +76,7 @@ func New(endpoint, region string, creds aws.CredentialsProvider) *Manager {
 func (m *Manager) DescribeKey(ctx context.Context, keyID string) (*profiles.KeyMetadata, error) {
 	out, err := m.Client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {
-		return nil, kmsError("DescribeKey", keyID, err)
+		return nil, m.kmsError(ctx, "DescribeKey", keyID, err)
 	}
 	md := out.KeyMetadata
 	if md == nil {
@@ -93,7 +99,7 @@ func (m *Manager) GenerateDataKey(ctx context.Context, keyID string, encryptionC
 		EncryptionContext: encryptionContext,
 	})
 	if err != nil {
-		return nil, nil, kmsError("GenerateDataKey", keyID, err)
+		return nil, nil, m.kmsError(ctx, "GenerateDataKey", keyID, err)
 	}
 	if len(out.Plaintext) != 32 || len(out.CiphertextBlob) == 0 {
 		return nil, nil, fmt.Errorf("awskms: GenerateDataKey %s: %d bytes of plaintext, %d of ciphertext; want 32 and some",
@@ -114,7 +120,7 @@ func (m *Manager) Decrypt(ctx context.Context, keyID string, ciphertext []byte, 
 		EncryptionContext: encryptionContext,
 	})
 	if err != nil {
-		return nil, kmsError("Decrypt", keyID, err)
+		return nil, m.kmsError(ctx, "Decrypt", keyID, err)
 	}
 	return out.Plaintext, nil
 }
@@ -162,8 +168,9 @@ func accessError(err error, keyARN, action, sourceARN string) error {
 }
 
 // kmsError maps an error of the KMS client to a root error code (see the
-// package documentation), or wraps it.
-func kmsError(op, keyID string, err error) error {
+// package documentation), or wraps it. The message of an access denial,
+// which names the principal of the credentials, is logged, not returned.
+func (m *Manager) kmsError(ctx context.Context, op, keyID string, err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code := ae.ErrorCode()
@@ -171,7 +178,12 @@ func kmsError(op, keyID string, err error) error {
 		switch code {
 		case "NotFoundException":
 			return profiles.Errorf(profiles.ENOTFOUND, "%s", msg)
-		case "DisabledException", "KMSInvalidStateException", "AccessDeniedException", "NotAuthorizedException":
+		case "AccessDeniedException", "NotAuthorizedException":
+			if m.Logger != nil {
+				m.Logger.WarnContext(ctx, "awskms: access denied", "op", op, "key", keyID, "err", msg)
+			}
+			return profiles.Errorf(profiles.EFORBIDDEN, "KMS %s %s: %s: the key policy, or the IAM policy of the credentials, does not allow it (the server's log has the service's message)", op, keyID, code)
+		case "DisabledException", "KMSInvalidStateException":
 			return profiles.Errorf(profiles.EFORBIDDEN, "%s", msg)
 		case "InvalidCiphertextException", "IncorrectKeyException", "InvalidKeyUsageException", "InvalidArnException",
 			"ValidationException", "SerializationException", "InvalidGrantTokenException":

@@ -1,11 +1,14 @@
 package awskms_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,6 +73,17 @@ func TestManager_Errors(t *testing.T) {
 		if msg := profiles.ErrorMessage(err); !regexp.MustCompile(regexp.QuoteMeta(want)).MatchString(msg) {
 			t.Errorf("CheckServiceAccess: message %q does not name %q", msg, want)
 		}
+	}
+	// The service's message names the principal of the credentials: it
+	// is logged, not in the error, which reaches the API's callers.
+	var log bytes.Buffer
+	m.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	_, _, err = m.GenerateDataKey(ctx, aws.ToString(out.KeyMetadata.KeyId), nil)
+	if msg := profiles.ErrorMessage(err); profiles.ErrorCode(err) != profiles.EFORBIDDEN || strings.Contains(msg, "arn:aws:iam::") || !strings.Contains(msg, "policy") {
+		t.Errorf("GenerateDataKey denied: %v; want EFORBIDDEN naming the policy, not the credentials' principal", err)
+	}
+	if !strings.Contains(log.String(), "arn:aws:iam::000000000000:root") {
+		t.Errorf("the service's message was not logged: %q", log.String())
 	}
 
 	// An unreachable service is an internal error.

@@ -195,7 +195,9 @@ func (m *Main) Open() error {
 			m.DB.Close()
 			return fmt.Errorf("external KMS credentials: %w", err)
 		}
-		m.Service.Keys, m.Service.DefaultKey = awskms.New(c.KMSEndpoint, c.Region, awsCfg.Credentials), c.KMSDefaultKey
+		keys := awskms.New(c.KMSEndpoint, c.Region, awsCfg.Credentials)
+		keys.Logger = m.Logger
+		m.Service.Keys, m.Service.DefaultKey = keys, c.KMSDefaultKey
 	}
 	m.Service.SetCryptConfig(service.CryptConfig{DataKeyMaxAge: c.DataKeyMaxAge, CacheSize: 1000, KeyStateTTL: c.KMSKeyCheckInterval})
 	m.DB.SetSealer(m.Service.Sealer())
