@@ -50,6 +50,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -71,6 +72,11 @@ var _ profiles.DeadLetters = (*Queues)(nil)
 type Queues struct {
 	Client *sqs.Client
 	Region string // of the queue ARNs, when the service does not say (QueueArn)
+	// Logger gets the service's messages of access denials, which name
+	// the principal of the credentials (User: arn:aws:iam::…): the errors
+	// Queues returns, which reach callers, leave them out. Nil: not
+	// logged.
+	Logger *slog.Logger
 }
 
 // New returns Queues that call the SQS API at endpoint (e.g.
@@ -94,7 +100,7 @@ func (q *Queues) CheckQueue(ctx context.Context, queueURL, sourceAccount, source
 	out, err := q.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNamePolicy, types.QueueAttributeNameQueueArn}})
 	if err != nil {
-		return sqsError("GetQueueAttributes", queueURL, err)
+		return q.sqsError(ctx, "GetQueueAttributes", queueURL, err)
 	}
 	arn := out.Attributes["QueueArn"]
 	if arn == "" {
@@ -154,7 +160,7 @@ func (q *Queues) Send(ctx context.Context, queueURL, body, sourceAccount, source
 	}
 	_, err := q.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(body)})
 	if err != nil {
-		return sqsError("SendMessage", queueURL, err)
+		return q.sqsError(ctx, "SendMessage", queueURL, err)
 	}
 	return nil
 }
@@ -182,7 +188,7 @@ func (q *Queues) Receive(ctx context.Context, queueURL string, max int, wait, vi
 			types.MessageSystemAttributeNameApproximateReceiveCount, types.MessageSystemAttributeNameSentTimestamp},
 	})
 	if err != nil {
-		return nil, sqsError("ReceiveMessage", queueURL, err)
+		return nil, q.sqsError(ctx, "ReceiveMessage", queueURL, err)
 	}
 	msgs := make([]profiles.QueueMessage, 0, len(out.Messages))
 	for _, m := range out.Messages {
@@ -209,7 +215,7 @@ func ceilSeconds(d time.Duration) int64 {
 func (q *Queues) Delete(ctx context.Context, queueURL, receiptHandle string) error {
 	_, err := q.Client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: aws.String(receiptHandle)})
 	if err != nil {
-		return sqsError("DeleteMessage", queueURL, err)
+		return q.sqsError(ctx, "DeleteMessage", queueURL, err)
 	}
 	return nil
 }
@@ -218,7 +224,7 @@ func (q *Queues) Delete(ctx context.Context, queueURL, receiptHandle string) err
 // ETHROTTLED when the queue was purged in the last 60 seconds (SQS).
 func (q *Queues) Purge(ctx context.Context, queueURL string) error {
 	if _, err := q.Client.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: aws.String(queueURL)}); err != nil {
-		return sqsError("PurgeQueue", queueURL, err)
+		return q.sqsError(ctx, "PurgeQueue", queueURL, err)
 	}
 	return nil
 }
@@ -256,17 +262,25 @@ var codes = map[string]string{
 }
 
 // sqsError maps an error of the SQS client to a root error code (see the
-// package documentation), or wraps it.
-func sqsError(op, queueURL string, err error) error {
+// package documentation), or wraps it. The message of an access denial,
+// which names the principal of the credentials, is logged, not returned.
+func (q *Queues) sqsError(ctx context.Context, op, queueURL string, err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code := ae.ErrorCode()
 		msg := fmt.Sprintf("SQS %s %s: %s: %s", op, queueURL, code, ae.ErrorMessage())
-		if c, ok := codes[code]; ok {
-			return profiles.Errorf(c, "%s", msg)
+		c, ok := codes[code]
+		if !ok && (strings.HasPrefix(code, "KMS.") || strings.HasPrefix(code, "Kms")) {
+			c, ok = profiles.EFORBIDDEN, true
 		}
-		if strings.HasPrefix(code, "KMS.") || strings.HasPrefix(code, "Kms") {
-			return profiles.Errorf(profiles.EFORBIDDEN, "%s", msg)
+		if ok && c == profiles.EFORBIDDEN {
+			if q.Logger != nil {
+				q.Logger.WarnContext(ctx, "awssqs: access denied", "op", op, "queue", queueURL, "err", msg)
+			}
+			return profiles.Errorf(c, "SQS %s %s: %s: the credentials may not do this (the server's log has the service's message)", op, queueURL, code)
+		}
+		if ok {
+			return profiles.Errorf(c, "%s", msg)
 		}
 	}
 	var ipe smithy.InvalidParamsError
@@ -287,7 +301,7 @@ func (q *Queues) ChangeVisibility(ctx context.Context, queueURL, receiptHandle s
 	_, err := q.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(queueURL),
 		ReceiptHandle: aws.String(receiptHandle), VisibilityTimeout: int32(secs)})
 	if err != nil {
-		return sqsError("ChangeMessageVisibility", queueURL, err)
+		return q.sqsError(ctx, "ChangeMessageVisibility", queueURL, err)
 	}
 	return nil
 }
@@ -299,7 +313,7 @@ func (q *Queues) Depth(ctx context.Context, queueURL string) (int, error) {
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages,
 			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
 	if err != nil {
-		return 0, sqsError("GetQueueAttributes", queueURL, err)
+		return 0, q.sqsError(ctx, "GetQueueAttributes", queueURL, err)
 	}
 	visible, _ := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
 	hidden, _ := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])

@@ -1,7 +1,9 @@
 package awssqs_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
@@ -103,6 +105,18 @@ func TestErrors(t *testing.T) {
 	}
 	if got := localsqs.ServicePolicyStatement(testRegion, testAccount, "q"); got != awssqs.ServicePolicyStatement("arn:aws:sqs:us-east-1:000000000000:q") {
 		t.Errorf("awssqs and localsqs give different statements:\n%s\n%s", got, awssqs.ServicePolicyStatement("arn:aws:sqs:us-east-1:000000000000:q"))
+	}
+	// A denial's message names the principal of the credentials: it is
+	// logged, not in the error, which reaches the API's callers.
+	var log bytes.Buffer
+	q.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	denied := harness(q, true).NewQueue(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sqs:GetQueueAttributes","Resource":"*"}]}`)
+	err = q.CheckQueue(ctx, denied, testAccount, "arn:aws:profile:us-east-1:000000000000:domains/acme")
+	if profiles.ErrorCode(err) != profiles.EFORBIDDEN || strings.Contains(err.Error(), "arn:aws:iam::") || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("CheckQueue(GetQueueAttributes denied): %v; want EFORBIDDEN naming AccessDenied, not the credentials' principal", err)
+	}
+	if !strings.Contains(log.String(), "arn:aws:iam::000000000000:root") {
+		t.Errorf("the service's message was not logged: %q", log.String())
 	}
 	unreachable := &awssqs.Queues{Region: testRegion, Client: sqs.New(sqs.Options{Region: testRegion, BaseEndpoint: aws.String("http://127.0.0.1:1"), RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider("AKROOT", "secret", "")})}

@@ -215,7 +215,9 @@ func (m *Main) Open() error {
 			m.DB.Close()
 			return fmt.Errorf("external SQS credentials: %w", err)
 		}
-		m.Service.Queues = awssqs.New(c.SQSEndpoint, c.Region, awsCfg.Credentials)
+		queues := awssqs.New(c.SQSEndpoint, c.Region, awsCfg.Credentials)
+		queues.Logger = m.Logger
+		m.Service.Queues = queues
 	}
 	m.Service.Outbox, m.Service.EventRetryInterval = m.DB, c.EventRetryInterval
 	if c.KinesisEndpoint != "" {
