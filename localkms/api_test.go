@@ -58,7 +58,10 @@ func TestAPI_KeyLifecycle(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"alias/missing", "2f6b2a1e-0000-4000-8000-000000000000",
-		"arn:aws:kms:eu-west-1:000000000000:key/" + id, "not-a-key"} {
+		"arn:aws:kms:eu-west-1:000000000000:key/" + id, "not-a-key",
+		// Another partition: authorised as a resource other than the
+		// key's ARN, it would escape a Deny on that ARN.
+		"arn:aws-cn:kms:us-east-1:000000000000:key/" + id, "arn:x:kms:us-east-1:000000000000:alias/profiles"} {
 		_, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(name)})
 		checkAPIError(t, "DescribeKey("+name+")", err, localkms.ExNotFound)
 	}

@@ -188,7 +188,9 @@ func (k *KMS) resolve(ctx context.Context, name string) (*profiles.KMSKey, error
 	id := name
 	if rest, ok := strings.CutPrefix(name, "arn:"); ok {
 		parts := strings.SplitN(rest, ":", 5)
-		if len(parts) != 5 || parts[1] != "kms" || parts[2] != k.Region || parts[3] != k.AccountID {
+		// Only the ARNs this service gives (partition aws): callers are
+		// authorised on the ARN they name, which must be the key's.
+		if len(parts) != 5 || parts[0] != "aws" || parts[1] != "kms" || parts[2] != k.Region || parts[3] != k.AccountID {
 			return nil, notFoundf("Invalid arn %s", name)
 		}
 		id = parts[4]

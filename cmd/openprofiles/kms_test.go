@@ -342,3 +342,21 @@ func TestKMS_KeyPastDeletionDate(t *testing.T) {
 		t.Errorf("DeleteDueKeys: %d, %v; want the one key", n, err)
 	}
 }
+
+// TestKMS_DenyHoldsInAnyPartition: a principal denied a key's ARN may not
+// name the key by an ARN of another partition (authorised as another
+// resource) to have a domain sealed under it.
+func TestKMS_DenyHoldsInAnyPartition(t *testing.T) {
+	m := MustRunMain(t)
+	key := mustServiceKey(t, m)
+	id, secret := mustUserKey(t, m, "eve", map[string]string{"p": policy(`{"Effect":"Allow","Action":["profile:*","kms:*"],"Resource":"*"}`,
+		`{"Effect":"Deny","Action":["kms:GenerateDataKey","kms:Decrypt"],"Resource":"`+key+`"}`)})
+	eve := newClient(t, m, id, secret, testRegion)
+	for _, name := range []string{key, strings.Replace(key, "arn:aws:", "arn:aws-cn:", 1)} {
+		_, err := eve.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("sealed"),
+			DefaultExpirationDays: aws.Int32(30), DefaultEncryptionKey: aws.String(name)})
+		if err == nil {
+			t.Fatalf("CreateDomain with key %s by a principal denied %s: made", name, key)
+		}
+	}
+}
