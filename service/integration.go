@@ -101,9 +101,15 @@ func (s *Service) PutIntegration(ctx context.Context, in *profiles.Integration) 
 	}
 	if c.WorkflowID != "" && c.ObjectTypeName != "" {
 		// The integration of a flow and its workflow ingest into one
-		// object type, with one role.
+		// object type, with one role. The caller chose where the files go:
+		// they are read as the caller may read them (s3:GetObject), as
+		// after replaceFlow (a run of the server itself has no principal).
+		principal := profiles.PrincipalFromContext(ctx)
 		err := s.changeWorkflow(ctx, c.DomainName, c.WorkflowID, func(d *workflowDoc) error {
 			d.ObjectTypeName, d.RoleArn = c.ObjectTypeName, c.RoleARN
+			if principal != "" {
+				d.Principal = principal
+			}
 			return nil
 		})
 		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {

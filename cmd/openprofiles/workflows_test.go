@@ -410,3 +410,40 @@ func TestPutIntegration_Flow(t *testing.T) {
 		t.Fatalf("ListWorkflows after DeleteIntegration: %+v, %v", wl, err)
 	}
 }
+
+// TestPutIntegration_FlowRedirected: PutIntegration of a flow's ARN
+// without a FlowDefinition sets the object type its workflow ingests into;
+// the files it reads from then on need that caller's s3:GetObject, not
+// the flow's creator's, or a caller without access to the bucket could
+// send its files into an object type of its choice.
+func TestPutIntegration_FlowRedirected(t *testing.T) {
+	clock := &testClock{now: time.Now().UTC()}
+	e, endpoint := newWorkflowEnv(t, clock)
+	ctx := t.Context()
+	dn := aws.String(e.domain)
+	other := crmType()
+	other.ObjectTypeName = aws.String("crm2")
+	e.putType(other)
+	arn := "arn:aws:appflow:us-east-1:000000000000:flow/crm-redirect"
+	put, err := e.client.PutIntegration(ctx, &customerprofiles.PutIntegrationInput{DomainName: dn, ObjectTypeName: aws.String("crm"),
+		FlowDefinition: crmFlow("crm-redirect", &types.TriggerConfig{TriggerType: types.TriggerTypeOndemand})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobucket := mustUser(t, e.m, "redirector", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`)})
+	if _, err := nobucket.PutIntegration(ctx, &customerprofiles.PutIntegrationInput{DomainName: dn, Uri: aws.String(arn), ObjectTypeName: aws.String("crm2")}); err != nil {
+		t.Fatalf("PutIntegration of the flow's ARN: %v", err)
+	}
+	putS3(t, endpoint, "crm", "contacts/2026-03.csv", "id,email,first,city,score\nc9,kim@example.com,Kim,Lyon,50\n")
+	if n, err := e.m.Service.RunWorkflows(ctx); err != nil || n != 1 {
+		t.Fatalf("RunWorkflows: %d, %v", n, err)
+	}
+	w, err := e.client.GetWorkflow(ctx, &customerprofiles.GetWorkflowInput{DomainName: dn, WorkflowId: put.WorkflowId})
+	if err != nil || w.Metrics.AppflowIntegration.RecordsProcessed != 0 || !strings.Contains(aws.ToString(w.ErrorDescription), "may not read it") {
+		t.Fatalf("GetWorkflow: %+v (%q), %v; want the file skipped: the redirector may not read it", w, aws.ToString(w.ErrorDescription), err)
+	}
+	found, err := e.client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: dn, KeyName: aws.String("_email"), Values: []string{"kim@example.com"}})
+	if err != nil || len(found.Items) != 0 {
+		t.Fatalf("kim@example.com: %d profiles, %v; want none", len(found.Items), err)
+	}
+}
