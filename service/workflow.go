@@ -158,10 +158,39 @@ func (s *Service) checkWorkflow(ctx context.Context, w *profiles.Workflow) error
 	if _, err := s.Store.FindDomain(ctx, w.DomainName); err != nil {
 		return domainErr(err, w.DomainName)
 	}
-	if err := s.Sources.CheckBucket(ctx, "s3://"+f.S3Bucket); err != nil {
-		return profiles.Errorf(profiles.ErrorCode(err), "SourceConnectorProperties.S3.BucketName %s: %s", f.S3Bucket, profiles.ErrorMessage(err))
+	// S3's own messages can name the server's credentials: they are
+	// logged, not sent.
+	switch err := s.Sources.CheckBucket(ctx, "s3://"+f.S3Bucket); profiles.ErrorCode(err) {
+	case "":
+	case profiles.ENOTFOUND, profiles.EFORBIDDEN, profiles.EINVALID, profiles.ETHROTTLED:
+		s.Logger.Warn("workflow: S3 bucket refused", "bucket", f.S3Bucket, "err", err)
+		code := profiles.ErrorCode(err)
+		if code != profiles.ETHROTTLED {
+			code = profiles.EINVALID
+		}
+		return profiles.Errorf(code, "SourceConnectorProperties.S3.BucketName: %s.", sourceFailure(err, "the S3 bucket "+f.S3Bucket))
+	default:
+		return fmt.Errorf("check S3 bucket %s: %w", f.S3Bucket, err)
 	}
 	return nil
+}
+
+// sourceFailure words why S3 refused to give target (a bucket, or a file
+// s3://BUCKET/KEY), by error code: S3's own messages can name the server's
+// credentials (an AccessDenied names its principal, a KMS error the key's
+// policy), so they are logged, not shown.
+func sourceFailure(err error, target string) string {
+	switch profiles.ErrorCode(err) {
+	case profiles.ENOTFOUND:
+		return target + " does not exist"
+	case profiles.EFORBIDDEN:
+		return "this server may not read " + target + " (its credentials need s3:ListBucket and s3:GetObject, and kms:Decrypt on the key of an encrypted file)"
+	case profiles.ETHROTTLED:
+		return "S3 throttled the reads of " + target
+	case profiles.EINVALID:
+		return "S3 refused to give " + target + " (the server's log says why)"
+	}
+	return target + " could not be read (the server's log says why)"
 }
 
 // createWorkflow checks a workflow and stores it NOT_STARTED, reserving
@@ -802,12 +831,10 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 	var res stepResult
 	f := doc.Flow
 	objs, err := s.Sources.ListObjects(ctx, f.S3Bucket, f.S3Prefix)
-	if err != nil && !isCoded(err) {
-		s.Logger.Warn("workflow: list the bucket", "domain", domain, "workflow", id, "bucket", f.S3Bucket, "err", err)
-	}
 	if err != nil {
+		s.Logger.Warn("workflow: list the bucket", "domain", domain, "workflow", id, "bucket", f.S3Bucket, "err", err)
 		code := profiles.ErrorCode(err)
-		res.err = profiles.Errorf(cmp.Or(code, profiles.EINTERNAL), "S3 bucket %s: %s", f.S3Bucket, profiles.ErrorMessage(err))
+		res.err = profiles.Errorf(cmp.Or(code, profiles.EINTERNAL), "%s.", sourceFailure(err, "the S3 bucket "+f.S3Bucket))
 		res.retry = code == profiles.ETHROTTLED || code == profiles.EINTERNAL
 		return res
 	}
@@ -856,7 +883,7 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			}
 		}
 		body, err := s.Sources.OpenObject(ctx, f.S3Bucket, o.Key, maxSourceFileBytes)
-		if err != nil && !isCoded(err) {
+		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
 			s.Logger.Warn("workflow: read a file", "domain", domain, "workflow", id, "key", o.Key, "err", err)
 		}
 		switch profiles.ErrorCode(err) {
@@ -873,11 +900,11 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 				res.interrupted = true
 				return res
 			}
-			if giveUp(profiles.ErrorMessage(err)) {
+			if giveUp(sourceFailure(err, "it")) {
 				continue
 			}
 			code := profiles.ErrorCode(err)
-			res.err = profiles.Errorf(cmp.Or(code, profiles.EINTERNAL), "s3://%s/%s: %s", f.S3Bucket, o.Key, profiles.ErrorMessage(err))
+			res.err = profiles.Errorf(cmp.Or(code, profiles.EINTERNAL), "%s.", sourceFailure(err, fmt.Sprintf("s3://%s/%s", f.S3Bucket, o.Key)))
 			res.retry = code == profiles.ETHROTTLED || code == profiles.EINTERNAL
 			return res
 		}
@@ -989,12 +1016,6 @@ func recordFault(err error) bool {
 		return true
 	}
 	return false
-}
-
-// isCoded reports whether err carries a code of its own (a *profiles.Error).
-func isCoded(err error) bool {
-	var pe *profiles.Error
-	return errors.As(err, &pe)
 }
 
 // recordsError: a file is not CSV or JSON from some point on.

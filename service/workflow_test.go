@@ -23,6 +23,8 @@ type scriptedSource struct {
 	data  map[string]string
 	fail  map[string]error // key -> error of its next OpenObject
 	onGet func(key string)
+	// bucketErr, when set, is the error of CheckBucket and ListObjects.
+	bucketErr error
 }
 
 func (s *scriptedSource) put(key, data string, at time.Time) {
@@ -32,11 +34,18 @@ func (s *scriptedSource) put(key, data string, at time.Time) {
 	s.data[key] = data
 }
 
-func (s *scriptedSource) CheckBucket(ctx context.Context, uri string) error { return nil }
+func (s *scriptedSource) CheckBucket(ctx context.Context, uri string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bucketErr
+}
 
 func (s *scriptedSource) ListObjects(ctx context.Context, bucket, prefix string) ([]profiles.SourceObject, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.bucketErr != nil {
+		return nil, s.bucketErr
+	}
 	var out []profiles.SourceObject
 	for _, o := range s.files {
 		if strings.HasPrefix(o.Key, prefix) {
@@ -480,5 +489,39 @@ func TestWorkflow_OrderUnderThrottling(t *testing.T) {
 	found, _, err := s.SearchProfiles(ctx, "enc", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{"rows@example.com"}}}, profiles.Page{})
 	if err != nil || len(found) != 1 || found[0].Profile.Fields["FirstName"] != "v199" {
 		t.Fatalf("the profile of the rows: %+v, %v; want FirstName v199, the file's last row", found, err)
+	}
+}
+
+// TestWorkflow_S3MessagesNotShown: S3's own messages can name the
+// server's credentials (an AccessDenied names its principal): the errors
+// of CreateIntegrationWorkflow, the workflow's ErrorDescription and its
+// steps' messages say what kind of failure it was, and the server's log
+// has S3's message, as for event streams and segment snapshots.
+func TestWorkflow_S3MessagesNotShown(t *testing.T) {
+	s, src, now := openWorkflows(t)
+	const secret = "arn:aws:iam::123456789012:user/openprofiles-server"
+	denied := func(op, target string) error {
+		return profiles.Errorf(profiles.EFORBIDDEN, "S3 %s %s: access denied (AccessDenied: User: %s is not authorized to perform: s3:%s)", op, target, secret, op)
+	}
+	src.bucketErr = denied("ListBucket", "b")
+	f := profiles.FlowDefinition{Name: "f", ConnectorType: "S3", S3Bucket: "b", S3Prefix: "in/", TriggerType: "OnDemand"}
+	_, err := s.CreateIntegrationWorkflow(t.Context(), &profiles.Workflow{DomainName: "enc", Type: "APPFLOW_INTEGRATION", ObjectTypeName: "crm", Flow: f})
+	if msg := profiles.ErrorMessage(err); profiles.ErrorCode(err) != profiles.EINVALID || strings.Contains(msg, secret) || !strings.Contains(msg, "may not read the S3 bucket b") {
+		t.Fatalf("CreateIntegrationWorkflow on a bucket the server may not read: %v; want EINVALID saying so, without S3's message", err)
+	}
+	src.bucketErr = nil
+	src.put("in/a.json", jsonl("a"), now.Add(-time.Hour))
+	id := createFlow(t, s, "OnDemand")
+	src.fail["in/a.json"] = denied("GetObject", "b/in/a.json")
+	if _, err := s.RunWorkflows(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.GetWorkflow(t.Context(), "enc", id)
+	if err != nil || w.Status != "FAILED" || strings.Contains(w.ErrorDescription, secret) || !strings.Contains(w.ErrorDescription, "may not read s3://b/in/a.json") {
+		t.Fatalf("GetWorkflow after a file S3 refused: %+v, %v; want FAILED naming the file, without S3's message", w, err)
+	}
+	steps, _, err := s.GetWorkflowSteps(t.Context(), "enc", id, profiles.Page{})
+	if err != nil || len(steps) != 1 || strings.Contains(steps[0].Message, secret) {
+		t.Fatalf("GetWorkflowSteps: %+v, %v; want one step, without S3's message", steps, err)
 	}
 }
