@@ -12,12 +12,16 @@ import (
 var _ profiles.SearchService = (*Service)(nil)
 
 // predefinedKeys are the key names AWS predefines for SearchProfiles; they
-// are valid in every domain even before an object type defines them.
+// are valid in every domain even before an object type defines them. The
+// keys of the built-in templates are among them, since a domain may ingest
+// through a template without defining its type: AWS's list names all of
+// them but _serviceNowTaskId (ServiceNow-task), added at the end.
 var predefinedKeys = []string{
 	"_account", "_profileId", "_assetId", "_caseId", "_orderId", "_fullName", "_phone", "_email",
 	"_ctrContactId", "_marketoLeadId", "_salesforceAccountId", "_salesforceContactId", "_salesforceAssetId",
 	"_zendeskUserId", "_zendeskExternalId", "_zendeskTicketId", "_serviceNowSystemId", "_serviceNowIncidentId",
 	"_segmentUserId", "_shopifyCustomerId", "_shopifyOrderId",
+	"_serviceNowTaskId",
 }
 
 const defaultSearchPageSize = 20

@@ -7,6 +7,7 @@ import (
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/service"
+	"github.com/openprofiles/profiles/templates"
 )
 
 // TestSearchProfiles_KeyContentType: a search normalises the values of a
@@ -147,5 +148,21 @@ func TestSearchProfiles_ProfileID(t *testing.T) {
 	}
 	if _, err := s.PutProfileObject(ctx, "d", "note", fmt.Sprintf(`{"id":"n2","pid":%q}`, bob.ID)); profiles.ErrorCode(err) != profiles.EINVALID {
 		t.Errorf("a note naming a deleted profile (no profile creation): %v, want EINVALID", err)
+	}
+}
+
+// TestSearchProfiles_TemplateKeys: every key of a built-in template is a
+// search key of a domain that defines no type of it, since objects may be
+// put to the template's name without one; ServiceNow-task's
+// _serviceNowTaskId, which AWS's list of predefined keys omits, included.
+func TestSearchProfiles_TemplateKeys(t *testing.T) {
+	s := MustOpenService(t)
+	for _, tpl := range templates.All() {
+		for name := range tpl.ObjectType.Keys {
+			q := profiles.SearchQuery{Key: profiles.SearchKey{KeyName: name, Values: []string{"x@example.com"}}}
+			if _, _, err := s.SearchProfiles(t.Context(), "bench", q, profiles.Page{}); err != nil {
+				t.Errorf("%s: SearchProfiles by its key %s: %v", tpl.ID, name, err)
+			}
+		}
 	}
 }

@@ -73,6 +73,15 @@ func TestMappingSamples(t *testing.T) {
 		"ServiceNow-sys_user": {keys: map[string]key{
 			"_serviceNowSystemId": {"62826bf03710200044e0bfc8bcbe5df1", "PROFILE UNIQUE"},
 		}, firstPhone: "+1 858 555 0102", firstEmail: "luis.ortega@example.com"},
+		// The caller's and the opener's sys_id, not the link to their record.
+		"ServiceNow-incident": {keys: map[string]key{
+			"_serviceNowIncidentId": {"9d385017c611228701d22104cc95c371", "UNIQUE CASE"},
+			"_serviceNowSystemId":   {"62826bf03710200044e0bfc8bcbe5df1", "PROFILE"},
+		}},
+		"ServiceNow-task": {keys: map[string]key{
+			"_serviceNowTaskId":   {"1c741bd70b2322007518478d83673af3", "UNIQUE CASE"},
+			"_serviceNowSystemId": {"62826bf03710200044e0bfc8bcbe5df1", "PROFILE"},
+		}},
 		"Marketo-leads": {keys: map[string]key{
 			"_marketoLeadId":       {"318581", "PROFILE UNIQUE"},
 			"_salesforceContactId": {"0035g00000Gh8IjKAL", "PROFILE SECONDARY"},
@@ -88,6 +97,11 @@ func TestMappingSamples(t *testing.T) {
 			"_shopifyOrderId":    {"5820193743135", "UNIQUE ORDER"},
 			"_shopifyCustomerId": {"7290485112863", "PROFILE"},
 		}},
+		"Shopify-DraftOrder": {keys: map[string]key{
+			"_shopifyOrderId":    {"1094867025951", "UNIQUE ORDER"},
+			"_shopifyCustomerId": {"7290485112863", "PROFILE"},
+			"_email":             {"sofia.marquez@example.com", "PROFILE SECONDARY LOOKUP_ONLY"},
+		}, firstEmail: "sofia.marquez@example.com"},
 	}
 	for _, tpl := range templates.All() {
 		t.Run(tpl.ID, func(t *testing.T) {

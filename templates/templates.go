@@ -23,11 +23,24 @@
 //     lead) is indexed without identifiers: searchable, never used to pick a
 //     profile, so the contacts of one account do not collapse into one
 //     profile.
-//   - Records of things (Salesforce-Asset, Zendesk-tickets, Shopify-Order)
-//     carry ASSET, CASE or ORDER on their own id, a PROFILE key on the
-//     customer's id in that system, and never create profiles: an order is
-//     not evidence of a new customer, and unmatched ones go to the
-//     dead-letter queue to be replayed after the customer sync.
+//   - Records of things (Salesforce-Asset, Zendesk-tickets,
+//     ServiceNow-task, ServiceNow-incident, Shopify-Order,
+//     Shopify-DraftOrder) carry ASSET, CASE or ORDER on their own id, a
+//     PROFILE key on the customer's id in that system, and never create
+//     profiles: an order is not evidence of a new customer, and unmatched
+//     ones go to the dead-letter queue to be replayed after the customer
+//     sync. Their other fields (a ticket's state, an order's total) have no
+//     Target, since a case or an order changes no profile field; they name
+//     the values for calculated attributes.
+//   - A ServiceNow reference field ({"link": …, "value": …}) is read by its
+//     value, the bare sys_id, which is what ServiceNow-sys_user indexes as
+//     _serviceNowSystemId; the link is a URL ending in it and would match
+//     no profile. An incident belongs to its caller (caller_id), a task to
+//     whoever opened it (opened_by; the task table has no caller).
+//   - A Shopify draft order may name no customer, only an email address
+//     typed by the merchant: its email is a PROFILE+SECONDARY+LOOKUP_ONLY
+//     _email key, which finds the profile holding that address when the
+//     customer id finds none, but is not stored on it.
 //
 // # Contact records
 //
@@ -102,6 +115,10 @@ func description(id string) string {
 		return "Zendesk tickets, attached to the requester's profile"
 	case "ServiceNow-sys_user":
 		return "ServiceNow users (sys_user table)"
+	case "ServiceNow-task":
+		return "ServiceNow tasks, attached to the profile of the user who opened them"
+	case "ServiceNow-incident":
+		return "ServiceNow incidents, attached to the caller's profile"
 	case "Marketo-leads":
 		return "Marketo leads"
 	case "Segment-Identify":
@@ -110,6 +127,8 @@ func description(id string) string {
 		return "Shopify customers"
 	case "Shopify-Order":
 		return "Shopify orders, attached to the customer's profile"
+	case "Shopify-DraftOrder":
+		return "Shopify draft orders, attached to the customer's profile (found by customer id, else email)"
 	}
 	return ""
 }

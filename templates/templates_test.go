@@ -27,7 +27,10 @@ var (
 		"Zendesk-users", "ServiceNow-sys_user", "Marketo-leads",
 		"Segment-Identify", "Shopify-Customer",
 	}
-	optional = []string{"Salesforce-Asset", "Zendesk-tickets", "Shopify-Order"}
+	optional = []string{
+		"Salesforce-Asset", "Zendesk-tickets", "ServiceNow-task", "ServiceNow-incident",
+		"Shopify-Order", "Shopify-DraftOrder",
+	}
 )
 
 // standardKeys are the predefined key names templates may use.
@@ -35,7 +38,8 @@ var standardKeys = []string{
 	"_ctrContactId", "_phone", "_email",
 	"_salesforceAccountId", "_salesforceContactId", "_salesforceAssetId",
 	"_zendeskUserId", "_zendeskExternalId", "_zendeskTicketId",
-	"_serviceNowSystemId", "_marketoLeadId", "_segmentUserId",
+	"_serviceNowSystemId", "_serviceNowTaskId", "_serviceNowIncidentId",
+	"_marketoLeadId", "_segmentUserId",
 	"_shopifyCustomerId", "_shopifyOrderId",
 }
 
@@ -112,6 +116,8 @@ func TestKeys(t *testing.T) {
 		"Zendesk-users":       {true, keys{"_zendeskUserId": {"PROFILE", "UNIQUE"}, "_zendeskExternalId": {"PROFILE", "SECONDARY"}}},
 		"Zendesk-tickets":     {false, keys{"_zendeskTicketId": {"UNIQUE", "CASE"}, "_zendeskUserId": {"PROFILE"}}},
 		"ServiceNow-sys_user": {true, keys{"_serviceNowSystemId": {"PROFILE", "UNIQUE"}}},
+		"ServiceNow-task":     {false, keys{"_serviceNowTaskId": {"UNIQUE", "CASE"}, "_serviceNowSystemId": {"PROFILE"}}},
+		"ServiceNow-incident": {false, keys{"_serviceNowIncidentId": {"UNIQUE", "CASE"}, "_serviceNowSystemId": {"PROFILE"}}},
 		"Marketo-leads": {true, keys{
 			"_marketoLeadId":       {"PROFILE", "UNIQUE"},
 			"_salesforceContactId": {"PROFILE", "SECONDARY"},
@@ -120,6 +126,11 @@ func TestKeys(t *testing.T) {
 		"Segment-Identify": {true, keys{"_segmentUserId": {"PROFILE", "UNIQUE"}}},
 		"Shopify-Customer": {true, keys{"_shopifyCustomerId": {"PROFILE", "UNIQUE"}}},
 		"Shopify-Order":    {false, keys{"_shopifyOrderId": {"UNIQUE", "ORDER"}, "_shopifyCustomerId": {"PROFILE"}}},
+		"Shopify-DraftOrder": {false, keys{
+			"_shopifyOrderId":    {"UNIQUE", "ORDER"},
+			"_shopifyCustomerId": {"PROFILE"},
+			"_email":             {"PROFILE", "SECONDARY", "LOOKUP_ONLY"},
+		}},
 	}
 	for _, tpl := range templates.All() {
 		want, ok := tests[tpl.ID]

@@ -186,7 +186,8 @@ func TestTemplates(t *testing.T) {
 	for _, it := range out.Items {
 		ids[aws.ToString(it.TemplateId)] = true
 	}
-	for _, id := range []string{"CTR", "CTR-NoInferred", "CTR-AutoAssociateOnly", "Salesforce-Account", "Salesforce-Contact", "Zendesk-users", "ServiceNow-sys_user", "Marketo-leads", "Segment-Identify", "Shopify-Customer"} {
+	for _, id := range []string{"CTR", "CTR-NoInferred", "CTR-AutoAssociateOnly", "Salesforce-Account", "Salesforce-Contact", "Zendesk-users", "ServiceNow-sys_user", "Marketo-leads", "Segment-Identify", "Shopify-Customer",
+		"ServiceNow-task", "ServiceNow-incident", "Shopify-DraftOrder"} {
 		if !ids[id] {
 			t.Errorf("template %s not listed", id)
 		}
