@@ -129,6 +129,12 @@ func (s *Service) checkWorkflow(ctx context.Context, w *profiles.Workflow) error
 	if f.S3Bucket == "" {
 		return profiles.Errorf(profiles.EINVALID, "SourceFlowConfig.SourceConnectorProperties.S3.BucketName is required.")
 	}
+	// Checked here, as a snapshot's bucket is: a name S3 would refuse is
+	// the caller's to fix, and S3's refusal is only logged.
+	// (The API checks its length.)
+	if strings.Trim(f.S3Bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" {
+		return profiles.Errorf(profiles.EINVALID, "SourceFlowConfig.SourceConnectorProperties.S3.BucketName %q: a bucket name is lowercase letters, digits, dots and hyphens.", f.S3Bucket)
+	}
 	if _, err := compileTasks(f.Tasks); err != nil {
 		return err
 	}

@@ -120,6 +120,11 @@ func TestWorkflows(t *testing.T) {
 			f.TriggerConfig = &types.TriggerConfig{TriggerType: types.TriggerTypeScheduled, TriggerProperties: &types.TriggerProperties{
 				Scheduled: &types.ScheduledTriggerProperties{ScheduleExpression: aws.String("cron(0 * * * ? *)")}}}
 		}, "BadRequestException", "rate("},
+		// Refused before S3 is asked, saying why (not "the server's log
+		// says why": the caller has no such log).
+		{"bucket name", func(f *types.FlowDefinition) {
+			f.SourceFlowConfig.SourceConnectorProperties.S3.BucketName = aws.String("CRM_Exports")
+		}, "BadRequestException", "lowercase letters"},
 	} {
 		f := crmFlow("bad", onDemand)
 		c.edit(f)
