@@ -27,11 +27,11 @@ type Config struct {
 	MaxDomains         int
 	MaxBodyBytes       int64
 	// BodyTimeout is how long a request's body may take to arrive once its
-	// headers have (the largest, a 64 MB upload or import, at 2 Mbit/s);
-	// IdleTimeout how long a keep-alive connection may wait for its next
-	// request (longer than the SDKs' own 90 s, so that a client does not
-	// send on a connection the server is closing). No flags: they guard
-	// the server against slow clients, tests shorten them.
+	// headers have (the largest, a 64 MB upload or import, at 2 Mbit/s;
+	// --body-timeout, 0: no limit); IdleTimeout how long a keep-alive
+	// connection may wait for its next request (longer than the SDKs' own
+	// 90 s, so that a client does not send on a connection the server is
+	// closing; no flag). They guard the server against slow clients.
 	BodyTimeout, IdleTimeout time.Duration
 	LogLevel                 string
 	// Metrics serves GET /metrics (Prometheus text format, unsigned).
@@ -221,7 +221,12 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	fs.StringVar(&c.KMSDefaultKey, "kms-default-key", getenv("OPENPROFILES_KMS_DEFAULT_KEY"), "`key` (id, ARN or alias) of the external KMS for domains that name none (env OPENPROFILES_KMS_DEFAULT_KEY)")
 	fs.StringVar(&c.AuditLog, "audit-log", getenv("OPENPROFILES_AUDIT_LOG"), "`file` of the audit trail (JSON lines, rotated), or - for stdout; default audit.log in the data dir (env OPENPROFILES_AUDIT_LOG)")
 	c.AuditMaxBytes = d.AuditMaxBytes
-	c.BodyTimeout, c.IdleTimeout = d.BodyTimeout, d.IdleTimeout
+	bodyTimeout, err := envDuration(getenv, "OPENPROFILES_BODY_TIMEOUT", d.BodyTimeout)
+	if err != nil {
+		return err
+	}
+	fs.DurationVar(&c.BodyTimeout, "body-timeout", bodyTimeout, "how long a request's body may take to arrive once its headers have (the largest, a 64 MB import or upload, needs ~1.7 Mbit/s at 5m); 0 for no limit (env OPENPROFILES_BODY_TIMEOUT)")
+	c.IdleTimeout = d.IdleTimeout
 	fs.StringVar(&c.SQSEndpoint, "sqs-endpoint", getenv("OPENPROFILES_SQS_ENDPOINT"), "`URL` of an external SQS-compatible service for dead-letter queues, signed with the standard AWS credentials; empty: the built-in queues (env OPENPROFILES_SQS_ENDPOINT)")
 	fs.StringVar(&c.KinesisEndpoint, "kinesis-endpoint", getenv("OPENPROFILES_KINESIS_ENDPOINT"), "`URL` of a Kinesis-compatible service (Amazon Kinesis Data Streams: https://kinesis.REGION.amazonaws.com) whose data streams event streams write to, signed with the standard AWS credentials; empty: CreateEventStream is refused (env OPENPROFILES_KINESIS_ENDPOINT)")
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", getenv("OPENPROFILES_S3_ENDPOINT"), "`URL` of an S3-compatible service (Amazon S3: https://s3.REGION.amazonaws.com) segment snapshots are written to, signed with the standard AWS credentials; empty: CreateSegmentSnapshot is refused (env OPENPROFILES_S3_ENDPOINT)")
