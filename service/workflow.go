@@ -880,7 +880,7 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 			// (still) be allowed this file.
 			switch err := s.Authorize(ctx, &profiles.AuthRequest{Principal: doc.Principal, Action: "s3:GetObject", Resource: "arn:aws:s3:::" + f.S3Bucket + "/" + o.Key}); {
 			case profiles.ErrorCode(err) == profiles.EFORBIDDEN:
-				res.skipped = append(res.skipped, fmt.Sprintf("s3://%s/%s: the workflow's creator may not read it (s3:GetObject)", f.S3Bucket, o.Key))
+				res.skipped = append(res.skipped, fmt.Sprintf("s3://%s/%s: the principal the workflow reads as (its creator, or whoever last changed its integration) may not read it (s3:GetObject)", f.S3Bucket, o.Key))
 				done()
 				continue
 			case err != nil:
