@@ -309,27 +309,37 @@ func TestDLQ_Replay(t *testing.T) {
 	}
 }
 
-// TestDLQ_OutageSpool stops the external queue server while objects fail:
-// their dead letters wait in the spool and reach the queue when it is back.
-func TestDLQ_OutageSpool(t *testing.T) {
-	// The external SQS-compatible server: another OpenProfiles server.
-	qc := main.DefaultConfig()
+// mustExternalQueueDomain starts an external SQS-compatible server
+// (another OpenProfiles server, whose config qc restarts it on the same
+// address) with a queue at url, and a server m using it, whose domain "ext"
+// sends its dead letters there and has object type "contact".
+func mustExternalQueueDomain(t *testing.T) (qc main.Config, queues *main.Main, url string, m *main.Main) {
+	t.Helper()
+	qc = main.DefaultConfig()
 	qc.Addr, qc.DataDir, qc.AccessKeyID, qc.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
-	queues := MustOpenMain(t, qc)
+	queues = MustOpenMain(t, qc)
 	qc.Addr = queues.Addr() // restart on the same address
-	url := mustQueue(t, MustSQSClient(t, queues.URL()), "external-dlq", queuePolicy("external-dlq"))
+	url = mustQueue(t, MustSQSClient(t, queues.URL()), "external-dlq", queuePolicy("external-dlq"))
 
 	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	m := MustRunMain(t, func(c *main.Config) { c.SQSEndpoint = queues.URL() })
+	m = MustRunMain(t, func(c *main.Config) { c.SQSEndpoint = queues.URL() })
 	client := MustClient(t, m)
 	if _, err := client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("ext"), DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(url)}); err != nil {
 		t.Fatalf("domain on an external queue: %v", err)
 	}
 	e := &ingestEnv{t: t, m: m, client: client, domain: "ext"}
 	e.putType(contactType("contact"))
+	return qc, queues, url, m
+}
+
+// TestDLQ_OutageSpool stops the external queue server while objects fail:
+// their dead letters wait in the spool and reach the queue when it is back.
+func TestDLQ_OutageSpool(t *testing.T) {
+	// The external SQS-compatible server: another OpenProfiles server.
+	qc, queues, url, m := mustExternalQueueDomain(t)
 
 	if err := queues.Close(); err != nil {
 		t.Fatal(err)
@@ -362,23 +372,7 @@ func TestDLQ_OutageSpool(t *testing.T) {
 // mid-write); the dead letters spooled after it are delivered, not glued
 // to it into one line that does not parse and then dropped.
 func TestDLQ_SpoolAfterTornLine(t *testing.T) {
-	qc := main.DefaultConfig()
-	qc.Addr, qc.DataDir, qc.AccessKeyID, qc.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
-	queues := MustOpenMain(t, qc)
-	qc.Addr = queues.Addr() // restart on the same address
-	url := mustQueue(t, MustSQSClient(t, queues.URL()), "external-dlq", queuePolicy("external-dlq"))
-
-	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	m := MustRunMain(t, func(c *main.Config) { c.SQSEndpoint = queues.URL() })
-	client := MustClient(t, m)
-	if _, err := client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("ext"), DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(url)}); err != nil {
-		t.Fatalf("domain on an external queue: %v", err)
-	}
-	e := &ingestEnv{t: t, m: m, client: client, domain: "ext"}
-	e.putType(contactType("contact"))
+	qc, queues, url, m := mustExternalQueueDomain(t)
 
 	if err := queues.Close(); err != nil {
 		t.Fatal(err)
