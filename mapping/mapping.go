@@ -12,6 +12,12 @@
 //
 //   - A path segment that is a decimal number indexes a JSON array
 //     (`_source.emails.0`); on a JSON object it is an ordinary member name.
+//   - A member whose name has dots is read by the same path: where the
+//     members named one segment at a time lead to no value, consecutive
+//     segments joined with dots name one member, shorter names first, so
+//     `_source.contact.email` reads {"contact.email": …} (a CSV column of
+//     an upload job) as well as {"contact": {"email": …}}, which wins when
+//     an object has both.
 //   - A JSON string is used exactly as written, except that an empty or
 //     all-white-space string counts as absent. A number is used as its JSON
 //     text (`42`, `1.50`, `1e3` stay as written); a boolean is `true` or

@@ -141,17 +141,33 @@ func (s source) eval(root map[string]any) (string, bool) {
 }
 
 // lookup follows path from v; it returns nil when the path leads nowhere.
+// A member whose name has dots is read by the same path: when a member
+// named by one segment leads nowhere, the segments joined with dots name
+// one member, the shortest such name first (`a.b.c` reads {"a":{"b.c":…}}
+// and {"a.b.c":…}), as CSV columns such as `contact.email` need.
 func lookup(v any, path []string) any {
-	for _, seg := range path {
+	for i, seg := range path {
 		switch x := v.(type) {
 		case map[string]any:
-			v = x[seg]
+			if r := lookup(x[seg], path[i+1:]); r != nil || i == len(path)-1 {
+				return r
+			}
+			name := seg
+			for j := i + 1; j < len(path); j++ {
+				name += "." + path[j]
+				if m, ok := x[name]; ok {
+					if r := lookup(m, path[j+1:]); r != nil {
+						return r
+					}
+				}
+			}
+			return nil
 		case []any:
-			i, ok := arrayIndex(seg)
-			if !ok || i >= len(x) {
+			n, ok := arrayIndex(seg)
+			if !ok || n >= len(x) {
 				return nil
 			}
-			v = x[i]
+			v = x[n]
 		default:
 			return nil
 		}

@@ -48,3 +48,25 @@ func TestValueAt(t *testing.T) {
 		t.Errorf("ValueAt of a malformed path: %v, want EINVALID", err)
 	}
 }
+
+// TestValueAt_DottedMemberNames: a member whose name has dots (a CSV
+// column such as contact.email) is read by the path of its segments; a
+// nested member of that path wins over it.
+func TestValueAt_DottedMemberNames(t *testing.T) {
+	for _, tt := range []struct{ obj, path, want string }{
+		{`{"contact.email":"ann@example.com"}`, "contact.email", "ann@example.com"},
+		{`{"contact":"Ann","contact.email":"ann@example.com"}`, "contact.email", "ann@example.com"},
+		{`{"a":{"b.c":"1"}}`, "a.b.c", "1"},
+		{`{"a.b":{"c":"2"}}`, "a.b.c", "2"},
+		{`{"a.b.c":"3"}`, "a.b.c", "3"},
+		{`{"a.b":[{"c":"4"}]}`, "a.b.0.c", "4"},
+		{`{"contact":{"email":"nested@example.com"},"contact.email":"flat@example.com"}`, "contact.email", "nested@example.com"},
+	} {
+		if v, ok, err := ValueAt([]byte(tt.obj), tt.path); err != nil || !ok || v != tt.want {
+			t.Errorf("ValueAt(%s, %s) = %q, %v, %v; want %q", tt.obj, tt.path, v, ok, err, tt.want)
+		}
+	}
+	if _, ok, _ := ValueAt([]byte(`{"contact.mail":"x","contact":{}}`), "contact.email"); ok {
+		t.Error("ValueAt found a member that is not there")
+	}
+}

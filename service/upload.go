@@ -426,7 +426,9 @@ func parseUpload(file []byte, doc *uploadDoc) ([]uploadRow, error) {
 		}
 	}
 	for name, f := range doc.Fields {
-		if col, ok := strings.CutPrefix(f.Source, "_source."); ok && !strings.Contains(col, ".") && !slices.Contains(header, col) {
+		// A row is flat: `_source.contact.email` reads the column named
+		// contact.email (mapping reads a dotted member name by its path).
+		if col, ok := strings.CutPrefix(f.Source, "_source."); ok && !slices.Contains(header, col) {
 			return nil, fmt.Errorf("Field %s reads column %q, which the header does not name.", name, col)
 		}
 	}

@@ -275,3 +275,46 @@ func TestUploadJobs_CheckedBeforeTheBody(t *testing.T) {
 		t.Errorf("forged signature: %d, want 403", r.StatusCode)
 	}
 }
+
+// TestUploadJobs_DottedColumns: a column whose name has dots, as exports
+// of nested records write them (contact.email), is read by the source
+// _source.contact.email; a field reading a dotted column the header does
+// not name fails the job before any row goes in.
+func TestUploadJobs_DottedColumns(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	run := func(name, csv string) *customerprofiles.GetUploadJobOutput {
+		t.Helper()
+		out, err := e.client.CreateUploadJob(ctx, &customerprofiles.CreateUploadJobInput{DomainName: aws.String(e.domain),
+			DisplayName: aws.String(name), UniqueKey: aws.String("email"),
+			Fields: map[string]types.ObjectTypeField{
+				"email": field("_source.contact.email", "_profile.EmailAddress", "EMAIL_ADDRESS"),
+				"first": field("_source.contact.name.first", "_profile.FirstName", "NAME"),
+			}})
+		if err != nil {
+			t.Fatalf("CreateUploadJob: %v", err)
+		}
+		job := aws.ToString(out.JobId)
+		if st := e.putUpload(job, csv, func(tok string) string { return tok }); st != http.StatusOK {
+			t.Fatalf("PUT: %d", st)
+		}
+		if _, err := e.client.StartUploadJob(ctx, &customerprofiles.StartUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(job)}); err != nil {
+			t.Fatal(err)
+		}
+		return e.waitUpload(job)
+	}
+	j := run("nested.csv", "id,contact.email,contact.name.first\n1,gil@example.com,Gil\n2,hal@example.com,Hal\n")
+	if j.Status != types.UploadJobStatusSucceeded || aws.ToInt64(j.ResultsSummary.CreatedRecords) != 2 {
+		t.Fatalf("job %s %s, results %+v", j.Status, j.StatusReason, *j.ResultsSummary)
+	}
+	if p := e.mustOne("_email", "gil@example.com"); aws.ToString(p.FirstName) != "Gil" {
+		t.Errorf("FirstName %q, want Gil", aws.ToString(p.FirstName))
+	}
+	j = run("no-name.csv", "id,contact.email\n3,ivy@example.com\n")
+	if j.Status != types.UploadJobStatusFailed || j.StatusReason != types.StatusReasonValidationFailure {
+		t.Errorf("a file without the contact.name.first column: %s %s", j.Status, j.StatusReason)
+	}
+	if ps := e.search("_email", "ivy@example.com"); len(ps) != 0 {
+		t.Errorf("a failed file put rows in: %+v", ps)
+	}
+}
