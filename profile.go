@@ -36,6 +36,22 @@ var StandardFields = []string{
 	"EmailAddress", "PersonalEmailAddress", "BusinessEmailAddress", "ProfileType",
 }
 
+// EnumField returns the values a standard field takes when it is one of
+// the API's enums (Gender, PartyType, ProfileType), and the free-text field
+// beside it that takes any other text ("" when it has none); ok is false
+// for a field that is not an enum.
+func EnumField(name string) (values []string, textField string, ok bool) {
+	switch name {
+	case "Gender":
+		return []string{"MALE", "FEMALE", "UNSPECIFIED"}, "GenderString", true
+	case "PartyType":
+		return []string{"INDIVIDUAL", "BUSINESS", "OTHER"}, "PartyTypeString", true
+	case "ProfileType":
+		return []string{"ACCOUNT_PROFILE", "PROFILE"}, "", true
+	}
+	return nil, "", false
+}
+
 // AddressKinds are the address fields of the standard profile, each made of AddressFields.
 var AddressKinds = []string{"Address", "ShippingAddress", "MailingAddress", "BillingAddress"}
 

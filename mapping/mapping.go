@@ -42,6 +42,14 @@
 // address part and attribute value. When several fields target the same
 // profile field, the first one with a value, in field-name order, wins.
 //
+// Gender, PartyType and ProfileType are enums in the API. A value targeted
+// at one of them that is one of its values in any case, white space
+// around it aside (`female`, ` Business `), is written as that value
+// (`FEMALE`, `BUSINESS`). Any other text goes to the free-text field
+// beside the enum, as if the field targeted it: GenderString for Gender,
+// PartyTypeString for PartyType. ProfileType has none: another value is
+// refused (EINVALID naming the field, the value and the allowed values).
+//
 // # Normalisation
 //
 // Key values and searches use the normalised form of a value, by content
@@ -53,11 +61,14 @@
 //     international call prefix and is dropped; so is the national trunk
 //     digit written "(0)" after an international prefix
 //     (`+44 (0)20 7946 0958`). A number of exactly 10
-//     digits written without `+` or `00` is a North-American number and gets
-//     country code 1. The result is `+` and the digits, so
+//     digits written without `+` or `00` whose first digit is 2-9 is a
+//     North-American number and gets country code 1 (the exchange code is
+//     not checked: the AWS documentation matches `(555)-123-4567` with
+//     `+15551234567`). The result is `+` and the digits, so
 //     `(555) 123-4567`, `555.123.4567`, `15551234567`, `+1 (555) 123-4567`
 //     and `001 555 123 4567` all become `+15551234567`. Other national
-//     numbers get no country code (there is no default region), and letters
+//     numbers, `06 12 34 56 78` among them, keep their digits as given and
+//     get no country code (there is no default region), and letters
 //     (vanity numbers) are ignored. No digits at all gives "", and so does a
 //     value with an `@` (an email address is not a phone number).
 //   - EMAIL_ADDRESS: a `mailto:` prefix (any case) is removed, the value is
@@ -65,6 +76,9 @@
 //     nothing on one side, or white space) gives "": contact records hold
 //     a phone or an email in one place, read by one field of each type.
 //   - NAME: trimmed, inner runs of white space become one space, lower-cased.
+//   - Every type but PHONE_NUMBER is first put in Unicode normal form C
+//     (NFC): a letter and a combining accent become the precomposed letter,
+//     so `José` gives one key however it was typed.
 //   - NUMBER: a decimal number (optional sign, digits with an optional
 //     point, optional exponent) is written canonically: no leading or
 //     trailing zeros, no exponent, no `+`, `-0` is `0` (`042` → `42`,
@@ -204,9 +218,13 @@ func (m *Mapper) Map(obj []byte) (*Result, error) {
 				return nil, profiles.Errorf(profiles.EINVALID,
 					"Field %q: the value for _profile.%s is %d characters long; the limit is %d", f.name, f.target, n, f.limit)
 			}
-			if _, taken := res.Fields[f.target]; !taken {
-				res.Fields[f.target] = v
-				res.FieldTypes[f.target] = f.ctype
+			target, pv, err := f.profileValue(v)
+			if err != nil {
+				return nil, err
+			}
+			if _, taken := res.Fields[target]; !taken {
+				res.Fields[target] = pv
+				res.FieldTypes[target] = f.ctype
 			}
 		}
 		switch {
@@ -227,6 +245,29 @@ func (m *Mapper) Map(obj []byte) (*Result, error) {
 
 	res.Keys = c.keyValues(values, present)
 	return res, nil
+}
+
+// profileValue returns the profile field a field's value v goes to, and
+// the value it takes there: v in f's target, except for a target that is
+// an enum (Gender, PartyType, ProfileType). There a value that is one of
+// the enum's values in any case is written as the enum value; other text
+// goes to the free-text field beside the enum (GenderString,
+// PartyTypeString), and where there is none it is EINVALID.
+func (f *cfield) profileValue(v string) (target, value string, err error) {
+	if f.enum == nil {
+		return f.target, v, nil
+	}
+	t := strings.TrimSpace(v)
+	for _, e := range f.enum {
+		if strings.EqualFold(t, e) {
+			return f.target, e, nil
+		}
+	}
+	if f.text != "" {
+		return f.text, v, nil
+	}
+	return "", "", profiles.Errorf(profiles.EINVALID, "Field %q: value %q for _profile.%s is not one of %s",
+		f.name, v, f.target, strings.Join(f.enum, ", "))
 }
 
 // FieldValues returns the value of each of the type's fields that obj
@@ -331,9 +372,11 @@ type compiled struct {
 type cfield struct {
 	name   string
 	src    source
-	target string // profile path without "_profile."; "" for none
-	limit  int    // longest value the target takes, in characters
-	ctype  string // one of the Content* constants
+	target string   // profile path without "_profile."; "" for none
+	limit  int      // longest value the target takes, in characters
+	ctype  string   // one of the Content* constants
+	enum   []string // the values of a target that is an enum, else nil
+	text   string   // the free-text field beside that enum, if any
 }
 
 type ckey struct {
@@ -368,7 +411,8 @@ func compile(t *profiles.ObjectType) (*compiled, error) {
 			c.tsField = len(c.fields)
 		}
 		index[name] = len(c.fields)
-		c.fields = append(c.fields, cfield{name: name, src: src, target: target, limit: limit, ctype: ctype})
+		enum, text, _ := profiles.EnumField(target)
+		c.fields = append(c.fields, cfield{name: name, src: src, target: target, limit: limit, ctype: ctype, enum: enum, text: text})
 	}
 	if t.SourceLastUpdatedTimestampFormat != "" {
 		layout, err := javaLayout(t.SourceLastUpdatedTimestampFormat)

@@ -4,15 +4,22 @@ import (
 	"strings"
 	"unicode"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/openprofiles/profiles"
 )
 
 // Normalize returns the searchable form of v for a content type ("" and
 // unknown types are STRING). The rules are in the package documentation.
 func Normalize(contentType, v string) string {
-	switch contentType {
-	case profiles.ContentPhone:
+	if contentType == profiles.ContentPhone {
 		return normalizePhone(v)
+	}
+	// One text, one key: "é" typed as e and a combining accent is the
+	// precomposed "é" (Unicode NFC). Text already in NFC, as most is, is
+	// returned as it is, without copying.
+	v = norm.NFC.String(v)
+	switch contentType {
 	case profiles.ContentEmail:
 		return normalizeEmail(v)
 	case profiles.ContentName:
@@ -73,11 +80,20 @@ func normalizePhone(v string) string {
 	var b strings.Builder
 	b.Grow(len(digits) + 2)
 	b.WriteByte('+')
-	if !international && len(digits) == 10 {
+	if !international && nanp(digits) {
 		b.WriteByte('1')
 	}
 	b.Write(digits)
 	return b.String()
+}
+
+// nanp reports whether digits, written without an international prefix,
+// are a North-American number without its country code: ten digits whose
+// area code starts with 2-9 (no area code starts with 0 or 1). The
+// exchange code is not checked: the AWS documentation's own example,
+// (555)-123-4567, has exchange 123.
+func nanp(digits []byte) bool {
+	return len(digits) == 10 && digits[0] >= '2' && digits[0] <= '9'
 }
 
 // PhonePlaceholder reports whether a normalised phone number (Normalize)

@@ -32,6 +32,11 @@ func TestNormalize(t *testing.T) {
 		{"PhoneGermanyTenDigits", profiles.ContentPhone, "+49 89 1234567", "+49891234567"},
 		{"PhoneGermanyTenDigitsDoubleZero", profiles.ContentPhone, "0049 89 1234567", "+49891234567"},
 		{"PhoneNationalUK", profiles.ContentPhone, "020 7946 0958", "+02079460958"},
+		// Ten digits are North-American only when the area code starts
+		// with 2-9; others keep their digits as given.
+		{"PhoneTenDigitsLeadingZero", profiles.ContentPhone, "06 12 34 56 78", "+0612345678"},
+		{"PhoneTenDigitsLeadingOne", profiles.ContentPhone, "1234567890", "+1234567890"},
+		{"PhoneTenDigitsAreaCode2", profiles.ContentPhone, "212 555 0100", "+12125550100"},
 		// Extensions are dropped.
 		{"PhoneExtX", profiles.ContentPhone, "555-123-4567 x123", "+15551234567"},
 		{"PhoneExtXNoSpace", profiles.ContentPhone, "5551234567x123", "+15551234567"},
@@ -66,6 +71,11 @@ func TestNormalize(t *testing.T) {
 		{"NameCollapse", profiles.ContentName, "  Jane \t\n  DOE  ", "jane doe"},
 		{"NameUnicode", profiles.ContentName, "ÉLODIE  Müller", "élodie müller"},
 		{"NameEmpty", profiles.ContentName, " ", ""},
+		// Unicode NFC: a combining accent is the precomposed letter.
+		{"NameCombiningAccent", profiles.ContentName, "Jose\u0301 Garci\u0301a", "jos\u00e9 garc\u00eda"},
+		{"NamePrecomposed", profiles.ContentName, "Jos\u00e9 Garc\u00eda", "jos\u00e9 garc\u00eda"},
+		{"EmailCombiningAccent", profiles.ContentEmail, "Jose\u0301@example.com", "jos\u00e9@example.com"},
+		{"StringCombiningAccent", profiles.ContentString, " Cafe\u0301 ", "Caf\u00e9"},
 
 		{"NumberLeadingZero", profiles.ContentNumber, "042", "42"},
 		{"NumberTrailingZero", profiles.ContentNumber, "1.50", "1.5"},
