@@ -20,9 +20,10 @@ type DeadLetter struct {
 	FirstFailureAt time.Time `json:"FirstFailureAt"`
 	Attempts       int       `json:"Attempts"`
 	// An object too large for a queue message (256 KiB) is cut: the
-	// message holds its first part, and the server keeps it whole in the
-	// file ObjectFile names (under dlq-objects in its data dir) until a
-	// replay ingests it.
+	// message holds its first part, and the server keeps it whole, sealed
+	// with the domain's KMS key and bound to the domain and to this file,
+	// in the file ObjectFile names (dlq-objects/<domain>/ in its data
+	// dir), for this letter alone, until a replay ingests it.
 	ObjectTruncated bool   `json:"ObjectTruncated,omitempty"`
 	ObjectSize      int    `json:"ObjectSize,omitempty"`
 	ObjectFile      string `json:"ObjectFile,omitempty"`

@@ -2,9 +2,9 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -138,11 +138,12 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			keep = append(keep, t)
 			continue
 		}
-		obj, file := dl.Object, ""
-		if whole, path, ok := s.wholeObject(dl); ok {
-			obj, file = whole, path
+		// A letter whose whole copy cannot be read fails as one whose
+		// ingestion fails: it is kept, with the error.
+		obj, file, perr := s.wholeObject(ctx, dl)
+		if perr == nil {
+			_, perr = s.PutProfileObject(ctx, dl.DomainName, dl.ObjectTypeName, obj)
 		}
-		_, perr := s.PutProfileObject(ctx, dl.DomainName, dl.ObjectTypeName, obj)
 		if perr != nil {
 			failed++
 			again := *dl
@@ -172,33 +173,75 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 	return replayed, failed, refused, nil
 }
 
-// wholeObject returns the whole object of a letter cut to fit a queue
-// message, and its file, from the file this node kept (truncate), if it
-// has it. The file must be one truncate wrote: in this node's dlq-objects
-// (the letter names it, or, from before, gives its path there), named by
-// the SHA-256 of what it holds, which begins with the letter's cut copy (a
-// message names a file; the queue takes messages from anyone who may send
-// to it).
-func (s *Service) wholeObject(dl *profiles.DeadLetter) (string, string, bool) {
-	if !dl.ObjectTruncated || dl.ObjectFile == "" || dl.Object == "" || s.spool.path == "" {
-		return "", "", false
+// deadLetterCopyExt ends the name of a whole copy truncate writes: 32
+// random hex digits and this.
+const deadLetterCopyExt = ".sealed"
+
+// isCopyName tells whether name is one truncate gives a whole copy: n hex
+// digits and ext.
+func isCopyName(name string, n int, ext string) bool {
+	hexDigits, ok := strings.CutSuffix(name, ext)
+	if !ok || len(hexDigits) != n {
+		return false
 	}
-	file := filepath.Clean(dl.ObjectFile)
+	_, err := hex.DecodeString(hexDigits)
+	return err == nil && strings.ToLower(hexDigits) == hexDigits
+}
+
+// wholeObject returns the object of a letter to ingest again: the letter's
+// own, or for a letter cut to fit a queue message, the whole copy truncate
+// kept, and its file. The copy must be one truncate wrote for the letter's
+// domain: the file the letter names in that domain's directory of this
+// node's dlq-objects, which opens with the domain's KMS key, is bound to
+// the domain, object type and file name, and begins with the letter's cut
+// copy (a message names a file; the queue takes messages from anyone who
+// may send to it, in any domain). A letter whose copy is missing, or does
+// not open (the key disabled), fails with an error that says why; the cut
+// copy is never ingested in its place.
+func (s *Service) wholeObject(ctx context.Context, dl *profiles.DeadLetter) (obj, file string, err error) {
+	if !dl.ObjectTruncated {
+		return dl.Object, "", nil
+	}
+	name := dl.ObjectFile
 	switch {
-	case !filepath.IsAbs(file) && !strings.ContainsAny(dl.ObjectFile, `/\`):
-		file = filepath.Join(s.dlqObjectsDir(), file)
-	case filepath.Dir(file) != s.dlqObjectsDir():
-		return "", "", false
+	case isCopyName(name, 32, deadLetterCopyExt):
+	case isCopyName(filepath.Base(name), 64, ".json"):
+		// Written by an earlier version: named by the object's hash
+		// and shared by every letter of the object, in any domain, in
+		// plaintext. Nothing tells which domain wrote it.
+		return "", "", profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%d bytes) is in the file dlq-objects/%s of the server's data dir, "+
+			"kept by an earlier version for any domain: a replay does not read it. Check that it is domain %s's object, put it with PutProfileObject, then delete the letter and the file.",
+			dl.ObjectSize, filepath.Base(name), dl.DomainName)
+	default:
+		return "", "", profiles.Errorf(profiles.EINVALID, "The dead letter's ObjectFile %q is not the name of a whole copy this server keeps; its object is cut (%d of %d bytes) and is not ingested.",
+			name, len(dl.Object), dl.ObjectSize)
 	}
-	data, err := os.ReadFile(file)
+	if s.spool.path == "" {
+		return "", "", profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%s) is not kept by this server (it has no data dir).", name)
+	}
+	dir, err := s.deadLetterCopyDir(dl.DomainName)
 	if err != nil {
-		return "", "", false
+		return "", "", err
 	}
-	sum := sha256.Sum256(data)
-	if filepath.Base(file) != hex.EncodeToString(sum[:])+".json" || !strings.HasPrefix(string(data), dl.Object) {
-		return "", "", false
+	file = filepath.Join(dir, name)
+	sealed, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", "", profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%s of domain %s) is not kept by this server: "+
+			"its object is cut (%d of %d bytes) and is not ingested. A server keeps the copies of the letters it wrote, in its data dir.", name, dl.DomainName, len(dl.Object), dl.ObjectSize)
+	} else if err != nil {
+		return "", "", err
 	}
-	return string(data), file, true
+	if len(sealed) == 0 || sealed[0] != sealVersion { // Open lets plaintext through
+		return "", "", profiles.Errorf(profiles.EINVALID, "The whole copy %s of a dead letter of domain %s is not sealed: it is not ingested.", name, dl.DomainName)
+	}
+	whole, err := s.crypt.Open(ctx, deadLetterCopyRecord(dl, name), sealed)
+	if err != nil {
+		return "", "", err
+	}
+	if !strings.HasPrefix(string(whole), dl.Object) {
+		return "", "", profiles.Errorf(profiles.EINVALID, "The whole copy %s of a dead letter of domain %s does not begin with the letter's object: it is not ingested.", name, dl.DomainName)
+	}
+	return string(whole), file, nil
 }
 
 // DeleteDeadLetters deletes the messages of the domain's dead-letter queue

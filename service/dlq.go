@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -105,7 +106,7 @@ func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 		return err
 	}
 	if len(body) > maxDeadLetterBytes {
-		if body, err = s.truncate(dl); err != nil {
+		if body, err = s.truncate(ctx, dl); err != nil {
 			return err
 		}
 	}
@@ -126,52 +127,81 @@ func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 }
 
 // dlqObjectsDir is where this node keeps the whole objects of dead letters
-// cut to fit a queue message: beside the spool, in the data dir.
+// cut to fit a queue message: beside the spool, in the data dir, one
+// directory per domain.
 func (s *Service) dlqObjectsDir() string {
 	return filepath.Join(filepath.Dir(s.spool.path), "dlq-objects")
 }
 
-// truncate keeps a too large object whole in a file beside the spool and
-// cuts the message's copy to fit a queue message.
-func (s *Service) truncate(dl *DeadLetter) ([]byte, error) {
-	if s.spool.path == "" {
-		return nil, errors.New("no data dir to keep a large dead letter in")
+// deadLetterCopyDir returns the directory of the whole copies of a domain's
+// dead letters. A domain name is letters, digits, '-' and '_' (the API
+// checks it); any other is refused rather than joined to a path.
+func (s *Service) deadLetterCopyDir(domain string) (string, error) {
+	if domain == "" || len(domain) > 64 || strings.Trim(domain, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
+		return "", profiles.Errorf(profiles.EINVALID, "dead letter of domain %q: not a domain name", domain)
 	}
-	sum := sha256.Sum256([]byte(dl.Object))
-	dir := s.dlqObjectsDir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	// Kept whole or not at all, through a crash of the machine too (the
-	// queue's message is sent next, and names it); a copy kept of the same
-	// object for an earlier letter stays whole should this write fail.
-	file := filepath.Join(dir, hex.EncodeToString(sum[:])+".json")
-	if err := writeFileDurably(file, []byte(dl.Object)); err != nil {
-		return nil, err
-	}
-	// The message names the file, not where the data dir is.
-	dl.ObjectTruncated, dl.ObjectSize, dl.ObjectFile = true, len(dl.Object), filepath.Base(file)
-	obj := dl.Object
-	for n := len(obj) / 2; ; n /= 2 {
-		for n > 0 && !utf8.RuneStart(obj[n]) {
-			n--
+	return filepath.Join(s.dlqObjectsDir(), domain), nil
+}
+
+// deadLetterCopyRecord is what a whole copy's encryption binds it to: its
+// domain, its object type and its file name (which is its letter's alone).
+func deadLetterCopyRecord(dl *DeadLetter, name string) profiles.RecordRef {
+	return profiles.RecordRef{Domain: dl.DomainName, Kind: profiles.RecordDeadLetter, ObjectType: dl.ObjectTypeName, ID: name}
+}
+
+// truncate keeps a too large object whole in a file of its domain's
+// directory beside the spool, sealed with the domain's KMS key, and cuts
+// the message's copy to fit a queue message. The file is this letter's
+// alone (a random name): a replay that ingests it removes it, and no other
+// letter needs it. A letter sent again (a replay that failed) that is
+// already cut keeps its file and has its error message cut instead.
+func (s *Service) truncate(ctx context.Context, dl *DeadLetter) ([]byte, error) {
+	if !dl.ObjectTruncated {
+		if s.spool.path == "" {
+			return nil, errors.New("no data dir to keep a large dead letter in")
 		}
-		dl.Object = obj[:n]
-		body, err := json.Marshal(dl)
-		if err != nil || len(body) <= maxDeadLetterBytes {
-			return body, err
+		dir, err := s.deadLetterCopyDir(dl.DomainName)
+		if err != nil {
+			return nil, err
 		}
-		if n == 0 {
-			// Too large without the object: the error message is (an
-			// error quoting what failed); cut it too, once.
-			dl.ErrorMessage = truncate(dl.ErrorMessage, 1000)
-			body, err = json.Marshal(dl)
-			if err == nil && len(body) > maxDeadLetterBytes {
-				err = fmt.Errorf("a dead letter of domain %s is larger than a queue message even without its object", dl.DomainName)
+		var random [16]byte
+		rand.Read(random[:])
+		name := hex.EncodeToString(random[:]) + deadLetterCopyExt
+		sealed, err := s.crypt.Seal(ctx, deadLetterCopyRecord(dl, name), []byte(dl.Object))
+		if err != nil {
+			return nil, fmt.Errorf("the object (%d bytes) is too large for a queue message and its whole copy cannot be sealed: %w", len(dl.Object), err)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		// Kept whole or not at all, through a crash of the machine too
+		// (the queue's message is sent next, and names it).
+		if err := writeFileDurably(filepath.Join(dir, name), sealed); err != nil {
+			return nil, err
+		}
+		// The message names the file, not where the data dir is.
+		dl.ObjectTruncated, dl.ObjectSize, dl.ObjectFile = true, len(dl.Object), name
+		obj := dl.Object
+		for n := len(obj) / 2; n > 0; n /= 2 {
+			for n > 0 && !utf8.RuneStart(obj[n]) {
+				n--
 			}
-			return body, err
+			dl.Object = obj[:n]
+			body, err := json.Marshal(dl)
+			if err != nil || len(body) <= maxDeadLetterBytes {
+				return body, err
+			}
 		}
+		dl.Object = ""
 	}
+	// Too large without the object: the error message is (an error
+	// quoting what failed); cut it too, once.
+	dl.ErrorMessage = truncate(dl.ErrorMessage, 1000)
+	body, err := json.Marshal(dl)
+	if err == nil && len(body) > maxDeadLetterBytes {
+		err = fmt.Errorf("a dead letter of domain %s is larger than a queue message even without its object", dl.DomainName)
+	}
+	return body, err
 }
 
 // CheckDeadLetterQueue makes sure the service may send to a queue for a

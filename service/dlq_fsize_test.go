@@ -98,36 +98,40 @@ func TestDeliverSpooled_RewriteFails(t *testing.T) {
 }
 
 // TestTruncate_CopyKeptWhole: the whole copy of a dead letter cut to fit a
-// queue message is written whole or not at all: a second letter of the
-// same object that cannot be written (the disk full) leaves the first one's
-// copy as it was. Before, the copy was rewritten in place, and cut short.
+// queue message is written whole or not at all: a letter whose copy
+// cannot be written (the disk full) fails, leaves no part of it, and
+// leaves the copy of an earlier letter as it was.
 func TestTruncate_CopyKeptWhole(t *testing.T) {
 	obj := strings.Repeat("o", 300_000)
 	letter := func() *service.DeadLetter {
-		return &service.DeadLetter{Version: 1, DomainName: "d", ObjectTypeName: "t", Source: "import", ErrorCode: "INVALID_OBJECT", Object: obj}
+		return &service.DeadLetter{Version: 1, DomainName: "enc", ObjectTypeName: "t", Source: "import", ErrorCode: "INVALID_OBJECT", Object: obj}
 	}
 	if dir := childDir(); dir != "" {
-		s := service.New(nil, "us-east-1", "000000000000", []byte("secret"))
+		s, _ := MustOpenEncrypted(t, service.DefaultCryptConfig)
 		s.SetSpool(filepath.Join(dir, "spool.jsonl"))
 		limitFileSize(t, 1000)
-		if _, err := s.Truncate(letter()); err == nil {
+		if _, err := s.Truncate(t.Context(), letter()); err == nil {
 			t.Error("a dead letter cut with no room for its copy: nil error")
 		}
 		return
 	}
 	dir := t.TempDir()
-	s := service.New(nil, "us-east-1", "000000000000", []byte("secret"))
+	s, _ := MustOpenEncrypted(t, service.DefaultCryptConfig)
 	s.SetSpool(filepath.Join(dir, "spool.jsonl"))
 	dl := letter()
-	if _, err := s.Truncate(dl); err != nil {
+	if _, err := s.Truncate(t.Context(), dl); err != nil {
 		t.Fatal(err)
 	}
-	copyPath := filepath.Join(dir, "dlq-objects", dl.ObjectFile)
+	copyPath := filepath.Join(dir, "dlq-objects", "enc", dl.ObjectFile)
+	before, err := os.ReadFile(copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	runChild(t, dir)
-	if got, err := os.ReadFile(copyPath); err != nil || string(got) != obj {
-		t.Errorf("copy after a second letter of its object failed to write: %d bytes, %v; want the object whole (%d bytes)", len(got), err, len(obj))
+	if got, err := os.ReadFile(copyPath); err != nil || string(got) != string(before) {
+		t.Errorf("copy after another letter's copy failed to write: %d bytes, %v; want it as it was (%d bytes)", len(got), err, len(before))
 	}
 	if files, _ := os.ReadDir(filepath.Dir(copyPath)); len(files) != 1 {
-		t.Errorf("%d files in dlq-objects, want the copy alone", len(files))
+		t.Errorf("%d files in dlq-objects/enc, want the first letter's copy alone", len(files))
 	}
 }

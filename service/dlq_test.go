@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/localsqs"
 	"github.com/openprofiles/profiles/service"
 )
@@ -44,14 +46,14 @@ func TestDeadLetter_DomainUnreadable(t *testing.T) {
 // even without its object (an error message quoting what failed) has its
 // message cut too, rather than its object cut forever.
 func TestDeadLetter_HugeErrorMessage(t *testing.T) {
-	s := service.New(MustOpenSQLite(t), "us-east-1", "000000000000", []byte("secret"))
+	s, _ := MustOpenEncrypted(t, service.DefaultCryptConfig)
 	s.SetSpool(filepath.Join(t.TempDir(), "dlq-spool.jsonl"))
-	dl := &service.DeadLetter{Version: 1, DomainName: "d", ObjectTypeName: "t", Source: "import",
+	dl := &service.DeadLetter{Version: 1, DomainName: "enc", ObjectTypeName: "t", Source: "import",
 		ErrorCode: "INVALID_OBJECT", ErrorMessage: strings.Repeat("e", 300_000), Object: strings.Repeat("o", 300_000)}
 	done := make(chan struct{})
 	var body []byte
 	var err error
-	go func() { body, err = s.Truncate(dl); close(done) }()
+	go func() { body, err = s.Truncate(t.Context(), dl); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
@@ -86,6 +88,12 @@ func TestReplayDeadLetters_CopyOutlivesMessage(t *testing.T) {
 	db := MustOpenSQLite(t)
 	s := service.New(db, "us-east-1", "000000000000", []byte("secret"))
 	s.SetIngestRate(0, 1)
+	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: time.Now}
+	key, err := k.EnsureDefaultKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Keys, s.DefaultKey = k, key
 	dir := t.TempDir()
 	s.SetSpool(filepath.Join(dir, "dlq-spool.jsonl"))
 	var ahead atomic.Int64 // how far the queue's clock is put forward
@@ -105,11 +113,11 @@ func TestReplayDeadLetters_CopyOutlivesMessage(t *testing.T) {
 	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
 		t.Fatal("ingestion into a missing object type succeeded")
 	}
-	files, err := os.ReadDir(filepath.Join(dir, "dlq-objects"))
+	files, err := os.ReadDir(filepath.Join(dir, "dlq-objects", "d"))
 	if err != nil || len(files) != 1 {
 		t.Fatalf("kept copies: %v, %v; want one", files, err)
 	}
-	copyPath := filepath.Join(dir, "dlq-objects", files[0].Name())
+	copyPath := filepath.Join(dir, "dlq-objects", "d", files[0].Name())
 	if _, err := s.PutObjectType(ctx, contactType("d")); err != nil {
 		t.Fatal(err)
 	}

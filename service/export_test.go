@@ -30,7 +30,9 @@ func (s *Service) DeadLetterObject(ctx context.Context, domain, objectType, obj,
 }
 
 // Truncate is truncate, for tests.
-func (s *Service) Truncate(dl *DeadLetter) ([]byte, error) { return s.truncate(dl) }
+func (s *Service) Truncate(ctx context.Context, dl *DeadLetter) ([]byte, error) {
+	return s.truncate(ctx, dl)
+}
 
 // IngestFor is ingestObject of an object for the domain created at born
 // (an upload job's row), for tests.

@@ -9,9 +9,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/openprofiles/profiles"
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
 
 // TestDeadLetterService: the dead letters of a domain as the console reads
@@ -48,7 +50,7 @@ func TestDeadLetterService(t *testing.T) {
 	var foreignID, keptFile string
 	for _, e := range entries {
 		if e.Letter != nil {
-			keptFile = filepath.Join(m.Config.DataDir, "dlq-objects", e.Letter.ObjectFile)
+			keptFile = filepath.Join(m.Config.DataDir, "dlq-objects", "ops", e.Letter.ObjectFile)
 		}
 		switch {
 		case e.Letter == nil:
@@ -157,18 +159,194 @@ func TestDeadLetterService_ForgedLetters(t *testing.T) {
 	if replayed, failed, refused, err := m.Service.ReplayDeadLetters(ctx, "one", nil, refuse); err != nil || replayed+failed != 0 || refused != 1 {
 		t.Fatalf("replay of one, its object type refused: %d replayed, %d failed, %d refused, %v; want 1 refused", replayed, failed, refused, err)
 	}
-	if replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "one", nil, nil); err != nil || replayed != 1 || failed != 0 {
-		t.Fatalf("replay of one: %d replayed, %d failed, %v; want its one letter", replayed, failed, err)
+	// The letter of one names a file that is not a copy the server keeps:
+	// it fails, and neither the file nor the letter's cut object is put.
+	if replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "one", nil, nil); err != nil || replayed != 0 || failed != 1 {
+		t.Fatalf("replay of one: %d replayed, %d failed, %v; want its one letter failed", replayed, failed, err)
 	}
 	one := &ingestEnv{t: t, m: m, client: client, domain: "one"}
-	one.mustOne("_email", "one@example.com")
 	if got := one.search("_email", "leaked@example.com"); len(got) != 0 {
 		t.Errorf("the replay read the file a forged letter named")
+	}
+	if got := one.search("_email", "one@example.com"); len(got) != 0 {
+		t.Errorf("the replay put the cut object of a letter whose whole copy it does not keep")
 	}
 	if got := (&ingestEnv{t: t, m: m, client: client, domain: "two"}).search("_email", "two@example.com"); len(got) != 0 {
 		t.Errorf("replaying domain one's letters put domain two's letter into domain two")
 	}
 	if replayed, _, _, err := m.Service.ReplayDeadLetters(ctx, "two", nil, nil); err != nil || replayed != 1 {
 		t.Fatalf("replay of two: %d replayed, %v; want its letter", replayed, err)
+	}
+}
+
+// mustLetters returns the dead letters of a domain's queue, by their
+// object's email.
+func mustLetters(t *testing.T, m *main.Main, domain string) map[string]*profiles.DeadLetterEntry {
+	t.Helper()
+	entries, err := m.Service.ListDeadLetters(t.Context(), domain, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*profiles.DeadLetterEntry{}
+	for _, e := range entries {
+		if e.Letter == nil {
+			t.Fatalf("a message of %s's queue is not a dead letter: %s", domain, e.Body)
+		}
+		// The object may be cut: its email is read from its beginning.
+		_, email, _ := strings.Cut(e.Letter.Object, `"email":"`)
+		email, _, _ = strings.Cut(email, `"`)
+		out[email] = e
+	}
+	return out
+}
+
+// TestDeadLetterCopies_OneDomainOneLetter: the whole copy of a dead letter
+// cut to fit a queue message belongs to its domain and its letter alone,
+// and is sealed with the domain's key. The same object failing in two
+// domains has two copies: replaying one domain's letter removes its copy
+// and leaves the other's, which replays whole. A message forged into a
+// domain's queue that names another domain's copy does not bring that
+// copy into the domain (nor its cut part). Before, copies were named by the
+// object's SHA-256, shared by every letter of any domain, in plaintext.
+func TestDeadLetterCopies_OneDomainOneLetter(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	for _, d := range []string{"alpha", "beta"} {
+		if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(d),
+			DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(mustServiceQueue(t, m, d+"-dlq"))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Characters JSON escapes: the letters are cut. No type yet: they fail.
+	big := func(id, email string) string {
+		b, _ := json.Marshal(map[string]string{"email": email, "id": id, "note": strings.Repeat(`"`, 120000) + "the-end-of-" + id})
+		return string(b)
+	}
+	shared, secret := big("shared", "shared@example.com"), big("secret", "secret@example.com")
+	for _, in := range []struct{ domain, obj string }{{"alpha", shared}, {"beta", shared}, {"alpha", secret}} {
+		if _, err := m.Service.IngestAsync(ctx, in.domain, "contact", in.obj, "import"); err == nil {
+			t.Fatal("ingestion into a missing object type succeeded")
+		}
+	}
+	alpha, beta := mustLetters(t, m, "alpha"), mustLetters(t, m, "beta")
+	if len(alpha) != 2 || len(beta) != 1 {
+		t.Fatalf("letters: alpha %d, beta %d; want 2, 1", len(alpha), len(beta))
+	}
+	copyOf := func(domain string, e *profiles.DeadLetterEntry) string {
+		return filepath.Join(m.Config.DataDir, "dlq-objects", domain, e.Letter.ObjectFile)
+	}
+	alphaShared, betaShared, alphaSecret := copyOf("alpha", alpha["shared@example.com"]), copyOf("beta", beta["shared@example.com"]), copyOf("alpha", alpha["secret@example.com"])
+	for _, file := range []string{alphaShared, betaShared, alphaSecret} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatalf("the whole copy of a letter: %v", err)
+		}
+		for _, plain := range []string{"@example.com", "the-end-of-", `\"\"\"`} {
+			if strings.Contains(string(data), plain) {
+				t.Errorf("the whole copy %s holds the object's plaintext (%s)", file, plain)
+			}
+		}
+	}
+
+	// Forged into beta's queue: letters naming alpha's copy of the secret
+	// object, by its name, and by a path to it.
+	sl := alpha["secret@example.com"].Letter
+	q := MustSQSClient(t, m.URL())
+	for _, name := range []string{sl.ObjectFile, "../alpha/" + sl.ObjectFile, alphaSecret} {
+		forged := *sl
+		forged.DomainName, forged.ObjectFile = "beta", name
+		b, _ := json.Marshal(forged)
+		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(mustServiceQueue(t, m, "beta-dlq")), MessageBody: aws.String(string(b))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"alpha", "beta"} {
+		(&ingestEnv{t: t, m: m, client: client, domain: d}).putType(contactType("contact"))
+	}
+
+	replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "beta", nil, nil)
+	if err != nil || replayed != 1 || failed != 3 {
+		t.Fatalf("replay of beta: %d replayed, %d failed, %v; want its own letter replayed and the 3 forged ones failed", replayed, failed, err)
+	}
+	be := &ingestEnv{t: t, m: m, client: client, domain: "beta"}
+	if got := be.search("_email", "secret@example.com"); len(got) != 0 {
+		t.Errorf("a letter forged into beta's queue brought alpha's object into beta")
+	}
+	be.mustOne("_email", "shared@example.com")
+	if _, err := os.Stat(betaShared); !os.IsNotExist(err) {
+		t.Errorf("beta's copy of a replayed letter is still kept: %v", err)
+	}
+	for _, e := range mustLetters(t, m, "beta") {
+		if !strings.Contains(e.Letter.ErrorMessage, "not") || e.Letter.Attempts != 2 {
+			t.Errorf("a forged letter kept with attempts %d, error %q; want one more attempt and why its copy is not read", e.Letter.Attempts, e.Letter.ErrorMessage)
+		}
+	}
+
+	replayed, failed, _, err = m.Service.ReplayDeadLetters(ctx, "alpha", nil, nil)
+	if err != nil || replayed != 2 || failed != 0 {
+		t.Fatalf("replay of alpha after beta's: %d replayed, %d failed, %v; want 2, 0", replayed, failed, err)
+	}
+	ae := &ingestEnv{t: t, m: m, client: client, domain: "alpha"}
+	for email, want := range map[string]string{"shared@example.com": shared, "secret@example.com": secret} {
+		p := ae.mustOne("_email", email)
+		objs, err := client.ListProfileObjects(ctx, &customerprofiles.ListProfileObjectsInput{DomainName: aws.String("alpha"),
+			ObjectTypeName: aws.String("contact"), ProfileId: p.ProfileId})
+		if err != nil || len(objs.Items) != 1 || aws.ToString(objs.Items[0].Object) != want {
+			t.Errorf("alpha's replayed object of %s: %v; want it whole (%d bytes)", email, err, len(want))
+		}
+	}
+	if files, _ := os.ReadDir(filepath.Dir(alphaShared)); len(files) != 0 {
+		t.Errorf("%d copies left in alpha's directory after its letters were replayed", len(files))
+	}
+}
+
+// TestDeadLetterCopies_KeyDisabled: a dead letter's whole copy is opened
+// with its domain's key. While the key is disabled, the replay fails with
+// an error naming the key and keeps the letter and its copy; once it is
+// enabled again, the letter replays whole.
+func TestDeadLetterCopies_KeyDisabled(t *testing.T) {
+	m := MustRunMain(t, func(c *main.Config) { c.KMSKeyCheckInterval, c.DataKeyMaxAge = 0, 0 })
+	client := MustClient(t, m)
+	k := MustKMSClient(t, m)
+	ctx := t.Context()
+	key := mustCreateKey(t, k, keyPolicy("arn:aws:profile:us-east-1:000000000000:domains/*", serviceActions...))
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("gamma"), DefaultExpirationDays: aws.Int32(30),
+		DeadLetterQueueUrl: aws.String(mustServiceQueue(t, m, "gamma-dlq")), DefaultEncryptionKey: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := json.Marshal(map[string]string{"email": "locked@example.com", "id": "locked", "note": strings.Repeat(`"`, 120000)})
+	if _, err := m.Service.IngestAsync(ctx, "gamma", "contact", string(obj), "import"); err == nil {
+		t.Fatal("ingestion into a missing object type succeeded")
+	}
+	e := &ingestEnv{t: t, m: m, client: client, domain: "gamma"}
+	e.putType(contactType("contact"))
+	letter := mustLetters(t, m, "gamma")["locked@example.com"]
+	copyPath := filepath.Join(m.Config.DataDir, "dlq-objects", "gamma", letter.Letter.ObjectFile)
+
+	if _, err := k.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	if replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "gamma", nil, nil); err != nil || replayed != 0 || failed != 1 {
+		t.Fatalf("replay with the key disabled: %d replayed, %d failed, %v; want 0, 1", replayed, failed, err)
+	}
+	kept := mustLetters(t, m, "gamma")["locked@example.com"]
+	if kept == nil || kept.Letter.ObjectFile != letter.Letter.ObjectFile || !strings.Contains(kept.Letter.ErrorMessage, "KMS") {
+		t.Fatalf("the letter after a replay with the key disabled: %+v; want it kept, naming its copy, with the key's error", kept)
+	}
+	t.Logf("kept with %s: %s", kept.Letter.ErrorCode, kept.Letter.ErrorMessage)
+	if _, err := os.Stat(copyPath); err != nil {
+		t.Fatalf("the copy of a letter kept: %v", err)
+	}
+
+	if _, err := k.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	if replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "gamma", nil, nil); err != nil || replayed != 1 || failed != 0 {
+		t.Fatalf("replay with the key enabled again: %d replayed, %d failed, %v; want 1, 0", replayed, failed, err)
+	}
+	e.mustOne("_email", "locked@example.com")
+	if _, err := os.Stat(copyPath); !os.IsNotExist(err) {
+		t.Errorf("the copy of a replayed letter is still kept: %v", err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/openprofiles/profiles"
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
 	"github.com/openprofiles/profiles/internal/sdkhttp"
 	"github.com/openprofiles/profiles/service"
@@ -236,7 +237,12 @@ func TestDLQ_ErrorRows(t *testing.T) {
 	if strings.ContainsAny(big.ObjectFile, `/\`) {
 		t.Errorf("the letter gives the server's path %q, want the file's name", big.ObjectFile)
 	}
-	if whole, err := os.ReadFile(filepath.Join(m.Config.DataDir, "dlq-objects", big.ObjectFile)); err != nil || len(whole) != big.ObjectSize {
+	sealed, err := os.ReadFile(filepath.Join(m.Config.DataDir, "dlq-objects", "rows", big.ObjectFile))
+	if err != nil {
+		t.Fatalf("the large object is not kept: %v", err)
+	}
+	ref := profiles.RecordRef{Domain: "rows", Kind: profiles.RecordDeadLetter, ObjectType: "contact", ID: big.ObjectFile}
+	if whole, err := m.Service.Sealer().Open(ctx, ref, sealed); err != nil || len(whole) != big.ObjectSize {
 		t.Errorf("the large object is not kept whole in %s: %d bytes, %v", big.ObjectFile, len(whole), err)
 	}
 }
