@@ -19,6 +19,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/openprofiles/profiles/localsqs"
 	"github.com/openprofiles/profiles/service"
 )
 
@@ -42,7 +43,8 @@ func runDlq(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 
 The queue is the domain's DeadLetterQueueUrl, reached at --endpoint (the
 built-in queues) or --sqs-endpoint, never at the host the URL names: whoever
-may update the domain sets the URL. A dead letter is JSON: DomainName,
+may update the domain sets the URL. Without --sqs-endpoint, a URL that is not
+one of the built-in queues (an external service's) is refused. A dead letter is JSON: DomainName,
 ObjectTypeName, Source, ErrorCode, ErrorMessage, Object (the original
 object), FirstFailureAt, Attempts. replay ingests only the letters of the
 domain; the others are left in the queue.
@@ -92,6 +94,11 @@ Flags:
 	// to a host of its choice. The queue services read the queue from
 	// the URL's path.
 	queues := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(cmp.Or(*sqsEndpoint, cf.endpoint)) })
+	if *sqsEndpoint == "" {
+		if err := checkBuiltInQueue(ctx, queues, *domain, queueURL, cf.endpoint); err != nil {
+			return err
+		}
+	}
 	q := &dlq{profiles: profilesClient, queues: queues, url: queueURL, domain: *domain, stdout: stdout}
 	switch verb {
 	case "list":
@@ -106,6 +113,29 @@ Flags:
 	}
 	fs.Usage()
 	return fmt.Errorf("dlq: unknown verb %q", verb)
+}
+
+// checkBuiltInQueue refuses a domain whose queue the built-in queues at
+// endpoint do not serve: the built-in service serves a URL of any host whose
+// path is its account and the name of one of its queues (localsqs); any
+// other is an external service's, which --sqs-endpoint must name. Without
+// this, list and purge worked on a built-in queue of the same name, or
+// failed with a bare QueueDoesNotExist.
+func checkBuiltInQueue(ctx context.Context, queues *sqs.Client, domain, queueURL, endpoint string) error {
+	refuse := func(why string) error {
+		return fmt.Errorf("dlq: domain %s's DeadLetterQueueUrl %s is not a queue of the built-in queue service at --endpoint %s (%s): "+
+			"name the SQS-compatible service that serves it with --sqs-endpoint URL (env OPENPROFILES_SQS_ENDPOINT)", domain, queueURL, endpoint, why)
+	}
+	if _, ok := localsqs.QueueURLName(queueURL); !ok {
+		return refuse("not a URL of the form scheme://host/account/queue-name")
+	}
+	_, err := queues.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &queueURL,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	var noQueue *sqstypes.QueueDoesNotExist
+	if errors.As(err, &noQueue) {
+		return refuse("no such queue of its account there")
+	}
+	return err
 }
 
 type dlq struct {

@@ -487,3 +487,27 @@ func TestDLQ_ReplayOnlyTheDomain(t *testing.T) {
 		t.Errorf("left in the queue: %+v; want the letter of domain other, visible", left)
 	}
 }
+
+// TestDLQ_CLIRefusesExternalQueue: `openprofiles dlq` without
+// --sqs-endpoint, for a domain whose DeadLetterQueueUrl is an external
+// service's queue (not one the built-in queues serve), refuses and says to
+// name the service, rather than fail with a bare QueueDoesNotExist; with
+// --sqs-endpoint it reads the external queue.
+func TestDLQ_CLIRefusesExternalQueue(t *testing.T) {
+	_, queues, url, m := mustExternalQueueDomain(t)
+	t.Setenv("OPENPROFILES_SQS_ENDPOINT", "")
+	letter, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "ext", ObjectTypeName: "contact", ErrorCode: "INTERNAL", Object: `{"id":"1"}`, Attempts: 1})
+	if _, err := MustSQSClient(t, queues.URL()).SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(letter))}); err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"list", "replay", "purge"} {
+		out, err := runCLI(t, m, "dlq", verb, "--domain", "ext")
+		if err == nil || !strings.Contains(err.Error(), "--sqs-endpoint") || !strings.Contains(err.Error(), "OPENPROFILES_SQS_ENDPOINT") || !strings.Contains(err.Error(), "ext") {
+			t.Errorf("dlq %s of a domain on an external queue, without --sqs-endpoint: %v\n%s; want a refusal naming --sqs-endpoint and OPENPROFILES_SQS_ENDPOINT", verb, err, out)
+		}
+	}
+	out, err := runCLI(t, m, "dlq", "list", "--domain", "ext", "--sqs-endpoint", queues.URL())
+	if err != nil || !strings.Contains(out, `"ErrorCode": "INTERNAL"`) {
+		t.Errorf("dlq list --sqs-endpoint: %v\n%s; want the external queue's letter", err, out)
+	}
+}
