@@ -204,6 +204,9 @@ func (s *Service) wholeObject(ctx context.Context, dl *profiles.DeadLetter) (obj
 	}
 	name := dl.ObjectFile
 	switch {
+	case name == "":
+		return "", "", profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%d bytes) was not kept (its error says why): its object is cut (%d bytes) and is not ingested.",
+			dl.ObjectSize, len(dl.Object))
 	case isCopyName(name, 32, deadLetterCopyExt):
 	case isCopyName(filepath.Base(name), 64, ".json"):
 		// Written by an earlier version: named by the object's hash

@@ -153,7 +153,9 @@ func deadLetterCopyRecord(dl *DeadLetter, name string) profiles.RecordRef {
 // directory beside the spool, sealed with the domain's KMS key, and cuts
 // the message's copy to fit a queue message. The file is this letter's
 // alone (a random name): a replay that ingests it removes it, and no other
-// letter needs it. A letter sent again (a replay that failed) that is
+// letter needs it. When the domain's key cannot seal it, no copy is kept
+// (rather than one in plain text) and the letter's error says so. A letter
+// sent again (a replay that failed) that is
 // already cut keeps its file and has its error message cut instead.
 func (s *Service) truncate(ctx context.Context, dl *DeadLetter) ([]byte, error) {
 	if !dl.ObjectTruncated {
@@ -168,16 +170,25 @@ func (s *Service) truncate(ctx context.Context, dl *DeadLetter) ([]byte, error) 
 		rand.Read(random[:])
 		name := hex.EncodeToString(random[:]) + deadLetterCopyExt
 		sealed, err := s.crypt.Seal(ctx, deadLetterCopyRecord(dl, name), []byte(dl.Object))
-		if err != nil {
+		switch code := profiles.ErrorCode(err); {
+		case err == nil:
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, err
+			}
+			// Kept whole or not at all, through a crash of the machine
+			// too (the queue's message is sent next, and names it).
+			if err := writeFileDurably(filepath.Join(dir, name), sealed); err != nil {
+				return nil, err
+			}
+		case code == profiles.EFORBIDDEN || code == profiles.EINVALID:
+			// The domain's key cannot be used (often why the object
+			// failed): the whole object is not kept in plain text; the
+			// letter keeps its first part and says so.
+			s.Logger.Warn("large dead letter cut without a whole copy: the domain's key cannot seal it", "domain", dl.DomainName, "bytes", len(dl.Object), "err", err)
+			dl.ErrorMessage = truncate(dl.ErrorMessage, 1000) + fmt.Sprintf(" The whole object (%d bytes) is not kept: it cannot be sealed with the domain's KMS key (%s)", len(dl.Object), profiles.ErrorMessage(err))
+			name = ""
+		default:
 			return nil, fmt.Errorf("the object (%d bytes) is too large for a queue message and its whole copy cannot be sealed: %w", len(dl.Object), err)
-		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, err
-		}
-		// Kept whole or not at all, through a crash of the machine too
-		// (the queue's message is sent next, and names it).
-		if err := writeFileDurably(filepath.Join(dir, name), sealed); err != nil {
-			return nil, err
 		}
 		// The message names the file, not where the data dir is.
 		dl.ObjectTruncated, dl.ObjectSize, dl.ObjectFile = true, len(dl.Object), name

@@ -304,7 +304,8 @@ func TestDeadLetterCopies_OneDomainOneLetter(t *testing.T) {
 // TestDeadLetterCopies_KeyDisabled: a dead letter's whole copy is opened
 // with its domain's key. While the key is disabled, the replay fails with
 // an error naming the key and keeps the letter and its copy; once it is
-// enabled again, the letter replays whole.
+// enabled again, the letter replays whole. A large object failing while the
+// key is disabled keeps no copy (not one in plain text) and says so.
 func TestDeadLetterCopies_KeyDisabled(t *testing.T) {
 	m := MustRunMain(t, func(c *main.Config) { c.KMSKeyCheckInterval, c.DataKeyMaxAge = 0, 0 })
 	client := MustClient(t, m)
@@ -338,12 +339,26 @@ func TestDeadLetterCopies_KeyDisabled(t *testing.T) {
 	if _, err := os.Stat(copyPath); err != nil {
 		t.Fatalf("the copy of a letter kept: %v", err)
 	}
+	// A large object that fails while the key is disabled: its whole
+	// copy cannot be sealed, and is not kept in plain text; the letter
+	// keeps its first part and says so.
+	obj2, _ := json.Marshal(map[string]string{"email": "unsealed@example.com", "id": "unsealed", "note": strings.Repeat(`"`, 120000)})
+	if _, err := m.Service.IngestAsync(ctx, "gamma", "contact", string(obj2), "import"); err == nil {
+		t.Fatal("ingestion with the domain's key disabled succeeded")
+	}
+	unsealed := mustLetters(t, m, "gamma")["unsealed@example.com"]
+	if unsealed == nil || !unsealed.Letter.ObjectTruncated || unsealed.Letter.ObjectFile != "" || !strings.Contains(unsealed.Letter.ErrorMessage, "is not kept") {
+		t.Fatalf("the letter of a large object failing with the key disabled: %+v; want it cut, with no copy, saying why", unsealed)
+	}
+	if files, _ := os.ReadDir(filepath.Dir(copyPath)); len(files) != 1 {
+		t.Errorf("%d files in gamma's copies, want the first letter's alone", len(files))
+	}
 
 	if _, err := k.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(key)}); err != nil {
 		t.Fatal(err)
 	}
-	if replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "gamma", nil, nil); err != nil || replayed != 1 || failed != 0 {
-		t.Fatalf("replay with the key enabled again: %d replayed, %d failed, %v; want 1, 0", replayed, failed, err)
+	if replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "gamma", nil, nil); err != nil || replayed != 1 || failed != 1 {
+		t.Fatalf("replay with the key enabled again: %d replayed, %d failed, %v; want 1 (the one with a copy), 1", replayed, failed, err)
 	}
 	e.mustOne("_email", "locked@example.com")
 	if _, err := os.Stat(copyPath); !os.IsNotExist(err) {
