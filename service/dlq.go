@@ -155,8 +155,8 @@ func deadLetterCopyRecord(dl *DeadLetter, name string) profiles.RecordRef {
 // alone (a random name): a replay that ingests it removes it, and no other
 // letter needs it. When the domain's key cannot seal it, no copy is kept
 // (rather than one in plain text) and the letter's error says so. A letter
-// sent again (a replay that failed) that is
-// already cut keeps its file and has its error message cut instead.
+// sent again already cut (a replay that failed) keeps its file and has its
+// error message cut instead.
 func (s *Service) truncate(ctx context.Context, dl *DeadLetter) ([]byte, error) {
 	if !dl.ObjectTruncated {
 		if s.spool.path == "" {
