@@ -177,6 +177,13 @@ type profileData struct {
 	NoObjects   string // why objects could not be listed
 	FormErrors  map[string]string
 	Form        *profileForm
+
+	// ContactsIncomplete: reading a contact-record type's objects failed
+	// part of the way; what was read is shown.
+	ContactsIncomplete bool
+	// ObjectsIncomplete are the other object types whose objects could
+	// not all be read.
+	ObjectsIncomplete []string
 }
 
 type field struct{ Name, Label, Value string }
@@ -432,7 +439,16 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 			more, next, err = s.Ingest.ListProfileObjects(ctx, domain, name, id, "", nil, profiles.Page{MaxResults: 100, Token: next})
 			objs = append(objs, more...)
 		}
-		if err != nil || len(objs) == 0 {
+		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			// What was read is shown; the page says the rest is missing.
+			s.Logger.Warn("objects of a profile page", "domain", domain, "type", name, "read", len(objs), "error", err.Error())
+			if slices.Contains(contactTypes, name) {
+				d.ContactsIncomplete = true
+			} else {
+				d.ObjectsIncomplete = append(d.ObjectsIncomplete, name)
+			}
+		}
+		if len(objs) == 0 {
 			continue
 		}
 		group := objectGroup{Type: name}
