@@ -65,12 +65,29 @@ func PrincipalFromContext(ctx context.Context) string {
 	return arn
 }
 
+// FormTokenTTL is how long a token of CreateProfileOnce is remembered:
+// a form is good for that long after it was shown, and its token's record
+// is deleted (Service.SweepFormTokens) that long after its first use.
+const FormTokenTTL = 24 * time.Hour
+
 // ProfileService manages profiles through the profile API. Values set here
 // are never overwritten by ingestion.
 type ProfileService interface {
 	// CreateProfile creates a profile with the given fields (paths as in
 	// Profile.Fields). Returns ENOTFOUND, EINVALID (unknown field, too large).
 	CreateProfile(ctx context.Context, domain string, fields map[string]string) (*Profile, error)
+
+	// CreateProfileOnce is CreateProfile for a form that may be sent more
+	// than once (a double click, a resubmission, through another node of
+	// the store): the first call with a token creates the profile, and
+	// every later call with that token, for FormTokenTTL, creates none and
+	// returns the id of the profile the first created, with created
+	// false, waiting for the first to finish while it runs. Once a call
+	// has claimed the token it finishes even if ctx ends; a call that
+	// fails releases the token. Returns what CreateProfile returns,
+	// EINVALID for a malformed token, and ECONFLICT when the first call
+	// has not finished in time (or never recorded its profile).
+	CreateProfileOnce(ctx context.Context, domain, token string, fields map[string]string) (id string, created bool, err error)
 
 	// UpdateProfile changes the given fields; an empty value removes the
 	// field, a field not given is unchanged. Returns ENOTFOUND, EINVALID.

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"crypto/hmac"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -27,6 +29,9 @@ type profileForm struct {
 	// attributes the form edits): a save changes only what the agent
 	// changed from it, and finds what another agent changed meanwhile.
 	Orig string
+	// Once is the create form's one-time token (formToken): sent twice,
+	// the form makes one profile.
+	Once string
 }
 
 // formFields are the standard fields the form offers, in order, with the
@@ -223,7 +228,7 @@ func (s *Server) newProfile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	f := &profileForm{Values: map[string]string{}, Errors: map[string]string{}}
+	f := &profileForm{Values: map[string]string{}, Errors: map[string]string{}, Once: s.formToken(r, domain)}
 	// A search that found nothing pre-fills the form with what was typed.
 	if q := strings.TrimSpace(r.URL.Query().Get("q")); q != "" {
 		switch {
@@ -246,13 +251,24 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, fields := readForm(r, nil)
+	f.Once = r.PostForm.Get("once")
 	p := &page{Title: "New profile — " + domain, Nav: "workspace", Domain: domain, Data: f}
+	nonce := s.formTokenNonce(r, domain, f.Once)
+	if nonce == "" {
+		f.Once = s.formToken(r, domain)
+		p.Error = "The profile was not created: this form is more than a day old, or was not made by this console for you " +
+			"(its one-time token, field once, is missing or wrong). Check that the profile does not exist yet, then create it again."
+		s.render(w, r, http.StatusBadRequest, "profileform", p)
+		return
+	}
 	if len(f.Errors) > 0 {
 		p.Error = "The profile was not created: correct the fields marked below."
 		s.render(w, r, http.StatusBadRequest, "profileform", p)
 		return
 	}
-	prof, err := s.Profiles.CreateProfile(r.Context(), domain, fields)
+	// The first submission of the form creates the profile; a repeat (a
+	// double click, a resubmission, on any node) goes to that profile.
+	id, created, err := s.Profiles.CreateProfileOnce(r.Context(), domain, nonce, fields)
 	if msg, ok := userError(err); ok {
 		p.Error = msg
 		s.render(w, r, http.StatusBadRequest, "profileform", p)
@@ -261,7 +277,44 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+prof.ID, "Profile created."), http.StatusSeeOther)
+	done := "Profile created."
+	if !created {
+		done = "Profile created. (The form was sent more than once; one profile was made.)"
+	}
+	http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id, done), http.StatusSeeOther)
+}
+
+// formToken returns a one-time token for the create form of a domain: when
+// it was made, a nonce (the token CreateProfileOnce records) and their
+// signature for the caller and the domain.
+func (s *Server) formToken(r *http.Request, domain string) string {
+	issued, nonce := strconv.FormatInt(s.Now().Unix(), 10), newNonce()
+	return issued + "." + nonce + "." + base64.RawURLEncoding.EncodeToString(s.formTokenMAC(r, domain, issued, nonce))
+}
+
+// formTokenNonce returns the nonce of a form token that this console made
+// for the caller and the domain less than profiles.FormTokenTTL ago (its
+// record is kept at least that long), or "".
+func (s *Server) formTokenNonce(r *http.Request, domain, token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	issued, err := strconv.ParseInt(parts[0], 10, 64)
+	sig, serr := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || serr != nil || !hmac.Equal(sig, s.formTokenMAC(r, domain, parts[0], parts[1])) ||
+		s.Now().Sub(time.Unix(issued, 0)) >= profiles.FormTokenTTL {
+		return ""
+	}
+	return parts[1]
+}
+
+func (s *Server) formTokenMAC(r *http.Request, domain, issued, nonce string) []byte {
+	principal := ""
+	if sess := sessionOf(r); sess != nil {
+		principal = sess.Principal
+	}
+	return s.mac("create-form", principal, domain, issued, nonce)[:16]
 }
 
 func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) {

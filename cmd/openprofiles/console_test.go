@@ -225,23 +225,35 @@ func TestPostgres_ConsoleAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Body.Close()
-	page := get(t, hc, b.URL()+"/console/domains/shared/profiles/new")
-	if !strings.Contains(page, "New profile") {
+	if page := get(t, hc, b.URL()+"/console/domains/shared/profiles/new"); !strings.Contains(page, "New profile") {
 		t.Fatalf("node b did not take node a's session:\n%s", page)
 	}
-	formToken := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
-	r, err = hc.PostForm(b.URL()+"/console/domains/shared/profiles/new", url.Values{"csrf": {formToken}, "FirstName": {"Noor"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Body.Close()
-	if r.StatusCode != http.StatusOK || !strings.Contains(r.Request.URL.Path, "/console/domains/shared/profiles/") {
-		t.Fatalf("create on node b: %d %s", r.StatusCode, r.Request.URL)
+	// The create form sent to node b, then again to node a (its one-time
+	// token is in the store): one profile, and both lead to it.
+	form := mustCreateForm(t, hc, b.URL(), "shared")
+	form.Set("FirstName", "Noor")
+	var landed []string
+	for _, node := range []*main.Main{b, a} {
+		r, err = hc.PostForm(node.URL()+"/console/domains/shared/profiles/new", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK || !strings.Contains(r.Request.URL.Path, "/console/domains/shared/profiles/") {
+			t.Fatalf("create on %s: %d %s", node.URL(), r.StatusCode, r.Request.URL)
+		}
+		landed = append(landed, r.Request.URL.Path)
 	}
 	found, err := MustClient(t, a).SearchProfiles(t.Context(), &customerprofiles.SearchProfilesInput{DomainName: aws.String("shared"),
 		KeyName: aws.String("_fullName"), Values: []string{"Noor"}})
-	if err != nil || len(found.Items) != 1 {
-		t.Fatalf("node a finds %v, %v; want the profile made through node b", found, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found.Items) != 1 {
+		t.Fatalf("node a finds %d profiles; want the one made through node b", len(found.Items))
+	}
+	if want := "/profiles/" + aws.ToString(found.Items[0].ProfileId); !strings.HasSuffix(landed[0], want) || landed[1] != landed[0] {
+		t.Errorf("the form led to %v, want its profile (%s) both times", landed, want)
 	}
 }
 

@@ -1,16 +1,234 @@
 package main_test
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/chromedp/chromedp"
+
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
+
+// newTab opens another tab of b's browser (its cookies, so its session).
+func (b *browser) newTab() *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("open a tab: %v", err)
+	}
+	return &browser{t: b.t, ctx: ctx, base: b.base}
+}
+
+// submit submits the page's first form of class grid-form, as its button
+// would, and returns the status of the page it leads to.
+func (b *browser) submit() (int64, error) {
+	ctx, cancel := b.timeout()
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(f => (f.requestSubmit(), true))(document.querySelector("form.grid-form"))`)(ctx, tg)
+		return err
+	}))
+	if err != nil {
+		return 0, err
+	}
+	return resp.Status, nil
+}
+
+// mustProfilesNamed returns the ids of the profiles of a domain with a
+// full name, through the API.
+func mustProfilesNamed(t *testing.T, m *main.Main, domain, name string) []string {
+	t.Helper()
+	out, err := MustClient(t, m).SearchProfiles(t.Context(), &customerprofiles.SearchProfilesInput{DomainName: aws.String(domain),
+		KeyName: aws.String("_fullName"), Values: []string{name}})
+	if err != nil {
+		t.Fatalf("SearchProfiles %s: %v", name, err)
+	}
+	var ids []string
+	for _, p := range out.Items {
+		ids = append(ids, aws.ToString(p.ProfileId))
+	}
+	return ids
+}
+
+// mustCreateForm reads the create form of a domain with a signed-in
+// client and returns its hidden fields (csrf, once).
+func mustCreateForm(t *testing.T, hc *http.Client, base, domain string) url.Values {
+	t.Helper()
+	page := get(t, hc, base+"/console/domains/"+domain+"/profiles/new")
+	form := url.Values{}
+	for _, name := range []string{"csrf", "once"} {
+		m := regexp.MustCompile(`name="` + name + `"(?: id="once")? value="([^"]+)"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("the create form has no %s field:\n%s", name, page)
+		}
+		form.Set(name, m[1])
+	}
+	return form
+}
+
+// TestWorkspace_CreateOnce: the create form carries a one-time token, so
+// that a form sent twice makes one profile: the same form sent from two
+// tabs at once, a double submission in one tab, and a plain repeat of the
+// POST all end on the profile the first made. A token made for another
+// domain, or changed, creates nothing.
+func TestWorkspace_CreateOnce(t *testing.T) {
+	m := MustRunMain(t)
+	if _, err := MustClient(t, m).CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("d"),
+		DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	b := mustBrowser(t, m)
+	b.signIn(testKeyID, testSecret)
+
+	// Two tabs send the same form (its token) at once: neither
+	// navigation cancels the other, both reach the server.
+	b.open("/console/domains/d/profiles/new")
+	b.fill("#FirstName", "Omar")
+	other := b.newTab()
+	other.open("/console/domains/d/profiles/new")
+	other.fill("#FirstName", "Omar")
+	other.forge("#once", b.value("#once"))
+	var wg sync.WaitGroup
+	statuses, errs := make([]int64, 2), make([]error, 2)
+	for i, tab := range []*browser{b, other} {
+		wg.Go(func() { statuses[i], errs[i] = tab.submit() })
+	}
+	wg.Wait()
+	for i := range errs {
+		if errs[i] != nil || statuses[i] != http.StatusOK {
+			t.Fatalf("submission %d: status %d, %v", i, statuses[i], errs[i])
+		}
+	}
+	if ids := mustProfilesNamed(t, m, "d", "Omar"); len(ids) != 1 {
+		t.Errorf("the form sent from two tabs made profiles %v, want one", ids)
+	} else {
+		for _, tab := range []*browser{b, other} {
+			if got := tab.text("#profile-id"); got != ids[0] {
+				t.Errorf("a tab shows profile %s, want %s (on %s)", got, ids[0], tab.location())
+			}
+			tab.mustContain(".flash", "Profile created")
+		}
+	}
+
+	// A double submission in one tab (Chromium itself sends one of two
+	// submissions made in one task; a second one later cancels the first
+	// navigation, whose request the server may or may not have had: the
+	// two tabs above are the case that surely reaches it twice).
+	b.open("/console/domains/d/profiles/new")
+	b.fill("#FirstName", "Dana")
+	ctx, cancel := b.timeout()
+	defer cancel()
+	if _, err := chromedp.RunResponse(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(f => (f.requestSubmit(), f.requestSubmit(), true))(document.querySelector("form.grid-form"))`)(ctx, tg)
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if ids := mustProfilesNamed(t, m, "d", "Dana"); len(ids) != 1 || b.text("#profile-id") != ids[0] {
+		t.Errorf("a double submission made profiles %v, and shows %s", ids, b.text("#profile-id"))
+	}
+
+	// A plain repeat of the POST, then the token with another domain's
+	// form, and a changed token.
+	hc := mustConsoleSession(t, m.URL(), testKeyID, testSecret)
+	form := mustCreateForm(t, hc, m.URL(), "d")
+	form.Set("FirstName", "Rui")
+	var landed []string
+	for range 2 {
+		r, err := hc.PostForm(m.URL()+"/console/domains/d/profiles/new", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("post: %d\n%s", r.StatusCode, body)
+		}
+		landed = append(landed, r.Request.URL.Path)
+	}
+	ids := mustProfilesNamed(t, m, "d", "Rui")
+	if len(ids) != 1 || landed[0] != landed[1] || !strings.HasSuffix(landed[0], "/profiles/"+ids[0]) {
+		t.Errorf("a repeated POST made profiles %v, and led to %v", ids, landed)
+	}
+	if _, err := MustClient(t, m).CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("e"),
+		DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	for name, once := range map[string]string{"another domain's": form.Get("once"), "a changed": form.Get("once") + "x", "no": ""} {
+		f := url.Values{"csrf": {form.Get("csrf")}, "once": {once}, "FirstName": {"Eve"}}
+		r, err := hc.PostForm(m.URL()+"/console/domains/e/profiles/new", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "one-time token, field once") {
+			t.Errorf("%s token: %d, want 400 naming the token\n%s", name, r.StatusCode, body)
+		}
+	}
+	if ids := mustProfilesNamed(t, m, "e", "Eve"); len(ids) != 0 {
+		t.Errorf("bad tokens made profiles %v", ids)
+	}
+}
+
+// TestWorkspace_CreateOnceExpires: a create form's token is good for a
+// day; its record is swept a day after the form was sent.
+func TestWorkspace_CreateOnceExpires(t *testing.T) {
+	e := newContactEnv(t)
+	e.createDomain("d", "")
+	hc := mustConsoleSession(t, e.m.URL(), testKeyID, testSecret)
+	form := mustCreateForm(t, hc, e.m.URL(), "d")
+	form.Set("FirstName", "Ines")
+	// A console session lasts 8 hours: the form is sent again from a new
+	// one (same agent), as after signing in again.
+	resume := func() {
+		hc = mustConsoleSession(t, e.m.URL(), testKeyID, testSecret)
+		form.Set("csrf", mustCreateForm(t, hc, e.m.URL(), "d").Get("csrf"))
+	}
+	post := func() (int, string) {
+		r, err := hc.PostForm(e.m.URL()+"/console/domains/d/profiles/new", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		return r.StatusCode, string(body)
+	}
+	if st, body := post(); st != http.StatusOK {
+		t.Fatalf("create: %d\n%s", st, body)
+	}
+	e.clock.add(23 * time.Hour)
+	resume()
+	if n, err := e.m.Service.SweepFormTokens(t.Context()); err != nil || n != 0 {
+		t.Errorf("sweep a day early: %d, %v; want none", n, err)
+	}
+	if st, _ := post(); st != http.StatusOK || len(mustProfilesNamed(t, e.m, "d", "Ines")) != 1 {
+		t.Errorf("a repeat within the day: %d, profiles %v", st, mustProfilesNamed(t, e.m, "d", "Ines"))
+	}
+	e.clock.add(2 * time.Hour)
+	resume()
+	if n, err := e.m.Service.SweepFormTokens(t.Context()); err != nil || n != 1 {
+		t.Errorf("sweep after a day: %d, %v; want 1", n, err)
+	}
+	// The form is too old now: refused, with a fresh form.
+	if st, body := post(); st != http.StatusBadRequest || !strings.Contains(body, "more than a day old") {
+		t.Errorf("a day-old form: %d, want 400\n%s", st, body)
+	}
+	if ids := mustProfilesNamed(t, e.m, "d", "Ines"); len(ids) != 1 {
+		t.Errorf("profiles %v, want one", ids)
+	}
+}
 
 // TestWorkspace_FieldErrorsDescribed: every input of the profile form
 // with an error names its error text (aria-describedby), the address and

@@ -1,0 +1,138 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// A console form's one-time token is a ConfigFormToken of its domain,
+// named by the token: claimed (created) by the first submission, which
+// then records the profile it made. Every node of a store sees it, so a
+// repeat that reaches another node finds it too.
+
+// formTokenDoc is the record of a token.
+type formTokenDoc struct {
+	ProfileID string    `json:"profileId,omitempty"` // "" while the first submission runs
+	Expires   time.Time `json:"expires"`
+}
+
+var formTokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+// A repeat waits up to formTokenWait for the first submission to record
+// its profile, looking every formTokenPoll.
+const (
+	formTokenWait = 10 * time.Second
+	formTokenPoll = 50 * time.Millisecond
+)
+
+// CreateProfileOnce creates a profile once per token (see
+// profiles.ProfileService).
+func (s *Service) CreateProfileOnce(ctx context.Context, domain, token string, fields map[string]string) (string, bool, error) {
+	if !formTokenRE.MatchString(token) {
+		return "", false, profiles.Errorf(profiles.EINVALID, "The form token must be 16 to 64 letters, digits, hyphens (-) and underscores (_).")
+	}
+	if s.Configs == nil { // no store of records: no repeat can be told
+		p, err := s.CreateProfile(ctx, domain, fields)
+		if err != nil {
+			return "", false, err
+		}
+		return p.ID, true, nil
+	}
+	wait := time.NewTimer(formTokenWait)
+	defer wait.Stop()
+	for {
+		data, _ := json.Marshal(formTokenDoc{Expires: s.now().Add(profiles.FormTokenTTL)})
+		err := s.Configs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigFormToken, Name: token, Data: data}, 0)
+		if err == nil {
+			p, err := s.createClaimed(context.WithoutCancel(ctx), domain, token, fields)
+			if err != nil {
+				return "", false, err
+			}
+			return p.ID, true, nil
+		}
+		if profiles.ErrorCode(err) != profiles.ECONFLICT {
+			return "", false, domainErr(err, domain)
+		}
+		// Claimed by another submission: its profile, once it has one.
+		c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigFormToken, token)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			continue // released (it failed) or swept meanwhile: claim it
+		} else if err != nil {
+			return "", false, err
+		}
+		doc, err := decodeDoc[formTokenDoc](c)
+		if err != nil {
+			return "", false, err
+		}
+		switch {
+		case doc.ProfileID != "":
+			return doc.ProfileID, false, nil
+		case !doc.Expires.After(s.now()):
+			// Left unfinished a day ago: forgotten, as the sweep would.
+			if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigFormToken, token); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+				return "", false, err
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return "", false, ctx.Err()
+		case <-wait.C:
+			return "", false, profiles.Errorf(profiles.ECONFLICT, "An earlier submission of this form has not finished creating its profile. "+
+				"Search for the profile before you create it again.")
+		case <-time.After(formTokenPoll):
+		}
+	}
+}
+
+// createClaimed creates the profile of a claimed token and records it on
+// the token; a failure releases the token, so that the form can be sent
+// again.
+func (s *Service) createClaimed(ctx context.Context, domain, token string, fields map[string]string) (*profiles.Profile, error) {
+	p, err := s.CreateProfile(ctx, domain, fields)
+	if err != nil {
+		if derr := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigFormToken, token); derr != nil {
+			s.Logger.Error("release a form token", "domain", domain, "err", derr)
+		}
+		return nil, err
+	}
+	_, err = s.Configs.UpdateConfig(ctx, domain, profiles.ConfigFormToken, token, func(c *profiles.DomainConfig) error {
+		doc, err := decodeDoc[formTokenDoc](c)
+		if err != nil {
+			return err
+		}
+		doc.ProfileID = p.ID
+		c.Data, err = json.Marshal(doc)
+		return err
+	})
+	if err != nil {
+		// The profile is made: a repeat of the form waits, then says to
+		// search for it, rather than make another.
+		s.Logger.Error("record the profile of a form token", "domain", domain, "profile", p.ID, "err", err)
+	}
+	return p, nil
+}
+
+// SweepFormTokens deletes the tokens of CreateProfileOnce whose time has
+// passed, in every domain, and returns how many it deleted.
+func (s *Service) SweepFormTokens(ctx context.Context) (int, error) {
+	if s.Configs == nil {
+		return 0, nil
+	}
+	return s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
+		return s.eachDue(ctx, d.Name, profiles.ConfigFormToken, func(c *profiles.DomainConfig) bool {
+			doc, err := decodeDoc[formTokenDoc](c)
+			return err != nil || !doc.Expires.After(s.now())
+		}, func(ctx context.Context, domain, name string) (bool, error) {
+			err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigFormToken, name)
+			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+				return false, nil
+			}
+			return err == nil, err
+		})
+	})
+}
