@@ -44,7 +44,8 @@ type EventStreamService interface {
 	// CreateEventStream checks that the destination exists and can be
 	// written (EINVALID naming what is wrong: the ARN, its region, the
 	// stream, its account (the credentials' must hold it), no destination
-	// service configured) and creates the stream. Returns EINVALID when one of that
+	// service configured, the destination service not answering) and
+	// creates the stream. Returns EINVALID when one of that
 	// name exists and EQUOTA past MaxEventStreamsPerDomain.
 	CreateEventStream(ctx context.Context, es *EventStream) (*EventStream, error)
 	GetEventStream(ctx context.Context, domain, name string) (*EventStream, error)

@@ -123,8 +123,17 @@ func (s *Service) checkDestination(ctx context.Context, uri string) error {
 		// Kinesis's own messages can name the server's credentials.
 		s.Logger.Warn("event streams: Kinesis data stream refused", "uri", uri, "err", err)
 		return bad("Uri: the Kinesis data stream %s cannot take records (not ACTIVE, or of another account than the server's credentials; the server's log says why).", uri)
+	case profiles.ETHROTTLED:
+		s.Logger.Warn("event streams: Kinesis throttled the check of a data stream", "uri", uri, "err", err)
+		return profiles.Errorf(profiles.ETHROTTLED, "Uri: the Kinesis-compatible service throttled the check of the data stream %s; try again.", uri)
 	default:
-		return fmt.Errorf("check Kinesis data stream %s: %w", uri, err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("check Kinesis data stream %s: %w", uri, err)
+		}
+		// The service did not answer (unreachable, timed out, a 5xx): the
+		// destination cannot be checked, so the stream is not created.
+		s.Logger.Error("event streams: Kinesis data stream could not be checked", "uri", uri, "err", err)
+		return bad("Uri: the Kinesis data stream %s could not be reached: the Kinesis-compatible service did not answer (the server's log says why).", uri)
 	}
 }
 

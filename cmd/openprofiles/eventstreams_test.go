@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -347,6 +348,31 @@ func TestEventStreams_NoKinesis(t *testing.T) {
 	_, err := e.client.CreateEventStream(t.Context(), &customerprofiles.CreateEventStreamInput{DomainName: aws.String(e.domain),
 		EventStreamName: aws.String("s"), Uri: aws.String("arn:aws:kinesis:" + testRegion + ":000000000000:stream/x")})
 	wantAPIError(t, err, "BadRequestException", "--kinesis-endpoint")
+	list, err := e.client.ListEventStreams(t.Context(), &customerprofiles.ListEventStreamsInput{DomainName: aws.String(e.domain)})
+	if err != nil || len(list.Items) != 0 {
+		t.Fatalf("ListEventStreams: %+v, %v", list, err)
+	}
+}
+
+// TestEventStreams_KinesisUnreachable: when the Kinesis-compatible service
+// does not answer, CreateEventStream says the destination could not be
+// reached (400, naming the Uri), not "Internal error.", and creates nothing.
+func TestEventStreams_KinesisUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close() // nothing listens there any more: connections are refused
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	e := newIngestEnv(t, func(c *main.Config) { c.KinesisEndpoint = closed })
+	uri := "arn:aws:kinesis:" + testRegion + ":000000000000:stream/away"
+	_, err = e.client.CreateEventStream(t.Context(), &customerprofiles.CreateEventStreamInput{DomainName: aws.String(e.domain),
+		EventStreamName: aws.String("s"), Uri: aws.String(uri)})
+	wantAPIError(t, err, "BadRequestException", "Uri", uri, "could not be reached")
 	list, err := e.client.ListEventStreams(t.Context(), &customerprofiles.ListEventStreamsInput{DomainName: aws.String(e.domain)})
 	if err != nil || len(list.Items) != 0 {
 		t.Fatalf("ListEventStreams: %+v, %v", list, err)
