@@ -148,6 +148,7 @@ func (s *Service) DeliverEvents(ctx context.Context) (int, error) {
 	var done []int64
 	var errs []error
 	for _, k := range order {
+		s.Metrics.claimed(len(groups[k]))
 		delivered, err := s.deliverStream(ctx, k.domain, k.name, groups[k])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("stream %s of domain %s: %w", k.name, k.domain, err))

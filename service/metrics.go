@@ -9,13 +9,18 @@ import (
 )
 
 // Metrics counts what the service does, for an operator's dashboard:
-// ingestion outcomes, dead letters and the data-key cache. A nil *Metrics
+// ingestion outcomes, dead letters, the data-key cache and the claims of
+// event-stream deliveries. A nil *Metrics
 // counts nothing. Labels never carry customer data (no domain names, no
 // keys): only outcomes and reason codes.
 type Metrics struct {
 	ingested    *prometheus.CounterVec
 	deadLetters *prometheus.CounterVec
 	dataKeys    *prometheus.CounterVec
+	// streamClaims and eventsClaimed count what the store's claims of
+	// event streams returned (EventOutbox.ClaimStreamEvents).
+	streamClaims  prometheus.Counter
+	eventsClaimed prometheus.Counter
 }
 
 // NewMetrics registers the service's metrics with reg.
@@ -33,14 +38,30 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "openprofiles_data_key_cache_total",
 			Help: "Look-ups of the data-key cache of envelope encryption, by use (seal, open) and result (hit, miss: a KMS call).",
 		}, []string{"use", "result"}),
+		streamClaims: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openprofiles_event_stream_claims_total",
+			Help: "Claims of an event stream's waiting events for delivery, one per stream per claim (a stream whose destination fails is claimed again once per --event-retry-interval).",
+		}),
+		eventsClaimed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openprofiles_event_stream_events_claimed_total",
+			Help: "Events the claims of event streams took (each claimed event is sent to its Kinesis data stream once).",
+		}),
 	}
-	reg.MustRegister(m.ingested, m.deadLetters, m.dataKeys)
+	reg.MustRegister(m.ingested, m.deadLetters, m.dataKeys, m.streamClaims, m.eventsClaimed)
 	return m
 }
 
 func (m *Metrics) ingest(outcome string) {
 	if m != nil {
 		m.ingested.WithLabelValues(outcome).Inc()
+	}
+}
+
+// claimed counts one stream's claim of events.
+func (m *Metrics) claimed(events int) {
+	if m != nil {
+		m.streamClaims.Inc()
+		m.eventsClaimed.Add(float64(events))
 	}
 }
 
