@@ -93,24 +93,38 @@ type StreamEvent struct {
 	Data      []byte
 	CreatedAt time.Time
 	Attempts  int // claims so far, this one included
+	// ClaimedUntil is when the claim of the event's stream that returned
+	// it lapses (EventOutbox.FinishStreamClaim names the claim by it).
+	ClaimedUntil time.Time
 }
 
-// EventOutbox delivers the stream events stores keep. Deleting a domain
-// deletes its events.
+// EventOutbox delivers the stream events stores keep, one event stream
+// (domain and StreamName) at a time: a claimer claims a stream and takes
+// its oldest events, and until that claim lapses or is finished no other
+// claimer (also on other nodes) gets any event of that stream. So a
+// stream's events are sent in order by one claimer at a time, and a stream
+// whose destination fails costs one claim (one batch) per lease, not a
+// claim of its whole backlog. Deleting a domain deletes its events and
+// claims.
 type EventOutbox interface {
 	// ClaimStreamEvents deletes the events created before now-retention,
-	// then takes up to limit events whose last claim has lapsed at now (or
-	// that were never claimed): those never claimed first, lowest Seq
-	// first, then those whose claim lapsed first; it claims each until
-	// now+lease with Attempts+1, and returns them, by Seq, with how many it
-	// deleted;
-	// atomically, so that concurrent claimers (also on other nodes) never
-	// get the same event while it is claimed.
+	// then claims the streams that have events and that no claim holds at
+	// now: first those never claimed (or whose claim was finished), by
+	// their oldest event, then those whose claim lapsed, the lapsed first;
+	// each until now+lease, taking its oldest events by Seq, up to limit
+	// events in all, with Attempts+1. It returns them (ClaimedUntil set),
+	// by Seq, with how many it deleted; atomically, so that concurrent
+	// claimers never hold one stream at once.
 	ClaimStreamEvents(ctx context.Context, now time.Time, lease, retention time.Duration, limit int) ([]*StreamEvent, int, error)
-	// DeleteStreamEvents deletes events by Seq (delivered); unknown ones are
-	// ignored.
-	DeleteStreamEvents(ctx context.Context, seqs []int64) error
-	// PurgeStreamEvents deletes the events of one event stream of a domain.
+	// FinishStreamClaim deletes the events of a stream delivered (by Seq;
+	// unknown ones are ignored) and, with release, ends the stream's claim
+	// that lapses at claimedUntil so that the stream can be claimed again
+	// at once (without, the claim lapses when due: the stream waits). A
+	// claim taken since (after that one lapsed) is left alone. One
+	// transaction.
+	FinishStreamClaim(ctx context.Context, domain, stream string, claimedUntil time.Time, delivered []int64, release bool) error
+	// PurgeStreamEvents deletes the events of one event stream of a domain,
+	// and its claim.
 	PurgeStreamEvents(ctx context.Context, domain, stream string) error
 	// CountStreamEvents counts the events of one event stream of a domain.
 	CountStreamEvents(ctx context.Context, domain, stream string) (int, error)

@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,7 +14,8 @@ import (
 
 var _ profiles.EventOutbox = (*DB)(nil)
 
-// Stream events live in the table of migration 0012.
+// Stream events live in the table of migration 0012, the claims of event
+// streams in the table of migration 0013.
 //
 // Concurrency. A change writes its events in its own transaction
 // (PutStreamEvents, in Update's SERIALIZABLE transaction) with plain
@@ -20,16 +23,18 @@ var _ profiles.EventOutbox = (*DB)(nil)
 // that reads stream_events runs at SERIALIZABLE, so the inserts add no
 // serialization conflict between ingestions. ClaimStreamEvents runs one
 // READ COMMITTED transaction, as ReceiveMessages does: it deletes the
-// expired events no other transaction holds, then claims the oldest
-// claimable ones in one statement that locks them FOR UPDATE SKIP LOCKED.
-// An event another claimer holds is skipped, not waited for; one that
-// another claimer claimed and committed meanwhile is read again (READ
-// COMMITTED re-checks the locked row's newest version) and left out as
-// claimed. So concurrent claimers, in this process or on other nodes, never
-// get the same event while it is claimed, and never wait for each other.
-// The deletes wait for the claimers that hold their rows. Every writing
-// method is run again only after a deadlock (see retry). CountStreamEvents
-// is a single statement.
+// expired events no other transaction holds, reads the streams no claim
+// holds, and claims each with an upsert of its stream_claims row that
+// takes effect only if the row's claim has lapsed. A concurrent claimer of
+// the same stream waits for the row, then (READ COMMITTED re-checks the
+// newest version) finds it claimed and skips the stream. So one stream is
+// held by one claimer at a time, in this process or on other nodes, and
+// its events go out in order. Only the claimer of a stream touches its
+// events (attempts); the deletes of delivered events (FinishStreamClaim)
+// and of expired ones are the only other writers. Every writing method is
+// run again only after a deadlock (see retry; two claimers may lock two
+// streams' rows in opposite orders). CountStreamEvents is a single
+// statement.
 
 // SQL of ClaimStreamEvents.
 const (
@@ -39,17 +44,28 @@ const (
 			SELECT seq FROM stream_events WHERE created_at < $1
 			FOR UPDATE SKIP LOCKED) e
 		WHERE s.seq = e.seq`
-	// claimEventsSQL claims until $2, with attempts + 1, up to $3 events
-	// whose claim has lapsed at $1 (or that were never claimed), never
-	// claimed first (by seq), then the claims lapsed first, that no other transaction holds, and returns them as claimed
-	// (streamEventColumns), by seq.
-	claimEventsSQL = `WITH claimed AS (
-			UPDATE stream_events s SET claimed_until = $2, attempts = s.attempts + 1
-			FROM (SELECT seq FROM stream_events WHERE claimed_until <= $1
-				ORDER BY claimed_until, seq LIMIT $3 FOR UPDATE SKIP LOCKED) c
+	// claimableStreamsSQL returns the streams with events that no claim
+	// holds at $1: never claimed (or finished) first, by their oldest
+	// event, then those whose claim lapsed, the lapsed first.
+	claimableStreamsSQL = `SELECT g.domain, g.stream FROM (
+			SELECT domain, stream, min(seq) AS first FROM stream_events GROUP BY domain, stream) g
+		LEFT JOIN stream_claims c ON c.domain = g.domain AND c.stream = g.stream
+		WHERE c.claimed_until IS NULL OR c.claimed_until <= $1
+		ORDER BY coalesce(c.claimed_until, 0), g.first`
+	// claimStreamSQL claims the stream ($1, $2) until $4 if no claim holds
+	// it at $3, and returns a row if it did.
+	claimStreamSQL = `INSERT INTO stream_claims (domain, stream, claimed_until) VALUES ($1, $2, $4)
+		ON CONFLICT (domain, stream) DO UPDATE SET claimed_until = EXCLUDED.claimed_until
+		WHERE stream_claims.claimed_until <= $3
+		RETURNING claimed_until`
+	// takeEventsSQL takes the oldest $3 events of the stream ($1, $2),
+	// attempts + 1, and returns them (streamEventColumns), by seq.
+	takeEventsSQL = `WITH taken AS (
+			UPDATE stream_events s SET attempts = s.attempts + 1
+			FROM (SELECT seq FROM stream_events WHERE domain = $1 AND stream = $2 ORDER BY seq LIMIT $3) c
 			WHERE s.seq = c.seq
 			RETURNING ` + streamEventColumns + `)
-		SELECT * FROM claimed ORDER BY seq`
+		SELECT * FROM taken ORDER BY seq`
 )
 
 // streamEventColumns are the columns scanStreamEvent reads, in order.
@@ -87,15 +103,17 @@ func (t *tx) PutStreamEvents(ctx context.Context, events []*profiles.StreamEvent
 	return nil
 }
 
-// ClaimStreamEvents claims events for delivery; see profiles.EventOutbox
-// and the concurrency notes above. Events another transaction holds are
-// neither deleted nor claimed. Returns EINVALID for limit < 1.
+// ClaimStreamEvents claims event streams and their oldest events; see
+// profiles.EventOutbox and the concurrency notes above. Expired events
+// another transaction holds are not deleted. Returns EINVALID for
+// limit < 1.
 func (db *DB) ClaimStreamEvents(ctx context.Context, now time.Time, lease, retention time.Duration, limit int) ([]*profiles.StreamEvent, int, error) {
 	const op = "claim stream events"
 	if limit < 1 {
 		return nil, 0, profiles.Errorf(profiles.EINVALID, "cannot claim %d stream events: at least 1", limit)
 	}
 	at := now.UnixMilli()
+	until := at + lease.Milliseconds()
 	var (
 		events  []*profiles.StreamEvent
 		dropped int
@@ -108,13 +126,58 @@ func (db *DB) ClaimStreamEvents(ctx context.Context, now time.Time, lease, reten
 				return t.wrap(op, err)
 			}
 			dropped = int(tag.RowsAffected())
+			if dropped > 0 {
+				// Lapsed claims of streams left without events.
+				if _, err := t.ptx.Exec(ctx, `DELETE FROM stream_claims c WHERE c.claimed_until <= $1 AND NOT EXISTS (
+					SELECT 1 FROM stream_events e WHERE e.domain = c.domain AND e.stream = c.stream)`, at); err != nil {
+					return t.wrap(op, err)
+				}
+			}
 		}
-		rows, err := t.ptx.Query(ctx, claimEventsSQL, at, at+lease.Milliseconds(), limit)
+		rows, err := t.ptx.Query(ctx, claimableStreamsSQL, at)
 		if err != nil {
 			return t.wrap(op, err)
 		}
-		events, err = scanKMSRows(rows, op, scanStreamEvent)
-		return t.noteConflict(err)
+		streams, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+			var k [2]string
+			return k, r.Scan(&k[0], &k[1])
+		})
+		if err != nil {
+			return t.wrap(op, err)
+		}
+		for _, k := range streams {
+			if len(events) == limit {
+				break
+			}
+			var got int64
+			switch err := t.ptx.QueryRow(ctx, claimStreamSQL, k[0], k[1], at, until).Scan(&got); {
+			case errors.Is(err, pgx.ErrNoRows):
+				continue // another claimer holds it
+			case err != nil:
+				return t.wrap(op, err)
+			}
+			rows, err := t.ptx.Query(ctx, takeEventsSQL, k[0], k[1], limit-len(events))
+			if err != nil {
+				return t.wrap(op, err)
+			}
+			taken, err := scanKMSRows(rows, op, scanStreamEvent)
+			if err != nil {
+				return t.noteConflict(err)
+			}
+			if len(taken) == 0 {
+				// Delivered or expired meanwhile: let the stream go.
+				if _, err := t.ptx.Exec(ctx, `DELETE FROM stream_claims WHERE domain = $1 AND stream = $2 AND claimed_until = $3`, k[0], k[1], until); err != nil {
+					return t.wrap(op, err)
+				}
+				continue
+			}
+			for _, e := range taken {
+				e.ClaimedUntil = fromMillis(until)
+			}
+			events = append(events, taken...)
+		}
+		slices.SortFunc(events, func(a, b *profiles.StreamEvent) int { return cmp.Compare(a.Seq, b.Seq) })
+		return nil
 	})
 	if err != nil {
 		return nil, 0, err
@@ -122,17 +185,42 @@ func (db *DB) ClaimStreamEvents(ctx context.Context, now time.Time, lease, reten
 	return events, dropped, nil
 }
 
-// DeleteStreamEvents deletes events by Seq; unknown ones are ignored.
-func (db *DB) DeleteStreamEvents(ctx context.Context, seqs []int64) error {
-	if len(seqs) == 0 {
+// FinishStreamClaim deletes delivered events of a stream and, with
+// release, ends its claim; see profiles.EventOutbox.
+func (db *DB) FinishStreamClaim(ctx context.Context, domain, stream string, claimedUntil time.Time, delivered []int64, release bool) error {
+	const op = "finish stream claim"
+	if len(delivered) == 0 && !release {
 		return nil
 	}
-	return db.outboxExec(ctx, "delete stream events", `DELETE FROM stream_events WHERE seq = ANY($1::bigint[])`, seqs)
+	return db.outboxWrite(ctx, op, func(t *tx) error {
+		if len(delivered) > 0 {
+			if _, err := t.ptx.Exec(ctx, `DELETE FROM stream_events WHERE domain = $1 AND stream = $2 AND seq = ANY($3::bigint[])`,
+				domain, stream, delivered); err != nil {
+				return t.wrap(op, err)
+			}
+		}
+		if release {
+			if _, err := t.ptx.Exec(ctx, `DELETE FROM stream_claims WHERE domain = $1 AND stream = $2 AND claimed_until = $3`,
+				domain, stream, claimedUntil.UnixMilli()); err != nil {
+				return t.wrap(op, err)
+			}
+		}
+		return nil
+	})
 }
 
-// PurgeStreamEvents deletes the events of one event stream of a domain.
+// PurgeStreamEvents deletes the events of one event stream of a domain,
+// and its claim.
 func (db *DB) PurgeStreamEvents(ctx context.Context, domain, stream string) error {
-	return db.outboxExec(ctx, "purge stream events", `DELETE FROM stream_events WHERE domain = $1 AND stream = $2`, domain, stream)
+	const op = "purge stream events"
+	return db.outboxWrite(ctx, op, func(t *tx) error {
+		for _, q := range []string{`DELETE FROM stream_events WHERE domain = $1 AND stream = $2`, `DELETE FROM stream_claims WHERE domain = $1 AND stream = $2`} {
+			if _, err := t.ptx.Exec(ctx, q, domain, stream); err != nil {
+				return t.wrap(op, err)
+			}
+		}
+		return nil
+	})
 }
 
 // CountStreamEvents counts the events of one event stream of a domain.
@@ -152,14 +240,6 @@ func (db *DB) outboxWrite(ctx context.Context, op string, write func(*tx) error)
 	return db.retry(ctx, op, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(ptx pgx.Tx, now int64) (*tx, error) {
 		t := &tx{ptx: ptx, now: now}
 		return t, write(t)
-	})
-}
-
-// outboxExec runs one statement in an outboxWrite transaction.
-func (db *DB) outboxExec(ctx context.Context, op, query string, args ...any) error {
-	return db.outboxWrite(ctx, op, func(t *tx) error {
-		_, err := t.ptx.Exec(ctx, query, args...)
-		return t.wrap(op, err)
 	})
 }
 

@@ -13,15 +13,19 @@ import (
 )
 
 // The delivery loop of event streams: every node runs one
-// (StartEventDelivery). It claims the events the store keeps
-// (EventOutbox.ClaimStreamEvents: no other node gets them while claimed),
-// writes each stream's events to its Kinesis data stream in one PutRecords
-// call, and deletes the events delivered. An event the destination refused,
-// or that could not be sent, stays claimed until its claim lapses
-// (EventRetryInterval) and is then sent again: delivery is at least once, and a profile's events keep
-// their order unless one of them has to be sent again. Events that could
-// not be delivered for EventRetention are dropped (the destination's
-// Message says so).
+// (StartEventDelivery). It claims event streams with their oldest events
+// (EventOutbox.ClaimStreamEvents: while a node holds a stream, no other
+// node gets any of its events), writes each stream's events to its Kinesis
+// data stream in PutRecords calls, deletes the events delivered and lets
+// the stream go (FinishStreamClaim), so that its next events can be
+// claimed at once. A stream whose destination took none of its events
+// stays claimed until its claim lapses (EventRetryInterval): it is then
+// claimed again, with its oldest events first. So a failing destination
+// costs one claim of one batch per interval, whatever its backlog; delivery
+// is at least once, and a stream's events go out in the order of the
+// changes (a record Kinesis refuses within one call is sent again after the
+// others of that call). Events that could not be delivered for
+// EventRetention are dropped (the destination's Message says so).
 
 // Settings of the delivery loop.
 const (
@@ -41,38 +45,10 @@ const (
 	maxPutRecords   = 500
 )
 
-// delivery is the delivery loop's state: its wake-up call, and until when
-// it leaves alone each stream whose destination failed.
+// delivery is the delivery loop's wake-up call.
 type delivery struct {
 	once sync.Once
 	wake chan struct{}
-
-	mu      sync.Mutex
-	backoff map[[2]string]time.Time // domain, stream -> until
-}
-
-// waiting reports whether the stream's destination failed less than the
-// retry interval ago: its events stay claimed, not sent, until then.
-func (d *delivery) waiting(domain, stream string, now time.Time) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	until, ok := d.backoff[[2]string{domain, stream}]
-	return ok && now.Before(until)
-}
-
-// failed records that the stream's destination failed: leave it until.
-// A zero until clears it.
-func (d *delivery) failed(domain, stream string, until time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if until.IsZero() {
-		delete(d.backoff, [2]string{domain, stream})
-		return
-	}
-	if d.backoff == nil || len(d.backoff) > 10000 {
-		d.backoff = map[[2]string]time.Time{}
-	}
-	d.backoff[[2]string{domain, stream}] = until
 }
 
 func (d *delivery) ch() chan struct{} {
@@ -145,61 +121,70 @@ func (s *Service) DeliverEvents(ctx context.Context) (int, error) {
 		}
 		groups[k] = append(groups[k], e)
 	}
-	var done []int64
 	var errs []error
 	for _, k := range order {
-		s.Metrics.claimed(len(groups[k]))
-		delivered, err := s.deliverStream(ctx, k.domain, k.name, groups[k])
+		evs := groups[k]
+		s.Metrics.claimed(len(evs))
+		delivered, release, err := s.deliverStream(ctx, k.domain, k.name, evs)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("stream %s of domain %s: %w", k.name, k.domain, err))
 		}
-		done = append(done, delivered...)
-	}
-	if err := s.Outbox.DeleteStreamEvents(ctx, done); err != nil {
-		errs = append(errs, err)
+		// Finished with a context of its own: events sent are deleted
+		// even when ctx ends meanwhile (else they would be sent again).
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err = s.Outbox.FinishStreamClaim(fctx, k.domain, k.name, evs[0].ClaimedUntil, delivered, release)
+		cancel()
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return len(events), errors.Join(errs...)
 }
 
-// deliverStream sends events of one stream (by its outbox name) and
-// returns the Seqs of those delivered, or to drop (their stream is gone).
-func (s *Service) deliverStream(ctx context.Context, domain, outbox string, events []*profiles.StreamEvent) ([]int64, error) {
+// deliverStream sends the events of one stream (by its outbox name), all
+// of one claim, and returns the Seqs of those delivered, or to drop (their
+// stream is gone, or Kinesis can never take them), and whether to let the
+// stream go: unless its destination took none of them (it waits for the
+// claim to lapse, then its oldest events are sent again).
+func (s *Service) deliverStream(ctx context.Context, domain, outbox string, events []*profiles.StreamEvent) (delivered []int64, release bool, err error) {
 	name, _, _ := strings.Cut(outbox, "#")
-	seqs := func(evs []*profiles.StreamEvent) []int64 {
-		out := make([]int64, len(evs))
-		for i, e := range evs {
-			out[i] = e.Seq
-		}
-		return out
-	}
 	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigEventStream, name)
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND || err == nil && outboxName(c) != outbox {
-		return seqs(events), nil // the stream was deleted (and maybe made again)
+		// The stream was deleted (and maybe made again): drop its events.
+		for _, e := range events {
+			delivered = append(delivered, e.Seq)
+		}
+		return delivered, true, nil
 	} else if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	doc, err := decodeStreamDoc(c)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if s.Streams == nil {
 		s.setHealth(ctx, domain, name, doc, "No Kinesis-compatible service is configured (--kinesis-endpoint): events wait for one.")
-		return nil, nil
+		return nil, false, nil
 	}
-	now := s.now()
-	if s.delivery.waiting(domain, outbox, now) {
-		return nil, nil // its destination failed a moment ago: the events stay claimed
-	}
+	// A call starts only if it ends (putRecordsTimeout) before the claim
+	// lapses: after that another node may be sending the same events.
+	claimedUntil := events[0].ClaimedUntil
 	var (
-		delivered []int64
-		problem   string // why some events were not delivered
-		batch     []profiles.StreamRecord
-		batchOf   []*profiles.StreamEvent
-		size      int
+		problem string // why some events were not delivered
+		late    bool   // the claim was too near its end to send the rest
+		stopped bool   // Kinesis refused some records of a call
+		sent    int    // records Kinesis took
+		batch   []profiles.StreamRecord
+		batchOf []*profiles.StreamEvent
+		size    int
 	)
 	send := func() bool {
 		if len(batch) == 0 {
 			return true
+		}
+		if s.now().Add(s.putRecordsTimeout()).After(claimedUntil) {
+			late = true
+			return false
 		}
 		callCtx, cancel := context.WithTimeout(ctx, s.putRecordsTimeout())
 		failed, err := s.Streams.PutRecords(callCtx, doc.Uri, batch)
@@ -218,10 +203,17 @@ func (s *Service) deliverStream(ctx context.Context, domain, outbox string, even
 		for i, e := range batchOf {
 			if !refused[i] {
 				delivered = append(delivered, e.Seq)
+				sent++
 			}
 		}
 		if len(failed) == len(batch) {
 			problem = fmt.Sprintf("The Kinesis data stream %s refused every record (throttled).", doc.Uri)
+			return false
+		}
+		if len(failed) > 0 {
+			// The refused ones go again, before the later ones, in the
+			// next claim of the stream.
+			stopped = true
 			return false
 		}
 		batch, batchOf, size = batch[:0], batchOf[:0], 0
@@ -247,16 +239,14 @@ func (s *Service) deliverStream(ctx context.Context, domain, outbox string, even
 		}
 		batch, batchOf, size = append(batch, profiles.StreamRecord{PartitionKey: e.PartitionKey, Data: data}), append(batchOf, e), size+n
 	}
-	if problem == "" {
+	if problem == "" && !late && !stopped {
 		send()
 	}
-	if problem != "" && len(delivered) == 0 && ctx.Err() == nil {
-		s.delivery.failed(domain, outbox, now.Add(s.eventRetryInterval()))
-	} else if problem == "" {
-		s.delivery.failed(domain, outbox, time.Time{})
+	if late && problem == "" && sent == 0 {
+		return delivered, true, nil // nothing tried: the health is unknown
 	}
 	s.setHealth(ctx, domain, name, doc, problem)
-	return delivered, nil
+	return delivered, problem == "" || sent > 0, nil
 }
 
 // destinationFailure words why a Kinesis data stream did not take records,

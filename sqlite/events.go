@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -13,18 +14,30 @@ import (
 
 var _ profiles.EventOutbox = (*DB)(nil)
 
-// Stream events live in the table of migration 0012. A change writes its
-// events in its own transaction (PutStreamEvents, on the group commit's
-// writer); claims and deletes are write transactions of their own.
+// Stream events live in the table of migration 0012, the claims of event
+// streams in the table of migration 0013. A change writes its events in its
+// own transaction (PutStreamEvents, on the group commit's writer); claims
+// and finishes are write transactions of their own, and a claim that finds
+// nothing to do (every stream with events held by a claim, nothing expired)
+// writes nothing: it is a read.
 
 const streamEventColumns = `e.seq, e.domain, e.stream, e.id, e.partition_key, d.data, e.created_at, e.attempts`
 
-// claimEventsSQL selects up to ? (2) events whose claim lapsed at ? (1),
-// never claimed first (by seq), then those whose claim lapsed first: a
-// range of stream_events_by_claim that stops at the limit.
-const claimEventsSQL = `SELECT ` + streamEventColumns + ` FROM stream_events e
+// claimableStreamsSQL returns the streams with events that no claim holds
+// at ? (1): never claimed (or finished) first, by their oldest event, then
+// those whose claim lapsed, the lapsed first. It reads each event's entry
+// of stream_events_by_stream once (a stream's oldest is the first of its
+// range).
+const claimableStreamsSQL = `SELECT g.domain, g.stream FROM (
+		SELECT domain, stream, min(seq) AS first FROM stream_events GROUP BY domain, stream) g
+	LEFT JOIN stream_claims c ON c.domain = g.domain AND c.stream = g.stream
+	WHERE c.claimed_until IS NULL OR c.claimed_until <= ?
+	ORDER BY coalesce(c.claimed_until, 0), g.first`
+
+// streamEventsSQL selects the oldest ? (3) events of one stream (1, 2).
+const streamEventsSQL = `SELECT ` + streamEventColumns + ` FROM stream_events e
 	JOIN stream_event_data d ON d.seq = e.seq
-	WHERE e.claimed_until <= ? ORDER BY e.claimed_until, e.seq LIMIT ?`
+	WHERE e.domain = ? AND e.stream = ? ORDER BY e.seq LIMIT ?`
 
 // PutStreamEvents inserts events, setting each one's Seq and, when zero,
 // CreatedAt (the transaction's time). Returns ENOTFOUND for a missing
@@ -52,15 +65,29 @@ func (t *tx) PutStreamEvents(ctx context.Context, events []*profiles.StreamEvent
 	return nil
 }
 
-// ClaimStreamEvents claims events for delivery; see profiles.EventOutbox.
-// It is one write transaction, so concurrent claims (the writer is one
-// connection) never take the same event.
+// ClaimStreamEvents claims event streams and their oldest events; see
+// profiles.EventOutbox. It is one write transaction, so concurrent claims
+// (the writer is one connection) never hold one stream at once; it begins
+// one only when a read finds something to do.
 func (db *DB) ClaimStreamEvents(ctx context.Context, now time.Time, lease, retention time.Duration, limit int) ([]*profiles.StreamEvent, int, error) {
 	const op = "claim stream events"
 	if limit < 1 {
 		return nil, 0, profiles.Errorf(profiles.EINVALID, "cannot claim %d stream events: at least 1", limit)
 	}
 	at := now.UnixMilli()
+	expiredBefore := int64(math.MinInt64)
+	if retention > 0 {
+		expiredBefore = at - retention.Milliseconds()
+	}
+	var work bool
+	err := db.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM stream_events WHERE created_at < ?)
+		OR EXISTS (`+claimableStreamsSQL+`)`, expiredBefore, at).Scan(&work)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	if !work {
+		return nil, 0, nil
+	}
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
@@ -68,31 +95,66 @@ func (db *DB) ClaimStreamEvents(ctx context.Context, now time.Time, lease, reten
 	defer tx.Rollback()
 	dropped := 0
 	if retention > 0 {
-		res, err := tx.ExecContext(ctx, `DELETE FROM stream_events WHERE created_at < ?`, at-retention.Milliseconds())
+		res, err := tx.ExecContext(ctx, `DELETE FROM stream_events WHERE created_at < ?`, expiredBefore)
 		if err != nil {
 			return nil, 0, fmt.Errorf("sqlite: %s: delete expired: %w", op, err)
 		}
 		n, _ := res.RowsAffected()
 		dropped = int(n)
+		if dropped > 0 {
+			// Lapsed claims of streams left without events.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM stream_claims WHERE claimed_until <= ? AND NOT EXISTS (
+				SELECT 1 FROM stream_events e WHERE e.domain = stream_claims.domain AND e.stream = stream_claims.stream)`, at); err != nil {
+				return nil, 0, fmt.Errorf("sqlite: %s: delete lapsed claims: %w", op, err)
+			}
+		}
 	}
-	rows, err := tx.QueryContext(ctx, claimEventsSQL, at, limit)
+	rows, err := tx.QueryContext(ctx, claimableStreamsSQL, at)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	events, err := scanKMSRows(rows, op, scanStreamEvent)
-	if err != nil {
-		return nil, 0, err
-	}
-	if len(events) > 0 {
-		args := []any{at + lease.Milliseconds()}
-		for _, e := range events {
-			e.Attempts++
-			args = append(args, e.Seq)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE stream_events SET claimed_until = ?, attempts = attempts + 1
-			WHERE seq IN (?`+strings.Repeat(", ?", len(events)-1)+`)`, args...); err != nil {
+	var streams [][2]string
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			rows.Close()
 			return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
 		}
+		streams = append(streams, k)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	until := at + lease.Milliseconds()
+	var events []*profiles.StreamEvent
+	for _, k := range streams {
+		if len(events) == limit {
+			break
+		}
+		rows, err := tx.QueryContext(ctx, streamEventsSQL, k[0], k[1], limit-len(events))
+		if err != nil {
+			return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+		taken, err := scanKMSRows(rows, op, scanStreamEvent)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(taken) == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO stream_claims (domain, stream, claimed_until) VALUES (?, ?, ?)
+			ON CONFLICT (domain, stream) DO UPDATE SET claimed_until = excluded.claimed_until`, k[0], k[1], until); err != nil {
+			return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE stream_events SET attempts = attempts + 1 WHERE domain = ? AND stream = ? AND seq <= ?`,
+			k[0], k[1], taken[len(taken)-1].Seq); err != nil {
+			return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+		for _, e := range taken {
+			e.Attempts++
+			e.ClaimedUntil = fromMillis(until)
+		}
+		events = append(events, taken...)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
@@ -111,26 +173,59 @@ func scanStreamEvent(r kmsRow) (*profiles.StreamEvent, error) {
 	return &e, nil
 }
 
-// DeleteStreamEvents deletes events by Seq.
-func (db *DB) DeleteStreamEvents(ctx context.Context, seqs []int64) error {
-	const op = "delete stream events"
-	for len(seqs) > 0 {
+// FinishStreamClaim deletes delivered events of a stream and, with
+// release, ends its claim; see profiles.EventOutbox.
+func (db *DB) FinishStreamClaim(ctx context.Context, domain, stream string, claimedUntil time.Time, delivered []int64, release bool) error {
+	const op = "finish stream claim"
+	if len(delivered) == 0 && !release {
+		return nil
+	}
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	defer tx.Rollback()
+	for seqs := delivered; len(seqs) > 0; {
 		chunk := seqs[:min(len(seqs), 500)]
 		seqs = seqs[len(chunk):]
-		args := make([]any, len(chunk))
-		for i, s := range chunk {
-			args[i] = s
+		args := []any{domain, stream}
+		for _, s := range chunk {
+			args = append(args, s)
 		}
-		if err := db.execWrite(ctx, op, `DELETE FROM stream_events WHERE seq IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...); err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM stream_events WHERE domain = ? AND stream = ? AND seq IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...); err != nil {
+			return fmt.Errorf("sqlite: %s: %w", op, err)
 		}
+	}
+	if release {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM stream_claims WHERE domain = ? AND stream = ? AND claimed_until = ?`,
+			domain, stream, claimedUntil.UnixMilli()); err != nil {
+			return fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return nil
 }
 
-// PurgeStreamEvents deletes the events of one event stream of a domain.
+// PurgeStreamEvents deletes the events of one event stream of a domain,
+// and its claim.
 func (db *DB) PurgeStreamEvents(ctx context.Context, domain, stream string) error {
-	return db.execWrite(ctx, "purge stream events", `DELETE FROM stream_events WHERE domain = ? AND stream = ?`, domain, stream)
+	const op = "purge stream events"
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{`DELETE FROM stream_events WHERE domain = ? AND stream = ?`, `DELETE FROM stream_claims WHERE domain = ? AND stream = ?`} {
+		if _, err := tx.ExecContext(ctx, q, domain, stream); err != nil {
+			return fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return nil
 }
 
 // CountStreamEvents counts the events of one event stream of a domain.
@@ -141,20 +236,4 @@ func (db *DB) CountStreamEvents(ctx context.Context, domain, stream string) (int
 		return 0, fmt.Errorf("sqlite: count stream events: %w", err)
 	}
 	return n, nil
-}
-
-// execWrite runs one statement in a write transaction of its own.
-func (db *DB) execWrite(ctx context.Context, op, query string, args ...any) error {
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-	return nil
 }

@@ -46,7 +46,7 @@ func TestStreamEvents_NoPayloadLeft(t *testing.T) {
 	if err != nil || len(claimed) != 2 {
 		t.Fatalf("claim: %d, %v", len(claimed), err)
 	}
-	if err := db.DeleteStreamEvents(ctx, []int64{claimed[0].Seq, claimed[1].Seq}); err != nil {
+	if err := db.FinishStreamClaim(ctx, "a", "s", claimed[0].ClaimedUntil, []int64{claimed[0].Seq, claimed[1].Seq}, true); err != nil {
 		t.Fatal(err)
 	}
 	if n := payloads(); n != 7 {

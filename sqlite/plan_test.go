@@ -43,7 +43,7 @@ func TestQueryPlans(t *testing.T) {
 		{"ListHistory", historySQL, historyArgs, []string{"history_by_profile (domain=? AND profile_id=?)"}},
 		{"ListHistoryPageFiltered", historyPageSQL, historyPageArgs, []string{"history_by_profile (domain=? AND profile_id=? AND (created_at,id)<(?,?))"}},
 		{"DeleteKeyValues", deleteValuesSQL, deleteValuesArgs, []string{"PRIMARY KEY (domain=? AND name=? AND value=? AND profile_id=?)"}},
-		{"ClaimStreamEvents", claimEventsSQL, []any{now, 200}, []string{"stream_events_by_claim (claimed_until<?)"}},
+		{"ClaimStreamEvents", streamEventsSQL, []any{"d", "s", 200}, []string{"stream_events_by_stream (domain=? AND stream=?)"}},
 		{"DeleteObjectKeys", deleteObjectKeys, []any{"d", "p", "CTR", "u"}, []string{"keys_by_profile (domain=? AND profile_id=? AND origin=? AND object_key=?)"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -126,6 +126,7 @@ func TestDB_Migrations(t *testing.T) {
 			{Version: 10, Name: "0010_configs.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 			{Version: 11, Name: "0011_revoked_sessions.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 			{Version: 12, Name: "0012_stream_events.sql", AppliedAt: "2026-03-01T12:00:00Z"},
+			{Version: 13, Name: "0013_stream_claims.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 		}
 		if diff := cmp.Diff(want, readMigrations(t, ctx, path)); diff != "" {
 			t.Fatalf("schema_migrations after first open (-want +got):\n%s", diff)

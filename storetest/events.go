@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -19,7 +20,9 @@ import (
 //     millisecond in UTC; Seq increases with every put, also across
 //     transactions.
 //   - An Update whose fn fails puts no event.
-//   - Concurrent claimers never get the same event while it is claimed.
+//   - Concurrent claimers never hold one stream at once: each event is
+//     claimed once while its stream's claim holds, and a stream's events
+//     are claimed in Seq order.
 
 func testStreamEvents(t *testing.T, open OpenFunc) {
 	t.Run("PutClaimDelete", func(t *testing.T) {
@@ -55,11 +58,13 @@ func testStreamEvents(t *testing.T, open OpenFunc) {
 		if err != nil || dropped != 0 {
 			t.Fatalf("ClaimStreamEvents: %v, dropped %d", err, dropped)
 		}
+		until := storedTime(clock.Now().Add(time.Minute))
 		want := []*profiles.StreamEvent{
-			{DomainName: "d", StreamName: "s1", ID: "ev1", Seq: first[0].Seq, PartitionKey: "p1", Data: []byte("one"), CreatedAt: storedTime(at), Attempts: 1},
-			{DomainName: "d", StreamName: "s2", ID: "ev1", Seq: first[1].Seq, PartitionKey: "p1", Data: []byte("one"), CreatedAt: storedTime(clock.Now()), Attempts: 1},
+			{DomainName: "d", StreamName: "s1", ID: "ev1", Seq: first[0].Seq, PartitionKey: "p1", Data: []byte("one"), CreatedAt: storedTime(at), Attempts: 1, ClaimedUntil: until},
+			{DomainName: "d", StreamName: "s2", ID: "ev1", Seq: first[1].Seq, PartitionKey: "p1", Data: []byte("one"), CreatedAt: storedTime(clock.Now()), Attempts: 1, ClaimedUntil: until},
 		}
 		checkKMS(t, "ClaimStreamEvents (lowest Seq first)", want, got)
+		first[0].ClaimedUntil, first[1].ClaimedUntil = got[0].ClaimedUntil, got[1].ClaimedUntil
 
 		// Claimed events are not claimed again until the lease lapses.
 		got, _, err = ob.ClaimStreamEvents(ctx, clock.Now(), time.Minute, 0, 10)
@@ -70,12 +75,12 @@ func testStreamEvents(t *testing.T, open OpenFunc) {
 		mustCountStreamEvents(t, ctx, ob, "d", "s2", 1)
 		mustCountStreamEvents(t, ctx, ob, "d", "none", 0)
 
-		if err := ob.DeleteStreamEvents(ctx, []int64{first[0].Seq, 999999}); err != nil {
-			t.Fatalf("DeleteStreamEvents: %v", err)
+		if err := ob.FinishStreamClaim(ctx, "d", "s1", first[0].ClaimedUntil, []int64{first[0].Seq, 999999}, false); err != nil {
+			t.Fatalf("FinishStreamClaim: %v", err)
 		}
 		mustCountStreamEvents(t, ctx, ob, "d", "s1", 0)
-		if err := ob.DeleteStreamEvents(ctx, nil); err != nil {
-			t.Fatalf("DeleteStreamEvents(none): %v", err)
+		if err := ob.FinishStreamClaim(ctx, "d", "s2", first[1].ClaimedUntil, nil, false); err != nil {
+			t.Fatalf("FinishStreamClaim(none): %v", err)
 		}
 
 		clock.Add(time.Minute)
@@ -158,7 +163,59 @@ func testStreamEvents(t *testing.T, open OpenFunc) {
 		}
 	})
 
+	t.Run("OneClaimPerStream", func(t *testing.T) {
+		// A stream is held by one claim: its later events wait until the
+		// claim is finished (released: at once) or lapses (the same oldest
+		// events again); a finish of a lapsed claim leaves a newer one alone.
+		ctx := t.Context()
+		s, ob, clock := mustOpenOutbox(t, open)
+		mustCreateDomains(t, ctx, s, "d")
+		var evs []*profiles.StreamEvent
+		for i := range 5 {
+			evs = append(evs, &profiles.StreamEvent{DomainName: "d", StreamName: "s", ID: fmt.Sprint("e", i), PartitionKey: "p", Data: []byte("x")})
+		}
+		mustPutStreamEvents(t, ctx, s, evs...)
+		claim := func(what string, want ...string) []*profiles.StreamEvent {
+			t.Helper()
+			got, _, err := ob.ClaimStreamEvents(ctx, clock.Now(), time.Minute, 0, 2)
+			var ids []string
+			for _, e := range got {
+				ids = append(ids, e.ID)
+			}
+			if err != nil || !slices.Equal(ids, want) {
+				t.Fatalf("ClaimStreamEvents (%s): %v, %v; want %v", what, describeEvents(got), err, want)
+			}
+			return got
+		}
+		got := claim("first", "e0", "e1")
+		claim("while the stream is held")
+		if err := ob.FinishStreamClaim(ctx, "d", "s", got[0].ClaimedUntil, []int64{got[0].Seq, got[1].Seq}, true); err != nil {
+			t.Fatalf("FinishStreamClaim: %v", err)
+		}
+		got = claim("after a release", "e2", "e3")
+		if err := ob.FinishStreamClaim(ctx, "d", "s", got[0].ClaimedUntil, nil, false); err != nil {
+			t.Fatalf("FinishStreamClaim(nothing delivered): %v", err)
+		}
+		claim("while the failed claim holds")
+		clock.Add(time.Minute)
+		again := claim("after the claim lapsed", "e2", "e3")
+		if again[0].Attempts != 2 {
+			t.Errorf("claimed again: attempts %d, want 2", again[0].Attempts)
+		}
+		if err := ob.FinishStreamClaim(ctx, "d", "s", got[0].ClaimedUntil, nil, true); err != nil {
+			t.Fatalf("FinishStreamClaim(lapsed claim): %v", err)
+		}
+		claim("after the lapsed claim's release")
+		if err := ob.PurgeStreamEvents(ctx, "d", "s"); err != nil {
+			t.Fatal(err)
+		}
+		mustPutStreamEvents(t, ctx, s, &profiles.StreamEvent{DomainName: "d", StreamName: "s", ID: "new", PartitionKey: "p", Data: []byte("x")})
+		claim("after a purge", "new")
+	})
+
 	t.Run("ConcurrentClaims", func(t *testing.T) {
+		// 8 claimers deliver 4 streams; each event is claimed once, and
+		// each stream's claims come in Seq order, one after another.
 		ctx := t.Context()
 		s, ob, clock := mustOpenOutbox(t, open)
 		mustCreateDomains(t, ctx, s, "d")
@@ -166,29 +223,46 @@ func testStreamEvents(t *testing.T, open OpenFunc) {
 		for i := range n / 20 {
 			var evs []*profiles.StreamEvent
 			for j := range 20 {
-				evs = append(evs, &profiles.StreamEvent{DomainName: "d", StreamName: "s", ID: fmt.Sprint(i*20 + j), PartitionKey: "p", Data: []byte("x")})
+				evs = append(evs, &profiles.StreamEvent{DomainName: "d", StreamName: fmt.Sprint("s", j%4), ID: fmt.Sprint(i*20 + j), PartitionKey: "p", Data: []byte("x")})
 			}
 			mustPutStreamEvents(t, ctx, s, evs...)
 		}
 		var mu sync.Mutex
 		var seen []int64
+		last := map[string]int64{} // stream -> highest Seq claimed
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				for {
+				for !t.Failed() {
 					got, _, err := ob.ClaimStreamEvents(ctx, clock.Now(), time.Hour, 0, 7)
 					if err != nil {
 						t.Errorf("ClaimStreamEvents: %v", err)
 						return
 					}
-					if len(got) == 0 {
-						return
-					}
 					mu.Lock()
+					done := len(seen) == n
+					byStream := map[string][]int64{}
 					for _, e := range got {
 						seen = append(seen, e.Seq)
+						if e.Seq <= last[e.StreamName] {
+							t.Errorf("stream %s: event %d claimed after %d", e.StreamName, e.Seq, last[e.StreamName])
+						}
+						last[e.StreamName] = e.Seq
+						byStream[e.StreamName] = append(byStream[e.StreamName], e.Seq)
 					}
 					mu.Unlock()
+					if done && len(got) == 0 {
+						return
+					}
+					for name, seqs := range byStream {
+						if err := ob.FinishStreamClaim(ctx, "d", name, got[0].ClaimedUntil, seqs, true); err != nil {
+							t.Errorf("FinishStreamClaim: %v", err)
+							return
+						}
+					}
+					if len(got) == 0 {
+						runtime.Gosched()
+					}
 				}
 			})
 		}

@@ -43,13 +43,14 @@ type memData struct {
 	// (profiles.ConfigStore).
 	configs map[[2]string]*profiles.DomainConfig
 
-	// events wait for event streams, by Seq, with when their claim lapses.
+	// events wait for event streams, by Seq; claims are the claims of the
+	// streams, by name, with when they lapse.
 	events map[int64]*memEvent
+	claims map[string]time.Time
 }
 
 type memEvent struct {
-	e            profiles.StreamEvent
-	claimedUntil time.Time
+	e profiles.StreamEvent
 }
 
 func newMemData() *memData {
@@ -64,6 +65,7 @@ func newMemData() *memData {
 		integrations: map[string]*profiles.Integration{},
 		configs:      map[[2]string]*profiles.DomainConfig{},
 		events:       map[int64]*memEvent{},
+		claims:       map[string]time.Time{},
 	}
 }
 
@@ -84,6 +86,7 @@ func (st memState) clone() memState {
 			integrations: maps.Clone(d.integrations),
 			configs:      maps.Clone(d.configs),
 			events:       maps.Clone(d.events),
+			claims:       maps.Clone(d.claims),
 		}
 	}
 	return out
@@ -1607,39 +1610,73 @@ func (s *memStore) ClaimStreamEvents(ctx context.Context, now time.Time, lease, 
 	defer s.mu.Unlock()
 	now = now.UTC().Truncate(time.Millisecond)
 	dropped := 0
-	var ready []*memEvent
-	for _, d := range s.st.data {
+	type stream struct {
+		d      *memData
+		name   string
+		lapsed time.Time // zero: never claimed
+		events []*memEvent
+	}
+	byName := map[[2]string]*stream{}
+	var ready []*stream
+	for domain, d := range s.st.data {
 		for seq, m := range d.events {
 			if retention > 0 && m.e.CreatedAt.Before(now.Add(-retention)) {
 				delete(d.events, seq)
 				dropped++
-			} else if !m.claimedUntil.After(now) {
-				ready = append(ready, m)
+				continue
 			}
+			until, held := d.claims[m.e.StreamName]
+			if held && until.After(now) {
+				continue
+			}
+			k := [2]string{domain, m.e.StreamName}
+			st := byName[k]
+			if st == nil {
+				st = &stream{d: d, name: m.e.StreamName, lapsed: until}
+				byName[k] = st
+				ready = append(ready, st)
+			}
+			st.events = append(st.events, m)
 		}
 	}
-	slices.SortFunc(ready, func(a, b *memEvent) int {
-		return cmp.Or(a.claimedUntil.Compare(b.claimedUntil), cmp.Compare(a.e.Seq, b.e.Seq))
+	for _, st := range ready {
+		slices.SortFunc(st.events, func(a, b *memEvent) int { return cmp.Compare(a.e.Seq, b.e.Seq) })
+	}
+	slices.SortFunc(ready, func(a, b *stream) int {
+		return cmp.Or(a.lapsed.Compare(b.lapsed), cmp.Compare(a.events[0].e.Seq, b.events[0].e.Seq))
 	})
+	until := now.Add(lease.Truncate(time.Millisecond))
 	var out []*profiles.StreamEvent
-	for _, m := range ready[:min(len(ready), limit)] {
-		m.claimedUntil = now.Add(lease.Truncate(time.Millisecond))
-		m.e.Attempts++
-		c := m.e
-		c.Data = slices.Clone(m.e.Data)
-		out = append(out, &c)
+	for _, st := range ready {
+		if len(out) == limit {
+			break
+		}
+		st.d.claims[st.name] = until
+		for _, m := range st.events[:min(len(st.events), limit-len(out))] {
+			m.e.Attempts++
+			c := m.e
+			c.Data, c.ClaimedUntil = slices.Clone(m.e.Data), until
+			out = append(out, &c)
+		}
 	}
 	slices.SortFunc(out, func(a, b *profiles.StreamEvent) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, dropped, nil
 }
 
-func (s *memStore) DeleteStreamEvents(ctx context.Context, seqs []int64) error {
+func (s *memStore) FinishStreamClaim(ctx context.Context, domain, stream string, claimedUntil time.Time, delivered []int64, release bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, d := range s.st.data {
-		for _, seq := range seqs {
+	d, ok := s.st.data[domain]
+	if !ok {
+		return nil
+	}
+	for _, seq := range delivered {
+		if m, ok := d.events[seq]; ok && m.e.StreamName == stream {
 			delete(d.events, seq)
 		}
+	}
+	if until, ok := d.claims[stream]; release && ok && until.Equal(claimedUntil.UTC().Truncate(time.Millisecond)) {
+		delete(d.claims, stream)
 	}
 	return nil
 }
@@ -1653,6 +1690,7 @@ func (s *memStore) PurgeStreamEvents(ctx context.Context, domain, stream string)
 				delete(d.events, seq)
 			}
 		}
+		delete(d.claims, stream)
 	}
 	return nil
 }

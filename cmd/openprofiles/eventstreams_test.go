@@ -285,6 +285,165 @@ func TestEventStreams_DestinationDown(t *testing.T) {
 	}
 }
 
+// newStreamsEnvClock is newStreamsEnv on a server whose clock is clock.
+func newStreamsEnvClock(t *testing.T, clock *testClock, edit ...func(*main.Config)) *streamsEnv {
+	t.Helper()
+	endpoint := kinesalite.StartIn(t, testRegion, "000000000000")
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	e := newIngestEnvClock(t, clock, append([]func(*main.Config){func(c *main.Config) { c.KinesisEndpoint = endpoint }}, edit...)...)
+	return &streamsEnv{ingestEnv: e, kinesis: endpoint}
+}
+
+// mustDeleteKinesisStream deletes a kinesalite stream and waits until it is
+// gone.
+func (e *streamsEnv) mustDeleteKinesisStream(name string) {
+	e.t.Helper()
+	kc := kinesalite.Client(e.kinesis, testRegion)
+	if _, err := kc.DeleteStream(e.t.Context(), &kinesis.DeleteStreamInput{StreamName: aws.String(name)}); err != nil {
+		e.t.Fatal(err)
+	}
+	w := kinesis.NewStreamNotExistsWaiter(kc, func(o *kinesis.StreamNotExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond })
+	if err := w.Wait(e.t.Context(), &kinesis.DescribeStreamInput{StreamName: aws.String(name)}, 20*time.Second); err != nil {
+		e.t.Fatalf("kinesalite stream %s not gone: %v", name, err)
+	}
+}
+
+// drainEvents runs the delivery until a claim finds nothing to take.
+func (e *streamsEnv) drainEvents() {
+	e.t.Helper()
+	for range 1000 {
+		n, err := e.m.Service.DeliverEvents(e.t.Context())
+		if err != nil {
+			e.t.Logf("DeliverEvents: %v", err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+	e.t.Fatalf("DeliverEvents claimed events 1000 times in a row at one instant")
+}
+
+// TestEventStreams_OutageClaims: while an event stream's Kinesis data
+// stream is gone, its backlog (420 events, more than two claims' worth)
+// is not claimed again and again: each retry interval claims one batch
+// (a probe), counted by the server's metrics. Once the data stream is back
+// every event is delivered, in the order of the changes. The server's
+// clock is the test's: each step is one retry interval later.
+func TestEventStreams_OutageClaims(t *testing.T) {
+	clock := &testClock{now: time.Now()}
+	e := newStreamsEnvClock(t, clock, func(c *main.Config) { c.EventRetryInterval = time.Second })
+	e.putType(contactType("contact"))
+	arn := kinesalite.CreateStream(t, e.kinesis, testRegion, "outage", 1)
+	if _, err := e.createEventStream("s", arn); err != nil {
+		t.Fatal(err)
+	}
+	e.mustDeleteKinesisStream("outage")
+	const n = 210 // new profiles: a profile's event and its object's, 420 events
+	for i := range n {
+		e.mustPut("contact", map[string]any{"id": fmt.Sprintf("o%03d", i), "email": fmt.Sprintf("o%03d@example.com", i)})
+	}
+	e.drainEvents()
+	before := scrape(t, e.m.URL())
+	const intervals = 4
+	for range intervals {
+		clock.add(time.Second)
+		e.drainEvents()
+	}
+	after := scrape(t, e.m.URL())
+	claims := after["openprofiles_event_stream_claims_total"] - before["openprofiles_event_stream_claims_total"]
+	events := after["openprofiles_event_stream_events_claimed_total"] - before["openprofiles_event_stream_events_claimed_total"]
+	if claims > intervals || events > intervals*200 {
+		t.Errorf("over %d retry intervals of a destination that is down: %v claims of %v events; want at most one claim (a probe of at most 200 events) per interval",
+			intervals, claims, events)
+	}
+
+	kinesalite.CreateStream(t, e.kinesis, testRegion, "outage", 1)
+	clock.add(time.Second)
+	e.drainEvents()
+	var got, want []string
+	for i := range n {
+		want = append(want, fmt.Sprintf("_profile o%03d@example.com", i), fmt.Sprintf("contact o%03d", i))
+	}
+	for _, ev := range e.events("outage", 2*n) {
+		if ev.ObjectTypeName == "_profile" {
+			got = append(got, fmt.Sprint("_profile ", ev.Object["EmailAddress"]))
+		} else {
+			got = append(got, fmt.Sprint(ev.ObjectTypeName, " ", ev.Object["id"]))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("after the outage the data stream holds %d records:\n%v\nwant, in the order of the changes:\n%v", len(got), got, want)
+	}
+}
+
+// TestPostgres_EventStreamOrderAcrossNodes: two servers on one PostgreSQL
+// database both deliver event streams. 300 new profiles are ingested one
+// after another through both nodes while the Kinesis data stream is gone,
+// so that 600 events (three claims' worth) wait; once it is back, the
+// stream's records arrive in the order of the changes: one node at a time
+// holds the stream, so two nodes never send consecutive batches of it at
+// once.
+func TestPostgres_EventStreamOrderAcrossNodes(t *testing.T) {
+	endpoint := kinesalite.StartIn(t, testRegion, "000000000000")
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	node := nodeConfigs(t, mustPostgresDatabase(t), func(c *main.Config) {
+		c.KinesisEndpoint, c.EventRetryInterval = endpoint, time.Second
+	})
+	a, b := MustOpenMain(t, node()), MustOpenMain(t, node())
+	ea := &streamsEnv{ingestEnv: &ingestEnv{t: t, m: a, client: MustClient(t, a), domain: "shared"}, kinesis: endpoint}
+	eb := &ingestEnv{t: t, m: b, client: MustClient(t, b), domain: "shared"}
+	if _, err := ea.client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("shared"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	ea.putType(contactType("contact"))
+	arn := kinesalite.CreateStream(t, endpoint, testRegion, "order", 1)
+	if _, err := ea.createEventStream("s", arn); err != nil {
+		t.Fatal(err)
+	}
+	ea.mustDeleteKinesisStream("order")
+	const n = 300
+	for i := range n {
+		e := ea.ingestEnv
+		if i%2 == 1 {
+			e = eb
+		}
+		e.mustPut("contact", map[string]any{"id": fmt.Sprintf("o%03d", i), "email": fmt.Sprintf("o%03d@example.com", i)})
+	}
+	kinesalite.CreateStream(t, endpoint, testRegion, "order", 1)
+
+	var want []string
+	for i := range n {
+		want = append(want, fmt.Sprintf("_profile o%03d@example.com", i), fmt.Sprintf("contact o%03d", i))
+	}
+	// A batch may be sent twice (at least once); its first copy counts.
+	var got []string
+	seen := map[string]bool{}
+	for _, ev := range ea.events("order", 2*n) {
+		k := fmt.Sprint(ev.ObjectTypeName, " ", ev.Object["id"])
+		if ev.ObjectTypeName == "_profile" {
+			k = fmt.Sprint("_profile ", ev.Object["EmailAddress"])
+		}
+		if !seen[k] {
+			seen[k] = true
+			got = append(got, k)
+		}
+	}
+	if !slices.Equal(got, want) {
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Fatalf("two nodes delivered %d distinct records; record %d is %q, want %q (the order of the changes)", len(got), i, got[i], want[i])
+			}
+		}
+		t.Fatalf("two nodes delivered %d distinct records, want %d", len(got), len(want))
+	}
+}
+
 // TestEventStreams_ParallelWriters: 64 ingestions at once on 8 profiles'
 // keys; every acknowledged object has its event on the stream, exactly
 // once per version here (the destination never failed).
