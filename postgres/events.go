@@ -46,12 +46,21 @@ const (
 		WHERE s.seq = e.seq`
 	// claimableStreamsSQL returns the streams with events that no claim
 	// holds at $1: never claimed (or finished) first, by their oldest
-	// event, then those whose claim lapsed, the lapsed first.
-	claimableStreamsSQL = `SELECT g.domain, g.stream FROM (
-			SELECT domain, stream, min(seq) AS first FROM stream_events GROUP BY domain, stream) g
-		LEFT JOIN stream_claims c ON c.domain = g.domain AND c.stream = g.stream
+	// event, then those whose claim lapsed, the lapsed first. The streams
+	// are found one seek of stream_events_by_stream after the other (a
+	// GROUP BY would read every event: 0.3 s a poll at two million, the
+	// backlog of a destination that is down).
+	claimableStreamsSQL = `WITH RECURSIVE s AS (
+			(SELECT domain, stream FROM stream_events ORDER BY domain, stream LIMIT 1)
+			UNION ALL
+			SELECT n.domain, n.stream FROM s, LATERAL (
+				SELECT e.domain, e.stream FROM stream_events e
+				WHERE (e.domain, e.stream) > (s.domain, s.stream) ORDER BY e.domain, e.stream LIMIT 1) n)
+		SELECT s.domain, s.stream FROM s
+		LEFT JOIN stream_claims c ON c.domain = s.domain AND c.stream = s.stream
 		WHERE c.claimed_until IS NULL OR c.claimed_until <= $1
-		ORDER BY coalesce(c.claimed_until, 0), g.first`
+		ORDER BY coalesce(c.claimed_until, 0),
+			(SELECT min(e.seq) FROM stream_events e WHERE e.domain = s.domain AND e.stream = s.stream)`
 	// claimStreamSQL claims the stream ($1, $2) until $4 if no claim holds
 	// it at $3, and returns a row if it did.
 	claimStreamSQL = `INSERT INTO stream_claims (domain, stream, claimed_until) VALUES ($1, $2, $4)

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -23,16 +25,65 @@ var _ profiles.EventOutbox = (*DB)(nil)
 
 const streamEventColumns = `e.seq, e.domain, e.stream, e.id, e.partition_key, d.data, e.created_at, e.attempts`
 
-// claimableStreamsSQL returns the streams with events that no claim holds
-// at ? (1): never claimed (or finished) first, by their oldest event, then
-// those whose claim lapsed, the lapsed first. It reads each event's entry
-// of stream_events_by_stream once (a stream's oldest is the first of its
-// range).
-const claimableStreamsSQL = `SELECT g.domain, g.stream FROM (
-		SELECT domain, stream, min(seq) AS first FROM stream_events GROUP BY domain, stream) g
-	LEFT JOIN stream_claims c ON c.domain = g.domain AND c.stream = g.stream
-	WHERE c.claimed_until IS NULL OR c.claimed_until <= ?
-	ORDER BY coalesce(c.claimed_until, 0), g.first`
+// The streams with events are found a stream at a time, each step a seek
+// of stream_events_by_stream (domain, stream; with the rowid, seq): a
+// GROUP BY of the events would read every event, and a destination that
+// is down leaves millions of them (two seconds a poll at two million).
+const (
+	// nextStreamSQL returns the stream after ? (2) of the domain ? (1).
+	nextStreamSQL = `SELECT stream FROM stream_events WHERE domain = ? AND stream > ? ORDER BY stream LIMIT 1`
+	// nextDomainStreamSQL returns the first stream of the domain after ?.
+	nextDomainStreamSQL = `SELECT domain, stream FROM stream_events WHERE domain > ? ORDER BY domain, stream LIMIT 1`
+	// firstStreamEventSQL returns the oldest event of a stream, and its
+	// claim's end (0: none); no row when the stream has no events.
+	firstStreamEventSQL = `SELECT seq, coalesce((SELECT claimed_until FROM stream_claims c WHERE c.domain = ?1 AND c.stream = ?2), 0)
+		FROM stream_events WHERE domain = ?1 AND stream = ?2 ORDER BY seq LIMIT 1`
+)
+
+// rowQuerier is a database or a transaction.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// claimableStreams returns the streams with events that no claim holds at
+// at: never claimed (or finished) first, by their oldest event, then those
+// whose claim lapsed, the lapsed first.
+func claimableStreams(ctx context.Context, q rowQuerier, at int64) ([][2]string, error) {
+	type stream struct {
+		key          [2]string
+		first, until int64
+	}
+	var found []stream
+	var k [2]string
+	for {
+		err := q.QueryRowContext(ctx, nextStreamSQL, k[0], k[1]).Scan(&k[1])
+		if errors.Is(err, sql.ErrNoRows) {
+			err = q.QueryRowContext(ctx, nextDomainStreamSQL, k[0]).Scan(&k[0], &k[1])
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		var first, until int64
+		switch err := q.QueryRowContext(ctx, firstStreamEventSQL, k[0], k[1]).Scan(&first, &until); {
+		case errors.Is(err, sql.ErrNoRows):
+			continue // its events went meanwhile
+		case err != nil:
+			return nil, err
+		case until <= at:
+			found = append(found, stream{k, first, until})
+		}
+	}
+	slices.SortFunc(found, func(a, b stream) int {
+		return cmp.Or(cmp.Compare(a.until, b.until), cmp.Compare(a.first, b.first))
+	})
+	keys := make([][2]string, len(found))
+	for i, f := range found {
+		keys[i] = f.key
+	}
+	return keys, nil
+}
 
 // streamEventsSQL selects the oldest ? (3) events of one stream (1, 2).
 const streamEventsSQL = `SELECT ` + streamEventColumns + ` FROM stream_events e
@@ -79,14 +130,19 @@ func (db *DB) ClaimStreamEvents(ctx context.Context, now time.Time, lease, reten
 	if retention > 0 {
 		expiredBefore = at - retention.Milliseconds()
 	}
-	var work bool
-	err := db.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM stream_events WHERE created_at < ?)
-		OR EXISTS (`+claimableStreamsSQL+`)`, expiredBefore, at).Scan(&work)
+	var expired bool
+	err := db.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM stream_events WHERE created_at < ?)`, expiredBefore).Scan(&expired)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	if !work {
-		return nil, 0, nil
+	if !expired {
+		streams, err := claimableStreams(ctx, db.rdb, at)
+		if err != nil {
+			return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+		if len(streams) == 0 {
+			return nil, 0, nil
+		}
 	}
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
@@ -109,20 +165,8 @@ func (db *DB) ClaimStreamEvents(ctx context.Context, now time.Time, lease, reten
 			}
 		}
 	}
-	rows, err := tx.QueryContext(ctx, claimableStreamsSQL, at)
+	streams, err := claimableStreams(ctx, tx, at)
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-	var streams [][2]string
-	for rows.Next() {
-		var k [2]string
-		if err := rows.Scan(&k[0], &k[1]); err != nil {
-			rows.Close()
-			return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
-		}
-		streams = append(streams, k)
-	}
-	if err := rows.Close(); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	until := at + lease.Milliseconds()

@@ -44,6 +44,9 @@ func TestQueryPlans(t *testing.T) {
 		{"ListHistoryPageFiltered", historyPageSQL, historyPageArgs, []string{"history_by_profile (domain=? AND profile_id=? AND (created_at,id)<(?,?))"}},
 		{"DeleteKeyValues", deleteValuesSQL, deleteValuesArgs, []string{"PRIMARY KEY (domain=? AND name=? AND value=? AND profile_id=?)"}},
 		{"ClaimStreamEvents", streamEventsSQL, []any{"d", "s", 200}, []string{"stream_events_by_stream (domain=? AND stream=?)"}},
+		{"NextStream", nextStreamSQL, []any{"d", "s"}, []string{"COVERING INDEX stream_events_by_stream (domain=? AND stream>?)"}},
+		{"NextDomainStream", nextDomainStreamSQL, []any{"d"}, []string{"COVERING INDEX stream_events_by_stream (domain>?)"}},
+		{"FirstStreamEvent", firstStreamEventSQL, []any{"d", "s"}, []string{"COVERING INDEX stream_events_by_stream (domain=? AND stream=?)", "SEARCH c USING PRIMARY KEY (domain=? AND stream=?)"}},
 		{"DeleteObjectKeys", deleteObjectKeys, []any{"d", "p", "CTR", "u"}, []string{"keys_by_profile (domain=? AND profile_id=? AND origin=? AND object_key=?)"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
