@@ -93,6 +93,26 @@ type Verifier struct {
 	// Verified, when set, is called with the identity of each request
 	// whose signature verifies (an access key's last use, say).
 	Verified func(ctx context.Context, id *Identity)
+	// Hosts, when set, are the names the server answers to, as clients
+	// send them in the Host header (with the port unless it is the
+	// scheme's default; any case): a request that names another host is
+	// refused before its signature is looked at, so that a request signed
+	// for another server cannot be replayed here. Empty: any Host.
+	Hosts []string
+}
+
+// HostAllowed reports whether host is one of hosts (any case), or hosts
+// is empty.
+func HostAllowed(hosts []string, host string) bool {
+	if len(hosts) == 0 {
+		return true
+	}
+	for _, h := range hosts {
+		if strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	return false
 }
 
 // Identity is who signed a request.
@@ -161,13 +181,17 @@ type Pending struct {
 	cred Credential
 }
 
-// Check checks all that needs no body: the Authorization header, the
-// credential scope, the request date and that the access key is known
-// (the errors of Verify but InvalidSignatureException for a signature that
-// does not match). A server calls it before it reads the body, so that an
+// Check checks all that needs no body: the Host header (Hosts), the
+// Authorization header, the credential scope, the request date and that
+// the access key is known (the errors of Verify but
+// InvalidSignatureException for a signature that does not match). A server calls it before it reads the body, so that an
 // unsigned request, or one signed with a key it does not know, costs no
 // body read and no hashing.
 func (v *Verifier) Check(r *http.Request) (*Pending, error) {
+	if !HostAllowed(v.Hosts, r.Host) {
+		return nil, errorf(InvalidSignature, http.StatusForbidden,
+			"The Host header %q does not name this server: send (and sign) the request to one of its public host names.", r.Host)
+	}
 	auth, err := parseRequestAuth(r)
 	if err != nil {
 		return nil, err

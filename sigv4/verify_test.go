@@ -317,3 +317,26 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// With Hosts set, a request whose Host header is not one of them is
+// refused before its signature is checked (a signature made for another
+// server, valid in itself, is not replayed here), and one that names a
+// listed host in another case verifies.
+func TestVerify_Hosts(t *testing.T) {
+	r, body, _ := MustSign(t, signSpec{})
+	v := MustVerifier(t)
+	v.Hosts = []string{"profiles.example.test", strings.ToUpper(testHost)}
+	if _, err := v.Verify(r, body); err != nil {
+		t.Fatalf("Host %q, one of %q: %v", r.Host, v.Hosts, err)
+	}
+	v.Hosts = []string{"profiles.example.test"}
+	for _, check := range []func() error{
+		func() error { _, err := v.Verify(r, body); return err },
+		func() error { _, err := v.Check(r); return err },
+	} {
+		var e *sigv4.Error
+		if err := check(); !errors.As(err, &e) || e.Code != sigv4.InvalidSignature || e.Status != http.StatusForbidden || !strings.Contains(e.Message, testHost) {
+			t.Errorf("Host %q, not one of %q: got %v, want a 403 InvalidSignatureException naming the host", r.Host, v.Hosts, err)
+		}
+	}
+}
