@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/sigv4"
 )
 
 func (s *Server) registerUploadHandlers() {
@@ -129,6 +130,13 @@ func (s *Server) ServeUpload(w http.ResponseWriter, r *http.Request, uploadPath 
 	}
 	if r.Method != http.MethodPut {
 		s3err(http.StatusMethodNotAllowed, "MethodNotAllowed", "PUT the file to this URL.")
+		return
+	}
+	// An upload URL names the host GetUploadJobPath was asked at, which
+	// the signed API checks against the server's public hosts: so does
+	// the upload.
+	if s.Verifier != nil && !sigv4.HostAllowed(s.Verifier.Hosts, r.Host) {
+		s3err(http.StatusBadRequest, "InvalidRequest", fmt.Sprintf("The Host header %q does not name this server: PUT the file to the URL GetUploadJobPath gave.", r.Host))
 		return
 	}
 	domain, id, ok := strings.Cut(strings.TrimPrefix(r.URL.EscapedPath(), uploadPath), "/")

@@ -3,8 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,14 +28,27 @@ type Config struct {
 	AccountID          string
 	MaxDomains         int
 	MaxBodyBytes       int64
-	// BodyTimeout is how long a request's body may take to arrive once its
-	// headers have (the largest, a 64 MB upload or import, at 2 Mbit/s;
-	// --body-timeout, 0: no limit); IdleTimeout how long a keep-alive
+	// BodyTimeout is how long a request's body may take to arrive from the
+	// server's first read of it (the largest, a 64 MB upload or import, at
+	// 2 Mbit/s; --body-timeout, 0: no limit); IdleTimeout how long a keep-alive
 	// connection may wait for its next request (longer than the SDKs' own
 	// 90 s, so that a client does not send on a connection the server is
 	// closing; no flag). They guard the server against slow clients.
 	BodyTimeout, IdleTimeout time.Duration
-	LogLevel                 string
+	// WriteTimeout is how long each part of a response may wait for the
+	// client to take it (--write-timeout, 0: no limit): a client that
+	// stops reading has its connection closed, one that reads slowly but
+	// steadily is never cut.
+	WriteTimeout time.Duration
+	// MaxConnections caps the connections open at once
+	// (--max-connections, 0: no cap); further clients wait in the
+	// kernel's queue until one closes.
+	MaxConnections int
+	// PublicHosts, when set, are the only Host headers the server answers
+	// (but on /healthz and /metrics): a signature made for another server
+	// is not accepted here (--public-host).
+	PublicHosts []string
+	LogLevel    string
 	// Metrics serves GET /metrics (Prometheus text format, unsigned).
 	Metrics bool
 	// Console serves the web console and agent workspace under /console/.
@@ -100,6 +115,8 @@ func DefaultConfig() Config {
 		MaxBodyBytes:       10 << 20,
 		BodyTimeout:        5 * time.Minute,
 		IdleTimeout:        2 * time.Minute,
+		WriteTimeout:       2 * time.Minute,
+		MaxConnections:     4096,
 		LogLevel:           "info",
 		Metrics:            true,
 		Console:            true,
@@ -225,8 +242,27 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	fs.DurationVar(&c.BodyTimeout, "body-timeout", bodyTimeout, "how long a request's body may take to arrive once its headers have (the largest, a 64 MB import or upload, needs ~1.7 Mbit/s at 5m); 0 for no limit (env OPENPROFILES_BODY_TIMEOUT)")
+	fs.DurationVar(&c.BodyTimeout, "body-timeout", bodyTimeout, "how long a request's body may take to arrive from the server's first read of it (the largest, a 64 MB import or upload, needs ~1.7 Mbit/s at 5m); 0 for no limit (env OPENPROFILES_BODY_TIMEOUT)")
 	c.IdleTimeout = d.IdleTimeout
+	writeTimeout, err := envDuration(getenv, "OPENPROFILES_WRITE_TIMEOUT", d.WriteTimeout)
+	if err != nil {
+		return err
+	}
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", writeTimeout, "how long each part of a response may wait for the client to read it (a client that stops reading is cut, a slow one is not); 0 for no limit (env OPENPROFILES_WRITE_TIMEOUT)")
+	maxConns, err := envInt(getenv, "OPENPROFILES_MAX_CONNECTIONS", int64(d.MaxConnections))
+	if err != nil {
+		return err
+	}
+	fs.IntVar(&c.MaxConnections, "max-connections", int(maxConns), "most connections open at once; more clients wait until one closes; 0 for no cap (env OPENPROFILES_MAX_CONNECTIONS)")
+	c.PublicHosts = splitHosts(getenv("OPENPROFILES_PUBLIC_HOSTS"))
+	fromEnv := true
+	fs.Func("public-host", "`host[:port]` clients reach the server by, as they send it in the Host header (with the port unless it is the scheme's default); repeat it or give a comma list; when set, requests naming another host are refused (but /healthz and /metrics); empty: any host (env OPENPROFILES_PUBLIC_HOSTS, comma list)", func(v string) error {
+		if fromEnv {
+			c.PublicHosts, fromEnv = nil, false
+		}
+		c.PublicHosts = append(c.PublicHosts, splitHosts(v)...)
+		return nil
+	})
 	fs.StringVar(&c.SQSEndpoint, "sqs-endpoint", getenv("OPENPROFILES_SQS_ENDPOINT"), "`URL` of an external SQS-compatible service for dead-letter queues, signed with the standard AWS credentials; empty: the built-in queues (env OPENPROFILES_SQS_ENDPOINT)")
 	fs.StringVar(&c.KinesisEndpoint, "kinesis-endpoint", getenv("OPENPROFILES_KINESIS_ENDPOINT"), "`URL` of a Kinesis-compatible service (Amazon Kinesis Data Streams: https://kinesis.REGION.amazonaws.com) whose data streams event streams write to, signed with the standard AWS credentials; empty: CreateEventStream is refused (env OPENPROFILES_KINESIS_ENDPOINT)")
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", getenv("OPENPROFILES_S3_ENDPOINT"), "`URL` of an S3-compatible service (Amazon S3: https://s3.REGION.amazonaws.com) segment snapshots are written to, signed with the standard AWS credentials; empty: CreateSegmentSnapshot is refused (env OPENPROFILES_S3_ENDPOINT)")
@@ -240,6 +276,17 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	c.AccessKeyID = getenv("OPENPROFILES_ACCESS_KEY_ID")
 	c.SecretAccessKey = getenv("OPENPROFILES_SECRET_ACCESS_KEY")
 	return nil
+}
+
+// splitHosts splits a comma list of host names, leaving out blanks.
+func splitHosts(v string) []string {
+	var hosts []string
+	for h := range strings.SplitSeq(v, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }
 
 var accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
@@ -270,6 +317,15 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("set both OPENPROFILES_ACCESS_KEY_ID and OPENPROFILES_SECRET_ACCESS_KEY, or neither")
 	case c.EventRetryInterval < time.Second:
 		return fmt.Errorf("--event-retry-interval must be at least 1s")
+	case c.BodyTimeout < 0 || c.WriteTimeout < 0:
+		return fmt.Errorf("--body-timeout and --write-timeout must not be negative")
+	case c.MaxConnections < 0:
+		return fmt.Errorf("--max-connections must not be negative (0: no cap)")
+	}
+	for _, h := range c.PublicHosts {
+		if u, err := url.Parse("http://" + h); err != nil || u.Host != h || u.User != nil || u.Hostname() == "" {
+			return fmt.Errorf("--public-host %q: want a host name or host:port, as clients send it in the Host header (no scheme or path)", h)
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -88,6 +88,15 @@ func (m *Main) instrumentServices() {
 	m.API.Metrics = awsapi.NewMetrics(m.Metrics)
 }
 
+// instrumentConnections reports the connections the server has open, to
+// compare with --max-connections.
+func (m *Main) instrumentConnections(l *serverListener) {
+	m.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "openprofiles_http_connections_open",
+		Help: "Client connections the server has open (at most --max-connections).",
+	}, func() float64 { return float64(l.Open()) }))
+}
+
 // metricsHandler serves the registry.
 func (m *Main) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(m.Metrics, promhttp.HandlerOpts{ErrorLog: nil})

@@ -257,11 +257,14 @@ func (m *Main) Open() error {
 	}
 	// A key's use is recorded (GetAccessKeyLastUsed) once its signature verifies.
 	verified := func(ctx context.Context, id *sigv4.Identity) { m.Service.NoteKeyUse(ctx, id.AccessKeyID, id.Principal) }
-	kmsAPI := m.KMS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localkms.SigningService}, Lookup: lookup, Verified: verified},
-		m.authorizeWith, m.Logger)
-	sqsAPI := m.SQS.Handler(&sigv4.Verifier{Region: c.Region, Services: []string{localsqs.SigningService}, Lookup: lookup, Verified: verified},
-		m.authorizeWith, m.Logger)
-	iamAPI := iamapi.Handler(m.Service, m.Service, &sigv4.Verifier{Region: c.Region, Services: []string{iamapi.SigningService}, Lookup: lookup, Verified: verified}, c.AccountID, m.Logger)
+	// Every SigV4 endpoint checks the Host header against --public-host
+	// (when set) before the signature.
+	verifier := func(service string) *sigv4.Verifier {
+		return &sigv4.Verifier{Region: c.Region, Services: []string{service}, Lookup: lookup, Verified: verified, Hosts: c.PublicHosts}
+	}
+	kmsAPI := m.KMS.Handler(verifier(localkms.SigningService), m.authorizeWith, m.Logger)
+	sqsAPI := m.SQS.Handler(verifier(localsqs.SigningService), m.authorizeWith, m.Logger)
+	iamAPI := iamapi.Handler(m.Service, m.Service, verifier(iamapi.SigningService), c.AccountID, m.Logger)
 	m.API = &awsapi.Server{
 		Domains:      m.Service,
 		Tags:         m.Service,
@@ -284,7 +287,7 @@ func (m *Main) Open() error {
 		DomainObjectTypes:    m.Service,
 		Recommenders:         m.Service,
 		Workflows:            m.Service,
-		Verifier:             &sigv4.Verifier{Region: c.Region, Services: []string{"profile"}, Lookup: lookup, Verified: verified},
+		Verifier:             verifier("profile"),
 		Authorizer:           m.Service,
 		Region:               c.Region,
 		Logger:               m.Logger,
@@ -293,15 +296,18 @@ func (m *Main) Open() error {
 	m.API.Init()
 	m.instrumentServices()
 	intake := &connect.Intake{Integrations: m.Service, Ingest: m.Service, Authorizer: m.Service, Tags: m.Service,
-		Verifier: &sigv4.Verifier{Region: c.Region, Services: []string{connect.SigningService}, Lookup: lookup, Verified: verified},
+		Verifier: verifier(connect.SigningService),
 		Region:   c.Region, AccountID: c.AccountID, Logger: m.Logger}
 	contactRecords, connectAdmin := intake.Handler(), intake.AdminHandler()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", m.healthz)
 	if c.Console {
-		mux.Handle(ui.Prefix, m.consoleHandler(lookup, serverSecret))
-		mux.HandleFunc("GET /{$}", ui.RedirectHome)
+		// The console signs nothing but checks the Host as the API does:
+		// its session cookie is the one host's, and a page reached by
+		// another name (DNS rebinding) is refused.
+		mux.Handle(ui.Prefix, onlyPublicHosts(m.consoleHandler(lookup, serverSecret), c.PublicHosts))
+		mux.Handle("GET /{$}", onlyPublicHosts(http.HandlerFunc(ui.RedirectHome), c.PublicHosts))
 	}
 	if c.Metrics {
 		mux.Handle("GET /metrics", m.metricsHandler())
@@ -342,17 +348,22 @@ func (m *Main) Open() error {
 			return err
 		}
 	}
-	m.ln, err = net.Listen("tcp", c.Addr)
+	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		m.DB.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
+	conns := newServerListener(ln, c.MaxConnections, c.WriteTimeout)
+	m.ln = conns
+	m.instrumentConnections(conns)
 	// The server's own errors (a client that speaks plain HTTP to the
 	// HTTPS port, a connection cut during its handshake) are the
 	// clients' doing: logged at info, not on stderr.
 	// Slow clients are bounded: headers must arrive within 10 s and fit in
-	// maxHeaderBytes, a body within BodyTimeout, and an idle keep-alive
-	// connection is closed after IdleTimeout.
+	// maxHeaderBytes, a body within BodyTimeout of its first read, each
+	// part of a response must be taken within WriteTimeout, an idle
+	// keep-alive connection is closed after IdleTimeout, and at most
+	// MaxConnections are open at once (these two: serverListener).
 	m.server = &http.Server{Handler: withBodyDeadline(mux, c.BodyTimeout), ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes: maxHeaderBytes, IdleTimeout: c.IdleTimeout,
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelInfo)}
@@ -399,6 +410,22 @@ Use them with the AWS CLI and SDKs:
 `, keyID, filepath.Join(c.DataDir, credentialsFile), absPath(filepath.Join(c.DataDir, credentialsFile)), credentialsProfile, m.Addr())
 	}
 	return nil
+}
+
+// onlyPublicHosts refuses, with 400, a request whose Host header is not
+// one of hosts (when set): the console and the upload URLs, which carry no
+// SigV4 signature, answer to the names the signed endpoints do.
+func onlyPublicHosts(h http.Handler, hosts []string) http.Handler {
+	if len(hosts) == 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !sigv4.HostAllowed(hosts, r.Host) {
+			http.Error(w, fmt.Sprintf("The Host header %q does not name this server: use one of its public host names.", r.Host), http.StatusBadRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // authorizeWith is the authorisation of the built-in KMS and queue
