@@ -43,6 +43,7 @@ type HistoryQuery struct {
 	DomainName     string
 	ProfileID      string
 	ObjectTypeName string // "" for all
+	ObjectKey      string // "" for all: the records of one object
 	ActionType     string // "" for all
 	PerformedBy    string // "" for all
 	// After is the position (CreatedAt, ID) of the last record of the

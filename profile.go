@@ -226,6 +226,10 @@ type Tx interface {
 	// ECONFLICT for an id the profile has already, ENOTFOUND for a missing
 	// domain.
 	PutHistory(ctx context.Context, r *HistoryRecord) error
+	// UpdateHistory replaces the content, performer and LastUpdatedAt (zero:
+	// now) of a history record; its other fields stay. Returns ENOTFOUND
+	// for a missing record or domain.
+	UpdateHistory(ctx context.Context, r *HistoryRecord) error
 	// FindHistory returns one history record. Returns ENOTFOUND.
 	FindHistory(ctx context.Context, domain, profileID, id string) (*HistoryRecord, error)
 	// PutStreamEvents adds events for event streams (EventOutbox), setting

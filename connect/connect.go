@@ -138,7 +138,8 @@ func ObjectType(integ *profiles.Integration) string {
 // associated with. Each record goes through IngestAsync on its own: one
 // that fails (also one that is not a JSON object, sent as it is) is
 // counted with its error and is in the domain's dead-letter queue; the
-// others go in. Sending a record with the same ContactId again updates it.
+// others go in. Sending a record with the same ContactId again updates it
+// (the same record as it was changes nothing: no history, no event).
 // Up to intakeWorkers records of a body are ingested at once, so records
 // of one body are not applied in their order: two versions of one contact
 // in one body are ordered by their LastUpdateTimestamp.

@@ -50,6 +50,34 @@ func (t *tx) PutHistory(ctx context.Context, r *profiles.HistoryRecord) error {
 	return nil
 }
 
+// UpdateHistory replaces the content, performer and LastUpdatedAt (zero:
+// the transaction's time) of a history record; on success r holds the time
+// as stored. Returns ENOTFOUND, naming the domain if it is missing and the
+// record otherwise.
+func (t *tx) UpdateHistory(ctx context.Context, r *profiles.HistoryRecord) error {
+	if err := t.writable("update history"); err != nil {
+		return err
+	}
+	content, err := t.seal(ctx, historyRecord(r.DomainName, r.ProfileID, r.ID), r.Content)
+	if err != nil {
+		return fmt.Errorf("postgres: update history: %w", err)
+	}
+	if content == nil {
+		content = []byte{} // NOT NULL
+	}
+	updated := stamp(r.LastUpdatedAt, t.now)
+	tag, err := t.ptx.Exec(ctx, `UPDATE history SET content = $1::bytea, performed_by = $2, updated_at = $3::bigint
+		WHERE domain = $4 AND profile_id = $5 AND id = $6`,
+		content, r.PerformedBy, updated, r.DomainName, r.ProfileID, r.ID)
+	if err != nil {
+		return t.wrap("update history", err)
+	} else if tag.RowsAffected() == 0 {
+		return t.notFound(ctx, r.DomainName, "history record %q of profile %q not found in domain %q", r.ID, r.ProfileID, r.DomainName)
+	}
+	t.setTime(&r.LastUpdatedAt, updated)
+	return nil
+}
+
 // FindHistory returns one history record. Returns ENOTFOUND, naming the
 // domain if it is missing and the record otherwise.
 func (t *tx) FindHistory(ctx context.Context, domain, profileID, id string) (*profiles.HistoryRecord, error) {
@@ -70,7 +98,7 @@ func (t *tx) FindHistory(ctx context.Context, domain, profileID, id string) (*pr
 // ListHistory returns up to q.Limit (<= 0: all) history records of a
 // profile, newest first: by CreatedAt, then ID, both descending, after the
 // position (q.AfterCreatedAt, q.AfterID) when either is set, and only those
-// whose object type, action type and performer are those of q, where q sets
+// whose object type, object key, action type and performer are those of q, where q sets
 // them. It reads the index history_by_profile. Returns ENOTFOUND for a
 // missing domain; a missing or deleted profile has its history, if any.
 func (t *tx) ListHistory(ctx context.Context, q profiles.HistoryQuery) ([]*profiles.HistoryRecord, error) {
@@ -104,6 +132,7 @@ func listHistorySQL(q profiles.HistoryQuery) (string, []any) {
 	}
 	for _, f := range []struct{ column, value string }{
 		{"object_type", q.ObjectTypeName},
+		{"object_key", q.ObjectKey},
 		{"action_type", q.ActionType},
 		{"performed_by", q.PerformedBy},
 	} {

@@ -15,16 +15,22 @@ import (
 
 // record adds a history record about profile p.
 func (s *Service) record(ctx context.Context, tx profiles.Tx, p *profiles.Profile, action, objectType, objectKey string, content []byte) error {
-	by := profiles.PrincipalFromContext(ctx)
-	if by == "" {
-		by = "openprofiles"
-	}
+	by := performer(ctx)
 	now := s.now()
 	return tx.PutHistory(ctx, &profiles.HistoryRecord{
 		DomainName: p.DomainName, ProfileID: p.ID, ID: s.newID(now), ActionType: action,
 		ObjectTypeName: objectType, ObjectKey: objectKey, PerformedBy: by, Content: content,
 		CreatedAt: now, LastUpdatedAt: now,
 	})
+}
+
+// performer is the PerformedBy of a history record written for ctx: the
+// caller's ARN, else "openprofiles".
+func performer(ctx context.Context) string {
+	if by := profiles.PrincipalFromContext(ctx); by != "" {
+		return by
+	}
+	return "openprofiles"
 }
 
 // newID returns an id that sorts by time: 6 bytes of unix milliseconds, 4

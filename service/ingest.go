@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -191,6 +192,15 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 		in.outcome = "stale"
 		return in.uniqueKey, nil
 	}
+	contact := unique.Name == keyCTRContactID
+	if contact && old != nil && bytes.Equal(old.Data, in.data) && !in.t.LastUpdatedAt.After(old.UpdatedAt) {
+		// A contact record delivered again as it is (the contact center
+		// retries after a timeout) changes nothing: no history record, no
+		// event. One whose type changed since it was stored goes in again,
+		// for the keys the type may now derive.
+		in.outcome = "unchanged"
+		return in.uniqueKey, nil
+	}
 
 	profileID := ""
 	if old != nil {
@@ -305,7 +315,7 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
-	if err := in.s.record(ctx, in.tx, p, profiles.ActionIngested, in.t.Name, in.uniqueKey, in.data); err != nil {
+	if err := in.recordIngested(ctx, p, contact && old != nil); err != nil {
 		return "", err
 	}
 	if len(in.streams) > 0 {
@@ -314,6 +324,28 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 		}
 	}
 	return in.uniqueKey, nil
+}
+
+// recordIngested adds the profile's INGESTED history record of the object,
+// or, when again (a later version of a contact record), updates the one
+// the contact has on the profile already: a contact is one entry of its
+// profile's history, whatever the number of its versions. A contact whose
+// profile has no such record (it came before a merge moved the contact to
+// this profile) gets a new one.
+func (in *ingestion) recordIngested(ctx context.Context, p *profiles.Profile, again bool) error {
+	if again {
+		recs, err := in.tx.ListHistory(ctx, profiles.HistoryQuery{DomainName: p.DomainName, ProfileID: p.ID,
+			ObjectTypeName: in.t.Name, ObjectKey: in.uniqueKey, ActionType: profiles.ActionIngested, Limit: 1})
+		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			return err
+		}
+		if len(recs) == 1 {
+			r := recs[0]
+			r.Content, r.PerformedBy, r.LastUpdatedAt = in.data, performer(ctx), in.now
+			return in.tx.UpdateHistory(ctx, r)
+		}
+	}
+	return in.s.record(ctx, in.tx, p, profiles.ActionIngested, in.t.Name, in.uniqueKey, in.data)
 }
 
 // putEvents writes the events of the domain's event streams: the object's

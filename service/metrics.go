@@ -28,7 +28,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "openprofiles_ingest_objects_total",
-			Help: "Profile objects ingested (PutProfileObject, import, contact records), by outcome: created (a new profile), matched (an existing profile), stale (an older version, skipped), or the failure's reason code.",
+			Help: "Profile objects ingested (PutProfileObject, import, contact records), by outcome: created (a new profile), matched (an existing profile), stale (an older version, skipped), unchanged (a contact record delivered again as it was, skipped), or the failure's reason code.",
 		}, []string{"outcome"}),
 		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "openprofiles_dead_letters_total",

@@ -275,6 +275,51 @@ func testHistory(t *testing.T, open OpenFunc) {
 		}
 	})
 
+	t.Run("Update", func(t *testing.T) {
+		ctx, s := t.Context(), mustOpen(t, open)
+		mustCreateDomains(t, ctx, s, "d")
+		first, second := fullHistory("d", profileID(1), historyID(1)), fullHistory("d", profileID(1), historyID(2))
+		second.ObjectKey = "contact-2"
+		mustPutHistory(t, ctx, s, first, second)
+
+		// ObjectKey selects the records of one object.
+		var found []*profiles.HistoryRecord
+		mustView(t, ctx, s, func(tx profiles.Tx) error {
+			var err error
+			found, err = tx.ListHistory(ctx, profiles.HistoryQuery{DomainName: "d", ProfileID: profileID(1), ObjectKey: "contact-2"})
+			return err
+		})
+		if got, want := historyIDs(found), []string{historyID(2)}; !slices.Equal(got, want) {
+			t.Fatalf("ListHistory(ObjectKey contact-2) = %v, want %v", got, want)
+		}
+
+		// Content, performer and LastUpdatedAt change; the rest stays.
+		later := second.LastUpdatedAt.Add(time.Hour)
+		change := &profiles.HistoryRecord{DomainName: "d", ProfileID: profileID(1), ID: historyID(2),
+			PerformedBy: "arn:b", Content: []byte(`{"v":2}`), LastUpdatedAt: later}
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) error { return tx.UpdateHistory(ctx, change) })
+		checkEqual(t, "UpdateHistory: r.LastUpdatedAt", storedTime(later), change.LastUpdatedAt)
+		want := storedHistory(second)
+		want.PerformedBy, want.Content, want.LastUpdatedAt = "arn:b", []byte(`{"v":2}`), storedTime(later)
+		got, err := findHistory(t, ctx, s, "d", profileID(1), historyID(2))
+		if err != nil {
+			t.Fatalf("FindHistory: %v", err)
+		}
+		checkEqual(t, "FindHistory after UpdateHistory", want, got)
+		got, err = findHistory(t, ctx, s, "d", profileID(1), historyID(1))
+		if err != nil {
+			t.Fatalf("FindHistory: %v", err)
+		}
+		checkEqual(t, "FindHistory of the other record", storedHistory(fullHistory("d", profileID(1), historyID(1))), got)
+
+		missing := &profiles.HistoryRecord{DomainName: "d", ProfileID: profileID(1), ID: historyID(3), Content: []byte("x")}
+		err = s.Update(ctx, func(tx profiles.Tx) error { return tx.UpdateHistory(ctx, missing) })
+		checkNotFound(t, "UpdateHistory(missing)", err, historyID(3))
+		missing.DomainName = "x"
+		err = s.Update(ctx, func(tx profiles.Tx) error { return tx.UpdateHistory(ctx, missing) })
+		checkNotFound(t, "UpdateHistory(missing domain)", err, `"x"`)
+	})
+
 	t.Run("ErrNotFound", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		mustCreateDomains(t, ctx, s, "d")

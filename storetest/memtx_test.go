@@ -608,6 +608,22 @@ func (tx *memTx) PutHistory(ctx context.Context, r *profiles.HistoryRecord) erro
 	return nil
 }
 
+func (tx *memTx) UpdateHistory(ctx context.Context, r *profiles.HistoryRecord) error {
+	d, err := tx.write(r.DomainName)
+	if err != nil {
+		return err
+	}
+	old, ok := d.history[[2]string{r.ProfileID, r.ID}]
+	if !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "history record %q not found", r.ID)
+	}
+	c := deepCopy(old)
+	c.Content, c.PerformedBy, c.LastUpdatedAt = slices.Clone(r.Content), r.PerformedBy, stamp(r.LastUpdatedAt, tx.now)
+	d.history[[2]string{r.ProfileID, r.ID}] = c
+	r.LastUpdatedAt = c.LastUpdatedAt
+	return nil
+}
+
 func (tx *memTx) PutStreamEvents(ctx context.Context, events []*profiles.StreamEvent) error {
 	for _, e := range events {
 		d, err := tx.write(e.DomainName)
@@ -645,6 +661,7 @@ func (tx *memTx) ListHistory(ctx context.Context, q profiles.HistoryQuery) ([]*p
 	for _, r := range d.history {
 		if r.ProfileID != q.ProfileID || (cursor && newestHistoryFirst(r, q.AfterCreatedAt, q.AfterID) <= 0) ||
 			(q.ObjectTypeName != "" && r.ObjectTypeName != q.ObjectTypeName) ||
+			(q.ObjectKey != "" && r.ObjectKey != q.ObjectKey) ||
 			(q.ActionType != "" && r.ActionType != q.ActionType) ||
 			(q.PerformedBy != "" && r.PerformedBy != q.PerformedBy) {
 			continue

@@ -14,8 +14,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/awskinesis/kinesalite"
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
 	"github.com/openprofiles/profiles/connect"
 )
@@ -29,11 +31,14 @@ type contactEnv struct {
 	client *customerprofiles.Client
 }
 
-func newContactEnv(t *testing.T) *contactEnv {
+func newContactEnv(t *testing.T, edit ...func(*main.Config)) *contactEnv {
 	t.Helper()
 	clock := &testClock{now: time.Now().UTC().Truncate(time.Second)}
 	c := main.DefaultConfig()
 	c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+	for _, f := range edit {
+		f(&c)
+	}
 	m := &main.Main{Config: withTestStore(t, c), Now: clock.Now}
 	if err := m.Open(); err != nil {
 		t.Fatal(err)
@@ -488,4 +493,130 @@ func TestContacts_Simulate(t *testing.T) {
 	if err == nil || !strings.Contains(stderr, "BadRequestException") || !strings.Contains(stderr, "associated with no") || stdout != "" {
 		t.Errorf("simulate for an unassociated instance: %v\nstdout %q\nstderr %q", err, stdout, stderr)
 	}
+}
+
+// TestContacts_Redelivery: a contact record delivered again (the contact
+// center retries after a timeout) is one contact. As it was, it changes
+// nothing: one contact record, one history record, no event. A later
+// version of it (the contact ended) updates its history record and emits
+// the object's UPDATED event, and still adds no record.
+func TestContacts_Redelivery(t *testing.T) {
+	kinesis := kinesalite.StartIn(t, testRegion, "000000000000")
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID) // the server's Kinesis client reads them
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	e := newContactEnv(t, func(c *main.Config) { c.KinesisEndpoint = kinesis })
+	ctx := t.Context()
+	e.createDomain("sales", "")
+	east := e.createInstance("east")
+	if err := e.associate("sales", east.Arn); err != nil {
+		t.Fatalf("PutIntegration: %v", err)
+	}
+	stream := kinesalite.CreateStream(t, kinesis, testRegion, "contact-events", 1)
+	if _, err := e.client.CreateEventStream(ctx, &customerprofiles.CreateEventStreamInput{DomainName: aws.String("sales"),
+		EventStreamName: aws.String("crm"), Uri: aws.String(stream)}); err != nil {
+		t.Fatalf("CreateEventStream: %v", err)
+	}
+	// ctrEvents returns the events of the CTR object once the stream holds
+	// at least n of them (the background delivery may be sending them).
+	ctrEvents := func(n int) []streamEvent {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			if _, err := e.m.Service.DeliverEvents(ctx); err != nil {
+				t.Fatalf("DeliverEvents: %v", err)
+			}
+			var out []streamEvent
+			for _, r := range kinesalite.ReadAll(t, kinesis, testRegion, "contact-events") {
+				var ev streamEvent
+				if err := json.Unmarshal(r.Data, &ev); err != nil {
+					t.Fatalf("event %s: %v", r.Data, err)
+				}
+				if ev.ObjectTypeName == "CTR" {
+					out = append(out, ev)
+				}
+			}
+			if len(out) >= n || time.Now().After(deadline) {
+				return out
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	history := func(profileID string) []types.ProfileHistoryRecord {
+		t.Helper()
+		out, err := e.client.ListProfileHistoryRecords(ctx, &customerprofiles.ListProfileHistoryRecordsInput{
+			DomainName: aws.String("sales"), ProfileId: aws.String(profileID), ObjectTypeName: aws.String("CTR")})
+		if err != nil {
+			t.Fatalf("ListProfileHistoryRecords: %v", err)
+		}
+		return out.ProfileHistoryRecords
+	}
+
+	at := e.clock.Now().Add(-time.Hour)
+	record := ctr(east.Arn, "c-1", "+12065550100", at)
+	e.mustPost(east.Id, record)
+	caller := e.profilesOf("sales", "_phone", "+12065550100")
+	if len(caller) != 1 {
+		t.Fatalf("profiles of the caller = %v, want one", caller)
+	}
+	first := history(caller[0])
+	if len(first) != 1 {
+		t.Fatalf("after the first delivery: history %v, want one record", historyIDs(first))
+	}
+
+	// The same record again, as it was: nothing changes.
+	e.mustPost(east.Id, record)
+	if got := e.history("sales", caller[0]); !slices.Equal(got, []string{"c-1"}) {
+		t.Errorf("contact records after the same delivery again = %v, want [c-1]", got)
+	}
+	if got := history(caller[0]); len(got) != 1 || aws.ToString(got[0].Id) != aws.ToString(first[0].Id) ||
+		!aws.ToTime(got[0].LastUpdatedAt).Equal(aws.ToTime(first[0].LastUpdatedAt)) {
+		t.Errorf("history after the same delivery again = %v, want only %v unchanged", historyIDs(got), historyIDs(first))
+	}
+	// Its events, if any, would be delivered before the later version's.
+
+	// A later version (the contact went on for 20 minutes): the history
+	// record is updated, not doubled, and the object's change is an event.
+	ended := strings.Replace(strings.Replace(record,
+		at.Add(4*time.Minute).UTC().Format(time.RFC3339), at.Add(20*time.Minute).UTC().Format(time.RFC3339), 1),
+		at.Add(5*time.Minute).UTC().Format(time.RFC3339), at.Add(21*time.Minute).UTC().Format(time.RFC3339), 1)
+	if ended == record {
+		t.Fatal("the later version is the same record")
+	}
+	e.mustPost(east.Id, ended)
+	if got := e.history("sales", caller[0]); !slices.Equal(got, []string{"c-1"}) {
+		t.Errorf("contact records after a later version = %v, want [c-1]", got)
+	}
+	got := history(caller[0])
+	if len(got) != 1 || aws.ToString(got[0].Id) != aws.ToString(first[0].Id) || !aws.ToTime(got[0].LastUpdatedAt).After(aws.ToTime(first[0].LastUpdatedAt)) {
+		t.Fatalf("history after a later version = %v, want %v updated", historyIDs(got), historyIDs(first))
+	}
+	rec, err := e.client.GetProfileHistoryRecord(ctx, &customerprofiles.GetProfileHistoryRecordInput{DomainName: aws.String("sales"),
+		ProfileId: aws.String(caller[0]), Id: got[0].Id})
+	if err != nil {
+		t.Fatalf("GetProfileHistoryRecord: %v", err)
+	}
+	if !strings.Contains(aws.ToString(rec.Content), at.Add(21*time.Minute).UTC().Format(time.RFC3339)) {
+		t.Errorf("history record content = %s, want the later version", aws.ToString(rec.Content))
+	}
+	// The stream has the contact's CREATED event, then its UPDATED one for
+	// the later version, and no UPDATED one for the same record again.
+	var got2 []string
+	for _, ev := range ctrEvents(2) {
+		got2 = append(got2, ev.EventType+" "+fmt.Sprint(ev.Object["LastUpdateTimestamp"]))
+	}
+	want := []string{"CREATED " + at.Add(5*time.Minute).UTC().Format(time.RFC3339), "UPDATED " + at.Add(21*time.Minute).UTC().Format(time.RFC3339)}
+	if !slices.Equal(got2, want) {
+		t.Errorf("events of the contact = %q, want %q", got2, want)
+	}
+}
+
+// historyIDs returns the id and last update of each history record.
+func historyIDs(rs []types.ProfileHistoryRecord) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, aws.ToString(r.Id)+"@"+aws.ToTime(r.LastUpdatedAt).Format(time.RFC3339))
+	}
+	return out
 }
