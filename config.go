@@ -22,6 +22,7 @@ type DomainConfig struct {
 // Kinds of DomainConfig.
 const (
 	ConfigLayout              = "layout"                      // CreateDomainLayout and the other layout operations
+	ConfigDefaultLayout       = "default-layout"              // which layout is the domain's default (one config, "default")
 	ConfigCalculatedAttribute = "calculated-attribute"        // CreateCalculatedAttributeDefinition and the others
 	ConfigSegment             = "segment"                     // CreateSegmentDefinition and the others
 	ConfigSegmentEstimate     = "segment-estimate"            // CreateSegmentEstimate's results
@@ -106,7 +107,9 @@ const MaxLayoutsPerDomain = 100
 
 // LayoutService manages domain layouts. Every method returns ENOTFOUND for
 // a missing domain or layout, and EINVALID for a Layout that is not a JSON
-// document or a LayoutType that is not PROFILE_EXPLORER.
+// document or a LayoutType that is not PROFILE_EXPLORER. A domain has at
+// most one default layout: making one default (IsDefault, on creation or
+// update) unmarks the one before, atomically.
 type LayoutService interface {
 	// CreateLayout creates a layout. Returns ECONFLICT when one of that
 	// name exists and EQUOTA past MaxLayoutsPerDomain.

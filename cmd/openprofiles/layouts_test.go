@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,5 +156,113 @@ func TestDomainLayouts(t *testing.T) {
 	}
 	if out, err := client.ListDomainLayouts(ctx, &customerprofiles.ListDomainLayoutsInput{DomainName: aws.String("acme")}); err != nil || len(out.Items) != 0 {
 		t.Fatalf("a new domain of a deleted one's name lists %+v, %v", out, err)
+	}
+}
+
+// TestDomainLayouts_OneDefault: a domain has one default layout, the one
+// the console shows data with. Making a layout default, when it is created
+// or updated, unmarks the one before; concurrent writers each making their
+// layout default leave exactly one.
+func TestDomainLayouts_OneDefault(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(name string, isDefault bool) error {
+		out, err := client.CreateDomainLayout(ctx, &customerprofiles.CreateDomainLayoutInput{
+			DomainName: aws.String("acme"), LayoutDefinitionName: aws.String(name), Description: aws.String("d"),
+			DisplayName: aws.String(name), LayoutType: types.LayoutTypeProfileExplorer, Layout: aws.String("{}"), IsDefault: isDefault})
+		if err == nil && out.IsDefault != isDefault {
+			return fmt.Errorf("CreateDomainLayout %s answered IsDefault %t, want %t", name, out.IsDefault, isDefault)
+		}
+		return err
+	}
+	// defaults returns the layouts listed as default, and checks that
+	// GetDomainLayout says the same of each.
+	defaults := func() []string {
+		t.Helper()
+		out, err := client.ListDomainLayouts(ctx, &customerprofiles.ListDomainLayoutsInput{DomainName: aws.String("acme"), MaxResults: aws.Int32(100)})
+		if err != nil {
+			t.Fatalf("ListDomainLayouts: %v", err)
+		}
+		var names []string
+		for _, it := range out.Items {
+			name := aws.ToString(it.LayoutDefinitionName)
+			g, err := client.GetDomainLayout(ctx, &customerprofiles.GetDomainLayoutInput{DomainName: aws.String("acme"), LayoutDefinitionName: aws.String(name)})
+			if err != nil {
+				t.Fatalf("GetDomainLayout %s: %v", name, err)
+			}
+			if it.IsDefault != g.IsDefault {
+				t.Errorf("layout %s: listed IsDefault %t, read %t", name, it.IsDefault, g.IsDefault)
+			}
+			if g.IsDefault {
+				names = append(names, name)
+			}
+		}
+		return names
+	}
+	for _, l := range []struct {
+		name      string
+		isDefault bool
+	}{{"first", true}, {"plain", false}, {"second", true}} {
+		if err := create(l.name, l.isDefault); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := defaults(); !slices.Equal(got, []string{"second"}) {
+		t.Fatalf("defaults after creating first and second default = %v, want [second]", got)
+	}
+	up, err := client.UpdateDomainLayout(ctx, &customerprofiles.UpdateDomainLayoutInput{DomainName: aws.String("acme"),
+		LayoutDefinitionName: aws.String("first"), IsDefault: true})
+	if err != nil || !up.IsDefault {
+		t.Fatalf("UpdateDomainLayout(first, IsDefault): %+v, %v", up, err)
+	}
+	if got := defaults(); !slices.Equal(got, []string{"first"}) {
+		t.Fatalf("defaults after making first default again = %v, want [first]", got)
+	}
+	// Unmarking a layout that is not the default changes no default.
+	r := mustDo(t, mustSignedRequest(t, m, "PUT", "/domains/acme/layouts/second", []byte(`{"IsDefault":false}`), signOpts{}))
+	if r.Status != 200 {
+		t.Fatalf("UpdateDomainLayout(second, IsDefault false): %d %s", r.Status, r.Body)
+	}
+	if got := defaults(); !slices.Equal(got, []string{"first"}) {
+		t.Fatalf("defaults after unmarking second = %v, want [first]", got)
+	}
+	// A layout deleted as default, created again under its name, is not.
+	if _, err := client.DeleteDomainLayout(ctx, &customerprofiles.DeleteDomainLayoutInput{DomainName: aws.String("acme"), LayoutDefinitionName: aws.String("first")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("first", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := defaults(); len(got) != 0 {
+		t.Fatalf("defaults after deleting the default and creating its name again = %v, want none", got)
+	}
+
+	// Parallel writers: creations and updates that each make their layout
+	// default end with one default.
+	errs := make(chan error, 16)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() { errs <- create(fmt.Sprintf("racer-%d", i), true) })
+	}
+	for _, name := range []string{"first", "plain", "second"} {
+		wg.Go(func() {
+			_, err := client.UpdateDomainLayout(ctx, &customerprofiles.UpdateDomainLayoutInput{DomainName: aws.String("acme"),
+				LayoutDefinitionName: aws.String(name), IsDefault: true})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := defaults(); len(got) != 1 {
+		t.Fatalf("defaults after parallel writers = %v, want exactly one", got)
 	}
 }
