@@ -62,7 +62,15 @@ type EventTriggerUpdate struct {
 	Description    *string
 	Conditions     []EventTriggerCondition // nil: unchanged
 	SegmentFilter  *string
-	Limits         *EventTriggerLimits
+	Limits         *EventTriggerLimitsUpdate // nil: unchanged
+}
+
+// EventTriggerLimitsUpdate is what UpdateEventTrigger changes of a
+// trigger's limits: the members that are set; the others keep their
+// values.
+type EventTriggerLimitsUpdate struct {
+	EventExpiration *int64               // 0: none
+	Periods         []EventTriggerPeriod // nil: unchanged
 }
 
 // MaxEventTriggersPerDomain is the quota of event triggers of a domain.

@@ -48,7 +48,7 @@ func (s *Server) updateEventTrigger(ctx context.Context, c *call) (any, error) {
 	}
 	t, err := s.EventTriggers.UpdateEventTrigger(ctx, *in.DomainName, *in.EventTriggerName, profiles.EventTriggerUpdate{
 		ObjectTypeName: in.ObjectTypeName, Description: in.Description, Conditions: triggerConditionsFromWire(in.EventTriggerConditions),
-		SegmentFilter: in.SegmentFilter, Limits: triggerLimitsFromWire(in.EventTriggerLimits)})
+		SegmentFilter: in.SegmentFilter, Limits: triggerLimitsUpdateFromWire(in.EventTriggerLimits)})
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +148,19 @@ func triggerLimitsFromWire(l *EventTriggerLimits) *profiles.EventTriggerLimits {
 	for _, p := range l.Periods {
 		out.Periods = append(out.Periods, profiles.EventTriggerPeriod{Unit: deref(p.Unit), Value: derefInt(p.Value),
 			MaxInvocationsPerProfile: derefInt(p.MaxInvocationsPerProfile), Unlimited: derefBool(p.Unlimited)})
+	}
+	return out
+}
+
+// triggerLimitsUpdateFromWire returns the members of the limits an update
+// sends (nil when it sends none): a member left out keeps its value.
+func triggerLimitsUpdateFromWire(l *EventTriggerLimits) *profiles.EventTriggerLimitsUpdate {
+	if l == nil {
+		return nil
+	}
+	out := &profiles.EventTriggerLimitsUpdate{EventExpiration: l.EventExpiration}
+	if l.Periods != nil {
+		out.Periods = triggerLimitsFromWire(&EventTriggerLimits{Periods: l.Periods}).Periods
 	}
 	return out
 }

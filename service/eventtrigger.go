@@ -60,8 +60,8 @@ func (s *Service) GetEventTrigger(ctx context.Context, domain, name string) (*pr
 	return triggerFromConfig(c)
 }
 
-// UpdateEventTrigger changes the fields of u that are set, and checks the
-// trigger they make. The check reads the domain outside the update's
+// UpdateEventTrigger changes the fields of u that are set, and of the
+// limits the members that are set, and checks the trigger they make. The check reads the domain outside the update's
 // transaction: the update stores the trigger only if it is still the one
 // checked, else checks again (a concurrent update changed it).
 func (s *Service) UpdateEventTrigger(ctx context.Context, domain, name string, u profiles.EventTriggerUpdate) (*profiles.EventTrigger, error) {
@@ -117,7 +117,17 @@ func applyTriggerUpdate(doc *triggerDoc, u profiles.EventTriggerUpdate) {
 		doc.Conditions = u.Conditions
 	}
 	if u.Limits != nil {
-		doc.Limits = u.Limits
+		// The members of the limits sent replace theirs; the others
+		// stay (EventExpiration and Periods are each optional).
+		l := profiles.EventTriggerLimits{}
+		if doc.Limits != nil {
+			l = *doc.Limits
+		}
+		set(&l.EventExpiration, u.Limits.EventExpiration)
+		if u.Limits.Periods != nil {
+			l.Periods = u.Limits.Periods
+		}
+		doc.Limits = &l
 	}
 }
 

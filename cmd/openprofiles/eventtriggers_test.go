@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -163,4 +164,69 @@ func TestEventTriggers(t *testing.T) {
 		_, err = e.client.DeleteEventTrigger(t.Context(), &customerprofiles.DeleteEventTriggerInput{DomainName: aws.String(e.domain), EventTriggerName: aws.String("big-order")})
 		wantAPIError(t, err, "ResourceNotFoundException", "big-order")
 	})
+}
+
+// TestEventTriggers_UpdateLimits: EventTriggerLimits' members are each
+// optional, and an update changes the members it sends: EventExpiration
+// alone keeps the periods, Periods alone keep the expiration.
+func TestEventTriggers_UpdateLimits(t *testing.T) {
+	e := newIngestEnv(t)
+	e.putType(ordersType())
+	day := types.Period{Unit: types.PeriodUnitDays, Value: aws.Int32(1), MaxInvocationsPerProfile: aws.Int32(2)}
+	if _, err := e.client.CreateEventTrigger(t.Context(), &customerprofiles.CreateEventTriggerInput{
+		DomainName: aws.String(e.domain), EventTriggerName: aws.String("big-order"), ObjectTypeName: aws.String("Orders"),
+		EventTriggerConditions: bigOrder(),
+		EventTriggerLimits:     &types.EventTriggerLimits{EventExpiration: aws.Int64(60000), Periods: []types.Period{day}},
+	}); err != nil {
+		t.Fatalf("CreateEventTrigger: %v", err)
+	}
+	// limits returns the trigger's limits as UpdateEventTrigger answered
+	// and as GetEventTrigger reads them, which must agree.
+	limits := func(l *types.EventTriggerLimits) string {
+		t.Helper()
+		up, err := e.client.UpdateEventTrigger(t.Context(), &customerprofiles.UpdateEventTriggerInput{DomainName: aws.String(e.domain),
+			EventTriggerName: aws.String("big-order"), EventTriggerLimits: l})
+		if err != nil {
+			t.Fatalf("UpdateEventTrigger: %v", err)
+		}
+		got, err := e.client.GetEventTrigger(t.Context(), &customerprofiles.GetEventTriggerInput{DomainName: aws.String(e.domain), EventTriggerName: aws.String("big-order")})
+		if err != nil {
+			t.Fatalf("GetEventTrigger: %v", err)
+		}
+		show := func(l *types.EventTriggerLimits) string {
+			if l == nil {
+				return "none"
+			}
+			s := fmt.Sprintf("expiration=%d", aws.ToInt64(l.EventExpiration))
+			for _, p := range l.Periods {
+				s += fmt.Sprintf(" %d%s:max=%d,unlimited=%t", aws.ToInt32(p.Value), p.Unit, aws.ToInt32(p.MaxInvocationsPerProfile), p.Unlimited)
+			}
+			return s
+		}
+		if a, b := show(up.EventTriggerLimits), show(got.EventTriggerLimits); a != b {
+			t.Fatalf("UpdateEventTrigger answered limits %s, GetEventTrigger reads %s", a, b)
+		}
+		return show(got.EventTriggerLimits)
+	}
+	for _, tt := range []struct {
+		name   string
+		limits *types.EventTriggerLimits
+		want   string
+	}{
+		{"none sent", nil, "expiration=60000 1DAYS:max=2,unlimited=false"},
+		{"expiration only", &types.EventTriggerLimits{EventExpiration: aws.Int64(5000)}, "expiration=5000 1DAYS:max=2,unlimited=false"},
+		{"periods only", &types.EventTriggerLimits{Periods: []types.Period{
+			{Unit: types.PeriodUnitHours, Value: aws.Int32(6), Unlimited: true}}}, "expiration=5000 6HOURS:max=0,unlimited=true"},
+		{"empty limits", &types.EventTriggerLimits{}, "expiration=5000 6HOURS:max=0,unlimited=true"},
+		{"both", &types.EventTriggerLimits{EventExpiration: aws.Int64(1000), Periods: []types.Period{day}}, "expiration=1000 1DAYS:max=2,unlimited=false"},
+		{"expiration 0 removes it", &types.EventTriggerLimits{EventExpiration: aws.Int64(0)}, "expiration=0 1DAYS:max=2,unlimited=false"},
+	} {
+		if got := limits(tt.limits); got != tt.want {
+			t.Errorf("%s: limits = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+	// The limits an update makes are checked whole.
+	_, err := e.client.UpdateEventTrigger(t.Context(), &customerprofiles.UpdateEventTriggerInput{DomainName: aws.String(e.domain),
+		EventTriggerName: aws.String("big-order"), EventTriggerLimits: &types.EventTriggerLimits{EventExpiration: aws.Int64(-1)}})
+	wantAPIError(t, err, "BadRequestException", "EventExpiration")
 }
