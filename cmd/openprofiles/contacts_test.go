@@ -519,7 +519,9 @@ func TestContacts_Redelivery(t *testing.T) {
 		t.Fatalf("CreateEventStream: %v", err)
 	}
 	// ctrEvents returns the events of the CTR object once the stream holds
-	// at least n of them (the background delivery may be sending them).
+	// at least n of them (the background delivery may be sending them),
+	// each once: delivery is at least once, and an event sent again under
+	// load has its EventId still.
 	ctrEvents := func(n int) []streamEvent {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
@@ -528,12 +530,14 @@ func TestContacts_Redelivery(t *testing.T) {
 				t.Fatalf("DeliverEvents: %v", err)
 			}
 			var out []streamEvent
+			seen := map[string]bool{}
 			for _, r := range kinesalite.ReadAll(t, kinesis, testRegion, "contact-events") {
 				var ev streamEvent
 				if err := json.Unmarshal(r.Data, &ev); err != nil {
 					t.Fatalf("event %s: %v", r.Data, err)
 				}
-				if ev.ObjectTypeName == "CTR" {
+				if ev.ObjectTypeName == "CTR" && !seen[ev.EventID] {
+					seen[ev.EventID] = true
 					out = append(out, ev)
 				}
 			}
