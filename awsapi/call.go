@@ -37,6 +37,8 @@ func (c *call) decodeBody(in any) error {
 		return nil
 	case errors.As(err, &syntaxErr):
 		return profiles.Errorf(profiles.EINVALID, "Malformed request body: invalid JSON at offset %d", syntaxErr.Offset)
+	case errors.As(err, &typeErr) && typeErr.Type == timestampType:
+		return profiles.Errorf(profiles.EINVALID, "Malformed request body: value at '%s' must be a time from year 1 to year 9999, in epoch seconds (or an RFC 3339 string), not %s", typeErr.Field, typeErr.Value)
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return profiles.Errorf(profiles.EINVALID, "Malformed request body: value at '%s' must be of type %s, not %s", typeErr.Field, wireType(typeErr.Type.Kind().String()), typeErr.Value)
 	case errors.As(err, &typeErr):

@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -85,18 +86,34 @@ func TestTimestamp(t *testing.T) {
 	if got, want := string(b), "1719000000.123"; got != want {
 		t.Fatalf("marshal=%s, want %s", got, want)
 	}
-	for _, in := range []string{"1719000000.123", `"2024-06-21T20:00:00.123Z"`} {
+	for _, tt := range []struct {
+		in     string
+		wantMS int64
+	}{
+		{"1719000000.123", 1719000000123},
+		{`"2024-06-21T20:00:00.123Z"`, 1719000000123},
+		{"1719000000", 1719000000000},
+		{"1.719000000123e9", 1719000000123},
+		{"-62135596800", -62135596800000},     // 0001-01-01T00:00:00Z
+		{"253402300799.999", 253402300799999}, // 9999-12-31T23:59:59.999Z
+	} {
 		var got Timestamp
-		if err := json.Unmarshal([]byte(in), &got); err != nil {
-			t.Fatalf("unmarshal %s: %v", in, err)
+		if err := json.Unmarshal([]byte(tt.in), &got); err != nil {
+			t.Fatalf("unmarshal %s: %v", tt.in, err)
 		}
-		if got.Time().UnixMilli() != 1719000000123 {
-			t.Errorf("unmarshal %s = %v", in, got.Time())
+		if got.Time().UnixMilli() != tt.wantMS {
+			t.Errorf("unmarshal %s = %v (%d ms), want %d ms", tt.in, got.Time(), got.Time().UnixMilli(), tt.wantMS)
 		}
 	}
-	var bad Timestamp
-	if err := json.Unmarshal([]byte(`"yesterday"`), &bad); err == nil {
-		t.Errorf("unmarshal of a bad timestamp succeeded")
+	// Out of years 1 to 9999: 1e20 seconds overflowed into a time of the
+	// year 1677 (or 292277026596), a year-0 string was taken as it came.
+	for _, in := range []string{`"yesterday"`, "1e20", "-1e20", "253402300800", "-62135596801", "1e400",
+		`"99999-01-01T00:00:00Z"`, `"0000-06-01T00:00:00Z"`, `"0001-01-01T00:30:00+01:00"`, "true"} {
+		var bad Timestamp
+		var typeErr *json.UnmarshalTypeError
+		if err := json.Unmarshal([]byte(in), &bad); !errors.As(err, &typeErr) || typeErr.Type != timestampType {
+			t.Errorf("unmarshal %s: %v (%v); want a timestamp type error", in, err, bad.Time())
+		}
 	}
 }
 

@@ -157,6 +157,36 @@ func TestWire(t *testing.T) {
 			t.Fatalf("CreatedAt=%v (%T), want epoch seconds as a JSON number", raw["CreatedAt"], raw["CreatedAt"])
 		}
 	})
+	t.Run("TimestampsOutOfRange", func(t *testing.T) {
+		// A time out of years 1 to 9999 is refused naming its member: 1e20
+		// epoch seconds overflowed into a time of the year 1677.
+		for _, c := range []struct{ path, body, member string }{
+			{"/domains/wire/workflows", `{"QueryStartDate":1e20}`, "'QueryStartDate'"},
+			{"/domains/wire/workflows", `{"QueryEndDate":-1e20}`, "'QueryEndDate'"},
+			{"/domains/wire/workflows", `{"QueryStartDate":"99999-01-01T00:00:00Z"}`, "'QueryStartDate'"},
+			{"/domains/wire/workflows", `{"QueryStartDate":"0000-06-01T00:00:00Z"}`, "'QueryStartDate'"},
+		} {
+			r := mustDo(t, mustSignedRequest(t, m, "POST", c.path, []byte(c.body), signOpts{}))
+			checkError(t, r, 400, "BadRequestException", c.member, "year 1 to year 9999")
+		}
+		flow := `{"FlowDefinition":{"FlowName":"f","KMSArn":"arn:aws:kms:us-east-1:000000000000:key/k","SourceFlowConfig":{"ConnectorType":"S3",` +
+			`"SourceConnectorProperties":{"S3":{"BucketName":"b"}}},"Tasks":[],"TriggerConfig":{"TriggerType":"Scheduled",` +
+			`"TriggerProperties":{"Scheduled":{"ScheduleExpression":"rate(1hours)","ScheduleStartTime":1e20}}}},"ObjectTypeName":"crm"}`
+		r := mustDo(t, mustSignedRequest(t, m, "PUT", "/domains/wire/integrations", []byte(flow), signOpts{}))
+		checkError(t, r, 400, "BadRequestException", "'FlowDefinition.TriggerConfig.TriggerProperties.Scheduled.ScheduleStartTime'", "1e20")
+	})
+	t.Run("FractionalTimestamps", func(t *testing.T) {
+		// What the SDK sends: epoch seconds with milliseconds.
+		from := time.Now().Add(-time.Hour).Truncate(time.Second).Add(123 * time.Millisecond)
+		if _, err := client.ListWorkflows(ctx, &customerprofiles.ListWorkflowsInput{DomainName: aws.String("wire"),
+			QueryStartDate: aws.Time(from), QueryEndDate: aws.Time(from.Add(2 * time.Hour))}); err != nil {
+			t.Fatalf("ListWorkflows with fractional seconds: %v", err)
+		}
+		r := mustDo(t, mustSignedRequest(t, m, "POST", "/domains/wire/workflows", []byte(`{"QueryStartDate":1719000000.123,"QueryEndDate":"2024-06-21T20:00:00.5Z"}`), signOpts{}))
+		if r.Status != 200 {
+			t.Fatalf("ListWorkflows with 1719000000.123: %d %s", r.Status, r.Body)
+		}
+	})
 	t.Run("EmptyListsSent", func(t *testing.T) {
 		// An empty list or map goes out as [] or {}, not left out (a
 		// JavaScript client reads .Items.length); absent members stay out.
