@@ -7,7 +7,6 @@ package awsapi
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 
 	"github.com/openprofiles/profiles"
@@ -125,7 +124,7 @@ func (s *Server) resources(c *call, domain string) (arns []string, objectType st
 	objectType = c.labels["ObjectTypeName"]
 	switch {
 	case bodyObjectType[c.operation] && objectType == "":
-		var in struct{ ObjectTypeName *string }
+		var in objectTypeBody
 		if err := c.decodeBody(&in); err != nil {
 			return nil, "", err
 		}
@@ -196,19 +195,27 @@ func (s *Server) conditionKeys(c *call) map[string][]string {
 // of the store.
 func (s *Server) tagKeys(ctx context.Context, c *call, domain, resource string) (map[string][]string, error) {
 	cond := map[string][]string{}
-	// One field for "Tags" (most operations) and "tags" (TagResource): the
-	// JSON decoder matches member names without regard to case and merges
-	// both spellings into it, as it does into the operation's own request.
-	var body struct{ Tags map[string]string }
-	if len(c.body) > 0 && json.Unmarshal(c.body, &body) == nil {
-		var keys []string
-		for k, v := range body.Tags {
-			cond["aws:RequestTag/"+k] = []string{v}
-			keys = append(keys, k)
+	// The tags the operation reads: "tags" of TagResource, "Tags" of the
+	// others (names match exactly, as in the operation's own request).
+	var tags map[string]string
+	if c.operation == "TagResource" {
+		var body TagResourceRequest
+		if c.decodeBody(&body) == nil {
+			tags = body.Tags
 		}
-		if len(keys) > 0 {
-			cond["aws:TagKeys"] = keys
+	} else {
+		var body tagsBody
+		if c.decodeBody(&body) == nil {
+			tags = body.Tags
 		}
+	}
+	var keys []string
+	for k, v := range tags {
+		cond["aws:RequestTag/"+k] = []string{v}
+		keys = append(keys, k)
+	}
+	if len(keys) > 0 {
+		cond["aws:TagKeys"] = keys
 	}
 	if keys := c.query["tagKeys"]; len(keys) > 0 && c.operation == "UntagResource" {
 		cond["aws:TagKeys"] = keys
@@ -249,3 +256,25 @@ func (s *Server) arnDomain(arn string) string {
 	name, _, _ := strings.Cut(rest, "/")
 	return name
 }
+
+// objectTypeBody is the ObjectTypeName of a body (bodyObjectType).
+type objectTypeBody struct {
+	ObjectTypeName *string `json:"ObjectTypeName"`
+}
+
+func (*objectTypeBody) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, string(name) == "ObjectTypeName"
+}
+
+func (*objectTypeBody) wireFolds(name []byte) bool { return foldsAny(name, "ObjectTypeName") }
+
+// tagsBody is the Tags of a body, but TagResource's (tagKeys).
+type tagsBody struct {
+	Tags map[string]string `json:"Tags"`
+}
+
+func (*tagsBody) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, string(name) == "Tags"
+}
+
+func (*tagsBody) wireFolds(name []byte) bool { return foldsAny(name, "Tags") }

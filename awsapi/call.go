@@ -24,12 +24,14 @@ type call struct {
 }
 
 // decodeBody reads the JSON body into in. An empty body is an empty object.
-// Members the model does not know are ignored, as AWS ignores them.
-func (c *call) decodeBody(in any) error {
+// Member names match exactly (exactKeys); members the model does not know,
+// or names that differ from a member's only in case, are ignored, as AWS
+// ignores them.
+func (c *call) decodeBody(in wireObject) error {
 	if len(c.body) == 0 {
 		return nil
 	}
-	err := json.Unmarshal(c.body, in)
+	err := json.Unmarshal(exactKeys(c.body, in), in)
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {

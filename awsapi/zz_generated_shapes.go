@@ -36,6 +36,18 @@ type AccessDeniedException struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*AccessDeniedException) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AccessDeniedException) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *AccessDeniedException) validate(v *validator, path string) {
 }
 
@@ -45,6 +57,22 @@ type AddProfileKeyRequest struct {
 	KeyName    *string  `json:"KeyName,omitzero"`
 	ProfileId  *string  `json:"ProfileId,omitzero"`
 	Values     []string `json:"Values,omitzero"`
+}
+
+func (*AddProfileKeyRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "KeyName":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AddProfileKeyRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "KeyName", "ProfileId", "Values")
 }
 
 func (s *AddProfileKeyRequest) validate(v *validator, path string) {
@@ -76,6 +104,20 @@ type AddProfileKeyResponse struct {
 	Values  []string `json:"Values,omitzero"`
 }
 
+func (*AddProfileKeyResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "KeyName":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AddProfileKeyResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "KeyName", "Values")
+}
+
 func (s *AddProfileKeyResponse) validate(v *validator, path string) {
 	if s.KeyName != nil {
 		v.length(join(path, "KeyName"), *s.KeyName, 1, 64)
@@ -92,6 +134,20 @@ func (s *AddProfileKeyResponse) validate(v *validator, path string) {
 type AdditionalSearchKey struct {
 	KeyName *string  `json:"KeyName,omitzero"`
 	Values  []string `json:"Values,omitzero"`
+}
+
+func (*AdditionalSearchKey) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "KeyName":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AdditionalSearchKey) wireFolds(name []byte) bool {
+	return foldsAny(name, "KeyName", "Values")
 }
 
 func (s *AdditionalSearchKey) validate(v *validator, path string) {
@@ -120,6 +176,36 @@ type Address struct {
 	PostalCode *string `json:"PostalCode,omitzero"`
 	Province   *string `json:"Province,omitzero"`
 	State      *string `json:"State,omitzero"`
+}
+
+func (*Address) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Address1":
+		return wireValue{}, true
+	case "Address2":
+		return wireValue{}, true
+	case "Address3":
+		return wireValue{}, true
+	case "Address4":
+		return wireValue{}, true
+	case "City":
+		return wireValue{}, true
+	case "Country":
+		return wireValue{}, true
+	case "County":
+		return wireValue{}, true
+	case "PostalCode":
+		return wireValue{}, true
+	case "Province":
+		return wireValue{}, true
+	case "State":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Address) wireFolds(name []byte) bool {
+	return foldsAny(name, "Address1", "Address2", "Address3", "Address4", "City", "Country", "County", "PostalCode", "Province", "State")
 }
 
 func (s *Address) validate(v *validator, path string) {
@@ -165,6 +251,28 @@ type AddressDimension struct {
 	State      *ProfileDimension `json:"State,omitzero"`
 }
 
+func (*AddressDimension) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "City":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "Country":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "County":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "PostalCode":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "Province":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "State":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AddressDimension) wireFolds(name []byte) bool {
+	return foldsAny(name, "City", "Country", "County", "PostalCode", "Province", "State")
+}
+
 func (s *AddressDimension) validate(v *validator, path string) {
 	if s.City != nil {
 		s.City.validate(v, join(path, "City"))
@@ -192,6 +300,20 @@ type AppflowIntegration struct {
 	FlowDefinition *FlowDefinition `json:"FlowDefinition,omitzero"`
 }
 
+func (*AppflowIntegration) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Batches":
+		return wireValue{"l", (*Batch)(nil)}, true
+	case "FlowDefinition":
+		return wireValue{"", (*FlowDefinition)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AppflowIntegration) wireFolds(name []byte) bool {
+	return foldsAny(name, "Batches", "FlowDefinition")
+}
+
 func (s *AppflowIntegration) validate(v *validator, path string) {
 	if s.Batches != nil {
 		for i2, e2 := range s.Batches {
@@ -209,6 +331,22 @@ type AppflowIntegrationWorkflowAttributes struct {
 	ConnectorProfileName *string `json:"ConnectorProfileName,omitzero"`
 	RoleArn              *string `json:"RoleArn,omitzero"`
 	SourceConnectorType  *string `json:"SourceConnectorType,omitzero"`
+}
+
+func (*AppflowIntegrationWorkflowAttributes) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ConnectorProfileName":
+		return wireValue{}, true
+	case "RoleArn":
+		return wireValue{}, true
+	case "SourceConnectorType":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AppflowIntegrationWorkflowAttributes) wireFolds(name []byte) bool {
+	return foldsAny(name, "ConnectorProfileName", "RoleArn", "SourceConnectorType")
 }
 
 func (s *AppflowIntegrationWorkflowAttributes) validate(v *validator, path string) {
@@ -233,6 +371,22 @@ type AppflowIntegrationWorkflowMetrics struct {
 	TotalSteps       *int64 `json:"TotalSteps,omitzero"`
 }
 
+func (*AppflowIntegrationWorkflowMetrics) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "RecordsProcessed":
+		return wireValue{}, true
+	case "StepsCompleted":
+		return wireValue{}, true
+	case "TotalSteps":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AppflowIntegrationWorkflowMetrics) wireFolds(name []byte) bool {
+	return foldsAny(name, "RecordsProcessed", "StepsCompleted", "TotalSteps")
+}
+
 func (s *AppflowIntegrationWorkflowMetrics) validate(v *validator, path string) {
 	v.required(join(path, "RecordsProcessed"), s.RecordsProcessed != nil)
 	v.required(join(path, "StepsCompleted"), s.StepsCompleted != nil)
@@ -249,6 +403,32 @@ type AppflowIntegrationWorkflowStep struct {
 	LastUpdatedAt         *Timestamp `json:"LastUpdatedAt,omitzero"`
 	RecordsProcessed      *int64     `json:"RecordsProcessed,omitzero"`
 	Status                *string    `json:"Status,omitzero"`
+}
+
+func (*AppflowIntegrationWorkflowStep) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "BatchRecordsEndTime":
+		return wireValue{}, true
+	case "BatchRecordsStartTime":
+		return wireValue{}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "ExecutionMessage":
+		return wireValue{}, true
+	case "FlowName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "RecordsProcessed":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AppflowIntegrationWorkflowStep) wireFolds(name []byte) bool {
+	return foldsAny(name, "BatchRecordsEndTime", "BatchRecordsStartTime", "CreatedAt", "ExecutionMessage", "FlowName", "LastUpdatedAt", "RecordsProcessed", "Status")
 }
 
 func (s *AppflowIntegrationWorkflowStep) validate(v *validator, path string) {
@@ -284,6 +464,20 @@ type AttributeDetails struct {
 	Expression *string         `json:"Expression,omitzero"`
 }
 
+func (*AttributeDetails) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Attributes":
+		return wireValue{"l", (*AttributeItem)(nil)}, true
+	case "Expression":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AttributeDetails) wireFolds(name []byte) bool {
+	return foldsAny(name, "Attributes", "Expression")
+}
+
 func (s *AttributeDetails) validate(v *validator, path string) {
 	v.required(join(path, "Attributes"), s.Attributes != nil)
 	if s.Attributes != nil {
@@ -302,6 +496,20 @@ func (s *AttributeDetails) validate(v *validator, path string) {
 type AttributeDimension struct {
 	DimensionType *string  `json:"DimensionType,omitzero"`
 	Values        []string `json:"Values,omitzero"`
+}
+
+func (*AttributeDimension) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DimensionType":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AttributeDimension) wireFolds(name []byte) bool {
+	return foldsAny(name, "DimensionType", "Values")
 }
 
 func (s *AttributeDimension) validate(v *validator, path string) {
@@ -323,6 +531,18 @@ type AttributeItem struct {
 	Name *string `json:"Name,omitzero"`
 }
 
+func (*AttributeItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Name":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AttributeItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "Name")
+}
+
 func (s *AttributeItem) validate(v *validator, path string) {
 	v.required(join(path, "Name"), s.Name != nil)
 	if s.Name != nil {
@@ -337,6 +557,24 @@ type AttributeTypesSelector struct {
 	AttributeMatchingModel *string  `json:"AttributeMatchingModel,omitzero"`
 	EmailAddress           []string `json:"EmailAddress,omitzero"`
 	PhoneNumber            []string `json:"PhoneNumber,omitzero"`
+}
+
+func (*AttributeTypesSelector) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Address":
+		return wireValue{}, true
+	case "AttributeMatchingModel":
+		return wireValue{}, true
+	case "EmailAddress":
+		return wireValue{}, true
+	case "PhoneNumber":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AttributeTypesSelector) wireFolds(name []byte) bool {
+	return foldsAny(name, "Address", "AttributeMatchingModel", "EmailAddress", "PhoneNumber")
 }
 
 func (s *AttributeTypesSelector) validate(v *validator, path string) {
@@ -369,6 +607,18 @@ type AttributeValueItem struct {
 	Value *string `json:"Value,omitzero"`
 }
 
+func (*AttributeValueItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Value":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AttributeValueItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "Value")
+}
+
 func (s *AttributeValueItem) validate(v *validator, path string) {
 	if s.Value != nil {
 		v.length(join(path, "Value"), *s.Value, 1, 255)
@@ -381,6 +631,24 @@ type AutoMerging struct {
 	Consolidation                       *Consolidation      `json:"Consolidation,omitzero"`
 	Enabled                             *bool               `json:"Enabled,omitzero"`
 	MinAllowedConfidenceScoreForMerging *float64            `json:"MinAllowedConfidenceScoreForMerging,omitzero"`
+}
+
+func (*AutoMerging) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ConflictResolution":
+		return wireValue{"", (*ConflictResolution)(nil)}, true
+	case "Consolidation":
+		return wireValue{"", (*Consolidation)(nil)}, true
+	case "Enabled":
+		return wireValue{}, true
+	case "MinAllowedConfidenceScoreForMerging":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*AutoMerging) wireFolds(name []byte) bool {
+	return foldsAny(name, "ConflictResolution", "Consolidation", "Enabled", "MinAllowedConfidenceScoreForMerging")
 }
 
 func (s *AutoMerging) validate(v *validator, path string) {
@@ -401,6 +669,18 @@ type BadRequestException struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*BadRequestException) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BadRequestException) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *BadRequestException) validate(v *validator, path string) {
 }
 
@@ -408,6 +688,20 @@ func (s *BadRequestException) validate(v *validator, path string) {
 type Batch struct {
 	EndTime   *Timestamp `json:"EndTime,omitzero"`
 	StartTime *Timestamp `json:"StartTime,omitzero"`
+}
+
+func (*Batch) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "EndTime":
+		return wireValue{}, true
+	case "StartTime":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Batch) wireFolds(name []byte) bool {
+	return foldsAny(name, "EndTime", "StartTime")
 }
 
 func (s *Batch) validate(v *validator, path string) {
@@ -420,6 +714,22 @@ type BatchGetCalculatedAttributeForProfileError struct {
 	Code      *string `json:"Code,omitzero"`
 	Message   *string `json:"Message,omitzero"`
 	ProfileId *string `json:"ProfileId,omitzero"`
+}
+
+func (*BatchGetCalculatedAttributeForProfileError) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Code":
+		return wireValue{}, true
+	case "Message":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BatchGetCalculatedAttributeForProfileError) wireFolds(name []byte) bool {
+	return foldsAny(name, "Code", "Message", "ProfileId")
 }
 
 func (s *BatchGetCalculatedAttributeForProfileError) validate(v *validator, path string) {
@@ -443,6 +753,20 @@ type BatchGetCalculatedAttributeForProfileRequest struct {
 	ConditionOverrides      *ConditionOverrides `json:"ConditionOverrides,omitzero"`
 	DomainName              *string             `json:"-"`
 	ProfileIds              []string            `json:"ProfileIds,omitzero"`
+}
+
+func (*BatchGetCalculatedAttributeForProfileRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ConditionOverrides":
+		return wireValue{"", (*ConditionOverrides)(nil)}, true
+	case "ProfileIds":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BatchGetCalculatedAttributeForProfileRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "ConditionOverrides", "ProfileIds")
 }
 
 func (s *BatchGetCalculatedAttributeForProfileRequest) validate(v *validator, path string) {
@@ -475,6 +799,22 @@ type BatchGetCalculatedAttributeForProfileResponse struct {
 	Errors                    []BatchGetCalculatedAttributeForProfileError `json:"Errors,omitzero"`
 }
 
+func (*BatchGetCalculatedAttributeForProfileResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CalculatedAttributeValues":
+		return wireValue{"l", (*CalculatedAttributeValue)(nil)}, true
+	case "ConditionOverrides":
+		return wireValue{"", (*ConditionOverrides)(nil)}, true
+	case "Errors":
+		return wireValue{"l", (*BatchGetCalculatedAttributeForProfileError)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BatchGetCalculatedAttributeForProfileResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CalculatedAttributeValues", "ConditionOverrides", "Errors")
+}
+
 func (s *BatchGetCalculatedAttributeForProfileResponse) validate(v *validator, path string) {
 	if s.CalculatedAttributeValues != nil {
 		for i2, e2 := range s.CalculatedAttributeValues {
@@ -498,6 +838,22 @@ type BatchGetProfileError struct {
 	ProfileId *string `json:"ProfileId,omitzero"`
 }
 
+func (*BatchGetProfileError) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Code":
+		return wireValue{}, true
+	case "Message":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BatchGetProfileError) wireFolds(name []byte) bool {
+	return foldsAny(name, "Code", "Message", "ProfileId")
+}
+
 func (s *BatchGetProfileError) validate(v *validator, path string) {
 	v.required(join(path, "Code"), s.Code != nil)
 	if s.Code != nil {
@@ -517,6 +873,18 @@ func (s *BatchGetProfileError) validate(v *validator, path string) {
 type BatchGetProfileRequest struct {
 	DomainName *string  `json:"-"`
 	ProfileIds []string `json:"ProfileIds,omitzero"`
+}
+
+func (*BatchGetProfileRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ProfileIds":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BatchGetProfileRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "ProfileIds")
 }
 
 func (s *BatchGetProfileRequest) validate(v *validator, path string) {
@@ -540,6 +908,20 @@ type BatchGetProfileResponse struct {
 	Profiles []Profile              `json:"Profiles,omitzero"`
 }
 
+func (*BatchGetProfileResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Errors":
+		return wireValue{"l", (*BatchGetProfileError)(nil)}, true
+	case "Profiles":
+		return wireValue{"l", (*Profile)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BatchGetProfileResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Errors", "Profiles")
+}
+
 func (s *BatchGetProfileResponse) validate(v *validator, path string) {
 	if s.Errors != nil {
 		for i2, e2 := range s.Errors {
@@ -558,6 +940,22 @@ type BatchPutProfileObjectErrorItem struct {
 	Code    *int    `json:"Code,omitzero"`
 	Id      *string `json:"Id,omitzero"`
 	Message *string `json:"Message,omitzero"`
+}
+
+func (*BatchPutProfileObjectErrorItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Code":
+		return wireValue{}, true
+	case "Id":
+		return wireValue{}, true
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BatchPutProfileObjectErrorItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "Code", "Id", "Message")
 }
 
 func (s *BatchPutProfileObjectErrorItem) validate(v *validator, path string) {
@@ -580,6 +978,20 @@ type BatchPutProfileObjectRequest struct {
 	DomainName     *string                            `json:"-"`
 	Items          []BatchPutProfileObjectRequestItem `json:"Items,omitzero"`
 	ObjectTypeName *string                            `json:"ObjectTypeName,omitzero"`
+}
+
+func (*BatchPutProfileObjectRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*BatchPutProfileObjectRequestItem)(nil)}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BatchPutProfileObjectRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "ObjectTypeName")
 }
 
 func (s *BatchPutProfileObjectRequest) validate(v *validator, path string) {
@@ -608,6 +1020,20 @@ type BatchPutProfileObjectRequestItem struct {
 	Object *string `json:"Object,omitzero"`
 }
 
+func (*BatchPutProfileObjectRequestItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Id":
+		return wireValue{}, true
+	case "Object":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BatchPutProfileObjectRequestItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "Id", "Object")
+}
+
 func (s *BatchPutProfileObjectRequestItem) validate(v *validator, path string) {
 	v.required(join(path, "Id"), s.Id != nil)
 	if s.Id != nil {
@@ -624,6 +1050,20 @@ func (s *BatchPutProfileObjectRequestItem) validate(v *validator, path string) {
 type BatchPutProfileObjectResponse struct {
 	Failed     []BatchPutProfileObjectErrorItem    `json:"Failed,omitzero"`
 	Successful []BatchPutProfileObjectResponseItem `json:"Successful,omitzero"`
+}
+
+func (*BatchPutProfileObjectResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Failed":
+		return wireValue{"l", (*BatchPutProfileObjectErrorItem)(nil)}, true
+	case "Successful":
+		return wireValue{"l", (*BatchPutProfileObjectResponseItem)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BatchPutProfileObjectResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Failed", "Successful")
 }
 
 func (s *BatchPutProfileObjectResponse) validate(v *validator, path string) {
@@ -645,6 +1085,20 @@ type BatchPutProfileObjectResponseItem struct {
 	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitzero"`
 }
 
+func (*BatchPutProfileObjectResponseItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Id":
+		return wireValue{}, true
+	case "ProfileObjectUniqueKey":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*BatchPutProfileObjectResponseItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "Id", "ProfileObjectUniqueKey")
+}
+
 func (s *BatchPutProfileObjectResponseItem) validate(v *validator, path string) {
 	v.required(join(path, "Id"), s.Id != nil)
 	if s.Id != nil {
@@ -662,6 +1116,22 @@ type CalculatedAttributeDimension struct {
 	ConditionOverrides *ConditionOverrides `json:"ConditionOverrides,omitzero"`
 	DimensionType      *string             `json:"DimensionType,omitzero"`
 	Values             []string            `json:"Values,omitzero"`
+}
+
+func (*CalculatedAttributeDimension) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ConditionOverrides":
+		return wireValue{"", (*ConditionOverrides)(nil)}, true
+	case "DimensionType":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CalculatedAttributeDimension) wireFolds(name []byte) bool {
+	return foldsAny(name, "ConditionOverrides", "DimensionType", "Values")
 }
 
 func (s *CalculatedAttributeDimension) validate(v *validator, path string) {
@@ -689,6 +1159,28 @@ type CalculatedAttributeValue struct {
 	LastObjectTimestamp     *Timestamp `json:"LastObjectTimestamp,omitzero"`
 	ProfileId               *string    `json:"ProfileId,omitzero"`
 	Value                   *string    `json:"Value,omitzero"`
+}
+
+func (*CalculatedAttributeValue) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CalculatedAttributeName":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "IsDataPartial":
+		return wireValue{}, true
+	case "LastObjectTimestamp":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	case "Value":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CalculatedAttributeValue) wireFolds(name []byte) bool {
+	return foldsAny(name, "CalculatedAttributeName", "DisplayName", "IsDataPartial", "LastObjectTimestamp", "ProfileId", "Value")
 }
 
 func (s *CalculatedAttributeValue) validate(v *validator, path string) {
@@ -726,6 +1218,42 @@ type CatalogItem struct {
 	Price                 *string           `json:"Price,omitzero"`
 	Type                  *string           `json:"Type,omitzero"`
 	UpdatedAt             *Timestamp        `json:"UpdatedAt,omitzero"`
+}
+
+func (*CatalogItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AdditionalInformation":
+		return wireValue{}, true
+	case "Attributes":
+		return wireValue{}, true
+	case "Category":
+		return wireValue{}, true
+	case "Code":
+		return wireValue{}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "Id":
+		return wireValue{}, true
+	case "ImageLink":
+		return wireValue{}, true
+	case "Link":
+		return wireValue{}, true
+	case "Name":
+		return wireValue{}, true
+	case "Price":
+		return wireValue{}, true
+	case "Type":
+		return wireValue{}, true
+	case "UpdatedAt":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CatalogItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "AdditionalInformation", "Attributes", "Category", "Code", "CreatedAt", "Description", "Id", "ImageLink", "Link", "Name", "Price", "Type", "UpdatedAt")
 }
 
 func (s *CatalogItem) validate(v *validator, path string) {
@@ -772,6 +1300,18 @@ type ConditionOverrides struct {
 	Range *RangeOverride `json:"Range,omitzero"`
 }
 
+func (*ConditionOverrides) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Range":
+		return wireValue{"", (*RangeOverride)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ConditionOverrides) wireFolds(name []byte) bool {
+	return foldsAny(name, "Range")
+}
+
 func (s *ConditionOverrides) validate(v *validator, path string) {
 	if s.Range != nil {
 		s.Range.validate(v, join(path, "Range"))
@@ -783,6 +1323,22 @@ type Conditions struct {
 	ObjectCount *int       `json:"ObjectCount,omitzero"`
 	Range       *Range     `json:"Range,omitzero"`
 	Threshold   *Threshold `json:"Threshold,omitzero"`
+}
+
+func (*Conditions) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ObjectCount":
+		return wireValue{}, true
+	case "Range":
+		return wireValue{"", (*Range)(nil)}, true
+	case "Threshold":
+		return wireValue{"", (*Threshold)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Conditions) wireFolds(name []byte) bool {
+	return foldsAny(name, "ObjectCount", "Range", "Threshold")
 }
 
 func (s *Conditions) validate(v *validator, path string) {
@@ -803,6 +1359,20 @@ type ConflictResolution struct {
 	SourceName             *string `json:"SourceName,omitzero"`
 }
 
+func (*ConflictResolution) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ConflictResolvingModel":
+		return wireValue{}, true
+	case "SourceName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ConflictResolution) wireFolds(name []byte) bool {
+	return foldsAny(name, "ConflictResolvingModel", "SourceName")
+}
+
 func (s *ConflictResolution) validate(v *validator, path string) {
 	v.required(join(path, "ConflictResolvingModel"), s.ConflictResolvingModel != nil)
 	if s.ConflictResolvingModel != nil {
@@ -820,6 +1390,26 @@ type ConnectorOperator struct {
 	Salesforce *string `json:"Salesforce,omitzero"`
 	ServiceNow *string `json:"ServiceNow,omitzero"`
 	Zendesk    *string `json:"Zendesk,omitzero"`
+}
+
+func (*ConnectorOperator) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Marketo":
+		return wireValue{}, true
+	case "S3":
+		return wireValue{}, true
+	case "Salesforce":
+		return wireValue{}, true
+	case "ServiceNow":
+		return wireValue{}, true
+	case "Zendesk":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ConnectorOperator) wireFolds(name []byte) bool {
+	return foldsAny(name, "Marketo", "S3", "Salesforce", "ServiceNow", "Zendesk")
 }
 
 func (s *ConnectorOperator) validate(v *validator, path string) {
@@ -845,6 +1435,18 @@ type Consolidation struct {
 	MatchingAttributesList [][]string `json:"MatchingAttributesList,omitzero"`
 }
 
+func (*Consolidation) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "MatchingAttributesList":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Consolidation) wireFolds(name []byte) bool {
+	return foldsAny(name, "MatchingAttributesList")
+}
+
 func (s *Consolidation) validate(v *validator, path string) {
 	v.required(join(path, "MatchingAttributesList"), s.MatchingAttributesList != nil)
 	if s.MatchingAttributesList != nil {
@@ -864,6 +1466,24 @@ type ContactPreference struct {
 	KeyName     *string `json:"KeyName,omitzero"`
 	KeyValue    *string `json:"KeyValue,omitzero"`
 	ProfileId   *string `json:"ProfileId,omitzero"`
+}
+
+func (*ContactPreference) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ContactType":
+		return wireValue{}, true
+	case "KeyName":
+		return wireValue{}, true
+	case "KeyValue":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ContactPreference) wireFolds(name []byte) bool {
+	return foldsAny(name, "ContactType", "KeyName", "KeyValue", "ProfileId")
 }
 
 func (s *ContactPreference) validate(v *validator, path string) {
@@ -894,6 +1514,32 @@ type CreateCalculatedAttributeDefinitionRequest struct {
 	Statistic               *string           `json:"Statistic,omitzero"`
 	Tags                    map[string]string `json:"Tags,omitzero"`
 	UseHistoricalData       *bool             `json:"UseHistoricalData,omitzero"`
+}
+
+func (*CreateCalculatedAttributeDefinitionRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AttributeDetails":
+		return wireValue{"", (*AttributeDetails)(nil)}, true
+	case "Conditions":
+		return wireValue{"", (*Conditions)(nil)}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "Filter":
+		return wireValue{"", (*Filter)(nil)}, true
+	case "Statistic":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "UseHistoricalData":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateCalculatedAttributeDefinitionRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "AttributeDetails", "Conditions", "Description", "DisplayName", "Filter", "Statistic", "Tags", "UseHistoricalData")
 }
 
 func (s *CreateCalculatedAttributeDefinitionRequest) validate(v *validator, path string) {
@@ -955,6 +1601,42 @@ type CreateCalculatedAttributeDefinitionResponse struct {
 	UseHistoricalData       *bool             `json:"UseHistoricalData,omitzero"`
 }
 
+func (*CreateCalculatedAttributeDefinitionResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AttributeDetails":
+		return wireValue{"", (*AttributeDetails)(nil)}, true
+	case "CalculatedAttributeName":
+		return wireValue{}, true
+	case "Conditions":
+		return wireValue{"", (*Conditions)(nil)}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "Filter":
+		return wireValue{"", (*Filter)(nil)}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Readiness":
+		return wireValue{"", (*Readiness)(nil)}, true
+	case "Statistic":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "UseHistoricalData":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateCalculatedAttributeDefinitionResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "AttributeDetails", "CalculatedAttributeName", "Conditions", "CreatedAt", "Description", "DisplayName", "Filter", "LastUpdatedAt", "Readiness", "Statistic", "Status", "Tags", "UseHistoricalData")
+}
+
 func (s *CreateCalculatedAttributeDefinitionResponse) validate(v *validator, path string) {
 	if s.AttributeDetails != nil {
 		s.AttributeDetails.validate(v, join(path, "AttributeDetails"))
@@ -1005,6 +1687,28 @@ type CreateDomainLayoutRequest struct {
 	LayoutDefinitionName *string           `json:"-"`
 	LayoutType           *string           `json:"LayoutType,omitzero"`
 	Tags                 map[string]string `json:"Tags,omitzero"`
+}
+
+func (*CreateDomainLayoutRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "IsDefault":
+		return wireValue{}, true
+	case "Layout":
+		return wireValue{}, true
+	case "LayoutType":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateDomainLayoutRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Description", "DisplayName", "IsDefault", "Layout", "LayoutType", "Tags")
 }
 
 func (s *CreateDomainLayoutRequest) validate(v *validator, path string) {
@@ -1059,6 +1763,36 @@ type CreateDomainLayoutResponse struct {
 	Version              *string           `json:"Version,omitzero"`
 }
 
+func (*CreateDomainLayoutResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "IsDefault":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Layout":
+		return wireValue{}, true
+	case "LayoutDefinitionName":
+		return wireValue{}, true
+	case "LayoutType":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "Version":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateDomainLayoutResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "DisplayName", "IsDefault", "LastUpdatedAt", "Layout", "LayoutDefinitionName", "LayoutType", "Tags", "Version")
+}
+
 func (s *CreateDomainLayoutResponse) validate(v *validator, path string) {
 	v.required(join(path, "CreatedAt"), s.CreatedAt != nil)
 	v.required(join(path, "Description"), s.Description != nil)
@@ -1107,6 +1841,30 @@ type CreateDomainRequest struct {
 	Matching              *MatchingRequest          `json:"Matching,omitzero"`
 	RuleBasedMatching     *RuleBasedMatchingRequest `json:"RuleBasedMatching,omitzero"`
 	Tags                  map[string]string         `json:"Tags,omitzero"`
+}
+
+func (*CreateDomainRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DataStore":
+		return wireValue{"", (*DataStoreRequest)(nil)}, true
+	case "DeadLetterQueueUrl":
+		return wireValue{}, true
+	case "DefaultEncryptionKey":
+		return wireValue{}, true
+	case "DefaultExpirationDays":
+		return wireValue{}, true
+	case "Matching":
+		return wireValue{"", (*MatchingRequest)(nil)}, true
+	case "RuleBasedMatching":
+		return wireValue{"", (*RuleBasedMatchingRequest)(nil)}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateDomainRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "DataStore", "DeadLetterQueueUrl", "DefaultEncryptionKey", "DefaultExpirationDays", "Matching", "RuleBasedMatching", "Tags")
 }
 
 func (s *CreateDomainRequest) validate(v *validator, path string) {
@@ -1158,6 +1916,36 @@ type CreateDomainResponse struct {
 	Tags                  map[string]string          `json:"Tags,omitzero"`
 }
 
+func (*CreateDomainResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "DataStore":
+		return wireValue{"", (*DataStoreResponse)(nil)}, true
+	case "DeadLetterQueueUrl":
+		return wireValue{}, true
+	case "DefaultEncryptionKey":
+		return wireValue{}, true
+	case "DefaultExpirationDays":
+		return wireValue{}, true
+	case "DomainName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Matching":
+		return wireValue{"", (*MatchingResponse)(nil)}, true
+	case "RuleBasedMatching":
+		return wireValue{"", (*RuleBasedMatchingResponse)(nil)}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateDomainResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "DataStore", "DeadLetterQueueUrl", "DefaultEncryptionKey", "DefaultExpirationDays", "DomainName", "LastUpdatedAt", "Matching", "RuleBasedMatching", "Tags")
+}
+
 func (s *CreateDomainResponse) validate(v *validator, path string) {
 	v.required(join(path, "CreatedAt"), s.CreatedAt != nil)
 	if s.DataStore != nil {
@@ -1203,6 +1991,20 @@ type CreateEventStreamRequest struct {
 	Uri             *string           `json:"Uri,omitzero"`
 }
 
+func (*CreateEventStreamRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Tags":
+		return wireValue{}, true
+	case "Uri":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateEventStreamRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Tags", "Uri")
+}
+
 func (s *CreateEventStreamRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -1234,6 +2036,20 @@ type CreateEventStreamResponse struct {
 	Tags           map[string]string `json:"Tags,omitzero"`
 }
 
+func (*CreateEventStreamResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "EventStreamArn":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateEventStreamResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "EventStreamArn", "Tags")
+}
+
 func (s *CreateEventStreamResponse) validate(v *validator, path string) {
 	v.required(join(path, "EventStreamArn"), s.EventStreamArn != nil)
 	if s.EventStreamArn != nil {
@@ -1259,6 +2075,28 @@ type CreateEventTriggerRequest struct {
 	ObjectTypeName         *string                 `json:"ObjectTypeName,omitzero"`
 	SegmentFilter          *string                 `json:"SegmentFilter,omitzero"`
 	Tags                   map[string]string       `json:"Tags,omitzero"`
+}
+
+func (*CreateEventTriggerRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Description":
+		return wireValue{}, true
+	case "EventTriggerConditions":
+		return wireValue{"l", (*EventTriggerCondition)(nil)}, true
+	case "EventTriggerLimits":
+		return wireValue{"", (*EventTriggerLimits)(nil)}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "SegmentFilter":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateEventTriggerRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Description", "EventTriggerConditions", "EventTriggerLimits", "ObjectTypeName", "SegmentFilter", "Tags")
 }
 
 func (s *CreateEventTriggerRequest) validate(v *validator, path string) {
@@ -1317,6 +2155,34 @@ type CreateEventTriggerResponse struct {
 	Tags                   map[string]string       `json:"Tags,omitzero"`
 }
 
+func (*CreateEventTriggerResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "EventTriggerConditions":
+		return wireValue{"l", (*EventTriggerCondition)(nil)}, true
+	case "EventTriggerLimits":
+		return wireValue{"", (*EventTriggerLimits)(nil)}, true
+	case "EventTriggerName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "SegmentFilter":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateEventTriggerResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "EventTriggerConditions", "EventTriggerLimits", "EventTriggerName", "LastUpdatedAt", "ObjectTypeName", "SegmentFilter", "Tags")
+}
+
 func (s *CreateEventTriggerResponse) validate(v *validator, path string) {
 	if s.Description != nil {
 		v.length(join(path, "Description"), *s.Description, 1, 1000)
@@ -1362,6 +2228,26 @@ type CreateIntegrationWorkflowRequest struct {
 	WorkflowType      *string            `json:"WorkflowType,omitzero"`
 }
 
+func (*CreateIntegrationWorkflowRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "IntegrationConfig":
+		return wireValue{"", (*IntegrationConfig)(nil)}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "RoleArn":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "WorkflowType":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateIntegrationWorkflowRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "IntegrationConfig", "ObjectTypeName", "RoleArn", "Tags", "WorkflowType")
+}
+
 func (s *CreateIntegrationWorkflowRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -1400,6 +2286,20 @@ func (s *CreateIntegrationWorkflowRequest) validate(v *validator, path string) {
 type CreateIntegrationWorkflowResponse struct {
 	Message    *string `json:"Message,omitzero"`
 	WorkflowId *string `json:"WorkflowId,omitzero"`
+}
+
+func (*CreateIntegrationWorkflowResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	case "WorkflowId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateIntegrationWorkflowResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message", "WorkflowId")
 }
 
 func (s *CreateIntegrationWorkflowResponse) validate(v *validator, path string) {
@@ -1441,6 +2341,66 @@ type CreateProfileRequest struct {
 	PhoneNumber           *string                `json:"PhoneNumber,omitzero"`
 	ProfileType           *string                `json:"ProfileType,omitzero"`
 	ShippingAddress       *Address               `json:"ShippingAddress,omitzero"`
+}
+
+func (*CreateProfileRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AccountNumber":
+		return wireValue{}, true
+	case "AdditionalInformation":
+		return wireValue{}, true
+	case "Address":
+		return wireValue{"", (*Address)(nil)}, true
+	case "Attributes":
+		return wireValue{}, true
+	case "BillingAddress":
+		return wireValue{"", (*Address)(nil)}, true
+	case "BirthDate":
+		return wireValue{}, true
+	case "BusinessEmailAddress":
+		return wireValue{}, true
+	case "BusinessName":
+		return wireValue{}, true
+	case "BusinessPhoneNumber":
+		return wireValue{}, true
+	case "EmailAddress":
+		return wireValue{}, true
+	case "EngagementPreferences":
+		return wireValue{"", (*EngagementPreferences)(nil)}, true
+	case "FirstName":
+		return wireValue{}, true
+	case "Gender":
+		return wireValue{}, true
+	case "GenderString":
+		return wireValue{}, true
+	case "HomePhoneNumber":
+		return wireValue{}, true
+	case "LastName":
+		return wireValue{}, true
+	case "MailingAddress":
+		return wireValue{"", (*Address)(nil)}, true
+	case "MiddleName":
+		return wireValue{}, true
+	case "MobilePhoneNumber":
+		return wireValue{}, true
+	case "PartyType":
+		return wireValue{}, true
+	case "PartyTypeString":
+		return wireValue{}, true
+	case "PersonalEmailAddress":
+		return wireValue{}, true
+	case "PhoneNumber":
+		return wireValue{}, true
+	case "ProfileType":
+		return wireValue{}, true
+	case "ShippingAddress":
+		return wireValue{"", (*Address)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateProfileRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "AccountNumber", "AdditionalInformation", "Address", "Attributes", "BillingAddress", "BirthDate", "BusinessEmailAddress", "BusinessName", "BusinessPhoneNumber", "EmailAddress", "EngagementPreferences", "FirstName", "Gender", "GenderString", "HomePhoneNumber", "LastName", "MailingAddress", "MiddleName", "MobilePhoneNumber", "PartyType", "PartyTypeString", "PersonalEmailAddress", "PhoneNumber", "ProfileType", "ShippingAddress")
 }
 
 func (s *CreateProfileRequest) validate(v *validator, path string) {
@@ -1534,6 +2494,18 @@ type CreateProfileResponse struct {
 	ProfileId *string `json:"ProfileId,omitzero"`
 }
 
+func (*CreateProfileResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ProfileId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateProfileResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "ProfileId")
+}
+
 func (s *CreateProfileResponse) validate(v *validator, path string) {
 	v.required(join(path, "ProfileId"), s.ProfileId != nil)
 	if s.ProfileId != nil {
@@ -1549,6 +2521,24 @@ type CreateRecommenderFilterRequest struct {
 	RecommenderFilterName       *string           `json:"-"`
 	RecommenderSchemaName       *string           `json:"RecommenderSchemaName,omitzero"`
 	Tags                        map[string]string `json:"Tags,omitzero"`
+}
+
+func (*CreateRecommenderFilterRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Description":
+		return wireValue{}, true
+	case "RecommenderFilterExpression":
+		return wireValue{}, true
+	case "RecommenderSchemaName":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateRecommenderFilterRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Description", "RecommenderFilterExpression", "RecommenderSchemaName", "Tags")
 }
 
 func (s *CreateRecommenderFilterRequest) validate(v *validator, path string) {
@@ -1589,6 +2579,20 @@ type CreateRecommenderFilterResponse struct {
 	Tags                 map[string]string `json:"Tags,omitzero"`
 }
 
+func (*CreateRecommenderFilterResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "RecommenderFilterArn":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateRecommenderFilterResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "RecommenderFilterArn", "Tags")
+}
+
 func (s *CreateRecommenderFilterResponse) validate(v *validator, path string) {
 	v.required(join(path, "RecommenderFilterArn"), s.RecommenderFilterArn != nil)
 	if s.RecommenderFilterArn != nil {
@@ -1613,6 +2617,26 @@ type CreateRecommenderRequest struct {
 	RecommenderRecipeName *string            `json:"RecommenderRecipeName,omitzero"`
 	RecommenderSchemaName *string            `json:"RecommenderSchemaName,omitzero"`
 	Tags                  map[string]string  `json:"Tags,omitzero"`
+}
+
+func (*CreateRecommenderRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Description":
+		return wireValue{}, true
+	case "RecommenderConfig":
+		return wireValue{"", (*RecommenderConfig)(nil)}, true
+	case "RecommenderRecipeName":
+		return wireValue{}, true
+	case "RecommenderSchemaName":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateRecommenderRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Description", "RecommenderConfig", "RecommenderRecipeName", "RecommenderSchemaName", "Tags")
 }
 
 func (s *CreateRecommenderRequest) validate(v *validator, path string) {
@@ -1656,6 +2680,20 @@ type CreateRecommenderResponse struct {
 	Tags           map[string]string `json:"Tags,omitzero"`
 }
 
+func (*CreateRecommenderResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "RecommenderArn":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateRecommenderResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "RecommenderArn", "Tags")
+}
+
 func (s *CreateRecommenderResponse) validate(v *validator, path string) {
 	v.required(join(path, "RecommenderArn"), s.RecommenderArn != nil)
 	if s.RecommenderArn != nil {
@@ -1677,6 +2715,20 @@ type CreateRecommenderSchemaRequest struct {
 	Fields                map[string][]RecommenderSchemaField `json:"Fields,omitzero"`
 	RecommenderSchemaName *string                             `json:"-"`
 	Tags                  map[string]string                   `json:"Tags,omitzero"`
+}
+
+func (*CreateRecommenderSchemaRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Fields":
+		return wireValue{"ml", (*RecommenderSchemaField)(nil)}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateRecommenderSchemaRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Fields", "Tags")
 }
 
 func (s *CreateRecommenderSchemaRequest) validate(v *validator, path string) {
@@ -1718,6 +2770,28 @@ type CreateRecommenderSchemaResponse struct {
 	RecommenderSchemaName *string                             `json:"RecommenderSchemaName,omitzero"`
 	Status                *string                             `json:"Status,omitzero"`
 	Tags                  map[string]string                   `json:"Tags,omitzero"`
+}
+
+func (*CreateRecommenderSchemaResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"ml", (*RecommenderSchemaField)(nil)}, true
+	case "RecommenderSchemaArn":
+		return wireValue{}, true
+	case "RecommenderSchemaName":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateRecommenderSchemaResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Fields", "RecommenderSchemaArn", "RecommenderSchemaName", "Status", "Tags")
 }
 
 func (s *CreateRecommenderSchemaResponse) validate(v *validator, path string) {
@@ -1767,6 +2841,28 @@ type CreateSegmentDefinitionRequest struct {
 	Tags                  map[string]string `json:"Tags,omitzero"`
 }
 
+func (*CreateSegmentDefinitionRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "SegmentGroups":
+		return wireValue{"", (*SegmentGroup)(nil)}, true
+	case "SegmentSort":
+		return wireValue{"", (*SegmentSort)(nil)}, true
+	case "SegmentSqlQuery":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateSegmentDefinitionRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Description", "DisplayName", "SegmentGroups", "SegmentSort", "SegmentSqlQuery", "Tags")
+}
+
 func (s *CreateSegmentDefinitionRequest) validate(v *validator, path string) {
 	if s.Description != nil {
 		v.length(join(path, "Description"), *s.Description, 1, 4000)
@@ -1814,6 +2910,28 @@ type CreateSegmentDefinitionResponse struct {
 	Tags                  map[string]string `json:"Tags,omitzero"`
 }
 
+func (*CreateSegmentDefinitionResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "SegmentDefinitionArn":
+		return wireValue{}, true
+	case "SegmentDefinitionName":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateSegmentDefinitionResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "DisplayName", "SegmentDefinitionArn", "SegmentDefinitionName", "Tags")
+}
+
 func (s *CreateSegmentDefinitionResponse) validate(v *validator, path string) {
 	if s.Description != nil {
 		v.length(join(path, "Description"), *s.Description, 1, 4000)
@@ -1846,6 +2964,20 @@ type CreateSegmentEstimateRequest struct {
 	SegmentSqlQuery *string                `json:"SegmentSqlQuery,omitzero"`
 }
 
+func (*CreateSegmentEstimateRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "SegmentQuery":
+		return wireValue{"", (*SegmentGroupStructure)(nil)}, true
+	case "SegmentSqlQuery":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateSegmentEstimateRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "SegmentQuery", "SegmentSqlQuery")
+}
+
 func (s *CreateSegmentEstimateRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -1865,6 +2997,20 @@ type CreateSegmentEstimateResponse struct {
 	DomainName *string `json:"DomainName,omitzero"`
 	EstimateId *string `json:"EstimateId,omitzero"`
 	StatusCode *int    `json:"-"`
+}
+
+func (*CreateSegmentEstimateResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DomainName":
+		return wireValue{}, true
+	case "EstimateId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateSegmentEstimateResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "DomainName", "EstimateId")
 }
 
 func (s *CreateSegmentEstimateResponse) validate(v *validator, path string) {
@@ -1895,6 +3041,24 @@ type CreateSegmentSnapshotRequest struct {
 	EncryptionKey         *string `json:"EncryptionKey,omitzero"`
 	RoleArn               *string `json:"RoleArn,omitzero"`
 	SegmentDefinitionName *string `json:"-"`
+}
+
+func (*CreateSegmentSnapshotRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DataFormat":
+		return wireValue{}, true
+	case "DestinationUri":
+		return wireValue{}, true
+	case "EncryptionKey":
+		return wireValue{}, true
+	case "RoleArn":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateSegmentSnapshotRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "DataFormat", "DestinationUri", "EncryptionKey", "RoleArn")
 }
 
 func (s *CreateSegmentSnapshotRequest) validate(v *validator, path string) {
@@ -1929,6 +3093,18 @@ type CreateSegmentSnapshotResponse struct {
 	SnapshotId *string `json:"SnapshotId,omitzero"`
 }
 
+func (*CreateSegmentSnapshotResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "SnapshotId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateSegmentSnapshotResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "SnapshotId")
+}
+
 func (s *CreateSegmentSnapshotResponse) validate(v *validator, path string) {
 	v.required(join(path, "SnapshotId"), s.SnapshotId != nil)
 	if s.SnapshotId != nil {
@@ -1943,6 +3119,24 @@ type CreateUploadJobRequest struct {
 	DomainName  *string                    `json:"-"`
 	Fields      map[string]ObjectTypeField `json:"Fields,omitzero"`
 	UniqueKey   *string                    `json:"UniqueKey,omitzero"`
+}
+
+func (*CreateUploadJobRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DataExpiry":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"m", (*ObjectTypeField)(nil)}, true
+	case "UniqueKey":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateUploadJobRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "DataExpiry", "DisplayName", "Fields", "UniqueKey")
 }
 
 func (s *CreateUploadJobRequest) validate(v *validator, path string) {
@@ -1977,6 +3171,18 @@ type CreateUploadJobResponse struct {
 	JobId *string `json:"JobId,omitzero"`
 }
 
+func (*CreateUploadJobResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "JobId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*CreateUploadJobResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "JobId")
+}
+
 func (s *CreateUploadJobResponse) validate(v *validator, path string) {
 	v.required(join(path, "JobId"), s.JobId != nil)
 	if s.JobId != nil {
@@ -1989,6 +3195,18 @@ type DataStoreRequest struct {
 	Enabled *bool `json:"Enabled,omitzero"`
 }
 
+func (*DataStoreRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Enabled":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DataStoreRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Enabled")
+}
+
 func (s *DataStoreRequest) validate(v *validator, path string) {
 }
 
@@ -1996,6 +3214,20 @@ func (s *DataStoreRequest) validate(v *validator, path string) {
 type DataStoreResponse struct {
 	Enabled   *bool      `json:"Enabled,omitzero"`
 	Readiness *Readiness `json:"Readiness,omitzero"`
+}
+
+func (*DataStoreResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Enabled":
+		return wireValue{}, true
+	case "Readiness":
+		return wireValue{"", (*Readiness)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DataStoreResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Enabled", "Readiness")
 }
 
 func (s *DataStoreResponse) validate(v *validator, path string) {
@@ -2008,6 +3240,20 @@ func (s *DataStoreResponse) validate(v *validator, path string) {
 type DateDimension struct {
 	DimensionType *string  `json:"DimensionType,omitzero"`
 	Values        []string `json:"Values,omitzero"`
+}
+
+func (*DateDimension) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DimensionType":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DateDimension) wireFolds(name []byte) bool {
+	return foldsAny(name, "DimensionType", "Values")
 }
 
 func (s *DateDimension) validate(v *validator, path string) {
@@ -2027,6 +3273,14 @@ type DeleteCalculatedAttributeDefinitionRequest struct {
 	DomainName              *string `json:"-"`
 }
 
+func (*DeleteCalculatedAttributeDefinitionRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteCalculatedAttributeDefinitionRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *DeleteCalculatedAttributeDefinitionRequest) validate(v *validator, path string) {
 	v.required(join(path, "CalculatedAttributeName"), s.CalculatedAttributeName != nil)
 	if s.CalculatedAttributeName != nil {
@@ -2044,6 +3298,14 @@ func (s *DeleteCalculatedAttributeDefinitionRequest) validate(v *validator, path
 type DeleteCalculatedAttributeDefinitionResponse struct {
 }
 
+func (*DeleteCalculatedAttributeDefinitionResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteCalculatedAttributeDefinitionResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *DeleteCalculatedAttributeDefinitionResponse) validate(v *validator, path string) {
 }
 
@@ -2051,6 +3313,14 @@ func (s *DeleteCalculatedAttributeDefinitionResponse) validate(v *validator, pat
 type DeleteDomainLayoutRequest struct {
 	DomainName           *string `json:"-"`
 	LayoutDefinitionName *string `json:"-"`
+}
+
+func (*DeleteDomainLayoutRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteDomainLayoutRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *DeleteDomainLayoutRequest) validate(v *validator, path string) {
@@ -2071,6 +3341,18 @@ type DeleteDomainLayoutResponse struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*DeleteDomainLayoutResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteDomainLayoutResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *DeleteDomainLayoutResponse) validate(v *validator, path string) {
 	v.required(join(path, "Message"), s.Message != nil)
 }
@@ -2079,6 +3361,14 @@ func (s *DeleteDomainLayoutResponse) validate(v *validator, path string) {
 type DeleteDomainObjectTypeRequest struct {
 	DomainName     *string `json:"-"`
 	ObjectTypeName *string `json:"-"`
+}
+
+func (*DeleteDomainObjectTypeRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteDomainObjectTypeRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *DeleteDomainObjectTypeRequest) validate(v *validator, path string) {
@@ -2098,12 +3388,28 @@ func (s *DeleteDomainObjectTypeRequest) validate(v *validator, path string) {
 type DeleteDomainObjectTypeResponse struct {
 }
 
+func (*DeleteDomainObjectTypeResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteDomainObjectTypeResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *DeleteDomainObjectTypeResponse) validate(v *validator, path string) {
 }
 
 // DeleteDomainRequest is the model's DeleteDomainRequest shape.
 type DeleteDomainRequest struct {
 	DomainName *string `json:"-"`
+}
+
+func (*DeleteDomainRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteDomainRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *DeleteDomainRequest) validate(v *validator, path string) {
@@ -2119,6 +3425,18 @@ type DeleteDomainResponse struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*DeleteDomainResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteDomainResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *DeleteDomainResponse) validate(v *validator, path string) {
 	v.required(join(path, "Message"), s.Message != nil)
 }
@@ -2127,6 +3445,14 @@ func (s *DeleteDomainResponse) validate(v *validator, path string) {
 type DeleteEventStreamRequest struct {
 	DomainName      *string `json:"-"`
 	EventStreamName *string `json:"-"`
+}
+
+func (*DeleteEventStreamRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteEventStreamRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *DeleteEventStreamRequest) validate(v *validator, path string) {
@@ -2146,6 +3472,14 @@ func (s *DeleteEventStreamRequest) validate(v *validator, path string) {
 type DeleteEventStreamResponse struct {
 }
 
+func (*DeleteEventStreamResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteEventStreamResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *DeleteEventStreamResponse) validate(v *validator, path string) {
 }
 
@@ -2153,6 +3487,14 @@ func (s *DeleteEventStreamResponse) validate(v *validator, path string) {
 type DeleteEventTriggerRequest struct {
 	DomainName       *string `json:"-"`
 	EventTriggerName *string `json:"-"`
+}
+
+func (*DeleteEventTriggerRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteEventTriggerRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *DeleteEventTriggerRequest) validate(v *validator, path string) {
@@ -2173,6 +3515,18 @@ type DeleteEventTriggerResponse struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*DeleteEventTriggerResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteEventTriggerResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *DeleteEventTriggerResponse) validate(v *validator, path string) {
 	v.required(join(path, "Message"), s.Message != nil)
 }
@@ -2181,6 +3535,18 @@ func (s *DeleteEventTriggerResponse) validate(v *validator, path string) {
 type DeleteIntegrationRequest struct {
 	DomainName *string `json:"-"`
 	Uri        *string `json:"Uri,omitzero"`
+}
+
+func (*DeleteIntegrationRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Uri":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteIntegrationRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Uri")
 }
 
 func (s *DeleteIntegrationRequest) validate(v *validator, path string) {
@@ -2200,6 +3566,18 @@ type DeleteIntegrationResponse struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*DeleteIntegrationResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteIntegrationResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *DeleteIntegrationResponse) validate(v *validator, path string) {
 	v.required(join(path, "Message"), s.Message != nil)
 }
@@ -2210,6 +3588,22 @@ type DeleteProfileKeyRequest struct {
 	KeyName    *string  `json:"KeyName,omitzero"`
 	ProfileId  *string  `json:"ProfileId,omitzero"`
 	Values     []string `json:"Values,omitzero"`
+}
+
+func (*DeleteProfileKeyRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "KeyName":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteProfileKeyRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "KeyName", "ProfileId", "Values")
 }
 
 func (s *DeleteProfileKeyRequest) validate(v *validator, path string) {
@@ -2240,6 +3634,18 @@ type DeleteProfileKeyResponse struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*DeleteProfileKeyResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteProfileKeyResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *DeleteProfileKeyResponse) validate(v *validator, path string) {
 }
 
@@ -2249,6 +3655,22 @@ type DeleteProfileObjectRequest struct {
 	ObjectTypeName         *string `json:"ObjectTypeName,omitzero"`
 	ProfileId              *string `json:"ProfileId,omitzero"`
 	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitzero"`
+}
+
+func (*DeleteProfileObjectRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	case "ProfileObjectUniqueKey":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteProfileObjectRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "ObjectTypeName", "ProfileId", "ProfileObjectUniqueKey")
 }
 
 func (s *DeleteProfileObjectRequest) validate(v *validator, path string) {
@@ -2277,6 +3699,18 @@ type DeleteProfileObjectResponse struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*DeleteProfileObjectResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteProfileObjectResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *DeleteProfileObjectResponse) validate(v *validator, path string) {
 }
 
@@ -2284,6 +3718,14 @@ func (s *DeleteProfileObjectResponse) validate(v *validator, path string) {
 type DeleteProfileObjectTypeRequest struct {
 	DomainName     *string `json:"-"`
 	ObjectTypeName *string `json:"-"`
+}
+
+func (*DeleteProfileObjectTypeRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteProfileObjectTypeRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *DeleteProfileObjectTypeRequest) validate(v *validator, path string) {
@@ -2304,6 +3746,18 @@ type DeleteProfileObjectTypeResponse struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*DeleteProfileObjectTypeResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteProfileObjectTypeResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *DeleteProfileObjectTypeResponse) validate(v *validator, path string) {
 	v.required(join(path, "Message"), s.Message != nil)
 }
@@ -2312,6 +3766,18 @@ func (s *DeleteProfileObjectTypeResponse) validate(v *validator, path string) {
 type DeleteProfileRequest struct {
 	DomainName *string `json:"-"`
 	ProfileId  *string `json:"ProfileId,omitzero"`
+}
+
+func (*DeleteProfileRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ProfileId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteProfileRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "ProfileId")
 }
 
 func (s *DeleteProfileRequest) validate(v *validator, path string) {
@@ -2331,6 +3797,18 @@ type DeleteProfileResponse struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*DeleteProfileResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteProfileResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *DeleteProfileResponse) validate(v *validator, path string) {
 }
 
@@ -2338,6 +3816,14 @@ func (s *DeleteProfileResponse) validate(v *validator, path string) {
 type DeleteRecommenderFilterRequest struct {
 	DomainName            *string `json:"-"`
 	RecommenderFilterName *string `json:"-"`
+}
+
+func (*DeleteRecommenderFilterRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteRecommenderFilterRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *DeleteRecommenderFilterRequest) validate(v *validator, path string) {
@@ -2358,6 +3844,18 @@ type DeleteRecommenderFilterResponse struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*DeleteRecommenderFilterResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteRecommenderFilterResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *DeleteRecommenderFilterResponse) validate(v *validator, path string) {
 	v.required(join(path, "Message"), s.Message != nil)
 }
@@ -2366,6 +3864,14 @@ func (s *DeleteRecommenderFilterResponse) validate(v *validator, path string) {
 type DeleteRecommenderRequest struct {
 	DomainName      *string `json:"-"`
 	RecommenderName *string `json:"-"`
+}
+
+func (*DeleteRecommenderRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteRecommenderRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *DeleteRecommenderRequest) validate(v *validator, path string) {
@@ -2385,6 +3891,14 @@ func (s *DeleteRecommenderRequest) validate(v *validator, path string) {
 type DeleteRecommenderResponse struct {
 }
 
+func (*DeleteRecommenderResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteRecommenderResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *DeleteRecommenderResponse) validate(v *validator, path string) {
 }
 
@@ -2392,6 +3906,14 @@ func (s *DeleteRecommenderResponse) validate(v *validator, path string) {
 type DeleteRecommenderSchemaRequest struct {
 	DomainName            *string `json:"-"`
 	RecommenderSchemaName *string `json:"-"`
+}
+
+func (*DeleteRecommenderSchemaRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteRecommenderSchemaRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *DeleteRecommenderSchemaRequest) validate(v *validator, path string) {
@@ -2411,6 +3933,14 @@ func (s *DeleteRecommenderSchemaRequest) validate(v *validator, path string) {
 type DeleteRecommenderSchemaResponse struct {
 }
 
+func (*DeleteRecommenderSchemaResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteRecommenderSchemaResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *DeleteRecommenderSchemaResponse) validate(v *validator, path string) {
 }
 
@@ -2418,6 +3948,14 @@ func (s *DeleteRecommenderSchemaResponse) validate(v *validator, path string) {
 type DeleteSegmentDefinitionRequest struct {
 	DomainName            *string `json:"-"`
 	SegmentDefinitionName *string `json:"-"`
+}
+
+func (*DeleteSegmentDefinitionRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteSegmentDefinitionRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *DeleteSegmentDefinitionRequest) validate(v *validator, path string) {
@@ -2438,6 +3976,18 @@ type DeleteSegmentDefinitionResponse struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*DeleteSegmentDefinitionResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DeleteSegmentDefinitionResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *DeleteSegmentDefinitionResponse) validate(v *validator, path string) {
 	if s.Message != nil {
 		v.length(join(path, "Message"), *s.Message, 1, 1000)
@@ -2448,6 +3998,14 @@ func (s *DeleteSegmentDefinitionResponse) validate(v *validator, path string) {
 type DeleteWorkflowRequest struct {
 	DomainName *string `json:"-"`
 	WorkflowId *string `json:"-"`
+}
+
+func (*DeleteWorkflowRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteWorkflowRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *DeleteWorkflowRequest) validate(v *validator, path string) {
@@ -2466,6 +4024,14 @@ func (s *DeleteWorkflowRequest) validate(v *validator, path string) {
 type DeleteWorkflowResponse struct {
 }
 
+func (*DeleteWorkflowResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*DeleteWorkflowResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *DeleteWorkflowResponse) validate(v *validator, path string) {
 }
 
@@ -2474,6 +4040,22 @@ type DestinationSummary struct {
 	Status         *string    `json:"Status,omitzero"`
 	UnhealthySince *Timestamp `json:"UnhealthySince,omitzero"`
 	Uri            *string    `json:"Uri,omitzero"`
+}
+
+func (*DestinationSummary) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Status":
+		return wireValue{}, true
+	case "UnhealthySince":
+		return wireValue{}, true
+	case "Uri":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DestinationSummary) wireFolds(name []byte) bool {
+	return foldsAny(name, "Status", "UnhealthySince", "Uri")
 }
 
 func (s *DestinationSummary) validate(v *validator, path string) {
@@ -2491,6 +4073,18 @@ func (s *DestinationSummary) validate(v *validator, path string) {
 type DetectProfileObjectTypeRequest struct {
 	DomainName *string  `json:"-"`
 	Objects    []string `json:"Objects,omitzero"`
+}
+
+func (*DetectProfileObjectTypeRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Objects":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DetectProfileObjectTypeRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Objects")
 }
 
 func (s *DetectProfileObjectTypeRequest) validate(v *validator, path string) {
@@ -2513,6 +4107,18 @@ type DetectProfileObjectTypeResponse struct {
 	DetectedProfileObjectTypes []DetectedProfileObjectType `json:"DetectedProfileObjectTypes,omitzero"`
 }
 
+func (*DetectProfileObjectTypeResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DetectedProfileObjectTypes":
+		return wireValue{"l", (*DetectedProfileObjectType)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DetectProfileObjectTypeResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "DetectedProfileObjectTypes")
+}
+
 func (s *DetectProfileObjectTypeResponse) validate(v *validator, path string) {
 	if s.DetectedProfileObjectTypes != nil {
 		for i2, e2 := range s.DetectedProfileObjectTypes {
@@ -2526,6 +4132,22 @@ type DetectedProfileObjectType struct {
 	Fields                           map[string]ObjectTypeField `json:"Fields,omitzero"`
 	Keys                             map[string][]ObjectTypeKey `json:"Keys,omitzero"`
 	SourceLastUpdatedTimestampFormat *string                    `json:"SourceLastUpdatedTimestampFormat,omitzero"`
+}
+
+func (*DetectedProfileObjectType) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Fields":
+		return wireValue{"m", (*ObjectTypeField)(nil)}, true
+	case "Keys":
+		return wireValue{"ml", (*ObjectTypeKey)(nil)}, true
+	case "SourceLastUpdatedTimestampFormat":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DetectedProfileObjectType) wireFolds(name []byte) bool {
+	return foldsAny(name, "Fields", "Keys", "SourceLastUpdatedTimestampFormat")
 }
 
 func (s *DetectedProfileObjectType) validate(v *validator, path string) {
@@ -2556,6 +4178,20 @@ type Dimension struct {
 	ProfileAttributes    *ProfileAttributes                      `json:"ProfileAttributes,omitzero"`
 }
 
+func (*Dimension) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CalculatedAttributes":
+		return wireValue{"m", (*CalculatedAttributeDimension)(nil)}, true
+	case "ProfileAttributes":
+		return wireValue{"", (*ProfileAttributes)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Dimension) wireFolds(name []byte) bool {
+	return foldsAny(name, "CalculatedAttributes", "ProfileAttributes")
+}
+
 func (s *Dimension) validate(v *validator, path string) {
 	v.union(path, []string{"CalculatedAttributes", "ProfileAttributes"}, s.CalculatedAttributes != nil, s.ProfileAttributes != nil)
 	if s.CalculatedAttributes != nil {
@@ -2575,6 +4211,22 @@ type DiversityColumn struct {
 	CapType *string `json:"CapType,omitzero"`
 	Name    *string `json:"Name,omitzero"`
 	Target  *string `json:"Target,omitzero"`
+}
+
+func (*DiversityColumn) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CapType":
+		return wireValue{}, true
+	case "Name":
+		return wireValue{}, true
+	case "Target":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DiversityColumn) wireFolds(name []byte) bool {
+	return foldsAny(name, "CapType", "Name", "Target")
 }
 
 func (s *DiversityColumn) validate(v *validator, path string) {
@@ -2598,6 +4250,18 @@ type DiversityConfig struct {
 	DiversityColumns []DiversityColumn `json:"DiversityColumns,omitzero"`
 }
 
+func (*DiversityConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DiversityColumns":
+		return wireValue{"l", (*DiversityColumn)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DiversityConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "DiversityColumns")
+}
+
 func (s *DiversityConfig) validate(v *validator, path string) {
 	if s.DiversityColumns != nil {
 		v.count(join(path, "DiversityColumns"), len(s.DiversityColumns), 0, 2)
@@ -2613,6 +4277,24 @@ type DomainObjectTypeField struct {
 	FeatureType *string `json:"FeatureType,omitzero"`
 	Source      *string `json:"Source,omitzero"`
 	Target      *string `json:"Target,omitzero"`
+}
+
+func (*DomainObjectTypeField) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ContentType":
+		return wireValue{}, true
+	case "FeatureType":
+		return wireValue{}, true
+	case "Source":
+		return wireValue{}, true
+	case "Target":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DomainObjectTypeField) wireFolds(name []byte) bool {
+	return foldsAny(name, "ContentType", "FeatureType", "Source", "Target")
 }
 
 func (s *DomainObjectTypeField) validate(v *validator, path string) {
@@ -2639,6 +4321,26 @@ type DomainObjectTypesListItem struct {
 	LastUpdatedAt  *Timestamp        `json:"LastUpdatedAt,omitzero"`
 	ObjectTypeName *string           `json:"ObjectTypeName,omitzero"`
 	Tags           map[string]string `json:"Tags,omitzero"`
+}
+
+func (*DomainObjectTypesListItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DomainObjectTypesListItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "LastUpdatedAt", "ObjectTypeName", "Tags")
 }
 
 func (s *DomainObjectTypesListItem) validate(v *validator, path string) {
@@ -2668,6 +4370,24 @@ type DomainStats struct {
 	TotalSize            *int64 `json:"TotalSize,omitzero"`
 }
 
+func (*DomainStats) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "MeteringProfileCount":
+		return wireValue{}, true
+	case "ObjectCount":
+		return wireValue{}, true
+	case "ProfileCount":
+		return wireValue{}, true
+	case "TotalSize":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*DomainStats) wireFolds(name []byte) bool {
+	return foldsAny(name, "MeteringProfileCount", "ObjectCount", "ProfileCount", "TotalSize")
+}
+
 func (s *DomainStats) validate(v *validator, path string) {
 }
 
@@ -2675,6 +4395,20 @@ func (s *DomainStats) validate(v *validator, path string) {
 type EngagementPreferences struct {
 	Email []ContactPreference `json:"Email,omitzero"`
 	Phone []ContactPreference `json:"Phone,omitzero"`
+}
+
+func (*EngagementPreferences) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Email":
+		return wireValue{"l", (*ContactPreference)(nil)}, true
+	case "Phone":
+		return wireValue{"l", (*ContactPreference)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*EngagementPreferences) wireFolds(name []byte) bool {
+	return foldsAny(name, "Email", "Phone")
 }
 
 func (s *EngagementPreferences) validate(v *validator, path string) {
@@ -2697,6 +4431,22 @@ type EventParameters struct {
 	EventWeight         *float64 `json:"EventWeight,omitzero"`
 }
 
+func (*EventParameters) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "EventType":
+		return wireValue{}, true
+	case "EventValueThreshold":
+		return wireValue{}, true
+	case "EventWeight":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*EventParameters) wireFolds(name []byte) bool {
+	return foldsAny(name, "EventType", "EventValueThreshold", "EventWeight")
+}
+
 func (s *EventParameters) validate(v *validator, path string) {
 	v.required(join(path, "EventType"), s.EventType != nil)
 	if s.EventType != nil {
@@ -2713,6 +4463,24 @@ type EventStreamDestinationDetails struct {
 	Status         *string    `json:"Status,omitzero"`
 	UnhealthySince *Timestamp `json:"UnhealthySince,omitzero"`
 	Uri            *string    `json:"Uri,omitzero"`
+}
+
+func (*EventStreamDestinationDetails) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "UnhealthySince":
+		return wireValue{}, true
+	case "Uri":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*EventStreamDestinationDetails) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message", "Status", "UnhealthySince", "Uri")
 }
 
 func (s *EventStreamDestinationDetails) validate(v *validator, path string) {
@@ -2738,6 +4506,30 @@ type EventStreamSummary struct {
 	State              *string             `json:"State,omitzero"`
 	StoppedSince       *Timestamp          `json:"StoppedSince,omitzero"`
 	Tags               map[string]string   `json:"Tags,omitzero"`
+}
+
+func (*EventStreamSummary) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DestinationSummary":
+		return wireValue{"", (*DestinationSummary)(nil)}, true
+	case "DomainName":
+		return wireValue{}, true
+	case "EventStreamArn":
+		return wireValue{}, true
+	case "EventStreamName":
+		return wireValue{}, true
+	case "State":
+		return wireValue{}, true
+	case "StoppedSince":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*EventStreamSummary) wireFolds(name []byte) bool {
+	return foldsAny(name, "DestinationSummary", "DomainName", "EventStreamArn", "EventStreamName", "State", "StoppedSince", "Tags")
 }
 
 func (s *EventStreamSummary) validate(v *validator, path string) {
@@ -2778,6 +4570,20 @@ type EventTriggerCondition struct {
 	LogicalOperator        *string                 `json:"LogicalOperator,omitzero"`
 }
 
+func (*EventTriggerCondition) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "EventTriggerDimensions":
+		return wireValue{"l", (*EventTriggerDimension)(nil)}, true
+	case "LogicalOperator":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*EventTriggerCondition) wireFolds(name []byte) bool {
+	return foldsAny(name, "EventTriggerDimensions", "LogicalOperator")
+}
+
 func (s *EventTriggerCondition) validate(v *validator, path string) {
 	v.required(join(path, "EventTriggerDimensions"), s.EventTriggerDimensions != nil)
 	if s.EventTriggerDimensions != nil {
@@ -2797,6 +4603,18 @@ type EventTriggerDimension struct {
 	ObjectAttributes []ObjectAttribute `json:"ObjectAttributes,omitzero"`
 }
 
+func (*EventTriggerDimension) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ObjectAttributes":
+		return wireValue{"l", (*ObjectAttribute)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*EventTriggerDimension) wireFolds(name []byte) bool {
+	return foldsAny(name, "ObjectAttributes")
+}
+
 func (s *EventTriggerDimension) validate(v *validator, path string) {
 	v.required(join(path, "ObjectAttributes"), s.ObjectAttributes != nil)
 	if s.ObjectAttributes != nil {
@@ -2811,6 +4629,20 @@ func (s *EventTriggerDimension) validate(v *validator, path string) {
 type EventTriggerLimits struct {
 	EventExpiration *int64   `json:"EventExpiration,omitzero"`
 	Periods         []Period `json:"Periods,omitzero"`
+}
+
+func (*EventTriggerLimits) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "EventExpiration":
+		return wireValue{}, true
+	case "Periods":
+		return wireValue{"l", (*Period)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*EventTriggerLimits) wireFolds(name []byte) bool {
+	return foldsAny(name, "EventExpiration", "Periods")
 }
 
 func (s *EventTriggerLimits) validate(v *validator, path string) {
@@ -2830,6 +4662,28 @@ type EventTriggerSummaryItem struct {
 	LastUpdatedAt    *Timestamp        `json:"LastUpdatedAt,omitzero"`
 	ObjectTypeName   *string           `json:"ObjectTypeName,omitzero"`
 	Tags             map[string]string `json:"Tags,omitzero"`
+}
+
+func (*EventTriggerSummaryItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "EventTriggerName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*EventTriggerSummaryItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "EventTriggerName", "LastUpdatedAt", "ObjectTypeName", "Tags")
 }
 
 func (s *EventTriggerSummaryItem) validate(v *validator, path string) {
@@ -2859,6 +4713,18 @@ type EventsConfig struct {
 	EventParametersList []EventParameters `json:"EventParametersList,omitzero"`
 }
 
+func (*EventsConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "EventParametersList":
+		return wireValue{"l", (*EventParameters)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*EventsConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "EventParametersList")
+}
+
 func (s *EventsConfig) validate(v *validator, path string) {
 	v.required(join(path, "EventParametersList"), s.EventParametersList != nil)
 	if s.EventParametersList != nil {
@@ -2874,6 +4740,18 @@ type ExportingConfig struct {
 	S3Exporting *S3ExportingConfig `json:"S3Exporting,omitzero"`
 }
 
+func (*ExportingConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "S3Exporting":
+		return wireValue{"", (*S3ExportingConfig)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ExportingConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "S3Exporting")
+}
+
 func (s *ExportingConfig) validate(v *validator, path string) {
 	if s.S3Exporting != nil {
 		s.S3Exporting.validate(v, join(path, "S3Exporting"))
@@ -2883,6 +4761,18 @@ func (s *ExportingConfig) validate(v *validator, path string) {
 // ExportingLocation is the model's ExportingLocation shape.
 type ExportingLocation struct {
 	S3Exporting *S3ExportingLocation `json:"S3Exporting,omitzero"`
+}
+
+func (*ExportingLocation) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "S3Exporting":
+		return wireValue{"", (*S3ExportingLocation)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ExportingLocation) wireFolds(name []byte) bool {
+	return foldsAny(name, "S3Exporting")
 }
 
 func (s *ExportingLocation) validate(v *validator, path string) {
@@ -2895,6 +4785,20 @@ func (s *ExportingLocation) validate(v *validator, path string) {
 type ExtraLengthValueProfileDimension struct {
 	DimensionType *string  `json:"DimensionType,omitzero"`
 	Values        []string `json:"Values,omitzero"`
+}
+
+func (*ExtraLengthValueProfileDimension) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DimensionType":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ExtraLengthValueProfileDimension) wireFolds(name []byte) bool {
+	return foldsAny(name, "DimensionType", "Values")
 }
 
 func (s *ExtraLengthValueProfileDimension) validate(v *validator, path string) {
@@ -2936,6 +4840,62 @@ type FieldSourceProfileIds struct {
 	PhoneNumber           *string           `json:"PhoneNumber,omitzero"`
 	ProfileType           *string           `json:"ProfileType,omitzero"`
 	ShippingAddress       *string           `json:"ShippingAddress,omitzero"`
+}
+
+func (*FieldSourceProfileIds) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AccountNumber":
+		return wireValue{}, true
+	case "AdditionalInformation":
+		return wireValue{}, true
+	case "Address":
+		return wireValue{}, true
+	case "Attributes":
+		return wireValue{}, true
+	case "BillingAddress":
+		return wireValue{}, true
+	case "BirthDate":
+		return wireValue{}, true
+	case "BusinessEmailAddress":
+		return wireValue{}, true
+	case "BusinessName":
+		return wireValue{}, true
+	case "BusinessPhoneNumber":
+		return wireValue{}, true
+	case "EmailAddress":
+		return wireValue{}, true
+	case "EngagementPreferences":
+		return wireValue{}, true
+	case "FirstName":
+		return wireValue{}, true
+	case "Gender":
+		return wireValue{}, true
+	case "HomePhoneNumber":
+		return wireValue{}, true
+	case "LastName":
+		return wireValue{}, true
+	case "MailingAddress":
+		return wireValue{}, true
+	case "MiddleName":
+		return wireValue{}, true
+	case "MobilePhoneNumber":
+		return wireValue{}, true
+	case "PartyType":
+		return wireValue{}, true
+	case "PersonalEmailAddress":
+		return wireValue{}, true
+	case "PhoneNumber":
+		return wireValue{}, true
+	case "ProfileType":
+		return wireValue{}, true
+	case "ShippingAddress":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*FieldSourceProfileIds) wireFolds(name []byte) bool {
+	return foldsAny(name, "AccountNumber", "AdditionalInformation", "Address", "Attributes", "BillingAddress", "BirthDate", "BusinessEmailAddress", "BusinessName", "BusinessPhoneNumber", "EmailAddress", "EngagementPreferences", "FirstName", "Gender", "HomePhoneNumber", "LastName", "MailingAddress", "MiddleName", "MobilePhoneNumber", "PartyType", "PersonalEmailAddress", "PhoneNumber", "ProfileType", "ShippingAddress")
 }
 
 func (s *FieldSourceProfileIds) validate(v *validator, path string) {
@@ -3019,6 +4979,20 @@ type Filter struct {
 	Include *string       `json:"Include,omitzero"`
 }
 
+func (*Filter) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Groups":
+		return wireValue{"l", (*FilterGroup)(nil)}, true
+	case "Include":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Filter) wireFolds(name []byte) bool {
+	return foldsAny(name, "Groups", "Include")
+}
+
 func (s *Filter) validate(v *validator, path string) {
 	v.required(join(path, "Groups"), s.Groups != nil)
 	if s.Groups != nil {
@@ -3037,6 +5011,20 @@ func (s *Filter) validate(v *validator, path string) {
 type FilterAttributeDimension struct {
 	DimensionType *string  `json:"DimensionType,omitzero"`
 	Values        []string `json:"Values,omitzero"`
+}
+
+func (*FilterAttributeDimension) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DimensionType":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*FilterAttributeDimension) wireFolds(name []byte) bool {
+	return foldsAny(name, "DimensionType", "Values")
 }
 
 func (s *FilterAttributeDimension) validate(v *validator, path string) {
@@ -3058,6 +5046,18 @@ type FilterDimension struct {
 	Attributes map[string]FilterAttributeDimension `json:"Attributes,omitzero"`
 }
 
+func (*FilterDimension) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Attributes":
+		return wireValue{"m", (*FilterAttributeDimension)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*FilterDimension) wireFolds(name []byte) bool {
+	return foldsAny(name, "Attributes")
+}
+
 func (s *FilterDimension) validate(v *validator, path string) {
 	v.required(join(path, "Attributes"), s.Attributes != nil)
 	if s.Attributes != nil {
@@ -3073,6 +5073,20 @@ func (s *FilterDimension) validate(v *validator, path string) {
 type FilterGroup struct {
 	Dimensions []FilterDimension `json:"Dimensions,omitzero"`
 	Type       *string           `json:"Type,omitzero"`
+}
+
+func (*FilterGroup) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Dimensions":
+		return wireValue{"l", (*FilterDimension)(nil)}, true
+	case "Type":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*FilterGroup) wireFolds(name []byte) bool {
+	return foldsAny(name, "Dimensions", "Type")
 }
 
 func (s *FilterGroup) validate(v *validator, path string) {
@@ -3097,6 +5111,28 @@ type FlowDefinition struct {
 	SourceFlowConfig *SourceFlowConfig `json:"SourceFlowConfig,omitzero"`
 	Tasks            []Task            `json:"Tasks,omitzero"`
 	TriggerConfig    *TriggerConfig    `json:"TriggerConfig,omitzero"`
+}
+
+func (*FlowDefinition) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Description":
+		return wireValue{}, true
+	case "FlowName":
+		return wireValue{}, true
+	case "KmsArn":
+		return wireValue{}, true
+	case "SourceFlowConfig":
+		return wireValue{"", (*SourceFlowConfig)(nil)}, true
+	case "Tasks":
+		return wireValue{"l", (*Task)(nil)}, true
+	case "TriggerConfig":
+		return wireValue{"", (*TriggerConfig)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*FlowDefinition) wireFolds(name []byte) bool {
+	return foldsAny(name, "Description", "FlowName", "KmsArn", "SourceFlowConfig", "Tasks", "TriggerConfig")
 }
 
 func (s *FlowDefinition) validate(v *validator, path string) {
@@ -3136,6 +5172,20 @@ type FoundByKeyValue struct {
 	Values  []string `json:"Values,omitzero"`
 }
 
+func (*FoundByKeyValue) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "KeyName":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*FoundByKeyValue) wireFolds(name []byte) bool {
+	return foldsAny(name, "KeyName", "Values")
+}
+
 func (s *FoundByKeyValue) validate(v *validator, path string) {
 	if s.KeyName != nil {
 		v.length(join(path, "KeyName"), *s.KeyName, 1, 64)
@@ -3154,6 +5204,22 @@ type GetAutoMergingPreviewRequest struct {
 	Consolidation                       *Consolidation      `json:"Consolidation,omitzero"`
 	DomainName                          *string             `json:"-"`
 	MinAllowedConfidenceScoreForMerging *float64            `json:"MinAllowedConfidenceScoreForMerging,omitzero"`
+}
+
+func (*GetAutoMergingPreviewRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ConflictResolution":
+		return wireValue{"", (*ConflictResolution)(nil)}, true
+	case "Consolidation":
+		return wireValue{"", (*Consolidation)(nil)}, true
+	case "MinAllowedConfidenceScoreForMerging":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetAutoMergingPreviewRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "ConflictResolution", "Consolidation", "MinAllowedConfidenceScoreForMerging")
 }
 
 func (s *GetAutoMergingPreviewRequest) validate(v *validator, path string) {
@@ -3183,6 +5249,24 @@ type GetAutoMergingPreviewResponse struct {
 	NumberOfProfilesWillBeMerged *int64  `json:"NumberOfProfilesWillBeMerged,omitzero"`
 }
 
+func (*GetAutoMergingPreviewResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DomainName":
+		return wireValue{}, true
+	case "NumberOfMatchesInSample":
+		return wireValue{}, true
+	case "NumberOfProfilesInSample":
+		return wireValue{}, true
+	case "NumberOfProfilesWillBeMerged":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetAutoMergingPreviewResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "DomainName", "NumberOfMatchesInSample", "NumberOfProfilesInSample", "NumberOfProfilesWillBeMerged")
+}
+
 func (s *GetAutoMergingPreviewResponse) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -3195,6 +5279,14 @@ func (s *GetAutoMergingPreviewResponse) validate(v *validator, path string) {
 type GetCalculatedAttributeDefinitionRequest struct {
 	CalculatedAttributeName *string `json:"-"`
 	DomainName              *string `json:"-"`
+}
+
+func (*GetCalculatedAttributeDefinitionRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetCalculatedAttributeDefinitionRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *GetCalculatedAttributeDefinitionRequest) validate(v *validator, path string) {
@@ -3225,6 +5317,42 @@ type GetCalculatedAttributeDefinitionResponse struct {
 	Status                  *string           `json:"Status,omitzero"`
 	Tags                    map[string]string `json:"Tags,omitzero"`
 	UseHistoricalData       *bool             `json:"UseHistoricalData,omitzero"`
+}
+
+func (*GetCalculatedAttributeDefinitionResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AttributeDetails":
+		return wireValue{"", (*AttributeDetails)(nil)}, true
+	case "CalculatedAttributeName":
+		return wireValue{}, true
+	case "Conditions":
+		return wireValue{"", (*Conditions)(nil)}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "Filter":
+		return wireValue{"", (*Filter)(nil)}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Readiness":
+		return wireValue{"", (*Readiness)(nil)}, true
+	case "Statistic":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "UseHistoricalData":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetCalculatedAttributeDefinitionResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "AttributeDetails", "CalculatedAttributeName", "Conditions", "CreatedAt", "Description", "DisplayName", "Filter", "LastUpdatedAt", "Readiness", "Statistic", "Status", "Tags", "UseHistoricalData")
 }
 
 func (s *GetCalculatedAttributeDefinitionResponse) validate(v *validator, path string) {
@@ -3274,6 +5402,14 @@ type GetCalculatedAttributeForProfileRequest struct {
 	ProfileId               *string `json:"-"`
 }
 
+func (*GetCalculatedAttributeForProfileRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetCalculatedAttributeForProfileRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetCalculatedAttributeForProfileRequest) validate(v *validator, path string) {
 	v.required(join(path, "CalculatedAttributeName"), s.CalculatedAttributeName != nil)
 	if s.CalculatedAttributeName != nil {
@@ -3300,6 +5436,26 @@ type GetCalculatedAttributeForProfileResponse struct {
 	Value                   *string    `json:"Value,omitzero"`
 }
 
+func (*GetCalculatedAttributeForProfileResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CalculatedAttributeName":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "IsDataPartial":
+		return wireValue{}, true
+	case "LastObjectTimestamp":
+		return wireValue{}, true
+	case "Value":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetCalculatedAttributeForProfileResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CalculatedAttributeName", "DisplayName", "IsDataPartial", "LastObjectTimestamp", "Value")
+}
+
 func (s *GetCalculatedAttributeForProfileResponse) validate(v *validator, path string) {
 	if s.CalculatedAttributeName != nil {
 		v.length(join(path, "CalculatedAttributeName"), *s.CalculatedAttributeName, 1, 255)
@@ -3321,6 +5477,14 @@ func (s *GetCalculatedAttributeForProfileResponse) validate(v *validator, path s
 type GetDomainLayoutRequest struct {
 	DomainName           *string `json:"-"`
 	LayoutDefinitionName *string `json:"-"`
+}
+
+func (*GetDomainLayoutRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetDomainLayoutRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *GetDomainLayoutRequest) validate(v *validator, path string) {
@@ -3348,6 +5512,36 @@ type GetDomainLayoutResponse struct {
 	LayoutType           *string           `json:"LayoutType,omitzero"`
 	Tags                 map[string]string `json:"Tags,omitzero"`
 	Version              *string           `json:"Version,omitzero"`
+}
+
+func (*GetDomainLayoutResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "IsDefault":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Layout":
+		return wireValue{}, true
+	case "LayoutDefinitionName":
+		return wireValue{}, true
+	case "LayoutType":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "Version":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetDomainLayoutResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "DisplayName", "IsDefault", "LastUpdatedAt", "Layout", "LayoutDefinitionName", "LayoutType", "Tags", "Version")
 }
 
 func (s *GetDomainLayoutResponse) validate(v *validator, path string) {
@@ -3395,6 +5589,14 @@ type GetDomainObjectTypeRequest struct {
 	ObjectTypeName *string `json:"-"`
 }
 
+func (*GetDomainObjectTypeRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetDomainObjectTypeRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetDomainObjectTypeRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -3417,6 +5619,30 @@ type GetDomainObjectTypeResponse struct {
 	LastUpdatedAt  *Timestamp                       `json:"LastUpdatedAt,omitzero"`
 	ObjectTypeName *string                          `json:"ObjectTypeName,omitzero"`
 	Tags           map[string]string                `json:"Tags,omitzero"`
+}
+
+func (*GetDomainObjectTypeResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "EncryptionKey":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"m", (*DomainObjectTypeField)(nil)}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetDomainObjectTypeResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "EncryptionKey", "Fields", "LastUpdatedAt", "ObjectTypeName", "Tags")
 }
 
 func (s *GetDomainObjectTypeResponse) validate(v *validator, path string) {
@@ -3453,6 +5679,14 @@ type GetDomainRequest struct {
 	DomainName *string `json:"-"`
 }
 
+func (*GetDomainRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetDomainRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetDomainRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -3474,6 +5708,38 @@ type GetDomainResponse struct {
 	RuleBasedMatching     *RuleBasedMatchingResponse `json:"RuleBasedMatching,omitzero"`
 	Stats                 *DomainStats               `json:"Stats,omitzero"`
 	Tags                  map[string]string          `json:"Tags,omitzero"`
+}
+
+func (*GetDomainResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "DataStore":
+		return wireValue{"", (*DataStoreResponse)(nil)}, true
+	case "DeadLetterQueueUrl":
+		return wireValue{}, true
+	case "DefaultEncryptionKey":
+		return wireValue{}, true
+	case "DefaultExpirationDays":
+		return wireValue{}, true
+	case "DomainName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Matching":
+		return wireValue{"", (*MatchingResponse)(nil)}, true
+	case "RuleBasedMatching":
+		return wireValue{"", (*RuleBasedMatchingResponse)(nil)}, true
+	case "Stats":
+		return wireValue{"", (*DomainStats)(nil)}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetDomainResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "DataStore", "DeadLetterQueueUrl", "DefaultEncryptionKey", "DefaultExpirationDays", "DomainName", "LastUpdatedAt", "Matching", "RuleBasedMatching", "Stats", "Tags")
 }
 
 func (s *GetDomainResponse) validate(v *validator, path string) {
@@ -3521,6 +5787,14 @@ type GetEventStreamRequest struct {
 	EventStreamName *string `json:"-"`
 }
 
+func (*GetEventStreamRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetEventStreamRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetEventStreamRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -3543,6 +5817,30 @@ type GetEventStreamResponse struct {
 	State              *string                        `json:"State,omitzero"`
 	StoppedSince       *Timestamp                     `json:"StoppedSince,omitzero"`
 	Tags               map[string]string              `json:"Tags,omitzero"`
+}
+
+func (*GetEventStreamResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "DestinationDetails":
+		return wireValue{"", (*EventStreamDestinationDetails)(nil)}, true
+	case "DomainName":
+		return wireValue{}, true
+	case "EventStreamArn":
+		return wireValue{}, true
+	case "State":
+		return wireValue{}, true
+	case "StoppedSince":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetEventStreamResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "DestinationDetails", "DomainName", "EventStreamArn", "State", "StoppedSince", "Tags")
 }
 
 func (s *GetEventStreamResponse) validate(v *validator, path string) {
@@ -3580,6 +5878,14 @@ type GetEventTriggerRequest struct {
 	EventTriggerName *string `json:"-"`
 }
 
+func (*GetEventTriggerRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetEventTriggerRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetEventTriggerRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -3604,6 +5910,34 @@ type GetEventTriggerResponse struct {
 	ObjectTypeName         *string                 `json:"ObjectTypeName,omitzero"`
 	SegmentFilter          *string                 `json:"SegmentFilter,omitzero"`
 	Tags                   map[string]string       `json:"Tags,omitzero"`
+}
+
+func (*GetEventTriggerResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "EventTriggerConditions":
+		return wireValue{"l", (*EventTriggerCondition)(nil)}, true
+	case "EventTriggerLimits":
+		return wireValue{"", (*EventTriggerLimits)(nil)}, true
+	case "EventTriggerName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "SegmentFilter":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetEventTriggerResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "EventTriggerConditions", "EventTriggerLimits", "EventTriggerName", "LastUpdatedAt", "ObjectTypeName", "SegmentFilter", "Tags")
 }
 
 func (s *GetEventTriggerResponse) validate(v *validator, path string) {
@@ -3647,6 +5981,14 @@ type GetIdentityResolutionJobRequest struct {
 	JobId      *string `json:"-"`
 }
 
+func (*GetIdentityResolutionJobRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetIdentityResolutionJobRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetIdentityResolutionJobRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -3672,6 +6014,38 @@ type GetIdentityResolutionJobResponse struct {
 	LastUpdatedAt     *Timestamp         `json:"LastUpdatedAt,omitzero"`
 	Message           *string            `json:"Message,omitzero"`
 	Status            *string            `json:"Status,omitzero"`
+}
+
+func (*GetIdentityResolutionJobResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AutoMerging":
+		return wireValue{"", (*AutoMerging)(nil)}, true
+	case "DomainName":
+		return wireValue{}, true
+	case "ExportingLocation":
+		return wireValue{"", (*ExportingLocation)(nil)}, true
+	case "JobEndTime":
+		return wireValue{}, true
+	case "JobExpirationTime":
+		return wireValue{}, true
+	case "JobId":
+		return wireValue{}, true
+	case "JobStartTime":
+		return wireValue{}, true
+	case "JobStats":
+		return wireValue{"", (*JobStats)(nil)}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Message":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetIdentityResolutionJobResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "AutoMerging", "DomainName", "ExportingLocation", "JobEndTime", "JobExpirationTime", "JobId", "JobStartTime", "JobStats", "LastUpdatedAt", "Message", "Status")
 }
 
 func (s *GetIdentityResolutionJobResponse) validate(v *validator, path string) {
@@ -3706,6 +6080,18 @@ type GetIntegrationRequest struct {
 	Uri        *string `json:"Uri,omitzero"`
 }
 
+func (*GetIntegrationRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Uri":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetIntegrationRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Uri")
+}
+
 func (s *GetIntegrationRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -3732,6 +6118,40 @@ type GetIntegrationResponse struct {
 	Tags              map[string]string `json:"Tags,omitzero"`
 	Uri               *string           `json:"Uri,omitzero"`
 	WorkflowId        *string           `json:"WorkflowId,omitzero"`
+}
+
+func (*GetIntegrationResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "DomainName":
+		return wireValue{}, true
+	case "EventTriggerNames":
+		return wireValue{}, true
+	case "IsUnstructured":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "ObjectTypeNames":
+		return wireValue{}, true
+	case "RoleArn":
+		return wireValue{}, true
+	case "Scope":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "Uri":
+		return wireValue{}, true
+	case "WorkflowId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetIntegrationResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "DomainName", "EventTriggerNames", "IsUnstructured", "LastUpdatedAt", "ObjectTypeName", "ObjectTypeNames", "RoleArn", "Scope", "Tags", "Uri", "WorkflowId")
 }
 
 func (s *GetIntegrationResponse) validate(v *validator, path string) {
@@ -3791,6 +6211,14 @@ type GetMatchesRequest struct {
 	NextToken  *string `json:"-"`
 }
 
+func (*GetMatchesRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetMatchesRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetMatchesRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -3811,6 +6239,24 @@ type GetMatchesResponse struct {
 	Matches             []MatchItem `json:"Matches,omitzero"`
 	NextToken           *string     `json:"NextToken,omitzero"`
 	PotentialMatches    *int        `json:"PotentialMatches,omitzero"`
+}
+
+func (*GetMatchesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "MatchGenerationDate":
+		return wireValue{}, true
+	case "Matches":
+		return wireValue{"l", (*MatchItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	case "PotentialMatches":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetMatchesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "MatchGenerationDate", "Matches", "NextToken", "PotentialMatches")
 }
 
 func (s *GetMatchesResponse) validate(v *validator, path string) {
@@ -3836,6 +6282,26 @@ type GetObjectTypeAttributeStatisticsPercentiles struct {
 	P95 *float64 `json:"P95,omitzero"`
 }
 
+func (*GetObjectTypeAttributeStatisticsPercentiles) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "P25":
+		return wireValue{}, true
+	case "P5":
+		return wireValue{}, true
+	case "P50":
+		return wireValue{}, true
+	case "P75":
+		return wireValue{}, true
+	case "P95":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetObjectTypeAttributeStatisticsPercentiles) wireFolds(name []byte) bool {
+	return foldsAny(name, "P25", "P5", "P50", "P75", "P95")
+}
+
 func (s *GetObjectTypeAttributeStatisticsPercentiles) validate(v *validator, path string) {
 	v.required(join(path, "P25"), s.P25 != nil)
 	v.required(join(path, "P5"), s.P5 != nil)
@@ -3849,6 +6315,14 @@ type GetObjectTypeAttributeStatisticsRequest struct {
 	AttributeName  *string `json:"-"`
 	DomainName     *string `json:"-"`
 	ObjectTypeName *string `json:"-"`
+}
+
+func (*GetObjectTypeAttributeStatisticsRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetObjectTypeAttributeStatisticsRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *GetObjectTypeAttributeStatisticsRequest) validate(v *validator, path string) {
@@ -3874,6 +6348,20 @@ type GetObjectTypeAttributeStatisticsResponse struct {
 	Statistics   *GetObjectTypeAttributeStatisticsStats `json:"Statistics,omitzero"`
 }
 
+func (*GetObjectTypeAttributeStatisticsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CalculatedAt":
+		return wireValue{}, true
+	case "Statistics":
+		return wireValue{"", (*GetObjectTypeAttributeStatisticsStats)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetObjectTypeAttributeStatisticsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CalculatedAt", "Statistics")
+}
+
 func (s *GetObjectTypeAttributeStatisticsResponse) validate(v *validator, path string) {
 	v.required(join(path, "CalculatedAt"), s.CalculatedAt != nil)
 	v.required(join(path, "Statistics"), s.Statistics != nil)
@@ -3889,6 +6377,26 @@ type GetObjectTypeAttributeStatisticsStats struct {
 	Minimum           *float64                                     `json:"Minimum,omitzero"`
 	Percentiles       *GetObjectTypeAttributeStatisticsPercentiles `json:"Percentiles,omitzero"`
 	StandardDeviation *float64                                     `json:"StandardDeviation,omitzero"`
+}
+
+func (*GetObjectTypeAttributeStatisticsStats) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Average":
+		return wireValue{}, true
+	case "Maximum":
+		return wireValue{}, true
+	case "Minimum":
+		return wireValue{}, true
+	case "Percentiles":
+		return wireValue{"", (*GetObjectTypeAttributeStatisticsPercentiles)(nil)}, true
+	case "StandardDeviation":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetObjectTypeAttributeStatisticsStats) wireFolds(name []byte) bool {
+	return foldsAny(name, "Average", "Maximum", "Minimum", "Percentiles", "StandardDeviation")
 }
 
 func (s *GetObjectTypeAttributeStatisticsStats) validate(v *validator, path string) {
@@ -3907,6 +6415,14 @@ type GetProfileHistoryRecordRequest struct {
 	DomainName *string `json:"-"`
 	Id         *string `json:"-"`
 	ProfileId  *string `json:"-"`
+}
+
+func (*GetProfileHistoryRecordRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetProfileHistoryRecordRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *GetProfileHistoryRecordRequest) validate(v *validator, path string) {
@@ -3935,6 +6451,32 @@ type GetProfileHistoryRecordResponse struct {
 	ObjectTypeName         *string    `json:"ObjectTypeName,omitzero"`
 	PerformedBy            *string    `json:"PerformedBy,omitzero"`
 	ProfileObjectUniqueKey *string    `json:"ProfileObjectUniqueKey,omitzero"`
+}
+
+func (*GetProfileHistoryRecordResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ActionType":
+		return wireValue{}, true
+	case "Content":
+		return wireValue{}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Id":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "PerformedBy":
+		return wireValue{}, true
+	case "ProfileObjectUniqueKey":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetProfileHistoryRecordResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "ActionType", "Content", "CreatedAt", "Id", "LastUpdatedAt", "ObjectTypeName", "PerformedBy", "ProfileObjectUniqueKey")
 }
 
 func (s *GetProfileHistoryRecordResponse) validate(v *validator, path string) {
@@ -3969,6 +6511,14 @@ type GetProfileObjectTypeRequest struct {
 	ObjectTypeName *string `json:"-"`
 }
 
+func (*GetProfileObjectTypeRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetProfileObjectTypeRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetProfileObjectTypeRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -3999,6 +6549,46 @@ type GetProfileObjectTypeResponse struct {
 	SourcePriority                   *int                       `json:"SourcePriority,omitzero"`
 	Tags                             map[string]string          `json:"Tags,omitzero"`
 	TemplateId                       *string                    `json:"TemplateId,omitzero"`
+}
+
+func (*GetProfileObjectTypeResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AllowProfileCreation":
+		return wireValue{}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "EncryptionKey":
+		return wireValue{}, true
+	case "ExpirationDays":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"m", (*ObjectTypeField)(nil)}, true
+	case "Keys":
+		return wireValue{"ml", (*ObjectTypeKey)(nil)}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "MaxAvailableProfileObjectCount":
+		return wireValue{}, true
+	case "MaxProfileObjectCount":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "SourceLastUpdatedTimestampFormat":
+		return wireValue{}, true
+	case "SourcePriority":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "TemplateId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetProfileObjectTypeResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "AllowProfileCreation", "CreatedAt", "Description", "EncryptionKey", "ExpirationDays", "Fields", "Keys", "LastUpdatedAt", "MaxAvailableProfileObjectCount", "MaxProfileObjectCount", "ObjectTypeName", "SourceLastUpdatedTimestampFormat", "SourcePriority", "Tags", "TemplateId")
 }
 
 func (s *GetProfileObjectTypeResponse) validate(v *validator, path string) {
@@ -4064,6 +6654,14 @@ type GetProfileObjectTypeTemplateRequest struct {
 	TemplateId *string `json:"-"`
 }
 
+func (*GetProfileObjectTypeTemplateRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetProfileObjectTypeTemplateRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetProfileObjectTypeTemplateRequest) validate(v *validator, path string) {
 	v.required(join(path, "TemplateId"), s.TemplateId != nil)
 	if s.TemplateId != nil {
@@ -4081,6 +6679,30 @@ type GetProfileObjectTypeTemplateResponse struct {
 	SourceName                       *string                    `json:"SourceName,omitzero"`
 	SourceObject                     *string                    `json:"SourceObject,omitzero"`
 	TemplateId                       *string                    `json:"TemplateId,omitzero"`
+}
+
+func (*GetProfileObjectTypeTemplateResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AllowProfileCreation":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"m", (*ObjectTypeField)(nil)}, true
+	case "Keys":
+		return wireValue{"ml", (*ObjectTypeKey)(nil)}, true
+	case "SourceLastUpdatedTimestampFormat":
+		return wireValue{}, true
+	case "SourceName":
+		return wireValue{}, true
+	case "SourceObject":
+		return wireValue{}, true
+	case "TemplateId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetProfileObjectTypeTemplateResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "AllowProfileCreation", "Fields", "Keys", "SourceLastUpdatedTimestampFormat", "SourceName", "SourceObject", "TemplateId")
 }
 
 func (s *GetProfileObjectTypeTemplateResponse) validate(v *validator, path string) {
@@ -4129,6 +6751,32 @@ type GetProfileRecommendationsRequest struct {
 	RecommenderFilters            []RecommenderFilter            `json:"RecommenderFilters,omitzero"`
 	RecommenderName               *string                        `json:"RecommenderName,omitzero"`
 	RecommenderPromotionalFilters []RecommenderPromotionalFilter `json:"RecommenderPromotionalFilters,omitzero"`
+}
+
+func (*GetProfileRecommendationsRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CandidateIds":
+		return wireValue{}, true
+	case "Context":
+		return wireValue{}, true
+	case "DiversityConfig":
+		return wireValue{"", (*RecommendationDiversityConfig)(nil)}, true
+	case "MaxResults":
+		return wireValue{}, true
+	case "MetadataConfig":
+		return wireValue{"", (*MetadataConfig)(nil)}, true
+	case "RecommenderFilters":
+		return wireValue{"l", (*RecommenderFilter)(nil)}, true
+	case "RecommenderName":
+		return wireValue{}, true
+	case "RecommenderPromotionalFilters":
+		return wireValue{"l", (*RecommenderPromotionalFilter)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetProfileRecommendationsRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "CandidateIds", "Context", "DiversityConfig", "MaxResults", "MetadataConfig", "RecommenderFilters", "RecommenderName", "RecommenderPromotionalFilters")
 }
 
 func (s *GetProfileRecommendationsRequest) validate(v *validator, path string) {
@@ -4187,6 +6835,18 @@ type GetProfileRecommendationsResponse struct {
 	Recommendations []Recommendation `json:"Recommendations,omitzero"`
 }
 
+func (*GetProfileRecommendationsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Recommendations":
+		return wireValue{"l", (*Recommendation)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetProfileRecommendationsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Recommendations")
+}
+
 func (s *GetProfileRecommendationsResponse) validate(v *validator, path string) {
 	if s.Recommendations != nil {
 		for i2, e2 := range s.Recommendations {
@@ -4199,6 +6859,14 @@ func (s *GetProfileRecommendationsResponse) validate(v *validator, path string) 
 type GetRecommenderFilterRequest struct {
 	DomainName            *string `json:"-"`
 	RecommenderFilterName *string `json:"-"`
+}
+
+func (*GetRecommenderFilterRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetRecommenderFilterRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *GetRecommenderFilterRequest) validate(v *validator, path string) {
@@ -4224,6 +6892,32 @@ type GetRecommenderFilterResponse struct {
 	RecommenderSchemaName       *string           `json:"RecommenderSchemaName,omitzero"`
 	Status                      *string           `json:"Status,omitzero"`
 	Tags                        map[string]string `json:"Tags,omitzero"`
+}
+
+func (*GetRecommenderFilterResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "FailureReason":
+		return wireValue{}, true
+	case "RecommenderFilterExpression":
+		return wireValue{}, true
+	case "RecommenderFilterName":
+		return wireValue{}, true
+	case "RecommenderSchemaName":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetRecommenderFilterResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "FailureReason", "RecommenderFilterExpression", "RecommenderFilterName", "RecommenderSchemaName", "Status", "Tags")
 }
 
 func (s *GetRecommenderFilterResponse) validate(v *validator, path string) {
@@ -4266,6 +6960,14 @@ type GetRecommenderRequest struct {
 	TrainingMetricsCount *int    `json:"-"`
 }
 
+func (*GetRecommenderRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetRecommenderRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetRecommenderRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -4297,6 +6999,42 @@ type GetRecommenderResponse struct {
 	Status                       *string            `json:"Status,omitzero"`
 	Tags                         map[string]string  `json:"Tags,omitzero"`
 	TrainingMetrics              []TrainingMetrics  `json:"TrainingMetrics,omitzero"`
+}
+
+func (*GetRecommenderResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ActiveRecommenderVersionName":
+		return wireValue{}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "FailureReason":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "LatestRecommenderUpdate":
+		return wireValue{"", (*RecommenderUpdate)(nil)}, true
+	case "RecommenderConfig":
+		return wireValue{"", (*RecommenderConfig)(nil)}, true
+	case "RecommenderName":
+		return wireValue{}, true
+	case "RecommenderRecipeName":
+		return wireValue{}, true
+	case "RecommenderSchemaName":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "TrainingMetrics":
+		return wireValue{"l", (*TrainingMetrics)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetRecommenderResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "ActiveRecommenderVersionName", "CreatedAt", "Description", "FailureReason", "LastUpdatedAt", "LatestRecommenderUpdate", "RecommenderConfig", "RecommenderName", "RecommenderRecipeName", "RecommenderSchemaName", "Status", "Tags", "TrainingMetrics")
 }
 
 func (s *GetRecommenderResponse) validate(v *validator, path string) {
@@ -4350,6 +7088,14 @@ type GetRecommenderSchemaRequest struct {
 	RecommenderSchemaName *string `json:"-"`
 }
 
+func (*GetRecommenderSchemaRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetRecommenderSchemaRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetRecommenderSchemaRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -4369,6 +7115,24 @@ type GetRecommenderSchemaResponse struct {
 	Fields                map[string][]RecommenderSchemaField `json:"Fields,omitzero"`
 	RecommenderSchemaName *string                             `json:"RecommenderSchemaName,omitzero"`
 	Status                *string                             `json:"Status,omitzero"`
+}
+
+func (*GetRecommenderSchemaResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"ml", (*RecommenderSchemaField)(nil)}, true
+	case "RecommenderSchemaName":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetRecommenderSchemaResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Fields", "RecommenderSchemaName", "Status")
 }
 
 func (s *GetRecommenderSchemaResponse) validate(v *validator, path string) {
@@ -4400,6 +7164,14 @@ type GetSegmentDefinitionRequest struct {
 	SegmentDefinitionName *string `json:"-"`
 }
 
+func (*GetSegmentDefinitionRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetSegmentDefinitionRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetSegmentDefinitionRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -4425,6 +7197,36 @@ type GetSegmentDefinitionResponse struct {
 	SegmentSqlQuery       *string           `json:"SegmentSqlQuery,omitzero"`
 	SegmentType           *string           `json:"SegmentType,omitzero"`
 	Tags                  map[string]string `json:"Tags,omitzero"`
+}
+
+func (*GetSegmentDefinitionResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "SegmentDefinitionArn":
+		return wireValue{}, true
+	case "SegmentDefinitionName":
+		return wireValue{}, true
+	case "SegmentGroups":
+		return wireValue{"", (*SegmentGroup)(nil)}, true
+	case "SegmentSort":
+		return wireValue{"", (*SegmentSort)(nil)}, true
+	case "SegmentSqlQuery":
+		return wireValue{}, true
+	case "SegmentType":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetSegmentDefinitionResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "DisplayName", "SegmentDefinitionArn", "SegmentDefinitionName", "SegmentGroups", "SegmentSort", "SegmentSqlQuery", "SegmentType", "Tags")
 }
 
 func (s *GetSegmentDefinitionResponse) validate(v *validator, path string) {
@@ -4470,6 +7272,14 @@ type GetSegmentEstimateRequest struct {
 	EstimateId *string `json:"-"`
 }
 
+func (*GetSegmentEstimateRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetSegmentEstimateRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetSegmentEstimateRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -4490,6 +7300,26 @@ type GetSegmentEstimateResponse struct {
 	Message    *string `json:"Message,omitzero"`
 	Status     *string `json:"Status,omitzero"`
 	StatusCode *int    `json:"-"`
+}
+
+func (*GetSegmentEstimateResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DomainName":
+		return wireValue{}, true
+	case "Estimate":
+		return wireValue{}, true
+	case "EstimateId":
+		return wireValue{}, true
+	case "Message":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetSegmentEstimateResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "DomainName", "Estimate", "EstimateId", "Message", "Status")
 }
 
 func (s *GetSegmentEstimateResponse) validate(v *validator, path string) {
@@ -4528,6 +7358,18 @@ type GetSegmentMembershipRequest struct {
 	SegmentDefinitionName *string  `json:"-"`
 }
 
+func (*GetSegmentMembershipRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ProfileIds":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetSegmentMembershipRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "ProfileIds")
+}
+
 func (s *GetSegmentMembershipRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -4556,6 +7398,24 @@ type GetSegmentMembershipResponse struct {
 	SegmentDefinitionName *string                `json:"SegmentDefinitionName,omitzero"`
 }
 
+func (*GetSegmentMembershipResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Failures":
+		return wireValue{"l", (*ProfileQueryFailures)(nil)}, true
+	case "LastComputedAt":
+		return wireValue{}, true
+	case "Profiles":
+		return wireValue{"l", (*ProfileQueryResult)(nil)}, true
+	case "SegmentDefinitionName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetSegmentMembershipResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Failures", "LastComputedAt", "Profiles", "SegmentDefinitionName")
+}
+
 func (s *GetSegmentMembershipResponse) validate(v *validator, path string) {
 	if s.Failures != nil {
 		for i2, e2 := range s.Failures {
@@ -4578,6 +7438,14 @@ type GetSegmentSnapshotRequest struct {
 	DomainName            *string `json:"-"`
 	SegmentDefinitionName *string `json:"-"`
 	SnapshotId            *string `json:"-"`
+}
+
+func (*GetSegmentSnapshotRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetSegmentSnapshotRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *GetSegmentSnapshotRequest) validate(v *validator, path string) {
@@ -4606,6 +7474,30 @@ type GetSegmentSnapshotResponse struct {
 	SnapshotId     *string `json:"SnapshotId,omitzero"`
 	Status         *string `json:"Status,omitzero"`
 	StatusMessage  *string `json:"StatusMessage,omitzero"`
+}
+
+func (*GetSegmentSnapshotResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DataFormat":
+		return wireValue{}, true
+	case "DestinationUri":
+		return wireValue{}, true
+	case "EncryptionKey":
+		return wireValue{}, true
+	case "RoleArn":
+		return wireValue{}, true
+	case "SnapshotId":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "StatusMessage":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetSegmentSnapshotResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "DataFormat", "DestinationUri", "EncryptionKey", "RoleArn", "SnapshotId", "Status", "StatusMessage")
 }
 
 func (s *GetSegmentSnapshotResponse) validate(v *validator, path string) {
@@ -4646,6 +7538,22 @@ type GetSimilarProfilesRequest struct {
 	SearchValue *string `json:"SearchValue,omitzero"`
 }
 
+func (*GetSimilarProfilesRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "MatchType":
+		return wireValue{}, true
+	case "SearchKey":
+		return wireValue{}, true
+	case "SearchValue":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetSimilarProfilesRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "MatchType", "SearchKey", "SearchValue")
+}
+
 func (s *GetSimilarProfilesRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -4682,6 +7590,28 @@ type GetSimilarProfilesResponse struct {
 	RuleLevel       *int     `json:"RuleLevel,omitzero"`
 }
 
+func (*GetSimilarProfilesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ConfidenceScore":
+		return wireValue{}, true
+	case "MatchId":
+		return wireValue{}, true
+	case "MatchType":
+		return wireValue{}, true
+	case "NextToken":
+		return wireValue{}, true
+	case "ProfileIds":
+		return wireValue{}, true
+	case "RuleLevel":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetSimilarProfilesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "ConfidenceScore", "MatchId", "MatchType", "NextToken", "ProfileIds", "RuleLevel")
+}
+
 func (s *GetSimilarProfilesResponse) validate(v *validator, path string) {
 	if s.MatchId != nil {
 		v.length(join(path, "MatchId"), *s.MatchId, 1, 255)
@@ -4708,6 +7638,14 @@ type GetUploadJobPathRequest struct {
 	JobId      *string `json:"-"`
 }
 
+func (*GetUploadJobPathRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetUploadJobPathRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetUploadJobPathRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -4728,6 +7666,22 @@ type GetUploadJobPathResponse struct {
 	ValidUntil  *Timestamp `json:"ValidUntil,omitzero"`
 }
 
+func (*GetUploadJobPathResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ClientToken":
+		return wireValue{}, true
+	case "Url":
+		return wireValue{}, true
+	case "ValidUntil":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetUploadJobPathResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "ClientToken", "Url", "ValidUntil")
+}
+
 func (s *GetUploadJobPathResponse) validate(v *validator, path string) {
 	if s.ClientToken != nil {
 		v.length(join(path, "ClientToken"), *s.ClientToken, 1, 1000)
@@ -4743,6 +7697,14 @@ func (s *GetUploadJobPathResponse) validate(v *validator, path string) {
 type GetUploadJobRequest struct {
 	DomainName *string `json:"-"`
 	JobId      *string `json:"-"`
+}
+
+func (*GetUploadJobRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetUploadJobRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *GetUploadJobRequest) validate(v *validator, path string) {
@@ -4769,6 +7731,36 @@ type GetUploadJobResponse struct {
 	Status         *string                    `json:"Status,omitzero"`
 	StatusReason   *string                    `json:"StatusReason,omitzero"`
 	UniqueKey      *string                    `json:"UniqueKey,omitzero"`
+}
+
+func (*GetUploadJobResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CompletedAt":
+		return wireValue{}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "DataExpiry":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"m", (*ObjectTypeField)(nil)}, true
+	case "JobId":
+		return wireValue{}, true
+	case "ResultsSummary":
+		return wireValue{"", (*ResultsSummary)(nil)}, true
+	case "Status":
+		return wireValue{}, true
+	case "StatusReason":
+		return wireValue{}, true
+	case "UniqueKey":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetUploadJobResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CompletedAt", "CreatedAt", "DataExpiry", "DisplayName", "Fields", "JobId", "ResultsSummary", "Status", "StatusReason", "UniqueKey")
 }
 
 func (s *GetUploadJobResponse) validate(v *validator, path string) {
@@ -4808,6 +7800,14 @@ type GetWorkflowRequest struct {
 	WorkflowId *string `json:"-"`
 }
 
+func (*GetWorkflowRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetWorkflowRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetWorkflowRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -4830,6 +7830,32 @@ type GetWorkflowResponse struct {
 	Status           *string             `json:"Status,omitzero"`
 	WorkflowId       *string             `json:"WorkflowId,omitzero"`
 	WorkflowType     *string             `json:"WorkflowType,omitzero"`
+}
+
+func (*GetWorkflowResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Attributes":
+		return wireValue{"", (*WorkflowAttributes)(nil)}, true
+	case "ErrorDescription":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Metrics":
+		return wireValue{"", (*WorkflowMetrics)(nil)}, true
+	case "StartDate":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "WorkflowId":
+		return wireValue{}, true
+	case "WorkflowType":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetWorkflowResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Attributes", "ErrorDescription", "LastUpdatedAt", "Metrics", "StartDate", "Status", "WorkflowId", "WorkflowType")
 }
 
 func (s *GetWorkflowResponse) validate(v *validator, path string) {
@@ -4861,6 +7887,14 @@ type GetWorkflowStepsRequest struct {
 	WorkflowId *string `json:"-"`
 }
 
+func (*GetWorkflowStepsRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*GetWorkflowStepsRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *GetWorkflowStepsRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -4887,6 +7921,24 @@ type GetWorkflowStepsResponse struct {
 	WorkflowType *string            `json:"WorkflowType,omitzero"`
 }
 
+func (*GetWorkflowStepsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*WorkflowStepItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	case "WorkflowId":
+		return wireValue{}, true
+	case "WorkflowType":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*GetWorkflowStepsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken", "WorkflowId", "WorkflowType")
+}
+
 func (s *GetWorkflowStepsResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -4910,6 +7962,24 @@ type Group struct {
 	SourceSegments []SourceSegment `json:"SourceSegments,omitzero"`
 	SourceType     *string         `json:"SourceType,omitzero"`
 	Type           *string         `json:"Type,omitzero"`
+}
+
+func (*Group) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Dimensions":
+		return wireValue{"l", (*Dimension)(nil)}, true
+	case "SourceSegments":
+		return wireValue{"l", (*SourceSegment)(nil)}, true
+	case "SourceType":
+		return wireValue{}, true
+	case "Type":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Group) wireFolds(name []byte) bool {
+	return foldsAny(name, "Dimensions", "SourceSegments", "SourceType", "Type")
 }
 
 func (s *Group) validate(v *validator, path string) {
@@ -4943,6 +8013,32 @@ type IdentityResolutionJob struct {
 	Status            *string            `json:"Status,omitzero"`
 }
 
+func (*IdentityResolutionJob) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DomainName":
+		return wireValue{}, true
+	case "ExportingLocation":
+		return wireValue{"", (*ExportingLocation)(nil)}, true
+	case "JobEndTime":
+		return wireValue{}, true
+	case "JobId":
+		return wireValue{}, true
+	case "JobStartTime":
+		return wireValue{}, true
+	case "JobStats":
+		return wireValue{"", (*JobStats)(nil)}, true
+	case "Message":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*IdentityResolutionJob) wireFolds(name []byte) bool {
+	return foldsAny(name, "DomainName", "ExportingLocation", "JobEndTime", "JobId", "JobStartTime", "JobStats", "Message", "Status")
+}
+
 func (s *IdentityResolutionJob) validate(v *validator, path string) {
 	if s.DomainName != nil {
 		v.length(join(path, "DomainName"), *s.DomainName, 1, 64)
@@ -4971,6 +8067,18 @@ type IncrementalPullConfig struct {
 	DatetimeTypeFieldName *string `json:"DatetimeTypeFieldName,omitzero"`
 }
 
+func (*IncrementalPullConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DatetimeTypeFieldName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*IncrementalPullConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "DatetimeTypeFieldName")
+}
+
 func (s *IncrementalPullConfig) validate(v *validator, path string) {
 	if s.DatetimeTypeFieldName != nil {
 		v.length(join(path, "DatetimeTypeFieldName"), *s.DatetimeTypeFieldName, -1, 256)
@@ -4981,6 +8089,18 @@ func (s *IncrementalPullConfig) validate(v *validator, path string) {
 // InferenceConfig is the model's InferenceConfig shape.
 type InferenceConfig struct {
 	MinProvisionedTPS *int `json:"MinProvisionedTPS,omitzero"`
+}
+
+func (*InferenceConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "MinProvisionedTPS":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*InferenceConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "MinProvisionedTPS")
 }
 
 func (s *InferenceConfig) validate(v *validator, path string) {
@@ -4994,6 +8114,18 @@ type IntegrationConfig struct {
 	AppflowIntegration *AppflowIntegration `json:"AppflowIntegration,omitzero"`
 }
 
+func (*IntegrationConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AppflowIntegration":
+		return wireValue{"", (*AppflowIntegration)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*IntegrationConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "AppflowIntegration")
+}
+
 func (s *IntegrationConfig) validate(v *validator, path string) {
 	if s.AppflowIntegration != nil {
 		s.AppflowIntegration.validate(v, join(path, "AppflowIntegration"))
@@ -5005,6 +8137,18 @@ type InternalServerException struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*InternalServerException) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*InternalServerException) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *InternalServerException) validate(v *validator, path string) {
 }
 
@@ -5012,6 +8156,20 @@ func (s *InternalServerException) validate(v *validator, path string) {
 type JobSchedule struct {
 	DayOfTheWeek *string `json:"DayOfTheWeek,omitzero"`
 	Time         *string `json:"Time,omitzero"`
+}
+
+func (*JobSchedule) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DayOfTheWeek":
+		return wireValue{}, true
+	case "Time":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*JobSchedule) wireFolds(name []byte) bool {
+	return foldsAny(name, "DayOfTheWeek", "Time")
 }
 
 func (s *JobSchedule) validate(v *validator, path string) {
@@ -5033,6 +8191,22 @@ type JobStats struct {
 	NumberOfProfilesReviewed *int64 `json:"NumberOfProfilesReviewed,omitzero"`
 }
 
+func (*JobStats) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "NumberOfMatchesFound":
+		return wireValue{}, true
+	case "NumberOfMergesDone":
+		return wireValue{}, true
+	case "NumberOfProfilesReviewed":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*JobStats) wireFolds(name []byte) bool {
+	return foldsAny(name, "NumberOfMatchesFound", "NumberOfMergesDone", "NumberOfProfilesReviewed")
+}
+
 func (s *JobStats) validate(v *validator, path string) {
 }
 
@@ -5046,6 +8220,32 @@ type LayoutItem struct {
 	LayoutDefinitionName *string           `json:"LayoutDefinitionName,omitzero"`
 	LayoutType           *string           `json:"LayoutType,omitzero"`
 	Tags                 map[string]string `json:"Tags,omitzero"`
+}
+
+func (*LayoutItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "IsDefault":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "LayoutDefinitionName":
+		return wireValue{}, true
+	case "LayoutType":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*LayoutItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "DisplayName", "IsDefault", "LastUpdatedAt", "LayoutDefinitionName", "LayoutType", "Tags")
 }
 
 func (s *LayoutItem) validate(v *validator, path string) {
@@ -5087,6 +8287,18 @@ type ListAccountIntegrationsRequest struct {
 	Uri           *string `json:"Uri,omitzero"`
 }
 
+func (*ListAccountIntegrationsRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Uri":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListAccountIntegrationsRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Uri")
+}
+
 func (s *ListAccountIntegrationsRequest) validate(v *validator, path string) {
 	if s.MaxResults != nil {
 		v.number(join(path, "max-results"), float64(*s.MaxResults), bound(1), bound(100))
@@ -5104,6 +8316,20 @@ func (s *ListAccountIntegrationsRequest) validate(v *validator, path string) {
 type ListAccountIntegrationsResponse struct {
 	Items     []ListIntegrationItem `json:"Items,omitzero"`
 	NextToken *string               `json:"NextToken,omitzero"`
+}
+
+func (*ListAccountIntegrationsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*ListIntegrationItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListAccountIntegrationsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
 }
 
 func (s *ListAccountIntegrationsResponse) validate(v *validator, path string) {
@@ -5127,6 +8353,32 @@ type ListCalculatedAttributeDefinitionItem struct {
 	Status                  *string           `json:"Status,omitzero"`
 	Tags                    map[string]string `json:"Tags,omitzero"`
 	UseHistoricalData       *bool             `json:"UseHistoricalData,omitzero"`
+}
+
+func (*ListCalculatedAttributeDefinitionItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CalculatedAttributeName":
+		return wireValue{}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "UseHistoricalData":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListCalculatedAttributeDefinitionItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "CalculatedAttributeName", "CreatedAt", "Description", "DisplayName", "LastUpdatedAt", "Status", "Tags", "UseHistoricalData")
 }
 
 func (s *ListCalculatedAttributeDefinitionItem) validate(v *validator, path string) {
@@ -5161,6 +8413,14 @@ type ListCalculatedAttributeDefinitionsRequest struct {
 	NextToken  *string `json:"-"`
 }
 
+func (*ListCalculatedAttributeDefinitionsRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListCalculatedAttributeDefinitionsRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *ListCalculatedAttributeDefinitionsRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -5181,6 +8441,20 @@ type ListCalculatedAttributeDefinitionsResponse struct {
 	NextToken *string                                 `json:"NextToken,omitzero"`
 }
 
+func (*ListCalculatedAttributeDefinitionsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*ListCalculatedAttributeDefinitionItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListCalculatedAttributeDefinitionsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListCalculatedAttributeDefinitionsResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -5199,6 +8473,26 @@ type ListCalculatedAttributeForProfileItem struct {
 	IsDataPartial           *string    `json:"IsDataPartial,omitzero"`
 	LastObjectTimestamp     *Timestamp `json:"LastObjectTimestamp,omitzero"`
 	Value                   *string    `json:"Value,omitzero"`
+}
+
+func (*ListCalculatedAttributeForProfileItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CalculatedAttributeName":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "IsDataPartial":
+		return wireValue{}, true
+	case "LastObjectTimestamp":
+		return wireValue{}, true
+	case "Value":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListCalculatedAttributeForProfileItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "CalculatedAttributeName", "DisplayName", "IsDataPartial", "LastObjectTimestamp", "Value")
 }
 
 func (s *ListCalculatedAttributeForProfileItem) validate(v *validator, path string) {
@@ -5226,6 +8520,14 @@ type ListCalculatedAttributesForProfileRequest struct {
 	ProfileId  *string `json:"-"`
 }
 
+func (*ListCalculatedAttributesForProfileRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListCalculatedAttributesForProfileRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *ListCalculatedAttributesForProfileRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -5250,6 +8552,20 @@ type ListCalculatedAttributesForProfileResponse struct {
 	NextToken *string                                 `json:"NextToken,omitzero"`
 }
 
+func (*ListCalculatedAttributesForProfileResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*ListCalculatedAttributeForProfileItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListCalculatedAttributesForProfileResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListCalculatedAttributesForProfileResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -5267,6 +8583,24 @@ type ListDomainItem struct {
 	DomainName    *string           `json:"DomainName,omitzero"`
 	LastUpdatedAt *Timestamp        `json:"LastUpdatedAt,omitzero"`
 	Tags          map[string]string `json:"Tags,omitzero"`
+}
+
+func (*ListDomainItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "DomainName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListDomainItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "DomainName", "LastUpdatedAt", "Tags")
 }
 
 func (s *ListDomainItem) validate(v *validator, path string) {
@@ -5294,6 +8628,14 @@ type ListDomainLayoutsRequest struct {
 	NextToken  *string `json:"-"`
 }
 
+func (*ListDomainLayoutsRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListDomainLayoutsRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *ListDomainLayoutsRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -5314,6 +8656,20 @@ type ListDomainLayoutsResponse struct {
 	NextToken *string      `json:"NextToken,omitzero"`
 }
 
+func (*ListDomainLayoutsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*LayoutItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListDomainLayoutsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListDomainLayoutsResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -5330,6 +8686,14 @@ type ListDomainObjectTypesRequest struct {
 	DomainName *string `json:"-"`
 	MaxResults *int    `json:"-"`
 	NextToken  *string `json:"-"`
+}
+
+func (*ListDomainObjectTypesRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListDomainObjectTypesRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListDomainObjectTypesRequest) validate(v *validator, path string) {
@@ -5352,6 +8716,20 @@ type ListDomainObjectTypesResponse struct {
 	NextToken *string                     `json:"NextToken,omitzero"`
 }
 
+func (*ListDomainObjectTypesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*DomainObjectTypesListItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListDomainObjectTypesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListDomainObjectTypesResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -5369,6 +8747,14 @@ type ListDomainsRequest struct {
 	NextToken  *string `json:"-"`
 }
 
+func (*ListDomainsRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListDomainsRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *ListDomainsRequest) validate(v *validator, path string) {
 	if s.MaxResults != nil {
 		v.number(join(path, "max-results"), float64(*s.MaxResults), bound(1), bound(100))
@@ -5382,6 +8768,20 @@ func (s *ListDomainsRequest) validate(v *validator, path string) {
 type ListDomainsResponse struct {
 	Items     []ListDomainItem `json:"Items,omitzero"`
 	NextToken *string          `json:"NextToken,omitzero"`
+}
+
+func (*ListDomainsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*ListDomainItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListDomainsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
 }
 
 func (s *ListDomainsResponse) validate(v *validator, path string) {
@@ -5400,6 +8800,14 @@ type ListEventStreamsRequest struct {
 	DomainName *string `json:"-"`
 	MaxResults *int    `json:"-"`
 	NextToken  *string `json:"-"`
+}
+
+func (*ListEventStreamsRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListEventStreamsRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListEventStreamsRequest) validate(v *validator, path string) {
@@ -5422,6 +8830,20 @@ type ListEventStreamsResponse struct {
 	NextToken *string              `json:"NextToken,omitzero"`
 }
 
+func (*ListEventStreamsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*EventStreamSummary)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListEventStreamsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListEventStreamsResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -5438,6 +8860,14 @@ type ListEventTriggersRequest struct {
 	DomainName *string `json:"-"`
 	MaxResults *int    `json:"-"`
 	NextToken  *string `json:"-"`
+}
+
+func (*ListEventTriggersRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListEventTriggersRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListEventTriggersRequest) validate(v *validator, path string) {
@@ -5460,6 +8890,20 @@ type ListEventTriggersResponse struct {
 	NextToken *string                   `json:"NextToken,omitzero"`
 }
 
+func (*ListEventTriggersResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*EventTriggerSummaryItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListEventTriggersResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListEventTriggersResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -5476,6 +8920,14 @@ type ListIdentityResolutionJobsRequest struct {
 	DomainName *string `json:"-"`
 	MaxResults *int    `json:"-"`
 	NextToken  *string `json:"-"`
+}
+
+func (*ListIdentityResolutionJobsRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListIdentityResolutionJobsRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListIdentityResolutionJobsRequest) validate(v *validator, path string) {
@@ -5496,6 +8948,20 @@ func (s *ListIdentityResolutionJobsRequest) validate(v *validator, path string) 
 type ListIdentityResolutionJobsResponse struct {
 	IdentityResolutionJobsList []IdentityResolutionJob `json:"IdentityResolutionJobsList,omitzero"`
 	NextToken                  *string                 `json:"NextToken,omitzero"`
+}
+
+func (*ListIdentityResolutionJobsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "IdentityResolutionJobsList":
+		return wireValue{"l", (*IdentityResolutionJob)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListIdentityResolutionJobsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "IdentityResolutionJobsList", "NextToken")
 }
 
 func (s *ListIdentityResolutionJobsResponse) validate(v *validator, path string) {
@@ -5523,6 +8989,40 @@ type ListIntegrationItem struct {
 	Tags              map[string]string `json:"Tags,omitzero"`
 	Uri               *string           `json:"Uri,omitzero"`
 	WorkflowId        *string           `json:"WorkflowId,omitzero"`
+}
+
+func (*ListIntegrationItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "DomainName":
+		return wireValue{}, true
+	case "EventTriggerNames":
+		return wireValue{}, true
+	case "IsUnstructured":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "ObjectTypeNames":
+		return wireValue{}, true
+	case "RoleArn":
+		return wireValue{}, true
+	case "Scope":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "Uri":
+		return wireValue{}, true
+	case "WorkflowId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListIntegrationItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "DomainName", "EventTriggerNames", "IsUnstructured", "LastUpdatedAt", "ObjectTypeName", "ObjectTypeNames", "RoleArn", "Scope", "Tags", "Uri", "WorkflowId")
 }
 
 func (s *ListIntegrationItem) validate(v *validator, path string) {
@@ -5583,6 +9083,14 @@ type ListIntegrationsRequest struct {
 	NextToken     *string `json:"-"`
 }
 
+func (*ListIntegrationsRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListIntegrationsRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *ListIntegrationsRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -5603,6 +9111,20 @@ type ListIntegrationsResponse struct {
 	NextToken *string               `json:"NextToken,omitzero"`
 }
 
+func (*ListIntegrationsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*ListIntegrationItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListIntegrationsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListIntegrationsResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -5620,6 +9142,20 @@ type ListObjectTypeAttributeItem struct {
 	LastUpdatedAt *Timestamp `json:"LastUpdatedAt,omitzero"`
 }
 
+func (*ListObjectTypeAttributeItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AttributeName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListObjectTypeAttributeItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "AttributeName", "LastUpdatedAt")
+}
+
 func (s *ListObjectTypeAttributeItem) validate(v *validator, path string) {
 	v.required(join(path, "AttributeName"), s.AttributeName != nil)
 	if s.AttributeName != nil {
@@ -5633,6 +9169,20 @@ func (s *ListObjectTypeAttributeItem) validate(v *validator, path string) {
 type ListObjectTypeAttributeValuesItem struct {
 	LastUpdatedAt *Timestamp `json:"LastUpdatedAt,omitzero"`
 	Value         *string    `json:"Value,omitzero"`
+}
+
+func (*ListObjectTypeAttributeValuesItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Value":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListObjectTypeAttributeValuesItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "LastUpdatedAt", "Value")
 }
 
 func (s *ListObjectTypeAttributeValuesItem) validate(v *validator, path string) {
@@ -5650,6 +9200,14 @@ type ListObjectTypeAttributeValuesRequest struct {
 	MaxResults     *int    `json:"-"`
 	NextToken      *string `json:"-"`
 	ObjectTypeName *string `json:"-"`
+}
+
+func (*ListObjectTypeAttributeValuesRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListObjectTypeAttributeValuesRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListObjectTypeAttributeValuesRequest) validate(v *validator, path string) {
@@ -5681,6 +9239,20 @@ type ListObjectTypeAttributeValuesResponse struct {
 	NextToken *string                             `json:"NextToken,omitzero"`
 }
 
+func (*ListObjectTypeAttributeValuesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*ListObjectTypeAttributeValuesItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListObjectTypeAttributeValuesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListObjectTypeAttributeValuesResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -5698,6 +9270,14 @@ type ListObjectTypeAttributesRequest struct {
 	MaxResults     *int    `json:"-"`
 	NextToken      *string `json:"-"`
 	ObjectTypeName *string `json:"-"`
+}
+
+func (*ListObjectTypeAttributesRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListObjectTypeAttributesRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListObjectTypeAttributesRequest) validate(v *validator, path string) {
@@ -5725,6 +9305,20 @@ type ListObjectTypeAttributesResponse struct {
 	NextToken *string                       `json:"NextToken,omitzero"`
 }
 
+func (*ListObjectTypeAttributesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*ListObjectTypeAttributeItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListObjectTypeAttributesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListObjectTypeAttributesResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -5745,6 +9339,24 @@ type ListProfileHistoryRecordsRequest struct {
 	ObjectTypeName *string `json:"ObjectTypeName,omitzero"`
 	PerformedBy    *string `json:"PerformedBy,omitzero"`
 	ProfileId      *string `json:"ProfileId,omitzero"`
+}
+
+func (*ListProfileHistoryRecordsRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ActionType":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "PerformedBy":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListProfileHistoryRecordsRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "ActionType", "ObjectTypeName", "PerformedBy", "ProfileId")
 }
 
 func (s *ListProfileHistoryRecordsRequest) validate(v *validator, path string) {
@@ -5781,6 +9393,20 @@ type ListProfileHistoryRecordsResponse struct {
 	ProfileHistoryRecords []ProfileHistoryRecord `json:"ProfileHistoryRecords,omitzero"`
 }
 
+func (*ListProfileHistoryRecordsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "NextToken":
+		return wireValue{}, true
+	case "ProfileHistoryRecords":
+		return wireValue{"l", (*ProfileHistoryRecord)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListProfileHistoryRecordsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "NextToken", "ProfileHistoryRecords")
+}
+
 func (s *ListProfileHistoryRecordsResponse) validate(v *validator, path string) {
 	if s.NextToken != nil {
 		v.length(join(path, "NextToken"), *s.NextToken, 1, 1024)
@@ -5802,6 +9428,32 @@ type ListProfileObjectTypeItem struct {
 	ObjectTypeName                 *string           `json:"ObjectTypeName,omitzero"`
 	SourcePriority                 *int              `json:"SourcePriority,omitzero"`
 	Tags                           map[string]string `json:"Tags,omitzero"`
+}
+
+func (*ListProfileObjectTypeItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "MaxAvailableProfileObjectCount":
+		return wireValue{}, true
+	case "MaxProfileObjectCount":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "SourcePriority":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListProfileObjectTypeItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "LastUpdatedAt", "MaxAvailableProfileObjectCount", "MaxProfileObjectCount", "ObjectTypeName", "SourcePriority", "Tags")
 }
 
 func (s *ListProfileObjectTypeItem) validate(v *validator, path string) {
@@ -5840,6 +9492,22 @@ type ListProfileObjectTypeTemplateItem struct {
 	TemplateId   *string `json:"TemplateId,omitzero"`
 }
 
+func (*ListProfileObjectTypeTemplateItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "SourceName":
+		return wireValue{}, true
+	case "SourceObject":
+		return wireValue{}, true
+	case "TemplateId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListProfileObjectTypeTemplateItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "SourceName", "SourceObject", "TemplateId")
+}
+
 func (s *ListProfileObjectTypeTemplateItem) validate(v *validator, path string) {
 	if s.SourceName != nil {
 		v.length(join(path, "SourceName"), *s.SourceName, 1, 64)
@@ -5861,6 +9529,14 @@ type ListProfileObjectTypeTemplatesRequest struct {
 	NextToken  *string `json:"-"`
 }
 
+func (*ListProfileObjectTypeTemplatesRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListProfileObjectTypeTemplatesRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *ListProfileObjectTypeTemplatesRequest) validate(v *validator, path string) {
 	if s.MaxResults != nil {
 		v.number(join(path, "max-results"), float64(*s.MaxResults), bound(1), bound(100))
@@ -5874,6 +9550,20 @@ func (s *ListProfileObjectTypeTemplatesRequest) validate(v *validator, path stri
 type ListProfileObjectTypeTemplatesResponse struct {
 	Items     []ListProfileObjectTypeTemplateItem `json:"Items,omitzero"`
 	NextToken *string                             `json:"NextToken,omitzero"`
+}
+
+func (*ListProfileObjectTypeTemplatesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*ListProfileObjectTypeTemplateItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListProfileObjectTypeTemplatesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
 }
 
 func (s *ListProfileObjectTypeTemplatesResponse) validate(v *validator, path string) {
@@ -5892,6 +9582,14 @@ type ListProfileObjectTypesRequest struct {
 	DomainName *string `json:"-"`
 	MaxResults *int    `json:"-"`
 	NextToken  *string `json:"-"`
+}
+
+func (*ListProfileObjectTypesRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListProfileObjectTypesRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListProfileObjectTypesRequest) validate(v *validator, path string) {
@@ -5914,6 +9612,20 @@ type ListProfileObjectTypesResponse struct {
 	NextToken *string                     `json:"NextToken,omitzero"`
 }
 
+func (*ListProfileObjectTypesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*ListProfileObjectTypeItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListProfileObjectTypesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListProfileObjectTypesResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -5930,6 +9642,22 @@ type ListProfileObjectsItem struct {
 	Object                 *string `json:"Object,omitzero"`
 	ObjectTypeName         *string `json:"ObjectTypeName,omitzero"`
 	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitzero"`
+}
+
+func (*ListProfileObjectsItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Object":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "ProfileObjectUniqueKey":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListProfileObjectsItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "Object", "ObjectTypeName", "ProfileObjectUniqueKey")
 }
 
 func (s *ListProfileObjectsItem) validate(v *validator, path string) {
@@ -5953,6 +9681,22 @@ type ListProfileObjectsRequest struct {
 	ObjectFilter   *ObjectFilter `json:"ObjectFilter,omitzero"`
 	ObjectTypeName *string       `json:"ObjectTypeName,omitzero"`
 	ProfileId      *string       `json:"ProfileId,omitzero"`
+}
+
+func (*ListProfileObjectsRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ObjectFilter":
+		return wireValue{"", (*ObjectFilter)(nil)}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListProfileObjectsRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "ObjectFilter", "ObjectTypeName", "ProfileId")
 }
 
 func (s *ListProfileObjectsRequest) validate(v *validator, path string) {
@@ -5987,6 +9731,20 @@ type ListProfileObjectsResponse struct {
 	NextToken *string                  `json:"NextToken,omitzero"`
 }
 
+func (*ListProfileObjectsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*ListProfileObjectsItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListProfileObjectsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListProfileObjectsResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -6003,6 +9761,14 @@ type ListRecommenderFiltersRequest struct {
 	DomainName *string `json:"-"`
 	MaxResults *int    `json:"-"`
 	NextToken  *string `json:"-"`
+}
+
+func (*ListRecommenderFiltersRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListRecommenderFiltersRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListRecommenderFiltersRequest) validate(v *validator, path string) {
@@ -6025,6 +9791,20 @@ type ListRecommenderFiltersResponse struct {
 	RecommenderFilters []RecommenderFilterSummary `json:"RecommenderFilters,omitzero"`
 }
 
+func (*ListRecommenderFiltersResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "NextToken":
+		return wireValue{}, true
+	case "RecommenderFilters":
+		return wireValue{"l", (*RecommenderFilterSummary)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListRecommenderFiltersResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "NextToken", "RecommenderFilters")
+}
+
 func (s *ListRecommenderFiltersResponse) validate(v *validator, path string) {
 	if s.NextToken != nil {
 		v.length(join(path, "NextToken"), *s.NextToken, 1, 1024)
@@ -6042,6 +9822,14 @@ type ListRecommenderRecipesRequest struct {
 	NextToken  *string `json:"-"`
 }
 
+func (*ListRecommenderRecipesRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListRecommenderRecipesRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *ListRecommenderRecipesRequest) validate(v *validator, path string) {
 	if s.MaxResults != nil {
 		v.number(join(path, "max-results"), float64(*s.MaxResults), bound(10), bound(100))
@@ -6055,6 +9843,20 @@ func (s *ListRecommenderRecipesRequest) validate(v *validator, path string) {
 type ListRecommenderRecipesResponse struct {
 	NextToken          *string             `json:"NextToken,omitzero"`
 	RecommenderRecipes []RecommenderRecipe `json:"RecommenderRecipes,omitzero"`
+}
+
+func (*ListRecommenderRecipesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "NextToken":
+		return wireValue{}, true
+	case "RecommenderRecipes":
+		return wireValue{"l", (*RecommenderRecipe)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListRecommenderRecipesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "NextToken", "RecommenderRecipes")
 }
 
 func (s *ListRecommenderRecipesResponse) validate(v *validator, path string) {
@@ -6073,6 +9875,14 @@ type ListRecommenderSchemasRequest struct {
 	DomainName *string `json:"-"`
 	MaxResults *int    `json:"-"`
 	NextToken  *string `json:"-"`
+}
+
+func (*ListRecommenderSchemasRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListRecommenderSchemasRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListRecommenderSchemasRequest) validate(v *validator, path string) {
@@ -6095,6 +9905,20 @@ type ListRecommenderSchemasResponse struct {
 	RecommenderSchemas []RecommenderSchemaSummary `json:"RecommenderSchemas,omitzero"`
 }
 
+func (*ListRecommenderSchemasResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "NextToken":
+		return wireValue{}, true
+	case "RecommenderSchemas":
+		return wireValue{"l", (*RecommenderSchemaSummary)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListRecommenderSchemasResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "NextToken", "RecommenderSchemas")
+}
+
 func (s *ListRecommenderSchemasResponse) validate(v *validator, path string) {
 	if s.NextToken != nil {
 		v.length(join(path, "NextToken"), *s.NextToken, 1, 1024)
@@ -6111,6 +9935,14 @@ type ListRecommendersRequest struct {
 	DomainName *string `json:"-"`
 	MaxResults *int    `json:"-"`
 	NextToken  *string `json:"-"`
+}
+
+func (*ListRecommendersRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListRecommendersRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListRecommendersRequest) validate(v *validator, path string) {
@@ -6133,6 +9965,20 @@ type ListRecommendersResponse struct {
 	Recommenders []RecommenderSummary `json:"Recommenders,omitzero"`
 }
 
+func (*ListRecommendersResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "NextToken":
+		return wireValue{}, true
+	case "Recommenders":
+		return wireValue{"l", (*RecommenderSummary)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListRecommendersResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "NextToken", "Recommenders")
+}
+
 func (s *ListRecommendersResponse) validate(v *validator, path string) {
 	if s.NextToken != nil {
 		v.length(join(path, "NextToken"), *s.NextToken, 1, 1024)
@@ -6149,6 +9995,14 @@ type ListRuleBasedMatchesRequest struct {
 	DomainName *string `json:"-"`
 	MaxResults *int    `json:"-"`
 	NextToken  *string `json:"-"`
+}
+
+func (*ListRuleBasedMatchesRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListRuleBasedMatchesRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListRuleBasedMatchesRequest) validate(v *validator, path string) {
@@ -6171,6 +10025,20 @@ type ListRuleBasedMatchesResponse struct {
 	NextToken *string  `json:"NextToken,omitzero"`
 }
 
+func (*ListRuleBasedMatchesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "MatchIds":
+		return wireValue{}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListRuleBasedMatchesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "MatchIds", "NextToken")
+}
+
 func (s *ListRuleBasedMatchesResponse) validate(v *validator, path string) {
 	if s.MatchIds != nil {
 		for i2, e2 := range s.MatchIds {
@@ -6187,6 +10055,14 @@ type ListSegmentDefinitionsRequest struct {
 	DomainName *string `json:"-"`
 	MaxResults *int    `json:"-"`
 	NextToken  *string `json:"-"`
+}
+
+func (*ListSegmentDefinitionsRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListSegmentDefinitionsRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListSegmentDefinitionsRequest) validate(v *validator, path string) {
@@ -6209,6 +10085,20 @@ type ListSegmentDefinitionsResponse struct {
 	NextToken *string                 `json:"NextToken,omitzero"`
 }
 
+func (*ListSegmentDefinitionsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*SegmentDefinitionItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListSegmentDefinitionsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListSegmentDefinitionsResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -6225,6 +10115,14 @@ type ListTagsForResourceRequest struct {
 	ResourceArn *string `json:"-"`
 }
 
+func (*ListTagsForResourceRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListTagsForResourceRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *ListTagsForResourceRequest) validate(v *validator, path string) {
 	v.required(join(path, "resourceArn"), s.ResourceArn != nil)
 	if s.ResourceArn != nil {
@@ -6236,6 +10134,18 @@ func (s *ListTagsForResourceRequest) validate(v *validator, path string) {
 // ListTagsForResourceResponse is the model's ListTagsForResourceResponse shape.
 type ListTagsForResourceResponse struct {
 	Tags map[string]string `json:"tags,omitzero"`
+}
+
+func (*ListTagsForResourceResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListTagsForResourceResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "tags")
 }
 
 func (s *ListTagsForResourceResponse) validate(v *validator, path string) {
@@ -6254,6 +10164,14 @@ type ListUploadJobsRequest struct {
 	DomainName *string `json:"-"`
 	MaxResults *int    `json:"-"`
 	NextToken  *string `json:"-"`
+}
+
+func (*ListUploadJobsRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ListUploadJobsRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *ListUploadJobsRequest) validate(v *validator, path string) {
@@ -6276,6 +10194,20 @@ type ListUploadJobsResponse struct {
 	NextToken *string         `json:"NextToken,omitzero"`
 }
 
+func (*ListUploadJobsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*UploadJobItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListUploadJobsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListUploadJobsResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -6295,6 +10227,28 @@ type ListWorkflowsItem struct {
 	StatusDescription *string    `json:"StatusDescription,omitzero"`
 	WorkflowId        *string    `json:"WorkflowId,omitzero"`
 	WorkflowType      *string    `json:"WorkflowType,omitzero"`
+}
+
+func (*ListWorkflowsItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "StatusDescription":
+		return wireValue{}, true
+	case "WorkflowId":
+		return wireValue{}, true
+	case "WorkflowType":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListWorkflowsItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "LastUpdatedAt", "Status", "StatusDescription", "WorkflowId", "WorkflowType")
 }
 
 func (s *ListWorkflowsItem) validate(v *validator, path string) {
@@ -6329,6 +10283,24 @@ type ListWorkflowsRequest struct {
 	WorkflowType   *string    `json:"WorkflowType,omitzero"`
 }
 
+func (*ListWorkflowsRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "QueryEndDate":
+		return wireValue{}, true
+	case "QueryStartDate":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "WorkflowType":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListWorkflowsRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "QueryEndDate", "QueryStartDate", "Status", "WorkflowType")
+}
+
 func (s *ListWorkflowsRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -6355,6 +10327,20 @@ type ListWorkflowsResponse struct {
 	NextToken *string             `json:"NextToken,omitzero"`
 }
 
+func (*ListWorkflowsResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*ListWorkflowsItem)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ListWorkflowsResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *ListWorkflowsResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -6371,6 +10357,18 @@ type MarketoSourceProperties struct {
 	Object *string `json:"Object,omitzero"`
 }
 
+func (*MarketoSourceProperties) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Object":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*MarketoSourceProperties) wireFolds(name []byte) bool {
+	return foldsAny(name, "Object")
+}
+
 func (s *MarketoSourceProperties) validate(v *validator, path string) {
 	v.required(join(path, "Object"), s.Object != nil)
 	if s.Object != nil {
@@ -6384,6 +10382,22 @@ type MatchItem struct {
 	ConfidenceScore *float64 `json:"ConfidenceScore,omitzero"`
 	MatchId         *string  `json:"MatchId,omitzero"`
 	ProfileIds      []string `json:"ProfileIds,omitzero"`
+}
+
+func (*MatchItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ConfidenceScore":
+		return wireValue{}, true
+	case "MatchId":
+		return wireValue{}, true
+	case "ProfileIds":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*MatchItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "ConfidenceScore", "MatchId", "ProfileIds")
 }
 
 func (s *MatchItem) validate(v *validator, path string) {
@@ -6403,6 +10417,24 @@ type MatchingRequest struct {
 	Enabled         *bool            `json:"Enabled,omitzero"`
 	ExportingConfig *ExportingConfig `json:"ExportingConfig,omitzero"`
 	JobSchedule     *JobSchedule     `json:"JobSchedule,omitzero"`
+}
+
+func (*MatchingRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AutoMerging":
+		return wireValue{"", (*AutoMerging)(nil)}, true
+	case "Enabled":
+		return wireValue{}, true
+	case "ExportingConfig":
+		return wireValue{"", (*ExportingConfig)(nil)}, true
+	case "JobSchedule":
+		return wireValue{"", (*JobSchedule)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*MatchingRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "AutoMerging", "Enabled", "ExportingConfig", "JobSchedule")
 }
 
 func (s *MatchingRequest) validate(v *validator, path string) {
@@ -6426,6 +10458,24 @@ type MatchingResponse struct {
 	JobSchedule     *JobSchedule     `json:"JobSchedule,omitzero"`
 }
 
+func (*MatchingResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AutoMerging":
+		return wireValue{"", (*AutoMerging)(nil)}, true
+	case "Enabled":
+		return wireValue{}, true
+	case "ExportingConfig":
+		return wireValue{"", (*ExportingConfig)(nil)}, true
+	case "JobSchedule":
+		return wireValue{"", (*JobSchedule)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*MatchingResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "AutoMerging", "Enabled", "ExportingConfig", "JobSchedule")
+}
+
 func (s *MatchingResponse) validate(v *validator, path string) {
 	if s.AutoMerging != nil {
 		s.AutoMerging.validate(v, join(path, "AutoMerging"))
@@ -6441,6 +10491,18 @@ func (s *MatchingResponse) validate(v *validator, path string) {
 // MatchingRule is the model's MatchingRule shape.
 type MatchingRule struct {
 	Rule []string `json:"Rule,omitzero"`
+}
+
+func (*MatchingRule) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Rule":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*MatchingRule) wireFolds(name []byte) bool {
+	return foldsAny(name, "Rule")
 }
 
 func (s *MatchingRule) validate(v *validator, path string) {
@@ -6459,6 +10521,22 @@ type MergeProfilesRequest struct {
 	FieldSourceProfileIds *FieldSourceProfileIds `json:"FieldSourceProfileIds,omitzero"`
 	MainProfileId         *string                `json:"MainProfileId,omitzero"`
 	ProfileIdsToBeMerged  []string               `json:"ProfileIdsToBeMerged,omitzero"`
+}
+
+func (*MergeProfilesRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "FieldSourceProfileIds":
+		return wireValue{"", (*FieldSourceProfileIds)(nil)}, true
+	case "MainProfileId":
+		return wireValue{}, true
+	case "ProfileIdsToBeMerged":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*MergeProfilesRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "FieldSourceProfileIds", "MainProfileId", "ProfileIdsToBeMerged")
 }
 
 func (s *MergeProfilesRequest) validate(v *validator, path string) {
@@ -6488,12 +10566,36 @@ type MergeProfilesResponse struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*MergeProfilesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*MergeProfilesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *MergeProfilesResponse) validate(v *validator, path string) {
 }
 
 // MetadataConfig is the model's MetadataConfig shape.
 type MetadataConfig struct {
 	MetadataColumns []string `json:"MetadataColumns,omitzero"`
+}
+
+func (*MetadataConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "MetadataColumns":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*MetadataConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "MetadataColumns")
 }
 
 func (s *MetadataConfig) validate(v *validator, path string) {
@@ -6511,6 +10613,24 @@ type ObjectAttribute struct {
 	FieldName          *string  `json:"FieldName,omitzero"`
 	Source             *string  `json:"Source,omitzero"`
 	Values             []string `json:"Values,omitzero"`
+}
+
+func (*ObjectAttribute) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ComparisonOperator":
+		return wireValue{}, true
+	case "FieldName":
+		return wireValue{}, true
+	case "Source":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ObjectAttribute) wireFolds(name []byte) bool {
+	return foldsAny(name, "ComparisonOperator", "FieldName", "Source", "Values")
 }
 
 func (s *ObjectAttribute) validate(v *validator, path string) {
@@ -6540,6 +10660,20 @@ type ObjectFilter struct {
 	Values  []string `json:"Values,omitzero"`
 }
 
+func (*ObjectFilter) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "KeyName":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ObjectFilter) wireFolds(name []byte) bool {
+	return foldsAny(name, "KeyName", "Values")
+}
+
 func (s *ObjectFilter) validate(v *validator, path string) {
 	v.required(join(path, "KeyName"), s.KeyName != nil)
 	if s.KeyName != nil {
@@ -6561,6 +10695,22 @@ type ObjectTypeField struct {
 	Target      *string `json:"Target,omitzero"`
 }
 
+func (*ObjectTypeField) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ContentType":
+		return wireValue{}, true
+	case "Source":
+		return wireValue{}, true
+	case "Target":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ObjectTypeField) wireFolds(name []byte) bool {
+	return foldsAny(name, "ContentType", "Source", "Target")
+}
+
 func (s *ObjectTypeField) validate(v *validator, path string) {
 	if s.ContentType != nil {
 		v.enum(join(path, "ContentType"), *s.ContentType, []string{"STRING", "NUMBER", "PHONE_NUMBER", "EMAIL_ADDRESS", "NAME"})
@@ -6577,6 +10727,20 @@ func (s *ObjectTypeField) validate(v *validator, path string) {
 type ObjectTypeKey struct {
 	FieldNames          []string `json:"FieldNames,omitzero"`
 	StandardIdentifiers []string `json:"StandardIdentifiers,omitzero"`
+}
+
+func (*ObjectTypeKey) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "FieldNames":
+		return wireValue{}, true
+	case "StandardIdentifiers":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ObjectTypeKey) wireFolds(name []byte) bool {
+	return foldsAny(name, "FieldNames", "StandardIdentifiers")
 }
 
 func (s *ObjectTypeKey) validate(v *validator, path string) {
@@ -6599,6 +10763,24 @@ type Period struct {
 	Unit                     *string `json:"Unit,omitzero"`
 	Unlimited                *bool   `json:"Unlimited,omitzero"`
 	Value                    *int    `json:"Value,omitzero"`
+}
+
+func (*Period) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "MaxInvocationsPerProfile":
+		return wireValue{}, true
+	case "Unit":
+		return wireValue{}, true
+	case "Unlimited":
+		return wireValue{}, true
+	case "Value":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Period) wireFolds(name []byte) bool {
+	return foldsAny(name, "MaxInvocationsPerProfile", "Unit", "Unlimited", "Value")
 }
 
 func (s *Period) validate(v *validator, path string) {
@@ -6644,6 +10826,70 @@ type Profile struct {
 	ProfileId             *string                `json:"ProfileId,omitzero"`
 	ProfileType           *string                `json:"ProfileType,omitzero"`
 	ShippingAddress       *Address               `json:"ShippingAddress,omitzero"`
+}
+
+func (*Profile) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AccountNumber":
+		return wireValue{}, true
+	case "AdditionalInformation":
+		return wireValue{}, true
+	case "Address":
+		return wireValue{"", (*Address)(nil)}, true
+	case "Attributes":
+		return wireValue{}, true
+	case "BillingAddress":
+		return wireValue{"", (*Address)(nil)}, true
+	case "BirthDate":
+		return wireValue{}, true
+	case "BusinessEmailAddress":
+		return wireValue{}, true
+	case "BusinessName":
+		return wireValue{}, true
+	case "BusinessPhoneNumber":
+		return wireValue{}, true
+	case "EmailAddress":
+		return wireValue{}, true
+	case "EngagementPreferences":
+		return wireValue{"", (*EngagementPreferences)(nil)}, true
+	case "FirstName":
+		return wireValue{}, true
+	case "FoundByItems":
+		return wireValue{"l", (*FoundByKeyValue)(nil)}, true
+	case "Gender":
+		return wireValue{}, true
+	case "GenderString":
+		return wireValue{}, true
+	case "HomePhoneNumber":
+		return wireValue{}, true
+	case "LastName":
+		return wireValue{}, true
+	case "MailingAddress":
+		return wireValue{"", (*Address)(nil)}, true
+	case "MiddleName":
+		return wireValue{}, true
+	case "MobilePhoneNumber":
+		return wireValue{}, true
+	case "PartyType":
+		return wireValue{}, true
+	case "PartyTypeString":
+		return wireValue{}, true
+	case "PersonalEmailAddress":
+		return wireValue{}, true
+	case "PhoneNumber":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	case "ProfileType":
+		return wireValue{}, true
+	case "ShippingAddress":
+		return wireValue{"", (*Address)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Profile) wireFolds(name []byte) bool {
+	return foldsAny(name, "AccountNumber", "AdditionalInformation", "Address", "Attributes", "BillingAddress", "BirthDate", "BusinessEmailAddress", "BusinessName", "BusinessPhoneNumber", "EmailAddress", "EngagementPreferences", "FirstName", "FoundByItems", "Gender", "GenderString", "HomePhoneNumber", "LastName", "MailingAddress", "MiddleName", "MobilePhoneNumber", "PartyType", "PartyTypeString", "PersonalEmailAddress", "PhoneNumber", "ProfileId", "ProfileType", "ShippingAddress")
 }
 
 func (s *Profile) validate(v *validator, path string) {
@@ -6742,6 +10988,14 @@ type ProfileAttributeValuesRequest struct {
 	DomainName    *string `json:"-"`
 }
 
+func (*ProfileAttributeValuesRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*ProfileAttributeValuesRequest) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *ProfileAttributeValuesRequest) validate(v *validator, path string) {
 	v.required(join(path, "AttributeName"), s.AttributeName != nil)
 	if s.AttributeName != nil {
@@ -6760,6 +11014,22 @@ type ProfileAttributeValuesResponse struct {
 	DomainName    *string              `json:"DomainName,omitzero"`
 	Items         []AttributeValueItem `json:"Items,omitzero"`
 	StatusCode    *int                 `json:"-"`
+}
+
+func (*ProfileAttributeValuesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AttributeName":
+		return wireValue{}, true
+	case "DomainName":
+		return wireValue{}, true
+	case "Items":
+		return wireValue{"l", (*AttributeValueItem)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ProfileAttributeValuesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "AttributeName", "DomainName", "Items")
 }
 
 func (s *ProfileAttributeValuesResponse) validate(v *validator, path string) {
@@ -6811,6 +11081,60 @@ type ProfileAttributes struct {
 	PhoneNumber           *ProfileDimension                 `json:"PhoneNumber,omitzero"`
 	ProfileType           *ProfileTypeDimension             `json:"ProfileType,omitzero"`
 	ShippingAddress       *AddressDimension                 `json:"ShippingAddress,omitzero"`
+}
+
+func (*ProfileAttributes) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AccountNumber":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "AdditionalInformation":
+		return wireValue{"", (*ExtraLengthValueProfileDimension)(nil)}, true
+	case "Address":
+		return wireValue{"", (*AddressDimension)(nil)}, true
+	case "Attributes":
+		return wireValue{"m", (*AttributeDimension)(nil)}, true
+	case "BillingAddress":
+		return wireValue{"", (*AddressDimension)(nil)}, true
+	case "BirthDate":
+		return wireValue{"", (*DateDimension)(nil)}, true
+	case "BusinessEmailAddress":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "BusinessName":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "BusinessPhoneNumber":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "EmailAddress":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "FirstName":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "GenderString":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "HomePhoneNumber":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "LastName":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "MailingAddress":
+		return wireValue{"", (*AddressDimension)(nil)}, true
+	case "MiddleName":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "MobilePhoneNumber":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "PartyTypeString":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "PersonalEmailAddress":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "PhoneNumber":
+		return wireValue{"", (*ProfileDimension)(nil)}, true
+	case "ProfileType":
+		return wireValue{"", (*ProfileTypeDimension)(nil)}, true
+	case "ShippingAddress":
+		return wireValue{"", (*AddressDimension)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ProfileAttributes) wireFolds(name []byte) bool {
+	return foldsAny(name, "AccountNumber", "AdditionalInformation", "Address", "Attributes", "BillingAddress", "BirthDate", "BusinessEmailAddress", "BusinessName", "BusinessPhoneNumber", "EmailAddress", "FirstName", "GenderString", "HomePhoneNumber", "LastName", "MailingAddress", "MiddleName", "MobilePhoneNumber", "PartyTypeString", "PersonalEmailAddress", "PhoneNumber", "ProfileType", "ShippingAddress")
 }
 
 func (s *ProfileAttributes) validate(v *validator, path string) {
@@ -6891,6 +11215,20 @@ type ProfileDimension struct {
 	Values        []string `json:"Values,omitzero"`
 }
 
+func (*ProfileDimension) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DimensionType":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ProfileDimension) wireFolds(name []byte) bool {
+	return foldsAny(name, "DimensionType", "Values")
+}
+
 func (s *ProfileDimension) validate(v *validator, path string) {
 	v.required(join(path, "DimensionType"), s.DimensionType != nil)
 	if s.DimensionType != nil {
@@ -6914,6 +11252,30 @@ type ProfileHistoryRecord struct {
 	ObjectTypeName         *string    `json:"ObjectTypeName,omitzero"`
 	PerformedBy            *string    `json:"PerformedBy,omitzero"`
 	ProfileObjectUniqueKey *string    `json:"ProfileObjectUniqueKey,omitzero"`
+}
+
+func (*ProfileHistoryRecord) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ActionType":
+		return wireValue{}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Id":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "PerformedBy":
+		return wireValue{}, true
+	case "ProfileObjectUniqueKey":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ProfileHistoryRecord) wireFolds(name []byte) bool {
+	return foldsAny(name, "ActionType", "CreatedAt", "Id", "LastUpdatedAt", "ObjectTypeName", "PerformedBy", "ProfileObjectUniqueKey")
 }
 
 func (s *ProfileHistoryRecord) validate(v *validator, path string) {
@@ -6946,6 +11308,22 @@ type ProfileQueryFailures struct {
 	Status    *int    `json:"Status,omitzero"`
 }
 
+func (*ProfileQueryFailures) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ProfileQueryFailures) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message", "ProfileId", "Status")
+}
+
 func (s *ProfileQueryFailures) validate(v *validator, path string) {
 	v.required(join(path, "Message"), s.Message != nil)
 	v.required(join(path, "ProfileId"), s.ProfileId != nil)
@@ -6959,6 +11337,22 @@ type ProfileQueryResult struct {
 	Profile     *Profile `json:"Profile,omitzero"`
 	ProfileId   *string  `json:"ProfileId,omitzero"`
 	QueryResult *string  `json:"QueryResult,omitzero"`
+}
+
+func (*ProfileQueryResult) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Profile":
+		return wireValue{"", (*Profile)(nil)}, true
+	case "ProfileId":
+		return wireValue{}, true
+	case "QueryResult":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ProfileQueryResult) wireFolds(name []byte) bool {
+	return foldsAny(name, "Profile", "ProfileId", "QueryResult")
 }
 
 func (s *ProfileQueryResult) validate(v *validator, path string) {
@@ -6976,6 +11370,20 @@ func (s *ProfileQueryResult) validate(v *validator, path string) {
 type ProfileTypeDimension struct {
 	DimensionType *string  `json:"DimensionType,omitzero"`
 	Values        []string `json:"Values,omitzero"`
+}
+
+func (*ProfileTypeDimension) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DimensionType":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ProfileTypeDimension) wireFolds(name []byte) bool {
+	return foldsAny(name, "DimensionType", "Values")
 }
 
 func (s *ProfileTypeDimension) validate(v *validator, path string) {
@@ -7000,6 +11408,24 @@ type PutDomainObjectTypeRequest struct {
 	Fields         map[string]DomainObjectTypeField `json:"Fields,omitzero"`
 	ObjectTypeName *string                          `json:"-"`
 	Tags           map[string]string                `json:"Tags,omitzero"`
+}
+
+func (*PutDomainObjectTypeRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Description":
+		return wireValue{}, true
+	case "EncryptionKey":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"m", (*DomainObjectTypeField)(nil)}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*PutDomainObjectTypeRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Description", "EncryptionKey", "Fields", "Tags")
 }
 
 func (s *PutDomainObjectTypeRequest) validate(v *validator, path string) {
@@ -7048,6 +11474,30 @@ type PutDomainObjectTypeResponse struct {
 	Tags           map[string]string                `json:"Tags,omitzero"`
 }
 
+func (*PutDomainObjectTypeResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "EncryptionKey":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"m", (*DomainObjectTypeField)(nil)}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*PutDomainObjectTypeResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "EncryptionKey", "Fields", "LastUpdatedAt", "ObjectTypeName", "Tags")
+}
+
 func (s *PutDomainObjectTypeResponse) validate(v *validator, path string) {
 	if s.Description != nil {
 		v.length(join(path, "Description"), *s.Description, 1, 10000)
@@ -7087,6 +11537,32 @@ type PutIntegrationRequest struct {
 	Scope             *string           `json:"Scope,omitzero"`
 	Tags              map[string]string `json:"Tags,omitzero"`
 	Uri               *string           `json:"Uri,omitzero"`
+}
+
+func (*PutIntegrationRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "EventTriggerNames":
+		return wireValue{}, true
+	case "FlowDefinition":
+		return wireValue{"", (*FlowDefinition)(nil)}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "ObjectTypeNames":
+		return wireValue{}, true
+	case "RoleArn":
+		return wireValue{}, true
+	case "Scope":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "Uri":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*PutIntegrationRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "EventTriggerNames", "FlowDefinition", "ObjectTypeName", "ObjectTypeNames", "RoleArn", "Scope", "Tags", "Uri")
 }
 
 func (s *PutIntegrationRequest) validate(v *validator, path string) {
@@ -7152,6 +11628,40 @@ type PutIntegrationResponse struct {
 	WorkflowId        *string           `json:"WorkflowId,omitzero"`
 }
 
+func (*PutIntegrationResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "DomainName":
+		return wireValue{}, true
+	case "EventTriggerNames":
+		return wireValue{}, true
+	case "IsUnstructured":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "ObjectTypeNames":
+		return wireValue{}, true
+	case "RoleArn":
+		return wireValue{}, true
+	case "Scope":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "Uri":
+		return wireValue{}, true
+	case "WorkflowId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*PutIntegrationResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "DomainName", "EventTriggerNames", "IsUnstructured", "LastUpdatedAt", "ObjectTypeName", "ObjectTypeNames", "RoleArn", "Scope", "Tags", "Uri", "WorkflowId")
+}
+
 func (s *PutIntegrationResponse) validate(v *validator, path string) {
 	v.required(join(path, "CreatedAt"), s.CreatedAt != nil)
 	v.required(join(path, "DomainName"), s.DomainName != nil)
@@ -7209,6 +11719,20 @@ type PutProfileObjectRequest struct {
 	ObjectTypeName *string `json:"ObjectTypeName,omitzero"`
 }
 
+func (*PutProfileObjectRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Object":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*PutProfileObjectRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Object", "ObjectTypeName")
+}
+
 func (s *PutProfileObjectRequest) validate(v *validator, path string) {
 	v.required(join(path, "DomainName"), s.DomainName != nil)
 	if s.DomainName != nil {
@@ -7229,6 +11753,18 @@ func (s *PutProfileObjectRequest) validate(v *validator, path string) {
 // PutProfileObjectResponse is the model's PutProfileObjectResponse shape.
 type PutProfileObjectResponse struct {
 	ProfileObjectUniqueKey *string `json:"ProfileObjectUniqueKey,omitzero"`
+}
+
+func (*PutProfileObjectResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ProfileObjectUniqueKey":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*PutProfileObjectResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "ProfileObjectUniqueKey")
 }
 
 func (s *PutProfileObjectResponse) validate(v *validator, path string) {
@@ -7252,6 +11788,38 @@ type PutProfileObjectTypeRequest struct {
 	SourcePriority                   *int                       `json:"SourcePriority,omitzero"`
 	Tags                             map[string]string          `json:"Tags,omitzero"`
 	TemplateId                       *string                    `json:"TemplateId,omitzero"`
+}
+
+func (*PutProfileObjectTypeRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AllowProfileCreation":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "EncryptionKey":
+		return wireValue{}, true
+	case "ExpirationDays":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"m", (*ObjectTypeField)(nil)}, true
+	case "Keys":
+		return wireValue{"ml", (*ObjectTypeKey)(nil)}, true
+	case "MaxProfileObjectCount":
+		return wireValue{}, true
+	case "SourceLastUpdatedTimestampFormat":
+		return wireValue{}, true
+	case "SourcePriority":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "TemplateId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*PutProfileObjectTypeRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "AllowProfileCreation", "Description", "EncryptionKey", "ExpirationDays", "Fields", "Keys", "MaxProfileObjectCount", "SourceLastUpdatedTimestampFormat", "SourcePriority", "Tags", "TemplateId")
 }
 
 func (s *PutProfileObjectTypeRequest) validate(v *validator, path string) {
@@ -7333,6 +11901,46 @@ type PutProfileObjectTypeResponse struct {
 	TemplateId                       *string                    `json:"TemplateId,omitzero"`
 }
 
+func (*PutProfileObjectTypeResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AllowProfileCreation":
+		return wireValue{}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "EncryptionKey":
+		return wireValue{}, true
+	case "ExpirationDays":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"m", (*ObjectTypeField)(nil)}, true
+	case "Keys":
+		return wireValue{"ml", (*ObjectTypeKey)(nil)}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "MaxAvailableProfileObjectCount":
+		return wireValue{}, true
+	case "MaxProfileObjectCount":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "SourceLastUpdatedTimestampFormat":
+		return wireValue{}, true
+	case "SourcePriority":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "TemplateId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*PutProfileObjectTypeResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "AllowProfileCreation", "CreatedAt", "Description", "EncryptionKey", "ExpirationDays", "Fields", "Keys", "LastUpdatedAt", "MaxAvailableProfileObjectCount", "MaxProfileObjectCount", "ObjectTypeName", "SourceLastUpdatedTimestampFormat", "SourcePriority", "Tags", "TemplateId")
+}
+
 func (s *PutProfileObjectTypeResponse) validate(v *validator, path string) {
 	v.required(join(path, "Description"), s.Description != nil)
 	if s.Description != nil {
@@ -7400,6 +12008,26 @@ type Range struct {
 	ValueRange      *ValueRange `json:"ValueRange,omitzero"`
 }
 
+func (*Range) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "TimestampFormat":
+		return wireValue{}, true
+	case "TimestampSource":
+		return wireValue{}, true
+	case "Unit":
+		return wireValue{}, true
+	case "Value":
+		return wireValue{}, true
+	case "ValueRange":
+		return wireValue{"", (*ValueRange)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Range) wireFolds(name []byte) bool {
+	return foldsAny(name, "TimestampFormat", "TimestampSource", "Unit", "Value", "ValueRange")
+}
+
 func (s *Range) validate(v *validator, path string) {
 	if s.TimestampFormat != nil {
 		v.length(join(path, "TimestampFormat"), *s.TimestampFormat, 1, 255)
@@ -7425,6 +12053,22 @@ type RangeOverride struct {
 	Unit  *string `json:"Unit,omitzero"`
 }
 
+func (*RangeOverride) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "End":
+		return wireValue{}, true
+	case "Start":
+		return wireValue{}, true
+	case "Unit":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RangeOverride) wireFolds(name []byte) bool {
+	return foldsAny(name, "End", "Start", "Unit")
+}
+
 func (s *RangeOverride) validate(v *validator, path string) {
 	if s.End != nil {
 		v.number(join(path, "End"), float64(*s.End), bound(-2147483648), bound(2147483647))
@@ -7445,6 +12089,20 @@ type Readiness struct {
 	ProgressPercentage *int    `json:"ProgressPercentage,omitzero"`
 }
 
+func (*Readiness) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	case "ProgressPercentage":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Readiness) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message", "ProgressPercentage")
+}
+
 func (s *Readiness) validate(v *validator, path string) {
 	if s.Message != nil {
 		v.length(join(path, "Message"), *s.Message, 1, 1000)
@@ -7460,6 +12118,20 @@ type Recommendation struct {
 	Score       *float64     `json:"Score,omitzero"`
 }
 
+func (*Recommendation) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CatalogItem":
+		return wireValue{"", (*CatalogItem)(nil)}, true
+	case "Score":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Recommendation) wireFolds(name []byte) bool {
+	return foldsAny(name, "CatalogItem", "Score")
+}
+
 func (s *Recommendation) validate(v *validator, path string) {
 	if s.CatalogItem != nil {
 		s.CatalogItem.validate(v, join(path, "CatalogItem"))
@@ -7473,6 +12145,20 @@ func (s *Recommendation) validate(v *validator, path string) {
 type RecommendationDiversityConfig struct {
 	Enabled *bool          `json:"Enabled,omitzero"`
 	Values  map[string]int `json:"Values,omitzero"`
+}
+
+func (*RecommendationDiversityConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Enabled":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RecommendationDiversityConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "Enabled", "Values")
 }
 
 func (s *RecommendationDiversityConfig) validate(v *validator, path string) {
@@ -7495,6 +12181,28 @@ type RecommenderConfig struct {
 	IncludedColumns   map[string][]string `json:"IncludedColumns,omitzero"`
 	InferenceConfig   *InferenceConfig    `json:"InferenceConfig,omitzero"`
 	TrainingFrequency *int                `json:"TrainingFrequency,omitzero"`
+}
+
+func (*RecommenderConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DiversityConfig":
+		return wireValue{"", (*DiversityConfig)(nil)}, true
+	case "EventsConfig":
+		return wireValue{"", (*EventsConfig)(nil)}, true
+	case "ExcludedColumns":
+		return wireValue{}, true
+	case "IncludedColumns":
+		return wireValue{}, true
+	case "InferenceConfig":
+		return wireValue{"", (*InferenceConfig)(nil)}, true
+	case "TrainingFrequency":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RecommenderConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "DiversityConfig", "EventsConfig", "ExcludedColumns", "IncludedColumns", "InferenceConfig", "TrainingFrequency")
 }
 
 func (s *RecommenderConfig) validate(v *validator, path string) {
@@ -7536,6 +12244,20 @@ type RecommenderFilter struct {
 	Values map[string]string `json:"Values,omitzero"`
 }
 
+func (*RecommenderFilter) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Name":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RecommenderFilter) wireFolds(name []byte) bool {
+	return foldsAny(name, "Name", "Values")
+}
+
 func (s *RecommenderFilter) validate(v *validator, path string) {
 	if s.Name != nil {
 		v.length(join(path, "Name"), *s.Name, 1, 64)
@@ -7561,6 +12283,32 @@ type RecommenderFilterSummary struct {
 	RecommenderSchemaName       *string           `json:"RecommenderSchemaName,omitzero"`
 	Status                      *string           `json:"Status,omitzero"`
 	Tags                        map[string]string `json:"Tags,omitzero"`
+}
+
+func (*RecommenderFilterSummary) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "FailureReason":
+		return wireValue{}, true
+	case "RecommenderFilterExpression":
+		return wireValue{}, true
+	case "RecommenderFilterName":
+		return wireValue{}, true
+	case "RecommenderSchemaName":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RecommenderFilterSummary) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "FailureReason", "RecommenderFilterExpression", "RecommenderFilterName", "RecommenderSchemaName", "Status", "Tags")
 }
 
 func (s *RecommenderFilterSummary) validate(v *validator, path string) {
@@ -7599,6 +12347,24 @@ type RecommenderPromotionalFilter struct {
 	Values               map[string]string `json:"Values,omitzero"`
 }
 
+func (*RecommenderPromotionalFilter) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Name":
+		return wireValue{}, true
+	case "PercentPromotedItems":
+		return wireValue{}, true
+	case "PromotionName":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RecommenderPromotionalFilter) wireFolds(name []byte) bool {
+	return foldsAny(name, "Name", "PercentPromotedItems", "PromotionName", "Values")
+}
+
 func (s *RecommenderPromotionalFilter) validate(v *validator, path string) {
 	if s.Name != nil {
 		v.length(join(path, "Name"), *s.Name, 1, 64)
@@ -7627,6 +12393,20 @@ type RecommenderRecipe struct {
 	Name        *string `json:"name,omitzero"`
 }
 
+func (*RecommenderRecipe) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "description":
+		return wireValue{}, true
+	case "name":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RecommenderRecipe) wireFolds(name []byte) bool {
+	return foldsAny(name, "description", "name")
+}
+
 func (s *RecommenderRecipe) validate(v *validator, path string) {
 	if s.Name != nil {
 		v.enum(join(path, "name"), *s.Name, []string{"recommended-for-you", "similar-items", "frequently-paired-items", "popular-items", "trending-now", "personalized-ranking"})
@@ -7638,6 +12418,22 @@ type RecommenderSchemaField struct {
 	ContentType     *string `json:"ContentType,omitzero"`
 	FeatureType     *string `json:"FeatureType,omitzero"`
 	TargetFieldName *string `json:"TargetFieldName,omitzero"`
+}
+
+func (*RecommenderSchemaField) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ContentType":
+		return wireValue{}, true
+	case "FeatureType":
+		return wireValue{}, true
+	case "TargetFieldName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RecommenderSchemaField) wireFolds(name []byte) bool {
+	return foldsAny(name, "ContentType", "FeatureType", "TargetFieldName")
 }
 
 func (s *RecommenderSchemaField) validate(v *validator, path string) {
@@ -7659,6 +12455,24 @@ type RecommenderSchemaSummary struct {
 	Fields                map[string][]RecommenderSchemaField `json:"Fields,omitzero"`
 	RecommenderSchemaName *string                             `json:"RecommenderSchemaName,omitzero"`
 	Status                *string                             `json:"Status,omitzero"`
+}
+
+func (*RecommenderSchemaSummary) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Fields":
+		return wireValue{"ml", (*RecommenderSchemaField)(nil)}, true
+	case "RecommenderSchemaName":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RecommenderSchemaSummary) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Fields", "RecommenderSchemaName", "Status")
 }
 
 func (s *RecommenderSchemaSummary) validate(v *validator, path string) {
@@ -7697,6 +12511,38 @@ type RecommenderSummary struct {
 	RecommenderSchemaName   *string            `json:"RecommenderSchemaName,omitzero"`
 	Status                  *string            `json:"Status,omitzero"`
 	Tags                    map[string]string  `json:"Tags,omitzero"`
+}
+
+func (*RecommenderSummary) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "FailureReason":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "LatestRecommenderUpdate":
+		return wireValue{"", (*RecommenderUpdate)(nil)}, true
+	case "RecipeName":
+		return wireValue{}, true
+	case "RecommenderConfig":
+		return wireValue{"", (*RecommenderConfig)(nil)}, true
+	case "RecommenderName":
+		return wireValue{}, true
+	case "RecommenderSchemaName":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RecommenderSummary) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "FailureReason", "LastUpdatedAt", "LatestRecommenderUpdate", "RecipeName", "RecommenderConfig", "RecommenderName", "RecommenderSchemaName", "Status", "Tags")
 }
 
 func (s *RecommenderSummary) validate(v *validator, path string) {
@@ -7743,6 +12589,28 @@ type RecommenderUpdate struct {
 	Status                 *string            `json:"Status,omitzero"`
 }
 
+func (*RecommenderUpdate) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "FailureReason":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "RecommenderConfig":
+		return wireValue{"", (*RecommenderConfig)(nil)}, true
+	case "RecommenderVersionName":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RecommenderUpdate) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "FailureReason", "LastUpdatedAt", "RecommenderConfig", "RecommenderVersionName", "Status")
+}
+
 func (s *RecommenderUpdate) validate(v *validator, path string) {
 	if s.RecommenderConfig != nil {
 		s.RecommenderConfig.validate(v, join(path, "RecommenderConfig"))
@@ -7761,6 +12629,18 @@ type ResourceNotFoundException struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*ResourceNotFoundException) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ResourceNotFoundException) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *ResourceNotFoundException) validate(v *validator, path string) {
 }
 
@@ -7769,6 +12649,22 @@ type ResultsSummary struct {
 	CreatedRecords *int64 `json:"CreatedRecords,omitzero"`
 	FailedRecords  *int64 `json:"FailedRecords,omitzero"`
 	UpdatedRecords *int64 `json:"UpdatedRecords,omitzero"`
+}
+
+func (*ResultsSummary) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedRecords":
+		return wireValue{}, true
+	case "FailedRecords":
+		return wireValue{}, true
+	case "UpdatedRecords":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ResultsSummary) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedRecords", "FailedRecords", "UpdatedRecords")
 }
 
 func (s *ResultsSummary) validate(v *validator, path string) {
@@ -7783,6 +12679,30 @@ type RuleBasedMatchingRequest struct {
 	MatchingRules                  []MatchingRule          `json:"MatchingRules,omitzero"`
 	MaxAllowedRuleLevelForMatching *int                    `json:"MaxAllowedRuleLevelForMatching,omitzero"`
 	MaxAllowedRuleLevelForMerging  *int                    `json:"MaxAllowedRuleLevelForMerging,omitzero"`
+}
+
+func (*RuleBasedMatchingRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AttributeTypesSelector":
+		return wireValue{"", (*AttributeTypesSelector)(nil)}, true
+	case "ConflictResolution":
+		return wireValue{"", (*ConflictResolution)(nil)}, true
+	case "Enabled":
+		return wireValue{}, true
+	case "ExportingConfig":
+		return wireValue{"", (*ExportingConfig)(nil)}, true
+	case "MatchingRules":
+		return wireValue{"l", (*MatchingRule)(nil)}, true
+	case "MaxAllowedRuleLevelForMatching":
+		return wireValue{}, true
+	case "MaxAllowedRuleLevelForMerging":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RuleBasedMatchingRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "AttributeTypesSelector", "ConflictResolution", "Enabled", "ExportingConfig", "MatchingRules", "MaxAllowedRuleLevelForMatching", "MaxAllowedRuleLevelForMerging")
 }
 
 func (s *RuleBasedMatchingRequest) validate(v *validator, path string) {
@@ -7822,6 +12742,32 @@ type RuleBasedMatchingResponse struct {
 	Status                         *string                 `json:"Status,omitzero"`
 }
 
+func (*RuleBasedMatchingResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AttributeTypesSelector":
+		return wireValue{"", (*AttributeTypesSelector)(nil)}, true
+	case "ConflictResolution":
+		return wireValue{"", (*ConflictResolution)(nil)}, true
+	case "Enabled":
+		return wireValue{}, true
+	case "ExportingConfig":
+		return wireValue{"", (*ExportingConfig)(nil)}, true
+	case "MatchingRules":
+		return wireValue{"l", (*MatchingRule)(nil)}, true
+	case "MaxAllowedRuleLevelForMatching":
+		return wireValue{}, true
+	case "MaxAllowedRuleLevelForMerging":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*RuleBasedMatchingResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "AttributeTypesSelector", "ConflictResolution", "Enabled", "ExportingConfig", "MatchingRules", "MaxAllowedRuleLevelForMatching", "MaxAllowedRuleLevelForMerging", "Status")
+}
+
 func (s *RuleBasedMatchingResponse) validate(v *validator, path string) {
 	if s.AttributeTypesSelector != nil {
 		s.AttributeTypesSelector.validate(v, join(path, "AttributeTypesSelector"))
@@ -7855,6 +12801,20 @@ type S3ExportingConfig struct {
 	S3KeyName    *string `json:"S3KeyName,omitzero"`
 }
 
+func (*S3ExportingConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "S3BucketName":
+		return wireValue{}, true
+	case "S3KeyName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*S3ExportingConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "S3BucketName", "S3KeyName")
+}
+
 func (s *S3ExportingConfig) validate(v *validator, path string) {
 	v.required(join(path, "S3BucketName"), s.S3BucketName != nil)
 	if s.S3BucketName != nil {
@@ -7873,6 +12833,20 @@ type S3ExportingLocation struct {
 	S3KeyName    *string `json:"S3KeyName,omitzero"`
 }
 
+func (*S3ExportingLocation) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "S3BucketName":
+		return wireValue{}, true
+	case "S3KeyName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*S3ExportingLocation) wireFolds(name []byte) bool {
+	return foldsAny(name, "S3BucketName", "S3KeyName")
+}
+
 func (s *S3ExportingLocation) validate(v *validator, path string) {
 	if s.S3BucketName != nil {
 		v.length(join(path, "S3BucketName"), *s.S3BucketName, 3, 63)
@@ -7888,6 +12862,20 @@ func (s *S3ExportingLocation) validate(v *validator, path string) {
 type S3SourceProperties struct {
 	BucketName   *string `json:"BucketName,omitzero"`
 	BucketPrefix *string `json:"BucketPrefix,omitzero"`
+}
+
+func (*S3SourceProperties) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "BucketName":
+		return wireValue{}, true
+	case "BucketPrefix":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*S3SourceProperties) wireFolds(name []byte) bool {
+	return foldsAny(name, "BucketName", "BucketPrefix")
 }
 
 func (s *S3SourceProperties) validate(v *validator, path string) {
@@ -7909,6 +12897,22 @@ type SalesforceSourceProperties struct {
 	Object                   *string `json:"Object,omitzero"`
 }
 
+func (*SalesforceSourceProperties) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "EnableDynamicFieldUpdate":
+		return wireValue{}, true
+	case "IncludeDeletedRecords":
+		return wireValue{}, true
+	case "Object":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*SalesforceSourceProperties) wireFolds(name []byte) bool {
+	return foldsAny(name, "EnableDynamicFieldUpdate", "IncludeDeletedRecords", "Object")
+}
+
 func (s *SalesforceSourceProperties) validate(v *validator, path string) {
 	v.required(join(path, "Object"), s.Object != nil)
 	if s.Object != nil {
@@ -7926,6 +12930,30 @@ type ScheduledTriggerProperties struct {
 	ScheduleOffset     *int64     `json:"ScheduleOffset,omitzero"`
 	ScheduleStartTime  *Timestamp `json:"ScheduleStartTime,omitzero"`
 	Timezone           *string    `json:"Timezone,omitzero"`
+}
+
+func (*ScheduledTriggerProperties) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DataPullMode":
+		return wireValue{}, true
+	case "FirstExecutionFrom":
+		return wireValue{}, true
+	case "ScheduleEndTime":
+		return wireValue{}, true
+	case "ScheduleExpression":
+		return wireValue{}, true
+	case "ScheduleOffset":
+		return wireValue{}, true
+	case "ScheduleStartTime":
+		return wireValue{}, true
+	case "Timezone":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ScheduledTriggerProperties) wireFolds(name []byte) bool {
+	return foldsAny(name, "DataPullMode", "FirstExecutionFrom", "ScheduleEndTime", "ScheduleExpression", "ScheduleOffset", "ScheduleStartTime", "Timezone")
 }
 
 func (s *ScheduledTriggerProperties) validate(v *validator, path string) {
@@ -7955,6 +12983,24 @@ type SearchProfilesRequest struct {
 	MaxResults           *int                  `json:"-"`
 	NextToken            *string               `json:"-"`
 	Values               []string              `json:"Values,omitzero"`
+}
+
+func (*SearchProfilesRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AdditionalSearchKeys":
+		return wireValue{"l", (*AdditionalSearchKey)(nil)}, true
+	case "KeyName":
+		return wireValue{}, true
+	case "LogicalOperator":
+		return wireValue{}, true
+	case "Values":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*SearchProfilesRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "AdditionalSearchKeys", "KeyName", "LogicalOperator", "Values")
 }
 
 func (s *SearchProfilesRequest) validate(v *validator, path string) {
@@ -7997,6 +13043,20 @@ type SearchProfilesResponse struct {
 	NextToken *string   `json:"NextToken,omitzero"`
 }
 
+func (*SearchProfilesResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Items":
+		return wireValue{"l", (*Profile)(nil)}, true
+	case "NextToken":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*SearchProfilesResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "Items", "NextToken")
+}
+
 func (s *SearchProfilesResponse) validate(v *validator, path string) {
 	if s.Items != nil {
 		for i2, e2 := range s.Items {
@@ -8017,6 +13077,30 @@ type SegmentDefinitionItem struct {
 	SegmentDefinitionName *string           `json:"SegmentDefinitionName,omitzero"`
 	SegmentType           *string           `json:"SegmentType,omitzero"`
 	Tags                  map[string]string `json:"Tags,omitzero"`
+}
+
+func (*SegmentDefinitionItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "SegmentDefinitionArn":
+		return wireValue{}, true
+	case "SegmentDefinitionName":
+		return wireValue{}, true
+	case "SegmentType":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*SegmentDefinitionItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "DisplayName", "SegmentDefinitionArn", "SegmentDefinitionName", "SegmentType", "Tags")
 }
 
 func (s *SegmentDefinitionItem) validate(v *validator, path string) {
@@ -8052,6 +13136,20 @@ type SegmentGroup struct {
 	Include *string `json:"Include,omitzero"`
 }
 
+func (*SegmentGroup) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Groups":
+		return wireValue{"l", (*Group)(nil)}, true
+	case "Include":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*SegmentGroup) wireFolds(name []byte) bool {
+	return foldsAny(name, "Groups", "Include")
+}
+
 func (s *SegmentGroup) validate(v *validator, path string) {
 	if s.Groups != nil {
 		for i2, e2 := range s.Groups {
@@ -8067,6 +13165,20 @@ func (s *SegmentGroup) validate(v *validator, path string) {
 type SegmentGroupStructure struct {
 	Groups  []Group `json:"Groups,omitzero"`
 	Include *string `json:"Include,omitzero"`
+}
+
+func (*SegmentGroupStructure) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Groups":
+		return wireValue{"l", (*Group)(nil)}, true
+	case "Include":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*SegmentGroupStructure) wireFolds(name []byte) bool {
+	return foldsAny(name, "Groups", "Include")
 }
 
 func (s *SegmentGroupStructure) validate(v *validator, path string) {
@@ -8085,6 +13197,18 @@ type SegmentSort struct {
 	Attributes []SortAttribute `json:"Attributes,omitzero"`
 }
 
+func (*SegmentSort) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Attributes":
+		return wireValue{"l", (*SortAttribute)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*SegmentSort) wireFolds(name []byte) bool {
+	return foldsAny(name, "Attributes")
+}
+
 func (s *SegmentSort) validate(v *validator, path string) {
 	v.required(join(path, "Attributes"), s.Attributes != nil)
 	if s.Attributes != nil {
@@ -8098,6 +13222,18 @@ func (s *SegmentSort) validate(v *validator, path string) {
 // ServiceNowSourceProperties is the model's ServiceNowSourceProperties shape.
 type ServiceNowSourceProperties struct {
 	Object *string `json:"Object,omitzero"`
+}
+
+func (*ServiceNowSourceProperties) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Object":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ServiceNowSourceProperties) wireFolds(name []byte) bool {
+	return foldsAny(name, "Object")
 }
 
 func (s *ServiceNowSourceProperties) validate(v *validator, path string) {
@@ -8114,6 +13250,24 @@ type SortAttribute struct {
 	Name     *string `json:"Name,omitzero"`
 	Order    *string `json:"Order,omitzero"`
 	Type     *string `json:"Type,omitzero"`
+}
+
+func (*SortAttribute) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DataType":
+		return wireValue{}, true
+	case "Name":
+		return wireValue{}, true
+	case "Order":
+		return wireValue{}, true
+	case "Type":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*SortAttribute) wireFolds(name []byte) bool {
+	return foldsAny(name, "DataType", "Name", "Order", "Type")
 }
 
 func (s *SortAttribute) validate(v *validator, path string) {
@@ -8143,6 +13297,26 @@ type SourceConnectorProperties struct {
 	Zendesk    *ZendeskSourceProperties    `json:"Zendesk,omitzero"`
 }
 
+func (*SourceConnectorProperties) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Marketo":
+		return wireValue{"", (*MarketoSourceProperties)(nil)}, true
+	case "S3":
+		return wireValue{"", (*S3SourceProperties)(nil)}, true
+	case "Salesforce":
+		return wireValue{"", (*SalesforceSourceProperties)(nil)}, true
+	case "ServiceNow":
+		return wireValue{"", (*ServiceNowSourceProperties)(nil)}, true
+	case "Zendesk":
+		return wireValue{"", (*ZendeskSourceProperties)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*SourceConnectorProperties) wireFolds(name []byte) bool {
+	return foldsAny(name, "Marketo", "S3", "Salesforce", "ServiceNow", "Zendesk")
+}
+
 func (s *SourceConnectorProperties) validate(v *validator, path string) {
 	if s.Marketo != nil {
 		s.Marketo.validate(v, join(path, "Marketo"))
@@ -8169,6 +13343,24 @@ type SourceFlowConfig struct {
 	SourceConnectorProperties *SourceConnectorProperties `json:"SourceConnectorProperties,omitzero"`
 }
 
+func (*SourceFlowConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ConnectorProfileName":
+		return wireValue{}, true
+	case "ConnectorType":
+		return wireValue{}, true
+	case "IncrementalPullConfig":
+		return wireValue{"", (*IncrementalPullConfig)(nil)}, true
+	case "SourceConnectorProperties":
+		return wireValue{"", (*SourceConnectorProperties)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*SourceFlowConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "ConnectorProfileName", "ConnectorType", "IncrementalPullConfig", "SourceConnectorProperties")
+}
+
 func (s *SourceFlowConfig) validate(v *validator, path string) {
 	if s.ConnectorProfileName != nil {
 		v.length(join(path, "ConnectorProfileName"), *s.ConnectorProfileName, -1, 256)
@@ -8192,6 +13384,18 @@ type SourceSegment struct {
 	SegmentDefinitionName *string `json:"SegmentDefinitionName,omitzero"`
 }
 
+func (*SourceSegment) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "SegmentDefinitionName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*SourceSegment) wireFolds(name []byte) bool {
+	return foldsAny(name, "SegmentDefinitionName")
+}
+
 func (s *SourceSegment) validate(v *validator, path string) {
 	if s.SegmentDefinitionName != nil {
 		v.length(join(path, "SegmentDefinitionName"), *s.SegmentDefinitionName, 1, 64)
@@ -8203,6 +13407,14 @@ func (s *SourceSegment) validate(v *validator, path string) {
 type StartRecommenderRequest struct {
 	DomainName      *string `json:"-"`
 	RecommenderName *string `json:"-"`
+}
+
+func (*StartRecommenderRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*StartRecommenderRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *StartRecommenderRequest) validate(v *validator, path string) {
@@ -8222,6 +13434,14 @@ func (s *StartRecommenderRequest) validate(v *validator, path string) {
 type StartRecommenderResponse struct {
 }
 
+func (*StartRecommenderResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*StartRecommenderResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *StartRecommenderResponse) validate(v *validator, path string) {
 }
 
@@ -8229,6 +13449,14 @@ func (s *StartRecommenderResponse) validate(v *validator, path string) {
 type StartUploadJobRequest struct {
 	DomainName *string `json:"-"`
 	JobId      *string `json:"-"`
+}
+
+func (*StartUploadJobRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*StartUploadJobRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *StartUploadJobRequest) validate(v *validator, path string) {
@@ -8248,6 +13476,14 @@ func (s *StartUploadJobRequest) validate(v *validator, path string) {
 type StartUploadJobResponse struct {
 }
 
+func (*StartUploadJobResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*StartUploadJobResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *StartUploadJobResponse) validate(v *validator, path string) {
 }
 
@@ -8255,6 +13491,14 @@ func (s *StartUploadJobResponse) validate(v *validator, path string) {
 type StopRecommenderRequest struct {
 	DomainName      *string `json:"-"`
 	RecommenderName *string `json:"-"`
+}
+
+func (*StopRecommenderRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*StopRecommenderRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *StopRecommenderRequest) validate(v *validator, path string) {
@@ -8274,6 +13518,14 @@ func (s *StopRecommenderRequest) validate(v *validator, path string) {
 type StopRecommenderResponse struct {
 }
 
+func (*StopRecommenderResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*StopRecommenderResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *StopRecommenderResponse) validate(v *validator, path string) {
 }
 
@@ -8281,6 +13533,14 @@ func (s *StopRecommenderResponse) validate(v *validator, path string) {
 type StopUploadJobRequest struct {
 	DomainName *string `json:"-"`
 	JobId      *string `json:"-"`
+}
+
+func (*StopUploadJobRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*StopUploadJobRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *StopUploadJobRequest) validate(v *validator, path string) {
@@ -8300,6 +13560,14 @@ func (s *StopUploadJobRequest) validate(v *validator, path string) {
 type StopUploadJobResponse struct {
 }
 
+func (*StopUploadJobResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*StopUploadJobResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *StopUploadJobResponse) validate(v *validator, path string) {
 }
 
@@ -8307,6 +13575,18 @@ func (s *StopUploadJobResponse) validate(v *validator, path string) {
 type TagResourceRequest struct {
 	ResourceArn *string           `json:"-"`
 	Tags        map[string]string `json:"tags,omitzero"`
+}
+
+func (*TagResourceRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*TagResourceRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "tags")
 }
 
 func (s *TagResourceRequest) validate(v *validator, path string) {
@@ -8330,6 +13610,14 @@ func (s *TagResourceRequest) validate(v *validator, path string) {
 type TagResourceResponse struct {
 }
 
+func (*TagResourceResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*TagResourceResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *TagResourceResponse) validate(v *validator, path string) {
 }
 
@@ -8340,6 +13628,26 @@ type Task struct {
 	SourceFields      []string           `json:"SourceFields,omitzero"`
 	TaskProperties    map[string]string  `json:"TaskProperties,omitzero"`
 	TaskType          *string            `json:"TaskType,omitzero"`
+}
+
+func (*Task) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ConnectorOperator":
+		return wireValue{"", (*ConnectorOperator)(nil)}, true
+	case "DestinationField":
+		return wireValue{}, true
+	case "SourceFields":
+		return wireValue{}, true
+	case "TaskProperties":
+		return wireValue{}, true
+	case "TaskType":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Task) wireFolds(name []byte) bool {
+	return foldsAny(name, "ConnectorOperator", "DestinationField", "SourceFields", "TaskProperties", "TaskType")
 }
 
 func (s *Task) validate(v *validator, path string) {
@@ -8376,6 +13684,20 @@ type Threshold struct {
 	Value    *string `json:"Value,omitzero"`
 }
 
+func (*Threshold) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Operator":
+		return wireValue{}, true
+	case "Value":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*Threshold) wireFolds(name []byte) bool {
+	return foldsAny(name, "Operator", "Value")
+}
+
 func (s *Threshold) validate(v *validator, path string) {
 	v.required(join(path, "Operator"), s.Operator != nil)
 	if s.Operator != nil {
@@ -8392,6 +13714,18 @@ type ThrottlingException struct {
 	Message *string `json:"Message,omitzero"`
 }
 
+func (*ThrottlingException) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Message":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ThrottlingException) wireFolds(name []byte) bool {
+	return foldsAny(name, "Message")
+}
+
 func (s *ThrottlingException) validate(v *validator, path string) {
 }
 
@@ -8400,6 +13734,22 @@ type TrainingMetrics struct {
 	Metrics                map[string]float64 `json:"Metrics,omitzero"`
 	RecommenderVersionName *string            `json:"RecommenderVersionName,omitzero"`
 	Time                   *Timestamp         `json:"Time,omitzero"`
+}
+
+func (*TrainingMetrics) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Metrics":
+		return wireValue{}, true
+	case "RecommenderVersionName":
+		return wireValue{}, true
+	case "Time":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*TrainingMetrics) wireFolds(name []byte) bool {
+	return foldsAny(name, "Metrics", "RecommenderVersionName", "Time")
 }
 
 func (s *TrainingMetrics) validate(v *validator, path string) {
@@ -8420,6 +13770,20 @@ type TriggerConfig struct {
 	TriggerType       *string            `json:"TriggerType,omitzero"`
 }
 
+func (*TriggerConfig) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "TriggerProperties":
+		return wireValue{"", (*TriggerProperties)(nil)}, true
+	case "TriggerType":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*TriggerConfig) wireFolds(name []byte) bool {
+	return foldsAny(name, "TriggerProperties", "TriggerType")
+}
+
 func (s *TriggerConfig) validate(v *validator, path string) {
 	if s.TriggerProperties != nil {
 		s.TriggerProperties.validate(v, join(path, "TriggerProperties"))
@@ -8435,6 +13799,18 @@ type TriggerProperties struct {
 	Scheduled *ScheduledTriggerProperties `json:"Scheduled,omitzero"`
 }
 
+func (*TriggerProperties) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Scheduled":
+		return wireValue{"", (*ScheduledTriggerProperties)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*TriggerProperties) wireFolds(name []byte) bool {
+	return foldsAny(name, "Scheduled")
+}
+
 func (s *TriggerProperties) validate(v *validator, path string) {
 	if s.Scheduled != nil {
 		s.Scheduled.validate(v, join(path, "Scheduled"))
@@ -8445,6 +13821,14 @@ func (s *TriggerProperties) validate(v *validator, path string) {
 type UntagResourceRequest struct {
 	ResourceArn *string  `json:"-"`
 	TagKeys     []string `json:"-"`
+}
+
+func (*UntagResourceRequest) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*UntagResourceRequest) wireFolds(name []byte) bool {
+	return false
 }
 
 func (s *UntagResourceRequest) validate(v *validator, path string) {
@@ -8467,6 +13851,14 @@ func (s *UntagResourceRequest) validate(v *validator, path string) {
 type UntagResourceResponse struct {
 }
 
+func (*UntagResourceResponse) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, false
+}
+
+func (*UntagResourceResponse) wireFolds(name []byte) bool {
+	return false
+}
+
 func (s *UntagResourceResponse) validate(v *validator, path string) {
 }
 
@@ -8482,6 +13874,36 @@ type UpdateAddress struct {
 	PostalCode *string `json:"PostalCode,omitzero"`
 	Province   *string `json:"Province,omitzero"`
 	State      *string `json:"State,omitzero"`
+}
+
+func (*UpdateAddress) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Address1":
+		return wireValue{}, true
+	case "Address2":
+		return wireValue{}, true
+	case "Address3":
+		return wireValue{}, true
+	case "Address4":
+		return wireValue{}, true
+	case "City":
+		return wireValue{}, true
+	case "Country":
+		return wireValue{}, true
+	case "County":
+		return wireValue{}, true
+	case "PostalCode":
+		return wireValue{}, true
+	case "Province":
+		return wireValue{}, true
+	case "State":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateAddress) wireFolds(name []byte) bool {
+	return foldsAny(name, "Address1", "Address2", "Address3", "Address4", "City", "Country", "County", "PostalCode", "Province", "State")
 }
 
 func (s *UpdateAddress) validate(v *validator, path string) {
@@ -8526,6 +13948,22 @@ type UpdateCalculatedAttributeDefinitionRequest struct {
 	DomainName              *string     `json:"-"`
 }
 
+func (*UpdateCalculatedAttributeDefinitionRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Conditions":
+		return wireValue{"", (*Conditions)(nil)}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateCalculatedAttributeDefinitionRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Conditions", "Description", "DisplayName")
+}
+
 func (s *UpdateCalculatedAttributeDefinitionRequest) validate(v *validator, path string) {
 	v.required(join(path, "CalculatedAttributeName"), s.CalculatedAttributeName != nil)
 	if s.CalculatedAttributeName != nil {
@@ -8563,6 +14001,40 @@ type UpdateCalculatedAttributeDefinitionResponse struct {
 	Status                  *string           `json:"Status,omitzero"`
 	Tags                    map[string]string `json:"Tags,omitzero"`
 	UseHistoricalData       *bool             `json:"UseHistoricalData,omitzero"`
+}
+
+func (*UpdateCalculatedAttributeDefinitionResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AttributeDetails":
+		return wireValue{"", (*AttributeDetails)(nil)}, true
+	case "CalculatedAttributeName":
+		return wireValue{}, true
+	case "Conditions":
+		return wireValue{"", (*Conditions)(nil)}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Readiness":
+		return wireValue{"", (*Readiness)(nil)}, true
+	case "Statistic":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "UseHistoricalData":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateCalculatedAttributeDefinitionResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "AttributeDetails", "CalculatedAttributeName", "Conditions", "CreatedAt", "Description", "DisplayName", "LastUpdatedAt", "Readiness", "Statistic", "Status", "Tags", "UseHistoricalData")
 }
 
 func (s *UpdateCalculatedAttributeDefinitionResponse) validate(v *validator, path string) {
@@ -8613,6 +14085,26 @@ type UpdateDomainLayoutRequest struct {
 	LayoutType           *string `json:"LayoutType,omitzero"`
 }
 
+func (*UpdateDomainLayoutRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "IsDefault":
+		return wireValue{}, true
+	case "Layout":
+		return wireValue{}, true
+	case "LayoutType":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateDomainLayoutRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Description", "DisplayName", "IsDefault", "Layout", "LayoutType")
+}
+
 func (s *UpdateDomainLayoutRequest) validate(v *validator, path string) {
 	if s.Description != nil {
 		v.length(join(path, "Description"), *s.Description, 1, 1000)
@@ -8651,6 +14143,36 @@ type UpdateDomainLayoutResponse struct {
 	LayoutType           *string           `json:"LayoutType,omitzero"`
 	Tags                 map[string]string `json:"Tags,omitzero"`
 	Version              *string           `json:"Version,omitzero"`
+}
+
+func (*UpdateDomainLayoutResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "IsDefault":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Layout":
+		return wireValue{}, true
+	case "LayoutDefinitionName":
+		return wireValue{}, true
+	case "LayoutType":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	case "Version":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateDomainLayoutResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "DisplayName", "IsDefault", "LastUpdatedAt", "Layout", "LayoutDefinitionName", "LayoutType", "Tags", "Version")
 }
 
 func (s *UpdateDomainLayoutResponse) validate(v *validator, path string) {
@@ -8694,6 +14216,30 @@ type UpdateDomainRequest struct {
 	Matching              *MatchingRequest          `json:"Matching,omitzero"`
 	RuleBasedMatching     *RuleBasedMatchingRequest `json:"RuleBasedMatching,omitzero"`
 	Tags                  map[string]string         `json:"Tags,omitzero"`
+}
+
+func (*UpdateDomainRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "DataStore":
+		return wireValue{"", (*DataStoreRequest)(nil)}, true
+	case "DeadLetterQueueUrl":
+		return wireValue{}, true
+	case "DefaultEncryptionKey":
+		return wireValue{}, true
+	case "DefaultExpirationDays":
+		return wireValue{}, true
+	case "Matching":
+		return wireValue{"", (*MatchingRequest)(nil)}, true
+	case "RuleBasedMatching":
+		return wireValue{"", (*RuleBasedMatchingRequest)(nil)}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateDomainRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "DataStore", "DeadLetterQueueUrl", "DefaultEncryptionKey", "DefaultExpirationDays", "Matching", "RuleBasedMatching", "Tags")
 }
 
 func (s *UpdateDomainRequest) validate(v *validator, path string) {
@@ -8744,6 +14290,36 @@ type UpdateDomainResponse struct {
 	Tags                  map[string]string          `json:"Tags,omitzero"`
 }
 
+func (*UpdateDomainResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "DataStore":
+		return wireValue{"", (*DataStoreResponse)(nil)}, true
+	case "DeadLetterQueueUrl":
+		return wireValue{}, true
+	case "DefaultEncryptionKey":
+		return wireValue{}, true
+	case "DefaultExpirationDays":
+		return wireValue{}, true
+	case "DomainName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "Matching":
+		return wireValue{"", (*MatchingResponse)(nil)}, true
+	case "RuleBasedMatching":
+		return wireValue{"", (*RuleBasedMatchingResponse)(nil)}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateDomainResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "DataStore", "DeadLetterQueueUrl", "DefaultEncryptionKey", "DefaultExpirationDays", "DomainName", "LastUpdatedAt", "Matching", "RuleBasedMatching", "Tags")
+}
+
 func (s *UpdateDomainResponse) validate(v *validator, path string) {
 	v.required(join(path, "CreatedAt"), s.CreatedAt != nil)
 	if s.DataStore != nil {
@@ -8791,6 +14367,26 @@ type UpdateEventTriggerRequest struct {
 	SegmentFilter          *string                 `json:"SegmentFilter,omitzero"`
 }
 
+func (*UpdateEventTriggerRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Description":
+		return wireValue{}, true
+	case "EventTriggerConditions":
+		return wireValue{"l", (*EventTriggerCondition)(nil)}, true
+	case "EventTriggerLimits":
+		return wireValue{"", (*EventTriggerLimits)(nil)}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "SegmentFilter":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateEventTriggerRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Description", "EventTriggerConditions", "EventTriggerLimits", "ObjectTypeName", "SegmentFilter")
+}
+
 func (s *UpdateEventTriggerRequest) validate(v *validator, path string) {
 	if s.Description != nil {
 		v.length(join(path, "Description"), *s.Description, 1, 1000)
@@ -8835,6 +14431,34 @@ type UpdateEventTriggerResponse struct {
 	ObjectTypeName         *string                 `json:"ObjectTypeName,omitzero"`
 	SegmentFilter          *string                 `json:"SegmentFilter,omitzero"`
 	Tags                   map[string]string       `json:"Tags,omitzero"`
+}
+
+func (*UpdateEventTriggerResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CreatedAt":
+		return wireValue{}, true
+	case "Description":
+		return wireValue{}, true
+	case "EventTriggerConditions":
+		return wireValue{"l", (*EventTriggerCondition)(nil)}, true
+	case "EventTriggerLimits":
+		return wireValue{"", (*EventTriggerLimits)(nil)}, true
+	case "EventTriggerName":
+		return wireValue{}, true
+	case "LastUpdatedAt":
+		return wireValue{}, true
+	case "ObjectTypeName":
+		return wireValue{}, true
+	case "SegmentFilter":
+		return wireValue{}, true
+	case "Tags":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateEventTriggerResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "CreatedAt", "Description", "EventTriggerConditions", "EventTriggerLimits", "EventTriggerName", "LastUpdatedAt", "ObjectTypeName", "SegmentFilter", "Tags")
 }
 
 func (s *UpdateEventTriggerResponse) validate(v *validator, path string) {
@@ -8901,6 +14525,68 @@ type UpdateProfileRequest struct {
 	ProfileId             *string                `json:"ProfileId,omitzero"`
 	ProfileType           *string                `json:"ProfileType,omitzero"`
 	ShippingAddress       *UpdateAddress         `json:"ShippingAddress,omitzero"`
+}
+
+func (*UpdateProfileRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AccountNumber":
+		return wireValue{}, true
+	case "AdditionalInformation":
+		return wireValue{}, true
+	case "Address":
+		return wireValue{"", (*UpdateAddress)(nil)}, true
+	case "Attributes":
+		return wireValue{}, true
+	case "BillingAddress":
+		return wireValue{"", (*UpdateAddress)(nil)}, true
+	case "BirthDate":
+		return wireValue{}, true
+	case "BusinessEmailAddress":
+		return wireValue{}, true
+	case "BusinessName":
+		return wireValue{}, true
+	case "BusinessPhoneNumber":
+		return wireValue{}, true
+	case "EmailAddress":
+		return wireValue{}, true
+	case "EngagementPreferences":
+		return wireValue{"", (*EngagementPreferences)(nil)}, true
+	case "FirstName":
+		return wireValue{}, true
+	case "Gender":
+		return wireValue{}, true
+	case "GenderString":
+		return wireValue{}, true
+	case "HomePhoneNumber":
+		return wireValue{}, true
+	case "LastName":
+		return wireValue{}, true
+	case "MailingAddress":
+		return wireValue{"", (*UpdateAddress)(nil)}, true
+	case "MiddleName":
+		return wireValue{}, true
+	case "MobilePhoneNumber":
+		return wireValue{}, true
+	case "PartyType":
+		return wireValue{}, true
+	case "PartyTypeString":
+		return wireValue{}, true
+	case "PersonalEmailAddress":
+		return wireValue{}, true
+	case "PhoneNumber":
+		return wireValue{}, true
+	case "ProfileId":
+		return wireValue{}, true
+	case "ProfileType":
+		return wireValue{}, true
+	case "ShippingAddress":
+		return wireValue{"", (*UpdateAddress)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateProfileRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "AccountNumber", "AdditionalInformation", "Address", "Attributes", "BillingAddress", "BirthDate", "BusinessEmailAddress", "BusinessName", "BusinessPhoneNumber", "EmailAddress", "EngagementPreferences", "FirstName", "Gender", "GenderString", "HomePhoneNumber", "LastName", "MailingAddress", "MiddleName", "MobilePhoneNumber", "PartyType", "PartyTypeString", "PersonalEmailAddress", "PhoneNumber", "ProfileId", "ProfileType", "ShippingAddress")
 }
 
 func (s *UpdateProfileRequest) validate(v *validator, path string) {
@@ -8998,6 +14684,18 @@ type UpdateProfileResponse struct {
 	ProfileId *string `json:"ProfileId,omitzero"`
 }
 
+func (*UpdateProfileResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "ProfileId":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateProfileResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "ProfileId")
+}
+
 func (s *UpdateProfileResponse) validate(v *validator, path string) {
 	v.required(join(path, "ProfileId"), s.ProfileId != nil)
 	if s.ProfileId != nil {
@@ -9012,6 +14710,22 @@ type UpdateRecommenderRequest struct {
 	RecommenderConfig      *RecommenderConfig `json:"RecommenderConfig,omitzero"`
 	RecommenderName        *string            `json:"-"`
 	RecommenderVersionName *string            `json:"RecommenderVersionName,omitzero"`
+}
+
+func (*UpdateRecommenderRequest) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Description":
+		return wireValue{}, true
+	case "RecommenderConfig":
+		return wireValue{"", (*RecommenderConfig)(nil)}, true
+	case "RecommenderVersionName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateRecommenderRequest) wireFolds(name []byte) bool {
+	return foldsAny(name, "Description", "RecommenderConfig", "RecommenderVersionName")
 }
 
 func (s *UpdateRecommenderRequest) validate(v *validator, path string) {
@@ -9042,6 +14756,18 @@ type UpdateRecommenderResponse struct {
 	RecommenderName *string `json:"RecommenderName,omitzero"`
 }
 
+func (*UpdateRecommenderResponse) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "RecommenderName":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UpdateRecommenderResponse) wireFolds(name []byte) bool {
+	return foldsAny(name, "RecommenderName")
+}
+
 func (s *UpdateRecommenderResponse) validate(v *validator, path string) {
 	v.required(join(path, "RecommenderName"), s.RecommenderName != nil)
 	if s.RecommenderName != nil {
@@ -9059,6 +14785,30 @@ type UploadJobItem struct {
 	JobId        *string    `json:"JobId,omitzero"`
 	Status       *string    `json:"Status,omitzero"`
 	StatusReason *string    `json:"StatusReason,omitzero"`
+}
+
+func (*UploadJobItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "CompletedAt":
+		return wireValue{}, true
+	case "CreatedAt":
+		return wireValue{}, true
+	case "DataExpiry":
+		return wireValue{}, true
+	case "DisplayName":
+		return wireValue{}, true
+	case "JobId":
+		return wireValue{}, true
+	case "Status":
+		return wireValue{}, true
+	case "StatusReason":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*UploadJobItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "CompletedAt", "CreatedAt", "DataExpiry", "DisplayName", "JobId", "Status", "StatusReason")
 }
 
 func (s *UploadJobItem) validate(v *validator, path string) {
@@ -9085,6 +14835,20 @@ type ValueRange struct {
 	Start *int `json:"Start,omitzero"`
 }
 
+func (*ValueRange) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "End":
+		return wireValue{}, true
+	case "Start":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ValueRange) wireFolds(name []byte) bool {
+	return foldsAny(name, "End", "Start")
+}
+
 func (s *ValueRange) validate(v *validator, path string) {
 	v.required(join(path, "End"), s.End != nil)
 	if s.End != nil {
@@ -9101,6 +14865,18 @@ type WorkflowAttributes struct {
 	AppflowIntegration *AppflowIntegrationWorkflowAttributes `json:"AppflowIntegration,omitzero"`
 }
 
+func (*WorkflowAttributes) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AppflowIntegration":
+		return wireValue{"", (*AppflowIntegrationWorkflowAttributes)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*WorkflowAttributes) wireFolds(name []byte) bool {
+	return foldsAny(name, "AppflowIntegration")
+}
+
 func (s *WorkflowAttributes) validate(v *validator, path string) {
 	if s.AppflowIntegration != nil {
 		s.AppflowIntegration.validate(v, join(path, "AppflowIntegration"))
@@ -9110,6 +14886,18 @@ func (s *WorkflowAttributes) validate(v *validator, path string) {
 // WorkflowMetrics is the model's WorkflowMetrics shape.
 type WorkflowMetrics struct {
 	AppflowIntegration *AppflowIntegrationWorkflowMetrics `json:"AppflowIntegration,omitzero"`
+}
+
+func (*WorkflowMetrics) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AppflowIntegration":
+		return wireValue{"", (*AppflowIntegrationWorkflowMetrics)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*WorkflowMetrics) wireFolds(name []byte) bool {
+	return foldsAny(name, "AppflowIntegration")
 }
 
 func (s *WorkflowMetrics) validate(v *validator, path string) {
@@ -9123,6 +14911,18 @@ type WorkflowStepItem struct {
 	AppflowIntegration *AppflowIntegrationWorkflowStep `json:"AppflowIntegration,omitzero"`
 }
 
+func (*WorkflowStepItem) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "AppflowIntegration":
+		return wireValue{"", (*AppflowIntegrationWorkflowStep)(nil)}, true
+	}
+	return wireValue{}, false
+}
+
+func (*WorkflowStepItem) wireFolds(name []byte) bool {
+	return foldsAny(name, "AppflowIntegration")
+}
+
 func (s *WorkflowStepItem) validate(v *validator, path string) {
 	if s.AppflowIntegration != nil {
 		s.AppflowIntegration.validate(v, join(path, "AppflowIntegration"))
@@ -9132,6 +14932,18 @@ func (s *WorkflowStepItem) validate(v *validator, path string) {
 // ZendeskSourceProperties is the model's ZendeskSourceProperties shape.
 type ZendeskSourceProperties struct {
 	Object *string `json:"Object,omitzero"`
+}
+
+func (*ZendeskSourceProperties) wireMember(name []byte) (wireValue, bool) {
+	switch string(name) {
+	case "Object":
+		return wireValue{}, true
+	}
+	return wireValue{}, false
+}
+
+func (*ZendeskSourceProperties) wireFolds(name []byte) bool {
+	return foldsAny(name, "Object")
 }
 
 func (s *ZendeskSourceProperties) validate(v *validator, path string) {

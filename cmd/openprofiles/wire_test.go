@@ -142,6 +142,45 @@ func TestWire(t *testing.T) {
 			t.Fatalf("domain after refused update: %v %v, want unchanged", d, err)
 		}
 	})
+	t.Run("MemberNamesExact", func(t *testing.T) {
+		// Names match exactly, as AWS's JSON protocols match them: one that
+		// differs from a member's only in case is an unknown member,
+		// ignored (encoding/json took "firstname" for FirstName), at any
+		// depth; the names of a map are data, kept as they are.
+		body := `{"\u0046irst\u004eame":"Kay","firstname":"Ann","LastName":"Lee","address":{"City":"Lyon"},"Address":{"city":"Oslo","Country":"FR"},` +
+			`"FIRSTNAME":"Bob","Attributes":{"firstname":"kept"},"Bu\u017FinessName":"Acme"}`
+		r := mustDo(t, mustSignedRequest(t, m, "POST", "/domains/wire/profiles", []byte(body), signOpts{}))
+		var created struct{ ProfileId string }
+		if err := json.Unmarshal(r.Body, &created); r.Status != 200 || err != nil {
+			t.Fatalf("CreateProfile: %d %s", r.Status, r.Body)
+		}
+		out, err := client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String("wire"), KeyName: aws.String("_profileId"), Values: []string{created.ProfileId}})
+		if err != nil || len(out.Items) != 1 {
+			t.Fatalf("SearchProfiles: %v %v", out, err)
+		}
+		p := out.Items[0]
+		if got := aws.ToString(p.FirstName); got != "Kay" { // an escaped name is its unescaped self
+			t.Errorf("FirstName=%q, want Kay (from \\u0046irst\\u004eame, not firstname or FIRSTNAME)", got)
+		}
+		if aws.ToString(p.LastName) != "Lee" || p.Address == nil || p.Address.City != nil || aws.ToString(p.Address.Country) != "FR" {
+			t.Errorf("LastName=%q Address=%+v; want Lee and an address of country FR without city", aws.ToString(p.LastName), p.Address)
+		}
+		if got := aws.ToString(p.BusinessName); got != "" { // ſ folds to s in encoding/json's matching
+			t.Errorf("BusinessName=%q, want none", got)
+		}
+		if p.Attributes["firstname"] != "kept" || len(p.Attributes) != 1 {
+			t.Errorf("Attributes=%v, want {firstname: kept}", p.Attributes)
+		}
+		// TagResource's member is "tags": "Tags" is not it, for the
+		// operation as for the policy conditions on the request's tags.
+		arn := url.PathEscape("arn:aws:profile:us-east-1:000000000000:domains/wire")
+		r = mustDo(t, mustSignedRequest(t, m, "POST", "/tags/"+arn, []byte(`{"Tags":{"team":"x"}}`), signOpts{}))
+		checkError(t, r, 400, "BadRequestException", "'tags'", "must not be null")
+		// A malformed body is refused at the offset of its fault, names
+		// differing in case or not.
+		r = mustDo(t, mustSignedRequest(t, m, "PUT", "/domains/wire", []byte(`{"defaultexpirationdays":5,}`), signOpts{}))
+		checkError(t, r, 400, "BadRequestException", "offset 28")
+	})
 	t.Run("UnknownRoute", func(t *testing.T) {
 		r := mustDo(t, mustSignedRequest(t, m, "GET", "/no/such/thing", nil, signOpts{}))
 		checkError(t, r, 404, "UnknownOperationException")

@@ -257,6 +257,9 @@ func (g *generator) structure(b *bytes.Buffer, name string, s *Shape) error {
 		fmt.Fprintf(b, "\t%s %s %s\n", exported(mn), t, tag)
 	}
 	b.WriteString("}\n\n")
+	if err := g.wireMembers(b, name, s); err != nil {
+		return err
+	}
 
 	// validate
 	fmt.Fprintf(b, "func (s *%s) validate(v *validator, path string) {\n", name)
@@ -310,6 +313,67 @@ func (g *generator) structure(b *bytes.Buffer, name string, s *Shape) error {
 		}
 	}
 	return nil
+}
+
+// wireMembers writes the methods by which decodeBody matches the member
+// names of a body exactly (exactKeys): wireMember names how the value of a
+// member is read, wireFolds whether a name differs from a member's only in
+// case (encoding/json would take it for that member).
+func (g *generator) wireMembers(b *bytes.Buffer, name string, s *Shape) error {
+	var body []string
+	for _, mn := range sortedKeys(s.Members) {
+		if s.Members[mn].Location == "" {
+			body = append(body, mn)
+		}
+	}
+	fmt.Fprintf(b, "func (*%s) wireMember(name []byte) (wireValue, bool) {\n", name)
+	if len(body) > 0 {
+		b.WriteString("\tswitch string(name) {\n")
+		for _, mn := range body {
+			w, err := g.wireValue(s.Members[mn].Shape)
+			if err != nil {
+				return fmt.Errorf("%s.%s: %w", name, mn, err)
+			}
+			fmt.Fprintf(b, "\tcase %q:\n\t\treturn %s, true\n", mn, w)
+		}
+		b.WriteString("\t}\n")
+	}
+	b.WriteString("\treturn wireValue{}, false\n}\n\n")
+	fmt.Fprintf(b, "func (*%s) wireFolds(name []byte) bool {\n", name)
+	if len(body) == 0 {
+		b.WriteString("\treturn false\n}\n\n")
+		return nil
+	}
+	quoted := make([]string, len(body))
+	for i, mn := range body {
+		quoted[i] = strconv.Quote(mn)
+	}
+	fmt.Fprintf(b, "\treturn foldsAny(name, %s)\n}\n\n", strings.Join(quoted, ", "))
+	return nil
+}
+
+// wireValue is the Go expression of the wireValue of a member of shape
+// name: the lists and maps around a structure, or nothing to look into.
+func (g *generator) wireValue(name string) (string, error) {
+	containers := ""
+	for {
+		s := g.m.Shapes[name]
+		if s == nil {
+			return "", fmt.Errorf("unknown shape %q", name)
+		}
+		switch s.Type {
+		case "list":
+			containers += "l"
+			name = s.Member.Shape
+		case "map":
+			containers += "m"
+			name = s.Value.Shape
+		case "structure":
+			return fmt.Sprintf("wireValue{%q, (*%s)(nil)}", containers, name), nil
+		default:
+			return "wireValue{}", nil // scalars, or lists and maps of them
+		}
+	}
 }
 
 var minInt32, maxInt32 float64 = math.MinInt32, math.MaxInt32

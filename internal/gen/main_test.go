@@ -54,6 +54,13 @@ func TestRun(t *testing.T) {
 		`v.enum(join(path, "Color"), *s.Color, []string{"RED", "BLUE"})`,
 		`v.number(join(path, "Count"), float64(*s.Count), bound(-2147483648), bound(2147483647))`,
 		`v.union(path, []string{"Round", "Square"}, s.Round != nil, s.Square != nil)`,
+		// Exact member names (exactKeys): how each body member is read,
+		// none for path and query members.
+		`case "Parts": return wireValue{"l", (*shape)(nil)}, true`,
+		`case "Shape": return wireValue{"", (*shape)(nil)}, true`,
+		`case "Size": return wireValue{}, true`,
+		`return foldsAny(name, "Color", "Count", "Parts", "Shape", "Size")`,
+		`func (*GetThingRequest) wireFolds(name []byte) bool { return false }`,
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(string(shapes)), " "), want) {
 			t.Errorf("shapes lack %q", want)
