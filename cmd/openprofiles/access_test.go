@@ -195,6 +195,12 @@ func TestAccess(t *testing.T) {
 		}
 		_, err = c.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("untagged"), DefaultExpirationDays: aws.Int32(1)})
 		wantAPIError(t, err, "AccessDeniedException")
+		// "tags" is not CreateDomain's Tags: the domain would be created
+		// untagged, so the condition on the request's tags does not see it.
+		id, secret := mustUserKey(t, m, "support-raw", map[string]string{"p": policy(
+			`{"Effect":"Allow","Action":"profile:CreateDomain","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"support"}}}`)})
+		r := mustDo(t, mustSignedRequest(t, m, "POST", "/domains/sneaky", []byte(`{"DefaultExpirationDays":1,"tags":{"team":"support"}}`), signOpts{keyID: id, secret: secret}))
+		checkError(t, r, 403, "AccessDeniedException")
 	})
 	t.Run("KeyRotation", func(t *testing.T) {
 		c1 := mustUser(t, m, "rotator", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:ListDomains","Resource":"*"}`)})
