@@ -16,6 +16,20 @@ var _ profiles.IntegrationService = (*Service)(nil)
 var (
 	instanceARNRE = regexp.MustCompile(`^arn:aws:connect:([a-z0-9-]+):([0-9]{12}):instance/([A-Za-z0-9-]{1,100})$`)
 	aliasRE       = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]{0,61}$`)
+	// sourceURIRE are the sources an integration may have (OPERATIONS.md:
+	// an AppFlow flow, an Amazon Connect instance, EventBridge through
+	// AppIntegrations; the model: "the URI of the S3 bucket or any other
+	// type of data source"): the ARN of an AppFlow flow, of a Connect
+	// instance, of an AppIntegrations event integration, of an EventBridge
+	// event bus or rule, of an SQS queue; an S3 bucket as an ARN or an
+	// s3:// URI.
+	sourceURIRE = regexp.MustCompile(`^(arn:aws[a-z-]*:(appflow:[a-z0-9-]+:[0-9]{12}:flow/[A-Za-z0-9][\w!@#.-]*|` +
+		`connect:[a-z0-9-]+:[0-9]{12}:instance/[A-Za-z0-9-]+|` +
+		`app-integrations:[a-z0-9-]+:[0-9]{12}:event-integration/[A-Za-z0-9/._-]+|` +
+		`events:[a-z0-9-]+:[0-9]{12}:(event-bus|rule)/[A-Za-z0-9/._-]+|` +
+		`sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+(\.fifo)?|` +
+		`s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)|` +
+		`s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$`)
 )
 
 // InstanceARN returns the ARN of a contact-center instance of the account.
@@ -32,6 +46,11 @@ func (s *Service) PutIntegration(ctx context.Context, in *profiles.Integration) 
 	c.Tags = maps.Clone(in.Tags)
 	if c.URI == "" {
 		return nil, profiles.Errorf(profiles.EINVALID, "Uri is required.")
+	}
+	if !sourceURIRE.MatchString(c.URI) {
+		return nil, profiles.Errorf(profiles.EINVALID, "Uri %q is not the source of an integration: give the ARN of an Amazon AppFlow flow "+
+			"(arn:aws:appflow:<region>:<account>:flow/<name>), of an Amazon Connect instance (arn:aws:connect:<region>:<account>:instance/<id>), "+
+			"of an AppIntegrations event integration, of an EventBridge event bus or rule, or of an SQS queue, or an S3 bucket (s3://<bucket>).", c.URI)
 	}
 	if c.ObjectTypeName == "" && len(c.ObjectTypeNames) == 0 {
 		return nil, profiles.Errorf(profiles.EINVALID, "ObjectTypeName or ObjectTypeNames is required.")

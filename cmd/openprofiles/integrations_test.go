@@ -1,0 +1,52 @@
+package main_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+)
+
+// TestPutIntegration_Uri: an integration's Uri is the source it reads
+// (OPERATIONS.md: an AppFlow flow, a Connect instance, EventBridge through
+// AppIntegrations; the model adds S3 buckets): the ARN of one of those, an
+// SQS queue's or an EventBridge bus's or rule's, or an s3:// URI. Anything
+// else is refused naming Uri, and creates nothing.
+func TestPutIntegration_Uri(t *testing.T) {
+	e := newIngestEnv(t)
+	e.putType(contactType("contact"))
+	ctx := t.Context()
+	put := func(uri string) error {
+		_, err := e.client.PutIntegration(ctx, &customerprofiles.PutIntegrationInput{DomainName: aws.String(e.domain),
+			Uri: aws.String(uri), ObjectTypeName: aws.String("contact")})
+		return err
+	}
+	for _, uri := range []string{
+		"arn:aws:appflow:us-east-1:000000000000:flow/crm-sync",
+		"arn:aws:connect:us-east-1:000000000000:instance/11111111-2222-3333-4444-555555555555",
+		"arn:aws:app-integrations:us-east-1:000000000000:event-integration/shopify-orders",
+		"arn:aws:events:us-east-1:000000000000:event-bus/segment",
+		"arn:aws:sqs:us-east-1:000000000000:crm-events",
+		"arn:aws:s3:::exports/crm/",
+		"s3://exports",
+	} {
+		if err := put(uri); err != nil {
+			t.Errorf("PutIntegration %s: %v", uri, err)
+		}
+	}
+	for _, uri := range []string{
+		"anything",
+		"https://example.com/hook",
+		"arn:aws:kinesis:us-east-1:000000000000:stream/out", // an event stream's destination, not a source
+		"arn:aws:appflow:us-east-1:000000000000:flow/",
+		"arn:aws:connect:us-east-1:42:instance/x",
+		"s3://Not_A_Bucket",
+		"arn:aws:sqs:us-east-1:000000000000:q\nx",
+	} {
+		wantAPIError(t, put(uri), "BadRequestException", "Uri", "not the source of an integration")
+	}
+	out, err := e.client.ListIntegrations(ctx, &customerprofiles.ListIntegrationsInput{DomainName: aws.String(e.domain)})
+	if err != nil || len(out.Items) != 7 {
+		t.Fatalf("ListIntegrations: %d items, %v; want the 7 accepted", len(out.Items), err)
+	}
+}
