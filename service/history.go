@@ -91,8 +91,24 @@ func (s *Service) ListProfileHistory(ctx context.Context, domain, profileID stri
 	var recs []*profiles.HistoryRecord
 	err = s.view(ctx, domain, func(tx profiles.Tx) error {
 		var err error
-		recs, err = tx.ListHistory(ctx, q)
-		return err
+		if recs, err = tx.ListHistory(ctx, q); err != nil || len(recs) > 0 || page.Token != "" {
+			return err
+		}
+		// Nothing to list: of a profile there is none of (AWS declares
+		// ResourceNotFoundException here, as for the profile of
+		// ListProfileObjects), unless it has a history still: a deleted or
+		// merged profile keeps its.
+		if _, err := tx.FindProfile(ctx, domain, profileID); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			return err
+		}
+		kept, err := tx.ListHistory(ctx, profiles.HistoryQuery{DomainName: domain, ProfileID: profileID, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(kept) == 0 {
+			return profiles.Errorf(profiles.ENOTFOUND, "Profile %s not found in domain %s.", profileID, domain)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, "", err

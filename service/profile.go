@@ -295,6 +295,14 @@ func (s *Service) ListProfileAttributeValues(ctx context.Context, domain, attrib
 	if err != nil {
 		return nil, err
 	}
+	if len(seen) == 0 && strings.HasPrefix(path, "Attributes.") {
+		// A field of the standard profile has no values yet; a custom
+		// attribute no profile has is none the domain knows (AWS declares
+		// ResourceNotFoundException here): say so rather than answer
+		// nothing for a misspelt "Adress.City".
+		return nil, profiles.Errorf(profiles.ENOTFOUND, "Attribute %s not found in domain %s: it is no field of the standard profile, and no profile has the custom attribute %s.",
+			attribute, domain, strings.TrimPrefix(path, "Attributes."))
+	}
 	return slices.Sorted(maps.Keys(seen)), nil
 }
 

@@ -294,6 +294,16 @@ func TestProfiles_Keys(t *testing.T) {
 				t.Errorf("%s values %v (status %d), want %v", tt.attr, got, out.StatusCode, tt.want)
 			}
 		}
+		// A standard field no profile has a value of yet has none; a custom
+		// attribute no profile has, or a misspelt field, is not found.
+		out, err := e.client.ListProfileAttributeValues(ctx, &customerprofiles.ListProfileAttributeValuesInput{DomainName: aws.String(e.domain), AttributeName: aws.String("Address.Province")})
+		if err != nil || len(out.Items) != 0 || out.StatusCode != 200 {
+			t.Errorf("Address.Province: %v %v, want no values", out, err)
+		}
+		for _, attr := range []string{"nosuch", "Attributes.nosuch", "Adress.City"} {
+			_, err := e.client.ListProfileAttributeValues(ctx, &customerprofiles.ListProfileAttributeValuesInput{DomainName: aws.String(e.domain), AttributeName: aws.String(attr)})
+			wantAPIError(t, err, "ResourceNotFoundException", attr)
+		}
 	})
 }
 
@@ -458,5 +468,22 @@ func TestProfiles_History(t *testing.T) {
 	var nf *types.ResourceNotFoundException
 	if !errors.As(err, &nf) {
 		t.Errorf("missing record: %v", err)
+	}
+
+	// The history of a profile the domain never had is not an empty list
+	// (the model declares ResourceNotFoundException); a deleted profile's
+	// is still there, and a filter matching none of it is an empty list.
+	ghost := strings.Repeat("0", 32)
+	_, err = e.client.ListProfileHistoryRecords(t.Context(), &customerprofiles.ListProfileHistoryRecordsInput{DomainName: aws.String(e.domain), ProfileId: aws.String(ghost)})
+	wantAPIError(t, err, "ResourceNotFoundException", ghost)
+	if _, err := e.client.DeleteProfile(t.Context(), &customerprofiles.DeleteProfileInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	if recs := e.history(id); len(recs) != 5 || recs[0].ActionType != types.ActionTypeDeletedByCustomer {
+		t.Errorf("history of the deleted profile: %v, want DELETED_BY_CUSTOMER and the 4 before", actions(recs))
+	}
+	out, err = e.client.ListProfileHistoryRecords(t.Context(), &customerprofiles.ListProfileHistoryRecordsInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), ActionType: types.ActionTypeMerged})
+	if err != nil || len(out.ProfileHistoryRecords) != 0 {
+		t.Errorf("deleted profile's history filtered by MERGED: %v %v, want an empty list", out, err)
 	}
 }
