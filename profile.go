@@ -156,8 +156,15 @@ type Tx interface {
 	// ListObjectTypes returns up to limit object types named after after, in
 	// byte order (limit <= 0: all).
 	ListObjectTypes(ctx context.Context, domain, after string, limit int) ([]*ObjectType, error)
-	// DeleteObjectType deletes an object type, its objects and their keys. Returns ENOTFOUND.
+	// DeleteObjectType deletes an object type's definition; its objects
+	// stay until DeleteTypeObjects removes them. Returns ENOTFOUND.
 	DeleteObjectType(ctx context.Context, domain, name string) error
+	// DeleteTypeObjects reads the first limit objects of a type whose
+	// unique keys sort after after (expired ones too), deletes those last
+	// updated at or before before (a zero before: all of them) with the
+	// keys they produced, and returns the last unique key it read ("" when
+	// it read none: the type has no object after after).
+	DeleteTypeObjects(ctx context.Context, domain, objectType, after string, before time.Time, limit int) (string, error)
 
 	// FindProfile returns a profile. Returns ENOTFOUND.
 	FindProfile(ctx context.Context, domain, id string) (*Profile, error)

@@ -50,14 +50,6 @@ type Store interface {
 	// one after another. fn must not keep tx after it returns.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 
-	// UpdateType is Update for a transaction that deletes the object type
-	// name of domain, which the transactions that ingest objects of that
-	// type must not starve. On PostgreSQL it begins once no transaction
-	// that read the type (Tx.FindObjectType) runs, and the writing ones
-	// that read it meanwhile wait for it to end (see package postgres);
-	// elsewhere it is Update.
-	UpdateType(ctx context.Context, domain, name string, fn func(tx Tx) error) error
-
 	// View runs fn in one read-only transaction that sees one consistent
 	// state; Tx's writing methods return an error there.
 	View(ctx context.Context, fn func(tx Tx) error) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/openprofiles/profiles"
@@ -12,17 +13,8 @@ import (
 
 // FindObjectType returns a domain's object type. Returns ENOTFOUND, naming
 // the domain if it is missing and the object type otherwise.
-//
-// In a writing transaction it first takes the advisory lock of the type
-// shared, to the transaction's end (see DB.UpdateType): the lock is a one-time
-// filter of the statement, taken before the row is read, found or not (a
-// template used by name has no row), and costs no round trip.
 func (t *tx) FindObjectType(ctx context.Context, domain, name string) (*profiles.ObjectType, error) {
-	query := `SELECT ` + objectTypeColumns + ` FROM object_types WHERE domain = $1 AND name = $2`
-	if !t.readOnly {
-		query += ` AND (SELECT true FROM pg_advisory_xact_lock_shared(` + typeLock + `))`
-	}
-	row := t.ptx.QueryRow(ctx, query, domain, name)
+	row := t.ptx.QueryRow(ctx, `SELECT `+objectTypeColumns+` FROM object_types WHERE domain = $1 AND name = $2`, domain, name)
 	ot, err := scanObjectType(row, t.types)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, t.notFound(ctx, domain, "object type %q not found in domain %q", name, domain)
@@ -108,28 +100,63 @@ func (t *tx) ListObjectTypes(ctx context.Context, domain, after string, limit in
 	return out, nil
 }
 
-// DeleteObjectType deletes, in one statement, an object type, all the
-// objects of that type and all the keys whose origin is that type. Objects
-// of a type that has no definition here (a template used by name) are
-// left: the call returns ENOTFOUND.
+// DeleteObjectType deletes an object type's row; its objects and keys are
+// left to DeleteTypeObjects. A type that has no definition here (a
+// template used by name) returns ENOTFOUND.
+//
+// It writes one row, which the ingestions of the type read: they are
+// ordered before it or find no type, and it does not read what they write
+// (its objects and keys, which one statement over the whole type did,
+// failing the deletion's serialization under ingestion into the same
+// profiles, of that type or another).
 func (t *tx) DeleteObjectType(ctx context.Context, domain, name string) error {
 	if err := t.writable("delete object type"); err != nil {
 		return err
 	}
-	var n int
-	// No index leads with origin: the keys part reads the keys of the
-	// domain. Deleting a type is rare; an index for it would cost every
-	// key insert.
-	if err := t.ptx.QueryRow(ctx, `WITH ot AS (DELETE FROM object_types WHERE domain = $1 AND name = $2 RETURNING 1),
-		objects_gone AS (DELETE FROM objects WHERE domain = $1 AND object_type = $2 AND EXISTS (SELECT 1 FROM ot)),
-		keys_gone AS (DELETE FROM keys WHERE domain = $1 AND origin = $2 AND EXISTS (SELECT 1 FROM ot))
-		SELECT count(*) FROM ot`, domain, name).Scan(&n); err != nil {
+	tag, err := t.ptx.Exec(ctx, `DELETE FROM object_types WHERE domain = $1 AND name = $2`, domain, name)
+	if err != nil {
 		return t.wrap("delete object type", err)
-	} else if n == 0 {
+	} else if tag.RowsAffected() == 0 {
 		return t.notFound(ctx, domain, "object type %q not found in domain %q", name, domain)
 	}
 	return nil
 }
+
+// DeleteTypeObjects reads, in the order of the objects' primary key, up to
+// limit objects of a type after the unique key after, deletes those
+// updated at or before before (0: all) and the keys they produced on their
+// profile (read through keys_by_profile), and returns the last unique key
+// read. Returns ENOTFOUND for a missing domain.
+func (t *tx) DeleteTypeObjects(ctx context.Context, domain, objectType, after string, before time.Time, limit int) (string, error) {
+	if err := t.writable("delete type objects"); err != nil {
+		return "", err
+	}
+	var cutoff int64
+	if !before.IsZero() {
+		cutoff = before.UnixMilli()
+	}
+	var last string
+	if err := t.ptx.QueryRow(ctx, deleteTypeObjectsSQL, domain, objectType, after, limitOrAll(limit), cutoff).Scan(&last); err != nil {
+		return "", t.wrap("delete type objects", err)
+	}
+	if last == "" {
+		return "", t.notFound(ctx, domain, "")
+	}
+	return last, nil
+}
+
+// deleteTypeObjectsSQL deletes, of the first $4 objects of domain $1 and
+// type $2 after the unique key $3, those updated at or before $5 (0: all),
+// with their keys, and returns the last unique key read (empty for none).
+const deleteTypeObjectsSQL = `WITH page AS (
+		SELECT unique_key FROM objects
+		WHERE domain = $1 AND object_type = $2 AND unique_key > $3 ORDER BY unique_key LIMIT $4::bigint),
+	gone AS (DELETE FROM objects o USING page p
+		WHERE o.domain = $1 AND o.object_type = $2 AND o.unique_key = p.unique_key AND ($5::bigint = 0 OR o.updated_at <= $5::bigint)
+		RETURNING o.profile_id, o.unique_key),
+	keys_gone AS (DELETE FROM keys k USING gone g
+		WHERE k.domain = $1 AND k.profile_id = g.profile_id AND k.origin = $2 AND k.object_key = g.unique_key)
+	SELECT COALESCE(max(unique_key), '') FROM page`
 
 // objectTypeColumns are the columns scanObjectType reads, in order.
 const objectTypeColumns = `domain, name, data, created_at, updated_at`

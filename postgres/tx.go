@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/internal/rowcodec"
 )
@@ -26,14 +27,9 @@ import (
 // is, unless it comes from a serialization failure. The transaction sees
 // the store's time (Now) of its start.
 func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
-	return db.updateOn(ctx, db.txPool, fn)
-}
-
-// updateOn is Update on the connections of pool.
-func (db *DB) updateOn(ctx context.Context, pool beginner, fn func(profiles.Tx) error) error {
 	start := time.Now()
 	var fnErr error
-	err := db.serializableOn(ctx, pool, "update", func(ptx pgx.Tx, now int64) (*tx, error) {
+	err := db.serializableOn(ctx, db.txPool, "update", func(ptx pgx.Tx, now int64) (*tx, error) {
 		start = time.Now()
 		t := &tx{ptx: ptx, now: now, sealer: db.Sealer, types: db.types}
 		fnErr = fn(t)
@@ -49,58 +45,6 @@ func (db *DB) updateOn(ctx context.Context, pool beginner, fn func(profiles.Tx) 
 	}
 	return err
 }
-
-// UpdateType is Update for a transaction that deletes the object type
-// name of domain, with what it holds.
-//
-// As an Update, such a transaction could not commit while objects of the
-// type were being ingested: every ingestion reads the type and writes
-// objects and keys where the deletion reads, so each one concurrent with
-// it made a cycle of read-write dependencies that failed the deletion's
-// serialization, until its retries gave up. So the deletion first takes,
-// on its connection and before its transaction begins, a session-level
-// advisory lock on (domain, name), while FindObjectType in a writing
-// transaction takes the same lock shared (typeLock), in the statement it
-// runs anyway. The exclusive lock waits for the transactions that read the
-// type to end, and the ones that read it afterwards wait for the deletion
-// to end; the deletion's snapshot, taken after the lock (a
-// transaction-level lock, taken by the transaction's first statement,
-// would come after its snapshot: PostgreSQL's manual, "Explicit Locking"
-// and "Serializable Isolation Level"), sees every ingestion that read the
-// type, and no ingestion of the type runs beside it. An ingestion that
-// waited for the lock goes on from its older snapshot, in which the type
-// is there: serialization fails it (it read the type the deletion deleted
-// and writes where the deletion read), and tried again it finds the type
-// gone. Correctness still rests on SERIALIZABLE; the lock only orders the
-// deletion after the ingestions instead of letting them abort it.
-func (db *DB) UpdateType(ctx context.Context, domain, name string, fn func(profiles.Tx) error) error {
-	conn, err := db.txPool.Acquire(ctx)
-	if err != nil {
-		return wrap("update type", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+typeLock+`)`, domain, name); err != nil {
-		// The lock may be held even so (granted as ctx was done): the
-		// connection goes, and the lock with it.
-		conn.Conn().Close(context.WithoutCancel(ctx))
-		return wrap("update type: lock", err)
-	}
-	defer func() {
-		var held bool
-		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
-		defer cancel()
-		if err := conn.QueryRow(uctx, `SELECT pg_advisory_unlock(`+typeLock+`)`, domain, name).Scan(&held); err != nil || !held {
-			conn.Conn().Close(uctx) // ends the session, and its locks
-		}
-	}()
-	return db.updateOn(ctx, conn, fn)
-}
-
-// typeLock is the key, for the parameters $1 (a domain) and $2 (an object
-// type name), of the advisory lock of UpdateType and FindObjectType.
-// Distinct types may share a key (a hash): a deletion then waits for the
-// ingestions of both, no more.
-const typeLock = `hashtext($1), hashtext($2)`
 
 // View runs fn in one REPEATABLE READ, READ ONLY transaction: one
 // snapshot, which neither waits for nor blocks writers. Tx's writing
@@ -157,13 +101,8 @@ func (db *DB) serializable(ctx context.Context, op string, attempt func(pgx.Tx, 
 	return db.retryOn(ctx, db.pool, op, pgx.TxOptions{IsoLevel: pgx.Serializable}, attempt)
 }
 
-// beginner begins transactions: a pool, or one connection of it.
-type beginner interface {
-	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
-}
-
 // serializableOn is serializable on the connections of pool.
-func (db *DB) serializableOn(ctx context.Context, pool beginner, op string, attempt func(pgx.Tx, int64) (*tx, error)) error {
+func (db *DB) serializableOn(ctx context.Context, pool *pgxpool.Pool, op string, attempt func(pgx.Tx, int64) (*tx, error)) error {
 	return db.retryOn(ctx, pool, op, pgx.TxOptions{IsoLevel: pgx.Serializable}, attempt)
 }
 
@@ -173,7 +112,7 @@ func (db *DB) retry(ctx context.Context, op string, opts pgx.TxOptions, attempt 
 }
 
 // retryOn is retry on the connections of pool.
-func (db *DB) retryOn(ctx context.Context, pool beginner, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) error {
+func (db *DB) retryOn(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) error {
 	maxAttempts := db.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
@@ -197,7 +136,7 @@ func (db *DB) retryOn(ctx context.Context, pool beginner, op string, opts pgx.Tx
 
 // try runs one attempt and reports whether it failed for a conflict with
 // another transaction (and may succeed if tried again).
-func (db *DB) try(ctx context.Context, pool beginner, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) (conflict bool, err error) {
+func (db *DB) try(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) (conflict bool, err error) {
 	ptx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return false, wrap(op, err)

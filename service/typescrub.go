@@ -11,38 +11,61 @@ import (
 	"github.com/openprofiles/profiles/templates"
 )
 
-// Deleting an object type clears the profile fields its objects set, a
-// page of profiles a transaction (scrubPage): one transaction over the
-// whole domain held SQLite's one writer for the scan, and on PostgreSQL
-// conflicted with every concurrent profile write until its retries gave
-// up. That work outlives the type, so it is recorded: a config of kind
+// Deleting an object type deletes its definition in one short
+// transaction, then its objects with their keys, a page of objects a
+// transaction (objectsPage), then clears the profile fields its objects
+// set, a page of profiles a transaction (scrubPage). One transaction over
+// the whole domain held SQLite's one writer for the scan, and on
+// PostgreSQL read every key of the domain: ingestion into the same
+// profiles, of the type or of another, failed its serialization until its
+// retries gave up. The short transaction writes only the type's row, which
+// ingestions of the type read: they are ordered before it, or find no
+// type. Every page reads the type (gone) too, so is ordered after the
+// deletion, and so after every ingestion that found the type: serializable
+// transactions see such an object in each page, committed or not yet (one
+// of them is then retried).
+//
+// That work outlives the type, so it is recorded: a config of kind
 // ConfigTypeScrub named after the type, written before the type is
-// deleted and deleted once every page is clear, says how far the scrub
-// got. The node that deletes the type scrubs at once; if it stops (it is
-// killed, the request is cancelled, a page fails), the sweep of any node
+// deleted and deleted once every page is clear, says how far it got. The
+// node that deletes the type does it at once; if it stops (it is killed,
+// the request is cancelled, a page fails), the sweep of any node
 // (StartTypeScrubs) goes on from there once the lease of the node that
 // held it has run out. A type of that name is created again only after
 // its scrub has finished (PutObjectType finishes it), and every page
 // checks, in its transaction, that the type is still gone: a scrub never
-// clears what objects of a new type of the same name set.
+// removes the objects of a new type of the same name, nor clears what
+// they set. A template stays usable by name once its type is deleted
+// (an implicit type): of a template's name, the pages delete only the
+// objects last written at or before the deletion (Cutoff), and leave the
+// fields of a profile that holds objects of that name.
 
 // scrubLease is how long a scrub is left to the node that holds it; each
 // page renews it.
 const scrubLease = time.Minute
 
-// scrubPageSize is how many profiles one page's transaction reads.
-const scrubPageSize = 500
+// scrubPageSize is how many profiles one page's transaction reads;
+// objectPageSize how many objects.
+const (
+	scrubPageSize  = 500
+	objectPageSize = 500
+)
 
-// scrubDoc is what a ConfigTypeScrub config holds.
+// scrubDoc is what a ConfigTypeScrub config holds. A record without
+// Objects (those written before objects were deleted in pages too) has
+// its objects deleted already.
 type scrubDoc struct {
-	After      string    `json:"after,omitempty"` // the profiles up to this id are clear
-	LeaseUntil time.Time `json:"leaseUntil,omitzero"`
+	Objects      bool      `json:"objects,omitempty"`      // objects are still to delete, after ObjectsAfter
+	ObjectsAfter string    `json:"objectsAfter,omitempty"` // the objects up to this unique key are deleted
+	Cutoff       time.Time `json:"cutoff,omitzero"`        // when the type was deleted (at the latest)
+	After        string    `json:"after,omitempty"`        // the profiles up to this id are clear
+	LeaseUntil   time.Time `json:"leaseUntil,omitzero"`
 }
 
 // DeleteObjectType deletes an object type (a template used as an implicit
-// type too) and its objects in one transaction, then clears the profile fields whose value came from the
-// type (see above). Once the type is deleted the call succeeds: a scrub
-// that stops is finished by the sweep.
+// type too), then its objects and the profile fields they set (see
+// above). Once the type is deleted the call succeeds: work that stops is
+// finished by the sweep.
 func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) error {
 	defer s.domains.forget(domain) // search's types
 	defer s.crypt.forgetType(domain, name)
@@ -50,10 +73,7 @@ func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) err
 	if err != nil {
 		return err
 	}
-	// UpdateType, not Update: on PostgreSQL the ingestions of the type
-	// running meanwhile would fail the deletion's serialization until its
-	// retries gave up (see postgres.DB.UpdateType).
-	err = s.Store.UpdateType(ctx, domain, name, func(tx profiles.Tx) error {
+	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
 		// A template the domain does not define is its implicit type, whose
 		// deletion removes the data ingested through it (BEHAVIOUR.md §3.4):
 		// the store deletes a type it keeps, so the type is kept first, in
@@ -83,26 +103,36 @@ func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) err
 		}
 		return err
 	}
-	if _, err := s.scrub(ctx, domain, name, true); err != nil {
+	// From the start, with this deletion's cutoff: a record there before
+	// (a deletion of the template's implicit type not finished) is
+	// covered by this one.
+	start := &scrubDoc{Objects: true, Cutoff: s.now()}
+	if _, err := s.scrub(ctx, domain, name, true, start); err != nil {
 		if s.Configs == nil {
-			return fmt.Errorf("object type %s deleted; clearing the profile fields it set stopped: %w", name, err)
+			return fmt.Errorf("object type %s deleted; removing its objects and the profile fields they set stopped: %w", name, err)
 		}
 		if ctx.Err() == nil {
-			s.Logger.Warn("object type deleted; clearing the profile fields it set stopped, the sweep goes on", "domain", domain, "object_type", name, "err", err)
+			s.Logger.Warn("object type deleted; removing its objects and the profile fields they set stopped, the sweep goes on", "domain", domain, "object_type", name, "err", err)
 		}
 	}
 	return nil
 }
 
-// markScrub records, before an object type is deleted, that its fields
-// are to be cleared, and reports whether it made the record (a record
-// already there is kept: it is a scrub of the same name still to finish,
-// or one whose deletion never happened, which this one's covers).
+// markScrub records, before an object type is deleted, that its objects
+// and fields are to be removed, and reports whether it made the record (a
+// record already there is kept: it is a scrub of the same name still to
+// finish, or one whose deletion never happened, which this one's covers).
 func (s *Service) markScrub(ctx context.Context, domain, name string) (bool, error) {
 	if s.Configs == nil {
 		return false, nil
 	}
-	data, _ := json.Marshal(scrubDoc{LeaseUntil: s.now().Add(scrubLease)})
+	return s.createScrub(ctx, domain, name, scrubDoc{Objects: true, Cutoff: s.now(), LeaseUntil: s.now().Add(scrubLease)})
+}
+
+// createScrub creates the record of a scrub, and reports whether it did
+// (false: there is one).
+func (s *Service) createScrub(ctx context.Context, domain, name string, doc scrubDoc) (bool, error) {
+	data, _ := json.Marshal(doc)
 	err := s.Configs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigTypeScrub, Name: name, Data: data}, 0)
 	switch profiles.ErrorCode(err) {
 	case "":
@@ -129,21 +159,29 @@ func (s *Service) dropScrub(ctx context.Context, domain, name string) {
 // errScrubTaken: another node holds the scrub.
 var errScrubTaken = errors.New("scrub held by another node")
 
-// scrub clears, page after page, the fields that objects of the deleted
-// type name set on the domain's profiles, from where its record says, and
-// deletes the record when done; it reports whether it ran. It takes the
-// scrub over from the node holding it when take is set, else only once
-// that node's lease ran out. It stops, without error, when another node
-// takes the scrub over, and when the type exists (created again, or never
-// deleted by a node stopped before it could).
-func (s *Service) scrub(ctx context.Context, domain, name string, take bool) (bool, error) {
-	after, lease := "", s.now().Add(scrubLease)
+// scrub deletes, page after page, the objects of the deleted type name
+// and then clears the fields they set on the domain's profiles, from where
+// its record says (or from start, which it records), and deletes the
+// record when done; it reports whether it ran. It takes the scrub over
+// from the node holding it when take is set, else only once that node's
+// lease ran out. It stops, without error, when another node takes the
+// scrub over, and when the type exists (created again, or never deleted
+// by a node stopped before it could).
+func (s *Service) scrub(ctx context.Context, domain, name string, take bool, start *scrubDoc) (bool, error) {
+	var doc scrubDoc
+	if start != nil {
+		doc = *start
+	}
+	lease := s.now().Add(scrubLease)
 	if s.Configs != nil {
 		_, err := changeDoc(ctx, s.Configs, domain, profiles.ConfigTypeScrub, name, func(d *scrubDoc) error {
-			if !take && d.LeaseUntil.After(s.now()) {
+			if start != nil {
+				*d = *start
+			} else if !take && d.LeaseUntil.After(s.now()) {
 				return errScrubTaken
 			}
-			after, d.LeaseUntil = d.After, lease
+			d.LeaseUntil = lease
+			doc = *d
 			return nil
 		})
 		switch {
@@ -153,7 +191,11 @@ func (s *Service) scrub(ctx context.Context, domain, name string, take bool) (bo
 			// Dropped meanwhile (its domain's sweep found the type
 			// there, the deletion taking longer than a lease): made
 			// again, so that a stop here is still finished.
-			if _, err := s.markScrub(ctx, domain, name); err != nil {
+			if start == nil {
+				doc = scrubDoc{Objects: true, Cutoff: s.now()}
+			}
+			doc.LeaseUntil = lease
+			if _, err := s.createScrub(ctx, domain, name, doc); err != nil {
 				return false, err
 			}
 		case profiles.ErrorCode(err) == profiles.ENOTFOUND:
@@ -163,16 +205,24 @@ func (s *Service) scrub(ctx context.Context, domain, name string, take bool) (bo
 		}
 	}
 	for {
-		next, exists, err := s.scrubPage(ctx, domain, name, after)
+		var next string
+		var exists, done bool
+		var err error
+		if doc.Objects {
+			next, exists, err = s.objectsPage(ctx, domain, name, doc.ObjectsAfter, doc.Cutoff)
+			doc.Objects, doc.ObjectsAfter = next != "", next // then the profiles, from the first
+		} else {
+			next, exists, err = s.scrubPage(ctx, domain, name, doc.After)
+			doc.After, done = next, next == ""
+		}
 		if err != nil {
 			s.releaseScrub(context.WithoutCancel(ctx), domain, name, lease)
 			return true, err
 		}
-		if next == "" || exists {
+		if exists || done {
 			s.dropScrub(context.WithoutCancel(ctx), domain, name)
 			return true, nil
 		}
-		after = next
 		if s.Configs == nil {
 			continue
 		}
@@ -181,7 +231,8 @@ func (s *Service) scrub(ctx context.Context, domain, name string, take bool) (bo
 			if !d.LeaseUntil.Equal(lease) {
 				return errScrubTaken
 			}
-			d.After, d.LeaseUntil = after, renewed
+			*d = doc
+			d.LeaseUntil = renewed
 			return nil
 		})
 		if errors.Is(err, errScrubTaken) || profiles.ErrorCode(err) == profiles.ENOTFOUND {
@@ -206,6 +257,35 @@ func (s *Service) releaseScrub(ctx context.Context, domain, name string, lease t
 		d.LeaseUntil = time.Time{}
 		return nil
 	})
+}
+
+// objectsPage deletes, of a page of the objects of the deleted type after
+// the unique key after, those of a non-template name and those of a
+// template's name last written at or before cutoff, with their keys, in
+// one transaction. It returns the last unique key of the page ("" after
+// the last), or that the type exists (and then changes nothing).
+func (s *Service) objectsPage(ctx context.Context, domain, objectType, after string, cutoff time.Time) (last string, exists bool, err error) {
+	if _, ok := templates.Get(objectType); !ok {
+		cutoff = time.Time{} // no object of the name comes in after the deletion
+	} else if cutoff.IsZero() {
+		cutoff = s.now()
+	}
+	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
+		last, exists = "", false
+		if _, err := tx.FindObjectType(ctx, domain, objectType); err == nil {
+			exists = true
+			return nil
+		} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			return err
+		}
+		var err error
+		last, err = tx.DeleteTypeObjects(ctx, domain, objectType, after, cutoff, objectPageSize)
+		return err
+	})
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return "", false, nil // the domain, deleted meanwhile: nothing left
+	}
+	return last, exists, err
 }
 
 // scrubPage removes, from a page of the domain's profiles after the id
@@ -282,7 +362,7 @@ func (s *Service) finishScrub(ctx context.Context, domain, name string) error {
 	} else if err != nil {
 		return err
 	}
-	_, err := s.scrub(ctx, domain, name, true)
+	_, err := s.scrub(ctx, domain, name, true, nil)
 	return err
 }
 
@@ -303,7 +383,7 @@ func (s *Service) RunTypeScrubs(ctx context.Context) (int, error) {
 			doc, err := decodeDoc[scrubDoc](c)
 			return err == nil && !doc.LeaseUntil.After(s.now())
 		}, func(ctx context.Context, domain, name string) (bool, error) {
-			return s.scrub(ctx, domain, name, false)
+			return s.scrub(ctx, domain, name, false, nil)
 		})
 	})
 }

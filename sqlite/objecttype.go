@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/internal/rowcodec"
@@ -113,10 +114,9 @@ func (t *tx) ListObjectTypes(ctx context.Context, domain, after string, limit in
 	return out, nil
 }
 
-// DeleteObjectType deletes an object type, all the objects of that type
-// and all the keys whose origin is that type. Objects of a type that has
-// no definition here (a template used by name) are left: the call returns
-// ENOTFOUND.
+// DeleteObjectType deletes an object type's row; its objects and keys are
+// left to DeleteTypeObjects. A type that has no definition here (a
+// template used by name) returns ENOTFOUND.
 func (t *tx) DeleteObjectType(ctx context.Context, domain, name string) error {
 	if err := t.writable("delete object type"); err != nil {
 		return err
@@ -131,15 +131,58 @@ func (t *tx) DeleteObjectType(ctx context.Context, domain, name string) error {
 	} else if n == 0 {
 		return t.notFound(ctx, domain, "object type %q not found in domain %q", name, domain)
 	}
-	if _, err := t.stx.ExecContext(ctx, `DELETE FROM objects WHERE domain = ? AND object_type = ?`, domain, name); err != nil {
-		return fmt.Errorf("sqlite: delete object type: %w", err)
-	}
-	// No index leads with origin: this reads the keys of the domain. Deleting
-	// a type is rare; an index for it would cost every key insert.
-	if _, err := t.stx.ExecContext(ctx, `DELETE FROM keys WHERE domain = ? AND origin = ?`, domain, name); err != nil {
-		return fmt.Errorf("sqlite: delete object type: %w", err)
-	}
 	return nil
+}
+
+// DeleteTypeObjects reads, in the order of the objects' primary key, up to
+// limit objects of a type after the unique key after, deletes those
+// updated at or before before (zero: all) and the keys they produced, and
+// returns the last unique key read. Returns ENOTFOUND for a missing domain.
+func (t *tx) DeleteTypeObjects(ctx context.Context, domain, objectType, after string, before time.Time, limit int) (string, error) {
+	if err := t.writable("delete type objects"); err != nil {
+		return "", err
+	}
+	var cutoff int64
+	if !before.IsZero() {
+		cutoff = before.UnixMilli()
+	}
+	rows, err := t.stx.QueryContext(ctx, `SELECT unique_key, profile_id, updated_at FROM objects
+		WHERE domain = ? AND object_type = ? AND unique_key > ? ORDER BY unique_key LIMIT ?`, domain, objectType, after, limitOrAll(limit))
+	if err != nil {
+		return "", fmt.Errorf("sqlite: delete type objects: %w", err)
+	}
+	var last string
+	var gone []objectRef
+	for rows.Next() {
+		var o objectRef
+		var updated int64
+		if err := rows.Scan(&o.uniqueKey, &o.profileID, &updated); err != nil {
+			rows.Close()
+			return "", fmt.Errorf("sqlite: delete type objects: %w", err)
+		}
+		last = o.uniqueKey
+		if cutoff == 0 || updated <= cutoff {
+			gone = append(gone, o)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return "", fmt.Errorf("sqlite: delete type objects: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("sqlite: delete type objects: %w", err)
+	}
+	if last == "" {
+		return "", t.notFound(ctx, domain, "")
+	}
+	for _, o := range gone {
+		if _, err := t.stx.ExecContext(ctx, `DELETE FROM objects WHERE domain = ? AND object_type = ? AND unique_key = ?`, domain, objectType, o.uniqueKey); err != nil {
+			return "", fmt.Errorf("sqlite: delete type objects: %w", err)
+		}
+		if _, err := t.stx.ExecContext(ctx, deleteObjectKeys, domain, o.profileID, objectType, o.uniqueKey); err != nil {
+			return "", fmt.Errorf("sqlite: delete type objects: %w", err)
+		}
+	}
+	return last, nil
 }
 
 // objectTypeColumns are the columns scanObjectType reads, in order.

@@ -50,12 +50,6 @@ func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
 	return <-u.done
 }
 
-// UpdateType is Update: SQLite has one writer at a time, which no
-// ingestion starves.
-func (db *DB) UpdateType(ctx context.Context, domain, name string, fn func(profiles.Tx) error) error {
-	return db.Update(ctx, fn)
-}
-
 // MaxGroupCommit bounds how many Updates one transaction carries.
 const MaxGroupCommit = 256
 

@@ -103,10 +103,6 @@ func (s *memStore) Update(ctx context.Context, fn func(profiles.Tx) error) error
 	return nil
 }
 
-func (s *memStore) UpdateType(ctx context.Context, domain, name string, fn func(profiles.Tx) error) error {
-	return s.Update(ctx, fn)
-}
-
 func (s *memStore) View(ctx context.Context, fn func(profiles.Tx) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -231,17 +227,34 @@ func (tx *memTx) DeleteObjectType(ctx context.Context, domain, name string) erro
 		return profiles.Errorf(profiles.ENOTFOUND, "object type %q not found", name)
 	}
 	delete(d.types, name)
-	for k, o := range d.objects {
-		if o.ObjectTypeName == name {
-			delete(d.objects, k)
-		}
-	}
-	for k := range d.keys {
-		if k.Origin == name {
-			delete(d.keys, k)
-		}
-	}
 	return nil
+}
+
+func (tx *memTx) DeleteTypeObjects(ctx context.Context, domain, objectType, after string, before time.Time, limit int) (string, error) {
+	d, err := tx.write(domain)
+	if err != nil {
+		return "", err
+	}
+	var page []*profiles.ProfileObject
+	for _, o := range d.objects {
+		if o.ObjectTypeName == objectType && o.UniqueKey > after {
+			page = append(page, o)
+		}
+	}
+	slices.SortFunc(page, func(a, b *profiles.ProfileObject) int { return strings.Compare(a.UniqueKey, b.UniqueKey) })
+	if limit > 0 && len(page) > limit {
+		page = page[:limit]
+	}
+	if len(page) == 0 {
+		return "", nil
+	}
+	for _, o := range page {
+		if before.IsZero() || !o.UpdatedAt.After(before) {
+			dropObject(d, o)
+			delete(d.objects, [2]string{objectType, o.UniqueKey})
+		}
+	}
+	return page[len(page)-1].UniqueKey, nil
 }
 
 func (tx *memTx) FindProfile(ctx context.Context, domain, id string) (*profiles.Profile, error) {

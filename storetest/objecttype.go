@@ -2,11 +2,9 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -282,91 +280,72 @@ func testObjectType(t *testing.T, open OpenFunc) {
 		}
 	})
 
-	t.Run("DeleteDeletesObjectsAndKeys", func(t *testing.T) {
+	// DeleteObjectType deletes the definition only; DeleteTypeObjects then
+	// deletes the objects, page by page, with the keys they produced, and
+	// leaves those updated after its cutoff.
+	t.Run("DeleteTypeObjects", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		mustCreateDomains(t, ctx, s, "d")
 		w := newWorld("d")
-		// A key of origin CTR without an object key goes too.
-		w.keys = append(w.keys, profiles.Key{DomainName: "d", Name: "loose", Value: "v", ProfileID: profileID(2), Origin: "CTR"})
 		mustPut(t, ctx, s, w.values()...)
 		mustUpdate(t, ctx, s, func(tx profiles.Tx) error { return tx.DeleteObjectType(ctx, "d", "CTR") })
-
 		_, err := findObjectType(t, ctx, s, "d", "CTR")
 		checkNotFound(t, "FindObjectType(deleted)", err, "CTR")
-		for _, uk := range []string{"contact-1", "contact-2"} {
-			_, err := findObject(t, ctx, s, "d", "CTR", uk)
-			checkNotFound(t, "FindObject("+uk+")", err, uk)
+		checkWorld(t, ctx, s, &world{domain: "d", types: w.types[1:], profiles: w.profiles, objects: w.objects, keys: w.keys})
+
+		page := func(after string, before time.Time, limit int) string {
+			t.Helper()
+			var last string
+			mustUpdate(t, ctx, s, func(tx profiles.Tx) error {
+				var err error
+				last, err = tx.DeleteTypeObjects(ctx, "d", "CTR", after, before, limit)
+				return err
+			})
+			return last
 		}
+		// keysOf: the world's keys but those of CTR objects not named.
+		keysOf := func(objs ...*profiles.ProfileObject) []profiles.Key {
+			var out []profiles.Key
+			for _, k := range w.keys {
+				if k.Origin != "CTR" || slices.ContainsFunc(objs, func(o *profiles.ProfileObject) bool { return o.UniqueKey == k.ObjectKey }) {
+					out = append(out, k)
+				}
+			}
+			return out
+		}
+		// contact-1 is updated at the cutoff, contact-2 a minute after it.
+		cutoff := w.objects[0].UpdatedAt
+		var got []string
+		for after := ""; ; {
+			if after = page(after, cutoff, 1); after == "" {
+				break
+			}
+			got = append(got, after)
+		}
+		checkEqual(t, "pages (limit 1)", []string{"contact-1", "contact-2"}, got)
+		checkWorld(t, ctx, s, &world{domain: "d", types: w.types[1:], profiles: w.profiles, objects: w.objects[1:], keys: keysOf(w.objects[1])})
 		if ids := mustFindProfileIDs(t, ctx, s, "d", "contactId", "contact-1"); len(ids) > 0 {
 			t.Errorf("FindProfileIDs(key of a deleted object): %q, want none", ids)
 		}
-		var kept []profiles.Key
-		for _, k := range w.keys {
-			if k.Origin != "CTR" {
-				kept = append(kept, k)
-			}
-		}
-		kept = sortedKeys(kept...)
-		got := append(mustListKeys(t, ctx, s, "d", profileID(1)), mustListKeys(t, ctx, s, "d", profileID(2))...)
-		checkEqual(t, "ListKeys", kept, sortedKeys(got...))
 
-		rest := &world{domain: "d", types: w.types[1:], profiles: w.profiles, objects: w.objects[2:], keys: kept}
-		checkWorld(t, ctx, s, rest)
+		if last := page("", time.Time{}, 10); last != "contact-2" {
+			t.Errorf("DeleteTypeObjects(no cutoff): last %q, want contact-2", last)
+		}
+		if last := page("", time.Time{}, 10); last != "" {
+			t.Errorf("DeleteTypeObjects(none left): last %q, want none", last)
+		}
+		kept := keysOf()
+		all := append(mustListKeys(t, ctx, s, "d", profileID(1)), mustListKeys(t, ctx, s, "d", profileID(2))...)
+		checkEqual(t, "ListKeys", sortedKeys(kept...), sortedKeys(all...))
+		checkWorld(t, ctx, s, &world{domain: "d", types: w.types[1:], profiles: w.profiles, objects: w.objects[2:], keys: kept})
 		if st := mustStats(t, ctx, s, "d"); st.ObjectCount != 1 {
 			t.Errorf("DomainStats: ObjectCount=%d, want 1", st.ObjectCount)
 		}
-	})
-
-	// UpdateType is Update for the deletion of a type: fn's changes are
-	// committed when it returns nil, none when it returns an error, and it
-	// may read and write the type it is for (on PostgreSQL, under the lock
-	// it holds on that type).
-	t.Run("UpdateType", func(t *testing.T) {
-		ctx, s := t.Context(), mustOpen(t, open)
-		mustCreateDomains(t, ctx, s, "d")
-		w := newWorld("d")
-		mustPut(t, ctx, s, w.values()...)
-		errStop := errors.New("stop")
-		err := s.UpdateType(ctx, "d", "CTR", func(tx profiles.Tx) error {
-			if err := tx.DeleteObjectType(ctx, "d", "CTR"); err != nil {
-				return err
-			}
-			return errStop
+		err = s.Update(ctx, func(tx profiles.Tx) error {
+			_, err := tx.DeleteTypeObjects(ctx, "x", "CTR", "", time.Time{}, 10)
+			return err
 		})
-		if err != errStop {
-			t.Fatalf("UpdateType(fn fails): %v, want fn's error", err)
-		}
-		checkWorld(t, ctx, s, w)
-
-		for range 2 { // the second finds the type gone
-			err = s.UpdateType(ctx, "d", "CTR", func(tx profiles.Tx) error {
-				ot, err := tx.FindObjectType(ctx, "d", "CTR")
-				if err != nil {
-					return err
-				}
-				if err := tx.PutObjectType(ctx, ot, 0); err != nil {
-					return err
-				}
-				return tx.DeleteObjectType(ctx, "d", "CTR")
-			})
-		}
-		checkNotFound(t, "UpdateType(deleted type)", err, "CTR")
-		_, err = findObjectType(t, ctx, s, "d", "CTR")
-		checkNotFound(t, "FindObjectType(deleted)", err, "CTR")
-		for _, uk := range []string{"contact-1", "contact-2"} {
-			_, err := findObject(t, ctx, s, "d", "CTR", uk)
-			checkNotFound(t, "FindObject("+uk+")", err, uk)
-		}
-		// The lock went with it: writers read the type again, from
-		// every connection.
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Go(func() {
-				err := s.Update(ctx, func(tx profiles.Tx) error { _, err := tx.FindObjectType(ctx, "d", "CTR"); return err })
-				checkNotFound(t, "FindObjectType(deleted) in Update", err, "CTR")
-			})
-		}
-		wg.Wait()
+		checkNotFound(t, "DeleteTypeObjects(missing domain)", err, `"x"`)
 	})
 
 	t.Run("DeleteLeavesObjectsOfUndefinedTypes", func(t *testing.T) {

@@ -70,9 +70,10 @@
 //     DeleteExpired would have. DeleteExpired compares with its argument
 //     now, not with the clock.
 //   - DeleteObject deletes the keys its object produced on its profile;
-//     DeleteObjectType deletes the type's objects and every key whose Origin
-//     is the type, and returns ENOTFOUND for a type with no definition (a
-//     template used by name) without deleting anything.
+//     DeleteObjectType deletes the type's definition only, and returns
+//     ENOTFOUND for a type with no definition (a template used by name);
+//     DeleteTypeObjects deletes objects of a type (defined or not) page by
+//     page, with the keys they produced.
 //   - DeleteKeys deleting nothing is not an error. ListKeys returns keys in
 //     an order of the store's; the suite sorts them.
 //   - ListObjects with a FilterKey and no FilterValues returns nothing. A

@@ -538,3 +538,201 @@ func TestObjectTypes_DeleteWhileIngesting(t *testing.T) {
 		t.Errorf("%d objects of the other type stored, %d ingested", len(kept), len(keptKeys))
 	}
 }
+
+// typeLeftovers counts what objects of type typ left in a domain: their
+// objects, their keys, and the profile fields they set.
+func typeLeftovers(t *testing.T, m *main.Main, domain, typ string) (objects, keys, fields int) {
+	t.Helper()
+	ctx := t.Context()
+	err := m.Service.Store.View(ctx, func(tx profiles.Tx) error {
+		ids, err := tx.ListProfileIDs(ctx, domain, "", 0)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			objs, err := tx.ListObjects(ctx, profiles.ObjectQuery{DomainName: domain, ObjectType: typ, ProfileID: id, Limit: 1000})
+			if err != nil {
+				return err
+			}
+			objects += len(objs)
+			ks, err := tx.ListKeys(ctx, domain, id)
+			if err != nil {
+				return err
+			}
+			for _, k := range ks {
+				if k.Origin == typ {
+					keys++
+				}
+			}
+			p, err := tx.FindProfile(ctx, domain, id)
+			if err != nil {
+				return err
+			}
+			for _, src := range p.Sources {
+				if src.ObjectType == typ {
+					fields++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objects, keys, fields
+}
+
+// waitScrubDone waits until the record of the deletion of type typ is
+// gone: its objects and the fields they set are all removed.
+func waitScrubDone(t *testing.T, m *main.Main, domain, typ string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; {
+		_, err := m.Service.Configs.FindConfig(t.Context(), domain, profiles.ConfigTypeScrub, typ)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the deletion of %s is not finished after a minute", typ)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestObjectTypes_DeleteLargeWhileOthersIngest: deleting a type with
+// 5,000 objects goes through while another type is ingested, through the
+// server, into the same profiles (on PostgreSQL the deletion's one
+// transaction read every key of the domain, so such ingestion failed its
+// serialization until its retries gave up), and removes every object, key
+// and profile field of the type, none of the other type's.
+func TestObjectTypes_DeleteLargeWhileOthersIngest(t *testing.T) {
+	e := newIngestEnv(t, func(c *main.Config) { c.SweepInterval = 100 * time.Millisecond })
+	ctx := t.Context()
+	e.putType(contactType("big"))
+	e.putType(contactType("other"))
+	const n, people = 5000, 500
+	for i := 0; i < n; i += profiles.MaxBatchObjects {
+		var objs []string
+		for j := i; j < i+profiles.MaxBatchObjects; j++ {
+			objs = append(objs, fmt.Sprintf(`{"id":"b%d","email":"p%d@example.com","name":{"last":"Big"},"tier":"gold"}`, j, j%people))
+		}
+		if _, errs, err := e.m.Service.PutProfileObjects(ctx, e.domain, "big", objs); err != nil || slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
+			t.Fatalf("PutProfileObjects: %v %v", err, errs)
+		}
+	}
+	const writers, warm = 5, 10
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	otherKeys := map[string]bool{}
+	var ready, wg sync.WaitGroup
+	ready.Add(writers)
+	for w := range writers {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if i == warm {
+					ready.Done()
+				}
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k, err := e.put("other", map[string]any{"id": fmt.Sprintf("o%d-%d", w, i), "email": fmt.Sprintf("p%d@example.com", (w*97+i*7)%people), "name": map[string]any{"first": "Other"}})
+				if err != nil {
+					t.Errorf("PutProfileObject other: %v", err)
+					if i < warm {
+						ready.Done()
+					}
+					return
+				}
+				mu.Lock()
+				otherKeys[k] = true
+				mu.Unlock()
+			}
+		})
+	}
+	ready.Wait()
+	_, err := e.client.DeleteProfileObjectType(ctx, &customerprofiles.DeleteProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("big")},
+		func(o *customerprofiles.Options) { o.RetryMaxAttempts = 1 })
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("DeleteProfileObjectType while another type is ingested into its profiles: %v", err)
+	}
+	waitScrubDone(t, e.m, e.domain, "big")
+	if objects, keys, fields := typeLeftovers(t, e.m, e.domain, "big"); objects+keys+fields != 0 {
+		t.Errorf("the deleted type left %d objects, %d keys, %d profile fields", objects, keys, fields)
+	}
+	err = e.m.Service.Store.View(ctx, func(tx profiles.Tx) error {
+		for k := range otherKeys {
+			if _, err := tx.FindObject(ctx, e.domain, "other", k); err != nil {
+				return fmt.Errorf("object %s of the other type: %w", k, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	if len(otherKeys) < writers*warm {
+		t.Errorf("%d objects of the other type ingested, want at least %d", len(otherKeys), writers*warm)
+	}
+}
+
+// TestObjectTypes_DeleteObjectsResume: a node killed while it deletes the
+// objects of a deleted type (here: after its first page) leaves that
+// recorded, and the sweep of the restarted server deletes the rest, their
+// keys and the profile fields they set.
+func TestObjectTypes_DeleteObjectsResume(t *testing.T) {
+	m := MustRunMain(t, func(c *main.Config) { c.SweepInterval = 100 * time.Millisecond })
+	ctx := t.Context()
+	e := &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: "resume"}
+	if _, err := e.client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(e.domain), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	e.putType(contactType("big"))
+	e.putType(contactType("other"))
+	const n = 1200 // three pages of objects
+	for i := 0; i < n; i += profiles.MaxBatchObjects {
+		var objs []string
+		for j := i; j < i+profiles.MaxBatchObjects; j++ {
+			objs = append(objs, fmt.Sprintf(`{"id":"b%04d","email":"p%d@example.com","name":{"last":"Big"}}`, j, j%300))
+		}
+		if _, errs, err := m.Service.PutProfileObjects(ctx, e.domain, "big", objs); err != nil || slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
+			t.Fatalf("PutProfileObjects: %v %v", err, errs)
+		}
+	}
+	kept := e.mustPut("other", map[string]any{"id": "o1", "email": "p1@example.com", "name": map[string]any{"first": "Other"}})
+
+	// What a node killed after the first page of objects leaves: the
+	// type's row gone, 500 objects deleted, the record of where it was,
+	// its lease run out.
+	var last string
+	err := m.Service.Store.Update(ctx, func(tx profiles.Tx) error {
+		if err := tx.DeleteObjectType(ctx, e.domain, "big"); err != nil {
+			return err
+		}
+		var err error
+		last, err = tx.DeleteTypeObjects(ctx, e.domain, "big", "", time.Time{}, 500)
+		return err
+	})
+	if err != nil || last == "" {
+		t.Fatalf("first page of objects: %q, %v", last, err)
+	}
+	doc := fmt.Sprintf(`{"objects":true,"objectsAfter":%q,"cutoff":%q}`, last, time.Now().Format(time.RFC3339Nano))
+	if err := m.Service.Configs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: e.domain, Kind: profiles.ConfigTypeScrub, Name: "big", Data: []byte(doc)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	m = MustOpenMain(t, m.Config)
+	e.m, e.client = m, MustClient(t, m)
+
+	waitScrubDone(t, m, e.domain, "big")
+	if objects, keys, fields := typeLeftovers(t, m, e.domain, "big"); objects+keys+fields != 0 {
+		t.Errorf("the deleted type left %d objects, %d keys, %d profile fields", objects, keys, fields)
+	}
+	if items := e.objects("other", aws.ToString(e.mustOne("_email", "p1@example.com").ProfileId)); len(items) != 1 || aws.ToString(items[0].ProfileObjectUniqueKey) != kept {
+		t.Errorf("objects of the other type: %v, want %s", items, kept)
+	}
+}
