@@ -39,6 +39,7 @@ func TestQueryPlans(t *testing.T) {
 		{"ProfileUsageOfType", typeUsageSQL, typeUsageArgs, []string{"objects_by_profile"}},
 		{"DomainStats", domainStatsSQL, []any{"d", now}, []string{"objects_by_profile", "profiles_pkey", "domains_pkey"}},
 		{"DeleteExpired", deleteExpiredSQL, []any{now, 100}, []string{"objects_by_expiry"}},
+		{"DeleteTypeObjects", deleteTypeObjectsSQL, []any{"d", "CTR", "u", 500, now}, []string{"objects_pkey", "keys_by_profile"}},
 		{"DeleteKeyValues", deleteKeyValuesSQL, []any{"d", "n", "p", []string{"a", "b"}, now}, []string{"Index Scan using keys_"}},
 		{"ListHistory", historySQL, historyArgs, []string{"history_by_profile"}},
 		{"ListHistoryPageFiltered", historyPageSQL, historyPageArgs, []string{"history_by_profile"}},
