@@ -40,3 +40,15 @@ func (s *Service) IngestFor(ctx context.Context, domain, objectType string, born
 	key, _, err := s.ingestObject(ctx, domain, objectType, nil, born, obj, nil)
 	return key, err
 }
+
+// MarkScrub is markScrub: what DeleteObjectType records before it deletes
+// the type, for tests.
+func (s *Service) MarkScrub(ctx context.Context, domain, name string) (bool, error) {
+	return s.markScrub(ctx, domain, name)
+}
+
+// TakeScrub is what finishScrub does once it has found the record of a
+// deleted type's scrub: take it over and run it, for tests.
+func (s *Service) TakeScrub(ctx context.Context, domain, name string) (bool, error) {
+	return s.scrub(ctx, domain, name, true, nil)
+}

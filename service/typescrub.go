@@ -37,7 +37,9 @@ import (
 // removes the objects of a new type of the same name, nor clears what
 // they set. A template stays usable by name once its type is deleted
 // (an implicit type): of a template's name, the pages delete only the
-// objects last written at or before the deletion (Cutoff), and leave the
+// objects last written at or before the deletion (Cutoff, recorded once
+// the type is deleted: a record without it, left by a node that stopped
+// before or just after the deletion, deletes none of them), and leave the
 // fields of a profile that holds objects of that name.
 
 // scrubLease is how long a scrub is left to the node that holds it; each
@@ -57,7 +59,7 @@ const (
 type scrubDoc struct {
 	Objects      bool      `json:"objects,omitempty"`      // objects are still to delete, after ObjectsAfter
 	ObjectsAfter string    `json:"objectsAfter,omitempty"` // the objects up to this unique key are deleted
-	Cutoff       time.Time `json:"cutoff,omitzero"`        // when the type was deleted (at the latest)
+	Cutoff       time.Time `json:"cutoff,omitzero"`        // when the type was deleted (at the latest); zero: not known to be
 	After        string    `json:"after,omitempty"`        // the profiles up to this id are clear
 	LeaseUntil   time.Time `json:"leaseUntil,omitzero"`
 }
@@ -126,7 +128,11 @@ func (s *Service) markScrub(ctx context.Context, domain, name string) (bool, err
 	if s.Configs == nil {
 		return false, nil
 	}
-	return s.createScrub(ctx, domain, name, scrubDoc{Objects: true, Cutoff: s.now(), LeaseUntil: s.now().Add(scrubLease)})
+	// No Cutoff yet: the deletion has not happened, and may never (the
+	// node stops first). Until DeleteObjectType records the cutoff once
+	// the type is deleted, the objects of a template's name, which need
+	// no type to exist, are not to be deleted (objectsPage).
+	return s.createScrub(ctx, domain, name, scrubDoc{Objects: true, LeaseUntil: s.now().Add(scrubLease)})
 }
 
 // createScrub creates the record of a scrub, and reports whether it did
@@ -187,18 +193,19 @@ func (s *Service) scrub(ctx context.Context, domain, name string, take bool, sta
 		switch {
 		case errors.Is(err, errScrubTaken):
 			return false, nil
-		case profiles.ErrorCode(err) == profiles.ENOTFOUND && take:
+		case profiles.ErrorCode(err) == profiles.ENOTFOUND && start != nil:
 			// Dropped meanwhile (its domain's sweep found the type
 			// there, the deletion taking longer than a lease): made
 			// again, so that a stop here is still finished.
-			if start == nil {
-				doc = scrubDoc{Objects: true, Cutoff: s.now()}
-			}
 			doc.LeaseUntil = lease
 			if _, err := s.createScrub(ctx, domain, name, doc); err != nil {
 				return false, err
 			}
 		case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+			// Finished or dropped by another node since it was seen
+			// (finishScrub): nothing is left to do. Made again, with a
+			// cutoff of now, it would delete the objects ingested
+			// through a template of that name since the deletion.
 			return false, nil
 		case err != nil:
 			return false, err
@@ -268,7 +275,13 @@ func (s *Service) objectsPage(ctx context.Context, domain, objectType, after str
 	if _, ok := templates.Get(objectType); !ok {
 		cutoff = time.Time{} // no object of the name comes in after the deletion
 	} else if cutoff.IsZero() {
-		cutoff = s.now()
+		// Recorded before the deletion (markScrub) by a node that
+		// stopped before it recorded the cutoff: the type's row being
+		// gone does not tell that a template's name was deleted (it
+		// has no row when used by name), so its objects stay; the
+		// profile fields' pages, which leave those of a profile
+		// holding objects of the name, go on.
+		return "", false, nil
 	}
 	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
 		last, exists = "", false

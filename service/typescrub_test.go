@@ -1,0 +1,100 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/service"
+)
+
+// implicitScrubEnv is a service on SQLite that keeps scrub records, with a
+// domain d holding one object ingested through the template
+// Shopify-Customer used by name (an implicit type); it returns the
+// service, the template's name and the object's profile.
+func implicitScrubEnv(t *testing.T) (*service.Service, string, string) {
+	t.Helper()
+	ctx := t.Context()
+	db := MustOpenSQLite(t)
+	s := service.New(db, "us-east-1", "000000000000", []byte("secret"))
+	s.Configs = db
+	s.SetIngestRate(0, 1)
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	const tpl = "Shopify-Customer"
+	if _, err := s.PutProfileObject(ctx, "d", tpl, `{"id":1,"email":"bob@example.com","first_name":"Bob"}`); err != nil {
+		t.Fatal(err)
+	}
+	found, _, err := s.SearchProfiles(ctx, "d", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_shopifyCustomerId", Values: []string{"1"}}}, profiles.Page{})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("profile of the customer: %d, %v", len(found), err)
+	}
+	return s, tpl, found[0].Profile.ID
+}
+
+// checkImplicitKept fails t unless the object of implicitScrubEnv, its key
+// and the field it set are all there, and no scrub record is left.
+func checkImplicitKept(t *testing.T, s *service.Service, tpl, id string) {
+	t.Helper()
+	ctx := t.Context()
+	objs, _, err := s.ListProfileObjects(ctx, "d", tpl, id, "", nil, profiles.Page{})
+	if err != nil || len(objs) != 1 {
+		t.Errorf("objects of %s (never deleted): %d, %v; want 1", tpl, len(objs), err)
+	}
+	found, _, err := s.SearchProfiles(ctx, "d", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_shopifyCustomerId", Values: []string{"1"}}}, profiles.Page{})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("profiles found by the object's key: %d, %v; want 1", len(found), err)
+	}
+	if f := found[0].Profile.Fields; f["FirstName"] != "Bob" {
+		t.Errorf("fields of the profile: %v; want FirstName Bob kept", f)
+	}
+	if _, err := s.Configs.FindConfig(ctx, "d", profiles.ConfigTypeScrub, tpl); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("scrub record: %v; want none left", err)
+	}
+}
+
+// TestDeleteObjectType_StoppedBeforeDeleting: a node that stops between
+// recording the deletion of a template's implicit type and deleting it
+// (killed there) leaves a record, which the sweep of any node finds once
+// its lease ran out. The type was never deleted, and a template used by
+// name has no row to tell so: the sweep must not delete the objects
+// ingested through it. Before, the record carried the time it was made as
+// the cutoff, and the sweep deleted every object of the template's name
+// written up to it, with their keys and the fields they set.
+func TestDeleteObjectType_StoppedBeforeDeleting(t *testing.T) {
+	s, tpl, id := implicitScrubEnv(t)
+	ctx := t.Context()
+	if created, err := s.MarkScrub(ctx, "d", tpl); !created || err != nil {
+		t.Fatalf("MarkScrub: %v, %v", created, err)
+	}
+	later := time.Now().Add(2 * time.Minute) // the stopped node's lease has run out
+	s.Now = func() time.Time { return later }
+	if n, err := s.RunTypeScrubs(ctx); n != 1 || err != nil {
+		t.Fatalf("RunTypeScrubs: %d, %v; want 1 scrub run", n, err)
+	}
+	checkImplicitKept(t, s, tpl, id)
+
+	// Once it is deleted, its objects go, by the same machinery.
+	if err := s.DeleteObjectType(context.WithoutCancel(ctx), "d", tpl); err != nil {
+		t.Fatal(err)
+	}
+	if objs, _, err := s.ListProfileObjects(ctx, "d", tpl, id, "", nil, profiles.Page{}); err != nil || len(objs) != 0 {
+		t.Errorf("objects of %s after DeleteObjectType: %d, %v; want none", tpl, len(objs), err)
+	}
+}
+
+// TestPutObjectType_ScrubFinishedMeanwhile: PutObjectType of a name whose
+// deletion is still being finished takes that work over (finishScrub);
+// when the node doing it finishes and drops its record between the look
+// and the take, nothing is left to do. Before, the record was made again
+// with a cutoff of now, and the objects ingested since the deletion
+// through a template of that name (an implicit type) were deleted.
+func TestPutObjectType_ScrubFinishedMeanwhile(t *testing.T) {
+	s, tpl, id := implicitScrubEnv(t)
+	if ran, err := s.TakeScrub(t.Context(), "d", tpl); ran || err != nil {
+		t.Errorf("TakeScrub of a record gone: ran %v, %v; want not run", ran, err)
+	}
+	checkImplicitKept(t, s, tpl, id)
+}
