@@ -55,6 +55,9 @@ func TestMigrate_FromPreviousVersion(t *testing.T) {
 				t.Fatalf("after Open: versions %v, want 1 to %d", got, latest)
 			}
 			storetest.CheckUpgrade(t, db)
+			if v >= 12 { // fixtures from version 12 on hold stream events too
+				storetest.CheckUpgradeStreamEvents(t, db)
+			}
 		})
 	}
 	t.Run("FromEmpty", func(t *testing.T) {

@@ -139,3 +139,63 @@ func CheckUpgrade(tb testing.TB, s profiles.Store) {
 		tb.Errorf("DomainStats: %d profiles, %d objects; want 1 and 2", stats.ProfileCount, stats.ObjectCount)
 	}
 }
+
+// UpgradeStreamEvents returns the events of an event stream the fixtures
+// of schema version 12 and later hold besides UpgradeData, as the store of
+// that version wrote them (PutStreamEvents), before a ClaimStreamEvents at
+// the first event's CreatedAt with a lease of two hours and a limit of one:
+// the first is claimed past UpgradeClock (Attempts 1; version 12 kept the
+// claim on the event), the second never was.
+func UpgradeStreamEvents() []*profiles.StreamEvent {
+	at := time.Date(2026, 5, 1, 10, 0, 0, 123_000_000, time.UTC)
+	const profile = "0123456789abcdef0123456789abcdef"
+	return []*profiles.StreamEvent{
+		{DomainName: "upgrade", StreamName: "orders#01", ID: "e1e1e1e1-0000-4000-8000-000000000001", Seq: 1, PartitionKey: profile,
+			Data: []byte(`{"EventId":"e1"}`), CreatedAt: at, Attempts: 1},
+		{DomainName: "upgrade", StreamName: "orders#01", ID: "e2e2e2e2-0000-4000-8000-000000000002", Seq: 2, PartitionKey: profile,
+			Data: []byte(`{"EventId":"e2"}`), CreatedAt: at.Add(time.Millisecond)},
+	}
+}
+
+// CheckUpgradeStreamEvents checks that s, whose clock is UpgradeClock and
+// which was upgraded from a fixture holding UpgradeStreamEvents, delivers
+// them: a claim at UpgradeClock takes both, in order, with one more
+// attempt each (the claim an event held before the upgrade is gone: the
+// event goes again, at least once), finishing the claim leaves none, and a
+// new event takes a Seq after theirs.
+func CheckUpgradeStreamEvents(tb testing.TB, s profiles.Store) {
+	tb.Helper()
+	ctx := context.Background()
+	out, ok := s.(profiles.EventOutbox)
+	if !ok {
+		tb.Fatalf("%T is no profiles.EventOutbox", s)
+	}
+	now, lease := UpgradeClock(), 30*time.Second
+	want := UpgradeStreamEvents()
+	for _, e := range want {
+		e.Attempts++
+		e.ClaimedUntil = now.Add(lease)
+	}
+	got, dropped, err := out.ClaimStreamEvents(ctx, now, lease, 24*time.Hour, 10)
+	if err != nil {
+		tb.Fatalf("ClaimStreamEvents: %v", err)
+	}
+	if dropped != 0 {
+		tb.Errorf("ClaimStreamEvents dropped %d events, want 0", dropped)
+	}
+	checkEqual(tb, "ClaimStreamEvents", want, got)
+	if len(got) == 0 {
+		return
+	}
+	if err := out.FinishStreamClaim(ctx, "upgrade", "orders#01", got[0].ClaimedUntil, []int64{1, 2}, true); err != nil {
+		tb.Fatalf("FinishStreamClaim: %v", err)
+	}
+	if n, err := out.CountStreamEvents(ctx, "upgrade", "orders#01"); err != nil || n != 0 {
+		tb.Errorf("CountStreamEvents after delivery = %d, %v; want 0", n, err)
+	}
+	e := &profiles.StreamEvent{DomainName: "upgrade", StreamName: "orders#01", ID: "e3", PartitionKey: "p", Data: []byte(`{}`), CreatedAt: now}
+	mustUpdate(tb, ctx, s, func(tx profiles.Tx) error { return tx.PutStreamEvents(ctx, []*profiles.StreamEvent{e}) })
+	if e.Seq <= 2 {
+		tb.Errorf("a new event's Seq = %d, want more than 2 (the fixture's)", e.Seq)
+	}
+}
