@@ -117,3 +117,34 @@ func TestPublicHost_UnsetServesAnyHost(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// With --public-host set, the URLs of the built-in queues name the first
+// public host, not the listen address the server refuses: a queue URL
+// given out (CreateQueue, GetQueueUrl, ListQueues) is one its clients can
+// use.
+func TestPublicHost_QueueURLs(t *testing.T) {
+	m := MustRunMain(t, func(c *main.Config) { c.PublicHosts = []string{"profiles.example.test", "other.example.test"} })
+	ctx := context.Background()
+	q := sqs.New(sqs.Options{BaseEndpoint: aws.String("http://other.example.test"), Region: testRegion,
+		Credentials:      credentials.NewStaticCredentialsProvider(testKeyID, testSecret, ""),
+		RetryMaxAttempts: 1, HTTPClient: sdkhttp.New(hostClient(t, m))})
+	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("dlq-public")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("dlq-public")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := q.ListQueues(ctx, &sqs.ListQueuesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "http://profiles.example.test/000000000000/dlq-public"
+	for op, u := range map[string]string{"CreateQueue": aws.ToString(created.QueueUrl), "GetQueueUrl": aws.ToString(got.QueueUrl),
+		"ListQueues": strings.Join(listed.QueueUrls, " ")} {
+		if u != want {
+			t.Errorf("%s: QueueUrl %s, want %s", op, u, want)
+		}
+	}
+}

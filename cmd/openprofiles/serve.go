@@ -204,7 +204,7 @@ func (m *Main) Open() error {
 	m.Service.IAM = m.DB
 	m.Service.Integrations = m.DB
 	m.Service.Configs = m.DB
-	m.SQS = &localsqs.SQS{Store: m.DB, Region: c.Region, AccountID: c.AccountID, BaseURL: m.URL, Now: m.Now}
+	m.SQS = &localsqs.SQS{Store: m.DB, Region: c.Region, AccountID: c.AccountID, BaseURL: m.PublicURL, Now: m.Now}
 	m.Service.Queues = m.SQS
 	m.Service.SetSpool(filepath.Join(c.DataDir, "dlq-spool.jsonl"))
 	if c.SQSEndpoint != "" {
@@ -405,9 +405,9 @@ func (m *Main) Open() error {
 Use them with the AWS CLI and SDKs:
 
 	export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=%s
-	aws customer-profiles list-domains --endpoint-url http://%s
+	aws customer-profiles list-domains --endpoint-url %s
 
-`, keyID, filepath.Join(c.DataDir, credentialsFile), absPath(filepath.Join(c.DataDir, credentialsFile)), credentialsProfile, m.Addr())
+`, keyID, filepath.Join(c.DataDir, credentialsFile), absPath(filepath.Join(c.DataDir, credentialsFile)), credentialsProfile, m.PublicURL())
 	}
 	return nil
 }
@@ -472,6 +472,19 @@ func (m *Main) URL() string {
 		return "https://" + m.Addr()
 	}
 	return "http://" + m.Addr()
+}
+
+// PublicURL returns the base URL clients reach the server by, that of the
+// URLs it gives out (the built-in queues'): its first --public-host when
+// set (it answers no other), else URL.
+func (m *Main) PublicURL() string {
+	if len(m.Config.PublicHosts) == 0 {
+		return m.URL()
+	}
+	if m.Config.TLSCert != "" {
+		return "https://" + m.Config.PublicHosts[0]
+	}
+	return "http://" + m.Config.PublicHosts[0]
 }
 
 // Close stops accepting requests, waits for in-flight ones (up to
