@@ -47,7 +47,9 @@ may update the domain sets the URL. Without --sqs-endpoint, a URL that is not
 one of the built-in queues (an external service's) is refused. A dead letter is JSON: DomainName,
 ObjectTypeName, Source, ErrorCode, ErrorMessage, Object (the original
 object), FirstFailureAt, Attempts. replay ingests only the letters of the
-domain; the others are left in the queue.
+domain; the others are left in the queue, and so are the letters whose object
+was cut to fit a queue message (ObjectTruncated): the console of the server
+that wrote them replays them from the whole copy it keeps.
 
 Flags:
 `)
@@ -228,11 +230,20 @@ func (q *dlq) replay(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	var replayed, failed int
+	var replayed, failed, cut int
 	var others []string // letters of other domains, and messages anyone may send: left alone
 	for _, m := range msgs {
 		var dl service.DeadLetter
 		if json.Unmarshal([]byte(m.body), &dl) == nil && dl.DomainName != q.domain {
+			others = append(others, m.handle)
+			continue
+		}
+		if dl.ObjectTruncated {
+			// Its object is cut: only the server that kept the whole
+			// copy can ingest it (the console's replay). The cut copy is
+			// never ingested in its place, and the letter stays as it is,
+			// with its own error.
+			cut++
 			others = append(others, m.handle)
 			continue
 		}
@@ -244,8 +255,12 @@ func (q *dlq) replay(ctx context.Context) error {
 		return err
 	}
 	out := map[string]any{"Replayed": replayed, "StillFailing": failed}
-	if len(others) > 0 {
-		out["OtherDomains"] = len(others)
+	if n := len(others) - cut; n > 0 {
+		out["OtherDomains"] = n
+	}
+	if cut > 0 {
+		out["Cut"] = cut
+		out["CutNote"] = "Letters whose object was cut to fit a queue message are left as they are: replay them from the console of the server that wrote them, which keeps their whole objects."
 	}
 	return printJSON(q.stdout, out)
 }

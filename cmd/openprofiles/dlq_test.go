@@ -511,3 +511,39 @@ func TestDLQ_CLIRefusesExternalQueue(t *testing.T) {
 		t.Errorf("dlq list --sqs-endpoint: %v\n%s; want the external queue's letter", err, out)
 	}
 }
+
+// TestDLQ_ReplayLeavesCutLetters: `dlq replay` does not ingest the cut
+// copy of a letter whose object was cut to fit a queue message (here one
+// whose first part happens to be a whole JSON object, as with an object
+// padded with white space); it leaves the letter as it is, with its own
+// error and attempts, and counts it in Cut.
+func TestDLQ_ReplayLeavesCutLetters(t *testing.T) {
+	m := MustRunMain(t)
+	q := MustSQSClient(t, m.URL())
+	client := MustClient(t, m)
+	ctx := t.Context()
+	url := mustQueue(t, q, "cut", queuePolicy("cut"))
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("cut"), DefaultExpirationDays: aws.Int32(30),
+		DeadLetterQueueUrl: aws.String(url)}); err != nil {
+		t.Fatal(err)
+	}
+	env := &ingestEnv{t: t, m: m, client: client, domain: "cut"}
+	env.putType(contactType("contact"))
+	letter := service.DeadLetter{Version: 1, DomainName: "cut", ObjectTypeName: "contact", ErrorCode: "INTERNAL", ErrorMessage: "the original error",
+		Object: `{"id":"c","email":"cut@example.com"}`, Attempts: 1, ObjectTruncated: true, ObjectSize: 300_000, ObjectFile: strings.Repeat("ab", 16) + ".sealed"}
+	b, _ := json.Marshal(letter)
+	if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, m, "dlq", "replay", "--domain", "cut")
+	if err != nil || !strings.Contains(out, `"Cut": 1`) || !strings.Contains(out, `"Replayed": 0`) {
+		t.Fatalf("dlq replay: %v\n%s", err, out)
+	}
+	if ps := env.search("_email", "cut@example.com"); len(ps) != 0 {
+		t.Errorf("dlq replay ingested the cut copy of a letter: %d profiles", len(ps))
+	}
+	left := deadLetters(t, q, url)
+	if len(left) != 1 || left[0].Attempts != 1 || left[0].ErrorMessage != "the original error" || !left[0].ObjectTruncated {
+		t.Errorf("left in the queue: %+v; want the cut letter as it was", left)
+	}
+}
