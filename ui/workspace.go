@@ -394,11 +394,42 @@ func (s *Server) mergeProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	other := r.PostFormValue("other")
+	done := "Profile " + other + " merged into this one."
 	if err := s.Profiles.MergeProfiles(r.Context(), domain, id, []string{other}, nil); err != nil {
-		s.fail(w, r, err)
-		return
+		if profiles.ErrorCode(err) != profiles.ENOTFOUND || !s.mergedInto(r, domain, other, id) {
+			s.fail(w, r, err)
+			return
+		}
+		// A repeat of the form (a double click, a resubmission): the
+		// first merged it.
+		done += " (The form was sent more than once; the profiles were merged once.)"
 	}
-	http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id, "Profile "+other+" merged into this one."), http.StatusSeeOther)
+	http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id, done), http.StatusSeeOther)
+}
+
+// mergedInto reports whether the profile other was merged into the
+// profile id and is gone: its _profileId key moved there with its other
+// keys (MergeProfiles), so that a search by its id finds id's profile
+// and not its own.
+func (s *Server) mergedInto(r *http.Request, domain, other, id string) bool {
+	if other == "" || other == id || s.allow(r, "profile:SearchProfiles", s.Domains.DomainARN(domain)) != nil {
+		return false
+	}
+	found, _, err := s.Search.SearchProfiles(r.Context(), domain,
+		profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_profileId", Values: []string{other}}}, profiles.Page{MaxResults: 100})
+	if err != nil {
+		return false
+	}
+	into := false
+	for _, f := range found {
+		switch f.Profile.ID {
+		case other:
+			return false // it is still there
+		case id:
+			into = true
+		}
+	}
+	return into
 }
 
 // loadObjects reads the contact history (objects of the CTR types) and the

@@ -302,3 +302,86 @@ func TestWorkspace_ContactHistoryIncomplete(t *testing.T) {
 	b.mustContain("#contact-history li:first-child", "c-109")
 	b.shot("workspace-history-incomplete")
 }
+
+// TestWorkspace_MergeOnce: the merge form sent twice (from two tabs at
+// once, or a plain repeat of its POST) merges once, and both answers are
+// the merged profile's page saying so; a profile merged into another one
+// still fails.
+func TestWorkspace_MergeOnce(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	dn := aws.String("sales")
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: dn, DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(first, phone string) string {
+		out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: dn, FirstName: aws.String(first), PhoneNumber: aws.String(phone)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.ProfileId)
+	}
+	ann, dup, zoe, bob := create("Ann", "+12065550100"), create("Ann", "+12065550142"), create("Zoe", "+12065550199"), create("Bob", "+12065550111")
+
+	b := mustBrowser(t, m)
+	b.signIn(testKeyID, testSecret)
+	merge := "/console/domains/sales/profiles/" + ann + "/merge?other=" + dup
+	b.open(merge)
+	other := b.newTab()
+	other.open(merge)
+	var wg sync.WaitGroup
+	statuses, errs := make([]int64, 2), make([]error, 2)
+	for i, tab := range []*browser{b, other} {
+		wg.Go(func() {
+			ctx, cancel := tab.timeout()
+			defer cancel()
+			resp, err := chromedp.RunResponse(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := chromedp.Evaluate[bool](`(f => (f.requestSubmit(), true))(document.querySelector("#merge-form"))`)(ctx, tg)
+				return err
+			}))
+			if err == nil {
+				statuses[i] = resp.Status
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, tab := range []*browser{b, other} {
+		if errs[i] != nil || statuses[i] != http.StatusOK {
+			t.Fatalf("merge %d: status %d, %v\n%s", i, statuses[i], errs[i], tab.text("main"))
+		}
+		if u, _ := url.Parse(tab.location()); !strings.HasSuffix(u.Path, "/profiles/"+ann) {
+			t.Errorf("merge %d ends at %s, want Ann's page", i, tab.location())
+		}
+		tab.mustContain(".flash", "Profile "+dup+" merged into this one.")
+		tab.mustContain(`dd[data-field="PhoneNumber"]`, "+12065550100")
+	}
+	got, err := client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: dn, KeyName: aws.String("_profileId"), Values: []string{dup}})
+	if err != nil || len(got.Items) != 1 || aws.ToString(got.Items[0].ProfileId) != ann {
+		t.Fatalf("after the merge, _profileId %s finds %+v, %v; want Ann's profile only", dup, got, err)
+	}
+
+	// A plain repeat of the POST: the merged page both times.
+	hc := mustConsoleSession(t, m.URL(), testKeyID, testSecret)
+	page := get(t, hc, m.URL()+"/console/domains/sales/profiles/"+ann+"/merge?other="+zoe)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	post := func(main, other string) (int, string) {
+		r, err := hc.PostForm(m.URL()+"/console/domains/sales/profiles/"+main+"/merge", url.Values{"csrf": {csrf}, "other": {other}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		return r.StatusCode, string(body)
+	}
+	for i := range 2 {
+		if st, body := post(ann, zoe); st != http.StatusOK || !strings.Contains(body, "Profile "+zoe+" merged into this one.") {
+			t.Errorf("POST %d of the merge: %d, want Ann's page saying so\n%s", i, st, body)
+		}
+	}
+	// Zoe was merged into Ann, not into Bob: merging her into Bob fails.
+	if st, body := post(bob, zoe); st != http.StatusNotFound {
+		t.Errorf("merging a profile merged into another: %d, want 404\n%s", st, body)
+	}
+}
