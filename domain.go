@@ -162,6 +162,17 @@ type DomainService interface {
 	// ("" names the server's default key; "" when there is none). A key
 	// KMS does not know is returned as named.
 	KeyARN(ctx context.Context, key string) (string, error)
+
+	// RecordActivation records on a domain that the console activation
+	// whose one-time token is token created it, for FormTokenTTL (as a
+	// ConfigFormToken), so that a repeat of that activation's Submit (a
+	// double click, a resubmission, through any node) is told the domain
+	// it made. Returns ENOTFOUND, EINVALID for a malformed token.
+	RecordActivation(ctx context.Context, domain, token string) error
+
+	// ActivatedBy reports whether RecordActivation recorded token on the
+	// domain. A missing domain was not: false, no error.
+	ActivatedBy(ctx context.Context, domain, token string) (bool, error)
 }
 
 // TagService tags resources by ARN.

@@ -136,3 +136,41 @@ func (s *Service) SweepFormTokens(ctx context.Context) (int, error) {
 		})
 	})
 }
+
+// activationName is the name of the ConfigFormToken that records the
+// console activation of token on the domain it created: the "." keeps it
+// apart from CreateProfileOnce's tokens, which have none.
+func activationName(token string) string { return "activation." + token }
+
+// RecordActivation records the activation of token on the domain it
+// created (see profiles.DomainService).
+func (s *Service) RecordActivation(ctx context.Context, domain, token string) error {
+	if !formTokenRE.MatchString(token) {
+		return profiles.Errorf(profiles.EINVALID, "The activation token must be 16 to 64 letters, digits, hyphens (-) and underscores (_).")
+	}
+	if s.Configs == nil {
+		return nil
+	}
+	data, _ := json.Marshal(formTokenDoc{Expires: s.now().Add(profiles.FormTokenTTL)})
+	err := s.Configs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigFormToken, Name: activationName(token), Data: data}, 0)
+	if profiles.ErrorCode(err) == profiles.ECONFLICT {
+		return nil // recorded already
+	}
+	return domainErr(err, domain)
+}
+
+// ActivatedBy reports whether RecordActivation recorded token on the
+// domain (see profiles.DomainService).
+func (s *Service) ActivatedBy(ctx context.Context, domain, token string) (bool, error) {
+	if s.Configs == nil || !formTokenRE.MatchString(token) {
+		return false, nil
+	}
+	_, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigFormToken, activationName(token))
+	switch {
+	case err == nil:
+		return true, nil
+	case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+		return false, nil
+	}
+	return false, err
+}

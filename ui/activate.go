@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"context"
 	"crypto/hmac"
 	"encoding/base64"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/openprofiles/profiles"
 )
@@ -146,6 +149,14 @@ type wizard struct {
 	BuiltinQueues, BuiltinKeys bool
 
 	Existing []*profiles.Domain // domains the instance could use instead
+
+	// Run is the wizard's one-time token (wizardRun), made when it starts
+	// and carried from step to step: the domain its Submit creates records
+	// it (DomainService.RecordActivation), so that a repeat of that Submit
+	// shows the activation made, not an error.
+	Run string
+	// Notice is an error of the whole form, shown above it.
+	Notice string
 }
 
 func (s *Server) newWizard(r *http.Request, in *profiles.InstanceView) *wizard {
@@ -154,7 +165,11 @@ func (s *Server) newWizard(r *http.Request, in *profiles.InstanceView) *wizard {
 		DomainName:  strings.TrimSpace(f.Get("domain_name")),
 		QueueChoice: f.Get("queue_choice"), QueueName: strings.TrimSpace(f.Get("queue_name")), QueueURL: strings.TrimSpace(f.Get("queue_url")),
 		KeyChoice: f.Get("key_choice"), KeyAlias: strings.TrimSpace(f.Get("key_alias")),
-		KeyDescription: strings.TrimSpace(f.Get("key_description")), KeyARN: strings.TrimSpace(f.Get("key_arn"))}
+		KeyDescription: strings.TrimSpace(f.Get("key_description")), KeyARN: strings.TrimSpace(f.Get("key_arn")),
+		Run: f.Get("run")}
+	if s.wizardRunNonce(r, in.ID, wz.Run) == "" {
+		wz.Run = s.wizardRun(r, in.ID) // a new run of the wizard
+	}
 	if wz.DomainName == "" {
 		wz.DomainName = "CustomerProfiles-" + sanitize(in.Alias)
 	}
@@ -249,7 +264,7 @@ func (s *Server) enableStart(w http.ResponseWriter, r *http.Request) {
 // secret in it: names, a queue URL, a key ARN), after a post: the step is
 // then a page the browser's history can go back to without posting again.
 func (s *Server) toStep(w http.ResponseWriter, r *http.Request, wz *wizard, step string) {
-	q := url.Values{"step": {step}, "domain_name": {wz.DomainName}, "named_for": {wz.DomainName},
+	q := url.Values{"step": {step}, "domain_name": {wz.DomainName}, "named_for": {wz.DomainName}, "run": {wz.Run},
 		"queue_choice": {wz.QueueChoice}, "queue_name": {wz.QueueName}, "queue_url": {wz.QueueURL},
 		"key_choice": {wz.KeyChoice}, "key_alias": {wz.KeyAlias}, "key_description": {wz.KeyDescription}, "key_arn": {wz.KeyARN}}
 	q.Set("ws", base64.RawURLEncoding.EncodeToString(s.wizardMAC(r, wz.Instance.ID, q)))
@@ -264,6 +279,39 @@ func (s *Server) wizardMAC(r *http.Request, instance string, state url.Values) [
 		principal = sess.Principal
 	}
 	return s.mac("wizard", principal, instance, state.Encode())[:16]
+}
+
+// wizardRun returns a one-time token for a run of the wizard of an
+// instance: when it was made, a nonce (what RecordActivation records) and
+// their signature for the caller and the instance.
+func (s *Server) wizardRun(r *http.Request, instance string) string {
+	issued, nonce := strconv.FormatInt(s.Now().Unix(), 10), newNonce()
+	return issued + "." + nonce + "." + base64.RawURLEncoding.EncodeToString(s.wizardRunMAC(r, instance, issued, nonce))
+}
+
+// wizardRunNonce returns the nonce of a wizard token that this console
+// made for the caller and the instance less than profiles.FormTokenTTL ago
+// (the record of its activation is kept at least that long), or "".
+func (s *Server) wizardRunNonce(r *http.Request, instance, token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	issued, err := strconv.ParseInt(parts[0], 10, 64)
+	sig, serr := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || serr != nil || !hmac.Equal(sig, s.wizardRunMAC(r, instance, parts[0], parts[1])) ||
+		s.Now().Sub(time.Unix(issued, 0)) >= profiles.FormTokenTTL {
+		return ""
+	}
+	return parts[1]
+}
+
+func (s *Server) wizardRunMAC(r *http.Request, instance, issued, nonce string) []byte {
+	principal := ""
+	if sess := sessionOf(r); sess != nil {
+		principal = sess.Principal
+	}
+	return s.mac("wizard-run", principal, instance, issued, nonce)[:16]
 }
 
 func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int, wz *wizard) {
@@ -281,8 +329,11 @@ func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int
 	if len(wz.Errors) > 0 && status == http.StatusOK {
 		status = http.StatusBadRequest
 	}
+	if wz.Notice != "" && status == http.StatusOK {
+		status = http.StatusBadRequest
+	}
 	titles := map[string]string{"domain": "Create domain", "queue": "Dead-letter queue", "key": "Encryption key"}
-	s.render(w, r, status, "enable", &page{Title: titles[wz.Step] + " — " + wz.Instance.Alias, Nav: "instances", Data: wz})
+	s.render(w, r, status, "enable", &page{Title: titles[wz.Step] + " — " + wz.Instance.Alias, Nav: "instances", Error: wz.Notice, Data: wz})
 }
 
 // enableStep handles the submission of one step: "next" moves on when the
@@ -291,17 +342,29 @@ func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int
 // the domain, and associates it. A step with an error is shown again as the
 // answer to the post.
 func (s *Server) enableStep(w http.ResponseWriter, r *http.Request) {
+	step, action := r.PostForm.Get("step"), r.PostForm.Get("action")
+	submit := step == "key" && action != "back"
+	if submit {
+		// One Submit at a time on this node: a second submission of a
+		// wizard (a double click, another tab) waits for the first, then
+		// finds the domain it made (below).
+		s.activating.Lock()
+		defer s.activating.Unlock()
+	}
 	in, err := s.findInstance(r)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	run := s.wizardRunNonce(r, in.ID, r.PostForm.Get("run"))
+	wz := s.newWizard(r, in)
+	if submit && run != "" && s.activatedBefore(w, r, wz, run) {
 		return
 	}
 	if in.DomainName != "" {
 		http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(in.ID), http.StatusSeeOther)
 		return
 	}
-	wz := s.newWizard(r, in)
-	step, action := r.PostForm.Get("step"), r.PostForm.Get("action")
 	if action == "back" {
 		prev := map[string]string{"queue": "domain", "key": "queue"}[step]
 		if prev == "" {
@@ -325,7 +388,14 @@ func (s *Server) enableStep(w http.ResponseWriter, r *http.Request) {
 		}
 	case "key":
 		wz.Step = "key"
-		if s.checkKeyStep(wz) && s.activate(w, r, wz) {
+		if run == "" {
+			// Without the wizard's token a repeat could not be told:
+			// nothing is made, and the form gets a new token.
+			wz.Notice = "Nothing was created: this form is more than a day old, or was not made by this console for you " +
+				"(its one-time token, field run, is missing or wrong). Check the instance's page, then submit again."
+			break
+		}
+		if s.checkKeyStep(wz) && s.activate(w, r, wz, run) {
 			return
 		}
 	default:
@@ -415,8 +485,11 @@ func (s *Server) checkKeyStep(wz *wizard) bool {
 // associates the instance with it. On a failure it shows the error beside
 // the field it concerns and keeps what was already made (a created queue
 // or key becomes the "existing" choice), so that nothing is made twice.
-func (s *Server) activate(w http.ResponseWriter, r *http.Request, wz *wizard) bool {
-	ctx := r.Context()
+func (s *Server) activate(w http.ResponseWriter, r *http.Request, wz *wizard, run string) bool {
+	// Once begun, the activation finishes even if the browser leaves (a
+	// double click cancels the first request): what it made is then
+	// recorded for the repeat to find.
+	ctx := context.WithoutCancel(r.Context())
 	if !s.checkDomainStep(r, wz) {
 		wz.Step = "domain"
 		return false
@@ -488,12 +561,49 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, wz *wizard) bo
 		}
 		return s.stepError(w, r, wz, "key", field, err)
 	}
+	if err := s.Domains.RecordActivation(ctx, wz.DomainName, run); err != nil {
+		// The domain is made: a repeat of the Submit will say the name is
+		// taken, rather than make another queue or key.
+		s.Logger.Error("ui: record the activation", "domain", wz.DomainName, "err", err)
+	}
 	if _, err := s.Integrations.SwitchInstance(ctx, wz.Instance.ARN, wz.DomainName); err != nil {
 		s.fail(w, r, err)
 		return true
 	}
 	s.Logger.Info("ui: customer profiles enabled", "instance", wz.Instance.ARN, "domain", wz.DomainName, "principal", sessionOf(r).Principal)
 	http.Redirect(w, r, s.withDone(r, Prefix+"instances/"+url.PathEscape(wz.Instance.ID), "Customer Profiles is enabled: domain "+wz.DomainName+" was created."), http.StatusSeeOther)
+	return true
+}
+
+// activatedBefore answers a Submit of the wizard run whose activation
+// created its domain already (a double click, another tab, a
+// resubmission, on any node of the store): it finishes the association
+// if the first could not, and shows the success page of that activation.
+// It returns false when the run created no domain.
+func (s *Server) activatedBefore(w http.ResponseWriter, r *http.Request, wz *wizard, run string) bool {
+	if !domainNameRE.MatchString(wz.DomainName) {
+		return false
+	}
+	done, err := s.Domains.ActivatedBy(r.Context(), wz.DomainName, run)
+	if err != nil {
+		s.fail(w, r, err)
+		return true
+	}
+	if !done {
+		return false
+	}
+	if wz.Instance.DomainName == "" {
+		if err := s.allow(r, "profile:PutIntegration", s.Domains.DomainARN(wz.DomainName)); err != nil {
+			s.fail(w, r, err)
+			return true
+		}
+		if _, err := s.Integrations.SwitchInstance(r.Context(), wz.Instance.ARN, wz.DomainName); err != nil {
+			s.fail(w, r, err)
+			return true
+		}
+	}
+	http.Redirect(w, r, s.withDone(r, Prefix+"instances/"+url.PathEscape(wz.Instance.ID), "Customer Profiles is enabled: domain "+wz.DomainName+
+		" was created. (The form was submitted more than once; one domain was created.)"), http.StatusSeeOther)
 	return true
 }
 

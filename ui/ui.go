@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -90,6 +91,8 @@ type Server struct {
 	Now        func() time.Time
 
 	pages map[string]*template.Template
+	// activating is held by a Submit of the activation wizard (enableStep).
+	activating sync.Mutex
 }
 
 // Handler returns the handler of every page under Prefix, and of "/" (a

@@ -255,6 +255,38 @@ func TestPostgres_ConsoleAcrossNodes(t *testing.T) {
 	if want := "/profiles/" + aws.ToString(found.Items[0].ProfileId); !strings.HasSuffix(landed[0], want) || landed[1] != landed[0] {
 		t.Errorf("the form led to %v, want its profile (%s) both times", landed, want)
 	}
+
+	// The activation wizard's Submit sent to node b, then again to node a
+	// (the domain it made records the wizard's token): one domain, and
+	// both show that it was created.
+	inst, err := a.Service.CreateInstance(t.Context(), "Nodes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := get(t, hc, b.URL()+"/console/instances/"+inst.ID+"/enable")
+	wizard := url.Values{"step": {"key"}, "action": {"submit"}, "domain_name": {"Noded"}, "queue_choice": {"none"}, "key_choice": {"new"},
+		"key_alias": {"alias/noded"}, "key_description": {"Profiles of Noded"}}
+	for _, name := range []string{"csrf", "run"} {
+		v := regexp.MustCompile(`name="` + name + `" value="([^"]+)"`).FindStringSubmatch(page)
+		if v == nil {
+			t.Fatalf("the wizard has no %s field", name)
+		}
+		wizard.Set(name, v[1])
+	}
+	for _, node := range []*main.Main{b, a} {
+		r, err = hc.PostForm(node.URL()+"/console/instances/"+inst.ID+"/enable", wizard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK || !strings.Contains(string(body), "Customer Profiles is enabled: domain Noded was created.") {
+			t.Errorf("Submit on %s: %d %s, want the success page\n%s", node.URL(), r.StatusCode, r.Request.URL, body)
+		}
+	}
+	if d, err := MustClient(t, a).ListDomains(t.Context(), &customerprofiles.ListDomainsInput{}); err != nil || len(d.Items) != 2 {
+		t.Errorf("after Submit on both nodes: %v domains, %v; want shared and Noded", d, err)
+	}
 }
 
 // mustConsoleSession signs in to the console at base with a plain HTTP
