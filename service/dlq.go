@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/openprofiles/profiles"
@@ -374,4 +375,73 @@ func writeFileDurably(path string, data []byte) (err error) {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// SweepDeadLetterCopies removes this node's whole copies of dead letters
+// (dlq-objects/<domain>/) that no domain owns any more: every copy of a
+// domain that no longer exists, and the copies written before the domain
+// of that name was created (a domain deleted and created again: its
+// letters are the old domain's). DeleteDomain removes the copies of the
+// node it runs on; the sweep of every node removes the others. Returns how
+// many copies it removed.
+func (s *Service) SweepDeadLetterCopies(ctx context.Context) (int, error) {
+	if s.spool.path == "" {
+		return 0, nil
+	}
+	dirs, err := os.ReadDir(s.dlqObjectsDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, e := range dirs {
+		if !e.IsDir() {
+			continue // a copy of an earlier version: the README's hand replay
+		}
+		dir, err := s.deadLetterCopyDir(e.Name())
+		if err != nil {
+			continue // not a directory this server made
+		}
+		var created time.Time // zero: the domain is gone, every copy goes
+		switch d, err := s.Store.FindDomain(ctx, e.Name()); {
+		case err == nil:
+			created = d.CreatedAt
+		case profiles.ErrorCode(err) != profiles.ENOTFOUND:
+			return removed, err
+		}
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			return removed, err
+		}
+		for _, f := range files {
+			info, err := f.Info()
+			if err != nil || (!created.IsZero() && !info.ModTime().Before(created)) {
+				continue
+			}
+			if err := os.Remove(filepath.Join(dir, f.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return removed, err
+			}
+			removed++
+		}
+		if created.IsZero() {
+			os.Remove(dir) // empty now, unless a copy came meanwhile
+		}
+	}
+	return removed, nil
+}
+
+// removeDeadLetterCopies removes this node's whole copies of a deleted
+// domain's dead letters.
+func (s *Service) removeDeadLetterCopies(domain string) {
+	if s.spool.path == "" {
+		return
+	}
+	dir, err := s.deadLetterCopyDir(domain)
+	if err != nil {
+		return
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		s.Logger.Warn("remove the dead-letter copies of a deleted domain; the sweep goes on", "domain", domain, "err", err)
+	}
 }

@@ -140,7 +140,13 @@ func (s *Service) DeleteDomain(ctx context.Context, name string) error {
 	defer s.crypt.forget(name)
 	defer s.domains.forget(name)
 	defer s.ingestStats.forget(name)
-	return domainErr(s.Store.DeleteDomain(ctx, name), name)
+	if err := s.Store.DeleteDomain(ctx, name); err != nil {
+		return domainErr(err, name)
+	}
+	// The whole copies of its cut dead letters, sealed under the domain's
+	// key, are its data too (other nodes': SweepDeadLetterCopies).
+	s.removeDeadLetterCopies(name)
+	return nil
 }
 
 // ListDomains returns one page of domains in name order.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
@@ -363,5 +364,66 @@ func TestDeadLetterCopies_KeyDisabled(t *testing.T) {
 	e.mustOne("_email", "locked@example.com")
 	if _, err := os.Stat(copyPath); !os.IsNotExist(err) {
 		t.Errorf("the copy of a replayed letter is still kept: %v", err)
+	}
+}
+
+// TestDeadLetterCopies_DomainDeleted: the whole copies of a domain's cut
+// dead letters are its data: DeleteDomain removes them (they stayed in the
+// data dir for ever), and the sweep removes, on every node, the copies of
+// a domain that no longer exists and those written before the domain of
+// that name was created (another node's copies of a deleted domain).
+func TestDeadLetterCopies_DomainDeleted(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	for _, d := range []string{"gone", "kept"} {
+		if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(d),
+			DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(mustServiceQueue(t, m, d+"-dlq"))}); err != nil {
+			t.Fatal(err)
+		}
+		obj, _ := json.Marshal(map[string]string{"email": d + "@example.com", "note": strings.Repeat(`"`, 120000)})
+		if _, err := m.Service.IngestAsync(ctx, d, "contact", string(obj), "import"); err == nil {
+			t.Fatal("ingestion into a missing object type succeeded")
+		}
+	}
+	objects := filepath.Join(m.Config.DataDir, "dlq-objects")
+	keptCopy := filepath.Join(objects, "kept", mustLetters(t, m, "kept")["kept@example.com"].Letter.ObjectFile)
+	if _, err := os.Stat(filepath.Join(objects, "gone", mustLetters(t, m, "gone")["gone@example.com"].Letter.ObjectFile)); err != nil {
+		t.Fatalf("the copy of gone's letter: %v", err)
+	}
+
+	if _, err := client.DeleteDomain(ctx, &customerprofiles.DeleteDomainInput{DomainName: aws.String("gone")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(objects, "gone")); !os.IsNotExist(err) {
+		t.Errorf("the copies of a deleted domain are still kept: %v", err)
+	}
+
+	// What other nodes would leave: a copy of a domain that no longer
+	// exists, and one of "kept" written before it was created.
+	ghost, old := filepath.Join(objects, "ghost", strings.Repeat("ab", 16)+".sealed"), filepath.Join(objects, "kept", strings.Repeat("cd", 16)+".sealed")
+	for _, f := range []string{ghost, old} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte("sealed"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(old, before, before); err != nil {
+		t.Fatal(err)
+	}
+	n, err := m.Service.SweepDeadLetterCopies(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("sweep: %d removed, %v; want 2", n, err)
+	}
+	for _, f := range []string{ghost, filepath.Dir(ghost), old} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s is still there after the sweep: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(keptCopy); err != nil {
+		t.Errorf("the sweep removed the copy of a letter of a domain that exists: %v", err)
 	}
 }

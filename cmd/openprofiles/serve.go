@@ -392,7 +392,7 @@ func (m *Main) Open() error {
 	m.stopSweeper, m.sweeperDone = stop, make(chan struct{})
 	go func() {
 		defer close(m.sweeperDone)
-		m.Service.RunSweeper(sweepCtx, c.SweepInterval, m.KMS.DeleteDueKeys, m.Service.DeliverSpooled, m.Service.SweepFormTokens)
+		m.Service.RunSweeper(sweepCtx, c.SweepInterval, m.KMS.DeleteDueKeys, m.Service.DeliverSpooled, m.Service.SweepFormTokens, m.Service.SweepDeadLetterCopies)
 	}()
 	m.Service.StartEventDelivery()
 	m.Service.StartIdentityResolution(c.SweepInterval)
