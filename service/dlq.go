@@ -383,7 +383,8 @@ func writeFileDurably(path string, data []byte) (err error) {
 // of that name was created (a domain deleted and created again: its
 // letters are the old domain's). DeleteDomain removes the copies of the
 // node it runs on; the sweep of every node removes the others. Returns how
-// many copies it removed.
+// many copies it removed. Copies are compared with the domain's creation
+// with a minute's margin (the nodes' clocks).
 func (s *Service) SweepDeadLetterCopies(ctx context.Context) (int, error) {
 	if s.spool.path == "" {
 		return 0, nil
@@ -416,7 +417,9 @@ func (s *Service) SweepDeadLetterCopies(ctx context.Context) (int, error) {
 		}
 		for _, f := range files {
 			info, err := f.Info()
-			if err != nil || (!created.IsZero() && !info.ModTime().Before(created)) {
+			// A minute's margin for the clocks of other nodes: a copy
+			// written just after the domain was created stays.
+			if err != nil || (!created.IsZero() && !info.ModTime().Before(created.Add(-time.Minute))) {
 				continue
 			}
 			if err := os.Remove(filepath.Join(dir, f.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
