@@ -19,6 +19,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/localsqs"
 	"github.com/openprofiles/profiles/service"
 )
@@ -279,12 +280,7 @@ func (q *dlq) replayOne(ctx context.Context, body, handle string, replayed, fail
 		// Keep it: a new message with one more attempt and the new error.
 		*failed++
 		dl.Attempts++
-		var ae smithy.APIError
-		if errors.As(err, &ae) {
-			dl.ErrorMessage = ae.ErrorMessage()
-		} else {
-			dl.ErrorMessage = err.Error()
-		}
+		dl.ErrorCode, dl.ErrorMessage = replayFailure(err)
 		b, _ := json.Marshal(dl)
 		if _, err := q.queues.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.url, MessageBody: aws.String(string(b))}); err != nil {
 			return err
@@ -294,4 +290,42 @@ func (q *dlq) replayOne(ctx context.Context, body, handle string, replayed, fail
 	}
 	_, err = q.queues.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &q.url, ReceiptHandle: aws.String(handle)})
 	return err
+}
+
+// replayFailure returns the ErrorCode and ErrorMessage of a dead letter
+// whose replay failed with err, as the server words them when it writes
+// the letter (service's dead-letter codes): the product brief's fixed
+// messages name their reason; other failures are named by their API
+// error's kind (a letter kept the code of its first failure, with the
+// message of the new one).
+func replayFailure(err error) (code, message string) {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return "INTERNAL", err.Error()
+	}
+	message = ae.ErrorMessage()
+	for reason, msg := range map[string]string{
+		profiles.ReasonKeyMissing:     profiles.MsgKeyMissing,
+		profiles.ReasonRateExceeded:   profiles.MsgRateExceeded,
+		profiles.ReasonAmbiguousKeys:  profiles.MsgAmbiguousKeys,
+		profiles.ReasonKMSKeyAccess:   profiles.MsgKMSKeyAccess,
+		profiles.ReasonKMSKeyInvalid:  profiles.MsgKMSKeyInvalid,
+		profiles.ReasonKMSKeyState:    profiles.MsgKMSKeyState,
+		profiles.ReasonObjectTooLarge: strings.Split(profiles.MsgObjectTooLarge, "%")[0],
+	} {
+		if strings.HasPrefix(message, msg) {
+			return reason, message
+		}
+	}
+	switch ae.ErrorCode() {
+	case "ResourceNotFoundException":
+		return "NOT_FOUND", message
+	case "BadRequestException":
+		return "INVALID", message
+	case "ThrottlingException":
+		return profiles.ReasonRateExceeded, message
+	case "AccessDeniedException":
+		return "FORBIDDEN", message
+	}
+	return "INTERNAL", message
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -545,5 +546,44 @@ func TestDLQ_ReplayLeavesCutLetters(t *testing.T) {
 	left := deadLetters(t, q, url)
 	if len(left) != 1 || left[0].Attempts != 1 || left[0].ErrorMessage != "the original error" || !left[0].ObjectTruncated {
 		t.Errorf("left in the queue: %+v; want the cut letter as it was", left)
+	}
+}
+
+// TestDLQ_ReplayNewErrorCode: a letter the CLI's replay sends back carries
+// the code of its new failure with its message, as the server's letters
+// do (it kept the code of the first failure: KMS_KEY_STATE beside "object
+// type not found").
+func TestDLQ_ReplayNewErrorCode(t *testing.T) {
+	m := MustRunMain(t)
+	q := MustSQSClient(t, m.URL())
+	client := MustClient(t, m)
+	ctx := t.Context()
+	url := mustQueue(t, q, "codes-dlq", queuePolicy("codes-dlq"))
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("codes"), DefaultExpirationDays: aws.Int32(30),
+		DeadLetterQueueUrl: aws.String(url)}); err != nil {
+		t.Fatal(err)
+	}
+	(&ingestEnv{t: t, m: m, client: client, domain: "codes"}).putType(contactType("contact"))
+	for _, dl := range []service.DeadLetter{
+		{Version: 1, DomainName: "codes", ObjectTypeName: "nosuchtype", Source: "import", ErrorCode: "KMS_KEY_STATE", ErrorMessage: "old", Object: `{"id":"1","email":"a@example.com"}`, Attempts: 1},
+		{Version: 1, DomainName: "codes", ObjectTypeName: "contact", Source: "import", ErrorCode: "KMS_KEY_STATE", ErrorMessage: "old", Object: `{"note":"no keys"}`, Attempts: 1},
+	} {
+		b, _ := json.Marshal(dl)
+		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := runCLI(t, m, "dlq", "replay", "--domain", "codes"); err != nil || !strings.Contains(out, `"StillFailing": 2`) {
+		t.Fatalf("replay: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, dl := range deadLetters(t, q, url) {
+		got[dl.ObjectTypeName] = dl.ErrorCode
+		if dl.ErrorMessage == "old" || dl.Attempts != 2 {
+			t.Errorf("letter of %s sent back with message %q, attempts %d; want the new failure's, 2", dl.ObjectTypeName, dl.ErrorMessage, dl.Attempts)
+		}
+	}
+	if want := map[string]string{"nosuchtype": "NOT_FOUND", "contact": "KEY_MISSING"}; !maps.Equal(got, want) {
+		t.Errorf("codes of the letters sent back: %v, want %v", got, want)
 	}
 }
