@@ -473,17 +473,7 @@ func TestDeleteObjectType_Implicit(t *testing.T) {
 // their objects stayed.
 func TestDeleteObjectType_ImplicitScrubKeepsNewObjects(t *testing.T) {
 	ctx := t.Context()
-	db := MustOpenSQLite(t)
-	s := service.New(db, "us-east-1", "000000000000", []byte("secret"))
-	s.Configs = db
-	s.SetIngestRate(0, 1)
-	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
-		t.Fatal(err)
-	}
-	const tpl = "Shopify-Customer"
-	if _, err := s.PutProfileObject(ctx, "d", tpl, `{"id":1,"email":"bob@example.com","first_name":"Bob"}`); err != nil {
-		t.Fatal(err)
-	}
+	s, tpl, _ := implicitScrubEnv(t)
 	if err := s.DeleteObjectType(ctx, "d", tpl); err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +482,7 @@ func TestDeleteObjectType_ImplicitScrubKeepsNewObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The scrub's record as a node killed mid-delete leaves it.
-	if err := db.CreateConfig(ctx, &profiles.DomainConfig{DomainName: "d", Kind: profiles.ConfigTypeScrub, Name: tpl, Data: []byte(`{}`)}, 0); err != nil {
+	if err := s.Configs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: "d", Kind: profiles.ConfigTypeScrub, Name: tpl, Data: []byte(`{}`)}, 0); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.RunTypeScrubs(ctx); n != 1 || err != nil {
