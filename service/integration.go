@@ -221,10 +221,16 @@ func (s *Service) DeleteIntegration(ctx context.Context, domain, uri string) err
 	return s.Integrations.DeleteIntegration(ctx, domain, uri)
 }
 
-// ListAccountIntegrations returns the integrations of a Uri.
+// ListAccountIntegrations returns the integrations of a Uri. A Uri has one
+// integration at most, so its list is a single page for which no NextToken
+// is ever issued: a token given is refused, as a forged one is by the other
+// lists.
 func (s *Service) ListAccountIntegrations(ctx context.Context, uri string, page profiles.Page) ([]*profiles.Integration, string, error) {
 	if _, err := pageSize(page.MaxResults); err != nil {
 		return nil, "", err
+	}
+	if page.Token != "" {
+		return nil, "", errBadToken()
 	}
 	in, err := s.Integrations.FindIntegrationByURI(ctx, uri)
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {

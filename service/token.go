@@ -37,7 +37,13 @@ func (t tokens) encode(scope, cursor string) string {
 func (t tokens) decode(scope, token string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(token, "="))
 	if err != nil || len(b) < macSize || !hmac.Equal(b[:macSize], t.mac(scope, string(b[macSize:]))) {
-		return "", profiles.Errorf(profiles.EINVALID, "The NextToken is invalid or belongs to another request.")
+		return "", errBadToken()
 	}
 	return string(b[macSize:]), nil
+}
+
+// errBadToken is the error of a NextToken that no list of this request
+// issued.
+func errBadToken() error {
+	return profiles.Errorf(profiles.EINVALID, "The NextToken is invalid or belongs to another request.")
 }

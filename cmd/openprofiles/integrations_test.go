@@ -50,3 +50,33 @@ func TestPutIntegration_Uri(t *testing.T) {
 		t.Fatalf("ListIntegrations: %d items, %v; want the 7 accepted", len(out.Items), err)
 	}
 }
+
+// TestListAccountIntegrations_NextToken: a Uri has one integration at most,
+// so ListAccountIntegrations answers in one page and issues no NextToken; a
+// token sent anyway (made up, or one of another list) is refused naming
+// NextToken, as every other list refuses a token it did not issue, rather
+// than answered as if it were the first page.
+func TestListAccountIntegrations_NextToken(t *testing.T) {
+	e := newIngestEnv(t)
+	e.putType(contactType("contact"))
+	ctx := t.Context()
+	uris := []string{"arn:aws:appflow:us-east-1:000000000000:flow/crm-sync", "arn:aws:sqs:us-east-1:000000000000:crm-events"}
+	for _, uri := range uris {
+		if _, err := e.client.PutIntegration(ctx, &customerprofiles.PutIntegrationInput{DomainName: aws.String(e.domain),
+			Uri: aws.String(uri), ObjectTypeName: aws.String("contact")}); err != nil {
+			t.Fatalf("PutIntegration %s: %v", uri, err)
+		}
+	}
+	out, err := e.client.ListAccountIntegrations(ctx, &customerprofiles.ListAccountIntegrationsInput{Uri: aws.String(uris[0]), MaxResults: aws.Int32(1)})
+	if err != nil || len(out.Items) != 1 || out.NextToken != nil {
+		t.Fatalf("ListAccountIntegrations: %+v, %v; want the one integration and no NextToken", out, err)
+	}
+	other, err := e.client.ListIntegrations(ctx, &customerprofiles.ListIntegrationsInput{DomainName: aws.String(e.domain), MaxResults: aws.Int32(1)})
+	if err != nil || other.NextToken == nil {
+		t.Fatalf("ListIntegrations: %+v, %v; want a NextToken", other, err)
+	}
+	for _, tok := range []string{"forged-token", aws.ToString(other.NextToken)} {
+		_, err := e.client.ListAccountIntegrations(ctx, &customerprofiles.ListAccountIntegrationsInput{Uri: aws.String(uris[0]), NextToken: aws.String(tok)})
+		wantAPIError(t, err, "BadRequestException", "NextToken")
+	}
+}
