@@ -231,3 +231,44 @@ func TestBenchCommand_BadServerArgs(t *testing.T) {
 		t.Errorf("bench --endpoint with a bad OPENPROFILES_MAX_DOMAINS: %v; want the endpoint's error, not the server setting's", err)
 	}
 }
+
+// TestBenchCommand_Endpoint measures a running server (the real one, on
+// loopback) with bench's default scenarios, as the README runs it:
+// `bench --endpoint URL` runs ingest, search and import, leaving out raw,
+// which needs the started server's store; raw named with --endpoint is
+// refused.
+func TestBenchCommand_Endpoint(t *testing.T) {
+	m := MustRunMain(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_REGION", testRegion)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "--endpoint", m.URL(), "--objects", "6", "--profiles", "4", "--searches", "4",
+		"--concurrency", "2", "--import-concurrency", "1", "--json"}
+	if err := main.Run(t.Context(), args, nil, &stdout, &stderr, func(string) string { return "" }); err != nil {
+		t.Fatalf("bench --endpoint: %v\nstderr: %s", err, stderr.String())
+	}
+	got := decodeBenchJSON(t, stdout.String())
+	want := map[string]int{"ingest": 6, "search": 4, "import": 6}
+	if len(got) != len(want) {
+		t.Fatalf("got %d JSON objects, want ingest, search and import:\n%s", len(got), stdout.String())
+	}
+	for i, name := range []string{"ingest", "search", "import"} {
+		if r := got[i]; r.Scenario != name || r.Ops != want[name] || r.Errors != 0 || r.ServerCPUSeconds != nil {
+			t.Errorf("result %d: %+v; want %s, %d ops, no error, no server CPU (not known for --endpoint)", i, r, name, want[name])
+		}
+	}
+
+	stdout.Reset()
+	args = []string{"bench", "--endpoint", m.URL(), "--scenarios", "ingest,raw", "--objects", "2"}
+	err := main.Run(t.Context(), args, nil, &stdout, &stderr, func(string) string { return "" })
+	if err == nil || !strings.Contains(err.Error(), "raw") || !strings.Contains(err.Error(), "--endpoint") {
+		t.Errorf("bench --endpoint --scenarios ingest,raw: %v; want an error naming raw and --endpoint", err)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout %q: want nothing measured", stdout.String())
+	}
+}
