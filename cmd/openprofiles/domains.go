@@ -33,6 +33,16 @@ Flags:
 		return flag.ErrHelp
 	}
 	verb := args[0]
+	switch verb {
+	case "help", "-h", "-help", "--help":
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return nil
+	case "list", "get":
+	default:
+		fs.Usage()
+		return fmt.Errorf("domains: unknown verb %q", verb)
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -73,8 +83,7 @@ Flags:
 		}
 		return printJSON(stdout, withoutMetadata(out))
 	}
-	fs.Usage()
-	return fmt.Errorf("domains: unknown verb %q", verb)
+	return nil
 }
 
 func printJSON(w io.Writer, v any) error {

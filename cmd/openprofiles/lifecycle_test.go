@@ -276,3 +276,21 @@ func waitHealthy(t *testing.T, url string) {
 	}
 	t.Fatalf("server at %s never became healthy", url)
 }
+
+// TestDomainsCommand_Help: `openprofiles domains --help` (as the main usage
+// says to run a command) prints the usage on stdout and succeeds, as the
+// other commands' help does; an unknown verb is named, without a request.
+func TestDomainsCommand_Help(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "help"} {
+		var stdout, stderr bytes.Buffer
+		err := main.Run(t.Context(), []string{"domains", arg}, nil, &stdout, &stderr, func(string) string { return "" })
+		if err != nil || !strings.Contains(stdout.String(), "openprofiles domains list") {
+			t.Errorf("domains %s: %v, stdout %q, stderr %q; want the usage and no error", arg, err, stdout.String(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	err := main.Run(t.Context(), []string{"domains", "lsit", "--endpoint", "http://127.0.0.1:1"}, nil, &stdout, &stderr, func(string) string { return "" })
+	if err == nil || !strings.Contains(err.Error(), `unknown verb "lsit"`) {
+		t.Errorf("domains lsit: %v; want an error naming the verb", err)
+	}
+}
