@@ -80,8 +80,8 @@ type Config struct {
 	// An external Kinesis-compatible service for event streams ("": no
 	// event streams).
 	KinesisEndpoint string
-	// An external S3-compatible service for segment snapshots ("": no
-	// snapshots).
+	// An external S3-compatible service for segment snapshots and
+	// integration workflows ("": neither).
 	S3Endpoint string
 	// How long an event its Kinesis data stream did not take waits before
 	// it is sent again.
@@ -265,7 +265,7 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	})
 	fs.StringVar(&c.SQSEndpoint, "sqs-endpoint", getenv("OPENPROFILES_SQS_ENDPOINT"), "`URL` of an external SQS-compatible service for dead-letter queues, signed with the standard AWS credentials; empty: the built-in queues (env OPENPROFILES_SQS_ENDPOINT)")
 	fs.StringVar(&c.KinesisEndpoint, "kinesis-endpoint", getenv("OPENPROFILES_KINESIS_ENDPOINT"), "`URL` of a Kinesis-compatible service (Amazon Kinesis Data Streams: https://kinesis.REGION.amazonaws.com) whose data streams event streams write to, signed with the standard AWS credentials; empty: CreateEventStream is refused (env OPENPROFILES_KINESIS_ENDPOINT)")
-	fs.StringVar(&c.S3Endpoint, "s3-endpoint", getenv("OPENPROFILES_S3_ENDPOINT"), "`URL` of an S3-compatible service (Amazon S3: https://s3.REGION.amazonaws.com) segment snapshots are written to, signed with the standard AWS credentials; empty: CreateSegmentSnapshot is refused (env OPENPROFILES_S3_ENDPOINT)")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", getenv("OPENPROFILES_S3_ENDPOINT"), "`URL` of an S3-compatible service (Amazon S3: https://s3.REGION.amazonaws.com) segment snapshots are written to and integration workflows read from, signed with the standard AWS credentials; empty: CreateSegmentSnapshot, CreateIntegrationWorkflow and PutIntegration with a flow are refused (env OPENPROFILES_S3_ENDPOINT)")
 	retry, err := envDuration(getenv, "OPENPROFILES_EVENT_RETRY_INTERVAL", d.EventRetryInterval)
 	if err != nil {
 		return err

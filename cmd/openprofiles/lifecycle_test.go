@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -292,5 +293,68 @@ func TestDomainsCommand_Help(t *testing.T) {
 	err := main.Run(t.Context(), []string{"domains", "lsit", "--endpoint", "http://127.0.0.1:1"}, nil, &stdout, &stderr, func(string) string { return "" })
 	if err == nil || !strings.Contains(err.Error(), `unknown verb "lsit"`) {
 		t.Errorf("domains lsit: %v; want an error naming the verb", err)
+	}
+}
+
+// TestServeHelp_MatchesREADME: the README's configuration table and
+// `openprofiles serve --help` name the same flags, and the help names every
+// environment variable the table lists, so that the README's "serve --help
+// lists these" stays true.
+func TestServeHelp_MatchesREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Configuration\n")
+	if !ok {
+		t.Fatal("README has no Configuration section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	flagRE := regexp.MustCompile("`--([a-z0-9-]+)`")
+	envRE := regexp.MustCompile(`\bOPENPROFILES_[A-Z0-9_]+`)
+	documented := map[string]bool{}
+	var envs []string
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| flag") {
+			continue
+		}
+		for _, m := range flagRE.FindAllStringSubmatch(cells[1], -1) {
+			documented[m[1]] = true
+		}
+		envs = append(envs, envRE.FindAllString(cells[2], -1)...)
+	}
+	if len(documented) < 20 || len(envs) < 20 {
+		t.Fatalf("read %d flags and %d variables from the README's table: want its rows", len(documented), len(envs))
+	}
+
+	var stdout, stderr bytes.Buffer
+	if err := main.Run(t.Context(), []string{"serve", "--help"}, nil, &stdout, &stderr, func(string) string { return "" }); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("serve --help: %v", err)
+	}
+	help := stderr.String()
+	inHelp := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`).FindAllStringSubmatch(help, -1) {
+		inHelp[m[1]] = true
+	}
+	for f := range documented {
+		if !inHelp[f] {
+			t.Errorf("README documents --%s, which serve --help does not list", f)
+		}
+	}
+	for f := range inHelp {
+		if !documented[f] {
+			t.Errorf("serve --help lists --%s, which the README's configuration table does not document", f)
+		}
+	}
+	for _, e := range envs {
+		if !strings.Contains(help, e) {
+			t.Errorf("README documents %s, which serve --help does not name", e)
+		}
+	}
+	// --s3-endpoint serves integration workflows too (README: "none (no
+	// segment snapshots, no workflows)").
+	if _, s3, _ := strings.Cut(help, "  -s3-endpoint"); !strings.Contains(strings.SplitN(s3, "\n  -", 2)[0], "workflows") {
+		t.Errorf("serve --help: --s3-endpoint does not say integration workflows need it:%s", strings.SplitN(s3, "\n  -", 2)[0])
 	}
 }

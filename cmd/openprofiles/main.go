@@ -34,7 +34,7 @@ Usage:
 
 Commands:
 
-	serve      run the server (Customer Profiles API on embedded SQLite)
+	serve      run the server (Customer Profiles API on embedded SQLite or PostgreSQL)
 	domains    list or show domains of a running server
 	import     ingest a file of JSON objects (failures go to the dead-letter queue)
 	dlq        list, replay or purge a domain's dead-letter queue

@@ -75,10 +75,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprint(fs.Output(), `Usage: openprofiles serve [flags]
 
 Runs the Customer Profiles API (AWS REST-JSON, SigV4 service "profile") on
-embedded SQLite in the data dir. Root credentials come from
-OPENPROFILES_ACCESS_KEY_ID and OPENPROFILES_SECRET_ACCESS_KEY; when they are
-unset, the first start generates them into DATA-DIR/credentials (mode 0600).
-SIGINT or SIGTERM drains in-flight requests and closes the store.
+embedded SQLite in the data dir, or on PostgreSQL (--store). Root credentials
+come from OPENPROFILES_ACCESS_KEY_ID and OPENPROFILES_SECRET_ACCESS_KEY; when
+they are unset, the first start generates them into DATA-DIR/credentials
+(mode 0600). The same holds for OPENPROFILES_SERVER_SECRET (base64, at least
+32 bytes: keys paging tokens and the blind index of search keys; else
+DATA-DIR/server.secret) and OPENPROFILES_KMS_ROOT_KEY (base64, 32 bytes: wraps
+the built-in KMS's keys; else DATA-DIR/kms-root.key); nodes of one PostgreSQL
+store share all four. GOGC is 400 unless set. SIGINT or SIGTERM drains
+in-flight requests and closes the store.
 
 Flags:
 `)
