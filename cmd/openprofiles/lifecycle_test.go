@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -356,5 +357,46 @@ func TestServeHelp_MatchesREADME(t *testing.T) {
 	// segment snapshots, no workflows)").
 	if _, s3, _ := strings.Cut(help, "  -s3-endpoint"); !strings.Contains(strings.SplitN(s3, "\n  -", 2)[0], "workflows") {
 		t.Errorf("serve --help: --s3-endpoint does not say integration workflows need it:%s", strings.SplitN(s3, "\n  -", 2)[0])
+	}
+}
+
+// TestHelpExitStatus runs the built binary: every command's --help exits
+// 0 (the usage was asked for), a command line without its verb exits 2
+// with the usage, as flag's convention has it.
+func TestHelpExitStatus(t *testing.T) {
+	bin := mustBuildBinary(t)
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--help"}, 0},
+		{[]string{"serve", "--help"}, 0},
+		{[]string{"dlq", "--help"}, 0},
+		{[]string{"dlq", "list", "-h"}, 0},
+		{[]string{"bench", "--help"}, 0},
+		{[]string{"import", "--help"}, 0},
+		{[]string{"domains", "--help"}, 0},
+		{[]string{"iam", "--help"}, 0},
+		{[]string{"instances", "--help"}, 0},
+		{[]string{"contacts", "--help"}, 0},
+		{nil, 2},
+		{[]string{"dlq"}, 2},
+		{[]string{"iam"}, 2},
+	} {
+		cmd := exec.CommandContext(t.Context(), bin, tc.args...)
+		cmd.Env = append(os.Environ(), "OPENPROFILES_ENDPOINT=http://127.0.0.1:1")
+		out, err := cmd.CombinedOutput()
+		got := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			got = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if got != tc.want {
+			t.Errorf("openprofiles %s: exit status %d, want %d\n%s", strings.Join(tc.args, " "), got, tc.want, out)
+		}
+		if !strings.Contains(string(out), "Usage") && !strings.Contains(string(out), "usage") {
+			t.Errorf("openprofiles %s: no usage printed:\n%s", strings.Join(tc.args, " "), out)
+		}
 	}
 }

@@ -19,11 +19,26 @@ func main() {
 	defer stop()
 	err := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(2)
+		os.Exit(helpExitCode(os.Args[1:]))
 	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "openprofiles:", err)
 		os.Exit(1)
 	}
+}
+
+// helpExitCode is the exit status of a command that printed its usage:
+// 0 when the command line asked for it (-h, -help or --help before any
+// "--"), 2 when the usage answers a command line that is incomplete.
+func helpExitCode(args []string) int {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return 2
+		case "-h", "-help", "--help", "help":
+			return 0
+		}
+	}
+	return 2
 }
 
 const usage = `OpenProfiles: a self-hosted Amazon Connect Customer Profiles service.
