@@ -33,6 +33,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -145,6 +146,14 @@ func (db *DB) Open() (err error) {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	// A new database file is the owner's alone (SQLite would make it
+	// 0644 under the usual umask); its -wal and -shm files take the
+	// file's mode.
+	if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
 	migrations, err := migrate.Load(migrationFS)

@@ -76,6 +76,26 @@ func TestDB_JournalMode(t *testing.T) {
 	}
 }
 
+// TestDB_FileModes: a new database file and its -wal and -shm files are
+// readable and writable by their owner only, whatever the umask lets
+// through.
+func TestDB_FileModes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "profiles.db")
+	db := mustOpenDBAt(t, path, nil)
+	if err := db.CreateDomain(t.Context(), &profiles.Domain{Name: "d"}, 0); err != nil {
+		t.Fatalf("CreateDomain: %v", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatalf("stat: %v", err)
+		}
+		if got := fi.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s: mode %v, want -rw-------", filepath.Base(p), got)
+		}
+	}
+}
+
 type migrationRow struct {
 	Version   int
 	Name      string
