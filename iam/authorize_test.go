@@ -162,3 +162,53 @@ func TestAuthorize_SQSQueuePolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestDecide: Decide tells an explicit Deny from a request no policy
+// allows, where Authorize answers false for both.
+func TestDecide(t *testing.T) {
+	allow := MustParse(t, policy(`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}`))
+	deny := MustParse(t, policy(`{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*"}`))
+	r := request(alice, "kms:Decrypt", keyARN)
+	for _, tt := range []struct {
+		name     string
+		identity []*iam.Policy
+		want     iam.Decision
+	}{
+		{"Allow", []*iam.Policy{allow}, iam.Allow},
+		{"Deny", []*iam.Policy{allow, deny}, iam.Deny},
+		{"None", nil, iam.NotApplicable},
+	} {
+		if got, reason := iam.Decide(r, tt.identity, nil); got != tt.want || reason == "" {
+			t.Errorf("%s: Decide = %v (%q), want %v with a reason", tt.name, got, reason, tt.want)
+		}
+	}
+}
+
+// TestPolicy_EvaluateResource: a resource policy's Allow names the caller
+// itself, or only its account (which delegates to identity policies); a
+// Deny naming the account applies to all its principals; an Allow without
+// a principal allows no one.
+func TestPolicy_EvaluateResource(t *testing.T) {
+	p := MustParse(t, policy(
+		`{"Sid":"Account","Effect":"Allow","Principal":{"AWS":"`+rootARN+`"},"Action":"kms:*","Resource":"*"}`,
+		`{"Sid":"Alice","Effect":"Allow","Principal":{"AWS":"`+alice+`"},"Action":"kms:Decrypt","Resource":"*"}`,
+		`{"Sid":"NoEncrypt","Effect":"Deny","Principal":{"AWS":"`+account+`"},"Action":"kms:Encrypt","Resource":"*"}`,
+		`{"Sid":"Anyone","Effect":"Allow","Action":"kms:Sign","Resource":"*"}`))
+	for _, tt := range []struct {
+		principal, action string
+		want              iam.Decision
+		byAccount         bool
+	}{
+		{alice, "kms:Decrypt", iam.Allow, false},
+		{bob, "kms:Decrypt", iam.Allow, true},
+		{rootARN, "kms:Decrypt", iam.Allow, false},
+		{mallory, "kms:Decrypt", iam.NotApplicable, false},
+		{alice, "kms:Encrypt", iam.Deny, false},
+		{mallory, "kms:Sign", iam.NotApplicable, false},
+	} {
+		d, byAccount, reason := p.EvaluateResource(request(tt.principal, tt.action, keyARN))
+		if d != tt.want || byAccount != tt.byAccount || reason == "" {
+			t.Errorf("EvaluateResource(%s, %s) = %v, %v (%q); want %v, %v with a reason", tt.principal, tt.action, d, byAccount, reason, tt.want, tt.byAccount)
+		}
+	}
+}

@@ -68,22 +68,29 @@ func (p *Policy) Evaluate(r *Request) Decision {
 // statement <Sid or index> (<identity|resource> policy <n>)", "allowed by
 // statement <Sid or index> (...)" or "no policy allows".
 func Authorize(r *Request, identity []*Policy, resource []*Policy) (bool, string) {
+	d, reason := Decide(r, identity, resource)
+	return d == Allow, reason
+}
+
+// Decide is Authorize, telling an explicit Deny (Deny) from a request no
+// policy allows (NotApplicable).
+func Decide(r *Request, identity []*Policy, resource []*Policy) (Decision, string) {
 	if r == nil {
-		return false, "no request"
+		return NotApplicable, "no request"
 	}
 	for i, p := range identity {
 		if j, _ := scan(p, r, EffectDeny, false); j >= 0 {
-			return false, "explicitly denied by " + stmtName(p, j, "identity", i)
+			return Deny, "explicitly denied by " + stmtName(p, j, "identity", i)
 		}
 	}
 	for i, p := range resource {
 		if j, _ := scan(p, r, EffectDeny, true); j >= 0 {
-			return false, "explicitly denied by " + stmtName(p, j, "resource", i)
+			return Deny, "explicitly denied by " + stmtName(p, j, "resource", i)
 		}
 	}
 	for i, p := range identity {
 		if j, _ := scan(p, r, EffectAllow, false); j >= 0 {
-			return true, "allowed by " + stmtName(p, j, "identity", i)
+			return Allow, "allowed by " + stmtName(p, j, "identity", i)
 		}
 	}
 	reason := "no policy allows"
@@ -92,13 +99,38 @@ func Authorize(r *Request, identity []*Policy, resource []*Policy) (bool, string
 		j, m := scan(p, r, EffectAllow, true)
 		switch {
 		case m == matched:
-			return true, "allowed by " + stmtName(p, j, "resource", i)
+			return Allow, "allowed by " + stmtName(p, j, "resource", i)
 		case m == viaAccount && !delegated:
 			delegated = true
 			reason += " (" + stmtName(p, j, "resource", i) + " names the caller's account, which delegates to identity policies)"
 		}
 	}
-	return false, reason
+	return NotApplicable, reason
+}
+
+// EvaluateResource returns the decision of p as a resource policy for r,
+// read as Authorize reads resource policies: Deny if a Deny statement
+// matches; Allow if an Allow statement matches, with byAccount set when
+// every Allow that matches names the caller only through its account (an
+// account id or arn:aws:iam::<account>:root, the caller not being that
+// root), which lets the account's identity policies decide rather than
+// allowing by itself; else NotApplicable. An Allow statement without
+// Principal or NotPrincipal matches no one. The reason names the statement,
+// for logs.
+func (p *Policy) EvaluateResource(r *Request) (d Decision, byAccount bool, reason string) {
+	if p == nil || r == nil {
+		return NotApplicable, false, "no policy"
+	}
+	if j, _ := scan(p, r, EffectDeny, true); j >= 0 {
+		return Deny, false, "explicitly denied by " + stmtName(p, j, "resource", 0)
+	}
+	switch j, m := scan(p, r, EffectAllow, true); m {
+	case matched:
+		return Allow, false, "allowed by " + stmtName(p, j, "resource", 0)
+	case viaAccount:
+		return Allow, true, stmtName(p, j, "resource", 0) + " names the caller's account, which delegates to identity policies"
+	}
+	return NotApplicable, false, "no statement allows"
 }
 
 // scan returns the index of the first statement of p with the given effect
