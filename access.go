@@ -20,21 +20,43 @@ type AuthRequest struct {
 }
 
 // Authorizer decides whether a caller may act, from the caller's identity
-// policies (and, for KMS keys, the key's policy). The account's root
-// principal may do everything.
+// policies and, for a key of a key manager that reads its own key policies
+// (KeyPolicyChecker), the key's policy and grants, as AWS KMS decides. The
+// account's root principal may do everything.
 type Authorizer interface {
 	// Authorize returns nil when the request is allowed and an EFORBIDDEN
 	// error naming the action and the resource (never the policy) when not.
 	Authorize(ctx context.Context, r *AuthRequest) error
 }
 
+// KeyDecision is a key manager's decision on a request on one of its keys.
+type KeyDecision struct {
+	Allowed bool
+	// ByGrant: a grant of the key allowed the request, and no statement of
+	// its policy did (CreateGrant through a grant may give no more than
+	// that grant).
+	ByGrant bool
+	Reason  string // for logs, never for callers
+}
+
 // KeyPolicyChecker is implemented by key managers that can evaluate a key's
-// own policy for a principal (the built-in KMS); an external key manager
+// own policy and grants (the built-in KMS); an external key manager
 // cannot, and then the identity policies alone decide.
 type KeyPolicyChecker interface {
-	// KeyPolicyAllows reports whether the key's policy (or a grant) lets
-	// the principal perform the action on the key. Returns ENOTFOUND.
-	KeyPolicyAllows(ctx context.Context, keyID, principal, action string, cond map[string][]string) (bool, error)
+	// DecideKey decides, as AWS KMS does, whether the principal may
+	// perform the action on the key, for a principal whose identity
+	// policies do not deny it explicitly (the caller checks that first,
+	// and refuses on such a Deny): an explicit Deny of the key policy
+	// refuses; else a statement naming the principal itself (its ARN, or
+	// "*") allows, with no identity policy; else a statement naming the
+	// principal's account (arn:aws:iam::ACCOUNT:root, or the account id)
+	// allows when identityAllows (the principal's identity policies allow
+	// the action: the key policy lets them count); else a grant to the
+	// principal for the operation, whose constraints the encryption
+	// context of cond (kms:EncryptionContext:…) meets, allows; else the
+	// request is refused, whatever the identity policies say. cond holds
+	// the request's condition keys. Returns ENOTFOUND.
+	DecideKey(ctx context.Context, keyID, principal, action string, cond map[string][]string, identityAllows bool) (KeyDecision, error)
 }
 
 // IAMService manages the account's principals, their access keys and their

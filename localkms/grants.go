@@ -246,7 +246,7 @@ func (k *KMS) retireGrant(ctx context.Context, c *caller, in *grantInput) (any, 
 	// The grant's retiring principal may retire it with no permission
 	// besides (as on AWS); anyone else needs kms:RetireGrant.
 	if c.authorize != nil && c.principal != g.RetiringPrincipal {
-		if err := c.authorize(ctx, c.principal, "kms:RetireGrant", key.ARN, c.cond); err != nil {
+		if _, err := c.authorize(ctx, c.principal, "kms:RetireGrant", key.ARN, c.cond); err != nil {
 			return nil, err
 		}
 	}

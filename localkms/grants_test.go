@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
+	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/localkms"
 )
 
@@ -270,11 +271,10 @@ func TestAPI_GrantsThroughGrants(t *testing.T) {
 	}
 }
 
-// TestKeyPolicyAllows_EncryptionContext: the service's check of a key's
-// policy and grants (KeyPolicyAllows) reads the encryption context from
-// the request's condition keys: a grant constrained to a context allows
-// within it only.
-func TestKeyPolicyAllows_EncryptionContext(t *testing.T) {
+// TestDecideKey_EncryptionContext: the service's check of a key's policy
+// and grants (DecideKey) reads the encryption context from the request's
+// condition keys: a grant constrained to a context allows within it only.
+func TestDecideKey_EncryptionContext(t *testing.T) {
 	s := MustServer(t)
 	ctx := t.Context()
 	id := s.MustCreateKey(t, adminOnly)
@@ -286,10 +286,57 @@ func TestKeyPolicyAllows_EncryptionContext(t *testing.T) {
 		t    string
 		want bool
 	}{{"a", true}, {"b", false}} {
-		ok, err := s.KMS.KeyPolicyAllows(ctx, id, "arn:aws:iam::000000000000:user/alice", "kms:Decrypt", map[string][]string{"kms:EncryptionContext:t": {tt.t}})
-		if err != nil || ok != tt.want {
-			t.Errorf("KeyPolicyAllows with context t=%s: %v, %v; want %v", tt.t, ok, err, tt.want)
+		d, err := s.KMS.DecideKey(ctx, id, "arn:aws:iam::000000000000:user/alice", "kms:Decrypt", map[string][]string{"kms:EncryptionContext:t": {tt.t}}, true)
+		if err != nil || d.Allowed != tt.want || d.ByGrant != tt.want {
+			t.Errorf("DecideKey with context t=%s: %+v, %v; want allowed (by a grant) %v", tt.t, d, err, tt.want)
 		}
+	}
+}
+
+// TestDecideKey: the key policy decides as AWS KMS's does. A statement
+// naming the principal allows whatever its identity policies say (the
+// caller refuses an explicit Deny of those first); one naming the account
+// allows when the identity policies do; an explicit Deny refuses; a grant
+// allows; nothing else does.
+func TestDecideKey(t *testing.T) {
+	s := MustServer(t)
+	ctx := t.Context()
+	const alice, bob = "arn:aws:iam::000000000000:user/alice", "arn:aws:iam::000000000000:user/bob"
+	named := s.MustCreateKey(t, `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/admin"},"Action":"kms:*","Resource":"*"},
+ {"Effect":"Allow","Principal":{"AWS":"`+alice+`"},"Action":"kms:Decrypt","Resource":"*"}]}`)
+	account := s.MustCreateKey(t, `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"},
+ {"Effect":"Deny","Principal":{"AWS":"`+bob+`"},"Action":"kms:Decrypt","Resource":"*"}]}`)
+	byID := s.MustCreateKey(t, `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Principal":{"AWS":"000000000000"},"Action":"kms:*","Resource":"*"}]}`)
+	if _, err := s.Client("AKADMIN").CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(named), GranteePrincipal: aws.String(bob),
+		Operations: []types.GrantOperation{types.GrantOperationEncrypt}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, key, principal, action string
+		identity, want, byGrant      bool
+	}{
+		{"named, no identity policy", named, alice, "kms:Decrypt", false, true, false},
+		{"named, identity policy", named, alice, "kms:Decrypt", true, true, false},
+		{"named for another action", named, alice, "kms:Encrypt", true, false, false},
+		{"not named, identity policy", named, bob, "kms:Decrypt", true, false, false},
+		{"grant, no identity policy", named, bob, "kms:Encrypt", false, true, true},
+		{"account, identity policy", account, alice, "kms:Decrypt", true, true, false},
+		{"account, no identity policy", account, alice, "kms:Decrypt", false, false, false},
+		{"account by id, identity policy", byID, alice, "kms:Decrypt", true, true, false},
+		{"account by id, no identity policy", byID, alice, "kms:Decrypt", false, false, false},
+		{"explicit Deny over the account and an identity policy", account, bob, "kms:Decrypt", true, false, false},
+		{"account root", account, rootARN, "kms:Decrypt", false, true, false},
+	} {
+		d, err := s.KMS.DecideKey(ctx, tt.key, tt.principal, tt.action, nil, tt.identity)
+		if err != nil || d.Allowed != tt.want || d.ByGrant != tt.byGrant || d.Reason == "" {
+			t.Errorf("%s: DecideKey = %+v, %v; want allowed %v, by a grant %v, with a reason", tt.name, d, err, tt.want, tt.byGrant)
+		}
+	}
+	if _, err := s.KMS.DecideKey(ctx, "alias/none", alice, "kms:Decrypt", nil, true); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("DecideKey of a missing key: %v, want ENOTFOUND", err)
 	}
 }
 

@@ -88,7 +88,7 @@ func (s *server) Deny(principal, action string) {
 	s.denied[principal+" "+action] = true
 }
 
-func (s *server) authorize(ctx context.Context, principal, action, resource string, cond map[string][]string) error {
+func (s *server) authorize(ctx context.Context, principal, action, resource string, cond map[string][]string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conds == nil {
@@ -96,9 +96,9 @@ func (s *server) authorize(ctx context.Context, principal, action, resource stri
 	}
 	s.conds[action] = cond
 	if s.denied[principal+" "+action] {
-		return profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to perform: %s on resource: %s", principal, action, resource)
+		return false, profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to perform: %s on resource: %s", principal, action, resource)
 	}
-	return nil
+	return false, nil
 }
 
 // MustServer returns a new KMS with an empty SQLite store, serving the KMS

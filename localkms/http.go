@@ -77,12 +77,15 @@ func (k *KMS) operations() map[string]opFunc {
 // internal errors (whose details are logged, not sent).
 //
 // Each operation is authorised by authorize(ctx, principal, "kms:<Op>",
-// resource, the request's condition keys), with the key ARN as resource, or "*" for CreateKey, ListKeys
-// and ListAliases, and then by the key's policy and grants for the
-// principal (see allow). verifier is required; a nil authorize leaves the
-// key policy alone to decide. authorize's errors are answered as they are: an EFORBIDDEN
-// *profiles.Error becomes an AccessDeniedException. logger (nil: discard)
-// gets one line per request.
+// resource, the request's condition keys), with the key ARN as resource,
+// or "*" for CreateKey, ListKeys and ListAliases (the server's decision:
+// for a key, from its policy and grants and, where the key policy names
+// the account, the identity policies; see Authorize), and then by the
+// key's policy and grants for the principal (see allow). verifier is
+// required; a nil authorize leaves the key policy alone to decide (a
+// statement naming the account then allows). authorize's errors are
+// answered as they are: an EFORBIDDEN *profiles.Error becomes an
+// AccessDeniedException. logger (nil: discard) gets one line per request.
 func (k *KMS) Handler(verifier *sigv4.Verifier, authorize Authorize, logger *slog.Logger) http.Handler {
 	if verifier == nil {
 		panic("localkms: Handler needs a sigv4.Verifier")

@@ -53,8 +53,15 @@
 // policy for the service principal. The methods of profiles.KeyManager
 // (GenerateDataKey, Decrypt, DescribeKey) check the key's state but not
 // its policy: they are the service's own calls, which check the policy
-// through CheckServiceAccess. Calls through the KMS API (Handler) are
-// checked against the key policy and the grants of the key for the caller.
+// through CheckServiceAccess. Calls through the KMS API (Handler), and the
+// server's checks of kms:* actions of its callers (DecideKey), are decided
+// as AWS KMS decides them: the key policy is the primary control. A Deny
+// statement refuses; a statement naming the caller (its ARN) allows with no
+// identity policy; a statement naming the caller's account
+// (arn:aws:iam::{account}:root, as in DefaultPolicy) lets the caller's
+// identity policies decide; a grant to the caller allows; else the call is
+// refused, whatever the identity policies say (they can still refuse, with
+// an explicit Deny).
 package localkms
 
 import (
@@ -477,27 +484,4 @@ func (k *KMS) EnsureDefaultKey(ctx context.Context) (string, error) {
 		return "", storeError("create default key alias", err)
 	}
 	return arn, nil
-}
-
-var _ profiles.KeyPolicyChecker = (*KMS)(nil)
-
-// KeyPolicyAllows reports whether the key's policy, or one of its grants,
-// lets the principal perform the action on the key, given the request's
-// condition keys (the global ones, and the encryption context as
-// kms:EncryptionContext:…). A statement naming the account hands the
-// decision to the principal's identity policies: it allows here, and the
-// caller checks those. Returns ENOTFOUND.
-func (k *KMS) KeyPolicyAllows(ctx context.Context, keyID, principal, action string, cond map[string][]string) (bool, error) {
-	key, err := k.resolve(ctx, keyID)
-	if err != nil {
-		return false, err
-	}
-	err = k.allow(ctx, &caller{principal: principal, cond: cond}, action, key, encryptionContextOf(cond))
-	switch {
-	case err == nil:
-		return true, nil
-	case errIs(err, profiles.EFORBIDDEN):
-		return false, nil
-	}
-	return false, err
 }

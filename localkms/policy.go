@@ -137,32 +137,36 @@ func (k *KMS) checkLockout(pol *iam.Policy, principal, keyARN string) error {
 	return nil
 }
 
-// caller is who calls the KMS API, and the identity check of the server.
+// caller is who calls the KMS API, and the server's check of the call.
 type caller struct {
 	principal string
 	authorize Authorize
 	cond      map[string][]string // condition keys of the request
 }
 
-// Authorize decides whether principal may do action on resource by the
-// identity policies, given the request's condition keys (aws:SourceIp,
-// aws:CurrentTime, …); it returns an EFORBIDDEN error to refuse.
-type Authorize func(ctx context.Context, principal, action, resource string, cond map[string][]string) error
+// Authorize is the server's decision on a call of the KMS API: principal
+// doing action on resource ("*" or a key ARN), given the request's
+// condition keys (aws:SourceIp, aws:CurrentTime, kms:CallerAccount,
+// kms:EncryptionContext:…). It returns an EFORBIDDEN error to refuse. For
+// a key, the server decides from the caller's identity policies and the
+// key's policy and grants as AWS KMS does (in OpenProfiles, the service's
+// Authorizer, through KMS.DecideKey), and byGrant reports that a grant
+// of the key allowed the call and no statement of its policy did.
+type Authorize func(ctx context.Context, principal, action, resource string, cond map[string][]string) (byGrant bool, err error)
 
 // allow authorises the caller's action (kms:<Op>) on a resource ("*" or a
-// key ARN) by the authorize callback and, for a key, by the key's policy
-// and grants: an explicit Deny of the policy refuses; an Allow, directly
-// or through the caller's account (whose identity policies the callback
-// checked), allows; else a grant to the caller for the operation whose
-// constraints the encryption context meets allows. Returns EFORBIDDEN
-// (AccessDeniedException).
+// key ARN): by the authorize callback, and, for a key, by the key's own
+// policy and grants as well (see verdict; the callback having allowed,
+// the caller's identity policies count where the key policy lets them;
+// without a callback a statement naming the account allows). Returns
+// EFORBIDDEN (AccessDeniedException).
 func (k *KMS) allow(ctx context.Context, c *caller, action string, key *profiles.KMSKey, ec map[string]string) error {
 	_, err := k.allowedBy(ctx, c, action, key, ec)
 	return err
 }
 
 // allowedBy is allow, returning the grant that allowed the action (nil when
-// the identity and key policies did, or refused it).
+// a statement of the key policy did, or refused it).
 func (k *KMS) allowedBy(ctx context.Context, c *caller, action string, key *profiles.KMSKey, ec map[string]string) (*profiles.KMSGrant, error) {
 	resource := "*"
 	if key != nil {
@@ -176,38 +180,120 @@ func (k *KMS) allowedBy(ctx context.Context, c *caller, action string, key *prof
 		cond = map[string][]string{}
 	}
 	maps.Copy(cond, requestContext(k.AccountID, c.principal, ec))
+	byGrant := false
 	if c.authorize != nil {
-		if err := c.authorize(ctx, c.principal, action, resource, cond); err != nil {
+		var err error
+		if byGrant, err = c.authorize(ctx, c.principal, action, resource, cond); err != nil {
 			return nil, err
 		}
 	}
 	if key == nil {
 		return nil, nil
 	}
-	pol, err := iam.Parse([]byte(key.Policy))
+	v, err := k.verdict(ctx, key, c.principal, action, cond, ec, true)
 	if err != nil {
-		return nil, fmt.Errorf("localkms: key %s: stored policy: %w", key.ARN, err)
+		return nil, err
 	}
-	r := &iam.Request{Principal: c.principal, Action: action, Resource: key.ARN, Context: cond}
-	switch pol.Evaluate(r) {
-	case iam.Allow:
-		return nil, nil
-	case iam.Deny:
+	switch {
+	case v.explicitDeny:
 		return nil, accessDeniedf("User: %s is not authorized to perform: %s on resource: %s with an explicit deny in a resource-based policy",
 			c.principal, action, key.ARN)
+	case !v.Allowed:
+		return nil, accessDeniedf("User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action",
+			c.principal, action, key.ARN, action)
+	case v.ByGrant:
+		return v.grant, nil
+	case byGrant:
+		// The server's decision rested on a grant (the identity policies
+		// did not allow what the key policy let them): the grant's
+		// limits hold.
+		g, err := k.grantFor(ctx, key, c.principal, action, ec)
+		if err != nil {
+			return nil, err
+		}
+		if g == nil {
+			return nil, accessDeniedf("User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action",
+				c.principal, action, key.ARN, action)
+		}
+		return g, nil
 	}
+	return nil, nil
+}
+
+var _ profiles.KeyPolicyChecker = (*KMS)(nil)
+
+// DecideKey decides, as AWS KMS does, whether the principal may perform
+// the action on the key (see profiles.KeyPolicyChecker), given the
+// request's condition keys (the global ones, and the encryption context
+// as kms:EncryptionContext:…) and whether the principal's identity
+// policies allow the action. Returns ENOTFOUND.
+func (k *KMS) DecideKey(ctx context.Context, keyID, principal, action string, cond map[string][]string, identityAllows bool) (profiles.KeyDecision, error) {
+	key, err := k.resolve(ctx, keyID)
+	if err != nil {
+		return profiles.KeyDecision{}, err
+	}
+	cond = maps.Clone(cond)
+	if cond == nil {
+		cond = map[string][]string{}
+	}
+	ec := encryptionContextOf(cond)
+	maps.Copy(cond, requestContext(k.AccountID, principal, ec))
+	v, err := k.verdict(ctx, key, principal, action, cond, ec, identityAllows)
+	return v.KeyDecision, err
+}
+
+// keyVerdict is the decision of a key's policy and grants on a request.
+type keyVerdict struct {
+	profiles.KeyDecision
+	explicitDeny bool               // refused by a Deny statement of the key policy
+	grant        *profiles.KMSGrant // the grant that allowed, when ByGrant
+}
+
+// verdict decides a request on the key as AWS KMS does: a Deny statement
+// of the key policy refuses; a statement naming the principal allows; a
+// statement naming its account allows when identityAllows; else a grant
+// to the principal for the operation, whose constraints ec meets, allows.
+func (k *KMS) verdict(ctx context.Context, key *profiles.KMSKey, principal, action string, cond map[string][]string, ec map[string]string, identityAllows bool) (keyVerdict, error) {
+	pol, err := iam.Parse([]byte(key.Policy))
+	if err != nil {
+		return keyVerdict{}, fmt.Errorf("localkms: key %s: stored policy: %w", key.ARN, err)
+	}
+	d, byAccount, reason := pol.EvaluateResource(&iam.Request{Principal: principal, Action: action, Resource: key.ARN, Context: cond})
+	switch {
+	case d == iam.Deny:
+		return keyVerdict{KeyDecision: profiles.KeyDecision{Reason: "key policy: " + reason}, explicitDeny: true}, nil
+	case d == iam.Allow && !byAccount:
+		return keyVerdict{KeyDecision: profiles.KeyDecision{Allowed: true, Reason: "key policy: " + reason}}, nil
+	case d == iam.Allow && identityAllows:
+		return keyVerdict{KeyDecision: profiles.KeyDecision{Allowed: true, Reason: "identity policies, which the key policy lets decide (" + reason + ")"}}, nil
+	}
+	g, err := k.grantFor(ctx, key, principal, action, ec)
+	if err != nil {
+		return keyVerdict{}, err
+	}
+	if g != nil {
+		return keyVerdict{KeyDecision: profiles.KeyDecision{Allowed: true, ByGrant: true, Reason: "grant " + g.GrantID + " of the key"}, grant: g}, nil
+	}
+	if d == iam.Allow {
+		return keyVerdict{KeyDecision: profiles.KeyDecision{Reason: "no identity policy allows it, nor a grant (key policy: " + reason + ")"}}, nil
+	}
+	return keyVerdict{KeyDecision: profiles.KeyDecision{Reason: "neither the key policy nor a grant allows it; identity policies count only where the key policy names the account"}}, nil
+}
+
+// grantFor returns a grant of the key to the principal for the action's
+// operation whose constraints ec meets, or nil.
+func (k *KMS) grantFor(ctx context.Context, key *profiles.KMSKey, principal, action string, ec map[string]string) (*profiles.KMSGrant, error) {
 	grants, err := k.Store.ListKMSGrants(ctx, key.KeyID, "", 0)
 	if err != nil {
 		return nil, storeError("list grants", err)
 	}
 	op := strings.TrimPrefix(action, "kms:")
 	for _, g := range grants {
-		if g.GranteePrincipal == c.principal && slices.Contains(g.Operations, op) && grantContextOK(g, op, ec) {
+		if g.GranteePrincipal == principal && slices.Contains(g.Operations, op) && grantContextOK(g, op, ec) {
 			return g, nil
 		}
 	}
-	return nil, accessDeniedf("User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action",
-		c.principal, action, key.ARN, action)
+	return nil, nil
 }
 
 // encryptionContextOf returns the encryption context that condition keys

@@ -13,14 +13,25 @@ var _ profiles.Authorizer = (*Service)(nil)
 
 // Authorize decides a request from the caller's identity policies (the
 // account's root principal may do everything) and, for KMS actions on a key
-// of a key manager that can tell, the key's own policy too. Each decision
-// goes to the audit log.
+// of a key manager that reads its own key policies, as AWS KMS decides:
+// the key's policy is the primary control, and the identity policies count
+// only where it lets them (see decide). Each decision goes to the audit
+// log.
 func (s *Service) Authorize(ctx context.Context, r *profiles.AuthRequest) error {
-	allowed, reason, err := s.decide(ctx, r)
+	_, err := s.AuthorizeKey(ctx, r)
+	return err
+}
+
+// AuthorizeKey is Authorize, also reporting whether a grant of the KMS key
+// r names allowed the request and no statement of the key's policy did
+// (for the built-in KMS's API: CreateGrant through a grant may give no
+// more than that grant).
+func (s *Service) AuthorizeKey(ctx context.Context, r *profiles.AuthRequest) (byGrant bool, err error) {
+	d, err := s.decide(ctx, r)
 	outcome := "allow"
 	if err != nil {
 		outcome = "error"
-	} else if !allowed {
+	} else if !d.Allowed {
 		outcome = "deny"
 	}
 	if s.Audit != nil {
@@ -31,30 +42,40 @@ func (s *Service) Authorize(ctx context.Context, r *profiles.AuthRequest) error 
 			slog.String("resource", r.Resource),
 			slog.String("outcome", outcome),
 			slog.String("source_ip", first(r.Context["aws:SourceIp"])),
-			slog.String("reason", reason),
+			slog.String("reason", d.Reason),
 		)
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	if !allowed {
-		return profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to perform: %s on resource: %s", r.Principal, r.Action, r.Resource)
+	if !d.Allowed {
+		return false, profiles.Errorf(profiles.EFORBIDDEN, "User: %s is not authorized to perform: %s on resource: %s", r.Principal, r.Action, r.Resource)
 	}
-	return nil
+	return d.ByGrant, nil
 }
 
-func (s *Service) decide(ctx context.Context, r *profiles.AuthRequest) (bool, string, error) {
+// decide decides r. An explicit Deny of the identity policies refuses. A
+// KMS action on a key of a key manager that reads its own key policies
+// (profiles.KeyPolicyChecker, the built-in KMS) is then the key's to
+// decide, as on AWS KMS: a statement of its policy naming the principal
+// allows with no identity policy; one naming the account
+// (arn:aws:iam::ACCOUNT:root) lets the identity policies decide; a Deny
+// refuses; a grant allows; else the request is refused, whatever the
+// identity policies say. Any other request (and one on a key that does
+// not exist, which the operation answers for) the identity policies
+// decide.
+func (s *Service) decide(ctx context.Context, r *profiles.AuthRequest) (profiles.KeyDecision, error) {
 	if r.Principal == profiles.RootARN(s.AccountID) {
-		return true, "account root", nil
+		return profiles.KeyDecision{Allowed: true, Reason: "account root"}, nil
 	}
 	name, ok := s.principalName(r.Principal)
 	if !ok || s.IAM == nil {
-		return false, "unknown principal", nil
+		return profiles.KeyDecision{Reason: "unknown principal"}, nil
 	}
 	if r.Tags != nil {
 		tags, err := r.Tags(ctx)
 		if err != nil {
-			return false, "", err
+			return profiles.KeyDecision{}, err
 		}
 		for k, v := range tags {
 			if r.Context == nil {
@@ -66,30 +87,29 @@ func (s *Service) decide(ctx context.Context, r *profiles.AuthRequest) (bool, st
 	}
 	identity, err := s.identityPolicies(ctx, name)
 	if err != nil {
-		return false, "", err
+		return profiles.KeyDecision{}, err
 	}
 	req := &iam.Request{Principal: r.Principal, Action: r.Action, Resource: r.Resource, Context: r.Context}
-	allowed, reason := iam.Authorize(req, identity, nil)
-	if !allowed {
-		return false, reason, nil
+	d, reason := iam.Decide(req, identity, nil)
+	if d == iam.Deny {
+		return profiles.KeyDecision{Reason: reason}, nil
 	}
-	// The key's own policy must allow KMS actions too, where it can be read.
 	if strings.HasPrefix(r.Action, "kms:") && r.Resource != "*" {
 		if kp, ok := s.Keys.(profiles.KeyPolicyChecker); ok {
-			ok, err := kp.KeyPolicyAllows(ctx, r.Resource, r.Principal, r.Action, r.Context)
+			kd, err := kp.DecideKey(ctx, r.Resource, r.Principal, r.Action, r.Context, d == iam.Allow)
 			switch {
 			case profiles.ErrorCode(err) == profiles.ENOTFOUND:
 				// No such key (an alias about to be made, a key deleted):
 				// no key policy to ask; the identity policies decide, and
 				// the operation answers for the missing key.
 			case err != nil:
-				return false, "", err
-			case !ok:
-				return false, "the key policy does not allow it", nil
+				return profiles.KeyDecision{}, err
+			default:
+				return kd, nil
 			}
 		}
 	}
-	return true, reason, nil
+	return profiles.KeyDecision{Allowed: d == iam.Allow, Reason: reason}, nil
 }
 
 func first(v []string) string {

@@ -267,7 +267,7 @@ func (m *Main) Open() error {
 	verifier := func(service string) *sigv4.Verifier {
 		return &sigv4.Verifier{Region: c.Region, Services: []string{service}, Lookup: lookup, Verified: verified, Hosts: c.PublicHosts}
 	}
-	kmsAPI := m.KMS.Handler(verifier(localkms.SigningService), m.authorizeWith, m.Logger)
+	kmsAPI := m.KMS.Handler(verifier(localkms.SigningService), m.authorizeKMS, m.Logger)
 	sqsAPI := m.SQS.Handler(verifier(localsqs.SigningService), m.authorizeWith, m.Logger)
 	iamAPI := iamapi.Handler(m.Service, m.Service, verifier(iamapi.SigningService), c.AccountID, m.Logger)
 	m.API = &awsapi.Server{
@@ -433,15 +433,30 @@ func onlyPublicHosts(h http.Handler, hosts []string) http.Handler {
 	})
 }
 
-// authorizeWith is the authorisation of the built-in KMS and queue
-// service's APIs: the caller's identity policies, with the request's
-// condition keys and aws:PrincipalArn.
+// authorizeWith is the authorisation of the built-in queue service's API:
+// the caller's identity policies, with the request's condition keys and
+// aws:PrincipalArn.
 func (m *Main) authorizeWith(ctx context.Context, principal, action, resource string, cond map[string][]string) error {
+	return m.Service.Authorize(ctx, m.authRequest(principal, action, resource, cond))
+}
+
+// authorizeKMS is the authorisation of the built-in KMS's API: the
+// service's decision (for a key, from its policy and grants and, where
+// the key policy lets them count, the caller's identity policies), with
+// the request's condition keys and aws:PrincipalArn. byGrant reports that
+// a grant of the key allowed the call and no statement of its policy did.
+func (m *Main) authorizeKMS(ctx context.Context, principal, action, resource string, cond map[string][]string) (byGrant bool, err error) {
+	return m.Service.AuthorizeKey(ctx, m.authRequest(principal, action, resource, cond))
+}
+
+// authRequest is the request to authorise of a call of the built-in KMS or
+// queue service's API.
+func (m *Main) authRequest(principal, action, resource string, cond map[string][]string) *profiles.AuthRequest {
 	keys := map[string][]string{"aws:PrincipalArn": {principal}, "aws:RequestedRegion": {m.Config.Region}}
 	for k, v := range cond {
 		keys[k] = v
 	}
-	return m.Service.Authorize(ctx, &profiles.AuthRequest{Principal: principal, Action: action, Resource: resource, Context: keys})
+	return &profiles.AuthRequest{Principal: principal, Action: action, Resource: resource, Context: keys}
 }
 
 // openAudit opens the audit trail: a JSON line per authorisation decision.
