@@ -173,6 +173,15 @@ type DomainService interface {
 	// ActivatedBy reports whether RecordActivation recorded token on the
 	// domain. A missing domain was not: false, no error.
 	ActivatedBy(ctx context.Context, domain, token string) (bool, error)
+
+	// LockActivation waits until no other console activation of the
+	// account runs, on this node or on any other node of the store, and
+	// returns the function that ends this one; the caller holds it from
+	// the check that the activation is not made yet (ActivatedBy) to
+	// RecordActivation. It waits a bounded time (and no longer than ctx):
+	// then it returns ECONFLICT, saying that another activation is
+	// running.
+	LockActivation(ctx context.Context) (release func(), err error)
 }
 
 // TagService tags resources by ARN.

@@ -62,3 +62,16 @@ type Store interface {
 	// Close releases the store. Callers stop calling it first.
 	Close() error
 }
+
+// ActivationLocker serializes the console's activations (the activation
+// wizard's Submit: a queue, a key and a domain made one after another)
+// across the nodes of a store. A store that only one node serves (SQLite)
+// needs none: the service serializes the activations of its node.
+type ActivationLocker interface {
+	// LockActivation waits until no other activation of the store's
+	// account holds the lock, on any node, takes it and returns the
+	// function that releases it. The lock is released as well when the
+	// node holding it dies or loses its connection to the store. It waits
+	// until ctx ends, then returns ctx's error (wrapped).
+	LockActivation(ctx context.Context) (release func(), err error)
+}

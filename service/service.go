@@ -50,6 +50,13 @@ type Service struct {
 	// Configs persists domain configs such as layouts.
 	Configs profiles.ConfigStore
 
+	// Activations serializes the console's activations across the nodes
+	// of the store (nil: a store only this node serves; its activations
+	// are serialized in the process). ActivationWait bounds how long an
+	// activation waits for another (0: DefaultActivationWait).
+	Activations    profiles.ActivationLocker
+	ActivationWait time.Duration
+
 	// Outbox keeps the events of event streams until they are delivered
 	// to Streams, the Kinesis data streams (nil: no event streams; see
 	// StartEventDelivery).
@@ -93,6 +100,8 @@ type Service struct {
 	models      docCache[*recommend.Model] // recommenders' trained versions (recommender.go)
 	bg          background                 // work beyond requests: upload jobs (upload.go), event delivery
 	delivery    delivery                   // the event streams' delivery loop (eventdelivery.go)
+
+	activating activationGate // one console activation at a time on this node (activation.go)
 
 	mu       sync.Mutex // guards policies
 	policies policyCache
