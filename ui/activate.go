@@ -344,12 +344,27 @@ func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int
 func (s *Server) enableStep(w http.ResponseWriter, r *http.Request) {
 	step, action := r.PostForm.Get("step"), r.PostForm.Get("action")
 	submit := step == "key" && action != "back"
+	var busy error
 	if submit {
-		// One Submit at a time on this node: a second submission of a
-		// wizard (a double click, another tab) waits for the first, then
-		// finds the domain it made (below).
-		s.activating.Lock()
-		defer s.activating.Unlock()
+		// One Submit at a time, on every node of the store: a second
+		// submission of a wizard (a double click, another tab, a load
+		// balancer that sends the two to two nodes) waits for the first,
+		// then finds the domain it made (below). Only a caller who may see
+		// the instances waits in line.
+		if err := s.allow(r, "connect:ListInstances", "*"); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		release, err := s.Domains.LockActivation(r.Context())
+		switch {
+		case err == nil:
+			defer release()
+		case profiles.ErrorCode(err) == profiles.ECONFLICT:
+			busy = err // waited too long: the form says so, below
+		default:
+			s.fail(w, r, err)
+			return
+		}
 	}
 	in, err := s.findInstance(r)
 	if err != nil {
@@ -358,6 +373,11 @@ func (s *Server) enableStep(w http.ResponseWriter, r *http.Request) {
 	}
 	run := s.wizardRunNonce(r, in.ID, r.PostForm.Get("run"))
 	wz := s.newWizard(r, in)
+	if busy != nil {
+		wz.Step, wz.Notice = "key", profiles.ErrorMessage(busy)
+		s.renderWizard(w, r, http.StatusConflict, wz)
+		return
+	}
 	if submit && run != "" && s.activatedBefore(w, r, wz, run) {
 		return
 	}

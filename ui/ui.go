@@ -29,7 +29,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -91,8 +90,6 @@ type Server struct {
 	Now        func() time.Time
 
 	pages map[string]*template.Template
-	// activating is held by a Submit of the activation wizard (enableStep).
-	activating sync.Mutex
 }
 
 // Handler returns the handler of every page under Prefix, and of "/" (a

@@ -45,6 +45,10 @@ type Main struct {
 	Stdout io.Writer // where first-start instructions go
 	Logger *slog.Logger
 	Now    func() time.Time // the clock of the store and the services; nil: time.Now
+	// ActivationWait is how long a Submit of the console's activation
+	// waits for another activation to finish (0:
+	// service.DefaultActivationWait).
+	ActivationWait time.Duration
 
 	DB      Store
 	KMS     *localkms.KMS
@@ -187,6 +191,7 @@ func (m *Main) Open() error {
 	m.Service.Logger = m.Logger
 	m.Service.MaxDomains = c.MaxDomains
 	m.Service.Now = m.Now
+	m.Service.ActivationWait = m.ActivationWait
 	m.Service.SetIngestRate(c.IngestRate, c.IngestBurst)
 	// New profiles side by side suit SQLite's one writer; PostgreSQL's
 	// concurrent transactions would conflict on that one index page.
@@ -209,6 +214,11 @@ func (m *Main) Open() error {
 	m.Service.IAM = m.DB
 	m.Service.Integrations = m.DB
 	m.Service.Configs = m.DB
+	if locks, ok := m.DB.(profiles.ActivationLocker); ok {
+		// PostgreSQL, which several nodes may serve: the console's
+		// activations take turns across them.
+		m.Service.Activations = locks
+	}
 	m.SQS = &localsqs.SQS{Store: m.DB, Region: c.Region, AccountID: c.AccountID, BaseURL: m.PublicURL, Now: m.Now}
 	m.Service.Queues = m.SQS
 	m.Service.SetSpool(filepath.Join(c.DataDir, "dlq-spool.jsonl"))
