@@ -178,13 +178,20 @@ func TestSegmentSnapshot_WaitingIsAlive(t *testing.T) {
 		t.Fatal(err)
 	}
 	ahead.Store(int64(time.Hour)) // waited an hour
-	time.Sleep(200 * time.Millisecond)
-	got, err := s.GetSegmentSnapshot(ctx, "enc", "everyone", waiting.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Status != "IN_PROGRESS" {
-		t.Fatalf("a snapshot waiting an hour for a slot: %s (%s), want IN_PROGRESS", got.Status, got.StatusMessage)
+	// Until its next heartbeat the snapshot reads as stale (FAILED); once
+	// one has recorded it at the new time, it reads IN_PROGRESS. Without a
+	// heartbeat while it waits, it never does.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		got, err := s.GetSegmentSnapshot(ctx, "enc", "everyone", waiting.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == "IN_PROGRESS" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a snapshot waiting an hour for a slot: %s (%s), want IN_PROGRESS", got.Status, got.StatusMessage)
+		}
 	}
 	if _, err := snap(); profiles.ErrorCode(err) != profiles.ETHROTTLED {
 		t.Fatalf("another snapshot of the domain while one waits: %v, want ETHROTTLED", err)
