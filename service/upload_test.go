@@ -3,6 +3,7 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -30,6 +31,8 @@ func TestUploadJob_DomainCreatedAgain(t *testing.T) {
 	}
 	s := service.New(db, "us-east-1", "000000000000", []byte("secret"))
 	s.Configs, s.Keys, s.DefaultKey = db, k, key
+	var log lockedBuffer
+	s.Logger = slog.New(slog.NewTextHandler(&log, nil))
 	db.Sealer = s.Sealer()
 	// One row, then the rows of the same key wait out the profile's rate
 	// (one token, refilled in 1000 s): the job is still running when its
@@ -86,12 +89,20 @@ func TestUploadJob_DomainCreatedAgain(t *testing.T) {
 	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
 		t.Fatal(err)
 	}
-	// The rows left retry every 20 ms; the run sees its job gone within a
-	// second. Watch the new domain for longer than that.
-	for deadline := time.Now().Add(1500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if n := profilesOf(); n != 0 {
-			t.Fatalf("the new domain d holds %d profiles of the deleted domain's upload job, want none", n)
+	// The rows left go on (retrying every 20 ms while throttled) until the
+	// run has tried them all or sees its job gone (within a second), and
+	// ends, saying so: then none of them can go in any more.
+	ended := func() bool {
+		l := log.String()
+		return strings.Contains(l, "upload job ended") || strings.Contains(l, "upload job failed")
+	}
+	for deadline := time.Now().Add(20 * time.Second); !ended(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the upload job did not end with its domain; log:\n%s", log.String())
 		}
+	}
+	if n := profilesOf(); n != 0 {
+		t.Fatalf("the new domain d holds %d profiles of the deleted domain's upload job, want none", n)
 	}
 	if err := s.Close(ctx); err != nil {
 		t.Fatal(err)
