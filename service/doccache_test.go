@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // TestDocCache: the document used longest ago goes first, by count and by
@@ -51,12 +50,14 @@ func TestDocCache(t *testing.T) {
 func TestDocCacheLoad(t *testing.T) {
 	var c docCache[int]
 	var calls atomic.Int32
-	var wg sync.WaitGroup
+	var wg, arrived sync.WaitGroup
+	arrived.Add(8)
 	for range 8 {
 		wg.Go(func() {
+			arrived.Done()
 			v, err := c.load("k", func() (int, int, error) {
 				calls.Add(1)
-				time.Sleep(20 * time.Millisecond)
+				arrived.Wait() // the others are loading too, or about to
 				return 7, 1, nil
 			})
 			if v != 7 || err != nil {
