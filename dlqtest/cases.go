@@ -128,16 +128,19 @@ func testLongPolling(t *testing.T, h *Harness) {
 	url := h.newQueue(t)
 	acct, src := h.source("acme")
 	sent := make(chan error, 1)
+	// Sent 200 ms later, to arrive while the receive waits; the receive
+	// returns with it, so the wait of 20 s (the most SQS has) costs nothing
+	// and leaves a loaded machine time to send it.
 	go func() {
 		time.Sleep(200 * time.Millisecond)
 		sent <- h.DL.Send(t.Context(), url, "late", acct, src)
 	}()
-	msgs := receive(t, h, url, 1, 5*time.Second, visibility)
+	msgs := receive(t, h, url, 1, 20*time.Second, visibility)
 	if err := <-sent; err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	if len(msgs) != 1 || msgs[0].Body != "late" {
-		t.Fatalf("Receive waiting 5 s for a message sent after 200 ms: %v", msgs)
+		t.Fatalf("Receive waiting 20 s for a message sent after 200 ms: %v", msgs)
 	}
 }
 

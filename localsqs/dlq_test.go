@@ -136,7 +136,10 @@ func TestCheckQueue(t *testing.T) {
 	checkCode(t, "Send(too large)", s.SQS.Send(ctx, url, strings.Repeat("x", localsqs.MaxMessageBytes+1), testAccount, domainARN), profiles.EINVALID)
 }
 
-// TestAPI_LongPolling receives, waiting 1 s, a message sent 200 ms later.
+// TestAPI_LongPolling receives, waiting up to 20 s, a message sent 200 ms
+// later. The 200 ms are there for the message to arrive while the receive
+// waits; the receive returns with it, so the long wait costs nothing and
+// leaves a loaded machine time to send it.
 func TestAPI_LongPolling(t *testing.T) {
 	s := MustRealServer(t)
 	ctx, c := t.Context(), s.Client("AKROOT")
@@ -147,7 +150,7 @@ func TestAPI_LongPolling(t *testing.T) {
 		_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String("late")})
 		sent <- err
 	}()
-	out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 1})
+	out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 20})
 	if err != nil {
 		t.Fatalf("ReceiveMessage: %v", err)
 	}
@@ -155,10 +158,10 @@ func TestAPI_LongPolling(t *testing.T) {
 		t.Fatalf("SendMessage: %v", err)
 	}
 	if len(out.Messages) != 1 || aws.ToString(out.Messages[0].Body) != "late" {
-		t.Fatalf("ReceiveMessage(WaitTimeSeconds 1): %+v, want the message sent after 200 ms", out.Messages)
+		t.Fatalf("ReceiveMessage(WaitTimeSeconds 20): %+v, want the message sent after 200 ms", out.Messages)
 	}
 	// The queue's ReceiveMessageWaitTimeSeconds is the default wait.
-	url2 := s.MustCreateQueue(t, "q2", map[string]string{"ReceiveMessageWaitTimeSeconds": "1"})
+	url2 := s.MustCreateQueue(t, "q2", map[string]string{"ReceiveMessageWaitTimeSeconds": "20"})
 	go func() {
 		time.Sleep(200 * time.Millisecond)
 		_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url2), MessageBody: aws.String("later")})
@@ -169,7 +172,7 @@ func TestAPI_LongPolling(t *testing.T) {
 		t.Fatalf("SendMessage: %v", err)
 	}
 	if err != nil || len(out.Messages) != 1 {
-		t.Fatalf("ReceiveMessage(queue wait 1 s): %+v, %v", out, err)
+		t.Fatalf("ReceiveMessage(queue wait 20 s): %+v, %v", out, err)
 	}
 
 	// A long poll ends with its context.
