@@ -183,12 +183,12 @@ func TestNodes_DeleteDomainDuringWrites(t *testing.T) {
 		if err := nodes[2].CreateDomain(ctx, &profiles.Domain{Name: "d"}, 0); err != nil {
 			t.Fatalf("round %d: CreateDomain: %v", round, err)
 		}
-		var deleted atomic.Bool
+		var deleted, stop atomic.Bool
 		var written atomic.Int64
 		var wg sync.WaitGroup
 		for w := range 6 {
 			wg.Go(func() {
-				for {
+				for !stop.Load() {
 					gone := deleted.Load() // read before the write starts
 					err := write(nodes[w%2])
 					switch {
@@ -206,8 +206,12 @@ func TestNodes_DeleteDomainDuringWrites(t *testing.T) {
 				}
 			})
 		}
-		for written.Load() < 20 {
-			time.Sleep(time.Millisecond)
+		for deadline := time.Now().Add(30 * time.Second); written.Load() < 20; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				stop.Store(true)
+				wg.Wait()
+				t.Fatalf("round %d: %d writes in 30 s, want 20 before the deletion", round, written.Load())
+			}
 		}
 		if err := nodes[2].DeleteDomain(ctx, "d"); err != nil {
 			t.Fatalf("round %d: DeleteDomain: %v", round, err)
