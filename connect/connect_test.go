@@ -338,15 +338,18 @@ func TestAccept_DomainGone(t *testing.T) {
 	}
 }
 
-// barrierIngest answers no record until n are being ingested at once (or
-// a few seconds passed), and remembers the most it saw at once.
+// barrierIngest answers no record until n are being ingested at once, and
+// remembers the most it saw at once. Should they never all arrive (records
+// ingested one by one), the first to wait gives up after 30 s and lets every
+// record through, for the test to fail on most rather than hang.
 type barrierIngest struct {
 	*fakeIngest
-	n       int
-	mu      sync.Mutex
-	now     int
-	most    int
-	arrived chan struct{}
+	n        int
+	mu       sync.Mutex
+	now      int
+	most     int
+	arrived  chan struct{} // closed (once: released) when they are
+	released bool
 }
 
 func (b *barrierIngest) IngestAsync(ctx context.Context, domain, objectType, obj, source string) (string, error) {
@@ -354,17 +357,28 @@ func (b *barrierIngest) IngestAsync(ctx context.Context, domain, objectType, obj
 	b.now++
 	b.most = max(b.most, b.now)
 	if b.now == b.n {
-		close(b.arrived)
+		b.release()
 	}
 	b.mu.Unlock()
 	select {
 	case <-b.arrived:
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
+		b.mu.Lock()
+		b.release()
+		b.mu.Unlock()
 	}
 	b.mu.Lock()
 	b.now--
 	b.mu.Unlock()
 	return b.fakeIngest.IngestAsync(ctx, domain, objectType, obj, source)
+}
+
+// release lets every record through; b.mu is held.
+func (b *barrierIngest) release() {
+	if !b.released {
+		b.released = true
+		close(b.arrived)
+	}
 }
 
 // TestAccept_RecordsAtOnce: the records of one body are ingested
