@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,17 +159,25 @@ func TestServe(t *testing.T) {
 	}
 
 	// Start a signed request whose body arrives slowly, then stop the server
-	// while it is in flight: it must still be served.
+	// while it is in flight: it must still be served. The request says
+	// "Expect: 100-continue": the server's "100 Continue" tells that its
+	// handler is reading the body, and the server stops only then. The body
+	// is sent once the server no longer accepts connections (it is
+	// stopping).
 	body := []byte(`{"DefaultExpirationDays": 9}`)
 	req := mustSignedRequestTo(t, "http://"+addr, "PUT", "/domains/served", body, signOpts{})
 	pr, pw := io.Pipe()
 	req.Body, req.ContentLength = pr, int64(len(body))
+	req.Header.Set("Expect", "100-continue")
+	continued := make(chan struct{})
+	req = req.WithContext(httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{Got100Continue: func() { close(continued) }}))
+	inFlight := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
 	var wg sync.WaitGroup
 	var status int
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := inFlight.Do(req)
 		if err != nil {
 			t.Errorf("in-flight request: %v", err)
 			return
@@ -176,11 +185,23 @@ func TestServe(t *testing.T) {
 		status = resp.StatusCode
 		resp.Body.Close()
 	}()
-	pw.Write(body[:10])
-	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-continued:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no 100 Continue within 30 s: the server does not read the request's body")
+	}
 	cancel()
-	time.Sleep(100 * time.Millisecond)
-	pw.Write(body[10:])
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			break // the listener is closed: the server is stopping
+		}
+		conn.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the server still accepts connections 30 s after its context was cancelled")
+		}
+	}
+	pw.Write(body)
 	pw.Close()
 	wg.Wait()
 	if err := <-done; err != nil {
@@ -267,16 +288,15 @@ func (s *syncBuffer) String() string {
 
 func waitHealthy(t *testing.T, url string) {
 	t.Helper()
-	for range 100 {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if resp, err := http.Get(url + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				return
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("server at %s never became healthy", url)
+	t.Fatalf("server at %s not healthy within 30 s", url)
 }
 
 // TestDomainsCommand_Help: `openprofiles domains --help` (as the main usage
