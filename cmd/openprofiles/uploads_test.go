@@ -225,7 +225,13 @@ func TestUploadJobs_ServerStops(t *testing.T) {
 	if _, err := e.client.StartUploadJob(t.Context(), &customerprofiles.StartUploadJobInput{DomainName: aws.String(e.domain), JobId: aws.String(id)}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // rows in flight when the server stops
+	// The server stops once the job has ingested rows (p0's is one of the
+	// first), with the rest of the file in flight or to come.
+	for deadline := time.Now().Add(30 * time.Second); len(e.search("_email", "p0@example.com")) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the job ingested no row of p0 within 30 s")
+		}
+	}
 	cfg := e.m.Config
 	start := time.Now()
 	e.m.Close()
