@@ -465,7 +465,7 @@ func TestConsole_RenameTagActions(t *testing.T) {
 	b := mustBrowser(t, m)
 	b.signIn(id, secret)
 	used := func() bool { k, err := m.Service.GetAccessKey(ctx, id); return err == nil && !k.LastUsedAt.IsZero() }
-	for deadline := time.Now().Add(10 * time.Second); !used() && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(30 * time.Second); !used() && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond) // the use is written beside the sign-in
 	}
 	if !used() {

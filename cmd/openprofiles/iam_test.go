@@ -418,7 +418,7 @@ func TestIAM_AccessKeyLastUsed(t *testing.T) {
 	}
 	// The use is written beside the request: it shows within moments.
 	var date string
-	for deadline := time.Now().Add(10 * time.Second); date == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); date == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		out = cli.must("get-access-key-last-used", "--access-key-id", id)
 		date, _ = out["AccessKeyLastUsed"].(map[string]any)["LastUsedDate"].(string)
 	}

@@ -240,14 +240,14 @@ func (b *browser) pressAndWait(keys string) *network.Response {
 	return resp
 }
 
-// waitFocused waits up to 5 s for the keyboard focus to be on an element
+// waitFocused waits up to 20 s for the keyboard focus to be on an element
 // whose description (see focused) holds want, and returns the description
 // it saw last. Chromium moves the focus to an autofocus field on a frame
 // after the load event, so a check right after a load must wait.
 func (b *browser) waitFocused(want string) string {
 	b.t.Helper()
 	var got string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if got = b.focused(); strings.Contains(got, want) {
 			break
 		}
