@@ -462,7 +462,7 @@ func TestEventStreams_ParallelWriters(t *testing.T) {
 			for {
 				k, err := e.put("contact", map[string]any{"id": fmt.Sprint("p", i), "email": fmt.Sprint("shared", i%8, "@example.com")})
 				if isThrottled(err) {
-					time.Sleep(20 * time.Millisecond)
+					time.Sleep(20 * time.Millisecond) // throttled (the profile's ingestion rate): put it again
 					continue
 				}
 				if err != nil {

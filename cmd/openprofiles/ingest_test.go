@@ -407,7 +407,7 @@ func TestIngest_ObjectsAndQuotas(t *testing.T) {
 	var keys []string
 	for i := range 5 {
 		keys = append(keys, e.mustPut("contact", map[string]any{"id": fmt.Sprintf("c%d", i), "email": "o@example.com", "phone": fmt.Sprintf("+1555000000%d", i)}))
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond) // distinct update times, which order the objects listed
 	}
 	p := e.mustOne("_email", "o@example.com")
 	pid := aws.ToString(p.ProfileId)
