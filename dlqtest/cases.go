@@ -98,14 +98,22 @@ func testReceiveMax(t *testing.T, h *Harness) {
 func testVisibility(t *testing.T, h *Harness) {
 	url := h.newQueue(t)
 	mustSend(t, h, url, "hidden for a while")
-	first := receive(t, h, url, 1, 5*time.Second, 2*time.Second)
+	const hidden = 2 * time.Second
+	start := time.Now() // the message is hidden until at least start+hidden
+	first := receive(t, h, url, 1, 5*time.Second, hidden)
 	if len(first) != 1 {
 		t.Fatalf("Receive: %d messages, want 1", len(first))
 	}
-	if got := receive(t, h, url, 10, 0, visibility); len(got) != 0 {
-		t.Fatalf("Receive while hidden: %d messages, want 0", len(got))
-	}
+	got := receive(t, h, url, 10, 0, visibility)
+	// Only a receive that ended within the hidden time proves anything (a
+	// loaded machine can take longer between the two calls).
 	var again []profiles.QueueMessage
+	if elapsed := time.Since(start); elapsed < hidden && len(got) != 0 {
+		t.Fatalf("Receive while hidden: %d messages, want 0", len(got))
+	} else if elapsed >= hidden {
+		t.Logf("the receive while hidden ended %v after the first began: not checked", elapsed)
+		again = got // back already, as it may be by then
+	}
 	for i := 0; i < 5 && len(again) == 0; i++ {
 		again = receive(t, h, url, 1, 2*time.Second, visibility)
 	}
