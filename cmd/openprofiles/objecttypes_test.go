@@ -397,7 +397,9 @@ func TestObjectTypes_DeleteScrubResumes(t *testing.T) {
 
 	// Created again, the type's new objects set fields that stay.
 	e.putType(contactType("busy"))
-	e.put("busy", map[string]any{"id": "b0", "email": "busy0@example.com", "name": map[string]any{"first": "Again"}})
+	if _, err := e.put("busy", map[string]any{"id": "b0", "email": "busy0@example.com", "name": map[string]any{"first": "Again"}}); err != nil {
+		t.Fatalf("PutProfileObject into the type created again: %v", err)
+	}
 	// The scrub of the deleted type is over (creating the type again
 	// finishes it), and a sweep of the scrubs runs: neither clears what the
 	// new type's objects set.
