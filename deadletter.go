@@ -20,13 +20,46 @@ type DeadLetter struct {
 	FirstFailureAt time.Time `json:"FirstFailureAt"`
 	Attempts       int       `json:"Attempts"`
 	// An object too large for a queue message (256 KiB) is cut: the
-	// message holds its first part, and the server keeps it whole, sealed
-	// with the domain's KMS key and bound to the domain and to this file,
-	// in the file ObjectFile names (dlq-objects/<domain>/ in its data
-	// dir), for this letter alone, until a replay ingests it.
+	// message holds its first part, and the store keeps it whole, for
+	// this letter alone, as the DeadLetterCopy of the letter's domain that
+	// ObjectCopy names (sealed with the domain's KMS key and bound to the
+	// domain, the object type and that name), until a replay ingests it or
+	// the letter is deleted. Any node of the store reads it.
 	ObjectTruncated bool   `json:"ObjectTruncated,omitempty"`
 	ObjectSize      int    `json:"ObjectSize,omitempty"`
-	ObjectFile      string `json:"ObjectFile,omitempty"`
+	ObjectCopy      string `json:"ObjectCopy,omitempty"`
+	// ObjectFile names the whole copy of a letter cut by an earlier
+	// version: a file of dlq-objects/<domain>/ in the data dir of the
+	// node that wrote the letter, which only that node reads.
+	ObjectFile string `json:"ObjectFile,omitempty"`
+}
+
+// DeadLetterCopy is the whole object of a dead letter cut to fit a queue
+// message (DeadLetter.ObjectCopy), as the service sealed it.
+type DeadLetterCopy struct {
+	DomainName string
+	Name       string // the letter's ObjectCopy
+	Data       []byte // sealed: the store keeps it as it is
+	CreatedAt  time.Time
+}
+
+// DeadLetterCopyStore keeps the whole copies of dead letters cut to fit a
+// queue message, so that every node of a store can replay them. Deleting a
+// domain deletes its copies.
+type DeadLetterCopyStore interface {
+	// PutDeadLetterCopy stores c, replacing the domain's copy of that
+	// name if there is one. A zero CreatedAt becomes the store's current
+	// time; on success c holds the time as stored. Returns ENOTFOUND for
+	// a missing domain.
+	PutDeadLetterCopy(ctx context.Context, c *DeadLetterCopy) error
+	// FindDeadLetterCopy returns a domain's copy. Returns ENOTFOUND.
+	FindDeadLetterCopy(ctx context.Context, domain, name string) (*DeadLetterCopy, error)
+	// DeleteDeadLetterCopy deletes a domain's copy. Returns ENOTFOUND.
+	DeleteDeadLetterCopy(ctx context.Context, domain, name string) error
+	// DeleteDeadLetterCopiesBefore deletes up to limit copies (<= 0: all),
+	// of any domain, whose CreatedAt is before before, the oldest first,
+	// and returns how many it deleted.
+	DeleteDeadLetterCopiesBefore(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // DeadLetterEntry is a message of a domain's dead-letter queue as read

@@ -50,6 +50,7 @@ func TestQueryPlans(t *testing.T) {
 		{"FindKMSGrant", findKMSGrantSQL, []any{"k", "g"}, []string{"kms_grants_"}},
 		{"FindKMSGrantByToken", findKMSGrantByTokenSQL, []any{"t"}, []string{"kms_grants_by_token"}},
 		{"ListConfigs", listConfigsSQL, []any{"d", profiles.ConfigLayout, "l", 7}, []string{"configs_pkey"}},
+		{"DeleteDeadLetterCopiesBefore", deleteDeadLetterCopiesSQL, []any{now, 100}, []string{"dead_letter_copies_by_age", "dead_letter_copies_pkey"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()

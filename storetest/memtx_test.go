@@ -47,6 +47,10 @@ type memData struct {
 	// streams, by name, with when they lapse.
 	events map[int64]*memEvent
 	claims map[string]time.Time
+
+	// copies are the whole copies of the domain's cut dead letters, by
+	// name; outside transactions (profiles.DeadLetterCopyStore).
+	copies map[string]*profiles.DeadLetterCopy
 }
 
 type memEvent struct {
@@ -66,6 +70,7 @@ func newMemData() *memData {
 		configs:      map[[2]string]*profiles.DomainConfig{},
 		events:       map[int64]*memEvent{},
 		claims:       map[string]time.Time{},
+		copies:       map[string]*profiles.DeadLetterCopy{},
 	}
 }
 
@@ -87,6 +92,7 @@ func (st memState) clone() memState {
 			configs:      maps.Clone(d.configs),
 			events:       maps.Clone(d.events),
 			claims:       maps.Clone(d.claims),
+			copies:       maps.Clone(d.copies),
 		}
 	}
 	return out
@@ -1737,4 +1743,63 @@ func (s *memStore) CountStreamEvents(ctx context.Context, domain, stream string)
 		}
 	}
 	return n, nil
+}
+
+// The profiles.DeadLetterCopyStore part of a memStore: copies live in
+// their domain's memData.
+
+func (s *memStore) PutDeadLetterCopy(ctx context.Context, c *profiles.DeadLetterCopy) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.integrationData(c.DomainName)
+	if err != nil {
+		return err
+	}
+	c.CreatedAt = stamp(c.CreatedAt, s.now())
+	d.copies[c.Name] = deepCopy(c)
+	return nil
+}
+
+func (s *memStore) FindDeadLetterCopy(ctx context.Context, domain, name string) (*profiles.DeadLetterCopy, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.st.data[domain]; ok {
+		if c, ok := d.copies[name]; ok {
+			return deepCopy(c), nil
+		}
+	}
+	return nil, profiles.Errorf(profiles.ENOTFOUND, "no copy %s in domain %s", name, domain)
+}
+
+func (s *memStore) DeleteDeadLetterCopy(ctx context.Context, domain, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.st.data[domain]; ok {
+		if _, ok := d.copies[name]; ok {
+			delete(d.copies, name)
+			return nil
+		}
+	}
+	return profiles.Errorf(profiles.ENOTFOUND, "no copy %s in domain %s", name, domain)
+}
+
+func (s *memStore) DeleteDeadLetterCopiesBefore(ctx context.Context, before time.Time, limit int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var old []*profiles.DeadLetterCopy
+	for _, d := range s.st.data {
+		for _, c := range d.copies {
+			if c.CreatedAt.Before(before) {
+				old = append(old, c)
+			}
+		}
+	}
+	slices.SortFunc(old, func(a, b *profiles.DeadLetterCopy) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	if limit > 0 && len(old) > limit {
+		old = old[:limit]
+	}
+	for _, c := range old {
+		delete(s.st.data[c.DomainName].copies, c.Name)
+	}
+	return len(old), nil
 }

@@ -78,8 +78,9 @@ func PutUpgradeData(tb testing.TB, s profiles.Store) {
 }
 
 // CheckUpgrade checks that s, whose clock is UpgradeClock, holds
-// UpgradeData, and that it writes on it: a second object, and an ingest
-// bucket (migration 0008) of the profile.
+// UpgradeData, and that it writes on it: a second object, an ingest bucket
+// (migration 0008) of the profile, and a whole copy of a dead letter of the
+// domain (migration 0014).
 func CheckUpgrade(tb testing.TB, s profiles.Store) {
 	tb.Helper()
 	ctx := context.Background()
@@ -138,14 +139,34 @@ func CheckUpgrade(tb testing.TB, s profiles.Store) {
 	if stats.ProfileCount != 1 || stats.ObjectCount != 2 {
 		tb.Errorf("DomainStats: %d profiles, %d objects; want 1 and 2", stats.ProfileCount, stats.ObjectCount)
 	}
+
+	cs, ok := s.(profiles.DeadLetterCopyStore)
+	if !ok {
+		tb.Fatalf("%T is no profiles.DeadLetterCopyStore", s)
+	}
+	c := &profiles.DeadLetterCopy{DomainName: d.Name, Name: "0123456789abcdef0123456789abcdef", Data: []byte("sealed\x00copy")}
+	if err := cs.PutDeadLetterCopy(ctx, c); err != nil {
+		tb.Fatalf("PutDeadLetterCopy: %v", err)
+	}
+	want := &profiles.DeadLetterCopy{DomainName: d.Name, Name: c.Name, Data: []byte("sealed\x00copy"), CreatedAt: UpgradeClock()}
+	if got, err := cs.FindDeadLetterCopy(ctx, d.Name, c.Name); err != nil {
+		tb.Errorf("FindDeadLetterCopy: %v", err)
+	} else {
+		checkEqual(tb, "FindDeadLetterCopy", want, got)
+	}
+	if n, err := cs.DeleteDeadLetterCopiesBefore(ctx, UpgradeClock().Add(time.Millisecond), 0); err != nil || n != 1 {
+		tb.Errorf("DeleteDeadLetterCopiesBefore = %d, %v; want 1", n, err)
+	}
 }
 
 // UpgradeStreamEvents returns the events of an event stream the fixtures
 // of schema version 12 and later hold besides UpgradeData, as the store of
 // that version wrote them (PutStreamEvents), before a ClaimStreamEvents at
-// the first event's CreatedAt with a lease of two hours and a limit of one:
-// the first is claimed past UpgradeClock (Attempts 1; version 12 kept the
-// claim on the event), the second never was.
+// the first event's CreatedAt with a limit of one: the first was claimed
+// (Attempts 1), the second never was. Version 12 kept the claim on the
+// event (a lease of two hours: past UpgradeClock; migration 0013 drops
+// it); version 13 keeps it on the stream, and its fixture's claim (a lease
+// of 30 minutes) lapsed before UpgradeClock.
 func UpgradeStreamEvents() []*profiles.StreamEvent {
 	at := time.Date(2026, 5, 1, 10, 0, 0, 123_000_000, time.UTC)
 	const profile = "0123456789abcdef0123456789abcdef"
