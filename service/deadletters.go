@@ -140,7 +140,7 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 		}
 		// A letter whose whole copy cannot be read fails as one whose
 		// ingestion fails: it is kept, with the error.
-		obj, file, perr := s.wholeObject(ctx, dl)
+		obj, kept, perr := s.wholeObject(ctx, dl)
 		if perr == nil {
 			_, perr = s.PutProfileObject(ctx, dl.DomainName, dl.ObjectTypeName, obj)
 		}
@@ -149,6 +149,9 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			again := *dl
 			again.Attempts++
 			again.ErrorCode, again.ErrorMessage = deadLetterCode(perr), profiles.ErrorMessage(perr)
+			// The letter is sent again, for a new retention: its copy
+			// is kept as long.
+			s.renewCopy(ctx, dl, kept)
 			if err := s.deadLetter(ctx, &again); err != nil {
 				keep = append(keep, ts[i:]...)
 				s.release(context.WithoutCancel(ctx), url, keep)
@@ -164,20 +167,21 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 		// In, and in the store: the kept copy is not needed. Removed only
 		// once the message is gone, which a replay may find again until
 		// then (its delete failed, the server stopped); a crash between
-		// the two leaves the copy unnamed by any message, which is harmless.
-		if perr == nil && file != "" {
-			os.Remove(file)
+		// the two leaves the copy unnamed by any message, which the
+		// sweep removes.
+		if perr == nil {
+			s.dropCopy(ctx, dl, kept)
 		}
 	}
 	s.release(context.WithoutCancel(ctx), url, keep)
 	return replayed, failed, refused, nil
 }
 
-// deadLetterCopyExt ends the name of a whole copy truncate writes: 32
-// random hex digits and this.
+// deadLetterCopyExt ends the name of a whole copy that the previous
+// version wrote in the data dir: 32 random hex digits and this.
 const deadLetterCopyExt = ".sealed"
 
-// isCopyName tells whether name is one truncate gives a whole copy: n hex
+// isCopyName tells whether name is one of a whole copy: n lower-case hex
 // digits and ext.
 func isCopyName(name string, n int, ext string) bool {
 	hexDigits, ok := strings.CutSuffix(name, ext)
@@ -188,67 +192,143 @@ func isCopyName(name string, n int, ext string) bool {
 	return err == nil && strings.ToLower(hexDigits) == hexDigits
 }
 
-// wholeObject returns the object of a letter to ingest again: the letter's
-// own, or for a letter cut to fit a queue message, the whole copy truncate
-// kept, and its file. The copy must be one truncate wrote for the letter's
-// domain: the file the letter names in that domain's directory of this
-// node's dlq-objects, which opens with the domain's KMS key, is bound to
-// the domain, object type and file name, and begins with the letter's cut
-// copy (a message names a file; the queue takes messages from anyone who
-// may send to it, in any domain). A letter whose copy is missing, or does
-// not open (the key disabled), fails with an error that says why; the cut
-// copy is never ingested in its place.
-func (s *Service) wholeObject(ctx context.Context, dl *profiles.DeadLetter) (obj, file string, err error) {
-	if !dl.ObjectTruncated {
-		return dl.Object, "", nil
+// letterCopy is where the whole copy of a cut letter is: the store's copy
+// of the letter's domain named name, or for a letter written before the
+// copies moved to the store, a file of this node's data dir. sealed is the
+// copy as read.
+type letterCopy struct {
+	name   string
+	file   string
+	sealed []byte
+}
+
+// locateCopy returns where the whole copy of a letter cut to fit a queue
+// message is, from the name the letter gives it: one keepWholeCopy gives
+// (ObjectCopy: a copy of the letter's domain in the store), or one the
+// previous version gave its files (ObjectFile: in the letter's domain's
+// directory of this node's dlq-objects). Any other name (a message names a
+// copy; the queue takes messages from anyone who may send to it, in any
+// domain) is an error that says why the copy is not read.
+func (s *Service) locateCopy(dl *profiles.DeadLetter) (letterCopy, error) {
+	switch name := dl.ObjectCopy; {
+	case name != "":
+		if !isCopyName(name, 32, "") {
+			return letterCopy{}, profiles.Errorf(profiles.EINVALID, "The dead letter's ObjectCopy %q is not the name of a whole copy; its object is cut (%d of %d bytes) and is not ingested.",
+				name, len(dl.Object), dl.ObjectSize)
+		}
+		if s.DeadLetterCopies == nil {
+			return letterCopy{}, profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%s) is not kept by this server (it keeps no copies).", name)
+		}
+		return letterCopy{name: name}, nil
+	case dl.ObjectFile == "":
+		return letterCopy{}, profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%d bytes) was not kept (its error says why): its object is cut (%d bytes) and is not ingested.",
+			dl.ObjectSize, len(dl.Object))
 	}
 	name := dl.ObjectFile
 	switch {
-	case name == "":
-		return "", "", profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%d bytes) was not kept (its error says why): its object is cut (%d bytes) and is not ingested.",
-			dl.ObjectSize, len(dl.Object))
 	case isCopyName(name, 32, deadLetterCopyExt):
 	case isCopyName(filepath.Base(name), 64, ".json"):
 		// Written by an earlier version: named by the object's hash
 		// and shared by every letter of the object, in any domain, in
 		// plaintext. Nothing tells which domain wrote it.
-		return "", "", profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%d bytes) is in the file dlq-objects/%s of the server's data dir, "+
+		return letterCopy{}, profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%d bytes) is in the file dlq-objects/%s of the server's data dir, "+
 			"kept by an earlier version for any domain: a replay does not read it. Check that it is domain %s's object, put it with PutProfileObject, then delete the letter and the file.",
 			dl.ObjectSize, filepath.Base(name), dl.DomainName)
 	default:
-		return "", "", profiles.Errorf(profiles.EINVALID, "The dead letter's ObjectFile %q is not the name of a whole copy this server keeps; its object is cut (%d of %d bytes) and is not ingested.",
+		return letterCopy{}, profiles.Errorf(profiles.EINVALID, "The dead letter's ObjectFile %q is not the name of a whole copy this server keeps; its object is cut (%d of %d bytes) and is not ingested.",
 			name, len(dl.Object), dl.ObjectSize)
 	}
 	if s.spool.path == "" {
-		return "", "", profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%s) is not kept by this server (it has no data dir).", name)
+		return letterCopy{}, profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%s) is not kept by this server (it has no data dir).", name)
 	}
 	dir, err := s.deadLetterCopyDir(dl.DomainName)
 	if err != nil {
-		return "", "", err
+		return letterCopy{}, err
 	}
-	file = filepath.Join(dir, name)
-	sealed, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", "", profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%s of domain %s) is not kept by this server: "+
-			"its object is cut (%d of %d bytes) and is not ingested. A server keeps the copies of the letters it wrote, in its data dir.", name, dl.DomainName, len(dl.Object), dl.ObjectSize)
-	} else if err != nil {
-		return "", "", err
+	return letterCopy{file: filepath.Join(dir, name)}, nil
+}
+
+// wholeObject returns the object of a letter to ingest again: the letter's
+// own, or for a letter cut to fit a queue message, the whole copy kept for
+// it (locateCopy), and where it is (set once the copy is read, even when it
+// does not open). The copy must open with the domain's KMS key, bound to
+// the domain, the object type and the copy's name, and begin with the
+// letter's cut copy. A letter whose copy is missing, or does not open (the
+// key disabled), fails with an error that says why; the cut copy is never
+// ingested in its place.
+func (s *Service) wholeObject(ctx context.Context, dl *profiles.DeadLetter) (obj string, c letterCopy, err error) {
+	if !dl.ObjectTruncated {
+		return dl.Object, letterCopy{}, nil
 	}
-	if len(sealed) == 0 || sealed[0] != sealVersion { // Open lets plaintext through
-		return "", "", profiles.Errorf(profiles.EINVALID, "The whole copy %s of a dead letter of domain %s is not sealed: it is not ingested.", name, dl.DomainName)
-	}
-	whole, err := s.crypt.Open(ctx, deadLetterCopyRecord(dl, name), sealed)
+	c, err = s.locateCopy(dl)
 	if err != nil {
-		return "", "", err
+		return "", letterCopy{}, err
+	}
+	name := c.name
+	if c.name != "" {
+		stored, err := s.DeadLetterCopies.FindDeadLetterCopy(ctx, dl.DomainName, c.name)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return "", letterCopy{}, profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (copy %s of domain %s) is not kept (any more): "+
+				"its object is cut (%d of %d bytes) and is not ingested.", c.name, dl.DomainName, len(dl.Object), dl.ObjectSize)
+		} else if err != nil {
+			return "", letterCopy{}, err
+		}
+		c.sealed = stored.Data
+	} else {
+		name = filepath.Base(c.file)
+		c.sealed, err = os.ReadFile(c.file)
+		if errors.Is(err, os.ErrNotExist) {
+			return "", letterCopy{}, profiles.Errorf(profiles.EINVALID, "The whole object of this dead letter (%s of domain %s) is not kept by this server: "+
+				"its object is cut (%d of %d bytes) and is not ingested. A letter written before the copies moved to the store (ObjectFile) "+
+				"has its copy in the data dir of the server that wrote it: replay it there.", name, dl.DomainName, len(dl.Object), dl.ObjectSize)
+		} else if err != nil {
+			return "", letterCopy{}, err
+		}
+	}
+	if len(c.sealed) == 0 || c.sealed[0] != sealVersion { // Open lets plaintext through
+		return "", c, profiles.Errorf(profiles.EINVALID, "The whole copy %s of a dead letter of domain %s is not sealed: it is not ingested.", name, dl.DomainName)
+	}
+	whole, err := s.crypt.Open(ctx, deadLetterCopyRecord(dl, name), c.sealed)
+	if err != nil {
+		return "", c, err
 	}
 	if !strings.HasPrefix(string(whole), dl.Object) {
-		return "", "", profiles.Errorf(profiles.EINVALID, "The whole copy %s of a dead letter of domain %s does not begin with the letter's object: it is not ingested.", name, dl.DomainName)
+		return "", c, profiles.Errorf(profiles.EINVALID, "The whole copy %s of a dead letter of domain %s does not begin with the letter's object: it is not ingested.", name, dl.DomainName)
 	}
-	return string(whole), file, nil
+	return string(whole), c, nil
+}
+
+// dropCopy removes the whole copy of a letter ingested or deleted, if it
+// names one this server may remove; a copy already gone is no error, and
+// one that stays (the store away) is logged: the sweep removes it.
+func (s *Service) dropCopy(ctx context.Context, dl *profiles.DeadLetter, c letterCopy) {
+	switch {
+	case c.name != "":
+		err := s.DeadLetterCopies.DeleteDeadLetterCopy(context.WithoutCancel(ctx), dl.DomainName, c.name)
+		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			s.Logger.Warn("the whole copy of a dead letter gone from its queue is kept until the sweep", "domain", dl.DomainName, "copy", c.name, "err", err)
+		}
+	case c.file != "":
+		os.Remove(c.file)
+	}
+}
+
+// renewCopy puts the store's whole copy of a letter that is sent again
+// back with the current time, so that the sweep keeps it as long as the
+// new message may live. A copy of the data dir is left as it is.
+func (s *Service) renewCopy(ctx context.Context, dl *profiles.DeadLetter, c letterCopy) {
+	if c.name == "" || c.sealed == nil {
+		return
+	}
+	renewed := &profiles.DeadLetterCopy{DomainName: dl.DomainName, Name: c.name, Data: c.sealed, CreatedAt: s.now()}
+	if err := s.DeadLetterCopies.PutDeadLetterCopy(ctx, renewed); err != nil {
+		s.Logger.Warn("the whole copy of a dead letter sent again is not renewed: the sweep may remove it before the letter", "domain", dl.DomainName, "copy", c.name, "err", err)
+	}
 }
 
 // DeleteDeadLetters deletes the messages of the domain's dead-letter queue
-// with the given IDs and returns how many it deleted.
+// with the given IDs, and the whole copies kept for those that are the
+// domain's cut letters, and returns how many messages it deleted.
 func (s *Service) DeleteDeadLetters(ctx context.Context, domain string, ids []string) (int, error) {
 	url, err := s.domainQueue(ctx, domain)
 	if err != nil {
@@ -270,6 +350,12 @@ func (s *Service) DeleteDeadLetters(ctx context.Context, domain string, ids []st
 			return deleted, err
 		}
 		deleted++
+		// The letter is gone: so is the whole copy kept for it.
+		if dl := t.entry.Letter; dl != nil && dl.ObjectTruncated {
+			if c, err := s.locateCopy(dl); err == nil {
+				s.dropCopy(ctx, dl, c)
+			}
+		}
 	}
 	s.release(context.WithoutCancel(ctx), url, keep)
 	return deleted, nil

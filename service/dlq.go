@@ -127,16 +127,18 @@ func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 	return err
 }
 
-// dlqObjectsDir is where this node keeps the whole objects of dead letters
-// cut to fit a queue message: beside the spool, in the data dir, one
-// directory per domain.
+// dlqObjectsDir is where earlier versions kept the whole objects of dead
+// letters cut to fit a queue message: beside the spool, in the data dir,
+// one directory per domain. The copies are in the store now; a replay reads
+// the files of letters written before (wholeObject).
 func (s *Service) dlqObjectsDir() string {
 	return filepath.Join(filepath.Dir(s.spool.path), "dlq-objects")
 }
 
 // deadLetterCopyDir returns the directory of the whole copies of a domain's
-// dead letters. A domain name is letters, digits, '-' and '_' (the API
-// checks it); any other is refused rather than joined to a path.
+// dead letters written by an earlier version. A domain name is letters,
+// digits, '-' and '_' (the API checks it); any other is refused rather than
+// joined to a path.
 func (s *Service) deadLetterCopyDir(domain string) (string, error) {
 	if domain == "" || len(domain) > 64 || strings.Trim(domain, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
 		return "", profiles.Errorf(profiles.EINVALID, "dead letter of domain %q: not a domain name", domain)
@@ -145,54 +147,24 @@ func (s *Service) deadLetterCopyDir(domain string) (string, error) {
 }
 
 // deadLetterCopyRecord is what a whole copy's encryption binds it to: its
-// domain, its object type and its file name (which is its letter's alone).
+// domain, its object type and its name (the store's copy's, or the file's
+// of an earlier version), which is its letter's alone.
 func deadLetterCopyRecord(dl *DeadLetter, name string) profiles.RecordRef {
 	return profiles.RecordRef{Domain: dl.DomainName, Kind: profiles.RecordDeadLetter, ObjectType: dl.ObjectTypeName, ID: name}
 }
 
-// truncate keeps a too large object whole in a file of its domain's
-// directory beside the spool, sealed with the domain's KMS key, and cuts
-// the message's copy to fit a queue message. The file is this letter's
-// alone (a random name): a replay that ingests it removes it, and no other
-// letter needs it. When the domain's key cannot seal it, no copy is kept
-// (rather than one in plain text) and the letter's error says so. A letter
-// sent again already cut (a replay that failed) keeps its file and has its
-// error message cut instead.
+// truncate cuts the message's copy of a too large object to fit a queue
+// message, and keeps the object whole in the store (keepWholeCopy), where
+// every node replays it. A letter sent again already cut (a replay that
+// failed) keeps its copy and has its error message cut instead.
 func (s *Service) truncate(ctx context.Context, dl *DeadLetter) ([]byte, error) {
 	if !dl.ObjectTruncated {
-		if s.spool.path == "" {
-			return nil, errors.New("no data dir to keep a large dead letter in")
-		}
-		dir, err := s.deadLetterCopyDir(dl.DomainName)
+		name, err := s.keepWholeCopy(ctx, dl)
 		if err != nil {
 			return nil, err
 		}
-		var random [16]byte
-		rand.Read(random[:])
-		name := hex.EncodeToString(random[:]) + deadLetterCopyExt
-		sealed, err := s.crypt.Seal(ctx, deadLetterCopyRecord(dl, name), []byte(dl.Object))
-		switch code := profiles.ErrorCode(err); {
-		case err == nil:
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return nil, err
-			}
-			// Kept whole or not at all, through a crash of the machine
-			// too (the queue's message is sent next, and names it).
-			if err := writeFileDurably(filepath.Join(dir, name), sealed); err != nil {
-				return nil, err
-			}
-		case code == profiles.EFORBIDDEN || code == profiles.EINVALID:
-			// The domain's key cannot be used (often why the object
-			// failed): the whole object is not kept in plain text; the
-			// letter keeps its first part and says so.
-			s.Logger.Warn("large dead letter cut without a whole copy: the domain's key cannot seal it", "domain", dl.DomainName, "bytes", len(dl.Object), "err", err)
-			dl.ErrorMessage = truncate(dl.ErrorMessage, 1000) + fmt.Sprintf(" The whole object (%d bytes) is not kept: it cannot be sealed with the domain's KMS key (%s)", len(dl.Object), profiles.ErrorMessage(err))
-			name = ""
-		default:
-			return nil, fmt.Errorf("the object (%d bytes) is too large for a queue message and its whole copy cannot be sealed: %w", len(dl.Object), err)
-		}
-		// The message names the file, not where the data dir is.
-		dl.ObjectTruncated, dl.ObjectSize, dl.ObjectFile = true, len(dl.Object), name
+		// The message names the copy.
+		dl.ObjectTruncated, dl.ObjectSize, dl.ObjectCopy = true, len(dl.Object), name
 		obj := dl.Object
 		for n := len(obj) / 2; n > 0; n /= 2 {
 			for n > 0 && !utf8.RuneStart(obj[n]) {
@@ -214,6 +186,43 @@ func (s *Service) truncate(ctx context.Context, dl *DeadLetter) ([]byte, error) 
 		err = fmt.Errorf("a dead letter of domain %s is larger than a queue message even without its object", dl.DomainName)
 	}
 	return body, err
+}
+
+// keepWholeCopy keeps the object of a letter about to be cut whole, as a
+// copy in the store sealed with the domain's KMS key and bound to the
+// domain, the object type and the copy's name, and returns that name. The
+// copy is this letter's alone (a random name): a replay that ingests it, or
+// the letter's delete, removes it, and no other letter needs it. When the
+// domain's key cannot seal it, no copy is kept (rather than one in plain
+// text), the name is "" and the letter's error says so.
+func (s *Service) keepWholeCopy(ctx context.Context, dl *DeadLetter) (string, error) {
+	if s.DeadLetterCopies == nil {
+		dl.ErrorMessage = truncate(dl.ErrorMessage, 1000) + fmt.Sprintf(" The whole object (%d bytes) is not kept: this server keeps no copies of dead letters.", len(dl.Object))
+		return "", nil
+	}
+	var random [16]byte
+	rand.Read(random[:])
+	name := hex.EncodeToString(random[:])
+	sealed, err := s.crypt.Seal(ctx, deadLetterCopyRecord(dl, name), []byte(dl.Object))
+	switch code := profiles.ErrorCode(err); {
+	case err == nil:
+	case code == profiles.EFORBIDDEN || code == profiles.EINVALID:
+		// The domain's key cannot be used (often why the object
+		// failed): the whole object is not kept in plain text; the
+		// letter keeps its first part and says so.
+		s.Logger.Warn("large dead letter cut without a whole copy: the domain's key cannot seal it", "domain", dl.DomainName, "bytes", len(dl.Object), "err", err)
+		dl.ErrorMessage = truncate(dl.ErrorMessage, 1000) + fmt.Sprintf(" The whole object (%d bytes) is not kept: it cannot be sealed with the domain's KMS key (%s)", len(dl.Object), profiles.ErrorMessage(err))
+		return "", nil
+	default:
+		return "", fmt.Errorf("the object (%d bytes) is too large for a queue message and its whole copy cannot be sealed: %w", len(dl.Object), err)
+	}
+	// Kept before the message that names it is sent, in one write, with
+	// the time of this server's clock, which its sweep compares.
+	c := &profiles.DeadLetterCopy{DomainName: dl.DomainName, Name: name, Data: sealed, CreatedAt: s.now()}
+	if err := s.DeadLetterCopies.PutDeadLetterCopy(ctx, c); err != nil {
+		return "", fmt.Errorf("the object (%d bytes) is too large for a queue message and its whole copy cannot be kept: %w", len(dl.Object), err)
+	}
+	return name, nil
 }
 
 // CheckDeadLetterQueue makes sure the service may send to a queue for a
@@ -377,25 +386,52 @@ func writeFileDurably(path string, data []byte) (err error) {
 	return d.Sync()
 }
 
-// SweepDeadLetterCopies removes this node's whole copies of dead letters
-// (dlq-objects/<domain>/) that no domain owns any more: every copy of a
-// domain that no longer exists, and the copies written before the domain
-// of that name was created (a domain deleted and created again: its
-// letters are the old domain's). DeleteDomain removes the copies of the
+// deadLetterCopyMaxAge is how long the store keeps a whole copy of a cut
+// dead letter that no replay or delete removed (a queue purged, a letter
+// that expired): no letter names it after the longest retention of a queue
+// message (SQS: 14 days; a replay that fails sends the letter again and
+// renews its copy), and a day more for letters waiting in the spool and for
+// the nodes' clocks.
+const deadLetterCopyMaxAge = 15 * 24 * time.Hour
+
+// deadLetterCopySweepBatch is how many copies one delete of the sweep
+// removes at most.
+const deadLetterCopySweepBatch = 100
+
+// SweepDeadLetterCopies removes the whole copies of dead letters that no
+// letter needs any more: in the store, those older than
+// deadLetterCopyMaxAge (a deleted domain's went with it); in this node's
+// data dir (dlq-objects/<domain>/, written by earlier versions), every copy
+// of a domain that no longer exists, and the copies written before the
+// domain of that name was created (a domain deleted and created again: its
+// letters are the old domain's). DeleteDomain removes the files of the
 // node it runs on; the sweep of every node removes the others. Returns how
-// many copies it removed. Copies are compared with the domain's creation
+// many copies it removed. Files are compared with the domain's creation
 // with a minute's margin (the nodes' clocks).
 func (s *Service) SweepDeadLetterCopies(ctx context.Context) (int, error) {
+	removed := 0
+	if s.DeadLetterCopies != nil {
+		before := s.now().Add(-deadLetterCopyMaxAge)
+		for {
+			n, err := s.DeadLetterCopies.DeleteDeadLetterCopiesBefore(ctx, before, deadLetterCopySweepBatch)
+			removed += n
+			if err != nil {
+				return removed, err
+			}
+			if n < deadLetterCopySweepBatch {
+				break
+			}
+		}
+	}
 	if s.spool.path == "" {
-		return 0, nil
+		return removed, nil
 	}
 	dirs, err := os.ReadDir(s.dlqObjectsDir())
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
+		return removed, nil
 	} else if err != nil {
-		return 0, err
+		return removed, err
 	}
-	removed := 0
 	for _, e := range dirs {
 		if !e.IsDir() {
 			continue // a copy of an earlier version: the README's hand replay
@@ -434,8 +470,8 @@ func (s *Service) SweepDeadLetterCopies(ctx context.Context) (int, error) {
 	return removed, nil
 }
 
-// removeDeadLetterCopies removes this node's whole copies of a deleted
-// domain's dead letters.
+// removeDeadLetterCopies removes the whole copies of a deleted domain's
+// dead letters that earlier versions wrote in this node's data dir.
 func (s *Service) removeDeadLetterCopies(domain string) {
 	if s.spool.path == "" {
 		return

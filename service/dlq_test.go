@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +16,7 @@ import (
 	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/localsqs"
 	"github.com/openprofiles/profiles/service"
+	"github.com/openprofiles/profiles/sqlite"
 )
 
 // unreadableDomains is a store whose FindDomain fails but for ENOTFOUND.
@@ -48,6 +49,7 @@ func TestDeadLetter_DomainUnreadable(t *testing.T) {
 func TestDeadLetter_HugeErrorMessage(t *testing.T) {
 	s, _ := MustOpenEncrypted(t, service.DefaultCryptConfig)
 	s.SetSpool(filepath.Join(t.TempDir(), "dlq-spool.jsonl"))
+	s.DeadLetterCopies = s.Store.(profiles.DeadLetterCopyStore)
 	dl := &service.DeadLetter{Version: 1, DomainName: "enc", ObjectTypeName: "t", Source: "import",
 		ErrorCode: "INVALID_OBJECT", ErrorMessage: strings.Repeat("e", 300_000), Object: strings.Repeat("o", 300_000)}
 	done := make(chan struct{})
@@ -86,38 +88,14 @@ func (d *deleteFails) Delete(ctx context.Context, url, receiptHandle string) err
 func TestReplayDeadLetters_CopyOutlivesMessage(t *testing.T) {
 	ctx := t.Context()
 	db := MustOpenSQLite(t)
-	s := service.New(db, "us-east-1", "000000000000", []byte("secret"))
-	s.SetIngestRate(0, 1)
-	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: time.Now}
-	key, err := k.EnsureDefaultKey(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Keys, s.DefaultKey = k, key
-	dir := t.TempDir()
-	s.SetSpool(filepath.Join(dir, "dlq-spool.jsonl"))
-	var ahead atomic.Int64 // how far the queue's clock is put forward
-	sqs := &localsqs.SQS{Store: db, Region: "us-east-1", AccountID: "000000000000", BaseURL: func() string { return "http://127.0.0.1" },
-		Now: func() time.Time { return time.Now().UTC().Add(time.Duration(ahead.Load())) }}
-	queue, err := sqs.CreateServiceQueue(ctx, "dlq")
-	if err != nil {
-		t.Fatal(err)
-	}
-	queues := &deleteFails{DeadLetters: sqs}
-	s.Queues = queues
-	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30, DeadLetterQueueURL: queue.URL}); err != nil {
-		t.Fatal(err)
-	}
+	s, _, queues, ahead := mustDeadLetterService(t, db, time.Now)
 	// Characters JSON escapes: the letter is cut; no type yet: it fails.
 	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
 	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
 		t.Fatal("ingestion into a missing object type succeeded")
 	}
-	files, err := os.ReadDir(filepath.Join(dir, "dlq-objects", "d"))
-	if err != nil || len(files) != 1 {
-		t.Fatalf("kept copies: %v, %v; want one", files, err)
-	}
-	copyPath := filepath.Join(dir, "dlq-objects", "d", files[0].Name())
+	name := mustCopyName(t, s, "d")
+	mustCopy(t, db, "d", name)
 	if _, err := s.PutObjectType(ctx, contactType("d")); err != nil {
 		t.Fatal(err)
 	}
@@ -126,16 +104,145 @@ func TestReplayDeadLetters_CopyOutlivesMessage(t *testing.T) {
 	if _, _, _, err := s.ReplayDeadLetters(ctx, "d", nil, nil); err == nil {
 		t.Fatal("a replay whose delete failed: nil error")
 	}
-	if _, err := os.Stat(copyPath); err != nil {
-		t.Fatalf("the whole copy of a letter still in the queue: %v", err)
-	}
+	mustCopy(t, db, "d", name)
 	queues.down.Store(false)
 	ahead.Store(int64(time.Hour)) // the message, hidden by the replay, is back
 	replayed, failed, _, err := s.ReplayDeadLetters(ctx, "d", nil, nil)
 	if err != nil || replayed != 1 || failed != 0 {
 		t.Fatalf("the replay once the queue is back: %d replayed, %d failed, %v; want 1, 0", replayed, failed, err)
 	}
-	if _, err := os.Stat(copyPath); !os.IsNotExist(err) {
-		t.Errorf("the whole copy of a replayed letter is still kept: %v", err)
+	if _, err := db.FindDeadLetterCopy(ctx, "d", name); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("the whole copy of a replayed letter: %v; want it removed (ENOTFOUND)", err)
 	}
+}
+
+// TestSweepDeadLetterCopies_Age: the sweep removes the store's whole
+// copies older than the longest retention of a queue message (14 days)
+// and a day, which no letter names any more (a queue purged; its letters
+// expired). A replay that fails sends its letter again, for a new
+// retention, and renews its copy: the sweep keeps it for as long. A letter
+// whose copy was swept fails to replay, saying so.
+func TestSweepDeadLetterCopies_Age(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpenSQLite(t)
+	var mu sync.Mutex
+	now := time.Now().UTC()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	move := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	s, _, _, _ := mustDeadLetterService(t, db, clock)
+	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
+		t.Fatal("ingestion into a missing object type succeeded")
+	}
+	name := mustCopyName(t, s, "d")
+	sweep := func(want int) {
+		t.Helper()
+		if n, err := s.SweepDeadLetterCopies(ctx); err != nil || n != want {
+			t.Fatalf("sweep at %s: %d removed, %v; want %d", clock().Format(time.DateOnly), n, err, want)
+		}
+	}
+
+	move(10 * 24 * time.Hour)
+	sweep(0)
+	if replayed, failed, _, err := s.ReplayDeadLetters(ctx, "d", nil, nil); err != nil || replayed != 0 || failed != 1 {
+		t.Fatalf("replay with no object type: %d replayed, %d failed, %v; want it failed", replayed, failed, err)
+	}
+	if c := mustCopy(t, db, "d", name); !c.CreatedAt.Equal(clock().Truncate(time.Millisecond)) {
+		t.Errorf("the copy of a letter sent again dates from %s, want the replay's time %s", c.CreatedAt, clock())
+	}
+	move(10 * 24 * time.Hour) // 20 days after the letter, 10 after the replay
+	sweep(0)
+	mustCopy(t, db, "d", name)
+	move(5*24*time.Hour + time.Hour) // 15 days and an hour after the replay
+	sweep(1)
+	if _, err := db.FindDeadLetterCopy(ctx, "d", name); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Fatalf("a copy older than the longest retention after the sweep: %v; want it removed", err)
+	}
+
+	if _, err := s.PutObjectType(ctx, contactType("d")); err != nil {
+		t.Fatal(err)
+	}
+	if replayed, failed, _, err := s.ReplayDeadLetters(ctx, "d", nil, nil); err != nil || replayed != 0 || failed != 1 {
+		t.Fatalf("replay of a letter whose copy was swept: %d replayed, %d failed, %v; want it failed", replayed, failed, err)
+	}
+	entries, err := s.ListDeadLetters(ctx, "d", 10)
+	if err != nil || len(entries) != 1 || !strings.Contains(entries[0].Letter.ErrorMessage, "not kept") {
+		t.Fatalf("the letter whose copy was swept: %v; want it kept, saying its copy is not kept", err)
+	}
+}
+
+// copiesAway is a store of dead-letter copies that cannot be written.
+type copiesAway struct{ profiles.DeadLetterCopyStore }
+
+func (copiesAway) PutDeadLetterCopy(ctx context.Context, c *profiles.DeadLetterCopy) error {
+	return fmt.Errorf("the database is away")
+}
+
+// TestTruncate_CopyNotKept: a letter whose whole copy cannot be kept (the
+// store away) is not cut and sent naming a copy that does not exist: the
+// dead letter fails, and says why.
+func TestTruncate_CopyNotKept(t *testing.T) {
+	s, _ := MustOpenEncrypted(t, service.DefaultCryptConfig)
+	s.DeadLetterCopies = copiesAway{s.Store.(profiles.DeadLetterCopyStore)}
+	dl := &service.DeadLetter{Version: 1, DomainName: "enc", ObjectTypeName: "t", Source: "import", ErrorCode: "INVALID_OBJECT", Object: strings.Repeat("o", 300_000)}
+	if _, err := s.Truncate(t.Context(), dl); err == nil || !strings.Contains(err.Error(), "cannot be kept") {
+		t.Errorf("a dead letter cut with its copy not kept: %v; want an error saying so", err)
+	}
+	if dl.ObjectTruncated || dl.ObjectCopy != "" {
+		t.Errorf("the letter is marked cut (%v) naming copy %q; want it as it was", dl.ObjectTruncated, dl.ObjectCopy)
+	}
+}
+
+// mustDeadLetterService returns a service on db whose clock is now, with
+// the built-in KMS and queues (on real time, put forward by ahead) of db,
+// copies of dead letters kept in db, and domain "d" whose dead-letter
+// queue is queue; queues' Delete fails while down is set.
+func mustDeadLetterService(t *testing.T, db *sqlite.DB, now func() time.Time) (s *service.Service, queue string, queues *deleteFails, ahead *atomic.Int64) {
+	t.Helper()
+	ctx := t.Context()
+	s = service.New(db, "us-east-1", "000000000000", []byte("secret"))
+	s.SetIngestRate(0, 1)
+	s.Now = now
+	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: time.Now}
+	key, err := k.EnsureDefaultKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Keys, s.DefaultKey = k, key
+	s.SetSpool(filepath.Join(t.TempDir(), "dlq-spool.jsonl"))
+	s.DeadLetterCopies = db
+	ahead = new(atomic.Int64)
+	sqs := &localsqs.SQS{Store: db, Region: "us-east-1", AccountID: "000000000000", BaseURL: func() string { return "http://127.0.0.1" },
+		Now: func() time.Time { return time.Now().UTC().Add(time.Duration(ahead.Load())) }}
+	q, err := sqs.CreateServiceQueue(ctx, "dlq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	queues = &deleteFails{DeadLetters: sqs}
+	s.Queues = queues
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30, DeadLetterQueueURL: q.URL}); err != nil {
+		t.Fatal(err)
+	}
+	return s, q.URL, queues, ahead
+}
+
+// mustCopyName returns the name of the whole copy the one dead letter of
+// domain's queue names.
+func mustCopyName(t *testing.T, s *service.Service, domain string) string {
+	t.Helper()
+	entries, err := s.ListDeadLetters(t.Context(), domain, 10)
+	if err != nil || len(entries) != 1 || entries[0].Letter == nil || entries[0].Letter.ObjectCopy == "" {
+		t.Fatalf("the dead letters of %s: %d, %v; want one, cut, naming its whole copy", domain, len(entries), err)
+	}
+	return entries[0].Letter.ObjectCopy
+}
+
+// mustCopy returns the store's whole copy of a dead letter.
+func mustCopy(t *testing.T, db *sqlite.DB, domain, name string) *profiles.DeadLetterCopy {
+	t.Helper()
+	c, err := db.FindDeadLetterCopy(t.Context(), domain, name)
+	if err != nil {
+		t.Fatalf("the whole copy %s of a letter of %s: %v", name, domain, err)
+	}
+	return c
 }

@@ -144,7 +144,9 @@ func (s *Service) DeleteDomain(ctx context.Context, name string) error {
 		return domainErr(err, name)
 	}
 	// The whole copies of its cut dead letters, sealed under the domain's
-	// key, are its data too (other nodes': SweepDeadLetterCopies).
+	// key, are its data too: those of the store went with the domain; the
+	// files earlier versions wrote in the data dir go here (other nodes':
+	// SweepDeadLetterCopies).
 	s.removeDeadLetterCopies(name)
 	return nil
 }

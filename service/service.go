@@ -43,6 +43,10 @@ type Service struct {
 
 	// Queues sends dead letters (nil: failures are only reported).
 	Queues profiles.DeadLetters
+	// DeadLetterCopies keeps the whole objects of dead letters cut to fit
+	// a queue message, for every node to replay (nil: none is kept, and
+	// such a letter says so).
+	DeadLetterCopies profiles.DeadLetterCopyStore
 
 	// Integrations persists integrations and contact-center instances.
 	Integrations profiles.IntegrationStore

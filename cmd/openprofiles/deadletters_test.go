@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,13 +16,14 @@ import (
 
 	"github.com/openprofiles/profiles"
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/service"
 )
 
 // TestDeadLetterService: the dead letters of a domain as the console reads
 // them (profiles.DeadLetterService on the built-in queue): a message that
 // is not a dead letter is listed as such and left alone by replays; a dead
 // letter too large for a queue message is replayed with the whole object
-// kept in the data dir; listing consumes nothing.
+// kept in the store; listing consumes nothing.
 func TestDeadLetterService(t *testing.T) {
 	m := MustRunMain(t)
 	client := MustClient(t, m)
@@ -48,10 +50,10 @@ func TestDeadLetterService(t *testing.T) {
 		}
 	}
 	entries, _ := m.Service.ListDeadLetters(ctx, "ops", 10)
-	var foreignID, keptFile string
+	var foreignID, keptCopy string
 	for _, e := range entries {
 		if e.Letter != nil {
-			keptFile = filepath.Join(m.Config.DataDir, "dlq-objects", "ops", e.Letter.ObjectFile)
+			keptCopy = e.Letter.ObjectCopy
 		}
 		switch {
 		case e.Letter == nil:
@@ -59,9 +61,9 @@ func TestDeadLetterService(t *testing.T) {
 			if e.Body != "not ours" {
 				t.Errorf("foreign message body %q", e.Body)
 			}
-		case !e.Letter.ObjectTruncated || e.Letter.ObjectFile == "" || e.Letter.ObjectSize != len(obj):
-			t.Errorf("big dead letter: truncated %v file %q size %d, want truncated with a file and size %d",
-				e.Letter.ObjectTruncated, e.Letter.ObjectFile, e.Letter.ObjectSize, len(obj))
+		case !e.Letter.ObjectTruncated || e.Letter.ObjectCopy == "" || e.Letter.ObjectFile != "" || e.Letter.ObjectSize != len(obj):
+			t.Errorf("big dead letter: truncated %v copy %q file %q size %d, want truncated with a copy, no file, and size %d",
+				e.Letter.ObjectTruncated, e.Letter.ObjectCopy, e.Letter.ObjectFile, e.Letter.ObjectSize, len(obj))
 		}
 	}
 
@@ -86,9 +88,7 @@ func TestDeadLetterService(t *testing.T) {
 	if err != nil || len(objs.Items) != 1 || aws.ToString(objs.Items[0].Object) != string(obj) {
 		t.Fatalf("the replayed object: %v; want the whole object (%d bytes), not the cut copy", err, len(obj))
 	}
-	if _, err := os.Stat(keptFile); !os.IsNotExist(err) {
-		t.Errorf("the whole copy of a replayed letter is still kept (%s): %v", keptFile, err)
-	}
+	checkCopyGone(t, m, "ops", keptCopy)
 
 	// The foreign message stayed; deleting it by ID empties the queue.
 	if n, err := m.Service.DeadLetterDepth(ctx, "ops"); err != nil || n != 1 {
@@ -201,6 +201,39 @@ func mustLetters(t *testing.T, m *main.Main, domain string) map[string]*profiles
 	return out
 }
 
+// mustStoredCopy returns the whole copy of a dead letter of domain that
+// the store of m keeps.
+func mustStoredCopy(t *testing.T, m *main.Main, domain, name string) *profiles.DeadLetterCopy {
+	t.Helper()
+	if name == "" {
+		t.Fatalf("a letter of %s names no whole copy", domain)
+	}
+	c, err := m.DB.FindDeadLetterCopy(t.Context(), domain, name)
+	if err != nil {
+		t.Fatalf("the whole copy %s of a letter of %s: %v", name, domain, err)
+	}
+	return c
+}
+
+// checkCopyGone fails t unless the store of m no longer keeps the whole
+// copy of a dead letter of domain.
+func checkCopyGone(t *testing.T, m *main.Main, domain, name string) {
+	t.Helper()
+	if name == "" {
+		t.Fatalf("a letter of %s names no whole copy", domain)
+	}
+	if _, err := m.DB.FindDeadLetterCopy(t.Context(), domain, name); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("the whole copy %s of a letter of %s: %v; want it gone (ENOTFOUND)", name, domain, err)
+	}
+}
+
+// copyCount counts the whole copies of dead letters of domain the store
+// of m keeps.
+func copyCount(t *testing.T, m *main.Main, domain string) int {
+	t.Helper()
+	return mustRawCount(t, m, `SELECT count(*) FROM dead_letter_copies WHERE domain = ?`, domain)
+}
+
 // TestDeadLetterCopies_OneDomainOneLetter: the whole copy of a dead letter
 // cut to fit a queue message belongs to its domain and its letter alone,
 // and is sealed with the domain's key. The same object failing in two
@@ -234,29 +267,27 @@ func TestDeadLetterCopies_OneDomainOneLetter(t *testing.T) {
 	if len(alpha) != 2 || len(beta) != 1 {
 		t.Fatalf("letters: alpha %d, beta %d; want 2, 1", len(alpha), len(beta))
 	}
-	copyOf := func(domain string, e *profiles.DeadLetterEntry) string {
-		return filepath.Join(m.Config.DataDir, "dlq-objects", domain, e.Letter.ObjectFile)
+	alphaShared, betaShared, alphaSecret := alpha["shared@example.com"].Letter.ObjectCopy, beta["shared@example.com"].Letter.ObjectCopy, alpha["secret@example.com"].Letter.ObjectCopy
+	if alphaShared == betaShared || alphaShared == alphaSecret {
+		t.Errorf("copies %s (alpha, shared), %s (beta, shared), %s (alpha, secret): want one for each letter", alphaShared, betaShared, alphaSecret)
 	}
-	alphaShared, betaShared, alphaSecret := copyOf("alpha", alpha["shared@example.com"]), copyOf("beta", beta["shared@example.com"]), copyOf("alpha", alpha["secret@example.com"])
-	for _, file := range []string{alphaShared, betaShared, alphaSecret} {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatalf("the whole copy of a letter: %v", err)
-		}
+	for _, c := range []struct{ domain, name string }{{"alpha", alphaShared}, {"beta", betaShared}, {"alpha", alphaSecret}} {
+		data := mustStoredCopy(t, m, c.domain, c.name).Data
 		for _, plain := range []string{"@example.com", "the-end-of-", `\"\"\"`} {
 			if strings.Contains(string(data), plain) {
-				t.Errorf("the whole copy %s holds the object's plaintext (%s)", file, plain)
+				t.Errorf("the whole copy %s of %s holds the object's plaintext (%s)", c.name, c.domain, plain)
 			}
 		}
 	}
 
 	// Forged into beta's queue: letters naming alpha's copy of the secret
-	// object, by its name, and by a path to it.
+	// object, by its name, by a path to it, and as a file of the previous
+	// version.
 	sl := alpha["secret@example.com"].Letter
 	q := MustSQSClient(t, m.URL())
-	for _, name := range []string{sl.ObjectFile, "../alpha/" + sl.ObjectFile, alphaSecret} {
+	for _, names := range [][2]string{{sl.ObjectCopy, ""}, {"../alpha/" + sl.ObjectCopy, ""}, {"", sl.ObjectCopy + ".sealed"}} {
 		forged := *sl
-		forged.DomainName, forged.ObjectFile = "beta", name
+		forged.DomainName, forged.ObjectCopy, forged.ObjectFile = "beta", names[0], names[1]
 		b, _ := json.Marshal(forged)
 		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(mustServiceQueue(t, m, "beta-dlq")), MessageBody: aws.String(string(b))}); err != nil {
 			t.Fatal(err)
@@ -275,9 +306,7 @@ func TestDeadLetterCopies_OneDomainOneLetter(t *testing.T) {
 		t.Errorf("a letter forged into beta's queue brought alpha's object into beta")
 	}
 	be.mustOne("_email", "shared@example.com")
-	if _, err := os.Stat(betaShared); !os.IsNotExist(err) {
-		t.Errorf("beta's copy of a replayed letter is still kept: %v", err)
-	}
+	checkCopyGone(t, m, "beta", betaShared)
 	for _, e := range mustLetters(t, m, "beta") {
 		if !strings.Contains(e.Letter.ErrorMessage, "not") || e.Letter.Attempts != 2 {
 			t.Errorf("a forged letter kept with attempts %d, error %q; want one more attempt and why its copy is not read", e.Letter.Attempts, e.Letter.ErrorMessage)
@@ -297,9 +326,8 @@ func TestDeadLetterCopies_OneDomainOneLetter(t *testing.T) {
 			t.Errorf("alpha's replayed object of %s: %v; want it whole (%d bytes)", email, err, len(want))
 		}
 	}
-	if files, _ := os.ReadDir(filepath.Dir(alphaShared)); len(files) != 0 {
-		t.Errorf("%d copies left in alpha's directory after its letters were replayed", len(files))
-	}
+	checkCopyGone(t, m, "alpha", alphaShared)
+	checkCopyGone(t, m, "alpha", alphaSecret)
 }
 
 // TestDeadLetterCopies_KeyDisabled: a dead letter's whole copy is opened
@@ -324,7 +352,7 @@ func TestDeadLetterCopies_KeyDisabled(t *testing.T) {
 	e := &ingestEnv{t: t, m: m, client: client, domain: "gamma"}
 	e.putType(contactType("contact"))
 	letter := mustLetters(t, m, "gamma")["locked@example.com"]
-	copyPath := filepath.Join(m.Config.DataDir, "dlq-objects", "gamma", letter.Letter.ObjectFile)
+	copyName := letter.Letter.ObjectCopy
 
 	if _, err := k.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
 		t.Fatal(err)
@@ -333,13 +361,11 @@ func TestDeadLetterCopies_KeyDisabled(t *testing.T) {
 		t.Fatalf("replay with the key disabled: %d replayed, %d failed, %v; want 0, 1", replayed, failed, err)
 	}
 	kept := mustLetters(t, m, "gamma")["locked@example.com"]
-	if kept == nil || kept.Letter.ObjectFile != letter.Letter.ObjectFile || !strings.Contains(kept.Letter.ErrorMessage, "KMS") {
+	if kept == nil || kept.Letter.ObjectCopy != copyName || !strings.Contains(kept.Letter.ErrorMessage, "KMS") {
 		t.Fatalf("the letter after a replay with the key disabled: %+v; want it kept, naming its copy, with the key's error", kept)
 	}
 	t.Logf("kept with %s: %s", kept.Letter.ErrorCode, kept.Letter.ErrorMessage)
-	if _, err := os.Stat(copyPath); err != nil {
-		t.Fatalf("the copy of a letter kept: %v", err)
-	}
+	mustStoredCopy(t, m, "gamma", copyName)
 	// A large object that fails while the key is disabled: its whole
 	// copy cannot be sealed, and is not kept in plain text; the letter
 	// keeps its first part and says so.
@@ -348,11 +374,11 @@ func TestDeadLetterCopies_KeyDisabled(t *testing.T) {
 		t.Fatal("ingestion with the domain's key disabled succeeded")
 	}
 	unsealed := mustLetters(t, m, "gamma")["unsealed@example.com"]
-	if unsealed == nil || !unsealed.Letter.ObjectTruncated || unsealed.Letter.ObjectFile != "" || !strings.Contains(unsealed.Letter.ErrorMessage, "is not kept") {
+	if unsealed == nil || !unsealed.Letter.ObjectTruncated || unsealed.Letter.ObjectCopy != "" || !strings.Contains(unsealed.Letter.ErrorMessage, "is not kept") {
 		t.Fatalf("the letter of a large object failing with the key disabled: %+v; want it cut, with no copy, saying why", unsealed)
 	}
-	if files, _ := os.ReadDir(filepath.Dir(copyPath)); len(files) != 1 {
-		t.Errorf("%d files in gamma's copies, want the first letter's alone", len(files))
+	if n := copyCount(t, m, "gamma"); n != 1 {
+		t.Errorf("%d copies of gamma's letters, want the first letter's alone", n)
 	}
 
 	if _, err := k.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(key)}); err != nil {
@@ -362,16 +388,15 @@ func TestDeadLetterCopies_KeyDisabled(t *testing.T) {
 		t.Fatalf("replay with the key enabled again: %d replayed, %d failed, %v; want 1 (the one with a copy), 1", replayed, failed, err)
 	}
 	e.mustOne("_email", "locked@example.com")
-	if _, err := os.Stat(copyPath); !os.IsNotExist(err) {
-		t.Errorf("the copy of a replayed letter is still kept: %v", err)
-	}
+	checkCopyGone(t, m, "gamma", copyName)
 }
 
 // TestDeadLetterCopies_DomainDeleted: the whole copies of a domain's cut
-// dead letters are its data: DeleteDomain removes them (they stayed in the
-// data dir for ever), and the sweep removes, on every node, the copies of
-// a domain that no longer exists and those written before the domain of
-// that name was created (another node's copies of a deleted domain).
+// dead letters are its data: DeleteDomain removes them from the store
+// (with the domain), and the files an earlier version wrote in the data
+// dir; the sweep removes, on every node, the files of a domain that no
+// longer exists and those written before the domain of that name was
+// created (another node's copies of a deleted domain).
 func TestDeadLetterCopies_DomainDeleted(t *testing.T) {
 	m := MustRunMain(t)
 	client := MustClient(t, m)
@@ -386,21 +411,36 @@ func TestDeadLetterCopies_DomainDeleted(t *testing.T) {
 			t.Fatal("ingestion into a missing object type succeeded")
 		}
 	}
+	goneCopy, keptCopy := mustLetters(t, m, "gone")["gone@example.com"].Letter.ObjectCopy, mustLetters(t, m, "kept")["kept@example.com"].Letter.ObjectCopy
+	mustStoredCopy(t, m, "gone", goneCopy)
+	// A file the previous version wrote for a letter of gone.
 	objects := filepath.Join(m.Config.DataDir, "dlq-objects")
-	keptCopy := filepath.Join(objects, "kept", mustLetters(t, m, "kept")["kept@example.com"].Letter.ObjectFile)
-	if _, err := os.Stat(filepath.Join(objects, "gone", mustLetters(t, m, "gone")["gone@example.com"].Letter.ObjectFile)); err != nil {
-		t.Fatalf("the copy of gone's letter: %v", err)
+	goneFile := filepath.Join(objects, "gone", strings.Repeat("ef", 16)+".sealed")
+	if err := os.MkdirAll(filepath.Dir(goneFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(goneFile, []byte("sealed"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 
 	if _, err := client.DeleteDomain(ctx, &customerprofiles.DeleteDomainInput{DomainName: aws.String("gone")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(objects, "gone")); !os.IsNotExist(err) {
-		t.Errorf("the copies of a deleted domain are still kept: %v", err)
+	if n := copyCount(t, m, "gone"); n != 0 {
+		t.Errorf("%d copies of a deleted domain's letters are still kept", n)
 	}
+	if _, err := os.Stat(filepath.Join(objects, "gone")); !os.IsNotExist(err) {
+		t.Errorf("the files of a deleted domain's letters are still kept: %v", err)
+	}
+	// A domain of that name created again has none of them.
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("gone"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	checkCopyGone(t, m, "gone", goneCopy)
 
-	// What other nodes would leave: a copy of a domain that no longer
-	// exists, and one of "kept" written before it was created.
+	// What other nodes of an earlier version would leave: a file of a
+	// domain that no longer exists, and one of "kept" written before it
+	// was created.
 	ghost, old := filepath.Join(objects, "ghost", strings.Repeat("ab", 16)+".sealed"), filepath.Join(objects, "kept", strings.Repeat("cd", 16)+".sealed")
 	for _, f := range []string{ghost, old} {
 		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
@@ -423,7 +463,129 @@ func TestDeadLetterCopies_DomainDeleted(t *testing.T) {
 			t.Errorf("%s is still there after the sweep: %v", f, err)
 		}
 	}
-	if _, err := os.Stat(keptCopy); err != nil {
-		t.Errorf("the sweep removed the copy of a letter of a domain that exists: %v", err)
+	mustStoredCopy(t, m, "kept", keptCopy) // a recent copy of a domain that exists stays
+}
+
+// checkCopiesAcrossNodes: letters of objects too large for a queue message,
+// written through node a, are replayed whole and deleted through node b (a
+// node of the same store, or a itself): the whole copies live in the store,
+// not in the data dir of the node that wrote them, and go with their
+// letters.
+func checkCopiesAcrossNodes(t *testing.T, a, b *main.Main, closeA bool) {
+	t.Helper()
+	ctx := t.Context()
+	ea := &ingestEnv{t: t, m: a, client: MustClient(t, a), domain: "shared"}
+	if _, err := ea.client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("shared"), DefaultExpirationDays: aws.Int32(30),
+		DefaultEncryptionKey: aws.String(mustServiceKey(t, a)), DeadLetterQueueUrl: aws.String(mustServiceQueue(t, a, "shared-dlq"))}); err != nil {
+		t.Fatal(err)
+	}
+	big := func(id string) string {
+		b, _ := json.Marshal(map[string]string{"email": id + "@example.com", "id": id, "note": strings.Repeat(`"`, 120000) + "the-end-of-" + id})
+		return string(b)
+	}
+	for _, id := range []string{"replayed", "deleted"} {
+		if _, err := a.Service.IngestAsync(ctx, "shared", "contact", big(id), "import"); err == nil {
+			t.Fatal("ingestion into a missing object type succeeded")
+		}
+	}
+	letters := mustLetters(t, a, "shared")
+	replayed, deleted := letters["replayed@example.com"], letters["deleted@example.com"]
+	if replayed == nil || deleted == nil || !replayed.Letter.ObjectTruncated || !deleted.Letter.ObjectTruncated {
+		t.Fatalf("the letters written through node a: %v; want both, cut", letters)
+	}
+	if files, err := os.ReadDir(filepath.Join(a.Config.DataDir, "dlq-objects")); !os.IsNotExist(err) {
+		t.Errorf("node a keeps %d whole copies in its data dir (%v); want none there", len(files), err)
+	}
+	if closeA {
+		a.Close() // the node that wrote them is gone
+	}
+
+	eb := &ingestEnv{t: t, m: b, client: MustClient(t, b), domain: "shared"}
+	eb.putType(contactType("contact"))
+	if n, f, _, err := b.Service.ReplayDeadLetters(ctx, "shared", []string{replayed.ID}, nil); err != nil || n != 1 || f != 0 {
+		t.Fatalf("replay through node b: %d replayed, %d failed, %v; want 1, 0", n, f, err)
+	}
+	p := eb.mustOne("_email", "replayed@example.com")
+	if objs := eb.objects("contact", aws.ToString(p.ProfileId)); len(objs) != 1 || aws.ToString(objs[0].Object) != big("replayed") {
+		t.Errorf("the object replayed through node b: %d objects; want the whole object (%d bytes)", len(objs), len(big("replayed")))
+	}
+	checkCopyGone(t, b, "shared", replayed.Letter.ObjectCopy)
+
+	mustStoredCopy(t, b, "shared", deleted.Letter.ObjectCopy)
+	if n, err := b.Service.DeleteDeadLetters(ctx, "shared", []string{deleted.ID}); err != nil || n != 1 {
+		t.Fatalf("delete through node b: %d, %v; want 1", n, err)
+	}
+	checkCopyGone(t, b, "shared", deleted.Letter.ObjectCopy)
+	if n := copyCount(t, b, "shared"); n != 0 {
+		t.Errorf("%d copies left once every letter was replayed or deleted", n)
+	}
+}
+
+// TestDeadLetterCopies_InTheStore: on one node (the test's store), a
+// letter too large for a queue message is replayed whole from the copy the
+// store keeps, and a letter deleted takes its copy with it (it stayed in
+// the data dir until the domain was deleted).
+func TestDeadLetterCopies_InTheStore(t *testing.T) {
+	m := MustRunMain(t)
+	checkCopiesAcrossNodes(t, m, m, false)
+}
+
+// TestDeadLetterCopies_EarlierVersionFile: a letter cut by the previous
+// version names a file of the data dir of the node that wrote it
+// (ObjectFile, dlq-objects/<domain>/<32 hex>.sealed, sealed and bound to
+// that file name): after the upgrade, a replay on that node still ingests
+// it whole, and removes the file; a delete of such a letter removes its
+// file too. Nothing is lost in the upgrade.
+func TestDeadLetterCopies_EarlierVersionFile(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	queue := mustServiceQueue(t, m, "old-dlq")
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("old"),
+		DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(queue)}); err != nil {
+		t.Fatal(err)
+	}
+	e := &ingestEnv{t: t, m: m, client: client, domain: "old"}
+	e.putType(contactType("contact"))
+	q := MustSQSClient(t, m.URL())
+	files := map[string]string{}
+	for i, id := range []string{"replayed", "deleted"} {
+		b, _ := json.Marshal(map[string]string{"email": id + "@example.com", "id": id, "note": strings.Repeat(`"`, 120000)})
+		obj := string(b)
+		name := strings.Repeat(fmt.Sprintf("%02x", i+1), 16) + ".sealed"
+		// As the previous version wrote it.
+		sealed, err := m.Service.Sealer().Seal(ctx, profiles.RecordRef{Domain: "old", Kind: profiles.RecordDeadLetter, ObjectType: "contact", ID: name}, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(m.Config.DataDir, "dlq-objects", "old", name)
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, sealed, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files[id] = file
+		letter, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "old", ObjectTypeName: "contact", Source: "import", ErrorCode: "NOT_FOUND",
+			ErrorMessage: "no type", Object: obj[:1000], Attempts: 1, ObjectTruncated: true, ObjectSize: len(obj), ObjectFile: name})
+		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(string(letter))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	letters := mustLetters(t, m, "old")
+	if n, f, _, err := m.Service.ReplayDeadLetters(ctx, "old", []string{letters["replayed@example.com"].ID}, nil); err != nil || n != 1 || f != 0 {
+		t.Fatalf("replay of a letter of the previous version: %d replayed, %d failed, %v; want 1, 0", n, f, err)
+	}
+	p := e.mustOne("_email", "replayed@example.com")
+	if objs := e.objects("contact", aws.ToString(p.ProfileId)); len(objs) != 1 || !strings.HasSuffix(aws.ToString(objs[0].Object), `"}`) || len(aws.ToString(objs[0].Object)) < 120000 {
+		t.Errorf("the replayed object of the previous version's letter: %d objects; want it whole", len(objs))
+	}
+	if n, err := m.Service.DeleteDeadLetters(ctx, "old", []string{letters["deleted@example.com"].ID}); err != nil || n != 1 {
+		t.Fatalf("delete of a letter of the previous version: %d, %v; want 1", n, err)
+	}
+	for id, file := range files {
+		if _, err := os.Stat(file); !os.IsNotExist(err) {
+			t.Errorf("the file of the %s letter of the previous version: %v; want it removed", id, err)
+		}
 	}
 }

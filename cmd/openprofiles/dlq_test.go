@@ -235,16 +235,13 @@ func TestDLQ_ErrorRows(t *testing.T) {
 	if !big.ObjectTruncated || big.ObjectSize < 256000 || !strings.HasPrefix(obj(map[string]any{"id": "big", "email": "big@example.com", "tier": strings.Repeat("é", 200_000)}), big.Object) {
 		t.Errorf("large dead letter: truncated %v, size %d", big.ObjectTruncated, big.ObjectSize)
 	}
-	if strings.ContainsAny(big.ObjectFile, `/\`) {
-		t.Errorf("the letter gives the server's path %q, want the file's name", big.ObjectFile)
+	if big.ObjectFile != "" {
+		t.Errorf("the letter names a file of the server (%q), want a copy of the store", big.ObjectFile)
 	}
-	sealed, err := os.ReadFile(filepath.Join(m.Config.DataDir, "dlq-objects", "rows", big.ObjectFile))
-	if err != nil {
-		t.Fatalf("the large object is not kept: %v", err)
-	}
-	ref := profiles.RecordRef{Domain: "rows", Kind: profiles.RecordDeadLetter, ObjectType: "contact", ID: big.ObjectFile}
+	sealed := mustStoredCopy(t, m, "rows", big.ObjectCopy).Data
+	ref := profiles.RecordRef{Domain: "rows", Kind: profiles.RecordDeadLetter, ObjectType: "contact", ID: big.ObjectCopy}
 	if whole, err := m.Service.Sealer().Open(ctx, ref, sealed); err != nil || len(whole) != big.ObjectSize {
-		t.Errorf("the large object is not kept whole in %s: %d bytes, %v", big.ObjectFile, len(whole), err)
+		t.Errorf("the large object is not kept whole in copy %s: %d bytes, %v", big.ObjectCopy, len(whole), err)
 	}
 }
 
@@ -531,7 +528,7 @@ func TestDLQ_ReplayLeavesCutLetters(t *testing.T) {
 	env := &ingestEnv{t: t, m: m, client: client, domain: "cut"}
 	env.putType(contactType("contact"))
 	letter := service.DeadLetter{Version: 1, DomainName: "cut", ObjectTypeName: "contact", ErrorCode: "INTERNAL", ErrorMessage: "the original error",
-		Object: `{"id":"c","email":"cut@example.com"}`, Attempts: 1, ObjectTruncated: true, ObjectSize: 300_000, ObjectFile: strings.Repeat("ab", 16) + ".sealed"}
+		Object: `{"id":"c","email":"cut@example.com"}`, Attempts: 1, ObjectTruncated: true, ObjectSize: 300_000, ObjectCopy: strings.Repeat("ab", 16)}
 	b, _ := json.Marshal(letter)
 	if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
 		t.Fatal(err)

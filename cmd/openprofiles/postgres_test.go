@@ -227,3 +227,15 @@ func TestProfileIDs_ByStore(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgres_DeadLetterCopiesAcrossNodes: two servers on one PostgreSQL
+// database. The letters of objects too large for a queue message written
+// through node a are replayed whole, and deleted, through node b after node
+// a is gone: the whole copies are in the store, which every node reads
+// (they were files of node a's data dir, and node b answered "not kept by
+// this server").
+func TestPostgres_DeadLetterCopiesAcrossNodes(t *testing.T) {
+	node := nodeConfigs(t, mustPostgresDatabase(t))
+	a, b := MustOpenMain(t, node()), MustOpenMain(t, node())
+	checkCopiesAcrossNodes(t, a, b, true)
+}

@@ -221,6 +221,7 @@ func (m *Main) Open() error {
 	}
 	m.SQS = &localsqs.SQS{Store: m.DB, Region: c.Region, AccountID: c.AccountID, BaseURL: m.PublicURL, Now: m.Now}
 	m.Service.Queues = m.SQS
+	m.Service.DeadLetterCopies = m.DB
 	m.Service.SetSpool(filepath.Join(c.DataDir, "dlq-spool.jsonl"))
 	if c.SQSEndpoint != "" {
 		// Dead-letter queues live in an external SQS-compatible service,
@@ -577,6 +578,7 @@ type Store interface {
 	profiles.IntegrationStore
 	profiles.ConfigStore
 	profiles.EventOutbox
+	profiles.DeadLetterCopyStore
 	Open() error
 	SetSealer(profiles.Sealer)
 }

@@ -102,6 +102,35 @@ func mustRawExec(tb testing.TB, m *main.Main, query string, args ...any) {
 	}
 }
 
+// mustRawCount runs one query that returns a number (a count) directly on
+// the database of m, bypassing the server. query uses ? for its arguments
+// on both stores.
+func mustRawCount(tb testing.TB, m *main.Main, query string, args ...any) int {
+	tb.Helper()
+	ctx := context.Background()
+	var n int
+	if dsn := m.Config.Store; strings.HasPrefix(dsn, "postgres") {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if err := conn.QueryRow(ctx, pgPlaceholders(query), args...).Scan(&n); err != nil {
+			tb.Fatalf("%s: %v", query, err)
+		}
+		return n
+	}
+	raw, err := sql.Open("sqlite", filepath.Join(m.Config.DataDir, "openprofiles.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer raw.Close()
+	if err := raw.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
 // pgPlaceholders numbers the ? of query as $1, $2, ….
 func pgPlaceholders(query string) string {
 	var b strings.Builder
