@@ -49,8 +49,9 @@ one of the built-in queues (an external service's) is refused. A dead letter is 
 ObjectTypeName, Source, ErrorCode, ErrorMessage, Object (the original
 object), FirstFailureAt, Attempts. replay ingests only the letters of the
 domain; the others are left in the queue, and so are the letters whose object
-was cut to fit a queue message (ObjectTruncated): the console of the server
-that wrote them replays them from the whole copy it keeps.
+was cut to fit a queue message (ObjectTruncated): the console of any server
+replays them from the whole copy the store keeps (a letter of an earlier
+version, with ObjectFile: the console of the server that wrote it).
 
 Flags:
 `)
@@ -240,10 +241,10 @@ func (q *dlq) replay(ctx context.Context) error {
 			continue
 		}
 		if dl.ObjectTruncated {
-			// Its object is cut: only the server that kept the whole
-			// copy can ingest it (the console's replay). The cut copy is
-			// never ingested in its place, and the letter stays as it is,
-			// with its own error.
+			// Its object is cut: only a server, which reads the whole
+			// copy from the store, can ingest it (the console's replay).
+			// The cut copy is never ingested in its place, and the letter
+			// stays as it is, with its own error.
 			cut++
 			others = append(others, m.handle)
 			continue
@@ -261,7 +262,7 @@ func (q *dlq) replay(ctx context.Context) error {
 	}
 	if cut > 0 {
 		out["Cut"] = cut
-		out["CutNote"] = "Letters whose object was cut to fit a queue message are left as they are: replay them from the console of the server that wrote them, which keeps their whole objects."
+		out["CutNote"] = "Letters whose object was cut to fit a queue message are left as they are: replay them from the console, which reads their whole objects from the store (a letter of an earlier version, with ObjectFile: from the console of the server that wrote it)."
 	}
 	return printJSON(q.stdout, out)
 }
