@@ -50,6 +50,7 @@ Usage:
 Commands:
 
 	serve      run the server (Customer Profiles API on embedded SQLite or PostgreSQL)
+	backup     write a restorable backup of a server's data dir (while it runs)
 	domains    list or show domains of a running server
 	import     ingest a file of JSON objects (failures go to the dead-letter queue)
 	dlq        list, replay or purge a domain's dead-letter queue
@@ -71,6 +72,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr, getenv)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout, stderr, getenv)
 	case "domains":
 		return runDomains(ctx, args[1:], stdout, stderr, getenv)
 	case "import":

@@ -1,0 +1,444 @@
+package main_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/internal/sdkhttp"
+)
+
+// noEnv is the environment of a command that must see none of the test
+// process's variables.
+func noEnv(string) string { return "" }
+
+// runBackup runs `openprofiles backup args…` with an empty environment.
+func runBackup(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err = main.Run(t.Context(), append([]string{"backup"}, args...), nil, &out, &errb, noEnv)
+	return out.String(), errb.String(), err
+}
+
+// readManifest reads a backup's backup.json and checks that every file it
+// lists is in the backup with its size and hash.
+func readManifest(t *testing.T, dir string) main.Manifest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "backup.json"))
+	if err != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	var m main.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("manifest %s: %v", b, err)
+	}
+	for _, f := range m.Files {
+		content, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if err != nil {
+			t.Errorf("manifest lists %s: %v", f.Name, err)
+			continue
+		}
+		sum := sha256.Sum256(content)
+		if int64(len(content)) != f.Bytes || hex.EncodeToString(sum[:]) != f.SHA256 {
+			t.Errorf("manifest lists %s with %d bytes, sha256 %s; the file has %d bytes, sha256 %x", f.Name, f.Bytes, f.SHA256, len(content), sum)
+		}
+	}
+	return m
+}
+
+// checkModes checks that every file of a backup is its owner's alone.
+func checkModes(t *testing.T, dir string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := d.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fs.FileMode(0o600)
+		if d.IsDir() {
+			want = 0o700
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s has mode %04o, want %04o", path, got, want)
+		}
+		return nil
+	})
+}
+
+func manifestNames(m main.Manifest) []string {
+	var names []string
+	for _, f := range m.Files {
+		names = append(names, f.Name)
+	}
+	return names
+}
+
+func kmsClientAs(tb testing.TB, m *main.Main, id, secret string) *kms.Client {
+	tb.Helper()
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	tb.Cleanup(transport.CloseIdleConnections)
+	return kms.New(kms.Options{
+		BaseEndpoint: aws.String(m.URL()), Region: testRegion, RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
+		HTTPClient:  sdkhttp.New(&http.Client{Transport: transport}),
+	})
+}
+
+// mustGeneratedCredentials reads the root credentials a server generated
+// into its data dir.
+func mustGeneratedCredentials(t *testing.T, dataDir string) (id, secret string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, "credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		switch strings.TrimSpace(k) {
+		case "aws_access_key_id":
+			id = strings.TrimSpace(v)
+		case "aws_secret_access_key":
+			secret = strings.TrimSpace(v)
+		}
+	}
+	if id == "" || secret == "" {
+		t.Fatalf("no credentials in %s", b)
+	}
+	return id, secret
+}
+
+// TestBackup_WhileIngesting backs up a server on SQLite while clients put
+// profile objects through the SDK, then starts a server on the backup
+// alone (the original data dir removed): every object acknowledged before
+// the backup began is there and its profile reads back decrypted, the
+// domain's KMS key decrypts what the original server encrypted, and the
+// generated root credentials and an IAM user's access key sign requests.
+func TestBackup_WhileIngesting(t *testing.T) {
+	ctx := t.Context()
+	c := main.DefaultConfig()
+	c.Addr, c.DataDir, c.Store = "127.0.0.1:0", t.TempDir(), "sqlite"
+	orig := MustOpenMain(t, c) // root credentials generated into the data dir
+	rootID, rootSecret := mustGeneratedCredentials(t, c.DataDir)
+
+	e := &ingestEnv{t: t, m: orig, client: newClient(t, orig, rootID, rootSecret, testRegion), domain: "backed-up"}
+	k := kmsClientAs(t, orig, rootID, rootSecret)
+	keyARN := mustCreateKey(t, k, keyPolicy("arn:aws:profile:us-east-1:000000000000:domains/*", serviceActions...))
+	if _, err := e.client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(e.domain), DefaultExpirationDays: aws.Int32(30), DefaultEncryptionKey: aws.String(keyARN)}); err != nil {
+		t.Fatal(err)
+	}
+	e.putType(contactType("contact"))
+	enc, err := k.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(keyARN), Plaintext: []byte("sealed before the backup")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cli := newIAMCLI(t, orig)
+	t.Setenv("AWS_ACCESS_KEY_ID", rootID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", rootSecret)
+	cli.must("create-user", "--user-name", "agent")
+	cli.must("put-user-policy", "--user-name", "agent", "--policy-name", "profiles", "--policy-document", allowProfiles)
+	userID, userSecret := cli.mustKey("agent")
+
+	// A long read transaction (as a large export would hold) keeps the
+	// server's checkpoints from copying what follows into the database
+	// file: the objects put from now on are in its write-ahead log only,
+	// which a copy of openprofiles.db alone would miss.
+	reader, err := sql.Open("sqlite", "file:"+filepath.Join(c.DataDir, "openprofiles.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	longRead, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := longRead.QueryRowContext(ctx, `SELECT COUNT(*) FROM domains`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+
+	// Writers put objects until told to stop; acked lists what the
+	// server acknowledged, in order.
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+	)
+	stop := make(chan struct{})
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("w%d-%d", w, i)
+				if _, err := e.put("contact", map[string]any{"id": id, "email": id + "@example.com", "name": map[string]any{"first": "First-" + id}}); err != nil {
+					t.Errorf("PutProfileObject %s: %v", id, err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, id)
+				mu.Unlock()
+			}
+		})
+	}
+	ackedCount := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked)
+	}
+	for deadline := time.Now().Add(time.Minute); ackedCount() < 40; {
+		if time.Now().After(deadline) || t.Failed() {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("writers acknowledged %d objects in a minute", ackedCount())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	before := append([]string(nil), acked...)
+	mu.Unlock()
+	to := filepath.Join(t.TempDir(), "backup")
+	stdout, stderr, err := runBackup(t, "--data-dir", c.DataDir, "--to", to)
+	after := ackedCount()
+	close(stop)
+	wg.Wait()
+	longRead.Rollback()
+	if err != nil {
+		t.Fatalf("backup: %v\n%s", err, stderr)
+	}
+	t.Logf("backup began after %d acknowledged objects, ended after %d, %d in all", len(before), after, ackedCount())
+	if stderr != "" {
+		t.Errorf("backup warned: %s", stderr)
+	}
+	if !strings.Contains(stdout, "openprofiles serve --data-dir "+to) {
+		t.Errorf("backup's output does not say how to restore (openprofiles serve --data-dir %s):\n%s", to, stdout)
+	}
+
+	// The server goes on after the backup.
+	e.mustPut("contact", map[string]any{"id": "after-backup", "email": "after@example.com"})
+
+	man := readManifest(t, to)
+	checkModes(t, to)
+	if man.Store != "sqlite" || man.Integrity != "ok" || man.SchemaVersion < 1 || man.Database != "openprofiles.db" {
+		t.Errorf("manifest: store %q, integrity %q, schema version %d, database %q; want sqlite, ok, the schema's, openprofiles.db", man.Store, man.Integrity, man.SchemaVersion, man.Database)
+	}
+	for _, name := range []string{"openprofiles.db", "kms-root.key", "server.secret", "credentials"} {
+		if !strings.Contains(" "+strings.Join(manifestNames(man), " ")+" ", " "+name+" ") {
+			t.Errorf("manifest lists %v, not %s", manifestNames(man), name)
+		}
+	}
+	if !strings.Contains(strings.Join(man.LeftOut, "\n"), "audit.log: ") {
+		t.Errorf("manifest's left_out %q does not say the audit log is left out", man.LeftOut)
+	}
+
+	// The original goes away entirely: the backup must be enough.
+	orig.Close()
+	if err := os.RemoveAll(c.DataDir); err != nil {
+		t.Fatal(err)
+	}
+	rc := main.DefaultConfig()
+	rc.Addr, rc.DataDir, rc.Store = "127.0.0.1:0", to, "sqlite"
+	var firstStart bytes.Buffer
+	restored := &main.Main{Config: rc, Stdout: &firstStart}
+	if err := restored.Open(); err != nil {
+		t.Fatalf("serve on the backup: %v", err)
+	}
+	t.Cleanup(func() { restored.Close() })
+	if firstStart.Len() > 0 {
+		t.Errorf("the server on the backup generated new credentials: %s", firstStart.String())
+	}
+
+	r := &ingestEnv{t: t, m: restored, client: newClient(t, restored, rootID, rootSecret, testRegion), domain: e.domain}
+	for _, id := range before {
+		p := r.mustOne("contactId", id)
+		if got, want := aws.ToString(p.FirstName), "First-"+id; got != want {
+			t.Errorf("profile of %s: FirstName %q, want %q", id, got, want)
+		}
+		if got, want := aws.ToString(p.EmailAddress), id+"@example.com"; got != want {
+			t.Errorf("profile of %s: EmailAddress %q, want %q", id, got, want)
+		}
+		if got := len(r.objects("contact", aws.ToString(p.ProfileId))); got != 1 {
+			t.Errorf("profile of %s has %d objects, want 1", id, got)
+		}
+	}
+	if ps := r.search("_email", "after@example.com"); len(ps) != 0 {
+		t.Errorf("the backup holds an object put after it was written: %v", ps)
+	}
+
+	// The domain's key decrypts what the original server encrypted, and
+	// seals new objects.
+	dec, err := kmsClientAs(t, restored, rootID, rootSecret).Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob})
+	if err != nil {
+		t.Fatalf("Decrypt on the restored server: %v", err)
+	}
+	if string(dec.Plaintext) != "sealed before the backup" {
+		t.Errorf("Decrypt = %q", dec.Plaintext)
+	}
+	r.mustPut("contact", map[string]any{"id": "restored", "email": "restored@example.com", "name": map[string]any{"first": "Rita"}})
+	if got := aws.ToString(r.mustOne("_email", "restored@example.com").FirstName); got != "Rita" {
+		t.Errorf("object put on the restored server reads FirstName %q", got)
+	}
+
+	// The IAM user's key signs for it; a key the server never had does not.
+	if err := listDomainsAs(t, restored, userID, userSecret); err != nil {
+		t.Errorf("ListDomains with the IAM user's key on the restored server: %v", err)
+	}
+	if err := listDomainsAs(t, restored, testKeyID, testSecret); err == nil {
+		t.Errorf("ListDomains with a key the server never had succeeded")
+	}
+}
+
+// TestBackup_Refuses checks that a backup never writes into a directory
+// that holds anything, nor one that is no data dir's.
+func TestBackup_Refuses(t *testing.T) {
+	c := main.DefaultConfig()
+	c.Addr, c.DataDir, c.Store = "127.0.0.1:0", t.TempDir(), "sqlite"
+	MustOpenMain(t, c)
+
+	t.Run("NotEmpty", func(t *testing.T) {
+		to := t.TempDir()
+		if err := os.WriteFile(filepath.Join(to, "kms-root.key"), []byte("someone else's"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, err := runBackup(t, "--data-dir", c.DataDir, "--to", to)
+		if err == nil || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), to) {
+			t.Fatalf("backup into a non-empty directory: err %v (%s), want it refused as not empty", err, stderr)
+		}
+		if got := mustList(t, to); got != "[kms-root.key]" {
+			t.Errorf("the directory holds %s after the refusal", got)
+		}
+		if b, _ := os.ReadFile(filepath.Join(to, "kms-root.key")); string(b) != "someone else's" {
+			t.Errorf("the directory's file now holds %q", b)
+		}
+	})
+	t.Run("Empty", func(t *testing.T) {
+		to := t.TempDir() // exists, empty: accepted, and made the owner's alone
+		if err := os.Chmod(to, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, stderr, err := runBackup(t, "--data-dir", c.DataDir, "--to", to); err != nil {
+			t.Fatalf("backup into an empty directory: %v\n%s", err, stderr)
+		}
+		checkModes(t, to)
+		readManifest(t, to)
+	})
+	t.Run("NoDatabase", func(t *testing.T) {
+		empty := t.TempDir()
+		to := filepath.Join(t.TempDir(), "backup")
+		_, _, err := runBackup(t, "--data-dir", empty, "--to", to)
+		if err == nil || !strings.Contains(err.Error(), "openprofiles.db") {
+			t.Fatalf("backup of a dir without a database: err %v, want it to name openprofiles.db", err)
+		}
+		if _, err := os.Stat(to); !os.IsNotExist(err) {
+			t.Errorf("a failed backup left %s (%v)", to, err)
+		}
+		if got := mustList(t, empty); got != "[]" {
+			t.Errorf("the backup wrote into the data dir: %s", got)
+		}
+	})
+	t.Run("NoTarget", func(t *testing.T) {
+		if _, _, err := runBackup(t, "--data-dir", c.DataDir); err == nil || !strings.Contains(err.Error(), "--to") {
+			t.Fatalf("backup without --to: err %v, want it to name --to", err)
+		}
+	})
+}
+
+// TestBackup_Postgres backs up the data dir of a server on PostgreSQL: its
+// key material and dead letters are copied as they are, the database is
+// not, and the output gives the pg_dump command (without the URL's
+// password).
+func TestBackup_Postgres(t *testing.T) {
+	dsn := mustPostgresDatabase(t)
+	c := main.DefaultConfig()
+	c.Addr, c.DataDir, c.Store = "127.0.0.1:0", t.TempDir(), dsn
+	MustOpenMain(t, c) // generates kms-root.key, server.secret and credentials
+	// A large dead letter's whole copy and a spooled letter, as a server
+	// keeps them (package service writes them; their content is opaque
+	// here).
+	if err := os.MkdirAll(filepath.Join(c.DataDir, "dlq-objects", "d1"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{"dlq-objects/d1/0123abcd.sealed": "sealed bytes", "dlq-spool.jsonl": `{"url":"u","domain":"d1","body":"{}"}` + "\n"} {
+		if err := os.WriteFile(filepath.Join(c.DataDir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	to := filepath.Join(t.TempDir(), "backup")
+	stdout, stderr, err := runBackup(t, "--data-dir", c.DataDir, "--store", dsn, "--to", to)
+	if err != nil {
+		t.Fatalf("backup: %v\n%s", err, stderr)
+	}
+	for _, name := range []string{"kms-root.key", "server.secret", "credentials", "dlq-spool.jsonl", "dlq-objects/d1/0123abcd.sealed"} {
+		want, err := os.ReadFile(filepath.Join(c.DataDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := os.ReadFile(filepath.Join(to, name)); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("backup's %s: %q (%v), want the data dir's %q", name, got, err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(to, "openprofiles.db")); !os.IsNotExist(err) {
+		t.Errorf("the backup of a server on PostgreSQL holds openprofiles.db (%v)", err)
+	}
+	checkModes(t, to)
+	man := readManifest(t, to)
+	if man.Store != "postgres" || !strings.Contains(man.Database, "pg_dump") {
+		t.Errorf("manifest: store %q, database %q; want postgres, and a word of pg_dump", man.Store, man.Database)
+	}
+	dump := "pg_dump --format=custom --file=" + filepath.Join(to, "openprofiles.pgdump") + " '" + dsn + "'"
+	if !strings.Contains(stdout, dump) {
+		t.Errorf("output does not give the command %s:\n%s", dump, stdout)
+	}
+
+	t.Run("PasswordNotPrinted", func(t *testing.T) {
+		to := filepath.Join(t.TempDir(), "backup")
+		stdout, _, err := runBackup(t, "--data-dir", c.DataDir, "--store", "postgres://profiles:s3cr3t-pw@db.internal:5432/profiles?sslmode=require", "--to", to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(stdout, "s3cr3t-pw") {
+			t.Errorf("output shows the URL's password:\n%s", stdout)
+		}
+		want := "pg_dump --format=custom --file=" + filepath.Join(to, "openprofiles.pgdump") + " 'postgres://profiles@db.internal:5432/profiles?sslmode=require'"
+		if !strings.Contains(stdout, want) || !strings.Contains(stdout, "PGPASSWORD") {
+			t.Errorf("output does not give %s and say where the password goes:\n%s", want, stdout)
+		}
+	})
+}
+
+func mustList(tb testing.TB, dir string) string {
+	tb.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return fmt.Sprint(names)
+}
