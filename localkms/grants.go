@@ -9,7 +9,6 @@ import (
 	"slices"
 
 	"github.com/openprofiles/profiles"
-	"github.com/openprofiles/profiles/iam"
 )
 
 // grantOperations are the operations a grant of a symmetric key may allow.
@@ -244,31 +243,22 @@ func (k *KMS) retireGrant(ctx context.Context, c *caller, in *grantInput) (any, 
 		return nil, err
 	}
 	// The grant's retiring principal may retire it with no permission
-	// besides (as on AWS); anyone else needs kms:RetireGrant.
-	if c.authorize != nil && c.principal != g.RetiringPrincipal {
-		if _, err := c.authorize(ctx, c.principal, "kms:RetireGrant", key.ARN, c.cond); err != nil {
+	// besides (as on AWS). Anyone else needs kms:RetireGrant on the key
+	// (see allow), and when a grant, not the key policy, allows that, it
+	// must be this grant's own RetireGrant: a grant lets its grantee retire
+	// that grant, not the key's other grants.
+	if c.principal != g.RetiringPrincipal {
+		via, err := k.allowedBy(ctx, c, "kms:RetireGrant", key, nil)
+		if err != nil {
 			return nil, err
 		}
-	}
-	if !(c.principal == g.RetiringPrincipal ||
-		(c.principal == g.GranteePrincipal && slices.Contains(g.Operations, "RetireGrant")) ||
-		k.policyAllows(key, c.principal, "kms:RetireGrant")) {
-		return nil, accessDeniedf("User: %s is not authorized to perform: kms:RetireGrant on grant %s of %s",
-			c.principal, g.GrantID, key.ARN)
+		if via != nil && !(c.principal == g.GranteePrincipal && slices.Contains(g.Operations, "RetireGrant")) {
+			return nil, accessDeniedf("User: %s is not authorized to perform: kms:RetireGrant on grant %s of %s: a grant allows its grantee to retire that grant only",
+				c.principal, g.GrantID, key.ARN)
+		}
 	}
 	if err := k.Store.DeleteKMSGrant(ctx, g.KeyID, g.GrantID); err != nil && !errIs(err, profiles.ENOTFOUND) {
 		return nil, storeError("delete grant", err)
 	}
 	return struct{}{}, nil
-}
-
-// policyAllows reports whether the key policy allows the principal the
-// action.
-func (k *KMS) policyAllows(key *profiles.KMSKey, principal, action string) bool {
-	pol, err := iam.Parse([]byte(key.Policy))
-	if err != nil {
-		return false
-	}
-	r := &iam.Request{Principal: principal, Action: action, Resource: key.ARN, Context: requestContext(k.AccountID, principal, nil)}
-	return pol.Evaluate(r) == iam.Allow
 }

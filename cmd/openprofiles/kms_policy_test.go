@@ -263,3 +263,43 @@ func TestKMS_ExternalIdentityPolicies(t *testing.T) {
 		checkAllowed(t, "SearchProfiles by "+tc.user, err, tc.allowed, "kms:Decrypt")
 	}
 }
+
+// TestKMS_RetireGrantThroughAGrant: a grant that allows RetireGrant lets
+// its grantee retire that grant, not the other grants of the key: the
+// grantee with no identity policy (on a key whose policy names only the
+// account) may not retire another principal's grant by its id.
+func TestKMS_RetireGrantThroughAGrant(t *testing.T) {
+	m := MustRunMain(t)
+	ctx := t.Context()
+	rootKMS := MustKMSClient(t, m)
+	created, err := rootKMS.CreateKey(ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := created.KeyMetadata.Arn
+	grant := func(user string, ops ...kmstypes.GrantOperation) string {
+		t.Helper()
+		out, err := rootKMS.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: key, GranteePrincipal: aws.String(userARN(user)), Operations: ops})
+		if err != nil {
+			t.Fatalf("CreateGrant to %s: %v", user, err)
+		}
+		return aws.ToString(out.GrantId)
+	}
+	erinGrant := grant("erin", kmstypes.GrantOperationDecrypt, kmstypes.GrantOperationRetireGrant)
+	aliceGrant := grant("alice", kmstypes.GrantOperationDecrypt)
+	id, secret := mustUserKey(t, m, "erin", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`)})
+	erin := userKMSClient(t, m, id, secret)
+
+	_, err = erin.RetireGrant(ctx, &kms.RetireGrantInput{KeyId: key, GrantId: aws.String(aliceGrant)})
+	checkAllowed(t, "RetireGrant of another principal's grant, through a grant of RetireGrant", err, false, "kms:RetireGrant")
+	list, err := rootKMS.ListGrants(ctx, &kms.ListGrantsInput{KeyId: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Grants) != 2 {
+		t.Errorf("grants after the refused RetireGrant: %d, want 2", len(list.Grants))
+	}
+	if _, err := erin.RetireGrant(ctx, &kms.RetireGrantInput{KeyId: key, GrantId: aws.String(erinGrant)}); err != nil {
+		t.Errorf("RetireGrant of the grantee's own grant, which allows RetireGrant: %v", err)
+	}
+}
