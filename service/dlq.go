@@ -107,7 +107,21 @@ func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 		return err
 	}
 	if len(body) > maxDeadLetterBytes {
-		if body, err = s.truncate(ctx, dl); err != nil {
+		wasCut := dl.ObjectTruncated
+		body, err = s.truncate(ctx, dl)
+		if !wasCut && dl.ObjectCopy != "" {
+			// The whole copy kept for this letter is the letter's alone:
+			// should the letter go neither to the queue nor to the spool
+			// (refused, or too large), no message names it, and it goes
+			// (the caller, told of the failure, may send the object again,
+			// which keeps another copy).
+			defer func() {
+				if result == "failed" {
+					s.dropCopy(ctx, dl, letterCopy{name: dl.ObjectCopy})
+				}
+			}()
+		}
+		if err != nil {
 			return err
 		}
 	}

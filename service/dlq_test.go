@@ -193,6 +193,69 @@ func TestTruncate_CopyNotKept(t *testing.T) {
 	}
 }
 
+// sendFails is a dead-letter queue service whose Send fails with err
+// while err is set.
+type sendFails struct {
+	profiles.DeadLetters
+	mu  sync.Mutex
+	err error
+}
+
+func (q *sendFails) fail(err error) { q.mu.Lock(); defer q.mu.Unlock(); q.err = err }
+
+func (q *sendFails) Send(ctx context.Context, url, body, account, source string) error {
+	q.mu.Lock()
+	err := q.err
+	q.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return q.DeadLetters.Send(ctx, url, body, account, source)
+}
+
+// countCopies returns how many whole copies of dead letters db keeps (and
+// deletes them).
+func countCopies(t *testing.T, db *sqlite.DB) int {
+	t.Helper()
+	n, err := db.DeleteDeadLetterCopiesBefore(t.Context(), time.Now().Add(100*365*24*time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestDeadLetter_RefusedKeepsNoCopy: a cut letter that goes neither to the
+// queue (which refuses it) nor to the spool leaves no whole copy behind:
+// no message names it, and an object sent again (a workflow's step, a
+// client's retry) would add one copy each time, to be kept 15 days. A
+// letter spooled (the queue unreachable) keeps its copy.
+func TestDeadLetter_RefusedKeepsNoCopy(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpenSQLite(t)
+	s, _, queues, _ := mustDeadLetterService(t, db, time.Now)
+	q := &sendFails{DeadLetters: queues}
+	s.Queues = q
+	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+
+	q.fail(profiles.Errorf(profiles.EFORBIDDEN, "the queue's policy refuses the message"))
+	for range 3 {
+		if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil || !strings.Contains(err.Error(), "dead-letter queue") {
+			t.Fatalf("a failed ingestion whose letter the queue refuses: %v; want an error naming the queue", err)
+		}
+	}
+	if n := countCopies(t, db); n != 0 {
+		t.Errorf("%d whole copies kept for letters the queue refused; want none", n)
+	}
+
+	q.fail(profiles.Errorf(profiles.EINTERNAL, "queue unreachable"))
+	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
+		t.Fatal("ingestion into a missing object type succeeded")
+	}
+	if n := countCopies(t, db); n != 1 {
+		t.Errorf("%d whole copies kept for a spooled letter; want 1", n)
+	}
+}
+
 // mustDeadLetterService returns a service on db whose clock is now, with
 // the built-in KMS and queues (on real time, put forward by ahead) of db,
 // copies of dead letters kept in db, and domain "d" whose dead-letter
