@@ -344,6 +344,7 @@ func (s *Service) DeliverSpooled(ctx context.Context) (int, error) {
 			continue
 		}
 		delivered++
+		s.renewDeliveredCopy(ctx, m)
 	}
 	f.Close()
 	if err := sc.Err(); err != nil {
@@ -361,6 +362,24 @@ func (s *Service) DeliverSpooled(ctx context.Context) (int, error) {
 		rest.Write(append(b, '\n'))
 	}
 	return delivered, writeFileDurably(sp.path, rest.Bytes())
+}
+
+// renewDeliveredCopy renews the store's whole copy of a cut letter just
+// delivered from the spool: the copy dates from when the letter was cut,
+// and the message, sent only now, may live the longest retention from now.
+// A copy gone (the letter waited longer than the sweep keeps copies) is
+// logged.
+func (s *Service) renewDeliveredCopy(ctx context.Context, m spooled) {
+	var dl DeadLetter
+	if s.DeadLetterCopies == nil || json.Unmarshal([]byte(m.Body), &dl) != nil || !dl.ObjectTruncated || dl.ObjectCopy == "" || dl.DomainName != m.Domain {
+		return
+	}
+	c, err := s.DeadLetterCopies.FindDeadLetterCopy(ctx, dl.DomainName, dl.ObjectCopy)
+	if err != nil {
+		s.Logger.Warn("the whole copy of a dead letter delivered from the spool is not renewed", "domain", dl.DomainName, "copy", dl.ObjectCopy, "err", err)
+		return
+	}
+	s.renewCopy(ctx, &dl, letterCopy{name: c.Name, sealed: c.Data})
 }
 
 // writeFileDurably replaces the file at path (or creates it, mode 0600)
@@ -403,9 +422,9 @@ func writeFileDurably(path string, data []byte) (err error) {
 // deadLetterCopyMaxAge is how long the store keeps a whole copy of a cut
 // dead letter that no replay or delete removed (a queue purged, a letter
 // that expired): no letter names it after the longest retention of a queue
-// message (SQS: 14 days; a replay that fails sends the letter again and
-// renews its copy), and a day more for letters waiting in the spool and for
-// the nodes' clocks.
+// message (SQS: 14 days; a replay that fails sends the letter again, and
+// the spool's delivery sends it late, and both renew its copy), and a day
+// more for the nodes' clocks.
 const deadLetterCopyMaxAge = 15 * 24 * time.Hour
 
 // deadLetterCopySweepBatch is how many copies one delete of the sweep

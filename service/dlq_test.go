@@ -256,6 +256,48 @@ func TestDeadLetter_RefusedKeepsNoCopy(t *testing.T) {
 	}
 }
 
+// TestDeliverSpooled_RenewsCopy: a cut letter delivered from the spool
+// days after it was cut renews its whole copy, for the retention of the
+// message sent only then: the sweep keeps it as long, and a replay ingests
+// it whole. Before, the copy dated from the cut and was swept while the
+// letter could still be in the queue.
+func TestDeliverSpooled_RenewsCopy(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpenSQLite(t)
+	var mu sync.Mutex
+	now := time.Now().UTC()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	move := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	s, _, queues, _ := mustDeadLetterService(t, db, clock)
+	q := &sendFails{DeadLetters: queues}
+	s.Queues = q
+	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+
+	q.fail(profiles.Errorf(profiles.EINTERNAL, "queue unreachable"))
+	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
+		t.Fatal("ingestion into a missing object type succeeded")
+	}
+	move(10 * 24 * time.Hour) // the queue is back 10 days later
+	q.fail(nil)
+	if n, err := s.DeliverSpooled(ctx); err != nil || n != 1 {
+		t.Fatalf("DeliverSpooled: %d, %v; want 1 delivered", n, err)
+	}
+	name := mustCopyName(t, s, "d")
+	if c := mustCopy(t, db, "d", name); !c.CreatedAt.Equal(clock().Truncate(time.Millisecond)) {
+		t.Errorf("the copy of a letter delivered from the spool dates from %s, want the delivery's time %s", c.CreatedAt, clock())
+	}
+	move(10 * 24 * time.Hour) // 20 days after the cut, 10 after the delivery
+	if n, err := s.SweepDeadLetterCopies(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep 10 days after the delivery: %d removed, %v; want none", n, err)
+	}
+	if _, err := s.PutObjectType(ctx, contactType("d")); err != nil {
+		t.Fatal(err)
+	}
+	if replayed, failed, _, err := s.ReplayDeadLetters(ctx, "d", nil, nil); err != nil || replayed != 1 || failed != 0 {
+		t.Fatalf("replay of the delivered letter: %d replayed, %d failed, %v; want 1, 0", replayed, failed, err)
+	}
+}
+
 // mustDeadLetterService returns a service on db whose clock is now, with
 // the built-in KMS and queues (on real time, put forward by ahead) of db,
 // copies of dead letters kept in db, and domain "d" whose dead-letter
