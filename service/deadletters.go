@@ -123,6 +123,7 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 		return 0, 0, 0, err
 	}
 	var keep []taken
+	gone := map[string]bool{} // the IDs of the messages deleted
 	for i, t := range ts {
 		if ids != nil && !slices.Contains(ids, t.msg.ID) || t.entry.Letter == nil {
 			keep = append(keep, t)
@@ -164,12 +165,14 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			s.release(context.WithoutCancel(ctx), url, append(keep, ts[i+1:]...))
 			return replayed, failed, refused, err
 		}
+		gone[t.msg.ID] = true
 		// In, and in the store: the kept copy is not needed. Removed only
 		// once the message is gone, which a replay may find again until
 		// then (its delete failed, the server stopped); a crash between
 		// the two leaves the copy unnamed by any message, which the
-		// sweep removes.
-		if perr == nil {
+		// sweep removes. Another message naming it (this letter sent
+		// again by a replay whose delete then failed) keeps it.
+		if perr == nil && !copyNamedByOthers(ts, i, gone) {
 			s.dropCopy(ctx, dl, kept)
 		}
 	}
@@ -326,6 +329,26 @@ func (s *Service) renewCopy(ctx context.Context, dl *profiles.DeadLetter, c lett
 	}
 }
 
+// copyNamedByOthers tells whether a letter of ts other than ts[i], and not
+// deleted (gone), names the whole copy ts[i]'s letter names. Only the
+// messages taken are known: the sweep removes a copy no message names.
+func copyNamedByOthers(ts []taken, i int, gone map[string]bool) bool {
+	dl := ts[i].entry.Letter
+	if dl == nil || !dl.ObjectTruncated || dl.ObjectCopy == "" && dl.ObjectFile == "" {
+		return false
+	}
+	for j, t := range ts {
+		o := t.entry.Letter
+		if j == i || gone[t.msg.ID] || o == nil || !o.ObjectTruncated {
+			continue
+		}
+		if o.DomainName == dl.DomainName && o.ObjectCopy == dl.ObjectCopy && o.ObjectFile == dl.ObjectFile {
+			return true
+		}
+	}
+	return false
+}
+
 // DeleteDeadLetters deletes the messages of the domain's dead-letter queue
 // with the given IDs, and the whole copies kept for those that are the
 // domain's cut letters, and returns how many messages it deleted.
@@ -340,6 +363,7 @@ func (s *Service) DeleteDeadLetters(ctx context.Context, domain string, ids []st
 	}
 	var keep []taken
 	deleted := 0
+	gone := map[string]bool{} // the IDs of the messages deleted
 	for i, t := range ts {
 		if !slices.Contains(ids, t.msg.ID) {
 			keep = append(keep, t)
@@ -350,8 +374,12 @@ func (s *Service) DeleteDeadLetters(ctx context.Context, domain string, ids []st
 			return deleted, err
 		}
 		deleted++
-		// The letter is gone: so is the whole copy kept for it.
-		if dl := t.entry.Letter; dl != nil && dl.ObjectTruncated {
+		gone[t.msg.ID] = true
+		// The letter is gone: so is the whole copy kept for it, unless
+		// another message still names it (the letter sent again by a
+		// replay whose delete then failed: deleting one of the two must
+		// not leave the other without its object).
+		if dl := t.entry.Letter; dl != nil && dl.ObjectTruncated && !copyNamedByOthers(ts, i, gone) {
 			if c, err := s.locateCopy(dl); err == nil {
 				s.dropCopy(ctx, dl, c)
 			}

@@ -298,6 +298,86 @@ func TestDeliverSpooled_RenewsCopy(t *testing.T) {
 	}
 }
 
+// TestDeleteDeadLetters_CopyOfTwoMessages: a replay that fails sends its
+// letter again; should the delete of the first message then fail, two
+// messages name one whole copy. Deleting one of them keeps the copy, which
+// the other needs: it replays whole, and then its copy goes. Before, the
+// delete removed the copy, and the other letter could not be replayed.
+func TestDeleteDeadLetters_CopyOfTwoMessages(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpenSQLite(t)
+	s, _, queues, ahead := mustDeadLetterService(t, db, time.Now)
+	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
+		t.Fatal("ingestion into a missing object type succeeded")
+	}
+	name := mustCopyName(t, s, "d")
+	queues.down.Store(true)
+	if _, _, _, err := s.ReplayDeadLetters(ctx, "d", nil, nil); err == nil {
+		t.Fatal("a replay whose delete failed: nil error")
+	}
+	queues.down.Store(false)
+	ahead.Store(int64(time.Hour)) // the first message, hidden by the replay, is back
+	entries, err := s.ListDeadLetters(ctx, "d", 10)
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("the letters after a replay whose delete failed: %d, %v; want 2", len(entries), err)
+	}
+	var first string
+	for _, e := range entries {
+		if e.Letter == nil || e.Letter.ObjectCopy != name {
+			t.Fatalf("a letter %+v; want both naming copy %s", e.Letter, name)
+		}
+		if e.Letter.Attempts == 1 {
+			first = e.ID
+		}
+	}
+	if n, err := s.DeleteDeadLetters(ctx, "d", []string{first}); err != nil || n != 1 {
+		t.Fatalf("DeleteDeadLetters(the first): %d, %v; want 1", n, err)
+	}
+	mustCopy(t, db, "d", name)
+	if _, err := s.PutObjectType(ctx, contactType("d")); err != nil {
+		t.Fatal(err)
+	}
+	if replayed, failed, _, err := s.ReplayDeadLetters(ctx, "d", nil, nil); err != nil || replayed != 1 || failed != 0 {
+		t.Fatalf("replay of the letter left: %d replayed, %d failed, %v; want 1, 0", replayed, failed, err)
+	}
+	if _, err := db.FindDeadLetterCopy(ctx, "d", name); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("the whole copy once its last letter is replayed: %v; want it removed (ENOTFOUND)", err)
+	}
+}
+
+// TestReplayDeadLetters_CopyOfTwoMessages: two messages naming one whole
+// copy (as above) replayed together both go in, neither failing for want
+// of the copy the other's ingestion removed; then the copy goes.
+func TestReplayDeadLetters_CopyOfTwoMessages(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpenSQLite(t)
+	s, _, queues, ahead := mustDeadLetterService(t, db, time.Now)
+	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
+		t.Fatal("ingestion into a missing object type succeeded")
+	}
+	name := mustCopyName(t, s, "d")
+	queues.down.Store(true)
+	if _, _, _, err := s.ReplayDeadLetters(ctx, "d", nil, nil); err == nil {
+		t.Fatal("a replay whose delete failed: nil error")
+	}
+	queues.down.Store(false)
+	ahead.Store(int64(time.Hour))
+	if _, err := s.PutObjectType(ctx, contactType("d")); err != nil {
+		t.Fatal(err)
+	}
+	if replayed, failed, _, err := s.ReplayDeadLetters(ctx, "d", nil, nil); err != nil || replayed != 2 || failed != 0 {
+		t.Fatalf("replay of two letters naming one copy: %d replayed, %d failed, %v; want 2, 0", replayed, failed, err)
+	}
+	if entries, err := s.ListDeadLetters(ctx, "d", 10); err != nil || len(entries) != 0 {
+		t.Errorf("letters left after the replay: %d, %v; want none", len(entries), err)
+	}
+	if _, err := db.FindDeadLetterCopy(ctx, "d", name); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("the whole copy once both letters are replayed: %v; want it removed (ENOTFOUND)", err)
+	}
+}
+
 // mustDeadLetterService returns a service on db whose clock is now, with
 // the built-in KMS and queues (on real time, put forward by ahead) of db,
 // copies of dead letters kept in db, and domain "d" whose dead-letter
