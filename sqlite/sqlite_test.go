@@ -147,6 +147,7 @@ func TestDB_Migrations(t *testing.T) {
 			{Version: 11, Name: "0011_revoked_sessions.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 			{Version: 12, Name: "0012_stream_events.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 			{Version: 13, Name: "0013_stream_claims.sql", AppliedAt: "2026-03-01T12:00:00Z"},
+			{Version: 14, Name: "0014_dead_letter_copies.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 		}
 		if diff := cmp.Diff(want, readMigrations(t, ctx, path)); diff != "" {
 			t.Fatalf("schema_migrations after first open (-want +got):\n%s", diff)
