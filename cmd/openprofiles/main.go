@@ -28,13 +28,16 @@ func main() {
 
 // helpExitCode is the exit status of a command that printed its usage:
 // 0 when the command line asked for it (-h, -help or --help before any
-// "--"), 2 when the usage answers a command line that is incomplete.
+// "--", or a help command or verb), 2 when the usage answers a command
+// line that is incomplete.
 func helpExitCode(args []string) int {
-	for _, a := range args {
-		switch a {
-		case "--":
+	for i, a := range args {
+		switch {
+		case a == "--":
 			return 2
-		case "-h", "-help", "--help", "help":
+		case a == "-h" || a == "-help" || a == "--help":
+			return 0
+		case a == "help" && i <= 1: // "openprofiles help", "openprofiles iam help"
 			return 0
 		}
 	}
