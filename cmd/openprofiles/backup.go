@@ -430,23 +430,41 @@ The backup holds the KMS root key: keep it, and the dump, as secret as the serve
 	return err
 }
 
-// withoutPassword returns the PostgreSQL URL u without its password,
-// which is not printed.
+// withoutPassword returns the PostgreSQL URL u without its passwords,
+// which are not printed: the user info's, and the parameters password and
+// sslpassword (libpq and pgx take them there too). A URL that does not
+// parse is not printed at all (DATABASE-URL instead): where its password
+// is cannot be told.
 func withoutPassword(u string) string {
 	p, err := url.Parse(u)
-	if err != nil || p.User == nil {
+	if err != nil {
+		return "DATABASE-URL"
+	}
+	changed := false
+	if p.User != nil {
+		if _, ok := p.User.Password(); ok {
+			p.User = url.User(p.User.Username())
+			changed = true
+		}
+	}
+	if q := p.Query(); q.Has("password") || q.Has("sslpassword") {
+		q.Del("password")
+		q.Del("sslpassword")
+		p.RawQuery = q.Encode()
+		changed = true
+	}
+	if !changed {
 		return u
 	}
-	if _, ok := p.User.Password(); !ok {
-		return u
-	}
-	p.User = url.User(p.User.Username())
 	return p.String()
 }
 
 func passwordNote(u string) string {
-	if withoutPassword(u) == u {
+	switch withoutPassword(u) {
+	case u:
 		return ""
+	case "DATABASE-URL":
+		return "(DATABASE-URL: the --store URL, which does not parse as a URL, so is not printed.)\n"
 	}
 	return "(The URL's password is left out: give it in PGPASSWORD or ~/.pgpass.)\n"
 }

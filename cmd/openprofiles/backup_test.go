@@ -415,17 +415,30 @@ func TestBackup_Postgres(t *testing.T) {
 	}
 
 	t.Run("PasswordNotPrinted", func(t *testing.T) {
-		to := filepath.Join(t.TempDir(), "backup")
-		stdout, _, err := runBackup(t, "--data-dir", c.DataDir, "--store", "postgres://profiles:s3cr3t-pw@db.internal:5432/profiles?sslmode=require", "--to", to)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(stdout, "s3cr3t-pw") {
-			t.Errorf("output shows the URL's password:\n%s", stdout)
-		}
-		want := "pg_dump --format=custom --file=" + filepath.Join(to, "openprofiles.pgdump") + " 'postgres://profiles@db.internal:5432/profiles?sslmode=require'"
-		if !strings.Contains(stdout, want) || !strings.Contains(stdout, "PGPASSWORD") {
-			t.Errorf("output does not give %s and say where the password goes:\n%s", want, stdout)
+		for _, tc := range []struct{ name, url, want string }{
+			{"UserInfo", "postgres://profiles:s3cr3t-pw@db.internal:5432/profiles?sslmode=require", "'postgres://profiles@db.internal:5432/profiles?sslmode=require'"},
+			{"Parameter", "postgres://profiles@db.internal:5432/profiles?password=s3cr3t-pw&sslmode=require", "'postgres://profiles@db.internal:5432/profiles?sslmode=require'"},
+			{"SSLPassword", "postgresql://profiles@db.internal/profiles?sslmode=verify-full&sslpassword=s3cr3t-pw&sslkey=%2Fk.pem", "'postgresql://profiles@db.internal/profiles?sslkey=%2Fk.pem&sslmode=verify-full'"},
+			{"Both", "postgres://profiles:s3cr3t-pw@db.internal/profiles?password=s3cr3t-pw", "postgres://profiles@db.internal/profiles"},
+			{"NoURL", "postgres://profiles:s3cr3t-pw#x@db.internal/profiles", "DATABASE-URL"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				to := filepath.Join(t.TempDir(), "backup")
+				stdout, _, err := runBackup(t, "--data-dir", c.DataDir, "--store", tc.url, "--to", to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(stdout, "s3cr3t-pw") {
+					t.Errorf("output shows the URL's password:\n%s", stdout)
+				}
+				want := "pg_dump --format=custom --file=" + filepath.Join(to, "openprofiles.pgdump") + " " + tc.want + "\n"
+				if !strings.Contains(stdout, want) {
+					t.Errorf("output does not give %s:\n%s", want, stdout)
+				}
+				if tc.want != "DATABASE-URL" && !strings.Contains(stdout, "PGPASSWORD") {
+					t.Errorf("output does not say where the password goes:\n%s", stdout)
+				}
+			})
 		}
 	})
 }
