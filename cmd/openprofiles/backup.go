@@ -124,6 +124,9 @@ type backup struct {
 	getenv      func(string) string
 	made        []string // what it wrote into to, to remove on failure
 	manifest    Manifest
+	// databaseCopied, when set, is called once the database is copied
+	// (tests: what a server does meanwhile).
+	databaseCopied func()
 }
 
 func (b *backup) warn(format string, args ...any) {
@@ -179,6 +182,9 @@ func (b *backup) run(ctx context.Context, onPostgres bool) (_ *Manifest, err err
 		if err := b.note(databaseFile); err != nil {
 			return nil, err
 		}
+	}
+	if b.databaseCopied != nil {
+		b.databaseCopied()
 	}
 
 	for _, k := range keyMaterial {
