@@ -159,13 +159,29 @@ func (b *backup) run(ctx context.Context, onPostgres bool) (_ *Manifest, err err
 
 	m := &b.manifest
 	m.Format, m.Version, m.Commit = 1, profiles.Version, profiles.Commit
-	m.Created = time.Now().UTC().Format(time.RFC3339)
 	m.DataDir = absPath(b.dataDir)
 
-	// The database first: whatever it holds was written after the key
-	// material that seals it (a server writes its secrets at its first
-	// start, before its first key) and before the dead letters' whole
-	// copies its letters name (written before the letter is sent).
+	// The dead letters of the data dir before the database, the key
+	// material after it. A server moves dead letters out of the data dir
+	// into the database (the spool delivers a letter into a queue, which
+	// may be the built-in one), and no longer writes whole copies there
+	// (an earlier version's, which a replay or the sweep removes): copied
+	// before the database, every letter and copy the data dir held when
+	// the database's snapshot began is in the backup (a letter delivered
+	// meanwhile is there twice, as after a crash of the server while it
+	// delivered the spool). Copied after it, a letter delivered while the
+	// database was being copied would be in neither. The spool just
+	// before the database, so that the letters spooled between the two
+	// are as few as can be. The key material was written at the first
+	// start, before the database's first key: copied after the database,
+	// it is there for every key of the copy.
+	if err := b.copyDeadLetterCopies(); err != nil {
+		return nil, err
+	}
+	if _, err := b.copyFile(spoolFile); err != nil {
+		return nil, err
+	}
+	m.Created = time.Now().UTC().Format(time.RFC3339)
 	if onPostgres {
 		m.Store = "postgres"
 		m.Database = "PostgreSQL: not in this backup; dump it with pg_dump (" + pgDumpFile + ")"
@@ -200,12 +216,6 @@ func (b *backup) run(ctx context.Context, onPostgres bool) (_ *Manifest, err err
 			b.warn("%s is not in %s: if the server takes it from %s, keep that value with the backup; else the server has not started there yet", k.file, b.dataDir, k.env)
 			m.LeftOut = append(m.LeftOut, k.file+": not in the data dir")
 		}
-	}
-	if _, err := b.copyFile(spoolFile); err != nil {
-		return nil, err
-	}
-	if err := b.copyDeadLetterCopies(); err != nil {
-		return nil, err
 	}
 	if err := b.noteLeftOut(); err != nil {
 		return nil, err
