@@ -139,6 +139,11 @@ func (b *backup) run(ctx context.Context, onPostgres bool) (_ *Manifest, err err
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("data dir %s is not a directory", b.dataDir)
 	}
+	if in, err := within(b.to, b.dataDir); err != nil {
+		return nil, err
+	} else if in {
+		return nil, fmt.Errorf("--to %s is inside the data dir %s: a backup there goes with the data dir (and is in the next backups); give a directory outside it", b.to, b.dataDir)
+	}
 	created, err := makeBackupDir(b.to)
 	if err != nil {
 		return nil, err
@@ -246,6 +251,47 @@ func makeBackupDir(dir string) (created bool, err error) {
 		return false, fmt.Errorf("--to %s is not empty (it holds %s): give a new or empty directory, a backup never overwrites one", dir, entries[0].Name())
 	}
 	return false, os.Chmod(dir, 0o700)
+}
+
+// within reports whether path is dir or inside it, symbolic links
+// followed (path need not exist: the links of its longest existing prefix
+// are).
+func within(path, dir string) (bool, error) {
+	p, err := resolve(path)
+	if err != nil {
+		return false, err
+	}
+	d, err := resolve(dir)
+	if err != nil {
+		return false, err
+	}
+	rel, err := filepath.Rel(d, p)
+	if err != nil {
+		return false, nil
+	}
+	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)), nil
+}
+
+// resolve returns the absolute path of path, the symbolic links of its
+// longest existing prefix resolved.
+func resolve(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	rest := ""
+	for p := abs; ; p = filepath.Dir(p) {
+		r, err := filepath.EvalSymlinks(p)
+		if err == nil {
+			return filepath.Join(r, rest), nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		if filepath.Dir(p) == p {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(p), rest)
+	}
 }
 
 // copyFile copies the data dir's file name (slash-separated) into the

@@ -345,6 +345,22 @@ func TestBackup_Refuses(t *testing.T) {
 		checkModes(t, to)
 		readManifest(t, to)
 	})
+	t.Run("InsideDataDir", func(t *testing.T) {
+		link := filepath.Join(t.TempDir(), "data")
+		if err := os.Symlink(c.DataDir, link); err != nil {
+			t.Fatal(err)
+		}
+		before := mustList(t, c.DataDir)
+		for _, to := range []string{filepath.Join(c.DataDir, "backups", "b1"), filepath.Join(link, "b2"), c.DataDir} {
+			_, stderr, err := runBackup(t, "--data-dir", c.DataDir, "--to", to)
+			if err == nil || !strings.Contains(err.Error(), "inside the data dir") {
+				t.Errorf("backup to %s: err %v (%s), want it refused as inside the data dir", to, err, stderr)
+			}
+		}
+		if got := mustList(t, c.DataDir); got != before {
+			t.Errorf("the data dir holds %s after the refusals, %s before", got, before)
+		}
+	})
 	t.Run("NoDatabase", func(t *testing.T) {
 		empty := t.TempDir()
 		to := filepath.Join(t.TempDir(), "backup")
