@@ -26,9 +26,12 @@ type BackupInfo struct {
 // a reader takes no lock that a writer needs; checkpoints cannot pass its
 // snapshot, so the WAL grows while it runs). The copy is then checked
 // with PRAGMA integrity_check; on any failure dst is removed. Backup never
-// creates, writes or migrates src. Run it as the user the server runs as:
-// with no server running, its connection makes src's -wal and -shm while
-// it reads (and removes them after).
+// creates or migrates src, and writes it only as SQLite does when its
+// connection is the last one to close (no server running): what a server
+// killed before it closed left in the -wal is checkpointed into src (as
+// that server's next start would), and -wal and -shm are removed. Run it
+// as the user the server runs as: with no server running, its connection
+// makes src's -wal and -shm while it reads (and removes them after).
 func Backup(ctx context.Context, src, dst string) (_ BackupInfo, err error) {
 	abs, err := filepath.Abs(src)
 	if err != nil {

@@ -74,7 +74,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	var dataDir, store, to string
 	fs.StringVar(&dataDir, "data-dir", envString(getenv, "OPENPROFILES_DATA_DIR", d.DataDir), "`directory` of the server to back up (env OPENPROFILES_DATA_DIR)")
 	fs.StringVar(&store, "store", envString(getenv, "OPENPROFILES_STORE", "sqlite"), "the server's store: `sqlite` or its PostgreSQL URL, as given to serve (env OPENPROFILES_STORE)")
-	fs.StringVar(&to, "to", "", "`directory` to write the backup to: it must not exist, or be empty")
+	fs.StringVar(&to, "to", "", "`directory` to write the backup to, outside the data dir: it must not exist, or be empty")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: openprofiles backup --data-dir DIR --to BACKUP-DIR [flags]
 
