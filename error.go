@@ -98,3 +98,12 @@ func ErrorMessage(err error) string {
 	}
 	return "Internal error."
 }
+
+// ErrStorageFull is in the chain of the error of a write that a store could
+// not make because its storage is full: the disk, or a limit on the size of
+// its files. The write was not made (its transaction rolled back). Its
+// message, sent to the caller, says so; transports need not log each such
+// request, since the store logs when its storage becomes full and when it
+// takes writes again.
+var ErrStorageFull = &Error{Code: EINTERNAL,
+	Message: "The server's storage is full: the write was not made. Retry once space has been freed on the server."}

@@ -128,6 +128,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		we := toWireError(err)
 		if we.Status >= 500 && we.Status != http.StatusNotImplemented {
 			level = slog.LevelError
+		}
+		// A full storage is logged by the store, once, not per request.
+		if level == slog.LevelError && !errors.Is(err, profiles.ErrStorageFull) {
 			s.Logger.Error("request failed", "request_id", c.requestID, "operation", c.operation, "err", err)
 		}
 		status, errType = we.Status, we.Type

@@ -160,6 +160,9 @@ func (in *Intake) serve(w http.ResponseWriter, r *http.Request, operation string
 		status, errType = we.Status, we.Type
 		if status >= 500 && status != http.StatusNotImplemented {
 			level = slog.LevelError
+		}
+		// A full storage is logged by the store, once, not per request.
+		if level == slog.LevelError && !errors.Is(err, profiles.ErrStorageFull) {
 			in.logger().Error("connect request failed", "request_id", q.id, "operation", operation, "err", err)
 		}
 		b, _ = json.Marshal(struct {

@@ -3,7 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
+
+	"github.com/openprofiles/profiles"
 )
 
 // Checkpoints copy the pages that commits appended to the WAL back into the
@@ -58,6 +61,8 @@ func (db *DB) checkpointLoop(cdb *sql.DB, quit <-chan struct{}, done chan<- stru
 	t := time.NewTimer(CheckpointInterval)
 	defer t.Stop()
 	lastWALPages := -1
+	failing, logged := false, false // failing since the last success; and logged so
+	var loggedFail time.Time
 	for {
 		select {
 		case <-quit:
@@ -66,11 +71,32 @@ func (db *DB) checkpointLoop(cdb *sql.DB, quit <-chan struct{}, done chan<- stru
 		}
 		var busy, walPages, copied int
 		err := cdb.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &walPages, &copied)
-		if err != nil {
-			db.Logger.Warn("sqlite: checkpoint", "err", err)
+		// A failing checkpoint is logged when it begins to fail (at most
+		// once per StorageLogInterval) and when it succeeds again, not at
+		// every run: with the storage full (which the store logs,
+		// storage.go) it fails until there is room, and then goes on by
+		// itself.
+		switch {
+		case err != nil && !failing:
+			failing = true
+			if errors.Is(db.storageErr(err), profiles.ErrStorageFull) {
+				break
+			}
+			if now := time.Now(); now.Sub(loggedFail) >= StorageLogInterval {
+				loggedFail, logged = now, true
+				db.Logger.Warn("sqlite: checkpoint failed; retrying", "data_dir", db.dir, "err", err)
+			}
+		case err == nil && failing:
+			failing = false
+			if logged {
+				logged = false
+				db.Logger.Info("sqlite: checkpoints succeed again", "data_dir", db.dir)
+			}
 		}
 		pause := CheckpointInterval
 		switch {
+		case err != nil:
+			pause = RestartPause
 		case walPages >= WriterAutoCheckpointPages:
 			pause = RestartPause
 		case err == nil && walPages == lastWALPages && copied == walPages:

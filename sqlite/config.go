@@ -55,7 +55,7 @@ func (db *DB) CreateConfig(ctx context.Context, c *profiles.DomainConfig, limit 
 		c.DomainName, c.Kind, c.Name, nonNil(c.Data), created, updated); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	c.CreatedAt, c.LastUpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
@@ -104,7 +104,7 @@ func (db *DB) UpdateConfig(ctx context.Context, domain, kind, name string, fn fu
 		nonNil(c.Data), updated, domain, kind, name); err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	c.LastUpdatedAt = time.UnixMilli(updated).UTC()
@@ -134,7 +134,7 @@ func (db *DB) DeleteConfig(ctx context.Context, domain, kind, name string) error
 		}
 		return configNotFound(domain, kind, name)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return nil

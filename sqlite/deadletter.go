@@ -37,7 +37,7 @@ func (db *DB) PutDeadLetterCopy(ctx context.Context, c *profiles.DeadLetterCopy)
 		c.DomainName, c.Name, created, nonNil(c.Data)); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	c.CreatedAt = time.UnixMilli(created).UTC()
@@ -76,7 +76,7 @@ func (db *DB) DeleteDeadLetterCopy(ctx context.Context, domain, name string) err
 	} else if n == 0 {
 		return deadLetterCopyNotFound(domain, name)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return nil
@@ -103,7 +103,7 @@ func (db *DB) DeleteDeadLetterCopiesBefore(ctx context.Context, before time.Time
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return int(n), nil

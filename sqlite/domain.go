@@ -25,7 +25,7 @@ func (db *DB) CreateDomain(ctx context.Context, d *profiles.Domain, limit int) e
 	if err := createDomain(ctx, tx, d, limit, db.now()); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: create domain: %w", err)
 	}
 	return nil
@@ -55,7 +55,7 @@ func (db *DB) UpdateDomain(ctx context.Context, name string, fn func(*profiles.D
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return nil, fmt.Errorf("sqlite: update domain: %w", err)
 	}
 	return d, nil
@@ -78,7 +78,7 @@ func (db *DB) DeleteDomain(ctx context.Context, name string) error {
 	if err := deleteDomain(ctx, tx, name); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: delete domain: %w", err)
 	}
 	return nil

@@ -200,7 +200,7 @@ func (db *DB) ClaimStreamEvents(ctx context.Context, now time.Time, lease, reten
 		}
 		events = append(events, taken...)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	slices.SortFunc(events, func(a, b *profiles.StreamEvent) int { return cmp.Compare(a.Seq, b.Seq) })
@@ -246,7 +246,7 @@ func (db *DB) FinishStreamClaim(ctx context.Context, domain, stream string, clai
 			return fmt.Errorf("sqlite: %s: %w", op, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return nil
@@ -266,7 +266,7 @@ func (db *DB) PurgeStreamEvents(ctx context.Context, domain, stream string) erro
 			return fmt.Errorf("sqlite: %s: %w", op, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return nil

@@ -120,7 +120,7 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *profiles.AccessKey) error 
 	case err != nil:
 		return fmt.Errorf("sqlite: create access key: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: create access key: %w", err)
 	}
 	k.CreatedAt, k.LastUsedAt = fromMillis(created), kmsTime(kmsMillis(k.LastUsedAt))
@@ -177,7 +177,7 @@ func (db *DB) UpdateAccessKeyStatus(ctx context.Context, principal, id, status s
 	if _, err := tx.ExecContext(ctx, `UPDATE iam_access_keys SET status = ? WHERE id = ?`, status, id); err != nil {
 		return fmt.Errorf("sqlite: update access key status: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: update access key status: %w", err)
 	}
 	return nil
@@ -288,7 +288,7 @@ func (db *DB) deleteOfPrincipal(ctx context.Context, op, principal, query string
 	} else if n == 0 {
 		return notFound(ctx, tx)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return nil
@@ -416,7 +416,7 @@ func (db *DB) RevokeSession(ctx context.Context, id string, expires time.Time) e
 		ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`, id, expires.UnixMilli()); err != nil {
 		return fmt.Errorf("sqlite: revoke session: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: revoke session: %w", err)
 	}
 	return nil

@@ -77,7 +77,7 @@ func (db *DB) PutIntegration(ctx context.Context, in *profiles.Integration) erro
 	); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	in.CreatedAt, in.LastUpdatedAt = fromMillis(created), fromMillis(updated)
@@ -160,7 +160,7 @@ func (db *DB) DeleteIntegration(ctx context.Context, domain, uri string) error {
 		}
 		return integrationNotFound(domain, uri)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return nil
@@ -196,7 +196,7 @@ func (db *DB) MoveIntegration(ctx context.Context, uri, to string) (*profiles.In
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return in, nil
@@ -231,7 +231,7 @@ func (db *DB) PutInstance(ctx context.Context, in *profiles.Instance) error {
 	} else if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	in.CreatedAt = fromMillis(created)

@@ -43,7 +43,7 @@ func (db *DB) CreateKMSKey(ctx context.Context, k *profiles.KMSKey) error {
 	} else if err != nil {
 		return fmt.Errorf("sqlite: create kms key: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: create kms key: %w", err)
 	}
 	k.CreatedAt, k.DeletionDate = fromMillis(created.UnixMilli()), kmsTime(kmsMillis(k.DeletionDate))
@@ -97,7 +97,7 @@ func (db *DB) UpdateKMSKey(ctx context.Context, keyID string, fn func(*profiles.
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return nil, fmt.Errorf("sqlite: update kms key: %w", err)
 	}
 	return k, nil
@@ -153,7 +153,7 @@ func (db *DB) CreateKMSAlias(ctx context.Context, a *profiles.KMSAlias) error {
 	} else if err != nil {
 		return fmt.Errorf("sqlite: create kms alias: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: create kms alias: %w", err)
 	}
 	a.CreatedAt, a.LastUpdatedAt = fromMillis(created.UnixMilli()), fromMillis(updated.UnixMilli())
@@ -196,7 +196,7 @@ func (db *DB) UpdateKMSAlias(ctx context.Context, name, keyID string, updatedAt 
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return nil, fmt.Errorf("sqlite: update kms alias: %w", err)
 	}
 	return a, nil
@@ -267,7 +267,7 @@ func (db *DB) CreateKMSGrant(ctx context.Context, g *profiles.KMSGrant) error {
 	} else if err != nil {
 		return fmt.Errorf("sqlite: create kms grant: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: create kms grant: %w", err)
 	}
 	g.CreatedAt = fromMillis(created.UnixMilli())
@@ -336,7 +336,7 @@ func (db *DB) deleteKMSRow(ctx context.Context, op, query string, notFound error
 	} else if n == 0 {
 		return notFound
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return nil

@@ -119,7 +119,7 @@ func (db *DB) UpdateQueue(ctx context.Context, name string, fn func(*profiles.Qu
 	if q, err = findQueue(ctx, tx, name); err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return q, nil
@@ -206,7 +206,7 @@ func (db *DB) ReceiveMessages(ctx context.Context, queue string, max int, now ti
 			return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return msgs, nil
@@ -242,7 +242,7 @@ func (db *DB) PurgeQueue(ctx context.Context, queue string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM queue_messages WHERE queue = ?`, queue); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return nil
@@ -287,7 +287,7 @@ func (db *DB) writeByHandle(ctx context.Context, op, queue, handle, query string
 		}
 		return profiles.Errorf(profiles.ENOTFOUND, "no message of queue %q has the receipt handle %q (deleted, or received again since)", queue, handle)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return nil

@@ -115,6 +115,8 @@ type DB struct {
 	cdb           *sql.DB    // the checkpointer's connection (checkpoint.go)
 	cpDone        chan struct{}
 	pagesWritten  atomic.Int64 // pages the writer wrote to the WAL (pages.go)
+	dir           string       // the database file's directory, absolute
+	storage       storageState // whether writes find the storage full (storage.go)
 }
 
 // NewDB returns a DB on the database file at path. Call Open before use.
@@ -145,7 +147,8 @@ func (db *DB) Open() (err error) {
 	if err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+	db.dir = filepath.Dir(abs)
+	if err := os.MkdirAll(db.dir, 0o700); err != nil {
 		return fmt.Errorf("sqlite: open: %w", err)
 	}
 	// A new database file is the owner's alone (SQLite would make it
@@ -393,7 +396,7 @@ func (db *DB) applyMigration(ctx context.Context, m migrate.Migration) error {
 		m.Version, m.Name, db.now().Format(time.RFC3339Nano)); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return err
 	}
 	db.Logger.Info("applied migration", "version", m.Version, "name", m.Name, "path", db.path)

@@ -147,6 +147,17 @@ func (db *DB) commitGroup(group []*update) {
 		}
 		return nil
 	}()
+	// A full storage, in the COMMIT or in an Update's statements, is
+	// noted and marked (storage.go); a commit notes there was room.
+	switch {
+	case err != nil:
+		err = db.storageErr(err)
+	case committed > 0:
+		db.storageOK()
+	}
+	for i := range errs {
+		errs[i] = db.storageErr(errs[i])
+	}
 	// Counted before the answers: PagesWritten includes an Update's pages
 	// when the Update returns.
 	db.countPagesWritten(context.Background())
@@ -233,7 +244,7 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time, limit int) (int,
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete expired: %w", err)
 	}
-	if err := stx.Commit(); err != nil {
+	if err := db.commit(stx); err != nil {
 		return 0, fmt.Errorf("sqlite: delete expired: %w", err)
 	}
 	return n, nil

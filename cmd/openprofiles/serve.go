@@ -566,6 +566,13 @@ func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, `{"status":"unavailable"}`)
 		return
 	}
+	// Writes fail while the storage is full, reads go on, and writes
+	// succeed again by themselves once there is room: no restart is
+	// needed, so the server stays in service, but says so.
+	if s, ok := m.DB.(interface{ StorageFull() bool }); ok && s.StorageFull() {
+		fmt.Fprintln(w, `{"status":"degraded","storage":"full"}`)
+		return
+	}
 	fmt.Fprintln(w, `{"status":"ok"}`)
 }
 

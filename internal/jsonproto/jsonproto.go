@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/sigv4"
 )
 
@@ -84,6 +85,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status, exception = a.WriteError(w, err)
 		if status >= 500 {
 			level = slog.LevelError
+		}
+		// A full storage is logged by the store, once, not per request.
+		if level == slog.LevelError && !errors.Is(err, profiles.ErrStorageFull) {
 			a.logger().Error(a.Name+" request failed", "request_id", id, "operation", c.Operation, "err", err)
 		}
 	}
