@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 )
@@ -14,9 +15,14 @@ type rotatingFile struct {
 	maxBytes int64
 	keep     int
 
-	mu   sync.Mutex
-	f    *os.File
-	size int64
+	// logger gets a line when writes begin to fail (the disk full) and
+	// one when they succeed again; nil: none.
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	f       *os.File
+	size    int64
+	failing bool // the last write failed
 }
 
 func openRotatingFile(path string, maxBytes int64, keep int) (*rotatingFile, error) {
@@ -51,8 +57,26 @@ func (r *rotatingFile) Write(p []byte) (int, error) {
 		}
 	}
 	n, err := r.f.Write(p)
+	if err != nil {
+		// A line cut short (the disk full) is taken back, so that the
+		// next line does not glue to it into one that does not parse.
+		if n > 0 && r.f.Truncate(r.size) == nil {
+			n = 0
+		}
+		r.size += int64(n)
+		if !r.failing && r.logger != nil {
+			r.logger.Error("audit log: write failed; audit lines are lost until writes succeed again (free space on its disk)",
+				"path", r.path, "err", err)
+		}
+		r.failing = true
+		return n, err
+	}
 	r.size += int64(n)
-	return n, err
+	if r.failing && r.logger != nil {
+		r.logger.Info("audit log: writes succeed again", "path", r.path)
+	}
+	r.failing = false
+	return n, nil
 }
 
 func (r *rotatingFile) rotate() error {

@@ -482,6 +482,7 @@ func (m *Main) openAudit() (*slog.Logger, error) {
 		if err != nil {
 			return nil, err
 		}
+		f.logger = m.Logger
 		m.audit, w = f, f
 	}
 	return slog.New(slog.NewJSONHandler(w, nil)), nil
