@@ -275,7 +275,10 @@ func (s *Server) dlqAction(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		done = fmt.Sprintf("Deleted %d dead letter(s).", n)
+		done = fmt.Sprintf("Deleted %d dead letters.", n)
+		if n == 1 {
+			done = "Deleted 1 dead letter."
+		}
 	default:
 		s.fail(w, r, profiles.Errorf(profiles.EINVALID, "Unknown action: choose replay or delete."))
 		return

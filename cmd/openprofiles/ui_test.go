@@ -318,3 +318,20 @@ func (b *browser) signIn(keyID, secret string) {
 func jsString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
 }
+
+// scrollsSideways reports whether the page is wider than a window width
+// px wide (a phone's), then puts the window back to its size.
+func (b *browser) scrollsSideways(width int64) bool {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 800)); err != nil {
+		b.t.Fatal(err)
+	}
+	defer chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900))
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("document.documentElement.scrollWidth > window.innerWidth"))
+	if err != nil {
+		b.t.Fatalf("page width: %v", err)
+	}
+	return wide
+}

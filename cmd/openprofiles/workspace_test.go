@@ -314,6 +314,9 @@ func TestConsole_DeadLetters(t *testing.T) {
 		t.Errorf("the chart has %d failure bars, want 1 (this hour)", n)
 	}
 	b.shot("domain-overview")
+	if b.scrollsSideways(375) {
+		t.Errorf("the domain overview scrolls sideways at 375 px")
+	}
 
 	b.open("/console/domains/ops/dlq")
 	letters := b.mustContain("#dead-letters", "KMS_KEY_STATE", "import", "contact", "dl0@example.com")
@@ -334,7 +337,7 @@ func TestConsole_DeadLetters(t *testing.T) {
 	b.click(`#dead-letters > li:first-child button[value="replay-one"]`)
 	b.mustContain(".flash", "1 ingested, 0 failed")
 	b.click(`#dead-letters > li:first-child button[value="delete-one"]`)
-	b.mustContain(".flash", "Deleted 1")
+	b.mustContain(".flash", "Deleted 1 dead letter.")
 	if n := b.count("#dead-letters > li"); n != 2 {
 		t.Errorf("%d dead letters left, want 2", n)
 	}
