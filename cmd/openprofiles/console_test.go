@@ -160,12 +160,23 @@ func TestConsole_ActivationErrors(t *testing.T) {
 	b.fill("#domain_name", "Acme")
 	b.click(`button[value="next"]`)
 	b.check("#queue_existing")
+	// No queue chosen: the list is marked, as a field in error is.
+	if r := b.click(`button[value="next"]`); r.Status != http.StatusBadRequest {
+		t.Errorf("an existing queue, none chosen: status %d, want 400", r.Status)
+	}
+	b.mustContain("#queue_url_error", "Choose a queue")
+	if n := b.count(`#queue_url[aria-invalid="true"]`); n != 1 {
+		t.Errorf("the queue list in error is not marked invalid")
+	}
 	b.fill("#queue_url", queue)
 	b.click(`button[value="next"]`)
 	b.check("#key_existing")
 	b.fill("#key_arn", bare)
 	if r := b.click("#submit"); r.Status != http.StatusBadRequest {
 		t.Errorf("a key without the service grant: status %d, want 400", r.Status)
+	}
+	if n := b.count(`#key_arn[aria-invalid="true"]`); n != 1 {
+		t.Errorf("the key list in error is not marked invalid")
 	}
 	b.mustContain("#key_arn_error", "does not allow profile.amazonaws.com", "kms:GenerateDataKey")
 	if b.value("#key_arn") != bare {
