@@ -72,6 +72,20 @@ func (f *profileForm) AddressInputs() []FormField {
 	return out
 }
 
+// Focus returns the name of the form's first field in error, in the
+// order of the page, or "": the page puts the keyboard focus there.
+func (f *profileForm) Focus() string {
+	for _, in := range append(f.Inputs(), f.AddressInputs()...) {
+		if in.Error != "" {
+			return in.Name
+		}
+	}
+	if f.Errors["attributes"] != "" {
+		return "attributes"
+	}
+	return ""
+}
+
 var (
 	emailRE     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	birthDateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)

@@ -126,8 +126,10 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 				http.Redirect(w, r, Prefix+"signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			http.Error(w, "Sign in first: your session has ended.", http.StatusUnauthorized)
+			// A form sent after the session ended (it expired, or was
+			// signed out in another tab): say so on the sign-in page,
+			// which leads back to the form's page.
+			s.signinForm(w, r, http.StatusUnauthorized, "Your session ended before this form was sent: nothing was saved. Sign in again, then send the form again.", formPage(r))
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
@@ -179,10 +181,27 @@ type signinData struct {
 }
 
 func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) {
+	s.signinForm(w, r, http.StatusOK, "", safeNext(r.URL.Query().Get("next")))
+}
+
+// signinForm renders the sign-in page with the status and error msg (or
+// none); signing in leads to next.
+func (s *Server) signinForm(w http.ResponseWriter, r *http.Request, status int, msg, next string) {
 	pre := newNonce()
 	s.setCookie(w, r, preCookie, pre, 3600)
-	s.render(w, r, http.StatusOK, "signin", &page{Title: "Sign in", CSRF: base64.RawURLEncoding.EncodeToString(s.mac("signin", pre)),
-		Data: signinData{Next: safeNext(r.URL.Query().Get("next"))}})
+	s.render(w, r, status, "signin", &page{Title: "Sign in", Error: msg, CSRF: base64.RawURLEncoding.EncodeToString(s.mac("signin", pre)),
+		Data: signinData{Next: next}})
+}
+
+// formPage returns the console page a form was sent from (its Referer,
+// when that is a page of this console on this host), else the console's
+// home.
+func formPage(r *http.Request) string {
+	u, err := url.Parse(r.Referer())
+	if err != nil || u.Host != r.Host {
+		return Prefix
+	}
+	return safeNext(u.RequestURI())
 }
 
 func (s *Server) signin(w http.ResponseWriter, r *http.Request) {

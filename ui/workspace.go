@@ -355,8 +355,16 @@ func (s *Server) mergePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &mergeData{}
-	for _, pid := range []string{id, r.URL.Query().Get("other")} {
+	other := r.URL.Query().Get("other")
+	for _, pid := range []string{id, other} {
 		p, err := s.findProfile(r, domain, pid)
+		if err != nil && pid == other && profiles.ErrorCode(err) == profiles.ENOTFOUND && s.mergedInto(r, domain, other, id) {
+			// The page again after its merge (Back, a reload, a second
+			// tab): the merged profile, not an error.
+			http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id,
+				"Profile "+other+" was merged into this one already."), http.StatusSeeOther)
+			return
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -264,6 +264,44 @@ func TestWorkspace_FieldErrorsDescribed(t *testing.T) {
 	if len(described) != 3 {
 		t.Errorf("invalid inputs %v, want 3", described)
 	}
+	// The keyboard focus is on the first of them, to correct it at once.
+	if got := b.waitFocused("#EmailAddress"); !strings.HasPrefix(got, "#EmailAddress ") {
+		t.Errorf("after the errors the focus is on %q, want #EmailAddress", got)
+	}
+}
+
+// TestWorkspace_FormAfterSessionEnded: a form sent after its session ended
+// (signed out in another tab, or expired) shows the sign-in page saying
+// why nothing was saved, and signing in leads back to the form's page.
+func TestWorkspace_FormAfterSessionEnded(t *testing.T) {
+	m := MustRunMain(t)
+	if _, err := MustClient(t, m).CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("d"),
+		DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	b := mustBrowser(t, m)
+	b.signIn(testKeyID, testSecret)
+	b.open("/console/domains/d/profiles/new")
+	b.fill("#FirstName", "Lea")
+	other := b.newTab()
+	other.open("/console/domains")
+	other.click("form.signout button")
+
+	if r := b.click("#save"); r.Status != http.StatusUnauthorized {
+		t.Errorf("the form after sign-out: status %d, want 401", r.Status)
+	}
+	b.mustContain("#page-error", "session ended", "nothing was saved")
+	ctx, cancel := b.timeout()
+	defer cancel()
+	if _, err := chromedp.RunResponse(ctx, chromedp.SendKeys(chromedp.CSS("#access_key_id"), testKeyID+"\t"+testSecret+"\r")); err != nil {
+		t.Fatalf("sign in again: %v", err)
+	}
+	if u, _ := url.Parse(b.location()); u.Path != "/console/domains/d/profiles/new" {
+		t.Errorf("signing in again led to %s, want the form's page", b.location())
+	}
+	if ids := mustProfilesNamed(t, m, "d", "Lea"); len(ids) != 0 {
+		t.Errorf("profiles %v were created by a form without a session", ids)
+	}
 }
 
 // TestWorkspace_ContactHistoryIncomplete: when a later page of a
@@ -357,6 +395,15 @@ func TestWorkspace_MergeOnce(t *testing.T) {
 		tab.mustContain(".flash", "Profile "+dup+" merged into this one.")
 		tab.mustContain(`dd[data-field="PhoneNumber"]`, "+12065550100")
 	}
+	// The confirmation page again (Back, a reload): the merged profile,
+	// not "profile not found".
+	if st := b.open(merge); st != http.StatusOK {
+		t.Errorf("the merge page after the merge: %d, want Ann's page\n%s", st, b.text("main"))
+	}
+	if u, _ := url.Parse(b.location()); !strings.HasSuffix(u.Path, "/profiles/"+ann) {
+		t.Errorf("the merge page after the merge led to %s, want Ann's page", b.location())
+	}
+	b.mustContain(".flash", "Profile "+dup+" was merged into this one already.")
 	got, err := client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: dn, KeyName: aws.String("_profileId"), Values: []string{dup}})
 	if err != nil || len(got.Items) != 1 || aws.ToString(got.Items[0].ProfileId) != ann {
 		t.Fatalf("after the merge, _profileId %s finds %+v, %v; want Ann's profile only", dup, got, err)
