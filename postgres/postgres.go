@@ -44,6 +44,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -119,6 +120,9 @@ type DB struct {
 	MaxAttempts int
 
 	types *rowcodec.ObjectTypeCache // decoded object types (rowcodec)
+
+	schemaKnown int          // the highest migration this program has
+	schemaAhead atomic.Int64 // the database's schema version once CheckSchema found it past schemaKnown (schema.go)
 }
 
 // NewDB returns a DB on the database named by dsn, a connection string
@@ -167,6 +171,8 @@ func (db *DB) Open() (err error) {
 	if _, ok := params["application_name"]; !ok {
 		params["application_name"] = "openprofiles"
 	}
+	db.schemaKnown = migrations[len(migrations)-1].Version
+	cfg.PrepareConn = db.prepareConn
 
 	ctx := context.Background()
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {

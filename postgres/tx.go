@@ -166,6 +166,9 @@ const commitTimeout = 30 * time.Second
 // (a second profile for a retried CreateProfile). An error that leaves the
 // outcome unknown (the connection failed) says so.
 func (db *DB) commit(ctx context.Context, ptx pgx.Tx, op string) error {
+	if err := db.schemaTooNew(); err != nil {
+		return err // noticed while the transaction ran: it rolls back
+	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
 	err := ptx.Commit(cctx)

@@ -42,7 +42,7 @@ func (db *DB) CreatePrincipal(ctx context.Context, p *profiles.Principal) error 
 		return err
 	}
 	created := stamp(p.CreatedAt, db.now().UnixMilli())
-	if _, err := db.wdb.ExecContext(ctx, `INSERT INTO iam_principals (`+principalColumns+`)
+	if _, err := db.execWrite(ctx, `INSERT INTO iam_principals (`+principalColumns+`)
 		VALUES (?, ?, ?, ?, ?)`, p.Name, p.Type, p.ID, p.ARN, created,
 	); isUniqueViolation(err) {
 		return profiles.Errorf(profiles.ECONFLICT, "a user or role named %q already exists", p.Name)
@@ -189,7 +189,7 @@ func (db *DB) UpdateAccessKeyStatus(ctx context.Context, principal, id, status s
 // deleted since the request that used it was verified).
 func (db *DB) TouchAccessKey(ctx context.Context, id string, t time.Time) error {
 	used := stamp(t, db.now().UnixMilli())
-	if _, err := db.wdb.ExecContext(ctx, `UPDATE iam_access_keys SET last_used_at = ?
+	if _, err := db.execWrite(ctx, `UPDATE iam_access_keys SET last_used_at = ?
 		WHERE id = ? AND last_used_at < ?`, used, id, used); err != nil {
 		return fmt.Errorf("sqlite: touch access key: %w", err)
 	}
@@ -209,7 +209,7 @@ func (db *DB) DeleteAccessKey(ctx context.Context, principal, id string) error {
 // UpdatedAt as stored. Returns ENOTFOUND for a missing principal.
 func (db *DB) PutPrincipalPolicy(ctx context.Context, p *profiles.PrincipalPolicy) error {
 	updated := stamp(p.UpdatedAt, db.now().UnixMilli())
-	_, err := db.wdb.ExecContext(ctx, `INSERT INTO iam_policies (`+policyColumns+`) VALUES (?, ?, ?, ?)
+	_, err := db.execWrite(ctx, `INSERT INTO iam_policies (`+policyColumns+`) VALUES (?, ?, ?, ?)
 		ON CONFLICT (principal, name) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at`,
 		p.PrincipalName, p.PolicyName, p.Document, updated)
 	if isForeignKeyViolation(err) {

@@ -48,7 +48,7 @@ func (db *DB) CreateQueue(ctx context.Context, q *profiles.Queue) error {
 	if !q.UpdatedAt.IsZero() {
 		updated = q.UpdatedAt.UnixMilli()
 	}
-	if _, err := db.wdb.ExecContext(ctx, `INSERT INTO queues (`+queueColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := db.execWrite(ctx, `INSERT INTO queues (`+queueColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		q.Name, q.URL, q.ARN, attrs, tags, created, updated,
 	); isUniqueViolation(err) {
 		return profiles.Errorf(profiles.ECONFLICT, "queue %q already exists", q.Name)
@@ -142,7 +142,7 @@ func (db *DB) PutMessage(ctx context.Context, m *profiles.StoredMessage) error {
 	}
 	sent := stamp(m.SentAt, db.now().UnixMilli())
 	visible := stamp(m.VisibleAt, sent)
-	_, err = db.wdb.ExecContext(ctx, `INSERT INTO queue_messages (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = db.execWrite(ctx, `INSERT INTO queue_messages (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.QueueName, m.ID, m.Body, attrs, sent, visible, m.ReceiveCount, m.ReceiptHandle, kmsMillis(m.FirstReceive))
 	switch {
 	case isUniqueViolation(err):

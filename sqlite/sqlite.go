@@ -117,6 +117,8 @@ type DB struct {
 	pagesWritten  atomic.Int64 // pages the writer wrote to the WAL (pages.go)
 	dir           string       // the database file's directory, absolute
 	storage       storageState // whether writes find the storage full (storage.go)
+	schemaKnown   int          // the highest migration this program has
+	schemaAhead   atomic.Int64 // the file's schema version once CheckSchema found it past schemaKnown (schema.go)
 }
 
 // NewDB returns a DB on the database file at path. Call Open before use.
@@ -180,6 +182,7 @@ func (db *DB) Open() (err error) {
 	db.wdb.SetConnMaxIdleTime(0)
 
 	ctx := context.Background()
+	db.schemaKnown = migrations[len(migrations)-1].Version
 	if err := db.migrate(ctx, migrations); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 	}
@@ -319,8 +322,12 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// beginWrite begins a write transaction (BEGIN IMMEDIATE on the writer).
+// beginWrite begins a write transaction (BEGIN IMMEDIATE on the writer),
+// unless the database was migrated past this program (schema.go).
 func (db *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	if err := db.schemaTooNew(); err != nil {
+		return nil, err
+	}
 	return db.wdb.BeginTx(ctx, nil)
 }
 

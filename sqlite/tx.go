@@ -91,6 +91,9 @@ func (db *DB) commitGroup(group []*update) {
 	committed := 0
 	err := func() error {
 		ctx := context.Background()
+		if err := db.schemaTooNew(); err != nil {
+			return err
+		}
 		conn, err := db.groupConn(ctx)
 		if err != nil {
 			return fmt.Errorf("sqlite: update: %w", err)
@@ -141,6 +144,9 @@ func (db *DB) commitGroup(group []*update) {
 		}
 		if committed == 0 {
 			return nil
+		}
+		if err := db.schemaTooNew(); err != nil {
+			return err // noticed while the group ran: roll it back
 		}
 		if err := stx.Commit(); err != nil {
 			return fmt.Errorf("sqlite: update: %w", err)
