@@ -61,6 +61,12 @@ type Server struct {
 	// Metrics, when set, counts requests, errors and latencies.
 	Metrics *Metrics
 
+	// OnServerError, when set, is called with the error of each request
+	// that failed with a server error (5xx but 501): a cause the server
+	// may want to look into (such as its store's schema). It must be
+	// quick.
+	OnServerError func(error)
+
 	router   *router
 	handlers map[string]handler
 }
@@ -132,6 +138,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A full storage is logged by the store, once, not per request.
 		if level == slog.LevelError && !errors.Is(err, profiles.ErrStorageFull) {
 			s.Logger.Error("request failed", "request_id", c.requestID, "operation", c.operation, "err", err)
+			if s.OnServerError != nil {
+				s.OnServerError(err)
+			}
 		}
 		status, errType = we.Status, we.Type
 		writeError(w, we)
@@ -212,6 +221,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// WriteError answers a request that no operation serves with err, the way
+// the API answers errors: its code's exception from the one table, its
+// message, and a request id.
+func WriteError(w http.ResponseWriter, err error) {
+	w.Header().Set("x-amzn-RequestId", newRequestID())
+	writeError(w, toWireError(err))
 }
 
 func writeError(w http.ResponseWriter, e *wireError) {

@@ -122,7 +122,7 @@ type DB struct {
 	types *rowcodec.ObjectTypeCache // decoded object types (rowcodec)
 
 	schemaKnown int          // the highest migration this program has
-	schemaAhead atomic.Int64 // the database's schema version once CheckSchema found it past schemaKnown (schema.go)
+	schemaAhead atomic.Int64 // the database's schema version after StepAside (schema.go)
 }
 
 // NewDB returns a DB on the database named by dsn, a connection string

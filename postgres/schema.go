@@ -7,29 +7,33 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// CheckSchema reads the schema version of the database (the highest
-// migration applied) and returns it with the highest this program knows.
-// Another node may migrate the database while this one runs: once a check
-// finds a version it does not know, the DB refuses every statement from
-// then on with ErrSchemaTooNew (wrapped; no connection is handed out, and
-// a transaction under way does not commit), rather than read or write rows
-// in the format of its older schema. It is one query, cheap to run every
-// few seconds.
-func (db *DB) CheckSchema(ctx context.Context) (current, known int, err error) {
+// SchemaVersion reads the schema version of the database (the highest
+// migration applied) and returns it with the highest this program knows:
+// another node may migrate the database while this one runs. It is one
+// query, cheap to run every few seconds. After StepAside it returns the
+// version StepAside was given, without a query.
+func (db *DB) SchemaVersion(ctx context.Context) (current, known int, err error) {
 	if v := db.schemaAhead.Load(); v != 0 {
 		return int(v), db.schemaKnown, nil
 	}
 	if err := db.pool.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return 0, db.schemaKnown, fmt.Errorf("postgres: read schema version: %w", err)
 	}
-	if current > db.schemaKnown {
-		db.schemaAhead.CompareAndSwap(0, int64(current))
-	}
 	return current, db.schemaKnown, nil
 }
 
-// schemaTooNew returns ErrSchemaTooNew (wrapped) once CheckSchema found
-// the database migrated past this program, else nil: an atomic load.
+// StepAside makes the DB refuse to work on a database that SchemaVersion
+// found migrated past this program, at version: from then on it refuses
+// every statement (no connection is handed out) and commits no
+// transaction under way, with ErrSchemaTooNew (wrapped), rather than read
+// or write rows in the format of its older schema. It does not step back:
+// a newer program must open the database.
+func (db *DB) StepAside(version int) {
+	db.schemaAhead.CompareAndSwap(0, int64(max(version, 1)))
+}
+
+// schemaTooNew returns ErrSchemaTooNew (wrapped) after StepAside, else
+// nil: an atomic load.
 func (db *DB) schemaTooNew() error {
 	if v := db.schemaAhead.Load(); v != 0 {
 		return fmt.Errorf("%w: version %d, this program knows up to %d; upgrade this node", ErrSchemaTooNew, v, db.schemaKnown)

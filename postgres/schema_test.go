@@ -10,15 +10,15 @@ import (
 )
 
 // TestDB_SchemaMigratedWhileOpen: another node migrates the database past
-// this program while a DB is open on it. CheckSchema reports both
-// versions, and from then on the DB refuses every call (no connection is
+// this program while a DB is open on it. SchemaVersion reports both
+// versions, and after StepAside the DB refuses every call (no connection is
 // handed out) and writes nothing.
 func TestDB_SchemaMigratedWhileOpen(t *testing.T) {
 	ctx, dsn := t.Context(), postgres.MustSchema(t)
 	db := mustOpenDBAt(t, dsn, nil)
-	current, known, err := db.CheckSchema(ctx)
+	current, known, err := db.SchemaVersion(ctx)
 	if err != nil || current != known || known < 14 {
-		t.Fatalf("CheckSchema = %d, %d, %v; want the same version twice (at least 14)", current, known, err)
+		t.Fatalf("SchemaVersion = %d, %d, %v; want the same version twice (at least 14)", current, known, err)
 	}
 	if err := db.CreateDomain(ctx, &profiles.Domain{Name: "before", DefaultExpirationDays: 30}, 0); err != nil {
 		t.Fatalf("CreateDomain before the upgrade: %v", err)
@@ -34,9 +34,17 @@ func TestDB_SchemaMigratedWhileOpen(t *testing.T) {
 	if err := db.CreateDomain(ctx, &profiles.Domain{Name: "unchecked", DefaultExpirationDays: 30}, 0); err != nil {
 		t.Fatalf("CreateDomain before the check: %v", err)
 	}
-	current, known2, err := db.CheckSchema(ctx)
+	current, known2, err := db.SchemaVersion(ctx)
 	if err != nil || current != known+1 || known2 != known {
-		t.Fatalf("CheckSchema = %d, %d, %v; want %d, %d", current, known2, err, known+1, known)
+		t.Fatalf("SchemaVersion = %d, %d, %v; want %d, %d", current, known2, err, known+1, known)
+	}
+	// Still until the DB steps aside.
+	if err := db.CreateDomain(ctx, &profiles.Domain{Name: "unrefused", DefaultExpirationDays: 30}, 0); err != nil {
+		t.Fatalf("CreateDomain before StepAside: %v", err)
+	}
+	db.StepAside(current)
+	if got, _, err := db.SchemaVersion(ctx); got != current || err != nil {
+		t.Errorf("SchemaVersion after StepAside = %d, %v; want %d", got, err, current)
 	}
 
 	calls := map[string]func() error{
@@ -78,7 +86,7 @@ func TestDB_SchemaMigratedWhileOpen(t *testing.T) {
 		if err := raw.QueryRow(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if want := map[string]int{"domains": 2}[table]; n != want {
+		if want := map[string]int{"domains": 3}[table]; n != want {
 			t.Errorf("%s has %d rows, want %d", table, n, want)
 		}
 	}
@@ -101,7 +109,8 @@ func TestDB_SchemaMigratedDuringUpdate(t *testing.T) {
 			VALUES (9999, '9999_future.sql', '2099-01-01T00:00:00Z')`); err != nil {
 			return err
 		}
-		_, _, err := db.CheckSchema(ctx)
+		current, _, err := db.SchemaVersion(ctx)
+		db.StepAside(current)
 		return err
 	})
 	if !errors.Is(err, postgres.ErrSchemaTooNew) {

@@ -368,12 +368,19 @@ func (b *background) context() context.Context {
 	return b.ctx
 }
 
+// StopBackground tells the service's background work to stop (as Close
+// does), and returns without waiting for it: errors the work meets from
+// then on are not logged.
+func (s *Service) StopBackground() {
+	s.bg.context()
+	s.bg.cancel()
+}
+
 // Close stops the service's background work (a running upload job ends
 // FAILED, with the rows it ingested counted) and waits for it until ctx
 // is done.
 func (s *Service) Close(ctx context.Context) error {
-	s.bg.context()
-	s.bg.cancel()
+	s.StopBackground()
 	done := make(chan struct{})
 	go func() { s.bg.wg.Wait(); close(done) }()
 	select {

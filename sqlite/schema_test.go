@@ -11,15 +11,15 @@ import (
 )
 
 // TestDB_SchemaMigratedWhileOpen: another process migrates the file past
-// this program while a DB is open on it. CheckSchema reports both
-// versions, and from then on the DB refuses every write (a transaction,
+// this program while a DB is open on it. SchemaVersion reports both
+// versions, and after StepAside the DB refuses every write (a transaction,
 // group commit or single statement) and writes nothing.
 func TestDB_SchemaMigratedWhileOpen(t *testing.T) {
 	ctx, path := t.Context(), filepath.Join(t.TempDir(), "profiles.db")
 	db := mustOpenDBAt(t, path, nil)
-	current, known, err := db.CheckSchema(ctx)
+	current, known, err := db.SchemaVersion(ctx)
 	if err != nil || current != known || known < 14 {
-		t.Fatalf("CheckSchema = %d, %d, %v; want the same version twice (at least 14)", current, known, err)
+		t.Fatalf("SchemaVersion = %d, %d, %v; want the same version twice (at least 14)", current, known, err)
 	}
 	if err := db.CreateDomain(ctx, &profiles.Domain{Name: "before", DefaultExpirationDays: 30}, 0); err != nil {
 		t.Fatalf("CreateDomain before the upgrade: %v", err)
@@ -35,9 +35,17 @@ func TestDB_SchemaMigratedWhileOpen(t *testing.T) {
 	if err := db.CreateDomain(ctx, &profiles.Domain{Name: "unchecked", DefaultExpirationDays: 30}, 0); err != nil {
 		t.Fatalf("CreateDomain before the check: %v", err)
 	}
-	current, known2, err := db.CheckSchema(ctx)
+	current, known2, err := db.SchemaVersion(ctx)
 	if err != nil || current != known+1 || known2 != known {
-		t.Fatalf("CheckSchema = %d, %d, %v; want %d, %d", current, known2, err, known+1, known)
+		t.Fatalf("SchemaVersion = %d, %d, %v; want %d, %d", current, known2, err, known+1, known)
+	}
+	// Still until the DB steps aside.
+	if err := db.CreateDomain(ctx, &profiles.Domain{Name: "unrefused", DefaultExpirationDays: 30}, 0); err != nil {
+		t.Fatalf("CreateDomain before StepAside: %v", err)
+	}
+	db.StepAside(current)
+	if got, _, err := db.SchemaVersion(ctx); got != current || err != nil {
+		t.Errorf("SchemaVersion after StepAside = %d, %v; want %d", got, err, current)
 	}
 
 	writes := map[string]func() error{
@@ -72,7 +80,7 @@ func TestDB_SchemaMigratedWhileOpen(t *testing.T) {
 		if err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if want := map[string]int{"domains": 2}[table]; n != want {
+		if want := map[string]int{"domains": 3}[table]; n != want {
 			t.Errorf("%s has %d rows, want %d", table, n, want)
 		}
 	}

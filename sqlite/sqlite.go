@@ -118,7 +118,7 @@ type DB struct {
 	dir           string       // the database file's directory, absolute
 	storage       storageState // whether writes find the storage full (storage.go)
 	schemaKnown   int          // the highest migration this program has
-	schemaAhead   atomic.Int64 // the file's schema version once CheckSchema found it past schemaKnown (schema.go)
+	schemaAhead   atomic.Int64 // the file's schema version after StepAside (schema.go)
 }
 
 // NewDB returns a DB on the database file at path. Call Open before use.

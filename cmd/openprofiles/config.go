@@ -62,6 +62,10 @@ type Config struct {
 	IngestBurst int
 	// How often expired profile objects are deleted from disk.
 	SweepInterval time.Duration
+	// How often the store's schema version is read, to notice another
+	// node (or process) that migrated the database past this server
+	// (schemaguard.go); 0: DefaultSchemaCheckInterval.
+	SchemaCheckInterval time.Duration
 
 	// How long an unwrapped data key is used and cached, and how often the
 	// state and policy of a KMS key in use are checked again.

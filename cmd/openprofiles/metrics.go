@@ -73,6 +73,7 @@ func (m *Main) instrumentStore() {
 	s.SetOnCommit(func(updates int, d time.Duration, err error) {
 		if err != nil {
 			txs.WithLabelValues("failed").Inc()
+			m.schema.pokeNow() // a newer schema may be why
 			return
 		}
 		txs.WithLabelValues("committed").Inc()

@@ -66,6 +66,7 @@ type Main struct {
 	served      chan error
 	stopSweeper context.CancelFunc
 	sweeperDone chan struct{}
+	schema      *schemaGuard // the store's schema version, checked while running (schemaguard.go)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -165,6 +166,8 @@ func (m *Main) Open() error {
 		return err
 	}
 	m.Metrics = newMetrics()
+	m.schema = newSchemaGuard()
+	m.instrumentSchema()
 	m.instrumentStore()
 	if err := m.DB.Open(); err != nil {
 		return fmt.Errorf("open store: %w", err)
@@ -309,6 +312,7 @@ func (m *Main) Open() error {
 		Logger:               m.Logger,
 		MaxBodyBytes:         c.MaxBodyBytes,
 	}
+	m.API.OnServerError = func(error) { m.schema.pokeNow() }
 	m.API.Init()
 	m.instrumentServices()
 	intake := &connect.Intake{Integrations: m.Service, Ingest: m.Service, Authorizer: m.Service, Tags: m.Service,
@@ -380,7 +384,7 @@ func (m *Main) Open() error {
 	// part of a response must be taken within WriteTimeout, an idle
 	// keep-alive connection is closed after IdleTimeout, and at most
 	// MaxConnections are open at once (these two: serverListener).
-	m.server = &http.Server{Handler: withBodyDeadline(mux, c.BodyTimeout), ReadHeaderTimeout: 10 * time.Second,
+	m.server = &http.Server{Handler: withBodyDeadline(m.schemaGate(mux), c.BodyTimeout), ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes: maxHeaderBytes, IdleTimeout: c.IdleTimeout,
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelInfo)}
 	serve := func() error { return m.server.Serve(m.ln) }
@@ -415,6 +419,7 @@ func (m *Main) Open() error {
 	m.Service.StartRecommenderTraining(c.SweepInterval)
 	m.Service.StartWorkflows(c.SweepInterval)
 	m.Service.StartTypeScrubs(c.SweepInterval)
+	m.startSchemaGuard(c.SchemaCheckInterval)
 
 	if created {
 		fmt.Fprintf(m.Stdout, `OpenProfiles generated root credentials (access key %s) into %s (mode 0600).
@@ -533,6 +538,9 @@ func (m *Main) Close() error {
 	if m.debug != nil {
 		m.debug.Close()
 	}
+	if m.schema != nil {
+		m.stopSchemaGuard()
+	}
 	if m.stopSweeper != nil {
 		m.stopSweeper()
 		<-m.sweeperDone
@@ -555,12 +563,17 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
-// healthz answers 200 when the store answers, 503 otherwise. It needs no
-// signature.
+// healthz answers 200 when the store answers, 503 otherwise, and 503 once
+// the database schema is newer than this server knows (schemaguard.go). It
+// needs no signature.
 func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "application/json")
+	if current, known, behind := m.schema.versions(); behind {
+		schemaHealth(w, current, known)
+		return
+	}
 	if err := m.DB.Ping(ctx); err != nil {
 		m.Logger.Error("health check failed", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -589,6 +602,11 @@ type Store interface {
 	profiles.DeadLetterCopyStore
 	Open() error
 	SetSealer(profiles.Sealer)
+	// SchemaVersion reads the database's schema version while the store
+	// is open, and the highest the store knows; StepAside makes the store
+	// refuse to write once the first is higher (schemaguard.go).
+	SchemaVersion(ctx context.Context) (current, known int, err error)
+	StepAside(version int)
 }
 
 var (
