@@ -29,9 +29,44 @@ type Store interface {
 	// EINVALID. Returns ENOTFOUND.
 	UpdateDomain(ctx context.Context, name string, fn func(*Domain) error) (*Domain, error)
 
-	// DeleteDomain deletes the named domain and everything it holds in one
-	// transaction. Returns ENOTFOUND.
+	// DeleteDomain deletes the named domain and everything it holds: it
+	// marks the domain (MarkDomainDeleting), then purges it page after page
+	// (PurgeDomain) until it is gone, and returns then. Returns ENOTFOUND.
 	DeleteDomain(ctx context.Context, name string) error
+
+	// MarkDomainDeleting marks the named domain as being deleted, in one
+	// short transaction, with a purge lease until leaseUntil. From then on
+	// the store treats it as missing: FindDomain, ListDomains, DomainStats,
+	// UpdateDomain and the domain checks of the other methods return
+	// ENOTFOUND or leave it out, the quota of CreateDomain does not count
+	// it, and CreateDomain of its name returns ECONFLICT until PurgeDomain
+	// has removed it. A write racing the mark may still add rows; the purge
+	// removes them. Returns ENOTFOUND if no domain of that name exists (or
+	// it is marked already).
+	MarkDomainDeleting(ctx context.Context, name string, leaseUntil time.Time) error
+
+	// LeaseDomainPurge takes the purge of a domain being deleted until
+	// until, if its lease is held (its lease is held exactly, as the last
+	// MarkDomainDeleting or LeaseDomainPurge of the caller set it) or has
+	// run out by the store's clock; it reports false, changing nothing,
+	// when another holder's lease runs still. Returns ENOTFOUND if no
+	// domain of that name is being deleted.
+	LeaseDomainPurge(ctx context.Context, name string, held, until time.Time) (bool, error)
+
+	// PurgeDomain deletes, in one short transaction, one page of what a
+	// domain being deleted holds, starting where after says ("" for the
+	// start, else a DomainPurge.After of the page before): up to limit
+	// profiles with their objects, keys, history and ingest buckets, then
+	// the rest of the domain's history, its stream events, its dead-letter
+	// copies and its configs, up to limit rows a page; its last page
+	// deletes the domain's row, with what is left (types, integrations,
+	// claims, rows written after the mark). A page started from "" again
+	// (a purge resumed) goes on with what is left. Returns ENOTFOUND if no
+	// domain of that name is being deleted (one not marked is never purged).
+	PurgeDomain(ctx context.Context, name, after string, limit int) (DomainPurge, error)
+
+	// DeletingDomains returns the domains being deleted, in name order.
+	DeletingDomains(ctx context.Context) ([]DeletingDomain, error)
 
 	// ListDomains returns up to limit domains whose names sort after the
 	// name after ("" for the start), in byte order of their names; limit <= 0
@@ -74,4 +109,18 @@ type ActivationLocker interface {
 	// node holding it dies or loses its connection to the store. It waits
 	// until ctx ends, then returns ctx's error (wrapped).
 	LockActivation(ctx context.Context) (release func(), err error)
+}
+
+// DomainPurge is what one page of Store.PurgeDomain did.
+type DomainPurge struct {
+	After string // where the next page starts
+	Rows  int    // the rows the page deleted (not counting those of cascades)
+	Done  bool   // the domain's row is deleted: nothing is left
+}
+
+// DeletingDomain is a domain being deleted (Store.MarkDomainDeleting).
+type DeletingDomain struct {
+	Name       string
+	DeletingAt time.Time // when it was marked
+	PurgeUntil time.Time // the lease of the purge's holder
 }

@@ -198,7 +198,7 @@ func (db *DB) configWrite(ctx context.Context, op string, write func(*tx) error)
 // with the row locking clause lock, and reports whether the domain exists.
 func (t *tx) lockConfigDomain(ctx context.Context, name, lock string) (bool, error) {
 	var one int
-	err := t.ptx.QueryRow(ctx, `SELECT 1 FROM domains WHERE name = $1 `+lock, name).Scan(&one)
+	err := t.ptx.QueryRow(ctx, `SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0 `+lock, name).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}

@@ -60,24 +60,31 @@ func (db *DB) UpdateDomain(ctx context.Context, name string, fn func(*profiles.D
 	return d, nil
 }
 
-// DeleteDomain deletes the named domain; the rows of the tables that
-// reference it go with it (ON DELETE CASCADE), in the same statement.
-// Returns ENOTFOUND.
+// DeleteDomain marks the named domain as being deleted, then purges it,
+// a page a transaction, until it is gone (purge.go). One DELETE whose
+// cascade removed the whole domain was bounded by the statement timeout: a
+// large domain could not be deleted. Returns ENOTFOUND.
 func (db *DB) DeleteDomain(ctx context.Context, name string) error {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM domains WHERE name = $1`, name)
-	if err != nil {
-		return wrap("delete domain", err)
-	} else if tag.RowsAffected() == 0 {
-		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
+	if err := db.MarkDomainDeleting(ctx, name, time.Time{}); err != nil {
+		return err
 	}
-	return nil
+	for after := ""; ; {
+		p, err := db.PurgeDomain(ctx, name, after, DefaultPurgePage)
+		if err != nil {
+			return err
+		}
+		if p.Done {
+			return nil
+		}
+		after = p.After
+	}
 }
 
 // ListDomains returns up to limit domains (limit <= 0: all) whose names
 // sort after after, in byte order of their names.
 func (db *DB) ListDomains(ctx context.Context, after string, limit int) ([]*profiles.Domain, error) {
 	rows, err := db.pool.Query(ctx, `SELECT `+domainColumns+` FROM domains
-		WHERE name > $1 ORDER BY name LIMIT $2::bigint`, after, limitOrAll(limit))
+		WHERE name > $1 AND deleting_at = 0 ORDER BY name LIMIT $2::bigint`, after, limitOrAll(limit))
 	if err != nil {
 		return nil, wrap("list domains", err)
 	}
@@ -122,7 +129,7 @@ func (db *DB) DomainStats(ctx context.Context, name string) (*profiles.DomainSta
 // bytes, and its objects live at $2, their bytes and the metered profiles
 // beyond one per profile: ⌈n/100⌉ - 1 for a profile of n > 100 objects.
 var domainStatsSQL = `SELECT
-		EXISTS (SELECT 1 FROM domains WHERE name = $1),
+		EXISTS (SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0),
 		p.n, p.bytes, o.n, o.bytes, o.extra
 	FROM (SELECT count(*) AS n, COALESCE(sum(size), 0)::bigint AS bytes FROM profiles WHERE domain = $1) p,
 		(SELECT COALESCE(sum(n), 0)::bigint AS n, COALESCE(sum(bytes), 0)::bigint AS bytes,
@@ -144,14 +151,18 @@ func (t *tx) createDomain(ctx context.Context, d *profiles.Domain, limit int, no
 			return created, updated, t.wrap("create domain", err)
 		}
 	}
-	if exists, err := domainExists(ctx, t.ptx, d.Name); err != nil {
-		return created, updated, t.wrap("create domain", err)
-	} else if exists {
+	var deleting int64
+	switch err := t.ptx.QueryRow(ctx, `SELECT deleting_at FROM domains WHERE name = $1`, d.Name).Scan(&deleting); {
+	case err == nil && deleting > 0:
+		return created, updated, profiles.Errorf(profiles.ECONFLICT, "domain %q is being deleted", d.Name)
+	case err == nil:
 		return created, updated, profiles.Errorf(profiles.ECONFLICT, "domain %q already exists", d.Name)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return created, updated, t.wrap("create domain", err)
 	}
 	if limit > 0 {
 		var n int
-		if err := t.ptx.QueryRow(ctx, `SELECT count(*) FROM domains`).Scan(&n); err != nil {
+		if err := t.ptx.QueryRow(ctx, `SELECT count(*) FROM domains WHERE deleting_at = 0`).Scan(&n); err != nil {
 			return created, updated, t.wrap("create domain", err)
 		} else if n >= limit {
 			return created, updated, profiles.Errorf(profiles.EQUOTA, "the maximum of %d domains has been reached", limit)
@@ -190,17 +201,19 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// domainExists reports whether the named domain exists.
+// domainExists reports whether the named domain exists (and is not being
+// deleted).
 func domainExists(ctx context.Context, q querier, name string) (bool, error) {
 	var ok bool
-	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM domains WHERE name = $1)`, name).Scan(&ok)
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0)`, name).Scan(&ok)
 	return ok, err
 }
 
 // findDomainByName returns the named domain, with the row locking clause
-// lock (e.g. "FOR UPDATE") if not "". Returns ENOTFOUND.
+// lock (e.g. "FOR UPDATE") if not "". Returns ENOTFOUND (also for a domain
+// being deleted).
 func findDomainByName(ctx context.Context, q querier, name, lock string) (*profiles.Domain, error) {
-	row := q.QueryRow(ctx, `SELECT `+domainColumns+` FROM domains WHERE name = $1 `+lock, name)
+	row := q.QueryRow(ctx, `SELECT `+domainColumns+` FROM domains WHERE name = $1 AND deleting_at = 0 `+lock, name)
 	d, err := scanDomain(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)

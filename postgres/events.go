@@ -95,7 +95,7 @@ func (t *tx) PutStreamEvents(ctx context.Context, events []*profiles.StreamEvent
 		var seq int64
 		err := t.ptx.QueryRow(ctx, `INSERT INTO stream_events (domain, stream, id, partition_key, data, created_at)
 			SELECT $1, $2, $3, $4, $5::bytea, $6::bigint
-			WHERE EXISTS (SELECT 1 FROM domains WHERE name = $1)
+			WHERE EXISTS (SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0)
 			RETURNING seq`,
 			e.DomainName, e.StreamName, e.ID, e.PartitionKey, kmsMaterial(e.Data), created).Scan(&seq)
 		if errors.Is(err, pgx.ErrNoRows) {

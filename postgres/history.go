@@ -32,7 +32,7 @@ func (t *tx) PutHistory(ctx context.Context, r *profiles.HistoryRecord) error {
 	tag, err := t.ptx.Exec(ctx, `INSERT INTO history (domain, profile_id, id, action_type,
 			object_type, object_key, performed_by, content, created_at, updated_at)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8::bytea, $9::bigint, $10::bigint
-		WHERE EXISTS (SELECT 1 FROM domains WHERE name = $1)
+		WHERE EXISTS (SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0)
 		ON CONFLICT (domain, profile_id, id) DO NOTHING`,
 		r.DomainName, r.ProfileID, r.ID, r.ActionType,
 		r.ObjectTypeName, r.ObjectKey, r.PerformedBy, content, created, updated)

@@ -249,7 +249,7 @@ func (db *DB) integrationWrite(ctx context.Context, op string, write func(*tx) e
 // ends (FOR KEY SHARE) and reports whether the domain exists.
 func (t *tx) lockDomain(ctx context.Context, name string) (bool, error) {
 	var one int
-	err := t.ptx.QueryRow(ctx, `SELECT 1 FROM domains WHERE name = $1 FOR KEY SHARE`, name).Scan(&one)
+	err := t.ptx.QueryRow(ctx, `SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0 FOR KEY SHARE`, name).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}

@@ -58,7 +58,7 @@ const putKeysSQL = `WITH input AS (
 		SELECT domain, name, value, profile_id, origin, object_key FROM input
 		WHERE NOT EXISTS (SELECT 1 FROM missing)
 		ON CONFLICT DO NOTHING)
-	SELECT m.domain, m.profile_id, EXISTS (SELECT 1 FROM domains d WHERE d.name = m.domain) FROM missing m`
+	SELECT m.domain, m.profile_id, EXISTS (SELECT 1 FROM domains d WHERE d.name = m.domain AND d.deleting_at = 0) FROM missing m`
 
 // PutKeys adds keys, each to its own domain and profile, in one statement;
 // a key already there is left as it is (ON CONFLICT DO NOTHING). Returns

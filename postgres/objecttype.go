@@ -61,7 +61,7 @@ func (t *tx) PutObjectType(ctx context.Context, ot *profiles.ObjectType, limit i
 		return fmt.Errorf("postgres: put object type: %w", err)
 	}
 	tag, err := t.ptx.Exec(ctx, `INSERT INTO object_types (domain, name, data, created_at, updated_at)
-		SELECT $1, $2, $3::text, $4::bigint, $5::bigint WHERE EXISTS (SELECT 1 FROM domains WHERE name = $1)
+		SELECT $1, $2, $3::text, $4::bigint, $5::bigint WHERE EXISTS (SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0)
 		ON CONFLICT (domain, name) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
 		ot.DomainName, ot.Name, data, created, updated)
 	if err != nil {

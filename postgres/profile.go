@@ -51,7 +51,7 @@ func (t *tx) PutProfile(ctx context.Context, p *profiles.Profile) error {
 	}
 	var created, updated int64
 	err = t.ptx.QueryRow(ctx, `INSERT INTO profiles AS p (domain, id, data, size, created_at, updated_at)
-		SELECT $1, $2, $3::bytea, $4::bigint, $5::bigint, $6::bigint WHERE EXISTS (SELECT 1 FROM domains WHERE name = $1)
+		SELECT $1, $2, $3::bytea, $4::bigint, $5::bigint, $6::bigint WHERE EXISTS (SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0)
 		ON CONFLICT (domain, id) DO UPDATE SET data = excluded.data, size = excluded.size,
 			created_at = CASE WHEN $7::boolean THEN p.created_at ELSE excluded.created_at END,
 			updated_at = excluded.updated_at

@@ -61,27 +61,22 @@ func (db *DB) UpdateDomain(ctx context.Context, name string, fn func(*profiles.D
 	return d, nil
 }
 
-// DeleteDomain deletes the named domain; the rows of the tables that
-// reference it go with it (ON DELETE CASCADE), in the same transaction.
-// Returns ENOTFOUND.
+// DeleteDomain marks the named domain as being deleted, then purges it,
+// a page a transaction, until it is gone (purge.go). Returns ENOTFOUND.
 func (db *DB) DeleteDomain(ctx context.Context, name string) error {
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return fmt.Errorf("sqlite: delete domain: %w", err)
-	}
-	defer tx.Rollback()
-
-	// Its object types go: the committer must not remember them. This
-	// transaction holds the one writer connection, so no group is reading
-	// the cache meanwhile; a rollback only costs the cache its entries.
-	db.wtypes.changed()
-	if err := deleteDomain(ctx, tx, name); err != nil {
+	if err := db.MarkDomainDeleting(ctx, name, time.Time{}); err != nil {
 		return err
 	}
-	if err := db.commit(tx); err != nil {
-		return fmt.Errorf("sqlite: delete domain: %w", err)
+	for after := ""; ; {
+		p, err := db.PurgeDomain(ctx, name, after, DefaultPurgePage)
+		if err != nil {
+			return err
+		}
+		if p.Done {
+			return nil
+		}
+		after = p.After
 	}
-	return nil
 }
 
 // ListDomains returns up to limit domains (limit <= 0: all) whose names
@@ -112,14 +107,18 @@ const domainColumns = `name, default_expiration_days, default_encryption_key, de
 // createDomain inserts d unless the name is taken or the quota reached.
 // Inside a write transaction the checks and the insert are atomic.
 func createDomain(ctx context.Context, tx *sql.Tx, d *profiles.Domain, limit int, now time.Time) error {
-	if exists, err := domainExists(ctx, tx, d.Name); err != nil {
-		return fmt.Errorf("sqlite: create domain: %w", err)
-	} else if exists {
+	var deleting int64
+	switch err := tx.QueryRowContext(ctx, `SELECT deleting_at FROM domains WHERE name = ?`, d.Name).Scan(&deleting); {
+	case err == nil && deleting > 0:
+		return profiles.Errorf(profiles.ECONFLICT, "domain %q is being deleted", d.Name)
+	case err == nil:
 		return profiles.Errorf(profiles.ECONFLICT, "domain %q already exists", d.Name)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlite: create domain: %w", err)
 	}
 	if limit > 0 {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM domains`).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM domains WHERE deleting_at = 0`).Scan(&n); err != nil {
 			return fmt.Errorf("sqlite: create domain: %w", err)
 		} else if n >= limit {
 			return profiles.Errorf(profiles.EQUOTA, "the maximum of %d domains has been reached", limit)
@@ -154,19 +153,21 @@ func createDomain(ctx context.Context, tx *sql.Tx, d *profiles.Domain, limit int
 	return nil
 }
 
-// domainExists reports whether the named domain exists.
+// domainExists reports whether the named domain exists (and is not being
+// deleted).
 func domainExists(ctx context.Context, tx queryRower, name string) (bool, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM domains WHERE name = ?`, name).Scan(&n)
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM domains WHERE name = ? AND deleting_at = 0`, name).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	return err == nil, err
 }
 
-// findDomainByName returns the named domain. Returns ENOTFOUND.
+// findDomainByName returns the named domain. Returns ENOTFOUND (also for a
+// domain being deleted).
 func findDomainByName(ctx context.Context, tx queryRower, name string) (*profiles.Domain, error) {
-	row := tx.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM domains WHERE name = ?`, name)
+	row := tx.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM domains WHERE name = ? AND deleting_at = 0`, name)
 	d, err := scanDomain(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
@@ -211,28 +212,14 @@ func updateDomain(ctx context.Context, tx *sql.Tx, name string, fn func(*profile
 	return findDomainByName(ctx, tx, name)
 }
 
-// deleteDomain deletes the named domain. Returns ENOTFOUND.
-func deleteDomain(ctx context.Context, tx *sql.Tx, name string) error {
-	res, err := tx.ExecContext(ctx, `DELETE FROM domains WHERE name = ?`, name)
-	if err != nil {
-		return fmt.Errorf("sqlite: delete domain: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: delete domain: %w", err)
-	} else if n == 0 {
-		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
-	}
-	return nil
-}
-
 // listDomains returns up to limit domains (limit <= 0: all) named after
-// after, in byte order.
+// after, in byte order, leaving out those being deleted.
 func listDomains(ctx context.Context, tx *sql.Tx, after string, limit int) ([]*profiles.Domain, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+domainColumns+` FROM domains
-		WHERE name > ? ORDER BY name LIMIT ?`, after, limit)
+		WHERE name > ? AND deleting_at = 0 ORDER BY name LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list domains: %w", err)
 	}

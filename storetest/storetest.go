@@ -131,6 +131,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("FindDomain", func(t *testing.T) { testFindDomain(t, open) })
 	t.Run("UpdateDomain", func(t *testing.T) { testUpdateDomain(t, open) })
 	t.Run("DeleteDomain", func(t *testing.T) { testDeleteDomain(t, open) })
+	t.Run("DomainPurge", func(t *testing.T) { testDomainPurge(t, open) })
 	t.Run("ListDomains", func(t *testing.T) { testListDomains(t, open) })
 	t.Run("DomainStats", func(t *testing.T) { testDomainStats(t, open) })
 	t.Run("Update", func(t *testing.T) { testUpdate(t, open) })

@@ -27,6 +27,8 @@ type memStore struct {
 	now func() time.Time
 	mu  sync.RWMutex
 	st  memState
+
+	deleting map[string]*memDeleting // domains being deleted, out of st (purge_test.go)
 }
 
 func (s *memStore) Ping(ctx context.Context) error { return nil }
@@ -37,6 +39,8 @@ func (s *memStore) CreateDomain(ctx context.Context, d *profiles.Domain, limit i
 	defer s.mu.Unlock()
 	if _, ok := s.st.domains[d.Name]; ok {
 		return profiles.Errorf(profiles.ECONFLICT, "domain %q already exists", d.Name)
+	} else if _, ok := s.deleting[d.Name]; ok {
+		return profiles.Errorf(profiles.ECONFLICT, "domain %q is being deleted", d.Name)
 	} else if limit > 0 && len(s.st.domains) >= limit {
 		return profiles.Errorf(profiles.EQUOTA, "limit reached")
 	}
@@ -83,14 +87,16 @@ func (s *memStore) UpdateDomain(ctx context.Context, name string, fn func(*profi
 }
 
 func (s *memStore) DeleteDomain(ctx context.Context, name string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.st.domains[name]; !ok {
-		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
+	if err := s.MarkDomainDeleting(ctx, name, time.Time{}); err != nil {
+		return err
 	}
-	delete(s.st.domains, name)
-	delete(s.st.data, name)
-	return nil
+	for after := ""; ; {
+		p, err := s.PurgeDomain(ctx, name, after, 100)
+		if err != nil || p.Done {
+			return err
+		}
+		after = p.After
+	}
 }
 
 func (s *memStore) ListDomains(ctx context.Context, after string, limit int) ([]*profiles.Domain, error) {
