@@ -35,7 +35,8 @@ type Store interface {
 	DeleteDomain(ctx context.Context, name string) error
 
 	// MarkDomainDeleting marks the named domain as being deleted, in one
-	// short transaction, with a purge lease until leaseUntil. From then on
+	// short transaction that deletes its object types too, with a purge
+	// lease until leaseUntil. From then on
 	// the store treats it as missing: FindDomain, ListDomains, DomainStats,
 	// UpdateDomain and the domain checks of the other methods return
 	// ENOTFOUND or leave it out, the quota of CreateDomain does not count

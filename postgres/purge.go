@@ -43,11 +43,18 @@ const DefaultPurgePage = 200
 // MarkDomainDeleting marks the named domain as being deleted, with a purge
 // lease until leaseUntil. Returns ENOTFOUND.
 func (db *DB) MarkDomainDeleting(ctx context.Context, name string, leaseUntil time.Time) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE domains SET deleting_at = $2, purge_until = $3
-		WHERE name = $1 AND deleting_at = 0`, name, db.now().UnixMilli(), millisOrZero(leaseUntil))
+	// Its object types (a few) go at once, in the same statement: the
+	// reads that tell a missing domain by finding nothing (a search reads
+	// the types first) find it missing, and no ingestion finds a type.
+	var marked bool
+	err := db.pool.QueryRow(ctx, `WITH marked AS (
+			UPDATE domains SET deleting_at = $2, purge_until = $3
+			WHERE name = $1 AND deleting_at = 0 RETURNING name),
+		types AS (DELETE FROM object_types WHERE domain = (SELECT name FROM marked))
+		SELECT EXISTS (SELECT 1 FROM marked)`, name, db.now().UnixMilli(), millisOrZero(leaseUntil)).Scan(&marked)
 	if err != nil {
 		return wrap("mark domain deleting", err)
-	} else if tag.RowsAffected() == 0 {
+	} else if !marked {
 		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
 	}
 	return nil

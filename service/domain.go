@@ -49,7 +49,19 @@ func (s *Service) CreateDomain(ctx context.Context, d *profiles.Domain) (*profil
 	now := s.now()
 	d.CreatedAt, d.LastUpdatedAt = now, now
 	setStatuses(d)
-	if err := s.Store.CreateDomain(ctx, d, s.maxDomains()); err != nil {
+	err := s.Store.CreateDomain(ctx, d, s.maxDomains())
+	if profiles.ErrorCode(err) == profiles.ECONFLICT {
+		// A domain of that name being deleted: its purge finishes
+		// first, if it can within DomainPurgeWait; the new domain never
+		// sees the old one's data.
+		if gone, ferr := s.finishPurge(ctx, d.Name); ferr != nil {
+			return nil, ferr
+		} else if !gone {
+			return nil, errStillDeleting(d.Name)
+		}
+		err = s.Store.CreateDomain(ctx, d, s.maxDomains())
+	}
+	if err != nil {
 		switch profiles.ErrorCode(err) {
 		case profiles.ECONFLICT:
 			return nil, profiles.Errorf(profiles.ECONFLICT, "Domain %s already exists.", d.Name)
@@ -133,22 +145,6 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 		return nil, domainErr(err, name)
 	}
 	return d, nil
-}
-
-// DeleteDomain deletes a domain and everything it holds.
-func (s *Service) DeleteDomain(ctx context.Context, name string) error {
-	defer s.crypt.forget(name)
-	defer s.domains.forget(name)
-	defer s.ingestStats.forget(name)
-	if err := s.Store.DeleteDomain(ctx, name); err != nil {
-		return domainErr(err, name)
-	}
-	// The whole copies of its cut dead letters, sealed under the domain's
-	// key, are its data too: those of the store went with the domain; the
-	// files earlier versions wrote in the data dir go here (other nodes':
-	// SweepDeadLetterCopies).
-	s.removeDeadLetterCopies(name)
-	return nil
 }
 
 // ListDomains returns one page of domains in name order.

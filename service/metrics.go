@@ -21,6 +21,11 @@ type Metrics struct {
 	// event streams returned (EventOutbox.ClaimStreamEvents).
 	streamClaims  prometheus.Counter
 	eventsClaimed prometheus.Counter
+	// purgedRows counts the rows the purges of deleted domains removed;
+	// purges the purges not finished (as the last sweep found them, and
+	// as this node starts and finishes them).
+	purgedRows prometheus.Counter
+	purges     prometheus.Gauge
 }
 
 // NewMetrics registers the service's metrics with reg.
@@ -46,8 +51,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "openprofiles_event_stream_events_claimed_total",
 			Help: "Events the claims of event streams took (each claimed event is sent to its Kinesis data stream once).",
 		}),
+		purgedRows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openprofiles_domain_purge_rows_total",
+			Help: "Rows the removal of deleted domains' data deleted (DeleteDomain removes a domain's data in pages, in the background for a large one).",
+		}),
+		purges: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "openprofiles_domain_purges_pending",
+			Help: "Deleted domains whose data is still being removed (as the last sweep of this node found them, and as this node starts and finishes removals).",
+		}),
 	}
-	reg.MustRegister(m.ingested, m.deadLetters, m.dataKeys, m.streamClaims, m.eventsClaimed)
+	reg.MustRegister(m.ingested, m.deadLetters, m.dataKeys, m.streamClaims, m.eventsClaimed, m.purgedRows, m.purges)
 	return m
 }
 
@@ -62,6 +75,33 @@ func (m *Metrics) claimed(events int) {
 	if m != nil {
 		m.streamClaims.Inc()
 		m.eventsClaimed.Add(float64(events))
+	}
+}
+
+// purged counts rows a page of a domain's purge deleted.
+func (m *Metrics) purged(rows int) {
+	if m != nil {
+		m.purgedRows.Add(float64(rows))
+	}
+}
+
+// purgeStarted and purgeDone count a domain's purge in and out of the
+// pending ones; purgesPending sets them as a sweep found them.
+func (m *Metrics) purgeStarted() {
+	if m != nil {
+		m.purges.Inc()
+	}
+}
+
+func (m *Metrics) purgeDone() {
+	if m != nil {
+		m.purges.Dec()
+	}
+}
+
+func (m *Metrics) purgesPending(n int) {
+	if m != nil {
+		m.purges.Set(float64(n))
 	}
 }
 

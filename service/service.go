@@ -76,6 +76,14 @@ type Service struct {
 	// is sent again (0: DefaultEventRetryInterval).
 	EventRetryInterval time.Duration
 
+	// DomainPurgeWait is how long DeleteDomain waits for the removal of
+	// the domain's data, and CreateDomain for that of a domain of the same
+	// name, before the removal goes on in the background (0:
+	// DefaultDomainPurgeWait; negative: no wait). DomainPurgePage is how
+	// many profiles one page of it removes (0: DefaultDomainPurgePage).
+	DomainPurgeWait time.Duration
+	DomainPurgePage int
+
 	// Metrics, when set, counts ingestion outcomes, dead letters and
 	// data-key cache hits.
 	Metrics *Metrics
@@ -105,6 +113,7 @@ type Service struct {
 	bg          background                 // work beyond requests: upload jobs (upload.go), event delivery
 	delivery    delivery                   // the event streams' delivery loop (eventdelivery.go)
 
+	purges     purges         // the domain purges this node runs (domainpurge.go)
 	activating activationGate // one console activation at a time on this node (activation.go)
 
 	mu       sync.Mutex // guards policies

@@ -60,6 +60,12 @@ func (db *DB) MarkDomainDeleting(ctx context.Context, name string, leaseUntil ti
 	} else if n == 0 {
 		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", name)
 	}
+	// Its object types (a few) go at once: the reads that tell a missing
+	// domain by finding nothing (a search reads the types first) find it
+	// missing, and no ingestion finds a type.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM object_types WHERE domain = ?`, name); err != nil {
+		return fmt.Errorf("sqlite: mark domain deleting: %w", err)
+	}
 	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("sqlite: mark domain deleting: %w", err)
 	}

@@ -41,6 +41,11 @@ func testDomainPurge(t *testing.T, open OpenFunc) {
 			return err
 		})
 		checkNotFound(t, "FindProfile(deleting, missing profile)", err, `domain "a"`)
+		err = s.View(ctx, func(tx profiles.Tx) error {
+			_, err := tx.ListObjectTypes(ctx, "a", "", 0)
+			return err
+		})
+		checkNotFound(t, "ListObjectTypes(deleting)", err, `"a"`)
 		err = cs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: "a", Kind: profiles.ConfigLayout, Name: "m", Data: []byte(`{}`)}, 0)
 		checkNotFound(t, "CreateConfig(deleting)", err, `"a"`)
 		checkCode(t, "MarkDomainDeleting(again)", s.MarkDomainDeleting(ctx, "a", lease), profiles.ENOTFOUND)

@@ -49,6 +49,13 @@ type Main struct {
 	// waits for another activation to finish (0:
 	// service.DefaultActivationWait).
 	ActivationWait time.Duration
+	// DomainPurgeWait is how long DeleteDomain waits for the removal of a
+	// domain's data before it goes on in the background, and
+	// DomainPurgePage how many profiles a page of it removes (0: the
+	// service's defaults, service.DefaultDomainPurgeWait and
+	// service.DefaultDomainPurgePage).
+	DomainPurgeWait time.Duration
+	DomainPurgePage int
 
 	DB      Store
 	KMS     *localkms.KMS
@@ -195,6 +202,7 @@ func (m *Main) Open() error {
 	m.Service.MaxDomains = c.MaxDomains
 	m.Service.Now = m.Now
 	m.Service.ActivationWait = m.ActivationWait
+	m.Service.DomainPurgeWait, m.Service.DomainPurgePage = m.DomainPurgeWait, m.DomainPurgePage
 	m.Service.SetIngestRate(c.IngestRate, c.IngestBurst)
 	// New profiles side by side suit SQLite's one writer; PostgreSQL's
 	// concurrent transactions would conflict on that one index page.
@@ -419,6 +427,7 @@ func (m *Main) Open() error {
 	m.Service.StartRecommenderTraining(c.SweepInterval)
 	m.Service.StartWorkflows(c.SweepInterval)
 	m.Service.StartTypeScrubs(c.SweepInterval)
+	m.Service.StartDomainPurges(c.SweepInterval)
 	m.startSchemaGuard(c.SchemaCheckInterval)
 
 	if created {
