@@ -112,7 +112,7 @@ func put(ctx context.Context, tx profiles.Tx, domain string, i int, at time.Time
 	}
 	key := fmt.Sprintf("contact_%d", i)
 	if err := tx.PutObject(ctx, &profiles.ProfileObject{DomainName: domain, ObjectTypeName: "contact", UniqueKey: key, ProfileID: id,
-		Data: []byte(fmt.Sprintf(`{"id":"c%d","email":"p%d@example.com","note":"some text of a contact record"}`, i, i)),
+		Data:              []byte(fmt.Sprintf(`{"id":"c%d","email":"p%d@example.com","note":"some text of a contact record"}`, i, i)),
 		SourceLastUpdated: at, CreatedAt: at, UpdatedAt: at}); err != nil {
 		return err
 	}
