@@ -47,6 +47,13 @@ type DeadLetters interface {
 	// no longer, the message's.
 	ChangeVisibility(ctx context.Context, url, receiptHandle string, d time.Duration) error
 
+	// ChangeVisibilities does what ChangeVisibility does for up to 10
+	// received messages in one call: errs[i] is the error of
+	// receiptHandles[i] (EINVALID for a handle that is not, or no longer,
+	// its message's). err is the call's (ENOTFOUND; EINVALID for no
+	// handle or more than 10; the queue unreachable), with errs nil.
+	ChangeVisibilities(ctx context.Context, url string, receiptHandles []string, d time.Duration) (errs []error, err error)
+
 	// Depth returns the approximate number of messages in the queue,
 	// visible or not.
 	Depth(ctx context.Context, url string) (int, error)

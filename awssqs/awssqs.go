@@ -16,7 +16,8 @@
 // and the aws:SourceAccount and aws:SourceArn of the domain; Send checks
 // the same before each message (dead letters are rare: one more call each
 // is cheap). The credentials need sqs:GetQueueAttributes, sqs:SendMessage,
-// sqs:ReceiveMessage, sqs:DeleteMessage and sqs:PurgeQueue on the queues.
+// sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility and
+// sqs:PurgeQueue on the queues.
 //
 // # Durations
 //
@@ -304,6 +305,57 @@ func (q *Queues) ChangeVisibility(ctx context.Context, queueURL, receiptHandle s
 		return q.sqsError(ctx, "ChangeMessageVisibility", queueURL, err)
 	}
 	return nil
+}
+
+// ChangeVisibilities changes the visibility of up to 10 received messages
+// in one ChangeMessageVisibilityBatch call, as ChangeVisibility each;
+// errs[i] is the error of receiptHandles[i], from the entry's code as
+// sqsError maps it. Returns ENOTFOUND, and EINVALID for no handle or more
+// than 10.
+func (q *Queues) ChangeVisibilities(ctx context.Context, queueURL string, receiptHandles []string, d time.Duration) ([]error, error) {
+	const op = "ChangeMessageVisibilityBatch"
+	if len(receiptHandles) == 0 || len(receiptHandles) > 10 {
+		return nil, profiles.Errorf(profiles.EINVALID, "SQS %s %s: %d entries: must be from 1 to 10", op, queueURL, len(receiptHandles))
+	}
+	secs := ceilSeconds(d)
+	if secs < 0 || secs > 43200 {
+		return nil, profiles.Errorf(profiles.EINVALID, "SQS %s %s: VisibilityTimeout %v: must be from 0 to 12 h", op, queueURL, d)
+	}
+	entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(receiptHandles))
+	for i, h := range receiptHandles {
+		entries[i] = types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)),
+			ReceiptHandle: aws.String(h), VisibilityTimeout: int32(secs)}
+	}
+	out, err := q.Client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(queueURL), Entries: entries})
+	if err != nil {
+		return nil, q.sqsError(ctx, op, queueURL, err)
+	}
+	errs := make([]error, len(receiptHandles))
+	answered := make([]bool, len(receiptHandles))
+	for _, ok := range out.Successful {
+		if i, err := strconv.Atoi(aws.ToString(ok.Id)); err == nil && i >= 0 && i < len(errs) {
+			answered[i] = true
+		}
+	}
+	for _, f := range out.Failed {
+		i, err := strconv.Atoi(aws.ToString(f.Id))
+		if err != nil || i < 0 || i >= len(errs) {
+			continue
+		}
+		answered[i] = true
+		code, msg := aws.ToString(f.Code), fmt.Sprintf("SQS %s %s: entry %d: %s: %s", op, queueURL, i, aws.ToString(f.Code), aws.ToString(f.Message))
+		if c, ok := codes[code]; ok && c != profiles.EFORBIDDEN {
+			errs[i] = profiles.Errorf(c, "%s", msg)
+		} else {
+			errs[i] = fmt.Errorf("awssqs: %s", msg)
+		}
+	}
+	for i, ok := range answered {
+		if !ok { // the service did not say: not known to be changed
+			errs[i] = fmt.Errorf("awssqs: %s %s: entry %d: not in the answer", op, queueURL, i)
+		}
+	}
+	return errs, nil
 }
 
 // Depth returns the queue's ApproximateNumberOfMessages plus

@@ -280,3 +280,62 @@ func testChangeVisibilityAndDepth(t *testing.T, h *Harness) {
 	_, err = h.DL.Depth(t.Context(), url+"-missing")
 	checkCode(t, "Depth(missing queue)", err, profiles.ENOTFOUND)
 }
+
+func testStaleHandle(t *testing.T, h *Harness) {
+	url := h.newQueue(t)
+	mustSend(t, h, url, "received twice")
+	first := receiveN(t, h, url, 1)[0]
+	if err := h.DL.ChangeVisibility(t.Context(), url, first.ReceiptHandle, 0); err != nil {
+		t.Fatalf("ChangeVisibility(0): %v", err)
+	}
+	again := receiveN(t, h, url, 1)[0]
+	if again.ID != first.ID {
+		t.Fatalf("received %s after making %s visible, want it again", again.ID, first.ID)
+	}
+	err := h.DL.ChangeVisibility(t.Context(), url, first.ReceiptHandle, visibility)
+	checkCode(t, "ChangeVisibility(the handle of the first receive)", err, profiles.EINVALID)
+	errs, err := h.DL.ChangeVisibilities(t.Context(), url, []string{first.ReceiptHandle}, visibility)
+	if err != nil || len(errs) != 1 {
+		t.Fatalf("ChangeVisibilities(the handle of the first receive): %v, %v; want one error", errs, err)
+	}
+	checkCode(t, "ChangeVisibilities(the handle of the first receive)", errs[0], profiles.EINVALID)
+	if err := h.DL.ChangeVisibility(t.Context(), url, again.ReceiptHandle, visibility); err != nil {
+		t.Errorf("ChangeVisibility(the handle of the last receive): %v", err)
+	}
+	if err := h.DL.Delete(t.Context(), url, again.ReceiptHandle); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+}
+
+func testChangeVisibilities(t *testing.T, h *Harness) {
+	url := h.newQueue(t)
+	for _, b := range []string{"one", "two", "three"} {
+		mustSend(t, h, url, b)
+	}
+	got := receiveN(t, h, url, 3)
+	// The first and the last visible again at once; the second hidden
+	// longer; a handle the queue never made in between fails alone.
+	handles := []string{got[0].ReceiptHandle, "not-a-handle", got[2].ReceiptHandle}
+	errs, err := h.DL.ChangeVisibilities(t.Context(), url, handles, 0)
+	if err != nil || len(errs) != 3 {
+		t.Fatalf("ChangeVisibilities: %v, %v; want three answers", errs, err)
+	}
+	checkCode(t, "ChangeVisibilities: the first", errs[0], "")
+	checkCode(t, "ChangeVisibilities: a handle never made", errs[1], profiles.EINVALID)
+	checkCode(t, "ChangeVisibilities: the last", errs[2], "")
+	errs, err = h.DL.ChangeVisibilities(t.Context(), url, []string{got[1].ReceiptHandle}, 10*time.Minute)
+	if err != nil || len(errs) != 1 || errs[0] != nil {
+		t.Fatalf("ChangeVisibilities(10 min): %v, %v; want no error", errs, err)
+	}
+	back := receiveN(t, h, url, 2)
+	ids := []string{back[0].ID, back[1].ID}
+	if !slices.Contains(ids, got[0].ID) || !slices.Contains(ids, got[2].ID) {
+		t.Errorf("received %v after ChangeVisibilities(0), want %s and %s", ids, got[0].ID, got[2].ID)
+	}
+	for _, n := range []int{0, 11} {
+		_, err := h.DL.ChangeVisibilities(t.Context(), url, slices.Repeat([]string{got[1].ReceiptHandle}, n), 0)
+		checkCode(t, fmt.Sprintf("ChangeVisibilities(%d handles)", n), err, profiles.EINVALID)
+	}
+	_, err = h.DL.ChangeVisibilities(t.Context(), url+"-missing", []string{got[1].ReceiptHandle}, 0)
+	checkCode(t, "ChangeVisibilities(missing queue)", err, profiles.ENOTFOUND)
+}

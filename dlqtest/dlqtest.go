@@ -23,6 +23,10 @@
 //   - A receipt handle the queue never made is EINVALID for Delete where
 //     the implementation can tell (Harness.ChecksHandles; SQS can, some
 //     emulators accept any handle), and deletes nothing either way.
+//   - ChangeVisibility and ChangeVisibilities refuse with EINVALID the
+//     handle of a message received again since (a stale handle): a
+//     holder of messages tells by it that another receiver has one.
+//     ChangeVisibilities answers for each handle.
 //
 // Visibility and wait are whole seconds here, as the SQS API has them; a
 // visibility of 0 is not used (the SQS clients cannot send it, and take
@@ -83,6 +87,8 @@ func Run(t *testing.T, h func(tb testing.TB) *Harness) {
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, mustOpen(t, h)) })
 	t.Run("CheckQueue", func(t *testing.T) { testCheckQueue(t, mustOpen(t, h)) })
 	t.Run("ChangeVisibilityAndDepth", func(t *testing.T) { testChangeVisibilityAndDepth(t, mustOpen(t, h)) })
+	t.Run("StaleHandle", func(t *testing.T) { testStaleHandle(t, mustOpen(t, h)) })
+	t.Run("ChangeVisibilities", func(t *testing.T) { testChangeVisibilities(t, mustOpen(t, h)) })
 }
 
 func mustOpen(tb testing.TB, open func(tb testing.TB) *Harness) *Harness {

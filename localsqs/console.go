@@ -25,6 +25,31 @@ func (s *SQS) ChangeVisibility(ctx context.Context, queueURL, receiptHandle stri
 	return s.changeVisibility(ctx, q, receiptHandle, &n)
 }
 
+// ChangeVisibilities makes up to 10 received messages visible again after
+// d, as ChangeVisibility each; errs[i] is the error of receiptHandles[i].
+// Returns ENOTFOUND, and EINVALID for no handle or more than 10.
+func (s *SQS) ChangeVisibilities(ctx context.Context, queueURL string, receiptHandles []string, d time.Duration) ([]error, error) {
+	if len(receiptHandles) == 0 || len(receiptHandles) > MaxReceive {
+		return nil, invalidParameter("Entries", len(receiptHandles), "Must hold from 1 to 10 entries.")
+	}
+	if d < 0 || d > MaxVisibility {
+		return nil, invalidParameter("VisibilityTimeout", d, "Must be >= 0 and <= 43200, if provided.")
+	}
+	q, err := s.queue(ctx, queueURL)
+	if err != nil {
+		return nil, err
+	}
+	n := int((d + time.Second - 1) / time.Second)
+	errs := make([]error, len(receiptHandles))
+	for i, h := range receiptHandles {
+		errs[i] = s.changeVisibility(ctx, q, h, &n)
+		if profiles.ErrorCode(errs[i]) != profiles.EINVALID && errs[i] != nil {
+			return nil, errs[i] // the store, not the handle
+		}
+	}
+	return errs, nil
+}
+
 // Depth returns the number of messages in the queue, visible or not.
 // Returns ENOTFOUND.
 func (s *SQS) Depth(ctx context.Context, queueURL string) (int, error) {
