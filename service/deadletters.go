@@ -16,10 +16,6 @@ import (
 
 var _ profiles.DeadLetterService = (*Service)(nil)
 
-// deadLetterHold is how long ListDeadLetters and the replay hide the
-// messages they take from other receivers before they hand them back.
-const deadLetterHold = 2 * time.Minute
-
 // maxDeadLetterScan bounds how many messages one call reads.
 const maxDeadLetterScan = 1000
 
@@ -42,7 +38,7 @@ func (s *Service) domainQueue(ctx context.Context, domain string) (string, error
 }
 
 // take receives up to max messages of the queue of domain, hiding them for
-// deadLetterHold. The caller hands back those it keeps with release. A
+// the hold (deadLetterHold). The caller hands back those it keeps with release. A
 // message is a dead letter of the domain (entry.Letter) only if it names
 // the domain: a queue may serve several domains, and anyone who may send
 // to it may write any message; the others are left as foreign messages.
@@ -50,7 +46,7 @@ func (s *Service) take(ctx context.Context, domain, url string, max int) ([]take
 	var out []taken
 	seen := map[string]bool{}
 	for len(out) < max {
-		msgs, err := s.Queues.Receive(ctx, url, min(10, max-len(out)), 0, deadLetterHold)
+		msgs, err := s.Queues.Receive(ctx, url, min(10, max-len(out)), 0, s.deadLetterHold())
 		if err != nil {
 			s.release(context.WithoutCancel(ctx), url, out)
 			return nil, err
@@ -118,10 +114,13 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 	if err != nil {
 		return 0, 0, 0, err
 	}
+	since := time.Now()
 	ts, err := s.take(ctx, domain, url, maxDeadLetterScan)
 	if err != nil {
 		return 0, 0, 0, err
 	}
+	// Held until the replay is done with them, however long it takes.
+	h := s.holdTaken(ctx, url, ts, since)
 	var keep []taken
 	gone := map[string]bool{} // the IDs of the messages deleted
 	for i, t := range ts {
@@ -137,6 +136,9 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 		if allow != nil && allow(dl.ObjectTypeName) != nil {
 			refused++
 			keep = append(keep, t)
+			continue
+		}
+		if !h.keep(ctx, t) { // another reader's now: left to it
 			continue
 		}
 		// A letter whose whole copy cannot be read fails as one whose
@@ -155,16 +157,25 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			s.renewCopy(ctx, dl, kept)
 			if err := s.deadLetter(ctx, &again); err != nil {
 				keep = append(keep, ts[i:]...)
-				s.release(context.WithoutCancel(ctx), url, keep)
+				h.release(context.WithoutCancel(ctx), keep)
 				return replayed, failed, refused, err
 			}
 		} else {
 			replayed++
 		}
+		// A delete with a stale receipt handle deletes nothing, and is
+		// no error: the message is deleted, and its copy removed, only
+		// if it is still this replay's. If not, it stays in the queue,
+		// with its copy, for the reader that has it.
+		if !h.keep(ctx, t) {
+			s.Logger.Warn("a dead letter replayed stays in its queue: its hold ran out before its message was deleted", "domain", domain, "id", t.msg.ID)
+			continue
+		}
 		if err := s.Queues.Delete(ctx, url, t.msg.ReceiptHandle); err != nil {
-			s.release(context.WithoutCancel(ctx), url, append(keep, ts[i+1:]...))
+			h.release(context.WithoutCancel(ctx), append(keep, ts[i+1:]...))
 			return replayed, failed, refused, err
 		}
+		h.done(t.msg.ID)
 		gone[t.msg.ID] = true
 		// In, and in the store: the kept copy is not needed. Removed only
 		// once the message is gone, which a replay may find again until
@@ -176,7 +187,7 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			s.dropCopy(ctx, dl, kept)
 		}
 	}
-	s.release(context.WithoutCancel(ctx), url, keep)
+	h.release(context.WithoutCancel(ctx), keep)
 	return replayed, failed, refused, nil
 }
 
@@ -357,10 +368,12 @@ func (s *Service) DeleteDeadLetters(ctx context.Context, domain string, ids []st
 	if err != nil {
 		return 0, err
 	}
+	since := time.Now()
 	ts, err := s.take(ctx, domain, url, maxDeadLetterScan)
 	if err != nil {
 		return 0, err
 	}
+	h := s.holdTaken(ctx, url, ts, since)
 	var keep []taken
 	deleted := 0
 	gone := map[string]bool{} // the IDs of the messages deleted
@@ -369,10 +382,16 @@ func (s *Service) DeleteDeadLetters(ctx context.Context, domain string, ids []st
 			keep = append(keep, t)
 			continue
 		}
+		// Not deleted, nor its copy removed, on a receipt handle that
+		// may be stale (a delete that deletes nothing).
+		if !h.keep(ctx, t) {
+			continue
+		}
 		if err := s.Queues.Delete(ctx, url, t.msg.ReceiptHandle); err != nil {
-			s.release(context.WithoutCancel(ctx), url, append(keep, ts[i+1:]...))
+			h.release(context.WithoutCancel(ctx), append(keep, ts[i+1:]...))
 			return deleted, err
 		}
+		h.done(t.msg.ID)
 		deleted++
 		gone[t.msg.ID] = true
 		// The letter is gone: so is the whole copy kept for it, unless
@@ -385,7 +404,7 @@ func (s *Service) DeleteDeadLetters(ctx context.Context, domain string, ids []st
 			}
 		}
 	}
-	s.release(context.WithoutCancel(ctx), url, keep)
+	h.release(context.WithoutCancel(ctx), keep)
 	return deleted, nil
 }
 

@@ -47,6 +47,11 @@ type Service struct {
 	// a queue message, for every node to replay (nil: none is kept, and
 	// such a letter says so).
 	DeadLetterCopies profiles.DeadLetterCopyStore
+	// DeadLetterHold is how long ListDeadLetters, DeleteDeadLetters and
+	// ReplayDeadLetters hide the messages they take from other receivers
+	// at a time; the latter two renew it while they work (0:
+	// DefaultDeadLetterHold; at least 2 s, as queues count whole seconds).
+	DeadLetterHold time.Duration
 
 	// Integrations persists integrations and contact-center instances.
 	Integrations profiles.IntegrationStore
