@@ -83,7 +83,7 @@ func (c *firstCopyReadWaits) FindDeadLetterCopy(ctx context.Context, domain, nam
 }
 
 // TestReplayDeadLetters_OutlastsHold: a replay that lasts longer than the
-// hold of the messages it took (here: 2 s, and a slow first letter) while
+// hold of the messages it took (here: 3 s, and a slow first letter) while
 // another reader lists the letters keeps them hidden until it is done:
 // the reader gets none, and every letter is ingested, its message deleted
 // and its whole copy removed. Before, the reader got the messages once
@@ -100,7 +100,7 @@ func TestReplayDeadLetters_OutlastsHold(t *testing.T) {
 			if queue == "fauxqs" {
 				mustFauxqsQueue(t, s)
 			}
-			const hold = 2 * time.Second
+			const hold = 3 * time.Second // renewed every 1.5 s: room for a loaded machine
 			s.DeadLetterHold = hold
 			const plain, cut = 24, 3
 			for i := range plain + cut {
