@@ -40,10 +40,16 @@ func (db *DB) schemaTooNew() error {
 }
 
 // execWrite runs one writing statement outside a transaction on the
-// writer connection.
+// writer connection (its own transaction), keeping the storage state as
+// commit does (storage.go).
 func (db *DB) execWrite(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if err := db.schemaTooNew(); err != nil {
 		return nil, err
 	}
-	return db.wdb.ExecContext(ctx, query, args...)
+	res, err := db.wdb.ExecContext(ctx, query, args...)
+	if err != nil {
+		return nil, db.storageErr(err)
+	}
+	db.storageOK()
+	return res, nil
 }
