@@ -43,7 +43,7 @@ func (db *DB) schemaTooNew() error {
 // writer connection (its own transaction), keeping the storage state as
 // commit does (storage.go).
 func (db *DB) execWrite(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := db.schemaTooNew(); err != nil {
+	if err := db.writable(); err != nil {
 		return nil, err
 	}
 	res, err := db.wdb.ExecContext(ctx, query, args...)

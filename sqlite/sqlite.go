@@ -188,7 +188,10 @@ func (db *DB) Open() (err error) {
 	}
 	db.wstmts = newStmtCache()
 	db.updates, db.quit, db.committerDone = make(chan *update), make(chan struct{}), make(chan struct{})
-	db.syncer = &WALSyncer{walPath: abs + "-wal", onSync: db.OnSync}
+	db.syncer = &WALSyncer{walPath: abs + "-wal", onSync: db.OnSync, onFail: func(err error) {
+		db.Logger.Error("sqlite: an fsync of the write-ahead log failed: the writes it was to make durable are not acknowledged, and every write is refused from now on (the disk may have dropped them); restart the server once the disk is sound",
+			"data_dir", db.dir, "err", err)
+	}}
 	db.syncer.start(db.syncer.syncWAL)
 	go db.commitLoop()
 	if db.cdb, err = sql.Open("sqlite", dsn(abs)); err != nil {
@@ -323,9 +326,10 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // beginWrite begins a write transaction (BEGIN IMMEDIATE on the writer),
-// unless the database was migrated past this program (schema.go).
+// unless the database was migrated past this program (schema.go) or an
+// fsync of its WAL failed (walsync.go).
 func (db *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
-	if err := db.schemaTooNew(); err != nil {
+	if err := db.writable(); err != nil {
 		return nil, err
 	}
 	return db.wdb.BeginTx(ctx, nil)

@@ -91,7 +91,7 @@ func (db *DB) commitGroup(group []*update) {
 	committed := 0
 	err := func() error {
 		ctx := context.Background()
-		if err := db.schemaTooNew(); err != nil {
+		if err := db.writable(); err != nil {
 			return err
 		}
 		conn, err := db.groupConn(ctx)
@@ -145,7 +145,7 @@ func (db *DB) commitGroup(group []*update) {
 		if committed == 0 {
 			return nil
 		}
-		if err := db.schemaTooNew(); err != nil {
+		if err := db.writable(); err != nil {
 			return err // noticed while the group ran: roll it back
 		}
 		if err := stx.Commit(); err != nil {

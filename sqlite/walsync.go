@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +27,17 @@ import (
 // writes are committed and visible: whether the disk holds them is not
 // known, and a caller that retries may apply a write twice (an ingestion
 // is idempotent through its object's unique key; a CreateProfile is not).
+//
+// A failed fsync is not retried. The kernel may have dropped the pages it
+// could not write, marked them clean, and reported it once: a later fsync
+// that succeeds says nothing of them, and a power loss would then lose the
+// frames they held and, with them, every later commit (the WAL is replayed
+// up to its first missing frame), all of which the later syncs would have
+// acknowledged. So from its first failed fsync (ErrWALSyncFailed; not a
+// WAL that could not be opened, which writes nothing back) the syncer
+// syncs no more and answers every later Then with that error, and the DB
+// refuses every write, until the process restarts: SQLite then replays the
+// WAL from the file as it is.
 
 // WALSyncer syncs the write-ahead log of one database file for the
 // commits queued since its last sync, many at a time, and then calls
@@ -39,6 +52,23 @@ type WALSyncer struct {
 	// onSync, when set, is called after each sync: how many answers it
 	// served, how long it took, its error.
 	onSync func(answers int, took time.Duration, err error)
+	// onFail, when set, is called once, with the error of the first
+	// failed fsync.
+	onFail func(err error)
+	failed atomic.Pointer[error] // the first failed fsync's error
+}
+
+// ErrWALSyncFailed is in the chain of the error of an fsync of the WAL that
+// failed, and of every write refused since.
+var ErrWALSyncFailed = errors.New("sqlite: an fsync of the write-ahead log failed (restart the server)")
+
+// Failed returns the error of the syncer's failed fsync, after which it
+// acknowledges nothing, or nil.
+func (s *WALSyncer) Failed() error {
+	if p := s.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // NewWALSyncer returns a WALSyncer of the database file at dbPath, whose
@@ -86,10 +116,19 @@ func (s *WALSyncer) run() {
 				break drain
 			}
 		}
-		start := time.Now()
-		err := s.sync()
-		if s.onSync != nil {
-			s.onSync(len(waiting), time.Since(start), err)
+		err := s.Failed()
+		if err == nil {
+			start := time.Now()
+			err = s.sync()
+			if s.onSync != nil {
+				s.onSync(len(waiting), time.Since(start), err)
+			}
+			if errors.Is(err, ErrWALSyncFailed) {
+				s.failed.Store(&err)
+				if s.onFail != nil {
+					s.onFail(err)
+				}
+			}
 		}
 		for _, a := range waiting {
 			a(err)
@@ -108,7 +147,31 @@ func (s *WALSyncer) syncWAL() error {
 	}
 	defer f.Close()
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sqlite: sync write-ahead log: %w", err)
+		return fmt.Errorf("%w: %w", ErrWALSyncFailed, err)
 	}
 	return nil
+}
+
+// writable returns why the DB refuses to write, or nil: the database was
+// migrated past this program (schema.go), or an fsync of its WAL failed.
+// Atomic loads only.
+func (db *DB) writable() error {
+	if err := db.schemaTooNew(); err != nil {
+		return err
+	}
+	if db.syncer != nil {
+		if err := db.syncer.Failed(); err != nil {
+			return fmt.Errorf("sqlite: writes refused since %w", err)
+		}
+	}
+	return nil
+}
+
+// SyncFailed returns the error of the failed fsync of the WAL after which
+// the DB refuses every write until the process restarts, or nil.
+func (db *DB) SyncFailed() error {
+	if db.syncer == nil {
+		return nil
+	}
+	return db.syncer.Failed()
 }

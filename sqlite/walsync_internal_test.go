@@ -3,9 +3,12 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -177,5 +180,79 @@ func TestUpdate_ReturnsAfterTheWALSync(t *testing.T) {
 	}
 	if after != 2 {
 		t.Errorf("synchronous of the writer connection after a group = %d, want 2 (FULL)", after)
+	}
+}
+
+// TestWrites_RefusedAfterAFailedWALSync: once an fsync of the WAL failed,
+// the group it was to answer gets its error and so does every later write,
+// although the next fsync would succeed (the kernel may have dropped the
+// pages the failed one could not write: a later success says nothing of
+// them); Updates, transactions and single statements alike, until the
+// process restarts. One error line is logged. A sync that could not even
+// open the WAL wrote nothing back: it is not such a failure.
+func TestWrites_RefusedAfterAFailedWALSync(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		first     error
+		refused   bool
+		errorLogs int
+	}{
+		{"fsync failed", fmt.Errorf("%w: %w", ErrWALSyncFailed, syscall.EIO), true, 1},
+		{"WAL not opened", errors.New("sqlite: sync write-ahead log: open: too many open files"), false, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, db := t.Context(), mustOpen(t)
+			var log strings.Builder
+			db.Logger = slog.New(slog.NewJSONHandler(&log, nil))
+			if err := db.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 1}, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.CreateQueue(ctx, &profiles.Queue{Name: "q", URL: "http://q/000000000000/q", ARN: "arn:aws:sqs:us-east-1:000000000000:q"}); err != nil {
+				t.Fatal(err)
+			}
+			// The store's syncer, with a sync that fails once.
+			onFail := db.syncer.onFail
+			db.syncer.Close()
+			var syncs atomic.Int32
+			db.syncer = &WALSyncer{onFail: onFail}
+			db.syncer.start(func() error {
+				if syncs.Add(1) == 1 {
+					return tt.first
+				}
+				return nil
+			})
+			put := func(id string) error {
+				return db.Update(ctx, func(ptx profiles.Tx) error {
+					return ptx.PutProfile(ctx, &profiles.Profile{DomainName: "d", ID: id, Fields: map[string]string{"FirstName": "Ada"}})
+				})
+			}
+			if err := put("0123456789abcdef0123456789abcde0"); err == nil {
+				t.Fatal("Update answered by the failed sync: nil error")
+			}
+			writes := map[string]func() error{
+				"Update": func() error { return put("0123456789abcdef0123456789abcde1") },
+				"CreateDomain (a transaction)": func() error {
+					return db.CreateDomain(ctx, &profiles.Domain{Name: "e", DefaultExpirationDays: 1}, 0)
+				},
+				"PutMessage (one statement)": func() error {
+					return db.PutMessage(ctx, &profiles.StoredMessage{QueueName: "q", ID: "m", Body: "b"})
+				},
+			}
+			for name, write := range writes {
+				err := write()
+				switch {
+				case tt.refused && !errors.Is(err, ErrWALSyncFailed):
+					t.Errorf("%s after the failed fsync: %v, want ErrWALSyncFailed in its chain", name, err)
+				case !tt.refused && err != nil:
+					t.Errorf("%s after the sync that could not open the WAL: %v", name, err)
+				}
+			}
+			if got := db.SyncFailed() != nil; got != tt.refused {
+				t.Errorf("SyncFailed set: %v, want %v", got, tt.refused)
+			}
+			if n := strings.Count(log.String(), `"level":"ERROR"`); n != tt.errorLogs {
+				t.Errorf("%d error log lines, want %d:\n%s", n, tt.errorLogs, log.String())
+			}
+		})
 	}
 }

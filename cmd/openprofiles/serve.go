@@ -573,14 +573,21 @@ func (m *Main) Close() error {
 }
 
 // healthz answers 200 when the store answers, 503 otherwise, and 503 once
-// the database schema is newer than this server knows (schemaguard.go). It
-// needs no signature.
+// the database schema is newer than this server knows (schemaguard.go) or
+// an fsync of SQLite's write-ahead log failed. It needs no signature.
 func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "application/json")
 	if current, known, behind := m.schema.versions(); behind {
 		schemaHealth(w, current, known)
+		return
+	}
+	// An fsync of SQLite's write-ahead log failed: the store refuses
+	// every write until the server restarts (sqlite/walsync.go).
+	if s, ok := m.DB.(interface{ SyncFailed() error }); ok && s.SyncFailed() != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, `{"status":"unavailable","storage":"sync_failed"}`)
 		return
 	}
 	if err := m.DB.Ping(ctx); err != nil {
