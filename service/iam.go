@@ -7,6 +7,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"regexp"
 	"strings"
 	"time"
@@ -222,7 +223,11 @@ func (s *Service) NoteKeyUse(_ context.Context, id, principal string) {
 		defer cancel()
 		if err := s.IAM.TouchAccessKey(ctx, id, now); err != nil {
 			s.keyUses.CompareAndDelete(id, now)
-			s.Logger.Warn("iam: record an access key's use", "key", id, "err", err)
+			// A full storage is logged by the store, once, not at each
+			// request (this write is tried again at the key's next use).
+			if !errors.Is(err, profiles.ErrStorageFull) {
+				s.Logger.Warn("iam: record an access key's use", "key", id, "err", err)
+			}
 		}
 	})
 }
