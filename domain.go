@@ -148,6 +148,13 @@ type DomainService interface {
 	// DomainARN returns the ARN of the named domain.
 	DomainARN(name string) string
 
+	// CheckDomain returns ENOTFOUND if no domain of that name exists, or
+	// it is being deleted (its data is then still being removed): every
+	// operation on a domain checks it before it acts. It reads the domain
+	// as the store held it at most a second ago: a deletion through
+	// another node applies here at most that long after it.
+	CheckDomain(ctx context.Context, name string) error
+
 	// EncryptionKeyARN returns the ARN of the KMS key the domain's data is
 	// encrypted with (the service's default key when it names none).
 	// Returns ENOTFOUND.

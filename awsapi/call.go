@@ -21,6 +21,20 @@ type call struct {
 	requestID string
 	principal string
 	bindErrs  []string
+	// check, when set, is run once the input is bound and valid (bound),
+	// before the operation acts: that the domain the path names exists.
+	check func() error
+}
+
+// bound ends the binding of an operation's input: the error of a bad
+// input, else that of check. An input is checked before its domain, as
+// AWS does; and no operation acts on a domain being deleted (whose rows
+// are still there until its purge removes them) or reads its data.
+func (c *call) bound(err error) error {
+	if err != nil || c.check == nil {
+		return err
+	}
+	return c.check()
 }
 
 // decodeBody reads the JSON body into in. An empty body is an empty object.

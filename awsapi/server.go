@@ -193,6 +193,10 @@ func (s *Server) serve(w http.ResponseWriter, c *call) (int, error) {
 			fmt.Sprintf("No operation matches %s %s.", r.Method, r.URL.Path)}
 	}
 	c.operation, c.labels = rt.Operation, labels
+	if domain := labels["DomainName"]; domain != "" && rt.Operation != "CreateDomain" {
+		ctx := r.Context()
+		c.check = func() error { return s.Domains.CheckDomain(ctx, domain) }
+	}
 	if err := s.authorize(r.Context(), c); err != nil {
 		return 0, err
 	}

@@ -14966,7 +14966,7 @@ func bindAddProfileKey(c *call) (*AddProfileKeyRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindBatchGetCalculatedAttributeForProfile builds the input of BatchGetCalculatedAttributeForProfile from the request and validates it.
@@ -14982,7 +14982,7 @@ func bindBatchGetCalculatedAttributeForProfile(c *call) (*BatchGetCalculatedAttr
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindBatchGetProfile builds the input of BatchGetProfile from the request and validates it.
@@ -14997,7 +14997,7 @@ func bindBatchGetProfile(c *call) (*BatchGetProfileRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindBatchPutProfileObject builds the input of BatchPutProfileObject from the request and validates it.
@@ -15012,7 +15012,7 @@ func bindBatchPutProfileObject(c *call) (*BatchPutProfileObjectRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateCalculatedAttributeDefinition builds the input of CreateCalculatedAttributeDefinition from the request and validates it.
@@ -15028,7 +15028,7 @@ func bindCreateCalculatedAttributeDefinition(c *call) (*CreateCalculatedAttribut
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateDomain builds the input of CreateDomain from the request and validates it.
@@ -15043,7 +15043,7 @@ func bindCreateDomain(c *call) (*CreateDomainRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateDomainLayout builds the input of CreateDomainLayout from the request and validates it.
@@ -15059,7 +15059,7 @@ func bindCreateDomainLayout(c *call) (*CreateDomainLayoutRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateEventStream builds the input of CreateEventStream from the request and validates it.
@@ -15075,7 +15075,7 @@ func bindCreateEventStream(c *call) (*CreateEventStreamRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateEventTrigger builds the input of CreateEventTrigger from the request and validates it.
@@ -15091,7 +15091,7 @@ func bindCreateEventTrigger(c *call) (*CreateEventTriggerRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateIntegrationWorkflow builds the input of CreateIntegrationWorkflow from the request and validates it.
@@ -15106,7 +15106,7 @@ func bindCreateIntegrationWorkflow(c *call) (*CreateIntegrationWorkflowRequest, 
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateProfile builds the input of CreateProfile from the request and validates it.
@@ -15121,7 +15121,7 @@ func bindCreateProfile(c *call) (*CreateProfileRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateRecommender builds the input of CreateRecommender from the request and validates it.
@@ -15137,7 +15137,7 @@ func bindCreateRecommender(c *call) (*CreateRecommenderRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateRecommenderFilter builds the input of CreateRecommenderFilter from the request and validates it.
@@ -15153,7 +15153,7 @@ func bindCreateRecommenderFilter(c *call) (*CreateRecommenderFilterRequest, erro
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateRecommenderSchema builds the input of CreateRecommenderSchema from the request and validates it.
@@ -15169,7 +15169,7 @@ func bindCreateRecommenderSchema(c *call) (*CreateRecommenderSchemaRequest, erro
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateSegmentDefinition builds the input of CreateSegmentDefinition from the request and validates it.
@@ -15185,7 +15185,7 @@ func bindCreateSegmentDefinition(c *call) (*CreateSegmentDefinitionRequest, erro
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateSegmentEstimate builds the input of CreateSegmentEstimate from the request and validates it.
@@ -15200,7 +15200,7 @@ func bindCreateSegmentEstimate(c *call) (*CreateSegmentEstimateRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateSegmentSnapshot builds the input of CreateSegmentSnapshot from the request and validates it.
@@ -15216,7 +15216,7 @@ func bindCreateSegmentSnapshot(c *call) (*CreateSegmentSnapshotRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindCreateUploadJob builds the input of CreateUploadJob from the request and validates it.
@@ -15231,7 +15231,7 @@ func bindCreateUploadJob(c *call) (*CreateUploadJobRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteCalculatedAttributeDefinition builds the input of DeleteCalculatedAttributeDefinition from the request and validates it.
@@ -15247,7 +15247,7 @@ func bindDeleteCalculatedAttributeDefinition(c *call) (*DeleteCalculatedAttribut
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteDomain builds the input of DeleteDomain from the request and validates it.
@@ -15262,7 +15262,7 @@ func bindDeleteDomain(c *call) (*DeleteDomainRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteDomainLayout builds the input of DeleteDomainLayout from the request and validates it.
@@ -15278,7 +15278,7 @@ func bindDeleteDomainLayout(c *call) (*DeleteDomainLayoutRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteDomainObjectType builds the input of DeleteDomainObjectType from the request and validates it.
@@ -15294,7 +15294,7 @@ func bindDeleteDomainObjectType(c *call) (*DeleteDomainObjectTypeRequest, error)
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteEventStream builds the input of DeleteEventStream from the request and validates it.
@@ -15310,7 +15310,7 @@ func bindDeleteEventStream(c *call) (*DeleteEventStreamRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteEventTrigger builds the input of DeleteEventTrigger from the request and validates it.
@@ -15326,7 +15326,7 @@ func bindDeleteEventTrigger(c *call) (*DeleteEventTriggerRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteIntegration builds the input of DeleteIntegration from the request and validates it.
@@ -15341,7 +15341,7 @@ func bindDeleteIntegration(c *call) (*DeleteIntegrationRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteProfile builds the input of DeleteProfile from the request and validates it.
@@ -15356,7 +15356,7 @@ func bindDeleteProfile(c *call) (*DeleteProfileRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteProfileKey builds the input of DeleteProfileKey from the request and validates it.
@@ -15371,7 +15371,7 @@ func bindDeleteProfileKey(c *call) (*DeleteProfileKeyRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteProfileObject builds the input of DeleteProfileObject from the request and validates it.
@@ -15386,7 +15386,7 @@ func bindDeleteProfileObject(c *call) (*DeleteProfileObjectRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteProfileObjectType builds the input of DeleteProfileObjectType from the request and validates it.
@@ -15402,7 +15402,7 @@ func bindDeleteProfileObjectType(c *call) (*DeleteProfileObjectTypeRequest, erro
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteRecommender builds the input of DeleteRecommender from the request and validates it.
@@ -15418,7 +15418,7 @@ func bindDeleteRecommender(c *call) (*DeleteRecommenderRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteRecommenderFilter builds the input of DeleteRecommenderFilter from the request and validates it.
@@ -15434,7 +15434,7 @@ func bindDeleteRecommenderFilter(c *call) (*DeleteRecommenderFilterRequest, erro
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteRecommenderSchema builds the input of DeleteRecommenderSchema from the request and validates it.
@@ -15450,7 +15450,7 @@ func bindDeleteRecommenderSchema(c *call) (*DeleteRecommenderSchemaRequest, erro
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteSegmentDefinition builds the input of DeleteSegmentDefinition from the request and validates it.
@@ -15466,7 +15466,7 @@ func bindDeleteSegmentDefinition(c *call) (*DeleteSegmentDefinitionRequest, erro
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDeleteWorkflow builds the input of DeleteWorkflow from the request and validates it.
@@ -15482,7 +15482,7 @@ func bindDeleteWorkflow(c *call) (*DeleteWorkflowRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindDetectProfileObjectType builds the input of DetectProfileObjectType from the request and validates it.
@@ -15497,7 +15497,7 @@ func bindDetectProfileObjectType(c *call) (*DetectProfileObjectTypeRequest, erro
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetAutoMergingPreview builds the input of GetAutoMergingPreview from the request and validates it.
@@ -15512,7 +15512,7 @@ func bindGetAutoMergingPreview(c *call) (*GetAutoMergingPreviewRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetCalculatedAttributeDefinition builds the input of GetCalculatedAttributeDefinition from the request and validates it.
@@ -15528,7 +15528,7 @@ func bindGetCalculatedAttributeDefinition(c *call) (*GetCalculatedAttributeDefin
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetCalculatedAttributeForProfile builds the input of GetCalculatedAttributeForProfile from the request and validates it.
@@ -15545,7 +15545,7 @@ func bindGetCalculatedAttributeForProfile(c *call) (*GetCalculatedAttributeForPr
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetDomain builds the input of GetDomain from the request and validates it.
@@ -15560,7 +15560,7 @@ func bindGetDomain(c *call) (*GetDomainRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetDomainLayout builds the input of GetDomainLayout from the request and validates it.
@@ -15576,7 +15576,7 @@ func bindGetDomainLayout(c *call) (*GetDomainLayoutRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetDomainObjectType builds the input of GetDomainObjectType from the request and validates it.
@@ -15592,7 +15592,7 @@ func bindGetDomainObjectType(c *call) (*GetDomainObjectTypeRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetEventStream builds the input of GetEventStream from the request and validates it.
@@ -15608,7 +15608,7 @@ func bindGetEventStream(c *call) (*GetEventStreamRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetEventTrigger builds the input of GetEventTrigger from the request and validates it.
@@ -15624,7 +15624,7 @@ func bindGetEventTrigger(c *call) (*GetEventTriggerRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetIdentityResolutionJob builds the input of GetIdentityResolutionJob from the request and validates it.
@@ -15640,7 +15640,7 @@ func bindGetIdentityResolutionJob(c *call) (*GetIdentityResolutionJobRequest, er
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetIntegration builds the input of GetIntegration from the request and validates it.
@@ -15655,7 +15655,7 @@ func bindGetIntegration(c *call) (*GetIntegrationRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetMatches builds the input of GetMatches from the request and validates it.
@@ -15672,7 +15672,7 @@ func bindGetMatches(c *call) (*GetMatchesRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetObjectTypeAttributeStatistics builds the input of GetObjectTypeAttributeStatistics from the request and validates it.
@@ -15689,7 +15689,7 @@ func bindGetObjectTypeAttributeStatistics(c *call) (*GetObjectTypeAttributeStati
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetProfileHistoryRecord builds the input of GetProfileHistoryRecord from the request and validates it.
@@ -15706,7 +15706,7 @@ func bindGetProfileHistoryRecord(c *call) (*GetProfileHistoryRecordRequest, erro
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetProfileObjectType builds the input of GetProfileObjectType from the request and validates it.
@@ -15722,7 +15722,7 @@ func bindGetProfileObjectType(c *call) (*GetProfileObjectTypeRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetProfileObjectTypeTemplate builds the input of GetProfileObjectTypeTemplate from the request and validates it.
@@ -15737,7 +15737,7 @@ func bindGetProfileObjectTypeTemplate(c *call) (*GetProfileObjectTypeTemplateReq
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetProfileRecommendations builds the input of GetProfileRecommendations from the request and validates it.
@@ -15753,7 +15753,7 @@ func bindGetProfileRecommendations(c *call) (*GetProfileRecommendationsRequest, 
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetRecommender builds the input of GetRecommender from the request and validates it.
@@ -15770,7 +15770,7 @@ func bindGetRecommender(c *call) (*GetRecommenderRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetRecommenderFilter builds the input of GetRecommenderFilter from the request and validates it.
@@ -15786,7 +15786,7 @@ func bindGetRecommenderFilter(c *call) (*GetRecommenderFilterRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetRecommenderSchema builds the input of GetRecommenderSchema from the request and validates it.
@@ -15802,7 +15802,7 @@ func bindGetRecommenderSchema(c *call) (*GetRecommenderSchemaRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetSegmentDefinition builds the input of GetSegmentDefinition from the request and validates it.
@@ -15818,7 +15818,7 @@ func bindGetSegmentDefinition(c *call) (*GetSegmentDefinitionRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetSegmentEstimate builds the input of GetSegmentEstimate from the request and validates it.
@@ -15834,7 +15834,7 @@ func bindGetSegmentEstimate(c *call) (*GetSegmentEstimateRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetSegmentMembership builds the input of GetSegmentMembership from the request and validates it.
@@ -15850,7 +15850,7 @@ func bindGetSegmentMembership(c *call) (*GetSegmentMembershipRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetSegmentSnapshot builds the input of GetSegmentSnapshot from the request and validates it.
@@ -15867,7 +15867,7 @@ func bindGetSegmentSnapshot(c *call) (*GetSegmentSnapshotRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetSimilarProfiles builds the input of GetSimilarProfiles from the request and validates it.
@@ -15884,7 +15884,7 @@ func bindGetSimilarProfiles(c *call) (*GetSimilarProfilesRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetUploadJob builds the input of GetUploadJob from the request and validates it.
@@ -15900,7 +15900,7 @@ func bindGetUploadJob(c *call) (*GetUploadJobRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetUploadJobPath builds the input of GetUploadJobPath from the request and validates it.
@@ -15916,7 +15916,7 @@ func bindGetUploadJobPath(c *call) (*GetUploadJobPathRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetWorkflow builds the input of GetWorkflow from the request and validates it.
@@ -15932,7 +15932,7 @@ func bindGetWorkflow(c *call) (*GetWorkflowRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindGetWorkflowSteps builds the input of GetWorkflowSteps from the request and validates it.
@@ -15950,7 +15950,7 @@ func bindGetWorkflowSteps(c *call) (*GetWorkflowStepsRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListAccountIntegrations builds the input of ListAccountIntegrations from the request and validates it.
@@ -15967,7 +15967,7 @@ func bindListAccountIntegrations(c *call) (*ListAccountIntegrationsRequest, erro
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListCalculatedAttributeDefinitions builds the input of ListCalculatedAttributeDefinitions from the request and validates it.
@@ -15984,7 +15984,7 @@ func bindListCalculatedAttributeDefinitions(c *call) (*ListCalculatedAttributeDe
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListCalculatedAttributesForProfile builds the input of ListCalculatedAttributesForProfile from the request and validates it.
@@ -16002,7 +16002,7 @@ func bindListCalculatedAttributesForProfile(c *call) (*ListCalculatedAttributesF
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListDomainLayouts builds the input of ListDomainLayouts from the request and validates it.
@@ -16019,7 +16019,7 @@ func bindListDomainLayouts(c *call) (*ListDomainLayoutsRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListDomainObjectTypes builds the input of ListDomainObjectTypes from the request and validates it.
@@ -16036,7 +16036,7 @@ func bindListDomainObjectTypes(c *call) (*ListDomainObjectTypesRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListDomains builds the input of ListDomains from the request and validates it.
@@ -16052,7 +16052,7 @@ func bindListDomains(c *call) (*ListDomainsRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListEventStreams builds the input of ListEventStreams from the request and validates it.
@@ -16069,7 +16069,7 @@ func bindListEventStreams(c *call) (*ListEventStreamsRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListEventTriggers builds the input of ListEventTriggers from the request and validates it.
@@ -16086,7 +16086,7 @@ func bindListEventTriggers(c *call) (*ListEventTriggersRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListIdentityResolutionJobs builds the input of ListIdentityResolutionJobs from the request and validates it.
@@ -16103,7 +16103,7 @@ func bindListIdentityResolutionJobs(c *call) (*ListIdentityResolutionJobsRequest
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListIntegrations builds the input of ListIntegrations from the request and validates it.
@@ -16121,7 +16121,7 @@ func bindListIntegrations(c *call) (*ListIntegrationsRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListObjectTypeAttributeValues builds the input of ListObjectTypeAttributeValues from the request and validates it.
@@ -16140,7 +16140,7 @@ func bindListObjectTypeAttributeValues(c *call) (*ListObjectTypeAttributeValuesR
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListObjectTypeAttributes builds the input of ListObjectTypeAttributes from the request and validates it.
@@ -16158,7 +16158,7 @@ func bindListObjectTypeAttributes(c *call) (*ListObjectTypeAttributesRequest, er
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListProfileAttributeValues builds the input of ListProfileAttributeValues from the request and validates it.
@@ -16174,7 +16174,7 @@ func bindListProfileAttributeValues(c *call) (*ProfileAttributeValuesRequest, er
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListProfileHistoryRecords builds the input of ListProfileHistoryRecords from the request and validates it.
@@ -16191,7 +16191,7 @@ func bindListProfileHistoryRecords(c *call) (*ListProfileHistoryRecordsRequest, 
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListProfileObjectTypeTemplates builds the input of ListProfileObjectTypeTemplates from the request and validates it.
@@ -16207,7 +16207,7 @@ func bindListProfileObjectTypeTemplates(c *call) (*ListProfileObjectTypeTemplate
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListProfileObjectTypes builds the input of ListProfileObjectTypes from the request and validates it.
@@ -16224,7 +16224,7 @@ func bindListProfileObjectTypes(c *call) (*ListProfileObjectTypesRequest, error)
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListProfileObjects builds the input of ListProfileObjects from the request and validates it.
@@ -16241,7 +16241,7 @@ func bindListProfileObjects(c *call) (*ListProfileObjectsRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListRecommenderFilters builds the input of ListRecommenderFilters from the request and validates it.
@@ -16258,7 +16258,7 @@ func bindListRecommenderFilters(c *call) (*ListRecommenderFiltersRequest, error)
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListRecommenderRecipes builds the input of ListRecommenderRecipes from the request and validates it.
@@ -16274,7 +16274,7 @@ func bindListRecommenderRecipes(c *call) (*ListRecommenderRecipesRequest, error)
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListRecommenderSchemas builds the input of ListRecommenderSchemas from the request and validates it.
@@ -16291,7 +16291,7 @@ func bindListRecommenderSchemas(c *call) (*ListRecommenderSchemasRequest, error)
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListRecommenders builds the input of ListRecommenders from the request and validates it.
@@ -16308,7 +16308,7 @@ func bindListRecommenders(c *call) (*ListRecommendersRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListRuleBasedMatches builds the input of ListRuleBasedMatches from the request and validates it.
@@ -16325,7 +16325,7 @@ func bindListRuleBasedMatches(c *call) (*ListRuleBasedMatchesRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListSegmentDefinitions builds the input of ListSegmentDefinitions from the request and validates it.
@@ -16342,7 +16342,7 @@ func bindListSegmentDefinitions(c *call) (*ListSegmentDefinitionsRequest, error)
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListTagsForResource builds the input of ListTagsForResource from the request and validates it.
@@ -16357,7 +16357,7 @@ func bindListTagsForResource(c *call) (*ListTagsForResourceRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListUploadJobs builds the input of ListUploadJobs from the request and validates it.
@@ -16374,7 +16374,7 @@ func bindListUploadJobs(c *call) (*ListUploadJobsRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindListWorkflows builds the input of ListWorkflows from the request and validates it.
@@ -16391,7 +16391,7 @@ func bindListWorkflows(c *call) (*ListWorkflowsRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindMergeProfiles builds the input of MergeProfiles from the request and validates it.
@@ -16406,7 +16406,7 @@ func bindMergeProfiles(c *call) (*MergeProfilesRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindPutDomainObjectType builds the input of PutDomainObjectType from the request and validates it.
@@ -16422,7 +16422,7 @@ func bindPutDomainObjectType(c *call) (*PutDomainObjectTypeRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindPutIntegration builds the input of PutIntegration from the request and validates it.
@@ -16437,7 +16437,7 @@ func bindPutIntegration(c *call) (*PutIntegrationRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindPutProfileObject builds the input of PutProfileObject from the request and validates it.
@@ -16452,7 +16452,7 @@ func bindPutProfileObject(c *call) (*PutProfileObjectRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindPutProfileObjectType builds the input of PutProfileObjectType from the request and validates it.
@@ -16468,7 +16468,7 @@ func bindPutProfileObjectType(c *call) (*PutProfileObjectTypeRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindSearchProfiles builds the input of SearchProfiles from the request and validates it.
@@ -16485,7 +16485,7 @@ func bindSearchProfiles(c *call) (*SearchProfilesRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindStartRecommender builds the input of StartRecommender from the request and validates it.
@@ -16501,7 +16501,7 @@ func bindStartRecommender(c *call) (*StartRecommenderRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindStartUploadJob builds the input of StartUploadJob from the request and validates it.
@@ -16517,7 +16517,7 @@ func bindStartUploadJob(c *call) (*StartUploadJobRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindStopRecommender builds the input of StopRecommender from the request and validates it.
@@ -16533,7 +16533,7 @@ func bindStopRecommender(c *call) (*StopRecommenderRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindStopUploadJob builds the input of StopUploadJob from the request and validates it.
@@ -16549,7 +16549,7 @@ func bindStopUploadJob(c *call) (*StopUploadJobRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindTagResource builds the input of TagResource from the request and validates it.
@@ -16564,7 +16564,7 @@ func bindTagResource(c *call) (*TagResourceRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindUntagResource builds the input of UntagResource from the request and validates it.
@@ -16580,7 +16580,7 @@ func bindUntagResource(c *call) (*UntagResourceRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindUpdateCalculatedAttributeDefinition builds the input of UpdateCalculatedAttributeDefinition from the request and validates it.
@@ -16596,7 +16596,7 @@ func bindUpdateCalculatedAttributeDefinition(c *call) (*UpdateCalculatedAttribut
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindUpdateDomain builds the input of UpdateDomain from the request and validates it.
@@ -16611,7 +16611,7 @@ func bindUpdateDomain(c *call) (*UpdateDomainRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindUpdateDomainLayout builds the input of UpdateDomainLayout from the request and validates it.
@@ -16627,7 +16627,7 @@ func bindUpdateDomainLayout(c *call) (*UpdateDomainLayoutRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindUpdateEventTrigger builds the input of UpdateEventTrigger from the request and validates it.
@@ -16643,7 +16643,7 @@ func bindUpdateEventTrigger(c *call) (*UpdateEventTriggerRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindUpdateProfile builds the input of UpdateProfile from the request and validates it.
@@ -16658,7 +16658,7 @@ func bindUpdateProfile(c *call) (*UpdateProfileRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }
 
 // bindUpdateRecommender builds the input of UpdateRecommender from the request and validates it.
@@ -16674,5 +16674,5 @@ func bindUpdateRecommender(c *call) (*UpdateRecommenderRequest, error) {
 	}
 	v := new(validator)
 	in.validate(v, "")
-	return in, v.err()
+	return in, c.bound(v.err())
 }

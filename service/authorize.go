@@ -119,6 +119,14 @@ func first(v []string) string {
 	return v[0]
 }
 
+// CheckDomain returns ENOTFOUND unless the domain exists and is not being
+// deleted, as the store held it at most domainTTL ago (domaincache.go): a
+// domain deleted through this node is forgotten at once.
+func (s *Service) CheckDomain(ctx context.Context, name string) error {
+	_, err := s.recentDomain(ctx, name)
+	return domainErr(err, name)
+}
+
 // EncryptionKeyARN returns the ARN of the KMS key of a domain's data. It
 // reads the domain as the store held it at most domainTTL ago
 // (domaincache.go): a key set through another node is checked from then on.

@@ -97,6 +97,10 @@ func (s *Service) DeleteDomain(ctx context.Context, name string) error {
 	if err := s.Store.MarkDomainDeleting(ctx, name, lease); err != nil {
 		return domainErr(err, name)
 	}
+	// Gone for every request from now on (CheckDomain), not once the
+	// wait for the purge is over.
+	s.domains.forget(name)
+	s.crypt.forget(name)
 	s.Metrics.purgeStarted()
 	// The whole copies of its cut dead letters, sealed under the domain's
 	// key, are its data too: those of the store go with its purge; the

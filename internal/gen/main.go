@@ -523,6 +523,6 @@ func (g *generator) binder(b *bytes.Buffer, op Operation) error {
 		}
 	}
 	b.WriteString("\tif err := c.bindErr(); err != nil {\n\t\treturn nil, err\n\t}\n")
-	b.WriteString("\tv := new(validator)\n\tin.validate(v, \"\")\n\treturn in, v.err()\n}\n\n")
+	b.WriteString("\tv := new(validator)\n\tin.validate(v, \"\")\n\treturn in, c.bound(v.err())\n}\n\n")
 	return nil
 }
