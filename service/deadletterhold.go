@@ -2,8 +2,11 @@ package service
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/openprofiles/profiles"
 )
 
 // DefaultDeadLetterHold is how long the dead-letter calls hide the messages
@@ -17,7 +20,13 @@ const minDeadLetterHold = 2 * time.Second
 
 // deadLetterHold returns how long the messages taken are hidden at a time.
 func (s *Service) deadLetterHold() time.Duration {
-	switch d := s.DeadLetterHold; {
+	return clampHold(s.DeadLetterHold)
+}
+
+// clampHold returns the hold d names: 0 is DefaultDeadLetterHold, and one
+// shorter than minDeadLetterHold is that.
+func clampHold(d time.Duration) time.Duration {
+	switch {
 	case d == 0:
 		return DefaultDeadLetterHold
 	case d < minDeadLetterHold:
@@ -42,9 +51,10 @@ func (s *Service) deadLetterHold() time.Duration {
 // a stale handle); one that fails the check is left alone, to the reader
 // that has it, and is not handed back at the end either.
 type holder struct {
-	s    *Service
-	url  string
-	hold time.Duration
+	queues profiles.DeadLetters
+	logger *slog.Logger
+	url    string
+	hold   time.Duration
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -64,7 +74,13 @@ type heldMessage struct {
 // holdTaken starts keeping the messages of ts hidden; since is a time
 // before they were received. The caller ends with release.
 func (s *Service) holdTaken(ctx context.Context, url string, ts []taken, since time.Time) *holder {
-	h := &holder{s: s, url: url, hold: s.deadLetterHold(), stop: make(chan struct{}), stopped: make(chan struct{}),
+	return startHold(ctx, s.Queues, s.Logger, url, s.deadLetterHold(), ts, since)
+}
+
+// startHold starts keeping the messages of ts, received from the queue at
+// url through queues and hidden for hold, hidden.
+func startHold(ctx context.Context, queues profiles.DeadLetters, logger *slog.Logger, url string, hold time.Duration, ts []taken, since time.Time) *holder {
+	h := &holder{queues: queues, logger: logger, url: url, hold: hold, stop: make(chan struct{}), stopped: make(chan struct{}),
 		held: make(map[string]*heldMessage, len(ts)), lost: map[string]bool{}}
 	for _, t := range ts {
 		h.held[t.msg.ID] = &heldMessage{handle: t.msg.ReceiptHandle, until: since.Add(h.hold)}
@@ -109,7 +125,7 @@ func (h *holder) renew(ctx context.Context) {
 		}
 		j := min(i+10, len(ids))
 		start := time.Now()
-		errs, err := h.s.Queues.ChangeVisibilities(ctx, h.url, handles[i:j], h.hold)
+		errs, err := h.queues.ChangeVisibilities(ctx, h.url, handles[i:j], h.hold)
 		h.mu.Lock()
 		for k, id := range ids[i:j] {
 			m := h.held[id]
@@ -124,7 +140,7 @@ func (h *holder) renew(ctx context.Context) {
 			if err == nil {
 				err = errs[k]
 			}
-			h.s.Logger.Debug("the hold of a dead letter is not renewed; checked before it is used", "queue", h.url, "id", id, "err", err)
+			h.logger.Debug("the hold of a dead letter is not renewed; checked before it is used", "queue", h.url, "id", id, "err", err)
 		}
 		h.mu.Unlock()
 	}
@@ -145,13 +161,13 @@ func (h *holder) keep(ctx context.Context, t taken) bool {
 		return sure
 	}
 	start := time.Now()
-	err := h.s.Queues.ChangeVisibility(ctx, h.url, t.msg.ReceiptHandle, h.hold)
+	err := h.queues.ChangeVisibility(ctx, h.url, t.msg.ReceiptHandle, h.hold)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err != nil {
 		delete(h.held, id)
 		h.lost[id] = true
-		h.s.Logger.Warn("dead letter left alone: its hold ran out, and another reader may have it", "queue", h.url, "id", id, "err", err)
+		h.logger.Warn("dead letter left alone: its hold ran out, and another reader may have it", "queue", h.url, "id", id, "err", err)
 		return false
 	}
 	if m := h.held[id]; m != nil {
@@ -180,5 +196,46 @@ func (h *holder) release(ctx context.Context, ts []taken) {
 		}
 	}
 	h.mu.Unlock()
-	h.s.release(ctx, h.url, back)
+	handBack(ctx, h.queues, h.logger, h.url, back)
+}
+
+// DeadLetterHolder keeps the messages a caller outside the service took
+// from a dead-letter queue hidden from other receivers while it works on
+// them, as the console's replay keeps its own (holder): `openprofiles dlq
+// replay`, which reaches the queue through the SQS API.
+type DeadLetterHolder struct{ h *holder }
+
+// HoldDeadLetters starts keeping msgs hidden: they were received from the
+// queue at url, through queues, at since or later, hidden for hold (at
+// least 2 s; 0: DefaultDeadLetterHold), which it renews each time half of
+// it has passed for those not done with. The caller uses a message only if
+// Keep says it is still held, calls Done once it deleted it, and ends with
+// Release. What goes wrong is logged to logger.
+func HoldDeadLetters(ctx context.Context, queues profiles.DeadLetters, logger *slog.Logger, url string, hold time.Duration, msgs []profiles.QueueMessage, since time.Time) *DeadLetterHolder {
+	return &DeadLetterHolder{startHold(ctx, queues, logger, url, clampHold(hold), takenOf(msgs), since)}
+}
+
+// Keep tells whether m is still held, for long enough to be used
+// (ingested, deleted); if not known, it checks by m's receipt handle. A
+// message it is not (another reader received it since) is to be left
+// alone.
+func (d *DeadLetterHolder) Keep(ctx context.Context, m profiles.QueueMessage) bool {
+	return d.h.keep(ctx, taken{msg: m})
+}
+
+// Done stops keeping the message of id hidden (deleted).
+func (d *DeadLetterHolder) Done(id string) { d.h.done(id) }
+
+// Release stops renewing the holds and makes msgs visible again at once,
+// but those Keep found another reader's.
+func (d *DeadLetterHolder) Release(ctx context.Context, msgs []profiles.QueueMessage) {
+	d.h.release(ctx, takenOf(msgs))
+}
+
+func takenOf(msgs []profiles.QueueMessage) []taken {
+	ts := make([]taken, len(msgs))
+	for i, m := range msgs {
+		ts[i].msg = m
+	}
+	return ts
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,9 +75,14 @@ func (s *Service) take(ctx context.Context, domain, url string, max int) ([]take
 
 // release makes the messages visible again.
 func (s *Service) release(ctx context.Context, url string, ts []taken) {
+	handBack(ctx, s.Queues, s.Logger, url, ts)
+}
+
+// handBack makes the messages of ts visible again at once.
+func handBack(ctx context.Context, queues profiles.DeadLetters, logger *slog.Logger, url string, ts []taken) {
 	for _, t := range ts {
-		if err := s.Queues.ChangeVisibility(ctx, url, t.msg.ReceiptHandle, 0); err != nil {
-			s.Logger.Warn("dead letter not handed back; visible again after the hold", "queue", url, "id", t.msg.ID, "err", err)
+		if err := queues.ChangeVisibility(ctx, url, t.msg.ReceiptHandle, 0); err != nil {
+			logger.Warn("dead letter not handed back; visible again after the hold", "queue", url, "id", t.msg.ID, "err", err)
 		}
 	}
 }
