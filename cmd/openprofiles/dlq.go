@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/awssqs"
 	"github.com/openprofiles/profiles/localsqs"
 	"github.com/openprofiles/profiles/service"
 )
@@ -27,6 +29,20 @@ import (
 // runDlq runs `openprofiles dlq list|replay|purge --domain D`, which work
 // on the domain's dead-letter queue through the SQS API.
 func runDlq(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	return runDlqWith(ctx, args, stdout, stderr, getenv, dlqTuning{hold: service.DefaultDeadLetterHold})
+}
+
+// dlqTuning is what tests change of `openprofiles dlq`.
+type dlqTuning struct {
+	// hold is how long replay hides the letters it took at a time; it
+	// renews the hold of those not done with each time half of it has
+	// passed (service.HoldDeadLetters).
+	hold time.Duration
+	// beforePut, when set, is called before each letter is ingested again.
+	beforePut func()
+}
+
+func runDlqWith(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, tune dlqTuning) error {
 	fs := flag.NewFlagSet("openprofiles dlq", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cf clientFlags
@@ -103,7 +119,8 @@ Flags:
 			return err
 		}
 	}
-	q := &dlq{profiles: profilesClient, queues: queues, url: queueURL, domain: *domain, stdout: stdout}
+	q := &dlq{profiles: profilesClient, queues: queues, url: queueURL, domain: *domain, stdout: stdout,
+		logger: slog.New(slog.NewTextHandler(stderr, nil)), dlqTuning: tune}
 	switch verb {
 	case "list":
 		return q.list(ctx)
@@ -148,10 +165,12 @@ type dlq struct {
 	url      string
 	domain   string // the letters of this domain are replayed
 	stdout   io.Writer
+	logger   *slog.Logger // of the hold of replay's letters
+	dlqTuning
 }
 
 // receiveAll receives every message once, hiding each for visibility.
-func (q *dlq) receiveAll(ctx context.Context, visibility time.Duration, fn func(body, handle string) error) error {
+func (q *dlq) receiveAll(ctx context.Context, visibility time.Duration, fn func(m profiles.QueueMessage) error) error {
 	seen := map[string]bool{}
 	for {
 		out, err := q.queues.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &q.url, MaxNumberOfMessages: 10,
@@ -166,7 +185,7 @@ func (q *dlq) receiveAll(ctx context.Context, visibility time.Duration, fn func(
 			}
 			seen[aws.ToString(m.MessageId)] = true
 			fresh++
-			if err := fn(aws.ToString(m.Body), aws.ToString(m.ReceiptHandle)); err != nil {
+			if err := fn(profiles.QueueMessage{ID: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body)}); err != nil {
 				return err
 			}
 		}
@@ -182,8 +201,9 @@ func (q *dlq) receiveAll(ctx context.Context, visibility time.Duration, fn func(
 func (q *dlq) list(ctx context.Context) error {
 	items := []any{}
 	var handles []string
-	err := q.receiveAll(ctx, 30*time.Second, func(body, handle string) error {
-		handles = append(handles, handle)
+	err := q.receiveAll(ctx, 30*time.Second, func(m profiles.QueueMessage) error {
+		body := m.Body
+		handles = append(handles, m.ReceiptHandle)
 		var dl service.DeadLetter
 		if json.Unmarshal([]byte(body), &dl) != nil {
 			items = append(items, map[string]any{"Unreadable": body})
@@ -223,21 +243,26 @@ func (q *dlq) release(ctx context.Context, handles []string) error {
 
 func (q *dlq) replay(ctx context.Context) error {
 	// Take every message first (hidden for the run), so that the ones sent
-	// back with one more attempt are not tried again in this run.
-	type received struct{ body, handle string }
-	var msgs []received
-	if err := q.receiveAll(ctx, 5*time.Minute, func(body, handle string) error {
-		msgs = append(msgs, received{body, handle})
+	// back with one more attempt are not tried again in this run; held
+	// until the replay is done with them, however long it takes: a letter
+	// another reader (a listing, a second replay) received since the hold
+	// ran out is left to it, never ingested again nor deleted on a stale
+	// receipt handle (a delete that deletes nothing).
+	since := time.Now()
+	var msgs []profiles.QueueMessage
+	if err := q.receiveAll(ctx, q.hold, func(m profiles.QueueMessage) error {
+		msgs = append(msgs, m)
 		return nil
 	}); err != nil {
 		return err
 	}
+	h := service.HoldDeadLetters(ctx, &awssqs.Queues{Client: q.queues, Logger: q.logger}, q.logger, q.url, q.hold, msgs, since)
 	var replayed, failed, cut int
-	var others []string // letters of other domains, and messages anyone may send: left alone
-	for _, m := range msgs {
+	var others []profiles.QueueMessage // letters of other domains, and messages anyone may send: left alone
+	for i, m := range msgs {
 		var dl service.DeadLetter
-		if json.Unmarshal([]byte(m.body), &dl) == nil && dl.DomainName != q.domain {
-			others = append(others, m.handle)
+		if json.Unmarshal([]byte(m.Body), &dl) == nil && dl.DomainName != q.domain {
+			others = append(others, m)
 			continue
 		}
 		if dl.ObjectTruncated {
@@ -246,16 +271,15 @@ func (q *dlq) replay(ctx context.Context) error {
 			// The cut copy is never ingested in its place, and the letter
 			// stays as it is, with its own error.
 			cut++
-			others = append(others, m.handle)
+			others = append(others, m)
 			continue
 		}
-		if err := q.replayOne(ctx, m.body, m.handle, &replayed, &failed); err != nil {
+		if err := q.replayOne(ctx, h, m, &replayed, &failed); err != nil {
+			h.Release(context.WithoutCancel(ctx), append(others, msgs[i+1:]...))
 			return err
 		}
 	}
-	if err := q.release(context.WithoutCancel(ctx), others); err != nil {
-		return err
-	}
+	h.Release(context.WithoutCancel(ctx), others)
 	out := map[string]any{"Replayed": replayed, "StillFailing": failed}
 	if n := len(others) - cut; n > 0 {
 		out["OtherDomains"] = n
@@ -268,12 +292,19 @@ func (q *dlq) replay(ctx context.Context) error {
 }
 
 // replayOne ingests one dead letter again and deletes it; one that fails
-// again is sent back with one more attempt and the new error.
-func (q *dlq) replayOne(ctx context.Context, body, handle string, replayed, failed *int) error {
+// again is sent back with one more attempt and the new error. A letter
+// whose hold h cannot vouch for (another reader's now) is left alone.
+func (q *dlq) replayOne(ctx context.Context, h *service.DeadLetterHolder, m profiles.QueueMessage, replayed, failed *int) error {
 	var dl service.DeadLetter
-	if err := json.Unmarshal([]byte(body), &dl); err != nil {
+	if err := json.Unmarshal([]byte(m.Body), &dl); err != nil {
 		*failed++ // not ours: leave it
 		return nil
+	}
+	if !h.Keep(ctx, m) {
+		return nil
+	}
+	if q.beforePut != nil {
+		q.beforePut()
 	}
 	_, err := q.profiles.PutProfileObject(ctx, &customerprofiles.PutProfileObjectInput{
 		DomainName: aws.String(dl.DomainName), ObjectTypeName: aws.String(dl.ObjectTypeName), Object: aws.String(dl.Object)})
@@ -289,8 +320,15 @@ func (q *dlq) replayOne(ctx context.Context, body, handle string, replayed, fail
 	} else {
 		*replayed++
 	}
-	_, err = q.queues.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &q.url, ReceiptHandle: aws.String(handle)})
-	return err
+	if !h.Keep(ctx, m) {
+		q.logger.Warn("a dead letter replayed stays in its queue: its hold ran out before its message was deleted", "domain", q.domain, "id", m.ID)
+		return nil
+	}
+	if _, err := q.queues.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &q.url, ReceiptHandle: aws.String(m.ReceiptHandle)}); err != nil {
+		return err
+	}
+	h.Done(m.ID)
+	return nil
 }
 
 // replayFailure returns the ErrorCode and ErrorMessage of a dead letter

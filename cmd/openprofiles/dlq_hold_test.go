@@ -1,0 +1,139 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/openprofiles/profiles/awssqs"
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/dlqtest"
+	"github.com/openprofiles/profiles/internal/fauxqs"
+	"github.com/openprofiles/profiles/service"
+)
+
+// TestDLQ_ReplayOutlastsHold: `dlq replay` whose run lasts longer than the
+// hold of the letters it took (here 3 s, and a slow first letter) while
+// another reader receives from the queue keeps them hidden until it is
+// done: the reader gets none, every letter is ingested and its message
+// deleted. Before, the hold (a fixed visibility timeout) ran out: the
+// reader received the letters, and the replay's deletes, with stale
+// receipt handles, deleted nothing: the letters ingested stayed in the
+// queue, for the next replay to ingest again.
+func TestDLQ_ReplayOutlastsHold(t *testing.T) {
+	for _, queue := range []string{"built-in", "fauxqs"} {
+		t.Run(queue, func(t *testing.T) {
+			ctx := t.Context()
+			t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+			t.Setenv("AWS_REGION", testRegion)
+			t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+			var m *main.Main
+			var q *sqs.Client
+			var url string
+			var extra []string
+			if queue == "fauxqs" {
+				endpoint := fauxqs.Start(t)
+				m = MustRunMain(t, func(c *main.Config) { c.SQSEndpoint = endpoint })
+				q = awssqs.New(endpoint, fauxqs.Region, credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")).Client
+				url = mustQueue(t, q, "held-dlq", dlqtest.Policy(dlqtest.ServiceStatement("*", "000000000000", dlqtest.DomainARN(testRegion, "000000000000", "*"))))
+				extra = []string{"--sqs-endpoint", endpoint}
+			} else {
+				m = MustRunMain(t)
+				q = MustSQSClient(t, m.URL())
+				url = mustQueue(t, q, "held-dlq", queuePolicy("held-dlq"))
+			}
+			client := MustClient(t, m)
+			if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("held"), DefaultExpirationDays: aws.Int32(30),
+				DeadLetterQueueUrl: aws.String(url)}); err != nil {
+				t.Fatal(err)
+			}
+			e := &ingestEnv{t: t, m: m, client: client, domain: "held"}
+			e.putType(contactType("contact"))
+			const n = 12
+			for i := range n {
+				b, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "held", ObjectTypeName: "contact", ErrorCode: "INTERNAL",
+					Object: fmt.Sprintf(`{"id":"%d","email":"held%d@example.com"}`, i, i), Attempts: 1})
+				if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			// The other reader, started as the first letter is ingested:
+			// it receives what it can (hiding it for a second) until the
+			// replay is done.
+			const hold = 3 * time.Second // renewed every 1.5 s: room for a loaded machine
+			var got atomic.Int64
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			reader := func() {
+				defer wg.Done()
+				for {
+					out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 1})
+					if err == nil {
+						got.Add(int64(len(out.Messages)))
+					}
+					select {
+					case <-stop:
+						return
+					case <-time.After(50 * time.Millisecond):
+					}
+				}
+			}
+			var once sync.Once
+			slowFirst := func() {
+				once.Do(func() {
+					wg.Add(1)
+					go reader()
+					// Until the reader has a letter, or three holds have
+					// passed.
+					for deadline := time.Now().Add(3 * hold); got.Load() == 0 && time.Now().Before(deadline); {
+						select {
+						case <-ctx.Done():
+							return
+						case <-time.After(20 * time.Millisecond):
+						}
+					}
+				})
+			}
+			var out, errb bytes.Buffer
+			args := append([]string{"replay", "--endpoint", m.URL(), "--domain", "held"}, extra...)
+			err := main.RunDlq(ctx, args, &out, &errb, hold, slowFirst)
+			close(stop)
+			wg.Wait()
+			if err != nil || !strings.Contains(out.String(), fmt.Sprintf(`"Replayed": %d`, n)) {
+				t.Fatalf("dlq replay: %v\n%s%s", err, out.String(), errb.String())
+			}
+			if g := got.Load(); g != 0 {
+				t.Errorf("the other reader received %d letters while the replay held them; want none", g)
+			}
+			for i := range n {
+				e.mustOne("_email", fmt.Sprintf("held%d@example.com", i))
+			}
+			attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{
+				sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, h := attrs.Attributes["ApproximateNumberOfMessages"], attrs.Attributes["ApproximateNumberOfMessagesNotVisible"]; v != "0" || h != "0" {
+				t.Errorf("after the replay the queue holds %s visible and %s hidden messages; want none (each letter replayed deleted)", v, h)
+			}
+			if s := errb.String(); s != "" {
+				t.Errorf("dlq replay wrote to stderr:\n%s", s)
+			}
+		})
+	}
+}
