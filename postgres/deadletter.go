@@ -14,9 +14,9 @@ var _ profiles.DeadLetterCopyStore = (*DB)(nil)
 // The whole copies of cut dead letters live in the table of migration
 // 0014. Every method is one statement (its own transaction). A put's
 // insert takes a key-share lock of its domain's row through the foreign
-// key, so a DeleteDomain (whose cascade deletes the copies) runs before or
-// after it, never across it: a put into a domain deleted meanwhile fails
-// with ENOTFOUND.
+// key: a put into a domain whose row is gone fails with ENOTFOUND; one into
+// a domain being deleted (marked, its row still there) is removed by the
+// purge (its copies' page, or the cascade of the domain's row).
 
 // deleteDeadLetterCopiesSQL deletes up to $2 copies (NULL: all) created
 // before $1, the oldest first (TestQueryPlans checks its plan).

@@ -14,8 +14,8 @@ var _ profiles.DeadLetterCopyStore = (*DB)(nil)
 
 // The whole copies of cut dead letters live in the table of migration
 // 0014. Writes are write transactions on the writer connection, reads run
-// on the reader pool. Deleting a domain deletes its copies (ON DELETE
-// CASCADE).
+// on the reader pool. Deleting a domain deletes its copies (PurgeDomain's
+// copies' page; ON DELETE CASCADE for any left).
 
 // PutDeadLetterCopy stores c, replacing the domain's copy of that name;
 // see profiles.DeadLetterCopyStore. Returns ENOTFOUND for a missing domain.
