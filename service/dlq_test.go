@@ -90,7 +90,7 @@ func TestReplayDeadLetters_CopyOutlivesMessage(t *testing.T) {
 	db := MustOpenSQLite(t)
 	s, _, queues, ahead := mustDeadLetterService(t, db, time.Now)
 	// Characters JSON escapes: the letter is cut; no type yet: it fails.
-	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+	obj := bigObject()
 	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
 		t.Fatal("ingestion into a missing object type succeeded")
 	}
@@ -125,12 +125,9 @@ func TestReplayDeadLetters_CopyOutlivesMessage(t *testing.T) {
 func TestSweepDeadLetterCopies_Age(t *testing.T) {
 	ctx := t.Context()
 	db := MustOpenSQLite(t)
-	var mu sync.Mutex
-	now := time.Now().UTC()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	move := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	clock, move := testClock()
 	s, _, _, _ := mustDeadLetterService(t, db, clock)
-	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+	obj := bigObject()
 	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
 		t.Fatal("ingestion into a missing object type succeeded")
 	}
@@ -235,7 +232,7 @@ func TestDeadLetter_RefusedKeepsNoCopy(t *testing.T) {
 	s, _, queues, _ := mustDeadLetterService(t, db, time.Now)
 	q := &sendFails{DeadLetters: queues}
 	s.Queues = q
-	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+	obj := bigObject()
 
 	q.fail(profiles.Errorf(profiles.EFORBIDDEN, "the queue's policy refuses the message"))
 	for range 3 {
@@ -264,14 +261,11 @@ func TestDeadLetter_RefusedKeepsNoCopy(t *testing.T) {
 func TestDeliverSpooled_RenewsCopy(t *testing.T) {
 	ctx := t.Context()
 	db := MustOpenSQLite(t)
-	var mu sync.Mutex
-	now := time.Now().UTC()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	move := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	clock, move := testClock()
 	s, _, queues, _ := mustDeadLetterService(t, db, clock)
 	q := &sendFails{DeadLetters: queues}
 	s.Queues = q
-	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+	obj := bigObject()
 
 	q.fail(profiles.Errorf(profiles.EINTERNAL, "queue unreachable"))
 	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
@@ -307,7 +301,7 @@ func TestDeleteDeadLetters_CopyOfTwoMessages(t *testing.T) {
 	ctx := t.Context()
 	db := MustOpenSQLite(t)
 	s, _, queues, ahead := mustDeadLetterService(t, db, time.Now)
-	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+	obj := bigObject()
 	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
 		t.Fatal("ingestion into a missing object type succeeded")
 	}
@@ -353,7 +347,7 @@ func TestReplayDeadLetters_CopyOfTwoMessages(t *testing.T) {
 	ctx := t.Context()
 	db := MustOpenSQLite(t)
 	s, _, queues, ahead := mustDeadLetterService(t, db, time.Now)
-	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+	obj := bigObject()
 	if _, err := s.IngestAsync(ctx, "d", "contact", string(obj), "import"); err == nil {
 		t.Fatal("ingestion into a missing object type succeeded")
 	}
@@ -409,6 +403,23 @@ func mustDeadLetterService(t *testing.T, db *sqlite.DB, now func() time.Time) (s
 		t.Fatal(err)
 	}
 	return s, q.URL, queues, ahead
+}
+
+// bigObject is an object too large for a queue message (its JSON escapes
+// every '"'), so its dead letter is cut and keeps a whole copy.
+func bigObject() []byte {
+	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": strings.Repeat(`"`, 120000)})
+	return obj
+}
+
+// testClock returns a clock starting now and a function that puts it
+// forward.
+func testClock() (clock func() time.Time, move func(time.Duration)) {
+	var mu sync.Mutex
+	now := time.Now().UTC()
+	clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	move = func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	return clock, move
 }
 
 // mustCopyName returns the name of the whole copy the one dead letter of
