@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,7 +15,6 @@ import (
 
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
 	"github.com/openprofiles/profiles/internal/sdkhttp"
-	"github.com/openprofiles/profiles/keytest"
 )
 
 // userKMSClient returns a KMS client of the server's built-in KMS signing
@@ -226,19 +224,8 @@ func checkAllowed(t *testing.T, op string, err error, allowed bool, words ...str
 // policies this server cannot read, the identity policies alone decide
 // kms:Decrypt on a domain's key for reads of profile data.
 func TestKMS_ExternalIdentityPolicies(t *testing.T) {
-	url := keytest.StartLocalKMS(t, "000000000000", testRegion)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXTERNALKMS")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "external-kms-secret")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	ext := kms.New(kms.Options{BaseEndpoint: aws.String(url), Region: testRegion, RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXTERNALKMS", "external-kms-secret", ""), HTTPClient: sdkhttp.New(nil)})
+	url, _, key := mustExternalKMSKey(t)
 	ctx := t.Context()
-	created, err := ext.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("profiles")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := aws.ToString(created.KeyMetadata.Arn)
 	m := MustRunMain(t, func(c *main.Config) { c.KMSEndpoint = url })
 	e := &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: "external"}
 	if _, err := e.client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(e.domain), DefaultExpirationDays: aws.Int32(30),

@@ -252,29 +252,37 @@ func mustIngestSecrets(t *testing.T, m *main.Main) []string {
 	return secrets
 }
 
-// TestKMS_External runs a domain on a key of a real local-kms server, the
-// open-source AWS-KMS-compatible service, through --kms-endpoint.
-func TestKMS_External(t *testing.T) {
-	url := keytest.StartLocalKMS(t, "000000000000", testRegion)
+// mustExternalKMSKey starts a real local-kms server, points the server's
+// AWS credentials (from the environment) at it, and creates a key there:
+// it returns the server's URL, a client of it and the key's ARN.
+func mustExternalKMSKey(t *testing.T) (url string, ext *kms.Client, key string) {
+	t.Helper()
+	url = keytest.StartLocalKMS(t, "000000000000", testRegion)
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXTERNALKMS")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "external-kms-secret")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	ext := kms.New(kms.Options{BaseEndpoint: aws.String(url), Region: testRegion, RetryMaxAttempts: 1,
+	ext = kms.New(kms.Options{BaseEndpoint: aws.String(url), Region: testRegion, RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXTERNALKMS", "external-kms-secret", ""), HTTPClient: sdkhttp.New(nil)})
-	ctx := t.Context()
-	created, err := ext.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("profiles")})
+	created, err := ext.CreateKey(t.Context(), &kms.CreateKeyInput{Description: aws.String("profiles")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := aws.ToString(created.KeyMetadata.Arn)
+	return url, ext, aws.ToString(created.KeyMetadata.Arn)
+}
+
+// TestKMS_External runs a domain on a key of a real local-kms server, the
+// open-source AWS-KMS-compatible service, through --kms-endpoint.
+func TestKMS_External(t *testing.T) {
+	url, ext, key := mustExternalKMSKey(t)
+	ctx := t.Context()
 
 	m := MustRunMain(t, func(c *main.Config) { c.KMSEndpoint, c.KMSKeyCheckInterval = url, 0 })
 	e := &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: "external"}
 	if _, err := e.client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(e.domain), DefaultExpirationDays: aws.Int32(30), DefaultEncryptionKey: aws.String(key)}); err != nil {
 		t.Fatalf("CreateDomain with an external key: %v", err)
 	}
-	_, err = e.client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("nokey"), DefaultExpirationDays: aws.Int32(30),
+	_, err := e.client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("nokey"), DefaultExpirationDays: aws.Int32(30),
 		DefaultEncryptionKey: aws.String("arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000")})
 	wantAPIError(t, err, "BadRequestException", "no such KMS key")
 
