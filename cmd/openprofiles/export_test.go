@@ -13,3 +13,11 @@ import (
 func RunDlq(ctx context.Context, args []string, stdout, stderr io.Writer, hold time.Duration, beforePut func()) error {
 	return runDlqWith(ctx, args, stdout, stderr, os.Getenv, dlqTuning{hold: hold, beforePut: beforePut})
 }
+
+// SchemaBehind reports the database's schema version and the highest this
+// server knows once the server found the database migrated past it, and
+// whether its background work has stopped since.
+func (m *Main) SchemaBehind() (current, known int, behind, backgroundStopped bool) {
+	current, known, behind = m.schema.versions()
+	return current, known, behind, m.schema.backgroundDone.Load()
+}

@@ -74,14 +74,6 @@ func (g *schemaGuard) versions() (current, known int, behind bool) {
 	return int(g.current.Load()), int(g.known.Load()), true
 }
 
-// SchemaBehind reports the database's schema version and the highest this
-// server knows once the server found the database migrated past it, and
-// whether its background work has stopped since.
-func (m *Main) SchemaBehind() (current, known int, behind, backgroundStopped bool) {
-	current, known, behind = m.schema.versions()
-	return current, known, behind, m.schema.backgroundDone.Load()
-}
-
 // instrumentSchema registers the gauge of the guard.
 func (m *Main) instrumentSchema() {
 	m.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
