@@ -194,3 +194,105 @@ func mustGet(t *testing.T, url string) (int, string) {
 	}
 	return resp.StatusCode, string(b)
 }
+
+// TestSchemaUpgradeNoticedOnServerError: the periodic check is an hour
+// away, so only the early check can notice. Another node (PostgreSQL) or
+// process (SQLite) applies a migration that the older server's statements
+// do not survive (it renames a column of domains). The server's next
+// request that writes a domain fails with a server error; that error asks
+// for a check at once, and the server steps aside well before the timer.
+func TestSchemaUpgradeNoticedOnServerError(t *testing.T) {
+	const migrate = `ALTER TABLE domains RENAME COLUMN default_expiration_days TO expiration_days`
+	for _, tt := range []struct {
+		name  string
+		store func(t *testing.T) string
+		bump  func(t *testing.T, m *main.Main, version int)
+	}{
+		{"SQLite", func(*testing.T) string { return "sqlite" }, func(t *testing.T, m *main.Main, version int) {
+			raw, err := sql.Open("sqlite", "file:"+filepath.Join(m.Config.DataDir, "openprofiles.db")+"?_pragma=busy_timeout(5000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			tx, err := raw.BeginTx(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.ExecContext(t.Context(), migrate); err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+			if _, err := tx.ExecContext(t.Context(), `INSERT INTO schema_migrations (version, name, applied_at)
+				VALUES (?, '9999_future.sql', '2099-01-01T00:00:00Z')`, version); err != nil {
+				t.Fatalf("insert newer migration: %v", err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"PostgreSQL", mustPostgresDatabaseStore, func(t *testing.T, m *main.Main, version int) {
+			conn, err := pgx.Connect(t.Context(), m.Config.Store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			tx, err := conn.Begin(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(context.Background())
+			if _, err := tx.Exec(t.Context(), migrate); err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+			if _, err := tx.Exec(t.Context(), `INSERT INTO schema_migrations (version, name, applied_at)
+				VALUES ($1, '9999_future.sql', '2099-01-01T00:00:00Z')`, version); err != nil {
+				t.Fatalf("insert newer migration: %v", err)
+			}
+			if err := tx.Commit(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := main.DefaultConfig()
+			c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+			c.Store = tt.store(t)
+			c.SchemaCheckInterval = time.Hour // the timer plays no part
+			m := &main.Main{Config: c, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+			if err := m.Open(); err != nil {
+				t.Fatalf("open main: %v", err)
+			}
+			t.Cleanup(func() { m.Close() })
+			client := MustClient(t, m)
+			ctx := t.Context()
+			if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("before"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+				t.Fatalf("CreateDomain before the upgrade: %v", err)
+			}
+			known := mustRawCount(t, m, `SELECT MAX(version) FROM schema_migrations`)
+
+			tt.bump(t, m, known+1)
+			if _, _, behind, _ := m.SchemaBehind(); behind {
+				t.Fatalf("behind before any request failed")
+			}
+
+			// The older server's write fails: a server error.
+			_, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("after"), DefaultExpirationDays: aws.Int32(30)})
+			wantAPIError(t, err, "InternalServerException")
+
+			var status int
+			var body string
+			for deadline := time.Now().Add(20 * time.Second); ; {
+				if status, body = mustGet(t, m.URL()+"/healthz"); status == http.StatusServiceUnavailable || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if status != http.StatusServiceUnavailable {
+				t.Fatalf("healthz after a failed write on the upgraded schema: %d %s, want 503", status, body)
+			}
+			if current, k, behind, _ := m.SchemaBehind(); current != known+1 || k != known || !behind {
+				t.Errorf("SchemaBehind = %d, %d, %v, want %d, %d, true", current, k, behind, known+1, known)
+			}
+		})
+	}
+}
