@@ -25,8 +25,11 @@ const DefaultSchemaCheckInterval = 5 * time.Second
 const schemaPokeGap = time.Second
 
 // A running server checks its store's schema version every few seconds
-// (one small query), and at once when a store error suggests it (a failed
-// write transaction, a request that failed with a server error). Another
+// (one small query), and at once when a store error suggests it (a write
+// transaction that failed to begin or commit, an API request that failed
+// with a server error: the statements of a write that an older server
+// runs against a newer schema fail inside its transaction, and reach the
+// check as the request's server error, not as a failed commit). Another
 // node, or another process on the same SQLite file, may have migrated the
 // database past this program: from then on this server steps aside. Its
 // store refuses to write (StepAside: ErrSchemaTooNew of package sqlite or
