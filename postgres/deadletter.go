@@ -12,11 +12,13 @@ import (
 var _ profiles.DeadLetterCopyStore = (*DB)(nil)
 
 // The whole copies of cut dead letters live in the table of migration
-// 0014. Every method is one statement (its own transaction). A put's
-// insert takes a key-share lock of its domain's row through the foreign
-// key: a put into a domain whose row is gone fails with ENOTFOUND; one into
-// a domain being deleted (marked, its row still there) is removed by the
-// purge (its copies' page, or the cascade of the domain's row).
+// 0014. Every method is one statement (its own transaction). A put
+// inserts only into a domain that is there and not being deleted (marked),
+// else it fails with ENOTFOUND, as the other stores' puts do. Its insert
+// takes a key-share lock of its domain's row through the foreign key: a
+// put racing the mark (its snapshot taken before) still lands, and the
+// purge removes it (its copies' page, or the cascade of the domain's row);
+// one racing the purge's delete of the row fails with ENOTFOUND.
 
 // deleteDeadLetterCopiesSQL deletes up to $2 copies (NULL: all) created
 // before $1, the oldest first (TestQueryPlans checks its plan).
@@ -27,10 +29,11 @@ const deleteDeadLetterCopiesSQL = `DELETE FROM dead_letter_copies WHERE (domain,
 // see profiles.DeadLetterCopyStore. Returns ENOTFOUND for a missing domain.
 func (db *DB) PutDeadLetterCopy(ctx context.Context, c *profiles.DeadLetterCopy) error {
 	created := stamp(c.CreatedAt, db.now().UnixMilli())
-	_, err := db.pool.Exec(ctx, `INSERT INTO dead_letter_copies (domain, name, created_at, data) VALUES ($1, $2, $3, $4)
+	tag, err := db.pool.Exec(ctx, `INSERT INTO dead_letter_copies (domain, name, created_at, data)
+		SELECT $1, $2, $3::bigint, $4::bytea WHERE EXISTS (SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0)
 		ON CONFLICT (domain, name) DO UPDATE SET created_at = excluded.created_at, data = excluded.data`,
 		c.DomainName, c.Name, created, kmsMaterial(c.Data))
-	if isForeignKeyViolation(err) {
+	if isForeignKeyViolation(err) || err == nil && tag.RowsAffected() == 0 {
 		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", c.DomainName)
 	} else if err != nil {
 		return wrap("put dead-letter copy", err)

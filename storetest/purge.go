@@ -48,6 +48,10 @@ func testDomainPurge(t *testing.T, open OpenFunc) {
 		checkNotFound(t, "ListObjectTypes(deleting)", err, `"a"`)
 		err = cs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: "a", Kind: profiles.ConfigLayout, Name: "m", Data: []byte(`{}`)}, 0)
 		checkNotFound(t, "CreateConfig(deleting)", err, `"a"`)
+		if dc, ok := s.(profiles.DeadLetterCopyStore); ok {
+			err = dc.PutDeadLetterCopy(ctx, &profiles.DeadLetterCopy{DomainName: "a", Name: "late", Data: []byte("x")})
+			checkNotFound(t, "PutDeadLetterCopy(deleting)", err, `"a"`)
+		}
 		checkCode(t, "MarkDomainDeleting(again)", s.MarkDomainDeleting(ctx, "a", lease), profiles.ENOTFOUND)
 		checkCode(t, "MarkDomainDeleting(missing)", s.MarkDomainDeleting(ctx, "x", lease), profiles.ENOTFOUND)
 		checkCode(t, "DeleteDomain(deleting)", s.DeleteDomain(ctx, "a"), profiles.ENOTFOUND)
