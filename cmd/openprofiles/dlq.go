@@ -257,11 +257,18 @@ func (q *dlq) replay(ctx context.Context) error {
 		return err
 	}
 	h := service.HoldDeadLetters(ctx, &awssqs.Queues{Client: q.queues, Logger: q.logger}, q.logger, q.url, q.hold, msgs, since)
-	var replayed, failed, cut int
+	var replayed, failed, cut, unreadable int
 	var others []profiles.QueueMessage // letters of other domains, and messages anyone may send: left alone
 	for i, m := range msgs {
 		var dl service.DeadLetter
-		if json.Unmarshal([]byte(m.Body), &dl) == nil && dl.DomainName != q.domain {
+		if json.Unmarshal([]byte(m.Body), &dl) != nil {
+			// Not a dead letter (anyone who may send to the queue may
+			// send anything): handed back as it is, visible at once.
+			unreadable++
+			others = append(others, m)
+			continue
+		}
+		if dl.DomainName != q.domain {
 			others = append(others, m)
 			continue
 		}
@@ -274,15 +281,18 @@ func (q *dlq) replay(ctx context.Context) error {
 			others = append(others, m)
 			continue
 		}
-		if err := q.replayOne(ctx, h, m, &replayed, &failed); err != nil {
+		if err := q.replayOne(ctx, h, m, dl, &replayed, &failed); err != nil {
 			h.Release(context.WithoutCancel(ctx), append(others, msgs[i+1:]...))
 			return err
 		}
 	}
 	h.Release(context.WithoutCancel(ctx), others)
 	out := map[string]any{"Replayed": replayed, "StillFailing": failed}
-	if n := len(others) - cut; n > 0 {
+	if n := len(others) - cut - unreadable; n > 0 {
 		out["OtherDomains"] = n
+	}
+	if unreadable > 0 {
+		out["Unreadable"] = unreadable
 	}
 	if cut > 0 {
 		out["Cut"] = cut
@@ -291,15 +301,11 @@ func (q *dlq) replay(ctx context.Context) error {
 	return printJSON(q.stdout, out)
 }
 
-// replayOne ingests one dead letter again and deletes it; one that fails
-// again is sent back with one more attempt and the new error. A letter
-// whose hold h cannot vouch for (another reader's now) is left alone.
-func (q *dlq) replayOne(ctx context.Context, h *service.DeadLetterHolder, m profiles.QueueMessage, replayed, failed *int) error {
-	var dl service.DeadLetter
-	if err := json.Unmarshal([]byte(m.Body), &dl); err != nil {
-		*failed++ // not ours: leave it
-		return nil
-	}
+// replayOne ingests one dead letter dl, m's body, again and deletes it;
+// one that fails again is sent back with one more attempt and the new
+// error. A letter whose hold h cannot vouch for (another reader's now) is
+// left alone.
+func (q *dlq) replayOne(ctx context.Context, h *service.DeadLetterHolder, m profiles.QueueMessage, dl service.DeadLetter, replayed, failed *int) error {
 	if !h.Keep(ctx, m) {
 		return nil
 	}

@@ -486,6 +486,53 @@ func TestDLQ_ReplayOnlyTheDomain(t *testing.T) {
 	}
 }
 
+// TestDLQ_ReplayHandsBackUnreadable: a message that is not a dead letter
+// (not JSON: anyone who may send to the queue may send anything) is left
+// in the queue by `dlq replay`, visible again at once like the letters of
+// other domains, not hidden for the run's hold; it is counted Unreadable,
+// not StillFailing.
+func TestDLQ_ReplayHandsBackUnreadable(t *testing.T) {
+	m := MustRunMain(t)
+	q := MustSQSClient(t, m.URL())
+	client := MustClient(t, m)
+	ctx := t.Context()
+	url := mustQueue(t, q, "mixed", queuePolicy("mixed"))
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("mixed"), DefaultExpirationDays: aws.Int32(30),
+		DeadLetterQueueUrl: aws.String(url)}); err != nil {
+		t.Fatal(err)
+	}
+	env := &ingestEnv{t: t, m: m, client: client, domain: "mixed"}
+	env.putType(contactType("contact"))
+	letter, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "mixed", ObjectTypeName: "contact", ErrorCode: "INTERNAL",
+		Object: `{"id":"m","email":"mixed@example.com"}`, Attempts: 1})
+	for _, body := range []string{"not a dead letter", string(letter)} {
+		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := runCLI(t, m, "dlq", "replay", "--domain", "mixed")
+	if err != nil || !strings.Contains(out, `"Replayed": 1`) || !strings.Contains(out, `"StillFailing": 0`) || !strings.Contains(out, `"Unreadable": 1`) {
+		t.Fatalf("dlq replay: %v\n%s; want Replayed 1, StillFailing 0, Unreadable 1", err, out)
+	}
+	env.mustOne("_email", "mixed@example.com")
+	var left []string
+	for {
+		res, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Messages) == 0 {
+			break
+		}
+		for _, m := range res.Messages {
+			left = append(left, aws.ToString(m.Body))
+		}
+	}
+	if len(left) != 1 || left[0] != "not a dead letter" {
+		t.Errorf("visible in the queue after the replay: %q; want the message that is not a dead letter", left)
+	}
+}
+
 // TestDLQ_CLIRefusesExternalQueue: `openprofiles dlq` without
 // --sqs-endpoint, for a domain whose DeadLetterQueueUrl is an external
 // service's queue (not one the built-in queues serve), refuses and says to
