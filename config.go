@@ -67,6 +67,20 @@ type ConfigStore interface {
 	// Returns ENOTFOUND.
 	UpdateConfig(ctx context.Context, domain, kind, name string, fn func(*DomainConfig) error) (*DomainConfig, error)
 
+	// UpdateConfigs reads the domain's configs that keys name (nil for a
+	// missing one), calls fn with them in the order of keys, and stores
+	// what fn leaves, all in one transaction: an entry read is updated,
+	// with LastUpdatedAt the store's current time; an entry fn put where
+	// nil was read is inserted as CreateConfig would (EQUOTA past its key's
+	// Limit); an entry fn sets to nil is not written. It returns the
+	// entries as FindConfig would, nil for those not written. fn's error
+	// aborts the change and is returned as is; fn must be quick and must
+	// not call the store. An entry whose domain, kind or name is not its
+	// key's, or whose CreatedAt fn changed, returns EINVALID. Concurrent
+	// UpdateConfigs of one domain behave as if run one after another.
+	// Returns ENOTFOUND for a missing domain.
+	UpdateConfigs(ctx context.Context, domain string, keys []ConfigKey, fn func([]*DomainConfig) error) ([]*DomainConfig, error)
+
 	// DeleteConfig deletes a domain's config. Returns ENOTFOUND.
 	DeleteConfig(ctx context.Context, domain, kind, name string) error
 
@@ -74,6 +88,14 @@ type ConfigStore interface {
 	// after after ("" for the start), in byte order of their names, up to
 	// limit (<= 0: all). Returns ENOTFOUND for a missing domain.
 	ListConfigs(ctx context.Context, domain, kind, after string, limit int) ([]*DomainConfig, error)
+}
+
+// A ConfigKey names one config of a domain, for ConfigStore.UpdateConfigs.
+type ConfigKey struct {
+	Kind, Name string
+	// Limit is CreateConfig's limit, for the config if it is created
+	// (<= 0: none).
+	Limit int
 }
 
 // A Layout is a domain layout: a named, JSON description of how a console

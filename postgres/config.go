@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -140,6 +141,93 @@ func (db *DB) UpdateConfig(ctx context.Context, domain, kind, name string, fn fu
 			WHERE domain = $1 AND kind = $2 AND name = $3
 			RETURNING `+configColumns, domain, kind, name, kmsMaterial(c.Data), t.now))
 		return t.wrap(op, err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateConfigs reads configs, calls fn on them and stores what it leaves,
+// in one transaction; see profiles.ConfigStore. It locks the domain's row
+// FOR NO KEY UPDATE first, so that UpdateConfigs of one domain (and
+// CreateConfig with a limit) run one after another from any node: the
+// second reads, in statements that start after the first committed, what
+// the first wrote. It locks the rows it reads too, as UpdateConfig does.
+func (db *DB) UpdateConfigs(ctx context.Context, domain string, keys []profiles.ConfigKey, fn func([]*profiles.DomainConfig) error) ([]*profiles.DomainConfig, error) {
+	const op = "update configs"
+	var out []*profiles.DomainConfig
+	err := db.configWrite(ctx, op, func(t *tx) error {
+		if ok, err := t.lockConfigDomain(ctx, domain, "FOR NO KEY UPDATE"); err != nil {
+			return t.wrap(op, err)
+		} else if !ok {
+			return configDomainNotFound(domain)
+		}
+		old := make([]*profiles.DomainConfig, len(keys))
+		cs := make([]*profiles.DomainConfig, len(keys))
+		for i, k := range keys {
+			c, err := scanConfig(t.ptx.QueryRow(ctx, `SELECT `+configColumns+` FROM configs
+				WHERE domain = $1 AND kind = $2 AND name = $3 FOR NO KEY UPDATE`, domain, k.Kind, k.Name))
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue
+			} else if err != nil {
+				return t.wrap(op, err)
+			}
+			old[i] = c
+			cs[i] = &profiles.DomainConfig{DomainName: c.DomainName, Kind: c.Kind, Name: c.Name, Data: bytes.Clone(c.Data),
+				CreatedAt: c.CreatedAt, LastUpdatedAt: c.LastUpdatedAt}
+		}
+		if err := fn(cs); err != nil {
+			return err
+		}
+		if len(cs) != len(keys) {
+			return profiles.Errorf(profiles.EINVALID, "an update of configs of domain %q may not change their number", domain)
+		}
+		out = make([]*profiles.DomainConfig, len(keys))
+		for i, c := range cs {
+			k := keys[i]
+			switch {
+			case c == nil:
+				continue
+			case c.DomainName != domain || c.Kind != k.Kind || c.Name != k.Name || old[i] != nil && !c.CreatedAt.Equal(old[i].CreatedAt):
+				return profiles.Errorf(profiles.EINVALID, "the domain, kind, name and creation time of %s %q of domain %q cannot change",
+					k.Kind, k.Name, domain)
+			case old[i] != nil:
+				var err error
+				out[i], err = scanConfig(t.ptx.QueryRow(ctx, `UPDATE configs SET data = $4, updated_at = $5
+					WHERE domain = $1 AND kind = $2 AND name = $3
+					RETURNING `+configColumns, domain, k.Kind, k.Name, kmsMaterial(c.Data), t.now))
+				if err != nil {
+					return t.wrap(op, err)
+				}
+				continue
+			}
+			if k.Limit > 0 {
+				var n int
+				if err := t.ptx.QueryRow(ctx, `SELECT count(*) FROM configs WHERE domain = $1 AND kind = $2`,
+					domain, k.Kind).Scan(&n); err != nil {
+					return t.wrap(op, err)
+				} else if n >= k.Limit {
+					return profiles.Errorf(profiles.EQUOTA, "the maximum of %d %s configs has been reached in domain %q",
+						k.Limit, k.Kind, domain)
+				}
+			}
+			created := stamp(c.CreatedAt, t.now)
+			updated := created
+			if !c.LastUpdatedAt.IsZero() {
+				updated = c.LastUpdatedAt.UnixMilli()
+			}
+			_, err := t.ptx.Exec(ctx, `INSERT INTO configs (`+configColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+				domain, k.Kind, k.Name, kmsMaterial(c.Data), created, updated)
+			if isUniqueViolation(err) { // a CreateConfig without a limit, just before
+				return configExists(c)
+			} else if err != nil {
+				return t.wrap(op, err)
+			}
+			c.CreatedAt, c.LastUpdatedAt = fromMillis(created), fromMillis(updated)
+			out[i] = c
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

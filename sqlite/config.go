@@ -111,6 +111,78 @@ func (db *DB) UpdateConfig(ctx context.Context, domain, kind, name string, fn fu
 	return &c, nil
 }
 
+// UpdateConfigs reads configs, calls fn on copies and stores them, in one
+// write transaction; see profiles.ConfigStore.
+func (db *DB) UpdateConfigs(ctx context.Context, domain string, keys []profiles.ConfigKey, fn func([]*profiles.DomainConfig) error) ([]*profiles.DomainConfig, error) {
+	const op = "update configs"
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	defer tx.Rollback()
+	if ok, err := domainExists(ctx, tx, domain); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+	} else if !ok {
+		return nil, integrationDomainNotFound(domain)
+	}
+	old := make([]*profiles.DomainConfig, len(keys))
+	cs := make([]*profiles.DomainConfig, len(keys))
+	for i, k := range keys {
+		c, err := findConfig(ctx, tx, domain, k.Kind, k.Name)
+		switch {
+		case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+			continue
+		case err != nil:
+			return nil, wrapConfigErr(op, err)
+		}
+		old[i] = c
+		cs[i] = &profiles.DomainConfig{DomainName: c.DomainName, Kind: c.Kind, Name: c.Name, Data: bytes.Clone(c.Data),
+			CreatedAt: c.CreatedAt, LastUpdatedAt: c.LastUpdatedAt}
+	}
+	if err := fn(cs); err != nil {
+		return nil, err
+	}
+	if len(cs) != len(keys) {
+		return nil, profiles.Errorf(profiles.EINVALID, "an update of configs may not change their number")
+	}
+	now := db.now().UnixMilli()
+	for i, c := range cs {
+		k := keys[i]
+		switch {
+		case c == nil:
+			continue
+		case c.DomainName != domain || c.Kind != k.Kind || c.Name != k.Name || old[i] != nil && !c.CreatedAt.Equal(old[i].CreatedAt):
+			return nil, profiles.Errorf(profiles.EINVALID, "an update may not change a config's domain, kind, name or creation time")
+		case old[i] != nil:
+			if _, err := tx.ExecContext(ctx, `UPDATE configs SET data = ?, updated_at = ? WHERE domain = ? AND kind = ? AND name = ?`,
+				nonNil(c.Data), now, domain, k.Kind, k.Name); err != nil {
+				return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+			}
+			c.LastUpdatedAt = time.UnixMilli(now).UTC()
+			continue
+		}
+		if k.Limit > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM configs WHERE domain = ? AND kind = ?`, domain, k.Kind).Scan(&n); err != nil {
+				return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+			} else if n >= k.Limit {
+				return nil, profiles.Errorf(profiles.EQUOTA, "domain %s holds %d configs of kind %s, the most it may", domain, n, k.Kind)
+			}
+		}
+		created := stamp(c.CreatedAt, now)
+		updated := stamp(c.LastUpdatedAt, created)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO configs (`+configColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			domain, k.Kind, k.Name, nonNil(c.Data), created, updated); err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+		c.CreatedAt, c.LastUpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	}
+	if err := db.commit(tx); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return cs, nil
+}
+
 // DeleteConfig deletes a domain's config. Returns ENOTFOUND, naming the
 // domain if it is missing.
 func (db *DB) DeleteConfig(ctx context.Context, domain, kind, name string) error {

@@ -122,6 +122,91 @@ func testConfig(t *testing.T, open OpenFunc) {
 		checkKMS(t, "FindConfig after refused updates", want, mustFindConfig(t, ctx, cs, "d", "layout", "a"))
 	})
 
+	t.Run("UpdateConfigs", func(t *testing.T) {
+		ctx := t.Context()
+		s, cs, clock := mustOpenConfigs(t, open)
+		mustCreateDomains(t, ctx, s, "d")
+		a := &profiles.DomainConfig{DomainName: "d", Kind: "layout", Name: "a", Data: []byte("one")}
+		mustCreateConfig(t, ctx, cs, a, 0)
+		keys := []profiles.ConfigKey{{Kind: "layout", Name: "a"}, {Kind: "pick", Name: "p"}}
+		clock.Add(time.Hour)
+		// One read, one missing: the first is updated, the second inserted.
+		got, err := cs.UpdateConfigs(ctx, "d", keys, func(l []*profiles.DomainConfig) error {
+			if len(l) != 2 || l[0] == nil || string(l[0].Data) != "one" || l[1] != nil {
+				return fmt.Errorf("fn got %+v", l)
+			}
+			l[0].Data = []byte("two")
+			l[1] = &profiles.DomainConfig{DomainName: "d", Kind: "pick", Name: "p", Data: []byte("a")}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("UpdateConfigs: %v", err)
+		}
+		now := storedTime(clock.Now())
+		wantA := &profiles.DomainConfig{DomainName: "d", Kind: "layout", Name: "a", Data: []byte("two"), CreatedAt: a.CreatedAt, LastUpdatedAt: now}
+		wantP := &profiles.DomainConfig{DomainName: "d", Kind: "pick", Name: "p", Data: []byte("a"), CreatedAt: now, LastUpdatedAt: now}
+		checkKMS(t, "UpdateConfigs", []*profiles.DomainConfig{wantA, wantP}, got)
+		checkKMS(t, "FindConfig(a)", wantA, mustFindConfig(t, ctx, cs, "d", "layout", "a"))
+		checkKMS(t, "FindConfig(p)", wantP, mustFindConfig(t, ctx, cs, "d", "pick", "p"))
+
+		// An entry set to nil is not written.
+		got, err = cs.UpdateConfigs(ctx, "d", keys, func(l []*profiles.DomainConfig) error {
+			l[0].Data, l[1] = []byte("three"), nil
+			return nil
+		})
+		if err != nil || got[1] != nil || string(got[0].Data) != "three" {
+			t.Fatalf("UpdateConfigs leaving p: %+v, %v", got, err)
+		}
+		checkKMS(t, "FindConfig(p) left", wantP, mustFindConfig(t, ctx, cs, "d", "pick", "p"))
+		wantA.Data = []byte("three")
+
+		// All or nothing: fn's error, a refused entry or a quota past
+		// writes none of them, the others' changes neither.
+		boom := errors.New("boom")
+		if _, err := cs.UpdateConfigs(ctx, "d", keys, func(l []*profiles.DomainConfig) error {
+			l[0].Data, l[1].Data = []byte("lost"), []byte("lost")
+			return boom
+		}); !errors.Is(err, boom) {
+			t.Errorf("UpdateConfigs with fn's error: %v, want it as is", err)
+		}
+		_, err = cs.UpdateConfigs(ctx, "d", keys, func(l []*profiles.DomainConfig) error {
+			l[0].Data, l[1].Data, l[1].Name = []byte("lost"), []byte("lost"), "q"
+			return nil
+		})
+		checkCode(t, "UpdateConfigs renaming its second entry", err, profiles.EINVALID)
+		_, err = cs.UpdateConfigs(ctx, "d", append(keys, profiles.ConfigKey{Kind: "layout", Name: "new", Limit: 1}), func(l []*profiles.DomainConfig) error {
+			l[0].Data, l[1].Data = []byte("lost"), []byte("lost")
+			l[2] = &profiles.DomainConfig{DomainName: "d", Kind: "layout", Name: "new"}
+			return nil
+		})
+		checkCode(t, "UpdateConfigs creating past a limit", err, profiles.EQUOTA)
+		checkKMS(t, "FindConfig(a) after refused changes", wantA, mustFindConfig(t, ctx, cs, "d", "layout", "a"))
+		checkKMS(t, "FindConfig(p) after refused changes", wantP, mustFindConfig(t, ctx, cs, "d", "pick", "p"))
+		checkNotFound(t, "FindConfig(new) after a refused create", findErr(cs.FindConfig(ctx, "d", "layout", "new")), "new")
+		_, err = cs.UpdateConfigs(ctx, "nope", keys, func([]*profiles.DomainConfig) error { return nil })
+		checkNotFound(t, "UpdateConfigs(missing domain)", err, "nope")
+
+		// Concurrent changes of two configs are one after another: each
+		// appends to both, which end equal and with all the appends.
+		codes, errs := concurrently(8, func(i int) error {
+			_, err := cs.UpdateConfigs(ctx, "d", []profiles.ConfigKey{{Kind: "pair", Name: "x"}, {Kind: "pair", Name: "y"}}, func(l []*profiles.DomainConfig) error {
+				for j, name := range []string{"x", "y"} {
+					if l[j] == nil {
+						l[j] = &profiles.DomainConfig{DomainName: "d", Kind: "pair", Name: name}
+					}
+					l[j].Data = append(l[j].Data, byte('0'+i))
+				}
+				return nil
+			})
+			return err
+		})
+		checkCodes(t, "UpdateConfigs concurrently", codes, map[string]int{"": 8}, errs)
+		x, y := mustFindConfig(t, ctx, cs, "d", "pair", "x"), mustFindConfig(t, ctx, cs, "d", "pair", "y")
+		if len(x.Data) != 8 || string(x.Data) != string(y.Data) {
+			t.Errorf("after 8 concurrent UpdateConfigs: x %q, y %q; want the same 8 appends", x.Data, y.Data)
+		}
+	})
+
 	t.Run("ListAndDelete", func(t *testing.T) {
 		ctx := t.Context()
 		s, cs, _ := mustOpenConfigs(t, open)

@@ -1583,6 +1583,52 @@ func (s *memStore) UpdateConfig(ctx context.Context, domain, kind, name string, 
 	return c, nil
 }
 
+func (s *memStore) UpdateConfigs(ctx context.Context, domain string, keys []profiles.ConfigKey, fn func([]*profiles.DomainConfig) error) ([]*profiles.DomainConfig, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.integrationData(domain)
+	if err != nil {
+		return nil, err
+	}
+	old := make([]*profiles.DomainConfig, len(keys))
+	cs := make([]*profiles.DomainConfig, len(keys))
+	for i, k := range keys {
+		if c, ok := d.configs[[2]string{k.Kind, k.Name}]; ok {
+			old[i], cs[i] = deepCopy(c), deepCopy(c)
+		}
+	}
+	if err := fn(cs); err != nil {
+		return nil, err
+	}
+	next := maps.Clone(d.configs)
+	for i, c := range cs {
+		k := keys[i]
+		switch {
+		case c == nil:
+			continue
+		case c.DomainName != domain || c.Kind != k.Kind || c.Name != k.Name || old[i] != nil && !c.CreatedAt.Equal(old[i].CreatedAt):
+			return nil, profiles.Errorf(profiles.EINVALID, "changes what identifies the config")
+		case old[i] != nil:
+			c.LastUpdatedAt = ms(s.now())
+		default:
+			n := 0
+			for kk := range next {
+				if kk[0] == k.Kind {
+					n++
+				}
+			}
+			if k.Limit > 0 && n >= k.Limit {
+				return nil, profiles.Errorf(profiles.EQUOTA, "%d configs of kind %s", n, k.Kind)
+			}
+			c.CreatedAt = stamp(c.CreatedAt, s.now())
+			c.LastUpdatedAt = stamp(c.LastUpdatedAt, c.CreatedAt)
+		}
+		next[[2]string{k.Kind, k.Name}] = deepCopy(c)
+	}
+	d.configs = next
+	return cs, nil
+}
+
 func (s *memStore) DeleteConfig(ctx context.Context, domain, kind, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
