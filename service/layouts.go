@@ -44,7 +44,7 @@ type defaultLayout struct {
 const defaultLayoutName = "default"
 
 // CreateLayout creates a domain layout, at version 1; one created default
-// becomes the domain's only default.
+// becomes the domain's only default, in the same transaction.
 func (s *Service) CreateLayout(ctx context.Context, l *profiles.Layout) (*profiles.Layout, error) {
 	if err := validateLayout(l.LayoutType, l.Layout); err != nil {
 		return nil, err
@@ -55,8 +55,21 @@ func (s *Service) CreateLayout(ctx context.Context, l *profiles.Layout) (*profil
 	if err != nil {
 		return nil, err
 	}
-	c := &profiles.DomainConfig{DomainName: l.DomainName, Kind: profiles.ConfigLayout, Name: l.Name, Data: data}
-	switch err := s.Configs.CreateConfig(ctx, c, profiles.MaxLayoutsPerDomain); profiles.ErrorCode(err) {
+	keys := []profiles.ConfigKey{{Kind: profiles.ConfigLayout, Name: l.Name, Limit: profiles.MaxLayoutsPerDomain}}
+	if l.IsDefault {
+		keys = append(keys, profiles.ConfigKey{Kind: profiles.ConfigDefaultLayout, Name: defaultLayoutName})
+	}
+	cs, err := s.Configs.UpdateConfigs(ctx, l.DomainName, keys, func(cs []*profiles.DomainConfig) error {
+		if cs[0] != nil {
+			return profiles.Errorf(profiles.ECONFLICT, "layout %s exists", l.Name)
+		}
+		cs[0] = &profiles.DomainConfig{DomainName: l.DomainName, Kind: profiles.ConfigLayout, Name: l.Name, Data: data}
+		if l.IsDefault {
+			return setDefaultLayout(&cs[1], l.DomainName, defaultLayout{Name: l.Name, ID: doc.ID})
+		}
+		return nil
+	})
+	switch profiles.ErrorCode(err) {
 	case "":
 	case profiles.ENOTFOUND:
 		return nil, domainErr(err, l.DomainName)
@@ -67,16 +80,7 @@ func (s *Service) CreateLayout(ctx context.Context, l *profiles.Layout) (*profil
 	default:
 		return nil, err
 	}
-	if l.IsDefault {
-		if err := s.setDefaultLayout(ctx, l.DomainName, defaultLayout{Name: l.Name, ID: doc.ID}); err != nil {
-			// Not created half: the layout goes, the call fails.
-			if derr := s.Configs.DeleteConfig(context.WithoutCancel(ctx), l.DomainName, profiles.ConfigLayout, l.Name); derr != nil {
-				s.Logger.Error("layout: undo create", "domain", l.DomainName, "layout", l.Name, "err", derr)
-			}
-			return nil, err
-		}
-	}
-	return layoutFromConfig(c, &defaultLayout{}, l.IsDefault)
+	return layoutFromConfig(cs[0], &defaultLayout{}, l.IsDefault)
 }
 
 // newLayoutID returns a random id of a layout.
@@ -102,51 +106,18 @@ func (s *Service) findDefaultLayout(ctx context.Context, domain string) (*defaul
 	return &d, nil
 }
 
-// setDefaultLayout makes d the domain's default layout: one write, which
-// replaces the default before.
-func (s *Service) setDefaultLayout(ctx context.Context, domain string, d defaultLayout) error {
-	return s.changeDefaultLayout(ctx, domain, func(*defaultLayout) *defaultLayout { return &d })
-}
-
-// changeDefaultLayout sets the domain's default layout to what fn makes
-// of the current one (nil when none is recorded; fn's nil: no change), in
-// one transaction.
-func (s *Service) changeDefaultLayout(ctx context.Context, domain string, fn func(cur *defaultLayout) *defaultLayout) error {
-	for {
-		_, err := s.Configs.UpdateConfig(ctx, domain, profiles.ConfigDefaultLayout, defaultLayoutName, func(c *profiles.DomainConfig) error {
-			var cur defaultLayout
-			if err := json.Unmarshal(c.Data, &cur); err != nil {
-				return fmt.Errorf("default layout of domain %s: %w", domain, err)
-			}
-			next := fn(&cur)
-			if next == nil {
-				next = &cur
-			}
-			data, err := json.Marshal(next)
-			c.Data = data
-			return err
-		})
-		if profiles.ErrorCode(err) != profiles.ENOTFOUND {
-			return err
-		}
-		next := fn(nil)
-		if next == nil {
-			return nil
-		}
-		data, err := json.Marshal(next)
-		if err != nil {
-			return err
-		}
-		c := &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigDefaultLayout, Name: defaultLayoutName, Data: data}
-		switch err := s.Configs.CreateConfig(ctx, c, 0); profiles.ErrorCode(err) {
-		case profiles.ECONFLICT:
-			continue // created meanwhile: changed as it is now
-		case profiles.ENOTFOUND:
-			return domainErr(err, domain)
-		default:
-			return err
-		}
+// setDefaultLayout sets *c, the domain's default-layout config as read
+// (nil: none), to say d, for UpdateConfigs to store.
+func setDefaultLayout(c **profiles.DomainConfig, domain string, d defaultLayout) error {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return err
 	}
+	if *c == nil {
+		*c = &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigDefaultLayout, Name: defaultLayoutName}
+	}
+	(*c).Data = data
+	return nil
 }
 
 // GetLayout returns a domain layout.
@@ -164,10 +135,19 @@ func (s *Service) GetLayout(ctx context.Context, domain, name string) (*profiles
 
 // UpdateLayout changes the fields of u that are set, and counts a new
 // version. IsDefault true makes the layout the domain's only default;
-// false unmarks it if it is the default.
+// false unmarks it if it is the default. The layout and the domain's
+// default change in one transaction.
 func (s *Service) UpdateLayout(ctx context.Context, domain, name string, u profiles.LayoutUpdate) (*profiles.Layout, error) {
-	var id string
-	c, err := s.Configs.UpdateConfig(ctx, domain, profiles.ConfigLayout, name, func(c *profiles.DomainConfig) error {
+	keys := []profiles.ConfigKey{{Kind: profiles.ConfigLayout, Name: name}}
+	if u.IsDefault != nil {
+		keys = append(keys, profiles.ConfigKey{Kind: profiles.ConfigDefaultLayout, Name: defaultLayoutName})
+	}
+	var d *defaultLayout // the domain's default after the update, when u.IsDefault is set
+	cs, err := s.Configs.UpdateConfigs(ctx, domain, keys, func(cs []*profiles.DomainConfig) error {
+		c := cs[0]
+		if c == nil {
+			return profiles.Errorf(profiles.ENOTFOUND, "no layout %s", name)
+		}
 		var doc layoutDoc
 		if err := json.Unmarshal(c.Data, &doc); err != nil {
 			return fmt.Errorf("layout %s: %w", name, err)
@@ -186,39 +166,43 @@ func (s *Service) UpdateLayout(ctx context.Context, domain, name string, u profi
 				doc.ID = newLayoutID()
 			}
 		}
-		id = doc.ID
 		doc.Version++
 		data, err := json.Marshal(doc)
+		if err != nil {
+			return err
+		}
 		c.Data = data
-		return err
+		this := defaultLayout{Name: name, ID: doc.ID}
+		switch {
+		case u.IsDefault == nil:
+			return nil
+		case *u.IsDefault:
+			d = &this
+			return setDefaultLayout(&cs[1], domain, this)
+		case cs[1] == nil: // none recorded: the layouts' own IsDefault count
+			d = nil
+			return nil
+		}
+		var cur defaultLayout
+		if err := json.Unmarshal(cs[1].Data, &cur); err != nil {
+			return fmt.Errorf("default layout of domain %s: %w", domain, err)
+		}
+		if cur != this {
+			d, cs[1] = &cur, nil // unchanged
+			return nil
+		}
+		d = &defaultLayout{}
+		return setDefaultLayout(&cs[1], domain, *d)
 	})
 	if err != nil {
 		return nil, s.configErr(ctx, err, domain, "Layout", name)
 	}
-	this := defaultLayout{Name: name, ID: id}
-	switch {
-	case u.IsDefault == nil:
-	case *u.IsDefault:
-		if err := s.setDefaultLayout(ctx, domain, this); err != nil {
-			return nil, s.configErr(ctx, err, domain, "Layout", name)
-		}
-		return layoutFromConfig(c, &this, true)
-	default:
-		err := s.changeDefaultLayout(ctx, domain, func(cur *defaultLayout) *defaultLayout {
-			if cur != nil && *cur == this {
-				return &defaultLayout{}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, s.configErr(ctx, err, domain, "Layout", name)
+	if u.IsDefault == nil {
+		if d, err = s.findDefaultLayout(ctx, domain); err != nil {
+			return nil, err
 		}
 	}
-	d, err := s.findDefaultLayout(ctx, domain)
-	if err != nil {
-		return nil, err
-	}
-	return layoutFromConfig(c, d, false)
+	return layoutFromConfig(cs[0], d, false)
 }
 
 // DeleteLayout deletes a domain layout. The domain's default, if it was

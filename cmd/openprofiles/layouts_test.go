@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+	"github.com/openprofiles/profiles"
 )
 
 // TestDomainLayouts drives the five layout operations through the SDK:
@@ -264,5 +265,68 @@ func TestDomainLayouts_OneDefault(t *testing.T) {
 	}
 	if got := defaults(); len(got) != 1 {
 		t.Fatalf("defaults after parallel writers = %v, want exactly one", got)
+	}
+}
+
+// TestDomainLayouts_DefaultInOneChange: an update that changes the domain's
+// default changes the layout in the same transaction. A default-layout
+// record the server cannot read (written here straight to the store) fails
+// the unmarking of a default, which then leaves the layout as it was, not
+// at a new version; making a layout default replaces the record, and
+// answers what is stored.
+func TestDomainLayouts_DefaultInOneChange(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CreateDomainLayout(ctx, &customerprofiles.CreateDomainLayoutInput{
+		DomainName: aws.String("acme"), LayoutDefinitionName: aws.String("main"), Description: aws.String("before"),
+		DisplayName: aws.String("Main"), LayoutType: types.LayoutTypeProfileExplorer, Layout: aws.String("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.DB.CreateConfig(ctx, &profiles.DomainConfig{DomainName: "acme", Kind: profiles.ConfigDefaultLayout,
+		Name: "default", Data: []byte("not json")}, 0); err != nil {
+		t.Fatal(err)
+	}
+	// stored returns the layout's version and description as stored.
+	stored := func() (int, string) {
+		t.Helper()
+		c, err := m.DB.FindConfig(ctx, "acme", profiles.ConfigLayout, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Version     int    `json:"version"`
+			Description string `json:"description"`
+		}
+		if err := json.Unmarshal(c.Data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc.Version, doc.Description
+	}
+
+	// (The SDK leaves a false IsDefault out.)
+	r := mustDo(t, mustSignedRequest(t, m, "PUT", "/domains/acme/layouts/main", []byte(`{"IsDefault":false,"Description":"lost"}`), signOpts{}))
+	if r.Status < 500 {
+		t.Fatalf("UpdateDomainLayout(IsDefault false) with an unreadable default record: %d %s, want a server error", r.Status, r.Body)
+	}
+	if v, d := stored(); v != 1 || d != "before" {
+		t.Fatalf("after a failed UpdateDomainLayout the layout is stored at version %d, description %q; want 1, %q", v, d, "before")
+	}
+
+	up, err := client.UpdateDomainLayout(ctx, &customerprofiles.UpdateDomainLayoutInput{DomainName: aws.String("acme"),
+		LayoutDefinitionName: aws.String("main"), Description: aws.String("after"), IsDefault: true})
+	if err != nil {
+		t.Fatalf("UpdateDomainLayout(IsDefault true): %v", err)
+	}
+	if v, d := stored(); !up.IsDefault || aws.ToString(up.Version) != "2" || v != 2 || d != "after" {
+		t.Fatalf("UpdateDomainLayout(IsDefault true) answered IsDefault %t, version %s; stored version %d, description %q; want true, 2, 2, %q",
+			up.IsDefault, aws.ToString(up.Version), v, d, "after")
+	}
+	g, err := client.GetDomainLayout(ctx, &customerprofiles.GetDomainLayoutInput{DomainName: aws.String("acme"), LayoutDefinitionName: aws.String("main")})
+	if err != nil || !g.IsDefault || aws.ToString(g.Version) != "2" {
+		t.Fatalf("GetDomainLayout after making it default: %+v, %v", g, err)
 	}
 }
