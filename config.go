@@ -46,7 +46,8 @@ const (
 
 // ConfigStore persists domain configs. Deleting a domain deletes its
 // configs. ENOTFOUND of a missing domain names the domain; of a missing
-// config, its name.
+// config, its name. A domain being deleted (MarkDomainDeleting) is missing
+// for every method, its configs too while its purge has not removed them.
 type ConfigStore interface {
 	// CreateConfig inserts c. A zero CreatedAt becomes the store's current
 	// time and a zero LastUpdatedAt CreatedAt; on success c holds its times

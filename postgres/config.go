@@ -35,7 +35,12 @@ var _ profiles.ConfigStore = (*DB)(nil)
 // listConfigsSQL reads a range of the primary key of configs (TestQueryPlans
 // checks its plan).
 const listConfigsSQL = `SELECT ` + configColumns + ` FROM configs
-	WHERE domain = $1 AND kind = $2 AND name > $3 ORDER BY name LIMIT $4::bigint`
+	WHERE domain = $1 AND kind = $2 AND name > $3 AND ` + liveConfigDomain + ` ORDER BY name LIMIT $4::bigint`
+
+// liveConfigDomain is the condition, in a statement on the configs of the
+// domain $1, that the domain is there and not being deleted: the configs
+// of a domain being deleted are missing, until the purge removes them.
+const liveConfigDomain = `EXISTS (SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0)`
 
 // configColumns are the columns scanConfig reads, in order.
 const configColumns = `domain, kind, name, data, created_at, updated_at`
@@ -102,7 +107,7 @@ func (db *DB) CreateConfig(ctx context.Context, c *profiles.DomainConfig, limit 
 func (db *DB) FindConfig(ctx context.Context, domain, kind, name string) (*profiles.DomainConfig, error) {
 	const op = "find config"
 	c, err := scanConfig(db.pool.QueryRow(ctx, `SELECT `+configColumns+` FROM configs
-		WHERE domain = $1 AND kind = $2 AND name = $3`, domain, kind, name))
+		WHERE domain = $1 AND kind = $2 AND name = $3 AND `+liveConfigDomain, domain, kind, name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, configNotFound(ctx, db.pool, op, domain, kind, name)
 	} else if err != nil {
@@ -122,7 +127,7 @@ func (db *DB) UpdateConfig(ctx context.Context, domain, kind, name string, fn fu
 	var out *profiles.DomainConfig
 	err := db.configWrite(ctx, op, func(t *tx) error {
 		c, err := scanConfig(t.ptx.QueryRow(ctx, `SELECT `+configColumns+` FROM configs
-			WHERE domain = $1 AND kind = $2 AND name = $3 FOR NO KEY UPDATE`, domain, kind, name))
+			WHERE domain = $1 AND kind = $2 AND name = $3 AND `+liveConfigDomain+` FOR NO KEY UPDATE`, domain, kind, name))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return t.noteConflict(configNotFound(ctx, t.ptx, op, domain, kind, name))
 		} else if err != nil {
@@ -240,7 +245,7 @@ func (db *DB) UpdateConfigs(ctx context.Context, domain string, keys []profiles.
 func (db *DB) DeleteConfig(ctx context.Context, domain, kind, name string) error {
 	const op = "delete config"
 	return db.configWrite(ctx, op, func(t *tx) error {
-		tag, err := t.ptx.Exec(ctx, `DELETE FROM configs WHERE domain = $1 AND kind = $2 AND name = $3`,
+		tag, err := t.ptx.Exec(ctx, `DELETE FROM configs WHERE domain = $1 AND kind = $2 AND name = $3 AND `+liveConfigDomain,
 			domain, kind, name)
 		if err != nil {
 			return t.wrap(op, err)

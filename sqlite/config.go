@@ -192,6 +192,11 @@ func (db *DB) DeleteConfig(ctx context.Context, domain, kind, name string) error
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	defer tx.Rollback()
+	if ok, err := domainExists(ctx, tx, domain); err != nil { // a domain being deleted is missing
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	} else if !ok {
+		return integrationDomainNotFound(domain)
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM configs WHERE domain = ? AND kind = ? AND name = ?`, domain, kind, name)
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
@@ -199,11 +204,6 @@ func (db *DB) DeleteConfig(ctx context.Context, domain, kind, name string) error
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	} else if n == 0 {
-		if ok, err := domainExists(ctx, tx, domain); err != nil {
-			return fmt.Errorf("sqlite: %s: %w", op, err)
-		} else if !ok {
-			return integrationDomainNotFound(domain)
-		}
 		return configNotFound(domain, kind, name)
 	}
 	if err := db.commit(tx); err != nil {
@@ -238,14 +238,16 @@ func (db *DB) ListConfigs(ctx context.Context, domain, kind, after string, limit
 // findConfig reads a config in tx. Returns ENOTFOUND, naming the domain if
 // it is missing.
 func findConfig(ctx context.Context, tx *sql.Tx, domain, kind, name string) (*profiles.DomainConfig, error) {
+	// A domain being deleted is missing, its configs too until the purge
+	// removes them.
+	if ok, err := domainExists(ctx, tx, domain); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, integrationDomainNotFound(domain)
+	}
 	c, err := scanConfig(tx.QueryRowContext(ctx, `SELECT `+configColumns+` FROM configs
 		WHERE domain = ? AND kind = ? AND name = ?`, domain, kind, name))
 	if errors.Is(err, sql.ErrNoRows) {
-		if ok, err := domainExists(ctx, tx, domain); err != nil {
-			return nil, err
-		} else if !ok {
-			return nil, integrationDomainNotFound(domain)
-		}
 		return nil, configNotFound(domain, kind, name)
 	}
 	return c, err

@@ -48,6 +48,18 @@ func testDomainPurge(t *testing.T, open OpenFunc) {
 		checkNotFound(t, "ListObjectTypes(deleting)", err, `"a"`)
 		err = cs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: "a", Kind: profiles.ConfigLayout, Name: "m", Data: []byte(`{}`)}, 0)
 		checkNotFound(t, "CreateConfig(deleting)", err, `"a"`)
+		_, err = cs.UpdateConfigs(ctx, "a", []profiles.ConfigKey{{Kind: profiles.ConfigLayout, Name: "l"}, {Kind: profiles.ConfigLayout, Name: "n"}},
+			func(l []*profiles.DomainConfig) error {
+				t.Errorf("UpdateConfigs(deleting) called fn with %d configs", len(l))
+				return nil
+			})
+		checkNotFound(t, "UpdateConfigs(deleting)", err, `"a"`)
+		checkNotFound(t, "FindConfig(deleting)", findErr(cs.FindConfig(ctx, "a", profiles.ConfigLayout, "l")), `"a"`)
+		_, err = cs.ListConfigs(ctx, "a", profiles.ConfigLayout, "", 0)
+		checkNotFound(t, "ListConfigs(deleting)", err, `"a"`)
+		_, err = cs.UpdateConfig(ctx, "a", profiles.ConfigLayout, "l", func(*profiles.DomainConfig) error { return nil })
+		checkNotFound(t, "UpdateConfig(deleting)", err, `"a"`)
+		checkNotFound(t, "DeleteConfig(deleting)", cs.DeleteConfig(ctx, "a", profiles.ConfigLayout, "l"), `"a"`)
 		if dc, ok := s.(profiles.DeadLetterCopyStore); ok {
 			err = dc.PutDeadLetterCopy(ctx, &profiles.DeadLetterCopy{DomainName: "a", Name: "late", Data: []byte("x")})
 			checkNotFound(t, "PutDeadLetterCopy(deleting)", err, `"a"`)
