@@ -261,9 +261,10 @@ func (q *dlq) replay(ctx context.Context) error {
 	var others []profiles.QueueMessage // letters of other domains, and messages anyone may send: left alone
 	for i, m := range msgs {
 		var dl service.DeadLetter
-		if json.Unmarshal([]byte(m.Body), &dl) != nil {
+		if json.Unmarshal([]byte(m.Body), &dl) != nil || dl.DomainName == "" {
 			// Not a dead letter (anyone who may send to the queue may
-			// send anything): handed back as it is, visible at once.
+			// send anything, JSON of another shape too): handed back as
+			// it is, visible at once.
 			unreadable++
 			others = append(others, m)
 			continue
