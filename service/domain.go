@@ -301,7 +301,7 @@ func checkRuleBasedMatching(r *profiles.RuleBasedMatchingSettings) error {
 		names   []string
 		allowed []string
 	}{
-		{"Address", sel.Address, append(slices.Clone(profiles.AddressKinds), "MaillingAddress")},
+		{"Address", sel.Address, append(slices.Clone(profiles.AddressKinds), "MaillingAddress", "BusinessAddress")}, // the two as the documentation names them (addressKind)
 		{"PhoneNumber", sel.PhoneNumber, phoneFields},
 		{"EmailAddress", sel.EmailAddress, emailFields},
 	} {

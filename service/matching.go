@@ -327,14 +327,13 @@ func matchID(domain string, level int, first string) string {
 }
 
 // ruleTuples returns the combinations of a profile's values for the
-// attributes of one rule (none when an attribute has no value).
+// attributes of one rule (none when an attribute has no value). The
+// rule's Address.<part> attributes are compared together, as one value
+// per address (addressValues): a city of the main address and a postal
+// code of the shipping address are no address of the profile.
 func ruleTuples(p *profiles.Profile, rule []string, sel *profiles.AttributeTypesSelector) []string {
 	tuples := []string{""}
-	for _, attr := range rule {
-		values := ruleValues(p, attr, sel)
-		if len(values) == 0 {
-			return nil
-		}
+	cross := func(values []string) {
 		var next []string
 		for _, t := range tuples {
 			for _, v := range values {
@@ -344,6 +343,25 @@ func ruleTuples(p *profiles.Profile, rule []string, sel *profiles.AttributeTypes
 			}
 		}
 		tuples = next
+	}
+	var parts []string
+	for _, attr := range rule {
+		if part, ok := strings.CutPrefix(attr, "Address."); ok {
+			parts = append(parts, part)
+			continue
+		}
+		values := ruleValues(p, attr, sel)
+		if len(values) == 0 {
+			return nil
+		}
+		cross(values)
+	}
+	if len(parts) > 0 {
+		values := addressValues(p, parts, sel)
+		if len(values) == 0 {
+			return nil
+		}
+		cross(values)
 	}
 	return tuples
 }
@@ -389,15 +407,56 @@ func ruleValues(p *profiles.Profile, attr string, sel *profiles.AttributeTypesSe
 			add(f, profiles.ContentPhone, p.Fields[f])
 		}
 	case strings.HasPrefix(attr, "Address."):
-		part := strings.TrimPrefix(attr, "Address.")
-		var kinds []string
-		if sel != nil {
+		out = addressValues(p, []string{strings.TrimPrefix(attr, "Address.")}, sel)
+	case attr == "Gender":
+		v := p.Fields["GenderString"]
+		if v == "" {
+			v = p.Fields["Gender"]
+		}
+		add(attr, profiles.ContentName, v)
+	default:
+		add(attr, profiles.ContentName, p.Fields[attr])
+	}
+	return out
+}
+
+// addressKind returns the profile's address field that an
+// AttributeTypesSelector.Address entry names: the model's documentation
+// spells MailingAddress "MaillingAddress", and names a "BusinessAddress"
+// that the standard profile does not have; it stands here for the one
+// address kind the documentation leaves out, BillingAddress (what AWS
+// reads for it is not documented).
+func addressKind(name string) string {
+	switch name {
+	case "MaillingAddress":
+		return "MailingAddress"
+	case "BusinessAddress":
+		return "BillingAddress"
+	}
+	return name
+}
+
+// addressValues returns a profile's values for the address parts of one
+// rule (Address.City, Address.PostalCode, …; Address.Address is the street
+// lines together), one value per address kind the selector names (by
+// default Address) that has every part: the parts of one value come from
+// one address. Each value is tagged with its kind unless the model is
+// MANY_TO_MANY.
+func addressValues(p *profiles.Profile, parts []string, sel *profiles.AttributeTypesSelector) []string {
+	kinds := []string{"Address"}
+	manyToMany := false
+	if sel != nil {
+		manyToMany = sel.AttributeMatchingModel == "MANY_TO_MANY"
+		if len(sel.Address) > 0 {
 			kinds = sel.Address
 		}
-		for _, kind := range pick(kinds, "Address") {
-			if kind == "MaillingAddress" { // as the model's documentation spells it
-				kind = "MailingAddress"
-			}
+	}
+	var out []string
+kinds:
+	for _, name := range kinds {
+		kind := addressKind(name)
+		values := make([]string, len(parts))
+		for i, part := range parts {
 			v := p.Fields[kind+"."+part]
 			if part == "Address" { // the street lines, together
 				var lines []string
@@ -408,16 +467,17 @@ func ruleValues(p *profiles.Profile, attr string, sel *profiles.AttributeTypesSe
 				}
 				v = strings.Join(lines, " ")
 			}
-			add(kind, profiles.ContentName, v)
+			if values[i] = mapping.Normalize(profiles.ContentName, v); values[i] == "" {
+				continue kinds
+			}
 		}
-	case attr == "Gender":
-		v := p.Fields["GenderString"]
-		if v == "" {
-			v = p.Fields["Gender"]
+		v := strings.Join(values, "\x01")
+		if !manyToMany {
+			v = kind + "=" + v
 		}
-		add(attr, profiles.ContentName, v)
-	default:
-		add(attr, profiles.ContentName, p.Fields[attr])
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
 	}
 	return out
 }

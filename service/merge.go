@@ -73,7 +73,10 @@ func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merg
 			}
 		}
 		result := mergeFields(main, others, byID, fieldSources)
-		var kept []profiles.Key // the merged profiles' standard keys, which move too
+		// The standard keys of every profile's own fields stay with the
+		// main profile, whichever values it keeps: the main profile's too,
+		// when FieldSourceProfileIds chose another profile's.
+		kept := keysOf(s.standardKeys(main), mainID)
 		for _, p := range others {
 			kept = append(kept, s.mergedKeys(p, mainID)...)
 			if err := tx.MoveProfileData(ctx, domain, p.ID, mainID); err != nil {
@@ -140,7 +143,12 @@ func checkMergedUsage(ctx context.Context, tx profiles.Tx, domain, mainID string
 // email of a merged profile that lost to the main one's would find no
 // profile, and the next object carrying it would make a new one.
 func (s *Service) mergedKeys(p *profiles.Profile, mainID string) []profiles.Key {
-	keys := append(s.standardKeys(p), profiles.Key{DomainName: p.DomainName, Name: KeyProfileID, Value: s.indexValue(p.DomainName, KeyProfileID, p.ID)})
+	return keysOf(append(s.standardKeys(p), profiles.Key{DomainName: p.DomainName, Name: KeyProfileID, Value: s.indexValue(p.DomainName, KeyProfileID, p.ID)}), mainID)
+}
+
+// keysOf makes keys keys of the profile of id mainID that AddProfileKey
+// could have added (KeyOriginAPI), which no change of its fields removes.
+func keysOf(keys []profiles.Key, mainID string) []profiles.Key {
 	for i := range keys {
 		keys[i].ProfileID, keys[i].Origin = mainID, profiles.KeyOriginAPI
 	}

@@ -1,0 +1,250 @@
+package main_test
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+)
+
+// TestRuleBasedMatching_Values: which profiles a rule matches — values
+// compared normalised, a blank value matches nothing, and the parts of
+// Address.<part> in one rule come from one address, not one part from the
+// main address and another from the shipping address.
+func TestRuleBasedMatching_Values(t *testing.T) {
+	e := newIngestEnv(t)
+	// Blank and missing values: no match on them.
+	blank1 := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String(" "), LastName: aws.String("Blank")})
+	blank2 := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("  "), LastName: aws.String("Blank")})
+	none1 := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("None")})
+	none2 := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("None")})
+	// Names by case and spaces; attributes by name.
+	n1 := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Mary  Ann"), LastName: aws.String("Smith"), Attributes: map[string]string{"loyalty": "L-1"}})
+	n2 := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("mary ann"), LastName: aws.String(" SMITH "), Attributes: map[string]string{"loyalty": "L-2"}})
+	l1 := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("Loyal"), Attributes: map[string]string{"loyalty": "L-9"}})
+	l2 := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("Loyal2"), Attributes: map[string]string{"loyalty": "L-9"}})
+
+	e.setRules(nil, 0, []string{"FirstName", "LastName"}, []string{"Attributes.loyalty"})
+	for _, tt := range []struct {
+		id    string
+		level int32
+		want  []string
+	}{
+		{blank1, 0, nil}, {blank2, 0, nil}, {none1, 0, nil}, {none2, 0, nil},
+		{n1, 1, sorted(n1, n2)}, {l1, 2, sorted(l1, l2)},
+	} {
+		out := e.similar("_profileId", tt.id)
+		if !slices.Equal(out.ProfileIds, tt.want) || aws.ToInt32(out.RuleLevel) != tt.level {
+			t.Errorf("%s: %v at level %d, want %v at level %d", tt.id, out.ProfileIds, aws.ToInt32(out.RuleLevel), tt.want, tt.level)
+		}
+	}
+
+	t.Run("AddressPartsOfOneAddress", func(t *testing.T) {
+		// a lives in Lyon 69001 and ships to Paris 75001; b lives in
+		// Paris 69001: no address of one is an address of the other.
+		// c ships to Paris 75001, as a does.
+		addr := func(city, postal string) *types.Address {
+			return &types.Address{City: aws.String(city), PostalCode: aws.String(postal)}
+		}
+		a := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("AddrA"), Address: addr("Lyon", "69001"), ShippingAddress: addr("Paris", "75001")})
+		b := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("AddrB"), Address: addr("Paris", "69001")})
+		c := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("AddrC"), MailingAddress: addr("Paris", "75001")})
+		for _, tt := range []struct {
+			model types.AttributeMatchingModel
+			want  map[string][]string
+		}{
+			{types.AttributeMatchingModelManyToMany, map[string][]string{a: sorted(a, c), b: nil, c: sorted(a, c)}},
+			{types.AttributeMatchingModelOneToOne, map[string][]string{a: nil, b: nil, c: nil}},
+		} {
+			e.setRules(&types.AttributeTypesSelector{AttributeMatchingModel: tt.model, Address: []string{"Address", "ShippingAddress", "MailingAddress"}}, 0,
+				[]string{"Address.City", "Address.PostalCode"})
+			for id, want := range tt.want {
+				if out := e.similar("_profileId", id); !slices.Equal(out.ProfileIds, want) {
+					t.Errorf("%s: %s matches %v, want %v", tt.model, id, out.ProfileIds, want)
+				}
+			}
+		}
+	})
+
+	t.Run("BusinessAddress", func(t *testing.T) {
+		// The model's documentation names the address kinds Address,
+		// BusinessAddress, MaillingAddress and ShippingAddress: a selector
+		// copied from it is accepted.
+		_, err := e.client.UpdateDomain(t.Context(), &customerprofiles.UpdateDomainInput{DomainName: aws.String(e.domain),
+			RuleBasedMatching: &types.RuleBasedMatchingRequest{Enabled: aws.Bool(true), MatchingRules: []types.MatchingRule{{Rule: []string{"Address.City"}}},
+				AttributeTypesSelector: &types.AttributeTypesSelector{AttributeMatchingModel: types.AttributeMatchingModelManyToMany,
+					Address: []string{"Address", "BusinessAddress", "MaillingAddress", "ShippingAddress"}}}})
+		if err != nil {
+			t.Fatalf("UpdateDomain with the documented address kinds: %v", err)
+		}
+	})
+}
+
+// TestRuleBasedMatching_Paging: GetSimilarProfiles and
+// ListRuleBasedMatches page with NextToken; a token of another call is
+// refused.
+func TestRuleBasedMatching_Paging(t *testing.T) {
+	e := newIngestEnv(t)
+	var group []string
+	for i := range 5 {
+		group = append(group, e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String(fmt.Sprint("P", i)), EmailAddress: aws.String("same@example.com")}))
+	}
+	for i := range 3 {
+		e.createProfile(&customerprofiles.CreateProfileInput{EmailAddress: aws.String(fmt.Sprintf("pair%d@example.com", i))})
+		e.createProfile(&customerprofiles.CreateProfileInput{EmailAddress: aws.String(fmt.Sprintf("PAIR%d@example.com", i))})
+	}
+	e.setRules(nil, 0, []string{"EmailAddress"})
+	var got []string
+	var token *string
+	pages := 0
+	for {
+		out, err := e.client.GetSimilarProfiles(t.Context(), &customerprofiles.GetSimilarProfilesInput{DomainName: aws.String(e.domain),
+			MatchType: types.MatchTypeRuleBasedMatching, SearchKey: aws.String("_email"), SearchValue: aws.String("same@example.com"),
+			MaxResults: aws.Int32(2), NextToken: token})
+		if err != nil {
+			t.Fatalf("GetSimilarProfiles page %d: %v", pages, err)
+		}
+		pages++
+		if len(out.ProfileIds) > 2 || aws.ToInt32(out.RuleLevel) != 1 || aws.ToString(out.MatchId) == "" {
+			t.Errorf("page %d: %+v", pages, out)
+		}
+		got = append(got, out.ProfileIds...)
+		if token = out.NextToken; token == nil {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("GetSimilarProfiles pages without end")
+		}
+	}
+	if !slices.Equal(got, sorted(group...)) || pages != 3 {
+		t.Errorf("GetSimilarProfiles by pages of 2: %v in %d pages, want %v in 3", got, pages, sorted(group...))
+	}
+	if ids := e.matchIDs(); len(ids) != 4 {
+		t.Errorf("ListRuleBasedMatches by pages of 2: %v, want 4 groups", ids)
+	}
+	first, err := e.client.ListRuleBasedMatches(t.Context(), &customerprofiles.ListRuleBasedMatchesInput{DomainName: aws.String(e.domain), MaxResults: aws.Int32(1)})
+	if err != nil || first.NextToken == nil {
+		t.Fatalf("ListRuleBasedMatches: %v %v", first, err)
+	}
+	_, err = e.client.GetSimilarProfiles(t.Context(), &customerprofiles.GetSimilarProfilesInput{DomainName: aws.String(e.domain),
+		MatchType: types.MatchTypeRuleBasedMatching, SearchKey: aws.String("_email"), SearchValue: aws.String("same@example.com"), NextToken: first.NextToken})
+	wantAPIError(t, err, "BadRequestException")
+}
+
+// TestMergeProfiles_Fields: FieldSourceProfileIds chooses each field, each
+// attribute by its key, and an address whole; a named profile without the
+// field leaves it empty; errors leave every profile as it was.
+func TestMergeProfiles_Fields(t *testing.T) {
+	e := newIngestEnv(t)
+	main := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Main"), EmailAddress: aws.String("main@example.com"),
+		BirthDate: aws.String("1990-01-01"), Attributes: map[string]string{"tier": "gold", "color": "red"},
+		ShippingAddress: &types.Address{City: aws.String("Lyon"), Country: aws.String("FR")}})
+	x := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("X"), EmailAddress: aws.String("x@example.com"),
+		Attributes: map[string]string{"tier": "silver", "size": "L"}, ShippingAddress: &types.Address{City: aws.String("Nice")}})
+	y := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Y"), Attributes: map[string]string{"color": "blue"},
+		AccountNumber: aws.String("acc-y")})
+
+	t.Run("Errors", func(t *testing.T) {
+		ghost := "0123456789abcdef0123456789abcdef"
+		for _, tt := range []struct {
+			name string
+			in   customerprofiles.MergeProfilesInput
+			code string
+		}{
+			{"main unknown", customerprofiles.MergeProfilesInput{MainProfileId: aws.String(ghost), ProfileIdsToBeMerged: []string{x}}, "ResourceNotFoundException"},
+			{"merged unknown", customerprofiles.MergeProfilesInput{MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{x, ghost}}, "ResourceNotFoundException"},
+			{"itself", customerprofiles.MergeProfilesInput{MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{x, main}}, "BadRequestException"},
+			{"twice", customerprofiles.MergeProfilesInput{MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{x, x}}, "BadRequestException"},
+			{"source outside", customerprofiles.MergeProfilesInput{MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{x},
+				FieldSourceProfileIds: &types.FieldSourceProfileIds{Attributes: map[string]string{"tier": y}}}, "BadRequestException"},
+		} {
+			in := tt.in
+			in.DomainName = aws.String(e.domain)
+			_, err := e.client.MergeProfiles(t.Context(), &in)
+			wantAPIError(t, err, tt.code)
+		}
+		if got := aws.ToString(e.getProfile(x).FirstName); got != "X" {
+			t.Errorf("a refused merge changed x: FirstName %q", got)
+		}
+	})
+
+	_, err := e.client.MergeProfiles(t.Context(), &customerprofiles.MergeProfilesInput{DomainName: aws.String(e.domain),
+		MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{x, y},
+		FieldSourceProfileIds: &types.FieldSourceProfileIds{
+			EmailAddress: aws.String(x), BirthDate: aws.String(y), ShippingAddress: aws.String(x),
+			Attributes: map[string]string{"tier": x, "color": y},
+		}})
+	if err != nil {
+		t.Fatalf("MergeProfiles: %v", err)
+	}
+	p := e.getProfile(main)
+	want := map[string]string{"FirstName": "Main", "EmailAddress": "x@example.com", "BirthDate": "", "AccountNumber": "acc-y",
+		"tier": "silver", "color": "blue", "size": "L", "Shipping.City": "Nice", "Shipping.Country": ""}
+	got := map[string]string{"FirstName": aws.ToString(p.FirstName), "EmailAddress": aws.ToString(p.EmailAddress), "BirthDate": aws.ToString(p.BirthDate),
+		"AccountNumber": aws.ToString(p.AccountNumber), "tier": p.Attributes["tier"], "color": p.Attributes["color"], "size": p.Attributes["size"]}
+	if p.ShippingAddress != nil {
+		got["Shipping.City"], got["Shipping.Country"] = aws.ToString(p.ShippingAddress.City), aws.ToString(p.ShippingAddress.Country)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("merged %s = %q, want %q", k, got[k], w)
+		}
+	}
+	// The losing email still finds the main profile.
+	if found := e.search("_email", "main@example.com"); len(found) != 1 || aws.ToString(found[0].ProfileId) != main {
+		t.Errorf("the main profile's own email after the merge finds %d profiles", len(found))
+	}
+}
+
+// TestMergeProfiles_WhileIngesting: objects ingested for a profile while it
+// is merged into another all land on the main profile, none is lost, and
+// the merged profile is gone.
+func TestMergeProfiles_WhileIngesting(t *testing.T) {
+	e := newIngestEnv(t)
+	e.putType(contactType("contact"))
+	const rounds, perRound = 4, 6
+	total := 0
+	for r := range rounds {
+		main := e.createProfile(&customerprofiles.CreateProfileInput{EmailAddress: aws.String(fmt.Sprintf("main%d@example.com", r))})
+		dup := e.createProfile(&customerprofiles.CreateProfileInput{EmailAddress: aws.String(fmt.Sprintf("dup%d@example.com", r))})
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*perRound+1)
+		for i := range perRound {
+			for _, who := range []string{"main", "dup"} {
+				wg.Go(func() {
+					_, err := e.put("contact", map[string]any{"id": fmt.Sprintf("r%d-%s-%d", r, who, i), "email": fmt.Sprintf("%s%d@example.com", who, r)})
+					errs <- err
+				})
+			}
+		}
+		wg.Go(func() {
+			_, err := e.client.MergeProfiles(t.Context(), &customerprofiles.MergeProfilesInput{DomainName: aws.String(e.domain),
+				MainProfileId: aws.String(main), ProfileIdsToBeMerged: []string{dup}})
+			errs <- err
+		})
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("round %d: %v", r, err)
+			}
+		}
+		total += 2 * perRound
+		if got := len(e.objects("contact", main)); got != 2*perRound {
+			t.Errorf("round %d: main holds %d contacts, want %d", r, got, 2*perRound)
+		}
+		for _, email := range []string{fmt.Sprintf("main%d@example.com", r), fmt.Sprintf("dup%d@example.com", r)} {
+			if found := e.search("_email", email); len(found) != 1 || aws.ToString(found[0].ProfileId) != main {
+				t.Errorf("round %d: %s finds %d profiles, want the main one", r, email, len(found))
+			}
+		}
+		out, err := e.client.BatchGetProfile(t.Context(), &customerprofiles.BatchGetProfileInput{DomainName: aws.String(e.domain), ProfileIds: []string{dup}})
+		if err != nil || len(out.Profiles) != 0 {
+			t.Errorf("round %d: the merged profile: %v %v", r, out, err)
+		}
+	}
+}
