@@ -393,23 +393,31 @@ func holds(c profiles.CalcFilterCondition, v string, ok bool) bool {
 		if !ok {
 			return false
 		}
-		bounds := make([]time.Time, len(c.Values))
+		// A bound is the span of time it names: a date (no time of day)
+		// is its whole day (UTC), as ON reads it, so that AFTER a date
+		// starts the day after and BETWEEN two dates includes the last.
+		first := make([]time.Time, len(c.Values))
+		last := make([]time.Time, len(c.Values))
 		for i, w := range c.Values {
-			bounds[i], _ = parseCalcTime(w, "")
+			first[i], _ = parseCalcTime(w, "")
+			last[i] = first[i]
+			if isCalcDate(w) {
+				last[i] = first[i].AddDate(0, 0, 1).Add(-time.Nanosecond)
+			}
 		}
 		switch c.DimensionType {
 		case "BEFORE":
-			return t.Before(bounds[0])
+			return t.Before(first[0])
 		case "AFTER":
-			return t.After(bounds[0])
+			return t.After(last[0])
 		case "ON":
 			y1, m1, d1 := t.Date()
-			y2, m2, d2 := bounds[0].Date()
+			y2, m2, d2 := first[0].Date()
 			return y1 == y2 && m1 == m2 && d1 == d2
 		}
-		lo, hi := bounds[0], bounds[1]
-		if hi.Before(lo) {
-			lo, hi = hi, lo
+		lo, hi := first[0], last[1]
+		if first[1].Before(first[0]) {
+			lo, hi = first[1], last[0]
 		}
 		in := !t.Before(lo) && !t.After(hi)
 		return in == (c.DimensionType == "BETWEEN")
@@ -450,6 +458,18 @@ func parseCalcTime(v, format string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// isCalcDate reports whether a time parseCalcTime reads is a date without
+// a time of day: YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD.
+func isCalcDate(v string) bool {
+	v = strings.TrimSpace(v)
+	for _, layout := range []string{"2006-01-02", "2006/01/02", "20060102"} {
+		if _, err := time.Parse(layout, v); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // formatNumber writes a number the shortest way that reads back the same;

@@ -398,7 +398,7 @@ func (e *segmentEval) holdsAt(ctx context.Context, tx profiles.Tx, p *profiles.P
 
 func (e *segmentEval) dimension(ctx context.Context, tx profiles.Tx, p *profiles.Profile, d profiles.SegmentDimension) (bool, error) {
 	for path, c := range d.Profile {
-		v, ok := p.Fields[path]
+		v, ok := segmentField(p, path)
 		if !holds(c, v, ok) {
 			return false, nil
 		}
@@ -417,6 +417,24 @@ func (e *segmentEval) dimension(ctx context.Context, tx profiles.Tx, p *profiles
 		}
 	}
 	return true, nil
+}
+
+// segmentField is the value of a profile field a segment reads. The
+// segments' GenderString and PartyTypeString (the model has no dimension
+// on Gender or PartyType) read the enum field when the free-text one is
+// not set, as matching does: a profile created with Gender FEMALE is
+// FEMALE to a segment on GenderString.
+func segmentField(p *profiles.Profile, path string) (string, bool) {
+	v, ok := p.Fields[path]
+	if !ok || v == "" {
+		switch path {
+		case "GenderString":
+			v, ok = p.Fields["Gender"]
+		case "PartyTypeString":
+			v, ok = p.Fields["PartyType"]
+		}
+	}
+	return v, ok && v != ""
 }
 
 // source reports whether the segment name holds p; a segment deleted since

@@ -175,6 +175,36 @@ func TestSegmentCases(t *testing.T) {
 		}
 	})
 
+	t.Run("DaysAndEnums", func(t *testing.T) {
+		// A date bound is its whole day, as ON reads it: a time on the
+		// last day of BETWEEN is in it, and not AFTER it. GenderString and
+		// PartyTypeString read Gender and PartyType when they are not set.
+		dan := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Dan"), Gender: types.GenderFemale,
+			PartyType: types.PartyTypeBusiness, Attributes: map[string]string{"seen": "2023-12-31T10:00:00Z"}})
+		for _, tt := range []struct {
+			name string
+			dim  types.ProfileAttributes
+			want string
+		}{
+			{"seen_between", types.ProfileAttributes{Attributes: attrDim("seen", types.AttributeDimensionTypeBetween, "2023-01-01", "2023-12-31")}, P},
+			{"seen_between_reversed", types.ProfileAttributes{Attributes: attrDim("seen", types.AttributeDimensionTypeBetween, "2023-12-31", "2023-01-01")}, P},
+			{"seen_not_between", types.ProfileAttributes{Attributes: attrDim("seen", types.AttributeDimensionTypeNotBetween, "2023-12-31", "2024-01-05")}, A},
+			{"seen_after", types.ProfileAttributes{Attributes: attrDim("seen", types.AttributeDimensionTypeAfter, "2023-12-31")}, A},
+			{"seen_after_time", types.ProfileAttributes{Attributes: attrDim("seen", types.AttributeDimensionTypeAfter, "2023-12-31T09:00:00Z")}, P},
+			{"seen_before", types.ProfileAttributes{Attributes: attrDim("seen", types.AttributeDimensionTypeBefore, "2023-12-31")}, A},
+			{"seen_on", types.ProfileAttributes{Attributes: attrDim("seen", types.AttributeDimensionTypeOn, "2023-12-31")}, P},
+			{"gender_enum", types.ProfileAttributes{GenderString: strDim(types.StringDimensionTypeInclusive, "FEMALE")}, P},
+			{"party_enum", types.ProfileAttributes{PartyTypeString: strDim(types.StringDimensionTypeExclusive, "BUSINESS")}, A},
+		} {
+			if err := e.createSegment(tt.name, oneGroup(all, profileDim(tt.dim))); err != nil {
+				t.Fatalf("CreateSegmentDefinition %s: %v", tt.name, err)
+			}
+			if got, _ := e.membership(tt.name, dan); got[dan] != tt.want {
+				t.Errorf("%s: Dan is %q, want %s", tt.name, got[dan], tt.want)
+			}
+		}
+	})
+
 	t.Run("Membership", func(t *testing.T) {
 		missing := "0123456789abcdef0123456789abcdef"
 		out, err := e.client.GetSegmentMembership(t.Context(), &customerprofiles.GetSegmentMembershipInput{DomainName: aws.String(e.domain),
