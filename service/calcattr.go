@@ -255,14 +255,18 @@ func (s *Service) calcPlan(ctx context.Context, a *profiles.CalculatedAttribute)
 	return p, nil
 }
 
+// MaxCalcObjectCount is the largest Conditions.ObjectCount AWS accepts
+// (its API reference; the model states only the minimum, 1).
+const MaxCalcObjectCount = 100
+
 func (p *calcPlan) checkConditions() error {
 	c := p.a.Conditions
 	if c == nil {
 		return nil
 	}
 	bad := func(format string, args ...any) error { return profiles.Errorf(profiles.EINVALID, format, args...) }
-	if c.ObjectCount < 0 {
-		return bad("Conditions.ObjectCount must be at least 1.")
+	if c.ObjectCount < 0 || c.ObjectCount > MaxCalcObjectCount {
+		return bad("Conditions.ObjectCount %d is out of range: it must be 1 to %d.", c.ObjectCount, MaxCalcObjectCount)
 	}
 	if r := c.Range; r != nil {
 		if r.Unit != "DAYS" {

@@ -15,8 +15,11 @@ import (
 // Calculated attributes are computed when they are read, from the
 // profile's objects of the definition's type as they are then: a value is
 // never stale, and a definition applies to the objects ingested before it
-// as soon as it exists (with UseHistoricalData) — so IsDataPartial is
-// always false. A profile holds at most MaxObjectsPerProfile objects, which
+// as soon as it exists (with UseHistoricalData). A definition without
+// UseHistoricalData sees only what was ingested since its creation, so,
+// as on AWS, its value is partial (IsDataPartial) while its range reaches
+// back before its creation, or while fewer objects than its ObjectCount
+// contributed. A profile holds at most MaxObjectsPerProfile objects, which
 // bounds the work of one value.
 
 // CalculatedValue computes one attribute for one profile.
@@ -183,6 +186,10 @@ func calculate(p *calcPlan, m *mapping.Mapper, objs []*profiles.ProfileObject, n
 		items = items[:c.ObjectCount]
 	}
 	out := &profiles.CalculatedValue{}
+	if !a.UseHistoricalData {
+		out.IsDataPartial = !from.IsZero() && from.Before(a.CreatedAt) ||
+			c != nil && c.ObjectCount > 0 && len(items) < c.ObjectCount
+	}
 	if len(items) > 0 {
 		out.LastObjectTimestamp = items[0].at
 	}
