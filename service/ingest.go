@@ -447,10 +447,10 @@ const keyCTRContactID = "_ctrContactId"
 // PROFILE keys that are not SECONDARY, then SECONDARY ones, then the keys
 // that link standard objects. A key value held by one profile finds it; one
 // held by several is ambiguous and ignored. Two keys of a round that find
-// different profiles, or every key that says something being ambiguous,
-// refuse the object. A contact record's own id (_ctrContactId, UNIQUE and
-// PROFILE in the CTR templates) that finds nothing says nothing: it is on
-// no profile unless an agent associated the contact (AddProfileKey), so a
+// different profiles (the message names them), or every key that says
+// something being ambiguous, refuse the object. A contact record's own id
+// (_ctrContactId, UNIQUE and PROFILE in the CTR templates) that finds
+// nothing says nothing: it is on no profile unless an agent associated the contact (AddProfileKey), so a
 // contact record whose phone number several profiles share is refused
 // (BEHAVIOUR.md §6.2), not given one more profile with that number, which
 // would make the next call from it more ambiguous still. Other keys keep
@@ -471,7 +471,7 @@ func (in *ingestion) resolve(ctx context.Context) (string, error) {
 	}
 	keys, telling, ambiguous := 0, 0, 0
 	for _, inRound := range rounds {
-		found := ""
+		found, foundBy := "", ""
 		for i, k := range in.res.Keys {
 			if !inRound(k.Identifiers) {
 				continue
@@ -489,9 +489,9 @@ func (in *ingestion) resolve(ctx context.Context) (string, error) {
 			case len(ids) > 1:
 				ambiguous++
 			case found != "" && found != ids[0]:
-				return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonAmbiguousKeys, profiles.MsgAmbiguousKeys)
+				return "", conflictingKeys(foundBy, k.Name)
 			default:
-				found = ids[0]
+				found, foundBy = ids[0], k.Name
 			}
 		}
 		if found != "" {
@@ -505,6 +505,19 @@ func (in *ingestion) resolve(ctx context.Context) (string, error) {
 		return "", profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonAmbiguousKeys, profiles.MsgAmbiguousKeys)
 	}
 	return "", nil
+}
+
+// conflictingKeys is the refusal of an object two of whose keys of one
+// round, a and b (maybe one key name with two values), find two different
+// profiles: the brief's message, then the keys (names only: their values
+// may be personal data), so that the mapping or the object can be fixed.
+func conflictingKeys(a, b string) error {
+	if a == b {
+		return profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonAmbiguousKeys,
+			"%s: the values of key %s find different profiles", profiles.MsgAmbiguousKeys, a)
+	}
+	return profiles.IngestErrorf(profiles.EINVALID, profiles.ReasonAmbiguousKeys,
+		"%s: key %s finds one profile and key %s another", profiles.MsgAmbiguousKeys, a, b)
 }
 
 // createdItsProfile reports whether the stored version old of the object
