@@ -1,8 +1,11 @@
 package main_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
 	"github.com/openprofiles/profiles/templates"
 )
 
@@ -400,4 +404,85 @@ func TestIngest_SourceLastUpdatedFormat(t *testing.T) {
 	}
 	_, err := e.put("contact", map[string]any{"id": "c2", "email": "fmt@example.com", "updated": "2024-03-02T10:00:00Z"})
 	wantAPIError(t, err, "BadRequestException", "dd/MM/yyyy HH:mm")
+}
+
+// TestIngest_ProfileBytesQuota: BEHAVIOUR.md §11, §4 step 8. The objects of
+// one profile hold at most 50 MB: an object that would take a profile past
+// it is refused (BadRequest naming the limit) and stored nowhere; replacing
+// an object of the profile by one of the same size is still fine, and so
+// is a new object on another profile.
+func TestIngest_ProfileBytesQuota(t *testing.T) {
+	e := newIngestEnv(t, func(c *main.Config) { c.IngestRate = 0 })
+	e.putType(contactType("contact"))
+	const size, limit = 255_000, 50 << 20
+	obj := func(id, email string) map[string]any {
+		o := map[string]any{"id": id, "email": email, "note": ""}
+		b, _ := json.Marshal(o)
+		o["note"] = strings.Repeat("n", size-len(b))
+		return o
+	}
+	n := limit / size // objects that fit
+	for i := range n {
+		e.mustPut("contact", obj(fmt.Sprintf("b%03d", i), "bytes@example.com"))
+	}
+	_, err := e.put("contact", obj("over", "bytes@example.com"))
+	wantAPIError(t, err, "BadRequestException", fmt.Sprint(limit))
+	if got := e.search("contactId", "over"); len(got) != 0 {
+		t.Errorf("the refused object's key finds %d profiles", len(got))
+	}
+	d, err := e.client.GetDomain(t.Context(), &customerprofiles.GetDomainInput{DomainName: aws.String(e.domain)})
+	if err != nil || d.Stats.ObjectCount != int64(n) || d.Stats.ProfileCount != 1 {
+		t.Errorf("domain stats %+v (%v), want %d objects on one profile", d.Stats, err, n)
+	}
+	e.mustPut("contact", obj("b000", "bytes@example.com")) // a replacement adds nothing
+	e.mustPut("contact", obj("elsewhere", "other@example.com"))
+}
+
+// TestObjectTypes_KeyRules: BEHAVIOUR.md §3.2-3.3 through the API. UNIQUE
+// cannot be combined with LOOKUP_ONLY; the one UNIQUE key has one
+// definition; some key must tie the object to a profile (or asset, case,
+// order); identifiers come from the model's enum; several PROFILE keys, and
+// one key with several identifiers, are fine.
+func TestObjectTypes_KeyRules(t *testing.T) {
+	e := newIngestEnv(t)
+	tests := []struct {
+		name  string
+		keys  map[string][]types.ObjectTypeKey
+		words []string // none: accepted
+	}{
+		{"UniqueLookupOnly", map[string][]types.ObjectTypeKey{
+			"contactId": key([]string{"id"}, types.StandardIdentifierUnique, types.StandardIdentifierLookupOnly, types.StandardIdentifierProfile),
+		}, []string{"contactId", "UNIQUE", "LOOKUP_ONLY"}},
+		{"UniqueTwoDefinitions", map[string][]types.ObjectTypeKey{
+			"contactId": append(key([]string{"id"}, types.StandardIdentifierUnique), key([]string{"email"}, types.StandardIdentifierUnique)...),
+			"_email":    key([]string{"email"}, types.StandardIdentifierProfile),
+		}, []string{"contactId", "UNIQUE"}},
+		{"NothingTies", map[string][]types.ObjectTypeKey{
+			"contactId": key([]string{"id"}, types.StandardIdentifierUnique),
+			"_email":    key([]string{"email"}, types.StandardIdentifierSecondary),
+		}, []string{"PROFILE"}},
+		{"UnknownIdentifier", map[string][]types.ObjectTypeKey{
+			"contactId": key([]string{"id"}, types.StandardIdentifierUnique, "PRIMARY"),
+			"_email":    key([]string{"email"}, types.StandardIdentifierProfile),
+		}, []string{"Keys.contactId.1.member.StandardIdentifiers.2.member", "enum value set"}},
+		{"SeveralProfileKeys", map[string][]types.ObjectTypeKey{
+			"contactId": key([]string{"id"}, types.StandardIdentifierUnique, types.StandardIdentifierProfile),
+			"_email":    key([]string{"email"}, types.StandardIdentifierProfile, types.StandardIdentifierLookupOnly),
+			"_phone":    key([]string{"phone"}, types.StandardIdentifierProfile, types.StandardIdentifierSecondary, types.StandardIdentifierNewOnly),
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := contactType("k" + tt.name)
+			in.DomainName, in.Keys = aws.String(e.domain), tt.keys
+			_, err := e.client.PutProfileObjectType(t.Context(), in)
+			if tt.words == nil {
+				if err != nil {
+					t.Fatalf("PutProfileObjectType: %v", err)
+				}
+				return
+			}
+			wantAPIError(t, err, "BadRequestException", tt.words...)
+		})
+	}
 }
