@@ -129,6 +129,26 @@ func standardContentType(keyName string) (string, bool) {
 	return "", false
 }
 
+// typeKeyContentType returns how the values of key keyName are normalised
+// by object type t (as contentTypeOf for t alone, the standard keys' kinds
+// aside: t's objects store the values of its own definition), and false
+// when t does not define the key.
+func typeKeyContentType(t *profiles.ObjectType, keyName string) (string, bool) {
+	defs := t.Keys[keyName]
+	if len(defs) == 0 {
+		return "", false
+	}
+	for _, def := range defs {
+		if len(def.FieldNames) == 1 {
+			if ct := t.Fields[def.FieldNames[0]].ContentType; ct != "" {
+				return ct, true
+			}
+			return profiles.ContentString, true
+		}
+	}
+	return profiles.ContentString, true
+}
+
 // contentTypeOf returns how values of a key name are normalised, given a
 // domain's object types: the standard keys by their kind, other keys by
 // the content type of the first field of their definition in the types

@@ -34,16 +34,22 @@ func (s *Service) ListProfileObjects(ctx context.Context, domain, objectType, pr
 	}
 	var objs []*profiles.ProfileObject
 	err = s.Store.View(ctx, func(tx profiles.Tx) error {
-		if _, err := s.findObjectType(ctx, tx, domain, objectType); err != nil {
+		t, err := s.findObjectType(ctx, tx, domain, objectType)
+		if err != nil {
 			return err
 		}
 		if _, err := s.findProfile(ctx, tx, domain, profileID); err != nil {
 			return err
 		}
 		if filterKey != "" {
-			ct, err := s.keyContentType(ctx, tx, domain, filterKey)
-			if err != nil {
-				return err
+			// The filter matches the keys the type's objects stored, made
+			// by the type's own definition of the key when it has one
+			// (another type may give that name another content type).
+			ct, ok := typeKeyContentType(t, filterKey)
+			if !ok {
+				if ct, err = s.keyContentType(ctx, tx, domain, filterKey); err != nil {
+					return err
+				}
 			}
 			for _, v := range filterValues {
 				if n := mapping.Normalize(ct, v); n != "" {

@@ -486,3 +486,35 @@ func TestObjectTypes_KeyRules(t *testing.T) {
 		})
 	}
 }
+
+// TestListProfileObjects_ObjectFilterTypesOwnKey: an ObjectFilter value is
+// normalised as the listed type made its objects' keys, by its own
+// definition of the key. Key names are shared by the domain, and another
+// type (first by name) may define the same name over a field of another
+// content type: the filter was normalised by that one, so a phone number
+// written as the customer gave it found none of the listed type's objects.
+func TestListProfileObjects_ObjectFilterTypesOwnKey(t *testing.T) {
+	e := newIngestEnv(t)
+	for _, c := range []struct{ name, ct string }{{"alpha", "STRING"}, {"beta", "PHONE_NUMBER"}} {
+		e.putType(&customerprofiles.PutProfileObjectTypeInput{
+			ObjectTypeName: aws.String(c.name), Description: aws.String(c.name), AllowProfileCreation: true,
+			Fields: map[string]types.ObjectTypeField{
+				"id":    field("_source.id", "", "STRING"),
+				"email": field("_source.email", "", "EMAIL_ADDRESS"),
+				"ref":   field("_source.ref", "", c.ct),
+			},
+			Keys: map[string][]types.ObjectTypeKey{
+				c.name + "Id": key([]string{"id"}, types.StandardIdentifierUnique),
+				"_email":      key([]string{"email"}, types.StandardIdentifierProfile),
+				"callbackRef": key([]string{"ref"}),
+			},
+		})
+	}
+	k := e.mustPut("beta", map[string]any{"id": "b1", "email": "ref@example.com", "ref": "+1 (555) 010-0003"})
+	e.mustPut("beta", map[string]any{"id": "b2", "email": "ref@example.com", "ref": "+1 (555) 010-0004"})
+	pid := aws.ToString(e.mustOne("_email", "ref@example.com").ProfileId)
+	f := &types.ObjectFilter{KeyName: aws.String("callbackRef"), Values: []string{"555.010.0003"}}
+	if got := e.uniqueKeys("beta", pid, f); !slices.Equal(got, []string{k}) {
+		t.Errorf("beta objects with callbackRef 555.010.0003: %v, want [%s]", got, k)
+	}
+}
