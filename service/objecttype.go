@@ -38,11 +38,13 @@ func (s *Service) PutObjectType(ctx context.Context, t *profiles.ObjectType) (*p
 		if len(t.Fields) > 0 || len(t.Keys) > 0 {
 			return nil, profiles.Errorf(profiles.EINVALID, "Fields and Keys come from template %s: do not send them with TemplateId.", t.TemplateID)
 		}
+		// AllowProfileCreation and the timestamp format are the
+		// template's too, whatever the request says (the model: the
+		// service uses the template's values), so that the template's
+		// records are read as they are on AWS.
 		t.Fields, t.Keys = tpl.ObjectType.Fields, tpl.ObjectType.Keys
 		t.AllowProfileCreation = tpl.ObjectType.AllowProfileCreation
-		if t.SourceLastUpdatedTimestampFormat == "" {
-			t.SourceLastUpdatedTimestampFormat = tpl.ObjectType.SourceLastUpdatedTimestampFormat
-		}
+		t.SourceLastUpdatedTimestampFormat = tpl.ObjectType.SourceLastUpdatedTimestampFormat
 	}
 	if err := mapping.Validate(t); err != nil {
 		return nil, err

@@ -518,3 +518,41 @@ func TestListProfileObjects_ObjectFilterTypesOwnKey(t *testing.T) {
 		t.Errorf("beta objects with callbackRef 555.010.0003: %v, want [%s]", got, k)
 	}
 }
+
+// TestObjectTypes_TemplateSettingsWin: BEHAVIOUR.md §3.4 (model,
+// PutProfileObjectType TemplateId): with a TemplateId, AllowProfileCreation
+// and SourceLastUpdatedTimestampFormat are the template's, whatever the
+// request says. A format sent with the template replaced the template's,
+// and the template's own records, whose timestamps follow its format, were
+// then refused.
+func TestObjectTypes_TemplateSettingsWin(t *testing.T) {
+	e := newIngestEnv(t)
+	tpl, _ := templates.Get("Salesforce-Contact")
+	e.putType(&customerprofiles.PutProfileObjectTypeInput{ObjectTypeName: aws.String("sf"), Description: aws.String("contacts"),
+		TemplateId: aws.String("Salesforce-Contact"), SourceLastUpdatedTimestampFormat: aws.String("dd/MM/yyyy")})
+	got, err := e.client.GetProfileObjectType(t.Context(), &customerprofiles.GetProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("sf")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := aws.ToString(got.SourceLastUpdatedTimestampFormat); f != tpl.ObjectType.SourceLastUpdatedTimestampFormat {
+		t.Errorf("SourceLastUpdatedTimestampFormat %q, want the template's %q", f, tpl.ObjectType.SourceLastUpdatedTimestampFormat)
+	}
+	e.mustPut("sf", map[string]any{"Id": "003A000009", "AccountId": "001A000009", "FirstName": "Ada", "Email": "ada@example.com", "LastModifiedDate": "2024-05-01T10:00:00.000+0000"})
+	if p := e.mustOne("_salesforceContactId", "003A000009"); aws.ToString(p.FirstName) != "Ada" {
+		t.Errorf("profile %+v", p)
+	}
+
+	tplNo, _ := templates.Get("CTR-AutoAssociateOnly")
+	in := &customerprofiles.PutProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("ctr2"), Description: aws.String("contacts"),
+		TemplateId: aws.String("CTR-AutoAssociateOnly"), AllowProfileCreation: true}
+	if _, err := e.client.PutProfileObjectType(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	got, err = e.client.GetProfileObjectType(t.Context(), &customerprofiles.GetProfileObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("ctr2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AllowProfileCreation != tplNo.ObjectType.AllowProfileCreation {
+		t.Errorf("AllowProfileCreation %v, want the template's %v", got.AllowProfileCreation, tplNo.ObjectType.AllowProfileCreation)
+	}
+}
