@@ -450,12 +450,13 @@ const keyCTRContactID = "_ctrContactId"
 // different profiles (the message names them), or every key that says
 // something being ambiguous, refuse the object. A contact record's own id
 // (_ctrContactId, UNIQUE and PROFILE in the CTR templates) that finds
-// nothing says nothing: it is on no profile unless an agent associated the contact (AddProfileKey), so a
-// contact record whose phone number several profiles share is refused
-// (BEHAVIOUR.md §6.2), not given one more profile with that number, which
-// would make the next call from it more ambiguous still. Other keys keep
-// AWS's rule: an ambiguous key is ignored, and no profile found makes a new
-// one. It returns "" when no key finds a profile.
+// nothing says nothing: it is on no profile unless an agent associated
+// the contact (AddProfileKey), so a contact record whose phone number
+// several profiles share is refused (BEHAVIOUR.md §6.2), not given one
+// more profile with that number, which would make the next call from it
+// more ambiguous still. Other keys keep AWS's rule: an ambiguous key is
+// ignored, and no profile found makes a new one. It returns "" when no key
+// finds a profile.
 func (in *ingestion) resolve(ctx context.Context) (string, error) {
 	rounds := []func(ids []string) bool{
 		func(ids []string) bool {
