@@ -4,7 +4,9 @@
 // SPIs (Store, …) the adapters implement. It imports the standard library only.
 package profiles
 
-// Version and Commit are set at build time with -ldflags.
+// Version and Commit are set at build time with -ldflags; when they are
+// not, cmd/openprofiles reads the version from what the Go toolchain
+// recorded in the binary (version.go).
 var (
 	Version = "dev"
 	Commit  = ""

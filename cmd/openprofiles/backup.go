@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/sqlite"
 )
@@ -163,7 +162,8 @@ func (b *backup) run(ctx context.Context, onPostgres bool) (_ *Manifest, err err
 	}()
 
 	m := &b.manifest
-	m.Format, m.Version, m.Commit = 1, profiles.Version, profiles.Commit
+	bi := readBuild()
+	m.Format, m.Version, m.Commit = 1, bi.Version, bi.Commit
 	m.DataDir = absPath(b.dataDir)
 
 	// The dead letters of the data dir before the database, the key
