@@ -25,6 +25,10 @@ func TestQueryPlans(t *testing.T) {
 	historySQL, historyArgs := listHistorySQL(profiles.HistoryQuery{DomainName: "d", ProfileID: "p", Limit: 7})
 	historyPageSQL, historyPageArgs := listHistorySQL(profiles.HistoryQuery{DomainName: "d", ProfileID: "p", Limit: 7,
 		AfterCreatedAt: time.Now(), AfterID: "h", ObjectTypeName: "CTR", ActionType: profiles.ActionIngested, PerformedBy: "arn"})
+	// Ingestion's look-up of the INGESTED record of an object received
+	// again (service/ingest.go recordIngested).
+	objectHistorySQL, objectHistoryArgs := listHistorySQL(profiles.HistoryQuery{DomainName: "d", ProfileID: "p", Limit: 1,
+		ObjectTypeName: "CTR", ObjectKey: "u", ActionType: profiles.ActionIngested})
 	for _, tt := range []struct {
 		name  string
 		query string
@@ -43,6 +47,7 @@ func TestQueryPlans(t *testing.T) {
 		{"DeleteKeyValues", deleteKeyValuesSQL, []any{"d", "n", "p", []string{"a", "b"}, now}, []string{"Index Scan using keys_"}},
 		{"ListHistory", historySQL, historyArgs, []string{"history_by_profile"}},
 		{"ListHistoryPageFiltered", historyPageSQL, historyPageArgs, []string{"history_by_profile"}},
+		{"ListHistoryOfObject", objectHistorySQL, objectHistoryArgs, []string{"history_by_object"}},
 		{"ListKMSKeys", listKMSKeysSQL, []any{"k", 7}, []string{"kms_keys_pkey"}},
 		{"ListKMSAliases", listKMSAliasesSQL, []any{"alias/a", 7}, []string{"kms_aliases_pkey"}},
 		{"ListKMSAliasesOfKey", listKMSAliasesOfKeySQL, []any{"k", "alias/a", 7}, []string{"kms_aliases_by_key"}},

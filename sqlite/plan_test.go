@@ -24,6 +24,10 @@ func TestQueryPlans(t *testing.T) {
 	historySQL, historyArgs := listHistorySQL(profiles.HistoryQuery{DomainName: "d", ProfileID: "p", Limit: 7})
 	historyPageSQL, historyPageArgs := listHistorySQL(profiles.HistoryQuery{DomainName: "d", ProfileID: "p", Limit: 7,
 		AfterCreatedAt: time.Now(), AfterID: "h", ObjectTypeName: "CTR", ActionType: profiles.ActionIngested, PerformedBy: "arn"})
+	// Ingestion's look-up of the INGESTED record of an object received
+	// again (service/ingest.go recordIngested).
+	objectHistorySQL, objectHistoryArgs := listHistorySQL(profiles.HistoryQuery{DomainName: "d", ProfileID: "p", Limit: 1,
+		ObjectTypeName: "CTR", ObjectKey: "u", ActionType: profiles.ActionIngested})
 	deleteValuesSQL, deleteValuesArgs := deleteKeyValuesSQL("d", "p", "n", []string{"a", "b"}, now)
 	for _, tt := range []struct {
 		name  string
@@ -42,6 +46,7 @@ func TestQueryPlans(t *testing.T) {
 		{"DeleteExpired", selectExpiredSQL, []any{now, 100}, []string{"objects_by_expiry (expires_at>? AND expires_at<?)"}},
 		{"ListHistory", historySQL, historyArgs, []string{"history_by_profile (domain=? AND profile_id=?)"}},
 		{"ListHistoryPageFiltered", historyPageSQL, historyPageArgs, []string{"history_by_profile (domain=? AND profile_id=? AND (created_at,id)<(?,?))"}},
+		{"ListHistoryOfObject", objectHistorySQL, objectHistoryArgs, []string{"history_by_object (domain=? AND profile_id=? AND object_type=? AND object_key=?)"}},
 		{"DeleteKeyValues", deleteValuesSQL, deleteValuesArgs, []string{"PRIMARY KEY (domain=? AND name=? AND value=? AND profile_id=?)"}},
 		{"ClaimStreamEvents", streamEventsSQL, []any{"d", "s", 200}, []string{"stream_events_by_stream (domain=? AND stream=?)"}},
 		{"NextStream", nextStreamSQL, []any{"d", "s"}, []string{"COVERING INDEX stream_events_by_stream (domain=? AND stream>?)"}},
