@@ -598,10 +598,30 @@ func layoutFields(p *profiles.Profile) (std []field, addrs []address, attrs []fi
 	return std, addrs, attrs
 }
 
+// identifyingFields are the fields that name a profile that has no name,
+// best first: a profile made by contact intake holds the caller's phone
+// number (voice) or email address (chat) only.
+var identifyingFields = []string{
+	"PhoneNumber", "MobilePhoneNumber", "HomePhoneNumber", "BusinessPhoneNumber",
+	"EmailAddress", "PersonalEmailAddress", "BusinessEmailAddress",
+	"AccountNumber",
+}
+
+// displayName names a profile in the workspace (search results, the
+// profile's page and its title, duplicates, merges): its name (first,
+// middle and last, else the business name), else its first identifying
+// field (a phone number, else an email address, else the account number),
+// else its id.
 func displayName(p *profiles.Profile) string {
-	name := strings.TrimSpace(strings.Join(strings.Fields(p.Fields["FirstName"]+" "+p.Fields["MiddleName"]+" "+p.Fields["LastName"]), " "))
+	name := strings.Join(strings.Fields(p.Fields["FirstName"]+" "+p.Fields["MiddleName"]+" "+p.Fields["LastName"]), " ")
 	if name == "" {
-		name = p.Fields["BusinessName"]
+		name = strings.TrimSpace(p.Fields["BusinessName"])
+	}
+	for _, f := range identifyingFields {
+		if name != "" {
+			break
+		}
+		name = strings.TrimSpace(p.Fields[f])
 	}
 	if name == "" {
 		name = "Profile " + p.ID

@@ -879,3 +879,73 @@ func TestWorkspace_ContactHistoryNewest(t *testing.T) {
 		t.Errorf("the oldest contact is shown among the 100 newest")
 	}
 }
+
+// TestWorkspace_UnnamedProfiles: a profile without a name (as contact
+// intake makes them) is shown by its phone number, else its email
+// address, else its account number, else its id, in search results, as
+// its page's heading and title, above its contact history.
+func TestWorkspace_UnnamedProfiles(t *testing.T) {
+	e := newContactEnv(t)
+	e.createDomain("sales", "")
+	east := e.createInstance("east")
+	if err := e.associate("sales", east.Arn); err != nil {
+		t.Fatal(err)
+	}
+	at := e.clock.Now().Add(-time.Hour)
+	e.mustPost(east.Id, ctr(east.Arn, "v-1", "+12065550100", at), ctr(east.Arn, "chat-1", "ana.silva@example.com", at.Add(time.Minute)))
+	account, err := e.client.CreateProfile(t.Context(), &customerprofiles.CreateProfileInput{DomainName: aws.String("sales"),
+		AccountNumber: aws.String("ACC-1042"), Attributes: map[string]string{"tier": "gold"}})
+	if err != nil {
+		t.Fatalf("CreateProfile: %v", err)
+	}
+	bare, err := e.client.CreateProfile(t.Context(), &customerprofiles.CreateProfileInput{DomainName: aws.String("sales"),
+		Attributes: map[string]string{"tier": "silver"}})
+	if err != nil {
+		t.Fatalf("CreateProfile: %v", err)
+	}
+
+	b := mustBrowser(t, e.m)
+	b.signIn(testKeyID, testSecret)
+	title := func() string {
+		t.Helper()
+		ctx, cancel := b.timeout()
+		defer cancel()
+		s, err := chromedp.Run(ctx, chromedp.Title())
+		if err != nil {
+			t.Fatalf("title: %v", err)
+		}
+		return s
+	}
+	for _, tt := range []struct {
+		search, want string
+	}{
+		{"+12065550100", "+12065550100"},
+		{"ana.silva@example.com", "ana.silva@example.com"},
+	} {
+		b.open("/console/domains/sales/profiles?q=" + url.QueryEscape(tt.search))
+		b.mustContain("#results", "1 result")
+		if got := b.text(".results a"); got != tt.want {
+			t.Errorf("search %s: result named %q, want %q", tt.search, got, tt.want)
+		}
+		if got := b.text(".results li .muted"); strings.Contains(got, tt.want) {
+			t.Errorf("search %s: the result repeats its name after it: %q", tt.search, got)
+		}
+		b.click(".results a")
+		if got := b.text("#profile-name"); got != tt.want {
+			t.Errorf("profile of %s: heading %q, want %q", tt.search, got, tt.want)
+		}
+		if got := title(); !strings.HasPrefix(got, tt.want+" — sales") {
+			t.Errorf("profile of %s: title %q, want it to begin with %q", tt.search, got, tt.want+" — sales")
+		}
+		b.mustContain("#contact-history", "1")
+	}
+	for _, tt := range []struct{ id, want string }{
+		{aws.ToString(account.ProfileId), "ACC-1042"},
+		{aws.ToString(bare.ProfileId), "Profile " + aws.ToString(bare.ProfileId)},
+	} {
+		b.open("/console/domains/sales/profiles/" + tt.id)
+		if got := b.text("#profile-name"); got != tt.want {
+			t.Errorf("profile %s: heading %q, want %q", tt.id, got, tt.want)
+		}
+	}
+}
