@@ -176,6 +176,17 @@ func (h *holder) keep(ctx context.Context, t taken) bool {
 	return true
 }
 
+// add starts keeping the messages of ts hidden too: received (hidden for
+// the hold) at since or later. The next renewal, at most half a hold away,
+// takes them in.
+func (h *holder) add(ts []taken, since time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, t := range ts {
+		h.held[t.msg.ID] = &heldMessage{handle: t.msg.ReceiptHandle, until: since.Add(h.hold)}
+	}
+}
+
 // done stops keeping the message of id hidden (deleted).
 func (h *holder) done(id string) {
 	h.mu.Lock()
@@ -213,6 +224,15 @@ type DeadLetterHolder struct{ h *holder }
 // Release. What goes wrong is logged to logger.
 func HoldDeadLetters(ctx context.Context, queues profiles.DeadLetters, logger *slog.Logger, url string, hold time.Duration, msgs []profiles.QueueMessage, since time.Time) *DeadLetterHolder {
 	return &DeadLetterHolder{startHold(ctx, queues, logger, url, clampHold(hold), takenOf(msgs), since)}
+}
+
+// Add starts keeping msgs hidden too: received from the holder's queue at
+// since or later, hidden for its hold. A caller that receives a queue in
+// several calls starts the holder (with the first messages, or none) before
+// it receives the rest, and adds each batch as it comes: the holds of the
+// first run out otherwise while it receives the rest of a long queue.
+func (d *DeadLetterHolder) Add(msgs []profiles.QueueMessage, since time.Time) {
+	d.h.add(takenOf(msgs), since)
 }
 
 // Keep tells whether m is still held, for long enough to be used

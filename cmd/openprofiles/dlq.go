@@ -40,6 +40,9 @@ type dlqTuning struct {
 	hold time.Duration
 	// beforePut, when set, is called before each letter is ingested again.
 	beforePut func()
+	// afterReceive, when set, is called with the IDs of the messages of
+	// each batch replay receives, once it holds them.
+	afterReceive func(ids []string)
 }
 
 func runDlqWith(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, tune dlqTuning) error {
@@ -169,28 +172,31 @@ type dlq struct {
 	dlqTuning
 }
 
-// receiveAll receives every message once, hiding each for visibility.
-func (q *dlq) receiveAll(ctx context.Context, visibility time.Duration, fn func(m profiles.QueueMessage) error) error {
+// receiveAll receives every message once, hiding each for visibility, and
+// calls fn with each batch of messages it had not received yet and a time
+// before they were received.
+func (q *dlq) receiveAll(ctx context.Context, visibility time.Duration, fn func(batch []profiles.QueueMessage, since time.Time) error) error {
 	seen := map[string]bool{}
 	for {
+		since := time.Now()
 		out, err := q.queues.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &q.url, MaxNumberOfMessages: 10,
 			VisibilityTimeout: int32(visibility.Seconds()), WaitTimeSeconds: 0})
 		if err != nil {
 			return err
 		}
-		fresh := 0
+		var fresh []profiles.QueueMessage
 		for _, m := range out.Messages {
 			if seen[aws.ToString(m.MessageId)] {
 				continue
 			}
 			seen[aws.ToString(m.MessageId)] = true
-			fresh++
-			if err := fn(profiles.QueueMessage{ID: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body)}); err != nil {
-				return err
-			}
+			fresh = append(fresh, profiles.QueueMessage{ID: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body)})
 		}
-		if fresh == 0 {
+		if len(fresh) == 0 {
 			return nil
+		}
+		if err := fn(fresh, since); err != nil {
+			return err
 		}
 	}
 }
@@ -201,15 +207,16 @@ func (q *dlq) receiveAll(ctx context.Context, visibility time.Duration, fn func(
 func (q *dlq) list(ctx context.Context) error {
 	items := []any{}
 	var handles []string
-	err := q.receiveAll(ctx, 30*time.Second, func(m profiles.QueueMessage) error {
-		body := m.Body
-		handles = append(handles, m.ReceiptHandle)
-		var dl service.DeadLetter
-		if json.Unmarshal([]byte(body), &dl) != nil {
-			items = append(items, map[string]any{"Unreadable": body})
-			return nil
+	err := q.receiveAll(ctx, 30*time.Second, func(batch []profiles.QueueMessage, _ time.Time) error {
+		for _, m := range batch {
+			handles = append(handles, m.ReceiptHandle)
+			var dl service.DeadLetter
+			if json.Unmarshal([]byte(m.Body), &dl) != nil {
+				items = append(items, map[string]any{"Unreadable": m.Body})
+				continue
+			}
+			items = append(items, dl)
 		}
-		items = append(items, dl)
 		return nil
 	})
 	if rerr := q.release(context.WithoutCancel(ctx), handles); err == nil {
@@ -247,16 +254,26 @@ func (q *dlq) replay(ctx context.Context) error {
 	// until the replay is done with them, however long it takes: a letter
 	// another reader (a listing, a second replay) received since the hold
 	// ran out is left to it, never ingested again nor deleted on a stale
-	// receipt handle (a delete that deletes nothing).
-	since := time.Now()
+	// receipt handle (a delete that deletes nothing). The holds are
+	// renewed from the first batch received on: receiving a long queue may
+	// take longer than a hold.
+	h := service.HoldDeadLetters(ctx, &awssqs.Queues{Client: q.queues, Logger: q.logger}, q.logger, q.url, q.hold, nil, time.Now())
 	var msgs []profiles.QueueMessage
-	if err := q.receiveAll(ctx, q.hold, func(m profiles.QueueMessage) error {
-		msgs = append(msgs, m)
+	if err := q.receiveAll(ctx, q.hold, func(batch []profiles.QueueMessage, since time.Time) error {
+		h.Add(batch, since)
+		msgs = append(msgs, batch...)
+		if q.afterReceive != nil {
+			ids := make([]string, len(batch))
+			for i, m := range batch {
+				ids[i] = m.ID
+			}
+			q.afterReceive(ids)
+		}
 		return nil
 	}); err != nil {
+		h.Release(context.WithoutCancel(ctx), msgs)
 		return err
 	}
-	h := service.HoldDeadLetters(ctx, &awssqs.Queues{Client: q.queues, Logger: q.logger}, q.logger, q.url, q.hold, msgs, since)
 	var replayed, failed, cut, unreadable int
 	var others []profiles.QueueMessage // letters of other domains, and messages anyone may send: left alone
 	for i, m := range msgs {

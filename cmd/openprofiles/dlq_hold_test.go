@@ -137,3 +137,129 @@ func TestDLQ_ReplayOutlastsHold(t *testing.T) {
 		})
 	}
 }
+
+// TestDLQ_ReplayReceivingOutlastsHold: `dlq replay` whose receiving of the
+// queue lasts longer than the hold (here 3 s, and a slow first batch)
+// keeps the letters it received first hidden meanwhile: another reader
+// gets none of them, and every letter is replayed and deleted. Before,
+// the holds were renewed only once the whole queue was received: the
+// first letters' holds ran out, the reader received them, and the replay
+// left them alone (counted in neither Replayed nor StillFailing).
+func TestDLQ_ReplayReceivingOutlastsHold(t *testing.T) {
+	for _, queue := range []string{"built-in", "fauxqs"} {
+		t.Run(queue, func(t *testing.T) {
+			ctx := t.Context()
+			t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+			t.Setenv("AWS_REGION", testRegion)
+			t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+			var m *main.Main
+			var q *sqs.Client
+			var url string
+			var extra []string
+			if queue == "fauxqs" {
+				endpoint := fauxqs.Start(t)
+				m = MustRunMain(t, func(c *main.Config) { c.SQSEndpoint = endpoint })
+				q = awssqs.New(endpoint, fauxqs.Region, credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")).Client
+				url = mustQueue(t, q, "slow-dlq", dlqtest.Policy(dlqtest.ServiceStatement("*", "000000000000", dlqtest.DomainARN(testRegion, "000000000000", "*"))))
+				extra = []string{"--sqs-endpoint", endpoint}
+			} else {
+				m = MustRunMain(t)
+				q = MustSQSClient(t, m.URL())
+				url = mustQueue(t, q, "slow-dlq", queuePolicy("slow-dlq"))
+			}
+			client := MustClient(t, m)
+			if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("slow"), DefaultExpirationDays: aws.Int32(30),
+				DeadLetterQueueUrl: aws.String(url)}); err != nil {
+				t.Fatal(err)
+			}
+			e := &ingestEnv{t: t, m: m, client: client, domain: "slow"}
+			e.putType(contactType("contact"))
+			const n = 25 // three batches at least
+			for i := range n {
+				b, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "slow", ObjectTypeName: "contact", ErrorCode: "INTERNAL",
+					Object: fmt.Sprintf(`{"id":"%d","email":"slow%d@example.com"}`, i, i), Attempts: 1})
+				if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			// After the first batch, the other reader receives what it can
+			// until it has a letter of that batch, or three holds have
+			// passed; it makes what it received visible again at once, so
+			// that the replay then receives the rest of the queue.
+			const hold = 3 * time.Second // renewed every 1.5 s: room for a loaded machine
+			var got atomic.Int64
+			reader := func(first map[string]bool, stop <-chan struct{}) {
+				for {
+					out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 30})
+					if err == nil && len(out.Messages) > 0 {
+						var back []sqstypes.ChangeMessageVisibilityBatchRequestEntry
+						for i, msg := range out.Messages {
+							if first[aws.ToString(msg.MessageId)] {
+								got.Add(1)
+							}
+							back = append(back, sqstypes.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: msg.ReceiptHandle})
+						}
+						if _, err := q.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(url), Entries: back}); err != nil {
+							t.Errorf("the other reader's ChangeMessageVisibilityBatch: %v", err)
+						}
+					}
+					select {
+					case <-stop:
+						return
+					case <-time.After(50 * time.Millisecond):
+					}
+				}
+			}
+			batches := 0
+			slowFirst := func(ids []string) {
+				batches++
+				if batches > 1 {
+					return
+				}
+				first := map[string]bool{}
+				for _, id := range ids {
+					first[id] = true
+				}
+				stop, done := make(chan struct{}), make(chan struct{})
+				go func() { defer close(done); reader(first, stop) }()
+				for deadline := time.Now().Add(3 * hold); got.Load() == 0 && time.Now().Before(deadline); {
+					select {
+					case <-ctx.Done():
+					case <-time.After(20 * time.Millisecond):
+					}
+				}
+				close(stop)
+				<-done
+			}
+			var out, errb bytes.Buffer
+			args := append([]string{"replay", "--endpoint", m.URL(), "--domain", "slow"}, extra...)
+			err := main.RunDlqReceiving(ctx, args, &out, &errb, hold, slowFirst)
+			if err != nil || !strings.Contains(out.String(), fmt.Sprintf(`"Replayed": %d`, n)) {
+				t.Errorf("dlq replay: %v\n%s%s", err, out.String(), errb.String())
+			}
+			if batches < 2 {
+				t.Errorf("the replay received the queue in %d batch(es); want several", batches)
+			}
+			if g := got.Load(); g != 0 {
+				t.Errorf("the other reader received %d letters of the first batch while the replay received the rest; want none", g)
+			}
+			for i := range n {
+				e.mustOne("_email", fmt.Sprintf("slow%d@example.com", i))
+			}
+			attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{
+				sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, h := attrs.Attributes["ApproximateNumberOfMessages"], attrs.Attributes["ApproximateNumberOfMessagesNotVisible"]; v != "0" || h != "0" {
+				t.Errorf("after the replay the queue holds %s visible and %s hidden messages; want none", v, h)
+			}
+			if s := errb.String(); s != "" {
+				t.Errorf("dlq replay wrote to stderr:\n%s", s)
+			}
+		})
+	}
+}

@@ -14,6 +14,13 @@ func RunDlq(ctx context.Context, args []string, stdout, stderr io.Writer, hold t
 	return runDlqWith(ctx, args, stdout, stderr, os.Getenv, dlqTuning{hold: hold, beforePut: beforePut})
 }
 
+// RunDlqReceiving runs `openprofiles dlq` as RunDlq does, calling
+// afterReceive with the IDs of each batch of messages replay receives,
+// once it holds them.
+func RunDlqReceiving(ctx context.Context, args []string, stdout, stderr io.Writer, hold time.Duration, afterReceive func(ids []string)) error {
+	return runDlqWith(ctx, args, stdout, stderr, os.Getenv, dlqTuning{hold: hold, afterReceive: afterReceive})
+}
+
 // SchemaBehind reports the database's schema version and the highest this
 // server knows once the server found the database migrated past it, and
 // whether its background work has stopped since.
