@@ -551,3 +551,96 @@ func isThrottled(err error) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == "ThrottlingException"
 }
+
+// TestEventStreams_RecordFields reads the records a profile's change and an
+// object's ingestion write, as a consumer written for Customer Profiles'
+// real-time export reads them (a Lambda in a language whose JSON keys are
+// case-sensitive): every top-level member of the documented sample, by its
+// exact name and JSON type, and no other; a profile's Object in the API's
+// Profile shape, an object's as ingested.
+func TestEventStreams_RecordFields(t *testing.T) {
+	e := newStreamsEnv(t)
+	ctx := t.Context()
+	e.putType(contactType("contact"))
+	arn := kinesalite.CreateStream(t, e.kinesis, testRegion, "fields", 1)
+	if _, err := e.createEventStream("s", arn); err != nil {
+		t.Fatal(err)
+	}
+	made, err := e.client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String(e.domain),
+		FirstName: aws.String("Ann"), Gender: types.GenderFemale, PartyType: types.PartyTypeIndividual,
+		BirthDate: aws.String("1980-02-03"), EmailAddress: aws.String("ann@example.com"),
+		MailingAddress: &types.Address{City: aws.String("Lyon"), PostalCode: aws.String("69001")},
+		Attributes:     map[string]string{"tier": "gold", "a.b": "dotted"},
+		EngagementPreferences: &types.EngagementPreferences{Email: []types.ContactPreference{{KeyName: aws.String("_email"),
+			KeyValue: aws.String("ann@example.com"), ContactType: types.ContactTypePersonalEmailAddress}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(made.ProfileId)
+	key := e.mustPut("contact", map[string]any{"id": "c1", "email": "ann@example.com", "visits": 3, "vip": true})
+
+	e.events("fields", 2)
+	recs := kinesalite.ReadAll(t, e.kinesis, testRegion, "fields")
+	if len(recs) != 2 {
+		t.Fatalf("records: %v, want the profile's CREATED and the object's CREATED", recs)
+	}
+	documented := []string{"SchemaVersion", "EventId", "EventTimestamp", "EventType", "DomainName", "ObjectTypeName",
+		"AssociatedProfileId", "ProfileObjectUniqueKey", "Object", "IsMessageRealTime"}
+	read := func(r kinesalite.Record) map[string]any {
+		t.Helper()
+		var m map[string]any
+		d := json.NewDecoder(strings.NewReader(string(r.Data)))
+		d.UseNumber()
+		if err := d.Decode(&m); err != nil {
+			t.Fatalf("record %s: %v", r, err)
+		}
+		for k := range m {
+			if !slices.Contains(documented, k) {
+				t.Errorf("record %s has member %q, which the real-time export does not document", r, k)
+			}
+		}
+		if v, ok := m["SchemaVersion"].(json.Number); !ok || v.String() != "0" {
+			t.Errorf("SchemaVersion %#v, want the number 0", m["SchemaVersion"])
+		}
+		if v, ok := m["IsMessageRealTime"].(bool); !ok || !v {
+			t.Errorf("IsMessageRealTime %#v, want true", m["IsMessageRealTime"])
+		}
+		for _, k := range []string{"EventId", "EventTimestamp", "EventType", "DomainName", "ObjectTypeName", "AssociatedProfileId"} {
+			if s, ok := m[k].(string); !ok || s == "" {
+				t.Errorf("%s %#v, want a string", k, m[k])
+			}
+		}
+		ts, _ := m["EventTimestamp"].(string)
+		if at, err := time.Parse(time.RFC3339Nano, ts); err != nil || !strings.HasSuffix(ts, "Z") || at.IsZero() {
+			t.Errorf("EventTimestamp %q: want RFC 3339 in UTC (%v)", ts, err)
+		}
+		if m["DomainName"] != e.domain || m["AssociatedProfileId"] != id || r.PartitionKey != id {
+			t.Errorf("record %s: want DomainName %s, AssociatedProfileId and partition key %s", r, e.domain, id)
+		}
+		if _, ok := m["Object"].(map[string]any); !ok {
+			t.Errorf("Object %#v, want a JSON object", m["Object"])
+		}
+		return m
+	}
+
+	prof := read(recs[0])
+	if prof["EventType"] != "CREATED" || prof["ObjectTypeName"] != "_profile" || prof["ProfileObjectUniqueKey"] != nil {
+		t.Errorf("profile record: %s", recs[0])
+	}
+	obj := prof["Object"].(map[string]any)
+	want := map[string]any{"ProfileId": id, "FirstName": "Ann", "Gender": "FEMALE", "PartyType": "INDIVIDUAL", "BirthDate": "1980-02-03",
+		"EmailAddress": "ann@example.com", "MailingAddress": map[string]any{"City": "Lyon", "PostalCode": "69001"},
+		"Attributes":            map[string]any{"tier": "gold", "a.b": "dotted"},
+		"EngagementPreferences": map[string]any{"Email": []any{map[string]any{"KeyName": "_email", "KeyValue": "ann@example.com", "ContactType": "PersonalEmailAddress"}}}}
+	if g, w := fmt.Sprint(obj), fmt.Sprint(want); g != w {
+		t.Errorf("profile record's Object:\n got %s\nwant %s (the API's Profile)", g, w)
+	}
+
+	o := read(recs[1])
+	if o["EventType"] != "CREATED" || o["ObjectTypeName"] != "contact" || o["ProfileObjectUniqueKey"] != key {
+		t.Errorf("object record: %s, want unique key %s", recs[1], key)
+	}
+	if g := o["Object"].(map[string]any); g["id"] != "c1" || g["visits"] != json.Number("3") || g["vip"] != true || len(g) != 4 {
+		t.Errorf("object record's Object %v: want the object as ingested, its JSON types kept", g)
+	}
+}
