@@ -24,7 +24,8 @@ import (
 // costs one claim of one batch per interval, whatever its backlog; delivery
 // is at least once, and a stream's events go out in the order of the
 // changes (a record Kinesis refuses within one call is sent again after the
-// others of that call). Events that could not be delivered for
+// others of that call, and so are the later records of its profile that
+// call took: a profile's last record is always its latest change). Events that could not be delivered for
 // EventRetention are dropped (the destination's Message says so).
 
 // Settings of the delivery loop.
@@ -200,8 +201,17 @@ func (s *Service) deliverStream(ctx context.Context, domain, outbox string, even
 		for _, i := range failed {
 			refused[i] = true
 		}
+		overtaken := map[string]bool{} // profiles (partition keys) with a record refused
 		for i, e := range batchOf {
-			if !refused[i] {
+			switch {
+			case refused[i]:
+				overtaken[e.PartitionKey] = true
+			case overtaken[e.PartitionKey]:
+				// Taken after a refused record of its profile: it goes
+				// again after that one, so that the profile's last record
+				// is its latest change (a consumer sees it twice).
+				sent++
+			default:
 				delivered = append(delivered, e.Seq)
 				sent++
 			}

@@ -20,10 +20,14 @@ import (
 // use a real Kinesis protocol server (cmd/openprofiles); this one counts
 // calls and sizes, which a real server does not tell.
 type recordingStreams struct {
-	mu    sync.Mutex
-	down  map[string]bool
-	calls map[string][]int // stream ARN -> bytes of each call's records
-	got   map[string][]profiles.StreamRecord
+	mu   sync.Mutex
+	down map[string]bool
+	// refuse, when set, picks records the streams refuse one by one (as
+	// Kinesis refuses a throttled record of a call that it otherwise
+	// takes).
+	refuse func(profiles.StreamRecord) bool
+	calls  map[string][]int // stream ARN -> bytes of each call's records
+	got    map[string][]profiles.StreamRecord
 }
 
 func (r *recordingStreams) CheckStream(ctx context.Context, arn string) error { return nil }
@@ -39,8 +43,15 @@ func (r *recordingStreams) PutRecords(ctx context.Context, arn string, records [
 	if r.down[arn] {
 		return nil, profiles.Errorf(profiles.ENOTFOUND, "stream %s not found", arn)
 	}
-	r.got[arn] = append(r.got[arn], records...)
-	return nil, nil
+	var failed []int
+	for i, rec := range records {
+		if r.refuse != nil && r.refuse(rec) {
+			failed = append(failed, i)
+			continue
+		}
+		r.got[arn] = append(r.got[arn], rec)
+	}
+	return failed, nil
 }
 
 func (r *recordingStreams) count(arn string) (calls, records int) {
@@ -298,5 +309,60 @@ func TestEventStreams_TypeKeyOfTheOldDomainKey(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d events of type same, want 1", n)
+	}
+}
+
+// TestDeliverEvents_RefusedRecordNotOvertaken: Kinesis refuses one record
+// of a call (throttled) and takes the next one, a later change of the same
+// profile. The refused record is sent again, and so is that later one,
+// after it: the profile's last record on the stream is its latest change,
+// not the older one that was refused.
+func TestDeliverEvents_RefusedRecordNotOvertaken(t *testing.T) {
+	s, dest, _ := openDelivery(t)
+	ctx := t.Context()
+	mustCreateStream(t, s, "ok", okARN)
+	p, err := s.CreateProfile(ctx, "enc", map[string]string{"FirstName": "Ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.CreateProfile(ctx, "enc", map[string]string{"FirstName": "Bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateProfile(ctx, "enc", p.ID, map[string]string{"FirstName": "Anne"}); err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	dest.refuse = func(r profiles.StreamRecord) bool {
+		if refused == 0 && r.PartitionKey == p.ID {
+			refused++
+			return true // Ann's CREATED, once
+		}
+		return false
+	}
+	drain(t, s)
+	var ann []string
+	bob := 0
+	for _, r := range dest.got[okARN] {
+		var ev profiles.StreamEventPayload
+		if err := json.Unmarshal(r.Data, &ev); err != nil {
+			t.Fatal(err)
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(ev.Object, &obj); err != nil {
+			t.Fatal(err)
+		}
+		switch r.PartitionKey {
+		case p.ID:
+			ann = append(ann, fmt.Sprint(ev.EventType, " ", obj["FirstName"]))
+		case other.ID:
+			bob++
+		}
+	}
+	if refused != 1 || len(ann) == 0 || ann[len(ann)-1] != "UPDATED Anne" || !slices.Contains(ann, "CREATED Ann") {
+		t.Errorf("Ann's records on the stream: %v; want CREATED Ann (refused once, sent again) and, last, UPDATED Anne", ann)
+	}
+	if bob != 1 {
+		t.Errorf("Bob's records: %d, want 1 (another profile's record taken in that call is not sent again)", bob)
 	}
 }
