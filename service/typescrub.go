@@ -303,11 +303,17 @@ func (s *Service) objectsPage(ctx context.Context, domain, objectType, after str
 
 // scrubPage removes, from a page of the domain's profiles after the id
 // after, the fields whose value came from objects of the type, in one
-// transaction. It returns the last id of the page ("" after the last), or
+// transaction, with an UPDATED event of each profile changed for the
+// domain's event streams. It returns the last id of the page ("" after the last), or
 // that the type exists (and then changes nothing).
 func (s *Service) scrubPage(ctx context.Context, domain, objectType, after string) (last string, exists bool, err error) {
+	streams, err := s.recentStreams(ctx, domain)
+	if err != nil {
+		return "", false, err
+	}
+	changed := false
 	err = s.Store.Update(ctx, func(tx profiles.Tx) error {
-		last, exists = "", false
+		last, exists, changed = "", false, false
 		if _, err := tx.FindObjectType(ctx, domain, objectType); err == nil {
 			exists = true
 			return nil
@@ -354,11 +360,19 @@ func (s *Service) scrubPage(ctx context.Context, domain, objectType, after strin
 			if err := s.putStandardKeys(ctx, tx, p); err != nil {
 				return err
 			}
+			// An update of the profile: the event streams tell it.
+			if err := s.putProfileEvent(ctx, tx, streams, p, "UPDATED"); err != nil {
+				return err
+			}
+			changed = true
 		}
 		return nil
 	})
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
 		return "", false, nil // the domain, deleted meanwhile: nothing left to clear
+	}
+	if err == nil && changed && len(streams) > 0 {
+		s.wakeDelivery()
 	}
 	return last, exists, err
 }

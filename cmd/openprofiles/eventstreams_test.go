@@ -644,3 +644,38 @@ func TestEventStreams_RecordFields(t *testing.T) {
 		t.Errorf("object record's Object %v: want the object as ingested, its JSON types kept", g)
 	}
 }
+
+// TestEventStreams_TypeDeletedUpdatesProfiles: deleting an object type
+// removes from profiles the fields its objects set; each profile so
+// changed is an update of an existing profile, and its UPDATED record
+// (without those fields) reaches the event stream, so that a consumer's
+// copy does not keep them.
+func TestEventStreams_TypeDeletedUpdatesProfiles(t *testing.T) {
+	e := newStreamsEnv(t)
+	ctx := t.Context()
+	e.putType(contactType("contact"))
+	arn := kinesalite.CreateStream(t, e.kinesis, testRegion, "scrubbed", 1)
+	if _, err := e.createEventStream("s", arn); err != nil {
+		t.Fatal(err)
+	}
+	e.mustPut("contact", map[string]any{"id": "c1", "email": "ann@example.com", "name": map[string]any{"first": "Ann"}})
+	id := aws.ToString(e.mustOne("_email", "ann@example.com").ProfileId)
+	if _, err := e.client.UpdateProfile(ctx, &customerprofiles.UpdateProfileInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id),
+		LastName: aws.String("Lee")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.DeleteProfileObjectType(ctx, &customerprofiles.DeleteProfileObjectTypeInput{DomainName: aws.String(e.domain),
+		ObjectTypeName: aws.String("contact")}); err != nil {
+		t.Fatal(err)
+	}
+	waitScrubDone(t, e.m, e.domain, "contact")
+	if p := e.mustOne("_profileId", id); p.FirstName != nil || aws.ToString(p.LastName) != "Lee" {
+		t.Fatalf("after deleting type contact: FirstName %v (want removed), LastName %v", p.FirstName, p.LastName)
+	}
+	evs := e.events("scrubbed", 4) // profile CREATED, object CREATED, profile UPDATED (LastName), profile UPDATED (type deleted)
+	last := evs[len(evs)-1]
+	if len(evs) != 4 || last.ObjectTypeName != "_profile" || last.EventType != "UPDATED" || last.AssociatedProfileID != id ||
+		last.Object["FirstName"] != nil || last.Object["EmailAddress"] != nil || last.Object["LastName"] != "Lee" {
+		t.Fatalf("records: %+v; want, last, the profile's UPDATED without the deleted type's fields", evs)
+	}
+}
