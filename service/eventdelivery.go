@@ -25,8 +25,9 @@ import (
 // is at least once, and a stream's events go out in the order of the
 // changes (a record Kinesis refuses within one call is sent again after the
 // others of that call, and so are the later records of its profile that
-// call took: a profile's last record is always its latest change). Events that could not be delivered for
-// EventRetention are dropped (the destination's Message says so).
+// call took: a profile's last record is always its latest change). Events
+// that could not be delivered for EventRetention are dropped (the
+// destination's Message says so).
 
 // Settings of the delivery loop.
 const (
