@@ -32,6 +32,9 @@ type calcDoc struct {
 // CreateCalculatedAttribute validates a definition against the domain's
 // object type and stores it.
 func (s *Service) CreateCalculatedAttribute(ctx context.Context, a *profiles.CalculatedAttribute) (*profiles.CalculatedAttribute, error) {
+	if err := checkNewConditions(a.Conditions); err != nil {
+		return nil, err
+	}
 	if _, err := s.calcPlan(ctx, a); err != nil {
 		return nil, err
 	}
@@ -69,6 +72,9 @@ func (s *Service) GetCalculatedAttribute(ctx context.Context, domain, name strin
 // conditions of a definition (what the API lets change).
 func (s *Service) UpdateCalculatedAttribute(ctx context.Context, domain, name string, u profiles.CalculatedAttributeUpdate) (*profiles.CalculatedAttribute, error) {
 	if u.Conditions != nil {
+		if err := checkNewConditions(u.Conditions); err != nil {
+			return nil, err
+		}
 		// The new conditions are checked with the definition they join.
 		a, err := s.GetCalculatedAttribute(ctx, domain, name)
 		if err != nil {
@@ -259,14 +265,30 @@ func (s *Service) calcPlan(ctx context.Context, a *profiles.CalculatedAttribute)
 // (its API reference; the model states only the minimum, 1).
 const MaxCalcObjectCount = 100
 
+// checkNewConditions holds conditions a request sets (a new definition, or
+// UpdateCalculatedAttributeDefinition's) to MaxCalcObjectCount. It is not
+// part of checkConditions, which every read runs: a definition stored
+// before the maximum was enforced keeps its larger ObjectCount, and its
+// values and the segments on it, until its conditions are changed.
+func checkNewConditions(c *profiles.CalcConditions) error {
+	if c != nil && c.ObjectCount > MaxCalcObjectCount {
+		return objectCountErr(c.ObjectCount)
+	}
+	return nil
+}
+
+func objectCountErr(n int) error {
+	return profiles.Errorf(profiles.EINVALID, "Conditions.ObjectCount %d is out of range: it must be 1 to %d.", n, MaxCalcObjectCount)
+}
+
 func (p *calcPlan) checkConditions() error {
 	c := p.a.Conditions
 	if c == nil {
 		return nil
 	}
 	bad := func(format string, args ...any) error { return profiles.Errorf(profiles.EINVALID, format, args...) }
-	if c.ObjectCount < 0 || c.ObjectCount > MaxCalcObjectCount {
-		return bad("Conditions.ObjectCount %d is out of range: it must be 1 to %d.", c.ObjectCount, MaxCalcObjectCount)
+	if c.ObjectCount < 0 {
+		return objectCountErr(c.ObjectCount)
 	}
 	if r := c.Range; r != nil {
 		if r.Unit != "DAYS" {

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"testing"
@@ -9,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+
+	"github.com/openprofiles/profiles"
 )
 
 // visitsType maps visits: two numbers a and b, a channel, and times in
@@ -331,4 +334,53 @@ func TestEventTriggers_Limits(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCalculatedAttributes_StoredObjectCountOver100: a definition stored
+// with an ObjectCount above 100, which was accepted before that maximum
+// was enforced, is still read and computed (a value, a segment on it, an
+// update of its display name); only new conditions are held to 1 to 100.
+func TestCalculatedAttributes_StoredObjectCountOver100(t *testing.T) {
+	e := newIngestEnv(t)
+	e.putType(visitsType())
+	if _, err := e.createCalc(calcDef{name: "visits", expr: "{Visits.a}", stat: "SUM", attrs: []string{"a"},
+		conditions: &types.Conditions{ObjectCount: aws.Int32(100)}, historical: true}); err != nil {
+		t.Fatal(err)
+	}
+	// As stored by an earlier version, which took any ObjectCount.
+	_, err := e.m.Service.Configs.UpdateConfig(t.Context(), e.domain, profiles.ConfigCalculatedAttribute, "visits", func(c *profiles.DomainConfig) error {
+		var doc map[string]any
+		if err := json.Unmarshal(c.Data, &doc); err != nil {
+			return err
+		}
+		doc["conditions"].(map[string]any)["ObjectCount"] = 150
+		data, err := json.Marshal(doc)
+		c.Data = data
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mustPut("Visits", map[string]any{"id": "v1", "email": "old@example.com", "a": 2})
+	e.mustPut("Visits", map[string]any{"id": "v2", "email": "old@example.com", "a": 5})
+	id := aws.ToString(e.mustOne("_email", "old@example.com").ProfileId)
+
+	if got := aws.ToString(e.calcValue(id, "visits").Value); got != "7" {
+		t.Errorf("value of the stored definition: %q, want 7", got)
+	}
+	if err := e.createSegment("big_visitors", oneGroup(types.IncludeOptionsAll, calcDim("visits",
+		types.CalculatedAttributeDimension{DimensionType: types.AttributeDimensionTypeGreaterThan, Values: []string{"6"}}))); err != nil {
+		t.Fatalf("CreateSegmentDefinition on the stored definition: %v", err)
+	}
+	if got, _ := e.membership("big_visitors", id); got[id] != "PRESENT" {
+		t.Errorf("segment on the stored definition: %q, want PRESENT", got[id])
+	}
+	out, err := e.client.UpdateCalculatedAttributeDefinition(t.Context(), &customerprofiles.UpdateCalculatedAttributeDefinitionInput{
+		DomainName: aws.String(e.domain), CalculatedAttributeName: aws.String("visits"), DisplayName: aws.String("Visits")})
+	if err != nil || aws.ToInt32(out.Conditions.ObjectCount) != 150 {
+		t.Errorf("UpdateCalculatedAttributeDefinition DisplayName: %+v %v", out, err)
+	}
+	_, err = e.client.UpdateCalculatedAttributeDefinition(t.Context(), &customerprofiles.UpdateCalculatedAttributeDefinitionInput{
+		DomainName: aws.String(e.domain), CalculatedAttributeName: aws.String("visits"), Conditions: &types.Conditions{ObjectCount: aws.Int32(150)}})
+	wantAPIError(t, err, "BadRequestException", "ObjectCount")
 }
