@@ -308,3 +308,41 @@ func TestCalculatedAttributes(t *testing.T) {
 		wantAPIError(t, err, "ResourceNotFoundException", "nope")
 	})
 }
+
+// TestCalculatedAttributes_FilterDates: a Filter's date bound without a
+// time of day is its whole day (UTC), as in segments: AFTER it starts the
+// next day, BETWEEN two dates takes the last one whole, ON reads the day.
+func TestCalculatedAttributes_FilterDates(t *testing.T) {
+	e := newIngestEnv(t)
+	e.putType(ordersType())
+	for _, o := range []struct{ id, updated string }{
+		{"o1", "2024-01-01T00:00:00Z"}, {"o2", "2024-01-31T10:00:00Z"}, {"o3", "2024-02-01T00:00:00Z"},
+	} {
+		e.mustPut("Orders", map[string]any{"id": o.id, "email": "dates@example.com", "total": 1, "updated": o.updated})
+	}
+	id := aws.ToString(e.mustOne("_email", "dates@example.com").ProfileId)
+	for _, tt := range []struct {
+		name   string
+		op     types.FilterDimensionType
+		values []string
+		want   string
+	}{
+		{"after_day", types.FilterDimensionTypeAfter, []string{"2024-01-31"}, "1"},
+		{"after_time", types.FilterDimensionTypeAfter, []string{"2024-01-31T09:00:00Z"}, "2"},
+		{"before_day", types.FilterDimensionTypeBefore, []string{"2024-01-31"}, "1"},
+		{"on_day", types.FilterDimensionTypeOn, []string{"2024-01-31"}, "1"},
+		{"between_days", types.FilterDimensionTypeBetween, []string{"2024-01-02", "2024-01-31"}, "1"},
+		{"not_between_days", types.FilterDimensionTypeNotBetween, []string{"2024-01-02", "2024-01-31"}, "2"},
+	} {
+		_, err := e.createCalc(calcDef{name: tt.name, expr: "{Orders.total}", stat: "COUNT", attrs: []string{"total"}, historical: true,
+			filter: &types.Filter{Include: types.IncludeAll, Groups: []types.FilterGroup{{Type: types.TypeAll,
+				Dimensions: []types.FilterDimension{{Attributes: map[string]types.FilterAttributeDimension{
+					"_sourceLastUpdatedTimestamp": {DimensionType: tt.op, Values: tt.values}}}}}}}})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := aws.ToString(e.calcValue(id, tt.name).Value); got != tt.want {
+			t.Errorf("%s %v: COUNT %s, want %s", tt.op, tt.values, got, tt.want)
+		}
+	}
+}
