@@ -53,12 +53,17 @@ func TestRuleBasedMatching_Values(t *testing.T) {
 		a := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("AddrA"), Address: addr("Lyon", "69001"), ShippingAddress: addr("Paris", "75001")})
 		b := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("AddrB"), Address: addr("Paris", "69001")})
 		c := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("AddrC"), MailingAddress: addr("Paris", "75001")})
+		// d and f share a shipping city and a main postal code, each of
+		// another address: under ONE_TO_ONE too, field by field, that is
+		// no address they share.
+		d := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("AddrD"), Address: addr("Nice", "06000"), ShippingAddress: addr("Paris", "75002")})
+		f := e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("AddrF"), Address: addr("Marseille", "06000"), ShippingAddress: addr("Paris", "13000")})
 		for _, tt := range []struct {
 			model types.AttributeMatchingModel
 			want  map[string][]string
 		}{
-			{types.AttributeMatchingModelManyToMany, map[string][]string{a: sorted(a, c), b: nil, c: sorted(a, c)}},
-			{types.AttributeMatchingModelOneToOne, map[string][]string{a: nil, b: nil, c: nil}},
+			{types.AttributeMatchingModelManyToMany, map[string][]string{a: sorted(a, c), b: nil, c: sorted(a, c), d: nil, f: nil}},
+			{types.AttributeMatchingModelOneToOne, map[string][]string{a: nil, b: nil, c: nil, d: nil, f: nil}},
 		} {
 			e.setRules(&types.AttributeTypesSelector{AttributeMatchingModel: tt.model, Address: []string{"Address", "ShippingAddress", "MailingAddress"}}, 0,
 				[]string{"Address.City", "Address.PostalCode"})
