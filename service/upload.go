@@ -20,6 +20,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/mapping"
@@ -223,7 +224,7 @@ func (s *Service) UploadJobPath(ctx context.Context, domain, id, baseURL string)
 	rand.Read(raw)
 	token := base64.StdEncoding.EncodeToString(raw)
 	validUntil := s.now().Add(uploadURLTTL)
-	_, err := s.updateUpload(ctx, domain, id, func(doc *uploadDoc) error {
+	_, err := s.updateUploadAsRead(ctx, domain, id, func(doc *uploadDoc) error {
 		if doc.Status != "CREATED" {
 			return profiles.Errorf(profiles.EINVALID, "Upload job %s is %s: its file can no longer be uploaded.", id, doc.Status)
 		}
@@ -334,7 +335,7 @@ func (s *Service) dropUploadFile(ctx context.Context, domain, name string) {
 
 // StartUploadJob starts a job on this node.
 func (s *Service) StartUploadJob(ctx context.Context, domain, id string) error {
-	doc, err := s.updateUpload(ctx, domain, id, func(doc *uploadDoc) error {
+	doc, err := s.updateUploadAsRead(ctx, domain, id, func(doc *uploadDoc) error {
 		switch {
 		case doc.Status != "CREATED":
 			return profiles.Errorf(profiles.EINVALID, "Upload job %s is %s: it can start once only.", id, doc.Status)
@@ -395,7 +396,7 @@ func (s *Service) Close(ctx context.Context) error {
 // second), and deletes its file (a run read it when it started).
 func (s *Service) StopUploadJob(ctx context.Context, domain, id string) error {
 	var file string
-	_, err := s.updateUpload(ctx, domain, id, func(doc *uploadDoc) error {
+	_, err := s.updateUploadAsRead(ctx, domain, id, func(doc *uploadDoc) error {
 		if doc.Status != "CREATED" && doc.Status != "IN_PROGRESS" {
 			return profiles.Errorf(profiles.EINVALID, "Upload job %s is %s: only a job not finished can stop.", id, doc.Status)
 		}
@@ -417,10 +418,16 @@ type uploadRow struct {
 }
 
 // parseUpload reads a job's whole file before any row goes in: it must be
-// CSV (a leading byte-order mark is dropped) whose first row names
-// distinct columns, among them every column a field's source reads.
+// UTF-8 CSV (a leading byte-order mark is dropped) whose first row names
+// distinct columns, among them every column a field's source reads. A
+// file in another encoding (Windows-1252, UTF-16) is refused whole: its
+// letters would otherwise go in replaced.
 func parseUpload(file []byte, doc *uploadDoc) ([]uploadRow, error) {
 	file = bytes.TrimPrefix(file, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(file) {
+		line := 1 + bytes.Count(file[:firstInvalidUTF8(file)], []byte("\n"))
+		return nil, fmt.Errorf("The file is not UTF-8 text (line %d is not): save it as CSV UTF-8.", line)
+	}
 	r := csv.NewReader(bytes.NewReader(file))
 	header, err := r.Read()
 	if err != nil {
@@ -457,6 +464,18 @@ func parseUpload(file []byte, doc *uploadDoc) ([]uploadRow, error) {
 		b, _ := json.Marshal(obj)
 		rows = append(rows, uploadRow{obj: string(b)})
 	}
+}
+
+// firstInvalidUTF8 is the offset of the first byte of b that is not UTF-8.
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }
 
 // runUpload ingests a job's rows, and says how far it got.
@@ -697,11 +716,25 @@ func (s *Service) ingestUploadRow(ctx context.Context, domain string, born time.
 
 // updateUpload reads a job, calls fn on its document and stores it.
 func (s *Service) updateUpload(ctx context.Context, domain, id string, fn func(*uploadDoc) error) (*uploadDoc, error) {
+	return s.updateUploadDoc(ctx, domain, id, false, fn)
+}
+
+// updateUploadAsRead is updateUpload for a caller's request: fn sees the
+// job as GetUploadJob shows it, so a job whose node died reads FAILED
+// (and is stored so if fn stores it).
+func (s *Service) updateUploadAsRead(ctx context.Context, domain, id string, fn func(*uploadDoc) error) (*uploadDoc, error) {
+	return s.updateUploadDoc(ctx, domain, id, true, fn)
+}
+
+func (s *Service) updateUploadDoc(ctx context.Context, domain, id string, asRead bool, fn func(*uploadDoc) error) (*uploadDoc, error) {
 	var doc uploadDoc
 	_, err := s.Configs.UpdateConfig(ctx, domain, profiles.ConfigUploadJob, id, func(c *profiles.DomainConfig) error {
 		doc = uploadDoc{}
 		if err := json.Unmarshal(c.Data, &doc); err != nil {
 			return fmt.Errorf("upload job %s: %w", id, err)
+		}
+		if asRead && s.uploadNodeDied(doc.Status, c.LastUpdatedAt) {
+			doc.Status, doc.StatusReason, doc.Message, doc.File = "FAILED", "INTERNAL_FAILURE", uploadNodeDiedMessage, ""
 		}
 		if err := fn(&doc); err != nil {
 			return err
@@ -726,8 +759,17 @@ func (s *Service) uploadFromConfig(c *profiles.DomainConfig) (*profiles.UploadJo
 	j := &profiles.UploadJob{DomainName: c.DomainName, ID: c.Name, DisplayName: doc.DisplayName, Fields: doc.Fields, UniqueKey: doc.UniqueKey,
 		DataExpiry: doc.DataExpiry, Status: doc.Status, StatusReason: doc.StatusReason, Message: doc.Message, Uploaded: doc.Uploaded,
 		Created: doc.Created, Updated: doc.Updated, Failed: doc.Failed, CreatedAt: c.CreatedAt, CompletedAt: doc.CompletedAt}
-	if j.Status == "IN_PROGRESS" && s.now().Sub(c.LastUpdatedAt) > uploadStale {
-		j.Status, j.StatusReason, j.Message = "FAILED", "INTERNAL_FAILURE", "The node that ran the job stopped before it finished."
+	if s.uploadNodeDied(j.Status, c.LastUpdatedAt) {
+		j.Status, j.StatusReason, j.Message = "FAILED", "INTERNAL_FAILURE", uploadNodeDiedMessage
 	}
 	return j, nil
+}
+
+const uploadNodeDiedMessage = "The node that ran the job stopped before it finished."
+
+// uploadNodeDied tells whether a job of this status, last written at
+// updated, was left IN_PROGRESS by a node that no longer runs it (which
+// says how far it got every uploadHeartbeat).
+func (s *Service) uploadNodeDied(status string, updated time.Time) bool {
+	return status == "IN_PROGRESS" && s.now().Sub(updated) > uploadStale
 }
