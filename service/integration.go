@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/openprofiles/profiles"
@@ -61,11 +62,22 @@ func (s *Service) PutIntegration(ctx context.Context, in *profiles.Integration) 
 	if _, err := s.Store.FindDomain(ctx, c.DomainName); err != nil {
 		return nil, domainErr(err, c.DomainName)
 	}
-	for _, t := range append([]string{c.ObjectTypeName}, mapValues(c.ObjectTypeNames)...) {
+	// An object type the domain lacks is refused naming the field that
+	// names it (and the event type, in ObjectTypeNames).
+	fields := map[string]string{}
+	if c.ObjectTypeName != "" {
+		fields["ObjectTypeName"] = c.ObjectTypeName
+	}
+	for event, t := range c.ObjectTypeNames {
 		if t == "" {
 			continue
 		}
-		if _, err := s.GetObjectType(ctx, c.DomainName, t); err != nil {
+		fields[fmt.Sprintf("ObjectTypeNames[%s]", event)] = t
+	}
+	for _, field := range slices.Sorted(maps.Keys(fields)) {
+		if _, err := s.GetObjectType(ctx, c.DomainName, fields[field]); profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, profiles.Errorf(profiles.ENOTFOUND, "%s: object type %s not found in domain %s.", field, fields[field], c.DomainName)
+		} else if err != nil {
 			return nil, err
 		}
 	}
