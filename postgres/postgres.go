@@ -14,15 +14,26 @@
 // serialization failure (SQLSTATE 40001). Update then rolls back and runs fn
 // again, in a new transaction that sees what the winner committed, with a
 // jittered, growing pause between attempts and up to MaxAttempts attempts;
-// a deadlock (40P01) is retried the same way. So fn may run more than once
+// a deadlock (40P01) is retried the same way. Writers of one profile
+// queue instead: an attempt that failed after it wrote a profile runs
+// again holding that profile's advisory lock, taken before its BEGIN so
+// that its snapshot sees the previous writer's commit, and a first
+// attempt that finds the lock held stops at its write of the profile and
+// queues too (see retryOn); a burst of objects for one customer then costs
+// each object one short failed attempt, not many long ones. So fn may run more than once
 // and must have no effect outside the transaction. Transactions that touch
 // different profiles, keys and objects do not wait for each other, and no
 // lock is global. They may still conflict now and then: PostgreSQL tracks
 // what a transaction read by index page, so two that read and write keys
 // sitting on one page conflict even when the keys differ; key values spread
-// by blind-index hashes make that rare (see BenchmarkPutObject). With many
-// concurrent transactions the server may need a larger
-// max_pred_locks_per_transaction.
+// by blind-index hashes make that rare (see BenchmarkPutObject). And a
+// transaction that reads rows on more pages of one table than the server's
+// max_pred_locks_per_relation (by default half of
+// max_pred_locks_per_transaction: 32) holds a predicate lock on the whole
+// table, which every concurrent write to it conflicts with: ingestion's
+// quota count (ProfileUsage) does, on objects, for a profile of more than
+// a few dozen objects (BENCHMARKS.md). With many concurrent transactions
+// the server may need a larger max_pred_locks_per_transaction.
 //
 // View runs at REPEATABLE READ, READ ONLY: one snapshot, no retries, never
 // waits for writers. UpdateDomain locks its row (READ COMMITTED, SELECT …

@@ -323,6 +323,91 @@ func TestConcurrentNodes(t *testing.T) {
 	}
 }
 
+// TestConcurrentWritersOfOneProfile has many writers, on two nodes, ingest
+// at once into one profile found by its key, as a burst of contact records
+// of one customer does: each transaction finds the profile, reads it,
+// rewrites it and its rate bucket, and adds an object and its key. Every
+// one of them writes the profile's row, so all but one of those that run
+// at once failed (40001) and ran again, round after round, and some used up
+// their attempts (ThrottlingException). They now queue for the profile
+// (retryOn): a writer fails at most once more than it would alone, so a
+// few attempts are enough for every one. No second profile, every object
+// stored.
+func TestConcurrentWritersOfOneProfile(t *testing.T) {
+	ctx, dsn := t.Context(), postgres.MustSchema(t)
+	nodes := []*postgres.DB{mustOpenDBAt(t, dsn, nil), mustOpenDBAt(t, dsn, nil)}
+	for _, db := range nodes {
+		db.MaxAttempts = 4
+	}
+	if err := nodes[0].CreateDomain(ctx, &profiles.Domain{Name: "d"}, 0); err != nil {
+		t.Fatalf("CreateDomain: %v", err)
+	}
+	if err := nodes[0].Update(ctx, func(tx profiles.Tx) error {
+		_, err := findOrCreate(ctx, tx, fmt.Sprintf("%032x", 1))
+		return err
+	}); err != nil {
+		t.Fatalf("create the profile: %v", err)
+	}
+	const writers, each = 32, 8
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	start := make(chan struct{})
+	for w := range writers {
+		wg.Go(func() {
+			<-start
+			for i := range each {
+				n := w*each + i
+				err := nodes[w%len(nodes)].Update(ctx, func(tx profiles.Tx) error {
+					return ingestOne(ctx, tx, n)
+				})
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("object %d: %w", n, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Errorf("%d of %d objects failed, first: %v", len(errs), writers*each, errs[0])
+	}
+	st, err := nodes[1].DomainStats(ctx, "d")
+	if err != nil {
+		t.Fatalf("DomainStats: %v", err)
+	}
+	if st.ProfileCount != 1 || st.ObjectCount != writers*each {
+		t.Errorf("DomainStats: %d profiles, %d objects; want 1, %d", st.ProfileCount, st.ObjectCount, writers*each)
+	}
+}
+
+// ingestOne is an ingestion of object n into the profile of
+// same@example.com, with the statements PutProfileObject runs.
+func ingestOne(ctx context.Context, tx profiles.Tx, n int) error {
+	ids, err := tx.FindProfileIDs(ctx, "d", "_email", "same@example.com")
+	if err != nil {
+		return err
+	}
+	p, err := tx.FindProfile(ctx, "d", ids[0])
+	if err != nil {
+		return err
+	}
+	p.Fields["LastContact"] = fmt.Sprint(n)
+	if err := tx.PutProfile(ctx, p); err != nil {
+		return err
+	}
+	if ok, err := tx.TakeIngestToken(ctx, "d", p.ID, 1e9, 1e9, time.Now()); err != nil || !ok {
+		return fmt.Errorf("TakeIngestToken: %v, %v", ok, err)
+	}
+	key := fmt.Sprintf("contact%d", n)
+	if err := tx.PutObject(ctx, &profiles.ProfileObject{DomainName: "d", ObjectTypeName: "contact", UniqueKey: key, ProfileID: p.ID, Data: []byte("{}")}); err != nil {
+		return err
+	}
+	return tx.PutKeys(ctx, []profiles.Key{{DomainName: "d", Name: "_email", Value: "same@example.com", ProfileID: p.ID, Origin: "contact", ObjectKey: key}})
+}
+
 // conflicting runs fn in Updates of two DBs on one database at once, and
 // makes their first attempts overlap: fn calls meet once it has read what
 // it must, and the call waits, the first time, for the other Update's.

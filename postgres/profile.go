@@ -42,6 +42,7 @@ func (t *tx) PutProfile(ctx context.Context, p *profiles.Profile) error {
 	if err := t.writable("put profile"); err != nil {
 		return err
 	}
+	t.wroteProfile(p.DomainName, p.ID)
 	data, err := rowcodec.EncodeProfile(p)
 	if err != nil {
 		return fmt.Errorf("postgres: put profile: %w", err)
@@ -49,23 +50,34 @@ func (t *tx) PutProfile(ctx context.Context, p *profiles.Profile) error {
 	if data, err = t.seal(ctx, profileRecord(p.DomainName, p.ID), data); err != nil {
 		return fmt.Errorf("postgres: put profile: %w", err)
 	}
-	var created, updated int64
-	err = t.ptx.QueryRow(ctx, `INSERT INTO profiles AS p (domain, id, data, size, created_at, updated_at)
-		SELECT $1, $2, $3::bytea, $4::bigint, $5::bigint, $6::bigint WHERE EXISTS (SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0)
-		ON CONFLICT (domain, id) DO UPDATE SET data = excluded.data, size = excluded.size,
-			created_at = CASE WHEN $7::boolean THEN p.created_at ELSE excluded.created_at END,
-			updated_at = excluded.updated_at
-		RETURNING created_at, updated_at`,
+	// The profile's turn (retryOn): the statement takes the profile's
+	// advisory lock, which a retry of a writer that met another holds
+	// from before its transaction, and writes only with it.
+	var turn bool
+	var created, updated *int64
+	err = t.ptx.QueryRow(ctx, `WITH turn AS (SELECT pg_try_advisory_xact_lock(`+advisoryKey(8)+`) AS ok),
+		put AS (INSERT INTO profiles AS p (domain, id, data, size, created_at, updated_at)
+			SELECT $1, $2, $3::bytea, $4::bigint, $5::bigint, $6::bigint FROM turn
+			WHERE turn.ok AND EXISTS (SELECT 1 FROM domains WHERE name = $1 AND deleting_at = 0)
+			ON CONFLICT (domain, id) DO UPDATE SET data = excluded.data, size = excluded.size,
+				created_at = CASE WHEN $7::boolean THEN p.created_at ELSE excluded.created_at END,
+				updated_at = excluded.updated_at
+			RETURNING created_at, updated_at)
+		SELECT turn.ok, put.created_at, put.updated_at FROM turn LEFT JOIN put ON true`,
 		p.DomainName, p.ID, data, rowcodec.ProfileSize(p), stamp(p.CreatedAt, t.now), stamp(p.LastUpdatedAt, t.now),
-		p.CreatedAt.IsZero(),
-	).Scan(&created, &updated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", p.DomainName)
-	} else if err != nil {
+		p.CreatedAt.IsZero(), profileLock(p.DomainName, p.ID),
+	).Scan(&turn, &created, &updated)
+	switch {
+	case err != nil:
 		return t.wrap("put profile", err)
+	case !turn:
+		t.conflict = true
+		return fmt.Errorf("postgres: put profile: %w", errNotYourTurn)
+	case created == nil:
+		return profiles.Errorf(profiles.ENOTFOUND, "domain %q not found", p.DomainName)
 	}
-	t.setTime(&p.CreatedAt, created)
-	t.setTime(&p.LastUpdatedAt, updated)
+	t.setTime(&p.CreatedAt, *created)
+	t.setTime(&p.LastUpdatedAt, *updated)
 	return nil
 }
 
@@ -75,6 +87,7 @@ func (t *tx) DeleteProfile(ctx context.Context, domain, id string) error {
 	if err := t.writable("delete profile"); err != nil {
 		return err
 	}
+	t.wroteProfile(domain, id)
 	tag, err := t.ptx.Exec(ctx, `DELETE FROM profiles WHERE domain = $1 AND id = $2`, domain, id)
 	if err != nil {
 		return t.wrap("delete profile", err)
@@ -98,6 +111,8 @@ func (t *tx) MoveProfileData(ctx context.Context, domain, from, to string) error
 	if from == to {
 		return profiles.Errorf(profiles.EINVALID, "cannot move the data of profile %q to itself", from)
 	}
+	t.wroteProfile(domain, from)
+	t.wroteProfile(domain, to)
 	var fromOK, toOK bool
 	if err := t.ptx.QueryRow(ctx, `SELECT
 			EXISTS (SELECT 1 FROM profiles WHERE domain = $1 AND id = $2),

@@ -59,6 +59,7 @@ func (t *tx) TakeIngestToken(ctx context.Context, domain, profileID string, rate
 	if err := t.writable("take ingest token"); err != nil {
 		return false, err
 	}
+	t.wroteProfile(domain, profileID)
 	tag, err := t.ptx.Exec(ctx, takeIngestTokenSQL, domain, profileID, rate, burst, now.UnixNano(), now.UnixMilli())
 	if err != nil {
 		return false, t.wrap("take ingest token", err)

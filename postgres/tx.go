@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,7 +95,8 @@ const deleteExpiredSQL = `WITH expired AS (
 // serializable runs attempt in a SERIALIZABLE transaction and commits it,
 // again and again while it fails with a serialization failure or a
 // deadlock, up to MaxAttempts times, pausing a random time between
-// attempts that grows with each. attempt gets the store's time at the
+// attempts that grows with each (or waiting for the locks of the profiles
+// the failed attempt wrote, see retryOn). attempt gets the store's time at the
 // start of the attempt and returns its tx (nil if it made none), whose
 // rollback undoes what the attempt wrote into its arguments.
 func (db *DB) serializable(ctx context.Context, op string, attempt func(pgx.Tx, int64) (*tx, error)) error {
@@ -112,13 +114,29 @@ func (db *DB) retry(ctx context.Context, op string, opts pgx.TxOptions, attempt 
 }
 
 // retryOn is retry on the connections of pool.
+//
+// An attempt that fails for a conflict after it wrote profiles (PutProfile,
+// TakeIngestToken, DeleteProfile, MoveProfileData) makes the next ones
+// queue for those profiles: before its BEGIN, an attempt takes a
+// session-level advisory lock on each profile an earlier attempt wrote,
+// and holds them until it ends. Writers of one profile then take turns
+// instead of failing each other again and again (the UPDATE of the
+// profile's row fails every attempt but one that ran at once); and the
+// turn's snapshot, taken after the lock, sees the previous writer's
+// commit. The locks are taken before the transaction, not in it, because
+// a SERIALIZABLE transaction's snapshot is that of its first statement: a
+// lock waited for inside it would leave it a snapshot older than the
+// commit it waited for, and fail it anyway. Only attempts after a conflict
+// lock, so writers that do not meet pay nothing; the locks order writers
+// and never stand in for SERIALIZABLE, which still decides what commits.
 func (db *DB) retryOn(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) error {
 	maxAttempts := db.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
 	}
+	var locks []string
 	for n := 1; ; n++ {
-		conflict, err := db.try(ctx, pool, op, opts, attempt)
+		conflict, wrote, err := db.try(ctx, pool, op, opts, locks, attempt)
 		if err == nil || !conflict {
 			return err
 		}
@@ -128,18 +146,39 @@ func (db *DB) retryOn(ctx context.Context, pool *pgxpool.Pool, op string, opts p
 			return fmt.Errorf("%w: %w (%s: gave up after %d attempts)", busy, err, op, n)
 		}
 		db.Logger.Debug("retrying transaction", "op", op, "attempt", n, "err", err)
+		for _, l := range wrote {
+			if !slices.Contains(locks, l) {
+				locks = append(locks, l)
+			}
+		}
+		if errors.Is(err, errNotYourTurn) {
+			continue // waiting for the lock is the pause
+		}
 		if err := sleep(ctx, backoff(n)); err != nil {
 			return fmt.Errorf("postgres: %s: %w", op, err)
 		}
 	}
 }
 
-// try runs one attempt and reports whether it failed for a conflict with
-// another transaction (and may succeed if tried again).
-func (db *DB) try(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.TxOptions, attempt func(pgx.Tx, int64) (*tx, error)) (conflict bool, err error) {
-	ptx, err := pool.BeginTx(ctx, opts)
+// try runs one attempt, holding the session-level advisory locks named by
+// locks, and reports whether it failed for a conflict with another
+// transaction (and may succeed if tried again), and then the locks of the
+// profiles it wrote (profileLock).
+func (db *DB) try(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.TxOptions, locks []string, attempt func(pgx.Tx, int64) (*tx, error)) (conflict bool, wrote []string, err error) {
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return false, wrap(op, err)
+		return false, nil, wrap(op, err)
+	}
+	defer conn.Release()
+	if len(locks) > 0 {
+		defer unlockAll(ctx, conn)
+		if err := lockAll(ctx, conn, locks); err != nil {
+			return isConflict(err), nil, wrap(op, err)
+		}
+	}
+	ptx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return false, nil, wrap(op, err)
 	}
 	defer ptx.Rollback(context.WithoutCancel(ctx))
 
@@ -148,13 +187,66 @@ func (db *DB) try(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.T
 		err = db.commit(ctx, ptx, op)
 	}
 	if err == nil {
-		return false, nil
+		return false, nil, nil
 	}
 	conflict = isConflict(err) || (t != nil && t.conflict)
 	if conflict && t != nil {
 		t.undoArgs()
+		wrote = t.wrote
 	}
-	return conflict, err
+	return conflict, wrote, err
+}
+
+// lockAll takes the session-level advisory lock of each name, in the order
+// of the names (every session takes them in that order), waiting for each.
+// The key is a hash of the name and the schema, which tells apart the
+// stores of one database; two names of one hash share a lock, which costs
+// waits, not correctness. A deadlock (two hashes in either order) fails
+// with 40P01, a conflict.
+func lockAll(ctx context.Context, conn *pgxpool.Conn, locks []string) error {
+	sorted := slices.Sorted(slices.Values(locks))
+	for _, l := range sorted {
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+advisoryKey(1)+`)`, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unlockAll releases the session's advisory locks (the connections of the
+// pools hold no others), whatever ctx; a connection that cannot is closed,
+// which releases them, rather than go back to the pool holding them.
+func unlockAll(ctx context.Context, conn *pgxpool.Conn) {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock_all()`); err != nil {
+		conn.Conn().Close(uctx)
+	}
+}
+
+// advisoryKey is the SQL expression of the advisory lock key of the lock
+// name in parameter $n: a hash of the name and the schema (lockAll).
+func advisoryKey(n int) string {
+	return fmt.Sprintf(`hashtextextended(COALESCE(current_schema(), '') || '/' || $%d::text, 0)`, n)
+}
+
+// errNotYourTurn is the conflict of a write of a profile whose lock another
+// transaction holds (a writer that queued for it, see retryOn): the
+// attempt is run again once this one holds the lock.
+var errNotYourTurn = errors.New("another transaction holds the profile's turn")
+
+// profileLock names the advisory lock of a profile, for retryOn.
+func profileLock(domain, id string) string {
+	return "profile/" + domain + "/" + id
+}
+
+// wroteProfile notes that the transaction writes profile id of domain: a retry
+// after a conflict waits for its lock (retryOn).
+func (t *tx) wroteProfile(domain, id string) {
+	l := profileLock(domain, id)
+	if !slices.Contains(t.wrote, l) {
+		t.wrote = append(t.wrote, l)
+	}
 }
 
 // commitTimeout bounds a COMMIT, which runs whatever the request's context.
@@ -270,6 +362,9 @@ type tx struct {
 	// undo holds the times that Puts overwrote in their arguments, to
 	// restore them before fn runs again.
 	undo []savedTime
+	// wrote names the locks of the profiles this transaction writes
+	// (profileLock), which its retries take (retryOn).
+	wrote []string
 	// domain is a domain this transaction has seen exist. A Tx neither
 	// creates nor deletes domains, and Update and View see one snapshot,
 	// so notFound need not ask again.
