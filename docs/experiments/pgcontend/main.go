@@ -147,8 +147,8 @@ func opOf(s string) string {
 }
 
 func (r *result) Enabled(context.Context, slog.Level) bool { return true }
-func (r *result) WithAttrs([]slog.Attr) slog.Handler     { return r }
-func (r *result) WithGroup(string) slog.Handler          { return r }
+func (r *result) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *result) WithGroup(string) slog.Handler            { return r }
 
 func measure(ctx context.Context, dsn string, writers, nProfiles, objects int, rate float64) *result {
 	r := &result{reasons: map[string]int{}}
