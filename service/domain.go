@@ -48,7 +48,7 @@ func (s *Service) CreateDomain(ctx context.Context, d *profiles.Domain) (*profil
 	}
 	now := s.now()
 	d.CreatedAt, d.LastUpdatedAt = now, now
-	setStatuses(d)
+	setStatuses(d, nil)
 	err := s.Store.CreateDomain(ctx, d, s.maxDomains())
 	if profiles.ErrorCode(err) == profiles.ECONFLICT {
 		// A domain of that name being deleted: its purge finishes
@@ -104,6 +104,11 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 	defer s.crypt.forget(name)
 	defer s.domains.forget(name)
 	d, err := s.Store.UpdateDomain(ctx, name, func(d *profiles.Domain) error {
+		var prev *profiles.RuleBasedMatchingSettings
+		if d.RuleBasedMatching != nil {
+			c := *d.RuleBasedMatching
+			prev = &c
+		}
 		if upd.DefaultExpirationDays != nil {
 			d.DefaultExpirationDays = *upd.DefaultExpirationDays
 		}
@@ -137,7 +142,7 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 		if err := validateSettings(d); err != nil {
 			return err
 		}
-		setStatuses(d)
+		setStatuses(d, prev)
 		d.LastUpdatedAt = s.now()
 		return nil
 	})
@@ -331,14 +336,25 @@ func validateTags(tags map[string]string) error {
 	return nil
 }
 
-// setStatuses fills the fields the service owns: a rule-based matching that
-// is on is ACTIVE (a new configuration applies to the next ingestion).
-func setStatuses(d *profiles.Domain) {
-	if r := d.RuleBasedMatching; r != nil {
+// setStatuses fills the fields the service owns, from the domain's
+// previous rule-based settings (nil for a new domain): a rule-based
+// matching that is on is ACTIVE (match groups are computed when asked),
+// but one that merges (rulemerge.go) is PENDING from a change of its
+// settings until the sweep's first merge pass under them (which makes it
+// IN_PROGRESS, then ACTIVE); settings sent again unchanged keep the
+// status.
+func setStatuses(d *profiles.Domain, prev *profiles.RuleBasedMatchingSettings) {
+	r := d.RuleBasedMatching
+	switch {
+	case r == nil:
+	case !r.Enabled:
 		r.Status = ""
-		if r.Enabled {
-			r.Status = "ACTIVE"
-		}
+	case ruleMergeLevel(r) == 0:
+		r.Status = "ACTIVE"
+	case prev != nil && prev.Status != "" && ruleSettingsKey(d.CreatedAt, prev) == ruleSettingsKey(d.CreatedAt, r):
+		r.Status = prev.Status
+	default:
+		r.Status = "PENDING"
 	}
 }
 

@@ -608,38 +608,52 @@ func (s *Service) autoMerge(ctx context.Context, domain string, groups []profile
 		}
 		for _, set := range mergeSets(ps, am) {
 			main, sources := resolveConflicts(set, am.ConflictResolution)
-			var others []string
-			for _, p := range set {
-				if p.ID != main {
-					others = append(others, p.ID)
-				}
-			}
-			for len(others) > 0 {
-				batch := others[:min(len(others), MaxMergedProfiles)]
-				others = others[len(batch):]
-				expect := map[string]time.Time{}
-				for _, p := range set {
-					if (p.ID == main || slices.Contains(batch, p.ID)) && !p.LastUpdatedAt.IsZero() {
-						expect[p.ID] = p.LastUpdatedAt
-					}
-				}
-				if err := s.mergeProfiles(ctx, domain, main, batch, sourcesIn(sources, main, batch), expect); err != nil {
-					s.Logger.Warn("identity resolution: merge failed", "domain", domain, "match", g.MatchID, "err", err)
-					failed++
-					break
-				}
-				merged += int64(len(batch))
-				// The main profile changed with the merge: the next
-				// batch does not expect its time.
-				for _, p := range set {
-					if p.ID == main {
-						p.LastUpdatedAt = time.Time{}
-					}
-				}
+			n, err := s.mergeSet(ctx, domain, main, set, sources)
+			merged += n
+			if err != nil {
+				s.Logger.Warn("identity resolution: merge failed", "domain", domain, "match", g.MatchID, "err", err)
+				failed++
 			}
 		}
 	}
 	return merged, failed, nil
+}
+
+// mergeSet merges the profiles of set into the one of id main, at most
+// MaxMergedProfiles a call (mergeProfiles), each call only if its profiles
+// still have the LastUpdatedAt of set (set is changed: the main profile's
+// time is cleared after the first call). It returns how many profiles it
+// merged, and the error that stopped it.
+func (s *Service) mergeSet(ctx context.Context, domain, main string, set []*profiles.Profile, sources map[string]string) (int64, error) {
+	var others []string
+	for _, p := range set {
+		if p.ID != main {
+			others = append(others, p.ID)
+		}
+	}
+	var merged int64
+	for len(others) > 0 {
+		batch := others[:min(len(others), MaxMergedProfiles)]
+		others = others[len(batch):]
+		expect := map[string]time.Time{}
+		for _, p := range set {
+			if (p.ID == main || slices.Contains(batch, p.ID)) && !p.LastUpdatedAt.IsZero() {
+				expect[p.ID] = p.LastUpdatedAt
+			}
+		}
+		if err := s.mergeProfiles(ctx, domain, main, batch, sourcesIn(sources, main, batch), expectUpdated(expect)); err != nil {
+			return merged, err
+		}
+		merged += int64(len(batch))
+		// The main profile changed with the merge: the next
+		// batch does not expect its time.
+		for _, p := range set {
+			if p.ID == main {
+				p.LastUpdatedAt = time.Time{}
+			}
+		}
+	}
+	return merged, nil
 }
 
 // sourcesIn keeps the field sources of the main profile and of batch.
@@ -662,6 +676,13 @@ func resolveConflicts(set []*profiles.Profile, cr *profiles.ConflictResolution) 
 	main := slices.MaxFunc(set, func(a, b *profiles.Profile) int {
 		return cmp.Or(a.LastUpdatedAt.Compare(b.LastUpdatedAt), cmp.Compare(b.ID, a.ID))
 	})
+	return main.ID, conflictSources(set, main.ID, cr)
+}
+
+// conflictSources returns, for each field group of the profiles of a merge
+// set, the profile whose value wins under cr (see resolveConflicts); on a
+// tie, the main profile's.
+func conflictSources(set []*profiles.Profile, mainID string, cr *profiles.ConflictResolution) map[string]string {
 	source := ""
 	if cr != nil && cr.ConflictResolvingModel == "SOURCE" {
 		source = cr.SourceName
@@ -684,7 +705,7 @@ func resolveConflicts(set []*profiles.Profile, cr *profiles.ConflictResolution) 
 				at, fromSrc = src.UpdatedAt, source != "" && src.ObjectType == source
 			}
 			cur := best[g]
-			better := !cur.assigned || fromSrc && !cur.fromSrc || fromSrc == cur.fromSrc && (at.After(cur.updated) || at.Equal(cur.updated) && p.ID == main.ID)
+			better := !cur.assigned || fromSrc && !cur.fromSrc || fromSrc == cur.fromSrc && (at.After(cur.updated) || at.Equal(cur.updated) && p.ID == mainID)
 			if better {
 				best[g] = pick{id: p.ID, fromSrc: fromSrc, updated: at, assigned: true}
 			}
@@ -694,7 +715,7 @@ func resolveConflicts(set []*profiles.Profile, cr *profiles.ConflictResolution) 
 	for g, b := range best {
 		sources[g] = b.id
 	}
-	return main.ID, sources
+	return sources
 }
 
 // identityFeatures are what a job compares of a profile, normalised.

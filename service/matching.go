@@ -221,6 +221,25 @@ func (s *Service) matchGroups(ctx context.Context, domain string) ([]*profiles.S
 	if m := s.matches.get(domain, string(rulesKey), now); m != nil {
 		return m.groups, m.byProfile, nil
 	}
+	groups, byProfile, err := s.computeMatchGroups(ctx, domain, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.matches.put(domain, &matchSet{at: now, rules: string(rulesKey), groups: groups, byProfile: byProfile})
+	return groups, byProfile, nil
+}
+
+// forget drops the domain's match groups (its profiles merged).
+func (c *matchCache) forget(domain string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.sets, domain)
+}
+
+// computeMatchGroups reads every profile of the domain and returns its
+// match groups under r, sorted by match id, the group of each grouped
+// profile.
+func (s *Service) computeMatchGroups(ctx context.Context, domain string, r *profiles.RuleBasedMatchingSettings) ([]*profiles.SimilarProfiles, map[string]*profiles.SimilarProfiles, error) {
 	levels := r.MatchingRules
 	if m := r.MaxAllowedRuleLevelForMatching; m != nil && *m > 0 && *m < len(levels) {
 		levels = levels[:*m]
@@ -228,7 +247,7 @@ func (s *Service) matchGroups(ctx context.Context, domain string) ([]*profiles.S
 	// Every profile's values for every level.
 	var ids []string
 	var tuples [][][]string // [profile][level] -> the level's value tuples
-	err = s.eachProfile(ctx, domain, func(_ profiles.Tx, p *profiles.Profile) error {
+	err := s.eachProfile(ctx, domain, func(_ profiles.Tx, p *profiles.Profile) error {
 		ids = append(ids, p.ID)
 		t := make([][]string, len(levels))
 		for l, rule := range levels {
@@ -281,7 +300,6 @@ func (s *Service) matchGroups(ctx context.Context, domain string) ([]*profiles.S
 		}
 	}
 	slices.SortFunc(groups, func(a, b *profiles.SimilarProfiles) int { return cmp.Compare(a.MatchID, b.MatchID) })
-	s.matches.put(domain, &matchSet{at: now, rules: string(rulesKey), groups: groups, byProfile: byProfile})
 	return groups, byProfile, nil
 }
 

@@ -18,14 +18,31 @@ func (s *Service) MergeProfiles(ctx context.Context, domain, mainID string, merg
 }
 
 // errChangedSinceRead fails a merge whose profiles changed since the
-// caller read them (mergeProfiles' expect).
+// caller read them (mergeProfiles' decide).
 var errChangedSinceRead = profiles.Errorf(profiles.ECONFLICT, "A profile changed since it was read for this merge.")
 
-// mergeProfiles is MergeProfiles that, when expect is set, merges only if
-// every profile it names still has that LastUpdatedAt in the merge's
-// transaction (else errChangedSinceRead): the caller decided the merge on
-// what it read.
-func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merged []string, fieldSources map[string]string, expect map[string]time.Time) error {
+// mergeDecision decides, in the merge's transaction, on the profiles as
+// it reads them (by id, the main one too), whether the merge goes on (an
+// error stops it) and with which field sources (nil: those given).
+type mergeDecision func(byID map[string]*profiles.Profile) (map[string]string, error)
+
+// expectUpdated is a mergeDecision that merges only if every profile
+// expect names still has that LastUpdatedAt (else errChangedSinceRead):
+// the caller decided the merge on what it read.
+func expectUpdated(expect map[string]time.Time) mergeDecision {
+	return func(byID map[string]*profiles.Profile) (map[string]string, error) {
+		for id, at := range expect {
+			if p := byID[id]; p == nil || !p.LastUpdatedAt.Equal(at) {
+				return nil, errChangedSinceRead
+			}
+		}
+		return nil, nil
+	}
+}
+
+// mergeProfiles is MergeProfiles that, when decide is set, lets it stop
+// the merge or choose the field sources in the merge's transaction.
+func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merged []string, fieldSources map[string]string, decide mergeDecision) error {
 	if len(merged) == 0 || len(merged) > MaxMergedProfiles {
 		return profiles.Errorf(profiles.EINVALID, "ProfileIdsToBeMerged must hold 1 to %d profile ids.", MaxMergedProfiles)
 	}
@@ -67,12 +84,17 @@ func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merg
 			others = append(others, p)
 		}
 
-		for id, at := range expect {
-			if p := byID[id]; p == nil || !p.LastUpdatedAt.Equal(at) {
-				return errChangedSinceRead
+		sources := fieldSources
+		if decide != nil {
+			fs, err := decide(byID)
+			if err != nil {
+				return err
+			}
+			if fs != nil {
+				sources = fs
 			}
 		}
-		result := mergeFields(main, others, byID, fieldSources)
+		result := mergeFields(main, others, byID, sources)
 		// The standard keys of every profile's own fields stay with the
 		// main profile, whichever values it keeps: the main profile's too,
 		// when FieldSourceProfileIds chose another profile's.

@@ -26,6 +26,9 @@ type Metrics struct {
 	// as this node starts and finishes them).
 	purgedRows prometheus.Counter
 	purges     prometheus.Gauge
+	// ruleMerges counts rule-based merging's results: profiles merged
+	// into others, groups whose merge failed.
+	ruleMerges *prometheus.CounterVec
 }
 
 // NewMetrics registers the service's metrics with reg.
@@ -59,8 +62,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "openprofiles_domain_purges_pending",
 			Help: "Deleted domains whose data is still being removed (as the last sweep of this node found them, and as this node starts and finishes removals).",
 		}),
+		ruleMerges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "openprofiles_rule_merges_total",
+			Help: "Rule-based merging (RuleBasedMatching.MaxAllowedRuleLevelForMerging), by result: merged (profiles merged into the profile of their match group that stays), failed (merges of a group refused or stopped, tried again at the next pass).",
+		}, []string{"result"}),
 	}
-	reg.MustRegister(m.ingested, m.deadLetters, m.dataKeys, m.streamClaims, m.eventsClaimed, m.purgedRows, m.purges)
+	reg.MustRegister(m.ingested, m.deadLetters, m.dataKeys, m.streamClaims, m.eventsClaimed, m.purgedRows, m.purges, m.ruleMerges)
 	return m
 }
 
@@ -102,6 +109,20 @@ func (m *Metrics) purgeDone() {
 func (m *Metrics) purgesPending(n int) {
 	if m != nil {
 		m.purges.Set(float64(n))
+	}
+}
+
+// ruleMerged counts profiles rule-based merging merged into others.
+func (m *Metrics) ruleMerged(n int64) {
+	if m != nil && n > 0 {
+		m.ruleMerges.WithLabelValues("merged").Add(float64(n))
+	}
+}
+
+// ruleMergeFailed counts a group rule-based merging did not merge.
+func (m *Metrics) ruleMergeFailed() {
+	if m != nil {
+		m.ruleMerges.WithLabelValues("failed").Inc()
 	}
 }
 

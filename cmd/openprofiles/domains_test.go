@@ -108,7 +108,9 @@ func TestDomain_CRUD(t *testing.T) {
 			MaxAllowedRuleLevelForMerging:  in.RuleBasedMatching.MaxAllowedRuleLevelForMerging,
 			AttributeTypesSelector:         in.RuleBasedMatching.AttributeTypesSelector,
 			ConflictResolution:             in.RuleBasedMatching.ConflictResolution,
-			Status:                         types.RuleBasedMatchingStatusActive,
+			// Merging is set: PENDING until the sweep's first merge pass
+			// (a minute away).
+			Status: types.RuleBasedMatchingStatusPending,
 		},
 		DataStore: &types.DataStoreResponse{Enabled: aws.Bool(true)},
 	}

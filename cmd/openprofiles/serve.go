@@ -424,6 +424,7 @@ func (m *Main) Open() error {
 	}()
 	m.Service.StartEventDelivery()
 	m.Service.StartIdentityResolution(c.SweepInterval)
+	m.Service.StartRuleMerges(c.SweepInterval)
 	m.Service.StartRecommenderTraining(c.SweepInterval)
 	m.Service.StartWorkflows(c.SweepInterval)
 	m.Service.StartTypeScrubs(c.SweepInterval)

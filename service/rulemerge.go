@@ -1,0 +1,396 @@
+package service
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/openprofiles/profiles"
+)
+
+// Rule-based merging: with RuleBasedMatching enabled and
+// MaxAllowedRuleLevelForMerging set, the sweep of any node
+// (StartRuleMerges) runs a merge pass on the domain once an interval: it
+// computes the match groups from every profile, as ListRuleBasedMatches
+// does (computeMatchGroups), and merges each group of a rule level at most
+// MaxAllowedRuleLevelForMerging (and MaxAllowedRuleLevelForMatching) into
+// one profile, through mergeProfiles, as MergeProfiles does: keys, objects
+// and history move the same way, and its refusals (a merged profile over
+// the object limits) leave the group unmerged (logged; the next pass tries
+// again).
+//
+//   - The profile that stays is the group's oldest (CreatedAt, then the
+//     smallest id): the id known longest (kept by other systems, contact
+//     history) goes on naming the customer, and a profile that joins a
+//     group later merges into the same one.
+//   - Each field (an address with its parts) takes the value that
+//     ConflictResolution chooses (conflictSources): RECENCY (the default)
+//     the value updated last, by its object's time when ingested, else by
+//     its profile's LastUpdatedAt; SOURCE the value set by an object of
+//     type SourceName, and by recency among several such values or when
+//     none has one.
+//   - Each merge decides in its own transaction, on the profiles as they
+//     are then (mergeGroup): they must still be linked by the group's
+//     rule (ingestion may have changed them since the pass read them; if
+//     not, the group waits for the next pass), and fields are resolved on
+//     their values of then. Objects ingested meanwhile into a merged
+//     profile move with it (the merge's transaction orders them, as for
+//     MergeProfiles); one that comes after finds the profile that stays
+//     by the merged profile's keys.
+//   - One node at a time runs a domain's pass: it holds a lease in the
+//     domain's ConfigRuleMerge config, renewed as it goes; the config also
+//     records when the last pass ended, so that a pass runs once an
+//     interval whatever the number of nodes, and at once when the rules
+//     change.
+//   - RuleBasedMatching.Status: with merging set, PENDING from the change
+//     of the rules (UpdateDomain, CreateDomain) to the first pass under
+//     them, IN_PROGRESS during that pass, ACTIVE once it ended. Without
+//     merging, matching is computed when asked: ACTIVE as soon as enabled.
+
+// ruleMergeLease is how long a domain's pass is left to the node that
+// holds it; the pass renews it at half of that.
+const ruleMergeLease = 10 * time.Minute
+
+// ruleMergeConfig names the one ConfigRuleMerge config of a domain.
+const ruleMergeConfig = "state"
+
+// ruleMergeDoc is what the ConfigRuleMerge config holds.
+type ruleMergeDoc struct {
+	Rules      string    `json:"rules,omitempty"`      // the settings (ruleSettingsKey) of the last pass that ended
+	NextAfter  time.Time `json:"nextAfter,omitzero"`   // no pass under the same settings before then
+	LeaseUntil time.Time `json:"leaseUntil,omitzero"`  // held by a node until then
+	LastMerged int64     `json:"lastMerged,omitempty"` // profiles the last pass merged into others
+}
+
+var (
+	errRuleMergeTaken  = errors.New("rule-based merging held by another node")
+	errRuleMergeNotDue = errors.New("rule-based merging not due")
+)
+
+// ruleMergeLevel returns the highest rule level whose groups merge (0:
+// none).
+func ruleMergeLevel(r *profiles.RuleBasedMatchingSettings) int {
+	if r == nil || !r.Enabled || len(r.MatchingRules) == 0 || r.MaxAllowedRuleLevelForMerging == nil || *r.MaxAllowedRuleLevelForMerging <= 0 {
+		return 0
+	}
+	level := min(*r.MaxAllowedRuleLevelForMerging, len(r.MatchingRules))
+	if m := r.MaxAllowedRuleLevelForMatching; m != nil && *m > 0 {
+		level = min(level, *m)
+	}
+	return level
+}
+
+// ruleSettingsKey names the rule-based settings of a domain, its Status
+// left out, and its creation (a domain made again is another domain).
+func ruleSettingsKey(created time.Time, r *profiles.RuleBasedMatchingSettings) string {
+	var c profiles.RuleBasedMatchingSettings
+	if r != nil {
+		c = *r
+		c.Status = ""
+	}
+	b, _ := json.Marshal(struct {
+		Created time.Time
+		Rules   profiles.RuleBasedMatchingSettings
+	}{created, c})
+	return string(b)
+}
+
+// StartRuleMerges runs rule-based merge passes every interval in the
+// background, until Close.
+func (s *Service) StartRuleMerges(interval time.Duration) {
+	s.runEvery(interval, "rule-based merging", func(ctx context.Context) (int, error) {
+		return s.RunRuleMerges(ctx, interval)
+	})
+}
+
+// RunRuleMerges runs the merge pass of every domain that merges by rules
+// and is due (its last pass under the same settings ended at least gap
+// ago, and no node holds it), and returns how many passes it ran.
+func (s *Service) RunRuleMerges(ctx context.Context, gap time.Duration) (int, error) {
+	return s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
+		if ruleMergeLevel(d.RuleBasedMatching) == 0 {
+			return 0, nil
+		}
+		ran, err := s.ruleMergeDomain(ctx, d.Name, gap)
+		if err != nil && ctx.Err() == nil {
+			// Logged: the other domains go on.
+			s.Logger.Error("rule-based merging", "domain", d.Name, "err", err)
+		}
+		if ran {
+			return 1, nil
+		}
+		return 0, ctx.Err()
+	})
+}
+
+// ruleMergeDomain runs one merge pass of the domain if it is due and no
+// other node holds it, and reports whether it ran.
+func (s *Service) ruleMergeDomain(ctx context.Context, domain string, gap time.Duration) (bool, error) {
+	d, err := s.Store.FindDomain(ctx, domain) // as it is now, not as listed
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	level := ruleMergeLevel(d.RuleBasedMatching)
+	if level == 0 {
+		return false, nil
+	}
+	key := ruleSettingsKey(d.CreatedAt, d.RuleBasedMatching)
+	lease, ok, err := s.claimRuleMerge(ctx, domain, key)
+	if !ok || err != nil {
+		return false, err
+	}
+	s.setRuleStatus(ctx, domain, key, "PENDING", "IN_PROGRESS")
+	merged, failed, err := s.ruleMergePass(ctx, d, level, key, &lease)
+	if merged > 0 {
+		s.matches.forget(domain)
+	}
+	if merged > 0 || failed > 0 {
+		s.Logger.Info("rule-based merging: pass ended", "domain", domain, "profiles_merged", merged, "groups_not_merged", failed)
+	}
+	if err != nil {
+		s.releaseRuleMerge(context.WithoutCancel(ctx), domain, lease, nil)
+		if errors.Is(err, errRuleMergeTaken) {
+			return true, nil // the settings changed, or another node took over
+		}
+		return true, err
+	}
+	s.releaseRuleMerge(context.WithoutCancel(ctx), domain, lease, &ruleMergeDoc{Rules: key, NextAfter: s.now().Add(gap), LastMerged: merged})
+	s.setRuleStatus(context.WithoutCancel(ctx), domain, key, "IN_PROGRESS", "ACTIVE")
+	return true, nil
+}
+
+// claimRuleMerge takes the domain's lease, unless another node holds it
+// or the last pass under the settings of key ended less than its gap ago.
+func (s *Service) claimRuleMerge(ctx context.Context, domain, key string) (time.Time, bool, error) {
+	now := s.now()
+	lease := now.Add(ruleMergeLease)
+	if s.Configs == nil {
+		return lease, true, nil
+	}
+	_, err := changeDoc(ctx, s.Configs, domain, profiles.ConfigRuleMerge, ruleMergeConfig, func(d *ruleMergeDoc) error {
+		switch {
+		case d.LeaseUntil.After(now):
+			return errRuleMergeTaken
+		case d.Rules == key && now.Before(d.NextAfter):
+			return errRuleMergeNotDue
+		}
+		d.LeaseUntil = lease
+		return nil
+	})
+	switch {
+	case err == nil:
+		return lease, true, nil
+	case errors.Is(err, errRuleMergeTaken), errors.Is(err, errRuleMergeNotDue):
+		return time.Time{}, false, nil
+	case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+		data, _ := json.Marshal(ruleMergeDoc{LeaseUntil: lease})
+		err := s.Configs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigRuleMerge, Name: ruleMergeConfig, Data: data}, 0)
+		switch profiles.ErrorCode(err) {
+		case "":
+			return lease, true, nil
+		case profiles.ECONFLICT, profiles.ENOTFOUND:
+			return time.Time{}, false, nil // another node made it first; or the domain is gone
+		}
+		return time.Time{}, false, err
+	}
+	return time.Time{}, false, err
+}
+
+// renewRuleMerge extends the lease if this node still holds it
+// (errRuleMergeTaken if not).
+func (s *Service) renewRuleMerge(ctx context.Context, domain string, lease *time.Time) error {
+	if s.Configs == nil {
+		return nil
+	}
+	next := s.now().Add(ruleMergeLease)
+	_, err := changeDoc(ctx, s.Configs, domain, profiles.ConfigRuleMerge, ruleMergeConfig, func(d *ruleMergeDoc) error {
+		if !d.LeaseUntil.Equal(*lease) {
+			return errRuleMergeTaken
+		}
+		d.LeaseUntil = next
+		return nil
+	})
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return errRuleMergeTaken
+	} else if err != nil {
+		return err
+	}
+	*lease = next
+	return nil
+}
+
+// releaseRuleMerge gives the lease up if this node still holds it and,
+// with done, records the pass that ended. A failure is logged: the lease
+// runs out.
+func (s *Service) releaseRuleMerge(ctx context.Context, domain string, lease time.Time, done *ruleMergeDoc) {
+	if s.Configs == nil {
+		return
+	}
+	_, err := changeDoc(ctx, s.Configs, domain, profiles.ConfigRuleMerge, ruleMergeConfig, func(d *ruleMergeDoc) error {
+		if !d.LeaseUntil.Equal(lease) {
+			return errRuleMergeTaken
+		}
+		if done != nil {
+			*d = *done
+		}
+		d.LeaseUntil = time.Time{}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errRuleMergeTaken) && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		s.Logger.Warn("rule-based merging: give the lease up", "domain", domain, "err", err)
+	}
+}
+
+// setRuleStatus sets RuleBasedMatching.Status to to if it is from and the
+// settings are still those of key. A failure is logged.
+func (s *Service) setRuleStatus(ctx context.Context, domain, key, from, to string) {
+	errSame := errors.New("no change")
+	_, err := s.Store.UpdateDomain(ctx, domain, func(d *profiles.Domain) error {
+		r := d.RuleBasedMatching
+		if r == nil || r.Status != from || ruleSettingsKey(d.CreatedAt, r) != key {
+			return errSame
+		}
+		r.Status = to
+		return nil
+	})
+	if err != nil && !errors.Is(err, errSame) && profiles.ErrorCode(err) != profiles.ENOTFOUND && ctx.Err() == nil {
+		s.Logger.Warn("rule-based merging: set the status", "domain", domain, "status", to, "err", err)
+	}
+}
+
+// ruleMergePass merges the domain's match groups of rule levels up to
+// level, and returns how many profiles it merged into others and how many
+// groups it left unmerged (changed meanwhile, or refused). It stops with
+// errRuleMergeTaken when the settings change or the lease is lost.
+func (s *Service) ruleMergePass(ctx context.Context, d *profiles.Domain, level int, key string, lease *time.Time) (int64, int, error) {
+	r := d.RuleBasedMatching
+	groups, _, err := s.computeMatchGroups(ctx, d.Name, r)
+	if err != nil {
+		return 0, 0, err
+	}
+	var merged int64
+	failed := 0
+	renewed := s.now()
+	for _, g := range groups {
+		if g.RuleLevel > level {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return merged, failed, err
+		}
+		// The settings of now: a merge cannot be undone.
+		cur, err := s.Store.FindDomain(ctx, d.Name)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return merged, failed, errRuleMergeTaken
+		} else if err != nil {
+			return merged, failed, err
+		}
+		if ruleSettingsKey(cur.CreatedAt, cur.RuleBasedMatching) != key {
+			return merged, failed, errRuleMergeTaken
+		}
+		if s.now().Sub(renewed) > ruleMergeLease/2 {
+			if err := s.renewRuleMerge(ctx, d.Name, lease); err != nil {
+				return merged, failed, err
+			}
+			renewed = s.now()
+		}
+		var set []*profiles.Profile
+		err = s.view(ctx, d.Name, func(tx profiles.Tx) error {
+			set = set[:0]
+			for _, id := range g.ProfileIDs {
+				p, err := tx.FindProfile(ctx, d.Name, id)
+				if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+					continue // merged or deleted meanwhile
+				} else if err != nil {
+					return err
+				}
+				set = append(set, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return merged, failed, err
+		}
+		if len(set) < 2 {
+			continue
+		}
+		main := slices.MinFunc(set, func(a, b *profiles.Profile) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+		})
+		n, err := s.mergeGroup(ctx, d.Name, main.ID, set, r, g.RuleLevel)
+		merged += n
+		s.Metrics.ruleMerged(n)
+		if err != nil {
+			if ctx.Err() != nil {
+				return merged, failed, ctx.Err()
+			}
+			failed++
+			s.Metrics.ruleMergeFailed()
+			s.Logger.Warn("rule-based merging: a group was not merged; the next pass tries again", "domain", d.Name, "match", g.MatchID, "rule_level", g.RuleLevel, "main", main.ID, "err", err)
+			continue
+		}
+		s.Logger.Info("rule-based merging: profiles merged", "domain", d.Name, "match", g.MatchID, "rule_level", g.RuleLevel, "main", main.ID, "merged", n)
+	}
+	return merged, failed, nil
+}
+
+// mergeGroup merges the profiles of set into the one of id main, at most
+// MaxMergedProfiles a call, and returns how many it merged. Each call
+// decides in its transaction, on the profiles as they are then: it merges
+// only if they are still linked by the rule of level (ingestion may have
+// changed them since the pass read them; else errChangedSinceRead), and
+// resolves the fields' conflicts on their values of then.
+func (s *Service) mergeGroup(ctx context.Context, domain, main string, set []*profiles.Profile, r *profiles.RuleBasedMatchingSettings, level int) (int64, error) {
+	var others []string
+	for _, p := range set {
+		if p.ID != main {
+			others = append(others, p.ID)
+		}
+	}
+	rule := r.MatchingRules[level-1]
+	decide := func(byID map[string]*profiles.Profile) (map[string]string, error) {
+		ps := slices.Collect(maps.Values(byID))
+		if !linked(ps, rule, r.AttributeTypesSelector) {
+			return nil, errChangedSinceRead
+		}
+		return conflictSources(ps, main, r.ConflictResolution), nil
+	}
+	var merged int64
+	for len(others) > 0 {
+		batch := others[:min(len(others), MaxMergedProfiles)]
+		others = others[len(batch):]
+		if err := s.mergeProfiles(ctx, domain, main, batch, nil, decide); err != nil {
+			return merged, err
+		}
+		merged += int64(len(batch))
+	}
+	return merged, nil
+}
+
+// linked reports whether the profiles are one set under rule: each shares
+// the rule's values with another, and through them with all.
+func linked(ps []*profiles.Profile, rule []string, sel *profiles.AttributeTypesSelector) bool {
+	sets := unionFind{}
+	first := map[string]int{} // tuple -> the first profile that has it
+	for i, p := range ps {
+		for _, t := range ruleTuples(p, rule, sel) {
+			if j, ok := first[t]; ok {
+				sets.union(i, j)
+			} else {
+				first[t] = i
+			}
+		}
+	}
+	for i := range ps {
+		if sets.find(i) != sets.find(0) {
+			return false
+		}
+	}
+	return true
+}
