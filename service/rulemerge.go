@@ -146,6 +146,7 @@ func (s *Service) ruleMergeDomain(ctx context.Context, domain string, gap time.D
 		return false, err
 	}
 	s.setRuleStatus(ctx, domain, key, "PENDING", "IN_PROGRESS")
+	started := s.now()
 	merged, failed, err := s.ruleMergePass(ctx, d, level, key, &lease)
 	if merged > 0 {
 		s.matches.forget(domain)
@@ -160,9 +161,20 @@ func (s *Service) ruleMergeDomain(ctx context.Context, domain string, gap time.D
 		}
 		return true, err
 	}
-	s.releaseRuleMerge(context.WithoutCancel(ctx), domain, lease, &ruleMergeDoc{Rules: key, NextAfter: s.now().Add(gap), LastMerged: merged})
+	ended := s.now()
+	s.releaseRuleMerge(context.WithoutCancel(ctx), domain, lease, &ruleMergeDoc{Rules: key, NextAfter: ended.Add(ruleMergeGap(gap, ended.Sub(started))), LastMerged: merged})
 	s.setRuleStatus(context.WithoutCancel(ctx), domain, key, "IN_PROGRESS", "ACTIVE")
 	return true, nil
+}
+
+// ruleMergeGap is the time from the end of a pass that took took to the
+// next pass of its domain: the sweep's interval, or nine times the pass,
+// whichever is longer. A pass reads every profile of the domain; a large
+// domain's passes then take a tenth of the time at most (a million
+// profiles, passes of some tens of seconds: one every few minutes) instead
+// of running back to back.
+func ruleMergeGap(interval, took time.Duration) time.Duration {
+	return max(interval, 9*took)
 }
 
 // claimRuleMerge takes the domain's lease, unless another node holds it
