@@ -39,36 +39,58 @@ func (s *Service) domainQueue(ctx context.Context, domain string) (string, error
 }
 
 // take receives up to max messages of the queue of domain, hiding them for
-// the hold (deadLetterHold). The caller hands back those it keeps with release. A
-// message is a dead letter of the domain (entry.Letter) only if it names
-// the domain: a queue may serve several domains, and anyone who may send
-// to it may write any message; the others are left as foreign messages.
-func (s *Service) take(ctx context.Context, domain, url string, max int) ([]taken, error) {
+// the hold (deadLetterHold). The caller hands back those it keeps with release
+// (h.release when h is set). A message is a dead letter of the domain
+// (entry.Letter) only if it names the domain: a queue may serve several
+// domains, and anyone who may send to it may write any message; the others
+// are left as foreign messages.
+//
+// With h set, each batch is added to h as soon as it is received, so that
+// the holds of the first batches are renewed while the rest of a long
+// queue is received (which may itself take longer than a hold). A caller
+// whose ctx ends midway gets its error, and every message received so far
+// is handed back at once.
+func (s *Service) take(ctx context.Context, domain, url string, max int, h *holder) ([]taken, error) {
 	var out []taken
 	seen := map[string]bool{}
-	for len(out) < max {
-		msgs, err := s.Queues.Receive(ctx, url, min(10, max-len(out)), 0, s.deadLetterHold())
-		if err != nil {
+	giveBack := func() {
+		if h != nil {
+			h.release(context.WithoutCancel(ctx), out)
+		} else {
 			s.release(context.WithoutCancel(ctx), url, out)
+		}
+	}
+	for len(out) < max {
+		if err := ctx.Err(); err != nil {
+			giveBack()
 			return nil, err
 		}
-		fresh := 0
+		since := time.Now()
+		msgs, err := s.Queues.Receive(ctx, url, min(10, max-len(out)), 0, s.deadLetterHold())
+		if err != nil {
+			giveBack()
+			return nil, err
+		}
+		var batch []taken
 		for _, m := range msgs {
 			if seen[m.ID] {
 				continue
 			}
 			seen[m.ID] = true
-			fresh++
 			e := &profiles.DeadLetterEntry{ID: m.ID, SentAt: m.SentAt, ReceiveCount: m.ReceiveCount, Body: m.Body}
 			var dl profiles.DeadLetter
 			if json.Unmarshal([]byte(m.Body), &dl) == nil && dl.DomainName == domain {
 				e.Letter = &dl
 			}
-			out = append(out, taken{msg: m, entry: e})
+			batch = append(batch, taken{msg: m, entry: e})
 		}
-		if fresh == 0 {
+		if len(batch) == 0 {
 			break
 		}
+		if h != nil {
+			h.add(batch, since)
+		}
+		out = append(out, batch...)
 	}
 	return out, nil
 }
@@ -97,7 +119,7 @@ func (s *Service) ListDeadLetters(ctx context.Context, domain string, max int) (
 	if err != nil {
 		return nil, err
 	}
-	ts, err := s.take(ctx, domain, url, max)
+	ts, err := s.take(ctx, domain, url, max, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -114,19 +136,21 @@ func (s *Service) ListDeadLetters(ctx context.Context, domain string, max int) (
 // the caller put objects of (nil: all). Each ingested one is deleted; each
 // that fails again is replaced by a message with one more attempt and the
 // new error. Messages that are not the domain's dead letters, and letters
-// allow refuses (counted in refused), are left alone.
+// allow refuses (counted in refused), are left alone. If ctx ends midway
+// (the console's request), the letters not done with are handed back
+// (visible again at once, as they were) and ctx's error is returned.
 func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []string, allow func(objectType string) error) (replayed, failed, refused int, err error) {
 	url, err := s.domainQueue(ctx, domain)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	since := time.Now()
-	ts, err := s.take(ctx, domain, url, maxDeadLetterScan)
+	// Held until the replay is done with them, however long it takes,
+	// from the first batch received on.
+	h := s.holdTaken(ctx, url, nil, time.Now())
+	ts, err := s.take(ctx, domain, url, maxDeadLetterScan, h)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	// Held until the replay is done with them, however long it takes.
-	h := s.holdTaken(ctx, url, ts, since)
 	var keep []taken
 	gone := map[string]bool{} // the IDs of the messages deleted
 	for i, t := range ts {
@@ -134,8 +158,9 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			keep = append(keep, t)
 			continue
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil { // the request ended (the browser closed): the rest handed back
 			keep = append(keep, ts[i:]...)
+			err = ctx.Err()
 			break
 		}
 		dl := t.entry.Letter
@@ -152,6 +177,13 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 		obj, kept, perr := s.wholeObject(ctx, dl)
 		if perr == nil {
 			_, perr = s.PutProfileObject(ctx, dl.DomainName, dl.ObjectTypeName, obj)
+		}
+		if perr != nil && ctx.Err() != nil {
+			// Not ingested because the request ended midway: the letter
+			// has not failed again, and is handed back as it is.
+			keep = append(keep, ts[i:]...)
+			err = ctx.Err()
+			break
 		}
 		if perr != nil {
 			failed++
@@ -178,7 +210,10 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 			continue
 		}
 		if err := s.Queues.Delete(ctx, url, t.msg.ReceiptHandle); err != nil {
-			h.release(context.WithoutCancel(ctx), append(keep, ts[i+1:]...))
+			// Not deleted (the queue not reached, the request ended):
+			// handed back with the rest, to be found by the next replay,
+			// rather than hidden for what is left of its hold.
+			h.release(context.WithoutCancel(ctx), append(keep, ts[i:]...))
 			return replayed, failed, refused, err
 		}
 		h.done(t.msg.ID)
@@ -194,7 +229,7 @@ func (s *Service) ReplayDeadLetters(ctx context.Context, domain string, ids []st
 		}
 	}
 	h.release(context.WithoutCancel(ctx), keep)
-	return replayed, failed, refused, nil
+	return replayed, failed, refused, err
 }
 
 // deadLetterCopyExt ends the name of a whole copy that the previous
@@ -368,18 +403,21 @@ func copyNamedByOthers(ts []taken, i int, gone map[string]bool) bool {
 
 // DeleteDeadLetters deletes the messages of the domain's dead-letter queue
 // with the given IDs, and the whole copies kept for those that are the
-// domain's cut letters, and returns how many messages it deleted.
+// domain's cut letters, and returns how many messages it deleted. If ctx
+// ends midway, the messages not deleted are handed back (visible again at
+// once) and ctx's error is returned.
 func (s *Service) DeleteDeadLetters(ctx context.Context, domain string, ids []string) (int, error) {
 	url, err := s.domainQueue(ctx, domain)
 	if err != nil {
 		return 0, err
 	}
-	since := time.Now()
-	ts, err := s.take(ctx, domain, url, maxDeadLetterScan)
+	// Held until the delete is done with them, from the first batch
+	// received on.
+	h := s.holdTaken(ctx, url, nil, time.Now())
+	ts, err := s.take(ctx, domain, url, maxDeadLetterScan, h)
 	if err != nil {
 		return 0, err
 	}
-	h := s.holdTaken(ctx, url, ts, since)
 	var keep []taken
 	deleted := 0
 	gone := map[string]bool{} // the IDs of the messages deleted
@@ -388,13 +426,19 @@ func (s *Service) DeleteDeadLetters(ctx context.Context, domain string, ids []st
 			keep = append(keep, t)
 			continue
 		}
+		if err := ctx.Err(); err != nil { // the request ended: the rest handed back
+			h.release(context.WithoutCancel(ctx), append(keep, ts[i:]...))
+			return deleted, err
+		}
 		// Not deleted, nor its copy removed, on a receipt handle that
 		// may be stale (a delete that deletes nothing).
 		if !h.keep(ctx, t) {
 			continue
 		}
 		if err := s.Queues.Delete(ctx, url, t.msg.ReceiptHandle); err != nil {
-			h.release(context.WithoutCancel(ctx), append(keep, ts[i+1:]...))
+			// Not deleted: handed back with the rest, not hidden for
+			// what is left of its hold.
+			h.release(context.WithoutCancel(ctx), append(keep, ts[i:]...))
 			return deleted, err
 		}
 		h.done(t.msg.ID)
