@@ -300,7 +300,11 @@ func (q *dlq) replay(ctx context.Context) error {
 			continue
 		}
 		if err := q.replayOne(ctx, h, m, dl, &replayed, &failed); err != nil {
-			h.Release(context.WithoutCancel(ctx), append(others, msgs[i+1:]...))
+			// This letter goes back too, visible at once: its delete, or
+			// the send of its new attempt, failed (a letter replayed but
+			// not deleted comes back sooner than after its hold; one sent
+			// again is in the queue twice, as it would be after the hold).
+			h.Release(context.WithoutCancel(ctx), append(others, msgs[i:]...))
 			return err
 		}
 	}
@@ -332,6 +336,9 @@ func (q *dlq) replayOne(ctx context.Context, h *service.DeadLetterHolder, m prof
 	}
 	_, err := q.profiles.PutProfileObject(ctx, &customerprofiles.PutProfileObjectInput{
 		DomainName: aws.String(dl.DomainName), ObjectTypeName: aws.String(dl.ObjectTypeName), Object: aws.String(dl.Object)})
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err() // stopped (Ctrl-C): the letter goes back as it was
+	}
 	if err != nil {
 		// Keep it: a new message with one more attempt and the new error.
 		*failed++

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -261,5 +262,75 @@ func TestDLQ_ReplayReceivingOutlastsHold(t *testing.T) {
 				t.Errorf("dlq replay wrote to stderr:\n%s", s)
 			}
 		})
+	}
+}
+
+// TestDLQ_ReplayCancelledHandsBack: a replay stopped (Ctrl-C) while it
+// ingests a letter hands that letter back with the rest, visible at once,
+// as it was: not hidden for the rest of a long hold, not sent again with
+// the cancellation as its error.
+func TestDLQ_ReplayCancelledHandsBack(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_REGION", testRegion)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	ctx := t.Context()
+	m := MustRunMain(t)
+	q := MustSQSClient(t, m.URL())
+	url := mustQueue(t, q, "stopped-dlq", queuePolicy("stopped-dlq"))
+	client := MustClient(t, m)
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("stopped"), DefaultExpirationDays: aws.Int32(30),
+		DeadLetterQueueUrl: aws.String(url)}); err != nil {
+		t.Fatal(err)
+	}
+	e := &ingestEnv{t: t, m: m, client: client, domain: "stopped"}
+	e.putType(contactType("contact"))
+	const n = 5
+	for i := range n {
+		b, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "stopped", ObjectTypeName: "contact", ErrorCode: "INTERNAL",
+			Object: fmt.Sprintf(`{"id":"%d","email":"stopped%d@example.com"}`, i, i), Attempts: 1})
+		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Stopped as it ingests the second letter: the first is replayed and
+	// deleted, the four others must be visible again at once.
+	replayCtx, stop := context.WithCancel(ctx)
+	puts := 0
+	var out, errb bytes.Buffer
+	err := main.RunDlq(replayCtx, []string{"replay", "--endpoint", m.URL(), "--domain", "stopped"}, &out, &errb, time.Hour, func() {
+		if puts++; puts == 2 {
+			stop()
+		}
+	})
+	if err == nil {
+		t.Fatalf("dlq replay stopped midway: no error\n%s%s", out.String(), errb.String())
+	}
+	seen := map[string]int{}
+	for range 3 {
+		got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range got.Messages {
+			var dl service.DeadLetter
+			if err := json.Unmarshal([]byte(aws.ToString(msg.Body)), &dl); err != nil {
+				t.Fatal(err)
+			}
+			if dl.Attempts != 1 || dl.ErrorCode != "INTERNAL" {
+				t.Errorf("letter %s came back changed: attempts %d, %s %s", dl.Object, dl.Attempts, dl.ErrorCode, dl.ErrorMessage)
+			}
+			seen[dl.Object]++
+		}
+	}
+	if len(seen) != n-1 {
+		t.Errorf("visible after the stopped replay: %d letters %v; want the %d not replayed, once each", len(seen), seen, n-1)
+	}
+	for o, c := range seen {
+		if c != 1 {
+			t.Errorf("letter %s is in the queue %d times", o, c)
+		}
 	}
 }
