@@ -102,9 +102,9 @@ func (t *tx) FindHistory(ctx context.Context, domain, profileID, id string) (*pr
 // profile, newest first: by CreatedAt, then ID, both descending, after the
 // position (q.AfterCreatedAt, q.AfterID) when either is set, and only those
 // whose object type, object key, action type and performer are those of q, where q sets
-// them. It reads the index history_by_profile, or history_by_object when q
-// sets the object type and key (the records of one object: ingestion's
-// look-up of an object received again). Returns ENOTFOUND for a
+// them. It reads the index history_by_profile, whose entries hold the
+// object key: when q sets it (ingestion's look-up of an object received
+// again), only the rows of that key are read. Returns ENOTFOUND for a
 // missing domain; a missing or deleted profile has its history, if any.
 func (t *tx) ListHistory(ctx context.Context, q profiles.HistoryQuery) ([]*profiles.HistoryRecord, error) {
 	query, args := listHistorySQL(q)

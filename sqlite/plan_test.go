@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +28,8 @@ func TestQueryPlans(t *testing.T) {
 		AfterCreatedAt: time.Now(), AfterID: "h", ObjectTypeName: "CTR", ActionType: profiles.ActionIngested, PerformedBy: "arn"})
 	// Ingestion's look-up of the INGESTED record of an object received
 	// again (service/ingest.go recordIngested).
+	// TestListHistoryOfObjectKeyFromIndex checks that it compares the key
+	// in the index entry.
 	objectHistorySQL, objectHistoryArgs := listHistorySQL(profiles.HistoryQuery{DomainName: "d", ProfileID: "p", Limit: 1,
 		ObjectTypeName: "CTR", ObjectKey: "u", ActionType: profiles.ActionIngested})
 	deleteValuesSQL, deleteValuesArgs := deleteKeyValuesSQL("d", "p", "n", []string{"a", "b"}, now)
@@ -46,7 +50,7 @@ func TestQueryPlans(t *testing.T) {
 		{"DeleteExpired", selectExpiredSQL, []any{now, 100}, []string{"objects_by_expiry (expires_at>? AND expires_at<?)"}},
 		{"ListHistory", historySQL, historyArgs, []string{"history_by_profile (domain=? AND profile_id=?)"}},
 		{"ListHistoryPageFiltered", historyPageSQL, historyPageArgs, []string{"history_by_profile (domain=? AND profile_id=? AND (created_at,id)<(?,?))"}},
-		{"ListHistoryOfObject", objectHistorySQL, objectHistoryArgs, []string{"history_by_object (domain=? AND profile_id=? AND object_type=? AND object_key=?)"}},
+		{"ListHistoryOfObject", objectHistorySQL, objectHistoryArgs, []string{"history_by_profile (domain=? AND profile_id=?)"}},
 		{"DeleteKeyValues", deleteValuesSQL, deleteValuesArgs, []string{"PRIMARY KEY (domain=? AND name=? AND value=? AND profile_id=?)"}},
 		{"ClaimStreamEvents", streamEventsSQL, []any{"d", "s", 200}, []string{"stream_events_by_stream (domain=? AND stream=?)"}},
 		{"NextStream", nextStreamSQL, []any{"d", "s"}, []string{"COVERING INDEX stream_events_by_stream (domain=? AND stream>?)"}},
@@ -84,5 +88,71 @@ func TestQueryPlans(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestListHistoryOfObjectKeyFromIndex checks that ingestion's look-up of an
+// object's history record (ListHistory by object type and key, which walks
+// history_by_profile newest first) compares each entry's object_key in the
+// index, before reading the entry's table row: in the program SQLite makes
+// of the query, the first column read after the deferred seek of
+// history_by_profile is its object_key, and the first comparison after it
+// tests that column. Without object_key in history_by_profile (migration
+// 0016) the first column read is the table's.
+func TestListHistoryOfObjectKeyFromIndex(t *testing.T) {
+	db := mustOpen(t)
+	ctx := t.Context()
+	query, args := listHistorySQL(profiles.HistoryQuery{DomainName: "d", ProfileID: "p", Limit: 1,
+		ObjectTypeName: "CTR", ObjectKey: "u", ActionType: profiles.ActionIngested})
+	keyColumn := -1
+	cols, err := db.rdb.QueryContext(ctx, `SELECT seqno FROM pragma_index_info('history_by_profile') WHERE name = 'object_key'`)
+	if err != nil {
+		t.Fatalf("index_info: %v", err)
+	}
+	for cols.Next() {
+		if err := cols.Scan(&keyColumn); err != nil {
+			t.Fatalf("scan index_info: %v", err)
+		}
+	}
+	if err := cols.Err(); err != nil {
+		t.Fatalf("read index_info: %v", err)
+	}
+	cols.Close()
+
+	type op struct {
+		name       string
+		p1, p2, p3 int
+	}
+	rows, err := db.rdb.QueryContext(ctx, "EXPLAIN "+query, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN: %v", err)
+	}
+	defer rows.Close()
+	var program []op
+	var text strings.Builder
+	for rows.Next() {
+		var o op
+		var addr, p5 int
+		var p4, comment any
+		if err := rows.Scan(&addr, &o.name, &o.p1, &o.p2, &o.p3, &p4, &p5, &comment); err != nil {
+			t.Fatalf("scan program: %v", err)
+		}
+		program = append(program, o)
+		fmt.Fprintf(&text, "%d %s %d %d %d %v\n", addr, o.name, o.p1, o.p2, o.p3, p4)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read program: %v", err)
+	}
+	seek := slices.IndexFunc(program, func(o op) bool { return o.name == "DeferredSeek" })
+	if seek < 0 || seek+2 >= len(program) {
+		t.Fatalf("no deferred seek of an index; program:\n%s", text.String())
+	}
+	index, column, compare := program[seek].p1, program[seek+1], program[seek+2]
+	if column.name != "Column" || column.p1 != index || column.p2 != keyColumn || keyColumn < 0 {
+		t.Errorf("first read after the seek is %+v, want history_by_profile's object_key (cursor %d, column %d); program:\n%s",
+			column, index, keyColumn, text.String())
+	}
+	if (compare.name != "Ne" && compare.name != "Eq") || compare.p3 != column.p3 {
+		t.Errorf("%+v does not compare the key read into register %d; program:\n%s", compare, column.p3, text.String())
 	}
 }

@@ -149,7 +149,7 @@ func TestDB_Migrations(t *testing.T) {
 			{Version: 13, Name: "0013_stream_claims.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 			{Version: 14, Name: "0014_dead_letter_copies.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 			{Version: 15, Name: "0015_domain_deletion.sql", AppliedAt: "2026-03-01T12:00:00Z"},
-			{Version: 16, Name: "0016_history_by_object.sql", AppliedAt: "2026-03-01T12:00:00Z"},
+			{Version: 16, Name: "0016_history_object_key.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 		}
 		if diff := cmp.Diff(want, readMigrations(t, ctx, path)); diff != "" {
 			t.Fatalf("schema_migrations after first open (-want +got):\n%s", diff)
