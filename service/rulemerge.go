@@ -355,22 +355,25 @@ func (s *Service) ruleMergePass(ctx context.Context, d *profiles.Domain, level i
 // mergeGroup merges the profiles of set into the one of id main, at most
 // MaxMergedProfiles a call, and returns how many it merged. Each call
 // decides in its transaction, on the profiles as they are then: it merges
-// only if they are still linked by the rule of level (ingestion may have
-// changed them since the pass read them; else errChangedSinceRead), and
-// resolves the fields' conflicts on their values of then.
+// only if they are still linked by the rule of level, with the profiles
+// earlier calls merged as they were then (ingestion may have changed them
+// since the pass read them; else errChangedSinceRead), and resolves the
+// fields' conflicts on their values of then. The profiles go in the order
+// of their links from main (linkOrder), so that each call's are linked to
+// main or to those merged before: the main profile keeps one value of each
+// field, and a profile linked only through another's value, or through a
+// profile left for a later call, would not be linked in its call.
 func (s *Service) mergeGroup(ctx context.Context, domain, main string, set []*profiles.Profile, r *profiles.RuleBasedMatchingSettings, level int) (int64, error) {
-	var others []string
-	for _, p := range set {
-		if p.ID != main {
-			others = append(others, p.ID)
-		}
-	}
 	rule := r.MatchingRules[level-1]
+	others := linkOrder(set, main, rule, r.AttributeTypesSelector)
+	var before []*profiles.Profile // merged by earlier calls, as they were then
+	var read map[string]*profiles.Profile
 	decide := func(byID map[string]*profiles.Profile) (map[string]string, error) {
-		ps := slices.Collect(maps.Values(byID))
-		if !linked(ps, rule, r.AttributeTypesSelector) {
+		ps := slices.SortedFunc(maps.Values(byID), func(a, b *profiles.Profile) int { return cmp.Compare(a.ID, b.ID) })
+		if !linked(append(slices.Clip(ps), before...), rule, r.AttributeTypesSelector) {
 			return nil, errChangedSinceRead
 		}
+		read = byID
 		return conflictSources(ps, main, r.ConflictResolution), nil
 	}
 	var merged int64
@@ -381,8 +384,51 @@ func (s *Service) mergeGroup(ctx context.Context, domain, main string, set []*pr
 			return merged, err
 		}
 		merged += int64(len(batch))
+		for _, id := range batch {
+			before = append(before, read[id])
+		}
 	}
 	return merged, nil
+}
+
+// linkOrder returns the ids of the profiles of set but main, each linked
+// under rule to main or to one before it where the profiles allow (breadth
+// first from main), the others after them in set's order.
+func linkOrder(set []*profiles.Profile, main string, rule []string, sel *profiles.AttributeTypesSelector) []string {
+	byTuple := map[string][]int{}
+	tuples := make([][]string, len(set))
+	start := -1
+	for i, p := range set {
+		tuples[i] = ruleTuples(p, rule, sel)
+		for _, t := range tuples[i] {
+			byTuple[t] = append(byTuple[t], i)
+		}
+		if p.ID == main {
+			start = i
+		}
+	}
+	seen := make([]bool, len(set))
+	var order []string
+	if start >= 0 {
+		seen[start] = true
+		for queue := []int{start}; len(queue) > 0; queue = queue[1:] {
+			for _, t := range tuples[queue[0]] {
+				for _, j := range byTuple[t] {
+					if !seen[j] {
+						seen[j] = true
+						order = append(order, set[j].ID)
+						queue = append(queue, j)
+					}
+				}
+			}
+		}
+	}
+	for i, p := range set {
+		if !seen[i] && p.ID != main {
+			order = append(order, p.ID)
+		}
+	}
+	return order
 }
 
 // linked reports whether the profiles are one set under rule: each shares

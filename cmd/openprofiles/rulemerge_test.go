@@ -287,3 +287,49 @@ func (e *ingestEnv) countObjects(objectType, profileID string) int {
 	}
 	return n
 }
+
+// TestRuleBasedMerging_LargeChain: a group of more profiles than one merge
+// may join (MaxMergedProfiles, 20), linked as a chain (each profile shares
+// an email with the next only, in another order than their creation),
+// merges whole into its oldest profile. The
+// merges went by 20 in the group's order and each checked that its own
+// profiles were linked without the ones merged before: the first batch
+// missed the links of the profiles left for later, and the group was
+// refused at every pass.
+func TestRuleBasedMerging_LargeChain(t *testing.T) {
+	e := newMergeEnv(t).inDomain("chain")
+	typ := orderType("link")
+	typ.Fields["pemail"] = field("_source.pemail", "_profile.PersonalEmailAddress", "EMAIL_ADDRESS")
+	e.putType(typ)
+	const n = 25
+	for i := range n {
+		// The i-th profile made is at place i*7%n of the chain: profile
+		// ids follow creation, the chain does not.
+		at := i * 7 % n
+		e.mustPut("link", map[string]any{"id": fmt.Sprintf("l%d", i), "phone": fmt.Sprintf("+1 555 2%03d", i),
+			"email": fmt.Sprintf("chain%d@example.com", at), "pemail": fmt.Sprintf("chain%d@example.com", at+1)})
+	}
+	keep := aws.ToString(e.mustOne("_phone", "+1 555 2000").ProfileId)
+	_, err := e.client.UpdateDomain(t.Context(), &customerprofiles.UpdateDomainInput{DomainName: aws.String(e.domain), RuleBasedMatching: &types.RuleBasedMatchingRequest{
+		Enabled:                       aws.Bool(true),
+		MaxAllowedRuleLevelForMerging: aws.Int32(1),
+		MatchingRules:                 []types.MatchingRule{{Rule: []string{"EmailAddress"}}},
+		AttributeTypesSelector: &types.AttributeTypesSelector{
+			AttributeMatchingModel: types.AttributeMatchingModelManyToMany,
+			EmailAddress:           []string{"EmailAddress", "PersonalEmailAddress"},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the first merge pass", func() bool { return e.ruleStatus() == types.RuleBasedMatchingStatusActive })
+	for i := range n {
+		phone := fmt.Sprintf("+1 555 2%03d", i)
+		if found := e.search("_phone", phone); len(found) != 1 || aws.ToString(found[0].ProfileId) != keep {
+			t.Errorf("%s finds %d profiles, want the oldest of the chain %s", phone, len(found), keep)
+		}
+	}
+	if got := e.countObjects("link", keep); got != n {
+		t.Errorf("the profile that stays holds %d objects, want %d", got, n)
+	}
+}
