@@ -93,6 +93,7 @@ func (s *Service) DeleteDomain(ctx context.Context, name string) error {
 	defer s.crypt.forget(name)
 	defer s.domains.forget(name)
 	defer s.ingestStats.forget(name)
+	defer s.ruleRefusals.forget(name)
 	lease := s.now().Add(purgeLease)
 	if err := s.Store.MarkDomainDeleting(ctx, name, lease); err != nil {
 		return domainErr(err, name)

@@ -64,7 +64,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		ruleMerges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "openprofiles_rule_merges_total",
-			Help: "Rule-based merging (RuleBasedMatching.MaxAllowedRuleLevelForMerging), by result: merged (profiles merged into the profile of their match group that stays), failed (merges of a group refused or stopped, tried again at the next pass).",
+			Help: "Rule-based merging (RuleBasedMatching.MaxAllowedRuleLevelForMerging), by result: merged (profiles merged into the profile of their match group that stays), failed (groups whose merge was refused or stopped, tried again at every pass; counted once per node while refused for the same reason).",
 		}, []string{"result"}),
 	}
 	reg.MustRegister(m.ingested, m.deadLetters, m.dataKeys, m.streamClaims, m.eventsClaimed, m.purgedRows, m.purges, m.ruleMerges)

@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -151,9 +154,11 @@ func (s *Service) ruleMergeDomain(ctx context.Context, domain string, gap time.D
 	if merged > 0 {
 		s.matches.forget(domain)
 	}
+	lv := slog.LevelDebug // a pass that did nothing new: every interval
 	if merged > 0 || failed > 0 {
-		s.Logger.Info("rule-based merging: pass ended", "domain", domain, "profiles_merged", merged, "groups_not_merged", failed)
+		lv = slog.LevelInfo
 	}
+	s.Logger.Log(ctx, lv, "rule-based merging: pass ended", "domain", domain, "profiles_merged", merged, "groups_not_merged", failed)
 	if err != nil {
 		s.releaseRuleMerge(context.WithoutCancel(ctx), domain, lease, nil)
 		if errors.Is(err, errRuleMergeTaken) {
@@ -278,7 +283,9 @@ func (s *Service) setRuleStatus(ctx context.Context, domain, key, from, to strin
 
 // ruleMergePass merges the domain's match groups of rule levels up to
 // level, and returns how many profiles it merged into others and how many
-// groups it left unmerged (changed meanwhile, or refused). It stops with
+// groups it left unmerged (changed meanwhile, or refused) that the last
+// pass of this node did not leave so for the same reason (those are
+// logged at Debug only, and not counted). It stops with
 // errRuleMergeTaken when the settings change or the lease is lost.
 func (s *Service) ruleMergePass(ctx context.Context, d *profiles.Domain, level int, key string, lease *time.Time) (int64, int, error) {
 	r := d.RuleBasedMatching
@@ -289,6 +296,9 @@ func (s *Service) ruleMergePass(ctx context.Context, d *profiles.Domain, level i
 	var merged int64
 	failed := 0
 	renewed := s.now()
+	// The groups refused at the last pass of this node, and at this one.
+	seen, refused, complete := s.ruleRefusals.get(d.Name), map[string]bool{}, false
+	defer func() { s.ruleRefusals.put(d.Name, seen, refused, complete) }()
 	for _, g := range groups {
 		if g.RuleLevel > level {
 			continue
@@ -313,8 +323,9 @@ func (s *Service) ruleMergePass(ctx context.Context, d *profiles.Domain, level i
 			renewed = s.now()
 		}
 		var set []*profiles.Profile
+		var usage profiles.ProfileUsage // of the profiles of set together
 		err = s.view(ctx, d.Name, func(tx profiles.Tx) error {
-			set = set[:0]
+			set, usage = set[:0], profiles.ProfileUsage{}
 			for _, id := range g.ProfileIDs {
 				p, err := tx.FindProfile(ctx, d.Name, id)
 				if profiles.ErrorCode(err) == profiles.ENOTFOUND {
@@ -322,7 +333,13 @@ func (s *Service) ruleMergePass(ctx context.Context, d *profiles.Domain, level i
 				} else if err != nil {
 					return err
 				}
+				u, err := tx.ProfileUsage(ctx, d.Name, id, "")
+				if err != nil {
+					return err
+				}
 				set = append(set, p)
+				usage.Objects += u.Objects
+				usage.Bytes += u.Bytes
 			}
 			return nil
 		})
@@ -335,12 +352,28 @@ func (s *Service) ruleMergePass(ctx context.Context, d *profiles.Domain, level i
 		main := slices.MinFunc(set, func(a, b *profiles.Profile) int {
 			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 		})
-		n, err := s.mergeGroup(ctx, d.Name, main.ID, set, r, g.RuleLevel)
+		// A group over the object limits is refused as the merge would
+		// refuse it, without a write transaction that moves all its
+		// objects to roll them back (it stays so, pass after pass, until
+		// objects expire or are deleted).
+		var n int64
+		err = mergedUsageErr(usage)
+		if err == nil {
+			n, err = s.mergeGroup(ctx, d.Name, main.ID, set, r, g.RuleLevel)
+		}
 		merged += n
 		s.Metrics.ruleMerged(n)
 		if err != nil {
 			if ctx.Err() != nil {
 				return merged, failed, ctx.Err()
+			}
+			// Logged and counted when new: a group that cannot merge
+			// (over the object limits) is refused at every pass.
+			k := refusalKey(set, err)
+			refused[k] = true
+			if seen[k] {
+				s.Logger.Debug("rule-based merging: a group still not merged", "domain", d.Name, "match", g.MatchID, "main", main.ID, "err", err)
+				continue
 			}
 			failed++
 			s.Metrics.ruleMergeFailed()
@@ -349,6 +382,7 @@ func (s *Service) ruleMergePass(ctx context.Context, d *profiles.Domain, level i
 		}
 		s.Logger.Info("rule-based merging: profiles merged", "domain", d.Name, "match", g.MatchID, "rule_level", g.RuleLevel, "main", main.ID, "merged", n)
 	}
+	complete = true
 	return merged, failed, nil
 }
 
@@ -451,4 +485,73 @@ func linked(ps []*profiles.Profile, rule []string, sel *profiles.AttributeTypesS
 		}
 	}
 	return true
+}
+
+// mergedUsageErr is checkMergedUsage's refusal for the objects of a
+// merge's profiles together (nil when within the limits).
+func mergedUsageErr(u profiles.ProfileUsage) error {
+	if u.Objects > profiles.MaxObjectsPerProfile {
+		return profiles.Errorf(profiles.EQUOTA, "The merged profile would hold %d objects, more than the maximum of %d a profile may hold.", u.Objects, profiles.MaxObjectsPerProfile)
+	}
+	if u.Bytes > profiles.MaxObjectBytesPerProfile {
+		return profiles.Errorf(profiles.EQUOTA, "The objects of the merged profile would take %d bytes, more than the %d a profile may hold.", u.Bytes, profiles.MaxObjectBytesPerProfile)
+	}
+	return nil
+}
+
+// refusalKey names a group's refusal: its profiles and the error's code
+// (its message says counts that move with every object).
+func refusalKey(set []*profiles.Profile, err error) string {
+	ids := make([]string, 0, len(set)+1)
+	for _, p := range set {
+		ids = append(ids, p.ID)
+	}
+	slices.Sort(ids)
+	code := profiles.ErrorCode(err)
+	if code == "" {
+		code = err.Error()
+	}
+	return strings.Join(append(ids, code), " ")
+}
+
+// ruleRefusals are, by domain, the groups the last rule-based merge pass
+// of this node did not merge (refusalKey), so that the next pass logs and
+// counts only new refusals.
+type ruleRefusals struct {
+	mu      sync.Mutex
+	domains map[string]map[string]bool
+}
+
+// get returns the refusals of the domain's last pass on this node.
+func (r *ruleRefusals) get(domain string) map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.domains[domain]
+}
+
+// put records the refusals of a pass that saw the refusals prev: those of
+// now if the pass went through every group, else both.
+func (r *ruleRefusals) put(domain string, prev, now map[string]bool, complete bool) {
+	if !complete {
+		for k := range prev {
+			now[k] = true
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(now) == 0 {
+		delete(r.domains, domain)
+		return
+	}
+	if r.domains == nil {
+		r.domains = map[string]map[string]bool{}
+	}
+	r.domains[domain] = now
+}
+
+// forget drops a deleted domain's refusals.
+func (r *ruleRefusals) forget(domain string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.domains, domain)
 }

@@ -118,6 +118,8 @@ type Service struct {
 	bg          background                 // work beyond requests: upload jobs (upload.go), event delivery
 	delivery    delivery                   // the event streams' delivery loop (eventdelivery.go)
 
+	ruleRefusals ruleRefusals // the groups the last rule-based merge passes left (rulemerge.go)
+
 	purges     purges         // the domain purges this node runs (domainpurge.go)
 	activating activationGate // one console activation at a time on this node (activation.go)
 

@@ -1,8 +1,12 @@
 package main_test
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,5 +335,58 @@ func TestRuleBasedMerging_LargeChain(t *testing.T) {
 	}
 	if got := e.countObjects("link", keep); got != n {
 		t.Errorf("the profile that stays holds %d objects, want %d", got, n)
+	}
+}
+
+// TestRuleBasedMerging_RefusedOnce: a group whose merge the object limit
+// refuses (600 and 401 orders: more than 1,000 together) stays unmerged,
+// its profiles and orders whole, pass after pass; the refusal is logged
+// as a warning and counted once, not at every pass (every sweep interval,
+// for as long as the profiles hold that many objects).
+func TestRuleBasedMerging_RefusedOnce(t *testing.T) {
+	logs := &syncBuffer{}
+	c := main.DefaultConfig()
+	c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+	c.SweepInterval = 50 * time.Millisecond
+	c.IngestRate = 0 // 1,001 orders of two profiles at once
+	m := &main.Main{Config: withTestStore(t, c), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if err := m.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	e := (&ingestEnv{t: t, m: m, client: MustClient(t, m)}).inDomain("full")
+	e.putType(orderType("order"))
+	fill := func(phone string, from, n int) string {
+		var objs []string
+		for i := range n {
+			b, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("f%d", from+i), "phone": phone, "email": "full@example.com"})
+			objs = append(objs, string(b))
+		}
+		for len(objs) > 0 {
+			batch := objs[:min(len(objs), 10)]
+			objs = objs[len(batch):]
+			_, errs, err := m.Service.PutProfileObjects(t.Context(), e.domain, "order", batch)
+			if err = errors.Join(append(errs, err)...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return aws.ToString(e.mustOne("_phone", phone).ProfileId)
+	}
+	a, b := fill("+1 555 3001", 0, 600), fill("+1 555 3002", 1000, 401)
+	before := scrape(t, m.URL())
+	e.setMergeRules(1, nil, []string{"EmailAddress"})
+	e.waitFor("four merge passes", func() bool { return strings.Count(logs.String(), "rule-based merging: pass ended") >= 4 })
+
+	if n := strings.Count(logs.String(), "level=WARN msg=\"rule-based merging: a group was not merged"); n != 1 {
+		t.Errorf("the refusal was logged as a warning %d times in four passes, want once\n%s", n, logs.String())
+	}
+	const failed = `openprofiles_rule_merges_total{result="failed"}`
+	if got := scrape(t, m.URL())[failed] - before[failed]; got != 1 {
+		t.Errorf("%s moved by %v in four passes, want 1", failed, got)
+	}
+	for id, want := range map[string]int{a: 600, b: 401} {
+		if got := e.countObjects("order", id); got != want {
+			t.Errorf("profile %s holds %d orders after refused merges, want %d", id, got, want)
+		}
 	}
 }
