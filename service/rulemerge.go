@@ -295,7 +295,6 @@ func (s *Service) ruleMergePass(ctx context.Context, d *profiles.Domain, level i
 	}
 	var merged int64
 	failed := 0
-	renewed := s.now()
 	// The groups refused at the last pass of this node, and at this one.
 	seen, refused, complete := s.ruleRefusals.get(d.Name), map[string]bool{}, false
 	defer func() { s.ruleRefusals.put(d.Name, seen, refused, complete) }()
@@ -316,11 +315,12 @@ func (s *Service) ruleMergePass(ctx context.Context, d *profiles.Domain, level i
 		if ruleSettingsKey(cur.CreatedAt, cur.RuleBasedMatching) != key {
 			return merged, failed, errRuleMergeTaken
 		}
-		if s.now().Sub(renewed) > ruleMergeLease/2 {
+		// Renewed once half of it has passed, from the claim or the last
+		// renewal (reading the profiles comes first, and may take long).
+		if lease.Sub(s.now()) < ruleMergeLease/2 {
 			if err := s.renewRuleMerge(ctx, d.Name, lease); err != nil {
 				return merged, failed, err
 			}
-			renewed = s.now()
 		}
 		var set []*profiles.Profile
 		var usage profiles.ProfileUsage // of the profiles of set together
