@@ -26,9 +26,11 @@ type Metrics struct {
 	// as this node starts and finishes them).
 	purgedRows prometheus.Counter
 	purges     prometheus.Gauge
-	// ruleMerges counts rule-based merging's results: profiles merged
-	// into others, groups whose merge failed.
-	ruleMerges *prometheus.CounterVec
+	// ruleMergedProfiles counts the profiles rule-based merging merged into
+	// others; ruleRefused the groups it did not merge (two counters: a
+	// sum of profiles and groups would mean nothing).
+	ruleMergedProfiles prometheus.Counter
+	ruleRefused        prometheus.Counter
 }
 
 // NewMetrics registers the service's metrics with reg.
@@ -62,12 +64,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "openprofiles_domain_purges_pending",
 			Help: "Deleted domains whose data is still being removed (as the last sweep of this node found them, and as this node starts and finishes removals).",
 		}),
-		ruleMerges: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "openprofiles_rule_merges_total",
-			Help: "Rule-based merging (RuleBasedMatching.MaxAllowedRuleLevelForMerging), by result: merged (profiles merged into the profile of their match group that stays), failed (groups whose merge was refused or stopped, tried again at every pass; counted once per node while refused for the same reason).",
-		}, []string{"result"}),
+		ruleMergedProfiles: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openprofiles_rule_merged_profiles_total",
+			Help: "Profiles rule-based merging (RuleBasedMatching.MaxAllowedRuleLevelForMerging) merged into the profile of their match group that stays.",
+		}),
+		ruleRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "openprofiles_rule_merge_refusals_total",
+			Help: "Match groups rule-based merging did not merge (refused, or changed meanwhile; tried again at every pass): counted once per node while refused for the same reason.",
+		}),
 	}
-	reg.MustRegister(m.ingested, m.deadLetters, m.dataKeys, m.streamClaims, m.eventsClaimed, m.purgedRows, m.purges, m.ruleMerges)
+	reg.MustRegister(m.ingested, m.deadLetters, m.dataKeys, m.streamClaims, m.eventsClaimed, m.purgedRows, m.purges, m.ruleMergedProfiles, m.ruleRefused)
 	return m
 }
 
@@ -115,14 +121,14 @@ func (m *Metrics) purgesPending(n int) {
 // ruleMerged counts profiles rule-based merging merged into others.
 func (m *Metrics) ruleMerged(n int64) {
 	if m != nil && n > 0 {
-		m.ruleMerges.WithLabelValues("merged").Add(float64(n))
+		m.ruleMergedProfiles.Add(float64(n))
 	}
 }
 
 // ruleMergeFailed counts a group rule-based merging did not merge.
 func (m *Metrics) ruleMergeFailed() {
 	if m != nil {
-		m.ruleMerges.WithLabelValues("failed").Inc()
+		m.ruleRefused.Inc()
 	}
 }
 

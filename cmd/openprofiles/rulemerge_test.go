@@ -336,6 +336,10 @@ func TestRuleBasedMerging_LargeChain(t *testing.T) {
 	if got := e.countObjects("link", keep); got != n {
 		t.Errorf("the profile that stays holds %d objects, want %d", got, n)
 	}
+	const mergedMetric = "openprofiles_rule_merged_profiles_total"
+	if got := scrape(t, e.m.URL())[mergedMetric]; got != n-1 {
+		t.Errorf("%s = %v, want %d", mergedMetric, got, n-1)
+	}
 }
 
 // TestRuleBasedMerging_RefusedOnce: a group whose merge the object limit
@@ -380,7 +384,7 @@ func TestRuleBasedMerging_RefusedOnce(t *testing.T) {
 	if n := strings.Count(logs.String(), "level=WARN msg=\"rule-based merging: a group was not merged"); n != 1 {
 		t.Errorf("the refusal was logged as a warning %d times in four passes, want once\n%s", n, logs.String())
 	}
-	const failed = `openprofiles_rule_merges_total{result="failed"}`
+	const failed = `openprofiles_rule_merge_refusals_total`
 	if got := scrape(t, m.URL())[failed] - before[failed]; got != 1 {
 		t.Errorf("%s moved by %v in four passes, want 1", failed, got)
 	}
