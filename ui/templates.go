@@ -33,6 +33,7 @@ var funcs = template.FuncMap{
 	"label":       label,
 	"displayName": displayName,
 	"lower":       strings.ToLower,
+	"trim":        strings.TrimSpace,
 	"searchBy":    func() any { return searchBy },
 	"short": func(s string, n int) string {
 		if r := []rune(s); len(r) > n {
