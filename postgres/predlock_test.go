@@ -54,8 +54,14 @@ func TestFindProfileIDs_FewPredicateLocks(t *testing.T) {
 		if ids, err = ptx.FindProfileIDs(ctx, "d", "_email", "a@example.com"); err != nil {
 			return err
 		}
-		rows, err := ptx.(*tx).ptx.Query(ctx, `SELECT relation::regclass::text FROM pg_locks
-			WHERE pid = pg_backend_pid() AND mode = 'SIReadLock' AND locktype = 'relation' ORDER BY 1`)
+		// This transaction's locks only: those of the session's
+		// committed ones stay while any serializable transaction of the
+		// server that overlapped them runs (other tests, other databases).
+		rows, err := ptx.(*tx).ptx.Query(ctx, `SELECT l.relation::regclass::text FROM pg_locks l
+			WHERE l.pid = pg_backend_pid() AND l.mode = 'SIReadLock' AND l.locktype = 'relation'
+				AND l.virtualtransaction = (SELECT v.virtualtransaction FROM pg_locks v
+					WHERE v.pid = pg_backend_pid() AND v.locktype = 'virtualxid')
+			ORDER BY 1`)
 		if err != nil {
 			return err
 		}

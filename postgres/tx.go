@@ -141,9 +141,7 @@ func (db *DB) retryOn(ctx context.Context, pool *pgxpool.Pool, op string, opts p
 			return err
 		}
 		if n >= maxAttempts {
-			// Busy, not broken: ETHROTTLED makes callers (and AWS SDKs) retry.
-			busy := profiles.Errorf(profiles.ETHROTTLED, "Too many concurrent changes to the same data; retry the request.")
-			return fmt.Errorf("%w: %w (%s: gave up after %d attempts)", busy, err, op, n)
+			return fmt.Errorf("%w: %w (%s: gave up after %d attempts)", errBusy(), err, op, n)
 		}
 		db.Logger.Debug("retrying transaction", "op", op, "attempt", n, "err", err)
 		for _, l := range wrote {
@@ -173,6 +171,12 @@ func (db *DB) try(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.T
 	if len(locks) > 0 {
 		defer unlockAll(ctx, conn)
 		if err := lockAll(ctx, conn, locks); err != nil {
+			if isQueryCanceled(err) && ctx.Err() == nil {
+				// The statement timeout, in the queue for a profile's
+				// turn: the profile is busy, and the request may be
+				// retried, as when the attempts run out.
+				return false, nil, fmt.Errorf("%w: %w (%s: waited longer than the statement timeout for a profile's turn)", errBusy(), wrap(op, err), op)
+			}
 			return isConflict(err), nil, wrap(op, err)
 		}
 	}
@@ -183,6 +187,12 @@ func (db *DB) try(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.T
 	defer ptx.Rollback(context.WithoutCancel(ctx))
 
 	t, err := attempt(ptx, db.now().UnixMilli())
+	if err == nil && t != nil && t.conflict {
+		// fn went on after a statement failed for a conflict (or found
+		// the profile's turn taken): what it wrote is not all it meant
+		// to, and the attempt runs again instead of committing.
+		err = fmt.Errorf("postgres: %s: %w", op, errIgnoredConflict)
+	}
 	if err == nil {
 		err = db.commit(ctx, ptx, op)
 	}
@@ -229,6 +239,17 @@ func unlockAll(ctx context.Context, conn *pgxpool.Conn) {
 func advisoryKey(n int) string {
 	return fmt.Sprintf(`hashtextextended(COALESCE(current_schema(), '') || '/' || $%d::text, 0)`, n)
 }
+
+// errBusy is the error of a transaction given up on because others kept
+// changing the same data: busy, not broken, ETHROTTLED makes callers (and
+// AWS SDKs) retry.
+func errBusy() error {
+	return profiles.Errorf(profiles.ETHROTTLED, "Too many concurrent changes to the same data; retry the request.")
+}
+
+// errIgnoredConflict is the error of an attempt whose fn returned nil
+// after one of its statements failed for a conflict (tx.conflict).
+var errIgnoredConflict = errors.New("the transaction went on after a conflict")
 
 // errNotYourTurn is the conflict of a write of a profile whose lock another
 // transaction holds (a writer that queued for it, see retryOn): the
@@ -298,6 +319,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 func isConflict(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01")
+}
+
+// isQueryCanceled reports whether err is a statement cancelled by the
+// server: by the statement timeout, or by an administrator.
+func isQueryCanceled(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "57014"
 }
 
 // isUniqueViolation reports whether err is a PRIMARY KEY or UNIQUE
