@@ -3,27 +3,19 @@ package postgres
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/openprofiles/profiles"
 )
 
 // FindProfileIDs returns the distinct ids of the profiles holding key
-// name = value, in byte order, leaving out keys of expired objects. It
-// walks the range of the primary key of keys, already in profile id
-// order, one profile at a time (a skip scan), and for each reads its keys
-// of that value only until one is live (it looks up the object of each
-// object key). Returns ENOTFOUND.
+// name = value, in byte order, leaving out keys of expired objects. It reads
+// a range of the primary key of keys, already in profile id order, and
+// looks up the object of each object key. Returns ENOTFOUND.
 //
 // In an Update, the range it read is what makes a find-then-create
 // race-free: a concurrent transaction that adds a key to it conflicts with
-// this one, and one of them is retried. Reading one live key a profile,
-// not all of them (a customer's email or phone number has a key for each
-// of their contact records), keeps the predicate locks it takes few: past
-// a few dozen pages of one table, PostgreSQL promotes a transaction's
-// predicate locks to the whole table, and every concurrent write of a key
-// or an object, of any profile, then conflicts with it.
+// this one, and one of them is retried.
 func (t *tx) FindProfileIDs(ctx context.Context, domain, name, value string) ([]string, error) {
 	rows, err := t.ptx.Query(ctx, findProfileIDsSQL, domain, name, value, t.now)
 	if err != nil {
@@ -36,26 +28,14 @@ func (t *tx) FindProfileIDs(ctx context.Context, domain, name, value string) ([]
 	if len(ids) == 0 {
 		return nil, t.notFound(ctx, domain, "")
 	}
-	slices.Sort(ids) // in that order already, which the query does not promise
 	return ids, nil
 }
 
 // findProfileIDsSQL selects the profile ids of the live keys with a domain,
-// name and value; its last parameter is tx.now. ids walks the distinct
-// profile ids of the range, each step the first id past the last; a
-// profile is kept if one of its keys of the range is live (a subquery with
-// a LIMIT, which stops at the first: as an EXISTS, the planner may read
-// every key of the range at once).
-var findProfileIDsSQL = `WITH RECURSIVE ids (profile_id) AS (
-		(SELECT k.profile_id FROM keys k WHERE k.domain = $1 AND k.name = $2 AND k.value = $3
-			ORDER BY k.profile_id LIMIT 1)
-		UNION ALL
-		SELECT (SELECT k.profile_id FROM keys k WHERE k.domain = $1 AND k.name = $2 AND k.value = $3 AND k.profile_id > i.profile_id
-			ORDER BY k.profile_id LIMIT 1)
-		FROM ids i WHERE i.profile_id IS NOT NULL)
-	SELECT i.profile_id FROM ids i WHERE i.profile_id IS NOT NULL AND COALESCE((
-		SELECT true FROM keys k WHERE k.domain = $1 AND k.name = $2 AND k.value = $3 AND k.profile_id = i.profile_id AND ` + liveKey(4) + `
-		LIMIT 1), false)`
+// name and value; its last parameter is tx.now.
+var findProfileIDsSQL = `SELECT DISTINCT k.profile_id FROM keys k
+	WHERE k.domain = $1 AND k.name = $2 AND k.value = $3 AND ` + liveKey(4) + `
+	ORDER BY k.profile_id`
 
 // listKeysSQL selects the live keys of a domain and profile; its last
 // parameter is tx.now.
