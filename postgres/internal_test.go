@@ -140,3 +140,21 @@ func TestMigrate(t *testing.T) {
 		t.Errorf("after failed migration: table c %d, versions %d; want 0, %d", tables, versions, len(ms))
 	}
 }
+
+// TestIsConflict: the errors after which a transaction is run again. A
+// server whose lock tables are full (53200, seen under load with many
+// SERIALIZABLE writers) is one: it answered InternalServerException.
+func TestIsConflict(t *testing.T) {
+	for code, want := range map[string]bool{
+		"40001": true,  // serialization_failure
+		"40P01": true,  // deadlock_detected
+		"53200": true,  // out_of_memory: "out of shared memory", lock tables full
+		"23505": false, // unique_violation
+		"57014": false, // query_canceled
+	} {
+		err := fmt.Errorf("postgres: put profile: %w", &pgconn.PgError{Code: code})
+		if got := isConflict(err); got != want {
+			t.Errorf("isConflict(%s) = %v, want %v", code, got, want)
+		}
+	}
+}

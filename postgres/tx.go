@@ -314,11 +314,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// isConflict reports whether err is a serialization failure or a deadlock:
-// the transaction may succeed if run again.
+// isConflict reports whether err is a serialization failure, a deadlock,
+// or the server's lock tables full ("out of shared memory", 53200: the
+// predicate locks of SERIALIZABLE transactions fill
+// max_pred_locks_per_transaction × max_connections slots, shared by every
+// database of the server, and free up as transactions end): the
+// transaction may succeed if run again.
 func isConflict(err error) bool {
 	var e *pgconn.PgError
-	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01")
+	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01" || e.Code == "53200")
 }
 
 // isQueryCanceled reports whether err is a statement cancelled by the
