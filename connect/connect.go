@@ -175,7 +175,9 @@ func (in *Intake) accept(ctx context.Context, integ *profiles.Integration, body 
 				if i >= len(records) {
 					return
 				}
-				keys[i], errs[i] = in.Ingest.IngestAsync(ctx, integ.DomainName, objectType, records[i], Source)
+				if errs[i] = otherInstance(integ.URI, records[i]); errs[i] == nil {
+					keys[i], errs[i] = in.Ingest.IngestAsync(ctx, integ.DomainName, objectType, records[i], Source)
+				}
 				ran[i] = true
 				if errs[i] != nil && (ctx.Err() != nil || failsEveryRecord(errs[i])) {
 					stop.Store(true)
@@ -232,6 +234,31 @@ func errorCode(err error) string {
 		return r
 	}
 	return strings.ToUpper(profiles.ErrorCode(err))
+}
+
+// otherInstance refuses (EINVALID) a record whose InstanceARN names
+// another instance than instanceARN, the one it was posted for: its
+// contact belongs to that instance's domain, and kept here it would give
+// this domain another's customer (a stream of several instances' records
+// sent to one instance's address). Only the instance ids are compared: an
+// export's ARN may name another region or account than the server's. The
+// record is not ingested nor kept in this domain's dead-letter queue,
+// which is not its domain's; the answer tells it. A record without
+// InstanceARN, or not a JSON object (which fails on its own), passes.
+func otherInstance(instanceARN, rec string) error {
+	var v struct{ InstanceARN any }
+	if json.Unmarshal([]byte(rec), &v) != nil {
+		return nil
+	}
+	arn, _ := v.InstanceARN.(string)
+	if arn == "" {
+		return nil
+	}
+	own, _ := InstanceID(instanceARN)
+	if id, ok := InstanceID(arn); ok && id == own {
+		return nil
+	}
+	return profiles.Errorf(profiles.EINVALID, "The record's InstanceARN %q is not instance %s, which it was sent for: post it for its own instance (%sINSTANCE_ID/contact-records). It was not ingested.", clip(arn), own, Path)
 }
 
 // contactID returns the ContactId of a record, "" when it has none or is
