@@ -152,6 +152,9 @@ type contact struct {
 	QueueWait   time.Duration
 	Disconnect  string
 	HasDuration bool
+	// updated is when this version of the record was made: its
+	// LastUpdateTimestamp, else when it was stored.
+	updated time.Time
 }
 
 // objectGroup is the objects of one type attached to a profile.
@@ -493,6 +496,9 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 		group := objectGroup{Type: name}
 		for _, o := range objs {
 			if c, ok := parseContact(o.Data); ok {
+				if c.updated.IsZero() {
+					c.updated = o.UpdatedAt
+				}
 				d.Contacts = append(d.Contacts, c)
 				continue
 			}
@@ -511,6 +517,7 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 			d.Objects = append(d.Objects, group)
 		}
 	}
+	d.Contacts = latestVersions(d.Contacts)
 	sort.SliceStable(d.Contacts, func(i, j int) bool { return d.Contacts[i].Start.After(d.Contacts[j].Start) })
 	if len(d.Contacts) > maxContacts {
 		d.Contacts, d.ContactsCut = d.Contacts[:maxContacts], true
@@ -525,6 +532,26 @@ const (
 	maxContactScan = 1000
 )
 
+// latestVersions keeps one entry a contact, its latest version: a contact
+// is stored once a type, and is under two contact-record types when its
+// instance was associated anew with another template while the contact
+// went on (its later version went to the new one).
+func latestVersions(cs []contact) []contact {
+	at := make(map[string]int, len(cs))
+	out := cs[:0]
+	for _, c := range cs {
+		i, ok := at[c.ContactID]
+		switch {
+		case !ok:
+			at[c.ContactID] = len(out)
+			out = append(out, c)
+		case c.updated.After(out[i].updated):
+			out[i] = c
+		}
+	}
+	return out
+}
+
 // parseContact reads a contact record (CTR JSON) of the contact history.
 func parseContact(data []byte) (contact, bool) {
 	var ctr struct {
@@ -534,6 +561,7 @@ func parseContact(data []byte) (contact, bool) {
 		InitiationTimestamp string
 		DisconnectTimestamp string
 		DisconnectReason    string
+		LastUpdateTimestamp string
 		Agent               *struct{ Username, ARN string }
 		Queue               *struct {
 			Name     string
@@ -545,6 +573,7 @@ func parseContact(data []byte) (contact, bool) {
 	}
 	c := contact{ContactID: ctr.ContactID, Channel: ctr.Channel, Method: ctr.InitiationMethod, Disconnect: ctr.DisconnectReason}
 	c.Start, _ = time.Parse(time.RFC3339, ctr.InitiationTimestamp)
+	c.updated, _ = time.Parse(time.RFC3339, ctr.LastUpdateTimestamp)
 	if end, err := time.Parse(time.RFC3339, ctr.DisconnectTimestamp); err == nil && !c.Start.IsZero() {
 		c.End, c.Duration, c.HasDuration = end, end.Sub(c.Start), true
 	}

@@ -496,3 +496,44 @@ func TestContacts_KeyDisabled(t *testing.T) {
 		t.Errorf("profiles of the second caller after the replay: %v, want one", got)
 	}
 }
+
+// TestContacts_AssociatedAnewWithAnotherTemplate: an instance associated
+// anew with another contact-record template while a contact goes on: the
+// contact's later version is stored under the new template's type, the
+// first one stays under CTR (ListProfileObjects is by type), and the
+// profile page shows the contact once, as its later version says.
+func TestContacts_AssociatedAnewWithAnotherTemplate(t *testing.T) {
+	e := newContactEnv(t)
+	e.createDomain("sales", "")
+	east := e.createInstance("east")
+	if err := e.associate("sales", east.Arn); err != nil {
+		t.Fatal(err)
+	}
+	at := e.clock.Now().Add(-time.Hour)
+	e.mustPost(east.Id, ctrWith(east.Arn, "going-on", "+12065550100", at, map[string]any{"DisconnectTimestamp": nil,
+		"LastUpdateTimestamp": at.Add(time.Minute).Format(time.RFC3339)}))
+	if _, err := e.client.PutIntegration(t.Context(), &customerprofiles.PutIntegrationInput{DomainName: aws.String("sales"),
+		Uri: aws.String(east.Arn), ObjectTypeName: aws.String("CTR-NoInferred")}); err != nil {
+		t.Fatalf("PutIntegration with CTR-NoInferred: %v", err)
+	}
+	e.mustPost(east.Id, ctrWith(east.Arn, "going-on", "+12065550100", at, map[string]any{
+		"DisconnectTimestamp": at.Add(37 * time.Minute).Format(time.RFC3339), "LastUpdateTimestamp": at.Add(38 * time.Minute).Format(time.RFC3339)}))
+	p := e.profilesOf("sales", "_phone", "+12065550100")
+	if len(p) != 1 {
+		t.Fatalf("profiles of the caller: %v", p)
+	}
+	for _, typ := range []string{"CTR", "CTR-NoInferred"} {
+		out, err := e.client.ListProfileObjects(t.Context(), &customerprofiles.ListProfileObjectsInput{DomainName: aws.String("sales"),
+			ObjectTypeName: aws.String(typ), ProfileId: aws.String(p[0])})
+		if err != nil || len(out.Items) != 1 {
+			t.Errorf("ListProfileObjects %s: %v %v; want the contact", typ, out, err)
+		}
+	}
+	page := get(t, mustConsoleSession(t, e.m.URL(), testKeyID, testSecret), e.m.URL()+"/console/domains/sales/profiles/"+p[0])
+	if n := strings.Count(page, "Contact going-on"); n != 1 {
+		t.Errorf("the profile page shows the contact %d times, want once", n)
+	}
+	if !strings.Contains(page, `<span class="duration">37`) {
+		t.Errorf("the profile page does not show the later version (37 minutes):\n%s", page)
+	}
+}
