@@ -67,10 +67,11 @@ func mustQueue(t testing.TB, q *sqs.Client, name, policy string) string {
 	return aws.ToString(out.QueueUrl)
 }
 
-// deadLetters receives every message of a queue (hiding them for a minute).
-func deadLetters(t *testing.T, q *sqs.Client, url string) []service.DeadLetter {
+// receiveAll receives every message of a queue (hiding them for a minute)
+// and returns their bodies.
+func receiveAll(t *testing.T, q *sqs.Client, url string) []string {
 	t.Helper()
-	var out []service.DeadLetter
+	var out []string
 	for {
 		res, err := q.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 60})
 		if err != nil {
@@ -80,22 +81,28 @@ func deadLetters(t *testing.T, q *sqs.Client, url string) []service.DeadLetter {
 			return out
 		}
 		for _, m := range res.Messages {
-			var dl service.DeadLetter
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &dl); err != nil {
-				t.Fatalf("dead letter %q: %v", aws.ToString(m.Body), err)
-			}
-			out = append(out, dl)
+			out = append(out, aws.ToString(m.Body))
 		}
 	}
 }
 
+// deadLetters receives every message of a queue (hiding them for a minute).
+func deadLetters(t *testing.T, q *sqs.Client, url string) []service.DeadLetter {
+	t.Helper()
+	var out []service.DeadLetter
+	for _, body := range receiveAll(t, q, url) {
+		var dl service.DeadLetter
+		if err := json.Unmarshal([]byte(body), &dl); err != nil {
+			t.Fatalf("dead letter %q: %v", body, err)
+		}
+		out = append(out, dl)
+	}
+	return out
+}
+
 func runCLI(t *testing.T, m *main.Main, args ...string) (string, error) {
 	t.Helper()
-	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
-	t.Setenv("AWS_REGION", testRegion)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	setAWSEnv(t)
 	var out, errb bytes.Buffer
 	at := 1 // after the command, and the verb of dlq
 	if args[0] == "dlq" {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -11,11 +12,18 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/openprofiles/profiles/awssqs"
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
+	"github.com/openprofiles/profiles/dlqtest"
+	"github.com/openprofiles/profiles/internal/fauxqs"
+	"github.com/openprofiles/profiles/service"
 )
 
 // ingestEnv is a running server with one domain.
@@ -34,6 +42,185 @@ func newIngestEnv(t *testing.T, edit ...func(*main.Config)) *ingestEnv {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// dlqEnv is an ingestEnv whose domain sends its dead letters to a queue
+// (with object type "contact" unless dlqNoType), and the real SQS client
+// of that queue.
+type dlqEnv struct {
+	*ingestEnv
+	q         *sqs.Client
+	url       string   // the queue's URL
+	queueName string   // the queue's name
+	kind      string   // "built-in" or "fauxqs"
+	sqsFlags  []string // what `openprofiles dlq` needs to reach the queue
+	key       string   // with dlqKey, the domain's KMS key
+	noType    bool
+}
+
+// dlqSetup is what the options of newDLQEnv change.
+type dlqSetup struct {
+	edit        []func(*main.Config)
+	key, noType bool
+}
+
+type dlqOption func(*dlqSetup)
+
+// dlqConfig edits the server's config.
+func dlqConfig(edit func(*main.Config)) dlqOption {
+	return func(s *dlqSetup) { s.edit = append(s.edit, edit) }
+}
+
+// dlqKey encrypts the domain with a new key of the built-in KMS that the
+// service may use (dlqEnv.key).
+func dlqKey(s *dlqSetup) { s.key = true }
+
+// dlqNoType leaves the domain without an object type.
+func dlqNoType(s *dlqSetup) { s.noType = true }
+
+// setAWSEnv sets the standard AWS credentials of the test's key and no
+// config files, as `openprofiles` and the server's clients of external
+// services read them.
+func setAWSEnv(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("AWS_REGION", testRegion)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+}
+
+// newDLQEnv starts a server whose dead-letter queues are of kind "built-in"
+// (its own) or "fauxqs" (an external SQS-compatible server), creates the
+// queue queueName there with a policy that lets the service send to it,
+// and a domain that sends its dead letters to it.
+func newDLQEnv(t *testing.T, kind, domain, queueName string, opts ...dlqOption) *dlqEnv {
+	t.Helper()
+	var s dlqSetup
+	for _, o := range opts {
+		o(&s)
+	}
+	setAWSEnv(t)
+	d := &dlqEnv{queueName: queueName, kind: kind, noType: s.noType}
+	var m *main.Main
+	switch kind {
+	case "fauxqs":
+		endpoint := fauxqs.Start(t)
+		m = MustRunMain(t, append(s.edit, func(c *main.Config) { c.SQSEndpoint = endpoint })...)
+		d.q = awssqs.New(endpoint, fauxqs.Region, credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")).Client
+		d.sqsFlags = []string{"--sqs-endpoint", endpoint}
+	case "built-in":
+		m = MustRunMain(t, s.edit...)
+		d.q = MustSQSClient(t, m.URL())
+	default:
+		t.Fatalf("queue kind %q", kind)
+	}
+	d.url = d.mustQueue(queueName)
+	if s.key {
+		d.key = mustServiceKey(t, m)
+	}
+	d.ingestEnv = &ingestEnv{t: t, m: m, client: MustClient(t, m)}
+	d.createDomain(domain, d.url)
+	return d
+}
+
+// mustQueue creates a queue the service may send dead letters to.
+func (d *dlqEnv) mustQueue(name string) string {
+	d.t.Helper()
+	if d.kind == "fauxqs" {
+		return mustQueue(d.t, d.q, name, dlqtest.Policy(dlqtest.ServiceStatement("*", "000000000000", dlqtest.DomainARN(testRegion, "000000000000", "*"))))
+	}
+	return mustQueue(d.t, d.q, name, queuePolicy(name))
+}
+
+// createDomain creates the domain (with d's key) that sends its dead letters
+// to url, and its object type.
+func (d *dlqEnv) createDomain(name, url string) {
+	d.t.Helper()
+	in := &customerprofiles.CreateDomainInput{DomainName: aws.String(name), DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(url)}
+	if d.key != "" {
+		in.DefaultEncryptionKey = aws.String(d.key)
+	}
+	if _, err := d.client.CreateDomain(d.t.Context(), in); err != nil {
+		d.t.Fatal(err)
+	}
+	e := *d.ingestEnv
+	e.domain = name
+	d.ingestEnv = &e
+	if !d.noType {
+		d.putType(contactType("contact"))
+	}
+}
+
+// addDomain creates another domain on d's server, set up as d's, whose
+// dead letters go to the queue queueName (d's, or one it creates).
+func (d *dlqEnv) addDomain(name, queueName string) *dlqEnv {
+	d.t.Helper()
+	o := *d
+	if queueName != d.queueName {
+		o.url, o.queueName = d.mustQueue(queueName), queueName
+	}
+	o.createDomain(name, o.url)
+	return &o
+}
+
+// dlqArgs returns the arguments of `openprofiles dlq verb` for d's domain
+// and queue.
+func (d *dlqEnv) dlqArgs(verb string) []string {
+	return append([]string{verb, "--endpoint", d.m.URL(), "--domain", d.domain}, d.sqsFlags...)
+}
+
+// send sends dead letters to d's queue.
+func (d *dlqEnv) send(letters ...service.DeadLetter) {
+	d.t.Helper()
+	for _, l := range letters {
+		b, _ := json.Marshal(l)
+		d.sendBody(string(b))
+	}
+}
+
+// sendNumbered sends n letters of d's domain whose contacts have ids 0 to
+// n-1 and emails <prefix><id>@example.com.
+func (d *dlqEnv) sendNumbered(n int, prefix string) {
+	d.t.Helper()
+	for i := range n {
+		d.send(service.DeadLetter{Version: 1, DomainName: d.domain, ObjectTypeName: "contact", ErrorCode: "INTERNAL",
+			Object: fmt.Sprintf(`{"id":"%d","email":"%s%d@example.com"}`, i, prefix, i), Attempts: 1})
+	}
+}
+
+// sendBody sends messages of any body to d's queue.
+func (d *dlqEnv) sendBody(bodies ...string) {
+	d.t.Helper()
+	for _, body := range bodies {
+		if _, err := d.q.SendMessage(d.t.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(d.url), MessageBody: aws.String(body)}); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+}
+
+// letters receives every message of d's queue as a dead letter (hiding
+// them for a minute).
+func (d *dlqEnv) letters() []service.DeadLetter {
+	d.t.Helper()
+	return deadLetters(d.t, d.q, d.url)
+}
+
+// bodies receives every message of d's queue (hiding them for a minute).
+func (d *dlqEnv) bodies() []string {
+	d.t.Helper()
+	return receiveAll(d.t, d.q, d.url)
+}
+
+// depth returns the approximate numbers of visible and hidden messages of
+// d's queue.
+func (d *dlqEnv) depth() (visible, hidden string) {
+	d.t.Helper()
+	attrs, err := d.q.GetQueueAttributes(d.t.Context(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(d.url), AttributeNames: []sqstypes.QueueAttributeName{
+		sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return attrs.Attributes["ApproximateNumberOfMessages"], attrs.Attributes["ApproximateNumberOfMessagesNotVisible"]
 }
 
 func field(source, target, ct string) types.ObjectTypeField {
