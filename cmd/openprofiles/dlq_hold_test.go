@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,15 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/openprofiles/profiles/awssqs"
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
-	"github.com/openprofiles/profiles/dlqtest"
-	"github.com/openprofiles/profiles/internal/fauxqs"
 	"github.com/openprofiles/profiles/service"
 )
 
@@ -37,41 +31,9 @@ func TestDLQ_ReplayOutlastsHold(t *testing.T) {
 	for _, queue := range []string{"built-in", "fauxqs"} {
 		t.Run(queue, func(t *testing.T) {
 			ctx := t.Context()
-			t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
-			t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
-			t.Setenv("AWS_REGION", testRegion)
-			t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-			var m *main.Main
-			var q *sqs.Client
-			var url string
-			var extra []string
-			if queue == "fauxqs" {
-				endpoint := fauxqs.Start(t)
-				m = MustRunMain(t, func(c *main.Config) { c.SQSEndpoint = endpoint })
-				q = awssqs.New(endpoint, fauxqs.Region, credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")).Client
-				url = mustQueue(t, q, "held-dlq", dlqtest.Policy(dlqtest.ServiceStatement("*", "000000000000", dlqtest.DomainARN(testRegion, "000000000000", "*"))))
-				extra = []string{"--sqs-endpoint", endpoint}
-			} else {
-				m = MustRunMain(t)
-				q = MustSQSClient(t, m.URL())
-				url = mustQueue(t, q, "held-dlq", queuePolicy("held-dlq"))
-			}
-			client := MustClient(t, m)
-			if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("held"), DefaultExpirationDays: aws.Int32(30),
-				DeadLetterQueueUrl: aws.String(url)}); err != nil {
-				t.Fatal(err)
-			}
-			e := &ingestEnv{t: t, m: m, client: client, domain: "held"}
-			e.putType(contactType("contact"))
+			d := newDLQEnv(t, queue, "held", "held-dlq")
 			const n = 12
-			for i := range n {
-				b, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "held", ObjectTypeName: "contact", ErrorCode: "INTERNAL",
-					Object: fmt.Sprintf(`{"id":"%d","email":"held%d@example.com"}`, i, i), Attempts: 1})
-				if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			d.sendNumbered(n, "held")
 
 			// The other reader, started as the first letter is ingested:
 			// it receives what it can (hiding it for a second) until the
@@ -83,7 +45,7 @@ func TestDLQ_ReplayOutlastsHold(t *testing.T) {
 			reader := func() {
 				defer wg.Done()
 				for {
-					out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 1})
+					out, err := d.q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(d.url), MaxNumberOfMessages: 10, VisibilityTimeout: 1})
 					if err == nil {
 						got.Add(int64(len(out.Messages)))
 					}
@@ -111,8 +73,7 @@ func TestDLQ_ReplayOutlastsHold(t *testing.T) {
 				})
 			}
 			var out, errb bytes.Buffer
-			args := append([]string{"replay", "--endpoint", m.URL(), "--domain", "held"}, extra...)
-			err := main.RunDlq(ctx, args, &out, &errb, hold, slowFirst)
+			err := main.RunDlq(ctx, d.dlqArgs("replay"), &out, &errb, hold, slowFirst)
 			close(stop)
 			wg.Wait()
 			if err != nil || !strings.Contains(out.String(), fmt.Sprintf(`"Replayed": %d`, n)) {
@@ -122,14 +83,9 @@ func TestDLQ_ReplayOutlastsHold(t *testing.T) {
 				t.Errorf("the other reader received %d letters while the replay held them; want none", g)
 			}
 			for i := range n {
-				e.mustOne("_email", fmt.Sprintf("held%d@example.com", i))
+				d.mustOne("_email", fmt.Sprintf("held%d@example.com", i))
 			}
-			attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{
-				sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v, h := attrs.Attributes["ApproximateNumberOfMessages"], attrs.Attributes["ApproximateNumberOfMessagesNotVisible"]; v != "0" || h != "0" {
+			if v, h := d.depth(); v != "0" || h != "0" {
 				t.Errorf("after the replay the queue holds %s visible and %s hidden messages; want none (each letter replayed deleted)", v, h)
 			}
 			if s := errb.String(); s != "" {
@@ -150,41 +106,9 @@ func TestDLQ_ReplayReceivingOutlastsHold(t *testing.T) {
 	for _, queue := range []string{"built-in", "fauxqs"} {
 		t.Run(queue, func(t *testing.T) {
 			ctx := t.Context()
-			t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
-			t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
-			t.Setenv("AWS_REGION", testRegion)
-			t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-			var m *main.Main
-			var q *sqs.Client
-			var url string
-			var extra []string
-			if queue == "fauxqs" {
-				endpoint := fauxqs.Start(t)
-				m = MustRunMain(t, func(c *main.Config) { c.SQSEndpoint = endpoint })
-				q = awssqs.New(endpoint, fauxqs.Region, credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")).Client
-				url = mustQueue(t, q, "slow-dlq", dlqtest.Policy(dlqtest.ServiceStatement("*", "000000000000", dlqtest.DomainARN(testRegion, "000000000000", "*"))))
-				extra = []string{"--sqs-endpoint", endpoint}
-			} else {
-				m = MustRunMain(t)
-				q = MustSQSClient(t, m.URL())
-				url = mustQueue(t, q, "slow-dlq", queuePolicy("slow-dlq"))
-			}
-			client := MustClient(t, m)
-			if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("slow"), DefaultExpirationDays: aws.Int32(30),
-				DeadLetterQueueUrl: aws.String(url)}); err != nil {
-				t.Fatal(err)
-			}
-			e := &ingestEnv{t: t, m: m, client: client, domain: "slow"}
-			e.putType(contactType("contact"))
+			d := newDLQEnv(t, queue, "slow", "slow-dlq")
 			const n = 25 // three batches at least
-			for i := range n {
-				b, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "slow", ObjectTypeName: "contact", ErrorCode: "INTERNAL",
-					Object: fmt.Sprintf(`{"id":"%d","email":"slow%d@example.com"}`, i, i), Attempts: 1})
-				if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			d.sendNumbered(n, "slow")
 
 			// After the first batch, the other reader receives what it can
 			// until it has a letter of that batch, or three holds have
@@ -194,7 +118,7 @@ func TestDLQ_ReplayReceivingOutlastsHold(t *testing.T) {
 			var got atomic.Int64
 			reader := func(first map[string]bool, stop <-chan struct{}) {
 				for {
-					out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 30})
+					out, err := d.q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(d.url), MaxNumberOfMessages: 10, VisibilityTimeout: 30})
 					if err == nil && len(out.Messages) > 0 {
 						var back []sqstypes.ChangeMessageVisibilityBatchRequestEntry
 						for i, msg := range out.Messages {
@@ -203,7 +127,7 @@ func TestDLQ_ReplayReceivingOutlastsHold(t *testing.T) {
 							}
 							back = append(back, sqstypes.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: msg.ReceiptHandle})
 						}
-						if _, err := q.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(url), Entries: back}); err != nil {
+						if _, err := d.q.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(d.url), Entries: back}); err != nil {
 							t.Errorf("the other reader's ChangeMessageVisibilityBatch: %v", err)
 						}
 					}
@@ -236,8 +160,7 @@ func TestDLQ_ReplayReceivingOutlastsHold(t *testing.T) {
 				<-done
 			}
 			var out, errb bytes.Buffer
-			args := append([]string{"replay", "--endpoint", m.URL(), "--domain", "slow"}, extra...)
-			err := main.RunDlqReceiving(ctx, args, &out, &errb, hold, slowFirst)
+			err := main.RunDlqReceiving(ctx, d.dlqArgs("replay"), &out, &errb, hold, slowFirst)
 			if err != nil || !strings.Contains(out.String(), fmt.Sprintf(`"Replayed": %d`, n)) {
 				t.Errorf("dlq replay: %v\n%s%s", err, out.String(), errb.String())
 			}
@@ -248,14 +171,9 @@ func TestDLQ_ReplayReceivingOutlastsHold(t *testing.T) {
 				t.Errorf("the other reader received %d letters of the first batch while the replay received the rest; want none", g)
 			}
 			for i := range n {
-				e.mustOne("_email", fmt.Sprintf("slow%d@example.com", i))
+				d.mustOne("_email", fmt.Sprintf("slow%d@example.com", i))
 			}
-			attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{
-				sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v, h := attrs.Attributes["ApproximateNumberOfMessages"], attrs.Attributes["ApproximateNumberOfMessagesNotVisible"]; v != "0" || h != "0" {
+			if v, h := d.depth(); v != "0" || h != "0" {
 				t.Errorf("after the replay the queue holds %s visible and %s hidden messages; want none", v, h)
 			}
 			if s := errb.String(); s != "" {
@@ -270,37 +188,17 @@ func TestDLQ_ReplayReceivingOutlastsHold(t *testing.T) {
 // as it was: not hidden for the rest of a long hold, not sent again with
 // the cancellation as its error.
 func TestDLQ_ReplayCancelledHandsBack(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
-	t.Setenv("AWS_REGION", testRegion)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	ctx := t.Context()
-	m := MustRunMain(t)
-	q := MustSQSClient(t, m.URL())
-	url := mustQueue(t, q, "stopped-dlq", queuePolicy("stopped-dlq"))
-	client := MustClient(t, m)
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("stopped"), DefaultExpirationDays: aws.Int32(30),
-		DeadLetterQueueUrl: aws.String(url)}); err != nil {
-		t.Fatal(err)
-	}
-	e := &ingestEnv{t: t, m: m, client: client, domain: "stopped"}
-	e.putType(contactType("contact"))
+	d := newDLQEnv(t, "built-in", "stopped", "stopped-dlq")
 	const n = 5
-	for i := range n {
-		b, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "stopped", ObjectTypeName: "contact", ErrorCode: "INTERNAL",
-			Object: fmt.Sprintf(`{"id":"%d","email":"stopped%d@example.com"}`, i, i), Attempts: 1})
-		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d.sendNumbered(n, "stopped")
 
 	// Stopped as it ingests the second letter: the first is replayed and
 	// deleted, the four others must be visible again at once.
 	replayCtx, stop := context.WithCancel(ctx)
 	puts := 0
 	var out, errb bytes.Buffer
-	err := main.RunDlq(replayCtx, []string{"replay", "--endpoint", m.URL(), "--domain", "stopped"}, &out, &errb, time.Hour, func() {
+	err := main.RunDlq(replayCtx, d.dlqArgs("replay"), &out, &errb, time.Hour, func() {
 		if puts++; puts == 2 {
 			stop()
 		}
@@ -310,7 +208,7 @@ func TestDLQ_ReplayCancelledHandsBack(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for range 3 {
-		got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+		got, err := d.q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(d.url), MaxNumberOfMessages: 10, VisibilityTimeout: 60})
 		if err != nil {
 			t.Fatal(err)
 		}
