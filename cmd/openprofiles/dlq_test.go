@@ -141,19 +141,8 @@ func TestDLQ_DomainWiring(t *testing.T) {
 // TestDLQ_ErrorRows reproduces each error row of the product brief through
 // the import path and finds each in the dead-letter queue.
 func TestDLQ_ErrorRows(t *testing.T) {
-	m := MustRunMain(t, func(c *main.Config) { c.IngestRate, c.IngestBurst, c.KMSKeyCheckInterval, c.DataKeyMaxAge = 1, 2, 0, 0 })
-	q := MustSQSClient(t, m.URL())
-	k := MustKMSClient(t, m)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	url := mustQueue(t, q, "dlq", queuePolicy("dlq"))
-	key := mustCreateKey(t, k, keyPolicy("arn:aws:profile:us-east-1:000000000000:domains/*", serviceActions...))
-	e := &ingestEnv{t: t, m: m, client: client, domain: "rows"}
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("rows"), DefaultExpirationDays: aws.Int32(30),
-		DeadLetterQueueUrl: aws.String(url), DefaultEncryptionKey: aws.String(key)}); err != nil {
-		t.Fatal(err)
-	}
-	e.putType(contactType("contact"))
+	e := newDLQEnv(t, "built-in", "rows", "dlq", dlqKey, dlqConfig(func(c *main.Config) { c.IngestRate, c.IngestBurst, c.KMSKeyCheckInterval, c.DataKeyMaxAge = 1, 2, 0, 0 }))
+	m, k, key, ctx := e.m, MustKMSClient(t, e.m), e.key, t.Context()
 	importFile := func(lines ...string) string {
 		t.Helper()
 		path := filepath.Join(t.TempDir(), "objects.jsonl")
@@ -206,7 +195,7 @@ func TestDLQ_ErrorRows(t *testing.T) {
 	mustRawExec(t, m, `UPDATE profiles SET data = (SELECT data FROM profiles WHERE id = ?) WHERE id = ?`, pa, pb)
 	importFile(obj(map[string]any{"id": "i1", "email": "b@example.com"}))
 
-	letters := deadLetters(t, q, url)
+	letters := e.letters()
 	var codes []string
 	byCode := map[string]service.DeadLetter{}
 	for _, dl := range letters {
@@ -254,19 +243,8 @@ func TestDLQ_ErrorRows(t *testing.T) {
 
 // TestDLQ_Replay fixes the cause of failures and replays the queue.
 func TestDLQ_Replay(t *testing.T) {
-	m := MustRunMain(t, func(c *main.Config) { c.KMSKeyCheckInterval, c.DataKeyMaxAge = 0, 0 })
-	q := MustSQSClient(t, m.URL())
-	k := MustKMSClient(t, m)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	url := mustQueue(t, q, "dlq", queuePolicy("dlq"))
-	key := mustCreateKey(t, k, keyPolicy("arn:aws:profile:us-east-1:000000000000:domains/*", serviceActions...))
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("replay"), DefaultExpirationDays: aws.Int32(30),
-		DeadLetterQueueUrl: aws.String(url), DefaultEncryptionKey: aws.String(key)}); err != nil {
-		t.Fatal(err)
-	}
-	e := &ingestEnv{t: t, m: m, client: client, domain: "replay"}
-	e.putType(contactType("contact"))
+	e := newDLQEnv(t, "built-in", "replay", "dlq", dlqKey, dlqConfig(func(c *main.Config) { c.KMSKeyCheckInterval, c.DataKeyMaxAge = 0, 0 }))
+	m, k, key, ctx := e.m, MustKMSClient(t, e.m), e.key, t.Context()
 	if out, err := runCLI(t, m, "dlq", "--help"); !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "dlq replay") {
 		t.Errorf("dlq --help: %v\n%s; want the usage", err, out)
 	}
@@ -292,7 +270,7 @@ func TestDLQ_Replay(t *testing.T) {
 	if out, err := runCLI(t, m, "dlq", "replay", "--domain", "replay"); err != nil || !strings.Contains(out, `"StillFailing": 5`) {
 		t.Fatalf("replay before the fix: %v\n%s", err, out)
 	}
-	letters := deadLetters(t, q, url)
+	letters := e.letters()
 	if len(letters) != 5 || letters[0].Attempts != 2 {
 		t.Fatalf("after a failed replay: %d letters, attempts %d", len(letters), letters[0].Attempts)
 	}
@@ -300,12 +278,7 @@ func TestDLQ_Replay(t *testing.T) {
 	if _, err := runCLI(t, m, "dlq", "purge", "--domain", "replay"); err != nil {
 		t.Fatal(err)
 	}
-	for _, dl := range letters {
-		b, _ := json.Marshal(dl)
-		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.send(letters...)
 	if _, err := k.EnableKey(ctx, &kms.EnableKeyInput{KeyId: aws.String(key)}); err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +288,7 @@ func TestDLQ_Replay(t *testing.T) {
 	for i := range 5 {
 		e.mustOne("_email", fmt.Sprintf("r%d@example.com", i))
 	}
-	if got := deadLetters(t, q, url); len(got) != 0 {
+	if got := e.letters(); len(got) != 0 {
 		t.Fatalf("%d dead letters left after a good replay", len(got))
 	}
 }
@@ -459,35 +432,20 @@ func TestDLQ_CLIStaysOnItsEndpoint(t *testing.T) {
 // with the operator's credentials, must not put objects into the domain a
 // message names when it is not D.
 func TestDLQ_ReplayOnlyTheDomain(t *testing.T) {
-	m := MustRunMain(t)
-	q := MustSQSClient(t, m.URL())
-	client := MustClient(t, m)
-	ctx := t.Context()
-	url := mustQueue(t, q, "shared", queuePolicy("shared"))
-	for _, d := range []string{"mine", "other"} {
-		if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(d), DefaultExpirationDays: aws.Int32(30),
-			DeadLetterQueueUrl: aws.String(url)}); err != nil {
-			t.Fatal(err)
-		}
-		(&ingestEnv{t: t, m: m, client: client, domain: d}).putType(contactType("contact"))
-	}
-	for _, l := range []service.DeadLetter{
-		{Version: 1, DomainName: "other", ObjectTypeName: "contact", ErrorCode: "INTERNAL", Object: `{"id":"p","email":"planted@example.com"}`, Attempts: 1},
-		{Version: 1, DomainName: "mine", ObjectTypeName: "contact", ErrorCode: "INTERNAL", Object: `{"id":"m","email":"mine@example.com"}`, Attempts: 1},
-	} {
-		b, _ := json.Marshal(l)
-		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if out, err := runCLI(t, m, "dlq", "replay", "--domain", "mine"); err != nil || !strings.Contains(out, `"Replayed": 1`) {
+	mine := newDLQEnv(t, "built-in", "mine", "shared")
+	other := mine.addDomain("other", "shared")
+	mine.send(
+		service.DeadLetter{Version: 1, DomainName: "other", ObjectTypeName: "contact", ErrorCode: "INTERNAL", Object: `{"id":"p","email":"planted@example.com"}`, Attempts: 1},
+		service.DeadLetter{Version: 1, DomainName: "mine", ObjectTypeName: "contact", ErrorCode: "INTERNAL", Object: `{"id":"m","email":"mine@example.com"}`, Attempts: 1},
+	)
+	if out, err := runCLI(t, mine.m, "dlq", "replay", "--domain", "mine"); err != nil || !strings.Contains(out, `"Replayed": 1`) {
 		t.Fatalf("dlq replay: %v\n%s", err, out)
 	}
-	(&ingestEnv{t: t, m: m, client: client, domain: "mine"}).mustOne("_email", "mine@example.com")
-	if ps := (&ingestEnv{t: t, m: m, client: client, domain: "other"}).search("_email", "planted@example.com"); len(ps) != 0 {
+	mine.mustOne("_email", "mine@example.com")
+	if ps := other.search("_email", "planted@example.com"); len(ps) != 0 {
 		t.Errorf("replay of domain mine put %d profiles into domain other; want none", len(ps))
 	}
-	left := deadLetters(t, q, url)
+	left := mine.letters()
 	if len(left) != 1 || left[0].DomainName != "other" {
 		t.Errorf("left in the queue: %+v; want the letter of domain other, visible", left)
 	}
@@ -499,43 +457,17 @@ func TestDLQ_ReplayOnlyTheDomain(t *testing.T) {
 // at once like the letters of other domains, not hidden for the run's
 // hold; it is counted Unreadable, not StillFailing nor OtherDomains.
 func TestDLQ_ReplayHandsBackUnreadable(t *testing.T) {
-	m := MustRunMain(t)
-	q := MustSQSClient(t, m.URL())
-	client := MustClient(t, m)
-	ctx := t.Context()
-	url := mustQueue(t, q, "mixed", queuePolicy("mixed"))
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("mixed"), DefaultExpirationDays: aws.Int32(30),
-		DeadLetterQueueUrl: aws.String(url)}); err != nil {
-		t.Fatal(err)
-	}
-	env := &ingestEnv{t: t, m: m, client: client, domain: "mixed"}
-	env.putType(contactType("contact"))
+	env := newDLQEnv(t, "built-in", "mixed", "mixed")
 	letter, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "mixed", ObjectTypeName: "contact", ErrorCode: "INTERNAL",
 		Object: `{"id":"m","email":"mixed@example.com"}`, Attempts: 1})
-	for _, body := range []string{"not a dead letter", `{"note":"JSON, but no dead letter"}`, string(letter)} {
-		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err := runCLI(t, m, "dlq", "replay", "--domain", "mixed")
+	env.sendBody("not a dead letter", `{"note":"JSON, but no dead letter"}`, string(letter))
+	out, err := runCLI(t, env.m, "dlq", "replay", "--domain", "mixed")
 	if err != nil || !strings.Contains(out, `"Replayed": 1`) || !strings.Contains(out, `"StillFailing": 0`) || !strings.Contains(out, `"Unreadable": 2`) ||
 		strings.Contains(out, "OtherDomains") {
 		t.Fatalf("dlq replay: %v\n%s; want Replayed 1, StillFailing 0, Unreadable 2, no OtherDomains", err, out)
 	}
 	env.mustOne("_email", "mixed@example.com")
-	var left []string
-	for {
-		res, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 60})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(res.Messages) == 0 {
-			break
-		}
-		for _, m := range res.Messages {
-			left = append(left, aws.ToString(m.Body))
-		}
-	}
+	left := env.bodies()
 	slices.Sort(left)
 	if want := []string{"not a dead letter", `{"note":"JSON, but no dead letter"}`}; !slices.Equal(left, want) {
 		t.Errorf("visible in the queue after the replay: %q; want the messages that are not dead letters, %q", left, want)
@@ -572,31 +504,17 @@ func TestDLQ_CLIRefusesExternalQueue(t *testing.T) {
 // padded with white space); it leaves the letter as it is, with its own
 // error and attempts, and counts it in Cut.
 func TestDLQ_ReplayLeavesCutLetters(t *testing.T) {
-	m := MustRunMain(t)
-	q := MustSQSClient(t, m.URL())
-	client := MustClient(t, m)
-	ctx := t.Context()
-	url := mustQueue(t, q, "cut", queuePolicy("cut"))
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("cut"), DefaultExpirationDays: aws.Int32(30),
-		DeadLetterQueueUrl: aws.String(url)}); err != nil {
-		t.Fatal(err)
-	}
-	env := &ingestEnv{t: t, m: m, client: client, domain: "cut"}
-	env.putType(contactType("contact"))
-	letter := service.DeadLetter{Version: 1, DomainName: "cut", ObjectTypeName: "contact", ErrorCode: "INTERNAL", ErrorMessage: "the original error",
-		Object: `{"id":"c","email":"cut@example.com"}`, Attempts: 1, ObjectTruncated: true, ObjectSize: 300_000, ObjectCopy: strings.Repeat("ab", 16)}
-	b, _ := json.Marshal(letter)
-	if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := runCLI(t, m, "dlq", "replay", "--domain", "cut")
+	env := newDLQEnv(t, "built-in", "cut", "cut")
+	env.send(service.DeadLetter{Version: 1, DomainName: "cut", ObjectTypeName: "contact", ErrorCode: "INTERNAL", ErrorMessage: "the original error",
+		Object: `{"id":"c","email":"cut@example.com"}`, Attempts: 1, ObjectTruncated: true, ObjectSize: 300_000, ObjectCopy: strings.Repeat("ab", 16)})
+	out, err := runCLI(t, env.m, "dlq", "replay", "--domain", "cut")
 	if err != nil || !strings.Contains(out, `"Cut": 1`) || !strings.Contains(out, `"Replayed": 0`) {
 		t.Fatalf("dlq replay: %v\n%s", err, out)
 	}
 	if ps := env.search("_email", "cut@example.com"); len(ps) != 0 {
 		t.Errorf("dlq replay ingested the cut copy of a letter: %d profiles", len(ps))
 	}
-	left := deadLetters(t, q, url)
+	left := env.letters()
 	if len(left) != 1 || left[0].Attempts != 1 || left[0].ErrorMessage != "the original error" || !left[0].ObjectTruncated {
 		t.Errorf("left in the queue: %+v; want the cut letter as it was", left)
 	}
@@ -607,30 +525,16 @@ func TestDLQ_ReplayLeavesCutLetters(t *testing.T) {
 // do (it kept the code of the first failure: KMS_KEY_STATE beside "object
 // type not found").
 func TestDLQ_ReplayNewErrorCode(t *testing.T) {
-	m := MustRunMain(t)
-	q := MustSQSClient(t, m.URL())
-	client := MustClient(t, m)
-	ctx := t.Context()
-	url := mustQueue(t, q, "codes-dlq", queuePolicy("codes-dlq"))
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("codes"), DefaultExpirationDays: aws.Int32(30),
-		DeadLetterQueueUrl: aws.String(url)}); err != nil {
-		t.Fatal(err)
-	}
-	(&ingestEnv{t: t, m: m, client: client, domain: "codes"}).putType(contactType("contact"))
-	for _, dl := range []service.DeadLetter{
-		{Version: 1, DomainName: "codes", ObjectTypeName: "nosuchtype", Source: "import", ErrorCode: "KMS_KEY_STATE", ErrorMessage: "old", Object: `{"id":"1","email":"a@example.com"}`, Attempts: 1},
-		{Version: 1, DomainName: "codes", ObjectTypeName: "contact", Source: "import", ErrorCode: "KMS_KEY_STATE", ErrorMessage: "old", Object: `{"note":"no keys"}`, Attempts: 1},
-	} {
-		b, _ := json.Marshal(dl)
-		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(b))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if out, err := runCLI(t, m, "dlq", "replay", "--domain", "codes"); err != nil || !strings.Contains(out, `"StillFailing": 2`) {
+	e := newDLQEnv(t, "built-in", "codes", "codes-dlq")
+	e.send(
+		service.DeadLetter{Version: 1, DomainName: "codes", ObjectTypeName: "nosuchtype", Source: "import", ErrorCode: "KMS_KEY_STATE", ErrorMessage: "old", Object: `{"id":"1","email":"a@example.com"}`, Attempts: 1},
+		service.DeadLetter{Version: 1, DomainName: "codes", ObjectTypeName: "contact", Source: "import", ErrorCode: "KMS_KEY_STATE", ErrorMessage: "old", Object: `{"note":"no keys"}`, Attempts: 1},
+	)
+	if out, err := runCLI(t, e.m, "dlq", "replay", "--domain", "codes"); err != nil || !strings.Contains(out, `"StillFailing": 2`) {
 		t.Fatalf("replay: %v\n%s", err, out)
 	}
 	got := map[string]string{}
-	for _, dl := range deadLetters(t, q, url) {
+	for _, dl := range e.letters() {
 		got[dl.ObjectTypeName] = dl.ErrorCode
 		if dl.ErrorMessage == "old" || dl.Attempts != 2 {
 			t.Errorf("letter of %s sent back with message %q, attempts %d; want the new failure's, 2", dl.ObjectTypeName, dl.ErrorMessage, dl.Attempts)

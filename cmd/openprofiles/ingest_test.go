@@ -114,11 +114,11 @@ func newDLQEnv(t *testing.T, kind, domain, queueName string, opts ...dlqOption) 
 	default:
 		t.Fatalf("queue kind %q", kind)
 	}
+	d.ingestEnv = &ingestEnv{t: t, m: m, client: MustClient(t, m)}
 	d.url = d.mustQueue(queueName)
 	if s.key {
 		d.key = mustServiceKey(t, m)
 	}
-	d.ingestEnv = &ingestEnv{t: t, m: m, client: MustClient(t, m)}
 	d.createDomain(domain, d.url)
 	return d
 }
