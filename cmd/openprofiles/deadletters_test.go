@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/openprofiles/profiles"
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
@@ -25,23 +24,15 @@ import (
 // letter too large for a queue message is replayed with the whole object
 // kept in the store; listing consumes nothing.
 func TestDeadLetterService(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	queue := mustServiceQueue(t, m, "ops-dlq")
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("ops"),
-		DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(queue)}); err != nil {
-		t.Fatal(err)
-	}
+	d := newDLQEnv(t, "built-in", "ops", "ops-dlq", dlqNoType)
+	m, client, ctx := d.m, d.client, t.Context()
 	// A big object full of characters JSON escapes: the dead letter is cut.
 	note := strings.Repeat(`"`, 120000)
 	obj, _ := json.Marshal(map[string]string{"id": "big-1", "email": "big@example.com", "note": note})
 	if _, err := m.Service.IngestAsync(ctx, "ops", "orders", string(obj), "import"); err == nil {
 		t.Fatal("ingestion into a missing object type succeeded")
 	}
-	if _, err := MustSQSClient(t, m.URL()).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String("not ours")}); err != nil {
-		t.Fatal(err)
-	}
+	d.sendBody("not ours")
 
 	for range 2 { // listing twice: nothing was consumed
 		entries, err := m.Service.ListDeadLetters(ctx, "ops", 10)
@@ -67,7 +58,7 @@ func TestDeadLetterService(t *testing.T) {
 		}
 	}
 
-	(&ingestEnv{t: t, m: m, client: client, domain: "ops"}).putType(contactType("orders"))
+	d.putType(contactType("orders"))
 	replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "ops", nil, nil)
 	if err != nil || replayed != 1 || failed != 0 {
 		after, _ := m.Service.ListDeadLetters(ctx, "ops", 10)
@@ -122,20 +113,11 @@ func TestDeadLetterService(t *testing.T) {
 // cut object's whole copy only from a file this server kept for it (not any
 // file a message names), and leaves the letters the caller may not put.
 func TestDeadLetterService_ForgedLetters(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	queue := mustServiceQueue(t, m, "shared-dlq")
-	for _, d := range []string{"one", "two"} {
-		if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(d),
-			DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(queue)}); err != nil {
-			t.Fatal(err)
-		}
-		(&ingestEnv{t: t, m: m, client: client, domain: d}).putType(contactType("contact"))
-	}
+	one := newDLQEnv(t, "built-in", "one", "shared-dlq")
+	two := one.addDomain("two", "shared-dlq")
+	m, ctx := one.m, t.Context()
 	secret := filepath.Join(t.TempDir(), "secret.json")
 	os.WriteFile(secret, []byte(`{"id":"leak","email":"leaked@example.com"}`), 0o600)
-	q := MustSQSClient(t, m.URL())
 	for _, letter := range []map[string]any{
 		{"Version": 1, "DomainName": "two", "ObjectTypeName": "contact", "Source": "import", "ErrorCode": "INTERNAL", "Attempts": 1,
 			"Object": `{"id":"t1","email":"two@example.com"}`},
@@ -143,9 +125,7 @@ func TestDeadLetterService_ForgedLetters(t *testing.T) {
 			"Object": `{"id":"o1","email":"one@example.com"}`, "ObjectTruncated": true, "ObjectFile": secret, "ObjectSize": 44},
 	} {
 		b, _ := json.Marshal(letter)
-		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(string(b))}); err != nil {
-			t.Fatal(err)
-		}
+		one.sendBody(string(b))
 	}
 	entries, err := m.Service.ListDeadLetters(ctx, "one", 10)
 	if err != nil || len(entries) != 2 {
@@ -165,14 +145,13 @@ func TestDeadLetterService_ForgedLetters(t *testing.T) {
 	if replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "one", nil, nil); err != nil || replayed != 0 || failed != 1 {
 		t.Fatalf("replay of one: %d replayed, %d failed, %v; want its one letter failed", replayed, failed, err)
 	}
-	one := &ingestEnv{t: t, m: m, client: client, domain: "one"}
 	if got := one.search("_email", "leaked@example.com"); len(got) != 0 {
 		t.Errorf("the replay read the file a forged letter named")
 	}
 	if got := one.search("_email", "one@example.com"); len(got) != 0 {
 		t.Errorf("the replay put the cut object of a letter whose whole copy it does not keep")
 	}
-	if got := (&ingestEnv{t: t, m: m, client: client, domain: "two"}).search("_email", "two@example.com"); len(got) != 0 {
+	if got := two.search("_email", "two@example.com"); len(got) != 0 {
 		t.Errorf("replaying domain one's letters put domain two's letter into domain two")
 	}
 	if replayed, _, _, err := m.Service.ReplayDeadLetters(ctx, "two", nil, nil); err != nil || replayed != 1 {
@@ -243,15 +222,9 @@ func copyCount(t *testing.T, m *main.Main, domain string) int {
 // copy into the domain (nor its cut part). Before, copies were named by the
 // object's SHA-256, shared by every letter of any domain, in plaintext.
 func TestDeadLetterCopies_OneDomainOneLetter(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	for _, d := range []string{"alpha", "beta"} {
-		if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(d),
-			DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(mustServiceQueue(t, m, d+"-dlq"))}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ae := newDLQEnv(t, "built-in", "alpha", "alpha-dlq", dlqNoType)
+	be := ae.addDomain("beta", "beta-dlq")
+	m, client, ctx := ae.m, ae.client, t.Context()
 	// Characters JSON escapes: the letters are cut. No type yet: they fail.
 	big := func(id, email string) string {
 		b, _ := json.Marshal(map[string]string{"email": email, "id": id, "note": strings.Repeat(`"`, 120000) + "the-end-of-" + id})
@@ -284,24 +257,18 @@ func TestDeadLetterCopies_OneDomainOneLetter(t *testing.T) {
 	// object, by its name, by a path to it, and as a file of the previous
 	// version.
 	sl := alpha["secret@example.com"].Letter
-	q := MustSQSClient(t, m.URL())
 	for _, names := range [][2]string{{sl.ObjectCopy, ""}, {"../alpha/" + sl.ObjectCopy, ""}, {"", sl.ObjectCopy + ".sealed"}} {
 		forged := *sl
 		forged.DomainName, forged.ObjectCopy, forged.ObjectFile = "beta", names[0], names[1]
-		b, _ := json.Marshal(forged)
-		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(mustServiceQueue(t, m, "beta-dlq")), MessageBody: aws.String(string(b))}); err != nil {
-			t.Fatal(err)
-		}
+		be.send(forged)
 	}
-	for _, d := range []string{"alpha", "beta"} {
-		(&ingestEnv{t: t, m: m, client: client, domain: d}).putType(contactType("contact"))
-	}
+	ae.putType(contactType("contact"))
+	be.putType(contactType("contact"))
 
 	replayed, failed, _, err := m.Service.ReplayDeadLetters(ctx, "beta", nil, nil)
 	if err != nil || replayed != 1 || failed != 3 {
 		t.Fatalf("replay of beta: %d replayed, %d failed, %v; want its own letter replayed and the 3 forged ones failed", replayed, failed, err)
 	}
-	be := &ingestEnv{t: t, m: m, client: client, domain: "beta"}
 	if got := be.search("_email", "secret@example.com"); len(got) != 0 {
 		t.Errorf("a letter forged into beta's queue brought alpha's object into beta")
 	}
@@ -317,7 +284,6 @@ func TestDeadLetterCopies_OneDomainOneLetter(t *testing.T) {
 	if err != nil || replayed != 2 || failed != 0 {
 		t.Fatalf("replay of alpha after beta's: %d replayed, %d failed, %v; want 2, 0", replayed, failed, err)
 	}
-	ae := &ingestEnv{t: t, m: m, client: client, domain: "alpha"}
 	for email, want := range map[string]string{"shared@example.com": shared, "secret@example.com": secret} {
 		p := ae.mustOne("_email", email)
 		objs, err := client.ListProfileObjects(ctx, &customerprofiles.ListProfileObjectsInput{DomainName: aws.String("alpha"),
@@ -336,20 +302,12 @@ func TestDeadLetterCopies_OneDomainOneLetter(t *testing.T) {
 // enabled again, the letter replays whole. A large object failing while the
 // key is disabled keeps no copy (not one in plain text) and says so.
 func TestDeadLetterCopies_KeyDisabled(t *testing.T) {
-	m := MustRunMain(t, func(c *main.Config) { c.KMSKeyCheckInterval, c.DataKeyMaxAge = 0, 0 })
-	client := MustClient(t, m)
-	k := MustKMSClient(t, m)
-	ctx := t.Context()
-	key := mustCreateKey(t, k, keyPolicy("arn:aws:profile:us-east-1:000000000000:domains/*", serviceActions...))
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("gamma"), DefaultExpirationDays: aws.Int32(30),
-		DeadLetterQueueUrl: aws.String(mustServiceQueue(t, m, "gamma-dlq")), DefaultEncryptionKey: aws.String(key)}); err != nil {
-		t.Fatal(err)
-	}
+	e := newDLQEnv(t, "built-in", "gamma", "gamma-dlq", dlqKey, dlqNoType, dlqConfig(func(c *main.Config) { c.KMSKeyCheckInterval, c.DataKeyMaxAge = 0, 0 }))
+	m, k, key, ctx := e.m, MustKMSClient(t, e.m), e.key, t.Context()
 	obj, _ := json.Marshal(map[string]string{"email": "locked@example.com", "id": "locked", "note": strings.Repeat(`"`, 120000)})
 	if _, err := m.Service.IngestAsync(ctx, "gamma", "contact", string(obj), "import"); err == nil {
 		t.Fatal("ingestion into a missing object type succeeded")
 	}
-	e := &ingestEnv{t: t, m: m, client: client, domain: "gamma"}
 	e.putType(contactType("contact"))
 	letter := mustLetters(t, m, "gamma")["locked@example.com"]
 	copyName := letter.Letter.ObjectCopy
@@ -398,14 +356,10 @@ func TestDeadLetterCopies_KeyDisabled(t *testing.T) {
 // longer exists and those written before the domain of that name was
 // created (another node's copies of a deleted domain).
 func TestDeadLetterCopies_DomainDeleted(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	for _, d := range []string{"gone", "kept"} {
-		if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String(d),
-			DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(mustServiceQueue(t, m, d+"-dlq"))}); err != nil {
-			t.Fatal(err)
-		}
+	gone := newDLQEnv(t, "built-in", "gone", "gone-dlq", dlqNoType)
+	m, client, ctx := gone.m, gone.client, t.Context()
+	for _, e := range []*dlqEnv{gone, gone.addDomain("kept", "kept-dlq")} {
+		d := e.domain
 		obj, _ := json.Marshal(map[string]string{"email": d + "@example.com", "note": strings.Repeat(`"`, 120000)})
 		if _, err := m.Service.IngestAsync(ctx, d, "contact", string(obj), "import"); err == nil {
 			t.Fatal("ingestion into a missing object type succeeded")
@@ -537,17 +491,8 @@ func TestDeadLetterCopies_InTheStore(t *testing.T) {
 // it whole, and removes the file; a delete of such a letter removes its
 // file too. Nothing is lost in the upgrade.
 func TestDeadLetterCopies_EarlierVersionFile(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	queue := mustServiceQueue(t, m, "old-dlq")
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("old"),
-		DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(queue)}); err != nil {
-		t.Fatal(err)
-	}
-	e := &ingestEnv{t: t, m: m, client: client, domain: "old"}
-	e.putType(contactType("contact"))
-	q := MustSQSClient(t, m.URL())
+	e := newDLQEnv(t, "built-in", "old", "old-dlq")
+	m, ctx := e.m, t.Context()
 	files := map[string]string{}
 	for i, id := range []string{"replayed", "deleted"} {
 		b, _ := json.Marshal(map[string]string{"email": id + "@example.com", "id": id, "note": strings.Repeat(`"`, 120000)})
@@ -566,11 +511,8 @@ func TestDeadLetterCopies_EarlierVersionFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		files[id] = file
-		letter, _ := json.Marshal(service.DeadLetter{Version: 1, DomainName: "old", ObjectTypeName: "contact", Source: "import", ErrorCode: "NOT_FOUND",
+		e.send(service.DeadLetter{Version: 1, DomainName: "old", ObjectTypeName: "contact", Source: "import", ErrorCode: "NOT_FOUND",
 			ErrorMessage: "no type", Object: obj[:1000], Attempts: 1, ObjectTruncated: true, ObjectSize: len(obj), ObjectFile: name})
-		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(string(letter))}); err != nil {
-			t.Fatal(err)
-		}
 	}
 	letters := mustLetters(t, m, "old")
 	if n, f, _, err := m.Service.ReplayDeadLetters(ctx, "old", []string{letters["replayed@example.com"].ID}, nil); err != nil || n != 1 || f != 0 {
