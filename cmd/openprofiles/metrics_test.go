@@ -117,18 +117,7 @@ func TestMetrics_Off(t *testing.T) {
 // TestMetrics_DeadLetters: a failed import counts as a queued dead letter
 // and shows in the queue depth.
 func TestMetrics_DeadLetters(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	queue := mustServiceQueue(t, m, "metrics-dlq")
-	if _, err := client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("dl"),
-		DefaultExpirationDays: aws.Int32(30), DeadLetterQueueUrl: aws.String(queue)}); err != nil {
-		t.Fatal(err)
-	}
-	in := contactType("contact")
-	in.DomainName = aws.String("dl")
-	if _, err := client.PutProfileObjectType(t.Context(), in); err != nil {
-		t.Fatal(err)
-	}
+	m := newDLQEnv(t, "built-in", "dl", "metrics-dlq").m
 	path := filepath.Join(t.TempDir(), "objects.jsonl")
 	os.WriteFile(path, []byte(`{"id":"ok1","email":"a@example.com"}`+"\n"+`{"email":"no-id@example.com"}`+"\n"), 0o600)
 	if out, err := runCLI(t, m, "import", "--domain", "dl", "--object-type", "contact", "--quiet", path); err != nil || !strings.Contains(out, `"Failed": 1`) {

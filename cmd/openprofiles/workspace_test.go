@@ -279,17 +279,8 @@ func signinCookie(t *testing.T, m *main.Main) string {
 // one deleted, the rest replayed together; the overview counts them and
 // charts the failures.
 func TestConsole_DeadLetters(t *testing.T) {
-	m := MustRunMain(t, func(c *main.Config) { c.KMSKeyCheckInterval, c.DataKeyMaxAge = 0, 0 })
-	client := MustClient(t, m)
-	ctx := t.Context()
-	queue := mustServiceQueue(t, m, "ops-dlq")
-	k := MustKMSClient(t, m)
-	key := mustServiceKey(t, m)
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("ops"), DefaultExpirationDays: aws.Int32(30),
-		DeadLetterQueueUrl: aws.String(queue), DefaultEncryptionKey: aws.String(key)}); err != nil {
-		t.Fatal(err)
-	}
-	(&ingestEnv{t: t, m: m, client: client, domain: "ops"}).putType(contactType("contact"))
+	d := newDLQEnv(t, "built-in", "ops", "ops-dlq", dlqKey, dlqConfig(func(c *main.Config) { c.KMSKeyCheckInterval, c.DataKeyMaxAge = 0, 0 }))
+	m, client, k, key, ctx := d.m, d.client, MustKMSClient(t, d.m), d.key, t.Context()
 	// The domain's key is disabled: every object of the import fails.
 	if _, err := k.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
 		t.Fatal(err)
