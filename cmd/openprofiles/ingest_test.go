@@ -36,8 +36,14 @@ type ingestEnv struct {
 
 func newIngestEnv(t *testing.T, edit ...func(*main.Config)) *ingestEnv {
 	t.Helper()
+	return newDomainEnv(t, "ingest", edit...)
+}
+
+// newDomainEnv is newIngestEnv with a domain of that name.
+func newDomainEnv(t *testing.T, domain string, edit ...func(*main.Config)) *ingestEnv {
+	t.Helper()
 	m := MustRunMain(t, edit...)
-	e := &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: "ingest"}
+	e := &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: domain}
 	if _, err := e.client.CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String(e.domain), DefaultExpirationDays: aws.Int32(30)}); err != nil {
 		t.Fatal(err)
 	}

@@ -76,6 +76,23 @@ func mustBrowser(t *testing.T, m *main.Main) *browser {
 	return &browser{t: t, ctx: ctx, base: m.URL()}
 }
 
+// mustSignedIn starts a browser on m signed in to its console with an
+// access key.
+func mustSignedIn(t *testing.T, m *main.Main, keyID, secret string) *browser {
+	t.Helper()
+	b := mustBrowser(t, m)
+	b.signIn(keyID, secret)
+	return b
+}
+
+// mustWorkspace starts a server with a domain (newDomainEnv) and a browser
+// signed in to its console with the test's root key.
+func mustWorkspace(t *testing.T, domain string) (*ingestEnv, *browser) {
+	t.Helper()
+	e := newDomainEnv(t, domain)
+	return e, mustSignedIn(t, e.m, testKeyID, testSecret)
+}
+
 func (b *browser) timeout() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(b.ctx, 30*time.Second)
 }
