@@ -83,13 +83,8 @@ func mustCreateForm(t *testing.T, hc *http.Client, base, domain string) url.Valu
 // POST all end on the profile the first made. A token made for another
 // domain, or changed, creates nothing.
 func TestWorkspace_CreateOnce(t *testing.T) {
-	m := MustRunMain(t)
-	if _, err := MustClient(t, m).CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("d"),
-		DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
-	b := mustBrowser(t, m)
-	b.signIn(testKeyID, testSecret)
+	e, b := mustWorkspace(t, "d")
+	m := e.m
 
 	// Two tabs send the same form (its token) at once: neither
 	// navigation cancels the other, both reach the server.
@@ -234,13 +229,7 @@ func TestWorkspace_CreateOnceExpires(t *testing.T) {
 // with an error names its error text (aria-describedby), the address and
 // attribute inputs as the others.
 func TestWorkspace_FieldErrorsDescribed(t *testing.T) {
-	m := MustRunMain(t)
-	if _, err := MustClient(t, m).CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("d"),
-		DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
-	b := mustBrowser(t, m)
-	b.signIn(testKeyID, testSecret)
+	_, b := mustWorkspace(t, "d")
 	b.open("/console/domains/d/profiles/new")
 	b.fill("#FirstName", "Lea")
 	b.fill("#EmailAddress", "lea.example.com")
@@ -274,13 +263,8 @@ func TestWorkspace_FieldErrorsDescribed(t *testing.T) {
 // (signed out in another tab, or expired) shows the sign-in page saying
 // why nothing was saved, and signing in leads back to the form's page.
 func TestWorkspace_FormAfterSessionEnded(t *testing.T) {
-	m := MustRunMain(t)
-	if _, err := MustClient(t, m).CreateDomain(t.Context(), &customerprofiles.CreateDomainInput{DomainName: aws.String("d"),
-		DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
-	b := mustBrowser(t, m)
-	b.signIn(testKeyID, testSecret)
+	e, b := mustWorkspace(t, "d")
+	m := e.m
 	b.open("/console/domains/d/profiles/new")
 	b.fill("#FirstName", "Lea")
 	other := b.newTab()
@@ -330,8 +314,7 @@ func TestWorkspace_ContactHistoryIncomplete(t *testing.T) {
 	mustRawExec(t, e.m, `UPDATE objects SET data = ? WHERE domain = 'sales' AND object_type = 'CTR' AND unique_key =
 		(SELECT unique_key FROM objects WHERE domain = 'sales' AND object_type = 'CTR' ORDER BY updated_at, unique_key LIMIT 1)`, append([]byte{1}, "damaged"...))
 
-	b := mustBrowser(t, e.m)
-	b.signIn(testKeyID, testSecret)
+	b := mustSignedIn(t, e.m, testKeyID, testSecret)
 	b.open("/console/domains/sales/profiles/" + ids[0])
 	if n := b.count("#contact-history li"); n != 100 {
 		t.Errorf("%d contacts shown, want the first page's 100", n)
@@ -346,13 +329,9 @@ func TestWorkspace_ContactHistoryIncomplete(t *testing.T) {
 // the merged profile's page saying so; a profile merged into another one
 // still fails.
 func TestWorkspace_MergeOnce(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
+	e, b := mustWorkspace(t, "sales")
+	m, client, ctx := e.m, e.client, t.Context()
 	dn := aws.String("sales")
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: dn, DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
 	create := func(first, phone string) string {
 		out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: dn, FirstName: aws.String(first), PhoneNumber: aws.String(phone)})
 		if err != nil {
@@ -362,8 +341,6 @@ func TestWorkspace_MergeOnce(t *testing.T) {
 	}
 	ann, dup, zoe, bob := create("Ann", "+12065550100"), create("Ann", "+12065550142"), create("Zoe", "+12065550199"), create("Bob", "+12065550111")
 
-	b := mustBrowser(t, m)
-	b.signIn(testKeyID, testSecret)
 	merge := "/console/domains/sales/profiles/" + ann + "/merge?other=" + dup
 	b.open(merge)
 	other := b.newTab()

@@ -65,8 +65,7 @@ func TestWorkspace_Agent(t *testing.T) {
 		t.Fatalf("CreateCalculatedAttributeDefinition: %v", err)
 	}
 
-	b := mustBrowser(t, e.m)
-	b.signIn(id, secret)
+	b := mustSignedIn(t, e.m, id, secret)
 	b.open("/console/domains/sales/profiles")
 	b.shot("workspace-search")
 	b.fill("#q", "(206) 555-0100")
@@ -145,20 +144,15 @@ func TestWorkspace_Agent(t *testing.T) {
 // TestWorkspace_NoDecrypt: a principal allowed every profile action but not
 // kms:Decrypt on the domain's key sees no profile data.
 func TestWorkspace_NoDecrypt(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("vault"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e := newDomainEnv(t, "vault")
+	m, client, ctx := e.m, e.client, t.Context()
 	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("vault"),
 		FirstName: aws.String("Secretia"), PhoneNumber: aws.String("+12065550111")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id, secret := mustAgent(t, m, "nodecrypt", agentProfiles)
-	b := mustBrowser(t, m)
-	b.signIn(id, secret)
+	b := mustSignedIn(t, m, id, secret)
 	if st := b.open("/console/domains/vault/profiles?q=%2B12065550111"); st != http.StatusForbidden {
 		t.Errorf("search without kms:Decrypt: status %d, want 403", st)
 	}
@@ -182,14 +176,8 @@ func TestWorkspace_NoDecrypt(t *testing.T) {
 // nothing, from a browser (a form the page did not serve) or a plain
 // client with the session cookie.
 func TestConsole_CSRF(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("guarded"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
-	b := mustBrowser(t, m)
-	b.signIn(testKeyID, testSecret)
+	e, b := mustWorkspace(t, "guarded")
+	m, client, ctx := e.m, e.client, t.Context()
 	b.open("/console/domains/guarded/profiles/new")
 	// A forged form: same fields, no token, posted by the browser with the
 	// session cookie.
@@ -296,8 +284,7 @@ func TestConsole_DeadLetters(t *testing.T) {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 
-	b := mustBrowser(t, m)
-	b.signIn(testKeyID, testSecret)
+	b := mustSignedIn(t, m, testKeyID, testSecret)
 	b.open("/console/domains/ops")
 	b.mustContain("#count-dlq", "4")
 	b.mustContain("#chart-title", "Ingestion")
@@ -484,8 +471,7 @@ func TestWorkspace_Duplicates(t *testing.T) {
 
 	// An agent who may read but not merge.
 	id, secret := mustAgent(t, m, "reader", `{"Effect":"Allow","Action":["profile:SearchProfiles","profile:ListProfileObjects","profile:GetSimilarProfiles"],"Resource":"*"}`, agentDecrypt)
-	b := mustBrowser(t, m)
-	b.signIn(id, secret)
+	b := mustSignedIn(t, m, id, secret)
 	if st := b.open("/console/domains/sales/profiles/" + ann); st != http.StatusOK {
 		t.Fatalf("profile page: %d", st)
 	}
@@ -495,8 +481,7 @@ func TestWorkspace_Duplicates(t *testing.T) {
 	}
 
 	id, secret = mustAgent(t, m, "merger", agentProfiles, agentDecrypt)
-	b = mustBrowser(t, m)
-	b.signIn(id, secret)
+	b = mustSignedIn(t, m, id, secret)
 	b.open("/console/domains/sales/profiles/" + ann)
 	if n := b.count("#duplicates li"); n != 1 {
 		t.Fatalf("%d possible duplicates listed, want 1 (Zoe is no one's)", n)
@@ -527,12 +512,8 @@ func TestWorkspace_Duplicates(t *testing.T) {
 // profile's fields; through the API, UpdateProfile and MergeProfiles return
 // none, so these pages need profile:SearchProfiles as reading does.
 func TestWorkspace_WritersSeeNoData(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e := newDomainEnv(t, "d")
+	m, client, ctx := e.m, e.client, t.Context()
 	var ids []string
 	for _, name := range []string{"Secret", "Other"} {
 		out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String(name)})
@@ -563,12 +544,8 @@ func TestWorkspace_WritersSeeNoData(t *testing.T) {
 // cannot hold (a line break, an "=" in the name), which are listed as
 // kept rather than broken.
 func TestWorkspace_EditKeepsAttributes(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e := newDomainEnv(t, "d")
+	m, client, ctx := e.m, e.client, t.Context()
 	attrs := map[string]string{"my attr": "x", "Ünï": "y", "padded": "  padded  ", "multi": "a\nb", "eq=name": "z", "plain": "p"}
 	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Edith"),
 		PhoneNumber: aws.String("+12065550100"), Attributes: attrs})
@@ -613,12 +590,8 @@ func TestWorkspace_EditKeepsAttributes(t *testing.T) {
 // TestWorkspace_SearchPages: a search with more matches than a page shows
 // goes on to the next page, and every match is shown once.
 func TestWorkspace_SearchPages(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e := newDomainEnv(t, "d")
+	m, client, ctx := e.m, e.client, t.Context()
 	for range 55 {
 		if _, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Jo"), LastName: aws.String("Smith")}); err != nil {
 			t.Fatal(err)
@@ -653,20 +626,14 @@ func TestWorkspace_SearchPages(t *testing.T) {
 // formats (they stopped every save until the agent rewrote the birth
 // date); a birth date the agent types is still checked.
 func TestWorkspace_EditKeepsUnchangedFormats(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e, b := mustWorkspace(t, "d")
+	client, ctx := e.client, t.Context()
 	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("José"),
 		LastName: aws.String("Müller-Ødegård"), BirthDate: aws.String("04/23/1985"), BusinessPhoneNumber: aws.String("555-0100")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := aws.ToString(out.ProfileId)
-	b := mustBrowser(t, m)
-	b.signIn(testKeyID, testSecret)
 	b.open("/console/domains/d/profiles/" + id + "/edit")
 	b.fill("#PhoneNumber", "+1 206 555 0142")
 	if r := b.click("#save"); r.Status != http.StatusOK {
@@ -694,12 +661,8 @@ func TestWorkspace_EditKeepsUnchangedFormats(t *testing.T) {
 // overwrote them). When both changed the same field, the save stops and
 // shows the other's value beside the agent's, which a second save keeps.
 func TestWorkspace_EditLostUpdate(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e, b := mustWorkspace(t, "d")
+	client, ctx := e.client, t.Context()
 	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Anna"),
 		LastName: aws.String("Lee"), EmailAddress: aws.String("anna@example.com"), Attributes: map[string]string{"tier": "gold", "lang": "fr"}})
 	if err != nil {
@@ -721,8 +684,6 @@ func TestWorkspace_EditLostUpdate(t *testing.T) {
 		}
 		return found.Items[0]
 	}
-	b := mustBrowser(t, m)
-	b.signIn(testKeyID, testSecret)
 
 	b.open("/console/domains/d/profiles/" + id + "/edit")
 	other(&customerprofiles.UpdateProfileInput{EmailAddress: aws.String("anna.lee@newmail.com"), Attributes: map[string]string{"tier": "platinum"}})
@@ -770,12 +731,8 @@ func TestWorkspace_EditLostUpdate(t *testing.T) {
 // column (its name took the whole width, the page scrolled sideways
 // three windows wide and the value showed one character a line).
 func TestWorkspace_LongValues(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e, b := mustWorkspace(t, "d")
+	client, ctx := e.client, t.Context()
 	long := strings.Repeat("x", 200)
 	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Wolfeschlegel" + long),
 		EmailAddress: aws.String(long + "@example.com"), Attributes: map[string]string{"k" + long: "v" + long}})
@@ -783,8 +740,6 @@ func TestWorkspace_LongValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := aws.ToString(out.ProfileId)
-	b := mustBrowser(t, m)
-	b.signIn(testKeyID, testSecret)
 	for _, path := range []string{"/console/domains/d/profiles/" + id, "/console/domains/d/profiles?q=" + long + "%40example.com",
 		"/console/domains/d/profiles/" + id + "/edit"} {
 		b.open(path)
@@ -810,14 +765,7 @@ func TestWorkspace_LongValues(t *testing.T) {
 // shows why, and not "No profile matches. Create one." under it, which
 // led agents to create a profile that may exist.
 func TestWorkspace_SearchErrors(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
-	b := mustBrowser(t, m)
-	b.signIn(testKeyID, testSecret)
+	_, b := mustWorkspace(t, "d")
 	for _, tt := range []struct{ query, why string }{
 		{"q=abc&by=key", "Enter the name of the key"},
 		{"q=abc&by=key&key=nosuch", `Key "nosuch" is not a search key`},
@@ -857,8 +805,7 @@ func TestWorkspace_ContactHistoryNewest(t *testing.T) {
 	if len(ids) != 1 {
 		t.Fatalf("profiles of the caller: %v", ids)
 	}
-	b := mustBrowser(t, e.m)
-	b.signIn(testKeyID, testSecret)
+	b := mustSignedIn(t, e.m, testKeyID, testSecret)
 	b.open("/console/domains/sales/profiles/" + ids[0])
 	if n := b.count("#contact-history li"); n != 100 {
 		t.Errorf("%d contacts shown, want 100", n)
@@ -895,8 +842,7 @@ func TestWorkspace_UnnamedProfiles(t *testing.T) {
 		t.Fatalf("CreateProfile: %v", err)
 	}
 
-	b := mustBrowser(t, e.m)
-	b.signIn(testKeyID, testSecret)
+	b := mustSignedIn(t, e.m, testKeyID, testSecret)
 	title := func() string {
 		t.Helper()
 		ctx, cancel := b.timeout()
