@@ -81,6 +81,19 @@ func (e *contactEnv) mustCLI(v any, skip int, command, verb string, args ...stri
 	return stdout
 }
 
+// newSalesEnv is a contactEnv with domain "sales" (no dead-letter queue)
+// and instance "east" associated with it.
+func newSalesEnv(t *testing.T) (*contactEnv, connect.InstanceInfo) {
+	t.Helper()
+	e := newContactEnv(t)
+	e.createDomain("sales", "")
+	east := e.createInstance("east")
+	if err := e.associate("sales", east.Arn); err != nil {
+		t.Fatal(err)
+	}
+	return e, east
+}
+
 func (e *contactEnv) createDomain(name, queueURL string) {
 	e.t.Helper()
 	in := &customerprofiles.CreateDomainInput{DomainName: aws.String(name), DefaultExpirationDays: aws.Int32(30)}

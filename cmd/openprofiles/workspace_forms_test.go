@@ -292,12 +292,7 @@ func TestWorkspace_FormAfterSessionEnded(t *testing.T) {
 // contact-record type's objects cannot be read, the profile page shows the
 // contacts read before it, and says the history is incomplete.
 func TestWorkspace_ContactHistoryIncomplete(t *testing.T) {
-	e := newContactEnv(t)
-	e.createDomain("sales", "")
-	east := e.createInstance("east")
-	if err := e.associate("sales", east.Arn); err != nil {
-		t.Fatal(err)
-	}
+	e, east := newSalesEnv(t)
 	now := e.clock.Now()
 	var records []string
 	for i := range 110 {

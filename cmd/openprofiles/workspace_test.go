@@ -44,12 +44,7 @@ const (
 // its contact history, then creates a profile (a validation message
 // first) and edits it.
 func TestWorkspace_Agent(t *testing.T) {
-	e := newContactEnv(t)
-	e.createDomain("sales", "")
-	east := e.createInstance("east")
-	if err := e.associate("sales", east.Arn); err != nil {
-		t.Fatal(err)
-	}
+	e, east := newSalesEnv(t)
 	at := e.clock.Now().Add(-24 * time.Hour)
 	e.mustPost(east.Id,
 		ctr(east.Arn, "v-1", "+12065550100", at),
@@ -789,12 +784,7 @@ func TestWorkspace_SearchErrors(t *testing.T) {
 // minute ago first, even when older records were ingested after it (a
 // backfill): the page showed the 100 last ingested, without today's call.
 func TestWorkspace_ContactHistoryNewest(t *testing.T) {
-	e := newContactEnv(t)
-	e.createDomain("sales", "")
-	east := e.createInstance("east")
-	if err := e.associate("sales", east.Arn); err != nil {
-		t.Fatal(err)
-	}
+	e, east := newSalesEnv(t)
 	now := e.clock.Now()
 	records := []string{ctr(east.Arn, "today", "+12065550100", now.Add(-time.Minute))}
 	for i := range 100 {
@@ -823,12 +813,7 @@ func TestWorkspace_ContactHistoryNewest(t *testing.T) {
 // address, else its account number, else its id, in search results, as
 // its page's heading and title, above its contact history.
 func TestWorkspace_UnnamedProfiles(t *testing.T) {
-	e := newContactEnv(t)
-	e.createDomain("sales", "")
-	east := e.createInstance("east")
-	if err := e.associate("sales", east.Arn); err != nil {
-		t.Fatal(err)
-	}
+	e, east := newSalesEnv(t)
 	at := e.clock.Now().Add(-time.Hour)
 	e.mustPost(east.Id, ctr(east.Arn, "v-1", "+12065550100", at), ctr(east.Arn, "chat-1", "ana.silva@example.com", at.Add(time.Minute)))
 	account, err := e.client.CreateProfile(t.Context(), &customerprofiles.CreateProfileInput{DomainName: aws.String("sales"),
