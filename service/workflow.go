@@ -339,6 +339,12 @@ func (s *Service) ListWorkflows(ctx context.Context, domain string, q profiles.W
 	if err != nil {
 		return nil, "", err
 	}
+	// A window that ends before it starts selects nothing: a mistake
+	// (the bounds swapped) rather than a question, said as such.
+	if !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
+		return nil, "", profiles.Errorf(profiles.EINVALID, "QueryStartDate (%s) must not be after QueryEndDate (%s).",
+			q.From.UTC().Format(time.RFC3339Nano), q.To.UTC().Format(time.RFC3339Nano))
+	}
 	scope := fmt.Sprintf("ListWorkflows/%s/%s/%s/%d/%d", domain, q.Type, q.Status, q.From.UnixMilli(), q.To.UnixMilli())
 	before := ""
 	if page.Token != "" {
