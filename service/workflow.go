@@ -157,6 +157,13 @@ func (s *Service) checkWorkflow(ctx context.Context, w *profiles.Workflow) error
 		if b.Start.IsZero() || b.End.IsZero() || !b.Start.Before(b.End) {
 			return profiles.Errorf(profiles.EINVALID, "Batches[%d]: StartTime must come before EndTime.", i)
 		}
+		// Windows are [StartTime, EndTime): one that shares times with
+		// another would read its files twice.
+		for j, o := range w.Batches[:i] {
+			if b.Start.Before(o.End) && o.Start.Before(b.End) {
+				return profiles.Errorf(profiles.EINVALID, "Batches[%d] overlaps Batches[%d]: a file would be read twice (a batch may start where another ends).", i, j)
+			}
+		}
 	}
 	if _, err := s.GetObjectType(ctx, w.DomainName, w.ObjectTypeName); err != nil {
 		return err
