@@ -157,12 +157,20 @@ func (s *Service) checkWorkflow(ctx context.Context, w *profiles.Workflow) error
 		if b.Start.IsZero() || b.End.IsZero() || !b.Start.Before(b.End) {
 			return profiles.Errorf(profiles.EINVALID, "Batches[%d]: StartTime must come before EndTime.", i)
 		}
-		// Windows are [StartTime, EndTime): one that shares times with
-		// another would read its files twice.
-		for j, o := range w.Batches[:i] {
-			if b.Start.Before(o.End) && o.Start.Before(b.End) {
-				return profiles.Errorf(profiles.EINVALID, "Batches[%d] overlaps Batches[%d]: a file would be read twice (a batch may start where another ends).", i, j)
-			}
+	}
+	// Windows are [StartTime, EndTime): one that shares times with another
+	// would read its files twice. By start time, each must begin where
+	// the one before it ends, or later (disjoint so far, that one ends
+	// last).
+	order := make([]int, len(w.Batches))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return w.Batches[a].Start.Compare(w.Batches[b].Start) })
+	for k := 1; k < len(order); k++ {
+		if i, prev := order[k], order[k-1]; w.Batches[i].Start.Before(w.Batches[prev].End) {
+			i, j := max(i, prev), min(i, prev)
+			return profiles.Errorf(profiles.EINVALID, "Batches[%d] overlaps Batches[%d]: a file would be read twice (a batch may start where another ends).", i, j)
 		}
 	}
 	if _, err := s.GetObjectType(ctx, w.DomainName, w.ObjectTypeName); err != nil {

@@ -92,6 +92,8 @@ func TestWorkflow_Batches(t *testing.T) {
 	}{
 		{"overlap", []profiles.WorkflowBatch{{Start: t0, End: t0.Add(2 * time.Hour)}, {Start: t0.Add(time.Hour), End: t0.Add(3 * time.Hour)}}, "Batches[1] overlaps Batches[0]"},
 		{"inside", []profiles.WorkflowBatch{{Start: t0.Add(-time.Hour), End: t0}, {Start: t0, End: t0.Add(3 * time.Hour)}, {Start: t0.Add(time.Hour), End: t0.Add(time.Hour + time.Second)}}, "Batches[2] overlaps Batches[1]"},
+		{"latest first", []profiles.WorkflowBatch{{Start: t0.Add(time.Hour), End: t0.Add(3 * time.Hour)}, {Start: t0.Add(-time.Hour), End: t0.Add(-time.Minute)},
+			{Start: t0, End: t0.Add(time.Hour + time.Second)}}, "Batches[2] overlaps Batches[0]"},
 		{"same", []profiles.WorkflowBatch{{Start: t0, End: t0.Add(time.Hour)}, {Start: t0, End: t0.Add(time.Hour)}}, "Batches[1] overlaps Batches[0]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

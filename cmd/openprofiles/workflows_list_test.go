@@ -292,6 +292,9 @@ func TestWorkflows_StepsAndLife(t *testing.T) {
 			wantAPIError(t, err, "BadRequestException", c.want)
 		})
 	}
+	_, err = e.client.CreateIntegrationWorkflow(ctx, &customerprofiles.CreateIntegrationWorkflowInput{DomainName: dn, WorkflowType: types.WorkflowTypeAppflowIntegration,
+		ObjectTypeName: aws.String("crm"), RoleArn: aws.String("arn:aws:iam::000000000000:role/flows"), IntegrationConfig: &types.IntegrationConfig{}})
+	wantAPIError(t, err, "BadRequestException", "IntegrationConfig.AppflowIntegration")
 	_, err = e.client.CreateIntegrationWorkflow(ctx, &customerprofiles.CreateIntegrationWorkflowInput{DomainName: aws.String("nodomain"), WorkflowType: types.WorkflowTypeAppflowIntegration,
 		ObjectTypeName: aws.String("crm"), RoleArn: aws.String("arn:aws:iam::000000000000:role/flows"),
 		IntegrationConfig: &types.IntegrationConfig{AppflowIntegration: &types.AppflowIntegration{FlowDefinition: crmFlow("nodomain", &types.TriggerConfig{TriggerType: types.TriggerTypeOndemand})}}})
