@@ -189,7 +189,11 @@ func TestWorkflows_StepsAndLife(t *testing.T) {
 	now := time.Now().UTC()
 	var batches []types.Batch
 	for i := 5; i > 0; i-- {
-		batches = append(batches, types.Batch{StartTime: aws.Time(now.Add(-time.Duration(i) * time.Hour)), EndTime: aws.Time(now.Add(-time.Duration(i-1)*time.Hour + time.Minute))})
+		end := now.Add(-time.Duration(i-1) * time.Hour)
+		if i == 1 {
+			end = now.Add(time.Minute)
+		}
+		batches = append(batches, types.Batch{StartTime: aws.Time(now.Add(-time.Duration(i) * time.Hour)), EndTime: aws.Time(end)})
 	}
 	id := createTestWorkflow(t, e, "five", "contacts/", batches, nil)
 	w, err := e.client.GetWorkflow(ctx, &customerprofiles.GetWorkflowInput{DomainName: dn, WorkflowId: aws.String(id)})
