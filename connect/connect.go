@@ -167,6 +167,7 @@ func (in *Intake) accept(ctx context.Context, integ *profiles.Integration, body 
 	keys, errs, ran := make([]string, len(records)), make([]error, len(records)), make([]bool, len(records))
 	var next atomic.Int64
 	var stop atomic.Bool // a record failed in a way every further one would
+	owner := in.instanceOwner(integ)
 	var wg sync.WaitGroup
 	for range min(intakeWorkers, len(records)) {
 		wg.Go(func() {
@@ -175,7 +176,7 @@ func (in *Intake) accept(ctx context.Context, integ *profiles.Integration, body 
 				if i >= len(records) {
 					return
 				}
-				if errs[i] = otherInstance(integ.URI, records[i]); errs[i] == nil {
+				if errs[i] = owner(ctx, records[i]); errs[i] == nil {
 					keys[i], errs[i] = in.Ingest.IngestAsync(ctx, integ.DomainName, objectType, records[i], Source)
 				}
 				ran[i] = true
@@ -236,29 +237,54 @@ func errorCode(err error) string {
 	return strings.ToUpper(profiles.ErrorCode(err))
 }
 
-// otherInstance refuses (EINVALID) a record whose InstanceARN names
-// another instance than instanceARN, the one it was posted for: its
-// contact belongs to that instance's domain, and kept here it would give
-// this domain another's customer (a stream of several instances' records
-// sent to one instance's address). Only the instance ids are compared: an
+// instanceOwner returns the check of each record of a body posted for
+// integ's instance: it refuses (EINVALID) a record whose InstanceARN names
+// another instance that is associated with another domain (a stream of
+// several instances' records sent to one instance's address): its contact
+// belongs to that domain, and kept here it would give this domain
+// another's customer. The record is not ingested nor kept in this domain's
+// dead-letter queue, which is not its domain's; the answer tells it,
+// without naming the other domain. A record naming an instance associated
+// with no domain (an instance re-created with a new id, its old records
+// sent for the new one) or with this one goes in, as does one without
+// InstanceARN, or whose InstanceARN names no instance, or not a JSON
+// object (which fails on its own). Only the instance ids are compared: an
 // export's ARN may name another region or account than the server's. The
-// record is not ingested nor kept in this domain's dead-letter queue,
-// which is not its domain's; the answer tells it. A record without
-// InstanceARN, or not a JSON object (which fails on its own), passes.
-func otherInstance(instanceARN, rec string) error {
-	var v struct{ InstanceARN any }
-	if json.Unmarshal([]byte(rec), &v) != nil {
-		return nil
+// instances looked up are remembered for the body.
+func (in *Intake) instanceOwner(integ *profiles.Integration) func(context.Context, string) error {
+	own, _ := InstanceID(integ.URI)
+	var mu sync.Mutex
+	seen := map[string]error{}
+	return func(ctx context.Context, rec string) error {
+		var v struct{ InstanceARN any }
+		if json.Unmarshal([]byte(rec), &v) != nil {
+			return nil
+		}
+		arn, _ := v.InstanceARN.(string)
+		id, ok := InstanceID(arn)
+		if !ok || id == own {
+			return nil
+		}
+		mu.Lock()
+		err, done := seen[id]
+		mu.Unlock()
+		if done {
+			return err
+		}
+		other, err := in.Integrations.InstanceIntegration(ctx, id)
+		switch {
+		case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+			err = nil
+		case err != nil:
+			return err // not remembered: ctx may be done, or the store busy
+		case other.DomainName != integ.DomainName:
+			err = profiles.Errorf(profiles.EINVALID, "The record's InstanceARN %q names instance %s, which is associated with another domain than instance %s, which it was sent for: post it for its own instance (%sINSTANCE_ID/contact-records). It was not ingested.", clip(arn), id, own, Path)
+		}
+		mu.Lock()
+		seen[id] = err
+		mu.Unlock()
+		return err
 	}
-	arn, _ := v.InstanceARN.(string)
-	if arn == "" {
-		return nil
-	}
-	own, _ := InstanceID(instanceARN)
-	if id, ok := InstanceID(arn); ok && id == own {
-		return nil
-	}
-	return profiles.Errorf(profiles.EINVALID, "The record's InstanceARN %q is not instance %s, which it was sent for: post it for its own instance (%sINSTANCE_ID/contact-records). It was not ingested.", clip(arn), own, Path)
 }
 
 // contactID returns the ContactId of a record, "" when it has none or is

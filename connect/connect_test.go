@@ -302,42 +302,58 @@ func TestAccept(t *testing.T) {
 }
 
 // TestAccept_OtherInstance: a record whose InstanceARN names another
-// instance than the one it is sent for (a stream of several instances'
-// records sent to one address) is refused and not ingested, nor kept in
-// this domain's dead-letter queue: it is the other instance's domain's
-// customer. The ARN's region and account do not matter, its instance id
-// does; a record without InstanceARN goes in.
+// instance, associated with another domain, than the one it is sent for
+// (a stream of several instances' records sent to one address) is refused
+// and not ingested, nor kept in this domain's dead-letter queue: it is the
+// other domain's customer. The ARN's region and account do not matter, its
+// instance id does. A record naming an instance associated with no domain
+// (its instance re-created with a new id, the stream now sent for the new
+// one), with this domain, or no instance at all, or without InstanceARN
+// goes in, as it did before instances were compared.
 func TestAccept_OtherInstance(t *testing.T) {
-	integ, ingest := newFakeIntegrations("sales"), newFakeIngest()
+	integ, ingest := newFakeIntegrations("sales", "support"), newFakeIngest()
 	integ.associate("sales", profiles.Integration{ObjectTypeName: "CTR"})
-	in := &connect.Intake{Integrations: integ, Ingest: ingest}
 	other := "arn:aws:connect:us-east-1:000000000000:instance/99999999-2222-3333-4444-555555555555"
+	integ.byURI[other] = &profiles.Integration{DomainName: "support", URI: other, ObjectTypeName: "CTR"}
+	sibling := "arn:aws:connect:us-east-1:000000000000:instance/88888888-2222-3333-4444-555555555555"
+	integ.byURI[sibling] = &profiles.Integration{DomainName: "sales", URI: sibling, ObjectTypeName: "CTR"}
+	retired := "arn:aws:connect:us-east-1:000000000000:instance/77777777-2222-3333-4444-555555555555"
+	in := &connect.Intake{Integrations: integ, Ingest: ingest}
 	sameElsewhere := strings.Replace(strings.Replace(instanceARN, "us-east-1", "eu-west-3", 1), "000000000000", "123456789012", 1)
+	theirsElsewhere := strings.Replace(other, "us-east-1", "eu-west-3", 1)
 	body := strings.Join([]string{
 		record("own", "VOICE", "+12065550100"),
 		strings.Replace(record("theirs", "VOICE", "+12065550111"), instanceARN, other, 1),
 		strings.Replace(record("elsewhere", "VOICE", "+12065550122"), instanceARN, sameElsewhere, 1),
 		strings.Replace(record("none", "VOICE", "+12065550133"), `"InstanceARN":"`+instanceARN+`",`, "", 1),
 		strings.Replace(record("garbage", "VOICE", "+12065550144"), instanceARN, "instance-1", 1),
+		strings.Replace(record("retired", "VOICE", "+12065550155"), instanceARN, retired, 1),
+		strings.Replace(record("sibling", "VOICE", "+12065550166"), instanceARN, sibling, 1),
+		strings.Replace(record("theirs-elsewhere", "VOICE", "+12065550177"), instanceARN, theirsElsewhere, 1),
 	}, "\n")
 	res, err := in.Accept(t.Context(), instanceID, []byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Accepted != 3 || res.Failed != 2 {
-		t.Fatalf("result %+v, want 3 accepted and 2 failed", res)
+	if res.Accepted != 6 || res.Failed != 2 {
+		t.Fatalf("result %+v, want 6 accepted and 2 failed", res)
 	}
 	for _, r := range res.Records {
-		refused := r.ContactId == "theirs" || r.ContactId == "garbage"
+		refused := r.ContactId == "theirs" || r.ContactId == "theirs-elsewhere"
 		if got := r.ErrorCode != ""; got != refused {
 			t.Errorf("record %s: %+v, refused = %v, want %v", r.ContactId, r, got, refused)
 		}
-		if refused && (r.ErrorCode != "INVALID" || !strings.Contains(r.Message, "InstanceARN") || !strings.Contains(r.Message, instanceID)) {
-			t.Errorf("record %s: %s %q, want INVALID naming InstanceARN and %s", r.ContactId, r.ErrorCode, r.Message, instanceID)
+		if refused && (r.ErrorCode != "INVALID" || !strings.Contains(r.Message, "InstanceARN") || !strings.Contains(r.Message, instanceID) || strings.Contains(r.Message, "support")) {
+			t.Errorf("record %s: %s %q, want INVALID naming InstanceARN and %s, not the other domain", r.ContactId, r.ErrorCode, r.Message, instanceID)
 		}
 	}
-	if _, ok := ingest.objects["ctr-theirs"]; ok || len(ingest.deadLetters) != 0 || len(ingest.calls) != 3 {
-		t.Errorf("objects %v, dead letters %q, %d calls: want the other instance's record neither ingested nor dead-lettered", ingest.objects, ingest.deadLetters, len(ingest.calls))
+	if _, ok := ingest.objects["ctr-theirs"]; ok || len(ingest.deadLetters) != 0 || len(ingest.calls) != 6 {
+		t.Errorf("objects %v, dead letters %q, %d calls: want the other domain's records neither ingested nor dead-lettered", ingest.objects, ingest.deadLetters, len(ingest.calls))
+	}
+	for _, c := range ingest.calls {
+		if c != "sales CTR contact" {
+			t.Errorf("call %q, want every record ingested into sales", c)
+		}
 	}
 }
 

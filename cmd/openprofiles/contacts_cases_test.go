@@ -74,8 +74,12 @@ func TestContacts_AssociationLifecycle(t *testing.T) {
 	e.mustPost(east.Id, ctr(east.Arn, "a-1", "+12065550100", at))
 
 	// Another instance's record sent for this one (one stream of both
-	// instances' records): refused, not kept in this instance's domain.
+	// instances' records), that instance associated with another domain:
+	// refused, not kept in this instance's domain.
 	west := e.createInstance("west")
+	if err := e.associate("support", west.Arn); err != nil {
+		t.Fatalf("PutIntegration west: %v", err)
+	}
 	e.clock.add(time.Minute)
 	res, r := e.post(east.Id, ctr(west.Arn, "w-1", "+12065550177", at), ctr(east.Arn, "a-0", "+12065550100", at.Add(-time.Minute)))
 	if r.Status != http.StatusOK || res.Accepted != 1 || res.Failed != 1 || res.Records[0].ErrorCode != "INVALID" || !strings.Contains(res.Records[0].Message, "InstanceARN") {
@@ -83,6 +87,14 @@ func TestContacts_AssociationLifecycle(t *testing.T) {
 	}
 	if got := e.profilesOf("sales", "_phone", "+12065550177"); len(got) != 0 {
 		t.Errorf("west's caller has profiles %v in east's domain", got)
+	}
+	// A record of an instance associated with no domain (east's
+	// predecessor, re-created with a new id, its records now sent for
+	// east) goes in.
+	retired := strings.Replace(east.Arn, east.Id, "00000000-0000-4000-8000-000000000001", 1)
+	e.mustPost(east.Id, ctr(retired, "r-1", "+12065550188", at.Add(-2*time.Hour)))
+	if got := e.profilesOf("sales", "_phone", "+12065550188"); len(got) != 1 || !slices.Equal(e.history("sales", got[0]), []string{"r-1"}) {
+		t.Errorf("a record of a retired instance: profiles %v in sales, want one with its contact", got)
 	}
 
 	// Disassociated: refused, nothing kept anywhere.
