@@ -155,6 +155,10 @@ type contact struct {
 	// updated is when this version of the record was made: its
 	// LastUpdateTimestamp, else when it was stored.
 	updated time.Time
+	// template tells a contact record of a contact-record template (whose
+	// unique key is its ContactId), not an object of another type that
+	// reads as one.
+	template bool
 }
 
 // objectGroup is the objects of one type attached to a profile.
@@ -499,6 +503,7 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 				if c.updated.IsZero() {
 					c.updated = o.UpdatedAt
 				}
+				c.template = slices.Contains(contactTypes, name)
 				d.Contacts = append(d.Contacts, c)
 				continue
 			}
@@ -535,11 +540,17 @@ const (
 // latestVersions keeps one entry a contact, its latest version: a contact
 // is stored once a type, and is under two contact-record types when its
 // instance was associated anew with another template while the contact
-// went on (its later version went to the new one).
+// went on (its later version went to the new one). Objects of other types
+// that read as contacts are each kept: their unique keys are their own,
+// and two of them may share a ContactId.
 func latestVersions(cs []contact) []contact {
 	at := make(map[string]int, len(cs))
 	out := cs[:0]
 	for _, c := range cs {
+		if !c.template {
+			out = append(out, c)
+			continue
+		}
 		i, ok := at[c.ContactID]
 		switch {
 		case !ok:

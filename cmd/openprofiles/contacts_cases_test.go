@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/openprofiles/profiles"
@@ -547,5 +548,46 @@ func TestContacts_AssociatedAnewWithAnotherTemplate(t *testing.T) {
 	}
 	if !strings.Contains(page, `<span class="duration">37`) {
 		t.Errorf("the profile page does not show the later version (37 minutes):\n%s", page)
+	}
+}
+
+// TestContacts_OwnTypeSameContactShownEach: objects of a type of the
+// domain's own (not a contact-record template) that read as contacts (a
+// ContactId and an InitiationTimestamp) and share a ContactId are
+// different objects (each its own unique key, say a callback each of one
+// contact): the page shows each, as it did before contacts were kept one
+// a contact for their versions under two templates.
+func TestContacts_OwnTypeSameContactShownEach(t *testing.T) {
+	e := newContactEnv(t)
+	e.createDomain("sales", "")
+	ctx := t.Context()
+	if _, err := e.client.PutProfileObjectType(ctx, &customerprofiles.PutProfileObjectTypeInput{
+		DomainName: aws.String("sales"), ObjectTypeName: aws.String("Callbacks"), Description: aws.String("callbacks"),
+		AllowProfileCreation: true,
+		Fields: map[string]types.ObjectTypeField{
+			"id":    {Source: aws.String("_source.CallbackId"), ContentType: types.FieldContentTypeString},
+			"phone": {Source: aws.String("_source.Phone"), Target: aws.String("_profile.PhoneNumber"), ContentType: types.FieldContentTypePhoneNumber},
+		},
+		Keys: map[string][]types.ObjectTypeKey{
+			"_callback": {{FieldNames: []string{"id"}, StandardIdentifiers: []types.StandardIdentifier{types.StandardIdentifierUnique}}},
+			"_phone":    {{FieldNames: []string{"phone"}, StandardIdentifiers: []types.StandardIdentifier{types.StandardIdentifierProfile}}},
+		},
+	}); err != nil {
+		t.Fatalf("PutProfileObjectType: %v", err)
+	}
+	for _, cb := range []string{"cb-1", "cb-2"} {
+		obj := `{"CallbackId":"` + cb + `","Phone":"+12065550100","ContactId":"c-1","InitiationTimestamp":"2026-11-01T10:00:00Z"}`
+		if _, err := e.client.PutProfileObject(ctx, &customerprofiles.PutProfileObjectInput{DomainName: aws.String("sales"),
+			ObjectTypeName: aws.String("Callbacks"), Object: aws.String(obj)}); err != nil {
+			t.Fatalf("PutProfileObject %s: %v", cb, err)
+		}
+	}
+	p := e.profilesOf("sales", "_phone", "+12065550100")
+	if len(p) != 1 {
+		t.Fatalf("profiles: %v", p)
+	}
+	page := get(t, mustConsoleSession(t, e.m.URL(), testKeyID, testSecret), e.m.URL()+"/console/domains/sales/profiles/"+p[0])
+	if n := strings.Count(page, "Contact c-1"); n != 2 {
+		t.Errorf("the profile page shows contact c-1 %d times, want twice (two callbacks)", n)
 	}
 }
