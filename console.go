@@ -1,6 +1,9 @@
 package profiles
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // KeyAdmin is the key management the web console offers when the domains'
 // keys live in the built-in KMS. Callers authorise (kms:CreateKey,
@@ -33,4 +36,25 @@ type QueueAdmin interface {
 	ServiceQueueStatement(queueName string) string
 	// QueueARN returns the ARN of the named queue.
 	QueueARN(name string) string
+}
+
+// FormDraftTTL is how long FormDraftService keeps a refused console form.
+const FormDraftTTL = 15 * time.Minute
+
+// FormDraftService keeps what a refused console form of a domain held (the
+// values typed and the errors found) for the page that shows it again,
+// after a redirection: the answer to the form's POST is then a GET page,
+// which the browser's Back, Forward and Reload show without sending the
+// form again. Drafts live in the store, so every node of it finds them,
+// and are sealed under the domain's key like its profiles.
+type FormDraftService interface {
+	// KeepFormDraft keeps data as the domain's draft name (16 to 64
+	// letters, digits, hyphens and underscores) for FormDraftTTL,
+	// replacing one of that name. Returns ENOTFOUND for a missing domain,
+	// EINVALID for a malformed name, EFORBIDDEN when the domain's key may
+	// not be used.
+	KeepFormDraft(ctx context.Context, domain, name string, data []byte) error
+	// FormDraft returns the data of a draft. Returns ENOTFOUND when there
+	// is none of that name, or its time has passed.
+	FormDraft(ctx context.Context, domain, name string) ([]byte, error)
 }

@@ -10,6 +10,7 @@ const (
 	RecordUpload  = "upload" // an upload job's file
 	RecordEvent   = "event"  // an event waiting for an event stream
 	RecordModel   = "model"  // a recommender's trained version (its catalog)
+	RecordDraft   = "draft"  // a refused console form (FormDraftService)
 	// RecordDeadLetter is the whole object of a dead letter cut to fit a
 	// queue message, kept in the data dir until a replay ingests it.
 	RecordDeadLetter = "deadletter"

@@ -117,8 +117,9 @@ func (s *Service) createClaimed(ctx context.Context, domain, token string, field
 	return p, nil
 }
 
-// SweepFormTokens deletes the tokens of CreateProfileOnce whose time has
-// passed, in every domain, and returns how many it deleted.
+// SweepFormTokens deletes the tokens of CreateProfileOnce, the records of
+// activations and the drafts of KeepFormDraft whose time has passed, in
+// every domain, and returns how many it deleted.
 func (s *Service) SweepFormTokens(ctx context.Context) (int, error) {
 	if s.Configs == nil {
 		return 0, nil
@@ -173,4 +174,63 @@ func (s *Service) ActivatedBy(ctx context.Context, domain, token string) (bool, 
 		return false, nil
 	}
 	return false, err
+}
+
+// A refused console form is a ConfigFormToken of its domain too, named
+// draftName(name): its record holds the time it goes, which
+// SweepFormTokens reads as a token's, so the sweep deletes it then.
+
+// formDraftDoc is the record of a draft.
+type formDraftDoc struct {
+	Expires time.Time `json:"expires"`
+	Sealed  []byte    `json:"sealed"`
+}
+
+func draftName(name string) string { return "draft." + name }
+
+// KeepFormDraft keeps a refused console form (see
+// profiles.FormDraftService).
+func (s *Service) KeepFormDraft(ctx context.Context, domain, name string, data []byte) error {
+	if !formTokenRE.MatchString(name) {
+		return profiles.Errorf(profiles.EINVALID, "The draft name must be 16 to 64 letters, digits, hyphens (-) and underscores (_).")
+	}
+	if s.Configs == nil {
+		return profiles.Errorf(profiles.EINVALID, "This server keeps no drafts.")
+	}
+	sealed, err := s.crypt.Seal(ctx, profiles.RecordRef{Domain: domain, Kind: profiles.RecordDraft, ID: name}, data)
+	if err != nil {
+		return domainErr(err, domain)
+	}
+	doc, _ := json.Marshal(formDraftDoc{Expires: s.now().Add(profiles.FormDraftTTL), Sealed: sealed})
+	err = s.Configs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigFormToken, Name: draftName(name), Data: doc}, 0)
+	if profiles.ErrorCode(err) == profiles.ECONFLICT {
+		_, err = s.Configs.UpdateConfig(ctx, domain, profiles.ConfigFormToken, draftName(name), func(c *profiles.DomainConfig) error {
+			c.Data = doc
+			return nil
+		})
+	}
+	return domainErr(err, domain)
+}
+
+// FormDraft returns a refused console form kept by KeepFormDraft (see
+// profiles.FormDraftService).
+func (s *Service) FormDraft(ctx context.Context, domain, name string) ([]byte, error) {
+	gone := profiles.Errorf(profiles.ENOTFOUND, "The form is no longer kept.")
+	if s.Configs == nil || !formTokenRE.MatchString(name) {
+		return nil, gone
+	}
+	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigFormToken, draftName(name))
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return nil, gone
+	} else if err != nil {
+		return nil, err
+	}
+	doc, err := decodeDoc[formDraftDoc](c)
+	if err != nil {
+		return nil, err
+	}
+	if !doc.Expires.After(s.now()) {
+		return nil, gone
+	}
+	return s.crypt.Open(ctx, profiles.RecordRef{Domain: domain, Kind: profiles.RecordDraft, ID: name}, doc.Sealed)
 }

@@ -257,16 +257,51 @@ func (s *Server) enableStart(w http.ResponseWriter, r *http.Request) {
 	if wz.Step != "queue" && wz.Step != "key" {
 		wz.Step = "domain"
 	}
-	s.renderWizard(w, r, http.StatusOK, wz)
+	// A refused step (see refuseStep) carries its errors and status too.
+	for k := range q {
+		if field, ok := strings.CutPrefix(k, "error."); ok {
+			wz.Errors[field] = q.Get(k)
+		}
+	}
+	wz.Notice = q.Get("notice")
+	status, _ := strconv.Atoi(q.Get("status"))
+	if status < 400 || status > 499 {
+		status = http.StatusOK
+	}
+	s.renderWizard(w, r, status, wz)
 }
 
 // toStep sends the browser to a step of the wizard with its state (no
 // secret in it: names, a queue URL, a key ARN), after a post: the step is
 // then a page the browser's history can go back to without posting again.
 func (s *Server) toStep(w http.ResponseWriter, r *http.Request, wz *wizard, step string) {
+	s.redirectStep(w, r, wz, step, nil)
+}
+
+// refuseStep answers a refused step (errors beside its fields, or a
+// notice) as toStep does: the browser is sent to the step's page, which
+// shows the errors with the refusal's status, so that Back, Forward and
+// Reload never post the step again. The errors are the console's own
+// messages about the names in the state, signed with it, as a
+// confirmation is (withDone).
+func (s *Server) refuseStep(w http.ResponseWriter, r *http.Request, wz *wizard, status int) {
+	q := url.Values{"status": {strconv.Itoa(status)}}
+	for field, msg := range wz.Errors {
+		q.Set("error."+field, msg)
+	}
+	if wz.Notice != "" {
+		q.Set("notice", wz.Notice)
+	}
+	s.redirectStep(w, r, wz, wz.Step, q)
+}
+
+func (s *Server) redirectStep(w http.ResponseWriter, r *http.Request, wz *wizard, step string, extra url.Values) {
 	q := url.Values{"step": {step}, "domain_name": {wz.DomainName}, "named_for": {wz.DomainName}, "run": {wz.Run},
 		"queue_choice": {wz.QueueChoice}, "queue_name": {wz.QueueName}, "queue_url": {wz.QueueURL},
 		"key_choice": {wz.KeyChoice}, "key_alias": {wz.KeyAlias}, "key_description": {wz.KeyDescription}, "key_arn": {wz.KeyARN}}
+	for k, v := range extra {
+		q[k] = v
+	}
 	q.Set("ws", base64.RawURLEncoding.EncodeToString(s.wizardMAC(r, wz.Instance.ID, q)))
 	http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(wz.Instance.ID)+"/enable?"+q.Encode(), http.StatusSeeOther)
 }
@@ -339,8 +374,8 @@ func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int
 // enableStep handles the submission of one step: "next" moves on when the
 // step is valid; "back" returns to the previous step (both by a redirection
 // to the step's page); the last step's "submit" creates what was chosen and
-// the domain, and associates it. A step with an error is shown again as the
-// answer to the post.
+// the domain, and associates it. A step with an error is shown again, on
+// its page too (refuseStep).
 func (s *Server) enableStep(w http.ResponseWriter, r *http.Request) {
 	step, action := r.PostForm.Get("step"), r.PostForm.Get("action")
 	submit := step == "key" && action != "back"
@@ -375,7 +410,7 @@ func (s *Server) enableStep(w http.ResponseWriter, r *http.Request) {
 	wz := s.newWizard(r, in)
 	if busy != nil {
 		wz.Step, wz.Notice = "key", profiles.ErrorMessage(busy)
-		s.renderWizard(w, r, http.StatusConflict, wz)
+		s.refuseStep(w, r, wz, http.StatusConflict)
 		return
 	}
 	if submit && run != "" && s.activatedBefore(w, r, wz, run) {
@@ -421,7 +456,11 @@ func (s *Server) enableStep(w http.ResponseWriter, r *http.Request) {
 	default:
 		wz.Step = "domain"
 	}
-	s.renderWizard(w, r, http.StatusOK, wz)
+	if len(wz.Errors) == 0 && wz.Notice == "" {
+		s.toStep(w, r, wz, wz.Step)
+		return
+	}
+	s.refuseStep(w, r, wz, http.StatusBadRequest)
 }
 
 func (s *Server) checkDomainStep(r *http.Request, wz *wizard) bool {

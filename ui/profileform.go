@@ -242,6 +242,15 @@ func (s *Server) newProfile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	p := &page{Title: "New profile — " + domain, Nav: "workspace", Domain: domain}
+	// The form as it was refused, when the address names it.
+	d, notice := s.refusedForm(r, domain, createPath(domain))
+	if d != nil {
+		p.Error, p.Data = d.Error, d.Form
+		s.render(w, r, d.Status, "profileform", p)
+		return
+	}
+	p.Error = notice
 	f := &profileForm{Values: map[string]string{}, Errors: map[string]string{}, Once: s.formToken(r, domain)}
 	// A search that found nothing pre-fills the form with what was typed.
 	if q := strings.TrimSpace(r.URL.Query().Get("q")); q != "" {
@@ -255,7 +264,17 @@ func (s *Server) newProfile(w http.ResponseWriter, r *http.Request) {
 			f.Values["FirstName"], f.Values["LastName"] = first, last
 		}
 	}
-	s.render(w, r, http.StatusOK, "profileform", &page{Title: "New profile — " + domain, Nav: "workspace", Domain: domain, Data: f})
+	p.Data = f
+	s.render(w, r, http.StatusOK, "profileform", p)
+}
+
+// createPath and editPath are the addresses of a domain's create form and
+// of a profile's edit form.
+func createPath(domain string) string {
+	return Prefix + "domains/" + url.PathEscape(domain) + "/profiles/new"
+}
+func editPath(domain, id string) string {
+	return Prefix + "domains/" + url.PathEscape(domain) + "/profiles/" + url.PathEscape(id) + "/edit"
 }
 
 func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
@@ -272,12 +291,12 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 		f.Once = s.formToken(r, domain)
 		p.Error = "The profile was not created: this form is more than a day old, or was not made by this console for you " +
 			"(its one-time token, field once, is missing or wrong). Check that the profile does not exist yet, then create it again."
-		s.render(w, r, http.StatusBadRequest, "profileform", p)
+		s.refuseForm(w, r, domain, createPath(domain), http.StatusBadRequest, p, f)
 		return
 	}
 	if len(f.Errors) > 0 {
 		p.Error = "The profile was not created: correct the fields marked below."
-		s.render(w, r, http.StatusBadRequest, "profileform", p)
+		s.refuseForm(w, r, domain, createPath(domain), http.StatusBadRequest, p, f)
 		return
 	}
 	// The first submission of the form creates the profile; a repeat (a
@@ -285,7 +304,7 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 	id, created, err := s.Profiles.CreateProfileOnce(r.Context(), domain, nonce, fields)
 	if msg, ok := userError(err); ok {
 		p.Error = msg
-		s.render(w, r, http.StatusBadRequest, "profileform", p)
+		s.refuseForm(w, r, domain, createPath(domain), http.StatusBadRequest, p, f)
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -342,7 +361,15 @@ func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "profileform", &page{Title: "Edit " + displayName(prof) + " — " + domain, Nav: "workspace", Domain: domain, Data: formOf(prof)})
+	p := &page{Title: "Edit " + displayName(prof) + " — " + domain, Nav: "workspace", Domain: domain, Data: formOf(prof)}
+	d, notice := s.refusedForm(r, domain, editPath(domain, id))
+	if d != nil && d.Form.ID == id {
+		p.Error, p.Data = d.Error, d.Form
+		s.render(w, r, d.Status, "profileform", p)
+		return
+	}
+	p.Error = notice
+	s.render(w, r, http.StatusOK, "profileform", p)
 }
 
 func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
@@ -370,7 +397,7 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 	p := &page{Title: "Edit " + displayName(old) + " — " + domain, Nav: "workspace", Domain: domain, Data: f}
 	if len(f.Errors) > 0 {
 		p.Error = "The profile was not saved: correct the fields marked below."
-		s.render(w, r, http.StatusBadRequest, "profileform", p)
+		s.refuseForm(w, r, domain, editPath(domain, id), http.StatusBadRequest, p, f)
 		return
 	}
 	// Only what the agent changed is saved: a field another agent changed
@@ -394,7 +421,7 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 		_, err = s.Profiles.UpdateProfile(r.Context(), domain, id, changes)
 		if msg, ok := userError(err); ok {
 			p.Error = msg
-			s.render(w, r, http.StatusBadRequest, "profileform", p)
+			s.refuseForm(w, r, domain, editPath(domain, id), http.StatusBadRequest, p, f)
 			return
 		} else if err != nil {
 			s.fail(w, r, err)
@@ -404,10 +431,10 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id, "Profile saved."), http.StatusSeeOther)
 }
 
-// renderConflict shows the edit form again when another agent changed,
-// while this one was editing, fields this one changed too: those keep the
-// agent's value with the other's beside them; every other field shows the
-// profile as it is now. Saving again replaces the other's values.
+// renderConflict shows the edit form again (refuseForm) when another agent
+// changed, while this one was editing, fields this one changed too: those
+// keep the agent's value with the other's beside them; every other field
+// shows the profile as it is now. Saving again replaces the other's values.
 func (s *Server) renderConflict(w http.ResponseWriter, r *http.Request, p *page, f *profileForm, old *profiles.Profile,
 	base, fields map[string]string, conflicts map[string]bool) {
 	now, cur := formOf(old), shown(old)
@@ -461,5 +488,5 @@ func (s *Server) renderConflict(w http.ResponseWriter, r *http.Request, p *page,
 	}
 	p.Error = "The profile was not saved: someone else changed it while you were editing. The fields marked below hold your " +
 		"values; the others show the profile as it is now. Save again to keep yours."
-	s.render(w, r, http.StatusConflict, "profileform", p)
+	s.refuseForm(w, r, p.Domain, editPath(p.Domain, f.ID), http.StatusConflict, p, f)
 }

@@ -67,6 +67,9 @@ type Server struct {
 	// Keys and Queues create and list keys and queues of the built-in KMS
 	// and queue service; nil when those live outside (the pages then ask
 	// for an ARN or URL).
+	// Drafts keeps a refused profile form for the page that shows it
+	// again (see refuseForm); nil: the page is the answer to the post.
+	Drafts     profiles.FormDraftService
 	Keys       profiles.KeyAdmin
 	Queues     profiles.QueueAdmin
 	Authorizer profiles.Authorizer

@@ -227,7 +227,7 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	}
 	fs.Float64Var(&c.IngestRate, "ingest-rate", rate, "objects per second one profile may ingest; 0 for no limit (env OPENPROFILES_INGEST_RATE)")
 	fs.IntVar(&c.IngestBurst, "ingest-burst", int(burst), "burst of objects one profile may ingest at once (env OPENPROFILES_INGEST_BURST)")
-	fs.DurationVar(&c.SweepInterval, "sweep-interval", sweep, "how often expired objects and console form tokens are deleted from disk and due identity resolution jobs, rule-based merge passes, recommender trainings and workflow steps start (env OPENPROFILES_SWEEP_INTERVAL)")
+	fs.DurationVar(&c.SweepInterval, "sweep-interval", sweep, "how often expired objects, console form tokens and refused console forms are deleted from disk and due identity resolution jobs, rule-based merge passes, recommender trainings and workflow steps start (env OPENPROFILES_SWEEP_INTERVAL)")
 	dkAge, err := envDuration(getenv, "OPENPROFILES_DATA_KEY_MAX_AGE", d.DataKeyMaxAge)
 	if err != nil {
 		return err

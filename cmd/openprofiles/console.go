@@ -21,6 +21,7 @@ func (m *Main) consoleHandler(lookup func(ctx context.Context, id string) (sigv4
 	m.UI = &ui.Server{
 		Domains: m.Service, ObjectTypes: m.Service, Profiles: m.Service, Search: m.Service, Ingest: m.Service,
 		Integrations: m.Service, DeadLetters: m.Service, Stats: m.Service, Tags: m.Service, Authorizer: m.Service, Calculated: m.Service, Matching: m.Service, Recommenders: m.Service,
+		Drafts:        m.Service,
 		RevokeSession: m.Service.RevokeConsoleSession, SessionRevoked: m.Service.ConsoleSessionRevoked,
 		Lookup: func(ctx context.Context, id string) (string, string, bool, error) {
 			cred, ok, err := lookup(ctx, id)
