@@ -22,7 +22,18 @@ import (
 const (
 	sessionCookie = "op_session"
 	preCookie     = "op_signin" // binds the sign-in form's CSRF token before there is a session
+	// keyCookie holds the access key ID of a refused sign-in for the page
+	// that shows the refusal (never the address: see signinRefused).
+	keyCookie = "op_signin_key"
 )
+
+// The refusals of the sign-in page, by the code its address carries
+// (signinRefused).
+var signinErrors = map[string]string{
+	"missing": "Enter both the access key ID and the secret access key.",
+	"wrong":   "The access key ID or the secret access key is wrong, or the key is inactive.",
+	"ended":   "Your session ended before this form was sent: nothing was saved. Sign in again, then send the form again.",
+}
 
 // session is who is signed in. The cookie holds it in JSON with an HMAC;
 // every request re-checks that the access key still exists, is active and
@@ -129,7 +140,7 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 			// A form sent after the session ended (it expired, or was
 			// signed out in another tab): say so on the sign-in page,
 			// which leads back to the form's page.
-			s.signinForm(w, r, http.StatusUnauthorized, "Your session ended before this form was sent: nothing was saved. Sign in again, then send the form again.", formPage(r))
+			s.signinRefused(w, r, "ended", formPage(r), "")
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
@@ -180,17 +191,39 @@ type signinData struct {
 	AccessKeyID string
 }
 
+// signinPage shows the sign-in form; with a refusal's code (signinRefused)
+// it shows the refusal, with its status, and the access key ID typed.
 func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) {
-	s.signinForm(w, r, http.StatusOK, "", safeNext(r.URL.Query().Get("next")))
-}
-
-// signinForm renders the sign-in page with the status and error msg (or
-// none); signing in leads to next.
-func (s *Server) signinForm(w http.ResponseWriter, r *http.Request, status int, msg, next string) {
+	q := r.URL.Query()
+	status, data := http.StatusOK, signinData{Next: safeNext(q.Get("next"))}
+	msg, refused := signinErrors[q.Get("error")]
+	if refused {
+		status = http.StatusUnauthorized
+		if c, err := r.Cookie(keyCookie); err == nil {
+			id, _ := base64.RawURLEncoding.DecodeString(c.Value)
+			data.AccessKeyID = string(id)
+		}
+	}
 	pre := newNonce()
 	s.setCookie(w, r, preCookie, pre, 3600)
 	s.render(w, r, status, "signin", &page{Title: "Sign in", Error: msg, CSRF: base64.RawURLEncoding.EncodeToString(s.mac("signin", pre)),
-		Data: signinData{Next: next}})
+		Data: data})
+}
+
+// signinRefused answers a refused sign-in (or a form sent without a
+// session) with a redirection to the sign-in page that says why (code, in
+// signinErrors), rather than with that page: Back and Reload then never
+// post the secret, or the form, again. The access key ID typed, if any,
+// goes in a cookie for that page, not in its address.
+func (s *Server) signinRefused(w http.ResponseWriter, r *http.Request, code, next, keyID string) {
+	if keyID != "" {
+		s.setCookie(w, r, keyCookie, base64.RawURLEncoding.EncodeToString([]byte(keyID)), 900)
+	}
+	q := url.Values{"error": {code}}
+	if next != Prefix {
+		q.Set("next", next)
+	}
+	http.Redirect(w, r, Prefix+"signin?"+q.Encode(), http.StatusSeeOther)
 }
 
 // formPage returns the console page a form was sent from (its Referer,
@@ -214,14 +247,8 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 			Error: "This sign-in form was not sent from this console's sign-in page (CSRF token missing or wrong). Open the sign-in page again."})
 		return
 	}
-	retry := func(msg string) {
-		fresh := newNonce()
-		s.setCookie(w, r, preCookie, fresh, 3600)
-		s.render(w, r, http.StatusUnauthorized, "signin", &page{Title: "Sign in", Error: msg,
-			CSRF: base64.RawURLEncoding.EncodeToString(s.mac("signin", fresh)), Data: signinData{Next: next, AccessKeyID: id}})
-	}
 	if id == "" || secret == "" {
-		retry("Enter both the access key ID and the secret access key.")
+		s.signinRefused(w, r, "missing", next, id)
 		return
 	}
 	want, principal, ok, err := s.Lookup(r.Context(), id)
@@ -231,7 +258,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok || subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1 {
 		s.Logger.Info("ui: sign-in refused", "accessKeyId", id)
-		retry("The access key ID or the secret access key is wrong, or the key is inactive.")
+		s.signinRefused(w, r, "wrong", next, id)
 		return
 	}
 	if s.KeyUsed != nil {
@@ -240,6 +267,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	sess := &session{Principal: principal, AccessKeyID: id, Expires: s.Now().Add(s.SessionTTL).Unix(), Nonce: newNonce()}
 	s.setCookie(w, r, sessionCookie, s.encodeSession(sess), int(s.SessionTTL/time.Second))
 	s.setCookie(w, r, preCookie, "", -1)
+	s.setCookie(w, r, keyCookie, "", -1)
 	s.Logger.Info("ui: signed in", "principal", principal, "accessKeyId", id)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -425,8 +425,10 @@ func TestConsole_SessionEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Body.Close()
-	if r.StatusCode != http.StatusUnauthorized {
-		t.Errorf("sign-in with an inactive key: %d, want 401", r.StatusCode)
+	if loc := r.Header.Get("Location"); r.StatusCode != http.StatusSeeOther || loc != "/console/signin?error=wrong" {
+		t.Errorf("sign-in with an inactive key: %d to %q, want the sign-in page saying so", r.StatusCode, loc)
+	} else if st, _ := status(fresh, loc); st != http.StatusUnauthorized {
+		t.Errorf("the refused sign-in's page: %d, want 401", st)
 	}
 }
 

@@ -365,3 +365,45 @@ func TestConsole_RefusedStepIsAPage(t *testing.T) {
 		t.Errorf("after the activation: %d domains, %d queues; want 1 of each", domains, queues)
 	}
 }
+
+// TestConsole_RefusedSignInIsAPage: a refused sign-in answers its POST
+// with a redirection to the sign-in page saying why (401), the access key
+// ID typed kept and neither it nor the secret in the address; a reload
+// posts nothing, and signing in from there leads where the first was to.
+func TestConsole_RefusedSignInIsAPage(t *testing.T) {
+	m := MustRunMain(t)
+	b := mustBrowser(t, m)
+	docs := recordDocuments(b)
+	b.open("/console/domains")
+	b.fill("#access_key_id", testKeyID)
+	b.fill("#secret_access_key", "not-the-secret")
+	start := docs.len()
+	if r := b.click("form.stack button"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("a wrong secret: status %d, want 401", r.Status)
+	}
+	at := b.location()
+	if got := docs.since(start); len(got) != 2 || got[0] != "POST /console/signin" || !strings.HasPrefix(got[1], "GET /console/signin?") {
+		t.Errorf("the sign-in made the requests %q, want the POST then a GET of the sign-in page", got)
+	}
+	if strings.Contains(at, testKeyID) || strings.Contains(at, "not-the-secret") {
+		t.Errorf("the refused sign-in's address %s holds what was typed", at)
+	}
+	b.mustContain("#page-error", "wrong")
+	if got := b.value("#access_key_id"); got != testKeyID {
+		t.Errorf("access key ID %q, want the one typed", got)
+	}
+	start = docs.len()
+	if r, err := b.history(chromedp.Reload()); err != nil || r.Status != http.StatusUnauthorized {
+		t.Fatalf("reload of the refused sign-in: %v, %v", r, err)
+	}
+	if got := docs.since(start); len(got) != 1 || !strings.HasPrefix(got[0], "GET /console/signin?") {
+		t.Errorf("the reload made the requests %q, want one GET", got)
+	}
+	b.fill("#secret_access_key", testSecret)
+	if r := b.click("form.stack button"); r.Status != http.StatusOK {
+		t.Fatalf("sign in: status %d", r.Status)
+	}
+	if u, _ := url.Parse(b.location()); u.Path != "/console/domains" {
+		t.Errorf("signing in led to %s, want /console/domains", b.location())
+	}
+}
