@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -219,6 +220,25 @@ func TestWorkspace_RefusedFormKept(t *testing.T) {
 	}
 	if strings.Contains(at.String(), "Ottilie") || strings.Contains(at.String(), "555") {
 		t.Errorf("the address %s holds what was typed", at)
+	}
+	// Kept sealed: the store holds nothing typed in the clear.
+	kept, err := e.m.Service.Configs.ListConfigs(t.Context(), "d", "form-token", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drafts := 0
+	for _, c := range kept {
+		if strings.HasPrefix(c.Name, "draft.") {
+			drafts++
+		}
+		var doc struct{ Sealed []byte }
+		json.Unmarshal(c.Data, &doc)
+		if strings.Contains(string(c.Data), "Ottilie") || strings.Contains(string(doc.Sealed), "Ottilie") {
+			t.Errorf("config %s holds the form in the clear: %s", c.Name, c.Data)
+		}
+	}
+	if drafts != 1 {
+		t.Errorf("%d drafts kept, want 1", drafts)
 	}
 	show := func(hc *http.Client) (int, string) {
 		r, err := hc.Get(at.String())
