@@ -275,7 +275,7 @@ func (s *Server) enableStart(w http.ResponseWriter, r *http.Request) {
 // secret in it: names, a queue URL, a key ARN), after a post: the step is
 // then a page the browser's history can go back to without posting again.
 func (s *Server) toStep(w http.ResponseWriter, r *http.Request, wz *wizard, step string) {
-	s.redirectStep(w, r, wz, step, nil)
+	s.redirectStep(w, r, wz, step, http.StatusOK, nil)
 }
 
 // refuseStep answers a refused step (errors beside its fields, or a
@@ -292,10 +292,19 @@ func (s *Server) refuseStep(w http.ResponseWriter, r *http.Request, wz *wizard, 
 	if wz.Notice != "" {
 		q.Set("notice", wz.Notice)
 	}
-	s.redirectStep(w, r, wz, wz.Step, q)
+	s.redirectStep(w, r, wz, wz.Step, status, q)
 }
 
-func (s *Server) redirectStep(w http.ResponseWriter, r *http.Request, wz *wizard, step string, extra url.Values) {
+// maxStepAddress bounds the address of a step's page: past it (values
+// typed far longer than any valid one, each in the query, a domain name
+// five times over in the names proposed for it), the address could be
+// refused by the server itself (its header limit) or a proxy before it, and
+// the form lost; the step is then the answer to the post, with its status.
+const maxStepAddress = 8 << 10
+
+// redirectStep sends the browser to the page of step, its state (and the
+// extra values of a refusal) in the query, signed; status is the page's.
+func (s *Server) redirectStep(w http.ResponseWriter, r *http.Request, wz *wizard, step string, status int, extra url.Values) {
 	q := url.Values{"step": {step}, "domain_name": {wz.DomainName}, "named_for": {wz.DomainName}, "run": {wz.Run},
 		"queue_choice": {wz.QueueChoice}, "queue_name": {wz.QueueName}, "queue_url": {wz.QueueURL},
 		"key_choice": {wz.KeyChoice}, "key_alias": {wz.KeyAlias}, "key_description": {wz.KeyDescription}, "key_arn": {wz.KeyARN}}
@@ -303,7 +312,13 @@ func (s *Server) redirectStep(w http.ResponseWriter, r *http.Request, wz *wizard
 		q[k] = v
 	}
 	q.Set("ws", base64.RawURLEncoding.EncodeToString(s.wizardMAC(r, wz.Instance.ID, q)))
-	http.Redirect(w, r, Prefix+"instances/"+url.PathEscape(wz.Instance.ID)+"/enable?"+q.Encode(), http.StatusSeeOther)
+	loc := Prefix + "instances/" + url.PathEscape(wz.Instance.ID) + "/enable?" + q.Encode()
+	if len(loc) > maxStepAddress {
+		wz.Step = step
+		s.renderWizard(w, r, status, wz)
+		return
+	}
+	http.Redirect(w, r, loc, http.StatusSeeOther)
 }
 
 // wizardMAC signs the state of the wizard of an instance (without its

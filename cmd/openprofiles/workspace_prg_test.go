@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -425,5 +426,47 @@ func TestConsole_RefusedSignInIsAPage(t *testing.T) {
 	}
 	if u, _ := url.Parse(b.location()); u.Path != "/console/domains" {
 		t.Errorf("signing in led to %s, want /console/domains", b.location())
+	}
+}
+
+// TestConsole_RefusedStepTooLongForAnAddress: a step refused for a value
+// too long to go in the step's address (its state is in the query, and a
+// domain name is there five times over: as itself and in the proposed
+// queue, alias and description) is shown as the answer to its POST, with
+// the error: a redirection would lead to an address the server itself
+// refuses (431), losing the form.
+func TestConsole_RefusedStepTooLongForAnAddress(t *testing.T) {
+	m := MustRunMain(t)
+	inst, err := m.Service.CreateInstance(t.Context(), "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := mustConsoleSession(t, m.URL(), testKeyID, testSecret)
+	page := get(t, hc, m.URL()+"/console/instances/"+inst.ID+"/enable")
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("the wizard has no csrf field:\n%s", page)
+	}
+	long := strings.Repeat("a", 20000)
+	r, err := hc.PostForm(m.URL()+"/console/instances/"+inst.ID+"/enable", url.Values{"csrf": {csrf[1]},
+		"step": {"domain"}, "action": {"next"}, "domain_name": {long}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "1 to 64 letters") {
+		t.Fatalf("a domain name of %d letters: %d by %s %d bytes of address, want the step with its error (400)\n%.500s",
+			len(long), r.StatusCode, r.Request.Method, len(r.Request.URL.String()), body)
+	}
+	// A refused step of ordinary length is still a redirection.
+	r, err = hc.PostForm(m.URL()+"/console/instances/"+inst.ID+"/enable", url.Values{"csrf": {csrf[1]},
+		"step": {"domain"}, "action": {"next"}, "domain_name": {"bad name!"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusBadRequest || r.Request.Method != http.MethodGet {
+		t.Errorf("a bad domain name: %d by %s, want the step's page (GET, 400)", r.StatusCode, r.Request.Method)
 	}
 }
