@@ -176,9 +176,10 @@ func (s *Service) ListDomains(ctx context.Context, page profiles.Page) ([]*profi
 	return ds, next, nil
 }
 
-// ObjectTypeARN returns the ARN of an object type.
+// ObjectTypeARN returns the ARN of an object type (as IAM policies, tags
+// and key policies' aws:SourceArn name it).
 func (s *Service) ObjectTypeARN(domain, objectType string) string {
-	return s.DomainARN(domain) + "/objects/" + objectType
+	return s.DomainARN(domain) + "/object-types/" + objectType
 }
 
 // checkKey makes sure the service may use a KMS key for the resource arn:

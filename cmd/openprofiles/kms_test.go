@@ -368,3 +368,29 @@ func TestKMS_DenyHoldsInAnyPartition(t *testing.T) {
 		}
 	}
 }
+
+// TestKMS_ObjectTypeKeyScopedToItsARN: a key policy may scope the service
+// to one object type by the type's ARN
+// (arn:aws:profile:REGION:ACCOUNT:domains/D/object-types/T, the ARN IAM
+// policies and tags name it by): PutProfileObjectType accepts the key for
+// that type, objects of the type are sealed and read under it, and another
+// type may not use it.
+func TestKMS_ObjectTypeKeyScopedToItsARN(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	key := mustCreateKey(t, MustKMSClient(t, e.m), keyPolicy("arn:aws:profile:us-east-1:000000000000:domains/ingest/object-types/contact", serviceActions...))
+	in := contactType("contact")
+	in.DomainName, in.EncryptionKey = aws.String(e.domain), aws.String(key)
+	if _, err := e.client.PutProfileObjectType(ctx, in); err != nil {
+		t.Fatalf("PutProfileObjectType with a key scoped to the type's ARN: %v", err)
+	}
+	e.mustPut("contact", map[string]any{"id": "c1", "email": "scoped@example.com"})
+	p := e.mustOne("_email", "scoped@example.com")
+	if got := e.objects("contact", aws.ToString(p.ProfileId)); len(got) != 1 {
+		t.Fatalf("objects of the type: %d, want 1", len(got))
+	}
+	other := contactType("other")
+	other.DomainName, other.EncryptionKey = aws.String(e.domain), aws.String(key)
+	_, err := e.client.PutProfileObjectType(ctx, other)
+	wantAPIError(t, err, "BadRequestException", "EncryptionKey", "kms:GenerateDataKey")
+}
