@@ -236,3 +236,34 @@ func TestDomainObjectTypes_EncryptionKey(t *testing.T) {
 		t.Fatalf("replacement without a key: %+v, %v", out, err)
 	}
 }
+
+// TestDomainObjectTypes_Tags: tags reach a domain object type through its
+// ARN (…:domains/D/domain-object-types/T), not an object type's.
+func TestDomainObjectTypes_Tags(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	if _, err := e.client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String(e.domain), DataStore: &types.DataStoreRequest{Enabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.PutDomainObjectType(ctx, &customerprofiles.PutDomainObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("Item"),
+		Tags: map[string]string{"a": "1"}, Fields: map[string]types.DomainObjectTypeField{"sku": {Source: aws.String("_source.sku"), Target: aws.String("_domainObject.Sku")}}}); err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:profile:us-east-1:000000000000:domains/" + e.domain + "/domain-object-types/Item"
+	if _, err := e.client.TagResource(ctx, &customerprofiles.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"b": "2"}}); err != nil {
+		t.Fatalf("TagResource: %v", err)
+	}
+	if _, err := e.client.UntagResource(ctx, &customerprofiles.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"a"}}); err != nil {
+		t.Fatalf("UntagResource: %v", err)
+	}
+	g, err := e.client.GetDomainObjectType(ctx, &customerprofiles.GetDomainObjectTypeInput{DomainName: aws.String(e.domain), ObjectTypeName: aws.String("Item")})
+	if err != nil || len(g.Tags) != 1 || g.Tags["b"] != "2" {
+		t.Fatalf("tags after TagResource and UntagResource: %+v, %v", g, err)
+	}
+	lt, err := e.client.ListTagsForResource(ctx, &customerprofiles.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+	if err != nil || len(lt.Tags) != 1 || lt.Tags["b"] != "2" {
+		t.Fatalf("ListTagsForResource: %+v, %v", lt, err)
+	}
+	_, err = e.client.TagResource(ctx, &customerprofiles.TagResourceInput{ResourceArn: aws.String("arn:aws:profile:us-east-1:000000000000:domains/" + e.domain + "/object-types/Item"), Tags: map[string]string{"b": "2"}})
+	wantAPIError(t, err, "ResourceNotFoundException", "Item")
+}

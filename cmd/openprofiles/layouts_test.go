@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -328,5 +330,115 @@ func TestDomainLayouts_DefaultInOneChange(t *testing.T) {
 	g, err := client.GetDomainLayout(ctx, &customerprofiles.GetDomainLayoutInput{DomainName: aws.String("acme"), LayoutDefinitionName: aws.String("main")})
 	if err != nil || !g.IsDefault || aws.ToString(g.Version) != "2" {
 		t.Fatalf("GetDomainLayout after making it default: %+v, %v", g, err)
+	}
+}
+
+// TestDomainLayouts_TimesSizesQuota: what CreateDomainLayout and
+// UpdateDomainLayout answer is what GetDomainLayout and ListDomainLayouts
+// read (times to the millisecond, Version a count as text); a layout as
+// large as the model allows (2,000,000 characters) is kept whole, a longer
+// one refused; the display name follows the model's pattern; a domain
+// holds at most 100 layouts.
+func TestDomainLayouts_TimesSizesQuota(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(name, displayName, layout string) (*customerprofiles.CreateDomainLayoutOutput, error) {
+		return client.CreateDomainLayout(ctx, &customerprofiles.CreateDomainLayoutInput{
+			DomainName: aws.String("acme"), LayoutDefinitionName: aws.String(name), Description: aws.String("d"),
+			DisplayName: aws.String(displayName), LayoutType: types.LayoutTypeProfileExplorer, Layout: aws.String(layout)})
+	}
+	get := func(name string) *customerprofiles.GetDomainLayoutOutput {
+		t.Helper()
+		g, err := client.GetDomainLayout(ctx, &customerprofiles.GetDomainLayoutInput{DomainName: aws.String("acme"), LayoutDefinitionName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("GetDomainLayout %s: %v", name, err)
+		}
+		return g
+	}
+	c, err := create("main", "Main view 2", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CreatedAt == nil || c.LastUpdatedAt == nil || !c.CreatedAt.Equal(*c.LastUpdatedAt) || c.IsDefault || aws.ToString(c.Version) != "1" {
+		t.Fatalf("CreateDomainLayout answered %+v", c)
+	}
+	if g := get("main"); !g.CreatedAt.Equal(*c.CreatedAt) || !g.LastUpdatedAt.Equal(*c.LastUpdatedAt) {
+		t.Fatalf("GetDomainLayout reads %v/%v, created %v/%v", g.CreatedAt, g.LastUpdatedAt, c.CreatedAt, c.LastUpdatedAt)
+	}
+	big := `{"x":"` + strings.Repeat("a", 2_000_000-8) + `"}`
+	for v := 2; v <= 3; v++ {
+		u, err := client.UpdateDomainLayout(ctx, &customerprofiles.UpdateDomainLayoutInput{DomainName: aws.String("acme"),
+			LayoutDefinitionName: aws.String("main"), Layout: aws.String(big)})
+		if err != nil {
+			t.Fatalf("UpdateDomainLayout with a layout of %d characters: %v", len(big), err)
+		}
+		g := get("main")
+		if aws.ToString(u.Version) != strconv.Itoa(v) || aws.ToString(g.Version) != strconv.Itoa(v) || !g.LastUpdatedAt.Equal(*u.LastUpdatedAt) ||
+			!g.CreatedAt.Equal(*c.CreatedAt) || u.LastUpdatedAt.Before(*c.LastUpdatedAt) || aws.ToString(g.Layout) != big {
+			t.Fatalf("update %d answered version %s at %v, reads version %s at %v (layout kept: %t)", v, aws.ToString(u.Version), u.LastUpdatedAt,
+				aws.ToString(g.Version), g.LastUpdatedAt, aws.ToString(g.Layout) == big)
+		}
+	}
+	list, err := client.ListDomainLayouts(ctx, &customerprofiles.ListDomainLayoutsInput{DomainName: aws.String("acme")})
+	if err != nil || len(list.Items) != 1 || !list.Items[0].LastUpdatedAt.Equal(*get("main").LastUpdatedAt) || list.Items[0].IsDefault ||
+		aws.ToString(list.Items[0].DisplayName) != "Main view 2" {
+		t.Fatalf("ListDomainLayouts: %+v, %v", list, err)
+	}
+	_, err = client.UpdateDomainLayout(ctx, &customerprofiles.UpdateDomainLayoutInput{DomainName: aws.String("acme"),
+		LayoutDefinitionName: aws.String("main"), Layout: aws.String(big + " ")})
+	wantAPIError(t, err, "BadRequestException", "Layout")
+	_, err = create("digit", "9 lives", "{}")
+	wantAPIError(t, err, "BadRequestException", "DisplayName")
+	_, err = client.DeleteDomainLayout(ctx, &customerprofiles.DeleteDomainLayoutInput{DomainName: aws.String("acme"), LayoutDefinitionName: aws.String("nope")})
+	wantAPIError(t, err, "ResourceNotFoundException", "nope")
+
+	for i := 1; i < profiles.MaxLayoutsPerDomain; i++ {
+		if _, err := create(fmt.Sprintf("l%03d", i), "d", "{}"); err != nil {
+			t.Fatalf("layout %d: %v", i+1, err)
+		}
+	}
+	_, err = create("one-too-many", "d", "{}")
+	wantAPIError(t, err, "BadRequestException", "100")
+}
+
+// TestDomainLayouts_RefusedCreateKeepsDefault: a CreateDomainLayout asking
+// to be default that is refused (its name is taken) leaves the domain's
+// default as it was; tags reach a layout through its ARN.
+func TestDomainLayouts_RefusedCreateKeepsDefault(t *testing.T) {
+	m := MustRunMain(t)
+	client := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(name string, isDefault bool) error {
+		_, err := client.CreateDomainLayout(ctx, &customerprofiles.CreateDomainLayoutInput{
+			DomainName: aws.String("acme"), LayoutDefinitionName: aws.String(name), Description: aws.String("d"),
+			DisplayName: aws.String("d"), LayoutType: types.LayoutTypeProfileExplorer, Layout: aws.String("{}"), IsDefault: isDefault})
+		return err
+	}
+	if err := create("a", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("b", false); err != nil {
+		t.Fatal(err)
+	}
+	wantAPIError(t, create("b", true), "BadRequestException", "already exists")
+	for name, want := range map[string]bool{"a": true, "b": false} {
+		g, err := client.GetDomainLayout(ctx, &customerprofiles.GetDomainLayoutInput{DomainName: aws.String("acme"), LayoutDefinitionName: aws.String(name)})
+		if err != nil || g.IsDefault != want {
+			t.Fatalf("layout %s after a refused default creation: %+v, %v; want IsDefault %t", name, g, err, want)
+		}
+	}
+	arn := "arn:aws:profile:us-east-1:000000000000:domains/acme/layouts/b"
+	if _, err := client.TagResource(ctx, &customerprofiles.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"team": "ops"}}); err != nil {
+		t.Fatalf("TagResource: %v", err)
+	}
+	if g, err := client.GetDomainLayout(ctx, &customerprofiles.GetDomainLayoutInput{DomainName: aws.String("acme"), LayoutDefinitionName: aws.String("b")}); err != nil || g.Tags["team"] != "ops" {
+		t.Fatalf("tags after TagResource: %+v, %v", g, err)
 	}
 }

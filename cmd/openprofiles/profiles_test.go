@@ -487,3 +487,54 @@ func TestProfiles_History(t *testing.T) {
 		t.Errorf("deleted profile's history filtered by MERGED: %v %v, want an empty list", out, err)
 	}
 }
+
+// TestProfiles_AttributeValuesKinds: ListProfileAttributeValues over the
+// kinds of profile fields: an enum field and its free-text twin, a custom
+// attribute named bare or as Attributes.<name>, values of a deleted profile
+// gone, the wire (StatusCode is the HTTP status, not a body member), and
+// what is refused: EngagementPreferences (no text value), a missing domain.
+func TestProfiles_AttributeValuesKinds(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	e.createProfile(&customerprofiles.CreateProfileInput{Gender: types.GenderFemale, PartyType: types.PartyTypeIndividual, Attributes: map[string]string{"tier": "gold", "a.b": "dotted"}})
+	e.createProfile(&customerprofiles.CreateProfileInput{GenderString: aws.String("nonbinary"), Attributes: map[string]string{"tier": "gold"}})
+	gone := e.createProfile(&customerprofiles.CreateProfileInput{Gender: types.GenderMale, Attributes: map[string]string{"tier": "bronze"}})
+	if _, err := e.client.DeleteProfile(ctx, &customerprofiles.DeleteProfileInput{DomainName: aws.String(e.domain), ProfileId: aws.String(gone)}); err != nil {
+		t.Fatal(err)
+	}
+	values := func(attr string) ([]string, error) {
+		out, err := e.client.ListProfileAttributeValues(ctx, &customerprofiles.ListProfileAttributeValuesInput{DomainName: aws.String(e.domain), AttributeName: aws.String(attr)})
+		if err != nil {
+			return nil, err
+		}
+		if out.StatusCode != 200 || aws.ToString(out.AttributeName) != attr || aws.ToString(out.DomainName) != e.domain {
+			t.Errorf("%s answered status %d, attribute %q, domain %q", attr, out.StatusCode, aws.ToString(out.AttributeName), aws.ToString(out.DomainName))
+		}
+		got := []string{}
+		for _, it := range out.Items {
+			got = append(got, aws.ToString(it.Value))
+		}
+		return got, nil
+	}
+	for _, tt := range []struct {
+		attr string
+		want []string
+	}{
+		{"Gender", []string{"FEMALE"}}, {"GenderString", []string{"nonbinary"}}, {"PartyType", []string{"INDIVIDUAL"}},
+		{"tier", []string{"gold"}}, {"Attributes.tier", []string{"gold"}}, {"a.b", []string{"dotted"}}, {"LastName", []string{}},
+	} {
+		got, err := values(tt.attr)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %v, %v; want %v", tt.attr, got, err, tt.want)
+		}
+	}
+	r := mustDo(t, mustSignedRequest(t, e.m, "GET", "/domains/"+e.domain+"/profile-attributes/tier/values", nil, signOpts{}))
+	var body map[string]any
+	if err := json.Unmarshal(r.Body, &body); r.Status != 200 || err != nil || body["StatusCode"] != nil || body["AttributeName"] != "tier" {
+		t.Errorf("wire answer %d %s", r.Status, r.Body)
+	}
+	_, err := values("EngagementPreferences")
+	wantAPIError(t, err, "BadRequestException", "EngagementPreferences")
+	_, err = e.client.ListProfileAttributeValues(ctx, &customerprofiles.ListProfileAttributeValuesInput{DomainName: aws.String("nodomain"), AttributeName: aws.String("FirstName")})
+	wantAPIError(t, err, "ResourceNotFoundException", "nodomain")
+}

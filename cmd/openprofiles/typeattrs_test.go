@@ -104,3 +104,84 @@ func TestObjectTypeAttributes(t *testing.T) {
 		t.Errorf("statistics of huge numbers: %+v, %v", huge, err)
 	}
 }
+
+// TestObjectTypeAttributes_EdgeCases: ListObjectTypeAttributes pages by
+// name and refuses another list's token; an attribute no object holds, or
+// holds empty, has no values (the model's values are 1 to 1000
+// characters); a missing domain or object type is not found for each of
+// the three operations, an attribute the type lacks a bad request.
+func TestObjectTypeAttributes_EdgeCases(t *testing.T) {
+	e := newIngestEnv(t)
+	e.putType(ordersType())
+	ctx := t.Context()
+	e.mustPut("Orders", map[string]any{"id": "o1", "email": "ann@example.com", "channel": "", "total": 5})
+
+	var names []string
+	var token *string
+	for {
+		out, err := e.client.ListObjectTypeAttributes(ctx, &customerprofiles.ListObjectTypeAttributesInput{DomainName: aws.String(e.domain),
+			ObjectTypeName: aws.String("Orders"), MaxResults: aws.Int32(3), NextToken: token})
+		if err != nil {
+			t.Fatalf("ListObjectTypeAttributes: %v", err)
+		}
+		if len(out.Items) > 3 {
+			t.Fatalf("a page of %d", len(out.Items))
+		}
+		for _, a := range out.Items {
+			names = append(names, aws.ToString(a.AttributeName))
+		}
+		if token = out.NextToken; token == nil {
+			break
+		}
+	}
+	if want := []string{"_sourceLastUpdatedTimestamp", "channel", "email", "id", "price", "qty", "total"}; !slices.Equal(names, want) {
+		t.Errorf("attributes %v, want %v", names, want)
+	}
+	first, err := e.client.ListObjectTypeAttributes(ctx, &customerprofiles.ListObjectTypeAttributesInput{DomainName: aws.String(e.domain),
+		ObjectTypeName: aws.String("Orders"), MaxResults: aws.Int32(1)})
+	if err != nil || first.NextToken == nil {
+		t.Fatalf("first page: %+v, %v", first, err)
+	}
+	_, err = e.client.ListDomainLayouts(ctx, &customerprofiles.ListDomainLayoutsInput{DomainName: aws.String(e.domain), NextToken: first.NextToken})
+	wantAPIError(t, err, "BadRequestException")
+
+	for _, attr := range []string{"price", "channel"} {
+		out, err := e.client.ListObjectTypeAttributeValues(ctx, &customerprofiles.ListObjectTypeAttributeValuesInput{DomainName: aws.String(e.domain),
+			ObjectTypeName: aws.String("Orders"), AttributeName: aws.String(attr)})
+		if err != nil || len(out.Items) != 0 || out.NextToken != nil {
+			t.Errorf("values of %s: %+v, %v; want none", attr, out, err)
+		}
+	}
+
+	for _, tt := range []struct {
+		domain, typ, attr, code, word string
+	}{
+		{"nodomain", "Orders", "total", "ResourceNotFoundException", "nodomain"},
+		{e.domain, "Nope", "total", "ResourceNotFoundException", "Nope"},
+		{e.domain, "Orders", "colour", "BadRequestException", "colour"},
+	} {
+		_, err := e.client.ListObjectTypeAttributeValues(ctx, &customerprofiles.ListObjectTypeAttributeValuesInput{DomainName: aws.String(tt.domain),
+			ObjectTypeName: aws.String(tt.typ), AttributeName: aws.String(tt.attr)})
+		wantAPIError(t, err, tt.code, tt.word)
+		_, err = e.client.GetObjectTypeAttributeStatistics(ctx, &customerprofiles.GetObjectTypeAttributeStatisticsInput{DomainName: aws.String(tt.domain),
+			ObjectTypeName: aws.String(tt.typ), AttributeName: aws.String(tt.attr)})
+		if tt.domain == e.domain {
+			wantAPIError(t, err, "BadRequestException", "data store") // before the type is looked at
+		} else {
+			wantAPIError(t, err, tt.code, tt.word)
+		}
+		if tt.attr == "total" {
+			_, err = e.client.ListObjectTypeAttributes(ctx, &customerprofiles.ListObjectTypeAttributesInput{DomainName: aws.String(tt.domain), ObjectTypeName: aws.String(tt.typ)})
+			wantAPIError(t, err, tt.code, tt.word)
+		}
+	}
+	if _, err := e.client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String(e.domain), DataStore: &types.DataStoreRequest{Enabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.GetObjectTypeAttributeStatistics(ctx, &customerprofiles.GetObjectTypeAttributeStatisticsInput{DomainName: aws.String(e.domain),
+		ObjectTypeName: aws.String("Nope"), AttributeName: aws.String("total")})
+	wantAPIError(t, err, "ResourceNotFoundException", "Nope")
+	_, err = e.client.GetObjectTypeAttributeStatistics(ctx, &customerprofiles.GetObjectTypeAttributeStatisticsInput{DomainName: aws.String(e.domain),
+		ObjectTypeName: aws.String("Orders"), AttributeName: aws.String("colour")})
+	wantAPIError(t, err, "BadRequestException", "colour")
+}
