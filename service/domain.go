@@ -37,6 +37,9 @@ func (s *Service) CreateDomain(ctx context.Context, d *profiles.Domain) (*profil
 	if err := validateRules(d.RuleBasedMatching); err != nil {
 		return nil, err
 	}
+	if err := validateMatching(d.Matching); err != nil {
+		return nil, err
+	}
 	if err := validateTags(d.Tags); err != nil {
 		return nil, err
 	}
@@ -119,6 +122,9 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 			d.DeadLetterQueueURL = *upd.DeadLetterQueueURL
 		}
 		if upd.Matching != nil {
+			if err := validateMatching(upd.Matching); err != nil {
+				return err
+			}
 			d.Matching = upd.Matching
 		}
 		if upd.RuleBasedMatching != nil {
@@ -259,9 +265,23 @@ func validateSettings(d *profiles.Domain) error {
 		}
 	}
 	if m := d.Matching; m != nil && m.AutoMerging != nil && m.AutoMerging.Enabled {
-		if err := checkAutoMerging(m.AutoMerging); err != nil {
+		if err := checkMergeSettings(m.AutoMerging); err != nil {
 			return profiles.Errorf(profiles.EINVALID, "Matching.AutoMerging: %s", profiles.ErrorMessage(err))
 		}
+	}
+	return nil
+}
+
+// validateMatching checks Matching as a request gives it, beyond
+// validateSettings: the attributes of an enabled AutoMerging's
+// Consolidation (a domain stored before this check keeps its settings
+// until they are set again).
+func validateMatching(m *profiles.MatchingSettings) error {
+	if m == nil || m.AutoMerging == nil || !m.AutoMerging.Enabled {
+		return nil
+	}
+	if err := checkAutoMerging(m.AutoMerging); err != nil {
+		return profiles.Errorf(profiles.EINVALID, "Matching.AutoMerging: %s", profiles.ErrorMessage(err))
 	}
 	return nil
 }
@@ -284,8 +304,9 @@ var ruleAttributes = []string{"AccountNumber", "Address.Address", "Address.City"
 	"Address.PostalCode", "Address.State", "Address.Province", "BirthDate", "BusinessName", "EmailAddress", "FirstName",
 	"Gender", "LastName", "MiddleName", "PhoneNumber"}
 
-// checkRuleBasedMatching checks the rules' attributes and the fields
-// AttributeTypesSelector names; the error names the member at fault.
+// checkRuleBasedMatching checks the rules' attributes, ConflictResolution
+// (SOURCE needs a SourceName) and the fields AttributeTypesSelector names;
+// the error names the member at fault.
 func checkRuleBasedMatching(r *profiles.RuleBasedMatchingSettings) error {
 	if r.Enabled && len(r.MatchingRules) == 0 {
 		return profiles.Errorf(profiles.EINVALID, "MatchingRules must hold at least one rule when Enabled is true.")
@@ -297,6 +318,9 @@ func checkRuleBasedMatching(r *profiles.RuleBasedMatchingSettings) error {
 					i, j, attr, strings.Join(ruleAttributes, ", "))
 			}
 		}
+	}
+	if err := checkConflictResolution(r.ConflictResolution); err != nil {
+		return err
 	}
 	sel := r.AttributeTypesSelector
 	if sel == nil {

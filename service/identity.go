@@ -504,15 +504,56 @@ func (s *Service) GetAutoMergingPreview(ctx context.Context, domain string, am *
 	return out, nil
 }
 
-// checkAutoMerging checks settings given to GetAutoMergingPreview.
+// checkAutoMerging checks auto-merging settings as a request gives them
+// (UpdateDomain, CreateDomain, GetAutoMergingPreview): checkMergeSettings
+// and the names of the Consolidation attributes.
 func checkAutoMerging(am *profiles.AutoMerging) error {
+	if err := checkMergeSettings(am); err != nil {
+		return err
+	}
+	for i, attrs := range am.Consolidation.MatchingAttributesList {
+		for j, attr := range attrs {
+			if !consolidationAttribute(attr) {
+				return profiles.Errorf(profiles.EINVALID, "Consolidation.MatchingAttributesList[%d][%d]: %q is not an attribute of the standard profile: one of %s, <address>.<part> (%s of %s, or Address.Address), or Attributes.<name>.",
+					i, j, attr, strings.Join(profiles.StandardFields, ", "), strings.Join(profiles.AddressFields, ", "), strings.Join(profiles.AddressKinds, ", "))
+			}
+		}
+	}
+	return nil
+}
+
+// checkMergeSettings checks what auto-merging cannot do without: its
+// criteria, and SourceName with SOURCE (also of a stored domain's settings:
+// checkAutoMerging's names are checked as requests give them).
+func checkMergeSettings(am *profiles.AutoMerging) error {
 	if am == nil || am.Consolidation == nil || len(am.Consolidation.MatchingAttributesList) == 0 {
 		return profiles.Errorf(profiles.EINVALID, "Consolidation.MatchingAttributesList must hold at least one list of attributes.")
 	}
-	if cr := am.ConflictResolution; cr != nil && cr.ConflictResolvingModel == "SOURCE" && cr.SourceName == "" {
+	return checkConflictResolution(am.ConflictResolution)
+}
+
+// checkConflictResolution refuses SOURCE without a SourceName.
+func checkConflictResolution(cr *profiles.ConflictResolution) error {
+	if cr != nil && cr.ConflictResolvingModel == "SOURCE" && cr.SourceName == "" {
 		return profiles.Errorf(profiles.EINVALID, "ConflictResolution.SourceName must name an object type when ConflictResolvingModel is SOURCE.")
 	}
 	return nil
+}
+
+// consolidationAttribute reports whether a Consolidation criterion may name
+// attr: the attributes mergeSets reads values of (ruleValues without a
+// selector), which are the standard profile's (AWS: any standard or custom
+// attribute): its scalar fields, the parts of its addresses, Address.Address
+// (the street lines of Address, as rules read it) and Attributes.<name>.
+func consolidationAttribute(attr string) bool {
+	if slices.Contains(profiles.StandardFields, attr) || attr == "Address.Address" {
+		return true
+	}
+	if name, ok := strings.CutPrefix(attr, "Attributes."); ok {
+		return name != ""
+	}
+	kind, part, ok := strings.Cut(attr, ".")
+	return ok && slices.Contains(profiles.AddressKinds, kind) && slices.Contains(profiles.AddressFields, part)
 }
 
 func mergeScoreOK(g profiles.MatchGroup, am *profiles.AutoMerging) bool {

@@ -387,7 +387,9 @@ func ruleTuples(p *profiles.Profile, rule []string, sel *profiles.AttributeTypes
 // ruleValues returns a profile's normalised values for one rule attribute:
 // the generic EmailAddress, PhoneNumber and Address.<part> read the fields
 // AttributeTypesSelector names (each value tagged with its field unless the
-// model is MANY_TO_MANY, so that ONE_TO_ONE compares a field with itself).
+// model is MANY_TO_MANY, so that ONE_TO_ONE compares a field with itself);
+// BirthDate is a date YYYY-MM-DD when written year first (birthDate), so
+// that 1990/01/02 is 1990-01-02, as identity resolution compares it.
 func ruleValues(p *profiles.Profile, attr string, sel *profiles.AttributeTypesSelector) []string {
 	manyToMany := sel != nil && sel.AttributeMatchingModel == "MANY_TO_MANY"
 	pick := func(fields []string, def string) []string {
@@ -432,6 +434,8 @@ func ruleValues(p *profiles.Profile, attr string, sel *profiles.AttributeTypesSe
 			v = p.Fields["Gender"]
 		}
 		add(attr, profiles.ContentName, v)
+	case attr == "BirthDate": // as a date when written year first, as identity resolution reads it
+		add(attr, profiles.ContentName, birthDate(p.Fields[attr]))
 	default:
 		add(attr, profiles.ContentName, p.Fields[attr])
 	}

@@ -75,6 +75,24 @@ func TestRuleBasedMatching_Values(t *testing.T) {
 		}
 	})
 
+	t.Run("BirthDate", func(t *testing.T) {
+		// A birth date written year first is a date, whatever its
+		// separators (as identity resolution compares it); one written
+		// otherwise (02/01/1990: which day?) is compared as text.
+		bd := func(last, date string) string {
+			return e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String(last), BirthDate: aws.String(date)})
+		}
+		d1, d2, d3, d4 := bd("Born", "1990-01-02"), bd("born", "1990/01/02"), bd("BORN", "19900102"), bd("Born", "1990-01-02T00:00:00Z")
+		t1, t2, t3 := bd("Born", "02/01/1990"), bd("Born", " 02/01/1990"), bd("Born", "1990-02-01")
+		e.setRules(nil, 0, []string{"LastName", "BirthDate"})
+		dates, text := sorted(d1, d2, d3, d4), sorted(t1, t2)
+		for id, want := range map[string][]string{d1: dates, d2: dates, d3: dates, d4: dates, t1: text, t2: text, t3: nil} {
+			if out := e.similar("_profileId", id); !slices.Equal(out.ProfileIds, want) {
+				t.Errorf("%s matches %v, want %v", id, out.ProfileIds, want)
+			}
+		}
+	})
+
 	t.Run("BusinessAddress", func(t *testing.T) {
 		// The model's documentation names the address kinds Address,
 		// BusinessAddress, MaillingAddress and ShippingAddress: a selector
@@ -251,5 +269,58 @@ func TestMergeProfiles_WhileIngesting(t *testing.T) {
 		if err != nil || len(out.Profiles) != 0 {
 			t.Errorf("round %d: the merged profile: %v %v", r, out, err)
 		}
+	}
+}
+
+// TestMatchingSettings_Refused: settings that would do nothing, or not what
+// they say, are refused naming the member — SOURCE without SourceName in
+// RuleBasedMatching as in AutoMerging, and a Consolidation attribute that
+// is no attribute of the profile (it would never merge); the attributes of
+// the standard profile and custom ones are accepted.
+func TestMatchingSettings_Refused(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx, dn := t.Context(), aws.String(e.domain)
+
+	_, err := e.client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: dn, RuleBasedMatching: &types.RuleBasedMatchingRequest{
+		Enabled: aws.Bool(true), MatchingRules: []types.MatchingRule{{Rule: []string{"EmailAddress"}}},
+		ConflictResolution: &types.ConflictResolution{ConflictResolvingModel: types.ConflictResolvingModelSource}}})
+	wantAPIError(t, err, "BadRequestException", "RuleBasedMatching.ConflictResolution.SourceName")
+	if _, err := e.client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: dn, RuleBasedMatching: &types.RuleBasedMatchingRequest{
+		Enabled: aws.Bool(true), MatchingRules: []types.MatchingRule{{Rule: []string{"EmailAddress"}}},
+		ConflictResolution: &types.ConflictResolution{ConflictResolvingModel: types.ConflictResolvingModelSource, SourceName: aws.String("CRM")}}}); err != nil {
+		t.Fatalf("RuleBasedMatching with SOURCE and a SourceName: %v", err)
+	}
+
+	autoMerging := func(lists ...[]string) *types.MatchingRequest {
+		return &types.MatchingRequest{Enabled: aws.Bool(true), AutoMerging: &types.AutoMerging{Enabled: aws.Bool(true),
+			Consolidation: &types.Consolidation{MatchingAttributesList: lists}}}
+	}
+	good := [][]string{{"EmailAddress", "FirstName", "LastName", "BirthDate"}, {"PhoneNumber", "Address.Address", "Address.PostalCode"},
+		{"ShippingAddress.City", "BusinessEmailAddress", "Attributes.loyaltyId", "AccountNumber", "Gender"}}
+	if _, err := e.client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: dn, Matching: autoMerging(good...)}); err != nil {
+		t.Fatalf("AutoMerging with attributes of the standard profile: %v", err)
+	}
+	for _, tt := range []struct {
+		lists [][]string
+		words []string
+	}{
+		{[][]string{{"EmailAddress"}, {"LastName", "Email"}}, []string{"MatchingAttributesList[1][1]", `"Email"`}},
+		{[][]string{{"Attributes."}}, []string{"MatchingAttributesList[0][0]"}},
+		{[][]string{{"Address.Street"}}, []string{"MatchingAttributesList[0][0]", `"Address.Street"`}},
+		{[][]string{{"HomeAddress.City"}}, []string{"MatchingAttributesList[0][0]"}},
+	} {
+		_, err := e.client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: dn, Matching: autoMerging(tt.lists...)})
+		wantAPIError(t, err, "BadRequestException", append([]string{"Matching.AutoMerging: Consolidation."}, tt.words...)...)
+		_, err = e.client.GetAutoMergingPreview(ctx, &customerprofiles.GetAutoMergingPreviewInput{DomainName: dn,
+			Consolidation: &types.Consolidation{MatchingAttributesList: tt.lists}, ConflictResolution: &types.ConflictResolution{ConflictResolvingModel: types.ConflictResolvingModelRecency}})
+		wantAPIError(t, err, "BadRequestException", tt.words...)
+	}
+	// The refused settings left the domain's as they were.
+	got, err := e.client.GetDomain(ctx, &customerprofiles.GetDomainInput{DomainName: dn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := got.Matching.AutoMerging.Consolidation.MatchingAttributesList; !slices.EqualFunc(l, good, slices.Equal) {
+		t.Errorf("Consolidation after the refusals: %v, want %v", l, good)
 	}
 }
