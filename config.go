@@ -41,7 +41,7 @@ const (
 	ConfigWorkflow            = "workflow"                    // CreateIntegrationWorkflow and the others
 	ConfigWorkflowFlow        = "workflow-flow"               // a flow name, reserved for its workflow (its id)
 	ConfigTypeScrub           = "object-type-scrub"           // a deleted object type whose profile fields are still being cleared, by type name
-	ConfigFormToken           = "form-token"                  // a console form's one-time token and the profile its first submission created (CreateProfileOnce); also, named "draft.…", a refused console form (FormDraftService)
+	ConfigFormToken           = "form-token"                  // a console form's one-time token and the profile its first submission created (CreateProfileOnce); also, named "draft.…", a refused console form, and "drafts.…", the index of its owner's drafts (FormDraftService)
 	ConfigRuleMerge           = "rule-merge"                  // the state of the domain's rule-based merging (one config, "state"): lease, last pass
 )
 

@@ -41,6 +41,15 @@ type QueueAdmin interface {
 // FormDraftTTL is how long FormDraftService keeps a refused console form.
 const FormDraftTTL = 15 * time.Minute
 
+// MaxFormDrafts is how many drafts FormDraftService keeps for an owner in a
+// domain: a new one replaces the oldest. MaxFormDraftSize bounds a draft's
+// data. Together they bound what refused forms can store, however many an
+// owner sends.
+const (
+	MaxFormDrafts    = 10
+	MaxFormDraftSize = 64 << 10
+)
+
 // FormDraftService keeps what a refused console form of a domain held (the
 // values typed and the errors found) for the page that shows it again,
 // after a redirection: the answer to the form's POST is then a GET page,
@@ -48,13 +57,16 @@ const FormDraftTTL = 15 * time.Minute
 // form again. Drafts live in the store, so every node of it finds them,
 // and are sealed under the domain's key like its profiles.
 type FormDraftService interface {
-	// KeepFormDraft keeps data as the domain's draft name (16 to 64
-	// letters, digits, hyphens and underscores) for FormDraftTTL,
-	// replacing one of that name. Returns ENOTFOUND for a missing domain,
-	// EINVALID for a malformed name, EFORBIDDEN when the domain's key may
-	// not be used.
-	KeepFormDraft(ctx context.Context, domain, name string, data []byte) error
-	// FormDraft returns the data of a draft. Returns ENOTFOUND when there
-	// is none of that name, or its time has passed.
-	FormDraft(ctx context.Context, domain, name string) ([]byte, error)
+	// KeepFormDraft keeps data (at most MaxFormDraftSize bytes) as the
+	// owner's draft name in the domain for FormDraftTTL, replacing one of
+	// that name; the owner keeps its newest MaxFormDrafts drafts in the
+	// domain, so this one may replace its oldest. Owner and name are 16 to
+	// 64 letters, digits, hyphens and underscores. Returns ENOTFOUND for a
+	// missing domain, EINVALID for a malformed owner or name or data too
+	// large, EFORBIDDEN when the domain's key may not be used.
+	KeepFormDraft(ctx context.Context, domain, owner, name string, data []byte) error
+	// FormDraft returns the data of the owner's draft. Returns ENOTFOUND
+	// when there is none of that name (any more: replaced by newer drafts,
+	// or its time has passed).
+	FormDraft(ctx context.Context, domain, owner, name string) ([]byte, error)
 }

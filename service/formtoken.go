@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -176,23 +178,43 @@ func (s *Service) ActivatedBy(ctx context.Context, domain, token string) (bool, 
 	return false, err
 }
 
-// A refused console form is a ConfigFormToken of its domain too, named
-// draftName(name): its record holds the time it goes, which
-// SweepFormTokens reads as a token's, so the sweep deletes it then.
+// A refused console form is a ConfigFormToken of its domain too. An owner
+// (a console principal) has MaxFormDrafts slots per domain, named
+// draftSlotName(owner, k), and one index, named draftIndexName(owner),
+// which says which draft each slot holds and which slot the next one
+// takes: slots are taken in turn, so a new draft replaces the owner's
+// oldest, and no owner holds more than MaxFormDrafts drafts of at most
+// MaxFormDraftSize each, however many forms it sends. Each record holds
+// the time it goes, which SweepFormTokens reads as a token's, so the
+// sweep deletes it then.
 
-// formDraftDoc is the record of a draft.
+// formDraftDoc is the record of a slot.
 type formDraftDoc struct {
 	Expires time.Time `json:"expires"`
+	Name    string    `json:"name"`
 	Sealed  []byte    `json:"sealed"`
 }
 
-func draftName(name string) string { return "draft." + name }
+// formDraftIndex is the record of an owner's slots.
+type formDraftIndex struct {
+	Expires time.Time `json:"expires"` // that of the newest draft
+	Next    int       `json:"next"`    // the slot the next draft takes
+	Names   []string  `json:"names"`   // the draft of each slot, "" for none
+}
+
+func draftIndexName(owner string) string { return "drafts." + owner }
+func draftSlotName(owner string, k int) string {
+	return "draft." + owner + "." + strconv.Itoa(k)
+}
 
 // KeepFormDraft keeps a refused console form (see
 // profiles.FormDraftService).
-func (s *Service) KeepFormDraft(ctx context.Context, domain, name string, data []byte) error {
-	if !formTokenRE.MatchString(name) {
-		return profiles.Errorf(profiles.EINVALID, "The draft name must be 16 to 64 letters, digits, hyphens (-) and underscores (_).")
+func (s *Service) KeepFormDraft(ctx context.Context, domain, owner, name string, data []byte) error {
+	if !formTokenRE.MatchString(owner) || !formTokenRE.MatchString(name) {
+		return profiles.Errorf(profiles.EINVALID, "The draft's owner and name must be 16 to 64 letters, digits, hyphens (-) and underscores (_).")
+	}
+	if len(data) > profiles.MaxFormDraftSize {
+		return profiles.Errorf(profiles.EINVALID, "The draft is %d bytes; the limit is %d.", len(data), profiles.MaxFormDraftSize)
 	}
 	if s.Configs == nil {
 		return profiles.Errorf(profiles.EINVALID, "This server keeps no drafts.")
@@ -201,25 +223,67 @@ func (s *Service) KeepFormDraft(ctx context.Context, domain, name string, data [
 	if err != nil {
 		return domainErr(err, domain)
 	}
-	doc, _ := json.Marshal(formDraftDoc{Expires: s.now().Add(profiles.FormDraftTTL), Sealed: sealed})
-	err = s.Configs.CreateConfig(ctx, &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigFormToken, Name: draftName(name), Data: doc}, 0)
-	if profiles.ErrorCode(err) == profiles.ECONFLICT {
-		_, err = s.Configs.UpdateConfig(ctx, domain, profiles.ConfigFormToken, draftName(name), func(c *profiles.DomainConfig) error {
-			c.Data = doc
-			return nil
-		})
+	expires := s.now().Add(profiles.FormDraftTTL)
+	// The slot first, in one transaction with the index: concurrent drafts
+	// of one owner take different slots.
+	slot := 0
+	index := profiles.ConfigKey{Kind: profiles.ConfigFormToken, Name: draftIndexName(owner)}
+	_, err = s.Configs.UpdateConfigs(ctx, domain, []profiles.ConfigKey{index}, func(cs []*profiles.DomainConfig) error {
+		idx := formDraftIndex{}
+		if cs[0] == nil {
+			cs[0] = &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigFormToken, Name: index.Name}
+		} else if err := json.Unmarshal(cs[0].Data, &idx); err != nil {
+			idx = formDraftIndex{} // unreadable: start again
+		}
+		if len(idx.Names) != profiles.MaxFormDrafts {
+			idx.Names = append(idx.Names, make([]string, profiles.MaxFormDrafts)...)[:profiles.MaxFormDrafts]
+		}
+		if slot = slices.Index(idx.Names, name); slot < 0 { // else kept again, in its slot
+			slot = ((idx.Next % profiles.MaxFormDrafts) + profiles.MaxFormDrafts) % profiles.MaxFormDrafts
+			idx.Next = (slot + 1) % profiles.MaxFormDrafts
+		}
+		idx.Names[slot], idx.Expires = name, expires
+		var err error
+		cs[0].Data, err = json.Marshal(idx)
+		return err
+	})
+	if err != nil {
+		return domainErr(err, domain)
 	}
+	doc, _ := json.Marshal(formDraftDoc{Expires: expires, Name: name, Sealed: sealed})
+	key := profiles.ConfigKey{Kind: profiles.ConfigFormToken, Name: draftSlotName(owner, slot)}
+	_, err = s.Configs.UpdateConfigs(ctx, domain, []profiles.ConfigKey{key}, func(cs []*profiles.DomainConfig) error {
+		if cs[0] == nil {
+			cs[0] = &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigFormToken, Name: key.Name}
+		}
+		cs[0].Data = doc
+		return nil
+	})
 	return domainErr(err, domain)
 }
 
 // FormDraft returns a refused console form kept by KeepFormDraft (see
 // profiles.FormDraftService).
-func (s *Service) FormDraft(ctx context.Context, domain, name string) ([]byte, error) {
+func (s *Service) FormDraft(ctx context.Context, domain, owner, name string) ([]byte, error) {
 	gone := profiles.Errorf(profiles.ENOTFOUND, "The form is no longer kept.")
-	if s.Configs == nil || !formTokenRE.MatchString(name) {
+	if s.Configs == nil || !formTokenRE.MatchString(owner) || !formTokenRE.MatchString(name) {
 		return nil, gone
 	}
-	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigFormToken, draftName(name))
+	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigFormToken, draftIndexName(owner))
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return nil, gone
+	} else if err != nil {
+		return nil, err
+	}
+	idx, err := decodeDoc[formDraftIndex](c)
+	if err != nil {
+		return nil, err
+	}
+	slot := slices.Index(idx.Names, name)
+	if slot < 0 {
+		return nil, gone // never kept, or replaced by a newer draft
+	}
+	c, err = s.Configs.FindConfig(ctx, domain, profiles.ConfigFormToken, draftSlotName(owner, slot))
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
 		return nil, gone
 	} else if err != nil {
@@ -229,8 +293,8 @@ func (s *Service) FormDraft(ctx context.Context, domain, name string) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	if !doc.Expires.After(s.now()) {
-		return nil, gone
+	if doc.Name != name || !doc.Expires.After(s.now()) {
+		return nil, gone // replaced meanwhile, or its time has passed
 	}
 	return s.crypt.Open(ctx, profiles.RecordRef{Domain: domain, Kind: profiles.RecordDraft, ID: name}, doc.Sealed)
 }

@@ -261,8 +261,8 @@ func TestWorkspace_RefusedFormKept(t *testing.T) {
 	if st, body := show(hc); st != http.StatusOK || strings.Contains(body, "Ottilie") || !strings.Contains(body, "no longer kept") {
 		t.Errorf("the refused form after 16 minutes: %d\n%s", st, body)
 	}
-	if n, err := e.m.Service.SweepFormTokens(t.Context()); err != nil || n != 1 {
-		t.Errorf("sweep: %d, %v; want the draft", n, err)
+	if n, err := e.m.Service.SweepFormTokens(t.Context()); err != nil || n != 2 {
+		t.Errorf("sweep: %d, %v; want the draft and its owner's index", n, err)
 	}
 	if ids := mustProfilesNamed(t, e.m, "d", "Ottilie"); len(ids) != 0 {
 		t.Errorf("a refused form made profiles %v", ids)

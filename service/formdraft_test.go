@@ -1,0 +1,96 @@
+package service_test
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/localkms"
+)
+
+// TestFormDrafts_Bounded: an owner keeps its newest MaxFormDrafts drafts in
+// a domain (a new one replaces its oldest, whatever the other owners do),
+// each of at most MaxFormDraftSize bytes, so the store holds at most
+// MaxFormDrafts drafts per owner however many it sends; they go after
+// FormDraftTTL, with the sweep.
+func TestFormDrafts_Bounded(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	db := MustOpenSQLite(t)
+	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: time.Now}
+	key, err := k.EnsureDefaultKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serviceOn(db, &clock)
+	s.Keys, s.DefaultKey, s.Configs = k, key, db
+	ctx := t.Context()
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	owner, other := "owner-aaaaaaaaaaaaaaaa", "other-bbbbbbbbbbbbbbbb"
+	name := func(i int) string { return "draft-name-" + strconv.Itoa(1000+i) + "-xxxxxx" }
+	const sent = 3*profiles.MaxFormDrafts + 5
+	for i := range sent {
+		if err := s.KeepFormDraft(ctx, "d", owner, name(i), []byte("form "+strconv.Itoa(i))); err != nil {
+			t.Fatalf("KeepFormDraft %d: %v", i, err)
+		}
+		if i == 0 {
+			if err := s.KeepFormDraft(ctx, "d", other, name(i), []byte("other's form")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := range sent {
+		got, err := s.FormDraft(ctx, "d", owner, name(i))
+		if kept := i >= sent-profiles.MaxFormDrafts; kept {
+			if err != nil || string(got) != "form "+strconv.Itoa(i) {
+				t.Errorf("draft %d: %q, %v; want it (one of the newest %d)", i, got, err, profiles.MaxFormDrafts)
+			}
+		} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			t.Errorf("draft %d: %q, %v; want ENOTFOUND (replaced by newer ones)", i, got, err)
+		}
+	}
+	if got, err := s.FormDraft(ctx, "d", other, name(0)); err != nil || string(got) != "other's form" {
+		t.Errorf("the other owner's draft: %q, %v; want it kept", got, err)
+	}
+	if _, err := s.FormDraft(ctx, "d", other, name(sent-1)); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("an owner's draft read as another's: %v, want ENOTFOUND", err)
+	}
+	// Kept again under its name: in its slot, replacing nothing else.
+	if err := s.KeepFormDraft(ctx, "d", owner, name(sent-1), []byte("again")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.FormDraft(ctx, "d", owner, name(sent-profiles.MaxFormDrafts)); err != nil || string(got) != "form "+strconv.Itoa(sent-profiles.MaxFormDrafts) {
+		t.Errorf("the oldest kept draft after a draft kept again: %q, %v", got, err)
+	}
+	if got, err := s.FormDraft(ctx, "d", owner, name(sent-1)); err != nil || string(got) != "again" {
+		t.Errorf("a draft kept again: %q, %v", got, err)
+	}
+	configs, err := s.Configs.ListConfigs(ctx, "d", profiles.ConfigFormToken, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The owner's slots and index, the other's slot and index.
+	if want := profiles.MaxFormDrafts + 1 + 1 + 1; len(configs) != want {
+		t.Errorf("%d records after %d drafts of one owner and 1 of another, want %d", len(configs), sent, want)
+	}
+
+	if err := s.KeepFormDraft(ctx, "d", owner, name(sent), make([]byte, profiles.MaxFormDraftSize+1)); profiles.ErrorCode(err) != profiles.EINVALID ||
+		!strings.Contains(profiles.ErrorMessage(err), "limit") {
+		t.Errorf("a draft over MaxFormDraftSize: %v, want EINVALID naming the limit", err)
+	}
+	if err := s.KeepFormDraft(ctx, "d", owner, name(sent), make([]byte, profiles.MaxFormDraftSize)); err != nil {
+		t.Errorf("a draft of MaxFormDraftSize: %v", err)
+	}
+
+	clock = clock.Add(profiles.FormDraftTTL + time.Second)
+	if _, err := s.FormDraft(ctx, "d", owner, name(sent)); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		t.Errorf("a draft after FormDraftTTL: %v, want ENOTFOUND", err)
+	}
+	if n, err := s.SweepFormTokens(ctx); err != nil || n != len(configs) {
+		t.Errorf("sweep: %d, %v; want %d", n, err, len(configs))
+	}
+}
