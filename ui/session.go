@@ -134,7 +134,7 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 		}
 		if sess == nil {
 			if r.Method == http.MethodGet {
-				http.Redirect(w, r, Prefix+"signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				http.Redirect(w, r, Prefix+"signin?next="+url.QueryEscape(safeNext(r.URL.RequestURI())), http.StatusSeeOther)
 				return
 			}
 			// A form sent after the session ended (it expired, or was
@@ -289,10 +289,23 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, Prefix+"signin", http.StatusSeeOther)
 }
 
-// safeNext keeps a redirection target inside the console.
+// maxNext bounds the page a sign-in leads back to (next): it goes in
+// addresses, escaped (up to three times as long), and one over the
+// server's header limit, or a proxy's, is refused (431) before the
+// sign-in page is shown.
+const maxNext = 2 << 10
+
+// safeNext keeps a redirection target inside the console, and short: a
+// longer one loses its query, and then, should its path still be too
+// long, leads to the console's home.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
 		return Prefix
+	}
+	if len(next) > maxNext {
+		if next, _, _ = strings.Cut(next, "?"); len(next) > maxNext {
+			return Prefix
+		}
 	}
 	return next
 }

@@ -72,3 +72,21 @@ func TestSession_StoreFailures(t *testing.T) {
 		t.Errorf("sign-out: %d, cookie cleared %v; want 303 and cleared", w.Code, cleared)
 	}
 }
+
+// TestSafeNext_Long: next stays short (maxNext), for the addresses it goes
+// in: a longer one loses its query, then, if still too long, becomes the
+// home.
+func TestSafeNext_Long(t *testing.T) {
+	long := strings.Repeat("a", maxNext)
+	for _, tt := range []struct{ in, want string }{
+		{"/console/domains?q=x", "/console/domains?q=x"},
+		{"/console/\\" + long, Prefix},
+		{"/console/domains?q=" + long, "/console/domains"},
+		{"/console/" + long, Prefix},
+		{"/console/" + long[:maxNext-len("/console/")], "/console/" + long[:maxNext-len("/console/")]},
+	} {
+		if got := safeNext(tt.in); got != tt.want {
+			t.Errorf("safeNext(%.40q) = %.40q, want %.40q", tt.in, got, tt.want)
+		}
+	}
+}
