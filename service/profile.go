@@ -272,25 +272,18 @@ func (s *Service) ListProfileAttributeValues(ctx context.Context, domain, attrib
 	if path == engagementField || validateField(path, "") != nil {
 		return nil, profiles.Errorf(profiles.EINVALID, "%q is not a field of the standard profile.", attribute)
 	}
+	// Every profile is read, a page of them a transaction (eachProfile):
+	// one transaction over a large domain held its snapshot (on SQLite,
+	// the WAL's checkpoint) for the whole scan.
+	if _, err := s.Store.FindDomain(ctx, domain); err != nil {
+		return nil, domainErr(err, domain)
+	}
 	seen := map[string]bool{}
-	err := s.view(ctx, domain, func(tx profiles.Tx) error {
-		after := ""
-		for {
-			ids, err := tx.ListProfileIDs(ctx, domain, after, 500)
-			if err != nil || len(ids) == 0 {
-				return err
-			}
-			for _, id := range ids {
-				p, err := tx.FindProfile(ctx, domain, id)
-				if err != nil {
-					return err
-				}
-				if v, ok := p.Fields[path]; ok {
-					seen[v] = true
-				}
-			}
-			after = ids[len(ids)-1]
+	err := s.eachProfile(ctx, domain, func(_ profiles.Tx, p *profiles.Profile) error {
+		if v, ok := p.Fields[path]; ok {
+			seen[v] = true
 		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -538,3 +538,33 @@ func TestProfiles_AttributeValuesKinds(t *testing.T) {
 	_, err = e.client.ListProfileAttributeValues(ctx, &customerprofiles.ListProfileAttributeValuesInput{DomainName: aws.String("nodomain"), AttributeName: aws.String("FirstName")})
 	wantAPIError(t, err, "ResourceNotFoundException", "nodomain")
 }
+
+// TestProfiles_AttributeValuesManyPages: ListProfileAttributeValues reads
+// a domain of more profiles than one page of its scan (500 a transaction),
+// the values of the first and of the last profiles included, each once.
+func TestProfiles_AttributeValuesManyPages(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	const n = 1100
+	for i := range n {
+		tier := []string{"gold", "silver"}[i%2]
+		switch i {
+		case 0:
+			tier = "first"
+		case n - 1:
+			tier = "last"
+		}
+		e.createProfile(&customerprofiles.CreateProfileInput{Attributes: map[string]string{"tier": tier}})
+	}
+	out, err := e.client.ListProfileAttributeValues(ctx, &customerprofiles.ListProfileAttributeValuesInput{DomainName: aws.String(e.domain), AttributeName: aws.String("tier")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range out.Items {
+		got = append(got, aws.ToString(it.Value))
+	}
+	if want := []string{"first", "gold", "last", "silver"}; !slices.Equal(got, want) {
+		t.Errorf("values of %d profiles: %v, want %v", n, got, want)
+	}
+}
