@@ -40,9 +40,14 @@ const (
 	// settleTime: a scheduled flow leaves files modified this close to its
 	// listing to the next pull (S3 times are to the second, and a file may
 	// land in the second just read).
-	settleTime          = 2 * time.Second
-	pullLookback        = 15 * time.Minute // how late a file may become visible and still be read
-	maxFileFailures     = 3                // failed reads of one file before it is skipped
+	settleTime      = 2 * time.Second
+	pullLookback    = 15 * time.Minute // how late a file may become visible and still be read
+	maxFileFailures = 3                // failed reads of one file before it is skipped
+	// maxRetries: how many times a history's step that failed for a
+	// passing reason (S3 unreachable or throttling, the service) is tried
+	// again, one sweep after the other, before the workflow is FAILED (as
+	// AWS retries a bulk ingestion's transient failures three times).
+	maxRetries          = 3
 	maxScheduleInterval = 365 * 24 * time.Hour
 	// flowBatch is how many records of a file go in at once: enough to
 	// fill a group commit of the SQLite store (sqlite.MaxGroupCommit).
@@ -80,10 +85,14 @@ type workflowDoc struct {
 	Recent map[string]time.Time `json:"recent,omitempty"`
 	// FileFailures counts the failed reads of a file a step stopped at;
 	// at maxFileFailures it is skipped.
-	FileFailures map[string]int    `json:"fileFailures,omitempty"`
-	NextPull     time.Time         `json:"nextPull,omitzero"`
-	LeaseUntil   time.Time         `json:"leaseUntil,omitzero"`
-	Tags         map[string]string `json:"tags,omitempty"`
+	FileFailures map[string]int `json:"fileFailures,omitempty"`
+	// Retries counts the history's steps in a row that failed for a
+	// passing reason: the workflow is RETRY (waiting for the next sweep)
+	// up to maxRetries, FAILED after. A step that completes resets it.
+	Retries    int               `json:"retries,omitempty"`
+	NextPull   time.Time         `json:"nextPull,omitzero"`
+	LeaseUntil time.Time         `json:"leaseUntil,omitzero"`
+	Tags       map[string]string `json:"tags,omitempty"`
 	// ViaIntegration: the flow came with PutIntegration, which put its
 	// integration; a scheduled flow's first run does not set one up.
 	ViaIntegration bool `json:"viaIntegration,omitempty"`
@@ -493,7 +502,7 @@ func workflowDue(doc *workflowDoc, now time.Time) bool {
 		return false
 	}
 	switch doc.Status {
-	case "NOT_STARTED", "IN_PROGRESS":
+	case "NOT_STARTED", "IN_PROGRESS", "RETRY":
 		return true
 	case "COMPLETE":
 		sc := doc.Flow.Schedule
@@ -519,8 +528,8 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 			return errNotDue
 		}
 		d.LeaseUntil = lease
-		if d.Status == "NOT_STARTED" {
-			d.Status = "IN_PROGRESS"
+		if d.Status == "NOT_STARTED" || d.Status == "RETRY" {
+			d.Status = "IN_PROGRESS" // the history runs (again)
 		}
 		for i := range d.Steps {
 			if d.Steps[i].Status == "IN_PROGRESS" { // its node stopped
@@ -687,6 +696,10 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 				d.StepsCompleted++
 				if history {
 					d.HistoryDone++
+					if d.Retries > 0 && strings.HasPrefix(d.ErrorDescription, retryPrefix) {
+						d.ErrorDescription = "" // the retry went through
+					}
+					d.Retries = 0
 				}
 			}
 			if len(res.skipped) > 0 {
@@ -696,7 +709,7 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 				d.ErrorDescription = cutChars(fmt.Sprintf("%d records failed in step %d (each sent to the domain's dead-letter queue, when it has one).", res.failed, step.Seq), 255)
 			}
 			if retry != "" {
-				d.ErrorDescription = cutChars("Retrying at the next sweep: "+retry, 255)
+				d.ErrorDescription = cutChars(retryPrefix+retry, 255)
 			}
 		}) && failed == "" && retry == "" && !res.interrupted {
 			continue
@@ -707,10 +720,26 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		break
 	}
 	stopHeartbeat()
-	if !alive() || transient {
+	live := alive()
+	if !live || transient {
 		// Deleted, taken over, the server stops, or the store failed: free
-		// the lease so the next run (of any node) goes on.
-		save(func(d *workflowDoc) { d.LeaseUntil = time.Time{} })
+		// the lease so the next run (of any node) goes on. A history's
+		// step that failed for a passing reason waits for the next sweep
+		// (RETRY), up to maxRetries times, then the workflow fails. (A
+		// pull is tried again at each sweep: the workflow stays COMPLETE.)
+		save(func(d *workflowDoc) {
+			d.LeaseUntil = time.Time{}
+			if !history || retry == "" || !live {
+				return
+			}
+			if d.Retries >= maxRetries {
+				d.Status = "FAILED"
+				d.ErrorDescription = cutChars(fmt.Sprintf("Failed %d times in a row (given up): %s", d.Retries+1, retry), 255)
+				return
+			}
+			d.Retries++
+			d.Status = "RETRY"
+		})
 		return true, nil
 	}
 	if history && failed == "" && scheduled {
@@ -1028,6 +1057,10 @@ func (s *Service) runStep(ctx context.Context, domain, id string, doc *workflowD
 }
 
 var errStepInterrupted = errors.New("step interrupted")
+
+// retryPrefix begins the ErrorDescription of a workflow whose step failed
+// for a passing reason and is tried again at the next sweep.
+const retryPrefix = "Retrying at the next sweep: "
 
 // ingestError: a record could not be ingested for a reason not its own.
 type ingestError struct{ err error }

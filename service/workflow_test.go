@@ -401,8 +401,8 @@ func TestWorkflow_ServiceFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, _ := s.GetWorkflow(t.Context(), "enc", id)
-	if w.Status != "IN_PROGRESS" || !strings.Contains(w.ErrorDescription, "Retrying at the next sweep") {
-		t.Fatalf("with the object type gone: %+v; want IN_PROGRESS, retrying", w)
+	if w.Status != "RETRY" || !strings.Contains(w.ErrorDescription, "Retrying at the next sweep") {
+		t.Fatalf("with the object type gone: %+v; want RETRY, retrying", w)
 	}
 	if _, err := s.PutObjectType(t.Context(), typ); err != nil {
 		t.Fatal(err)
@@ -410,8 +410,8 @@ func TestWorkflow_ServiceFails(t *testing.T) {
 	if n, err := s.RunWorkflows(t.Context()); err != nil || n != 1 {
 		t.Fatalf("RunWorkflows: %d, %v", n, err)
 	}
-	if w, _ := s.GetWorkflow(t.Context(), "enc", id); w.Status != "COMPLETE" || len(ingested(t, s, "a1", "a2")) != 2 {
-		t.Fatalf("after the object type came back: %+v, ingested %v", w, ingested(t, s, "a1", "a2"))
+	if w, _ := s.GetWorkflow(t.Context(), "enc", id); w.Status != "COMPLETE" || w.ErrorDescription != "" || len(ingested(t, s, "a1", "a2")) != 2 {
+		t.Fatalf("after the object type came back: %+v, ingested %v; want COMPLETE, the retry's error gone", w, ingested(t, s, "a1", "a2"))
 	}
 }
 
