@@ -237,7 +237,7 @@ func (s *Service) replaceFlow(ctx context.Context, domain, id string, w *profile
 		}
 		switch {
 		case again:
-			d.Status, d.ErrorDescription, d.Retries = "NOT_STARTED", "", 0
+			d.Status, d.ErrorDescription, d.Retries, d.RetryingSince = "NOT_STARTED", "", 0, time.Time{}
 			d.Batches, d.HistoryDone, d.TotalSteps = nil, 0, d.StepsCompleted+1
 			d.Watermark, d.WatermarkKey, d.Recent, d.FileFailures, d.NextPull = time.Time{}, "", nil, nil, time.Time{}
 		case f.TriggerType == "Scheduled" && d.Status == "COMPLETE":

@@ -46,8 +46,12 @@ const (
 	// maxRetries: how many times a history's step that failed for a
 	// passing reason (S3 unreachable or throttling, the service) is tried
 	// again, one sweep after the other, before the workflow is FAILED (as
-	// AWS retries a bulk ingestion's transient failures three times).
+	// AWS retries a bulk ingestion's transient failures three times); and
+	// not before retryWindow has passed since the first failure in a row,
+	// so that an outage of a few sweeps (S3, the domain's key disabled a
+	// while) does not end a workflow that would go through after it.
 	maxRetries          = 3
+	retryWindow         = time.Hour
 	maxScheduleInterval = 365 * 24 * time.Hour
 	// flowBatch is how many records of a file go in at once: enough to
 	// fill a group commit of the SQLite store (sqlite.MaxGroupCommit).
@@ -88,11 +92,13 @@ type workflowDoc struct {
 	FileFailures map[string]int `json:"fileFailures,omitempty"`
 	// Retries counts the history's steps in a row that failed for a
 	// passing reason: the workflow is RETRY (waiting for the next sweep)
-	// up to maxRetries, FAILED after. A step that completes resets it.
-	Retries    int               `json:"retries,omitempty"`
-	NextPull   time.Time         `json:"nextPull,omitzero"`
-	LeaseUntil time.Time         `json:"leaseUntil,omitzero"`
-	Tags       map[string]string `json:"tags,omitempty"`
+	// up to maxRetries and retryWindow from RetryingSince (the first of
+	// them), FAILED after. A step that completes resets both.
+	Retries       int               `json:"retries,omitempty"`
+	RetryingSince time.Time         `json:"retryingSince,omitzero"`
+	NextPull      time.Time         `json:"nextPull,omitzero"`
+	LeaseUntil    time.Time         `json:"leaseUntil,omitzero"`
+	Tags          map[string]string `json:"tags,omitempty"`
 	// ViaIntegration: the flow came with PutIntegration, which put its
 	// integration; a scheduled flow's first run does not set one up.
 	ViaIntegration bool `json:"viaIntegration,omitempty"`
@@ -699,7 +705,7 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 					if d.Retries > 0 && strings.HasPrefix(d.ErrorDescription, retryPrefix) {
 						d.ErrorDescription = "" // the retry went through
 					}
-					d.Retries = 0
+					d.Retries, d.RetryingSince = 0, time.Time{}
 				}
 			}
 			if len(res.skipped) > 0 {
@@ -725,16 +731,21 @@ func (s *Service) runWorkflow(ctx context.Context, domain, id string) (bool, err
 		// Deleted, taken over, the server stops, or the store failed: free
 		// the lease so the next run (of any node) goes on. A history's
 		// step that failed for a passing reason waits for the next sweep
-		// (RETRY), up to maxRetries times, then the workflow fails. (A
-		// pull is tried again at each sweep: the workflow stays COMPLETE.)
+		// (RETRY), up to maxRetries times and retryWindow, then the
+		// workflow fails. (A pull is tried again at each sweep: the
+		// workflow stays COMPLETE.)
 		save(func(d *workflowDoc) {
 			d.LeaseUntil = time.Time{}
 			if !history || retry == "" || !live {
 				return
 			}
-			if d.Retries >= maxRetries {
+			now := s.now()
+			if d.Retries == 0 || d.RetryingSince.IsZero() {
+				d.RetryingSince = now
+			}
+			if d.Retries >= maxRetries && now.Sub(d.RetryingSince) >= retryWindow {
 				d.Status = "FAILED"
-				d.ErrorDescription = cutChars(fmt.Sprintf("Failed %d times in a row (given up): %s", d.Retries+1, retry), 255)
+				d.ErrorDescription = cutChars(fmt.Sprintf("Failed %d times in a row over %s (given up): %s", d.Retries+1, now.Sub(d.RetryingSince).Round(time.Minute), retry), 255)
 				return
 			}
 			d.Retries++

@@ -150,18 +150,23 @@ func TestWorkflows_Retry(t *testing.T) {
 		t.Fatalf("GetWorkflowSteps: %+v, %v; want the failed step, then the one that went through", steps, err)
 	}
 
-	// A source that keeps failing: 3 retries, then FAILED, not run again.
+	// A source that keeps failing: RETRY until 3 retries AND an hour since
+	// the first failure have passed (an outage of a few sweeps does not end
+	// the workflow), then FAILED, not run again.
 	id = create("crm-giveup")
 	flaky.fail(true)
-	for i := range 3 {
+	for i := range 5 {
 		run(1)
 		if w := get(id); w.Status != types.StatusRetry {
-			t.Fatalf("after failure %d: %s; want RETRY", i+1, w.Status)
+			t.Fatalf("after failure %d within the hour: %s (%q); want RETRY", i+1, w.Status, aws.ToString(w.ErrorDescription))
 		}
 	}
+	clock.mu.Lock()
+	clock.now = clock.now.Add(time.Hour)
+	clock.mu.Unlock()
 	run(1)
-	if w := get(id); w.Status != types.StatusFailed || !strings.Contains(aws.ToString(w.ErrorDescription), "4 times") {
-		t.Fatalf("after the 4th failure: %s (%q); want FAILED, given up", w.Status, aws.ToString(w.ErrorDescription))
+	if w := get(id); w.Status != types.StatusFailed || !strings.Contains(aws.ToString(w.ErrorDescription), "6 times in a row over 1h0m0s") {
+		t.Fatalf("after an hour of failures: %s (%q); want FAILED, given up", w.Status, aws.ToString(w.ErrorDescription))
 	}
 	run(0)
 
