@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"bytes"
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,5 +93,84 @@ func TestFormDrafts_Bounded(t *testing.T) {
 	}
 	if n, err := s.SweepFormTokens(ctx); err != nil || n != len(configs) {
 		t.Errorf("sweep: %d, %v; want %d", n, err, len(configs))
+	}
+}
+
+// raceDelete is a ConfigStore that calls before, once, when asked to
+// delete a config: what another request does between the sweep's reading
+// of a record and its deletion.
+type raceDelete struct {
+	profiles.ConfigStore
+	before func()
+}
+
+func (r *raceDelete) DeleteConfig(ctx context.Context, domain, kind, name string) error {
+	if f := r.before; f != nil {
+		r.before = nil
+		f()
+	}
+	return r.ConfigStore.DeleteConfig(ctx, domain, kind, name)
+}
+
+// TestFormDrafts_KeptWhileSwept: a draft kept while the sweep deletes the
+// owner's expired drafts (read before it was kept, deleted after) is kept:
+// the sweep deletes the expired records it read, not the new draft (the
+// ring reused the oldest draft's record, the one the sweep deletes, and
+// the index that the new draft's reading went through).
+func TestFormDrafts_KeptWhileSwept(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	db := MustOpenSQLite(t)
+	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: time.Now}
+	key, err := k.EnsureDefaultKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serviceOn(db, &clock)
+	race := &raceDelete{ConfigStore: db}
+	s.Keys, s.DefaultKey, s.Configs = k, key, race
+	ctx := t.Context()
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	owner := "owner-aaaaaaaaaaaaaaaa"
+	name := func(i int) string { return "draft-name-" + strconv.Itoa(1000+i) + "-xxxxxx" }
+	for i := range profiles.MaxFormDrafts {
+		if err := s.KeepFormDraft(ctx, "d", owner, name(i), []byte("old")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock = clock.Add(profiles.FormDraftTTL + time.Second)
+	fresh := name(profiles.MaxFormDrafts)
+	race.before = func() {
+		if err := s.KeepFormDraft(ctx, "d", owner, fresh, []byte("fresh")); err != nil {
+			t.Errorf("KeepFormDraft during the sweep: %v", err)
+		}
+	}
+	if _, err := s.SweepFormTokens(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if race.before != nil {
+		t.Fatal("the sweep deleted nothing")
+	}
+	if got, err := s.FormDraft(ctx, "d", owner, fresh); err != nil || string(got) != "fresh" {
+		t.Errorf("a draft kept while the sweep ran: %q, %v; want it kept", got, err)
+	}
+	for i := range profiles.MaxFormDrafts {
+		if _, err := s.FormDraft(ctx, "d", owner, name(i)); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			t.Errorf("expired draft %d: %v, want ENOTFOUND", i, err)
+		}
+	}
+	// The next sweep leaves the fresh draft alone, and a later one deletes it.
+	if n, err := s.SweepFormTokens(ctx); err != nil {
+		t.Fatal(err)
+	} else if got, err := s.FormDraft(ctx, "d", owner, fresh); err != nil || string(got) != "fresh" {
+		t.Errorf("the fresh draft after another sweep (%d deleted): %q, %v", n, got, err)
+	}
+	clock = clock.Add(profiles.FormDraftTTL + time.Second)
+	if _, err := s.SweepFormTokens(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if configs, err := db.ListConfigs(ctx, "d", profiles.ConfigFormToken, "", 0); err != nil || len(configs) != 0 {
+		t.Errorf("records after the last sweep: %d, %v; want none", len(configs), err)
 	}
 }

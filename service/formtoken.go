@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"regexp"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -178,34 +177,35 @@ func (s *Service) ActivatedBy(ctx context.Context, domain, token string) (bool, 
 	return false, err
 }
 
-// A refused console form is a ConfigFormToken of its domain too. An owner
-// (a console principal) has MaxFormDrafts slots per domain, named
-// draftSlotName(owner, k), and one index, named draftIndexName(owner),
-// which says which draft each slot holds and which slot the next one
-// takes: slots are taken in turn, so a new draft replaces the owner's
-// oldest, and no owner holds more than MaxFormDrafts drafts of at most
-// MaxFormDraftSize each, however many forms it sends. Each record holds
-// the time it goes, which SweepFormTokens reads as a token's, so the
-// sweep deletes it then.
+// A refused console form is a ConfigFormToken of its domain too, named
+// draftName(owner, name): a record of its own, never reused (a name is
+// never kept again by the console). An owner (a console principal) has one
+// index per domain, named draftIndexName(owner), which lists its newest
+// MaxFormDrafts drafts: a new draft takes the place of the oldest, which
+// is then deleted, so no owner holds more than MaxFormDrafts live drafts of
+// at most MaxFormDraftSize each, however many forms it sends. Each record
+// holds the time it goes, which SweepFormTokens reads as a token's, so the
+// sweep deletes it then. The sweep deletes what it read as expired by name:
+// were records reused, a draft kept between its reading and its deletion
+// would go with them; a fresh record is not among what it read, and the
+// draft is read without the index (which the sweep may delete so: the
+// drafts it listed had all expired).
 
-// formDraftDoc is the record of a slot.
+// formDraftDoc is the record of a draft.
 type formDraftDoc struct {
 	Expires time.Time `json:"expires"`
-	Name    string    `json:"name"`
 	Sealed  []byte    `json:"sealed"`
 }
 
-// formDraftIndex is the record of an owner's slots.
+// formDraftIndex is the record of an owner's drafts.
 type formDraftIndex struct {
 	Expires time.Time `json:"expires"` // that of the newest draft
-	Next    int       `json:"next"`    // the slot the next draft takes
-	Names   []string  `json:"names"`   // the draft of each slot, "" for none
+	Next    int       `json:"next"`    // the place the next draft takes
+	Names   []string  `json:"names"`   // the drafts, "" for none
 }
 
-func draftIndexName(owner string) string { return "drafts." + owner }
-func draftSlotName(owner string, k int) string {
-	return "draft." + owner + "." + strconv.Itoa(k)
-}
+func draftIndexName(owner string) string  { return "drafts." + owner }
+func draftName(owner, name string) string { return "draft." + owner + "." + name }
 
 // KeepFormDraft keeps a refused console form (see
 // profiles.FormDraftService).
@@ -224,9 +224,9 @@ func (s *Service) KeepFormDraft(ctx context.Context, domain, owner, name string,
 		return domainErr(err, domain)
 	}
 	expires := s.now().Add(profiles.FormDraftTTL)
-	// The slot first, in one transaction with the index: concurrent drafts
-	// of one owner take different slots.
-	slot := 0
+	// The index first, in one transaction: concurrent drafts of one owner
+	// take different places, and each replaces a different oldest one.
+	evicted := ""
 	index := profiles.ConfigKey{Kind: profiles.ConfigFormToken, Name: draftIndexName(owner)}
 	_, err = s.Configs.UpdateConfigs(ctx, domain, []profiles.ConfigKey{index}, func(cs []*profiles.DomainConfig) error {
 		idx := formDraftIndex{}
@@ -238,11 +238,11 @@ func (s *Service) KeepFormDraft(ctx context.Context, domain, owner, name string,
 		if len(idx.Names) != profiles.MaxFormDrafts {
 			idx.Names = append(idx.Names, make([]string, profiles.MaxFormDrafts)...)[:profiles.MaxFormDrafts]
 		}
-		if slot = slices.Index(idx.Names, name); slot < 0 { // else kept again, in its slot
-			slot = ((idx.Next % profiles.MaxFormDrafts) + profiles.MaxFormDrafts) % profiles.MaxFormDrafts
-			idx.Next = (slot + 1) % profiles.MaxFormDrafts
+		if !slices.Contains(idx.Names, name) { // else kept again, in its place
+			at := ((idx.Next % profiles.MaxFormDrafts) + profiles.MaxFormDrafts) % profiles.MaxFormDrafts
+			evicted, idx.Names[at], idx.Next = idx.Names[at], name, (at+1)%profiles.MaxFormDrafts
 		}
-		idx.Names[slot], idx.Expires = name, expires
+		idx.Expires = expires
 		var err error
 		cs[0].Data, err = json.Marshal(idx)
 		return err
@@ -250,8 +250,8 @@ func (s *Service) KeepFormDraft(ctx context.Context, domain, owner, name string,
 	if err != nil {
 		return domainErr(err, domain)
 	}
-	doc, _ := json.Marshal(formDraftDoc{Expires: expires, Name: name, Sealed: sealed})
-	key := profiles.ConfigKey{Kind: profiles.ConfigFormToken, Name: draftSlotName(owner, slot)}
+	doc, _ := json.Marshal(formDraftDoc{Expires: expires, Sealed: sealed})
+	key := profiles.ConfigKey{Kind: profiles.ConfigFormToken, Name: draftName(owner, name)}
 	_, err = s.Configs.UpdateConfigs(ctx, domain, []profiles.ConfigKey{key}, func(cs []*profiles.DomainConfig) error {
 		if cs[0] == nil {
 			cs[0] = &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigFormToken, Name: key.Name}
@@ -259,7 +259,16 @@ func (s *Service) KeepFormDraft(ctx context.Context, domain, owner, name string,
 		cs[0].Data = doc
 		return nil
 	})
-	return domainErr(err, domain)
+	if err != nil {
+		return domainErr(err, domain)
+	}
+	if evicted != "" {
+		// Failing, it stays until its time has passed and the sweep runs.
+		if err := s.Configs.DeleteConfig(ctx, domain, profiles.ConfigFormToken, draftName(owner, evicted)); err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			s.Logger.Error("form draft: delete a replaced draft", "domain", domain, "err", err)
+		}
+	}
+	return nil
 }
 
 // FormDraft returns a refused console form kept by KeepFormDraft (see
@@ -269,23 +278,9 @@ func (s *Service) FormDraft(ctx context.Context, domain, owner, name string) ([]
 	if s.Configs == nil || !formTokenRE.MatchString(owner) || !formTokenRE.MatchString(name) {
 		return nil, gone
 	}
-	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigFormToken, draftIndexName(owner))
+	c, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigFormToken, draftName(owner, name))
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-		return nil, gone
-	} else if err != nil {
-		return nil, err
-	}
-	idx, err := decodeDoc[formDraftIndex](c)
-	if err != nil {
-		return nil, err
-	}
-	slot := slices.Index(idx.Names, name)
-	if slot < 0 {
-		return nil, gone // never kept, or replaced by a newer draft
-	}
-	c, err = s.Configs.FindConfig(ctx, domain, profiles.ConfigFormToken, draftSlotName(owner, slot))
-	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-		return nil, gone
+		return nil, gone // never kept, replaced by newer drafts, or swept
 	} else if err != nil {
 		return nil, err
 	}
@@ -293,8 +288,8 @@ func (s *Service) FormDraft(ctx context.Context, domain, owner, name string) ([]
 	if err != nil {
 		return nil, err
 	}
-	if doc.Name != name || !doc.Expires.After(s.now()) {
-		return nil, gone // replaced meanwhile, or its time has passed
+	if !doc.Expires.After(s.now()) {
+		return nil, gone
 	}
 	return s.crypt.Open(ctx, profiles.RecordRef{Domain: domain, Kind: profiles.RecordDraft, ID: name}, doc.Sealed)
 }
