@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+
+	"github.com/openprofiles/profiles"
 )
 
 // TestRuleBasedMatching_Values: which profiles a rule matches — values
@@ -323,4 +325,58 @@ func TestMatchingSettings_Refused(t *testing.T) {
 	if l := got.Matching.AutoMerging.Consolidation.MatchingAttributesList; !slices.EqualFunc(l, good, slices.Equal) {
 		t.Errorf("Consolidation after the refusals: %v, want %v", l, good)
 	}
+}
+
+// TestMatchingSettings_StoredBeforeTheChecks: a domain stored with settings
+// the checks now refuse (RuleBasedMatching SOURCE without SourceName, an
+// unknown Consolidation attribute) is still read, listed and updated in its
+// other settings, keeps its settings, and its identity resolution job
+// runs; only setting them again (UpdateDomain with them, or a preview of
+// them) is refused.
+func TestMatchingSettings_StoredBeforeTheChecks(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx, dn := t.Context(), aws.String(e.domain)
+	if _, err := e.m.Service.Store.UpdateDomain(ctx, e.domain, func(d *profiles.Domain) error {
+		d.Matching = &profiles.MatchingSettings{Enabled: true, AutoMerging: &profiles.AutoMerging{Enabled: true,
+			Consolidation: &profiles.Consolidation{MatchingAttributesList: [][]string{{"Email", "LastName"}}}}}
+		d.RuleBasedMatching = &profiles.RuleBasedMatchingSettings{Enabled: true, MatchingRules: [][]string{{"EmailAddress"}},
+			ConflictResolution: &profiles.ConflictResolution{ConflictResolvingModel: "SOURCE"}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("Lee"), EmailAddress: aws.String("ann@example.com")})
+	e.createProfile(&customerprofiles.CreateProfileInput{LastName: aws.String("Lee"), EmailAddress: aws.String("ann@example.com")})
+
+	if _, err := e.client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: dn, DefaultExpirationDays: aws.Int32(40),
+		Tags: map[string]string{"team": "a"}}); err != nil {
+		t.Fatalf("UpdateDomain of other settings: %v", err)
+	}
+	got, err := e.client.GetDomain(ctx, &customerprofiles.GetDomainInput{DomainName: dn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToInt32(got.DefaultExpirationDays) != 40 || got.Matching == nil || got.Matching.AutoMerging == nil ||
+		!slices.EqualFunc(got.Matching.AutoMerging.Consolidation.MatchingAttributesList, [][]string{{"Email", "LastName"}}, slices.Equal) ||
+		got.RuleBasedMatching == nil || got.RuleBasedMatching.ConflictResolution == nil || got.RuleBasedMatching.ConflictResolution.ConflictResolvingModel != types.ConflictResolvingModelSource {
+		t.Errorf("GetDomain after the update: %+v, matching %+v, rules %+v", got, got.Matching, got.RuleBasedMatching)
+	}
+	if list, err := e.client.ListDomains(ctx, &customerprofiles.ListDomainsInput{}); err != nil || len(list.Items) == 0 {
+		t.Errorf("ListDomains: %+v, %v", list, err)
+	}
+	if n, err := e.m.Service.RunIdentityResolution(ctx); err != nil || n != 1 {
+		t.Fatalf("RunIdentityResolution: %d, %v; want 1 job", n, err)
+	}
+	jobs, err := e.client.ListIdentityResolutionJobs(ctx, &customerprofiles.ListIdentityResolutionJobsInput{DomainName: dn})
+	if err != nil || len(jobs.IdentityResolutionJobsList) != 1 || jobs.IdentityResolutionJobsList[0].Status != types.IdentityResolutionJobStatusCompleted ||
+		jobs.IdentityResolutionJobsList[0].JobStats.NumberOfMergesDone != 0 {
+		t.Fatalf("the job of the stored settings: %+v, %v; want COMPLETED, no merge (Email is no attribute)", jobs, err)
+	}
+	// Sent again, as GetDomain returns them: refused, naming the member.
+	_, err = e.client.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: dn, Matching: &types.MatchingRequest{Enabled: aws.Bool(true),
+		AutoMerging: got.Matching.AutoMerging}})
+	wantAPIError(t, err, "BadRequestException", "MatchingAttributesList[0][0]")
+	_, err = e.client.GetAutoMergingPreview(ctx, &customerprofiles.GetAutoMergingPreviewInput{DomainName: dn,
+		Consolidation: got.Matching.AutoMerging.Consolidation, ConflictResolution: &types.ConflictResolution{ConflictResolvingModel: types.ConflictResolvingModelRecency}})
+	wantAPIError(t, err, "BadRequestException", `"Email"`)
 }
