@@ -540,21 +540,24 @@ func TestProfiles_AttributeValuesKinds(t *testing.T) {
 }
 
 // TestProfiles_AttributeValuesManyPages: ListProfileAttributeValues reads
-// a domain of more profiles than one page of its scan (500 a transaction),
-// the values of the first and of the last profiles included, each once.
+// a domain of more profiles than one page of its scan (500 a transaction,
+// in the order of profile ids), the values of the profiles on the first,
+// second and last pages included, each once.
 func TestProfiles_AttributeValuesManyPages(t *testing.T) {
 	e := newIngestEnv(t)
 	ctx := t.Context()
 	const n = 1100
+	ids := make([]string, n)
 	for i := range n {
-		tier := []string{"gold", "silver"}[i%2]
-		switch i {
-		case 0:
-			tier = "first"
-		case n - 1:
-			tier = "last"
+		ids[i] = e.createProfile(&customerprofiles.CreateProfileInput{Attributes: map[string]string{"tier": []string{"gold", "silver"}[i%2]}})
+	}
+	// Ids are random: the scan's pages are of the sorted ids.
+	slices.Sort(ids)
+	for tier, id := range map[string]string{"first": ids[0], "second-page": ids[700], "last": ids[n-1]} {
+		if _, err := e.client.UpdateProfile(ctx, &customerprofiles.UpdateProfileInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id),
+			Attributes: map[string]string{"tier": tier}}); err != nil {
+			t.Fatal(err)
 		}
-		e.createProfile(&customerprofiles.CreateProfileInput{Attributes: map[string]string{"tier": tier}})
 	}
 	out, err := e.client.ListProfileAttributeValues(ctx, &customerprofiles.ListProfileAttributeValuesInput{DomainName: aws.String(e.domain), AttributeName: aws.String("tier")})
 	if err != nil {
@@ -564,7 +567,7 @@ func TestProfiles_AttributeValuesManyPages(t *testing.T) {
 	for _, it := range out.Items {
 		got = append(got, aws.ToString(it.Value))
 	}
-	if want := []string{"first", "gold", "last", "silver"}; !slices.Equal(got, want) {
+	if want := []string{"first", "gold", "last", "second-page", "silver"}; !slices.Equal(got, want) {
 		t.Errorf("values of %d profiles: %v, want %v", n, got, want)
 	}
 }
