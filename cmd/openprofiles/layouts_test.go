@@ -20,12 +20,8 @@ import (
 // create, read, partial update with a new version, paging, delete, the
 // errors of each, and that a layout outlives a restart and not its domain.
 func TestDomainLayouts(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e := newDomainEnv(t, "acme")
+	m, client, ctx := e.m, e.client, t.Context()
 	layout := `{"sections":[{"title":"Contact","fields":["EmailAddress","PhoneNumber"]}]}`
 	created, err := client.CreateDomainLayout(ctx, &customerprofiles.CreateDomainLayoutInput{
 		DomainName: aws.String("acme"), LayoutDefinitionName: aws.String("agent-view"), Description: aws.String("What agents see"),
@@ -167,12 +163,8 @@ func TestDomainLayouts(t *testing.T) {
 // or updated, unmarks the one before; concurrent writers each making their
 // layout default leave exactly one.
 func TestDomainLayouts_OneDefault(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e := newDomainEnv(t, "acme")
+	m, client, ctx := e.m, e.client, t.Context()
 	create := func(name string, isDefault bool) error {
 		out, err := client.CreateDomainLayout(ctx, &customerprofiles.CreateDomainLayoutInput{
 			DomainName: aws.String("acme"), LayoutDefinitionName: aws.String(name), Description: aws.String("d"),
@@ -277,12 +269,8 @@ func TestDomainLayouts_OneDefault(t *testing.T) {
 // at a new version; making a layout default replaces the record, and
 // answers what is stored.
 func TestDomainLayouts_DefaultInOneChange(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e := newDomainEnv(t, "acme")
+	m, client, ctx := e.m, e.client, t.Context()
 	if _, err := client.CreateDomainLayout(ctx, &customerprofiles.CreateDomainLayoutInput{
 		DomainName: aws.String("acme"), LayoutDefinitionName: aws.String("main"), Description: aws.String("before"),
 		DisplayName: aws.String("Main"), LayoutType: types.LayoutTypeProfileExplorer, Layout: aws.String("{}")}); err != nil {
@@ -340,12 +328,8 @@ func TestDomainLayouts_DefaultInOneChange(t *testing.T) {
 // one refused; the display name follows the model's pattern; a domain
 // holds at most 100 layouts.
 func TestDomainLayouts_TimesSizesQuota(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e := newDomainEnv(t, "acme")
+	client, ctx := e.client, t.Context()
 	create := func(name, displayName, layout string) (*customerprofiles.CreateDomainLayoutOutput, error) {
 		return client.CreateDomainLayout(ctx, &customerprofiles.CreateDomainLayoutInput{
 			DomainName: aws.String("acme"), LayoutDefinitionName: aws.String(name), Description: aws.String("d"),
@@ -409,12 +393,8 @@ func TestDomainLayouts_TimesSizesQuota(t *testing.T) {
 // to be default that is refused (its name is taken) leaves the domain's
 // default as it was; tags reach a layout through its ARN.
 func TestDomainLayouts_RefusedCreateKeepsDefault(t *testing.T) {
-	m := MustRunMain(t)
-	client := MustClient(t, m)
-	ctx := t.Context()
-	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("acme"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
-		t.Fatal(err)
-	}
+	e := newDomainEnv(t, "acme")
+	client, ctx := e.client, t.Context()
 	create := func(name string, isDefault bool) error {
 		_, err := client.CreateDomainLayout(ctx, &customerprofiles.CreateDomainLayoutInput{
 			DomainName: aws.String("acme"), LayoutDefinitionName: aws.String(name), Description: aws.String("d"),
