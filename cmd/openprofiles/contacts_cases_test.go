@@ -159,12 +159,7 @@ func TestContacts_AssociationLifecycle(t *testing.T) {
 // same customer) stays with its caller; contact attributes are kept as
 // sent.
 func TestContacts_Callers(t *testing.T) {
-	e := newContactEnv(t)
-	e.createDomain("sales", "")
-	east := e.createInstance("east")
-	if err := e.associate("sales", east.Arn); err != nil {
-		t.Fatal(err)
-	}
+	e, east := newSalesEnv(t)
 	at := e.clock.Now().Add(-48 * time.Hour)
 	n := 0
 	post := func(id, address string, set map[string]any) {
@@ -290,12 +285,7 @@ func TestContacts_Callers(t *testing.T) {
 // nothing; contacts delivered late (a backfill) are listed as delivered.
 // ListProfileHistoryRecords has one INGESTED record per contact.
 func TestContacts_Versions(t *testing.T) {
-	e := newContactEnv(t)
-	e.createDomain("sales", "")
-	east := e.createInstance("east")
-	if err := e.associate("sales", east.Arn); err != nil {
-		t.Fatal(err)
-	}
+	e, east := newSalesEnv(t)
 	at := e.clock.Now().Add(-48 * time.Hour)
 	v1 := ctrWith(east.Arn, "c-1", "+12065550100", at, map[string]any{"LastUpdateTimestamp": at.Add(time.Minute).Format(time.RFC3339), "DisconnectTimestamp": nil})
 	v2 := ctrWith(east.Arn, "c-1", "+12065550100", at, map[string]any{"LastUpdateTimestamp": at.Add(9 * time.Minute).Format(time.RFC3339),
@@ -339,12 +329,7 @@ func TestContacts_Versions(t *testing.T) {
 // arriving at once (in parallel requests, and in one request), make one
 // profile, which holds them all.
 func TestContacts_ConcurrentNewNumber(t *testing.T) {
-	e := newContactEnv(t)
-	e.createDomain("sales", "")
-	east := e.createInstance("east")
-	if err := e.associate("sales", east.Arn); err != nil {
-		t.Fatal(err)
-	}
+	e, east := newSalesEnv(t)
 	at := e.clock.Now().Add(-time.Hour)
 	const n = 24
 	var wg sync.WaitGroup
@@ -419,13 +404,8 @@ func TestContacts_ConcurrentNewNumber(t *testing.T) {
 // under CTR; once the domain defines CTR with another template, new
 // contacts follow it and the earlier ones are still listed.
 func TestContacts_NoCTRType(t *testing.T) {
-	e := newContactEnv(t)
+	e, east := newSalesEnv(t)
 	ctx := t.Context()
-	e.createDomain("sales", "")
-	east := e.createInstance("east")
-	if err := e.associate("sales", east.Arn); err != nil {
-		t.Fatal(err)
-	}
 	at := e.clock.Now().Add(-time.Hour)
 	e.mustPost(east.Id, ctr(east.Arn, "t-1", "+12065550100", at))
 	p := e.profilesOf("sales", "_phone", "+12065550100")
@@ -516,12 +496,7 @@ func TestContacts_KeyDisabled(t *testing.T) {
 // first one stays under CTR (ListProfileObjects is by type), and the
 // profile page shows the contact once, as its later version says.
 func TestContacts_AssociatedAnewWithAnotherTemplate(t *testing.T) {
-	e := newContactEnv(t)
-	e.createDomain("sales", "")
-	east := e.createInstance("east")
-	if err := e.associate("sales", east.Arn); err != nil {
-		t.Fatal(err)
-	}
+	e, east := newSalesEnv(t)
 	at := e.clock.Now().Add(-time.Hour)
 	e.mustPost(east.Id, ctrWith(east.Arn, "going-on", "+12065550100", at, map[string]any{"DisconnectTimestamp": nil,
 		"LastUpdateTimestamp": at.Add(time.Minute).Format(time.RFC3339)}))
