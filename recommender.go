@@ -41,8 +41,8 @@ const (
 // RecommenderConfig is how a recommender trains and serves.
 type RecommenderConfig struct {
 	EventsConfig *RecommenderEventsConfig `json:"eventsConfig,omitempty"`
-	// TrainingFrequency is the days between trainings; 0 or unset: none
-	// after the first (and after updates).
+	// TrainingFrequency is the days between trainings; unset: 7, as AWS
+	// does; 0: none after the first (and after updates).
 	TrainingFrequency *int                        `json:"trainingFrequency,omitempty"`
 	InferenceConfig   *RecommenderInferenceConfig `json:"inferenceConfig,omitempty"`
 	IncludedColumns   map[string][]string         `json:"includedColumns,omitempty"`

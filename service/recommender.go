@@ -84,6 +84,12 @@ var mandatoryColumns = map[string][]string{
 // columnRE is a column: a path of names.
 var columnRE = regexp.MustCompile(`^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$`)
 
+// filterNameRE is a recommender filter's name, whole: the model's pattern
+// (which the transport matches anywhere in the value) and length. A name
+// outside it could not be given to GetProfileRecommendations (whose filter
+// names are the model's anchored name) nor make an ARN of one resource.
+var filterNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,63}$`)
+
 var recipeDescriptions = map[string]string{
 	recommend.RecommendedForYou:     "Items similar to the ones the profile interacted with (item-to-item collaborative filtering), then popular items; never items it interacted with.",
 	recommend.SimilarItems:          "Items that the same profiles interacted with as one item (Context ItemId, else the profile's latest).",
@@ -312,6 +318,9 @@ func (s *Service) UpdateRecommender(ctx context.Context, domain, name string, ch
 			doc.Config = doc.Versions[i].Config // the configuration that made it
 			doc.TrainedAt = now                 // it stands TrainingFrequency days
 			doc.Generation++
+			// The latest update is this one: the version, active at once.
+			doc.LatestUpdate = &profiles.RecommenderUpdate{Config: doc.Config, Status: "ACTIVE", VersionName: *ch.VersionName,
+				CreatedAt: now, LastUpdatedAt: now}
 		}
 		set(&doc.Description, ch.Description)
 		if ch.Config != nil {
@@ -551,6 +560,9 @@ func (s *Service) ListRecommenderSchemas(ctx context.Context, domain string, pag
 // columns against the schema (the default one has every column) and stores
 // it.
 func (s *Service) CreateRecommenderFilter(ctx context.Context, f *profiles.RecommenderFilter) (*profiles.RecommenderFilter, error) {
+	if !filterNameRE.MatchString(f.Name) {
+		return nil, profiles.Errorf(profiles.EINVALID, "RecommenderFilterName %q must be 1 to 63 letters, digits, '_' or '-'.", f.Name)
+	}
 	parsed, err := recommend.ParseFilter(f.Expression)
 	if err != nil {
 		return nil, profiles.Errorf(profiles.EINVALID, "RecommenderFilterExpression: %s", err.Error())

@@ -20,8 +20,9 @@ import (
 
 // Trainings of recommenders. A recommender is due when it was never
 // trained (PENDING), has a new configuration to train (its LatestUpdate
-// PENDING), or is ACTIVE with a TrainingFrequency of days that have passed
-// since its last training. A node claims a due recommender with a lease
+// PENDING), or is ACTIVE with a TrainingFrequency of days (7 when not
+// given, none when 0) that have passed since its last training. A node
+// claims a due recommender with a lease
 // (LeaseUntil, extended every recommenderHeartbeat while it trains), reads
 // every profile's interaction events (objects of the domain's
 // _webAnalytics object type), measures the recipe (recommend.Evaluate),
@@ -91,10 +92,26 @@ func trainingDue(doc *recommenderDoc, now time.Time) bool {
 		return true
 	case doc.LatestUpdate != nil && (doc.LatestUpdate.Status == "PENDING" || doc.LatestUpdate.Status == "IN_PROGRESS"):
 		return true
-	case doc.Status == "ACTIVE" && doc.Config != nil && doc.Config.TrainingFrequency != nil && *doc.Config.TrainingFrequency > 0:
-		return !now.Before(doc.TrainedAt.AddDate(0, 0, *doc.Config.TrainingFrequency))
+	case doc.Status == "ACTIVE":
+		if days := trainingFrequency(doc.Config); days > 0 {
+			return !now.Before(doc.TrainedAt.AddDate(0, 0, days))
+		}
 	}
 	return false
+}
+
+// defaultTrainingFrequency is the days between trainings of a
+// configuration without a TrainingFrequency: AWS retrains weekly unless
+// told 0.
+const defaultTrainingFrequency = 7
+
+// trainingFrequency returns the days between a configuration's trainings
+// (0: trained only when created or updated).
+func trainingFrequency(cfg *profiles.RecommenderConfig) int {
+	if cfg == nil || cfg.TrainingFrequency == nil {
+		return defaultTrainingFrequency
+	}
+	return *cfg.TrainingFrequency
 }
 
 // errNotDue: another node claimed the recommender, or it changed.

@@ -3,6 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -298,6 +299,13 @@ func TestRecommenders(t *testing.T) {
 	_, err = e.client.CreateRecommenderFilter(ctx, &customerprofiles.CreateRecommenderFilterInput{DomainName: dn, RecommenderFilterName: aws.String("bad"),
 		RecommenderFilterExpression: aws.String(`INCLUDE ItemID WHERE Items.Colour IN ("blue")`), RecommenderSchemaName: aws.String("shop")})
 	wantAPIError(t, err, "BadRequestException", "Items.Colour", "shop")
+	// A name the model's pattern does not cover whole: it could not be
+	// given to GetProfileRecommendations.
+	for _, name := range []string{"under ten", "a/b", "price<10"} {
+		_, err = e.client.CreateRecommenderFilter(ctx, &customerprofiles.CreateRecommenderFilterInput{DomainName: dn, RecommenderFilterName: aws.String(name),
+			RecommenderFilterExpression: aws.String(`INCLUDE ItemID WHERE Items.Price < 10`)})
+		wantAPIError(t, err, "BadRequestException", "RecommenderFilterName", name)
+	}
 	filter, err := e.client.CreateRecommenderFilter(ctx, &customerprofiles.CreateRecommenderFilterInput{DomainName: dn, RecommenderFilterName: aws.String("cheap"),
 		RecommenderFilterExpression: aws.String(`INCLUDE ItemID WHERE Items.Price < $MAX`), RecommenderSchemaName: aws.String("shop"), Description: aws.String("under a price")})
 	if err != nil || !regexp.MustCompile(`/recommender-filters/cheap$`).MatchString(aws.ToString(filter.RecommenderFilterArn)) {
@@ -400,6 +408,18 @@ func TestRecommenders(t *testing.T) {
 	if ids := recommendedIDs(recommend(customerprofiles.GetProfileRecommendationsInput{RecommenderName: aws.String("foryou"), MaxResults: aws.Int32(1)})); !slices.Equal(ids, []string{"socks-1"}) {
 		t.Errorf("recommended-for-you rolled back: %v; want socks-1", ids)
 	}
+	// The roll back is the latest update: its version, active, with the
+	// configuration that trained it.
+	raw = rawRecommender(t, e, "foryou", 0)
+	if raw.ActiveRecommenderVersionName != firstVersion || raw.LatestRecommenderUpdate.RecommenderVersionName != firstVersion ||
+		raw.LatestRecommenderUpdate.Status != "ACTIVE" {
+		t.Fatalf("GetRecommender after the roll back: %+v; want %s active and its latest update", raw, firstVersion)
+	}
+	got, err = e.client.GetRecommender(ctx, &customerprofiles.GetRecommenderInput{DomainName: dn, RecommenderName: aws.String("foryou")})
+	if err != nil || got.LatestRecommenderUpdate == nil || got.LatestRecommenderUpdate.RecommenderConfig == nil ||
+		len(got.LatestRecommenderUpdate.RecommenderConfig.EventsConfig.EventParametersList) != 2 || len(got.RecommenderConfig.EventsConfig.EventParametersList) != 2 {
+		t.Fatalf("GetRecommender after the roll back: %+v, %v; want the first configuration (two event types) in it and its latest update", got, err)
+	}
 	r = mustDo(t, mustSignedRequest(t, e.m, "PATCH", "/domains/ingest/recommenders/foryou", []byte(`{"RecommenderVersionName":"foryou/2020-01-01T00-00-00Z"}`), signOpts{}))
 	checkError(t, r, 400, "BadRequestException", "no version")
 	// TrainingFrequency: due again 7 days after the last training.
@@ -447,6 +467,58 @@ func TestRecommenders(t *testing.T) {
 	}
 	_, err = e.client.GetRecommenderSchema(ctx, &customerprofiles.GetRecommenderSchemaInput{DomainName: dn, RecommenderSchemaName: aws.String("shop")})
 	wantAPIError(t, err, "ResourceNotFoundException", "shop")
+}
+
+// TestRecommenders_TrainingFrequency: a recommender is trained again every
+// TrainingFrequency days; without one, every 7 days (as AWS retrains); with
+// 0, never after its first training.
+func TestRecommenders_TrainingFrequency(t *testing.T) {
+	clock := &testClock{now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	e := newIngestEnvClock(t, clock)
+	ctx := t.Context()
+	dn := aws.String(e.domain)
+	e.putType(webAnalyticsType())
+	e.putEvent(1, "ann@example.com", "purchase", shoes, clock.Now().Add(-time.Hour))
+	e.putEvent(2, "bob@example.com", "purchase", socks, clock.Now().Add(-time.Hour))
+
+	for name, cfg := range map[string]*types.RecommenderConfig{"weekly": nil,
+		"never": {TrainingFrequency: aws.Int32(0)}, "daily": {TrainingFrequency: aws.Int32(1)}} {
+		if _, err := e.client.CreateRecommender(ctx, &customerprofiles.CreateRecommenderInput{DomainName: dn, RecommenderName: aws.String(name),
+			RecommenderRecipeName: types.RecommenderRecipeNamePopularItems, RecommenderConfig: cfg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	versions := func() map[string]int {
+		t.Helper()
+		out := map[string]int{}
+		for _, name := range []string{"weekly", "never", "daily"} {
+			r := rawRecommender(t, e, name, 5)
+			if r.Status != "ACTIVE" {
+				t.Fatalf("recommender %s: %+v; want ACTIVE", name, r)
+			}
+			out[name] = len(r.TrainingMetrics)
+		}
+		return out
+	}
+	for _, step := range []struct {
+		after   time.Duration
+		trained int
+		want    map[string]int // versions of each
+	}{
+		{0, 3, map[string]int{"weekly": 1, "never": 1, "daily": 1}},
+		{24 * time.Hour, 1, map[string]int{"weekly": 1, "never": 1, "daily": 2}},
+		{6*24*time.Hour - time.Minute, 1, map[string]int{"weekly": 1, "never": 1, "daily": 3}},
+		{time.Minute, 1, map[string]int{"weekly": 2, "never": 1, "daily": 3}},
+		{7 * 24 * time.Hour, 2, map[string]int{"weekly": 3, "never": 1, "daily": 4}},
+	} {
+		clock.add(step.after)
+		if n, err := e.m.Service.RunRecommenderTraining(ctx); err != nil || n != step.trained {
+			t.Fatalf("%s: RunRecommenderTraining: %d, %v; want %d trained", clock.Now(), n, err, step.trained)
+		}
+		if got := versions(); !maps.Equal(got, step.want) {
+			t.Fatalf("%s: versions %v, want %v", clock.Now(), got, step.want)
+		}
+	}
 }
 
 // TestWorkspace_Recommendations: a profile's page in the agent workspace
