@@ -245,14 +245,29 @@ func (s *Server) enableStart(w http.ResponseWriter, r *http.Request) {
 	// is taken only from an address the console made for the caller: a
 	// link made elsewhere cannot choose a queue or key of its own, one
 	// Submit away.
+	// An address the console made lives as long as the wizard's run token
+	// in it (profiles.FormTokenTTL, as a Submit does): an older one, kept
+	// in a history, a bookmark or a log, starts the wizard afresh, saying
+	// so, rather than open a step with the state it holds.
 	q := r.URL.Query()
 	sig, err := base64.RawURLEncoding.DecodeString(q.Get("ws"))
 	q.Del("ws")
-	if err != nil || !hmac.Equal(sig, s.wizardMAC(r, in.ID, q)) {
+	expired := false
+	switch {
+	case err != nil || !hmac.Equal(sig, s.wizardMAC(r, in.ID, q)):
 		q = url.Values{}
+	case s.wizardRunNonce(r, in.ID, q.Get("run")) == "":
+		q, expired = url.Values{}, true
 	}
 	r.PostForm = q
 	wz := s.newWizard(r, in)
+	if expired {
+		wz.Step = "domain"
+		wz.Notice = "This page of the activation is more than a day old, so what it held was not used: " +
+			"nothing was created. Start again from the first step."
+		s.renderWizard(w, r, http.StatusGone, wz)
+		return
+	}
 	wz.Step = q.Get("step")
 	if wz.Step != "queue" && wz.Step != "key" {
 		wz.Step = "domain"

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -114,9 +115,13 @@ func newNonce() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// setCookie sets a console cookie: HttpOnly, SameSite=Strict, under
+// Prefix, and Secure when the request came over TLS or SecureCookies says
+// that the browser reaches the console over HTTPS (a proxy that
+// terminates TLS before the server).
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: Prefix, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.SecureCookies || r.TLS != nil})
 }
 
 // authed wraps a page that needs a session: without one a GET goes to the
@@ -200,8 +205,9 @@ func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) {
 	if refused {
 		status = http.StatusUnauthorized
 		if c, err := r.Cookie(keyCookie); err == nil {
-			id, _ := base64.RawURLEncoding.DecodeString(c.Value)
-			data.AccessKeyID = string(id)
+			if id, _ := base64.RawURLEncoding.DecodeString(c.Value); looksLikeKeyID(string(id)) {
+				data.AccessKeyID = string(id)
+			}
 		}
 	}
 	pre := newNonce()
@@ -214,16 +220,37 @@ func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) {
 // session) with a redirection to the sign-in page that says why (code, in
 // signinErrors), rather than with that page: Back and Reload then never
 // post the secret, or the form, again. The access key ID typed, if any,
-// goes in a cookie for that page, not in its address.
+// goes in a cookie for that page, not in its address, when it has the form
+// of one (looksLikeKeyID).
 func (s *Server) signinRefused(w http.ResponseWriter, r *http.Request, code, next, keyID string) {
-	if keyID != "" {
+	switch {
+	case looksLikeKeyID(keyID):
 		s.setCookie(w, r, keyCookie, base64.RawURLEncoding.EncodeToString([]byte(keyID)), 900)
+	case keyID != "":
+		// Not an access key ID (a secret typed in its field, say): not
+		// kept, and one kept from an earlier refusal goes.
+		s.setCookie(w, r, keyCookie, "", -1)
 	}
 	q := url.Values{"error": {code}}
 	if next != Prefix {
 		q.Set("next", next)
 	}
 	http.Redirect(w, r, Prefix+"signin?"+q.Encode(), http.StatusSeeOther)
+}
+
+// keyIDRE is the form of the access key IDs this server issues (AKIA or,
+// for generated root keys, AKOP, and 16 of A-Z2-7) and AWS's: 16 to 128
+// upper-case letters and digits.
+var keyIDRE = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+
+// looksLikeKeyID reports whether a value typed in the sign-in form's access
+// key ID field can be an access key ID, to be kept for the page of its
+// refusal. A secret access key typed there by mistake (40 characters with
+// lower-case letters, digits, + and /) cannot, and is not kept. Whether
+// the key exists plays no part, so that the page does not tell which
+// access key IDs exist.
+func looksLikeKeyID(v string) bool {
+	return keyIDRE.MatchString(v)
 }
 
 // formPage returns the console page a form was sent from (its Referer,

@@ -89,8 +89,12 @@ type Server struct {
 	Region     string
 	AccountID  string
 	SessionTTL time.Duration // 0: 8 hours
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// SecureCookies marks every console cookie Secure, also on requests
+	// that came over plain HTTP: for a server behind a proxy that
+	// terminates TLS (a request over TLS always gets Secure cookies).
+	SecureCookies bool
+	Logger        *slog.Logger
+	Now           func() time.Time
 
 	pages map[string]*template.Template
 }

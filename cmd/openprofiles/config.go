@@ -53,6 +53,10 @@ type Config struct {
 	Metrics bool
 	// Console serves the web console and agent workspace under /console/.
 	Console bool
+	// SecureCookies marks the console's cookies Secure on every request,
+	// for a server behind a proxy that terminates TLS
+	// (--secure-cookies); with --tls-cert they are Secure anyway.
+	SecureCookies bool
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on a
 	// listener of its own at that address, unsigned: keep it on loopback.
 	DebugAddr string
@@ -167,6 +171,18 @@ func envDuration(getenv func(string) string, name string, def time.Duration) (ti
 	return d, nil
 }
 
+func envBool(getenv func(string) string, name string, def bool) (bool, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: want true or false", name, v)
+	}
+	return b, nil
+}
+
 func envInt(getenv func(string) string, name string, def int64) (int64, error) {
 	v := getenv(name)
 	if v == "" {
@@ -211,6 +227,11 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", maxBody, "largest request body accepted, in bytes (env OPENPROFILES_MAX_BODY_BYTES)")
 	fs.BoolVar(&c.Metrics, "metrics", getenv("OPENPROFILES_METRICS") != "false", "serve GET /metrics in the Prometheus text format, without signature (env OPENPROFILES_METRICS=false turns it off)")
 	fs.BoolVar(&c.Console, "console", getenv("OPENPROFILES_CONSOLE") != "false", "serve the web console and agent workspace under /console/ (env OPENPROFILES_CONSOLE=false turns it off)")
+	secureCookies, err := envBool(getenv, "OPENPROFILES_SECURE_COOKIES", false)
+	if err != nil {
+		return err
+	}
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", secureCookies, "mark the console's cookies Secure (sent over HTTPS only) also when requests arrive over plain HTTP: set it behind a proxy that terminates TLS; with --tls-cert they are Secure anyway (env OPENPROFILES_SECURE_COOKIES=true)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", getenv("OPENPROFILES_DEBUG_ADDR"), "serve Go's profiler (/debug/pprof/) on this `host:port`, unsigned, on a listener of its own; empty: off (env OPENPROFILES_DEBUG_ADDR)")
 	fs.StringVar(&c.LogLevel, "log-level", envString(getenv, "OPENPROFILES_LOG_LEVEL", d.LogLevel), "`level` of logs: debug, info, warn or error (env OPENPROFILES_LOG_LEVEL)")
 	rate, err := envFloat(getenv, "OPENPROFILES_INGEST_RATE", d.IngestRate)

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -106,5 +107,49 @@ func TestBind_ConnectionLimits(t *testing.T) {
 		}); err == nil {
 			t.Errorf("%s=lots: no error", name)
 		}
+	}
+}
+
+// TestBind_SecureCookies: --secure-cookies, else
+// OPENPROFILES_SECURE_COOKIES, else off; a variable that is not a boolean
+// is refused, naming it.
+func TestBind_SecureCookies(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want bool
+	}{
+		{nil, "", false},
+		{[]string{"--secure-cookies"}, "", true},
+		{nil, "true", true},
+		{[]string{"--secure-cookies=false"}, "true", false},
+	} {
+		var c Config
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		if err := c.bind(fs, func(k string) string {
+			if k == "OPENPROFILES_SECURE_COOKIES" {
+				return tc.env
+			}
+			return ""
+		}); err != nil {
+			t.Fatalf("%v %q: bind: %v", tc.args, tc.env, err)
+		}
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if c.SecureCookies != tc.want {
+			t.Errorf("args %v, env %q: SecureCookies %v, want %v", tc.args, tc.env, c.SecureCookies, tc.want)
+		}
+	}
+	var c Config
+	err := c.bind(flag.NewFlagSet("serve", flag.ContinueOnError), func(k string) string {
+		if k == "OPENPROFILES_SECURE_COOKIES" {
+			return "yes please"
+		}
+		return ""
+	})
+	if err == nil || !strings.Contains(err.Error(), "OPENPROFILES_SECURE_COOKIES") {
+		t.Errorf("OPENPROFILES_SECURE_COOKIES=yes please: %v, want an error naming it", err)
 	}
 }

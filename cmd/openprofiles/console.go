@@ -28,7 +28,7 @@ func (m *Main) consoleHandler(lookup func(ctx context.Context, id string) (sigv4
 			return cred.Secret, cred.Principal, ok, err
 		},
 		KeyUsed: m.Service.NoteKeyUse,
-		Secret:  mac.Sum(nil), Region: m.Config.Region, AccountID: m.Config.AccountID,
+		Secret:  mac.Sum(nil), Region: m.Config.Region, AccountID: m.Config.AccountID, SecureCookies: m.Config.SecureCookies,
 		Logger: m.Logger, Now: m.Now,
 	}
 	if m.Config.KMSEndpoint == "" {

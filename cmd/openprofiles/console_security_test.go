@@ -1,0 +1,215 @@
+package main_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openprofiles/profiles"
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
+)
+
+// TestConsole_ActivationAddressExpires: the address of an activation step
+// (its state signed for the caller) works for a day, as the wizard's run
+// token in it; an older one (from a history, a bookmark, a log) opens the
+// first step, empty, with HTTP 410 and a page saying why. Before, a signed
+// address opened its step, queue and key chosen, for ever (with a new run
+// token, so that its Submit went through).
+func TestConsole_ActivationAddressExpires(t *testing.T) {
+	clock := &testClock{now: time.Now().UTC().Truncate(time.Second)}
+	c := main.DefaultConfig()
+	c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+	m := &main.Main{Config: withTestStore(t, c), Now: clock.Now}
+	if err := m.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	inst, err := m.Service.CreateInstance(t.Context(), "ExampleCorp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enable := m.URL() + "/console/instances/" + inst.ID + "/enable"
+
+	hc := mustConsoleSession(t, m.URL(), testKeyID, testSecret)
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get(t, hc, enable))[1]
+	r, err := hc.PostForm(enable, url.Values{"csrf": {token}, "step": {"domain"}, "action": {"next"}, "domain_name": {"Acme-Corp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	step := r.Request.URL.String() // the queue step's address, signed
+	if r.StatusCode != http.StatusOK || r.Request.URL.Query().Get("ws") == "" {
+		t.Fatalf("Next of the domain step: %d %s, want the queue step's signed address", r.StatusCode, step)
+	}
+
+	open := func() (int, string) {
+		t.Helper()
+		// Sessions last 8 hours: sign in again, as the owner of the
+		// address would.
+		hc := mustConsoleSession(t, m.URL(), testKeyID, testSecret)
+		r, err := hc.Get(step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		return r.StatusCode, string(body)
+	}
+	const queueStep = `id="queue_name" name="queue_name" value="Acme-Corp-DLQ"`
+	clock.add(profiles.FormTokenTTL - time.Hour)
+	if status, page := open(); status != http.StatusOK || !strings.Contains(page, queueStep) {
+		t.Errorf("the step's address %v after it was made: %d, want the queue step of Acme-Corp\n%s", profiles.FormTokenTTL-time.Hour, status, page)
+	}
+	clock.add(time.Hour + time.Minute)
+	status, page := open()
+	if status != http.StatusGone {
+		t.Errorf("the step's address a day after it was made: %d, want 410", status)
+	}
+	if strings.Contains(page, "Acme-Corp") || !strings.Contains(page, `id="domain_name"`) {
+		t.Errorf("the step's address a day after it was made opens a step with its state, want the first step, empty\n%s", page)
+	}
+	if !strings.Contains(page, "more than a day old") || !strings.Contains(page, "Start again from the first step") {
+		t.Errorf("the expired address's page does not say why it starts again\n%s", page)
+	}
+}
+
+// TestConsole_SecureCookies: --secure-cookies marks every console cookie
+// Secure on requests that arrive over plain HTTP (a proxy terminated TLS
+// before the server); without it they are not (plain HTTP in front too).
+func TestConsole_SecureCookies(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		m := MustRunMain(t, func(c *main.Config) { c.SecureCookies = secure })
+		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		t.Cleanup(hc.CloseIdleConnections)
+		// The cookies are sent by hand: a cookie jar keeps Secure ones
+		// for https:// addresses.
+		r, err := hc.Get(m.URL() + "/console/signin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		cookies := r.Cookies()
+		token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(body))[1]
+		post := func(keyID, secret string) *http.Response {
+			t.Helper()
+			form := url.Values{"csrf": {token}, "access_key_id": {keyID}, "secret_access_key": {secret}}
+			req, _ := http.NewRequest(http.MethodPost, m.URL()+"/console/signin", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for _, c := range cookies {
+				req.AddCookie(c)
+			}
+			r, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Body.Close()
+			return r
+		}
+		refused := post(testKeyID, "wrong-secret")
+		signedIn := post(testKeyID, testSecret)
+		if signedIn.StatusCode != http.StatusSeeOther || strings.Contains(signedIn.Header.Get("Location"), "signin") {
+			t.Fatalf("sign-in: %d to %s", signedIn.StatusCode, signedIn.Header.Get("Location"))
+		}
+		set := map[string]*http.Cookie{}
+		for _, r := range []*http.Response{r, refused, signedIn} {
+			for _, c := range r.Cookies() {
+				if c.MaxAge >= 0 {
+					set[c.Name] = c
+				}
+			}
+		}
+		for _, name := range []string{"op_signin", "op_signin_key", "op_session"} {
+			c := set[name]
+			if c == nil {
+				t.Errorf("secure-cookies %v: no %s cookie set", secure, name)
+				continue
+			}
+			if c.Secure != secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/console/" {
+				t.Errorf("secure-cookies %v: cookie %s: Secure %v, HttpOnly %v, SameSite %v, Path %q; want Secure %v, HttpOnly, SameSite=Strict, Path /console/",
+					secure, name, c.Secure, c.HttpOnly, c.SameSite, c.Path, secure)
+			}
+		}
+	}
+}
+
+// TestConsole_RefusedSignInKeepsNoSecret: a refused sign-in keeps the
+// access key ID typed for the page that says so, but only a value that can
+// be an access key ID: a secret access key typed in that field (and any
+// value that is not 16 to 128 upper-case letters and digits) is not kept
+// in a cookie, and the page does not show it. Before, it was kept 15
+// minutes in cookie op_signin_key and shown in the form.
+func TestConsole_RefusedSignInKeepsNoSecret(t *testing.T) {
+	m := MustRunMain(t)
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	t.Cleanup(hc.CloseIdleConnections)
+	signin := m.URL() + "/console/signin"
+	refuse := func(keyID, secret string) (setKey []string, page string) {
+		t.Helper()
+		token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get(t, hc, signin))[1]
+		noRedirect := *hc
+		noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		r, err := noRedirect.PostForm(signin, url.Values{"csrf": {token}, "access_key_id": {keyID}, "secret_access_key": {secret}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/console/signin?error=") {
+			t.Fatalf("sign-in with %q: %d to %s, want the refusal's page", keyID, r.StatusCode, r.Header.Get("Location"))
+		}
+		for _, c := range r.Cookies() {
+			if c.Name == "op_signin_key" && c.MaxAge >= 0 {
+				setKey = append(setKey, c.Value)
+			}
+		}
+		resp, err := hc.Get(m.URL() + r.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the refusal's page: %d, want 401", resp.StatusCode)
+		}
+		return setKey, string(body)
+	}
+	keyField := regexp.MustCompile(`id="access_key_id"[^>]*value="([^"]*)"`)
+	typed := func(page string) string {
+		if m := keyField.FindStringSubmatch(page); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+
+	// An access key ID with a wrong secret: kept, shown.
+	if set, page := refuse(testKeyID, "not-the-secret"); len(set) != 1 || typed(page) != testKeyID {
+		t.Errorf("a wrong secret: cookie %q, field %q; want the key ID %s kept and shown", set, typed(page), testKeyID)
+	}
+	// The secret in the key ID field (the secret field empty, or holding
+	// something else): not kept, and the ID kept before is dropped.
+	for _, tc := range []struct{ keyID, secret string }{
+		{testSecret, ""},
+		{testSecret, "AKOPTESTKEY000000001"},
+		{"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "x"},
+		{"AKIA1234", "x"}, // too short to be a key ID
+	} {
+		set, page := refuse(tc.keyID, tc.secret)
+		if len(set) != 0 {
+			t.Errorf("%q typed as the key ID: kept in a cookie (%q)", tc.keyID, set)
+		}
+		if strings.Contains(page, tc.keyID) || typed(page) != "" {
+			t.Errorf("%q typed as the key ID: the refusal's page shows it (field %q)", tc.keyID, typed(page))
+		}
+		for _, c := range jar.Cookies(&url.URL{Scheme: "http", Host: strings.TrimPrefix(m.URL(), "http://"), Path: "/console/"}) {
+			if c.Name == "op_signin_key" {
+				t.Errorf("%q typed as the key ID: the browser still holds op_signin_key %q", tc.keyID, c.Value)
+			}
+		}
+	}
+}
