@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -324,9 +325,22 @@ const maxNext = 2 << 10
 
 // safeNext keeps a redirection target inside the console, and short: a
 // longer one loses its query, and then, should its path still be too
-// long, leads to the console's home.
+// long, leads to the console's home. A target with a control character
+// (which browsers drop from addresses, and url.Parse refuses, so that
+// http.Redirect sends it as is) or a backslash, or whose dot segments
+// (also percent-encoded, as browsers read them) climb out of the console,
+// leads to the console's home.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return Prefix
+	}
+	p, _, _ := strings.Cut(next, "?")
+	p, err := url.PathUnescape(p)
+	if err != nil || strings.ContainsAny(p, "\\") || strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return Prefix
+	}
+	if clean := path.Clean(p); clean != strings.TrimSuffix(Prefix, "/") && !strings.HasPrefix(clean, Prefix) {
 		return Prefix
 	}
 	if len(next) > maxNext {

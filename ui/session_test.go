@@ -90,3 +90,29 @@ func TestSafeNext_Long(t *testing.T) {
 		}
 	}
 }
+
+// TestSafeNext_StaysInTheConsole: a target with a control character, a
+// backslash, or dot segments (plain or percent-encoded) that leave the
+// console leads to the console's home; dot segments that stay inside are
+// kept.
+func TestSafeNext_StaysInTheConsole(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"/console/domains/acme/profiles?q=a%20b", "/console/domains/acme/profiles?q=a%20b"},
+		{"/console/domains/../instances", "/console/domains/../instances"},
+		{"/console/..", Prefix},
+		{"/console/../metrics", Prefix},
+		{"/console/./../../healthz", Prefix},
+		{"/console/%2e%2e/metrics", Prefix},
+		{"/console/%2E%2E%2Fmetrics", Prefix},
+		{"/console/../\t/evil.example/", Prefix},
+		{"/console/\x0b", Prefix},
+		{"/console/\x7f", Prefix},
+		{"/console/%5C%5Cevil.example", Prefix},
+		{"/console/%zz", Prefix},
+		{"/console/domains?q=..%2F..%2F", "/console/domains?q=..%2F..%2F"},
+	} {
+		if got := safeNext(tt.in); got != tt.want {
+			t.Errorf("safeNext(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

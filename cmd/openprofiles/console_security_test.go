@@ -4,11 +4,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/openprofiles/profiles"
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
@@ -210,6 +213,44 @@ func TestConsole_RefusedSignInKeepsNoSecret(t *testing.T) {
 			if c.Name == "op_signin_key" {
 				t.Errorf("%q typed as the key ID: the browser still holds op_signin_key %q", tc.keyID, c.Value)
 			}
+		}
+	}
+}
+
+// TestConsole_SignInNextStaysInTheConsole: the page a sign-in leads to
+// (next, from the sign-in page's address) is a page of the console, in a
+// real browser. safeNext only looked at the text's beginning: dot
+// segments (/console/../, also %2e%2e) and control characters (which
+// http.Redirect passes through unparsed, and browsers drop) led out of the
+// console, to any path of the server. (Not to another site: the address
+// still began with /console/; the test's other server checks that too.)
+func TestConsole_SignInNextStaysInTheConsole(t *testing.T) {
+	m := MustRunMain(t)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<html><body><main>elsewhere</main></body></html>")
+	}))
+	t.Cleanup(evil.Close)
+	evilHost := strings.TrimPrefix(evil.URL, "http://")
+	b := mustBrowser(t, m)
+	for _, next := range []string{
+		"/console/../\t/" + evilHost + "/landed",
+		"/console/..%2F\t/" + evilHost + "/landed",
+		"/console/../\x0b/" + evilHost + "/landed",
+		"/console/../\n/" + evilHost + "/landed",
+		"/console/./../..//" + evilHost + "/landed",
+		"/console/%2e%2e/metrics",
+	} {
+		if st := b.open("/console/signin?next=" + url.QueryEscape(next)); st != http.StatusOK {
+			t.Fatalf("sign-in page with next %q: %d", next, st)
+		}
+		ctx, cancel := b.timeout()
+		_, err := chromedp.RunResponse(ctx, chromedp.SendKeys(chromedp.CSS("#access_key_id"), testKeyID+"\t"+testSecret+"\r"))
+		cancel()
+		if err != nil {
+			t.Fatalf("sign in with next %q: %v", next, err)
+		}
+		if loc := b.location(); !strings.HasPrefix(loc, m.URL()+"/console/") {
+			t.Errorf("sign-in with next %q led to %s, want a page of the console", next, loc)
 		}
 	}
 }
