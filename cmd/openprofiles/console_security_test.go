@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
 	"github.com/chromedp/chromedp"
 
 	"github.com/openprofiles/profiles"
@@ -252,5 +255,134 @@ func TestConsole_SignInNextStaysInTheConsole(t *testing.T) {
 		if loc := b.location(); !strings.HasPrefix(loc, m.URL()+"/console/") {
 			t.Errorf("sign-in with next %q led to %s, want a page of the console", next, loc)
 		}
+	}
+}
+
+// TestConsole_SecurityHeaders: every answer of the console, a page, an
+// error page, a refusal, a redirection, a path it does not know, carries
+// the headers that keep it out of frames (X-Frame-Options, CSP
+// frame-ancestors), run no script (CSP) and stay out of caches (no-store);
+// its static files may be cached, and are not framed either.
+func TestConsole_SecurityHeaders(t *testing.T) {
+	m := MustRunMain(t)
+	hc := mustConsoleSession(t, m.URL(), testKeyID, testSecret)
+	noRedirect := *hc
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	anon := &http.Client{CheckRedirect: noRedirect.CheckRedirect}
+	t.Cleanup(anon.CloseIdleConnections)
+	post := func(hc *http.Client, path string) (*http.Response, error) {
+		return hc.PostForm(m.URL()+path, url.Values{"display_name": {"x"}})
+	}
+	get := func(hc *http.Client, path string) func() (*http.Response, error) {
+		return func() (*http.Response, error) { return hc.Get(m.URL() + path) }
+	}
+	for _, tc := range []struct {
+		name   string
+		do     func() (*http.Response, error)
+		status int
+		static bool
+	}{
+		{"sign-in page", get(anon, "/console/signin"), http.StatusOK, false},
+		{"page without a session", get(anon, "/console/domains"), http.StatusSeeOther, false},
+		{"page", get(&noRedirect, "/console/domains"), http.StatusOK, false},
+		{"error page", get(&noRedirect, "/console/domains/nowhere/profiles"), http.StatusNotFound, false},
+		{"unknown path", get(&noRedirect, "/console/nowhere"), http.StatusNotFound, false},
+		{"form without its CSRF token", func() (*http.Response, error) { return post(&noRedirect, "/console/domains/nowhere/rename") }, http.StatusForbidden, false},
+		{"form without a session", func() (*http.Response, error) { return post(anon, "/console/domains/nowhere/rename") }, http.StatusSeeOther, false},
+		{"static file", get(anon, "/console/static/style.css"), http.StatusOK, true},
+	} {
+		r, err := tc.do()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		h := r.Header
+		if r.StatusCode != tc.status {
+			t.Errorf("%s: %d, want %d", tc.name, r.StatusCode, tc.status)
+		}
+		csp := h.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: Content-Security-Policy %q lacks %s", tc.name, csp, want)
+			}
+		}
+		if strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe-") {
+			t.Errorf("%s: Content-Security-Policy %q allows script or inline content", tc.name, csp)
+		}
+		if h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: X-Frame-Options %q, X-Content-Type-Options %q; want DENY, nosniff", tc.name, h.Get("X-Frame-Options"), h.Get("X-Content-Type-Options"))
+		}
+		if cc := h.Get("Cache-Control"); (cc == "no-store") == tc.static {
+			t.Errorf("%s: Cache-Control %q", tc.name, cc)
+		}
+	}
+}
+
+// TestWorkspace_ProfileDataEscaped: profile data holding markup (fields,
+// attribute names and values, addresses, an object's content, the search
+// typed) shows as text in the search results, the profile page and the
+// edit form: no element or event handler of its making is in the page.
+func TestWorkspace_ProfileDataEscaped(t *testing.T) {
+	e, b := mustWorkspace(t, "d")
+	const (
+		tag   = `<img src=x onerror="document.title='pwned'">`
+		close = `"></textarea></dd><script>document.title='pwned'</script>`
+	)
+	id := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Eve" + tag), LastName: aws.String("Smith" + close),
+		AdditionalInformation: aws.String(close + tag), EmailAddress: aws.String("eve@example.com"),
+		Attributes: map[string]string{"note" + tag: "v" + close},
+		Address:    &types.Address{Address1: aws.String(tag), City: aws.String(close)}})
+	e.putType(&customerprofiles.PutProfileObjectTypeInput{
+		ObjectTypeName: aws.String("ticket"), Description: aws.String("tickets" + tag), AllowProfileCreation: true,
+		Fields: map[string]types.ObjectTypeField{"id": field("_source.id", "", "STRING"), "email": field("_source.email", "", "EMAIL_ADDRESS")},
+		Keys: map[string][]types.ObjectTypeKey{
+			"uniqueTicket": key([]string{"id"}, types.StandardIdentifierUnique),
+			"_email":       key([]string{"email"}, types.StandardIdentifierProfile),
+		},
+	})
+	e.mustPut("ticket", map[string]string{"id": "T1", "email": "eve@example.com", "subject": close + tag})
+
+	injected := `document.querySelectorAll("script, iframe, object, embed, [onerror], [onload], img[src='x']").length`
+	for _, path := range []string{
+		"/console/domains/d/profiles?q=" + url.QueryEscape("Eve"+tag),
+		"/console/domains/d/profiles?q=eve%40example.com",
+		"/console/domains/d/profiles/" + id,
+		"/console/domains/d/profiles/" + id + "/edit",
+		"/console/domains/d/profiles/new?q=" + url.QueryEscape("Eve"+tag),
+	} {
+		if st := b.open(path); st != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, st)
+		}
+		ctx, cancel := b.timeout()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](injected))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("%s: %d elements or handlers made of profile data", path, n)
+		}
+	}
+	// Shown as text, or kept as typed in the forms' fields.
+	b.open("/console/domains/d/profiles?q=eve%40example.com")
+	if body := b.text("main"); !strings.Contains(body, "Eve"+tag) {
+		t.Errorf("the search results do not show the name as text:\n%s", body)
+	}
+	b.open("/console/domains/d/profiles/" + id)
+	if body := b.text("main"); !strings.Contains(body, "<script>document.title='pwned'</script>") || !strings.Contains(body, "T1") {
+		t.Errorf("the profile page does not show its data as text:\n%s", body)
+	}
+	b.open("/console/domains/d/profiles/" + id + "/edit")
+	if got := b.value("#LastName"); got != "Smith"+close {
+		t.Errorf("the edit form's last name: %q, want %q", got, "Smith"+close)
+	}
+	b.open("/console/domains/d/profiles/new?q=" + url.QueryEscape("Eve"+tag))
+	if got := b.value("#FirstName"); got != "Eve<img" {
+		t.Errorf("the new form's first name from the search: %q, want %q", got, "Eve<img")
+	}
+	ctx, cancel := b.timeout()
+	defer cancel()
+	if title, _ := chromedp.Run(ctx, chromedp.Title()); title == "pwned" {
+		t.Errorf("a script of the profile data ran")
 	}
 }
