@@ -285,7 +285,12 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok || subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1 {
-		s.Logger.Info("ui: sign-in refused", "accessKeyId", id)
+		// A secret typed in the key ID's field is not logged either.
+		logged := id
+		if !looksLikeKeyID(id) {
+			logged = "(not an access key ID)"
+		}
+		s.Logger.Info("ui: sign-in refused", "accessKeyId", logged)
 		s.signinRefused(w, r, "wrong", next, id)
 		return
 	}

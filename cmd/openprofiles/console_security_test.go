@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -148,10 +149,18 @@ func TestConsole_SecureCookies(t *testing.T) {
 // access key ID typed for the page that says so, but only a value that can
 // be an access key ID: a secret access key typed in that field (and any
 // value that is not 16 to 128 upper-case letters and digits) is not kept
-// in a cookie, and the page does not show it. Before, it was kept 15
-// minutes in cookie op_signin_key and shown in the form.
+// in a cookie, the page does not show it, and the server's log does not
+// name it. Before, it was kept 15 minutes in cookie op_signin_key, shown
+// in the form and logged.
 func TestConsole_RefusedSignInKeepsNoSecret(t *testing.T) {
-	m := MustRunMain(t)
+	logs := &syncBuffer{}
+	c := main.DefaultConfig()
+	c.Addr, c.DataDir, c.AccessKeyID, c.SecretAccessKey = "127.0.0.1:0", t.TempDir(), testKeyID, testSecret
+	m := &main.Main{Config: withTestStore(t, c), Logger: slog.New(slog.NewJSONHandler(logs, nil))}
+	if err := m.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}
 	t.Cleanup(hc.CloseIdleConnections)
@@ -217,6 +226,12 @@ func TestConsole_RefusedSignInKeepsNoSecret(t *testing.T) {
 				t.Errorf("%q typed as the key ID: the browser still holds op_signin_key %q", tc.keyID, c.Value)
 			}
 		}
+		if strings.Contains(logs.String(), tc.keyID) {
+			t.Errorf("%q typed as the key ID: logged", tc.keyID)
+		}
+	}
+	if !strings.Contains(logs.String(), `"accessKeyId":"`+testKeyID+`"`) {
+		t.Errorf("the refused sign-in with key ID %s is not logged with it:\n%s", testKeyID, logs.String())
 	}
 }
 
