@@ -141,7 +141,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /console/domains/{domain}/dlq", s.authed(s.dlq))
 	mux.HandleFunc("POST /console/domains/{domain}/dlq", s.authed(s.dlqAction))
 
-	return securityHeaders(mux)
+	return s.securityHeaders(mux)
 }
 
 // RedirectHome sends a browser asking for "/" to the console.
@@ -150,10 +150,17 @@ func RedirectHome(w http.ResponseWriter, r *http.Request) {
 }
 
 // securityHeaders sets the headers every page carries: no script, no
-// framing, no sniffing, no caching of pages with customer data.
-func securityHeaders(h http.Handler) http.Handler {
+// framing, no sniffing, no caching of pages with customer data; and, when
+// the browser reaches the console over HTTPS (the request came over TLS,
+// or SecureCookies says a proxy terminated it), HSTS: the browser then
+// never sends the session cookie, or a typed secret, over plain HTTP to
+// this host, even from a link or an address typed without https://.
+func (s *Server) securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
+		if r.TLS != nil || s.SecureCookies {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")

@@ -118,6 +118,10 @@ func TestConsole_SecureCookies(t *testing.T) {
 			r.Body.Close()
 			return r
 		}
+		// HSTS only where the browser is on HTTPS (the proxy's side).
+		if got, want := r.Header.Get("Strict-Transport-Security"), map[bool]string{true: "max-age=31536000"}[secure]; got != want {
+			t.Errorf("secure-cookies %v: Strict-Transport-Security %q, want %q", secure, got, want)
+		}
 		refused := post(testKeyID, "wrong-secret")
 		signedIn := post(testKeyID, testSecret)
 		if signedIn.StatusCode != http.StatusSeeOther || strings.Contains(signedIn.Header.Get("Location"), "signin") {

@@ -130,6 +130,10 @@ func TestTLS(t *testing.T) {
 	if len(r.Cookies()) == 0 || !r.Cookies()[0].Secure {
 		t.Errorf("console sign-in over HTTPS: cookies %v, want a Secure session cookie", r.Cookies())
 	}
+	// …and the browser is told to keep to HTTPS on this host.
+	if got := r.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+		t.Errorf("console over HTTPS: Strict-Transport-Security %q, want max-age=31536000", got)
+	}
 
 	// A renewed certificate is served at the next handshake.
 	second := mustWriteCert(t, certFile, keyFile, "second")
