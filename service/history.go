@@ -61,9 +61,11 @@ func (s *Service) newProfileID(now time.Time) string {
 	return hex.EncodeToString(b[:])
 }
 
-// recordProfile adds a history record whose content is the profile.
+// recordProfile adds a history record whose content is the profile, as the
+// API shows it (profileDocument: ProfileId, addresses and Attributes as
+// objects), as GetProfileHistoryRecord returns it.
 func (s *Service) recordProfile(ctx context.Context, tx profiles.Tx, p *profiles.Profile, action string) error {
-	content, err := json.Marshal(p.Fields)
+	content, err := profileDocument(p)
 	if err != nil {
 		return err
 	}
@@ -133,5 +135,31 @@ func (s *Service) GetProfileHistory(ctx context.Context, domain, profileID, id s
 		}
 		return err
 	})
+	if err == nil {
+		r.Content = profileContent(r)
+	}
 	return r, err
+}
+
+// profileContent returns the content of a history record, a profile's
+// record written by an earlier release (its flat fields, "Address.City",
+// "Attributes.tier" and the engagement preferences as a JSON string, and no
+// ProfileId) in the API's shape as recordProfile now writes it. Records of
+// keys ({"KeyName", "Values": [...]}) and objects are returned as they are.
+func profileContent(r *profiles.HistoryRecord) []byte {
+	if r.ObjectTypeName != profiles.ProfileObjectTypeName {
+		return r.Content
+	}
+	var fields map[string]string
+	if json.Unmarshal(r.Content, &fields) != nil {
+		return r.Content
+	}
+	if _, ok := fields["ProfileId"]; ok {
+		return r.Content
+	}
+	doc, err := profileDocument(&profiles.Profile{ID: r.ProfileID, Fields: fields})
+	if err != nil {
+		return r.Content
+	}
+	return doc
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
+	"github.com/google/go-cmp/cmp"
 )
 
 func (e *ingestEnv) createProfile(in *customerprofiles.CreateProfileInput) string {
@@ -460,6 +461,49 @@ func TestProfiles_History(t *testing.T) {
 	if !strings.Contains(aws.ToString(got.Content), `"LastName":"2"`) {
 		t.Errorf("content of the last update: %s", aws.ToString(got.Content))
 	}
+	t.Run("ContentIsAProfile", func(t *testing.T) {
+		// A profile's record holds the profile as the API gives it:
+		// ProfileId, an address and Attributes as objects, the
+		// engagement preferences as a structure (they were the store's
+		// flat "Address.City", "Attributes.tier" and a JSON string).
+		id := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Ann"),
+			Address: &types.Address{City: aws.String("Lyon")}, Attributes: map[string]string{"tier": "gold"},
+			EngagementPreferences: &types.EngagementPreferences{Email: []types.ContactPreference{{KeyName: aws.String("_email"), KeyValue: aws.String("ann@example.com"), ContactType: types.ContactTypeEmailAddress}}}})
+		if _, err := e.client.UpdateProfile(t.Context(), &customerprofiles.UpdateProfileInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id),
+			BillingAddress: &types.UpdateAddress{Country: aws.String("FR")}, Attributes: map[string]string{"tier": ""}}); err != nil {
+			t.Fatal(err)
+		}
+		type address struct{ City, Country string }
+		type profile struct {
+			ProfileId, FirstName    string
+			Address, BillingAddress *address
+			Attributes              map[string]string
+			EngagementPreferences   struct {
+				Email []struct{ KeyName, KeyValue, ContactType string }
+			}
+		}
+		recs := e.history(id)
+		if len(recs) != 2 {
+			t.Fatalf("history %v, want UPDATED and CREATED", actions(recs))
+		}
+		for i, want := range []profile{
+			{ProfileId: id, FirstName: "Ann", Address: &address{City: "Lyon"}, BillingAddress: &address{Country: "FR"}},
+			{ProfileId: id, FirstName: "Ann", Address: &address{City: "Lyon"}, Attributes: map[string]string{"tier": "gold"}},
+		} {
+			rec, err := e.client.GetProfileHistoryRecord(t.Context(), &customerprofiles.GetProfileHistoryRecordInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), Id: recs[i].Id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got profile
+			if err := json.Unmarshal([]byte(aws.ToString(rec.Content)), &got); err != nil {
+				t.Fatalf("%s content %s: %v", recs[i].ActionType, aws.ToString(rec.Content), err)
+			}
+			want.EngagementPreferences.Email = append(want.EngagementPreferences.Email, struct{ KeyName, KeyValue, ContactType string }{"_email", "ann@example.com", "EmailAddress"})
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s content %s (-want +got):\n%s", recs[i].ActionType, aws.ToString(rec.Content), diff)
+			}
+		}
+	})
 	out, err := e.client.ListProfileHistoryRecords(t.Context(), &customerprofiles.ListProfileHistoryRecordsInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), ActionType: types.ActionTypeCreated})
 	if err != nil || len(out.ProfileHistoryRecords) != 1 {
 		t.Errorf("filter by action: %v %v", out, err)
