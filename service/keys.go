@@ -26,13 +26,29 @@ var (
 // nameFields are the fields of the _fullName key, in order.
 var nameFields = []string{"FirstName", "MiddleName", "LastName"}
 
+// standardKeySources are the fields the standard keys are made of, by key.
+var standardKeySources = [][]string{phoneFields, emailFields, {"AccountNumber"}, nameFields}
+
 // mayChangeStandardKeys reports whether writing fields into p may change
 // its standard keys: whether one of the fields standardKeys reads (besides
 // the id) would get another value.
 func mayChangeStandardKeys(p *profiles.Profile, fields map[string]string) bool {
-	for _, group := range [][]string{phoneFields, emailFields, {"AccountNumber"}, nameFields} {
+	for _, group := range standardKeySources {
 		for _, f := range group {
 			if v, ok := fields[f]; ok && v != p.Fields[f] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sendsStandardKeyField reports whether an UpdateProfile's changes name one
+// of the fields the standard keys are made of (whatever its value).
+func sendsStandardKeyField(changes map[string]string) bool {
+	for _, group := range standardKeySources {
+		for _, f := range group {
+			if _, ok := changes[f]; ok {
 				return true
 			}
 		}

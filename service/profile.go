@@ -137,8 +137,14 @@ func (s *Service) UpdateProfile(ctx context.Context, domain, id string, changes 
 		if err := tx.PutProfile(ctx, p); err != nil {
 			return err
 		}
-		if err := s.putStandardKeys(ctx, tx, p); err != nil {
-			return err
+		// The standard keys are made again from the fields they are made
+		// of when the update sends one of them, and only then: a key
+		// removed with DeleteProfileKey stays removed through updates of
+		// other fields, as through ingestion.
+		if sendsStandardKeyField(changes) {
+			if err := s.putStandardKeys(ctx, tx, p); err != nil {
+				return err
+			}
 		}
 		if err := s.recordProfile(ctx, tx, p, profiles.ActionUpdated); err != nil {
 			return err

@@ -276,6 +276,38 @@ func TestProfiles_Keys(t *testing.T) {
 		t.Errorf("history: %v", got)
 	}
 
+	t.Run("DeletedStandardKeyStaysDeleted", func(t *testing.T) {
+		// A standard key removed with DeleteProfileKey stays removed
+		// through an update of other fields (UpdateProfile made every
+		// standard key again); sending the field it is made of makes it
+		// again.
+		id := e.createProfile(&customerprofiles.CreateProfileInput{AccountNumber: aws.String("ACC-DK"), EmailAddress: aws.String("dk@example.com")})
+		if _, err := e.client.DeleteProfileKey(ctx, &customerprofiles.DeleteProfileKeyInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id), KeyName: aws.String("_account"), Values: []string{"ACC-DK"}}); err != nil {
+			t.Fatal(err)
+		}
+		update := func(in *customerprofiles.UpdateProfileInput) {
+			t.Helper()
+			in.DomainName, in.ProfileId = aws.String(e.domain), aws.String(id)
+			if _, err := e.client.UpdateProfile(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		update(&customerprofiles.UpdateProfileInput{BirthDate: aws.String("1990-01-01"), Attributes: map[string]string{"x": "y"}})
+		if got := e.search("_account", "ACC-DK"); len(got) != 0 {
+			t.Errorf("_account found %d profiles after an update of other fields, want the deleted key to stay deleted", len(got))
+		}
+		if got := e.search("_email", "dk@example.com"); len(got) != 1 {
+			t.Errorf("_email found %d profiles, want 1", len(got))
+		}
+		update(&customerprofiles.UpdateProfileInput{AccountNumber: aws.String("ACC-DK")})
+		if got := e.search("_account", "ACC-DK"); len(got) != 1 {
+			t.Errorf("_account found %d profiles after AccountNumber was sent again, want 1", len(got))
+		}
+		update(&customerprofiles.UpdateProfileInput{AccountNumber: aws.String("")})
+		if got := e.search("_account", "ACC-DK"); len(got) != 0 {
+			t.Errorf("_account found %d profiles after AccountNumber was removed, want 0", len(got))
+		}
+	})
 	t.Run("AttributeValues", func(t *testing.T) {
 		e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Ann"), Address: &types.Address{City: aws.String("Lyon")}, Attributes: map[string]string{"tier": "gold"}})
 		e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Ann"), Address: &types.Address{City: aws.String("Oslo")}, Attributes: map[string]string{"tier": "silver"}})
