@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -165,6 +166,39 @@ func TestProfiles_CreateUpdateDelete(t *testing.T) {
 			t.Errorf("history of the deleted profile: %v", got)
 		}
 	})
+}
+
+// TestProfiles_ConcurrentUpdates: UpdateProfile calls of one profile made
+// at once, each of its own fields, all hold: none is lost to another's
+// read of the profile before it wrote (SQLite's single writer, PostgreSQL's
+// serializable transactions retried), and each left its UPDATED record.
+func TestProfiles_ConcurrentUpdates(t *testing.T) {
+	e := newIngestEnv(t)
+	id := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Con")})
+	const writers, each = 2, 8
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				_, err := e.client.UpdateProfile(t.Context(), &customerprofiles.UpdateProfileInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id),
+					Attributes: map[string]string{fmt.Sprintf("w%d-%d", w, i): "set"}, LastName: aws.String(fmt.Sprintf("w%d", w))})
+				if err != nil {
+					t.Errorf("writer %d update %d: %v", w, i, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	p := e.getProfile(id)
+	if len(p.Attributes) != writers*each || aws.ToString(p.FirstName) != "Con" {
+		t.Errorf("after %d concurrent updates: %d attributes, FirstName %q; want every update's attribute and FirstName kept", writers*each, len(p.Attributes), aws.ToString(p.FirstName))
+	}
+	if last := aws.ToString(p.LastName); last != "w0" && last != "w1" {
+		t.Errorf("LastName %q", last)
+	}
+	if got := strings.Count(strings.Join(actions(e.history(id)), " "), "UPDATED"); got != writers*each {
+		t.Errorf("%d UPDATED records, want %d", got, writers*each)
+	}
 }
 
 func TestProfiles_Search(t *testing.T) {
