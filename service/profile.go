@@ -122,6 +122,7 @@ func (s *Service) UpdateProfile(ctx context.Context, domain, id string, changes 
 		if p, err = s.findProfile(ctx, tx, domain, id); err != nil {
 			return err
 		}
+		size := profileSize(p)
 		for k, v := range changes {
 			if v == "" {
 				delete(p.Fields, k)
@@ -130,8 +131,13 @@ func (s *Service) UpdateProfile(ctx context.Context, domain, id string, changes 
 			}
 			delete(p.Sources, k) // set by a person now: ingestion keeps off it
 		}
-		if err := checkProfileSize(p); err != nil {
-			return err
+		// A profile stored past the limit (by a release that did not
+		// hold ingestion to it) may keep its size or shrink, as through
+		// ingestion: refusing every change left no way to trim it.
+		if n := profileSize(p); n > size {
+			if err := checkProfileSize(p); err != nil {
+				return err
+			}
 		}
 		p.LastUpdatedAt = s.now()
 		if err := tx.PutProfile(ctx, p); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/openprofiles/profiles"
 )
 
 func (e *ingestEnv) createProfile(in *customerprofiles.CreateProfileInput) string {
@@ -198,6 +199,66 @@ func TestProfiles_ConcurrentUpdates(t *testing.T) {
 	}
 	if got := strings.Count(strings.Join(actions(e.history(id)), " "), "UPDATED"); got != writers*each {
 		t.Errorf("%d UPDATED records, want %d", got, writers*each)
+	}
+}
+
+// TestProfiles_UpdatePastTheSizeLimit: a profile stored past the 250,000
+// bytes a profile holds (by a release whose ingestion did not hold it to
+// the limit; written here through the store) may be trimmed, and changed
+// without growing, through UpdateProfile, as through ingestion; only a
+// change that makes it bigger is refused. UpdateProfile refused every
+// change to it, removals too, which left no way to trim it.
+func TestProfiles_UpdatePastTheSizeLimit(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := t.Context()
+	id := e.createProfile(&customerprofiles.CreateProfileInput{FirstName: aws.String("Big")})
+	err := e.m.Service.Store.Update(ctx, func(tx profiles.Tx) error {
+		p, err := tx.FindProfile(ctx, e.domain, id)
+		if err != nil {
+			return err
+		}
+		for i := range 1000 { // 1,000 × (15 + 255) bytes
+			p.Fields[fmt.Sprintf("Attributes.a%04d", i)] = strings.Repeat("x", 255)
+		}
+		return tx.PutProfile(ctx, p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := func() int {
+		t.Helper()
+		b, _ := json.Marshal(e.getProfile(id))
+		return len(b)
+	}
+	update := func(in *customerprofiles.UpdateProfileInput) error {
+		in.DomainName, in.ProfileId = aws.String(e.domain), aws.String(id)
+		_, err := e.client.UpdateProfile(ctx, in)
+		return err
+	}
+	before := size()
+	for _, tt := range []struct {
+		name string
+		in   *customerprofiles.UpdateProfileInput
+	}{
+		{"Removal", &customerprofiles.UpdateProfileInput{Attributes: map[string]string{"a0000": "", "a0001": ""}}},
+		{"SameSize", &customerprofiles.UpdateProfileInput{FirstName: aws.String("Bag")}},
+		{"Smaller", &customerprofiles.UpdateProfileInput{Attributes: map[string]string{"a0002": "short"}, LastName: aws.String("Lee")}},
+	} {
+		if err := update(tt.in); err != nil {
+			t.Errorf("%s: %v; want a change that does not grow the profile accepted", tt.name, err)
+		}
+	}
+	p := e.getProfile(id)
+	if _, ok := p.Attributes["a0000"]; ok || p.Attributes["a0002"] != "short" || aws.ToString(p.FirstName) != "Bag" || aws.ToString(p.LastName) != "Lee" {
+		t.Errorf("after the trims: a0000 kept %v, a0002 %q, names %q %q", ok, p.Attributes["a0002"], aws.ToString(p.FirstName), aws.ToString(p.LastName))
+	}
+	after := size()
+	if after >= before {
+		t.Errorf("the profile is %d bytes of JSON after the trims, was %d", after, before)
+	}
+	wantAPIError(t, update(&customerprofiles.UpdateProfileInput{MiddleName: aws.String("grows")}), "BadRequestException", "250000")
+	if n := size(); n != after {
+		t.Errorf("the refused change left the profile at %d bytes of JSON, want %d", n, after)
 	}
 }
 
