@@ -58,6 +58,12 @@ type IntegrationStore interface {
 	ListIntegrations(ctx context.Context, domain, after string, limit int) ([]*Integration, error)
 	// DeleteIntegration deletes a domain's integration. Returns ENOTFOUND.
 	DeleteIntegration(ctx context.Context, domain, uri string) error
+	// UpdateIntegrationTags replaces the tags of a domain's integration
+	// with what fn makes of them (fn gets a copy, nil for none), and sets
+	// its LastUpdatedAt to the store's current time, in one transaction
+	// (fn may run again should the store retry it). fn's error is
+	// returned as is and changes nothing. Returns ENOTFOUND.
+	UpdateIntegrationTags(ctx context.Context, domain, uri string, fn func(map[string]string) (map[string]string, error)) error
 	// MoveIntegration moves the integration of uri from its domain to
 	// domain `to` in one transaction (the profiles stay where they are).
 	// Returns ENOTFOUND for a missing integration or domain.

@@ -104,10 +104,14 @@ var bodyObjectType = map[string]bool{
 	"PutProfileObject": true, "BatchPutProfileObject": true, "DeleteProfileObject": true, "ListProfileObjects": true,
 }
 
+// integrationOps are the operations on one integration, named by the Uri
+// of their body: they act on its ARN (…/integrations/URI) too.
+var integrationOps = map[string]bool{"PutIntegration": true, "GetIntegration": true, "DeleteIntegration": true}
+
 // resources returns the ARNs an operation acts on, each of which its
 // caller must be allowed profile:<Op> on, as AWS lists them: the domain's,
 // and the resource of the domain its path or body names (its object type,
-// segment definition, recommender, …); a tagging call's resource ARN; "*"
+// integration, segment definition, recommender, …); a tagging call's resource ARN; "*"
 // for account-wide calls. objectType is the object type it names.
 func (s *Server) resources(c *call, domain string) (arns []string, objectType string, err error) {
 	switch {
@@ -130,6 +134,14 @@ func (s *Server) resources(c *call, domain string) (arns []string, objectType st
 		}
 		if objectType = deref(in.ObjectTypeName); objectType != "" {
 			arns = append(arns, arn+"/object-types/"+objectType)
+		}
+	case integrationOps[c.operation]:
+		var in integrationBody
+		if err := c.decodeBody(&in); err != nil {
+			return nil, "", err
+		}
+		if uri := deref(in.Uri); uri != "" {
+			arns = append(arns, arn+"/integrations/"+uri)
 		}
 	case c.operation == "GetProfileRecommendations":
 		var in GetProfileRecommendationsRequest
@@ -267,6 +279,17 @@ func (*objectTypeBody) wireMember(name []byte) (wireValue, bool) {
 }
 
 func (*objectTypeBody) wireFolds(name []byte) bool { return foldsAny(name, "ObjectTypeName") }
+
+// integrationBody is the Uri of a body (integrationOps).
+type integrationBody struct {
+	Uri *string `json:"Uri"`
+}
+
+func (*integrationBody) wireMember(name []byte) (wireValue, bool) {
+	return wireValue{}, string(name) == "Uri"
+}
+
+func (*integrationBody) wireFolds(name []byte) bool { return foldsAny(name, "Uri") }
 
 // tagsBody is the Tags of a body, but TagResource's (tagKeys).
 type tagsBody struct {

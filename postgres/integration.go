@@ -149,6 +149,35 @@ func (db *DB) DeleteIntegration(ctx context.Context, domain, uri string) error {
 	return nil
 }
 
+// UpdateIntegrationTags replaces the tags of the integration of the domain
+// and Uri with what fn makes of them and sets its LastUpdatedAt to the
+// store's current time, in one transaction that locks the integration's
+// row (FOR UPDATE) while fn runs. fn's error is returned as is and changes
+// nothing. Returns ENOTFOUND, naming the domain if it is missing.
+func (db *DB) UpdateIntegrationTags(ctx context.Context, domain, uri string, fn func(map[string]string) (map[string]string, error)) error {
+	const op = "update integration tags"
+	return db.integrationWrite(ctx, op, func(t *tx) error {
+		in, err := scanIntegration(t.ptx.QueryRow(ctx, `SELECT `+integrationColumns+` FROM integrations
+			WHERE domain = $1 AND uri = $2 FOR UPDATE`, domain, uri))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return db.integrationNotFound(ctx, op, domain, uri)
+		} else if err != nil {
+			return t.wrap(op, err)
+		}
+		tags, err := fn(in.Tags)
+		if err != nil {
+			return err
+		}
+		encoded, err := rowcodec.EncodeTags(tags)
+		if err != nil {
+			return fmt.Errorf("postgres: %s: %w", op, err)
+		}
+		_, err = t.ptx.Exec(ctx, `UPDATE integrations SET tags = $3, updated_at = $4 WHERE domain = $1 AND uri = $2`,
+			domain, uri, encoded, t.now)
+		return t.wrap(op, err)
+	})
+}
+
 // MoveIntegration moves the integration of uri to the domain to, in one
 // transaction, sets its LastUpdatedAt to the store's current time and
 // returns it as stored. Returns ENOTFOUND, changing nothing, for a missing

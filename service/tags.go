@@ -32,15 +32,21 @@ var taggedConfigs = map[string]string{
 type taggable struct{ domain, label, name string }
 
 // resourceOfARN reads a resource ARN of this region and account: a
-// domain's, or one of its object types' or taggedConfigs'. Returns
-// EINVALID for any other ARN.
+// domain's, or one of its object types', integrations' (…/integrations/URI,
+// as IAM names them) or taggedConfigs'. Returns EINVALID for any other
+// ARN.
 func (s *Service) resourceOfARN(arn string) (taggable, error) {
 	prefix := s.DomainARN("")
 	rest, ok := strings.CutPrefix(arn, prefix)
 	parts := strings.Split(rest, "/")
-	bad := profiles.Errorf(profiles.EINVALID, "Resource ARN %q is not an ARN of this service's domains (%s<name>) or of their object types, segment definitions, calculated attributes, event streams, event triggers, layouts, domain object types or recommenders.", arn, prefix)
+	bad := profiles.Errorf(profiles.EINVALID, "Resource ARN %q is not an ARN of this service's domains (%s<name>) or of their object types, integrations, segment definitions, calculated attributes, event streams, event triggers, layouts, domain object types or recommenders.", arn, prefix)
 	if !ok || validateDomainName(parts[0]) != nil {
 		return taggable{}, bad
+	}
+	// An integration's ARN ends in its Uri, which holds '/' and ':' of
+	// its own (…:domains/NAME/integrations/arn:aws:connect:…:instance/ID).
+	if uri, ok := strings.CutPrefix(rest, parts[0]+"/integrations/"); ok && uri != "" {
+		return taggable{domain: parts[0], label: "integrations", name: uri}, nil
 	}
 	switch {
 	case len(parts) == 1:
@@ -130,6 +136,12 @@ func (s *Service) ListTagsForResource(ctx context.Context, arn string) (map[stri
 			return nil, typeNotFound(r.domain, r.name)
 		}
 		return tags, err
+	case "integrations":
+		in, err := s.Integrations.FindIntegration(ctx, r.domain, r.name)
+		if err != nil {
+			return nil, s.integrationErr(ctx, err, r)
+		}
+		return in.Tags, nil
 	}
 	c, err := s.Configs.FindConfig(ctx, r.domain, taggedConfigs[r.label], r.name)
 	if err != nil {
@@ -159,6 +171,10 @@ func (s *Service) updateTags(ctx context.Context, r taggable, fn func(map[string
 			return typeNotFound(r.domain, r.name)
 		}
 		return err
+	}
+	if r.label == "integrations" {
+		err := s.Integrations.UpdateIntegrationTags(ctx, r.domain, r.name, fn)
+		return s.integrationErr(ctx, err, r)
 	}
 	_, err := s.Configs.UpdateConfig(ctx, r.domain, taggedConfigs[r.label], r.name, func(c *profiles.DomainConfig) error {
 		var doc map[string]json.RawMessage
@@ -204,4 +220,16 @@ func (s *Service) resourceErr(ctx context.Context, err error, r taggable) error 
 		return domainErr(derr, r.domain)
 	}
 	return profiles.Errorf(profiles.ENOTFOUND, "Resource %s/%s/%s not found.", s.DomainARN(r.domain), r.label, r.name)
+}
+
+// integrationErr words a missing domain or integration as GetIntegration
+// does.
+func (s *Service) integrationErr(ctx context.Context, err error, r taggable) error {
+	if profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return err
+	}
+	if _, derr := s.Store.FindDomain(ctx, r.domain); derr != nil {
+		return domainErr(derr, r.domain)
+	}
+	return profiles.Errorf(profiles.ENOTFOUND, "Integration %s not found in domain %s.", r.name, r.domain)
 }

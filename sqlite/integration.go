@@ -166,6 +166,48 @@ func (db *DB) DeleteIntegration(ctx context.Context, domain, uri string) error {
 	return nil
 }
 
+// UpdateIntegrationTags replaces the tags of the integration of the domain
+// and Uri with what fn makes of them and sets its LastUpdatedAt to the
+// store's current time, in one write transaction. fn's error is returned
+// as is and changes nothing. Returns ENOTFOUND, naming the domain if it is
+// missing.
+func (db *DB) UpdateIntegrationTags(ctx context.Context, domain, uri string, fn func(map[string]string) (map[string]string, error)) error {
+	const op = "update integration tags"
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	defer tx.Rollback()
+	in, err := scanIntegration(tx.QueryRowContext(ctx, `SELECT `+integrationColumns+` FROM integrations
+		WHERE domain = ? AND uri = ?`, domain, uri))
+	if errors.Is(err, sql.ErrNoRows) {
+		if ok, err := domainExists(ctx, tx, domain); err != nil {
+			return fmt.Errorf("sqlite: %s: %w", op, err)
+		} else if !ok {
+			return integrationDomainNotFound(domain)
+		}
+		return integrationNotFound(domain, uri)
+	} else if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	tags, err := fn(in.Tags)
+	if err != nil {
+		return err
+	}
+	encoded, err := rowcodec.EncodeTags(tags)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE integrations SET tags = ?, updated_at = ? WHERE domain = ? AND uri = ?`,
+		encoded, db.now().UnixMilli(), domain, uri); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	if err := db.commit(tx); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return nil
+}
+
 // MoveIntegration moves the integration of uri to the domain to, in one
 // write transaction, sets its LastUpdatedAt to the store's current time
 // and returns it as stored. Returns ENOTFOUND, changing nothing, for a

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -30,6 +31,8 @@ import (
 //     changes nothing; of concurrent puts of one Uri on different domains,
 //     one succeeds. Deleting a domain deletes its integrations and frees
 //     their Uris.
+//   - UpdateIntegrationTags changes the tags and LastUpdatedAt (the
+//     store's current time) only; fn's error changes nothing.
 //   - MoveIntegration keeps every field but the domain and LastUpdatedAt,
 //     which becomes the store's current time, and returns the integration
 //     as FindIntegrationByURI would. A missing target domain or Uri is
@@ -350,6 +353,54 @@ func testIntegrationIntegration(t *testing.T, open OpenFunc) {
 			t.Fatalf("DeleteDomain(to): %v", err)
 		}
 		checkNotFound(t, "FindIntegrationByURI after deleting the new domain", func() error { _, err := is.FindIntegrationByURI(ctx, uri); return err }(), uri)
+	})
+
+	t.Run("UpdateTags", func(t *testing.T) {
+		ctx := t.Context()
+		s, is, clock := mustOpenIntegrations(t, open)
+		mustCreateDomains(t, ctx, s, "d", "other")
+		uri := instanceARN("i-1")
+		mustPutIntegration(t, ctx, is, fullIntegration("d", uri))
+
+		clock.Set(time.Date(2026, 8, 1, 0, 0, 0, 999999, time.UTC))
+		var given map[string]string
+		if err := is.UpdateIntegrationTags(ctx, "d", uri, func(tags map[string]string) (map[string]string, error) {
+			given = maps.Clone(tags)
+			tags["env"] = "prod"
+			delete(tags, "team")
+			return tags, nil
+		}); err != nil {
+			t.Fatalf("UpdateIntegrationTags: %v", err)
+		}
+		checkKMS(t, "the tags fn was given", fullIntegration("d", uri).Tags, given)
+		want := storedIntegration(fullIntegration("d", uri))
+		want.Tags = map[string]string{"ünï": "✓", "empty": "", "env": "prod"}
+		want.LastUpdatedAt = storedTime(clock.Now())
+		checkKMS(t, "FindIntegration after UpdateIntegrationTags", want, mustFindIntegration(t, ctx, is, "d", uri))
+
+		// fn's error is returned as is and changes nothing.
+		clock.Add(time.Hour)
+		refused := profiles.Errorf(profiles.EINVALID, "too many tags")
+		if err := is.UpdateIntegrationTags(ctx, "d", uri, func(tags map[string]string) (map[string]string, error) {
+			tags["more"] = "x"
+			return tags, refused
+		}); err != refused {
+			t.Errorf("UpdateIntegrationTags with fn refusing: %v, want fn's error", err)
+		}
+		checkKMS(t, "FindIntegration after a refused UpdateIntegrationTags", want, mustFindIntegration(t, ctx, is, "d", uri))
+
+		// Every tag removed.
+		if err := is.UpdateIntegrationTags(ctx, "d", uri, func(map[string]string) (map[string]string, error) { return nil, nil }); err != nil {
+			t.Fatalf("UpdateIntegrationTags to none: %v", err)
+		}
+		if got := mustFindIntegration(t, ctx, is, "d", uri); len(got.Tags) != 0 || got.ObjectTypeName != want.ObjectTypeName {
+			t.Errorf("FindIntegration after removing every tag: tags %v, object type %q; want none, %q", got.Tags, got.ObjectTypeName, want.ObjectTypeName)
+		}
+
+		noop := func(tags map[string]string) (map[string]string, error) { return tags, nil }
+		checkNotFound(t, "UpdateIntegrationTags of a missing Uri", is.UpdateIntegrationTags(ctx, "d", "missing-uri", noop), "missing-uri")
+		checkNotFound(t, "UpdateIntegrationTags of another domain's Uri", is.UpdateIntegrationTags(ctx, "other", uri, noop), uri)
+		checkNotFound(t, "UpdateIntegrationTags of a missing domain", is.UpdateIntegrationTags(ctx, "ghost", uri, noop), "ghost")
 	})
 
 	t.Run("List", func(t *testing.T) {

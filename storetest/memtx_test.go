@@ -1460,6 +1460,29 @@ func (s *memStore) DeleteIntegration(ctx context.Context, domain, uri string) er
 	return nil
 }
 
+func (s *memStore) UpdateIntegrationTags(ctx context.Context, domain, uri string, fn func(map[string]string) (map[string]string, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.integrationData(domain)
+	if err != nil {
+		return err
+	}
+	old, ok := d.integrations[uri]
+	if !ok {
+		return profiles.Errorf(profiles.ENOTFOUND, "no integration of Uri %s in domain %s", uri, domain)
+	}
+	in := deepCopy(old)
+	if in.Tags, err = fn(maps.Clone(old.Tags)); err != nil {
+		return err
+	}
+	if len(in.Tags) == 0 {
+		in.Tags = nil
+	}
+	in.LastUpdatedAt = ms(s.now())
+	d.integrations[uri] = in
+	return nil
+}
+
 func (s *memStore) MoveIntegration(ctx context.Context, uri, to string) (*profiles.Integration, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
