@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,21 @@ type CalculatedAttribute struct {
 	Tags              map[string]string
 	CreatedAt         time.Time
 	LastUpdatedAt     time.Time
+}
+
+// ObjectTypeName returns the object type whose objects the attribute is
+// computed from: the one its Expression reads ({ObjectTypeName.attribute}),
+// or "" for an expression of another form.
+func (a *CalculatedAttribute) ObjectTypeName() string {
+	_, ref, ok := strings.Cut(a.Expression, "{")
+	if !ok {
+		return ""
+	}
+	name, _, ok := strings.Cut(ref, ".")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(name)
 }
 
 // Statistics of a CalculatedAttribute.

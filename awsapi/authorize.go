@@ -34,7 +34,7 @@ var readsProfileData = map[string]bool{
 // each resource it acts on, what it reads or sends elsewhere
 // (destinations), and kms:Decrypt on the domain's key for the operations
 // that return profile data (and on an object type's own key for its
-// objects).
+// objects, and for the values calculated from them).
 func (s *Server) authorize(ctx context.Context, c *call) error {
 	if s.Authorizer == nil {
 		return nil
@@ -94,9 +94,21 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 		}
 	case objectType != "":
 		types = []string{objectType}
+	case readsCalculatedValues[c.operation]:
+		// A calculated value is computed from the objects of the type
+		// its definition reads (FIRST_OCCURRENCE gives a field as it is).
+		if types, err = s.calculatedTypes(ctx, domain, c.labels["CalculatedAttributeName"]); err != nil {
+			return err
+		}
 	}
 	return s.allowTypeKeys(ctx, domain, key, types, allow)
 }
+
+// readsCalculatedValues names the operations that return calculated
+// attributes' values: one attribute's (the path's CalculatedAttributeName),
+// or every attribute's of the domain.
+var readsCalculatedValues = map[string]bool{"GetCalculatedAttributeForProfile": true,
+	"BatchGetCalculatedAttributeForProfile": true, "ListCalculatedAttributesForProfile": true}
 
 // bodyObjectType names the operations on objects whose object type is in
 // the body, not the path.

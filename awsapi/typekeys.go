@@ -89,3 +89,42 @@ func (s *Server) objectTypeKeyChange(ctx context.Context, c *call, domain string
 	}
 	return out, nil
 }
+
+// calculatedTypes returns the object types the named calculated attribute
+// of a domain is computed from, or with name "", those of every one of
+// its attributes (none for a missing domain or attribute: the operation
+// answers for it).
+func (s *Server) calculatedTypes(ctx context.Context, domain, name string) ([]string, error) {
+	if s.CalculatedAttributes == nil {
+		return nil, nil
+	}
+	if name != "" {
+		a, err := s.CalculatedAttributes.GetCalculatedAttribute(ctx, domain, name)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		return []string{a.ObjectTypeName()}, nil
+	}
+	seen := map[string]bool{}
+	var types []string
+	for page := (profiles.Page{MaxResults: 100}); ; {
+		list, next, err := s.CalculatedAttributes.ListCalculatedAttributes(ctx, domain, page)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		for _, a := range list {
+			if t := a.ObjectTypeName(); t != "" && !seen[t] {
+				seen[t] = true
+				types = append(types, t)
+			}
+		}
+		if next == "" {
+			return types, nil
+		}
+		page.Token = next
+	}
+}

@@ -3,6 +3,8 @@ package main_test
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -500,4 +502,102 @@ func TestAccess_SubResourceARNs(t *testing.T) {
 	wantAPIError(t, err, "AccessDeniedException", arn+"/object-types/secret")
 	_, err = d.ListProfileObjects(ctx, &customerprofiles.ListProfileObjectsInput{DomainName: aws.String("acme"), ObjectTypeName: aws.String("secret"), ProfileId: aws.String("0123456789abcdef0123456789abcdef")})
 	wantAPIError(t, err, "AccessDeniedException", arn+"/object-types/secret")
+}
+
+// TestAccess_CalculatedValuesOfATypeKey: a calculated attribute's values
+// are computed from the objects of the type its definition reads (its
+// FIRST_OCCURRENCE is a field as it is): reading them needs kms:Decrypt on
+// that type's own key too, as ListProfileObjects of the type does.
+func TestAccess_CalculatedValuesOfATypeKey(t *testing.T) {
+	m := MustRunMain(t)
+	root := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := root.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("typed"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	domainKey, err := m.Service.EncryptionKeyARN(ctx, "typed")
+	if err != nil || domainKey == "" {
+		t.Fatalf("domain key: %q, %v", domainKey, err)
+	}
+	typeKey := mustServiceKey(t, m)
+	e := &ingestEnv{t: t, m: m, client: root, domain: "typed"}
+	secret := contactType("secret")
+	secret.EncryptionKey = aws.String(typeKey)
+	e.putType(secret)
+	e.putType(contactType("plain"))
+	for _, d := range []calcDef{
+		{name: "secretEmail", expr: "{secret.email}", stat: "FIRST_OCCURRENCE", attrs: []string{"email"}, historical: true},
+		{name: "plainEmail", expr: "{plain.email}", stat: "FIRST_OCCURRENCE", attrs: []string{"email"}, historical: true},
+	} {
+		if _, err := e.createCalc(d); err != nil {
+			t.Fatalf("CreateCalculatedAttributeDefinition %s: %v", d.name, err)
+		}
+	}
+	e.mustPut("secret", map[string]any{"id": "s1", "email": "hidden@example.com"})
+	e.mustPut("plain", map[string]any{"id": "p1", "email": "hidden@example.com"})
+	pid := aws.ToString(e.mustOne("_email", "hidden@example.com").ProfileId)
+
+	user := func(name string, keys ...string) *customerprofiles.Client {
+		resources, _ := json.Marshal(keys)
+		return mustUser(t, m, name, map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`,
+			`{"Effect":"Allow","Action":"kms:Decrypt","Resource":`+string(resources)+`}`)})
+	}
+	get := func(c *customerprofiles.Client, name string) (string, error) {
+		out, err := c.GetCalculatedAttributeForProfile(ctx, &customerprofiles.GetCalculatedAttributeForProfileInput{DomainName: aws.String("typed"),
+			ProfileId: aws.String(pid), CalculatedAttributeName: aws.String(name)})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.Value), nil
+	}
+	batch := func(c *customerprofiles.Client, name string) (string, error) {
+		out, err := c.BatchGetCalculatedAttributeForProfile(ctx, &customerprofiles.BatchGetCalculatedAttributeForProfileInput{DomainName: aws.String("typed"),
+			ProfileIds: []string{pid}, CalculatedAttributeName: aws.String(name)})
+		if err != nil {
+			return "", err
+		}
+		if len(out.CalculatedAttributeValues) != 1 {
+			return "", fmt.Errorf("%d values, errors %+v", len(out.CalculatedAttributeValues), out.Errors)
+		}
+		return aws.ToString(out.CalculatedAttributeValues[0].Value), nil
+	}
+	list := func(c *customerprofiles.Client) (map[string]string, error) {
+		out, err := c.ListCalculatedAttributesForProfile(ctx, &customerprofiles.ListCalculatedAttributesForProfileInput{DomainName: aws.String("typed"), ProfileId: aws.String(pid)})
+		if err != nil {
+			return nil, err
+		}
+		values := map[string]string{}
+		for _, it := range out.Items {
+			values[aws.ToString(it.CalculatedAttributeName)] = aws.ToString(it.Value)
+		}
+		return values, nil
+	}
+
+	agent := user("agent", domainKey)
+	for op, read := range map[string]func(*customerprofiles.Client, string) (string, error){"GetCalculatedAttributeForProfile": get, "BatchGetCalculatedAttributeForProfile": batch} {
+		v, err := read(agent, "secretEmail")
+		if err == nil {
+			t.Errorf("%s of a value of the type with its own key, without kms:Decrypt on it: %q, want AccessDeniedException", op, v)
+		} else {
+			wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt", typeKey)
+		}
+		if v, err := read(agent, "plainEmail"); err != nil || v != "hidden@example.com" {
+			t.Errorf("%s of a value of a type under the domain's key: %q, %v", op, v, err)
+		}
+	}
+	// The list holds every attribute's value: the secret one's too.
+	_, err = list(agent)
+	wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt", typeKey)
+
+	trusted := user("trusted", domainKey, typeKey)
+	if v, err := get(trusted, "secretEmail"); err != nil || v != "hidden@example.com" {
+		t.Errorf("GetCalculatedAttributeForProfile with kms:Decrypt on both keys: %q, %v", v, err)
+	}
+	if v, err := batch(trusted, "secretEmail"); err != nil || v != "hidden@example.com" {
+		t.Errorf("BatchGetCalculatedAttributeForProfile with kms:Decrypt on both keys: %q, %v", v, err)
+	}
+	values, err := list(trusted)
+	if want := map[string]string{"secretEmail": "hidden@example.com", "plainEmail": "hidden@example.com"}; err != nil || !maps.Equal(values, want) {
+		t.Errorf("ListCalculatedAttributesForProfile with kms:Decrypt on both keys: %v, %v; want %v", values, err, want)
+	}
 }
