@@ -94,6 +94,10 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 		}
 	case objectType != "":
 		types = []string{objectType}
+	case c.operation == "GetProfileRecommendations":
+		// Recommendations are made of the interaction events (their
+		// items' names, prices, …) and read the profile's own.
+		types = []string{profiles.RecommenderEventsType}
 	case readsCalculatedValues[c.operation]:
 		// A calculated value is computed from the objects of the type
 		// its definition reads (FIRST_OCCURRENCE gives a field as it is).

@@ -9,11 +9,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
 
 	"github.com/openprofiles/profiles"
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
@@ -599,5 +602,63 @@ func TestAccess_CalculatedValuesOfATypeKey(t *testing.T) {
 	values, err := list(trusted)
 	if want := map[string]string{"secretEmail": "hidden@example.com", "plainEmail": "hidden@example.com"}; err != nil || !maps.Equal(values, want) {
 		t.Errorf("ListCalculatedAttributesForProfile with kms:Decrypt on both keys: %v, %v; want %v", values, err, want)
+	}
+}
+
+// TestAccess_RecommendationsOfATypeKey: recommendations are made of the
+// interaction events (objects of _webAnalytics: the items' names,
+// categories, prices): with an EncryptionKey of that type's own, reading
+// them needs kms:Decrypt on it too.
+func TestAccess_RecommendationsOfATypeKey(t *testing.T) {
+	e := newDomainEnv(t, "shop")
+	ctx := t.Context()
+	domainKey, err := e.m.Service.EncryptionKeyARN(ctx, "shop")
+	if err != nil || domainKey == "" {
+		t.Fatalf("domain key: %q, %v", domainKey, err)
+	}
+	typeKey := mustServiceKey(t, e.m)
+	events := webAnalyticsType()
+	events.EncryptionKey = aws.String(typeKey)
+	e.putType(events)
+	now := time.Now()
+	for i := range 4 {
+		e.putEvent(i, fmt.Sprintf("buyer%d@example.com", i), "purchase", jacket, now.Add(-time.Duration(i+1)*time.Hour))
+	}
+	e.putEvent(9, "ann@example.com", "view", shoes, now.Add(-time.Hour))
+	ann := e.mustOne("_email", "ann@example.com").ProfileId
+	if _, err := e.client.CreateRecommender(ctx, &customerprofiles.CreateRecommenderInput{DomainName: aws.String("shop"),
+		RecommenderName: aws.String("popular"), RecommenderRecipeName: types.RecommenderRecipeNamePopularItems}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.m.Service.RunRecommenderTraining(ctx); err != nil || n != 1 {
+		t.Fatalf("RunRecommenderTraining: %d, %v; want 1", n, err)
+	}
+	recommend := func(c *customerprofiles.Client) ([]string, error) {
+		out, err := c.GetProfileRecommendations(ctx, &customerprofiles.GetProfileRecommendationsInput{DomainName: aws.String("shop"),
+			ProfileId: ann, RecommenderName: aws.String("popular")})
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for _, r := range out.Recommendations {
+			if r.CatalogItem != nil {
+				names = append(names, aws.ToString(r.CatalogItem.Name))
+			}
+		}
+		return names, nil
+	}
+	user := func(name string, keys ...string) *customerprofiles.Client {
+		resources, _ := json.Marshal(keys)
+		return mustUser(t, e.m, name, map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`,
+			`{"Effect":"Allow","Action":"kms:Decrypt","Resource":`+string(resources)+`}`)})
+	}
+	if names, err := recommend(user("agent", domainKey)); err == nil {
+		t.Errorf("GetProfileRecommendations without kms:Decrypt on the events' key: %v, want AccessDeniedException", names)
+	} else {
+		wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt", typeKey)
+	}
+	names, err := recommend(user("trusted", domainKey, typeKey))
+	if err != nil || !slices.Contains(names, jacket.name) {
+		t.Errorf("GetProfileRecommendations with kms:Decrypt on both keys: %v, %v; want %q among them", names, err, jacket.name)
 	}
 }
