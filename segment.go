@@ -97,6 +97,11 @@ type SegmentService interface {
 	// and keeps the result for GetSegmentEstimate.
 	CreateSegmentEstimate(ctx context.Context, domain string, q SegmentGroups) (*SegmentEstimate, error)
 	GetSegmentEstimate(ctx context.Context, domain, id string) (*SegmentEstimate, error)
+	// SegmentObjectTypes returns the object types whose objects decide
+	// what the segment of that name (with name "", the query q) holds:
+	// those its calculated attributes, and its source segments', are
+	// computed from. A missing segment or attribute has none.
+	SegmentObjectTypes(ctx context.Context, domain, name string, q SegmentGroups) ([]string, error)
 }
 
 // A SegmentSnapshot is an export of a segment's profiles, as they were

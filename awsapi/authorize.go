@@ -98,6 +98,12 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 		// Recommendations are made of the interaction events (their
 		// items' names, prices, …) and read the profile's own.
 		types = []string{profiles.RecommenderEventsType}
+	case readsSegment[c.operation]:
+		// What a segment holds tells what the calculated attributes its
+		// dimensions compare are (BEGINS_WITH, one letter at a time).
+		if types, err = s.segmentTypes(ctx, c, domain); err != nil {
+			return err
+		}
 	case readsCalculatedValues[c.operation]:
 		// A calculated value is computed from the objects of the type
 		// its definition reads (FIRST_OCCURRENCE gives a field as it is).
@@ -113,6 +119,10 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 // or every attribute's of the domain.
 var readsCalculatedValues = map[string]bool{"GetCalculatedAttributeForProfile": true,
 	"BatchGetCalculatedAttributeForProfile": true, "ListCalculatedAttributesForProfile": true}
+
+// readsSegment names the operations that tell which profiles a segment
+// (of the path's SegmentDefinitionName, or the body's SegmentQuery) holds.
+var readsSegment = map[string]bool{"GetSegmentMembership": true, "CreateSegmentSnapshot": true, "CreateSegmentEstimate": true}
 
 // bodyObjectType names the operations on objects whose object type is in
 // the body, not the path.

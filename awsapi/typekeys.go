@@ -128,3 +128,32 @@ func (s *Server) calculatedTypes(ctx context.Context, domain, name string) ([]st
 		page.Token = next
 	}
 }
+
+// segmentTypes returns the object types whose objects decide what the
+// segment an operation reads holds: that of its path's
+// SegmentDefinitionName, or CreateSegmentEstimate's SegmentQuery (none
+// for a query the operation refuses, or a missing segment: the operation
+// answers for them).
+func (s *Server) segmentTypes(ctx context.Context, c *call, domain string) ([]string, error) {
+	if s.Segments == nil {
+		return nil, nil
+	}
+	name := c.labels["SegmentDefinitionName"]
+	var q profiles.SegmentGroups
+	if c.operation == "CreateSegmentEstimate" {
+		var in CreateSegmentEstimateRequest
+		if err := c.decodeBody(&in); err != nil {
+			return nil, err
+		}
+		if in.SegmentQuery == nil {
+			return nil, nil
+		}
+		var err error
+		if q, err = segmentGroupsFromWire(in.SegmentQuery.Include, in.SegmentQuery.Groups); err != nil {
+			return nil, nil
+		}
+	} else if name == "" {
+		return nil, nil
+	}
+	return s.Segments.SegmentObjectTypes(ctx, domain, name, q)
+}

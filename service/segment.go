@@ -173,6 +173,33 @@ func (s *Service) GetSegmentEstimate(ctx context.Context, domain, id string) (*p
 	return estimateFromConfig(c)
 }
 
+// SegmentObjectTypes returns the object types the calculated attributes
+// of the segment of that name (with name "", of q), and of its source
+// segments, are computed from, by name. A missing segment has none.
+func (s *Service) SegmentObjectTypes(ctx context.Context, domain, name string, q profiles.SegmentGroups) ([]string, error) {
+	if name != "" {
+		d, err := s.GetSegmentDefinition(ctx, domain, name)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		q = d.Groups
+	}
+	ev, err := s.newSegmentEval(ctx, domain, name, q)
+	if err != nil {
+		return nil, err
+	}
+	var types []string
+	for _, p := range ev.plans {
+		if p != nil && !slices.Contains(types, p.t.Name) {
+			types = append(types, p.t.Name)
+		}
+	}
+	slices.Sort(types)
+	return types, nil
+}
+
 // configErr words a store's ENOTFOUND as the API does: the domain's when
 // it is missing, else the item's. Other errors pass.
 func (s *Service) configErr(ctx context.Context, err error, domain, what, name string) error {

@@ -603,6 +603,61 @@ func TestAccess_CalculatedValuesOfATypeKey(t *testing.T) {
 	if want := map[string]string{"secretEmail": "hidden@example.com", "plainEmail": "hidden@example.com"}; err != nil || !maps.Equal(values, want) {
 		t.Errorf("ListCalculatedAttributesForProfile with kms:Decrypt on both keys: %v, %v; want %v", values, err, want)
 	}
+
+	// What a segment on such an attribute holds tells the value, a letter
+	// at a time (BEGINS_WITH): its membership, estimate and snapshot need
+	// the key too, also through a source segment.
+	guess := func(attr string) *types.SegmentGroup {
+		return &types.SegmentGroup{Groups: []types.Group{{Dimensions: []types.Dimension{calcDim(attr,
+			types.CalculatedAttributeDimension{DimensionType: types.AttributeDimensionTypeBeginsWith, Values: []string{"hid"}})}}}}
+	}
+	for name, attr := range map[string]string{"onSecret": "secretEmail", "onPlain": "plainEmail"} {
+		if err := e.createSegment(name, guess(attr)); err != nil {
+			t.Fatalf("CreateSegmentDefinition %s: %v", name, err)
+		}
+	}
+	if err := e.createSegment("nested", &types.SegmentGroup{Groups: []types.Group{{SourceSegments: []types.SourceSegment{{SegmentDefinitionName: aws.String("onSecret")}}}}}); err != nil {
+		t.Fatalf("CreateSegmentDefinition nested: %v", err)
+	}
+	member := func(c *customerprofiles.Client, segment string) (string, error) {
+		out, err := c.GetSegmentMembership(ctx, &customerprofiles.GetSegmentMembershipInput{DomainName: aws.String("typed"),
+			SegmentDefinitionName: aws.String(segment), ProfileIds: []string{pid}})
+		if err != nil {
+			return "", err
+		}
+		if len(out.Profiles) != 1 {
+			return "", fmt.Errorf("%d profiles, failures %+v", len(out.Profiles), out.Failures)
+		}
+		return string(out.Profiles[0].QueryResult), nil
+	}
+	for _, segment := range []string{"onSecret", "nested"} {
+		if got, err := member(agent, segment); err == nil {
+			t.Errorf("GetSegmentMembership of %s without kms:Decrypt on the type's key: %q, want AccessDeniedException", segment, got)
+		} else {
+			wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt", typeKey)
+		}
+		if got, err := member(trusted, segment); err != nil || got != "PRESENT" {
+			t.Errorf("GetSegmentMembership of %s with kms:Decrypt on both keys: %q, %v; want PRESENT", segment, got, err)
+		}
+	}
+	if got, err := member(agent, "onPlain"); err != nil || got != "PRESENT" {
+		t.Errorf("GetSegmentMembership of a segment on a type under the domain's key: %q, %v; want PRESENT", got, err)
+	}
+	estimate := func(c *customerprofiles.Client, attr string) error {
+		_, err := c.CreateSegmentEstimate(ctx, &customerprofiles.CreateSegmentEstimateInput{DomainName: aws.String("typed"),
+			SegmentQuery: &types.SegmentGroupStructure{Groups: guess(attr).Groups}})
+		return err
+	}
+	wantAPIError(t, estimate(agent, "secretEmail"), "AccessDeniedException", "kms:Decrypt", typeKey)
+	if err := estimate(agent, "plainEmail"); err != nil {
+		t.Errorf("CreateSegmentEstimate on a type under the domain's key: %v", err)
+	}
+	if err := estimate(trusted, "secretEmail"); err != nil {
+		t.Errorf("CreateSegmentEstimate with kms:Decrypt on both keys: %v", err)
+	}
+	_, err = agent.CreateSegmentSnapshot(ctx, &customerprofiles.CreateSegmentSnapshotInput{DomainName: aws.String("typed"),
+		SegmentDefinitionName: aws.String("onSecret"), DataFormat: types.DataFormatJsonl})
+	wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt", typeKey)
 }
 
 // TestAccess_RecommendationsOfATypeKey: recommendations are made of the
