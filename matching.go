@@ -64,6 +64,10 @@ type IdentityResolutionJob struct {
 	MergesDone       int64
 	AutoMerging      *AutoMerging // the settings the job merged with, when on
 	Message          string
+	// ExportingLocation is where the job wrote its results, the bucket
+	// and the object's key (Matching.ExportingConfig); nil when it wrote
+	// none.
+	ExportingLocation *S3Exporting
 }
 
 // AutoMergingPreview counts what auto-merging settings would do with the

@@ -73,12 +73,16 @@ func destinations(c *call) ([][2]string, error) {
 // domainDestinations returns what CreateDomain's and UpdateDomain's
 // caller must also be allowed: sqs:SendMessage on a dead-letter queue it
 // sets (the server sends failed objects there, in the clear, with its own
-// credentials); for UpdateDomain, kms:Decrypt on the domain's current key
+// credentials); s3:PutObject on the objects identity resolution writes
+// when it sets Matching's or RuleBasedMatching's ExportingConfig
+// (arn:aws:s3:::BUCKET/PREFIX/DOMAIN/*, written with the server's
+// credentials too); for UpdateDomain, kms:Decrypt on the domain's current key
 // when it sets a queue or another key (records sealed under the old key
 // stay readable by the new key's decrypters: only one who may read them
 // now may do that), and kms:GenerateDataKey on a new key.
 func (s *Server) domainDestinations(ctx context.Context, c *call, domain string) ([][2]string, error) {
 	var queue, key *string
+	var exports []*ExportingConfig // where identity resolution writes its results
 	switch c.operation {
 	case "PutProfileObjectType":
 		return s.objectTypeKeyChange(ctx, c, domain)
@@ -88,18 +92,29 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 			return nil, err
 		}
 		queue, key = in.DeadLetterQueueUrl, in.DefaultEncryptionKey
+		exports = domainExports(in.Matching, in.RuleBasedMatching)
 	case "UpdateDomain":
 		var in UpdateDomainRequest
 		if err := c.decodeBody(&in); err != nil {
 			return nil, err
 		}
 		queue, key = in.DeadLetterQueueUrl, in.DefaultEncryptionKey
+		exports = domainExports(in.Matching, in.RuleBasedMatching)
 	default:
 		return nil, nil
 	}
 	var out [][2]string
 	if deref(queue) != "" {
 		out = append(out, [2]string{"sqs:SendMessage", queueARN(s.Region, *queue)})
+	}
+	for _, e := range exports {
+		// Identity resolution writes its results to
+		// BUCKET/PREFIX/DOMAIN/JOB_ID/matches.jsonl (Matching's jobs) and
+		// BUCKET/PREFIX/DOMAIN/rule-based/matches.jsonl.
+		if e != nil && e.S3Exporting != nil && deref(e.S3Exporting.S3BucketName) != "" {
+			objects := strings.TrimPrefix(strings.Trim(deref(e.S3Exporting.S3KeyName), "/")+"/"+domain+"/*", "/")
+			out = append(out, [2]string{"s3:PutObject", "arn:aws:s3:::" + *e.S3Exporting.S3BucketName + "/" + objects})
+		}
 	}
 	if c.operation == "CreateDomain" {
 		// The domain's data will be sealed under the key it names.
@@ -152,6 +167,18 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 		}
 	}
 	return out, nil
+}
+
+// domainExports returns the ExportingConfigs of a domain's settings.
+func domainExports(m *MatchingRequest, r *RuleBasedMatchingRequest) []*ExportingConfig {
+	var out []*ExportingConfig
+	if m != nil {
+		out = append(out, m.ExportingConfig)
+	}
+	if r != nil {
+		out = append(out, r.ExportingConfig)
+	}
+	return out
 }
 
 // queueARN returns the ARN of an SQS queue URL (scheme://host/ACCOUNT/NAME)

@@ -43,7 +43,8 @@ func (s *Server) listIdentityResolutionJobs(ctx context.Context, c *call) (any, 
 	for _, j := range jobs {
 		w := jobToWire(j)
 		out.IdentityResolutionJobsList = append(out.IdentityResolutionJobsList, IdentityResolutionJob{DomainName: w.DomainName,
-			JobId: w.JobId, Status: w.Status, JobStartTime: w.JobStartTime, JobEndTime: w.JobEndTime, JobStats: w.JobStats, Message: w.Message})
+			JobId: w.JobId, Status: w.Status, JobStartTime: w.JobStartTime, JobEndTime: w.JobEndTime, JobStats: w.JobStats, Message: w.Message,
+			ExportingLocation: w.ExportingLocation})
 	}
 	return out, nil
 }
@@ -65,6 +66,9 @@ func jobToWire(j *profiles.IdentityResolutionJob) *GetIdentityResolutionJobRespo
 		JobStartTime: NewTimestamp(j.StartTime), JobEndTime: NewTimestamp(j.EndTime), LastUpdatedAt: NewTimestamp(j.LastUpdatedAt),
 		JobExpirationTime: NewTimestamp(j.ExpirationTime), Message: optional(j.Message),
 		JobStats: &JobStats{NumberOfProfilesReviewed: &j.ProfilesReviewed, NumberOfMatchesFound: &j.MatchesFound, NumberOfMergesDone: &j.MergesDone}}
+	if e := j.ExportingLocation; e != nil {
+		w.ExportingLocation = &ExportingLocation{S3Exporting: &S3ExportingLocation{S3BucketName: &e.S3BucketName, S3KeyName: &e.S3KeyName}}
+	}
 	if a := j.AutoMerging; a != nil {
 		w.AutoMerging = &AutoMerging{Enabled: &a.Enabled, ConflictResolution: conflictToWire(a.ConflictResolution),
 			MinAllowedConfidenceScoreForMerging: a.MinAllowedConfidenceScoreForMerging}

@@ -34,10 +34,10 @@ func (s *Service) CreateDomain(ctx context.Context, d *profiles.Domain) (*profil
 	if err := validateSettings(d); err != nil {
 		return nil, err
 	}
-	if err := validateRules(d.RuleBasedMatching); err != nil {
+	if err := validateRules(d.RuleBasedMatching, d.Name); err != nil {
 		return nil, err
 	}
-	if err := validateMatching(d.Matching); err != nil {
+	if err := validateMatching(d.Matching, d.Name); err != nil {
 		return nil, err
 	}
 	if err := validateTags(d.Tags); err != nil {
@@ -122,13 +122,13 @@ func (s *Service) UpdateDomain(ctx context.Context, name string, upd *profiles.D
 			d.DeadLetterQueueURL = *upd.DeadLetterQueueURL
 		}
 		if upd.Matching != nil {
-			if err := validateMatching(upd.Matching); err != nil {
+			if err := validateMatching(upd.Matching, name); err != nil {
 				return err
 			}
 			d.Matching = upd.Matching
 		}
 		if upd.RuleBasedMatching != nil {
-			if err := validateRules(upd.RuleBasedMatching); err != nil {
+			if err := validateRules(upd.RuleBasedMatching, name); err != nil {
 				return err
 			}
 			d.RuleBasedMatching = upd.RuleBasedMatching
@@ -273,11 +273,17 @@ func validateSettings(d *profiles.Domain) error {
 }
 
 // validateMatching checks Matching as a request gives it, beyond
-// validateSettings: the attributes of an enabled AutoMerging's
+// validateSettings: its ExportingConfig, the attributes of an enabled AutoMerging's
 // Consolidation (a domain stored before this check keeps its settings
 // until they are set again).
-func validateMatching(m *profiles.MatchingSettings) error {
-	if m == nil || m.AutoMerging == nil || !m.AutoMerging.Enabled {
+func validateMatching(m *profiles.MatchingSettings, domain string) error {
+	if m == nil {
+		return nil
+	}
+	if err := checkExporting(m.ExportingConfig, domain); err != nil {
+		return profiles.Errorf(profiles.EINVALID, "Matching.%s", profiles.ErrorMessage(err))
+	}
+	if m.AutoMerging == nil || !m.AutoMerging.Enabled {
 		return nil
 	}
 	if err := checkAutoMerging(m.AutoMerging); err != nil {
@@ -288,11 +294,14 @@ func validateMatching(m *profiles.MatchingSettings) error {
 
 // validateRules checks RuleBasedMatching as a request gives it (a domain
 // stored before these checks keeps its rules until they are set again).
-func validateRules(r *profiles.RuleBasedMatchingSettings) error {
+func validateRules(r *profiles.RuleBasedMatchingSettings, domain string) error {
 	if r == nil {
 		return nil
 	}
 	if err := checkRuleBasedMatching(r); err != nil {
+		return profiles.Errorf(profiles.EINVALID, "RuleBasedMatching.%s", profiles.ErrorMessage(err))
+	}
+	if err := checkExporting(r.ExportingConfig, domain); err != nil {
 		return profiles.Errorf(profiles.EINVALID, "RuleBasedMatching.%s", profiles.ErrorMessage(err))
 	}
 	return nil

@@ -59,6 +59,9 @@ type identityJobDoc struct {
 	MergesDone       int64                 `json:"mergesDone"`
 	AutoMerging      *profiles.AutoMerging `json:"autoMerging,omitempty"`
 	Message          string                `json:"message,omitempty"`
+	// Exported is where the job wrote its results (the object's key), once
+	// written whole.
+	Exported *profiles.S3Exporting `json:"exported,omitempty"`
 }
 
 // matchesDoc is what the matches config of a completed job holds.
@@ -227,6 +230,17 @@ func (s *Service) runJob(ctx context.Context, d *profiles.Domain, id string, doc
 	}
 	var notes []string
 	status := "COMPLETED"
+	where, failure, err := s.exportMatches(ctx, d.Name, id, groups)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if failure != "" {
+		status = "PARTIAL_SUCCESS" // found, kept for GetMatches, not exported
+		notes = append(notes, failure)
+	} else if where != nil {
+		set(func() { doc.Exported = where })
+	}
 	if doc.AutoMerging != nil {
 		// Merged with the settings of now, if they still say to merge: a
 		// merge cannot be undone.
@@ -250,9 +264,6 @@ func (s *Service) runJob(ctx context.Context, d *profiles.Domain, id string, doc
 				notes = append(notes, fmt.Sprintf("%d merges did not happen (their profiles changed or were deleted meanwhile); the next job tries again.", failed))
 			}
 		}
-	}
-	if e := d.Matching.ExportingConfig; e != nil && e.S3Exporting != nil {
-		notes = append(notes, "Exporting to S3 is not supported: read the matches with GetMatches.")
 	}
 	stopHeartbeat()
 	set(func() { doc.Status, doc.EndTime, doc.Message = status, s.now(), strings.Join(notes, " ") })
@@ -315,7 +326,7 @@ func (s *Service) jobFromConfig(c *profiles.DomainConfig) (*profiles.IdentityRes
 	j := &profiles.IdentityResolutionJob{DomainName: c.DomainName, JobID: c.Name, Status: doc.Status, StartTime: doc.StartTime,
 		EndTime: doc.EndTime, LastUpdatedAt: doc.LastUpdatedAt, ExpirationTime: doc.StartTime.Add(identityJobTTL),
 		ProfilesReviewed: doc.ProfilesReviewed, MatchesFound: doc.MatchesFound, MergesDone: doc.MergesDone,
-		AutoMerging: doc.AutoMerging, Message: doc.Message}
+		AutoMerging: doc.AutoMerging, Message: doc.Message, ExportingLocation: doc.Exported}
 	switch j.Status {
 	case "COMPLETED", "PARTIAL_SUCCESS", "FAILED":
 	default:

@@ -49,6 +49,9 @@ import (
 //     records when the last pass ended, so that a pass runs once an
 //     interval whatever the number of nodes, and at once when the rules
 //     change.
+//   - With RuleBasedMatching.ExportingConfig set, the pass runs even
+//     without merging, and writes the groups it computed to S3
+//     (exportRuleGroups, identityexport.go).
 //   - RuleBasedMatching.Status: with merging set, PENDING from the change
 //     of the rules (UpdateDomain, CreateDomain) to the first pass under
 //     them, IN_PROGRESS during that pass, ACTIVE once it ended. Without
@@ -67,6 +70,7 @@ type ruleMergeDoc struct {
 	NextAfter  time.Time `json:"nextAfter,omitzero"`   // no pass under the same settings before then
 	LeaseUntil time.Time `json:"leaseUntil,omitzero"`  // held by a node until then
 	LastMerged int64     `json:"lastMerged,omitempty"` // profiles the last pass merged into others
+	ruleExport
 }
 
 var (
@@ -111,11 +115,12 @@ func (s *Service) StartRuleMerges(interval time.Duration) {
 }
 
 // RunRuleMerges runs the merge pass of every domain that merges by rules
-// and is due (its last pass under the same settings ended at least gap
-// ago, and no node holds it), and returns how many passes it ran.
+// (or exports their groups) and is due (its last pass under the same
+// settings ended at least gap ago, and no node holds it), and returns how
+// many passes it ran.
 func (s *Service) RunRuleMerges(ctx context.Context, gap time.Duration) (int, error) {
 	return s.eachDomain(ctx, func(d *profiles.Domain) (int, error) {
-		if ruleMergeLevel(d.RuleBasedMatching) == 0 {
+		if ruleMergeLevel(d.RuleBasedMatching) == 0 && !ruleExports(d.RuleBasedMatching) {
 			return 0, nil
 		}
 		ran, err := s.ruleMergeDomain(ctx, d.Name, gap)
@@ -140,7 +145,7 @@ func (s *Service) ruleMergeDomain(ctx context.Context, domain string, gap time.D
 		return false, err
 	}
 	level := ruleMergeLevel(d.RuleBasedMatching)
-	if level == 0 {
+	if level == 0 && !ruleExports(d.RuleBasedMatching) {
 		return false, nil
 	}
 	key := ruleSettingsKey(d.CreatedAt, d.RuleBasedMatching)
@@ -150,7 +155,16 @@ func (s *Service) ruleMergeDomain(ctx context.Context, domain string, gap time.D
 	}
 	s.setRuleStatus(ctx, domain, key, "PENDING", "IN_PROGRESS")
 	started := s.now()
-	merged, failed, err := s.ruleMergePass(ctx, d, level, key, &lease)
+	groups, _, err := s.computeMatchGroups(ctx, d.Name, d.RuleBasedMatching)
+	var merged int64
+	var failed int
+	var export ruleExport
+	if err == nil {
+		merged, failed, err = s.mergeRuleGroups(ctx, d, groups, level, key, &lease)
+	}
+	if err == nil && ruleExports(d.RuleBasedMatching) {
+		export, err = s.exportRuleGroups(ctx, d, key, groups)
+	}
 	if merged > 0 {
 		s.matches.forget(domain)
 	}
@@ -167,7 +181,8 @@ func (s *Service) ruleMergeDomain(ctx context.Context, domain string, gap time.D
 		return true, err
 	}
 	ended := s.now()
-	s.releaseRuleMerge(context.WithoutCancel(ctx), domain, lease, &ruleMergeDoc{Rules: key, NextAfter: ended.Add(ruleMergeGap(gap, ended.Sub(started))), LastMerged: merged})
+	s.releaseRuleMerge(context.WithoutCancel(ctx), domain, lease, &ruleMergeDoc{Rules: key, NextAfter: ended.Add(ruleMergeGap(gap, ended.Sub(started))), LastMerged: merged,
+		ruleExport: export})
 	s.setRuleStatus(context.WithoutCancel(ctx), domain, key, "IN_PROGRESS", "ACTIVE")
 	return true, nil
 }
@@ -288,11 +303,16 @@ func (s *Service) setRuleStatus(ctx context.Context, domain, key, from, to strin
 // logged at Debug only, and not counted). It stops with
 // errRuleMergeTaken when the settings change or the lease is lost.
 func (s *Service) ruleMergePass(ctx context.Context, d *profiles.Domain, level int, key string, lease *time.Time) (int64, int, error) {
-	r := d.RuleBasedMatching
-	groups, _, err := s.computeMatchGroups(ctx, d.Name, r)
+	groups, _, err := s.computeMatchGroups(ctx, d.Name, d.RuleBasedMatching)
 	if err != nil {
 		return 0, 0, err
 	}
+	return s.mergeRuleGroups(ctx, d, groups, level, key, lease)
+}
+
+// mergeRuleGroups is ruleMergePass on the groups it computed.
+func (s *Service) mergeRuleGroups(ctx context.Context, d *profiles.Domain, groups []*profiles.SimilarProfiles, level int, key string, lease *time.Time) (int64, int, error) {
+	r := d.RuleBasedMatching
 	var merged int64
 	failed := 0
 	// The groups refused at the last pass of this node, and at this one.

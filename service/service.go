@@ -71,7 +71,8 @@ type Service struct {
 	// StartEventDelivery).
 	Outbox  profiles.EventOutbox
 	Streams profiles.StreamDestinations
-	// Objects writes segment snapshots to S3 buckets (nil: no snapshots).
+	// Objects writes segment snapshots and identity resolution exports
+	// (ExportingConfig) to S3 buckets (nil: none).
 	Objects profiles.ObjectDestinations
 	// Sources reads the S3 buckets of integration workflows (nil: no
 	// workflows).

@@ -71,6 +71,9 @@ func TestDestinations_StrayMembers(t *testing.T) {
 			`{"WorkflowType":"APPFLOW_INTEGRATION","ObjectTypeName":"crm","IntegrationConfig":{"AppflowIntegration":{"FlowDefinition":` + flow + `}},"FlowDefinition":1}`, "s3:ListBucket"},
 		{"CreateEventStream", "POST", "/domains/acme/event-streams/s", `{"Uri":"arn:aws:kinesis:us-east-1:000000000000:stream/x","DestinationUri":5}`, "kinesis:PutRecords"},
 		{"CreateSegmentSnapshot", "POST", "/domains/acme/segments/seg/snapshots", `{"DataFormat":"CSV","DestinationUri":"s3://secret/out","Uri":5}`, "s3:PutObject"},
+		{"UpdateDomain", "PUT", "/domains/acme", `{"Matching":{"Enabled":true,"ExportingConfig":{"S3Exporting":{"S3BucketName":"secret"}},"Uri":5},"DestinationUri":5}`, "s3:PutObject"},
+		{"CreateDomain", "POST", "/domains/acme2", `{"DefaultExpirationDays":1,"RuleBasedMatching":{"Enabled":true,"MatchingRules":[{"Rule":["EmailAddress"]}],
+			"ExportingConfig":{"S3Exporting":{"S3BucketName":"secret","S3KeyName":"x"}}},"Uri":5}`, "arn:aws:s3:::secret/x/acme2/*"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := mustDo(t, mustSignedRequest(t, m, c.method, c.path, []byte(c.body), signOpts{keyID: id, secret: secret}))
