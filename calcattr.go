@@ -156,4 +156,12 @@ type CalculatedAttributeService interface {
 	// with its range replaced by override when set. A missing profile is
 	// an error of errs (by profile id), not of the call.
 	BatchCalculatedValue(ctx context.Context, domain, name string, profileIDs []string, override *CalcValueRange) (values []*CalculatedValue, errs map[string]error, err error)
+
+	// CalculatedObjectTypes returns the object types whose objects the
+	// named attribute's values are computed from, or with name "", those
+	// of every attribute of the domain (each once): reading the values
+	// needs kms:Decrypt on those types' own keys (see
+	// DomainService.ObjectTypeKeyARNs). A missing domain or attribute has
+	// none.
+	CalculatedObjectTypes(ctx context.Context, domain, name string) ([]string, error)
 }

@@ -165,6 +165,13 @@ type DomainService interface {
 	// objects are sealed under the domain's key) or does not exist.
 	ObjectTypeKeyARN(ctx context.Context, domain, objectType string) (string, error)
 
+	// ObjectTypeKeyARNs returns the keys, other than the domain's, whose
+	// kms:Decrypt reading the objects of these object types (or what is
+	// computed from them) needs beside the domain's key: their own
+	// EncryptionKeys, each once. A type without one, or missing, adds
+	// none.
+	ObjectTypeKeyARNs(ctx context.Context, domain string, objectTypes []string) ([]string, error)
+
 	// KeyARN returns the ARN of a KMS key named by its ARN, id or alias
 	// ("" names the server's default key; "" when there is none). A key
 	// KMS does not know is returned as named.

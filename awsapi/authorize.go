@@ -111,7 +111,7 @@ func (s *Server) authorize(ctx context.Context, c *call) error {
 			return err
 		}
 	}
-	return s.allowTypeKeys(ctx, domain, key, types, allow)
+	return s.allowTypeKeys(ctx, domain, types, allow)
 }
 
 // readsCalculatedValues names the operations that return calculated

@@ -158,7 +158,7 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 		if err != nil {
 			return nil, err
 		}
-		keys, err := s.typeKeys(ctx, domain, current, types)
+		keys, err := s.Domains.ObjectTypeKeyARNs(ctx, domain, types)
 		if err != nil {
 			return nil, err
 		}

@@ -187,12 +187,8 @@ func (s *Server) getProfileHistoryRecord(ctx context.Context, c *call) (any, err
 	// A record of an object holds it: one of a type with a key of its own
 	// needs kms:Decrypt on that key too, as its objects do.
 	if s.Authorizer != nil && r.ObjectTypeName != profiles.ProfileObjectTypeName {
-		key, err := s.Domains.EncryptionKeyARN(ctx, *in.DomainName)
-		if err != nil {
-			return nil, err
-		}
 		cond := s.conditionKeys(c)
-		if err := s.allowTypeKeys(ctx, *in.DomainName, key, []string{r.ObjectTypeName}, func(action, resource string) error {
+		if err := s.allowTypeKeys(ctx, *in.DomainName, []string{r.ObjectTypeName}, func(action, resource string) error {
 			return s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: action, Resource: resource,
 				Context: cond, RequestID: c.requestID})
 		}); err != nil {

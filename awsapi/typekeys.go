@@ -7,9 +7,10 @@ import (
 )
 
 // allowTypeKeys checks allow("kms:Decrypt", …) on the own keys of the
-// object types that have one other than the domain's key.
-func (s *Server) allowTypeKeys(ctx context.Context, domain, domainKey string, types []string, allow func(action, resource string) error) error {
-	keys, err := s.typeKeys(ctx, domain, domainKey, types)
+// object types that have one other than the domain's key
+// (DomainService.ObjectTypeKeyARNs, which the console's checks read too).
+func (s *Server) allowTypeKeys(ctx context.Context, domain string, types []string, allow func(action, resource string) error) error {
+	keys, err := s.Domains.ObjectTypeKeyARNs(ctx, domain, types)
 	if err != nil {
 		return err
 	}
@@ -19,22 +20,6 @@ func (s *Server) allowTypeKeys(ctx context.Context, domain, domainKey string, ty
 		}
 	}
 	return nil
-}
-
-// typeKeys returns the own keys of the object types that have one other
-// than the domain's key.
-func (s *Server) typeKeys(ctx context.Context, domain, domainKey string, types []string) ([]string, error) {
-	var out []string
-	for _, t := range types {
-		typeKey, err := s.Domains.ObjectTypeKeyARN(ctx, domain, t)
-		if err != nil {
-			return nil, err
-		}
-		if typeKey != "" && typeKey != domainKey {
-			out = append(out, typeKey)
-		}
-	}
-	return out, nil
 }
 
 // objectTypeNames returns the names of a domain's object types (none for
@@ -92,41 +77,13 @@ func (s *Server) objectTypeKeyChange(ctx context.Context, c *call, domain string
 
 // calculatedTypes returns the object types the named calculated attribute
 // of a domain is computed from, or with name "", those of every one of
-// its attributes (none for a missing domain or attribute: the operation
-// answers for it).
+// its attributes (CalculatedAttributeService.CalculatedObjectTypes, which
+// the console's checks read too).
 func (s *Server) calculatedTypes(ctx context.Context, domain, name string) ([]string, error) {
 	if s.CalculatedAttributes == nil {
 		return nil, nil
 	}
-	if name != "" {
-		a, err := s.CalculatedAttributes.GetCalculatedAttribute(ctx, domain, name)
-		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-			return nil, nil
-		} else if err != nil {
-			return nil, err
-		}
-		return []string{a.ObjectTypeName()}, nil
-	}
-	seen := map[string]bool{}
-	var types []string
-	for page := (profiles.Page{MaxResults: 100}); ; {
-		list, next, err := s.CalculatedAttributes.ListCalculatedAttributes(ctx, domain, page)
-		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-			return nil, nil
-		} else if err != nil {
-			return nil, err
-		}
-		for _, a := range list {
-			if t := a.ObjectTypeName(); t != "" && !seen[t] {
-				seen[t] = true
-				types = append(types, t)
-			}
-		}
-		if next == "" {
-			return types, nil
-		}
-		page.Token = next
-	}
+	return s.CalculatedAttributes.CalculatedObjectTypes(ctx, domain, name)
 }
 
 // segmentTypes returns the object types whose objects decide what the

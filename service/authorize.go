@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/openprofiles/profiles"
@@ -153,6 +154,29 @@ func (s *Service) ObjectTypeKeyARN(ctx context.Context, domain, objectType strin
 		return "", err
 	}
 	return s.keyARN(ctx, keyID)
+}
+
+// ObjectTypeKeyARNs returns the own keys of the object types that have
+// one other than the domain's key, each once (none for a missing domain:
+// the operation answers for it).
+func (s *Service) ObjectTypeKeyARNs(ctx context.Context, domain string, objectTypes []string) ([]string, error) {
+	domainKey, err := s.EncryptionKeyARN(ctx, domain)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range objectTypes {
+		typeKey, err := s.ObjectTypeKeyARN(ctx, domain, t)
+		if err != nil {
+			return nil, err
+		}
+		if typeKey != "" && typeKey != domainKey && !slices.Contains(out, typeKey) {
+			out = append(out, typeKey)
+		}
+	}
+	return out, nil
 }
 
 // storedTypeKey reads an object type's own EncryptionKey from the store

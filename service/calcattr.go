@@ -126,6 +126,42 @@ func (s *Service) ListCalculatedAttributes(ctx context.Context, domain string, p
 	return out, next, nil
 }
 
+// CalculatedObjectTypes returns the object types the named calculated
+// attribute is computed from, or with name "", those of every attribute
+// of the domain, each once. A missing domain or attribute has none.
+func (s *Service) CalculatedObjectTypes(ctx context.Context, domain, name string) ([]string, error) {
+	if name != "" {
+		a, err := s.GetCalculatedAttribute(ctx, domain, name)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		if t := a.ObjectTypeName(); t != "" {
+			return []string{t}, nil
+		}
+		return nil, nil
+	}
+	var types []string
+	for page := (profiles.Page{MaxResults: 100}); ; {
+		list, next, err := s.ListCalculatedAttributes(ctx, domain, page)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		for _, a := range list {
+			if t := a.ObjectTypeName(); t != "" && !slices.Contains(types, t) {
+				types = append(types, t)
+			}
+		}
+		if next == "" {
+			return types, nil
+		}
+		page.Token = next
+	}
+}
+
 // listConfigs returns one page of a domain's configs of one kind, by name;
 // op scopes the paging tokens.
 func (s *Service) listConfigs(ctx context.Context, domain, kind, op string, page profiles.Page) ([]*profiles.DomainConfig, string, error) {

@@ -400,6 +400,23 @@ func (s *Server) allowData(r *http.Request, action, domain string) error {
 	return s.allow(r, "kms:Decrypt", key)
 }
 
+// allowTypeKeys authorises reading what the objects of these object
+// types hold, as the API's readers of them (calculated values,
+// recommendations) need: kms:Decrypt on the types' own keys other than
+// the domain's.
+func (s *Server) allowTypeKeys(r *http.Request, domain string, objectTypes []string) error {
+	keys, err := s.Domains.ObjectTypeKeyARNs(r.Context(), domain, objectTypes)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := s.allow(r, "kms:Decrypt", k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // allowDataFor is allowData for a page that does action and shows the
 // profile's fields, which through the API only a reader (SearchProfiles)
 // sees: UpdateProfile and MergeProfiles return none.

@@ -191,6 +191,15 @@ type profileData struct {
 	// ObjectsIncomplete are the other object types whose objects could
 	// not all be read.
 	ObjectsIncomplete []string
+
+	// CalculatedDenied says, by attribute name, why a calculated value
+	// is not shown (computed from objects under a key the agent may not
+	// decrypt with); the value is left out of the page.
+	CalculatedDenied map[string]string
+	// NoRecommendations says why recommendations are not shown (the
+	// interaction events they are made of are under a key the agent may
+	// not decrypt with).
+	NoRecommendations string
 }
 
 type field struct{ Name, Label, Value string }
@@ -259,6 +268,7 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 		if d.Calculated, _, err = s.Calculated.CalculatedValues(r.Context(), domain, id, profiles.Page{MaxResults: 100}); err != nil {
 			s.Logger.Warn("calculated attributes of a profile page", "domain", domain, "error", err.Error())
 		}
+		d.CalculatedDenied = s.hideUnreadable(r, domain, d.Calculated)
 	}
 	if s.Matching != nil && s.allowData(r, "profile:GetSimilarProfiles", domain) == nil {
 		d.Duplicates = s.duplicates(r, domain, id)
@@ -266,7 +276,7 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.Recommenders != nil && s.allowData(r, "profile:GetProfileRecommendations", domain) == nil &&
 		s.allow(r, "profile:ListRecommenders", s.Domains.DomainARN(domain)) == nil {
-		d.Recommended = s.recommended(r, domain, id)
+		d.Recommended, d.NoRecommendations = s.recommended(r, domain, id)
 	}
 	s.render(w, r, http.StatusOK, "profile", p)
 }
@@ -279,22 +289,60 @@ const (
 	maxPageRecommendations = 5
 )
 
+// hideUnreadable blanks the calculated values the agent may not read, as
+// GetCalculatedAttributeForProfile through the API refuses them: those
+// computed from the objects of a type with a key of its own that the
+// agent may not decrypt with. It returns why, by attribute name, for the
+// page to say in their place.
+func (s *Server) hideUnreadable(r *http.Request, domain string, values []*profiles.CalculatedValue) map[string]string {
+	denied := map[string]string{}
+	for _, v := range values {
+		types, err := s.Calculated.CalculatedObjectTypes(r.Context(), domain, v.Name)
+		if err == nil {
+			err = s.allowTypeKeys(r, domain, types)
+		}
+		switch {
+		case err == nil:
+			continue
+		case profiles.ErrorCode(err) == profiles.EFORBIDDEN:
+			denied[v.Name] = "Not shown: " + profiles.ErrorMessage(err)
+		default:
+			s.Logger.Warn("calculated attributes of a profile page", "domain", domain, "attribute", v.Name, "error", err.Error())
+			denied[v.Name] = "Not shown: who may read it could not be checked (the server's log says why)."
+		}
+		v.Value = ""
+	}
+	return denied
+}
+
 // recommended returns what the domain's active recommenders recommend to
 // a profile; a recommender that fails (it is being replaced, say) is left
-// out.
-func (s *Server) recommended(r *http.Request, domain, id string) []recommended {
+// out. When the agent may not read the interaction events they are made
+// of (kms:Decrypt on _webAnalytics's own key, as GetProfileRecommendations
+// through the API needs), it returns none and says why.
+func (s *Server) recommended(r *http.Request, domain, id string) ([]recommended, string) {
 	recs, _, err := s.Recommenders.ListRecommenders(r.Context(), domain, profiles.Page{MaxResults: 100})
 	if err != nil {
 		s.Logger.Warn("recommendations of a profile page", "domain", domain, "error", err.Error())
-		return nil
+		return nil, ""
 	}
 	var out []recommended
+	checked := false
 	for _, rec := range recs {
 		if rec.Status != "ACTIVE" || rec.RecipeName == "personalized-ranking" || len(out) == maxPageRecommenders {
 			continue
 		}
 		if s.allow(r, "profile:GetProfileRecommendations", rec.Arn) != nil {
 			continue // as GetProfileRecommendations through the API: on the recommender too
+		}
+		if !checked {
+			checked = true
+			if err := s.allowTypeKeys(r, domain, []string{profiles.RecommenderEventsType}); profiles.ErrorCode(err) == profiles.EFORBIDDEN {
+				return nil, "Recommendations are not shown: " + profiles.ErrorMessage(err)
+			} else if err != nil {
+				s.Logger.Warn("recommendations of a profile page", "domain", domain, "error", err.Error())
+				return nil, "Recommendations are not shown: who may read them could not be checked (the server's log says why)."
+			}
 		}
 		items, err := s.Recommenders.GetProfileRecommendations(r.Context(), &profiles.RecommendationsRequest{DomainName: domain,
 			ProfileID: id, RecommenderName: rec.Name, MaxResults: maxPageRecommendations})
@@ -306,7 +354,7 @@ func (s *Server) recommended(r *http.Request, domain, id string) []recommended {
 			out = append(out, recommended{Recommender: rec.Name, Recipe: rec.RecipeName, Items: items})
 		}
 	}
-	return out
+	return out, ""
 }
 
 // maxDuplicates is how many possible duplicates a profile page shows.
