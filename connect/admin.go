@@ -102,7 +102,8 @@ func (in *Intake) serveAdmin(ctx context.Context, q *request) (any, error) {
 
 // switchInstance moves an instance's association: the caller needs
 // profile:PutIntegration on the new domain and profile:DeleteIntegration on
-// the domain the instance leaves.
+// the domain the instance leaves, each also on the integration's ARN (as
+// the API's PutIntegration and DeleteIntegration).
 func (in *Intake) switchInstance(ctx context.Context, q *request, v *SwitchInstanceInput) (any, error) {
 	switch {
 	case v.InstanceArn == "":
@@ -115,12 +116,12 @@ func (in *Intake) switchInstance(ctx context.Context, q *request, v *SwitchInsta
 		return nil, profiles.Errorf(profiles.EINVALID, "InstanceArn %q is not an instance ARN (arn:aws:connect:REGION:ACCOUNT:instance/ID).", clip(v.InstanceArn))
 	}
 	q.log = append(q.log, "instance", id, "domain", v.DomainName)
-	if err := q.authorize(ctx, "profile:PutIntegration", in.domainARN(v.DomainName), v.DomainName); err != nil {
+	if err := q.authorizeIntegration(ctx, "profile:PutIntegration", v.DomainName, v.InstanceArn); err != nil {
 		return nil, err
 	}
 	old, err := in.Integrations.InstanceIntegration(ctx, id)
 	if err == nil && old.DomainName != v.DomainName {
-		if err := q.authorize(ctx, "profile:DeleteIntegration", in.domainARN(old.DomainName), old.DomainName); err != nil {
+		if err := q.authorizeIntegration(ctx, "profile:DeleteIntegration", old.DomainName, old.URI); err != nil {
 			return nil, err
 		}
 	} else if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
@@ -132,6 +133,22 @@ func (in *Intake) switchInstance(ctx context.Context, q *request, v *SwitchInsta
 	}
 	return &SwitchInstanceOutput{Integration: IntegrationInfo{DomainName: integ.DomainName, Uri: integ.URI,
 		ObjectTypeName: integ.ObjectTypeName, ObjectTypeNames: integ.ObjectTypeNames}}, nil
+}
+
+// authorizeIntegration authorises an action on the integration of Uri uri
+// of a domain as the API does PutIntegration's and DeleteIntegration's: on
+// the domain's ARN, with its tags, and on the integration's
+// (…:domains/NAME/integrations/URI), with its own.
+func (q *request) authorizeIntegration(ctx context.Context, action, domain, uri string) error {
+	arn := q.in.domainARN(domain)
+	if err := q.authorize(ctx, action, arn, domain); err != nil {
+		return err
+	}
+	arn += "/integrations/" + uri
+	return q.in.Authorizer.Authorize(ctx, &profiles.AuthRequest{
+		Principal: q.principal, Action: action, Resource: arn,
+		Context: q.conditionKeys(), RequestID: q.id, Tags: q.in.tagsOf(arn),
+	})
 }
 
 // InstanceID returns the id of an instance ARN

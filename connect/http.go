@@ -276,13 +276,22 @@ func (q *request) authorize(ctx context.Context, action, resource, domain string
 // resourceTags returns the AuthRequest.Tags of a resource of domain ("":
 // none).
 func (in *Intake) resourceTags(domain string) func(context.Context) (map[string][]string, error) {
-	if in.Tags == nil || domain == "" {
+	if domain == "" {
+		return nil
+	}
+	return in.tagsOf(in.domainARN(domain))
+}
+
+// tagsOf returns the AuthRequest.Tags of the resource of an ARN (a
+// domain's, or one of a domain's): its own tags (nil: none).
+func (in *Intake) tagsOf(arn string) func(context.Context) (map[string][]string, error) {
+	if in.Tags == nil {
 		return nil
 	}
 	return func(ctx context.Context) (map[string][]string, error) {
-		tags, err := in.Tags.ListTagsForResource(ctx, in.domainARN(domain))
+		tags, err := in.Tags.ListTagsForResource(ctx, arn)
 		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-			return nil, nil // the operation answers for the missing domain
+			return nil, nil // the operation answers for the missing domain or resource
 		} else if err != nil {
 			return nil, err // not evaluated without the resource's tags
 		}

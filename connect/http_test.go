@@ -254,6 +254,12 @@ func TestAdmin(t *testing.T) {
 	checkError(t, s.admin(t, "SwitchInstance", map[string]string{"InstanceArn": arn, "DomainName": "support"}),
 		http.StatusForbidden, "AccessDeniedException", "profile:DeleteIntegration")
 	delete(s.auth.deny, "profile:DeleteIntegration arn:aws:profile:us-east-1:000000000000:domains/sales")
+	// And on the integration's own ARN, as the API's DeleteIntegration.
+	const leaving = "profile:DeleteIntegration arn:aws:profile:us-east-1:000000000000:domains/sales/integrations/" + arn
+	s.auth.deny[leaving] = true
+	checkError(t, s.admin(t, "SwitchInstance", map[string]string{"InstanceArn": arn, "DomainName": "support"}),
+		http.StatusForbidden, "AccessDeniedException", "profile:DeleteIntegration", "integrations/"+arn)
+	delete(s.auth.deny, leaving)
 	if r := s.admin(t, "SwitchInstance", map[string]string{"InstanceArn": arn, "DomainName": "support"}); r.Status != http.StatusOK {
 		t.Fatalf("SwitchInstance: %d %s", r.Status, r.Body)
 	}
@@ -265,11 +271,19 @@ func TestAdmin(t *testing.T) {
 		"connect:CreateInstance *",
 		"connect:CreateInstance *", // the one that failed on its alias
 		"profile:PutIntegration arn:aws:profile:us-east-1:000000000000:domains/sales",
+		"profile:PutIntegration arn:aws:profile:us-east-1:000000000000:domains/sales/integrations/" + arn,
 		"connect:ListInstances *",
 		"profile:PutIntegration arn:aws:profile:us-east-1:000000000000:domains/support",
-		"profile:DeleteIntegration arn:aws:profile:us-east-1:000000000000:domains/sales",
+		"profile:PutIntegration arn:aws:profile:us-east-1:000000000000:domains/support/integrations/" + arn,
+		"profile:DeleteIntegration arn:aws:profile:us-east-1:000000000000:domains/sales", // refused
 		"profile:PutIntegration arn:aws:profile:us-east-1:000000000000:domains/support",
+		"profile:PutIntegration arn:aws:profile:us-east-1:000000000000:domains/support/integrations/" + arn,
 		"profile:DeleteIntegration arn:aws:profile:us-east-1:000000000000:domains/sales",
+		"profile:DeleteIntegration arn:aws:profile:us-east-1:000000000000:domains/sales/integrations/" + arn, // refused
+		"profile:PutIntegration arn:aws:profile:us-east-1:000000000000:domains/support",
+		"profile:PutIntegration arn:aws:profile:us-east-1:000000000000:domains/support/integrations/" + arn,
+		"profile:DeleteIntegration arn:aws:profile:us-east-1:000000000000:domains/sales",
+		"profile:DeleteIntegration arn:aws:profile:us-east-1:000000000000:domains/sales/integrations/" + arn,
 	}
 	if diff := cmp.Diff(want, actions); diff != "" {
 		t.Errorf("authorised (-want +got):\n%s", diff)

@@ -617,7 +617,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, wz *wizard, ru
 			}
 		}
 	}
-	if err := s.allow(r, "profile:PutIntegration", s.Domains.DomainARN(wz.DomainName)); err != nil {
+	if err := s.allowIntegration(r, "profile:PutIntegration", wz.DomainName, wz.Instance.ARN); err != nil {
 		s.fail(w, r, err)
 		return true
 	}
@@ -682,7 +682,7 @@ func (s *Server) activatedBefore(w http.ResponseWriter, r *http.Request, wz *wiz
 		return false
 	}
 	if wz.Instance.DomainName == "" {
-		if err := s.allow(r, "profile:PutIntegration", s.Domains.DomainARN(wz.DomainName)); err != nil {
+		if err := s.allowIntegration(r, "profile:PutIntegration", wz.DomainName, wz.Instance.ARN); err != nil {
 			s.fail(w, r, err)
 			return true
 		}
@@ -721,12 +721,12 @@ func (s *Server) changeDomain(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, profiles.Errorf(profiles.EINVALID, "Choose the domain to associate the instance with."))
 		return
 	}
-	if err := s.allow(r, "profile:PutIntegration", s.Domains.DomainARN(to)); err != nil {
+	if err := s.allowIntegration(r, "profile:PutIntegration", to, in.ARN); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if in.DomainName != "" {
-		if err := s.allow(r, "profile:DeleteIntegration", s.Domains.DomainARN(in.DomainName)); err != nil {
+		if err := s.allowIntegration(r, "profile:DeleteIntegration", in.DomainName, in.ARN); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -740,6 +740,19 @@ func (s *Server) changeDomain(w http.ResponseWriter, r *http.Request) {
 		done = "The instance now uses domain " + to + ". Its profiles stayed in " + in.DomainName + "."
 	}
 	http.Redirect(w, r, s.withDone(r, Prefix+"instances/"+url.PathEscape(in.ID), done), http.StatusSeeOther)
+}
+
+// allowIntegration authorises an action on the integration that
+// associates an instance (Uri: its ARN) with a domain as the API
+// authorises PutIntegration and DeleteIntegration: on the domain's ARN and
+// on the integration's (…:domains/NAME/integrations/URI), with its own
+// tags.
+func (s *Server) allowIntegration(r *http.Request, action, domain, instanceARN string) error {
+	arn := s.Domains.DomainARN(domain)
+	if err := s.allow(r, action, arn); err != nil {
+		return err
+	}
+	return s.allow(r, action, arn+"/integrations/"+instanceARN)
 }
 
 // DisplayNameTag is the domain tag that holds the name the console shows

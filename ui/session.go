@@ -372,12 +372,15 @@ func (s *Server) allowWith(r *http.Request, action, resource string, extra map[s
 	for k, v := range extra {
 		cond[k] = v
 	}
-	// A domain's tags are its aws:ResourceTag/… keys, as in the API.
-	if domain, ok := strings.CutPrefix(resource, "arn:aws:profile:"+s.Region+":"+s.AccountID+":domains/"); ok && s.Tags != nil {
-		domain, _, _ = strings.Cut(domain, "/")
-		tags, err := s.Tags.ListTagsForResource(r.Context(), s.Domains.DomainARN(domain))
-		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
-			return err // not evaluated without the domain's tags
+	// The tags of the ARN checked are its aws:ResourceTag/… keys, as in
+	// the API: a domain's for its ARN, a resource's own for the ARN of a
+	// resource of the domain (an integration's, an object type's, …).
+	if strings.HasPrefix(resource, "arn:aws:profile:"+s.Region+":"+s.AccountID+":domains/") && s.Tags != nil {
+		tags, err := s.Tags.ListTagsForResource(r.Context(), resource)
+		switch profiles.ErrorCode(err) {
+		case "", profiles.ENOTFOUND, profiles.EINVALID: // a missing resource, or one that has no tags, has none
+		default:
+			return err // not evaluated without the resource's tags
 		}
 		for k, v := range tags {
 			cond["aws:ResourceTag/"+k] = []string{v}
