@@ -144,11 +144,7 @@ func (q *request) authorizeIntegration(ctx context.Context, action, domain, uri 
 	if err := q.authorize(ctx, action, arn, domain); err != nil {
 		return err
 	}
-	arn += "/integrations/" + uri
-	return q.in.Authorizer.Authorize(ctx, &profiles.AuthRequest{
-		Principal: q.principal, Action: action, Resource: arn,
-		Context: q.conditionKeys(), RequestID: q.id, Tags: q.in.tagsOf(arn),
-	})
+	return q.authorize(ctx, action, arn+"/integrations/"+uri, domain)
 }
 
 // InstanceID returns the id of an instance ARN

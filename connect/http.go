@@ -248,7 +248,7 @@ func (in *Intake) serveRecords(ctx context.Context, q *request) (any, error) {
 	}
 	q.log = append(q.log, "domain", integ.DomainName)
 	// As PutProfileObject through the API: on the domain's ARN and its
-	// object type's, with the domain's tags.
+	// object type's, each with its own tags.
 	for _, arn := range []string{in.domainARN(integ.DomainName), in.domainARN(integ.DomainName) + "/object-types/" + ObjectType(integ)} {
 		if err := q.authorize(ctx, "profile:PutProfileObject", arn, integ.DomainName); profiles.ErrorCode(err) == profiles.EFORBIDDEN {
 			return nil, refused()
@@ -264,22 +264,19 @@ func (in *Intake) serveRecords(ctx context.Context, q *request) (any, error) {
 	return res, nil
 }
 
-// authorize asks the Authorizer whether the caller may act on resource, a
-// resource of domain (whose tags are its aws:ResourceTag/… keys).
+// authorize asks the Authorizer whether the caller may act on resource:
+// the ARN of domain, or of one of its resources, whose own tags are its
+// aws:ResourceTag/… keys, as in the API (domain "": an account-wide
+// resource, without tags).
 func (q *request) authorize(ctx context.Context, action, resource, domain string) error {
+	var tags func(context.Context) (map[string][]string, error)
+	if domain != "" {
+		tags = q.in.tagsOf(resource)
+	}
 	return q.in.Authorizer.Authorize(ctx, &profiles.AuthRequest{
 		Principal: q.principal, Action: action, Resource: resource,
-		Context: q.conditionKeys(), RequestID: q.id, Tags: q.in.resourceTags(domain),
+		Context: q.conditionKeys(), RequestID: q.id, Tags: tags,
 	})
-}
-
-// resourceTags returns the AuthRequest.Tags of a resource of domain ("":
-// none).
-func (in *Intake) resourceTags(domain string) func(context.Context) (map[string][]string, error) {
-	if domain == "" {
-		return nil
-	}
-	return in.tagsOf(in.domainARN(domain))
 }
 
 // tagsOf returns the AuthRequest.Tags of the resource of an ARN (a

@@ -429,6 +429,23 @@ func TestContacts_Intake(t *testing.T) {
 	if got := e.history("sales", caller[0]); slices.Contains(got, "v-deny") {
 		t.Errorf("a record denied on the object type or the domain's tags went in: %v", got)
 	}
+
+	// The CTR object type's own tags are those of its ARN, as through the
+	// API: a Deny on them refuses the records; the domain's do not stand
+	// for them.
+	if _, err := e.client.PutProfileObjectType(t.Context(), &customerprofiles.PutProfileObjectTypeInput{DomainName: aws.String("sales"),
+		ObjectTypeName: aws.String("CTR"), TemplateId: aws.String("CTR"), Description: aws.String("contacts"),
+		Tags: map[string]string{"pii": "yes"}}); err != nil {
+		t.Fatal(err)
+	}
+	id, secret := mustUserKey(t, e.m, "typetag", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`,
+		`{"Effect":"Deny","Action":"profile:PutProfileObject","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/pii":"yes"}}}`)})
+	r = mustDo(t, mustSignedRequest(t, e.m, http.MethodPost, connect.Path+east.Id+"/contact-records",
+		[]byte(ctr(east.Arn, "v-typetag", "+12065550100", at)), signOpts{keyID: id, secret: secret}))
+	checkError(t, r, http.StatusForbidden, "AccessDeniedException", "profile:PutProfileObject")
+	if got := e.history("sales", caller[0]); slices.Contains(got, "v-typetag") {
+		t.Errorf("a record denied on the CTR type's own tags went in: %v", got)
+	}
 }
 
 func TestContacts_Simulate(t *testing.T) {
