@@ -449,6 +449,27 @@ func errIs(err error, code string) bool { return err != nil && profiles.ErrorCod
 // DefaultEncryptionKey.
 const DefaultKeyAlias = "alias/openprofiles/default"
 
+// CheckRootKey checks that the root key is the one the store's keys were
+// made with: the service-owned key (DefaultKeyAlias), which every start
+// makes, must unwrap under it. A store without that key (a new one) passes.
+// A server given another root key (a data dir restored without its
+// kms-root.key, which the start then made anew, or another node's
+// OPENPROFILES_KMS_ROOT_KEY) would otherwise serve with every key of the
+// store unreadable, and make new keys under a root key that opens none of
+// the old ones.
+func (k *KMS) CheckRootKey(ctx context.Context) error {
+	key, err := k.resolve(ctx, DefaultKeyAlias)
+	if errIs(err, profiles.ENOTFOUND) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if _, err := k.material(key); err != nil {
+		return fmt.Errorf("localkms: the root key does not unwrap the key %s of the store: it is not the root key the store's keys were made with", key.ARN)
+	}
+	return nil
+}
+
 // EnsureDefaultKey returns the ARN of the service-owned key, creating it
 // (with ServicePolicy) and its alias DefaultKeyAlias at the first start.
 // Concurrent first starts of several nodes end with one key behind the alias.

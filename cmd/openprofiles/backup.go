@@ -82,9 +82,10 @@ consistent copy of its SQLite database (checked with PRAGMA
 integrity_check), its KMS root key, server secret and root credentials,
 and its dead-letter spool and large dead letters, all mode 0600, and a
 manifest (backup.json). BACKUP-DIR is a data dir: to restore, stop the
-server and start it with --data-dir BACKUP-DIR (or put BACKUP-DIR's files
-in place of its data dir's). It holds the KMS root key: keep it as
-secret as the server.
+server and start it on a copy of BACKUP-DIR (cp -a), or replace its data
+dir as a whole with such a copy; never copy the files over a data dir's,
+whose old openprofiles.db-wal would be played into the restored database.
+It holds the KMS root key: keep it as secret as the server.
 
 With --store postgres://…, the database is not copied: the command copies
 the key material and prints the pg_dump command that dumps the database.

@@ -471,3 +471,129 @@ func mustList(tb testing.TB, dir string) string {
 	}
 	return fmt.Sprint(names)
 }
+
+// TestRestore_RefusesOtherKeyMaterial starts servers on a backup whose key
+// material is missing or another's, as a restore does when the server took
+// its secrets from the environment and they are not given again. The
+// server refuses to start, naming what is missing, and makes no new root
+// key or server secret in the data dir (a new one would serve the data
+// unreadable: searches empty, objects an internal error); given the right
+// files it reads everything. On PostgreSQL, a node started on the
+// database with a data dir of its own and no shared secrets is refused
+// alike.
+func TestRestore_RefusesOtherKeyMaterial(t *testing.T) {
+	onSQLite := func(c *main.Config) { c.Store = "sqlite" }
+	e := newDomainEnv(t, "restored", onSQLite)
+	e.putType(contactType("contact"))
+	e.mustPut("contact", map[string]any{"id": "c1", "email": "ann@example.com", "name": map[string]any{"first": "Ann"}})
+	c := e.m.Config
+	e.m.Close()
+
+	// Another data dir's root key: valid, but not this store's.
+	other := MustRunMain(t, onSQLite)
+	other.Close()
+	otherRootKey, err := os.ReadFile(filepath.Join(other.Config.DataDir, "kms-root.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	backup := func(t *testing.T) string {
+		to := filepath.Join(t.TempDir(), "backup")
+		if _, stderr, err := runBackup(t, "--data-dir", c.DataDir, "--to", to); err != nil {
+			t.Fatalf("backup: %v\n%s", err, stderr)
+		}
+		return to
+	}
+	start := func(dir, rootKeyEnv string) (*main.Main, error) {
+		rc := main.DefaultConfig()
+		rc.Addr, rc.DataDir, rc.Store = "127.0.0.1:0", dir, "sqlite"
+		rc.AccessKeyID, rc.SecretAccessKey, rc.KMSRootKey = testKeyID, testSecret, rootKeyEnv
+		m := &main.Main{Config: rc}
+		err := m.Open()
+		if err == nil {
+			t.Cleanup(func() { m.Close() })
+		}
+		return m, err
+	}
+	for _, tc := range []struct {
+		name       string
+		edit       func(t *testing.T, dir string)
+		rootKeyEnv string
+		want       []string // words of the error
+	}{
+		{"NoRootKeyNorSecret", func(t *testing.T, dir string) { mustRemove(t, dir, "kms-root.key", "server.secret") }, "",
+			[]string{"has no kms-root.key (nor OPENPROFILES_KMS_ROOT_KEY) and server.secret (nor OPENPROFILES_SERVER_SECRET)", "none is made", "backup"}},
+		{"NoSecret", func(t *testing.T, dir string) { mustRemove(t, dir, "server.secret") }, "",
+			[]string{"has no server.secret (nor OPENPROFILES_SERVER_SECRET)", "openprofiles.db"}},
+		{"RootKeyFromEnvNotTheStores", func(t *testing.T, dir string) { mustRemove(t, dir, "kms-root.key") },
+			"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", // 32 bytes, another key
+			[]string{"OPENPROFILES_KMS_ROOT_KEY", "does not unwrap", "root key it ran with"}},
+		{"AnotherDataDirsRootKey", func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, "kms-root.key"), otherRootKey, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "", []string{"kms-root.key", "does not unwrap"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := backup(t)
+			tc.edit(t, dir)
+			before := mustList(t, dir)
+			m, err := start(dir, tc.rootKeyEnv)
+			if err == nil {
+				n := len(ingestEnvOn(t, m).search("_email", "ann@example.com"))
+				t.Fatalf("the server started on a backup with %s (a search finds %d profiles of 1)", tc.name, n)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if got := mustList(t, dir); got != before {
+				t.Errorf("the refused start changed the data dir: %s, %s before", got, before)
+			}
+		})
+	}
+	t.Run("Whole", func(t *testing.T) {
+		m, err := start(backup(t), "")
+		if err != nil {
+			t.Fatalf("serve on the whole backup: %v", err)
+		}
+		if got := aws.ToString(ingestEnvOn(t, m).mustOne("_email", "ann@example.com").FirstName); got != "Ann" {
+			t.Errorf("FirstName %q on the restored server, want Ann", got)
+		}
+	})
+	t.Run("PostgresNodeWithoutSharedSecrets", func(t *testing.T) {
+		dsn := mustPostgresDatabase(t)
+		first := main.DefaultConfig()
+		first.Addr, first.DataDir, first.Store = "127.0.0.1:0", t.TempDir(), dsn
+		first.AccessKeyID, first.SecretAccessKey = testKeyID, testSecret
+		MustOpenMain(t, first).Close()
+		second := first
+		second.DataDir = t.TempDir()
+		m := &main.Main{Config: second}
+		if err := m.Open(); err == nil {
+			m.Close()
+			t.Fatal("a second node with a data dir of its own and no shared secrets started")
+		} else if !strings.Contains(err.Error(), "kms-root.key (nor OPENPROFILES_KMS_ROOT_KEY) and server.secret (nor OPENPROFILES_SERVER_SECRET)") {
+			t.Errorf("error %q does not name the missing secrets", err)
+		}
+		if got := mustList(t, second.DataDir); strings.Contains(got, "kms-root.key") || strings.Contains(got, "server.secret") {
+			t.Errorf("the refused node made secrets of its own: %s", got)
+		}
+	})
+}
+
+// ingestEnvOn is an ingestEnv of domain "restored" on m, with the test
+// credentials.
+func ingestEnvOn(t *testing.T, m *main.Main) *ingestEnv {
+	return &ingestEnv{t: t, m: m, client: MustClient(t, m), domain: "restored"}
+}
+
+func mustRemove(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -10,6 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/localkms"
 )
 
 // credentialsFile is the file in the data dir that holds generated root
@@ -125,4 +129,52 @@ func serverSecret(dataDir, fromEnv string) ([]byte, error) {
 		return nil, fmt.Errorf("write server secret: %w", err)
 	}
 	return s, f.Close()
+}
+
+// checkKeyMaterial refuses to make a new KMS root key or server secret for
+// a store that holds data already: a data dir restored without its
+// kms-root.key or server.secret (a backup of a server that took them from
+// the environment, whose values were not given again), or a node started
+// on a shared database without the other nodes' values. A start would
+// otherwise make new ones and serve with every key of the store
+// unreadable (and every record sealed under those keys) and every search
+// empty (the blind index is keyed by the old secret), and then write data
+// that the right values cannot read. The store holds data once a server
+// started on it: every start makes the service-owned KMS key.
+func (m *Main) checkKeyMaterial(ctx context.Context) error {
+	c := &m.Config
+	var missing []string
+	for _, k := range []struct{ file, value, env string }{
+		{localkms.RootKeyFile, c.KMSRootKey, localkms.RootKeyEnv},
+		{secretFile, c.ServerSecret, "OPENPROFILES_SERVER_SECRET"},
+	} {
+		if k.value != "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(c.DataDir, k.file)); errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, k.file+" (nor "+k.env+")")
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err := m.DB.FindKMSAlias(ctx, localkms.DefaultKeyAlias)
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		return nil // a new store: this first start makes them
+	} else if err != nil {
+		return fmt.Errorf("read the store's keys: %w", err)
+	}
+	return fmt.Errorf("the data dir %s has no %s, but the store (%s) holds data made with them: "+
+		"a new one would leave its encrypted data unreadable and its searches empty, so none is made. "+
+		"Restore the file from the data dir's backup, or set the variable to the value the server ran with "+
+		"(with several nodes: the other nodes' value)", c.DataDir, strings.Join(missing, " and "), storeName(c))
+}
+
+// storeName names the store of c in messages: the SQLite file, or the
+// PostgreSQL database without its password.
+func storeName(c *Config) string {
+	if strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://") {
+		return withoutPassword(c.Store)
+	}
+	return filepath.Join(c.DataDir, databaseFile)
 }

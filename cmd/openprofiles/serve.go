@@ -180,6 +180,10 @@ func (m *Main) Open() error {
 		return fmt.Errorf("open store: %w", err)
 	}
 
+	if err := m.checkKeyMaterial(context.Background()); err != nil {
+		m.DB.Close()
+		return err
+	}
 	serverSecret, err := serverSecret(c.DataDir, c.ServerSecret)
 	if err != nil {
 		m.DB.Close()
@@ -191,6 +195,15 @@ func (m *Main) Open() error {
 		return err
 	}
 	m.KMS = &localkms.KMS{Store: m.DB, Region: c.Region, AccountID: c.AccountID, RootKey: rootKey, Now: m.Now}
+	if err := m.KMS.CheckRootKey(context.Background()); err != nil {
+		m.DB.Close()
+		from := filepath.Join(c.DataDir, localkms.RootKeyFile)
+		if c.KMSRootKey != "" {
+			from = localkms.RootKeyEnv
+		}
+		return fmt.Errorf("KMS root key (%s): %w. Give the server the root key it ran with (the data dir's own %s, from its backup, or its %s; with several nodes: the other nodes' value)",
+			from, err, localkms.RootKeyFile, localkms.RootKeyEnv)
+	}
 	defaultKey, err := m.KMS.EnsureDefaultKey(context.Background())
 	if err != nil {
 		m.DB.Close()
