@@ -3,10 +3,12 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -418,5 +420,71 @@ func TestHelpExitStatus(t *testing.T) {
 		if !strings.Contains(string(out), "Usage") && !strings.Contains(string(out), "usage") {
 			t.Errorf("openprofiles %s: no usage printed:\n%s", strings.Join(tc.args, " "), out)
 		}
+	}
+}
+
+// TestServe_PortInUse starts `openprofiles serve` on an address another
+// process listens on, as an upgrade that starts the new version before
+// the old one stopped does. It fails naming the address, before it
+// touches the data dir: the database of the server still running there is
+// not migrated (which would make that server step aside), and a data dir
+// that did not exist is not made. A --store it does not know is refused
+// before the data dir too.
+func TestServe_PortInUse(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+
+	// A data dir whose database lacks the last migration, as one of the
+	// previous version has.
+	dir := t.TempDir()
+	MustRunMain(t, func(c *main.Config) { c.DataDir, c.Store = dir, "sqlite" }).Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "openprofiles.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var latest int
+	if err := db.QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&latest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE version = ?`, latest); err != nil {
+		t.Fatal(err)
+	}
+
+	fresh := filepath.Join(t.TempDir(), "new-data-dir")
+	for _, dataDir := range []string{dir, fresh} {
+		env := map[string]string{"OPENPROFILES_ACCESS_KEY_ID": testKeyID, "OPENPROFILES_SECRET_ACCESS_KEY": testSecret}
+		var stderr bytes.Buffer
+		err := main.Run(t.Context(), []string{"serve", "--addr", addr, "--data-dir", dataDir, "--store", "sqlite"}, nil, io.Discard, &stderr,
+			func(k string) string { return env[k] })
+		if err == nil || !strings.Contains(err.Error(), "listen") || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "address already in use") {
+			t.Errorf("serve on a taken address (data dir %s): err %v, want it to name the address in use", dataDir, err)
+		}
+		if strings.Contains(stderr.String(), "applied migration") {
+			t.Errorf("serve on a taken address migrated the database:\n%s", stderr.String())
+		}
+	}
+	var current int
+	if err := db.QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&current); err != nil {
+		t.Fatal(err)
+	}
+	if current != latest-1 {
+		t.Errorf("schema version %d after the failed start, want %d as before", current, latest-1)
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the failed start made the data dir %s (stat: %v)", fresh, err)
+	}
+
+	err = main.Run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", fresh, "--store", "mysql://db/profiles"}, nil, io.Discard, io.Discard,
+		func(string) string { return "" })
+	if err == nil || !strings.Contains(err.Error(), `--store "mysql://db/profiles"`) {
+		t.Errorf("serve --store mysql://…: err %v, want it to name --store", err)
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the start with an unknown --store made the data dir %s (stat: %v)", fresh, err)
 	}
 }

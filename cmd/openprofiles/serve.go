@@ -147,7 +147,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // Open opens the store, wires the services and starts serving on
 // Config.Addr. It returns once the listener is open.
-func (m *Main) Open() error {
+func (m *Main) Open() (err error) {
 	c := &m.Config
 	if err := c.Validate(); err != nil {
 		return err
@@ -161,15 +161,34 @@ func (m *Main) Open() error {
 	if m.Now == nil {
 		m.Now = time.Now
 	}
+	// The address and the TLS files first, before the data dir and the
+	// store: a start that cannot serve (the port taken, often by the
+	// server it is meant to replace) must not create a data dir, generate
+	// secrets or migrate the database of a server still running on it,
+	// which an older server then finds upgraded past it and steps aside.
+	var certs *certFiles
+	if c.TLSCert != "" {
+		if certs, err = loadCertFiles(c.TLSCert, c.TLSKey, m.Logger); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			ln.Close()
+		}
+	}()
+	if m.DB, err = openStore(c, m.Logger, m.Now); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
 	keyID, secret, created, err := rootCredentials(c)
 	if err != nil {
-		return err
-	}
-
-	if m.DB, err = openStore(c, m.Logger, m.Now); err != nil {
 		return err
 	}
 	m.Metrics = newMetrics()
@@ -382,18 +401,6 @@ func (m *Main) Open() error {
 		m.API.ServeHTTP(w, r)
 	}))
 
-	var certs *certFiles
-	if c.TLSCert != "" {
-		if certs, err = loadCertFiles(c.TLSCert, c.TLSKey, m.Logger); err != nil {
-			m.DB.Close()
-			return err
-		}
-	}
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
-		m.DB.Close()
-		return fmt.Errorf("listen: %w", err)
-	}
 	conns := newServerListener(ln, c.MaxConnections, c.WriteTimeout)
 	m.ln = conns
 	m.instrumentConnections(conns)
