@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,7 +43,9 @@ Ingests the JSON objects of FILE (JSON Lines, or one JSON array; - reads
 standard input) through the asynchronous ingestion path: each object finds
 or creates its profile as with PutProfileObject, and each one that fails goes
 to the domain's dead-letter queue with its error. Prints the counts, and the
-first failures, as JSON.
+first failures, as JSON. The whole file is read and checked before anything
+is sent; if a request fails midway, the error says from which object to
+send the file again.
 
 Flags:
 `)
@@ -76,39 +79,55 @@ Flags:
 	client := &http.Client{Timeout: 10 * time.Minute}
 	var total awsapi.ImportResult
 	start := time.Now()
-	for i := 0; i < len(objects); i += importBatch {
-		batch := objects[i:min(i+importBatch, len(objects))]
-		body := []byte(strings.Join(batch, "\n"))
+	send := func(body []byte) (*awsapi.ImportResult, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Header.Set("Content-Type", "application/x-ndjson")
 		creds, err := cfg.Credentials.Retrieve(ctx)
 		if err != nil {
-			return fmt.Errorf("AWS credentials: %w", err)
+			return nil, fmt.Errorf("AWS credentials: %w", err)
 		}
 		sum := sha256.Sum256(body)
 		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "profile", cfg.Region, time.Now()); err != nil {
-			return err
+			return nil, err
 		}
 		resp, err := client.Do(req)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if resp.StatusCode != http.StatusOK {
 			e := apiError("Import", resp, b)
 			fmt.Fprintln(stderr, e.Error())
-			return fmt.Errorf("import: %s", e.Code)
+			return nil, fmt.Errorf("import: %s", e.Code)
 		}
 		var res awsapi.ImportResult
 		if err := json.Unmarshal(b, &res); err != nil {
-			return fmt.Errorf("import: bad answer: %w", err)
+			return nil, fmt.Errorf("import: bad answer: %w", err)
+		}
+		return &res, nil
+	}
+	for i := 0; i < len(objects); i += importBatch {
+		batch := objects[i:min(i+importBatch, len(objects))]
+		res, err := send([]byte(strings.Join(batch, "\n")))
+		if err != nil && i > 0 {
+			// The batches before this one are in: say how far the
+			// import went, so that the rest can be sent again.
+			if !*quiet {
+				fmt.Fprintln(stderr)
+			}
+			return fmt.Errorf("%w\nimport: stopped at object %d of %d: objects 1 to %d were sent (%d ingested, %d failed: in the dead-letter queue); "+
+				"objects %d to %d may have been ingested or not, and the %d after them were not sent. "+
+				"Send the file again from object %d: an object with a UNIQUE key that is in already is updated in place, not added twice",
+				err, i+1, len(objects), i, total.Ingested, total.Failed, i+1, i+len(batch), len(objects)-i-len(batch), i+1)
+		} else if err != nil {
+			return err
 		}
 		total.Ingested += res.Ingested
 		total.Failed += res.Failed
@@ -141,22 +160,36 @@ func progress(w io.Writer, done, total int, res awsapi.ImportResult, elapsed tim
 }
 
 // readObjects reads a JSON array of objects, or JSON Lines, into the
-// objects' texts.
+// objects' texts. The whole file is read, and checked as far as its shape
+// goes, before anything is sent: a file that cannot be read, or that holds
+// more than its JSON array, is refused, never imported in part. A UTF-8
+// byte order mark (which some editors and exports write) is skipped.
 func readObjects(r io.Reader) ([]string, error) {
 	br := bufio.NewReader(r)
+	if b, err := br.Peek(len(utf8BOM)); err == nil && string(b) == utf8BOM {
+		br.Discard(len(utf8BOM))
+	}
 	for {
 		c, err := br.Peek(1)
-		if err != nil {
+		if err == io.EOF {
 			return nil, nil // empty
+		} else if err != nil {
+			return nil, fmt.Errorf("import: %w", err)
 		}
 		if c[0] == ' ' || c[0] == '\n' || c[0] == '\r' || c[0] == '\t' {
 			br.ReadByte()
 			continue
 		}
 		if c[0] == '[' {
+			dec := json.NewDecoder(br)
 			var items []json.RawMessage
-			if err := json.NewDecoder(br).Decode(&items); err != nil {
+			if err := dec.Decode(&items); err != nil {
 				return nil, fmt.Errorf("import: the file is not a JSON array: %w", err)
+			}
+			// Only white space may follow the array: what else would be
+			// left out without a word.
+			if _, err := dec.Token(); err != io.EOF {
+				return nil, fmt.Errorf("import: the file holds more after its JSON array (near byte %d): give one JSON array, or JSON Lines (one object a line)", dec.InputOffset())
 			}
 			out := make([]string, len(items))
 			for i, it := range items {
@@ -170,11 +203,24 @@ func readObjects(r io.Reader) ([]string, error) {
 	}
 	var out []string
 	sc := bufio.NewScanner(br)
-	sc.Buffer(make([]byte, 1<<20), 4<<20)
+	sc.Buffer(make([]byte, 1<<20), maxImportLine)
+	line := 0
 	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			out = append(out, line)
+		line++
+		if text := strings.TrimSpace(sc.Text()); text != "" {
+			out = append(out, text)
 		}
 	}
-	return out, sc.Err()
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, fmt.Errorf("import: line %d is longer than %d MiB: no object is that large; is the file JSON Lines (one object a line)?", line+1, maxImportLine>>20)
+	} else if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	return out, nil
 }
+
+// utf8BOM is the byte order mark some tools write at the start of UTF-8 files.
+const utf8BOM = "\xef\xbb\xbf"
+
+// maxImportLine is the longest line of a JSON Lines file import reads.
+const maxImportLine = 4 << 20
