@@ -91,6 +91,12 @@ Flags:
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	if verb != "list" && verb != "replay" && verb != "purge" {
+		// Before the server is asked anything: a verb mistyped must not
+		// read as the server's error (or its absence).
+		fs.Usage()
+		return fmt.Errorf("dlq: unknown verb %q: want list, replay or purge", verb)
+	}
 	if *domain == "" {
 		fs.Usage()
 		return fmt.Errorf("dlq: --domain is required")
@@ -135,7 +141,6 @@ Flags:
 		}
 		return printJSON(stdout, map[string]any{"Purged": queueURL})
 	}
-	fs.Usage()
 	return fmt.Errorf("dlq: unknown verb %q", verb)
 }
 

@@ -52,6 +52,9 @@ Flags:
 	}
 	switch verb {
 	case "list":
+		if fs.NArg() > 0 {
+			return fmt.Errorf("domains list: unexpected argument %q (to show one domain: openprofiles domains get NAME)", fs.Arg(0))
+		}
 		var items []any
 		p := &customerprofiles.ListDomainsInput{}
 		for {

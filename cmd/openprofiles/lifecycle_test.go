@@ -488,3 +488,28 @@ func TestServe_PortInUse(t *testing.T) {
 		t.Errorf("the start with an unknown --store made the data dir %s (stat: %v)", fresh, err)
 	}
 }
+
+// TestClientCommands_BadArguments: a client command whose command line is
+// wrong says so before it asks the server anything (here there is no
+// server: the answer would be a connection error, which hid the mistake).
+func TestClientCommands_BadArguments(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String() // nothing listens there once closed
+	ln.Close()
+	setAWSEnv(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dlq", "lst", "--domain", "d", "--endpoint", down}, `unknown verb "lst": want list, replay or purge`},
+		{[]string{"domains", "list", "--endpoint", down, "extra"}, `domains list: unexpected argument "extra"`},
+	} {
+		err := main.Run(t.Context(), tc.args, nil, io.Discard, io.Discard, os.Getenv)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
