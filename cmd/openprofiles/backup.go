@@ -81,11 +81,12 @@ Writes a backup of a server's data dir, while the server runs or not: a
 consistent copy of its SQLite database (checked with PRAGMA
 integrity_check), its KMS root key, server secret and root credentials,
 and its dead-letter spool and large dead letters, all mode 0600, and a
-manifest (backup.json). BACKUP-DIR is a data dir: to restore, stop the
-server and start it on a copy of BACKUP-DIR (cp -a), or replace its data
-dir as a whole with such a copy; never copy the files over a data dir's,
-whose old openprofiles.db-wal would be played into the restored database.
-It holds the KMS root key: keep it as secret as the server.
+manifest (backup.json). To restore, stop the server and run 'openprofiles
+restore --from BACKUP-DIR --data-dir DIR', which checks the backup against
+its manifest and copies it into DIR (or cp -a BACKUP-DIR to a new DIR);
+never copy the files over a data dir's, whose old openprofiles.db-wal would
+be played into the restored database. It holds the KMS root key: keep it
+as secret as the server.
 
 With --store postgres://…, the database is not copied: the command copies
 the key material and prints the pg_dump command that dumps the database.
@@ -472,7 +473,7 @@ func printBackup(w io.Writer, m *Manifest, to, store string, onPostgres bool) er
 	fmt.Fprintf(w, "Backed up %s to %s: %s, and %s.\n", m.DataDir, to, strings.Join(names, ", "), manifestFile)
 	if !onPostgres {
 		fmt.Fprintf(w, "The database copy is consistent as of %s (schema version %d, integrity_check ok).\n", m.Created, m.SchemaVersion)
-		fmt.Fprintf(w, "To restore: stop the server, then start it on the backup (or on a copy of it):\n\n\topenprofiles serve --data-dir %s\n\n", shellQuote(to))
+		fmt.Fprintf(w, "To restore: stop the server, restore the backup into a data dir of its own and start the server there:\n\n\topenprofiles restore --from %s --data-dir DATA-DIR\n\topenprofiles serve --data-dir DATA-DIR\n\n", shellQuote(to))
 		fmt.Fprintln(w, "The backup holds the KMS root key: keep it as secret as the server.")
 		return nil
 	}
@@ -483,13 +484,14 @@ Dump the database now, into the backup:
 	pg_dump --format=custom --file=%s %s
 
 %sTo restore: load the dump into an empty database (DATABASE-URL: the one above dropped and
-created again, or a new one), then start the server on it with a copy of this backup as its data dir:
+created again, or a new one), restore this backup into a data dir, and start the server on both:
 
 	pg_restore --no-owner --dbname=DATABASE-URL %s
-	openprofiles serve --data-dir COPY-OF-%s --store DATABASE-URL
+	openprofiles restore --from %s --data-dir DATA-DIR
+	openprofiles serve --data-dir DATA-DIR --store DATABASE-URL
 
 The backup holds the KMS root key: keep it, and the dump, as secret as the server.
-`, dump, shellQuote(withoutPassword(store)), passwordNote(store), dump, filepath.Base(to))
+`, dump, shellQuote(withoutPassword(store)), passwordNote(store), dump, shellQuote(to))
 	return err
 }
 

@@ -233,8 +233,8 @@ func TestBackup_WhileIngesting(t *testing.T) {
 	if stderr != "" {
 		t.Errorf("backup warned: %s", stderr)
 	}
-	if !strings.Contains(stdout, "openprofiles serve --data-dir "+to) {
-		t.Errorf("backup's output does not say how to restore (openprofiles serve --data-dir %s):\n%s", to, stdout)
+	if !strings.Contains(stdout, "openprofiles restore --from "+to+" --data-dir DATA-DIR") {
+		t.Errorf("backup's output does not say how to restore (openprofiles restore --from %s --data-dir DATA-DIR):\n%s", to, stdout)
 	}
 
 	// The server goes on after the backup.
@@ -504,7 +504,7 @@ func TestRestore_RefusesOtherKeyMaterial(t *testing.T) {
 		}
 		return to
 	}
-	start := func(dir, rootKeyEnv string) (*main.Main, error) {
+	start := func(t *testing.T, dir, rootKeyEnv string) (*main.Main, error) {
 		rc := main.DefaultConfig()
 		rc.Addr, rc.DataDir, rc.Store = "127.0.0.1:0", dir, "sqlite"
 		rc.AccessKeyID, rc.SecretAccessKey, rc.KMSRootKey = testKeyID, testSecret, rootKeyEnv
@@ -538,7 +538,7 @@ func TestRestore_RefusesOtherKeyMaterial(t *testing.T) {
 			dir := backup(t)
 			tc.edit(t, dir)
 			before := mustList(t, dir)
-			m, err := start(dir, tc.rootKeyEnv)
+			m, err := start(t, dir, tc.rootKeyEnv)
 			if err == nil {
 				n := len(ingestEnvOn(t, m).search("_email", "ann@example.com"))
 				t.Fatalf("the server started on a backup with %s (a search finds %d profiles of 1)", tc.name, n)
@@ -554,7 +554,7 @@ func TestRestore_RefusesOtherKeyMaterial(t *testing.T) {
 		})
 	}
 	t.Run("Whole", func(t *testing.T) {
-		m, err := start(backup(t), "")
+		m, err := start(t, backup(t), "")
 		if err != nil {
 			t.Fatalf("serve on the whole backup: %v", err)
 		}
@@ -596,4 +596,149 @@ func mustRemove(t *testing.T, dir string, names ...string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// runRestore runs `openprofiles restore args…` with an empty environment.
+func runRestore(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err = main.Run(t.Context(), append([]string{"restore"}, args...), nil, &out, &errb, noEnv)
+	return out.String(), errb.String(), err
+}
+
+// TestRestore_Command restores a backup of a running server with
+// `openprofiles restore`: into a new directory (a server started there
+// reads the data), never into a data dir that holds something unless
+// --force, which moves that aside whole, never under a server running
+// there, and never from a backup that is incomplete or damaged (nothing
+// is written then).
+func TestRestore_Command(t *testing.T) {
+	e := newDomainEnv(t, "restored", func(c *main.Config) { c.Store = "sqlite" })
+	e.putType(contactType("contact"))
+	e.mustPut("contact", map[string]any{"id": "c1", "email": "ann@example.com", "name": map[string]any{"first": "Ann"}})
+	dataDir := e.m.Config.DataDir
+	backup := filepath.Join(t.TempDir(), "backup")
+	if _, stderr, err := runBackup(t, "--data-dir", dataDir, "--to", backup); err != nil {
+		t.Fatalf("backup: %v\n%s", err, stderr)
+	}
+	e.mustPut("contact", map[string]any{"id": "c2", "email": "bob@example.com"}) // after the backup
+	readsAnn := func(t *testing.T, dir string) {
+		t.Helper()
+		c := main.DefaultConfig()
+		c.Addr, c.DataDir, c.Store = "127.0.0.1:0", dir, "sqlite"
+		c.AccessKeyID, c.SecretAccessKey = testKeyID, testSecret
+		r := ingestEnvOn(t, MustOpenMain(t, c))
+		if got := aws.ToString(r.mustOne("_email", "ann@example.com").FirstName); got != "Ann" {
+			t.Errorf("FirstName %q on the restored server, want Ann", got)
+		}
+		if ps := r.search("_email", "bob@example.com"); len(ps) != 0 {
+			t.Errorf("the restored server has the object put after the backup")
+		}
+	}
+
+	t.Run("IntoNewDir", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "data")
+		stdout, stderr, err := runRestore(t, "--from", backup, "--data-dir", dir)
+		if err != nil {
+			t.Fatalf("restore: %v\n%s", err, stderr)
+		}
+		if !strings.Contains(stdout, "openprofiles serve --data-dir "+dir) {
+			t.Errorf("output does not say how to start the server:\n%s", stdout)
+		}
+		checkModes(t, dir)
+		readManifest(t, dir)
+		readsAnn(t, dir)
+	})
+
+	before := mustList(t, dataDir)
+	t.Run("RefusesNonEmpty", func(t *testing.T) {
+		_, _, err := runRestore(t, "--from", backup, "--data-dir", dataDir)
+		if err == nil || !strings.Contains(err.Error(), "is not empty") || !strings.Contains(err.Error(), "--force") {
+			t.Fatalf("restore into a data dir with data: err %v, want it refused as not empty, naming --force", err)
+		}
+	})
+	t.Run("RefusesUnderARunningServer", func(t *testing.T) {
+		// A server process of its own: the lock it holds on its database
+		// is what tells (a process does not see its own locks).
+		dir := filepath.Join(t.TempDir(), "data")
+		if _, stderr, err := runRestore(t, "--from", backup, "--data-dir", dir); err != nil {
+			t.Fatalf("restore: %v\n%s", err, stderr)
+		}
+		n, err := startNode(t, mustBuildBinary(t), "node", dir, []string{"OPENPROFILES_ACCESS_KEY_ID=" + testKeyID,
+			"OPENPROFILES_SECRET_ACCESS_KEY=" + testSecret, "OPENPROFILES_STORE=sqlite"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := mustList(t, dir)
+		_, _, err = runRestore(t, "--from", backup, "--data-dir", dir, "--force")
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("a process (pid %d) has its database open", n.cmd.Process.Pid)) {
+			t.Fatalf("restore --force under a running server: err %v, want it refused naming the process", err)
+		}
+		if got := mustList(t, dir); got != running {
+			t.Errorf("the refused restore changed the data dir: %s, %s before", got, running)
+		}
+	})
+	if got := mustList(t, dataDir); got != before {
+		t.Errorf("the refused restores changed the data dir: %s, %s before", got, before)
+	}
+
+	bad := func(t *testing.T, edit func(dir string)) string {
+		dir := filepath.Join(t.TempDir(), "backup")
+		if _, stderr, err := runBackup(t, "--data-dir", dataDir, "--to", dir); err != nil {
+			t.Fatalf("backup: %v\n%s", err, stderr)
+		}
+		edit(dir)
+		return dir
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(dir string)
+		want string
+	}{
+		{"Damaged", func(dir string) {
+			f, err := os.OpenFile(filepath.Join(dir, "openprofiles.db"), os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteAt([]byte("damage"), 5000)
+			f.Close()
+		}, "the backup is damaged: openprofiles.db"},
+		{"Incomplete", func(dir string) { mustRemove(t, dir, "backup.json") }, "not a complete backup"},
+		{"FileMissing", func(dir string) { mustRemove(t, dir, "kms-root.key") }, "kms-root.key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			from := bad(t, tc.edit)
+			dir := filepath.Join(t.TempDir(), "data")
+			_, _, err := runRestore(t, "--from", from, "--data-dir", dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("restore of a backup %s: err %v, want %q", tc.name, err, tc.want)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("the refused restore made %s (%v)", dir, err)
+			}
+			if got := mustList(t, filepath.Dir(dir)); got != "[]" {
+				t.Errorf("the refused restore left %s beside the data dir", got)
+			}
+		})
+	}
+
+	t.Run("Force", func(t *testing.T) {
+		e.m.Close()
+		stdout, stderr, err := runRestore(t, "--from", backup, "--data-dir", dataDir, "--force")
+		if err != nil {
+			t.Fatalf("restore --force: %v\n%s", err, stderr)
+		}
+		matches, _ := filepath.Glob(dataDir + ".before-restore-*")
+		if len(matches) != 1 {
+			t.Fatalf("%d directories moved aside, want 1: %v", len(matches), matches)
+		}
+		if !strings.Contains(stdout, matches[0]) {
+			t.Errorf("output does not say where the old data dir went (%s):\n%s", matches[0], stdout)
+		}
+		if got := mustList(t, matches[0]); !strings.Contains(got, "openprofiles.db") {
+			t.Errorf("the directory moved aside holds %s, not the old database", got)
+		}
+		checkModes(t, dataDir)
+		readsAnn(t, dataDir)
+	})
 }

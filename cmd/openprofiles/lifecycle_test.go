@@ -401,6 +401,8 @@ func TestHelpExitStatus(t *testing.T) {
 		{[]string{"iam", "--help"}, 0},
 		{[]string{"instances", "--help"}, 0},
 		{[]string{"contacts", "--help"}, 0},
+		{[]string{"backup", "--help"}, 0},
+		{[]string{"restore", "--help"}, 0},
 		{nil, 2},
 		{[]string{"dlq"}, 2},
 		{[]string{"iam"}, 2},

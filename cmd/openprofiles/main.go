@@ -54,6 +54,7 @@ Commands:
 
 	serve      run the server (Customer Profiles API on embedded SQLite or PostgreSQL)
 	backup     write a restorable backup of a server's data dir (while it runs)
+	restore    check a backup and restore it into a data dir
 	domains    list or show domains of a running server
 	import     ingest a file of JSON objects (failures go to the dead-letter queue)
 	dlq        list, replay or purge a domain's dead-letter queue
@@ -77,6 +78,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr, getenv)
 	case "backup":
 		return runBackup(ctx, args[1:], stdout, stderr, getenv)
+	case "restore":
+		return runRestore(ctx, args[1:], stdout, stderr, getenv)
 	case "domains":
 		return runDomains(ctx, args[1:], stdout, stderr, getenv)
 	case "import":
