@@ -59,7 +59,7 @@ func runDlqWith(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	openprofiles dlq list   --domain D [flags]   print the dead letters (and leave them in the queue)
 	openprofiles dlq replay --domain D [flags]   ingest each dead letter again: delete it on success, keep it
 	                                             with one more attempt and the new error on failure
-	openprofiles dlq purge  --domain D [flags]   delete every dead letter
+	openprofiles dlq purge  --domain D [flags]   delete every dead letter of the domain
 
 The queue is the domain's DeadLetterQueueUrl, reached at --endpoint (the
 built-in queues) or --sqs-endpoint, never at the host the URL names: whoever
@@ -70,7 +70,9 @@ object), FirstFailureAt, Attempts. replay ingests only the letters of the
 domain; the others are left in the queue, and so are the letters whose object
 was cut to fit a queue message (ObjectTruncated): the console of any server
 replays them from the whole copy the store keeps (a letter of an earlier
-version, with ObjectFile: the console of the server that wrote it).
+version, with ObjectFile: the console of the server that wrote it). purge
+deletes the letters of the domain alone: those of other domains, and
+messages that are not dead letters, stay in the queue.
 
 Flags:
 `)
@@ -136,10 +138,7 @@ Flags:
 	case "replay":
 		return q.replay(ctx)
 	case "purge":
-		if _, err := queues.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: &queueURL}); err != nil {
-			return err
-		}
-		return printJSON(stdout, map[string]any{"Purged": queueURL})
+		return q.purge(ctx)
 	}
 	return fmt.Errorf("dlq: unknown verb %q", verb)
 }
@@ -324,6 +323,56 @@ func (q *dlq) replay(ctx context.Context) error {
 	if cut > 0 {
 		out["Cut"] = cut
 		out["CutNote"] = "Letters whose object was cut to fit a queue message are left as they are: replay them from the console, which reads their whole objects from the store (a letter of an earlier version, with ObjectFile: from the console of the server that wrote it)."
+	}
+	return printJSON(q.stdout, out)
+}
+
+// purge deletes the dead letters of the domain, and leaves the rest of
+// the queue as it is: a queue may serve several domains (PurgeQueue
+// deleted their letters too, and anything else sent to the queue). Each
+// letter is deleted only while this run holds it (another reader's since
+// its hold ran out is left to it).
+func (q *dlq) purge(ctx context.Context) error {
+	h := service.HoldDeadLetters(ctx, &awssqs.Queues{Client: q.queues, Logger: q.logger}, q.logger, q.url, q.hold, nil, time.Now())
+	var msgs []profiles.QueueMessage
+	if err := q.receiveAll(ctx, q.hold, func(batch []profiles.QueueMessage, since time.Time) error {
+		h.Add(batch, since)
+		msgs = append(msgs, batch...)
+		return nil
+	}); err != nil {
+		h.Release(context.WithoutCancel(ctx), msgs)
+		return err
+	}
+	var deleted, unreadable int
+	var others []profiles.QueueMessage
+	for i, m := range msgs {
+		var dl service.DeadLetter
+		if json.Unmarshal([]byte(m.Body), &dl) != nil || dl.DomainName == "" {
+			unreadable++
+			others = append(others, m)
+			continue
+		}
+		if dl.DomainName != q.domain {
+			others = append(others, m)
+			continue
+		}
+		if !h.Keep(ctx, m) {
+			continue
+		}
+		if _, err := q.queues.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &q.url, ReceiptHandle: aws.String(m.ReceiptHandle)}); err != nil {
+			h.Release(context.WithoutCancel(ctx), append(others, msgs[i:]...))
+			return err
+		}
+		h.Done(m.ID)
+		deleted++
+	}
+	h.Release(context.WithoutCancel(ctx), others)
+	out := map[string]any{"Deleted": deleted, "QueueUrl": q.url}
+	if n := len(others) - unreadable; n > 0 {
+		out["OtherDomains"] = n
+	}
+	if unreadable > 0 {
+		out["Unreadable"] = unreadable
 	}
 	return printJSON(q.stdout, out)
 }

@@ -274,8 +274,9 @@ func TestDLQ_Replay(t *testing.T) {
 	if len(letters) != 5 || letters[0].Attempts != 2 {
 		t.Fatalf("after a failed replay: %d letters, attempts %d", len(letters), letters[0].Attempts)
 	}
-	// Make them visible again, fix the cause, replay.
-	if _, err := runCLI(t, m, "dlq", "purge", "--domain", "replay"); err != nil {
+	// Empty the queue (the letters read are hidden), send them again,
+	// fix the cause, replay.
+	if _, err := e.q.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: aws.String(e.url)}); err != nil {
 		t.Fatal(err)
 	}
 	e.send(letters...)
@@ -448,6 +449,35 @@ func TestDLQ_ReplayOnlyTheDomain(t *testing.T) {
 	left := mine.letters()
 	if len(left) != 1 || left[0].DomainName != "other" {
 		t.Errorf("left in the queue: %+v; want the letter of domain other, visible", left)
+	}
+}
+
+// TestDLQ_PurgeOnlyTheDomain: `dlq purge --domain D` deletes the letters
+// of D and leaves the rest of a queue that serves several domains, and
+// messages that are not dead letters, in the queue, visible at once. It
+// used PurgeQueue, which deleted the other domains' letters too.
+func TestDLQ_PurgeOnlyTheDomain(t *testing.T) {
+	mine := newDLQEnv(t, "built-in", "mine", "shared")
+	mine.addDomain("other", "shared")
+	mine.send(
+		service.DeadLetter{Version: 1, DomainName: "other", ObjectTypeName: "contact", ErrorCode: "INTERNAL", Object: `{"id":"o"}`, Attempts: 1},
+		service.DeadLetter{Version: 1, DomainName: "mine", ObjectTypeName: "contact", ErrorCode: "INTERNAL", Object: `{"id":"m1"}`, Attempts: 1},
+		service.DeadLetter{Version: 1, DomainName: "mine", ObjectTypeName: "contact", ErrorCode: "KEY_MISSING", Object: `{"id":"m2"}`, Attempts: 1},
+	)
+	mine.sendBody("not a dead letter")
+	out, err := runCLI(t, mine.m, "dlq", "purge", "--domain", "mine")
+	if err != nil {
+		t.Fatalf("dlq purge: %v\n%s", err, out)
+	}
+	for _, w := range []string{`"Deleted": 2`, `"OtherDomains": 1`, `"Unreadable": 1`} {
+		if !strings.Contains(out, w) {
+			t.Errorf("dlq purge printed\n%s\nwant %s", out, w)
+		}
+	}
+	left := mine.bodies() // visible at once
+	slices.Sort(left)
+	if len(left) != 2 || left[0] != "not a dead letter" || !strings.Contains(left[1], `"DomainName":"other"`) {
+		t.Errorf("left in the queue: %q; want the letter of domain other and the message that is no letter", left)
 	}
 }
 
