@@ -126,8 +126,9 @@ type backup struct {
 	made        []string // what it wrote into to, to remove on failure
 	manifest    Manifest
 	// databaseCopied, when set, is called once the database is copied
-	// (tests: what a server does meanwhile).
-	databaseCopied func()
+	// (tests: what a server does meanwhile); deadLettersListed once the
+	// domains' directories of dlq-objects are listed.
+	databaseCopied, deadLettersListed func()
 }
 
 func (b *backup) warn(format string, args ...any) {
@@ -343,6 +344,9 @@ func (b *backup) copyDeadLetterCopies() error {
 		return err
 	}
 	b.made = append(b.made, dlqObjectsDir)
+	if b.deadLettersListed != nil {
+		b.deadLettersListed()
+	}
 	for _, d := range domains {
 		if !d.IsDir() {
 			if d.Type().IsRegular() { // an earlier version's copies: dlq-objects/<hash>.json
@@ -353,7 +357,11 @@ func (b *backup) copyDeadLetterCopies() error {
 			continue
 		}
 		files, err := os.ReadDir(filepath.Join(b.dataDir, dlqObjectsDir, d.Name()))
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			// Removed since it was listed: the domain was deleted (its
+			// copies go with it), or the sweep removed the last of them.
+			continue
+		} else if err != nil {
 			return err
 		}
 		if err := os.Mkdir(filepath.Join(b.to, dlqObjectsDir, d.Name()), 0o700); err != nil {

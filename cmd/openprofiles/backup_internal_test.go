@@ -80,3 +80,44 @@ func TestBackup_DeadLettersMovingDuringTheCopy(t *testing.T) {
 		t.Errorf("the restored server's queue holds %d letters (%v), want the 1 spooled when the database was copied", n, err)
 	}
 }
+
+// TestBackup_DeadLetterDirRemovedDuringTheCopy: a domain's directory of
+// dead-letter copies (an earlier version's, dlq-objects/<domain>/) that
+// goes away while the backup copies dlq-objects, as DeleteDomain or the
+// sweep removes it, is left out; the backup goes on with the others. It
+// failed on the missing directory.
+func TestBackup_DeadLetterDirRemovedDuringTheCopy(t *testing.T) {
+	c := DefaultConfig()
+	c.Addr, c.DataDir, c.Store = "127.0.0.1:0", t.TempDir(), "sqlite"
+	c.SweepInterval = time.Hour
+	m := &Main{Config: c}
+	if err := m.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, name := range []string{"gone/0123456789abcdef0123456789abcdef.sealed", "kept/fedcba9876543210fedcba9876543210.sealed"} {
+		path := filepath.Join(c.DataDir, dlqObjectsDir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("sealed "+name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	to := filepath.Join(t.TempDir(), "backup")
+	b := &backup{dataDir: c.DataDir, to: to, stderr: io.Discard, getenv: func(string) string { return "" }}
+	b.deadLettersListed = func() {
+		if err := os.RemoveAll(filepath.Join(c.DataDir, dlqObjectsDir, "gone")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.run(t.Context(), false); err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	if got, err := os.ReadFile(filepath.Join(to, dlqObjectsDir, "kept", "fedcba9876543210fedcba9876543210.sealed")); err != nil || string(got) != "sealed kept/fedcba9876543210fedcba9876543210.sealed" {
+		t.Errorf("the backup's copy of domain kept: %q (%v)", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(to, dlqObjectsDir, "gone")); !os.IsNotExist(err) {
+		t.Errorf("the backup holds dlq-objects/gone (%v), removed before it was copied", err)
+	}
+}
