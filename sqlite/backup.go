@@ -71,7 +71,10 @@ func Backup(ctx context.Context, src, dst string) (_ BackupInfo, err error) {
 	}
 	defer from.Close()
 	from.SetMaxOpenConns(1)
-	if _, err := from.ExecContext(ctx, `VACUUM INTO ?`, absDst); err != nil {
+	if _, err := from.ExecContext(ctx, `VACUUM INTO ?`, absDst); isStorageFull(err) {
+		// SQLite's words for EFBIG are "disk I/O error": say which disk.
+		return BackupInfo{}, fmt.Errorf("sqlite: backup: no room for the copy %s (its disk is full, or the size of files is limited: ulimit -f): %w", absDst, err)
+	} else if err != nil {
 		return BackupInfo{}, fmt.Errorf("sqlite: backup: copy %s: %w", src, err)
 	}
 	if err := from.Close(); err != nil {

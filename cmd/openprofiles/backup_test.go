@@ -6,10 +6,12 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -741,4 +743,28 @@ func TestRestore_Command(t *testing.T) {
 		checkModes(t, dataDir)
 		readsAnn(t, dataDir)
 	})
+}
+
+// TestBackup_NoRoom runs the real `openprofiles backup` with a limit on
+// the size of its files smaller than the database (as a full disk stops
+// it): it exits with status 1, says there is no room for the copy (not
+// SQLite's "disk I/O error" alone), and leaves nothing behind.
+func TestBackup_NoRoom(t *testing.T) {
+	bin := mustBuildBinary(t)
+	m := MustRunMain(t, func(c *main.Config) { c.Store = "sqlite" })
+	to := filepath.Join(t.TempDir(), "backup")
+	// 64 blocks (32 or 64 KiB, as the shell counts them): less than the
+	// database, more than the key files.
+	cmd := exec.CommandContext(t.Context(), "sh", "-c", `ulimit -f 64 && exec "$0" backup --data-dir "$1" --to "$2"`, bin, m.Config.DataDir, to)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("backup with no room: %v, want exit status 1\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "no room for the copy "+filepath.Join(to, "openprofiles.db")) {
+		t.Errorf("backup with no room says\n%s\nwant it to say there is no room for the copy", out)
+	}
+	if _, err := os.Stat(to); !os.IsNotExist(err) {
+		t.Errorf("the failed backup left %s (%v)", to, err)
+	}
 }
