@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/openprofiles/profiles/internal/migrate"
 )
 
 // BackupInfo describes a copy Backup wrote.
@@ -146,4 +148,18 @@ func syncFile(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// KnownSchemaVersion returns the highest schema version this program's
+// migrations make: a database (or a backup's copy) at a higher one was
+// made by a newer program, which this one refuses to open.
+func KnownSchemaVersion() (int, error) {
+	ms, err := migrate.Load(migrationFS)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: %w", err)
+	}
+	if len(ms) == 0 {
+		return 0, nil
+	}
+	return ms[len(ms)-1].Version, nil
 }

@@ -768,3 +768,25 @@ func TestBackup_NoRoom(t *testing.T) {
 		t.Errorf("the failed backup left %s (%v)", to, err)
 	}
 }
+
+// TestRestore_NewerSchema: a backup whose database a newer version
+// migrated is refused by the restore of an older one (whose server would
+// refuse to start on it), saying which versions; nothing is written.
+func TestRestore_NewerSchema(t *testing.T) {
+	m := MustRunMain(t, func(c *main.Config) { c.Store = "sqlite" })
+	m.Close()
+	known := mustRawCount(t, m, `SELECT MAX(version) FROM schema_migrations`)
+	mustRawExec(t, m, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, '9999_future.sql', '2099-01-01T00:00:00Z')`, known+1)
+	backup := filepath.Join(t.TempDir(), "backup")
+	if _, stderr, err := runBackup(t, "--data-dir", m.Config.DataDir, "--to", backup); err != nil {
+		t.Fatalf("backup: %v\n%s", err, stderr)
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	_, _, err := runRestore(t, "--from", backup, "--data-dir", dir)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d; this openprofiles", known+1)) || !strings.Contains(err.Error(), fmt.Sprintf("knows up to %d", known)) {
+		t.Fatalf("restore of a newer schema: err %v, want it refused naming versions %d and %d", err, known+1, known)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the refused restore made %s (%v)", dir, err)
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/openprofiles/profiles/sqlite"
 )
 
 // runRestore runs `openprofiles restore --from BACKUP --data-dir DIR`: it
@@ -119,6 +121,17 @@ func checkBackup(dir string) (*Manifest, error) {
 	}
 	if m.Store == "sqlite" && !m.has(databaseFile) {
 		return nil, fmt.Errorf("%s lists no %s: not a backup of a server on SQLite", filepath.Join(dir, manifestFile), databaseFile)
+	}
+	if m.Store == "sqlite" {
+		// A server of this version would refuse the copy at its start.
+		known, err := sqlite.KnownSchemaVersion()
+		if err != nil {
+			return nil, err
+		}
+		if m.SchemaVersion > known {
+			return nil, fmt.Errorf("the backup (made %s by openprofiles %s) holds a database at schema version %d; this openprofiles (%s) knows up to %d and could not serve it: restore it with the version that made it, or a newer one",
+				m.Created, m.Version, m.SchemaVersion, readBuild().Version, known)
+		}
 	}
 	for _, f := range m.Files {
 		if !fs.ValidPath(f.Name) || f.Name == manifestFile {
