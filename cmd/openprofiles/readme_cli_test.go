@@ -166,6 +166,7 @@ func TestREADMECLIExamples(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", script.String())
 	cmd.Dir = work
+	cmd.WaitDelay = 5 * time.Second // a command of the script still holding its output
 	home := t.TempDir()
 	for _, kv := range os.Environ() { // no AWS or OpenProfiles settings of the machine or of the test
 		if k, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(k, "AWS_") && !strings.HasPrefix(k, "OPENPROFILES_") && k != "HOME" && k != "PATH" {
