@@ -162,7 +162,7 @@ func TestREADMECLIExamples(t *testing.T) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", script.String())
 	cmd.Dir = work
@@ -177,6 +177,7 @@ func TestREADMECLIExamples(t *testing.T) {
 		"HOME="+home, // no ~/.aws
 		"PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"AWS_CONFIG_FILE="+filepath.Join(home, "no-config"),
+		"AWS_PAGER=",                     // AWS CLI v2 (Debian's) would page its output
 		"OPENPROFILES_ENDPOINT="+m.URL(), // the client subcommands' default, http://127.0.0.1:8720
 	)
 	mustKnowREADMEOperations(t, blocks, cmd.Env, home)
