@@ -2,6 +2,8 @@ package profiles
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"time"
 )
 
@@ -21,6 +23,25 @@ const (
 // ProfileObjectTypeName is the object type name of history records about
 // the standard profile itself.
 const ProfileObjectTypeName = "_profile"
+
+// ServicePerformer is the PerformedBy of history records written for no
+// caller: the expiry sweep's EXPIRED records, and changes made without a
+// principal.
+const ServicePerformer = "openprofiles"
+
+// NewHistoryID returns a history record id made at now, for a store that
+// writes records itself (the EXPIRED records of DeleteExpired): 32
+// lower-case hex characters, the first 12 now's unix milliseconds, as the
+// ids the service makes, then random ones.
+func NewHistoryID(now time.Time) string {
+	var b [16]byte
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		b[5-i] = byte(ms >> (8 * i))
+	}
+	rand.Read(b[6:])
+	return hex.EncodeToString(b[:])
+}
 
 // HistoryRecord records one change of a profile. Records outlive the
 // profile they describe (a deleted profile keeps its history) and go with

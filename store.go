@@ -92,7 +92,12 @@ type Store interface {
 
 	// DeleteExpired deletes up to limit objects (with their keys) whose
 	// ExpiresAt is at or before now (limit <= 0: all), and returns how many
-	// it deleted.
+	// it deleted. In the same transaction it writes, for each object
+	// deleted, an EXPIRED history record of the object's profile: its
+	// ObjectTypeName and ObjectKey are the object's, PerformedBy is
+	// ServicePerformer, CreatedAt and LastUpdatedAt are now, the id is
+	// NewHistoryID(now)'s form, and it has no Content (the object's data
+	// expired with it). A domain being deleted gets no records.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
 
 	// Close releases the store. Callers stop calling it first.

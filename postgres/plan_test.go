@@ -42,7 +42,7 @@ func TestQueryPlans(t *testing.T) {
 		{"ProfileUsage", allUsageSQL, allUsageArgs, []string{"objects_by_profile"}},
 		{"ProfileUsageOfType", typeUsageSQL, typeUsageArgs, []string{"objects_by_profile"}},
 		{"DomainStats", domainStatsSQL, []any{"d", now}, []string{"objects_by_profile", "profiles_pkey", "domains_pkey"}},
-		{"DeleteExpired", deleteExpiredSQL, []any{now, 100}, []string{"objects_by_expiry"}},
+		{"DeleteExpired", deleteExpiredSQL, []any{now, 100, "EXPIRED", "openprofiles"}, []string{"objects_by_expiry", "domains_pkey"}},
 		{"DeleteTypeObjects", deleteTypeObjectsSQL, []any{"d", "CTR", "u", 500, now}, []string{"objects_pkey", "keys_by_profile"}},
 		{"DeleteKeyValues", deleteKeyValuesSQL, []any{"d", "n", "p", []string{"a", "b"}, now}, []string{"Index Scan using keys_"}},
 		{"ListHistory", historySQL, historyArgs, []string{"history_by_profile"}},

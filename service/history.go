@@ -25,12 +25,12 @@ func (s *Service) record(ctx context.Context, tx profiles.Tx, p *profiles.Profil
 }
 
 // performer is the PerformedBy of a history record written for ctx: the
-// caller's ARN, else "openprofiles".
+// caller's ARN, else profiles.ServicePerformer.
 func performer(ctx context.Context) string {
 	if by := profiles.PrincipalFromContext(ctx); by != "" {
 		return by
 	}
-	return "openprofiles"
+	return profiles.ServicePerformer
 }
 
 // newID returns an id that sorts by time: 6 bytes of unix milliseconds, 4

@@ -246,7 +246,7 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time, limit int) (int,
 	}
 	defer stx.Rollback()
 
-	n, err := deleteExpired(ctx, stx, now.UnixMilli(), limit)
+	n, err := deleteExpired(ctx, stx, now, limit)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete expired: %w", err)
 	}
@@ -256,9 +256,10 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time, limit int) (int,
 	return n, nil
 }
 
-// deleteExpired deletes up to limit objects that expired at or before now
-// (unix ms), and their keys.
-func deleteExpired(ctx context.Context, stx *sql.Tx, now int64, limit int) (int, error) {
+// deleteExpired deletes up to limit objects that expired at or before now,
+// and their keys, and writes their EXPIRED history records.
+func deleteExpired(ctx context.Context, stx *sql.Tx, at time.Time, limit int) (int, error) {
+	now := at.UnixMilli()
 	rows, err := stx.QueryContext(ctx, selectExpiredSQL, now, limitOrAll(limit))
 	if err != nil {
 		return 0, err
@@ -292,6 +293,11 @@ func deleteExpired(ctx context.Context, stx *sql.Tx, now int64, limit int) (int,
 		return 0, err
 	}
 	defer delKeys.Close()
+	putExpired, err := stx.PrepareContext(ctx, putExpiredSQL)
+	if err != nil {
+		return 0, err
+	}
+	defer putExpired.Close()
 	for _, o := range expired {
 		if _, err := delObject.ExecContext(ctx, o.domain, o.objectType, o.uniqueKey); err != nil {
 			return 0, err
@@ -299,9 +305,24 @@ func deleteExpired(ctx context.Context, stx *sql.Tx, now int64, limit int) (int,
 		if _, err := delKeys.ExecContext(ctx, o.domain, o.profileID, o.objectType, o.uniqueKey); err != nil {
 			return 0, err
 		}
+		if _, err := putExpired.ExecContext(ctx, o.domain, o.profileID, profiles.NewHistoryID(at),
+			profiles.ActionExpired, o.objectType, o.uniqueKey, profiles.ServicePerformer, now); err != nil {
+			return 0, err
+		}
 	}
 	return len(expired), nil
 }
+
+// putExpiredSQL writes the EXPIRED history record of an object, with no
+// content (history's content is NOT NULL; an empty one is no content,
+// which needs no sealing), unless its domain is being deleted. Its
+// parameters: domain, profile id, record id, action, object type, object
+// key, performer, time.
+const putExpiredSQL = `INSERT INTO history (domain, profile_id, id, action_type,
+		object_type, object_key, performed_by, content, created_at, updated_at)
+	SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, X'', ?8, ?8
+	WHERE EXISTS (SELECT 1 FROM domains WHERE name = ?1 AND deleting_at = 0)
+	ON CONFLICT (domain, profile_id, id) DO NOTHING`
 
 // selectExpiredSQL selects up to a limit of objects expired at a time,
 // soonest expired first; its parameters are the time and the limit.

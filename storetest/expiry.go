@@ -291,6 +291,44 @@ func testExpiry(t *testing.T, open OpenFunc) {
 		e.check(t, ctx, s, e.live)
 	})
 
+	t.Run("DeleteExpiredRecordsHistory", func(t *testing.T) {
+		ctx := t.Context()
+		s, _ := mustOpenClock(t, open)
+		e := newExpiring(t, ctx, s)
+		at := e.expiresAt.Add(time.Minute)
+		if n, err := s.DeleteExpired(ctx, at, 0); err != nil || n != 2 {
+			t.Fatalf("DeleteExpired: %d, %v; want 2, nil", n, err)
+		}
+		// Each object deleted has one EXPIRED record on its profile, naming
+		// it, with no content; the live object has none.
+		for _, o := range []*profiles.ProfileObject{e.soon, e.only} {
+			var recs []*profiles.HistoryRecord
+			if err := s.View(ctx, func(tx profiles.Tx) error {
+				var err error
+				recs, err = tx.ListHistory(ctx, profiles.HistoryQuery{DomainName: "d", ProfileID: o.ProfileID})
+				return err
+			}); err != nil {
+				t.Fatalf("ListHistory(%s): %v", o.ProfileID, err)
+			}
+			if len(recs) != 1 {
+				t.Fatalf("ListHistory(%s): %d records, want 1 (EXPIRED of %s)", o.ProfileID, len(recs), o.UniqueKey)
+			}
+			r := recs[0]
+			if len(r.ID) != 32 || r.ID[:12] != profiles.NewHistoryID(at)[:12] {
+				t.Errorf("record id %q: want 32 hex characters beginning with the time's %q", r.ID, profiles.NewHistoryID(at)[:12])
+			}
+			r.ID = ""
+			want := &profiles.HistoryRecord{DomainName: "d", ProfileID: o.ProfileID, ActionType: profiles.ActionExpired,
+				ObjectTypeName: "CTR", ObjectKey: o.UniqueKey, PerformedBy: profiles.ServicePerformer,
+				CreatedAt: at, LastUpdatedAt: at}
+			checkEqual(t, "EXPIRED record of "+o.UniqueKey, want, r)
+		}
+		// A second sweep finds nothing and records nothing more.
+		if n, err := s.DeleteExpired(ctx, at.Add(time.Hour), 0); err != nil || n != 0 {
+			t.Fatalf("DeleteExpired again: %d, %v; want 0, nil", n, err)
+		}
+	})
+
 	t.Run("DeleteExpiredRespectsLimit", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		mustCreateDomains(t, ctx, s, "d")

@@ -127,6 +127,10 @@ func (s *memStore) DeleteExpired(ctx context.Context, now time.Time, limit int) 
 			if !live(o, now) {
 				dropObject(d, o)
 				delete(d.objects, k)
+				r := &profiles.HistoryRecord{DomainName: o.DomainName, ProfileID: o.ProfileID, ID: profiles.NewHistoryID(now),
+					ActionType: profiles.ActionExpired, ObjectTypeName: o.ObjectTypeName, ObjectKey: o.UniqueKey,
+					PerformedBy: profiles.ServicePerformer, CreatedAt: now, LastUpdatedAt: now}
+				d.history[[2]string{r.ProfileID, r.ID}] = r
 				n++
 			}
 		}

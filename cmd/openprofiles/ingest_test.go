@@ -718,6 +718,76 @@ func TestIngest_Expiry(t *testing.T) {
 	}
 }
 
+// TestIngest_ExpiryRecordsHistory: the sweep that deletes an expired
+// object writes its EXPIRED history record on the object's profile,
+// naming the object, by the service, without the object's data; the
+// objects that do not expire get none.
+func TestIngest_ExpiryRecordsHistory(t *testing.T) {
+	clock := &testClock{now: time.Now()}
+	e := newIngestEnvClock(t, clock)
+	ct := contactType("contact")
+	ct.ExpirationDays = aws.Int32(2)
+	e.putType(ct)
+	e.putType(contactType("longlived"))
+	gone := e.mustPut("contact", map[string]any{"id": "c1", "email": "hist@example.com", "secret": "do not keep"})
+	e.mustPut("longlived", map[string]any{"id": "l1", "email": "hist@example.com"})
+	pid := aws.ToString(e.mustOne("_email", "hist@example.com").ProfileId)
+	expired := func() []types.ProfileHistoryRecord {
+		t.Helper()
+		out, err := e.client.ListProfileHistoryRecords(t.Context(), &customerprofiles.ListProfileHistoryRecordsInput{
+			DomainName: aws.String(e.domain), ProfileId: aws.String(pid), ActionType: types.ActionTypeExpired})
+		if err != nil {
+			t.Fatalf("ListProfileHistoryRecords EXPIRED: %v", err)
+		}
+		return out.ProfileHistoryRecords
+	}
+
+	clock.add(3 * 24 * time.Hour)
+	if got := expired(); len(got) != 0 {
+		t.Fatalf("EXPIRED records before the sweep: %+v", got)
+	}
+	if n, err := e.m.Service.Sweep(t.Context()); err != nil || n != 1 {
+		t.Fatalf("Sweep deleted %d (%v), want 1", n, err)
+	}
+	recs := expired()
+	if len(recs) != 1 {
+		t.Fatalf("EXPIRED records after the sweep: %d, want 1", len(recs))
+	}
+	r := recs[0]
+	if got := aws.ToString(r.ObjectTypeName); got != "contact" {
+		t.Errorf("ObjectTypeName=%q, want contact", got)
+	}
+	if got := aws.ToString(r.ProfileObjectUniqueKey); got != gone {
+		t.Errorf("ProfileObjectUniqueKey=%q, want %q (the expired object's)", got, gone)
+	}
+	if got := aws.ToString(r.PerformedBy); got != "openprofiles" {
+		t.Errorf("PerformedBy=%q, want openprofiles", got)
+	}
+	if got, want := aws.ToTime(r.CreatedAt), clock.Now(); got.Sub(want).Abs() > time.Second {
+		t.Errorf("CreatedAt=%v, want the sweep's time %v", got, want)
+	}
+	got, err := e.client.GetProfileHistoryRecord(t.Context(), &customerprofiles.GetProfileHistoryRecordInput{
+		DomainName: aws.String(e.domain), ProfileId: aws.String(pid), Id: r.Id})
+	if err != nil {
+		t.Fatalf("GetProfileHistoryRecord: %v", err)
+	}
+	if got.ActionType != types.ActionTypeExpired || got.Content != nil {
+		t.Errorf("GetProfileHistoryRecord: ActionType %s, Content %v; want EXPIRED and no content (the data expired)",
+			got.ActionType, aws.ToString(got.Content))
+	}
+	// The profile's other records are those of before: CREATED and the
+	// two INGESTED.
+	if got, want := actions(e.history(pid)), []string{"CREATED", "EXPIRED", "INGESTED", "INGESTED"}; !slices.Equal(got, want) {
+		t.Errorf("history actions = %v, want %v", got, want)
+	}
+	if n, err := e.m.Service.Sweep(t.Context()); err != nil || n != 0 {
+		t.Fatalf("second Sweep deleted %d (%v), want 0", n, err)
+	}
+	if got := expired(); len(got) != 1 {
+		t.Errorf("EXPIRED records after a second sweep: %d, want 1", len(got))
+	}
+}
+
 type testClock struct {
 	mu  sync.Mutex
 	now time.Time
