@@ -29,6 +29,24 @@ var nameFields = []string{"FirstName", "MiddleName", "LastName"}
 // standardKeySources are the fields the standard keys are made of, by key.
 var standardKeySources = [][]string{phoneFields, emailFields, {"AccountNumber"}, nameFields}
 
+// standardKeyFields are the fields each standard key is made of, by name.
+var standardKeyFields = map[string][]string{KeyPhone: phoneFields, KeyEmail: emailFields, KeyAccount: {"AccountNumber"}, KeyFullName: nameFields}
+
+// changedStandardKeys returns the names of the standard keys made of a
+// field whose value differs between fields before and after.
+func changedStandardKeys(before, after map[string]string) map[string]bool {
+	changed := map[string]bool{}
+	for name, fields := range standardKeyFields {
+		for _, f := range fields {
+			if before[f] != after[f] {
+				changed[name] = true
+				break
+			}
+		}
+	}
+	return changed
+}
+
 // mayChangeStandardKeys reports whether writing fields into p may change
 // its standard keys: whether one of the fields standardKeys reads (besides
 // the id) would get another value.

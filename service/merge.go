@@ -95,10 +95,31 @@ func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merg
 			}
 		}
 		result := mergeFields(main, others, byID, sources)
-		// The standard keys of every profile's own fields stay with the
-		// main profile, whichever values it keeps: the main profile's too,
-		// when FieldSourceProfileIds chose another profile's.
-		kept := keysOf(s.standardKeys(main), mainID)
+		// The main profile's standard keys, as stored: one removed with
+		// DeleteProfileKey is not there.
+		stored, err := tx.ListKeys(ctx, domain, mainID)
+		if err != nil {
+			return err
+		}
+		// Only the standard keys made of a field the merge changes on the
+		// main profile are made again (from the merged fields); the others
+		// stay as they are, so that a key removed with DeleteProfileKey
+		// stays removed, as through UpdateProfile and ingestion. The
+		// values a changed key had stay with the main profile, as keys
+		// AddProfileKey could have added (an email that lost to another
+		// profile's still finds it); so do the standard keys of every
+		// merged profile's fields.
+		changed := changedStandardKeys(main.Fields, result.Fields)
+		var own, kept []profiles.Key
+		for _, k := range stored {
+			switch {
+			case k.Origin != profiles.KeyOriginProfile:
+			case changed[k.Name]:
+				kept = append(kept, keysOf([]profiles.Key{k}, mainID)...)
+			default:
+				own = append(own, k)
+			}
+		}
 		for _, p := range others {
 			kept = append(kept, s.mergedKeys(p, mainID)...)
 			if err := tx.MoveProfileData(ctx, domain, p.ID, mainID); err != nil {
@@ -122,10 +143,20 @@ func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merg
 		if err := tx.PutProfile(ctx, main); err != nil {
 			return err
 		}
-		if err := s.putStandardKeys(ctx, tx, main); err != nil {
-			return err
+		if len(changed) > 0 {
+			for _, k := range s.standardKeys(main) {
+				if changed[k.Name] {
+					own = append(own, k)
+				}
+			}
+			if err := tx.DeleteKeys(ctx, domain, mainID, profiles.KeyOriginProfile, ""); err != nil {
+				return err
+			}
+			if err := tx.PutKeys(ctx, own); err != nil {
+				return err
+			}
 		}
-		if err := tx.PutKeys(ctx, notStandardOf(s.standardKeys(main), kept)); err != nil {
+		if err := tx.PutKeys(ctx, notStandardOf(own, kept)); err != nil {
 			return err
 		}
 		if err := s.recordProfile(ctx, tx, main, profiles.ActionMerged); err != nil {

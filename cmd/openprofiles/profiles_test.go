@@ -517,6 +517,70 @@ func TestProfiles_Merge(t *testing.T) {
 		}
 	})
 
+	// A standard key removed from the main profile with DeleteProfileKey
+	// stays removed through a merge that leaves the fields it is made of
+	// as they were (the merge made every standard key of the main profile
+	// again); a key made of a field the merge changes is made again from
+	// the merged value, and the main profile's own value of it still
+	// finds it.
+	t.Run("DeletedStandardKeyStaysDeleted", func(t *testing.T) {
+		ctx := t.Context()
+		keep := e.createProfile(&customerprofiles.CreateProfileInput{AccountNumber: aws.String("ACC-MK"), EmailAddress: aws.String("mk@example.com"),
+			PhoneNumber: aws.String("+1 555 010 0101")})
+		for _, k := range [][2]string{{"_account", "ACC-MK"}, {"_phone", "+1 555 010 0101"}} {
+			if _, err := e.client.DeleteProfileKey(ctx, &customerprofiles.DeleteProfileKeyInput{DomainName: aws.String(e.domain), ProfileId: aws.String(keep),
+				KeyName: aws.String(k[0]), Values: []string{k[1]}}); err != nil {
+				t.Fatalf("DeleteProfileKey %s: %v", k[0], err)
+			}
+		}
+		merge := func(in *customerprofiles.CreateProfileInput, sources func(id string) *types.FieldSourceProfileIds) {
+			t.Helper()
+			id := e.createProfile(in)
+			if _, err := e.client.MergeProfiles(ctx, &customerprofiles.MergeProfilesInput{DomainName: aws.String(e.domain), MainProfileId: aws.String(keep),
+				ProfileIdsToBeMerged: []string{id}, FieldSourceProfileIds: sources(id)}); err != nil {
+				t.Fatalf("MergeProfiles: %v", err)
+			}
+		}
+		finds := func(key, value string, want bool) {
+			t.Helper()
+			got := e.search(key, value)
+			switch {
+			case want && (len(got) != 1 || aws.ToString(got[0].ProfileId) != keep):
+				t.Errorf("%s=%s finds %d profiles, want the main one", key, value, len(got))
+			case !want && len(got) != 0:
+				t.Errorf("%s=%s finds %d profiles, want none (its key was deleted)", key, value, len(got))
+			}
+		}
+
+		// The email comes from the merged profile, and a name: _email and
+		// _fullName are made again; the account and phone stay the main
+		// profile's, their keys stay deleted.
+		merge(&customerprofiles.CreateProfileInput{FirstName: aws.String("Mergedk"), EmailAddress: aws.String("ok@example.com")},
+			func(id string) *types.FieldSourceProfileIds {
+				return &types.FieldSourceProfileIds{EmailAddress: aws.String(id)}
+			})
+		p := e.getProfile(keep)
+		if aws.ToString(p.AccountNumber) != "ACC-MK" || aws.ToString(p.PhoneNumber) != "+1 555 010 0101" || aws.ToString(p.EmailAddress) != "ok@example.com" {
+			t.Fatalf("merged account/phone/email: %q %q %q", aws.ToString(p.AccountNumber), aws.ToString(p.PhoneNumber), aws.ToString(p.EmailAddress))
+		}
+		finds("_account", "ACC-MK", false)
+		finds("_phone", "+1 555 010 0101", false)
+		finds("_email", "ok@example.com", true)
+		finds("_email", "mk@example.com", true) // the main profile's own, which lost
+		finds("_fullName", "Mergedk", true)
+
+		// A merge that changes AccountNumber makes _account again, of the
+		// new value; the deleted one stays deleted, the phone's too.
+		merge(&customerprofiles.CreateProfileInput{AccountNumber: aws.String("ACC-2")},
+			func(id string) *types.FieldSourceProfileIds {
+				return &types.FieldSourceProfileIds{AccountNumber: aws.String(id)}
+			})
+		finds("_account", "ACC-2", true)
+		finds("_account", "ACC-MK", false)
+		finds("_phone", "+1 555 010 0101", false)
+		finds("_email", "ok@example.com", true)
+	})
+
 	// Gender and GenderString (PartyType and PartyTypeString) are one fact:
 	// FieldSourceProfileIds.Gender chooses both, and without it the main
 	// profile's form wins whole.

@@ -218,6 +218,39 @@ func TestRuleBasedMerging_ConflictResolution(t *testing.T) {
 	})
 }
 
+// TestRuleBasedMerging_DeletedStandardKeyStaysDeleted: rule-based merging
+// goes through MergeProfiles' code: a standard key removed from the
+// profile that stays, whose field the merge leaves as it was, stays
+// removed (the merge made every standard key of that profile again).
+func TestRuleBasedMerging_DeletedStandardKeyStaysDeleted(t *testing.T) {
+	e := newMergeEnv(t).inDomain("keys")
+	e.putType(orderType("order"))
+	e.mustPut("order", map[string]any{"id": "o1", "phone": "+1 555 0301", "email": "k@example.com", "first": "Kay"})
+	keep := aws.ToString(e.mustOne("_phone", "+1 555 0301").ProfileId)
+	if _, err := e.client.DeleteProfileKey(t.Context(), &customerprofiles.DeleteProfileKeyInput{DomainName: aws.String(e.domain), ProfileId: aws.String(keep),
+		KeyName: aws.String("_phone"), Values: []string{"+1 555 0301"}}); err != nil {
+		t.Fatalf("DeleteProfileKey: %v", err)
+	}
+	// A later profile of the email, without a phone.
+	dup := e.createProfile(&customerprofiles.CreateProfileInput{EmailAddress: aws.String("k@example.com"), LastName: aws.String("Later")})
+	e.setMergeRules(1, nil, []string{"EmailAddress"})
+	e.waitFor("the merge", func() bool { return len(e.search("_email", "k@example.com")) == 1 })
+	p := e.mustOne("_email", "k@example.com")
+	if aws.ToString(p.ProfileId) != keep || aws.ToString(p.PhoneNumber) != "+1 555 0301" {
+		t.Fatalf("profile %s stays with phone %q, want %s (the older) with its own phone", aws.ToString(p.ProfileId), aws.ToString(p.PhoneNumber), keep)
+	}
+	if got := e.search("_phone", "+1 555 0301"); len(got) != 0 {
+		t.Errorf("_phone of the deleted key finds %d profiles after the merge, want none", len(got))
+	}
+	// The name the merge changed makes _fullName again; the merged
+	// profile's id finds the profile that stays.
+	for _, k := range [][2]string{{"_fullName", "Kay Later"}, {"_profileId", dup}} {
+		if got := e.search(k[0], k[1]); len(got) != 1 || aws.ToString(got[0].ProfileId) != keep {
+			t.Errorf("%s=%s finds %d profiles, want the one that stays", k[0], k[1], len(got))
+		}
+	}
+}
+
 // TestRuleBasedMerging_WhileIngesting: orders ingested while the sweep
 // merges every 50ms (profiles of an email already held, made by new
 // phones, and more orders of profiles being merged) all end on the one
