@@ -182,6 +182,18 @@ func TestEventStreams(t *testing.T) {
 		t.Errorf("events of the profile API's profile: %+v", bob)
 	}
 
+	// A key added to or removed from a profile is no change of the
+	// profile a record carries: AddProfileKey and DeleteProfileKey send
+	// none (AWS documents none; their history records say the change).
+	if _, err := e.client.AddProfileKey(ctx, &customerprofiles.AddProfileKeyInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id),
+		KeyName: aws.String("_account"), Values: []string{"ACC-ANN"}}); err != nil {
+		t.Fatalf("AddProfileKey: %v", err)
+	}
+	if _, err := e.client.DeleteProfileKey(ctx, &customerprofiles.DeleteProfileKeyInput{DomainName: aws.String(e.domain), ProfileId: aws.String(id),
+		KeyName: aws.String("_account"), Values: []string{"ACC-ANN"}}); err != nil {
+		t.Fatalf("DeleteProfileKey: %v", err)
+	}
+
 	// An object that changes nothing of its profile sends the object's event only.
 	k2 := e.mustPut("contact", map[string]any{"id": "c2", "email": "ann@example.com"})
 	var last []streamEvent
