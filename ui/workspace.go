@@ -141,17 +141,20 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 
 // contact is a contact record of a profile's contact history.
 type contact struct {
-	ContactID   string
-	Channel     string
-	Method      string
-	Start       time.Time
-	End         time.Time
-	Duration    time.Duration
-	Agent       string
-	Queue       string
-	QueueWait   time.Duration
-	Disconnect  string
-	HasDuration bool
+	ContactID string
+	Channel   string
+	Method    string
+	Start     time.Time
+	End       time.Time
+	Duration  time.Duration
+	Agent     string
+	Queue     string
+	QueueWait time.Duration
+	// HasQueueWait: the record says how long the contact waited in the
+	// queue (Queue.Duration); a record without it shows no wait.
+	HasQueueWait bool
+	Disconnect   string
+	HasDuration  bool
 	// updated is when this version of the record was made: its
 	// LastUpdateTimestamp, else when it was stored.
 	updated time.Time
@@ -169,21 +172,29 @@ type objectGroup struct {
 
 // profileData is the profile page.
 type profileData struct {
-	Profile     *profiles.Profile
-	Standard    []field
-	Addresses   []address
-	Attributes  []field
-	Contacts    []contact
-	ContactsCut bool // the contact history holds more than is shown
-	Objects     []objectGroup
-	Calculated  []*profiles.CalculatedValue
-	Duplicates  []duplicate
-	CanMerge    bool // the principal may merge a duplicate into this profile
-	Recommended []recommended
-	Denied      string
-	NoObjects   string // why objects could not be listed
-	FormErrors  map[string]string
-	Form        *profileForm
+	Profile    *profiles.Profile
+	Standard   []field
+	Addresses  []address
+	Attributes []field
+	Contacts   []contact
+	// ContactsFrom is the position (0-based, newest first) of the first
+	// contact shown, of ContactsTotal read; NewerContacts and
+	// OlderContacts are the positions of the pages before and after this
+	// one ("" for none).
+	ContactsFrom, ContactsTotal  int
+	NewerContacts, OlderContacts string
+	// ContactsScanCut: a contact-record type holds more records than
+	// the page reads (maxContactScan).
+	ContactsScanCut bool
+	Objects         []objectGroup
+	Calculated      []*profiles.CalculatedValue
+	Duplicates      []duplicate
+	CanMerge        bool // the principal may merge a duplicate into this profile
+	Recommended     []recommended
+	Denied          string
+	NoObjects       string // why objects could not be listed
+	FormErrors      map[string]string
+	Form            *profileForm
 
 	// ContactsIncomplete: reading a contact-record type's objects failed
 	// part of the way; what was read is shown.
@@ -251,6 +262,13 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 	}
 	prof, err := s.findProfile(r, domain, id)
 	if err != nil {
+		if into := s.mergedAway(r, domain, id); into != "" && profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			// A bookmark, a link in a ticket or the history: the profile
+			// it was merged into holds its fields and contacts now.
+			http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+url.PathEscape(into),
+				"Profile "+id+" was merged into this one; its contacts are here."), http.StatusSeeOther)
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}
@@ -260,7 +278,8 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 	if err := s.allowData(r, "profile:ListProfileObjects", domain); err != nil {
 		d.NoObjects = profiles.ErrorMessage(err)
 	} else {
-		s.loadObjects(r, domain, id, d)
+		from, _ := strconv.Atoi(r.URL.Query().Get(contactsParam))
+		s.loadObjects(r, domain, id, max(from, 0), d)
 	}
 	if s.Calculated != nil && s.allowData(r, "profile:ListCalculatedAttributesForProfile", domain) == nil {
 		// The domain's first 100, by name; a failure leaves the section out.
@@ -470,6 +489,21 @@ func (s *Server) mergeProfile(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, s.withDone(r, Prefix+"domains/"+url.PathEscape(domain)+"/profiles/"+id, done), http.StatusSeeOther)
 }
 
+// mergedAway returns the profile that the profile id was merged into,
+// when id is gone and its _profileId key finds one other profile (the key
+// moved there with the merge), or "".
+func (s *Server) mergedAway(r *http.Request, domain, id string) string {
+	if id == "" {
+		return ""
+	}
+	found, _, err := s.Search.SearchProfiles(r.Context(), domain,
+		profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_profileId", Values: []string{id}}}, profiles.Page{MaxResults: 2})
+	if err != nil || len(found) != 1 || found[0].Profile.ID == id {
+		return ""
+	}
+	return found[0].Profile.ID
+}
+
 // mergedInto reports whether the profile other was merged into the
 // profile id and is gone: its _profileId key moved there with its other
 // keys (MergeProfiles), so that a search by its id finds id's profile
@@ -501,7 +535,9 @@ func (s *Server) mergedInto(r *http.Request, domain, other, id string) bool {
 // contact history.
 var contactTypes = []string{"CTR", "CTR-NoInferred", "CTR-AutoAssociateOnly"}
 
-func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData) {
+// loadObjects (see above) shows the contact history maxContacts at a
+// time, from the position from (newest first).
+func (s *Server) loadObjects(r *http.Request, domain, id string, from int, d *profileData) {
 	ctx := r.Context()
 	// The contact-record templates, which an integration may name without
 	// the domain having a type of that name (the template is used
@@ -532,6 +568,9 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 			var more []*profiles.ProfileObject
 			more, next, err = s.Ingest.ListProfileObjects(ctx, domain, name, id, "", nil, profiles.Page{MaxResults: 100, Token: next})
 			objs = append(objs, more...)
+		}
+		if slices.Contains(contactTypes, name) && err == nil && next != "" {
+			d.ContactsScanCut = true
 		}
 		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
 			// What was read is shown; the page says the rest is missing.
@@ -572,13 +611,28 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, d *profileData)
 	}
 	d.Contacts = latestVersions(d.Contacts)
 	sort.SliceStable(d.Contacts, func(i, j int) bool { return d.Contacts[i].Start.After(d.Contacts[j].Start) })
-	if len(d.Contacts) > maxContacts {
-		d.Contacts, d.ContactsCut = d.Contacts[:maxContacts], true
+	d.ContactsTotal = len(d.Contacts)
+	if from >= d.ContactsTotal {
+		// A page past the end (the history shrank, an edited address):
+		// the last one.
+		from = max(d.ContactsTotal-1, 0) / maxContacts * maxContacts
 	}
+	d.ContactsFrom = from
+	if from > 0 {
+		d.NewerContacts = strconv.Itoa(max(from-maxContacts, 0))
+	}
+	if from+maxContacts < d.ContactsTotal {
+		d.OlderContacts = strconv.Itoa(from + maxContacts)
+	}
+	d.Contacts = d.Contacts[from:min(from+maxContacts, d.ContactsTotal)]
 }
 
-// A profile page shows the maxContacts newest contacts (by when they
-// began) of the newest maxContactScan contact records of each
+// contactsParam is the query parameter of a profile page that says from
+// which position its contact history is shown.
+const contactsParam = "contacts"
+
+// A profile page shows maxContacts contacts at a time, newest first (by
+// when they began), of the newest maxContactScan contact records of each
 // contact-record type (by when they were ingested).
 const (
 	maxContacts    = 100
@@ -624,7 +678,7 @@ func parseContact(data []byte) (contact, bool) {
 		Agent               *struct{ Username, ARN string }
 		Queue               *struct {
 			Name     string
-			Duration int
+			Duration *int
 		}
 	}
 	if json.Unmarshal(data, &ctr) != nil || ctr.ContactID == "" || ctr.InitiationTimestamp == "" {
@@ -640,7 +694,10 @@ func parseContact(data []byte) (contact, bool) {
 		c.Agent = orDefault(ctr.Agent.Username, ctr.Agent.ARN)
 	}
 	if ctr.Queue != nil {
-		c.Queue, c.QueueWait = ctr.Queue.Name, time.Duration(ctr.Queue.Duration)*time.Second
+		c.Queue = ctr.Queue.Name
+		if ctr.Queue.Duration != nil {
+			c.QueueWait, c.HasQueueWait = time.Duration(*ctr.Queue.Duration)*time.Second, true
+		}
 	}
 	return c, true
 }

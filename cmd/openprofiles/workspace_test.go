@@ -802,7 +802,7 @@ func TestWorkspace_ContactHistoryNewest(t *testing.T) {
 	}
 	b.mustContain("#contact-history li:first-child", "today")
 	b.mustContain("#contact-history li:nth-child(2)", "old-099")
-	b.mustContain("#history ~ p", "The 100 newest contacts are shown")
+	b.mustContain("#contacts-range", "Contacts 1 to 100 of 101, newest first")
 	if got := b.text("#contact-history"); strings.Contains(got, "old-000") {
 		t.Errorf("the oldest contact is shown among the 100 newest")
 	}

@@ -1,0 +1,119 @@
+package main_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+)
+
+// TestWorkspace_ContactHistoryPages: a profile with hundreds of contacts
+// pages through all of them, 100 a page, newest first (the page showed
+// the 100 newest and no way to the others). A record that does not say
+// how long the contact waited in its queue shows no wait ("waited 0s").
+func TestWorkspace_ContactHistoryPages(t *testing.T) {
+	e, east := newSalesEnv(t)
+	now := e.clock.Now()
+	var records []string
+	for i := range 250 {
+		records = append(records, ctr(east.Arn, fmt.Sprintf("c-%03d", i), "+12065550100", now.Add(-time.Duration(i)*time.Hour)))
+	}
+	// The newest says how long it waited in the queue.
+	var waited map[string]any
+	if err := json.Unmarshal([]byte(ctr(east.Arn, "waited", "+12065550100", now.Add(time.Minute))), &waited); err != nil {
+		t.Fatal(err)
+	}
+	waited["Queue"].(map[string]any)["Duration"] = 65
+	b, _ := json.Marshal(waited)
+	e.mustPost(east.Id, append(records, string(b))...)
+	ids := e.profilesOf("sales", "_phone", "+12065550100")
+	if len(ids) != 1 {
+		t.Fatalf("profiles of the caller: %v", ids)
+	}
+	br := mustSignedIn(t, e.m, testKeyID, testSecret)
+	br.open("/console/domains/sales/profiles/" + ids[0])
+	br.mustContain("#contacts-range", "Contacts 1 to 100 of 251")
+	if n := br.count("#contact-history li"); n != 100 {
+		t.Errorf("first page: %d contacts, want 100", n)
+	}
+	br.mustContain("#contact-history li:first-child", "waited", "waited 1m 05s", "Billing")
+	if got := br.text("#contact-history li:nth-child(2)"); !strings.Contains(got, "c-000") || strings.Contains(got, "waited") {
+		t.Errorf("second contact (c-000, no queue duration in its record): %q", got)
+	}
+	if br.count("#newer-contacts") != 0 {
+		t.Error("the first page links to newer contacts")
+	}
+	br.shot("workspace-contact-pages")
+
+	seen := map[string]bool{}
+	collect := func() {
+		t.Helper()
+		for _, line := range strings.Split(br.text("#contact-history"), "\n") {
+			if id, ok := strings.CutPrefix(strings.TrimSpace(line), "Contact "); ok {
+				id, _, _ = strings.Cut(id, " ")
+				if seen[id] {
+					t.Errorf("contact %s shown on two pages", id)
+				}
+				seen[id] = true
+			}
+		}
+	}
+	collect()
+	br.click("#older-contacts")
+	br.mustContain("#contacts-range", "Contacts 101 to 200 of 251")
+	br.mustContain("#contact-history li:first-child", "c-099")
+	collect()
+	br.click("#older-contacts")
+	br.mustContain("#contacts-range", "Contacts 201 to 251 of 251")
+	if n := br.count("#contact-history li"); n != 51 {
+		t.Errorf("last page: %d contacts, want 51", n)
+	}
+	br.mustContain("#contact-history li:last-child", "c-249")
+	if br.count("#older-contacts") != 0 {
+		t.Error("the last page links to older contacts")
+	}
+	collect()
+	if len(seen) != 251 {
+		t.Errorf("%d contacts over the pages, want 251", len(seen))
+	}
+	br.click("#newer-contacts")
+	br.mustContain("#contacts-range", "Contacts 101 to 200 of 251")
+	// A position past the end (a stale link) shows the last page.
+	br.open("/console/domains/sales/profiles/" + ids[0] + "?contacts=9000")
+	br.mustContain("#contacts-range", "Contacts 201 to 251 of 251")
+}
+
+// TestWorkspace_MergedProfileLink: the page of a profile merged into
+// another (a bookmark, a link in a ticket) opens the profile it was
+// merged into, saying so, with the contacts of both (it said "not
+// found"); a profile that never existed is still not found.
+func TestWorkspace_MergedProfileLink(t *testing.T) {
+	e, east := newSalesEnv(t)
+	at := e.clock.Now().Add(-time.Hour)
+	e.mustPost(east.Id, ctr(east.Arn, "v-main", "+12065550100", at), ctr(east.Arn, "v-other", "+12065550177", at.Add(time.Minute)))
+	main, other := e.profilesOf("sales", "_phone", "+12065550100"), e.profilesOf("sales", "_phone", "+12065550177")
+	if len(main) != 1 || len(other) != 1 {
+		t.Fatalf("profiles: %v, %v", main, other)
+	}
+	if _, err := e.client.MergeProfiles(t.Context(), &customerprofiles.MergeProfilesInput{DomainName: aws.String("sales"),
+		MainProfileId: aws.String(main[0]), ProfileIdsToBeMerged: other}); err != nil {
+		t.Fatal(err)
+	}
+	b := mustSignedIn(t, e.m, testKeyID, testSecret)
+	if st := b.open("/console/domains/sales/profiles/" + other[0]); st != http.StatusOK {
+		t.Fatalf("page of the merged profile: status %d\n%s", st, b.text("main"))
+	}
+	if got := b.text("#profile-id"); got != main[0] {
+		t.Errorf("the merged profile's page shows profile %s, want %s", got, main[0])
+	}
+	b.mustContain(".flash", "Profile "+other[0]+" was merged into this one")
+	b.mustContain("#contact-history", "v-main", "v-other")
+	if st := b.open("/console/domains/sales/profiles/01a2226ede88000000fd38a4d5e295a7"); st != http.StatusNotFound {
+		t.Errorf("page of a profile that never was: status %d, want 404", st)
+	}
+}
