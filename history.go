@@ -111,6 +111,12 @@ type ProfileService interface {
 	// has not finished in time (or never recorded its profile).
 	CreateProfileOnce(ctx context.Context, domain, token string, fields map[string]string) (id string, created bool, err error)
 
+	// FormTokenUsed reports whether a call of CreateProfileOnce claimed
+	// the token (its profile is made, or being made) and it is still
+	// remembered: a form sent again is a repeat. Returns ENOTFOUND for a
+	// missing domain.
+	FormTokenUsed(ctx context.Context, domain, token string) (bool, error)
+
 	// UpdateProfile changes the given fields; an empty value removes the
 	// field, a field not given is unchanged. Returns ENOTFOUND, EINVALID.
 	UpdateProfile(ctx context.Context, domain, id string, changes map[string]string) (*Profile, error)

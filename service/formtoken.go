@@ -90,6 +90,22 @@ func (s *Service) CreateProfileOnce(ctx context.Context, domain, token string, f
 	}
 }
 
+// FormTokenUsed reports whether CreateProfileOnce claimed the token (see
+// profiles.ProfileService).
+func (s *Service) FormTokenUsed(ctx context.Context, domain, token string) (bool, error) {
+	if s.Configs == nil || !formTokenRE.MatchString(token) {
+		return false, nil
+	}
+	_, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigFormToken, token)
+	switch {
+	case err == nil:
+		return true, nil
+	case profiles.ErrorCode(err) == profiles.ENOTFOUND:
+		return false, nil
+	}
+	return false, err
+}
+
 // createClaimed creates the profile of a claimed token and records it on
 // the token; a failure releases the token, so that the form can be sent
 // again.

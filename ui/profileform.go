@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,71 @@ type profileForm struct {
 	// Once is the create form's one-time token (formToken): sent twice,
 	// the form makes one profile.
 	Once string
+	// Existing are the profiles that already have a phone number, email
+	// address or account number of the create form: the form is shown
+	// again with them, and creates the profile only when the agent ticks
+	// "Create a new profile anyway" (field duplicates_ok).
+	Existing []existingProfile
+}
+
+// existingProfile is a profile that shares an identifier with a profile
+// being created.
+type existingProfile struct {
+	ID, Name string
+	Same     []string // what it shares, e.g. "phone number +1 206 555 0100"
+}
+
+// maxExisting is how many existing profiles the create form lists.
+const maxExisting = 10
+
+// identifierKeys are the fields of the create form that identify a
+// person, with the search key that finds them and the words for them.
+var identifierKeys = []struct{ Field, Key, What string }{
+	{"PhoneNumber", "_phone", "phone number"}, {"MobilePhoneNumber", "_phone", "phone number"},
+	{"HomePhoneNumber", "_phone", "phone number"}, {"BusinessPhoneNumber", "_phone", "phone number"},
+	{"EmailAddress", "_email", "email address"}, {"PersonalEmailAddress", "_email", "email address"},
+	{"BusinessEmailAddress", "_email", "email address"}, {"AccountNumber", "_account", "account number"},
+}
+
+// existingProfiles returns the profiles of the domain that have a phone
+// number, email address or account number of fields (the standard keys,
+// which find them whatever the format), when the caller may search the
+// domain; none when it may not, or a search fails (logged).
+func (s *Server) existingProfiles(r *http.Request, domain string, fields map[string]string) []existingProfile {
+	if s.allowData(r, "profile:SearchProfiles", domain) != nil {
+		return nil
+	}
+	var out []existingProfile
+	at := map[string]int{}
+	searched := map[string]bool{}
+	for _, ik := range identifierKeys {
+		v := strings.TrimSpace(fields[ik.Field])
+		if v == "" || searched[ik.Key+"\x00"+v] {
+			continue
+		}
+		searched[ik.Key+"\x00"+v] = true
+		found, _, err := s.Search.SearchProfiles(r.Context(), domain,
+			profiles.SearchQuery{Key: profiles.SearchKey{KeyName: ik.Key, Values: []string{v}}}, profiles.Page{MaxResults: maxExisting})
+		if err != nil {
+			s.Logger.Warn("existing profiles of a new profile", "domain", domain, "key", ik.Key, "error", err.Error())
+			continue
+		}
+		for _, fp := range found {
+			same := ik.What + " " + v
+			if i, ok := at[fp.Profile.ID]; ok {
+				if !slices.Contains(out[i].Same, same) {
+					out[i].Same = append(out[i].Same, same)
+				}
+				continue
+			}
+			if len(out) == maxExisting {
+				continue
+			}
+			at[fp.Profile.ID] = len(out)
+			out = append(out, existingProfile{ID: fp.Profile.ID, Name: displayName(fp.Profile), Same: []string{same}})
+		}
+	}
+	return out
 }
 
 // formFields are the standard fields the form offers, in order, with the
@@ -298,6 +364,28 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 		p.Error = "The profile was not created: correct the fields marked below."
 		s.refuseForm(w, r, domain, createPath(domain), http.StatusBadRequest, p, f)
 		return
+	}
+	// A caller already known by a phone number, email address or account
+	// number typed: the agent opens that profile, or creates this one
+	// knowingly. (A repeat of a form that created its profile finds that
+	// profile: it goes to it below, as any repeat does.)
+	if r.PostForm.Get("duplicates_ok") != "1" {
+		if f.Existing = s.existingProfiles(r, domain, fields); len(f.Existing) > 0 {
+			// Asked after the search: a profile this form's first
+			// submission made was made after its token was claimed.
+			repeat, err := s.Profiles.FormTokenUsed(r.Context(), domain, nonce)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if !repeat {
+				p.Error = "The profile was not created: a profile with the same phone number, email address or account number " +
+					"exists already (listed above the form). Open it, or tick “Create a new profile anyway” and create this one."
+				s.refuseForm(w, r, domain, createPath(domain), http.StatusConflict, p, f)
+				return
+			}
+			f.Existing = nil
+		}
 	}
 	// The first submission of the form creates the profile; a repeat (a
 	// double click, a resubmission, on any node) goes to that profile.
