@@ -498,8 +498,10 @@ func TestWorkspace_Duplicates(t *testing.T) {
 	if n := b.count("#duplicates"); n != 0 {
 		t.Errorf("the merged profile is still listed as a duplicate")
 	}
-	if st := b.open("/console/domains/sales/profiles/" + dup); st != http.StatusNotFound {
-		t.Errorf("the merged profile's page: %d, want 404", st)
+	// The merged profile's page (a bookmark) opens the profile it was
+	// merged into.
+	if st := b.open("/console/domains/sales/profiles/" + dup); st != http.StatusOK || b.text("#profile-id") != ann {
+		t.Errorf("the merged profile's page: %d, profile %s, want 200 and %s", st, b.text("#profile-id"), ann)
 	}
 }
 
