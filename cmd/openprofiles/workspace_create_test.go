@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
 )
 
 // TestWorkspace_CreateWarnsOfExisting: creating a profile with the phone
@@ -87,4 +88,52 @@ func TestWorkspace_CreateWarnsOfExisting(t *testing.T) {
 	if ids := mustProfilesNamed(t, m, "d", "Rui"); len(ids) != 1 || landed[0] != landed[1] || !strings.HasSuffix(landed[0], "/profiles/"+ids[0]) {
 		t.Errorf("a repeated POST made profiles %v, and led to %v", ids, landed)
 	}
+}
+
+// TestWorkspace_EditClears: clearing inputs of the edit form deletes those
+// fields (as UpdateProfile's "" does), and what the form does not show
+// (party type, gender, other address kinds, attributes) stays as it was.
+func TestWorkspace_EditClears(t *testing.T) {
+	e, b := mustWorkspace(t, "d")
+	client, ctx := e.client, t.Context()
+	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Ana"),
+		LastName: aws.String("Silva"), EmailAddress: aws.String("ana@example.com"), PartyTypeString: aws.String("individual"),
+		GenderString: aws.String("female"), Address: &types.Address{City: aws.String("Lisbon"), Country: aws.String("PT")},
+		ShippingAddress: &types.Address{City: aws.String("Porto")}, Attributes: map[string]string{"tier": "gold"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.ProfileId)
+	b.open("/console/domains/d/profiles/" + id + "/edit")
+	b.fill("#LastName", "")
+	b.fill("#EmailAddress", "")
+	b.fill("#Address\\.City", "")
+	if r := b.click("#save"); r.Status != http.StatusOK {
+		t.Fatalf("save: status %d\n%s", r.Status, b.text("main"))
+	}
+	found, err := client.SearchProfiles(ctx, &customerprofiles.SearchProfilesInput{DomainName: aws.String("d"), KeyName: aws.String("_profileId"), Values: []string{id}})
+	if err != nil || len(found.Items) != 1 {
+		t.Fatal(err)
+	}
+	p := found.Items[0]
+	if p.LastName != nil || p.EmailAddress != nil || p.Address == nil || p.Address.City != nil {
+		t.Errorf("cleared fields: last name %v, email %v, address %+v; want none, and the address without its city", p.LastName, p.EmailAddress, p.Address)
+	}
+	if aws.ToString(p.Address.Country) != "PT" || aws.ToString(p.FirstName) != "Ana" || aws.ToString(p.PartyTypeString) != "individual" ||
+		aws.ToString(p.GenderString) != "female" || p.ShippingAddress == nil || aws.ToString(p.ShippingAddress.City) != "Porto" || p.Attributes["tier"] != "gold" {
+		t.Errorf("fields the agent left alone changed: %+v", p)
+	}
+	// The email is no longer a key of the profile.
+	if n := len(mustProfilesOf(t, client, "d", "_email", "ana@example.com")); n != 0 {
+		t.Errorf("the cleared email still finds %d profiles", n)
+	}
+}
+
+func mustProfilesOf(t *testing.T, client *customerprofiles.Client, domain, key, value string) []types.Profile {
+	t.Helper()
+	out, err := client.SearchProfiles(t.Context(), &customerprofiles.SearchProfilesInput{DomainName: aws.String(domain), KeyName: aws.String(key), Values: []string{value}})
+	if err != nil {
+		t.Fatalf("SearchProfiles %s=%s: %v", key, value, err)
+	}
+	return out.Items
 }
