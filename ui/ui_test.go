@@ -59,6 +59,9 @@ func TestSearchQuery(t *testing.T) {
 	for in, want := range map[string]string{
 		"(206) 555-0100": "_phone|_account OR", "+44 20 7946 0958": "_phone|_account OR", "Ana.Silva@Example.com": "_email ",
 		"Ana Silva": "_fullName|_account|_profileId OR", "A-1234": "_fullName|_account|_profileId OR",
+		"+1 (206) 555-0100 ext. 12": "_phone|_account OR", "206-555-0100x12": "_phone|_account OR", "206 555 0100 #12": "_phone|_account OR",
+		"tel:+12065550100": "_phone|_account OR", "Extension 2065550100": "_fullName|_account|_profileId OR",
+		"ACC 2065550100": "_fullName|_account|_profileId OR",
 	} {
 		q, err := searchQuery(in, "auto", "")
 		if err != nil || keys(q) != want {

@@ -43,7 +43,10 @@ var searchBy = []struct{ Value, Label string }{
 	{"name", "Full name"}, {"account", "Account number"}, {"id", "Profile ID"}, {"key", "Another key…"},
 }
 
-var nonPhone = regexp.MustCompile(`[^0-9+()\-. /x]`)
+// phoneLike is what a phone number looks like as agents type or paste
+// it: digits, spaces and + ( ) - . /, perhaps after tel:, perhaps with an
+// extension (x12, #12, ext. 12, extension 12), which the service drops.
+var phoneLike = regexp.MustCompile(`(?i)^(tel:)?[0-9+()\-. /]+((x|#|ext\.?|extension)[ :]*[0-9]+)?$`)
 
 // searchQuery turns what an agent typed into a search: by phone when it
 // looks like one, by email when it has an @, else by name, account number
@@ -87,7 +90,7 @@ func searchQuery(q, by, keyName string) (profiles.SearchQuery, error) {
 	switch {
 	case strings.Contains(q, "@"):
 		return one("_email"), nil
-	case digits >= 7 && !nonPhone.MatchString(q):
+	case digits >= 7 && phoneLike.MatchString(q):
 		return any("_phone", "_account"), nil
 	}
 	return any("_fullName", "_account", "_profileId"), nil

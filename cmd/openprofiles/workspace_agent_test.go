@@ -117,3 +117,25 @@ func TestWorkspace_MergedProfileLink(t *testing.T) {
 		t.Errorf("page of a profile that never was: status %d, want 404", st)
 	}
 }
+
+// TestWorkspace_SearchPhoneAsTyped: the search box finds a caller by a
+// phone number as agents type or paste it, with an extension (ext. 12,
+// x12, #12) or a tel: prefix, which the service's phone key ignores: the
+// page took those for a name and found no one.
+func TestWorkspace_SearchPhoneAsTyped(t *testing.T) {
+	e, b := mustWorkspace(t, "d")
+	out, err := e.client.CreateProfile(t.Context(), &customerprofiles.CreateProfileInput{DomainName: aws.String("d"),
+		FirstName: aws.String("Ana"), PhoneNumber: aws.String("+1 206 555 0100")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"+1 (206) 555-0100 ext. 12", "206-555-0100 x12", "(206) 555-0100 #12", "tel:+12065550100", "206.555.0100 Extension 7"} {
+		b.open("/console/domains/d/profiles")
+		b.fill("#q", q)
+		b.click(`form.search button`)
+		b.mustContain("#results", "1 result", "found by _phone")
+		if got := b.text(".results a"); got != "Ana" {
+			t.Errorf("search %q: found %q, want Ana (%s)", q, got, aws.ToString(out.ProfileId))
+		}
+	}
+}
