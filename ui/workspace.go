@@ -32,6 +32,8 @@ type searchData struct {
 	Page, Next string
 	// From is the position of the first result (1-based).
 	From int
+	// CanCreate: the caller may create profiles (the page offers to).
+	CanCreate bool
 }
 
 // searchPage is how many results a page of the workspace's search shows.
@@ -116,6 +118,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusForbidden, "search", p)
 		return
 	}
+	d.CanCreate = s.allowData(r, "profile:CreateProfile", domain) == nil
 	if d.Query != "" {
 		sq, err := searchQuery(d.Query, d.By, d.KeyName)
 		if err == nil {
@@ -193,6 +196,7 @@ type profileData struct {
 	Calculated      []*profiles.CalculatedValue
 	Duplicates      []duplicate
 	CanMerge        bool // the principal may merge a duplicate into this profile
+	CanEdit         bool // the principal may edit the profile
 	Recommended     []recommended
 	Denied          string
 	NoObjects       string // why objects could not be listed
@@ -276,6 +280,7 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Profile = prof
+	d.CanEdit = s.allowDataFor(r, domain, "profile:UpdateProfile", "profile:SearchProfiles") == nil
 	d.Standard, d.Addresses, d.Attributes = layoutFields(prof)
 	p.Title = displayName(prof) + " — " + domain
 	if err := s.allowData(r, "profile:ListProfileObjects", domain); err != nil {

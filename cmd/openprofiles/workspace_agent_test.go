@@ -139,3 +139,41 @@ func TestWorkspace_SearchPhoneAsTyped(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkspace_OffersOnlyWhatIsAllowed: an agent who may read profiles
+// but not create or edit them is offered neither (the page showed Edit
+// and Create buttons that led to a 403 page); an agent who may is
+// offered both.
+func TestWorkspace_OffersOnlyWhatIsAllowed(t *testing.T) {
+	e := newDomainEnv(t, "d")
+	out, err := e.client.CreateProfile(t.Context(), &customerprofiles.CreateProfileInput{DomainName: aws.String("d"),
+		FirstName: aws.String("Ana"), PhoneNumber: aws.String("+12065550100")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.ProfileId)
+	for _, tt := range []struct {
+		name   string
+		policy string
+		may    bool
+	}{
+		{"reader", `{"Effect":"Allow","Action":["profile:SearchProfiles","profile:ListProfileObjects","profile:ListDomains"],"Resource":"*"}`, false},
+		{"writer", agentProfiles, true},
+	} {
+		key, secret := mustAgent(t, e.m, tt.name, tt.policy, agentDecrypt)
+		b := mustSignedIn(t, e.m, key, secret)
+		b.open("/console/domains/d/profiles/" + id)
+		b.mustContain("#profile-name", "Ana")
+		if got := b.count("#edit") == 1; got != tt.may {
+			t.Errorf("%s: Edit offered %v, want %v", tt.name, got, tt.may)
+		}
+		b.open("/console/domains/d/profiles?q=nobody")
+		b.mustContain("#no-match", "No profile matches")
+		if got := b.count("#create") == 1; got != tt.may {
+			t.Errorf("%s: Create a profile offered %v, want %v", tt.name, got, tt.may)
+		}
+		if got := b.count(`#no-match a[href*="/profiles/new"]`) == 1; got != tt.may {
+			t.Errorf("%s: Create one offered %v, want %v", tt.name, got, tt.may)
+		}
+	}
+}
