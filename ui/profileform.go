@@ -169,8 +169,9 @@ func lineAttribute(name, value string) bool {
 //
 // base holds the values the edit form was shown with (nil when creating):
 // a value the agent left as it was is not checked, and an attribute line
-// the agent deleted clears the attribute.
-func readForm(r *http.Request, base map[string]string) (*profileForm, map[string]string) {
+// the agent deleted clears the attribute. now is the time of the request
+// (a birth date is not after its day).
+func readForm(r *http.Request, base map[string]string, now time.Time) (*profileForm, map[string]string) {
 	f := &profileForm{Values: map[string]string{}, Errors: map[string]string{}, Attributes: r.PostForm.Get("attributes")}
 	fields := map[string]string{}
 	for _, ff := range formFields {
@@ -191,6 +192,9 @@ func readForm(r *http.Request, base map[string]string) (*profileForm, map[string
 			f.Errors[ff.Name] = label(ff.Name) + " has more than 15 digits."
 		case ff.Name == "BirthDate" && !validDate(v):
 			f.Errors[ff.Name] = "Birth date must be a date as YYYY-MM-DD, e.g. 1985-04-23."
+		case ff.Name == "BirthDate" && v > now.UTC().AddDate(0, 0, 1).Format("2006-01-02"):
+			// (A day ahead of UTC: it is tomorrow already east of it.)
+			f.Errors[ff.Name] = "Birth date " + v + " is in the future: check the year."
 		case len([]rune(v)) > 255:
 			f.Errors[ff.Name] = label(ff.Name) + " must be at most 255 characters."
 		}
@@ -349,7 +353,7 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	f, fields := readForm(r, nil)
+	f, fields := readForm(r, nil, s.Now())
 	f.Once = r.PostForm.Get("once")
 	p := &page{Title: "New profile — " + domain, Nav: "workspace", Domain: domain, Data: f}
 	nonce := s.formTokenNonce(r, domain, f.Once)
@@ -480,7 +484,7 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 			base = m
 		}
 	}
-	f, fields := readForm(r, base)
+	f, fields := readForm(r, base, s.Now())
 	f.ID, f.Orig = id, encodeOrig(base)
 	p := &page{Title: "Edit " + displayName(old) + " — " + domain, Nav: "workspace", Domain: domain, Data: f}
 	if len(f.Errors) > 0 {

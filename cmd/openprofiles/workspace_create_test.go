@@ -129,6 +129,32 @@ func TestWorkspace_EditClears(t *testing.T) {
 	}
 }
 
+// TestWorkspace_BirthDateInTheFuture: a birth date after today (a slip of
+// the year) is refused beside the field, in Create and in Edit; a past
+// one is taken.
+func TestWorkspace_BirthDateInTheFuture(t *testing.T) {
+	e, b := mustWorkspace(t, "d")
+	b.open("/console/domains/d/profiles/new")
+	b.fill("#FirstName", "Ana")
+	b.fill("#BirthDate", "2985-04-23")
+	if r := b.click("#save"); r.Status != http.StatusBadRequest {
+		t.Errorf("a birth date in the future: status %d, want 400", r.Status)
+	}
+	b.mustContain("#BirthDate-error", "in the future")
+	if ids := mustProfilesNamed(t, e.m, "d", "Ana"); len(ids) != 0 {
+		t.Errorf("the refused form made profiles %v", ids)
+	}
+	b.fill("#BirthDate", "1985-04-23")
+	b.click("#save")
+	b.mustContain(`dd[data-field="BirthDate"]`, "1985-04-23")
+	b.click("#edit")
+	b.fill("#BirthDate", "2985-04-23")
+	if r := b.click("#save"); r.Status != http.StatusBadRequest {
+		t.Errorf("an edit to a birth date in the future: status %d, want 400", r.Status)
+	}
+	b.mustContain("#BirthDate-error", "in the future")
+}
+
 func mustProfilesOf(t *testing.T, client *customerprofiles.Client, domain, key, value string) []types.Profile {
 	t.Helper()
 	out, err := client.SearchProfiles(t.Context(), &customerprofiles.SearchProfilesInput{DomainName: aws.String(domain), KeyName: aws.String(key), Values: []string{value}})
