@@ -10,6 +10,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
 
 // TestWorkspace_ContactHistoryPages: a profile with hundreds of contacts
@@ -176,4 +179,43 @@ func TestWorkspace_OffersOnlyWhatIsAllowed(t *testing.T) {
 			t.Errorf("%s: Create one offered %v, want %v", tt.name, got, tt.may)
 		}
 	}
+}
+
+// TestWorkspace_SearchKeyDisabled: a search in a domain whose KMS key is
+// disabled says so, naming the key, with the status of a refusal (403,
+// as the API's AccessDeniedException; it was 400, bad input), and keeps
+// what was typed; the profile page says the same.
+func TestWorkspace_SearchKeyDisabled(t *testing.T) {
+	m := MustRunMain(t, func(c *main.Config) { c.KMSKeyCheckInterval = 0 })
+	client, k, ctx := MustClient(t, m), MustKMSClient(t, m), t.Context()
+	key := mustCreateKey(t, k, keyPolicy("arn:aws:profile:us-east-1:000000000000:domains/*", serviceActions...))
+	if _, err := client.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("d"), DefaultExpirationDays: aws.Int32(30),
+		DefaultEncryptionKey: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Ana"),
+		PhoneNumber: aws.String("+12065550100")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
+		t.Fatal(err)
+	}
+	b := mustSignedIn(t, m, testKeyID, testSecret)
+	b.open("/console/domains/d/profiles")
+	b.fill("#q", "(206) 555-0100")
+	if r := b.click(`form.search button`); r.Status != http.StatusForbidden {
+		t.Errorf("a search with the domain's key disabled: status %d, want 403", r.Status)
+	}
+	b.mustContain("#page-error", key, "Disabled")
+	if got := b.value("#q"); got != "(206) 555-0100" {
+		t.Errorf("the search typed was not kept: %q", got)
+	}
+	if b.count("#results") != 0 {
+		t.Error("the page shows results of a search that did not run")
+	}
+	if st := b.open("/console/domains/d/profiles/" + aws.ToString(out.ProfileId)); st != http.StatusForbidden {
+		t.Errorf("the profile page with the key disabled: status %d, want 403", st)
+	}
+	b.mustContain("#page-error", key, "Disabled")
 }
