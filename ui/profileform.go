@@ -450,6 +450,10 @@ func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	prof, err := s.findProfile(r, domain, id)
 	if err != nil {
+		if into := s.mergedAway(r, domain, id); into != "" && profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			http.Redirect(w, r, s.withDone(r, editPath(domain, into), "Profile "+id+" was merged into this one: this form edits it."), http.StatusSeeOther)
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}
@@ -471,6 +475,14 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	old, err := s.findProfile(r, domain, id)
+	// Merged into another while the agent edited it: the form goes to
+	// that profile, for the agent to check there before saving.
+	merged := ""
+	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+		if merged = s.mergedAway(r, domain, id); merged != "" {
+			old, err = s.findProfile(r, domain, merged)
+		}
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -485,8 +497,20 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f, fields := readForm(r, base, s.Now())
-	f.ID, f.Orig = id, encodeOrig(base)
+	f.ID, f.Orig = old.ID, encodeOrig(base)
 	p := &page{Title: "Edit " + displayName(old) + " — " + domain, Nav: "workspace", Domain: domain, Data: f}
+	if merged != "" {
+		conflicts := map[string]bool{}
+		for k, v := range fields {
+			if v != base[k] && old.Fields[k] != v && old.Fields[k] != base[k] {
+				conflicts[k] = true
+			}
+		}
+		s.renderConflict(w, r, p, f, old, base, fields, conflicts, "The profile was not saved: profile "+id+
+			" was merged into this one while you were editing it. The form now edits this profile: the fields you changed "+
+			"hold your values (those marked below differ here), the others show this profile. Check them, then save.")
+		return
+	}
 	if len(f.Errors) > 0 {
 		p.Error = "The profile was not saved: correct the fields marked below."
 		s.refuseForm(w, r, domain, editPath(domain, id), http.StatusBadRequest, p, f)
@@ -506,7 +530,7 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 		changes[k] = v
 	}
 	if len(conflicts) > 0 {
-		s.renderConflict(w, r, p, f, old, base, fields, conflicts)
+		s.renderConflict(w, r, p, f, old, base, fields, conflicts, "")
 		return
 	}
 	if len(changes) > 0 {
@@ -527,8 +551,10 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 // changed, while this one was editing, fields this one changed too: those
 // keep the agent's value with the other's beside them; every other field
 // shows the profile as it is now. Saving again replaces the other's values.
+//
+// msg is the page's error; "" says another agent changed the profile.
 func (s *Server) renderConflict(w http.ResponseWriter, r *http.Request, p *page, f *profileForm, old *profiles.Profile,
-	base, fields map[string]string, conflicts map[string]bool) {
+	base, fields map[string]string, conflicts map[string]bool, msg string) {
 	now, cur := formOf(old), shown(old)
 	f.Orig, f.Kept = now.Orig, now.Kept
 	for k := range f.Values {
@@ -578,7 +604,10 @@ func (s *Server) renderConflict(w http.ResponseWriter, r *http.Request, p *page,
 	if len(theirs) > 0 {
 		f.Errors["attributes"] = "Changed by someone else meanwhile: " + strings.Join(theirs, ", ") + "; yours are below."
 	}
-	p.Error = "The profile was not saved: someone else changed it while you were editing. The fields marked below hold your " +
-		"values; the others show the profile as it is now. Save again to keep yours."
+	p.Error = msg
+	if msg == "" {
+		p.Error = "The profile was not saved: someone else changed it while you were editing. The fields marked below hold your " +
+			"values; the others show the profile as it is now. Save again to keep yours."
+	}
 	s.refuseForm(w, r, p.Domain, editPath(p.Domain, f.ID), http.StatusConflict, p, f)
 }

@@ -163,3 +163,60 @@ func mustProfilesOf(t *testing.T, client *customerprofiles.Client, domain, key, 
 	}
 	return out.Items
 }
+
+// TestWorkspace_EditMergedMeanwhile: a profile merged into another while
+// an agent edits it: Save keeps what the agent typed and shows it on the
+// other profile's edit form, saying why and saving nothing (it showed
+// "not found" and lost the agent's changes); a second Save writes them
+// there. The edit page of a merged profile (a bookmark) opens the other's.
+func TestWorkspace_EditMergedMeanwhile(t *testing.T) {
+	e, b := mustWorkspace(t, "d")
+	client, ctx := e.client, t.Context()
+	x, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Ann"),
+		LastName: aws.String("Lee"), EmailAddress: aws.String("ann@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := client.CreateProfile(ctx, &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Ann"),
+		LastName: aws.String("Lee"), PhoneNumber: aws.String("+12065550100")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xid, yid := aws.ToString(x.ProfileId), aws.ToString(y.ProfileId)
+	b.open("/console/domains/d/profiles/" + xid + "/edit")
+	if _, err := client.MergeProfiles(ctx, &customerprofiles.MergeProfilesInput{DomainName: aws.String("d"), MainProfileId: aws.String(yid),
+		ProfileIdsToBeMerged: []string{xid}}); err != nil {
+		t.Fatal(err)
+	}
+	b.fill("#LastName", "Leigh")
+	if r := b.click("#save"); r.Status != http.StatusConflict {
+		t.Errorf("a save of a profile merged meanwhile: status %d, want 409\n%s", r.Status, b.text("main"))
+	}
+	if loc := b.location(); !strings.Contains(loc, "/profiles/"+yid+"/edit") {
+		t.Errorf("after the save: at %s, want the edit form of %s", loc, yid)
+	}
+	b.mustContain("#page-error", "was merged into this one", "not saved", xid)
+	if got := b.value("#LastName"); got != "Leigh" {
+		t.Errorf("the last name typed was lost: %q", got)
+	}
+	if got := b.value("#PhoneNumber"); got != "+12065550100" {
+		t.Errorf("the form does not show the other profile's phone: %q", got)
+	}
+	if p := mustProfilesOf(t, client, "d", "_profileId", yid); len(p) != 1 || aws.ToString(p[0].LastName) != "Lee" {
+		t.Errorf("the refused save changed the profile: %+v", p)
+	}
+	if r := b.click("#save"); r.Status != http.StatusOK {
+		t.Fatalf("second save: status %d\n%s", r.Status, b.text("main"))
+	}
+	p := mustProfilesOf(t, client, "d", "_profileId", yid)
+	if len(p) != 1 || p[0].ProfileId == nil || aws.ToString(p[0].ProfileId) != yid || aws.ToString(p[0].LastName) != "Leigh" ||
+		aws.ToString(p[0].EmailAddress) != "ann@example.com" || aws.ToString(p[0].PhoneNumber) != "+12065550100" {
+		t.Errorf("after the second save: %+v", p)
+	}
+
+	b.open("/console/domains/d/profiles/" + xid + "/edit")
+	if loc := b.location(); !strings.Contains(loc, "/profiles/"+yid+"/edit") {
+		t.Errorf("the edit page of the merged profile: at %s, want the edit form of %s", loc, yid)
+	}
+	b.mustContain(".flash", "was merged into this one")
+}
