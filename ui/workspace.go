@@ -196,19 +196,16 @@ type profileData struct {
 	// one ("" for none).
 	ContactsFrom, ContactsTotal  int
 	NewerContacts, OlderContacts string
-	// ContactsScanCut: a contact-record type holds more records than
-	// the page reads (maxContactScan).
-	ContactsScanCut bool
-	Objects         []objectGroup
-	Calculated      []*profiles.CalculatedValue
-	Duplicates      []duplicate
-	CanMerge        bool // the principal may merge a duplicate into this profile
-	CanEdit         bool // the principal may edit the profile
-	Recommended     []recommended
-	Denied          string
-	NoObjects       string // why objects could not be listed
-	FormErrors      map[string]string
-	Form            *profileForm
+	Objects                      []objectGroup
+	Calculated                   []*profiles.CalculatedValue
+	Duplicates                   []duplicate
+	CanMerge                     bool // the principal may merge a duplicate into this profile
+	CanEdit                      bool // the principal may edit the profile
+	Recommended                  []recommended
+	Denied                       string
+	NoObjects                    string // why objects could not be listed
+	FormErrors                   map[string]string
+	Form                         *profileForm
 
 	// ContactsIncomplete: reading a contact-record type's objects failed
 	// part of the way; what was read is shown.
@@ -584,9 +581,6 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, from int, d *pr
 			more, next, err = s.Ingest.ListProfileObjects(ctx, domain, name, id, "", nil, profiles.Page{MaxResults: 100, Token: next})
 			objs = append(objs, more...)
 		}
-		if slices.Contains(contactTypes, name) && err == nil && next != "" {
-			d.ContactsScanCut = true
-		}
 		if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
 			// What was read is shown; the page says the rest is missing.
 			s.Logger.Warn("objects of a profile page", "domain", domain, "type", name, "read", len(objs), "error", err.Error())
@@ -647,11 +641,11 @@ func (s *Server) loadObjects(r *http.Request, domain, id string, from int, d *pr
 const contactsParam = "contacts"
 
 // A profile page shows maxContacts contacts at a time, newest first (by
-// when they began), of the newest maxContactScan contact records of each
-// contact-record type (by when they were ingested).
+// when they began), of up to maxContactScan contact records of each
+// contact-record type: every one, as a profile holds no more objects.
 const (
 	maxContacts    = 100
-	maxContactScan = 1000
+	maxContactScan = profiles.MaxObjectsPerProfile
 )
 
 // latestVersions keeps one entry a contact, its latest version: a contact

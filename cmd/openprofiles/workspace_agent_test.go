@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/openprofiles/profiles"
 	main "github.com/openprofiles/profiles/cmd/openprofiles"
 )
 
@@ -218,4 +219,28 @@ func TestWorkspace_SearchKeyDisabled(t *testing.T) {
 		t.Errorf("the profile page with the key disabled: status %d, want 403", st)
 	}
 	b.mustContain("#page-error", key, "Disabled")
+}
+
+// TestWorkspace_ContactHistoryAll: the contact history pages through
+// every contact a profile can hold (1000 objects), the oldest on its
+// last page.
+func TestWorkspace_ContactHistoryAll(t *testing.T) {
+	e, east := newSalesEnv(t)
+	now := e.clock.Now()
+	var records []string
+	for i := range profiles.MaxObjectsPerProfile {
+		records = append(records, ctr(east.Arn, fmt.Sprintf("c-%04d", i), "+12065550100", now.Add(-time.Duration(i)*time.Minute)))
+	}
+	e.mustPost(east.Id, records...)
+	ids := e.profilesOf("sales", "_phone", "+12065550100")
+	if len(ids) != 1 {
+		t.Fatalf("profiles of the caller: %v", ids)
+	}
+	b := mustSignedIn(t, e.m, testKeyID, testSecret)
+	b.open("/console/domains/sales/profiles/" + ids[0] + "?contacts=900")
+	b.mustContain("#contacts-range", "Contacts 901 to 1000 of 1000")
+	b.mustContain("#contact-history li:last-child", "c-0999")
+	if b.count("#older-contacts") != 0 {
+		t.Error("the last page links to older contacts")
+	}
 }
