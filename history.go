@@ -113,8 +113,8 @@ type ProfileService interface {
 
 	// FormTokenUsed reports whether a call of CreateProfileOnce claimed
 	// the token (its profile is made, or being made) and it is still
-	// remembered: a form sent again is a repeat. Returns ENOTFOUND for a
-	// missing domain.
+	// remembered: a form sent again is a repeat. A malformed token, or a
+	// domain that does not exist, has not been used.
 	FormTokenUsed(ctx context.Context, domain, token string) (bool, error)
 
 	// UpdateProfile changes the given fields; an empty value removes the
