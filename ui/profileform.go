@@ -24,8 +24,12 @@ type profileForm struct {
 	// Kept are the attributes a name=value line cannot hold (a name with
 	// "=" or a line break, a value with a line break): shown, not
 	// editable here, and kept as they are.
-	Kept   []string
-	Errors map[string]string
+	Kept []string
+	// OtherAddresses are the profile's addresses other than the one the
+	// form edits (shipping, mailing, billing), summed up: shown, kept as
+	// they are.
+	OtherAddresses []string
+	Errors         map[string]string
 	// Orig is what the edit form was shown with (JSON of the fields and
 	// attributes the form edits): a save changes only what the agent
 	// changed from it, and finds what another agent changed meanwhile.
@@ -303,6 +307,20 @@ func formOf(p *profiles.Profile) *profileForm {
 	sort.Strings(attrs)
 	sort.Strings(f.Kept)
 	f.Attributes = strings.Join(attrs, "\n")
+	for _, kind := range profiles.AddressKinds {
+		if kind == "Address" {
+			continue // the form's
+		}
+		var parts []string
+		for _, part := range profiles.AddressFields {
+			if v := strings.TrimSpace(p.Fields[kind+"."+part]); v != "" {
+				parts = append(parts, v)
+			}
+		}
+		if len(parts) > 0 {
+			f.OtherAddresses = append(f.OtherAddresses, label(kind)+": "+strings.Join(parts, ", "))
+		}
+	}
 	return f
 }
 
@@ -498,6 +516,9 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	f, fields := readForm(r, base, s.Now())
 	f.ID, f.Orig = old.ID, encodeOrig(base)
+	// What the form shows and keeps as it is, on the page of a refusal too.
+	kept := formOf(old)
+	f.Kept, f.OtherAddresses = kept.Kept, kept.OtherAddresses
 	p := &page{Title: "Edit " + displayName(old) + " — " + domain, Nav: "workspace", Domain: domain, Data: f}
 	if merged != "" {
 		conflicts := map[string]bool{}
@@ -556,7 +577,7 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderConflict(w http.ResponseWriter, r *http.Request, p *page, f *profileForm, old *profiles.Profile,
 	base, fields map[string]string, conflicts map[string]bool, msg string) {
 	now, cur := formOf(old), shown(old)
-	f.Orig, f.Kept = now.Orig, now.Kept
+	f.Orig, f.Kept, f.OtherAddresses = now.Orig, now.Kept, now.OtherAddresses
 	for k := range f.Values {
 		if fields[k] == base[k] {
 			f.Values[k] = cur[k] // left alone by the agent: as it is now

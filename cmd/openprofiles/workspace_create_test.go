@@ -155,6 +155,30 @@ func TestWorkspace_BirthDateInTheFuture(t *testing.T) {
 	b.mustContain("#BirthDate-error", "in the future")
 }
 
+// TestWorkspace_EditShowsWhatItKeeps: the edit form says which addresses
+// it keeps as they are (shipping, mailing, billing: it edits the home
+// address only; they showed nowhere on it) and which attributes, also on
+// the page of a refused save (the attributes' note was gone from it).
+func TestWorkspace_EditShowsWhatItKeeps(t *testing.T) {
+	e, b := mustWorkspace(t, "d")
+	out, err := e.client.CreateProfile(t.Context(), &customerprofiles.CreateProfileInput{DomainName: aws.String("d"), FirstName: aws.String("Ana"),
+		ShippingAddress: &types.Address{Address1: aws.String("1 Rua Nova"), City: aws.String("Porto")},
+		BillingAddress:  &types.Address{Country: aws.String("PT")}, Attributes: map[string]string{"a=b": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.open("/console/domains/d/profiles/" + aws.ToString(out.ProfileId) + "/edit")
+	b.mustContain("#kept-addresses", "Shipping address: 1 Rua Nova, Porto", "Billing address: PT")
+	b.mustContain("#kept-attributes", "a=b")
+	b.fill("#EmailAddress", "not-an-email")
+	if r := b.click("#save"); r.Status != http.StatusBadRequest {
+		t.Errorf("a bad email: status %d, want 400", r.Status)
+	}
+	b.mustContain("#EmailAddress-error", "name@example.com")
+	b.mustContain("#kept-addresses", "Shipping address: 1 Rua Nova, Porto")
+	b.mustContain("#kept-attributes", "a=b")
+}
+
 func mustProfilesOf(t *testing.T, client *customerprofiles.Client, domain, key, value string) []types.Profile {
 	t.Helper()
 	out, err := client.SearchProfiles(t.Context(), &customerprofiles.SearchProfilesInput{DomainName: aws.String(domain), KeyName: aws.String(key), Values: []string{value}})
