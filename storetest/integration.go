@@ -403,6 +403,32 @@ func testIntegrationIntegration(t *testing.T, open OpenFunc) {
 		checkNotFound(t, "UpdateIntegrationTags of a missing domain", is.UpdateIntegrationTags(ctx, "ghost", uri, noop), "ghost")
 	})
 
+	t.Run("ConcurrentUpdateTags", func(t *testing.T) {
+		// Concurrent TagResource calls on one integration each add their
+		// tag: none is lost to another's read of the tags before it.
+		ctx := t.Context()
+		s, is, _ := mustOpenIntegrations(t, open)
+		mustCreateDomains(t, ctx, s, "d")
+		uri := instanceARN("i-tags")
+		mustPutIntegration(t, ctx, is, newIntegration("d", uri))
+		const n = 10
+		codes, errs := concurrently(n, func(i int) error {
+			return is.UpdateIntegrationTags(ctx, "d", uri, func(tags map[string]string) (map[string]string, error) {
+				if tags == nil {
+					tags = map[string]string{}
+				}
+				tags[fmt.Sprintf("k%02d", i)] = "v"
+				return tags, nil
+			})
+		})
+		checkCodes(t, "UpdateIntegrationTags of one integration, 10 at once", codes, map[string]int{"": n}, errs)
+		want := map[string]string{}
+		for i := range n {
+			want[fmt.Sprintf("k%02d", i)] = "v"
+		}
+		checkKMS(t, "tags after 10 concurrent UpdateIntegrationTags", want, mustFindIntegration(t, ctx, is, "d", uri).Tags)
+	})
+
 	t.Run("List", func(t *testing.T) {
 		ctx := t.Context()
 		s, is, _ := mustOpenIntegrations(t, open)
