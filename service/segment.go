@@ -176,6 +176,11 @@ func (s *Service) GetSegmentEstimate(ctx context.Context, domain, id string) (*p
 // SegmentObjectTypes returns the object types the calculated attributes
 // of the segment of that name (with name "", of q), and of its source
 // segments, are computed from, by name. A missing segment has none.
+//
+// It is asked to authorise every call that reads a segment: it reads the
+// definitions only (the segments, then the domain's calculated attributes
+// in one list), not what the segment's evaluation checks of them
+// (calcPlan's reads of the domain and object type for each attribute).
 func (s *Service) SegmentObjectTypes(ctx context.Context, domain, name string, q profiles.SegmentGroups) ([]string, error) {
 	if name != "" {
 		d, err := s.GetSegmentDefinition(ctx, domain, name)
@@ -186,14 +191,74 @@ func (s *Service) SegmentObjectTypes(ctx context.Context, domain, name string, q
 		}
 		q = d.Groups
 	}
-	ev, err := s.newSegmentEval(ctx, domain, name, q)
-	if err != nil {
-		return nil, err
+	// The calculated attributes named, through the source segments as
+	// newSegmentEval reads them.
+	attrs := map[string]bool{}
+	seen := map[string]bool{}
+	if name != "" {
+		seen[name] = true
+	}
+	queue := []profiles.SegmentGroups{q}
+	for depth := 0; len(queue) > 0 && depth <= maxSegmentDepth; depth++ {
+		var next []profiles.SegmentGroups
+		for _, groups := range queue {
+			for _, g := range groups.Groups {
+				for _, src := range g.SourceSegments {
+					if seen[src] {
+						continue
+					}
+					seen[src] = true
+					d, err := s.GetSegmentDefinition(ctx, domain, src)
+					if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+						continue
+					} else if err != nil {
+						return nil, err
+					}
+					next = append(next, d.Groups)
+				}
+				for _, dim := range g.Dimensions {
+					for attr := range dim.Calculated {
+						attrs[attr] = true
+					}
+				}
+			}
+		}
+		queue = next
 	}
 	var types []string
-	for _, p := range ev.plans {
-		if p != nil && !slices.Contains(types, p.t.Name) {
-			types = append(types, p.t.Name)
+	add := func(a *profiles.CalculatedAttribute) {
+		if t := a.ObjectTypeName(); attrs[a.Name] && t != "" && !slices.Contains(types, t) {
+			types = append(types, t)
+		}
+	}
+	switch len(attrs) {
+	case 0:
+		return nil, nil
+	case 1:
+		for attr := range attrs {
+			a, err := s.GetCalculatedAttribute(ctx, domain, attr)
+			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+				return nil, nil
+			} else if err != nil {
+				return nil, err
+			}
+			add(a)
+		}
+	default:
+		for page := (profiles.Page{MaxResults: 100}); ; {
+			list, next, err := s.ListCalculatedAttributes(ctx, domain, page)
+			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+				return nil, nil
+			} else if err != nil {
+				return nil, err
+			}
+			for _, a := range list {
+				add(a)
+			}
+			if next == "" {
+				break
+			}
+			page.Token = next
 		}
 	}
 	slices.Sort(types)
