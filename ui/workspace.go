@@ -324,13 +324,27 @@ const (
 // GetCalculatedAttributeForProfile through the API refuses them: those
 // computed from the objects of a type with a key of its own that the
 // agent may not decrypt with. It returns why, by attribute name, for the
-// page to say in their place.
+// page to say in their place. It reads the domain's definitions once and
+// checks each object type they read once, whatever the number of values.
 func (s *Server) hideUnreadable(r *http.Request, domain string, values []*profiles.CalculatedValue) map[string]string {
 	denied := map[string]string{}
+	if len(values) == 0 {
+		return denied
+	}
+	typeOf, listErr := s.calculatedTypeOf(r, domain)
+	checked := map[string]error{} // by object type
 	for _, v := range values {
-		types, err := s.Calculated.CalculatedObjectTypes(r.Context(), domain, v.Name)
+		err := listErr
 		if err == nil {
-			err = s.allowTypeKeys(r, domain, types)
+			t := typeOf[v.Name] // "": deleted since, or reads no object
+			if t == "" {
+				continue
+			}
+			var ok bool
+			if err, ok = checked[t]; !ok {
+				err = s.allowTypeKeys(r, domain, []string{t})
+				checked[t] = err
+			}
 		}
 		switch {
 		case err == nil:
@@ -344,6 +358,27 @@ func (s *Server) hideUnreadable(r *http.Request, domain string, values []*profil
 		v.Value = ""
 	}
 	return denied
+}
+
+// calculatedTypeOf returns the object type each calculated attribute of
+// a domain reads, by attribute name (none for a missing domain).
+func (s *Server) calculatedTypeOf(r *http.Request, domain string) (map[string]string, error) {
+	typeOf := map[string]string{}
+	for page := (profiles.Page{MaxResults: 100}); ; {
+		list, next, err := s.Calculated.ListCalculatedAttributes(r.Context(), domain, page)
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return typeOf, nil
+		} else if err != nil {
+			return nil, err
+		}
+		for _, a := range list {
+			typeOf[a.Name] = a.ObjectTypeName()
+		}
+		if next == "" {
+			return typeOf, nil
+		}
+		page.Token = next
+	}
 }
 
 // recommended returns what the domain's active recommenders recommend to
