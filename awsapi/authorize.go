@@ -166,7 +166,15 @@ func (s *Server) resources(c *call, domain string) (arns []string, objectType st
 		if err := c.decodeBody(&in); err != nil {
 			return nil, "", err
 		}
-		if uri := deref(in.Uri); uri != "" {
+		uri := deref(in.Uri)
+		if uri == "" && c.operation == "PutIntegration" {
+			// An integration of a flow put without a Uri gets the flow's
+			// ARN as its Uri (IntegrationService.PutIntegration).
+			if uri, err = s.flowURI(c); err != nil {
+				return nil, "", err
+			}
+		}
+		if uri != "" {
 			arns = append(arns, arn+"/integrations/"+uri)
 		}
 	case c.operation == "GetProfileRecommendations":
@@ -305,6 +313,25 @@ func (*objectTypeBody) wireMember(name []byte) (wireValue, bool) {
 }
 
 func (*objectTypeBody) wireFolds(name []byte) bool { return foldsAny(name, "ObjectTypeName") }
+
+// flowURI returns the Uri PutIntegration gives an integration of a flow
+// put without one: the flow's ARN (arn:aws:appflow:REGION:ACCOUNT:flow/NAME,
+// of the domains' region and account); "" without a FlowName.
+func (s *Server) flowURI(c *call) (string, error) {
+	var in PutIntegrationRequest
+	if err := c.decodeBody(&in); err != nil {
+		return "", err
+	}
+	if in.FlowDefinition == nil || deref(in.FlowDefinition.FlowName) == "" {
+		return "", nil
+	}
+	// arn:aws:profile:REGION:ACCOUNT:domains/x
+	parts := strings.SplitN(s.Domains.DomainARN("x"), ":", 6)
+	if len(parts) != 6 {
+		return "", nil
+	}
+	return "arn:aws:appflow:" + parts[3] + ":" + parts[4] + ":flow/" + deref(in.FlowDefinition.FlowName), nil
+}
 
 // integrationBody is the Uri of a body (integrationOps).
 type integrationBody struct {

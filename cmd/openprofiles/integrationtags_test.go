@@ -3,10 +3,12 @@ package main_test
 import (
 	"fmt"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/customerprofiles"
+	"github.com/aws/aws-sdk-go-v2/service/customerprofiles/types"
 )
 
 // TestTags_Integrations: an integration is tagged through its ARN as IAM
@@ -114,6 +116,25 @@ func TestTags_Integrations(t *testing.T) {
 		}
 		if _, err := e.client.DeleteIntegration(ctx, &customerprofiles.DeleteIntegrationInput{DomainName: aws.String("acme"), Uri: aws.String(queue)}); err != nil {
 			t.Errorf("DeleteIntegration by root: %v", err)
+		}
+	})
+
+	t.Run("FlowWithoutUri", func(t *testing.T) {
+		// PutIntegration of a flow without a Uri makes the integration of
+		// the flow's ARN: it is authorised on that integration's ARN too.
+		const flows = "arn:aws:profile:us-east-1:000000000000:domains/acme/integrations/arn:aws:appflow:us-east-1:000000000000:flow/"
+		user := mustUser(t, e.m, "flows", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`,
+			`{"Effect":"Deny","Action":"profile:PutIntegration","Resource":"`+flows+`crm-*"}`)})
+		put := func(name string) error {
+			_, err := user.PutIntegration(ctx, &customerprofiles.PutIntegrationInput{DomainName: aws.String("acme"), ObjectTypeName: aws.String("contact"),
+				FlowDefinition: crmFlow(name, &types.TriggerConfig{TriggerType: types.TriggerTypeOndemand})})
+			return err
+		}
+		wantAPIError(t, put("crm-denied"), "AccessDeniedException", "PutIntegration", flows+"crm-denied")
+		// Another flow's is not denied: the call goes on (to be refused
+		// the flow's bucket, s3:ListBucket, which the user may not list).
+		if err := put("other"); err == nil || strings.Contains(err.Error(), "profile:PutIntegration") {
+			t.Errorf("PutIntegration of a flow the Deny does not name: %v, want it past authorization", err)
 		}
 	})
 }
