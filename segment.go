@@ -73,6 +73,11 @@ type SegmentEstimate struct {
 	Estimate   int
 	Message    string
 	CreatedAt  time.Time
+	// ObjectTypes are the object types whose objects the estimate's query
+	// read through calculated attributes: reading the estimate needs
+	// kms:Decrypt on their own keys, as making it did (none recorded for
+	// an estimate made before they were).
+	ObjectTypes []string
 }
 
 // MaxSegmentDefinitionsPerDomain is the quota of segment definitions of a

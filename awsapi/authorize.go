@@ -121,8 +121,10 @@ var readsCalculatedValues = map[string]bool{"GetCalculatedAttributeForProfile": 
 	"BatchGetCalculatedAttributeForProfile": true, "ListCalculatedAttributesForProfile": true}
 
 // readsSegment names the operations that tell which profiles a segment
-// (of the path's SegmentDefinitionName, or the body's SegmentQuery) holds.
-var readsSegment = map[string]bool{"GetSegmentMembership": true, "CreateSegmentSnapshot": true, "CreateSegmentEstimate": true}
+// (of the path's SegmentDefinitionName, or the body's SegmentQuery) holds,
+// or how many (an estimate made before, of the path's EstimateId).
+var readsSegment = map[string]bool{"GetSegmentMembership": true, "CreateSegmentSnapshot": true, "CreateSegmentEstimate": true,
+	"GetSegmentEstimate": true}
 
 // bodyObjectType names the operations on objects whose object type is in
 // the body, not the path.

@@ -88,15 +88,26 @@ func (s *Server) calculatedTypes(ctx context.Context, domain, name string) ([]st
 
 // segmentTypes returns the object types whose objects decide what the
 // segment an operation reads holds: that of its path's
-// SegmentDefinitionName, or CreateSegmentEstimate's SegmentQuery (none
-// for a query the operation refuses, or a missing segment: the operation
-// answers for them).
+// SegmentDefinitionName, CreateSegmentEstimate's SegmentQuery, or the
+// estimate GetSegmentEstimate reads (those its query read when it was
+// made; none for a query the operation refuses, or a missing segment or
+// estimate: the operation answers for them).
 func (s *Server) segmentTypes(ctx context.Context, c *call, domain string) ([]string, error) {
 	if s.Segments == nil {
 		return nil, nil
 	}
 	name := c.labels["SegmentDefinitionName"]
 	var q profiles.SegmentGroups
+	if c.operation == "GetSegmentEstimate" {
+		// The types its query read, recorded when it was made.
+		est, err := s.Segments.GetSegmentEstimate(ctx, domain, c.labels["EstimateId"])
+		if profiles.ErrorCode(err) == profiles.ENOTFOUND {
+			return nil, nil // the operation answers for it
+		} else if err != nil {
+			return nil, err
+		}
+		return est.ObjectTypes, nil
+	}
 	if c.operation == "CreateSegmentEstimate" {
 		var in CreateSegmentEstimateRequest
 		if err := c.decodeBody(&in); err != nil {

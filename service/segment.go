@@ -27,9 +27,10 @@ type segmentDoc struct {
 
 // estimateDoc is what a segment estimate's config holds.
 type estimateDoc struct {
-	Status   string `json:"status"`
-	Estimate int    `json:"estimate"`
-	Message  string `json:"message,omitempty"`
+	Status      string   `json:"status"`
+	Estimate    int      `json:"estimate"`
+	Message     string   `json:"message,omitempty"`
+	ObjectTypes []string `json:"objectTypes,omitempty"` // SegmentEstimate.ObjectTypes
 }
 
 // maxEstimatesKept is how many estimates a domain keeps: past it, the
@@ -156,7 +157,12 @@ func (s *Service) CreateSegmentEstimate(ctx context.Context, domain string, q pr
 	if err != nil {
 		return nil, err
 	}
-	data, _ := json.Marshal(estimateDoc{Status: "SUCCEEDED", Estimate: n})
+	// Who may read the estimate later is who may make it now.
+	types, err := s.SegmentObjectTypes(ctx, domain, "", q)
+	if err != nil {
+		return nil, err
+	}
+	data, _ := json.Marshal(estimateDoc{Status: "SUCCEEDED", Estimate: n, ObjectTypes: types})
 	c := &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigSegmentEstimate, Name: s.newID(s.now()), Data: data}
 	if err := s.createEvictingOldest(ctx, c, maxEstimatesKept, "segment estimates"); err != nil {
 		return nil, err
@@ -292,7 +298,7 @@ func estimateFromConfig(c *profiles.DomainConfig) (*profiles.SegmentEstimate, er
 		return nil, fmt.Errorf("segment estimate %s of domain %s: %w", c.Name, c.DomainName, err)
 	}
 	return &profiles.SegmentEstimate{DomainName: c.DomainName, ID: c.Name, Status: doc.Status, Estimate: doc.Estimate,
-		Message: doc.Message, CreatedAt: c.CreatedAt}, nil
+		Message: doc.Message, CreatedAt: c.CreatedAt, ObjectTypes: doc.ObjectTypes}, nil
 }
 
 // checkSegmentGroups checks a segment's criteria against the domain: known

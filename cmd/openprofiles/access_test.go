@@ -658,6 +658,27 @@ func TestAccess_CalculatedValuesOfATypeKey(t *testing.T) {
 	if err := estimate(trusted, "secretEmail"); err != nil {
 		t.Errorf("CreateSegmentEstimate with kms:Decrypt on both keys: %v", err)
 	}
+	// An estimate made by one who may read it is read by such callers
+	// only: its count answers the query as CreateSegmentEstimate did.
+	for attr, agentMay := range map[string]bool{"secretEmail": false, "plainEmail": true} {
+		made, err := trusted.CreateSegmentEstimate(ctx, &customerprofiles.CreateSegmentEstimateInput{DomainName: aws.String("typed"),
+			SegmentQuery: &types.SegmentGroupStructure{Groups: guess(attr).Groups}})
+		if err != nil {
+			t.Fatalf("CreateSegmentEstimate on %s: %v", attr, err)
+		}
+		get := func(c *customerprofiles.Client) error {
+			_, err := c.GetSegmentEstimate(ctx, &customerprofiles.GetSegmentEstimateInput{DomainName: aws.String("typed"), EstimateId: made.EstimateId})
+			return err
+		}
+		if err := get(trusted); err != nil {
+			t.Errorf("GetSegmentEstimate on %s with kms:Decrypt on both keys: %v", attr, err)
+		}
+		if err := get(agent); agentMay && err != nil {
+			t.Errorf("GetSegmentEstimate on %s (a type under the domain's key): %v", attr, err)
+		} else if !agentMay {
+			wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt", typeKey)
+		}
+	}
 	_, err = agent.CreateSegmentSnapshot(ctx, &customerprofiles.CreateSegmentSnapshotInput{DomainName: aws.String("typed"),
 		SegmentDefinitionName: aws.String("onSecret"), DataFormat: types.DataFormatJsonl})
 	wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt", typeKey)
