@@ -174,3 +174,72 @@ func TestFormDrafts_KeptWhileSwept(t *testing.T) {
 		t.Errorf("records after the last sweep: %d, %v; want none", len(configs), err)
 	}
 }
+
+// draftHookedConfigs runs after, once, after the first UpdateConfigs made while
+// armed is set.
+type draftHookedConfigs struct {
+	profiles.ConfigStore
+	armed bool
+	after func()
+}
+
+func (h *draftHookedConfigs) UpdateConfigs(ctx context.Context, domain string, keys []profiles.ConfigKey, fn func([]*profiles.DomainConfig) error) ([]*profiles.DomainConfig, error) {
+	out, err := h.ConfigStore.UpdateConfigs(ctx, domain, keys, fn)
+	if h.armed {
+		h.armed = false
+		h.after()
+	}
+	return out, err
+}
+
+// TestFormDrafts_EvictedWhileKept: a draft whose place in its owner's index
+// is taken by newer drafts while it is being kept (other requests of the
+// owner between its two writes) does not outlive the cap: the store holds
+// MaxFormDrafts drafts of the owner after. When the index was written
+// before the draft's record, the record came after its eviction's delete
+// and stayed (one draft too many, seen under load on two nodes).
+func TestFormDrafts_EvictedWhileKept(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	db := MustOpenSQLite(t)
+	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: time.Now}
+	key, err := k.EnsureDefaultKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serviceOn(db, &clock)
+	hooked := &draftHookedConfigs{ConfigStore: db}
+	s.Keys, s.DefaultKey, s.Configs = k, key, hooked
+	ctx := t.Context()
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	owner := "owner-aaaaaaaaaaaaaaaa"
+	name := func(i int) string { return "draft-name-" + strconv.Itoa(1000+i) + "-xxxxxx" }
+	hooked.after = func() {
+		for i := range profiles.MaxFormDrafts {
+			if err := s.KeepFormDraft(ctx, "d", owner, name(i), []byte("meanwhile")); err != nil {
+				t.Errorf("KeepFormDraft %d meanwhile: %v", i, err)
+			}
+		}
+	}
+	hooked.armed = true
+	if err := s.KeepFormDraft(ctx, "d", owner, "draft-name-late-xxxxxxx", []byte("late")); err != nil {
+		t.Fatal(err)
+	}
+	configs, err := db.ListConfigs(ctx, "d", profiles.ConfigFormToken, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drafts := 0
+	for _, c := range configs {
+		if strings.HasPrefix(c.Name, "draft.") {
+			drafts++
+		}
+	}
+	if drafts != profiles.MaxFormDrafts {
+		t.Errorf("%d drafts of one owner in the store after %d kept, want %d", drafts, profiles.MaxFormDrafts+1, profiles.MaxFormDrafts)
+	}
+	if got, err := s.FormDraft(ctx, "d", owner, "draft-name-late-xxxxxxx"); err != nil || string(got) != "late" {
+		t.Errorf("the draft kept last: %q, %v; want it", got, err)
+	}
+}

@@ -240,8 +240,27 @@ func (s *Service) KeepFormDraft(ctx context.Context, domain, owner, name string,
 		return domainErr(err, domain)
 	}
 	expires := s.now().Add(profiles.FormDraftTTL)
-	// The index first, in one transaction: concurrent drafts of one owner
-	// take different places, and each replaces a different oldest one.
+	// The draft's record first, then the index: a name enters the index
+	// only once its record is there, so the request that evicts it (the
+	// index cycling past it while this one runs) always finds the record
+	// to delete. The other way round, a draft evicted between the index's
+	// update and its record's write was written after its deletion, and
+	// outlived the cap. A record whose index update fails stays until its
+	// time has passed and the sweep runs.
+	doc, _ := json.Marshal(formDraftDoc{Expires: expires, Sealed: sealed})
+	key := profiles.ConfigKey{Kind: profiles.ConfigFormToken, Name: draftName(owner, name)}
+	_, err = s.Configs.UpdateConfigs(ctx, domain, []profiles.ConfigKey{key}, func(cs []*profiles.DomainConfig) error {
+		if cs[0] == nil {
+			cs[0] = &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigFormToken, Name: key.Name}
+		}
+		cs[0].Data = doc
+		return nil
+	})
+	if err != nil {
+		return domainErr(err, domain)
+	}
+	// The index in one transaction: concurrent drafts of one owner take
+	// different places, and each replaces a different oldest one.
 	evicted := ""
 	index := profiles.ConfigKey{Kind: profiles.ConfigFormToken, Name: draftIndexName(owner)}
 	_, err = s.Configs.UpdateConfigs(ctx, domain, []profiles.ConfigKey{index}, func(cs []*profiles.DomainConfig) error {
@@ -254,6 +273,7 @@ func (s *Service) KeepFormDraft(ctx context.Context, domain, owner, name string,
 		if len(idx.Names) != profiles.MaxFormDrafts {
 			idx.Names = append(idx.Names, make([]string, profiles.MaxFormDrafts)...)[:profiles.MaxFormDrafts]
 		}
+		evicted = ""
 		if !slices.Contains(idx.Names, name) { // else kept again, in its place
 			at := ((idx.Next % profiles.MaxFormDrafts) + profiles.MaxFormDrafts) % profiles.MaxFormDrafts
 			evicted, idx.Names[at], idx.Next = idx.Names[at], name, (at+1)%profiles.MaxFormDrafts
@@ -262,18 +282,6 @@ func (s *Service) KeepFormDraft(ctx context.Context, domain, owner, name string,
 		var err error
 		cs[0].Data, err = json.Marshal(idx)
 		return err
-	})
-	if err != nil {
-		return domainErr(err, domain)
-	}
-	doc, _ := json.Marshal(formDraftDoc{Expires: expires, Sealed: sealed})
-	key := profiles.ConfigKey{Kind: profiles.ConfigFormToken, Name: draftName(owner, name)}
-	_, err = s.Configs.UpdateConfigs(ctx, domain, []profiles.ConfigKey{key}, func(cs []*profiles.DomainConfig) error {
-		if cs[0] == nil {
-			cs[0] = &profiles.DomainConfig{DomainName: domain, Kind: profiles.ConfigFormToken, Name: key.Name}
-		}
-		cs[0].Data = doc
-		return nil
 	})
 	if err != nil {
 		return domainErr(err, domain)
