@@ -494,11 +494,18 @@ func (k *KMS) EnsureDefaultKey(ctx context.Context) (string, error) {
 	now := k.now()
 	err = k.Store.CreateKMSAlias(ctx, &profiles.KMSAlias{Name: DefaultKeyAlias, KeyID: id, CreatedAt: now, LastUpdatedAt: now})
 	if errIs(err, profiles.ECONFLICT) {
-		// Another node made it first: use theirs, drop ours.
+		// Another node made it first: use theirs, drop ours. Its key must
+		// unwrap under this node's root key: two first starts at once with
+		// root keys of their own (none shared) both passed CheckRootKey
+		// on the empty store, and the one that lost would otherwise serve
+		// with a root key that opens none of the store's keys.
 		k.Store.DeleteKMSKey(ctx, id)
 		other, err := k.resolve(ctx, DefaultKeyAlias)
 		if err != nil {
 			return "", err
+		}
+		if _, err := k.material(other); err != nil {
+			return "", fmt.Errorf("localkms: another server made the key %s of the store at the same time, under another root key: this one's does not unwrap it; give every server of the store the same root key", other.ARN)
 		}
 		return other.ARN, nil
 	} else if err != nil {
