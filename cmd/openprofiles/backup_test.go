@@ -724,6 +724,44 @@ func TestRestore_Command(t *testing.T) {
 		})
 	}
 
+	// A data dir that is a symbolic link (to a volume of its own): the
+	// backup goes where it points, and the link stays.
+	t.Run("SymlinkedDataDir", func(t *testing.T) {
+		for _, force := range []bool{false, true} {
+			base := t.TempDir()
+			target := filepath.Join(base, "volume", "openprofiles")
+			if err := os.MkdirAll(target, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"--from", backup, "--data-dir", filepath.Join(base, "data")}
+			if force {
+				if err := os.WriteFile(filepath.Join(target, "old.txt"), []byte("old"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--force")
+			}
+			if err := os.Symlink(target, filepath.Join(base, "data")); err != nil {
+				t.Fatal(err)
+			}
+			if _, stderr, err := runRestore(t, args...); err != nil {
+				t.Fatalf("restore (--force %v) into a symlinked data dir: %v\n%s", force, err, stderr)
+			}
+			if fi, err := os.Lstat(filepath.Join(base, "data")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+				t.Fatalf("--force %v: the data dir's symbolic link was replaced (%v, %v)", force, fi.Mode(), err)
+			}
+			if got := mustList(t, target); !strings.Contains(got, "openprofiles.db") || strings.Contains(got, "old.txt") {
+				t.Errorf("--force %v: the directory the link points to holds %s, want the backup alone", force, got)
+			}
+			if force {
+				matches, _ := filepath.Glob(target + ".before-restore-*")
+				if len(matches) != 1 || !strings.Contains(mustList(t, matches[0]), "old.txt") {
+					t.Errorf("what the data dir held was not moved aside beside it: %v", matches)
+				}
+			}
+			readsAnn(t, filepath.Join(base, "data"))
+		}
+	})
+
 	t.Run("Force", func(t *testing.T) {
 		e.m.Close()
 		stdout, stderr, err := runRestore(t, "--from", backup, "--data-dir", dataDir, "--force")

@@ -34,3 +34,19 @@ func databaseInUse(dataDir string) (pid int, err error) {
 	}
 	return int(lk.Pid), nil
 }
+
+// isMountPoint reports whether dir (a directory that exists) is on
+// another filesystem than its parent: a mount point. A dir that does not
+// exist is not one.
+func isMountPoint(dir string) (bool, error) {
+	var st, pst syscall.Stat_t
+	if err := syscall.Stat(dir, &st); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if err := syscall.Stat(filepath.Dir(dir), &pst); err != nil {
+		return false, err
+	}
+	return st.Dev != pst.Dev, nil
+}

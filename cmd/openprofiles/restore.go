@@ -178,6 +178,24 @@ func hashFile(path string) (int64, string, error) {
 // as it was.
 func restoreInto(ctx context.Context, from, dataDir string, m *Manifest, force bool) (aside string, err error) {
 	dataDir = filepath.Clean(dataDir)
+	// A data dir that is a symbolic link (to a volume of its own, say) is
+	// restored where it points: the link is left as it is. Renamed, the
+	// link itself would be moved aside and the backup put in its place,
+	// on the link's filesystem, while the directory it pointed to kept
+	// its old content.
+	if fi, err := os.Lstat(dataDir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if dataDir, err = filepath.EvalSymlinks(dataDir); err != nil {
+			return "", fmt.Errorf("--data-dir: %w", err)
+		}
+	}
+	// A mount point cannot be renamed or removed: refuse it before copying
+	// anything, rather than fail once the copy is made (on the parent's
+	// filesystem, not the mounted one).
+	if mounted, err := isMountPoint(dataDir); err != nil {
+		return "", fmt.Errorf("--data-dir %s: %w", dataDir, err)
+	} else if mounted {
+		return "", fmt.Errorf("--data-dir %s is a mount point: a restore puts a new directory in the data dir's place, which a mount point refuses; restore into a directory inside it (--data-dir %s) and start the server there", dataDir, filepath.Join(dataDir, "data"))
+	}
 	entries, err := os.ReadDir(dataDir)
 	exists := err == nil
 	switch {
