@@ -459,15 +459,18 @@ func TestServe_PortInUse(t *testing.T) {
 
 	fresh := filepath.Join(t.TempDir(), "new-data-dir")
 	for _, dataDir := range []string{dir, fresh} {
-		env := map[string]string{"OPENPROFILES_ACCESS_KEY_ID": testKeyID, "OPENPROFILES_SECRET_ACCESS_KEY": testSecret}
-		var stderr bytes.Buffer
-		err := main.Run(t.Context(), []string{"serve", "--addr", addr, "--data-dir", dataDir, "--store", "sqlite"}, nil, io.Discard, &stderr,
-			func(k string) string { return env[k] })
-		if err == nil || !strings.Contains(err.Error(), "listen") || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "address already in use") {
-			t.Errorf("serve on a taken address (data dir %s): err %v, want it to name the address in use", dataDir, err)
-		}
-		if strings.Contains(stderr.String(), "applied migration") {
-			t.Errorf("serve on a taken address migrated the database:\n%s", stderr.String())
+		// The API's address taken, or the profiler's (--debug-addr).
+		for _, addrs := range [][]string{{"--addr", addr}, {"--addr", "127.0.0.1:0", "--debug-addr", addr}} {
+			env := map[string]string{"OPENPROFILES_ACCESS_KEY_ID": testKeyID, "OPENPROFILES_SECRET_ACCESS_KEY": testSecret}
+			var stderr bytes.Buffer
+			err := main.Run(t.Context(), append([]string{"serve", "--data-dir", dataDir, "--store", "sqlite"}, addrs...), nil, io.Discard, &stderr,
+				func(k string) string { return env[k] })
+			if err == nil || !strings.Contains(err.Error(), "listen") || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "address already in use") {
+				t.Errorf("serve %v on a taken address (data dir %s): err %v, want it to name the address in use", addrs, dataDir, err)
+			}
+			if strings.Contains(stderr.String(), "applied migration") {
+				t.Errorf("serve %v on a taken address migrated the database:\n%s", addrs, stderr.String())
+			}
 		}
 	}
 	var current int

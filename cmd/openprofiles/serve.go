@@ -181,6 +181,18 @@ func (m *Main) Open() (err error) {
 			ln.Close()
 		}
 	}()
+	// The profiler's address too (a taken one failed the start after the
+	// migration). It serves from here on: a slow start can be profiled.
+	if c.DebugAddr != "" {
+		if err := m.serveDebug(c.DebugAddr); err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				m.debug.Close()
+			}
+		}()
+	}
 	if m.DB, err = openStore(c, m.Logger, m.Now); err != nil {
 		return err
 	}
@@ -427,14 +439,6 @@ func (m *Main) Open() (err error) {
 		}
 		close(m.served)
 	}()
-
-	if c.DebugAddr != "" {
-		if err := m.serveDebug(c.DebugAddr); err != nil {
-			m.server.Close()
-			m.DB.Close()
-			return err
-		}
-	}
 
 	sweepCtx, stop := context.WithCancel(context.Background())
 	m.stopSweeper, m.sweeperDone = stop, make(chan struct{})
