@@ -555,6 +555,28 @@ func TestRestore_RefusesOtherKeyMaterial(t *testing.T) {
 			}
 		})
 	}
+	// The backed-up server took its root credentials from the environment
+	// too, and the start is given none: refused, it generates none either.
+	t.Run("NoKeyMaterialNorCredentials", func(t *testing.T) {
+		dir := backup(t)
+		mustRemove(t, dir, "kms-root.key", "server.secret")
+		if _, err := os.Stat(filepath.Join(dir, "credentials")); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("the backup holds root credentials (stat: %v)", err)
+		}
+		before := mustList(t, dir)
+		rc := main.DefaultConfig()
+		rc.Addr, rc.DataDir, rc.Store = "127.0.0.1:0", dir, "sqlite"
+		m := &main.Main{Config: rc}
+		if err := m.Open(); err == nil {
+			m.Close()
+			t.Fatal("the server started on a backup without its key material")
+		} else if !strings.Contains(err.Error(), "has no kms-root.key") {
+			t.Errorf("error %q does not name the missing root key", err)
+		}
+		if got := mustList(t, dir); got != before {
+			t.Errorf("the refused start changed the data dir: %s, %s before", got, before)
+		}
+	})
 	t.Run("Whole", func(t *testing.T) {
 		m, err := start(t, backup(t), "")
 		if err != nil {

@@ -199,10 +199,6 @@ func (m *Main) Open() (err error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	keyID, secret, created, err := rootCredentials(c)
-	if err != nil {
-		return err
-	}
 	m.Metrics = newMetrics()
 	m.schema = newSchemaGuard()
 	m.instrumentSchema()
@@ -212,6 +208,12 @@ func (m *Main) Open() (err error) {
 	}
 
 	if err := m.checkKeyMaterial(context.Background()); err != nil {
+		m.DB.Close()
+		return err
+	}
+	// After the check: a refused start generates no root credentials.
+	keyID, secret, created, err := rootCredentials(c)
+	if err != nil {
 		m.DB.Close()
 		return err
 	}
