@@ -253,9 +253,11 @@ func (in *ingestion) run(ctx context.Context) (string, error) {
 	if err := in.tx.PutProfile(ctx, p); err != nil {
 		return "", err
 	}
-	if standardMayChange && !slices.Equal(oldStandard, in.s.standardKeys(p)) {
-		if err := in.s.putStandardKeys(ctx, in.tx, p); err != nil {
-			return "", err
+	if standardMayChange {
+		if newStandard := in.s.standardKeys(p); !slices.Equal(oldStandard, newStandard) {
+			if err := in.s.putStandardKeys(ctx, in.tx, p, differentStandardKeys(oldStandard, newStandard)); err != nil {
+				return "", err
+			}
 		}
 	}
 

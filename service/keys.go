@@ -61,17 +61,40 @@ func mayChangeStandardKeys(p *profiles.Profile, fields map[string]string) bool {
 	return false
 }
 
-// sendsStandardKeyField reports whether an UpdateProfile's changes name one
-// of the fields the standard keys are made of (whatever its value).
-func sendsStandardKeyField(changes map[string]string) bool {
-	for _, group := range standardKeySources {
-		for _, f := range group {
+// sentStandardKeys returns the names of the standard keys made of a field
+// that an UpdateProfile's changes name (whatever its value).
+func sentStandardKeys(changes map[string]string) map[string]bool {
+	sent := map[string]bool{}
+	for name, fields := range standardKeyFields {
+		for _, f := range fields {
 			if _, ok := changes[f]; ok {
-				return true
+				sent[name] = true
+				break
 			}
 		}
 	}
-	return false
+	return sent
+}
+
+// differentStandardKeys returns the names of the standard keys whose
+// values differ between before and after (standardKeys of a profile before
+// and after a change).
+func differentStandardKeys(before, after []profiles.Key) map[string]bool {
+	values := func(keys []profiles.Key) map[string][]string {
+		m := map[string][]string{}
+		for _, k := range keys {
+			m[k.Name] = append(m[k.Name], k.Value)
+		}
+		return m
+	}
+	b, a := values(before), values(after)
+	changed := map[string]bool{}
+	for name := range standardKeyFields {
+		if !slices.Equal(b[name], a[name]) {
+			changed[name] = true
+		}
+	}
+	return changed
 }
 
 // standardKeys returns the standard keys of a profile. _profileId has no
@@ -126,12 +149,35 @@ func (s *Service) findProfileIDs(ctx context.Context, tx profiles.Tx, domain, ke
 	return append(ids, value), nil
 }
 
-// putStandardKeys replaces the standard keys of a profile.
-func (s *Service) putStandardKeys(ctx context.Context, tx profiles.Tx, p *profiles.Profile) error {
+// putStandardKeys makes again, from p's fields, p's standard keys named in
+// names, and leaves the others as stored: a standard key removed with
+// DeleteProfileKey stays removed until a field it is made of changes (or
+// UpdateProfile sends one), whichever other fields change. A _profileId
+// row of a profile stored before goes, as it went when every standard key
+// was made again.
+func (s *Service) putStandardKeys(ctx context.Context, tx profiles.Tx, p *profiles.Profile, names map[string]bool) error {
+	if len(names) == 0 {
+		return nil
+	}
+	stored, err := tx.ListKeys(ctx, p.DomainName, p.ID)
+	if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return err
+	}
+	var keys []profiles.Key
+	for _, k := range stored {
+		if k.Origin == profiles.KeyOriginProfile && k.Name != KeyProfileID && !names[k.Name] {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range s.standardKeys(p) {
+		if names[k.Name] {
+			keys = append(keys, k)
+		}
+	}
 	if err := tx.DeleteKeys(ctx, p.DomainName, p.ID, profiles.KeyOriginProfile, ""); err != nil {
 		return err
 	}
-	return tx.PutKeys(ctx, s.standardKeys(p))
+	return tx.PutKeys(ctx, keys)
 }
 
 // keyContentType returns how values of a key name are normalised in a

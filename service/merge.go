@@ -121,7 +121,11 @@ func (s *Service) mergeProfiles(ctx context.Context, domain, mainID string, merg
 			}
 		}
 		for _, p := range others {
-			kept = append(kept, s.mergedKeys(p, mainID)...)
+			pk, err := s.mergedKeys(ctx, tx, p, mainID)
+			if err != nil {
+				return err
+			}
+			kept = append(kept, pk...)
 			if err := tx.MoveProfileData(ctx, domain, p.ID, mainID); err != nil {
 				return err
 			}
@@ -188,15 +192,28 @@ func checkMergedUsage(ctx context.Context, tx profiles.Tx, domain, mainID string
 }
 
 // mergedKeys returns the standard keys of a profile merged into the one
-// of id mainID, and a _profileId key of its own id, as keys of the main
-// profile that AddProfileKey could have added (KeyOriginAPI): "all the
-// profile keys of the merged profiles move to the main profile", the
-// model says. Standard keys of the main profile are derived from its
-// fields, which keep only one profile's value of each; without this, an
-// email of a merged profile that lost to the main one's would find no
-// profile, and the next object carrying it would make a new one.
-func (s *Service) mergedKeys(p *profiles.Profile, mainID string) []profiles.Key {
-	return keysOf(append(s.standardKeys(p), profiles.Key{DomainName: p.DomainName, Name: KeyProfileID, Value: s.indexValue(p.DomainName, KeyProfileID, p.ID)}), mainID)
+// of id mainID, as stored (one removed with DeleteProfileKey is not
+// there), and a _profileId key of its own id, as keys of the main profile
+// that AddProfileKey could have added (KeyOriginAPI): "all the profile
+// keys of the merged profiles move to the main profile", the model says.
+// Standard keys of the main profile are derived from its fields, which
+// keep only one profile's value of each; without this, an email of a
+// merged profile that lost to the main one's would find no profile, and
+// the next object carrying it would make a new one. (The merged profile's
+// other keys move with MoveProfileData.)
+func (s *Service) mergedKeys(ctx context.Context, tx profiles.Tx, p *profiles.Profile, mainID string) ([]profiles.Key, error) {
+	stored, err := tx.ListKeys(ctx, p.DomainName, p.ID)
+	if err != nil && profiles.ErrorCode(err) != profiles.ENOTFOUND {
+		return nil, err
+	}
+	var keys []profiles.Key
+	for _, k := range stored {
+		if k.Origin == profiles.KeyOriginProfile && k.Name != KeyProfileID {
+			keys = append(keys, k)
+		}
+	}
+	keys = append(keys, profiles.Key{DomainName: p.DomainName, Name: KeyProfileID, Value: s.indexValue(p.DomainName, KeyProfileID, p.ID)})
+	return keysOf(keys, mainID), nil
 }
 
 // keysOf makes keys keys of the profile of id mainID that AddProfileKey

@@ -88,7 +88,7 @@ func (s *Service) CreateProfile(ctx context.Context, domain string, fields map[s
 		if err := tx.PutProfile(ctx, p); err != nil {
 			return err
 		}
-		if err := s.putStandardKeys(ctx, tx, p); err != nil {
+		if err := tx.PutKeys(ctx, s.standardKeys(p)); err != nil { // a new profile has none
 			return err
 		}
 		if err := s.recordProfile(ctx, tx, p, profiles.ActionCreated); err != nil {
@@ -143,14 +143,12 @@ func (s *Service) UpdateProfile(ctx context.Context, domain, id string, changes 
 		if err := tx.PutProfile(ctx, p); err != nil {
 			return err
 		}
-		// The standard keys are made again from the fields they are made
-		// of when the update sends one of them, and only then: a key
-		// removed with DeleteProfileKey stays removed through updates of
-		// other fields, as through ingestion.
-		if sendsStandardKeyField(changes) {
-			if err := s.putStandardKeys(ctx, tx, p); err != nil {
-				return err
-			}
+		// A standard key is made again from the fields it is made of when
+		// the update sends one of them, and only then: a key removed with
+		// DeleteProfileKey stays removed through updates of other fields,
+		// as through ingestion.
+		if err := s.putStandardKeys(ctx, tx, p, sentStandardKeys(changes)); err != nil {
+			return err
 		}
 		if err := s.recordProfile(ctx, tx, p, profiles.ActionUpdated); err != nil {
 			return err

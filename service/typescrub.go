@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/openprofiles/profiles"
@@ -347,6 +348,7 @@ func (s *Service) scrubPage(ctx context.Context, domain, objectType, after strin
 			} else if u.Objects > 0 {
 				continue
 			}
+			before := maps.Clone(p.Fields)
 			for field, src := range p.Sources {
 				if src.ObjectType == objectType {
 					delete(p.Fields, field)
@@ -357,7 +359,7 @@ func (s *Service) scrubPage(ctx context.Context, domain, objectType, after strin
 			if err := tx.PutProfile(ctx, p); err != nil {
 				return err
 			}
-			if err := s.putStandardKeys(ctx, tx, p); err != nil {
+			if err := s.putStandardKeys(ctx, tx, p, changedStandardKeys(before, p.Fields)); err != nil {
 				return err
 			}
 			// An update of the profile: the event streams tell it.

@@ -82,6 +82,15 @@ func TestObjectTypes_CRUD(t *testing.T) {
 		e.mustPut("contact", map[string]any{"id": "c1", "email": "del@example.com", "name": map[string]any{"first": "Del"}})
 		e.mustPut("other", map[string]any{"id": "o1", "email": "del@example.com", "address": map[string]any{"city": "Oslo"}})
 		pid := aws.ToString(e.mustOne("_email", "del@example.com").ProfileId)
+		// A standard key removed with DeleteProfileKey stays removed
+		// through the scrub, which changes another one's field (FirstName:
+		// _fullName); the scrub made every standard key again.
+		if _, err := e.client.UpdateProfile(ctx, &customerprofiles.UpdateProfileInput{DomainName: in.DomainName, ProfileId: aws.String(pid), AccountNumber: aws.String("ACC-SCRUB")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.client.DeleteProfileKey(ctx, &customerprofiles.DeleteProfileKeyInput{DomainName: in.DomainName, ProfileId: aws.String(pid), KeyName: aws.String("_account"), Values: []string{"ACC-SCRUB"}}); err != nil {
+			t.Fatal(err)
+		}
 		// Its integrations stay (the model: it "disables" them; their
 		// records fail into the dead-letter queue until the type exists
 		// again, and a template of that name goes on serving them).
@@ -107,6 +116,12 @@ func TestObjectTypes_CRUD(t *testing.T) {
 		p := e.mustOne("_profileId", pid)
 		if p.FirstName != nil || p.Address == nil || aws.ToString(p.Address.City) != "Oslo" {
 			t.Fatalf("after deleting type contact: FirstName %v (want scrubbed), Address %+v (want kept)", p.FirstName, p.Address)
+		}
+		if got := e.search("_fullName", "Del"); len(got) != 0 {
+			t.Errorf("_fullName=Del finds %d profiles after the scrub removed FirstName, want none", len(got))
+		}
+		if got := e.search("_account", "ACC-SCRUB"); len(got) != 0 {
+			t.Errorf("_account=ACC-SCRUB finds %d profiles after the scrub, want none (its key was deleted)", len(got))
 		}
 		e.putType(contactType("contact"))
 		if got := len(e.objects("contact", pid)); got != 0 {

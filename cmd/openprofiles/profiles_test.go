@@ -394,6 +394,27 @@ func TestProfiles_Keys(t *testing.T) {
 		if got := e.search("_email", "dk@example.com"); len(got) != 1 {
 			t.Errorf("_email found %d profiles, want 1", len(got))
 		}
+		// Nor through an update of a field another standard key is made
+		// of, or an object whose fields change one: only the keys made of
+		// the fields sent (changed) are made again (every standard key
+		// was).
+		update(&customerprofiles.UpdateProfileInput{MiddleName: aws.String("Dee")})
+		if got := e.search("_account", "ACC-DK"); len(got) != 0 {
+			t.Errorf("_account found %d profiles after an update of MiddleName, want the deleted key to stay deleted", len(got))
+		}
+		if got := e.search("_fullName", "Dee"); len(got) != 1 {
+			t.Errorf("_fullName found %d profiles after an update of MiddleName, want 1", len(got))
+		}
+		e.mustPut("contact", map[string]any{"id": "dk-1", "email": "dk@example.com", "name": map[string]any{"last": "Kay"}})
+		if got := len(e.objects("contact", id)); got != 1 {
+			t.Fatalf("the object did not go to the profile (%d objects)", got)
+		}
+		if got := e.search("_account", "ACC-DK"); len(got) != 0 {
+			t.Errorf("_account found %d profiles after an object changed LastName, want the deleted key to stay deleted", len(got))
+		}
+		if got := e.search("_fullName", "Dee Kay"); len(got) != 1 {
+			t.Errorf("_fullName found %d profiles after an object changed LastName, want 1", len(got))
+		}
 		update(&customerprofiles.UpdateProfileInput{AccountNumber: aws.String("ACC-DK")})
 		if got := e.search("_account", "ACC-DK"); len(got) != 1 {
 			t.Errorf("_account found %d profiles after AccountNumber was sent again, want 1", len(got))
@@ -579,6 +600,22 @@ func TestProfiles_Merge(t *testing.T) {
 		finds("_account", "ACC-MK", false)
 		finds("_phone", "+1 555 010 0101", false)
 		finds("_email", "ok@example.com", true)
+
+		// A key deleted from a merged profile does not come to the main
+		// one (the merged profile's standard keys were made again from
+		// its fields); its other keys do.
+		gone := e.createProfile(&customerprofiles.CreateProfileInput{AccountNumber: aws.String("ACC-GONE"), EmailAddress: aws.String("gone@example.com")})
+		if _, err := e.client.DeleteProfileKey(ctx, &customerprofiles.DeleteProfileKeyInput{DomainName: aws.String(e.domain), ProfileId: aws.String(gone),
+			KeyName: aws.String("_account"), Values: []string{"ACC-GONE"}}); err != nil {
+			t.Fatalf("DeleteProfileKey: %v", err)
+		}
+		if _, err := e.client.MergeProfiles(ctx, &customerprofiles.MergeProfilesInput{DomainName: aws.String(e.domain), MainProfileId: aws.String(keep),
+			ProfileIdsToBeMerged: []string{gone}}); err != nil {
+			t.Fatalf("MergeProfiles: %v", err)
+		}
+		finds("_account", "ACC-GONE", false)
+		finds("_email", "gone@example.com", true)
+		finds("_account", "ACC-2", true)
 	})
 
 	// Gender and GenderString (PartyType and PartyTypeString) are one fact:
