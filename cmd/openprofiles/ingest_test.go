@@ -776,9 +776,26 @@ func TestIngest_ExpiryRecordsHistory(t *testing.T) {
 			got.ActionType, aws.ToString(got.Content))
 	}
 	// The profile's other records are those of before: CREATED and the
-	// two INGESTED.
-	if got, want := actions(e.history(pid)), []string{"CREATED", "EXPIRED", "INGESTED", "INGESTED"}; !slices.Equal(got, want) {
+	// two INGESTED. The expired object's INGESTED record still holds the
+	// object as ingested (README: ExpirationDays does not bound it).
+	all := e.history(pid)
+	if got, want := actions(all), []string{"CREATED", "EXPIRED", "INGESTED", "INGESTED"}; !slices.Equal(got, want) {
 		t.Errorf("history actions = %v, want %v", got, want)
+	}
+	kept := 0
+	for _, h := range all {
+		if h.ActionType != types.ActionTypeIngested || aws.ToString(h.ProfileObjectUniqueKey) != gone {
+			continue
+		}
+		kept++
+		got, err := e.client.GetProfileHistoryRecord(t.Context(), &customerprofiles.GetProfileHistoryRecordInput{
+			DomainName: aws.String(e.domain), ProfileId: aws.String(pid), Id: h.Id})
+		if err != nil || !strings.Contains(aws.ToString(got.Content), "do not keep") {
+			t.Errorf("INGESTED record of the expired object: %v, %v; want it to hold the object as ingested", got, err)
+		}
+	}
+	if kept != 1 {
+		t.Errorf("%d INGESTED records of the expired object, want 1", kept)
 	}
 	if n, err := e.m.Service.Sweep(t.Context()); err != nil || n != 0 {
 		t.Fatalf("second Sweep deleted %d (%v), want 0", n, err)
