@@ -147,6 +147,27 @@ func TestNodes_SweepOnce(t *testing.T) {
 	if err != nil {
 		t.Error(err)
 	}
+	// Each object swept has one EXPIRED record on its profile: the
+	// attempts that lost to another sweeper wrote none.
+	err = nodes[0].View(ctx, func(tx profiles.Tx) error {
+		for p := range profilesN {
+			recs, err := tx.ListHistory(ctx, profiles.HistoryQuery{DomainName: "d", ProfileID: fmt.Sprintf("%032x", p+1), ActionType: profiles.ActionExpired})
+			if err != nil {
+				return err
+			}
+			keys := map[string]bool{}
+			for _, r := range recs {
+				keys[r.ObjectKey] = true
+			}
+			if len(recs) != perProfile || len(keys) != perProfile {
+				return fmt.Errorf("profile %d: %d EXPIRED records of %d objects, want %d of %d", p, len(recs), len(keys), perProfile, perProfile)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
 }
 
 // TestNodes_DeleteDomainDuringWrites: writers on two nodes keep adding
