@@ -414,7 +414,7 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 	id, created, err := s.Profiles.CreateProfileOnce(r.Context(), domain, nonce, fields)
 	if msg, ok := userError(err); ok {
 		p.Error = msg
-		s.refuseForm(w, r, domain, createPath(domain), http.StatusBadRequest, p, f)
+		s.refuseForm(w, r, domain, createPath(domain), userStatus(err), p, f)
 		return
 	} else if err != nil {
 		s.fail(w, r, err)

@@ -272,4 +272,19 @@ func userError(err error) (string, bool) {
 	return "", false
 }
 
+// userStatus is the status of a page that shows a userError beside what
+// was typed: as the API's error would be (a refusal by IAM or by the
+// domain's key is AccessDeniedException's 403, not bad input's 400).
+func userStatus(err error) int {
+	switch profiles.ErrorCode(err) {
+	case profiles.EFORBIDDEN: // a key disabled, a Deny on it
+		return http.StatusForbidden
+	case profiles.ENOTFOUND:
+		return http.StatusNotFound
+	case profiles.ECONFLICT:
+		return http.StatusConflict
+	}
+	return http.StatusBadRequest
+}
+
 var errNoData = errors.New("no data")

@@ -130,14 +130,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 			// The search did not run: no "no profile matches" (and no
 			// offer to create one) under the error.
 			p.Error = msg
-			status := http.StatusBadRequest
-			switch profiles.ErrorCode(err) {
-			case profiles.EFORBIDDEN: // a key disabled, a Deny on it
-				status = http.StatusForbidden
-			case profiles.ENOTFOUND:
-				status = http.StatusNotFound
-			}
-			s.render(w, r, status, "search", p)
+			s.render(w, r, userStatus(err), "search", p)
 			return
 		} else if err != nil {
 			s.fail(w, r, err)

@@ -185,7 +185,8 @@ func TestWorkspace_OffersOnlyWhatIsAllowed(t *testing.T) {
 // TestWorkspace_SearchKeyDisabled: a search in a domain whose KMS key is
 // disabled says so, naming the key, with the status of a refusal (403,
 // as the API's AccessDeniedException; it was 400, bad input), and keeps
-// what was typed; the profile page says the same.
+// what was typed; the profile page says the same, and so does Create
+// (it answered 400).
 func TestWorkspace_SearchKeyDisabled(t *testing.T) {
 	m := MustRunMain(t, func(c *main.Config) { c.KMSKeyCheckInterval = 0 })
 	client, k, ctx := MustClient(t, m), MustKMSClient(t, m), t.Context()
@@ -219,6 +220,17 @@ func TestWorkspace_SearchKeyDisabled(t *testing.T) {
 		t.Errorf("the profile page with the key disabled: status %d, want 403", st)
 	}
 	b.mustContain("#page-error", key, "Disabled")
+	// Create refused by the key is a refusal too (it was 400), with what
+	// was typed kept.
+	b.open("/console/domains/d/profiles/new")
+	b.fill("#FirstName", "Rui")
+	if r := b.click("#save"); r.Status != http.StatusForbidden {
+		t.Errorf("a create with the domain's key disabled: status %d, want 403", r.Status)
+	}
+	b.mustContain("#page-error", key, "Disabled")
+	if got := b.value("#FirstName"); got != "Rui" {
+		t.Errorf("the create form lost what was typed: %q", got)
+	}
 }
 
 // TestWorkspace_ContactHistoryAll: the contact history pages through
