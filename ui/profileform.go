@@ -340,13 +340,15 @@ func (s *Server) newProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Error = notice
 	f := &profileForm{Values: map[string]string{}, Errors: map[string]string{}, Once: s.formToken(r, domain)}
-	// A search that found nothing pre-fills the form with what was typed.
+	// A search that found nothing pre-fills the form with what was typed
+	// (a pasted tel: or mailto: link without its scheme, which the search
+	// ignored but the field would keep).
 	if q := strings.TrimSpace(r.URL.Query().Get("q")); q != "" {
 		switch {
 		case strings.Contains(q, "@"):
-			f.Values["EmailAddress"] = q
+			f.Values["EmailAddress"] = strings.TrimSpace(trimPrefixFold(q, "mailto:"))
 		case countDigits(q) >= 7:
-			f.Values["PhoneNumber"] = q
+			f.Values["PhoneNumber"] = strings.TrimSpace(trimPrefixFold(q, "tel:"))
 		default:
 			first, last, _ := strings.Cut(q, " ")
 			f.Values["FirstName"], f.Values["LastName"] = first, last
@@ -354,6 +356,14 @@ func (s *Server) newProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Data = f
 	s.render(w, r, http.StatusOK, "profileform", p)
+}
+
+// trimPrefixFold returns s without prefix, in any case.
+func trimPrefixFold(s, prefix string) string {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):]
+	}
+	return s
 }
 
 // createPath and editPath are the addresses of a domain's create form and

@@ -125,7 +125,8 @@ func TestWorkspace_MergedProfileLink(t *testing.T) {
 // TestWorkspace_SearchPhoneAsTyped: the search box finds a caller by a
 // phone number as agents type or paste it, with an extension (ext. 12,
 // x12, #12) or a tel: prefix, which the service's phone key ignores: the
-// page took those for a name and found no one.
+// page took those for a name and found no one. Create one, after a search
+// of a pasted tel: or mailto: link, fills in the field without the scheme.
 func TestWorkspace_SearchPhoneAsTyped(t *testing.T) {
 	e, b := mustWorkspace(t, "d")
 	out, err := e.client.CreateProfile(t.Context(), &customerprofiles.CreateProfileInput{DomainName: aws.String("d"),
@@ -140,6 +141,19 @@ func TestWorkspace_SearchPhoneAsTyped(t *testing.T) {
 		b.mustContain("#results", "1 result", "found by _phone")
 		if got := b.text(".results a"); got != "Ana" {
 			t.Errorf("search %q: found %q, want Ana (%s)", q, got, aws.ToString(out.ProfileId))
+		}
+	}
+	// A pasted link that finds no one: Create one fills in the number or
+	// address without the link's scheme (the field kept "tel:").
+	for q, want := range map[string][2]string{"tel:+12065550199": {"#PhoneNumber", "+12065550199"},
+		"MAILTO:rui@example.com": {"#EmailAddress", "rui@example.com"}} {
+		b.open("/console/domains/d/profiles")
+		b.fill("#q", q)
+		b.click(`form.search button`)
+		b.mustContain("#no-match", "No profile matches")
+		b.click(`#no-match a`)
+		if got := b.value(want[0]); got != want[1] {
+			t.Errorf("Create one after a search of %q: %s is %q, want %q", q, want[0], got, want[1])
 		}
 	}
 }
