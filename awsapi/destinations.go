@@ -79,7 +79,9 @@ func destinations(c *call) ([][2]string, error) {
 // credentials too); for UpdateDomain, kms:Decrypt on the domain's current key
 // when it sets a queue or another key (records sealed under the old key
 // stay readable by the new key's decrypters: only one who may read them
-// now may do that), and kms:GenerateDataKey on a new key.
+// now may do that) or an ExportingConfig (the match groups GetMatches and
+// ListRuleBasedMatches answer only with it go to the bucket in the
+// clear), and kms:GenerateDataKey on a new key.
 func (s *Server) domainDestinations(ctx context.Context, c *call, domain string) ([][2]string, error) {
 	var queue, key *string
 	var exports []*ExportingConfig // where identity resolution writes its results
@@ -107,6 +109,7 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 	if deref(queue) != "" {
 		out = append(out, [2]string{"sqs:SendMessage", queueARN(s.Region, *queue)})
 	}
+	exporting := false // the domain's match groups go to S3 in the clear
 	for _, e := range exports {
 		// Identity resolution writes its results to
 		// BUCKET/PREFIX/DOMAIN/JOB_ID/matches.jsonl (Matching's jobs) and
@@ -114,6 +117,7 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 		if e != nil && e.S3Exporting != nil && deref(e.S3Exporting.S3BucketName) != "" {
 			objects := strings.TrimPrefix(strings.Trim(deref(e.S3Exporting.S3KeyName), "/")+"/"+domain+"/*", "/")
 			out = append(out, [2]string{"s3:PutObject", "arn:aws:s3:::" + *e.S3Exporting.S3BucketName + "/" + objects})
+			exporting = true
 		}
 	}
 	if c.operation == "CreateDomain" {
@@ -127,7 +131,7 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 		}
 		return out, nil
 	}
-	if deref(queue) == "" && key == nil {
+	if deref(queue) == "" && key == nil && !exporting {
 		return out, nil
 	}
 	current, err := s.Domains.EncryptionKeyARN(ctx, domain)
@@ -145,7 +149,7 @@ func (s *Server) domainDestinations(ctx context.Context, c *call, domain string)
 		}
 	}
 	changesKey := next != current
-	if current != "" && (deref(queue) != "" || changesKey) {
+	if current != "" && (deref(queue) != "" || changesKey || exporting) {
 		out = append(out, [2]string{"kms:Decrypt", current})
 	}
 	if changesKey && next != "" {

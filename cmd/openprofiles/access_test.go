@@ -397,6 +397,45 @@ func TestAccess_DomainKeyAndQueue(t *testing.T) {
 	}
 }
 
+// TestAccess_ExportNeedsDomainKey: an ExportingConfig sends the match
+// groups that GetMatches and ListRuleBasedMatches give only to callers
+// with kms:Decrypt on the domain's key to an S3 bucket, in the clear:
+// UpdateDomain that sets one needs kms:Decrypt on that key too, else a
+// caller refused GetMatches read the groups from a bucket of theirs.
+func TestAccess_ExportNeedsDomainKey(t *testing.T) {
+	m := MustRunMain(t)
+	root := MustClient(t, m)
+	ctx := t.Context()
+	if _, err := root.CreateDomain(ctx, &customerprofiles.CreateDomainInput{DomainName: aws.String("matched"), DefaultExpirationDays: aws.Int32(30)}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := m.Service.EncryptionKeyARN(ctx, "matched")
+	if err != nil || key == "" {
+		t.Fatalf("domain key: %q, %v", key, err)
+	}
+	base := []string{`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`, `{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::mine/*"}`}
+	noKey := mustUser(t, m, "nokey", map[string]string{"p": policy(base...)})
+	_, err = noKey.GetMatches(ctx, &customerprofiles.GetMatchesInput{DomainName: aws.String("matched")})
+	wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt")
+	_, err = noKey.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("matched"), Matching: exportTo("mine", "ir")})
+	wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt", key)
+	rules := &types.RuleBasedMatchingRequest{Enabled: aws.Bool(true), MatchingRules: []types.MatchingRule{{Rule: []string{"EmailAddress"}}},
+		ExportingConfig: &types.ExportingConfig{S3Exporting: &types.S3ExportingConfig{S3BucketName: aws.String("mine")}}}
+	_, err = noKey.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("matched"), RuleBasedMatching: rules})
+	wantAPIError(t, err, "AccessDeniedException", "kms:Decrypt", key)
+	if d, err := root.GetDomain(ctx, &customerprofiles.GetDomainInput{DomainName: aws.String("matched")}); err != nil || d.Matching != nil || d.RuleBasedMatching != nil {
+		t.Fatalf("domain after the refusals: %+v, %v; want no matching settings", d, err)
+	}
+	// Settings without an export need no key.
+	if _, err := noKey.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("matched"), Matching: &types.MatchingRequest{Enabled: aws.Bool(true)}}); err != nil {
+		t.Errorf("UpdateDomain without ExportingConfig: %v", err)
+	}
+	reader := mustUser(t, m, "reader", map[string]string{"p": policy(append(base, `{"Effect":"Allow","Action":"kms:Decrypt","Resource":"`+key+`"}`)...)})
+	if _, err := reader.UpdateDomain(ctx, &customerprofiles.UpdateDomainInput{DomainName: aws.String("matched"), Matching: exportTo("mine", "ir"), RuleBasedMatching: rules}); err != nil {
+		t.Fatalf("UpdateDomain by a caller who may read the groups: %v", err)
+	}
+}
+
 // TestAccess_ObjectTypeKey: the objects of a type with an EncryptionKey of
 // its own are sealed under it: reading them needs kms:Decrypt on it as
 // well as on the domain's key, and moving the type to another key needs
