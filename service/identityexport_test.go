@@ -169,3 +169,41 @@ func TestRuleExport_WritesOnChange(t *testing.T) {
 		t.Fatalf("once the bucket takes writes again: %d writes, objects %v; want 3 writes, 2 groups", puts, objects)
 	}
 }
+
+// TestRuleExport_NoS3NoPass: a domain that exports its rule-based groups
+// without merging runs no pass on a server without an S3 service (a pass
+// would read every profile for groups that can go nowhere); the server
+// logs so once, and passes run once it has one.
+func TestRuleExport_NoS3NoPass(t *testing.T) {
+	s, _, _ := openDelivery(t)
+	s.Objects = nil
+	var log lockedBuffer
+	s.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx := t.Context()
+	if _, err := s.UpdateDomain(ctx, "enc", &profiles.DomainUpdate{RuleBasedMatching: &profiles.RuleBasedMatchingSettings{Enabled: true,
+		MatchingRules:   [][]string{{"EmailAddress"}},
+		ExportingConfig: &profiles.ExportingConfig{S3Exporting: &profiles.S3Exporting{S3BucketName: "exports"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.CreateProfile(ctx, "enc", map[string]string{"EmailAddress": "ann@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		if n, err := s.RunRuleMerges(ctx, 0); err != nil || n != 0 {
+			t.Fatalf("RunRuleMerges without S3: %d, %v; want no pass", n, err)
+		}
+	}
+	if n := strings.Count(log.String(), "level=ERROR msg=\"rule-based matching: export to S3 failed"); n != 1 || !strings.Contains(log.String(), "no S3 service") {
+		t.Errorf("logged %d errors, want one saying there is no S3 service:\n%s", n, log.String())
+	}
+	dest := &countingBuckets{}
+	s.Objects = dest
+	if n, err := s.RunRuleMerges(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("RunRuleMerges with S3: %d, %v; want 1 pass", n, err)
+	}
+	if puts, objects := dest.state(); puts != 1 || strings.Count(objects["exports/enc/rule-based/matches.jsonl"], "\n") != 1 {
+		t.Errorf("with S3: %d writes, objects %v; want the group written", puts, objects)
+	}
+}

@@ -149,6 +149,16 @@ func (s *Service) ruleMergeDomain(ctx context.Context, domain string, gap time.D
 		return false, nil
 	}
 	key := ruleSettingsKey(d.CreatedAt, d.RuleBasedMatching)
+	if level == 0 && s.Objects == nil {
+		// Exporting only, without an S3 service: a pass would read every
+		// profile for groups that can go nowhere. Logged once (while the
+		// settings stay so), as a pass's failed write would be.
+		if prev, logged := s.exportsNowhere.Swap(domain, key); !logged || prev != key {
+			s.Logger.Error("rule-based matching: export to S3 failed; no pass runs until the server has one", "domain", domain,
+				"bucket", d.RuleBasedMatching.ExportingConfig.S3Exporting.S3BucketName, "why", "this server has no S3 service (start it with --s3-endpoint)")
+		}
+		return false, nil
+	}
 	lease, ok, err := s.claimRuleMerge(ctx, domain, key)
 	if !ok || err != nil {
 		return false, err

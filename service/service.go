@@ -120,6 +120,9 @@ type Service struct {
 	delivery    delivery                   // the event streams' delivery loop (eventdelivery.go)
 
 	ruleRefusals ruleRefusals // the groups the last rule-based merge passes left (rulemerge.go)
+	// exportsNowhere holds the domains this node has logged that their
+	// rule-based export has no S3 service to go to (rulemerge.go).
+	exportsNowhere sync.Map
 
 	purges     purges         // the domain purges this node runs (domainpurge.go)
 	activating activationGate // one console activation at a time on this node (activation.go)
