@@ -466,3 +466,33 @@ func TestREADMECLIModel(t *testing.T) {
 		})
 	}
 }
+
+// earlyExitRE is a pipe into a command that may exit before it has read
+// all its input (head, grep -q or -m).
+var earlyExitRE = regexp.MustCompile(`\|\s*(head\b|grep\s+(-[a-zA-Z]*[qm]|--quiet|--max-count))`)
+
+// TestREADMEPipes: the blocks the README test runs have no pipe into a
+// command that may stop reading early: the script runs with pipefail, and
+// a writer that writes again once the reader has exited dies of SIGPIPE
+// (status 141), or not, as the machine's timing has it.
+func TestREADMEPipes(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range readmeShellBlocks(t, string(readme)) {
+		if b.skip != "" {
+			continue
+		}
+		for i, l := range strings.Split(b.text, "\n") {
+			if earlyExitRE.MatchString(l) {
+				t.Errorf("README.md:%d: %q: a pipe into a command that may exit before reading all (sed -n 1p reads all)", b.line+1+i, l)
+			}
+		}
+	}
+	for l, want := range map[string]bool{"x | head -1": true, "x|grep -q y": true, "x | grep -m1 y": true, "x | sed -n 1p": false, "x | grep y": false, "# | head": true} {
+		if got := earlyExitRE.MatchString(l); got != want {
+			t.Errorf("earlyExitRE on %q: %v, want %v", l, got, want)
+		}
+	}
+}
