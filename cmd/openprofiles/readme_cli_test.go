@@ -83,6 +83,12 @@ func readmeShellBlocks(tb testing.TB, readme string) []readmeBlock {
 	return blocks
 }
 
+// readmeScriptPrelude starts the script of the README's blocks: it stops
+// at the first command that fails, and says which, with its status (set -e
+// alone ends the script silently, its last output before it).
+const readmeScriptPrelude = "set -e -o pipefail\n" +
+	"trap 'printf \"\\nREADME test: the script stopped with status %s at: %s\\n\" $? \"$BASH_COMMAND\" >&2' ERR\n"
+
 // serveLineRE is a line of the README that starts the server, with the
 // flags the test must have started its server with.
 var serveLineRE = regexp.MustCompile(`^(?:[A-Z_]+=\S+ )*openprofiles serve((?: --[a-z0-9-]+ \S+)*)\s*$`)
@@ -135,7 +141,7 @@ func TestREADMECLIExamples(t *testing.T) {
 	served := map[string]string{"--s3-endpoint": readmeS3, "--kinesis-endpoint": readmeKinesis}
 
 	var script strings.Builder
-	script.WriteString("set -e -o pipefail\n")
+	script.WriteString(readmeScriptPrelude)
 	run := map[int]bool{}
 	for _, b := range blocks {
 		if b.skip != "" {
@@ -494,5 +500,17 @@ func TestREADMEPipes(t *testing.T) {
 		if got := earlyExitRE.MatchString(l); got != want {
 			t.Errorf("earlyExitRE on %q: %v, want %v", l, got, want)
 		}
+	}
+}
+
+// TestREADMEScriptPrelude: a command of the README's blocks that fails
+// stops the script, which names it and its status.
+func TestREADMEScriptPrelude(t *testing.T) {
+	cmd := exec.CommandContext(t.Context(), "bash", "-c", readmeScriptPrelude+"echo one\nuntil true; do :; done\nARN=$(exit 3)\necho never\n")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err == nil || stdout.String() != "one\n" || !strings.Contains(stderr.String(), "the script stopped with status 3 at: ARN=$(exit 3)") {
+		t.Errorf("script: %v, stdout %q, stderr %q; want status 3, one, the command named", err, stdout.String(), stderr.String())
 	}
 }
