@@ -47,6 +47,7 @@ func readmeShellBlocks(tb testing.TB, readme string) []readmeBlock {
 	var blocks []readmeBlock
 	var cur *readmeBlock
 	var body []string
+	indent := "" // of the block's fence: a block in a list item is indented
 	skip, skipLine := "", 0
 	sc := bufio.NewScanner(strings.NewReader(readme))
 	for n := 1; sc.Scan(); n++ {
@@ -57,14 +58,14 @@ func readmeShellBlocks(tb testing.TB, readme string) []readmeBlock {
 			blocks = append(blocks, *cur)
 			cur, body = nil, nil
 		case cur != nil:
-			body = append(body, l)
-		case l == "```sh":
-			cur = &readmeBlock{line: n}
+			body = append(body, strings.TrimPrefix(l, indent))
+		case strings.TrimLeft(l, " ") == "```sh":
+			cur, indent = &readmeBlock{line: n}, l[:len(l)-len("```sh")]
 			if skip != "" && skipLine == n-1 {
 				cur.skip, skip = skip, ""
 			}
-		case strings.HasPrefix(l, "<!-- readme-test:"):
-			m := skipMarkerRE.FindStringSubmatch(l)
+		case strings.HasPrefix(strings.TrimLeft(l, " "), "<!-- readme-test:"):
+			m := skipMarkerRE.FindStringSubmatch(strings.TrimLeft(l, " "))
 			if m == nil {
 				tb.Fatalf("README.md:%d: want <!-- readme-test: skip (reason) -->, got %q", n, l)
 			}
@@ -333,9 +334,11 @@ aws s3 cp x - --query 'a # "Not": "checked"' --object "{\"a # \"Nor\": \"this\"}
 // TestREADMEShellBlocks checks how the README's blocks and skip markers
 // are read.
 func TestREADMEShellBlocks(t *testing.T) {
-	readme := "# T\n\n```sh\necho one\n```\n\n<!-- readme-test: skip (needs a human) -->\n```sh\nread x\n```\n\n```go\nfmt.Println()\n```\n```sh\necho two\necho three\n```\n"
+	readme := "# T\n\n```sh\necho one\n```\n\n<!-- readme-test: skip (needs a human) -->\n```sh\nread x\n```\n\n```go\nfmt.Println()\n```\n```sh\necho two\necho three\n```\n" +
+		"- in a list item:\n\n  ```sh\n  echo four \\\n      five\n  ```\n  <!-- readme-test: skip (an example id) -->\n  ```sh\n  get 01a2…\n  ```\n"
 	got := readmeShellBlocks(t, readme)
-	want := []readmeBlock{{line: 3, text: "echo one\n"}, {line: 8, text: "read x\n", skip: "needs a human"}, {line: 15, text: "echo two\necho three\n"}}
+	want := []readmeBlock{{line: 3, text: "echo one\n"}, {line: 8, text: "read x\n", skip: "needs a human"}, {line: 15, text: "echo two\necho three\n"},
+		{line: 21, text: "echo four \\\n    five\n"}, {line: 26, text: "get 01a2…\n", skip: "an example id"}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("blocks:\n got %+v\nwant %+v", got, want)
 	}
