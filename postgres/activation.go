@@ -37,6 +37,7 @@ func (db *DB) LockActivation(ctx context.Context) (func(), error) {
 	params["tcp_keepalives_idle"] = "10"
 	params["tcp_keepalives_interval"] = "5"
 	params["tcp_keepalives_count"] = "3"
+	cfg.DialFunc = db.dial // no bound on the wait for an answer (connloss.go)
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: lock activations: %w", err)

@@ -59,6 +59,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/internal/migrate"
@@ -69,6 +70,10 @@ import (
 const (
 	DefaultStatementTimeout = 30 * time.Second
 	DefaultMaxAttempts      = 20
+	// DefaultConnectTimeout bounds the opening of a connection when
+	// neither the connection string's connect_timeout nor a shorter
+	// StatementTimeout does.
+	DefaultConnectTimeout = 10 * time.Second
 )
 
 // ErrSchemaTooNew is returned by Open when the database was migrated by a
@@ -114,8 +119,11 @@ type DB struct {
 	MaxConns int
 
 	// StatementTimeout bounds every statement (PostgreSQL's
-	// statement_timeout); 0 means DefaultStatementTimeout and a negative
-	// value no bound. Set before Open. Migrations run without it.
+	// statement_timeout), and the opening of a connection (at most
+	// DefaultConnectTimeout) unless the connection string has a
+	// connect_timeout; 0 means
+	// DefaultStatementTimeout and a negative value no bound. Set before
+	// Open. Migrations run without it.
 	StatementTimeout time.Duration
 
 	// OnCommit, when set, is called after each Update that committed, with
@@ -131,6 +139,8 @@ type DB struct {
 	MaxAttempts int
 
 	types *rowcodec.ObjectTypeCache // decoded object types (rowcodec)
+
+	dial pgconn.DialFunc // the connections' dial, without the bound of deadlineConn (connloss.go)
 
 	schemaKnown int          // the highest migration this program has
 	schemaAhead atomic.Int64 // the database's schema version after StepAside (schema.go)
@@ -182,8 +192,23 @@ func (db *DB) Open() (err error) {
 	if _, ok := params["application_name"]; !ok {
 		params["application_name"] = "openprofiles"
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 && timeout > 0 {
+		// No connect_timeout in the URL: a database that does not
+		// answer fails a new connection after the statement timeout,
+		// at most DefaultConnectTimeout (connloss.go).
+		cfg.ConnConfig.ConnectTimeout = min(timeout, DefaultConnectTimeout)
+	}
+	db.dial = cfg.ConnConfig.DialFunc
+	if timeout > 0 {
+		// A database that stops answering fails a statement after the
+		// statement timeout and a margin (connloss.go).
+		cfg.ConnConfig.DialFunc = boundedDial(cfg.ConnConfig.DialFunc, timeout+answerMargin)
+	}
 	db.schemaKnown = migrations[len(migrations)-1].Version
 	cfg.PrepareConn = db.prepareConn
+	if cfg.ConnConfig.Tracer == nil {
+		cfg.ConnConfig.Tracer = lossTracer{db}
+	}
 
 	ctx := context.Background()
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
@@ -262,6 +287,7 @@ func (db *DB) migrate(ctx context.Context, conn *pgx.Conn, ms []migrate.Migratio
 	if _, err := conn.Exec(ctx, `SET statement_timeout = 0`); err != nil {
 		return err
 	}
+	defer unbounded(conn)()
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, `+key+`)`, migrationLock); err != nil {
 		return fmt.Errorf("lock for migrations: %w", err)
 	}

@@ -51,9 +51,22 @@ func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
 // snapshot, which neither waits for nor blocks writers. Tx's writing
 // methods return an error. fn's error is returned as is.
 func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
-	ptx, err := db.viewPool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return wrap("view", err)
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	var ptx pgx.Tx
+	for again := true; ; again = false {
+		conn, err := db.viewPool.Acquire(ctx)
+		if err != nil {
+			return wrap("view", err)
+		}
+		defer conn.Release()
+		ptx, err = conn.BeginTx(ctx, opts)
+		if err == nil {
+			break
+		} else if !again || !beginLost(ctx, err) {
+			return wrap("view", err)
+		}
+		// A connection the database closed: once more, on one the pool
+		// checks first (connloss.go).
 	}
 	defer ptx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(&tx{ptx: ptx, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer, types: db.types}); err != nil {
@@ -150,8 +163,17 @@ func (db *DB) retryOn(ctx context.Context, pool *pgxpool.Pool, op string, opts p
 		maxAttempts = DefaultMaxAttempts
 	}
 	var locks []string
+	lost := false
 	for n := 1; ; n++ {
 		conflict, wrote, err := db.try(ctx, pool, op, opts, locks, attempt)
+		if errors.Is(err, errBeginLost) && !lost {
+			// A connection the database closed, found at BEGIN: nothing
+			// was done; once more, on one the pool checks first
+			// (connloss.go). Not counted as an attempt.
+			lost = true
+			n--
+			continue
+		}
 		if err == nil || !conflict {
 			return err
 		}
@@ -196,7 +218,9 @@ func (db *DB) try(ctx context.Context, pool *pgxpool.Pool, op string, opts pgx.T
 		}
 	}
 	ptx, err := conn.BeginTx(ctx, opts)
-	if err != nil {
+	if beginLost(ctx, err) {
+		return false, nil, fmt.Errorf("%w: %w", errBeginLost, wrap(op, err))
+	} else if err != nil {
 		return false, nil, wrap(op, err)
 	}
 	defer ptx.Rollback(context.WithoutCancel(ctx))
