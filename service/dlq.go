@@ -96,7 +96,21 @@ func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 		result = "none"
 		return nil
 	} else if err != nil {
-		return err
+		// The store cannot be reached (a database outage): which queue
+		// the domain names is unknown until it is back. The letter
+		// waits in the spool, and the delivery that finds its domain
+		// sends it there (DeliverSpooled). One too large for a queue
+		// message would need its whole copy in the store: it fails.
+		body, merr := json.Marshal(dl)
+		if merr != nil || len(body) > maxDeadLetterBytes || profiles.ErrorCode(err) != profiles.EINTERNAL || s.Queues == nil {
+			return err
+		}
+		s.Logger.Warn("the domain of a dead letter cannot be read; spooled", "domain", dl.DomainName, "err", err)
+		if err := s.spool.add(spooled{Domain: dl.DomainName, Body: string(body)}); err != nil {
+			return err
+		}
+		result = "spooled"
+		return nil
 	}
 	if d.DeadLetterQueueURL == "" || s.Queues == nil {
 		result = "none"
@@ -255,7 +269,9 @@ func (s *Service) checkQueue(ctx context.Context, url, domain string) error {
 	return err
 }
 
-// spooled is a dead letter waiting for its queue.
+// spooled is a dead letter waiting for its queue. URL is empty for a
+// letter spooled while its domain could not be read: the queue is the
+// one the domain names at the delivery.
 type spooled struct {
 	URL    string `json:"url"`
 	Domain string `json:"domain"`
@@ -331,13 +347,28 @@ func (s *Service) DeliverSpooled(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var keep []spooled
-	delivered := 0
+	delivered, dropped := 0, 0
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 4<<20)
 	for sc.Scan() {
 		var m spooled
 		if json.Unmarshal(sc.Bytes(), &m) != nil {
 			continue
+		}
+		if m.URL == "" { // spooled while its domain could not be read
+			d, err := s.Store.FindDomain(ctx, m.Domain)
+			switch {
+			case profiles.ErrorCode(err) == profiles.ENOTFOUND || err == nil && d.DeadLetterQueueURL == "":
+				// The domain is gone, or sends its dead letters nowhere
+				// now: as for a letter of such a domain, none is kept.
+				s.Logger.Warn("a spooled dead letter is dropped: its domain is gone or has no dead-letter queue", "domain", m.Domain)
+				dropped++
+				continue
+			case err != nil:
+				keep = append(keep, m)
+				continue
+			}
+			m.URL = d.DeadLetterQueueURL
 		}
 		if err := s.Queues.Send(ctx, m.URL, m.Body, s.AccountID, s.DomainARN(m.Domain)); err != nil {
 			keep = append(keep, m)
@@ -350,7 +381,7 @@ func (s *Service) DeliverSpooled(ctx context.Context) (int, error) {
 	if err := sc.Err(); err != nil {
 		return delivered, err
 	}
-	if delivered == 0 {
+	if delivered == 0 && dropped == 0 {
 		return 0, nil
 	}
 	// Rewrite the spool with what is left. Should that fail (the disk
