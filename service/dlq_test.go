@@ -442,3 +442,58 @@ func mustCopy(t *testing.T, db *sqlite.DB, domain, name string) *profiles.DeadLe
 	}
 	return c
 }
+
+// domainsAway is a store whose FindDomain fails, as in a database outage,
+// while down is set.
+type domainsAway struct {
+	profiles.Store
+	down *atomic.Bool
+}
+
+func (d domainsAway) FindDomain(ctx context.Context, name string) (*profiles.Domain, error) {
+	if d.down.Load() {
+		return nil, fmt.Errorf("the database is away")
+	}
+	return d.Store.FindDomain(ctx, name)
+}
+
+// TestDeadLetter_DomainUnreadableSpools: a dead letter whose domain cannot
+// be read (the database away: the domain names the queue) waits in the
+// spool, and goes, once the domain can be read again, to the queue the
+// domain names then; one whose domain was deleted meanwhile is dropped.
+// Before, such a letter was neither queued nor spooled: an import told of
+// its failure found nothing in the dead-letter queue.
+func TestDeadLetter_DomainUnreadableSpools(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpenSQLite(t)
+	s, queue, _, _ := mustDeadLetterService(t, db, time.Now)
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d2", DefaultExpirationDays: 30, DeadLetterQueueURL: queue}); err != nil {
+		t.Fatal(err)
+	}
+	down := new(atomic.Bool)
+	s.Store = domainsAway{Store: db, down: down}
+
+	down.Store(true)
+	for _, domain := range []string{"d", "d2"} {
+		if err := s.DeadLetterObject(ctx, domain, "contact", `{"id":"`+domain+`"}`, "import", profiles.Errorf(profiles.EINTERNAL, "the store failed")); err != nil {
+			t.Fatalf("a dead letter of domain %s, unreadable: %v, want it spooled", domain, err)
+		}
+	}
+	if n, err := s.DeliverSpooled(ctx); n != 0 || err != nil {
+		t.Fatalf("DeliverSpooled with the domains unreadable: %d, %v; want 0 delivered", n, err)
+	}
+	down.Store(false)
+	if err := s.DeleteDomain(ctx, "d2"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeliverSpooled(ctx); n != 1 || err != nil {
+		t.Fatalf("DeliverSpooled: %d, %v; want 1 delivered (d's), d2's dropped", n, err)
+	}
+	entries, err := s.ListDeadLetters(ctx, "d", 10)
+	if err != nil || len(entries) != 1 || entries[0].Letter == nil || entries[0].Letter.Object != `{"id":"d"}` {
+		t.Fatalf("the letters of d: %+v, %v; want the one spooled", entries, err)
+	}
+	if n, err := s.DeliverSpooled(ctx); n != 0 || err != nil {
+		t.Fatalf("DeliverSpooled again: %d, %v; want 0 (the spool is empty)", n, err)
+	}
+}
