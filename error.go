@@ -99,6 +99,14 @@ func ErrorMessage(err error) string {
 	return "Internal error."
 }
 
+// ErrStoreUnreachable is in the chain of the error of a request that a
+// store could not carry out because it could not reach its database: a
+// connection lost or refused, or a database that stopped answering (an
+// outage, a failover, a network cut). Its message, sent to the caller,
+// says so, and names nothing of the database; the cause is logged.
+var ErrStoreUnreachable = &Error{Code: EINTERNAL,
+	Message: "The server cannot reach its database at the moment. Retry the request."}
+
 // ErrStorageFull is in the chain of the error of a write that a store could
 // not make because its storage is full: the disk, or a limit on the size of
 // its files. The write was not made (its transaction rolled back). Its

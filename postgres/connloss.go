@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/openprofiles/profiles"
 )
 
 // Outages. When the database goes away (a restart, a failover, a network
@@ -26,9 +28,13 @@ import (
 // next requests open new ones. A connection killed alone (an
 // administrator's pg_terminate_backend) costs the pools' other connections
 // too, which a new connection each replaces: a few milliseconds, rarely.
-// The statement that found the loss fails; when it is a transaction's
-// BEGIN, nothing was done, and Update, View and the other transactions
-// begin once more on a new connection (beginLost).
+// Before handing out an idle connection, the pools peek at its socket
+// (idleConnLost): one the database closed (a restart, a failover, an
+// administrator) is dropped, and the request takes another. A connection
+// whose database went away without a word (a network cut) looks alive
+// until used: the statement that finds the loss fails; when it is a
+// transaction's BEGIN, nothing was done, and Update, View and the other
+// transactions begin once more on a new connection (beginLost).
 //
 // New connections are bounded by the connection string's connect_timeout,
 // or else by StatementTimeout (at most DefaultConnectTimeout), and every wait for the database's answer by
@@ -163,4 +169,48 @@ func boundedDial(dial pgconn.DialFunc, wait time.Duration) pgconn.DialFunc {
 		}
 		return &deadlineConn{Conn: c, wait: wait}, nil
 	}
+}
+
+// unreachableError is the error of a statement that could not reach the
+// database: its message is the cause's, and profiles.ErrStoreUnreachable,
+// in its chain, tells the caller.
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string   { return e.err.Error() }
+func (e *unreachableError) Unwrap() []error { return []error{profiles.ErrStoreUnreachable, e.err} }
+
+// isUnreachable reports whether err is the failure to reach the database:
+// a connection that could not be opened, was lost or closed, or got no
+// answer in time (deadlineConn), or the server's word that it shuts the
+// session down. Not a statement the server refused, nor a context's end.
+func isUnreachable(err error) bool {
+	var connectErr *pgconn.ConnectError
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &connectErr): // connect_timeout's end too
+		return true
+	case errors.As(err, &pgErr):
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" || strings.HasPrefix(pgErr.Code, "08")
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return false
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || pgconn.Timeout(err) ||
+		err.Error() == "conn closed" || strings.HasSuffix(err.Error(), ": conn closed")
+}
+
+// idleConnLost reports whether conn, about to be handed out by a pool,
+// was closed by the database while it sat idle (closedByPeer): the pool
+// then drops it and hands out another, or a new one, instead of a request
+// failing on it (a database restarted while the node was idle).
+func idleConnLost(conn *pgx.Conn) bool {
+	nc := conn.PgConn().Conn()
+	if t, ok := nc.(interface{ NetConn() net.Conn }); ok { // TLS
+		nc = t.NetConn()
+	}
+	if d, ok := nc.(*deadlineConn); ok {
+		nc = d.Conn
+	}
+	return closedByPeer(nc)
 }

@@ -42,7 +42,12 @@ func (db *DB) schemaTooNew() error {
 }
 
 // prepareConn is the pools' check before they hand out a connection: none
-// once the database was migrated past this program.
-func (db *DB) prepareConn(context.Context, *pgx.Conn) (bool, error) {
-	return true, db.schemaTooNew()
+// once the database was migrated past this program, and not one the
+// database closed while it was idle (idleConnLost: the pool drops it and
+// takes another).
+func (db *DB) prepareConn(_ context.Context, conn *pgx.Conn) (bool, error) {
+	if err := db.schemaTooNew(); err != nil {
+		return true, err
+	}
+	return !idleConnLost(conn), nil
 }

@@ -404,6 +404,8 @@ func wrap(op string, err error) error {
 		return profiles.Errorf(profiles.EINVALID, "a name, id, key or value holds a NUL character or is not valid UTF-8")
 	case isForeignKeyViolation(err):
 		return profiles.Errorf(profiles.ENOTFOUND, "the domain or profile was deleted meanwhile")
+	case isUnreachable(err):
+		return &unreachableError{fmt.Errorf("postgres: %s: %w", op, err)}
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }

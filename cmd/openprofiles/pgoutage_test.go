@@ -280,6 +280,9 @@ func (e *outageEnv) wantOutageError(what string, err error) {
 	default:
 		e.t.Fatalf("%s: error %s (%v), want InternalServerException, ServiceUnavailableException or ThrottlingException", what, ae.ErrorCode(), err)
 	}
+	if ae.ErrorCode() == "InternalServerException" && !strings.Contains(ae.ErrorMessage(), "cannot reach its database") {
+		e.t.Fatalf("%s: message %q, want one saying the server cannot reach its database", what, ae.ErrorMessage())
+	}
 	if !retry.NewStandard().IsErrorRetryable(err) {
 		e.t.Fatalf("%s: %v is not retried by the SDK's standard retryer", what, err)
 	}
@@ -497,6 +500,11 @@ func TestPostgresOutage_RestartBetweenCalls(t *testing.T) {
 		e.burst(fmt.Sprintf("round%d-", round), 16)
 		e.proxy.cut()
 		e.proxy.restore()
+		// A single statement first (no transaction to begin again): the
+		// pool hands out no connection the database closed.
+		if _, err := e.client.ListDomains(e.bounded(), &customerprofiles.ListDomainsInput{}); err != nil {
+			t.Fatalf("ListDomains after the restart: %v", err)
+		}
 	}
 	e.burst("last", 16)
 }
