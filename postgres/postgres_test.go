@@ -108,6 +108,7 @@ func TestDB_Migrations(t *testing.T) {
 		{Version: 14, Name: "0014_dead_letter_copies.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 		{Version: 15, Name: "0015_domain_deletion.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 		{Version: 16, Name: "0016_history_by_object.sql", AppliedAt: "2026-03-01T12:00:00Z"},
+		{Version: 17, Name: "0017_server_settings.sql", AppliedAt: "2026-03-01T12:00:00Z"},
 	}
 
 	t.Run("RecordedOnce", func(t *testing.T) {

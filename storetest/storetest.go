@@ -150,6 +150,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Config", func(t *testing.T) { testConfig(t, open) })
 	t.Run("StreamEvents", func(t *testing.T) { testStreamEvents(t, open) })
 	t.Run("DeadLetterCopies", func(t *testing.T) { testDeadLetterCopies(t, open) })
+	t.Run("ServerSettings", func(t *testing.T) { testServerSettings(t, open) })
 	t.Run("IngestBucket", func(t *testing.T) { testIngestBucket(t, open) })
 	t.Run("TakeIngestToken", func(t *testing.T) { testTakeIngestToken(t, open) })
 }

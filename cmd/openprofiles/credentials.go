@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -168,6 +170,49 @@ func (m *Main) checkKeyMaterial(ctx context.Context) error {
 		"a new one would leave its encrypted data unreadable and its searches empty, so none is made. "+
 		"Restore the file from the data dir's backup, or set the variable to the value the server ran with "+
 		"(with several nodes: the other nodes' value)", c.DataDir, strings.Join(missing, " and "), storeName(c))
+}
+
+// secretCheckLabel is what the check value of the server secret is an
+// HMAC of (secretCheck).
+const secretCheckLabel = "openprofiles server secret check v1"
+
+// secretCheck returns the check value of a server secret: an HMAC-SHA256
+// of a fixed label under it, which tells secrets apart without revealing
+// them.
+func secretCheck(secret []byte) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte(secretCheckLabel))
+	return h.Sum(nil)
+}
+
+// checkServerSecret refuses a server secret other than the one the store's
+// data was made with: a node given its own server.secret, or another
+// OPENPROFILES_SERVER_SECRET than the other nodes', would serve every
+// search empty (the blind index of keys is an HMAC under the secret) and
+// write keys the other nodes cannot find. The first start on a store
+// records the secret's check value (secretCheck); every start compares
+// its own with it. Of two first starts at once, the one that writes
+// second reads the first one's value and compares with it. A store of an
+// older version, which has none, gets its value at its next start, from
+// the secret that start runs with.
+func (m *Main) checkServerSecret(ctx context.Context, secret []byte) error {
+	c := &m.Config
+	want := secretCheck(secret)
+	got, err := m.DB.InitServerSetting(ctx, profiles.ServerSecretCheck, want)
+	if err != nil {
+		return fmt.Errorf("record the server secret's check value: %w", err)
+	}
+	if hmac.Equal(got, want) {
+		return nil
+	}
+	from := filepath.Join(c.DataDir, secretFile)
+	if c.ServerSecret != "" {
+		from = "OPENPROFILES_SERVER_SECRET"
+	}
+	return fmt.Errorf("the server secret (%s) is not the one the store (%s) was made with: "+
+		"this node would find none of the store's search keys and write keys the other nodes cannot find, so it does not start. "+
+		"Give it the secret the server ran with (the data dir's own %s, from its backup, or its OPENPROFILES_SERVER_SECRET; "+
+		"with several nodes: the other nodes' value)", from, storeName(c), secretFile)
 }
 
 // storeName names the store of c in messages: the SQLite file, or the

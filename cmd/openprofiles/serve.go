@@ -211,13 +211,17 @@ func (m *Main) Open() (err error) {
 		m.DB.Close()
 		return err
 	}
-	// After the check: a refused start generates no root credentials.
-	keyID, secret, created, err := rootCredentials(c)
+	serverSecret, err := serverSecret(c.DataDir, c.ServerSecret)
 	if err != nil {
 		m.DB.Close()
 		return err
 	}
-	serverSecret, err := serverSecret(c.DataDir, c.ServerSecret)
+	if err := m.checkServerSecret(context.Background(), serverSecret); err != nil {
+		m.DB.Close()
+		return err
+	}
+	// After the checks: a refused start generates no root credentials.
+	keyID, secret, created, err := rootCredentials(c)
 	if err != nil {
 		m.DB.Close()
 		return err
@@ -649,6 +653,7 @@ type Store interface {
 	profiles.ConfigStore
 	profiles.EventOutbox
 	profiles.DeadLetterCopyStore
+	profiles.ServerSettingStore
 	Open() error
 	SetSealer(profiles.Sealer)
 	// SchemaVersion reads the database's schema version while the store
