@@ -59,6 +59,24 @@ type DeadLetters interface {
 	Depth(ctx context.Context, url string) (int, error)
 }
 
+// SampledReceiver is implemented by a DeadLetters whose Receive without a
+// wait may return no message while the queue holds visible ones: Amazon
+// SQS answers a short poll (WaitTimeSeconds 0) from a sample of its
+// servers. A caller that reads a queue to its end takes an empty answer of
+// such a queue for the end only from a Receive that waited EndOfQueueWait
+// (a long poll, which SQS answers from all its servers, as soon as a
+// message is there). The built-in queues read their store whole and do
+// not implement it: an empty short poll is their end, at once.
+type SampledReceiver interface {
+	DeadLetters
+	// SampledShortPolls marks the implementation; it does nothing.
+	SampledShortPolls()
+}
+
+// EndOfQueueWait is how long a reader of a whole queue of a
+// SampledReceiver waits for a message before it takes the queue for read.
+const EndOfQueueWait = time.Second
+
 // Queue is a queue of the built-in queue service.
 type Queue struct {
 	Name       string

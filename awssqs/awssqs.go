@@ -67,7 +67,12 @@ import (
 	"github.com/openprofiles/profiles/internal/sdkhttp"
 )
 
-var _ profiles.DeadLetters = (*Queues)(nil)
+var _ profiles.SampledReceiver = (*Queues)(nil)
+
+// SampledShortPolls says that a Receive without a wait may answer no
+// message while the queue holds some: Amazon SQS answers a short poll from
+// a sample of its servers (profiles.SampledReceiver).
+func (q *Queues) SampledShortPolls() {}
 
 // Queues is the dead-letter queues of an SQS-compatible service.
 type Queues struct {

@@ -60,13 +60,17 @@ func (s *Service) take(ctx context.Context, domain, url string, max int, h *hold
 			s.release(context.WithoutCancel(ctx), url, out)
 		}
 	}
+	// An empty answer of a queue service whose short polls sample (SQS)
+	// is the end only after a receive that waited.
+	_, sampled := s.Queues.(profiles.SampledReceiver)
+	var wait time.Duration
 	for len(out) < max {
 		if err := ctx.Err(); err != nil {
 			giveBack()
 			return nil, err
 		}
 		since := time.Now()
-		msgs, err := s.Queues.Receive(ctx, url, min(10, max-len(out)), 0, s.deadLetterHold())
+		msgs, err := s.Queues.Receive(ctx, url, min(10, max-len(out)), wait, s.deadLetterHold())
 		if err != nil {
 			giveBack()
 			return nil, err
@@ -85,8 +89,13 @@ func (s *Service) take(ctx context.Context, domain, url string, max int, h *hold
 			batch = append(batch, taken{msg: m, entry: e})
 		}
 		if len(batch) == 0 {
+			if sampled && wait == 0 {
+				wait = profiles.EndOfQueueWait
+				continue
+			}
 			break
 		}
+		wait = 0
 		if h != nil {
 			h.add(batch, since)
 		}

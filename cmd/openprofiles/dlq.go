@@ -41,9 +41,26 @@ type dlqTuning struct {
 	// beforePut, when set, is called before each letter is ingested again.
 	beforePut func()
 	// afterReceive, when set, is called with the IDs of the messages of
-	// each batch replay receives, once it holds them.
+	// each batch replay and purge receive, once they hold them.
 	afterReceive func(ids []string)
+	// maxHeld bounds the messages a run holds received at once (0:
+	// maxHeldMessages).
+	maxHeld int
 }
+
+// maxHeldMessages is how many messages a run of list, replay or purge
+// holds received (in flight) at most: Amazon SQS refuses to receive past
+// 120,000 in flight on a standard queue (OverLimit). replay and purge take
+// a longer queue maxHeld messages at a time, deleting the domain's letters
+// of each before they receive more, so they hold only what they leave in
+// the queue (other domains' letters, cut letters, messages that are not
+// letters, letters sent back with one more attempt); a run whose held
+// messages reach the bound (list: any) stops receiving, finishes, and says
+// that the queue may hold more (More).
+const maxHeldMessages = 100_000
+
+// moreNote is the note of a run that stopped at maxHeld.
+const moreNote = "The run stopped receiving at %d messages held (SQS refuses to receive past 120,000 in flight): the queue may hold more. Run it again; the messages it left in the queue (other domains' letters, cut letters, messages that are not letters) count again, so remove them if they reach the bound every time."
 
 func runDlqWith(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, tune dlqTuning) error {
 	fs := flag.NewFlagSet("openprofiles dlq", flag.ContinueOnError)
@@ -132,6 +149,15 @@ Flags:
 	}
 	q := &dlq{profiles: profilesClient, queues: queues, url: queueURL, domain: *domain, stdout: stdout,
 		logger: slog.New(slog.NewTextHandler(stderr, nil)), dlqTuning: tune}
+	if *sqsEndpoint != "" {
+		// An external service: Amazon SQS answers a short poll from a
+		// sample of its servers, and may answer none while messages
+		// remain. The built-in queues read the whole queue.
+		q.endWait = profiles.EndOfQueueWait
+	}
+	if q.maxHeld <= 0 {
+		q.maxHeld = maxHeldMessages
+	}
 	switch verb {
 	case "list":
 		return q.list(ctx)
@@ -173,18 +199,35 @@ type dlq struct {
 	domain   string // the letters of this domain are replayed
 	stdout   io.Writer
 	logger   *slog.Logger // of the hold of replay's letters
+	// endWait is how long the receive that would end a run waits for a
+	// message (a long poll): 0 on the built-in queues, whose short polls
+	// read the whole queue.
+	endWait time.Duration
 	dlqTuning
 }
 
+// errHeldFull stops receiveAll when a run holds maxHeld messages.
+var errHeldFull = errors.New("dlq: maxHeld messages held")
+
 // receiveAll receives every message once, hiding each for visibility, and
 // calls fn with each batch of messages it had not received yet and a time
-// before they were received.
+// before they were received. An answer with none new ends it: at once on
+// the built-in queues; on an external service (endWait) only the answer of
+// a receive that waited endWait for a message (a long poll, which SQS
+// answers from all its servers), after a short poll answered none. fn's
+// error ends it too, and is returned.
 func (q *dlq) receiveAll(ctx context.Context, visibility time.Duration, fn func(batch []profiles.QueueMessage, since time.Time) error) error {
-	seen := map[string]bool{}
+	return q.receiveSeen(ctx, map[string]bool{}, visibility, fn)
+}
+
+// receiveSeen is receiveAll, seen the IDs of the messages received before
+// (it adds those it receives).
+func (q *dlq) receiveSeen(ctx context.Context, seen map[string]bool, visibility time.Duration, fn func(batch []profiles.QueueMessage, since time.Time) error) error {
+	var wait time.Duration
 	for {
 		since := time.Now()
 		out, err := q.queues.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &q.url, MaxNumberOfMessages: 10,
-			VisibilityTimeout: int32(visibility.Seconds()), WaitTimeSeconds: 0})
+			VisibilityTimeout: int32(visibility.Seconds()), WaitTimeSeconds: int32(wait / time.Second)})
 		if err != nil {
 			return err
 		}
@@ -197,8 +240,13 @@ func (q *dlq) receiveAll(ctx context.Context, visibility time.Duration, fn func(
 			fresh = append(fresh, profiles.QueueMessage{ID: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body)})
 		}
 		if len(fresh) == 0 {
+			if wait == 0 && q.endWait > 0 {
+				wait = q.endWait
+				continue
+			}
 			return nil
 		}
+		wait = 0
 		if err := fn(fresh, since); err != nil {
 			return err
 		}
@@ -221,15 +269,26 @@ func (q *dlq) list(ctx context.Context) error {
 			}
 			items = append(items, dl)
 		}
+		if len(handles) >= q.maxHeld {
+			return errHeldFull
+		}
 		return nil
 	})
+	more := errors.Is(err, errHeldFull)
+	if more {
+		err = nil
+	}
 	if rerr := q.release(context.WithoutCancel(ctx), handles); err == nil {
 		err = rerr
 	}
 	if err != nil {
 		return err
 	}
-	return printJSON(q.stdout, map[string]any{"QueueUrl": q.url, "DeadLetters": items})
+	out := map[string]any{"QueueUrl": q.url, "DeadLetters": items}
+	if more {
+		out["More"] = fmt.Sprintf(moreNote, len(handles))
+	}
+	return printJSON(q.stdout, out)
 }
 
 // release makes received messages visible again at once.
@@ -260,62 +319,61 @@ func (q *dlq) replay(ctx context.Context) error {
 	// ran out is left to it, never ingested again nor deleted on a stale
 	// receipt handle (a delete that deletes nothing). The holds are
 	// renewed from the first batch received on: receiving a long queue may
-	// take longer than a hold.
+	// take longer than a hold. A queue longer than maxHeld is taken and
+	// replayed maxHeld messages at a time (receiveInChunks); the letters
+	// sent back are known by their IDs, and not tried again either.
 	h := service.HoldDeadLetters(ctx, &awssqs.Queues{Client: q.queues, Logger: q.logger}, q.logger, q.url, q.hold, nil, time.Now())
-	var msgs []profiles.QueueMessage
-	if err := q.receiveAll(ctx, q.hold, func(batch []profiles.QueueMessage, since time.Time) error {
-		h.Add(batch, since)
-		msgs = append(msgs, batch...)
-		if q.afterReceive != nil {
-			ids := make([]string, len(batch))
-			for i, m := range batch {
-				ids[i] = m.ID
+	var replayed, failed, cut, unreadable, other int
+	sentBack := map[string]bool{} // the IDs of the letters sent back
+	held, more, err := q.receiveInChunks(ctx, h, func(msgs []profiles.QueueMessage) ([]profiles.QueueMessage, error) {
+		var keep []profiles.QueueMessage // left in the queue
+		for i, m := range msgs {
+			if sentBack[m.ID] { // sent back by this run, failed already
+				keep = append(keep, m)
+				continue
 			}
-			q.afterReceive(ids)
+			var dl service.DeadLetter
+			if json.Unmarshal([]byte(m.Body), &dl) != nil || dl.DomainName == "" {
+				// Not a dead letter (anyone who may send to the queue
+				// may send anything, JSON of another shape too): handed
+				// back as it is, visible at once.
+				unreadable++
+				keep = append(keep, m)
+				continue
+			}
+			if dl.DomainName != q.domain {
+				other++
+				keep = append(keep, m)
+				continue
+			}
+			if dl.ObjectTruncated {
+				// Its object is cut: only a server, which reads the
+				// whole copy from the store, can ingest it (the
+				// console's replay). The cut copy is never ingested in
+				// its place, and the letter stays as it is, with its
+				// own error.
+				cut++
+				keep = append(keep, m)
+				continue
+			}
+			if err := q.replayOne(ctx, h, m, dl, &replayed, &failed, sentBack); err != nil {
+				// This letter goes back too, visible at once: its
+				// delete, or the send of its new attempt, failed (a
+				// letter replayed but not deleted comes back sooner than
+				// after its hold; one sent again is in the queue twice,
+				// as it would be after the hold).
+				return append(keep, msgs[i:]...), err
+			}
 		}
-		return nil
-	}); err != nil {
-		h.Release(context.WithoutCancel(ctx), msgs)
+		return keep, nil
+	})
+	h.Release(context.WithoutCancel(ctx), held)
+	if err != nil {
 		return err
 	}
-	var replayed, failed, cut, unreadable int
-	var others []profiles.QueueMessage // letters of other domains, and messages anyone may send: left alone
-	for i, m := range msgs {
-		var dl service.DeadLetter
-		if json.Unmarshal([]byte(m.Body), &dl) != nil || dl.DomainName == "" {
-			// Not a dead letter (anyone who may send to the queue may
-			// send anything, JSON of another shape too): handed back as
-			// it is, visible at once.
-			unreadable++
-			others = append(others, m)
-			continue
-		}
-		if dl.DomainName != q.domain {
-			others = append(others, m)
-			continue
-		}
-		if dl.ObjectTruncated {
-			// Its object is cut: only a server, which reads the whole
-			// copy from the store, can ingest it (the console's replay).
-			// The cut copy is never ingested in its place, and the letter
-			// stays as it is, with its own error.
-			cut++
-			others = append(others, m)
-			continue
-		}
-		if err := q.replayOne(ctx, h, m, dl, &replayed, &failed); err != nil {
-			// This letter goes back too, visible at once: its delete, or
-			// the send of its new attempt, failed (a letter replayed but
-			// not deleted comes back sooner than after its hold; one sent
-			// again is in the queue twice, as it would be after the hold).
-			h.Release(context.WithoutCancel(ctx), append(others, msgs[i:]...))
-			return err
-		}
-	}
-	h.Release(context.WithoutCancel(ctx), others)
 	out := map[string]any{"Replayed": replayed, "StillFailing": failed}
-	if n := len(others) - cut - unreadable; n > 0 {
-		out["OtherDomains"] = n
+	if other > 0 {
+		out["OtherDomains"] = other
 	}
 	if unreadable > 0 {
 		out["Unreadable"] = unreadable
@@ -324,55 +382,111 @@ func (q *dlq) replay(ctx context.Context) error {
 		out["Cut"] = cut
 		out["CutNote"] = "Letters whose object was cut to fit a queue message are left as they are: replay them from the console, which reads their whole objects from the store (a letter of an earlier version, with ObjectFile: from the console of the server that wrote it)."
 	}
+	if more {
+		out["More"] = fmt.Sprintf(moreNote, len(held))
+	}
 	return printJSON(q.stdout, out)
+}
+
+// receiveInChunks receives the queue as receiveAll does, holding each
+// batch with h from when it is received, and calls process with the
+// messages received whenever the run holds maxHeld messages, and once at
+// the end of the queue. process does its work on them and returns those
+// it leaves in the queue, which the run goes on holding; on error, also
+// those it did not get to. Receiving resumes while the run holds fewer
+// than maxHeld; else it stops there, with more. It returns the messages
+// held, for the caller to hand back. Deleting what it processes, a run
+// holds only what it leaves, however long the queue: Amazon SQS refuses
+// to receive past 120,000 messages in flight.
+func (q *dlq) receiveInChunks(ctx context.Context, h *service.DeadLetterHolder, process func([]profiles.QueueMessage) ([]profiles.QueueMessage, error)) (held []profiles.QueueMessage, more bool, err error) {
+	seen := map[string]bool{}
+	for {
+		var chunk []profiles.QueueMessage
+		err := q.receiveSeen(ctx, seen, q.hold, func(batch []profiles.QueueMessage, since time.Time) error {
+			h.Add(batch, since)
+			chunk = append(chunk, batch...)
+			q.received(batch)
+			if len(held)+len(chunk) >= q.maxHeld {
+				return errHeldFull
+			}
+			return nil
+		})
+		full := errors.Is(err, errHeldFull)
+		if err != nil && !full {
+			return append(held, chunk...), false, err
+		}
+		kept, err := process(chunk)
+		held = append(held, kept...)
+		switch {
+		case err != nil:
+			return held, false, err
+		case !full:
+			return held, false, nil
+		case len(held) >= q.maxHeld:
+			return held, true, nil
+		}
+	}
+}
+
+// received calls afterReceive, if set, with the IDs of batch.
+func (q *dlq) received(batch []profiles.QueueMessage) {
+	if q.afterReceive == nil {
+		return
+	}
+	ids := make([]string, len(batch))
+	for i, m := range batch {
+		ids[i] = m.ID
+	}
+	q.afterReceive(ids)
 }
 
 // purge deletes the dead letters of the domain, and leaves the rest of
 // the queue as it is: a queue may serve several domains (PurgeQueue
 // deleted their letters too, and anything else sent to the queue). Each
 // letter is deleted only while this run holds it (another reader's since
-// its hold ran out is left to it).
+// its hold ran out is left to it). A queue longer than maxHeld is taken
+// and purged maxHeld messages at a time (receiveInChunks).
 func (q *dlq) purge(ctx context.Context) error {
 	h := service.HoldDeadLetters(ctx, &awssqs.Queues{Client: q.queues, Logger: q.logger}, q.logger, q.url, q.hold, nil, time.Now())
-	var msgs []profiles.QueueMessage
-	if err := q.receiveAll(ctx, q.hold, func(batch []profiles.QueueMessage, since time.Time) error {
-		h.Add(batch, since)
-		msgs = append(msgs, batch...)
-		return nil
-	}); err != nil {
-		h.Release(context.WithoutCancel(ctx), msgs)
+	var deleted, unreadable, other int
+	held, more, err := q.receiveInChunks(ctx, h, func(msgs []profiles.QueueMessage) ([]profiles.QueueMessage, error) {
+		var keep []profiles.QueueMessage
+		for i, m := range msgs {
+			var dl service.DeadLetter
+			if json.Unmarshal([]byte(m.Body), &dl) != nil || dl.DomainName == "" {
+				unreadable++
+				keep = append(keep, m)
+				continue
+			}
+			if dl.DomainName != q.domain {
+				other++
+				keep = append(keep, m)
+				continue
+			}
+			if !h.Keep(ctx, m) {
+				continue
+			}
+			if _, err := q.queues.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &q.url, ReceiptHandle: aws.String(m.ReceiptHandle)}); err != nil {
+				return append(keep, msgs[i:]...), err
+			}
+			h.Done(m.ID)
+			deleted++
+		}
+		return keep, nil
+	})
+	h.Release(context.WithoutCancel(ctx), held)
+	if err != nil {
 		return err
 	}
-	var deleted, unreadable int
-	var others []profiles.QueueMessage
-	for i, m := range msgs {
-		var dl service.DeadLetter
-		if json.Unmarshal([]byte(m.Body), &dl) != nil || dl.DomainName == "" {
-			unreadable++
-			others = append(others, m)
-			continue
-		}
-		if dl.DomainName != q.domain {
-			others = append(others, m)
-			continue
-		}
-		if !h.Keep(ctx, m) {
-			continue
-		}
-		if _, err := q.queues.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &q.url, ReceiptHandle: aws.String(m.ReceiptHandle)}); err != nil {
-			h.Release(context.WithoutCancel(ctx), append(others, msgs[i:]...))
-			return err
-		}
-		h.Done(m.ID)
-		deleted++
-	}
-	h.Release(context.WithoutCancel(ctx), others)
 	out := map[string]any{"Deleted": deleted, "QueueUrl": q.url}
-	if n := len(others) - unreadable; n > 0 {
-		out["OtherDomains"] = n
+	if other > 0 {
+		out["OtherDomains"] = other
 	}
 	if unreadable > 0 {
 		out["Unreadable"] = unreadable
+	}
+	if more {
+		out["More"] = fmt.Sprintf(moreNote, len(held))
 	}
 	return printJSON(q.stdout, out)
 }
@@ -381,7 +495,7 @@ func (q *dlq) purge(ctx context.Context) error {
 // one that fails again is sent back with one more attempt and the new
 // error. A letter whose hold h cannot vouch for (another reader's now) is
 // left alone.
-func (q *dlq) replayOne(ctx context.Context, h *service.DeadLetterHolder, m profiles.QueueMessage, dl service.DeadLetter, replayed, failed *int) error {
+func (q *dlq) replayOne(ctx context.Context, h *service.DeadLetterHolder, m profiles.QueueMessage, dl service.DeadLetter, replayed, failed *int, sentBack map[string]bool) error {
 	if !h.Keep(ctx, m) {
 		return nil
 	}
@@ -399,9 +513,11 @@ func (q *dlq) replayOne(ctx context.Context, h *service.DeadLetterHolder, m prof
 		dl.Attempts++
 		dl.ErrorCode, dl.ErrorMessage = replayFailure(err)
 		b, _ := json.Marshal(dl)
-		if _, err := q.queues.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.url, MessageBody: aws.String(string(b))}); err != nil {
+		sent, err := q.queues.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.url, MessageBody: aws.String(string(b))})
+		if err != nil {
 			return err
 		}
+		sentBack[aws.ToString(sent.MessageId)] = true
 	} else {
 		*replayed++
 	}

@@ -15,10 +15,16 @@ func RunDlq(ctx context.Context, args []string, stdout, stderr io.Writer, hold t
 }
 
 // RunDlqReceiving runs `openprofiles dlq` as RunDlq does, calling
-// afterReceive with the IDs of each batch of messages replay receives,
+// afterReceive with the IDs of each batch of messages replay and purge receive,
 // once it holds them.
 func RunDlqReceiving(ctx context.Context, args []string, stdout, stderr io.Writer, hold time.Duration, afterReceive func(ids []string)) error {
 	return runDlqWith(ctx, args, stdout, stderr, os.Getenv, dlqTuning{hold: hold, afterReceive: afterReceive})
+}
+
+// RunDlqHeld runs `openprofiles dlq` as RunDlqReceiving does, holding at
+// most maxHeld messages received at once (instead of SQS's bound).
+func RunDlqHeld(ctx context.Context, args []string, stdout, stderr io.Writer, maxHeld int, afterReceive func(ids []string)) error {
+	return runDlqWith(ctx, args, stdout, stderr, os.Getenv, dlqTuning{hold: time.Minute, afterReceive: afterReceive, maxHeld: maxHeld})
 }
 
 // SchemaBehind reports the database's schema version and the highest this

@@ -58,10 +58,11 @@ type dlqEnv struct {
 	q         *sqs.Client
 	url       string   // the queue's URL
 	queueName string   // the queue's name
-	kind      string   // "built-in" or "fauxqs"
+	kind      string   // "built-in", "fauxqs" or "fauxqs-sampled"
 	sqsFlags  []string // what `openprofiles dlq` needs to reach the queue
 	key       string   // with dlqKey, the domain's KMS key
 	noType    bool
+	sampling  *fauxqs.Sampling // of kind "fauxqs-sampled"
 }
 
 // dlqSetup is what the options of newDLQEnv change.
@@ -96,7 +97,9 @@ func setAWSEnv(t *testing.T) {
 }
 
 // newDLQEnv starts a server whose dead-letter queues are of kind "built-in"
-// (its own) or "fauxqs" (an external SQS-compatible server), creates the
+// (its own), "fauxqs" (an external SQS-compatible server) or
+// "fauxqs-sampled" (fauxqs answering short polls as SQS may:
+// fauxqs.StartSampling), creates the
 // queue queueName there with a policy that lets the service send to it,
 // and a domain that sends its dead letters to it.
 func newDLQEnv(t *testing.T, kind, domain, queueName string, opts ...dlqOption) *dlqEnv {
@@ -114,6 +117,15 @@ func newDLQEnv(t *testing.T, kind, domain, queueName string, opts ...dlqOption) 
 		m = MustRunMain(t, append(s.edit, func(c *main.Config) { c.SQSEndpoint = endpoint })...)
 		d.q = awssqs.New(endpoint, fauxqs.Region, credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")).Client
 		d.sqsFlags = []string{"--sqs-endpoint", endpoint}
+	case "fauxqs-sampled":
+		// The server and `openprofiles dlq` reach fauxqs through a proxy
+		// that answers every other short poll empty, as SQS may; the
+		// test's client reaches it directly.
+		endpoint, sampling := fauxqs.StartSampling(t)
+		m = MustRunMain(t, append(s.edit, func(c *main.Config) { c.SQSEndpoint = endpoint })...)
+		d.q = awssqs.New(sampling.Direct, fauxqs.Region, credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")).Client
+		d.sqsFlags = []string{"--sqs-endpoint", endpoint}
+		d.sampling = sampling
 	case "built-in":
 		m = MustRunMain(t, s.edit...)
 		d.q = MustSQSClient(t, m.URL())
@@ -132,7 +144,7 @@ func newDLQEnv(t *testing.T, kind, domain, queueName string, opts ...dlqOption) 
 // mustQueue creates a queue the service may send dead letters to.
 func (d *dlqEnv) mustQueue(name string) string {
 	d.t.Helper()
-	if d.kind == "fauxqs" {
+	if d.kind == "fauxqs" || d.kind == "fauxqs-sampled" {
 		return mustQueue(d.t, d.q, name, dlqtest.Policy(dlqtest.ServiceStatement("*", "000000000000", dlqtest.DomainARN(testRegion, "000000000000", "*"))))
 	}
 	return mustQueue(d.t, d.q, name, queuePolicy(name))
