@@ -185,8 +185,10 @@ func (s *Server) getProfileHistoryRecord(ctx context.Context, c *call) (any, err
 		return nil, err
 	}
 	// A record of an object holds it: one of a type with a key of its own
-	// needs kms:Decrypt on that key too, as its objects do.
-	if s.Authorizer != nil && r.ObjectTypeName != profiles.ProfileObjectTypeName {
+	// needs kms:Decrypt on that key too, as its objects do. A record with
+	// no content (EXPIRED, or one whose object expired) holds nothing
+	// sealed under that key, and needs no more than ListProfileHistoryRecords.
+	if s.Authorizer != nil && r.ObjectTypeName != profiles.ProfileObjectTypeName && len(r.Content) > 0 {
 		cond := s.conditionKeys(c)
 		if err := s.allowTypeKeys(ctx, *in.DomainName, []string{r.ObjectTypeName}, func(action, resource string) error {
 			return s.Authorizer.Authorize(ctx, &profiles.AuthRequest{Principal: c.principal, Action: action, Resource: resource,

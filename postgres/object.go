@@ -47,18 +47,22 @@ const putObjectSQL = `INSERT INTO objects AS o (domain, object_type, unique_key,
 	RETURNING created_at, updated_at`
 
 // dropExpiredSQL deletes an object ($1, $2, $3) expired at $4 and the keys
-// it produced.
+// it produced, and removes the content of its history records on its
+// profile, as DeleteExpired does (clearedHistory).
 const dropExpiredSQL = `WITH gone AS (
 		DELETE FROM objects WHERE domain = $1 AND object_type = $2 AND unique_key = $3
 			AND expires_at > 0 AND expires_at <= $4
-		RETURNING profile_id)
-	DELETE FROM keys k USING gone g
-	WHERE k.domain = $1 AND k.profile_id = g.profile_id AND k.origin = $2 AND k.object_key = $3`
+		RETURNING domain, profile_id, object_type, unique_key),
+	keys_gone AS (DELETE FROM keys k USING gone g
+		WHERE k.domain = g.domain AND k.profile_id = g.profile_id AND k.origin = g.object_type AND k.object_key = g.unique_key),
+	` + clearedHistory + `
+	SELECT count(*) FROM gone`
 
 // PutObject inserts or replaces (by type and unique key) an object; a
 // replacement may move it to another profile, and leaves keys alone. An
-// expired object in the way is first deleted with its keys, as
-// DeleteExpired would have, so that the new object is new. A zero
+// expired object in the way is first deleted with its keys and the content
+// of its history records, as DeleteExpired would have (without an EXPIRED
+// record), so that the new object is new. A zero
 // CreatedAt keeps that of the object replaced, or is the transaction's time
 // for a new one; a zero UpdatedAt is the transaction's time. On success o
 // holds the times as stored. Returns ENOTFOUND for a missing domain or

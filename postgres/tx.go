@@ -94,7 +94,8 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time, limit int) (int,
 }
 
 // deleteExpiredSQL deletes up to $2 (NULL: all) objects expired at $1,
-// soonest expired first, and their keys, writes the history record ($3,
+// soonest expired first, and their keys, removes the content of their
+// history records (clearedHistory), writes the history record ($3,
 // performed by $4, no content) of each on its profile unless its domain is
 // being deleted, and counts them. A record's id is NewHistoryID's form:
 // the time's 12 hex digits, then 20 of a random hash; no ON CONFLICT
@@ -117,8 +118,26 @@ const deleteExpiredSQL = `WITH expired AS (
 		SELECT g.domain, g.profile_id,
 			lpad(to_hex($1::bigint), 12, '0') || left(md5(random()::text || g.object_type || '/' || g.unique_key), 20),
 			$3, g.object_type, g.unique_key, $4, ''::bytea, $1::bigint, $1::bigint
-		FROM gone g JOIN domains d ON d.name = g.domain AND d.deleting_at = 0)
+		FROM gone g JOIN domains d ON d.name = g.domain AND d.deleting_at = 0),
+	` + clearedHistory + `
 	SELECT count(*) FROM gone`
+
+// clearedHistory is the CTE, named cleared_history, of deleteExpiredSQL and
+// dropExpiredSQL that removes the content of the history records of the
+// objects they delete (gone: domain, profile_id, object_type, unique_key)
+// on their profiles, keeping the records: the data of an expired object
+// goes with it. It reads history_by_object, one range of it for each
+// object, and writes only the rows that have content. Without statistics
+// on history (a table just loaded, before its first ANALYZE) the planner
+// may read history_pkey instead, the profile's whole history for each
+// object (BENCHMARKS.md, "The expiry sweep empties its objects' history
+// records"); with them, history_by_object is the cheaper. The statement's
+// other parts do not see its changes, nor it theirs: the EXPIRED record
+// inserted beside it has no content anyway.
+const clearedHistory = `cleared_history AS (UPDATE history h SET content = ''::bytea
+		FROM gone g
+		WHERE h.domain = g.domain AND h.profile_id = g.profile_id AND h.object_type = g.object_type
+			AND h.object_key = g.unique_key AND h.content <> ''::bytea)`
 
 // serializable runs attempt in a SERIALIZABLE transaction and commits it,
 // again and again while it fails with a serialization failure or a

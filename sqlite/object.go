@@ -43,8 +43,9 @@ func (t *tx) openObject(ctx context.Context, o *profiles.ProfileObject) error {
 
 // PutObject inserts or replaces (by type and unique key) an object; a
 // replacement may move it to another profile, and leaves keys alone. An
-// expired object in the way is first deleted with its keys, as
-// DeleteExpired would have, so that the new object is new. A zero CreatedAt
+// expired object in the way is first deleted with its keys and the content
+// of its history records, as DeleteExpired would have (without an EXPIRED
+// record), so that the new object is new. A zero CreatedAt
 // keeps that of the object replaced, or is the transaction's time for a new
 // one; a zero UpdatedAt is the transaction's time. On success o holds the
 // times as stored. Returns ENOTFOUND for a missing domain or profile.
@@ -64,6 +65,11 @@ func (t *tx) PutObject(ctx context.Context, o *profiles.ProfileObject) error {
 		RETURNING profile_id`, o.DomainName, o.ObjectTypeName, o.UniqueKey, t.now).Scan(&expiredOf)
 	if err == nil {
 		if _, err := t.stx.ExecContext(ctx, deleteObjectKeys, o.DomainName, expiredOf, o.ObjectTypeName, o.UniqueKey); err != nil {
+			return fmt.Errorf("sqlite: put object: %w", err)
+		}
+		// Its history records lose their content, as the sweep's do; the
+		// new object's are written after this.
+		if err := clearHistory(ctx, t.stx, []objectRef{{domain: o.DomainName, objectType: o.ObjectTypeName, uniqueKey: o.UniqueKey, profileID: expiredOf}}); err != nil {
 			return fmt.Errorf("sqlite: put object: %w", err)
 		}
 	} else if !errors.Is(err, sql.ErrNoRows) {

@@ -57,6 +57,9 @@ func TestQueryPlans(t *testing.T) {
 		{"NextDomainStream", nextDomainStreamSQL, []any{"d"}, []string{"COVERING INDEX stream_events_by_stream (domain>?)"}},
 		{"FirstStreamEvent", firstStreamEventSQL, []any{"d", "s"}, []string{"COVERING INDEX stream_events_by_stream (domain=? AND stream=?)", "SEARCH c USING PRIMARY KEY (domain=? AND stream=?)"}},
 		{"DeleteObjectKeys", deleteObjectKeys, []any{"d", "p", "CTR", "u"}, []string{"keys_by_profile (domain=? AND profile_id=? AND origin=? AND object_key=?)"}},
+		// The sweep's (and PutObject's over an expired object) removal of
+		// the content of an object's history records.
+		{"ClearHistory", clearHistorySQL, []any{"d", "p", `[["CTR","u"],["CTR","v"]]`}, []string{"history_by_profile (domain=? AND profile_id=?)"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rows, err := db.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tt.query, tt.args...)
@@ -78,7 +81,10 @@ func TestQueryPlans(t *testing.T) {
 			}
 			text := strings.Join(plan, "\n")
 			for _, line := range plan {
-				if (strings.HasPrefix(line, "SCAN ") && !strings.HasPrefix(line, "SCAN (subquery")) || strings.Contains(line, "TEMP B-TREE") {
+				// A json_each is a list the statement is given
+				// (clearHistorySQL's objects), not a table.
+				if (strings.HasPrefix(line, "SCAN ") && !strings.HasPrefix(line, "SCAN (subquery") && !strings.HasPrefix(line, "SCAN json_each VIRTUAL TABLE")) ||
+					strings.Contains(line, "TEMP B-TREE") {
 					t.Errorf("plan step %q reads a whole table or sorts; plan:\n%s", line, text)
 				}
 			}

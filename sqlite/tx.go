@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -257,7 +258,9 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time, limit int) (int,
 }
 
 // deleteExpired deletes up to limit objects that expired at or before now,
-// and their keys, and writes their EXPIRED history records.
+// and their keys, removes the content of their history records (the data
+// of an object does not outlive it) and writes their EXPIRED history
+// records.
 func deleteExpired(ctx context.Context, stx *sql.Tx, at time.Time, limit int) (int, error) {
 	now := at.UnixMilli()
 	rows, err := stx.QueryContext(ctx, selectExpiredSQL, now, limitOrAll(limit))
@@ -310,6 +313,9 @@ func deleteExpired(ctx context.Context, stx *sql.Tx, at time.Time, limit int) (i
 			return 0, err
 		}
 	}
+	if err := clearHistory(ctx, stx, expired); err != nil {
+		return 0, err
+	}
 	return len(expired), nil
 }
 
@@ -323,6 +329,49 @@ const putExpiredSQL = `INSERT INTO history (domain, profile_id, id, action_type,
 	SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, X'', ?8, ?8
 	WHERE EXISTS (SELECT 1 FROM domains WHERE name = ?1 AND deleting_at = 0)
 	ON CONFLICT (domain, profile_id, id) DO NOTHING`
+
+// clearHistory removes the content of the history records of objects os
+// on their profiles (each version's INGESTED record), keeping the records:
+// an expired object's data goes with it. It walks the history of each
+// profile once, for all of its objects in os: a page of a frequent
+// caller's objects is one walk of its history, not one for each object.
+func clearHistory(ctx context.Context, stx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}, os []objectRef) error {
+	type profile struct{ domain, id string }
+	var order []profile
+	objects := map[profile][][2]string{}
+	for _, o := range os {
+		p := profile{o.domain, o.profileID}
+		if _, ok := objects[p]; !ok {
+			order = append(order, p)
+		}
+		objects[p] = append(objects[p], [2]string{o.objectType, o.uniqueKey})
+	}
+	for _, p := range order {
+		list, err := json.Marshal(objects[p])
+		if err != nil {
+			return err
+		}
+		if _, err := stx.ExecContext(ctx, clearHistorySQL, p.domain, p.id, string(list)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clearHistorySQL empties the content of the history records of a profile
+// (?1, ?2) whose object type and key are one of the pairs of the JSON
+// array ?3 ([["CTR","key"], …]). It reads the profile's entries of
+// history_by_profile, which hold the object key (migration 0016), and the
+// table rows of those whose key is in ?3 (the pair is checked there), and
+// writes those that have content; INDEXED BY keeps SQLite from walking the
+// primary key instead, whose entries do not hold the key.
+const clearHistorySQL = `UPDATE history INDEXED BY history_by_profile SET content = X''
+	WHERE domain = ?1 AND profile_id = ?2
+		AND object_key IN (SELECT json_extract(value, '$[1]') FROM json_each(?3))
+		AND (object_type, object_key) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?3))
+		AND content <> X''`
 
 // selectExpiredSQL selects up to a limit of objects expired at a time,
 // soonest expired first; its parameters are the time and the limit.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -369,6 +370,104 @@ func testExpiry(t *testing.T, open OpenFunc) {
 		if without, with := rows(false), rows(true); with != without {
 			t.Errorf("rows purged + objects swept: %d after a sweep, %d without; want the same (no history written)", with, without)
 		}
+	})
+
+	// The sweep removes the content of the history records of each object
+	// it deletes on the object's profile (by type and key: each version's
+	// INGESTED record), keeping the records; other objects' records, those
+	// of another type with the same key and the profile's own keep theirs.
+	t.Run("DeleteExpiredClearsHistoryContent", func(t *testing.T) {
+		ctx := t.Context()
+		s, _ := mustOpenClock(t, open)
+		e := newExpiring(t, ctx, s)
+		objectRecord := func(i int, o *profiles.ProfileObject, objectType string) *profiles.HistoryRecord {
+			r := newHistory("d", o.ProfileID, historyID(i), profiles.ActionIngested, objectType, "arn:aws:iam::123456789012:role/Feed",
+				clockStart().Add(time.Duration(i)*time.Second))
+			r.ObjectKey = o.UniqueKey
+			return r
+		}
+		cleared := []*profiles.HistoryRecord{
+			objectRecord(1, e.soon, "CTR"), objectRecord(2, e.soon, "CTR"), // two versions
+			objectRecord(3, e.only, "CTR"),
+		}
+		kept := []*profiles.HistoryRecord{
+			objectRecord(4, e.live, "CTR"),
+			objectRecord(5, e.soon, "Other"), // another type, the same key
+			newHistory("d", profileID(1), historyID(6), profiles.ActionUpdated, profiles.ProfileObjectTypeName, "arn:aws:iam::123456789012:role/Agent", clockStart()),
+		}
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) error {
+			for _, r := range append(slices.Clone(cleared), kept...) {
+				if err := tx.PutHistory(ctx, r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if n, err := s.DeleteExpired(ctx, e.expiresAt.Add(time.Minute), 0); err != nil || n != 2 {
+			t.Fatalf("DeleteExpired: %d, %v; want 2, nil", n, err)
+		}
+		for _, r := range cleared {
+			want := storedHistory(r)
+			want.Content = nil
+			got, err := findHistory(t, ctx, s, "d", r.ProfileID, r.ID)
+			if err != nil {
+				t.Fatalf("FindHistory(%s): %v", r.ID, err)
+			}
+			checkEqual(t, "record of expired object "+r.ObjectKey, want, got)
+		}
+		for _, r := range kept {
+			got, err := findHistory(t, ctx, s, "d", r.ProfileID, r.ID)
+			if err != nil {
+				t.Fatalf("FindHistory(%s): %v", r.ID, err)
+			}
+			checkEqual(t, "record "+r.ObjectTypeName+"/"+r.ObjectKey, storedHistory(r), got)
+		}
+		// ListHistory reads them the same: the cleared records and the
+		// EXPIRED ones have no content.
+		for _, id := range []string{profileID(1), profileID(2)} {
+			for _, r := range mustListHistory(t, ctx, s, profiles.HistoryQuery{DomainName: "d", ProfileID: id}) {
+				hasContent := slices.ContainsFunc(kept, func(k *profiles.HistoryRecord) bool { return k.ID == r.ID })
+				if got := len(r.Content) > 0; got != hasContent {
+					t.Errorf("ListHistory: record %s %s/%s has content %v, want %v", r.ActionType, r.ObjectTypeName, r.ObjectKey, got, hasContent)
+				}
+			}
+		}
+	})
+
+	// An expired object replaced by PutObject before the sweep came (as
+	// ingestion does, after FindObject) loses its records' content too;
+	// the new version's record, written after, keeps its.
+	t.Run("PutObjectOverExpiredClearsHistoryContent", func(t *testing.T) {
+		ctx := t.Context()
+		s, clock := mustOpenClock(t, open)
+		e := newExpiring(t, ctx, s)
+		old := newHistory("d", profileID(1), historyID(1), profiles.ActionIngested, "CTR", "arn:aws:iam::123456789012:role/Feed", clockStart())
+		old.ObjectKey = e.soon.UniqueKey
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) error { return tx.PutHistory(ctx, old) })
+		clock.Set(e.expiresAt.Add(time.Minute))
+		again := newObject("d", "CTR", "soon", profileID(1), clock.Now())
+		fresh := newHistory("d", profileID(1), historyID(2), profiles.ActionIngested, "CTR", "arn:aws:iam::123456789012:role/Feed", clock.Now())
+		fresh.ObjectKey = e.soon.UniqueKey
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) error {
+			if _, err := tx.FindObject(ctx, "d", "CTR", "soon"); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+				t.Errorf("FindObject(soon) before PutObject: %v, want ENOTFOUND", err)
+			}
+			if err := tx.PutObject(ctx, again); err != nil {
+				return err
+			}
+			return tx.PutHistory(ctx, fresh)
+		})
+		want := storedHistory(old)
+		want.Content = nil
+		got, err := findHistory(t, ctx, s, "d", profileID(1), old.ID)
+		if err != nil {
+			t.Fatalf("FindHistory(old): %v", err)
+		}
+		checkEqual(t, "record of the expired version", want, got)
+		if got, err = findHistory(t, ctx, s, "d", profileID(1), fresh.ID); err != nil {
+			t.Fatalf("FindHistory(fresh): %v", err)
+		}
+		checkEqual(t, "record of the new version", storedHistory(fresh), got)
 	})
 
 	t.Run("DeleteExpiredRespectsLimit", func(t *testing.T) {

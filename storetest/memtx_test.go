@@ -125,7 +125,7 @@ func (s *memStore) DeleteExpired(ctx context.Context, now time.Time, limit int) 
 				return n, nil
 			}
 			if !live(o, now) {
-				dropObject(d, o)
+				dropExpired(d, o)
 				delete(d.objects, k)
 				r := &profiles.HistoryRecord{DomainName: o.DomainName, ProfileID: o.ProfileID, ID: profiles.NewHistoryID(now),
 					ActionType: profiles.ActionExpired, ObjectTypeName: o.ObjectTypeName, ObjectKey: o.UniqueKey,
@@ -148,6 +148,19 @@ func dropObject(d *memData, o *profiles.ProfileObject) {
 	for k := range d.keys {
 		if k.ProfileID == o.ProfileID && k.Origin == o.ObjectTypeName && k.ObjectKey == o.UniqueKey {
 			delete(d.keys, k)
+		}
+	}
+}
+
+// dropExpired deletes the keys of an expired object o and the content of
+// its history records on its profile.
+func dropExpired(d *memData, o *profiles.ProfileObject) {
+	dropObject(d, o)
+	for k, r := range d.history {
+		if r.ProfileID == o.ProfileID && r.ObjectTypeName == o.ObjectTypeName && r.ObjectKey == o.UniqueKey && len(r.Content) > 0 {
+			c := deepCopy(r)
+			c.Content = nil
+			d.history[k] = c
 		}
 	}
 }
@@ -450,7 +463,7 @@ func (tx *memTx) PutObject(ctx context.Context, o *profiles.ProfileObject) error
 	}
 	k := [2]string{o.ObjectTypeName, o.UniqueKey}
 	if old, ok := d.objects[k]; ok && !live(old, tx.now) {
-		dropObject(d, old)
+		dropExpired(d, old)
 		delete(d.objects, k)
 	}
 	if old, ok := d.objects[k]; ok && o.CreatedAt.IsZero() {

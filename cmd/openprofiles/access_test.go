@@ -508,6 +508,60 @@ func TestAccess_ObjectTypeKey(t *testing.T) {
 	wantAPIError(t, err, "AccessDeniedException", typeKey)
 }
 
+// TestAccess_ExpiredRecordsOfATypeKey: the history records of an expired
+// object of a type with a key of its own hold nothing sealed under that
+// key (the EXPIRED record, and the INGESTED record the sweep emptied):
+// GetProfileHistoryRecord returns them to a caller without kms:Decrypt on
+// it, who is still refused a record of the type that holds an object.
+func TestAccess_ExpiredRecordsOfATypeKey(t *testing.T) {
+	clock := &testClock{now: time.Now()}
+	e := newIngestEnvClock(t, clock)
+	ctx := t.Context()
+	domainKey, err := e.m.Service.EncryptionKeyARN(ctx, e.domain)
+	if err != nil || domainKey == "" {
+		t.Fatalf("domain key: %q, %v", domainKey, err)
+	}
+	typeKey := mustServiceKey(t, e.m)
+	secret := contactType("secret")
+	secret.EncryptionKey, secret.ExpirationDays = aws.String(typeKey), aws.Int32(2)
+	e.putType(secret)
+	e.mustPut("secret", map[string]any{"id": "s1", "email": "s@example.com", "note": "sealed"})
+	pid := e.mustOne("_email", "s@example.com").ProfileId
+	clock.add(3 * 24 * time.Hour)
+	if n, err := e.m.Service.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("Sweep deleted %d (%v), want 1", n, err)
+	}
+	e.mustPut("secret", map[string]any{"id": "s2", "email": "s@example.com", "note": "sealed too"}) // a live object
+	agent := mustUser(t, e.m, "agent", map[string]string{"p": policy(`{"Effect":"Allow","Action":"profile:*","Resource":"*"}`,
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"`+domainKey+`"}`)})
+	var empty, full int
+	for _, h := range e.history(aws.ToString(pid)) {
+		if aws.ToString(h.ObjectTypeName) != "secret" {
+			continue
+		}
+		in := &customerprofiles.GetProfileHistoryRecordInput{DomainName: aws.String(e.domain), ProfileId: pid, Id: h.Id}
+		stored, err := e.client.GetProfileHistoryRecord(ctx, in)
+		if err != nil {
+			t.Fatalf("GetProfileHistoryRecord by root: %v", err)
+		}
+		got, err := agent.GetProfileHistoryRecord(ctx, in)
+		if stored.Content != nil {
+			full++
+			wantAPIError(t, err, "AccessDeniedException", typeKey)
+			continue
+		}
+		empty++
+		if err != nil {
+			t.Errorf("GetProfileHistoryRecord of an %s record without content, without kms:Decrypt on the type's key: %v", h.ActionType, err)
+		} else if got.Content != nil || got.ActionType != h.ActionType {
+			t.Errorf("GetProfileHistoryRecord: %s with Content %q; want %s without", got.ActionType, aws.ToString(got.Content), h.ActionType)
+		}
+	}
+	if empty != 2 || full != 1 {
+		t.Errorf("records of the type: %d without content, %d with; want 2 (EXPIRED, the expired object's INGESTED) and 1", empty, full)
+	}
+}
+
 // TestAccess_SubResourceARNs: an operation on a resource of a domain that
 // its path or body names needs profile:<Op> on the domain's ARN and on
 // that resource's, as on AWS: a Deny on either holds, and an Allow on the

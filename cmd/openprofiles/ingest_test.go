@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -732,8 +733,9 @@ func TestIngest_Expiry(t *testing.T) {
 
 // TestIngest_ExpiryRecordsHistory: the sweep that deletes an expired
 // object writes its EXPIRED history record on the object's profile,
-// naming the object, by the service, without the object's data; the
-// objects that do not expire get none.
+// naming the object, by the service, without the object's data, and
+// removes the data from the object's INGESTED records (each version's),
+// which stay; the objects that do not expire get none, and keep theirs.
 func TestIngest_ExpiryRecordsHistory(t *testing.T) {
 	clock := &testClock{now: time.Now()}
 	e := newIngestEnvClock(t, clock)
@@ -742,6 +744,8 @@ func TestIngest_ExpiryRecordsHistory(t *testing.T) {
 	e.putType(ct)
 	e.putType(contactType("longlived"))
 	gone := e.mustPut("contact", map[string]any{"id": "c1", "email": "hist@example.com", "secret": "do not keep"})
+	clock.add(time.Minute) // a newer version of the object: an INGESTED record of each
+	e.mustPut("contact", map[string]any{"id": "c1", "email": "hist@example.com", "secret": "do not keep either"})
 	e.mustPut("longlived", map[string]any{"id": "l1", "email": "hist@example.com"})
 	pid := aws.ToString(e.mustOne("_email", "hist@example.com").ProfileId)
 	expired := func() []types.ProfileHistoryRecord {
@@ -752,6 +756,22 @@ func TestIngest_ExpiryRecordsHistory(t *testing.T) {
 			t.Fatalf("ListProfileHistoryRecords EXPIRED: %v", err)
 		}
 		return out.ProfileHistoryRecords
+	}
+	get := func(id *string) *customerprofiles.GetProfileHistoryRecordOutput {
+		t.Helper()
+		got, err := e.client.GetProfileHistoryRecord(t.Context(), &customerprofiles.GetProfileHistoryRecordInput{
+			DomainName: aws.String(e.domain), ProfileId: aws.String(pid), Id: id})
+		if err != nil {
+			t.Fatalf("GetProfileHistoryRecord(%s): %v", aws.ToString(id), err)
+		}
+		return got
+	}
+	// The INGESTED records as they were before the sweep.
+	before := map[string]*customerprofiles.GetProfileHistoryRecordOutput{}
+	for _, h := range e.history(pid) {
+		if h.ActionType == types.ActionTypeIngested {
+			before[aws.ToString(h.Id)] = get(h.Id)
+		}
 	}
 
 	clock.add(3 * 24 * time.Hour)
@@ -778,42 +798,98 @@ func TestIngest_ExpiryRecordsHistory(t *testing.T) {
 	if got, want := aws.ToTime(r.CreatedAt), clock.Now(); got.Sub(want).Abs() > time.Second {
 		t.Errorf("CreatedAt=%v, want the sweep's time %v", got, want)
 	}
-	got, err := e.client.GetProfileHistoryRecord(t.Context(), &customerprofiles.GetProfileHistoryRecordInput{
-		DomainName: aws.String(e.domain), ProfileId: aws.String(pid), Id: r.Id})
-	if err != nil {
-		t.Fatalf("GetProfileHistoryRecord: %v", err)
-	}
-	if got.ActionType != types.ActionTypeExpired || got.Content != nil {
+	if got := get(r.Id); got.ActionType != types.ActionTypeExpired || got.Content != nil {
 		t.Errorf("GetProfileHistoryRecord: ActionType %s, Content %v; want EXPIRED and no content (the data expired)",
 			got.ActionType, aws.ToString(got.Content))
 	}
 	// The profile's other records are those of before: CREATED and the
-	// two INGESTED. The expired object's INGESTED record still holds the
-	// object as ingested (README: ExpirationDays does not bound it).
+	// three INGESTED. Those of the expired object (both its versions) are
+	// kept without their content: the object as ingested expired with it.
+	// The other object's keeps its.
 	all := e.history(pid)
-	if got, want := actions(all), []string{"CREATED", "EXPIRED", "INGESTED", "INGESTED"}; !slices.Equal(got, want) {
+	if got, want := actions(all), []string{"CREATED", "EXPIRED", "INGESTED", "INGESTED", "INGESTED"}; !slices.Equal(got, want) {
 		t.Errorf("history actions = %v, want %v", got, want)
 	}
-	kept := 0
+	cleared := 0
 	for _, h := range all {
-		if h.ActionType != types.ActionTypeIngested || aws.ToString(h.ProfileObjectUniqueKey) != gone {
+		if h.ActionType != types.ActionTypeIngested {
 			continue
 		}
-		kept++
-		got, err := e.client.GetProfileHistoryRecord(t.Context(), &customerprofiles.GetProfileHistoryRecordInput{
-			DomainName: aws.String(e.domain), ProfileId: aws.String(pid), Id: h.Id})
-		if err != nil || !strings.Contains(aws.ToString(got.Content), "do not keep") {
-			t.Errorf("INGESTED record of the expired object: %v, %v; want it to hold the object as ingested", got, err)
+		was, got := before[aws.ToString(h.Id)], get(h.Id)
+		if was == nil {
+			t.Fatalf("INGESTED record %s not in the history before the sweep", aws.ToString(h.Id))
+		}
+		if aws.ToString(got.ProfileObjectUniqueKey) != gone {
+			if aws.ToString(got.Content) != aws.ToString(was.Content) || got.Content == nil {
+				t.Errorf("INGESTED record of the live object: Content %q, want %q as before the sweep", aws.ToString(got.Content), aws.ToString(was.Content))
+			}
+			continue
+		}
+		cleared++
+		if !strings.Contains(aws.ToString(was.Content), "do not keep") {
+			t.Errorf("INGESTED record of the object before the sweep: Content %q, want the object", aws.ToString(was.Content))
+		}
+		if got.Content != nil {
+			t.Errorf("INGESTED record of the expired object: Content %q, want none (the data expired)", aws.ToString(got.Content))
+		}
+		// The rest of the record is as it was: what happened, when, by whom.
+		if got.ActionType != was.ActionType || aws.ToString(got.ObjectTypeName) != "contact" ||
+			aws.ToString(got.PerformedBy) != aws.ToString(was.PerformedBy) || aws.ToString(got.PerformedBy) == "" ||
+			!aws.ToTime(got.CreatedAt).Equal(aws.ToTime(was.CreatedAt)) || !aws.ToTime(got.LastUpdatedAt).Equal(aws.ToTime(was.LastUpdatedAt)) {
+			t.Errorf("INGESTED record of the expired object: %+v, want %+v without Content", got, was)
 		}
 	}
-	if kept != 1 {
-		t.Errorf("%d INGESTED records of the expired object, want 1", kept)
+	if cleared != 2 {
+		t.Errorf("%d INGESTED records of the expired object, want 2 (one a version)", cleared)
 	}
 	if n, err := e.m.Service.Sweep(t.Context()); err != nil || n != 0 {
 		t.Fatalf("second Sweep deleted %d (%v), want 0", n, err)
 	}
 	if got := expired(); len(got) != 1 {
 		t.Errorf("EXPIRED records after a second sweep: %d, want 1", len(got))
+	}
+}
+
+// TestIngest_ExpiredReplacedClearsHistory: an expired object received
+// again before the sweep came (ingestion replaces it as a new object)
+// loses its data from its INGESTED record as the sweep would have; the
+// new object's record holds it.
+func TestIngest_ExpiredReplacedClearsHistory(t *testing.T) {
+	clock := &testClock{now: time.Now()}
+	e := newIngestEnvClock(t, clock)
+	ct := contactType("contact")
+	ct.ExpirationDays = aws.Int32(2)
+	e.putType(ct)
+	key := e.mustPut("contact", map[string]any{"id": "c1", "email": "again@example.com", "secret": "first version"})
+	pid := aws.ToString(e.mustOne("_email", "again@example.com").ProfileId)
+	clock.add(3 * 24 * time.Hour)
+	if again := e.mustPut("contact", map[string]any{"id": "c1", "email": "again@example.com", "secret": "second version"}); again != key {
+		t.Fatalf("object key %q, want %q", again, key)
+	}
+	contents := map[string]int{}
+	for _, h := range e.history(pid) {
+		if h.ActionType != types.ActionTypeIngested {
+			continue
+		}
+		got, err := e.client.GetProfileHistoryRecord(t.Context(), &customerprofiles.GetProfileHistoryRecordInput{
+			DomainName: aws.String(e.domain), ProfileId: aws.String(pid), Id: h.Id})
+		if err != nil {
+			t.Fatalf("GetProfileHistoryRecord: %v", err)
+		}
+		if aws.ToString(got.ProfileObjectUniqueKey) != key {
+			t.Errorf("INGESTED record of object %q, want %q", aws.ToString(got.ProfileObjectUniqueKey), key)
+		}
+		switch c := aws.ToString(got.Content); {
+		case got.Content == nil:
+			contents["none"]++
+		case strings.Contains(c, "second version"):
+			contents["second"]++
+		default:
+			t.Errorf("INGESTED record holds %q; want the second version or nothing", c)
+		}
+	}
+	if want := map[string]int{"none": 1, "second": 1}; !maps.Equal(contents, want) {
+		t.Errorf("INGESTED records' contents: %v, want %v (the expired version's emptied)", contents, want)
 	}
 }
 
