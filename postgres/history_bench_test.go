@@ -11,3 +11,8 @@ import (
 func BenchmarkObjectHistory(b *testing.B) {
 	storetest.BenchObjectHistory(b, func(tb testing.TB) profiles.Store { return MustOpenDB(tb) })
 }
+
+// BenchmarkDeleteExpired: see storetest.BenchDeleteExpired.
+func BenchmarkDeleteExpired(b *testing.B) {
+	storetest.BenchDeleteExpired(b, func(tb testing.TB) profiles.Store { return MustOpenDB(tb) })
+}
