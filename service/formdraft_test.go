@@ -10,6 +10,8 @@ import (
 
 	"github.com/openprofiles/profiles"
 	"github.com/openprofiles/profiles/localkms"
+	"github.com/openprofiles/profiles/service"
+	"github.com/openprofiles/profiles/sqlite"
 )
 
 // TestFormDrafts_Bounded: an owner keeps its newest MaxFormDrafts drafts in
@@ -18,19 +20,8 @@ import (
 // MaxFormDrafts drafts per owner however many it sends; they go after
 // FormDraftTTL, with the sweep.
 func TestFormDrafts_Bounded(t *testing.T) {
-	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	db := MustOpenSQLite(t)
-	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: time.Now}
-	key, err := k.EnsureDefaultKey(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := serviceOn(db, &clock)
-	s.Keys, s.DefaultKey, s.Configs = k, key, db
+	s, _, clock := newDraftService(t, nil)
 	ctx := t.Context()
-	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
-		t.Fatal(err)
-	}
 	owner, other := "owner-aaaaaaaaaaaaaaaa", "other-bbbbbbbbbbbbbbbb"
 	name := func(i int) string { return "draft-name-" + strconv.Itoa(1000+i) + "-xxxxxx" }
 	const sent = 3*profiles.MaxFormDrafts + 5
@@ -87,7 +78,7 @@ func TestFormDrafts_Bounded(t *testing.T) {
 		t.Errorf("a draft of MaxFormDraftSize: %v", err)
 	}
 
-	clock = clock.Add(profiles.FormDraftTTL + time.Second)
+	*clock = clock.Add(profiles.FormDraftTTL + time.Second)
 	if _, err := s.FormDraft(ctx, "d", owner, name(sent)); profiles.ErrorCode(err) != profiles.ENOTFOUND {
 		t.Errorf("a draft after FormDraftTTL: %v, want ENOTFOUND", err)
 	}
@@ -118,20 +109,12 @@ func (r *raceDelete) DeleteConfig(ctx context.Context, domain, kind, name string
 // ring reused the oldest draft's record, the one the sweep deletes, and
 // the index that the new draft's reading went through).
 func TestFormDrafts_KeptWhileSwept(t *testing.T) {
-	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	db := MustOpenSQLite(t)
-	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: time.Now}
-	key, err := k.EnsureDefaultKey(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := serviceOn(db, &clock)
-	race := &raceDelete{ConfigStore: db}
-	s.Keys, s.DefaultKey, s.Configs = k, key, race
+	race := &raceDelete{}
+	s, db, clock := newDraftService(t, func(db profiles.ConfigStore) profiles.ConfigStore {
+		race.ConfigStore = db
+		return race
+	})
 	ctx := t.Context()
-	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
-		t.Fatal(err)
-	}
 	owner := "owner-aaaaaaaaaaaaaaaa"
 	name := func(i int) string { return "draft-name-" + strconv.Itoa(1000+i) + "-xxxxxx" }
 	for i := range profiles.MaxFormDrafts {
@@ -139,7 +122,7 @@ func TestFormDrafts_KeptWhileSwept(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clock = clock.Add(profiles.FormDraftTTL + time.Second)
+	*clock = clock.Add(profiles.FormDraftTTL + time.Second)
 	fresh := name(profiles.MaxFormDrafts)
 	race.before = func() {
 		if err := s.KeepFormDraft(ctx, "d", owner, fresh, []byte("fresh")); err != nil {
@@ -166,7 +149,7 @@ func TestFormDrafts_KeptWhileSwept(t *testing.T) {
 	} else if got, err := s.FormDraft(ctx, "d", owner, fresh); err != nil || string(got) != "fresh" {
 		t.Errorf("the fresh draft after another sweep (%d deleted): %q, %v", n, got, err)
 	}
-	clock = clock.Add(profiles.FormDraftTTL + time.Second)
+	*clock = clock.Add(profiles.FormDraftTTL + time.Second)
 	if _, err := s.SweepFormTokens(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -199,20 +182,12 @@ func (h *draftHookedConfigs) UpdateConfigs(ctx context.Context, domain string, k
 // before the draft's record, the record came after its eviction's delete
 // and stayed (one draft too many, seen under load on two nodes).
 func TestFormDrafts_EvictedWhileKept(t *testing.T) {
-	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	db := MustOpenSQLite(t)
-	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: time.Now}
-	key, err := k.EnsureDefaultKey(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := serviceOn(db, &clock)
-	hooked := &draftHookedConfigs{ConfigStore: db}
-	s.Keys, s.DefaultKey, s.Configs = k, key, hooked
+	hooked := &draftHookedConfigs{}
+	s, db, _ := newDraftService(t, func(db profiles.ConfigStore) profiles.ConfigStore {
+		hooked.ConfigStore = db
+		return hooked
+	})
 	ctx := t.Context()
-	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
-		t.Fatal(err)
-	}
 	owner := "owner-aaaaaaaaaaaaaaaa"
 	name := func(i int) string { return "draft-name-" + strconv.Itoa(1000+i) + "-xxxxxx" }
 	hooked.after = func() {
@@ -242,4 +217,27 @@ func TestFormDrafts_EvictedWhileKept(t *testing.T) {
 	if got, err := s.FormDraft(ctx, "d", owner, "draft-name-late-xxxxxxx"); err != nil || string(got) != "late" {
 		t.Errorf("the draft kept last: %q, %v; want it", got, err)
 	}
+}
+
+// newDraftService returns a service on a new SQLite store, with a KMS key,
+// a domain "d" and a clock, whose configs are the store's, or what wrap
+// makes of them.
+func newDraftService(t *testing.T, wrap func(profiles.ConfigStore) profiles.ConfigStore) (*service.Service, *sqlite.DB, *time.Time) {
+	t.Helper()
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	db := MustOpenSQLite(t)
+	k := &localkms.KMS{Store: db, Region: "us-east-1", AccountID: "000000000000", RootKey: bytes.Repeat([]byte{7}, 32), Now: time.Now}
+	key, err := k.EnsureDefaultKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serviceOn(db, &clock)
+	s.Keys, s.DefaultKey, s.Configs = k, key, db
+	if wrap != nil {
+		s.Configs = wrap(db)
+	}
+	if _, err := s.CreateDomain(t.Context(), &profiles.Domain{Name: "d", DefaultExpirationDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	return s, db, &clock
 }
