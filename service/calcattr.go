@@ -142,6 +142,13 @@ func (s *Service) CalculatedObjectTypes(ctx context.Context, domain, name string
 		}
 		return nil, nil
 	}
+	return s.calculatedTypesOf(ctx, domain, func(*profiles.CalculatedAttribute) bool { return true })
+}
+
+// calculatedTypesOf returns the object types that the domain's calculated
+// attributes of which keep is true are computed from, each once, in the
+// order of the list; a missing domain has none.
+func (s *Service) calculatedTypesOf(ctx context.Context, domain string, keep func(*profiles.CalculatedAttribute) bool) ([]string, error) {
 	var types []string
 	for page := (profiles.Page{MaxResults: 100}); ; {
 		list, next, err := s.ListCalculatedAttributes(ctx, domain, page)
@@ -151,7 +158,7 @@ func (s *Service) CalculatedObjectTypes(ctx context.Context, domain, name string
 			return nil, err
 		}
 		for _, a := range list {
-			if t := a.ObjectTypeName(); t != "" && !slices.Contains(types, t) {
+			if t := a.ObjectTypeName(); t != "" && keep(a) && !slices.Contains(types, t) {
 				types = append(types, t)
 			}
 		}

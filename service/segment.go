@@ -232,39 +232,20 @@ func (s *Service) SegmentObjectTypes(ctx context.Context, domain, name string, q
 		queue = next
 	}
 	var types []string
-	add := func(a *profiles.CalculatedAttribute) {
-		if t := a.ObjectTypeName(); attrs[a.Name] && t != "" && !slices.Contains(types, t) {
-			types = append(types, t)
-		}
-	}
 	switch len(attrs) {
 	case 0:
 		return nil, nil
 	case 1:
 		for attr := range attrs {
-			a, err := s.GetCalculatedAttribute(ctx, domain, attr)
-			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-				return nil, nil
-			} else if err != nil {
+			var err error
+			if types, err = s.CalculatedObjectTypes(ctx, domain, attr); err != nil {
 				return nil, err
 			}
-			add(a)
 		}
 	default:
-		for page := (profiles.Page{MaxResults: 100}); ; {
-			list, next, err := s.ListCalculatedAttributes(ctx, domain, page)
-			if profiles.ErrorCode(err) == profiles.ENOTFOUND {
-				return nil, nil
-			} else if err != nil {
-				return nil, err
-			}
-			for _, a := range list {
-				add(a)
-			}
-			if next == "" {
-				break
-			}
-			page.Token = next
+		var err error
+		if types, err = s.calculatedTypesOf(ctx, domain, func(a *profiles.CalculatedAttribute) bool { return attrs[a.Name] }); err != nil {
+			return nil, err
 		}
 	}
 	slices.Sort(types)
