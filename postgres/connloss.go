@@ -113,17 +113,22 @@ type deadlineConn struct {
 	off bool
 }
 
+// The deadlines are set on the connection under mu: pgx sets one (from
+// the goroutine that watches a statement's context) while a Read waits,
+// to interrupt it; set between Read's reading of c.set and its own
+// SetReadDeadline, it would be overwritten by Read's later one, and the
+// statement would wait for wait instead of ending with its context.
 func (c *deadlineConn) SetDeadline(t time.Time) error {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.set = t
-	c.mu.Unlock()
 	return c.Conn.SetDeadline(t)
 }
 
 func (c *deadlineConn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.set = t
-	c.mu.Unlock()
 	return c.Conn.SetReadDeadline(t)
 }
 
@@ -135,8 +140,9 @@ func (c *deadlineConn) Read(b []byte) (int, error) {
 			d = w
 		}
 	}
+	err := c.Conn.SetReadDeadline(d)
 	c.mu.Unlock()
-	if err := c.Conn.SetReadDeadline(d); err != nil {
+	if err != nil {
 		return 0, err
 	}
 	return c.Conn.Read(b)
