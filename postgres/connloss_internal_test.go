@@ -1,12 +1,16 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"net"
+	"net/url"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/openprofiles/profiles"
 )
 
 // pausingConn is a net.Conn whose next SetReadDeadline, once armed, says
@@ -83,4 +87,118 @@ func TestDeadlineConn_InterruptDuringRead(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Read still waits 5s after its deadline was set in the past: the interruption was overwritten by Read's own deadline")
 	}
+}
+
+// silencingProxy forwards TCP connections to PostgreSQL; silence makes the
+// connections open at the time go silent (what either side sends is
+// dropped, nothing is closed: a network cut the client cannot see), while
+// new connections flow.
+type silencingProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	gen    int // connections of an earlier generation are silent
+}
+
+func mustSilencingProxy(t *testing.T, dsn string) (*silencingProxy, string) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &silencingProxy{ln: ln, target: u.Host}
+	var conns []net.Conn
+	var connsMu sync.Mutex
+	t.Cleanup(func() {
+		ln.Close()
+		connsMu.Lock()
+		defer connsMu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			connsMu.Lock()
+			conns = append(conns, c, up)
+			connsMu.Unlock()
+			p.mu.Lock()
+			gen := p.gen
+			p.mu.Unlock()
+			go p.pipe(c, up, gen)
+			go p.pipe(up, c, gen)
+		}
+	}()
+	u.Host = ln.Addr().String()
+	return p, u.String()
+}
+
+func (p *silencingProxy) pipe(dst, src net.Conn, gen int) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		p.mu.Lock()
+		silent := p.gen != gen
+		p.mu.Unlock()
+		if n > 0 && !silent {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *silencingProxy) silence() {
+	p.mu.Lock()
+	p.gen++
+	p.mu.Unlock()
+}
+
+// TestView_BeginLostWithOneConnection: a View whose BEGIN finds its
+// connection lost begins again on another; the lost one must go back to
+// the pool first, or, with every connection of the view pool in use (here
+// MaxConns 1; after an outage, as many Views as connections), the second
+// Acquire waits for itself until the request's context ends.
+func TestView_BeginLostWithOneConnection(t *testing.T) {
+	proxy, dsn := mustSilencingProxy(t, MustSchema(t))
+	db := NewDB(dsn)
+	db.MaxConns = 1
+	db.StatementTimeout = time.Second // a silent connection fails a read after 3s
+	if err := db.Open(); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	if err := db.View(ctx, func(profiles.Tx) error { return nil }); err != nil {
+		t.Fatalf("View: %v", err)
+	}
+	proxy.silence() // the view pool's idle connection: its BEGIN gets no answer
+	// The lost connection's slot is free once pgx has closed it (a
+	// cancel request, then a wait for the server's last bytes, each
+	// bounded by deadlineConn): some seconds.
+	vctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel()
+	start := time.Now()
+	ran := false
+	err := db.View(vctx, func(profiles.Tx) error { ran = true; return nil })
+	if err != nil || !ran {
+		t.Fatalf("View after its connection went silent: ran %v, err %v (after %v), want it run on a new connection", ran, err, time.Since(start).Round(time.Millisecond))
+	}
+	t.Logf("View took %v", time.Since(start).Round(time.Millisecond))
 }

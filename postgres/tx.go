@@ -52,22 +52,28 @@ func (db *DB) Update(ctx context.Context, fn func(profiles.Tx) error) error {
 // methods return an error. fn's error is returned as is.
 func (db *DB) View(ctx context.Context, fn func(profiles.Tx) error) error {
 	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	var conn *pgxpool.Conn
 	var ptx pgx.Tx
 	for again := true; ; again = false {
-		conn, err := db.viewPool.Acquire(ctx)
+		c, err := db.viewPool.Acquire(ctx)
 		if err != nil {
 			return wrap("view", err)
 		}
-		defer conn.Release()
-		ptx, err = conn.BeginTx(ctx, opts)
+		ptx, err = c.BeginTx(ctx, opts)
 		if err == nil {
+			conn = c
 			break
-		} else if !again || !beginLost(ctx, err) {
+		}
+		// Released before another is acquired: with every connection
+		// of the pool in use, the next Acquire would wait for this one.
+		c.Release()
+		if !again || !beginLost(ctx, err) {
 			return wrap("view", err)
 		}
 		// A connection the database closed: once more, on one the pool
 		// checks first (connloss.go).
 	}
+	defer conn.Release()
 	defer ptx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(&tx{ptx: ptx, now: db.now().UnixMilli(), readOnly: true, sealer: db.Sealer, types: db.types}); err != nil {
 		return err
