@@ -106,7 +106,7 @@ func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 			return err
 		}
 		s.Logger.Warn("the domain of a dead letter cannot be read; spooled", "domain", dl.DomainName, "err", err)
-		if err := s.spool.add(spooled{Domain: dl.DomainName, Body: string(body)}); err != nil {
+		if err := s.spool.add(spooled{Domain: dl.DomainName, Body: string(body), At: s.now()}); err != nil {
 			return err
 		}
 		result = "spooled"
@@ -276,6 +276,9 @@ type spooled struct {
 	URL    string `json:"url"`
 	Domain string `json:"domain"`
 	Body   string `json:"body"`
+	// At is when a letter without URL was spooled: a domain of its
+	// name created after it is not the letter's (DeliverSpooled).
+	At time.Time `json:"at,omitzero"`
 }
 
 // spool is the durable local spool: dead letters that could not be sent,
@@ -358,7 +361,12 @@ func (s *Service) DeliverSpooled(ctx context.Context) (int, error) {
 		if m.URL == "" { // spooled while its domain could not be read
 			d, err := s.Store.FindDomain(ctx, m.Domain)
 			switch {
-			case profiles.ErrorCode(err) == profiles.ENOTFOUND || err == nil && d.DeadLetterQueueURL == "":
+			case profiles.ErrorCode(err) == profiles.ENOTFOUND || err == nil && d.DeadLetterQueueURL == "" ||
+				// A domain of that name created after the letter was
+				// spooled (a minute's margin for the clocks of other
+				// nodes): the letter's was deleted, and its letters
+				// are not the new one's.
+				err == nil && !m.At.IsZero() && m.At.Before(d.CreatedAt.Add(-time.Minute)):
 				// The domain is gone, or sends its dead letters nowhere
 				// now: as for a letter of such a domain, none is kept.
 				s.Logger.Warn("a spooled dead letter is dropped: its domain is gone or has no dead-letter queue", "domain", m.Domain)

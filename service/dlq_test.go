@@ -497,3 +497,51 @@ func TestDeadLetter_DomainUnreadableSpools(t *testing.T) {
 		t.Fatalf("DeliverSpooled again: %d, %v; want 0 (the spool is empty)", n, err)
 	}
 }
+
+// TestDeadLetter_DomainUnreadableRecreated: a letter spooled while its
+// domain could not be read, whose domain was then deleted and created
+// again (a new domain of the same name, with a queue), is dropped at the
+// delivery: the letters of a deleted domain are not the new one's (as for
+// the whole copies of earlier versions). Before, it went to the new
+// domain's queue.
+func TestDeadLetter_DomainUnreadableRecreated(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpenSQLite(t)
+	var offset atomic.Int64
+	s, queue, _, _ := mustDeadLetterService(t, db, func() time.Time { return time.Now().Add(time.Duration(offset.Load())) })
+	down := new(atomic.Bool)
+	s.Store = domainsAway{Store: db, down: down}
+
+	down.Store(true)
+	if err := s.DeadLetterObject(ctx, "d", "contact", `{"id":"old"}`, "import", profiles.Errorf(profiles.EINTERNAL, "the store failed")); err != nil {
+		t.Fatalf("a dead letter of domain d, unreadable: %v, want it spooled", err)
+	}
+	down.Store(false)
+	if err := s.DeleteDomain(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(int64(2 * time.Minute))
+	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 30, DeadLetterQueueURL: queue}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeliverSpooled(ctx); n != 0 || err != nil {
+		t.Fatalf("DeliverSpooled: %d, %v; want 0 delivered (the letter of the deleted d dropped)", n, err)
+	}
+	if entries, err := s.ListDeadLetters(ctx, "d", 10); err != nil || len(entries) != 0 {
+		t.Fatalf("the letters of the new d: %+v, %v; want none", entries, err)
+	}
+	if err := s.DeadLetterObject(ctx, "d", "contact", `{"id":"new"}`, "import", profiles.Errorf(profiles.EINTERNAL, "the store failed")); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(true)
+	if err := s.DeadLetterObject(ctx, "d", "contact", `{"id":"new2"}`, "import", profiles.Errorf(profiles.EINTERNAL, "the store failed")); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(false)
+	if n, err := s.DeliverSpooled(ctx); n != 1 || err != nil {
+		t.Fatalf("DeliverSpooled: %d, %v; want the new d's letter delivered", n, err)
+	}
+	if entries, err := s.ListDeadLetters(ctx, "d", 10); err != nil || len(entries) != 2 {
+		t.Fatalf("the letters of the new d: %+v, %v; want its two", entries, err)
+	}
+}
