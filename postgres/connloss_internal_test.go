@@ -3,13 +3,16 @@ package postgres
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/openprofiles/profiles"
 )
 
@@ -201,4 +204,61 @@ func TestView_BeginLostWithOneConnection(t *testing.T) {
 		t.Fatalf("View after its connection went silent: ran %v, err %v (after %v), want it run on a new connection", ran, err, time.Since(start).Round(time.Millisecond))
 	}
 	t.Logf("View took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// lockedBuffer is a log sink safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b = append(l.b, p...)
+	return len(p), nil
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.b)
+}
+
+// TestStatementTimeout_KeepsPools: a statement that ends at the statement
+// timeout (57014) or by an error of its own leaves its connection alive:
+// it is not a lost connection, and must not reset the pools (every other
+// connection of the node closed and opened again) nor count as the
+// database being unreachable.
+func TestStatementTimeout_KeepsPools(t *testing.T) {
+	var log lockedBuffer
+	db := mustOpen(t, func(db *DB) {
+		db.StatementTimeout = 200 * time.Millisecond
+		db.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	})
+	ctx := t.Context()
+	if _, err := db.pool.Exec(ctx, `SELECT 1`); err != nil {
+		t.Fatal(err)
+	}
+	opened := db.pool.Stat().NewConnsCount()
+	_, err := db.pool.Exec(ctx, `SELECT pg_sleep(2)`)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+		t.Fatalf("pg_sleep past the statement timeout: %v, want 57014", err)
+	}
+	if isUnreachable(err) || errors.Is(wrap("test", err), profiles.ErrStoreUnreachable) {
+		t.Errorf("a statement timeout counts as the database unreachable: %v", err)
+	}
+	if _, err := db.pool.Exec(ctx, `SELECT 1/0`); err == nil {
+		t.Fatal("SELECT 1/0: no error")
+	}
+	if _, err := db.pool.Exec(ctx, `SELECT 1`); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.pool.Stat().NewConnsCount(); n != opened {
+		t.Errorf("the pool opened %d connections after a statement timeout and an error, want none", n-opened)
+	}
+	if strings.Contains(log.String(), "was lost") {
+		t.Errorf("the log: %s; want no lost connection", log.String())
+	}
 }
