@@ -86,8 +86,10 @@ func deadLetterCode(err error) string {
 // deadLetter sends a dead letter to the domain's queue; while the queue
 // cannot be reached, or throttles, it goes to the spool. A domain without
 // a queue (or deleted) keeps nothing: the caller reports the failure. A
-// domain that cannot be read is an error, not "no queue": a replay then
-// keeps the message rather than delete it with nothing sent.
+// domain that cannot be read is not "no queue": the letter waits in the
+// spool for the domain to be read (an error if it cannot, or if the
+// letter is too large to be sent without a whole copy in the store; a
+// replay then keeps the message rather than delete it with nothing sent).
 func (s *Service) deadLetter(ctx context.Context, dl *DeadLetter) error {
 	result := "failed"
 	defer func() { s.Metrics.deadLetter(result) }()
