@@ -1,6 +1,7 @@
 package storetest_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
@@ -29,6 +30,22 @@ type memStore struct {
 	st  memState
 
 	deleting map[string]*memDeleting // domains being deleted, out of st (purge_test.go)
+	settings map[string][]byte       // server settings (InitServerSetting)
+}
+
+// InitServerSetting stores value under name unless a value is there, and
+// returns the value held (profiles.ServerSettingStore).
+func (s *memStore) InitServerSetting(ctx context.Context, name string, value []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.settings[name]; ok {
+		return bytes.Clone(v), nil
+	}
+	if s.settings == nil {
+		s.settings = map[string][]byte{}
+	}
+	s.settings[name] = bytes.Clone(value)
+	return bytes.Clone(value), nil
 }
 
 func (s *memStore) Ping(ctx context.Context) error { return nil }
