@@ -44,8 +44,9 @@ func NewHistoryID(now time.Time) string {
 }
 
 // HistoryRecord records one change of a profile. Records outlive the
-// profile they describe (a deleted profile keeps its history) and go with
-// their domain.
+// profile they describe (a deleted profile keeps its history, without
+// Content: the profile API's DeleteProfile empties it) and go with their
+// domain.
 type HistoryRecord struct {
 	DomainName     string
 	ProfileID      string
@@ -121,7 +122,9 @@ type ProfileService interface {
 	// field, a field not given is unchanged. Returns ENOTFOUND, EINVALID.
 	UpdateProfile(ctx context.Context, domain, id string, changes map[string]string) (*Profile, error)
 
-	// DeleteProfile deletes a profile with its objects and keys. Returns ENOTFOUND.
+	// DeleteProfile deletes a profile with its objects and keys, empties
+	// the Content of its history records (they stay) and writes its
+	// DELETED_BY_CUSTOMER record, without Content. Returns ENOTFOUND.
 	DeleteProfile(ctx context.Context, domain, id string) error
 
 	// BatchGetProfiles returns the profiles found and the ids not found.

@@ -125,8 +125,10 @@ type IngestService interface {
 	// filterValues. Returns ENOTFOUND, EINVALID.
 	ListProfileObjects(ctx context.Context, domain, objectType, profileID string, filterKey string, filterValues []string, page Page) ([]*ProfileObject, string, error)
 
-	// DeleteProfileObject deletes one object and the keys it produced.
-	// Returns ENOTFOUND.
+	// DeleteProfileObject deletes one object and the keys it produced,
+	// empties the Content of its history records on the profile (they
+	// stay) and writes a DELETED_BY_CUSTOMER record of it, without
+	// Content. Returns ENOTFOUND.
 	DeleteProfileObject(ctx context.Context, domain, objectType, profileID, uniqueKey string) error
 
 	// IngestAsync ingests an object that arrived asynchronously from source
@@ -171,7 +173,8 @@ type Tx interface {
 	// PutProfile inserts or replaces a profile.
 	PutProfile(ctx context.Context, p *Profile) error
 	// DeleteProfile deletes a profile with its objects and keys; its history
-	// stays. Returns ENOTFOUND.
+	// stays as it is (a merge's DELETED_BY_MERGE record keeps the merged
+	// profile; ClearProfileHistory empties it). Returns ENOTFOUND.
 	DeleteProfile(ctx context.Context, domain, id string) error
 
 	// FindProfileIDs returns the distinct ids of the profiles holding key
@@ -190,7 +193,10 @@ type Tx interface {
 	FindObject(ctx context.Context, domain, objectType, uniqueKey string) (*ProfileObject, error)
 	// PutObject inserts or replaces an object (by type and unique key).
 	PutObject(ctx context.Context, o *ProfileObject) error
-	// DeleteObject deletes an object and the keys it produced. Returns ENOTFOUND.
+	// DeleteObject deletes an object and the keys it produced, and removes
+	// the content of its history records on its profile (each version's
+	// INGESTED record), keeping the records, as DeleteExpired does.
+	// Returns ENOTFOUND.
 	DeleteObject(ctx context.Context, domain, objectType, uniqueKey string) error
 	// ListObjects returns up to q.Limit objects of a profile and type, newest
 	// (UpdatedAt, then UniqueKey) first, after the position q.After* (zero
@@ -237,6 +243,11 @@ type Tx interface {
 	// now) of a history record; its other fields stay. Returns ENOTFOUND
 	// for a missing record or domain.
 	UpdateHistory(ctx context.Context, r *HistoryRecord) error
+	// ClearProfileHistory removes the content of every history record of a
+	// profile (the profile's fields, its objects as ingested, its keys'
+	// values), keeping the records: action, times, object type and key,
+	// performer. A profile without history has nothing to clear.
+	ClearProfileHistory(ctx context.Context, domain, profileID string) error
 	// FindHistory returns one history record. Returns ENOTFOUND.
 	FindHistory(ctx context.Context, domain, profileID, id string) (*HistoryRecord, error)
 	// PutStreamEvents adds events for event streams (EventOutbox), setting

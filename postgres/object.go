@@ -58,6 +58,17 @@ const dropExpiredSQL = `WITH gone AS (
 	` + clearedHistory + `
 	SELECT count(*) FROM gone`
 
+// deleteObjectSQL deletes a live object ($1, $2, $3, live at $4), its keys
+// and the content of its history records on its profile, and counts it.
+var deleteObjectSQL = `WITH gone AS (
+		DELETE FROM objects o WHERE o.domain = $1 AND o.object_type = $2 AND o.unique_key = $3 AND ` + liveObject(4) + `
+		RETURNING domain, profile_id, object_type, unique_key),
+	keys_gone AS (
+		DELETE FROM keys k USING gone g
+		WHERE k.domain = g.domain AND k.profile_id = g.profile_id AND k.origin = g.object_type AND k.object_key = g.unique_key),
+	` + clearedHistory + `
+	SELECT count(*) FROM gone`
+
 // PutObject inserts or replaces (by type and unique key) an object; a
 // replacement may move it to another profile, and leaves keys alone. An
 // expired object in the way is first deleted with its keys and the content
@@ -104,21 +115,16 @@ func (t *tx) PutObject(ctx context.Context, o *profiles.ProfileObject) error {
 	return nil
 }
 
-// DeleteObject deletes, in one statement, a live object and the keys it
-// produced on its profile (origin its type, object key its unique key).
-// Returns ENOTFOUND.
+// DeleteObject deletes, in one statement (deleteObjectSQL), a live object
+// and the keys it produced on its profile (origin its type, object key its
+// unique key), and removes the content of its history records on that
+// profile (clearedHistory). Returns ENOTFOUND.
 func (t *tx) DeleteObject(ctx context.Context, domain, objectType, uniqueKey string) error {
 	if err := t.writable("delete object"); err != nil {
 		return err
 	}
 	var n int
-	err := t.ptx.QueryRow(ctx, `WITH gone AS (
-			DELETE FROM objects o WHERE o.domain = $1 AND o.object_type = $2 AND o.unique_key = $3 AND `+liveObject(4)+`
-			RETURNING profile_id),
-		keys_gone AS (
-			DELETE FROM keys k USING gone g
-			WHERE k.domain = $1 AND k.profile_id = g.profile_id AND k.origin = $2 AND k.object_key = $3)
-		SELECT count(*) FROM gone`, domain, objectType, uniqueKey, t.now).Scan(&n)
+	err := t.ptx.QueryRow(ctx, deleteObjectSQL, domain, objectType, uniqueKey, t.now).Scan(&n)
 	if err != nil {
 		return t.wrap("delete object", err)
 	} else if n == 0 {

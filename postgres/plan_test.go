@@ -44,6 +44,8 @@ func TestQueryPlans(t *testing.T) {
 		{"DomainStats", domainStatsSQL, []any{"d", now}, []string{"objects_by_profile", "profiles_pkey", "domains_pkey"}},
 		{"DeleteExpired", deleteExpiredSQL, []any{now, 100, "EXPIRED", "openprofiles"}, []string{"objects_by_expiry", "domains_pkey", "history_by_object"}},
 		{"DropExpired", dropExpiredSQL, []any{"d", "CTR", "u", now}, []string{"objects_pkey", "keys_by_profile", "history_by_object"}},
+		{"DeleteObject", deleteObjectSQL, []any{"d", "CTR", "u", now}, []string{"objects_pkey", "keys_by_profile", "history_by_object"}},
+		{"ClearProfileHistory", clearProfileHistorySQL, []any{"d", "p"}, []string{"history_"}},
 		{"DeleteTypeObjects", deleteTypeObjectsSQL, []any{"d", "CTR", "u", 500, now}, []string{"objects_pkey", "keys_by_profile"}},
 		{"DeleteKeyValues", deleteKeyValuesSQL, []any{"d", "n", "p", []string{"a", "b"}, now}, []string{"Index Scan using keys_"}},
 		{"ListHistory", historySQL, historyArgs, []string{"history_by_profile"}},

@@ -75,7 +75,10 @@ func (s *Service) ListProfileObjects(ctx context.Context, domain, objectType, pr
 	return objs, next, nil
 }
 
-// DeleteProfileObject deletes one object of a profile and its keys.
+// DeleteProfileObject deletes one object of a profile and its keys. The
+// object's history records on the profile lose their content (the store's
+// DeleteObject), and the profile gets a DELETED_BY_CUSTOMER record of the
+// object (its type and key, the caller, no content).
 func (s *Service) DeleteProfileObject(ctx context.Context, domain, objectType, profileID, uniqueKey string) error {
 	if _, err := s.Store.FindDomain(ctx, domain); err != nil {
 		return domainErr(err, domain)
@@ -88,7 +91,10 @@ func (s *Service) DeleteProfileObject(ctx context.Context, domain, objectType, p
 		if err != nil || o.ProfileID != profileID {
 			return profiles.Errorf(profiles.ENOTFOUND, "Profile object %s of type %s not found on profile %s.", uniqueKey, objectType, profileID)
 		}
-		return tx.DeleteObject(ctx, domain, objectType, uniqueKey)
+		if err := tx.DeleteObject(ctx, domain, objectType, uniqueKey); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, &profiles.Profile{DomainName: domain, ID: profileID}, profiles.ActionDeletedByCustomer, objectType, uniqueKey, nil)
 	})
 }
 

@@ -164,7 +164,13 @@ func (s *Service) UpdateProfile(ctx context.Context, domain, id string, changes 
 	return p, nil
 }
 
-// DeleteProfile deletes a profile with its objects and keys.
+// DeleteProfile deletes a profile with its objects and keys, and all the
+// data its history holds: every record of the profile loses its content
+// (its fields, its objects as ingested, its keys' values), keeping what
+// says who did what when; the DELETED_BY_CUSTOMER record it writes has no
+// content either. The records a merge wrote on the profiles merged into
+// this one (DELETED_BY_MERGE, their objects' INGESTED) are theirs, and
+// stay as they are.
 func (s *Service) DeleteProfile(ctx context.Context, domain, id string) error {
 	return s.update(ctx, domain, func(tx profiles.Tx) error {
 		p, err := s.findProfile(ctx, tx, domain, id)
@@ -174,7 +180,10 @@ func (s *Service) DeleteProfile(ctx context.Context, domain, id string) error {
 		if err := tx.DeleteProfile(ctx, domain, id); err != nil {
 			return err
 		}
-		return s.recordProfile(ctx, tx, p, profiles.ActionDeletedByCustomer)
+		if err := tx.ClearProfileHistory(ctx, domain, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, p, profiles.ActionDeletedByCustomer, profiles.ProfileObjectTypeName, "", nil)
 	})
 }
 

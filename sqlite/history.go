@@ -50,6 +50,24 @@ func (t *tx) PutHistory(ctx context.Context, r *profiles.HistoryRecord) error {
 	return nil
 }
 
+// ClearProfileHistory removes the content of every history record of a
+// profile, keeping the records; it writes only those that have content,
+// found through history_by_profile.
+func (t *tx) ClearProfileHistory(ctx context.Context, domain, profileID string) error {
+	if err := t.writable("clear profile history"); err != nil {
+		return err
+	}
+	if _, err := t.stx.ExecContext(ctx, clearProfileHistorySQL, domain, profileID); err != nil {
+		return fmt.Errorf("sqlite: clear profile history: %w", err)
+	}
+	return nil
+}
+
+// clearProfileHistorySQL empties the content of the history records of a
+// profile (?1, ?2).
+const clearProfileHistorySQL = `UPDATE history SET content = X''
+	WHERE domain = ?1 AND profile_id = ?2 AND content <> X''`
+
 // UpdateHistory replaces the content, performer and LastUpdatedAt (zero:
 // the transaction's time) of a history record; on success r holds the time
 // as stored. Returns ENOTFOUND, naming the domain if it is missing and the

@@ -119,7 +119,9 @@ const putObjectSQL = `INSERT INTO objects (domain, object_type, unique_key, prof
 		updated_at = excluded.updated_at, expires_at = excluded.expires_at`
 
 // DeleteObject deletes a live object and the keys it produced on its
-// profile (origin its type, object key its unique key). Returns ENOTFOUND.
+// profile (origin its type, object key its unique key), and removes the
+// content of its history records on that profile (clearHistory). Returns
+// ENOTFOUND.
 func (t *tx) DeleteObject(ctx context.Context, domain, objectType, uniqueKey string) error {
 	if err := t.writable("delete object"); err != nil {
 		return err
@@ -134,6 +136,11 @@ func (t *tx) DeleteObject(ctx context.Context, domain, objectType, uniqueKey str
 		return fmt.Errorf("sqlite: delete object: %w", err)
 	}
 	if _, err := t.stx.ExecContext(ctx, deleteObjectKeys, domain, profileID, objectType, uniqueKey); err != nil {
+		return fmt.Errorf("sqlite: delete object: %w", err)
+	}
+	// The object's data goes with it: its history records on its profile
+	// lose their content, as an expired object's do.
+	if err := clearHistory(ctx, t.stx, []objectRef{{domain: domain, objectType: objectType, uniqueKey: uniqueKey, profileID: profileID}}); err != nil {
 		return fmt.Errorf("sqlite: delete object: %w", err)
 	}
 	return nil

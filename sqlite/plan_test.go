@@ -59,6 +59,7 @@ func TestQueryPlans(t *testing.T) {
 		{"DeleteObjectKeys", deleteObjectKeys, []any{"d", "p", "CTR", "u"}, []string{"keys_by_profile (domain=? AND profile_id=? AND origin=? AND object_key=?)"}},
 		// The sweep's (and PutObject's over an expired object) removal of
 		// the content of an object's history records.
+		{"ClearProfileHistory", clearProfileHistorySQL, []any{"d", "p"}, []string{"(domain=? AND profile_id=?)"}},
 		{"ClearHistory", clearHistorySQL, []any{"d", "p", `[["CTR","u"],["CTR","v"]]`}, []string{"history_by_profile (domain=? AND profile_id=?)"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -76,7 +76,8 @@ const putProfileSQL = `INSERT INTO profiles (domain, id, data, size, created_at,
 		updated_at = excluded.updated_at`
 
 // DeleteProfile deletes a profile; its objects and keys go with it (ON
-// DELETE CASCADE), its history stays. Returns ENOTFOUND.
+// DELETE CASCADE), its history stays (as it is: ClearProfileHistory
+// empties it). Returns ENOTFOUND.
 func (t *tx) DeleteProfile(ctx context.Context, domain, id string) error {
 	if err := t.writable("delete profile"); err != nil {
 		return err

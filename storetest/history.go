@@ -197,6 +197,71 @@ func testHistory(t *testing.T, open OpenFunc) {
 		checkEqual(t, "ListHistory", []string{historyID(2), historyID(1)}, historyIDs(list))
 	})
 
+	// ClearProfileHistory (DeleteProfile's, in its transaction) removes
+	// the content of every record of the profile, whatever its action or
+	// object, and keeps the records; other profiles' records, and the same
+	// profile id's in another domain, keep theirs.
+	t.Run("ClearProfileHistory", func(t *testing.T) {
+		ctx, s := t.Context(), mustOpen(t, open)
+		mustCreateDomains(t, ctx, s, "d", "e")
+		p := profileID(1)
+		mustPut(t, ctx, s, &profiles.Profile{DomainName: "d", ID: p})
+		at := func(i int) time.Time { return clockStart().Add(time.Duration(i) * time.Second) }
+		ingested := newHistory("d", p, historyID(3), profiles.ActionIngested, "CTR", "arn:feed", at(3))
+		ingested.ObjectKey = "contact-1"
+		expired := newHistory("d", p, historyID(5), profiles.ActionExpired, "CTR", profiles.ServicePerformer, at(5))
+		expired.ObjectKey, expired.Content = "contact-0", nil
+		cleared := []*profiles.HistoryRecord{
+			newHistory("d", p, historyID(1), profiles.ActionCreated, profiles.ProfileObjectTypeName, "arn:a", at(1)),
+			newHistory("d", p, historyID(2), profiles.ActionUpdated, profiles.ProfileObjectTypeName, "arn:a", at(2)),
+			ingested,
+			newHistory("d", p, historyID(4), profiles.ActionAddedProfileKey, profiles.ProfileObjectTypeName, "arn:a", at(4)),
+			expired,
+			newHistory("d", p, historyID(6), profiles.ActionMerged, profiles.ProfileObjectTypeName, "arn:a", at(6)),
+		}
+		kept := []*profiles.HistoryRecord{
+			newHistory("d", profileID(2), historyID(7), profiles.ActionCreated, profiles.ProfileObjectTypeName, "arn:a", at(7)),
+			newHistory("e", p, historyID(8), profiles.ActionCreated, profiles.ProfileObjectTypeName, "arn:a", at(8)),
+		}
+		mustPutHistory(t, ctx, s, append(slices.Clone(cleared), kept...)...)
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) error {
+			if err := tx.DeleteProfile(ctx, "d", p); err != nil {
+				return err
+			}
+			return tx.ClearProfileHistory(ctx, "d", p)
+		})
+		for _, r := range cleared {
+			want := storedHistory(r)
+			want.Content = nil
+			got, err := findHistory(t, ctx, s, "d", p, r.ID)
+			if err != nil {
+				t.Fatalf("FindHistory(%s): %v", r.ID, err)
+			}
+			checkEqual(t, "cleared "+r.ActionType+" record", want, got)
+		}
+		for _, r := range kept {
+			got, err := findHistory(t, ctx, s, r.DomainName, r.ProfileID, r.ID)
+			if err != nil {
+				t.Fatalf("FindHistory(%s): %v", r.ID, err)
+			}
+			checkEqual(t, "record of "+r.DomainName+"/"+r.ProfileID, storedHistory(r), got)
+		}
+		list := mustListHistory(t, ctx, s, profiles.HistoryQuery{DomainName: "d", ProfileID: p})
+		checkEqual(t, "ListHistory", []string{historyID(6), historyID(5), historyID(4), historyID(3), historyID(2), historyID(1)}, historyIDs(list))
+		for _, r := range list {
+			if len(r.Content) > 0 {
+				t.Errorf("ListHistory: %s record has content %q, want none", r.ActionType, r.Content)
+			}
+		}
+		// Again, or of a profile without history: nothing to do.
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) error {
+			if err := tx.ClearProfileHistory(ctx, "d", p); err != nil {
+				return err
+			}
+			return tx.ClearProfileHistory(ctx, "d", profileID(9))
+		})
+	})
+
 	t.Run("GoneWithDomain", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		mustCreateDomains(t, ctx, s, "d", "e")

@@ -152,8 +152,8 @@ func dropObject(d *memData, o *profiles.ProfileObject) {
 	}
 }
 
-// dropExpired deletes the keys of an expired object o and the content of
-// its history records on its profile.
+// dropExpired deletes the keys of an expired (or deleted) object o and the
+// content of its history records on its profile.
 func dropExpired(d *memData, o *profiles.ProfileObject) {
 	dropObject(d, o)
 	for k, r := range d.history {
@@ -489,8 +489,23 @@ func (tx *memTx) DeleteObject(ctx context.Context, domain, objectType, uniqueKey
 	if !ok || !live(o, tx.now) {
 		return profiles.Errorf(profiles.ENOTFOUND, "object %q not found", uniqueKey)
 	}
-	dropObject(d, o)
+	dropExpired(d, o) // its keys, and the content of its history records
 	delete(d.objects, k)
+	return nil
+}
+
+func (tx *memTx) ClearProfileHistory(ctx context.Context, domain, profileID string) error {
+	d, err := tx.write(domain)
+	if err != nil {
+		return err
+	}
+	for k, r := range d.history {
+		if r.ProfileID == profileID && len(r.Content) > 0 {
+			c := deepCopy(r)
+			c.Content = nil
+			d.history[k] = c
+		}
+	}
 	return nil
 }
 

@@ -192,6 +192,61 @@ func testObject(t *testing.T, open OpenFunc) {
 		checkNotFound(t, "DeleteObject(again)", err, "contact-1")
 	})
 
+	// DeleteObject (a customer deleting an object) removes the content of
+	// its history records on its profile, as the expiry sweep does; the
+	// records stay, and so do the content of the profile's other records.
+	t.Run("DeleteClearsHistoryContent", func(t *testing.T) {
+		ctx, s := t.Context(), mustOpen(t, open)
+		mustCreateDomains(t, ctx, s, "d")
+		w := newWorld("d")
+		twin := newObject("d", "Orders", "contact-1", profileID(1), clockStart())
+		w.objects = append(w.objects, twin)
+		mustPut(t, ctx, s, w.values()...)
+		objectRecord := func(i int, profileID, objectType, key string) *profiles.HistoryRecord {
+			r := newHistory("d", profileID, historyID(i), profiles.ActionIngested, objectType, "arn:aws:iam::123456789012:role/Feed",
+				clockStart().Add(time.Duration(i)*time.Second))
+			r.ObjectKey = key
+			return r
+		}
+		cleared := []*profiles.HistoryRecord{
+			objectRecord(1, profileID(1), "CTR", "contact-1"), objectRecord(2, profileID(1), "CTR", "contact-1"), // two versions
+		}
+		kept := []*profiles.HistoryRecord{
+			objectRecord(3, profileID(1), "CTR", "contact-2"),
+			objectRecord(4, profileID(1), "Orders", "contact-1"), // another type, the same key
+			newHistory("d", profileID(1), historyID(5), profiles.ActionUpdated, profiles.ProfileObjectTypeName, "arn:aws:iam::123456789012:role/Agent", clockStart()),
+			objectRecord(6, profileID(2), "CTR", "contact-1"), // another profile's
+		}
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) error {
+			for _, r := range append(slices.Clone(cleared), kept...) {
+				if err := tx.PutHistory(ctx, r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		mustUpdate(t, ctx, s, func(tx profiles.Tx) error { return tx.DeleteObject(ctx, "d", "CTR", "contact-1") })
+		for _, r := range cleared {
+			want := storedHistory(r)
+			want.Content = nil
+			got, err := findHistory(t, ctx, s, "d", r.ProfileID, r.ID)
+			if err != nil {
+				t.Fatalf("FindHistory(%s): %v", r.ID, err)
+			}
+			checkEqual(t, "record of the deleted object", want, got)
+		}
+		for _, r := range kept {
+			got, err := findHistory(t, ctx, s, "d", r.ProfileID, r.ID)
+			if err != nil {
+				t.Fatalf("FindHistory(%s): %v", r.ID, err)
+			}
+			checkEqual(t, "record "+r.ProfileID+" "+r.ObjectTypeName+"/"+r.ObjectKey, storedHistory(r), got)
+		}
+		// A DeleteObject that finds nothing changes nothing.
+		err := s.Update(ctx, func(tx profiles.Tx) error { return tx.DeleteObject(ctx, "d", "CTR", "contact-2x") })
+		checkNotFound(t, "DeleteObject(missing)", err, "contact-2x")
+	})
+
 	t.Run("ListNewestFirstInPages", func(t *testing.T) {
 		ctx, s := t.Context(), mustOpen(t, open)
 		mustCreateDomains(t, ctx, s, "d")

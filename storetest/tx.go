@@ -414,6 +414,7 @@ func testView(t *testing.T, open OpenFunc) {
 			{"PutHistory", func(ctx context.Context, tx profiles.Tx) error {
 				return tx.PutHistory(ctx, fullHistory("d", profileID(1), historyID(1)))
 			}},
+			{"ClearProfileHistory", func(ctx context.Context, tx profiles.Tx) error { return tx.ClearProfileHistory(ctx, "d", profileID(1)) }},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				ctx, s := t.Context(), mustOpen(t, open)
