@@ -16,3 +16,8 @@ func BenchmarkObjectHistory(b *testing.B) {
 func BenchmarkDeleteExpired(b *testing.B) {
 	storetest.BenchDeleteExpired(b, func(tb testing.TB) profiles.Store { return MustOpenDB(tb) })
 }
+
+// BenchmarkDeleteObject: see storetest.BenchDeleteObject.
+func BenchmarkDeleteObject(b *testing.B) {
+	storetest.BenchDeleteObject(b, func(tb testing.TB) profiles.Store { return MustOpenDB(tb) })
+}
