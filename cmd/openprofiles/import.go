@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	domain := fs.String("domain", "", "`name` of the domain (required)")
 	objectType := fs.String("object-type", "", "`name` of the object type (required)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	from := fs.Int("from", 1, "send the file from object `N` on (the first is 1), as the message of an import that stopped midway says")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: openprofiles import --domain D --object-type T [flags] FILE
 
@@ -44,8 +46,8 @@ standard input) through the asynchronous ingestion path: each object finds
 or creates its profile as with PutProfileObject, and each one that fails goes
 to the domain's dead-letter queue with its error. Prints the counts, and the
 first failures, as JSON. The whole file is read and checked before anything
-is sent; if a request fails midway, the error says from which object to
-send the file again.
+is sent; if a request fails midway, the error says which objects are in and
+gives the command that sends the rest (--from N: the file from object N on).
 
 Flags:
 `)
@@ -71,6 +73,10 @@ Flags:
 	if err != nil {
 		return err
 	}
+	if *from < 1 || *from > max(len(objects), 1) {
+		return fmt.Errorf("import: --from %d is not an object of the file: it holds %d objects, counted from 1", *from, len(objects))
+	}
+	first := *from - 1 // the index of the first object to send
 	cfg, err := cf.awsConfig(ctx, getenv)
 	if err != nil {
 		return err
@@ -113,19 +119,20 @@ Flags:
 		}
 		return &res, nil
 	}
-	for i := 0; i < len(objects); i += importBatch {
+	for i := first; i < len(objects); i += importBatch {
 		batch := objects[i:min(i+importBatch, len(objects))]
 		res, err := send([]byte(strings.Join(batch, "\n")))
-		if err != nil && i > 0 {
+		if err != nil && i > first {
 			// The batches before this one are in: say how far the
-			// import went, so that the rest can be sent again.
+			// import went, and how to send the rest.
 			if !*quiet {
 				fmt.Fprintln(stderr)
 			}
-			return fmt.Errorf("%w\nimport: stopped at object %d of %d: objects 1 to %d were sent (%d ingested, %d failed: in the dead-letter queue); "+
+			return fmt.Errorf("%w\nimport: stopped at object %d of %d: objects %d to %d were sent (%d ingested, %d failed: in the dead-letter queue); "+
 				"objects %d to %d may have been ingested or not, and the %d after them were not sent. "+
-				"Send the file again from object %d: an object with a UNIQUE key that is in already is updated in place, not added twice",
-				err, i+1, len(objects), i, total.Ingested, total.Failed, i+1, i+len(batch), len(objects)-i-len(batch), i+1)
+				"Send the file again from object %d (an object with a UNIQUE key that is in already is updated in place, not added twice):\n%s",
+				err, i+1, len(objects), first+1, i, total.Ingested, total.Failed, i+1, i+len(batch), len(objects)-i-len(batch), i+1,
+				resumeCommand(args, i+1))
 		} else if err != nil {
 			return err
 		}
@@ -138,13 +145,39 @@ Flags:
 			}
 		}
 		if !*quiet {
-			progress(stderr, i+len(batch), len(objects), total, time.Since(start))
+			progress(stderr, i+len(batch)-first, len(objects)-first, total, time.Since(start))
 		}
 	}
 	if !*quiet {
 		fmt.Fprintln(stderr)
 	}
 	return printJSON(stdout, total)
+}
+
+// resumeCommand is the command line that sends the file of an import
+// (its arguments args) again from object from (counted from 1): the same
+// flags and file, with --from set.
+func resumeCommand(args []string, from int) string {
+	words := []string{"openprofiles", "import", "--from", strconv.Itoa(from)}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if a == "--" {
+			words = append(words, args[i:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && name == "from" {
+			if !hasValue {
+				i++ // its value is the next argument
+			}
+			continue
+		}
+		words = append(words, a)
+	}
+	for i, w := range words {
+		words[i] = shellQuote(w)
+	}
+	return strings.Join(words, " ")
 }
 
 // progress draws the progress bar on one terminal line.

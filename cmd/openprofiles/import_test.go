@@ -2,7 +2,9 @@ package main_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -74,7 +76,9 @@ func TestImport_FileShapes(t *testing.T) {
 // server and then fails as a server going down does. The command exits
 // with an error that says how far it went: the first 500 objects are in,
 // the next batch may be, the last 200 were not sent, and from which object
-// to send the file again.
+// to send the file again, with the command that does: run once the server
+// is back, it sends objects 501 to 1200 and no other. A --from beyond the
+// file is refused naming the flag and the file's size.
 func TestImport_StoppedMidway(t *testing.T) {
 	e := newDomainEnv(t, "midway")
 	e.putType(contactType("contact"))
@@ -84,8 +88,9 @@ func TestImport_StoppedMidway(t *testing.T) {
 	}
 	forward := httputil.NewSingleHostReverseProxy(target)
 	var requests atomic.Int32
+	var back atomic.Bool // the server is back: every request passes
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if requests.Add(1) == 1 {
+		if requests.Add(1) == 1 || back.Load() {
 			forward.ServeHTTP(w, r)
 			return
 		}
@@ -119,6 +124,7 @@ func TestImport_StoppedMidway(t *testing.T) {
 		"objects 1 to 500 were sent (500 ingested, 0 failed",
 		"objects 501 to 1000 may have been ingested or not, and the 200 after them were not sent",
 		"Send the file again from object 501",
+		"\nopenprofiles import --from 501 --endpoint " + proxy.URL + " --domain " + e.domain + " --object-type contact --quiet " + path,
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not say %q", err, w)
@@ -130,5 +136,36 @@ func TestImport_StoppedMidway(t *testing.T) {
 	e.mustOne("contactId", "m500")
 	if ps := e.search("contactId", "m501"); len(ps) != 0 {
 		t.Errorf("object m501, of the batch that failed, was ingested")
+	}
+
+	// The server is back: the command the error gives sends the rest.
+	_, resume, _ := strings.Cut(err.Error(), "\nopenprofiles ")
+	back.Store(true)
+	stdout.Reset()
+	if err := main.Run(t.Context(), strings.Fields(resume), nil, &stdout, &stderr, os.Getenv); err != nil {
+		t.Fatalf("openprofiles %s: %v", resume, err)
+	}
+	var res struct{ Ingested, Failed int }
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || res.Ingested != 700 || res.Failed != 0 {
+		t.Errorf("resumed import printed %s (%v), want 700 ingested, 0 failed: objects 501 to 1200", stdout.String(), err)
+	}
+	if got := requests.Load(); got != 4 {
+		t.Errorf("%d import requests reached the proxy, want 4 (two more: 500 and 200 objects)", got)
+	}
+	e.mustOne("contactId", "m501")
+	e.mustOne("contactId", "m1200")
+
+	for _, tc := range []struct{ from, want string }{
+		{"1201", "--from 1201 is not an object of the file: it holds 1200 objects"},
+		{"0", "--from 0 is not an object of the file"},
+	} {
+		err := main.Run(t.Context(), []string{"import", "--endpoint", proxy.URL, "--domain", e.domain, "--object-type", "contact", "--from", tc.from, path},
+			nil, io.Discard, io.Discard, os.Getenv)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("import --from %s: err %v, want %q", tc.from, err, tc.want)
+		}
+	}
+	if got := requests.Load(); got != 4 {
+		t.Errorf("%d import requests reached the proxy, want 4: a --from beyond the file sends nothing", got)
 	}
 }
