@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -516,5 +517,122 @@ func TestClientCommands_BadArguments(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestServe_Signals runs the built binary. SIGHUP stops it as SIGTERM
+// does: the request in flight is served, the process exits 0 (SIGHUP
+// ended it at once, status 129, before). A second SIGTERM (or SIGINT)
+// while it drains stops it at once with status 1, saying so (it was
+// ignored: the drain went on for up to 30 s); a second SIGHUP does not.
+func TestServe_Signals(t *testing.T) {
+	bin := mustBuildBinary(t)
+	env := []string{"OPENPROFILES_ACCESS_KEY_ID=" + testKeyID, "OPENPROFILES_SECRET_ACCESS_KEY=" + testSecret, "OPENPROFILES_STORE=sqlite"}
+	// draining starts a request whose body the server waits for, sends
+	// sig once the handler reads it, and returns when the server no longer
+	// accepts connections; finish sends the body and gives the status.
+	draining := func(t *testing.T, n *nodeProcess, sig syscall.Signal) (finish func() int) {
+		t.Helper()
+		body := []byte(`{"DefaultExpirationDays": 9}`)
+		req := mustSignedRequestTo(t, n.url, "POST", "/domains/signalled", body, signOpts{})
+		pr, pw := io.Pipe()
+		req.Body, req.ContentLength = pr, int64(len(body))
+		req.Header.Set("Expect", "100-continue")
+		continued := make(chan struct{})
+		req = req.WithContext(httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{Got100Continue: func() { close(continued) }}))
+		client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
+		status := make(chan int, 1)
+		go func() {
+			resp, err := client.Do(req)
+			if err != nil {
+				status <- 0
+				return
+			}
+			resp.Body.Close()
+			status <- resp.StatusCode
+		}()
+		select {
+		case <-continued:
+		case <-time.After(30 * time.Second):
+			t.Fatal("no 100 Continue within 30 s")
+		}
+		if err := n.cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		addr := strings.TrimPrefix(n.url, "http://")
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			select {
+			case <-n.done:
+				t.Fatalf("the server exited on %v with the request in flight: %v\n%s", sig, n.waitErr, n.log.String())
+			default:
+			}
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				break
+			}
+			conn.Close()
+			if time.Now().After(deadline) {
+				t.Fatalf("the server still accepts connections 30 s after %v", sig)
+			}
+		}
+		return func() int {
+			pw.Write(body)
+			pw.Close()
+			return <-status
+		}
+	}
+	exited := func(t *testing.T, n *nodeProcess, within time.Duration) int {
+		t.Helper()
+		select {
+		case <-n.done:
+		case <-time.After(within):
+			t.Fatalf("the server has not exited within %v\n%s", within, n.log.String())
+		}
+		var ee *exec.ExitError
+		if errors.As(n.waitErr, &ee) {
+			return ee.ExitCode() // -1: ended by a signal
+		} else if n.waitErr != nil {
+			t.Fatal(n.waitErr)
+		}
+		return 0
+	}
+
+	t.Run("SIGHUP drains", func(t *testing.T) {
+		n, err := startNode(t, bin, "hup", t.TempDir(), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		finish := draining(t, n, syscall.SIGHUP)
+		n.cmd.Process.Signal(syscall.SIGHUP) // a second one changes nothing
+		time.Sleep(200 * time.Millisecond)
+		if status := finish(); status != 200 {
+			t.Errorf("the request in flight at SIGHUP got status %d, want 200 (drained)\n%s", status, n.log.String())
+		}
+		if code := exited(t, n, 45*time.Second); code != 0 {
+			t.Errorf("exit status %d after SIGHUP, want 0\n%s", code, n.log.String())
+		}
+		if l := n.log.String(); !strings.Contains(l, `"msg":"shutting down","signal":"SIGHUP"`) {
+			t.Errorf("no shutting-down line naming SIGHUP:\n%s", l)
+		}
+	})
+
+	for second, name := range map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT"} {
+		t.Run("second "+name, func(t *testing.T) {
+			n, err := startNode(t, bin, "term", t.TempDir(), env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			draining(t, n, syscall.SIGTERM) // its request is cut: not finished
+			if err := n.cmd.Process.Signal(second); err != nil {
+				t.Fatal(err)
+			}
+			if code := exited(t, n, 10*time.Second); code != 1 {
+				t.Errorf("exit status %d after a second %v, want 1", code, second)
+			}
+			want := "openprofiles: " + name + " while stopping after SIGTERM: stopping at once"
+			if l := n.log.String(); !strings.Contains(l, want) {
+				t.Errorf("the log does not say %q:\n%s", want, l)
+			}
+		})
 	}
 }

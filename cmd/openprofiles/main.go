@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignals(os.Stderr, os.Exit)
 	defer stop()
 	err := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
@@ -24,6 +24,66 @@ func main() {
 		fmt.Fprintln(os.Stderr, "openprofiles:", err)
 		os.Exit(1)
 	}
+}
+
+// stopOnSignals returns a context that SIGINT, SIGTERM or SIGHUP cancels,
+// its cause a receivedSignal: `serve` then drains the requests in flight
+// and closes the store (SIGHUP does the same as SIGTERM: the server has
+// nothing to reload, as it reads its TLS files again by itself). A SIGINT
+// or SIGTERM after that stops the process at once: it says so on stderr
+// and exits with status 1 (through exit), for an operator who will not
+// wait for the drain. A SIGHUP after the first signal changes nothing
+// (a closing terminal may send one). stop stops the watching.
+func stopOnSignals(stderr io.Writer, exit func(int)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		var first os.Signal
+		for {
+			select {
+			case <-done:
+				return
+			case sig := <-sigs:
+				if first == nil {
+					first = sig
+					cancel(receivedSignal{sig})
+					continue
+				}
+				if sig == syscall.SIGHUP {
+					continue
+				}
+				fmt.Fprintf(stderr, "openprofiles: %s while stopping after %s: stopping at once, without waiting for the requests in flight\n",
+					signalName(sig), signalName(first))
+				exit(1)
+				return
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(context.Canceled)
+	}
+}
+
+// receivedSignal is the cause of the cancellation of main's context.
+type receivedSignal struct{ os.Signal }
+
+func (r receivedSignal) Error() string { return "received " + signalName(r.Signal) }
+
+// signalName names the signals main watches as operators write them.
+func signalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return sig.String()
 }
 
 // helpExitCode is the exit status of a command that printed its usage:

@@ -94,8 +94,10 @@ they are unset, the first start generates them into DATA-DIR/credentials
 32 bytes: keys paging tokens and the blind index of search keys; else
 DATA-DIR/server.secret) and OPENPROFILES_KMS_ROOT_KEY (base64, 32 bytes: wraps
 the built-in KMS's keys; else DATA-DIR/kms-root.key); nodes of one PostgreSQL
-store share all four. GOGC is 400 unless set. SIGINT or SIGTERM drains
-in-flight requests and closes the store.
+store share all four. GOGC is 400 unless set. SIGINT, SIGTERM or SIGHUP
+drains in-flight requests and closes the store (SIGHUP reloads nothing: the
+TLS files are read again without it); a second SIGINT or SIGTERM during the
+drain stops at once with status 1.
 
 Flags:
 `)
@@ -115,7 +117,11 @@ Flags:
 	m.Logger.Info("listening", "addr", m.Addr(), "data_dir", c.DataDir, "region", c.Region, "account_id", c.AccountID)
 	select {
 	case <-ctx.Done():
-		m.Logger.Info("shutting down")
+		if sig := (receivedSignal{}); errors.As(context.Cause(ctx), &sig) {
+			m.Logger.Info("shutting down", "signal", signalName(sig.Signal), "drain_timeout", shutdownTimeout.String())
+		} else {
+			m.Logger.Info("shutting down")
+		}
 	case err := <-m.served:
 		m.Close()
 		return err
