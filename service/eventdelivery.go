@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/looplog"
 )
 
 // The delivery loop of event streams: every node runs one
@@ -77,13 +78,16 @@ func (s *Service) wakeDelivery() {
 // StartEventDelivery starts this node's delivery loop; Close stops it.
 func (s *Service) StartEventDelivery() {
 	ctx := s.bg.context()
+	failures := &looplog.Loop{Logger: s.Logger, Name: "event streams: delivery"}
 	s.bg.wg.Add(1)
 	go func() {
 		defer s.bg.wg.Done()
 		for ctx.Err() == nil {
 			n, err := s.DeliverEvents(ctx)
 			if err != nil && ctx.Err() == nil {
-				s.Logger.Error("event streams: delivery", "err", err)
+				failures.Failed(ctx, err)
+			} else if err == nil {
+				failures.Succeeded(ctx)
 			}
 			if n == deliveryBatch && err == nil {
 				continue // more are waiting

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/looplog"
 	"github.com/openprofiles/profiles/mapping"
 )
 
@@ -111,25 +112,43 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	}
 }
 
+// Cleanup is a clean-up RunSweeper runs after the expiry sweep; Name
+// is the message of the log line of its failure.
+type Cleanup struct {
+	Name string
+	Run  func(context.Context) (int, error)
+}
+
 // RunSweeper calls Sweep, then each of more (other clean-ups, such as
 // deleting KMS keys whose deletion date passed), every interval until ctx
-// ends.
-func (s *Service) RunSweeper(ctx context.Context, interval time.Duration, more ...func(context.Context) (int, error)) {
+// ends. A failure that repeats the previous run's of the same step is
+// logged at DEBUG only (looplog).
+func (s *Service) RunSweeper(ctx context.Context, interval time.Duration, more ...Cleanup) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	sweep := &looplog.Loop{Logger: s.Logger, Name: "sweep expired objects"}
+	failures := make([]*looplog.Loop, len(more))
+	for i, c := range more {
+		failures[i] = &looplog.Loop{Logger: s.Logger, Name: c.Name}
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-				s.Logger.Error("sweep expired objects", "err", err)
-			} else if n > 0 {
-				s.Logger.Log(ctx, slog.LevelInfo, "swept expired objects", "count", n)
+				sweep.Failed(ctx, err)
+			} else if err == nil {
+				sweep.Succeeded(ctx)
+				if n > 0 {
+					s.Logger.Log(ctx, slog.LevelInfo, "swept expired objects", "count", n)
+				}
 			}
-			for _, f := range more {
-				if _, err := f(ctx); err != nil && ctx.Err() == nil {
-					s.Logger.Error("sweep", "err", err)
+			for i, c := range more {
+				if _, err := c.Run(ctx); err != nil && ctx.Err() == nil {
+					failures[i].Failed(ctx, err)
+				} else if err == nil {
+					failures[i].Succeeded(ctx)
 				}
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/openprofiles/profiles"
+	"github.com/openprofiles/profiles/internal/looplog"
 	"github.com/openprofiles/profiles/recommend"
 )
 
@@ -205,9 +206,11 @@ func every(interval time.Duration, f func()) (stop func()) {
 }
 
 // runEvery runs run every interval in the background, until Close; its
-// errors (but those of the stop) are logged under name.
+// errors (but those of the stop) are logged under name, an error that
+// repeats the previous run's at DEBUG only (looplog).
 func (s *Service) runEvery(interval time.Duration, name string, run func(context.Context) (int, error)) {
 	ctx := s.bg.context()
+	failures := &looplog.Loop{Logger: s.Logger, Name: name}
 	s.bg.wg.Go(func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
@@ -217,7 +220,9 @@ func (s *Service) runEvery(interval time.Duration, name string, run func(context
 				return
 			case <-t.C:
 				if _, err := run(ctx); err != nil && ctx.Err() == nil {
-					s.Logger.Error(name, "err", err)
+					failures.Failed(ctx, err)
+				} else if err == nil {
+					failures.Succeeded(ctx)
 				}
 			}
 		}

@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -240,7 +242,11 @@ func newOutageEnv(t *testing.T, edit ...func(*main.Config)) *outageEnv {
 	}
 	logs := &syncBuffer{}
 	clock := &offsetClock{}
-	m := &main.Main{Config: c, Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: clock.Now}
+	var level slog.Level // c.LogLevel, info unless an edit says otherwise
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		t.Fatal(err)
+	}
+	m := &main.Main{Config: c, Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level})), Now: clock.Now}
 	if err := m.Open(); err != nil {
 		t.Fatalf("open main: %v", err)
 	}
@@ -445,6 +451,116 @@ func TestPostgresOutage_CutAndRestore(t *testing.T) {
 	}
 	if n := runtime.NumGoroutine(); n > goroutines+20 {
 		t.Fatalf("%d goroutines after the outage, %d before", n, goroutines)
+	}
+}
+
+// TestPostgresOutage_QuietLog cuts the database for a while (about 25
+// sweeps of every background loop, 10 /healthz probes) and restores it.
+// Each loop (and the health check) logs its first failure at ERROR, and a
+// failure like one before (the same message but for numbers, such as a
+// connection's local port) at DEBUG only (before, each sweep of each loop
+// and each probe logged an ERROR line); a failure that differs is logged
+// at ERROR. Once the database is back, each loop that
+// failed logs one INFO "recovered" line.
+func TestPostgresOutage_QuietLog(t *testing.T) {
+	e := newOutageEnv(t, func(c *main.Config) { c.LogLevel = "debug" })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(e.logs.String())
+		}
+	})
+	if status, body := e.healthz(); status != http.StatusOK {
+		t.Fatalf("healthz before the cut: %d %s", status, body)
+	}
+	type record struct {
+		Level, Msg, Err, Loop, Domain string
+		Failed                        int `json:"failed_runs"`
+	}
+	since := func(offset int) []record {
+		var out []record
+		for _, line := range strings.Split(e.logs.String()[offset:], "\n") {
+			var r record
+			if json.Unmarshal([]byte(line), &r) == nil {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+
+	atCut := len(e.logs.String())
+	e.proxy.cut()
+	for range 10 {
+		if status, body := e.healthz(); status != http.StatusServiceUnavailable {
+			t.Fatalf("healthz during the cut: %d %s, want 503", status, body)
+		}
+		time.Sleep(250 * time.Millisecond) // 2.5 sweeps
+	}
+	atRestore := len(e.logs.String())
+	errorsOf := map[string][]string{} // by loop (message and domain): the errors at ERROR
+	repeats := map[string]int{}       // by loop: the lines at DEBUG
+	for _, r := range since(atCut) {
+		if r.Msg == "request failed" || r.Err == "" {
+			continue
+		}
+		loop := r.Msg + " " + r.Domain
+		switch r.Level {
+		case "ERROR":
+			// Alike: the same but for numbers (a connection's local port).
+			kind := regexp.MustCompile(`[0-9]+`).ReplaceAllString(r.Err, "#")
+			if slices.Contains(errorsOf[loop], kind) {
+				t.Errorf("%q logged a failure like one before at ERROR again: %s", loop, r.Err)
+			}
+			errorsOf[loop] = append(errorsOf[loop], kind)
+		case "DEBUG":
+			repeats[loop]++
+		}
+	}
+	for _, loop := range []string{"health check failed ", "sweep expired objects ", "event streams: delivery ", "identity resolution "} {
+		if n := len(errorsOf[loop]); n == 0 || n > 5 {
+			t.Errorf("%q: %d ERROR lines during the cut (%q), want 1 to 5: its first failure, and one each different kind of failure (a connection reset, cut short, refused)", loop, n, errorsOf[loop])
+		}
+	}
+	for _, loop := range []string{"health check failed ", "sweep expired objects "} {
+		if repeats[loop] < 5 {
+			t.Errorf("%q: %d DEBUG lines during the cut, want one a repeated failure (10 probes, about 25 sweeps)", loop, repeats[loop])
+		}
+	}
+	total := 0
+	for _, errs := range errorsOf {
+		total += len(errs)
+	}
+	t.Logf("during the cut: %d ERROR lines of %d loops; DEBUG lines by loop %v", total, len(errorsOf), repeats)
+	if total > 5*len(errorsOf) || len(errorsOf) > 20 {
+		t.Errorf("%d ERROR lines of %d loops during the cut: %v", total, len(errorsOf), errorsOf)
+	}
+
+	e.proxy.restore()
+	e.waitFor("/healthz to answer 200", func() bool { status, _ := e.healthz(); return status == http.StatusOK })
+	recovered := func() map[string][]int { // by loop: the failed runs of each recovered line
+		out := map[string][]int{}
+		for _, r := range since(atRestore) {
+			if r.Msg == "recovered" && r.Level == "INFO" {
+				out[r.Loop] = append(out[r.Loop], r.Failed)
+			}
+		}
+		return out
+	}
+	e.waitFor("the loops' recovered lines", func() bool {
+		r := recovered()
+		return len(r["health check failed"]) > 0 && len(r["sweep expired objects"]) > 0 && len(r["identity resolution"]) > 0
+	})
+	// More probes and sweeps, which succeed: no more recovered lines.
+	for range 3 {
+		e.healthz()
+		time.Sleep(150 * time.Millisecond)
+	}
+	for loop, runs := range recovered() {
+		if len(runs) != 1 || runs[0] < 1 {
+			t.Errorf("%q: recovered lines with %v failed runs, want one line", loop, runs)
+		}
+	}
+	if runs := recovered()["health check failed"]; len(runs) != 1 || runs[0] < 10 {
+		t.Errorf("the health check recovered after %v failed runs, want once after the 10 probes", runs)
 	}
 }
 

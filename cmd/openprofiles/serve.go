@@ -26,6 +26,7 @@ import (
 	"github.com/openprofiles/profiles/awssqs"
 	"github.com/openprofiles/profiles/connect"
 	"github.com/openprofiles/profiles/iamapi"
+	"github.com/openprofiles/profiles/internal/looplog"
 	"github.com/openprofiles/profiles/localkms"
 	"github.com/openprofiles/profiles/localsqs"
 	"github.com/openprofiles/profiles/postgres"
@@ -73,7 +74,8 @@ type Main struct {
 	served      chan error
 	stopSweeper context.CancelFunc
 	sweeperDone chan struct{}
-	schema      *schemaGuard // the store's schema version, checked while running (schemaguard.go)
+	schema      *schemaGuard  // the store's schema version, checked while running (schemaguard.go)
+	health      *looplog.Loop // the failures of /healthz's pings: one ERROR line an outage
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -161,6 +163,7 @@ func (m *Main) Open() (err error) {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.DiscardHandler)
 	}
+	m.health = &looplog.Loop{Logger: m.Logger, Name: "health check failed"}
 	if m.Stdout == nil {
 		m.Stdout = io.Discard
 	}
@@ -456,7 +459,11 @@ func (m *Main) Open() (err error) {
 	m.stopSweeper, m.sweeperDone = stop, make(chan struct{})
 	go func() {
 		defer close(m.sweeperDone)
-		m.Service.RunSweeper(sweepCtx, c.SweepInterval, m.KMS.DeleteDueKeys, m.Service.DeliverSpooled, m.Service.SweepFormTokens, m.Service.SweepDeadLetterCopies)
+		m.Service.RunSweeper(sweepCtx, c.SweepInterval,
+			service.Cleanup{Name: "sweep: KMS keys due for deletion", Run: m.KMS.DeleteDueKeys},
+			service.Cleanup{Name: "sweep: dead-letter spool delivery", Run: m.Service.DeliverSpooled},
+			service.Cleanup{Name: "sweep: form tokens", Run: m.Service.SweepFormTokens},
+			service.Cleanup{Name: "sweep: dead-letter copies", Run: m.Service.SweepDeadLetterCopies})
 	}()
 	m.Service.StartEventDelivery()
 	m.Service.StartIdentityResolution(c.SweepInterval)
@@ -634,11 +641,12 @@ func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 			schemaHealth(w, current, known)
 			return
 		}
-		m.Logger.Error("health check failed", "err", err)
+		m.health.Failed(r.Context(), err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, `{"status":"unavailable"}`)
 		return
 	}
+	m.health.Succeeded(r.Context())
 	// Writes fail while the storage is full, reads go on, and writes
 	// succeed again by themselves once there is room: no restart is
 	// needed, so the server stays in service, but says so.
