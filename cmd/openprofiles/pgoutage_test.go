@@ -547,7 +547,7 @@ func TestPostgresOutage_QuietLog(t *testing.T) {
 	}
 	e.waitFor("the loops' recovered lines", func() bool {
 		r := recovered()
-		return len(r["health check failed"]) > 0 && len(r["sweep expired objects"]) > 0 && len(r["identity resolution"]) > 0
+		return len(r["health check"]) > 0 && len(r["sweep expired objects"]) > 0 && len(r["identity resolution"]) > 0
 	})
 	// More probes and sweeps, which succeed: no more recovered lines.
 	for range 3 {
@@ -559,7 +559,7 @@ func TestPostgresOutage_QuietLog(t *testing.T) {
 			t.Errorf("%q: recovered lines with %v failed runs, want one line", loop, runs)
 		}
 	}
-	if runs := recovered()["health check failed"]; len(runs) != 1 || runs[0] < 10 {
+	if runs := recovered()["health check"]; len(runs) != 1 || runs[0] < 10 {
 		t.Errorf("the health check recovered after %v failed runs, want once after the 10 probes", runs)
 	}
 }

@@ -163,7 +163,7 @@ func (m *Main) Open() (err error) {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.DiscardHandler)
 	}
-	m.health = &looplog.Loop{Logger: m.Logger, Name: "health check failed"}
+	m.health = &looplog.Loop{Logger: m.Logger, Name: "health check failed", Loop: "health check"}
 	if m.Stdout == nil {
 		m.Stdout = io.Discard
 	}

@@ -24,7 +24,8 @@ const maxKinds = 32
 // several goroutines (health probes run concurrently).
 type Loop struct {
 	Logger *slog.Logger
-	Name   string // the message of its failure lines, and its "loop" in the recovered line
+	Name   string // the message of its failure lines
+	Loop   string // its "loop" in the recovered line; Name when empty
 
 	mu       sync.Mutex
 	failures int             // runs that failed since the last that succeeded
@@ -69,6 +70,10 @@ func (l *Loop) Succeeded(ctx context.Context) {
 	l.failures, l.seen = 0, nil
 	l.mu.Unlock()
 	if n > 0 {
-		l.Logger.Log(ctx, slog.LevelInfo, "recovered", "loop", l.Name, "failed_runs", n)
+		loop := l.Loop
+		if loop == "" {
+			loop = l.Name
+		}
+		l.Logger.Log(ctx, slog.LevelInfo, "recovered", "loop", loop, "failed_runs", n)
 	}
 }
