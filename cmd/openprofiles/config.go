@@ -346,6 +346,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--body-timeout and --write-timeout must not be negative")
 	case c.MaxConnections < 0:
 		return fmt.Errorf("--max-connections must not be negative (0: no cap)")
+	case c.PGStatementTimeout < 0 || c.PGStatementTimeout > 0 && c.PGStatementTimeout < time.Millisecond:
+		// PostgreSQL counts statement_timeout in milliseconds: less
+		// than one would be 0, no bound at all.
+		return fmt.Errorf("--pg-statement-timeout %v: want 0 (30s) or at least 1ms", c.PGStatementTimeout)
 	}
 	for _, h := range c.PublicHosts {
 		if u, err := url.Parse("http://" + h); err != nil || u.Host != h || u.User != nil || u.Hostname() == "" {

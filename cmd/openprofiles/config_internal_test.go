@@ -97,6 +97,18 @@ func TestBind_ConnectionLimits(t *testing.T) {
 			t.Errorf("args %v: Validate: %v, want valid %v", tc.args, err, tc.wantValid)
 		}
 	}
+	// PostgreSQL's statement_timeout is in milliseconds: a shorter one,
+	// or a negative one, would be no bound at all.
+	for _, tc := range []struct {
+		timeout time.Duration
+		valid   bool
+	}{{0, true}, {time.Millisecond, true}, {30 * time.Second, true}, {500 * time.Microsecond, false}, {-time.Second, false}} {
+		c := DefaultConfig()
+		c.DataDir, c.PGStatementTimeout = t.TempDir(), tc.timeout
+		if err := c.Validate(); (err == nil) != tc.valid {
+			t.Errorf("--pg-statement-timeout %v: Validate: %v, want valid %v", tc.timeout, err, tc.valid)
+		}
+	}
 	for _, name := range []string{"OPENPROFILES_WRITE_TIMEOUT", "OPENPROFILES_MAX_CONNECTIONS"} {
 		var c Config
 		if err := c.bind(flag.NewFlagSet("serve", flag.ContinueOnError), func(k string) string {
