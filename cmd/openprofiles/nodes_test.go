@@ -114,6 +114,15 @@ func startNode(t *testing.T, bin, name, dataDir string, env []string) (*nodeProc
 		select {
 		case <-n.done:
 		default:
+			if t.Failed() {
+				// A Go program dumps its goroutines on SIGQUIT: the
+				// log then shows where a stuck request waits.
+				n.cmd.Process.Signal(syscall.SIGQUIT)
+				select {
+				case <-n.done:
+				case <-time.After(5 * time.Second):
+				}
+			}
 			n.cmd.Process.Kill()
 			<-n.done
 		}
