@@ -130,6 +130,7 @@ func TestREADMECLIExamples(t *testing.T) {
 	c.S3Endpoint, c.KinesisEndpoint = s3, kinesis
 	c.SweepInterval = time.Second             // background work (identity resolution, training) a minute sooner
 	c.AccessKeyID, c.SecretAccessKey = "", "" // generated into the data dir, as on a first start
+	c.Store = "sqlite"                        // the embedded default, as the README's serve lines run it (on every pass of scripts/test)
 	if err := os.Mkdir(c.DataDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
