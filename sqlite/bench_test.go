@@ -166,3 +166,48 @@ func BenchmarkFindProfileIDs(b *testing.B) {
 func BenchmarkIngestBucket(b *testing.B) {
 	storetest.BenchIngestBucket(b, func(tb testing.TB) profiles.Store { return MustOpenDB(tb) })
 }
+
+// BenchmarkFindProfileIDs_FrequentCaller looks up the phone of a customer
+// whose 1,000 contacts (the most objects a profile holds) each gave the
+// profile a key of that phone, as ingestion does for every contact of a
+// frequent caller: FindProfileIDs must not read (and check the expiry of)
+// all 1,000 keys to return the one profile.
+func BenchmarkFindProfileIDs_FrequentCaller(b *testing.B) {
+	ctx, db := b.Context(), MustOpenDB(b)
+	if err := db.CreateDomain(ctx, &profiles.Domain{Name: "d", DefaultExpirationDays: 366}, 0); err != nil {
+		b.Fatalf("CreateDomain: %v", err)
+	}
+	const phone, id = "+33612345678", "00000000000000000000000000000001"
+	err := db.Update(ctx, func(tx profiles.Tx) error {
+		if err := tx.PutProfile(ctx, &profiles.Profile{DomainName: "d", ID: id, Fields: map[string]string{"PhoneNumber": phone}}); err != nil {
+			return err
+		}
+		for i := range profiles.MaxObjectsPerProfile {
+			uk := fmt.Sprintf("contact-%09d", i)
+			o := &profiles.ProfileObject{DomainName: "d", ObjectTypeName: "CTR", UniqueKey: uk, ProfileID: id,
+				Data: []byte(`{}`), ExpiresAt: time.Now().Add(24 * time.Hour)}
+			if err := tx.PutObject(ctx, o); err != nil {
+				return err
+			}
+			if err := tx.PutKeys(ctx, []profiles.Key{{DomainName: "d", Name: "_phone", Value: phone, ProfileID: id, Origin: "CTR", ObjectKey: uk}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatalf("populate: %v", err)
+	}
+	for b.Loop() {
+		err := db.View(ctx, func(tx profiles.Tx) error {
+			ids, err := tx.FindProfileIDs(ctx, "d", "_phone", phone)
+			if err == nil && (len(ids) != 1 || ids[0] != id) {
+				err = fmt.Errorf("FindProfileIDs: %q, want [%s]", ids, id)
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

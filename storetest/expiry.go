@@ -162,6 +162,52 @@ func testExpiry(t *testing.T, open OpenFunc) {
 		e.check(t, ctx, s, e.live, e.soon, e.only)
 	})
 
+	t.Run("FindProfileIDsAmongExpiredKeys", func(t *testing.T) {
+		// One key value held by four profiles, through many objects each
+		// (more keys than a store may read in one range before it skips
+		// from profile to profile): profile 1 only through objects that
+		// expire; profile 2 through twenty objects of which every other
+		// one, the first among them, expires; profile 3 through ten that
+		// do not; profile 4 only through objects that expire. Once they
+		// expire, the profiles with a live key are found, each once, in
+		// order; and a value of a few keys likewise.
+		ctx := t.Context()
+		s, clock := mustOpenClock(t, open)
+		expiresAt := clockStart().Add(time.Hour)
+		mustCreateDomains(t, ctx, s, "d")
+		var put []any
+		var keys []profiles.Key
+		add := func(p int, value string, n int, expires func(i int) bool) {
+			for i := range n {
+				o := newObject("d", "CTR", fmt.Sprintf("p%d-%s-%02d", p, value, i), profileID(p), clockStart())
+				if expires(i) {
+					o.ExpiresAt = expiresAt
+				}
+				put = append(put, o)
+				keys = append(keys, objectKey(o, "_email", value))
+			}
+		}
+		always := func(int) bool { return true }
+		never := func(int) bool { return false }
+		for p := 1; p <= 4; p++ {
+			put = append(put, &profiles.Profile{DomainName: "d", ID: profileID(p)})
+		}
+		add(1, "many", 3, always)
+		add(2, "many", 20, func(i int) bool { return i%2 == 0 })
+		add(3, "many", 10, never)
+		add(4, "many", 5, always)
+		add(1, "few", 1, always)
+		add(2, "few", 2, func(i int) bool { return i == 0 })
+		add(3, "few", 1, never)
+		mustPut(t, ctx, s, append(put, keys)...)
+		all := []string{profileID(1), profileID(2), profileID(3), profileID(4)}
+		checkEqual(t, "FindProfileIDs(many) before the expiry", all, mustFindProfileIDs(t, ctx, s, "d", "_email", "many"))
+		checkEqual(t, "FindProfileIDs(few) before the expiry", all[:3], mustFindProfileIDs(t, ctx, s, "d", "_email", "few"))
+		clock.Set(expiresAt)
+		checkEqual(t, "FindProfileIDs(many) after the expiry", all[1:3], mustFindProfileIDs(t, ctx, s, "d", "_email", "many"))
+		checkEqual(t, "FindProfileIDs(few) after the expiry", all[1:3], mustFindProfileIDs(t, ctx, s, "d", "_email", "few"))
+	})
+
 	t.Run("PutObjectOverExpiredDropsItsKeys", func(t *testing.T) {
 		ctx := t.Context()
 		s, clock := mustOpenClock(t, open)
