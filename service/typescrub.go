@@ -47,12 +47,20 @@ import (
 // page renews it.
 const scrubLease = time.Minute
 
-// scrubPageSize is how many profiles one page's transaction reads;
-// objectPageSize how many objects.
-const (
-	scrubPageSize  = 500
-	objectPageSize = 500
-)
+// scrubPageSize is how many profiles (or objects) one page's transaction
+// reads at most. A page that fails for concurrent changes to the same data
+// (ETHROTTLED: on PostgreSQL, a serialization failure on each of its
+// attempts) is tried again at half the size, down to one profile or object,
+// and the size grows back by doubling after each page that went through. A
+// page of 500 profiles reads rows on enough pages of the profiles and keys
+// tables for PostgreSQL to lock whole tables for its serializability checks
+// (past max_pred_locks_per_relation), so concurrent writes of profiles of
+// any domain conflict with it: under steady ingestion into another domain
+// such a page failed all its attempts now and then (list keys, put
+// profile: SQLSTATE 40001), and the deletion was left to the sweep with the
+// fields still on the profiles. A page of a few profiles conflicts with
+// little more than the writers of those profiles.
+const scrubPageSize = 500
 
 // scrubDoc is what a ConfigTypeScrub config holds. A record without
 // Objects (those written before objects were deleted in pages too) has
@@ -212,20 +220,28 @@ func (s *Service) scrub(ctx context.Context, domain, name string, take bool, sta
 			return false, err
 		}
 	}
+	size := scrubPageSize
 	for {
 		var next string
 		var exists, done bool
 		var err error
 		if doc.Objects {
-			next, exists, err = s.objectsPage(ctx, domain, name, doc.ObjectsAfter, doc.Cutoff)
-			doc.Objects, doc.ObjectsAfter = next != "", next // then the profiles, from the first
+			next, exists, err = s.objectsPage(ctx, domain, name, doc.ObjectsAfter, doc.Cutoff, size)
 		} else {
-			next, exists, err = s.scrubPage(ctx, domain, name, doc.After)
-			doc.After, done = next, next == ""
+			next, exists, err = s.scrubPage(ctx, domain, name, doc.After, size)
 		}
-		if err != nil {
+		if profiles.ErrorCode(err) == profiles.ETHROTTLED && size > 1 && ctx.Err() == nil {
+			size /= 2 // the same page, smaller (see scrubPageSize)
+			continue
+		} else if err != nil {
 			s.releaseScrub(context.WithoutCancel(ctx), domain, name, lease)
 			return true, err
+		}
+		size = min(2*size, scrubPageSize)
+		if doc.Objects {
+			doc.Objects, doc.ObjectsAfter = next != "", next // then the profiles, from the first
+		} else {
+			doc.After, done = next, next == ""
 		}
 		if exists || done {
 			s.dropScrub(context.WithoutCancel(ctx), domain, name)
@@ -267,12 +283,12 @@ func (s *Service) releaseScrub(ctx context.Context, domain, name string, lease t
 	})
 }
 
-// objectsPage deletes, of a page of the objects of the deleted type after
-// the unique key after, those of a non-template name and those of a
+// objectsPage deletes, of a page of up to size objects of the deleted type
+// after the unique key after, those of a non-template name and those of a
 // template's name last written at or before cutoff, with their keys, in
 // one transaction. It returns the last unique key of the page ("" after
 // the last), or that the type exists (and then changes nothing).
-func (s *Service) objectsPage(ctx context.Context, domain, objectType, after string, cutoff time.Time) (last string, exists bool, err error) {
+func (s *Service) objectsPage(ctx context.Context, domain, objectType, after string, cutoff time.Time, size int) (last string, exists bool, err error) {
 	if _, ok := templates.Get(objectType); !ok {
 		cutoff = time.Time{} // no object of the name comes in after the deletion
 	} else if cutoff.IsZero() {
@@ -293,7 +309,7 @@ func (s *Service) objectsPage(ctx context.Context, domain, objectType, after str
 			return err
 		}
 		var err error
-		last, err = tx.DeleteTypeObjects(ctx, domain, objectType, after, cutoff, objectPageSize)
+		last, err = tx.DeleteTypeObjects(ctx, domain, objectType, after, cutoff, size)
 		return err
 	})
 	if profiles.ErrorCode(err) == profiles.ENOTFOUND {
@@ -302,12 +318,12 @@ func (s *Service) objectsPage(ctx context.Context, domain, objectType, after str
 	return last, exists, err
 }
 
-// scrubPage removes, from a page of the domain's profiles after the id
-// after, the fields whose value came from objects of the type, in one
+// scrubPage removes, from a page of up to size of the domain's profiles
+// after the id after, the fields whose value came from objects of the type, in one
 // transaction, with an UPDATED event of each profile changed for the
 // domain's event streams. It returns the last id of the page ("" after
 // the last), or that the type exists (and then changes nothing).
-func (s *Service) scrubPage(ctx context.Context, domain, objectType, after string) (last string, exists bool, err error) {
+func (s *Service) scrubPage(ctx context.Context, domain, objectType, after string, size int) (last string, exists bool, err error) {
 	streams, err := s.recentStreams(ctx, domain)
 	if err != nil {
 		return "", false, err
@@ -321,7 +337,7 @@ func (s *Service) scrubPage(ctx context.Context, domain, objectType, after strin
 		} else if profiles.ErrorCode(err) != profiles.ENOTFOUND {
 			return err
 		}
-		ids, err := tx.ListProfileIDs(ctx, domain, after, scrubPageSize)
+		ids, err := tx.ListProfileIDs(ctx, domain, after, size)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
