@@ -7,8 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,12 +48,48 @@ func MustRunMain(tb testing.TB, edit ...func(*main.Config)) *main.Main {
 // (see testStore) when c names none.
 func MustOpenMain(tb testing.TB, c main.Config) *main.Main {
 	tb.Helper()
-	m := &main.Main{Config: withTestStore(tb, c)}
+	m := &main.Main{Config: withTestStore(tb, c), Logger: testLogger(tb)}
 	if err := m.Open(); err != nil {
 		tb.Fatalf("open main: %v", err)
 	}
 	tb.Cleanup(func() { m.Close() })
 	return m
+}
+
+// testLogger is a server's logger that writes to the test's log, shown
+// when the test fails (or with -v): warnings and errors, or from the level
+// OPENPROFILES_TEST_LOG names (debug, info). Lines logged once the test
+// has ended, by goroutines the server's Close did not wait for, are
+// dropped.
+func testLogger(tb testing.TB) *slog.Logger {
+	var level slog.Level = slog.LevelWarn
+	if s := os.Getenv("OPENPROFILES_TEST_LOG"); s != "" {
+		if err := level.UnmarshalText([]byte(s)); err != nil {
+			tb.Fatalf("OPENPROFILES_TEST_LOG: %v", err)
+		}
+	}
+	w := &testLogWriter{tb: tb}
+	tb.Cleanup(func() { // after the server's Close (cleanups run last first)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.ended = true
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+type testLogWriter struct {
+	tb    testing.TB
+	mu    sync.Mutex
+	ended bool
+}
+
+func (w *testLogWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.ended {
+		w.tb.Log("server: " + strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
 }
 
 // newClient returns the real SDK client for m, signing with the given key.
