@@ -83,7 +83,10 @@ type Store interface {
 	// Update runs fn in one read-write transaction: fn's changes are all
 	// committed when it returns nil and none of them when it returns an
 	// error, which Update returns as is. Concurrent Updates behave as if run
-	// one after another. fn must not keep tx after it returns.
+	// one after another. fn must not keep tx after it returns. A store that
+	// runs fn again when its transaction conflicts with others makes at
+	// most MaxAttemptsFromContext(ctx) attempts when ctx sets a bound,
+	// then fails with ETHROTTLED as it does after its own.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 
 	// View runs fn in one read-only transaction that sees one consistent
@@ -129,4 +132,21 @@ type DeletingDomain struct {
 	Name       string
 	DeletingAt time.Time // when it was marked
 	PurgeUntil time.Time // the lease of the purge's holder
+}
+
+type maxAttemptsKey struct{}
+
+// NewContextWithMaxAttempts returns ctx bounding the attempts of a
+// conflicting transaction of Store.Update to n (fewer than the store's own
+// bound): a caller that can do the work in smaller transactions fails
+// fast and does so.
+func NewContextWithMaxAttempts(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, maxAttemptsKey{}, n)
+}
+
+// MaxAttemptsFromContext returns the bound NewContextWithMaxAttempts set,
+// 0 for none.
+func MaxAttemptsFromContext(ctx context.Context) int {
+	n, _ := ctx.Value(maxAttemptsKey{}).(int)
+	return n
 }

@@ -638,3 +638,53 @@ func TestUpdate_CommitsWhateverTheContext(t *testing.T) {
 		t.Errorf("the profile after the Update: %v; want it stored", err)
 	}
 }
+
+// TestUpdate_MaxAttemptsFromContext: a transaction that conflicts on every
+// attempt (another writer updates the profile it rewrites after its
+// snapshot) is tried as often as the DB's MaxAttempts allows, or as
+// profiles.NewContextWithMaxAttempts bounds it when fewer, and then fails
+// with ETHROTTLED.
+func TestUpdate_MaxAttemptsFromContext(t *testing.T) {
+	ctx, dsn := t.Context(), postgres.MustSchema(t)
+	db := mustOpenDBAt(t, dsn, nil)
+	db.MaxAttempts = 4
+	other := mustConnect(t, dsn)
+	if err := db.CreateDomain(ctx, &profiles.Domain{Name: "d"}, 0); err != nil {
+		t.Fatalf("CreateDomain: %v", err)
+	}
+	id := fmt.Sprintf("%032x", 1)
+	if err := db.Update(ctx, func(tx profiles.Tx) error {
+		_, err := findOrCreate(ctx, tx, id)
+		return err
+	}); err != nil {
+		t.Fatalf("create the profile: %v", err)
+	}
+	conflicting := func(ctx context.Context) (int, error) {
+		attempts := 0
+		err := db.Update(ctx, func(tx profiles.Tx) error {
+			attempts++
+			p, err := tx.FindProfile(ctx, "d", id) // the snapshot
+			if err != nil {
+				return err
+			}
+			if _, err := other.Exec(ctx, `UPDATE profiles SET updated_at = updated_at + 1 WHERE domain = 'd' AND id = $1`, id); err != nil {
+				return err
+			}
+			return tx.PutProfile(ctx, p)
+		})
+		return attempts, err
+	}
+	for _, c := range []struct {
+		ctx  context.Context
+		want int
+	}{
+		{ctx, 4},
+		{profiles.NewContextWithMaxAttempts(ctx, 2), 2},
+		{profiles.NewContextWithMaxAttempts(ctx, 9), 4},
+	} {
+		got, err := conflicting(c.ctx)
+		if got != c.want || profiles.ErrorCode(err) != profiles.ETHROTTLED {
+			t.Errorf("bound %d: %d attempts, %v; want %d, ETHROTTLED", profiles.MaxAttemptsFromContext(c.ctx), got, err, c.want)
+		}
+	}
+}

@@ -187,6 +187,9 @@ func (db *DB) retryOn(ctx context.Context, pool *pgxpool.Pool, op string, opts p
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
 	}
+	if n := profiles.MaxAttemptsFromContext(ctx); n > 0 {
+		maxAttempts = min(maxAttempts, n)
+	}
 	var locks []string
 	lost := false
 	for n := 1; ; n++ {

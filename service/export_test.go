@@ -50,5 +50,13 @@ func (s *Service) MarkScrub(ctx context.Context, domain, name string) (bool, err
 // TakeScrub is what finishScrub does once it has found the record of a
 // deleted type's scrub: take it over and run it, for tests.
 func (s *Service) TakeScrub(ctx context.Context, domain, name string) (bool, error) {
-	return s.scrub(ctx, domain, name, true, nil)
+	return s.scrub(ctx, domain, name, true, nil, callScrub)
+}
+
+// SetCallScrubBudget sets how long a call's scrub runs before it leaves
+// the rest to the sweep until the returned function restores it.
+func SetCallScrubBudget(d time.Duration) (restore func()) {
+	old := callScrub.budget
+	callScrub.budget = d
+	return func() { callScrub.budget = old }
 }

@@ -29,11 +29,13 @@ import (
 // That work outlives the type, so it is recorded: a config of kind
 // ConfigTypeScrub named after the type, written before the type is
 // deleted and deleted once every page is clear, says how far it got. The
-// node that deletes the type does it at once; if it stops (it is killed,
-// the request is cancelled, a page fails), the sweep of any node
-// (StartTypeScrubs) goes on from there once the lease of the node that
-// held it has run out. A type of that name is created again only after
-// its scrub has finished (PutObjectType finishes it), and every page
+// node that deletes the type does it at once, for up to its budget
+// (callScrub); if it stops there, or otherwise (it is killed, the request
+// is cancelled, a page fails), the sweep of any node (StartTypeScrubs)
+// goes on from there once the lease of the node that held it has run out
+// or was given up. A type of that name is created again only after its
+// scrub has finished (PutObjectType finishes it, or is refused with
+// ETHROTTLED when that takes longer than its budget), and every page
 // checks, in its transaction, that the type is still gone: a scrub never
 // removes the objects of a new type of the same name, nor clears what
 // they set. A template stays usable by name once its type is deleted
@@ -50,17 +52,42 @@ const scrubLease = time.Minute
 // scrubPageSize is how many profiles (or objects) one page's transaction
 // reads at most. A page that fails for concurrent changes to the same data
 // (ETHROTTLED: on PostgreSQL, a serialization failure on each of its
-// attempts) is tried again at half the size, down to one profile or object,
-// and the size grows back by doubling after each page that went through. A
+// attempts) is tried again at half the size, and the pages after it keep
+// that size, down to the run's minPage (scrubLimits); a page that can
+// still shrink makes scrubPageAttempts attempts, not the store's many. A
 // page of 500 profiles reads rows on enough pages of the profiles and keys
-// tables for PostgreSQL to lock whole tables for its serializability checks
-// (past max_pred_locks_per_relation), so concurrent writes of profiles of
-// any domain conflict with it: under steady ingestion into another domain
-// such a page failed all its attempts now and then (list keys, put
-// profile: SQLSTATE 40001), and the deletion was left to the sweep with the
-// fields still on the profiles. A page of a few profiles conflicts with
-// little more than the writers of those profiles.
-const scrubPageSize = 500
+// tables (spread by blind-index hashes and random ids) for PostgreSQL to
+// lock whole tables and indexes for its serializability checks (past
+// max_pred_locks_per_relation, 32 pages by default), so concurrent writes
+// of profiles of any domain conflict with it: under steady ingestion into
+// another domain such a page failed all its 20 attempts now and then (list
+// keys, put profile: SQLSTATE 40001), and the deletion was left to the
+// sweep with the fields still on the profiles. Pages of 62 profiles still
+// met such writers; pages of a dozen conflict with little more than the
+// writers of their own profiles. The size never grows back within a run:
+// a run meets a few short failures at most.
+const (
+	scrubPageSize     = 500
+	scrubPageAttempts = 3
+)
+
+// scrubLimits bound a run of scrub: the smallest page a refused page
+// shrinks to (below it the run stops with the error, and the sweep tries
+// again), and how long the run goes on before it leaves the rest to the
+// sweep (0: until done).
+type scrubLimits struct {
+	minPage int
+	budget  time.Duration
+}
+
+// A call (DeleteObjectType, PutObjectType) answers within about half a
+// minute, before the AWS CLI's read timeout (60 s) would send it again,
+// and leaves what is left, recorded, to the next sweep; the sweep goes on
+// until done, down to pages of one.
+var (
+	callScrub  = scrubLimits{minPage: 8, budget: 30 * time.Second}
+	sweepScrub = scrubLimits{minPage: 1}
+)
 
 // scrubDoc is what a ConfigTypeScrub config holds. A record without
 // Objects (those written before objects were deleted in pages too) has
@@ -118,7 +145,9 @@ func (s *Service) DeleteObjectType(ctx context.Context, domain, name string) err
 	// (a deletion of the template's implicit type not finished) is
 	// covered by this one.
 	start := &scrubDoc{Objects: true, Cutoff: s.now()}
-	if _, err := s.scrub(ctx, domain, name, true, start); err != nil {
+	if _, err := s.scrub(ctx, domain, name, true, start, callScrub); errors.Is(err, errScrubBudget) {
+		s.Logger.Info("object type deleted; removing its objects and the profile fields they set goes on in the sweep", "domain", domain, "object_type", name)
+	} else if err != nil {
 		if s.Configs == nil {
 			return fmt.Errorf("object type %s deleted; removing its objects and the profile fields they set stopped: %w", name, err)
 		}
@@ -174,6 +203,10 @@ func (s *Service) dropScrub(ctx context.Context, domain, name string) {
 // errScrubTaken: another node holds the scrub.
 var errScrubTaken = errors.New("scrub held by another node")
 
+// errScrubBudget: a run of scrub stopped at its budget, the rest left to
+// the sweep.
+var errScrubBudget = errors.New("scrub not finished within its budget")
+
 // scrub deletes, page after page, the objects of the deleted type name
 // and then clears the fields they set on the domain's profiles, from where
 // its record says (or from start, which it records), and deletes the
@@ -181,8 +214,12 @@ var errScrubTaken = errors.New("scrub held by another node")
 // from the node holding it when take is set, else only once that node's
 // lease ran out. It stops, without error, when another node takes the
 // scrub over, and when the type exists (created again, or never deleted
-// by a node stopped before it could).
-func (s *Service) scrub(ctx context.Context, domain, name string, take bool, start *scrubDoc) (bool, error) {
+// by a node stopped before it could). lim bounds the run (a refused page
+// is tried at half the size, see scrubPageSize): one that stops at its
+// budget leaves the record, with its lease given up, to the sweep, and
+// returns errScrubBudget.
+func (s *Service) scrub(ctx context.Context, domain, name string, take bool, start *scrubDoc, lim scrubLimits) (bool, error) {
+	began := time.Now() // the budget is of real time, whatever s.now says
 	var doc scrubDoc
 	if start != nil {
 		doc = *start
@@ -225,19 +262,24 @@ func (s *Service) scrub(ctx context.Context, domain, name string, take bool, sta
 		var next string
 		var exists, done bool
 		var err error
-		if doc.Objects {
-			next, exists, err = s.objectsPage(ctx, domain, name, doc.ObjectsAfter, doc.Cutoff, size)
-		} else {
-			next, exists, err = s.scrubPage(ctx, domain, name, doc.After, size)
+		shrinks := size/2 >= max(lim.minPage, 1)
+		pageCtx := ctx
+		if shrinks {
+			pageCtx = profiles.NewContextWithMaxAttempts(ctx, scrubPageAttempts)
 		}
-		if profiles.ErrorCode(err) == profiles.ETHROTTLED && size > 1 && ctx.Err() == nil {
-			size /= 2 // the same page, smaller (see scrubPageSize)
+		if doc.Objects {
+			next, exists, err = s.objectsPage(pageCtx, domain, name, doc.ObjectsAfter, doc.Cutoff, size)
+		} else {
+			next, exists, err = s.scrubPage(pageCtx, domain, name, doc.After, size)
+		}
+		if profiles.ErrorCode(err) == profiles.ETHROTTLED && shrinks && ctx.Err() == nil {
+			size /= 2 // the same page, smaller, and those after it (see scrubPageSize)
+			s.Logger.Debug("object type scrub: a page met concurrent changes, smaller pages", "domain", domain, "object_type", name, "page", size, "err", err)
 			continue
 		} else if err != nil {
 			s.releaseScrub(context.WithoutCancel(ctx), domain, name, lease)
 			return true, err
 		}
-		size = min(2*size, scrubPageSize)
 		if doc.Objects {
 			doc.Objects, doc.ObjectsAfter = next != "", next // then the profiles, from the first
 		} else {
@@ -265,6 +307,10 @@ func (s *Service) scrub(ctx context.Context, domain, name string, take bool, sta
 			return true, err
 		}
 		lease = renewed
+		if lim.budget > 0 && time.Since(began) > lim.budget {
+			s.releaseScrub(context.WithoutCancel(ctx), domain, name, lease)
+			return true, errScrubBudget
+		}
 	}
 }
 
@@ -397,7 +443,8 @@ func (s *Service) scrubPage(ctx context.Context, domain, objectType, after strin
 
 // finishScrub finishes the scrub of a deleted type of that name, if one is
 // recorded and the type does not exist, before a type of that name is
-// created again.
+// created again; past a call's budget it fails with ETHROTTLED, the rest
+// left to the sweep.
 func (s *Service) finishScrub(ctx context.Context, domain, name string) error {
 	if s.Configs == nil {
 		return nil
@@ -407,7 +454,10 @@ func (s *Service) finishScrub(ctx context.Context, domain, name string) error {
 	} else if err != nil {
 		return err
 	}
-	_, err := s.scrub(ctx, domain, name, true, nil)
+	_, err := s.scrub(ctx, domain, name, true, nil, callScrub)
+	if errors.Is(err, errScrubBudget) {
+		return profiles.Errorf(profiles.ETHROTTLED, "Object type %s was deleted and its objects and the profile fields they set are still being removed; retry the request later.", name)
+	}
 	return err
 }
 
@@ -428,7 +478,7 @@ func (s *Service) RunTypeScrubs(ctx context.Context) (int, error) {
 			doc, err := decodeDoc[scrubDoc](c)
 			return err == nil && !doc.LeaseUntil.After(s.now())
 		}, func(ctx context.Context, domain, name string) (bool, error) {
-			return s.scrub(ctx, domain, name, false, nil)
+			return s.scrub(ctx, domain, name, false, nil, sweepScrub)
 		})
 	})
 }

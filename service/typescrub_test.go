@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func TestPutObjectType_ScrubFinishedMeanwhile(t *testing.T) {
 // type; refused counts them.
 type pageThrottler struct {
 	profiles.Store
-	max     int
+	max     atomic.Int64
 	refused atomic.Int64
 }
 
@@ -121,7 +122,7 @@ type throttledTx struct {
 }
 
 func (t *throttledTx) throttle(limit int) error {
-	if limit > t.p.max {
+	if int64(limit) > t.p.max.Load() {
 		t.p.refused.Add(1)
 		return profiles.Errorf(profiles.ETHROTTLED, "Too many concurrent changes to the same data; retry the request.")
 	}
@@ -144,53 +145,111 @@ func (t *throttledTx) DeleteTypeObjects(ctx context.Context, domain, objectType,
 
 // TestDeleteObjectType_PagesShrinkWhenThrottled: a page of the deletion's
 // work (objects, then profile fields) that fails for concurrent changes is
-// tried again smaller, and the deletion finishes within the call. Before, a
-// page of 500 profiles on PostgreSQL under steady ingestion into any domain
-// failed every attempt (its predicate locks covered whole tables), the call
+// tried again smaller, and the deletion finishes within the call while
+// pages of a few dozen go through; when even those fail, the call leaves
+// the rest to the sweep, which goes down to pages of one. Before, a page of
+// 500 profiles on PostgreSQL under steady ingestion into any domain failed
+// every attempt (its predicate locks covered whole tables), the call
 // succeeded with the work left to the sweep, and the profiles kept the
 // fields of the deleted type until then.
 func TestDeleteObjectType_PagesShrinkWhenThrottled(t *testing.T) {
 	ctx := t.Context()
 	db := MustOpenSQLite(t)
-	store := &pageThrottler{Store: db, max: 8}
+	store := &pageThrottler{Store: db}
+	store.max.Store(1 << 20)
 	clock := time.Now()
 	s := serviceOn(store, &clock)
 	s.Configs = db
-	if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: "bench", DefaultExpirationDays: 30}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.PutObjectType(ctx, contactType("bench")); err != nil {
-		t.Fatal(err)
-	}
-	const n = 40
-	var ids []string
-	for i := range n {
-		key, err := s.PutProfileObject(ctx, "bench", "contact", contact(i, i))
-		if err != nil {
+	const n = 80
+	ingest := func(domain string) []string {
+		t.Helper()
+		if _, err := s.CreateDomain(ctx, &profiles.Domain{Name: domain, DefaultExpirationDays: 30}); err != nil {
 			t.Fatal(err)
 		}
-		found, _, err := s.SearchProfiles(ctx, "bench", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{fmt.Sprintf("person%d@example.com", i)}}}, profiles.Page{})
-		if err != nil || len(found) != 1 {
-			t.Fatalf("profile of object %s: %d, %v", key, len(found), err)
+		if _, err := s.PutObjectType(ctx, contactType(domain)); err != nil {
+			t.Fatal(err)
 		}
-		ids = append(ids, found[0].Profile.ID)
+		var ids []string
+		for i := range n {
+			key, err := s.PutProfileObject(ctx, domain, "contact", contact(i, i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			found, _, err := s.SearchProfiles(ctx, domain, profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_email", Values: []string{fmt.Sprintf("person%d@example.com", i)}}}, profiles.Page{})
+			if err != nil || len(found) != 1 {
+				t.Fatalf("profile of object %s: %d, %v", key, len(found), err)
+			}
+			ids = append(ids, found[0].Profile.ID)
+		}
+		return ids
 	}
-	if err := s.DeleteObjectType(ctx, "bench", "contact"); err != nil {
+	cleared := func(domain string, ids []string) {
+		t.Helper()
+		for _, id := range ids {
+			found, _, err := s.SearchProfiles(ctx, domain, profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_profileId", Values: []string{id}}}, profiles.Page{})
+			if err != nil || len(found) != 1 {
+				t.Fatalf("profile %s: %d, %v", id, len(found), err)
+			}
+			if f := found[0].Profile.Fields; len(f) != 0 {
+				t.Fatalf("profile %s of %s keeps fields of the deleted type: %v", id, domain, f)
+			}
+		}
+		if _, err := s.Configs.FindConfig(ctx, domain, profiles.ConfigTypeScrub, "contact"); profiles.ErrorCode(err) != profiles.ENOTFOUND {
+			t.Fatalf("scrub record of %s: %v; want none left", domain, err)
+		}
+	}
+
+	// Pages of 31 go through: the call finishes.
+	ids := ingest("call")
+	store.max.Store(40)
+	if err := s.DeleteObjectType(ctx, "call", "contact"); err != nil {
 		t.Fatal(err)
 	}
 	if store.refused.Load() == 0 {
 		t.Fatal("no page was refused: the test does not test the retry")
 	}
-	for _, id := range ids {
-		found, _, err := s.SearchProfiles(ctx, "bench", profiles.SearchQuery{Key: profiles.SearchKey{KeyName: "_profileId", Values: []string{id}}}, profiles.Page{})
-		if err != nil || len(found) != 1 {
-			t.Fatalf("profile %s: %d, %v", id, len(found), err)
-		}
-		if f := found[0].Profile.Fields; len(f) != 0 {
-			t.Errorf("profile %s keeps fields of the deleted type: %v", id, f)
-		}
+	cleared("call", ids)
+
+	// Only pages of up to 8 do: the call leaves the work to the sweep.
+	store.max.Store(1 << 20)
+	ids = ingest("sweep")
+	store.max.Store(8)
+	if err := s.DeleteObjectType(ctx, "sweep", "contact"); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := s.Configs.FindConfig(ctx, "bench", profiles.ConfigTypeScrub, "contact"); profiles.ErrorCode(err) != profiles.ENOTFOUND {
-		t.Errorf("scrub record: %v; want none left (the work finished in the call)", err)
+	if _, err := s.Configs.FindConfig(ctx, "sweep", profiles.ConfigTypeScrub, "contact"); err != nil {
+		t.Fatalf("scrub record after the call: %v; want one, the sweep to finish", err)
+	}
+	if _, err := s.RunTypeScrubs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cleared("sweep", ids)
+
+	// A call past its budget answers after the page it is at and leaves
+	// the rest, from there, to the sweep.
+	store.max.Store(1 << 20)
+	ids = ingest("budget")
+	defer service.SetCallScrubBudget(time.Nanosecond)()
+	if err := s.DeleteObjectType(ctx, "budget", "contact"); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.Configs.FindConfig(ctx, "budget", profiles.ConfigTypeScrub, "contact")
+	if err != nil {
+		t.Fatalf("scrub record after a call past its budget: %v; want one", err)
+	}
+	if !strings.Contains(string(rec.Data), `"objects":true`) || !strings.Contains(string(rec.Data), `"objectsAfter":"`) {
+		t.Errorf("scrub record after the call's first page: %s; want the objects' progress", rec.Data)
+	}
+	// A type of the name again waits for the scrub, which a call past its
+	// budget does not finish: refused, to be sent again.
+	if _, err := s.PutObjectType(ctx, contactType("budget")); profiles.ErrorCode(err) != profiles.ETHROTTLED || !strings.Contains(profiles.ErrorMessage(err), "still being removed") {
+		t.Fatalf("PutObjectType while the scrub of its name goes on: %v; want ETHROTTLED, still being removed", err)
+	}
+	if _, err := s.RunTypeScrubs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cleared("budget", ids)
+	if _, err := s.PutObjectType(ctx, contactType("budget")); err != nil {
+		t.Fatalf("PutObjectType once the scrub finished: %v", err)
 	}
 }

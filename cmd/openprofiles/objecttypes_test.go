@@ -292,10 +292,12 @@ func TestDetectProfileObjectType(t *testing.T) {
 // TestObjectTypes_DeleteUnderLoad: deleting a type whose objects set the
 // fields of many profiles goes through while other profiles are written
 // (on PostgreSQL, one transaction over the whole domain conflicted with
-// every concurrent profile write until its retries gave up), and clears
-// those fields on every profile.
+// every concurrent profile write until its retries gave up; then pages of
+// 500 profiles did, now and then, with writers of another domain), and
+// clears those fields on every profile: in the call, or, past its budget,
+// in the sweep.
 func TestObjectTypes_DeleteUnderLoad(t *testing.T) {
-	e := newIngestEnv(t)
+	e := newIngestEnv(t, func(c *main.Config) { c.SweepInterval = 100 * time.Millisecond })
 	ctx := t.Context()
 	e.putType(contactType("busy"))
 	const n = 1200 // more than two pages of the scrub
@@ -337,6 +339,7 @@ func TestObjectTypes_DeleteUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DeleteProfileObjectType while another domain is written: %v", err)
 	}
+	waitScrubDone(t, e.m, e.domain, "busy")
 	for _, id := range sample {
 		if p := e.mustOne("_profileId", id); p.FirstName != nil || p.EmailAddress != nil {
 			t.Errorf("profile %s keeps fields its deleted type set: %q %q", id, aws.ToString(p.FirstName), aws.ToString(p.EmailAddress))
