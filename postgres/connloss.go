@@ -37,7 +37,8 @@ import (
 // transactions begin once more on a new connection (beginLost).
 //
 // New connections are bounded by the connection string's connect_timeout,
-// or else by StatementTimeout (at most DefaultConnectTimeout), and every wait for the database's answer by
+// or else by StatementTimeout (within MinConnectTimeout and
+// DefaultConnectTimeout), and every wait for the database's answer by
 // StatementTimeout and a margin (deadlineConn): a database that does not
 // answer fails requests after about that long, rather than holding them
 // until the operating system gives up on the TCP connection.

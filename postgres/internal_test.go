@@ -34,6 +34,9 @@ func TestPool(t *testing.T) {
 		if got, want := db.pool.Config().MaxConns, int32(4*runtime.GOMAXPROCS(0)); got != want {
 			t.Errorf("MaxConns=%d, want %d", got, want)
 		}
+		if got := db.pool.Config().ConnConfig.ConnectTimeout; got != DefaultConnectTimeout {
+			t.Errorf("ConnectTimeout=%v, want %v", got, DefaultConnectTimeout)
+		}
 		var timeout, app string
 		if err := db.pool.QueryRow(t.Context(), `SELECT current_setting('statement_timeout'), current_setting('application_name')`).Scan(&timeout, &app); err != nil {
 			t.Fatalf("read settings: %v", err)
@@ -50,6 +53,10 @@ func TestPool(t *testing.T) {
 		})
 		if got := db.pool.Config().MaxConns; got != 3 {
 			t.Errorf("MaxConns=%d, want 3", got)
+		}
+		// Opening a connection may take longer than such a statement.
+		if got := db.pool.Config().ConnConfig.ConnectTimeout; got != MinConnectTimeout {
+			t.Errorf("ConnectTimeout=%v with a StatementTimeout of 50ms, want %v", got, MinConnectTimeout)
 		}
 		_, err := db.pool.Exec(t.Context(), `SELECT pg_sleep(5)`)
 		var pgErr *pgconn.PgError

@@ -74,6 +74,13 @@ const (
 	// neither the connection string's connect_timeout nor a shorter
 	// StatementTimeout does.
 	DefaultConnectTimeout = 10 * time.Second
+	// MinConnectTimeout is the least a StatementTimeout shorter than it
+	// bounds the opening of a connection to: starting a backend and
+	// authenticating on a loaded server took more than a second now and
+	// then (in CI, with StatementTimeout 1 s: the first calls after a
+	// database came back failed to connect, and a pool opened with 50 ms
+	// could not open at all).
+	MinConnectTimeout = 3 * time.Second
 )
 
 // ErrSchemaTooNew is returned by Open when the database was migrated by a
@@ -119,9 +126,9 @@ type DB struct {
 	MaxConns int
 
 	// StatementTimeout bounds every statement (PostgreSQL's
-	// statement_timeout), and the opening of a connection (at most
-	// DefaultConnectTimeout) unless the connection string has a
-	// connect_timeout; 0 means
+	// statement_timeout), and the opening of a connection (at least
+	// MinConnectTimeout, at most DefaultConnectTimeout) unless the
+	// connection string has a connect_timeout; 0 means
 	// DefaultStatementTimeout and a negative value no bound. Set before
 	// Open. Migrations run without it.
 	StatementTimeout time.Duration
@@ -195,8 +202,9 @@ func (db *DB) Open() (err error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 && timeout > 0 {
 		// No connect_timeout in the URL: a database that does not
 		// answer fails a new connection after the statement timeout,
-		// at most DefaultConnectTimeout (connloss.go).
-		cfg.ConnConfig.ConnectTimeout = min(timeout, DefaultConnectTimeout)
+		// within MinConnectTimeout and DefaultConnectTimeout
+		// (connloss.go).
+		cfg.ConnConfig.ConnectTimeout = min(max(timeout, MinConnectTimeout), DefaultConnectTimeout)
 	}
 	db.dial = cfg.ConnConfig.DialFunc
 	if timeout > 0 {
