@@ -365,9 +365,9 @@ func (s *Service) objectsPage(ctx context.Context, domain, objectType, after str
 }
 
 // scrubPage removes, from a page of up to size of the domain's profiles
-// after the id after, the fields whose value came from objects of the type, in one
-// transaction, with an UPDATED event of each profile changed for the
-// domain's event streams. It returns the last id of the page ("" after
+// after the id after, the fields whose value came from objects of the
+// type, in one transaction, with an UPDATED event of each profile changed
+// for the domain's event streams. It returns the last id of the page ("" after
 // the last), or that the type exists (and then changes nothing).
 func (s *Service) scrubPage(ctx context.Context, domain, objectType, after string, size int) (last string, exists bool, err error) {
 	streams, err := s.recentStreams(ctx, domain)
